@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { EmployeeId, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+
+/** Access service API: systems, grants, access holds. */
+
+export const GrantStatus = z.enum(['active', 'suspended', 'revoked']);
+export type GrantStatus = z.infer<typeof GrantStatus>;
+
+export const EffectiveAccessItem = z.object({
+  grantId: z.string(),
+  system: z.string(),
+  systemName: z.string(),
+  critical: z.boolean(),
+  role: z.string(),
+  status: GrantStatus,
+});
+export const EffectiveAccess = z
+  .object({ employeeId: EmployeeId, items: z.array(EffectiveAccessItem) })
+  .meta({ id: 'EffectiveAccess' });
+
+export const HoldStatus = z.enum(['active', 'released']);
+
+export const AccessHold = z
+  .object({
+    id: Uuid,
+    resignationId: Uuid,
+    employeeId: EmployeeId,
+    status: HoldStatus,
+    /** Exactly the grants this hold suspended (critical systems only). */
+    suspendedGrants: z.array(z.object({ grantId: z.string(), system: z.string() })),
+    createdAt: IsoDateTime,
+    releasedAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: 'AccessHold' });
+export type AccessHold = z.infer<typeof AccessHold>;
+
+export const CreateHoldRequest = z
+  .object({
+    resignationId: Uuid,
+    employeeId: EmployeeId,
+    reason: z.string().max(500).optional(),
+  })
+  .meta({ id: 'CreateHoldRequest' });
+export type CreateHoldRequest = z.infer<typeof CreateHoldRequest>;
+
+export const AuditEntry = z
+  .object({
+    id: z.number().int(),
+    at: IsoDateTime,
+    employeeId: EmployeeId,
+    grantId: z.string(),
+    system: z.string(),
+    from: GrantStatus,
+    to: GrantStatus,
+    reason: z.string(),
+    holdId: Uuid.nullable(),
+  })
+  .meta({ id: 'AccessAuditEntry' });
+
+export const HoldList = ListOf(AccessHold).meta({ id: 'AccessHoldList' });
+export const HoldListQuery = PageQuery.extend({ resignationId: Uuid.optional(), employeeId: EmployeeId.optional() });
+export const AuditList = ListOf(AuditEntry).meta({ id: 'AccessAuditList' });
+export const AuditListQuery = PageQuery.extend({ employeeId: EmployeeId.optional(), holdId: Uuid.optional() });
+
+export const AccessPaths = {
+  holds: '/api/access-holds',
+  hold: (id: string) => `/api/access-holds/${encodeURIComponent(id)}`,
+  release: (id: string) => `/api/access-holds/${encodeURIComponent(id)}/release`,
+  employeeAccess: (employeeId: string) => `/api/employees/${encodeURIComponent(employeeId)}/access`,
+  audit: '/api/access-audit',
+  systems: '/api/systems',
+} as const;

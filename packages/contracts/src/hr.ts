@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+
+/** HR service API: the people directory (employees, managers, HR partners) and exit interviews. */
+
+export const PersonRef = z.object({ id: z.string(), name: z.string(), email: z.string() });
+
+export const HrPartner = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    email: z.string(),
+    timezone: z.string(),
+    workingHours: z.object({ days: z.array(z.number().int().min(1).max(7)), start: z.string(), end: z.string() }),
+  })
+  .meta({ id: 'HrPartner' });
+
+export const Employee = z
+  .object({
+    id: EmployeeId,
+    name: z.string(),
+    email: z.string(),
+    title: z.string(),
+    department: z.object({ id: z.string(), name: z.string() }),
+    location: z.string(),
+    timezone: z.string(),
+    manager: PersonRef.nullable(),
+    hrPartner: PersonRef.extend({ timezone: z.string() }),
+  })
+  .meta({ id: 'Employee' });
+export type Employee = z.infer<typeof Employee>;
+
+export const EmployeeList = ListOf(Employee).meta({ id: 'EmployeeList' });
+export const EmployeeListQuery = PageQuery.extend({ departmentId: z.string().optional(), q: z.string().max(100).optional() });
+
+export const InterviewStatus = z.enum(['scheduled', 'cancelled', 'held']);
+
+export const Interview = z
+  .object({
+    id: Uuid,
+    resignationId: Uuid,
+    employeeId: EmployeeId,
+    hrPartnerId: z.string(),
+    start: IsoDateTime,
+    end: IsoDateTime,
+    /** The HR partner's zone; start/end are instants. */
+    timezone: z.string(),
+    status: InterviewStatus,
+    /** iCalendar SEQUENCE: bumped by every reschedule/cancel so clients update the same event. */
+    sequence: z.number().int(),
+    /** iCalendar UID of the event. */
+    uid: z.string(),
+    createdAt: IsoDateTime,
+  })
+  .meta({ id: 'Interview' });
+export type Interview = z.infer<typeof Interview>;
+
+export const ScheduleInterviewRequest = z
+  .object({
+    resignationId: Uuid,
+    employeeId: EmployeeId,
+    lastWorkingDay: IsoDate,
+  })
+  .meta({ id: 'ScheduleInterviewRequest' });
+export type ScheduleInterviewRequest = z.infer<typeof ScheduleInterviewRequest>;
+
+export const RescheduleInterviewRequest = z
+  .object({
+    /** A specific start; omitted → the next free slot after the current one. */
+    start: IsoDateTime.optional(),
+  })
+  .meta({ id: 'RescheduleInterviewRequest' });
+
+export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
+export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: z.string().optional() });
+
+export const HrPaths = {
+  employees: '/api/employees',
+  employee: (id: string) => `/api/employees/${encodeURIComponent(id)}`,
+  hrPartners: '/api/hr-partners',
+  interviews: '/api/interviews',
+  interview: (id: string) => `/api/interviews/${encodeURIComponent(id)}`,
+  reschedule: (id: string) => `/api/interviews/${encodeURIComponent(id)}/reschedule`,
+  cancel: (id: string) => `/api/interviews/${encodeURIComponent(id)}/cancel`,
+} as const;

@@ -1,0 +1,4 @@
+export * from './common.ts';
+export * as notification from './notification.ts';
+export * as hr from './hr.ts';
+export * as access from './access.ts';

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { EmployeeId, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+
+/**
+ * Notification service API. It is "dumb": it renders a named template with the data it is given and
+ * delivers it over SMTP, once per (resignationId, purpose, recipient).
+ */
+export const EmailTemplate = z.enum([
+  /** To the manager: an employee of theirs resigned. data: ManagerNoticeData */
+  'resignation-manager-notice',
+  /** Calendar invite (ICS attached) for the exit interview. data: InterviewInviteData */
+  'exit-interview-invite',
+  /** Calendar cancellation (ICS METHOD:CANCEL attached). data: InterviewInviteData */
+  'exit-interview-cancelled',
+]);
+export type EmailTemplate = z.infer<typeof EmailTemplate>;
+
+export const ManagerNoticeData = z.object({
+  managerName: z.string().min(1).max(200),
+  employeeName: z.string().min(1).max(200),
+  employeeId: EmployeeId,
+  lastWorkingDay: z.string(),
+  reason: z.string().max(2000).nullish(),
+  caseUrl: z.string().url().nullish(),
+});
+
+export const InterviewInviteData = z.object({
+  recipientName: z.string().min(1).max(200),
+  employeeName: z.string().min(1).max(200),
+  hrPartnerName: z.string().min(1).max(200),
+  /** ISO instants. */
+  start: IsoDateTime,
+  end: IsoDateTime,
+  /** IANA zone the times are shown in for this recipient. */
+  timezone: z.string().min(1),
+});
+
+export const Recipient = z.object({
+  email: z.email().max(254),
+  name: z.string().max(200).optional(),
+});
+
+export const Attachment = z.object({
+  filename: z.string().min(1).max(200).regex(/^[^\r\n"/\\]+$/, 'must be a plain file name'),
+  /** e.g. 'text/calendar; method=REQUEST' */
+  contentType: z.string().min(1).max(200).regex(/^[^\r\n]+$/, 'must be one line'),
+  /** UTF-8 text content (ICS files are text). */
+  content: z.string().max(256 * 1024),
+});
+
+export const SendEmailRequest = z
+  .object({
+    resignationId: Uuid,
+    /** Why this email exists, e.g. 'manager-notice', 'interview-invite:<interviewId>:<sequence>'. */
+    purpose: z.string().min(1).max(200).regex(/^[A-Za-z0-9:._-]+$/, 'must be a purpose key (letters, digits, : . _ -)'),
+    to: Recipient,
+    template: EmailTemplate,
+    data: z.record(z.string(), z.unknown()),
+    attachments: z.array(Attachment).max(5).default([]),
+  })
+  .meta({ id: 'SendEmailRequest' });
+export type SendEmailRequest = z.infer<typeof SendEmailRequest>;
+
+export const EmailStatus = z.enum(['queued', 'sent', 'failed']);
+export type EmailStatus = z.infer<typeof EmailStatus>;
+
+export const Email = z
+  .object({
+    id: Uuid,
+    resignationId: Uuid,
+    purpose: z.string(),
+    to: z.string(),
+    template: EmailTemplate,
+    subject: z.string(),
+    status: EmailStatus,
+    attempts: z.number().int(),
+    /** The SMTP Message-ID header the message was sent with. */
+    messageId: z.string().nullable(),
+    lastError: z.string().nullable(),
+    attachments: z.array(z.object({ filename: z.string(), contentType: z.string() })),
+    createdAt: IsoDateTime,
+    sentAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: 'Email' });
+export type Email = z.infer<typeof Email>;
+
+export const EmailList = ListOf(Email).meta({ id: 'EmailList' });
+export const EmailListQuery = PageQuery.extend({
+  resignationId: Uuid.optional(),
+  status: EmailStatus.optional(),
+  to: z.string().optional(),
+});
+
+/** Paths, so callers never spell them twice. */
+export const NotificationPaths = {
+  emails: '/api/emails',
+  email: (id: string) => `/api/emails/${encodeURIComponent(id)}`,
+} as const;

@@ -1,0 +1,192 @@
+/**
+ * The demo organisation `npm start` seeds on first start: deterministic (same ids every time), large
+ * enough to be realistic. Each service loads only the part it owns (HR: people and calendars;
+ * Access: systems and grants).
+ */
+
+export interface WorkingHours {
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  days: number[];
+  /** Local wall-clock times in the partner's time zone, 'HH:mm'. */
+  start: string;
+  end: string;
+}
+
+export interface RecurringBusy {
+  weekday: number;
+  start: string;
+  end: string;
+  title: string;
+}
+
+export interface HrPartner {
+  id: string;
+  name: string;
+  email: string;
+  timezone: string;
+  workingHours: WorkingHours;
+  /** Weekly meetings already in the partner's calendar. */
+  busy: RecurringBusy[];
+}
+
+export interface Department {
+  id: string;
+  name: string;
+  hrPartnerId: string;
+}
+
+export interface Employee {
+  id: string;
+  name: string;
+  email: string;
+  title: string;
+  departmentId: string;
+  managerId: string | null;
+  hrPartnerId: string;
+  timezone: string;
+  location: string;
+}
+
+export interface System {
+  id: string;
+  name: string;
+  critical: boolean;
+}
+
+export interface Grant {
+  id: string;
+  employeeId: string;
+  systemId: string;
+  role: string;
+}
+
+export interface DemoOrg {
+  hrLead: { id: string; name: string; email: string };
+  hrPartners: HrPartner[];
+  departments: Department[];
+  employees: Employee[];
+  systems: System[];
+  grants: Grant[];
+}
+
+const DOMAIN = 'acme.example';
+
+const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Frances', 'Dennis', 'Radia', 'Tim', 'Hedy', 'Linus', 'Anita', 'John', 'Karen', 'Leslie', 'Sophie', 'Niklaus', 'Shafi', 'Yukihiro', 'Adele', 'Bjarne', 'Ivan', 'Jean', 'Katherine', 'Larry', 'Mary', 'Guido'];
+const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Allen', 'Ritchie', 'Perlman', 'Berners-Lee', 'Lamarr', 'Torvalds', 'Borg', 'Backus', 'Spärck Jones', 'Lamport', 'Wilson', 'Wirth', 'Goldwasser', 'Matsumoto', 'Goldberg', 'Stroustrup', 'Sutherland', 'Bartik', 'Johnson', 'Page', 'Keller', 'van Rossum'];
+
+const LOCATIONS = [
+  { location: 'Berlin', timezone: 'Europe/Berlin' },
+  { location: 'New York', timezone: 'America/New_York' },
+  { location: 'Singapore', timezone: 'Asia/Singapore' },
+  { location: 'London', timezone: 'Europe/London' },
+  { location: 'San Francisco', timezone: 'America/Los_Angeles' },
+];
+
+export const SYSTEMS: System[] = [
+  { id: 'github', name: 'GitHub (source code)', critical: true },
+  { id: 'aws-prod', name: 'AWS production account', critical: true },
+  { id: 'vpn', name: 'Corporate VPN', critical: true },
+  { id: 'salesforce', name: 'Salesforce (customer data)', critical: true },
+  { id: 'payroll', name: 'Payroll administration', critical: true },
+  { id: 'email', name: 'Email and calendar', critical: false },
+  { id: 'slack', name: 'Slack', critical: false },
+  { id: 'jira', name: 'Jira', critical: false },
+  { id: 'wiki', name: 'Company wiki', critical: false },
+  { id: 'hr-portal', name: 'HR self-service portal', critical: false },
+];
+
+/** Systems each department works in, on top of everyone's email, Slack, wiki and HR portal. */
+const DEPARTMENT_SYSTEMS: Record<string, string[]> = {
+  eng: ['github', 'aws-prod', 'vpn', 'jira'],
+  sales: ['salesforce', 'vpn'],
+  fin: ['payroll', 'vpn'],
+  ops: ['aws-prod', 'vpn', 'jira'],
+  ppl: ['payroll', 'jira'],
+};
+
+export function demoOrg(employeeCount = 60): DemoOrg {
+  const hrPartners: HrPartner[] = [
+    {
+      id: 'hrp-berlin', name: 'Helga Richter', email: `helga.richter@${DOMAIN}`, timezone: 'Europe/Berlin',
+      workingHours: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
+      busy: [1, 2, 3, 4, 5].map((d) => ({ weekday: d, start: '09:00', end: '09:30', title: 'Team stand-up' }))
+        .concat([{ weekday: 3, start: '13:00', end: '17:00', title: 'Recruiting day' }]),
+    },
+    {
+      id: 'hrp-newyork', name: 'Marcus Bell', email: `marcus.bell@${DOMAIN}`, timezone: 'America/New_York',
+      workingHours: { days: [1, 2, 3, 4, 5], start: '08:30', end: '16:30' },
+      busy: [{ weekday: 1, start: '08:30', end: '10:00', title: 'Leadership sync' }, { weekday: 5, start: '12:00', end: '16:30', title: 'Benefits clinic' }],
+    },
+    {
+      id: 'hrp-singapore', name: 'Mei Lin Tan', email: `meilin.tan@${DOMAIN}`, timezone: 'Asia/Singapore',
+      workingHours: { days: [1, 2, 3, 4, 5], start: '10:00', end: '18:00' },
+      busy: [2, 4].map((d) => ({ weekday: d, start: '14:00', end: '15:30', title: 'Regional HR call' })),
+    },
+  ];
+  const departments: Department[] = [
+    { id: 'eng', name: 'Engineering', hrPartnerId: 'hrp-berlin' },
+    { id: 'sales', name: 'Sales', hrPartnerId: 'hrp-newyork' },
+    { id: 'fin', name: 'Finance', hrPartnerId: 'hrp-newyork' },
+    { id: 'ops', name: 'Operations', hrPartnerId: 'hrp-singapore' },
+    { id: 'ppl', name: 'People', hrPartnerId: 'hrp-berlin' },
+  ];
+  const employees: Employee[] = [];
+  const make = (n: number, departmentId: string, title: string, managerId: string | null): Employee => {
+    const first = FIRST[n % FIRST.length]!;
+    const last = LAST[(n * 7 + 3) % LAST.length]!;
+    const place = LOCATIONS[(n * 3) % LOCATIONS.length]!;
+    const dept = departments.find((d) => d.id === departmentId)!;
+    return {
+      id: `E${1000 + n}`,
+      name: `${first} ${last}`,
+      email: `${first}.${last}.${1000 + n}`.toLowerCase().replace(/[^a-z0-9.]/g, '') + `@${DOMAIN}`,
+      title,
+      departmentId,
+      managerId,
+      hrPartnerId: dept.hrPartnerId,
+      timezone: place.timezone,
+      location: place.location,
+    };
+  };
+  let n = 0;
+  const ceo = make(n++, 'ops', 'Chief Executive Officer', null);
+  employees.push(ceo);
+  const heads = new Map<string, Employee>();
+  for (const d of departments) {
+    const head = make(n++, d.id, `Head of ${d.name}`, ceo.id);
+    heads.set(d.id, head);
+    employees.push(head);
+  }
+  // Team leads report to heads; individual contributors to a lead (or the head in small departments).
+  const leads: Employee[] = [];
+  for (const d of departments.filter((x) => x.id === 'eng' || x.id === 'sales')) {
+    for (let i = 0; i < 2; i++) {
+      const lead = make(n++, d.id, `${d.name} Team Lead`, heads.get(d.id)!.id);
+      leads.push(lead);
+      employees.push(lead);
+    }
+  }
+  const ICS: Record<string, string> = { eng: 'Software Engineer', sales: 'Account Executive', fin: 'Financial Analyst', ops: 'Operations Specialist', ppl: 'People Operations Specialist' };
+  while (employees.length < employeeCount) {
+    const d = departments[n % departments.length]!;
+    const deptLeads = leads.filter((l) => l.departmentId === d.id);
+    const manager = deptLeads.length > 0 ? deptLeads[n % deptLeads.length]! : heads.get(d.id)!;
+    employees.push(make(n++, d.id, ICS[d.id]!, manager.id));
+  }
+  const grants: Grant[] = [];
+  for (const e of employees) {
+    const systems = ['email', 'slack', 'wiki', 'hr-portal', ...(DEPARTMENT_SYSTEMS[e.departmentId] ?? [])];
+    for (const systemId of systems) {
+      const admin = e.managerId === ceo.id || e.managerId === null;
+      grants.push({ id: `g-${e.id}-${systemId}`, employeeId: e.id, systemId, role: admin ? 'admin' : 'member' });
+    }
+  }
+  return {
+    hrLead: { id: 'hr-lead', name: 'Renata Okafor', email: `renata.okafor@${DOMAIN}` },
+    hrPartners,
+    departments,
+    employees,
+    systems: SYSTEMS,
+    grants,
+  };
+}

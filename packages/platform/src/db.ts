@@ -1,0 +1,68 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+
+export type Pool = pg.Pool;
+
+// DATE columns stay 'YYYY-MM-DD' strings: a calendar day must never shift with the process time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
+// BIGINT counts fit comfortably in a JS number for our tables.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+export function createPool(connectionString: string, options: { max?: number; name?: string } = {}): Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.name ?? 'ems',
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its connection (e.g. the server restarts) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** A Kysely instance bound to one PostgreSQL schema: a service only ever sees its own tables. */
+export function createKysely<DB>(pool: Pool, schema: string): Kysely<DB> {
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }).withSchema(schema);
+}
+
+/** Replaces the database name of a PostgreSQL URL. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}
+
+/** Creates a database if it does not exist (CREATE DATABASE cannot run in a transaction or take IF NOT EXISTS). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
+  await admin.connect();
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      try {
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+      } catch (err) {
+        // Another process created it first.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** True when the error is PostgreSQL's unique_violation, optionally on a named constraint. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}

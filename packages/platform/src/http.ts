@@ -1,0 +1,114 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { installProblemHandlers } from './problem.ts';
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** How a service contributes its routes: a function that registers them on the shared server. */
+export type RoutePlugin = (app: App) => Promise<void>;
+
+/** A readiness probe: resolves when the dependency answers, rejects (or resolves false) otherwise. */
+export type ReadinessCheck = () => Promise<boolean | void>;
+
+export interface HttpServerOptions {
+  title: string;
+  version: string;
+  description?: string;
+  logger: FastifyBaseLogger;
+  /** Plugins registering the API routes of each service mounted in this process. */
+  plugins: readonly RoutePlugin[];
+  readiness: Record<string, ReadinessCheck>;
+  /** Serve interactive API docs at /docs (default true). */
+  docs?: boolean;
+}
+
+/**
+ * One Fastify server with zod validation, problem+json errors, OpenAPI 3.1 at /openapi.json,
+ * interactive docs at /docs, and /healthz + /readyz.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    disableRequestLogging: true,
+    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : crypto.randomUUID()),
+    bodyLimit: 256 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.title, version: options.version, description: options.description ?? '' },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  if (options.docs !== false) {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/healthz',
+    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The database and every dependency answer',
+        response: {
+          200: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }),
+          503: z.object({ status: z.literal('not ready'), checks: z.record(z.string(), z.string()) }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      await Promise.all(
+        Object.entries(options.readiness).map(async ([name, check]) => {
+          try {
+            const ok = await withTimeout(check(), 2_000);
+            checks[name] = ok === false ? 'down' : 'ok';
+          } catch (err) {
+            checks[name] = `down: ${(err as Error).message ?? String(err)}`;
+          }
+        }),
+      );
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      return ready ? { status: 'ready' as const, checks } : reply.status(503).send({ status: 'not ready' as const, checks });
+    },
+  );
+
+  for (const plugin of options.plugins) await plugin(app);
+  return app;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]);
+}

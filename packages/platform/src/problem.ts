@@ -1,0 +1,95 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+/** RFC 9457 problem details. */
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .loose()
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' });
+export type Problem = z.infer<typeof ProblemSchema>;
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+/** Throw from a use case or route to answer with a problem+json response. */
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly title: string;
+  readonly extra: Record<string, unknown>;
+  constructor(status: number, detail: string, options: { type?: string; title?: string; extra?: Record<string, unknown> } = {}) {
+    super(detail);
+    this.name = 'HttpProblem';
+    this.status = status;
+    this.title = options.title ?? TITLES[status] ?? 'Error';
+    this.type = options.type ?? (status === 500 ? 'about:blank' : `https://ems.dev/problems/${slug(this.title)}`);
+    this.extra = options.extra ?? {};
+  }
+  toJSON(instance?: string): Problem {
+    return { type: this.type, title: this.title, status: this.status, detail: this.message, ...(instance ? { instance } : {}), ...this.extra };
+  }
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
+}
+
+export const notFound = (detail: string) => new HttpProblem(404, detail);
+export const conflict = (detail: string, extra?: Record<string, unknown>) => new HttpProblem(409, detail, extra ? { extra } : {});
+export const badRequest = (detail: string) => new HttpProblem(400, detail, { type: 'https://ems.dev/problems/validation', title: 'Invalid request' });
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.status(problem.status).type('application/problem+json').send(problem);
+}
+
+/** Every error leaves the server as problem+json; internals are logged, never sent. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, new HttpProblem(404, `No route for ${req.method} ${req.url.split('?')[0]}`).toJSON(req.url)),
+  );
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const instance = req.url.split('?')[0];
+    if (err instanceof HttpProblem) return sendProblem(reply, err.toJSON(instance));
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const errors = err.validation.map((v) => ({
+        path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`,
+        message: v.message ?? 'invalid',
+      }));
+      return sendProblem(reply, {
+        type: 'https://ems.dev/problems/validation',
+        title: 'Invalid request',
+        status: 400,
+        detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+        instance,
+        errors,
+      });
+    }
+    if (isResponseSerializationError(err)) {
+      req.log.error({ err }, 'response did not match its schema');
+      return sendProblem(reply, new HttpProblem(500, 'The server produced an invalid response').toJSON(instance));
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      req.log.error({ err }, 'unhandled error');
+      return sendProblem(reply, new HttpProblem(500, 'Internal error; see the server log').toJSON(instance));
+    }
+    // Fastify's own client errors (malformed JSON, wrong content type, body too large).
+    return sendProblem(reply, new HttpProblem(status, err.message, status === 400 ? { type: 'https://ems.dev/problems/validation', title: 'Invalid request' } : {}).toJSON(instance));
+  });
+}

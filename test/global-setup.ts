@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@ems/platform';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server URL on which each test file creates (and drops) its own database. */
+    testServerUrl: string;
+  }
+}
+
+/**
+ * Integration tests run against EMS_TEST_DATABASE_URL (CI sets it to the machine's PostgreSQL) or,
+ * when unset, against an embedded PostgreSQL started here for this run and removed afterwards.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.EMS_TEST_DATABASE_URL;
+  if (external) {
+    project.provide('testServerUrl', external);
+    return async () => undefined;
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'ems-test-pg-'));
+  const pg: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: dir, database: 'postgres' });
+  project.provide('testServerUrl', pg.url);
+  return async () => {
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
