@@ -43,6 +43,17 @@ export const CreateHoldRequest = z
   .meta({ id: 'CreateHoldRequest' });
 export type CreateHoldRequest = z.infer<typeof CreateHoldRequest>;
 
+/** Body of POST /api/access-holds/{id}/release; optional. */
+export const ReleaseHoldRequest = z
+  .object({ reason: z.string().max(500).optional() })
+  .meta({ id: 'ReleaseHoldRequest' });
+export type ReleaseHoldRequest = z.infer<typeof ReleaseHoldRequest>;
+
+export const AccessSystem = z
+  .object({ id: z.string(), name: z.string(), critical: z.boolean() })
+  .meta({ id: 'AccessSystem' });
+export const SystemList = ListOf(AccessSystem).meta({ id: 'AccessSystemList' });
+
 export const AuditEntry = z
   .object({
     id: z.number().int(),

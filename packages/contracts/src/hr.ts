@@ -15,6 +15,9 @@ export const HrPartner = z
   })
   .meta({ id: 'HrPartner' });
 
+export const HrPartnerList = ListOf(HrPartner).meta({ id: 'HrPartnerList' });
+export const HrPartnerListQuery = PageQuery;
+
 export const Employee = z
   .object({
     id: EmployeeId,
@@ -73,6 +76,18 @@ export const RescheduleInterviewRequest = z
 
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
 export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: z.string().optional() });
+
+/** Problem `type`s HR answers with, so callers can tell them apart without parsing text. */
+export const HrProblemTypes = {
+  /** 409: the partner's calendar has no free 30-minute slot between the next business day and the last working day. */
+  noFreeSlot: 'https://ems.dev/problems/no-free-slot',
+  /** 409: the requested reschedule start is not a free slot (outside working hours, busy, taken, too late). */
+  slotUnavailable: 'https://ems.dev/problems/slot-unavailable',
+  /** 409: the interview's status does not allow the transition (e.g. rescheduling a cancelled one). */
+  illegalTransition: 'https://ems.dev/problems/illegal-transition',
+  /** 422: an Idempotency-Key was reused for a different request. */
+  idempotencyKeyReused: 'https://ems.dev/problems/idempotency-key-reused',
+} as const;
 
 export const HrPaths = {
   employees: '/api/employees',

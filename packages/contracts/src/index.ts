@@ -2,3 +2,4 @@ export * from './common.ts';
 export * as notification from './notification.ts';
 export * as hr from './hr.ts';
 export * as access from './access.ts';
+export * as ems from './ems.ts';

@@ -183,7 +183,8 @@ function waitReady(child: ChildProcess, logStream: NodeJS.WritableStream, log: (
   });
 }
 
-function freePort(): Promise<number> {
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

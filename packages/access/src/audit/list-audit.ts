@@ -1,0 +1,29 @@
+import { paged } from '@ems/platform';
+import type { access } from '@ems/contracts';
+import type { z } from 'zod';
+import type { AccessDb } from '../db/access.db.ts';
+
+type AuditListQuery = z.infer<typeof access.AuditListQuery>;
+
+/** The access audit trail in the order it was written (by id), optionally for one employee or hold. */
+export async function listAudit(db: AccessDb, query: AuditListQuery): Promise<z.infer<typeof access.AuditList>> {
+  let q = db.selectFrom('audit').selectAll();
+  if (query.employeeId) q = q.where('employee_id', '=', query.employeeId);
+  if (query.holdId) q = q.where('hold_id', '=', query.holdId);
+  const rows = await q.orderBy('id').limit(query.limit + 1).offset(query.offset).execute();
+  const page = paged(rows, query);
+  return {
+    items: page.items.map((r) => ({
+      id: r.id,
+      at: r.at.toISOString(),
+      employeeId: r.employee_id,
+      grantId: r.grant_id,
+      system: r.system_id,
+      from: r.from_status,
+      to: r.to_status,
+      reason: r.reason,
+      holdId: r.hold_id,
+    })),
+    nextOffset: page.nextOffset,
+  };
+}

@@ -1,0 +1,27 @@
+import { ProblemSchema, type App } from '@ems/platform';
+import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
+import { z } from 'zod';
+import { createHold, type CreateHoldDeps } from './create-hold.ts';
+
+export const IdempotencyHeaders = z.looseObject({
+  [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional().describe('A repeat with the same key changes nothing and answers the original result'),
+});
+
+export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
+  app.post(
+    access.AccessPaths.holds,
+    {
+      schema: {
+        tags: ['access'],
+        summary: "Suspend an employee's critical access for a resignation (idempotent per resignation)",
+        headers: IdempotencyHeaders,
+        body: access.CreateHoldRequest,
+        response: { 200: access.AccessHold, 201: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
+      },
+    },
+    async (req, reply) => {
+      const { hold, created } = await createHold(deps, req.body, req.headers[IDEMPOTENCY_HEADER]);
+      return reply.status(created ? 201 : 200).send(hold);
+    },
+  );
+}

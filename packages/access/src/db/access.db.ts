@@ -1,0 +1,69 @@
+import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { GrantStatus } from '../domain/hold.ts';
+
+/** Row types of the `access` schema (see migrations.ts), for Kysely. */
+
+type Timestamp = ColumnType<Date, Date, Date>;
+
+export interface SystemsTable {
+  id: string;
+  name: string;
+  critical: boolean;
+}
+
+export interface IdentitiesTable {
+  employee_id: string;
+  status: Generated<'active' | 'disabled'>;
+}
+
+export interface GrantsTable {
+  id: string;
+  employee_id: string;
+  system_id: string;
+  role: string;
+  status: Generated<GrantStatus>;
+  suspended_by_hold: string | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface HoldsTable {
+  id: string;
+  resignation_id: string;
+  employee_id: string;
+  status: Generated<'active' | 'released'>;
+  reason: string | null;
+  created_at: Timestamp;
+  released_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  release_reason: string | null;
+  idempotency_key: string | null;
+}
+
+export interface HoldGrantsTable {
+  hold_id: string;
+  grant_id: string;
+  prior_status: GrantStatus;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: Timestamp;
+  employee_id: string;
+  grant_id: string;
+  system_id: string;
+  from_status: GrantStatus;
+  to_status: GrantStatus;
+  reason: string;
+  hold_id: string | null;
+}
+
+export interface AccessDB {
+  systems: SystemsTable;
+  identities: IdentitiesTable;
+  grants: GrantsTable;
+  holds: HoldsTable;
+  hold_grants: HoldGrantsTable;
+  audit: AuditTable;
+}
+
+export type AccessDb = Kysely<AccessDB>;
+export type AccessTx = Transaction<AccessDB>;

@@ -1,0 +1,235 @@
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, createLogger, createPool, ensureDatabase, migrate, startEmbeddedPostgres } from '@ems/platform';
+import { demoOrg } from '@ems/demo-org';
+import { loadConfig, type Config } from '../config.ts';
+import { startEms } from '../app.ts';
+import { seedAll } from '../seed.ts';
+import { buildServiceModulesForSeeding } from '../seed-modules.ts';
+import { printCase, printCases, printEmails, type Out } from './format.ts';
+
+const HELP = `ems — Exit Management System
+
+Usage:
+  ems start                                  run EMS (embedded PostgreSQL unless EMS_DATABASE_URL is set)
+  ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--no-wait]
+                                             submit a resignation and follow its steps
+  ems cases [--status STATUS] [--limit N]    list resignations
+  ems case <id>                              one case: steps and timeline
+  ems emails [--case ID] [--limit N]         emails sent (or queued) by Notification
+  ems seed                                   (re)load the demo organisation into the database
+  ems help
+
+The client commands talk to a running EMS at EMS_URL (default http://127.0.0.1:$EMS_PORT, port 3000).
+Configuration is read from EMS_* environment variables; see the README.`;
+
+const out: Out = { log: (s) => process.stdout.write(`${s}\n`) };
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start();
+      case 'resign':
+        return await resign(rest);
+      case 'cases':
+        return await cases(rest);
+      case 'case':
+        return await showCase(rest);
+      case 'emails':
+        return await emails(rest);
+      case 'seed':
+        return await seed();
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out.log(HELP);
+        return 0;
+      default:
+        process.stderr.write(`Unknown command "${command}".\n\n${HELP}\n`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+class CliError extends Error {}
+
+function baseUrl(): string {
+  if (process.env.EMS_URL) return process.env.EMS_URL.replace(/\/+$/, '');
+  return `http://127.0.0.1:${process.env.EMS_PORT || '3000'}`;
+}
+
+async function api<T>(method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; body: T }> {
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl()}${p}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch {
+    throw new CliError(`Cannot reach EMS at ${baseUrl()} — is it running? (npm start)`);
+  }
+  const json = (await res.json().catch(() => ({}))) as T & { title?: string; detail?: string };
+  if (res.status >= 400) throw new CliError(`${res.status} ${json.title ?? ''}: ${json.detail ?? ''}`.trim());
+  return { status: res.status, body: json };
+}
+
+async function start(): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel });
+  const ems = await startEms(config, { log });
+  const shown = config.publicUrl ?? `http://localhost:${new URL(ems.url).port}`;
+  out.log(`\nEMS is up: ${shown}   (API docs: ${shown}/docs)`);
+  out.log(`  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`);
+  out.log(`  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${config.smtpUrl}`}`);
+  out.log(`  try:  EMS_PORT=${new URL(ems.url).port} npx ems resign E1010\n`);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      ems.stop().then(resolve, (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  out.log('EMS stopped.');
+  return 0;
+}
+
+interface CaseJson {
+  id: string;
+  employeeId: string;
+  employeeName: string;
+  status: string;
+  lastWorkingDay: string;
+  steps: Record<string, { status: string; at: string | null; attempts: number; lastError: string | null }>;
+}
+
+async function resign(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'last-day': { type: 'string' }, reason: { type: 'string' }, 'no-wait': { type: 'boolean' }, 'idempotency-key': { type: 'string' } },
+  });
+  const employeeId = positionals[0];
+  if (!employeeId) throw new CliError('Usage: ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT]');
+  const body: Record<string, string> = { employeeId };
+  if (values['last-day']) body.lastWorkingDay = values['last-day'];
+  if (values.reason) body.reason = values.reason;
+  const created = await api<CaseJson>('POST', '/api/resignations', body);
+  out.log(`Resignation ${created.body.id} submitted for ${created.body.employeeName ?? employeeId}.`);
+  if (values['no-wait']) return 0;
+  const deadline = Date.now() + 30_000;
+  let c = created.body;
+  while (Date.now() < deadline && Object.values(c.steps ?? {}).some((s) => s.status === 'pending')) {
+    await new Promise((r) => setTimeout(r, 250));
+    c = (await api<CaseJson>('GET', `/api/resignations/${created.body.id}`)).body;
+  }
+  const timeline = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${c.id}/timeline`);
+  printCase(out, c, timeline.body.items);
+  return 0;
+}
+
+interface TimelineJson {
+  at: string;
+  service: string;
+  type: string;
+  summary: string;
+  correlationId: string;
+}
+
+async function cases(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { status: { type: 'string' }, limit: { type: 'string' } } });
+  const q = new URLSearchParams();
+  if (values.status) q.set('status', values.status);
+  q.set('limit', values.limit ?? '50');
+  const r = await api<{ items: CaseJson[] }>('GET', `/api/resignations?${q}`);
+  printCases(out, r.body.items);
+  return 0;
+}
+
+async function showCase(args: string[]): Promise<number> {
+  const id = args[0];
+  if (!id) throw new CliError('Usage: ems case <id>');
+  const c = await api<CaseJson>('GET', `/api/resignations/${encodeURIComponent(id)}`);
+  const t = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${encodeURIComponent(id)}/timeline`);
+  printCase(out, c.body, t.body.items);
+  return 0;
+}
+
+async function emails(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { case: { type: 'string' }, limit: { type: 'string' } } });
+  const q = new URLSearchParams();
+  if (values.case) q.set('resignationId', values.case);
+  q.set('limit', values.limit ?? '50');
+  const r = await api<{ items: Array<{ id: string; to: string; subject: string; status: string; messageId: string | null; sentAt: string | null; createdAt: string }> }>('GET', `/api/emails?${q}`);
+  printEmails(out, r.body.items);
+  return 0;
+}
+
+/** Seeds through the database: the external one, the running embedded one, or a briefly started embedded one. */
+async function seed(): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger({ level: 'warn' });
+  const { url, stop } = await databaseForCli(config);
+  const pool = createPool(url, { max: 4, name: 'ems-seed' });
+  try {
+    const modules = buildServiceModulesForSeeding(pool, log);
+    for (const m of modules) await migrate(pool, m.schema, m.migrations);
+    const org = demoOrg();
+    await seedAll(pool, modules, org);
+    out.log(`Seeded the demo organisation: ${org.employees.length} employees, ${org.hrPartners.length} HR partners, ${org.systems.length} systems, ${org.grants.length} grants.`);
+    return 0;
+  } finally {
+    await pool.end();
+    await stop();
+  }
+}
+
+async function databaseForCli(config: Config): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (config.databaseUrl) {
+    await ensureDatabase(config.databaseUrl);
+    return { url: config.databaseUrl, stop: async () => undefined };
+  }
+  // A running `ems start` holds the embedded cluster: connect to it (postmaster.pid line 4 is its port).
+  const pidFile = path.join(config.dataDir, 'pg', 'postmaster.pid');
+  const passwordFile = path.join(config.dataDir, 'password');
+  if (existsSync(pidFile) && existsSync(passwordFile)) {
+    const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+    if (pid && isAlive(Number(pid)) && port) {
+      const password = readFileSync(passwordFile, 'utf8').trim();
+      return { url: `postgres://ems:${encodeURIComponent(password)}@127.0.0.1:${port.trim()}/ems`, stop: async () => undefined };
+    }
+  }
+  const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'ems' });
+  return { url: pg.url, stop: () => pg.stop() };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { envBoolean, envPort, envPostgresUrl, parseEnv } from '@ems/platform';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const url = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http:// or https:// URL').transform((v) => v.replace(/\/+$/, ''));
+
+/**
+ * Every setting EMS reads, in one schema: env name, default, check. The README's configuration table
+ * is this schema in prose; keep them together.
+ */
+export const ConfigSchema = z.object({
+  EMS_PORT: envPort.default(3000).describe('HTTP port of the API (0 = any free port)'),
+  EMS_HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on'),
+  EMS_MODE: z.enum(['orchestration']).default('orchestration').describe('How the services are coordinated'),
+  EMS_DATABASE_URL: envPostgresUrl.optional().describe('External PostgreSQL; unset → embedded PostgreSQL in EMS_DATA_DIR'),
+  EMS_DATA_DIR: z.string().min(1).default(path.join(ROOT, '.ems-data')).describe('Where embedded PostgreSQL keeps its data'),
+  EMS_SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional().describe('SMTP server for outgoing mail; unset → built-in capture server'),
+  EMS_SMTP_FROM: z.string().min(3).default('EMS <ems@acme.example>').describe('From address of every email'),
+  EMS_SEED: envBoolean.default(true).describe('Seed the demo organisation on first start'),
+  EMS_PUBLIC_URL: url.optional().describe('Base URL used in links in emails; default http://localhost:EMS_PORT'),
+  EMS_NOTICE_DAYS: z.coerce.number().int().min(1).max(365).default(28).describe('Default notice period when no last working day is given'),
+  EMS_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12).describe('Attempts per orchestration step before it is marked failed'),
+  EMS_STEP_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(500).describe('First retry delay of a step; doubles each attempt'),
+  EMS_NOTIFICATION_URL: url.optional().describe('Base URL of the Notification service; default this process'),
+  EMS_HR_URL: url.optional().describe('Base URL of the HR service; default this process'),
+  EMS_ACCESS_URL: url.optional().describe('Base URL of the Access service; default this process'),
+  EMS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+});
+
+export type EnvConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  mode: 'orchestration';
+  databaseUrl: string | undefined;
+  dataDir: string;
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  seed: boolean;
+  publicUrl: string | undefined;
+  noticeDays: number;
+  step: { maxAttempts: number; retryIntervalMs: number };
+  serviceUrls: { notification?: string | undefined; hr?: string | undefined; access?: string | undefined };
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const c = parseEnv(ConfigSchema, env);
+  return {
+    port: c.EMS_PORT,
+    host: c.EMS_HOST,
+    mode: c.EMS_MODE,
+    databaseUrl: c.EMS_DATABASE_URL,
+    dataDir: path.resolve(c.EMS_DATA_DIR),
+    smtpUrl: c.EMS_SMTP_URL,
+    smtpFrom: c.EMS_SMTP_FROM,
+    seed: c.EMS_SEED,
+    publicUrl: c.EMS_PUBLIC_URL,
+    noticeDays: c.EMS_NOTICE_DAYS,
+    step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS },
+    serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL },
+    logLevel: c.EMS_LOG_LEVEL,
+  };
+}

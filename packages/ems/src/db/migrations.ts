@@ -1,0 +1,66 @@
+import type { Migration } from '@ems/platform';
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'resignation cases, steps and timeline',
+    sql: `
+      CREATE TABLE resignations (
+        id uuid PRIMARY KEY,
+        employee_id text NOT NULL,
+        employee_name text NOT NULL,
+        employee_email text NOT NULL,
+        employee_timezone text NOT NULL,
+        manager_id text,
+        manager_name text,
+        manager_email text,
+        hr_partner_id text NOT NULL,
+        last_working_day date NOT NULL,
+        reason text,
+        status text NOT NULL CHECK (status IN ('in_progress', 'awaiting_decision', 'action_required')),
+        mode text NOT NULL CHECK (mode IN ('orchestration', 'choreography')),
+        correlation_id text NOT NULL,
+        idempotency_key text UNIQUE,
+        submitted_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        closed_at timestamptz
+      );
+      -- An employee has at most one open resignation; this index is the arbiter under concurrency.
+      CREATE UNIQUE INDEX resignations_one_open_per_employee ON resignations (employee_id) WHERE closed_at IS NULL;
+      CREATE INDEX resignations_status ON resignations (status, submitted_at DESC);
+      CREATE INDEX resignations_submitted ON resignations (submitted_at DESC, id);
+
+      CREATE TABLE steps (
+        resignation_id uuid NOT NULL REFERENCES resignations (id),
+        name text NOT NULL CHECK (name IN ('notifyManager', 'scheduleInterview', 'blockAccess')),
+        status text NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+        at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        result jsonb,
+        PRIMARY KEY (resignation_id, name)
+      );
+
+      CREATE TABLE timeline (
+        id bigserial PRIMARY KEY,
+        resignation_id uuid NOT NULL REFERENCES resignations (id),
+        at timestamptz NOT NULL,
+        service text NOT NULL,
+        type text NOT NULL,
+        summary text NOT NULL,
+        correlation_id text NOT NULL,
+        detail jsonb NOT NULL DEFAULT '{}'::jsonb,
+        -- Writers are retried (workflow steps are at-least-once); the key makes each entry happen once.
+        dedupe_key text NOT NULL,
+        UNIQUE (resignation_id, dedupe_key)
+      );
+      CREATE INDEX timeline_by_case ON timeline (resignation_id, at, id);
+    `,
+  },
+];
+
+migrations.push({
+  version: 2,
+  name: 'installation metadata (seeded, …)',
+  sql: `CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`,
+});

@@ -1,0 +1,53 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { CaseStatus, StepName, StepStatus } from '../domain/resignation.ts';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface ResignationRow {
+  id: string;
+  employee_id: string;
+  employee_name: string;
+  employee_email: string;
+  employee_timezone: string;
+  manager_id: string | null;
+  manager_name: string | null;
+  manager_email: string | null;
+  hr_partner_id: string;
+  last_working_day: string;
+  reason: string | null;
+  status: CaseStatus;
+  mode: 'orchestration' | 'choreography';
+  correlation_id: string;
+  idempotency_key: string | null;
+  submitted_at: Timestamp;
+  updated_at: Timestamp;
+  closed_at: Timestamp | null;
+}
+
+export interface StepRow {
+  resignation_id: string;
+  name: StepName;
+  status: StepStatus;
+  at: Timestamp | null;
+  attempts: number;
+  last_error: string | null;
+  result: ColumnType<unknown, string | null, string | null> | null;
+}
+
+export interface TimelineRow {
+  id: Generated<number>;
+  resignation_id: string;
+  at: Timestamp;
+  service: string;
+  type: string;
+  summary: string;
+  correlation_id: string;
+  detail: ColumnType<Record<string, unknown>, string, string>;
+  dedupe_key: string;
+}
+
+export interface EmsDb {
+  resignations: ResignationRow;
+  steps: StepRow;
+  timeline: TimelineRow;
+}

@@ -1,0 +1,62 @@
+import { callJson, ServiceCallError } from '@ems/platform';
+import { access, hr, notification } from '@ems/contracts';
+import type { z } from 'zod';
+
+/**
+ * The orchestrator knows its participants only through their published HTTP contracts
+ * (@ems/contracts): it imports schemas and types, never a service's implementation.
+ */
+export interface ParticipantUrls {
+  notification: string;
+  hr: string;
+  access: string;
+}
+
+export interface CallContext {
+  correlationId: string;
+  idempotencyKey: string;
+}
+
+function headers(ctx: CallContext): Record<string, string> {
+  return { 'x-correlation-id': ctx.correlationId };
+}
+
+/** A reply that does not match the contract is a defect on the other side: not worth retrying. */
+function parseReply<S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(body);
+  if (!result.success) throw new ServiceCallError(`${what}: reply does not match the contract: ${result.error.message}`, undefined, false);
+  return result.data;
+}
+
+export function createParticipants(urls: () => ParticipantUrls) {
+  return {
+    async sendEmail(request: notification.SendEmailRequest, ctx: CallContext): Promise<notification.Email> {
+      const body = await callJson(`${urls().notification}${notification.NotificationPaths.emails}`, {
+        body: request,
+        idempotencyKey: ctx.idempotencyKey,
+        headers: headers(ctx),
+      });
+      return parseReply(notification.Email, body, 'notification');
+    },
+    async scheduleInterview(request: hr.ScheduleInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
+      const body = await callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      return parseReply(hr.Interview, body, 'hr');
+    },
+    async suspendCriticalAccess(request: access.CreateHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
+      const body = await callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      return parseReply(access.AccessHold, body, 'access');
+    },
+    /** The directory (owned by HR): undefined when the employee does not exist. */
+    async findEmployee(employeeId: string, correlationId: string): Promise<hr.Employee | undefined> {
+      try {
+        const body = await callJson(`${urls().hr}${hr.HrPaths.employee(employeeId)}`, { headers: { 'x-correlation-id': correlationId }, timeoutMs: 5_000 });
+        return parseReply(hr.Employee, body, 'hr directory');
+      } catch (err) {
+        if (err instanceof ServiceCallError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+export type Participants = ReturnType<typeof createParticipants>;

@@ -1,0 +1,180 @@
+/*
+ * The orchestrated resignation: one durable DBOS workflow per case, its workflow id = the case id.
+ *
+ *   POST /api/resignations ──startWorkflow(caseId)──▶ openCase ──(employee already has an open case)──▶ end: 409
+ *                                                        │ setEvent('intake') → the HTTP request answers 201
+ *                         ┌──────────────────────────────┼──────────────────────────────┐
+ *                  notifyManager                  scheduleInterview                blockAccess       parallel steps,
+ *              (Notification API)                   (HR API)                      (Access API)       retried with backoff
+ *                         └──────────────────────────────┼──────────────────────────────┘
+ *                                    record failures (in a fixed order), settle the case status
+ *
+ * Why the workflow opens the case (instead of the HTTP handler): DBOS writes the workflow's status row
+ * before running it and recovers it after any crash, so the case is created only by its own workflow —
+ * there is never a case without a workflow. The handler checks for an open case first; the rare loser
+ * of a race ends its workflow at openCase with outcome 'conflict' and creates nothing.
+ *
+ * Steps are at-least-once: every participant call carries an idempotency key derived from the case,
+ * and every write to the case store is idempotent.
+ */
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { ServiceCallError, type Logger } from '@ems/platform';
+import type { CaseDraft, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
+import type { StepName } from '../domain/resignation.ts';
+import type { Participants } from './participants.ts';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  retryIntervalMs: number;
+}
+
+interface Reaction {
+  result: Record<string, unknown>;
+  service: string;
+  type: string;
+  summary: string;
+}
+
+export const WORKFLOW_NAME = 'resignation';
+const INTAKE_EVENT = 'intake';
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof ServiceCallError ? err.retryable : true;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function createResignationOrchestrator(deps: {
+  store: CaseStore;
+  participants: Participants;
+  retry: RetryPolicy;
+  caseUrl: (id: string) => string;
+  log: Logger;
+}) {
+  const { store, participants, retry } = deps;
+
+  const reactions: Record<StepName, (draft: CaseDraft) => Promise<Reaction>> = {
+    async notifyManager(draft) {
+      if (!draft.manager) {
+        return { result: { skipped: 'no manager' }, service: 'notification', type: 'manager.notified', summary: `${draft.employee.name} has no manager; nobody to notify` };
+      }
+      const email = await participants.sendEmail(
+        {
+          resignationId: draft.id,
+          purpose: 'manager-notice',
+          to: { email: draft.manager.email, name: draft.manager.name },
+          template: 'resignation-manager-notice',
+          data: {
+            managerName: draft.manager.name,
+            employeeName: draft.employee.name,
+            employeeId: draft.employee.id,
+            lastWorkingDay: draft.lastWorkingDay,
+            reason: draft.reason,
+            caseUrl: deps.caseUrl(draft.id),
+          },
+          attachments: [],
+        },
+        { correlationId: draft.correlationId, idempotencyKey: `${draft.id}:notifyManager` },
+      );
+      // Done means delivered. Queued: Notification retries SMTP itself; we ask again later (same key).
+      if (email.status === 'queued') throw new ServiceCallError(`email accepted, not yet delivered${email.lastError ? `: ${email.lastError}` : ''}`, 202, true);
+      if (email.status === 'failed') throw new ServiceCallError(`email could not be delivered: ${email.lastError ?? 'unknown error'}`, undefined, false);
+      return {
+        result: { emailId: email.id, messageId: email.messageId },
+        service: 'notification',
+        type: 'manager.notified',
+        summary: `Manager ${draft.manager.name} notified by email`,
+      };
+    },
+    async scheduleInterview(draft) {
+      const interview = await participants.scheduleInterview(
+        { resignationId: draft.id, employeeId: draft.employee.id, lastWorkingDay: draft.lastWorkingDay },
+        { correlationId: draft.correlationId, idempotencyKey: `${draft.id}:scheduleInterview` },
+      );
+      return {
+        result: { interviewId: interview.id, start: interview.start, end: interview.end, timezone: interview.timezone },
+        service: 'hr',
+        type: 'interview.scheduled',
+        summary: `Exit interview booked for ${interview.start} (HR partner's zone ${interview.timezone})`,
+      };
+    },
+    async blockAccess(draft) {
+      const hold = await participants.suspendCriticalAccess(
+        { resignationId: draft.id, employeeId: draft.employee.id, reason: 'resignation submitted' },
+        { correlationId: draft.correlationId, idempotencyKey: `${draft.id}:blockAccess` },
+      );
+      const systems = hold.suspendedGrants.map((g) => g.system);
+      return {
+        result: { holdId: hold.id, suspended: systems },
+        service: 'access',
+        type: 'access.suspended',
+        summary: systems.length ? `Critical access suspended: ${systems.join(', ')}` : 'No critical access to suspend',
+      };
+    },
+  };
+
+  /** One durable step per reaction; it records its own success. Failure is recorded later, in order. */
+  async function react(step: StepName, draft: CaseDraft): Promise<{ step: StepName; error: string | null; attempts: number }> {
+    let attempts = 0;
+    try {
+      await DBOS.runStep(
+        async () => {
+          attempts++;
+          try {
+            const outcome = await reactions[step](draft);
+            await store.recordStepDone(draft.id, step, { ...outcome, attempts });
+          } catch (err) {
+            if (isRetryable(err) && attempts < retry.maxAttempts) await store.recordAttemptFailed(draft.id, step, attempts, message(err));
+            throw err;
+          }
+        },
+        {
+          name: step,
+          retriesAllowed: true,
+          maxAttempts: retry.maxAttempts,
+          intervalSeconds: retry.retryIntervalMs / 1000,
+          backoffRate: 2,
+          shouldRetry: isRetryable,
+        },
+      );
+      return { step, error: null, attempts };
+    } catch (err) {
+      return { step, error: message(err), attempts };
+    }
+  }
+
+  async function resignationWorkflow(draft: CaseDraft): Promise<OpenOutcome & { status?: string }> {
+    const intake = await DBOS.runStep(() => store.open(draft), { name: 'openCase', retriesAllowed: true, maxAttempts: 5, intervalSeconds: 0.2 });
+    await DBOS.setEvent(INTAKE_EVENT, intake);
+    if (intake.outcome === 'conflict') return intake;
+
+    const outcomes = await Promise.all([react('notifyManager', draft), react('scheduleInterview', draft), react('blockAccess', draft)]);
+    for (const o of outcomes) {
+      if (o.error !== null) {
+        const error = o.error;
+        await DBOS.runStep(() => store.recordStepFailed(draft.id, o.step, error, o.attempts), { name: `recordFailure.${o.step}` });
+      }
+    }
+    const status = await DBOS.runStep(() => store.settle(draft.id), { name: 'settle' });
+    return { ...intake, status };
+  }
+
+  const workflow = DBOS.registerWorkflow(resignationWorkflow, { name: WORKFLOW_NAME });
+
+  return {
+    participants,
+    /**
+     * Starts the case's workflow (idempotent on the case id) and waits until it has opened the case.
+     * 'pending' when the workflow has not got that far in time; it will, since it is durable.
+     */
+    async start(draft: CaseDraft, waitSeconds = 10): Promise<OpenOutcome | 'pending'> {
+      await DBOS.startWorkflow(workflow, { workflowID: draft.id })(draft);
+      const intake = await DBOS.getEvent<OpenOutcome>(draft.id, INTAKE_EVENT, waitSeconds);
+      return intake ?? 'pending';
+    },
+  };
+}
+
+export type ResignationOrchestrator = ReturnType<typeof createResignationOrchestrator>;

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { HttpProblem, ProblemSchema, type App } from '@ems/platform';
+import { ems, Uuid } from '@ems/contracts';
+import type { CaseStore } from './case-store.ts';
+import { submitResignation, type SubmitDeps } from './submit-resignation.ts';
+
+const problems = { 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
+const IdParams = z.object({ id: Uuid });
+
+export function resignationRoutes(deps: SubmitDeps & { store: CaseStore }) {
+  return async (app: App): Promise<void> => {
+    app.post(
+      ems.EmsPaths.resignations,
+      {
+        schema: {
+          tags: ['resignations'],
+          summary: 'Submit a resignation',
+          description:
+            'Opens a case and starts the three reactions (manager email, exit interview, critical access hold). ' +
+            'Send an Idempotency-Key header to make retries safe: a repeat answers 200 with the same case.',
+          headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional(), 'x-correlation-id': z.string().max(200).optional() }),
+          body: ems.SubmitResignationRequest,
+          response: { 200: ems.Resignation, 201: ems.Resignation, 202: z.object({ id: Uuid, status: z.literal('accepted') }), ...problems },
+        },
+      },
+      async (req, reply) => {
+        const result = await submitResignation(deps, req.body, {
+          idempotencyKey: req.headers['idempotency-key'],
+          correlationId: req.headers['x-correlation-id'],
+        });
+        if (result.kind === 'accepted') {
+          return reply.status(202).header('location', ems.EmsPaths.resignation(result.id)).send({ id: result.id, status: 'accepted' as const });
+        }
+        return reply
+          .status(result.kind === 'created' ? 201 : 200)
+          .header('location', ems.EmsPaths.resignation(result.resignation.id))
+          .send(result.resignation);
+      },
+    );
+
+    app.get(
+      ems.EmsPaths.resignations,
+      {
+        schema: {
+          tags: ['resignations'],
+          summary: 'List resignations, newest first',
+          querystring: ems.ResignationListQuery,
+          response: { 200: ems.ResignationList, 400: ProblemSchema },
+        },
+      },
+      async (req) => deps.store.list(req.query),
+    );
+
+    app.get(
+      '/api/resignations/:id',
+      {
+        schema: { tags: ['resignations'], summary: 'One resignation with the status of each step', params: IdParams, response: { 200: ems.Resignation, ...problems } },
+      },
+      async (req) => {
+        const found = await deps.store.get(req.params.id);
+        if (!found) throw new HttpProblem(404, `No resignation with id ${req.params.id}`);
+        return found;
+      },
+    );
+
+    app.get(
+      '/api/resignations/:id/timeline',
+      {
+        schema: {
+          tags: ['resignations'],
+          summary: 'What happened to a case, in order: which service, when, with which correlation id',
+          params: IdParams,
+          response: { 200: ems.Timeline, ...problems },
+        },
+      },
+      async (req) => {
+        const found = await deps.store.get(req.params.id);
+        if (!found) throw new HttpProblem(404, `No resignation with id ${req.params.id}`);
+        return { resignationId: found.id, items: await deps.store.timeline(found.id) };
+      },
+    );
+  };
+}

@@ -1,0 +1,94 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { HttpProblem, type Clock } from '@ems/platform';
+import type { ems } from '@ems/contracts';
+import { defaultLastWorkingDay, lastWorkingDayProblem } from '../domain/resignation.ts';
+import type { CaseDraft, CaseStore, OpenOutcome } from './case-store.ts';
+import type { Participants } from '../orchestration/participants.ts';
+
+/** How a case gets going: orchestration starts a workflow; choreography (later) writes an outbox event. */
+export interface CaseStarter {
+  mode: 'orchestration' | 'choreography';
+  start(draft: CaseDraft): Promise<OpenOutcome | 'pending'>;
+}
+
+export interface SubmitDeps {
+  store: CaseStore;
+  directory: Pick<Participants, 'findEmployee'>;
+  starter: CaseStarter;
+  clock: Clock;
+  noticeDays: number;
+}
+
+export type SubmitResult =
+  | { kind: 'created'; resignation: ems.Resignation }
+  | { kind: 'replayed'; resignation: ems.Resignation }
+  | { kind: 'accepted'; id: string };
+
+/** A stable case id for an Idempotency-Key, so a retried POST lands on the same case and workflow. */
+export function caseIdForKey(key: string): string {
+  const h = createHash('sha256').update(`ems.resignation:${key}`).digest('hex');
+  // Shape it as a version-8 (custom) RFC 9562 UUID.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * An employee resigns: the employee must exist and have no open case; the last working day defaults
+ * to the notice period. Then the case is opened by the configured coordination mode.
+ */
+export async function submitResignation(
+  deps: SubmitDeps,
+  input: ems.SubmitResignationRequest,
+  meta: { idempotencyKey?: string | undefined; correlationId?: string | undefined },
+): Promise<SubmitResult> {
+  if (meta.idempotencyKey) {
+    const existing = await deps.store.findByIdempotencyKey(meta.idempotencyKey);
+    if (existing) return { kind: 'replayed', resignation: (await deps.store.get(existing))! };
+  }
+  const id = meta.idempotencyKey ? caseIdForKey(meta.idempotencyKey) : randomUUID();
+  const correlationId = meta.correlationId ?? id;
+
+  const employee = await deps.directory.findEmployee(input.employeeId, correlationId);
+  if (!employee) throw new HttpProblem(404, `No employee with id ${input.employeeId}`);
+
+  const open = await deps.store.findOpenByEmployee(employee.id);
+  if (open) throw conflictFor(employee.id, open);
+
+  const now = deps.clock.now();
+  const lastWorkingDay = input.lastWorkingDay ?? defaultLastWorkingDay(now, employee.timezone, deps.noticeDays);
+  const problem = lastWorkingDayProblem(lastWorkingDay, now, employee.timezone);
+  if (problem) {
+    throw new HttpProblem(400, problem, {
+      type: 'https://ems.dev/problems/validation',
+      title: 'Invalid request',
+      extra: { errors: [{ path: 'body.lastWorkingDay', message: problem }] },
+    });
+  }
+
+  const draft: CaseDraft = {
+    id,
+    employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+    manager: employee.manager,
+    hrPartnerId: employee.hrPartner.id,
+    lastWorkingDay,
+    reason: input.reason ? input.reason : null,
+    mode: deps.starter.mode,
+    correlationId,
+    idempotencyKey: meta.idempotencyKey ?? null,
+    submittedAt: now.toISOString(),
+  };
+  const outcome = await deps.starter.start(draft);
+  if (outcome === 'pending') return { kind: 'accepted', id };
+  if (outcome.outcome === 'conflict') {
+    if (outcome.existingId === id) return { kind: 'replayed', resignation: (await deps.store.get(id))! };
+    throw conflictFor(employee.id, outcome.existingId);
+  }
+  return { kind: 'created', resignation: (await deps.store.get(id))! };
+}
+
+function conflictFor(employeeId: string, existingId: string): HttpProblem {
+  return new HttpProblem(409, `Employee ${employeeId} already has an open resignation (${existingId})`, {
+    type: 'https://ems.dev/problems/open-resignation-exists',
+    title: 'Open resignation exists',
+    extra: { resignationId: existingId },
+  });
+}

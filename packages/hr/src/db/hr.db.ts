@@ -1,0 +1,109 @@
+import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { notification } from '@ems/contracts';
+
+/** Row types of the `hr` schema (see migrations.ts), for Kysely. */
+
+type Timestamp = ColumnType<Date, Date, Date>;
+type DefaultTimestamp = ColumnType<Date, Date | undefined, Date>;
+
+export type InterviewStatus = 'scheduled' | 'cancelled' | 'held';
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+export interface HrLeadsTable {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export interface HrPartnersTable {
+  id: string;
+  name: string;
+  email: string;
+  timezone: string;
+  work_days: number[];
+  work_start: string;
+  work_end: string;
+  updated_at: DefaultTimestamp;
+}
+
+export interface RecurringBusyTable {
+  hr_partner_id: string;
+  weekday: number;
+  start_time: string;
+  end_time: string;
+  title: string;
+}
+
+export interface DepartmentsTable {
+  id: string;
+  name: string;
+  hr_partner_id: string;
+}
+
+export interface EmployeesTable {
+  id: string;
+  name: string;
+  email: string;
+  title: string;
+  department_id: string;
+  manager_id: string | null;
+  hr_partner_id: string;
+  timezone: string;
+  location: string;
+  status: Generated<'active' | 'left'>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface InterviewsTable {
+  id: string;
+  resignation_id: string;
+  employee_id: string;
+  hr_partner_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  timezone: string;
+  /** 'YYYY-MM-DD' (DATE is parsed as a string, see platform db.ts). */
+  last_working_day: string;
+  status: Generated<InterviewStatus>;
+  sequence: Generated<number>;
+  uid: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  key: string;
+  operation: string;
+  fingerprint: string;
+  interview_id: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  interview_id: string;
+  purpose: string;
+  recipient: string;
+  request: ColumnType<notification.SendEmailRequest, string, string>;
+  status: Generated<OutboxStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string, Date | string>;
+  last_error: string | null;
+  created_at: DefaultTimestamp;
+  sent_at: Date | null;
+}
+
+export interface HrDB {
+  hr_leads: HrLeadsTable;
+  hr_partners: HrPartnersTable;
+  recurring_busy: RecurringBusyTable;
+  departments: DepartmentsTable;
+  employees: EmployeesTable;
+  interviews: InterviewsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  outbox: OutboxTable;
+}
+
+export type HrDb = Kysely<HrDB>;
+export type HrTx = Transaction<HrDB>;

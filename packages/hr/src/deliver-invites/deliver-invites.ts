@@ -1,0 +1,115 @@
+import { sql } from 'kysely';
+import { callJson, ServiceCallError, type Logger } from '@ems/platform';
+import { notification } from '@ems/contracts';
+import type { HrDb } from '../db/hr.db.ts';
+
+/**
+ * Hands queued invite emails to the Notification service over HTTP.
+ *
+ * At-least-once: an email is marked sent only after Notification accepted it, so a crash in between
+ * sends it again, which Notification de-duplicates on (resignationId, purpose, recipient). A claimed
+ * row is leased (next_attempt_at pushed out) rather than locked across the HTTP call, so no database
+ * connection waits on another service and two relays never send the same row at once.
+ */
+export interface InviteDelivery {
+  /** Fast path: delivers these rows right now, if they are still pending. Never throws. */
+  deliverNow(ids: readonly number[]): Promise<void>;
+  /** Relay: delivers up to `limit` rows that are due; returns how many it claimed. */
+  deliverDue(limit: number): Promise<number>;
+}
+
+export interface InviteDeliveryOptions {
+  db: HrDb;
+  log: Logger;
+  notificationUrl: string;
+  /** First retry delay; doubles with every failed attempt up to MAX_BACKOFF_MS. */
+  retryBaseMs: number;
+  /** Per-call timeout; the fast path is on a user's request, so it is short. */
+  timeoutMs?: number;
+}
+
+const LEASE_MS = 60_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+export function createInviteDelivery(options: InviteDeliveryOptions): InviteDelivery {
+  const { db, log } = options;
+  const url = `${options.notificationUrl.replace(/\/+$/, '')}${notification.NotificationPaths.emails}`;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+
+  type Claimed = { id: number; request: notification.SendEmailRequest; attempts: number };
+
+  async function claim(filter: { ids: readonly number[] } | { due: number }): Promise<Claimed[]> {
+    return db
+      .updateTable('outbox')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        next_attempt_at: sql<Date>`now() + ${LEASE_MS} * interval '1 millisecond'`,
+      }))
+      .where('id', 'in', (eb) => {
+        let q = eb.selectFrom('outbox').select('id').where('status', '=', 'pending');
+        q = 'ids' in filter ? q.where('id', 'in', [...filter.ids]) : q.where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('id').limit(filter.due);
+        return q.forUpdate().skipLocked();
+      })
+      .returning(['id', 'request', 'attempts'])
+      .execute();
+  }
+
+  async function deliver(row: Claimed): Promise<void> {
+    const request = row.request;
+    // What comes out of the table is checked like any input; a malformed row can never be sent.
+    const valid = notification.SendEmailRequest.safeParse(request);
+    if (!valid.success) {
+      log.error({ outboxId: row.id, err: valid.error.message }, 'queued interview email is malformed; giving up on it');
+      await db.updateTable('outbox').set({ status: 'failed', last_error: valid.error.message.slice(0, 2000) }).where('id', '=', row.id).execute();
+      return;
+    }
+    try {
+      await callJson(url, {
+        method: 'POST',
+        body: request,
+        idempotencyKey: `hr:${request.purpose}:${request.to.email}`,
+        timeoutMs,
+      });
+      await db.updateTable('outbox').set({ status: 'sent', sent_at: new Date(), last_error: null }).where('id', '=', row.id).execute();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof ServiceCallError && !err.retryable) {
+        // Notification refused the email itself (4xx): retrying the same request cannot succeed.
+        log.error({ outboxId: row.id, purpose: request.purpose, err: message }, 'notification refused an interview email; giving up on it');
+        await db.updateTable('outbox').set({ status: 'failed', last_error: message.slice(0, 2000) }).where('id', '=', row.id).execute();
+        return;
+      }
+      const delay = backoffMs(options.retryBaseMs, row.attempts);
+      log.warn({ outboxId: row.id, purpose: request.purpose, attempts: row.attempts, retryInMs: delay, err: message }, 'interview email not delivered yet; will retry');
+      await db
+        .updateTable('outbox')
+        .set({ next_attempt_at: sql<Date>`now() + ${delay} * interval '1 millisecond'`, last_error: message.slice(0, 2000) })
+        .where('id', '=', row.id)
+        .execute();
+    }
+  }
+
+  return {
+    async deliverNow(ids) {
+      if (ids.length === 0) return;
+      try {
+        const rows = await claim({ ids });
+        await Promise.all(rows.map(deliver));
+      } catch (err) {
+        // The rows stay queued; the relay delivers them once their lease runs out.
+        log.warn({ err }, 'fast-path delivery of interview emails failed; the relay will retry');
+      }
+    },
+    async deliverDue(limit) {
+      const rows = await claim({ due: limit });
+      await Promise.all(rows.map(deliver));
+      return rows.length;
+    },
+  };
+}
+
+/** Exponential backoff with a little jitter, so a recovering Notification is not hit by every row at once. */
+export function backoffMs(baseMs: number, attempts: number): number {
+  const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp * (0.8 + Math.random() * 0.2));
+}

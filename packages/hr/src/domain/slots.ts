@@ -1,0 +1,168 @@
+import { DateTime } from 'luxon';
+
+/**
+ * Finding a free slot for an exit interview in the HR partner's calendar. Pure: everything it needs,
+ * including "now", comes in as arguments.
+ *
+ * All calendar reasoning happens in the partner's time zone, because working hours and weekly
+ * meetings are wall-clock times there: 09:00 stays 09:00 local across a DST change, so its UTC
+ * instant moves by an hour. Instants (Date) go in and out.
+ */
+
+export const SLOT_MINUTES = 30;
+
+export interface WorkingHours {
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  days: readonly number[];
+  /** 'HH:mm', local to the partner's zone. */
+  start: string;
+  end: string;
+}
+
+/** A weekly meeting, in the partner's local wall-clock time. */
+export interface WeeklyBusy {
+  weekday: number;
+  start: string;
+  end: string;
+}
+
+export interface Booked {
+  start: Date;
+  end: Date;
+}
+
+export interface PartnerCalendar {
+  /** IANA zone of the partner, e.g. 'Europe/Berlin'. */
+  timezone: string;
+  workingHours: WorkingHours;
+  busy: readonly WeeklyBusy[];
+  /** Existing non-cancelled interviews of the partner (any overlap makes a slot unavailable). */
+  booked: readonly Booked[];
+}
+
+export interface SlotSearch {
+  now: Date;
+  /** 'YYYY-MM-DD': the interview must happen on a day (in the partner's zone) strictly before it. */
+  lastWorkingDay: string;
+  /** Only slots starting strictly after this instant (used to find "the next slot after the current one"). */
+  after?: Date;
+}
+
+export interface Slot {
+  start: Date;
+  end: Date;
+}
+
+export type SlotResult =
+  | { found: true; slot: Slot }
+  | { found: false; reason: 'last-working-day-too-close' | 'calendar-full' };
+
+export type SlotCheck = { ok: true; slot: Slot } | { ok: false; reason: string };
+
+/**
+ * The earliest free 30-minute slot from the partner's next working day (after today in the partner's
+ * zone) up to, not including, the last working day.
+ */
+export function findFreeSlot(calendar: PartnerCalendar, search: SlotSearch): SlotResult {
+  const zone = calendar.timezone;
+  const firstDay = nextWorkingDay(calendar, search.now);
+  const lastDay = parseDay(search.lastWorkingDay, zone);
+  if (firstDay >= lastDay) return { found: false, reason: 'last-working-day-too-close' };
+  for (let day = firstDay; day < lastDay; day = day.plus({ days: 1 })) {
+    if (!calendar.workingHours.days.includes(day.weekday)) continue;
+    for (const slot of daySlots(calendar.workingHours, day)) {
+      if (search.after && slot.start <= search.after) continue;
+      if (isFree(calendar, slot)) return { found: true, slot };
+    }
+  }
+  return { found: false, reason: 'calendar-full' };
+}
+
+/** Checks a requested start: an aligned 30-minute slot inside working hours, free, in the future, before the last working day. */
+export function checkSlot(calendar: PartnerCalendar, search: SlotSearch, start: Date): SlotCheck {
+  const zone = calendar.timezone;
+  const local = DateTime.fromJSDate(start, { zone });
+  if (start <= search.now) return { ok: false, reason: 'the start is in the past' };
+  const day = local.startOf('day');
+  if (day >= parseDay(search.lastWorkingDay, zone)) {
+    return { ok: false, reason: `the slot is not before the last working day ${search.lastWorkingDay}` };
+  }
+  if (!calendar.workingHours.days.includes(local.weekday)) {
+    return { ok: false, reason: `${local.toFormat('cccc')} is not a working day of the HR partner` };
+  }
+  const slot = daySlots(calendar.workingHours, day).find((s) => s.start.getTime() === start.getTime());
+  if (!slot) {
+    return {
+      ok: false,
+      reason: `the start must be on :00 or :30 within working hours ${calendar.workingHours.start}–${calendar.workingHours.end} (${zone})`,
+    };
+  }
+  if (!isFree(calendar, slot)) return { ok: false, reason: 'the HR partner is busy at that time' };
+  return { ok: true, slot };
+}
+
+/** The partner's first working day after today, where "today" is the date of `now` in the partner's zone. */
+export function nextWorkingDay(calendar: Pick<PartnerCalendar, 'timezone' | 'workingHours'>, now: Date): DateTime {
+  const today = DateTime.fromJSDate(now, { zone: calendar.timezone }).startOf('day');
+  for (let i = 1; i <= 7; i++) {
+    const day = today.plus({ days: i });
+    if (calendar.workingHours.days.includes(day.weekday)) return day;
+  }
+  // No working day at all: a day no last working day can be after.
+  return today.plus({ years: 1000 });
+}
+
+/** Candidate slots of one day, aligned to :00/:30 local time; local times that do not exist (DST gap) are skipped. */
+function daySlots(hours: WorkingHours, day: DateTime): Slot[] {
+  const open = minutesOf(hours.start);
+  const close = minutesOf(hours.end);
+  const dayEnd = localInstant(day, close);
+  const slots: Slot[] = [];
+  for (let m = Math.ceil(open / SLOT_MINUTES) * SLOT_MINUTES; m + SLOT_MINUTES <= close; m += SLOT_MINUTES) {
+    const start = atLocal(day, m);
+    if (!start) continue;
+    const end = start.plus({ minutes: SLOT_MINUTES });
+    if (end > dayEnd) continue;
+    slots.push({ start: start.toJSDate(), end: end.toJSDate() });
+  }
+  return slots;
+}
+
+function isFree(calendar: PartnerCalendar, slot: Slot): boolean {
+  const local = DateTime.fromJSDate(slot.start, { zone: calendar.timezone });
+  const day = local.startOf('day');
+  for (const b of calendar.busy) {
+    if (b.weekday !== local.weekday) continue;
+    const busy = { start: localInstant(day, minutesOf(b.start)).toJSDate(), end: localInstant(day, minutesOf(b.end)).toJSDate() };
+    if (overlaps(slot, busy)) return false;
+  }
+  return !calendar.booked.some((b) => overlaps(slot, b));
+}
+
+function overlaps(a: Slot, b: Booked): boolean {
+  return a.start < b.end && b.start < a.end;
+}
+
+/** A local wall-clock time on a day; one inside a spring-forward gap moves forward by the gap (luxon's rule). */
+function localInstant(day: DateTime, minutes: number): DateTime {
+  return day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60, second: 0, millisecond: 0 });
+}
+
+/** Like localInstant, but undefined when that wall-clock time does not exist that day: no slot starts in a DST gap. */
+function atLocal(day: DateTime, minutes: number): DateTime | undefined {
+  const t = localInstant(day, minutes);
+  return t.hour * 60 + t.minute === minutes ? t : undefined;
+}
+
+/** Minutes since midnight of 'HH:mm' (00:00–23:59). */
+export function minutesOf(hhmm: string): number {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(hhmm);
+  if (!m) throw new Error(`not a HH:mm time: ${hhmm}`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+function parseDay(isoDate: string, zone: string): DateTime {
+  const d = DateTime.fromISO(isoDate, { zone });
+  if (!d.isValid) throw new Error(`not a date: ${isoDate}`);
+  return d.startOf('day');
+}

@@ -1,0 +1,22 @@
+import type { Selectable } from 'kysely';
+import type { hr } from '@ems/contracts';
+import type { InterviewsTable } from '../db/hr.db.ts';
+
+export type InterviewRow = Selectable<InterviewsTable>;
+
+/** The API shape of an interview: a whitelist of the row's fields, never the row itself. */
+export function toInterview(row: InterviewRow): hr.Interview {
+  return {
+    id: row.id,
+    resignationId: row.resignation_id,
+    employeeId: row.employee_id,
+    hrPartnerId: row.hr_partner_id,
+    start: row.starts_at.toISOString(),
+    end: row.ends_at.toISOString(),
+    timezone: row.timezone,
+    status: row.status,
+    sequence: row.sequence,
+    uid: row.uid,
+    createdAt: row.created_at.toISOString(),
+  };
+}

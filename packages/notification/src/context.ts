@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import type { Clock, Logger, Pool } from '@ems/platform';
+import type { BackoffPolicy } from './domain/backoff.ts';
+import type { Mailer } from './smtp/mailer.ts';
+import type { NotificationDB } from './db/schema.ts';
+import type { Deliveries } from './deliver-email/deliveries.ts';
+
+/** Everything the use cases share, built once by the factory. */
+export interface NotificationContext {
+  db: Kysely<NotificationDB>;
+  pool: Pool;
+  log: Logger;
+  clock: Clock;
+  mailer: Mailer;
+  /** The From header, e.g. 'EMS <ems@acme.example>'. */
+  from: string;
+  /** After this many failed attempts an email is `failed`. */
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** How long a claim lasts; longer than one SMTP attempt can take. */
+  leaseMs: number;
+  /** How long a POST waits for its own first delivery attempt before answering. */
+  fastPathTimeoutMs: number;
+  /** Sends running outside a request or dispatcher pass; stop() waits for them. */
+  deliveries: Deliveries;
+}

@@ -1,0 +1,55 @@
+import type { Migration } from '@ems/platform';
+
+/**
+ * The `notification` schema. Never edit a shipped migration; add a new one.
+ *
+ * Invariants the tables enforce (not the code):
+ * - one email per (resignation, purpose, recipient), however often it is requested;
+ * - an Idempotency-Key names at most one email;
+ * - an email is claimed for sending by at most one worker at a time (claim_token + claimed_until lease).
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'emails',
+    sql: `
+      CREATE TABLE emails (
+        id uuid PRIMARY KEY,
+        resignation_id uuid NOT NULL,
+        purpose text NOT NULL,
+        recipient text NOT NULL,
+        recipient_name text,
+        template text NOT NULL,
+        data jsonb NOT NULL,
+        subject text NOT NULL,
+        text text NOT NULL,
+        html text NOT NULL,
+        -- [{ filename, contentType, content }]; ICS files are small text.
+        attachments jsonb NOT NULL DEFAULT '[]'::jsonb,
+        status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
+        attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at timestamptz NOT NULL,
+        -- Fixed at insert and reused by every attempt, so a resend after a crash carries the same Message-ID.
+        message_id text NOT NULL,
+        last_error text,
+        idempotency_key text,
+        -- Lease of the worker sending it right now; an expired lease means that worker died mid-send.
+        claim_token uuid,
+        claimed_until timestamptz,
+        created_at timestamptz NOT NULL,
+        sent_at timestamptz,
+        CONSTRAINT emails_sent_has_time CHECK ((status = 'sent') = (sent_at IS NOT NULL))
+      );
+
+      -- Mailbox names are case-insensitive in practice: Bob@x and bob@x are one recipient.
+      CREATE UNIQUE INDEX emails_natural_key ON emails (resignation_id, purpose, lower(recipient));
+      CREATE UNIQUE INDEX emails_idempotency_key ON emails (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+      -- The dispatcher's question: which queued emails are due?
+      CREATE INDEX emails_due ON emails (next_attempt_at) WHERE status = 'queued';
+      -- Listing, newest first, optionally per case.
+      CREATE INDEX emails_newest ON emails (created_at DESC, id DESC);
+      CREATE INDEX emails_by_resignation ON emails (resignation_id, created_at DESC);
+    `,
+  },
+];

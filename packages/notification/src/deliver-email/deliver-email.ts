@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { backoffDelay } from '../domain/backoff.ts';
+import { buildMailMessage } from '../domain/mail-message.ts';
+import { describeSmtpError } from '../smtp/mailer.ts';
+import type { NotificationContext } from '../context.ts';
+import type { EmailRow } from '../db/schema.ts';
+
+/**
+ * Delivery of one queued email:
+ *
+ *   claim ──► SMTP send ──► sent
+ *                  │
+ *                  └─ error ─► attempts < max ? queued, next_attempt_at = now + backoff
+ *                                             : failed, last_error
+ *
+ * The claim is one atomic UPDATE … RETURNING whose row is picked with FOR UPDATE SKIP LOCKED and
+ * which sets a lease (claim_token, claimed_until): two dispatchers, or a dispatcher and a POST's fast
+ * path, never send the same email at once, and no transaction stays open during the SMTP exchange.
+ * Only the holder of the claim token may record the outcome.
+ *
+ * At-least-once, not exactly-once: if the process dies after the SMTP server accepted the message but
+ * before "sent" is written, the lease runs out and the email is sent again. The Message-ID was fixed
+ * when the row was inserted, so the resend carries the same Message-ID and receivers can tell it is
+ * the same message.
+ */
+
+/** Claims the email `id` (or, without an id, the most overdue queued email) and delivers it. */
+export async function deliverEmail(ctx: NotificationContext, id?: string): Promise<EmailRow | undefined> {
+  const claimed = await claim(ctx, id);
+  if (!claimed) return undefined;
+  return deliverClaimed(ctx, claimed.row, claimed.token);
+}
+
+async function claim(ctx: NotificationContext, id: string | undefined): Promise<{ row: EmailRow; token: string } | undefined> {
+  const now = ctx.clock.now();
+  const token = randomUUID();
+  const row = await ctx.db
+    .updateTable('emails')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      claim_token: token,
+      claimed_until: new Date(now.getTime() + ctx.leaseMs),
+    }))
+    .where('id', '=', (eb) => {
+      let due = eb
+        .selectFrom('emails')
+        .select('id')
+        .where('status', '=', 'queued')
+        .where('next_attempt_at', '<=', now)
+        .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]));
+      if (id !== undefined) due = due.where('id', '=', id);
+      return due.orderBy('next_attempt_at').limit(1).forUpdate().skipLocked();
+    })
+    .returningAll()
+    .executeTakeFirst();
+  return row ? { row, token } : undefined;
+}
+
+async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: string): Promise<EmailRow | undefined> {
+  const log = ctx.log.child({ emailId: row.id, attempt: row.attempts });
+  if (row.attempts > ctx.maxAttempts) {
+    // Only reachable when a worker died holding the last attempt's claim: do not exceed the limit.
+    return finish(ctx, row, token, { status: 'failed', error: row.last_error ?? 'gave up: the last attempt was interrupted' });
+  }
+  try {
+    await ctx.mailer.send(
+      buildMailMessage(
+        {
+          id: row.id,
+          recipient: row.recipient,
+          recipientName: row.recipient_name,
+          subject: row.subject,
+          text: row.text,
+          html: row.html,
+          messageId: row.message_id,
+          attachments: row.attachments,
+        },
+        ctx.from,
+      ),
+    );
+  } catch (err) {
+    const error = describeSmtpError(err);
+    if (row.attempts >= ctx.maxAttempts) {
+      log.error({ error }, 'email delivery failed for good');
+      return finish(ctx, row, token, { status: 'failed', error });
+    }
+    const delayMs = backoffDelay(row.attempts, ctx.backoff);
+    log.warn({ error, retryInMs: delayMs }, 'email delivery failed; will retry');
+    return finish(ctx, row, token, { status: 'queued', error, retryAt: new Date(ctx.clock.now().getTime() + delayMs) });
+  }
+  log.info({ messageId: row.message_id }, 'email sent');
+  return finish(ctx, row, token, { status: 'sent' });
+}
+
+type Outcome = { status: 'sent' } | { status: 'failed'; error: string } | { status: 'queued'; error: string; retryAt: Date };
+
+/** Records the outcome, but only while we still hold the claim. */
+async function finish(ctx: NotificationContext, row: EmailRow, token: string, outcome: Outcome): Promise<EmailRow | undefined> {
+  const now = ctx.clock.now();
+  const updated = await ctx.db
+    .updateTable('emails')
+    .set({
+      status: outcome.status,
+      claim_token: null,
+      claimed_until: null,
+      ...(outcome.status === 'sent' ? { sent_at: now, last_error: null } : { last_error: outcome.error }),
+      ...(outcome.status === 'queued' ? { next_attempt_at: outcome.retryAt } : {}),
+    })
+    .where('id', '=', row.id)
+    .where('claim_token', '=', token)
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) ctx.log.warn({ emailId: row.id }, 'lost the claim on an email before recording its delivery');
+  return updated;
+}

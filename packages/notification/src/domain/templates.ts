@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { notification as api } from '@ems/contracts';
+import { headerValue } from './header.ts';
+
+/**
+ * The named email templates: each validates its data and renders a subject, a plain-text body and an
+ * HTML body. Everything a caller supplies is escaped in HTML; names are flattened to one line.
+ */
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface DataIssue {
+  path: string;
+  message: string;
+}
+
+export type PreparedEmail = { ok: true; data: Record<string, unknown>; rendered: RenderedEmail } | { ok: false; issues: DataIssue[] };
+
+const isValidTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The contract's schemas plus the checks a renderer needs: a real time zone, an end after the start, a web link. */
+const ManagerNoticeData = api.ManagerNoticeData.extend({
+  lastWorkingDay: z.string().trim().min(1, 'must not be empty').max(100),
+  caseUrl: api.ManagerNoticeData.shape.caseUrl.refine((u) => u == null || /^https?:\/\//i.test(u), 'must be an http(s) URL'),
+});
+type ManagerNoticeData = z.infer<typeof ManagerNoticeData>;
+
+const InterviewData = api.InterviewInviteData.extend({
+  timezone: z.string().min(1).refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin'),
+}).refine((d) => Date.parse(d.end) > Date.parse(d.start), { path: ['end'], message: 'must be after start' });
+type InterviewData = z.infer<typeof InterviewData>;
+
+const renderers = {
+  'resignation-manager-notice': { schema: ManagerNoticeData, render: renderManagerNotice },
+  'exit-interview-invite': { schema: InterviewData, render: renderInterviewInvite },
+  'exit-interview-cancelled': { schema: InterviewData, render: renderInterviewCancelled },
+} as const satisfies Record<api.EmailTemplate, { schema: z.ZodType; render: (data: never) => RenderedEmail }>;
+
+/** Validates `data` against the template's schema and renders it. */
+export function prepareEmail(template: api.EmailTemplate, data: unknown): PreparedEmail {
+  switch (template) {
+    case 'resignation-manager-notice':
+      return prepare(renderers[template].schema, renderers[template].render, data);
+    case 'exit-interview-invite':
+    case 'exit-interview-cancelled':
+      return prepare(renderers[template].schema, renderers[template].render, data);
+  }
+}
+
+function prepare<S extends z.ZodType<Record<string, unknown>>>(schema: S, render: (d: z.infer<S>) => RenderedEmail, data: unknown): PreparedEmail {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => ({ path: ['data', ...i.path.map(String)].join('.'), message: i.message })),
+    };
+  }
+  return { ok: true, data: parsed.data, rendered: render(parsed.data) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Templates
+
+const FOOTER = 'This message was sent automatically by EMS, the Exit Management System. Please do not reply to it.';
+
+function renderManagerNotice(d: ManagerNoticeData): RenderedEmail {
+  const manager = oneLine(d.managerName);
+  const employee = oneLine(d.employeeName);
+  const day = formatDay(d.lastWorkingDay);
+  const reason = d.reason?.trim() ? d.reason.trim() : null;
+  const caseUrl = d.caseUrl ?? null;
+
+  const text = [
+    `Dear ${manager},`,
+    '',
+    `${employee} (employee ID ${d.employeeId}) has resigned. Their last working day is ${day}.`,
+    ...(reason ? ['', 'Reason given:', reason] : []),
+    '',
+    'What happens next:',
+    `- HR will schedule an exit interview with ${employee}; you will receive a calendar invitation.`,
+    `- ${employee}'s access to critical systems will be suspended as part of offboarding.`,
+    `- Please plan the handover of ${employee}'s work before their last working day.`,
+    ...(caseUrl ? ['', `Case details: ${caseUrl}`] : []),
+    '',
+    '--',
+    FOOTER,
+  ].join('\n');
+
+  const html = layout(`Resignation of ${employee}`, [
+    `<p>Dear ${esc(manager)},</p>`,
+    `<p><strong>${esc(employee)}</strong> (employee ID ${esc(d.employeeId)}) has resigned. Their last working day is <strong>${esc(day)}</strong>.</p>`,
+    ...(reason ? [`<p>Reason given:</p><blockquote style="margin:0 0 1em 0;padding-left:1em;border-left:3px solid #ccc">${paragraph(reason)}</blockquote>`] : []),
+    '<p>What happens next:</p>',
+    '<ul>',
+    `<li>HR will schedule an exit interview with ${esc(employee)}; you will receive a calendar invitation.</li>`,
+    `<li>${esc(employee)}&#39;s access to critical systems will be suspended as part of offboarding.</li>`,
+    `<li>Please plan the handover of ${esc(employee)}&#39;s work before their last working day.</li>`,
+    '</ul>',
+    ...(caseUrl ? [`<p><a href="${esc(caseUrl)}">View the case</a></p>`] : []),
+  ]);
+
+  return { subject: subject(`Resignation: ${employee}, last working day ${day}`), text, html };
+}
+
+function renderInterviewInvite(d: InterviewData): RenderedEmail {
+  const who = oneLine(d.recipientName);
+  const employee = oneLine(d.employeeName);
+  const hr = oneLine(d.hrPartnerName);
+  const when = formatSlot(d.start, d.end, d.timezone);
+
+  const text = [
+    `Dear ${who},`,
+    '',
+    `An exit interview for ${employee} has been scheduled with ${hr} (HR).`,
+    '',
+    `When: ${when}`,
+    '',
+    'The calendar invitation is attached; please accept it to add the meeting to your calendar.',
+    `If this time does not work for you, please contact ${hr}.`,
+    '',
+    '--',
+    FOOTER,
+  ].join('\n');
+
+  const html = layout(`Exit interview: ${employee}`, [
+    `<p>Dear ${esc(who)},</p>`,
+    `<p>An exit interview for <strong>${esc(employee)}</strong> has been scheduled with ${esc(hr)} (HR).</p>`,
+    `<p><strong>When:</strong> ${esc(when)}</p>`,
+    '<p>The calendar invitation is attached; please accept it to add the meeting to your calendar.</p>',
+    `<p>If this time does not work for you, please contact ${esc(hr)}.</p>`,
+  ]);
+
+  return { subject: subject(`Exit interview: ${employee}, ${formatSlot(d.start, d.end, d.timezone, true)}`), text, html };
+}
+
+function renderInterviewCancelled(d: InterviewData): RenderedEmail {
+  const who = oneLine(d.recipientName);
+  const employee = oneLine(d.employeeName);
+  const hr = oneLine(d.hrPartnerName);
+  const when = formatSlot(d.start, d.end, d.timezone);
+
+  const text = [
+    `Dear ${who},`,
+    '',
+    `The exit interview for ${employee} with ${hr} (HR), planned for ${when}, has been cancelled.`,
+    '',
+    'The attached calendar update removes the meeting from your calendar. If a new time is arranged, you will receive a new invitation.',
+    '',
+    '--',
+    FOOTER,
+  ].join('\n');
+
+  const html = layout(`Cancelled: exit interview for ${employee}`, [
+    `<p>Dear ${esc(who)},</p>`,
+    `<p>The exit interview for <strong>${esc(employee)}</strong> with ${esc(hr)} (HR), planned for ${esc(when)}, has been <strong>cancelled</strong>.</p>`,
+    '<p>The attached calendar update removes the meeting from your calendar. If a new time is arranged, you will receive a new invitation.</p>',
+  ]);
+
+  return { subject: subject(`Cancelled: exit interview for ${employee}`), text, html };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+/** Escapes text for HTML element content and double- or single-quoted attribute values. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+/** Free text keeps its line breaks in HTML. */
+function paragraph(s: string): string {
+  return s.split(/\r\n|\r|\n/).map(esc).join('<br>');
+}
+
+/** A name is one line, whatever the caller sent. */
+function oneLine(s: string): string {
+  return headerValue(s);
+}
+
+function subject(s: string): string {
+  return headerValue(s).slice(0, 250);
+}
+
+function layout(title: string, body: string[]): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    `<head><meta charset="utf-8"><title>${esc(title)}</title></head>`,
+    '<body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.5;color:#222">',
+    ...body,
+    `<hr style="border:none;border-top:1px solid #ddd;margin-top:2em"><p style="font-size:12px;color:#777">${esc(FOOTER)}</p>`,
+    '</body>',
+    '</html>',
+  ].join('\n');
+}
+
+/** 'YYYY-MM-DD' → 'Friday, 12 December 2025'; anything else is shown as given. */
+export function formatDay(day: string): string {
+  const trimmed = oneLine(day);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) return trimmed;
+  const date = new Date(`${trimmed}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(trimmed)) return trimmed;
+  return new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(date);
+}
+
+/**
+ * A meeting slot in the recipient's zone: 'Tuesday, 16 December 2025, 10:00–10:45 (Europe/Berlin)';
+ * short: 'Tue, 16 Dec 2025, 10:00–10:45'.
+ */
+export function formatSlot(startIso: string, endIso: string, timeZone: string, short = false): string {
+  const fmt = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: short ? 'short' : 'long',
+    day: 'numeric',
+    month: short ? 'short' : 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  // ICU puts thin and narrow no-break spaces around the dash; plain spaces read the same everywhere.
+  const range = fmt.formatRange(new Date(startIso), new Date(endIso)).replace(/[\u2009\u202f]/g, ' ');
+  return short ? range : `${range} (${timeZone})`;
+}

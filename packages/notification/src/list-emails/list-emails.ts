@@ -1,0 +1,26 @@
+import { paged } from '@ems/platform';
+import type { z } from 'zod';
+import type { notification as api } from '@ems/contracts';
+import { toEmail } from '../email.mapper.ts';
+import type { NotificationContext } from '../context.ts';
+
+export type EmailListQuery = z.infer<typeof api.EmailListQuery>;
+
+/** The emails matching the filters, newest first. */
+export async function listEmails(ctx: NotificationContext, query: EmailListQuery): Promise<z.infer<typeof api.EmailList>> {
+  let q = ctx.db.selectFrom('emails').selectAll();
+  if (query.resignationId) q = q.where('resignation_id', '=', query.resignationId);
+  if (query.status) q = q.where('status', '=', query.status);
+  if (query.to) {
+    const to = query.to;
+    q = q.where((eb) => eb(eb.fn('lower', ['recipient']), '=', eb.fn('lower', [eb.val(to)])));
+  }
+  const rows = await q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit + 1)
+    .offset(query.offset)
+    .execute();
+  const page = paged(rows, query);
+  return { items: page.items.map(toEmail), nextOffset: page.nextOffset };
+}

@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import { createKysely, systemClock, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { migrations } from './db/migrations.ts';
+import type { NotificationDB } from './db/schema.ts';
+import { defaultBackoff } from './domain/backoff.ts';
+import { createSmtpMailer } from './smtp/mailer.ts';
+import { createDeliveries } from './deliver-email/deliveries.ts';
+import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
+import { sendEmailRoute } from './send-email/send-email.http.ts';
+import { listEmailsRoute } from './list-emails/list-emails.http.ts';
+import { getEmailRoute } from './get-email/get-email.http.ts';
+import type { NotificationContext } from './context.ts';
+
+export const NOTIFICATION_SCHEMA = 'notification';
+
+export interface NotificationServiceDeps {
+  pool: Pool;
+  log: Logger;
+  clock?: Clock;
+  /** SMTP server to deliver through, e.g. smtp://127.0.0.1:2525 (see startCaptureSmtpServer for a local one). */
+  smtpUrl: string;
+  /** From header; default 'EMS <ems@acme.example>'. */
+  from?: string;
+  /** Attempts before an email is `failed`; default 8. */
+  maxAttempts?: number;
+  /** Backoff after the first failed attempt, doubling per attempt (±20 % jitter, capped at 1 h); default 30 s. */
+  retryBaseMs?: number;
+  /** How often the dispatcher looks for due retries; default 1 s. */
+  dispatchIntervalMs?: number;
+  /** How long POST /api/emails waits for its immediate delivery attempt; default 3 s. */
+  fastPathTimeoutMs?: number;
+}
+
+/**
+ * The Notification service: renders named templates and delivers each email once per
+ * (resignation, purpose, recipient) over SMTP, retrying with backoff until it is sent or given up.
+ */
+export function createNotificationService(deps: NotificationServiceDeps): ServiceModule {
+  const maxAttempts = deps.maxAttempts ?? 8;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error('notification: maxAttempts must be a positive integer');
+  const retryBaseMs = deps.retryBaseMs ?? defaultBackoff.baseMs;
+  if (!(retryBaseMs >= 0)) throw new Error('notification: retryBaseMs must not be negative');
+
+  const connectionTimeoutMs = 5_000;
+  const socketTimeoutMs = 15_000;
+  const ctx: NotificationContext = {
+    db: createKysely<NotificationDB>(deps.pool, NOTIFICATION_SCHEMA),
+    pool: deps.pool,
+    log: deps.log.child({ service: 'notification' }),
+    clock: deps.clock ?? systemClock,
+    mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs }),
+    from: deps.from ?? 'EMS <ems@acme.example>',
+    maxAttempts,
+    backoff: { ...defaultBackoff, baseMs: retryBaseMs, maxMs: Math.max(defaultBackoff.maxMs, retryBaseMs) },
+    // Comfortably longer than one attempt can take (connect + greeting + a stalled socket), so a live
+    // sender never loses its claim; a dead one's email is picked up again after this.
+    leaseMs: 2 * (2 * connectionTimeoutMs + socketTimeoutMs) + 10_000,
+    fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 3_000,
+    deliveries: createDeliveries(),
+  };
+  const dispatcher = createDispatcher(ctx, { intervalMs: deps.dispatchIntervalMs ?? 1_000 });
+
+  return {
+    name: 'notification',
+    schema: NOTIFICATION_SCHEMA,
+    migrations,
+    routes: async (app) => {
+      await sendEmailRoute(ctx)(app);
+      await listEmailsRoute(ctx)(app);
+      await getEmailRoute(ctx)(app);
+    },
+    readiness: {
+      'notification.database': async () => {
+        await sql`select 1`.execute(ctx.db);
+      },
+      'notification.smtp': () => ctx.mailer.verify(),
+    },
+    async start() {
+      dispatcher.start();
+    },
+    async stop() {
+      await dispatcher.stop();
+      await ctx.deliveries.drain();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { ProblemSchema, type App } from '@ems/platform';
+import { IDEMPOTENCY_HEADER, notification as api } from '@ems/contracts';
+import type { NotificationContext } from '../context.ts';
+import { sendEmail } from './send-email.ts';
+
+export function sendEmailRoute(ctx: NotificationContext) {
+  return async (app: App): Promise<void> => {
+    app.post(
+      api.NotificationPaths.emails,
+      {
+        schema: {
+          tags: ['notification'],
+          summary: 'Send an email (once per resignation, purpose and recipient)',
+          description:
+            'Renders the named template with `data` and delivers it over SMTP. A repeat of the same (resignationId, purpose, to.email), ' +
+            'or of the same Idempotency-Key, answers 200 with the email stored first and sends nothing. A new email answers 201; ' +
+            'its status is `sent` when the SMTP server accepted it right away, else `queued` (retried with backoff) or `failed`.',
+          headers: z.object({ [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional() }),
+          body: api.SendEmailRequest,
+          response: { 200: api.Email, 201: api.Email, 400: ProblemSchema, 409: ProblemSchema },
+        },
+      },
+      async (req, reply) => {
+        const { created, email } = await sendEmail(ctx, req.body, req.headers[IDEMPOTENCY_HEADER]);
+        if (created) void reply.header('location', api.NotificationPaths.email(email.id));
+        return reply.code(created ? 201 : 200).send(email);
+      },
+    );
+  };
+}

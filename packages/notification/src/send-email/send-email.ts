@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { conflict, HttpProblem } from '@ems/platform';
+import type { notification as api } from '@ems/contracts';
+import { messageIdFor } from '../domain/mail-message.ts';
+import { prepareEmail } from '../domain/templates.ts';
+import { deliverEmail } from '../deliver-email/deliver-email.ts';
+import { toEmail } from '../email.mapper.ts';
+import type { NotificationContext } from '../context.ts';
+import type { EmailRow } from '../db/schema.ts';
+
+export interface SendEmailResult {
+  /** false when the same email (same case, purpose and recipient, or same Idempotency-Key) already existed. */
+  created: boolean;
+  email: api.Email;
+}
+
+/**
+ * Send an email, once per (resignation, purpose, recipient):
+ * 1. check the template's data and render subject, text and HTML;
+ * 2. store it as `queued` — or find the one stored by an earlier request (the unique indexes decide,
+ *    so concurrent identical requests end with one row);
+ * 3. try to deliver it right away, waiting at most a short while, so that with a healthy SMTP server
+ *    the answer already says `sent`; whatever is not delivered now, the dispatcher retries.
+ */
+export async function sendEmail(ctx: NotificationContext, request: api.SendEmailRequest, idempotencyKey?: string): Promise<SendEmailResult> {
+  const prepared = prepareEmail(request.template, request.data);
+  if (!prepared.ok) {
+    throw new HttpProblem(400, prepared.issues.map((i) => `body.${i.path}: ${i.message}`).join('; '), {
+      type: 'https://ems.dev/problems/validation',
+      title: 'Invalid request',
+      extra: { errors: prepared.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })) },
+    });
+  }
+
+  const { row, created } = await storeOnce(ctx, request, prepared.data, prepared.rendered, idempotencyKey);
+  const delivered = row.status === 'queued' ? await deliverNow(ctx, row) : row;
+  return { created, email: toEmail(delivered) };
+}
+
+async function storeOnce(
+  ctx: NotificationContext,
+  request: api.SendEmailRequest,
+  data: Record<string, unknown>,
+  rendered: { subject: string; text: string; html: string },
+  idempotencyKey: string | undefined,
+): Promise<{ row: EmailRow; created: boolean }> {
+  const id = randomUUID();
+  const now = ctx.clock.now();
+  const inserted = await ctx.db
+    .insertInto('emails')
+    .values({
+      id,
+      resignation_id: request.resignationId,
+      purpose: request.purpose,
+      recipient: request.to.email,
+      recipient_name: request.to.name?.trim() ? request.to.name : null,
+      template: request.template,
+      data: JSON.stringify(data),
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      attachments: JSON.stringify(request.attachments),
+      next_attempt_at: now,
+      message_id: messageIdFor(id),
+      idempotency_key: idempotencyKey ?? null,
+      created_at: now,
+    })
+    // Either unique index (natural key or Idempotency-Key) may refuse the row: then it already exists.
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return { row: inserted, created: true };
+
+  if (idempotencyKey !== undefined) {
+    const byKey = await ctx.db.selectFrom('emails').selectAll().where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+    if (byKey) {
+      const same =
+        byKey.resignation_id === request.resignationId && byKey.purpose === request.purpose && byKey.recipient.toLowerCase() === request.to.email.toLowerCase();
+      if (!same) throw conflict('This Idempotency-Key was already used for a different email', { emailId: byKey.id });
+      return { row: byKey, created: false };
+    }
+  }
+  const existing = await ctx.db
+    .selectFrom('emails')
+    .selectAll()
+    .where('resignation_id', '=', request.resignationId)
+    .where('purpose', '=', request.purpose)
+    .where((eb) => eb(eb.fn('lower', ['recipient']), '=', eb.fn('lower', [eb.val(request.to.email)])))
+    .executeTakeFirst();
+  if (!existing) throw new Error(`email for ${request.resignationId}/${request.purpose} conflicted but cannot be found`);
+  return { row: existing, created: false };
+}
+
+/**
+ * The fast path: claim and send this email now, but answer after `fastPathTimeoutMs` at the latest
+ * (the send then goes on in the background and stop() waits for it). When another worker holds the
+ * claim (a concurrent identical request, or the dispatcher), wait for its outcome the same way.
+ */
+async function deliverNow(ctx: NotificationContext, row: EmailRow): Promise<EmailRow> {
+  const deadline = Date.now() + ctx.fastPathTimeoutMs;
+  const attempt = ctx.deliveries.track(
+    deliverEmail(ctx, row.id).catch((err: unknown) => {
+      ctx.log.error({ err, emailId: row.id }, 'immediate delivery attempt failed');
+      return undefined;
+    }),
+  );
+  const outcome = await within(attempt, ctx.fastPathTimeoutMs);
+  if (outcome) return outcome;
+
+  let current = row;
+  for (;;) {
+    current = (await ctx.db.selectFrom('emails').selectAll().where('id', '=', row.id).executeTakeFirst()) ?? current;
+    if (current.claim_token === null || Date.now() >= deadline) return current;
+    await sleep(Math.min(25, Math.max(0, deadline - Date.now())));
+  }
+}
+
+/** The promise's value, or undefined if it takes longer than `ms` (the promise itself runs on). */
+async function within<T>(promise: Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
