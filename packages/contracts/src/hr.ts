@@ -14,6 +14,7 @@ export const HrPartner = z
     workingHours: z.object({ days: z.array(z.number().int().min(1).max(7)), start: z.string(), end: z.string() }),
   })
   .meta({ id: 'HrPartner' });
+export type HrPartner = z.infer<typeof HrPartner>;
 
 export const HrPartnerList = ListOf(HrPartner).meta({ id: 'HrPartnerList' });
 export const HrPartnerListQuery = PageQuery;
@@ -73,6 +74,7 @@ export const RescheduleInterviewRequest = z
     start: IsoDateTime.optional(),
   })
   .meta({ id: 'RescheduleInterviewRequest' });
+export type RescheduleInterviewRequest = z.infer<typeof RescheduleInterviewRequest>;
 
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
 export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: z.string().optional() });

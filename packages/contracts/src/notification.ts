@@ -85,11 +85,13 @@ export const Email = z
 export type Email = z.infer<typeof Email>;
 
 export const EmailList = ListOf(Email).meta({ id: 'EmailList' });
+export type EmailList = z.infer<typeof EmailList>;
 export const EmailListQuery = PageQuery.extend({
   resignationId: Uuid.optional(),
   status: EmailStatus.optional(),
   to: z.string().optional(),
 });
+export type EmailListQuery = z.infer<typeof EmailListQuery>;
 
 /** Paths, so callers never spell them twice. */
 export const NotificationPaths = {

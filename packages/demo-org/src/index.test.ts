@@ -25,3 +25,10 @@ describe('demo organisation', () => {
     expect(demoOrg()).toEqual(org);
   });
 });
+
+describe('demo organisation names', () => {
+  it('gives every employee a distinct full name, so an email subject identifies its employee', () => {
+    const org = demoOrg();
+    expect(new Set(org.employees.map((e) => e.name)).size).toBe(org.employees.length);
+  });
+});

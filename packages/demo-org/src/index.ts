@@ -133,7 +133,8 @@ export function demoOrg(employeeCount = 60): DemoOrg {
   const employees: Employee[] = [];
   const make = (n: number, departmentId: string, title: string, managerId: string | null): Employee => {
     const first = FIRST[n % FIRST.length]!;
-    const last = LAST[(n * 7 + 3) % LAST.length]!;
+    // The offset by n / 30 keeps every full name unique across the 60 demo employees.
+    const last = LAST[(n * 7 + 3 + Math.floor(n / FIRST.length)) % LAST.length]!;
     const place = LOCATIONS[(n * 3) % LOCATIONS.length]!;
     const dept = departments.find((d) => d.id === departmentId)!;
     return {

@@ -24,6 +24,7 @@ import { createEmsDb, createEmsService } from './ems.service.ts';
 import { createCaseStore } from './resignations/case-store.ts';
 import { createParticipants } from './orchestration/participants.ts';
 import { createResignationOrchestrator } from './orchestration/resignation.workflow.ts';
+import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 
@@ -97,7 +98,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       access: config.serviceUrls.access ?? selfUrl,
     };
 
-    const notification = createNotificationService({ pool, log: log.child({ service: 'notification' }), clock, smtpUrl, from: config.smtpFrom });
+    // SMTP retries start at 2 s (then 4, 8, … s): an outage of the mail server delays mail by seconds, not minutes.
+    const notification = createNotificationService({ pool, log: log.child({ service: 'notification' }), clock, smtpUrl, from: config.smtpFrom, retryBaseMs: 2_000 });
     const hr = createHrService({ pool, log: log.child({ service: 'hr' }), clock, notificationUrl: urls.notification });
     const access = createAccessService({ pool, log: log.child({ service: 'access' }), clock });
 
@@ -151,7 +153,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       systemDatabasePoolSize: 20,
       runAdminServer: false,
       applicationVersion: WORKFLOW_VERSION,
-      logLevel: config.logLevel === 'silent' ? 'error' : 'warn',
+      logger: dbosLogger(log.child({ component: 'dbos' })),
     });
     await DBOS.launch();
     cleanup.push(() => DBOS.shutdown({ deregister: true }));

@@ -1,1 +1,16 @@
-export {};
+export { createHrService, HR_SCHEMA, type HrServiceDeps } from './hr.service.ts';
+export {
+  findFreeSlot,
+  checkSlot,
+  nextWorkingDay,
+  SLOT_MINUTES,
+  type PartnerCalendar,
+  type SlotSearch,
+  type SlotResult,
+  type SlotCheck,
+  type Slot,
+  type WorkingHours,
+  type WeeklyBusy,
+  type Booked,
+} from './domain/slots.ts';
+export { calendarInvite, inviteEmails, type InviteEvent, type InterviewInvite } from './domain/calendar-invite.ts';

@@ -46,7 +46,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
   const ctx: NotificationContext = {
     db: createKysely<NotificationDB>(deps.pool, NOTIFICATION_SCHEMA),
     pool: deps.pool,
-    log: deps.log.child({ service: 'notification' }),
+    log: deps.log,
     clock: deps.clock ?? systemClock,
     mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs }),
     from: deps.from ?? 'EMS <ems@acme.example>',
@@ -70,7 +70,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       await getEmailRoute(ctx)(app);
     },
     readiness: {
-      'notification.database': async () => {
+      notification: async () => {
         await sql`select 1`.execute(ctx.db);
       },
       'notification.smtp': () => ctx.mailer.verify(),

@@ -64,8 +64,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const password = (await readFile(passwordFile, 'utf8')).trim();
 
   if (owner) {
-    // PostgreSQL refuses to run as root: the data and socket directories belong to `postgres`.
+    // PostgreSQL refuses to run as root: the data and socket directories belong to `postgres`, which
+    // must also be able to traverse the data directory (mkdtemp makes it 0700).
     await chown(runDir, owner.uid, owner.gid);
+    const { stat } = await import('node:fs/promises');
+    const mode = (await stat(dataDir)).mode & 0o777;
+    if ((mode & 0o001) === 0) await chmod(dataDir, mode | 0o001);
   }
   await stopOrphan(pgData);
 

@@ -55,7 +55,7 @@ export async function callJson<T = unknown>(url: string, options: CallOptions = 
     }
   }
   if (!res.ok) {
-    const detail = typeof body === 'object' && body !== null && 'detail' in body ? String((body as { detail: unknown }).detail) : text.slice(0, 200);
+    const detail = typeof body === 'object' && body !== null && 'detail' in body ? String((body).detail) : text.slice(0, 200);
     throw new ServiceCallError(`${url} answered ${res.status}: ${detail}`, res.status, retryableStatus(res.status), body);
   }
   return body as T;

@@ -92,7 +92,13 @@ async function api<T>(method: 'GET' | 'POST', p: string, body?: unknown): Promis
 async function start(): Promise<number> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
-  const ems = await startEms(config, { log });
+  let ems: Awaited<ReturnType<typeof startEms>>;
+  try {
+    ems = await startEms(config, { log });
+  } catch (err) {
+    log.error({ err }, 'start-up failed');
+    throw new CliError(`EMS could not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const shown = config.publicUrl ?? `http://localhost:${new URL(ems.url).port}`;
   out.log(`\nEMS is up: ${shown}   (API docs: ${shown}/docs)`);
   out.log(`  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`);
@@ -163,7 +169,7 @@ async function cases(args: string[]): Promise<number> {
   const q = new URLSearchParams();
   if (values.status) q.set('status', values.status);
   q.set('limit', values.limit ?? '50');
-  const r = await api<{ items: CaseJson[] }>('GET', `/api/resignations?${q}`);
+  const r = await api<{ items: CaseJson[] }>('GET', `/api/resignations?${q.toString()}`);
   printCases(out, r.body.items);
   return 0;
 }
@@ -182,7 +188,7 @@ async function emails(args: string[]): Promise<number> {
   const q = new URLSearchParams();
   if (values.case) q.set('resignationId', values.case);
   q.set('limit', values.limit ?? '50');
-  const r = await api<{ items: Array<{ id: string; to: string; subject: string; status: string; messageId: string | null; sentAt: string | null; createdAt: string }> }>('GET', `/api/emails?${q}`);
+  const r = await api<{ items: Array<{ id: string; to: string; subject: string; status: string; messageId: string | null; sentAt: string | null; createdAt: string }> }>('GET', `/api/emails?${q.toString()}`);
   printEmails(out, r.body.items);
   return 0;
 }

@@ -166,3 +166,10 @@ function parseDay(isoDate: string, zone: string): DateTime {
   if (!d.isValid) throw new Error(`not a date: ${isoDate}`);
   return d.startOf('day');
 }
+
+/** The calendar date ('YYYY-MM-DD') of an instant in a zone. */
+export function localDate(instant: Date, zone: string): string {
+  const d = DateTime.fromJSDate(instant, { zone });
+  if (!d.isValid) throw new Error(`unknown time zone: ${zone}`);
+  return d.toFormat('yyyy-MM-dd');
+}

@@ -59,6 +59,22 @@ describe('prepareEmail: resignation-manager-notice', () => {
 });
 
 describe('prepareEmail: exit interview', () => {
+  it('when the invite goes to the employee, the HR partner or someone else, then the first line fits the reader', () => {
+    const line = (recipientName: string) => {
+      const { rendered } = ok(prepareEmail('exit-interview-invite', { ...invite, recipientName }));
+      return rendered.text.split('\n')[2];
+    };
+    expect(line('Alice Leaver')).toBe('Your exit interview with Hanna HR (HR) has been scheduled.');
+    expect(line('Hanna HR')).toBe('An exit interview with Alice Leaver has been scheduled for you.');
+    expect(line('Dana Boss')).toBe('An exit interview for Alice Leaver has been scheduled with Hanna HR (HR).');
+  });
+
+  it('when the HR partner <b>name</b> holds markup, then the invite HTML escapes it', () => {
+    const { rendered } = ok(prepareEmail('exit-interview-invite', { ...invite, hrPartnerName: '<b>Hanna</b>' }));
+    expect(rendered.html).toContain('with &lt;b&gt;Hanna&lt;/b&gt; (HR)');
+    expect(rendered.html).not.toContain('<b>Hanna</b>');
+  });
+
   it('when an invite is rendered, then the time is shown in the recipient zone', () => {
     const { rendered } = ok(prepareEmail('exit-interview-invite', invite));
     expect(rendered.text).toContain('When: Tuesday, 16 December 2025, 10:00–10:45 (Europe/Berlin)');
@@ -68,7 +84,7 @@ describe('prepareEmail: exit interview', () => {
   it('when a cancellation is rendered, then the subject says so', () => {
     const { rendered } = ok(prepareEmail('exit-interview-cancelled', { ...invite, timezone: 'America/New_York' }));
     expect(rendered.subject).toBe('Cancelled: exit interview for Alice Leaver');
-    expect(rendered.text).toContain('Tuesday, 16 December 2025, 04:00–04:45 (America/New_York)');
+    expect(rendered.text).toContain('The exit interview for Alice Leaver with Hanna HR (HR), planned for Tuesday, 16 December 2025, 04:00–04:45 (America/New_York), has been cancelled.');
   });
 
   it('when the zone is unknown or the end is not after the start, then the data is refused', () => {

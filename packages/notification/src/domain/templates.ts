@@ -88,7 +88,7 @@ function renderManagerNotice(d: ManagerNoticeData): RenderedEmail {
     ...(reason ? ['', 'Reason given:', reason] : []),
     '',
     'What happens next:',
-    `- HR will schedule an exit interview with ${employee}; you will receive a calendar invitation.`,
+    `- HR will schedule an exit interview with ${employee}.`,
     `- ${employee}'s access to critical systems will be suspended as part of offboarding.`,
     `- Please plan the handover of ${employee}'s work before their last working day.`,
     ...(caseUrl ? ['', `Case details: ${caseUrl}`] : []),
@@ -103,7 +103,7 @@ function renderManagerNotice(d: ManagerNoticeData): RenderedEmail {
     ...(reason ? [`<p>Reason given:</p><blockquote style="margin:0 0 1em 0;padding-left:1em;border-left:3px solid #ccc">${paragraph(reason)}</blockquote>`] : []),
     '<p>What happens next:</p>',
     '<ul>',
-    `<li>HR will schedule an exit interview with ${esc(employee)}; you will receive a calendar invitation.</li>`,
+    `<li>HR will schedule an exit interview with ${esc(employee)}.</li>`,
     `<li>${esc(employee)}&#39;s access to critical systems will be suspended as part of offboarding.</li>`,
     `<li>Please plan the handover of ${esc(employee)}&#39;s work before their last working day.</li>`,
     '</ul>',
@@ -118,16 +118,23 @@ function renderInterviewInvite(d: InterviewData): RenderedEmail {
   const employee = oneLine(d.employeeName);
   const hr = oneLine(d.hrPartnerName);
   const when = formatSlot(d.start, d.end, d.timezone);
+  const role = recipientRole(who, employee, hr);
+  const lead = {
+    employee: [`Your exit interview with ${hr} (HR) has been scheduled.`, `Your exit interview with ${esc(hr)} (HR) has been scheduled.`],
+    'hr-partner': [`An exit interview with ${employee} has been scheduled for you.`, `An exit interview with <strong>${esc(employee)}</strong> has been scheduled for you.`],
+    other: [`An exit interview for ${employee} has been scheduled with ${hr} (HR).`, `An exit interview for <strong>${esc(employee)}</strong> has been scheduled with ${esc(hr)} (HR).`],
+  }[role];
+  const reschedule = role === 'hr-partner' ? null : `If this time does not work for you, please contact ${hr}.`;
 
   const text = [
     `Dear ${who},`,
     '',
-    `An exit interview for ${employee} has been scheduled with ${hr} (HR).`,
+    lead[0],
     '',
     `When: ${when}`,
     '',
     'The calendar invitation is attached; please accept it to add the meeting to your calendar.',
-    `If this time does not work for you, please contact ${hr}.`,
+    ...(reschedule ? [reschedule] : []),
     '',
     '--',
     FOOTER,
@@ -135,13 +142,20 @@ function renderInterviewInvite(d: InterviewData): RenderedEmail {
 
   const html = layout(`Exit interview: ${employee}`, [
     `<p>Dear ${esc(who)},</p>`,
-    `<p>An exit interview for <strong>${esc(employee)}</strong> has been scheduled with ${esc(hr)} (HR).</p>`,
+    `<p>${lead[1]}</p>`,
     `<p><strong>When:</strong> ${esc(when)}</p>`,
     '<p>The calendar invitation is attached; please accept it to add the meeting to your calendar.</p>',
-    `<p>If this time does not work for you, please contact ${esc(hr)}.</p>`,
+    ...(reschedule ? [`<p>${esc(reschedule)}</p>`] : []),
   ]);
 
   return { subject: subject(`Exit interview: ${employee}, ${formatSlot(d.start, d.end, d.timezone, true)}`), text, html };
+}
+
+/** Invites go to the employee and to the HR partner; the wording differs a little for each. */
+function recipientRole(recipient: string, employee: string, hrPartner: string): 'employee' | 'hr-partner' | 'other' {
+  if (recipient === employee) return 'employee';
+  if (recipient === hrPartner) return 'hr-partner';
+  return 'other';
 }
 
 function renderInterviewCancelled(d: InterviewData): RenderedEmail {
@@ -149,23 +163,16 @@ function renderInterviewCancelled(d: InterviewData): RenderedEmail {
   const employee = oneLine(d.employeeName);
   const hr = oneLine(d.hrPartnerName);
   const when = formatSlot(d.start, d.end, d.timezone);
+  const role = recipientRole(who, employee, hr);
+  const what = {
+    employee: [`Your exit interview with ${hr} (HR), planned for ${when}, has been cancelled.`, `Your exit interview with ${esc(hr)} (HR), planned for ${esc(when)}, has been <strong>cancelled</strong>.`],
+    'hr-partner': [`The exit interview with ${employee}, planned for ${when}, has been cancelled.`, `The exit interview with <strong>${esc(employee)}</strong>, planned for ${esc(when)}, has been <strong>cancelled</strong>.`],
+    other: [`The exit interview for ${employee} with ${hr} (HR), planned for ${when}, has been cancelled.`, `The exit interview for <strong>${esc(employee)}</strong> with ${esc(hr)} (HR), planned for ${esc(when)}, has been <strong>cancelled</strong>.`],
+  }[role];
+  const after = 'The attached calendar update removes the meeting from your calendar. If a new time is arranged, you will receive a new invitation.';
 
-  const text = [
-    `Dear ${who},`,
-    '',
-    `The exit interview for ${employee} with ${hr} (HR), planned for ${when}, has been cancelled.`,
-    '',
-    'The attached calendar update removes the meeting from your calendar. If a new time is arranged, you will receive a new invitation.',
-    '',
-    '--',
-    FOOTER,
-  ].join('\n');
-
-  const html = layout(`Cancelled: exit interview for ${employee}`, [
-    `<p>Dear ${esc(who)},</p>`,
-    `<p>The exit interview for <strong>${esc(employee)}</strong> with ${esc(hr)} (HR), planned for ${esc(when)}, has been <strong>cancelled</strong>.</p>`,
-    '<p>The attached calendar update removes the meeting from your calendar. If a new time is arranged, you will receive a new invitation.</p>',
-  ]);
+  const text = [`Dear ${who},`, '', what[0], '', after, '', '--', FOOTER].join('\n');
+  const html = layout(`Cancelled: exit interview for ${employee}`, [`<p>Dear ${esc(who)},</p>`, `<p>${what[1]}</p>`, `<p>${esc(after)}</p>`]);
 
   return { subject: subject(`Cancelled: exit interview for ${employee}`), text, html };
 }

@@ -1,13 +1,10 @@
 import { paged } from '@ems/platform';
-import type { z } from 'zod';
 import type { notification as api } from '@ems/contracts';
 import { toEmail } from '../email.mapper.ts';
 import type { NotificationContext } from '../context.ts';
 
-export type EmailListQuery = z.infer<typeof api.EmailListQuery>;
-
 /** The emails matching the filters, newest first. */
-export async function listEmails(ctx: NotificationContext, query: EmailListQuery): Promise<z.infer<typeof api.EmailList>> {
+export async function listEmails(ctx: NotificationContext, query: api.EmailListQuery): Promise<api.EmailList> {
   let q = ctx.db.selectFrom('emails').selectAll();
   if (query.resignationId) q = q.where('resignation_id', '=', query.resignationId);
   if (query.status) q = q.where('status', '=', query.status);

@@ -1,0 +1,44 @@
+import { ProblemSchema, type App } from '@ems/platform';
+import { EmployeeId, hr } from '@ems/contracts';
+import { z } from 'zod';
+import type { HrContext } from '../hr.context.ts';
+import { getEmployee, listEmployees, listHrPartners } from './directory.ts';
+
+export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
+  app.get(
+    hr.HrPaths.employees,
+    {
+      schema: {
+        tags: ['hr'],
+        summary: 'The people directory (filter by department; q searches name and email)',
+        querystring: hr.EmployeeListQuery,
+        response: { 200: hr.EmployeeList, 400: ProblemSchema },
+      },
+    },
+    async (req) => listEmployees(ctx, req.query),
+  );
+  app.get(
+    '/api/employees/:id',
+    {
+      schema: {
+        tags: ['hr'],
+        summary: 'One employee with their department, manager and HR partner',
+        params: z.object({ id: EmployeeId }),
+        response: { 200: hr.Employee, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (req) => getEmployee(ctx, req.params.id),
+  );
+  app.get(
+    hr.HrPaths.hrPartners,
+    {
+      schema: {
+        tags: ['hr'],
+        summary: 'The HR partners, with their time zones and working hours',
+        querystring: hr.HrPartnerListQuery,
+        response: { 200: hr.HrPartnerList, 400: ProblemSchema },
+      },
+    },
+    async (req) => listHrPartners(ctx, req.query),
+  );
+}

@@ -1,0 +1,37 @@
+import { HttpProblem } from '@ems/platform';
+import { hr } from '@ems/contracts';
+
+/** The 409s of interview booking, each with its own problem type (see contracts HrProblemTypes). */
+
+export function noFreeSlot(lastWorkingDay: string, reason: 'last-working-day-too-close' | 'calendar-full', partnerName: string): HttpProblem {
+  const why =
+    reason === 'last-working-day-too-close'
+      ? `the last working day ${lastWorkingDay} is not after the next business day`
+      : `${partnerName}'s calendar has no free 30-minute slot until ${lastWorkingDay}`;
+  return new HttpProblem(409, `No free slot before the last working day: ${why}`, {
+    type: hr.HrProblemTypes.noFreeSlot,
+    title: 'No free slot',
+    extra: { reason, lastWorkingDay },
+  });
+}
+
+export function slotUnavailable(start: string, reason: string): HttpProblem {
+  return new HttpProblem(409, `${start} is not a free slot: ${reason}`, { type: hr.HrProblemTypes.slotUnavailable, title: 'Slot unavailable' });
+}
+
+export function illegalTransition(id: string, status: string, action: string): HttpProblem {
+  return new HttpProblem(409, `Interview ${id} is ${status}; it cannot be ${action}`, {
+    type: hr.HrProblemTypes.illegalTransition,
+    title: 'Illegal transition',
+    extra: { interviewStatus: status },
+  });
+}
+
+/** PostgreSQL's exclusion_violation: the interviews_no_overlap guard caught a double booking. */
+export function isOverlap(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === '23P01';
+}
+
+export function slotTakenConcurrently(): HttpProblem {
+  return new HttpProblem(409, 'The slot was taken by a concurrent booking; try again', { type: hr.HrProblemTypes.slotUnavailable, title: 'Slot unavailable' });
+}

@@ -1,0 +1,23 @@
+import { notFound, paged, type PageQuery } from '@ems/platform';
+import type { hr } from '@ems/contracts';
+import type { HrContext } from '../hr.context.ts';
+import { toInterview } from '../interviews/interview.view.ts';
+
+export interface InterviewFilter extends PageQuery {
+  resignationId?: string | undefined;
+  hrPartnerId?: string | undefined;
+}
+
+export async function listInterviews(ctx: HrContext, filter: InterviewFilter): Promise<{ items: hr.Interview[]; nextOffset: number | null }> {
+  let q = ctx.db.selectFrom('interviews').selectAll();
+  if (filter.resignationId) q = q.where('resignation_id', '=', filter.resignationId);
+  if (filter.hrPartnerId) q = q.where('hr_partner_id', '=', filter.hrPartnerId);
+  const rows = await q.orderBy('created_at').orderBy('id').limit(filter.limit + 1).offset(filter.offset).execute();
+  return paged(rows.map(toInterview), filter);
+}
+
+export async function getInterview(ctx: HrContext, id: string): Promise<hr.Interview> {
+  const row = await ctx.db.selectFrom('interviews').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`No interview ${id}`);
+  return toInterview(row);
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { badRequest, conflict, isUniqueViolation, notFound } from '@ems/platform';
+import type { hr } from '@ems/contracts';
+import type { HrDb, HrTx } from '../db/hr.db.ts';
+import type { HrContext } from '../hr.context.ts';
+import { inviteEmails } from '../domain/calendar-invite.ts';
+import { findFreeSlot, localDate } from '../domain/slots.ts';
+import { enqueueEmails } from '../deliver-invites/outbox.ts';
+import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
+import { lockPartnerCalendar } from '../interviews/partner-calendar.ts';
+import { noFreeSlot, isOverlap, slotTakenConcurrently } from '../interviews/problems.ts';
+import { toInterview, type InterviewRow } from '../interviews/interview.view.ts';
+
+/**
+ * Schedules the exit interview of a resignation with the employee's HR partner.
+ *
+ *   repeat (same resignation or Idempotency-Key)? ──▶ the interview booked the first time (200)
+ *   employee and HR partner from HR's own directory        (404 unknown employee)
+ *   last working day not in the past                       (400)
+ *   ┌ one transaction ─────────────────────────────────────────────────────────┐
+ *   │ lock the partner → earliest free slot before the last working day (409)  │
+ *   │ → insert the interview → queue the invites (employee + partner)          │
+ *   └──────────────────────────────────────────────────────────────────────────┘
+ *   deliver the invites now; if Notification is down the relay retries later   (201)
+ */
+export async function scheduleInterview(
+  ctx: HrContext,
+  request: hr.ScheduleInterviewRequest,
+  idempotencyKey?: string,
+): Promise<{ interview: hr.Interview; created: boolean }> {
+  const key: IdempotencyKey | undefined = idempotencyKey
+    ? { key: idempotencyKey, operation: 'schedule', fingerprint: JSON.stringify([request.resignationId, request.employeeId, request.lastWorkingDay]) }
+    : undefined;
+
+  const repeat = await findRepeat(ctx.db, request, key);
+  if (repeat) return { interview: toInterview(repeat), created: false };
+
+  const employee = await ctx.db.selectFrom('employees').selectAll().where('id', '=', request.employeeId).executeTakeFirst();
+  if (!employee) throw notFound(`No employee ${request.employeeId}`);
+  if (employee.status === 'left') throw conflict(`Employee ${employee.id} has already left; no exit interview can be scheduled`);
+
+  const now = ctx.clock.now();
+  if (request.lastWorkingDay < localDate(now, employee.timezone)) {
+    throw badRequest(`lastWorkingDay ${request.lastWorkingDay} is in the past`);
+  }
+
+  let booked: { row: InterviewRow; queued: number[]; created: boolean };
+  try {
+    booked = await ctx.db.transaction().execute(async (trx) => {
+      const locked = await lockPartnerCalendar(trx, employee.hr_partner_id, { now, lastWorkingDay: request.lastWorkingDay });
+      if (!locked) throw new Error(`HR partner ${employee.hr_partner_id} of ${employee.id} does not exist`);
+      // A twin request may have booked while we waited for the lock.
+      const twin = await findRepeat(trx, request, key);
+      if (twin) return { row: twin, queued: [], created: false };
+
+      const found = findFreeSlot(locked.calendar, { now, lastWorkingDay: request.lastWorkingDay });
+      if (!found.found) throw noFreeSlot(request.lastWorkingDay, found.reason, locked.partner.name);
+
+      const id = randomUUID();
+      const row = await trx
+        .insertInto('interviews')
+        .values({
+          id,
+          resignation_id: request.resignationId,
+          employee_id: employee.id,
+          hr_partner_id: locked.partner.id,
+          starts_at: found.slot.start,
+          ends_at: found.slot.end,
+          timezone: locked.partner.timezone,
+          last_working_day: request.lastWorkingDay,
+          uid: `${id}@hr.ems`,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await rememberKey(trx, key, id, now);
+      const invite = {
+        interviewId: id,
+        resignationId: row.resignation_id,
+        uid: row.uid,
+        sequence: row.sequence,
+        start: row.starts_at,
+        end: row.ends_at,
+        employee: { name: employee.name, email: employee.email, timezone: employee.timezone },
+        hrPartner: { name: locked.partner.name, email: locked.partner.email, timezone: locked.partner.timezone },
+      };
+      const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', invite, now));
+      return { row, queued, created: true };
+    });
+  } catch (err) {
+    // The same resignation booked for another partner, or the same key used concurrently: answer as a repeat.
+    if (isUniqueViolation(err)) {
+      const winner = await findRepeat(ctx.db, request, key);
+      if (winner) return { interview: toInterview(winner), created: false };
+    }
+    // Only reachable if a writer skipped the partner lock: the database still refuses the double booking.
+    if (isOverlap(err)) throw slotTakenConcurrently();
+    throw err;
+  }
+
+  if (booked.created) await ctx.invites.deliverNow(booked.queued);
+  return { interview: toInterview(booked.row), created: booked.created };
+}
+
+async function findRepeat(db: HrDb | HrTx, request: hr.ScheduleInterviewRequest, key: IdempotencyKey | undefined): Promise<InterviewRow | undefined> {
+  const keyed = await interviewForKey(db, key);
+  if (keyed) return keyed;
+  const existing = await db.selectFrom('interviews').selectAll().where('resignation_id', '=', request.resignationId).executeTakeFirst();
+  if (existing && existing.employee_id !== request.employeeId) {
+    throw conflict(`Resignation ${request.resignationId} already has an interview for employee ${existing.employee_id}`);
+  }
+  return existing;
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inject } from 'vitest';
+import { createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool, type ServiceModule } from '@ems/platform';
+import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { demoOrg, type DemoOrg } from '@ems/demo-org';
+import { notification } from '@ems/contracts';
+import { createHrService } from '../src/index.ts';
+
+/** A clock the tests set by hand. */
+export function manualClock(iso: string): Clock & { set(iso: string): void } {
+  let now = new Date(iso);
+  return { now: () => new Date(now), set: (s) => (now = new Date(s)) };
+}
+
+export interface HrUnderTest {
+  base: string;
+  pool: Pool;
+  service: ServiceModule<DemoOrg>;
+  org: DemoOrg;
+  stop(): Promise<void>;
+}
+
+/** The HR service on a real PostgreSQL (its own throwaway database) and a real HTTP server on port 0. */
+export async function startHr(options: { label: string; clock: Clock; notificationUrl: string; relayIntervalMs?: number; startRelay?: boolean }): Promise<HrUnderTest> {
+  const db: TestDatabase = await createTestDatabase(inject('testServerUrl'), options.label);
+  const pool = createPool(db.url, { max: 20 });
+  const log = createLogger({ level: 'silent' });
+  const org = demoOrg();
+  const service = createHrService({
+    pool,
+    log,
+    clock: options.clock,
+    notificationUrl: options.notificationUrl,
+    ...(options.relayIntervalMs ? { relayIntervalMs: options.relayIntervalMs } : {}),
+  });
+  await migrate(pool, service.schema, service.migrations);
+  await service.seed!(org);
+  const app: App = await createHttpServer({ title: 'hr test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  if (options.startRelay) await service.start!();
+  return {
+    base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    pool,
+    service,
+    org,
+    async stop() {
+      await service.stop?.();
+      await app.close();
+      await pool.end();
+      await db.drop();
+    },
+  };
+}
+
+export interface ReceivedEmail {
+  request: notification.SendEmailRequest;
+  idempotencyKey: string | undefined;
+}
+
+/**
+ * A stand-in for the Notification service over real HTTP: POST /api/emails validated against the
+ * contract, de-duplicated on (resignationId, purpose, recipient) like the real one (201 new, 200
+ * repeat). `failWith` makes it answer an error status instead, to play an unhealthy service.
+ */
+export interface NotificationStub {
+  url: string;
+  port: number;
+  /** Every POST it accepted, repeats included. */
+  received: ReceivedEmail[];
+  /** One entry per distinct email (what the real service would have sent). */
+  emails(): notification.SendEmailRequest[];
+  failWith: number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startNotificationStub(port = 0): Promise<NotificationStub> {
+  const stored = new Map<string, { id: string; request: notification.SendEmailRequest }>();
+  const stub: NotificationStub = {
+    url: '',
+    port: 0,
+    received: [],
+    emails: () => [...stored.values()].map((s) => s.request),
+    failWith: undefined,
+    stop: async () => undefined,
+  };
+  const server: Server = createServer((req, res) => {
+    void handle(req).then(
+      ({ status, body }) => {
+        res.writeHead(status, { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json' });
+        res.end(JSON.stringify(body));
+      },
+      () => {
+        res.writeHead(500);
+        res.end();
+      },
+    );
+  });
+
+  async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    let raw = '';
+    for await (const chunk of req) raw += String(chunk);
+    if (req.method !== 'POST' || req.url !== notification.NotificationPaths.emails) {
+      return { status: 404, body: { type: 'about:blank', title: 'Not Found', status: 404 } };
+    }
+    if (stub.failWith !== undefined) return { status: stub.failWith, body: { type: 'about:blank', title: 'Unavailable', status: stub.failWith, detail: 'stub told to fail' } };
+    const parsed = notification.SendEmailRequest.safeParse(JSON.parse(raw));
+    if (!parsed.success) return { status: 400, body: { type: 'https://ems.dev/problems/validation', title: 'Invalid request', status: 400, detail: parsed.error.message } };
+    const request = parsed.data;
+    const idempotencyKey = req.headers['idempotency-key'];
+    stub.received.push({ request, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined });
+    const key = `${request.resignationId}|${request.purpose}|${request.to.email.toLowerCase()}`;
+    const existing = stored.get(key);
+    const entry = existing ?? { id: randomUUID(), request };
+    if (!existing) stored.set(key, entry);
+    const email: notification.Email = {
+      id: entry.id,
+      resignationId: request.resignationId,
+      purpose: request.purpose,
+      to: request.to.email,
+      template: request.template,
+      subject: `stub: ${request.template}`,
+      status: 'sent',
+      attempts: 1,
+      messageId: `<${entry.id}@stub>`,
+      lastError: null,
+      attachments: request.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType })),
+      createdAt: new Date().toISOString(),
+      sentAt: new Date().toISOString(),
+    };
+    return { status: existing ? 200 : 201, body: email };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  stub.port = (server.address() as AddressInfo).port;
+  stub.url = `http://127.0.0.1:${stub.port}`;
+  stub.stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return stub;
+}
+
+export interface JsonResponse<T> {
+  status: number;
+  contentType: string;
+  body: T;
+}
+
+export async function call<T = Record<string, unknown>>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (text ? JSON.parse(text) : {}) as T };
+}
+
+/** Polls until `probe` returns something other than undefined. */
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** RFC 5545 content lines of an ICS text (unfolded), for assertions. */
+export function icsLines(ics: string): { name: string; params: string; value: string }[] {
+  if (!/\r\n$/.test(ics)) throw new Error('ICS lines must end with CRLF');
+  return ics
+    .replace(/\r\n[ \t]/g, '')
+    .split('\r\n')
+    .filter((l) => l !== '')
+    .map((line) => {
+      const m = /^([A-Z][A-Z0-9-]*)((?:;[^:]*)?):(.*)$/.exec(line);
+      if (!m) throw new Error(`not an iCalendar content line: ${line}`);
+      return { name: m[1]!, params: m[2]!, value: m[3]! };
+    });
+}
+
+export function icsValues(ics: string, name: string): string[] {
+  return icsLines(ics).filter((l) => l.name === name).map((l) => l.value);
+}
+
+/** '20260303T020000Z' → ISO instant. */
+export function icsInstant(value: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!m) throw new Error(`not a UTC DATE-TIME: ${value}`);
+  return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`).toISOString();
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SMTPServer } from 'smtp-server';
+import type { Pool } from '@ems/platform';
+import { startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
+import { bootService, freePort, getEmail, managerNotice, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
+
+let database: Awaited<ReturnType<typeof openDatabase>>;
+let pool: Pool;
+const cleanup: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  database = await openDatabase();
+  pool = database.pool;
+});
+
+afterEach(async () => {
+  // Services first (they wait for their in-flight sends), then the SMTP servers they talk to.
+  while (cleanup.length) await cleanup.pop()!();
+  // Each test starts with an empty outbox, so one test's dispatcher never delivers another's emails.
+  await pool.query('TRUNCATE notification.emails');
+});
+
+afterAll(async () => {
+  await database?.close();
+});
+
+async function boot(...args: Parameters<typeof bootService> extends [Pool, ...infer Rest] ? Rest : never): Promise<RunningService> {
+  const svc = await bootService(pool, ...args);
+  cleanup.push(() => svc.close());
+  return svc;
+}
+
+async function capture(port?: number): Promise<CaptureSmtpServer> {
+  const server = await startCaptureSmtpServer(port === undefined ? {} : { port });
+  cleanup.unshift(() => server.stop());
+  return server;
+}
+
+/** A real SMTP server with custom behaviour (for rejecting or slow servers). */
+async function smtpServer(options: ConstructorParameters<typeof SMTPServer>[0]): Promise<{ url: string }> {
+  const server = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, ...options });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.server.address();
+  if (!address || typeof address !== 'object') throw new Error('no port');
+  return { url: `smtp://127.0.0.1:${address.port}` };
+}
+
+describe('delivery retries', () => {
+  it('when the SMTP server is down at first and comes up later, then the email is retried with backoff and sent exactly once', async () => {
+    const port = await freePort();
+    const svc = await boot({ smtpUrl: `smtp://127.0.0.1:${port}`, retryBaseMs: 300, dispatchIntervalMs: 50 });
+
+    const res = await postEmail(svc.baseUrl, managerNotice());
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'queued', attempts: 1, sentAt: null });
+    expect(res.body.lastError).toMatch(/ECONNREFUSED|ECONNECTION/);
+
+    const { rows } = await pool.query<{ next_attempt_at: Date; created_at: Date }>('SELECT next_attempt_at, created_at FROM notification.emails WHERE id = $1', [res.body.id]);
+    const waitMs = rows[0]!.next_attempt_at.getTime() - rows[0]!.created_at.getTime();
+    expect(waitMs).toBeGreaterThanOrEqual(240); // 300 ms ± 20 % jitter
+
+    // Let at least one more attempt fail, then bring the server up on the same port.
+    await waitFor('a second failed attempt', async () => ((await getEmail(svc.baseUrl, res.body.id)).body.attempts >= 2 ? true : undefined));
+    const smtp = await capture(port);
+
+    const sent = await waitFor('the email to be sent', async () => {
+      const e = (await getEmail(svc.baseUrl, res.body.id)).body;
+      return e.status === 'sent' ? e : undefined;
+    });
+    expect(sent.attempts).toBeGreaterThan(2);
+    expect(sent.lastError).toBeNull();
+    await sleep(300); // a duplicate would arrive within a dispatcher pass or two
+    expect(smtp.messages().filter((m) => m.messageId === res.body.messageId)).toHaveLength(1);
+    expect(smtp.messages()).toHaveLength(1);
+  });
+
+  it('when the SMTP server rejects the recipient permanently, then the email is failed after maxAttempts with the last error', async () => {
+    let rcptAttempts = 0;
+    const smtp = await smtpServer({
+      onRcptTo(_address, _session, callback) {
+        rcptAttempts++;
+        const err = Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 });
+        callback(err);
+      },
+    });
+    const svc = await boot({ smtpUrl: smtp.url, maxAttempts: 3, retryBaseMs: 20, dispatchIntervalMs: 20 });
+
+    const res = await postEmail(svc.baseUrl, managerNotice());
+    expect(res.status).toBe(201);
+    const failed = await waitFor('the email to fail', async () => {
+      const e = (await getEmail(svc.baseUrl, res.body.id)).body;
+      return e.status === 'failed' ? e : undefined;
+    });
+    expect(failed.attempts).toBe(3);
+    expect(failed.sentAt).toBeNull();
+    expect(failed.lastError).toMatch(/550/);
+    expect(failed.lastError).toContain('No such user here');
+    await sleep(200);
+    expect(rcptAttempts).toBe(3);
+  });
+
+  it('when two dispatchers share the outbox, then each queued email is sent exactly once', async () => {
+    const port = await freePort();
+    const deps = { smtpUrl: `smtp://127.0.0.1:${port}`, retryBaseMs: 150, dispatchIntervalMs: 10 };
+    const a = await boot(deps);
+    const b = await boot(deps);
+
+    // With the SMTP server down, every POST leaves its email queued for the dispatchers.
+    const emails = await Promise.all(Array.from({ length: 20 }, (_, i) => postEmail(i % 2 ? a.baseUrl : b.baseUrl, managerNotice({ email: `m${i}@acme.example` }))));
+    expect(emails.every((e) => e.status === 201 && e.body.status === 'queued')).toBe(true);
+
+    const smtp = await capture(port);
+    await waitFor('all emails to be sent', async () => {
+      const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM notification.emails WHERE status <> 'sent'");
+      return rows[0]!.n === 0 ? true : undefined;
+    }, 20_000);
+    await sleep(300);
+
+    const ids = smtp.messages().map((m) => m.messageId);
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+    expect(new Set(ids)).toEqual(new Set(emails.map((e) => e.body.messageId)));
+  });
+});
+
+describe('shutdown', () => {
+  it('when stop() is called while a slow send is in flight, then it waits for the send to finish and be recorded', async () => {
+    let release: (() => void) | undefined;
+    const smtp = await smtpServer({
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          release = () => callback();
+          setTimeout(() => release?.(), 500);
+        });
+      },
+    });
+    const svc = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 50 });
+
+    const res = await postEmail(svc.baseUrl, managerNotice({ resignationId: randomUUID() }));
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('queued'); // the answer came before the slow server accepted
+
+    await svc.close();
+    const { rows } = await pool.query<{ status: string; claim_token: string | null }>('SELECT status, claim_token FROM notification.emails WHERE id = $1', [res.body.id]);
+    expect(rows[0]).toEqual({ status: 'sent', claim_token: null });
+  });
+});

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from '@ems/platform';
+import { startCaptureSmtpServer, type CapturedMessage, type CaptureSmtpServer } from '../src/index.ts';
+import { bootService, managerNotice, openDatabase, postEmail, type RunningService } from './harness.ts';
+
+let database: Awaited<ReturnType<typeof openDatabase>>;
+let pool: Pool;
+let smtp: CaptureSmtpServer;
+let svc: RunningService;
+
+beforeAll(async () => {
+  database = await openDatabase();
+  pool = database.pool;
+  smtp = await startCaptureSmtpServer();
+  svc = await bootService(pool, { smtpUrl: smtp.url });
+});
+
+afterAll(async () => {
+  await svc?.close();
+  await smtp?.stop();
+  await database?.close();
+});
+
+function received(messageId: string | null): CapturedMessage {
+  const found = smtp.messages().filter((m) => m.messageId === messageId);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+describe('header injection', () => {
+  it('when the recipient name and template data carry "\\r\\nBcc: evil@x", then no Bcc header and no extra recipient reach the SMTP server', async () => {
+    const before = smtp.messages().length;
+    const res = await postEmail(
+      svc.baseUrl,
+      managerNotice({
+        name: 'Dana\r\nBcc: evil@x',
+        data: { employeeName: 'Alice\r\nBcc: evil2@x\r\nX-Injected: yes', managerName: 'Dana\nCc: evil3@x' },
+      }),
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('sent');
+
+    const message = received(res.body.messageId);
+    expect(smtp.messages().length).toBe(before + 1);
+    // The envelope is what the server delivers to: only the addressee.
+    expect(message.envelope.to).toEqual(['dana.boss@acme.example']);
+    expect(message.to).toEqual(['dana.boss@acme.example']);
+    const keys = message.headerLines.map((h) => h.key);
+    expect(keys).not.toContain('bcc');
+    expect(keys).not.toContain('cc');
+    expect(keys).not.toContain('x-injected');
+    expect(keys.filter((k) => k === 'to')).toHaveLength(1);
+    expect(message.subject).toBe('Resignation: Alice Bcc: evil2@x X-Injected: yes, last working day Friday, 12 December 2025');
+    for (const m of smtp.messages()) expect(m.envelope.to).not.toContain('evil@x');
+  });
+});
+
+const ics = (method: 'REQUEST' | 'CANCEL', uid: string) =>
+  [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Acme//EMS//EN',
+    `METHOD:${method}`,
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'SEQUENCE:0',
+    'DTSTAMP:20251201T090000Z',
+    'DTSTART:20251216T090000Z',
+    'DTEND:20251216T094500Z',
+    'SUMMARY:Exit interview: Alice Leaver',
+    ...(method === 'CANCEL' ? ['STATUS:CANCELLED'] : []),
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
+
+function interviewEmail(template: 'exit-interview-invite' | 'exit-interview-cancelled', method: 'REQUEST' | 'CANCEL', content: string) {
+  return {
+    resignationId: randomUUID(),
+    purpose: `interview-${method.toLowerCase()}:${randomUUID()}:0`,
+    to: { email: 'alice.leaver@acme.example', name: 'Alice Leaver' },
+    template,
+    data: {
+      recipientName: 'Alice Leaver',
+      employeeName: 'Alice Leaver',
+      hrPartnerName: 'Hanna HR',
+      start: '2025-12-16T09:00:00Z',
+      end: '2025-12-16T09:45:00Z',
+      timezone: 'Europe/Berlin',
+    },
+    attachments: [{ filename: 'exit-interview.ics', contentType: `text/calendar; method=${method}`, content }],
+  };
+}
+
+describe('calendar attachments', () => {
+  it.each([
+    ['exit-interview-invite', 'REQUEST'],
+    ['exit-interview-cancelled', 'CANCEL'],
+  ] as const)('when %s carries an ICS file, then it arrives as text/calendar with method %s and its file name, plus an invite part', async (template, method) => {
+    const content = ics(method, `${randomUUID()}@ems.local`);
+    const res = await postEmail(svc.baseUrl, interviewEmail(template, method, content));
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('sent');
+    expect(res.body.attachments).toEqual([{ filename: 'exit-interview.ics', contentType: `text/calendar; method=${method}` }]);
+
+    const message = received(res.body.messageId);
+    const named = message.attachments.filter((a) => a.filename === 'exit-interview.ics');
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatchObject({ contentType: 'text/calendar', contentDisposition: 'attachment', content });
+    expect(named[0]!.params.method).toBe(method);
+
+    // The alternative body part mail clients render as an invite (Accept / Decline).
+    const invite = message.attachments.filter((a) => a.filename === null && a.contentType === 'text/calendar');
+    expect(invite).toHaveLength(1);
+    expect(invite[0]!.params).toMatchObject({ method, charset: 'utf-8' });
+    expect(invite[0]!.content).toBe(content);
+    expect(message.attachments).toHaveLength(2);
+
+    expect(message.text).toContain('Tuesday, 16 December 2025, 10:00–10:45 (Europe/Berlin)');
+  });
+});
+
+describe('capture SMTP server', () => {
+  it('when messages arrive, then onMessage sees each and messages() keeps only the newest `keep`', async () => {
+    const { default: nodemailer } = await import('nodemailer');
+    const seen: string[] = [];
+    const server = await startCaptureSmtpServer({ keep: 2, onMessage: (m) => void seen.push(m.subject) });
+    try {
+      const transport = nodemailer.createTransport({ url: server.url });
+      for (const subject of ['one', 'two', 'three']) {
+        await transport.sendMail({ from: 'a@acme.example', to: 'b@acme.example', subject, text: subject });
+      }
+      expect(seen).toEqual(['one', 'two', 'three']);
+      expect(server.messages().map((m) => m.subject)).toEqual(['two', 'three']);
+      expect(server.url).toBe(`smtp://127.0.0.1:${server.port}`);
+    } finally {
+      await server.stop();
+    }
+  });
+});
