@@ -143,7 +143,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         database: async () => {
           await pool.query('SELECT 1');
         },
-        ...Object.fromEntries(services.flatMap((s) => Object.entries(s.readiness ?? {}).map(([k, v]) => [`${s.name}.${k}`, v]))),
+        // Each service names its own checks (e.g. `notification.smtp`).
+        ...Object.fromEntries(services.flatMap((s) => Object.entries(s.readiness ?? {}))),
       },
     });
     DBOS.setConfig({

@@ -38,6 +38,11 @@ interface Reaction {
 export const WORKFLOW_NAME = 'resignation';
 const INTAKE_EVENT = 'intake';
 
+/** e.g. 'Thu 26 Nov 2026, 09:30' in the given zone. */
+function localTime(iso: string, timezone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+}
+
 export function isRetryable(err: unknown): boolean {
   return err instanceof ServiceCallError ? err.retryable : true;
 }
@@ -97,7 +102,7 @@ export function createResignationOrchestrator(deps: {
         result: { interviewId: interview.id, start: interview.start, end: interview.end, timezone: interview.timezone },
         service: 'hr',
         type: 'interview.scheduled',
-        summary: `Exit interview booked for ${interview.start} (HR partner's zone ${interview.timezone})`,
+        summary: `Exit interview booked for ${localTime(interview.start, interview.timezone)} (${interview.timezone})`,
       };
     },
     async blockAccess(draft) {
