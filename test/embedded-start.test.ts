@@ -39,8 +39,8 @@ describe('npm start (embedded default)', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, EMS_PORT: String(port), EMS_DATA_DIR: dataDir, EMS_LOG_LEVEL: 'warn' };
     delete env.EMS_DATABASE_URL;
     delete env.EMS_SMTP_URL;
-    // Started with the machine's `node` on purpose when it is older: the entry point must re-run itself on Node 24.
-    const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Exactly the README's command; SIGTERM goes to npm, which must pass it on to EMS.
+    const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -77,7 +77,9 @@ describe('npm start (embedded default)', () => {
   }, 120_000);
 
   it('when the configuration is invalid, then start-up stops with a message naming the key', async () => {
-    const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, EMS_PORT: 'seventy' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Started with the machine's `node` on purpose (it may be older): the entry point must re-run itself on Node 24.
+    const machineNode = existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath;
+    const child = spawn(machineNode, [BIN, 'start'], { env: { ...process.env, EMS_PORT: 'seventy' }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
