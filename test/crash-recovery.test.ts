@@ -12,8 +12,8 @@ import { freePort } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { startProxy, type Proxy } from './support/proxy.ts';
-import { http } from './support/http.ts';
-import { sleep, waitFor } from './support/wait.ts';
+import { requestJson as http } from '@ems/platform/testing';
+import { sleep, waitFor } from '@ems/platform/testing';
 
 const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
 

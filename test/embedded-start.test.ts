@@ -8,21 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '@ems/platform';
-import { http } from './support/http.ts';
-import { waitFor } from './support/wait.ts';
+import { freePort, processAlive } from '@ems/platform';
+import { requestJson as http } from '@ems/platform/testing';
+import { waitFor } from '@ems/platform/testing';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'packages/ems/bin/ems.mjs');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('npm start (embedded default)', () => {
   const children: ChildProcess[] = [];
@@ -68,11 +59,11 @@ describe('npm start (embedded default)', () => {
     expect(emails.body.items.every((e) => e.status === 'sent' && e.messageId)).toBe(true);
 
     const pgPid = Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    expect(alive(pgPid)).toBe(true);
+    expect(processAlive(pgPid)).toBe(true);
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(0);
-    expect(alive(pgPid)).toBe(false);
+    expect(processAlive(pgPid)).toBe(false);
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
   }, 120_000);
 

@@ -7,10 +7,16 @@ import { demoOrg, type Employee } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort } from '@ems/platform';
 import { loadConfig, startEms, type RunningEms } from '@ems/ems';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startProxy, type Proxy } from '../support/proxy.ts';
-import { http } from '../support/http.ts';
-import { sleep, waitFor } from '../support/wait.ts';
+import { requestJson as http } from '@ems/platform/testing';
+import { sleep, waitFor } from '@ems/platform/testing';
+
+const execFileAsync = promisify(execFile);
+const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
 
 interface CaseBody {
   id: string;
@@ -221,6 +227,24 @@ export function defineResignationSuite(mode: 'orchestration') {
       expect(done.status).toBe('awaiting_decision');
       await sleep(300);
       expect(mailsTo(manager.email).filter((m) => m.subject?.includes(employee.name))).toHaveLength(1);
+    });
+
+    it('when the CLI submits a resignation, then it shows the case with its steps done and its timeline, and lists cases and emails', async () => {
+      const employee = takeEmployee();
+      const ems = (...args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, EMS_URL: base }, timeout: 60_000 });
+      const resign = await ems('resign', employee.id, '--reason', 'CLI test');
+      expect(resign.stdout).toContain(`submitted for ${employee.name}`);
+      const id = /Resignation ([0-9a-f-]{36}) submitted/.exec(resign.stdout)![1]!;
+      for (const step of ['notifyManager', 'scheduleInterview', 'blockAccess']) expect(resign.stdout).toMatch(new RegExp(`✔ ${step}\\s+done`));
+      expect(resign.stdout).toContain('Critical access suspended');
+      const shown = await ems('case', id);
+      expect(shown.stdout).toContain(`status: awaiting_decision`);
+      expect(shown.stdout).toMatch(/notification\s+Manager .* notified by email/);
+      expect((await ems('cases')).stdout).toContain(id);
+      expect((await ems('emails', '--case', id)).stdout).toContain(managerOf(employee).email);
+      const again = await ems('resign', employee.id).catch((err: { code: number; stderr: string }) => err);
+      expect(again).toMatchObject({ code: 1 });
+      expect((again as { stderr: string }).stderr).toContain('409');
     });
 
     it('when Notification acts but its answer is lost, then the retry does not send a second email', async () => {

@@ -10,7 +10,7 @@ export interface Proxy {
   /** Connections refused: the service looks down. */
   down(): Promise<void>;
   up(): Promise<void>;
-  /** The next n connections reach the service, but the caller's socket is cut as the answer starts. */
+  /** The next n requests reach the service, but the caller's connection is cut as the answer starts. */
   loseAnswers(n: number): void;
   /** Connections that reached the service while answers were being lost. */
   lostAnswers(): number;
@@ -28,11 +28,11 @@ export async function startProxy(targetPort: () => number, port: number): Promis
       const s = net.createServer((client) => {
         const upstream = net.connect(targetPort(), '127.0.0.1');
         sockets.add(client).add(upstream);
-        const cut = toLose > 0;
-        if (cut) toLose--;
         client.on('data', (d) => upstream.write(d));
         upstream.on('data', (d) => {
-          if (cut) {
+          // Decided per answer, not per connection: callers reuse keep-alive connections.
+          if (toLose > 0) {
+            toLose--;
             lost++;
             client.destroy();
             upstream.destroy();

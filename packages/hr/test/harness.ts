@@ -146,32 +146,9 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
   return stub;
 }
 
-export interface JsonResponse<T> {
-  status: number;
-  contentType: string;
-  body: T;
-}
+export { requestJson as call, type JsonResponse } from '@ems/platform/testing';
 
-export async function call<T = Record<string, unknown>>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (text ? JSON.parse(text) : {}) as T };
-}
-
-/** Polls until `probe` returns something other than undefined. */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from '@ems/platform/testing';
 
 /** RFC 5545 content lines of an ICS text (unfolded), for assertions. */
 export function icsLines(ics: string): { name: string; params: string; value: string }[] {

@@ -142,13 +142,14 @@ async function stopOrphan(pgData: string): Promise<void> {
   const pidFile = path.join(pgData, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
   process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-  if (alive(pid)) throw new Error(`PostgreSQL (pid ${pid}) still holds ${pgData}; stop it first`);
+  for (let i = 0; i < 100 && processAlive(pid); i++) await sleep(100);
+  if (processAlive(pid)) throw new Error(`PostgreSQL (pid ${pid}) still holds ${pgData}; stop it first`);
 }
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (signal 0 checks without signalling). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,7 @@ export { migrate, type Migration } from './migrate.ts';
 export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, type Problem } from './problem.ts';
 export { createHttpServer, type App, type RoutePlugin, type ReadinessCheck, type HttpServerOptions } from './http.ts';
 export { callJson, ServiceCallError, type CallOptions } from './http-client.ts';
-export { startEmbeddedPostgres, freePort, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
+export { startEmbeddedPostgres, freePort, processAlive, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, createLogger, createPool, ensureDatabase, migrate, startEmbeddedPostgres } from '@ems/platform';
+import { ConfigError, createLogger, createPool, ensureDatabase, migrate, processAlive, startEmbeddedPostgres } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
 import { loadConfig, type Config } from '../config.ts';
 import { startEms } from '../app.ts';
@@ -222,20 +222,11 @@ async function databaseForCli(config: Config): Promise<{ url: string; stop: () =
   const passwordFile = path.join(config.dataDir, 'password');
   if (existsSync(pidFile) && existsSync(passwordFile)) {
     const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
-    if (pid && isAlive(Number(pid)) && port) {
+    if (pid && processAlive(Number(pid)) && port) {
       const password = readFileSync(passwordFile, 'utf8').trim();
       return { url: `postgres://ems:${encodeURIComponent(password)}@127.0.0.1:${port.trim()}/ems`, stop: async () => undefined };
     }
   }
   const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'ems' });
   return { url: pg.url, stop: () => pg.stop() };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
