@@ -3,3 +3,4 @@ export * as notification from './notification.ts';
 export * as hr from './hr.ts';
 export * as access from './access.ts';
 export * as ems from './ems.ts';
+export * as events from './events.ts';

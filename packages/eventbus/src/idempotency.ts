@@ -1,0 +1,30 @@
+import { sql, type Kysely } from 'kysely';
+import { quoteIdent, type Migration } from '@ems/platform';
+
+/**
+ * The consumer side of exactly-once effects: each service keeps, in its own schema, the ids of the
+ * events each of its subscribers has processed. A handler calls firstDelivery() in the same
+ * transaction as its effect; a redelivered event then finds its id and changes nothing.
+ */
+export function processedEventsMigration(version: number): Migration {
+  return {
+    version,
+    name: 'processed events (idempotent consumers)',
+    sql: `CREATE TABLE processed_events (
+            subscriber text NOT NULL,
+            event_id text NOT NULL,
+            processed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (subscriber, event_id)
+          );`,
+  };
+}
+
+/** True the first time (subscriber, eventId) is seen in `schema`; false on a redelivery. */
+export async function firstDelivery<DB>(tx: Kysely<DB>, schema: string, subscriber: string, eventId: string): Promise<boolean> {
+  const result = await sql<{ event_id: string }>`
+    INSERT INTO ${sql.raw(quoteIdent(schema))}.processed_events (subscriber, event_id)
+    VALUES (${subscriber}, ${eventId})
+    ON CONFLICT DO NOTHING
+    RETURNING event_id`.execute(tx);
+  return result.rows.length === 1;
+}

@@ -1,0 +1,3 @@
+export type { EventBus, EventedService, EventBusTestHooks, Subscription, DeliveryContext, DeadLetter, DeadLetterStore, EventCatalogue, CloudEvent } from './port.ts';
+export { createEvent, validateEvent, newTraceparent, childTraceparent, type NewEvent, type Validation } from './envelope.ts';
+export { firstDelivery, processedEventsMigration } from './idempotency.ts';

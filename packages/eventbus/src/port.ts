@@ -1,0 +1,91 @@
+import type { Kysely } from 'kysely';
+import type { z } from 'zod';
+import type { CloudEvent } from '@ems/contracts/events';
+
+export type { CloudEvent };
+
+/** Event type name → payload schema. The core catalogue is `events.EventSchemas`; extensions add theirs. */
+export type EventCatalogue = Readonly<Record<string, z.ZodType>>;
+
+export interface DeliveryContext {
+  /** 1 on the first delivery of this event to this subscriber. */
+  attempt: number;
+  /** True on the last attempt before the event goes to the dead-letter queue. */
+  lastAttempt: boolean;
+}
+
+/**
+ * One subscriber: a named consumer with its own queue, its own retries with backoff and its own
+ * dead letters. The name is stable (it keys the queue and the consumer's processed-event records),
+ * e.g. 'access.suspend-access-when-resignation-submitted'.
+ */
+export interface Subscription {
+  name: string;
+  /** Event types this subscriber receives (exact names from the catalogue). */
+  types: readonly string[];
+  /**
+   * Handles one event, already validated against the catalogue. Throwing means "try again later";
+   * after `maxAttempts` the event is dead-lettered with the error as the reason. Must be idempotent:
+   * record the event id with `firstDelivery()` in the same transaction as the effect.
+   */
+  handle(event: CloudEvent, ctx: DeliveryContext): Promise<void>;
+  /** Called once when an event of this subscriber is dead-lettered, e.g. to publish a failure event. */
+  onDeadLetter?(event: CloudEvent, reason: string): Promise<void>;
+  retry?: { maxAttempts?: number; backoffMs?: number };
+}
+
+export interface DeadLetter {
+  id: string;
+  subscriber: string;
+  event: CloudEvent | unknown;
+  eventId: string | null;
+  eventType: string | null;
+  reason: string;
+  attempts: number;
+  deadAt: string;
+  /** Set when the dead letter was replayed; it is then no longer listed as open. */
+  replayedAt: string | null;
+}
+
+export interface DeadLetterStore {
+  list(query?: { subscriber?: string; includeReplayed?: boolean; limit?: number; offset?: number }): Promise<{ items: DeadLetter[]; nextOffset: number | null }>;
+  get(id: string): Promise<DeadLetter | undefined>;
+  /** Delivers the event to its subscriber again, with a fresh set of attempts. Idempotent. */
+  replay(id: string): Promise<DeadLetter | undefined>;
+}
+
+/**
+ * The event-bus port. Adapters: PostgreSQL (default, works on the embedded database) and, later,
+ * NATS JetStream. Guarantees every adapter must keep (tests in ./contract-tests.ts):
+ * - publish() is part of the caller's transaction: the events are delivered iff it commits;
+ * - at-least-once delivery to every subscription of the event's type, each with its own retries;
+ * - an event failing validation never reaches a handler: it is dead-lettered with the reason;
+ * - after maxAttempts failures the event is dead-lettered, listed, and can be replayed.
+ */
+export interface EventBus {
+  readonly name: 'postgres' | 'nats';
+  /**
+   * Publishes events inside the caller's database transaction (a Kysely transaction or instance).
+   * Each event is validated against the catalogue first; an invalid one throws and nothing is published.
+   */
+  publish<DB>(tx: Kysely<DB>, events: readonly CloudEvent[]): Promise<void>;
+  /** Registers a subscriber; allowed before and after start(). */
+  subscribe(subscription: Subscription): Promise<void>;
+  unsubscribe(name: string): Promise<void>;
+  start(): Promise<void>;
+  /** Stops taking new deliveries and waits for handlers in flight. */
+  stop(): Promise<void>;
+  readonly deadLetters: DeadLetterStore;
+}
+
+/** What a service with event subscribers hands to its composition root. */
+export interface EventedService {
+  /** Subscribers this service runs in choreography mode (empty/absent in orchestration mode). */
+  subscriptions?: readonly Subscription[];
+}
+
+/** Test-only access an adapter gives to its contract tests: put a message on the wire unvalidated. */
+export interface EventBusTestHooks {
+  /** Delivers `raw` (anything, even garbage) to the queue of `subscriber` as if it had been published. */
+  injectRaw(subscriber: string, raw: unknown): Promise<void>;
+}
