@@ -8,6 +8,9 @@ import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort } from '@ems/platform';
 import { loadConfig, startEms, type RunningEms } from '@ems/ems';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyWebhookSignature } from '@ems/webhooks';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
@@ -27,7 +30,7 @@ interface CaseBody {
   steps: Record<'notifyManager' | 'scheduleInterview' | 'blockAccess', { status: string; at: string | null; attempts: number; lastError: string | null }>;
 }
 
-export function defineResignationSuite(mode: 'orchestration') {
+export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
   describe(`resignation flow (${mode})`, () => {
     const org = demoOrg();
     const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
@@ -58,7 +61,15 @@ export function defineResignationSuite(mode: 'orchestration') {
         EMS_SMTP_URL: smtp.url,
         EMS_NOTIFICATION_URL: proxy.url,
         EMS_LOG_LEVEL: 'warn',
-        EMS_STEP_RETRY_INTERVAL_MS: '200',
+        // Short retry and deadline clocks, so failure paths play out in seconds.
+        EMS_STEP_MAX_ATTEMPTS: '7',
+        EMS_STEP_RETRY_INTERVAL_MS: '150',
+        EMS_SMTP_RETRY_BASE_MS: '150',
+        EMS_BUS_MAX_ATTEMPTS: '4',
+        EMS_BUS_RETRY_BACKOFF_MS: '100',
+        EMS_STEP_DEADLINE_SECONDS: '2',
+        // The fifth service joins by configuration only (in both modes).
+        EMS_EXTENSIONS: '@ems/assets',
       });
       ems = await startEms(config);
       base = ems.url;
@@ -141,6 +152,24 @@ export function defineResignationSuite(mode: 'orchestration') {
       const times = timeline.body.items.map((t) => Date.parse(t.at));
       expect([...times].sort((a, b) => a - b)).toEqual(times);
 
+      // The fifth service, loaded by configuration only, opened its recovery task for the last working day.
+      const tasks = await waitFor(async () => {
+        const t = await http<{ items: Array<{ dueDate: string; employeeId: string }> }>(base, 'GET', `/api/asset-recovery-tasks?resignationId=${res.body.id}`);
+        return t.body.items.length ? t.body.items : undefined;
+      }, 'the asset recovery task');
+      expect(tasks).toHaveLength(1);
+      expect(tasks[0]!.employeeId).toBe(employee.id);
+      if (mode === 'choreography') {
+        // EMS made no call to the services; it learnt everything from their events, the extension's included.
+        const all = await waitFor(async () => {
+          const t = await http<{ items: Array<{ service: string; type: string }> }>(base, 'GET', `/api/resignations/${res.body.id}/timeline`);
+          return t.body.items.some((i) => i.service === 'assets') ? t.body.items : undefined;
+        }, 'the extension event on the timeline');
+        expect(all.map((i) => i.type)).toEqual(
+          expect.arrayContaining(['com.ems.resignation.submitted.v1', 'com.ems.notification.manager-notified.v1', 'com.ems.hr.exit-interview-scheduled.v1', 'com.ems.access.critical-access-suspended.v1']),
+        );
+      }
+
       // Listing and filtering.
       const awaiting = await http<{ items: CaseBody[] }>(base, 'GET', '/api/resignations?status=awaiting_decision');
       expect(awaiting.body.items.map((c) => c.id)).toContain(res.body.id);
@@ -207,7 +236,186 @@ export function defineResignationSuite(mode: 'orchestration') {
       expect(smtp.messages.length).toBe(before.mails);
     });
 
-    it('when Notification is down for a few seconds, then the case still completes, with exactly one manager email', async () => {
+    it('when the mail server is down for a while, then the step turns late, the case is listed as stuck, and it completes with one email once mail is back', async () => {
+      const employee = takeEmployee();
+      const manager = managerOf(employee);
+      await smtp.down();
+      let res: Awaited<ReturnType<typeof submit>>;
+      try {
+        res = await submit({ employeeId: employee.id });
+        expect(res.status).toBe(201);
+        const late = await waitFor(async () => {
+          const c = (await getCase(res.body.id)).body;
+          return c.steps.notifyManager.status === 'late' ? c : undefined;
+        }, 'the manager notice to be late', 15_000);
+        expect(late.steps.blockAccess.status).toBe('done');
+        const stuck = await http<{ items: CaseBody[] }>(base, 'GET', '/api/resignations?status=stuck');
+        expect(stuck.body.items.map((c) => c.id)).toContain(res.body.id);
+        const timeline = await http<{ items: Array<{ type: string }> }>(base, 'GET', `/api/resignations/${res.body.id}/timeline`);
+        expect(timeline.body.items.map((t) => t.type)).toContain('notifyManager.late');
+      } finally {
+        await smtp.up();
+      }
+      const done = await settled(res.body.id, 30_000);
+      expect(done.steps.notifyManager.status).toBe('done');
+      expect(done.status).toBe('awaiting_decision');
+      const stuckAfter = await http<{ items: CaseBody[] }>(base, 'GET', '/api/resignations?status=stuck');
+      expect(stuckAfter.body.items.map((c) => c.id)).not.toContain(res.body.id);
+      await sleep(300);
+      expect(mailsTo(manager.email).filter((m) => m.subject?.includes(employee.name))).toHaveLength(1);
+    });
+
+    it('when a reaction keeps failing, then the case shows the step failed and is listed as stuck — not silently pending', async () => {
+      const employee = takeEmployee();
+      // Break Access for real: its table disappears (as if its database were damaged).
+      await ems.pool.query('ALTER TABLE access.holds RENAME TO holds_unavailable');
+      let id: string;
+      try {
+        const res = await submit({ employeeId: employee.id });
+        expect(res.status).toBe(201);
+        id = res.body.id;
+        const failed = await waitFor(async () => {
+          const c = (await getCase(id)).body;
+          return c.steps.blockAccess.status === 'failed' ? c : undefined;
+        }, 'the access step to fail', 30_000);
+        expect(failed.steps.blockAccess.lastError).toBeTruthy();
+        expect(failed.steps.notifyManager.status).toBe('done');
+        const stuck = await http<{ items: CaseBody[] }>(base, 'GET', '/api/resignations?status=stuck');
+        expect(stuck.body.items.map((c) => c.id)).toContain(id);
+        const settledCase = await settled(id);
+        expect(settledCase.status).toBe('action_required');
+      } finally {
+        await ems.pool.query('ALTER TABLE access.holds_unavailable RENAME TO holds');
+      }
+      if (mode === 'choreography') {
+        // The event sits in Access's dead-letter queue with the reason; replaying it completes the case.
+        const subscriber = 'access.suspend-access-when-resignation-submitted';
+        const dead = await http<{ items: Array<{ id: string; eventId: string | null; reason: string; attempts: number }> }>(base, 'GET', `/api/dead-letters?subscriber=${subscriber}`);
+        const letter = dead.body.items.find((d) => d.eventId === id);
+        expect(letter, JSON.stringify(dead.body.items)).toBeDefined();
+        expect(letter!.reason).toMatch(/holds/);
+        expect(letter!.attempts).toBe(4);
+        const replay = await http(base, 'POST', `/api/dead-letters/${letter!.id}/replay`);
+        expect(replay.status).toBe(200);
+        const fixed = await waitFor(async () => {
+          const c = (await getCase(id)).body;
+          return c.steps.blockAccess.status === 'done' && c.status === 'awaiting_decision' ? c : undefined;
+        }, 'the replayed reaction to complete the case');
+        expect(fixed.status).toBe('awaiting_decision');
+        const access = await http<{ items: Array<{ critical: boolean; status: string }> }>(base, 'GET', `/api/employees/${employee.id}/access`);
+        for (const item of access.body.items) expect(item.status).toBe(item.critical ? 'suspended' : 'active');
+      }
+    });
+
+    it('when a poison event reaches a subscriber, then it is dead-lettered with the reason and the flow keeps working', async () => {
+      const subscribers = ['assets.open-recovery-task-when-resignation-submitted', ...(mode === 'choreography' ? ['access.suspend-access-when-resignation-submitted'] : [])];
+      for (const subscriber of subscribers) {
+        await ems.bus.injectRaw(subscriber, { specversion: '1.0', id: `poison-${subscriber}`, type: 'com.ems.resignation.submitted.v1', data: { resignationId: 'not-a-uuid' } });
+        await ems.bus.injectRaw(subscriber, 'this is not even JSON-shaped');
+      }
+      for (const subscriber of subscribers) {
+        const dead = await waitFor(async () => {
+          const r = await http<{ items: Array<{ eventId: string | null; reason: string }> }>(base, 'GET', `/api/dead-letters?subscriber=${subscriber}`);
+          return r.body.items.length >= 2 ? r.body.items : undefined;
+        }, `poison events in ${subscriber}'s dead-letter queue`);
+        expect(dead.map((d) => d.reason).join('\n')).toMatch(/invalid/i);
+      }
+      // The consumers survived: a new resignation completes, and the extension still reacts.
+      const employee = takeEmployee();
+      const res = await submit({ employeeId: employee.id });
+      const done = await settled(res.body.id);
+      expect(done.status).toBe('awaiting_decision');
+      await waitFor(async () => {
+        const tasks = await http<{ items: unknown[] }>(base, 'GET', `/api/asset-recovery-tasks?resignationId=${res.body.id}`);
+        return tasks.body.items.length === 1 ? true : undefined;
+      }, 'the recovery task of the new case');
+    });
+
+    it('when the same resignation event is delivered twice, then nothing happens twice', async () => {
+      const employee = takeEmployee();
+      const manager = managerOf(employee);
+      const res = await submit({ employeeId: employee.id });
+      await settled(res.body.id);
+      await waitFor(async () => ((await http<{ items: unknown[] }>(base, 'GET', `/api/asset-recovery-tasks?resignationId=${res.body.id}`)).body.items.length ? true : undefined), 'the recovery task');
+      // The submission event's id is the case id: redeliver exactly that event to every subscriber of it.
+      const event = {
+        specversion: '1.0',
+        id: res.body.id,
+        source: '/ems/ems',
+        type: 'com.ems.resignation.submitted.v1',
+        subject: res.body.id,
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        correlationid: res.body.correlationId,
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        data: {
+          resignationId: res.body.id,
+          employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+          manager: { id: manager.id, name: manager.name, email: manager.email },
+          hrPartnerId: employee.hrPartnerId,
+          lastWorkingDay: (res.body as unknown as { lastWorkingDay: string }).lastWorkingDay,
+          reason: null,
+          submittedAt: (res.body as unknown as { submittedAt: string }).submittedAt,
+        },
+      };
+      const subscribers = [
+        'assets.open-recovery-task-when-resignation-submitted',
+        ...(mode === 'choreography'
+          ? ['notification.notify-manager-when-resignation-submitted', 'hr.schedule-interview-when-resignation-submitted', 'access.suspend-access-when-resignation-submitted']
+          : []),
+      ];
+      for (const subscriber of subscribers) {
+        await ems.bus.injectRaw(subscriber, event);
+        await ems.bus.injectRaw(subscriber, event);
+      }
+      await sleep(1_500);
+      expect(mailsTo(manager.email).filter((m) => m.subject?.includes(employee.name))).toHaveLength(1);
+      expect((await http<{ items: unknown[] }>(base, 'GET', `/api/interviews?resignationId=${res.body.id}`)).body.items).toHaveLength(1);
+      expect((await http<{ items: unknown[] }>(base, 'GET', `/api/access-holds?resignationId=${res.body.id}`)).body.items).toHaveLength(1);
+      expect((await http<{ items: unknown[] }>(base, 'GET', `/api/asset-recovery-tasks?resignationId=${res.body.id}`)).body.items).toHaveLength(1);
+      const audit = await http<{ items: unknown[] }>(base, 'GET', `/api/access-audit?employeeId=${employee.id}&limit=500`);
+      const criticalGrants = org.grants.filter((g) => g.employeeId === employee.id && critical.has(g.systemId)).length;
+      expect(audit.body.items).toHaveLength(criticalGrants);
+    });
+
+    it('when a webhook is registered, then matching events of a case are POSTed to it, signed', async () => {
+      const received: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+      const receiver = createServer((req, resp) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          received.push({ headers: req.headers, body });
+          resp.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+      try {
+        const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+        const created = await http<{ id: string; secret: string }>(base, 'POST', '/api/webhooks', {
+          url,
+          eventTypes: ['com.ems.resignation.submitted.v1', 'com.ems.access.critical-access-suspended.v1'],
+        });
+        expect(created.status).toBe(201);
+        const employee = takeEmployee();
+        const res = await submit({ employeeId: employee.id });
+        await settled(res.body.id);
+        const mine = await waitFor(async () => {
+          const got = received.filter((r) => (JSON.parse(r.body) as { subject: string }).subject === res.body.id);
+          return got.length >= 2 ? got : undefined;
+        }, 'two webhook deliveries for the case');
+        expect(mine.map((r) => (JSON.parse(r.body) as { type: string }).type).sort()).toEqual(['com.ems.access.critical-access-suspended.v1', 'com.ems.resignation.submitted.v1']);
+        for (const r of mine) {
+          expect(verifyWebhookSignature(created.body.secret, r.headers, r.body)).toBe(true);
+          expect(verifyWebhookSignature(created.body.secret, r.headers, r.body.replace(res.body.id, '00000000-0000-4000-8000-000000000000'))).toBe(false);
+        }
+        await http(base, 'DELETE', `/api/webhooks/${created.body.id}`);
+      } finally {
+        await new Promise((r) => receiver.close(r));
+      }
+    });
+
+    // The orchestrator calls Notification's HTTP API; choreography has no such call to take away.
+    it.runIf(mode === 'orchestration')('when Notification is down for a few seconds, then the case still completes, with exactly one manager email', async () => {
       const employee = takeEmployee();
       const manager = managerOf(employee);
       await proxy.down();
@@ -247,7 +455,7 @@ export function defineResignationSuite(mode: 'orchestration') {
       expect((again as { stderr: string }).stderr).toContain('409');
     });
 
-    it('when Notification acts but its answer is lost, then the retry does not send a second email', async () => {
+    it.runIf(mode === 'orchestration')('when Notification acts but its answer is lost, then the retry does not send a second email', async () => {
       const employee = takeEmployee();
       const manager = managerOf(employee);
       proxy.loseAnswers(2);

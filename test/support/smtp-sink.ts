@@ -1,4 +1,4 @@
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
 
@@ -9,33 +9,60 @@ export interface SmtpSink {
   messages: ParsedMail[];
   /** Recipients of each message as the SMTP envelope said (RCPT TO), in order. */
   envelopes: string[][];
+  /** Stops listening (connections are refused) until up(); the port stays the same. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
   const envelopes: string[][] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          messages.push(mail);
-          envelopes.push(session.envelope.rcptTo.map((r) => r.address));
-          callback();
-        })
-        .catch((err: Error) => callback(err));
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const onData: SMTPServerOptions['onData'] = (stream, session, callback) => {
+    simpleParser(stream)
+      .then((mail) => {
+        messages.push(mail);
+        envelopes.push(session.envelope.rcptTo.map((r) => r.address));
+        callback();
+      })
+      .catch((err: Error) => callback(err));
+  };
+  const make = () =>
+    new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData,
+    });
+  let server = make();
+  let listening = false;
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        listening = true;
+        resolve();
+      });
+    });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (!listening) return resolve();
+      listening = false;
+      server.close(() => resolve());
+    });
+  await listen(0);
   const port = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
     envelopes,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    down: close,
+    up: async () => {
+      if (listening) return;
+      server = make();
+      await listen(port);
+    },
+    stop: close,
   };
 }

@@ -13,7 +13,8 @@ export const SubmitResignationRequest = z
   .meta({ id: 'SubmitResignationRequest' });
 export type SubmitResignationRequest = z.infer<typeof SubmitResignationRequest>;
 
-export const StepStatus = z.enum(['pending', 'done', 'failed']);
+/** `late`: past its deadline and still awaited. */
+export const StepStatus = z.enum(['pending', 'late', 'done', 'failed']);
 export const CaseStatus = z.enum(['in_progress', 'awaiting_decision', 'action_required']);
 export const Mode = z.enum(['orchestration', 'choreography']);
 
@@ -43,7 +44,8 @@ export type Resignation = z.infer<typeof Resignation>;
 
 export const ResignationList = ListOf(Resignation).meta({ id: 'ResignationList' });
 export const ResignationListQuery = PageQuery.extend({
-  status: CaseStatus.optional(),
+  /** A case status, or `stuck`: open cases with a step late or failed. */
+  status: z.union([CaseStatus, z.literal('stuck')]).optional(),
   employeeId: EmployeeId.optional(),
 });
 

@@ -19,11 +19,17 @@ import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import { createNotificationService, startCaptureSmtpServer } from '@ems/notification';
 import { createHrService } from '@ems/hr';
 import { createAccessService } from '@ems/access';
+import type { ZodType } from 'zod';
+import { events } from '@ems/contracts';
+import { createPostgresEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
+import { createWebhookService } from '@ems/webhooks';
 import type { Config } from './config.ts';
+import { loadExtensions } from './extensions.ts';
+import type { CaseStarter } from './resignations/submit-resignation.ts';
 import { createEmsDb, createEmsService } from './ems.service.ts';
 import { createCaseStore } from './resignations/case-store.ts';
 import { createParticipants } from './orchestration/participants.ts';
-import { createResignationOrchestrator } from './orchestration/resignation.workflow.ts';
+import { createResignationOrchestrator, orchestrationStarter } from './orchestration/resignation.workflow.ts';
 import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
@@ -42,6 +48,7 @@ export interface RunningEms {
   /** The built-in capture SMTP server, when no EMS_SMTP_URL is configured. */
   smtp: Awaited<ReturnType<typeof startCaptureSmtpServer>> | undefined;
   embedded: EmbeddedPostgres | undefined;
+  bus: EventBus & EventBusTestHooks;
   stop(): Promise<void>;
 }
 
@@ -98,28 +105,58 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       access: config.serviceUrls.access ?? selfUrl,
     };
 
-    // SMTP retries start at 2 s (then 4, 8, … s): an outage of the mail server delays mail by seconds, not minutes.
-    const notification = createNotificationService({ pool, log: log.child({ service: 'notification' }), clock, smtpUrl, from: config.smtpFrom, retryBaseMs: 2_000 });
-    const hr = createHrService({ pool, log: log.child({ service: 'hr' }), clock, notificationUrl: urls.notification });
-    const access = createAccessService({ pool, log: log.child({ service: 'access' }), clock });
-
-    const store = createCaseStore(createEmsDb(pool), clock);
-    const participants = createParticipants(() => urls);
-    const orchestrator = createResignationOrchestrator({
-      store,
-      participants,
-      retry: config.step,
-      caseUrl: (id) => `${publicUrl}/api/resignations/${id}`,
-      log: log.child({ service: 'orchestrator' }),
+    // One bus in both modes: services always publish what they did (webhooks and extensions listen);
+    // only in choreography do the core services also react to events.
+    const catalogue: Record<string, ZodType> = { ...events.EventSchemas };
+    const bus = createPostgresEventBus({
+      pool,
+      log: log.child({ component: 'bus' }),
+      catalogue,
+      defaultRetry: { maxAttempts: config.bus.maxAttempts, backoffMs: config.bus.backoffMs },
     });
+    const choreography = config.mode === 'choreography';
+    const caseUrl = (id: string) => `${publicUrl}/api/resignations/${id}`;
+
+    const notification = createNotificationService({
+      pool,
+      log: log.child({ service: 'notification' }),
+      clock,
+      smtpUrl,
+      from: config.smtpFrom,
+      retryBaseMs: config.smtpRetryBaseMs,
+      bus,
+      reactToEvents: choreography,
+      caseUrl,
+    });
+    const hr = createHrService({ pool, log: log.child({ service: 'hr' }), clock, notificationUrl: urls.notification, bus, reactToEvents: choreography });
+    const access = createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography });
+
+    const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds });
+    const participants = createParticipants(() => urls);
+    const starter: CaseStarter = choreography
+      ? // Choreography: the case and its `resignation submitted` event are written in one transaction; that is all EMS does.
+        { mode: 'choreography', start: (draft) => store.open(draft) }
+      : orchestrationStarter(
+          createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }) }),
+        );
+
+    const extensions = await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env });
+    for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
+    const webhooks = createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue });
+
     const emsService = createEmsService({
       store,
       clock,
       noticeDays: config.noticeDays,
       directory: participants,
-      starter: { mode: 'orchestration', start: (draft) => orchestrator.start(draft) },
+      starter,
+      bus,
+      // EMS follows every event about a case (its own `submitted` is on the timeline already).
+      trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => t !== events.EventTypes.resignationSubmitted) : undefined,
+      catalogue,
+      sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
     });
-    const services: ServiceModule<DemoOrg>[] = [notification, hr, access, emsService];
+    const services: Array<ServiceModule<DemoOrg> & EventedService> = [notification, hr, access, emsService, webhooks, ...extensions];
 
     for (const s of services) await migrate(pool, s.schema, s.migrations);
     if (config.seed && !(await isSeeded(pool))) {
@@ -147,26 +184,32 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         ...Object.fromEntries(services.flatMap((s) => Object.entries(s.readiness ?? {}))),
       },
     });
-    DBOS.setConfig({
+    for (const s of services) for (const sub of s.subscriptions ?? []) await bus.subscribe(sub);
+
+    if (!choreography) {
+      DBOS.setConfig({
       name: 'ems',
-      systemDatabaseUrl: databaseUrl,
-      systemDatabaseSchemaName: 'dbos',
-      systemDatabasePoolSize: 20,
-      runAdminServer: false,
-      applicationVersion: WORKFLOW_VERSION,
-      logger: dbosLogger(log.child({ component: 'dbos' })),
-    });
-    await DBOS.launch();
-    cleanup.push(() => DBOS.shutdown({ deregister: true }));
+        systemDatabaseUrl: databaseUrl,
+        systemDatabaseSchemaName: 'dbos',
+        systemDatabasePoolSize: 20,
+        runAdminServer: false,
+        applicationVersion: WORKFLOW_VERSION,
+        logger: dbosLogger(log.child({ component: 'dbos' })),
+      });
+      await DBOS.launch();
+      cleanup.push(() => DBOS.shutdown({ deregister: true }));
+    }
+    cleanup.push(() => bus.stop());
     cleanup.push(() => app.close());
 
     await app.listen({ port, host: config.host });
+    await bus.start();
     for (const s of services) {
       await s.start?.();
       started.push(s);
     }
 
-    return { url: selfUrl, config, pool, app, log, smtp, embedded, stop: stopAll };
+    return { url: selfUrl, config, pool, app, log, smtp, embedded, bus, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -14,11 +14,21 @@ const url = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an 
 export const ConfigSchema = z.object({
   EMS_PORT: envPort.default(3000).describe('HTTP port of the API (0 = any free port)'),
   EMS_HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on'),
-  EMS_MODE: z.enum(['orchestration']).default('orchestration').describe('How the services are coordinated'),
+  EMS_MODE: z.enum(['orchestration', 'choreography']).default('orchestration').describe('How the services are coordinated'),
+  EMS_BUS: z.enum(['postgres']).default('postgres').describe('Event bus adapter'),
+  EMS_BUS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5).describe('Deliveries of an event to a subscriber before it is dead-lettered'),
+  EMS_BUS_RETRY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(500).describe('First redelivery delay; doubles each attempt'),
+  EMS_STEP_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(300).describe('A reaction missing this long after submission marks its step late'),
+  EMS_EXTENSIONS: z
+    .string()
+    .regex(/^\s*[@\w./-]+(\s*,\s*[@\w./-]+)*\s*$/, 'must be a comma-separated list of module names')
+    .optional()
+    .describe('Optional services to load, e.g. @ems/assets'),
   EMS_DATABASE_URL: envPostgresUrl.optional().describe('External PostgreSQL; unset → embedded PostgreSQL in EMS_DATA_DIR'),
   EMS_DATA_DIR: z.string().min(1).default(path.join(ROOT, '.ems-data')).describe('Where embedded PostgreSQL keeps its data'),
   EMS_SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional().describe('SMTP server for outgoing mail; unset → built-in capture server'),
   EMS_SMTP_FROM: z.string().min(3).default('EMS <ems@acme.example>').describe('From address of every email'),
+  EMS_SMTP_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000).describe('First delay before an email is retried; doubles each attempt'),
   EMS_SEED: envBoolean.default(true).describe('Seed the demo organisation on first start'),
   EMS_PUBLIC_URL: url.optional().describe('Base URL used in links in emails; default http://localhost:EMS_PORT'),
   EMS_NOTICE_DAYS: z.coerce.number().int().min(1).max(365).default(28).describe('Default notice period when no last working day is given'),
@@ -35,11 +45,15 @@ export type EnvConfig = z.infer<typeof ConfigSchema>;
 export interface Config {
   port: number;
   host: string;
-  mode: 'orchestration';
+  mode: 'orchestration' | 'choreography';
+  bus: { adapter: 'postgres'; maxAttempts: number; backoffMs: number };
+  stepDeadlineSeconds: number;
+  extensions: string[];
   databaseUrl: string | undefined;
   dataDir: string;
   smtpUrl: string | undefined;
   smtpFrom: string;
+  smtpRetryBaseMs: number;
   seed: boolean;
   publicUrl: string | undefined;
   noticeDays: number;
@@ -54,10 +68,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: c.EMS_PORT,
     host: c.EMS_HOST,
     mode: c.EMS_MODE,
+    bus: { adapter: c.EMS_BUS, maxAttempts: c.EMS_BUS_MAX_ATTEMPTS, backoffMs: c.EMS_BUS_RETRY_BACKOFF_MS },
+    stepDeadlineSeconds: c.EMS_STEP_DEADLINE_SECONDS,
+    extensions: c.EMS_EXTENSIONS ? c.EMS_EXTENSIONS.split(',').map((x) => x.trim()) : [],
     databaseUrl: c.EMS_DATABASE_URL,
     dataDir: path.resolve(c.EMS_DATA_DIR),
     smtpUrl: c.EMS_SMTP_URL,
     smtpFrom: c.EMS_SMTP_FROM,
+    smtpRetryBaseMs: c.EMS_SMTP_RETRY_BASE_MS,
     seed: c.EMS_SEED,
     publicUrl: c.EMS_PUBLIC_URL,
     noticeDays: c.EMS_NOTICE_DAYS,

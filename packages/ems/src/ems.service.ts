@@ -1,10 +1,13 @@
 import { createKysely, type Clock, type Pool, type ServiceModule } from '@ems/platform';
+import type { EventBus, EventCatalogue, EventedService, Subscription } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import type { EmsDb } from './db/types.ts';
-import type { CaseStore } from './resignations/case-store.ts';
+import { TRACKER, type CaseStore } from './resignations/case-store.ts';
 import { resignationRoutes } from './resignations/resignations.http.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
 import type { Participants } from './orchestration/participants.ts';
+import { deadLetterRoutes } from './dead-letters/dead-letters.http.ts';
+import { asyncApiRoute } from './asyncapi/asyncapi.http.ts';
 
 export const EMS_SCHEMA = 'ems';
 
@@ -12,18 +15,53 @@ export function createEmsDb(pool: Pool) {
   return createKysely<EmsDb>(pool, EMS_SCHEMA);
 }
 
-/** The EMS service: resignation intake and case tracking. How a case gets going is the starter's business. */
+/**
+ * The EMS service: resignation intake and case tracking. How a case gets going is the starter's
+ * business (a workflow, or an event); in choreography EMS learns what happened only from events.
+ */
 export function createEmsService(deps: {
   store: CaseStore;
   clock: Clock;
   noticeDays: number;
   directory: Pick<Participants, 'findEmployee'>;
   starter: CaseStarter;
-}): ServiceModule {
+  bus: EventBus;
+  catalogue: EventCatalogue;
+  /** Choreography: the event types EMS tracks cases from. Undefined: EMS subscribes to nothing. */
+  trackedTypes: (() => string[]) | undefined;
+  sweepEveryMs: number;
+}): ServiceModule & EventedService {
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const tracker: Subscription | undefined = deps.trackedTypes && {
+    name: TRACKER,
+    get types() {
+      return deps.trackedTypes!();
+    },
+    handle: async (event) => {
+      await deps.store.recordReported(event);
+    },
+  };
   return {
     name: 'ems',
     schema: EMS_SCHEMA,
     migrations,
-    routes: resignationRoutes(deps),
+    subscriptions: tracker ? [tracker] : [],
+    routes: async (app) => {
+      await resignationRoutes(deps)(app);
+      await deadLetterRoutes(deps.bus)(app);
+      await asyncApiRoute(deps.catalogue)(app);
+    },
+    async start() {
+      // Late reactions are found by a sweep, in both modes: nobody else would notice a missing event.
+      sweeper = setInterval(() => {
+        sweeping = deps.store.markOverdue().catch(() => undefined);
+      }, deps.sweepEveryMs);
+      sweeper.unref();
+    },
+    async stop() {
+      clearInterval(sweeper);
+      await sweeping;
+    },
   };
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery } from 'kysely';
+import type { TransactionLike } from './port.ts';
 import { quoteIdent, type Migration } from '@ems/platform';
 
 /**
@@ -20,11 +21,12 @@ export function processedEventsMigration(version: number): Migration {
 }
 
 /** True the first time (subscriber, eventId) is seen in `schema`; false on a redelivery. */
-export async function firstDelivery<DB>(tx: Kysely<DB>, schema: string, subscriber: string, eventId: string): Promise<boolean> {
-  const result = await sql<{ event_id: string }>`
-    INSERT INTO ${sql.raw(quoteIdent(schema))}.processed_events (subscriber, event_id)
-    VALUES (${subscriber}, ${eventId})
-    ON CONFLICT DO NOTHING
-    RETURNING event_id`.execute(tx);
+export async function firstDelivery(tx: TransactionLike, schema: string, subscriber: string, eventId: string): Promise<boolean> {
+  const result = await tx.executeQuery<{ event_id: string }>(
+    CompiledQuery.raw(
+      `INSERT INTO ${quoteIdent(schema)}.processed_events (subscriber, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [subscriber, eventId],
+    ),
+  );
   return result.rows.length === 1;
 }

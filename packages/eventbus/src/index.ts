@@ -1,3 +1,4 @@
-export type { EventBus, EventedService, EventBusTestHooks, Subscription, DeliveryContext, DeadLetter, DeadLetterStore, EventCatalogue, CloudEvent } from './port.ts';
+export type { EventBus, TransactionLike, EventedService, EventBusTestHooks, Subscription, DeliveryContext, DeadLetter, DeadLetterStore, EventCatalogue, CloudEvent } from './port.ts';
 export { createEvent, validateEvent, newTraceparent, childTraceparent, type NewEvent, type Validation } from './envelope.ts';
 export { firstDelivery, processedEventsMigration } from './idempotency.ts';
+export type { Extension, ExtensionDeps, ExtensionFactory } from './extension.ts';

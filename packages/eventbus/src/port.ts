@@ -4,6 +4,12 @@ import type { CloudEvent } from '@ems/contracts/events';
 
 export type { CloudEvent };
 
+/**
+ * The caller's open database transaction (a Kysely transaction or instance, any schema): all an
+ * adapter needs is to run SQL in it.
+ */
+export type TransactionLike = Pick<Kysely<unknown>, 'executeQuery'>;
+
 /** Event type name → payload schema. The core catalogue is `events.EventSchemas`; extensions add theirs. */
 export type EventCatalogue = Readonly<Record<string, z.ZodType>>;
 
@@ -29,9 +35,17 @@ export interface Subscription {
    * record the event id with `firstDelivery()` in the same transaction as the effect.
    */
   handle(event: CloudEvent, ctx: DeliveryContext): Promise<void>;
-  /** Called once when an event of this subscriber is dead-lettered, e.g. to publish a failure event. */
+  /**
+   * Called once when a valid event of this subscriber is dead-lettered (its handler failed
+   * `maxAttempts` times), e.g. to publish a failure event in a transaction of its own. Not called for
+   * poison messages (bad envelope, unknown type, invalid payload): there is no trustworthy event to
+   * react to. Errors thrown here are logged, never retried.
+   */
   onDeadLetter?(event: CloudEvent, reason: string): Promise<void>;
+  /** Overrides the bus's default retry policy (attempts include the first delivery). */
   retry?: { maxAttempts?: number; backoffMs?: number };
+  /** Handlers of this subscriber running at once in one process; the bus's default otherwise. */
+  concurrency?: number;
 }
 
 export interface DeadLetter {
@@ -56,7 +70,7 @@ export interface DeadLetterStore {
 
 /**
  * The event-bus port. Adapters: PostgreSQL (default, works on the embedded database) and, later,
- * NATS JetStream. Guarantees every adapter must keep (tests in ./contract-tests.ts):
+ * NATS JetStream. Guarantees every adapter must keep (contract tests: test/contract.ts):
  * - publish() is part of the caller's transaction: the events are delivered iff it commits;
  * - at-least-once delivery to every subscription of the event's type, each with its own retries;
  * - an event failing validation never reaches a handler: it is dead-lettered with the reason;
@@ -68,7 +82,7 @@ export interface EventBus {
    * Publishes events inside the caller's database transaction (a Kysely transaction or instance).
    * Each event is validated against the catalogue first; an invalid one throws and nothing is published.
    */
-  publish<DB>(tx: Kysely<DB>, events: readonly CloudEvent[]): Promise<void>;
+  publish(tx: TransactionLike, events: readonly CloudEvent[]): Promise<void>;
   /** Registers a subscriber; allowed before and after start(). */
   subscribe(subscription: Subscription): Promise<void>;
   unsubscribe(name: string): Promise<void>;

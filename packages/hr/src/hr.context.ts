@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@ems/platform';
+import type { EventBus } from '@ems/eventbus';
 import type { HrDb } from './db/hr.db.ts';
 import type { InviteDelivery } from './deliver-invites/deliver-invites.ts';
 
@@ -8,4 +9,6 @@ export interface HrContext {
   log: Logger;
   clock: Clock;
   invites: InviteDelivery;
+  /** Where HR publishes its outcome events (in the transaction of the change); absent → HR publishes nothing. */
+  bus?: EventBus | undefined;
 }

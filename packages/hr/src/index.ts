@@ -1,4 +1,5 @@
 export { createHrService, HR_SCHEMA, type HrServiceDeps } from './hr.service.ts';
+export { SCHEDULE_INTERVIEW_SUBSCRIBER } from './schedule-interview/schedule-interview-when-resignation-submitted.ts';
 export {
   findFreeSlot,
   checkSlot,

@@ -6,6 +6,7 @@ import { createHttpServer, createLogger, createPool, migrate, type App, type Clo
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import { notification } from '@ems/contracts';
+import type { EventBus, EventedService } from '@ems/eventbus';
 import { createHrService } from '../src/index.ts';
 
 /** A clock the tests set by hand. */
@@ -17,23 +18,35 @@ export function manualClock(iso: string): Clock & { set(iso: string): void } {
 export interface HrUnderTest {
   base: string;
   pool: Pool;
-  service: ServiceModule<DemoOrg>;
+  service: ServiceModule<DemoOrg> & EventedService;
   org: DemoOrg;
   stop(): Promise<void>;
 }
 
 /** The HR service on a real PostgreSQL (its own throwaway database) and a real HTTP server on port 0. */
-export async function startHr(options: { label: string; clock: Clock; notificationUrl: string; relayIntervalMs?: number; startRelay?: boolean }): Promise<HrUnderTest> {
+export async function startHr(options: {
+  label: string;
+  clock: Clock;
+  notificationUrl: string;
+  relayIntervalMs?: number;
+  startRelay?: boolean;
+  /** Builds the event bus on the test database's pool; none → HR publishes nothing (the default). */
+  bus?: (pool: Pool) => Promise<EventBus>;
+  reactToEvents?: boolean;
+}): Promise<HrUnderTest> {
   const db: TestDatabase = await createTestDatabase(inject('testServerUrl'), options.label);
   const pool = createPool(db.url, { max: 20 });
   const log = createLogger({ level: 'silent' });
   const org = demoOrg();
+  const bus = options.bus ? await options.bus(pool) : undefined;
   const service = createHrService({
     pool,
     log,
     clock: options.clock,
     notificationUrl: options.notificationUrl,
     ...(options.relayIntervalMs ? { relayIntervalMs: options.relayIntervalMs } : {}),
+    ...(bus ? { bus } : {}),
+    ...(options.reactToEvents ? { reactToEvents: true } : {}),
   });
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);

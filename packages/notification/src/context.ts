@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock, Logger, Pool } from '@ems/platform';
+import type { EventBus } from '@ems/eventbus';
 import type { BackoffPolicy } from './domain/backoff.ts';
 import type { Mailer } from './smtp/mailer.ts';
 import type { NotificationDB } from './db/schema.ts';
@@ -23,4 +24,6 @@ export interface NotificationContext {
   fastPathTimeoutMs: number;
   /** Sends running outside a request or dispatcher pass; stop() waits for them. */
   deliveries: Deliveries;
+  /** When present, a manager notice that ends sent or failed publishes its outcome event. */
+  bus?: EventBus | undefined;
 }

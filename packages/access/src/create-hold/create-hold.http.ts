@@ -1,10 +1,13 @@
 import { ProblemSchema, type App } from '@ems/platform';
 import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { z } from 'zod';
+import { traceFromHeaders } from '../trace.ts';
 import { createHold, type CreateHoldDeps } from './create-hold.ts';
 
 export const IdempotencyHeaders = z.looseObject({
   [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional().describe('A repeat with the same key changes nothing and answers the original result'),
+  'x-correlation-id': z.string().optional().describe("The case's correlation id, carried into the event a new hold publishes"),
+  traceparent: z.string().optional().describe('W3C trace context, continued by the event a new hold publishes'),
 });
 
 export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
@@ -20,7 +23,7 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
       },
     },
     async (req, reply) => {
-      const { hold, created } = await createHold(deps, req.body, req.headers[IDEMPOTENCY_HEADER]);
+      const { hold, created } = await createHold(deps, req.body, req.headers[IDEMPOTENCY_HEADER], traceFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(hold);
     },
   );

@@ -1,5 +1,7 @@
-import { conflict, notFound, type Clock, type Logger } from '@ems/platform';
+import { conflict, notFound, type Clock, type HttpProblem, type Logger } from '@ems/platform';
 import type { access } from '@ems/contracts';
+import { EventSources, EventTypes } from '@ems/contracts/events';
+import { createEvent, type EventBus } from '@ems/eventbus';
 import type { AccessDb, AccessTx } from '../db/access.db.ts';
 import { planHold } from '../domain/hold.ts';
 import { toHoldView, type HoldRow } from '../read-holds/hold.view.ts';
@@ -9,6 +11,8 @@ export interface CreateHoldDeps {
   db: AccessDb;
   clock: Clock;
   log: Logger;
+  /** When present, a new hold publishes `criticalAccessSuspended` in its own transaction. */
+  bus?: EventBus | undefined;
 }
 
 export interface CreateHoldResult {
@@ -17,109 +21,157 @@ export interface CreateHoldResult {
   created: boolean;
 }
 
+/** Why a hold was not created: answered as a problem over HTTP, as a failure event on the bus. */
+export interface HoldRefused {
+  refused: HttpProblem;
+}
+
+export type CreateHoldOutcome = CreateHoldResult | HoldRefused;
+
+/** Where the request came from: carried into the event a new hold publishes. */
+export interface HoldTrace {
+  /** The case's correlation id; the resignation id when the caller gave none. */
+  correlationId?: string | undefined;
+  /** W3C trace context of the caller, continued by the event. */
+  traceparent?: string | undefined;
+}
+
 /**
  * Puts an employee's critical access on hold for one resignation case.
  *
  * One hold per resignation: a repeat (same resignationId, or same Idempotency-Key) answers the hold
  * that exists and changes nothing. The first request, in one transaction, locks the employee, decides
- * which grants to suspend (active grants on critical systems), suspends them in the hold's name and
- * audits each change.
+ * which grants to suspend (active grants on critical systems), suspends them in the hold's name,
+ * audits each change and (with a bus) publishes `criticalAccessSuspended`.
  */
-export async function createHold(deps: CreateHoldDeps, request: access.CreateHoldRequest, idempotencyKey?: string): Promise<CreateHoldResult> {
-  const { db, clock, log } = deps;
+export async function createHold(deps: CreateHoldDeps, request: access.CreateHoldRequest, idempotencyKey?: string, trace: HoldTrace = {}): Promise<CreateHoldResult> {
+  const { db, log } = deps;
 
   // A repeat needs no lock.
   const earlier = await findEarlierHold(db, request, idempotencyKey);
-  if (earlier) return { hold: await toHoldView(db, earlier), created: false };
+  if ('refused' in earlier) throw earlier.refused;
+  if (earlier.hold) return { hold: await toHoldView(db, earlier.hold), created: false };
 
-  const result = await db.transaction().execute(async (trx): Promise<CreateHoldResult> => {
-    if (!(await lockIdentity(trx, request.employeeId))) {
-      throw notFound(`Employee ${request.employeeId} has no identity in the access directory`);
-    }
-    // Whoever held the lock before us may have created this very hold.
-    const raced = await findEarlierHold(trx, request, idempotencyKey);
-    if (raced) return { hold: await toHoldView(trx, raced), created: false };
+  const outcome = await db.transaction().execute((trx) => createHoldInTransaction(trx, deps, request, idempotencyKey, trace));
+  if ('refused' in outcome) throw outcome.refused;
+  logCreated(log, outcome);
+  return outcome;
+}
 
-    const grants = await trx
-      .selectFrom('grants')
-      .select(['id', 'system_id', 'status', 'suspended_by_hold'])
-      .where('employee_id', '=', request.employeeId)
-      .orderBy('id')
-      .forUpdate()
-      .execute();
-    const systems = await trx.selectFrom('systems').select(['id', 'critical']).execute();
-    const toSuspend = planHold(
-      grants.map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })),
-      systems,
-    );
+export function logCreated(log: Logger, result: CreateHoldResult): void {
+  if (!result.created) return;
+  log.info(
+    { holdId: result.hold.id, resignationId: result.hold.resignationId, employeeId: result.hold.employeeId, suspended: result.hold.suspendedGrants.length },
+    'access hold created',
+  );
+}
 
-    const now = clock.now();
-    const hold = await trx
-      .insertInto('holds')
-      .values({
-        id: crypto.randomUUID(),
-        resignation_id: request.resignationId,
-        employee_id: request.employeeId,
-        reason: request.reason ?? null,
-        created_at: now,
-        idempotency_key: idempotencyKey ?? null,
-      })
-      // The identity lock serialises requests for one employee; a conflict here is the same resignation
-      // or key sent for another employee, committed meanwhile. Read it back instead of failing.
-      .onConflict((oc) => oc.doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (!hold) {
-      const other = await findEarlierHold(trx, request, idempotencyKey);
-      if (!other) throw new Error(`hold for resignation ${request.resignationId} conflicted, but no conflicting hold is visible`);
-      return { hold: await toHoldView(trx, other), created: false };
-    }
-
-    if (toSuspend.length > 0) {
-      const ids = toSuspend.map((c) => c.grantId);
-      await trx
-        .insertInto('hold_grants')
-        .values(toSuspend.map((c) => ({ hold_id: hold.id, grant_id: c.grantId, prior_status: c.from })))
-        .execute();
-      await trx
-        .updateTable('grants')
-        .set({ status: 'suspended', suspended_by_hold: hold.id, updated_at: now })
-        .where('id', 'in', ids)
-        .execute();
-      const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
-      await trx
-        .insertInto('audit')
-        .values(
-          toSuspend.map((c) => ({
-            at: now,
-            employee_id: request.employeeId,
-            grant_id: c.grantId,
-            system_id: c.systemId,
-            from_status: c.from,
-            to_status: c.to,
-            reason,
-            hold_id: hold.id,
-          })),
-        )
-        .execute();
-    }
-    return { hold: await toHoldView(trx, hold), created: true };
-  });
-
-  if (result.created) {
-    log.info(
-      { holdId: result.hold.id, resignationId: request.resignationId, employeeId: request.employeeId, suspended: result.hold.suspendedGrants.length },
-      'access hold created',
-    );
+/**
+ * The use case's core, inside the caller's transaction (an HTTP request's own, or an event handler's
+ * that also records the event as processed). A refusal is returned, not thrown, and is decided before
+ * anything is written, so the caller may go on using the transaction (e.g. to publish a failure event).
+ */
+export async function createHoldInTransaction(
+  trx: AccessTx,
+  deps: Pick<CreateHoldDeps, 'clock' | 'bus'>,
+  request: access.CreateHoldRequest,
+  idempotencyKey: string | undefined,
+  trace: HoldTrace,
+): Promise<CreateHoldOutcome> {
+  if (!(await lockIdentity(trx, request.employeeId))) {
+    return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
   }
-  return result;
+  // Whoever held the lock before us may have created this very hold.
+  const raced = await findEarlierHold(trx, request, idempotencyKey);
+  if ('refused' in raced) return raced;
+  if (raced.hold) return { hold: await toHoldView(trx, raced.hold), created: false };
+
+  const grants = await trx
+    .selectFrom('grants')
+    .select(['id', 'system_id', 'status', 'suspended_by_hold'])
+    .where('employee_id', '=', request.employeeId)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const systems = await trx.selectFrom('systems').select(['id', 'critical']).execute();
+  const toSuspend = planHold(
+    grants.map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })),
+    systems,
+  );
+
+  const now = deps.clock.now();
+  const hold = await trx
+    .insertInto('holds')
+    .values({
+      id: crypto.randomUUID(),
+      resignation_id: request.resignationId,
+      employee_id: request.employeeId,
+      reason: request.reason ?? null,
+      created_at: now,
+      idempotency_key: idempotencyKey ?? null,
+    })
+    // The identity lock serialises requests for one employee; a conflict here is the same resignation
+    // or key sent for another employee, committed meanwhile. Read it back instead of failing.
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!hold) {
+    const other = await findEarlierHold(trx, request, idempotencyKey);
+    if ('refused' in other) return other;
+    if (!other.hold) throw new Error(`hold for resignation ${request.resignationId} conflicted, but no conflicting hold is visible`);
+    return { hold: await toHoldView(trx, other.hold), created: false };
+  }
+
+  if (toSuspend.length > 0) {
+    const ids = toSuspend.map((c) => c.grantId);
+    await trx
+      .insertInto('hold_grants')
+      .values(toSuspend.map((c) => ({ hold_id: hold.id, grant_id: c.grantId, prior_status: c.from })))
+      .execute();
+    await trx
+      .updateTable('grants')
+      .set({ status: 'suspended', suspended_by_hold: hold.id, updated_at: now })
+      .where('id', 'in', ids)
+      .execute();
+    const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
+    await trx
+      .insertInto('audit')
+      .values(
+        toSuspend.map((c) => ({
+          at: now,
+          employee_id: request.employeeId,
+          grant_id: c.grantId,
+          system_id: c.systemId,
+          from_status: c.from,
+          to_status: c.to,
+          reason,
+          hold_id: hold.id,
+        })),
+      )
+      .execute();
+  }
+  const view = await toHoldView(trx, hold);
+
+  // Same transaction as the hold: the event exists iff the hold does.
+  await deps.bus?.publish(trx, [
+    createEvent({
+      type: EventTypes.criticalAccessSuspended,
+      source: EventSources.access,
+      subject: request.resignationId,
+      correlationId: trace.correlationId ?? request.resignationId,
+      traceparent: trace.traceparent,
+      time: now,
+      data: { resignationId: request.resignationId, employeeId: request.employeeId, holdId: view.id, suspended: view.suspendedGrants },
+    }),
+  ]);
+  return { hold: view, created: true };
 }
 
 /**
  * The hold an earlier request created, if any. The same resignation for another employee, or an
  * Idempotency-Key reused for another resignation, is a conflicting request, not a repeat.
  */
-async function findEarlierHold(db: AccessDb | AccessTx, request: access.CreateHoldRequest, idempotencyKey: string | undefined): Promise<HoldRow | undefined> {
+async function findEarlierHold(db: AccessDb | AccessTx, request: access.CreateHoldRequest, idempotencyKey: string | undefined): Promise<{ hold: HoldRow | undefined } | HoldRefused> {
   const rows = await db
     .selectFrom('holds')
     .selectAll()
@@ -131,11 +183,11 @@ async function findEarlierHold(db: AccessDb | AccessTx, request: access.CreateHo
     .execute();
   const byKey = rows.find((r) => r.resignation_id !== request.resignationId);
   if (byKey) {
-    throw conflict(`Idempotency-Key ${idempotencyKey} was already used for resignation ${byKey.resignation_id}`, { holdId: byKey.id });
+    return { refused: conflict(`Idempotency-Key ${idempotencyKey} was already used for resignation ${byKey.resignation_id}`, { holdId: byKey.id }) };
   }
   const hold = rows[0];
   if (hold && hold.employee_id !== request.employeeId) {
-    throw conflict(`Resignation ${request.resignationId} already has an access hold for employee ${hold.employee_id}`, { holdId: hold.id });
+    return { refused: conflict(`Resignation ${request.resignationId} already has an access hold for employee ${hold.employee_id}`, { holdId: hold.id }) };
   }
-  return hold;
+  return { hold };
 }

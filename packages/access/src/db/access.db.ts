@@ -1,6 +1,9 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
 import type { GrantStatus } from '../domain/hold.ts';
 
+/** The PostgreSQL schema the Access service owns. */
+export const ACCESS_SCHEMA = 'access';
+
 /** Row types of the `access` schema (see migrations.ts), for Kysely. */
 
 type Timestamp = ColumnType<Date, Date, Date>;

@@ -1,4 +1,5 @@
 import type { Migration } from '@ems/platform';
+import { processedEventsMigration } from '@ems/eventbus';
 
 /**
  * The `access` schema. Invariants the database itself holds:
@@ -72,4 +73,6 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_hold_idx ON audit (hold_id, id);
     `,
   },
+  // Event ids each subscriber has handled, recorded in the same transaction as the hold (choreography).
+  processedEventsMigration(2),
 ];

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { startEms } from '../app.ts';
 import { seedAll } from '../seed.ts';
 import { buildServiceModulesForSeeding } from '../seed-modules.ts';
-import { printCase, printCases, printEmails, type Out } from './format.ts';
+import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
 
 const HELP = `ems — Exit Management System
 
@@ -15,9 +15,12 @@ Usage:
   ems start                                  run EMS (embedded PostgreSQL unless EMS_DATABASE_URL is set)
   ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--no-wait]
                                              submit a resignation and follow its steps
-  ems cases [--status STATUS] [--limit N]    list resignations
+  ems cases [--status STATUS | --stuck] [--limit N]
+                                             list resignations (--stuck: a step late or failed)
   ems case <id>                              one case: steps and timeline
   ems emails [--case ID] [--limit N]         emails sent (or queued) by Notification
+  ems dlq list [--subscriber NAME] [--all]    dead-lettered events (--all: also replayed ones)
+  ems dlq replay <id>                        deliver a dead-lettered event again
   ems seed                                   (re)load the demo organisation into the database
   ems help
 
@@ -42,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
         return await emails(rest);
       case 'seed':
         return await seed();
+      case 'dlq':
+        return await dlq(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -165,9 +170,10 @@ interface TimelineJson {
 }
 
 async function cases(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { status: { type: 'string' }, limit: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { status: { type: 'string' }, stuck: { type: 'boolean' }, limit: { type: 'string' } } });
   const q = new URLSearchParams();
-  if (values.status) q.set('status', values.status);
+  if (values.stuck) q.set('status', 'stuck');
+  else if (values.status) q.set('status', values.status);
   q.set('limit', values.limit ?? '50');
   const r = await api<{ items: CaseJson[] }>('GET', `/api/resignations?${q.toString()}`);
   printCases(out, r.body.items);
@@ -191,6 +197,38 @@ async function emails(args: string[]): Promise<number> {
   const r = await api<{ items: Array<{ id: string; to: string; subject: string; status: string; messageId: string | null; sentAt: string | null; createdAt: string }> }>('GET', `/api/emails?${q.toString()}`);
   printEmails(out, r.body.items);
   return 0;
+}
+
+interface DeadLetterJson {
+  id: string;
+  subscriber: string;
+  eventId: string | null;
+  eventType: string | null;
+  reason: string;
+  attempts: number;
+  deadAt: string;
+  replayedAt: string | null;
+}
+
+async function dlq(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'list') {
+    const { values } = parseArgs({ args: rest, options: { subscriber: { type: 'string' }, all: { type: 'boolean' }, limit: { type: 'string' } } });
+    const q = new URLSearchParams({ limit: values.limit ?? '50' });
+    if (values.subscriber) q.set('subscriber', values.subscriber);
+    if (values.all) q.set('includeReplayed', 'true');
+    const r = await api<{ items: DeadLetterJson[] }>('GET', `/api/dead-letters?${q.toString()}`);
+    printDeadLetters(out, r.body.items);
+    return 0;
+  }
+  if (sub === 'replay') {
+    const id = rest[0];
+    if (!id) throw new CliError('Usage: ems dlq replay <id>');
+    const r = await api<DeadLetterJson>('POST', `/api/dead-letters/${encodeURIComponent(id)}/replay`);
+    out.log(`Replayed ${r.body.id}: ${r.body.eventType ?? 'event'} ${r.body.eventId ?? ''} → ${r.body.subscriber}`);
+    return 0;
+  }
+  throw new CliError('Usage: ems dlq list [--subscriber NAME] [--all] | ems dlq replay <id>');
 }
 
 /** Seeds through the database: the external one, the running embedded one, or a briefly started embedded one. */

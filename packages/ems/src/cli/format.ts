@@ -2,7 +2,7 @@ export interface Out {
   log(line: string): void;
 }
 
-const MARK: Record<string, string> = { done: '✔', failed: '✘', pending: '…' };
+const MARK: Record<string, string> = { done: '✔', failed: '✘', pending: '…', late: '⏰' };
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length);
@@ -40,5 +40,13 @@ export function printEmails(out: Out, emails: Array<{ id: string; to: string; su
   for (const e of emails) {
     out.log(`${e.sentAt ?? e.createdAt}  ${pad(e.status, 7)} to ${e.to}`);
     out.log(`    ${e.subject}${e.messageId ? `   [${e.messageId}]` : ''}`);
+  }
+}
+
+export function printDeadLetters(out: Out, items: Array<{ id: string; subscriber: string; eventId: string | null; eventType: string | null; reason: string; attempts: number; deadAt: string; replayedAt: string | null }>): void {
+  if (!items.length) return out.log('No dead letters.');
+  for (const d of items) {
+    out.log(`${d.id}  ${d.deadAt}  ${d.subscriber}${d.replayedAt ? `  (replayed ${d.replayedAt})` : ''}`);
+    out.log(`    ${d.eventType ?? '(unreadable event)'} ${d.eventId ?? ''} after ${d.attempts} attempt(s): ${d.reason}`);
   }
 }

@@ -1,4 +1,5 @@
 import type { Migration } from '@ems/platform';
+import { processedEventsMigration } from '@ems/eventbus';
 
 export const migrations: Migration[] = [
   {
@@ -64,3 +65,17 @@ migrations.push({
   name: 'installation metadata (seeded, …)',
   sql: `CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`,
 });
+
+migrations.push({
+  version: 3,
+  name: 'late steps with deadlines; choreography tracking',
+  sql: `
+    ALTER TABLE steps DROP CONSTRAINT steps_status_check;
+    ALTER TABLE steps ADD CONSTRAINT steps_status_check CHECK (status IN ('pending', 'late', 'done', 'failed'));
+    ALTER TABLE steps ADD COLUMN expected_by timestamptz;
+    CREATE INDEX steps_overdue ON steps (expected_by) WHERE status = 'pending';
+    CREATE INDEX steps_stuck ON steps (resignation_id) WHERE status IN ('late', 'failed');
+  `,
+});
+
+migrations.push(processedEventsMigration(4));

@@ -32,6 +32,7 @@ export interface StepRow {
   attempts: number;
   last_error: string | null;
   result: ColumnType<unknown, string | null, string | null> | null;
+  expected_by: Timestamp | null;
 }
 
 export interface TimelineRow {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, defaultLastWorkingDay, lastWorkingDayProblem, localDate, statusAfterReactions } from './resignation.ts';
+import { addDays, defaultLastWorkingDay, lastWorkingDayProblem, localDate, statusAfterReactions, stepCanBecome } from './resignation.ts';
 
 describe('resignation rules', () => {
   it('when it is late evening in New York, then it is already tomorrow in Singapore', () => {
@@ -21,5 +21,17 @@ describe('resignation rules', () => {
     expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'done', blockAccess: 'done' })).toBe('awaiting_decision');
     expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'failed', blockAccess: 'done' })).toBe('action_required');
     expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'pending', blockAccess: 'done' })).toBe('in_progress');
+  });
+  it('when a step is late or another is still pending, then the case is still in progress even if one failed', () => {
+    expect(statusAfterReactions({ notifyManager: 'late', scheduleInterview: 'done', blockAccess: 'done' })).toBe('in_progress');
+    expect(statusAfterReactions({ notifyManager: 'failed', scheduleInterview: 'pending', blockAccess: 'done' })).toBe('in_progress');
+  });
+  it('when outcomes arrive, then the first success wins and a failed step can still succeed after a replay', () => {
+    expect(stepCanBecome('pending', 'done')).toBe(true);
+    expect(stepCanBecome('late', 'failed')).toBe(true);
+    expect(stepCanBecome('done', 'failed')).toBe(false);
+    expect(stepCanBecome('done', 'done')).toBe(false);
+    expect(stepCanBecome('failed', 'done')).toBe(true);
+    expect(stepCanBecome('failed', 'failed')).toBe(false);
   });
 });

@@ -3,13 +3,23 @@
  *
  *   in_progress ──all three reactions done──▶ awaiting_decision
  *        │
- *        └──a reaction failed for good──────▶ action_required
+ *        └──a reaction failed for good──────▶ action_required ──(replayed, then done)──▶ awaiting_decision
+ *
+ * A step is pending until its reaction is reported; past its deadline it is `late` (still awaited).
  */
+
+/** Which step an outcome reported by a service settles, and how. */
+export function stepCanBecome(from: StepStatus, to: 'done' | 'failed'): boolean {
+  if (from === 'done') return false; // first success wins; a later failure report changes nothing
+  if (from === 'failed') return to === 'done'; // a replayed reaction may still succeed
+  return true;
+}
 
 export const STEP_NAMES = ['notifyManager', 'scheduleInterview', 'blockAccess'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
-export const STEP_STATUSES = ['pending', 'done', 'failed'] as const;
+/** `late`: still expected, but past its deadline — the reaction may yet arrive (then `done`). */
+export const STEP_STATUSES = ['pending', 'late', 'done', 'failed'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const CASE_STATUSES = ['in_progress', 'awaiting_decision', 'action_required'] as const;
@@ -54,6 +64,7 @@ export function lastWorkingDayProblem(lastWorkingDay: string, submittedAt: Date,
 /** The case status implied by its steps once the reactions have run. */
 export function statusAfterReactions(steps: Record<StepName, StepStatus>): CaseStatus {
   const values = STEP_NAMES.map((s) => steps[s]);
+  if (values.some((v) => v === 'pending' || v === 'late')) return 'in_progress';
   if (values.includes('failed')) return 'action_required';
   if (values.every((v) => v === 'done')) return 'awaiting_decision';
   return 'in_progress';

@@ -21,7 +21,10 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Logger } from '@ems/platform';
 import type { CaseDraft, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
 import type { StepName } from '../domain/resignation.ts';
+import { summaries } from '../domain/summaries.ts';
+import { EventTypes } from '@ems/contracts/events';
 import type { Participants } from './participants.ts';
+import type { CaseStarter } from '../resignations/submit-resignation.ts';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -37,11 +40,6 @@ interface Reaction {
 
 export const WORKFLOW_NAME = 'resignation';
 const INTAKE_EVENT = 'intake';
-
-/** e.g. 'Thu 26 Nov 2026, 09:30' in the given zone. */
-function localTime(iso: string, timezone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
-}
 
 export function isRetryable(err: unknown): boolean {
   return err instanceof ServiceCallError ? err.retryable : true;
@@ -63,7 +61,7 @@ export function createResignationOrchestrator(deps: {
   const reactions: Record<StepName, (draft: CaseDraft) => Promise<Reaction>> = {
     async notifyManager(draft) {
       if (!draft.manager) {
-        return { result: { skipped: 'no manager' }, service: 'notification', type: 'manager.notified', summary: `${draft.employee.name} has no manager; nobody to notify` };
+        return { result: { skipped: 'no manager' }, service: 'notification', type: EventTypes.managerNotified, summary: summaries.noManager(draft.employee.name) };
       }
       const email = await participants.sendEmail(
         {
@@ -89,8 +87,8 @@ export function createResignationOrchestrator(deps: {
       return {
         result: { emailId: email.id, messageId: email.messageId },
         service: 'notification',
-        type: 'manager.notified',
-        summary: `Manager ${draft.manager.name} notified by email`,
+        type: EventTypes.managerNotified,
+        summary: summaries.managerNotified(draft.manager.name),
       };
     },
     async scheduleInterview(draft) {
@@ -101,8 +99,8 @@ export function createResignationOrchestrator(deps: {
       return {
         result: { interviewId: interview.id, start: interview.start, end: interview.end, timezone: interview.timezone },
         service: 'hr',
-        type: 'interview.scheduled',
-        summary: `Exit interview booked for ${localTime(interview.start, interview.timezone)} (${interview.timezone})`,
+        type: EventTypes.exitInterviewScheduled,
+        summary: summaries.interviewScheduled(interview.start, interview.timezone),
       };
     },
     async blockAccess(draft) {
@@ -114,8 +112,8 @@ export function createResignationOrchestrator(deps: {
       return {
         result: { holdId: hold.id, suspended: systems },
         service: 'access',
-        type: 'access.suspended',
-        summary: systems.length ? `Critical access suspended: ${systems.join(', ')}` : 'No critical access to suspend',
+        type: EventTypes.criticalAccessSuspended,
+        summary: summaries.accessSuspended(systems),
       };
     },
   };
@@ -183,3 +181,8 @@ export function createResignationOrchestrator(deps: {
 }
 
 export type ResignationOrchestrator = ReturnType<typeof createResignationOrchestrator>;
+
+/** How a case starts in orchestration mode: its workflow opens it. */
+export function orchestrationStarter(orchestrator: ResignationOrchestrator): CaseStarter {
+  return { mode: 'orchestration', start: (draft) => orchestrator.start(draft) };
+}

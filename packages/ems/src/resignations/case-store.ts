@@ -2,8 +2,11 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Clock } from '@ems/platform';
 import { isUniqueViolation } from '@ems/platform';
 import type { ems } from '@ems/contracts';
+import { EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
+import { createEvent, firstDelivery, type EventBus } from '@ems/eventbus';
 import type { EmsDb, ResignationRow, StepRow, TimelineRow } from '../db/types.ts';
-import { STEP_NAMES, statusAfterReactions, type CaseStatus, type StepName, type StepStatus } from '../domain/resignation.ts';
+import { STEP_NAMES, stepCanBecome, statusAfterReactions, type CaseStatus, type StepName, type StepStatus } from '../domain/resignation.ts';
+import { summaries } from '../domain/summaries.ts';
 
 /** Everything known about a case when it is opened; the orchestrator acts on this snapshot. */
 export interface CaseDraft {
@@ -34,7 +37,28 @@ export interface TimelineInput {
 export type CaseStore = ReturnType<typeof createCaseStore>;
 export type TimelineEntry = { at: string; service: string; type: string; summary: string; correlationId: string; detail: Record<string, unknown> };
 
-export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
+export interface CaseStoreOptions {
+  /** When set, `resignation submitted` is published in the same transaction that opens the case. */
+  bus?: EventBus | undefined;
+  /** How long after submission a reaction may take before its step is marked late. */
+  stepDeadlineSeconds: number;
+}
+
+/** The subscriber name of EMS's tracker (choreography); it keys EMS's processed-event records. */
+export const TRACKER = 'ems.track-reactions-when-reported';
+
+/** Outcome events → the step they settle. */
+const OUTCOMES: Record<string, { step: StepName; status: 'done' | 'failed' }> = {
+  [EventTypes.managerNotified]: { step: 'notifyManager', status: 'done' },
+  [EventTypes.managerNotificationFailed]: { step: 'notifyManager', status: 'failed' },
+  [EventTypes.exitInterviewScheduled]: { step: 'scheduleInterview', status: 'done' },
+  [EventTypes.exitInterviewSchedulingFailed]: { step: 'scheduleInterview', status: 'failed' },
+  [EventTypes.criticalAccessSuspended]: { step: 'blockAccess', status: 'done' },
+  [EventTypes.criticalAccessSuspensionFailed]: { step: 'blockAccess', status: 'failed' },
+};
+export const OUTCOME_EVENT_TYPES = Object.keys(OUTCOMES);
+
+export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseStoreOptions) {
   async function addTimeline(trx: Kysely<EmsDb>, resignationId: string, correlationId: string, entry: TimelineInput): Promise<void> {
     await trx
       .insertInto('timeline')
@@ -91,13 +115,15 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
             .returning('id')
             .executeTakeFirst();
           if (!inserted) return { outcome: 'created' as const, id: draft.id };
+          const expectedBy = new Date(Date.parse(draft.submittedAt) + options.stepDeadlineSeconds * 1000);
           await trx
             .insertInto('steps')
-            .values(STEP_NAMES.map((name) => ({ resignation_id: draft.id, name, status: 'pending' as const, attempts: 0 })))
+            .values(STEP_NAMES.map((name) => ({ resignation_id: draft.id, name, status: 'pending' as const, attempts: 0, expected_by: expectedBy })))
             .execute();
+          if (options.bus) await options.bus.publish(trx, [submittedEvent(draft)]);
           await addTimeline(trx, draft.id, draft.correlationId, {
             service: 'ems',
-            type: 'resignation.submitted',
+            type: EventTypes.resignationSubmitted,
             summary: `${draft.employee.name} resigned; last working day ${draft.lastWorkingDay}`,
             detail: { employeeId: draft.employee.id, lastWorkingDay: draft.lastWorkingDay, mode: draft.mode },
             dedupeKey: 'submitted',
@@ -135,9 +161,16 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
       return db.selectFrom('resignations').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
-    async list(query: { status?: CaseStatus | undefined; employeeId?: string | undefined; limit: number; offset: number }): Promise<{ items: ems.Resignation[]; nextOffset: number | null }> {
+    async list(query: { status?: CaseStatus | 'stuck' | undefined; employeeId?: string | undefined; limit: number; offset: number }): Promise<{ items: ems.Resignation[]; nextOffset: number | null }> {
       let q = db.selectFrom('resignations').selectAll().orderBy('submitted_at', 'desc').orderBy('id').limit(query.limit + 1).offset(query.offset);
-      if (query.status) q = q.where('status', '=', query.status);
+      if (query.status === 'stuck') {
+        // Stuck: an open case with a reaction overdue (late) or given up (failed).
+        q = q
+          .where('closed_at', 'is', null)
+          .where(({ exists, selectFrom }) =>
+            exists(selectFrom('steps').select('steps.name').whereRef('steps.resignation_id', '=', 'resignations.id').where('steps.status', 'in', ['late', 'failed'])),
+          );
+      } else if (query.status) q = q.where('status', '=', query.status);
       if (query.employeeId) q = q.where('employee_id', '=', query.employeeId);
       const rows = await q.execute();
       const page = rows.slice(0, query.limit);
@@ -163,7 +196,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
           .set({ attempts: sql<number>`greatest(attempts, ${attempt})`, last_error: error })
           .where('resignation_id', '=', id)
           .where('name', '=', step)
-          .where('status', '=', 'pending')
+          .where('status', 'in', ['pending', 'late'])
           .execute();
         await addTimeline(trx, id, await correlationOf(trx, id), {
           service: 'ems',
@@ -184,7 +217,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
           .set({ status: 'done', at, result: JSON.stringify(entry.result), attempts: sql<number>`greatest(attempts, ${entry.attempts})`, last_error: null })
           .where('resignation_id', '=', id)
           .where('name', '=', step)
-          .where('status', '=', 'pending')
+          .where('status', 'in', ['pending', 'late', 'failed'])
           .execute();
         await addTimeline(trx, id, await correlationOf(trx, id), { ...entry, at, dedupeKey: `${step}.done` });
         await trx.updateTable('resignations').set({ updated_at: at }).where('id', '=', id).execute();
@@ -199,7 +232,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
           .set({ status: 'failed', at, last_error: error, attempts: sql<number>`greatest(attempts, ${attempts})` })
           .where('resignation_id', '=', id)
           .where('name', '=', step)
-          .where('status', '=', 'pending')
+          .where('status', 'in', ['pending', 'late'])
           .execute();
         await addTimeline(trx, id, await correlationOf(trx, id), {
           service: 'ems',
@@ -212,6 +245,87 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
       });
     },
 
+    /**
+     * Choreography: a service reported what it did. In one transaction (and once per event, however
+     * often it is delivered): the step moves, the timeline shows the event with its source service,
+     * and the case status follows once no step is still awaited. Events about a case this EMS does not
+     * know, or that settle no step (e.g. an extension's), only add a timeline entry.
+     */
+    async recordReported(event: CloudEvent): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
+      return db.transaction().execute(async (trx) => {
+        const kase = await trx.selectFrom('resignations').select(['id', 'employee_name']).where('id', '=', event.subject).forUpdate().executeTakeFirst();
+        if (!kase) return 'unknown-case' as const;
+        if (!(await firstDelivery(trx, 'ems', TRACKER, event.id))) return 'duplicate' as const;
+        const service = serviceOf(event.source);
+        const outcome = OUTCOMES[event.type];
+        const at = new Date(event.time);
+        await addTimeline(trx, kase.id, event.correlationid, {
+          service,
+          type: event.type,
+          summary: describe(event),
+          detail: { eventId: event.id, source: event.source, data: event.data as Record<string, unknown> },
+          dedupeKey: `event.${event.id}`,
+          at,
+        });
+        if (!outcome) return 'recorded' as const;
+        const step = await trx.selectFrom('steps').select(['status']).where('resignation_id', '=', kase.id).where('name', '=', outcome.step).executeTakeFirstOrThrow();
+        if (!stepCanBecome(step.status, outcome.status)) return 'recorded' as const;
+        await trx
+          .updateTable('steps')
+          .set({
+            status: outcome.status,
+            at,
+            attempts: sql<number>`greatest(attempts, 1)`,
+            last_error: outcome.status === 'failed' ? String((event.data as { reason?: unknown }).reason ?? 'failed') : null,
+            result: JSON.stringify(event.data),
+          })
+          .where('resignation_id', '=', kase.id)
+          .where('name', '=', outcome.step)
+          .execute();
+        const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
+        const steps = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Record<StepName, StepStatus>;
+        const status = statusAfterReactions(steps);
+        await trx.updateTable('resignations').set({ status, updated_at: clock.now() }).where('id', '=', kase.id).where('status', 'in', ['in_progress', 'action_required']).execute();
+        if (status !== 'in_progress') {
+          await addTimeline(trx, kase.id, event.correlationid, {
+            service: 'ems',
+            type: status === 'awaiting_decision' ? 'reactions.completed' : 'reactions.incomplete',
+            summary: status === 'awaiting_decision' ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention',
+            detail: { steps },
+            // One entry per settled state: a replay that turns failed into done adds its own.
+            dedupeKey: `reactions.settled.${status}`,
+            at: clock.now(),
+          });
+        }
+        return 'recorded' as const;
+      });
+    },
+
+    /** Marks reactions past their deadline `late` (still awaited), with a timeline entry each. */
+    async markOverdue(): Promise<number> {
+      const now = clock.now();
+      return db.transaction().execute(async (trx) => {
+        const overdue = await trx
+          .updateTable('steps')
+          .set({ status: 'late', at: now })
+          .where('status', '=', 'pending')
+          .where('expected_by', '<', now)
+          .returning(['resignation_id', 'name', 'expected_by'])
+          .execute();
+        for (const o of overdue) {
+          await addTimeline(trx, o.resignation_id, await correlationOf(trx, o.resignation_id), {
+            service: 'ems',
+            type: `${o.name}.late`,
+            summary: `${o.name}: no reaction by ${new Date(o.expected_by!).toISOString()}; the step is late`,
+            detail: { expectedBy: new Date(o.expected_by!).toISOString() },
+            dedupeKey: `${o.name}.late`,
+            at: now,
+          });
+        }
+        return overdue.length;
+      });
+    },
+
     /** After the reactions: the case status follows from its steps. */
     async settle(id: string): Promise<CaseStatus> {
       return db.transaction().execute(async (trx) => {
@@ -219,7 +333,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
         const steps = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Record<StepName, StepStatus>;
         const status = statusAfterReactions(steps);
         const at = clock.now();
-        await trx.updateTable('resignations').set({ status, updated_at: at }).where('id', '=', id).where('status', '=', 'in_progress').execute();
+        await trx.updateTable('resignations').set({ status, updated_at: at }).where('id', '=', id).where('status', 'in', ['in_progress', 'action_required']).execute();
         await addTimeline(trx, id, await correlationOf(trx, id), {
           service: 'ems',
           type: status === 'awaiting_decision' ? 'reactions.completed' : 'reactions.incomplete',
@@ -232,6 +346,46 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock) {
       });
     },
   };
+}
+
+function submittedEvent(draft: CaseDraft): CloudEvent {
+  return createEvent({
+    // The case id: one submission event per case, whoever retries the write.
+    id: draft.id,
+    type: EventTypes.resignationSubmitted,
+    source: EventSources.ems,
+    subject: draft.id,
+    correlationId: draft.correlationId,
+    time: new Date(draft.submittedAt),
+    data: {
+      resignationId: draft.id,
+      employee: draft.employee,
+      manager: draft.manager,
+      hrPartnerId: draft.hrPartnerId,
+      lastWorkingDay: draft.lastWorkingDay,
+      reason: draft.reason,
+      submittedAt: draft.submittedAt,
+    },
+  });
+}
+
+/** '/ems/notification' → 'notification' */
+function serviceOf(source: string): string {
+  return source.split('/').filter(Boolean).pop() ?? source;
+}
+
+function describe(event: CloudEvent): string {
+  const d = event.data as Record<string, unknown>;
+  switch (event.type) {
+    case EventTypes.managerNotified:
+      return typeof d.skipped === 'string' ? `Manager not notified: ${d.skipped}` : summaries.managerNotified(String(d.to));
+    case EventTypes.exitInterviewScheduled:
+      return summaries.interviewScheduled(String(d.start), String(d.timezone));
+    case EventTypes.criticalAccessSuspended:
+      return summaries.accessSuspended(((d.suspended as Array<{ system: string }>) ?? []).map((g) => g.system));
+    default:
+      return typeof d.reason === 'string' ? `${event.type}: ${d.reason}` : event.type;
+  }
 }
 
 function iso(v: Date | string | null): string | null {

@@ -1,6 +1,9 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
 import type { notification } from '@ems/contracts';
 
+/** The PostgreSQL schema HR owns. */
+export const HR_SCHEMA = 'hr';
+
 /** Row types of the `hr` schema (see migrations.ts), for Kysely. */
 
 type Timestamp = ColumnType<Date, Date, Date>;
@@ -94,6 +97,13 @@ export interface OutboxTable {
   sent_at: Date | null;
 }
 
+/** Written by firstDelivery() from @ems/eventbus; typed here so tests and tools can read it. */
+export interface ProcessedEventsTable {
+  subscriber: string;
+  event_id: string;
+  processed_at: DefaultTimestamp;
+}
+
 export interface HrDB {
   hr_leads: HrLeadsTable;
   hr_partners: HrPartnersTable;
@@ -103,6 +113,7 @@ export interface HrDB {
   interviews: InterviewsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
+  processed_events: ProcessedEventsTable;
 }
 
 export type HrDb = Kysely<HrDB>;

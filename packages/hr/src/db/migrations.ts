@@ -1,4 +1,5 @@
 import type { Migration } from '@ems/platform';
+import { processedEventsMigration } from '@ems/eventbus';
 
 /**
  * The `hr` schema. Invariants the database itself holds:
@@ -117,4 +118,6 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE status = 'pending';
     `,
   },
+  // Choreography: the events each HR subscriber has handled, recorded with the effect (idempotent consumers).
+  processedEventsMigration(2),
 ];

@@ -10,84 +10,38 @@ import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews
 import { lockPartnerCalendar } from '../interviews/partner-calendar.ts';
 import { noFreeSlot, isOverlap, slotTakenConcurrently } from '../interviews/problems.ts';
 import { toInterview, type InterviewRow } from '../interviews/interview.view.ts';
+import { exitInterviewScheduled, type EventCause } from './schedule-interview.events.ts';
+
+/** A booking as the core leaves it: the interview, the invite rows it queued, and whether it is new. */
+export interface Booking {
+  row: InterviewRow;
+  /** Outbox ids to deliver after commit (empty on a repeat). */
+  queued: number[];
+  created: boolean;
+}
 
 /**
- * Schedules the exit interview of a resignation with the employee's HR partner.
+ * Schedules the exit interview of a resignation with the employee's HR partner (the HTTP use case).
  *
- *   repeat (same resignation or Idempotency-Key)? ──▶ the interview booked the first time (200)
- *   employee and HR partner from HR's own directory        (404 unknown employee)
- *   last working day not in the past                       (400)
- *   ┌ one transaction ─────────────────────────────────────────────────────────┐
- *   │ lock the partner → earliest free slot before the last working day (409)  │
- *   │ → insert the interview → queue the invites (employee + partner)          │
- *   └──────────────────────────────────────────────────────────────────────────┘
- *   deliver the invites now; if Notification is down the relay retries later   (201)
+ *   ┌ one transaction: bookInterview() ─────────────────────────────────────────┐
+ *   │ repeat (same resignation or Idempotency-Key)? ──▶ the first booking (200)  │
+ *   │ …else book, queue the invites, publish exit-interview-scheduled (201)      │
+ *   └────────────────────────────────────────────────────────────────────────────┘
+ *   deliver the invites now; if Notification is down the relay retries later
  */
 export async function scheduleInterview(
   ctx: HrContext,
   request: hr.ScheduleInterviewRequest,
-  idempotencyKey?: string,
+  meta: { idempotencyKey?: string | undefined; cause?: EventCause | undefined } = {},
 ): Promise<{ interview: hr.Interview; created: boolean }> {
-  const key: IdempotencyKey | undefined = idempotencyKey
-    ? { key: idempotencyKey, operation: 'schedule', fingerprint: JSON.stringify([request.resignationId, request.employeeId, request.lastWorkingDay]) }
+  const key: IdempotencyKey | undefined = meta.idempotencyKey
+    ? { key: meta.idempotencyKey, operation: 'schedule', fingerprint: JSON.stringify([request.resignationId, request.employeeId, request.lastWorkingDay]) }
     : undefined;
+  const cause = meta.cause ?? { correlationId: request.resignationId };
 
-  const repeat = await findRepeat(ctx.db, request, key);
-  if (repeat) return { interview: toInterview(repeat), created: false };
-
-  const employee = await ctx.db.selectFrom('employees').selectAll().where('id', '=', request.employeeId).executeTakeFirst();
-  if (!employee) throw notFound(`No employee ${request.employeeId}`);
-  if (employee.status === 'left') throw conflict(`Employee ${employee.id} has already left; no exit interview can be scheduled`);
-
-  const now = ctx.clock.now();
-  if (request.lastWorkingDay < localDate(now, employee.timezone)) {
-    throw badRequest(`lastWorkingDay ${request.lastWorkingDay} is in the past`);
-  }
-
-  let booked: { row: InterviewRow; queued: number[]; created: boolean };
+  let booked: Booking;
   try {
-    booked = await ctx.db.transaction().execute(async (trx) => {
-      const locked = await lockPartnerCalendar(trx, employee.hr_partner_id, { now, lastWorkingDay: request.lastWorkingDay });
-      if (!locked) throw new Error(`HR partner ${employee.hr_partner_id} of ${employee.id} does not exist`);
-      // A twin request may have booked while we waited for the lock.
-      const twin = await findRepeat(trx, request, key);
-      if (twin) return { row: twin, queued: [], created: false };
-
-      const found = findFreeSlot(locked.calendar, { now, lastWorkingDay: request.lastWorkingDay });
-      if (!found.found) throw noFreeSlot(request.lastWorkingDay, found.reason, locked.partner.name);
-
-      const id = randomUUID();
-      const row = await trx
-        .insertInto('interviews')
-        .values({
-          id,
-          resignation_id: request.resignationId,
-          employee_id: employee.id,
-          hr_partner_id: locked.partner.id,
-          starts_at: found.slot.start,
-          ends_at: found.slot.end,
-          timezone: locked.partner.timezone,
-          last_working_day: request.lastWorkingDay,
-          uid: `${id}@hr.ems`,
-          created_at: now,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await rememberKey(trx, key, id, now);
-      const invite = {
-        interviewId: id,
-        resignationId: row.resignation_id,
-        uid: row.uid,
-        sequence: row.sequence,
-        start: row.starts_at,
-        end: row.ends_at,
-        employee: { name: employee.name, email: employee.email, timezone: employee.timezone },
-        hrPartner: { name: locked.partner.name, email: locked.partner.email, timezone: locked.partner.timezone },
-      };
-      const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', invite, now));
-      return { row, queued, created: true };
-    });
+    booked = await ctx.db.transaction().execute((trx) => bookInterview(ctx, trx, request, { key, cause }));
   } catch (err) {
     // The same resignation booked for another partner, or the same key used concurrently: answer as a repeat.
     if (isUniqueViolation(err)) {
@@ -101,6 +55,82 @@ export async function scheduleInterview(
 
   if (booked.created) await ctx.invites.deliverNow(booked.queued);
   return { interview: toInterview(booked.row), created: booked.created };
+}
+
+/**
+ * The booking itself, in the caller's transaction, shared by the HTTP route and the
+ * resignation-submitted subscriber. Business refusals are thrown as HttpProblems (4xx).
+ *
+ *   repeat (same resignation or Idempotency-Key)? ──▶ the interview booked the first time
+ *   employee and HR partner from HR's own directory        (404 unknown, 409 already left)
+ *   last working day not in the past                       (400)
+ *   lock the partner → earliest free slot before the last working day (409 none)
+ *   → insert the interview → queue the invites (employee + partner)
+ *   → publish exit-interview-scheduled (when a bus is configured)
+ *
+ * Everything commits together or not at all: no booking without its invites and its event.
+ */
+export async function bookInterview(
+  ctx: HrContext,
+  trx: HrTx,
+  request: hr.ScheduleInterviewRequest,
+  options: { key?: IdempotencyKey | undefined; cause: EventCause },
+): Promise<Booking> {
+  const { key, cause } = options;
+  const repeat = await findRepeat(trx, request, key);
+  if (repeat) return { row: repeat, queued: [], created: false };
+
+  const employee = await trx.selectFrom('employees').selectAll().where('id', '=', request.employeeId).executeTakeFirst();
+  if (!employee) throw notFound(`No employee ${request.employeeId}`);
+  if (employee.status === 'left') throw conflict(`Employee ${employee.id} has already left; no exit interview can be scheduled`);
+
+  const now = ctx.clock.now();
+  if (request.lastWorkingDay < localDate(now, employee.timezone)) {
+    throw badRequest(`lastWorkingDay ${request.lastWorkingDay} is in the past`);
+  }
+
+  const locked = await lockPartnerCalendar(trx, employee.hr_partner_id, { now, lastWorkingDay: request.lastWorkingDay });
+  if (!locked) throw new Error(`HR partner ${employee.hr_partner_id} of ${employee.id} does not exist`);
+  // A twin may have booked while we waited for the lock.
+  const twin = await findRepeat(trx, request, key);
+  if (twin) return { row: twin, queued: [], created: false };
+
+  const found = findFreeSlot(locked.calendar, { now, lastWorkingDay: request.lastWorkingDay });
+  if (!found.found) throw noFreeSlot(request.lastWorkingDay, found.reason, locked.partner.name);
+
+  const id = randomUUID();
+  const row = await trx
+    .insertInto('interviews')
+    .values({
+      id,
+      resignation_id: request.resignationId,
+      employee_id: employee.id,
+      hr_partner_id: locked.partner.id,
+      starts_at: found.slot.start,
+      ends_at: found.slot.end,
+      timezone: locked.partner.timezone,
+      last_working_day: request.lastWorkingDay,
+      uid: `${id}@hr.ems`,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await rememberKey(trx, key, id, now);
+  const invite = {
+    interviewId: id,
+    resignationId: row.resignation_id,
+    uid: row.uid,
+    sequence: row.sequence,
+    start: row.starts_at,
+    end: row.ends_at,
+    employee: { name: employee.name, email: employee.email, timezone: employee.timezone },
+    hrPartner: { name: locked.partner.name, email: locked.partner.email, timezone: locked.partner.timezone },
+  };
+  const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', invite, now));
+  // Only a new booking is announced; a repeat was announced when it was booked.
+  if (ctx.bus) await ctx.bus.publish(trx, [exitInterviewScheduled(row, cause)]);
+  return { row, queued, created: true };
 }
 
 async function findRepeat(db: HrDb | HrTx, request: hr.ScheduleInterviewRequest, key: IdempotencyKey | undefined): Promise<InterviewRow | undefined> {

@@ -1,4 +1,5 @@
 import type { Migration } from '@ems/platform';
+import { processedEventsMigration } from '@ems/eventbus';
 
 /**
  * The `notification` schema. Never edit a shipped migration; add a new one.
@@ -50,6 +51,20 @@ export const migrations: readonly Migration[] = [
       -- Listing, newest first, optionally per case.
       CREATE INDEX emails_newest ON emails (created_at DESC, id DESC);
       CREATE INDEX emails_by_resignation ON emails (resignation_id, created_at DESC);
+    `,
+  },
+  // Event ids each subscriber has handled, recorded in the same transaction as the email (choreography).
+  processedEventsMigration(2),
+  {
+    version: 3,
+    name: 'emails remember the case and trace that asked for them',
+    sql: `
+      -- Carried into the outcome event published when the email is sent or given up (choreography and
+      -- webhooks). NULL for emails stored before; the event then uses the resignation id.
+      ALTER TABLE emails ADD COLUMN correlation_id text;
+      ALTER TABLE emails ADD COLUMN traceparent text;
+      -- The event the email was sent in reaction to; NULL when it was requested over HTTP.
+      ALTER TABLE emails ADD COLUMN causation_id text;
     `,
   },
 ];

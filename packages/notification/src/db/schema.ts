@@ -35,6 +35,9 @@ export interface EmailsTable {
   claimed_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  correlation_id: ColumnType<string | null, string | null | undefined, string | null>;
+  traceparent: ColumnType<string | null, string | null | undefined, string | null>;
+  causation_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface NotificationDB {

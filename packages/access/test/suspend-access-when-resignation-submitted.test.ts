@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool } from '@ems/platform';
+import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { demoOrg } from '@ems/demo-org';
+import { access } from '@ems/contracts';
+import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes, type EventData } from '@ems/contracts/events';
+import { createEvent, newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
+import { createAccessService, HOLD_REASON, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
+import { createRecordingBus, type RecordingBus } from './recording-bus.ts';
+
+const org = demoOrg();
+const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
+const criticalGrantsOf = (employeeId: string) =>
+  org.grants
+    .filter((g) => g.employeeId === employeeId && critical.has(g.systemId))
+    .map((g) => g.id)
+    .sort();
+const candidates = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 2);
+let nextCandidate = 0;
+/** A different employee for every test, so tests never share state. */
+const freshEmployee = () => {
+  const e = candidates[nextCandidate++];
+  if (!e) throw new Error('out of demo employees');
+  return e;
+};
+
+const now = new Date('2026-03-02T09:00:00.000Z');
+const clock: Clock = { now: () => new Date(now) };
+
+let testDb: TestDatabase;
+let pool: Pool;
+let bus: RecordingBus;
+let subscriber: Subscription;
+let app: App;
+let base: string;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase(inject('testServerUrl'), 'accessevents');
+  pool = createPool(testDb.url, { max: 12 });
+  bus = await createRecordingBus(pool);
+  const log = createLogger({ level: 'silent' });
+  const service = createAccessService({ pool, log, clock, bus, reactToEvents: true });
+  await migrate(pool, service.schema, service.migrations);
+  await service.seed!(org);
+  const found = service.subscriptions?.find((s) => s.name === SUSPEND_ACCESS_SUBSCRIBER);
+  if (!found) throw new Error('no subscriber');
+  subscriber = found;
+  app = await createHttpServer({ title: 'access events test', version: '0', logger: log, plugins: [service.routes], readiness: {}, docs: false });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pool?.end();
+  await testDb?.drop();
+});
+
+/** The event EMS publishes when `employee` resigns. */
+function resignationSubmitted(employee: { id: string; name: string; email: string; timezone: string }): CloudEvent<EventData<typeof EventTypes.resignationSubmitted>> {
+  const resignationId = randomUUID();
+  return createEvent({
+    type: EventTypes.resignationSubmitted,
+    source: EventSources.ems,
+    subject: resignationId,
+    correlationId: `corr-${resignationId}`,
+    traceparent: newTraceparent(),
+    data: {
+      resignationId,
+      employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+      manager: null,
+      hrPartnerId: 'HR1',
+      lastWorkingDay: '2026-03-31',
+      reason: null,
+      submittedAt: now.toISOString(),
+    },
+  });
+}
+
+const deliver = (event: CloudEvent) => subscriber.handle(event, { attempt: 1, lastAttempt: false });
+const traceId = (traceparent: string) => traceparent.split('-')[1];
+
+async function holdsFor(resignationId: string) {
+  const { rows } = await pool.query<{ id: string; reason: string | null }>('SELECT id, reason FROM access.holds WHERE resignation_id = $1', [resignationId]);
+  return rows;
+}
+async function grantStatuses(employeeId: string): Promise<Record<string, string>> {
+  const { rows } = await pool.query<{ id: string; status: string }>('SELECT id, status FROM access.grants WHERE employee_id = $1', [employeeId]);
+  return Object.fromEntries(rows.map((r) => [r.id, r.status]));
+}
+async function auditCount(employeeId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.audit WHERE employee_id = $1', [employeeId]);
+  return rows[0]!.n;
+}
+async function processed(eventId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.processed_events WHERE event_id = $1', [eventId]);
+  return rows[0]!.n;
+}
+async function suspendedEvents(resignationId: string) {
+  return (await bus.published(EventTypes.criticalAccessSuspended)).filter((e) => e.subject === resignationId);
+}
+async function failureEvents(resignationId: string) {
+  return (await bus.published(EventTypes.criticalAccessSuspensionFailed)).filter((e) => e.subject === resignationId);
+}
+
+describe('access.suspend-access-when-resignation-submitted', () => {
+  it('when an employee resigned, then exactly their critical grants are suspended by one hold and criticalAccessSuspended says which, on the same case and trace', async () => {
+    const employee = freshEmployee();
+    const event = resignationSubmitted(employee);
+    await deliver(event);
+
+    const holds = await holdsFor(event.data.resignationId);
+    expect(holds.map((h) => h.reason)).toEqual([HOLD_REASON]);
+    const statuses = await grantStatuses(employee.id);
+    for (const [grantId, status] of Object.entries(statuses)) {
+      expect(status, grantId).toBe(criticalGrantsOf(employee.id).includes(grantId) ? 'suspended' : 'active');
+    }
+
+    const [published, ...more] = await suspendedEvents(event.data.resignationId);
+    expect(more).toHaveLength(0);
+    const data = CriticalAccessSuspended.parse(published!.data);
+    expect(data).toMatchObject({ resignationId: event.data.resignationId, employeeId: employee.id, holdId: holds[0]!.id });
+    expect(data.suspended.map((g) => g.grantId)).toEqual(criticalGrantsOf(employee.id));
+    expect(published).toMatchObject({ source: EventSources.access, subject: event.data.resignationId, correlationid: event.correlationid, time: now.toISOString() });
+    expect(traceId(published!.traceparent)).toBe(traceId(event.traceparent));
+    expect(published!.traceparent).not.toBe(event.traceparent);
+  });
+
+  it('when the same event is delivered twice in a row, then there is one hold, one set of audit entries and one outcome event', async () => {
+    const employee = freshEmployee();
+    const event = resignationSubmitted(employee);
+    await deliver(event);
+    const audits = await auditCount(employee.id);
+    await deliver(event);
+    await subscriber.handle(event, { attempt: 2, lastAttempt: false });
+
+    expect(await holdsFor(event.data.resignationId)).toHaveLength(1);
+    expect(await auditCount(employee.id)).toBe(audits);
+    expect(audits).toBe(criticalGrantsOf(employee.id).length);
+    expect(await suspendedEvents(event.data.resignationId)).toHaveLength(1);
+    expect(await processed(event.id)).toBe(1);
+  });
+
+  it('when the same event is delivered 6 times at once, then one hold is created and one outcome event published', async () => {
+    const employee = freshEmployee();
+    const event = resignationSubmitted(employee);
+    await Promise.all(Array.from({ length: 6 }, () => deliver(event)));
+
+    expect(await holdsFor(event.data.resignationId)).toHaveLength(1);
+    expect(await auditCount(employee.id)).toBe(criticalGrantsOf(employee.id).length);
+    expect(await suspendedEvents(event.data.resignationId)).toHaveLength(1);
+    expect(await failureEvents(event.data.resignationId)).toHaveLength(0);
+    expect(await processed(event.id)).toBe(1);
+  });
+
+  it('when the transaction fails after the outcome event was published, then neither the hold nor the event nor the processed mark survive, and the redelivery does it once', async () => {
+    const employee = freshEmployee();
+    const event = resignationSubmitted(employee);
+    bus.failAfterNextPublish(EventTypes.criticalAccessSuspended);
+    await expect(deliver(event)).rejects.toThrow(/forced failure/);
+
+    expect(await holdsFor(event.data.resignationId)).toHaveLength(0);
+    expect(Object.values(await grantStatuses(employee.id)).every((s) => s === 'active')).toBe(true);
+    expect(await auditCount(employee.id)).toBe(0);
+    expect(await suspendedEvents(event.data.resignationId)).toHaveLength(0);
+    expect(await processed(event.id)).toBe(0);
+
+    // The bus retries: this time it commits, once.
+    await subscriber.handle(event, { attempt: 2, lastAttempt: false });
+    expect(await holdsFor(event.data.resignationId)).toHaveLength(1);
+    expect(await suspendedEvents(event.data.resignationId)).toHaveLength(1);
+  });
+
+  it('when the employee has no identity here, then criticalAccessSuspensionFailed names them, nothing is held, and a redelivery publishes nothing more', async () => {
+    const event = resignationSubmitted({ id: 'E9999', name: 'Nobody Known', email: 'nobody@acme.example', timezone: 'Europe/Berlin' });
+    await deliver(event);
+
+    expect(await holdsFor(event.data.resignationId)).toHaveLength(0);
+    expect(await suspendedEvents(event.data.resignationId)).toHaveLength(0);
+    const [failed, ...more] = await failureEvents(event.data.resignationId);
+    expect(more).toHaveLength(0);
+    const data = CriticalAccessSuspensionFailed.parse(failed!.data);
+    expect(data).toMatchObject({ resignationId: event.data.resignationId, causationId: event.id });
+    expect(data.reason).toContain('E9999');
+    expect(failed).toMatchObject({ source: EventSources.access, correlationid: event.correlationid });
+
+    await deliver(event);
+    expect(await failureEvents(event.data.resignationId)).toHaveLength(1);
+  });
+
+  it('when the resignation already has a hold for another employee, then the event ends in criticalAccessSuspensionFailed (a conflict is not retried)', async () => {
+    const employee = freshEmployee();
+    const other = freshEmployee();
+    const event = resignationSubmitted(employee);
+    const first = await fetch(`${base}${access.AccessPaths.holds}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resignationId: event.data.resignationId, employeeId: other.id }),
+    });
+    expect(first.status).toBe(201);
+
+    await deliver(event);
+    expect(Object.values(await grantStatuses(employee.id)).every((s) => s === 'active')).toBe(true);
+    const [failed] = await failureEvents(event.data.resignationId);
+    expect(CriticalAccessSuspensionFailed.parse(failed!.data).reason).toContain('already has an access hold');
+  });
+
+  it('when an event is dead-lettered, then criticalAccessSuspensionFailed carries the reason and the cause', async () => {
+    const event = resignationSubmitted(freshEmployee());
+    await subscriber.onDeadLetter!(event, 'connection terminated unexpectedly (5 attempts)');
+    const [failed, ...more] = await failureEvents(event.data.resignationId);
+    expect(more).toHaveLength(0);
+    expect(failed!.data).toEqual({ resignationId: event.data.resignationId, reason: 'connection terminated unexpectedly (5 attempts)', causationId: event.id });
+    expect(failed!.correlationid).toBe(event.correlationid);
+  });
+
+  it('when a dead-lettered event has a payload that names no case, then nothing is published and nothing throws', async () => {
+    const event = { ...resignationSubmitted(freshEmployee()), subject: 'not-a-uuid', data: { garbage: true } };
+    const before = (await bus.published()).length;
+    await subscriber.onDeadLetter!(event, 'invalid payload');
+    expect((await bus.published()).length).toBe(before);
+  });
+});
+
+describe('access events in orchestration mode (HTTP, bus configured)', () => {
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}${access.AccessPaths.holds}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('when a hold is created over HTTP, then criticalAccessSuspended is published with the caller’s correlation id and trace; a repeat publishes nothing', async () => {
+    const employee = freshEmployee();
+    const resignationId = randomUUID();
+    const traceparent = newTraceparent();
+    const res = await post({ resignationId, employeeId: employee.id }, { 'x-correlation-id': 'corr-http', traceparent, 'idempotency-key': `${resignationId}:blockAccess` });
+    expect(res.status).toBe(201);
+    const hold = access.AccessHold.parse(await res.json());
+
+    const [published, ...more] = await suspendedEvents(resignationId);
+    expect(more).toHaveLength(0);
+    expect(published).toMatchObject({ correlationid: 'corr-http', data: { holdId: hold.id, employeeId: employee.id, suspended: hold.suspendedGrants } });
+    expect(traceId(published!.traceparent)).toBe(traceId(traceparent));
+
+    expect((await post({ resignationId, employeeId: employee.id }, { 'idempotency-key': `${resignationId}:blockAccess` })).status).toBe(200);
+    expect((await post({ resignationId, employeeId: employee.id })).status).toBe(200);
+    expect(await suspendedEvents(resignationId)).toHaveLength(1);
+  });
+
+  it('when the caller sends no correlation id and a malformed traceparent, then the event is correlated by the resignation id and starts a new trace', async () => {
+    const employee = freshEmployee();
+    const resignationId = randomUUID();
+    expect((await post({ resignationId, employeeId: employee.id }, { traceparent: 'garbage' })).status).toBe(201);
+    const [published] = await suspendedEvents(resignationId);
+    expect(published!.correlationid).toBe(resignationId);
+  });
+
+  it('when the employee is unknown over HTTP, then 404 and no event of any kind', async () => {
+    const resignationId = randomUUID();
+    const res = await post({ resignationId, employeeId: 'E9999' });
+    expect(res.status).toBe(404);
+    expect((await bus.published()).filter((e) => e.subject === resignationId)).toHaveLength(0);
+  });
+});
+
+describe('wiring', () => {
+  const log = createLogger({ level: 'silent' });
+  it('when no bus is given, then the service has no subscriptions; asking it to react without a bus is refused', () => {
+    expect(createAccessService({ pool, log }).subscriptions).toBeUndefined();
+    expect(createAccessService({ pool, log, bus }).subscriptions).toBeUndefined();
+    expect(() => createAccessService({ pool, log, reactToEvents: true })).toThrow(/needs a bus/);
+    expect(createAccessService({ pool, log, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
+      [SUSPEND_ACCESS_SUBSCRIBER, [EventTypes.resignationSubmitted]],
+    ]);
+  });
+});

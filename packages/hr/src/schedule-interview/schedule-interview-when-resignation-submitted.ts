@@ -1,0 +1,73 @@
+import { HttpProblem } from '@ems/platform';
+import { EventTypes, ResignationSubmitted, type CloudEvent } from '@ems/contracts/events';
+import { firstDelivery, type EventBus, type Subscription } from '@ems/eventbus';
+import { HR_SCHEMA } from '../db/hr.db.ts';
+import type { HrContext } from '../hr.context.ts';
+import { eventCause, exitInterviewSchedulingFailed } from './schedule-interview.events.ts';
+import { bookInterview } from './schedule-interview.ts';
+
+export const SCHEDULE_INTERVIEW_SUBSCRIBER = 'hr.schedule-interview-when-resignation-submitted';
+
+/**
+ * Choreography: HR books the exit interview when an employee resigns — the same booking as
+ * POST /api/interviews, driven by the event instead of a call.
+ *
+ *   resignation-submitted ──▶ ┌ one transaction ─────────────────────────────────────────┐
+ *                             │ seen this event id before? → done (a redelivery)          │
+ *                             │ book + queue invites + exit-interview-scheduled           │
+ *                             │   or, on a business refusal, exit-interview-scheduling-   │
+ *                             │   failed (unknown employee, no slot, day in the past)     │
+ *                             └───────────────────────────────────────────────────────────┘
+ *                             deliver the invites now (the relay retries if Notification is down)
+ *
+ * A technical error throws: nothing is recorded, and the bus retries with backoff. When it gives up,
+ * onDeadLetter announces the failure, so the case never waits silently.
+ */
+export function scheduleInterviewWhenResignationSubmitted(ctx: HrContext & { bus: EventBus }): Subscription {
+  const { bus } = ctx;
+  return {
+    name: SCHEDULE_INTERVIEW_SUBSCRIBER,
+    types: [EventTypes.resignationSubmitted],
+
+    async handle(event) {
+      // The bus validated the payload already; parsing again gives the type without a cast.
+      const data = ResignationSubmitted.parse(event.data);
+      const request = { resignationId: data.resignationId, employeeId: data.employee.id, lastWorkingDay: data.lastWorkingDay };
+      const queued = await ctx.db.transaction().execute(async (trx) => {
+        if (!(await firstDelivery(trx, HR_SCHEMA, SCHEDULE_INTERVIEW_SUBSCRIBER, event.id))) return [];
+        try {
+          const booking = await bookInterview(ctx, trx, request, { cause: eventCause(event) });
+          return booking.queued;
+        } catch (err) {
+          // Refusals are decided in code before any failing statement, so the transaction is still
+          // usable: the failure event commits together with the record that this event was handled.
+          if (!isBusinessRefusal(err)) throw err;
+          ctx.log.info({ resignationId: data.resignationId, eventId: event.id, reason: err.message }, 'exit interview cannot be scheduled');
+          await bus.publish(trx, [exitInterviewSchedulingFailed(data.resignationId, err.message, event)]);
+          return [];
+        }
+      });
+      await ctx.invites.deliverNow(queued);
+    },
+
+    async onDeadLetter(event, reason) {
+      const resignationId = resignationIdOf(event);
+      if (!resignationId) {
+        // Only an event that failed validation lacks it; there is no case to report the failure on.
+        ctx.log.warn({ eventId: event.id, reason }, 'dead-lettered event names no resignation; no failure event published');
+        return;
+      }
+      await ctx.db.transaction().execute((trx) => bus.publish(trx, [exitInterviewSchedulingFailed(resignationId, `gave up after repeated errors: ${reason}`, event)]));
+    },
+  };
+}
+
+/** A 4xx from the booking: retrying the same event cannot change the answer. */
+function isBusinessRefusal(err: unknown): err is HttpProblem {
+  return err instanceof HttpProblem && err.status >= 400 && err.status < 500;
+}
+
+function resignationIdOf(event: CloudEvent): string | undefined {
+  const parsed = ResignationSubmitted.pick({ resignationId: true }).safeParse(event.data);
+  return parsed.success ? parsed.data.resignationId : undefined;
+}

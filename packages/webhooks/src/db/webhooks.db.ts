@@ -1,0 +1,38 @@
+import type { ColumnType, Generated, Kysely, Selectable } from 'kysely';
+
+/** Row types of the `webhooks` schema (see migrations.ts), for Kysely. */
+
+export const WEBHOOKS_SCHEMA = 'webhooks';
+
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  event_types: string[];
+  description: string | null;
+  secret: string;
+  created_at: ColumnType<Date, Date, never>;
+  deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  idempotency_key: string | null;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  outcome: 'delivered' | 'failed' | 'dead-lettered';
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  at: ColumnType<Date, Date, never>;
+}
+
+export interface WebhooksDB {
+  webhooks: WebhooksTable;
+  deliveries: DeliveriesTable;
+}
+
+export type WebhooksDb = Kysely<WebhooksDB>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;

@@ -1,0 +1,3 @@
+import { defineResignationSuite } from './resignation-flow.suite.ts';
+
+defineResignationSuite('choreography');
