@@ -46,8 +46,8 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(async () => (out.includes('EMS is up') ? true : undefined), `EMS to start:\n${out}`, 60_000);
     return child;
   }
@@ -70,16 +70,26 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
       const done = await waitFor(async () => {
         const c = await http<{ status: string }>(base(), 'GET', `/api/resignations/${id}`);
         return c.body.status !== 'in_progress' ? c.body : undefined;
-      }, `case ${id} to complete after the restart`, 60_000);
+      }, `case ${id} to complete after the restart`, 150_000);
       expect(done.status).toBe('awaiting_decision');
     }
   };
-  const expectOneNoticeEach = (employees: Employee[]) => {
+  /**
+   * One manager notice per case. `strict`: exactly one SMTP delivery. Otherwise a kill can land between
+   * the SMTP server's "250 OK" and the process recording "sent" — no sender can close that window — so
+   * the notice may reach the server twice, but as the same message (same Message-ID) for the receiver
+   * to deduplicate; anything else (a second, different notice) fails.
+   */
+  const expectOneNoticeEach = (employees: Employee[], strict: boolean) => {
+    let resent = 0;
     for (const e of employees) {
       const manager = org.employees.find((m) => m.id === e.managerId)!;
       const notices = smtp.messages.filter((m, i) => m.subject?.includes(e.name) && smtp.envelopes[i]!.includes(manager.email));
-      expect(notices, `manager notices about ${e.name}`).toHaveLength(1);
+      if (strict) expect(notices, `manager notices about ${e.name}`).toHaveLength(1);
+      expect(new Set(notices.map((m) => m.messageId)), `distinct manager notices about ${e.name}`).toHaveProperty('size', 1);
+      resent += notices.length - 1;
     }
+    if (resent) console.info(`${mode}: ${resent} notice(s) of ${employees.length} reached the SMTP server twice (same Message-ID) after the kill`);
   };
 
   it('when the process is killed while cases wait on a dead mail server, then after a restart every case completes with one manager email', async () => {
@@ -96,10 +106,11 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     const second = await startProcess();
     await allComplete(ids);
     await sleep(500);
-    expectOneNoticeEach(employees);
+    // The mail server was down when the process died: no delivery was in flight, so strictly one each.
+    expectOneNoticeEach(employees, true);
     second.kill('SIGTERM');
     expect(await new Promise((r) => second.once('exit', (c) => r(c)))).toBe(0);
-  });
+  }, 180_000);
 
   it('when the process is killed right after a burst of submissions, then after a restart every case completes exactly once', async () => {
     const employees = org.employees.filter((e) => e.managerId).slice(20, 32);
@@ -109,11 +120,13 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     const second = await startProcess();
     await allComplete(ids);
     await sleep(500);
-    expectOneNoticeEach(employees);
+    expectOneNoticeEach(employees, false);
     for (const id of ids) {
+      expect((await http<{ items: unknown[] }>(base(), 'GET', `/api/emails?resignationId=${id}`)).body.items.filter((m) => (m as { purpose: string }).purpose === 'manager-notice')).toHaveLength(1);
       expect((await http<{ items: unknown[] }>(base(), 'GET', `/api/interviews?resignationId=${id}`)).body.items).toHaveLength(1);
       expect((await http<{ items: unknown[] }>(base(), 'GET', `/api/access-holds?resignationId=${id}`)).body.items).toHaveLength(1);
     }
     await kill(second);
-  });
+    // An email the killed process had claimed is sent again only when its claim's lease (about a minute) runs out.
+  }, 180_000);
 });

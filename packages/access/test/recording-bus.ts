@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { Pool } from '@ems/platform';
 import { EventSchemas } from '@ems/contracts/events';
-import { validateEvent, type CloudEvent, type DeadLetterStore, type EventBus, type Subscription } from '@ems/eventbus';
+import { validateEvent, type CloudEvent, type DeadLetterStore, type EventBus, type Subscription, type TransactionLike } from '@ems/eventbus';
 
 /**
  * A test double of the EventBus port — for the bus only; the database stays real. publish() validates
@@ -27,13 +27,13 @@ export async function createRecordingBus(pool: Pool): Promise<RecordingBus> {
   };
   return {
     name: 'postgres',
-    async publish<DB>(tx: Kysely<DB>, events: readonly CloudEvent[]) {
+    async publish(tx: TransactionLike, events: readonly CloudEvent[]) {
       for (const event of events) {
         const checked = validateEvent(event, EventSchemas);
         if (!checked.ok) throw new Error(`refusing to publish: ${checked.reason}`);
       }
       for (const event of events) {
-        await sql`INSERT INTO public.recorded_events (type, event) VALUES (${event.type}, ${JSON.stringify(event)}::jsonb)`.execute(tx);
+        await tx.executeQuery(CompiledQuery.raw('INSERT INTO public.recorded_events (type, event) VALUES ($1, $2::jsonb)', [event.type, JSON.stringify(event)]));
       }
       const failing = events.find((e) => failAfter.has(e.type));
       if (failing) {

@@ -114,6 +114,9 @@ describe('asset recovery extension', () => {
 
     expect(await tasksOf(resignationId)).toHaveLength(1);
     expect(await openedEventsFor(resignationId)).toHaveLength(1);
+    // The redelivery was recognised as such (not merely absorbed by the unique resignation id).
+    const processed = await pool.query('SELECT subscriber FROM assets.processed_events WHERE event_id = $1', [event.id]);
+    expect(processed.rows).toEqual([{ subscriber: OPEN_RECOVERY_TASK_SUBSCRIBER }]);
   });
 
   it('when the same event is delivered twice at the same time, then there is one task and one recovery-task-opened event', async () => {
@@ -201,6 +204,14 @@ describe('asset recovery API', () => {
 
     const open = RecoveryTaskList.parse((await requestJson(base, 'GET', `${AssetsPaths.tasks}?employeeId=${employeeId}&status=done`)).body);
     expect(open.items).toEqual([]);
+  });
+
+  it('when the OpenAPI document is generated, then it describes the extension routes', async () => {
+    const doc = await requestJson<{ paths: Record<string, Record<string, unknown>> }>(base, 'GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths['/api/asset-recovery-tasks'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.body.paths['/api/asset-recovery-tasks/{id}'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.body.paths['/api/asset-recovery-tasks/{id}/complete'] ?? {})).toEqual(['post']);
   });
 
   it('when the request is malformed or names no task, then a problem+json answers and nothing changes', async () => {

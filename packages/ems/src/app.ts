@@ -16,9 +16,9 @@ import {
   type ServiceModule,
 } from '@ems/platform';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
-import { createNotificationService, startCaptureSmtpServer } from '@ems/notification';
-import { createHrService } from '@ems/hr';
-import { createAccessService } from '@ems/access';
+import { createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, startCaptureSmtpServer } from '@ems/notification';
+import { createHrService, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
+import { createAccessService, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import type { ZodType } from 'zod';
 import { events } from '@ems/contracts';
 import { createPostgresEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
@@ -27,7 +27,7 @@ import type { Config } from './config.ts';
 import { loadExtensions } from './extensions.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
 import { createEmsDb, createEmsService } from './ems.service.ts';
-import { createCaseStore } from './resignations/case-store.ts';
+import { createCaseStore, TRACKER } from './resignations/case-store.ts';
 import { createParticipants } from './orchestration/participants.ts';
 import { createResignationOrchestrator, orchestrationStarter } from './orchestration/resignation.workflow.ts';
 import { dbosLogger } from './orchestration/dbos-logger.ts';
@@ -35,6 +35,9 @@ import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 
 export const VERSION = '0.1.0';
+
+/** The subscribers that make up choreography (the services' reactions and EMS's tracker). */
+const CHOREOGRAPHY_SUBSCRIBERS = [NOTIFY_MANAGER_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, TRACKER];
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
 export const WORKFLOW_VERSION = 'resignation-v1';
@@ -62,12 +65,14 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
   const clock = options.clock ?? systemClock;
   const cleanup: Array<() => Promise<void>> = [];
   const stopAll = async () => {
-    for (const fn of cleanup.reverse()) {
+    for (const [i, fn] of [...cleanup.entries()].reverse()) {
+      const t0 = Date.now();
       try {
         await fn();
       } catch (err) {
         log.error({ err }, 'error during shutdown');
       }
+      if (Date.now() - t0 > 1_000) log.warn({ step: i, ms: Date.now() - t0 }, 'slow shutdown step');
     }
     cleanup.length = 0;
   };
@@ -113,6 +118,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       log: log.child({ component: 'bus' }),
       catalogue,
       defaultRetry: { maxAttempts: config.bus.maxAttempts, backoffMs: config.bus.backoffMs },
+      // A delivery held by a process that died comes back after this; handlers take seconds at most.
+      handlerTimeoutSeconds: 30,
     });
     const choreography = config.mode === 'choreography';
     const caseUrl = (id: string) => `${publicUrl}/api/resignations/${id}`;
@@ -142,7 +149,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     const extensions = await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env });
     for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
-    const webhooks = createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue });
+    const webhooks = createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue, ...config.webhooks });
 
     const emsService = createEmsService({
       store,
@@ -164,11 +171,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       log.info('demo organisation seeded');
     }
 
-    // Registered now so that, reversed, shutdown runs: HTTP, DBOS, workers, pool, SMTP, PostgreSQL.
     const started: ServiceModule<DemoOrg>[] = [];
-    cleanup.push(async () => {
-      for (const s of started.reverse()) await s.stop?.();
-    });
 
     const app = await createHttpServer({
       title: 'EMS — Exit Management System',
@@ -185,6 +188,11 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       },
     });
     for (const s of services) for (const sub of s.subscriptions ?? []) await bus.subscribe(sub);
+    if (!choreography) {
+      // A database that ran in choreography before keeps its routing; orchestration must not let the
+      // reactions' queues fill up with events nobody will consume.
+      for (const name of CHOREOGRAPHY_SUBSCRIBERS) await bus.unsubscribe(name);
+    }
 
     if (!choreography) {
       DBOS.setConfig({
@@ -199,11 +207,16 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       await DBOS.launch();
       cleanup.push(() => DBOS.shutdown({ deregister: true }));
     }
+    // Reversed, shutdown runs: HTTP, service workers (webhook deliveries abort), bus consumers, DBOS, pool, SMTP, PostgreSQL.
     cleanup.push(() => bus.stop());
+    cleanup.push(async () => {
+      for (const s of started.reverse()) await s.stop?.();
+    });
     cleanup.push(() => app.close());
 
-    await app.listen({ port, host: config.host });
+    // The bus first: a request may publish as soon as the server listens.
     await bus.start();
+    await app.listen({ port, host: config.host });
     for (const s of services) {
       await s.start?.();
       started.push(s);

@@ -23,7 +23,7 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^\s*[@\w./-]+(\s*,\s*[@\w./-]+)*\s*$/, 'must be a comma-separated list of module names')
     .optional()
-    .describe('Optional services to load, e.g. @ems/assets'),
+    .describe('Optional services to load, by module name, comma-separated'),
   EMS_DATABASE_URL: envPostgresUrl.optional().describe('External PostgreSQL; unset → embedded PostgreSQL in EMS_DATA_DIR'),
   EMS_DATA_DIR: z.string().min(1).default(path.join(ROOT, '.ems-data')).describe('Where embedded PostgreSQL keeps its data'),
   EMS_SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional().describe('SMTP server for outgoing mail; unset → built-in capture server'),
@@ -34,6 +34,8 @@ export const ConfigSchema = z.object({
   EMS_NOTICE_DAYS: z.coerce.number().int().min(1).max(365).default(28).describe('Default notice period when no last working day is given'),
   EMS_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12).describe('Attempts per orchestration step before it is marked failed'),
   EMS_STEP_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(500).describe('First retry delay of a step; doubles each attempt'),
+  EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS: envBoolean.default(false).describe('Allow webhook URLs on loopback/private networks (local demos, tests)'),
+  EMS_WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('Time limit of one webhook POST'),
   EMS_NOTIFICATION_URL: url.optional().describe('Base URL of the Notification service; default this process'),
   EMS_HR_URL: url.optional().describe('Base URL of the HR service; default this process'),
   EMS_ACCESS_URL: url.optional().describe('Base URL of the Access service; default this process'),
@@ -49,6 +51,7 @@ export interface Config {
   bus: { adapter: 'postgres'; maxAttempts: number; backoffMs: number };
   stepDeadlineSeconds: number;
   extensions: string[];
+  webhooks: { allowPrivateTargets: boolean; timeoutMs: number };
   databaseUrl: string | undefined;
   dataDir: string;
   smtpUrl: string | undefined;
@@ -71,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bus: { adapter: c.EMS_BUS, maxAttempts: c.EMS_BUS_MAX_ATTEMPTS, backoffMs: c.EMS_BUS_RETRY_BACKOFF_MS },
     stepDeadlineSeconds: c.EMS_STEP_DEADLINE_SECONDS,
     extensions: c.EMS_EXTENSIONS ? c.EMS_EXTENSIONS.split(',').map((x) => x.trim()) : [],
+    webhooks: { allowPrivateTargets: c.EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS, timeoutMs: c.EMS_WEBHOOKS_TIMEOUT_MS },
     databaseUrl: c.EMS_DATABASE_URL,
     dataDir: path.resolve(c.EMS_DATA_DIR),
     smtpUrl: c.EMS_SMTP_URL,

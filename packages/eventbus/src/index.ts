@@ -2,3 +2,4 @@ export type { EventBus, TransactionLike, EventedService, EventBusTestHooks, Subs
 export { createEvent, validateEvent, newTraceparent, childTraceparent, type NewEvent, type Validation } from './envelope.ts';
 export { firstDelivery, processedEventsMigration } from './idempotency.ts';
 export type { Extension, ExtensionDeps, ExtensionFactory } from './extension.ts';
+export { createPostgresEventBus, type PostgresEventBusOptions } from './postgres/postgres-event-bus.ts';

@@ -51,7 +51,8 @@ export interface Subscription {
 export interface DeadLetter {
   id: string;
   subscriber: string;
-  event: CloudEvent | unknown;
+  /** The message as received: a CloudEvent, or whatever garbage was on the queue. */
+  event: unknown;
   eventId: string | null;
   eventType: string | null;
   reason: string;

@@ -1,5 +1,7 @@
 export { createNotificationService, NOTIFICATION_SCHEMA, type NotificationServiceDeps } from './notification-service.ts';
 export { migrations as notificationMigrations } from './db/migrations.ts';
+export { NOTIFY_MANAGER_SUBSCRIBER } from './send-email/notify-manager-when-resignation-submitted.ts';
+export { MANAGER_NOTICE_PURPOSE, noManagerEmailId, NO_MANAGER_NAMESPACE } from './domain/manager-notice.ts';
 export {
   startCaptureSmtpServer,
   type CaptureSmtpServer,

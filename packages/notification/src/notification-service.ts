@@ -1,17 +1,19 @@
 import { sql } from 'kysely';
 import { createKysely, systemClock, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
-import type { NotificationDB } from './db/schema.ts';
+import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/schema.ts';
 import { defaultBackoff } from './domain/backoff.ts';
 import { createSmtpMailer } from './smtp/mailer.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
 import { sendEmailRoute } from './send-email/send-email.http.ts';
+import { notifyManagerWhenResignationSubmitted } from './send-email/notify-manager-when-resignation-submitted.ts';
 import { listEmailsRoute } from './list-emails/list-emails.http.ts';
 import { getEmailRoute } from './get-email/get-email.http.ts';
 import type { NotificationContext } from './context.ts';
 
-export const NOTIFICATION_SCHEMA = 'notification';
+export { NOTIFICATION_SCHEMA };
 
 export interface NotificationServiceDeps {
   pool: Pool;
@@ -27,15 +29,26 @@ export interface NotificationServiceDeps {
   retryBaseMs?: number;
   /** How often the dispatcher looks for due retries; default 1 s. */
   dispatchIntervalMs?: number;
-  /** How long POST /api/emails waits for its immediate delivery attempt; default 3 s. */
+  /** How long POST /api/emails (and the event handler) waits for its immediate delivery attempt; default 3 s. */
   fastPathTimeoutMs?: number;
+  /**
+   * The event bus. When present, a manager notice (purpose 'manager-notice') publishes managerNotified
+   * when it is sent and managerNotificationFailed when it is given up, in the transaction that records
+   * its status — whoever asked for it (both modes). Without it nothing is published.
+   */
+  bus?: EventBus;
+  /** Choreography: subscribe to `resignationSubmitted` and notify the manager. Needs `bus`. */
+  reactToEvents?: boolean;
+  /** Link to the case in the manager notice sent on `resignationSubmitted`; no link without it. */
+  caseUrl?: (resignationId: string) => string;
 }
 
 /**
  * The Notification service: renders named templates and delivers each email once per
  * (resignation, purpose, recipient) over SMTP, retrying with backoff until it is sent or given up.
  */
-export function createNotificationService(deps: NotificationServiceDeps): ServiceModule {
+export function createNotificationService(deps: NotificationServiceDeps): ServiceModule & EventedService {
+  if (deps.reactToEvents && !deps.bus) throw new Error('notification: reactToEvents needs a bus');
   const maxAttempts = deps.maxAttempts ?? 8;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error('notification: maxAttempts must be a positive integer');
   const retryBaseMs = deps.retryBaseMs ?? defaultBackoff.baseMs;
@@ -57,6 +70,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     leaseMs: 2 * (2 * connectionTimeoutMs + socketTimeoutMs) + 10_000,
     fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 3_000,
     deliveries: createDeliveries(),
+    bus: deps.bus,
   };
   const dispatcher = createDispatcher(ctx, { intervalMs: deps.dispatchIntervalMs ?? 1_000 });
 
@@ -82,5 +96,6 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       await dispatcher.stop();
       await ctx.deliveries.drain();
     },
+    ...(deps.reactToEvents && deps.bus ? { subscriptions: [notifyManagerWhenResignationSubmitted({ ...ctx, bus: deps.bus }, deps.caseUrl)] } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import { createHttpServer, createLogger, createPool, migrate, type Pool, type ServiceModule } from '@ems/platform';
+import { createHttpServer, createLogger, createPool, migrate, type Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import type { notification as api } from '@ems/contracts';
 import { createNotificationService, type NotificationServiceDeps } from '../src/index.ts';
@@ -24,7 +24,7 @@ export async function openDatabase(): Promise<{ db: TestDatabase; pool: Pool; cl
 
 export interface RunningService {
   baseUrl: string;
-  service: ServiceModule;
+  service: ReturnType<typeof createNotificationService>;
   /** Stops the HTTP server, then the service's workers. */
   close(): Promise<void>;
 }

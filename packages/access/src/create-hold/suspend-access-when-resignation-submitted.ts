@@ -34,7 +34,7 @@ export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { b
           undefined,
           { correlationId: event.correlationid, traceparent: event.traceparent },
         );
-        if ('refused' in result) await bus.publish(trx, [suspensionFailed(event, data.resignationId, result.refused.message)]);
+        if ('refused' in result) await bus.publish(trx, [suspensionFailed(event, data.resignationId, result.refused.message, deps.clock.now())]);
         return result;
       });
       if (outcome === undefined) log.debug({ eventId: event.id }, 'resignation event already handled');
@@ -48,19 +48,20 @@ export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { b
         log.error({ eventId: event.id, reason }, 'dead-lettered event names no resignation; no failure event published');
         return;
       }
-      await db.transaction().execute((trx) => bus.publish(trx, [suspensionFailed(event, resignationId, reason)]));
+      await db.transaction().execute((trx) => bus.publish(trx, [suspensionFailed(event, resignationId, reason, deps.clock.now())]));
       log.error({ eventId: event.id, resignationId, reason }, 'gave up suspending critical access');
     },
   };
 }
 
-function suspensionFailed(cause: CloudEvent, resignationId: string, reason: string): CloudEvent {
+function suspensionFailed(cause: CloudEvent, resignationId: string, reason: string, at: Date): CloudEvent {
   return createEvent({
     type: EventTypes.criticalAccessSuspensionFailed,
     source: EventSources.access,
     subject: resignationId,
     correlationId: cause.correlationid,
     traceparent: cause.traceparent,
+    time: at,
     data: { resignationId, reason: reason.slice(0, 2000) || 'unknown error', causationId: cause.id },
   });
 }

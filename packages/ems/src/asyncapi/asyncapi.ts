@@ -20,12 +20,13 @@ const CORE_SUBSCRIBERS: Record<string, { service: string; types: string[] }> = {
   },
 };
 
-/** 'com.ems.hr.exit-interview-scheduled.v1' → 'ExitInterviewScheduledV1' */
+/** 'com.ems.hr.exit-interview-scheduled.v1' → 'ExitInterviewScheduledV1'; 'com.ems.resignation.submitted.v1' → 'ResignationSubmittedV1' */
 function messageName(type: string): string {
   const parts = type.replace(/^com\.ems\./, '').split('.');
   const version = parts.pop()!;
-  const event = parts.slice(-1)[0]!;
-  return `${event.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}${version.toUpperCase()}`;
+  // The first part names the publishing service — except `resignation`, the case itself.
+  const words = (parts[0] === 'resignation' ? parts : parts.slice(1)).join('-').split('-');
+  return `${words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}${version.toUpperCase()}`;
 }
 
 /** 'com.ems.hr.x.v1' → 'hr'; 'com.ems.resignation.x.v1' → 'ems' (the case owner). */
@@ -34,9 +35,15 @@ function publisherOf(type: string): string {
   return area === 'resignation' ? 'ems' : area;
 }
 
+/** JSON Schema of a zod schema, inlined: a schema with a registered id comes back as a $ref to $defs. */
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const js = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const js = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown> & { $ref?: string; $defs?: Record<string, Record<string, unknown>> };
   delete js.$schema;
+  if (js.$ref && js.$defs) {
+    const name = js.$ref.split('/').pop()!;
+    const { [name]: inner, ...rest } = js.$defs;
+    if (inner) return Object.keys(rest).length ? { ...inner, $defs: rest } : inner;
+  }
   return js;
 }
 
@@ -52,7 +59,7 @@ export function buildAsyncApi(catalogue: EventCatalogue = events.EventSchemas): 
     messages[name] = {
       name,
       title: type,
-      summary: (catalogue[type]!.meta()?.description as string | undefined) ?? type,
+      summary: (catalogue[type]!.meta()?.description) ?? type,
       contentType: 'application/cloudevents+json',
       payload: {
         ...envelope,

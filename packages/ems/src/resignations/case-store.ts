@@ -167,8 +167,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
         // Stuck: an open case with a reaction overdue (late) or given up (failed).
         q = q
           .where('closed_at', 'is', null)
-          .where(({ exists, selectFrom }) =>
-            exists(selectFrom('steps').select('steps.name').whereRef('steps.resignation_id', '=', 'resignations.id').where('steps.status', 'in', ['late', 'failed'])),
+          .where((eb) =>
+            eb.exists(eb.selectFrom('steps').select('steps.name').whereRef('steps.resignation_id', '=', 'resignations.id').where('steps.status', 'in', ['late', 'failed'])),
           );
       } else if (query.status) q = q.where('status', '=', query.status);
       if (query.employeeId) q = q.where('employee_id', '=', query.employeeId);
@@ -276,7 +276,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             status: outcome.status,
             at,
             attempts: sql<number>`greatest(attempts, 1)`,
-            last_error: outcome.status === 'failed' ? String((event.data as { reason?: unknown }).reason ?? 'failed') : null,
+            last_error: outcome.status === 'failed' ? reasonOf(event) : null,
             result: JSON.stringify(event.data),
           })
           .where('resignation_id', '=', kase.id)
@@ -367,6 +367,11 @@ function submittedEvent(draft: CaseDraft): CloudEvent {
       submittedAt: draft.submittedAt,
     },
   });
+}
+
+function reasonOf(event: CloudEvent): string {
+  const reason = (event.data as { reason?: unknown }).reason;
+  return typeof reason === 'string' ? reason : 'failed';
 }
 
 /** '/ems/notification' → 'notification' */

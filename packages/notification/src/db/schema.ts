@@ -6,6 +6,9 @@ type EmailTemplate = notification.EmailTemplate;
 
 import type { EmailAttachment } from '../domain/mail-message.ts';
 
+/** The PostgreSQL schema the Notification service owns. */
+export const NOTIFICATION_SCHEMA = 'notification';
+
 /** An attachment as stored (jsonb). */
 export type StoredAttachment = EmailAttachment;
 

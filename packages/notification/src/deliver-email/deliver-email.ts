@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { EventSources, EventTypes } from '@ems/contracts/events';
+import { createEvent, type CloudEvent } from '@ems/eventbus';
 import { backoffDelay } from '../domain/backoff.ts';
 import { buildMailMessage } from '../domain/mail-message.ts';
 import { describeSmtpError } from '../smtp/mailer.ts';
 import type { NotificationContext } from '../context.ts';
-import type { EmailRow } from '../db/schema.ts';
+import type { EmailRow, NotificationDB } from '../db/schema.ts';
+import { MANAGER_NOTICE_PURPOSE } from '../domain/manager-notice.ts';
 
 /**
  * Delivery of one queued email:
@@ -12,6 +16,9 @@ import type { EmailRow } from '../db/schema.ts';
  *                  │
  *                  └─ error ─► attempts < max ? queued, next_attempt_at = now + backoff
  *                                             : failed, last_error
+ *
+ * A manager notice reports its end (sent → managerNotified, failed → managerNotificationFailed) on the
+ * event bus, in the transaction that records it — in both modes, so webhooks and EMS's tracking see it.
  *
  * The claim is one atomic UPDATE … RETURNING whose row is picked with FOR UPDATE SKIP LOCKED and
  * which sets a lease (claim_token, claimed_until): two dispatchers, or a dispatcher and a POST's fast
@@ -94,22 +101,65 @@ async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: st
 
 type Outcome = { status: 'sent' } | { status: 'failed'; error: string } | { status: 'queued'; error: string; retryAt: Date };
 
-/** Records the outcome, but only while we still hold the claim. */
+/**
+ * Records the outcome, but only while we still hold the claim. A manager notice that ends `sent` or
+ * `failed` also publishes its outcome event (with a bus), in the same transaction as the status: the
+ * event exists iff the status was written.
+ */
 async function finish(ctx: NotificationContext, row: EmailRow, token: string, outcome: Outcome): Promise<EmailRow | undefined> {
-  const now = ctx.clock.now();
-  const updated = await ctx.db
-    .updateTable('emails')
-    .set({
-      status: outcome.status,
-      claim_token: null,
-      claimed_until: null,
-      ...(outcome.status === 'sent' ? { sent_at: now, last_error: null } : { last_error: outcome.error }),
-      ...(outcome.status === 'queued' ? { next_attempt_at: outcome.retryAt } : {}),
-    })
-    .where('id', '=', row.id)
-    .where('claim_token', '=', token)
-    .returningAll()
-    .executeTakeFirst();
+  const { bus } = ctx;
+  const record = async (db: Kysely<NotificationDB>): Promise<EmailRow | undefined> => {
+    const now = ctx.clock.now();
+    const updated = await db
+      .updateTable('emails')
+      .set({
+        status: outcome.status,
+        claim_token: null,
+        claimed_until: null,
+        ...(outcome.status === 'sent' ? { sent_at: now, last_error: null } : { last_error: outcome.error }),
+        ...(outcome.status === 'queued' ? { next_attempt_at: outcome.retryAt } : {}),
+      })
+      .where('id', '=', row.id)
+      .where('claim_token', '=', token)
+      .returningAll()
+      .executeTakeFirst();
+    if (updated && bus) {
+      const event = outcomeEvent(updated, now);
+      if (event) await bus.publish(db, [event]);
+    }
+    return updated;
+  };
+  const reports = bus !== undefined && row.purpose === MANAGER_NOTICE_PURPOSE && outcome.status !== 'queued';
+  const updated = reports ? await ctx.db.transaction().execute(record) : await record(ctx.db);
   if (!updated) ctx.log.warn({ emailId: row.id }, 'lost the claim on an email before recording its delivery');
   return updated;
+}
+
+/** managerNotified / managerNotificationFailed for a manager notice that reached a final status; nothing otherwise. */
+export function outcomeEvent(email: EmailRow, at: Date): CloudEvent | undefined {
+  if (email.purpose !== MANAGER_NOTICE_PURPOSE || email.status === 'queued') return undefined;
+  const envelope = {
+    source: EventSources.notification,
+    subject: email.resignation_id,
+    correlationId: email.correlation_id ?? email.resignation_id,
+    traceparent: email.traceparent ?? undefined,
+    time: at,
+  };
+  if (email.status === 'sent') {
+    return createEvent({
+      ...envelope,
+      type: EventTypes.managerNotified,
+      data: { resignationId: email.resignation_id, emailId: email.id, to: email.recipient, messageId: email.message_id },
+    });
+  }
+  return createEvent({
+    ...envelope,
+    type: EventTypes.managerNotificationFailed,
+    data: {
+      resignationId: email.resignation_id,
+      reason: (email.last_error ?? 'email could not be delivered').slice(0, 2000),
+      // Requested over HTTP, no event caused it: the email itself is the cause.
+      causationId: email.causation_id ?? email.id,
+    },
+  });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ProblemSchema, type App } from '@ems/platform';
 import { IDEMPOTENCY_HEADER, notification as api } from '@ems/contracts';
 import type { NotificationContext } from '../context.ts';
+import { originFromHeaders } from '../trace.ts';
 import { sendEmail } from './send-email.ts';
 
 export function sendEmailRoute(ctx: NotificationContext) {
@@ -16,13 +17,17 @@ export function sendEmailRoute(ctx: NotificationContext) {
             'Renders the named template with `data` and delivers it over SMTP. A repeat of the same (resignationId, purpose, to.email), ' +
             'or of the same Idempotency-Key, answers 200 with the email stored first and sends nothing. A new email answers 201; ' +
             'its status is `sent` when the SMTP server accepted it right away, else `queued` (retried with backoff) or `failed`.',
-          headers: z.object({ [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional() }),
+          headers: z.object({
+            [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional(),
+            'x-correlation-id': z.string().optional().describe("The case's correlation id, carried into the manager-notice outcome event"),
+            traceparent: z.string().optional().describe('W3C trace context, continued by the manager-notice outcome event'),
+          }),
           body: api.SendEmailRequest,
           response: { 200: api.Email, 201: api.Email, 400: ProblemSchema, 409: ProblemSchema },
         },
       },
       async (req, reply) => {
-        const { created, email } = await sendEmail(ctx, req.body, req.headers[IDEMPOTENCY_HEADER]);
+        const { created, email } = await sendEmail(ctx, req.body, req.headers[IDEMPOTENCY_HEADER], originFromHeaders(req.headers));
         if (created) void reply.header('location', api.NotificationPaths.email(email.id));
         return reply.code(created ? 201 : 200).send(email);
       },

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, HttpProblem } from '@ems/platform';
+import type { Kysely } from 'kysely';
+import { conflict, HttpProblem, type Clock } from '@ems/platform';
 import type { notification as api } from '@ems/contracts';
 import { messageIdFor } from '../domain/mail-message.ts';
-import { prepareEmail } from '../domain/templates.ts';
+import { prepareEmail, type DataIssue } from '../domain/templates.ts';
 import { deliverEmail } from '../deliver-email/deliver-email.ts';
 import { toEmail } from '../email.mapper.ts';
 import type { NotificationContext } from '../context.ts';
-import type { EmailRow } from '../db/schema.ts';
+import type { EmailRow, NotificationDB } from '../db/schema.ts';
+import type { EmailOrigin } from '../trace.ts';
 
 export interface SendEmailResult {
   /** false when the same email (same case, purpose and recipient, or same Idempotency-Key) already existed. */
@@ -23,31 +25,50 @@ export interface SendEmailResult {
  * 3. try to deliver it right away, waiting at most a short while, so that with a healthy SMTP server
  *    the answer already says `sent`; whatever is not delivered now, the dispatcher retries.
  */
-export async function sendEmail(ctx: NotificationContext, request: api.SendEmailRequest, idempotencyKey?: string): Promise<SendEmailResult> {
-  const prepared = prepareEmail(request.template, request.data);
-  if (!prepared.ok) {
-    throw new HttpProblem(400, prepared.issues.map((i) => `body.${i.path}: ${i.message}`).join('; '), {
+export async function sendEmail(ctx: NotificationContext, request: api.SendEmailRequest, idempotencyKey?: string, origin: EmailOrigin = {}): Promise<SendEmailResult> {
+  const stored = await storeEmail(ctx.db, ctx.clock, request, idempotencyKey, origin);
+  if (!stored.ok) {
+    throw new HttpProblem(400, stored.issues.map((i) => `body.${i.path}: ${i.message}`).join('; '), {
       type: 'https://ems.dev/problems/validation',
       title: 'Invalid request',
-      extra: { errors: prepared.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })) },
+      extra: { errors: stored.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })) },
     });
   }
+  const delivered = stored.row.status === 'queued' ? await deliverNow(ctx, stored.row) : stored.row;
+  return { created: stored.created, email: toEmail(delivered) };
+}
 
-  const { row, created } = await storeOnce(ctx, request, prepared.data, prepared.rendered, idempotencyKey);
-  const delivered = row.status === 'queued' ? await deliverNow(ctx, row) : row;
-  return { created, email: toEmail(delivered) };
+export type StoreEmailOutcome = { ok: true; row: EmailRow; created: boolean } | { ok: false; issues: DataIssue[] };
+
+/**
+ * Steps 1 and 2 — render and store once — in the caller's database or transaction (an event handler
+ * stores the email in the transaction that marks its event processed). Invalid template data is
+ * returned, not thrown, before anything is written.
+ */
+export async function storeEmail(
+  db: Kysely<NotificationDB>,
+  clock: Clock,
+  request: api.SendEmailRequest,
+  idempotencyKey: string | undefined,
+  origin: EmailOrigin,
+): Promise<StoreEmailOutcome> {
+  const prepared = prepareEmail(request.template, request.data);
+  if (!prepared.ok) return { ok: false, issues: prepared.issues };
+  return { ok: true, ...(await storeOnce(db, clock, request, prepared.data, prepared.rendered, idempotencyKey, origin)) };
 }
 
 async function storeOnce(
-  ctx: NotificationContext,
+  db: Kysely<NotificationDB>,
+  clock: Clock,
   request: api.SendEmailRequest,
   data: Record<string, unknown>,
   rendered: { subject: string; text: string; html: string },
   idempotencyKey: string | undefined,
+  origin: EmailOrigin,
 ): Promise<{ row: EmailRow; created: boolean }> {
   const id = randomUUID();
-  const now = ctx.clock.now();
-  const inserted = await ctx.db
+  const now = clock.now();
+  const inserted = await db
     .insertInto('emails')
     .values({
       id,
@@ -65,6 +86,9 @@ async function storeOnce(
       message_id: messageIdFor(id),
       idempotency_key: idempotencyKey ?? null,
       created_at: now,
+      correlation_id: origin.correlationId ?? null,
+      traceparent: origin.traceparent ?? null,
+      causation_id: origin.causationId ?? null,
     })
     // Either unique index (natural key or Idempotency-Key) may refuse the row: then it already exists.
     .onConflict((oc) => oc.doNothing())
@@ -73,7 +97,7 @@ async function storeOnce(
   if (inserted) return { row: inserted, created: true };
 
   if (idempotencyKey !== undefined) {
-    const byKey = await ctx.db.selectFrom('emails').selectAll().where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+    const byKey = await db.selectFrom('emails').selectAll().where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
     if (byKey) {
       const same =
         byKey.resignation_id === request.resignationId && byKey.purpose === request.purpose && byKey.recipient.toLowerCase() === request.to.email.toLowerCase();
@@ -81,7 +105,7 @@ async function storeOnce(
       return { row: byKey, created: false };
     }
   }
-  const existing = await ctx.db
+  const existing = await db
     .selectFrom('emails')
     .selectAll()
     .where('resignation_id', '=', request.resignationId)
@@ -97,7 +121,7 @@ async function storeOnce(
  * (the send then goes on in the background and stop() waits for it). When another worker holds the
  * claim (a concurrent identical request, or the dispatcher), wait for its outcome the same way.
  */
-async function deliverNow(ctx: NotificationContext, row: EmailRow): Promise<EmailRow> {
+export async function deliverNow(ctx: NotificationContext, row: EmailRow): Promise<EmailRow> {
   const deadline = Date.now() + ctx.fastPathTimeoutMs;
   const attempt = ctx.deliveries.track(
     deliverEmail(ctx, row.id).catch((err: unknown) => {

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Kysely, PostgresDialect } from 'kysely';
+import { createLogger, createPool, migrate, type Pool } from '@ems/platform';
+import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { demoOrg } from '@ems/demo-org';
+import { CriticalAccessSuspensionFailed, EventSchemas, EventSources, EventTypes } from '@ems/contracts/events';
+import { createEvent, createPostgresEventBus, newTraceparent, type CloudEvent, type EventBus, type EventBusTestHooks, type Subscription } from '@ems/eventbus';
+import { createAccessService, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
+
+/** The subscriber run by the real PostgreSQL bus: published once, delivered (at least) once, effect once. */
+
+const org = demoOrg();
+const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
+const withCriticalAccess = org.employees.filter((e) => org.grants.some((g) => g.employeeId === e.id && critical.has(g.systemId)));
+let next = 0;
+const freshEmployee = () => withCriticalAccess[next++]!;
+
+let testDb: TestDatabase;
+let pool: Pool;
+let bus: EventBus & EventBusTestHooks;
+let db: Kysely<Record<string, never>>;
+const outcomes: CloudEvent[] = [];
+const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
+
+beforeAll(async () => {
+  testDb = await createTestDatabase(inject('testServerUrl'), 'accessbus');
+  pool = createPool(testDb.url, { max: 20 });
+  db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  bus = createPostgresEventBus({ pool, log, catalogue: { ...EventSchemas }, pollingIntervalSeconds: 0.5, defaultRetry: { maxAttempts: 2, backoffMs: 500 } });
+  const service = createAccessService({ pool, log, bus, reactToEvents: true });
+  await migrate(pool, service.schema, service.migrations);
+  await service.seed!(org);
+  for (const s of service.subscriptions ?? []) await bus.subscribe(s);
+  // Stands in for EMS: listens to what Access says it did.
+  await bus.subscribe({
+    name: 'test.access-outcomes',
+    types: [EventTypes.criticalAccessSuspended, EventTypes.criticalAccessSuspensionFailed],
+    async handle(event) {
+      outcomes.push(event);
+    },
+  });
+  await bus.start();
+});
+
+afterAll(async () => {
+  await bus?.stop();
+  await pool?.end();
+  await testDb?.drop();
+});
+
+function resignationSubmitted(employee: { id: string; name: string; email: string; timezone: string }) {
+  const resignationId = randomUUID();
+  return createEvent({
+    type: EventTypes.resignationSubmitted,
+    source: EventSources.ems,
+    subject: resignationId,
+    correlationId: resignationId,
+    traceparent: newTraceparent(),
+    data: {
+      resignationId,
+      employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+      manager: null,
+      hrPartnerId: 'HR1',
+      lastWorkingDay: '2026-03-31',
+      reason: null,
+      submittedAt: new Date().toISOString(),
+    },
+  });
+}
+
+const publish = (event: CloudEvent) => db.transaction().execute((trx) => bus.publish(trx, [event]));
+const outcomesOf = (resignationId: string) => outcomes.filter((e) => e.subject === resignationId);
+async function holds(resignationId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.holds WHERE resignation_id = $1', [resignationId]);
+  return rows[0]!.n;
+}
+
+describe('access through the PostgreSQL event bus', () => {
+  it('when resignationSubmitted is published twice (a duplicate on the wire) after a poison message, then one hold is created and one criticalAccessSuspended reaches its listeners', async () => {
+    await bus.injectRaw(SUSPEND_ACCESS_SUBSCRIBER, { not: 'an event' });
+    const event = resignationSubmitted(freshEmployee());
+    await publish(event);
+    await publish(event);
+
+    const [suspended] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'criticalAccessSuspended');
+    expect(suspended).toMatchObject({ type: EventTypes.criticalAccessSuspended, source: EventSources.access, correlationid: event.correlationid });
+    await sleep(1500); // the duplicate has been delivered by now
+    expect(outcomesOf(event.data.resignationId)).toHaveLength(1);
+    expect(await holds(event.data.resignationId)).toBe(1);
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.processed_events WHERE event_id = $1', [event.id]);
+    expect(rows[0]!.n).toBe(1);
+
+    const letters = await bus.deadLetters.list({ subscriber: SUSPEND_ACCESS_SUBSCRIBER });
+    expect(letters.items.some((l) => /invalid CloudEvents envelope/.test(l.reason))).toBe(true);
+  });
+
+  it('when the employee is unknown, then criticalAccessSuspensionFailed reaches the listeners, without retries or dead letters', async () => {
+    const event = resignationSubmitted({ id: 'E9999', name: 'Nobody Known', email: 'nobody@acme.example', timezone: 'UTC' });
+    await publish(event);
+    const [failed] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'the failure event');
+    expect(failed).toMatchObject({ type: EventTypes.criticalAccessSuspensionFailed, data: { resignationId: event.data.resignationId, causationId: event.id } });
+    expect((await bus.deadLetters.list({ subscriber: SUSPEND_ACCESS_SUBSCRIBER })).items.filter((l) => l.eventId === event.id)).toHaveLength(0);
+  });
+
+  it('when the handler keeps failing, then the event is dead-lettered and its onDeadLetter publishes criticalAccessSuspensionFailed with the reason', async () => {
+    // The real subscriber's onDeadLetter behind a handler that always throws (a technical failure);
+    // the real subscriber handles the same event meanwhile, so both outcomes are published.
+    const real = createAccessService({ pool, log, bus, reactToEvents: true }).subscriptions![0]!;
+    const failing: Subscription = {
+      ...real,
+      name: 'access.test-always-failing',
+      handle: async () => {
+        throw new Error('database unavailable');
+      },
+      retry: { maxAttempts: 2, backoffMs: 500 },
+    };
+    await bus.subscribe(failing);
+    try {
+      const event = resignationSubmitted(freshEmployee());
+      await publish(event);
+      const failedOf = () => outcomesOf(event.data.resignationId).filter((e) => e.type === EventTypes.criticalAccessSuspensionFailed);
+      const [failed] = await waitFor(() => (failedOf().length > 0 ? failedOf() : undefined), 'the failure event from the dead letter', 30_000);
+      const data = CriticalAccessSuspensionFailed.parse(failed!.data);
+      expect(data).toMatchObject({ resignationId: event.data.resignationId, causationId: event.id });
+      expect(data.reason).toContain('database unavailable');
+      const letters = await bus.deadLetters.list({ subscriber: failing.name });
+      expect(letters.items.map((l) => [l.eventId, l.attempts])).toEqual([[event.id, 2]]);
+    } finally {
+      await bus.unsubscribe(failing.name);
+    }
+  });
+});

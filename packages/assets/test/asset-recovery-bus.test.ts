@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createKysely, createLogger, createPool, migrate, systemClock, type Pool } from '@ems/platform';
+import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
+import { createEvent, createPostgresEventBus, type EventBus, type EventCatalogue, type Extension } from '@ems/eventbus';
+import createAssetsExtension, { AssetEventTypes, RecoveryTaskOpened } from '../src/index.ts';
+
+/**
+ * The extension on the real PostgreSQL event bus, loaded the way EMS loads it: the factory with the
+ * process environment, its subscriptions subscribed and its events added to the bus's catalogue.
+ */
+
+const log = createLogger({ level: 'silent' });
+let testDb: TestDatabase;
+let pool: Pool;
+let bus: EventBus;
+let extension: Extension;
+const catalogue: Record<string, EventCatalogue[string]> = { ...EventSchemas };
+const handled: string[] = [];
+const opened: CloudEvent[] = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase(inject('testServerUrl'), 'assetsbus');
+  pool = createPool(testDb.url, { max: 16 });
+  bus = createPostgresEventBus({ pool, log, catalogue, pollingIntervalSeconds: 0.5 });
+  extension = await createAssetsExtension({ pool, log, clock: systemClock, bus, env: {} });
+  Object.assign(catalogue, extension.events);
+  await migrate(pool, extension.schema, extension.migrations);
+  for (const sub of extension.subscriptions ?? []) {
+    // Same name, queue and handler; the wrapper only counts finished deliveries.
+    await bus.subscribe({ ...sub, handle: async (event, ctx) => {
+      await sub.handle(event, ctx);
+      handled.push(event.id);
+    } });
+  }
+  await bus.subscribe({ name: 'test.recovery-task-opened-probe', types: [AssetEventTypes.recoveryTaskOpened], handle: async (e) => void opened.push(e) });
+  await bus.start();
+});
+
+afterAll(async () => {
+  await bus?.stop();
+  await pool?.end();
+  await testDb?.drop();
+});
+
+function resignationSubmitted(): CloudEvent {
+  const resignationId = randomUUID();
+  return createEvent({
+    type: EventTypes.resignationSubmitted,
+    source: EventSources.ems,
+    subject: resignationId,
+    correlationId: resignationId,
+    data: {
+      resignationId,
+      employee: { id: 'e-7', name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' },
+      manager: null,
+      hrPartnerId: 'hr-1',
+      lastWorkingDay: '2026-06-30',
+      reason: null,
+      submittedAt: new Date().toISOString(),
+    },
+  });
+}
+
+const publish = (...events: CloudEvent[]) => createKysely<Record<string, never>>(pool, 'public').transaction().execute((trx) => bus.publish(trx, events));
+
+describe('asset recovery on the PostgreSQL event bus', () => {
+  it('when resignation-submitted is published twice with the same id, then both deliveries are handled, one task is opened and recovery-task-opened is published once', async () => {
+    const event = resignationSubmitted();
+    const { resignationId } = event.data as { resignationId: string };
+    await publish(event);
+    await publish(event);
+
+    await waitFor(() => (handled.filter((id) => id === event.id).length === 2 ? true : undefined), 'both deliveries handled');
+    const tasks = await pool.query<{ items: string[]; due_date: string }>('SELECT items, due_date FROM assets.recovery_tasks WHERE resignation_id = $1', [resignationId]);
+    expect(tasks.rows).toEqual([{ items: ['laptop', 'badge'], due_date: '2026-06-30' }]);
+
+    const [announced] = await waitFor(() => {
+      const mine = opened.filter((e) => e.subject === resignationId);
+      return mine.length > 0 ? mine : undefined;
+    }, 'recovery-task-opened at the probe');
+    expect(RecoveryTaskOpened.parse(announced!.data)).toMatchObject({ resignationId, items: ['laptop', 'badge'], dueDate: '2026-06-30' });
+    expect(announced!.correlationid).toBe(event.correlationid);
+    await sleep(1_000);
+    expect(opened.filter((e) => e.subject === resignationId)).toHaveLength(1);
+  });
+});

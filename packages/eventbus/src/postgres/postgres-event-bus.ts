@@ -1,0 +1,341 @@
+import { PgBoss, type JobResult, type JobWithMetadata, type QueueOptions, type QueueResult } from 'pg-boss';
+import { migrate, quoteIdent, type Logger, type Pool } from '@ems/platform';
+import { validateEvent } from '../envelope.ts';
+import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
+import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
+import { createDeadLetterTable, deadLetterMigrations } from './dead-letters.ts';
+
+/*
+ * The PostgreSQL adapter of the EventBus port, on pg-boss 12.
+ *
+ *   publish(trx, [e]) ── validate ──► pg-boss publish (INSERT job per subscribed queue, in trx; NOTIFY at commit)
+ *                                            │
+ *            ┌───────────────────────────────┴──────────────────────────┐
+ *   queue "<subscriber>"  (retries with exponential backoff)   queue "<other subscriber>" …
+ *            │ worker: validate ─ invalid ─► 'deadletter' (at once, with the reason)
+ *            │         handle ── throws ──► 'failed' → retried … after maxAttempts:
+ *            ▼
+ *   queue "<subscriber>.dead-letters" ── worker ──► bus.dead_letters row (reason, attempts, time)
+ *                                                    └─► subscription.onDeadLetter(event, reason), once
+ *   deadLetters.replay(id) ── in one tx: mark replayed + send a fresh job to "<subscriber>"
+ */
+
+export interface PostgresEventBusOptions {
+  pool: Pool;
+  log: Logger;
+  /** Read at every validation, so event types added to it after creation (extensions) count. */
+  catalogue: EventCatalogue;
+  /** Schema of pg-boss's tables and the dead-letter table. Default 'bus'. */
+  schema?: string;
+  /**
+   * Default 5 attempts, 500 ms. pg-boss delays retries in whole seconds with jitter: the wait before
+   * retry n is between b·2^(n-1) and b·2^n, where b is backoffMs rounded up to a second.
+   */
+  defaultRetry?: { maxAttempts: number; backoffMs: number };
+  /**
+   * How often idle workers look for work they were not woken for (retries coming due, missed
+   * notifications); new events wake them at once through LISTEN/NOTIFY. Default 1, at least 0.5.
+   */
+  pollingIntervalSeconds?: number;
+  /** Default number of handlers of one subscriber running at once in this process. Default 4. */
+  concurrency?: number;
+  /** A handler still running after this long counts as a failed attempt. Default 60. */
+  handlerTimeoutSeconds?: number;
+  /** How long stop() waits for handlers in flight before failing them (they are retried). Default 30 000. */
+  stopTimeoutMs?: number;
+}
+
+/** What a job carries: the message exactly as published (or injected), validated on receipt. */
+interface JobData {
+  event: unknown;
+}
+
+const DEAD_LETTER_SUFFIX = '.dead-letters';
+const SUBSCRIBER_NAME = /^[a-z0-9][a-z0-9._-]{0,150}$/i;
+const MAX_REASON = 1000;
+
+export function createPostgresEventBus(options: PostgresEventBusOptions): EventBus & EventBusTestHooks {
+  const { pool, log, catalogue } = options;
+  const schema = options.schema ?? 'bus';
+  const defaultRetry = { maxAttempts: 5, backoffMs: 500, ...options.defaultRetry };
+  const pollingIntervalSeconds = Math.max(0.5, options.pollingIntervalSeconds ?? 1);
+  const defaultConcurrency = options.concurrency ?? 4;
+  const handlerTimeoutSeconds = options.handlerTimeoutSeconds ?? 60;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+
+  const boss = new PgBoss({ db: poolDatabase(pool), schema, useListenNotify: true, schedule: false, instanceName: 'ems-bus' });
+  // An 'error' event without a listener would throw and take the process down.
+  boss.on('error', (err) => log.error({ err }, 'event bus: pg-boss error'));
+  boss.on('warning', (w) => log.warn({ warning: w.data }, `event bus: ${w.message}`));
+
+  const subscriptions = new Map<string, Subscription>();
+  let running = false;
+  /** pg-boss can only insert jobs once it has started (installed its schema, cached its queues) once. */
+  let startedOnce = false;
+
+  // start, stop and (un)subscribing after start run one at a time: each sees the state the last left.
+  let last: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = last.then(fn);
+    last = run.catch(() => undefined);
+    return run;
+  };
+
+  let tableReady: Promise<unknown> | undefined;
+  const ensureTable = () => (tableReady ??= migrate(pool, schema, deadLetterMigrations).catch((err: unknown) => {
+    tableReady = undefined;
+    throw err;
+  }));
+
+  const whenStartedOnce = async () => {
+    if (startedOnce) return;
+    await last; // a start() in progress
+    if (!startedOnce) throw new Error('event bus not started: call start() once (it installs the bus schema) before publishing or replaying');
+  };
+
+  const table = createDeadLetterTable(pool, schema, async (client, subscriber, event) => {
+    await whenStartedOnce();
+    const id = await boss.send(subscriber, { event } satisfies JobData, { db: clientDatabase(client) });
+    if (!id) throw new Error(`could not re-deliver to ${subscriber}`);
+    return id;
+  });
+
+  /** Creates a queue, or brings an existing one's settings in line; safe when processes race. */
+  const ensureQueue = async (name: string, wanted: QueueOptions & { deadLetter?: string; notify: boolean }) => {
+    const existing = await boss.getQueue(name);
+    if (!existing) return boss.createQueue(name, wanted);
+    if (differs(existing, wanted)) await boss.updateQueue(name, wanted);
+  };
+
+  const deliver = async (sub: Subscription, job: JobWithMetadata<JobData>): Promise<JobResult> => {
+    const poisoned = (why: string): JobResult => {
+      const reason = truncate(why);
+      log.warn({ subscriber: sub.name, jobId: job.id, reason }, 'event bus: poison message dead-lettered');
+      return { id: job.id, status: 'deadletter', output: { reason } };
+    };
+    const checked = validateEvent(unwrap(job.data), catalogue);
+    if (!checked.ok) return poisoned(checked.reason);
+    if (!sub.types.includes(checked.event.type)) return poisoned(`subscriber ${sub.name} does not handle ${checked.event.type}`);
+    const event = checked.event;
+    const attempt = job.retryCount + 1;
+    const lastAttempt = job.retryCount >= job.retryLimit;
+    try {
+      await sub.handle(event, { attempt, lastAttempt });
+      return { id: job.id, status: 'completed' };
+    } catch (err) {
+      const reason = truncate(describe(err));
+      log[lastAttempt ? 'error' : 'warn'](
+        { subscriber: sub.name, eventId: event.id, eventType: event.type, attempt, err },
+        lastAttempt ? 'event bus: handler failed on its last attempt; dead-lettering' : 'event bus: handler failed; will retry',
+      );
+      return { id: job.id, status: 'failed', output: { reason } };
+    }
+  };
+
+  const recordDeadLetter = async (sub: Subscription, job: JobWithMetadata<JobData>): Promise<JobResult> => {
+    try {
+      const raw = unwrap(job.data);
+      const reason = truncate(reasonOf(job.sourceOutput));
+      const letter = { id: job.id, subscriber: sub.name, event: raw, reason, attempts: (job.sourceRetryCount ?? 0) + 1, deadAt: job.createdOn };
+      const notYetNotified = await table.record(letter);
+      if (notYetNotified) {
+        log.error({ subscriber: sub.name, deadLetterId: job.id, reason, attempts: letter.attempts }, 'event bus: event dead-lettered');
+        const checked = validateEvent(raw, catalogue);
+        if (checked.ok && sub.types.includes(checked.event.type) && sub.onDeadLetter) {
+          try {
+            await sub.onDeadLetter(checked.event, reason);
+          } catch (err) {
+            log.error({ subscriber: sub.name, deadLetterId: job.id, err }, 'event bus: onDeadLetter failed (not retried)');
+          }
+        }
+        await table.markNotified(job.id);
+      }
+      return { id: job.id, status: 'completed' };
+    } catch (err) {
+      log.error({ subscriber: sub.name, jobId: job.id, err }, 'event bus: could not record a dead letter; will retry');
+      return { id: job.id, status: 'failed', output: { reason: truncate(describe(err)) } };
+    }
+  };
+
+  const activate = async (sub: Subscription) => {
+    const queue = sub.name;
+    const deadLetterQueue = queue + DEAD_LETTER_SUFFIX;
+    const retry = { ...defaultRetry, ...sub.retry };
+    await ensureQueue(deadLetterQueue, { retryLimit: 10, retryDelay: 1, retryBackoff: true, retryDelayMax: 60, notify: true, expireInSeconds: handlerTimeoutSeconds });
+    await ensureQueue(queue, {
+      retryLimit: Math.max(0, retry.maxAttempts - 1),
+      retryDelay: Math.max(1, Math.ceil(retry.backoffMs / 1000)),
+      retryBackoff: true,
+      deadLetter: deadLetterQueue,
+      notify: true,
+      expireInSeconds: handlerTimeoutSeconds,
+    });
+
+    // Routing (event type → queue) lives in pg-boss's subscription table and outlives the process:
+    // drop types this subscriber no longer declares, add the ones it does.
+    const { rows } = await pool.query<{ event: string }>(`SELECT event FROM ${quoteIdent(schema)}.subscription WHERE name = $1`, [queue]);
+    for (const { event } of rows) if (!sub.types.includes(event)) await boss.unsubscribe(event, queue);
+    for (const type of sub.types) await boss.subscribe(type, queue);
+
+    // Workers take up to two jobs at a time and fetch again at once after a full batch, so a backlog
+    // drains at full speed; an odd one out takes one job and wakes itself after each, for the same reason.
+    const concurrency = Math.max(1, Math.floor(sub.concurrency ?? defaultConcurrency));
+    const base = { pollingIntervalSeconds, notifyPollingIntervalSeconds: pollingIntervalSeconds, includeMetadata: true, perJobResults: true } as const;
+    const pairs = Math.floor(concurrency / 2);
+    if (pairs > 0) {
+      const options = { ...base, batchSize: 2, localConcurrency: pairs, burstWhenBatchFull: true };
+      await boss.work<JobData, unknown, typeof options>(queue, options, (jobs) => Promise.all(jobs.map((job) => deliver(sub, job))));
+    }
+    if (concurrency % 2 === 1) {
+      const options = { ...base, batchSize: 1 };
+      const self: { id?: string } = {};
+      self.id = await boss.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
+        const results = await Promise.all(jobs.map((job) => deliver(sub, job)));
+        if (self.id) boss.notifyWorker(self.id);
+        return results;
+      });
+    }
+    const drainOptions = { ...base, batchSize: 5, burstWhenBatchFull: true };
+    await boss.work<JobData, unknown, typeof drainOptions>(deadLetterQueue, drainOptions, async (jobs) => {
+      const results: JobResult[] = [];
+      for (const job of jobs) results.push(await recordDeadLetter(sub, job));
+      return results;
+    });
+  };
+
+  const deactivate = async (sub: Subscription) => {
+    await boss.offWork(sub.name, { wait: true });
+    await boss.offWork(sub.name + DEAD_LETTER_SUFFIX, { wait: true });
+  };
+
+  return {
+    name: 'postgres',
+
+    async publish(tx: TransactionLike, events) {
+      // All or nothing: every event is checked before the first is written.
+      for (const e of events) {
+        const checked = validateEvent(e, catalogue);
+        if (!checked.ok) throw new Error(`refusing to publish event ${describeEvent(e)}: ${checked.reason}`);
+      }
+      if (events.length === 0) return;
+      await whenStartedOnce();
+      const db = transactionDatabase(tx);
+      for (const e of events) {
+        const checked = validateEvent(e, catalogue);
+        if (checked.ok) await boss.publish(checked.event.type, { event: checked.event } satisfies JobData, { db });
+      }
+    },
+
+    async subscribe(sub) {
+      if (!SUBSCRIBER_NAME.test(sub.name) || sub.name.endsWith(DEAD_LETTER_SUFFIX)) {
+        throw new Error(`invalid subscriber name ${JSON.stringify(sub.name)}: letters, digits, '.', '_' and '-' only`);
+      }
+      if (sub.types.length === 0) throw new Error(`subscriber ${sub.name} subscribes to no event type`);
+      if (subscriptions.has(sub.name)) throw new Error(`subscriber ${sub.name} is already subscribed`);
+      const unknown = sub.types.filter((t) => !catalogue[t]);
+      if (unknown.length) log.warn({ subscriber: sub.name, unknown }, 'event bus: subscribing to types missing from the catalogue; their events will be dead-lettered');
+      subscriptions.set(sub.name, sub);
+      try {
+        await serially(async () => {
+          if (running && subscriptions.get(sub.name) === sub) await activate(sub);
+        });
+      } catch (err) {
+        subscriptions.delete(sub.name);
+        throw err;
+      }
+    },
+
+    /** Stops delivering to the subscriber and removes its routing; its queue and dead letters stay. */
+    async unsubscribe(name) {
+      const sub = subscriptions.get(name);
+      if (!sub) return;
+      subscriptions.delete(name);
+      await serially(async () => {
+        if (running) await deactivate(sub);
+        if (startedOnce) for (const type of sub.types) await boss.unsubscribe(type, name);
+      });
+    },
+
+    start: () =>
+      serially(async () => {
+        if (running) return;
+        await boss.start();
+        await ensureTable();
+        startedOnce = true;
+        running = true;
+        for (const sub of subscriptions.values()) await activate(sub);
+      }),
+
+    stop: () =>
+      serially(async () => {
+        if (!running) return;
+        running = false;
+        // Graceful: waits for handlers in flight (up to stopTimeoutMs); the pool stays open (it is the caller's).
+        await boss.stop({ graceful: true, close: false, timeout: stopTimeoutMs });
+      }),
+
+    deadLetters: {
+      list: async (query) => {
+        await ensureTable();
+        return table.list(query);
+      },
+      get: async (id) => {
+        await ensureTable();
+        return table.get(id);
+      },
+      replay: async (id) => {
+        await ensureTable();
+        return table.replay(id);
+      },
+    },
+
+    async injectRaw(subscriber, raw) {
+      await whenStartedOnce();
+      await boss.send(subscriber, { event: raw } satisfies JobData);
+    },
+  };
+}
+
+function unwrap(data: unknown): unknown {
+  return typeof data === 'object' && data !== null && 'event' in data ? data.event : data;
+}
+
+function differs(existing: QueueResult, wanted: QueueOptions & { deadLetter?: string; notify: boolean }): boolean {
+  return (
+    existing.retryLimit !== wanted.retryLimit ||
+    existing.retryDelay !== wanted.retryDelay ||
+    existing.retryBackoff !== wanted.retryBackoff ||
+    (existing.retryDelayMax ?? undefined) !== wanted.retryDelayMax ||
+    existing.expireInSeconds !== wanted.expireInSeconds ||
+    (existing.deadLetter ?? undefined) !== wanted.deadLetter ||
+    Boolean(existing.notify) !== wanted.notify
+  );
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
+  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+}
+
+/** pg-boss stores the failed attempt's output: ours ({reason}), an Error it serialised, or {value}. */
+function reasonOf(output: unknown): string {
+  if (typeof output === 'object' && output !== null) {
+    const o = output as Record<string, unknown>;
+    for (const key of ['reason', 'message', 'value']) {
+      const v = o[key];
+      if (typeof v === 'string' && v) return v;
+      if (typeof v === 'object' && v !== null) return reasonOf(v);
+    }
+    return JSON.stringify(output);
+  }
+  return 'failed (no reason recorded)';
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_REASON ? `${s.slice(0, MAX_REASON - 1)}…` : s;
+}
+
+function describeEvent(e: unknown): string {
+  const { type, id } = (typeof e === 'object' && e !== null ? e : {}) as { type?: unknown; id?: unknown };
+  return `${typeof type === 'string' ? type : '(no type)'} ${typeof id === 'string' ? id : '(no id)'}`;
+}

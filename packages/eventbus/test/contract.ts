@@ -1,0 +1,348 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Kysely, PostgresDialect } from 'kysely';
+import { z } from 'zod';
+import { createLogger, createPool, type Logger, type Pool } from '@ems/platform';
+import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createEvent } from '../src/envelope.ts';
+import type { CloudEvent, DeliveryContext, EventBus, EventBusTestHooks, EventCatalogue, Subscription } from '../src/port.ts';
+
+/**
+ * The EventBus port's contract, written once and run against every adapter (PostgreSQL now, NATS
+ * JetStream next). Each scenario gets a fresh bus from `makeBus` on one throwaway database, and its
+ * own event type, so scenarios never see each other's events.
+ */
+export interface ContractContext {
+  /** The throwaway database (publishers' transactions run on it; an adapter may keep its state there). */
+  url: string;
+  pool: Pool;
+  log: Logger;
+  /** The adapter must validate against exactly this catalogue. */
+  catalogue: EventCatalogue;
+}
+
+export type MakeBus = (ctx: ContractContext) => Promise<{ bus: EventBus & EventBusTestHooks; dispose: () => Promise<void> }>;
+
+const Payload = z.object({ n: z.number().int() });
+const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'inflight'] as const;
+const T = Object.fromEntries(scenarios.map((s) => [s, `com.ems.contract.${s}.v1`])) as Record<(typeof scenarios)[number], string>;
+const catalogue: EventCatalogue = Object.fromEntries(Object.values(T).map((t) => [t, Payload]));
+
+/** How long "nothing else arrives" is watched for. */
+const QUIET_MS = 1500;
+/** Generous: the slowest path (two attempts, backoff, dead-lettering) on a busy 2-core machine. */
+const DELIVERY_TIMEOUT_MS = 30_000;
+
+interface Delivery {
+  event: CloudEvent;
+  ctx: DeliveryContext;
+  at: number;
+}
+
+/** A subscription that records what reaches it; `fail` decides whether a delivery throws. */
+function recorder(type: string | string[], opts: { fail?: (d: Delivery) => string | undefined; retry?: Subscription['retry']; onDeadLetterThrows?: boolean; handleMs?: number } = {}) {
+  const deliveries: Delivery[] = [];
+  const handled: CloudEvent[] = [];
+  const deadLettered: Array<{ event: CloudEvent; reason: string }> = [];
+  const subscription: Subscription = {
+    name: `contract.${Array.isArray(type) ? 'multi' : type.split('.')[3]}-${randomBytes(3).toString('hex')}`,
+    types: Array.isArray(type) ? type : [type],
+    ...(opts.retry ? { retry: opts.retry } : {}),
+    async handle(event, ctx) {
+      const d = { event, ctx, at: Date.now() };
+      deliveries.push(d);
+      if (opts.handleMs) await sleep(opts.handleMs);
+      const failure = opts.fail?.(d);
+      if (failure) throw new Error(failure);
+      handled.push(event);
+    },
+    async onDeadLetter(event, reason) {
+      deadLettered.push({ event, reason });
+      if (opts.onDeadLetterThrows) throw new Error('onDeadLetter blew up');
+    },
+  };
+  return { subscription, deliveries, handled, deadLettered, ids: () => handled.map((e) => e.id) };
+}
+
+const event = (type: string, n: number, data: unknown = { n }): CloudEvent =>
+  createEvent({ type, source: '/ems/contract', subject: randomUUID(), correlationId: randomUUID(), data });
+
+export function defineEventBusContract(name: string, makeBus: MakeBus): void {
+  describe(`EventBus contract: ${name}`, () => {
+    let testDb: TestDatabase;
+    let ctx: ContractContext;
+    let db: Kysely<Record<string, never>>;
+
+    beforeAll(async () => {
+      testDb = await createTestDatabase(inject('testServerUrl'), `bus${name}`);
+      const pool = createPool(testDb.url, { max: 20, name: 'bus-contract' });
+      ctx = { url: testDb.url, pool, log: createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' }), catalogue };
+      db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    });
+
+    afterAll(async () => {
+      await db?.destroy(); // ends the pool too
+      await testDb?.drop();
+    });
+
+    /** A fresh, not yet started bus for one scenario; always disposed. */
+    const withBus = async (fn: (bus: EventBus & EventBusTestHooks) => Promise<void>) => {
+      const { bus, dispose } = await makeBus(ctx);
+      try {
+        await fn(bus);
+      } finally {
+        await dispose();
+      }
+    };
+    const publish = (bus: EventBus, ...events: CloudEvent[]) => db.transaction().execute((trx) => bus.publish(trx, events));
+
+    it('when the publishing transaction commits, then the event is delivered once, and not before the commit; when it rolls back, never', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.commit);
+        await bus.subscribe(r.subscription);
+        await bus.start();
+
+        const committed = event(T.commit, 1);
+        await db.transaction().execute(async (trx) => {
+          await bus.publish(trx, [committed]);
+          await sleep(700);
+          expect(r.deliveries, 'delivered before its transaction committed').toHaveLength(0);
+        });
+        await waitFor(() => (r.handled.length === 1 ? true : undefined), 'the committed event', DELIVERY_TIMEOUT_MS);
+
+        const rolledBack = event(T.commit, 2);
+        await expect(
+          db.transaction().execute(async (trx) => {
+            await bus.publish(trx, [rolledBack]);
+            throw new Error('the business write failed');
+          }),
+        ).rejects.toThrow('the business write failed');
+
+        const marker = event(T.commit, 3);
+        await publish(bus, marker);
+        await waitFor(() => (r.ids().includes(marker.id) ? true : undefined), 'the marker event', DELIVERY_TIMEOUT_MS);
+        await sleep(QUIET_MS);
+        expect(r.ids().sort()).toEqual([committed.id, marker.id].sort());
+        expect(r.deliveries[0]!.ctx).toEqual({ attempt: 1, lastAttempt: false });
+        expect(r.handled[0]).toEqual(committed);
+      });
+    });
+
+    it('when two subscribers take the same type, then each receives the event once, and a subscriber of another type none', async () => {
+      await withBus(async (bus) => {
+        const a = recorder(T.fanout);
+        const b = recorder(T.fanout);
+        const other = recorder(T.other);
+        for (const r of [a, b, other]) await bus.subscribe(r.subscription);
+        await bus.start();
+
+        const e = event(T.fanout, 1);
+        await publish(bus, e);
+        await waitFor(() => (a.handled.length && b.handled.length ? true : undefined), 'both subscribers', DELIVERY_TIMEOUT_MS);
+        await sleep(QUIET_MS);
+        expect(a.ids()).toEqual([e.id]);
+        expect(b.ids()).toEqual([e.id]);
+        expect(other.deliveries).toHaveLength(0);
+      });
+    });
+
+    it('when a handler fails once, then the event is retried after a backoff and the retry succeeds; nothing is dead-lettered', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.retry, { retry: { maxAttempts: 3, backoffMs: 200 }, fail: (d) => (d.ctx.attempt === 1 ? 'transient failure' : undefined) });
+        await bus.subscribe(r.subscription);
+        await bus.start();
+
+        const e = event(T.retry, 1);
+        await publish(bus, e);
+        await waitFor(() => (r.handled.length === 1 ? true : undefined), 'the retried event', DELIVERY_TIMEOUT_MS);
+        await sleep(QUIET_MS);
+        expect(r.deliveries.map((d) => d.ctx)).toEqual([
+          { attempt: 1, lastAttempt: false },
+          { attempt: 2, lastAttempt: false },
+        ]);
+        expect(r.deliveries[1]!.at - r.deliveries[0]!.at, 'the retry waited for the backoff').toBeGreaterThanOrEqual(180);
+        expect(r.ids()).toEqual([e.id]);
+        expect((await bus.deadLetters.list({ subscriber: r.subscription.name, includeReplayed: true })).items).toEqual([]);
+        expect(r.deadLettered).toEqual([]);
+      });
+    });
+
+    it('when a handler keeps failing, then after maxAttempts the event is dead-lettered with the last error, onDeadLetter is called once, and a replay delivers it again exactly once', async () => {
+      await withBus(async (bus) => {
+        let fixed = false;
+        // onDeadLetter throws too: the bus logs it and carries on.
+        const r = recorder(T.dead, { retry: { maxAttempts: 2, backoffMs: 200 }, onDeadLetterThrows: true, fail: (d) => (fixed ? undefined : `boom on attempt ${d.ctx.attempt}`) });
+        await bus.subscribe(r.subscription);
+        await bus.start();
+
+        const e = event(T.dead, 1);
+        await publish(bus, e);
+        await waitFor(() => (r.deadLettered.length === 1 ? true : undefined), 'onDeadLetter', DELIVERY_TIMEOUT_MS);
+        expect(r.deliveries.map((d) => d.ctx)).toEqual([
+          { attempt: 1, lastAttempt: false },
+          { attempt: 2, lastAttempt: true },
+        ]);
+        expect(r.deadLettered[0]!.event).toEqual(e);
+        expect(r.deadLettered[0]!.reason).toContain('boom on attempt 2');
+
+        const listed = await waitFor(async () => {
+          const page = await bus.deadLetters.list({ subscriber: r.subscription.name });
+          return page.items.length === 1 ? page : undefined;
+        }, 'the dead letter to be listed');
+        const letter = listed.items[0]!;
+        expect(letter).toMatchObject({ subscriber: r.subscription.name, eventId: e.id, eventType: T.dead, attempts: 2, replayedAt: null });
+        expect(letter.reason).toContain('boom on attempt 2');
+        expect(letter.event).toEqual(e);
+        expect(Number.isNaN(Date.parse(letter.deadAt))).toBe(false);
+        expect(listed.nextOffset).toBeNull();
+        expect(await bus.deadLetters.get(letter.id)).toEqual(letter);
+        expect(await bus.deadLetters.get('no-such-dead-letter')).toBeUndefined();
+        expect(await bus.deadLetters.replay('no-such-dead-letter')).toBeUndefined();
+
+        await sleep(QUIET_MS);
+        expect(r.deadLettered, 'onDeadLetter is called once').toHaveLength(1);
+        expect(r.deliveries, 'no delivery after the dead letter').toHaveLength(2);
+
+        // Fixed, then replayed twice at once and once more: one fresh delivery.
+        fixed = true;
+        const [first, second] = await Promise.all([bus.deadLetters.replay(letter.id), bus.deadLetters.replay(letter.id)]);
+        expect(first?.replayedAt).toBeTruthy();
+        expect(second?.replayedAt).toBe(first?.replayedAt);
+        expect((await bus.deadLetters.replay(letter.id))?.replayedAt).toBe(first?.replayedAt);
+        await waitFor(() => (r.handled.length === 1 ? true : undefined), 'the replayed event', DELIVERY_TIMEOUT_MS);
+        await sleep(QUIET_MS);
+        expect(r.ids()).toEqual([e.id]);
+        expect(r.deliveries.map((d) => d.ctx.attempt), 'the replay starts with fresh attempts').toEqual([1, 2, 1]);
+
+        expect((await bus.deadLetters.list({ subscriber: r.subscription.name })).items, 'a replayed letter is no longer open').toEqual([]);
+        const all = await bus.deadLetters.list({ subscriber: r.subscription.name, includeReplayed: true });
+        expect(all.items.map((l) => l.id)).toEqual([letter.id]);
+        expect(r.deadLettered).toHaveLength(1);
+      });
+    });
+
+    it('when poison messages arrive (garbage, an unknown type, an invalid payload), then each is dead-lettered at once with a reason naming the problem, the handler never sees them, and later events still flow', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.poison);
+        await bus.subscribe(r.subscription);
+        await bus.start();
+
+        const valid = event(T.poison, 1);
+        const unknownType = { ...event(T.poison, 2), type: 'com.ems.contract.nobody-knows.v1' };
+        const badPayload = event(T.poison, 3, { n: 'three' });
+        await bus.injectRaw(r.subscription.name, 'not even json-shaped');
+        await bus.injectRaw(r.subscription.name, unknownType);
+        await bus.injectRaw(r.subscription.name, badPayload);
+        await publish(bus, valid);
+
+        const letters = await waitFor(async () => {
+          const page = await bus.deadLetters.list({ subscriber: r.subscription.name });
+          return page.items.length === 3 ? page.items : undefined;
+        }, 'three dead letters', DELIVERY_TIMEOUT_MS);
+        await waitFor(() => (r.handled.length === 1 ? true : undefined), 'the valid event', DELIVERY_TIMEOUT_MS);
+
+        const byEventId = (id: string | null) => letters.find((l) => l.eventId === id);
+        const garbage = letters.find((l) => l.event === 'not even json-shaped');
+        expect(garbage?.reason).toMatch(/envelope/i);
+        expect(garbage?.eventId).toBeNull();
+        expect(byEventId(unknownType.id)?.reason).toContain('unknown event type com.ems.contract.nobody-knows.v1');
+        expect(byEventId(badPayload.id)?.reason).toMatch(/payload/);
+        expect(byEventId(badPayload.id)?.reason).toContain('data.n');
+        expect(letters.map((l) => l.attempts)).toEqual([1, 1, 1]);
+
+        // Paged, newest first.
+        const page1 = await bus.deadLetters.list({ subscriber: r.subscription.name, limit: 2 });
+        const page2 = await bus.deadLetters.list({ subscriber: r.subscription.name, limit: 2, offset: page1.nextOffset ?? -1 });
+        expect(page1.items).toHaveLength(2);
+        expect(page2).toMatchObject({ nextOffset: null });
+        expect(new Set([...page1.items, ...page2.items].map((l) => l.id)).size).toBe(3);
+        expect((await bus.deadLetters.list({ subscriber: 'contract.someone-else' })).items).toEqual([]);
+
+        await sleep(QUIET_MS);
+        expect(r.deliveries.map((d) => d.event.id), 'the handler saw only the valid event').toEqual([valid.id]);
+        expect(r.deadLettered, 'onDeadLetter is for valid events only').toEqual([]);
+
+        const later = event(T.poison, 4);
+        await publish(bus, later);
+        await waitFor(() => (r.ids().includes(later.id) ? true : undefined), 'an event after the poison', DELIVERY_TIMEOUT_MS);
+      });
+    });
+
+    it('when events are published while the bus is stopped, then they are delivered after it starts again (subscribed before the first start)', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.restart);
+        await bus.subscribe(r.subscription);
+        await bus.start();
+        await bus.start(); // idempotent
+        await bus.stop();
+
+        const events = [1, 2, 3].map((n) => event(T.restart, n));
+        await publish(bus, events[0]!, events[1]!);
+        await publish(bus, events[2]!);
+        await sleep(QUIET_MS);
+        expect(r.deliveries, 'nothing is delivered while stopped').toHaveLength(0);
+
+        await bus.start();
+        await waitFor(() => (r.handled.length === 3 ? true : undefined), 'the events published while stopped', DELIVERY_TIMEOUT_MS);
+        await sleep(QUIET_MS);
+        expect(r.ids().sort()).toEqual(events.map((e) => e.id).sort());
+      });
+    });
+
+    it('when a publish contains an invalid event, then it throws and publishes none of them, even if the caller commits', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.invalid);
+        await bus.subscribe(r.subscription);
+        await bus.start();
+
+        const valid = event(T.invalid, 1);
+        const invalid = event(T.invalid, 2, { n: 'two' });
+        const unknownType = { ...event(T.invalid, 3), type: 'com.ems.contract.nobody-knows.v1' };
+        const garbage = { ...event(T.invalid, 4), specversion: '0.3' } as unknown as CloudEvent;
+        await db.transaction().execute(async (trx) => {
+          await expect(bus.publish(trx, [valid, invalid])).rejects.toThrow(/payload/);
+          await expect(bus.publish(trx, [valid, unknownType])).rejects.toThrow(/unknown event type/);
+          await expect(bus.publish(trx, [garbage])).rejects.toThrow(/envelope/);
+        }); // commits
+
+        const marker = event(T.invalid, 5);
+        await publish(bus, marker);
+        await waitFor(() => (r.handled.length ? true : undefined), 'the marker event', DELIVERY_TIMEOUT_MS);
+        await sleep(QUIET_MS);
+        expect(r.ids()).toEqual([marker.id]);
+      });
+    });
+
+    it('when a subscriber joins after start, then it receives events published from then on', async () => {
+      await withBus(async (bus) => {
+        await bus.start();
+        const r = recorder(T.late);
+        await bus.subscribe(r.subscription);
+        await expect(bus.subscribe(r.subscription), 'a name is subscribed once').rejects.toThrow(/already subscribed/);
+
+        const e = event(T.late, 1);
+        await publish(bus, e);
+        await waitFor(() => (r.handled.length ? true : undefined), 'the late subscriber', DELIVERY_TIMEOUT_MS);
+        expect(r.ids()).toEqual([e.id]);
+
+        await bus.unsubscribe(r.subscription.name);
+        await publish(bus, event(T.late, 2));
+        await sleep(QUIET_MS);
+        expect(r.deliveries, 'nothing after unsubscribe').toHaveLength(1);
+      });
+    });
+
+    it('when the bus stops while a handler runs, then stop() waits for it to finish', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.inflight, { handleMs: 1000 });
+        await bus.subscribe(r.subscription);
+        await bus.start();
+
+        await publish(bus, event(T.inflight, 1));
+        await waitFor(() => (r.deliveries.length ? true : undefined), 'the handler to start', DELIVERY_TIMEOUT_MS);
+        await bus.stop();
+        expect(r.handled, 'the handler finished before stop() returned').toHaveLength(1);
+      });
+    });
+  });
+}

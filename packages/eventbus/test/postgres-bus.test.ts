@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Kysely, PostgresDialect } from 'kysely';
+import { z } from 'zod';
+import { createLogger, createPool, type Pool } from '@ems/platform';
+import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createEvent, createPostgresEventBus, type CloudEvent, type EventBus, type Subscription } from '../src/index.ts';
+import { defineEventBusContract } from './contract.ts';
+
+defineEventBusContract('postgres', async (ctx) => {
+  const bus = createPostgresEventBus({ pool: ctx.pool, log: ctx.log, catalogue: ctx.catalogue, pollingIntervalSeconds: 0.5 });
+  return { bus, dispose: () => bus.stop() };
+});
+
+describe('PostgreSQL event bus', () => {
+  const type = 'com.ems.pgbus.tick.v1';
+  const catalogue = { [type]: z.object({ n: z.number().int() }) };
+  const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
+  let testDb: TestDatabase;
+  let pool: Pool;
+  let db: Kysely<Record<string, never>>;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(inject('testServerUrl'), 'pgbus');
+    pool = createPool(testDb.url, { max: 20 });
+    db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await testDb?.drop();
+  });
+
+  const tick = (n: number): CloudEvent => createEvent({ type, source: '/ems/test', subject: randomUUID(), correlationId: randomUUID(), data: { n } });
+  const publish = (bus: EventBus, events: CloudEvent[]) => db.transaction().execute((trx) => bus.publish(trx, events));
+  const counting = (name: string, handleMs: number) => {
+    const seen: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const subscription: Subscription = {
+      name,
+      types: [type],
+      async handle(event) {
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await sleep(handleMs);
+        inFlight--;
+        seen.push(event.id);
+      },
+    };
+    return { subscription, seen, maxInFlight: () => maxInFlight };
+  };
+
+  it('when several processes start together on a fresh database, then all start, and a subscriber they share gets each event once', async () => {
+    const buses = [1, 2, 3].map(() => createPostgresEventBus({ pool, log, catalogue, schema: 'bus_race', pollingIntervalSeconds: 0.5 }));
+    const shared = counting('pgbus.shared', 0);
+    try {
+      for (const bus of buses) await bus.subscribe(shared.subscription);
+      await Promise.all(buses.map((bus) => bus.start()));
+      const events = Array.from({ length: 12 }, (_, i) => tick(i));
+      await publish(buses[0]!, events);
+      await waitFor(() => (shared.seen.length >= 12 ? true : undefined), 'twelve deliveries');
+      await sleep(1000);
+      expect(shared.seen.sort()).toEqual(events.map((e) => e.id).sort());
+    } finally {
+      await Promise.all(buses.map((bus) => bus.stop()));
+    }
+  });
+
+  it('when a subscriber has concurrency 3, then at most 3 of its handlers run at once, and they do run in parallel', async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_concurrency', pollingIntervalSeconds: 0.5 });
+    const c = counting('pgbus.concurrency', 300);
+    try {
+      await bus.subscribe({ ...c.subscription, concurrency: 3 });
+      await bus.start();
+      await publish(bus, Array.from({ length: 12 }, (_, i) => tick(i)));
+      await waitFor(() => (c.seen.length === 12 ? true : undefined), 'twelve deliveries');
+      expect(c.maxInFlight()).toBe(3);
+    } finally {
+      await bus.stop();
+    }
+  });
+
+  it('when a backlog waits for a single-worker subscriber, then it drains without waiting a polling interval per event', async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_backlog', pollingIntervalSeconds: 2 });
+    const c = counting('pgbus.backlog', 0);
+    try {
+      await bus.subscribe({ ...c.subscription, concurrency: 1 });
+      await bus.start();
+      await bus.stop();
+      await publish(bus, Array.from({ length: 30 }, (_, i) => tick(i)));
+      const started = Date.now();
+      await bus.start();
+      await waitFor(() => (c.seen.length === 30 ? true : undefined), 'thirty deliveries');
+      // One poll interval per event would take a minute.
+      expect(Date.now() - started).toBeLessThan(6000);
+    } finally {
+      await bus.stop();
+    }
+  });
+
+  it('when a subscriber comes back declaring fewer types, then it no longer receives the type it dropped', async () => {
+    const other = 'com.ems.pgbus.tock.v1';
+    const both = { ...catalogue, [other]: z.object({ n: z.number().int() }) };
+    const seen: string[] = [];
+    const subscription = (types: string[]): Subscription => ({ name: 'pgbus.fickle', types, handle: async (e) => void seen.push(e.type) });
+    const before = createPostgresEventBus({ pool, log, catalogue: both, schema: 'bus_routing', pollingIntervalSeconds: 0.5 });
+    await before.subscribe(subscription([type, other]));
+    await before.start();
+    await before.stop();
+
+    const after = createPostgresEventBus({ pool, log, catalogue: both, schema: 'bus_routing', pollingIntervalSeconds: 0.5 });
+    try {
+      await after.subscribe(subscription([type]));
+      await after.start();
+      const tock = createEvent({ type: other, source: '/ems/test', subject: randomUUID(), correlationId: randomUUID(), data: { n: 1 } });
+      await publish(after, [tock, tick(2)]);
+      await waitFor(() => (seen.includes(type) ? true : undefined), 'the kept type');
+      await sleep(1000);
+      expect(seen).toEqual([type]);
+      expect((await after.deadLetters.list()).items).toEqual([]);
+    } finally {
+      await after.stop();
+    }
+  });
+
+  it('when publishing before the bus ever started, then it says so', async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_unstarted' });
+    await expect(publish(bus, [tick(1)])).rejects.toThrow(/not started/);
+    expect((await bus.deadLetters.list()).items).toEqual([]);
+  });
+
+  it('when a subscriber name cannot name a queue, then subscribe refuses it', async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_names' });
+    const handle = async () => undefined;
+    await expect(bus.subscribe({ name: 'has space', types: [type], handle })).rejects.toThrow(/invalid subscriber name/);
+    await expect(bus.subscribe({ name: 'x.dead-letters', types: [type], handle })).rejects.toThrow(/invalid subscriber name/);
+    await expect(bus.subscribe({ name: 'no-types', types: [], handle })).rejects.toThrow(/no event type/);
+  });
+});

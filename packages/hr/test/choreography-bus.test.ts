@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventSchemas, EventSources, EventTypes, ExitInterviewScheduled, ExitInterviewSchedulingFailed, type CloudEvent } from '@ems/contracts/events';
+import { createEvent, createPostgresEventBus, type EventBus } from '@ems/eventbus';
+import type { Employee } from '@ems/demo-org';
+import { createKysely, createLogger } from '@ems/platform';
+import { sleep } from '@ems/platform/testing';
+import { SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
+import { manualClock, startHr, startNotificationStub, waitFor, type HrUnderTest, type NotificationStub } from './harness.ts';
+
+// End to end through the real PostgreSQL event bus (pg-boss): events are published in a transaction,
+// delivered to HR's subscriber by the bus's workers, and HR's outcome events reach another subscriber.
+const clock = manualClock('2026-03-02T10:00:00Z');
+let h: HrUnderTest;
+let stub: NotificationStub;
+let bus: EventBus;
+const outcomes: CloudEvent[] = [];
+
+beforeAll(async () => {
+  stub = await startNotificationStub();
+  h = await startHr({
+    label: 'hrchoreobus',
+    clock,
+    notificationUrl: stub.url,
+    reactToEvents: true,
+    bus: async (pool) =>
+      (bus = createPostgresEventBus({
+        pool,
+        log: createLogger({ level: 'silent' }),
+        catalogue: EventSchemas,
+        pollingIntervalSeconds: 0.5,
+        defaultRetry: { maxAttempts: 2, backoffMs: 100 },
+      })),
+  });
+  for (const s of h.service.subscriptions ?? []) await bus.subscribe(s);
+  // Whoever listens to HR's outcomes (EMS's case tracking, in the real system).
+  await bus.subscribe({
+    name: 'test.hr-outcomes',
+    types: [EventTypes.exitInterviewScheduled, EventTypes.exitInterviewSchedulingFailed],
+    handle: async (event) => void outcomes.push(event),
+  });
+  await bus.start();
+});
+afterAll(async () => {
+  await bus?.stop();
+  await h?.stop();
+  await stub?.stop();
+});
+
+const used = new Set<string>();
+function employeeOf(partnerId: string): Employee {
+  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id))!;
+  used.add(e.id);
+  return e;
+}
+
+function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' | 'timezone' | 'hrPartnerId'>, lastWorkingDay: string) {
+  const resignationId = randomUUID();
+  return createEvent({
+    type: EventTypes.resignationSubmitted,
+    source: EventSources.ems,
+    subject: resignationId,
+    correlationId: `corr-${resignationId}`,
+    data: {
+      resignationId,
+      employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+      manager: null,
+      hrPartnerId: employee.hrPartnerId,
+      lastWorkingDay,
+      reason: null,
+      submittedAt: clock.now().toISOString(),
+    },
+  });
+}
+
+const publish = (events: CloudEvent[]) => createKysely<Record<string, never>>(h.pool, 'public').transaction().execute((trx) => bus.publish(trx, events));
+const outcomesOf = (resignationId: string) => outcomes.filter((e) => e.subject === resignationId);
+const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
+
+describe('HR through the real PostgreSQL event bus', () => {
+  it('when resignation-submitted is published (and published again), then HR books once, the invites go out once, and exit-interview-scheduled reaches its subscribers once', async () => {
+    const employee = employeeOf('hrp-berlin');
+    const event = resignationSubmitted(employee, '2026-03-31');
+
+    await publish([event]);
+    await publish([event]); // at-least-once: the same event on the wire twice
+
+    const [scheduled] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'exit-interview-scheduled');
+    await waitFor(async () => ((await count(`hr.processed_events WHERE event_id = $1`, [event.id])) === 1 ? true : undefined), 'the event recorded as handled');
+    await sleep(1500); // room for a second (wrong) outcome to show up
+
+    expect(outcomesOf(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
+    expect(scheduled!.correlationid).toBe(event.correlationid);
+    const data = ExitInterviewScheduled.parse(scheduled!.data);
+    expect(data).toMatchObject({ resignationId: event.data.resignationId, employeeId: employee.id, hrPartnerId: 'hrp-berlin' });
+    expect(await count('hr.interviews WHERE resignation_id = $1', [event.data.resignationId])).toBe(1);
+    expect(stub.received.filter((r) => r.request.resignationId === event.data.resignationId)).toHaveLength(2);
+  });
+
+  it('when HR cannot book (unknown employee), then exit-interview-scheduling-failed reaches its subscribers, without retries or a dead letter', async () => {
+    const event = resignationSubmitted({ id: 'E9999', name: 'Nobody Known', email: 'nobody@acme.example', timezone: 'Europe/Berlin', hrPartnerId: 'hrp-berlin' }, '2026-03-31');
+
+    await publish([event]);
+
+    const [failed] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'exit-interview-scheduling-failed');
+    expect(failed!.type).toBe(EventTypes.exitInterviewSchedulingFailed);
+    expect(ExitInterviewSchedulingFailed.parse(failed!.data)).toMatchObject({ resignationId: event.data.resignationId, causationId: event.id });
+    const letters = await bus.deadLetters.list({ subscriber: SCHEDULE_INTERVIEW_SUBSCRIBER });
+    expect(letters.items.filter((l) => l.eventId === event.id)).toEqual([]);
+  });
+
+  it('when HR keeps failing on an event (a technical error), then after the last attempt it is dead-lettered and exit-interview-scheduling-failed is published; replayed once fixed, it books the interview', async () => {
+    const event = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    // Break HR's storage for this subscriber: every attempt fails before it can do anything.
+    await h.pool.query('ALTER TABLE hr.processed_events RENAME TO processed_events_away');
+    try {
+      await publish([event]);
+      const [failed] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'the failure event', 30_000);
+      expect(failed!.type).toBe(EventTypes.exitInterviewSchedulingFailed);
+      const data = ExitInterviewSchedulingFailed.parse(failed!.data);
+      expect(data).toMatchObject({ resignationId: event.data.resignationId, causationId: event.id });
+      expect(data.reason).toContain('processed_events');
+      expect(await count('hr.interviews WHERE resignation_id = $1', [event.data.resignationId])).toBe(0);
+    } finally {
+      await h.pool.query('ALTER TABLE hr.processed_events_away RENAME TO processed_events');
+    }
+    const letters = (await bus.deadLetters.list({ subscriber: SCHEDULE_INTERVIEW_SUBSCRIBER })).items.filter((l) => l.eventId === event.id);
+    expect(letters).toHaveLength(1);
+
+    await bus.deadLetters.replay(letters[0]!.id);
+
+    await waitFor(() => (outcomesOf(event.data.resignationId).some((e) => e.type === EventTypes.exitInterviewScheduled) ? true : undefined), 'exit-interview-scheduled after the replay');
+    expect(await count('hr.interviews WHERE resignation_id = $1', [event.data.resignationId])).toBe(1);
+    expect(outcomesOf(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewSchedulingFailed, EventTypes.exitInterviewScheduled]);
+  });
+});

@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createHttpServer, createKysely, createLogger, createPool, migrate, type App, type Pool } from '@ems/platform';
+import { createTestDatabase, requestJson, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
+import { createEvent, createPostgresEventBus, type EventBus, type EventBusTestHooks } from '@ems/eventbus';
+import { createWebhookService, RegisteredWebhook, verifyWebhookSignature, Webhook, WebhookDeliveryList, WebhookList, WebhookPaths, type WebhookService } from '../src/index.ts';
+import { startReceiver, type Receiver } from './receiver.ts';
+
+/**
+ * Outgoing webhooks against a real PostgreSQL, the real PostgreSQL event bus (pg-boss) and real HTTP
+ * receivers on loopback. Retries: 3 attempts, the bus's shortest backoff (≈1 s, then ≈2 s).
+ */
+
+const log = createLogger({ level: 'silent' });
+const catalogue = { ...EventSchemas };
+const retry = { maxAttempts: 3, backoffMs: 1000 };
+
+let testDb: TestDatabase;
+let pool: Pool;
+let bus: EventBus & EventBusTestHooks;
+let service: WebhookService;
+let app: App;
+let base: string;
+let strictApp: App;
+let strictBase: string;
+let receiver: Receiver;
+
+async function listen(a: App): Promise<string> {
+  await a.listen({ port: 0, host: '127.0.0.1' });
+  const address = a.server.address();
+  if (typeof address !== 'object' || !address) throw new Error('no address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+function newBus(): EventBus & EventBusTestHooks {
+  return createPostgresEventBus({ pool, log, catalogue, defaultRetry: { maxAttempts: 5, backoffMs: 1000 }, pollingIntervalSeconds: 0.5, stopTimeoutMs: 5_000 });
+}
+
+beforeAll(async () => {
+  testDb = await createTestDatabase(inject('testServerUrl'), 'webhooks');
+  pool = createPool(testDb.url, { max: 20 });
+  bus = newBus();
+  service = createWebhookService({ pool, log, bus, catalogue, allowPrivateTargets: true, timeoutMs: 3_000, retry });
+  await migrate(pool, service.schema, service.migrations);
+  await bus.start();
+  await service.start();
+  app = await createHttpServer({ title: 'webhooks test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
+  base = await listen(app);
+  // The production default: no internal targets.
+  const strict = createWebhookService({ pool, log, bus, catalogue });
+  strictApp = await createHttpServer({ title: 'webhooks strict test', version: '0', logger: log, plugins: [strict.routes], readiness: {}, docs: false });
+  strictBase = await listen(strictApp);
+  receiver = await startReceiver();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await strictApp?.close();
+  await service?.stop();
+  await bus?.stop();
+  await receiver?.close();
+  await pool?.end();
+  await testDb?.drop();
+});
+
+function resignationSubmitted(): CloudEvent {
+  const resignationId = randomUUID();
+  return createEvent({
+    type: EventTypes.resignationSubmitted,
+    source: EventSources.ems,
+    subject: resignationId,
+    correlationId: resignationId,
+    data: {
+      resignationId,
+      employee: { id: 'e-100', name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' },
+      manager: null,
+      hrPartnerId: 'hr-1',
+      lastWorkingDay: '2026-03-27',
+      reason: null,
+      submittedAt: new Date().toISOString(),
+    },
+  });
+}
+
+function accessSuspended(): CloudEvent {
+  const resignationId = randomUUID();
+  return createEvent({
+    type: EventTypes.criticalAccessSuspended,
+    source: EventSources.access,
+    subject: resignationId,
+    correlationId: resignationId,
+    data: { resignationId, employeeId: 'e-100', holdId: randomUUID(), suspended: [] },
+  });
+}
+
+/** Publishes as a service does: in a database transaction. */
+async function publish(...events: CloudEvent[]): Promise<void> {
+  await createKysely<Record<string, never>>(pool, 'public').transaction().execute((trx) => bus.publish(trx, events));
+}
+
+let hookNo = 0;
+/** A fresh path on the receiver for each webhook (one live webhook per URL). */
+const freshPath = () => `/hook-${++hookNo}-${randomUUID().slice(0, 8)}`;
+
+async function register(body: Record<string, unknown>, headers: Record<string, string> = {}, at = base) {
+  return requestJson(at, 'POST', WebhookPaths.webhooks, body, headers);
+}
+
+async function registerOk(path: string, eventTypes: string[] = [EventTypes.resignationSubmitted]): Promise<RegisteredWebhook> {
+  const r = await register({ url: receiver.url + path, eventTypes });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return RegisteredWebhook.parse(r.body);
+}
+
+async function deliveries(webhookId: string) {
+  const r = await requestJson(base, 'GET', WebhookPaths.deliveries(webhookId));
+  expect(r.status).toBe(200);
+  return WebhookDeliveryList.parse(r.body).items;
+}
+
+async function storedState() {
+  const webhooks = await pool.query('SELECT count(*)::int AS n FROM webhooks.webhooks');
+  const routes = await pool.query(`SELECT count(*)::int AS n FROM bus.subscription WHERE name LIKE 'webhooks.%'`);
+  return { webhooks: webhooks.rows[0] as { n: number }, routes: routes.rows[0] as { n: number } };
+}
+
+describe('registering webhooks', () => {
+  it('when a webhook is registered, then the answer shows its secret once, the bus routes its event types to it, and reads never show the secret', async () => {
+    const r = await register({ url: `${receiver.url}${freshPath()}#ignored`, eventTypes: [EventTypes.managerNotified, EventTypes.resignationSubmitted, EventTypes.managerNotified], description: 'HR dashboard' });
+    expect(r.status).toBe(201);
+    const created = RegisteredWebhook.parse(r.body);
+    expect(created.secret).toMatch(/^whsec_/);
+    expect(created.url).not.toContain('#');
+    expect(created.eventTypes).toEqual([EventTypes.managerNotified, EventTypes.resignationSubmitted].sort());
+    expect(created.description).toBe('HR dashboard');
+
+    const one = await requestJson(base, 'GET', WebhookPaths.webhook(created.id));
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual({ id: created.id, url: created.url, eventTypes: created.eventTypes, description: 'HR dashboard', createdAt: created.createdAt });
+    const list = WebhookList.parse((await requestJson(base, 'GET', `${WebhookPaths.webhooks}?limit=500`)).body);
+    expect(list.items.find((w) => w.id === created.id)).toEqual(one.body);
+    expect(JSON.stringify(list)).not.toContain('whsec_');
+
+    const routes = await pool.query<{ event: string }>('SELECT event FROM bus.subscription WHERE name = $1 ORDER BY event', [`webhooks.${created.id}`]);
+    expect(routes.rows.map((row) => row.event)).toEqual(created.eventTypes);
+  });
+
+  it('when the same registration is repeated, then it answers the webhook (200) without its secret; the creating Idempotency-Key answers the secret again; another registration for the URL conflicts', async () => {
+    const url = receiver.url + freshPath();
+    const body = { url, eventTypes: [EventTypes.resignationSubmitted] };
+    const first = await register(body, { 'idempotency-key': `k-${url}` });
+    expect(first.status).toBe(201);
+    const created = RegisteredWebhook.parse(first.body);
+    const before = await storedState();
+
+    const repeat = await register(body);
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toEqual(Webhook.parse(first.body));
+    expect(repeat.body).not.toHaveProperty('secret');
+
+    const replay = await register(body, { 'idempotency-key': `k-${url}` });
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(first.body);
+    expect(RegisteredWebhook.parse(replay.body).secret).toBe(created.secret);
+
+    const other = await register({ url, eventTypes: [EventTypes.managerNotified] });
+    expect(other.status).toBe(409);
+    const keyReused = await register({ url: receiver.url + freshPath(), eventTypes: [EventTypes.resignationSubmitted] }, { 'idempotency-key': `k-${url}` });
+    expect(keyReused.status).toBe(409);
+    expect(await storedState()).toEqual(before);
+  });
+
+  it('when the same webhook is registered concurrently, then one is created and the others answer it', async () => {
+    const body = { url: receiver.url + freshPath(), eventTypes: [EventTypes.resignationSubmitted] };
+    const answers = await Promise.all([register(body), register(body), register(body), register(body)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => (a.body as { id: string }).id)).size).toBe(1);
+    const rows = await pool.query('SELECT id FROM webhooks.webhooks WHERE url = $1', [body.url]);
+    expect(rows.rowCount).toBe(1);
+  });
+
+  it.each([
+    ['an event type missing from the catalogue', { eventTypes: ['com.ems.nothing.happened.v1'] }, /unknown event type com\.ems\.nothing\.happened\.v1/],
+    ['one unknown among known event types', { eventTypes: [EventTypes.resignationSubmitted, 'com.ems.typo.v1'] }, /com\.ems\.typo\.v1/],
+    ['no event types', { eventTypes: [] }, /eventTypes/],
+    ['a non-http URL', { url: 'ftp://127.0.0.1/hook' }, /http or https/],
+    ['no URL at all', { url: 'not a url' }, /absolute/],
+    ['credentials in the URL', { url: 'http://user:secret@127.0.0.1/hook' }, /credentials/],
+    ['a missing URL', { url: undefined }, /url/],
+  ])('when the registration has %s, then 400 problem+json and nothing is stored or subscribed', async (_case, patch, detail) => {
+    const before = await storedState();
+    const r = await register({ url: receiver.url + freshPath(), eventTypes: [EventTypes.resignationSubmitted], ...patch });
+    expect(r.status).toBe(400);
+    expect(r.contentType).toContain('application/problem+json');
+    expect(String(r.body.detail)).toMatch(detail);
+    expect(await storedState()).toEqual(before);
+  });
+
+  it('when internal targets are not allowed (the default), then a loopback or metadata URL is refused with 400 and nothing is stored', async () => {
+    const before = await storedState();
+    for (const url of [receiver.url + freshPath(), 'http://localhost:8080/hook', 'http://169.254.169.254/latest', 'http://[::1]/hook']) {
+      const r = await register({ url, eventTypes: [EventTypes.resignationSubmitted] }, {}, strictBase);
+      expect(r.status, url).toBe(400);
+      expect(String(r.body.detail)).toMatch(/internal address/);
+    }
+    expect(await storedState()).toEqual(before);
+  });
+
+  it('when the OpenAPI document is generated, then it describes every webhook route', async () => {
+    const doc = await requestJson<{ paths: Record<string, Record<string, unknown>> }>(base, 'GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths['/api/webhooks'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.body.paths['/api/webhooks/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
+    expect(Object.keys(doc.body.paths['/api/webhooks/{id}/deliveries'] ?? {})).toEqual(['get']);
+  });
+
+  it('when a webhook id is unknown or malformed, then 404 or 400', async () => {
+    expect((await requestJson(base, 'GET', WebhookPaths.webhook(randomUUID()))).status).toBe(404);
+    expect((await requestJson(base, 'DELETE', WebhookPaths.webhook(randomUUID()))).status).toBe(404);
+    expect((await requestJson(base, 'GET', WebhookPaths.deliveries(randomUUID()))).status).toBe(404);
+    expect((await requestJson(base, 'GET', WebhookPaths.webhook('nope'))).status).toBe(400);
+  });
+});
+
+describe('delivering events', () => {
+  it('when an event of a listed type is published, then the receiver gets the CloudEvent signed; the signature verifies, and fails on a tampered body', async () => {
+    const path = freshPath();
+    const hook = await registerOk(path);
+    const unlisted = accessSuspended();
+    const event = resignationSubmitted();
+    await publish(unlisted, event);
+
+    const [got] = await waitFor(() => (receiver.requestsTo(path).length > 0 ? receiver.requestsTo(path) : undefined), 'the webhook delivery');
+    expect(got!.headers['content-type']).toBe('application/cloudevents+json');
+    expect(got!.headers['webhook-id']).toBe(event.id);
+    expect(Math.abs(Number(got!.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    expect(got!.headers['webhook-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(JSON.parse(got!.body)).toEqual(event);
+
+    expect(verifyWebhookSignature(hook.secret!, got!.headers, got!.body)).toBe(true);
+    const tampered = got!.body.replace('Ada Leaver', 'Eve Leaver');
+    expect(tampered).not.toBe(got!.body);
+    expect(verifyWebhookSignature(hook.secret!, got!.headers, tampered)).toBe(false);
+    expect(verifyWebhookSignature('whsec_someone-else', got!.headers, got!.body)).toBe(false);
+
+    const [d, ...more] = await waitFor(async () => {
+      const items = await deliveries(hook.id);
+      return items.length > 0 ? items : undefined;
+    }, 'the delivery record');
+    expect(more).toEqual([]);
+    expect(d).toMatchObject({ webhookId: hook.id, eventId: event.id, eventType: event.type, attempt: 1, outcome: 'delivered', statusCode: 204, error: null });
+
+    // The unlisted event, published first in the same transaction, never came.
+    await sleep(500);
+    expect(receiver.requestsTo(path).map((r) => r.headers['webhook-id'])).toEqual([event.id]);
+  });
+
+  it('when the receiver fails twice, then the bus retries and the third attempt delivers the event', async () => {
+    const path = freshPath();
+    const answers = [500, 503, 200];
+    const respond = receiver.respond;
+    receiver.respond = (p, n) => (p === path ? answers[n - 1] ?? 200 : respond(p, n));
+    try {
+      const hook = await registerOk(path);
+      const event = resignationSubmitted();
+      await publish(event);
+
+      const attempts = await waitFor(() => (receiver.requestsTo(path).length >= 3 ? receiver.requestsTo(path) : undefined), 'three delivery attempts', 30_000);
+      for (const a of attempts) {
+        expect(a.headers['webhook-id']).toBe(event.id);
+        expect(verifyWebhookSignature(hook.secret!, a.headers, a.body)).toBe(true);
+      }
+      const records = await waitFor(async () => {
+        const items = await deliveries(hook.id);
+        return items.length >= 3 ? items : undefined;
+      }, 'three delivery records');
+      expect(records.map((r) => [r.attempt, r.outcome, r.statusCode])).toEqual([
+        [1, 'failed', 500],
+        [2, 'failed', 503],
+        [3, 'delivered', 200],
+      ]);
+      expect(records[0]!.error).toBe('answered HTTP 500');
+      await sleep(1_500);
+      expect(receiver.requestsTo(path)).toHaveLength(3);
+      expect((await bus.deadLetters.list({ subscriber: `webhooks.${hook.id}` })).items).toEqual([]);
+    } finally {
+      receiver.respond = respond;
+    }
+  });
+
+  it('when the receiver always fails or never answers, then after maxAttempts the event is dead-lettered, listed by the bus and recorded', async () => {
+    const path = freshPath();
+    const respond = receiver.respond;
+    receiver.respond = (p, n) => (p === path ? 500 : respond(p, n));
+    // Nothing listens on this port once the probe server is closed: connection refused.
+    const probe = await startReceiver();
+    const deadUrl = `${probe.url}/nobody-home`;
+    await probe.close();
+    try {
+      const failing = await registerOk(path);
+      const r = await register({ url: deadUrl, eventTypes: [EventTypes.resignationSubmitted] });
+      expect(r.status).toBe(201);
+      const unreachable = RegisteredWebhook.parse(r.body);
+      const event = resignationSubmitted();
+      await publish(event);
+
+      for (const hook of [failing, unreachable]) {
+        const [letter] = await waitFor(async () => {
+          const items = (await bus.deadLetters.list({ subscriber: `webhooks.${hook.id}` })).items;
+          return items.length > 0 ? items : undefined;
+        }, `the dead letter of ${hook.url}`, 40_000);
+        expect(letter).toMatchObject({ eventId: event.id, eventType: event.type, attempts: 3 });
+        const records = await waitFor(async () => {
+          const items = await deliveries(hook.id);
+          return items.some((i) => i.outcome === 'dead-lettered') ? items : undefined;
+        }, 'the dead-letter record');
+        expect(records.map((i) => i.outcome)).toEqual(['failed', 'failed', 'failed', 'dead-lettered']);
+        expect(records.every((i) => i.eventId === event.id)).toBe(true);
+      }
+      expect(receiver.requestsTo(path)).toHaveLength(3);
+      const refused = await deliveries(unreachable.id);
+      expect(refused[0]!.statusCode).toBeNull();
+      expect(refused[0]!.error).toMatch(/ECONNREFUSED/);
+    } finally {
+      receiver.respond = respond;
+    }
+  });
+
+  it('when a webhook is deleted, then its deliveries stop — new events and pending retries alike — while other webhooks still get theirs', async () => {
+    const doomedPath = freshPath();
+    const controlPath = freshPath();
+    const respond = receiver.respond;
+    // The doomed receiver fails its first event, so a retry is pending when the webhook is deleted.
+    receiver.respond = (p, n) => (p === doomedPath ? 500 : respond(p, n));
+    try {
+      const doomed = await registerOk(doomedPath);
+      await registerOk(controlPath);
+      const first = resignationSubmitted();
+      await publish(first);
+      await waitFor(() => (receiver.requestsTo(doomedPath).length === 1 && receiver.requestsTo(controlPath).length === 1 ? true : undefined), 'the first event at both receivers');
+
+      const del = await requestJson(base, 'DELETE', WebhookPaths.webhook(doomed.id));
+      expect(del.status).toBe(204);
+      expect((await requestJson(base, 'DELETE', WebhookPaths.webhook(doomed.id))).status).toBe(204);
+      expect((await requestJson(base, 'GET', WebhookPaths.webhook(doomed.id))).status).toBe(404);
+      const list = WebhookList.parse((await requestJson(base, 'GET', `${WebhookPaths.webhooks}?limit=500`)).body);
+      expect(list.items.map((w) => w.id)).not.toContain(doomed.id);
+      const routes = await pool.query('SELECT 1 FROM bus.subscription WHERE name = $1', [`webhooks.${doomed.id}`]);
+      expect(routes.rowCount).toBe(0);
+
+      const second = resignationSubmitted();
+      await publish(second);
+      await waitFor(() => (receiver.requestsTo(controlPath).length === 2 ? true : undefined), 'the second event at the control receiver');
+      // Long enough for the pending retry of the first event (≈1–2 s) to have come due.
+      await sleep(4_000);
+      expect(receiver.requestsTo(doomedPath).map((r) => r.headers['webhook-id'])).toEqual([first.id]);
+      expect((await bus.deadLetters.list({ subscriber: `webhooks.${doomed.id}` })).items).toEqual([]);
+      // Its history stays readable.
+      expect((await deliveries(doomed.id)).map((d) => d.outcome)).toEqual(['failed']);
+    } finally {
+      receiver.respond = respond;
+    }
+  });
+
+  it('when EMS restarts, then every stored webhook is subscribed again and receives events', async () => {
+    const path = freshPath();
+    const hook = await registerOk(path);
+    // Stop this process's bus and service, as a shutdown would; start new ones on the same database.
+    await service.stop();
+    await bus.stop();
+    bus = newBus();
+    service = createWebhookService({ pool, log, bus, catalogue, allowPrivateTargets: true, retry });
+    await bus.start();
+    await service.start();
+
+    const event = resignationSubmitted();
+    await publish(event);
+    const [got] = await waitFor(() => (receiver.requestsTo(path).length > 0 ? receiver.requestsTo(path) : undefined), 'the delivery after the restart');
+    expect(got!.headers['webhook-id']).toBe(event.id);
+    expect(verifyWebhookSignature(hook.secret!, got!.headers, got!.body)).toBe(true);
+  });
+});
