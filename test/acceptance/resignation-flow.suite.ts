@@ -302,8 +302,14 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
         expect(letter, JSON.stringify(dead.body.items)).toBeDefined();
         expect(letter!.reason).toMatch(/holds/);
         expect(letter!.attempts).toBe(4);
-        const replay = await http(base, 'POST', `/api/dead-letters/${letter!.id}/replay`);
-        expect(replay.status).toBe(200);
+        // The operator's path: see it and replay it from the CLI.
+        const cli = (...args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, EMS_URL: base }, timeout: 60_000 });
+        expect((await cli('cases', '--stuck')).stdout).toContain(id);
+        const listed = await cli('dlq', 'list', '--subscriber', subscriber);
+        expect(listed.stdout).toContain(letter!.id);
+        expect(listed.stdout).toContain('com.ems.resignation.submitted.v1');
+        const replayed = await cli('dlq', 'replay', letter!.id);
+        expect(replayed.stdout).toContain(`Replayed ${letter!.id}`);
         const fixed = await waitFor(async () => {
           const c = (await getCase(id)).body;
           return c.steps.blockAccess.status === 'done' && c.status === 'awaiting_decision' ? c : undefined;
@@ -311,6 +317,12 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
         expect(fixed.status).toBe('awaiting_decision');
         const access = await http<{ items: Array<{ critical: boolean; status: string }> }>(base, 'GET', `/api/employees/${employee.id}/access`);
         for (const item of access.body.items) expect(item.status).toBe(item.critical ? 'suspended' : 'active');
+        // Replayed letters leave the open list; a second replay delivers nothing new.
+        const open = await http<{ items: Array<{ id: string }> }>(base, 'GET', `/api/dead-letters?subscriber=${subscriber}`);
+        expect(open.body.items.map((d) => d.id)).not.toContain(letter!.id);
+        expect((await http(base, 'POST', `/api/dead-letters/${letter!.id}/replay`)).status).toBe(200);
+        await sleep(1_000);
+        expect((await http<{ items: unknown[] }>(base, 'GET', `/api/access-holds?resignationId=${id}`)).body.items).toHaveLength(1);
       }
     });
 

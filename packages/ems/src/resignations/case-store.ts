@@ -253,7 +253,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      */
     async recordReported(event: CloudEvent): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
       return db.transaction().execute(async (trx) => {
-        const kase = await trx.selectFrom('resignations').select(['id', 'employee_name']).where('id', '=', event.subject).forUpdate().executeTakeFirst();
+        const kase = await trx.selectFrom('resignations').select(['id', 'employee_name', 'manager_name']).where('id', '=', event.subject).forUpdate().executeTakeFirst();
         if (!kase) return 'unknown-case' as const;
         if (!(await firstDelivery(trx, 'ems', TRACKER, event.id))) return 'duplicate' as const;
         const service = serviceOf(event.source);
@@ -262,7 +262,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
         await addTimeline(trx, kase.id, event.correlationid, {
           service,
           type: event.type,
-          summary: describe(event),
+          summary: describe(event, kase),
           detail: { eventId: event.id, source: event.source, data: event.data as Record<string, unknown> },
           dedupeKey: `event.${event.id}`,
           at,
@@ -379,11 +379,12 @@ function serviceOf(source: string): string {
   return source.split('/').filter(Boolean).pop() ?? source;
 }
 
-function describe(event: CloudEvent): string {
+/** The timeline's sentence for a reported event; names come from the case's own snapshot. */
+function describe(event: CloudEvent, kase: { employee_name: string; manager_name: string | null }): string {
   const d = event.data as Record<string, unknown>;
   switch (event.type) {
     case EventTypes.managerNotified:
-      return typeof d.skipped === 'string' ? `Manager not notified: ${d.skipped}` : summaries.managerNotified(String(d.to));
+      return typeof d.skipped === 'string' ? summaries.noManager(kase.employee_name) : summaries.managerNotified(kase.manager_name ?? String(d.to));
     case EventTypes.exitInterviewScheduled:
       return summaries.interviewScheduled(String(d.start), String(d.timezone));
     case EventTypes.criticalAccessSuspended:
