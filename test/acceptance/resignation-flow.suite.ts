@@ -72,6 +72,8 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
         EMS_EXTENSIONS: '@ems/assets',
         // The test's webhook receiver listens on loopback.
         EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+        // Choreography: EMS must not call HR or Access at all — point it at a port where nothing listens.
+        ...(mode === 'choreography' ? { EMS_HR_URL: 'http://127.0.0.1:9', EMS_ACCESS_URL: 'http://127.0.0.1:9' } : {}),
       });
       const t0 = Date.now();
       ems = await startEms(config);

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Kysely, PostgresDialect } from 'kysely';
 import { createLogger, createPool, migrate, type Pool } from '@ems/platform';
 import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg } from '@ems/demo-org';
-import { CriticalAccessSuspensionFailed, EventSchemas, EventSources, EventTypes } from '@ems/contracts/events';
-import { createEvent, createPostgresEventBus, newTraceparent, type CloudEvent, type EventBus, type EventBusTestHooks, type Subscription } from '@ems/eventbus';
+import { CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
+import type { CloudEvent, EventBus, EventBusTestHooks, Subscription } from '@ems/eventbus';
+import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
 import { createAccessService, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
 
 /** The subscriber run by the real PostgreSQL bus: published once, delivered (at least) once, effect once. */
@@ -19,27 +18,19 @@ const freshEmployee = () => withCriticalAccess[next++]!;
 let testDb: TestDatabase;
 let pool: Pool;
 let bus: EventBus & EventBusTestHooks;
-let db: Kysely<Record<string, never>>;
-const outcomes: CloudEvent[] = [];
+// Stands in for EMS: listens to what Access says it did.
+const outcomes = createEventProbe('test.access-outcomes', [EventTypes.criticalAccessSuspended, EventTypes.criticalAccessSuspensionFailed]);
 const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
 
 beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'accessbus');
   pool = createPool(testDb.url, { max: 20 });
-  db = new Kysely({ dialect: new PostgresDialect({ pool }) });
-  bus = createPostgresEventBus({ pool, log, catalogue: { ...EventSchemas }, pollingIntervalSeconds: 0.5, defaultRetry: { maxAttempts: 2, backoffMs: 500 } });
+  bus = createTestPostgresBus(pool, { log, defaultRetry: { maxAttempts: 2, backoffMs: 500 } });
   const service = createAccessService({ pool, log, bus, reactToEvents: true });
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);
   for (const s of service.subscriptions ?? []) await bus.subscribe(s);
-  // Stands in for EMS: listens to what Access says it did.
-  await bus.subscribe({
-    name: 'test.access-outcomes',
-    types: [EventTypes.criticalAccessSuspended, EventTypes.criticalAccessSuspensionFailed],
-    async handle(event) {
-      outcomes.push(event);
-    },
-  });
+  await bus.subscribe(outcomes.subscription);
   await bus.start();
 });
 
@@ -49,28 +40,7 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-function resignationSubmitted(employee: { id: string; name: string; email: string; timezone: string }) {
-  const resignationId = randomUUID();
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
-    correlationId: resignationId,
-    traceparent: newTraceparent(),
-    data: {
-      resignationId,
-      employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
-      manager: null,
-      hrPartnerId: 'HR1',
-      lastWorkingDay: '2026-03-31',
-      reason: null,
-      submittedAt: new Date().toISOString(),
-    },
-  });
-}
-
-const publish = (event: CloudEvent) => db.transaction().execute((trx) => bus.publish(trx, [event]));
-const outcomesOf = (resignationId: string) => outcomes.filter((e) => e.subject === resignationId);
+const publish = (event: CloudEvent) => publishInTransaction(pool, bus, [event]);
 async function holds(resignationId: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.holds WHERE resignation_id = $1', [resignationId]);
   return rows[0]!.n;
@@ -79,14 +49,14 @@ async function holds(resignationId: string): Promise<number> {
 describe('access through the PostgreSQL event bus', () => {
   it('when resignationSubmitted is published twice (a duplicate on the wire) after a poison message, then one hold is created and one criticalAccessSuspended reaches its listeners', async () => {
     await bus.injectRaw(SUSPEND_ACCESS_SUBSCRIBER, { not: 'an event' });
-    const event = resignationSubmitted(freshEmployee());
+    const event = resignationSubmittedEvent({ employee: freshEmployee() });
     await publish(event);
     await publish(event);
 
-    const [suspended] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'criticalAccessSuspended');
+    const [suspended] = await outcomes.waitFor(event.data.resignationId, 'criticalAccessSuspended');
     expect(suspended).toMatchObject({ type: EventTypes.criticalAccessSuspended, source: EventSources.access, correlationid: event.correlationid });
     await sleep(1500); // the duplicate has been delivered by now
-    expect(outcomesOf(event.data.resignationId)).toHaveLength(1);
+    expect(outcomes.about(event.data.resignationId)).toHaveLength(1);
     expect(await holds(event.data.resignationId)).toBe(1);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.processed_events WHERE event_id = $1', [event.id]);
     expect(rows[0]!.n).toBe(1);
@@ -96,9 +66,9 @@ describe('access through the PostgreSQL event bus', () => {
   });
 
   it('when the employee is unknown, then criticalAccessSuspensionFailed reaches the listeners, without retries or dead letters', async () => {
-    const event = resignationSubmitted({ id: 'E9999', name: 'Nobody Known', email: 'nobody@acme.example', timezone: 'UTC' });
+    const event = resignationSubmittedEvent({ employee: { id: 'E9999', name: 'Nobody Known', email: 'nobody@acme.example', timezone: 'UTC' } });
     await publish(event);
-    const [failed] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'the failure event');
+    const [failed] = await outcomes.waitFor(event.data.resignationId, 'the failure event');
     expect(failed).toMatchObject({ type: EventTypes.criticalAccessSuspensionFailed, data: { resignationId: event.data.resignationId, causationId: event.id } });
     expect((await bus.deadLetters.list({ subscriber: SUSPEND_ACCESS_SUBSCRIBER })).items.filter((l) => l.eventId === event.id)).toHaveLength(0);
   });
@@ -117,9 +87,9 @@ describe('access through the PostgreSQL event bus', () => {
     };
     await bus.subscribe(failing);
     try {
-      const event = resignationSubmitted(freshEmployee());
+      const event = resignationSubmittedEvent({ employee: freshEmployee() });
       await publish(event);
-      const failedOf = () => outcomesOf(event.data.resignationId).filter((e) => e.type === EventTypes.criticalAccessSuspensionFailed);
+      const failedOf = () => outcomes.about(event.data.resignationId).filter((e) => e.type === EventTypes.criticalAccessSuspensionFailed);
       const [failed] = await waitFor(() => (failedOf().length > 0 ? failedOf() : undefined), 'the failure event from the dead letter', 30_000);
       const data = CriticalAccessSuspensionFailed.parse(failed!.data);
       expect(data).toMatchObject({ resignationId: event.data.resignationId, causationId: event.id });

@@ -4,10 +4,10 @@ import { createHttpServer, createLogger, createPool, migrate, type App, type Clo
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg } from '@ems/demo-org';
 import { access } from '@ems/contracts';
-import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes, type EventData } from '@ems/contracts/events';
-import { createEvent, newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
+import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
+import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
+import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import { createAccessService, HOLD_REASON, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
-import { createRecordingBus, type RecordingBus } from './recording-bus.ts';
 
 const org = demoOrg();
 const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
@@ -57,24 +57,9 @@ afterAll(async () => {
 });
 
 /** The event EMS publishes when `employee` resigns. */
-function resignationSubmitted(employee: { id: string; name: string; email: string; timezone: string }): CloudEvent<EventData<typeof EventTypes.resignationSubmitted>> {
+function resignationSubmitted(employee: { id: string; name: string; email: string; timezone: string }) {
   const resignationId = randomUUID();
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
-    correlationId: `corr-${resignationId}`,
-    traceparent: newTraceparent(),
-    data: {
-      resignationId,
-      employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
-      manager: null,
-      hrPartnerId: 'HR1',
-      lastWorkingDay: '2026-03-31',
-      reason: null,
-      submittedAt: now.toISOString(),
-    },
-  });
+  return resignationSubmittedEvent({ resignationId, correlationId: `corr-${resignationId}`, employee, submittedAt: now });
 }
 
 const deliver = (event: CloudEvent) => subscriber.handle(event, { attempt: 1, lastAttempt: false });
@@ -156,7 +141,7 @@ describe('access.suspend-access-when-resignation-submitted', () => {
   it('when the transaction fails after the outcome event was published, then neither the hold nor the event nor the processed mark survive, and the redelivery does it once', async () => {
     const employee = freshEmployee();
     const event = resignationSubmitted(employee);
-    bus.failAfterNextPublish(EventTypes.criticalAccessSuspended);
+    bus.failPublish({ type: EventTypes.criticalAccessSuspended });
     await expect(deliver(event)).rejects.toThrow(/forced failure/);
 
     expect(await holdsFor(event.data.resignationId)).toHaveLength(0);

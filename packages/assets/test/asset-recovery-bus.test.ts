@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKysely, createLogger, createPool, migrate, systemClock, type Pool } from '@ems/platform';
+import { createLogger, createPool, migrate, systemClock, type Pool } from '@ems/platform';
 import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
-import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
-import { createEvent, createPostgresEventBus, type EventBus, type EventCatalogue, type Extension } from '@ems/eventbus';
+import { EventSchemas, type CloudEvent } from '@ems/contracts/events';
+import type { EventBus, EventCatalogue, Extension } from '@ems/eventbus';
+import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
 import createAssetsExtension, { AssetEventTypes, RecoveryTaskOpened } from '../src/index.ts';
 
 /**
@@ -18,12 +18,12 @@ let bus: EventBus;
 let extension: Extension;
 const catalogue: Record<string, EventCatalogue[string]> = { ...EventSchemas };
 const handled: string[] = [];
-const opened: CloudEvent[] = [];
+const opened = createEventProbe('test.recovery-task-opened-probe', [AssetEventTypes.recoveryTaskOpened]);
 
 beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'assetsbus');
   pool = createPool(testDb.url, { max: 16 });
-  bus = createPostgresEventBus({ pool, log, catalogue, pollingIntervalSeconds: 0.5 });
+  bus = createTestPostgresBus(pool, { log, catalogue });
   extension = await createAssetsExtension({ pool, log, clock: systemClock, bus, env: {} });
   Object.assign(catalogue, extension.events);
   await migrate(pool, extension.schema, extension.migrations);
@@ -34,7 +34,7 @@ beforeAll(async () => {
       handled.push(event.id);
     } });
   }
-  await bus.subscribe({ name: 'test.recovery-task-opened-probe', types: [AssetEventTypes.recoveryTaskOpened], handle: async (e) => void opened.push(e) });
+  await bus.subscribe(opened.subscription);
   await bus.start();
 });
 
@@ -44,26 +44,9 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-function resignationSubmitted(): CloudEvent {
-  const resignationId = randomUUID();
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
-    correlationId: resignationId,
-    data: {
-      resignationId,
-      employee: { id: 'e-7', name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' },
-      manager: null,
-      hrPartnerId: 'hr-1',
-      lastWorkingDay: '2026-06-30',
-      reason: null,
-      submittedAt: new Date().toISOString(),
-    },
-  });
-}
-
-const publish = (...events: CloudEvent[]) => createKysely<Record<string, never>>(pool, 'public').transaction().execute((trx) => bus.publish(trx, events));
+const resignationSubmitted = (): CloudEvent =>
+  resignationSubmittedEvent({ employee: { id: 'e-7', name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' }, hrPartnerId: 'hr-1', lastWorkingDay: '2026-06-30' });
+const publish = (...events: CloudEvent[]) => publishInTransaction(pool, bus, events);
 
 describe('asset recovery on the PostgreSQL event bus', () => {
   it('when resignation-submitted is published twice with the same id, then both deliveries are handled, one task is opened and recovery-task-opened is published once', async () => {
@@ -76,13 +59,10 @@ describe('asset recovery on the PostgreSQL event bus', () => {
     const tasks = await pool.query<{ items: string[]; due_date: string }>('SELECT items, due_date FROM assets.recovery_tasks WHERE resignation_id = $1', [resignationId]);
     expect(tasks.rows).toEqual([{ items: ['laptop', 'badge'], due_date: '2026-06-30' }]);
 
-    const [announced] = await waitFor(() => {
-      const mine = opened.filter((e) => e.subject === resignationId);
-      return mine.length > 0 ? mine : undefined;
-    }, 'recovery-task-opened at the probe');
+    const [announced] = await opened.waitFor(resignationId, 'recovery-task-opened at the probe');
     expect(RecoveryTaskOpened.parse(announced!.data)).toMatchObject({ resignationId, items: ['laptop', 'badge'], dueDate: '2026-06-30' });
     expect(announced!.correlationid).toBe(event.correlationid);
     await sleep(1_000);
-    expect(opened.filter((e) => e.subject === resignationId)).toHaveLength(1);
+    expect(opened.about(resignationId)).toHaveLength(1);
   });
 });

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool } from '@ems/platform';
 import { createTestDatabase, requestJson, type TestDatabase } from '@ems/platform/testing';
-import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
-import { createEvent, type Extension, type Subscription } from '@ems/eventbus';
+import { EventSchemas, EventTypes, type CloudEvent } from '@ems/contracts/events';
+import type { Extension, Subscription } from '@ems/eventbus';
+import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import createAssetsExtension, { AssetEvents, AssetEventTypes, AssetsPaths, OPEN_RECOVERY_TASK_SUBSCRIBER, RecoveryTask, RecoveryTaskList, RecoveryTaskOpened, createExtension } from '../src/index.ts';
-import { createRecordingBus, type RecordingBus } from './recording-bus.ts';
 
 let now = new Date('2026-03-02T09:00:00.000Z');
 const clock: Clock = { now: () => new Date(now) };
@@ -46,20 +46,14 @@ afterAll(async () => {
 function resignationSubmitted(overrides: { resignationId?: string; employeeId?: string; lastWorkingDay?: string } = {}): CloudEvent {
   const resignationId = overrides.resignationId ?? randomUUID();
   const employeeId = overrides.employeeId ?? `e-${resignationId.slice(0, 8)}`;
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
+  return resignationSubmittedEvent({
+    resignationId,
     correlationId: `corr-${resignationId}`,
-    data: {
-      resignationId,
-      employee: { id: employeeId, name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' },
-      manager: { id: 'm-1', name: 'Grace Manager', email: 'grace@acme.example' },
-      hrPartnerId: 'hr-1',
-      lastWorkingDay: overrides.lastWorkingDay ?? '2026-03-27',
-      reason: null,
-      submittedAt: now.toISOString(),
-    },
+    employee: { id: employeeId, name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' },
+    manager: { id: 'm-1', name: 'Grace Manager', email: 'grace@acme.example' },
+    hrPartnerId: 'hr-1',
+    lastWorkingDay: overrides.lastWorkingDay ?? '2026-03-27',
+    submittedAt: now,
   });
 }
 
@@ -145,7 +139,7 @@ describe('asset recovery extension', () => {
   it('when publishing fails, then the task is rolled back with it and the redelivery opens it once', async () => {
     const event = resignationSubmitted();
     const { resignationId } = event.data as { resignationId: string };
-    bus.failNextPublish();
+    bus.failPublish();
     await expect(handler.handle(event, delivery)).rejects.toThrow(/publish failed/);
     // Nothing half-done: no task, no event, and the event is not marked as processed.
     expect(await tasksOf(resignationId)).toEqual([]);

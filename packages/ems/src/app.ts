@@ -28,6 +28,7 @@ import { loadExtensions } from './extensions.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
 import { createEmsDb, createEmsService } from './ems.service.ts';
 import { createCaseStore, TRACKER } from './resignations/case-store.ts';
+import { createDirectory } from './directory/directory.ts';
 import { createParticipants } from './orchestration/participants.ts';
 import { createResignationOrchestrator, orchestrationStarter } from './orchestration/resignation.workflow.ts';
 import { dbosLogger } from './orchestration/dbos-logger.ts';
@@ -155,7 +156,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       store,
       clock,
       noticeDays: config.noticeDays,
-      directory: participants,
+      directory: createDirectory(createEmsDb(pool)),
       starter,
       bus,
       // EMS follows every event about a case (its own `submitted` is on the timeline already).

@@ -5,7 +5,8 @@ import type { EmsDb } from './db/types.ts';
 import { TRACKER, type CaseStore } from './resignations/case-store.ts';
 import { resignationRoutes } from './resignations/resignations.http.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
-import type { Participants } from './orchestration/participants.ts';
+import type { DemoOrg } from '@ems/demo-org';
+import type { createDirectory } from './directory/directory.ts';
 import { deadLetterRoutes } from './dead-letters/dead-letters.http.ts';
 import { asyncApiRoute } from './asyncapi/asyncapi.http.ts';
 
@@ -23,14 +24,14 @@ export function createEmsService(deps: {
   store: CaseStore;
   clock: Clock;
   noticeDays: number;
-  directory: Pick<Participants, 'findEmployee'>;
+  directory: ReturnType<typeof createDirectory>;
   starter: CaseStarter;
   bus: EventBus;
   catalogue: EventCatalogue;
   /** Choreography: the event types EMS tracks cases from. Undefined: EMS subscribes to nothing. */
   trackedTypes: (() => string[]) | undefined;
   sweepEveryMs: number;
-}): ServiceModule & EventedService {
+}): ServiceModule<DemoOrg> & EventedService {
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
   const tracker: Subscription | undefined = deps.trackedTypes && {
@@ -47,6 +48,7 @@ export function createEmsService(deps: {
     schema: EMS_SCHEMA,
     migrations,
     subscriptions: tracker ? [tracker] : [],
+    seed: (org) => deps.directory.seed(org),
     routes: async (app) => {
       await resignationRoutes(deps)(app);
       await deadLetterRoutes(deps.bus)(app);

@@ -4,7 +4,8 @@ import { createHrService } from '@ems/hr';
 import { createAccessService } from '@ems/access';
 import { createNotificationService } from '@ems/notification';
 import { migrations } from './db/migrations.ts';
-import { EMS_SCHEMA } from './ems.service.ts';
+import { createEmsDb, EMS_SCHEMA } from './ems.service.ts';
+import { createDirectory } from './directory/directory.ts';
 
 /** The service modules as far as migrating and seeding needs them (nothing is started). */
 export function buildServiceModulesForSeeding(pool: Pool, log: Logger): ServiceModule<DemoOrg>[] {
@@ -13,6 +14,6 @@ export function buildServiceModulesForSeeding(pool: Pool, log: Logger): ServiceM
     createNotificationService({ pool, log, smtpUrl: 'smtp://127.0.0.1:9' }),
     createHrService({ pool, log, notificationUrl: unused }),
     createAccessService({ pool, log }),
-    { name: 'ems', schema: EMS_SCHEMA, migrations, routes: async () => undefined },
+    { name: 'ems', schema: EMS_SCHEMA, migrations, routes: async () => undefined, seed: (org) => createDirectory(createEmsDb(pool)).seed(org) },
   ];
 }

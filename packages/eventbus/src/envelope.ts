@@ -42,6 +42,35 @@ export function childTraceparent(parent: string): string {
   return `${version}-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
 }
 
+/** A case's correlation id and W3C trace context, as a request carries them into the events it causes. */
+export interface TraceContext {
+  /** The case's correlation id, when the caller gave one. */
+  correlationId?: string | undefined;
+  /** The caller's W3C trace context, continued by the events. */
+  traceparent?: string | undefined;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const MAX_CORRELATION_ID = 200;
+
+/**
+ * The trace context of an HTTP request, from its `x-correlation-id` and `traceparent` headers. A
+ * malformed traceparent is ignored, as W3C Trace Context asks: the events then start a new trace.
+ */
+export function traceContextFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): TraceContext {
+  const correlationId = single(headers['x-correlation-id']);
+  const traceparent = single(headers.traceparent);
+  return {
+    correlationId: correlationId && correlationId.length <= MAX_CORRELATION_ID ? correlationId : undefined,
+    traceparent: traceparent && TRACEPARENT.test(traceparent) ? traceparent : undefined,
+  };
+}
+
+function single(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  return s?.trim() ? s.trim() : undefined;
+}
+
 export type Validation = { ok: true; event: CloudEvent } | { ok: false; reason: string };
 
 /** Checks the envelope and the payload against the catalogue; the reason names what is wrong. */

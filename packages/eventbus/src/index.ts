@@ -1,5 +1,5 @@
 export type { EventBus, TransactionLike, EventedService, EventBusTestHooks, Subscription, DeliveryContext, DeadLetter, DeadLetterStore, EventCatalogue, CloudEvent } from './port.ts';
-export { createEvent, validateEvent, newTraceparent, childTraceparent, type NewEvent, type Validation } from './envelope.ts';
+export { createEvent, validateEvent, newTraceparent, childTraceparent, traceContextFromHeaders, type NewEvent, type TraceContext, type Validation } from './envelope.ts';
 export { firstDelivery, processedEventsMigration } from './idempotency.ts';
 export type { Extension, ExtensionDeps, ExtensionFactory } from './extension.ts';
 export { createPostgresEventBus, type PostgresEventBusOptions } from './postgres/postgres-event-bus.ts';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventSchemas, EventSources, EventTypes, ExitInterviewScheduled, ExitInterviewSchedulingFailed, type CloudEvent } from '@ems/contracts/events';
-import { createEvent, createPostgresEventBus, type EventBus } from '@ems/eventbus';
+import { EventTypes, ExitInterviewScheduled, ExitInterviewSchedulingFailed, type CloudEvent } from '@ems/contracts/events';
+import type { EventBus } from '@ems/eventbus';
+import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
-import { createKysely, createLogger } from '@ems/platform';
 import { sleep } from '@ems/platform/testing';
 import { SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
 import { manualClock, startHr, startNotificationStub, waitFor, type HrUnderTest, type NotificationStub } from './harness.ts';
@@ -14,7 +14,8 @@ const clock = manualClock('2026-03-02T10:00:00Z');
 let h: HrUnderTest;
 let stub: NotificationStub;
 let bus: EventBus;
-const outcomes: CloudEvent[] = [];
+// Whoever listens to HR's outcomes (EMS's case tracking, in the real system).
+const outcomes = createEventProbe('test.hr-outcomes', [EventTypes.exitInterviewScheduled, EventTypes.exitInterviewSchedulingFailed]);
 
 beforeAll(async () => {
   stub = await startNotificationStub();
@@ -23,22 +24,10 @@ beforeAll(async () => {
     clock,
     notificationUrl: stub.url,
     reactToEvents: true,
-    bus: async (pool) =>
-      (bus = createPostgresEventBus({
-        pool,
-        log: createLogger({ level: 'silent' }),
-        catalogue: EventSchemas,
-        pollingIntervalSeconds: 0.5,
-        defaultRetry: { maxAttempts: 2, backoffMs: 100 },
-      })),
+    bus: async (pool) => (bus = createTestPostgresBus(pool, { defaultRetry: { maxAttempts: 2, backoffMs: 100 } })),
   });
   for (const s of h.service.subscriptions ?? []) await bus.subscribe(s);
-  // Whoever listens to HR's outcomes (EMS's case tracking, in the real system).
-  await bus.subscribe({
-    name: 'test.hr-outcomes',
-    types: [EventTypes.exitInterviewScheduled, EventTypes.exitInterviewSchedulingFailed],
-    handle: async (event) => void outcomes.push(event),
-  });
+  await bus.subscribe(outcomes.subscription);
   await bus.start();
 });
 afterAll(async () => {
@@ -56,25 +45,10 @@ function employeeOf(partnerId: string): Employee {
 
 function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' | 'timezone' | 'hrPartnerId'>, lastWorkingDay: string) {
   const resignationId = randomUUID();
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
-    correlationId: `corr-${resignationId}`,
-    data: {
-      resignationId,
-      employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
-      manager: null,
-      hrPartnerId: employee.hrPartnerId,
-      lastWorkingDay,
-      reason: null,
-      submittedAt: clock.now().toISOString(),
-    },
-  });
+  return resignationSubmittedEvent({ resignationId, correlationId: `corr-${resignationId}`, employee, hrPartnerId: employee.hrPartnerId, lastWorkingDay, submittedAt: clock.now() });
 }
 
-const publish = (events: CloudEvent[]) => createKysely<Record<string, never>>(h.pool, 'public').transaction().execute((trx) => bus.publish(trx, events));
-const outcomesOf = (resignationId: string) => outcomes.filter((e) => e.subject === resignationId);
+const publish = (events: CloudEvent[]) => publishInTransaction(h.pool, bus, events);
 const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 
 describe('HR through the real PostgreSQL event bus', () => {
@@ -85,11 +59,11 @@ describe('HR through the real PostgreSQL event bus', () => {
     await publish([event]);
     await publish([event]); // at-least-once: the same event on the wire twice
 
-    const [scheduled] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'exit-interview-scheduled');
+    const [scheduled] = await outcomes.waitFor(event.data.resignationId, 'exit-interview-scheduled');
     await waitFor(async () => ((await count(`hr.processed_events WHERE event_id = $1`, [event.id])) === 1 ? true : undefined), 'the event recorded as handled');
     await sleep(1500); // room for a second (wrong) outcome to show up
 
-    expect(outcomesOf(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
+    expect(outcomes.about(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
     expect(scheduled!.correlationid).toBe(event.correlationid);
     const data = ExitInterviewScheduled.parse(scheduled!.data);
     expect(data).toMatchObject({ resignationId: event.data.resignationId, employeeId: employee.id, hrPartnerId: 'hrp-berlin' });
@@ -102,7 +76,7 @@ describe('HR through the real PostgreSQL event bus', () => {
 
     await publish([event]);
 
-    const [failed] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'exit-interview-scheduling-failed');
+    const [failed] = await outcomes.waitFor(event.data.resignationId, 'exit-interview-scheduling-failed');
     expect(failed!.type).toBe(EventTypes.exitInterviewSchedulingFailed);
     expect(ExitInterviewSchedulingFailed.parse(failed!.data)).toMatchObject({ resignationId: event.data.resignationId, causationId: event.id });
     const letters = await bus.deadLetters.list({ subscriber: SCHEDULE_INTERVIEW_SUBSCRIBER });
@@ -115,7 +89,7 @@ describe('HR through the real PostgreSQL event bus', () => {
     await h.pool.query('ALTER TABLE hr.processed_events RENAME TO processed_events_away');
     try {
       await publish([event]);
-      const [failed] = await waitFor(() => (outcomesOf(event.data.resignationId).length > 0 ? outcomesOf(event.data.resignationId) : undefined), 'the failure event', 30_000);
+      const [failed] = await outcomes.waitFor(event.data.resignationId, 'the failure event', 30_000);
       expect(failed!.type).toBe(EventTypes.exitInterviewSchedulingFailed);
       const data = ExitInterviewSchedulingFailed.parse(failed!.data);
       expect(data).toMatchObject({ resignationId: event.data.resignationId, causationId: event.id });
@@ -129,8 +103,8 @@ describe('HR through the real PostgreSQL event bus', () => {
 
     await bus.deadLetters.replay(letters[0]!.id);
 
-    await waitFor(() => (outcomesOf(event.data.resignationId).some((e) => e.type === EventTypes.exitInterviewScheduled) ? true : undefined), 'exit-interview-scheduled after the replay');
+    await waitFor(() => (outcomes.about(event.data.resignationId).some((e) => e.type === EventTypes.exitInterviewScheduled) ? true : undefined), 'exit-interview-scheduled after the replay');
     expect(await count('hr.interviews WHERE resignation_id = $1', [event.data.resignationId])).toBe(1);
-    expect(outcomesOf(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewSchedulingFailed, EventTypes.exitInterviewScheduled]);
+    expect(outcomes.about(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewSchedulingFailed, EventTypes.exitInterviewScheduled]);
   });
 });

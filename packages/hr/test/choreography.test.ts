@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hr } from '@ems/contracts';
 import { EventSources, EventTypes, ExitInterviewScheduled, ExitInterviewSchedulingFailed, type CloudEvent } from '@ems/contracts/events';
-import { createEvent, type Subscription } from '@ems/eventbus';
+import type { Subscription } from '@ems/eventbus';
+import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
 import { createLogger } from '@ems/platform';
 import { createHrService, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
 import { call, manualClock, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
-import { createRecordingBus, type RecordingBus } from './recording-bus.ts';
 
 const clock = manualClock('2026-03-02T10:00:00Z');
 let h: HrUnderTest;
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   clock.set('2026-03-02T10:00:00Z'); // Monday
-  bus.failAfterRecording = false;
+  bus.stopFailing();
 });
 
 const used = new Set<string>();
@@ -46,21 +46,7 @@ function employeeOf(partnerId: string): Employee {
 }
 
 function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' | 'timezone' | 'hrPartnerId'>, lastWorkingDay: string, resignationId = randomUUID()) {
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
-    correlationId: `corr-${resignationId}`,
-    data: {
-      resignationId,
-      employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
-      manager: null,
-      hrPartnerId: employee.hrPartnerId,
-      lastWorkingDay,
-      reason: null,
-      submittedAt: clock.now().toISOString(),
-    },
-  });
+  return resignationSubmittedEvent({ resignationId, correlationId: `corr-${resignationId}`, employee, hrPartnerId: employee.hrPartnerId, lastWorkingDay, submittedAt: clock.now() });
 }
 
 const deliver = (event: CloudEvent) => subscription.handle(event, { attempt: 1, lastAttempt: false });
@@ -176,7 +162,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
 
   it('when publishing the outcome fails, then the booking rolls back with it (no interview, no invites, no event, not marked handled), and the retry books it once', async () => {
     const event = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
-    bus.failAfterRecording = true;
+    bus.failPublish({ times: Infinity });
 
     await expect(deliver(event)).rejects.toThrow('bus told to fail after recording');
 
@@ -186,7 +172,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
     expect(await count(`hr.processed_events WHERE event_id = $1`, [event.id])).toBe(0);
     expect(invitesTo(event.data.resignationId)).toEqual([]);
 
-    bus.failAfterRecording = false;
+    bus.stopFailing();
     await subscription.handle(event, { attempt: 2, lastAttempt: false });
 
     expect(await interviewsOf(event.data.resignationId)).toBe(1);
@@ -228,12 +214,12 @@ describe('when HR cannot book the interview', () => {
 
   it('when publishing the failure event fails, then the event is not marked handled, and the retry publishes the failure once', async () => {
     const event = resignationSubmitted(unknown, '2026-03-31');
-    bus.failAfterRecording = true;
+    bus.failPublish({ times: Infinity });
     await expect(deliver(event)).rejects.toThrow();
     expect(await outcomesFor(event.data.resignationId)).toEqual([]);
     expect(await count(`hr.processed_events WHERE event_id = $1`, [event.id])).toBe(0);
 
-    bus.failAfterRecording = false;
+    bus.stopFailing();
     await deliver(event);
     expect((await outcomesFor(event.data.resignationId)).map((e) => e.type)).toEqual([EventTypes.exitInterviewSchedulingFailed]);
   });
@@ -298,7 +284,7 @@ describe('booking over HTTP with a bus', () => {
 
   it('when publishing fails, then the request fails and no interview, invite or event remains', async () => {
     const resignationId = randomUUID();
-    bus.failAfterRecording = true;
+    bus.failPublish({ times: Infinity });
 
     const res = await call(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' });
 

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import { createLogger, type Pool } from '@ems/platform';
 import { EventSources, EventTypes, ManagerNotificationFailed, ManagerNotified, type EventData } from '@ems/contracts/events';
-import { createEvent, newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
+import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
+import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import { createNotificationService, noManagerEmailId, NOTIFY_MANAGER_SUBSCRIBER, startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
 import { bootService, managerNotice, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
-import { createRecordingBus, type RecordingBus } from './recording-bus.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
@@ -53,21 +53,12 @@ type Submitted = EventData<typeof EventTypes.resignationSubmitted>;
 /** The event EMS publishes when an employee resigns; a fresh manager mailbox per event. */
 function resignationSubmitted(over: { manager?: Submitted['manager'] } = {}): CloudEvent<Submitted> {
   const resignationId = randomUUID();
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
+  return resignationSubmittedEvent({
+    resignationId,
     correlationId: `corr-${resignationId}`,
-    traceparent: newTraceparent(),
-    data: {
-      resignationId,
-      employee: { id: 'E1001', name: 'Alice Leaver', email: 'alice@acme.example', timezone: 'Europe/Berlin' },
-      manager: over.manager === undefined ? { id: 'E1000', name: 'Dana Boss', email: `dana.${resignationId.slice(0, 8)}@acme.example` } : over.manager,
-      hrPartnerId: 'HR1',
-      lastWorkingDay: '2026-03-31',
-      reason: 'A new opportunity',
-      submittedAt: '2026-03-02T09:00:00.000Z',
-    },
+    manager: over.manager === undefined ? { id: 'E1000', name: 'Dana Boss', email: `dana.${resignationId.slice(0, 8)}@acme.example` } : over.manager,
+    reason: 'A new opportunity',
+    submittedAt: '2026-03-02T09:00:00.000Z',
   });
 }
 
@@ -162,7 +153,7 @@ describe('notification.notify-manager-when-resignation-submitted', () => {
 
   it('when the transaction fails after managerNotified (no manager) was published, then neither the event nor the processed mark survive, and the redelivery publishes once', async () => {
     const event = resignationSubmitted({ manager: null });
-    bus.failAfterNextPublish(EventTypes.managerNotified);
+    bus.failPublish({ type: EventTypes.managerNotified });
     await expect(deliver(event)).rejects.toThrow(/forced failure/);
     expect(await notified(event.data.resignationId)).toHaveLength(0);
     expect(await processed(event.id)).toBe(0);
@@ -176,7 +167,7 @@ describe('notification.notify-manager-when-resignation-submitted', () => {
     // Dispatcher off, short fast path: only the handler's own attempt runs.
     const instance = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 300 }, { start: false });
     const event = resignationSubmitted();
-    bus.failAfterNextPublish(EventTypes.managerNotified);
+    bus.failPublish({ type: EventTypes.managerNotified });
     await deliver(event, subscriptionOf(instance));
 
     const [email] = await emailsOf(event.data.resignationId);

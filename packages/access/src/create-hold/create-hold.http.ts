@@ -1,7 +1,7 @@
 import { ProblemSchema, type App } from '@ems/platform';
 import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { z } from 'zod';
-import { traceFromHeaders } from '../trace.ts';
+import { traceContextFromHeaders } from '@ems/eventbus';
 import { createHold, type CreateHoldDeps } from './create-hold.ts';
 
 export const IdempotencyHeaders = z.looseObject({
@@ -23,7 +23,7 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
       },
     },
     async (req, reply) => {
-      const { hold, created } = await createHold(deps, req.body, req.headers[IDEMPOTENCY_HEADER], traceFromHeaders(req.headers));
+      const { hold, created } = await createHold(deps, req.body, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(hold);
     },
   );

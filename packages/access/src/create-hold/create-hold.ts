@@ -1,7 +1,7 @@
 import { conflict, notFound, type Clock, type HttpProblem, type Logger } from '@ems/platform';
 import type { access } from '@ems/contracts';
 import { EventSources, EventTypes } from '@ems/contracts/events';
-import { createEvent, type EventBus } from '@ems/eventbus';
+import { createEvent, type EventBus, type TraceContext } from '@ems/eventbus';
 import type { AccessDb, AccessTx } from '../db/access.db.ts';
 import { planHold } from '../domain/hold.ts';
 import { toHoldView, type HoldRow } from '../read-holds/hold.view.ts';
@@ -28,23 +28,16 @@ export interface HoldRefused {
 
 export type CreateHoldOutcome = CreateHoldResult | HoldRefused;
 
-/** Where the request came from: carried into the event a new hold publishes. */
-export interface HoldTrace {
-  /** The case's correlation id; the resignation id when the caller gave none. */
-  correlationId?: string | undefined;
-  /** W3C trace context of the caller, continued by the event. */
-  traceparent?: string | undefined;
-}
-
 /**
  * Puts an employee's critical access on hold for one resignation case.
  *
  * One hold per resignation: a repeat (same resignationId, or same Idempotency-Key) answers the hold
  * that exists and changes nothing. The first request, in one transaction, locks the employee, decides
  * which grants to suspend (active grants on critical systems), suspends them in the hold's name,
- * audits each change and (with a bus) publishes `criticalAccessSuspended`.
+ * audits each change and (with a bus) publishes `criticalAccessSuspended`, continuing the caller's
+ * `trace` (correlated by the resignation id when the caller gave no correlation id).
  */
-export async function createHold(deps: CreateHoldDeps, request: access.CreateHoldRequest, idempotencyKey?: string, trace: HoldTrace = {}): Promise<CreateHoldResult> {
+export async function createHold(deps: CreateHoldDeps, request: access.CreateHoldRequest, idempotencyKey?: string, trace: TraceContext = {}): Promise<CreateHoldResult> {
   const { db, log } = deps;
 
   // A repeat needs no lock.
@@ -76,7 +69,7 @@ export async function createHoldInTransaction(
   deps: Pick<CreateHoldDeps, 'clock' | 'bus'>,
   request: access.CreateHoldRequest,
   idempotencyKey: string | undefined,
-  trace: HoldTrace,
+  trace: TraceContext,
 ): Promise<CreateHoldOutcome> {
   if (!(await lockIdentity(trx, request.employeeId))) {
     return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };

@@ -79,3 +79,19 @@ migrations.push({
 });
 
 migrations.push(processedEventsMigration(4));
+
+migrations.push({
+  version: 5,
+  name: "EMS's own roster: who may resign, their manager and HR partner",
+  sql: `
+    CREATE TABLE employees (
+      id text PRIMARY KEY,
+      name text NOT NULL,
+      email text NOT NULL,
+      timezone text NOT NULL,
+      manager_id text REFERENCES employees (id) DEFERRABLE INITIALLY DEFERRED,
+      hr_partner_id text NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    );
+  `,
+});

@@ -47,7 +47,18 @@ export interface TimelineRow {
   dedupe_key: string;
 }
 
+export interface EmployeeRow {
+  id: string;
+  name: string;
+  email: string;
+  timezone: string;
+  manager_id: string | null;
+  hr_partner_id: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface EmsDb {
+  employees: EmployeeRow;
   resignations: ResignationRow;
   steps: StepRow;
   timeline: TimelineRow;

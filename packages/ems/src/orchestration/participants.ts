@@ -46,16 +46,6 @@ export function createParticipants(urls: () => ParticipantUrls) {
       const body = await callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
       return parseReply(access.AccessHold, body, 'access');
     },
-    /** The directory (owned by HR): undefined when the employee does not exist. */
-    async findEmployee(employeeId: string, correlationId: string): Promise<hr.Employee | undefined> {
-      try {
-        const body = await callJson(`${urls().hr}${hr.HrPaths.employee(employeeId)}`, { headers: { 'x-correlation-id': correlationId }, timeoutMs: 5_000 });
-        return parseReply(hr.Employee, body, 'hr directory');
-      } catch (err) {
-        if (err instanceof ServiceCallError && err.status === 404) return undefined;
-        throw err;
-      }
-    },
   };
 }
 

@@ -3,7 +3,7 @@ import { HttpProblem, type Clock } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import { defaultLastWorkingDay, lastWorkingDayProblem } from '../domain/resignation.ts';
 import type { CaseDraft, CaseStore, OpenOutcome } from './case-store.ts';
-import type { Participants } from '../orchestration/participants.ts';
+import type { Directory } from '../directory/directory.ts';
 
 /** How a case gets going: orchestration starts a workflow; choreography (later) writes an outbox event. */
 export interface CaseStarter {
@@ -13,7 +13,7 @@ export interface CaseStarter {
 
 export interface SubmitDeps {
   store: CaseStore;
-  directory: Pick<Participants, 'findEmployee'>;
+  directory: Directory;
   starter: CaseStarter;
   clock: Clock;
   noticeDays: number;
@@ -47,7 +47,7 @@ export async function submitResignation(
   const id = meta.idempotencyKey ? caseIdForKey(meta.idempotencyKey) : randomUUID();
   const correlationId = meta.correlationId ?? id;
 
-  const employee = await deps.directory.findEmployee(input.employeeId, correlationId);
+  const employee = await deps.directory.findEmployee(input.employeeId);
   if (!employee) throw new HttpProblem(404, `No employee with id ${input.employeeId}`);
 
   const open = await deps.store.findOpenByEmployee(employee.id);
@@ -68,7 +68,7 @@ export async function submitResignation(
     id,
     employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
     manager: employee.manager,
-    hrPartnerId: employee.hrPartner.id,
+    hrPartnerId: employee.hrPartnerId,
     lastWorkingDay,
     reason: input.reason ? input.reason : null,
     mode: deps.starter.mode,

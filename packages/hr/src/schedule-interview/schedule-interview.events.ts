@@ -1,5 +1,5 @@
 import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
-import { createEvent } from '@ems/eventbus';
+import { createEvent, type TraceContext } from '@ems/eventbus';
 import type { InterviewRow } from '../interviews/interview.view.ts';
 
 /** What an outcome event continues: the case's correlation id and, when known, the caller's trace. */
@@ -8,13 +8,9 @@ export interface EventCause {
   traceparent?: string | undefined;
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-/** The cause of an HTTP request: its x-correlation-id (else the resignation id) and a well-formed traceparent, if any. */
-export function httpCause(resignationId: string, headers: { correlationId?: string | undefined; traceparent?: string | undefined }): EventCause {
-  const correlationId = headers.correlationId?.trim() || resignationId;
-  const traceparent = headers.traceparent && TRACEPARENT.test(headers.traceparent) ? headers.traceparent : undefined;
-  return { correlationId, traceparent };
+/** The cause of an HTTP request: its trace context (see traceContextFromHeaders), correlated by the resignation id when it names no case. */
+export function httpCause(resignationId: string, trace: TraceContext): EventCause {
+  return { correlationId: trace.correlationId ?? resignationId, traceparent: trace.traceparent };
 }
 
 /** The cause of an event being handled: same case, same trace. */

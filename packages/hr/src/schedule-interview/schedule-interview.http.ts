@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProblemSchema, type App } from '@ems/platform';
 import { hr, IDEMPOTENCY_HEADER } from '@ems/contracts';
+import { traceContextFromHeaders } from '@ems/eventbus';
 import type { HrContext } from '../hr.context.ts';
 import { IdempotencyHeaders } from '../interviews/idempotency.http.ts';
 import { httpCause } from './schedule-interview.events.ts';
@@ -26,7 +27,7 @@ export function registerScheduleInterviewRoute(app: App, ctx: HrContext): void {
     async (req, reply) => {
       const { interview, created } = await scheduleInterview(ctx, req.body, {
         idempotencyKey: req.headers[IDEMPOTENCY_HEADER],
-        cause: httpCause(req.body.resignationId, { correlationId: req.headers['x-correlation-id'], traceparent: req.headers.traceparent }),
+        cause: httpCause(req.body.resignationId, traceContextFromHeaders(req.headers)),
       });
       return reply.status(created ? 201 : 200).send(interview);
     },

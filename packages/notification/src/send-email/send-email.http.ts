@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ProblemSchema, type App } from '@ems/platform';
 import { IDEMPOTENCY_HEADER, notification as api } from '@ems/contracts';
+import { traceContextFromHeaders } from '@ems/eventbus';
 import type { NotificationContext } from '../context.ts';
-import { originFromHeaders } from '../trace.ts';
 import { sendEmail } from './send-email.ts';
 
 export function sendEmailRoute(ctx: NotificationContext) {
@@ -27,7 +27,7 @@ export function sendEmailRoute(ctx: NotificationContext) {
         },
       },
       async (req, reply) => {
-        const { created, email } = await sendEmail(ctx, req.body, req.headers[IDEMPOTENCY_HEADER], originFromHeaders(req.headers));
+        const { created, email } = await sendEmail(ctx, req.body, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
         if (created) void reply.header('location', api.NotificationPaths.email(email.id));
         return reply.code(created ? 201 : 200).send(email);
       },

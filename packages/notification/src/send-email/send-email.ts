@@ -3,13 +3,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { conflict, HttpProblem, type Clock } from '@ems/platform';
 import type { notification as api } from '@ems/contracts';
+import type { TraceContext } from '@ems/eventbus';
 import { messageIdFor } from '../domain/mail-message.ts';
 import { prepareEmail, type DataIssue } from '../domain/templates.ts';
 import { deliverEmail } from '../deliver-email/deliver-email.ts';
 import { toEmail } from '../email.mapper.ts';
 import type { NotificationContext } from '../context.ts';
 import type { EmailRow, NotificationDB } from '../db/schema.ts';
-import type { EmailOrigin } from '../trace.ts';
+
+/** Who asked for an email: carried into the event its outcome publishes. */
+export interface EmailOrigin extends TraceContext {
+  /** The event the email reacts to (choreography); none for HTTP requests. */
+  causationId?: string | undefined;
+}
 
 export interface SendEmailResult {
   /** false when the same email (same case, purpose and recipient, or same Idempotency-Key) already existed. */

@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely';
+import type { DemoOrg } from '@ems/demo-org';
+import type { EmsDb } from '../db/types.ts';
+
+/**
+ * EMS's roster: who may resign, with the manager and HR partner at that moment. EMS keeps its own
+ * copy (loaded from the same HR export as every service's part of the organisation), so intake needs
+ * no other service — in choreography EMS makes no call to Notification, HR or Access at all.
+ */
+export interface DirectoryEntry {
+  id: string;
+  name: string;
+  email: string;
+  timezone: string;
+  manager: { id: string; name: string; email: string } | null;
+  hrPartnerId: string;
+}
+
+export interface Directory {
+  findEmployee(employeeId: string): Promise<DirectoryEntry | undefined>;
+}
+
+export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: DemoOrg): Promise<void> } {
+  return {
+    async findEmployee(employeeId) {
+      const row = await db
+        .selectFrom('employees as e')
+        .leftJoin('employees as m', 'm.id', 'e.manager_id')
+        .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.hr_partner_id', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])
+        .where('e.id', '=', employeeId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        name: row.name,
+        email: row.email,
+        timezone: row.timezone,
+        hrPartnerId: row.hr_partner_id,
+        manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
+      };
+    },
+    /** Idempotent: upserts everyone (managers may come after their reports; the FK is deferred). */
+    async seed(org) {
+      if (!org.employees.length) return;
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('employees')
+          .values(org.employees.map((e) => ({ id: e.id, name: e.name, email: e.email, timezone: e.timezone, manager_id: e.managerId, hr_partner_id: e.hrPartnerId })))
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              email: eb.ref('excluded.email'),
+              timezone: eb.ref('excluded.timezone'),
+              manager_id: eb.ref('excluded.manager_id'),
+              hr_partner_id: eb.ref('excluded.hr_partner_id'),
+              updated_at: new Date(),
+            })),
+          )
+          .execute();
+      });
+    },
+  };
+}
