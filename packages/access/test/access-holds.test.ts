@@ -45,10 +45,7 @@ beforeAll(async () => {
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);
   app = await createHttpServer({ title: 'access test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (typeof address !== 'object' || !address) throw new Error('no address');
-  base = `http://127.0.0.1:${address.port}`;
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {

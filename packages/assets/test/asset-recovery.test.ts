@@ -31,10 +31,7 @@ beforeAll(async () => {
   if (!subscription) throw new Error('the extension subscribes to nothing');
   handler = subscription;
   app = await createHttpServer({ title: 'assets test', version: '0', logger: log, plugins: [extension.routes], readiness: extension.readiness ?? {}, docs: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (typeof address !== 'object' || !address) throw new Error('no address');
-  base = `http://127.0.0.1:${address.port}`;
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {

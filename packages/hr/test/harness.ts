@@ -51,10 +51,10 @@ export async function startHr(options: {
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);
   const app: App = await createHttpServer({ title: 'hr test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
   if (options.startRelay) await service.start!();
   return {
-    base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    base,
     pool,
     service,
     org,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHttpServer, createKysely, createLogger, createPool, migrate, type App, type Pool } from '@ems/platform';
+import { createHttpServer, createLogger, createPool, migrate, type App, type Pool } from '@ems/platform';
 import { createTestDatabase, requestJson, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
-import { createEvent, createPostgresEventBus, type EventBus, type EventBusTestHooks } from '@ems/eventbus';
+import { createEvent, type EventBus, type EventBusTestHooks } from '@ems/eventbus';
+import { createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
 import { createWebhookService, RegisteredWebhook, verifyWebhookSignature, Webhook, WebhookDeliveryList, WebhookList, WebhookPaths, type WebhookService } from '../src/index.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
@@ -26,15 +27,8 @@ let strictApp: App;
 let strictBase: string;
 let receiver: Receiver;
 
-async function listen(a: App): Promise<string> {
-  await a.listen({ port: 0, host: '127.0.0.1' });
-  const address = a.server.address();
-  if (typeof address !== 'object' || !address) throw new Error('no address');
-  return `http://127.0.0.1:${address.port}`;
-}
-
 function newBus(): EventBus & EventBusTestHooks {
-  return createPostgresEventBus({ pool, log, catalogue, defaultRetry: { maxAttempts: 5, backoffMs: 1000 }, pollingIntervalSeconds: 0.5, stopTimeoutMs: 5_000 });
+  return createTestPostgresBus(pool, { log, catalogue, defaultRetry: { maxAttempts: 5, backoffMs: 1000 }, stopTimeoutMs: 5_000 });
 }
 
 beforeAll(async () => {
@@ -46,11 +40,11 @@ beforeAll(async () => {
   await bus.start();
   await service.start();
   app = await createHttpServer({ title: 'webhooks test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
-  base = await listen(app);
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
   // The production default: no internal targets.
   const strict = createWebhookService({ pool, log, bus, catalogue });
   strictApp = await createHttpServer({ title: 'webhooks strict test', version: '0', logger: log, plugins: [strict.routes], readiness: {}, docs: false });
-  strictBase = await listen(strictApp);
+  strictBase = await strictApp.listen({ port: 0, host: '127.0.0.1' });
   receiver = await startReceiver();
 });
 
@@ -64,24 +58,8 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-function resignationSubmitted(): CloudEvent {
-  const resignationId = randomUUID();
-  return createEvent({
-    type: EventTypes.resignationSubmitted,
-    source: EventSources.ems,
-    subject: resignationId,
-    correlationId: resignationId,
-    data: {
-      resignationId,
-      employee: { id: 'e-100', name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' },
-      manager: null,
-      hrPartnerId: 'hr-1',
-      lastWorkingDay: '2026-03-27',
-      reason: null,
-      submittedAt: new Date().toISOString(),
-    },
-  });
-}
+const resignationSubmitted = (): CloudEvent =>
+  resignationSubmittedEvent({ employee: { id: 'e-100', name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' }, hrPartnerId: 'hr-1', lastWorkingDay: '2026-03-27' });
 
 function accessSuspended(): CloudEvent {
   const resignationId = randomUUID();
@@ -95,9 +73,7 @@ function accessSuspended(): CloudEvent {
 }
 
 /** Publishes as a service does: in a database transaction. */
-async function publish(...events: CloudEvent[]): Promise<void> {
-  await createKysely<Record<string, never>>(pool, 'public').transaction().execute((trx) => bus.publish(trx, events));
-}
+const publish = (...events: CloudEvent[]) => publishInTransaction(pool, bus, events);
 
 let hookNo = 0;
 /** A fresh path on the receiver for each webhook (one live webhook per URL). */
