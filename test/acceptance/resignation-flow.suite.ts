@@ -2,7 +2,7 @@
  * The acceptance suite: end-to-end scenarios a user can see, written once and run against each
  * coordination mode. Real PostgreSQL (a throwaway database), real SMTP over loopback, real HTTP.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort } from '@ems/platform';
@@ -101,6 +101,36 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
         `case ${id} to settle`,
         timeoutMs,
       );
+    /** A webhook on loopback for the given event types; removed (with its receiver) after the test. */
+    const receivers: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const close of receivers.splice(0)) await close();
+    });
+    const webhookReceiver = async (eventTypes: string[]) => {
+      const events: Array<{ type: string; subject: string; traceparent: string; correlationid: string }> = [];
+      const server = createServer((req, resp) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          events.push(JSON.parse(body) as (typeof events)[number]);
+          resp.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const created = await http<{ id: string }>(base, 'POST', '/api/webhooks', { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, eventTypes });
+      expect(created.status).toBe(201);
+      receivers.push(async () => {
+        await http(base, 'DELETE', `/api/webhooks/${created.body.id}`);
+        await new Promise((r) => server.close(r));
+      });
+      return {
+        eventsAbout: (subject: string, n: number) =>
+          waitFor(async () => {
+            const mine = events.filter((e) => e.subject === subject);
+            return mine.length >= n ? mine : undefined;
+          }, `${n} webhook deliveries about ${subject}`),
+      };
+    };
     const mailsTo = (address: string) => smtp.messages.filter((m) => m.to && [m.to].flat().some((a) => a.value.some((v) => v.address === address)));
     const count = async (table: string) => Number((await ems.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
 
@@ -211,6 +241,33 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
       expect(b.body.id).toBe(a.body.id);
       await settled(a.body.id);
       expect(mailsTo(managerOf(employee).email).filter((m) => m.subject?.includes(employee.name))).toHaveLength(1);
+      // The same key with another request is refused, and nothing is stored for it.
+      const other = takeEmployee();
+      const reused = await submit({ employeeId: other.id }, { 'idempotency-key': key });
+      expect(reused.status).toBe(422);
+      expect(reused.contentType).toContain('application/problem+json');
+      expect((await http<{ items: unknown[] }>(base, 'GET', `/api/resignations?employeeId=${other.id}`)).body.items).toHaveLength(0);
+    });
+
+    it('when the correlation header is empty, then the case id correlates everything; a traceparent is carried into the events', async () => {
+      const employee = takeEmployee();
+      const res = await submit({ employeeId: employee.id }, { 'x-correlation-id': '  ' });
+      expect(res.status).toBe(201);
+      expect(res.body.correlationId).toBe(res.body.id);
+      await settled(res.body.id);
+      const hooked = await webhookReceiver(['com.ems.resignation.submitted.v1', 'com.ems.access.critical-access-suspended.v1']);
+      const traced = takeEmployee();
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const withTrace = await submit({ employeeId: traced.id }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, 'x-correlation-id': `corr-${traced.id}` });
+      expect(withTrace.body.correlationId).toBe(`corr-${traced.id}`);
+      await settled(withTrace.body.id);
+      // Every event of the case continues the caller's trace, whichever service published it.
+      const seen = await hooked.eventsAbout(withTrace.body.id, 2);
+      expect(seen.map((e) => e.type).sort()).toEqual(['com.ems.access.critical-access-suspended.v1', 'com.ems.resignation.submitted.v1']);
+      for (const e of seen) {
+        expect(e.traceparent.split('-')[1], e.type).toBe(traceId);
+        expect(e.correlationid).toBe(`corr-${traced.id}`);
+      }
     });
 
     it('when the input is invalid, then the answer is 400 problem+json naming the field, and nothing is stored or sent', async () => {
@@ -394,6 +451,12 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
       expect((await http<{ items: unknown[] }>(base, 'GET', `/api/interviews?resignationId=${res.body.id}`)).body.items).toHaveLength(1);
       expect((await http<{ items: unknown[] }>(base, 'GET', `/api/access-holds?resignationId=${res.body.id}`)).body.items).toHaveLength(1);
       expect((await http<{ items: unknown[] }>(base, 'GET', `/api/asset-recovery-tasks?resignationId=${res.body.id}`)).body.items).toHaveLength(1);
+      if (mode === 'choreography') {
+        // Each reaction was reported once: one timeline entry per outcome event type.
+        const timeline = await http<{ items: Array<{ type: string }> }>(base, 'GET', `/api/resignations/${res.body.id}/timeline`);
+        const types = timeline.body.items.map((t) => t.type).filter((t) => t.startsWith('com.ems.'));
+        expect(types.length).toBe(new Set(types).size);
+      }
       const audit = await http<{ items: unknown[] }>(base, 'GET', `/api/access-audit?employeeId=${employee.id}&limit=500`);
       const criticalGrants = org.grants.filter((g) => g.employeeId === employee.id && critical.has(g.systemId)).length;
       expect(audit.body.items).toHaveLength(criticalGrants);

@@ -20,7 +20,10 @@ export const Mode = z.enum(['orchestration', 'choreography']);
 
 export const Step = z.object({
   status: StepStatus,
+  /** When the step reached its status (null while pending). */
   at: IsoDateTime.nullable(),
+  /** By when the reaction is expected; past it, a pending step turns `late`. */
+  expectedBy: IsoDateTime.nullable(),
   attempts: z.number().int(),
   lastError: z.string().nullable(),
 });

@@ -163,6 +163,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => t !== events.EventTypes.resignationSubmitted) : undefined,
       catalogue,
       sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
+      log: log.child({ service: 'ems' }),
     });
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [notification, hr, access, emsService, webhooks, ...extensions];
 

@@ -1,4 +1,4 @@
-import { createKysely, type Clock, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { EventBus, EventCatalogue, EventedService, Subscription } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import type { EmsDb } from './db/types.ts';
@@ -31,6 +31,7 @@ export function createEmsService(deps: {
   /** Choreography: the event types EMS tracks cases from. Undefined: EMS subscribes to nothing. */
   trackedTypes: (() => string[]) | undefined;
   sweepEveryMs: number;
+  log: Logger;
 }): ServiceModule<DemoOrg> & EventedService {
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -56,8 +57,14 @@ export function createEmsService(deps: {
     },
     async start() {
       // Late reactions are found by a sweep, in both modes: nobody else would notice a missing event.
+      let busy = false;
       sweeper = setInterval(() => {
-        sweeping = deps.store.markOverdue().catch(() => undefined);
+        if (busy) return; // a slow sweep is not overlapped by the next
+        busy = true;
+        sweeping = deps.store
+          .markOverdue()
+          .catch((err: unknown) => deps.log.error({ err }, 'could not mark late steps; will try again'))
+          .finally(() => (busy = false));
       }, deps.sweepEveryMs);
       sweeper.unref();
     },

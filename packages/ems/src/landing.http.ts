@@ -6,7 +6,7 @@ const PAGE = `<!doctype html>
 <style>
  body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
  table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left}
- .done{color:#17803d}.failed{color:#b42318}.pending{color:#8a6d00} code{background:#f3f3f3;padding:0 .2rem}
+ .done{color:#17803d}.failed{color:#b42318}.pending{color:#8a6d00}.late{color:#c2410c;font-weight:bold} code{background:#f3f3f3;padding:0 .2rem}
 </style></head><body>
 <h1>EMS — Exit Management System</h1>
 <p>API: <a href="/docs">interactive docs</a> · <a href="/openapi.json">OpenAPI 3.1</a> ·
@@ -28,7 +28,8 @@ load(); setInterval(load, 2000);
 
 export async function landingPage(app: App): Promise<void> {
   app.get('/', { schema: { hide: true } }, async (req, reply) => {
-    const host = req.headers.host ?? 'localhost:3000';
+    // The Host header is the caller's to choose: only a plain host[:port] goes into the page.
+    const host = /^[A-Za-z0-9.[\]:-]{1,100}$/.test(req.headers.host ?? '') ? req.headers.host! : 'localhost:3000';
     return reply.type('text/html; charset=utf-8').send(PAGE.replace('localhost:PORT', host));
   });
 }

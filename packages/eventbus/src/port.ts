@@ -36,10 +36,11 @@ export interface Subscription {
    */
   handle(event: CloudEvent, ctx: DeliveryContext): Promise<void>;
   /**
-   * Called once when a valid event of this subscriber is dead-lettered (its handler failed
-   * `maxAttempts` times), e.g. to publish a failure event in a transaction of its own. Not called for
-   * poison messages (bad envelope, unknown type, invalid payload): there is no trustworthy event to
-   * react to. Errors thrown here are logged, never retried.
+   * Called when a valid event of this subscriber is dead-lettered (its handler failed `maxAttempts`
+   * times), e.g. to publish a failure event in a transaction of its own — and called again, with
+   * backoff, until it returns without throwing, so a failure report is not lost (make it idempotent).
+   * Not called for poison messages (bad envelope, unknown type, invalid payload): there is no
+   * trustworthy event to react to.
    */
   onDeadLetter?(event: CloudEvent, reason: string): Promise<void>;
   /** Overrides the bus's default retry policy (attempts include the first delivery). */

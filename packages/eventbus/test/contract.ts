@@ -40,7 +40,7 @@ interface Delivery {
 }
 
 /** A subscription that records what reaches it; `fail` decides whether a delivery throws. */
-function recorder(type: string | string[], opts: { fail?: (d: Delivery) => string | undefined; retry?: Subscription['retry']; onDeadLetterThrows?: boolean; handleMs?: number } = {}) {
+function recorder(type: string | string[], opts: { fail?: (d: Delivery) => string | undefined; retry?: Subscription['retry']; onDeadLetterFailures?: number; handleMs?: number } = {}) {
   const deliveries: Delivery[] = [];
   const handled: CloudEvent[] = [];
   const deadLettered: Array<{ event: CloudEvent; reason: string }> = [];
@@ -58,7 +58,7 @@ function recorder(type: string | string[], opts: { fail?: (d: Delivery) => strin
     },
     async onDeadLetter(event, reason) {
       deadLettered.push({ event, reason });
-      if (opts.onDeadLetterThrows) throw new Error('onDeadLetter blew up');
+      if (deadLettered.length <= (opts.onDeadLetterFailures ?? 0)) throw new Error('onDeadLetter blew up');
     },
   };
   return { subscription, deliveries, handled, deadLettered, ids: () => handled.map((e) => e.id) };
@@ -167,17 +167,18 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
       });
     });
 
-    it('when a handler keeps failing, then after maxAttempts the event is dead-lettered with the last error, onDeadLetter is called once, and a replay delivers it again exactly once', async () => {
+    it('when a handler keeps failing, then after maxAttempts the event is dead-lettered with the last error, onDeadLetter is called until it succeeds, and a replay delivers it again exactly once', async () => {
       await withBus(async (bus) => {
         let fixed = false;
-        // onDeadLetter throws too: the bus logs it and carries on.
-        const r = recorder(T.dead, { retry: { maxAttempts: 2, backoffMs: 200 }, onDeadLetterThrows: true, fail: (d) => (fixed ? undefined : `boom on attempt ${d.ctx.attempt}`) });
+        // onDeadLetter throws the first time: it is called again until it succeeds (a subscriber's
+        // failure report must not be lost), then never again.
+        const r = recorder(T.dead, { retry: { maxAttempts: 2, backoffMs: 200 }, onDeadLetterFailures: 1, fail: (d) => (fixed ? undefined : `boom on attempt ${d.ctx.attempt}`) });
         await bus.subscribe(r.subscription);
         await bus.start();
 
         const e = event(T.dead, 1);
         await publish(bus, e);
-        await waitFor(() => (r.deadLettered.length === 1 ? true : undefined), 'onDeadLetter', DELIVERY_TIMEOUT_MS);
+        await waitFor(() => (r.deadLettered.length === 2 ? true : undefined), 'onDeadLetter, failing once, then again', DELIVERY_TIMEOUT_MS);
         expect(r.deliveries.map((d) => d.ctx)).toEqual([
           { attempt: 1, lastAttempt: false },
           { attempt: 2, lastAttempt: true },
@@ -200,7 +201,8 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         expect(await bus.deadLetters.replay('no-such-dead-letter')).toBeUndefined();
 
         await sleep(QUIET_MS);
-        expect(r.deadLettered, 'onDeadLetter is called once').toHaveLength(1);
+        expect(r.deadLettered, 'onDeadLetter is called until it succeeds, then no more').toHaveLength(2);
+        expect(r.deadLettered[1]!.event).toEqual(e);
         expect(r.deliveries, 'no delivery after the dead letter').toHaveLength(2);
 
         // Fixed, then replayed twice at once and once more: one fresh delivery.
@@ -217,7 +219,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         expect((await bus.deadLetters.list({ subscriber: r.subscription.name })).items, 'a replayed letter is no longer open').toEqual([]);
         const all = await bus.deadLetters.list({ subscriber: r.subscription.name, includeReplayed: true });
         expect(all.items.map((l) => l.id)).toEqual([letter.id]);
-        expect(r.deadLettered).toHaveLength(1);
+        expect(r.deadLettered).toHaveLength(2);
       });
     });
 

@@ -49,6 +49,28 @@ describe('PostgreSQL event bus', () => {
     return { subscription, seen, maxInFlight: () => maxInFlight };
   };
 
+  it('when a process retires a subscriber it never subscribed (routing left by an earlier run), then events stop queuing for it', async () => {
+    const routedTo = async (name: string) =>
+      Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM bus_retire.subscription WHERE name = $1`, [name])).rows[0]!.n);
+    const earlier = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_retire', pollingIntervalSeconds: 0.5 });
+    await earlier.subscribe(counting('pgbus.retired', 0).subscription);
+    await earlier.start();
+    await earlier.stop();
+    expect(await routedTo('pgbus.retired')).toBe(1);
+
+    const later = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_retire', pollingIntervalSeconds: 0.5 });
+    await later.unsubscribe('pgbus.retired'); // before start: applied when it starts
+    await later.start();
+    try {
+      expect(await routedTo('pgbus.retired')).toBe(0);
+      await publish(later, [tick(1)]);
+      const queued = await pool.query(`SELECT 1 FROM bus_retire.job WHERE name = 'pgbus.retired'`);
+      expect(queued.rowCount).toBe(0);
+    } finally {
+      await later.stop();
+    }
+  });
+
   it('when several processes start together on a fresh database, then all start, and a subscriber they share gets each event once', async () => {
     const buses = [1, 2, 3].map(() => createPostgresEventBus({ pool, log, catalogue, schema: 'bus_race', pollingIntervalSeconds: 0.5 }));
     const shared = counting('pgbus.shared', 0);

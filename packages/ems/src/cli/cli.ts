@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,7 @@ const HELP = `ems — Exit Management System
 
 Usage:
   ems start                                  run EMS (embedded PostgreSQL unless EMS_DATABASE_URL is set)
-  ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--no-wait]
+  ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--no-wait] [--idempotency-key K]
                                              submit a resignation and follow its steps
   ems cases [--status STATUS | --stuck] [--limit N]
                                              list resignations (--stuck: a step late or failed)
@@ -66,6 +67,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
+    if (typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+      return 2;
+    }
     throw err;
   }
 }
@@ -77,12 +82,12 @@ function baseUrl(): string {
   return `http://127.0.0.1:${process.env.EMS_PORT || '3000'}`;
 }
 
-async function api<T>(method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function api<T>(method: 'GET' | 'POST', p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   let res: Response;
   try {
     res = await fetch(`${baseUrl()}${p}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? null : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
@@ -147,15 +152,21 @@ async function resign(args: string[]): Promise<number> {
   const body: Record<string, string> = { employeeId };
   if (values['last-day']) body.lastWorkingDay = values['last-day'];
   if (values.reason) body.reason = values.reason;
-  const created = await api<CaseJson>('POST', '/api/resignations', body);
-  out.log(`Resignation ${created.body.id} submitted for ${created.body.employeeName ?? employeeId}.`);
+  // One key per invocation: should the answer be lost, re-running with --idempotency-key K is safe.
+  const key = values['idempotency-key'] ?? randomUUID();
+  const created = await api<CaseJson>('POST', '/api/resignations', body, { 'idempotency-key': key });
+  out.log(`Resignation ${created.body.id} ${created.status === 202 ? 'accepted (opening)' : 'submitted'} for ${created.body.employeeName ?? employeeId}.`);
   if (values['no-wait']) return 0;
   const deadline = Date.now() + 30_000;
-  let c = created.body;
-  while (Date.now() < deadline && Object.values(c.steps ?? {}).some((s) => s.status === 'pending')) {
+  let c = created.status === 202 ? undefined : created.body;
+  while (Date.now() < deadline && (!c || Object.values(c.steps).some((s) => s.status === 'pending' || s.status === 'late'))) {
     await new Promise((r) => setTimeout(r, 250));
-    c = (await api<CaseJson>('GET', `/api/resignations/${created.body.id}`)).body;
+    c = await api<CaseJson>('GET', `/api/resignations/${created.body.id}`).then(
+      (r) => r.body,
+      () => undefined, // 202: not open yet
+    );
   }
+  if (!c) throw new CliError(`Resignation ${created.body.id} is not open yet; see it later with: ems case ${created.body.id}`);
   const timeline = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${c.id}/timeline`);
   printCase(out, c, timeline.body.items);
   return 0;

@@ -95,3 +95,12 @@ migrations.push({
     );
   `,
 });
+
+migrations.push({
+  version: 6,
+  name: 'idempotency fingerprint and trace context of the submission',
+  sql: `
+    ALTER TABLE resignations ADD COLUMN request_fingerprint text;
+    ALTER TABLE resignations ADD COLUMN traceparent text;
+  `,
+});

@@ -19,6 +19,9 @@ export interface ResignationRow {
   mode: 'orchestration' | 'choreography';
   correlation_id: string;
   idempotency_key: string | null;
+  /** Hash of the request an Idempotency-Key was first used with: a different body under the same key is refused. */
+  request_fingerprint: string | null;
+  traceparent: string | null;
   submitted_at: Timestamp;
   updated_at: Timestamp;
   closed_at: Timestamp | null;

@@ -15,10 +15,12 @@ export interface ParticipantUrls {
 export interface CallContext {
   correlationId: string;
   idempotencyKey: string;
+  /** The case's trace context: the services continue it in the events they publish. */
+  traceparent?: string | null | undefined;
 }
 
 function headers(ctx: CallContext): Record<string, string> {
-  return { 'x-correlation-id': ctx.correlationId };
+  return { 'x-correlation-id': ctx.correlationId, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) };
 }
 
 /** A reply that does not match the contract is a defect on the other side: not worth retrying. */

@@ -79,7 +79,7 @@ export function createResignationOrchestrator(deps: {
           },
           attachments: [],
         },
-        { correlationId: draft.correlationId, idempotencyKey: `${draft.id}:notifyManager` },
+        { correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:notifyManager` },
       );
       // Done means delivered. Queued: Notification retries SMTP itself; we ask again later (same key).
       if (email.status === 'queued') throw new ServiceCallError(`email accepted, not yet delivered${email.lastError ? `: ${email.lastError}` : ''}`, 202, true);
@@ -94,7 +94,7 @@ export function createResignationOrchestrator(deps: {
     async scheduleInterview(draft) {
       const interview = await participants.scheduleInterview(
         { resignationId: draft.id, employeeId: draft.employee.id, lastWorkingDay: draft.lastWorkingDay },
-        { correlationId: draft.correlationId, idempotencyKey: `${draft.id}:scheduleInterview` },
+        { correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:scheduleInterview` },
       );
       return {
         result: { interviewId: interview.id, start: interview.start, end: interview.end, timezone: interview.timezone },
@@ -106,7 +106,7 @@ export function createResignationOrchestrator(deps: {
     async blockAccess(draft) {
       const hold = await participants.suspendCriticalAccess(
         { resignationId: draft.id, employeeId: draft.employee.id, reason: 'resignation submitted' },
-        { correlationId: draft.correlationId, idempotencyKey: `${draft.id}:blockAccess` },
+        { correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:blockAccess` },
       );
       const systems = hold.suspendedGrants.map((g) => g.system);
       return {
@@ -175,7 +175,13 @@ export function createResignationOrchestrator(deps: {
     async start(draft: CaseDraft, waitSeconds = 10): Promise<OpenOutcome | 'pending'> {
       await DBOS.startWorkflow(workflow, { workflowID: draft.id })(draft);
       const intake = await DBOS.getEvent<OpenOutcome>(draft.id, INTAKE_EVENT, waitSeconds);
-      return intake ?? 'pending';
+      if (intake) return intake;
+      // Not opened in time: still running (busy system → 202), or it failed — then say so, never "accepted".
+      const status = await DBOS.getWorkflowStatus(draft.id);
+      if (status?.status === 'ERROR' || status?.status === 'CANCELLED' || status?.status === 'MAX_RECOVERY_ATTEMPTS_EXCEEDED') {
+        throw new Error(`the case workflow ${draft.id} ended with ${status.status} before opening the case`);
+      }
+      return 'pending';
     },
   };
 }

@@ -18,11 +18,15 @@ export interface CaseDraft {
   reason: string | null;
   mode: 'orchestration' | 'choreography';
   correlationId: string;
+  /** W3C trace context the submission arrived with, continued by every event of the case. */
+  traceparent: string | null;
   idempotencyKey: string | null;
+  requestFingerprint: string | null;
   submittedAt: string;
 }
 
-export type OpenOutcome = { outcome: 'created'; id: string } | { outcome: 'conflict'; existingId: string };
+/** `existing`: this very case was opened before (a retried write, or a concurrent request with the same key). */
+export type OpenOutcome = { outcome: 'created'; id: string } | { outcome: 'existing'; id: string } | { outcome: 'conflict'; existingId: string };
 
 export interface TimelineInput {
   service: string;
@@ -108,13 +112,15 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
               mode: draft.mode,
               correlation_id: draft.correlationId,
               idempotency_key: draft.idempotencyKey,
+              request_fingerprint: draft.requestFingerprint,
+              traceparent: draft.traceparent,
               submitted_at: draft.submittedAt,
               updated_at: draft.submittedAt,
             })
             .onConflict((oc) => oc.column('id').doNothing())
             .returning('id')
             .executeTakeFirst();
-          if (!inserted) return { outcome: 'created' as const, id: draft.id };
+          if (!inserted) return { outcome: 'existing' as const, id: draft.id };
           const expectedBy = new Date(Date.parse(draft.submittedAt) + options.stepDeadlineSeconds * 1000);
           await trx
             .insertInto('steps')
@@ -144,9 +150,9 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       return row?.id;
     },
 
-    async findByIdempotencyKey(key: string): Promise<string | undefined> {
-      const row = await db.selectFrom('resignations').select('id').where('idempotency_key', '=', key).executeTakeFirst();
-      return row?.id;
+    async findByIdempotencyKey(key: string): Promise<{ id: string; fingerprint: string | null } | undefined> {
+      const row = await db.selectFrom('resignations').select(['id', 'request_fingerprint']).where('idempotency_key', '=', key).executeTakeFirst();
+      return row && { id: row.id, fingerprint: row.request_fingerprint };
     },
 
     async get(id: string): Promise<ems.Resignation | undefined> {
@@ -356,6 +362,7 @@ function submittedEvent(draft: CaseDraft): CloudEvent {
     source: EventSources.ems,
     subject: draft.id,
     correlationId: draft.correlationId,
+    traceparent: draft.traceparent ?? undefined,
     time: new Date(draft.submittedAt),
     data: {
       resignationId: draft.id,
@@ -401,7 +408,7 @@ function iso(v: Date | string | null): string | null {
 function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectable<StepRow>[]): ems.Resignation {
   const step = (name: StepName) => {
     const s = steps.find((x) => x.name === name);
-    return { status: s?.status ?? 'pending', at: iso(s?.at ?? null), attempts: s?.attempts ?? 0, lastError: s?.last_error ?? null };
+    return { status: s?.status ?? 'pending', at: iso(s?.at ?? null), expectedBy: iso(s?.expected_by ?? null), attempts: s?.attempts ?? 0, lastError: s?.last_error ?? null };
   };
   return {
     id: row.id,

@@ -38,11 +38,15 @@ export function caseIdForKey(key: string): string {
 export async function submitResignation(
   deps: SubmitDeps,
   input: ems.SubmitResignationRequest,
-  meta: { idempotencyKey?: string | undefined; correlationId?: string | undefined },
+  meta: { idempotencyKey?: string | undefined; correlationId?: string | undefined; traceparent?: string | undefined },
 ): Promise<SubmitResult> {
+  const fingerprint = meta.idempotencyKey ? requestFingerprint(input) : null;
   if (meta.idempotencyKey) {
     const existing = await deps.store.findByIdempotencyKey(meta.idempotencyKey);
-    if (existing) return { kind: 'replayed', resignation: (await deps.store.get(existing))! };
+    if (existing) {
+      if (existing.fingerprint !== fingerprint) throw keyReused(meta.idempotencyKey);
+      return { kind: 'replayed', resignation: (await deps.store.get(existing.id))! };
+    }
   }
   const id = meta.idempotencyKey ? caseIdForKey(meta.idempotencyKey) : randomUUID();
   const correlationId = meta.correlationId ?? id;
@@ -73,16 +77,38 @@ export async function submitResignation(
     reason: input.reason ? input.reason : null,
     mode: deps.starter.mode,
     correlationId,
+    traceparent: meta.traceparent ?? null,
     idempotencyKey: meta.idempotencyKey ?? null,
+    requestFingerprint: fingerprint,
     submittedAt: now.toISOString(),
   };
   const outcome = await deps.starter.start(draft);
   if (outcome === 'pending') return { kind: 'accepted', id };
+  if (outcome.outcome === 'existing') {
+    // A concurrent request with the same key opened it first; it must have been the same request.
+    const kase = (await deps.store.findByIdempotencyKey(meta.idempotencyKey ?? ''))!;
+    if (kase && kase.fingerprint !== fingerprint) throw keyReused(meta.idempotencyKey ?? '');
+    return { kind: 'replayed', resignation: (await deps.store.get(id))! };
+  }
   if (outcome.outcome === 'conflict') {
     if (outcome.existingId === id) return { kind: 'replayed', resignation: (await deps.store.get(id))! };
     throw conflictFor(employee.id, outcome.existingId);
   }
   return { kind: 'created', resignation: (await deps.store.get(id))! };
+}
+
+/** What makes two submissions "the same request" for an Idempotency-Key. */
+function requestFingerprint(input: ems.SubmitResignationRequest): string {
+  return createHash('sha256')
+    .update(JSON.stringify([input.employeeId, input.lastWorkingDay ?? null, input.reason ?? null]))
+    .digest('hex');
+}
+
+function keyReused(key: string): HttpProblem {
+  return new HttpProblem(422, `Idempotency-Key ${JSON.stringify(key)} was already used with a different request`, {
+    type: 'https://ems.dev/problems/idempotency-key-reused',
+    title: 'Idempotency key reused',
+  });
 }
 
 function conflictFor(employeeId: string, existingId: string): HttpProblem {

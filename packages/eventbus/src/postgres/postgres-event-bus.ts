@@ -69,6 +69,25 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   boss.on('warning', (w) => log.warn({ warning: w.data }, `event bus: ${w.message}`));
 
   const subscriptions = new Map<string, Subscription>();
+  /** Subscribers unsubscribed before the first start: their stored routing is removed at start. */
+  const retired = new Set<string>();
+  const createSchemaSerially = async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.bus.schema.${schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+  const removeRouting = async (name: string) => {
+    await pool.query(`DELETE FROM ${quoteIdent(schema)}.subscription WHERE name = $1`, [name]);
+  };
   let running = false;
   /** pg-boss can only insert jobs once it has started (installed its schema, cached its queues) once. */
   let startedOnce = false;
@@ -142,11 +161,9 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         log.error({ subscriber: sub.name, deadLetterId: job.id, reason, attempts: letter.attempts }, 'event bus: event dead-lettered');
         const checked = validateEvent(raw, catalogue);
         if (checked.ok && sub.types.includes(checked.event.type) && sub.onDeadLetter) {
-          try {
-            await sub.onDeadLetter(checked.event, reason);
-          } catch (err) {
-            log.error({ subscriber: sub.name, deadLetterId: job.id, err }, 'event bus: onDeadLetter failed (not retried)');
-          }
+          // If it fails, the dead-letter job fails too and is retried (the letter stays recorded once):
+          // a subscriber's failure report must not be lost, or its case would only ever look late.
+          await sub.onDeadLetter(checked.event, reason);
         }
         await table.markNotified(job.id);
       }
@@ -245,23 +262,33 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       }
     },
 
-    /** Stops delivering to the subscriber and removes its routing; its queue and dead letters stay. */
+    /**
+     * Stops delivering to the subscriber and removes its routing — also when this process never
+     * subscribed it (routing is stored in the database, e.g. left by a run in another mode); its queue
+     * and dead letters stay. Before the first start() the removal waits for it.
+     */
     async unsubscribe(name) {
       const sub = subscriptions.get(name);
-      if (!sub) return;
       subscriptions.delete(name);
       await serially(async () => {
-        if (running) await deactivate(sub);
-        if (startedOnce) for (const type of sub.types) await boss.unsubscribe(type, name);
+        if (sub && running) await deactivate(sub);
+        if (startedOnce) await removeRouting(name);
+        else retired.add(name);
       });
     },
 
     start: () =>
       serially(async () => {
         if (running) return;
+        // Processes starting together on a fresh database race on pg-boss's CREATE SCHEMA IF NOT
+        // EXISTS (PostgreSQL can answer it with a unique violation pg-boss does not expect): create the
+        // schema first, one process at a time.
+        await createSchemaSerially();
         await boss.start();
         await ensureTable();
         startedOnce = true;
+        for (const name of retired) await removeRouting(name);
+        retired.clear();
         running = true;
         for (const sub of subscriptions.values()) await activate(sub);
       }),
