@@ -75,16 +75,12 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
         // Choreography: EMS must not call HR or Access at all — point it at a port where nothing listens.
         ...(mode === 'choreography' ? { EMS_HR_URL: 'http://127.0.0.1:9', EMS_ACCESS_URL: 'http://127.0.0.1:9' } : {}),
       });
-      const t0 = Date.now();
       ems = await startEms(config);
-      if (process.env.EMS_TEST_TIMING) console.log('start ms', Date.now() - t0);
       base = ems.url;
     });
 
     afterAll(async () => {
-      const t0 = Date.now();
       await ems?.stop();
-      if (process.env.EMS_TEST_TIMING) console.log('stop ms', Date.now() - t0);
       await proxy?.stop();
       await smtp?.stop();
       await db?.drop();

@@ -85,6 +85,29 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     return row.correlation_id;
   }
 
+  /**
+   * The case status follows from its steps, in both modes; once no step is awaited the timeline says
+   * so — one entry per settled state, so a replay that turns failed into done adds its own.
+   */
+  async function settleIn(trx: Kysely<EmsDb>, id: string, correlationId: string): Promise<CaseStatus> {
+    const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
+    const steps = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Record<StepName, StepStatus>;
+    const status = statusAfterReactions(steps);
+    const at = clock.now();
+    await trx.updateTable('resignations').set({ status, updated_at: at }).where('id', '=', id).where('status', 'in', ['in_progress', 'action_required']).execute();
+    if (status !== 'in_progress') {
+      await addTimeline(trx, id, correlationId, {
+        service: 'ems',
+        type: status === 'awaiting_decision' ? 'reactions.completed' : 'reactions.incomplete',
+        summary: status === 'awaiting_decision' ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention',
+        detail: { steps },
+        dedupeKey: `reactions.settled.${status}`,
+        at,
+      });
+    }
+    return status;
+  }
+
   return {
     /**
      * Opens a case with its three pending steps and its first timeline entry, in one transaction.
@@ -288,21 +311,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           .where('resignation_id', '=', kase.id)
           .where('name', '=', outcome.step)
           .execute();
-        const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
-        const steps = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Record<StepName, StepStatus>;
-        const status = statusAfterReactions(steps);
-        await trx.updateTable('resignations').set({ status, updated_at: clock.now() }).where('id', '=', kase.id).where('status', 'in', ['in_progress', 'action_required']).execute();
-        if (status !== 'in_progress') {
-          await addTimeline(trx, kase.id, event.correlationid, {
-            service: 'ems',
-            type: status === 'awaiting_decision' ? 'reactions.completed' : 'reactions.incomplete',
-            summary: status === 'awaiting_decision' ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention',
-            detail: { steps },
-            // One entry per settled state: a replay that turns failed into done adds its own.
-            dedupeKey: `reactions.settled.${status}`,
-            at: clock.now(),
-          });
-        }
+        await settleIn(trx, kase.id, event.correlationid);
         return 'recorded' as const;
       });
     },
@@ -334,22 +343,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
 
     /** After the reactions: the case status follows from its steps. */
     async settle(id: string): Promise<CaseStatus> {
-      return db.transaction().execute(async (trx) => {
-        const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
-        const steps = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Record<StepName, StepStatus>;
-        const status = statusAfterReactions(steps);
-        const at = clock.now();
-        await trx.updateTable('resignations').set({ status, updated_at: at }).where('id', '=', id).where('status', 'in', ['in_progress', 'action_required']).execute();
-        await addTimeline(trx, id, await correlationOf(trx, id), {
-          service: 'ems',
-          type: status === 'awaiting_decision' ? 'reactions.completed' : 'reactions.incomplete',
-          summary: status === 'awaiting_decision' ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention',
-          detail: { steps },
-          dedupeKey: 'reactions.settled',
-          at,
-        });
-        return status;
-      });
+      return db.transaction().execute(async (trx) => settleIn(trx, id, await correlationOf(trx, id)));
     },
   };
 }

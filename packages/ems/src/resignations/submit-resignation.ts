@@ -86,8 +86,8 @@ export async function submitResignation(
   if (outcome === 'pending') return { kind: 'accepted', id };
   if (outcome.outcome === 'existing') {
     // A concurrent request with the same key opened it first; it must have been the same request.
-    const kase = (await deps.store.findByIdempotencyKey(meta.idempotencyKey ?? ''))!;
-    if (kase && kase.fingerprint !== fingerprint) throw keyReused(meta.idempotencyKey ?? '');
+    const kase = meta.idempotencyKey ? await deps.store.findByIdempotencyKey(meta.idempotencyKey) : undefined;
+    if (kase && kase.fingerprint !== fingerprint) throw keyReused(meta.idempotencyKey!);
     return { kind: 'replayed', resignation: (await deps.store.get(id))! };
   }
   if (outcome.outcome === 'conflict') {
