@@ -49,6 +49,41 @@ export const ReleaseHoldRequest = z
   .meta({ id: 'ReleaseHoldRequest' });
 export type ReleaseHoldRequest = z.infer<typeof ReleaseHoldRequest>;
 
+/**
+ * Revoking every remaining grant (active or suspended) of a leaver. Without `revokeAt` (or with one in
+ * the past) Access revokes at once; with a future `revokeAt` it keeps a durable timer and revokes then.
+ * Idempotent per resignation: a repeat changes nothing; a higher `revision` moves a scheduled time.
+ */
+export const RevocationRequest = z
+  .object({
+    resignationId: Uuid,
+    employeeId: EmployeeId,
+    revokeAt: IsoDateTime.optional(),
+    revision: z.number().int().min(1).default(1),
+    reason: z.string().max(500).optional(),
+  })
+  .strict()
+  .meta({ id: 'RevocationRequest' });
+export type RevocationRequest = z.infer<typeof RevocationRequest>;
+
+export const RevocationStatus = z.enum(['scheduled', 'done', 'cancelled']);
+export const Revocation = z
+  .object({
+    id: Uuid,
+    resignationId: Uuid,
+    employeeId: EmployeeId,
+    status: RevocationStatus,
+    revokeAt: IsoDateTime,
+    revision: z.number().int(),
+    /** The grants revoked (empty until done). */
+    revoked: z.array(z.object({ grantId: z.string(), system: z.string() })),
+    doneAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: 'Revocation' });
+export type Revocation = z.infer<typeof Revocation>;
+export const RevocationList = ListOf(Revocation).meta({ id: 'RevocationList' });
+export const RevocationListQuery = PageQuery.extend({ resignationId: Uuid.optional(), employeeId: EmployeeId.optional(), status: RevocationStatus.optional() });
+
 export const AccessSystem = z
   .object({ id: z.string(), name: z.string(), critical: z.boolean() })
   .meta({ id: 'AccessSystem' });
@@ -80,4 +115,6 @@ export const AccessPaths = {
   employeeAccess: (employeeId: string) => `/api/employees/${encodeURIComponent(employeeId)}/access`,
   audit: '/api/access-audit',
   systems: '/api/systems',
+  revocations: '/api/access-revocations',
+  revocation: (id: string) => `/api/access-revocations/${encodeURIComponent(id)}`,
 } as const;

@@ -15,7 +15,13 @@ export type SubmitResignationRequest = z.infer<typeof SubmitResignationRequest>;
 
 /** `late`: past its deadline and still awaited. */
 export const StepStatus = z.enum(['pending', 'late', 'done', 'failed']);
-export const CaseStatus = z.enum(['in_progress', 'awaiting_decision', 'action_required']);
+/**
+ * in_progress → awaiting_decision | action_required → retained | withdrawn (closed when access is
+ * restored, the interview cancelled and both told) | exit_confirmed → exited (all access revoked).
+ */
+export const CaseStatus = z.enum(['in_progress', 'awaiting_decision', 'action_required', 'retained', 'withdrawn', 'exit_confirmed', 'exited']);
+export type CaseStatus = z.infer<typeof CaseStatus>;
+export const DecisionKind = z.enum(['retained', 'exit_confirmed']);
 export const Mode = z.enum(['orchestration', 'choreography']);
 
 export const Step = z.object({
@@ -26,6 +32,34 @@ export const Step = z.object({
   expectedBy: IsoDateTime.nullable(),
   attempts: z.number().int(),
   lastError: z.string().nullable(),
+});
+
+export const DecisionRequest = z
+  .object({
+    decision: DecisionKind,
+    /** exit_confirmed: the final last working day (defaults to the one submitted); a later confirmation may move it. */
+    lastWorkingDay: IsoDate.optional(),
+    note: z.string().trim().max(2000).optional(),
+  })
+  .strict()
+  .meta({ id: 'DecisionRequest' });
+export type DecisionRequest = z.infer<typeof DecisionRequest>;
+
+export const WithdrawalRequest = z
+  .object({ note: z.string().trim().max(2000).optional() })
+  .strict()
+  .meta({ id: 'WithdrawalRequest' });
+export type WithdrawalRequest = z.infer<typeof WithdrawalRequest>;
+
+export const CaseDecision = z.object({
+  decision: z.enum(['retained', 'withdrawn', 'exit_confirmed']),
+  decidedAt: IsoDateTime,
+  note: z.string().nullable(),
+  /** exit_confirmed: the final last working day and the instant access is revoked (end of that day, employee's zone). */
+  lastWorkingDay: IsoDate.nullable(),
+  revokeAt: IsoDateTime.nullable(),
+  /** Counts confirmations that moved the last working day (1 = first decision). */
+  revision: z.number().int(),
 });
 
 export const Resignation = z
@@ -40,7 +74,22 @@ export const Resignation = z
     correlationId: z.string(),
     submittedAt: IsoDateTime,
     updatedAt: IsoDateTime,
-    steps: z.object({ notifyManager: Step, scheduleInterview: Step, blockAccess: Step }),
+    /** Set once nothing more will happen for the case. */
+    closedAt: IsoDateTime.nullable(),
+    decision: CaseDecision.nullable(),
+    /**
+     * The three first reactions, then — once decided — what the decision sets off: retained/withdrawn →
+     * announceDecision, restoreAccess, cancelInterview; exit_confirmed → announceDecision, revokeAccess.
+     */
+    steps: z.object({
+      notifyManager: Step,
+      scheduleInterview: Step,
+      blockAccess: Step,
+      announceDecision: Step.optional(),
+      restoreAccess: Step.optional(),
+      cancelInterview: Step.optional(),
+      revokeAccess: Step.optional(),
+    }),
   })
   .meta({ id: 'Resignation' });
 export type Resignation = z.infer<typeof Resignation>;
@@ -68,4 +117,12 @@ export const EmsPaths = {
   resignations: '/api/resignations',
   resignation: (id: string) => `/api/resignations/${encodeURIComponent(id)}`,
   timeline: (id: string) => `/api/resignations/${encodeURIComponent(id)}/timeline`,
+  decision: (id: string) => `/api/resignations/${encodeURIComponent(id)}/decision`,
+  withdrawal: (id: string) => `/api/resignations/${encodeURIComponent(id)}/withdrawal`,
+} as const;
+
+/** Problem `type`s of the EMS API. */
+export const EmsProblemTypes = {
+  /** 409: the case's status does not allow the request (e.g. a decision on a closed case). */
+  illegalTransition: 'https://ems.dev/problems/illegal-transition',
 } as const;

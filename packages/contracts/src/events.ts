@@ -17,6 +17,22 @@ export const EventTypes = {
   exitInterviewSchedulingFailed: 'com.ems.hr.exit-interview-scheduling-failed.v1',
   criticalAccessSuspended: 'com.ems.access.critical-access-suspended.v1',
   criticalAccessSuspensionFailed: 'com.ems.access.critical-access-suspension-failed.v1',
+
+  // The decision lifecycle (after the three first reactions).
+  resignationRetained: 'com.ems.resignation.retained.v1',
+  resignationWithdrawn: 'com.ems.resignation.withdrawn.v1',
+  exitConfirmed: 'com.ems.resignation.exit-confirmed.v1',
+  decisionAnnounced: 'com.ems.notification.decision-announced.v1',
+  decisionAnnouncementFailed: 'com.ems.notification.decision-announcement-failed.v1',
+  exitInterviewHeld: 'com.ems.hr.exit-interview-held.v1',
+  exitInterviewCancelled: 'com.ems.hr.exit-interview-cancelled.v1',
+  exitInterviewCancellationFailed: 'com.ems.hr.exit-interview-cancellation-failed.v1',
+  followUpSent: 'com.ems.hr.follow-up-sent.v1',
+  accessRestored: 'com.ems.access.access-restored.v1',
+  accessRestorationFailed: 'com.ems.access.access-restoration-failed.v1',
+  accessRevocationScheduled: 'com.ems.access.access-revocation-scheduled.v1',
+  accessRevoked: 'com.ems.access.access-revoked.v1',
+  accessRevocationFailed: 'com.ems.access.access-revocation-failed.v1',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -81,6 +97,113 @@ export const CriticalAccessSuspended = z
 
 export const CriticalAccessSuspensionFailed = ReactionFailed.meta({ id: 'CriticalAccessSuspensionFailed', description: 'Access could not put the critical grants on hold.' });
 
+// ── The decision lifecycle ─────────────────────────────────────────────────────────────────────────
+
+const Decided = z.object({
+  resignationId: Uuid,
+  employee: Person.extend({ timezone: z.string().min(1) }),
+  manager: Person.nullable(),
+  hrPartnerId: z.string().min(1),
+  /** When the decision (or withdrawal) was recorded. */
+  decidedAt: IsoDateTime,
+  note: z.string().max(2000).nullable(),
+});
+
+export const ResignationRetained = Decided.meta({
+  id: 'ResignationRetained',
+  description: 'HR decided to retain the employee: the resignation is off, the hold on their access must be lifted and the interview (if not held) cancelled.',
+});
+
+export const ResignationWithdrawn = Decided.meta({
+  id: 'ResignationWithdrawn',
+  description: 'The employee withdrew the resignation before a decision: the same consequences as retained.',
+});
+
+export const ExitConfirmed = Decided.extend({
+  lastWorkingDay: IsoDate,
+  /** The instant every remaining grant is to be revoked: the end of the last working day in the employee's time zone. */
+  revokeAt: IsoDateTime,
+  /** 1 for the first confirmation; each later confirmation that moves the last working day counts up. Consumers keep the highest. */
+  revision: z.number().int().min(1),
+}).meta({
+  id: 'ExitConfirmed',
+  description: 'HR confirmed the exit with the final last working day (published again, with a higher revision, when the day moves).',
+});
+
+export const Decision = z.enum(['retained', 'withdrawn', 'exit_confirmed']);
+
+export const DecisionAnnounced = z
+  .object({
+    resignationId: Uuid,
+    decision: Decision,
+    /** The exit-confirmed revision announced (1 for retained / withdrawn). */
+    revision: z.number().int().min(1),
+    emailIds: z.array(Uuid),
+    recipients: z.array(z.string()),
+  })
+  .meta({ id: 'DecisionAnnounced', description: 'Notification told the manager and the employee about the decision.' });
+
+export const DecisionAnnouncementFailed = ReactionFailed.meta({ id: 'DecisionAnnouncementFailed', description: 'Notification gave up telling manager and employee about the decision.' });
+
+export const ExitInterviewHeld = z
+  .object({ resignationId: Uuid, interviewId: Uuid, heldAt: IsoDateTime, hasNotes: z.boolean() })
+  .meta({ id: 'ExitInterviewHeld', description: 'The HR partner marked the exit interview as held (the notes stay in HR).' });
+
+export const ExitInterviewCancelled = z
+  .object({
+    resignationId: Uuid,
+    /** null when there was no interview to cancel. */
+    interviewId: Uuid.nullable(),
+    /** Set when nothing was cancelled: 'no interview', 'already held', 'already cancelled'. */
+    skipped: z.string().optional(),
+    reason: z.string().max(500),
+  })
+  .meta({ id: 'ExitInterviewCancelled', description: 'HR cancelled the exit interview (cancellation invites sent), or found nothing to cancel.' });
+
+export const ExitInterviewCancellationFailed = ReactionFailed.meta({ id: 'ExitInterviewCancellationFailed', description: 'HR could not cancel the exit interview.' });
+
+export const FollowUpMilestone = z.enum(['interview_scheduled', 'interview_held', 'decision']);
+export const FollowUpLevel = z.enum(['reminder', 'escalation']);
+
+export const FollowUpSent = z
+  .object({
+    resignationId: Uuid,
+    milestone: FollowUpMilestone,
+    level: FollowUpLevel,
+    /** The instant the milestone was due (reminder) or the reminder went unanswered (escalation). */
+    dueAt: IsoDateTime,
+    to: z.string(),
+    emailId: Uuid,
+  })
+  .meta({ id: 'FollowUpSent', description: 'A deadline passed unmet: HR reminded the HR partner, or escalated to the HR lead (once each).' });
+
+const GrantRef = z.object({ grantId: z.string(), system: z.string() });
+
+export const AccessRestored = z
+  .object({
+    resignationId: Uuid,
+    employeeId: EmployeeId,
+    /** null when there was no hold (e.g. it was never created). */
+    holdId: Uuid.nullable(),
+    /** Exactly the grants the hold had suspended and that were still suspended by it. */
+    restored: z.array(GrantRef),
+    /** Grants of the hold not restored, because they changed since for another reason. */
+    skipped: z.array(GrantRef.extend({ reason: z.string() })),
+  })
+  .meta({ id: 'AccessRestored', description: "Access lifted the hold: the grants it suspended are active again." });
+
+export const AccessRestorationFailed = ReactionFailed.meta({ id: 'AccessRestorationFailed', description: 'Access could not lift the hold.' });
+
+export const AccessRevocationScheduled = z
+  .object({ resignationId: Uuid, employeeId: EmployeeId, revokeAt: IsoDateTime, revision: z.number().int().min(1) })
+  .meta({ id: 'AccessRevocationScheduled', description: "Access will revoke every remaining grant at revokeAt (its own durable timer); a later revision moves it." });
+
+export const AccessRevoked = z
+  .object({ resignationId: Uuid, employeeId: EmployeeId, revokedAt: IsoDateTime, revoked: z.array(GrantRef) })
+  .meta({ id: 'AccessRevoked', description: 'Access revoked every remaining grant of the employee (the exit is complete).' });
+
+export const AccessRevocationFailed = ReactionFailed.meta({ id: 'AccessRevocationFailed', description: 'Access could not revoke the remaining grants.' });
+
 /** type name → payload schema: the bus validates every event against this when publishing and receiving. */
 export const EventSchemas = {
   [EventTypes.resignationSubmitted]: ResignationSubmitted,
@@ -90,6 +213,20 @@ export const EventSchemas = {
   [EventTypes.exitInterviewSchedulingFailed]: ExitInterviewSchedulingFailed,
   [EventTypes.criticalAccessSuspended]: CriticalAccessSuspended,
   [EventTypes.criticalAccessSuspensionFailed]: CriticalAccessSuspensionFailed,
+  [EventTypes.resignationRetained]: ResignationRetained,
+  [EventTypes.resignationWithdrawn]: ResignationWithdrawn,
+  [EventTypes.exitConfirmed]: ExitConfirmed,
+  [EventTypes.decisionAnnounced]: DecisionAnnounced,
+  [EventTypes.decisionAnnouncementFailed]: DecisionAnnouncementFailed,
+  [EventTypes.exitInterviewHeld]: ExitInterviewHeld,
+  [EventTypes.exitInterviewCancelled]: ExitInterviewCancelled,
+  [EventTypes.exitInterviewCancellationFailed]: ExitInterviewCancellationFailed,
+  [EventTypes.followUpSent]: FollowUpSent,
+  [EventTypes.accessRestored]: AccessRestored,
+  [EventTypes.accessRestorationFailed]: AccessRestorationFailed,
+  [EventTypes.accessRevocationScheduled]: AccessRevocationScheduled,
+  [EventTypes.accessRevoked]: AccessRevoked,
+  [EventTypes.accessRevocationFailed]: AccessRevocationFailed,
 } as const satisfies Record<EventType, z.ZodType>;
 
 export type EventData<T extends EventType> = z.infer<(typeof EventSchemas)[T]>;

@@ -12,6 +12,8 @@ export const HrPartner = z
     email: z.string(),
     timezone: z.string(),
     workingHours: z.object({ days: z.array(z.number().int().min(1).max(7)), start: z.string(), end: z.string() }),
+    /** Whom an unanswered reminder escalates to (the HR lead); null when none is configured. */
+    lead: PersonRef.nullable(),
   })
   .meta({ id: 'HrPartner' });
 export type HrPartner = z.infer<typeof HrPartner>;
@@ -50,6 +52,10 @@ export const Interview = z
     /** The HR partner's zone; start/end are instants. */
     timezone: z.string(),
     status: InterviewStatus,
+    /** When the HR partner marked it held (null until then). */
+    heldAt: IsoDateTime.nullable(),
+    /** The HR partner's notes of the conversation (confidential to HR; never put on the bus). */
+    notes: z.string().nullable(),
     /** iCalendar SEQUENCE: bumped by every reschedule/cancel so clients update the same event. */
     sequence: z.number().int(),
     /** iCalendar UID of the event. */
@@ -76,6 +82,13 @@ export const RescheduleInterviewRequest = z
   .meta({ id: 'RescheduleInterviewRequest' });
 export type RescheduleInterviewRequest = z.infer<typeof RescheduleInterviewRequest>;
 
+/** Body of POST /api/interviews/{id}/held. */
+export const MarkInterviewHeldRequest = z
+  .object({ notes: z.string().trim().max(10_000).optional() })
+  .strict()
+  .meta({ id: 'MarkInterviewHeldRequest' });
+export type MarkInterviewHeldRequest = z.infer<typeof MarkInterviewHeldRequest>;
+
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
 export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: z.string().optional() });
 
@@ -95,8 +108,10 @@ export const HrPaths = {
   employees: '/api/employees',
   employee: (id: string) => `/api/employees/${encodeURIComponent(id)}`,
   hrPartners: '/api/hr-partners',
+  hrPartner: (id: string) => `/api/hr-partners/${encodeURIComponent(id)}`,
   interviews: '/api/interviews',
   interview: (id: string) => `/api/interviews/${encodeURIComponent(id)}`,
   reschedule: (id: string) => `/api/interviews/${encodeURIComponent(id)}/reschedule`,
   cancel: (id: string) => `/api/interviews/${encodeURIComponent(id)}/cancel`,
+  held: (id: string) => `/api/interviews/${encodeURIComponent(id)}/held`,
 } as const;

@@ -12,6 +12,10 @@ export const EmailTemplate = z.enum([
   'exit-interview-invite',
   /** Calendar cancellation (ICS METHOD:CANCEL attached). data: InterviewInviteData */
   'exit-interview-cancelled',
+  /** To the manager or the employee: the resignation was decided (retained / withdrawn / exit confirmed). data: DecisionNoticeData */
+  'resignation-decision-notice',
+  /** To the HR partner (reminder) or the HR lead (escalation): a deadline of the exit process passed. data: FollowUpData */
+  'exit-follow-up',
 ]);
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 
@@ -33,6 +37,30 @@ export const InterviewInviteData = z.object({
   end: IsoDateTime,
   /** IANA zone the times are shown in for this recipient. */
   timezone: z.string().min(1),
+});
+
+export const DecisionNoticeData = z.object({
+  recipientName: z.string().min(1).max(200),
+  /** Who is told: the wording differs for the manager and for the employee. */
+  audience: z.enum(['manager', 'employee']),
+  employeeName: z.string().min(1).max(200),
+  decision: z.enum(['retained', 'withdrawn', 'exit_confirmed']),
+  /** exit_confirmed: the final last working day, and when access ends (ISO instant). */
+  lastWorkingDay: z.string().nullish(),
+  revokeAt: IsoDateTime.nullish(),
+  note: z.string().max(2000).nullish(),
+  caseUrl: z.string().url().nullish(),
+});
+
+export const FollowUpData = z.object({
+  recipientName: z.string().min(1).max(200),
+  level: z.enum(['reminder', 'escalation']),
+  milestone: z.enum(['interview_scheduled', 'interview_held', 'decision']),
+  employeeName: z.string().min(1).max(200),
+  hrPartnerName: z.string().min(1).max(200),
+  /** ISO instant the milestone was due. */
+  dueAt: IsoDateTime,
+  caseUrl: z.string().url().nullish(),
 });
 
 export const Recipient = z.object({

@@ -15,3 +15,15 @@ export {
   type Booked,
 } from './domain/slots.ts';
 export { calendarInvite, inviteEmails, type InviteEvent, type InterviewInvite } from './domain/calendar-invite.ts';
+export {
+  DEFAULT_FOLLOW_UP_POLICY,
+  followUpKey,
+  followUpsCalledFor,
+  followUpsDue,
+  nextFollowUp,
+  type FollowUp,
+  type FollowUpFacts,
+  type FollowUpLevel,
+  type FollowUpPolicy,
+  type Milestone,
+} from './domain/follow-ups.ts';

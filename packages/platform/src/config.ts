@@ -44,3 +44,35 @@ export const envPort = z.coerce.number().int().min(0).max(65535);
 export const envPostgresUrl = z
   .string()
   .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** '1500ms', '90s', '15m', '4h', '2d' (or a combination: '1d12h') → milliseconds; null when malformed. */
+export function parseDuration(text: string): number | null {
+  const trimmed = text.trim();
+  if (!/^(\d+(ms|s|m|h|d))+$/.test(trimmed)) return null;
+  let total = 0;
+  for (const [, n, unit] of trimmed.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * DURATION_UNITS[unit!]!;
+  return total;
+}
+
+/** A duration from an environment variable, e.g. `2d`, `4h`, `90s`, `500ms`; in milliseconds. */
+export const envDuration = z.string().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: "must be a duration like '500ms', '90s', '15m', '4h', '2d' or '1d12h'" });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A signed duration (`-2d` allowed), for EMS_CLOCK_OFFSET. */
+export const envSignedDuration = z.string().transform((v, ctx) => {
+  const negative = v.trim().startsWith('-');
+  const ms = parseDuration(negative ? v.trim().slice(1) : v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: "must be a duration like '90s', '-4h' or '2d12h'" });
+    return z.NEVER;
+  }
+  return negative ? -ms : ms;
+});

@@ -1,4 +1,4 @@
-export { ConfigError, parseEnv, envBoolean, envPort, envPostgresUrl } from './config.ts';
+export { ConfigError, parseEnv, envBoolean, envPort, envPostgresUrl, envDuration, envSignedDuration, parseDuration } from './config.ts';
 export { createPool, createKysely, withDatabase, databaseName, ensureDatabase, quoteIdent, isUniqueViolation, type Pool } from './db.ts';
 export { migrate, type Migration } from './migrate.ts';
 export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, type Problem } from './problem.ts';
@@ -6,6 +6,6 @@ export { createHttpServer, type App, type RoutePlugin, type ReadinessCheck, type
 export { callJson, ServiceCallError, type CallOptions } from './http-client.ts';
 export { startEmbeddedPostgres, freePort, processAlive, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { systemClock, type Clock } from './clock.ts';
+export { systemClock, offsetClock, adjustableClock, waitMs, type Clock, type AdjustableClock } from './clock.ts';
 export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts';
 export { type ServiceModule } from './service.ts';
