@@ -6,6 +6,7 @@ import {
   ensureDatabase,
   freePort,
   migrate,
+  offsetClock,
   startEmbeddedPostgres,
   systemClock,
   type App,
@@ -31,6 +32,8 @@ import { createCaseStore, TRACKER } from './resignations/case-store.ts';
 import { createDirectory } from './directory/directory.ts';
 import { createParticipants } from './orchestration/participants.ts';
 import { createResignationOrchestrator, orchestrationStarter } from './orchestration/resignation.workflow.ts';
+import { createDecisionOrchestrator } from './orchestration/decision.workflow.ts';
+import type { CaseDecider } from './resignations/decide-resignation.ts';
 import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
@@ -41,7 +44,7 @@ export const VERSION = '0.1.0';
 const CHOREOGRAPHY_SUBSCRIBERS = [NOTIFY_MANAGER_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, TRACKER];
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
-export const WORKFLOW_VERSION = 'resignation-v1';
+export const WORKFLOW_VERSION = 'resignation-v2';
 
 export interface RunningEms {
   url: string;
@@ -63,7 +66,8 @@ export interface RunningEms {
  */
 export async function startEms(config: Config, options: { log?: Logger; clock?: Clock; org?: DemoOrg } = {}): Promise<RunningEms> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? (config.clockOffsetMs === undefined ? systemClock : offsetClock(config.clockOffsetMs));
+  if (config.clockOffsetMs !== undefined) log.warn({ offsetMs: config.clockOffsetMs, now: clock.now().toISOString() }, 'EMS_CLOCK_OFFSET: EMS runs on a shifted clock (drills and tests only)');
   const cleanup: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const [i, fn] of [...cleanup.entries()].reverse()) {
@@ -141,12 +145,28 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds });
     const participants = createParticipants(() => urls);
-    const starter: CaseStarter = choreography
-      ? // Choreography: the case and its `resignation submitted` event are written in one transaction; that is all EMS does.
-        { mode: 'choreography', start: (draft) => store.open(draft) }
-      : orchestrationStarter(
-          createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }) }),
-        );
+    let starter: CaseStarter;
+    let decider: CaseDecider;
+    if (choreography) {
+      // Choreography: the case and its `resignation submitted` event are written in one transaction; that is all EMS does.
+      // A decision likewise: the case's new status and its event, in one transaction.
+      starter = { mode: 'choreography', start: (draft) => store.open(draft) };
+      decider = { decide: (id, input) => store.decide(id, input) };
+    } else {
+      const decisions = createDecisionOrchestrator({
+        store,
+        participants,
+        retry: config.step,
+        clock,
+        policy: config.followUps,
+        caseUrl,
+        log: log.child({ service: 'orchestrator' }),
+      });
+      starter = orchestrationStarter(
+        createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), startDecisionPhase: decisions.start }),
+      );
+      decider = { decide: (id, input) => decisions.decide(id, input) };
+    }
 
     const extensions = await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env });
     for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
@@ -158,6 +178,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       noticeDays: config.noticeDays,
       directory: createDirectory(createEmsDb(pool)),
       starter,
+      decider,
       bus,
       // EMS follows every event about a case (its own `submitted` is on the timeline already).
       trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => t !== events.EventTypes.resignationSubmitted) : undefined,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { envBoolean, envPort, envPostgresUrl, parseEnv } from '@ems/platform';
+import { envBoolean, envDuration, envPort, envPostgresUrl, envSignedDuration, parseEnv } from '@ems/platform';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -39,6 +39,11 @@ export const ConfigSchema = z.object({
   EMS_NOTIFICATION_URL: url.optional().describe('Base URL of the Notification service; default this process'),
   EMS_HR_URL: url.optional().describe('Base URL of the HR service; default this process'),
   EMS_ACCESS_URL: url.optional().describe('Base URL of the Access service; default this process'),
+  EMS_FOLLOW_UP_SCHEDULE_WITHIN: envDuration.default(86_400_000).describe('No exit interview booked this long after submission → reminder to the HR partner (e.g. 1d, 4h)'),
+  EMS_FOLLOW_UP_HELD_WITHIN: envDuration.default(86_400_000).describe('Interview not marked held this long after its end → reminder'),
+  EMS_FOLLOW_UP_DECIDE_WITHIN: envDuration.default(7 * 86_400_000).describe('No decision this long after submission → reminder'),
+  EMS_FOLLOW_UP_ESCALATE_AFTER: envDuration.default(2 * 86_400_000).describe('A reminder unanswered this long → one escalation to the HR lead'),
+  EMS_CLOCK_OFFSET: envSignedDuration.optional().describe('Runs EMS this far ahead of (or, with -, behind) the system clock — for drills and tests of timers, never production'),
   EMS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 });
 
@@ -63,6 +68,9 @@ export interface Config {
   step: { maxAttempts: number; retryIntervalMs: number };
   serviceUrls: { notification?: string | undefined; hr?: string | undefined; access?: string | undefined };
   logLevel: string;
+  followUps: { scheduleWithinMs: number; heldWithinMs: number; decideWithinMs: number; escalateAfterMs: number };
+  /** ms added to the system clock (EMS_CLOCK_OFFSET); undefined normally (the system clock). */
+  clockOffsetMs: number | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -86,5 +94,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS },
     serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL },
     logLevel: c.EMS_LOG_LEVEL,
+    followUps: {
+      scheduleWithinMs: c.EMS_FOLLOW_UP_SCHEDULE_WITHIN,
+      heldWithinMs: c.EMS_FOLLOW_UP_HELD_WITHIN,
+      decideWithinMs: c.EMS_FOLLOW_UP_DECIDE_WITHIN,
+      escalateAfterMs: c.EMS_FOLLOW_UP_ESCALATE_AFTER,
+    },
+    clockOffsetMs: c.EMS_CLOCK_OFFSET,
   };
 }

@@ -5,6 +5,7 @@ import type { EmsDb } from './db/types.ts';
 import { TRACKER, type CaseStore } from './resignations/case-store.ts';
 import { resignationRoutes } from './resignations/resignations.http.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
+import type { CaseDecider } from './resignations/decide-resignation.ts';
 import type { DemoOrg } from '@ems/demo-org';
 import type { createDirectory } from './directory/directory.ts';
 import { deadLetterRoutes } from './dead-letters/dead-letters.http.ts';
@@ -26,6 +27,7 @@ export function createEmsService(deps: {
   noticeDays: number;
   directory: ReturnType<typeof createDirectory>;
   starter: CaseStarter;
+  decider: CaseDecider;
   bus: EventBus;
   catalogue: EventCatalogue;
   /** Choreography: the event types EMS tracks cases from. Undefined: EMS subscribes to nothing. */

@@ -104,3 +104,24 @@ migrations.push({
     ALTER TABLE resignations ADD COLUMN traceparent text;
   `,
 });
+
+migrations.push({
+  version: 7,
+  name: 'decision lifecycle: decision, withdrawal, exit, and the steps they set off',
+  sql: `
+    ALTER TABLE resignations DROP CONSTRAINT resignations_status_check;
+    ALTER TABLE resignations ADD CONSTRAINT resignations_status_check
+      CHECK (status IN ('in_progress', 'awaiting_decision', 'action_required', 'retained', 'withdrawn', 'exit_confirmed', 'exited'));
+    ALTER TABLE resignations ADD COLUMN decision text CHECK (decision IN ('retained', 'withdrawn', 'exit_confirmed'));
+    ALTER TABLE resignations ADD COLUMN decided_at timestamptz;
+    ALTER TABLE resignations ADD COLUMN decision_note text;
+    ALTER TABLE resignations ADD COLUMN decided_last_working_day date;
+    ALTER TABLE resignations ADD COLUMN revoke_at timestamptz;
+    ALTER TABLE resignations ADD COLUMN decision_revision integer NOT NULL DEFAULT 0;
+    ALTER TABLE resignations ADD CONSTRAINT resignations_decision_complete
+      CHECK ((decision IS NULL) = (decided_at IS NULL) AND (decision = 'exit_confirmed') = (revoke_at IS NOT NULL AND decided_last_working_day IS NOT NULL));
+    ALTER TABLE steps DROP CONSTRAINT steps_name_check;
+    ALTER TABLE steps ADD CONSTRAINT steps_name_check
+      CHECK (name IN ('notifyManager', 'scheduleInterview', 'blockAccess', 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'));
+  `,
+});

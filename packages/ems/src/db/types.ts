@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { CaseStatus, StepName, StepStatus } from '../domain/resignation.ts';
+import type { CaseStatus, DecisionKind, StepName, StepStatus } from '../domain/resignation.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
@@ -25,6 +25,13 @@ export interface ResignationRow {
   submitted_at: Timestamp;
   updated_at: Timestamp;
   closed_at: Timestamp | null;
+  decision: DecisionKind | null;
+  decided_at: Timestamp | null;
+  decision_note: string | null;
+  /** exit_confirmed: the final last working day (the submitted one stays in last_working_day). */
+  decided_last_working_day: string | null;
+  revoke_at: Timestamp | null;
+  decision_revision: ColumnType<number, number | undefined, number>;
 }
 
 export interface StepRow {

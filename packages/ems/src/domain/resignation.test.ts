@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, defaultLastWorkingDay, lastWorkingDayProblem, localDate, statusAfterReactions, stepCanBecome } from './resignation.ts';
+import { addDays, closedWhen, decideTransition, defaultLastWorkingDay, endOfDay, lastWorkingDayProblem, localDate, statusAfterReactions, stepCanBecome, type CaseStatus, type DecisionKind } from './resignation.ts';
 
 describe('resignation rules', () => {
   it('when it is late evening in New York, then it is already tomorrow in Singapore', () => {
@@ -33,5 +33,87 @@ describe('resignation rules', () => {
     expect(stepCanBecome('done', 'done')).toBe(false);
     expect(stepCanBecome('failed', 'done')).toBe(true);
     expect(stepCanBecome('failed', 'failed')).toBe(false);
+  });
+});
+
+describe('decideTransition (the case state machine for decisions)', () => {
+  const today = '2026-11-25';
+  const undecided = (status: CaseStatus) => ({ status, lastWorkingDay: '2026-12-20', decision: null });
+  const decided = (kind: DecisionKind, status: CaseStatus, lastWorkingDay: string | null = null, revision = 1) => ({ status, lastWorkingDay: '2026-12-20', decision: { kind, lastWorkingDay, revision } });
+
+  it('refuses any decision while the first reactions run', () => {
+    for (const kind of ['retained', 'withdrawn', 'exit_confirmed'] as const) {
+      const t = decideTransition(undecided('in_progress'), { kind }, today);
+      expect(t).toMatchObject({ outcome: 'illegal' });
+    }
+  });
+
+  it('from awaiting_decision or action_required: retained, withdrawn, or exit confirmed on the submitted day by default', () => {
+    for (const status of ['awaiting_decision', 'action_required'] as const) {
+      expect(decideTransition(undecided(status), { kind: 'retained' }, today)).toEqual({ outcome: 'apply', status: 'retained', kind: 'retained', lastWorkingDay: null, revision: 1, moved: false });
+      expect(decideTransition(undecided(status), { kind: 'withdrawn' }, today)).toMatchObject({ outcome: 'apply', status: 'withdrawn' });
+      expect(decideTransition(undecided(status), { kind: 'exit_confirmed' }, today)).toEqual({ outcome: 'apply', status: 'exit_confirmed', kind: 'exit_confirmed', lastWorkingDay: '2026-12-20', revision: 1, moved: false });
+    }
+    expect(decideTransition(undecided('awaiting_decision'), { kind: 'exit_confirmed', lastWorkingDay: '2026-12-01' }, today)).toMatchObject({ lastWorkingDay: '2026-12-01' });
+  });
+
+  it('refuses an exit on a day already past in the employee zone', () => {
+    expect(decideTransition(undecided('awaiting_decision'), { kind: 'exit_confirmed', lastWorkingDay: '2026-11-24' }, today)).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition({ ...undecided('awaiting_decision'), lastWorkingDay: '2026-11-01' }, { kind: 'exit_confirmed' }, today)).toMatchObject({ outcome: 'illegal' });
+    // today itself is still a working day
+    expect(decideTransition(undecided('awaiting_decision'), { kind: 'exit_confirmed', lastWorkingDay: today }, today)).toMatchObject({ outcome: 'apply' });
+  });
+
+  it('repeating the decision that took effect changes nothing; a different one is illegal', () => {
+    expect(decideTransition(decided('retained', 'retained'), { kind: 'retained' }, today)).toEqual({ outcome: 'unchanged' });
+    expect(decideTransition(decided('withdrawn', 'withdrawn'), { kind: 'withdrawn' }, today)).toEqual({ outcome: 'unchanged' });
+    expect(decideTransition(decided('retained', 'retained'), { kind: 'exit_confirmed' }, today)).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition(decided('retained', 'retained'), { kind: 'withdrawn' }, today)).toMatchObject({ outcome: 'illegal', detail: expect.stringContaining('cannot be withdrawn') });
+    expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20'), { kind: 'withdrawn' }, today)).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20'), { kind: 'retained' }, today)).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20'), { kind: 'exit_confirmed' }, today)).toEqual({ outcome: 'unchanged' });
+    expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20'), { kind: 'exit_confirmed', lastWorkingDay: '2026-12-20' }, today)).toEqual({ outcome: 'unchanged' });
+  });
+
+  it('a confirmation with another day moves it (next revision) until the employee has left', () => {
+    expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20', 1), { kind: 'exit_confirmed', lastWorkingDay: '2026-12-10' }, today)).toEqual({
+      outcome: 'apply',
+      status: 'exit_confirmed',
+      kind: 'exit_confirmed',
+      lastWorkingDay: '2026-12-10',
+      revision: 2,
+      moved: true,
+    });
+    expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20'), { kind: 'exit_confirmed', lastWorkingDay: '2026-11-20' }, today)).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition(decided('exit_confirmed', 'exited', '2026-11-20'), { kind: 'exit_confirmed', lastWorkingDay: '2026-12-10' }, today)).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition(decided('exit_confirmed', 'exited', '2026-11-20'), { kind: 'exit_confirmed', lastWorkingDay: '2026-11-20' }, today)).toEqual({ outcome: 'unchanged' });
+  });
+});
+
+describe('endOfDay', () => {
+  it('is midnight that ends the day in the zone, across offsets and DST changes', () => {
+    expect(endOfDay('2026-11-25', 'Europe/Berlin').toISOString()).toBe('2026-11-25T23:00:00.000Z');
+    expect(endOfDay('2026-07-01', 'Europe/Berlin').toISOString()).toBe('2026-07-01T22:00:00.000Z');
+    expect(endOfDay('2026-11-25', 'America/New_York').toISOString()).toBe('2026-11-26T05:00:00.000Z');
+    expect(endOfDay('2026-11-25', 'Asia/Singapore').toISOString()).toBe('2026-11-25T16:00:00.000Z');
+    expect(endOfDay('2026-11-25', 'UTC').toISOString()).toBe('2026-11-26T00:00:00.000Z');
+    // The night the clocks go forward in Berlin (29 Mar 2026) and back (25 Oct 2026).
+    expect(endOfDay('2026-03-28', 'Europe/Berlin').toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    expect(endOfDay('2026-03-29', 'Europe/Berlin').toISOString()).toBe('2026-03-29T22:00:00.000Z');
+    expect(endOfDay('2026-10-24', 'Europe/Berlin').toISOString()).toBe('2026-10-24T22:00:00.000Z');
+    expect(endOfDay('2026-10-25', 'Europe/Berlin').toISOString()).toBe('2026-10-25T23:00:00.000Z');
+  });
+});
+
+describe('closedWhen', () => {
+  it('retained or withdrawn closes when announced, restored and cancelled', () => {
+    expect(closedWhen('retained', { announceDecision: 'done', restoreAccess: 'done' })).toEqual({ closed: false });
+    expect(closedWhen('withdrawn', { announceDecision: 'done', restoreAccess: 'done', cancelInterview: 'done' })).toEqual({ closed: true });
+    expect(closedWhen('retained', { announceDecision: 'done', restoreAccess: 'failed', cancelInterview: 'done' })).toEqual({ closed: false });
+  });
+  it('exit confirmed becomes exited when access is revoked, closed when also announced', () => {
+    expect(closedWhen('exit_confirmed', { announceDecision: 'done', revokeAccess: 'pending' })).toEqual({ closed: false });
+    expect(closedWhen('exit_confirmed', { announceDecision: 'late', revokeAccess: 'done' })).toEqual({ closed: false, status: 'exited' });
+    expect(closedWhen('exit_confirmed', { announceDecision: 'done', revokeAccess: 'done' })).toEqual({ closed: true, status: 'exited' });
   });
 });

@@ -1,11 +1,15 @@
 /**
  * The resignation case: its statuses, its steps and the rules that need no I/O.
  *
- *   in_progress ──all three reactions done──▶ awaiting_decision
- *        │
- *        └──a reaction failed for good──────▶ action_required ──(replayed, then done)──▶ awaiting_decision
+ *   in_progress ──all three reactions done──▶ awaiting_decision ──decision: retained──▶ retained ─┐
+ *        │                                        ▲       │  │                                    ├─ closed once access is
+ *        └──a reaction failed for good──▶ action_required ─┤  └──withdrawal──────────▶ withdrawn ─┘  restored, the interview
+ *                 (replayed, then done) ──────────┘       │                                         cancelled, both told
+ *                                                         └──decision: exit_confirmed──▶ exit_confirmed ──last day ends,
+ *                                                                 (again with another day: moves it)      all access revoked──▶ exited
  *
  * A step is pending until its reaction is reported; past its deadline it is `late` (still awaited).
+ * Any other request is an illegal transition (HTTP 409); repeating one that took effect changes nothing.
  */
 
 /** Which step an outcome reported by a service settles, and how. */
@@ -16,23 +20,123 @@ export function stepCanBecome(from: StepStatus, to: 'done' | 'failed'): boolean 
 }
 
 export const STEP_NAMES = ['notifyManager', 'scheduleInterview', 'blockAccess'] as const;
-export type StepName = (typeof STEP_NAMES)[number];
+/** What a decision sets off, tracked like the first three. */
+export const CLOSING_STEPS = {
+  retained: ['announceDecision', 'restoreAccess', 'cancelInterview'],
+  withdrawn: ['announceDecision', 'restoreAccess', 'cancelInterview'],
+  exit_confirmed: ['announceDecision', 'revokeAccess'],
+} as const;
+export const ALL_STEP_NAMES = [...STEP_NAMES, 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'] as const;
+export type StepName = (typeof ALL_STEP_NAMES)[number];
+export type ReactionStep = (typeof STEP_NAMES)[number];
 
 /** `late`: still expected, but past its deadline — the reaction may yet arrive (then `done`). */
 export const STEP_STATUSES = ['pending', 'late', 'done', 'failed'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-export const CASE_STATUSES = ['in_progress', 'awaiting_decision', 'action_required'] as const;
+export const CASE_STATUSES = ['in_progress', 'awaiting_decision', 'action_required', 'retained', 'withdrawn', 'exit_confirmed', 'exited'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
-/** Statuses in which a case is still open: an employee has at most one open case. */
-export const OPEN_STATUSES: readonly CaseStatus[] = ['in_progress', 'awaiting_decision', 'action_required'];
+/** Statuses in which the case waits for a decision (or a withdrawal). */
+export const UNDECIDED: readonly CaseStatus[] = ['in_progress', 'awaiting_decision', 'action_required'];
+
+export type DecisionKind = 'retained' | 'withdrawn' | 'exit_confirmed';
+
+export interface CaseDecisionState {
+  kind: DecisionKind;
+  lastWorkingDay: string | null;
+  revision: number;
+}
+
+export interface DecisionRequest {
+  kind: DecisionKind;
+  /** exit_confirmed: the final last working day; defaults to the current one. */
+  lastWorkingDay?: string | undefined;
+}
+
+export type Transition =
+  | { outcome: 'apply'; status: CaseStatus; kind: DecisionKind; lastWorkingDay: string | null; revision: number; moved: boolean }
+  | { outcome: 'unchanged' }
+  | { outcome: 'illegal'; detail: string };
+
+/**
+ * The case's state machine for decisions: what a decision (or withdrawal) does to a case in `status`,
+ * already decided as `decision`. `today` is the employee's local date (a new last day may not be past).
+ */
+export function decideTransition(
+  kase: { status: CaseStatus; lastWorkingDay: string; decision: CaseDecisionState | null },
+  request: DecisionRequest,
+  today: string,
+): Transition {
+  const withdrawal = request.kind === 'withdrawn';
+  const current = kase.decision;
+  if (current) {
+    if (current.kind !== request.kind) {
+      return { outcome: 'illegal', detail: `The case is already ${describeDecision(current.kind)}; it cannot ${withdrawal ? 'be withdrawn' : `become ${describeDecision(request.kind)}`}` };
+    }
+    if (request.kind !== 'exit_confirmed' || !request.lastWorkingDay || request.lastWorkingDay === current.lastWorkingDay) return { outcome: 'unchanged' };
+    if (kase.status === 'exited') return { outcome: 'illegal', detail: `The employee has already left (last working day ${current.lastWorkingDay}); the day can no longer move` };
+    if (request.lastWorkingDay < today) return { outcome: 'illegal', detail: `The last working day cannot move into the past (${request.lastWorkingDay}; today is ${today})` };
+    return { outcome: 'apply', status: 'exit_confirmed', kind: 'exit_confirmed', lastWorkingDay: request.lastWorkingDay, revision: current.revision + 1, moved: true };
+  }
+  if (kase.status === 'in_progress') {
+    return { outcome: 'illegal', detail: `The first reactions to the resignation are still running; ${withdrawal ? 'withdraw' : 'decide'} once the case is awaiting_decision` };
+  }
+  if (!UNDECIDED.includes(kase.status)) return { outcome: 'illegal', detail: `A case in status ${kase.status} cannot ${withdrawal ? 'be withdrawn' : 'be decided'}` };
+  if (request.kind === 'exit_confirmed') {
+    const day = request.lastWorkingDay ?? kase.lastWorkingDay;
+    if (day < today) return { outcome: 'illegal', detail: `The last working day ${day} is in the past (today is ${today}); confirm the exit with a lastWorkingDay` };
+    return { outcome: 'apply', status: 'exit_confirmed', kind: 'exit_confirmed', lastWorkingDay: day, revision: 1, moved: false };
+  }
+  return { outcome: 'apply', status: request.kind, kind: request.kind, lastWorkingDay: null, revision: 1, moved: false };
+}
+
+function describeDecision(kind: DecisionKind): string {
+  return kind === 'exit_confirmed' ? 'exit-confirmed' : kind;
+}
+
+/** The instant the last working day ends in the employee's zone: when every remaining grant is revoked. */
+export function endOfDay(date: string, timezone: string): Date {
+  // The UTC instant whose local wall time is 00:00 of the next day; corrected twice for DST changes.
+  const target = new Date(`${addDays(date, 1)}T00:00:00Z`).getTime();
+  let t = target - zoneOffsetMs(new Date(target), timezone);
+  t = target - zoneOffsetMs(new Date(t), timezone);
+  return new Date(t);
+}
+
+/** The zone's UTC offset at an instant (local wall time − UTC), in ms. */
+function zoneOffsetMs(at: Date, timezone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(at);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return local - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** Once decided: whether what the decision set off is done (then the case closes), and the status it has. */
+export function closedWhen(kind: DecisionKind, steps: Partial<Record<StepName, StepStatus>>): { closed: boolean; status?: CaseStatus } {
+  const closed = CLOSING_STEPS[kind].every((s) => steps[s] === 'done');
+  if (kind === 'exit_confirmed') return steps.revokeAccess === 'done' ? { closed, status: 'exited' } : { closed: false };
+  return { closed };
+}
 
 /** Which service performs each step; the timeline names it. */
 export const STEP_SERVICE: Record<StepName, 'notification' | 'hr' | 'access'> = {
   notifyManager: 'notification',
   scheduleInterview: 'hr',
   blockAccess: 'access',
+  announceDecision: 'notification',
+  restoreAccess: 'access',
+  cancelInterview: 'hr',
+  revokeAccess: 'access',
 };
 
 /** The calendar day of an instant in a time zone, as 'YYYY-MM-DD'. */
@@ -62,7 +166,7 @@ export function lastWorkingDayProblem(lastWorkingDay: string, submittedAt: Date,
 }
 
 /** The case status implied by its steps once the reactions have run. */
-export function statusAfterReactions(steps: Record<StepName, StepStatus>): CaseStatus {
+export function statusAfterReactions(steps: Record<ReactionStep, StepStatus>): CaseStatus {
   const values = STEP_NAMES.map((s) => steps[s]);
   if (values.some((v) => v === 'pending' || v === 'late')) return 'in_progress';
   if (values.includes('failed')) return 'action_required';

@@ -48,6 +48,26 @@ export function createParticipants(urls: () => ParticipantUrls) {
       const body = await callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
       return parseReply(access.AccessHold, body, 'access');
     },
+    async listInterviews(resignationId: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.Interview[]> {
+      const body = await callJson(`${urls().hr}${hr.HrPaths.interviews}?resignationId=${encodeURIComponent(resignationId)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) });
+      return parseReply(hr.InterviewList, body, 'hr').items;
+    },
+    async cancelInterview(interviewId: string, ctx: CallContext): Promise<hr.Interview> {
+      const body = await callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: {}, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      return parseReply(hr.Interview, body, 'hr');
+    },
+    async hrPartner(id: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.HrPartner> {
+      const body = await callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) });
+      return parseReply(hr.HrPartner, body, 'hr');
+    },
+    async releaseHold(holdId: string, request: access.ReleaseHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
+      const body = await callJson(`${urls().access}${access.AccessPaths.release(holdId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      return parseReply(access.AccessHold, body, 'access');
+    },
+    async revokeAccess(request: access.RevocationRequest, ctx: CallContext): Promise<access.Revocation> {
+      const body = await callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      return parseReply(access.Revocation, body, 'access');
+    },
   };
 }
 

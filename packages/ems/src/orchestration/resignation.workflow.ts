@@ -8,6 +8,8 @@
  *              (Notification API)                   (HR API)                      (Access API)       retried with backoff
  *                         └──────────────────────────────┼──────────────────────────────┘
  *                                    record failures (in a fixed order), settle the case status
+ *                                                        │
+ *                                      start the case's decision phase (decision.workflow.ts)
  *
  * Why the workflow opens the case (instead of the HTTP handler): DBOS writes the workflow's status row
  * before running it and recovers it after any crash, so the case is created only by its own workflow —
@@ -19,35 +21,16 @@
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Logger } from '@ems/platform';
+import { recordOutcomes, trackedStep, type Reaction, type RetryPolicy } from './tracked-step.ts';
 import type { CaseDraft, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
-import type { StepName } from '../domain/resignation.ts';
+import type { ReactionStep } from '../domain/resignation.ts';
 import { summaries } from '../domain/summaries.ts';
 import { EventTypes } from '@ems/contracts/events';
 import type { Participants } from './participants.ts';
 import type { CaseStarter } from '../resignations/submit-resignation.ts';
 
-export interface RetryPolicy {
-  maxAttempts: number;
-  retryIntervalMs: number;
-}
-
-interface Reaction {
-  result: Record<string, unknown>;
-  service: string;
-  type: string;
-  summary: string;
-}
-
 export const WORKFLOW_NAME = 'resignation';
 const INTAKE_EVENT = 'intake';
-
-export function isRetryable(err: unknown): boolean {
-  return err instanceof ServiceCallError ? err.retryable : true;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function createResignationOrchestrator(deps: {
   store: CaseStore;
@@ -55,10 +38,12 @@ export function createResignationOrchestrator(deps: {
   retry: RetryPolicy;
   caseUrl: (id: string) => string;
   log: Logger;
+  /** Starts the case's decision phase (its own workflow) once the reactions have settled. */
+  startDecisionPhase: (caseId: string) => Promise<void>;
 }) {
   const { store, participants, retry } = deps;
 
-  const reactions: Record<StepName, (draft: CaseDraft) => Promise<Reaction>> = {
+  const reactions: Record<ReactionStep, (draft: CaseDraft) => Promise<Reaction>> = {
     async notifyManager(draft) {
       if (!draft.manager) {
         return { result: { skipped: 'no manager' }, service: 'notification', type: EventTypes.managerNotified, summary: summaries.noManager(draft.employee.name) };
@@ -118,49 +103,16 @@ export function createResignationOrchestrator(deps: {
     },
   };
 
-  /** One durable step per reaction; it records its own success. Failure is recorded later, in order. */
-  async function react(step: StepName, draft: CaseDraft): Promise<{ step: StepName; error: string | null; attempts: number }> {
-    let attempts = 0;
-    try {
-      await DBOS.runStep(
-        async () => {
-          attempts++;
-          try {
-            const outcome = await reactions[step](draft);
-            await store.recordStepDone(draft.id, step, { ...outcome, attempts });
-          } catch (err) {
-            if (isRetryable(err) && attempts < retry.maxAttempts) await store.recordAttemptFailed(draft.id, step, attempts, message(err));
-            throw err;
-          }
-        },
-        {
-          name: step,
-          retriesAllowed: true,
-          maxAttempts: retry.maxAttempts,
-          intervalSeconds: retry.retryIntervalMs / 1000,
-          backoffRate: 2,
-          shouldRetry: isRetryable,
-        },
-      );
-      return { step, error: null, attempts };
-    } catch (err) {
-      return { step, error: message(err), attempts };
-    }
-  }
-
   async function resignationWorkflow(draft: CaseDraft): Promise<OpenOutcome & { status?: string }> {
     const intake = await DBOS.runStep(() => store.open(draft), { name: 'openCase', retriesAllowed: true, maxAttempts: 5, intervalSeconds: 0.2 });
     await DBOS.setEvent(INTAKE_EVENT, intake);
     if (intake.outcome === 'conflict') return intake;
 
-    const outcomes = await Promise.all([react('notifyManager', draft), react('scheduleInterview', draft), react('blockAccess', draft)]);
-    for (const o of outcomes) {
-      if (o.error !== null) {
-        const error = o.error;
-        await DBOS.runStep(() => store.recordStepFailed(draft.id, o.step, error, o.attempts), { name: `recordFailure.${o.step}` });
-      }
-    }
-    const status = await DBOS.runStep(() => store.settle(draft.id), { name: 'settle' });
+    const react = (step: ReactionStep) => trackedStep(store, retry, draft.id, step, () => reactions[step](draft));
+    const outcomes = await Promise.all([react('notifyManager'), react('scheduleInterview'), react('blockAccess')]);
+    const status = await recordOutcomes(store, draft.id, outcomes, 'settle');
+    // What follows (follow-ups, the decision, restoring or revoking access) waits days: its own workflow.
+    await deps.startDecisionPhase(draft.id);
     return { ...intake, status };
   }
 

@@ -5,7 +5,21 @@ import type { ems } from '@ems/contracts';
 import { EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
 import { createEvent, firstDelivery, type EventBus } from '@ems/eventbus';
 import type { EmsDb, ResignationRow, StepRow, TimelineRow } from '../db/types.ts';
-import { STEP_NAMES, stepCanBecome, statusAfterReactions, type CaseStatus, type StepName, type StepStatus } from '../domain/resignation.ts';
+import {
+  CLOSING_STEPS,
+  STEP_NAMES,
+  closedWhen,
+  decideTransition,
+  endOfDay,
+  localDate,
+  stepCanBecome,
+  statusAfterReactions,
+  type CaseStatus,
+  type DecisionKind,
+  type ReactionStep,
+  type StepName,
+  type StepStatus,
+} from '../domain/resignation.ts';
 import { summaries } from '../domain/summaries.ts';
 
 /** Everything known about a case when it is opened; the orchestrator acts on this snapshot. */
@@ -24,6 +38,27 @@ export interface CaseDraft {
   requestFingerprint: string | null;
   submittedAt: string;
 }
+
+export interface DecisionInput {
+  kind: DecisionKind;
+  lastWorkingDay?: string | undefined;
+  note?: string | undefined;
+}
+
+export interface CaseFacts {
+  draft: CaseDraft;
+  status: CaseStatus;
+  holdId: string | null;
+  /** The interview booked by the scheduling step, if it succeeded. */
+  interview: { id: string; end: string } | null;
+  decision: { kind: DecisionKind; revision: number; lastWorkingDay: string | null; revokeAt: string | null; note: string | null } | null;
+}
+
+export type DecideOutcome =
+  | { outcome: 'applied'; revision: number }
+  | { outcome: 'unchanged' }
+  | { outcome: 'illegal'; detail: string }
+  | { outcome: 'not-found' };
 
 /** `existing`: this very case was opened before (a retried write, or a concurrent request with the same key). */
 export type OpenOutcome = { outcome: 'created'; id: string } | { outcome: 'existing'; id: string } | { outcome: 'conflict'; existingId: string };
@@ -59,6 +94,14 @@ const OUTCOMES: Record<string, { step: StepName; status: 'done' | 'failed' }> = 
   [EventTypes.exitInterviewSchedulingFailed]: { step: 'scheduleInterview', status: 'failed' },
   [EventTypes.criticalAccessSuspended]: { step: 'blockAccess', status: 'done' },
   [EventTypes.criticalAccessSuspensionFailed]: { step: 'blockAccess', status: 'failed' },
+  [EventTypes.decisionAnnounced]: { step: 'announceDecision', status: 'done' },
+  [EventTypes.decisionAnnouncementFailed]: { step: 'announceDecision', status: 'failed' },
+  [EventTypes.accessRestored]: { step: 'restoreAccess', status: 'done' },
+  [EventTypes.accessRestorationFailed]: { step: 'restoreAccess', status: 'failed' },
+  [EventTypes.exitInterviewCancelled]: { step: 'cancelInterview', status: 'done' },
+  [EventTypes.exitInterviewCancellationFailed]: { step: 'cancelInterview', status: 'failed' },
+  [EventTypes.accessRevoked]: { step: 'revokeAccess', status: 'done' },
+  [EventTypes.accessRevocationFailed]: { step: 'revokeAccess', status: 'failed' },
 };
 export const OUTCOME_EVENT_TYPES = Object.keys(OUTCOMES);
 
@@ -86,14 +129,42 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
   }
 
   /**
-   * The case status follows from its steps, in both modes; once no step is awaited the timeline says
-   * so — one entry per settled state, so a replay that turns failed into done adds its own.
+   * The case status follows from its steps, in both modes. Before the decision: once no first
+   * reaction is awaited the timeline says so — one entry per settled state, so a replay that turns
+   * failed into done adds its own. After it: the case closes when what the decision set off is done.
    */
   async function settleIn(trx: Kysely<EmsDb>, id: string, correlationId: string): Promise<CaseStatus> {
+    const kase = await trx.selectFrom('resignations').select(['status', 'decision', 'closed_at', 'employee_name']).where('id', '=', id).executeTakeFirstOrThrow();
     const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
-    const steps = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Record<StepName, StepStatus>;
-    const status = statusAfterReactions(steps);
+    const all = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
     const at = clock.now();
+    if (kase.decision) {
+      const c = closedWhen(kase.decision, all);
+      const status = c.status ?? kase.status;
+      if (status !== kase.status || (c.closed && !kase.closed_at)) {
+        await trx
+          .updateTable('resignations')
+          .set({ status, updated_at: at, ...(c.closed && !kase.closed_at ? { closed_at: at } : {}) })
+          .where('id', '=', id)
+          .execute();
+      }
+      if (status === 'exited' && kase.status !== 'exited') {
+        await addTimeline(trx, id, correlationId, { service: 'ems', type: 'case.exited', summary: `${kase.employee_name} has left: every grant revoked`, dedupeKey: 'exited', at });
+      }
+      if (c.closed && !kase.closed_at) {
+        await addTimeline(trx, id, correlationId, {
+          service: 'ems',
+          type: 'case.closed',
+          summary: `Case closed (${status})`,
+          detail: { steps: all },
+          dedupeKey: 'closed',
+          at,
+        });
+      }
+      return status;
+    }
+    const steps = Object.fromEntries(STEP_NAMES.map((n) => [n, all[n] ?? 'pending'])) as Record<ReactionStep, StepStatus>;
+    const status = statusAfterReactions(steps);
     await trx.updateTable('resignations').set({ status, updated_at: at }).where('id', '=', id).where('status', 'in', ['in_progress', 'action_required']).execute();
     if (status !== 'in_progress') {
       await addTimeline(trx, id, correlationId, {
@@ -168,6 +239,86 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       }
     },
 
+    /**
+     * A decision or a withdrawal, in one transaction: the state machine decides (under the case's row
+     * lock, so concurrent requests serialise), then the decision, the steps it sets off, the timeline
+     * entry and its event are written together. Repeating a decision that took effect changes nothing.
+     */
+    async decide(id: string, input: DecisionInput): Promise<DecideOutcome> {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('resignations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!row) return { outcome: 'not-found' as const };
+        const now = clock.now();
+        const t = decideTransition(
+          {
+            status: row.status,
+            lastWorkingDay: row.last_working_day,
+            decision: row.decision ? { kind: row.decision, lastWorkingDay: row.decided_last_working_day, revision: row.decision_revision } : null,
+          },
+          { kind: input.kind, lastWorkingDay: input.lastWorkingDay },
+          localDate(now, row.employee_timezone),
+        );
+        if (t.outcome !== 'apply') return t;
+        const revokeAt = t.lastWorkingDay ? endOfDay(t.lastWorkingDay, row.employee_timezone) : null;
+        const note = input.note ? input.note : null;
+        await trx
+          .updateTable('resignations')
+          .set({
+            status: t.status,
+            decision: t.kind,
+            decided_at: now,
+            decision_note: t.moved ? (note ?? row.decision_note) : note,
+            decided_last_working_day: t.lastWorkingDay,
+            revoke_at: revokeAt,
+            decision_revision: t.revision,
+            updated_at: now,
+          })
+          .where('id', '=', id)
+          .execute();
+        const expectedBy = new Date(now.getTime() + options.stepDeadlineSeconds * 1000);
+        const stepExpectedBy = (name: StepName) => (name === 'revokeAccess' && revokeAt ? new Date(revokeAt.getTime() + options.stepDeadlineSeconds * 1000) : expectedBy);
+        for (const name of CLOSING_STEPS[t.kind]) {
+          // A moved last day announces again and moves the revocation's deadline; nothing else restarts.
+          const restart = !t.moved || name === 'announceDecision';
+          await trx
+            .insertInto('steps')
+            .values({ resignation_id: id, name, status: 'pending', attempts: 0, expected_by: stepExpectedBy(name) })
+            .onConflict((oc) =>
+              oc.columns(['resignation_id', 'name']).doUpdateSet(
+                restart
+                  ? { status: 'pending', at: null, attempts: 0, last_error: null, result: null, expected_by: stepExpectedBy(name) }
+                  : { expected_by: stepExpectedBy(name) },
+              ),
+            )
+            .execute();
+        }
+        const event = decisionEvent(row, { kind: t.kind, at: now, note: t.moved ? (note ?? row.decision_note) : note, lastWorkingDay: t.lastWorkingDay, revokeAt, revision: t.revision });
+        if (options.bus) await options.bus.publish(trx, [event]);
+        await addTimeline(trx, id, row.correlation_id, {
+          service: 'ems',
+          type: event.type,
+          summary: decisionSummary(row.employee_name, t.kind, t.lastWorkingDay, t.moved, note),
+          detail: { decision: t.kind, revision: t.revision, lastWorkingDay: t.lastWorkingDay, revokeAt: revokeAt?.toISOString() ?? null, note },
+          dedupeKey: `decision.${t.kind}.${t.revision}`,
+          at: now,
+        });
+        return { outcome: 'applied' as const, revision: t.revision };
+      });
+    },
+
+    /** Orchestration: a follow-up the workflow sent (reminder or escalation), once on the timeline. */
+    async recordFollowUp(id: string, f: { milestone: string; level: string; dueAt: string; to: string; emailId: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await addTimeline(trx, id, await correlationOf(trx, id), {
+          service: 'hr',
+          type: EventTypes.followUpSent,
+          summary: followUpSummary(f),
+          detail: { ...f },
+          dedupeKey: `follow-up.${f.milestone}.${f.level}`,
+        });
+      });
+    },
+
     async findOpenByEmployee(employeeId: string): Promise<string | undefined> {
       const row = await db.selectFrom('resignations').select('id').where('employee_id', '=', employeeId).where('closed_at', 'is', null).executeTakeFirst();
       return row?.id;
@@ -183,6 +334,34 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       if (!row) return undefined;
       const steps = await db.selectFrom('steps').selectAll().where('resignation_id', '=', id).execute();
       return toResignation(row, steps);
+    },
+
+    /** What the decision phase of the orchestrator needs: the snapshot, the hold and interview booked, the decision. */
+    async facts(id: string): Promise<CaseFacts | undefined> {
+      const row = await db.selectFrom('resignations').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      const steps = await db.selectFrom('steps').select(['name', 'status', 'result']).where('resignation_id', '=', id).execute();
+      const result = (name: StepName) => {
+        const r = steps.find((x) => x.name === name && x.status === 'done')?.result;
+        return r && typeof r === 'object' ? (r as Record<string, unknown>) : undefined;
+      };
+      const interview = result('scheduleInterview');
+      const hold = result('blockAccess');
+      return {
+        draft: draftFromRow(row),
+        status: row.status,
+        holdId: typeof hold?.holdId === 'string' ? hold.holdId : null,
+        interview: typeof interview?.interviewId === 'string' && typeof interview.end === 'string' ? { id: interview.interviewId, end: interview.end } : null,
+        decision: row.decision
+          ? {
+              kind: row.decision,
+              revision: row.decision_revision,
+              lastWorkingDay: row.decided_last_working_day,
+              revokeAt: iso(row.revoke_at),
+              note: row.decision_note,
+            }
+          : null,
+      };
     },
 
     /** The orchestrator's view of a case: who to notify, whom it concerns. */
@@ -282,7 +461,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      */
     async recordReported(event: CloudEvent): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
       return db.transaction().execute(async (trx) => {
-        const kase = await trx.selectFrom('resignations').select(['id', 'employee_name', 'manager_name']).where('id', '=', event.subject).forUpdate().executeTakeFirst();
+        const kase = await trx.selectFrom('resignations').select(['id', 'employee_name', 'manager_name', 'decision_revision']).where('id', '=', event.subject).forUpdate().executeTakeFirst();
         if (!kase) return 'unknown-case' as const;
         if (!(await firstDelivery(trx, 'ems', TRACKER, event.id))) return 'duplicate' as const;
         const service = serviceOf(event.source);
@@ -297,8 +476,11 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           at,
         });
         if (!outcome) return 'recorded' as const;
-        const step = await trx.selectFrom('steps').select(['status']).where('resignation_id', '=', kase.id).where('name', '=', outcome.step).executeTakeFirstOrThrow();
-        if (!stepCanBecome(step.status, outcome.status)) return 'recorded' as const;
+        // An outcome for a step the case does not have (e.g. a hold released by hand before any
+        // decision) is history, not progress; an announcement of an older revision neither.
+        const step = await trx.selectFrom('steps').select(['status']).where('resignation_id', '=', kase.id).where('name', '=', outcome.step).executeTakeFirst();
+        if (!step || !stepCanBecome(step.status, outcome.status)) return 'recorded' as const;
+        if (outcome.step === 'announceDecision' && revisionOf(event) !== kase.decision_revision) return 'recorded' as const;
         await trx
           .updateTable('steps')
           .set({
@@ -370,6 +552,66 @@ function submittedEvent(draft: CaseDraft): CloudEvent {
   });
 }
 
+function draftFromRow(row: Selectable<ResignationRow>): CaseDraft {
+  return {
+    id: row.id,
+    employee: { id: row.employee_id, name: row.employee_name, email: row.employee_email, timezone: row.employee_timezone },
+    manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
+    hrPartnerId: row.hr_partner_id,
+    lastWorkingDay: row.last_working_day,
+    reason: row.reason,
+    mode: row.mode,
+    correlationId: row.correlation_id,
+    traceparent: row.traceparent,
+    idempotencyKey: row.idempotency_key,
+    requestFingerprint: row.request_fingerprint,
+    submittedAt: iso(row.submitted_at)!,
+  };
+}
+
+function decisionEvent(
+  row: Selectable<ResignationRow>,
+  d: { kind: DecisionKind; at: Date; note: string | null; lastWorkingDay: string | null; revokeAt: Date | null; revision: number },
+): CloudEvent {
+  const base = {
+    resignationId: row.id,
+    employee: { id: row.employee_id, name: row.employee_name, email: row.employee_email, timezone: row.employee_timezone },
+    manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
+    hrPartnerId: row.hr_partner_id,
+    decidedAt: d.at.toISOString(),
+    note: d.note,
+  };
+  const type = d.kind === 'retained' ? EventTypes.resignationRetained : d.kind === 'withdrawn' ? EventTypes.resignationWithdrawn : EventTypes.exitConfirmed;
+  return createEvent({
+    // One event per decision and revision, whoever retries the write.
+    id: `${row.id}.${d.kind}.${d.revision}`,
+    type,
+    source: EventSources.ems,
+    subject: row.id,
+    correlationId: row.correlation_id,
+    traceparent: row.traceparent ?? undefined,
+    time: d.at,
+    data: d.kind === 'exit_confirmed' ? { ...base, lastWorkingDay: d.lastWorkingDay, revokeAt: d.revokeAt!.toISOString(), revision: d.revision } : base,
+  });
+}
+
+function decisionSummary(employee: string, kind: DecisionKind, lastWorkingDay: string | null, moved: boolean, note: string | null): string {
+  const why = note ? ` — ${note}` : '';
+  if (kind === 'retained') return `Decision: ${employee} is retained; the resignation is off${why}`;
+  if (kind === 'withdrawn') return `${employee} withdrew the resignation${why}`;
+  return moved ? `Last working day moved to ${lastWorkingDay}${why}` : `Decision: exit confirmed, last working day ${lastWorkingDay}${why}`;
+}
+
+function followUpSummary(f: { milestone: string; level: string; to: string }): string {
+  const what = f.milestone === 'interview_scheduled' ? 'interview not scheduled' : f.milestone === 'interview_held' ? 'interview not held' : 'no decision';
+  return f.level === 'reminder' ? `Reminder sent to ${f.to}: ${what} by its deadline` : `Escalated to ${f.to}: ${what}, reminder unanswered`;
+}
+
+function revisionOf(event: CloudEvent): number {
+  const r = (event.data as { revision?: unknown }).revision;
+  return typeof r === 'number' ? r : 1;
+}
+
 function reasonOf(event: CloudEvent): string {
   const reason = (event.data as { reason?: unknown }).reason;
   return typeof reason === 'string' ? reason : 'failed';
@@ -390,6 +632,25 @@ function describe(event: CloudEvent, kase: { employee_name: string; manager_name
       return summaries.interviewScheduled(String(d.start), String(d.timezone));
     case EventTypes.criticalAccessSuspended:
       return summaries.accessSuspended(((d.suspended as Array<{ system: string }>) ?? []).map((g) => g.system));
+    case EventTypes.decisionAnnounced:
+      return `Decision (${String(d.decision)}) announced to ${((d.recipients as string[]) ?? []).join(', ')}`;
+    case EventTypes.accessRestored: {
+      const restored = ((d.restored as Array<{ system: string }>) ?? []).map((g) => g.system);
+      const skipped = ((d.skipped as Array<{ system: string }>) ?? []).map((g) => g.system);
+      return `${restored.length ? `Access restored: ${restored.join(', ')}` : 'No suspended access to restore'}${skipped.length ? ` (left as they are: ${skipped.join(', ')})` : ''}`;
+    }
+    case EventTypes.exitInterviewCancelled:
+      return typeof d.skipped === 'string' ? `No interview to cancel (${d.skipped})` : 'Exit interview cancelled; cancellations sent';
+    case EventTypes.exitInterviewHeld:
+      return 'Exit interview held';
+    case EventTypes.accessRevocationScheduled:
+      return `Access will be revoked at ${String(d.revokeAt)}`;
+    case EventTypes.accessRevoked: {
+      const revoked = ((d.revoked as Array<{ system: string }>) ?? []).map((g) => g.system);
+      return revoked.length ? `All access revoked: ${revoked.join(', ')}` : 'No access left to revoke';
+    }
+    case EventTypes.followUpSent:
+      return followUpSummary({ milestone: String(d.milestone), level: String(d.level), to: String(d.to) });
     default:
       return typeof d.reason === 'string' ? `${event.type}: ${d.reason}` : event.type;
   }
@@ -404,6 +665,8 @@ function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectab
     const s = steps.find((x) => x.name === name);
     return { status: s?.status ?? 'pending', at: iso(s?.at ?? null), expectedBy: iso(s?.expected_by ?? null), attempts: s?.attempts ?? 0, lastError: s?.last_error ?? null };
   };
+  const has = (name: StepName) => steps.some((x) => x.name === name);
+  const optional = Object.fromEntries((['announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'] as const).filter(has).map((n) => [n, step(n)]));
   return {
     id: row.id,
     employeeId: row.employee_id,
@@ -415,7 +678,18 @@ function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectab
     correlationId: row.correlation_id,
     submittedAt: iso(row.submitted_at)!,
     updatedAt: iso(row.updated_at)!,
-    steps: { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview'), blockAccess: step('blockAccess') },
+    closedAt: iso(row.closed_at),
+    decision: row.decision
+      ? {
+          decision: row.decision,
+          decidedAt: iso(row.decided_at)!,
+          note: row.decision_note,
+          lastWorkingDay: row.decided_last_working_day,
+          revokeAt: iso(row.revoke_at),
+          revision: row.decision_revision,
+        }
+      : null,
+    steps: { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview'), blockAccess: step('blockAccess'), ...optional },
   };
 }
 

@@ -3,12 +3,61 @@ import { HttpProblem, ProblemSchema, type App } from '@ems/platform';
 import { ems, Uuid } from '@ems/contracts';
 import type { CaseStore } from './case-store.ts';
 import { submitResignation, type SubmitDeps } from './submit-resignation.ts';
+import { decideResignation, type DecideDeps } from './decide-resignation.ts';
 
 const problems = { 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const IdParams = z.object({ id: Uuid });
 
-export function resignationRoutes(deps: SubmitDeps & { store: CaseStore }) {
+const Accepted = z.object({ id: Uuid, status: z.literal('accepted') });
+const IdempotencyHeaders = z.object({ 'idempotency-key': z.string().trim().min(1).max(200).optional() });
+
+export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseStore }) {
   return async (app: App): Promise<void> => {
+    app.post(
+      '/api/resignations/:id/decision',
+      {
+        schema: {
+          tags: ['resignations'],
+          summary: 'Record the decision after the exit interview: retained, or exit confirmed with the final last working day',
+          description:
+            'Allowed once the first reactions have settled (awaiting_decision or action_required). `retained` lifts the hold ' +
+            '(restoring exactly the grants it suspended), cancels an interview not yet held and tells manager and employee; ' +
+            '`exit_confirmed` tells them and revokes every remaining grant at the end of the last working day in the ' +
+            "employee's time zone. Confirming again with another lastWorkingDay moves that moment (until it has passed). " +
+            'Repeating a decision that took effect answers 200 and changes nothing; anything else the status does not allow is 409.',
+          params: IdParams,
+          headers: IdempotencyHeaders,
+          body: ems.DecisionRequest,
+          response: { 200: ems.Resignation, 202: Accepted, ...problems },
+        },
+      },
+      async (req, reply) => {
+        const result = await decideResignation(deps, req.params.id, { kind: req.body.decision, lastWorkingDay: req.body.lastWorkingDay, note: req.body.note }, { idempotencyKey: req.headers['idempotency-key'] });
+        if (result.kind === 'accepted') return reply.status(202).header('location', ems.EmsPaths.resignation(result.id)).send({ id: result.id, status: 'accepted' as const });
+        return reply.status(200).send(result.resignation);
+      },
+    );
+
+    app.post(
+      '/api/resignations/:id/withdrawal',
+      {
+        schema: {
+          tags: ['resignations'],
+          summary: 'The employee withdraws the resignation (before a decision)',
+          description: 'Same consequences as retained. Repeating it answers 200; after a decision it is 409.',
+          params: IdParams,
+          headers: IdempotencyHeaders,
+          body: ems.WithdrawalRequest.optional(),
+          response: { 200: ems.Resignation, 202: Accepted, ...problems },
+        },
+      },
+      async (req, reply) => {
+        const result = await decideResignation(deps, req.params.id, { kind: 'withdrawn', note: req.body?.note }, { idempotencyKey: req.headers['idempotency-key'] });
+        if (result.kind === 'accepted') return reply.status(202).header('location', ems.EmsPaths.resignation(result.id)).send({ id: result.id, status: 'accepted' as const });
+        return reply.status(200).send(result.resignation);
+      },
+    );
+
     app.post(
       ems.EmsPaths.resignations,
       {

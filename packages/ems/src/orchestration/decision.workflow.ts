@@ -1,0 +1,275 @@
+/*
+ * The orchestrated decision phase of a case: one durable DBOS workflow per case (id `<case>:decision`),
+ * started by the resignation workflow once the three reactions have settled. It waits — durably, for
+ * days — for a decision message, sending follow-ups when deadlines pass, then drives what the decision
+ * sets off:
+ *
+ *   ┌─▶ recv('decision', until the next follow-up is due) ──timeout──▶ follow-up due and still unmet?
+ *   │          │                                                      (asks HR: booked? held?) → email the
+ *   │          │ message: store.decide (the state machine, 409s)         HR partner (reminder) or lead (escalation)
+ *   │          ├── retained / withdrawn ──▶ announceDecision ║ restoreAccess ║ cancelInterview ──▶ settle: closed
+ *   │          └── exit_confirmed ──▶ announceDecision ──▶ recv('decision', until the end of the last
+ *   │                                  working day)  ── a new day moves it ──┘       │ due
+ *   └──────────────────────────────────────────────────────────────────    revokeAccess ──▶ settle: exited, closed
+ *
+ * Time comes from the injected clock, read in a step (so a replay sees the same instant); every wait is
+ * a `recv` with a timeout, which DBOS keeps across restarts. A clock that can jump (tests, drills) bounds
+ * each wait by `clock.maxWaitMs`, so moving it forward fires what has become due.
+ */
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { ServiceCallError, type Clock, type Logger } from '@ems/platform';
+import { EventTypes } from '@ems/contracts/events';
+import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@ems/hr';
+import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resignations/case-store.ts';
+import type { CaseDraft } from '../resignations/case-store.ts';
+import type { Participants } from './participants.ts';
+import { recordOutcomes, trackedStep, type Reaction, type RetryPolicy } from './tracked-step.ts';
+
+export const DECISION_WORKFLOW_NAME = 'resignation-decision';
+const DECISION_TOPIC = 'decision';
+/** The longest single wait, even with nothing due: the workflow then looks again (cheap, rare). */
+const MAX_WAIT_MS = 24 * 3_600_000;
+
+/** The interview as the workflow last saw it (an ISO end, so it survives checkpointing as JSON). */
+interface InterviewFacts {
+  end: string;
+  held: boolean;
+}
+
+export function decisionWorkflowId(caseId: string): string {
+  return `${caseId}:decision`;
+}
+
+/** A decision (or withdrawal) sent to the case's workflow; `requestId` keys its answer. */
+export interface DecisionMessage extends DecisionInput {
+  requestId: string;
+}
+
+export function createDecisionOrchestrator(deps: {
+  store: CaseStore;
+  participants: Participants;
+  retry: RetryPolicy;
+  clock: Clock;
+  policy: FollowUpPolicy;
+  caseUrl: (id: string) => string;
+  log: Logger;
+}) {
+  const { store, participants, retry, clock } = deps;
+
+  const now = () => DBOS.runStep(async () => clock.now().getTime(), { name: 'clock' });
+
+  async function wait(untilMs: number | null, nowMs: number): Promise<DecisionMessage | null> {
+    const remaining = untilMs === null ? MAX_WAIT_MS : Math.max(0, untilMs - nowMs);
+    const ms = Math.min(remaining, MAX_WAIT_MS, clock.maxWaitMs ?? Number.POSITIVE_INFINITY);
+    return DBOS.recv<DecisionMessage>(DECISION_TOPIC, { timeoutSeconds: Math.max(ms, 1) / 1000 });
+  }
+
+  const ctx = (draft: CaseDraft, key: string) => ({ correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:${key}` });
+
+  /** Manager (if any) and employee told, in one step; done when both are delivered. */
+  async function announce(facts: CaseFacts, kind: 'retained' | 'withdrawn' | 'exit_confirmed', revision: number, revokeAt: string | null, lastWorkingDay: string | null, note: string | null): Promise<Reaction> {
+    const { draft } = facts;
+    const recipients = [
+      ...(draft.manager ? [{ audience: 'manager' as const, person: draft.manager }] : []),
+      { audience: 'employee' as const, person: draft.employee },
+    ];
+    const emails = [];
+    for (const r of recipients) {
+      const purpose = `decision-notice:${kind}:${revision}:${r.audience}`;
+      const email = await participants.sendEmail(
+        {
+          resignationId: draft.id,
+          purpose,
+          to: { email: r.person.email, name: r.person.name },
+          template: 'resignation-decision-notice',
+          data: {
+            recipientName: r.person.name,
+            audience: r.audience,
+            employeeName: draft.employee.name,
+            decision: kind,
+            lastWorkingDay,
+            revokeAt,
+            note,
+            caseUrl: deps.caseUrl(draft.id),
+          },
+          attachments: [],
+        },
+        ctx(draft, purpose),
+      );
+      if (email.status === 'failed') throw new ServiceCallError(`email to the ${r.audience} could not be delivered: ${email.lastError ?? 'unknown error'}`, undefined, false);
+      emails.push(email);
+    }
+    const queued = emails.find((e) => e.status === 'queued');
+    if (queued) throw new ServiceCallError(`email accepted, not yet delivered${queued.lastError ? `: ${queued.lastError}` : ''}`, 202, true);
+    const to = recipients.map((r) => r.person.name);
+    return {
+      result: { decision: kind, revision, emailIds: emails.map((e) => e.id), recipients: emails.map((e) => e.to) },
+      service: 'notification',
+      type: EventTypes.decisionAnnounced,
+      summary: `Decision (${kind}) announced to ${to.join(' and ')}`,
+    };
+  }
+
+  async function restoreAccess(facts: CaseFacts, kind: string): Promise<Reaction> {
+    if (!facts.holdId) {
+      return { result: { holdId: null, restored: [] }, service: 'access', type: EventTypes.accessRestored, summary: 'No hold to lift' };
+    }
+    const hold = await participants.releaseHold(facts.holdId, { reason: `resignation ${kind}` }, ctx(facts.draft, 'restoreAccess'));
+    const systems = hold.suspendedGrants.map((g) => g.system);
+    return { result: { holdId: hold.id }, service: 'access', type: EventTypes.accessRestored, summary: `Hold lifted; access restored where it was suspended by it (${systems.join(', ') || 'nothing'})` };
+  }
+
+  async function cancelInterview(facts: CaseFacts, kind: string): Promise<Reaction> {
+    const skipped = (why: string): Reaction => ({ result: { interviewId: facts.interview?.id ?? null, skipped: why }, service: 'hr', type: EventTypes.exitInterviewCancelled, summary: `No interview to cancel (${why})` });
+    const interviews = await participants.listInterviews(facts.draft.id, facts.draft);
+    const open = interviews.find((i) => i.status === 'scheduled');
+    if (!open) return skipped(interviews.some((i) => i.status === 'held') ? 'already held' : interviews.length ? 'already cancelled' : 'no interview');
+    try {
+      await participants.cancelInterview(open.id, ctx(facts.draft, `cancelInterview.${kind}`));
+    } catch (err) {
+      // Held in between: nothing to cancel any more.
+      if (err instanceof ServiceCallError && err.status === 409) return skipped('already held');
+      throw err;
+    }
+    return { result: { interviewId: open.id }, service: 'hr', type: EventTypes.exitInterviewCancelled, summary: 'Exit interview cancelled; cancellations sent' };
+  }
+
+  async function revokeAccess(facts: CaseFacts): Promise<Reaction> {
+    const revocation = await participants.revokeAccess({ resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revision: 1, reason: 'last working day ended' }, ctx(facts.draft, 'revokeAccess'));
+    if (revocation.status !== 'done') throw new ServiceCallError(`revocation is ${revocation.status}, not done`, 202, true);
+    const systems = revocation.revoked.map((g) => g.system);
+    return {
+      result: { revocationId: revocation.id, revoked: revocation.revoked },
+      service: 'access',
+      type: EventTypes.accessRevoked,
+      summary: systems.length ? `All access revoked: ${systems.join(', ')}` : 'No access left to revoke',
+    };
+  }
+
+  /**
+   * A follow-up whose deadline passed. HR is asked first what it has done (booked? rescheduled? held?):
+   * the follow-up goes out only if, with those facts, it is still the one due; once, by its key.
+   */
+  async function followUp(facts: CaseFacts, f: FollowUp, sent: readonly string[], nowMs: number): Promise<{ sent: boolean; interview: InterviewFacts | null }> {
+    const { draft } = facts;
+    const interviews = await participants.listInterviews(draft.id, draft);
+    const booked = interviews.find((i) => i.status === 'scheduled' || i.status === 'held');
+    const interview = booked ? { end: booked.end, held: booked.status === 'held' } : null;
+    const key = followUpKey(f);
+    const still = nextFollowUp(deps.policy, { submittedAt: new Date(draft.submittedAt), interview: interview && { end: new Date(interview.end), held: interview.held }, decided: false }, new Set(sent));
+    if (!still || followUpKey(still) !== key || still.dueAt.getTime() > nowMs) return { sent: false, interview };
+    const partner = await participants.hrPartner(draft.hrPartnerId, draft);
+    const to = f.level === 'reminder' ? partner : partner.lead;
+    if (!to) {
+      deps.log.warn({ resignationId: draft.id, hrPartnerId: partner.id }, 'no HR lead to escalate to; escalation skipped');
+      return { sent: true, interview };
+    }
+    const email = await participants.sendEmail(
+      {
+        resignationId: draft.id,
+        purpose: `follow-up:${key}`,
+        to: { email: to.email, name: to.name },
+        template: 'exit-follow-up',
+        data: { recipientName: to.name, level: f.level, milestone: f.milestone, employeeName: draft.employee.name, hrPartnerName: partner.name, dueAt: f.dueAt.toISOString(), caseUrl: deps.caseUrl(draft.id) },
+        attachments: [],
+      },
+      ctx(draft, `follow-up:${key}`),
+    );
+    await store.recordFollowUp(draft.id, { milestone: f.milestone, level: f.level, dueAt: f.dueAt.toISOString(), to: to.email, emailId: email.id });
+    return { sent: true, interview };
+  }
+
+  async function decisionWorkflow(caseId: string): Promise<string> {
+    const readFacts = (name: string) =>
+      DBOS.runStep(
+        async () => {
+          const f = await store.facts(caseId);
+          if (!f) throw new Error(`case ${caseId} does not exist`);
+          return f;
+        },
+        { name },
+      );
+    let facts = await readFacts('readCase');
+    const sent = new Set<string>();
+    let interview: InterviewFacts | null = facts.interview ? { end: facts.interview.end, held: false } : null;
+    let exit = facts.decision?.kind === 'exit_confirmed' && facts.decision.revokeAt ? { revokeAt: Date.parse(facts.decision.revokeAt) } : null;
+
+    for (;;) {
+      const nowMs = await now();
+      let next: FollowUp | null = null;
+      let dueAt: number | null;
+      if (exit) dueAt = exit.revokeAt;
+      else {
+        next = nextFollowUp(deps.policy, { submittedAt: new Date(facts.draft.submittedAt), interview: interview && { end: new Date(interview.end), held: interview.held }, decided: false }, sent);
+        dueAt = next ? next.dueAt.getTime() : null;
+      }
+
+      if (dueAt === null || dueAt > nowMs) {
+        const msg = await wait(dueAt, nowMs);
+        if (!msg) continue; // a timeout: look at the clock again
+        const outcome: DecideOutcome = await DBOS.runStep(() => store.decide(caseId, msg), { name: 'decide' });
+        await DBOS.setEvent(decisionAnswerKey(msg.requestId), outcome);
+        if (outcome.outcome !== 'applied') continue;
+        facts = await readFacts('readDecision');
+        const d = facts.decision!;
+        const announcement = () => announce(facts, d.kind, d.revision, d.revokeAt, d.lastWorkingDay, d.note);
+        if (d.kind === 'exit_confirmed') {
+          exit = { revokeAt: Date.parse(d.revokeAt!) };
+          const o = await trackedStep(store, retry, caseId, 'announceDecision', announcement, `announceDecision.${d.revision}`);
+          await recordOutcomes(store, caseId, [o], `settle.exitConfirmed.${d.revision}`);
+          continue;
+        }
+        const outcomes = await Promise.all([
+          trackedStep(store, retry, caseId, 'announceDecision', announcement),
+          trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(facts, d.kind)),
+          trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(facts, d.kind)),
+        ]);
+        return recordOutcomes(store, caseId, outcomes, 'settle.closed');
+      }
+
+      if (exit) {
+        const o = await trackedStep(store, retry, caseId, 'revokeAccess', () => revokeAccess(facts));
+        return recordOutcomes(store, caseId, [o], 'settle.exited');
+      }
+      const due = next!;
+      const key = followUpKey(due);
+      const done = await DBOS.runStep(() => followUp(facts, due, [...sent], nowMs), {
+        name: `followUp.${key}`,
+        retriesAllowed: true,
+        maxAttempts: retry.maxAttempts,
+        intervalSeconds: retry.retryIntervalMs / 1000,
+        backoffRate: 2,
+      });
+      interview = done.interview;
+      if (done.sent) sent.add(key);
+    }
+  }
+
+  const workflow = DBOS.registerWorkflow(decisionWorkflow, { name: DECISION_WORKFLOW_NAME });
+
+  async function ensureStarted(caseId: string): Promise<void> {
+    await DBOS.startWorkflow(workflow, { workflowID: decisionWorkflowId(caseId) })(caseId);
+  }
+
+  return {
+    /** Called by the resignation workflow (a child workflow, so it starts exactly once). */
+    start: ensureStarted,
+    /**
+     * Hands a decision to the case's workflow and waits for its answer (the state machine runs there,
+     * serialised with everything else the workflow does). The same request id is answered once: a
+     * retried request gets the same answer. Cases opened before the decision phase existed get it now.
+     */
+    async decide(caseId: string, message: DecisionMessage, waitSeconds = 15): Promise<DecideOutcome | 'pending'> {
+      await ensureStarted(caseId);
+      await DBOS.send(decisionWorkflowId(caseId), message, DECISION_TOPIC, message.requestId);
+      const answer = await DBOS.getEvent<DecideOutcome>(decisionWorkflowId(caseId), decisionAnswerKey(message.requestId), waitSeconds);
+      return answer ?? 'pending';
+    },
+  };
+}
+
+function decisionAnswerKey(requestId: string): string {
+  return `decision:${requestId}`;
+}
+
+export type DecisionOrchestrator = ReturnType<typeof createDecisionOrchestrator>;

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { HttpProblem, type Clock } from '@ems/platform';
+import { ems } from '@ems/contracts';
+import { decideTransition, localDate, type DecisionKind } from '../domain/resignation.ts';
+import type { CaseStore, DecideOutcome, DecisionInput } from './case-store.ts';
+
+/**
+ * How a decision reaches the case: choreography writes it (and its event) at once; orchestration hands
+ * it to the case's workflow, which applies it between its own steps. `pending`: not answered in time.
+ */
+export interface CaseDecider {
+  decide(caseId: string, input: DecisionInput & { requestId: string }): Promise<DecideOutcome | 'pending'>;
+}
+
+export interface DecideDeps {
+  store: CaseStore;
+  decider: CaseDecider;
+  clock: Clock;
+}
+
+export type DecideResult = { kind: 'done'; resignation: ems.Resignation } | { kind: 'accepted'; id: string };
+
+/**
+ * HR records the decision, or the employee withdraws. The state machine is checked here first, so an
+ * illegal request is refused at once (409) and a repeat of one that took effect answers the case as it
+ * is (200, nothing changes); the mode's decider then applies it, under the case's lock, where a
+ * concurrent request may still lose (409).
+ */
+export async function decideResignation(deps: DecideDeps, caseId: string, input: { kind: DecisionKind; lastWorkingDay?: string | undefined; note?: string | undefined }, meta: { idempotencyKey?: string | undefined }): Promise<DecideResult> {
+  const facts = await deps.store.facts(caseId);
+  if (!facts) throw new HttpProblem(404, `No resignation with id ${caseId}`);
+  const current = facts.decision && { kind: facts.decision.kind, lastWorkingDay: facts.decision.lastWorkingDay, revision: facts.decision.revision };
+  const t = decideTransition({ status: facts.status, lastWorkingDay: facts.draft.lastWorkingDay, decision: current }, input, localDate(deps.clock.now(), facts.draft.employee.timezone));
+  if (t.outcome === 'illegal') throw illegal(t.detail, facts.status);
+  if (t.outcome === 'apply') {
+    const requestId = createHash('sha256')
+      .update(JSON.stringify([caseId, input.kind, input.lastWorkingDay ?? null, current?.revision ?? 0, meta.idempotencyKey ?? null]))
+      .digest('hex')
+      .slice(0, 32);
+    const outcome = await deps.decider.decide(caseId, { ...input, requestId });
+    if (outcome === 'pending') return { kind: 'accepted', id: caseId };
+    if (outcome.outcome === 'illegal') throw illegal(outcome.detail, (await deps.store.get(caseId))?.status ?? facts.status);
+    if (outcome.outcome === 'not-found') throw new HttpProblem(404, `No resignation with id ${caseId}`);
+  }
+  return { kind: 'done', resignation: (await deps.store.get(caseId))! };
+}
+
+function illegal(detail: string, status: string): HttpProblem {
+  return new HttpProblem(409, detail, { type: ems.EmsProblemTypes.illegalTransition, title: 'Not allowed in the current status', extra: { status } });
+}
