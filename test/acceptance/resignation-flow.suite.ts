@@ -2,19 +2,18 @@
  * The acceptance suite: end-to-end scenarios a user can see, written once and run against each
  * coordination mode. Real PostgreSQL (a throwaway database), real SMTP over loopback, real HTTP.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
-import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
-import { freePort } from '@ems/platform';
-import { loadConfig, startEms, type RunningEms } from '@ems/ems';
+import type { RunningEms } from '@ems/ems';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhookSignature } from '@ems/webhooks';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
-import { startProxy, type Proxy } from '../support/proxy.ts';
+import type { SmtpSink } from '../support/smtp-sink.ts';
+import type { Proxy } from '../support/proxy.ts';
+import { startAcceptanceEms, type AcceptanceEnv } from './harness.ts';
 import { requestJson as http } from '@ems/platform/testing';
 import { sleep, waitFor } from '@ems/platform/testing';
 
@@ -42,48 +41,19 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
     const takeEmployee = (): Employee => candidates[next++]!;
     const managerOf = (e: Employee) => org.employees.find((m) => m.id === e.managerId)!;
 
-    let db: TestDatabase;
+    let env: AcceptanceEnv;
     let smtp: SmtpSink;
     let proxy: Proxy;
     let ems: RunningEms;
     let base: string;
 
     beforeAll(async () => {
-      db = await createTestDatabase(inject('testServerUrl'), mode);
-      smtp = await startSmtpSink();
-      const port = await freePort();
-      // Every call to Notification (from the orchestrator and from HR) goes through a proxy the tests control.
-      proxy = await startProxy(() => port, await freePort());
-      const config = loadConfig({
-        EMS_PORT: String(port),
-        EMS_MODE: mode,
-        EMS_DATABASE_URL: db.url,
-        EMS_SMTP_URL: smtp.url,
-        EMS_NOTIFICATION_URL: proxy.url,
-        EMS_LOG_LEVEL: 'warn',
-        // Short retry and deadline clocks, so failure paths play out in seconds.
-        EMS_STEP_MAX_ATTEMPTS: '7',
-        EMS_STEP_RETRY_INTERVAL_MS: '150',
-        EMS_SMTP_RETRY_BASE_MS: '150',
-        EMS_BUS_MAX_ATTEMPTS: '4',
-        EMS_BUS_RETRY_BACKOFF_MS: '100',
-        EMS_STEP_DEADLINE_SECONDS: '2',
-        // The fifth service joins by configuration only (in both modes).
-        EMS_EXTENSIONS: '@ems/assets',
-        // The test's webhook receiver listens on loopback.
-        EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
-        // Choreography: EMS must not call HR or Access at all — point it at a port where nothing listens.
-        ...(mode === 'choreography' ? { EMS_HR_URL: 'http://127.0.0.1:9', EMS_ACCESS_URL: 'http://127.0.0.1:9' } : {}),
-      });
-      ems = await startEms(config);
-      base = ems.url;
+      env = await startAcceptanceEms(mode, mode);
+      ({ smtp, proxy, ems, base } = env);
     });
 
     afterAll(async () => {
-      await ems?.stop();
-      await proxy?.stop();
-      await smtp?.stop();
-      await db?.drop();
+      await env?.stop();
     });
 
     const submit = (body: unknown, headers: Record<string, string> = {}) => http<CaseBody>(base, 'POST', '/api/resignations', body, headers);

@@ -19,6 +19,9 @@ Usage:
   ems cases [--status STATUS | --stuck] [--limit N]
                                              list resignations (--stuck: a step late or failed)
   ems case <id>                              one case: steps and timeline
+  ems decide <id> retained|exit_confirmed [--last-day YYYY-MM-DD] [--note TEXT]
+                                             record HR's decision (again with another --last-day: move it)
+  ems withdraw <id> [--note TEXT]            the employee withdraws the resignation
   ems emails [--case ID] [--limit N]         emails sent (or queued) by Notification
   ems dlq list [--subscriber NAME] [--all]    dead-lettered events (--all: also replayed ones)
   ems dlq replay <id>                        deliver a dead-lettered event again
@@ -42,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cases(rest);
       case 'case':
         return await showCase(rest);
+      case 'decide':
+        return await decide(rest);
+      case 'withdraw':
+        return await withdraw(rest);
       case 'emails':
         return await emails(rest);
       case 'seed':
@@ -197,6 +204,35 @@ async function showCase(args: string[]): Promise<number> {
   const c = await api<CaseJson>('GET', `/api/resignations/${encodeURIComponent(id)}`);
   const t = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${encodeURIComponent(id)}/timeline`);
   printCase(out, c.body, t.body.items);
+  return 0;
+}
+
+async function decide(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'last-day': { type: 'string' }, note: { type: 'string' } } });
+  const [id, decision] = positionals;
+  if (!id || (decision !== 'retained' && decision !== 'exit_confirmed')) {
+    throw new CliError('Usage: ems decide <id> retained|exit_confirmed [--last-day YYYY-MM-DD] [--note TEXT]');
+  }
+  const body: Record<string, string> = { decision };
+  if (values['last-day']) body.lastWorkingDay = values['last-day'];
+  if (values.note) body.note = values.note;
+  return showDecided(id, await api<CaseJson>('POST', `/api/resignations/${encodeURIComponent(id)}/decision`, body));
+}
+
+async function withdraw(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { note: { type: 'string' } } });
+  const id = positionals[0];
+  if (!id) throw new CliError('Usage: ems withdraw <id> [--note TEXT]');
+  return showDecided(id, await api<CaseJson>('POST', `/api/resignations/${encodeURIComponent(id)}/withdrawal`, values.note ? { note: values.note } : {}));
+}
+
+async function showDecided(id: string, answer: { status: number; body: CaseJson }): Promise<number> {
+  if (answer.status === 202) {
+    out.log(`Decision for ${id} accepted; it is being applied. See it with: ems case ${id}`);
+    return 0;
+  }
+  const t = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${encodeURIComponent(id)}/timeline`);
+  printCase(out, answer.body, t.body.items);
   return 0;
 }
 

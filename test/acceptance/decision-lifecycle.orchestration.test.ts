@@ -1,0 +1,3 @@
+import { defineDecisionLifecycleSuite } from './decision-lifecycle.suite.ts';
+
+defineDecisionLifecycleSuite('orchestration');

@@ -1,0 +1,288 @@
+/**
+ * The decision lifecycle, end to end, written once and run in each coordination mode: the interview is
+ * held, HR decides (retained / exit confirmed, a moved last day), the employee withdraws; access is
+ * restored or revoked on time; deadlines earn one reminder and one escalation. Time is an adjustable
+ * clock injected into EMS — the timers themselves are the real ones (DBOS waits, service pollers).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoOrg, type Employee } from '@ems/demo-org';
+import { adjustableClock, type AdjustableClock } from '@ems/platform';
+import { requestJson as http, sleep, waitFor } from '@ems/platform/testing';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startAcceptanceEms, type AcceptanceEnv } from './harness.ts';
+
+const execFileAsync = promisify(execFile);
+const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
+
+interface Step {
+  status: string;
+  at: string | null;
+}
+interface CaseBody {
+  id: string;
+  status: string;
+  lastWorkingDay: string;
+  closedAt: string | null;
+  decision: { decision: string; revision: number; lastWorkingDay: string | null; revokeAt: string | null; note: string | null } | null;
+  steps: Record<string, Step | undefined>;
+}
+interface EmailBody {
+  id: string;
+  purpose: string;
+  template: string;
+  to: string;
+  status: string;
+}
+interface Interview {
+  id: string;
+  status: string;
+  start: string;
+  end: string;
+}
+interface AccessItem {
+  grantId: string;
+  system: string;
+  critical: boolean;
+  status: string;
+}
+
+const DAY = 86_400_000;
+
+export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreography') {
+  describe(`decision lifecycle (${mode})`, () => {
+    const org = demoOrg();
+    const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
+    const candidates = org.employees.filter(
+      (e) => e.managerId && org.grants.some((g) => g.employeeId === e.id && critical.has(g.systemId)) && org.grants.some((g) => g.employeeId === e.id && !critical.has(g.systemId)),
+    );
+    let next = 0;
+    const takeEmployee = (): Employee => candidates[next++]!;
+    const managerOf = (e: Employee) => org.employees.find((m) => m.id === e.managerId)!;
+
+    let env: AcceptanceEnv;
+    let base: string;
+    let clock: AdjustableClock;
+
+    beforeAll(async () => {
+      clock = adjustableClock(undefined, 500);
+      env = await startAcceptanceEms(mode, `${mode}_lifecycle`, { clock });
+      base = env.base;
+    });
+
+    afterAll(async () => {
+      await env?.stop();
+    });
+
+    const getCase = async (id: string) => (await http<CaseBody>(base, 'GET', `/api/resignations/${id}`)).body;
+    const until = (id: string, what: string, ok: (c: CaseBody) => boolean, timeoutMs = 30_000) =>
+      waitFor(async () => {
+        const c = await getCase(id);
+        return ok(c) ? c : undefined;
+      }, `case ${id}: ${what}`, timeoutMs);
+    const decide = (id: string, body: unknown, headers: Record<string, string> = {}) => http<CaseBody & { type?: string; detail?: string }>(base, 'POST', `/api/resignations/${id}/decision`, body, headers);
+    const withdraw = (id: string, body: unknown = {}) => http<CaseBody & { type?: string }>(base, 'POST', `/api/resignations/${id}/withdrawal`, body);
+    const emailsOf = async (id: string) => (await http<{ items: EmailBody[] }>(base, 'GET', `/api/emails?resignationId=${id}&limit=100`)).body.items;
+    const delivered = (emailId: string) => env.smtp.messages.filter((m) => m.headers.get('x-ems-email-id') === emailId);
+    const interviewOf = async (id: string) => (await http<{ items: Interview[] }>(base, 'GET', `/api/interviews?resignationId=${id}`)).body.items[0]!;
+    const accessOf = async (employeeId: string) => (await http<{ items: AccessItem[] }>(base, 'GET', `/api/employees/${employeeId}/access`)).body.items;
+    const timelineOf = async (id: string) => (await http<{ items: Array<{ type: string; service: string; summary: string }> }>(base, 'GET', `/api/resignations/${id}/timeline`)).body.items;
+    const localToday = (timezone: string) => new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(clock.now());
+    const plusDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+
+    /** A resignation whose three reactions are done: the starting point of every decision. */
+    async function awaitingDecision(employee: Employee): Promise<CaseBody> {
+      const res = await http<CaseBody>(base, 'POST', '/api/resignations', { employeeId: employee.id });
+      expect(res.status).toBe(201);
+      return until(res.body.id, 'awaiting the decision', (c) => c.status === 'awaiting_decision');
+    }
+
+    /** Decision emails of a case, once every one of them is delivered over SMTP. */
+    async function decisionNotices(id: string, n: number): Promise<EmailBody[]> {
+      return waitFor(async () => {
+        const notices = (await emailsOf(id)).filter((e) => e.template === 'resignation-decision-notice');
+        return notices.length >= n && notices.every((e) => e.status === 'sent' && delivered(e.id).length === 1) ? notices : undefined;
+      }, `${n} decision notices of ${id} delivered`);
+    }
+
+    it('when HR retains the employee after the interview, then exactly the suspended grants come back, manager and employee are told, and the case closes', async () => {
+      const employee = takeEmployee();
+      const manager = managerOf(employee);
+      const before = await accessOf(employee.id);
+      const kase = await awaitingDecision(employee);
+      const suspended = (await accessOf(employee.id)).filter((i) => i.status === 'suspended');
+      expect(suspended.length).toBeGreaterThan(0);
+
+      // HR holds the interview, with notes.
+      const interview = await interviewOf(kase.id);
+      const held = await http<Interview & { heldAt: string; notes: string }>(base, 'POST', `/api/interviews/${interview.id}/held`, { notes: 'Would stay for a team change' });
+      expect(held.status).toBe(200);
+      expect(held.body).toMatchObject({ status: 'held', notes: 'Would stay for a team change' });
+
+      const res = await decide(kase.id, { decision: 'retained', note: 'Moves to the platform team' });
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('retained');
+      expect(res.body.decision).toMatchObject({ decision: 'retained', note: 'Moves to the platform team', revision: 1 });
+
+      const closed = await until(kase.id, 'closed', (c) => c.closedAt !== null);
+      expect(closed.status).toBe('retained');
+      for (const step of ['announceDecision', 'restoreAccess', 'cancelInterview']) expect(closed.steps[step]?.status).toBe('done');
+      expect(closed.steps.revokeAccess).toBeUndefined();
+
+      // Access: everything as it was before the resignation.
+      const after = await accessOf(employee.id);
+      expect(after.map((i) => [i.grantId, i.status]).sort()).toEqual(before.map((i) => [i.grantId, i.status]).sort());
+      // The interview was held: nothing to cancel, it stays held.
+      expect((await interviewOf(kase.id)).status).toBe('held');
+
+      // Manager and employee are told, once each.
+      const notices = await decisionNotices(kase.id, 2);
+      expect(notices.map((e) => e.to).sort()).toEqual([employee.email, manager.email].sort());
+
+      // Repeating the decision changes nothing; another decision, or a withdrawal, is refused with 409.
+      const again = await decide(kase.id, { decision: 'retained' });
+      expect(again.status).toBe(200);
+      expect(again.body.decision?.revision).toBe(1);
+      for (const refused of [await decide(kase.id, { decision: 'exit_confirmed' }), await withdraw(kase.id)]) {
+        expect(refused.status).toBe(409);
+        expect(refused.contentType).toContain('application/problem+json');
+        expect(refused.body).toMatchObject({ type: 'https://ems.dev/problems/illegal-transition', status: 409 });
+      }
+      await sleep(500);
+      expect((await emailsOf(kase.id)).filter((e) => e.template === 'resignation-decision-notice')).toHaveLength(2);
+      const timeline = (await timelineOf(kase.id)).map((t) => t.type);
+      expect(timeline).toEqual(expect.arrayContaining(['com.ems.resignation.retained.v1', 'case.closed']));
+    });
+
+    it('when the employee withdraws before the interview, then the interview is cancelled with a calendar cancellation, access is restored, and the case closes as withdrawn', async () => {
+      const employee = takeEmployee();
+      const partner = org.hrPartners.find((p) => p.id === employee.hrPartnerId)!;
+      const kase = await awaitingDecision(employee);
+      // The employee's path: the CLI.
+      const cli = await execFileAsync(process.execPath, [CLI, 'withdraw', kase.id, '--note', 'Changed my mind'], { env: { ...process.env, EMS_URL: base }, timeout: 60_000 });
+      expect(cli.stdout).toContain('status: withdrawn');
+      expect(cli.stdout).toContain('withdrew the resignation — Changed my mind');
+      // Withdrawing again changes nothing.
+      const res = await withdraw(kase.id, { note: 'Changed my mind' });
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('withdrawn');
+
+      const closed = await until(kase.id, 'closed', (c) => c.closedAt !== null);
+      expect(closed.status).toBe('withdrawn');
+      expect((await interviewOf(kase.id)).status).toBe('cancelled');
+      for (const recipient of [employee.email, partner.email]) {
+        const cancellation = await waitFor(
+          async () =>
+            env.smtp.messages.find(
+              (m) => [m.to].flat().some((a) => a?.value.some((v) => v.address === recipient)) && m.attachments.some((a) => /METHOD:CANCEL/.test(a.content.toString('utf8'))),
+            ),
+          `cancellation to ${recipient}`,
+        );
+        expect(cancellation).toBeDefined();
+      }
+      expect((await accessOf(employee.id)).every((i) => i.status === 'active')).toBe(true);
+      await decisionNotices(kase.id, 2);
+      // A decision after the withdrawal is refused.
+      expect((await decide(kase.id, { decision: 'retained' })).status).toBe(409);
+      // The employee may resign again later: the closed case no longer blocks a new one.
+      const again = await http<CaseBody>(base, 'POST', '/api/resignations', { employeeId: employee.id });
+      expect(again.status).toBe(201);
+      await until(again.body.id, 'settled', (c) => c.status === 'awaiting_decision');
+    });
+
+    it('when a decision is malformed, concerns no case, or asks for a past last day, then it is refused with problem+json and changes nothing', async () => {
+      const employee = takeEmployee();
+      const kase = await awaitingDecision(employee);
+      const bad = await decide(kase.id, { decision: 'maybe' });
+      expect(bad.status).toBe(400);
+      expect(bad.contentType).toContain('application/problem+json');
+      const extra = await decide(kase.id, { decision: 'retained', sneaky: true });
+      expect(extra.status).toBe(400);
+      const unknown = await decide('00000000-0000-4000-8000-000000000000', { decision: 'retained' });
+      expect(unknown.status).toBe(404);
+      const past = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(localToday(employee.timezone), -1) });
+      expect(past.status).toBe(409);
+      expect(past.body.detail).toMatch(/past/);
+      const unchanged = await getCase(kase.id);
+      expect(unchanged.status).toBe('awaiting_decision');
+      expect(unchanged.decision).toBeNull();
+      expect((await emailsOf(kase.id)).filter((e) => e.template === 'resignation-decision-notice')).toHaveLength(0);
+    });
+
+    it('when the exit is confirmed and the last day moved, then everything is revoked at the end of the new last day in the employee zone — not before', async () => {
+      const employee = takeEmployee();
+      const kase = await awaitingDecision(employee);
+      const today = localToday(employee.timezone);
+      const first = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 5) });
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ status: 'exit_confirmed', decision: { decision: 'exit_confirmed', revision: 1, lastWorkingDay: plusDays(today, 5) } });
+      await decisionNotices(kase.id, 2);
+
+      // The last day moves two days earlier: a new revision, a new revocation time, a new pair of emails.
+      const moved = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 3) });
+      expect(moved.status).toBe(200);
+      expect(moved.body.decision).toMatchObject({ revision: 2, lastWorkingDay: plusDays(today, 3) });
+      const revokeAt = Date.parse(moved.body.decision!.revokeAt!);
+      // Midnight at the end of that day, in the employee's zone.
+      expect(new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date(revokeAt))).toBe(plusDays(today, 4));
+      expect(new Intl.DateTimeFormat('en-GB', { timeZone: employee.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(revokeAt))).toBe('00:00');
+      await decisionNotices(kase.id, 4);
+      // Repeating it changes nothing.
+      expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 3) })).body.decision?.revision).toBe(2);
+
+      // A minute before the end of the last day: nothing revoked yet.
+      clock.set(new Date(revokeAt - 60_000));
+      await sleep(2_500);
+      expect((await getCase(kase.id)).status).toBe('exit_confirmed');
+      expect((await accessOf(employee.id)).some((i) => i.status !== 'revoked')).toBe(true);
+
+      // The day ends: every remaining grant is revoked, once, and the case is closed as exited.
+      clock.set(new Date(revokeAt + 1_000));
+      const exited = await until(kase.id, 'exited', (c) => c.status === 'exited' && c.closedAt !== null);
+      expect(exited.steps.revokeAccess?.status).toBe('done');
+      expect((await accessOf(employee.id)).every((i) => i.status === 'revoked')).toBe(true);
+      expect((await timelineOf(kase.id)).map((t) => t.type)).toEqual(expect.arrayContaining(['com.ems.resignation.exit-confirmed.v1', 'case.exited', 'case.closed']));
+      // The day can no longer move.
+      expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 30) })).status).toBe(409);
+    });
+
+    it('when the interview is not held in time, then the HR partner gets one reminder and, still nothing, the HR lead one escalation — never repeated', async () => {
+      const employee = takeEmployee();
+      const kase = await awaitingDecision(employee);
+      const interview = await interviewOf(kase.id);
+      const partner = (await http<{ email: string; lead: { email: string } | null }>(base, 'GET', `/api/hr-partners/${employee.hrPartnerId}`)).body;
+      expect(partner.lead).not.toBeNull();
+      const followUps = async () => (await emailsOf(kase.id)).filter((e) => e.template === 'exit-follow-up');
+
+      // Default policy: reminder 1 day after the interview's end, escalation 2 days after that.
+      clock.set(new Date(Date.parse(interview.end) + DAY - 60_000));
+      await sleep(2_500);
+      expect(await followUps()).toHaveLength(0);
+
+      clock.set(new Date(Date.parse(interview.end) + DAY + 1_000));
+      const reminder = await waitFor(async () => (await followUps()).find((e) => e.status === 'sent'), 'the reminder');
+      expect(reminder).toMatchObject({ to: partner.email, purpose: 'follow-up:interview_held.reminder' });
+      await waitFor(async () => (delivered(reminder.id).length === 1 ? true : undefined), 'the reminder delivered');
+
+      clock.set(new Date(Date.parse(interview.end) + 3 * DAY + 1_000));
+      const escalation = await waitFor(async () => (await followUps()).find((e) => e.purpose === 'follow-up:interview_held.escalation' && e.status === 'sent'), 'the escalation');
+      expect(escalation.to).toBe(partner.lead!.email);
+
+      // Time goes on (still before the decision deadline): nothing is sent again for this deadline.
+      clock.set(new Date(Date.parse(interview.end) + 3 * DAY + 3_600_000));
+      await sleep(3_000);
+      const all = await followUps();
+      expect(all.filter((e) => e.purpose.startsWith('follow-up:interview_held'))).toHaveLength(2);
+      const timeline = await timelineOf(kase.id);
+      expect(timeline.filter((t) => t.type === 'com.ems.hr.follow-up-sent.v1')).toHaveLength(2);
+
+      // Holding the interview and deciding ends the follow-ups.
+      expect((await http(base, 'POST', `/api/interviews/${interview.id}/held`, {})).status).toBe(200);
+      expect((await decide(kase.id, { decision: 'retained' })).status).toBe(200);
+      clock.set(new Date(Date.parse(interview.end) + 30 * DAY));
+      await sleep(3_000);
+      expect((await followUps()).length).toBe(all.length);
+    });
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * What every acceptance suite starts: a throwaway database, a real SMTP sink, a proxy in front of
+ * Notification (tests can cut it), and EMS in the given mode with short retry and deadline clocks.
+ */
+import { inject } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { freePort, type Clock } from '@ems/platform';
+import { loadConfig, startEms, type RunningEms } from '@ems/ems';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { startProxy, type Proxy } from '../support/proxy.ts';
+
+export interface AcceptanceEnv {
+  db: TestDatabase;
+  smtp: SmtpSink;
+  proxy: Proxy;
+  ems: RunningEms;
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function startAcceptanceEms(mode: 'orchestration' | 'choreography', name: string, options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<AcceptanceEnv> {
+  const db = await createTestDatabase(inject('testServerUrl'), name);
+  const smtp = await startSmtpSink();
+  const port = await freePort();
+  // Every call to Notification (from the orchestrator and from HR) goes through a proxy the tests control.
+  const proxy = await startProxy(() => port, await freePort());
+  const config = loadConfig({
+    EMS_PORT: String(port),
+    EMS_MODE: mode,
+    EMS_DATABASE_URL: db.url,
+    EMS_SMTP_URL: smtp.url,
+    EMS_NOTIFICATION_URL: proxy.url,
+    EMS_LOG_LEVEL: 'warn',
+    // Short retry and deadline clocks, so failure paths play out in seconds.
+    EMS_STEP_MAX_ATTEMPTS: '7',
+    EMS_STEP_RETRY_INTERVAL_MS: '150',
+    EMS_SMTP_RETRY_BASE_MS: '150',
+    EMS_BUS_MAX_ATTEMPTS: '4',
+    EMS_BUS_RETRY_BACKOFF_MS: '100',
+    EMS_STEP_DEADLINE_SECONDS: '2',
+    // The fifth service joins by configuration only (in both modes).
+    EMS_EXTENSIONS: '@ems/assets',
+    // The test's webhook receiver listens on loopback.
+    EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+    // Choreography: EMS must not call HR or Access at all — point it at a port where nothing listens.
+    ...(mode === 'choreography' ? { EMS_HR_URL: 'http://127.0.0.1:9', EMS_ACCESS_URL: 'http://127.0.0.1:9' } : {}),
+    ...options.env,
+  });
+  const ems = await startEms(config, options.clock ? { clock: options.clock } : {});
+  return {
+    db,
+    smtp,
+    proxy,
+    ems,
+    base: ems.url,
+    async stop() {
+      await ems.stop();
+      await proxy.stop();
+      await smtp.stop();
+      await db.drop();
+    },
+  };
+}

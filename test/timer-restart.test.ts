@@ -1,0 +1,105 @@
+/**
+ * A pending timer survives the death of the process that set it, in both modes. EMS runs as a real
+ * child process on a shifted clock (EMS_CLOCK_OFFSET); the exit is confirmed for tomorrow, the process
+ * is killed with SIGKILL, and restarted with the clock moved to just before the end of that day. The
+ * revocation must fire by itself — after the end of the day, not before — exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { demoOrg } from '@ems/demo-org';
+import { freePort } from '@ems/platform';
+import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
+
+interface CaseBody {
+  id: string;
+  status: string;
+  closedAt: string | null;
+  decision: { revokeAt: string | null } | null;
+  steps: Record<string, { status: string; at: string | null } | undefined>;
+}
+
+describe.each(['orchestration', 'choreography'] as const)('timers across a kill (%s)', (mode) => {
+  let db: TestDatabase;
+  let smtp: SmtpSink;
+  let port: number;
+  const children: ChildProcess[] = [];
+  const org = demoOrg();
+
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('testServerUrl'), `timer${mode.slice(0, 5)}`);
+    smtp = await startSmtpSink();
+    port = await freePort();
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await smtp?.stop();
+    await db?.drop();
+  });
+
+  async function startProcess(clockOffsetSeconds: number): Promise<ChildProcess> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      EMS_MODE: mode,
+      EMS_PORT: String(port),
+      EMS_DATABASE_URL: db.url,
+      EMS_SMTP_URL: smtp.url,
+      EMS_CLOCK_OFFSET: `${clockOffsetSeconds}s`,
+      EMS_LOG_LEVEL: 'warn',
+    };
+    const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(async () => (out.includes('EMS is up') ? true : undefined), `EMS to start:\n${out}`, 60_000);
+    return child;
+  }
+  const base = () => `http://127.0.0.1:${port}`;
+  const getCase = async (id: string) => (await http<CaseBody>(base(), 'GET', `/api/resignations/${id}`)).body;
+  const accessOf = async (employeeId: string) => (await http<{ items: Array<{ status: string; critical: boolean }> }>(base(), 'GET', `/api/employees/${employeeId}/access`)).body.items;
+
+  it('when the process dies with a revocation pending, then after a restart the revocation fires at the end of the last day — not before, once', async () => {
+    const employee = org.employees.filter((e) => e.managerId)[mode === 'orchestration' ? 40 : 41]!;
+    const first = await startProcess(0);
+    const submitted = await http<CaseBody>(base(), 'POST', '/api/resignations', { employeeId: employee.id });
+    expect(submitted.status).toBe(201);
+    await waitFor(async () => ((await getCase(submitted.body.id)).status === 'awaiting_decision' ? true : undefined), 'the case to await its decision');
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date());
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${submitted.body.id}/decision`, { decision: 'exit_confirmed', lastWorkingDay: tomorrow });
+    expect(decided.status).toBe(200);
+    const revokeAt = Date.parse(decided.body.decision!.revokeAt!);
+
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+
+    // Restart 25 s (of clock time) before the end of the last working day.
+    const offset = Math.round((revokeAt - Date.now()) / 1000) - 25;
+    const second = await startProcess(offset);
+    const atRestart = await getCase(submitted.body.id);
+    expect(atRestart.status).toBe('exit_confirmed');
+    expect((await accessOf(employee.id)).some((i) => i.status !== 'revoked')).toBe(true);
+
+    const exited = await waitFor(
+      async () => {
+        const c = await getCase(submitted.body.id);
+        return c.status === 'exited' && c.closedAt ? c : undefined;
+      },
+      'the revocation to fire after the restart',
+      90_000,
+    );
+    // It fired by the shifted clock's reckoning at or after the end of the day.
+    expect(Date.parse(exited.steps.revokeAccess!.at!)).toBeGreaterThanOrEqual(revokeAt);
+    expect((await accessOf(employee.id)).every((i) => i.status === 'revoked')).toBe(true);
+    const audit = await http<{ items: Array<{ to: string; grantId: string }> }>(base(), 'GET', `/api/access-audit?employeeId=${employee.id}&limit=500`);
+    const revocations = audit.body.items.filter((a) => a.to === 'revoked');
+    // Each grant revoked exactly once.
+    expect(new Set(revocations.map((a) => a.grantId)).size).toBe(revocations.length);
+    second.kill('SIGTERM');
+    expect(await new Promise((r) => second.once('exit', (c) => r(c)))).toBe(0);
+  }, 240_000);
+});
