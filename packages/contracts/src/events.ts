@@ -99,6 +99,8 @@ export const CriticalAccessSuspensionFailed = ReactionFailed.meta({ id: 'Critica
 
 // ── The decision lifecycle ─────────────────────────────────────────────────────────────────────────
 
+export const Decision = z.enum(['retained', 'withdrawn', 'exit_confirmed']);
+
 const Decided = z.object({
   resignationId: Uuid,
   employee: Person.extend({ timezone: z.string().min(1) }),
@@ -130,8 +132,6 @@ export const ExitConfirmed = Decided.extend({
   description: 'HR confirmed the exit with the final last working day (published again, with a higher revision, when the day moves).',
 });
 
-export const Decision = z.enum(['retained', 'withdrawn', 'exit_confirmed']);
-
 export const DecisionAnnounced = z
   .object({
     resignationId: Uuid,
@@ -143,7 +143,11 @@ export const DecisionAnnounced = z
   })
   .meta({ id: 'DecisionAnnounced', description: 'Notification told the manager and the employee about the decision.' });
 
-export const DecisionAnnouncementFailed = ReactionFailed.meta({ id: 'DecisionAnnouncementFailed', description: 'Notification gave up telling manager and employee about the decision.' });
+export const DecisionAnnouncementFailed = ReactionFailed.extend({
+  /** Which announcement failed, when known (a dead-lettered, unreadable decision event has neither). */
+  decision: Decision.optional(),
+  revision: z.number().int().min(1).optional(),
+}).meta({ id: 'DecisionAnnouncementFailed', description: 'Notification gave up telling manager and employee about the decision.' });
 
 export const ExitInterviewHeld = z
   .object({ resignationId: Uuid, interviewId: Uuid, heldAt: IsoDateTime, hasNotes: z.boolean() })

@@ -1,5 +1,6 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import {
+  ConfigError,
   createHttpServer,
   createLogger,
   createPool,
@@ -7,6 +8,7 @@ import {
   freePort,
   migrate,
   offsetClock,
+  quoteIdent,
   startEmbeddedPostgres,
   systemClock,
   type App,
@@ -17,14 +19,14 @@ import {
   type ServiceModule,
 } from '@ems/platform';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
-import { createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, startCaptureSmtpServer } from '@ems/notification';
-import { createHrService, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
-import { createAccessService, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
+import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, startCaptureSmtpServer } from '@ems/notification';
+import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
+import { createAccessService, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import type { ZodType } from 'zod';
 import { events } from '@ems/contracts';
 import { createPostgresEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
 import { createWebhookService } from '@ems/webhooks';
-import type { Config } from './config.ts';
+import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 import { loadExtensions } from './extensions.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
 import { createEmsDb, createEmsService } from './ems.service.ts';
@@ -41,7 +43,17 @@ import { seedAll, isSeeded } from './seed.ts';
 export const VERSION = '0.1.0';
 
 /** The subscribers that make up choreography (the services' reactions and EMS's tracker). */
-const CHOREOGRAPHY_SUBSCRIBERS = [NOTIFY_MANAGER_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, TRACKER];
+const CHOREOGRAPHY_SUBSCRIBERS = [
+  NOTIFY_MANAGER_SUBSCRIBER,
+  SCHEDULE_INTERVIEW_SUBSCRIBER,
+  SUSPEND_ACCESS_SUBSCRIBER,
+  ANNOUNCE_DECISION_SUBSCRIBER,
+  CANCEL_INTERVIEW_SUBSCRIBER,
+  FOLLOW_UP_SUBSCRIBER,
+  LIFT_HOLD_SUBSCRIBER,
+  SCHEDULE_REVOCATION_SUBSCRIBER,
+  TRACKER,
+];
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
 export const WORKFLOW_VERSION = 'resignation-v2';
@@ -60,16 +72,26 @@ export interface RunningEms {
 }
 
 /**
- * The composition root of the all-in-one process (the embedded default): one PostgreSQL, one HTTP
- * server carrying every service's API, the orchestrator, and — unless EMS_SMTP_URL says otherwise —
- * a capture SMTP server. Services still talk to each other over HTTP, as they would across processes.
+ * The composition root. By default one process runs everything (the embedded default): one PostgreSQL,
+ * one HTTP server carrying every service's API, the orchestrator, and — unless EMS_SMTP_URL says
+ * otherwise — a capture SMTP server. With EMS_SERVICES (`ems start --service …`) a process runs only
+ * the services named, against an external PostgreSQL, reaching the others through their URLs. Services
+ * talk to each other over HTTP either way.
+ *
+ * Start-up order: the HTTP server listens first (so /healthz and /readyz answer), then the external
+ * dependencies are reached — retried with backoff while they are down, /readyz saying why — and only then
+ * do subscriptions, workflows and workers start. Requests to /api before that answer 503.
  */
 export async function startEms(config: Config, options: { log?: Logger; clock?: Clock; org?: DemoOrg } = {}): Promise<RunningEms> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? (config.clockOffsetMs === undefined ? systemClock : offsetClock(config.clockOffsetMs));
   if (config.clockOffsetMs !== undefined) log.warn({ offsetMs: config.clockOffsetMs, now: clock.now().toISOString() }, 'EMS_CLOCK_OFFSET: EMS runs on a shifted clock (drills and tests only)');
+  const hosts = (s: ServiceName) => config.services.includes(s);
+  const allInOne = SERVICE_NAMES.every(hosts);
   const cleanup: Array<() => Promise<void>> = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     for (const [i, fn] of [...cleanup.entries()].reverse()) {
       const t0 = Date.now();
       try {
@@ -83,37 +105,35 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
   };
 
   try {
+    const port = config.port === 0 ? await freePort() : config.port;
+    const selfUrl = `http://127.0.0.1:${port}`;
+    const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
+    const urls = serviceUrls(config, selfUrl);
+    const choreography = config.mode === 'choreography';
+    const caseUrl = (id: string) => `${publicUrl}/api/resignations/${id}`;
+
     let embedded: EmbeddedPostgres | undefined;
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
+      if (!allInOne) throw new ConfigError(['EMS_DATABASE_URL: required when this process runs only some services (EMS_SERVICES / --service)']);
       embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'ems' });
       cleanup.push(() => embedded!.stop());
       databaseUrl = embedded.url;
       log.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
-    } else {
-      await ensureDatabase(databaseUrl);
     }
 
     let smtp: RunningEms['smtp'];
     let smtpUrl = config.smtpUrl;
-    if (!smtpUrl) {
+    if (!smtpUrl && hosts('notification')) {
       smtp = await startCaptureSmtpServer({ port: 0 });
       cleanup.push(() => smtp!.stop());
       smtpUrl = smtp.url;
       log.info({ url: smtp.url }, 'capture SMTP server started (set EMS_SMTP_URL to deliver real mail)');
     }
 
+    // Lazy: no connection is made before the start-up stages below.
     const pool = createPool(databaseUrl, { max: 20, name: 'ems' });
     cleanup.push(() => pool.end());
-
-    const port = config.port === 0 ? await freePort() : config.port;
-    const selfUrl = `http://127.0.0.1:${port}`;
-    const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
-    const urls = {
-      notification: config.serviceUrls.notification ?? selfUrl,
-      hr: config.serviceUrls.hr ?? selfUrl,
-      access: config.serviceUrls.access ?? selfUrl,
-    };
 
     // One bus in both modes: services always publish what they did (webhooks and extensions listen);
     // only in choreography do the core services also react to events.
@@ -126,83 +146,93 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       // A delivery held by a process that died comes back after this; handlers take seconds at most.
       handlerTimeoutSeconds: 30,
     });
-    const choreography = config.mode === 'choreography';
-    const caseUrl = (id: string) => `${publicUrl}/api/resignations/${id}`;
 
-    const notification = createNotificationService({
-      pool,
-      log: log.child({ service: 'notification' }),
-      clock,
-      smtpUrl,
-      from: config.smtpFrom,
-      retryBaseMs: config.smtpRetryBaseMs,
-      bus,
-      reactToEvents: choreography,
-      caseUrl,
-    });
-    const hr = createHrService({ pool, log: log.child({ service: 'hr' }), clock, notificationUrl: urls.notification, bus, reactToEvents: choreography });
-    const access = createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography });
-
-    const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds });
-    const participants = createParticipants(() => urls);
-    let starter: CaseStarter;
-    let decider: CaseDecider;
-    if (choreography) {
-      // Choreography: the case and its `resignation submitted` event are written in one transaction; that is all EMS does.
-      // A decision likewise: the case's new status and its event, in one transaction.
-      starter = { mode: 'choreography', start: (draft) => store.open(draft) };
-      decider = { decide: (id, input) => store.decide(id, input) };
-    } else {
-      const decisions = createDecisionOrchestrator({
-        store,
-        participants,
-        retry: config.step,
-        clock,
-        policy: config.followUps,
-        caseUrl,
-        log: log.child({ service: 'orchestrator' }),
-      });
-      starter = orchestrationStarter(
-        createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), startDecisionPhase: decisions.start }),
+    const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
+    if (hosts('notification')) {
+      services.push(
+        createNotificationService({
+          pool,
+          log: log.child({ service: 'notification' }),
+          clock,
+          smtpUrl: smtpUrl!,
+          from: config.smtpFrom,
+          retryBaseMs: config.smtpRetryBaseMs,
+          bus,
+          reactToEvents: choreography,
+          caseUrl,
+        }),
       );
-      decider = { decide: (id, input) => decisions.decide(id, input) };
     }
+    if (hosts('hr')) {
+      services.push(
+        createHrService({
+          pool,
+          log: log.child({ service: 'hr' }),
+          clock,
+          notificationUrl: urls.notification,
+          bus,
+          reactToEvents: choreography,
+          followUps: { policy: config.followUps, caseUrl },
+        }),
+      );
+    }
+    if (hosts('access')) services.push(createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography }));
 
-    const extensions = await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env });
+    // Extensions: hosted where `extensions` runs; EMS also reads their event catalogue to track their events.
+    const extensions = hosts('extensions') || hosts('ems') || hosts('webhooks') ? await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env }) : [];
     for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
-    const webhooks = createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue, ...config.webhooks });
 
-    const emsService = createEmsService({
-      store,
-      clock,
-      noticeDays: config.noticeDays,
-      directory: createDirectory(createEmsDb(pool)),
-      starter,
-      decider,
-      bus,
-      // EMS follows every event about a case (its own `submitted` is on the timeline already).
-      trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => t !== events.EventTypes.resignationSubmitted) : undefined,
-      catalogue,
-      sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
-      log: log.child({ service: 'ems' }),
-    });
-    const services: Array<ServiceModule<DemoOrg> & EventedService> = [notification, hr, access, emsService, webhooks, ...extensions];
-
-    for (const s of services) await migrate(pool, s.schema, s.migrations);
-    if (config.seed && !(await isSeeded(pool))) {
-      await seedAll(pool, services, options.org ?? demoOrg());
-      log.info('demo organisation seeded');
+    if (hosts('ems')) {
+      const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds });
+      const participants = createParticipants(() => urls);
+      let starter: CaseStarter;
+      let decider: CaseDecider;
+      if (choreography) {
+        // Choreography: the case and its `resignation submitted` event are written in one transaction; that is all EMS does.
+        // A decision likewise: the case's new status and its event, in one transaction.
+        starter = { mode: 'choreography', start: (draft) => store.open(draft) };
+        decider = { decide: (id, input) => store.decide(id, input) };
+      } else {
+        const decisions = createDecisionOrchestrator({ store, participants, retry: config.step, clock, policy: config.followUps, caseUrl, log: log.child({ service: 'orchestrator' }) });
+        starter = orchestrationStarter(
+          createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), startDecisionPhase: decisions.start }),
+        );
+        decider = { decide: (id, input) => decisions.decide(id, input) };
+      }
+      services.push(
+        createEmsService({
+          store,
+          clock,
+          noticeDays: config.noticeDays,
+          directory: createDirectory(createEmsDb(pool)),
+          starter,
+          decider,
+          bus,
+          // EMS follows every event about a case (its own `submitted` is on the timeline already).
+          trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => t !== events.EventTypes.resignationSubmitted) : undefined,
+          catalogue,
+          sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
+          log: log.child({ service: 'ems' }),
+        }),
+      );
     }
+    if (hosts('webhooks')) services.push(createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue, ...config.webhooks }));
+    if (hosts('extensions')) services.push(...extensions);
 
-    const started: ServiceModule<DemoOrg>[] = [];
-
+    let stage = 'starting';
+    const ready = () => stage === 'ready';
     const app = await createHttpServer({
       title: 'EMS — Exit Management System',
       version: VERSION,
-      description: 'Resignation intake and tracking (EMS), Notification, HR and Access APIs.',
+      description: allInOne
+        ? 'Resignation intake and tracking (EMS), Notification, HR and Access APIs.'
+        : `EMS services in this process: ${config.services.join(', ')}.`,
       logger: log,
-      plugins: [...services.map((s) => s.routes), landingPage],
+      plugins: [startupGate(ready, () => stage), ...services.map((s) => s.routes), ...(hosts('ems') ? [landingPage] : [])],
       readiness: {
+        startup: async () => {
+          if (!ready()) throw new Error(stage);
+        },
         database: async () => {
           await pool.query('SELECT 1');
         },
@@ -210,44 +240,131 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         ...Object.fromEntries(services.flatMap((s) => Object.entries(s.readiness ?? {}))),
       },
     });
-    for (const s of services) for (const sub of s.subscriptions ?? []) await bus.subscribe(sub);
-    if (!choreography) {
-      // A database that ran in choreography before keeps its routing; orchestration must not let the
-      // reactions' queues fill up with events nobody will consume.
-      for (const name of CHOREOGRAPHY_SUBSCRIBERS) await bus.unsubscribe(name);
+    cleanup.push(() => app.close());
+    await app.listen({ port, host: config.host });
+
+    // The external dependencies: retried while down (the process stays up, /readyz says why).
+    const retrying = async (what: string, fn: () => Promise<void>) => {
+      stage = what;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await fn();
+          return;
+        } catch (err) {
+          if (stopping || embedded) throw err; // the embedded default owns its database: no point waiting
+          const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+          stage = `${what}: ${err instanceof Error ? err.message : String(err)} (attempt ${attempt}; retrying in ${delay} ms)`;
+          log.warn({ err, attempt, delay }, `start-up: ${what} failed; retrying`);
+          await new Promise((r) => setTimeout(r, delay));
+          if (stopping) throw new Error('stopped during start-up');
+        }
+      }
+    };
+
+    if (!embedded) await retrying('waiting for the database', () => ensureDatabase(databaseUrl));
+    if (allInOne) {
+      // One process owns the database: it migrates (and seeds the demo organisation) itself.
+      await retrying('migrating', async () => {
+        for (const s of services) await migrate(pool, s.schema, s.migrations);
+      });
+      if (config.seed) {
+        await retrying('seeding', async () => {
+          if (!(await isSeeded(pool))) {
+            await seedAll(pool, services, options.org ?? demoOrg());
+            log.info('demo organisation seeded');
+          }
+        });
+      }
+    } else {
+      // Replicas never race to migrate: `ems migrate` runs once per release; until then, not ready.
+      await retrying('waiting for migrations (run: ems migrate)', () => checkMigrated(pool, services));
     }
 
-    if (!choreography) {
+    await retrying('starting the event bus', async () => {
+      for (const s of services) for (const sub of s.subscriptions ?? []) await bus.subscribe(sub);
+      if (!choreography && hosts('ems')) {
+        // A database that ran in choreography before keeps its routing; orchestration must not let the
+        // reactions' queues fill up with events nobody will consume.
+        for (const name of CHOREOGRAPHY_SUBSCRIBERS) await bus.unsubscribe(name);
+      }
+      await bus.start();
+    });
+    // Reversed, shutdown runs: HTTP, service workers (webhook deliveries abort), bus consumers, DBOS, pool, SMTP, PostgreSQL.
+    if (!choreography && hosts('ems')) {
       DBOS.setConfig({
-      name: 'ems',
+        name: 'ems',
         systemDatabaseUrl: databaseUrl,
         systemDatabaseSchemaName: 'dbos',
         systemDatabasePoolSize: 20,
         runAdminServer: false,
         applicationVersion: WORKFLOW_VERSION,
+        ...(config.replicaId ? { executorID: config.replicaId } : {}),
         logger: dbosLogger(log.child({ component: 'dbos' })),
       });
-      await DBOS.launch();
-      cleanup.push(() => DBOS.shutdown({ deregister: true }));
+      await retrying('launching the workflow engine', () => DBOS.launch());
+      cleanup.splice(cleanup.length - 1, 0, () => DBOS.shutdown({ deregister: true }));
     }
-    // Reversed, shutdown runs: HTTP, service workers (webhook deliveries abort), bus consumers, DBOS, pool, SMTP, PostgreSQL.
-    cleanup.push(() => bus.stop());
-    cleanup.push(async () => {
+    cleanup.splice(cleanup.length - 1, 0, () => bus.stop());
+    const started: ServiceModule<DemoOrg>[] = [];
+    cleanup.splice(cleanup.length - 1, 0, async () => {
       for (const s of started.reverse()) await s.stop?.();
     });
-    cleanup.push(() => app.close());
-
-    // The bus first: a request may publish as soon as the server listens.
-    await bus.start();
-    await app.listen({ port, host: config.host });
     for (const s of services) {
       await s.start?.();
       started.push(s);
     }
-
+    stage = 'ready';
     return { url: selfUrl, config, pool, app, log, smtp, embedded, bus, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/** Where this process reaches each service: itself when it hosts it, else the configured URL (required). */
+function serviceUrls(config: Config, selfUrl: string): { notification: string; hr: string; access: string } {
+  const hosts = (s: ServiceName) => config.services.includes(s);
+  const needs: Array<[keyof Config['serviceUrls'], boolean]> = [
+    // HR sends invites and follow-ups through Notification; the orchestrator calls all three.
+    ['notification', hosts('hr') || (hosts('ems') && config.mode === 'orchestration')],
+    ['hr', hosts('ems') && config.mode === 'orchestration'],
+    ['access', hosts('ems') && config.mode === 'orchestration'],
+  ];
+  const missing = needs.filter(([name, needed]) => needed && !hosts(name) && !config.serviceUrls[name]).map(([name]) => `EMS_${name.toUpperCase()}_URL: required, as this process does not run the ${name} service`);
+  if (missing.length) throw new ConfigError(missing);
+  return {
+    notification: config.serviceUrls.notification ?? selfUrl,
+    hr: config.serviceUrls.hr ?? selfUrl,
+    access: config.serviceUrls.access ?? selfUrl,
+  };
+}
+
+/** Every hosted service's schema holds all of its migrations (else: not ready, try again). */
+async function checkMigrated(pool: Pool, services: readonly ServiceModule<DemoOrg>[]): Promise<void> {
+  for (const s of services) {
+    const latest = Math.max(0, ...s.migrations.map((m) => m.version));
+    if (!latest) continue;
+    const r = await pool
+      .query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoteIdent(s.schema)}.schema_migrations`)
+      .catch((err: unknown) => {
+        throw new Error(`schema ${s.schema} is not migrated (${err instanceof Error ? err.message : String(err)})`);
+      });
+    const have = r.rows[0]?.v ?? 0;
+    if (have < latest) throw new Error(`schema ${s.schema} is at migration ${have}, this release needs ${latest}`);
+    if (have > latest) throw new Error(`schema ${s.schema} is at migration ${have}, newer than this release (${latest}): upgrade this process`);
+  }
+}
+
+/** Before start-up completes, the API answers 503 (problem+json) instead of half-working. */
+function startupGate(ready: () => boolean, stage: () => string) {
+  return async (app: App): Promise<void> => {
+    app.addHook('onRequest', async (req, reply) => {
+      if (ready() || !req.url.startsWith('/api/')) return;
+      await reply
+        .status(503)
+        .header('content-type', 'application/problem+json')
+        .header('retry-after', '2')
+        .send({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: `EMS is starting: ${stage()}` });
+    });
+  };
 }

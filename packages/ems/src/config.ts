@@ -11,6 +11,10 @@ const url = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an 
  * Every setting EMS reads, in one schema: env name, default, check. The README's configuration table
  * is this schema in prose; keep them together.
  */
+/** The services one process can host (`ems start --service …`); all of them by default. */
+export const SERVICE_NAMES = ['ems', 'notification', 'hr', 'access', 'webhooks', 'extensions'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
 export const ConfigSchema = z.object({
   EMS_PORT: envPort.default(3000).describe('HTTP port of the API (0 = any free port)'),
   EMS_HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on'),
@@ -19,6 +23,24 @@ export const ConfigSchema = z.object({
   EMS_BUS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5).describe('Deliveries of an event to a subscriber before it is dead-lettered'),
   EMS_BUS_RETRY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(500).describe('First redelivery delay; doubles each attempt'),
   EMS_STEP_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(300).describe('A reaction missing this long after submission marks its step late'),
+  EMS_SERVICES: z
+    .string()
+    .transform((v, ctx) => {
+      const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+      const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+      if (unknown.length || !names.length) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of ${SERVICE_NAMES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}` });
+        return z.NEVER;
+      }
+      return [...new Set(names)] as ServiceName[];
+    })
+    .optional()
+    .describe('The services this process runs (ems start --service sets it); default all'),
+  EMS_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, . _ -')
+    .optional()
+    .describe("This replica's stable name (DBOS executor id): a replica restarted under the same name resumes its workflows"),
   EMS_EXTENSIONS: z
     .string()
     .regex(/^\s*[@\w./-]+(\s*,\s*[@\w./-]+)*\s*$/, 'must be a comma-separated list of module names')
@@ -67,6 +89,9 @@ export interface Config {
   noticeDays: number;
   step: { maxAttempts: number; retryIntervalMs: number };
   serviceUrls: { notification?: string | undefined; hr?: string | undefined; access?: string | undefined };
+  /** The services this process hosts; all of them in the embedded default. */
+  services: ServiceName[];
+  replicaId: string | undefined;
   logLevel: string;
   followUps: { scheduleWithinMs: number; heldWithinMs: number; decideWithinMs: number; escalateAfterMs: number };
   /** ms added to the system clock (EMS_CLOCK_OFFSET); undefined normally (the system clock). */
@@ -93,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     noticeDays: c.EMS_NOTICE_DAYS,
     step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS },
     serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL },
+    services: c.EMS_SERVICES ?? [...SERVICE_NAMES],
+    replicaId: c.EMS_REPLICA_ID,
     logLevel: c.EMS_LOG_LEVEL,
     followUps: {
       scheduleWithinMs: c.EMS_FOLLOW_UP_SCHEDULE_WITHIN,

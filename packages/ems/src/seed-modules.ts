@@ -1,5 +1,10 @@
 import type { DemoOrg } from '@ems/demo-org';
-import type { Logger, Pool, ServiceModule } from '@ems/platform';
+import { systemClock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { events } from '@ems/contracts';
+import { createPostgresEventBus } from '@ems/eventbus';
+import { createWebhookService } from '@ems/webhooks';
+import type { Config } from './config.ts';
+import { loadExtensions } from './extensions.ts';
 import { createHrService } from '@ems/hr';
 import { createAccessService } from '@ems/access';
 import { createNotificationService } from '@ems/notification';
@@ -15,5 +20,17 @@ export function buildServiceModulesForSeeding(pool: Pool, log: Logger): ServiceM
     createHrService({ pool, log, notificationUrl: unused }),
     createAccessService({ pool, log }),
     { name: 'ems', schema: EMS_SCHEMA, migrations, routes: async () => undefined, seed: (org) => createDirectory(createEmsDb(pool)).seed(org) },
+  ];
+}
+
+/** Every service module this configuration runs, webhooks and extensions included: for `ems migrate`. */
+export async function buildAllServiceModules(pool: Pool, log: Logger, config: Config): Promise<ServiceModule<DemoOrg>[]> {
+  // Built, never started: nothing here connects or subscribes.
+  const bus = createPostgresEventBus({ pool, log, catalogue: events.EventSchemas, defaultRetry: { maxAttempts: 1, backoffMs: 1000 } });
+  const extensions = await loadExtensions(config.extensions, { pool, log, clock: systemClock, bus, env: process.env });
+  return [
+    ...buildServiceModulesForSeeding(pool, log),
+    createWebhookService({ pool, log, clock: systemClock, bus, catalogue: events.EventSchemas, ...config.webhooks }),
+    ...extensions,
   ];
 }

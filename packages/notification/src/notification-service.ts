@@ -9,6 +9,7 @@ import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
 import { sendEmailRoute } from './send-email/send-email.http.ts';
 import { notifyManagerWhenResignationSubmitted } from './send-email/notify-manager-when-resignation-submitted.ts';
+import { announceDecisionWhenDecided } from './announce-decision/announce-decision-when-decided.ts';
 import { listEmailsRoute } from './list-emails/list-emails.http.ts';
 import { getEmailRoute } from './get-email/get-email.http.ts';
 import type { NotificationContext } from './context.ts';
@@ -34,12 +35,17 @@ export interface NotificationServiceDeps {
   /**
    * The event bus. When present, a manager notice (purpose 'manager-notice') publishes managerNotified
    * when it is sent and managerNotificationFailed when it is given up, in the transaction that records
-   * its status — whoever asked for it (both modes). Without it nothing is published.
+   * its status — whoever asked for it (both modes). Likewise the decision notices of one announcement
+   * (purposes 'decision-notice:<decision>:<revision>:manager|employee') publish decisionAnnounced once
+   * all of them are sent, or decisionAnnouncementFailed if one was given up. Without it nothing is published.
    */
   bus?: EventBus;
-  /** Choreography: subscribe to `resignationSubmitted` and notify the manager. Needs `bus`. */
+  /**
+   * Choreography: subscribe to `resignationSubmitted` (notify the manager) and to `resignationRetained`,
+   * `resignationWithdrawn`, `exitConfirmed` (announce the decision to manager and employee). Needs `bus`.
+   */
   reactToEvents?: boolean;
-  /** Link to the case in the manager notice sent on `resignationSubmitted`; no link without it. */
+  /** Link to the case in the emails sent in reaction to events (manager notice, decision notices); no link without it. */
   caseUrl?: (resignationId: string) => string;
 }
 
@@ -96,6 +102,13 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       await dispatcher.stop();
       await ctx.deliveries.drain();
     },
-    ...(deps.reactToEvents && deps.bus ? { subscriptions: [notifyManagerWhenResignationSubmitted({ ...ctx, bus: deps.bus }, deps.caseUrl)] } : {}),
+    ...(deps.reactToEvents && deps.bus
+      ? {
+          subscriptions: [
+            notifyManagerWhenResignationSubmitted({ ...ctx, bus: deps.bus }, deps.caseUrl),
+            announceDecisionWhenDecided({ ...ctx, bus: deps.bus }, deps.caseUrl),
+          ],
+        }
+      : {}),
   };
 }

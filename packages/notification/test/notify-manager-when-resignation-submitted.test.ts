@@ -6,7 +6,14 @@ import { createLogger, type Pool } from '@ems/platform';
 import { EventSources, EventTypes, ManagerNotificationFailed, ManagerNotified, type EventData } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
-import { createNotificationService, noManagerEmailId, NOTIFY_MANAGER_SUBSCRIBER, startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
+import {
+  ANNOUNCE_DECISION_SUBSCRIBER,
+  createNotificationService,
+  noManagerEmailId,
+  NOTIFY_MANAGER_SUBSCRIBER,
+  startCaptureSmtpServer,
+  type CaptureSmtpServer,
+} from '../src/index.ts';
 import { bootService, managerNotice, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
@@ -275,6 +282,7 @@ describe('wiring', () => {
     expect(() => createNotificationService({ pool, log, smtpUrl, reactToEvents: true })).toThrow(/needs a bus/);
     expect(createNotificationService({ pool, log, smtpUrl, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
       [NOTIFY_MANAGER_SUBSCRIBER, [EventTypes.resignationSubmitted]],
+      [ANNOUNCE_DECISION_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed]],
     ]);
   });
 });

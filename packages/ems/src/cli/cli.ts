@@ -7,7 +7,7 @@ import { demoOrg } from '@ems/demo-org';
 import { loadConfig, type Config } from '../config.ts';
 import { startEms } from '../app.ts';
 import { seedAll } from '../seed.ts';
-import { buildServiceModulesForSeeding } from '../seed-modules.ts';
+import { buildAllServiceModules, buildServiceModulesForSeeding } from '../seed-modules.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
 
 const HELP = `ems — Exit Management System
@@ -25,6 +25,8 @@ Usage:
   ems emails [--case ID] [--limit N]         emails sent (or queued) by Notification
   ems dlq list [--subscriber NAME] [--all]    dead-lettered events (--all: also replayed ones)
   ems dlq replay <id>                        deliver a dead-lettered event again
+  ems migrate                                apply every service's database migrations (once per release,
+                                             before replicas start; the all-in-one default does it itself)
   ems seed                                   (re)load the demo organisation into the database
   ems help
 
@@ -51,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
         return await withdraw(rest);
       case 'emails':
         return await emails(rest);
+      case 'migrate':
+        return await migrateCommand();
       case 'seed':
         return await seed();
       case 'dlq':
@@ -290,6 +294,28 @@ async function seed(): Promise<number> {
     const org = demoOrg();
     await seedAll(pool, modules, org);
     out.log(`Seeded the demo organisation: ${org.employees.length} employees, ${org.hrPartners.length} HR partners, ${org.systems.length} systems, ${org.grants.length} grants.`);
+    return 0;
+  } finally {
+    await pool.end();
+    await stop();
+  }
+}
+
+/**
+ * Applies every service's migrations, once, before replicas start (`ems start --service …` waits,
+ * not ready, until the schemas are current; only the all-in-one default migrates by itself).
+ */
+async function migrateCommand(): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger({ level: 'warn' });
+  const { url, stop } = await databaseForCli(config);
+  const pool = createPool(url, { max: 4, name: 'ems-migrate' });
+  try {
+    const modules = await buildAllServiceModules(pool, log, config);
+    for (const m of modules) {
+      const applied = await migrate(pool, m.schema, m.migrations);
+      out.log(`${m.schema.padEnd(14)} ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'} (at ${Math.max(0, ...m.migrations.map((x) => x.version))})`);
+    }
     return 0;
   } finally {
     await pool.end();

@@ -67,4 +67,23 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE emails ADD COLUMN causation_id text;
     `,
   },
+  {
+    version: 4,
+    name: 'decision announcements settle once',
+    sql: `
+      -- One row per announcement of a decision (the emails whose purpose is
+      -- decision-notice:<decision>:<revision>:<audience>). Whoever records a final status of one of its
+      -- emails locks this row first, so two emails finishing at once are judged one after the other, and
+      -- the outcome event is published once: in the transaction that sets outcome.
+      CREATE TABLE decision_announcements (
+        resignation_id uuid NOT NULL,
+        decision text NOT NULL CHECK (decision IN ('retained', 'withdrawn', 'exit_confirmed')),
+        revision integer NOT NULL CHECK (revision >= 1),
+        outcome text CHECK (outcome IN ('announced', 'failed')),
+        settled_at timestamptz,
+        PRIMARY KEY (resignation_id, decision, revision),
+        CONSTRAINT decision_announcements_settled_has_time CHECK ((outcome IS NULL) = (settled_at IS NULL))
+      );
+    `,
+  },
 ];

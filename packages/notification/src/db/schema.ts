@@ -43,8 +43,17 @@ export interface EmailsTable {
   causation_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+export interface DecisionAnnouncementsTable {
+  resignation_id: string;
+  decision: 'retained' | 'withdrawn' | 'exit_confirmed';
+  revision: number;
+  outcome: ColumnType<'announced' | 'failed' | null, 'announced' | 'failed' | null | undefined, 'announced' | 'failed' | null>;
+  settled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
 export interface NotificationDB {
   emails: EmailsTable;
+  decision_announcements: DecisionAnnouncementsTable;
 }
 
 export type EmailRow = Selectable<EmailsTable>;

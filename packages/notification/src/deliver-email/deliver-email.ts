@@ -8,6 +8,8 @@ import { describeSmtpError } from '../smtp/mailer.ts';
 import type { NotificationContext } from '../context.ts';
 import type { EmailRow, NotificationDB } from '../db/schema.ts';
 import { MANAGER_NOTICE_PURPOSE } from '../domain/manager-notice.ts';
+import { parseDecisionNoticePurpose } from '../domain/decision-notice.ts';
+import { lockAnnouncement, settleAnnouncement } from '../announce-decision/settle-announcement.ts';
 
 /**
  * Delivery of one queued email:
@@ -19,6 +21,8 @@ import { MANAGER_NOTICE_PURPOSE } from '../domain/manager-notice.ts';
  *
  * A manager notice reports its end (sent → managerNotified, failed → managerNotificationFailed) on the
  * event bus, in the transaction that records it — in both modes, so webhooks and EMS's tracking see it.
+ * The last decision notice of an announcement to finish reports the announcement's end the same way
+ * (decisionAnnounced / decisionAnnouncementFailed).
  *
  * The claim is one atomic UPDATE … RETURNING whose row is picked with FOR UPDATE SKIP LOCKED and
  * which sets a lease (claim_token, claimed_until): two dispatchers, or a dispatcher and a POST's fast
@@ -102,15 +106,16 @@ async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: st
 type Outcome = { status: 'sent' } | { status: 'failed'; error: string } | { status: 'queued'; error: string; retryAt: Date };
 
 /**
- * Records the outcome, but only while we still hold the claim. A manager notice that ends `sent` or
- * `failed` also publishes its outcome event (with a bus), in the same transaction as the status: the
- * event exists iff the status was written.
+ * Records the outcome, but only while we still hold the claim. With a bus, a final status (`sent` or
+ * `failed`) reports in the same transaction as the status, so the event exists iff the status was written:
+ * - a manager notice publishes managerNotified / managerNotificationFailed;
+ * - a decision notice locks its announcement first, then publishes decisionAnnounced /
+ *   decisionAnnouncementFailed if it was the last of the announcement's emails to finish.
  */
 async function finish(ctx: NotificationContext, row: EmailRow, token: string, outcome: Outcome): Promise<EmailRow | undefined> {
   const { bus } = ctx;
-  const record = async (db: Kysely<NotificationDB>): Promise<EmailRow | undefined> => {
-    const now = ctx.clock.now();
-    const updated = await db
+  const write = (db: Kysely<NotificationDB>, now: Date): Promise<EmailRow | undefined> =>
+    db
       .updateTable('emails')
       .set({
         status: outcome.status,
@@ -123,14 +128,31 @@ async function finish(ctx: NotificationContext, row: EmailRow, token: string, ou
       .where('claim_token', '=', token)
       .returningAll()
       .executeTakeFirst();
-    if (updated && bus) {
-      const event = outcomeEvent(updated, now);
-      if (event) await bus.publish(db, [event]);
-    }
-    return updated;
-  };
-  const reports = bus !== undefined && row.purpose === MANAGER_NOTICE_PURPOSE && outcome.status !== 'queued';
-  const updated = reports ? await ctx.db.transaction().execute(record) : await record(ctx.db);
+
+  const announcement = parseDecisionNoticePurpose(row.purpose);
+  let updated: EmailRow | undefined;
+  if (!bus || outcome.status === 'queued') {
+    updated = await write(ctx.db, ctx.clock.now());
+  } else if (row.purpose === MANAGER_NOTICE_PURPOSE) {
+    updated = await ctx.db.transaction().execute(async (trx) => {
+      const now = ctx.clock.now();
+      const done = await write(trx, now);
+      const event = done && outcomeEvent(done, now);
+      if (event) await bus.publish(trx, [event]);
+      return done;
+    });
+  } else if (announcement) {
+    const key = { resignationId: row.resignation_id, decision: announcement.decision, revision: announcement.revision };
+    updated = await ctx.db.transaction().execute(async (trx) => {
+      await lockAnnouncement(trx, key);
+      const now = ctx.clock.now();
+      const done = await write(trx, now);
+      if (done) await settleAnnouncement(trx, bus, key, done, now);
+      return done;
+    });
+  } else {
+    updated = await write(ctx.db, ctx.clock.now());
+  }
   if (!updated) ctx.log.warn({ emailId: row.id }, 'lost the claim on an email before recording its delivery');
   return updated;
 }

@@ -29,10 +29,12 @@ const isValidTimeZone = (tz: string): boolean => {
   }
 };
 
+const httpUrl = (u: string | null | undefined): boolean => u == null || /^https?:\/\//i.test(u);
+
 /** The contract's schemas plus the checks a renderer needs: a real time zone, an end after the start, a web link. */
 const ManagerNoticeData = api.ManagerNoticeData.extend({
   lastWorkingDay: z.string().trim().min(1, 'must not be empty').max(100),
-  caseUrl: api.ManagerNoticeData.shape.caseUrl.refine((u) => u == null || /^https?:\/\//i.test(u), 'must be an http(s) URL'),
+  caseUrl: api.ManagerNoticeData.shape.caseUrl.refine(httpUrl, 'must be an http(s) URL'),
 });
 type ManagerNoticeData = z.infer<typeof ManagerNoticeData>;
 
@@ -41,10 +43,23 @@ const InterviewData = api.InterviewInviteData.extend({
 }).refine((d) => Date.parse(d.end) > Date.parse(d.start), { path: ['end'], message: 'must be after start' });
 type InterviewData = z.infer<typeof InterviewData>;
 
+const DecisionNoticeData = api.DecisionNoticeData.extend({
+  lastWorkingDay: z.string().trim().min(1, 'must not be empty').max(100).nullish(),
+  caseUrl: api.DecisionNoticeData.shape.caseUrl.refine(httpUrl, 'must be an http(s) URL'),
+}).refine((d) => d.decision !== 'exit_confirmed' || d.lastWorkingDay != null, { path: ['lastWorkingDay'], message: 'is required when the exit is confirmed' });
+type DecisionNoticeData = z.infer<typeof DecisionNoticeData>;
+
+const FollowUpData = api.FollowUpData.extend({
+  caseUrl: api.FollowUpData.shape.caseUrl.refine(httpUrl, 'must be an http(s) URL'),
+});
+type FollowUpData = z.infer<typeof FollowUpData>;
+
 const renderers = {
   'resignation-manager-notice': { schema: ManagerNoticeData, render: renderManagerNotice },
   'exit-interview-invite': { schema: InterviewData, render: renderInterviewInvite },
   'exit-interview-cancelled': { schema: InterviewData, render: renderInterviewCancelled },
+  'resignation-decision-notice': { schema: DecisionNoticeData, render: renderDecisionNotice },
+  'exit-follow-up': { schema: FollowUpData, render: renderFollowUp },
 } as const satisfies Record<api.EmailTemplate, { schema: z.ZodType; render: (data: never) => RenderedEmail }>;
 
 /** Validates `data` against the template's schema and renders it. */
@@ -54,6 +69,10 @@ export function prepareEmail(template: api.EmailTemplate, data: unknown): Prepar
       return prepare(renderers[template].schema, renderers[template].render, data);
     case 'exit-interview-invite':
     case 'exit-interview-cancelled':
+      return prepare(renderers[template].schema, renderers[template].render, data);
+    case 'resignation-decision-notice':
+      return prepare(renderers[template].schema, renderers[template].render, data);
+    case 'exit-follow-up':
       return prepare(renderers[template].schema, renderers[template].render, data);
   }
 }
@@ -175,6 +194,165 @@ function renderInterviewCancelled(d: InterviewData): RenderedEmail {
   const html = layout(`Cancelled: exit interview for ${employee}`, [`<p>Dear ${esc(who)},</p>`, `<p>${what[1]}</p>`, `<p>${esc(after)}</p>`]);
 
   return { subject: subject(`Cancelled: exit interview for ${employee}`), text, html };
+}
+
+/**
+ * The decision, told to the manager and to the employee. Retained and withdrawn close the case (access
+ * restored, interview cancelled); an exit confirmation names the last working day and when access ends.
+ */
+function renderDecisionNotice(d: DecisionNoticeData): RenderedEmail {
+  const who = oneLine(d.recipientName);
+  const employee = oneLine(d.employeeName);
+  const toEmployee = d.audience === 'employee';
+  const note = d.note?.trim() ? d.note.trim() : null;
+  const caseUrl = d.caseUrl ?? null;
+
+  let title: string;
+  let lines: string[];
+  if (d.decision === 'exit_confirmed') {
+    const day = formatDay(d.lastWorkingDay ?? '');
+    const ends = accessEnds(d.lastWorkingDay ?? '', d.revokeAt ?? null);
+    title = toEmployee ? `Your exit is confirmed: last working day ${day}` : `Exit confirmed: ${employee}, last working day ${day}`;
+    lines = toEmployee
+      ? [
+          `HR has confirmed your exit. Your last working day is ${day}.`,
+          `Your access to company systems ends ${ends}.`,
+          'Please hand over your work and return any company equipment before then.',
+        ]
+      : [
+          `HR has confirmed the exit of ${employee}. Their last working day is ${day}.`,
+          `${employee}'s access to company systems ends ${ends}.`,
+          `Please make sure ${employee}'s work is handed over before then.`,
+        ];
+  } else {
+    const [opening, subjectLine] =
+      d.decision === 'retained'
+        ? toEmployee
+          ? ['HR has recorded that you are staying with us: your resignation is closed.', 'Your resignation: you are staying']
+          : [`${employee} is staying: HR has recorded the decision to retain them, and their resignation is closed.`, `Resignation retained: ${employee} stays`]
+        : toEmployee
+          ? ['Your resignation has been withdrawn, as you asked, and is closed.', 'Your resignation has been withdrawn']
+          : [`${employee} has withdrawn their resignation, which is closed.`, `Resignation withdrawn: ${employee}`];
+    title = subjectLine;
+    lines = [
+      opening,
+      toEmployee
+        ? 'Your access to critical systems, suspended during the exit process, is being restored, and your exit interview is cancelled if it has not taken place yet.'
+        : `${employee}'s access to critical systems, suspended during the exit process, is being restored, and their exit interview is cancelled if it has not taken place yet. There is no handover to plan.`,
+    ];
+  }
+
+  const text = [
+    `Dear ${who},`,
+    ...lines.flatMap((l) => ['', l]),
+    ...(note ? ['', 'Note from HR:', note] : []),
+    ...(caseUrl ? ['', `Case details: ${caseUrl}`] : []),
+    '',
+    '--',
+    FOOTER,
+  ].join('\n');
+
+  const html = layout(title, [
+    `<p>Dear ${esc(who)},</p>`,
+    ...lines.map((l) => `<p>${esc(l)}</p>`),
+    ...(note ? [`<p>Note from HR:</p><blockquote style="margin:0 0 1em 0;padding-left:1em;border-left:3px solid #ccc">${paragraph(note)}</blockquote>`] : []),
+    ...(caseUrl ? [`<p><a href="${esc(caseUrl)}">View the case</a></p>`] : []),
+  ]);
+
+  return { subject: subject(title), text, html };
+}
+
+/**
+ * When access ends, said as people say it. `revokeAt` is meant to be the midnight that ends the last
+ * working day in the employee's zone; the data carries no zone, so its UTC offset is read back from the
+ * two values ("at the end of that day (midnight, UTC+01:00)"). An instant that is no such midnight is
+ * shown as it is, in UTC, rather than called the end of the day.
+ */
+export function accessEnds(lastWorkingDay: string, revokeAt: string | null): string {
+  if (!revokeAt) return 'at the end of that day';
+  const at = new Date(revokeAt);
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(lastWorkingDay.trim()) ? new Date(`${lastWorkingDay.trim()}T00:00:00Z`) : new Date(Number.NaN);
+  if (!Number.isNaN(day.getTime())) {
+    const nextUtcMidnight = day.getTime() + 24 * 3_600_000;
+    const offsetMinutes = (nextUtcMidnight - at.getTime()) / 60_000;
+    // Real offsets run from UTC-12:00 to UTC+14:00, in whole quarter hours.
+    if (Number.isInteger(offsetMinutes) && offsetMinutes % 15 === 0 && offsetMinutes >= -12 * 60 && offsetMinutes <= 14 * 60) {
+      return `at the end of that day (midnight, ${utcOffset(offsetMinutes)})`;
+    }
+  }
+  return `on ${formatInstantUtc(revokeAt)}`;
+}
+
+function utcOffset(minutes: number): string {
+  if (minutes === 0) return 'UTC';
+  const abs = Math.abs(minutes);
+  return `UTC${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** 'Tuesday, 16 December 2025, 09:00 UTC' */
+export function formatInstantUtc(iso: string): string {
+  const fmt = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  return `${fmt.format(new Date(iso)).replace(' at ', ', ')} UTC`;
+}
+
+const MILESTONES = {
+  interview_scheduled: {
+    missing: (e: string) => `the exit interview of ${e} is not yet scheduled`,
+    short: (e: string) => `exit interview of ${e} not yet scheduled`,
+    ask: (e: string) => `Please schedule the exit interview with ${e} as soon as possible.`,
+  },
+  interview_held: {
+    missing: (e: string) => `the exit interview of ${e} has not been held yet`,
+    short: (e: string) => `exit interview of ${e} not yet held`,
+    ask: (e: string) => `Please hold the exit interview with ${e} and mark it as held in EMS.`,
+  },
+  decision: {
+    missing: (e: string) => `no decision has been recorded yet on the resignation of ${e}`,
+    short: (e: string) => `no decision yet on the resignation of ${e}`,
+    ask: (e: string) => `Please record the decision (retain ${e}, or confirm the exit with the last working day).`,
+  },
+} as const;
+
+/**
+ * A deadline of the exit process passed. The reminder goes to the HR partner who owns the next step;
+ * the escalation goes to the HR lead when the reminder was not acted on.
+ */
+function renderFollowUp(d: FollowUpData): RenderedEmail {
+  const who = oneLine(d.recipientName);
+  const employee = oneLine(d.employeeName);
+  const hr = oneLine(d.hrPartnerName);
+  const milestone = MILESTONES[d.milestone];
+  const due = formatInstantUtc(d.dueAt);
+  const caseUrl = d.caseUrl ?? null;
+  const missing = milestone.missing(employee);
+  const Missing = missing.charAt(0).toUpperCase() + missing.slice(1);
+
+  const lines =
+    d.level === 'reminder'
+      ? [`This is a reminder: ${missing}. It was due by ${due}.`, milestone.ask(employee)]
+      : [
+          `${Missing}. It was due by ${due}, and a reminder to ${hr} (HR partner) was not acted on.`,
+          `Please follow up with ${hr}, or take the step over yourself.`,
+        ];
+  const title = `${d.level === 'reminder' ? 'Reminder' : 'Escalation'}: ${milestone.short(employee)}`;
+
+  const text = [`Dear ${who},`, ...lines.flatMap((l) => ['', l]), ...(caseUrl ? ['', `Case details: ${caseUrl}`] : []), '', '--', FOOTER].join('\n');
+  const html = layout(title, [
+    `<p>Dear ${esc(who)},</p>`,
+    ...lines.map((l) => `<p>${esc(l)}</p>`),
+    ...(caseUrl ? [`<p><a href="${esc(caseUrl)}">View the case</a></p>`] : []),
+  ]);
+
+  return { subject: subject(title), text, html };
 }
 
 // ---------------------------------------------------------------------------------------------------
