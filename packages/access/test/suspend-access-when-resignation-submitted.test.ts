@@ -7,7 +7,7 @@ import { access } from '@ems/contracts';
 import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
-import { createAccessService, HOLD_REASON, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
+import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
 
 const org = demoOrg();
 const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
@@ -253,6 +253,8 @@ describe('wiring', () => {
     expect(() => createAccessService({ pool, log, reactToEvents: true })).toThrow(/needs a bus/);
     expect(createAccessService({ pool, log, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
       [SUSPEND_ACCESS_SUBSCRIBER, [EventTypes.resignationSubmitted]],
+      [LIFT_HOLD_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
+      [SCHEDULE_REVOCATION_SUBSCRIBER, [EventTypes.exitConfirmed]],
     ]);
   });
 });

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
 import type { GrantStatus } from '../domain/hold.ts';
+import type { RevocationStatus } from '../domain/revocation.ts';
 
 /** The PostgreSQL schema the Access service owns. */
 export const ACCESS_SCHEMA = 'access';
@@ -59,6 +60,37 @@ export interface AuditTable {
   hold_id: string | null;
 }
 
+export interface RevocationsTable {
+  id: string;
+  resignation_id: string;
+  employee_id: string;
+  status: Generated<RevocationStatus>;
+  /** The due instant, in clock time; the timer fires when `clock.now()` reaches it. */
+  revoke_at: Timestamp;
+  revision: number;
+  reason: string | null;
+  /** Carried into the events the revocation publishes, also when the timer fires it much later. */
+  correlation_id: string;
+  traceparent: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  done_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Failed attempts of the timer to execute it (each rolled back), and the last error. */
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+export interface RevocationGrantsTable {
+  revocation_id: string;
+  grant_id: string;
+  system_id: string;
+}
+
+export interface RevocationKeysTable {
+  idempotency_key: string;
+  revocation_id: string;
+}
+
 export interface AccessDB {
   systems: SystemsTable;
   identities: IdentitiesTable;
@@ -66,6 +98,9 @@ export interface AccessDB {
   holds: HoldsTable;
   hold_grants: HoldGrantsTable;
   audit: AuditTable;
+  revocations: RevocationsTable;
+  revocation_grants: RevocationGrantsTable;
+  revocation_keys: RevocationKeysTable;
 }
 
 export type AccessDb = Kysely<AccessDB>;

@@ -5,7 +5,8 @@ import { processedEventsMigration } from '@ems/eventbus';
  * The `access` schema. Invariants the database itself holds:
  * - one hold per resignation (holds.resignation_id UNIQUE), one per Idempotency-Key;
  * - a grant names the hold that suspended it only while it is suspended;
- * - hold_grants lists exactly the grants a hold took from another status to `suspended`, with that status.
+ * - hold_grants lists exactly the grants a hold took from another status to `suspended`, with that status;
+ * - one revocation per resignation; it is done iff it has a done_at; an Idempotency-Key names one revocation.
  */
 export const migrations: readonly Migration[] = [
   {
@@ -75,4 +76,44 @@ export const migrations: readonly Migration[] = [
   },
   // Event ids each subscriber has handled, recorded in the same transaction as the hold (choreography).
   processedEventsMigration(2),
+  {
+    version: 3,
+    name: 'revocations (durable timers) with the grants each revoked',
+    // One revocation per resignation; a scheduled one is a timer row the poller claims when revoke_at
+    // has passed (partial index: only pending timers are scanned).
+    sql: `
+      CREATE TABLE revocations (
+        id uuid PRIMARY KEY,
+        resignation_id uuid NOT NULL,
+        employee_id text NOT NULL REFERENCES identities (employee_id),
+        status text NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'done', 'cancelled')),
+        revoke_at timestamptz NOT NULL,
+        revision integer NOT NULL CHECK (revision >= 1),
+        reason text,
+        correlation_id text NOT NULL,
+        traceparent text,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        done_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        CONSTRAINT revocations_resignation_id_key UNIQUE (resignation_id),
+        CONSTRAINT revocations_done_at_matches_status CHECK ((status = 'done') = (done_at IS NOT NULL))
+      );
+      CREATE INDEX revocations_due_idx ON revocations (revoke_at, id) WHERE status = 'scheduled';
+      CREATE INDEX revocations_employee_idx ON revocations (employee_id, created_at);
+
+      CREATE TABLE revocation_grants (
+        revocation_id uuid NOT NULL REFERENCES revocations (id),
+        grant_id text NOT NULL REFERENCES grants (id),
+        system_id text NOT NULL,
+        PRIMARY KEY (revocation_id, grant_id)
+      );
+
+      CREATE TABLE revocation_keys (
+        idempotency_key text PRIMARY KEY,
+        revocation_id uuid NOT NULL REFERENCES revocations (id)
+      );
+    `,
+  },
 ];

@@ -103,7 +103,7 @@ describe('planRelease', () => {
 
   it('when a grant is suspended by this hold but the hold never recorded it, then it is not restored (only what the hold suspended)', () => {
     const plan = planRelease({ holdId: HOLD, heldGrants: [], current: [grant('github', 'suspended', HOLD)] });
-    expect(plan).toEqual({ restore: [], handOver: [] });
+    expect(plan).toEqual({ restore: [], handOver: [], skipped: [] });
   });
 
   it('when a held grant no longer exists, then it is skipped', () => {
@@ -138,6 +138,37 @@ describe('planRelease', () => {
     const plan = planRelease({ holdId: HOLD, heldGrants: held, current: [grant('vpn', 'suspended', HOLD)], successorHoldId: HOLD });
     expect(plan.restore.map((c) => c.grantId)).toEqual(['g-vpn']);
     expect(plan.handOver).toEqual([]);
+  });
+
+  it('when grants of the hold changed since for other reasons, then each is listed as skipped with why, and only the untouched one is restored', () => {
+    const plan = planRelease({
+      holdId: HOLD,
+      heldGrants: [...held, { grantId: 'g-mainframe', priorStatus: 'active' }, { grantId: 'g-gone', priorStatus: 'active' }],
+      current: [grant('github', 'revoked'), grant('aws-prod', 'active'), grant('vpn', 'suspended', OTHER_HOLD), grant('mainframe', 'suspended', null), grant('slack', 'suspended', HOLD)],
+    });
+    expect(plan.restore).toEqual([]);
+    expect(plan.skipped).toEqual([
+      { grantId: 'g-aws-prod', systemId: 'aws-prod', reason: 're-activated since the hold' },
+      { grantId: 'g-github', systemId: 'github', reason: 'revoked since the hold' },
+      { grantId: 'g-gone', systemId: null, reason: 'the grant no longer exists' },
+      { grantId: 'g-mainframe', systemId: 'mainframe', reason: 'suspended since for another reason' },
+      { grantId: 'g-vpn', systemId: 'vpn', reason: `suspended since by access hold ${OTHER_HOLD}` },
+    ]);
+  });
+
+  it('when every grant of the hold is restored, then nothing is skipped', () => {
+    const plan = planRelease({ holdId: HOLD, heldGrants: held, current: [grant('github', 'suspended', HOLD), grant('aws-prod', 'suspended', HOLD), grant('vpn', 'suspended', HOLD)] });
+    expect(plan.restore).toHaveLength(3);
+    expect(plan.skipped).toEqual([]);
+  });
+
+  it('when the grants are handed over to another active hold, then they are listed as skipped, naming that hold', () => {
+    const plan = planRelease({ holdId: HOLD, heldGrants: held, current: [grant('github', 'suspended', HOLD), grant('aws-prod', 'revoked')], successorHoldId: OTHER_HOLD });
+    expect(plan.skipped).toEqual([
+      { grantId: 'g-aws-prod', systemId: 'aws-prod', reason: 'revoked since the hold' },
+      { grantId: 'g-github', systemId: 'github', reason: `still suspended by access hold ${OTHER_HOLD}` },
+      { grantId: 'g-vpn', systemId: null, reason: 'the grant no longer exists' },
+    ]);
   });
 
   it('when a hold is planned and then released with nothing changed in between, then release undoes exactly the hold', () => {

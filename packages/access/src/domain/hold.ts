@@ -7,6 +7,7 @@
  *
  * Anything else is somebody else's decision and is left alone: non-critical systems, grants already
  * suspended or revoked, and grants changed since the hold (revoked, or re-suspended for another reason).
+ * A release says which grants of the hold it skipped, and why.
  */
 
 export type GrantStatus = 'active' | 'suspended' | 'revoked';
@@ -50,11 +51,21 @@ export function planHold(grants: readonly GrantState[], systems: readonly System
     .sort(byGrantId);
 }
 
+/** A grant the hold suspended that its release leaves as it is, and why. */
+export interface SkippedGrant {
+  grantId: string;
+  /** null only when the grant no longer exists. */
+  systemId: string | null;
+  reason: string;
+}
+
 export interface ReleasePlan {
   /** Grants going back to the status they had before the hold. */
   restore: GrantChange[];
   /** Grants that stay suspended because another active hold of the employee now holds them. */
   handOver: GrantChange[];
+  /** Every other grant the hold suspended: changed since for another reason, so not touched. */
+  skipped: SkippedGrant[];
 }
 
 /**
@@ -70,15 +81,34 @@ export function planRelease(input: {
   successorHoldId?: string | null;
 }): ReleasePlan {
   const current = new Map(input.current.map((g) => [g.id, g]));
-  const stillOurs = input.heldGrants
-    .map((h) => ({ held: h, grant: current.get(h.grantId) }))
-    .filter((x): x is { held: HeldGrant; grant: GrantState } => x.grant !== undefined && x.grant.status === 'suspended' && x.grant.suspendedByHold === input.holdId)
-    .sort((a, b) => byGrantId(a.held, b.held));
   const successor = input.successorHoldId && input.successorHoldId !== input.holdId ? input.successorHoldId : null;
-  if (successor) {
-    return { restore: [], handOver: stillOurs.map(({ grant }) => ({ grantId: grant.id, systemId: grant.systemId, from: 'suspended', to: 'suspended' })) };
+  const plan: ReleasePlan = { restore: [], handOver: [], skipped: [] };
+  for (const held of [...input.heldGrants].sort(byGrantId)) {
+    const grant = current.get(held.grantId);
+    if (!grant) {
+      plan.skipped.push({ grantId: held.grantId, systemId: null, reason: 'the grant no longer exists' });
+      continue;
+    }
+    const changedSince = whyNotOurs(grant, input.holdId);
+    if (changedSince) {
+      plan.skipped.push({ grantId: grant.id, systemId: grant.systemId, reason: changedSince });
+    } else if (successor) {
+      plan.handOver.push({ grantId: grant.id, systemId: grant.systemId, from: 'suspended', to: 'suspended' });
+      plan.skipped.push({ grantId: grant.id, systemId: grant.systemId, reason: `still suspended by access hold ${successor}` });
+    } else {
+      plan.restore.push({ grantId: grant.id, systemId: grant.systemId, from: 'suspended', to: held.priorStatus });
+    }
   }
-  return { restore: stillOurs.map(({ held, grant }) => ({ grantId: grant.id, systemId: grant.systemId, from: 'suspended', to: held.priorStatus })), handOver: [] };
+  return plan;
+}
+
+/** Why a grant the hold suspended is no longer the hold's to restore; undefined while it is. */
+function whyNotOurs(grant: GrantState, holdId: string): string | undefined {
+  if (grant.status === 'revoked') return 'revoked since the hold';
+  if (grant.status === 'active') return 're-activated since the hold';
+  if (grant.suspendedByHold === null) return 'suspended since for another reason';
+  if (grant.suspendedByHold !== holdId) return `suspended since by access hold ${grant.suspendedByHold}`;
+  return undefined;
 }
 
 function byGrantId(a: { grantId: string }, b: { grantId: string }): number {

@@ -1,6 +1,7 @@
 import { ProblemSchema, type App } from '@ems/platform';
 import { access, Uuid } from '@ems/contracts';
 import { z } from 'zod';
+import { traceContextFromHeaders } from '@ems/eventbus';
 import { IdempotencyHeaders } from '../create-hold/create-hold.http.ts';
 import { releaseHold, type ReleaseHoldDeps } from './release-hold.ts';
 
@@ -10,7 +11,7 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps): void 
     {
       schema: {
         tags: ['access'],
-        summary: 'Release an access hold: restore what it suspended (idempotent)',
+        summary: 'Release an access hold: restore what it suspended and is still suspended by it (idempotent)',
         // Releasing is naturally idempotent; the header is accepted for uniformity with other mutations.
         headers: IdempotencyHeaders,
         params: z.object({ id: Uuid }),
@@ -18,6 +19,6 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps): void 
         response: { 200: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (req) => releaseHold(deps, req.params.id, req.body ?? {}),
+    async (req) => releaseHold(deps, req.params.id, req.body ?? {}, traceContextFromHeaders(req.headers)),
   );
 }

@@ -9,11 +9,16 @@ import { startEms } from '../app.ts';
 import { seedAll } from '../seed.ts';
 import { buildAllServiceModules, buildServiceModulesForSeeding } from '../seed-modules.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
+import { startFleet } from './fleet.ts';
 
 const HELP = `ems — Exit Management System
 
 Usage:
   ems start                                  run EMS (embedded PostgreSQL unless EMS_DATABASE_URL is set)
+  ems start --service NAME [--service NAME]  run only these services (ems, notification, hr, access, webhooks,
+                                             extensions) against EMS_DATABASE_URL; run ems migrate first
+  ems start --fleet [--replicas N]           every service as its own process (N replicas each) behind a
+                                             gateway on EMS_PORT, one log stream
   ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--no-wait] [--idempotency-key K]
                                              submit a resignation and follow its steps
   ems cases [--status STATUS | --stuck] [--limit N]
@@ -40,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'start':
-        return await start();
+        return await start(rest);
       case 'resign':
         return await resign(rest);
       case 'cases':
@@ -110,9 +115,13 @@ async function api<T>(method: 'GET' | 'POST', p: string, body?: unknown, headers
   return { status: res.status, body: json };
 }
 
-async function start(): Promise<number> {
-  const config = loadConfig();
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { service: { type: 'string', multiple: true }, fleet: { type: 'boolean' }, replicas: { type: 'string' } } });
+  if (values.fleet && values.service?.length) throw new CliError('Use either --fleet or --service, not both');
+  const env = values.service?.length ? { ...process.env, EMS_SERVICES: values.service.join(',') } : process.env;
+  const config = loadConfig(env);
   const log = createLogger({ level: config.logLevel });
+  if (values.fleet) return fleet(config, log, values.replicas);
   let ems: Awaited<ReturnType<typeof startEms>>;
   try {
     ems = await startEms(config, { log });
@@ -140,6 +149,20 @@ async function start(): Promise<number> {
     process.once('SIGTERM', () => onSignal('SIGTERM'));
   });
   out.log('EMS stopped.');
+  return 0;
+}
+
+async function fleet(config: Config, log: ReturnType<typeof createLogger>, replicasArg: string | undefined): Promise<number> {
+  const replicas = replicasArg === undefined ? 1 : Number(replicasArg);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new CliError('--replicas must be a whole number from 1 to 8');
+  const running = await startFleet(config, log, { replicas, print: (line) => process.stdout.write(`${line}\n`) });
+  out.log(`\nEMS fleet is up: ${running.url}   (${running.replicas.length} processes: ${running.replicas.map((r) => `${r.service}-${r.index}:${r.port}`).join(', ')})`);
+  await new Promise<void>((resolve) => {
+    const onSignal = () => void running.stop().then(resolve, resolve);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  out.log('EMS fleet stopped.');
   return 0;
 }
 

@@ -1,0 +1,24 @@
+import { notFound, paged } from '@ems/platform';
+import type { access } from '@ems/contracts';
+import type { z } from 'zod';
+import type { AccessDb } from '../db/access.db.ts';
+import { toRevocationView, toRevocationViews } from './revocation.view.ts';
+
+type RevocationListQuery = z.infer<typeof access.RevocationListQuery>;
+
+/** Revocations, oldest first, optionally for one resignation or employee, or in one status. */
+export async function listRevocations(db: AccessDb, query: RevocationListQuery): Promise<z.infer<typeof access.RevocationList>> {
+  let q = db.selectFrom('revocations').selectAll();
+  if (query.resignationId) q = q.where('resignation_id', '=', query.resignationId);
+  if (query.employeeId) q = q.where('employee_id', '=', query.employeeId);
+  if (query.status) q = q.where('status', '=', query.status);
+  const rows = await q.orderBy('created_at').orderBy('id').limit(query.limit + 1).offset(query.offset).execute();
+  const page = paged(rows, query);
+  return { items: await toRevocationViews(db, page.items), nextOffset: page.nextOffset };
+}
+
+export async function getRevocation(db: AccessDb, id: string): Promise<access.Revocation> {
+  const row = await db.selectFrom('revocations').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`No access revocation ${id}`);
+  return toRevocationView(db, row);
+}

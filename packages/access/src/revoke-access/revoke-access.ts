@@ -1,0 +1,250 @@
+import { conflict, notFound, type Clock, type HttpProblem, type Logger } from '@ems/platform';
+import type { access } from '@ems/contracts';
+import { EventSources, EventTypes } from '@ems/contracts/events';
+import { createEvent, type EventBus, type TraceContext } from '@ems/eventbus';
+import type { Selectable } from 'kysely';
+import type { AccessDb, AccessTx, RevocationsTable } from '../db/access.db.ts';
+import { lockIdentity } from '../db/locks.ts';
+import { decideReschedule, isDue, planRevocation } from '../domain/revocation.ts';
+import { toRevocationView } from '../read-revocations/revocation.view.ts';
+
+export interface RevokeAccessDeps {
+  db: AccessDb;
+  clock: Clock;
+  log: Logger;
+  /** When present, scheduling publishes `accessRevocationScheduled` and revoking `accessRevoked`, each in its own transaction. */
+  bus?: EventBus | undefined;
+}
+
+export type RevocationRow = Selectable<RevocationsTable>;
+
+/** What a request did: `created` a timer, `moved` it (a newer revision), `revoked` now, or `none` (a repeat). */
+export type RevocationChange = 'created' | 'moved' | 'revoked' | 'none';
+
+export interface RevocationResult {
+  revocation: access.Revocation;
+  /** true when this request created the revocation (201), false when one existed (200). */
+  created: boolean;
+  change: RevocationChange;
+}
+
+export type RevocationOutcome = RevocationResult | { refused: HttpProblem };
+
+export interface RevocationOptions {
+  idempotencyKey?: string | undefined;
+  trace: TraceContext;
+  /**
+   * Revoke at once, in this transaction, when the instant has come (the API). Otherwise a due
+   * revocation is only scheduled and the timer fires it within one poll (the event subscriber).
+   */
+  revokeWhenDue: boolean;
+}
+
+/**
+ * Revokes every remaining grant of a leaver, now or at `revokeAt` (a durable timer, see revocation-timer.ts).
+ *
+ * One revocation per resignation: a repeat answers it and changes nothing; a higher `revision` moves
+ * a still scheduled one (to now revokes at once); an older one changes nothing; once done it is final.
+ * Any request finding its scheduled revocation due (the timer not there yet) executes it at once.
+ */
+export async function requestRevocation(deps: RevokeAccessDeps, request: access.RevocationRequest, idempotencyKey?: string, trace: TraceContext = {}): Promise<RevocationResult> {
+  const outcome = await deps.db.transaction().execute((trx) => requestRevocationInTransaction(trx, deps, request, { idempotencyKey, trace, revokeWhenDue: true }));
+  if ('refused' in outcome) throw outcome.refused;
+  logChange(deps.log, outcome);
+  return outcome;
+}
+
+export function logChange(log: Logger, result: RevocationResult): void {
+  if (result.change === 'none') return;
+  const r = result.revocation;
+  log.info({ revocationId: r.id, resignationId: r.resignationId, employeeId: r.employeeId, revokeAt: r.revokeAt, revision: r.revision, revoked: r.revoked.length }, `access revocation ${result.change}`);
+}
+
+/**
+ * The use case's core, inside the caller's transaction. A refusal (unknown employee, resignation or
+ * Idempotency-Key already used for someone else) is returned, decided before anything is written, so
+ * the caller may go on using the transaction (e.g. to publish a failure event).
+ *
+ * Locks, in the order the timer takes them too: the revocation's row, then the employee's identity.
+ */
+export async function requestRevocationInTransaction(
+  trx: AccessTx,
+  deps: Pick<RevokeAccessDeps, 'clock' | 'bus'>,
+  request: access.RevocationRequest,
+  options: RevocationOptions,
+): Promise<RevocationOutcome> {
+  const { idempotencyKey, trace } = options;
+  const now = deps.clock.now();
+  const revokeAt = request.revokeAt === undefined ? now : new Date(request.revokeAt);
+
+  if (idempotencyKey !== undefined) {
+    const used = await revocationOfKey(trx, idempotencyKey);
+    if (used && used.resignation_id !== request.resignationId) {
+      return { refused: conflict(`Idempotency-Key ${idempotencyKey} was already used for resignation ${used.resignation_id}`, { revocationId: used.id }) };
+    }
+  }
+  // Identities are never deleted: an unlocked look is enough to refuse early.
+  const identity = await trx.selectFrom('identities').select('employee_id').where('employee_id', '=', request.employeeId).executeTakeFirst();
+  if (!identity) return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
+
+  const inserted = await trx
+    .insertInto('revocations')
+    .values({
+      id: crypto.randomUUID(),
+      resignation_id: request.resignationId,
+      employee_id: request.employeeId,
+      revoke_at: revokeAt,
+      revision: request.revision,
+      reason: request.reason ?? null,
+      correlation_id: trace.correlationId ?? request.resignationId,
+      traceparent: trace.traceparent ?? null,
+      created_at: now,
+      updated_at: now,
+    })
+    // A concurrent request for this resignation committed first: continue with its row.
+    .onConflict((oc) => oc.column('resignation_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  let row = inserted ?? (await trx.selectFrom('revocations').selectAll().where('resignation_id', '=', request.resignationId).forUpdate().executeTakeFirstOrThrow());
+  if (row.employee_id !== request.employeeId) {
+    return { refused: conflict(`Resignation ${request.resignationId} already has an access revocation for employee ${row.employee_id}`, { revocationId: row.id }) };
+  }
+
+  let change: RevocationChange = 'none';
+  if (inserted) {
+    change = 'created';
+  } else {
+    const decision = decideReschedule({ status: row.status, revokeAt: row.revoke_at, revision: row.revision }, { revokeAt, revision: request.revision });
+    if (decision.change === 'revise') {
+      row = await trx
+        .updateTable('revocations')
+        .set({
+          revoke_at: decision.revokeAt,
+          revision: decision.revision,
+          reason: request.reason ?? row.reason,
+          // The latest decision's trace carries on into the revocation's events.
+          correlation_id: trace.correlationId ?? row.correlation_id,
+          traceparent: trace.traceparent ?? row.traceparent,
+          updated_at: now,
+        })
+        .where('id', '=', row.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      change = 'moved';
+    }
+  }
+  // A scheduled revocation already due is executed by whoever gets to it first: this request or the timer.
+  const dueNow = options.revokeWhenDue && row.status === 'scheduled' && isDue(row.revoke_at, now);
+  if (change !== 'none' || dueNow) {
+    if (dueNow) {
+      row = await executeRevocation(trx, deps, row);
+      change = 'revoked';
+    } else {
+      await deps.bus?.publish(trx, [
+        createEvent({
+          type: EventTypes.accessRevocationScheduled,
+          source: EventSources.access,
+          subject: row.resignation_id,
+          correlationId: row.correlation_id,
+          traceparent: row.traceparent ?? undefined,
+          time: now,
+          data: { resignationId: row.resignation_id, employeeId: row.employee_id, revokeAt: row.revoke_at.toISOString(), revision: row.revision },
+        }),
+      ]);
+    }
+  }
+
+  if (idempotencyKey !== undefined) {
+    const recorded = await trx.insertInto('revocation_keys').values({ idempotency_key: idempotencyKey, revocation_id: row.id }).onConflict((oc) => oc.doNothing()).returning('revocation_id').executeTakeFirst();
+    if (!recorded) {
+      // The same key was recorded meanwhile by a concurrent request: only a repeat may share it.
+      const used = await revocationOfKey(trx, idempotencyKey);
+      if (used && used.id !== row.id) throw conflict(`Idempotency-Key ${idempotencyKey} was already used for resignation ${used.resignation_id}`, { revocationId: used.id });
+    }
+  }
+  return { revocation: await toRevocationView(trx, row), created: inserted !== undefined, change };
+}
+
+async function revocationOfKey(trx: AccessTx, key: string): Promise<{ id: string; resignation_id: string } | undefined> {
+  return trx
+    .selectFrom('revocation_keys')
+    .innerJoin('revocations', 'revocations.id', 'revocation_keys.revocation_id')
+    .select(['revocations.id', 'revocations.resignation_id'])
+    .where('revocation_keys.idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+/**
+ * Executes a scheduled revocation whose row (and then the employee's identity) the caller has locked:
+ * every grant of the employee not yet revoked is revoked and audited (naming the hold that had
+ * suspended it), the employee's active holds are closed (they hold nothing any more), the revocation
+ * is done and `accessRevoked` is published — one transaction, so all of it happens or none.
+ */
+export async function executeRevocation(trx: AccessTx, deps: Pick<RevokeAccessDeps, 'clock' | 'bus'>, row: RevocationRow): Promise<RevocationRow> {
+  const now = deps.clock.now();
+  await lockIdentity(trx, row.employee_id);
+  const grants = await trx
+    .selectFrom('grants')
+    .select(['id', 'system_id', 'status', 'suspended_by_hold'])
+    .where('employee_id', '=', row.employee_id)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const changes = planRevocation(grants.map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })));
+  const heldBy = new Map(grants.map((g) => [g.id, g.suspended_by_hold]));
+  const reason = row.reason ?? `Access revoked: exit of resignation ${row.resignation_id}`;
+
+  if (changes.length > 0) {
+    const ids = changes.map((c) => c.grantId);
+    await trx.updateTable('grants').set({ status: 'revoked', suspended_by_hold: null, updated_at: now }).where('id', 'in', ids).execute();
+    await trx
+      .insertInto('audit')
+      .values(
+        changes.map((c) => ({
+          at: now,
+          employee_id: row.employee_id,
+          grant_id: c.grantId,
+          system_id: c.systemId,
+          from_status: c.from,
+          to_status: c.to,
+          reason,
+          hold_id: heldBy.get(c.grantId) ?? null,
+        })),
+      )
+      .execute();
+    await trx
+      .insertInto('revocation_grants')
+      .values(changes.map((c) => ({ revocation_id: row.id, grant_id: c.grantId, system_id: c.systemId })))
+      .execute();
+  }
+  await trx
+    .updateTable('holds')
+    .set({ status: 'released', released_at: now, release_reason: `access revoked (resignation ${row.resignation_id})` })
+    .where('employee_id', '=', row.employee_id)
+    .where('status', '=', 'active')
+    .execute();
+  const done = await trx
+    .updateTable('revocations')
+    .set({ status: 'done', done_at: now, updated_at: now })
+    .where('id', '=', row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  await deps.bus?.publish(trx, [
+    createEvent({
+      type: EventTypes.accessRevoked,
+      source: EventSources.access,
+      subject: row.resignation_id,
+      correlationId: row.correlation_id,
+      traceparent: row.traceparent ?? undefined,
+      time: now,
+      data: {
+        resignationId: row.resignation_id,
+        employeeId: row.employee_id,
+        revokedAt: now.toISOString(),
+        revoked: changes.map((c) => ({ grantId: c.grantId, system: c.systemId })),
+      },
+    }),
+  ]);
+  return done;
+}

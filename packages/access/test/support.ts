@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { createHttpServer, createLogger, createPool, migrate, type App, type Pool, type ServiceModule } from '@ems/platform';
+import type { TestDatabase } from '@ems/platform/testing';
+import { demoOrg, type DemoOrg, type Employee } from '@ems/demo-org';
+import { access } from '@ems/contracts';
+import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
+import { createEvent, type CloudEvent, type EventedService } from '@ems/eventbus';
+import { createAccessService, type AccessServiceDeps } from '../src/index.ts';
+
+/** What the decision-lifecycle tests share: the demo organisation, events as EMS/HR publish them, HTTP calls. */
+
+export const org = demoOrg();
+export const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
+const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
+
+export const grantsOf = (employeeId: string) =>
+  org.grants
+    .filter((g) => g.employeeId === employeeId)
+    .map((g) => g.id)
+    .sort();
+export const criticalGrantsOf = (employeeId: string) =>
+  org.grants
+    .filter((g) => g.employeeId === employeeId && critical.has(g.systemId))
+    .map((g) => g.id)
+    .sort();
+export const systemOf = (grantId: string) => org.grants.find((g) => g.id === grantId)!.systemId;
+
+/** Hands out a different employee with at least 2 critical grants on every call (tests never share state). */
+export function employeePicker(): () => Employee {
+  const candidates = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 2);
+  let next = 0;
+  return () => {
+    const e = candidates[next++];
+    if (!e) throw new Error('out of demo employees');
+    return e;
+  };
+}
+
+type Decided = EventData<typeof EventTypes.resignationRetained>;
+type Leaver = Pick<Employee, 'id' | 'name' | 'email' | 'timezone' | 'hrPartnerId'>;
+type ExitConfirmed = EventData<typeof EventTypes.exitConfirmed>;
+
+function decided(resignationId: string, employee: Leaver, at: Date): Decided {
+  return {
+    resignationId,
+    employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+    manager: null,
+    hrPartnerId: employee.hrPartnerId,
+    decidedAt: at.toISOString(),
+    note: null,
+  };
+}
+
+/** HR retained the employee (or, with `withdrawn`, the employee withdrew): the event EMS publishes. */
+export function resignationClosedEvent(kind: 'retained' | 'withdrawn', resignationId: string, employee: Leaver, at = new Date()): CloudEvent<Decided> {
+  return createEvent({
+    type: kind === 'retained' ? EventTypes.resignationRetained : EventTypes.resignationWithdrawn,
+    source: EventSources.ems,
+    subject: resignationId,
+    correlationId: `corr-${resignationId}`,
+    time: at,
+    data: decided(resignationId, employee, at),
+  });
+}
+
+/** HR confirmed the exit: revoke at `revokeAt` (revision counts up when the last day moves). */
+export function exitConfirmedEvent(resignationId: string, employee: Leaver, revokeAt: Date, revision = 1): CloudEvent<ExitConfirmed> {
+  return createEvent({
+    type: EventTypes.exitConfirmed,
+    source: EventSources.ems,
+    subject: resignationId,
+    correlationId: `corr-${resignationId}`,
+    data: {
+      ...decided(resignationId, employee, new Date()),
+      lastWorkingDay: revokeAt.toISOString().slice(0, 10),
+      revokeAt: revokeAt.toISOString(),
+      revision,
+    },
+  });
+}
+
+export const newResignation = () => randomUUID();
+
+/** One Access service instance on `pool` (as one process runs it), migrated and seeded. */
+export async function bootAccess(pool: Pool, deps: Omit<AccessServiceDeps, 'pool' | 'log'>): Promise<ServiceModule<DemoOrg> & EventedService> {
+  const service = createAccessService({ pool, log, ...deps });
+  await migrate(pool, service.schema, service.migrations);
+  await service.seed!(org);
+  return service;
+}
+
+export interface AccessHttp {
+  app: App;
+  call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; type: string; body: unknown }>;
+  effective(employeeId: string): Promise<Record<string, string>>;
+  audit(query: string): Promise<ReturnType<typeof access.AuditList.parse>['items']>;
+}
+
+export async function serve(service: ServiceModule<DemoOrg>): Promise<AccessHttp> {
+  const app = await createHttpServer({ title: 'access test', version: '0', logger: log, plugins: [service.routes], readiness: {}, docs: false });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const call: AccessHttp['call'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  return {
+    app,
+    call,
+    async effective(employeeId) {
+      const a = await call('GET', access.AccessPaths.employeeAccess(employeeId));
+      expect(a.status).toBe(200);
+      return Object.fromEntries(access.EffectiveAccess.parse(a.body).items.map((i) => [i.grantId, i.status]));
+    },
+    async audit(query) {
+      const a = await call('GET', `${access.AccessPaths.audit}?${query}&limit=500`);
+      expect(a.status).toBe(200);
+      return access.AuditList.parse(a.body).items;
+    },
+  };
+}
+
+export async function count(pool: Pool, sqlText: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(sqlText, params);
+  return rows[0]!.n;
+}
+
+/** A pool for a test database: `max` connections. */
+export const poolFor = (db: TestDatabase, max = 12) => createPool(db.url, { max });

@@ -1,0 +1,197 @@
+/**
+ * `ems start --fleet`: every service as its own OS process on localhost — the shape of a real deployment,
+ * on one machine. The launcher owns what the services share (PostgreSQL — embedded unless
+ * EMS_DATABASE_URL —, a capture SMTP server unless EMS_SMTP_URL), migrates once, seeds, then starts
+ * `ems start --service <name>` for each service (× EMS_FLEET_REPLICAS), each on its own port, and a
+ * gateway on EMS_PORT that routes each API path to a replica of the service that serves it (round
+ * robin; the routing table is read from each service's /openapi.json). Services reach each other
+ * through the gateway. One log stream: every line is prefixed with its process. A process that dies
+ * is restarted (with backoff), as a supervisor would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPool, ensureDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres, type Logger } from '@ems/platform';
+import { demoOrg } from '@ems/demo-org';
+import { startCaptureSmtpServer } from '@ems/notification';
+import type { Config, ServiceName } from '../config.ts';
+import { buildAllServiceModules } from '../seed-modules.ts';
+import { isSeeded, seedAll } from '../seed.ts';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/ems.ts');
+
+interface Replica {
+  service: ServiceName;
+  index: number;
+  port: number;
+  child: ChildProcess | undefined;
+  restarts: number;
+}
+
+export interface Fleet {
+  url: string;
+  replicas: ReadonlyArray<Readonly<Replica>>;
+  stop(): Promise<void>;
+}
+
+export async function startFleet(config: Config, log: Logger, options: { replicas: number; print: (line: string) => void }): Promise<Fleet> {
+  const cleanup: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    for (const fn of cleanup.reverse()) await fn().catch((err: unknown) => log.error({ err }, 'fleet shutdown step failed'));
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const pg: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'ems' });
+      cleanup.push(() => pg.stop());
+      databaseUrl = pg.url;
+    } else await ensureDatabase(databaseUrl);
+    let smtpUrl = config.smtpUrl;
+    if (!smtpUrl) {
+      const smtp = await startCaptureSmtpServer({ port: 0 });
+      cleanup.push(() => smtp.stop());
+      smtpUrl = smtp.url;
+    }
+
+    // Migrations once, here — never by replicas racing; then the demo organisation.
+    const pool = createPool(databaseUrl, { max: 4, name: 'ems-fleet' });
+    try {
+      const modules = await buildAllServiceModules(pool, log, config);
+      for (const m of modules) await migrate(pool, m.schema, m.migrations);
+      if (config.seed && !(await isSeeded(pool))) await seedAll(pool, modules, demoOrg());
+    } finally {
+      await pool.end();
+    }
+
+    const services: ServiceName[] = ['ems', 'notification', 'hr', 'access', 'webhooks', ...(config.extensions.length ? (['extensions'] as const) : [])];
+    const gatewayPort = config.port;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const replicas: Replica[] = [];
+    let nextPort = gatewayPort + 1;
+    for (const service of services) for (let i = 1; i <= options.replicas; i++) replicas.push({ service, index: i, port: nextPort++, child: undefined, restarts: 0 });
+
+    const env = (r: Replica): NodeJS.ProcessEnv => ({
+      ...process.env,
+      EMS_SERVICES: r.service,
+      EMS_PORT: String(r.port),
+      EMS_DATABASE_URL: databaseUrl,
+      EMS_SMTP_URL: smtpUrl,
+      EMS_REPLICA_ID: `${r.service}-${r.index}`,
+      EMS_PUBLIC_URL: config.publicUrl ?? `http://localhost:${gatewayPort}`,
+      // Everyone reaches everyone through the gateway: any replica of the service will do.
+      EMS_NOTIFICATION_URL: gatewayUrl,
+      EMS_HR_URL: gatewayUrl,
+      EMS_ACCESS_URL: gatewayUrl,
+    });
+    const launch = (r: Replica) => {
+      const child = spawn(process.execPath, [BIN, 'start'], { env: env(r), stdio: ['ignore', 'pipe', 'pipe'] });
+      r.child = child;
+      const prefix = `${`${r.service}-${r.index}`.padEnd(14)}|`;
+      for (const stream of [child.stdout, child.stderr]) {
+        let buffered = '';
+        stream.on('data', (d: Buffer) => {
+          buffered += d.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop()!;
+          for (const line of lines) if (line.trim()) options.print(`${prefix} ${line}`);
+        });
+      }
+      child.once('exit', (code, signal) => {
+        if (stopping) return;
+        r.restarts++;
+        const delay = Math.min(10_000, 500 * 2 ** Math.min(r.restarts, 5));
+        options.print(`fleet         | ${r.service}-${r.index} exited (${signal ?? code}); restarting in ${delay} ms`);
+        setTimeout(() => {
+          if (!stopping) launch(r);
+        }, delay).unref();
+      });
+    };
+    for (const r of replicas) launch(r);
+    cleanup.push(async () => {
+      await Promise.all(
+        replicas.map(async (r) => {
+          const c = r.child;
+          if (!c || c.exitCode !== null || c.signalCode !== null) return;
+          const exited = new Promise((resolve) => c.once('exit', resolve));
+          c.kill('SIGTERM');
+          const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
+    });
+
+    // Wait until every replica is ready, then learn who serves which paths.
+    const routes: Array<{ pattern: RegExp; service: ServiceName }> = [];
+    for (const service of services) {
+      const first = replicas.find((r) => r.service === service)!;
+      const doc = await waitForJson<{ paths: Record<string, unknown> }>(`http://127.0.0.1:${first.port}/openapi.json`, 120_000);
+      for (const p of Object.keys(doc.paths)) routes.push({ pattern: pathPattern(p), service });
+      for (const r of replicas.filter((x) => x.service === service)) await waitForJson(`http://127.0.0.1:${r.port}/readyz`, 120_000);
+    }
+    // Most specific first: /api/employees/{id}/access (Access) before /api/employees/{id} (HR).
+    routes.sort((a, b) => b.pattern.source.length - a.pattern.source.length);
+
+    const turn = new Map<ServiceName, number>();
+    const pick = (service: ServiceName): Replica => {
+      const mine = replicas.filter((r) => r.service === service);
+      const n = (turn.get(service) ?? 0) + 1;
+      turn.set(service, n);
+      return mine[n % mine.length]!;
+    };
+    const gateway = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://gateway');
+      const route = routes.find((r) => r.pattern.test(url.pathname));
+      // The landing page, docs and anything unknown: EMS.
+      forward(req, res, pick(route?.service ?? 'ems').port);
+    });
+    await new Promise<void>((resolve, reject) => {
+      gateway.once('error', reject);
+      gateway.listen(gatewayPort, config.host, resolve);
+    });
+    cleanup.push(() => new Promise((resolve) => gateway.close(() => resolve())));
+    return { url: gatewayUrl, replicas, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** '/api/employees/{id}/access' → /^\/api\/employees\/[^/]+\/access$/ */
+function pathPattern(openApiPath: string): RegExp {
+  const escaped = openApiPath
+    .split(/\{[^}]+\}/)
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]+');
+  return new RegExp(`^${escaped}$`);
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, port: number): void {
+  const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', (err) => {
+    if (res.headersSent) return res.destroy();
+    res.writeHead(502, { 'content-type': 'application/problem+json' });
+    res.end(JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `the service on port ${port} did not answer: ${err.message}` }));
+  });
+  req.pipe(upstream);
+}
+
+async function waitForJson<T>(url: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (r.ok) return (await r.json()) as T;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
