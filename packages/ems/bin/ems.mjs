@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of `npx ems`. EMS is TypeScript run by Node 24's type stripping; when this is started by
 // an older Node (e.g. the machine's), re-run it with the Node 24 the project installs as a devDependency.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ if (major >= 24) {
     console.error(`ems needs Node.js 24 or newer (this is ${process.version}); run "npm install" in the project first.`);
     process.exit(1);
   }
-  const r = spawnSync(node, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const child = spawn(node, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Signals to this wrapper are the real process's: pass them on, never orphan it.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }
