@@ -46,5 +46,5 @@ export async function decideResignation(deps: DecideDeps, caseId: string, input:
 }
 
 function illegal(detail: string, status: string): HttpProblem {
-  return new HttpProblem(409, detail, { type: ems.EmsProblemTypes.illegalTransition, title: 'Not allowed in the current status', extra: { status } });
+  return new HttpProblem(409, detail, { type: ems.EmsProblemTypes.illegalTransition, title: 'Not allowed in the current status', extra: { caseStatus: status } });
 }
