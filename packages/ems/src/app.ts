@@ -37,6 +37,7 @@ import { createResignationOrchestrator, orchestrationStarter } from './orchestra
 import { createDecisionOrchestrator } from './orchestration/decision.workflow.ts';
 import type { CaseDecider } from './resignations/decide-resignation.ts';
 import { dbosLogger } from './orchestration/dbos-logger.ts';
+import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
 import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 
@@ -303,6 +304,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       });
       await retrying('launching the workflow engine', () => DBOS.launch());
       cleanup.splice(cleanup.length - 1, 0, () => DBOS.shutdown({ deregister: true }));
+      const watchdog = startReplicaWatchdog({ pool, executorId: DBOS.executorID, applicationVersion: WORKFLOW_VERSION, deadAfterMs: config.replicaDeadAfterMs, heartbeatMs: Math.min(2_000, config.replicaDeadAfterMs / 4), log: log.child({ component: 'replicas' }) });
+      cleanup.splice(cleanup.length - 1, 0, () => watchdog.stop());
     }
     cleanup.splice(cleanup.length - 1, 0, () => bus.stop());
     const started: ServiceModule<DemoOrg>[] = [];

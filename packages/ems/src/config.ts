@@ -41,6 +41,7 @@ export const ConfigSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, . _ -')
     .optional()
     .describe("This replica's stable name (DBOS executor id): a replica restarted under the same name resumes its workflows"),
+  EMS_REPLICA_DEAD_AFTER: envDuration.default(15_000).describe('An orchestration replica silent this long is presumed dead: a survivor resumes its workflows'),
   EMS_EXTENSIONS: z
     .string()
     .regex(/^\s*[@\w./-]+(\s*,\s*[@\w./-]+)*\s*$/, 'must be a comma-separated list of module names')
@@ -92,6 +93,7 @@ export interface Config {
   /** The services this process hosts; all of them in the embedded default. */
   services: ServiceName[];
   replicaId: string | undefined;
+  replicaDeadAfterMs: number;
   logLevel: string;
   followUps: { scheduleWithinMs: number; heldWithinMs: number; decideWithinMs: number; escalateAfterMs: number };
   /** ms added to the system clock (EMS_CLOCK_OFFSET); undefined normally (the system clock). */
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL },
     services: c.EMS_SERVICES ?? [...SERVICE_NAMES],
     replicaId: c.EMS_REPLICA_ID,
+    replicaDeadAfterMs: c.EMS_REPLICA_DEAD_AFTER,
     logLevel: c.EMS_LOG_LEVEL,
     followUps: {
       scheduleWithinMs: c.EMS_FOLLOW_UP_SCHEDULE_WITHIN,

@@ -125,3 +125,16 @@ migrations.push({
       CHECK (name IN ('notifyManager', 'scheduleInterview', 'blockAccess', 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'));
   `,
 });
+
+migrations.push({
+  version: 8,
+  name: 'orchestration replicas: heartbeats, so a survivor resumes the workflows of a dead one',
+  sql: `
+    CREATE TABLE replicas (
+      executor_id text PRIMARY KEY,
+      application_version text NOT NULL,
+      started_at timestamptz NOT NULL DEFAULT now(),
+      last_seen timestamptz NOT NULL DEFAULT now()
+    );
+  `,
+});

@@ -1,0 +1,102 @@
+/**
+ * Orchestration across replicas: two EMS processes share one database and DBOS system schema. Cases
+ * are submitted to replica A while mail is down (so their workflows are mid-flight), A is killed with
+ * SIGKILL and never restarted; replica B notices A's silence and resumes A's workflows. Every case then
+ * completes on B, with one manager email each, and its decision phase runs on B too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { demoOrg } from '@ems/demo-org';
+import { freePort } from '@ems/platform';
+import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
+
+describe('orchestration across replicas', () => {
+  let db: TestDatabase;
+  let smtp: SmtpSink;
+  const children: ChildProcess[] = [];
+  const org = demoOrg();
+
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('testServerUrl'), 'replicas');
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await smtp?.stop();
+    await db?.drop();
+  });
+
+  async function startReplica(id: string, port: number): Promise<ChildProcess> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      EMS_MODE: 'orchestration',
+      EMS_PORT: String(port),
+      EMS_DATABASE_URL: db.url,
+      EMS_SMTP_URL: smtp.url,
+      EMS_SMTP_RETRY_BASE_MS: '200',
+      EMS_STEP_RETRY_INTERVAL_MS: '200',
+      EMS_STEP_MAX_ATTEMPTS: '30',
+      EMS_REPLICA_ID: id,
+      EMS_REPLICA_DEAD_AFTER: '4s',
+      EMS_LOG_LEVEL: 'warn',
+    };
+    const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(async () => (out.includes('EMS is up') ? true : undefined), `replica ${id} to start:\n${out}`, 60_000);
+    return child;
+  }
+
+  it('when the replica running the workflows is killed for good, then the other replica finishes them, once', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    await smtp.down();
+    const a = await startReplica('replica-a', portA);
+    const b = await startReplica('replica-b', portB);
+    const baseA = `http://127.0.0.1:${portA}`;
+    const baseB = `http://127.0.0.1:${portB}`;
+
+    const employees = org.employees.filter((e) => e.managerId).slice(2, 8);
+    const ids: string[] = [];
+    for (const e of employees) {
+      const res = await http<{ id: string }>(baseA, 'POST', '/api/resignations', { employeeId: e.id });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    // Mid-flight: interviews and holds done, the manager emails waiting for the mail server.
+    await waitFor(async () => {
+      const cases = await Promise.all(ids.map((id) => http<{ steps: Record<string, { status: string }> }>(baseA, 'GET', `/api/resignations/${id}`)));
+      return cases.every((c) => c.body.steps.blockAccess!.status === 'done' && c.body.steps.scheduleInterview!.status === 'done' && c.body.steps.notifyManager!.status !== 'done') ? true : undefined;
+    }, 'cases to be mid-flight on replica A');
+
+    a.kill('SIGKILL');
+    await new Promise((r) => a.once('exit', r));
+    await smtp.up();
+    const killedAt = Date.now();
+
+    for (const id of ids) {
+      const done = await waitFor(async () => {
+        const c = await http<{ status: string }>(baseB, 'GET', `/api/resignations/${id}`);
+        return c.body.status !== 'in_progress' ? c.body : undefined;
+      }, `case ${id} to complete on replica B`, 150_000);
+      expect(done.status).toBe('awaiting_decision');
+    }
+    console.info(`replicas: ${ids.length} cases finished on B ${Math.round((Date.now() - killedAt) / 1000)} s after A was killed`);
+    for (const e of employees) {
+      const manager = org.employees.find((m) => m.id === e.managerId)!;
+      const notices = smtp.messages.filter((m, i) => m.subject?.includes(e.name) && smtp.envelopes[i]!.includes(manager.email));
+      expect(notices, `manager notices about ${e.name}`).toHaveLength(1);
+    }
+    // The decision phase of a case A started now answers on B.
+    const decided = await http<{ status: string }>(baseB, 'POST', `/api/resignations/${ids[0]}/decision`, { decision: 'retained' });
+    expect(decided.status).toBe(200);
+    expect(decided.body.status).toBe('retained');
+    b.kill('SIGTERM');
+    expect(await new Promise((r) => b.once('exit', (c) => r(c)))).toBe(0);
+  }, 240_000);
+});
