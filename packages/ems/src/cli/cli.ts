@@ -4,12 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, createLogger, createPool, ensureDatabase, migrate, processAlive, startEmbeddedPostgres } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
-import { loadConfig, type Config } from '../config.ts';
+import { loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
 import { startEms } from '../app.ts';
 import { seedAll } from '../seed.ts';
 import { buildAllServiceModules, buildServiceModulesForSeeding } from '../seed-modules.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
 import { startFleet } from './fleet.ts';
+import { learnRoutes, startGateway } from './gateway.ts';
 
 const HELP = `ems — Exit Management System
 
@@ -30,6 +31,9 @@ Usage:
   ems emails [--case ID] [--limit N]         emails sent (or queued) by Notification
   ems dlq list [--subscriber NAME] [--all]    dead-lettered events (--all: also replayed ones)
   ems dlq replay <id>                        deliver a dead-lettered event again
+  ems gateway                                one URL (EMS_PORT) for a split deployment: routes each path to
+                                             the service serving it; EMS_GATEWAY_UPSTREAMS=
+                                             "ems=http://ems:3000;hr=http://hr:3000;…" (a URL list per service)
   ems migrate                                apply every service's database migrations (once per release,
                                              before replicas start; the all-in-one default does it itself)
   ems seed                                   (re)load the demo organisation into the database
@@ -58,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
         return await withdraw(rest);
       case 'emails':
         return await emails(rest);
+      case 'gateway':
+        return await gateway();
       case 'migrate':
         return await migrateCommand();
       case 'seed':
@@ -145,11 +151,38 @@ async function start(args: string[]): Promise<number> {
         resolve();
       });
     };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
   });
   out.log('EMS stopped.');
   return 0;
+}
+
+async function gateway(): Promise<number> {
+  const config = loadConfig();
+  const upstreams = parseUpstreams(process.env.EMS_GATEWAY_UPSTREAMS ?? '');
+  const routes = await learnRoutes([...upstreams].map(([service, urls]) => ({ service, url: urls[0]! })));
+  const running = await startGateway({ port: config.port, host: config.host, routes, upstreams: (s) => upstreams.get(s) ?? [] });
+  out.log(`EMS gateway on ${config.host}:${config.port} → ${[...upstreams].map(([s, u]) => `${s}: ${u.join(' ')}`).join('; ')}`);
+  await new Promise<void>((resolve) => {
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
+  });
+  await running.stop();
+  return 0;
+}
+
+function parseUpstreams(text: string): Map<ServiceName, string[]> {
+  const map = new Map<ServiceName, string[]>();
+  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const [name, list] = part.split('=', 2).map((x) => x.trim());
+    if (!name || !list || !(SERVICE_NAMES as readonly string[]).includes(name)) throw new CliError(`EMS_GATEWAY_UPSTREAMS: "${part}" is not <service>=<url>[,<url>…] with a service among ${SERVICE_NAMES.join(', ')}`);
+    const urls = list.split(',').map((u) => u.trim().replace(/\/+$/, ''));
+    if (urls.some((u) => !/^https?:\/\/[^\s]+$/.test(u))) throw new CliError(`EMS_GATEWAY_UPSTREAMS: ${name} has a URL that is not http(s)://…`);
+    map.set(name as ServiceName, urls);
+  }
+  if (!map.has('ems')) throw new CliError('EMS_GATEWAY_UPSTREAMS must name at least the ems service, e.g. "ems=http://ems:3000;hr=http://hr:3000"');
+  return map;
 }
 
 async function fleet(config: Config, log: ReturnType<typeof createLogger>, replicasArg: string | undefined): Promise<number> {
@@ -158,9 +191,15 @@ async function fleet(config: Config, log: ReturnType<typeof createLogger>, repli
   const running = await startFleet(config, log, { replicas, print: (line) => process.stdout.write(`${line}\n`) });
   out.log(`\nEMS fleet is up: ${running.url}   (${running.replicas.length} processes: ${running.replicas.map((r) => `${r.service}-${r.index}:${r.port}`).join(', ')})`);
   await new Promise<void>((resolve) => {
-    const onSignal = () => void running.stop().then(resolve, resolve);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    let stopping = false;
+    // A repeated signal (a process group and a wrapper both passing it on) must not cut the shutdown short.
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      void running.stop().then(resolve, resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   out.log('EMS fleet stopped.');
   return 0;

@@ -9,7 +9,6 @@
  * is restarted (with backoff), as a supervisor would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool, ensureDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres, type Logger } from '@ems/platform';
@@ -17,6 +16,7 @@ import { demoOrg } from '@ems/demo-org';
 import { startCaptureSmtpServer } from '@ems/notification';
 import type { Config, ServiceName } from '../config.ts';
 import { buildAllServiceModules } from '../seed-modules.ts';
+import { learnRoutes, startGateway, waitForJson } from './gateway.ts';
 import { isSeeded, seedAll } from '../seed.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/ems.ts');
@@ -125,34 +125,15 @@ export async function startFleet(config: Config, log: Logger, options: { replica
     });
 
     // Wait until every replica is ready, then learn who serves which paths.
-    const routes: Array<{ pattern: RegExp; service: ServiceName }> = [];
-    for (const service of services) {
-      const first = replicas.find((r) => r.service === service)!;
-      const doc = await waitForJson<{ paths: Record<string, unknown> }>(`http://127.0.0.1:${first.port}/openapi.json`, 120_000);
-      for (const p of Object.keys(doc.paths)) routes.push({ pattern: pathPattern(p), service });
-      for (const r of replicas.filter((x) => x.service === service)) await waitForJson(`http://127.0.0.1:${r.port}/readyz`, 120_000);
-    }
-    // Most specific first: /api/employees/{id}/access (Access) before /api/employees/{id} (HR).
-    routes.sort((a, b) => b.pattern.source.length - a.pattern.source.length);
-
-    const turn = new Map<ServiceName, number>();
-    const pick = (service: ServiceName): Replica => {
-      const mine = replicas.filter((r) => r.service === service);
-      const n = (turn.get(service) ?? 0) + 1;
-      turn.set(service, n);
-      return mine[n % mine.length]!;
-    };
-    const gateway = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://gateway');
-      const route = routes.find((r) => r.pattern.test(url.pathname));
-      // The landing page, docs and anything unknown: EMS.
-      forward(req, res, pick(route?.service ?? 'ems').port);
+    for (const r of replicas) await waitForJson(`http://127.0.0.1:${r.port}/readyz`, 120_000);
+    const routes = await learnRoutes(services.map((service) => ({ service, url: `http://127.0.0.1:${replicas.find((r) => r.service === service)!.port}` })));
+    const gateway = await startGateway({
+      port: gatewayPort,
+      host: config.host,
+      routes,
+      upstreams: (service) => replicas.filter((r) => r.service === service).map((r) => `http://127.0.0.1:${r.port}`),
     });
-    await new Promise<void>((resolve, reject) => {
-      gateway.once('error', reject);
-      gateway.listen(gatewayPort, config.host, resolve);
-    });
-    cleanup.push(() => new Promise((resolve) => gateway.close(() => resolve())));
+    cleanup.push(() => gateway.stop());
     return { url: gatewayUrl, replicas, stop };
   } catch (err) {
     await stop();
@@ -160,38 +141,3 @@ export async function startFleet(config: Config, log: Logger, options: { replica
   }
 }
 
-/** '/api/employees/{id}/access' → /^\/api\/employees\/[^/]+\/access$/ */
-function pathPattern(openApiPath: string): RegExp {
-  const escaped = openApiPath
-    .split(/\{[^}]+\}/)
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('[^/]+');
-  return new RegExp(`^${escaped}$`);
-}
-
-function forward(req: IncomingMessage, res: ServerResponse, port: number): void {
-  const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
-  });
-  upstream.on('error', (err) => {
-    if (res.headersSent) return res.destroy();
-    res.writeHead(502, { 'content-type': 'application/problem+json' });
-    res.end(JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `the service on port ${port} did not answer: ${err.message}` }));
-  });
-  req.pipe(upstream);
-}
-
-async function waitForJson<T>(url: string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (r.ok) return (await r.json()) as T;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
