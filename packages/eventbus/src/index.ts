@@ -3,3 +3,4 @@ export { createEvent, validateEvent, newTraceparent, childTraceparent, traceCont
 export { firstDelivery, processedEventsMigration } from './idempotency.ts';
 export type { Extension, ExtensionDeps, ExtensionFactory } from './extension.ts';
 export { createPostgresEventBus, type PostgresEventBusOptions } from './postgres/postgres-event-bus.ts';
+export { createNatsEventBus, type NatsEventBusOptions } from './nats/nats-event-bus.ts';

@@ -7,11 +7,29 @@ import { createEvent, validateEvent } from './envelope.ts';
 import { createPostgresEventBus, type PostgresEventBusOptions } from './postgres/postgres-event-bus.ts';
 import type { CloudEvent, DeadLetterStore, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from './port.ts';
 
+export {
+  natsTestUrl,
+  checkNats,
+  checkNatsServerBinary,
+  natsServerBinary,
+  servicesRequired,
+  startNatsServer,
+  createTestNatsBus,
+  removeNatsStreams,
+  testNatsPrefix,
+  TEST_NATS_PREFIX,
+  type ServiceCheck,
+  type NatsTestServer,
+  type TestNatsBus,
+} from './nats/nats-testing.ts';
+
 /*
  * Test helpers for services on the bus (imported by tests only, never by production code):
  * - createRecordingBus: a stand-in for the bus when a test delivers events to a handler itself;
  * - createTestPostgresBus, publishInTransaction, createEventProbe: the real PostgreSQL bus as tests run it;
- * - resignationSubmittedEvent: the event EMS publishes when an employee resigns.
+ * - resignationSubmittedEvent: the event EMS publishes when an employee resigns;
+ * - NATS (nats/nats-testing.ts): checkNats/checkNatsServerBinary (skip or, with EMS_REQUIRE_SERVICES=1,
+ *   fail), startNatsServer (a server of the test's own, to kill), createTestNatsBus, removeNatsStreams.
  */
 
 /**

@@ -1,0 +1,467 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { z } from 'zod';
+import { migrate, type Logger, type Pool } from '@ems/platform';
+import { validateEvent } from '../envelope.ts';
+import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
+import { createDeadLetterTable, deadLetterMigrations } from '../postgres/dead-letters.ts';
+import { createOutbox, createRelay, outboxMigrations, type OutboxMessage } from './outbox.ts';
+import { startPullWorker, type PullWorker } from './pull-worker.ts';
+import { deleteConsumer, ensureConsumer, ensureStreams, natsNames } from './topology.ts';
+
+/*
+ * The NATS JetStream adapter of the EventBus port.
+ *
+ *   publish(trx, [e]) ── validate ──► outbox rows (in trx, same database as the service's data)
+ *                                        │ relay (start()): in order, at least once, Nats-Msg-Id = event id
+ *                                        ▼
+ *   stream <prefix>_EVENTS  <prefix>.events.<type> ──► durable pull consumer per subscriber (replicas share it)
+ *                           <prefix>.direct.<sub>  ──► <sub>'s direct consumer (replays, injected test messages)
+ *        worker: validate ─ invalid ─► dead letter at once
+ *                handle ── throws ──► nak(backoff) … on the last attempt (JetStream's delivery count):
+ *                                      ▼
+ *   stream <prefix>_DEAD_LETTERS  <prefix>.dead-letters.<sub> ──► <sub>'s dead-letter consumer:
+ *        bus.dead_letters row (the PostgreSQL adapter's table and API) ─► subscription.onDeadLetter, until it succeeds
+ *   deadLetters.replay(id) ── in one tx: mark replayed + outbox row to <prefix>.direct.<sub> (fresh attempts)
+ */
+
+export interface NatsEventBusOptions {
+  /** NATS server URL(s), e.g. EMS_NATS_URL (`nats://127.0.0.1:4222`; a list for a cluster). */
+  servers: string | string[];
+  /** The service's database: the outbox (in the publisher's transactions) and the dead letters live here. */
+  pool: Pool;
+  log: Logger;
+  /** Read at every validation, so event types added to it after creation (extensions) count. */
+  catalogue: EventCatalogue;
+  /** Stream and subject prefix: `<prefix>_EVENTS`, `<prefix>.events.<type>`, … Default 'ems'. */
+  prefix?: string;
+  /** Schema of the outbox and dead-letter tables. Default 'bus' (the PostgreSQL adapter's dead letters). */
+  schema?: string;
+  /** Default 5 attempts, 500 ms; retry n waits backoffMs·2^(n-1) (at most 10 minutes). */
+  defaultRetry?: { maxAttempts: number; backoffMs: number };
+  /** Handlers of one subscriber running at once in this process (its events). Default 4. */
+  concurrency?: number;
+  /** JetStream ack_wait: a message not acknowledged for this long (its process died) is delivered again. Default 30 000. */
+  ackWaitMs?: number;
+  /**
+   * A running handler keeps its message (progress acks every ackWaitMs/3) up to this long; after that
+   * the message is delivered again, and the delivery counts as a failed attempt. Default 60 000.
+   */
+  handlerTimeoutMs?: number;
+  /** How long an idle pull request waits for messages before it is renewed. Default 5 000, at least 1 000. */
+  pullExpiresMs?: number;
+  /** The relay looks for unsent outbox rows this often when not woken by NOTIFY. Default 1 000. */
+  relayPollMs?: number;
+  /** Rows one relay batch sends (one transaction). Default 100. */
+  relayBatchSize?: number;
+  /** Streams keep messages this long. Default 14 days (as pg-boss keeps unfetched jobs). */
+  streamMaxAgeMs?: number;
+  /** JetStream's de-duplication window for Nats-Msg-Id. Default 120 000. */
+  duplicateWindowMs?: number;
+  /** Stream replicas (a NATS cluster: 3). Default 1. */
+  streamReplicas?: number;
+  /** How long stop() waits for handlers in flight. Default 30 000. */
+  stopTimeoutMs?: number;
+  /** Connecting at start(); reconnection afterwards never gives up. Default 5 000. */
+  connectTimeoutMs?: number;
+  /** JetStream API requests and publish acknowledgements. Default 5 000. */
+  requestTimeoutMs?: number;
+  /** The connection's name, as NATS monitoring shows it. Default 'ems-bus'. */
+  connectionName?: string;
+}
+
+/**
+ * Deliveries JetStream allows beyond maxAttempts. The handler never sees them: they exist so that a
+ * message whose last attempt died with its process (or whose dead-lettering failed) is still
+ * dead-lettered instead of silently dropped by JetStream.
+ */
+const SPARE_DELIVERIES = 10;
+const SUBSCRIBER_NAME = /^[a-z0-9][a-z0-9._-]{0,150}$/i;
+const MAX_REASON = 1000;
+const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+/** What travels on `<prefix>.dead-letters.<subscriber>`. */
+const LetterMessage = z.object({
+  id: z.string().regex(/^[0-9a-f-]{36}$/),
+  subscriber: z.string(),
+  event: z.unknown(),
+  reason: z.string(),
+  attempts: z.number().int(),
+  deadAt: z.string(),
+});
+type LetterMessage = z.infer<typeof LetterMessage>;
+
+type Role = 'events' | 'direct';
+
+export function createNatsEventBus(options: NatsEventBusOptions): EventBus & EventBusTestHooks {
+  const { pool, log, catalogue } = options;
+  const names = natsNames(options.prefix ?? 'ems');
+  const schema = options.schema ?? 'bus';
+  const defaultRetry = { maxAttempts: 5, backoffMs: 500, ...options.defaultRetry };
+  const defaultConcurrency = options.concurrency ?? 4;
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? 60_000;
+  const pullExpiresMs = Math.max(1000, options.pullExpiresMs ?? 5000);
+  const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+  const streamSettings = { maxAgeMs: options.streamMaxAgeMs ?? 14 * 24 * 3_600_000, duplicateWindowMs: options.duplicateWindowMs ?? 120_000, replicas: options.streamReplicas ?? 1 };
+
+  const subscriptions = new Map<string, Subscription>();
+  /** Subscribers unsubscribed while not connected: their consumers are deleted at the next start. */
+  const retired = new Set<string>();
+  const workers = new Map<string, PullWorker[]>();
+  /** Dead letters whose publication failed, by id: the message's next delivery dead-letters it with this reason. */
+  const unpublishedLetters = new Map<string, LetterMessage>();
+  let connection: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager } | undefined;
+  let running = false;
+
+  // start, stop and (un)subscribing run one at a time: each sees the state the last left.
+  let last: Promise<unknown> = Promise.resolve();
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = last.then(fn);
+    last = run.catch(() => undefined);
+    return run;
+  };
+
+  let tablesReady: Promise<unknown> | undefined;
+  const ensureTables = () =>
+    (tablesReady ??= migrate(pool, schema, [...deadLetterMigrations, ...outboxMigrations]).catch((err: unknown) => {
+      tablesReady = undefined;
+      throw err;
+    }));
+
+  const outbox = createOutbox(schema, names.prefix);
+  const table = createDeadLetterTable(pool, schema, async (client, subscriber, event) => {
+    // A replay goes through the outbox too: marked replayed iff the re-delivery is on its way.
+    const id = randomUUID();
+    await outbox.appendWithClient(client, { subject: names.directSubject(subscriber), msgId: id, payload: JSON.stringify(event ?? null) });
+    return id;
+  });
+
+  const connected = () => {
+    if (!connection) throw new Error('event bus not started: call start() first');
+    return connection;
+  };
+
+  const relay = createRelay({
+    pool,
+    schema,
+    prefix: names.prefix,
+    log,
+    pollMs: options.relayPollMs ?? 1000,
+    batchSize: options.relayBatchSize ?? 100,
+    async send(m: OutboxMessage) {
+      await connected().js.publish(m.subject, m.payload, { msgID: m.msgId, timeout: requestTimeoutMs });
+    },
+    async onSendError(err) {
+      // The streams are gone (a NATS server that lost its storage): create them again.
+      if (connection && /no responders|not enabled|stream not found|503/i.test(String(err))) await ensureStreams(connection.jsm, names, streamSettings, log);
+    },
+  });
+
+  const retryOf = (sub: Subscription) => ({ ...defaultRetry, ...sub.retry });
+
+  /** Tells JetStream the handler is still at it, up to the handler timeout. */
+  const keepAlive = (msg: JsMsg) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - started < handlerTimeoutMs) msg.working();
+      else clearInterval(timer);
+    }, Math.max(100, Math.floor(ackWaitMs / 3)));
+    return () => clearInterval(timer);
+  };
+
+  const deadLetter = async (sub: Subscription, msg: JsMsg, raw: unknown, reason: string, attempts: number) => {
+    const id = deadLetterId(msg);
+    const letter: LetterMessage = { id, subscriber: sub.name, event: raw, reason: truncate(reason), attempts, deadAt: new Date().toISOString() };
+    try {
+      await connected().js.publish(names.deadLetterSubject(sub.name), JSON.stringify(letter), { msgID: id, timeout: requestTimeoutMs });
+      unpublishedLetters.delete(id);
+      msg.term();
+    } catch (err) {
+      unpublishedLetters.set(id, letter);
+      if (unpublishedLetters.size > 1000) unpublishedLetters.delete(unpublishedLetters.keys().next().value!);
+      log.error({ err, subscriber: sub.name, deadLetterId: id }, 'event bus: could not publish a dead letter; the message comes back');
+      msg.nak(1000);
+    }
+  };
+
+  const deliver = async (sub: Subscription, role: Role, msg: JsMsg) => {
+    const raw = parse(msg);
+    // A subscriber of several types reads all events (see topology.ts): the others' are not its business.
+    const type = typeOf(raw);
+    if (role === 'events' && sub.types.length > 1 && type !== undefined && !sub.types.includes(type)) {
+      msg.ack();
+      return;
+    }
+    const retry = retryOf(sub);
+    const attempt = msg.info.deliveryCount;
+    if (attempt > retry.maxAttempts) {
+      const pending = unpublishedLetters.get(deadLetterId(msg));
+      const why = pending?.reason ?? `attempt ${retry.maxAttempts} (the last) ended without an outcome: its process stopped, or the handler ran past ${handlerTimeoutMs} ms`;
+      return deadLetter(sub, msg, raw, why, pending?.attempts ?? retry.maxAttempts);
+    }
+    const poisoned = (why: string) => {
+      log.warn({ subscriber: sub.name, seq: msg.seq, reason: why }, 'event bus: poison message dead-lettered');
+      return deadLetter(sub, msg, raw, why, attempt);
+    };
+    const checked = validateEvent(raw, catalogue);
+    if (!checked.ok) return poisoned(checked.reason);
+    if (!sub.types.includes(checked.event.type)) return poisoned(`subscriber ${sub.name} does not handle ${checked.event.type}`);
+    const event = checked.event;
+    const lastAttempt = attempt >= retry.maxAttempts;
+    const stopKeepingAlive = keepAlive(msg);
+    try {
+      await sub.handle(event, { attempt, lastAttempt });
+      stopKeepingAlive();
+      msg.ack();
+    } catch (err) {
+      stopKeepingAlive();
+      const reason = truncate(describe(err));
+      log[lastAttempt ? 'error' : 'warn'](
+        { subscriber: sub.name, eventId: event.id, eventType: event.type, attempt, err },
+        lastAttempt ? 'event bus: handler failed on its last attempt; dead-lettering' : 'event bus: handler failed; will retry',
+      );
+      if (lastAttempt) await deadLetter(sub, msg, raw, reason, attempt);
+      else msg.nak(Math.min(MAX_RETRY_DELAY_MS, retry.backoffMs * 2 ** (attempt - 1)));
+    }
+  };
+
+  const recordDeadLetter = async (sub: Subscription, msg: JsMsg) => {
+    const parsed = LetterMessage.safeParse(parse(msg));
+    if (!parsed.success) {
+      log.error({ subscriber: sub.name, seq: msg.seq }, 'event bus: malformed message on the dead-letter subject; dropped');
+      msg.term();
+      return;
+    }
+    const letter = parsed.data;
+    const stopKeepingAlive = keepAlive(msg);
+    try {
+      const notYetNotified = await table.record({ id: letter.id, subscriber: sub.name, event: letter.event, reason: letter.reason, attempts: letter.attempts, deadAt: new Date(letter.deadAt) });
+      if (notYetNotified) {
+        log.error({ subscriber: sub.name, deadLetterId: letter.id, reason: letter.reason, attempts: letter.attempts }, 'event bus: event dead-lettered');
+        const checked = validateEvent(letter.event, catalogue);
+        // If it fails, the letter stays recorded once and this is retried with backoff: a subscriber's
+        // failure report must not be lost, or its case would only ever look late.
+        if (checked.ok && sub.types.includes(checked.event.type) && sub.onDeadLetter) await sub.onDeadLetter(checked.event, letter.reason);
+        await table.markNotified(letter.id);
+      }
+      stopKeepingAlive();
+      msg.ack();
+    } catch (err) {
+      stopKeepingAlive();
+      log.error({ subscriber: sub.name, deadLetterId: letter.id, err }, 'event bus: could not record a dead letter; will retry');
+      msg.nak(Math.min(60_000, 500 * 2 ** (msg.info.deliveryCount - 1)));
+    }
+  };
+
+  const consumersOf = (sub: Subscription) => {
+    const maxDeliver = retryOf(sub).maxAttempts + SPARE_DELIVERIES;
+    return [
+      { stream: names.eventsStream, name: names.consumer(sub.name, 'events'), settings: { filter: names.eventsFilter(sub.types), ackWaitMs, maxDeliver, description: `events for ${sub.name}` } },
+      { stream: names.eventsStream, name: names.consumer(sub.name, 'direct'), settings: { filter: names.directSubject(sub.name), ackWaitMs, maxDeliver, description: `replays for ${sub.name}` } },
+      // onDeadLetter is called until it succeeds: no limit.
+      { stream: names.deadLetterStream, name: names.consumer(sub.name, 'dead-letters'), settings: { filter: names.deadLetterSubject(sub.name), ackWaitMs, maxDeliver: -1, description: `dead letters of ${sub.name}` } },
+    ] as const;
+  };
+
+  const activate = async (sub: Subscription) => {
+    const { js, jsm } = connected();
+    const [events, direct, letters] = consumersOf(sub);
+    for (const c of [events, direct, letters]) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
+    const worker = (c: (typeof events | typeof direct | typeof letters), concurrency: number, handle: (msg: JsMsg) => Promise<void>) =>
+      startPullWorker({
+        js,
+        stream: c.stream,
+        consumer: c.name,
+        concurrency,
+        expiresMs: pullExpiresMs,
+        log,
+        handle,
+        recover: async (missingSince) => {
+          await ensureStreams(jsm, names, streamSettings, log);
+          await ensureConsumer(jsm, c.stream, c.name, c.settings, log, missingSince);
+        },
+      });
+    workers.set(sub.name, [
+      worker(events, Math.max(1, Math.floor(sub.concurrency ?? defaultConcurrency)), (msg) => deliver(sub, 'events', msg)),
+      worker(direct, 1, (msg) => deliver(sub, 'direct', msg)),
+      worker(letters, 1, (msg) => recordDeadLetter(sub, msg)),
+    ]);
+  };
+
+  const deactivate = async (name: string) => {
+    const own = workers.get(name) ?? [];
+    workers.delete(name);
+    await Promise.all(own.map((w) => w.stop(stopTimeoutMs)));
+  };
+
+  /** Deletes the consumers that deliver to the subscriber; its dead-letter consumer stays (letters on their way). */
+  const removeConsumers = async (jsm: JetStreamManager, name: string) => {
+    await deleteConsumer(jsm, names.eventsStream, names.consumer(name, 'events'));
+    await deleteConsumer(jsm, names.eventsStream, names.consumer(name, 'direct'));
+  };
+
+  const disconnect = async (nc: NatsConnection) => {
+    // drain() flushes acknowledgements still buffered before closing.
+    await nc.drain().catch(() => nc.close().catch(() => undefined));
+  };
+
+  return {
+    name: 'nats',
+
+    async publish(tx: TransactionLike, events) {
+      // All or nothing: every event is checked before the first is written.
+      const messages: OutboxMessage[] = [];
+      for (const e of events) {
+        const checked = validateEvent(e, catalogue);
+        if (!checked.ok) throw new Error(`refusing to publish event ${describeEvent(e)}: ${checked.reason}`);
+        messages.push({ subject: names.eventSubject(checked.event.type), msgId: checked.event.id, payload: JSON.stringify(checked.event) });
+      }
+      if (messages.length === 0) return;
+      await ensureTables();
+      await outbox.append(tx, messages);
+    },
+
+    async subscribe(sub) {
+      if (!SUBSCRIBER_NAME.test(sub.name) || sub.name.endsWith('.dead-letters')) {
+        throw new Error(`invalid subscriber name ${JSON.stringify(sub.name)}: letters, digits, '.', '_' and '-' only`);
+      }
+      if (sub.types.length === 0) throw new Error(`subscriber ${sub.name} subscribes to no event type`);
+      for (const t of sub.types) names.eventSubject(t); // throws for a type that cannot name a subject
+      if (subscriptions.has(sub.name)) throw new Error(`subscriber ${sub.name} is already subscribed`);
+      const unknown = sub.types.filter((t) => !catalogue[t]);
+      if (unknown.length) log.warn({ subscriber: sub.name, unknown }, 'event bus: subscribing to types missing from the catalogue; their events will be dead-lettered');
+      subscriptions.set(sub.name, sub);
+      retired.delete(sub.name);
+      try {
+        await serially(async () => {
+          if (running && subscriptions.get(sub.name) === sub) await activate(sub);
+        });
+      } catch (err) {
+        subscriptions.delete(sub.name);
+        throw err;
+      }
+    },
+
+    /**
+     * Stops delivering to the subscriber and deletes its durable consumers — also when this process
+     * never subscribed it. Not connected: done at the next start(). Its dead letters stay.
+     */
+    async unsubscribe(name) {
+      subscriptions.delete(name);
+      await serially(async () => {
+        await deactivate(name);
+        if (running && connection) await removeConsumers(connection.jsm, name);
+        else retired.add(name);
+      });
+    },
+
+    start: () =>
+      serially(async () => {
+        if (running) return;
+        await ensureTables();
+        const nc = await connect({
+          servers: options.servers,
+          name: options.connectionName ?? 'ems-bus',
+          timeout: options.connectTimeoutMs ?? 5000,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+        });
+        try {
+          const js = jetstream(nc, { timeout: requestTimeoutMs });
+          const jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs });
+          await ensureStreams(jsm, names, streamSettings, log);
+          for (const name of retired) await removeConsumers(jsm, name);
+          retired.clear();
+          connection = { nc, js, jsm };
+          void watch(nc, log);
+          running = true;
+          await relay.start();
+          for (const sub of subscriptions.values()) await activate(sub);
+        } catch (err) {
+          running = false;
+          await Promise.all([...workers.keys()].map(deactivate));
+          await relay.stop();
+          connection = undefined;
+          await disconnect(nc);
+          throw err;
+        }
+      }),
+
+    stop: () =>
+      serially(async () => {
+        if (!running) return;
+        running = false;
+        await Promise.all([...workers.keys()].map(deactivate));
+        await relay.stop();
+        const nc = connection?.nc;
+        connection = undefined;
+        if (nc) await disconnect(nc);
+      }),
+
+    deadLetters: {
+      list: async (query) => {
+        await ensureTables();
+        return table.list(query);
+      },
+      get: async (id) => {
+        await ensureTables();
+        return table.get(id);
+      },
+      replay: async (id) => {
+        await ensureTables();
+        return table.replay(id);
+      },
+    },
+
+    async injectRaw(subscriber, raw) {
+      await connected().js.publish(names.directSubject(subscriber), JSON.stringify(raw ?? null), { msgID: randomUUID(), timeout: requestTimeoutMs });
+    },
+  };
+}
+
+/** Logs the connection's ups and downs (the client reconnects by itself, forever). */
+async function watch(nc: NatsConnection, log: Logger): Promise<void> {
+  for await (const s of nc.status()) {
+    if (s.type === 'disconnect') log.warn({ server: s.server }, 'event bus: disconnected from NATS; reconnecting');
+    else if (s.type === 'reconnect') log.info({ server: s.server }, 'event bus: reconnected to NATS');
+    else if (s.type === 'error') log.error({ err: s.error }, 'event bus: NATS connection error');
+  }
+}
+
+/** The body as JSON, or as text when it is not JSON (garbage is dead-lettered, not dropped). */
+function parse(msg: JsMsg): unknown {
+  const text = msg.string();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function typeOf(raw: unknown): string | undefined {
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type : undefined;
+}
+
+/** Same stream message, same dead letter: recording it twice (a retried dead-lettering) records it once. */
+function deadLetterId(msg: JsMsg): string {
+  const h = createHash('sha256').update(`${msg.info.stream}/${msg.info.consumer}/${msg.seq}/${msg.info.timestampNanos}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
+  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_REASON ? `${s.slice(0, MAX_REASON - 1)}…` : s;
+}
+
+function describeEvent(e: unknown): string {
+  const { type, id } = (typeof e === 'object' && e !== null ? e : {}) as { type?: unknown; id?: unknown };
+  return `${typeof type === 'string' ? type : '(no type)'} ${typeof id === 'string' ? id : '(no id)'}`;
+}

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import type { Logger } from '@ems/platform';
+
+/*
+ * Names and shapes on the JetStream side, all derived from the bus's prefix (one prefix per
+ * deployment, or per test run):
+ *
+ *   stream <prefix>_EVENTS        subjects <prefix>.events.<event type>   what services publish (via the outbox relay)
+ *                                          <prefix>.direct.<subscriber>   to one subscriber only: replays, test injections
+ *   stream <prefix>_DEAD_LETTERS  subjects <prefix>.dead-letters.<subscriber>
+ *
+ * Per subscriber, three durable pull consumers (shared by every replica that subscribes the name):
+ *   <base>          on _EVENTS, filter: its one event type, or <prefix>.events.> when it takes several
+ *   <base>_direct   on _EVENTS, filter <prefix>.direct.<subscriber>
+ *   <base>          on _DEAD_LETTERS, filter <prefix>.dead-letters.<subscriber>
+ * where <base> is the subscriber name made legal for NATS ('.' → '_') plus a hash of the exact name.
+ *
+ * nats-server 2.9 (Debian 12's, the machine's) has no multi-subject consumer filters (filter_subjects
+ * came with 2.10), hence the wide filter for a subscriber of several types: it skips the others' events.
+ */
+
+const PREFIX = /^[A-Za-z0-9_-]{1,40}$/;
+const NANOS_PER_MS = 1_000_000;
+
+export interface Names {
+  readonly prefix: string;
+  readonly eventsStream: string;
+  readonly deadLetterStream: string;
+  /** The subject an event of `type` is published on; throws when the type cannot name a subject. */
+  eventSubject(type: string): string;
+  directSubject(subscriber: string): string;
+  deadLetterSubject(subscriber: string): string;
+  /** The filter of a subscriber's events consumer. */
+  eventsFilter(types: readonly string[]): string;
+  consumer(subscriber: string, role: 'events' | 'direct' | 'dead-letters'): string;
+}
+
+export function natsNames(prefix: string): Names {
+  if (!PREFIX.test(prefix)) throw new Error(`invalid NATS prefix ${JSON.stringify(prefix)}: 1–40 letters, digits, '_' or '-'`);
+  const eventSubject = (type: string) => {
+    if (!type || type.split('.').some((token) => token === '' || /[\s*>]/.test(token))) {
+      throw new Error(`event type ${JSON.stringify(type)} cannot name a NATS subject`);
+    }
+    return `${prefix}.events.${type}`;
+  };
+  return {
+    prefix,
+    eventsStream: `${prefix}_EVENTS`,
+    deadLetterStream: `${prefix}_DEAD_LETTERS`,
+    eventSubject,
+    directSubject: (subscriber) => `${prefix}.direct.${subscriber}`,
+    deadLetterSubject: (subscriber) => `${prefix}.dead-letters.${subscriber}`,
+    eventsFilter: (types) => (types.length === 1 ? eventSubject(types[0]!) : `${prefix}.events.>`),
+    consumer(subscriber, role) {
+      const base = `${subscriber.replaceAll('.', '_').slice(0, 100)}_${createHash('sha256').update(subscriber).digest('hex').slice(0, 8)}`;
+      return role === 'direct' ? `${base}_direct` : base;
+    },
+  };
+}
+
+export interface StreamSettings {
+  maxAgeMs: number;
+  duplicateWindowMs: number;
+  replicas: number;
+}
+
+/** Creates both streams, or brings the settings the bus manages in line; safe when replicas race. */
+export async function ensureStreams(jsm: JetStreamManager, names: Names, settings: StreamSettings, log: Logger): Promise<void> {
+  const common = {
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: settings.maxAgeMs * NANOS_PER_MS,
+    duplicate_window: settings.duplicateWindowMs * NANOS_PER_MS,
+    num_replicas: settings.replicas,
+  };
+  await ensureStream(jsm, { ...common, name: names.eventsStream, subjects: [`${names.prefix}.events.>`, `${names.prefix}.direct.>`] }, log);
+  await ensureStream(jsm, { ...common, name: names.deadLetterStream, subjects: [`${names.prefix}.dead-letters.>`] }, log);
+}
+
+type ManagedStream = Pick<StreamConfig, 'name' | 'subjects' | 'retention' | 'storage' | 'discard' | 'max_age' | 'duplicate_window' | 'num_replicas'>;
+
+async function ensureStream(jsm: JetStreamManager, wanted: ManagedStream, log: Logger): Promise<void> {
+  const existing = await jsm.streams.info(wanted.name).catch((err: unknown) => {
+    if (isApiError(err, JetStreamApiCodes.StreamNotFound)) return undefined;
+    throw err;
+  });
+  if (!existing) {
+    try {
+      await jsm.streams.add(wanted);
+      return;
+    } catch (err) {
+      // Another replica created it meanwhile: fall through and compare.
+      if (!(await jsm.streams.info(wanted.name).catch(() => undefined))) throw err;
+      return ensureStream(jsm, wanted, log);
+    }
+  }
+  const c = existing.config;
+  const same =
+    [...c.subjects].sort().join(' ') === [...wanted.subjects].sort().join(' ') &&
+    c.max_age === wanted.max_age &&
+    c.duplicate_window === wanted.duplicate_window &&
+    c.num_replicas === wanted.num_replicas;
+  if (same) return;
+  if (c.retention !== wanted.retention || c.storage !== wanted.storage) {
+    log.warn({ stream: wanted.name, retention: c.retention, storage: c.storage }, 'event bus: NATS stream exists with another retention or storage; left as it is');
+  }
+  await jsm.streams.update(wanted.name, { subjects: wanted.subjects, max_age: wanted.max_age, duplicate_window: wanted.duplicate_window, num_replicas: wanted.num_replicas });
+}
+
+export interface ConsumerSettings {
+  filter: string;
+  ackWaitMs: number;
+  /** JetStream's own limit of deliveries; -1: unlimited. */
+  maxDeliver: number;
+  description: string;
+}
+
+/**
+ * Creates a durable pull consumer with explicit ack, or updates the settings that may change (ack
+ * wait, max deliveries). New consumers start with the next message (events published before a
+ * subscriber ever existed are not its business, as with the PostgreSQL adapter's routing) — or, given
+ * `missingSince` (a consumer that vanished under a running worker: deleted, or its server lost its
+ * storage), with the first message stored since then.
+ *
+ * A changed filter (the subscriber now takes other types) cannot be updated in place on nats-server
+ * 2.9: the update is accepted, and then the consumer delivers nothing (measured). So the consumer is
+ * deleted and created again: a subscriber that was caught up starts with the next message; one with a
+ * backlog starts from the first message it had not acknowledged — messages it acknowledged out of
+ * order come again (handlers are idempotent), none of its types is skipped, and the events of its new
+ * types from that point on reach it too. (A process dying between the delete and the add would
+ * re-create the consumer from the next message: that instant's backlog would be skipped.)
+ */
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, name: string, settings: ConsumerSettings, log: Logger, missingSince?: Date): Promise<void> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: name,
+    description: settings.description,
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: settings.filter,
+    ack_wait: settings.ackWaitMs * NANOS_PER_MS,
+    max_deliver: settings.maxDeliver,
+    max_ack_pending: 1000,
+  };
+  const existing = await jsm.consumers.info(stream, name).catch((err: unknown) => {
+    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+    throw err;
+  });
+  if (!existing) {
+    // Re-created after it went missing: from the moment it was last known to be there.
+    const start = missingSince ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: missingSince.toISOString() } : { deliver_policy: DeliverPolicy.New };
+    await jsm.consumers.add(stream, { ...config, ...start });
+    return;
+  }
+  const c = existing.config;
+  if ((c.filter_subject ?? '') !== settings.filter) {
+    // The stream's last message first, then the consumer's state: if it had nothing left to deliver
+    // or acknowledge, nothing up to that message concerns it any more.
+    const last = (await jsm.streams.info(stream)).state.last_seq;
+    const now = await jsm.consumers.info(stream, name);
+    const caughtUp = now.num_pending === 0 && now.num_ack_pending === 0;
+    // Otherwise from the first message it had not acknowledged (after the last delivery, if all were).
+    const from = caughtUp ? last + 1 : (now.num_ack_pending === 0 ? now.delivered.stream_seq : now.ack_floor.stream_seq) + 1;
+    log.warn({ stream, consumer: name, from: c.filter_subject, to: settings.filter, startSeq: from }, 'event bus: subscriber changed its event types; re-creating its NATS consumer');
+    await jsm.consumers.delete(stream, name).catch((err: unknown) => {
+      if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
+    });
+    await jsm.consumers.add(stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    return;
+  }
+  if (c.ack_wait !== config.ack_wait || c.max_deliver !== config.max_deliver || c.description !== config.description) {
+    await jsm.consumers.update(stream, name, { ack_wait: config.ack_wait, max_deliver: config.max_deliver, description: settings.description });
+  }
+}
+
+/** Deletes a consumer; true if it existed. */
+export async function deleteConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<boolean> {
+  try {
+    return await jsm.consumers.delete(stream, name);
+  } catch (err) {
+    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound)) return false;
+    throw err;
+  }
+}
+
+export function isApiError(err: unknown, code: number): boolean {
+  return err instanceof JetStreamApiError && err.code === code;
+}
