@@ -8,6 +8,7 @@ import { freePort, type Clock } from '@ems/platform';
 import { loadConfig, startEms, type RunningEms } from '@ems/ems';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startProxy, type Proxy } from '../support/proxy.ts';
+import { natsTestUrl, removeNatsStreams, testNatsPrefix } from '@ems/eventbus/testing';
 
 export interface AcceptanceEnv {
   db: TestDatabase;
@@ -18,8 +19,17 @@ export interface AcceptanceEnv {
   stop(): Promise<void>;
 }
 
-export async function startAcceptanceEms(mode: 'orchestration' | 'choreography', name: string, options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<AcceptanceEnv> {
+export type AcceptanceBus = 'postgres' | 'nats';
+
+export async function startAcceptanceEms(
+  mode: 'orchestration' | 'choreography',
+  name: string,
+  options: { clock?: Clock; env?: Record<string, string>; bus?: AcceptanceBus } = {},
+): Promise<AcceptanceEnv> {
   const db = await createTestDatabase(inject('testServerUrl'), name);
+  // NATS: streams under a prefix of this run's own, deleted afterwards.
+  const natsPrefix = options.bus === 'nats' ? testNatsPrefix(name) : undefined;
+  const natsEnv: Record<string, string> = natsPrefix ? { EMS_BUS: 'nats', EMS_NATS_URL: natsTestUrl(), EMS_NATS_PREFIX: natsPrefix, EMS_NATS_ACK_WAIT: '5s' } : {};
   const smtp = await startSmtpSink();
   const port = await freePort();
   // Every call to Notification (from the orchestrator and from HR) goes through a proxy the tests control.
@@ -44,6 +54,7 @@ export async function startAcceptanceEms(mode: 'orchestration' | 'choreography',
     EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
     // Choreography: EMS must not call HR or Access at all — point it at a port where nothing listens.
     ...(mode === 'choreography' ? { EMS_HR_URL: 'http://127.0.0.1:9', EMS_ACCESS_URL: 'http://127.0.0.1:9' } : {}),
+    ...natsEnv,
     ...options.env,
   });
   const ems = await startEms(config, options.clock ? { clock: options.clock } : {});
@@ -58,6 +69,7 @@ export async function startAcceptanceEms(mode: 'orchestration' | 'choreography',
       await proxy.stop();
       await smtp.stop();
       await db.drop();
+      if (natsPrefix) await removeNatsStreams(natsTestUrl(), natsPrefix);
     },
   };
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SmtpSink } from '../support/smtp-sink.ts';
 import type { Proxy } from '../support/proxy.ts';
-import { startAcceptanceEms, type AcceptanceEnv } from './harness.ts';
+import { startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 import { requestJson as http } from '@ems/platform/testing';
 import { sleep, waitFor } from '@ems/platform/testing';
 
@@ -29,8 +29,8 @@ interface CaseBody {
   steps: Record<'notifyManager' | 'scheduleInterview' | 'blockAccess', { status: string; at: string | null; attempts: number; lastError: string | null }>;
 }
 
-export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
-  describe(`resignation flow (${mode})`, () => {
+export function defineResignationSuite(mode: 'orchestration' | 'choreography', bus: AcceptanceBus = 'postgres') {
+  describe(`resignation flow (${mode}${bus === 'nats' ? ', NATS' : ''})`, () => {
     const org = demoOrg();
     const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
     // Employees with a manager and at least one critical and one non-critical grant; each test takes its own.
@@ -48,7 +48,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography') {
     let base: string;
 
     beforeAll(async () => {
-      env = await startAcceptanceEms(mode, mode);
+      env = await startAcceptanceEms(mode, bus === 'nats' ? `${mode}_nats` : mode, { bus });
       ({ smtp, proxy, ems, base } = env);
     });
 

@@ -24,7 +24,7 @@ import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCH
 import { createAccessService, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import type { ZodType } from 'zod';
 import { events } from '@ems/contracts';
-import { createPostgresEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
+import { createNatsEventBus, createPostgresEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
 import { createWebhookService } from '@ems/webhooks';
 import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 import { loadExtensions } from './extensions.ts';
@@ -139,14 +139,28 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     // One bus in both modes: services always publish what they did (webhooks and extensions listen);
     // only in choreography do the core services also react to events.
     const catalogue: Record<string, ZodType> = { ...events.EventSchemas };
-    const bus = createPostgresEventBus({
-      pool,
-      log: log.child({ component: 'bus' }),
-      catalogue,
-      defaultRetry: { maxAttempts: config.bus.maxAttempts, backoffMs: config.bus.backoffMs },
-      // A delivery held by a process that died comes back after this; handlers take seconds at most.
-      handlerTimeoutSeconds: 30,
-    });
+    const busLog = log.child({ component: 'bus', adapter: config.bus.adapter });
+    const defaultRetry = { maxAttempts: config.bus.maxAttempts, backoffMs: config.bus.backoffMs };
+    const bus =
+      config.bus.adapter === 'nats'
+        ? createNatsEventBus({
+            servers: config.bus.nats.servers,
+            prefix: config.bus.nats.prefix,
+            pool,
+            log: busLog,
+            catalogue,
+            defaultRetry,
+            ackWaitMs: config.bus.nats.ackWaitMs,
+            connectionName: `ems ${config.services.join('+')}${config.replicaId ? ` ${config.replicaId}` : ''}`,
+          })
+        : createPostgresEventBus({
+            pool,
+            log: busLog,
+            catalogue,
+            defaultRetry,
+            // A delivery held by a process that died comes back after this; handlers take seconds at most.
+            handlerTimeoutSeconds: 30,
+          });
 
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
     if (hosts('notification')) {

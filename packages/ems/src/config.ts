@@ -19,7 +19,18 @@ export const ConfigSchema = z.object({
   EMS_PORT: envPort.default(3000).describe('HTTP port of the API (0 = any free port)'),
   EMS_HOST: z.string().min(1).default('127.0.0.1').describe('Interface to listen on'),
   EMS_MODE: z.enum(['orchestration', 'choreography']).default('orchestration').describe('How the services are coordinated'),
-  EMS_BUS: z.enum(['postgres']).default('postgres').describe('Event bus adapter'),
+  EMS_BUS: z.enum(['postgres', 'nats']).default('postgres').describe('Event bus adapter: postgres (pg-boss, no extra server) or nats (JetStream)'),
+  EMS_NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\/[^\s,]+(,\s*(nats|tls):\/\/[^\s,]+)*$/, 'must be nats://host:port (comma-separated for a cluster)')
+    .default('nats://127.0.0.1:4222')
+    .describe('NATS servers, when EMS_BUS=nats'),
+  EMS_NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -')
+    .default('ems')
+    .describe('Prefix of the JetStream streams and subjects (one installation per prefix)'),
+  EMS_NATS_ACK_WAIT: envDuration.default(30_000).describe('NATS: a delivery held by a process that died comes back after this'),
   EMS_BUS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5).describe('Deliveries of an event to a subscriber before it is dead-lettered'),
   EMS_BUS_RETRY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(500).describe('First redelivery delay; doubles each attempt'),
   EMS_STEP_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(300).describe('A reaction missing this long after submission marks its step late'),
@@ -76,7 +87,7 @@ export interface Config {
   port: number;
   host: string;
   mode: 'orchestration' | 'choreography';
-  bus: { adapter: 'postgres'; maxAttempts: number; backoffMs: number };
+  bus: { adapter: 'postgres' | 'nats'; maxAttempts: number; backoffMs: number; nats: { servers: string[]; prefix: string; ackWaitMs: number } };
   stepDeadlineSeconds: number;
   extensions: string[];
   webhooks: { allowPrivateTargets: boolean; timeoutMs: number };
@@ -106,7 +117,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: c.EMS_PORT,
     host: c.EMS_HOST,
     mode: c.EMS_MODE,
-    bus: { adapter: c.EMS_BUS, maxAttempts: c.EMS_BUS_MAX_ATTEMPTS, backoffMs: c.EMS_BUS_RETRY_BACKOFF_MS },
+    bus: {
+      adapter: c.EMS_BUS,
+      maxAttempts: c.EMS_BUS_MAX_ATTEMPTS,
+      backoffMs: c.EMS_BUS_RETRY_BACKOFF_MS,
+      nats: { servers: c.EMS_NATS_URL.split(',').map((x) => x.trim()), prefix: c.EMS_NATS_PREFIX, ackWaitMs: c.EMS_NATS_ACK_WAIT },
+    },
     stepDeadlineSeconds: c.EMS_STEP_DEADLINE_SECONDS,
     extensions: c.EMS_EXTENSIONS ? c.EMS_EXTENSIONS.split(',').map((x) => x.trim()) : [],
     webhooks: { allowPrivateTargets: c.EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS, timeoutMs: c.EMS_WEBHOOKS_TIMEOUT_MS },
