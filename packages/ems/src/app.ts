@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import {
   ConfigError,
@@ -313,7 +314,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         systemDatabasePoolSize: 20,
         runAdminServer: false,
         applicationVersion: WORKFLOW_VERSION,
-        ...(config.replicaId ? { executorID: config.replicaId } : {}),
+        // Each replica its own executor id (its container's hostname unless named): DBOS recovers by it.
+        ...(config.replicaId || !allInOne ? { executorID: config.replicaId ?? hostname() } : {}),
         logger: dbosLogger(log.child({ component: 'dbos' })),
       });
       await retrying('launching the workflow engine', () => DBOS.launch());
