@@ -32,3 +32,12 @@ describe('demo organisation names', () => {
     expect(new Set(org.employees.map((e) => e.name)).size).toBe(org.employees.length);
   });
 });
+
+describe('demo organisation HR lead', () => {
+  it('gives every HR partner the HR lead to escalate to, a person distinct from the partners', () => {
+    const org = demoOrg();
+    expect(org.hrLead).toMatchObject({ id: 'hr-lead', title: 'Head of People' });
+    for (const p of org.hrPartners) expect(p.leadId).toBe(org.hrLead.id);
+    expect(org.hrPartners.map((p) => p.email)).not.toContain(org.hrLead.email);
+  });
+});

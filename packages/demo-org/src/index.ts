@@ -27,6 +27,8 @@ export interface HrPartner {
   workingHours: WorkingHours;
   /** Weekly meetings already in the partner's calendar. */
   busy: RecurringBusy[];
+  /** The HR lead an unanswered reminder escalates to (DemoOrg.hrLead's id), or null for none. */
+  leadId: string | null;
 }
 
 export interface Department {
@@ -60,8 +62,15 @@ export interface Grant {
   role: string;
 }
 
+export interface HrLead {
+  id: string;
+  name: string;
+  email: string;
+  title: string;
+}
+
 export interface DemoOrg {
-  hrLead: { id: string; name: string; email: string };
+  hrLead: HrLead;
   hrPartners: HrPartner[];
   departments: Department[];
   employees: Employee[];
@@ -105,22 +114,26 @@ const DEPARTMENT_SYSTEMS: Record<string, string[]> = {
 };
 
 export function demoOrg(employeeCount = 60): DemoOrg {
+  const hrLead: HrLead = { id: 'hr-lead', name: 'Renata Okafor', email: `renata.okafor@${DOMAIN}`, title: 'Head of People' };
   const hrPartners: HrPartner[] = [
     {
       id: 'hrp-berlin', name: 'Helga Richter', email: `helga.richter@${DOMAIN}`, timezone: 'Europe/Berlin',
       workingHours: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
       busy: [1, 2, 3, 4, 5].map((d) => ({ weekday: d, start: '09:00', end: '09:30', title: 'Team stand-up' }))
         .concat([{ weekday: 3, start: '13:00', end: '17:00', title: 'Recruiting day' }]),
+      leadId: hrLead.id,
     },
     {
       id: 'hrp-newyork', name: 'Marcus Bell', email: `marcus.bell@${DOMAIN}`, timezone: 'America/New_York',
       workingHours: { days: [1, 2, 3, 4, 5], start: '08:30', end: '16:30' },
       busy: [{ weekday: 1, start: '08:30', end: '10:00', title: 'Leadership sync' }, { weekday: 5, start: '12:00', end: '16:30', title: 'Benefits clinic' }],
+      leadId: hrLead.id,
     },
     {
       id: 'hrp-singapore', name: 'Mei Lin Tan', email: `meilin.tan@${DOMAIN}`, timezone: 'Asia/Singapore',
       workingHours: { days: [1, 2, 3, 4, 5], start: '10:00', end: '18:00' },
       busy: [2, 4].map((d) => ({ weekday: d, start: '14:00', end: '15:30', title: 'Regional HR call' })),
+      leadId: hrLead.id,
     },
   ];
   const departments: Department[] = [
@@ -183,7 +196,7 @@ export function demoOrg(employeeCount = 60): DemoOrg {
     }
   }
   return {
-    hrLead: { id: 'hr-lead', name: 'Renata Okafor', email: `renata.okafor@${DOMAIN}` },
+    hrLead,
     hrPartners,
     departments,
     employees,

@@ -286,7 +286,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       if (config.seed) {
         await retrying('seeding', async () => {
           if (!(await isSeeded(pool))) {
-            await seedAll(pool, services, options.org ?? demoOrg());
+            await seedAll(pool, services, options.org ?? demoOrg(config.seedEmployees));
             log.info('demo organisation seeded');
           }
         });

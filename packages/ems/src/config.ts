@@ -64,6 +64,7 @@ export const ConfigSchema = z.object({
   EMS_SMTP_FROM: z.string().min(3).default('EMS <ems@acme.example>').describe('From address of every email'),
   EMS_SMTP_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000).describe('First delay before an email is retried; doubles each attempt'),
   EMS_SEED: envBoolean.default(true).describe('Seed the demo organisation on first start'),
+  EMS_SEED_EMPLOYEES: z.coerce.number().int().min(12).max(100_000).default(60).describe('Size of the demo organisation seeded (employees)'),
   EMS_PUBLIC_URL: url.optional().describe('Base URL used in links in emails; default http://localhost:EMS_PORT'),
   EMS_NOTICE_DAYS: z.coerce.number().int().min(1).max(365).default(28).describe('Default notice period when no last working day is given'),
   EMS_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12).describe('Attempts per orchestration step before it is marked failed'),
@@ -97,6 +98,7 @@ export interface Config {
   smtpFrom: string;
   smtpRetryBaseMs: number;
   seed: boolean;
+  seedEmployees: number;
   publicUrl: string | undefined;
   noticeDays: number;
   step: { maxAttempts: number; retryIntervalMs: number };
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpFrom: c.EMS_SMTP_FROM,
     smtpRetryBaseMs: c.EMS_SMTP_RETRY_BASE_MS,
     seed: c.EMS_SEED,
+    seedEmployees: c.EMS_SEED_EMPLOYEES,
     publicUrl: c.EMS_PUBLIC_URL,
     noticeDays: c.EMS_NOTICE_DAYS,
     step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS },

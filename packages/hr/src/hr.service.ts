@@ -3,12 +3,18 @@ import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
 import { registerCancelInterviewRoute } from './cancel-interview/cancel-interview.http.ts';
+import { cancelInterviewWhenResignationClosed } from './cancel-interview/cancel-interview-when-resignation-closed.ts';
 import { HR_SCHEMA, type HrDB } from './db/hr.db.ts';
 import { migrations } from './db/migrations.ts';
 import { createInviteDelivery } from './deliver-invites/deliver-invites.ts';
 import { createInviteRelay } from './deliver-invites/invite-relay.ts';
 import { registerDirectoryRoutes } from './directory/directory.http.ts';
+import { DEFAULT_FOLLOW_UP_POLICY, type FollowUpPolicy } from './domain/follow-ups.ts';
+import { createFollowUpPoller } from './follow-up-exit-process/follow-up.poller.ts';
+import { followUpWhenResignationSubmittedOrDecided } from './follow-up-exit-process/follow-up-when-resignation-submitted-or-decided.ts';
 import type { HrContext } from './hr.context.ts';
+import { registerMarkInterviewHeldRoute } from './mark-interview-held/mark-interview-held.http.ts';
+import { createNotificationClient } from './notification/notification.client.ts';
 import { registerReadInterviewsRoutes } from './read-interviews/read-interviews.http.ts';
 import { registerRescheduleInterviewRoute } from './reschedule-interview/reschedule-interview.http.ts';
 import { registerScheduleInterviewRoute } from './schedule-interview/schedule-interview.http.ts';
@@ -17,33 +23,64 @@ import { seedHr } from './seed/seed.ts';
 
 export { HR_SCHEMA };
 
+export interface HrFollowUpOptions {
+  /** Deadlines of the exit process (default DEFAULT_FOLLOW_UP_POLICY). */
+  policy?: FollowUpPolicy;
+  /** How often the timer looks for due follow-ups (default 1000 ms); also the first retry delay. */
+  intervalMs?: number;
+  /** Link to the case in the follow-up emails. */
+  caseUrl?: (resignationId: string) => string;
+}
+
 export interface HrServiceDeps {
   pool: Pool;
   log: Logger;
   clock?: Clock;
-  /** Base URL of the Notification service, e.g. http://127.0.0.1:3000 (invites go to POST {url}/api/emails). */
+  /** Base URL of the Notification service, e.g. http://127.0.0.1:3000 (emails go to POST {url}/api/emails). */
   notificationUrl: string;
   /** How often the invite relay looks for undelivered invites; also the first retry delay. Default 1000 ms. */
   relayIntervalMs?: number;
   /**
-   * The event bus. When given, HR publishes its outcome events (exit-interview-scheduled) in the
-   * transaction of each new booking, in both modes; without it HR publishes nothing.
+   * The event bus. When given, HR publishes its outcome events (exit-interview-scheduled, -held,
+   * -cancelled) in the transaction of each change, in both modes; without it HR publishes nothing.
    */
   bus?: EventBus;
-  /** Choreography: also book the interview when a resignation-submitted event arrives (needs `bus`). */
+  /**
+   * Choreography (needs `bus`): HR books the interview when a resignation is submitted, cancels it when
+   * the resignation is retained or withdrawn, and owns the follow-up timer (reminders, escalations).
+   */
   reactToEvents?: boolean;
+  /** The follow-up timer's settings; used only with `reactToEvents` (in orchestration EMS's workflow follows up). */
+  followUps?: HrFollowUpOptions;
 }
 
 /** The HR service: the people directory and exit interviews, with calendar invites sent via Notification. */
 export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & EventedService {
   if (deps.reactToEvents && !deps.bus) throw new Error('createHrService: reactToEvents needs a bus');
+  const policy = deps.followUps?.policy ?? DEFAULT_FOLLOW_UP_POLICY;
+  for (const [name, ms] of Object.entries(policy)) {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`createHrService: followUps.policy.${name} must be a duration in ms ≥ 0, got ${String(ms)}`);
+  }
   const db = createKysely<HrDB>(deps.pool, HR_SCHEMA);
   const log = deps.log;
   const relayIntervalMs = deps.relayIntervalMs ?? 1_000;
-  const invites = createInviteDelivery({ db, log, notificationUrl: deps.notificationUrl, retryBaseMs: relayIntervalMs });
+  const client = createNotificationClient({ notificationUrl: deps.notificationUrl });
+  const invites = createInviteDelivery({ db, log, client, retryBaseMs: relayIntervalMs });
   const relay = createInviteRelay(invites, { log, intervalMs: relayIntervalMs });
-  const ctx: HrContext = { db, log, clock: deps.clock ?? systemClock, invites, bus: deps.bus };
-  const subscriptions: Subscription[] = deps.reactToEvents && deps.bus ? [scheduleInterviewWhenResignationSubmitted({ ...ctx, bus: deps.bus })] : [];
+  const base: HrContext = { db, log, clock: deps.clock ?? systemClock, invites, bus: deps.bus };
+
+  let ctx = base;
+  const subscriptions: Subscription[] = [];
+  const workers = [relay];
+  if (deps.reactToEvents && deps.bus) {
+    // HR owns the follow-up timers: every change of an interview moves its case's timer.
+    const evented = { ...base, bus: deps.bus, followUpPolicy: policy };
+    ctx = evented;
+    subscriptions.push(scheduleInterviewWhenResignationSubmitted(evented), cancelInterviewWhenResignationClosed(evented), followUpWhenResignationSubmittedOrDecided(evented));
+    const intervalMs = deps.followUps?.intervalMs ?? 1_000;
+    workers.push(createFollowUpPoller(evented, { policy, client, retryBaseMs: intervalMs, caseUrl: deps.followUps?.caseUrl }, intervalMs));
+  }
+
   return {
     name: 'hr',
     schema: HR_SCHEMA,
@@ -54,14 +91,19 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
       registerReadInterviewsRoutes(app, ctx);
       registerRescheduleInterviewRoute(app, ctx);
       registerCancelInterviewRoute(app, ctx);
+      registerMarkInterviewHeldRoute(app, ctx);
     },
     readiness: {
       hr: async () => {
         await sql`SELECT 1`.execute(db);
       },
     },
-    start: async () => relay.start(),
-    stop: () => relay.stop(),
+    start: async () => {
+      for (const w of workers) w.start();
+    },
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+    },
     seed: (org) => seedHr(db, org),
     subscriptions,
   };

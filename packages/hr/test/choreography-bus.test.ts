@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventTypes, ExitInterviewScheduled, ExitInterviewSchedulingFailed, type CloudEvent } from '@ems/contracts/events';
+import { EventTypes, ExitInterviewCancelled, ExitInterviewScheduled, ExitInterviewSchedulingFailed, type CloudEvent } from '@ems/contracts/events';
 import type { EventBus } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
 import { sleep } from '@ems/platform/testing';
 import { SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
-import { manualClock, startHr, startNotificationStub, waitFor, type HrUnderTest, type NotificationStub } from './harness.ts';
+import { decisionEvent, manualClock, startHr, startNotificationStub, waitFor, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 // End to end through the real PostgreSQL event bus (pg-boss): events are published in a transaction,
 // delivered to HR's subscriber by the bus's workers, and HR's outcome events reach another subscriber.
@@ -15,7 +15,7 @@ let h: HrUnderTest;
 let stub: NotificationStub;
 let bus: EventBus;
 // Whoever listens to HR's outcomes (EMS's case tracking, in the real system).
-const outcomes = createEventProbe('test.hr-outcomes', [EventTypes.exitInterviewScheduled, EventTypes.exitInterviewSchedulingFailed]);
+const outcomes = createEventProbe('test.hr-outcomes', [EventTypes.exitInterviewScheduled, EventTypes.exitInterviewSchedulingFailed, EventTypes.exitInterviewCancelled]);
 
 beforeAll(async () => {
   stub = await startNotificationStub();
@@ -60,7 +60,7 @@ describe('HR through the real PostgreSQL event bus', () => {
     await publish([event]); // at-least-once: the same event on the wire twice
 
     const [scheduled] = await outcomes.waitFor(event.data.resignationId, 'exit-interview-scheduled');
-    await waitFor(async () => ((await count(`hr.processed_events WHERE event_id = $1`, [event.id])) === 1 ? true : undefined), 'the event recorded as handled');
+    await waitFor(async () => ((await count(`hr.processed_events WHERE subscriber = $1 AND event_id = $2`, [SCHEDULE_INTERVIEW_SUBSCRIBER, event.id])) === 1 ? true : undefined), 'the event recorded as handled');
     await sleep(1500); // room for a second (wrong) outcome to show up
 
     expect(outcomes.about(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
@@ -106,5 +106,24 @@ describe('HR through the real PostgreSQL event bus', () => {
     await waitFor(() => (outcomes.about(event.data.resignationId).some((e) => e.type === EventTypes.exitInterviewScheduled) ? true : undefined), 'exit-interview-scheduled after the replay');
     expect(await count('hr.interviews WHERE resignation_id = $1', [event.data.resignationId])).toBe(1);
     expect(outcomes.about(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewSchedulingFailed, EventTypes.exitInterviewScheduled]);
+  });
+
+  it('when the resignation is withdrawn after the booking, then HR cancels the interview through the bus once, and exit-interview-cancelled reaches its subscribers', async () => {
+    const submitted = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    await publish([submitted]);
+    const [scheduled] = await outcomes.waitFor(submitted.data.resignationId, 'exit-interview-scheduled');
+    const { interviewId } = ExitInterviewScheduled.parse(scheduled!.data);
+
+    const withdrawn = decisionEvent(EventTypes.resignationWithdrawn, submitted, clock.now());
+    await publish([withdrawn]);
+    await publish([withdrawn]);
+
+    const cancelled = await waitFor(() => outcomes.about(submitted.data.resignationId).find((e) => e.type === EventTypes.exitInterviewCancelled), 'exit-interview-cancelled');
+    await sleep(1500); // room for a second (wrong) outcome to show up
+    expect(ExitInterviewCancelled.parse(cancelled.data)).toEqual({ resignationId: submitted.data.resignationId, interviewId, reason: 'withdrawn' });
+    expect(cancelled.correlationid).toBe(submitted.correlationid);
+    expect(outcomes.about(submitted.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled, EventTypes.exitInterviewCancelled]);
+    expect((await h.pool.query<{ status: string }>('SELECT status FROM hr.interviews WHERE id = $1', [interviewId])).rows[0]!.status).toBe('cancelled');
+    await waitFor(() => (stub.received.filter((r) => r.request.resignationId === submitted.data.resignationId && r.request.template === 'exit-interview-cancelled').length === 2 ? true : undefined), 'both cancellations');
   });
 });

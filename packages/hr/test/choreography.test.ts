@@ -6,7 +6,7 @@ import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
 import { createLogger } from '@ems/platform';
-import { createHrService, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
+import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
 import { call, manualClock, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 const clock = manualClock('2026-03-02T10:00:00Z');
@@ -58,12 +58,15 @@ const outcomesFor = async (resignationId: string) =>
 const traceId = (traceparent: string) => traceparent.split('-')[1];
 
 describe('the HR service as a participant of the choreography', () => {
-  it('when reacting to events, then it offers exactly one subscriber, named after what it does, on resignation-submitted', () => {
-    expect(h.service.subscriptions).toHaveLength(1);
-    expect(subscription.name).toBe('hr.schedule-interview-when-resignation-submitted');
-    expect(SCHEDULE_INTERVIEW_SUBSCRIBER).toBe(subscription.name);
-    expect(subscription.types).toEqual([EventTypes.resignationSubmitted]);
-    expect(typeof subscription.onDeadLetter).toBe('function');
+  it('when reacting to events, then it offers its subscribers, each named after what it does, on the events it reacts to', () => {
+    expect(h.service.subscriptions!.map((s) => [s.name, s.types])).toEqual([
+      ['hr.schedule-interview-when-resignation-submitted', [EventTypes.resignationSubmitted]],
+      ['hr.cancel-interview-when-resignation-closed', [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
+      ['hr.follow-up-exit-process', [EventTypes.resignationSubmitted, EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed]],
+    ]);
+    expect([SCHEDULE_INTERVIEW_SUBSCRIBER, CANCEL_INTERVIEW_SUBSCRIBER, FOLLOW_UP_SUBSCRIBER]).toEqual(h.service.subscriptions!.map((s) => s.name));
+    expect(subscription.name).toBe(SCHEDULE_INTERVIEW_SUBSCRIBER);
+    for (const s of h.service.subscriptions!) expect(typeof s.onDeadLetter).toBe('function');
   });
 
   it('when not reacting to events, then it offers no subscriber; asked to react without a bus, it refuses to start', () => {
@@ -72,6 +75,14 @@ describe('the HR service as a participant of the choreography', () => {
     expect(createHrService({ ...base, bus }).subscriptions ?? []).toEqual([]);
     expect(createHrService(base).subscriptions ?? []).toEqual([]);
     expect(() => createHrService({ ...base, reactToEvents: true })).toThrow(/needs a bus/);
+  });
+
+  it('when the follow-up policy is not a set of durations, then HR refuses to start, naming the setting', () => {
+    const base = { pool: h.pool, log: createLogger({ level: 'silent' }), notificationUrl: stub.url, bus, reactToEvents: true };
+    const policy = { scheduleWithinMs: 1, heldWithinMs: 1, decideWithinMs: 1, escalateAfterMs: 1 };
+    expect(() => createHrService({ ...base, followUps: { policy: { ...policy, escalateAfterMs: -1 } } })).toThrow(/followUps\.policy\.escalateAfterMs/);
+    expect(() => createHrService({ ...base, followUps: { policy: { ...policy, decideWithinMs: Number.NaN } } })).toThrow(/followUps\.policy\.decideWithinMs/);
+    expect(createHrService({ ...base, followUps: { policy } }).subscriptions).toHaveLength(3);
   });
 });
 

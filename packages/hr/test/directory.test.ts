@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hr } from '@ems/contracts';
+import { createPool, migrate } from '@ems/platform';
+import { createTestDatabase } from '@ems/platform/testing';
+import { HR_SCHEMA } from '../src/index.ts';
+import { migrations } from '../src/db/migrations.ts';
 import { call, manualClock, startHr, type HrUnderTest } from './harness.ts';
 
 type Employee = hr.Employee;
@@ -80,15 +84,49 @@ describe('people directory', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('when listing HR partners, then all three come with time zones and working hours', async () => {
+  it('when listing HR partners, then all three come with time zones, working hours and their HR lead', async () => {
     const res = await call<Page<hr.HrPartner>>(h.base, 'GET', hr.HrPaths.hrPartners);
     expect(res.status).toBe(200);
     expect(res.body.nextOffset).toBeNull();
     expect(res.body.items).toEqual(
       [...h.org.hrPartners]
         .sort((a, b) => a.id.localeCompare(b.id))
-        .map((p) => ({ id: p.id, name: p.name, email: p.email, timezone: p.timezone, workingHours: p.workingHours })),
+        .map((p) => ({ id: p.id, name: p.name, email: p.email, timezone: p.timezone, workingHours: p.workingHours, lead: { id: h.org.hrLead.id, name: h.org.hrLead.name, email: h.org.hrLead.email } })),
     );
+  });
+});
+
+describe('one HR partner and the HR lead', () => {
+  const lead = () => ({ id: h.org.hrLead.id, name: h.org.hrLead.name, email: h.org.hrLead.email });
+
+  it('when reading one HR partner, then it comes with its working hours and the HR lead it escalates to, matching the list', async () => {
+    const p = h.org.hrPartners.find((x) => x.id === 'hrp-singapore')!;
+    const res = await call<hr.HrPartner>(h.base, 'GET', hr.HrPaths.hrPartner(p.id));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: p.id, name: p.name, email: p.email, timezone: 'Asia/Singapore', workingHours: p.workingHours, lead: lead() });
+    const list = await call<Page<hr.HrPartner>>(h.base, 'GET', hr.HrPaths.hrPartners);
+    expect(list.body.items.find((x) => x.id === p.id)).toEqual(res.body);
+  });
+
+  it('when the HR partner is unknown, then 404 problem+json', async () => {
+    const res = await call<{ status: number; detail: string }>(h.base, 'GET', hr.HrPaths.hrPartner('hrp-atlantis'));
+    expect(res.status).toBe(404);
+    expect(res.contentType).toContain('application/problem+json');
+    expect(res.body.detail).toContain('hrp-atlantis');
+  });
+
+  it('when a partner has no lead, then lead is null; seeding again (as `ems seed` does) restores it and changes nothing else', async () => {
+    await h.pool.query(`UPDATE hr.hr_partners SET lead_id = NULL WHERE id = 'hrp-newyork'`);
+    expect((await call<hr.HrPartner>(h.base, 'GET', hr.HrPaths.hrPartner('hrp-newyork'))).body.lead).toBeNull();
+    const before = await call<Page<hr.HrPartner>>(h.base, 'GET', hr.HrPaths.hrPartners);
+
+    await h.service.seed!(h.org);
+    await h.service.seed!(h.org);
+
+    const after = await call<Page<hr.HrPartner>>(h.base, 'GET', hr.HrPaths.hrPartners);
+    expect(after.body.items).toEqual(before.body.items.map((p) => ({ ...p, lead: lead() })));
+    const counts = await h.pool.query<{ leads: number; partners: number }>('SELECT (SELECT count(*)::int FROM hr.hr_leads) AS leads, (SELECT count(*)::int FROM hr.hr_partners) AS partners');
+    expect(counts.rows[0]).toEqual({ leads: 1, partners: h.org.hrPartners.length });
   });
 });
 
@@ -96,10 +134,10 @@ describe('API description', () => {
   it('when the OpenAPI document is requested, then every HR route is described with its contract schemas', async () => {
     const res = await call<{ paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(h.base, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
-    for (const path of ['/api/employees', '/api/employees/{id}', '/api/hr-partners', '/api/interviews', '/api/interviews/{id}', '/api/interviews/{id}/reschedule', '/api/interviews/{id}/cancel']) {
+    for (const path of ['/api/employees', '/api/employees/{id}', '/api/hr-partners', '/api/interviews', '/api/interviews/{id}', '/api/interviews/{id}/reschedule', '/api/interviews/{id}/cancel', '/api/interviews/{id}/held', '/api/hr-partners/{id}']) {
       expect(Object.keys(res.body.paths), path).toContain(path);
     }
-    expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Interview', 'ScheduleInterviewRequest', 'Employee', 'HrPartner']));
+    expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Interview', 'ScheduleInterviewRequest', 'Employee', 'HrPartner', 'MarkInterviewHeldRequest']));
   });
 });
 
@@ -133,5 +171,24 @@ describe('seeding', () => {
   it('when the migrations run again, then nothing is applied twice', async () => {
     const { migrate } = await import('@ems/platform');
     expect(await migrate(h.pool, h.service.schema, h.service.migrations)).toEqual([]);
+  });
+});
+
+describe('upgrading a database seeded before partners had leads', () => {
+  it('when the migration runs on it, then every partner escalates to the one HR lead it already had', async () => {
+    const db = await createTestDatabase(inject('testServerUrl'), 'hrleadmig');
+    const pool = createPool(db.url, { max: 2 });
+    try {
+      await migrate(pool, HR_SCHEMA, migrations.filter((m) => m.version <= 3));
+      await pool.query(`INSERT INTO hr.hr_leads (id, name, email) VALUES ('hr-lead', 'Renata Okafor', 'renata@acme.example')`);
+      await pool.query(`INSERT INTO hr.hr_partners (id, name, email, timezone, work_days, work_start, work_end) VALUES ('hrp-x', 'X', 'x@acme.example', 'Europe/Berlin', '{1,2,3,4,5}', '09:00', '17:00')`);
+
+      await migrate(pool, HR_SCHEMA, migrations);
+
+      expect((await pool.query('SELECT id, lead_id FROM hr.hr_partners')).rows).toEqual([{ id: 'hrp-x', lead_id: 'hr-lead' }]);
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
   });
 });

@@ -5,9 +5,11 @@ import { inject } from 'vitest';
 import { createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool, type ServiceModule } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
+import type { z } from 'zod';
 import { notification } from '@ems/contracts';
-import type { EventBus, EventedService } from '@ems/eventbus';
-import { createHrService } from '../src/index.ts';
+import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
+import { createEvent, type EventBus, type EventedService } from '@ems/eventbus';
+import { createHrService, type HrFollowUpOptions } from '../src/index.ts';
 
 /** A clock the tests set by hand. */
 export function manualClock(iso: string): Clock & { set(iso: string): void } {
@@ -20,6 +22,17 @@ export interface HrUnderTest {
   pool: Pool;
   service: ServiceModule<DemoOrg> & EventedService;
   org: DemoOrg;
+  /**
+   * Another HR process on the same database (its own pool, HTTP server and workers, started; the
+   * same bus, clock and Notification): a second replica, or the process that replaces a stopped one.
+   */
+  another(): Promise<HrInstance>;
+  stop(): Promise<void>;
+}
+
+export interface HrInstance {
+  base: string;
+  service: ServiceModule<DemoOrg> & EventedService;
   stop(): Promise<void>;
 }
 
@@ -33,31 +46,54 @@ export async function startHr(options: {
   /** Builds the event bus on the test database's pool; none → HR publishes nothing (the default). */
   bus?: (pool: Pool) => Promise<EventBus>;
   reactToEvents?: boolean;
+  followUps?: HrFollowUpOptions;
 }): Promise<HrUnderTest> {
   const db: TestDatabase = await createTestDatabase(inject('testServerUrl'), options.label);
   const pool = createPool(db.url, { max: 20 });
-  const log = createLogger({ level: 'silent' });
+  const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
   const org = demoOrg();
   const bus = options.bus ? await options.bus(pool) : undefined;
-  const service = createHrService({
-    pool,
-    log,
-    clock: options.clock,
-    notificationUrl: options.notificationUrl,
-    ...(options.relayIntervalMs ? { relayIntervalMs: options.relayIntervalMs } : {}),
-    ...(bus ? { bus } : {}),
-    ...(options.reactToEvents ? { reactToEvents: true } : {}),
-  });
+  const build = (on: Pool) =>
+    createHrService({
+      pool: on,
+      log,
+      clock: options.clock,
+      notificationUrl: options.notificationUrl,
+      ...(options.relayIntervalMs ? { relayIntervalMs: options.relayIntervalMs } : {}),
+      ...(bus ? { bus } : {}),
+      ...(options.reactToEvents ? { reactToEvents: true } : {}),
+      ...(options.followUps ? { followUps: options.followUps } : {}),
+    });
+  const serve = async (service: ServiceModule<DemoOrg>) => {
+    const app: App = await createHttpServer({ title: 'hr test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
+    return { app, base: await app.listen({ port: 0, host: '127.0.0.1' }) };
+  };
+  const service = build(pool);
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);
-  const app: App = await createHttpServer({ title: 'hr test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const { app, base } = await serve(service);
   if (options.startRelay) await service.start!();
   return {
     base,
     pool,
     service,
     org,
+    async another() {
+      const otherPool = createPool(db.url, { max: 5 });
+      const other = build(otherPool);
+      await migrate(otherPool, other.schema, other.migrations);
+      const served = await serve(other);
+      await other.start!();
+      return {
+        base: served.base,
+        service: other,
+        async stop() {
+          await other.stop!();
+          await served.app.close();
+          await otherPool.end();
+        },
+      };
+    },
     async stop() {
       await service.stop?.();
       await app.close();
@@ -70,6 +106,8 @@ export async function startHr(options: {
 export interface ReceivedEmail {
   request: notification.SendEmailRequest;
   idempotencyKey: string | undefined;
+  /** The id of the email the stub answered with (the same for a repeat). */
+  emailId: string;
 }
 
 /**
@@ -87,6 +125,13 @@ export interface NotificationStub {
   failWith: number | undefined;
   stop(): Promise<void>;
 }
+
+/** The template data HR sends, checked as the real service checks it (Notification refuses bad data with 400). */
+const TEMPLATE_DATA: Partial<Record<notification.EmailTemplate, z.ZodType>> = {
+  'exit-interview-invite': notification.InterviewInviteData,
+  'exit-interview-cancelled': notification.InterviewInviteData,
+  'exit-follow-up': notification.FollowUpData,
+};
 
 export async function startNotificationStub(port = 0): Promise<NotificationStub> {
   const stored = new Map<string, { id: string; request: notification.SendEmailRequest }>();
@@ -121,12 +166,15 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
     const parsed = notification.SendEmailRequest.safeParse(JSON.parse(raw));
     if (!parsed.success) return { status: 400, body: { type: 'https://ems.dev/problems/validation', title: 'Invalid request', status: 400, detail: parsed.error.message } };
     const request = parsed.data;
+    const dataSchema = TEMPLATE_DATA[request.template];
+    const data = dataSchema?.safeParse(request.data);
+    if (data && !data.success) return { status: 400, body: { type: 'https://ems.dev/problems/validation', title: 'Invalid request', status: 400, detail: `data: ${data.error.message}` } };
     const idempotencyKey = req.headers['idempotency-key'];
-    stub.received.push({ request, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined });
     const key = `${request.resignationId}|${request.purpose}|${request.to.email.toLowerCase()}`;
     const existing = stored.get(key);
     const entry = existing ?? { id: randomUUID(), request };
     if (!existing) stored.set(key, entry);
+    stub.received.push({ request, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined, emailId: entry.id });
     const email: notification.Email = {
       id: entry.id,
       resignationId: request.resignationId,
@@ -186,4 +234,24 @@ export function icsInstant(value: string): string {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) throw new Error(`not a UTC DATE-TIME: ${value}`);
   return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`).toISOString();
+}
+
+type Closing = typeof EventTypes.resignationRetained | typeof EventTypes.resignationWithdrawn | typeof EventTypes.exitConfirmed;
+
+/** The event EMS publishes when a resignation is decided (retained, exit confirmed) or withdrawn, on the case of `submitted`. */
+export function decisionEvent(
+  type: Closing,
+  submitted: CloudEvent<EventData<typeof EventTypes.resignationSubmitted>>,
+  decidedAt: Date,
+): CloudEvent<EventData<Closing>> {
+  const s = submitted.data;
+  const decided = { resignationId: s.resignationId, employee: s.employee, manager: s.manager, hrPartnerId: s.hrPartnerId, decidedAt: decidedAt.toISOString(), note: null };
+  return createEvent({
+    type,
+    source: EventSources.ems,
+    subject: s.resignationId,
+    correlationId: submitted.correlationid,
+    traceparent: submitted.traceparent,
+    data: type === EventTypes.exitConfirmed ? { ...decided, lastWorkingDay: s.lastWorkingDay, revokeAt: `${s.lastWorkingDay}T16:00:00.000Z`, revision: 1 } : decided,
+  });
 }

@@ -351,7 +351,7 @@ describe('cancelling', () => {
   it('when an interview has been held, then it can be neither cancelled nor rescheduled (409)', async () => {
     clock.set('2026-04-13T10:00:00Z');
     const booked = (await schedule({ resignationId: randomUUID(), employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-05-01' })).body;
-    await h.pool.query(`UPDATE hr.interviews SET status = 'held' WHERE id = $1`, [booked.id]);
+    expect((await call(h.base, 'POST', hr.HrPaths.held(booked.id), {})).status).toBe(200);
     const c = await call<Problem>(h.base, 'POST', hr.HrPaths.cancel(booked.id));
     expect(c.status).toBe(409);
     expect(c.body.type).toBe(hr.HrProblemTypes.illegalTransition);

@@ -353,7 +353,7 @@ async function seed(): Promise<number> {
   try {
     const modules = buildServiceModulesForSeeding(pool, log);
     for (const m of modules) await migrate(pool, m.schema, m.migrations);
-    const org = demoOrg();
+    const org = demoOrg(config.seedEmployees);
     await seedAll(pool, modules, org);
     out.log(`Seeded the demo organisation: ${org.employees.length} employees, ${org.hrPartners.length} HR partners, ${org.systems.length} systems, ${org.grants.length} grants.`);
     return 0;

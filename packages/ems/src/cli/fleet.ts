@@ -61,7 +61,7 @@ export async function startFleet(config: Config, log: Logger, options: { replica
     try {
       const modules = await buildAllServiceModules(pool, log, config);
       for (const m of modules) await migrate(pool, m.schema, m.migrations);
-      if (config.seed && !(await isSeeded(pool))) await seedAll(pool, modules, demoOrg());
+      if (config.seed && !(await isSeeded(pool))) await seedAll(pool, modules, demoOrg(config.seedEmployees));
     } finally {
       await pool.end();
     }

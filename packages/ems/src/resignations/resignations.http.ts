@@ -47,7 +47,7 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
           description: 'Same consequences as retained. Repeating it answers 200; after a decision it is 409.',
           params: IdParams,
           headers: IdempotencyHeaders,
-          body: ems.WithdrawalRequest.optional(),
+          body: ems.WithdrawalRequest.nullish(),
           response: { 200: ems.Resignation, 202: Accepted, ...problems },
         },
       },

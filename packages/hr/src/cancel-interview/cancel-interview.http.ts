@@ -1,7 +1,8 @@
 import { ProblemSchema, type App } from '@ems/platform';
 import { hr, IDEMPOTENCY_HEADER } from '@ems/contracts';
+import { traceContextFromHeaders } from '@ems/eventbus';
 import type { HrContext } from '../hr.context.ts';
-import { IdempotencyHeaders, InterviewParams } from '../interviews/idempotency.http.ts';
+import { EventCauseHeaders, InterviewParams } from '../interviews/idempotency.http.ts';
 import { cancelInterview } from './cancel-interview.ts';
 
 export function registerCancelInterviewRoute(app: App, ctx: HrContext): void {
@@ -11,11 +12,11 @@ export function registerCancelInterviewRoute(app: App, ctx: HrContext): void {
       schema: {
         tags: ['hr'],
         summary: 'Cancel an interview and send METHOD:CANCEL to everyone (cancelling twice changes nothing)',
-        headers: IdempotencyHeaders,
+        headers: EventCauseHeaders,
         params: InterviewParams,
         response: { 200: hr.Interview, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
       },
     },
-    async (req) => cancelInterview(ctx, req.params.id, req.headers[IDEMPOTENCY_HEADER]),
+    async (req) => cancelInterview(ctx, req.params.id, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers)),
   );
 }

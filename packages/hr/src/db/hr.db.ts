@@ -8,6 +8,8 @@ export const HR_SCHEMA = 'hr';
 
 type Timestamp = ColumnType<Date, Date, Date>;
 type DefaultTimestamp = ColumnType<Date, Date | undefined, Date>;
+/** A nullable column that may be left out of an insert. */
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 export type InterviewStatus = 'scheduled' | 'cancelled' | 'held';
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
@@ -26,6 +28,8 @@ export interface HrPartnersTable {
   work_days: number[];
   work_start: string;
   work_end: string;
+  /** The HR lead an unanswered reminder escalates to (migration 4). */
+  lead_id: Nullable<string>;
   updated_at: DefaultTimestamp;
 }
 
@@ -71,6 +75,9 @@ export interface InterviewsTable {
   status: Generated<InterviewStatus>;
   sequence: Generated<number>;
   uid: string;
+  /** Set when (and only when) the interview is held (migration 3). */
+  held_at: Nullable<Date>;
+  notes: Nullable<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -97,6 +104,38 @@ export interface OutboxTable {
   sent_at: Date | null;
 }
 
+export type Decision = 'retained' | 'withdrawn' | 'exit_confirmed';
+
+/** HR's record of a resignation heard on the bus (choreography), with its follow-up timer (migration 5). */
+export interface ExitCasesTable {
+  resignation_id: string;
+  employee_id: Nullable<string>;
+  employee_name: Nullable<string>;
+  hr_partner_id: Nullable<string>;
+  submitted_at: Nullable<Date>;
+  correlation_id: Nullable<string>;
+  traceparent: Nullable<string>;
+  decision: Nullable<Decision>;
+  decided_at: Nullable<Date>;
+  /** Clock instant the next follow-up is due; null when none is pending. */
+  follow_up_at: Nullable<Date>;
+  /** Lease of the poller working on the case, in database (real) time. */
+  claimed_until: Nullable<Date>;
+  failures: Generated<number>;
+  updated_at: DefaultTimestamp;
+}
+
+export interface FollowUpsTable {
+  resignation_id: string;
+  milestone: 'interview_scheduled' | 'interview_held' | 'decision';
+  level: 'reminder' | 'escalation';
+  due_at: Timestamp;
+  recipient: string | null;
+  email_id: string | null;
+  skipped: string | null;
+  recorded_at: Timestamp;
+}
+
 /** Written by firstDelivery() from @ems/eventbus; typed here so tests and tools can read it. */
 export interface ProcessedEventsTable {
   subscriber: string;
@@ -113,6 +152,8 @@ export interface HrDB {
   interviews: InterviewsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
+  exit_cases: ExitCasesTable;
+  follow_ups: FollowUpsTable;
   processed_events: ProcessedEventsTable;
 }
 

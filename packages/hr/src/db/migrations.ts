@@ -5,7 +5,10 @@ import { processedEventsMigration } from '@ems/eventbus';
  * The `hr` schema. Invariants the database itself holds:
  * - one interview per resignation (interviews.resignation_id UNIQUE);
  * - an HR partner never has two overlapping interviews that are not cancelled (exclusion constraint);
- * - an invite email is queued at most once per (purpose, recipient) (outbox UNIQUE).
+ * - an invite email is queued at most once per (purpose, recipient) (outbox UNIQUE);
+ * - a held interview has its held_at, and only a held one;
+ * - a follow-up is recorded at most once per (resignation, milestone, level), and a decided case has
+ *   no follow-up timer.
  *
  * btree_gist lets a GiST index compare the partner id with `=` next to the time range `&&`. It goes
  * to `public` so every schema (and every service that needs it) shares one installation.
@@ -120,4 +123,65 @@ export const migrations: readonly Migration[] = [
   },
   // Choreography: the events each HR subscriber has handled, recorded with the effect (idempotent consumers).
   processedEventsMigration(2),
+  {
+    version: 3,
+    name: 'held interviews',
+    // held_at is set exactly when the interview is held; the notes stay in HR (never on the bus).
+    sql: `
+      ALTER TABLE interviews ADD COLUMN held_at timestamptz, ADD COLUMN notes text;
+      ALTER TABLE interviews ADD CONSTRAINT interviews_held_at CHECK ((status = 'held') = (held_at IS NOT NULL));
+    `,
+  },
+  {
+    version: 4,
+    name: 'HR partners escalate to an HR lead',
+    // Until now the one HR lead was implicitly everyone's: a database with exactly one lead keeps that meaning.
+    sql: `
+      ALTER TABLE hr_partners ADD COLUMN lead_id text REFERENCES hr_leads(id);
+      UPDATE hr_partners SET lead_id = (SELECT min(id) FROM hr_leads) WHERE (SELECT count(*) FROM hr_leads) = 1;
+    `,
+  },
+  {
+    version: 5,
+    name: 'exit cases and their follow-ups (choreography)',
+    sql: `
+      -- What HR heard on the bus about each resignation: the facts its follow-up timer needs, and the
+      -- decision. Either event may come first, so every fact of the submission is optional.
+      -- follow_up_at is the timer: the clock instant the next follow-up is due (NULL: none pending);
+      -- claimed_until is a lease in real (database) time, so a poller that died lets go of its case.
+      CREATE TABLE exit_cases (
+        resignation_id uuid PRIMARY KEY,
+        employee_id text,
+        employee_name text,
+        hr_partner_id text,
+        submitted_at timestamptz,
+        correlation_id text,
+        traceparent text,
+        decision text CHECK (decision IN ('retained', 'withdrawn', 'exit_confirmed')),
+        decided_at timestamptz,
+        follow_up_at timestamptz,
+        claimed_until timestamptz,
+        failures integer NOT NULL DEFAULT 0,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        CHECK ((decision IS NULL) = (decided_at IS NULL)),
+        CHECK (follow_up_at IS NULL OR (decision IS NULL AND submitted_at IS NOT NULL))
+      );
+      CREATE INDEX exit_cases_follow_up_due ON exit_cases (follow_up_at) WHERE follow_up_at IS NOT NULL;
+
+      -- Each follow-up of a case, recorded once (the primary key): sent (with the email Notification
+      -- stored) or skipped (nobody to send it to).
+      CREATE TABLE follow_ups (
+        resignation_id uuid NOT NULL REFERENCES exit_cases(resignation_id),
+        milestone text NOT NULL CHECK (milestone IN ('interview_scheduled', 'interview_held', 'decision')),
+        level text NOT NULL CHECK (level IN ('reminder', 'escalation')),
+        due_at timestamptz NOT NULL,
+        recipient text,
+        email_id uuid,
+        skipped text,
+        recorded_at timestamptz NOT NULL,
+        PRIMARY KEY (resignation_id, milestone, level),
+        CHECK ((email_id IS NOT NULL AND recipient IS NOT NULL AND skipped IS NULL) OR (email_id IS NULL AND skipped IS NOT NULL))
+      );
+    `,
+  },
 ];

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import { callJson, ServiceCallError, type Logger } from '@ems/platform';
+import type { Logger } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { HrDb } from '../db/hr.db.ts';
+import { backoffMs, isRefusal, type NotificationClient } from '../notification/notification.client.ts';
 
 /**
  * Hands queued invite emails to the Notification service over HTTP.
@@ -21,19 +22,18 @@ export interface InviteDelivery {
 export interface InviteDeliveryOptions {
   db: HrDb;
   log: Logger;
-  notificationUrl: string;
-  /** First retry delay; doubles with every failed attempt up to MAX_BACKOFF_MS. */
+  /** Where the emails go (Notification over HTTP). */
+  client: NotificationClient;
+  /** First retry delay; doubles with every failed attempt (see backoffMs). */
   retryBaseMs: number;
   /** Per-call timeout; the fast path is on a user's request, so it is short. */
   timeoutMs?: number;
 }
 
 const LEASE_MS = 60_000;
-const MAX_BACKOFF_MS = 5 * 60_000;
 
 export function createInviteDelivery(options: InviteDeliveryOptions): InviteDelivery {
   const { db, log } = options;
-  const url = `${options.notificationUrl.replace(/\/+$/, '')}${notification.NotificationPaths.emails}`;
   const timeoutMs = options.timeoutMs ?? 5_000;
 
   type Claimed = { id: number; request: notification.SendEmailRequest; attempts: number };
@@ -64,16 +64,11 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       return;
     }
     try {
-      await callJson(url, {
-        method: 'POST',
-        body: request,
-        idempotencyKey: `hr:${request.purpose}:${request.to.email}`,
-        timeoutMs,
-      });
+      await options.client.sendEmail(request, { idempotencyKey: `hr:${request.purpose}:${request.to.email}`, timeoutMs });
       await db.updateTable('outbox').set({ status: 'sent', sent_at: new Date(), last_error: null }).where('id', '=', row.id).execute();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof ServiceCallError && !err.retryable) {
+      if (isRefusal(err)) {
         // Notification refused the email itself (4xx): retrying the same request cannot succeed.
         log.error({ outboxId: row.id, purpose: request.purpose, err: message }, 'notification refused an interview email; giving up on it');
         await db.updateTable('outbox').set({ status: 'failed', last_error: message.slice(0, 2000) }).where('id', '=', row.id).execute();
@@ -106,10 +101,4 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       return rows.length;
     },
   };
-}
-
-/** Exponential backoff with a little jitter, so a recovering Notification is not hit by every row at once. */
-export function backoffMs(baseMs: number, attempts: number): number {
-  const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1));
-  return Math.round(exp * (0.8 + Math.random() * 0.2));
 }

@@ -2,7 +2,7 @@ import { ProblemSchema, type App } from '@ems/platform';
 import { EmployeeId, hr } from '@ems/contracts';
 import { z } from 'zod';
 import type { HrContext } from '../hr.context.ts';
-import { getEmployee, listEmployees, listHrPartners } from './directory.ts';
+import { getEmployee, getHrPartner, listEmployees, listHrPartners } from './directory.ts';
 
 export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
   app.get(
@@ -34,11 +34,23 @@ export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
     {
       schema: {
         tags: ['hr'],
-        summary: 'The HR partners, with their time zones and working hours',
+        summary: 'The HR partners, with their time zones, working hours and the HR lead they escalate to',
         querystring: hr.HrPartnerListQuery,
         response: { 200: hr.HrPartnerList, 400: ProblemSchema },
       },
     },
     async (req) => listHrPartners(ctx, req.query),
+  );
+  app.get(
+    '/api/hr-partners/:id',
+    {
+      schema: {
+        tags: ['hr'],
+        summary: 'One HR partner, with the HR lead they escalate to',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        response: { 200: hr.HrPartner, 400: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (req) => getHrPartner(ctx, req.params.id),
   );
 }

@@ -1,10 +1,8 @@
-import type { Selectable } from 'kysely';
 import { notFound, paged, type PageQuery } from '@ems/platform';
 import type { hr } from '@ems/contracts';
-import type { HrPartnersTable } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
 
-/** The people directory: employees with their department, manager and HR partner; the HR partners. */
+/** The people directory: employees with their department, manager and HR partner; the HR partners with their lead. */
 
 export interface EmployeeFilter extends PageQuery {
   departmentId?: string | undefined;
@@ -59,17 +57,33 @@ export async function getEmployee(ctx: HrContext, id: string): Promise<hr.Employ
   return toEmployee(row);
 }
 
-function toHrPartner(p: Selectable<HrPartnersTable>): hr.HrPartner {
+function partnerQuery(ctx: HrContext) {
+  return ctx.db
+    .selectFrom('hr_partners as p')
+    .leftJoin('hr_leads as l', 'l.id', 'p.lead_id')
+    .select(['p.id', 'p.name', 'p.email', 'p.timezone', 'p.work_days', 'p.work_start', 'p.work_end', 'l.id as lead_id', 'l.name as lead_name', 'l.email as lead_email']);
+}
+
+type PartnerJoinRow = Awaited<ReturnType<ReturnType<typeof partnerQuery>['executeTakeFirstOrThrow']>>;
+
+function toHrPartner(p: PartnerJoinRow): hr.HrPartner {
   return {
     id: p.id,
     name: p.name,
     email: p.email,
     timezone: p.timezone,
     workingHours: { days: p.work_days, start: p.work_start, end: p.work_end },
+    lead: p.lead_id && p.lead_name && p.lead_email ? { id: p.lead_id, name: p.lead_name, email: p.lead_email } : null,
   };
 }
 
 export async function listHrPartners(ctx: HrContext, page: PageQuery): Promise<{ items: hr.HrPartner[]; nextOffset: number | null }> {
-  const rows = await ctx.db.selectFrom('hr_partners').selectAll().orderBy('id').limit(page.limit + 1).offset(page.offset).execute();
+  const rows = await partnerQuery(ctx).orderBy('p.id').limit(page.limit + 1).offset(page.offset).execute();
   return paged(rows.map(toHrPartner), page);
+}
+
+export async function getHrPartner(ctx: HrContext, id: string): Promise<hr.HrPartner> {
+  const row = await partnerQuery(ctx).where('p.id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`No HR partner ${id}`);
+  return toHrPartner(row);
 }

@@ -15,6 +15,8 @@ export function toInterview(row: InterviewRow): hr.Interview {
     end: row.ends_at.toISOString(),
     timezone: row.timezone,
     status: row.status,
+    heldAt: row.held_at ? row.held_at.toISOString() : null,
+    notes: row.notes,
     sequence: row.sequence,
     uid: row.uid,
     createdAt: row.created_at.toISOString(),

@@ -4,6 +4,7 @@ import type { HrContext } from '../hr.context.ts';
 import { inviteEmails } from '../domain/calendar-invite.ts';
 import { checkSlot, findFreeSlot, type Slot } from '../domain/slots.ts';
 import { enqueueEmails } from '../deliver-invites/outbox.ts';
+import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
 import { inviteFor } from '../interviews/invite-parties.ts';
 import { lockPartnerCalendar } from '../interviews/partner-calendar.ts';
@@ -20,13 +21,13 @@ export interface RescheduleRequest {
  * SEQUENCE + 1), so their calendars move the event rather than add a second one.
  *
  *   repeat of an Idempotency-Key ──▶ the interview as it is (200, nothing sent)
- *   ┌ one transaction ──────────────────────────────────────────────────────────┐
+ *   ┌ one transaction ───────────────────────────────────────────────────────────┐
  *   │ lock the partner, then the interview; only `scheduled` can move      (409) │
  *   │ given start: must be a free 30-min slot in working hours             (409) │
- *   │   (the same start as now: nothing changes, nothing is sent)                 │
+ *   │   (the same start as now: nothing changes, nothing is sent)                │
  *   │ no start: the next free slot after the current one                   (409) │
- *   │ → move, bump SEQUENCE, queue the new invites                                │
- *   └───────────────────────────────────────────────────────────────────────────┘
+ *   │ → move, bump SEQUENCE, queue the new invites, move the follow-up timer     │
+ *   └────────────────────────────────────────────────────────────────────────────┘
  *   deliver the invites now; the relay retries if Notification is down
  */
 export async function rescheduleInterview(ctx: HrContext, id: string, request: RescheduleRequest, idempotencyKey?: string): Promise<hr.Interview> {
@@ -76,6 +77,7 @@ export async function rescheduleInterview(ctx: HrContext, id: string, request: R
         .executeTakeFirstOrThrow();
       await rememberKey(trx, key, id, now);
       const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', await inviteFor(trx, moved), now));
+      await refreshFollowUpTimer(ctx, trx, moved.resignation_id);
       return { row: moved, queued };
     });
   } catch (err) {

@@ -3,7 +3,8 @@ import { EventTypes, ResignationSubmitted, type CloudEvent } from '@ems/contract
 import { firstDelivery, type EventBus, type Subscription } from '@ems/eventbus';
 import { HR_SCHEMA } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
-import { eventCause, exitInterviewSchedulingFailed } from './schedule-interview.events.ts';
+import { eventCause } from '../interviews/event-cause.ts';
+import { exitInterviewSchedulingFailed } from './schedule-interview.events.ts';
 import { bookInterview } from './schedule-interview.ts';
 
 export const SCHEDULE_INTERVIEW_SUBSCRIBER = 'hr.schedule-interview-when-resignation-submitted';

@@ -1,22 +1,7 @@
 import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
-import { createEvent, type TraceContext } from '@ems/eventbus';
+import { createEvent } from '@ems/eventbus';
+import { eventCause, type EventCause } from '../interviews/event-cause.ts';
 import type { InterviewRow } from '../interviews/interview.view.ts';
-
-/** What an outcome event continues: the case's correlation id and, when known, the caller's trace. */
-export interface EventCause {
-  correlationId: string;
-  traceparent?: string | undefined;
-}
-
-/** The cause of an HTTP request: its trace context (see traceContextFromHeaders), correlated by the resignation id when it names no case. */
-export function httpCause(resignationId: string, trace: TraceContext): EventCause {
-  return { correlationId: trace.correlationId ?? resignationId, traceparent: trace.traceparent };
-}
-
-/** The cause of an event being handled: same case, same trace. */
-export function eventCause(event: CloudEvent): EventCause {
-  return { correlationId: event.correlationid, traceparent: event.traceparent };
-}
 
 export function exitInterviewScheduled(row: InterviewRow, cause: EventCause): CloudEvent<EventData<typeof EventTypes.exitInterviewScheduled>> {
   return createEvent({

@@ -6,11 +6,14 @@ import type { HrContext } from '../hr.context.ts';
 import { inviteEmails } from '../domain/calendar-invite.ts';
 import { findFreeSlot, localDate } from '../domain/slots.ts';
 import { enqueueEmails } from '../deliver-invites/outbox.ts';
+import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
+import { assertNotClosed, lockResignation } from '../interviews/exit-case.ts';
 import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
 import { lockPartnerCalendar } from '../interviews/partner-calendar.ts';
 import { noFreeSlot, isOverlap, slotTakenConcurrently } from '../interviews/problems.ts';
 import { toInterview, type InterviewRow } from '../interviews/interview.view.ts';
-import { exitInterviewScheduled, type EventCause } from './schedule-interview.events.ts';
+import type { EventCause } from '../interviews/event-cause.ts';
+import { exitInterviewScheduled } from './schedule-interview.events.ts';
 
 /** A booking as the core leaves it: the interview, the invite rows it queued, and whether it is new. */
 export interface Booking {
@@ -62,11 +65,12 @@ export async function scheduleInterview(
  * resignation-submitted subscriber. Business refusals are thrown as HttpProblems (4xx).
  *
  *   repeat (same resignation or Idempotency-Key)? ──▶ the interview booked the first time
+ *   resignation retained or withdrawn already (choreography)  (409)
  *   employee and HR partner from HR's own directory        (404 unknown, 409 already left)
  *   last working day not in the past                       (400)
  *   lock the partner → earliest free slot before the last working day (409 none)
  *   → insert the interview → queue the invites (employee + partner)
- *   → publish exit-interview-scheduled (when a bus is configured)
+ *   → publish exit-interview-scheduled (when a bus is configured) → move the follow-up timer
  *
  * Everything commits together or not at all: no booking without its invites and its event.
  */
@@ -77,8 +81,10 @@ export async function bookInterview(
   options: { key?: IdempotencyKey | undefined; cause: EventCause },
 ): Promise<Booking> {
   const { key, cause } = options;
+  await lockResignation(trx, request.resignationId);
   const repeat = await findRepeat(trx, request, key);
   if (repeat) return { row: repeat, queued: [], created: false };
+  await assertNotClosed(trx, request.resignationId);
 
   const employee = await trx.selectFrom('employees').selectAll().where('id', '=', request.employeeId).executeTakeFirst();
   if (!employee) throw notFound(`No employee ${request.employeeId}`);
@@ -130,6 +136,7 @@ export async function bookInterview(
   const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', invite, now));
   // Only a new booking is announced; a repeat was announced when it was booked.
   if (ctx.bus) await ctx.bus.publish(trx, [exitInterviewScheduled(row, cause)]);
+  await refreshFollowUpTimer(ctx, trx, row.resignation_id);
   return { row, queued, created: true };
 }
 

@@ -6,8 +6,8 @@ import type { HrDb } from '../db/hr.db.ts';
 const CHUNK = 500;
 
 /**
- * Loads HR's part of the demo organisation: the HR lead, partners with their working hours and
- * weekly meetings, departments and employees. Idempotent: a re-seed updates what changed, adds what
+ * Loads HR's part of the demo organisation: the HR lead, partners with their working hours, weekly
+ * meetings and lead, departments and employees. Idempotent: a re-seed updates what changed, adds what
  * is new, and never touches an employee's status or any interview. A partner's weekly meetings
  * become exactly the seeded ones.
  */
@@ -38,6 +38,7 @@ export async function seedHr(db: HrDb, org: Pick<DemoOrg, 'hrLead' | 'hrPartners
             work_days: p.workingHours.days,
             work_start: p.workingHours.start,
             work_end: p.workingHours.end,
+            lead_id: p.leadId,
           })),
         )
         .onConflict((oc) =>
@@ -48,6 +49,7 @@ export async function seedHr(db: HrDb, org: Pick<DemoOrg, 'hrLead' | 'hrPartners
             work_days: eb.ref('excluded.work_days'),
             work_start: eb.ref('excluded.work_start'),
             work_end: eb.ref('excluded.work_end'),
+            lead_id: eb.ref('excluded.lead_id'),
             updated_at: new Date(),
           })),
         )

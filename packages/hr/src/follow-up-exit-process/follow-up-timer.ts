@@ -1,0 +1,58 @@
+import type { Selectable } from 'kysely';
+import { followUpKey, nextFollowUp, type FollowUpFacts, type FollowUpPolicy } from '../domain/follow-ups.ts';
+import type { ExitCasesTable, HrDb, HrTx } from '../db/hr.db.ts';
+import type { HrContext } from '../hr.context.ts';
+
+export type ExitCaseRow = Selectable<ExitCasesTable>;
+
+/** A case as the follow-up policy sees it, read from HR's own tables; undefined until its submission is known. */
+export interface CaseFollowUps {
+  exitCase: ExitCaseRow;
+  facts: FollowUpFacts;
+  /** Keys of the follow-ups already recorded (sent or skipped). */
+  sent: Set<string>;
+}
+
+export async function readFollowUps(db: HrDb | HrTx, resignationId: string, options: { lock?: boolean } = {}): Promise<CaseFollowUps | undefined> {
+  let q = db.selectFrom('exit_cases').selectAll().where('resignation_id', '=', resignationId);
+  if (options.lock) q = q.forUpdate();
+  const exitCase = await q.executeTakeFirst();
+  if (!exitCase?.submitted_at) return undefined;
+  // One interview per resignation; a cancelled one counts as none (it has to be booked again).
+  const interview = await db
+    .selectFrom('interviews')
+    .select(['ends_at', 'status'])
+    .where('resignation_id', '=', resignationId)
+    .where('status', '<>', 'cancelled')
+    .executeTakeFirst();
+  const recorded = await db.selectFrom('follow_ups').select(['milestone', 'level']).where('resignation_id', '=', resignationId).execute();
+  return {
+    exitCase,
+    facts: {
+      submittedAt: exitCase.submitted_at,
+      interview: interview ? { end: interview.ends_at, held: interview.status === 'held' } : null,
+      decided: exitCase.decision !== null,
+    },
+    sent: new Set(recorded.map(followUpKey)),
+  };
+}
+
+/** When the next follow-up of the case is due, or null when none is (decided, or all recorded). */
+export function nextDueAt(policy: FollowUpPolicy, c: CaseFollowUps | undefined): Date | null {
+  return c ? (nextFollowUp(policy, c.facts, c.sent)?.dueAt ?? null) : null;
+}
+
+/**
+ * Sets the case's timer to its next due follow-up, in the caller's transaction. Every change of the
+ * facts calls this (an interview booked, moved, held or cancelled; a decision), so the timer never
+ * sleeps past a follow-up that became due earlier. No-op when HR does not own follow-ups (orchestration)
+ * or has not heard of the case.
+ */
+export async function refreshFollowUpTimer(ctx: Pick<HrContext, 'followUpPolicy'>, trx: HrTx, resignationId: string): Promise<void> {
+  if (!ctx.followUpPolicy) return;
+  const c = await readFollowUps(trx, resignationId, { lock: true });
+  if (!c) return;
+  const due = nextDueAt(ctx.followUpPolicy, c);
+  if (due?.getTime() === c.exitCase.follow_up_at?.getTime()) return;
+  await trx.updateTable('exit_cases').set({ follow_up_at: due, updated_at: new Date() }).where('resignation_id', '=', resignationId).execute();
+}

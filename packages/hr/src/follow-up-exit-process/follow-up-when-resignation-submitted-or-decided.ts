@@ -1,0 +1,66 @@
+import { EventTypes, ExitConfirmed, ResignationRetained, ResignationSubmitted, type CloudEvent } from '@ems/contracts/events';
+import { firstDelivery, type Subscription } from '@ems/eventbus';
+import { HR_SCHEMA, type Decision, type HrTx } from '../db/hr.db.ts';
+import type { FollowUpPolicy } from '../domain/follow-ups.ts';
+import type { HrContext } from '../hr.context.ts';
+import { recordDecision, recordSubmission } from '../interviews/exit-case.ts';
+import { refreshFollowUpTimer } from './follow-up-timer.ts';
+
+export const FOLLOW_UP_SUBSCRIBER = 'hr.follow-up-exit-process';
+
+const DECISIONS: Readonly<Record<string, Decision>> = {
+  [EventTypes.resignationRetained]: 'retained',
+  [EventTypes.resignationWithdrawn]: 'withdrawn',
+  [EventTypes.exitConfirmed]: 'exit_confirmed',
+};
+
+/**
+ * Choreography: HR keeps, per resignation, the facts its follow-up timer needs, and sets the timer.
+ *
+ *   resignation-submitted ──▶ record employee, HR partner, submission instant, case correlation
+ *                             → the timer is set to the first follow-up due
+ *   retained / withdrawn / exit-confirmed ──▶ record the decision → no follow-up ever again
+ *
+ * Either may arrive first (separate queues); a decision heard first still stands when the
+ * submission arrives. The poller (sendDueFollowUps) does the sending.
+ */
+export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { followUpPolicy: FollowUpPolicy }): Subscription {
+  return {
+    name: FOLLOW_UP_SUBSCRIBER,
+    types: [EventTypes.resignationSubmitted, EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed],
+
+    async handle(event) {
+      await ctx.db.transaction().execute(async (trx) => {
+        if (!(await firstDelivery(trx, HR_SCHEMA, FOLLOW_UP_SUBSCRIBER, event.id))) return;
+        await (event.type === EventTypes.resignationSubmitted ? submitted(trx, event) : decided(trx, event));
+      });
+    },
+
+    async onDeadLetter(event, reason) {
+      // No event reports this: the case simply gets no follow-ups from HR. Replaying the dead letter fixes it.
+      ctx.log.error({ eventId: event.id, type: event.type, reason }, 'gave up recording a resignation for its follow-ups');
+    },
+  };
+
+  async function submitted(trx: HrTx, event: CloudEvent): Promise<void> {
+    const data = ResignationSubmitted.parse(event.data);
+    await recordSubmission(trx, {
+      resignationId: data.resignationId,
+      employeeId: data.employee.id,
+      employeeName: data.employee.name,
+      hrPartnerId: data.hrPartnerId,
+      submittedAt: new Date(data.submittedAt),
+      correlationId: event.correlationid,
+      traceparent: event.traceparent,
+    });
+    await refreshFollowUpTimer(ctx, trx, data.resignationId);
+  }
+
+  async function decided(trx: HrTx, event: CloudEvent): Promise<void> {
+    const decision = DECISIONS[event.type];
+    if (!decision) throw new Error(`${FOLLOW_UP_SUBSCRIBER} cannot handle ${event.type}`);
+    // Retained and withdrawn share one payload shape; exit-confirmed extends it.
+    const data = (event.type === EventTypes.exitConfirmed ? ExitConfirmed : ResignationRetained).parse(event.data);
+    await recordDecision(trx, { resignationId: data.resignationId, decision, decidedAt: new Date(data.decidedAt) });
+  }
+}

@@ -1,0 +1,43 @@
+import { callJson, ServiceCallError } from '@ems/platform';
+import { notification } from '@ems/contracts';
+
+/**
+ * HR's client of the Notification service: POST /api/emails. Notification sends an email once per
+ * (resignation, purpose, recipient) and per Idempotency-Key, so a caller that is not sure whether
+ * its last attempt got through simply sends again with the same key.
+ */
+export interface NotificationClient {
+  /** Resolves with the email Notification stored (new, or the one stored first). Throws ServiceCallError. */
+  sendEmail(request: notification.SendEmailRequest, options: { idempotencyKey: string; timeoutMs?: number }): Promise<notification.Email>;
+}
+
+export function createNotificationClient(options: { notificationUrl: string; timeoutMs?: number }): NotificationClient {
+  const url = `${options.notificationUrl.replace(/\/+$/, '')}${notification.NotificationPaths.emails}`;
+  return {
+    async sendEmail(request, call) {
+      const body = await callJson<unknown>(url, {
+        method: 'POST',
+        body: request,
+        idempotencyKey: call.idempotencyKey,
+        timeoutMs: call.timeoutMs ?? options.timeoutMs ?? 5_000,
+      });
+      // The answer is input like any other: checked before anything is recorded from it.
+      const email = notification.Email.safeParse(body);
+      if (!email.success) throw new ServiceCallError(`${url} answered an unexpected body: ${email.error.message.slice(0, 200)}`, undefined, true, body);
+      return email.data;
+    },
+  };
+}
+
+/** Notification refused the email itself (4xx): sending the same request again cannot succeed. */
+export function isRefusal(err: unknown): err is ServiceCallError {
+  return err instanceof ServiceCallError && !err.retryable;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/** Exponential backoff with a little jitter, so a recovering Notification is not hit by every caller at once. */
+export function backoffMs(baseMs: number, attempts: number): number {
+  const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp * (0.8 + Math.random() * 0.2));
+}
