@@ -89,6 +89,13 @@ export const MarkInterviewHeldRequest = z
   .meta({ id: 'MarkInterviewHeldRequest' });
 export type MarkInterviewHeldRequest = z.infer<typeof MarkInterviewHeldRequest>;
 
+/** Body of POST /api/interviews/{id}/cancel; optional. */
+export const CancelInterviewRequest = z
+  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .strict()
+  .meta({ id: 'CancelInterviewRequest' });
+export type CancelInterviewRequest = z.infer<typeof CancelInterviewRequest>;
+
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
 export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: z.string().optional() });
 

@@ -125,7 +125,7 @@ export function createDecisionOrchestrator(deps: {
     const open = interviews.find((i) => i.status === 'scheduled');
     if (!open) return skipped(interviews.some((i) => i.status === 'held') ? 'already held' : interviews.length ? 'already cancelled' : 'no interview');
     try {
-      await participants.cancelInterview(open.id, ctx(facts.draft, `cancelInterview.${kind}`));
+      await participants.cancelInterview(open.id, { reason: kind }, ctx(facts.draft, `cancelInterview.${kind}`));
     } catch (err) {
       // Held in between: nothing to cancel any more.
       if (err instanceof ServiceCallError && err.status === 409) return skipped('already held');

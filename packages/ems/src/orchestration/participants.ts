@@ -52,8 +52,8 @@ export function createParticipants(urls: () => ParticipantUrls) {
       const body = await callJson(`${urls().hr}${hr.HrPaths.interviews}?resignationId=${encodeURIComponent(resignationId)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) });
       return parseReply(hr.InterviewList, body, 'hr').items;
     },
-    async cancelInterview(interviewId: string, ctx: CallContext): Promise<hr.Interview> {
-      const body = await callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: {}, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+    async cancelInterview(interviewId: string, request: hr.CancelInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
+      const body = await callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
       return parseReply(hr.Interview, body, 'hr');
     },
     async hrPartner(id: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.HrPartner> {

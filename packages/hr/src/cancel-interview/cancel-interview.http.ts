@@ -14,9 +14,10 @@ export function registerCancelInterviewRoute(app: App, ctx: HrContext): void {
         summary: 'Cancel an interview and send METHOD:CANCEL to everyone (cancelling twice changes nothing)',
         headers: EventCauseHeaders,
         params: InterviewParams,
+        body: hr.CancelInterviewRequest.nullish(),
         response: { 200: hr.Interview, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
       },
     },
-    async (req) => cancelInterview(ctx, req.params.id, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers)),
+    async (req) => cancelInterview(ctx, req.params.id, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers), req.body?.reason),
   );
 }

@@ -22,7 +22,7 @@ export const CANCELLED_BY_HR = 'cancelled by HR';
  * sends nothing; a held interview cannot be cancelled (409). The slot is free again at once (the
  * exclusion constraint ignores cancelled interviews).
  */
-export async function cancelInterview(ctx: HrContext, id: string, idempotencyKey?: string, trace: TraceContext = {}): Promise<hr.Interview> {
+export async function cancelInterview(ctx: HrContext, id: string, idempotencyKey?: string, trace: TraceContext = {}, reason: string = CANCELLED_BY_HR): Promise<hr.Interview> {
   const key: IdempotencyKey | undefined = idempotencyKey ? { key: idempotencyKey, operation: 'cancel', fingerprint: JSON.stringify([id]) } : undefined;
   const repeat = await interviewForKey(ctx.db, key);
   if (repeat) return toInterview(repeat);
@@ -34,7 +34,7 @@ export async function cancelInterview(ctx: HrContext, id: string, idempotencyKey
       if (!row) throw notFound(`No interview ${id}`);
       if (row.status === 'cancelled') return { row, queued: [] };
       if (row.status !== 'scheduled') throw illegalTransition(id, row.status, 'cancelled');
-      const cancelled = await cancelScheduled(ctx, trx, row, { reason: CANCELLED_BY_HR, cause: httpCause(row.resignation_id, trace) });
+      const cancelled = await cancelScheduled(ctx, trx, row, { reason, cause: httpCause(row.resignation_id, trace) });
       await rememberKey(trx, key, id, ctx.clock.now());
       return cancelled;
     });
