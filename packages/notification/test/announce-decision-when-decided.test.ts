@@ -298,7 +298,14 @@ describe('notification.announce-decision-when-decided', () => {
     await subscriber.onDeadLetter!(event, 'connection terminated unexpectedly (5 attempts)');
     const [failed, ...more] = await failures(event.data.resignationId);
     expect(more).toHaveLength(0);
-    expect(failed!.data).toEqual({ resignationId: event.data.resignationId, reason: 'connection terminated unexpectedly (5 attempts)', causationId: event.id });
+    // It names the announcement that failed, so the case can tell which revision it concerns.
+    expect(failed!.data).toEqual({
+      resignationId: event.data.resignationId,
+      decision: 'exit_confirmed',
+      revision: event.data.revision,
+      reason: 'connection terminated unexpectedly (5 attempts)',
+      causationId: event.id,
+    });
     expect(failed!.correlationid).toBe(event.correlationid);
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * One service as its own process (`ems start --service access`): when its database is unreachable, and
+ * then reachable but not migrated, the process stays up — /healthz answers, /readyz says not ready and
+ * why, the API answers 503 — and retries; it becomes ready by itself once the database is back and
+ * `ems migrate` has run. No crash loop, no replica migrating on its own.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '@ems/platform';
+import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { startProxy, type Proxy } from './support/proxy.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
+const execFileAsync = promisify(execFile);
+
+describe('a service in its own process', () => {
+  let db: TestDatabase;
+  let proxy: Proxy;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('testServerUrl'), 'service_process');
+    const pgPort = Number(new URL(db.url).port || 5432);
+    proxy = await startProxy(() => pgPort, await freePort());
+    await proxy.down();
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await proxy?.stop();
+    await db?.drop();
+  });
+
+  it('when its database is down, then unmigrated, then it waits not ready — and becomes ready by itself once it can', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const viaProxy = new URL(db.url);
+    viaProxy.port = String(proxy.port);
+    child = spawn(process.execPath, [BIN, 'start', '--service', 'access'], {
+      env: { ...process.env, EMS_DATABASE_URL: viaProxy.toString(), EMS_PORT: String(port), EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+
+    // Database unreachable: up, not ready, the API refuses politely.
+    const notReady = await waitFor(async () => {
+      const r = await http<{ status: string; checks: Record<string, string> }>(base, 'GET', '/readyz').catch(() => undefined);
+      return r?.status === 503 && r.body.checks.startup?.includes('waiting for the database') ? r.body : undefined;
+    }, `readyz to report the database:\n${out}`);
+    expect(notReady.status).toBe('not ready');
+    expect((await http(base, 'GET', '/healthz')).status).toBe(200);
+    const refused = await http<{ status: number; detail: string }>(base, 'GET', '/api/systems');
+    expect(refused.status).toBe(503);
+    expect(refused.contentType).toContain('application/problem+json');
+    expect(refused.body.detail).toMatch(/starting/);
+
+    // The database comes back, unmigrated: still not ready, naming the command to run.
+    await proxy.up();
+    await waitFor(async () => {
+      const r = await http<{ checks: Record<string, string> }>(base, 'GET', '/readyz');
+      return r.status === 503 && r.body.checks.startup?.includes('ems migrate') ? true : undefined;
+    }, 'readyz to ask for migrations', 60_000);
+    expect(child.exitCode).toBeNull();
+
+    // Migrations, once, by the dedicated command: the process becomes ready by itself.
+    const migrated = await execFileAsync(process.execPath, [BIN, 'migrate'], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 60_000 });
+    expect(migrated.stdout).toMatch(/access\s+applied/);
+    await waitFor(async () => ((await http(base, 'GET', '/readyz')).status === 200 ? true : undefined), 'readyz to turn ready', 60_000);
+    const systems = await http<{ items: unknown[] }>(base, 'GET', '/api/systems');
+    expect(systems.status).toBe(200);
+    // It ran only its own service: another service's API is not here.
+    expect((await http(base, 'GET', '/api/resignations')).status).toBe(404);
+    // Restarts of this process never happened: the same one waited throughout.
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect(await new Promise((r) => child!.once('exit', (code) => r(code)))).toBe(0);
+  }, 180_000);
+});
