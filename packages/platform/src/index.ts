@@ -9,3 +9,4 @@ export { createLogger, type Logger } from './logger.ts';
 export { systemClock, offsetClock, adjustableClock, waitMs, type Clock, type AdjustableClock } from './clock.ts';
 export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts';
 export { type ServiceModule } from './service.ts';
+export { createPoller, type Poller, type PollerOptions } from './poller.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Logger } from '@ems/platform';
+import { createPoller, type Logger } from '@ems/platform';
 import { executeRevocation, type RevokeAccessDeps } from './revoke-access.ts';
 import { revocationFailed } from './schedule-revocation-when-exit-confirmed.ts';
 
@@ -31,9 +31,6 @@ const MAX_PER_ROUND = 100;
 
 export function createRevocationTimer(deps: RevokeAccessDeps, options: { intervalMs: number }): RevocationTimer {
   const { db, clock, log } = deps;
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<unknown> | undefined;
 
   /** Claims and fires the next due revocation not in `skip`: its id, or undefined when none is due. */
   async function fireNext(skip: ReadonlySet<string>): Promise<{ id: string; error?: unknown } | undefined> {
@@ -99,29 +96,11 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
     });
   }
 
-  function schedule(delayMs: number): void {
-    timer = setTimeout(() => {
-      round = runDue()
-        .catch((err: unknown) => log.warn({ err }, 'revocation timer round failed; polling again on the next tick'))
-        .finally(() => {
-          round = undefined;
-          if (running) schedule(options.intervalMs);
-        });
-    }, delayMs);
-    timer.unref();
-  }
-
+  // One round fires everything due (up to MAX_PER_ROUND); a full round is followed by another at once.
+  const poller = createPoller({ name: 'revocation timer', log, intervalMs: options.intervalMs, batch: MAX_PER_ROUND, work: () => runDue() });
   return {
-    start() {
-      if (running) return;
-      running = true;
-      schedule(0);
-    },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      await round;
-    },
+    start: () => poller.start(),
+    stop: () => poller.stop(),
     runDue,
   };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@ems/platform';
-import { createPoller, type Poller } from '../background/poller.ts';
+import { createPoller, type Poller } from '@ems/platform';
 import type { InviteDelivery } from './deliver-invites.ts';
 
 export type InviteRelay = Poller;

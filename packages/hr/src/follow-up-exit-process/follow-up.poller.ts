@@ -1,5 +1,5 @@
 import type { EventBus } from '@ems/eventbus';
-import { createPoller, type Poller } from '../background/poller.ts';
+import { createPoller, type Poller } from '@ems/platform';
 import type { HrContext } from '../hr.context.ts';
 import { sendDueFollowUps, type FollowUpDeps } from './follow-up-exit-process.ts';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@ems/platform';
+import type { Logger } from './logger.ts';
 
 export interface Poller {
   start(): void;
