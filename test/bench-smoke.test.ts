@@ -7,13 +7,36 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { parseBenchArgs } from '../bench/options.ts';
+import { parseBenchArgs, UsageError } from '../bench/options.ts';
 import { runBench, type BenchReport } from '../bench/run-bench.ts';
 import { toMarkdown, writeReport } from '../bench/report.ts';
 import { checkNats, natsTestUrl } from '@ems/eventbus/testing';
 
 // Decided when the file is collected, as the bus's own tests do: skip without NATS, fail with EMS_REQUIRE_SERVICES=1.
 const nats = await checkNats();
+
+describe('npm run bench options', () => {
+  it('when no phase is named, then both run: the burst of --cases and 30 s worth of the steady rate', () => {
+    expect(parseBenchArgs([], {})).toMatchObject({ modes: ['orchestration', 'choreography'], bus: 'postgres', burstCases: 2000, steadyCases: 1500, rate: 50, concurrency: 32, smtp: 'relay' });
+  });
+
+  it('when --burst or --rate is given alone, then only that phase runs, with --cases cases', () => {
+    expect(parseBenchArgs(['--burst', '--cases', '300'], {})).toMatchObject({ burstCases: 300, steadyCases: 0 });
+    expect(parseBenchArgs(['--rate', '20', '--cases', '300', '--mode', 'choreography'], {})).toMatchObject({ modes: ['choreography'], burstCases: 0, steadyCases: 300, rate: 20 });
+  });
+
+  it('when EMS_DATABASE_URL is set, then the runs use throwaway databases on that server', () => {
+    expect(parseBenchArgs([], { EMS_DATABASE_URL: 'postgres://u@h:5432/x' }).serverUrl).toBe('postgres://u@h:5432/x');
+    expect(parseBenchArgs([], {}).serverUrl).toBeUndefined();
+  });
+
+  it.each([[['--mode', 'both-ish']], [['--bus', 'kafka']], [['--cases', '0']], [['--rate', '-1']], [['--env', 'PATH=/x']], [['--smtp', 'mars']], [['--nope']]])(
+    'when the options are %j, then the benchmark refuses them with a usage error',
+    (argv) => {
+      expect(() => parseBenchArgs(argv, {})).toThrow(UsageError);
+    },
+  );
+});
 
 describe('benchmark smoke run', () => {
   const dirs: string[] = [];

@@ -4,21 +4,18 @@
  * and (2) right after a burst of submissions, with workflows or events in flight. After a restart
  * every case completes with exactly one manager email (counted at the SMTP server).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
 import { createTestDatabase, requestJson as http, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
-
-const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
+import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 
 describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)', (mode) => {
   let db: TestDatabase;
   let smtp: SmtpSink;
   let port: number;
-  const children: ChildProcess[] = [];
+  const processes = emsProcesses();
   const org = demoOrg();
 
   beforeAll(async () => {
@@ -27,14 +24,13 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     port = await freePort();
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    processes.killAll();
     await smtp?.stop();
     await db?.drop();
   });
 
-  async function startProcess(): Promise<ChildProcess> {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+  const startProcess = (): Promise<EmsProcess> =>
+    processes.start({
       EMS_MODE: mode,
       EMS_PORT: String(port),
       EMS_DATABASE_URL: db.url,
@@ -42,19 +38,8 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
       EMS_SMTP_RETRY_BASE_MS: '200',
       EMS_STEP_RETRY_INTERVAL_MS: '200',
       EMS_LOG_LEVEL: 'warn',
-    };
-    const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(async () => (out.includes('EMS is up') ? true : undefined), `EMS to start:\n${out}`, 60_000);
-    return child;
-  }
-  const kill = async (child: ChildProcess) => {
-    child.kill('SIGKILL');
-    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
-  };
+    });
+  const kill = (p: EmsProcess) => p.kill();
   const base = () => `http://127.0.0.1:${port}`;
   const submitAll = async (employees: Employee[]) => {
     const ids: string[] = [];
@@ -108,8 +93,7 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     await sleep(500);
     // The mail server was down when the process died: no delivery was in flight, so strictly one each.
     expectOneNoticeEach(employees, true);
-    second.kill('SIGTERM');
-    expect(await new Promise((r) => second.once('exit', (c) => r(c)))).toBe(0);
+    expect(await second.stop()).toBe(0);
   }, 180_000);
 
   it('when the process is killed right after a burst of submissions, then after a restart every case completes exactly once', async () => {

@@ -4,20 +4,17 @@
  * SIGKILL and never restarted; replica B notices A's silence and resumes A's workflows. Every case then
  * completes on B, with one manager email each, and its decision phase runs on B too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
 import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
-
-const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
+import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 
 describe('orchestration across replicas', () => {
   let db: TestDatabase;
   let smtp: SmtpSink;
-  const children: ChildProcess[] = [];
+  const processes = emsProcesses();
   const org = demoOrg();
 
   beforeAll(async () => {
@@ -25,14 +22,13 @@ describe('orchestration across replicas', () => {
     smtp = await startSmtpSink();
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    processes.killAll();
     await smtp?.stop();
     await db?.drop();
   });
 
-  async function startReplica(id: string, port: number): Promise<ChildProcess> {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+  const startReplica = (id: string, port: number): Promise<EmsProcess> =>
+    processes.start({
       EMS_MODE: 'orchestration',
       EMS_PORT: String(port),
       EMS_DATABASE_URL: db.url,
@@ -43,15 +39,7 @@ describe('orchestration across replicas', () => {
       EMS_REPLICA_ID: id,
       EMS_REPLICA_DEAD_AFTER: '4s',
       EMS_LOG_LEVEL: 'warn',
-    };
-    const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(async () => (out.includes('EMS is up') ? true : undefined), `replica ${id} to start:\n${out}`, 60_000);
-    return child;
-  }
+    });
 
   it('when the replica running the workflows is killed for good, then the other replica finishes them, once', async () => {
     const [portA, portB] = [await freePort(), await freePort()];
@@ -74,8 +62,7 @@ describe('orchestration across replicas', () => {
       return cases.every((c) => c.body.steps.blockAccess!.status === 'done' && c.body.steps.scheduleInterview!.status === 'done' && c.body.steps.notifyManager!.status !== 'done') ? true : undefined;
     }, 'cases to be mid-flight on replica A');
 
-    a.kill('SIGKILL');
-    await new Promise((r) => a.once('exit', r));
+    await a.kill();
     await smtp.up();
     const killedAt = Date.now();
 
@@ -96,7 +83,6 @@ describe('orchestration across replicas', () => {
     const decided = await http<{ status: string }>(baseB, 'POST', `/api/resignations/${ids[0]}/decision`, { decision: 'retained' });
     expect(decided.status).toBe(200);
     expect(decided.body.status).toBe('retained');
-    b.kill('SIGTERM');
-    expect(await new Promise((r) => b.once('exit', (c) => r(c)))).toBe(0);
+    expect(await b.stop()).toBe(0);
   }, 240_000);
 });

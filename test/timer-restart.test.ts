@@ -4,15 +4,12 @@
  * is killed with SIGKILL, and restarted with the clock moved to just before the end of that day. The
  * revocation must fire by itself — after the end of the day, not before — exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
 import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
-
-const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
+import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 
 interface CaseBody {
   id: string;
@@ -26,7 +23,7 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
   let db: TestDatabase;
   let smtp: SmtpSink;
   let port: number;
-  const children: ChildProcess[] = [];
+  const processes = emsProcesses();
   const org = demoOrg();
 
   beforeAll(async () => {
@@ -35,29 +32,20 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     port = await freePort();
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    processes.killAll();
     await smtp?.stop();
     await db?.drop();
   });
 
-  async function startProcess(clockOffsetSeconds: number): Promise<ChildProcess> {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+  const startProcess = (clockOffsetSeconds: number): Promise<EmsProcess> =>
+    processes.start({
       EMS_MODE: mode,
       EMS_PORT: String(port),
       EMS_DATABASE_URL: db.url,
       EMS_SMTP_URL: smtp.url,
       EMS_CLOCK_OFFSET: `${clockOffsetSeconds}s`,
       EMS_LOG_LEVEL: 'warn',
-    };
-    const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(async () => (out.includes('EMS is up') ? true : undefined), `EMS to start:\n${out}`, 60_000);
-    return child;
-  }
+    });
   const base = () => `http://127.0.0.1:${port}`;
   const getCase = async (id: string) => (await http<CaseBody>(base(), 'GET', `/api/resignations/${id}`)).body;
   const accessOf = async (employeeId: string) => (await http<{ items: Array<{ status: string; critical: boolean }> }>(base(), 'GET', `/api/employees/${employeeId}/access`)).body.items;
@@ -74,8 +62,7 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     expect(decided.status).toBe(200);
     const revokeAt = Date.parse(decided.body.decision!.revokeAt!);
 
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await first.kill();
 
     // Restart 25 s (of clock time) before the end of the last working day.
     const offset = Math.round((revokeAt - Date.now()) / 1000) - 25;
@@ -99,7 +86,6 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     const revocations = audit.body.items.filter((a) => a.to === 'revoked');
     // Each grant revoked exactly once.
     expect(new Set(revocations.map((a) => a.grantId)).size).toBe(revocations.length);
-    second.kill('SIGTERM');
-    expect(await new Promise((r) => second.once('exit', (c) => r(c)))).toBe(0);
+    expect(await second.stop()).toBe(0);
   }, 240_000);
 });
