@@ -11,7 +11,7 @@ import { requestJson as http, sleep, waitFor } from '@ems/platform/testing';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startAcceptanceEms, type AcceptanceEnv } from './harness.ts';
+import { startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 
 const execFileAsync = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
@@ -50,8 +50,8 @@ interface AccessItem {
 
 const DAY = 86_400_000;
 
-export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreography') {
-  describe(`decision lifecycle (${mode})`, () => {
+export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreography', bus: AcceptanceBus = 'postgres') {
+  describe(`decision lifecycle (${mode}${bus === 'nats' ? ', NATS' : ''})`, () => {
     const org = demoOrg();
     const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
     const candidates = org.employees.filter(
@@ -67,7 +67,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
 
     beforeAll(async () => {
       clock = adjustableClock(undefined, 500);
-      env = await startAcceptanceEms(mode, `${mode}_lifecycle`, { clock });
+      env = await startAcceptanceEms(mode, `${mode}_lifecycle${bus === 'nats' ? '_nats' : ''}`, { clock, bus });
       base = env.base;
     });
 
