@@ -67,8 +67,9 @@ export const ConfigSchema = z.object({
   EMS_SEED_EMPLOYEES: z.coerce.number().int().min(12).max(100_000).default(60).describe('Size of the demo organisation seeded (employees)'),
   EMS_PUBLIC_URL: url.optional().describe('Base URL used in links in emails; default http://localhost:EMS_PORT'),
   EMS_NOTICE_DAYS: z.coerce.number().int().min(1).max(365).default(28).describe('Default notice period when no last working day is given'),
-  EMS_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12).describe('Attempts per orchestration step before it is marked failed'),
+  EMS_STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(30).describe('Attempts per orchestration step before it is marked failed'),
   EMS_STEP_RETRY_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(500).describe('First retry delay of a step; doubles each attempt'),
+  EMS_STEP_RETRY_MAX_INTERVAL: envDuration.default(30_000).describe('Longest wait between two attempts of a step'),
   EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS: envBoolean.default(false).describe('Allow webhook URLs on loopback/private networks (local demos, tests)'),
   EMS_WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('Time limit of one webhook POST'),
   EMS_NOTIFICATION_URL: url.optional().describe('Base URL of the Notification service; default this process'),
@@ -101,7 +102,7 @@ export interface Config {
   seedEmployees: number;
   publicUrl: string | undefined;
   noticeDays: number;
-  step: { maxAttempts: number; retryIntervalMs: number };
+  step: { maxAttempts: number; retryIntervalMs: number; maxIntervalMs: number };
   serviceUrls: { notification?: string | undefined; hr?: string | undefined; access?: string | undefined };
   /** The services this process hosts; all of them in the embedded default. */
   services: ServiceName[];
@@ -137,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedEmployees: c.EMS_SEED_EMPLOYEES,
     publicUrl: c.EMS_PUBLIC_URL,
     noticeDays: c.EMS_NOTICE_DAYS,
-    step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS },
+    step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS, maxIntervalMs: Math.max(c.EMS_STEP_RETRY_MAX_INTERVAL, c.EMS_STEP_RETRY_INTERVAL_MS) },
     serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL },
     services: c.EMS_SERVICES ?? [...SERVICE_NAMES],
     replicaId: c.EMS_REPLICA_ID,

@@ -23,7 +23,7 @@ import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@
 import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resignations/case-store.ts';
 import type { CaseDraft } from '../resignations/case-store.ts';
 import type { Participants } from './participants.ts';
-import { recordOutcomes, trackedStep, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import { recordOutcomes, trackedStep, untilDone, type Reaction, type RetryPolicy } from './tracked-step.ts';
 
 export const DECISION_WORKFLOW_NAME = 'resignation-decision';
 const DECISION_TOPIC = 'decision';
@@ -233,13 +233,9 @@ export function createDecisionOrchestrator(deps: {
       }
       const due = next!;
       const key = followUpKey(due);
-      const done = await DBOS.runStep(() => followUp(facts, due, [...sent], nowMs), {
-        name: `followUp.${key}`,
-        retriesAllowed: true,
-        maxAttempts: retry.maxAttempts,
-        intervalSeconds: retry.retryIntervalMs / 1000,
-        backoffRate: 2,
-      });
+      const done = await untilDone(`followUp.${key}`, retry, () => followUp(facts, due, [...sent], nowMs), (error, attempt) =>
+        deps.log.warn({ resignationId: caseId, followUp: key, attempt, error }, 'follow-up not sent yet; retrying'),
+      );
       interview = done.interview;
       if (done.sent) sent.add(key);
     }
