@@ -318,9 +318,20 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         ...(config.replicaId || !allInOne ? { executorID: config.replicaId ?? hostname() } : {}),
         logger: dbosLogger(log.child({ component: 'dbos' })),
       });
-      await retrying('launching the workflow engine', () => DBOS.launch());
+      await retrying('launching the workflow engine', async () => {
+        try {
+          await DBOS.launch();
+        } catch (err) {
+          // A launch that failed half-way counts as launched: undo it, so the retry recovers and starts queues.
+          await DBOS.shutdown().catch(() => undefined);
+          throw err;
+        }
+      });
+      let handOver = async () => undefined as void;
+      cleanup.splice(cleanup.length - 1, 0, () => handOver());
       cleanup.splice(cleanup.length - 1, 0, () => DBOS.shutdown({ deregister: true }));
       const watchdog = startReplicaWatchdog({ pool, executorId: DBOS.executorID, applicationVersion: WORKFLOW_VERSION, deadAfterMs: config.replicaDeadAfterMs, heartbeatMs: Math.min(2_000, config.replicaDeadAfterMs / 4), log: log.child({ component: 'replicas' }) });
+      handOver = () => watchdog.handOver();
       cleanup.splice(cleanup.length - 1, 0, () => watchdog.stop());
     }
     cleanup.splice(cleanup.length - 1, 0, () => bus.stop());

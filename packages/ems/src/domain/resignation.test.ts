@@ -88,6 +88,11 @@ describe('decideTransition (the case state machine for decisions)', () => {
     expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20'), { kind: 'exit_confirmed', lastWorkingDay: '2026-11-20' }, today)).toMatchObject({ outcome: 'illegal' });
     expect(decideTransition(decided('exit_confirmed', 'exited', '2026-11-20'), { kind: 'exit_confirmed', lastWorkingDay: '2026-12-10' }, today)).toMatchObject({ outcome: 'illegal' });
     expect(decideTransition(decided('exit_confirmed', 'exited', '2026-11-20'), { kind: 'exit_confirmed', lastWorkingDay: '2026-11-20' }, today)).toEqual({ outcome: 'unchanged' });
+    // Once the revocation time has come, the day is fixed even before the revocation is done.
+    const revoking = { status: 'exit_confirmed' as const, lastWorkingDay: '2026-12-20', decision: { kind: 'exit_confirmed' as const, lastWorkingDay: '2026-11-24', revision: 1, revokeAt: '2026-11-24T23:00:00.000Z' } };
+    expect(decideTransition(revoking, { kind: 'exit_confirmed', lastWorkingDay: '2026-12-01' }, today, new Date('2026-11-25T08:00:00Z'))).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition(decided('exit_confirmed', 'exit_confirmed', '2026-12-20'), { kind: 'exit_confirmed', lastWorkingDay: '2027-12-01' }, today)).toMatchObject({ outcome: 'illegal' });
+    expect(decideTransition(undecided('awaiting_decision'), { kind: 'exit_confirmed', lastWorkingDay: '2027-12-01' }, today)).toMatchObject({ outcome: 'illegal' });
   });
 });
 
@@ -103,6 +108,10 @@ describe('endOfDay', () => {
     expect(endOfDay('2026-03-29', 'Europe/Berlin').toISOString()).toBe('2026-03-29T22:00:00.000Z');
     expect(endOfDay('2026-10-24', 'Europe/Berlin').toISOString()).toBe('2026-10-24T22:00:00.000Z');
     expect(endOfDay('2026-10-25', 'Europe/Berlin').toISOString()).toBe('2026-10-25T23:00:00.000Z');
+    // Where DST starts at midnight (Chile, 8 Sep 2024: 00:00 → 01:00), the day ends at the skip, not an hour early.
+    expect(endOfDay('2024-09-07', 'America/Santiago').toISOString()).toBe('2024-09-08T04:00:00.000Z');
+    // And where it ends at midnight (Chile, 7 Apr 2024: 24:00 → 23:00 again), after the repeated hour.
+    expect(endOfDay('2024-04-06', 'America/Santiago').toISOString()).toBe('2024-04-07T04:00:00.000Z');
   });
 });
 

@@ -46,6 +46,8 @@ export interface CaseDecisionState {
   kind: DecisionKind;
   lastWorkingDay: string | null;
   revision: number;
+  /** exit_confirmed: when access is revoked; from then on the day can no longer move. */
+  revokeAt?: string | null | undefined;
 }
 
 export interface DecisionRequest {
@@ -67,7 +69,9 @@ export function decideTransition(
   kase: { status: CaseStatus; lastWorkingDay: string; decision: CaseDecisionState | null },
   request: DecisionRequest,
   today: string,
+  now?: Date,
 ): Transition {
+  const tooFar = (day: string) => day > addDays(today, 366);
   const withdrawal = request.kind === 'withdrawn';
   const current = kase.decision;
   if (current) {
@@ -75,7 +79,10 @@ export function decideTransition(
       return { outcome: 'illegal', detail: `The case is already ${describeDecision(current.kind)}; it cannot ${withdrawal ? 'be withdrawn' : `become ${describeDecision(request.kind)}`}` };
     }
     if (request.kind !== 'exit_confirmed' || !request.lastWorkingDay || request.lastWorkingDay === current.lastWorkingDay) return { outcome: 'unchanged' };
-    if (kase.status === 'exited') return { outcome: 'illegal', detail: `The employee has already left (last working day ${current.lastWorkingDay}); the day can no longer move` };
+    if (kase.status === 'exited' || (now && current.revokeAt && now.getTime() >= Date.parse(current.revokeAt))) {
+      return { outcome: 'illegal', detail: `The last working day ${current.lastWorkingDay} has ended (access is revoked at its end); the day can no longer move` };
+    }
+    if (tooFar(request.lastWorkingDay)) return { outcome: 'illegal', detail: `The last working day ${request.lastWorkingDay} is more than a year ahead` };
     if (request.lastWorkingDay < today) return { outcome: 'illegal', detail: `The last working day cannot move into the past (${request.lastWorkingDay}; today is ${today})` };
     return { outcome: 'apply', status: 'exit_confirmed', kind: 'exit_confirmed', lastWorkingDay: request.lastWorkingDay, revision: current.revision + 1, moved: true };
   }
@@ -86,6 +93,7 @@ export function decideTransition(
   if (request.kind === 'exit_confirmed') {
     const day = request.lastWorkingDay ?? kase.lastWorkingDay;
     if (day < today) return { outcome: 'illegal', detail: `The last working day ${day} is in the past (today is ${today}); confirm the exit with a lastWorkingDay` };
+    if (tooFar(day)) return { outcome: 'illegal', detail: `The last working day ${day} is more than a year ahead` };
     return { outcome: 'apply', status: 'exit_confirmed', kind: 'exit_confirmed', lastWorkingDay: day, revision: 1, moved: false };
   }
   return { outcome: 'apply', status: request.kind, kind: request.kind, lastWorkingDay: null, revision: 1, moved: false };
@@ -95,12 +103,23 @@ function describeDecision(kind: DecisionKind): string {
   return kind === 'exit_confirmed' ? 'exit-confirmed' : kind;
 }
 
-/** The instant the last working day ends in the employee's zone: when every remaining grant is revoked. */
+/**
+ * The instant the last working day ends in the employee's zone: the first instant whose local date is
+ * the next day (local midnight; where DST skips midnight, the first instant after the skip).
+ */
 export function endOfDay(date: string, timezone: string): Date {
-  // The UTC instant whose local wall time is 00:00 of the next day; corrected twice for DST changes.
-  const target = new Date(`${addDays(date, 1)}T00:00:00Z`).getTime();
-  let t = target - zoneOffsetMs(new Date(target), timezone);
-  t = target - zoneOffsetMs(new Date(t), timezone);
+  const next = addDays(date, 1);
+  const target = new Date(`${next}T00:00:00Z`).getTime();
+  // The zone's offset a day before and a day after: one of them holds at the end of the day.
+  const candidates = [target - 86_400_000, target + 86_400_000]
+    .map((probe) => target - zoneOffsetMs(new Date(probe), timezone))
+    .filter((t) => localDate(new Date(t), timezone) === next)
+    .sort((a, b) => a - b);
+  const first = candidates[0];
+  if (first === undefined) return new Date(target - zoneOffsetMs(new Date(target), timezone));
+  // A skipped midnight: step back to the first instant of the next day (the skip itself).
+  let t = first;
+  while (localDate(new Date(t - 60_000), timezone) === next) t -= 60_000;
   return new Date(t);
 }
 

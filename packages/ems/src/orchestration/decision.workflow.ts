@@ -23,7 +23,7 @@ import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@
 import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resignations/case-store.ts';
 import type { CaseDraft } from '../resignations/case-store.ts';
 import type { Participants } from './participants.ts';
-import { recordOutcomes, trackedStep, untilDone, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import { DB_RETRIES, recordOutcomes, trackedStep, untilDone, type Reaction, type RetryPolicy } from './tracked-step.ts';
 
 export const DECISION_WORKFLOW_NAME = 'resignation-decision';
 const DECISION_TOPIC = 'decision';
@@ -187,12 +187,33 @@ export function createDecisionOrchestrator(deps: {
           if (!f) throw new Error(`case ${caseId} does not exist`);
           return f;
         },
-        { name },
+        { name, ...DB_RETRIES },
       );
+    // Settings that shape the step sequence are checkpointed: a restart with other settings replays the same.
+    const policy = await DBOS.runStep(async () => deps.policy, { name: 'policy' });
     let facts = await readFacts('readCase');
     const sent = new Set<string>();
     let interview: InterviewFacts | null = facts.interview ? { end: facts.interview.end, held: false } : null;
     let exit = facts.decision?.kind === 'exit_confirmed' && facts.decision.revokeAt ? { revokeAt: Date.parse(facts.decision.revokeAt) } : null;
+    let knownRevision = facts.decision?.revision ?? 0;
+
+    /** Applies a decision message under the case's lock and answers its sender; true when it took effect. */
+    const handle = async (msg: DecisionMessage): Promise<boolean> => {
+      const outcome: DecideOutcome = await DBOS.runStep(() => store.decide(caseId, msg), { name: 'decide', ...DB_RETRIES });
+      facts = await readFacts('readDecision');
+      // A retried step may find its own earlier commit ('unchanged'): the revision tells what happened.
+      const applied = (facts.decision?.revision ?? 0) > knownRevision;
+      const answer: DecideOutcome = applied ? { outcome: 'applied', revision: facts.decision!.revision } : outcome;
+      await DBOS.setEvent(decisionAnswerKey(msg.requestId), answer);
+      if (applied) knownRevision = facts.decision!.revision;
+      return applied;
+    };
+    /** Before the workflow ends: answer what arrived meanwhile (it can only be refused now). */
+    const answerLeftovers = async () => {
+      for (let msg = await DBOS.recv<DecisionMessage>(DECISION_TOPIC, { timeoutSeconds: 0.01 }); msg; msg = await DBOS.recv<DecisionMessage>(DECISION_TOPIC, { timeoutSeconds: 0.01 })) {
+        await handle(msg);
+      }
+    };
 
     for (;;) {
       const nowMs = await now();
@@ -200,19 +221,17 @@ export function createDecisionOrchestrator(deps: {
       let dueAt: number | null;
       if (exit) dueAt = exit.revokeAt;
       else {
-        next = nextFollowUp(deps.policy, { submittedAt: new Date(facts.draft.submittedAt), interview: interview && { end: new Date(interview.end), held: interview.held }, decided: false }, sent);
+        next = nextFollowUp(policy, { submittedAt: new Date(facts.draft.submittedAt), interview: interview && { end: new Date(interview.end), held: interview.held }, decided: false }, sent);
         dueAt = next ? next.dueAt.getTime() : null;
       }
 
       if (dueAt === null || dueAt > nowMs) {
         const msg = await wait(dueAt, nowMs);
         if (!msg) continue; // a timeout: look at the clock again
-        const outcome: DecideOutcome = await DBOS.runStep(() => store.decide(caseId, msg), { name: 'decide' });
-        await DBOS.setEvent(decisionAnswerKey(msg.requestId), outcome);
-        if (outcome.outcome !== 'applied') continue;
-        facts = await readFacts('readDecision');
+        if (!(await handle(msg))) continue;
         const d = facts.decision!;
-        const announcement = () => announce(facts, d.kind, d.revision, d.revokeAt, d.lastWorkingDay, d.note);
+        const decided = facts;
+        const announcement = () => announce(decided, d.kind, d.revision, d.revokeAt, d.lastWorkingDay, d.note);
         if (d.kind === 'exit_confirmed') {
           exit = { revokeAt: Date.parse(d.revokeAt!) };
           const o = await trackedStep(store, retry, caseId, 'announceDecision', announcement, `announceDecision.${d.revision}`);
@@ -221,15 +240,20 @@ export function createDecisionOrchestrator(deps: {
         }
         const outcomes = await Promise.all([
           trackedStep(store, retry, caseId, 'announceDecision', announcement),
-          trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(facts, d.kind)),
-          trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(facts, d.kind)),
+          trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, d.kind)),
+          trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, d.kind)),
         ]);
-        return recordOutcomes(store, caseId, outcomes, 'settle.closed');
+        const status = await recordOutcomes(store, caseId, outcomes, 'settle.closed');
+        await answerLeftovers();
+        return status;
       }
 
       if (exit) {
-        const o = await trackedStep(store, retry, caseId, 'revokeAccess', () => revokeAccess(facts));
-        return recordOutcomes(store, caseId, [o], 'settle.exited');
+        const revoking = facts;
+        const o = await trackedStep(store, retry, caseId, 'revokeAccess', () => revokeAccess(revoking));
+        const status = await recordOutcomes(store, caseId, [o], 'settle.exited');
+        await answerLeftovers();
+        return status;
       }
       const due = next!;
       const key = followUpKey(due);
@@ -259,7 +283,12 @@ export function createDecisionOrchestrator(deps: {
       await ensureStarted(caseId);
       await DBOS.send(decisionWorkflowId(caseId), message, DECISION_TOPIC, message.requestId);
       const answer = await DBOS.getEvent<DecideOutcome>(decisionWorkflowId(caseId), decisionAnswerKey(message.requestId), waitSeconds);
-      return answer ?? 'pending';
+      if (answer) return answer;
+      // Its workflow has finished (the case is closed, or its last day has ended): nothing will read the
+      // message — the state machine answers it here, and can only refuse or find it already done.
+      const status = await DBOS.getWorkflowStatus(decisionWorkflowId(caseId));
+      if (status?.status === 'SUCCESS') return store.decide(caseId, message);
+      return 'pending';
     },
   };
 }

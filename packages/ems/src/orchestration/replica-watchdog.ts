@@ -19,7 +19,7 @@ export interface ReplicaWatchdogOptions {
   deadAfterMs?: number;
 }
 
-export function startReplicaWatchdog(o: ReplicaWatchdogOptions): { stop(): Promise<void> } {
+export function startReplicaWatchdog(o: ReplicaWatchdogOptions): { stop(): Promise<void>; handOver(): Promise<void> } {
   const heartbeatMs = o.heartbeatMs ?? 2_000;
   const deadAfterMs = o.deadAfterMs ?? 15_000;
   let timer: NodeJS.Timeout | undefined;
@@ -72,12 +72,19 @@ export function startReplicaWatchdog(o: ReplicaWatchdogOptions): { stop(): Promi
   };
   tick();
   return {
+    /** Stops beating (the workflows may still be finishing their current step). */
     async stop() {
       stopped = true;
       clearTimeout(timer);
       await running;
-      // A clean stop is not a death: leave no heartbeat for a survivor to misread later.
-      await o.pool.query('DELETE FROM ems.replicas WHERE executor_id = $1', [o.executorId]).catch(() => undefined);
+    },
+    /**
+     * After DBOS has shut down: its workflows wait for days, so a replica that stops (a redeploy, scaling
+     * down) hands them over at once — a survivor resumes them on its next beat; if this id comes back
+     * first, DBOS recovers them itself.
+     */
+    async handOver() {
+      await o.pool.query(`UPDATE ems.replicas SET last_seen = '-infinity' WHERE executor_id = $1`, [o.executorId]).catch(() => undefined);
     },
   };
 }

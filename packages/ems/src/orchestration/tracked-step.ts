@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError } from '@ems/platform';
 import type { CaseStore } from '../resignations/case-store.ts';
@@ -33,8 +34,8 @@ export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** What one attempt came to, as plain data: DBOS checkpoints it, and a replay sees the same. */
-type Attempt = { ok: true; result: Record<string, unknown> } | { ok: false; error: string; retryable: boolean };
+/** What a step came to, as plain data: DBOS checkpoints it, and a replay sees the same. */
+type Outcome = { ok: true; result: Record<string, unknown>; attempts: number } | { ok: false; error: string; attempts: number };
 
 /** The delay before attempt n+1: exponential from `retryIntervalMs`, capped at `maxIntervalMs`. */
 export function retryDelayMs(retry: RetryPolicy, attempt: number): number {
@@ -43,30 +44,39 @@ export function retryDelayMs(retry: RetryPolicy, attempt: number): number {
 
 /**
  * One durable step of the case: calls a participant; a retryable failure is recorded on the case and
- * retried after a durable sleep (exponential backoff, capped — a service back after an outage is
- * called again within `maxIntervalMs`, not after an ever-doubling wait). Records its own success; a
- * final failure is returned, for the workflow to record in a fixed order.
+ * tried again after a pause (exponential backoff, capped — a service back after an outage is called
+ * again within `maxIntervalMs`). Records its own success; a final failure is returned, for the
+ * workflow to record in a fixed order.
+ *
+ * The attempts run inside ONE DBOS step, so each branch of a parallel `Promise.all` holds exactly one
+ * step number, assigned in call order: a replay sees the same sequence whatever order branches
+ * finished in. A crash mid-way reruns the step from its first attempt (every call is idempotent).
+ * An unexpected error (e.g. the database) lets DBOS retry the whole step.
  */
 export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: string, step: StepName, act: () => Promise<Reaction>, name: string = step): Promise<StepOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    const outcome = await DBOS.runStep(
-      async (): Promise<Attempt> => {
+  const outcome = await DBOS.runStep(
+    async (): Promise<Outcome> => {
+      for (let attempt = 1; ; attempt++) {
+        let reaction: Reaction;
         try {
-          const reaction = await act();
-          await store.recordStepDone(caseId, step, { ...reaction, attempts: attempt });
-          return { ok: true, result: reaction.result };
+          reaction = await act();
         } catch (err) {
-          return { ok: false, error: message(err), retryable: isRetryable(err) };
+          if (!isRetryable(err) || attempt >= retry.maxAttempts) return { ok: false, error: message(err), attempts: attempt };
+          await store.recordAttemptFailed(caseId, step, attempt, message(err));
+          await sleep(retryDelayMs(retry, attempt));
+          continue;
         }
-      },
-      { name: `${name}#${attempt}` },
-    );
-    if (outcome.ok) return { step, error: null, attempts: attempt, result: outcome.result };
-    if (!outcome.retryable || attempt >= retry.maxAttempts) return { step, error: outcome.error, attempts: attempt, result: null };
-    await DBOS.runStep(() => store.recordAttemptFailed(caseId, step, attempt, outcome.error), { name: `${name}#${attempt}.failed` });
-    await DBOS.sleep(retryDelayMs(retry, attempt));
-  }
+        await store.recordStepDone(caseId, step, { ...reaction, attempts: attempt });
+        return { ok: true, result: reaction.result, attempts: attempt };
+      }
+    },
+    { name, ...DB_RETRIES },
+  );
+  return outcome.ok ? { step, error: null, attempts: outcome.attempts, result: outcome.result } : { step, error: outcome.error, attempts: outcome.attempts, result: null };
 }
+
+/** For steps that only touch the database: a transient error (pool exhausted, deadlock, lost connection) is retried. */
+export const DB_RETRIES = { retriesAllowed: true, maxAttempts: 20, intervalSeconds: 0.5, backoffRate: 1.5 } as const;
 
 /**
  * A step that must happen eventually (e.g. a follow-up email): retried until it succeeds, with the
@@ -95,8 +105,8 @@ export async function recordOutcomes(store: CaseStore, caseId: string, outcomes:
   for (const o of outcomes) {
     if (o.error !== null) {
       const error = o.error;
-      await DBOS.runStep(() => store.recordStepFailed(caseId, o.step, error, o.attempts), { name: `recordFailure.${o.step}` });
+      await DBOS.runStep(() => store.recordStepFailed(caseId, o.step, error, o.attempts), { name: `recordFailure.${o.step}`, ...DB_RETRIES });
     }
   }
-  return DBOS.runStep(() => store.settle(caseId), { name: settleName });
+  return DBOS.runStep(() => store.settle(caseId), { name: settleName, ...DB_RETRIES });
 }

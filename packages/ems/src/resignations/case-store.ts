@@ -253,10 +253,11 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           {
             status: row.status,
             lastWorkingDay: row.last_working_day,
-            decision: row.decision ? { kind: row.decision, lastWorkingDay: row.decided_last_working_day, revision: row.decision_revision } : null,
+            decision: row.decision ? { kind: row.decision, lastWorkingDay: row.decided_last_working_day, revision: row.decision_revision, revokeAt: iso(row.revoke_at) } : null,
           },
           { kind: input.kind, lastWorkingDay: input.lastWorkingDay },
           localDate(now, row.employee_timezone),
+          now,
         );
         if (t.outcome !== 'apply') return t;
         const revokeAt = t.lastWorkingDay ? endOfDay(t.lastWorkingDay, row.employee_timezone) : null;

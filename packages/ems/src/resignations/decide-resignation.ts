@@ -29,8 +29,9 @@ export type DecideResult = { kind: 'done'; resignation: ems.Resignation } | { ki
 export async function decideResignation(deps: DecideDeps, caseId: string, input: { kind: DecisionKind; lastWorkingDay?: string | undefined; note?: string | undefined }, meta: { idempotencyKey?: string | undefined }): Promise<DecideResult> {
   const facts = await deps.store.facts(caseId);
   if (!facts) throw new HttpProblem(404, `No resignation with id ${caseId}`);
-  const current = facts.decision && { kind: facts.decision.kind, lastWorkingDay: facts.decision.lastWorkingDay, revision: facts.decision.revision };
-  const t = decideTransition({ status: facts.status, lastWorkingDay: facts.draft.lastWorkingDay, decision: current }, input, localDate(deps.clock.now(), facts.draft.employee.timezone));
+  const current = facts.decision && { kind: facts.decision.kind, lastWorkingDay: facts.decision.lastWorkingDay, revision: facts.decision.revision, revokeAt: facts.decision.revokeAt };
+  const now = deps.clock.now();
+  const t = decideTransition({ status: facts.status, lastWorkingDay: facts.draft.lastWorkingDay, decision: current }, input, localDate(now, facts.draft.employee.timezone), now);
   if (t.outcome === 'illegal') throw illegal(t.detail, facts.status);
   if (t.outcome === 'apply') {
     const requestId = createHash('sha256')
