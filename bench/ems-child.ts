@@ -1,0 +1,54 @@
+/**
+ * The EMS process of a benchmark run (spawned by ems-process.ts, never run by hand): the whole
+ * system via startEms, seeded with the benchmark organisation, configured by EMS_* variables.
+ * Talks to the parent over IPC: 'ready' with its URL; 'profile-start' / 'profile-stop' (a V8 CPU
+ * profile of the load phase only); 'stop'.
+ */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { loadConfig, startEms } from '@ems/ems';
+import { benchOrg } from './org.ts';
+import type { ChildMessage, ParentMessage } from './ems-process.ts';
+
+const send = (m: ChildMessage) => process.send?.(m);
+
+const resigners = Number(process.env.BENCH_RESIGNERS);
+const ems = await startEms(loadConfig(process.env), { org: benchOrg({ resigners }).org });
+send({ type: 'ready', url: ems.url });
+
+let session: Session | undefined;
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await ems.stop();
+  send({ type: 'stopped' });
+  process.disconnect?.();
+  process.exit(0);
+};
+
+process.on('message', (m: ParentMessage) => {
+  void (async () => {
+    if (m.type === 'stop') return stop();
+    if (m.type === 'profile-start') {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+      await session.post('Profiler.start');
+      send({ type: 'profile-started' });
+    } else if (m.type === 'profile-stop' && session) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(m.file, JSON.stringify(profile));
+      session.disconnect();
+      session = undefined;
+      send({ type: 'profile-written', file: m.file });
+    }
+  })().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+});
+// The parent went away: do not outlive it.
+process.on('disconnect', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,150 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Distribution } from './stats.ts';
+import type { BenchReport, ModeReport, PhaseReport } from './run-bench.ts';
+
+/** The report as markdown: one column per mode, ratios to the ceilings first. */
+
+const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+const mib = (b: number | null) => (b === null ? '–' : `${Math.round(b / 2 ** 20)} MiB`);
+const pct = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100)} %`);
+const dist = (d: Distribution, keys: Array<'p50' | 'p95' | 'p99' | 'max'> = ['p50', 'p95', 'p99']) => (d.count === 0 ? '–' : keys.map((k) => fmt(d[k])).join(' / '));
+
+export function toMarkdown(r: BenchReport): string {
+  const m = r.modes;
+  const burst = (x: ModeReport) => x.phases.find((p) => p.kind === 'burst');
+  const steady = (x: ModeReport) => x.phases.find((p) => p.kind === 'steady');
+  const rows: Array<[string, (x: ModeReport) => string]> = [];
+  const anyBurst = m.some(burst);
+  const anySteady = m.some(steady);
+  const b0 = m.map(burst).find(Boolean);
+  const s0 = m.map(steady).find(Boolean);
+
+  if (anyBurst) {
+    rows.push([`**Burst** — ${b0!.cases} resignations, ${b0!.concurrency} in flight`, () => '']);
+    rows.push(['cases/s (N ÷ first POST → last step done)', (x) => casesPerSecond(burst(x))]);
+    rows.push(['**÷ bare DBOS workflows/s** (same run)', (x) => fmt(x.ratios.burstToDbos, 2)]);
+    rows.push(['÷ raw INSERT commits/s (same run)', (x) => fmt(x.ratios.burstToInsert, 3)]);
+    rows.push(['commit budget used (cases/s × commits/case ÷ raw commits/s)', (x) => pct(x.ratios.commitBudgetUsed)]);
+    rows.push(['submit → all three done, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.allThreeDone) : '–')]);
+    rows.push(['submit → each step done, p50 ms: manager notified / interview / access', (x) => (burst(x) ? perStep(burst(x)!) : '–')]);
+  }
+  if (anySteady) {
+    rows.push([`**Steady** — ${s0!.rate}/s for ${s0!.cases} resignations`, () => '']);
+    rows.push(['achieved rate /s (late sends)', (x) => (steady(x) ? `${fmt(steady(x)!.achievedRate, 1)} (${steady(x)!.lateSends})` : '–')]);
+    rows.push(['**submit → critical access suspended**, p50 / p95 / p99 ms', (x) => (steady(x) ? dist(steady(x)!.latencyMs.accessSuspended) : '–')]);
+    rows.push(['submit → all three steps done, p50 / p95 / p99 ms', (x) => (steady(x) ? dist(steady(x)!.latencyMs.allThreeDone) : '–')]);
+    rows.push(['submit → each step done, p99 ms: manager notified / interview / access', (x) => (steady(x) ? perStep(steady(x)!, 'p99') : '–')]);
+    rows.push(['POST answered, p50 / p95 / p99 ms', (x) => (steady(x) ? dist(steady(x)!.latencyMs.postAnswer) : '–')]);
+  }
+  rows.push(['**PostgreSQL**', () => '']);
+  rows.push(['commits per case (burst / steady; idle pollers subtracted)', (x) => `${fmt(burst(x)?.commits.perCase, 1)} / ${fmt(steady(x)?.commits.perCase, 1)}`]);
+  rows.push(['idle commits/s (pollers)', (x) => fmt(x.idleCommitsPerSecond, 1)]);
+  rows.push(['WAL per case (burst)', (x) => (burst(x)?.walBytesPerCase ? `${fmt(burst(x)!.walBytesPerCase! / 1024, 1)} KiB` : '–')]);
+  rows.push(['rows written per case by schema (burst)', (x) => rowsBySchema(burst(x) ?? steady(x))]);
+  rows.push(['**Processes**', () => '']);
+  rows.push(['peak RSS of the EMS process', (x) => mib(x.memory.emsPeakRssBytes)]);
+  rows.push(['peak PSS of PostgreSQL (all its processes)', (x) => mib(x.memory.postgresPeakPssBytes)]);
+  rows.push(['CPU ms per case, EMS / PostgreSQL / load generator (burst)', (x) => cpuPerCase(burst(x) ?? steady(x))]);
+  if (m.some((x) => x.bus === 'nats')) rows.push(['CPU ms per case, nats-server (burst; shared server)', (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.nats, 1)]);
+  rows.push(['cores busy, EMS / PostgreSQL (burst)', (x) => cores(burst(x) ?? steady(x))]);
+  rows.push(['EMS start-up incl. seeding, ms', (x) => fmt(x.startupMs)]);
+  rows.push(['**errors** (non-2xx, failed steps, unsettled cases)', (x) => `**${x.errors}**`]);
+  rows.push(['**Ceilings on the same PostgreSQL**', () => '']);
+  rows.push([`raw single-row INSERT commits/s @ ${m[0]?.ceilings.insert.concurrency ?? '?'} connections`, (x) => fmt(x.ceilings.insert.commitsPerSecond)]);
+  rows.push([
+    `bare DBOS workflows/s (3 parallel no-op steps) @ ${m[0]?.ceilings.dbos.concurrency ?? '?'}, commits per workflow`,
+    (x) => `${fmt(x.ceilings.dbos.workflowsPerSecond)} (${fmt(x.ceilings.dbos.commitsPerWorkflow, 1)})`,
+  ]);
+  if (m.some((x) => x.ceilings.nats)) {
+    rows.push([`JetStream publishes acked/s @ ${m[0]?.ceilings.insert.concurrency ?? '?'} (file storage, 500 B)`, (x) => fmt(x.ceilings.nats?.publishesPerSecond)]);
+  }
+
+  const lines = [
+    `# EMS benchmark — ${r.startedAt.slice(0, 19).replace('T', ' ')} UTC`,
+    '',
+    `\`${r.command}\``,
+    '',
+    `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${mib(r.machine.memoryBytes)}, Node ${r.machine.node}, PostgreSQL ${m[0]?.postgres.version ?? '?'} (${m[0]?.postgres.kind ?? '?'}), bus ${m[0]?.bus ?? '?'}, ` +
+      `mail to ${r.options.smtp === 'relay' ? 'an SMTP relay in its own process' : "EMS's built-in capture server (in the EMS process)"}; ` +
+      `load average ${r.machine.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} at start, ${r.machine.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')} at end.`,
+    '',
+    `Clock: ${r.clock}.`,
+    '',
+    `| | ${m.map((x) => x.mode).join(' | ')} |`,
+    `|---|${m.map(() => '---:').join('|')}|`,
+    ...rows.map(([label, f]) => `| ${label} | ${m.map(f).join(' | ')} |`),
+  ];
+  for (const x of m) for (const p of x.phases) lines.push(...errorSamples(x, p), ...profileSection(x, p));
+  return lines.join('\n') + '\n';
+}
+
+function casesPerSecond(p: PhaseReport | undefined): string {
+  if (!p) return '–';
+  const rate = fmt(p.casesPerSecond, 1);
+  return p.settledCases === p.cases ? rate : `${rate} (only ${p.settledCases} of ${p.cases} done)`;
+}
+
+function perStep(p: PhaseReport, q: 'p50' | 'p99' = 'p50'): string {
+  const s = p.latencyMs.steps;
+  return [s.notifyManager, s.scheduleInterview, s.blockAccess].map((d) => fmt(d[q])).join(' / ');
+}
+
+function rowsBySchema(p: PhaseReport | undefined): string {
+  if (!p) return '–';
+  return Object.entries(p.rowsWrittenPerCase)
+    .map(([s, v]) => `${s} ${fmt(v, 1)}`)
+    .join(', ');
+}
+
+function cpuPerCase(p: PhaseReport | undefined): string {
+  if (!p) return '–';
+  return `${fmt(p.cpuMsPerCase.ems, 1)} / ${fmt(p.cpuMsPerCase.postgres, 1)} / ${fmt(p.cpuMsPerCase.loadGenerator, 1)}`;
+}
+
+function cores(p: PhaseReport | undefined): string {
+  if (!p) return '–';
+  return `${fmt(p.coresBusy.ems, 2)} / ${fmt(p.coresBusy.postgres, 2)}`;
+}
+
+function errorSamples(m: ModeReport, p: PhaseReport): string[] {
+  if (p.errors.samples.length === 0) return [];
+  return ['', `**Errors, ${m.mode} ${p.kind}:**`, '', ...p.errors.samples.map((s) => `- \`${s.slice(0, 300)}\``)];
+}
+
+function profileSection(m: ModeReport, p: PhaseReport): string[] {
+  const out: string[] = [];
+  if (p.profile) {
+    out.push('', `### Profile: ${m.mode}, ${p.kind} — EMS main thread busy ${pct(p.profile.busyShare)} of ${fmt(p.profile.wallMs / 1000, 1)} s`, '');
+    out.push('| self time by component | ms | share |', '|---|---:|---:|');
+    out.push(...p.profile.components.map((c) => `| ${c.name} | ${c.ms} | ${pct(c.share)} |`));
+    out.push('', '| self time by function | ms | share |', '|---|---:|---:|');
+    out.push(...p.profile.functions.map((c) => `| \`${c.name}\` | ${c.ms} | ${pct(c.share)} |`));
+  }
+  if (p.statementsPerCase.length > 0) {
+    out.push('', `### Statements per case: ${m.mode}, ${p.kind} — ${fmt(p.statementsTotalPerCase, 1)} in all (pg_stat_statements, top ${p.statementsPerCase.length})`, '');
+    out.push('| calls/case | statement |', '|---:|---|');
+    out.push(...p.statementsPerCase.map((s) => `| ${fmt(s.calls, 2)} | \`${s.query.replaceAll('|', '\\|').slice(0, 160)}\` |`));
+  }
+  return out;
+}
+
+/** bench/results/<timestamp>-<mode>.{md,json} and bench/results/latest.md; the paths written. */
+export async function writeReport(report: BenchReport, dir: string, jsonFile?: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const stamp = report.startedAt.replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  const mode = report.modes.length === 1 ? report.modes[0]!.mode : 'both';
+  const base = path.join(dir, `${stamp}-${mode}`);
+  const md = toMarkdown(report);
+  const json = JSON.stringify(report, null, 2) + '\n';
+  const written = [`${base}.md`, `${base}.json`, path.join(dir, 'latest.md')];
+  await writeFile(`${base}.md`, md);
+  await writeFile(`${base}.json`, json);
+  await writeFile(path.join(dir, 'latest.md'), md);
+  if (jsonFile) {
+    await mkdir(path.dirname(path.resolve(jsonFile)), { recursive: true });
+    await writeFile(jsonFile, json);
+    written.push(jsonFile);
+  }
+  return written;
+}
