@@ -19,6 +19,8 @@ export function toMarkdown(r: BenchReport): string {
   const anySteady = m.some(steady);
   const b0 = m.map(burst).find(Boolean);
   const s0 = m.map(steady).find(Boolean);
+  /** The phase the per-case rows describe: the burst, or the steady phase when there is no burst. */
+  const first = anyBurst ? 'burst' : 'steady';
 
   if (anyBurst) {
     rows.push([`**Burst** — ${b0!.cases} resignations, ${b0!.concurrency} in flight`, () => '']);
@@ -40,17 +42,17 @@ export function toMarkdown(r: BenchReport): string {
   rows.push(['**PostgreSQL**', () => '']);
   rows.push(['commits per case (burst / steady; idle pollers subtracted)', (x) => `${fmt(burst(x)?.commits.perCase, 1)} / ${fmt(steady(x)?.commits.perCase, 1)}`]);
   rows.push(['idle commits/s (pollers)', (x) => fmt(x.idleCommitsPerSecond, 1)]);
-  rows.push(['WAL per case (burst)', (x) => (burst(x)?.walBytesPerCase ? `${fmt(burst(x)!.walBytesPerCase! / 1024, 1)} KiB` : '–')]);
-  rows.push(['rows written per case by schema (burst)', (x) => rowsBySchema(burst(x) ?? steady(x))]);
+  rows.push([`WAL per case (${first})`, (x) => wal(burst(x) ?? steady(x))]);
+  rows.push([`rows written per case by schema (${first})`, (x) => rowsBySchema(burst(x) ?? steady(x))]);
   rows.push(['**Processes**', () => '']);
   rows.push(['peak RSS of the EMS process', (x) => mib(x.memory.emsPeakRssBytes)]);
   rows.push(['peak PSS of PostgreSQL (all its processes)', (x) => mib(x.memory.postgresPeakPssBytes)]);
-  rows.push(['CPU ms per case, EMS / PostgreSQL / load generator (burst)', (x) => cpuPerCase(burst(x) ?? steady(x))]);
-  if (m.some((x) => x.bus === 'nats')) rows.push(['CPU ms per case, nats-server (burst; shared server)', (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.nats, 1)]);
-  rows.push(['cores busy, EMS / PostgreSQL (burst)', (x) => cores(burst(x) ?? steady(x))]);
+  rows.push([`CPU ms per case, EMS / PostgreSQL / load generator (${first})`, (x) => cpuPerCase(burst(x) ?? steady(x))]);
+  if (m.some((x) => x.bus === 'nats')) rows.push([`CPU ms per case, nats-server (${first}; the server may be shared)`, (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.nats, 1)]);
+  rows.push([`cores busy, EMS / PostgreSQL (${first})`, (x) => cores(burst(x) ?? steady(x))]);
   rows.push(['EMS start-up incl. seeding, ms', (x) => fmt(x.startupMs)]);
   rows.push(['**errors** (non-2xx, failed steps, unsettled cases)', (x) => `**${x.errors}**`]);
-  rows.push(['**Ceilings on the same PostgreSQL**', () => '']);
+  rows.push(['**Ceilings**, measured in the same run on the same PostgreSQL (and NATS)', () => '']);
   rows.push([`raw single-row INSERT commits/s @ ${m[0]?.ceilings.insert.concurrency ?? '?'} connections`, (x) => fmt(x.ceilings.insert.commitsPerSecond)]);
   rows.push([
     `bare DBOS workflows/s (3 parallel no-op steps) @ ${m[0]?.ceilings.dbos.concurrency ?? '?'}, commits per workflow`,
@@ -88,6 +90,10 @@ function casesPerSecond(p: PhaseReport | undefined): string {
 function perStep(p: PhaseReport, q: 'p50' | 'p99' = 'p50'): string {
   const s = p.latencyMs.steps;
   return [s.notifyManager, s.scheduleInterview, s.blockAccess].map((d) => fmt(d[q])).join(' / ');
+}
+
+function wal(p: PhaseReport | undefined): string {
+  return p?.walBytesPerCase ? `${fmt(p.walBytesPerCase / 1024, 1)} KiB` : '–';
 }
 
 function rowsBySchema(p: PhaseReport | undefined): string {
