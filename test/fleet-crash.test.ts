@@ -7,17 +7,15 @@
  *
  * Prints the figures the README quotes: cases, kills, lost, duplicated, time to recover.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
 import { checkNats, checkNatsServerBinary, removeNatsStreams, startNatsServer, testNatsPrefix, type NatsTestServer } from '@ems/eventbus/testing';
 import { createTestDatabase, requestJson as http, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
 const CASES = 200;
 const nats = await checkNats();
 const natsBinary = checkNatsServerBinary();
@@ -45,7 +43,8 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
   let db: TestDatabase;
   let smtp: SmtpSink;
   let natsServer: NatsTestServer;
-  let launcher: ChildProcess | undefined;
+  const processes = emsProcesses();
+  let launcher: EmsProcess | undefined;
   const prefix = testNatsPrefix(`crash${mode.slice(0, 5)}`);
 
   beforeAll(async () => {
@@ -56,10 +55,8 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
     natsServer = await startNatsServer();
   });
   afterAll(async () => {
-    if (launcher && launcher.exitCode === null) {
-      launcher.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await launcher?.stop();
+    processes.killAll();
     await smtp?.stop();
     if (natsServer?.running) await removeNatsStreams(natsServer.url, prefix).catch(() => undefined);
     await natsServer?.dispose();
@@ -69,9 +66,8 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
   it(`when a service process is killed and NATS restarts with ${CASES} resignations in flight, then every case completes exactly once`, async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    launcher = spawn(process.execPath, [BIN, 'start', '--fleet'], {
-      env: {
-        ...process.env,
+    launcher = await processes.start(
+      {
         EMS_MODE: mode,
         EMS_PORT: String(port),
         EMS_DATABASE_URL: db.url,
@@ -88,12 +84,10 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
         EMS_BUS_RETRY_BACKOFF_MS: '250',
         EMS_LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    launcher.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    launcher.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor(async () => (log.includes('EMS fleet is up') ? true : undefined), `the fleet to start:\n${log.slice(-3000)}`, 180_000);
+      { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 },
+    );
+    const fleet = launcher;
+    const log = fleet.output();
     const ports = Object.fromEntries([...log.matchAll(/(\w+)-1:(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
 
     const employees = demoOrg(CASES + 60)
@@ -132,7 +126,7 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
     const victim = victims[Math.floor(Math.random() * victims.length)]!;
     const chaos = (async () => {
       await waitFor(async () => (submitted >= 20 + Math.floor(Math.random() * 60) ? true : undefined), 'submissions under way', 120_000);
-      const target = fleetProcesses(launcher.pid!).find((p) => p.service === victim);
+      const target = fleetProcesses(fleet.child.pid ?? -1).find((p) => p.service === victim);
       expect(target, `a ${victim} process`).toBeDefined();
       process.kill(target!.pid, 'SIGKILL');
       const killedAt = Date.now();
@@ -189,8 +183,7 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
         `all cases complete ${(allDoneMs / 1000).toFixed(1)} s after it`,
     );
 
-    launcher.kill('SIGTERM');
-    expect(await new Promise((r) => launcher!.once('exit', (code) => r(code)))).toBe(0);
+    expect(await launcher.stop()).toBe(0);
   }, 900_000);
 });
 });

@@ -4,21 +4,20 @@
  * why, the API answers 503 — and retries; it becomes ready by itself once the database is back and
  * `ems migrate` has run. No crash loop, no replica migrating on its own.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '@ems/platform';
 import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { startProxy, type Proxy } from './support/proxy.ts';
+import { EMS_BIN as BIN, emsProcesses } from './support/ems-process.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
 const execFileAsync = promisify(execFile);
 
 describe('a service in its own process', () => {
   let db: TestDatabase;
   let proxy: Proxy;
-  let child: ChildProcess | undefined;
+  const processes = emsProcesses();
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('testServerUrl'), 'service_process');
@@ -27,7 +26,7 @@ describe('a service in its own process', () => {
     await proxy.down();
   });
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    processes.killAll();
     await proxy?.stop();
     await db?.drop();
   });
@@ -37,19 +36,17 @@ describe('a service in its own process', () => {
     const base = `http://127.0.0.1:${port}`;
     const viaProxy = new URL(db.url);
     viaProxy.port = String(proxy.port);
-    child = spawn(process.execPath, [BIN, 'start', '--service', 'access'], {
-      env: { ...process.env, EMS_DATABASE_URL: viaProxy.toString(), EMS_PORT: String(port), EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const ems = await processes.start(
+      { EMS_DATABASE_URL: viaProxy.toString(), EMS_PORT: String(port), EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography' },
+      { args: ['start', '--service', 'access'], readyText: null },
+    );
+    const child = ems.child;
 
     // Database unreachable: up, not ready, the API refuses politely.
     const notReady = await waitFor(async () => {
       const r = await http<{ status: string; checks: Record<string, string> }>(base, 'GET', '/readyz').catch(() => undefined);
       return r?.status === 503 && r.body.checks.startup?.includes('waiting for the database') ? r.body : undefined;
-    }, `readyz to report the database:\n${out}`);
+    }, `readyz to report the database:\n${ems.output()}`);
     expect(notReady.status).toBe('not ready');
     expect((await http(base, 'GET', '/healthz')).status).toBe(200);
     const refused = await http<{ status: number; detail: string }>(base, 'GET', '/api/systems');
@@ -75,7 +72,6 @@ describe('a service in its own process', () => {
     expect((await http(base, 'GET', '/api/resignations')).status).toBe(404);
     // Restarts of this process never happened: the same one waited throughout.
     expect(child.exitCode).toBeNull();
-    child.kill('SIGTERM');
-    expect(await new Promise((r) => child!.once('exit', (code) => r(code)))).toBe(0);
+    expect(await ems.stop()).toBe(0);
   }, 180_000);
 });

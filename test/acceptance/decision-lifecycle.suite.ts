@@ -11,7 +11,7 @@ import { requestJson as http, sleep, waitFor } from '@ems/platform/testing';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
+import { employeePicker, startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 
 const execFileAsync = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
@@ -53,13 +53,7 @@ const DAY = 86_400_000;
 export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreography', bus: AcceptanceBus = 'postgres') {
   describe(`decision lifecycle (${mode}${bus === 'nats' ? ', NATS' : ''})`, () => {
     const org = demoOrg();
-    const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
-    const candidates = org.employees.filter(
-      (e) => e.managerId && org.grants.some((g) => g.employeeId === e.id && critical.has(g.systemId)) && org.grants.some((g) => g.employeeId === e.id && !critical.has(g.systemId)),
-    );
-    let next = 0;
-    const takeEmployee = (): Employee => candidates[next++]!;
-    const managerOf = (e: Employee) => org.employees.find((m) => m.id === e.managerId)!;
+    const { takeEmployee, managerOf } = employeePicker(org);
 
     let env: AcceptanceEnv;
     let base: string;
@@ -172,14 +166,13 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect(closed.status).toBe('withdrawn');
       expect((await interviewOf(kase.id)).status).toBe('cancelled');
       for (const recipient of [employee.email, partner.email]) {
-        const cancellation = await waitFor(
+        await waitFor(
           async () =>
             env.smtp.messages.find(
               (m) => [m.to].flat().some((a) => a?.value.some((v) => v.address === recipient)) && m.attachments.some((a) => /METHOD:CANCEL/.test(a.content.toString('utf8'))),
             ),
           `cancellation to ${recipient}`,
         );
-        expect(cancellation).toBeDefined();
       }
       expect((await accessOf(employee.id)).every((i) => i.status === 'active')).toBe(true);
       await decisionNotices(kase.id, 2);
@@ -280,6 +273,9 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       // Holding the interview and deciding ends the follow-ups.
       expect((await http(base, 'POST', `/api/interviews/${interview.id}/held`, {})).status).toBe(200);
       expect((await decide(kase.id, { decision: 'retained' })).status).toBe(200);
+      // Once the decision has reached every service (in choreography, through the bus) and the case closed,
+      // no deadline, however far the clock moves, sends anything more.
+      await until(kase.id, 'closed', (c) => c.closedAt !== null);
       clock.set(new Date(Date.parse(interview.end) + 30 * DAY));
       await sleep(3_000);
       expect((await followUps()).length).toBe(all.length);

@@ -3,6 +3,7 @@
  * Notification (tests can cut it), and EMS in the given mode with short retry and deadline clocks.
  */
 import { inject } from 'vitest';
+import type { DemoOrg, Employee } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort, type Clock } from '@ems/platform';
 import { loadConfig, startEms, type RunningEms } from '@ems/ems';
@@ -71,5 +72,25 @@ export async function startAcceptanceEms(
       await db.drop();
       if (natsPrefix) await removeNatsStreams(natsTestUrl(), natsPrefix);
     },
+  };
+}
+
+/**
+ * Employees with a manager and at least one critical and one non-critical grant, handed out one per
+ * call so every test has its own.
+ */
+export function employeePicker(org: DemoOrg) {
+  const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
+  const candidates = org.employees.filter(
+    (e) => e.managerId && org.grants.some((g) => g.employeeId === e.id && critical.has(g.systemId)) && org.grants.some((g) => g.employeeId === e.id && !critical.has(g.systemId)),
+  );
+  let next = 0;
+  return {
+    takeEmployee: (): Employee => {
+      const e = candidates[next++];
+      if (!e) throw new Error(`the demo organisation has only ${candidates.length} suitable employees`);
+      return e;
+    },
+    managerOf: (e: Employee): Employee => org.employees.find((m) => m.id === e.managerId)!,
   };
 }

@@ -3,7 +3,7 @@
  * coordination mode. Real PostgreSQL (a throwaway database), real SMTP over loopback, real HTTP.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { demoOrg, type Employee } from '@ems/demo-org';
+import { demoOrg } from '@ems/demo-org';
 import type { RunningEms } from '@ems/ems';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SmtpSink } from '../support/smtp-sink.ts';
 import type { Proxy } from '../support/proxy.ts';
-import { startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
+import { employeePicker, startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 import { requestJson as http } from '@ems/platform/testing';
 import { sleep, waitFor } from '@ems/platform/testing';
 
@@ -32,14 +32,8 @@ interface CaseBody {
 export function defineResignationSuite(mode: 'orchestration' | 'choreography', bus: AcceptanceBus = 'postgres') {
   describe(`resignation flow (${mode}${bus === 'nats' ? ', NATS' : ''})`, () => {
     const org = demoOrg();
+    const { takeEmployee, managerOf } = employeePicker(org);
     const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
-    // Employees with a manager and at least one critical and one non-critical grant; each test takes its own.
-    const candidates = org.employees.filter(
-      (e) => e.managerId && org.grants.some((g) => g.employeeId === e.id && critical.has(g.systemId)) && org.grants.some((g) => g.employeeId === e.id && !critical.has(g.systemId)),
-    );
-    let next = 0;
-    const takeEmployee = (): Employee => candidates[next++]!;
-    const managerOf = (e: Employee) => org.employees.find((m) => m.id === e.managerId)!;
 
     let env: AcceptanceEnv;
     let smtp: SmtpSink;

@@ -22,13 +22,14 @@ export interface EmsProcess {
 export function emsProcesses() {
   const started: ChildProcess[] = [];
   return {
-    async start(env: NodeJS.ProcessEnv, options: { args?: string[]; readyText?: string; timeoutMs?: number } = {}): Promise<EmsProcess> {
+    async start(env: NodeJS.ProcessEnv, options: { args?: string[]; /** null: return at once, without waiting for it to be up. */ readyText?: string | null; timeoutMs?: number } = {}): Promise<EmsProcess> {
       const child = spawn(process.execPath, [EMS_BIN, ...(options.args ?? ['start'])], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       started.push(child);
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const exited = () => child.exitCode !== null || child.signalCode !== null;
+      if (options.readyText !== null) {
       await waitFor(
         async () => {
           if (out.includes(options.readyText ?? 'EMS is up')) return true;
@@ -38,6 +39,7 @@ export function emsProcesses() {
         `ems to start:\n${out}`,
         options.timeoutMs ?? 60_000,
       );
+      }
       return {
         child,
         output: () => out,

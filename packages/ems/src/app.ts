@@ -327,12 +327,16 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           throw err;
         }
       });
-      let handOver = async () => undefined as void;
-      cleanup.splice(cleanup.length - 1, 0, () => handOver());
-      cleanup.splice(cleanup.length - 1, 0, () => DBOS.shutdown({ deregister: true }));
-      const watchdog = startReplicaWatchdog({ pool, executorId: DBOS.executorID, applicationVersion: WORKFLOW_VERSION, deadAfterMs: config.replicaDeadAfterMs, heartbeatMs: Math.min(2_000, config.replicaDeadAfterMs / 4), log: log.child({ component: 'replicas' }) });
-      handOver = () => watchdog.handOver();
-      cleanup.splice(cleanup.length - 1, 0, () => watchdog.stop());
+      const watchdog = startReplicaWatchdog({
+        pool,
+        executorId: DBOS.executorID,
+        applicationVersion: WORKFLOW_VERSION,
+        deadAfterMs: config.replicaDeadAfterMs,
+        heartbeatMs: Math.min(2_000, config.replicaDeadAfterMs / 4),
+        log: log.child({ component: 'replicas' }),
+      });
+      // Reversed at shutdown: stop beating, shut DBOS down, then hand the waiting workflows over.
+      cleanup.splice(cleanup.length - 1, 0, () => watchdog.handOver(), () => DBOS.shutdown({ deregister: true }), () => watchdog.stop());
     }
     cleanup.splice(cleanup.length - 1, 0, () => bus.stop());
     const started: ServiceModule<DemoOrg>[] = [];

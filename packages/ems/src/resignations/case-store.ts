@@ -86,6 +86,10 @@ export interface CaseStoreOptions {
 /** The subscriber name of EMS's tracker (choreography); it keys EMS's processed-event records. */
 export const TRACKER = 'ems.track-reactions-when-reported';
 
+/** What settling a case reads of it. */
+const SETTLE_COLUMNS = ['status', 'decision', 'closed_at', 'employee_name'] as const;
+type SettleRow = Pick<Selectable<ResignationRow>, (typeof SETTLE_COLUMNS)[number]>;
+
 /** Outcome events → the step they settle. */
 const OUTCOMES: Record<string, { step: StepName; status: 'done' | 'failed' }> = {
   [EventTypes.managerNotified]: { step: 'notifyManager', status: 'done' },
@@ -133,8 +137,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
    * reaction is awaited the timeline says so — one entry per settled state, so a replay that turns
    * failed into done adds its own. After it: the case closes when what the decision set off is done.
    */
-  async function settleIn(trx: Kysely<EmsDb>, id: string, correlationId: string): Promise<CaseStatus> {
-    const kase = await trx.selectFrom('resignations').select(['status', 'decision', 'closed_at', 'employee_name']).where('id', '=', id).executeTakeFirstOrThrow();
+  async function settleIn(trx: Kysely<EmsDb>, id: string, correlationId: string, known?: SettleRow): Promise<CaseStatus> {
+    const kase = known ?? (await trx.selectFrom('resignations').select(SETTLE_COLUMNS).where('id', '=', id).executeTakeFirstOrThrow());
     const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
     const all = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
     const at = clock.now();
@@ -462,7 +466,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      */
     async recordReported(event: CloudEvent): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
       return db.transaction().execute(async (trx) => {
-        const kase = await trx.selectFrom('resignations').select(['id', 'employee_name', 'manager_name', 'decision_revision']).where('id', '=', event.subject).forUpdate().executeTakeFirst();
+        // Read once, locked: the tracker settles the case from the same row.
+        const kase = await trx.selectFrom('resignations').select(['id', 'manager_name', 'decision_revision', ...SETTLE_COLUMNS]).where('id', '=', event.subject).forUpdate().executeTakeFirst();
         if (!kase) return 'unknown-case' as const;
         if (!(await firstDelivery(trx, 'ems', TRACKER, event.id))) return 'duplicate' as const;
         const service = serviceOf(event.source);
@@ -494,7 +499,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           .where('resignation_id', '=', kase.id)
           .where('name', '=', outcome.step)
           .execute();
-        await settleIn(trx, kase.id, event.correlationid);
+        await settleIn(trx, kase.id, event.correlationid, kase);
         return 'recorded' as const;
       });
     },
@@ -574,11 +579,12 @@ function decisionEvent(
   row: Selectable<ResignationRow>,
   d: { kind: DecisionKind; at: Date; note: string | null; lastWorkingDay: string | null; revokeAt: Date | null; revision: number },
 ): CloudEvent {
+  const { employee, manager, hrPartnerId } = draftFromRow(row);
   const base = {
     resignationId: row.id,
-    employee: { id: row.employee_id, name: row.employee_name, email: row.employee_email, timezone: row.employee_timezone },
-    manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
-    hrPartnerId: row.hr_partner_id,
+    employee,
+    manager,
+    hrPartnerId,
     decidedAt: d.at.toISOString(),
     note: d.note,
   };
