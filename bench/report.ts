@@ -128,9 +128,9 @@ function profileSection(m: ModeReport, p: PhaseReport): string[] {
     out.push(...p.profile.functions.map((c) => `| \`${c.name}\` | ${c.ms} | ${pct(c.share)} |`));
   }
   if (p.statementsPerCase.length > 0) {
-    out.push('', `### Statements per case: ${m.mode}, ${p.kind} — ${fmt(p.statementsTotalPerCase, 1)} in all (pg_stat_statements, top ${p.statementsPerCase.length})`, '');
+    out.push('', `### Statements per case: ${m.mode}, ${p.kind} — ${fmt(p.statementsTotalPerCase, 1)} in all (pg_stat_statements, top ${Math.min(25, p.statementsPerCase.length)}; every one in the JSON)`, '');
     out.push('| calls/case | statement |', '|---:|---|');
-    out.push(...p.statementsPerCase.map((s) => `| ${fmt(s.calls, 2)} | \`${s.query.replaceAll('|', '\\|').slice(0, 160)}\` |`));
+    out.push(...p.statementsPerCase.slice(0, 25).map((s) => `| ${fmt(s.calls, 2)} | \`${s.query.replaceAll('|', '\\|').slice(0, 160)}\` |`));
   }
   return out;
 }

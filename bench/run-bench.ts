@@ -466,8 +466,8 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
       },
       statementsTotalPerCase: ctx.server.statements ? perCase(statementDelta(before.statements, after.statements).reduce((k, s) => k + s.calls, 0)) : null,
       statementsPerCase: statementDelta(before.statements, after.statements)
-        .slice(0, 25)
-        .map((s) => ({ query: s.query.replace(/\s+/g, ' ').slice(0, 300), calls: perCase(s.calls) })),
+        .map((s) => ({ query: s.query.replace(/\s+/g, ' ').slice(0, 300), calls: perCase(s.calls) }))
+        .filter((s) => s.calls >= 0.01),
       profile: profilePath ? await summarizeProfile(profilePath) : null,
     };
     log(
