@@ -20,9 +20,30 @@ export interface DataIssue {
 
 export type PreparedEmail = { ok: true; data: Record<string, unknown>; rendered: RenderedEmail } | { ok: false; issues: DataIssue[] };
 
+/**
+ * Formatters by key, bounded. Why: building an Intl.DateTimeFormat costs far more than formatting with
+ * one (ICU loads the zone and the locale's patterns each time), and every invite built two and checked
+ * its zone with a third. The keys are few (zones in use × a handful of styles); callers choose the
+ * zone, so the map is emptied when full rather than allowed to grow.
+ */
+const FORMATTERS_MAX = 256;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The formatter for these options, built once; throws what the constructor throws (an unknown zone). */
+function formatter(key: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  let fmt = formatters.get(key);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-GB', options);
+    if (formatters.size >= FORMATTERS_MAX) formatters.clear();
+    formatters.set(key, fmt);
+  }
+  return fmt;
+}
+
 const isValidTimeZone = (tz: string): boolean => {
   try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    // The long slot formatter of that zone: the one an invite renders with anyway.
+    slotFormatter(tz, false);
     return true;
   } catch {
     return false;
@@ -291,7 +312,7 @@ function utcOffset(minutes: number): string {
 
 /** 'Tuesday, 16 December 2025, 09:00 UTC' */
 export function formatInstantUtc(iso: string): string {
-  const fmt = new Intl.DateTimeFormat('en-GB', {
+  const fmt = formatter('instant-utc', {
     timeZone: 'UTC',
     weekday: 'long',
     day: 'numeric',
@@ -396,7 +417,7 @@ export function formatDay(day: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) return trimmed;
   const date = new Date(`${trimmed}T00:00:00Z`);
   if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(trimmed)) return trimmed;
-  return new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(date);
+  return formatter('day-utc', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(date);
 }
 
 /**
@@ -404,7 +425,15 @@ export function formatDay(day: string): string {
  * short: 'Tue, 16 Dec 2025, 10:00–10:45'.
  */
 export function formatSlot(startIso: string, endIso: string, timeZone: string, short = false): string {
-  const fmt = new Intl.DateTimeFormat('en-GB', {
+  const fmt = slotFormatter(timeZone, short);
+  // ICU puts thin and narrow no-break spaces around the dash; plain spaces read the same everywhere.
+  const range = fmt.formatRange(new Date(startIso), new Date(endIso)).replace(/[\u2009\u202f]/g, ' ');
+  return short ? range : `${range} (${timeZone})`;
+}
+
+function slotFormatter(timeZone: string, short: boolean): Intl.DateTimeFormat {
+  // The zone as given is the key: the constructor accepts any capitalisation, and a key per spelling is harmless.
+  return formatter(`slot:${short ? 'short' : 'long'}:${timeZone}`, {
     timeZone,
     weekday: short ? 'short' : 'long',
     day: 'numeric',
@@ -414,7 +443,4 @@ export function formatSlot(startIso: string, endIso: string, timeZone: string, s
     minute: '2-digit',
     hourCycle: 'h23',
   });
-  // ICU puts thin and narrow no-break spaces around the dash; plain spaces read the same everywhere.
-  const range = fmt.formatRange(new Date(startIso), new Date(endIso)).replace(/[\u2009\u202f]/g, ' ');
-  return short ? range : `${range} (${timeZone})`;
 }
