@@ -5,6 +5,7 @@ import type { BackoffPolicy } from './domain/backoff.ts';
 import type { Mailer } from './smtp/mailer.ts';
 import type { NotificationDB } from './db/schema.ts';
 import type { Deliveries } from './deliver-email/deliveries.ts';
+import type { SendSlots } from './deliver-email/send-slots.ts';
 
 /** Everything the use cases share, built once by the factory. */
 export interface NotificationContext {
@@ -22,6 +23,8 @@ export interface NotificationContext {
   leaseMs: number;
   /** How long a POST waits for its own first delivery attempt before answering. */
   fastPathTimeoutMs: number;
+  /** One per SMTP pool connection: held from an email's claim to the end of its SMTP exchange. */
+  sendSlots: SendSlots;
   /** Sends running outside a request or dispatcher pass; stop() waits for them. */
   deliveries: Deliveries;
   /** When present, a manager notice that ends sent or failed publishes its outcome event. */

@@ -4,7 +4,8 @@ import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/schema.ts';
 import { defaultBackoff } from './domain/backoff.ts';
-import { createSmtpMailer } from './smtp/mailer.ts';
+import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
+import { createSendSlots } from './deliver-email/send-slots.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
 import { sendEmailRoute } from './send-email/send-email.http.ts';
@@ -67,7 +68,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     pool: deps.pool,
     log: deps.log,
     clock: deps.clock ?? systemClock,
-    mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs }),
+    mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: SMTP_MAX_CONNECTIONS }),
     from: deps.from ?? 'EMS <ems@acme.example>',
     maxAttempts,
     backoff: { ...defaultBackoff, baseMs: retryBaseMs, maxMs: Math.max(defaultBackoff.maxMs, retryBaseMs) },
@@ -76,6 +77,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     leaseMs: 2 * (2 * connectionTimeoutMs + socketTimeoutMs) + 10_000,
     fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 3_000,
     deliveries: createDeliveries(),
+    sendSlots: createSendSlots(SMTP_MAX_CONNECTIONS),
     bus: deps.bus,
   };
   const dispatcher = createDispatcher(ctx, { intervalMs: deps.dispatchIntervalMs ?? 1_000 });
@@ -101,6 +103,8 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     async stop() {
       await dispatcher.stop();
       await ctx.deliveries.drain();
+      // Nothing is being sent any more: close the pooled SMTP connections (a restart opens new ones).
+      ctx.mailer.close();
     },
     ...(deps.reactToEvents && deps.bus
       ? {

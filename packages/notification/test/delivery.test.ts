@@ -149,3 +149,72 @@ describe('shutdown', () => {
     expect(rows[0]).toEqual({ status: 'sent', claim_token: null });
   });
 });
+
+describe('pooled SMTP connections', () => {
+  /** A server that counts the messages each connection delivered, and the connections it saw. */
+  async function countingServer(options: ConstructorParameters<typeof SMTPServer>[0] = {}) {
+    const perConnection = new Map<string, number>();
+    const server = await smtpServer({
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          perConnection.set(session.id, (perConnection.get(session.id) ?? 0) + 1);
+          callback();
+        });
+      },
+      ...options,
+    });
+    return { ...server, perConnection, messages: () => [...perConnection.values()].reduce((a, b) => a + b, 0) };
+  }
+
+  it('when emails are sent one after another, then they share a connection instead of opening one each', async () => {
+    const smtp = await countingServer();
+    const svc = await boot({ smtpUrl: smtp.url });
+    for (let i = 0; i < 5; i++) {
+      const res = await postEmail(svc.baseUrl, managerNotice({ email: `m${i}@acme.example` }));
+      expect(res.body).toMatchObject({ status: 'sent', attempts: 1 });
+    }
+    expect(smtp.messages()).toBe(5);
+    expect(smtp.perConnection.size).toBeLessThan(5);
+  });
+
+  it('when the server closes a pooled connection as the next email starts (421), then that email goes out once over a fresh connection, on its first attempt', async () => {
+    const delivered = new Map<string, number>();
+    const smtp = await countingServer({
+      onMailFrom(_address, session, callback) {
+        // A connection that already carried a message is closed, as a server restarting or timing it out would.
+        if ((delivered.get(session.id) ?? 0) > 0) return callback(Object.assign(new Error('4.4.2 closing connection'), { responseCode: 421 }));
+        callback();
+      },
+      onRcptTo(_address, session, callback) {
+        delivered.set(session.id, (delivered.get(session.id) ?? 0) + 1);
+        callback();
+      },
+    });
+    const svc = await boot({ smtpUrl: smtp.url });
+
+    const first = await postEmail(svc.baseUrl, managerNotice({ email: 'first@acme.example' }));
+    expect(first.body).toMatchObject({ status: 'sent', attempts: 1 });
+    const second = await postEmail(svc.baseUrl, managerNotice({ email: 'second@acme.example' }));
+    expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
+
+    await sleep(200);
+    expect(smtp.messages()).toBe(2);
+    expect(smtp.perConnection.size).toBe(2);
+  });
+
+  it('when the server drops idle connections between two emails, then the second is still sent once, on its first attempt', async () => {
+    // smtp-server closes a connection idle for this long with "421 Timeout", before our pool's idle timeout.
+    const smtp = await countingServer({ socketTimeout: 150 });
+    const svc = await boot({ smtpUrl: smtp.url });
+
+    const first = await postEmail(svc.baseUrl, managerNotice({ email: 'first@acme.example' }));
+    expect(first.body).toMatchObject({ status: 'sent', attempts: 1 });
+    await sleep(500);
+    const second = await postEmail(svc.baseUrl, managerNotice({ email: 'second@acme.example' }));
+    expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
+
+    await sleep(200);
+    expect(smtp.messages()).toBe(2);
+  });
+});

@@ -5,7 +5,8 @@ import type { NotificationContext } from '../context.ts';
 import { NOTIFICATION_SCHEMA, type EmailRow } from '../db/schema.ts';
 import { DECISION_NOTICE_PREFIX, decisionNoticeRequests, parseDecisionNoticePurpose, type DecisionFacts } from '../domain/decision-notice.ts';
 import { prepareEmail } from '../domain/templates.ts';
-import { deliverNow, storeEmail } from '../send-email/send-email.ts';
+import { claimOnInsert, type ClaimOnInsert } from '../deliver-email/deliver-email.ts';
+import { deliverStored, storeEmail } from '../send-email/send-email.ts';
 
 export const ANNOUNCE_DECISION_SUBSCRIBER = 'notification.announce-decision-when-decided';
 
@@ -33,7 +34,10 @@ export function announceDecisionWhenDecided(ctx: NotificationContext & { bus: Ev
     async handle(event) {
       const facts = decisionFacts(event);
       const requests = decisionNoticeRequests(facts, caseUrl ? caseUrl(facts.resignationId) : null);
-      const stored = await ctx.db.transaction().execute(async (trx): Promise<EmailRow[]> => {
+      // Claimed on insert when send slots are free (see claimOnInsert); released if not used.
+      const claims = requests.map(() => claimOnInsert(ctx));
+      const releaseAll = () => claims.forEach((c) => c?.slot.release());
+      const stored = await ctx.db.transaction().execute(async (trx): Promise<{ row: EmailRow; claim: ClaimOnInsert | undefined }[]> => {
         if (!(await firstDelivery(trx, NOTIFICATION_SCHEMA, ANNOUNCE_DECISION_SUBSCRIBER, event.id))) return [];
         if (facts.decision === 'exit_confirmed') {
           const announced = await trx
@@ -60,16 +64,24 @@ export function announceDecisionWhenDecided(ctx: NotificationContext & { bus: Ev
           return [];
         }
         const origin = { correlationId: event.correlationid, traceparent: event.traceparent, causationId: event.id };
-        const rows: EmailRow[] = [];
-        for (const request of requests) {
-          const outcome = await storeEmail(trx, ctx.clock, request, undefined, origin);
+        const rows: { row: EmailRow; claim: ClaimOnInsert | undefined }[] = [];
+        for (const [i, request] of requests.entries()) {
+          const claim = claims[i];
+          const outcome = await storeEmail(trx, ctx.clock, request, undefined, origin, claim);
           if (!outcome.ok) throw new Error(`decision notice to ${request.to.email} rendered once but not twice`);
-          rows.push(outcome.row);
+          rows.push({ row: outcome.row, claim });
         }
         return rows;
+      }).catch((err: unknown) => {
+        releaseAll();
+        throw err;
+      });
+      // Slots of claims no stored row carries (nothing stored, or fewer rows) go back now.
+      claims.forEach((c) => {
+        if (c && !stored.some((s) => s.claim === c)) c.slot.release();
       });
       // Committed: the notices exist, and so will the announcement's outcome, whether sent now or by the dispatcher.
-      await Promise.all(stored.filter((row) => row.status === 'queued').map((row) => deliverNow(ctx, row)));
+      await Promise.all(stored.map(({ row, claim }) => deliverStored(ctx, row, claim)));
     },
     async onDeadLetter(event, reason) {
       // The payload may be what made the event a dead letter: the subject names the case too.

@@ -10,6 +10,7 @@ import type { EmailRow, NotificationDB } from '../db/schema.ts';
 import { MANAGER_NOTICE_PURPOSE } from '../domain/manager-notice.ts';
 import { parseDecisionNoticePurpose } from '../domain/decision-notice.ts';
 import { lockAnnouncement, settleAnnouncement } from '../announce-decision/settle-announcement.ts';
+import type { SendSlot } from './send-slots.ts';
 
 /**
  * Delivery of one queued email:
@@ -29,6 +30,14 @@ import { lockAnnouncement, settleAnnouncement } from '../announce-decision/settl
  * path, never send the same email at once, and no transaction stays open during the SMTP exchange.
  * Only the holder of the claim token may record the outcome.
  *
+ * An email that is about to be sent by the worker storing it (POST /api/emails, the event handlers)
+ * is inserted already claimed by that worker (`claimOnInsert`): the same lease and attempt count the
+ * claim UPDATE would have written, one statement fewer. Nobody else can claim it before its lease
+ * runs out, and if the worker dies, the lease runs out and the dispatcher takes it, as after a claim.
+ *
+ * Every claim is made holding a send slot (send-slots.ts), so a claimed email goes to the SMTP pool
+ * at once instead of waiting behind other emails while its lease runs.
+ *
  * At-least-once, not exactly-once: if the process dies after the SMTP server accepted the message but
  * before "sent" is written, the lease runs out and the email is sent again. The Message-ID was fixed
  * when the row was inserted, so the resend carries the same Message-ID and receivers can tell it is
@@ -37,9 +46,41 @@ import { lockAnnouncement, settleAnnouncement } from '../announce-decision/settl
 
 /** Claims the email `id` (or, without an id, the most overdue queued email) and delivers it. */
 export async function deliverEmail(ctx: NotificationContext, id?: string): Promise<EmailRow | undefined> {
-  const claimed = await claim(ctx, id);
-  if (!claimed) return undefined;
-  return deliverClaimed(ctx, claimed.row, claimed.token);
+  const slot = await ctx.sendSlots.acquire();
+  try {
+    const claimed = await claim(ctx, id);
+    if (!claimed) return undefined;
+    return await deliverClaimed(ctx, claimed.row, claimed.token, slot);
+  } finally {
+    slot.release();
+  }
+}
+
+/** A claim written with the row when it is inserted (attempt 1), and the send slot it holds. */
+export interface ClaimOnInsert {
+  token: string;
+  until: Date;
+  slot: SendSlot;
+}
+
+/**
+ * A claim for an email about to be stored and sent right away — if a send slot is free now. When none
+ * is (a burst), the email is stored unclaimed and waits for a slot like any queued email. The caller
+ * owns the slot: it must end up in `deliverClaimedOnInsert` or be released.
+ */
+export function claimOnInsert(ctx: NotificationContext): ClaimOnInsert | undefined {
+  const slot = ctx.sendSlots.tryAcquire();
+  if (!slot) return undefined;
+  return { token: randomUUID(), until: new Date(ctx.clock.now().getTime() + ctx.leaseMs), slot };
+}
+
+/** Delivers an email stored (and committed) with `claimed`'s claim; releases its slot. */
+export async function deliverClaimedOnInsert(ctx: NotificationContext, row: EmailRow, claimed: ClaimOnInsert): Promise<EmailRow | undefined> {
+  try {
+    return await deliverClaimed(ctx, row, claimed.token, claimed.slot);
+  } finally {
+    claimed.slot.release();
+  }
 }
 
 async function claim(ctx: NotificationContext, id: string | undefined): Promise<{ row: EmailRow; token: string } | undefined> {
@@ -67,9 +108,10 @@ async function claim(ctx: NotificationContext, id: string | undefined): Promise<
   return row ? { row, token } : undefined;
 }
 
-async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: string): Promise<EmailRow | undefined> {
+async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: string, slot: SendSlot): Promise<EmailRow | undefined> {
   const log = ctx.log.child({ emailId: row.id, attempt: row.attempts });
   if (row.attempts > ctx.maxAttempts) {
+    slot.release();
     // Only reachable when a worker died holding the last attempt's claim: do not exceed the limit.
     return finish(ctx, row, token, { status: 'failed', error: row.last_error ?? 'gave up: the last attempt was interrupted' });
   }
@@ -90,6 +132,7 @@ async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: st
       ),
     );
   } catch (err) {
+    slot.release();
     const error = describeSmtpError(err);
     if (row.attempts >= ctx.maxAttempts) {
       log.error({ error }, 'email delivery failed for good');
@@ -99,6 +142,8 @@ async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: st
     log.warn({ error, retryInMs: delayMs }, 'email delivery failed; will retry');
     return finish(ctx, row, token, { status: 'queued', error, retryAt: new Date(ctx.clock.now().getTime() + delayMs) });
   }
+  // The SMTP exchange is over: the next email may go while this one's outcome is written.
+  slot.release();
   log.info({ messageId: row.message_id }, 'email sent');
   return finish(ctx, row, token, { status: 'sent' });
 }

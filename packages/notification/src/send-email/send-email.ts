@@ -6,7 +6,7 @@ import type { notification as api } from '@ems/contracts';
 import type { TraceContext } from '@ems/eventbus';
 import { messageIdFor } from '../domain/mail-message.ts';
 import { prepareEmail, type DataIssue } from '../domain/templates.ts';
-import { deliverEmail } from '../deliver-email/deliver-email.ts';
+import { claimOnInsert, deliverClaimedOnInsert, deliverEmail, type ClaimOnInsert } from '../deliver-email/deliver-email.ts';
 import { toEmail } from '../email.mapper.ts';
 import type { NotificationContext } from '../context.ts';
 import type { EmailRow, NotificationDB } from '../db/schema.ts';
@@ -30,17 +30,26 @@ export interface SendEmailResult {
  *    so concurrent identical requests end with one row);
  * 3. try to deliver it right away, waiting at most a short while, so that with a healthy SMTP server
  *    the answer already says `sent`; whatever is not delivered now, the dispatcher retries.
+ * A new email is stored already claimed for step 3 when a send slot is free (see claimOnInsert).
  */
 export async function sendEmail(ctx: NotificationContext, request: api.SendEmailRequest, idempotencyKey?: string, origin: EmailOrigin = {}): Promise<SendEmailResult> {
-  const stored = await storeEmail(ctx.db, ctx.clock, request, idempotencyKey, origin);
+  const claim = claimOnInsert(ctx);
+  let stored: StoreEmailOutcome;
+  try {
+    stored = await storeEmail(ctx.db, ctx.clock, request, idempotencyKey, origin, claim);
+  } catch (err) {
+    claim?.slot.release();
+    throw err;
+  }
   if (!stored.ok) {
+    claim?.slot.release();
     throw new HttpProblem(400, stored.issues.map((i) => `body.${i.path}: ${i.message}`).join('; '), {
       type: 'https://ems.dev/problems/validation',
       title: 'Invalid request',
       extra: { errors: stored.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })) },
     });
   }
-  const delivered = stored.row.status === 'queued' ? await deliverNow(ctx, stored.row) : stored.row;
+  const delivered = await deliverStored(ctx, stored.row, claim);
   return { created: stored.created, email: toEmail(delivered) };
 }
 
@@ -57,10 +66,11 @@ export async function storeEmail(
   request: api.SendEmailRequest,
   idempotencyKey: string | undefined,
   origin: EmailOrigin,
+  claim?: Pick<ClaimOnInsert, 'token' | 'until'>,
 ): Promise<StoreEmailOutcome> {
   const prepared = prepareEmail(request.template, request.data);
   if (!prepared.ok) return { ok: false, issues: prepared.issues };
-  return { ok: true, ...(await storeOnce(db, clock, request, prepared.data, prepared.rendered, idempotencyKey, origin)) };
+  return { ok: true, ...(await storeOnce(db, clock, request, prepared.data, prepared.rendered, idempotencyKey, origin, claim)) };
 }
 
 async function storeOnce(
@@ -71,6 +81,7 @@ async function storeOnce(
   rendered: { subject: string; text: string; html: string },
   idempotencyKey: string | undefined,
   origin: EmailOrigin,
+  claim: Pick<ClaimOnInsert, 'token' | 'until'> | undefined,
 ): Promise<{ row: EmailRow; created: boolean }> {
   const id = randomUUID();
   const now = clock.now();
@@ -95,6 +106,8 @@ async function storeOnce(
       correlation_id: origin.correlationId ?? null,
       traceparent: origin.traceparent ?? null,
       causation_id: origin.causationId ?? null,
+      // Claimed by the caller, who sends it as soon as this commits: what claim() would write.
+      ...(claim ? { attempts: 1, claim_token: claim.token, claimed_until: claim.until } : {}),
     })
     // Either unique index (natural key or Idempotency-Key) may refuse the row: then it already exists.
     .onConflict((oc) => oc.doNothing())
@@ -123,14 +136,25 @@ async function storeOnce(
 }
 
 /**
+ * After the email is stored (and committed): send it now if it is still queued — with the claim it was
+ * inserted with, if it got it (a row that existed already was not), else by claiming it. Takes over
+ * `claim`: its slot is released whatever happens.
+ */
+export async function deliverStored(ctx: NotificationContext, row: EmailRow, claim: ClaimOnInsert | undefined): Promise<EmailRow> {
+  if (claim && row.status === 'queued' && row.claim_token === claim.token) return deliverNow(ctx, row, claim);
+  claim?.slot.release();
+  return row.status === 'queued' ? deliverNow(ctx, row) : row;
+}
+
+/**
  * The fast path: claim and send this email now, but answer after `fastPathTimeoutMs` at the latest
  * (the send then goes on in the background and stop() waits for it). When another worker holds the
  * claim (a concurrent identical request, or the dispatcher), wait for its outcome the same way.
  */
-export async function deliverNow(ctx: NotificationContext, row: EmailRow): Promise<EmailRow> {
+export async function deliverNow(ctx: NotificationContext, row: EmailRow, claimed?: ClaimOnInsert): Promise<EmailRow> {
   const deadline = Date.now() + ctx.fastPathTimeoutMs;
   const attempt = ctx.deliveries.track(
-    deliverEmail(ctx, row.id).catch((err: unknown) => {
+    (claimed ? deliverClaimedOnInsert(ctx, row, claimed) : deliverEmail(ctx, row.id)).catch((err: unknown) => {
       ctx.log.error({ err, emailId: row.id }, 'immediate delivery attempt failed');
       return undefined;
     }),
