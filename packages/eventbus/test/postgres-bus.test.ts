@@ -119,6 +119,41 @@ describe('PostgreSQL event bus', () => {
     }
   });
 
+  it('when idle polling is rare, then new events, retries and dead letters still arrive promptly (woken by NOTIFY and by the process that failed them)', async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_wakeups', pollingIntervalSeconds: 0.5, idlePollingIntervalSeconds: 120 });
+    const attempts: number[] = [];
+    const dead: string[] = [];
+    const subscription: Subscription = {
+      name: 'pgbus.wakeups',
+      types: [type],
+      retry: { maxAttempts: 2, backoffMs: 200 },
+      async handle(event, ctx) {
+        attempts.push(ctx.attempt);
+        if ((event.data as { n: number }).n === 1) throw new Error('always fails');
+      },
+      onDeadLetter: async (event) => void dead.push(event.id),
+    };
+    try {
+      await bus.subscribe(subscription);
+      await bus.start();
+      await sleep(500); // the workers' first fetches are behind them: only a wake-up makes them fetch again
+      const started = Date.now();
+      const failing = tick(1);
+      await publish(bus, [failing]);
+      await waitFor(() => (dead.length ? true : undefined), 'the dead letter', 15_000);
+      // Retry due 1–2 s after the first failure, then dead-lettered; a 120 s poll would take minutes.
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(attempts).toEqual([1, 2]);
+      expect(dead).toEqual([failing.id]);
+      const later = Date.now();
+      await publish(bus, [tick(2)]);
+      await waitFor(() => (attempts.length === 3 ? true : undefined), 'the next event', 10_000);
+      expect(Date.now() - later).toBeLessThan(3000);
+    } finally {
+      await bus.stop();
+    }
+  });
+
   it('when a subscriber comes back declaring fewer types, then it no longer receives the type it dropped', async () => {
     const other = 'com.ems.pgbus.tock.v1';
     const both = { ...catalogue, [other]: z.object({ n: z.number().int() }) };

@@ -7,13 +7,18 @@ import type { TransactionLike } from '../port.ts';
 /**
  * pg-boss runs on the process's one pool (no second pool to size): statements go through
  * `pool.query`, LISTEN gets a dedicated connection of its own so it never holds a pooled one.
+ * `route(queue)` sees each notification first (the payload is the queue's name) and returns true when
+ * it woke the queue's workers itself; otherwise pg-boss wakes every worker of the queue.
  */
-export function poolDatabase(pool: Pool): Db {
+export function poolDatabase(pool: Pool, route?: (queue: string) => boolean): Db {
   return {
     async executeSql(text, values) {
       return values === undefined ? pool.query(text) : pool.query(text, values);
     },
-    listen: (channel, onNotification, onReconnect) => listen(pool, channel, onNotification, onReconnect),
+    listen: (channel, onNotification, onReconnect) =>
+      listen(pool, channel, (payload) => {
+        if (!route?.(payload)) onNotification(payload);
+      }, onReconnect),
     poolCounts: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -4,6 +4,7 @@ import { validateEvent } from '../envelope.ts';
 import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
 import { createDeadLetterTable, deadLetterMigrations } from './dead-letters.ts';
+import { createWakeups, retryWindow, type Wakeups } from './wakeups.ts';
 
 /*
  * The PostgreSQL adapter of the EventBus port, on pg-boss 12.
@@ -33,10 +34,17 @@ export interface PostgresEventBusOptions {
    */
   defaultRetry?: { maxAttempts: number; backoffMs: number };
   /**
-   * How often idle workers look for work they were not woken for (retries coming due, missed
-   * notifications); new events wake them at once through LISTEN/NOTIFY. Default 1, at least 0.5.
+   * How often idle workers poll when LISTEN/NOTIFY is unavailable (the listener could not be
+   * established). Default 1, at least 0.5.
    */
   pollingIntervalSeconds?: number;
+  /**
+   * With LISTEN/NOTIFY working, how often each subscriber looks for work nothing woke it for: retries
+   * failed in another process, handlers that timed out, notifications lost while the listener
+   * reconnected. New events wake a worker at once (NOTIFY), and retries and dead letters of this
+   * process wake one when due (see wakeups.ts). Default 5, at least pollingIntervalSeconds.
+   */
+  idlePollingIntervalSeconds?: number;
   /** Default number of handlers of one subscriber running at once in this process. Default 4. */
   concurrency?: number;
   /** A handler still running after this long counts as a failed attempt. Default 60. */
@@ -59,11 +67,22 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   const schema = options.schema ?? 'bus';
   const defaultRetry = { maxAttempts: 5, backoffMs: 500, ...options.defaultRetry };
   const pollingIntervalSeconds = Math.max(0.5, options.pollingIntervalSeconds ?? 1);
+  const idlePollingIntervalSeconds = Math.max(pollingIntervalSeconds, options.idlePollingIntervalSeconds ?? 5);
+  /** Workers other than a queue's first are woken by wakeups.ts; their own polling is a last resort. */
+  const secondaryPollingIntervalSeconds = Math.max(idlePollingIntervalSeconds, 60);
   const defaultConcurrency = options.concurrency ?? 4;
   const handlerTimeoutSeconds = options.handlerTimeoutSeconds ?? 60;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
 
-  const boss = new PgBoss({ db: poolDatabase(pool), schema, useListenNotify: true, schedule: false, instanceName: 'ems-bus' });
+  /** Queue name → who wakes its workers, for the queues this process works (and their dead letters). */
+  const wakeups = new Map<string, Wakeups>();
+  const routeNotification = (queue: string) => {
+    const w = wakeups.get(queue);
+    w?.wakeOne();
+    return w !== undefined;
+  };
+
+  const boss = new PgBoss({ db: poolDatabase(pool, routeNotification), schema, useListenNotify: true, schedule: false, instanceName: 'ems-bus' });
   // An 'error' event without a listener would throw and take the process down.
   boss.on('error', (err) => log.error({ err }, 'event bus: pg-boss error'));
   boss.on('warning', (w) => log.warn({ warning: w.data }, `event bus: ${w.message}`));
@@ -194,33 +213,87 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     for (const { event } of rows) if (!sub.types.includes(event)) await boss.unsubscribe(event, queue);
     for (const type of sub.types) await boss.subscribe(type, queue);
 
-    // Workers take up to two jobs at a time and fetch again at once after a full batch, so a backlog
-    // drains at full speed; an odd one out takes one job and wakes itself after each, for the same reason.
+    // Who fetches when (see wakeups.ts): one worker per NOTIFY, timers for this process's retries and
+    // dead letters, the queue's first worker polling as the floor.
+    const work = createWakeups((id) => boss.notifyWorker(id));
+    const drain = createWakeups((id) => boss.notifyWorker(id));
+    wakeups.set(queue, work);
+    wakeups.set(deadLetterQueue, drain);
+    /** Wakes a worker when what a batch failed can run again, since no NOTIFY says so. */
+    const afterBatch = (jobs: Array<JobWithMetadata<JobData>>, results: JobResult[], onRetry: Wakeups, onDead?: Wakeups) => {
+      let dead = false;
+      results.forEach((result, i) => {
+        const job = jobs[i]!;
+        if (result.status === 'deadletter' || (result.status === 'failed' && job.retryCount >= job.retryLimit)) dead = true;
+        else if (result.status === 'failed') {
+          const { first, last } = retryWindow(job.retryCount, job.retryDelay, job.retryDelayMax);
+          onRetry.wakeAfter(first + 100);
+          onRetry.wakeAfter(last + 100);
+        }
+      });
+      // After pg-boss's settle has moved the job to the dead-letter queue (it runs once this returns;
+      // later tries in case the database is slow to answer it).
+      if (dead && onDead) for (const ms of [250, 2000, 10_000]) onDead.wakeAfter(ms);
+    };
+    const base = { pollingIntervalSeconds, includeMetadata: true, perJobResults: true } as const;
+    const polling = (first: boolean) => ({ notifyPollingIntervalSeconds: first ? idlePollingIntervalSeconds : secondaryPollingIntervalSeconds });
+
+    // Workers take up to two jobs at a time and fetch again at once after a full batch (and wake an idle
+    // sibling), so a backlog drains at full speed; an odd one out takes one job and wakes itself after
+    // each, for the same reason. One work() call per worker, so each has an id to be woken by.
     const concurrency = Math.max(1, Math.floor(sub.concurrency ?? defaultConcurrency));
-    const base = { pollingIntervalSeconds, notifyPollingIntervalSeconds: pollingIntervalSeconds, includeMetadata: true, perJobResults: true } as const;
     const pairs = Math.floor(concurrency / 2);
-    if (pairs > 0) {
-      const options = { ...base, batchSize: 2, localConcurrency: pairs, burstWhenBatchFull: true };
-      await boss.work<JobData, unknown, typeof options>(queue, options, (jobs) => Promise.all(jobs.map((job) => deliver(sub, job))));
+    for (let i = 0; i < pairs; i++) {
+      const options = { ...base, ...polling(i === 0), batchSize: 2, burstWhenBatchFull: true };
+      const self: { worker?: { busy(on: boolean): void } } = {};
+      const id = await boss.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
+        self.worker?.busy(true);
+        try {
+          if (jobs.length >= options.batchSize) work.wakeOne();
+          const results = await Promise.all(jobs.map((job) => deliver(sub, job)));
+          afterBatch(jobs, results, work, drain);
+          return results;
+        } finally {
+          self.worker?.busy(false);
+        }
+      });
+      self.worker = work.add(id);
     }
     if (concurrency % 2 === 1) {
-      const options = { ...base, batchSize: 1 };
-      const self: { id?: string } = {};
+      const options = { ...base, ...polling(pairs === 0), batchSize: 1 };
+      const self: { id?: string; worker?: { busy(on: boolean): void } } = {};
       self.id = await boss.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
-        const results = await Promise.all(jobs.map((job) => deliver(sub, job)));
-        if (self.id) boss.notifyWorker(self.id);
-        return results;
+        self.worker?.busy(true);
+        try {
+          const results = await Promise.all(jobs.map((job) => deliver(sub, job)));
+          afterBatch(jobs, results, work, drain);
+          if (self.id) boss.notifyWorker(self.id);
+          return results;
+        } finally {
+          self.worker?.busy(false);
+        }
       });
+      self.worker = work.add(self.id);
     }
-    const drainOptions = { ...base, batchSize: 5, burstWhenBatchFull: true };
-    await boss.work<JobData, unknown, typeof drainOptions>(deadLetterQueue, drainOptions, async (jobs) => {
+    // Dead letters are few, and those of this process wake the drain themselves: it polls rarely.
+    const drainOptions = { ...base, ...polling(false), batchSize: 5, burstWhenBatchFull: true };
+    const drainer = await boss.work<JobData, unknown, typeof drainOptions>(deadLetterQueue, drainOptions, async (jobs) => {
       const results: JobResult[] = [];
       for (const job of jobs) results.push(await recordDeadLetter(sub, job));
+      afterBatch(jobs, results, drain);
       return results;
     });
+    drain.add(drainer);
+  };
+
+  const forget = (queue: string) => {
+    wakeups.get(queue)?.clear();
+    wakeups.delete(queue);
   };
 
   const deactivate = async (sub: Subscription) => {
+    forget(sub.name);
+    forget(sub.name + DEAD_LETTER_SUFFIX);
     await boss.offWork(sub.name, { wait: true });
     await boss.offWork(sub.name + DEAD_LETTER_SUFFIX, { wait: true });
   };
@@ -302,6 +375,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       serially(async () => {
         if (!running) return;
         running = false;
+        for (const queue of [...wakeups.keys()]) forget(queue);
         // Graceful: waits for handlers in flight (up to stopTimeoutMs); the pool stays open (it is the caller's).
         await boss.stop({ graceful: true, close: false, timeout: stopTimeoutMs });
       }),

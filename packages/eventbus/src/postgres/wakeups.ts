@@ -1,0 +1,85 @@
+/**
+ * Decides which of one queue's workers fetch, and when, instead of pg-boss's defaults (a NOTIFY wakes
+ * every worker of the queue; every worker polls on its own timer). Measured on the benchmark at 10
+ * resignations/s: a NOTIFY for one job made each of a subscriber's workers fetch, one found the job and
+ * the others nothing, and ~27 workers polling every second were a third of the bus's fetches.
+ *
+ * What replaces them:
+ * - a NOTIFY (a job committed on the queue) wakes one worker, the next idle one in turn; when all are
+ *   busy, the next in turn, which fetches again as soon as its batch is done (pg-boss skips its delay);
+ * - a worker that fetched a full batch wakes another idle one, so a backlog still drains in parallel;
+ * - a job this process failed (it will be retried after a backoff) wakes a worker when the retry can
+ *   first be due and again when it must be due, and a dead-lettered job wakes the dead-letter queue's
+ *   worker, since neither comes with a NOTIFY;
+ * - polling stays the floor for what nothing here sees (retries failed in another process, handlers
+ *   that timed out, notifications lost while the listener reconnected): the first worker of a queue
+ *   polls at the idle interval, the others (and the dead-letter queue's) rarely, as they are woken by
+ *   the rules above.
+ */
+export interface Wakeups {
+  /** Registers a worker; `busy(true)` while its handler runs. */
+  add(id: string): { busy(on: boolean): void };
+  /** A job may be waiting. */
+  wakeOne(): void;
+  /** Wakes one worker after `ms` (not keeping the process alive); cleared by clear(). */
+  wakeAfter(ms: number): void;
+  clear(): void;
+}
+
+export function createWakeups(notify: (workerId: string) => void): Wakeups {
+  const workers: Array<{ id: string; busy: boolean }> = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let next = 0;
+
+  const wakeOne = () => {
+    const n = workers.length;
+    if (n === 0) return;
+    let pick = next % n;
+    for (let i = 0; i < n; i++) {
+      const at = (next + i) % n;
+      if (!workers[at]!.busy) {
+        pick = at;
+        break;
+      }
+    }
+    next = pick + 1;
+    notify(workers[pick]!.id);
+  };
+
+  return {
+    add(id) {
+      const worker = { id, busy: false };
+      workers.push(worker);
+      return {
+        busy(on) {
+          worker.busy = on;
+        },
+      };
+    },
+    wakeOne,
+    wakeAfter(ms) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        wakeOne();
+      }, ms);
+      timer.unref();
+      timers.add(timer);
+    },
+    clear() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      workers.length = 0;
+    },
+  };
+}
+
+/**
+ * When a job failed with `retryCount` earlier failures can run again, in ms from now: pg-boss sets its
+ * start_after to now + min(delayMax, delay·2^retryCount·(1 + random())) seconds when backing off
+ * (plans.js, failJobsBody), so between `first` and `last`.
+ */
+export function retryWindow(retryCount: number, retryDelaySeconds: number, retryDelayMaxSeconds?: number): { first: number; last: number } {
+  const base = Math.max(1, retryDelaySeconds) * 2 ** Math.min(16, retryCount);
+  const cap = retryDelayMaxSeconds ?? Number.POSITIVE_INFINITY;
+  return { first: Math.min(cap, base) * 1000, last: Math.min(cap, 2 * base) * 1000 };
+}
