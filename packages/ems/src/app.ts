@@ -58,7 +58,7 @@ const CHOREOGRAPHY_SUBSCRIBERS = [
 ];
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
-export const WORKFLOW_VERSION = 'resignation-v2';
+export const WORKFLOW_VERSION = 'resignation-v3';
 
 export interface RunningEms {
   url: string;

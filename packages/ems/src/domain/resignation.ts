@@ -158,9 +158,21 @@ export const STEP_SERVICE: Record<StepName, 'notification' | 'hr' | 'access'> = 
   revokeAccess: 'access',
 };
 
+// Building an Intl.DateTimeFormat costs far more than using one (measured: ~1 % of EMS's CPU per case):
+// one per zone, kept (a few hundred zones exist).
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+function dayFormat(timezone: string): Intl.DateTimeFormat {
+  let f = dayFormats.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    if (dayFormats.size < 1000) dayFormats.set(timezone, f);
+  }
+  return f;
+}
+
 /** The calendar day of an instant in a time zone, as 'YYYY-MM-DD'. */
 export function localDate(at: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const parts = dayFormat(timezone).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   return `${get('year')}-${get('month')}-${get('day')}`;
 }

@@ -109,6 +109,46 @@ const OUTCOMES: Record<string, { step: StepName; status: 'done' | 'failed' }> = 
 };
 export const OUTCOME_EVENT_TYPES = Object.keys(OUTCOMES);
 
+/**
+ * What settling a case changes, worked out from its row and its steps' statuses (pure): the new
+ * status, the columns to update (only while the status is one of `onlyFrom`, when given), and the
+ * timeline entries to add (deduplicated by their keys).
+ */
+export function settlement(
+  kase: SettleRow,
+  all: Partial<Record<StepName, StepStatus>>,
+  at: Date,
+): { status: CaseStatus; update: { status: CaseStatus; updated_at: Date; closed_at?: Date } | null; onlyFrom: CaseStatus[] | null; timeline: TimelineInput[] } {
+  if (kase.decision) {
+    const c = closedWhen(kase.decision, all);
+    const status = c.status ?? kase.status;
+    const closing = c.closed && !kase.closed_at;
+    const timeline: TimelineInput[] = [];
+    if (status === 'exited' && kase.status !== 'exited') {
+      timeline.push({ service: 'ems', type: 'case.exited', summary: `${kase.employee_name} has left: every grant revoked`, dedupeKey: 'exited', at });
+    }
+    if (closing) timeline.push({ service: 'ems', type: 'case.closed', summary: `Case closed (${status})`, detail: { steps: all }, dedupeKey: 'closed', at });
+    const update = status !== kase.status || closing ? { status, updated_at: at, ...(closing ? { closed_at: at } : {}) } : null;
+    return { status, update, onlyFrom: null, timeline };
+  }
+  const steps = Object.fromEntries(STEP_NAMES.map((n) => [n, all[n] ?? 'pending'])) as Record<ReactionStep, StepStatus>;
+  const status = statusAfterReactions(steps);
+  const timeline: TimelineInput[] =
+    status === 'in_progress'
+      ? []
+      : [
+          {
+            service: 'ems',
+            type: status === 'awaiting_decision' ? 'reactions.completed' : 'reactions.incomplete',
+            summary: status === 'awaiting_decision' ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention',
+            detail: { steps },
+            dedupeKey: `reactions.settled.${status}`,
+            at,
+          },
+        ];
+  return { status, update: { status, updated_at: at }, onlyFrom: ['in_progress', 'action_required'], timeline };
+}
+
 export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseStoreOptions) {
   async function addTimeline(trx: Kysely<EmsDb>, resignationId: string, correlationId: string, entry: TimelineInput): Promise<void> {
     await trx
@@ -132,6 +172,18 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     return row.correlation_id;
   }
 
+  /** A timeline row for an insert; the correlation id is the case's. */
+  const timelineRow = (resignationId: string, correlationId: string, entry: TimelineInput) => ({
+    resignation_id: resignationId,
+    at: entry.at ?? clock.now(),
+    service: entry.service,
+    type: entry.type,
+    summary: entry.summary,
+    correlation_id: correlationId,
+    detail: JSON.stringify(entry.detail ?? {}),
+    dedupe_key: entry.dedupeKey,
+  });
+
   /**
    * The case status follows from its steps, in both modes. Before the decision: once no first
    * reaction is awaited the timeline says so — one entry per settled state, so a replay that turns
@@ -141,46 +193,14 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     const kase = known ?? (await trx.selectFrom('resignations').select(SETTLE_COLUMNS).where('id', '=', id).executeTakeFirstOrThrow());
     const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
     const all = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
-    const at = clock.now();
-    if (kase.decision) {
-      const c = closedWhen(kase.decision, all);
-      const status = c.status ?? kase.status;
-      if (status !== kase.status || (c.closed && !kase.closed_at)) {
-        await trx
-          .updateTable('resignations')
-          .set({ status, updated_at: at, ...(c.closed && !kase.closed_at ? { closed_at: at } : {}) })
-          .where('id', '=', id)
-          .execute();
-      }
-      if (status === 'exited' && kase.status !== 'exited') {
-        await addTimeline(trx, id, correlationId, { service: 'ems', type: 'case.exited', summary: `${kase.employee_name} has left: every grant revoked`, dedupeKey: 'exited', at });
-      }
-      if (c.closed && !kase.closed_at) {
-        await addTimeline(trx, id, correlationId, {
-          service: 'ems',
-          type: 'case.closed',
-          summary: `Case closed (${status})`,
-          detail: { steps: all },
-          dedupeKey: 'closed',
-          at,
-        });
-      }
-      return status;
+    const plan = settlement(kase, all, clock.now());
+    if (plan.update) {
+      let update = trx.updateTable('resignations').set(plan.update).where('id', '=', id);
+      if (plan.onlyFrom) update = update.where('status', 'in', plan.onlyFrom);
+      await update.execute();
     }
-    const steps = Object.fromEntries(STEP_NAMES.map((n) => [n, all[n] ?? 'pending'])) as Record<ReactionStep, StepStatus>;
-    const status = statusAfterReactions(steps);
-    await trx.updateTable('resignations').set({ status, updated_at: at }).where('id', '=', id).where('status', 'in', ['in_progress', 'action_required']).execute();
-    if (status !== 'in_progress') {
-      await addTimeline(trx, id, correlationId, {
-        service: 'ems',
-        type: status === 'awaiting_decision' ? 'reactions.completed' : 'reactions.incomplete',
-        summary: status === 'awaiting_decision' ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention',
-        detail: { steps },
-        dedupeKey: `reactions.settled.${status}`,
-        at,
-      });
-    }
-    return status;
+    for (const entry of plan.timeline) await addTimeline(trx, id, correlationId, entry);
+    return plan.status;
   }
 
   return {
@@ -421,20 +441,48 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       });
     },
 
-    /** Marks a step done (first writer wins; a retried writer changes nothing) and logs it. */
+    /**
+     * Marks a step done (first writer wins; a retried writer changes nothing) and logs it — in ONE
+     * statement (data-modifying CTEs, atomic on their own): the case's every step went through this
+     * as BEGIN, update, read the correlation id, insert, update, COMMIT — six round trips, measured
+     * as 15 % of orchestration's statements per case.
+     */
     async recordStepDone(id: string, step: StepName, entry: Omit<TimelineInput, 'dedupeKey'> & { result: unknown; attempts: number }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        const at = entry.at ?? clock.now();
-        await trx
-          .updateTable('steps')
-          .set({ status: 'done', at, result: JSON.stringify(entry.result), attempts: sql<number>`greatest(attempts, ${entry.attempts})`, last_error: null })
-          .where('resignation_id', '=', id)
-          .where('name', '=', step)
-          .where('status', 'in', ['pending', 'late', 'failed'])
-          .execute();
-        await addTimeline(trx, id, await correlationOf(trx, id), { ...entry, at, dedupeKey: `${step}.done` });
-        await trx.updateTable('resignations').set({ updated_at: at }).where('id', '=', id).execute();
-      });
+      const at = entry.at ?? clock.now();
+      const done = await db
+        .with('s', (q) =>
+          q
+            .updateTable('steps')
+            .set({ status: 'done', at, result: JSON.stringify(entry.result), attempts: sql<number>`greatest(attempts, ${entry.attempts})`, last_error: null })
+            .where('resignation_id', '=', id)
+            .where('name', '=', step)
+            .where('status', 'in', ['pending', 'late', 'failed'])
+            .returning('name'),
+        )
+        .with('r', (q) => q.updateTable('resignations').set({ updated_at: at }).where('id', '=', id).returning(['id', 'correlation_id']))
+        .insertInto('timeline')
+        .columns(['resignation_id', 'at', 'service', 'type', 'summary', 'correlation_id', 'detail', 'dedupe_key'])
+        .expression((eb) =>
+          eb
+            .selectFrom('r')
+            .select([
+              'r.id',
+              sql<Date>`${at}::timestamptz`.as('at'),
+              sql<string>`${entry.service}::text`.as('service'),
+              sql<string>`${entry.type}::text`.as('type'),
+              sql<string>`${entry.summary}::text`.as('summary'),
+              'r.correlation_id',
+              sql<string>`${JSON.stringify(entry.detail ?? {})}::jsonb`.as('detail'),
+              sql<string>`${`${step}.done`}::text`.as('dedupe_key'),
+            ]),
+        )
+        .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
+        .returning('resignation_id')
+        .execute();
+      // No row from `r`: the case does not exist (as before, when reading its correlation id threw).
+      if (done.length === 0 && !(await db.selectFrom('resignations').select('id').where('id', '=', id).executeTakeFirst())) {
+        throw new Error(`case ${id} does not exist`);
+      }
     },
 
     async recordStepFailed(id: string, step: StepName, error: string, attempts: number): Promise<void> {
@@ -465,41 +513,74 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      * know, or that settle no step (e.g. an extension's), only add a timeline entry.
      */
     async recordReported(event: CloudEvent): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
+      // Five round trips (BEGIN, read, dedupe, write, COMMIT) where a step-by-step version took eleven:
+      // the case row is read once, locked, with its steps; the new status is worked out here; the step,
+      // the case and the timeline are written by one statement.
       return db.transaction().execute(async (trx) => {
-        // Read once, locked: the tracker settles the case from the same row.
-        const kase = await trx.selectFrom('resignations').select(['id', 'manager_name', 'decision_revision', ...SETTLE_COLUMNS]).where('id', '=', event.subject).forUpdate().executeTakeFirst();
+        const kase = await trx
+          .selectFrom('resignations')
+          .select(['id', 'manager_name', 'decision_revision', ...SETTLE_COLUMNS])
+          .select((eb) =>
+            eb
+              .selectFrom('steps')
+              .select(sql<Record<string, StepStatus> | null>`json_object_agg(steps.name, steps.status)`.as('all'))
+              .whereRef('steps.resignation_id', '=', 'resignations.id')
+              .as('steps'),
+          )
+          .where('id', '=', event.subject)
+          .forUpdate()
+          .executeTakeFirst();
         if (!kase) return 'unknown-case' as const;
         if (!(await firstDelivery(trx, 'ems', TRACKER, event.id))) return 'duplicate' as const;
-        const service = serviceOf(event.source);
         const outcome = OUTCOMES[event.type];
         const at = new Date(event.time);
-        await addTimeline(trx, kase.id, event.correlationid, {
-          service,
+        const entry = timelineRow(kase.id, event.correlationid, {
+          service: serviceOf(event.source),
           type: event.type,
           summary: describe(event, kase),
           detail: { eventId: event.id, source: event.source, data: event.data as Record<string, unknown> },
           dedupeKey: `event.${event.id}`,
           at,
         });
-        if (!outcome) return 'recorded' as const;
+        const steps = (kase.steps ?? {}) as Partial<Record<StepName, StepStatus>>;
+        const current = outcome ? steps[outcome.step] : undefined;
         // An outcome for a step the case does not have (e.g. a hold released by hand before any
         // decision) is history, not progress; an announcement of an older revision neither.
-        const step = await trx.selectFrom('steps').select(['status']).where('resignation_id', '=', kase.id).where('name', '=', outcome.step).executeTakeFirst();
-        if (!step || !stepCanBecome(step.status, outcome.status)) return 'recorded' as const;
-        if (outcome.step === 'announceDecision' && revisionOf(event) !== kase.decision_revision) return 'recorded' as const;
+        const moves =
+          outcome !== undefined &&
+          current !== undefined &&
+          stepCanBecome(current, outcome.status) &&
+          !(outcome.step === 'announceDecision' && revisionOf(event) !== kase.decision_revision);
+        if (!outcome || !moves) {
+          await trx.insertInto('timeline').values(entry).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()).execute();
+          return 'recorded' as const;
+        }
+        const plan = settlement(kase, { ...steps, [outcome.step]: outcome.status }, clock.now());
+        const settled = plan.timeline.map((e) => timelineRow(kase.id, event.correlationid, e));
         await trx
-          .updateTable('steps')
-          .set({
-            status: outcome.status,
-            at,
-            attempts: sql<number>`greatest(attempts, 1)`,
-            last_error: outcome.status === 'failed' ? reasonOf(event) : null,
-            result: JSON.stringify(event.data),
+          .with('moved', (q) =>
+            q
+              .updateTable('steps')
+              .set({
+                status: outcome.status,
+                at,
+                attempts: sql<number>`greatest(attempts, 1)`,
+                last_error: outcome.status === 'failed' ? reasonOf(event) : null,
+                result: JSON.stringify(event.data),
+              })
+              .where('resignation_id', '=', kase.id)
+              .where('name', '=', outcome.step)
+              .returning('name'),
+          )
+          .with('settled', (q) => {
+            // The row is locked by this transaction: the status read above is the status now.
+            const update = q.updateTable('resignations').set(plan.update ?? { updated_at: at }).where('id', '=', kase.id);
+            return (plan.onlyFrom ? update.where('status', 'in', plan.onlyFrom) : update).returning('id');
           })
-          .where('resignation_id', '=', kase.id)
-          .where('name', '=', outcome.step)
+          .insertInto('timeline')
+          .values([entry, ...settled])
+          .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
           .execute();
-        await settleIn(trx, kase.id, event.correlationid, kase);
         return 'recorded' as const;
       });
     },
