@@ -154,6 +154,37 @@ describe('PostgreSQL event bus', () => {
     }
   });
 
+  it('when a publish fans out to several subscribers, then each gets a job exactly like the one pg-boss itself would queue, in one statement', async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_rows', pollingIntervalSeconds: 0.5 });
+    const a = counting('pgbus.rows-a', 0).subscription;
+    const b = counting('pgbus.rows-b', 0).subscription;
+    await bus.subscribe({ ...a, retry: { maxAttempts: 3, backoffMs: 2500 } });
+    await bus.subscribe(b);
+    await bus.start();
+    await bus.stop(); // nothing consumes: the rows stay as written
+    const events = [tick(1), tick(2)];
+    await publish(bus, events);
+    await bus.injectRaw('pgbus.rows-a', events[0]); // through pg-boss's own send()
+
+    type Row = Record<string, unknown> & { id: string; name: string; data: { event: { id: string } }; start_after: Date; keep_until: Date; created_on: Date };
+    const { rows } = await pool.query<Row>(`SELECT * FROM bus_rows.job ORDER BY created_on`);
+    expect(rows.map((r) => r.name).sort()).toEqual(['pgbus.rows-a', 'pgbus.rows-a', 'pgbus.rows-a', 'pgbus.rows-b', 'pgbus.rows-b']);
+    for (const name of ['pgbus.rows-a', 'pgbus.rows-b']) {
+      expect(rows.filter((r) => r.name === name && r.id !== rows.at(-1)!.id).map((r) => r.data.event.id).sort()).toEqual(events.map((e) => e.id).sort());
+    }
+    const viaSend = rows.at(-1)!;
+    expect(viaSend.name).toBe('pgbus.rows-a');
+    const comparable = ({ id, data, created_on, start_after, keep_until, trace_context, ...rest }: Row) => ({
+      ...rest,
+      retention: keep_until.getTime() - start_after.getTime(),
+      immediate: start_after.getTime() === created_on.getTime(),
+    });
+    for (const published of rows.filter((r) => r.name === 'pgbus.rows-a' && r.id !== viaSend.id)) {
+      expect(comparable(published)).toEqual(comparable(viaSend));
+    }
+    expect(viaSend).toMatchObject({ retry_limit: 2, retry_delay: 3, retry_backoff: true, dead_letter: 'pgbus.rows-a.dead-letters', state: 'created' });
+  });
+
   it('when a subscriber comes back declaring fewer types, then it no longer receives the type it dropped', async () => {
     const other = 'com.ems.pgbus.tock.v1';
     const both = { ...catalogue, [other]: z.object({ n: z.number().int() }) };

@@ -1,15 +1,16 @@
 import { PgBoss, type JobResult, type JobWithMetadata, type QueueOptions, type QueueResult } from 'pg-boss';
 import { migrate, quoteIdent, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
-import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
+import type { CloudEvent, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
 import { createDeadLetterTable, deadLetterMigrations } from './dead-letters.ts';
 import { createWakeups, retryWindow, type Wakeups } from './wakeups.ts';
+import { publishStatement, type PublishResult } from './publish-statement.ts';
 
 /*
  * The PostgreSQL adapter of the EventBus port, on pg-boss 12.
  *
- *   publish(trx, [e]) ── validate ──► pg-boss publish (INSERT job per subscribed queue, in trx; NOTIFY at commit)
+ *   publish(trx, [e]) ── validate ──► one statement in trx: routing + INSERT a job per subscribed queue; NOTIFY at commit
  *                                            │
  *            ┌───────────────────────────────┴──────────────────────────┐
  *   queue "<subscriber>"  (retries with exponential backoff)   queue "<other subscriber>" …
@@ -87,6 +88,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   boss.on('error', (err) => log.error({ err }, 'event bus: pg-boss error'));
   boss.on('warning', (w) => log.warn({ warning: w.data }, `event bus: ${w.message}`));
 
+  const publishSql = publishStatement(schema);
   const subscriptions = new Map<string, Subscription>();
   /** Subscribers unsubscribed before the first start: their stored routing is removed at start. */
   const retired = new Set<string>();
@@ -303,22 +305,23 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
 
     async publish(tx: TransactionLike, events) {
       // All or nothing: every event is checked before the first is written.
+      const valid: CloudEvent[] = [];
       for (const e of events) {
         const checked = validateEvent(e, catalogue);
         if (!checked.ok) throw new Error(`refusing to publish event ${describeEvent(e)}: ${checked.reason}`);
+        valid.push(checked.event);
       }
-      if (events.length === 0) return;
+      if (valid.length === 0) return;
       await whenStartedOnce();
+      // Routing and jobs in one statement, in the caller's transaction (publish-statement.ts). On the
+      // caller's connection matters: pg-boss's publish() read the routing on a second pooled connection
+      // while this one was held — with the pool full of publishing transactions, a deadlock until the
+      // pool's timeout (measured by the benchmark at 20 concurrent submissions).
       const db = transactionDatabase(tx);
-      for (const e of events) {
-        const checked = validateEvent(e, catalogue);
-        if (!checked.ok) continue;
-        // The routing is read in the caller's transaction too: pg-boss's publish() would read it on a second
-        // pooled connection while this one is held — with the pool full of publishing transactions, a deadlock
-        // until the pool's timeout (measured by the benchmark at 20 concurrent submissions).
-        const { rows } = await db.executeSql(`SELECT name FROM ${quoteIdent(schema)}.subscription WHERE event = $1`, [checked.event.type]);
-        for (const { name } of rows as Array<{ name: string }>) await boss.send(name, { event: checked.event } satisfies JobData, { db });
-      }
+      const payload = JSON.stringify(valid.map((event, ord) => ({ ord, type: event.type, data: { event } satisfies JobData })));
+      const { rows } = await db.executeSql(publishSql, [payload]);
+      const { elsewhere } = rows[0] as PublishResult;
+      for (const { ord, name } of elsewhere ?? []) await boss.send(name, { event: valid[ord] } satisfies JobData, { db });
     },
 
     async subscribe(sub) {
