@@ -10,6 +10,10 @@ import { freePort } from '@ems/platform';
 import { createTestDatabase, requestJson as http, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
+import { randomUUID } from 'node:crypto';
+import { createPool, systemClock } from '@ems/platform';
+import { createCaseStore } from '../packages/ems/src/resignations/case-store.ts';
+import { createEmsDb } from '../packages/ems/src/ems.service.ts';
 
 describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)', (mode) => {
   let db: TestDatabase;
@@ -112,5 +116,38 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     }
     await kill(second);
     // An email the killed process had claimed is sent again only when its claim's lease (about a minute) runs out.
+  }, 180_000);
+
+  it.runIf(mode === 'orchestration')('when the process died between opening a case and starting its workflow, then a restarted EMS starts the workflow and the case completes once', async () => {
+    const employee = org.employees.filter((e) => e.managerId)[40]!;
+    const manager = org.employees.find((m) => m.id === employee.managerId)!;
+    // The case as the request opened it (a minute ago), with no workflow: the process died right after the commit.
+    const pool = createPool(db.url, { max: 2 });
+    const id = randomUUID();
+    try {
+      const store = createCaseStore(createEmsDb(pool), systemClock, { stepDeadlineSeconds: 60 });
+      const opened = await store.open({
+        id,
+        employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+        manager: { id: manager.id, name: manager.name, email: manager.email },
+        hrPartnerId: employee.hrPartnerId,
+        lastWorkingDay: new Date(Date.now() + 28 * 86_400_000).toISOString().slice(0, 10),
+        reason: null,
+        mode: 'orchestration',
+        correlationId: id,
+        traceparent: null,
+        idempotencyKey: null,
+        requestFingerprint: null,
+        submittedAt: new Date(Date.now() - 60_000).toISOString(),
+      });
+      expect(opened.outcome).toBe('created');
+    } finally {
+      await pool.end();
+    }
+    const restarted = await startProcess();
+    await allComplete([id]);
+    expectOneNoticeEach([employee], true);
+    expect((await http<{ items: unknown[] }>(base(), 'GET', `/api/access-holds?resignationId=${id}`)).body.items).toHaveLength(1);
+    await kill(restarted);
   }, 180_000);
 });

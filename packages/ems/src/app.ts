@@ -57,6 +57,9 @@ const CHOREOGRAPHY_SUBSCRIBERS = [
   TRACKER,
 ];
 
+/** DBOS's system tables, in EMS's database. */
+const DBOS_SCHEMA = 'dbos';
+
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
 export const WORKFLOW_VERSION = 'resignation-v3';
 
@@ -199,7 +202,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
 
     if (hosts('ems')) {
-      const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds });
+      const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });
       const participants = createParticipants(() => urls);
       let starter: CaseStarter;
       let decider: CaseDecider;
@@ -310,7 +313,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       DBOS.setConfig({
         name: 'ems',
         systemDatabaseUrl: databaseUrl,
-        systemDatabaseSchemaName: 'dbos',
+        systemDatabaseSchemaName: DBOS_SCHEMA,
         systemDatabasePoolSize: 20,
         runAdminServer: false,
         applicationVersion: WORKFLOW_VERSION,

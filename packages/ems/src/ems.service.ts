@@ -66,6 +66,8 @@ export function createEmsService(deps: {
         sweeping = deps.store
           .markOverdue()
           .catch((err: unknown) => deps.log.error({ err }, 'could not mark late steps; will try again'))
+          .then(() => deps.starter.startOrphans?.(deps.clock.now()))
+          .catch((err: unknown) => deps.log.error({ err }, 'could not start the workflows of orphaned cases; will try again'))
           .finally(() => (busy = false));
       }, deps.sweepEveryMs);
       sweeper.unref();

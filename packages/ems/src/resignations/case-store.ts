@@ -81,6 +81,8 @@ export interface CaseStoreOptions {
   bus?: EventBus | undefined;
   /** How long after submission a reaction may take before its step is marked late. */
   stepDeadlineSeconds: number;
+  /** Orchestration: the schema of DBOS's system tables (in the same database), to find cases without a workflow. */
+  workflowSchema?: string;
 }
 
 /** The subscriber name of EMS's tracker (choreography); it keys EMS's processed-event records. */
@@ -387,6 +389,28 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             }
           : null,
       };
+    },
+
+    /**
+     * Orchestration: cases opened before `openedBefore` that have no workflow (their opener stopped
+     * between opening the case and starting it), oldest first, a batch at a time.
+     */
+    async casesWithoutWorkflow(openedBefore: Date, limit = 100): Promise<CaseDraft[]> {
+      const schema = options.workflowSchema;
+      if (!schema) throw new Error('the case store was created without the workflow schema');
+      const rows = await db
+        .selectFrom('resignations')
+        .selectAll()
+        .where('mode', '=', 'orchestration')
+        .where('status', '=', 'in_progress')
+        .where('submitted_at', '<', openedBefore)
+        .where((eb) =>
+          eb.not(eb.exists(eb.selectFrom(sql.table(`${schema}.workflow_status`).as('w')).select(sql.lit(1).as('one')).where(sql.ref('w.workflow_uuid'), '=', sql`resignations.id::text`))),
+        )
+        .orderBy('submitted_at')
+        .limit(limit)
+        .execute();
+      return rows.map(draftFromRow);
     },
 
     /** The orchestrator's view of a case: who to notify, whom it concerns. */

@@ -9,6 +9,8 @@ import type { Directory } from '../directory/directory.ts';
 export interface CaseStarter {
   mode: 'orchestration' | 'choreography';
   start(draft: CaseDraft): Promise<OpenOutcome | 'pending'>;
+  /** Orchestration: starts the workflow of cases whose opener stopped before starting it (see resignation.workflow.ts). */
+  startOrphans?(now: Date): Promise<number>;
 }
 
 export interface SubmitDeps {
