@@ -155,8 +155,10 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
       await connected().js.publish(m.subject, m.payload, { msgID: m.msgId, timeout: requestTimeoutMs });
     },
     async onSendError(err) {
-      // The streams are gone (a NATS server that lost its storage): create them again.
-      if (connection && /no responders|not enabled|stream not found|503/i.test(String(err))) await ensureStreams(connection.jsm, names, streamSettings, log);
+      // The streams are gone (a NATS server that lost its storage, or deleted): create them again — not
+      // at once (see RECREATE_AFTER_MS); the relay sends nothing meanwhile, so nothing goes into a
+      // stream whose files the server is still deleting.
+      if (connection && /no responders|not enabled|stream not found|503/i.test(String(err))) await ensureStreams(connection.jsm, names, streamSettings, log, true);
     },
   });
 
@@ -280,7 +282,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
         log,
         handle,
         recover: async (missingSince) => {
-          await ensureStreams(jsm, names, streamSettings, log);
+          await ensureStreams(jsm, names, streamSettings, log, true);
           await ensureConsumer(jsm, c.stream, c.name, c.settings, log, missingSince);
         },
       });

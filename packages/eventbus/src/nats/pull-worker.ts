@@ -83,8 +83,15 @@ export function startPullWorker(o: PullWorkerOptions): PullWorker {
         failures++;
         const missing = isApiError(err, JetStreamApiCodes.ConsumerNotFound) || isApiError(err, JetStreamApiCodes.StreamNotFound) || /consumer (deleted|not found)|stream not found/i.test(String(err));
         o.log[failures > 3 ? 'error' : 'warn']({ err, stream: o.stream, consumer: o.consumer, failures }, missing ? 'event bus: NATS consumer missing; re-creating it' : 'event bus: pulling from NATS failed; retrying');
+        // Whatever the error, the next round looks the consumer up again instead of pulling from the
+        // cached one. JetStream tells only the pulls pending at that moment that a consumer (or its
+        // stream) was deleted (409 "consumer deleted"); a pull sent after that, to a name nobody serves
+        // any more, gets no answer at all, and fetch() ends in "heartbeats missed" (measured on
+        // nats-server 2.9 with @nats-io/jetstream 3.4: also once the stream exists again without the
+        // consumer). Pulling again from the cached Consumer would fail the same way forever; the lookup
+        // answers "consumer/stream not found", which recovers below on the next round.
+        consumer = undefined;
         if (missing) {
-          consumer = undefined;
           await o.recover(new Date(seen)).catch((e: unknown) => o.log.warn({ err: e, consumer: o.consumer }, 'event bus: could not re-create a NATS consumer'));
         }
         await pause(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures));

@@ -76,8 +76,27 @@ export interface StreamSettings {
   replicas: number;
 }
 
-/** Creates both streams, or brings the settings the bus manages in line; safe when replicas race. */
-export async function ensureStreams(jsm: JetStreamManager, names: Names, settings: StreamSettings, log: Logger): Promise<void> {
+/**
+ * How long a stream that vanished under a running bus stays missing before the bus creates it again.
+ *
+ * nats-server (2.9, measured) takes a stream out of the account before it has finished deleting it:
+ * the pulls on its consumers get 409 "consumer deleted" and publishes find no stream while its files are
+ * still being removed. A stream created again under the same name in that moment has its files removed
+ * under it: JetStream acknowledges what is published into it and then cannot read it back ("error
+ * looking up message for consumer: open …/msgs/1.blk: no such file or directory" in the server's log),
+ * so the consumers never deliver it, and the outbox rows are already marked sent — those events are
+ * lost. (Creating it in that moment can also fail: "storage directory is not writable".) Waiting lets the
+ * deletion finish; when the streams are missing because the server lost its storage, the events wait in
+ * the outbox meanwhile, so nothing is lost either way.
+ */
+export const RECREATE_AFTER_MS = 2000;
+
+/**
+ * Creates both streams, or brings the settings the bus manages in line; safe when replicas race.
+ * `afterLoss`: the streams existed and vanished while the bus ran — a missing one is created again only
+ * if it is still missing RECREATE_AFTER_MS later (see there).
+ */
+export async function ensureStreams(jsm: JetStreamManager, names: Names, settings: StreamSettings, log: Logger, afterLoss = false): Promise<void> {
   const common = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
@@ -86,17 +105,24 @@ export async function ensureStreams(jsm: JetStreamManager, names: Names, setting
     duplicate_window: settings.duplicateWindowMs * NANOS_PER_MS,
     num_replicas: settings.replicas,
   };
-  await ensureStream(jsm, { ...common, name: names.eventsStream, subjects: [`${names.prefix}.events.>`, `${names.prefix}.direct.>`] }, log);
-  await ensureStream(jsm, { ...common, name: names.deadLetterStream, subjects: [`${names.prefix}.dead-letters.>`] }, log);
+  await ensureStream(jsm, { ...common, name: names.eventsStream, subjects: [`${names.prefix}.events.>`, `${names.prefix}.direct.>`] }, log, afterLoss);
+  await ensureStream(jsm, { ...common, name: names.deadLetterStream, subjects: [`${names.prefix}.dead-letters.>`] }, log, afterLoss);
 }
 
 type ManagedStream = Pick<StreamConfig, 'name' | 'subjects' | 'retention' | 'storage' | 'discard' | 'max_age' | 'duplicate_window' | 'num_replicas'>;
 
-async function ensureStream(jsm: JetStreamManager, wanted: ManagedStream, log: Logger): Promise<void> {
-  const existing = await jsm.streams.info(wanted.name).catch((err: unknown) => {
-    if (isApiError(err, JetStreamApiCodes.StreamNotFound)) return undefined;
-    throw err;
-  });
+async function ensureStream(jsm: JetStreamManager, wanted: ManagedStream, log: Logger, afterLoss = false): Promise<void> {
+  const info = () =>
+    jsm.streams.info(wanted.name).catch((err: unknown) => {
+      if (isApiError(err, JetStreamApiCodes.StreamNotFound)) return undefined;
+      throw err;
+    });
+  let existing = await info();
+  if (!existing && afterLoss) {
+    log.warn({ stream: wanted.name, afterMs: RECREATE_AFTER_MS }, 'event bus: NATS stream missing; creating it again once the server is done deleting the old one');
+    await new Promise((resolve) => setTimeout(resolve, RECREATE_AFTER_MS));
+    existing = await info();
+  }
   if (!existing) {
     try {
       await jsm.streams.add(wanted);
