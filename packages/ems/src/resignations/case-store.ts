@@ -537,25 +537,22 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      * know, or that settle no step (e.g. an extension's), only add a timeline entry.
      */
     async recordReported(event: CloudEvent): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
-      // Five round trips (BEGIN, read, dedupe, write, COMMIT) where a step-by-step version took eleven:
-      // the case row is read once, locked, with its steps; the new status is worked out here; the step,
-      // the case and the timeline are written by one statement.
+      // Six round trips (BEGIN, lock, dedupe, read the steps, write, COMMIT) where a step-by-step version
+      // took eleven: the new status is worked out here; the step, the case and the timeline are written
+      // by one statement. The steps are read by a statement of their own, AFTER the lock is held: a
+      // subquery in the locking SELECT would see the snapshot from before it waited for the lock, i.e.
+      // miss the step another event's tracker just moved (found by the acceptance suite: cases stuck
+      // in progress with every step done).
       return db.transaction().execute(async (trx) => {
         const kase = await trx
           .selectFrom('resignations')
           .select(['id', 'manager_name', 'decision_revision', ...SETTLE_COLUMNS])
-          .select((eb) =>
-            eb
-              .selectFrom('steps')
-              .select(sql<Record<string, StepStatus> | null>`json_object_agg(steps.name, steps.status)`.as('all'))
-              .whereRef('steps.resignation_id', '=', 'resignations.id')
-              .as('steps'),
-          )
           .where('id', '=', event.subject)
           .forUpdate()
           .executeTakeFirst();
         if (!kase) return 'unknown-case' as const;
         if (!(await firstDelivery(trx, 'ems', TRACKER, event.id))) return 'duplicate' as const;
+        const stepRows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
         const outcome = OUTCOMES[event.type];
         const at = new Date(event.time);
         const entry = timelineRow(kase.id, event.correlationid, {
@@ -566,7 +563,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           dedupeKey: `event.${event.id}`,
           at,
         });
-        const steps = (kase.steps ?? {}) as Partial<Record<StepName, StepStatus>>;
+        const steps = Object.fromEntries(stepRows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
         const current = outcome ? steps[outcome.step] : undefined;
         // An outcome for a step the case does not have (e.g. a hold released by hand before any
         // decision) is history, not progress; an announcement of an older revision neither.
