@@ -253,7 +253,7 @@ export function createDecisionOrchestrator(deps: {
         if (d.kind === 'exit_confirmed') {
           exit = { revokeAt: Date.parse(d.revokeAt!) };
           const o = await trackedStep(store, retry, caseId, 'announceDecision', announcement, `announceDecision.${d.revision}`);
-          await recordOutcomes(store, caseId, [o], `settle.exitConfirmed.${d.revision}`);
+          await recordOutcomes(store, caseId, [o]);
           continue;
         }
         const outcomes = await Promise.all([
@@ -261,7 +261,7 @@ export function createDecisionOrchestrator(deps: {
           trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, d.kind)),
           trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, d.kind)),
         ]);
-        const status = await recordOutcomes(store, caseId, outcomes, 'settle.closed');
+        const status = await recordOutcomes(store, caseId, outcomes);
         await answerLeftovers();
         return status;
       }
@@ -269,7 +269,7 @@ export function createDecisionOrchestrator(deps: {
       if (exit) {
         const revoking = facts;
         const o = await trackedStep(store, retry, caseId, 'revokeAccess', () => revokeAccess(revoking));
-        const status = await recordOutcomes(store, caseId, [o], 'settle.exited');
+        const status = await recordOutcomes(store, caseId, [o]);
         await answerLeftovers();
         return status;
       }

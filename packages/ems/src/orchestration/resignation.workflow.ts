@@ -108,7 +108,7 @@ export function createResignationOrchestrator(deps: {
   async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
     const react = (step: ReactionStep) => trackedStep(store, retry, draft.id, step, () => reactions[step](draft));
     const outcomes = await Promise.all([react('notifyManager'), react('scheduleInterview'), react('blockAccess')]);
-    const status = await recordOutcomes(store, draft.id, outcomes, 'settle');
+    const status = await recordOutcomes(store, draft.id, outcomes);
     // What follows (follow-ups, the decision, restoring or revoking access) waits days: its own workflow.
     await deps.startDecisionPhase(draft.id);
     return { id: draft.id, status };

@@ -100,13 +100,34 @@ export async function untilDone<T>(name: string, retry: RetryPolicy, fn: () => P
   }
 }
 
-/** Final failures recorded in a fixed order (deterministic on replay), then the case status settled. */
-export async function recordOutcomes(store: CaseStore, caseId: string, outcomes: readonly StepOutcome[], settleName: string): Promise<string> {
+/**
+ * Final failures recorded in a fixed order (deterministic on replay), then the case status settled.
+ *
+ * Settling is not a checkpointed step: the status follows from the steps, so running it again on a
+ * replay writes nothing new and answers the same — and the workflow only returns that answer, it does
+ * not branch on it. A step would cost eight more round trips per case (measured) for nothing. Transient
+ * database errors are retried here as a step's would be.
+ */
+export async function recordOutcomes(store: CaseStore, caseId: string, outcomes: readonly StepOutcome[]): Promise<string> {
   for (const o of outcomes) {
     if (o.error !== null) {
       const error = o.error;
       await DBOS.runStep(() => store.recordStepFailed(caseId, o.step, error, o.attempts), { name: `recordFailure.${o.step}`, ...DB_RETRIES });
     }
   }
-  return DBOS.runStep(() => store.settle(caseId), { name: settleName, ...DB_RETRIES });
+  return withDbRetries(() => store.settle(caseId));
+}
+
+/** Runs an idempotent database call with DB_RETRIES' schedule, outside any DBOS step. */
+export async function withDbRetries<T>(fn: () => Promise<T>): Promise<T> {
+  let interval = DB_RETRIES.intervalSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= DB_RETRIES.maxAttempts) throw err;
+      await sleep(interval);
+      interval *= DB_RETRIES.backoffRate;
+    }
+  }
 }
