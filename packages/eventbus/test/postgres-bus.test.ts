@@ -154,6 +154,33 @@ describe('PostgreSQL event bus', () => {
     }
   });
 
+  it('when a retry comes due that nothing here scheduled (its handler timed out), then the periodic sweep finds it, though the workers themselves poll only once a minute', async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_sweep', pollingIntervalSeconds: 0.5, idlePollingIntervalSeconds: 1, handlerTimeoutSeconds: 1 });
+    const attempts: number[] = [];
+    const subscription: Subscription = {
+      name: 'pgbus.sweep',
+      types: [type],
+      retry: { maxAttempts: 2, backoffMs: 200 },
+      concurrency: 1,
+      async handle(_event, ctx) {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) await sleep(2500); // outlives the 1 s handler timeout: pg-boss fails it, not the bus
+      },
+    };
+    try {
+      await bus.subscribe(subscription);
+      await bus.start();
+      await sleep(500);
+      const started = Date.now();
+      await publish(bus, [tick(1)]);
+      await waitFor(() => (attempts.length === 2 ? true : undefined), 'the retry', 20_000);
+      // Timed out after 1 s, due 1–2 s later, found within a 1 s sweep (a minute if left to the workers).
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await bus.stop();
+    }
+  });
+
   it('when a publish fans out to several subscribers, then each gets a job exactly like the one pg-boss itself would queue, in one statement', async () => {
     const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_rows', pollingIntervalSeconds: 0.5 });
     const a = counting('pgbus.rows-a', 0).subscription;

@@ -12,9 +12,9 @@
  *   first be due and again when it must be due, and a dead-lettered job wakes the dead-letter queue's
  *   worker, since neither comes with a NOTIFY;
  * - polling stays the floor for what nothing here sees (retries failed in another process, handlers
- *   that timed out, notifications lost while the listener reconnected): the first worker of a queue
- *   polls at the idle interval, the others (and the dead-letter queue's) rarely, as they are woken by
- *   the rules above.
+ *   that timed out, notifications lost while the listener reconnected): one statement per interval
+ *   for all the process's queues finds those with a job ready and wakes one worker of each (the bus's
+ *   sweep); the workers' own polling is a rare last resort.
  */
 export interface Wakeups {
   /** Registers a worker; `busy(true)` while its handler runs. */
