@@ -214,7 +214,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       } else {
         const decisions = createDecisionOrchestrator({ store, participants, retry: config.step, clock, policy: config.followUps, caseUrl, log: log.child({ service: 'orchestrator' }) });
         starter = orchestrationStarter(
-          createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), startDecisionPhase: decisions.start }),
+          createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), decisionPhase: decisions.phase }),
         );
         decider = { decide: (id, input) => decisions.decide(id, input) };
       }

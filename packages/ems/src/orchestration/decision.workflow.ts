@@ -1,6 +1,7 @@
 /*
- * The orchestrated decision phase of a case: one durable DBOS workflow per case (id `<case>:decision`),
- * started by the resignation workflow once the three reactions have settled. It waits — durably, for
+ * The orchestrated decision phase of a case: the second half of the case's workflow (id = the case id),
+ * run once the three reactions have settled. (It was a child workflow of its own until measured: starting
+ * one cost ~10 statements per case, for nothing a continuation does not do.) It waits — durably, for
  * days — for a decision message, sending follow-ups when deadlines pass, then drives what the decision
  * sets off:
  *
@@ -25,7 +26,6 @@ import type { CaseDraft } from '../resignations/case-store.ts';
 import type { Participants } from './participants.ts';
 import { DB_RETRIES, recordOutcomes, trackedStep, untilDone, type Reaction, type RetryPolicy } from './tracked-step.ts';
 
-export const DECISION_WORKFLOW_NAME = 'resignation-decision';
 const DECISION_TOPIC = 'decision';
 /** The longest single wait, even with nothing due: the workflow then looks again (cheap, rare). */
 const MAX_WAIT_MS = 24 * 3_600_000;
@@ -41,10 +41,6 @@ const RECV_POLL_MS = 60_000;
 interface InterviewFacts {
   end: string;
   held: boolean;
-}
-
-export function decisionWorkflowId(caseId: string): string {
-  return `${caseId}:decision`;
 }
 
 /** A decision (or withdrawal) sent to the case's workflow; `requestId` keys its answer. */
@@ -283,28 +279,22 @@ export function createDecisionOrchestrator(deps: {
     }
   }
 
-  const workflow = DBOS.registerWorkflow(decisionWorkflow, { name: DECISION_WORKFLOW_NAME });
-
-  async function ensureStarted(caseId: string): Promise<void> {
-    await DBOS.startWorkflow(workflow, { workflowID: decisionWorkflowId(caseId) })(caseId);
-  }
-
   return {
-    /** Called by the resignation workflow (a child workflow, so it starts exactly once). */
-    start: ensureStarted,
+    /** The decision phase, run inside the case's workflow once its reactions have settled; its final status. */
+    phase: decisionWorkflow,
     /**
      * Hands a decision to the case's workflow and waits for its answer (the state machine runs there,
      * serialised with everything else the workflow does). The same request id is answered once: a
-     * retried request gets the same answer. Cases opened before the decision phase existed get it now.
+     * retried request gets the same answer. A message that arrives before the decision phase waits in
+     * the workflow's mailbox (the request was checked against the case's status first).
      */
     async decide(caseId: string, message: DecisionMessage, waitSeconds = 15): Promise<DecideOutcome | 'pending'> {
-      await ensureStarted(caseId);
-      await DBOS.send(decisionWorkflowId(caseId), message, DECISION_TOPIC, message.requestId);
-      const answer = await DBOS.getEvent<DecideOutcome>(decisionWorkflowId(caseId), decisionAnswerKey(message.requestId), waitSeconds);
+      await DBOS.send(caseId, message, DECISION_TOPIC, message.requestId);
+      const answer = await DBOS.getEvent<DecideOutcome>(caseId, decisionAnswerKey(message.requestId), waitSeconds);
       if (answer) return answer;
       // Its workflow has finished (the case is closed, or its last day has ended): nothing will read the
       // message — the state machine answers it here, and can only refuse or find it already done.
-      const status = await DBOS.getWorkflowStatus(decisionWorkflowId(caseId));
+      const status = await DBOS.getWorkflowStatus(caseId);
       if (status?.status === 'SUCCESS') return store.decide(caseId, message);
       return 'pending';
     },

@@ -9,7 +9,8 @@
  *                         └──────────────────────────────┼──────────────────────────────┘
  *                                    record failures (in a fixed order), settle the case status
  *                                                        │
- *                                      start the case's decision phase (decision.workflow.ts)
+ *                                      the case's decision phase (decision.workflow.ts): waits for the
+ *                                      decision, follow-ups, then restore or revoke access
  *
  * The request opens the case, then starts its workflow (idempotent on the case id). A process that dies
  * between the two leaves a case without a workflow: `startOrphans` (run by EMS's sweeper, so at start-up
@@ -40,8 +41,8 @@ export function createResignationOrchestrator(deps: {
   retry: RetryPolicy;
   caseUrl: (id: string) => string;
   log: Logger;
-  /** Starts the case's decision phase (its own workflow) once the reactions have settled. */
-  startDecisionPhase: (caseId: string) => Promise<void>;
+  /** The case's decision phase (decision.workflow.ts), run in this workflow once the reactions have settled; its final status. */
+  decisionPhase: (caseId: string) => Promise<string>;
 }) {
   const { store, participants, retry } = deps;
 
@@ -108,10 +109,9 @@ export function createResignationOrchestrator(deps: {
   async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
     const react = (step: ReactionStep) => trackedStep(store, retry, draft.id, step, () => reactions[step](draft));
     const outcomes = await Promise.all([react('notifyManager'), react('scheduleInterview'), react('blockAccess')]);
-    const status = await recordOutcomes(store, draft.id, outcomes);
-    // What follows (follow-ups, the decision, restoring or revoking access) waits days: its own workflow.
-    await deps.startDecisionPhase(draft.id);
-    return { id: draft.id, status };
+    await recordOutcomes(store, draft.id, outcomes);
+    // What follows (follow-ups, the decision, restoring or revoking access) waits days, in this workflow.
+    return { id: draft.id, status: await deps.decisionPhase(draft.id) };
   }
 
   const workflow = DBOS.registerWorkflow(resignationWorkflow, { name: WORKFLOW_NAME });
