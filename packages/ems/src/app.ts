@@ -176,6 +176,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           smtpUrl: smtpUrl!,
           from: config.smtpFrom,
           retryBaseMs: config.smtpRetryBaseMs,
+          smtpMaxConnections: config.smtpMaxConnections,
           bus,
           reactToEvents: choreography,
           caseUrl,

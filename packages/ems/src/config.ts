@@ -62,6 +62,7 @@ export const ConfigSchema = z.object({
   EMS_DATA_DIR: z.string().min(1).default(path.join(ROOT, '.ems-data')).describe('Where embedded PostgreSQL keeps its data'),
   EMS_SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional().describe('SMTP server for outgoing mail; unset → built-in capture server'),
   EMS_SMTP_FROM: z.string().min(3).default('EMS <ems@acme.example>').describe('From address of every email'),
+  EMS_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(256).default(16).describe('SMTP connections Notification keeps open (messages in flight at once); raise it for bursts if the relay allows'),
   EMS_SMTP_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000).describe('First delay before an email is retried; doubles each attempt'),
   EMS_SEED: envBoolean.default(true).describe('Seed the demo organisation on first start'),
   EMS_SEED_EMPLOYEES: z.coerce.number().int().min(12).max(100_000).default(60).describe('Size of the demo organisation seeded (employees)'),
@@ -98,6 +99,7 @@ export interface Config {
   smtpUrl: string | undefined;
   smtpFrom: string;
   smtpRetryBaseMs: number;
+  smtpMaxConnections: number;
   seed: boolean;
   seedEmployees: number;
   publicUrl: string | undefined;
@@ -134,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: c.EMS_SMTP_URL,
     smtpFrom: c.EMS_SMTP_FROM,
     smtpRetryBaseMs: c.EMS_SMTP_RETRY_BASE_MS,
+    smtpMaxConnections: c.EMS_SMTP_MAX_CONNECTIONS,
     seed: c.EMS_SEED,
     seedEmployees: c.EMS_SEED_EMPLOYEES,
     publicUrl: c.EMS_PUBLIC_URL,

@@ -31,6 +31,8 @@ export interface NotificationServiceDeps {
   retryBaseMs?: number;
   /** How often the dispatcher looks for due retries; default 1 s. */
   dispatchIntervalMs?: number;
+  /** SMTP connections kept open to the server, and so messages in flight at once; default SMTP_MAX_CONNECTIONS. */
+  smtpMaxConnections?: number;
   /** How long POST /api/emails (and the event handler) waits for its immediate delivery attempt; default 3 s. */
   fastPathTimeoutMs?: number;
   /**
@@ -61,6 +63,8 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
   const retryBaseMs = deps.retryBaseMs ?? defaultBackoff.baseMs;
   if (!(retryBaseMs >= 0)) throw new Error('notification: retryBaseMs must not be negative');
 
+  const smtpMaxConnections = deps.smtpMaxConnections ?? SMTP_MAX_CONNECTIONS;
+  if (!Number.isInteger(smtpMaxConnections) || smtpMaxConnections < 1) throw new Error('notification: smtpMaxConnections must be a positive integer');
   const connectionTimeoutMs = 5_000;
   const socketTimeoutMs = 15_000;
   const ctx: NotificationContext = {
@@ -68,7 +72,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     pool: deps.pool,
     log: deps.log,
     clock: deps.clock ?? systemClock,
-    mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: SMTP_MAX_CONNECTIONS }),
+    mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: smtpMaxConnections }),
     from: deps.from ?? 'EMS <ems@acme.example>',
     maxAttempts,
     backoff: { ...defaultBackoff, baseMs: retryBaseMs, maxMs: Math.max(defaultBackoff.maxMs, retryBaseMs) },
@@ -77,7 +81,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     leaseMs: 2 * (2 * connectionTimeoutMs + socketTimeoutMs) + 10_000,
     fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 3_000,
     deliveries: createDeliveries(),
-    sendSlots: createSendSlots(SMTP_MAX_CONNECTIONS),
+    sendSlots: createSendSlots(smtpMaxConnections),
     bus: deps.bus,
   };
   const dispatcher = createDispatcher(ctx, { intervalMs: deps.dispatchIntervalMs ?? 1_000 });
