@@ -102,7 +102,7 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
       for (const w of workers) w.start();
     },
     stop: async () => {
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all([invites.stop(), ...workers.map((w) => w.stop())]);
     },
     seed: (org) => seedHr(db, org),
     subscriptions,

@@ -6,6 +6,7 @@ import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
 import { createLogger } from '@ems/platform';
+import { sleep, waitFor } from '@ems/platform/testing';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
 import { call, manualClock, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
 
@@ -53,6 +54,12 @@ const deliver = (event: CloudEvent) => subscription.handle(event, { attempt: 1, 
 const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 const interviewsOf = (resignationId: string) => count('hr.interviews WHERE resignation_id = $1', [resignationId]);
 const invitesTo = (resignationId: string) => stub.received.filter((r) => r.request.resignationId === resignationId);
+/** The handler delivers invites in the background: wait until `n` have reached Notification, then a moment more (a duplicate would show). */
+const invitesDelivered = async (resignationId: string, n: number) => {
+  await waitFor(() => (invitesTo(resignationId).length >= n ? true : undefined), `${n} invites for ${resignationId}`, 10_000);
+  await sleep(200);
+  return invitesTo(resignationId);
+};
 const outcomesFor = async (resignationId: string) =>
   (await bus.published()).filter((e) => e.type !== EventTypes.resignationSubmitted && e.subject === resignationId);
 const traceId = (traceparent: string) => traceparent.split('-')[1];
@@ -114,8 +121,8 @@ describe('booking the exit interview when a resignation is submitted', () => {
       timezone: 'Asia/Singapore',
     });
     expect(read.body).toMatchObject({ start: data.start, end: data.end, status: 'scheduled' });
-    expect(invitesTo(event.data.resignationId).map((r) => r.request.to.email).sort()).toEqual([employee.email, h.org.hrPartners.find((p) => p.id === 'hrp-singapore')!.email].sort());
-    expect(await count(`hr.outbox WHERE interview_id = $1 AND status = 'sent'`, [data.interviewId])).toBe(2);
+    expect((await invitesDelivered(event.data.resignationId, 2)).map((r) => r.request.to.email).sort()).toEqual([employee.email, h.org.hrPartners.find((p) => p.id === 'hrp-singapore')!.email].sort());
+    await waitFor(async () => ((await count(`hr.outbox WHERE interview_id = $1 AND status = 'sent'`, [data.interviewId])) === 2 ? true : undefined), 'both invites recorded as sent', 10_000);
     expect(await count(`hr.processed_events WHERE subscriber = $1 AND event_id = $2`, [SCHEDULE_INTERVIEW_SUBSCRIBER, event.id])).toBe(1);
   });
 
@@ -127,7 +134,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
 
     expect(await interviewsOf(event.data.resignationId)).toBe(1);
     expect((await outcomesFor(event.data.resignationId)).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
-    expect(invitesTo(event.data.resignationId)).toHaveLength(2);
+    expect(await invitesDelivered(event.data.resignationId, 2)).toHaveLength(2);
   });
 
   it('when the same event is delivered twice at the same moment, then one interview, one outcome event, and the invites go out once', async () => {
@@ -137,7 +144,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
 
     expect(await interviewsOf(event.data.resignationId)).toBe(1);
     expect((await outcomesFor(event.data.resignationId)).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
-    expect(invitesTo(event.data.resignationId)).toHaveLength(2);
+    expect(await invitesDelivered(event.data.resignationId, 2)).toHaveLength(2);
     expect(await count(`hr.processed_events WHERE event_id = $1`, [event.id])).toBe(1);
   });
 
@@ -152,7 +159,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
     expect(await interviewsOf(event.data.resignationId)).toBe(1);
     const outcomes = await outcomesFor(event.data.resignationId);
     expect(outcomes.map((e) => ExitInterviewScheduled.parse(e.data).interviewId)).toEqual([first.body.id]);
-    expect(invitesTo(event.data.resignationId)).toHaveLength(2);
+    expect(await invitesDelivered(event.data.resignationId, 2)).toHaveLength(2);
   });
 
   it('when the event and an HTTP request for the same resignation race, then one interview and one exit-interview-scheduled', async () => {
@@ -168,7 +175,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
     expect(await interviewsOf(event.data.resignationId)).toBe(1);
     const outcomes = await outcomesFor(event.data.resignationId);
     expect(outcomes.map((e) => ExitInterviewScheduled.parse(e.data).interviewId)).toEqual([res.body.id]);
-    expect(invitesTo(event.data.resignationId)).toHaveLength(2);
+    expect(await invitesDelivered(event.data.resignationId, 2)).toHaveLength(2);
   });
 
   it('when publishing the outcome fails, then the booking rolls back with it (no interview, no invites, no event, not marked handled), and the retry books it once', async () => {
@@ -188,7 +195,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
 
     expect(await interviewsOf(event.data.resignationId)).toBe(1);
     expect((await outcomesFor(event.data.resignationId)).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
-    expect(invitesTo(event.data.resignationId)).toHaveLength(2);
+    expect(await invitesDelivered(event.data.resignationId, 2)).toHaveLength(2);
   });
 });
 

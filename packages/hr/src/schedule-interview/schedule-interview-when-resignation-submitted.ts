@@ -19,7 +19,8 @@ export const SCHEDULE_INTERVIEW_SUBSCRIBER = 'hr.schedule-interview-when-resigna
  *                             │   or, on a business refusal, exit-interview-scheduling-   │
  *                             │   failed (unknown employee, no slot, day in the past)     │
  *                             └───────────────────────────────────────────────────────────┘
- *                             deliver the invites now (the relay retries if Notification is down)
+ *                             deliver the invites soon, in the background (the relay retries if
+ *                             Notification is down, and takes over what a crash left)
  *
  * A technical error throws: nothing is recorded, and the bus retries with backoff. When it gives up,
  * onDeadLetter announces the failure, so the case never waits silently.
@@ -48,7 +49,8 @@ export function scheduleInterviewWhenResignationSubmitted(ctx: HrContext & { bus
           return [];
         }
       });
-      await ctx.invites.deliverNow(queued);
+      // In the background: the handler's slot is free for the next resignation at once.
+      ctx.invites.deliverSoon(queued);
     },
 
     async onDeadLetter(event, reason) {
