@@ -152,28 +152,6 @@ export function settlement(
 }
 
 export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseStoreOptions) {
-  async function addTimeline(trx: Kysely<EmsDb>, resignationId: string, correlationId: string, entry: TimelineInput): Promise<void> {
-    await trx
-      .insertInto('timeline')
-      .values({
-        resignation_id: resignationId,
-        at: entry.at ?? clock.now(),
-        service: entry.service,
-        type: entry.type,
-        summary: entry.summary,
-        correlation_id: correlationId,
-        detail: JSON.stringify(entry.detail ?? {}),
-        dedupe_key: entry.dedupeKey,
-      })
-      .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
-      .execute();
-  }
-
-  async function correlationOf(trx: Kysely<EmsDb>, id: string): Promise<string> {
-    const row = await trx.selectFrom('resignations').select('correlation_id').where('id', '=', id).executeTakeFirstOrThrow();
-    return row.correlation_id;
-  }
-
   /** A timeline row for an insert; the correlation id is the case's. */
   const timelineRow = (resignationId: string, correlationId: string, entry: TimelineInput) => ({
     resignation_id: resignationId,
@@ -185,6 +163,20 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     detail: JSON.stringify(entry.detail ?? {}),
     dedupe_key: entry.dedupeKey,
   });
+
+  async function addTimeline(trx: Kysely<EmsDb>, resignationId: string, correlationId: string, entry: TimelineInput): Promise<void> {
+    await trx
+      .insertInto('timeline')
+      .values(timelineRow(resignationId, correlationId, entry))
+      .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
+      .execute();
+  }
+
+  async function correlationOf(trx: Kysely<EmsDb>, id: string): Promise<string> {
+    const row = await trx.selectFrom('resignations').select('correlation_id').where('id', '=', id).executeTakeFirstOrThrow();
+    return row.correlation_id;
+  }
+
 
   /**
    * The case status follows from its steps, in both modes. Before the decision: once no first
