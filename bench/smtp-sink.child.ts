@@ -20,6 +20,8 @@ const server = new SMTPServer({
     });
   },
 });
+// A client that drops its connection (EMS stopping with pooled connections open) must not end the relay.
+server.on('error', () => undefined);
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.server.address() as AddressInfo;
   process.send?.({ type: 'ready', url: `smtp://127.0.0.1:${port}` } satisfies ChildMessage);
