@@ -236,18 +236,18 @@ async function resign(args: string[]): Promise<number> {
   // One key per invocation: should the answer be lost, re-running with --idempotency-key K is safe.
   const key = values['idempotency-key'] ?? randomUUID();
   const created = await api<CaseJson>('POST', '/api/resignations', body, { 'idempotency-key': key });
-  out.log(`Resignation ${created.body.id} ${created.status === 202 ? 'accepted (opening)' : 'submitted'} for ${created.body.employeeName ?? employeeId}.`);
+  out.log(`Resignation ${created.body.id} submitted for ${created.body.employeeName ?? employeeId}.`);
   if (values['no-wait']) return 0;
   const deadline = Date.now() + 30_000;
-  let c = created.status === 202 ? undefined : created.body;
-  while (Date.now() < deadline && (!c || Object.values(c.steps).some((s) => s.status === 'pending' || s.status === 'late'))) {
+  let c = created.body;
+  while (Date.now() < deadline && Object.values(c.steps).some((s) => s.status === 'pending' || s.status === 'late')) {
     await new Promise((r) => setTimeout(r, 250));
+    const last = c;
     c = await api<CaseJson>('GET', `/api/resignations/${created.body.id}`).then(
       (r) => r.body,
-      () => undefined, // 202: not open yet
+      () => last, // a failed poll: ask again
     );
   }
-  if (!c) throw new CliError(`Resignation ${created.body.id} is not open yet; see it later with: ems case ${created.body.id}`);
   const timeline = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${c.id}/timeline`);
   printCase(out, c, timeline.body.items);
   return 0;

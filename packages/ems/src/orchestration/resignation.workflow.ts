@@ -14,9 +14,9 @@
  *
  * The request opens the case, then starts its workflow (idempotent on the case id). A process that dies
  * between the two leaves a case without a workflow: `startOrphans` (run by EMS's sweeper, so at start-up
- * and every few seconds, on every replica) starts the workflow of any such case. (Until this version the workflow opened the case itself
- * and the request waited for a DBOS event saying so: measured at ~20 statements per case — a step, an
- * event and its polling — for what one transaction does.)
+ * and every few seconds, on every replica) starts the workflow of any such case. (Until this version the
+ * workflow opened the case itself and the request waited for a DBOS event saying so: measured at ~20
+ * statements per case — a step, an event and its polling — for what one transaction does.)
  *
  * Steps are at-least-once: every participant call carries an idempotency key derived from the case,
  * and every write to the case store is idempotent.

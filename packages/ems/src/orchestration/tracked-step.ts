@@ -119,7 +119,7 @@ export async function recordOutcomes(store: CaseStore, caseId: string, outcomes:
 }
 
 /** Runs an idempotent database call with DB_RETRIES' schedule, outside any DBOS step. */
-export async function withDbRetries<T>(fn: () => Promise<T>): Promise<T> {
+async function withDbRetries<T>(fn: () => Promise<T>): Promise<T> {
   let interval = DB_RETRIES.intervalSeconds * 1000;
   for (let attempt = 1; ; attempt++) {
     try {

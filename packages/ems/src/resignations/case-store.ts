@@ -177,26 +177,6 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     return row.correlation_id;
   }
 
-
-  /**
-   * The case status follows from its steps, in both modes. Before the decision: once no first
-   * reaction is awaited the timeline says so — one entry per settled state, so a replay that turns
-   * failed into done adds its own. After it: the case closes when what the decision set off is done.
-   */
-  async function settleIn(trx: Kysely<EmsDb>, id: string, correlationId: string, known?: SettleRow): Promise<CaseStatus> {
-    const kase = known ?? (await trx.selectFrom('resignations').select(SETTLE_COLUMNS).where('id', '=', id).executeTakeFirstOrThrow());
-    const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
-    const all = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
-    const plan = settlement(kase, all, clock.now());
-    if (plan.update) {
-      let update = trx.updateTable('resignations').set(plan.update).where('id', '=', id);
-      if (plan.onlyFrom) update = update.where('status', 'in', plan.onlyFrom);
-      await update.execute();
-    }
-    for (const entry of plan.timeline) await addTimeline(trx, id, correlationId, entry);
-    return plan.status;
-  }
-
   return {
     /**
      * Opens a case with its three pending steps and its first timeline entry, in one transaction.
@@ -623,9 +603,25 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       });
     },
 
-    /** After the reactions: the case status follows from its steps. */
+    /**
+     * The case status follows from its steps, in both modes. Before the decision: once no first
+     * reaction is awaited the timeline says so — one entry per settled state, so a replay that turns
+     * failed into done adds its own. After it: the case closes when what the decision set off is done.
+     */
     async settle(id: string): Promise<CaseStatus> {
-      return db.transaction().execute(async (trx) => settleIn(trx, id, await correlationOf(trx, id)));
+      return db.transaction().execute(async (trx) => {
+        const kase = await trx.selectFrom('resignations').select([...SETTLE_COLUMNS, 'correlation_id']).where('id', '=', id).executeTakeFirstOrThrow();
+        const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
+        const all = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
+        const plan = settlement(kase, all, clock.now());
+        if (plan.update) {
+          let update = trx.updateTable('resignations').set(plan.update).where('id', '=', id);
+          if (plan.onlyFrom) update = update.where('status', 'in', plan.onlyFrom);
+          await update.execute();
+        }
+        for (const entry of plan.timeline) await addTimeline(trx, id, kase.correlation_id, entry);
+        return plan.status;
+      });
     },
   };
 }

@@ -67,8 +67,7 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
           description:
             'Opens a case and starts the three reactions (manager email, exit interview, critical access hold). ' +
             'Send an Idempotency-Key header to make retries safe: a repeat answers 200 with the same case (422 if the key ' +
-            'was used with a different body). 202 (with Location) when the case is accepted but not yet open after 10 s ' +
-            '(a busy system); it opens shortly. Optional X-Correlation-Id and traceparent headers are carried by every event of the case.',
+            'was used with a different body). Optional X-Correlation-Id and traceparent headers are carried by every event of the case.',
           headers: z.object({
             'idempotency-key': z.string().trim().min(1).max(200).optional(),
             // Empty means absent: the case id then correlates everything.
@@ -85,7 +84,7 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
               .transform((v) => (v && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(v.trim()) ? v.trim() : undefined)),
           }),
           body: ems.SubmitResignationRequest,
-          response: { 200: ems.Resignation, 201: ems.Resignation, 202: z.object({ id: Uuid, status: z.literal('accepted') }), 422: ProblemSchema, ...problems },
+          response: { 200: ems.Resignation, 201: ems.Resignation, 422: ProblemSchema, ...problems },
         },
       },
       async (req, reply) => {
@@ -94,9 +93,6 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
           correlationId: req.headers['x-correlation-id'],
           traceparent: req.headers.traceparent,
         });
-        if (result.kind === 'accepted') {
-          return reply.status(202).header('location', ems.EmsPaths.resignation(result.id)).send({ id: result.id, status: 'accepted' as const });
-        }
         return reply
           .status(result.kind === 'created' ? 201 : 200)
           .header('location', ems.EmsPaths.resignation(result.resignation.id))

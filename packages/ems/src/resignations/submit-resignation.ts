@@ -5,10 +5,10 @@ import { defaultLastWorkingDay, lastWorkingDayProblem } from '../domain/resignat
 import type { CaseDraft, CaseStore, OpenOutcome } from './case-store.ts';
 import type { Directory } from '../directory/directory.ts';
 
-/** How a case gets going: orchestration starts a workflow; choreography (later) writes an outbox event. */
+/** How a case gets going: both modes open it in one transaction; orchestration then starts its workflow, choreography's event is in that transaction. */
 export interface CaseStarter {
   mode: 'orchestration' | 'choreography';
-  start(draft: CaseDraft): Promise<OpenOutcome | 'pending'>;
+  start(draft: CaseDraft): Promise<OpenOutcome>;
   /** Orchestration: starts the workflow of cases whose opener stopped before starting it (see resignation.workflow.ts). */
   startOrphans?(now: Date): Promise<number>;
 }
@@ -23,8 +23,7 @@ export interface SubmitDeps {
 
 export type SubmitResult =
   | { kind: 'created'; resignation: ems.Resignation }
-  | { kind: 'replayed'; resignation: ems.Resignation }
-  | { kind: 'accepted'; id: string };
+  | { kind: 'replayed'; resignation: ems.Resignation };
 
 /** A stable case id for an Idempotency-Key, so a retried POST lands on the same case and workflow. */
 export function caseIdForKey(key: string): string {
@@ -85,7 +84,6 @@ export async function submitResignation(
     submittedAt: now.toISOString(),
   };
   const outcome = await deps.starter.start(draft);
-  if (outcome === 'pending') return { kind: 'accepted', id };
   if (outcome.outcome === 'existing') {
     // A concurrent request with the same key opened it first; it must have been the same request.
     const kase = meta.idempotencyKey ? await deps.store.findByIdempotencyKey(meta.idempotencyKey) : undefined;

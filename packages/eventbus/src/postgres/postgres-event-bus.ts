@@ -278,35 +278,34 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     // each, for the same reason. One work() call per worker, so each has an id to be woken by.
     const concurrency = Math.max(1, Math.floor(sub.concurrency ?? defaultConcurrency));
     const pairs = Math.floor(concurrency / 2);
+    type Worker = { id?: string; worker?: { busy(on: boolean): void } };
+    /** One batch of one worker: marked busy (not woken meanwhile), delivered, retries scheduled. */
+    const handleBatch = async (self: Worker, jobs: Array<JobWithMetadata<JobData>>): Promise<JobResult[]> => {
+      self.worker?.busy(true);
+      try {
+        const results = await Promise.all(jobs.map((job) => deliver(sub, job)));
+        afterBatch(jobs, results, work, drain);
+        return results;
+      } finally {
+        self.worker?.busy(false);
+      }
+    };
     for (let i = 0; i < pairs; i++) {
       const options = { ...base, ...polling, batchSize: 2, burstWhenBatchFull: true };
-      const self: { worker?: { busy(on: boolean): void } } = {};
-      const id = await boss.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
-        self.worker?.busy(true);
-        try {
-          if (jobs.length >= options.batchSize) work.wakeOne();
-          const results = await Promise.all(jobs.map((job) => deliver(sub, job)));
-          afterBatch(jobs, results, work, drain);
-          return results;
-        } finally {
-          self.worker?.busy(false);
-        }
+      const self: Worker = {};
+      self.id = await boss.work<JobData, unknown, typeof options>(queue, options, (jobs) => {
+        if (jobs.length >= options.batchSize) work.wakeOne();
+        return handleBatch(self, jobs);
       });
-      self.worker = work.add(id);
+      self.worker = work.add(self.id);
     }
     if (concurrency % 2 === 1) {
       const options = { ...base, ...polling, batchSize: 1 };
-      const self: { id?: string; worker?: { busy(on: boolean): void } } = {};
+      const self: Worker = {};
       self.id = await boss.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
-        self.worker?.busy(true);
-        try {
-          const results = await Promise.all(jobs.map((job) => deliver(sub, job)));
-          afterBatch(jobs, results, work, drain);
-          if (self.id) boss.notifyWorker(self.id);
-          return results;
-        } finally {
-          self.worker?.busy(false);
-        }
+        const results = await handleBatch(self, jobs);
+        if (self.id) boss.notifyWorker(self.id);
+        return results;
       });
       self.worker = work.add(self.id);
     }
