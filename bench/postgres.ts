@@ -57,7 +57,8 @@ async function embeddedServer(statements: boolean): Promise<BenchServer> {
       async createDatabase(label) {
         const name = `bench_${label}`;
         await monitor.query(`CREATE DATABASE ${quoteIdent(name)}`);
-        return { url: withDatabase(running.url, name), name };
+        // EMS reaches it as `npm start` reaches its embedded server: over the Unix socket.
+        return { url: withDatabase(running.socketUrl, name), name };
       },
       async stop() {
         await monitor.end().catch(() => undefined);

@@ -123,7 +123,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       if (!allInOne) throw new ConfigError(['EMS_DATABASE_URL: required when this process runs only some services (EMS_SERVICES / --service)']);
       embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'ems' });
       cleanup.push(() => embedded!.stop());
-      databaseUrl = embedded.url;
+      databaseUrl = embedded.socketUrl;
       log.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
     }
 
