@@ -141,24 +141,26 @@ export async function tupleWrites(url: string): Promise<Record<string, number>> 
 export interface StatementCount {
   query: string;
   calls: number;
+  /** Time the server spent executing it (pg_stat_statements' total_exec_time: planning, parsing and commit excluded), ms. */
+  execMs: number;
 }
 
-/** Calls per statement in one database (pg_stat_statements), most called first. */
+/** Calls and execution time per statement in one database (pg_stat_statements), most called first. */
 export async function statementCounts(server: BenchServer, database: string): Promise<StatementCount[]> {
   if (!server.statements) return [];
-  const r = await server.monitor.query<{ query: string; calls: string }>(
-    `SELECT s.query, sum(s.calls)::text AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+  const r = await server.monitor.query<{ query: string; calls: string; exec_ms: number }>(
+    `SELECT s.query, sum(s.calls)::text AS calls, sum(s.total_exec_time)::float8 AS exec_ms FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
       WHERE d.datname = $1 GROUP BY s.query ORDER BY sum(s.calls) DESC`,
     [database],
   );
-  return r.rows.map((x) => ({ query: x.query, calls: Number(x.calls) }));
+  return r.rows.map((x) => ({ query: x.query, calls: Number(x.calls), execMs: x.exec_ms }));
 }
 
-/** Statement calls between two readings, most called first. */
+/** Statement calls and execution time between two readings, most called first. */
 export function statementDelta(before: StatementCount[], after: StatementCount[]): StatementCount[] {
-  const prior = new Map(before.map((s) => [s.query, s.calls]));
+  const prior = new Map(before.map((s) => [s.query, s]));
   return after
-    .map((s) => ({ query: s.query, calls: s.calls - (prior.get(s.query) ?? 0) }))
+    .map((s) => ({ query: s.query, calls: s.calls - (prior.get(s.query)?.calls ?? 0), execMs: s.execMs - (prior.get(s.query)?.execMs ?? 0) }))
     .filter((s) => s.calls > 0)
     .sort((a, b) => b.calls - a.calls);
 }

@@ -129,8 +129,10 @@ function profileSection(m: ModeReport, p: PhaseReport): string[] {
   }
   if (p.statementsPerCase.length > 0) {
     out.push('', `### Statements per case: ${m.mode}, ${p.kind} — ${fmt(p.statementsTotalPerCase, 1)} in all (pg_stat_statements, top ${Math.min(25, p.statementsPerCase.length)}; every one in the JSON)`, '');
-    out.push('| calls/case | statement |', '|---:|---|');
-    out.push(...p.statementsPerCase.slice(0, 25).map((s) => `| ${fmt(s.calls, 2)} | \`${s.query.replaceAll('|', '\\|').slice(0, 160)}\` |`));
+    const execMs = p.statementsPerCase.reduce((t, s) => t + s.execMs, 0);
+    out.push(`Execution time ${fmt(execMs, 2)} ms per case in all (total_exec_time: parsing, planning and commits not included).`, '');
+    out.push('| calls/case | exec ms/case | statement |', '|---:|---:|---|');
+    out.push(...p.statementsPerCase.slice(0, 25).map((s) => `| ${fmt(s.calls, 2)} | ${fmt(s.execMs, 2)} | \`${s.query.replaceAll('|', '\\|').slice(0, 160)}\` |`));
   }
   return out;
 }

@@ -104,7 +104,7 @@ export interface PhaseReport {
   coresBusy: { ems: number; postgres: number | null; loadGenerator: number };
   /** Every SQL statement the phase ran, per case (--profile only: pg_stat_statements). */
   statementsTotalPerCase: number | null;
-  statementsPerCase: Array<{ query: string; calls: number }>;
+  statementsPerCase: Array<{ query: string; calls: number; execMs: number }>;
   profile: ProfileSummary | null;
 }
 
@@ -466,7 +466,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
       },
       statementsTotalPerCase: ctx.server.statements ? perCase(statementDelta(before.statements, after.statements).reduce((k, s) => k + s.calls, 0)) : null,
       statementsPerCase: statementDelta(before.statements, after.statements)
-        .map((s) => ({ query: s.query.replace(/\s+/g, ' ').slice(0, 300), calls: perCase(s.calls) }))
+        .map((s) => ({ query: s.query.replace(/\s+/g, ' ').slice(0, 300), calls: perCase(s.calls), execMs: perCase(s.execMs) }))
         .filter((s) => s.calls >= 0.01),
       profile: profilePath ? await summarizeProfile(profilePath) : null,
     };

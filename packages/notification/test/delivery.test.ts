@@ -150,6 +150,62 @@ describe('shutdown', () => {
   });
 });
 
+describe('Prefer: wait', () => {
+  /** Accepts every message `delayMs` after its data ended; counts them. */
+  async function slowServer(delayMs: number) {
+    let accepted = 0;
+    const server = await smtpServer({
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          setTimeout(() => {
+            accepted++;
+            callback();
+          }, delayMs);
+        });
+      },
+    });
+    return { ...server, accepted: () => accepted };
+  }
+
+  it('when a caller asks to wait longer than the fast path, then the answer comes after the slow server accepted: sent, on one attempt', async () => {
+    const smtp = await slowServer(400);
+    const svc = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 50 });
+
+    const plain = await postEmail(svc.baseUrl, managerNotice());
+    expect(plain.body.status).toBe('queued'); // the fast path's 50 ms ended first
+
+    const waited = await postEmail(svc.baseUrl, managerNotice(), { prefer: 'wait=10' });
+    expect(waited.status).toBe(201);
+    expect(waited.body).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(waited.body.sentAt).not.toBeNull();
+  });
+
+  it('when a repeat of a queued email asks to wait, then it waits for that delivery and sends nothing more', async () => {
+    const smtp = await slowServer(400);
+    const svc = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 50 });
+    const notice = managerNotice();
+
+    const first = await postEmail(svc.baseUrl, notice, { 'idempotency-key': `k-${notice.resignationId}` });
+    expect(first.body.status).toBe('queued');
+    const repeat = await postEmail(svc.baseUrl, notice, { 'idempotency-key': `k-${notice.resignationId}`, prefer: 'respond-async, wait=10' });
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toMatchObject({ id: first.body.id, status: 'sent', attempts: 1 });
+    await sleep(300);
+    expect(smtp.accepted()).toBe(1);
+  });
+
+  it('when the SMTP server is down, then a caller that asked to wait is answered at once: queued, with the error', async () => {
+    const port = await freePort();
+    const svc = await boot({ smtpUrl: `smtp://127.0.0.1:${port}`, retryBaseMs: 60_000 });
+    const started = Date.now();
+    const res = await postEmail(svc.baseUrl, managerNotice(), { prefer: 'wait=30' });
+    expect(res.body).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(res.body.lastError).toMatch(/ECONNREFUSED|ECONNECTION/);
+    expect(Date.now() - started).toBeLessThan(15_000); // not the 30 s asked for
+  });
+});
+
 describe('pooled SMTP connections', () => {
   /** A server that counts the messages each connection delivered, and the connections it saw. */
   async function countingServer(options: ConstructorParameters<typeof SMTPServer>[0] = {}) {

@@ -7,6 +7,7 @@ export { callJson, ServiceCallError, type CallOptions } from './http-client.ts';
 export { startEmbeddedPostgres, freePort, processAlive, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { systemClock, offsetClock, adjustableClock, waitMs, type Clock, type AdjustableClock } from './clock.ts';
+export { preferredWaitSeconds, preferWait } from './prefer.ts';
 export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts';
 export { type ServiceModule } from './service.ts';
 export { createPoller, type Poller, type PollerOptions } from './poller.ts';

@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { ProblemSchema, type App } from '@ems/platform';
+import { preferredWaitSeconds, ProblemSchema, type App } from '@ems/platform';
 import { IDEMPOTENCY_HEADER, notification as api } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import type { NotificationContext } from '../context.ts';
 import { sendEmail } from './send-email.ts';
+
+/** The longest `Prefer: wait` honoured, in seconds. */
+export const MAX_PREFERRED_WAIT_S = 30;
 
 export function sendEmailRoute(ctx: NotificationContext) {
   return async (app: App): Promise<void> => {
@@ -16,18 +19,23 @@ export function sendEmailRoute(ctx: NotificationContext) {
           description:
             'Renders the named template with `data` and delivers it over SMTP. A repeat of the same (resignationId, purpose, to.email), ' +
             'or of the same Idempotency-Key, answers 200 with the email stored first and sends nothing. A new email answers 201; ' +
-            'its status is `sent` when the SMTP server accepted it right away, else `queued` (retried with backoff) or `failed`.',
+            'its status is `sent` when the SMTP server accepted it within the wait, else `queued` (delivery goes on, retried with backoff) or `failed`. ' +
+            `The wait is a few seconds; \`Prefer: wait=N\` (RFC 7240) asks for up to N seconds (at most ${MAX_PREFERRED_WAIT_S}) — for a caller ` +
+            'that needs the email delivered, one long request instead of polling. A failed SMTP attempt answers at once, `queued` with its lastError.',
           headers: z.object({
             [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional(),
             'x-correlation-id': z.string().optional().describe("The case's correlation id, carried into the manager-notice outcome event"),
             traceparent: z.string().optional().describe('W3C trace context, continued by the manager-notice outcome event'),
+            prefer: z.string().optional().describe(`RFC 7240; wait=N: wait up to N seconds (at most ${MAX_PREFERRED_WAIT_S}) for the delivery before answering`),
           }),
           body: api.SendEmailRequest,
           response: { 200: api.Email, 201: api.Email, 400: ProblemSchema, 409: ProblemSchema },
         },
       },
       async (req, reply) => {
-        const { created, email } = await sendEmail(ctx, req.body, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
+        const wait = preferredWaitSeconds(req.headers.prefer);
+        const waitMs = wait === undefined ? ctx.fastPathTimeoutMs : Math.min(wait, MAX_PREFERRED_WAIT_S) * 1000;
+        const { created, email } = await sendEmail(ctx, req.body, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers), waitMs);
         if (created) void reply.header('location', api.NotificationPaths.email(email.id));
         return reply.code(created ? 201 : 200).send(email);
       },

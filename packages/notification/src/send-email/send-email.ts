@@ -28,11 +28,18 @@ export interface SendEmailResult {
  * 1. check the template's data and render subject, text and HTML;
  * 2. store it as `queued` — or find the one stored by an earlier request (the unique indexes decide,
  *    so concurrent identical requests end with one row);
- * 3. try to deliver it right away, waiting at most a short while, so that with a healthy SMTP server
- *    the answer already says `sent`; whatever is not delivered now, the dispatcher retries.
+ * 3. try to deliver it right away, waiting at most `waitMs` (the fast path's few seconds, or what the
+ *    caller asked for with `Prefer: wait`), so that with a healthy SMTP server the answer already says
+ *    `sent`; whatever is not delivered by then, the delivery goes on or the dispatcher retries it.
  * A new email is stored already claimed for step 3 when a send slot is free (see claimOnInsert).
  */
-export async function sendEmail(ctx: NotificationContext, request: api.SendEmailRequest, idempotencyKey?: string, origin: EmailOrigin = {}): Promise<SendEmailResult> {
+export async function sendEmail(
+  ctx: NotificationContext,
+  request: api.SendEmailRequest,
+  idempotencyKey?: string,
+  origin: EmailOrigin = {},
+  waitMs: number = ctx.fastPathTimeoutMs,
+): Promise<SendEmailResult> {
   const claim = claimOnInsert(ctx);
   let stored: StoreEmailOutcome;
   try {
@@ -49,7 +56,7 @@ export async function sendEmail(ctx: NotificationContext, request: api.SendEmail
       extra: { errors: stored.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })) },
     });
   }
-  const delivered = await deliverStored(ctx, stored.row, claim);
+  const delivered = await deliverStored(ctx, stored.row, claim, waitMs);
   return { created: stored.created, email: toEmail(delivered) };
 }
 
@@ -140,33 +147,34 @@ async function storeOnce(
  * inserted with, if it got it (a row that existed already was not), else by claiming it. Takes over
  * `claim`: its slot is released whatever happens.
  */
-export async function deliverStored(ctx: NotificationContext, row: EmailRow, claim: ClaimOnInsert | undefined): Promise<EmailRow> {
-  if (claim && row.status === 'queued' && row.claim_token === claim.token) return deliverNow(ctx, row, claim);
+export async function deliverStored(ctx: NotificationContext, row: EmailRow, claim: ClaimOnInsert | undefined, waitMs: number = ctx.fastPathTimeoutMs): Promise<EmailRow> {
+  if (claim && row.status === 'queued' && row.claim_token === claim.token) return deliverNow(ctx, row, claim, waitMs);
   claim?.slot.release();
-  return row.status === 'queued' ? deliverNow(ctx, row) : row;
+  return row.status === 'queued' ? deliverNow(ctx, row, undefined, waitMs) : row;
 }
 
 /**
- * The fast path: claim and send this email now, but answer after `fastPathTimeoutMs` at the latest
- * (the send then goes on in the background and stop() waits for it). When another worker holds the
- * claim (a concurrent identical request, or the dispatcher), wait for its outcome the same way.
+ * The fast path: claim and send this email now, but answer after `waitMs` at the latest (the send
+ * then goes on in the background and stop() waits for it). When another worker holds the claim (a
+ * concurrent identical request, or the dispatcher), wait for its outcome the same way, reading the
+ * row at growing intervals (25 ms doubling to 1 s).
  */
-export async function deliverNow(ctx: NotificationContext, row: EmailRow, claimed?: ClaimOnInsert): Promise<EmailRow> {
-  const deadline = Date.now() + ctx.fastPathTimeoutMs;
+export async function deliverNow(ctx: NotificationContext, row: EmailRow, claimed?: ClaimOnInsert, waitMs: number = ctx.fastPathTimeoutMs): Promise<EmailRow> {
+  const deadline = Date.now() + waitMs;
   const attempt = ctx.deliveries.track(
     (claimed ? deliverClaimedOnInsert(ctx, row, claimed) : deliverEmail(ctx, row.id)).catch((err: unknown) => {
       ctx.log.error({ err, emailId: row.id }, 'immediate delivery attempt failed');
       return undefined;
     }),
   );
-  const outcome = await within(attempt, ctx.fastPathTimeoutMs);
+  const outcome = await within(attempt, waitMs);
   if (outcome) return outcome;
 
   let current = row;
-  for (;;) {
+  for (let pause = 25; ; pause = Math.min(pause * 2, 1_000)) {
     current = (await ctx.db.selectFrom('emails').selectAll().where('id', '=', row.id).executeTakeFirst()) ?? current;
     if (current.claim_token === null || Date.now() >= deadline) return current;
-    await sleep(Math.min(25, Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(pause, Math.max(0, deadline - Date.now())));
   }
 }
 
