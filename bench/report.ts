@@ -26,6 +26,7 @@ export function toMarkdown(r: BenchReport): string {
     rows.push([`**Burst** — ${b0!.cases} resignations, ${b0!.concurrency} in flight`, () => '']);
     rows.push(['cases/s (N ÷ first POST → last step done)', (x) => casesPerSecond(burst(x))]);
     rows.push(['**÷ bare DBOS workflows/s** (same run)', (x) => fmt(x.ratios.burstToDbos, 2)]);
+    if (m.some((x) => x.ceilings.participants)) rows.push(['÷ its participants alone (ceiling 3, same run)', (x) => fmt(x.ratios.burstToParticipants, 2)]);
     rows.push(['÷ raw INSERT commits/s (same run)', (x) => fmt(x.ratios.burstToInsert, 3)]);
     rows.push(['commit budget used (cases/s × commits/case ÷ raw commits/s)', (x) => pct(x.ratios.commitBudgetUsed)]);
     rows.push(['submit → all three done, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.allThreeDone) : '–')]);
@@ -58,6 +59,20 @@ export function toMarkdown(r: BenchReport): string {
     `bare DBOS workflows/s (3 parallel no-op steps) @ ${m[0]?.ceilings.dbos.concurrency ?? '?'}, commits per workflow`,
     (x) => `${fmt(x.ceilings.dbos.workflowsPerSecond)} (${fmt(x.ceilings.dbos.commitsPerWorkflow, 1)})`,
   ]);
+  if (m.some((x) => x.ceilings.participants)) {
+    const p0 = m.find((x) => x.ceilings.participants)!.ceilings.participants!;
+    rows.push([
+      `the participants alone: the workflow's 3 calls per case sent straight to them, ${p0.cases} cases @ ${p0.concurrency} — cases/s (**÷ bare DBOS**)`,
+      (x) => (x.ceilings.participants ? `${fmt(x.ceilings.participants.casesPerSecond, 1)} (**${fmt(x.ratios.participantsToDbos, 2)}**)` : '–'),
+    ]);
+    rows.push([
+      '… CPU ms per case EMS process / PostgreSQL, commits per case',
+      (x) => {
+        const c = x.ceilings.participants;
+        return c ? `${fmt(c.cpuMsPerCase.ems, 1)} / ${fmt(c.cpuMsPerCase.postgres, 1)}, ${fmt(c.commitsPerCase, 1)}` : '–';
+      },
+    ]);
+  }
   if (m.some((x) => x.ceilings.nats)) {
     rows.push([`JetStream publishes acked/s @ ${m[0]?.ceilings.insert.concurrency ?? '?'} (file storage, 500 B)`, (x) => fmt(x.ceilings.nats?.publishesPerSecond)]);
   }
@@ -77,7 +92,11 @@ export function toMarkdown(r: BenchReport): string {
     `|---|${m.map(() => '---:').join('|')}|`,
     ...rows.map(([label, f]) => `| ${label} | ${m.map(f).join(' | ')} |`),
   ];
-  for (const x of m) for (const p of x.phases) lines.push(...errorSamples(x, p), ...profileSection(x, p));
+  for (const x of m) {
+    const c = x.ceilings.participants;
+    if (c && c.errorSamples.length > 0) lines.push('', `**Errors, ${x.mode} participants alone:**`, '', ...c.errorSamples.map((s) => `- \`${s.slice(0, 300)}\``));
+    for (const p of x.phases) lines.push(...errorSamples(x, p), ...profileSection(x, p));
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -5,6 +5,7 @@
  *   per mode ─ fresh PostgreSQL (embedded, or throwaway databases on EMS_DATABASE_URL's server)
  *     ├─ ceilings: raw single-row INSERT commits/s · bare DBOS 3-parallel-no-op-step workflows/s
  *     ├─ EMS child process (seeded with the benchmark organisation) → idle commit rate
+ *     ├─ orchestration: ceiling 3 — the participants' own work, their three calls per case made directly
  *     ├─ burst:  N POSTs, `concurrency` in flight → all three steps settled → quiet again
  *     └─ steady: M POSTs at R/s, open loop        → all three steps settled → quiet again
  *   → report (markdown + JSON)
@@ -24,6 +25,7 @@ import { dbosCeiling, insertCeiling, natsCeiling, type DbosCeiling, type InsertC
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
 import { spawnChild, startEmsProcess, type Child, type EmsProcess } from './ems-process.ts';
 import { burst, steady, waitSettled, type Submission } from './load.ts';
+import { participantsCeiling, type ParticipantsCeiling } from './participants.ts';
 import { benchOrg } from './org.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
 import { cpuModel, cpuTimes, loadAverage, natsServerPid, treeCpu, treeCpuDelta, treePss } from './proc.ts';
@@ -112,7 +114,7 @@ export interface ModeReport {
   mode: Mode;
   bus: Bus;
   postgres: { kind: 'embedded' | 'external'; version: string };
-  ceilings: { insert: InsertCeiling; dbos: DbosCeiling; nats: NatsCeiling | null };
+  ceilings: { insert: InsertCeiling; dbos: DbosCeiling; nats: NatsCeiling | null; participants: ParticipantsReport | null };
   startupMs: number;
   idleCommitsPerSecond: number;
   phases: PhaseReport[];
@@ -120,12 +122,22 @@ export interface ModeReport {
   ratios: {
     /** Burst cases/s ÷ bare-DBOS workflows/s (orchestration's target: ≥ 0.6). */
     burstToDbos: number | null;
+    /** Participants-only cases/s ÷ bare-DBOS workflows/s: the most burstToDbos could reach (orchestration). */
+    participantsToDbos: number | null;
+    /** Burst cases/s ÷ participants-only cases/s: what EMS's own work leaves of the participants' rate. */
+    burstToParticipants: number | null;
     /** Burst cases/s ÷ raw INSERT commits/s. */
     burstToInsert: number | null;
     /** Share of the raw commit rate the burst used: cases/s × commits per case ÷ raw commits/s. */
     commitBudgetUsed: number | null;
   };
   errors: number;
+}
+
+/** Ceiling 3 with what it cost: per case, CPU of the EMS process (the participants live there) and of PostgreSQL, and commits. */
+export interface ParticipantsReport extends ParticipantsCeiling {
+  cpuMsPerCase: { ems: number; postgres: number | null };
+  commitsPerCase: number;
 }
 
 export interface BenchReport {
@@ -221,8 +233,10 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     }
 
     const db = await server.createDatabase(`ems_${mode}`);
-    const resigners = o.burstCases + o.steadyCases;
-    const { resigners: employees } = benchOrg({ resigners });
+    // Orchestration also measures its participants alone (ceiling 3), on employees of their own.
+    const participantsCases = mode === 'orchestration' && o.burstCases > 0 ? Math.min(o.burstCases, 1000) : 0;
+    const resigners = o.burstCases + o.steadyCases + participantsCases;
+    const { resigners: employees, org } = benchOrg({ resigners });
     log(`${mode}: starting EMS (${mode}, bus ${o.bus}) with ${resigners} resigning employees`);
     const t0 = performance.now();
     const logFile = path.join(tmpdir(), `ems-bench-${mode}-${process.pid}.log`);
@@ -253,24 +267,32 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     log(`${mode}:   idle: ${idleCommitsPerSecond.toFixed(1)} commits/s`);
 
     const ctx: PhaseContext = { mode, o, server, db, ems: emsProcess, idleCommitsPerSecond, profileDir, natsPid: nats ? natsServerPid(nats.servers) : undefined, relayPid: relay?.pid };
+    let participants: ParticipantsReport | null = null;
+    if (participantsCases > 0) {
+      log(`${mode}: ceiling 3 — the participants alone: their three calls for ${participantsCases} cases, ${o.concurrency} cases in flight, no EMS case or workflow`);
+      participants = await measureParticipants(ctx, org, employees.slice(o.burstCases + o.steadyCases));
+      log(`${mode}:   ${participants.casesPerSecond.toFixed(1)} cases/s, errors ${participants.errors}`);
+    }
     const phases: PhaseReport[] = [];
     if (o.burstCases > 0) phases.push(await runPhase(ctx, 'burst', employees.slice(0, o.burstCases)));
     if (o.steadyCases > 0) phases.push(await runPhase(ctx, 'steady', employees.slice(o.burstCases, o.burstCases + o.steadyCases)));
 
     const emsPeakRssBytes = emsProcess.peakRss() ?? null;
     const b = phases.find((p) => p.kind === 'burst');
-    const errors = phases.reduce((n, p) => n + p.errors.non2xx + p.errors.failedSteps + p.errors.unsettled, 0);
+    const errors = phases.reduce((n, p) => n + p.errors.non2xx + p.errors.failedSteps + p.errors.unsettled, 0) + (participants?.errors ?? 0);
     return {
       mode,
       bus: o.bus,
       postgres: { kind: server.kind, version: server.version },
-      ceilings: { insert, dbos, nats: natsResult },
+      ceilings: { insert, dbos, nats: natsResult, participants },
       startupMs,
       idleCommitsPerSecond,
       phases,
       memory: { emsPeakRssBytes, postgresPeakPssBytes: server.postmasterPid ? pssPeak || null : null },
       ratios: {
         burstToDbos: b?.casesPerSecond ? b.casesPerSecond / dbos.workflowsPerSecond : null,
+        participantsToDbos: participants ? participants.casesPerSecond / dbos.workflowsPerSecond : null,
+        burstToParticipants: b?.casesPerSecond && participants ? b.casesPerSecond / participants.casesPerSecond : null,
         burstToInsert: b?.casesPerSecond ? b.casesPerSecond / insert.commitsPerSecond : null,
         commitBudgetUsed: b?.casesPerSecond ? (b.casesPerSecond * b.commits.perCase) / insert.commitsPerSecond : null,
       },
@@ -327,6 +349,26 @@ async function snapshot(ctx: PhaseContext): Promise<Snapshot> {
     relayCpu: ctx.relayPid ? cpuTimes(ctx.relayPid)?.self : undefined,
     clientCpu: process.cpuUsage(),
     at: performance.now(),
+  };
+}
+
+/** Ceiling 3 (see participants.ts), with its CPU and commits per case; then waits for trailing work like a phase. */
+async function measureParticipants(ctx: PhaseContext, org: ReturnType<typeof benchOrg>['org'], employees: string[]): Promise<ParticipantsReport> {
+  const before = await snapshot(ctx);
+  const result = await participantsCeiling(ctx.ems.url, org, employees, ctx.o.concurrency, ctx.o.signal);
+  await sleep(ctx.o.statsFlushMs, ctx.o.signal);
+  const after = await snapshot(ctx);
+  const n = employees.length;
+  const wallS = (after.at - before.at) / 1000;
+  const commits = after.counters.xactCommit - before.counters.xactCommit - ctx.idleCommitsPerSecond * wallS;
+  return {
+    ...result,
+    cpuMsPerCase: {
+      // CPU readings are in seconds.
+      ems: ((after.emsCpu - before.emsCpu) * 1000) / n,
+      postgres: before.pgCpu && after.pgCpu ? (treeCpuDelta(before.pgCpu, after.pgCpu) * 1000) / n : null,
+    },
+    commitsPerCase: commits / n,
   };
 }
 

@@ -91,6 +91,14 @@ describe('benchmark smoke run', () => {
       expect(m.phases[0]!.casesPerSecond).toBeGreaterThan(0);
       expect(m.phases[1]!.achievedRate).toBeGreaterThan(0);
     }
+    // Orchestration also measures its participants alone (5 cases of their own), with what they cost.
+    const participants = report.modes[0]!.ceilings.participants;
+    expect(participants).toMatchObject({ cases: 5, errors: 0 });
+    expect(participants!.casesPerSecond).toBeGreaterThan(0);
+    expect(participants!.cpuMsPerCase.ems).toBeGreaterThan(0);
+    expect(report.modes[0]!.ratios.participantsToDbos).toBeGreaterThan(0);
+    expect(report.modes[0]!.ratios.burstToParticipants).toBeGreaterThan(0);
+    expect(report.modes[1]!.ceilings.participants).toBeNull();
     // Orchestration runs the case in DBOS; choreography never touches it.
     expect(report.modes[0]!.phases[0]!.rowsWrittenPerCase.dbos).toBeGreaterThan(0);
     expect(report.modes[1]!.phases[0]!.rowsWrittenPerCase.dbos).toBeUndefined();
@@ -104,6 +112,7 @@ describe('benchmark smoke run', () => {
     expect(md).toMatch(/\| \| orchestration \| choreography \|/);
     expect(md).toContain('submit → critical access suspended');
     expect(md).toContain('÷ bare DBOS workflows/s');
+    expect(md).toContain('the participants alone');
     expect(JSON.parse(await readFile(path.join(dir, 'extra', 'report.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
   }, 180_000);
 
