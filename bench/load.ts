@@ -23,7 +23,7 @@ async function submit(base: string, employeeId: string): Promise<Submission> {
     const id = ok ? (JSON.parse(text) as { id: string }).id : undefined;
     return { employeeId, sentAt, answeredMs: performance.now() - t0, status: res.status, id, error: ok ? undefined : text.slice(0, 300) };
   } catch (err) {
-    return { employeeId, sentAt, answeredMs: performance.now() - t0, status: 0, id: undefined, error: err instanceof Error ? err.message : String(err) };
+    return { employeeId, sentAt, answeredMs: performance.now() - t0, status: 0, id: undefined, error: describeFailure(err) };
   }
 }
 
@@ -144,4 +144,12 @@ export async function waitSettled(
     }
     await new Promise((r) => setTimeout(r, options.pollMs));
   }
+}
+
+/** fetch's own message ("fetch failed") with its cause's code and message (a connect timeout, a reset…). */
+function describeFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = [cause?.code, cause?.message].filter((x) => typeof x === 'string' && x).join(': ');
+  return detail ? `${err.message} (${detail})` : err.message;
 }

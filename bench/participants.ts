@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { access, hr, notification } from '@ems/contracts';
 import type { DemoOrg } from '@ems/demo-org';
 
+/** The workflow's three participant calls. */
+export type ParticipantCall = 'notice' | 'interview' | 'hold';
+export const PARTICIPANT_CALLS: readonly ParticipantCall[] = ['notice', 'interview', 'hold'];
+
 /**
  * Ceiling 3, orchestration only: the participants' own work. Per case, the three calls the resignation
  * workflow makes — the manager notice (waiting for its delivery, as the workflow does), the exit
@@ -10,8 +14,11 @@ import type { DemoOrg } from '@ems/demo-org';
  * be faster than this: its cases/s ÷ this rate is what its own bookkeeping and DBOS leave of it, and
  * this rate ÷ the bare DBOS rate is the most orchestration's ratio to bare DBOS could ever reach here.
  * (Generous to orchestration: the HTTP client's CPU is the load generator's here, EMS's there.)
+ * Run with one call kind alone, it tells what that call costs.
  */
 export interface ParticipantsCeiling {
+  /** Which of the three calls each case made (all three for the ceiling; one, to see what each costs). */
+  calls: ParticipantCall[];
   cases: number;
   concurrency: number;
   durationMs: number;
@@ -26,7 +33,14 @@ const EMAIL_WAIT_S = 20;
 /** ISO date `days` from now (UTC): a last working day inside every zone's future. */
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
-export async function participantsCeiling(base: string, org: DemoOrg, employeeIds: readonly string[], concurrency: number, signal?: AbortSignal): Promise<ParticipantsCeiling> {
+export async function participantsCeiling(
+  base: string,
+  org: DemoOrg,
+  employeeIds: readonly string[],
+  concurrency: number,
+  calls: readonly ParticipantCall[] = PARTICIPANT_CALLS,
+  signal?: AbortSignal,
+): Promise<ParticipantsCeiling> {
   const byId = new Map(org.employees.map((e) => [e.id, e]));
   const lastWorkingDay = inDays(28);
   const errorSamples: string[] = [];
@@ -60,8 +74,8 @@ export async function participantsCeiling(base: string, org: DemoOrg, employeeId
       data: { managerName: manager.name, employeeName: employee.name, employeeId, lastWorkingDay, reason: null },
       attachments: [],
     };
-    const calls = [
-      (async () => {
+    const made: Record<ParticipantCall, () => Promise<void>> = {
+      notice: async () => {
         // Until delivered, as the workflow's step does (same key: a repeat waits for the same email).
         for (let attempt = 1; attempt <= 5; attempt++) {
           const r = await post(notification.NotificationPaths.emails, notice, `${resignationId}:notifyManager`, { prefer: `wait=${EMAIL_WAIT_S}` });
@@ -70,19 +84,19 @@ export async function participantsCeiling(base: string, org: DemoOrg, employeeId
           if (r.status >= 400 || status === 'failed') return fail(`email for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
         }
         fail(`email for ${employeeId}: not delivered after 5 waits`);
-      })(),
-      (async () => {
+      },
+      interview: async () => {
         const body: hr.ScheduleInterviewRequest = { resignationId, employeeId, lastWorkingDay };
         const r = await post(hr.HrPaths.interviews, body, `${resignationId}:scheduleInterview`);
         if (r.status !== 201) fail(`interview for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
-      })(),
-      (async () => {
+      },
+      hold: async () => {
         const body: access.CreateHoldRequest = { resignationId, employeeId, reason: 'resignation submitted' };
         const r = await post(access.AccessPaths.holds, body, `${resignationId}:blockAccess`);
         if (r.status !== 201) fail(`hold for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
-      })(),
-    ];
-    const settled = await Promise.allSettled(calls);
+      },
+    };
+    const settled = await Promise.allSettled(calls.map((c) => made[c]()));
     for (const s of settled) if (s.status === 'rejected') fail(`${employeeId}: ${String(s.reason).slice(0, 200)}`);
   };
 
@@ -97,5 +111,5 @@ export async function participantsCeiling(base: string, org: DemoOrg, employeeId
     }),
   );
   const durationMs = performance.now() - t0;
-  return { cases: employeeIds.length, concurrency, durationMs, casesPerSecond: (employeeIds.length * 1000) / durationMs, errors, errorSamples };
+  return { calls: [...calls], cases: employeeIds.length, concurrency, durationMs, casesPerSecond: (employeeIds.length * 1000) / durationMs, errors, errorSamples };
 }

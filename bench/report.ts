@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Distribution } from './stats.ts';
-import type { BenchReport, ModeReport, PhaseReport } from './run-bench.ts';
+import type { BenchReport, ModeReport, ParticipantsCost, PhaseReport } from './run-bench.ts';
+import { PARTICIPANT_CALLS } from './participants.ts';
 
 /** The report as markdown: one column per mode, ratios to the ceilings first. */
 
@@ -72,6 +73,16 @@ export function toMarkdown(r: BenchReport): string {
         return c ? `${fmt(c.cpuMsPerCase.ems, 1)} / ${fmt(c.cpuMsPerCase.postgres, 1)}, ${fmt(c.commitsPerCase, 1)}` : '–';
       },
     ]);
+    const alone = (x: ModeReport, f: (c: ParticipantsCost) => string) => {
+      const a = x.ceilings.participants?.alone;
+      return a ? PARTICIPANT_CALLS.map((k) => f(a[k])).join(' · ') : '–';
+    };
+    rows.push([
+      '… each call alone (manager notice delivered · interview with its 2 invites · hold): calls/s',
+      (x) => alone(x, (c) => fmt(c.casesPerSecond, 1)),
+    ]);
+    rows.push(['… each call alone: CPU ms per call, EMS process / PostgreSQL', (x) => alone(x, (c) => `${fmt(c.cpuMsPerCase.ems, 1)} / ${fmt(c.cpuMsPerCase.postgres, 1)}`)]);
+    rows.push(['… each call alone: commits per call', (x) => alone(x, (c) => fmt(c.commitsPerCase, 1))]);
   }
   if (m.some((x) => x.ceilings.nats)) {
     rows.push([`JetStream publishes acked/s @ ${m[0]?.ceilings.insert.concurrency ?? '?'} (file storage, 500 B)`, (x) => fmt(x.ceilings.nats?.publishesPerSecond)]);

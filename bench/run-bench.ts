@@ -25,7 +25,7 @@ import { dbosCeiling, insertCeiling, natsCeiling, type DbosCeiling, type InsertC
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
 import { spawnChild, startEmsProcess, type Child, type EmsProcess } from './ems-process.ts';
 import { burst, steady, waitSettled, type Submission } from './load.ts';
-import { participantsCeiling, type ParticipantsCeiling } from './participants.ts';
+import { PARTICIPANT_CALLS, participantsCeiling, type ParticipantCall, type ParticipantsCeiling } from './participants.ts';
 import { benchOrg } from './org.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
 import { cpuModel, cpuTimes, loadAverage, natsServerPid, treeCpu, treeCpuDelta, treePss } from './proc.ts';
@@ -134,10 +134,15 @@ export interface ModeReport {
   errors: number;
 }
 
-/** Ceiling 3 with what it cost: per case, CPU of the EMS process (the participants live there) and of PostgreSQL, and commits. */
-export interface ParticipantsReport extends ParticipantsCeiling {
+/** A run of participant calls with what it cost: per case, CPU of the EMS process (the participants live there) and of PostgreSQL, and commits. */
+export interface ParticipantsCost extends ParticipantsCeiling {
   cpuMsPerCase: { ems: number; postgres: number | null };
   commitsPerCase: number;
+}
+
+/** Ceiling 3: all three calls per case; and each call kind alone, per call. */
+export interface ParticipantsReport extends ParticipantsCost {
+  alone: Record<ParticipantCall, ParticipantsCost>;
 }
 
 export interface BenchReport {
@@ -234,7 +239,8 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
 
     const db = await server.createDatabase(`ems_${mode}`);
     // Orchestration also measures its participants alone (ceiling 3), on employees of their own.
-    const participantsCases = mode === 'orchestration' && o.burstCases > 0 ? Math.min(o.burstCases, 1000) : 0;
+    // (each call kind alone on a sixth of them first, then all three on the other half)
+    const participantsCases = mode === 'orchestration' && o.burstCases > 0 ? Math.min(o.burstCases, 1000) * 2 : 0;
     const resigners = o.burstCases + o.steadyCases + participantsCases;
     const { resigners: employees, org } = benchOrg({ resigners });
     log(`${mode}: starting EMS (${mode}, bus ${o.bus}) with ${resigners} resigning employees`);
@@ -269,9 +275,10 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     const ctx: PhaseContext = { mode, o, server, db, ems: emsProcess, idleCommitsPerSecond, profileDir, natsPid: nats ? natsServerPid(nats.servers) : undefined, relayPid: relay?.pid };
     let participants: ParticipantsReport | null = null;
     if (participantsCases > 0) {
-      log(`${mode}: ceiling 3 — the participants alone: their three calls for ${participantsCases} cases, ${o.concurrency} cases in flight, no EMS case or workflow`);
+      log(`${mode}: ceiling 3 — the participants alone: each call kind alone, then all three calls per case, ${o.concurrency} cases in flight, no EMS case or workflow`);
       participants = await measureParticipants(ctx, org, employees.slice(o.burstCases + o.steadyCases));
-      log(`${mode}:   ${participants.casesPerSecond.toFixed(1)} cases/s, errors ${participants.errors}`);
+      const each = PARTICIPANT_CALLS.map((c) => `${c} ${participants!.alone[c].casesPerSecond.toFixed(1)}/s`).join(', ');
+      log(`${mode}:   alone: ${each}; all three: ${participants.casesPerSecond.toFixed(1)} cases/s; errors ${participants.errors}`);
     }
     const phases: PhaseReport[] = [];
     if (o.burstCases > 0) phases.push(await runPhase(ctx, 'burst', employees.slice(0, o.burstCases)));
@@ -279,7 +286,7 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
 
     const emsPeakRssBytes = emsProcess.peakRss() ?? null;
     const b = phases.find((p) => p.kind === 'burst');
-    const errors = phases.reduce((n, p) => n + p.errors.non2xx + p.errors.failedSteps + p.errors.unsettled, 0) + (participants?.errors ?? 0);
+    const errors = phases.reduce((n, p) => n + p.errors.non2xx + p.errors.failedSteps + p.errors.unsettled, 0) + (participants ? participants.errors + PARTICIPANT_CALLS.reduce((k, c) => k + participants.alone[c].errors, 0) : 0);
     return {
       mode,
       bus: o.bus,
@@ -352,10 +359,24 @@ async function snapshot(ctx: PhaseContext): Promise<Snapshot> {
   };
 }
 
-/** Ceiling 3 (see participants.ts), with its CPU and commits per case; then waits for trailing work like a phase. */
+/**
+ * Ceiling 3 (see participants.ts): first each call kind alone (what one call costs), then all three
+ * per case (the ceiling), each with its CPU and commits; the employees are split between the runs.
+ */
 async function measureParticipants(ctx: PhaseContext, org: ReturnType<typeof benchOrg>['org'], employees: string[]): Promise<ParticipantsReport> {
+  const single = Math.floor(employees.length / 6);
+  const alone = {} as Record<ParticipantCall, ParticipantsCost>;
+  let from = 0;
+  for (const call of PARTICIPANT_CALLS) {
+    alone[call] = await measureCalls(ctx, org, employees.slice(from, from + single), [call]);
+    from += single;
+  }
+  return { ...(await measureCalls(ctx, org, employees.slice(from), PARTICIPANT_CALLS)), alone };
+}
+
+async function measureCalls(ctx: PhaseContext, org: ReturnType<typeof benchOrg>['org'], employees: string[], calls: readonly ParticipantCall[]): Promise<ParticipantsCost> {
   const before = await snapshot(ctx);
-  const result = await participantsCeiling(ctx.ems.url, org, employees, ctx.o.concurrency, ctx.o.signal);
+  const result = await participantsCeiling(ctx.ems.url, org, employees, ctx.o.concurrency, calls, ctx.o.signal);
   await sleep(ctx.o.statsFlushMs, ctx.o.signal);
   const after = await snapshot(ctx);
   const n = employees.length;

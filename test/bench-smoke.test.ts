@@ -91,9 +91,16 @@ describe('benchmark smoke run', () => {
       expect(m.phases[0]!.casesPerSecond).toBeGreaterThan(0);
       expect(m.phases[1]!.achievedRate).toBeGreaterThan(0);
     }
-    // Orchestration also measures its participants alone (5 cases of their own), with what they cost.
+    // Orchestration also measures its participants alone, on employees of their own, with what they cost.
     const participants = report.modes[0]!.ceilings.participants;
-    expect(participants).toMatchObject({ cases: 5, errors: 0 });
+    expect(participants).toMatchObject({ cases: 7, errors: 0, calls: ['notice', 'interview', 'hold'] });
+    // …and each call kind alone (the smoke run's 10 participant employees: 1 each, then 7 with all three).
+    for (const call of ['notice', 'interview', 'hold'] as const) {
+      expect(participants!.alone[call]).toMatchObject({ calls: [call], cases: 1, errors: 0 });
+      // One call can take less than a clock tick of CPU (10 ms): a reading, not necessarily above zero.
+      expect(participants!.alone[call].cpuMsPerCase.ems).toBeGreaterThanOrEqual(0);
+      expect(participants!.alone[call].casesPerSecond).toBeGreaterThan(0);
+    }
     expect(participants!.casesPerSecond).toBeGreaterThan(0);
     expect(participants!.cpuMsPerCase.ems).toBeGreaterThan(0);
     expect(report.modes[0]!.ratios.participantsToDbos).toBeGreaterThan(0);
