@@ -2,7 +2,7 @@
  * The orchestrated resignation: one durable DBOS workflow per case, its workflow id = the case id.
  *
  *   POST /api/resignations ──open the case (one transaction)──(employee already has an open case)──▶ 409
- *                          ──▶ 201, and the case's workflow start queued (startWorkflow(caseId), a few at a time)
+ *                          ──startWorkflow(caseId)──▶ 201
  *                         ┌──────────────────────────────┼──────────────────────────────┐
  *                  notifyManager                  scheduleInterview                blockAccess       parallel steps,
  *              (Notification API)                   (HR API)                      (Access API)       retried with backoff
@@ -12,15 +12,11 @@
  *                                      the case's decision phase (decision.workflow.ts): waits for the
  *                                      decision, follow-ups, then restore or revoke access
  *
- * The request opens the case and answers; its workflow is started right after (idempotent on the case
- * id), by a small in-process queue, not in the request: under an overload, starting a workflow waits
- * for DBOS's connection pool behind every running step (measured at 50/s on a machine that finishes
- * ~14 cases/s: POST p50 19 s, and 60 of 1,500 clients timing out before they were even accepted),
- * while opening the case is one transaction on EMS's own pool. A process that dies before starting a
- * workflow leaves a case without one: `startOrphans` (run by EMS's sweeper, so at start-up and every
- * few seconds, on every replica) starts the workflow of any such case older than ORPHAN_AFTER_MS that
- * is not in this process's queue. (Until an earlier version the workflow opened the case itself and
- * the request waited for a DBOS event saying so: ~20 statements per case for what one transaction does.)
+ * The request opens the case, then starts its workflow (idempotent on the case id). A process that dies
+ * between the two leaves a case without a workflow: `startOrphans` (run by EMS's sweeper, so at start-up
+ * and every few seconds, on every replica) starts the workflow of any such case. (Until this version the
+ * workflow opened the case itself and the request waited for a DBOS event saying so: measured at ~20
+ * statements per case — a step, an event and its polling — for what one transaction does.)
  *
  * Steps are at-least-once: every participant call carries an idempotency key derived from the case,
  * and every write to the case store is idempotent.
@@ -38,8 +34,6 @@ import type { CaseStarter } from '../resignations/submit-resignation.ts';
 export const WORKFLOW_NAME = 'resignation';
 /** A case this much older than its workflow-to-be is an orphan (its opener died before starting it). */
 const ORPHAN_AFTER_MS = 10_000;
-/** Workflow starts in flight at once; the rest wait in the queue. */
-const STARTS_AT_ONCE = 8;
 
 export function createResignationOrchestrator(deps: {
   store: CaseStore;
@@ -123,39 +117,17 @@ export function createResignationOrchestrator(deps: {
   const workflow = DBOS.registerWorkflow(resignationWorkflow, { name: WORKFLOW_NAME });
   const startWorkflow = (draft: CaseDraft) => DBOS.startWorkflow(workflow, { workflowID: draft.id })(draft);
 
-  // The start queue: cases opened here whose workflow is not started yet, in order (`queued`: waiting or starting).
-  const waiting: CaseDraft[] = [];
-  const queued = new Set<string>();
-  let starting = 0;
-  const pump = (): void => {
-    while (starting < STARTS_AT_ONCE && waiting.length > 0) {
-      const draft = waiting.shift()!;
-      starting++;
-      startWorkflow(draft)
-        .catch((err: unknown) => deps.log.warn({ err, resignationId: draft.id }, 'could not start the case workflow; the sweeper will'))
-        .finally(() => {
-          queued.delete(draft.id);
-          starting--;
-          pump();
-        });
-    }
-  };
-
   return {
     participants,
-    /** Opens the case and queues its workflow's start; a case opened before (a retry) gets its workflow started if it has none. */
+    /** Opens the case and starts its workflow; a case opened before (a retry) gets its workflow started if it has none. */
     async start(draft: CaseDraft): Promise<OpenOutcome> {
       const intake = await store.open(draft);
-      if (intake.outcome !== 'conflict' && !queued.has(draft.id)) {
-        queued.add(draft.id);
-        waiting.push(draft);
-        pump();
-      }
+      if (intake.outcome !== 'conflict') await startWorkflow(draft);
       return intake;
     },
     /** Starts the workflow of every case whose opener died before starting it; how many it started. */
     async startOrphans(now: Date): Promise<number> {
-      const orphans = (await store.casesWithoutWorkflow(new Date(now.getTime() - ORPHAN_AFTER_MS))).filter((d) => !queued.has(d.id));
+      const orphans = await store.casesWithoutWorkflow(new Date(now.getTime() - ORPHAN_AFTER_MS));
       for (const draft of orphans) {
         deps.log.warn({ resignationId: draft.id }, 'case without its workflow (its opener stopped before starting it); starting it now');
         await startWorkflow(draft);
