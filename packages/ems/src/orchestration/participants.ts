@@ -38,43 +38,73 @@ function parseReply<S extends z.ZodType>(schema: S, body: unknown, what: string)
  */
 export const EMAIL_WAIT_S = 20;
 
-export function createParticipants(urls: () => ParticipantUrls) {
+/**
+ * Calls in flight to each participant at most (from this process); the rest wait their turn, inside
+ * their step. Why: a burst runs every case's steps at once, and in the embedded default the participants
+ * answer on EMS's own HTTP server and event loop — thousands of internal calls in flight left a new
+ * POST /api/resignations waiting 20 s and more behind them at an overload (some clients timing out
+ * before being accepted). Per participant, so that cheap calls (the access hold) never queue behind
+ * slow ones (an email waiting for SMTP).
+ */
+export const CALLS_IN_FLIGHT_PER_PARTICIPANT = 16;
+
+function limiter(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active < size) active++;
+    // Handed over by the one finishing: `active` already counts this call.
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+export function createParticipants(urls: () => ParticipantUrls, inFlight = CALLS_IN_FLIGHT_PER_PARTICIPANT) {
+  const toNotification = limiter(inFlight);
+  const toHr = limiter(inFlight);
+  const toAccess = limiter(inFlight);
   return {
     async sendEmail(request: notification.SendEmailRequest, ctx: CallContext): Promise<notification.Email> {
-      const body = await callJson(`${urls().notification}${notification.NotificationPaths.emails}`, {
+      const body = await toNotification(() => callJson(`${urls().notification}${notification.NotificationPaths.emails}`, {
         body: request,
         idempotencyKey: ctx.idempotencyKey,
         headers: { ...headers(ctx), prefer: preferWait(EMAIL_WAIT_S) },
         timeoutMs: (EMAIL_WAIT_S + 10) * 1000,
-      });
+      }));
       return parseReply(notification.Email, body, 'notification');
     },
     async scheduleInterview(request: hr.ScheduleInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
-      const body = await callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
       return parseReply(hr.Interview, body, 'hr');
     },
     async suspendCriticalAccess(request: access.CreateHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
-      const body = await callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      const body = await toAccess(() => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
       return parseReply(access.AccessHold, body, 'access');
     },
     async listInterviews(resignationId: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.Interview[]> {
-      const body = await callJson(`${urls().hr}${hr.HrPaths.interviews}?resignationId=${encodeURIComponent(resignationId)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) });
+      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.interviews}?resignationId=${encodeURIComponent(resignationId)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) }));
       return parseReply(hr.InterviewList, body, 'hr').items;
     },
     async cancelInterview(interviewId: string, request: hr.CancelInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
-      const body = await callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
       return parseReply(hr.Interview, body, 'hr');
     },
     async hrPartner(id: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.HrPartner> {
-      const body = await callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) });
+      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) }));
       return parseReply(hr.HrPartner, body, 'hr');
     },
     async releaseHold(holdId: string, request: access.ReleaseHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
-      const body = await callJson(`${urls().access}${access.AccessPaths.release(holdId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      const body = await toAccess(() => callJson(`${urls().access}${access.AccessPaths.release(holdId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
       return parseReply(access.AccessHold, body, 'access');
     },
     async revokeAccess(request: access.RevocationRequest, ctx: CallContext): Promise<access.Revocation> {
-      const body = await callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) });
+      const body = await toAccess(() => callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
       return parseReply(access.Revocation, body, 'access');
     },
   };
