@@ -7,6 +7,7 @@ import { assetsConfig } from './config.ts';
 import { ASSETS_SCHEMA, type AssetsDB } from './db/assets.db.ts';
 import { migrations } from './db/migrations.ts';
 import { AssetEvents } from './events.ts';
+import { AssetPolicy } from './policy.ts';
 import { openRecoveryTaskWhenResignationSubmitted } from './open-recovery-task/open-recovery-task-when-resignation-submitted.ts';
 import { registerReadRecoveryTasksRoutes } from './read-recovery-tasks/read-recovery-tasks.http.ts';
 
@@ -35,5 +36,5 @@ export const createExtension: ExtensionFactory = (deps: ExtensionDeps): Extensio
       },
     },
   };
-  return { ...service, subscriptions: [openRecoveryTaskWhenResignationSubmitted(ctx)], events: AssetEvents };
+  return { ...service, subscriptions: [openRecoveryTaskWhenResignationSubmitted(ctx)], events: AssetEvents, policy: AssetPolicy };
 };

@@ -101,6 +101,18 @@ export const ResignationListQuery = PageQuery.extend({
   employeeId: EmployeeId.optional(),
 });
 
+/** Who made a change: a person (with the role that allowed it and the client they used) or a service. */
+export const Actor = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['person', 'service']),
+    name: z.string().nullable(),
+    role: z.string(),
+    client: z.string(),
+  })
+  .meta({ id: 'Actor' });
+export type Actor = z.infer<typeof Actor>;
+
 export const TimelineEntry = z
   .object({
     at: IsoDateTime,
@@ -109,8 +121,10 @@ export const TimelineEntry = z
     summary: z.string(),
     correlationId: z.string(),
     detail: z.record(z.string(), z.unknown()),
+    actor: Actor,
   })
   .meta({ id: 'TimelineEntry' });
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
 export const Timeline = z.object({ resignationId: Uuid, items: z.array(TimelineEntry) }).meta({ id: 'Timeline' });
 
 export const EmsPaths = {

@@ -109,6 +109,10 @@ const Decided = z.object({
   /** When the decision (or withdrawal) was recorded. */
   decidedAt: IsoDateTime,
   note: z.string().max(2000).nullable(),
+  /** Who decided (or withdrew): the access audit records the reactions on their behalf. */
+  decidedBy: z
+    .object({ id: z.string().max(200), kind: z.enum(['person', 'service']), name: z.string().max(200).nullable(), role: z.string().max(50), client: z.string().max(200) })
+    .nullish(),
 });
 
 export const ResignationRetained = Decided.meta({

@@ -69,8 +69,16 @@ export interface HrLead {
   title: string;
 }
 
+/** An administrative role given to a person of the directory (relationship roles follow from the org chart). */
+export interface RoleAssignment {
+  personId: string;
+  role: 'hr_lead' | 'access_admin' | 'operator';
+}
+
 export interface DemoOrg {
   hrLead: HrLead;
+  /** Who holds the administrative roles: the HR lead, IT's access administrator, the operator on call. */
+  roleAssignments: RoleAssignment[];
   hrPartners: HrPartner[];
   departments: Department[];
   employees: Employee[];
@@ -195,8 +203,17 @@ export function demoOrg(employeeCount = 60): DemoOrg {
       grants.push({ id: `g-${e.id}-${systemId}`, employeeId: e.id, systemId, role: admin ? 'admin' : 'member' });
     }
   }
+  // IT: the head of Operations administers access; the first operations specialist runs EMS (operator).
+  const headOfOps = heads.get('ops')!;
+  const opsSpecialist = employees.find((e) => e.departmentId === 'ops' && e.managerId === headOfOps.id) ?? headOfOps;
+  const roleAssignments: RoleAssignment[] = [
+    { personId: hrLead.id, role: 'hr_lead' },
+    { personId: headOfOps.id, role: 'access_admin' },
+    { personId: opsSpecialist.id, role: 'operator' },
+  ];
   return {
     hrLead,
+    roleAssignments,
     hrPartners,
     departments,
     employees,

@@ -41,6 +41,8 @@ import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
 import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
+import { setupAuth, type AuthSetup } from './auth-setup.ts';
+import { identitySchemaModule } from '@ems/identity';
 
 export const VERSION = '0.1.0';
 
@@ -73,6 +75,8 @@ export interface RunningEms {
   smtp: Awaited<ReturnType<typeof startCaptureSmtpServer>> | undefined;
   embedded: EmbeddedPostgres | undefined;
   bus: EventBus & EventBusTestHooks;
+  /** The trust boundary: settings, policy, security (tests read the provider's settings from here). */
+  auth: AuthSetup;
   stop(): Promise<void>;
 }
 
@@ -166,7 +170,14 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             handlerTimeoutSeconds: 30,
           });
 
+    // Extensions: hosted where `extensions` runs; EMS also reads their event catalogue to track their events.
+    const extensions = hosts('extensions') || hosts('ems') || hosts('webhooks') ? await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env }) : [];
+    for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
+
+    const auth = setupAuth(config, { pool, log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}) });
+
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
+    if (auth.identity) services.push(auth.identity);
     if (hosts('notification')) {
       services.push(
         createNotificationService({
@@ -190,6 +201,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           log: log.child({ service: 'hr' }),
           clock,
           notificationUrl: urls.notification,
+          auth: auth.callAuth('hr'),
           bus,
           reactToEvents: choreography,
           followUps: { policy: config.followUps, caseUrl },
@@ -198,13 +210,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     }
     if (hosts('access')) services.push(createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography }));
 
-    // Extensions: hosted where `extensions` runs; EMS also reads their event catalogue to track their events.
-    const extensions = hosts('extensions') || hosts('ems') || hosts('webhooks') ? await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env }) : [];
-    for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
-
     if (hosts('ems')) {
       const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });
-      const participants = createParticipants(() => urls);
+      const participants = createParticipants(() => urls, auth.callAuth('ems'));
       let starter: CaseStarter;
       let decider: CaseDecider;
       if (choreography) {
@@ -248,7 +256,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         ? 'Resignation intake and tracking (EMS), Notification, HR and Access APIs.'
         : `EMS services in this process: ${config.services.join(', ')}.`,
       logger: log,
-      plugins: [startupGate(ready, () => stage), ...services.map((s) => s.routes), ...(hosts('ems') ? [landingPage] : [])],
+      security: auth.security,
+      startup: { ready, stage: () => stage },
+      plugins: [...services.map((s) => s.routes), ...(hosts('ems') ? [landingPage] : [])],
       readiness: {
         startup: async () => {
           if (!ready()) throw new Error(stage);
@@ -297,7 +307,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       }
     } else {
       // Replicas never race to migrate: `ems migrate` runs once per release; until then, not ready.
-      await retrying('waiting for migrations (run: ems migrate)', () => checkMigrated(pool, services));
+      // Every process admits requests from the identity schema (people, tokens, sessions): it must be current too.
+      const schemas = hosts('identity') ? services : [identitySchemaModule(pool), ...services];
+      await retrying('waiting for migrations (run: ems migrate)', () => checkMigrated(pool, schemas));
     }
 
     await retrying('starting the event bus', async () => {
@@ -352,7 +364,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       started.push(s);
     }
     stage = 'ready';
-    return { url: selfUrl, config, pool, app, log, smtp, embedded, bus, stop: stopAll };
+    return { url: selfUrl, config, pool, app, log, smtp, embedded, bus, auth, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
@@ -391,18 +403,4 @@ async function checkMigrated(pool: Pool, services: readonly ServiceModule<DemoOr
     if (have < latest) throw new Error(`schema ${s.schema} is at migration ${have}, this release needs ${latest}`);
     if (have > latest) throw new Error(`schema ${s.schema} is at migration ${have}, newer than this release (${latest}): upgrade this process`);
   }
-}
-
-/** Before start-up completes, the API answers 503 (problem+json) instead of half-working. */
-function startupGate(ready: () => boolean, stage: () => string) {
-  return async (app: App): Promise<void> => {
-    app.addHook('onRequest', async (req, reply) => {
-      if (ready() || !req.url.startsWith('/api/')) return;
-      await reply
-        .status(503)
-        .header('content-type', 'application/problem+json')
-        .header('retry-after', '2')
-        .send({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: `EMS is starting: ${stage()}` });
-    });
-  };
 }

@@ -12,7 +12,7 @@ const url = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an 
  * is this schema in prose; keep them together.
  */
 /** The services one process can host (`ems start --service …`); all of them by default. */
-export const SERVICE_NAMES = ['ems', 'notification', 'hr', 'access', 'webhooks', 'extensions'] as const;
+export const SERVICE_NAMES = ['ems', 'notification', 'hr', 'access', 'webhooks', 'extensions', 'identity'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export const ConfigSchema = z.object({
@@ -81,6 +81,43 @@ export const ConfigSchema = z.object({
   EMS_FOLLOW_UP_DECIDE_WITHIN: envDuration.default(7 * 86_400_000).describe('No decision this long after submission → reminder'),
   EMS_FOLLOW_UP_ESCALATE_AFTER: envDuration.default(2 * 86_400_000).describe('A reminder unanswered this long → one escalation to the HR lead'),
   EMS_CLOCK_OFFSET: envSignedDuration.optional().describe('Runs EMS this far ahead of (or, with -, behind) the system clock — for drills and tests of timers, never production'),
+  EMS_OIDC_ISSUER: url.optional().describe("The organisation's OpenID provider (issuer URL); unset → the built-in development provider at EMS_PUBLIC_URL/oidc"),
+  EMS_OIDC_CLIENT_ID: z.string().min(1).max(200).default('ems-web').describe('Client id of the web sign-in (authorization code + PKCE)'),
+  EMS_OIDC_CLIENT_SECRET: z.string().min(1).max(500).optional().describe('Its secret at an external provider (the built-in one derives its own)'),
+  EMS_OIDC_CLI_CLIENT_ID: z.string().min(1).max(200).default('ems-cli').describe('Client id of the CLI (a public client: device grant)'),
+  EMS_OIDC_AUDIENCE: z.string().min(1).max(300).default('urn:ems:api').describe('Audience of user access tokens for the API'),
+  EMS_OIDC_SERVICE_AUDIENCE_PREFIX: z.string().min(1).max(200).default('urn:ems:service:').describe("A service's token audience: this prefix + its name"),
+  EMS_OIDC_SERVICE_CLIENT_PREFIX: z.string().min(1).max(200).default('ems-service-').describe("A service's client id: this prefix + its name"),
+  EMS_OIDC_PERSON_CLAIM: z.string().regex(/^[A-Za-z0-9_:./-]{1,100}$/).optional().describe("The claim naming the person (a directory id or email); default sub with the built-in provider, email otherwise"),
+  EMS_OIDC_ROLES_CLAIM: z.string().regex(/^[A-Za-z0-9_:./-]{1,100}$/).default('groups').describe('The claim of groups or roles an external provider sends'),
+  EMS_OIDC_ROLE_MAP: z
+    .string()
+    .transform((v, ctx) => {
+      const map: Record<string, 'hr_lead' | 'access_admin' | 'operator'> = {};
+      for (const pair of v.split(/[;\n]/).map((p) => p.trim()).filter(Boolean)) {
+        const [role, group] = pair.split('=').map((x) => x.trim());
+        if ((role !== 'hr_lead' && role !== 'access_admin' && role !== 'operator') || !group) {
+          ctx.addIssue({ code: 'custom', message: `"${pair}": must be role=group with role one of hr_lead, access_admin, operator` });
+          return z.NEVER;
+        }
+        map[group] = role;
+      }
+      return map;
+    })
+    .optional()
+    .describe('Administrative roles from the groups claim: "hr_lead=HR Leads;access_admin=IT Admins;operator=EMS Operators"'),
+  EMS_OIDC_CLOCK_SKEW: envDuration.default(30_000).describe('Clock skew tolerated when checking exp and nbf'),
+  EMS_IDENTITY_URL: url.optional().describe('Base URL of the identity service (the built-in provider), as this process reaches it; default this process'),
+  EMS_SERVICE_CLIENT_SECRET_EMS: z.string().min(1).max(500).optional().describe("The ems service's client secret at an external provider"),
+  EMS_SERVICE_CLIENT_SECRET_NOTIFICATION: z.string().min(1).max(500).optional().describe("The notification service's client secret"),
+  EMS_SERVICE_CLIENT_SECRET_HR: z.string().min(1).max(500).optional().describe("The hr service's client secret"),
+  EMS_SERVICE_CLIENT_SECRET_ACCESS: z.string().min(1).max(500).optional().describe("The access service's client secret"),
+  EMS_SECRETS_KEY: z.string().min(1).optional().describe('The installation\'s secrets key (≥ 32 bytes, base64 or hex); unset → EMS_SECRETS_KEY_FILE'),
+  EMS_SECRETS_KEY_FILE: z.string().min(1).optional().describe('A file holding it; unset → EMS_DATA_DIR/secrets.key, created on first start (mode 0600)'),
+  EMS_DEV_IDENTITY_ALLOW_NETWORK: envBoolean.default(false).describe('Serve the built-in development provider on a non-loopback EMS_HOST (anyone reaching it signs in as anyone)'),
+  EMS_DEV_IDENTITY_TOKEN_TTL: envDuration.default(600_000).describe('Lifetime of access tokens the built-in provider issues'),
+  EMS_SESSION_IDLE: envDuration.default(3_600_000).describe('A browser session ends this long after its last refresh'),
+  EMS_SESSION_MAX: envDuration.default(12 * 3_600_000).describe('…and never later than this after sign-in'),
   EMS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 });
 
@@ -114,6 +151,29 @@ export interface Config {
   followUps: { scheduleWithinMs: number; heldWithinMs: number; decideWithinMs: number; escalateAfterMs: number };
   /** ms added to the system clock (EMS_CLOCK_OFFSET); undefined normally (the system clock). */
   clockOffsetMs: number | undefined;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  externalIssuer: string | undefined;
+  webClientId: string;
+  webClientSecret: string | undefined;
+  cliClientId: string;
+  apiAudience: string;
+  serviceAudiencePrefix: string;
+  serviceClientPrefix: string;
+  personClaim: string;
+  rolesClaim: string;
+  roleMap: Record<string, 'hr_lead' | 'access_admin' | 'operator'>;
+  clockSkewMs: number;
+  identityUrl: string | undefined;
+  serviceClientSecrets: Partial<Record<'ems' | 'notification' | 'hr' | 'access', string>>;
+  secretsKey: string | undefined;
+  secretsKeyFile: string | undefined;
+  devAllowNetwork: boolean;
+  devTokenTtlMs: number;
+  sessionIdleMs: number;
+  sessionMaxMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -154,5 +214,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       escalateAfterMs: c.EMS_FOLLOW_UP_ESCALATE_AFTER,
     },
     clockOffsetMs: c.EMS_CLOCK_OFFSET,
+    auth: {
+      externalIssuer: c.EMS_OIDC_ISSUER,
+      webClientId: c.EMS_OIDC_CLIENT_ID,
+      webClientSecret: c.EMS_OIDC_CLIENT_SECRET,
+      cliClientId: c.EMS_OIDC_CLI_CLIENT_ID,
+      apiAudience: c.EMS_OIDC_AUDIENCE,
+      serviceAudiencePrefix: c.EMS_OIDC_SERVICE_AUDIENCE_PREFIX,
+      serviceClientPrefix: c.EMS_OIDC_SERVICE_CLIENT_PREFIX,
+      personClaim: c.EMS_OIDC_PERSON_CLAIM ?? (c.EMS_OIDC_ISSUER ? 'email' : 'sub'),
+      rolesClaim: c.EMS_OIDC_ROLES_CLAIM,
+      roleMap: c.EMS_OIDC_ROLE_MAP ?? {},
+      clockSkewMs: c.EMS_OIDC_CLOCK_SKEW,
+      identityUrl: c.EMS_IDENTITY_URL,
+      serviceClientSecrets: Object.fromEntries(
+        Object.entries({ ems: c.EMS_SERVICE_CLIENT_SECRET_EMS, notification: c.EMS_SERVICE_CLIENT_SECRET_NOTIFICATION, hr: c.EMS_SERVICE_CLIENT_SECRET_HR, access: c.EMS_SERVICE_CLIENT_SECRET_ACCESS }).filter(([, v]) => v !== undefined),
+      ),
+      secretsKey: c.EMS_SECRETS_KEY,
+      secretsKeyFile: c.EMS_SECRETS_KEY_FILE,
+      devAllowNetwork: c.EMS_DEV_IDENTITY_ALLOW_NETWORK,
+      devTokenTtlMs: c.EMS_DEV_IDENTITY_TOKEN_TTL,
+      sessionIdleMs: c.EMS_SESSION_IDLE,
+      sessionMaxMs: c.EMS_SESSION_MAX,
+    },
   };
 }

@@ -8,6 +8,7 @@ import { loadExtensions } from './extensions.ts';
 import { createHrService } from '@ems/hr';
 import { createAccessService } from '@ems/access';
 import { createNotificationService } from '@ems/notification';
+import { identitySchemaModule } from '@ems/identity';
 import { migrations } from './db/migrations.ts';
 import { createEmsDb, EMS_SCHEMA } from './ems.service.ts';
 import { createDirectory } from './directory/directory.ts';
@@ -16,6 +17,7 @@ import { createDirectory } from './directory/directory.ts';
 export function buildServiceModulesForSeeding(pool: Pool, log: Logger): ServiceModule<DemoOrg>[] {
   const unused = 'http://127.0.0.1:9';
   return [
+    identitySchemaModule(pool),
     createNotificationService({ pool, log, smtpUrl: 'smtp://127.0.0.1:9' }),
     createHrService({ pool, log, notificationUrl: unused }),
     createAccessService({ pool, log }),

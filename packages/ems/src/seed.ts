@@ -5,7 +5,7 @@ import type { Pool, ServiceModule } from '@ems/platform';
  * Bumped when a release seeds something new (e.g. a service that owns a new part of the organisation),
  * so an existing installation is topped up on its next start. Every seed is an idempotent upsert.
  */
-export const SEED_VERSION = 2;
+export const SEED_VERSION = 3;
 
 /** Loads the demo organisation into every service that owns a part of it, then records the version. */
 export async function seedAll(pool: Pool, services: readonly ServiceModule<DemoOrg>[], org: DemoOrg): Promise<void> {

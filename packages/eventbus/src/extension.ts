@@ -1,4 +1,5 @@
 import type { Clock, Logger, Pool, ServiceModule } from '@ems/platform';
+import type { PolicyTable } from '@ems/contracts/policy';
 import type { EventBus, EventCatalogue, EventedService } from './port.ts';
 
 /**
@@ -20,6 +21,8 @@ export type Extension = ServiceModule<never> &
   EventedService & {
     /** Event types this extension publishes, added to the bus's catalogue (and the AsyncAPI document). */
     events?: EventCatalogue;
+    /** The rows of its operations in the policy table (service `extensions`): who may call them. */
+    policy?: PolicyTable;
   };
 
 export type ExtensionFactory = (deps: ExtensionDeps) => Extension | Promise<Extension>;

@@ -1,4 +1,4 @@
-import { createKysely, systemClock, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, systemClock, type CallAuth, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
@@ -38,6 +38,8 @@ export interface HrServiceDeps {
   clock?: Clock;
   /** Base URL of the Notification service, e.g. http://127.0.0.1:3000 (emails go to POST {url}/api/emails). */
   notificationUrl: string;
+  /** HR's own credentials for its calls (to Notification): a service token per call. */
+  auth?: CallAuth | undefined;
   /** How often the invite relay looks for undelivered invites; also the first retry delay. Default 1000 ms. */
   relayIntervalMs?: number;
   /**
@@ -64,7 +66,7 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
   const db = createKysely<HrDB>(deps.pool, HR_SCHEMA);
   const log = deps.log;
   const relayIntervalMs = deps.relayIntervalMs ?? 1_000;
-  const client = createNotificationClient({ notificationUrl: deps.notificationUrl });
+  const client = createNotificationClient({ notificationUrl: deps.notificationUrl, auth: deps.auth });
   const invites = createInviteDelivery({ db, log, client, retryBaseMs: relayIntervalMs });
   const relay = createInviteRelay(invites, { log, intervalMs: relayIntervalMs });
   const base: HrContext = { db, log, clock: deps.clock ?? systemClock, invites, bus: deps.bus };

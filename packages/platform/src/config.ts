@@ -26,11 +26,17 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
       result.error.issues.map((issue) => {
         const key = issue.path.join('.') || '(config)';
         const got = typeof issue.path[0] === 'string' ? input[issue.path[0]] : undefined;
-        return `${key}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+        return `${key}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(redacted(key, got))})`}`;
       }),
     );
   }
   return result.data;
+}
+
+/** A configuration value as it may appear in an error message: never a secret, never a URL's password. */
+export function redacted(key: string, value: string): string {
+  if (/SECRET|PASSWORD|_KEY$|TOKEN/.test(key)) return '(hidden)';
+  return value.replace(/\/\/([^/@\s:]*):[^/@\s]*@/g, '//$1:(hidden)@');
 }
 
 /** `true`/`false`/`1`/`0`/`yes`/`no` from an environment variable. */

@@ -16,6 +16,12 @@ export class ServiceCallError extends Error {
   }
 }
 
+/**
+ * The credentials of a call to another service: the headers to add (`authorization: Bearer …`, a token
+ * issued for `target`'s audience). Built by the composition root from the caller's own service identity.
+ */
+export type CallAuth = (target: 'ems' | 'notification' | 'hr' | 'access') => Promise<Record<string, string>>;
+
 export interface CallOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;

@@ -16,7 +16,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { installProblemHandlers } from './problem.ts';
+import { installProblemHandlers, sendProblem } from './problem.ts';
+import type { HttpSecurity } from './security.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -36,6 +37,10 @@ export interface HttpServerOptions {
   readiness: Record<string, ReadinessCheck>;
   /** Serve interactive API docs at /docs (default true). */
   docs?: boolean;
+  /** The trust boundary: every route has a policy or is public; every request is admitted before its handler. */
+  security: HttpSecurity;
+  /** Until it says ready, /api answers 503 (the process is still reaching its dependencies). */
+  startup?: { ready(): boolean; stage(): string };
 }
 
 /**
@@ -53,28 +58,59 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
+  const { security, startup } = options;
+
+  // Deny by default: a route is public (health, docs, the sign-in flow) or has a row in the policy table.
+  // The docs plugin's routes are public by where they live.
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/docs' || route.url.startsWith('/docs/')) route.config = { ...route.config, public: true };
+    if (route.config?.public) return;
+    security.checkRoute(route);
+  });
+  app.decorateRequest('permit');
+  app.addHook('onRequest', async (req, reply) => {
+    if (startup && !startup.ready() && req.url.startsWith('/api/')) {
+      return sendProblem(reply.header('retry-after', '2'), { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: `EMS is starting: ${startup.stage()}` });
+    }
+    const route = req.routeOptions;
+    // No route (404), or a public one: nothing to admit.
+    if (!route.url || route.config.public) return;
+    const operation = (route.schema)?.operationId;
+    // checkRoute made sure every other route names its operation.
+    req.permit = await security.admit(req, reply, operation ?? '');
+  });
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: options.title, version: options.version, description: options.description ?? '' },
+      components: { securitySchemes: security.openapi.securitySchemes as never },
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      const operationId = (input.schema as { operationId?: unknown }).operationId;
+      const extra = typeof operationId === 'string' ? security.openapi.operation(operationId) : undefined;
+      if (!extra) return out;
+      const schema = out.schema as Record<string, unknown>;
+      const description = [schema.description, extra.description].filter(Boolean).join('\n\n');
+      return { ...out, schema: { ...schema, description, security: extra.security, ...extra.extensions } };
+    },
     transformObject: jsonSchemaTransformObject,
   });
   if (options.docs !== false) {
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    { config: { public: true }, schema: { tags: ['health'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
     '/readyz',
     {
+      config: { public: true },
       schema: {
         tags: ['health'],
         summary: 'The database and every dependency answer',

@@ -3,7 +3,7 @@ export { createPool, createKysely, withDatabase, databaseName, ensureDatabase, q
 export { migrate, type Migration } from './migrate.ts';
 export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, type Problem } from './problem.ts';
 export { createHttpServer, type App, type RoutePlugin, type ReadinessCheck, type HttpServerOptions } from './http.ts';
-export { callJson, ServiceCallError, type CallOptions } from './http-client.ts';
+export { callJson, ServiceCallError, type CallAuth, type CallOptions } from './http-client.ts';
 export { startEmbeddedPostgres, freePort, processAlive, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { systemClock, offsetClock, adjustableClock, waitMs, type Clock, type AdjustableClock } from './clock.ts';
@@ -11,3 +11,4 @@ export { preferredWaitSeconds, preferWait } from './prefer.ts';
 export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts';
 export { type ServiceModule } from './service.ts';
 export { createPoller, type Poller, type PollerOptions } from './poller.ts';
+export type { Actor, HttpSecurity, Permit, Principal, View } from './security.ts';

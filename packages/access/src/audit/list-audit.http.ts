@@ -8,6 +8,7 @@ export function registerListAuditRoute(app: App, db: AccessDb): void {
     access.AccessPaths.audit,
     {
       schema: {
+        operationId: 'listAccessAudit',
         tags: ['access'],
         summary: 'The access audit trail, oldest first (filter by employee or hold)',
         querystring: access.AuditListQuery,

@@ -15,6 +15,7 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
     access.AccessPaths.holds,
     {
       schema: {
+        operationId: 'createAccessHold',
         tags: ['access'],
         summary: "Suspend an employee's critical access for a resignation (idempotent per resignation)",
         headers: IdempotencyHeaders,

@@ -9,24 +9,26 @@ export function registerReadHoldsRoutes(app: App, db: AccessDb): void {
     access.AccessPaths.holds,
     {
       schema: {
+        operationId: 'listAccessHolds',
         tags: ['access'],
         summary: 'List access holds (filter by resignation or employee)',
         querystring: access.HoldListQuery,
         response: { 200: access.HoldList, 400: ProblemSchema },
       },
     },
-    async (req) => listHolds(db, req.query),
+    async (req) => listHolds(db, req.query, req.permit.employeeIds),
   );
   app.get(
     '/api/access-holds/:id',
     {
       schema: {
+        operationId: 'getAccessHold',
         tags: ['access'],
         summary: 'One access hold, with the grants it suspended',
         params: z.object({ id: Uuid }),
         response: { 200: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (req) => getHold(db, req.params.id),
+    async (req) => getHold(db, req.params.id, (e) => req.permit.viewOf(e) !== undefined),
   );
 }

@@ -9,24 +9,26 @@ export function registerReadRevocationsRoutes(app: App, db: AccessDb): void {
     access.AccessPaths.revocations,
     {
       schema: {
+        operationId: 'listAccessRevocations',
         tags: ['access'],
         summary: 'List access revocations (filter by resignation, employee or status)',
         querystring: access.RevocationListQuery,
         response: { 200: access.RevocationList, 400: ProblemSchema },
       },
     },
-    async (req) => listRevocations(db, req.query),
+    async (req) => listRevocations(db, req.query, req.permit.employeeIds),
   );
   app.get(
     '/api/access-revocations/:id',
     {
       schema: {
+        operationId: 'getAccessRevocation',
         tags: ['access'],
         summary: 'One access revocation: when it is due, or what it revoked',
         params: z.object({ id: Uuid }),
         response: { 200: access.Revocation, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (req) => getRevocation(db, req.params.id),
+    async (req) => getRevocation(db, req.params.id, (e) => req.permit.viewOf(e) !== undefined),
   );
 }

@@ -10,6 +10,7 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps): void 
     '/api/access-holds/:id/release',
     {
       schema: {
+        operationId: 'releaseAccessHold',
         tags: ['access'],
         summary: 'Release an access hold: restore what it suspended and is still suspended by it (idempotent)',
         // Releasing is naturally idempotent; the header is accepted for uniformity with other mutations.

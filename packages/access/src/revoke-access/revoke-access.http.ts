@@ -9,6 +9,7 @@ export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps): voi
     access.AccessPaths.revocations,
     {
       schema: {
+        operationId: 'revokeAccess',
         tags: ['access'],
         summary: "Revoke every remaining grant of a leaver, now or at revokeAt (idempotent per resignation; a higher revision moves a scheduled one)",
         headers: IdempotencyHeaders,

@@ -6,7 +6,7 @@ import { listSystems } from './list-systems.ts';
 export function registerListSystemsRoute(app: App, db: AccessDb): void {
   app.get(
     access.AccessPaths.systems,
-    { schema: { tags: ['access'], summary: 'Systems, and which of them are critical', response: { 200: access.SystemList } } },
+    { schema: { operationId: 'listSystems', tags: ['access'], summary: 'Systems, and which of them are critical', response: { 200: access.SystemList } } },
     async () => listSystems(db),
   );
 }

@@ -10,7 +10,7 @@ export function registerCompleteRecoveryTaskRoute(app: App, ctx: AssetsContext):
     '/api/asset-recovery-tasks/:id/complete',
     {
       schema: {
-        tags: ['assets'],
+        operationId: 'completeAssetRecoveryTask', tags: ['assets'],
         summary: 'Mark an asset recovery task done: everything was handed back (idempotent)',
         // Completing is naturally idempotent; the header is accepted for uniformity with other mutations.
         headers: z.looseObject({ [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional() }),

@@ -10,7 +10,7 @@ export function registerReadRecoveryTasksRoutes(app: App, db: AssetsDb): void {
     AssetsPaths.tasks,
     {
       schema: {
-        tags: ['assets'],
+        operationId: 'listAssetRecoveryTasks', tags: ['assets'],
         summary: 'List asset recovery tasks (filter by resignation, employee or status)',
         querystring: RecoveryTaskListQuery,
         response: { 200: RecoveryTaskList, 400: ProblemSchema },
@@ -22,7 +22,7 @@ export function registerReadRecoveryTasksRoutes(app: App, db: AssetsDb): void {
     '/api/asset-recovery-tasks/:id',
     {
       schema: {
-        tags: ['assets'],
+        operationId: 'getAssetRecoveryTask', tags: ['assets'],
         summary: 'One asset recovery task',
         params: z.object({ id: Uuid }),
         response: { 200: RecoveryTask, 400: ProblemSchema, 404: ProblemSchema },

@@ -5,6 +5,6 @@ import { buildAsyncApi } from './asyncapi.ts';
 export function asyncApiRoute(catalogue: EventCatalogue) {
   return async (app: App): Promise<void> => {
     // Built per request: extensions may have added their events to the catalogue at start-up.
-    app.get('/asyncapi.json', { schema: { hide: true } }, async () => buildAsyncApi(catalogue));
+    app.get('/asyncapi.json', { schema: { hide: true }, config: { public: true } }, async () => buildAsyncApi(catalogue));
   };
 }

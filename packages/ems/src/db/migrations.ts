@@ -138,3 +138,9 @@ migrations.push({
     );
   `,
 });
+
+migrations.push({
+  version: 9,
+  name: 'who made a change: the actor of a timeline entry (person or service, role, client)',
+  sql: `ALTER TABLE timeline ADD COLUMN actor jsonb;`,
+});

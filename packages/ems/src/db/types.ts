@@ -55,6 +55,16 @@ export interface TimelineRow {
   correlation_id: string;
   detail: ColumnType<Record<string, unknown>, string, string>;
   dedupe_key: string;
+  /** Who made the change (a person's request); null for a service's reaction (the `service` column says which). */
+  actor: ColumnType<TimelineActor | null, string | null | undefined, string | null>;
+}
+
+export interface TimelineActor {
+  id: string;
+  kind: 'person' | 'service';
+  name: string | null;
+  role: string;
+  client: string;
 }
 
 export interface EmployeeRow {

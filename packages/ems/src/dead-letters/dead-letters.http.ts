@@ -26,7 +26,7 @@ export function deadLetterRoutes(bus: EventBus) {
       '/api/dead-letters',
       {
         schema: {
-          tags: ['events'],
+          operationId: 'listDeadLetters', tags: ['events'],
           summary: 'Events a subscriber gave up on (open ones; ?includeReplayed=true for all)',
           querystring: PageQuery.extend({ subscriber: z.string().max(200).optional(), includeReplayed: z.enum(['true', 'false']).optional() }),
           response: { 200: DeadLetterList, 400: ProblemSchema },
@@ -36,7 +36,7 @@ export function deadLetterRoutes(bus: EventBus) {
     );
     app.get(
       '/api/dead-letters/:id',
-      { schema: { tags: ['events'], summary: 'One dead letter', params: IdParams, response: { 200: DeadLetter, 404: ProblemSchema } } },
+      { schema: { operationId: 'getDeadLetter', tags: ['events'], summary: 'One dead letter', params: IdParams, response: { 200: DeadLetter, 404: ProblemSchema } } },
       async (req) => {
         const found = await bus.deadLetters.get(req.params.id);
         if (!found) throw new HttpProblem(404, `No dead letter ${req.params.id}`);
@@ -47,7 +47,7 @@ export function deadLetterRoutes(bus: EventBus) {
       '/api/dead-letters/:id/replay',
       {
         schema: {
-          tags: ['events'],
+          operationId: 'replayDeadLetter', tags: ['events'],
           summary: 'Deliver a dead-lettered event to its subscriber again (idempotent)',
           params: IdParams,
           response: { 200: DeadLetter, 404: ProblemSchema },

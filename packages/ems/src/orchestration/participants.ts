@@ -1,4 +1,4 @@
-import { callJson, preferWait, ServiceCallError } from '@ems/platform';
+import { callJson, preferWait, ServiceCallError, type CallAuth } from '@ems/platform';
 import { access, hr, notification } from '@ems/contracts';
 import type { z } from 'zod';
 
@@ -65,46 +65,51 @@ function limiter(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
-export function createParticipants(urls: () => ParticipantUrls, inFlight = CALLS_IN_FLIGHT_PER_PARTICIPANT) {
-  const toNotification = limiter(inFlight);
-  const toHr = limiter(inFlight);
-  const toAccess = limiter(inFlight);
+export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, inFlight = CALLS_IN_FLIGHT_PER_PARTICIPANT) {
+  // Each call carries the orchestrator's service token for that participant (fetched inside the call's turn).
+  const limited = (target: 'notification' | 'hr' | 'access') => {
+    const limit = limiter(inFlight);
+    return <T>(fn: (credentials: Record<string, string>) => Promise<T>) => limit(async () => fn(await auth(target)));
+  };
+  const toNotification = limited('notification');
+  const toHr = limited('hr');
+  const toAccess = limited('access');
   return {
     async sendEmail(request: notification.SendEmailRequest, ctx: CallContext): Promise<notification.Email> {
-      const body = await toNotification(() => callJson(`${urls().notification}${notification.NotificationPaths.emails}`, {
+      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.emails}`, {
         body: request,
         idempotencyKey: ctx.idempotencyKey,
-        headers: { ...headers(ctx), prefer: preferWait(EMAIL_WAIT_S) },
+        headers: { ...headers(ctx), ...auth, prefer: preferWait(EMAIL_WAIT_S) },
         timeoutMs: (EMAIL_WAIT_S + 10) * 1000,
       }));
       return parseReply(notification.Email, body, 'notification');
     },
     async scheduleInterview(request: hr.ScheduleInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
-      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
+      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
     },
     async suspendCriticalAccess(request: access.CreateHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
-      const body = await toAccess(() => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
+      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.AccessHold, body, 'access');
     },
     async listInterviews(resignationId: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.Interview[]> {
-      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.interviews}?resignationId=${encodeURIComponent(resignationId)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) }));
+      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.interviews}?resignationId=${encodeURIComponent(resignationId)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));
       return parseReply(hr.InterviewList, body, 'hr').items;
     },
     async cancelInterview(interviewId: string, request: hr.CancelInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
-      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
+      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
     },
     async hrPartner(id: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.HrPartner> {
-      const body = await toHr(() => callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: headers({ ...ctx, idempotencyKey: '' }) }));
+      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));
       return parseReply(hr.HrPartner, body, 'hr');
     },
     async releaseHold(holdId: string, request: access.ReleaseHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
-      const body = await toAccess(() => callJson(`${urls().access}${access.AccessPaths.release(holdId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
+      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.release(holdId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.AccessHold, body, 'access');
     },
     async revokeAccess(request: access.RevocationRequest, ctx: CallContext): Promise<access.Revocation> {
-      const body = await toAccess(() => callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: headers(ctx) }));
+      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.Revocation, body, 'access');
     },
   };

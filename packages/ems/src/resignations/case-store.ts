@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Clock } from '@ems/platform';
+import type { Actor, Clock } from '@ems/platform';
 import { isUniqueViolation } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import { EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
@@ -37,12 +37,16 @@ export interface CaseDraft {
   idempotencyKey: string | null;
   requestFingerprint: string | null;
   submittedAt: string;
+  /** Who submitted it (recorded on the timeline). */
+  submittedBy?: Actor | null | undefined;
 }
 
 export interface DecisionInput {
   kind: DecisionKind;
   lastWorkingDay?: string | undefined;
   note?: string | undefined;
+  /** Who decided (or withdrew), recorded on the timeline and carried by the decision's event. */
+  actor?: Actor | null | undefined;
 }
 
 export interface CaseFacts {
@@ -71,10 +75,12 @@ export interface TimelineInput {
   /** Makes a retried writer's entry appear once. */
   dedupeKey: string;
   at?: Date;
+  /** A person's change: who, in which role, through which client. Absent: the service's own reaction. */
+  actor?: Actor | null | undefined;
 }
 
 export type CaseStore = ReturnType<typeof createCaseStore>;
-export type TimelineEntry = { at: string; service: string; type: string; summary: string; correlationId: string; detail: Record<string, unknown> };
+export type TimelineEntry = ems.TimelineEntry;
 
 export interface CaseStoreOptions {
   /** When set, `resignation submitted` is published in the same transaction that opens the case. */
@@ -162,6 +168,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     correlation_id: correlationId,
     detail: JSON.stringify(entry.detail ?? {}),
     dedupe_key: entry.dedupeKey,
+    actor: entry.actor ? JSON.stringify(entry.actor) : null,
   });
 
   async function addTimeline(trx: Kysely<EmsDb>, resignationId: string, correlationId: string, entry: TimelineInput): Promise<void> {
@@ -226,6 +233,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             detail: { employeeId: draft.employee.id, lastWorkingDay: draft.lastWorkingDay, mode: draft.mode },
             dedupeKey: 'submitted',
             at: new Date(draft.submittedAt),
+            actor: draft.submittedBy,
           });
           return { outcome: 'created' as const, id: draft.id };
         });
@@ -291,7 +299,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             )
             .execute();
         }
-        const event = decisionEvent(row, { kind: t.kind, at: now, note: t.moved ? (note ?? row.decision_note) : note, lastWorkingDay: t.lastWorkingDay, revokeAt, revision: t.revision });
+        const event = decisionEvent(row, { kind: t.kind, at: now, note: t.moved ? (note ?? row.decision_note) : note, lastWorkingDay: t.lastWorkingDay, revokeAt, revision: t.revision, actor: input.actor ?? null });
         if (options.bus) await options.bus.publish(trx, [event]);
         await addTimeline(trx, id, row.correlation_id, {
           service: 'ems',
@@ -300,6 +308,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           detail: { decision: t.kind, revision: t.revision, lastWorkingDay: t.lastWorkingDay, revokeAt: revokeAt?.toISOString() ?? null, note },
           dedupeKey: `decision.${t.kind}.${t.revision}`,
           at: now,
+          actor: input.actor,
         });
         return { outcome: 'applied' as const, revision: t.revision };
       });
@@ -390,7 +399,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       return db.selectFrom('resignations').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
-    async list(query: { status?: CaseStatus | 'stuck' | undefined; employeeId?: string | undefined; limit: number; offset: number }): Promise<{ items: ems.Resignation[]; nextOffset: number | null }> {
+    /** `employeeIds`: only cases of these employees (the caller's rows); undefined: all. */
+    async list(query: { status?: CaseStatus | 'stuck' | undefined; employeeId?: string | undefined; employeeIds?: readonly string[] | undefined; limit: number; offset: number }): Promise<{ items: ems.Resignation[]; nextOffset: number | null }> {
       let q = db.selectFrom('resignations').selectAll().orderBy('submitted_at', 'desc').orderBy('id').limit(query.limit + 1).offset(query.offset);
       if (query.status === 'stuck') {
         // Stuck: an open case with a reaction overdue (late) or given up (failed).
@@ -401,6 +411,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           );
       } else if (query.status) q = q.where('status', '=', query.status);
       if (query.employeeId) q = q.where('employee_id', '=', query.employeeId);
+      if (query.employeeIds) q = query.employeeIds.length ? q.where('employee_id', 'in', [...query.employeeIds]) : q.where(sql<boolean>`false`);
       const rows = await q.execute();
       const page = rows.slice(0, query.limit);
       const steps = page.length
@@ -667,7 +678,7 @@ function draftFromRow(row: Selectable<ResignationRow>): CaseDraft {
 
 function decisionEvent(
   row: Selectable<ResignationRow>,
-  d: { kind: DecisionKind; at: Date; note: string | null; lastWorkingDay: string | null; revokeAt: Date | null; revision: number },
+  d: { kind: DecisionKind; at: Date; note: string | null; lastWorkingDay: string | null; revokeAt: Date | null; revision: number; actor: Actor | null },
 ): CloudEvent {
   const { employee, manager, hrPartnerId } = draftFromRow(row);
   const base = {
@@ -677,6 +688,7 @@ function decisionEvent(
     hrPartnerId,
     decidedAt: d.at.toISOString(),
     note: d.note,
+    decidedBy: d.actor,
   };
   const type = d.kind === 'retained' ? EventTypes.resignationRetained : d.kind === 'withdrawn' ? EventTypes.resignationWithdrawn : EventTypes.exitConfirmed;
   return createEvent({
@@ -791,5 +803,7 @@ function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectab
 }
 
 function toTimelineEntry(row: Selectable<TimelineRow>): TimelineEntry {
-  return { at: iso(row.at)!, service: row.service, type: row.type, summary: row.summary, correlationId: row.correlation_id, detail: row.detail };
+  // A service's own reaction: the service is the actor, through its reaction (a workflow step or an event).
+  const actor = row.actor ?? { id: row.service, kind: 'service' as const, name: null, role: 'service', client: row.service };
+  return { at: iso(row.at)!, service: row.service, type: row.type, summary: row.summary, correlationId: row.correlation_id, detail: row.detail, actor };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpProblem, type Clock } from '@ems/platform';
+import { HttpProblem, type Actor, type Clock } from '@ems/platform';
 import { ems } from '@ems/contracts';
 import { decideTransition, localDate, type DecisionKind } from '../domain/resignation.ts';
 import type { CaseStore, DecideOutcome, DecisionInput } from './case-store.ts';
@@ -26,9 +26,19 @@ export type DecideResult = { kind: 'done'; resignation: ems.Resignation } | { ki
  * is (200, nothing changes); the mode's decider then applies it, under the case's lock, where a
  * concurrent request may still lose (409).
  */
-export async function decideResignation(deps: DecideDeps, caseId: string, input: { kind: DecisionKind; lastWorkingDay?: string | undefined; note?: string | undefined }, meta: { idempotencyKey?: string | undefined }): Promise<DecideResult> {
+export async function decideResignation(
+  deps: DecideDeps,
+  caseId: string,
+  input: { kind: DecisionKind; lastWorkingDay?: string | undefined; note?: string | undefined },
+  meta: {
+    idempotencyKey?: string | undefined;
+    /** Whether the caller may decide cases of this employee (the policy's rows); a case they may not is unknown to them. */
+    allowed(employeeId: string): boolean;
+    actor(employeeId: string): Actor;
+  },
+): Promise<DecideResult> {
   const facts = await deps.store.facts(caseId);
-  if (!facts) throw new HttpProblem(404, `No resignation with id ${caseId}`);
+  if (!facts || !meta.allowed(facts.draft.employee.id)) throw new HttpProblem(404, `No resignation with id ${caseId}`);
   const current = facts.decision && { kind: facts.decision.kind, lastWorkingDay: facts.decision.lastWorkingDay, revision: facts.decision.revision, revokeAt: facts.decision.revokeAt };
   const now = deps.clock.now();
   const t = decideTransition({ status: facts.status, lastWorkingDay: facts.draft.lastWorkingDay, decision: current }, input, localDate(now, facts.draft.employee.timezone), now);
@@ -38,7 +48,7 @@ export async function decideResignation(deps: DecideDeps, caseId: string, input:
       .update(JSON.stringify([caseId, input.kind, input.lastWorkingDay ?? null, current?.revision ?? 0, meta.idempotencyKey ?? null]))
       .digest('hex')
       .slice(0, 32);
-    const outcome = await deps.decider.decide(caseId, { ...input, requestId });
+    const outcome = await deps.decider.decide(caseId, { ...input, requestId, actor: meta.actor(facts.draft.employee.id) });
     if (outcome === 'pending') return { kind: 'accepted', id: caseId };
     if (outcome.outcome === 'illegal') throw illegal(outcome.detail, (await deps.store.get(caseId))?.status ?? facts.status);
     if (outcome.outcome === 'not-found') throw new HttpProblem(404, `No resignation with id ${caseId}`);

@@ -1,22 +1,37 @@
 import { z } from 'zod';
-import { HttpProblem, ProblemSchema, type App } from '@ems/platform';
+import { HttpProblem, ProblemSchema, type App, type Permit } from '@ems/platform';
 import { ems, Uuid } from '@ems/contracts';
 import type { CaseStore } from './case-store.ts';
 import { submitResignation, type SubmitDeps } from './submit-resignation.ts';
 import { decideResignation, type DecideDeps } from './decide-resignation.ts';
+import { resignationView, timelineView } from './views.ts';
 
-const problems = { 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const IdParams = z.object({ id: Uuid });
 
 const Accepted = z.object({ id: Uuid, status: z.literal('accepted') });
 const IdempotencyHeaders = z.object({ 'idempotency-key': z.string().trim().min(1).max(200).optional() });
 
+/** A case the caller may not see answers exactly like an unknown one. */
+const noCase = (id: string) => new HttpProblem(404, `No resignation with id ${id}`);
+
+/** The rows of a case this permit reaches, as the use cases ask it. */
+const rowsOf = (permit: Permit) => ({ allowed: (employeeId: string) => permit.viewOf(employeeId) !== undefined, actor: (employeeId: string) => permit.actor(employeeId) });
+
 export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseStore }) {
   return async (app: App): Promise<void> => {
+    const visible = async (permit: Permit, id: string) => {
+      const found = await deps.store.get(id);
+      const view = found && permit.viewOf(found.employeeId);
+      if (!found || !view) throw noCase(id);
+      return { found, view };
+    };
+
     app.post(
       '/api/resignations/:id/decision',
       {
         schema: {
+          operationId: 'decideResignation',
           tags: ['resignations'],
           summary: 'Record the decision after the exit interview: retained, or exit confirmed with the final last working day',
           description:
@@ -32,9 +47,9 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
         },
       },
       async (req, reply) => {
-        const result = await decideResignation(deps, req.params.id, { kind: req.body.decision, lastWorkingDay: req.body.lastWorkingDay, note: req.body.note }, { idempotencyKey: req.headers['idempotency-key'] });
+        const result = await decideResignation(deps, req.params.id, { kind: req.body.decision, lastWorkingDay: req.body.lastWorkingDay, note: req.body.note }, { idempotencyKey: req.headers['idempotency-key'], ...rowsOf(req.permit) });
         if (result.kind === 'accepted') return reply.status(202).header('location', ems.EmsPaths.resignation(result.id)).send({ id: result.id, status: 'accepted' as const });
-        return reply.status(200).send(result.resignation);
+        return reply.status(200).send(resignationView(result.resignation, req.permit.viewOf(result.resignation.employeeId) ?? 'summary'));
       },
     );
 
@@ -42,6 +57,7 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
       '/api/resignations/:id/withdrawal',
       {
         schema: {
+          operationId: 'withdrawResignation',
           tags: ['resignations'],
           summary: 'The employee withdraws the resignation (before a decision)',
           description: 'Same consequences as retained. Repeating it answers 200; after a decision it is 409.',
@@ -52,9 +68,9 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
         },
       },
       async (req, reply) => {
-        const result = await decideResignation(deps, req.params.id, { kind: 'withdrawn', note: req.body?.note }, { idempotencyKey: req.headers['idempotency-key'] });
+        const result = await decideResignation(deps, req.params.id, { kind: 'withdrawn', note: req.body?.note }, { idempotencyKey: req.headers['idempotency-key'], ...rowsOf(req.permit) });
         if (result.kind === 'accepted') return reply.status(202).header('location', ems.EmsPaths.resignation(result.id)).send({ id: result.id, status: 'accepted' as const });
-        return reply.status(200).send(result.resignation);
+        return reply.status(200).send(resignationView(result.resignation, req.permit.viewOf(result.resignation.employeeId) ?? 'summary'));
       },
     );
 
@@ -62,6 +78,7 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
       ems.EmsPaths.resignations,
       {
         schema: {
+          operationId: 'submitResignation',
           tags: ['resignations'],
           summary: 'Submit a resignation',
           description:
@@ -92,11 +109,12 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
           idempotencyKey: req.headers['idempotency-key'],
           correlationId: req.headers['x-correlation-id'],
           traceparent: req.headers.traceparent,
+          ...rowsOf(req.permit),
         });
         return reply
           .status(result.kind === 'created' ? 201 : 200)
           .header('location', ems.EmsPaths.resignation(result.resignation.id))
-          .send(result.resignation);
+          .send(resignationView(result.resignation, req.permit.viewOf(result.resignation.employeeId) ?? 'summary'));
       },
     );
 
@@ -104,24 +122,27 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
       ems.EmsPaths.resignations,
       {
         schema: {
+          operationId: 'listResignations',
           tags: ['resignations'],
           summary: 'List resignations, newest first',
           querystring: ems.ResignationListQuery,
-          response: { 200: ems.ResignationList, 400: ProblemSchema },
+          response: { 200: ems.ResignationList, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema },
         },
       },
-      async (req) => deps.store.list(req.query),
+      async (req) => {
+        const page = await deps.store.list({ ...req.query, employeeIds: req.permit.employeeIds });
+        return { ...page, items: page.items.map((r) => resignationView(r, req.permit.viewOf(r.employeeId) ?? 'summary')) };
+      },
     );
 
     app.get(
       '/api/resignations/:id',
       {
-        schema: { tags: ['resignations'], summary: 'One resignation with the status of each step', params: IdParams, response: { 200: ems.Resignation, ...problems } },
+        schema: { operationId: 'getResignation', tags: ['resignations'], summary: 'One resignation with the status of each step', params: IdParams, response: { 200: ems.Resignation, ...problems } },
       },
       async (req) => {
-        const found = await deps.store.get(req.params.id);
-        if (!found) throw new HttpProblem(404, `No resignation with id ${req.params.id}`);
-        return found;
+        const { found, view } = await visible(req.permit, req.params.id);
+        return resignationView(found, view);
       },
     );
 
@@ -129,16 +150,16 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
       '/api/resignations/:id/timeline',
       {
         schema: {
+          operationId: 'getResignationTimeline',
           tags: ['resignations'],
-          summary: 'What happened to a case, in order: which service, when, with which correlation id',
+          summary: 'What happened to a case, in order: which service, when, who, with which correlation id',
           params: IdParams,
           response: { 200: ems.Timeline, ...problems },
         },
       },
       async (req) => {
-        const found = await deps.store.get(req.params.id);
-        if (!found) throw new HttpProblem(404, `No resignation with id ${req.params.id}`);
-        return { resignationId: found.id, items: await deps.store.timeline(found.id) };
+        const { found, view } = await visible(req.permit, req.params.id);
+        return { resignationId: found.id, items: (await deps.store.timeline(found.id)).map((e) => timelineView(e, view)) };
       },
     );
   };

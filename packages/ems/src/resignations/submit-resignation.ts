@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { HttpProblem, type Clock } from '@ems/platform';
+import { HttpProblem, type Actor, type Clock } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import { defaultLastWorkingDay, lastWorkingDayProblem } from '../domain/resignation.ts';
 import type { CaseDraft, CaseStore, OpenOutcome } from './case-store.ts';
@@ -39,8 +39,16 @@ export function caseIdForKey(key: string): string {
 export async function submitResignation(
   deps: SubmitDeps,
   input: ems.SubmitResignationRequest,
-  meta: { idempotencyKey?: string | undefined; correlationId?: string | undefined; traceparent?: string | undefined },
+  meta: {
+    idempotencyKey?: string | undefined;
+    correlationId?: string | undefined;
+    traceparent?: string | undefined;
+    /** Whether the caller may act for this employee (the policy's rows); an employee they may not is unknown to them. */
+    allowed(employeeId: string): boolean;
+    actor(employeeId: string): Actor;
+  },
 ): Promise<SubmitResult> {
+  if (!meta.allowed(input.employeeId)) throw noEmployee(input.employeeId);
   const fingerprint = meta.idempotencyKey ? requestFingerprint(input) : null;
   if (meta.idempotencyKey) {
     const existing = await deps.store.findByIdempotencyKey(meta.idempotencyKey);
@@ -53,7 +61,7 @@ export async function submitResignation(
   const correlationId = meta.correlationId ?? id;
 
   const employee = await deps.directory.findEmployee(input.employeeId);
-  if (!employee) throw new HttpProblem(404, `No employee with id ${input.employeeId}`);
+  if (!employee) throw noEmployee(input.employeeId);
 
   const open = await deps.store.findOpenByEmployee(employee.id);
   if (open) throw conflictFor(employee.id, open);
@@ -82,6 +90,7 @@ export async function submitResignation(
     idempotencyKey: meta.idempotencyKey ?? null,
     requestFingerprint: fingerprint,
     submittedAt: now.toISOString(),
+    submittedBy: meta.actor(employee.id),
   };
   const outcome = await deps.starter.start(draft);
   if (outcome.outcome === 'existing') {
@@ -102,6 +111,10 @@ function requestFingerprint(input: ems.SubmitResignationRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([input.employeeId, input.lastWorkingDay ?? null, input.reason ?? null]))
     .digest('hex');
+}
+
+function noEmployee(id: string): HttpProblem {
+  return new HttpProblem(404, `No employee with id ${id}`);
 }
 
 function keyReused(key: string): HttpProblem {

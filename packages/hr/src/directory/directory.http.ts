@@ -9,6 +9,7 @@ export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
     hr.HrPaths.employees,
     {
       schema: {
+        operationId: 'listEmployees',
         tags: ['hr'],
         summary: 'The people directory (filter by department; q searches name and email)',
         querystring: hr.EmployeeListQuery,
@@ -21,6 +22,7 @@ export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
     '/api/employees/:id',
     {
       schema: {
+        operationId: 'getEmployee',
         tags: ['hr'],
         summary: 'One employee with their department, manager and HR partner',
         params: z.object({ id: EmployeeId }),
@@ -33,6 +35,7 @@ export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
     hr.HrPaths.hrPartners,
     {
       schema: {
+        operationId: 'listHrPartners',
         tags: ['hr'],
         summary: 'The HR partners, with their time zones, working hours and the HR lead they escalate to',
         querystring: hr.HrPartnerListQuery,
@@ -45,6 +48,7 @@ export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
     '/api/hr-partners/:id',
     {
       schema: {
+        operationId: 'getHrPartner',
         tags: ['hr'],
         summary: 'One HR partner, with the HR lead they escalate to',
         params: z.object({ id: z.string().min(1).max(100) }),

@@ -1,4 +1,4 @@
-import { callJson, ServiceCallError } from '@ems/platform';
+import { callJson, ServiceCallError, type CallAuth } from '@ems/platform';
 import { notification } from '@ems/contracts';
 
 /**
@@ -11,12 +11,13 @@ export interface NotificationClient {
   sendEmail(request: notification.SendEmailRequest, options: { idempotencyKey: string; timeoutMs?: number }): Promise<notification.Email>;
 }
 
-export function createNotificationClient(options: { notificationUrl: string; timeoutMs?: number }): NotificationClient {
+export function createNotificationClient(options: { notificationUrl: string; timeoutMs?: number; auth?: CallAuth | undefined }): NotificationClient {
   const url = `${options.notificationUrl.replace(/\/+$/, '')}${notification.NotificationPaths.emails}`;
   return {
     async sendEmail(request, call) {
       const body = await callJson<unknown>(url, {
         method: 'POST',
+        headers: options.auth ? await options.auth('notification') : {},
         body: request,
         idempotencyKey: call.idempotencyKey,
         timeoutMs: call.timeoutMs ?? options.timeoutMs ?? 5_000,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { notFound, paged, type PageQuery } from '@ems/platform';
 import type { hr } from '@ems/contracts';
 import type { HrContext } from '../hr.context.ts';
@@ -6,12 +7,15 @@ import { toInterview } from '../interviews/interview.view.ts';
 export interface InterviewFilter extends PageQuery {
   resignationId?: string | undefined;
   hrPartnerId?: string | undefined;
+  /** Only interviews of these employees (the caller's rows); undefined: all. */
+  employeeIds?: readonly string[] | undefined;
 }
 
 export async function listInterviews(ctx: HrContext, filter: InterviewFilter): Promise<{ items: hr.Interview[]; nextOffset: number | null }> {
   let q = ctx.db.selectFrom('interviews').selectAll();
   if (filter.resignationId) q = q.where('resignation_id', '=', filter.resignationId);
   if (filter.hrPartnerId) q = q.where('hr_partner_id', '=', filter.hrPartnerId);
+  if (filter.employeeIds) q = filter.employeeIds.length ? q.where('employee_id', 'in', [...filter.employeeIds]) : q.where(sql<boolean>`false`);
   const rows = await q.orderBy('created_at').orderBy('id').limit(filter.limit + 1).offset(filter.offset).execute();
   return paged(rows.map(toInterview), filter);
 }

@@ -11,6 +11,7 @@ export function registerScheduleInterviewRoute(app: App, ctx: HrContext): void {
     hr.HrPaths.interviews,
     {
       schema: {
+        operationId: 'scheduleInterview',
         tags: ['hr'],
         summary: "Book the exit interview in the HR partner's earliest free slot and send the calendar invites (idempotent per resignation)",
         headers: EventCauseHeaders,

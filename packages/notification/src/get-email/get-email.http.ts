@@ -10,7 +10,7 @@ export function getEmailRoute(ctx: NotificationContext) {
       `${api.NotificationPaths.emails}/:id`,
       {
         schema: {
-          tags: ['notification'],
+          operationId: 'getEmail', tags: ['notification'],
           summary: 'One email and its delivery status',
           params: z.object({ id: Uuid }),
           response: { 200: api.Email, 400: ProblemSchema, 404: ProblemSchema },

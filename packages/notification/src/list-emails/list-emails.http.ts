@@ -10,7 +10,7 @@ export function listEmailsRoute(ctx: NotificationContext) {
       api.NotificationPaths.emails,
       {
         schema: {
-          tags: ['notification'],
+          operationId: 'listEmails', tags: ['notification'],
           summary: 'List emails, newest first',
           querystring: api.EmailListQuery,
           response: { 200: api.EmailList, 400: ProblemSchema },

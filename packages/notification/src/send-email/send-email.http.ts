@@ -14,7 +14,8 @@ export function sendEmailRoute(ctx: NotificationContext) {
       api.NotificationPaths.emails,
       {
         schema: {
-          tags: ['notification'],
+          operationId: 'sendEmail',
+        tags: ['notification'],
           summary: 'Send an email (once per resignation, purpose and recipient)',
           description:
             'Renders the named template with `data` and delivers it over SMTP. A repeat of the same (resignationId, purpose, to.email), ' +

@@ -9,7 +9,7 @@ export function registerDeleteWebhookRoute(app: App, ctx: WebhooksContext): void
     '/api/webhooks/:id',
     {
       schema: {
-        tags: ['webhooks'],
+        operationId: 'deleteWebhook', tags: ['webhooks'],
         summary: 'Delete a webhook: deliveries stop (idempotent)',
         params: z.object({ id: Uuid }),
         response: { 204: z.null().describe('Deleted'), 400: ProblemSchema, 404: ProblemSchema },

@@ -10,7 +10,7 @@ export function registerListDeliveriesRoute(app: App, db: WebhooksDb): void {
     '/api/webhooks/:id/deliveries',
     {
       schema: {
-        tags: ['webhooks'],
+        operationId: 'listWebhookDeliveries', tags: ['webhooks'],
         summary: 'Delivery attempts of a webhook: status code, error, and whether the event was dead-lettered',
         params: z.object({ id: Uuid }),
         querystring: WebhookDeliveryListQuery,

@@ -10,7 +10,7 @@ export function registerReadWebhooksRoutes(app: App, db: WebhooksDb): void {
     WebhookPaths.webhooks,
     {
       schema: {
-        tags: ['webhooks'],
+        operationId: 'listWebhooks', tags: ['webhooks'],
         summary: 'List the registered webhooks (without their secrets)',
         querystring: PageQuerySchema,
         response: { 200: WebhookList, 400: ProblemSchema },
@@ -22,7 +22,7 @@ export function registerReadWebhooksRoutes(app: App, db: WebhooksDb): void {
     '/api/webhooks/:id',
     {
       schema: {
-        tags: ['webhooks'],
+        operationId: 'getWebhook', tags: ['webhooks'],
         summary: 'One webhook (without its secret)',
         params: z.object({ id: Uuid }),
         response: { 200: Webhook, 400: ProblemSchema, 404: ProblemSchema },

@@ -13,7 +13,7 @@ export function registerRegisterWebhookRoute(app: App, ctx: WebhooksContext): vo
     WebhookPaths.webhooks,
     {
       schema: {
-        tags: ['webhooks'],
+        operationId: 'registerWebhook', tags: ['webhooks'],
         summary: 'Register a URL to receive events (the answer carries the signing secret, once)',
         description:
           'Matching events are POSTed as CloudEvents (application/cloudevents+json) with the headers webhook-id, webhook-timestamp and ' +

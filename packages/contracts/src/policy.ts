@@ -1,0 +1,155 @@
+/**
+ * Who may do what: the one policy table. Every operation of every service's API has exactly one row
+ * here (keyed by its OpenAPI operationId); a route without a row does not start. The table is data:
+ * the identity package evaluates it for each request, the HTTP server renders it into the OpenAPI
+ * document, the README renders it as a table, and the role-matrix test derives its expectations from it.
+ *
+ * - A *role* grants an operation on some *rows*: the rows about the caller themselves (`own`), about their
+ *   direct reports (`reports`), about the employees assigned to them as HR partner (`assigned`), or `all`.
+ *   Relationship roles (employee, manager, hr_partner) come from EMS's directory; administrative roles
+ *   (hr_lead, access_admin, operator) from the directory's role assignments or, with an external identity
+ *   provider, from a mapped groups claim. Never from the caller.
+ * - A grant may give a `summary` view: the route leaves out what that role must not read (a manager sees a
+ *   case's status and dates, not the reason, the decision note or the interview notes).
+ * - *Service identities* (OAuth client credentials, one per service) call the internal operations; a user's
+ *   token never does, and a service's token only reaches the operations its identity is listed on.
+ * - A row the caller may not see answers exactly like an unknown one (404), so ids cannot be probed; an
+ *   operation no role of the caller grants answers 403 naming the permission (the operationId).
+ */
+
+export const ROLES = ['employee', 'manager', 'hr_partner', 'hr_lead', 'access_admin', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+/** The roles an identity provider's groups claim may grant; the others follow from the directory's relationships. */
+export const ADMIN_ROLES = ['hr_lead', 'access_admin', 'operator'] as const satisfies readonly Role[];
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+/** Services that call other services, each with its own client credentials. */
+export const SERVICE_IDENTITIES = ['ems', 'notification', 'hr', 'access', 'webhooks', 'extensions', 'identity'] as const;
+export type ServiceIdentity = (typeof SERVICE_IDENTITIES)[number];
+
+export type Rows = 'own' | 'reports' | 'assigned' | 'all';
+export type View = 'full' | 'summary';
+
+export interface RoleGrant {
+  role: Role;
+  rows: Rows;
+  /** Default `full`. */
+  view?: View;
+}
+
+export interface OperationPolicy {
+  /** The service that serves the operation: a service token must be issued for its audience. */
+  service: ServiceIdentity;
+  /** One line, for the README and the OpenAPI document. */
+  what: string;
+  roles: readonly RoleGrant[];
+  /** Service identities that may call it (internal operations). */
+  services?: readonly ServiceIdentity[];
+  /** What a `summary` view leaves out. */
+  summary?: string;
+  /** Any authenticated caller, person or service, with or without a role (e.g. "who am I"). */
+  anyAuthenticated?: boolean;
+}
+
+const own = (role: Role, view?: View): RoleGrant => ({ role, rows: 'own', ...(view ? { view } : {}) });
+const all = (role: Role, view?: View): RoleGrant => ({ role, rows: 'all', ...(view ? { view } : {}) });
+const reports = (view?: View): RoleGrant => ({ role: 'manager', rows: 'reports', ...(view ? { view } : {}) });
+const assigned = (view?: View): RoleGrant => ({ role: 'hr_partner', rows: 'assigned', ...(view ? { view } : {}) });
+const everyone: RoleGrant[] = ROLES.map((r) => all(r));
+
+const CASE_SUMMARY = 'the reason, the decision note and notes in the timeline';
+/** Who reads a case: the employee, their manager (status and dates), their HR partner, HR lead, IT and operators (no reason or notes). */
+const caseReaders: RoleGrant[] = [own('employee'), reports('summary'), assigned(), all('hr_lead'), all('access_admin', 'summary'), all('operator', 'summary')];
+/** Access details: IT and HR. */
+const accessReaders: RoleGrant[] = [all('access_admin'), all('hr_lead'), assigned()];
+
+export const POLICY = {
+  // EMS: resignations
+  submitResignation: {
+    service: 'ems',
+    what: 'Submit a resignation',
+    roles: [own('employee'), assigned(), all('hr_lead')],
+  },
+  listResignations: { service: 'ems', what: 'List resignations', roles: caseReaders, summary: CASE_SUMMARY },
+  getResignation: { service: 'ems', what: 'Read a case', roles: caseReaders, services: ['notification', 'hr', 'access'], summary: CASE_SUMMARY },
+  getResignationTimeline: { service: 'ems', what: "Read a case's timeline", roles: caseReaders, summary: CASE_SUMMARY },
+  decideResignation: { service: 'ems', what: 'Decide a case: retained or exit confirmed', roles: [assigned(), all('hr_lead')] },
+  withdrawResignation: { service: 'ems', what: 'Withdraw a resignation', roles: [own('employee'), all('hr_lead')] },
+  // EMS: events
+  listDeadLetters: { service: 'ems', what: 'List dead-lettered events', roles: [all('operator')] },
+  getDeadLetter: { service: 'ems', what: 'Read a dead letter', roles: [all('operator')] },
+  replayDeadLetter: { service: 'ems', what: 'Replay a dead letter', roles: [all('operator')] },
+
+  // HR: directory and interviews
+  listEmployees: { service: 'hr', what: 'Search the people directory', roles: everyone },
+  getEmployee: { service: 'hr', what: 'Read one person of the directory', roles: everyone },
+  listHrPartners: { service: 'hr', what: 'List HR partners', roles: everyone },
+  getHrPartner: { service: 'hr', what: 'Read one HR partner', roles: everyone, services: ['ems'] },
+  listInterviews: {
+    service: 'hr',
+    what: 'List exit interviews',
+    roles: [own('employee', 'summary'), assigned(), all('hr_lead')],
+    services: ['ems'],
+    summary: 'the interview notes',
+  },
+  getInterview: {
+    service: 'hr',
+    what: 'Read an exit interview',
+    roles: [own('employee', 'summary'), assigned(), all('hr_lead')],
+    services: ['ems'],
+    summary: 'the interview notes',
+  },
+  scheduleInterview: { service: 'hr', what: 'Book the exit interview of a case', roles: [], services: ['ems'] },
+  rescheduleInterview: { service: 'hr', what: 'Move an exit interview', roles: [assigned(), all('hr_lead')] },
+  markInterviewHeld: { service: 'hr', what: 'Mark an exit interview held, with notes', roles: [assigned(), all('hr_lead')] },
+  cancelInterview: { service: 'hr', what: 'Cancel an exit interview', roles: [assigned(), all('hr_lead')], services: ['ems'] },
+
+  // Access
+  createAccessHold: { service: 'access', what: "Suspend an employee's critical access for a case", roles: [], services: ['ems'] },
+  releaseAccessHold: { service: 'access', what: 'Lift an access hold, restoring what it suspended', roles: [], services: ['ems'] },
+  listAccessHolds: { service: 'access', what: 'List access holds', roles: accessReaders },
+  getAccessHold: { service: 'access', what: 'Read an access hold', roles: accessReaders },
+  getEmployeeAccess: { service: 'access', what: "Read an employee's grants and their status", roles: accessReaders },
+  revokeAccess: { service: 'access', what: "Revoke an exiting employee's access, now or at a given instant", roles: [all('access_admin')], services: ['ems'] },
+  listAccessRevocations: { service: 'access', what: 'List access revocations', roles: accessReaders },
+  getAccessRevocation: { service: 'access', what: 'Read an access revocation', roles: accessReaders },
+  listAccessAudit: { service: 'access', what: 'Read the access audit', roles: [all('access_admin'), all('operator')] },
+  verifyAccessAudit: { service: 'access', what: "Check the access audit's hash chain", roles: [all('access_admin'), all('operator')] },
+  listSystems: { service: 'access', what: 'List the systems access is granted to', roles: everyone },
+
+  // Notification
+  sendEmail: { service: 'notification', what: 'Send an email about a case', roles: [], services: ['ems', 'hr'] },
+  listEmails: { service: 'notification', what: 'List emails sent', roles: [all('operator')] },
+  getEmail: { service: 'notification', what: 'Read an email sent', roles: [all('operator')] },
+
+  // Webhooks
+  registerWebhook: { service: 'webhooks', what: 'Register a webhook', roles: [all('operator')] },
+  listWebhooks: { service: 'webhooks', what: 'List webhooks', roles: [all('operator')] },
+  getWebhook: { service: 'webhooks', what: 'Read a webhook', roles: [all('operator')] },
+  deleteWebhook: { service: 'webhooks', what: 'Delete a webhook', roles: [all('operator')] },
+  listWebhookDeliveries: { service: 'webhooks', what: "List a webhook's deliveries", roles: [all('operator')] },
+
+  // Identity
+  getMe: { service: 'identity', what: 'Who am I: my person, roles and relationships', roles: [], anyAuthenticated: true },
+  createApiToken: { service: 'identity', what: 'Create an API token for automation (shown once)', roles: [all('operator')] },
+  listApiTokens: { service: 'identity', what: 'List API tokens (never their secret)', roles: [all('operator')] },
+  revokeApiToken: { service: 'identity', what: 'Revoke an API token', roles: [all('operator')] },
+  rotateSigningKeys: { service: 'identity', what: "Rotate the built-in identity provider's signing key", roles: [all('operator')] },
+} as const satisfies Record<string, OperationPolicy>;
+
+export type CoreOperation = keyof typeof POLICY;
+export type PolicyTable = Readonly<Record<string, OperationPolicy>>;
+
+/** The rows a role's grant reaches, in words (README, OpenAPI). */
+export function describeGrant(g: RoleGrant): string {
+  const rows = { own: 'their own', reports: "their reports'", assigned: 'assigned employees', all: 'all' }[g.rows];
+  return `${g.role} (${rows}${g.view === 'summary' ? ', summary' : ''})`;
+}
+
+/** One line: who may call an operation. */
+export function describePolicy(p: OperationPolicy): string {
+  const parts = p.roles.map(describeGrant);
+  if (p.services?.length) parts.push(`service ${p.services.join(', ')}`);
+  if (p.anyAuthenticated) parts.push('any signed-in caller');
+  return parts.join('; ') || 'nobody';
+}

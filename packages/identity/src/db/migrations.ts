@@ -1,0 +1,91 @@
+import type { Migration } from '@ems/platform';
+
+/**
+ * The `identity` schema: the directory as authorization sees it (people, their relationships, their
+ * administrative roles), API tokens, browser sessions, and the built-in provider's state and keys.
+ * Every process reads `people`, `role_assignments`, `api_tokens` and `sessions` to admit requests;
+ * only the identity service writes them.
+ * Invariants the database holds:
+ * - an email belongs to one person (case-insensitively);
+ * - a token or a session is stored as a hash only; a revoked one stays, with when it was revoked;
+ * - a signing key's private half is stored encrypted with the installation's secrets key.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'people, roles, tokens, sessions, provider state',
+    sql: `
+      CREATE TABLE people (
+        id text PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('employee', 'hr_partner', 'hr_lead')),
+        name text NOT NULL,
+        email text NOT NULL,
+        title text,
+        manager_id text,
+        hr_partner_id text,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX people_email_key ON people (lower(email));
+      CREATE INDEX people_manager_idx ON people (manager_id) WHERE manager_id IS NOT NULL;
+      CREATE INDEX people_hr_partner_idx ON people (hr_partner_id) WHERE hr_partner_id IS NOT NULL;
+
+      CREATE TABLE role_assignments (
+        person_id text NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        role text NOT NULL CHECK (role IN ('hr_lead', 'access_admin', 'operator')),
+        PRIMARY KEY (person_id, role)
+      );
+
+      CREATE TABLE api_tokens (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        hash text NOT NULL UNIQUE,
+        person_id text NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz,
+        revoked_at timestamptz,
+        revoked_by text,
+        last_used_at timestamptz
+      );
+
+      CREATE TABLE sessions (
+        id uuid PRIMARY KEY,
+        hash text NOT NULL UNIQUE,
+        person_id text NOT NULL,
+        client text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        absolute_expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        -- The provider's refresh token (encrypted) and ID token (for RP-initiated logout).
+        refresh_token text,
+        id_token text
+      );
+      CREATE INDEX sessions_expiry_idx ON sessions (absolute_expires_at);
+
+      CREATE TABLE oidc_models (
+        model text NOT NULL,
+        id text NOT NULL,
+        payload jsonb NOT NULL,
+        grant_id text,
+        user_code text,
+        uid text,
+        expires_at timestamptz,
+        consumed_at timestamptz,
+        PRIMARY KEY (model, id)
+      );
+      CREATE INDEX oidc_models_grant_idx ON oidc_models (grant_id) WHERE grant_id IS NOT NULL;
+      CREATE INDEX oidc_models_user_code_idx ON oidc_models (user_code) WHERE user_code IS NOT NULL;
+      CREATE INDEX oidc_models_uid_idx ON oidc_models (uid) WHERE uid IS NOT NULL;
+      CREATE INDEX oidc_models_expiry_idx ON oidc_models (expires_at);
+
+      CREATE TABLE signing_keys (
+        kid text PRIMARY KEY,
+        private_jwk text NOT NULL,
+        created_at timestamptz NOT NULL,
+        -- Set when a newer key took over signing: still published (tokens it signed stay valid) until pruned.
+        retired_at timestamptz
+      );
+    `,
+  },
+];

@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { DemoOrg } from '@ems/demo-org';
+import type { IdentityDb } from '../db/identity.db.ts';
+
+/**
+ * The directory as authorization sees it: who a person is, whom they manage, whom they partner as HR,
+ * and which administrative roles they hold. Loaded from the organisation (the demo seed today; an HR
+ * import or SCIM later), read by every process to turn a verified token into a principal.
+ */
+export interface DirectoryPerson {
+  id: string;
+  kind: 'employee' | 'hr_partner' | 'hr_lead';
+  name: string;
+  email: string;
+  adminRoles: string[];
+  /** Direct reports' ids. */
+  reports: string[];
+  /** Ids of the employees whose HR partner this person is. */
+  assigned: string[];
+}
+
+/** Finds a person by directory id or by email (case-insensitive), with everything their roles follow from. */
+export async function findPerson(db: IdentityDb, key: string): Promise<DirectoryPerson | undefined> {
+  const row = await db
+    .selectFrom('people as p')
+    .select([
+      'p.id',
+      'p.kind',
+      'p.name',
+      'p.email',
+      sql<string[]>`coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM identity.role_assignments r WHERE r.person_id = p.id), '{}')`.as('admin_roles'),
+      sql<string[]>`coalesce((SELECT array_agg(e.id ORDER BY e.id) FROM identity.people e WHERE e.manager_id = p.id), '{}')`.as('reports'),
+      sql<string[]>`coalesce((SELECT array_agg(e.id ORDER BY e.id) FROM identity.people e WHERE e.hr_partner_id = p.id), '{}')`.as('assigned'),
+    ])
+    .where((eb) => eb.or([eb('p.id', '=', key), eb(sql`lower(p.email)`, '=', key.toLowerCase())]))
+    .orderBy(sql`p.id = ${key}`, 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { id: row.id, kind: row.kind, name: row.name, email: row.email, adminRoles: row.admin_roles, reports: row.reports, assigned: row.assigned };
+}
+
+/** Loads the organisation's people and role assignments; idempotent (an upsert per person). */
+export async function seedDirectory(db: IdentityDb, org: DemoOrg): Promise<void> {
+  const people = [
+    ...org.employees.map((e) => ({ id: e.id, kind: 'employee' as const, name: e.name, email: e.email, title: e.title, manager_id: e.managerId, hr_partner_id: e.hrPartnerId })),
+    ...org.hrPartners.map((p) => ({ id: p.id, kind: 'hr_partner' as const, name: p.name, email: p.email, title: 'HR Partner', manager_id: null, hr_partner_id: null })),
+    { id: org.hrLead.id, kind: 'hr_lead' as const, name: org.hrLead.name, email: org.hrLead.email, title: org.hrLead.title, manager_id: null, hr_partner_id: null },
+  ];
+  await db.transaction().execute(async (tx) => {
+    for (let i = 0; i < people.length; i += 500) {
+      await tx
+        .insertInto('people')
+        .values(people.slice(i, i + 500))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            kind: eb.ref('excluded.kind'),
+            name: eb.ref('excluded.name'),
+            email: eb.ref('excluded.email'),
+            title: eb.ref('excluded.title'),
+            manager_id: eb.ref('excluded.manager_id'),
+            hr_partner_id: eb.ref('excluded.hr_partner_id'),
+            updated_at: sql`now()`,
+          })),
+        )
+        .execute();
+    }
+    if (org.roleAssignments.length) {
+      await tx
+        .insertInto('role_assignments')
+        .values(org.roleAssignments.map((a) => ({ person_id: a.personId, role: a.role })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  });
+}
+
+/** Everyone who may sign in with the development provider, for its sign-in page. */
+export async function listPeople(db: IdentityDb): Promise<Array<{ id: string; kind: string; name: string; email: string; title: string | null; adminRoles: string[]; managesSomeone: boolean }>> {
+  const rows = await db
+    .selectFrom('people as p')
+    .select([
+      'p.id',
+      'p.kind',
+      'p.name',
+      'p.email',
+      'p.title',
+      sql<string[]>`coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM identity.role_assignments r WHERE r.person_id = p.id), '{}')`.as('admin_roles'),
+      sql<boolean>`EXISTS (SELECT 1 FROM identity.people e WHERE e.manager_id = p.id)`.as('manages'),
+    ])
+    .orderBy('p.kind')
+    .orderBy('p.id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, email: r.email, title: r.title, adminRoles: r.admin_roles, managesSomeone: r.manages }));
+}
