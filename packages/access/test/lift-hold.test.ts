@@ -37,7 +37,7 @@ beforeAll(async () => {
   liftHold = service.subscriptions!.find((s) => s.name === LIFT_HOLD_SUBSCRIBER)!;
   await bus.subscribe(outcomes.subscription);
   await bus.start();
-  http = await serve(service);
+  http = await serve(service, pool);
 });
 
 afterAll(async () => {

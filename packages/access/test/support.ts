@@ -7,6 +7,7 @@ import { access } from '@ems/contracts';
 import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
 import { createEvent, type CloudEvent, type EventedService } from '@ems/eventbus';
 import { createAccessService, type AccessServiceDeps } from '../src/index.ts';
+import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
 
 /** What the decision-lifecycle tests share: the demo organisation, events as EMS/HR publish them, HTTP calls. */
 
@@ -92,18 +93,35 @@ export async function bootAccess(pool: Pool, deps: Omit<AccessServiceDeps, 'pool
 
 export interface AccessHttp {
   app: App;
+  identity: TestIdentity;
   call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; type: string; body: unknown }>;
   effective(employeeId: string): Promise<Record<string, string>>;
   audit(query: string): Promise<ReturnType<typeof access.AuditList.parse>['items']>;
 }
 
-export async function serve(service: ServiceModule<DemoOrg>): Promise<AccessHttp> {
-  const app = await createHttpServer({ title: 'access test', version: '0', logger: log, plugins: [service.routes], readiness: {}, docs: false });
+/** IT's access administrator in the demo organisation (reads holds, grants, revocations and the audit). */
+export const ACCESS_ADMIN = org.roleAssignments.find((a) => a.role === 'access_admin')!.personId;
+
+/**
+ * Who calls what in these tests, as in production: the orchestrator's service identity for the internal
+ * operations (suspend, lift, revoke), the access administrator for everything else. A test passing its own
+ * `authorization` header overrides it.
+ */
+async function defaultCredentials(identity: TestIdentity, method: string, path: string): Promise<Record<string, string>> {
+  const internal = method === 'POST' && (path === access.AccessPaths.holds || /^\/api\/access-holds\/[^/]+\/release$/.test(path) || path === access.AccessPaths.revocations);
+  return internal ? identity.callAuth('ems')('access') : identity.as(ACCESS_ADMIN);
+}
+
+/** Serves the Access routes with the real trust boundary: an identity provider of their own, real tokens. */
+export async function serve(service: ServiceModule<DemoOrg>, pool: Pool): Promise<AccessHttp> {
+  const identity = await startTestIdentity(pool, org, log);
+  const app = await createHttpServer({ title: 'access test', version: '0', logger: log, plugins: [service.routes], readiness: {}, docs: false, security: identity.securityFor(['access']) });
+  app.addHook('onClose', () => identity.stop());
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const call: AccessHttp['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(base + path, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(await defaultCredentials(identity, method, path)), ...headers },
       body: body === undefined ? null : JSON.stringify(body),
     });
     const text = await res.text();
@@ -111,6 +129,7 @@ export async function serve(service: ServiceModule<DemoOrg>): Promise<AccessHttp
   };
   return {
     app,
+    identity,
     call,
     async effective(employeeId) {
       const a = await call('GET', access.AccessPaths.employeeAccess(employeeId));
