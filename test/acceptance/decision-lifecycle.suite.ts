@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { adjustableClock, type AdjustableClock } from '@ems/platform';
-import { requestJson as http, sleep, waitFor } from '@ems/platform/testing';
+import { sleep, waitFor } from '@ems/platform/testing';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { employeePicker, startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
+import { employeePicker, http, startAcceptanceEms, tokenFor, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 
 const execFileAsync = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
@@ -153,8 +153,8 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       const employee = takeEmployee();
       const partner = org.hrPartners.find((p) => p.id === employee.hrPartnerId)!;
       const kase = await awaitingDecision(employee);
-      // The employee's path: the CLI.
-      const cli = await execFileAsync(process.execPath, [CLI, 'withdraw', kase.id, '--note', 'Changed my mind'], { env: { ...process.env, EMS_URL: base }, timeout: 60_000 });
+      // The employee's path: the CLI, signed in as themselves.
+      const cli = await execFileAsync(process.execPath, [CLI, 'withdraw', kase.id, '--note', 'Changed my mind'], { env: { ...process.env, EMS_URL: base, EMS_TOKEN: await tokenFor(base, employee.id) }, timeout: 60_000 });
       expect(cli.stdout).toContain('status: withdrawn');
       expect(cli.stdout).toContain('withdrew the resignation — Changed my mind');
       // Withdrawing again changes nothing.

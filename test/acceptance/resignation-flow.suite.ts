@@ -13,8 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SmtpSink } from '../support/smtp-sink.ts';
 import type { Proxy } from '../support/proxy.ts';
-import { employeePicker, startAcceptanceEms, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
-import { requestJson as http } from '@ems/platform/testing';
+import { employeePicker, http, startAcceptanceEms, tokenFor, OPERATOR, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 import { sleep, waitFor } from '@ems/platform/testing';
 
 const execFileAsync = promisify(execFile);
@@ -322,7 +321,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
         expect(letter!.reason).toMatch(/holds/);
         expect(letter!.attempts).toBe(4);
         // The operator's path: see it and replay it from the CLI.
-        const cli = (...args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, EMS_URL: base }, timeout: 60_000 });
+        const cli = async (...args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, EMS_URL: base, EMS_TOKEN: await tokenFor(base, OPERATOR) }, timeout: 60_000 });
         expect((await cli('cases', '--stuck')).stdout).toContain(id);
         const listed = await cli('dlq', 'list', '--subscriber', subscriber);
         expect(listed.stdout).toContain(letter!.id);
@@ -483,7 +482,9 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
 
     it('when the CLI submits a resignation, then it shows the case with its steps done and its timeline, and lists cases and emails', async () => {
       const employee = takeEmployee();
-      const ems = (...args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, EMS_URL: base }, timeout: 60_000 });
+      // The employee signed in (EMS_TOKEN: their access token); the mailbox is the operator's.
+      const as = (person: string) => async (...args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { env: { ...process.env, EMS_URL: base, EMS_TOKEN: await tokenFor(base, person) }, timeout: 60_000 });
+      const ems = as(employee.id);
       const resign = await ems('resign', employee.id, '--reason', 'CLI test');
       expect(resign.stdout).toContain(`submitted for ${employee.name}`);
       const id = /Resignation ([0-9a-f-]{36}) submitted/.exec(resign.stdout)![1]!;
@@ -493,7 +494,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       expect(shown.stdout).toContain(`status: awaiting_decision`);
       expect(shown.stdout).toMatch(/notification\s+Manager .* notified by email/);
       expect((await ems('cases')).stdout).toContain(id);
-      expect((await ems('emails', '--case', id)).stdout).toContain(managerOf(employee).email);
+      expect((await as(OPERATOR)('emails', '--case', id)).stdout).toContain(managerOf(employee).email);
       const again = await ems('resign', employee.id).catch((err: { code: number; stderr: string }) => err);
       expect(again).toMatchObject({ code: 1 });
       expect((again as { stderr: string }).stderr).toContain('409');

@@ -97,6 +97,61 @@ export async function signIn(baseUrl: string, personId: string, options: { clien
   return { accessToken: body.access_token, refreshToken: body.refresh_token, idToken: body.id_token };
 }
 
+/** The hidden fields and action of the first form of a page (the provider's own pages post forms). */
+function firstForm(html: string, id?: string): { action: string; fields: Record<string, string> } | undefined {
+  const forms = [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)];
+  const form = id ? forms.find((f) => f[1]!.includes(`id="${id}"`)) : forms[0];
+  if (!form) return undefined;
+  const action = /action="([^"]*)"/.exec(form[1]!)?.[1] ?? '';
+  const fields: Record<string, string> = {};
+  for (const input of form[2]!.matchAll(/<input\b([^>]*)>/g)) {
+    const name = /name="([^"]*)"/.exec(input[1]!)?.[1];
+    const value = /value="([^"]*)"/.exec(input[1]!)?.[1] ?? '';
+    if (name && /type="hidden"/.test(input[1]!)) fields[name] = value.replace(/&amp;/g, '&');
+  }
+  return { action, fields };
+}
+
+/**
+ * Does in a "browser" what a person does for the device grant (RFC 8628): opens the verification URL the
+ * CLI printed, confirms the code, signs in as `personId` on the sign-in page. The CLI's poll then gets its tokens.
+ */
+export async function confirmDeviceCode(baseUrl: string, verificationUrl: string, personId: string): Promise<void> {
+  const cookies = jar();
+  const local = (u: string) => {
+    const x = new URL(u, baseUrl);
+    return new URL(`${x.pathname}${x.search}`, baseUrl);
+  };
+  let url = local(verificationUrl);
+  let form: string | undefined;
+  for (let hop = 0; hop < 16; hop++) {
+    const res = await fetch(url, {
+      method: form ? 'POST' : 'GET',
+      redirect: 'manual',
+      headers: { cookie: cookies.header(), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body: form ?? null,
+    });
+    cookies.keep(res);
+    form = undefined;
+    if (res.status === 302 || res.status === 303) {
+      url = local(res.headers.get('location')!);
+      continue;
+    }
+    const html = await res.text();
+    if (res.status !== 200) throw new Error(`device sign-in: ${url.pathname} answered ${res.status}: ${html.slice(0, 300)}`);
+    if (/Your device is signed in/.test(html)) return;
+    if (url.pathname.startsWith('/signin/')) {
+      form = new URLSearchParams({ person: personId }).toString();
+      continue;
+    }
+    const next = firstForm(html, 'op.deviceConfirmForm') ?? firstForm(html);
+    if (!next) throw new Error(`device sign-in: no form on ${url.pathname}: ${html.slice(0, 300)}`);
+    url = local(next.action || url.href);
+    form = new URLSearchParams(next.fields).toString();
+  }
+  throw new Error('device sign-in: too many steps');
+}
+
 /** A service's access token for `target`, by client credentials at the built-in provider. */
 export async function serviceToken(baseUrl: string, secrets: Secrets, service: ServiceIdentity, target: ServiceIdentity): Promise<string> {
   const clientId = `ems-service-${service}`;

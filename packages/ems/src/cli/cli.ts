@@ -6,6 +6,7 @@ import { ConfigError, createLogger, createPool, ensureDatabase, migrate, process
 import { demoOrg } from '@ems/demo-org';
 import { loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
+import { authorization, deviceLogin, logout, SignInRequired } from './sign-in.ts';
 
 // The server side (services, DBOS, the bus) loads only for the commands that run it: a client command
 // such as `ems resign` starts in a fraction of the time.
@@ -34,6 +35,13 @@ Usage:
                                              record HR's decision (again with another --last-day: move it)
   ems withdraw <id> [--note TEXT]            the employee withdraws the resignation
   ems emails [--case ID] [--limit N]         emails sent (or queued) by Notification
+  ems login                                  sign in (the device grant: confirm a code in your browser);
+                                             saved for EMS_URL in ~/.config/ems/credentials.json (mode 0600)
+  ems logout                                 forget the saved sign-in (and revoke it at the provider)
+  ems whoami                                 who EMS takes you for: person, roles
+  ems tokens create --name TEXT --person ID [--days N]
+                                             an API token acting as that person (operators; shown once)
+  ems tokens list | ems tokens revoke <id>   API tokens (operators)
   ems dlq list [--subscriber NAME] [--all]    dead-lettered events (--all: also replayed ones)
   ems dlq replay <id>                        deliver a dead-lettered event again
   ems gateway                                one URL (EMS_PORT) for a split deployment: routes each path to
@@ -44,7 +52,8 @@ Usage:
   ems seed                                   (re)load the demo organisation into the database
   ems help
 
-The client commands talk to a running EMS at EMS_URL (default http://127.0.0.1:$EMS_PORT, port 3000).
+The client commands talk to a running EMS at EMS_URL (default http://127.0.0.1:$EMS_PORT, port 3000),
+signed in with \`ems login\`, or with EMS_TOKEN (an API token) for automation.
 Configuration is read from EMS_* environment variables; see the README.`;
 
 const out: Out = { log: (s) => process.stdout.write(`${s}\n`) };
@@ -75,6 +84,14 @@ export async function main(argv: string[]): Promise<number> {
         return await seed();
       case 'dlq':
         return await dlq(rest);
+      case 'login':
+        return await login();
+      case 'logout':
+        return await logoutCommand();
+      case 'whoami':
+        return await whoami();
+      case 'tokens':
+        return await tokens(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -90,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 78; // EX_CONFIG
     }
-    if (err instanceof CliError) {
+    if (err instanceof CliError || err instanceof SignInRequired) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
@@ -109,12 +126,13 @@ function baseUrl(): string {
   return `http://127.0.0.1:${process.env.EMS_PORT || '3000'}`;
 }
 
-async function api<T>(method: 'GET' | 'POST', p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+async function api<T>(method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const credentials = await authorization(baseUrl());
   let res: Response;
   try {
     res = await fetch(`${baseUrl()}${p}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), authorization: credentials, ...headers },
       body: body === undefined ? null : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
@@ -122,6 +140,7 @@ async function api<T>(method: 'GET' | 'POST', p: string, body?: unknown, headers
     throw new CliError(`Cannot reach EMS at ${baseUrl()} — is it running? (npm start)`);
   }
   const json = (await res.json().catch(() => ({}))) as T & { title?: string; detail?: string };
+  if (res.status === 401) throw new CliError(`401 ${json.detail ?? 'Unauthorized'} — sign in again: ems login`);
   if (res.status >= 400) throw new CliError(`${res.status} ${json.title ?? ''}: ${json.detail ?? ''}`.trim());
   return { status: res.status, body: json };
 }
@@ -145,7 +164,8 @@ async function start(args: string[]): Promise<number> {
   out.log(`\nEMS is up: ${shown}   (API docs: ${shown}/docs)`);
   out.log(`  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`);
   out.log(`  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${config.smtpUrl}`}`);
-  out.log(`  try:  EMS_PORT=${new URL(ems.url).port} npx ems resign E1010\n`);
+  out.log(`  ${ems.auth.signInHint}`);
+  out.log(`  try:  EMS_PORT=${new URL(ems.url).port} npx ems login   (then: npx ems resign E1010)\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: string) => {
@@ -350,6 +370,64 @@ async function dlq(args: string[]): Promise<number> {
     return 0;
   }
   throw new CliError('Usage: ems dlq list [--subscriber NAME] [--all] | ems dlq replay <id>');
+}
+
+async function login(): Promise<number> {
+  await deviceLogin(baseUrl(), (line) => out.log(line));
+  return whoami();
+}
+
+async function logoutCommand(): Promise<number> {
+  out.log((await logout(baseUrl())) ? `Signed out of ${baseUrl()}.` : `Not signed in to ${baseUrl()}.`);
+  return 0;
+}
+
+async function whoami(): Promise<number> {
+  const me = await api<{ kind: string; id: string; name: string | null; roles: string[]; client: string; via: string }>('GET', '/api/me');
+  out.log(`Signed in as ${me.body.name ?? me.body.id} (${me.body.id}) — roles: ${me.body.roles.join(', ') || 'none'}; via ${me.body.via} (${me.body.client}).`);
+  return 0;
+}
+
+interface ApiTokenJson {
+  id: string;
+  name: string;
+  personId: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  token?: string | null;
+}
+
+async function tokens(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'create') {
+    const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, person: { type: 'string' }, days: { type: 'string' } } });
+    if (!values.name || !values.person) throw new CliError('Usage: ems tokens create --name TEXT --person ID [--days N]');
+    const body = { name: values.name, personId: values.person, ...(values.days ? { expiresInDays: Number(values.days) } : {}) };
+    const r = await api<ApiTokenJson>('POST', '/api/api-tokens', body);
+    out.log(`API token ${r.body.id} "${r.body.name}" acts as ${r.body.personId} until ${r.body.expiresAt ?? 'revoked'}.`);
+    out.log('Here it is — it will not be shown again; store it as a secret:');
+    out.log(r.body.token ?? '(not shown: it was created before)');
+    return 0;
+  }
+  if (sub === 'list') {
+    const r = await api<{ items: ApiTokenJson[] }>('GET', '/api/api-tokens?limit=200');
+    for (const t of r.body.items) {
+      out.log(`${t.id}  ${t.revokedAt ? 'revoked' : 'active '}  as ${t.personId.padEnd(12)} ${t.name}  (by ${t.createdBy}, last used ${t.lastUsedAt ?? 'never'})`);
+    }
+    if (!r.body.items.length) out.log('No API tokens.');
+    return 0;
+  }
+  if (sub === 'revoke') {
+    const id = rest[0];
+    if (!id) throw new CliError('Usage: ems tokens revoke <id>');
+    const r = await api<ApiTokenJson>('DELETE', `/api/api-tokens/${encodeURIComponent(id)}`);
+    out.log(`API token ${r.body.id} revoked (${r.body.revokedAt}).`);
+    return 0;
+  }
+  throw new CliError('Usage: ems tokens create --name TEXT --person ID [--days N] | ems tokens list | ems tokens revoke <id>');
 }
 
 /** Seeds through the database: the external one, the running embedded one, or a briefly started embedded one. */

@@ -46,7 +46,7 @@ describe('participant calls in flight', () => {
   it('when more calls to a participant are made than the limit, then at most the limit are in flight and the rest follow as answers come', async () => {
     const access = await holdingServer();
     closing.push(access.close);
-    const participants = createParticipants(() => ({ notification: access.url, hr: access.url, access: access.url }), 2);
+    const participants = createParticipants(() => ({ notification: access.url, hr: access.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 2);
     const calls = Array.from({ length: 5 }, () =>
       participants.suspendCriticalAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: randomUUID() }),
     );
@@ -62,7 +62,7 @@ describe('participant calls in flight', () => {
     const access = await holdingServer();
     const hr = await holdingServer();
     closing.push(access.close, hr.close);
-    const participants = createParticipants(() => ({ notification: access.url, hr: hr.url, access: access.url }), 1);
+    const participants = createParticipants(() => ({ notification: access.url, hr: hr.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 1);
     const held = participants.suspendCriticalAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: 'k1' });
     await until(() => access.held() === 1);
     const other = participants.hrPartner('hrp-1', { correlationId: 'c' }).catch(() => undefined);
