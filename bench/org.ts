@@ -74,5 +74,10 @@ export function benchOrg(spec: BenchOrgSpec): BenchOrg {
       grants.push({ id: `g-${e.id}-${systemId}`, employeeId: e.id, systemId, role: e.managerId === ceo.id || e.managerId === null ? 'admin' : 'member' });
     }
   });
-  return { org: { hrLead, hrPartners, departments, employees, systems: SYSTEMS, grants }, resigners };
+  // The HR lead submits for anyone (the load generator's API token acts as them); the CEO operates EMS.
+  const roleAssignments = [
+    { personId: hrLead.id, role: 'hr_lead' as const },
+    { personId: ceo.id, role: 'operator' as const },
+  ];
+  return { org: { hrLead, roleAssignments, hrPartners, departments, employees, systems: SYSTEMS, grants }, resigners };
 }

@@ -24,7 +24,15 @@ describe('ems seed', () => {
     await client.connect();
     try {
       const n = async (table: string) => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
-      return { emsRoster: await n('ems.employees'), hrEmployees: await n('hr.employees'), partners: await n('hr.hr_partners'), grants: await n('access.grants'), systems: await n('access.systems') };
+      return {
+        emsRoster: await n('ems.employees'),
+        hrEmployees: await n('hr.employees'),
+        partners: await n('hr.hr_partners'),
+        grants: await n('access.grants'),
+        systems: await n('access.systems'),
+        people: await n('identity.people'),
+        adminRoles: await n('identity.role_assignments'),
+      };
     } finally {
       await client.end();
     }
@@ -35,7 +43,16 @@ describe('ems seed', () => {
     const run = () => execFileAsync(process.execPath, [CLI, 'seed'], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 120_000 });
     const first = await run();
     expect(first.stdout).toContain(`${org.employees.length} employees`);
-    const expected = { emsRoster: org.employees.length, hrEmployees: org.employees.length, partners: org.hrPartners.length, grants: org.grants.length, systems: org.systems.length };
+    const expected = {
+      emsRoster: org.employees.length,
+      hrEmployees: org.employees.length,
+      partners: org.hrPartners.length,
+      grants: org.grants.length,
+      systems: org.systems.length,
+      // Who may sign in: employees, HR partners and the HR lead; and who holds an administrative role.
+      people: org.employees.length + org.hrPartners.length + 1,
+      adminRoles: org.roleAssignments.length,
+    };
     expect(await counts()).toEqual(expected);
     await run();
     expect(await counts()).toEqual(expected);

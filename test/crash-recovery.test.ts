@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
-import { createTestDatabase, requestJson as http, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 import { randomUUID } from 'node:crypto';
@@ -42,6 +43,7 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
       EMS_SMTP_RETRY_BASE_MS: '200',
       EMS_STEP_RETRY_INTERVAL_MS: '200',
       EMS_LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
     });
   const kill = (p: EmsProcess) => p.kill();
   const base = () => `http://127.0.0.1:${port}`;

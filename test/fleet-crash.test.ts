@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
 import { checkNats, checkNatsServerBinary, removeNatsStreams, startNatsServer, testNatsPrefix, type NatsTestServer } from '@ems/eventbus/testing';
-import { createTestDatabase, requestJson as http, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 
@@ -83,6 +84,7 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
         EMS_BUS_MAX_ATTEMPTS: '20',
         EMS_BUS_RETRY_BACKOFF_MS: '250',
         EMS_LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
       },
       { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 },
     );

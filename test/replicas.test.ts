@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
-import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 
@@ -27,8 +28,10 @@ describe('orchestration across replicas', () => {
     await db?.drop();
   });
 
-  const startReplica = (id: string, port: number): Promise<EmsProcess> =>
+  // Replicas share one public URL (the address of the whole deployment): their built-in providers, one issuer.
+  const startReplica = (id: string, port: number, publicUrl: string): Promise<EmsProcess> =>
     processes.start({
+      EMS_PUBLIC_URL: publicUrl,
       EMS_MODE: 'orchestration',
       EMS_PORT: String(port),
       EMS_DATABASE_URL: db.url,
@@ -39,13 +42,14 @@ describe('orchestration across replicas', () => {
       EMS_REPLICA_ID: id,
       EMS_REPLICA_DEAD_AFTER: '4s',
       EMS_LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
     });
 
   it('when the replica running the workflows is killed for good, then the other replica finishes them, once', async () => {
     const [portA, portB] = [await freePort(), await freePort()];
     await smtp.down();
-    const a = await startReplica('replica-a', portA);
-    const b = await startReplica('replica-b', portB);
+    const a = await startReplica('replica-a', portA, `http://127.0.0.1:${portA}`);
+    const b = await startReplica('replica-b', portB, `http://127.0.0.1:${portA}`);
     const baseA = `http://127.0.0.1:${portA}`;
     const baseB = `http://127.0.0.1:${portB}`;
 

@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '@ems/platform';
-import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { http, TEST_AUTH_ENV, useProvider } from './support/auth.ts';
 import { startProxy, type Proxy } from './support/proxy.ts';
 import { EMS_BIN as BIN, emsProcesses } from './support/ems-process.ts';
 
@@ -36,8 +37,13 @@ describe('a service in its own process', () => {
     const base = `http://127.0.0.1:${port}`;
     const viaProxy = new URL(db.url);
     viaProxy.port = String(proxy.port);
+    // The identity service (the built-in provider) runs as a process of its own; the public URL is its.
+    const identityPort = await freePort();
+    const identityBase = `http://127.0.0.1:${identityPort}`;
+    const shared = { ...TEST_AUTH_ENV, EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography', EMS_PUBLIC_URL: identityBase, EMS_IDENTITY_URL: identityBase };
+    useProvider(base, identityBase);
     const ems = await processes.start(
-      { EMS_DATABASE_URL: viaProxy.toString(), EMS_PORT: String(port), EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography' },
+      { ...shared, EMS_DATABASE_URL: viaProxy.toString(), EMS_PORT: String(port) },
       { args: ['start', '--service', 'access'], readyText: null },
     );
     const child = ems.child;
@@ -65,6 +71,7 @@ describe('a service in its own process', () => {
     // Migrations, once, by the dedicated command: the process becomes ready by itself.
     const migrated = await execFileAsync(process.execPath, [BIN, 'migrate'], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 60_000 });
     expect(migrated.stdout).toMatch(/access\s+applied/);
+    await processes.start({ ...shared, EMS_DATABASE_URL: db.url, EMS_PORT: String(identityPort) }, { args: ['start', '--service', 'identity'] });
     await waitFor(async () => ((await http(base, 'GET', '/readyz')).status === 200 ? true : undefined), 'readyz to turn ready', 60_000);
     const systems = await http<{ items: unknown[] }>(base, 'GET', '/api/systems');
     expect(systems.status).toBe(200);

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
-import { createTestDatabase, requestJson as http, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 
@@ -45,6 +46,7 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
       EMS_SMTP_URL: smtp.url,
       EMS_CLOCK_OFFSET: `${clockOffsetSeconds}s`,
       EMS_LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
     });
   const base = () => `http://127.0.0.1:${port}`;
   const getCase = async (id: string) => (await http<CaseBody>(base(), 'GET', `/api/resignations/${id}`)).body;

@@ -3,47 +3,16 @@
  * Notification (tests can cut it), and EMS in the given mode with short retry and deadline clocks.
  */
 import { inject } from 'vitest';
-import { demoOrg, type DemoOrg, type Employee } from '@ems/demo-org';
+import type { DemoOrg, Employee } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort, type Clock } from '@ems/platform';
 import { loadConfig, startEms, type RunningEms } from '@ems/ems';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startProxy, type Proxy } from '../support/proxy.ts';
 import { natsTestUrl, removeNatsStreams, testNatsPrefix } from '@ems/eventbus/testing';
-import { requestJson, type JsonResponse } from '@ems/platform/testing';
-import { TEST_SECRETS_KEY, tokenCache } from '@ems/identity/testing';
+import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 
-/** Who does what in the demo organisation (org.roleAssignments): the HR lead, IT's access administrator, the operator. */
-export const HR_LEAD = 'hr-lead';
-export const ACCESS_ADMIN = 'E1004';
-export const OPERATOR = 'E1013';
-
-const tokens = new Map<string, (personId: string) => Promise<string>>();
-/** A person's access token from the EMS at `base` (its built-in provider; signed in once per test file). */
-export function tokenFor(base: string, personId: string): Promise<string> {
-  let cache = tokens.get(base);
-  if (!cache) tokens.set(base, (cache = tokenCache(() => base)));
-  return cache(personId);
-}
-
-/** The caller a real deployment would have for a request: the employee resigning, operators for operations, else the HR lead. */
-const people = new Set(demoOrg().employees.map((e) => e.id));
-function callerOf(method: string, path: string, body: unknown): string {
-  if (method === 'POST' && path.split('?')[0] === '/api/resignations') {
-    // The employee resigns themselves; a submission for no one in the directory comes from the HR lead.
-    const id = (body as { employeeId?: unknown } | undefined)?.employeeId;
-    return typeof id === 'string' && people.has(id) ? id : HR_LEAD;
-  }
-  if (/^\/api\/(webhooks|emails|dead-letters)\b/.test(path)) return OPERATOR;
-  if (/^\/api\/(asset-recovery-tasks|access-audit)\b/.test(path)) return ACCESS_ADMIN;
-  return HR_LEAD;
-}
-
-/** requestJson with the credential of the caller a real deployment would have (a test's own Authorization header wins). */
-export async function http<T = Record<string, unknown>>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
-  const authorization = headers.authorization ?? `Bearer ${await tokenFor(base, callerOf(method, path, body))}`;
-  return requestJson<T>(base, method, path, body, { ...headers, authorization });
-}
+export { http, tokenFor, HR_LEAD, ACCESS_ADMIN, OPERATOR } from '../support/auth.ts';
 
 export interface AcceptanceEnv {
   db: TestDatabase;

@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPool, ensureDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres, type Logger } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
@@ -18,6 +19,19 @@ import type { Config, ServiceName } from '../config.ts';
 import { buildAllServiceModules } from '../seed-modules.ts';
 import { learnRoutes, startGateway, waitForJson } from './gateway.ts';
 import { isSeeded, seedAll } from '../seed.ts';
+import { identitySettings, loadSecrets } from '../auth-setup.ts';
+import { serviceClientSecret, usesDevProvider, type Secrets } from '@ems/identity';
+
+/** The parent's environment without the secrets key: children get only what they need. */
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { EMS_SECRETS_KEY: _key, EMS_SECRETS_KEY_FILE: _file, ...rest } = env;
+  return rest;
+}
+
+function secretsKeyOf(config: Config, secrets: Secrets | undefined): string | undefined {
+  if (!secrets) return undefined;
+  return config.auth.secretsKey ?? readFileSync(config.auth.secretsKeyFile ?? path.join(config.dataDir, 'secrets.key'), 'utf8').trim();
+}
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/ems.ts');
 
@@ -66,7 +80,21 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       await pool.end();
     }
 
-    const services: ServiceName[] = ['ems', 'notification', 'hr', 'access', 'webhooks', ...(config.extensions.length ? (['extensions'] as const) : [])];
+    const services: ServiceName[] = ['identity', 'ems', 'notification', 'hr', 'access', 'webhooks', ...(config.extensions.length ? (['extensions'] as const) : [])];
+    // Credentials: the identity service holds the secrets key (it runs the built-in provider); every other
+    // process gets only its own service's client secret — never the key.
+    const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+    const settings = identitySettings(config, `http://127.0.0.1:${config.port}`, publicUrl);
+    const secrets = usesDevProvider(settings) || config.auth.secretsKey || config.auth.secretsKeyFile ? loadSecrets(config, log) : undefined;
+    const credentials = (service: ServiceName): NodeJS.ProcessEnv => {
+      if (service === 'identity' || service === 'webhooks') {
+        const key = secretsKeyOf(config, secrets);
+        return key ? { EMS_SECRETS_KEY: key } : {};
+      }
+      if (service !== 'ems' && service !== 'notification' && service !== 'hr' && service !== 'access') return {};
+      const secret = serviceClientSecret(settings, secrets, service);
+      return secret ? { [`EMS_SERVICE_CLIENT_SECRET_${service.toUpperCase()}`]: secret } : {};
+    };
     const gatewayPort = config.port;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const replicas: Replica[] = [];
@@ -74,14 +102,16 @@ export async function startFleet(config: Config, log: Logger, options: { replica
     for (const service of services) for (let i = 1; i <= options.replicas; i++) replicas.push({ service, index: i, port: nextPort++, child: undefined, restarts: 0 });
 
     const env = (r: Replica): NodeJS.ProcessEnv => ({
-      ...process.env,
+      ...withoutSecrets(process.env),
+      ...credentials(r.service),
       EMS_SERVICES: r.service,
       EMS_PORT: String(r.port),
       EMS_DATABASE_URL: databaseUrl,
       EMS_SMTP_URL: smtpUrl,
       EMS_REPLICA_ID: `${r.service}-${r.index}`,
-      EMS_PUBLIC_URL: config.publicUrl ?? `http://localhost:${gatewayPort}`,
+      EMS_PUBLIC_URL: publicUrl,
       // Everyone reaches everyone through the gateway: any replica of the service will do.
+      EMS_IDENTITY_URL: gatewayUrl,
       EMS_NOTIFICATION_URL: gatewayUrl,
       EMS_HR_URL: gatewayUrl,
       EMS_ACCESS_URL: gatewayUrl,

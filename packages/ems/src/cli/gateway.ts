@@ -11,14 +11,18 @@ export interface Route {
   service: ServiceName;
 }
 
+/** The sign-in flow and the built-in provider: the identity service's, though not in its OpenAPI paths. */
+const IDENTITY_PREFIXES = /^\/(oidc|signin|auth)(\/|$)/;
+
 /** Reads each service's OpenAPI paths; most specific first (/api/employees/{id}/access before /api/employees/{id}). */
 export async function learnRoutes(services: ReadonlyArray<{ service: ServiceName; url: string }>, timeoutMs = 120_000): Promise<Route[]> {
-  const routes: Route[] = [];
+  const routes: Route[] = services.some((s) => s.service === 'identity') ? [{ pattern: IDENTITY_PREFIXES, service: 'identity' }] : [];
   for (const { service, url } of services) {
     const doc = await waitForJson<{ paths: Record<string, unknown> }>(`${url}/openapi.json`, timeoutMs);
     for (const p of Object.keys(doc.paths)) routes.push({ pattern: pathPattern(p), service });
   }
-  return routes.sort((a, b) => b.pattern.source.length - a.pattern.source.length);
+  // The identity prefixes first; then the most specific path first.
+  return routes.sort((a, b) => Number(b.pattern === IDENTITY_PREFIXES) - Number(a.pattern === IDENTITY_PREFIXES) || b.pattern.source.length - a.pattern.source.length);
 }
 
 export async function startGateway(o: {
