@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '@ems/platform';
-import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, requestJson, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { http, TEST_AUTH_ENV, useProvider } from './support/auth.ts';
 import { startProxy, type Proxy } from './support/proxy.ts';
 import { EMS_BIN as BIN, emsProcesses } from './support/ems-process.ts';
@@ -55,7 +55,8 @@ describe('a service in its own process', () => {
     }, `readyz to report the database:\n${ems.output()}`);
     expect(notReady.status).toBe('not ready');
     expect((await http(base, 'GET', '/healthz')).status).toBe(200);
-    const refused = await http<{ status: number; detail: string }>(base, 'GET', '/api/systems');
+    // Before it is ready, the API answers 503 to anyone (no credential is checked against a database it cannot reach).
+    const refused = await requestJson<{ status: number; detail: string }>(base, 'GET', '/api/systems');
     expect(refused.status).toBe(503);
     expect(refused.contentType).toContain('application/problem+json');
     expect(refused.body.detail).toMatch(/starting/);
@@ -71,6 +72,8 @@ describe('a service in its own process', () => {
     // Migrations, once, by the dedicated command: the process becomes ready by itself.
     const migrated = await execFileAsync(process.execPath, [BIN, 'migrate'], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 60_000 });
     expect(migrated.stdout).toMatch(/access\s+applied/);
+    // The people who may sign in: the organisation, loaded once like the migrations.
+    await execFileAsync(process.execPath, [BIN, 'seed'], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 60_000 });
     await processes.start({ ...shared, EMS_DATABASE_URL: db.url, EMS_PORT: String(identityPort) }, { args: ['start', '--service', 'identity'] });
     await waitFor(async () => ((await http(base, 'GET', '/readyz')).status === 200 ? true : undefined), 'readyz to turn ready', 60_000);
     const systems = await http<{ items: unknown[] }>(base, 'GET', '/api/systems');

@@ -48,8 +48,9 @@ const retained = (s: Submitted) => decisionEvent(EventTypes.resignationRetained,
 const withdrawn = (s: Submitted) => decisionEvent(EventTypes.resignationWithdrawn, s, clock.now());
 
 const deliver = (sub: Subscription, event: CloudEvent) => sub.handle(event, { attempt: 1, lastAttempt: false });
+/** The case's interview as the employee's HR partner reads it (every employee here is Berlin's). */
 const interviewOf = async (resignationId: string) =>
-  (await call<{ items: hr.Interview[] }>(h.base, 'GET', `${hr.HrPaths.interviews}?resignationId=${resignationId}`)).body.items;
+  (await call<{ items: hr.Interview[] }>(h.base, 'GET', `${hr.HrPaths.interviews}?resignationId=${resignationId}`, undefined, await h.as('hrp-berlin'))).body.items;
 async function bookFor(s: Submitted): Promise<hr.Interview> {
   await deliver(scheduleSub, s);
   const [interview] = await interviewOf(s.data.resignationId);
@@ -115,7 +116,8 @@ describe('cancelling the exit interview when the resignation is retained or with
     const failed = (await bus.published(EventTypes.exitInterviewSchedulingFailed)).filter((e) => e.subject === s.data.resignationId);
     expect(failed).toHaveLength(1);
     expect((failed[0]!.data as { reason: string }).reason).toContain('withdrawn');
-    const http = await call<{ status: number; detail: string }>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: s.data.resignationId, employeeId: s.data.employee.id, lastWorkingDay: '2026-03-31' });
+    // Nor over HTTP, as the orchestrator would book it.
+    const http = await call<{ status: number; detail: string }>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: s.data.resignationId, employeeId: s.data.employee.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
     expect(http.status).toBe(409);
     expect(stub.received.filter((r) => r.request.resignationId === s.data.resignationId)).toEqual([]);
   });
@@ -123,7 +125,7 @@ describe('cancelling the exit interview when the resignation is retained or with
   it('when the interview was already held, then it stays held, nothing is sent, and exit-interview-cancelled says it was skipped', async () => {
     const s = submitted();
     const interview = await bookFor(s);
-    expect((await call(h.base, 'POST', hr.HrPaths.held(interview.id), { notes: 'Will stay after all.' })).status).toBe(200);
+    expect((await call(h.base, 'POST', hr.HrPaths.held(interview.id), { notes: 'Will stay after all.' }, await h.as('hrp-berlin'))).status).toBe(200);
 
     await deliver(cancelSub, retained(s));
 
@@ -135,7 +137,7 @@ describe('cancelling the exit interview when the resignation is retained or with
   it('when HR had cancelled the interview already, then nothing more is sent and the event says it was skipped', async () => {
     const s = submitted();
     const interview = await bookFor(s);
-    expect((await call(h.base, 'POST', hr.HrPaths.cancel(interview.id))).status).toBe(200);
+    expect((await call(h.base, 'POST', hr.HrPaths.cancel(interview.id), undefined, await h.as('hrp-berlin'))).status).toBe(200);
 
     await deliver(cancelSub, withdrawn(s));
 

@@ -8,7 +8,7 @@ import type { Employee } from '@ems/demo-org';
 import { createLogger } from '@ems/platform';
 import { sleep, waitFor } from '@ems/platform/testing';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
-import { call, manualClock, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
+import { call, manualClock, startHr, startNotificationStub, type Headers, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 const clock = manualClock('2026-03-02T10:00:00Z');
 let h: HrUnderTest;
@@ -51,6 +51,8 @@ function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' |
 }
 
 const deliver = (event: CloudEvent) => subscription.handle(event, { attempt: 1, lastAttempt: false });
+/** POST /api/interviews as the orchestrator books over HTTP (EMS's service token). */
+const book = async <T = hr.Interview>(body: unknown, headers: Headers = {}) => call<T>(h.base, 'POST', hr.HrPaths.interviews, body, { ...(await h.asEms()), ...headers });
 const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 const interviewsOf = (resignationId: string) => count('hr.interviews WHERE resignation_id = $1', [resignationId]);
 const invitesTo = (resignationId: string) => stub.received.filter((r) => r.request.resignationId === resignationId);
@@ -109,7 +111,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
     const data = ExitInterviewScheduled.parse(scheduled!.data);
 
     // The event tells what the API shows: the same interview, in the partner's first free slot.
-    const read = await call<hr.Interview>(h.base, 'GET', hr.HrPaths.interview(data.interviewId));
+    const read = await call<hr.Interview>(h.base, 'GET', hr.HrPaths.interview(data.interviewId), undefined, await h.asPartnerOf(employee.id));
     expect(read.status).toBe(200);
     expect(data).toEqual({
       resignationId: event.data.resignationId,
@@ -151,7 +153,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
   it('when the interview was already booked over HTTP, then the event books nothing more and announces nothing twice', async () => {
     const employee = employeeOf('hrp-newyork');
     const event = resignationSubmitted(employee, '2026-03-31');
-    const first = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: event.data.resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' });
+    const first = await book({ resignationId: event.data.resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' });
     expect(first.status).toBe(201);
 
     await deliver(event);
@@ -168,7 +170,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
 
     const [, res] = await Promise.all([
       deliver(event),
-      call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: event.data.resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' }),
+      book({ resignationId: event.data.resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' }),
     ]);
 
     expect([200, 201]).toContain(res.status);
@@ -272,8 +274,8 @@ describe('booking over HTTP with a bus', () => {
     const trace = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
     const body = { resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' };
 
-    const first = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, body, { 'x-correlation-id': 'corr-http-1', traceparent: trace });
-    const repeat = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, body, { 'x-correlation-id': 'corr-http-1' });
+    const first = await book(body, { 'x-correlation-id': 'corr-http-1', traceparent: trace });
+    const repeat = await book(body, { 'x-correlation-id': 'corr-http-1' });
 
     expect(first.status).toBe(201);
     expect(repeat.status).toBe(200);
@@ -294,7 +296,7 @@ describe('booking over HTTP with a bus', () => {
 
   it('when no correlation id is sent, then the event is correlated by the resignation id', async () => {
     const resignationId = randomUUID();
-    const res = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' }, { traceparent: 'not-a-trace' });
+    const res = await book({ resignationId, employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' }, { traceparent: 'not-a-trace' });
     expect(res.status).toBe(201);
     const [event] = await outcomesFor(resignationId);
     expect(event!.correlationid).toBe(resignationId);
@@ -304,7 +306,7 @@ describe('booking over HTTP with a bus', () => {
     const resignationId = randomUUID();
     bus.failPublish({ times: Infinity });
 
-    const res = await call(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' });
+    const res = await book({ resignationId, employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' });
 
     expect(res.status).toBe(500);
     expect(await interviewsOf(resignationId)).toBe(0);

@@ -4,12 +4,16 @@ import { createPool, migrate } from '@ems/platform';
 import { createTestDatabase } from '@ems/platform/testing';
 import { HR_SCHEMA } from '../src/index.ts';
 import { migrations } from '../src/db/migrations.ts';
-import { call, manualClock, startHr, type HrUnderTest } from './harness.ts';
+import { call as request, manualClock, startHr, type HrUnderTest } from './harness.ts';
 
 type Employee = hr.Employee;
 type Page<T> = { items: T[]; nextOffset: number | null };
 
 let h: HrUnderTest;
+
+/** The directory is open to every signed-in person: here an engineer with no administrative role reads it. */
+const READER = 'E1001';
+const call = async <T = Record<string, unknown>>(base: string, method: string, path: string) => request<T>(base, method, path, undefined, await h.as(READER));
 
 beforeAll(async () => {
   // The directory never calls Notification; the URL points at a closed port.
@@ -132,7 +136,8 @@ describe('one HR partner and the HR lead', () => {
 
 describe('API description', () => {
   it('when the OpenAPI document is requested, then every HR route is described with its contract schemas', async () => {
-    const res = await call<{ paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(h.base, 'GET', '/openapi.json');
+    // A public route: no credentials needed to read the API description.
+    const res = await request<{ paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(h.base, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
     for (const path of ['/api/employees', '/api/employees/{id}', '/api/hr-partners', '/api/interviews', '/api/interviews/{id}', '/api/interviews/{id}/reschedule', '/api/interviews/{id}/cancel', '/api/interviews/{id}/held', '/api/hr-partners/{id}']) {
       expect(Object.keys(res.body.paths), path).toContain(path);

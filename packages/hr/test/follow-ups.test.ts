@@ -146,7 +146,8 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
   it('when the interview is booked, then the timer waits for it to be held; once held, no reminder about it comes, and the decision deadline still does', async () => {
     clock.set(new Date('2026-03-09T10:00:00Z'));
     const s = await submit('hrp-berlin');
-    const booked = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: s.data.resignationId, employeeId: s.data.employee.id, lastWorkingDay: s.data.lastWorkingDay });
+    // Booked over HTTP as the orchestrator books it (EMS's service token).
+    const booked = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: s.data.resignationId, employeeId: s.data.employee.id, lastWorkingDay: s.data.lastWorkingDay }, await h.asEms());
     expect(booked.status).toBe(201);
     const end = Date.parse(booked.body.end);
     expect(await timerOf(s)).toEqual(new Date(end + 1 * HOUR));
@@ -160,7 +161,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
     await emailsCount(s, 1);
     expect(purposes(s)).toEqual(['follow-up:interview_held.reminder']);
 
-    expect((await call(h.base, 'POST', hr.HrPaths.held(booked.body.id), { notes: 'Done.' })).status).toBe(200);
+    expect((await call(h.base, 'POST', hr.HrPaths.held(booked.body.id), { notes: 'Done.' }, await h.asPartnerOf(s.data.employee.id))).status).toBe(200);
     expect(await timerOf(s)).toEqual(at(s, 48 * HOUR));
     clock.set(new Date(end + 4 * HOUR)); // the held escalation would have been due
     await sleep(QUIET_MS);

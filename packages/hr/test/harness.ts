@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { notification } from '@ems/contracts';
 import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
 import { createEvent, type EventBus, type EventedService } from '@ems/eventbus';
+import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
 import { createHrService, type HrFollowUpOptions } from '../src/index.ts';
 
 /** A clock the tests set by hand. */
@@ -17,11 +18,24 @@ export function manualClock(iso: string): Clock & { set(iso: string): void } {
   return { now: () => new Date(now), set: (s) => (now = new Date(s)) };
 }
 
+/** The HR lead of the demo organisation (role hr_lead): reads and changes every interview. */
+export const HR_LEAD = demoOrg().roleAssignments.find((a) => a.role === 'hr_lead')!.personId;
+
+export type Headers = Record<string, string>;
+
 export interface HrUnderTest {
   base: string;
   pool: Pool;
   service: ServiceModule<DemoOrg> & EventedService;
   org: DemoOrg;
+  /** The identity provider HR trusts (its own port, over the test database): real tokens, never minted by hand. */
+  identity: TestIdentity;
+  /** The orchestrator's credentials for HR (EMS's client-credentials token): who books interviews and cancels them on a decision. */
+  asEms(): Promise<Headers>;
+  /** A signed-in person's `{ authorization }` (e.g. an employee reading the directory, `HR_LEAD`). */
+  as(personId: string): Promise<Headers>;
+  /** The credentials of the employee's HR partner (as the directory says): who holds, moves and reads their interview. */
+  asPartnerOf(employeeId: string): Promise<Headers>;
   /**
    * Another HR process on the same database (its own pool, HTTP server and workers, started; the
    * same bus, clock and Notification): a second replica, or the process that replaces a stopped one.
@@ -36,7 +50,11 @@ export interface HrInstance {
   stop(): Promise<void>;
 }
 
-/** The HR service on a real PostgreSQL (its own throwaway database) and a real HTTP server on port 0. */
+/**
+ * The HR service on a real PostgreSQL (its own throwaway database) and a real HTTP server on port 0,
+ * behind the real trust boundary: a test identity provider over the same database issues the tokens
+ * (people sign in, services use client credentials), and HR calls Notification with its own service token.
+ */
 export async function startHr(options: {
   label: string;
   clock: Clock;
@@ -52,6 +70,7 @@ export async function startHr(options: {
   const pool = createPool(db.url, { max: 20 });
   const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
   const org = demoOrg();
+  const identity = await startTestIdentity(pool, org, log);
   const bus = options.bus ? await options.bus(pool) : undefined;
   const build = (on: Pool) =>
     createHrService({
@@ -59,13 +78,22 @@ export async function startHr(options: {
       log,
       clock: options.clock,
       notificationUrl: options.notificationUrl,
+      auth: identity.callAuth('hr'),
       ...(options.relayIntervalMs ? { relayIntervalMs: options.relayIntervalMs } : {}),
       ...(bus ? { bus } : {}),
       ...(options.reactToEvents ? { reactToEvents: true } : {}),
       ...(options.followUps ? { followUps: options.followUps } : {}),
     });
   const serve = async (service: ServiceModule<DemoOrg>) => {
-    const app: App = await createHttpServer({ title: 'hr test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
+    const app: App = await createHttpServer({
+      title: 'hr test',
+      version: '0',
+      logger: log,
+      plugins: [service.routes],
+      readiness: service.readiness ?? {},
+      docs: false,
+      security: identity.securityFor(['hr']),
+    });
     return { app, base: await app.listen({ port: 0, host: '127.0.0.1' }) };
   };
   const service = build(pool);
@@ -73,11 +101,20 @@ export async function startHr(options: {
   await service.seed!(org);
   const { app, base } = await serve(service);
   if (options.startRelay) await service.start!();
+  const partnerOf = (employeeId: string) => {
+    const e = org.employees.find((x) => x.id === employeeId);
+    if (!e) throw new Error(`no employee ${employeeId} in the demo organisation`);
+    return e.hrPartnerId;
+  };
   return {
     base,
     pool,
     service,
     org,
+    identity,
+    asEms: () => identity.callAuth('ems')('hr'),
+    as: (personId) => identity.as(personId),
+    asPartnerOf: (employeeId) => identity.as(partnerOf(employeeId)),
     async another() {
       const otherPool = createPool(db.url, { max: 5 });
       const other = build(otherPool);
@@ -97,6 +134,7 @@ export async function startHr(options: {
     async stop() {
       await service.stop?.();
       await app.close();
+      await identity.stop();
       await pool.end();
       await db.drop();
     },
@@ -106,6 +144,8 @@ export async function startHr(options: {
 export interface ReceivedEmail {
   request: notification.SendEmailRequest;
   idempotencyKey: string | undefined;
+  /** The Authorization header the caller sent (HR's service token for Notification). */
+  authorization: string | undefined;
   /** The id of the email the stub answered with (the same for a repeat). */
   emailId: string;
 }
@@ -113,7 +153,8 @@ export interface ReceivedEmail {
 /**
  * A stand-in for the Notification service over real HTTP: POST /api/emails validated against the
  * contract, de-duplicated on (resignationId, purpose, recipient) like the real one (201 new, 200
- * repeat). `failWith` makes it answer an error status instead, to play an unhealthy service.
+ * repeat). `failWith` makes it answer an error status instead, to play an unhealthy service. It records
+ * the Authorization header of each request but does not check it (Notification's own tests do).
  */
 export interface NotificationStub {
   url: string;
@@ -174,7 +215,7 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
     const existing = stored.get(key);
     const entry = existing ?? { id: randomUUID(), request };
     if (!existing) stored.set(key, entry);
-    stub.received.push({ request, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined, emailId: entry.id });
+    stub.received.push({ request, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined, authorization: req.headers.authorization, emailId: entry.id });
     const email: notification.Email = {
       id: entry.id,
       resignationId: request.resignationId,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hr } from '@ems/contracts';
 import { EventSources, EventTypes, ExitInterviewHeld } from '@ems/contracts/events';
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
-import { call, manualClock, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
+import { call, manualClock, startHr, startNotificationStub, type Headers, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 type Interview = hr.Interview;
 type Problem = { type: string; status: number; detail?: string };
@@ -34,12 +34,17 @@ function employee() {
   used.add(e.id);
   return e;
 }
+/** Booked as the orchestrator books it (EMS's service token). */
 async function book(): Promise<Interview> {
-  const res = await call<Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: randomUUID(), employeeId: employee().id, lastWorkingDay: '2026-04-30' });
+  const res = await call<Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: randomUUID(), employeeId: employee().id, lastWorkingDay: '2026-04-30' }, await h.asEms());
   expect(res.status).toBe(201);
   return res.body;
 }
-const held = (id: string, body?: unknown, headers: Record<string, string> = {}) => call<Interview>(h.base, 'POST', hr.HrPaths.held(id), body, headers);
+// Every employee here is Berlin's: their HR partner holds, cancels, moves and reads their interviews.
+const asPartner = () => h.as('hrp-berlin');
+const held = async (id: string, body?: unknown, headers: Headers = {}) => call<Interview>(h.base, 'POST', hr.HrPaths.held(id), body, { ...(await asPartner()), ...headers });
+const cancel = async (id: string, headers: Headers = {}) => call<Interview>(h.base, 'POST', hr.HrPaths.cancel(id), undefined, { ...(await asPartner()), ...headers });
+const read = async (id: string) => call<Interview>(h.base, 'GET', hr.HrPaths.interview(id), undefined, await asPartner());
 const heldEvents = async (resignationId: string) => (await bus.published(EventTypes.exitInterviewHeld)).filter((e) => e.subject === resignationId);
 
 describe('marking the exit interview held', () => {
@@ -53,7 +58,7 @@ describe('marking the exit interview held', () => {
     expect(res.status).toBe(200);
     expect(hr.Interview.parse(res.body)).toEqual(res.body);
     expect(res.body).toEqual({ ...booked, status: 'held', heldAt: '2026-03-03T09:05:00.000Z', notes: 'Wants to stay if she can work remotely.' });
-    expect((await call<Interview>(h.base, 'GET', hr.HrPaths.interview(booked.id))).body).toEqual(res.body);
+    expect((await read(booked.id)).body).toEqual(res.body);
 
     const events = await heldEvents(booked.resignationId);
     expect(events).toHaveLength(1);
@@ -95,14 +100,14 @@ describe('marking the exit interview held', () => {
 
   it('when the interview was cancelled, then 409 illegal-transition and it stays cancelled', async () => {
     const booked = await book();
-    expect((await call(h.base, 'POST', hr.HrPaths.cancel(booked.id))).status).toBe(200);
+    expect((await cancel(booked.id)).status).toBe(200);
 
     const res = await held(booked.id, { notes: 'too late' });
 
     expect(res.status).toBe(409);
     expect(res.contentType).toContain('application/problem+json');
     expect((res.body as unknown as Problem).type).toBe(hr.HrProblemTypes.illegalTransition);
-    expect((await call<Interview>(h.base, 'GET', hr.HrPaths.interview(booked.id))).body).toMatchObject({ status: 'cancelled', heldAt: null, notes: null });
+    expect((await read(booked.id)).body).toMatchObject({ status: 'cancelled', heldAt: null, notes: null });
     expect(await heldEvents(booked.resignationId)).toEqual([]);
   });
 
@@ -111,11 +116,11 @@ describe('marking the exit interview held', () => {
     expect((await held(booked.id, {})).status).toBe(200);
     const before = stub.received.length;
 
-    const cancel = await call<Problem>(h.base, 'POST', hr.HrPaths.cancel(booked.id));
-    const move = await call<Problem>(h.base, 'POST', hr.HrPaths.reschedule(booked.id), {});
+    const cancelled = await call<Problem>(h.base, 'POST', hr.HrPaths.cancel(booked.id), undefined, await asPartner());
+    const move = await call<Problem>(h.base, 'POST', hr.HrPaths.reschedule(booked.id), {}, await asPartner());
 
-    expect([cancel.status, move.status]).toEqual([409, 409]);
-    expect([cancel.body.type, move.body.type]).toEqual([hr.HrProblemTypes.illegalTransition, hr.HrProblemTypes.illegalTransition]);
+    expect([cancelled.status, move.status]).toEqual([409, 409]);
+    expect([cancelled.body.type, move.body.type]).toEqual([hr.HrProblemTypes.illegalTransition, hr.HrProblemTypes.illegalTransition]);
     expect(stub.received.length).toBe(before);
     expect((await bus.published(EventTypes.exitInterviewCancelled)).filter((e) => e.subject === booked.resignationId)).toEqual([]);
   });
@@ -128,7 +133,7 @@ describe('marking the exit interview held', () => {
     const booked = await book();
     expect((await held(booked.id, { notes: 'x', decision: 'retained' })).status).toBe(400);
     expect((await held(booked.id, { notes: 'x'.repeat(10_001) })).status).toBe(400);
-    expect((await call<Interview>(h.base, 'GET', hr.HrPaths.interview(booked.id))).body.status).toBe('scheduled');
+    expect((await read(booked.id)).body.status).toBe('scheduled');
   });
 
   it('when publishing the event fails, then the request fails and the interview is still scheduled', async () => {
@@ -137,7 +142,7 @@ describe('marking the exit interview held', () => {
 
     expect((await held(booked.id, { notes: 'n' })).status).toBe(500);
 
-    expect((await call<Interview>(h.base, 'GET', hr.HrPaths.interview(booked.id))).body).toMatchObject({ status: 'scheduled', heldAt: null, notes: null });
+    expect((await read(booked.id)).body).toMatchObject({ status: 'scheduled', heldAt: null, notes: null });
     expect(await heldEvents(booked.resignationId)).toEqual([]);
     expect((await held(booked.id, { notes: 'n' })).body.status).toBe('held');
     expect(await heldEvents(booked.resignationId)).toHaveLength(1);
@@ -148,8 +153,8 @@ describe('cancelling over HTTP with a bus', () => {
   it('when an interview is cancelled, then exit-interview-cancelled is published once with the reason, on the caller’s case; cancelling again publishes nothing', async () => {
     const booked = await book();
 
-    const first = await call<Interview>(h.base, 'POST', hr.HrPaths.cancel(booked.id), undefined, { 'x-correlation-id': 'corr-cancel-1' });
-    const again = await call<Interview>(h.base, 'POST', hr.HrPaths.cancel(booked.id));
+    const first = await cancel(booked.id, { 'x-correlation-id': 'corr-cancel-1' });
+    const again = await cancel(booked.id);
 
     expect([first.status, again.status]).toEqual([200, 200]);
     const events = (await bus.published(EventTypes.exitInterviewCancelled)).filter((e) => e.subject === booked.resignationId);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hr } from '@ems/contracts';
-import { call, icsInstant, icsValues, manualClock, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
+import { call, HR_LEAD, icsInstant, icsValues, manualClock, startHr, startNotificationStub, type Headers, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 type Interview = hr.Interview;
 type Problem = { type: string; title: string; status: number; detail?: string };
@@ -30,10 +30,19 @@ function employeeOf(partnerId: string) {
 }
 const partner = (id: string) => h.org.hrPartners.find((p) => p.id === id)!;
 
-const schedule = (body: unknown, headers: Record<string, string> = {}) => call<Interview>(h.base, 'POST', hr.HrPaths.interviews, body, headers);
-const reschedule = (id: string, body: unknown, headers: Record<string, string> = {}) => call<Interview>(h.base, 'POST', hr.HrPaths.reschedule(id), body, headers);
-const cancel = (id: string, headers: Record<string, string> = {}) => call<Interview>(h.base, 'POST', hr.HrPaths.cancel(id), undefined, headers);
+// Each request carries the credentials of its real caller: the orchestrator (EMS's service token) books
+// interviews; the interview's HR partner moves, cancels, holds and reads it; the HR lead reads everything.
+const schedule = async <T = Interview>(body: unknown, headers: Headers = {}) => call<T>(h.base, 'POST', hr.HrPaths.interviews, body, { ...(await h.asEms()), ...headers });
+const reschedule = async <T = Interview>(i: Interview, body: unknown, headers: Headers = {}) =>
+  call<T>(h.base, 'POST', hr.HrPaths.reschedule(i.id), body, { ...(await h.as(i.hrPartnerId)), ...headers });
+const cancel = async <T = Interview>(i: Interview, headers: Headers = {}) => call<T>(h.base, 'POST', hr.HrPaths.cancel(i.id), undefined, { ...(await h.as(i.hrPartnerId)), ...headers });
+const held = async (i: Interview, body: unknown) => call<Interview>(h.base, 'POST', hr.HrPaths.held(i.id), body, await h.as(i.hrPartnerId));
+const read = async (i: Interview) => call<Interview>(h.base, 'GET', hr.HrPaths.interview(i.id), undefined, await h.as(i.hrPartnerId));
+const list = async (query: string, as = HR_LEAD) => call<{ items: Interview[]; nextOffset: number | null }>(h.base, 'GET', `${hr.HrPaths.interviews}?${query}`, undefined, await h.as(as));
 const emailsFor = (resignationId: string) => stub.received.filter((r) => r.request.resignationId === resignationId);
+/** How Notification checks who calls it: the same provider's tokens, for its own audience. */
+let trust: ReturnType<HrUnderTest['identity']['securityFor']> | undefined;
+const notificationTrust = () => (trust ??= h.identity.securityFor(['notification']));
 const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 
 /** The partner's local weekday and time of an instant, e.g. 'Tue 09:30'. */
@@ -68,7 +77,10 @@ describe('scheduling an interview', () => {
     // Delivered before the response (fast path): one email each to the employee and the partner.
     const emails = emailsFor(resignationId);
     expect(emails.map((e) => e.request.to.email).sort()).toEqual([employee.email, sg.email].sort());
-    for (const { request, idempotencyKey } of emails) {
+    for (const { request, idempotencyKey, authorization } of emails) {
+      // HR calls Notification with its own service token, issued for Notification's audience.
+      const claims = await notificationTrust().verifier.verify(/^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? 'no bearer token');
+      expect(claims).toMatchObject({ client_id: 'ems-service-hr', aud: 'urn:ems:service:notification' });
       expect(request.template).toBe('exit-interview-invite');
       expect(request.purpose).toBe(`interview-invite:${interview.id}:0`);
       expect(idempotencyKey).toBeTruthy();
@@ -89,9 +101,9 @@ describe('scheduling an interview', () => {
     expect(emails.find((e) => e.request.to.email === sg.email)!.request.data.timezone).toBe(sg.timezone);
     expect(await count(`hr.outbox WHERE interview_id = $1 AND status = 'sent'`, [interview.id])).toBe(2);
 
-    const read = await call<Interview>(h.base, 'GET', hr.HrPaths.interview(interview.id));
-    expect(read.status).toBe(200);
-    expect(read.body).toEqual(interview);
+    const again = await read(interview);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(interview);
   });
 
   it('when 10 resignations for employees of the same HR partner arrive at once, then they get 10 different, non-overlapping slots', async () => {
@@ -123,7 +135,7 @@ describe('scheduling an interview', () => {
 
     const resignationId = randomUUID();
     const before = stub.received.length;
-    const full = await call<Problem & { reason: string }>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employeeOf(ny.id).id, lastWorkingDay: '2026-03-23' });
+    const full = await schedule<Problem & { reason: string }>({ resignationId, employeeId: employeeOf(ny.id).id, lastWorkingDay: '2026-03-23' });
     expect(full.status).toBe(409);
     expect(full.contentType).toContain('application/problem+json');
     expect(full.body.type).toBe(hr.HrProblemTypes.noFreeSlot);
@@ -136,11 +148,11 @@ describe('scheduling an interview', () => {
   it('when the last working day is the next business day, then there is no slot before it (409) and nothing is stored', async () => {
     clock.set('2026-03-02T10:00:00Z'); // Monday evening in Singapore: next business day is Tuesday 3 March
     const resignationId = randomUUID();
-    const res = await call<Problem & { reason: string }>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employeeOf('hrp-singapore').id, lastWorkingDay: '2026-03-03' });
+    const res = await schedule<Problem & { reason: string }>({ resignationId, employeeId: employeeOf('hrp-singapore').id, lastWorkingDay: '2026-03-03' });
     expect(res.status).toBe(409);
     expect(res.body.type).toBe(hr.HrProblemTypes.noFreeSlot);
     expect(res.body.reason).toBe('last-working-day-too-close');
-    expect((await call<{ items: Interview[] }>(h.base, 'GET', `${hr.HrPaths.interviews}?resignationId=${resignationId}`)).body.items).toEqual([]);
+    expect((await list(`resignationId=${resignationId}`)).body.items).toEqual([]);
     expect(emailsFor(resignationId)).toEqual([]);
   });
 });
@@ -166,7 +178,7 @@ describe('idempotency', () => {
     clock.set('2026-03-16T10:00:00Z');
     const body = { resignationId: randomUUID(), employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-04-03' };
     expect((await schedule(body)).status).toBe(201);
-    const other = await call<Problem>(h.base, 'POST', hr.HrPaths.interviews, { ...body, employeeId: employeeOf('hrp-berlin').id });
+    const other = await schedule<Problem>({ ...body, employeeId: employeeOf('hrp-berlin').id });
     expect(other.status).toBe(409);
     expect(await count('hr.interviews WHERE resignation_id = $1', [body.resignationId])).toBe(1);
   });
@@ -182,7 +194,7 @@ describe('idempotency', () => {
     expect(repeat.body).toEqual(first.body);
 
     const otherResignation = randomUUID();
-    const misuse = await call<Problem>(h.base, 'POST', hr.HrPaths.interviews, { ...body, resignationId: otherResignation }, { 'idempotency-key': key });
+    const misuse = await schedule<Problem>({ ...body, resignationId: otherResignation }, { 'idempotency-key': key });
     expect(misuse.status).toBe(422);
     expect(misuse.body.type).toBe(hr.HrProblemTypes.idempotencyKeyReused);
     expect(await count('hr.interviews WHERE resignation_id = $1', [otherResignation])).toBe(0);
@@ -193,7 +205,7 @@ describe('idempotency', () => {
 describe('bad requests', () => {
   it('when the employee is unknown, then 404 problem+json and nothing is stored', async () => {
     const resignationId = randomUUID();
-    const res = await call<Problem>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: 'E9999', lastWorkingDay: '2026-04-30' });
+    const res = await schedule<Problem>({ resignationId, employeeId: 'E9999', lastWorkingDay: '2026-04-30' });
     expect(res.status).toBe(404);
     expect(res.contentType).toContain('application/problem+json');
     expect(res.body.detail).toContain('E9999');
@@ -213,7 +225,7 @@ describe('bad requests', () => {
     const interviews = await count('hr.interviews');
     const outbox = await count('hr.outbox');
     const sent = stub.received.length;
-    const res = await call<Problem>(h.base, 'POST', hr.HrPaths.interviews, body);
+    const res = await schedule<Problem>(body);
     expect(res.status).toBe(400);
     expect(res.contentType).toContain('application/problem+json');
     expect(res.body.status).toBe(400);
@@ -230,7 +242,7 @@ describe('rescheduling', () => {
     const first = (await schedule({ resignationId: randomUUID(), employeeId: employee.id, lastWorkingDay: '2026-04-10' })).body;
     expect(first.start).toBe('2026-03-24T08:30:00.000Z'); // Tue 09:30 CET, after the stand-up
 
-    const moved = await reschedule(first.id, {});
+    const moved = await reschedule(first, {});
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ id: first.id, uid: first.uid, status: 'scheduled', sequence: 1, start: '2026-03-24T09:00:00.000Z', end: '2026-03-24T09:30:00.000Z' });
 
@@ -251,12 +263,12 @@ describe('rescheduling', () => {
     const a = (await schedule({ resignationId: randomUUID(), employeeId: employeeOf(berlin.id).id, lastWorkingDay: '2026-04-10' })).body;
 
     // After Berlin's switch to summer time: 10:00 local is 08:00Z.
-    const moved = await reschedule(a.id, { start: '2026-03-30T10:00:00+02:00' });
+    const moved = await reschedule(a, { start: '2026-03-30T10:00:00+02:00' });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ start: '2026-03-30T08:00:00.000Z', end: '2026-03-30T08:30:00.000Z', sequence: a.sequence + 1 });
     const emailsAfterMove = emailsFor(a.resignationId).length;
 
-    const same = await reschedule(a.id, { start: '2026-03-30T08:00:00Z' });
+    const same = await reschedule(a, { start: '2026-03-30T08:00:00Z' });
     expect(same.status).toBe(200);
     expect(same.body).toEqual(moved.body);
     expect(emailsFor(a.resignationId)).toHaveLength(emailsAfterMove);
@@ -272,11 +284,11 @@ describe('rescheduling', () => {
       ['2026-04-10T10:00:00+02:00', 'on the last working day'],
       ['2026-03-20T10:00:00+01:00', 'in the past'],
     ] as const) {
-      const refused = await call<Problem>(h.base, 'POST', hr.HrPaths.reschedule(a.id), { start });
+      const refused = await reschedule<Problem>(a, { start });
       expect(refused.status, why).toBe(409);
       expect(refused.body.type, why).toBe(hr.HrProblemTypes.slotUnavailable);
     }
-    expect((await call<Interview>(h.base, 'GET', hr.HrPaths.interview(a.id))).body).toEqual(moved.body);
+    expect((await read(a)).body).toEqual(moved.body);
     expect(emailsFor(a.resignationId)).toHaveLength(emailsAfterMove);
   });
 
@@ -284,25 +296,27 @@ describe('rescheduling', () => {
     clock.set('2026-03-23T10:00:00Z');
     const a = (await schedule({ resignationId: randomUUID(), employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-04-10' })).body;
     const key = randomUUID();
-    const once = await reschedule(a.id, {}, { 'idempotency-key': key });
-    const twice = await reschedule(a.id, {}, { 'idempotency-key': key });
+    const once = await reschedule(a, {}, { 'idempotency-key': key });
+    const twice = await reschedule(a, {}, { 'idempotency-key': key });
     expect(once.status).toBe(200);
     expect(twice.status).toBe(200);
     expect(twice.body).toEqual(once.body);
     expect(once.body.sequence).toBe(1);
     expect(emailsFor(a.resignationId)).toHaveLength(4); // the first invites and one update, each to two people
-    const misuse = await call<Problem>(h.base, 'POST', hr.HrPaths.reschedule(a.id), { start: '2026-04-02T10:00:00+02:00' }, { 'idempotency-key': key });
+    const misuse = await reschedule<Problem>(a, { start: '2026-04-02T10:00:00+02:00' }, { 'idempotency-key': key });
     expect(misuse.status).toBe(422);
   });
 
   it('when the start is malformed, then 400; when the interview is unknown, then 404', async () => {
-    const a = (await call<{ items: Interview[] }>(h.base, 'GET', `${hr.HrPaths.interviews}?limit=1`)).body.items[0]!;
-    expect((await call(h.base, 'POST', hr.HrPaths.reschedule(a.id), { start: 'tomorrow at ten' })).status).toBe(400);
-    expect((await call(h.base, 'POST', hr.HrPaths.reschedule(a.id), { start: '2026-03-30T10:00:00' })).status).toBe(400); // no offset
-    expect((await call(h.base, 'POST', hr.HrPaths.reschedule(randomUUID()), {})).status).toBe(404);
-    expect((await call(h.base, 'POST', hr.HrPaths.cancel(randomUUID()))).status).toBe(404);
-    expect((await call(h.base, 'GET', hr.HrPaths.interview(randomUUID()))).status).toBe(404);
-    expect((await call(h.base, 'GET', hr.HrPaths.interview('not-a-uuid'))).status).toBe(400);
+    // The HR lead, who may move, cancel and read every interview: 404 means unknown, not hidden.
+    const lead = await h.as(HR_LEAD);
+    const a = (await list('limit=1')).body.items[0]!;
+    expect((await call(h.base, 'POST', hr.HrPaths.reschedule(a.id), { start: 'tomorrow at ten' }, lead)).status).toBe(400);
+    expect((await call(h.base, 'POST', hr.HrPaths.reschedule(a.id), { start: '2026-03-30T10:00:00' }, lead)).status).toBe(400); // no offset
+    expect((await call(h.base, 'POST', hr.HrPaths.reschedule(randomUUID()), {}, lead)).status).toBe(404);
+    expect((await call(h.base, 'POST', hr.HrPaths.cancel(randomUUID()), undefined, lead)).status).toBe(404);
+    expect((await call(h.base, 'GET', hr.HrPaths.interview(randomUUID()), undefined, lead)).status).toBe(404);
+    expect((await call(h.base, 'GET', hr.HrPaths.interview('not-a-uuid'), undefined, lead)).status).toBe(400);
   });
 });
 
@@ -314,7 +328,7 @@ describe('cancelling', () => {
     const request = { resignationId: randomUUID(), employeeId: employee.id, lastWorkingDay: '2026-05-01' };
     const booked = (await schedule(request)).body;
 
-    const cancelled = await cancel(booked.id);
+    const cancelled = await cancel(booked);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ id: booked.id, uid: booked.uid, status: 'cancelled', sequence: 1, start: booked.start });
     const cancellations = emailsFor(booked.resignationId).filter((e) => e.request.template === 'exit-interview-cancelled');
@@ -329,12 +343,12 @@ describe('cancelling', () => {
       expect(icsValues(ics, 'STATUS')).toEqual(['CANCELLED']);
     }
 
-    const again = await cancel(booked.id, { 'idempotency-key': randomUUID() });
+    const again = await cancel(booked, { 'idempotency-key': randomUUID() });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(cancelled.body);
     expect(emailsFor(booked.resignationId)).toHaveLength(4);
 
-    const moved = await call<Problem>(h.base, 'POST', hr.HrPaths.reschedule(booked.id), {});
+    const moved = await reschedule<Problem>(booked, {});
     expect(moved.status).toBe(409);
     expect(moved.body.type).toBe(hr.HrProblemTypes.illegalTransition);
     expect(moved.body).toMatchObject({ status: 409, interviewStatus: 'cancelled' });
@@ -351,11 +365,11 @@ describe('cancelling', () => {
   it('when an interview has been held, then it can be neither cancelled nor rescheduled (409)', async () => {
     clock.set('2026-04-13T10:00:00Z');
     const booked = (await schedule({ resignationId: randomUUID(), employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-05-01' })).body;
-    expect((await call(h.base, 'POST', hr.HrPaths.held(booked.id), {})).status).toBe(200);
-    const c = await call<Problem>(h.base, 'POST', hr.HrPaths.cancel(booked.id));
+    expect((await held(booked, {})).status).toBe(200);
+    const c = await cancel<Problem>(booked);
     expect(c.status).toBe(409);
     expect(c.body.type).toBe(hr.HrProblemTypes.illegalTransition);
-    expect((await call(h.base, 'POST', hr.HrPaths.reschedule(booked.id), {})).status).toBe(409);
+    expect((await reschedule(booked, {})).status).toBe(409);
   });
 });
 
@@ -364,7 +378,8 @@ describe('reading interviews and the database guard', () => {
     const all: Interview[] = [];
     let offset: number | null = 0;
     while (offset !== null) {
-      const page: { status: number; body: { items: Interview[]; nextOffset: number | null } } = await call(h.base, 'GET', `${hr.HrPaths.interviews}?hrPartnerId=hrp-newyork&limit=4&offset=${offset}`);
+      // New York's HR partner reads the interviews of the employees assigned to them.
+      const page: { status: number; body: { items: Interview[]; nextOffset: number | null } } = await list(`hrPartnerId=hrp-newyork&limit=4&offset=${offset}`, 'hrp-newyork');
       expect(page.status).toBe(200);
       all.push(...page.body.items);
       offset = page.body.nextOffset;
@@ -373,9 +388,9 @@ describe('reading interviews and the database guard', () => {
     expect(all.every((i) => i.hrPartnerId === 'hrp-newyork')).toBe(true);
     expect(new Set(all.map((i) => i.id)).size).toBe(17);
     const one = all[3]!;
-    const byResignation = await call<{ items: Interview[] }>(h.base, 'GET', `${hr.HrPaths.interviews}?resignationId=${one.resignationId}`);
+    const byResignation = await list(`resignationId=${one.resignationId}`, 'hrp-newyork');
     expect(byResignation.body.items).toEqual([one]);
-    expect((await call(h.base, 'GET', `${hr.HrPaths.interviews}?resignationId=nope`)).status).toBe(400);
+    expect((await list('resignationId=nope', 'hrp-newyork')).status).toBe(400);
   });
 
   it('when two overlapping interviews for one partner are written directly, then PostgreSQL refuses the second (exclusion constraint) unless it is cancelled', async () => {

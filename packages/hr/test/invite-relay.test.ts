@@ -37,7 +37,8 @@ const outbox = async (interviewId: string) =>
   ).rows;
 const book = async () => {
   const e = employee();
-  const res = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: randomUUID(), employeeId: e.id, lastWorkingDay: '2026-03-31' });
+  // As the orchestrator books it (EMS's service token).
+  const res = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: randomUUID(), employeeId: e.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
   expect(res.status).toBe(201);
   return { interview: res.body, employee: e };
 };
@@ -65,6 +66,10 @@ describe('invite delivery when Notification is unavailable', () => {
       expect(icsValues(m.attachments[0]!.content, 'UID')).toEqual([interview.uid]);
       expect(icsValues(m.attachments[0]!.content, 'METHOD')).toEqual(['REQUEST']);
     }
+    // The relay calls Notification with HR's service token, as the request itself does.
+    const relayed = stub.received.filter((r) => r.request.resignationId === interview.resignationId);
+    expect(relayed.length).toBeGreaterThanOrEqual(2);
+    for (const r of relayed) expect(r.authorization).toMatch(/^Bearer [A-Za-z0-9._~+/=-]+$/);
     // Delivered means done: nothing is sent again.
     const received = stub.received.length;
     await new Promise((r) => setTimeout(r, 400));
@@ -100,10 +105,10 @@ describe('invite delivery when Notification is unavailable', () => {
 
   it('when a cancellation cannot be delivered at first, then the relay delivers it later too', async () => {
     stub = await startNotificationStub(port);
-    const { interview } = await book();
+    const { interview, employee: e } = await book();
     await stub.stop();
     stub = undefined;
-    const cancelled = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.cancel(interview.id));
+    const cancelled = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.cancel(interview.id), undefined, await h.asPartnerOf(e.id));
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
 

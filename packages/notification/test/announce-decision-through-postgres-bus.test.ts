@@ -58,7 +58,7 @@ beforeAll(async () => {
   if (!address || typeof address !== 'object') throw new Error('no port');
 
   bus = createTestPostgresBus(pool);
-  svc = await bootService(pool, {
+  svc = await bootService(database, {
     smtpUrl: `smtp://127.0.0.1:${address.port}`,
     bus,
     reactToEvents: true,

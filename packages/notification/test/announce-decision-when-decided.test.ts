@@ -34,7 +34,7 @@ beforeAll(async () => {
   pool = database.pool;
   bus = await createRecordingBus(pool);
   smtp = await startCaptureSmtpServer();
-  svc = await bootService(pool, { smtpUrl: smtp.url, bus, reactToEvents: true, caseUrl }, { start: false });
+  svc = await bootService(database, { smtpUrl: smtp.url, bus, reactToEvents: true, caseUrl }, { start: false });
   subscriber = subscriptionOf(svc);
 });
 
@@ -57,7 +57,7 @@ function subscriptionOf(running: RunningService): Subscription {
 }
 
 async function boot(deps: Parameters<typeof bootService>[1], options: { start?: boolean } = { start: false }): Promise<RunningService> {
-  const running = await bootService(pool, { bus, reactToEvents: true, caseUrl, ...deps }, options);
+  const running = await bootService(database, { bus, reactToEvents: true, caseUrl, ...deps }, options);
   cleanup.push(() => running.close());
   return running;
 }
@@ -330,11 +330,11 @@ describe('decision notices and follow-ups requested over HTTP (orchestration, bu
     const resignationId = randomUUID();
     const traceparent = newTraceparent();
     const headers = { 'x-correlation-id': `corr-${resignationId}`, traceparent };
-    const toManager = await postEmail(svc.baseUrl, notice(resignationId, 'manager', `m.${resignationId.slice(0, 8)}@acme.example`), headers);
+    const toManager = await postEmail(svc, notice(resignationId, 'manager', `m.${resignationId.slice(0, 8)}@acme.example`), headers);
     expect(toManager.body.status).toBe('sent');
     expect(await announced(resignationId)).toHaveLength(0); // the employee's notice is still to come
 
-    const toEmployee = await postEmail(svc.baseUrl, notice(resignationId, 'employee', `e.${resignationId.slice(0, 8)}@acme.example`), headers);
+    const toEmployee = await postEmail(svc, notice(resignationId, 'employee', `e.${resignationId.slice(0, 8)}@acme.example`), headers);
     expect(toEmployee.status).toBe(201);
     expect(toEmployee.body.status).toBe('sent');
     const [outcome, ...again] = await announced(resignationId);
@@ -346,14 +346,14 @@ describe('decision notices and follow-ups requested over HTTP (orchestration, bu
     expect(traceId(outcome!.traceparent)).toBe(traceId(traceparent));
 
     // A repeated request finds the stored email and announces nothing more.
-    expect((await postEmail(svc.baseUrl, notice(resignationId, 'employee', `e.${resignationId.slice(0, 8)}@acme.example`), headers)).status).toBe(200);
+    expect((await postEmail(svc, notice(resignationId, 'employee', `e.${resignationId.slice(0, 8)}@acme.example`), headers)).status).toBe(200);
     expect(await announced(resignationId)).toHaveLength(1);
   });
 
   it('when a follow-up is posted, then it is delivered with its wording and publishes no event', async () => {
     const resignationId = randomUUID();
     const to = `lena.${resignationId.slice(0, 8)}@acme.example`;
-    const res = await postEmail(svc.baseUrl, {
+    const res = await postEmail(svc, {
       resignationId,
       purpose: 'follow-up:decision:escalation',
       to: { email: to, name: 'Lena Lead' },
@@ -374,7 +374,7 @@ describe('decision notices and follow-ups requested over HTTP (orchestration, bu
   });
 
   it('when a follow-up names an unknown milestone, then the request is refused with a problem naming the field', async () => {
-    const res = await postEmail(svc.baseUrl, {
+    const res = await postEmail(svc, {
       resignationId: randomUUID(),
       purpose: 'follow-up:x:reminder',
       to: { email: 'hanna@acme.example' },

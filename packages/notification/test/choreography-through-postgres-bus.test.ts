@@ -23,7 +23,7 @@ beforeAll(async () => {
   pool = database.pool;
   bus = createTestPostgresBus(pool);
   smtp = await startCaptureSmtpServer();
-  svc = await bootService(pool, { smtpUrl: smtp.url, bus, reactToEvents: true, caseUrl: (id) => `https://ems.example/cases/${id}` });
+  svc = await bootService(database, { smtpUrl: smtp.url, bus, reactToEvents: true, caseUrl: (id) => `https://ems.example/cases/${id}` });
   for (const s of svc.service.subscriptions ?? []) await bus.subscribe(s);
   await bus.subscribe(outcomes.subscription);
   await bus.start();

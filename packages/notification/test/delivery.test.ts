@@ -26,8 +26,8 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function boot(...args: Parameters<typeof bootService> extends [Pool, ...infer Rest] ? Rest : never): Promise<RunningService> {
-  const svc = await bootService(pool, ...args);
+async function boot(...args: Parameters<typeof bootService> extends [unknown, ...infer Rest] ? Rest : never): Promise<RunningService> {
+  const svc = await bootService(database, ...args);
   cleanup.push(() => svc.close());
   return svc;
 }
@@ -53,7 +53,7 @@ describe('delivery retries', () => {
     const port = await freePort();
     const svc = await boot({ smtpUrl: `smtp://127.0.0.1:${port}`, retryBaseMs: 300, dispatchIntervalMs: 50 });
 
-    const res = await postEmail(svc.baseUrl, managerNotice());
+    const res = await postEmail(svc, managerNotice());
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ status: 'queued', attempts: 1, sentAt: null });
     expect(res.body.lastError).toMatch(/ECONNREFUSED|ECONNECTION/);
@@ -63,11 +63,11 @@ describe('delivery retries', () => {
     expect(waitMs).toBeGreaterThanOrEqual(240); // 300 ms ± 20 % jitter
 
     // Let at least one more attempt fail, then bring the server up on the same port.
-    await waitFor('a second failed attempt', async () => ((await getEmail(svc.baseUrl, res.body.id)).body.attempts >= 2 ? true : undefined));
+    await waitFor('a second failed attempt', async () => ((await getEmail(svc, res.body.id)).body.attempts >= 2 ? true : undefined));
     const smtp = await capture(port);
 
     const sent = await waitFor('the email to be sent', async () => {
-      const e = (await getEmail(svc.baseUrl, res.body.id)).body;
+      const e = (await getEmail(svc, res.body.id)).body;
       return e.status === 'sent' ? e : undefined;
     });
     expect(sent.attempts).toBeGreaterThan(2);
@@ -88,10 +88,10 @@ describe('delivery retries', () => {
     });
     const svc = await boot({ smtpUrl: smtp.url, maxAttempts: 3, retryBaseMs: 20, dispatchIntervalMs: 20 });
 
-    const res = await postEmail(svc.baseUrl, managerNotice());
+    const res = await postEmail(svc, managerNotice());
     expect(res.status).toBe(201);
     const failed = await waitFor('the email to fail', async () => {
-      const e = (await getEmail(svc.baseUrl, res.body.id)).body;
+      const e = (await getEmail(svc, res.body.id)).body;
       return e.status === 'failed' ? e : undefined;
     });
     expect(failed.attempts).toBe(3);
@@ -109,7 +109,7 @@ describe('delivery retries', () => {
     const b = await boot(deps);
 
     // With the SMTP server down, every POST leaves its email queued for the dispatchers.
-    const emails = await Promise.all(Array.from({ length: 20 }, (_, i) => postEmail(i % 2 ? a.baseUrl : b.baseUrl, managerNotice({ email: `m${i}@acme.example` }))));
+    const emails = await Promise.all(Array.from({ length: 20 }, (_, i) => postEmail(i % 2 ? a : b, managerNotice({ email: `m${i}@acme.example` }))));
     expect(emails.every((e) => e.status === 201 && e.body.status === 'queued')).toBe(true);
 
     const smtp = await capture(port);
@@ -140,7 +140,7 @@ describe('shutdown', () => {
     });
     const svc = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 50 });
 
-    const res = await postEmail(svc.baseUrl, managerNotice({ resignationId: randomUUID() }));
+    const res = await postEmail(svc, managerNotice({ resignationId: randomUUID() }));
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('queued'); // the answer came before the slow server accepted
 
@@ -172,10 +172,10 @@ describe('Prefer: wait', () => {
     const smtp = await slowServer(400);
     const svc = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 50 });
 
-    const plain = await postEmail(svc.baseUrl, managerNotice());
+    const plain = await postEmail(svc, managerNotice());
     expect(plain.body.status).toBe('queued'); // the fast path's 50 ms ended first
 
-    const waited = await postEmail(svc.baseUrl, managerNotice(), { prefer: 'wait=10' });
+    const waited = await postEmail(svc, managerNotice(), { prefer: 'wait=10' });
     expect(waited.status).toBe(201);
     expect(waited.body).toMatchObject({ status: 'sent', attempts: 1 });
     expect(waited.body.sentAt).not.toBeNull();
@@ -186,9 +186,9 @@ describe('Prefer: wait', () => {
     const svc = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 50 });
     const notice = managerNotice();
 
-    const first = await postEmail(svc.baseUrl, notice, { 'idempotency-key': `k-${notice.resignationId}` });
+    const first = await postEmail(svc, notice, { 'idempotency-key': `k-${notice.resignationId}` });
     expect(first.body.status).toBe('queued');
-    const repeat = await postEmail(svc.baseUrl, notice, { 'idempotency-key': `k-${notice.resignationId}`, prefer: 'respond-async, wait=10' });
+    const repeat = await postEmail(svc, notice, { 'idempotency-key': `k-${notice.resignationId}`, prefer: 'respond-async, wait=10' });
     expect(repeat.status).toBe(200);
     expect(repeat.body).toMatchObject({ id: first.body.id, status: 'sent', attempts: 1 });
     await sleep(300);
@@ -199,7 +199,7 @@ describe('Prefer: wait', () => {
     const port = await freePort();
     const svc = await boot({ smtpUrl: `smtp://127.0.0.1:${port}`, retryBaseMs: 60_000 });
     const started = Date.now();
-    const res = await postEmail(svc.baseUrl, managerNotice(), { prefer: 'wait=30' });
+    const res = await postEmail(svc, managerNotice(), { prefer: 'wait=30' });
     expect(res.body).toMatchObject({ status: 'queued', attempts: 1 });
     expect(res.body.lastError).toMatch(/ECONNREFUSED|ECONNECTION/);
     expect(Date.now() - started).toBeLessThan(15_000); // not the 30 s asked for
@@ -227,7 +227,7 @@ describe('pooled SMTP connections', () => {
     const smtp = await countingServer();
     const svc = await boot({ smtpUrl: smtp.url });
     for (let i = 0; i < 5; i++) {
-      const res = await postEmail(svc.baseUrl, managerNotice({ email: `m${i}@acme.example` }));
+      const res = await postEmail(svc, managerNotice({ email: `m${i}@acme.example` }));
       expect(res.body).toMatchObject({ status: 'sent', attempts: 1 });
     }
     expect(smtp.messages()).toBe(5);
@@ -249,9 +249,9 @@ describe('pooled SMTP connections', () => {
     });
     const svc = await boot({ smtpUrl: smtp.url });
 
-    const first = await postEmail(svc.baseUrl, managerNotice({ email: 'first@acme.example' }));
+    const first = await postEmail(svc, managerNotice({ email: 'first@acme.example' }));
     expect(first.body).toMatchObject({ status: 'sent', attempts: 1 });
-    const second = await postEmail(svc.baseUrl, managerNotice({ email: 'second@acme.example' }));
+    const second = await postEmail(svc, managerNotice({ email: 'second@acme.example' }));
     expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
 
     await sleep(200);
@@ -264,10 +264,10 @@ describe('pooled SMTP connections', () => {
     const smtp = await countingServer({ socketTimeout: 150 });
     const svc = await boot({ smtpUrl: smtp.url });
 
-    const first = await postEmail(svc.baseUrl, managerNotice({ email: 'first@acme.example' }));
+    const first = await postEmail(svc, managerNotice({ email: 'first@acme.example' }));
     expect(first.body).toMatchObject({ status: 'sent', attempts: 1 });
     await sleep(500);
-    const second = await postEmail(svc.baseUrl, managerNotice({ email: 'second@acme.example' }));
+    const second = await postEmail(svc, managerNotice({ email: 'second@acme.example' }));
     expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
 
     await sleep(200);

@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pool } from '@ems/platform';
 import { startCaptureSmtpServer, type CapturedMessage, type CaptureSmtpServer } from '../src/index.ts';
-import { bootService, managerNotice, openDatabase, postEmail, type RunningService } from './harness.ts';
+import { asHr, bootService, managerNotice, openDatabase, postEmail, type RunningService } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
-let pool: Pool;
 let smtp: CaptureSmtpServer;
 let svc: RunningService;
 
 beforeAll(async () => {
   database = await openDatabase();
-  pool = database.pool;
   smtp = await startCaptureSmtpServer();
-  svc = await bootService(pool, { smtpUrl: smtp.url });
+  svc = await bootService(database, { smtpUrl: smtp.url });
 });
 
 afterAll(async () => {
@@ -32,7 +29,7 @@ describe('header injection', () => {
   it('when the recipient name and template data carry "\\r\\nBcc: evil@x", then no Bcc header and no extra recipient reach the SMTP server', async () => {
     const before = smtp.messages().length;
     const res = await postEmail(
-      svc.baseUrl,
+      svc,
       managerNotice({
         name: 'Dana\r\nBcc: evil@x',
         data: { employeeName: 'Alice\r\nBcc: evil2@x\r\nX-Injected: yes', managerName: 'Dana\nCc: evil3@x' },
@@ -99,7 +96,8 @@ describe('calendar attachments', () => {
     ['exit-interview-cancelled', 'CANCEL'],
   ] as const)('when %s carries an ICS file, then it arrives as text/calendar with method %s and its file name, plus an invite part', async (template, method) => {
     const content = ics(method, `${randomUUID()}@ems.local`);
-    const res = await postEmail(svc.baseUrl, interviewEmail(template, method, content));
+    // HR sends the exit-interview invitations, with its own service identity.
+    const res = await postEmail(svc, interviewEmail(template, method, content), await asHr(svc));
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('sent');
     expect(res.body.attachments).toEqual([{ filename: 'exit-interview.ics', contentType: `text/calendar; method=${method}` }]);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   pool = database.pool;
   bus = await createRecordingBus(pool);
   smtp = await startCaptureSmtpServer();
-  svc = await bootService(pool, { smtpUrl: smtp.url, bus, reactToEvents: true, caseUrl });
+  svc = await bootService(database, { smtpUrl: smtp.url, bus, reactToEvents: true, caseUrl });
   subscriber = subscriptionOf(svc);
 });
 
@@ -50,7 +50,7 @@ function subscriptionOf(running: RunningService): Subscription {
 
 /** Another instance of the service (its own settings) on the same database and bus. */
 async function boot(deps: Parameters<typeof bootService>[1], options?: { start?: boolean }): Promise<RunningService> {
-  const running = await bootService(pool, { bus, reactToEvents: true, caseUrl, ...deps }, options);
+  const running = await bootService(database, { bus, reactToEvents: true, caseUrl, ...deps }, options);
   cleanup.push(() => running.close());
   return running;
 }
@@ -242,7 +242,7 @@ describe('notification events in orchestration mode (HTTP, bus configured)', () 
   it('when a manager notice is sent over HTTP, then managerNotified carries the caller’s correlation id and trace; a repeat publishes nothing', async () => {
     const request = managerNotice({ email: `m.${randomUUID().slice(0, 8)}@acme.example` });
     const traceparent = newTraceparent();
-    const res = await postEmail(svc.baseUrl, request, { 'idempotency-key': `${request.resignationId}:notifyManager`, 'x-correlation-id': 'corr-http', traceparent });
+    const res = await postEmail(svc, request, { 'idempotency-key': `${request.resignationId}:notifyManager`, 'x-correlation-id': 'corr-http', traceparent });
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('sent');
 
@@ -251,14 +251,14 @@ describe('notification events in orchestration mode (HTTP, bus configured)', () 
     expect(published).toMatchObject({ correlationid: 'corr-http', data: { resignationId: request.resignationId, emailId: res.body.id, to: request.to.email, messageId: res.body.messageId } });
     expect(traceId(published!.traceparent)).toBe(traceId(traceparent));
 
-    expect((await postEmail(svc.baseUrl, request, { 'idempotency-key': `${request.resignationId}:notifyManager` })).status).toBe(200);
-    expect((await postEmail(svc.baseUrl, request)).status).toBe(200);
+    expect((await postEmail(svc, request, { 'idempotency-key': `${request.resignationId}:notifyManager` })).status).toBe(200);
+    expect((await postEmail(svc, request)).status).toBe(200);
     expect(await notified(request.resignationId)).toHaveLength(1);
   });
 
   it('when an email of another purpose is sent, then no event is published', async () => {
     const request = managerNotice({ purpose: 'reminder', email: `r.${randomUUID().slice(0, 8)}@acme.example` });
-    const res = await postEmail(svc.baseUrl, request);
+    const res = await postEmail(svc, request);
     expect(res.body.status).toBe('sent');
     expect((await bus.published()).filter((e) => e.subject === request.resignationId)).toHaveLength(0);
   });
@@ -266,7 +266,7 @@ describe('notification events in orchestration mode (HTTP, bus configured)', () 
   it('when a manager notice requested over HTTP fails for good, then managerNotificationFailed names the email as its cause and the resignation as its correlation', async () => {
     const instance = await boot({ smtpUrl: 'smtp://127.0.0.1:9', maxAttempts: 1, reactToEvents: false });
     const request = managerNotice();
-    const res = await postEmail(instance.baseUrl, request);
+    const res = await postEmail(instance, request);
     expect(res.body.status).toBe('failed');
     const [failed] = await failures(request.resignationId);
     expect(failed).toMatchObject({ correlationid: request.resignationId, data: { resignationId: request.resignationId, causationId: res.body.id } });

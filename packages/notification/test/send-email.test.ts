@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '@ems/platform';
 import type { notification as api } from '@ems/contracts';
 import { startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
-import { bootService, getEmail, http, managerNotice, openDatabase, postEmail, type RunningService } from './harness.ts';
+import { bootService, getEmail, http, listEmails, managerNotice, openDatabase, postEmail, type RunningService } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   database = await openDatabase();
   pool = database.pool;
   smtp = await startCaptureSmtpServer();
-  svc = await bootService(pool, { smtpUrl: smtp.url, from: 'EMS Test <ems@acme.example>' });
+  svc = await bootService(database, { smtpUrl: smtp.url, from: 'EMS Test <ems@acme.example>' });
 });
 
 afterAll(async () => {
@@ -37,7 +37,7 @@ const rowCount = async (resignationId?: string) =>
 describe('POST /api/emails', () => {
   it('when a valid email is requested, then it is sent over SMTP once and the answer already says sent', async () => {
     const request = managerNotice();
-    const res = await postEmail(svc.baseUrl, request);
+    const res = await postEmail(svc, request);
 
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/api/emails/${res.body.id}`);
@@ -70,7 +70,7 @@ describe('POST /api/emails', () => {
 
   it('when 5 identical requests arrive at once, then one email is stored and one message sent; a later repeat answers 200 with the same email', async () => {
     const request = managerNotice();
-    const replies = await Promise.all(Array.from({ length: 5 }, () => postEmail(svc.baseUrl, request)));
+    const replies = await Promise.all(Array.from({ length: 5 }, () => postEmail(svc, request)));
 
     expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
     // Those that lost the race waited for the winner's delivery: every answer already says sent.
@@ -81,7 +81,7 @@ describe('POST /api/emails', () => {
     const id = [...ids][0]!;
     expect(messagesWithId(`<${id}@ems.local>`)).toHaveLength(1);
 
-    const later = await postEmail(svc.baseUrl, request);
+    const later = await postEmail(svc, request);
     expect(later.status).toBe(200);
     expect(later.body).toMatchObject({ id, status: 'sent', attempts: 1 });
     expect(await rowCount(request.resignationId)).toBe(1);
@@ -90,8 +90,8 @@ describe('POST /api/emails', () => {
 
   it('when the recipient address differs only in letter case, then it is the same email', async () => {
     const request = managerNotice();
-    const first = await postEmail(svc.baseUrl, request);
-    const again = await postEmail(svc.baseUrl, { ...request, to: { email: 'Dana.Boss@ACME.example', name: 'Dana' } });
+    const first = await postEmail(svc, request);
+    const again = await postEmail(svc, { ...request, to: { email: 'Dana.Boss@ACME.example', name: 'Dana' } });
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
@@ -99,8 +99,8 @@ describe('POST /api/emails', () => {
 
   it('when the same case and purpose go to a different recipient, then that is a second email', async () => {
     const resignationId = randomUUID();
-    const a = await postEmail(svc.baseUrl, managerNotice({ resignationId, email: 'dana.boss@acme.example' }));
-    const b = await postEmail(svc.baseUrl, managerNotice({ resignationId, email: 'deputy@acme.example', name: 'Deputy' }));
+    const a = await postEmail(svc, managerNotice({ resignationId, email: 'dana.boss@acme.example' }));
+    const b = await postEmail(svc, managerNotice({ resignationId, email: 'deputy@acme.example', name: 'Deputy' }));
 
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.body.id).not.toBe(b.body.id);
@@ -112,14 +112,14 @@ describe('POST /api/emails', () => {
   it('when an Idempotency-Key is repeated, then the first email is returned; reused for another email, it is refused with 409', async () => {
     const key = `key-${randomUUID()}`;
     const request = managerNotice();
-    const first = await postEmail(svc.baseUrl, request, { 'idempotency-key': key });
-    const repeat = await postEmail(svc.baseUrl, request, { 'idempotency-key': key });
+    const first = await postEmail(svc, request, { 'idempotency-key': key });
+    const repeat = await postEmail(svc, request, { 'idempotency-key': key });
     expect(first.status).toBe(201);
     expect(repeat.status).toBe(200);
     expect(repeat.body.id).toBe(first.body.id);
 
     const other = managerNotice();
-    const misuse = await postEmail(svc.baseUrl, other, { 'idempotency-key': key });
+    const misuse = await postEmail(svc, other, { 'idempotency-key': key });
     expect(misuse.status).toBe(409);
     expect(misuse.contentType).toContain('application/problem+json');
     expect(await rowCount(other.resignationId)).toBe(0);
@@ -135,7 +135,7 @@ describe('POST /api/emails', () => {
     const before = await rowCount();
     const sentBefore = smtp.messages().length;
     const request = { ...managerNotice(), ...change };
-    const res = await postEmail(svc.baseUrl, request);
+    const res = await postEmail(svc, request);
 
     expect(res.status).toBe(400);
     expect(res.contentType).toContain('application/problem+json');
@@ -152,20 +152,20 @@ describe('GET /api/emails', () => {
     const resignationId = randomUUID();
     const sent: api.Email[] = [];
     for (const purpose of ['p-1', 'p-2', 'p-3']) {
-      sent.push((await postEmail(svc.baseUrl, managerNotice({ resignationId, purpose, email: `${purpose}@acme.example` }))).body);
+      sent.push((await postEmail(svc, managerNotice({ resignationId, purpose, email: `${purpose}@acme.example` }))).body);
     }
 
-    const page1 = await http<api.EmailList>(`${svc.baseUrl}/api/emails?resignationId=${resignationId}&limit=2`);
+    const page1 = await listEmails(svc, `resignationId=${resignationId}&limit=2`);
     expect(page1.status).toBe(200);
     expect(page1.body.items.map((e) => e.purpose)).toEqual(['p-3', 'p-2']);
     expect(page1.body.nextOffset).toBe(2);
-    const page2 = await http<api.EmailList>(`${svc.baseUrl}/api/emails?resignationId=${resignationId}&limit=2&offset=2`);
+    const page2 = await listEmails(svc, `resignationId=${resignationId}&limit=2&offset=2`);
     expect(page2.body.items.map((e) => e.purpose)).toEqual(['p-1']);
     expect(page2.body.nextOffset).toBeNull();
 
-    const toP2 = await http<api.EmailList>(`${svc.baseUrl}/api/emails?resignationId=${resignationId}&to=P-2@ACME.example`);
+    const toP2 = await listEmails(svc, `resignationId=${resignationId}&to=P-2@ACME.example`);
     expect(toP2.body.items.map((e) => e.id)).toEqual([sent[1]!.id]);
-    const failed = await http<api.EmailList>(`${svc.baseUrl}/api/emails?resignationId=${resignationId}&status=failed`);
+    const failed = await listEmails(svc, `resignationId=${resignationId}&status=failed`);
     expect(failed.body.items).toEqual([]);
 
     // Rows are mapped to the contract: no bodies, data, claims or keys leak.
@@ -175,15 +175,15 @@ describe('GET /api/emails', () => {
   });
 
   it('when one email is fetched by id, then it is returned; an unknown id is 404 and a malformed one 400', async () => {
-    const created = (await postEmail(svc.baseUrl, managerNotice())).body;
-    const found = await getEmail(svc.baseUrl, created.id);
+    const created = (await postEmail(svc, managerNotice())).body;
+    const found = await getEmail(svc, created.id);
     expect(found.status).toBe(200);
     expect(found.body).toEqual(created);
 
-    const missing = await getEmail(svc.baseUrl, randomUUID());
+    const missing = await getEmail(svc, randomUUID());
     expect(missing.status).toBe(404);
     expect(missing.contentType).toContain('application/problem+json');
-    expect((await getEmail(svc.baseUrl, 'nope')).status).toBe(400);
+    expect((await getEmail(svc, 'nope')).status).toBe(400);
   });
 });
 
@@ -195,7 +195,7 @@ describe('readiness', () => {
   });
 
   it('when the SMTP server is unreachable, then /readyz says so', async () => {
-    const down = await bootService(pool, { smtpUrl: 'smtp://127.0.0.1:9' }, { start: false });
+    const down = await bootService(database, { smtpUrl: 'smtp://127.0.0.1:9' }, { start: false });
     try {
       const res = await http<{ status: string; checks: Record<string, string> }>(`${down.baseUrl}/readyz`);
       expect(res.status).toBe(503);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHttpServer, createLogger, createPool, migrate, type App, type Pool } from '@ems/platform';
-import { createTestDatabase, requestJson, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, requestJson, sleep, waitFor, type JsonResponse, type TestDatabase } from '@ems/platform/testing';
+import { demoOrg } from '@ems/demo-org';
+import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
 import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
 import { createEvent, type EventBus, type EventBusTestHooks } from '@ems/eventbus';
 import { createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
@@ -26,6 +28,11 @@ let base: string;
 let strictApp: App;
 let strictBase: string;
 let receiver: Receiver;
+let identity: TestIdentity;
+
+const org = demoOrg();
+/** The operator on call in the demo organisation: every webhook operation is theirs. */
+const OPERATOR = org.roleAssignments.find((a) => a.role === 'operator')!.personId;
 
 function newBus(): EventBus & EventBusTestHooks {
   return createTestPostgresBus(pool, { log, catalogue, defaultRetry: { maxAttempts: 5, backoffMs: 1000 }, stopTimeoutMs: 5_000 });
@@ -39,11 +46,14 @@ beforeAll(async () => {
   await migrate(pool, service.schema, service.migrations);
   await bus.start();
   await service.start();
-  app = await createHttpServer({ title: 'webhooks test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
+  // The identity provider the webhook routes trust (its own port, over the same database): real tokens.
+  identity = await startTestIdentity(pool, org, log);
+  const security = identity.securityFor(['webhooks']);
+  app = await createHttpServer({ title: 'webhooks test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false, security });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   // The production default: no internal targets.
   const strict = createWebhookService({ pool, log, bus, catalogue });
-  strictApp = await createHttpServer({ title: 'webhooks strict test', version: '0', logger: log, plugins: [strict.routes], readiness: {}, docs: false });
+  strictApp = await createHttpServer({ title: 'webhooks strict test', version: '0', logger: log, plugins: [strict.routes], readiness: {}, docs: false, security });
   strictBase = await strictApp.listen({ port: 0, host: '127.0.0.1' });
   receiver = await startReceiver();
 });
@@ -51,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await strictApp?.close();
+  await identity?.stop();
   await service?.stop();
   await bus?.stop();
   await receiver?.close();
@@ -72,6 +83,11 @@ function accessSuspended(): CloudEvent {
   });
 }
 
+/** A call to the webhook API as the operator (a signed-in person's token); `headers` may override it. */
+async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, at = base): Promise<JsonResponse<T>> {
+  return requestJson<T>(at, method, path, body, { ...(await identity.as(OPERATOR)), ...headers });
+}
+
 /** Publishes as a service does: in a database transaction. */
 const publish = (...events: CloudEvent[]) => publishInTransaction(pool, bus, events);
 
@@ -80,7 +96,7 @@ let hookNo = 0;
 const freshPath = () => `/hook-${++hookNo}-${randomUUID().slice(0, 8)}`;
 
 async function register(body: Record<string, unknown>, headers: Record<string, string> = {}, at = base) {
-  return requestJson(at, 'POST', WebhookPaths.webhooks, body, headers);
+  return call('POST', WebhookPaths.webhooks, body, headers, at);
 }
 
 async function registerOk(path: string, eventTypes: string[] = [EventTypes.resignationSubmitted]): Promise<RegisteredWebhook> {
@@ -90,7 +106,7 @@ async function registerOk(path: string, eventTypes: string[] = [EventTypes.resig
 }
 
 async function deliveries(webhookId: string) {
-  const r = await requestJson(base, 'GET', WebhookPaths.deliveries(webhookId));
+  const r = await call('GET', WebhookPaths.deliveries(webhookId));
   expect(r.status).toBe(200);
   return WebhookDeliveryList.parse(r.body).items;
 }
@@ -111,10 +127,10 @@ describe('registering webhooks', () => {
     expect(created.eventTypes).toEqual([EventTypes.managerNotified, EventTypes.resignationSubmitted].sort());
     expect(created.description).toBe('HR dashboard');
 
-    const one = await requestJson(base, 'GET', WebhookPaths.webhook(created.id));
+    const one = await call('GET', WebhookPaths.webhook(created.id));
     expect(one.status).toBe(200);
     expect(one.body).toEqual({ id: created.id, url: created.url, eventTypes: created.eventTypes, description: 'HR dashboard', createdAt: created.createdAt });
-    const list = WebhookList.parse((await requestJson(base, 'GET', `${WebhookPaths.webhooks}?limit=500`)).body);
+    const list = WebhookList.parse((await call('GET', `${WebhookPaths.webhooks}?limit=500`)).body);
     expect(list.items.find((w) => w.id === created.id)).toEqual(one.body);
     expect(JSON.stringify(list)).not.toContain('whsec_');
 
@@ -192,10 +208,10 @@ describe('registering webhooks', () => {
   });
 
   it('when a webhook id is unknown or malformed, then 404 or 400', async () => {
-    expect((await requestJson(base, 'GET', WebhookPaths.webhook(randomUUID()))).status).toBe(404);
-    expect((await requestJson(base, 'DELETE', WebhookPaths.webhook(randomUUID()))).status).toBe(404);
-    expect((await requestJson(base, 'GET', WebhookPaths.deliveries(randomUUID()))).status).toBe(404);
-    expect((await requestJson(base, 'GET', WebhookPaths.webhook('nope'))).status).toBe(400);
+    expect((await call('GET', WebhookPaths.webhook(randomUUID()))).status).toBe(404);
+    expect((await call('DELETE', WebhookPaths.webhook(randomUUID()))).status).toBe(404);
+    expect((await call('GET', WebhookPaths.deliveries(randomUUID()))).status).toBe(404);
+    expect((await call('GET', WebhookPaths.webhook('nope'))).status).toBe(400);
   });
 });
 
@@ -316,11 +332,11 @@ describe('delivering events', () => {
       await publish(first);
       await waitFor(() => (receiver.requestsTo(doomedPath).length === 1 && receiver.requestsTo(controlPath).length === 1 ? true : undefined), 'the first event at both receivers');
 
-      const del = await requestJson(base, 'DELETE', WebhookPaths.webhook(doomed.id));
+      const del = await call('DELETE', WebhookPaths.webhook(doomed.id));
       expect(del.status).toBe(204);
-      expect((await requestJson(base, 'DELETE', WebhookPaths.webhook(doomed.id))).status).toBe(204);
-      expect((await requestJson(base, 'GET', WebhookPaths.webhook(doomed.id))).status).toBe(404);
-      const list = WebhookList.parse((await requestJson(base, 'GET', `${WebhookPaths.webhooks}?limit=500`)).body);
+      expect((await call('DELETE', WebhookPaths.webhook(doomed.id))).status).toBe(204);
+      expect((await call('GET', WebhookPaths.webhook(doomed.id))).status).toBe(404);
+      const list = WebhookList.parse((await call('GET', `${WebhookPaths.webhooks}?limit=500`)).body);
       expect(list.items.map((w) => w.id)).not.toContain(doomed.id);
       const routes = await pool.query('SELECT 1 FROM bus.subscription WHERE name = $1', [`webhooks.${doomed.id}`]);
       expect(routes.rowCount).toBe(0);
