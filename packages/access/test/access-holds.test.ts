@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool, type ServiceModule } from '@ems/platform';
+import type { Clock, Pool, ServiceModule } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import { access } from '@ems/contracts';
-import { createAccessService } from '../src/index.ts';
+import { bootAccess, poolFor, serve, type AccessHttp } from './support.ts';
 
 const org = demoOrg();
 const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
@@ -34,22 +34,18 @@ const tick = (ms = 1000) => (now = new Date(now.getTime() + ms));
 let testDb: TestDatabase;
 let pool: Pool;
 let service: ServiceModule<DemoOrg>;
-let app: App;
-let base: string;
+let http: AccessHttp;
 
 beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'access');
-  pool = createPool(testDb.url, { max: 12 });
-  const log = createLogger({ level: 'silent' });
-  service = createAccessService({ pool, log, clock });
-  await migrate(pool, service.schema, service.migrations);
-  await service.seed!(org);
-  app = await createHttpServer({ title: 'access test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  pool = poolFor(testDb);
+  service = await bootAccess(pool, { clock });
+  // Behind the trust boundary: holds are created and released with EMS's service token, read by IT's access administrator.
+  http = await serve(service, pool);
 });
 
 afterAll(async () => {
-  await app?.close();
+  await http?.app.close();
   await pool?.end();
   await testDb?.drop();
 });
@@ -60,15 +56,7 @@ interface Answer {
   body: unknown;
 }
 
-async function call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> => http.call(method, path, body, headers);
 
 const hold = (a: Answer) => access.AccessHold.parse(a.body);
 const createHold = (body: unknown, headers?: Record<string, string>) => call('POST', access.AccessPaths.holds, body, headers);

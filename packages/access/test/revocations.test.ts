@@ -59,7 +59,7 @@ beforeAll(async () => {
   scheduleRevocation = main.subscriptions!.find((s) => s.name === SCHEDULE_REVOCATION_SUBSCRIBER)!;
   await bus.subscribe(outcomes.subscription);
   await bus.start();
-  http = await serve(main);
+  http = await serve(main, pool);
 });
 
 afterAll(async () => {

@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool } from '@ems/platform';
+import type { Clock, Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
-import { demoOrg } from '@ems/demo-org';
 import { access } from '@ems/contracts';
 import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
+import { bootAccess, criticalGrantsOf, log, org, poolFor, serve, type AccessHttp } from './support.ts';
 
-const org = demoOrg();
-const critical = new Set(org.systems.filter((s) => s.critical).map((s) => s.id));
-const criticalGrantsOf = (employeeId: string) =>
-  org.grants
-    .filter((g) => g.employeeId === employeeId && critical.has(g.systemId))
-    .map((g) => g.id)
-    .sort();
 const candidates = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 2);
 let nextCandidate = 0;
 /** A different employee for every test, so tests never share state. */
@@ -32,26 +25,22 @@ let testDb: TestDatabase;
 let pool: Pool;
 let bus: RecordingBus;
 let subscriber: Subscription;
-let app: App;
-let base: string;
+let http: AccessHttp;
 
 beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'accessevents');
-  pool = createPool(testDb.url, { max: 12 });
+  pool = poolFor(testDb);
   bus = await createRecordingBus(pool);
-  const log = createLogger({ level: 'silent' });
-  const service = createAccessService({ pool, log, clock, bus, reactToEvents: true });
-  await migrate(pool, service.schema, service.migrations);
-  await service.seed!(org);
+  const service = await bootAccess(pool, { clock, bus, reactToEvents: true });
   const found = service.subscriptions?.find((s) => s.name === SUSPEND_ACCESS_SUBSCRIBER);
   if (!found) throw new Error('no subscriber');
   subscriber = found;
-  app = await createHttpServer({ title: 'access events test', version: '0', logger: log, plugins: [service.routes], readiness: {}, docs: false });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  // Behind the trust boundary: holds are created over HTTP with EMS's service token, as the orchestrator does.
+  http = await serve(service, pool);
 });
 
 afterAll(async () => {
-  await app?.close();
+  await http?.app.close();
   await pool?.end();
   await testDb?.drop();
 });
@@ -177,11 +166,7 @@ describe('access.suspend-access-when-resignation-submitted', () => {
     const employee = freshEmployee();
     const other = freshEmployee();
     const event = resignationSubmitted(employee);
-    const first = await fetch(`${base}${access.AccessPaths.holds}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ resignationId: event.data.resignationId, employeeId: other.id }),
-    });
+    const first = await http.call('POST', access.AccessPaths.holds, { resignationId: event.data.resignationId, employeeId: other.id });
     expect(first.status).toBe(201);
 
     await deliver(event);
@@ -208,8 +193,7 @@ describe('access.suspend-access-when-resignation-submitted', () => {
 });
 
 describe('access events in orchestration mode (HTTP, bus configured)', () => {
-  const post = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${access.AccessPaths.holds}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const post = (body: unknown, headers: Record<string, string> = {}) => http.call('POST', access.AccessPaths.holds, body, headers);
 
   it('when a hold is created over HTTP, then criticalAccessSuspended is published with the caller’s correlation id and trace; a repeat publishes nothing', async () => {
     const employee = freshEmployee();
@@ -217,7 +201,7 @@ describe('access events in orchestration mode (HTTP, bus configured)', () => {
     const traceparent = newTraceparent();
     const res = await post({ resignationId, employeeId: employee.id }, { 'x-correlation-id': 'corr-http', traceparent, 'idempotency-key': `${resignationId}:blockAccess` });
     expect(res.status).toBe(201);
-    const hold = access.AccessHold.parse(await res.json());
+    const hold = access.AccessHold.parse(res.body);
 
     const [published, ...more] = await suspendedEvents(resignationId);
     expect(more).toHaveLength(0);
@@ -246,7 +230,6 @@ describe('access events in orchestration mode (HTTP, bus configured)', () => {
 });
 
 describe('wiring', () => {
-  const log = createLogger({ level: 'silent' });
   it('when no bus is given, then the service has no subscriptions; asking it to react without a bus is refused', () => {
     expect(createAccessService({ pool, log }).subscriptions).toBeUndefined();
     expect(createAccessService({ pool, log, bus }).subscriptions).toBeUndefined();

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool } from '@ems/platform';
 import { createTestDatabase, requestJson, type TestDatabase } from '@ems/platform/testing';
 import { EventSchemas, EventTypes, type CloudEvent } from '@ems/contracts/events';
+import { POLICY } from '@ems/contracts/policy';
+import { demoOrg } from '@ems/demo-org';
+import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
 import type { Extension, Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import createAssetsExtension, { AssetEvents, AssetEventTypes, AssetsPaths, OPEN_RECOVERY_TASK_SUBSCRIBER, RecoveryTask, RecoveryTaskList, RecoveryTaskOpened, createExtension } from '../src/index.ts';
@@ -17,9 +20,18 @@ let extension: Extension;
 let handler: Subscription;
 let app: App;
 let base: string;
+let identity: TestIdentity;
 
 const log = createLogger({ level: 'silent' });
 const delivery = { attempt: 1, lastAttempt: false };
+const org = demoOrg();
+/** IT's access administrator in the demo organisation: collects the equipment (lists, reads and completes the tasks). */
+const ACCESS_ADMIN = org.roleAssignments.find((a) => a.role === 'access_admin')!.personId;
+
+/** A call to the extension's API as the access administrator (a real token from the test identity provider). */
+async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return requestJson<T>(base, method, path, body, { ...(await identity.as(ACCESS_ADMIN)), ...headers });
+}
 
 beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'assets');
@@ -30,7 +42,11 @@ beforeAll(async () => {
   const [subscription] = extension.subscriptions ?? [];
   if (!subscription) throw new Error('the extension subscribes to nothing');
   handler = subscription;
-  app = await createHttpServer({ title: 'assets test', version: '0', logger: log, plugins: [extension.routes], readiness: extension.readiness ?? {}, docs: false });
+  // Behind the trust boundary, as EMS hosts an extension: the core policy table plus the extension's own rows.
+  identity = await startTestIdentity(pool, org, log);
+  const security = identity.securityFor(['extensions'], { ...POLICY, ...extension.policy });
+  app = await createHttpServer({ title: 'assets test', version: '0', logger: log, plugins: [extension.routes], readiness: extension.readiness ?? {}, docs: false, security });
+  app.addHook('onClose', () => identity.stop());
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 
@@ -55,7 +71,7 @@ function resignationSubmitted(overrides: { resignationId?: string; employeeId?: 
 }
 
 async function tasksOf(resignationId: string) {
-  const r = await requestJson(base, 'GET', `${AssetsPaths.tasks}?resignationId=${resignationId}`);
+  const r = await api('GET', `${AssetsPaths.tasks}?resignationId=${resignationId}`);
   expect(r.status).toBe(200);
   return RecoveryTaskList.parse(r.body).items;
 }
@@ -161,20 +177,20 @@ describe('asset recovery API', () => {
   it('when a task is completed, then it is done; completing it again changes nothing', async () => {
     const task = await openTask();
     now = new Date(now.getTime() + 60_000);
-    const first = await requestJson(base, 'POST', AssetsPaths.complete(task.id));
+    const first = await api('POST', AssetsPaths.complete(task.id));
     expect(first.status).toBe(200);
     expect(RecoveryTask.parse(first.body)).toEqual({ ...task, status: 'done', completedAt: now.toISOString() });
 
     now = new Date(now.getTime() + 60_000);
-    const again = await requestJson(base, 'POST', AssetsPaths.complete(task.id), undefined, { 'idempotency-key': 'k-1' });
+    const again = await api('POST', AssetsPaths.complete(task.id), undefined, { 'idempotency-key': 'k-1' });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
-    expect((await requestJson(base, 'GET', AssetsPaths.task(task.id))).body).toEqual(first.body);
+    expect((await api('GET', AssetsPaths.task(task.id))).body).toEqual(first.body);
   });
 
   it('when two completions race, then both answer the same completion', async () => {
     const task = await openTask();
-    const [a, b] = await Promise.all([requestJson(base, 'POST', AssetsPaths.complete(task.id)), requestJson(base, 'POST', AssetsPaths.complete(task.id))]);
+    const [a, b] = await Promise.all([api('POST', AssetsPaths.complete(task.id)), api('POST', AssetsPaths.complete(task.id))]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.body).toEqual(b.body);
   });
@@ -185,20 +201,20 @@ describe('asset recovery API', () => {
       now = new Date(now.getTime() + 1000);
       await handler.handle(resignationSubmitted({ employeeId }), delivery);
     }
-    const page1 = RecoveryTaskList.parse((await requestJson(base, 'GET', `${AssetsPaths.tasks}?employeeId=${employeeId}&limit=2`)).body);
+    const page1 = RecoveryTaskList.parse((await api('GET', `${AssetsPaths.tasks}?employeeId=${employeeId}&limit=2`)).body);
     expect(page1.items).toHaveLength(2);
     expect(page1.nextOffset).toBe(2);
-    const page2 = RecoveryTaskList.parse((await requestJson(base, 'GET', `${AssetsPaths.tasks}?employeeId=${employeeId}&limit=2&offset=2`)).body);
+    const page2 = RecoveryTaskList.parse((await api('GET', `${AssetsPaths.tasks}?employeeId=${employeeId}&limit=2&offset=2`)).body);
     expect(page2.items).toHaveLength(1);
     expect(page2.nextOffset).toBeNull();
     expect(new Set([...page1.items, ...page2.items].map((t) => t.id)).size).toBe(3);
 
-    const open = RecoveryTaskList.parse((await requestJson(base, 'GET', `${AssetsPaths.tasks}?employeeId=${employeeId}&status=done`)).body);
+    const open = RecoveryTaskList.parse((await api('GET', `${AssetsPaths.tasks}?employeeId=${employeeId}&status=done`)).body);
     expect(open.items).toEqual([]);
   });
 
   it('when the OpenAPI document is generated, then it describes the extension routes', async () => {
-    const doc = await requestJson<{ paths: Record<string, Record<string, unknown>> }>(base, 'GET', '/openapi.json');
+    const doc = await requestJson<{ paths: Record<string, Record<string, unknown>> }>(base, 'GET', '/openapi.json'); // public: no credentials
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths['/api/asset-recovery-tasks'] ?? {})).toEqual(['get']);
     expect(Object.keys(doc.body.paths['/api/asset-recovery-tasks/{id}'] ?? {})).toEqual(['get']);
@@ -206,12 +222,12 @@ describe('asset recovery API', () => {
   });
 
   it('when the request is malformed or names no task, then a problem+json answers and nothing changes', async () => {
-    const badId = await requestJson(base, 'POST', AssetsPaths.complete('not-a-uuid'));
+    const badId = await api('POST', AssetsPaths.complete('not-a-uuid'));
     expect(badId.status).toBe(400);
     expect(badId.contentType).toContain('application/problem+json');
-    const badQuery = await requestJson(base, 'GET', `${AssetsPaths.tasks}?resignationId=nope`);
+    const badQuery = await api('GET', `${AssetsPaths.tasks}?resignationId=nope`);
     expect(badQuery.status).toBe(400);
-    const missing = await requestJson(base, 'POST', AssetsPaths.complete(randomUUID()));
+    const missing = await api('POST', AssetsPaths.complete(randomUUID()));
     expect(missing.status).toBe(404);
     expect(missing.contentType).toContain('application/problem+json');
   });
