@@ -7,6 +7,7 @@ import { demoOrg } from '@ems/demo-org';
 import { loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
 import { authorization, deviceLogin, logout, SignInRequired } from './sign-in.ts';
+import { CredentialsError } from './credentials.ts';
 
 // The server side (services, DBOS, the bus) loads only for the commands that run it: a client command
 // such as `ems resign` starts in a fraction of the time.
@@ -107,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 78; // EX_CONFIG
     }
-    if (err instanceof CliError || err instanceof SignInRequired) {
+    if (err instanceof CliError || err instanceof SignInRequired || err instanceof CredentialsError) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }

@@ -27,7 +27,7 @@ export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
 function readAll(file: string): Record<string, SavedSignIn> {
   if (!existsSync(file)) return {};
   const mode = statSync(file).mode & 0o777;
-  if (mode & 0o077) throw new CredentialsError(`${file} is readable by others (mode ${mode.toString(8)}): run \`chmod 600 ${file}\` or \`ems logout\`, then sign in again`);
+  if (mode & 0o077) throw new CredentialsError(`${file} is readable by others (mode ${mode.toString(8)}): run \`chmod 600 ${file}\` (or delete it and sign in again)`);
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, SavedSignIn>;
   } catch {
