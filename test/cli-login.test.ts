@@ -107,6 +107,6 @@ describe('ems login', () => {
     expect(refresh.status).toBe(400);
     expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
     const notSignedIn = await ems('whoami').catch((err: { stderr: string }) => err);
-    expect((notSignedIn as { stderr: string }).stderr).toContain('ems login');
+    expect((notSignedIn).stderr).toContain('ems login');
   });
 });
