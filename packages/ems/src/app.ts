@@ -244,7 +244,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         }),
       );
     }
-    if (hosts('webhooks')) services.push(createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue, ...config.webhooks }));
+    if (hosts('webhooks')) services.push(createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue, secrets: auth.secrets!, ...config.webhooks }));
     if (hosts('extensions')) services.push(...extensions);
 
     let stage = 'starting';

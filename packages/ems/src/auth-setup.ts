@@ -34,6 +34,8 @@ export interface AuthSetup {
   security: Security;
   /** The identity service, when this process hosts it. */
   identity: ServiceModule<DemoOrg> | undefined;
+  /** The installation's secrets, when this process hosts identity or webhooks (or derives its client secrets). */
+  secrets: Secrets | undefined;
   /** A hosted service's credentials for its calls; throws a ConfigError when it has none. */
   callAuth(service: 'ems' | 'notification' | 'hr' | 'access'): CallAuth;
   /** Printed at start: how a person signs in. */
@@ -100,9 +102,10 @@ export function setupAuth(
     throw new ConfigError(['EMS_OIDC_CLIENT_SECRET: required with EMS_OIDC_ISSUER (the web sign-in is a confidential client)']);
   }
 
-  // Secrets: for the identity service (always), and to derive this process's client secrets at the built-in provider.
+  // Secrets: for the identity service and the webhooks (their signing secrets at rest) always, and to derive
+  // this process's client secrets at the built-in provider.
   const needsDerived = dev && hosted.some((s) => s !== 'identity' && s !== 'webhooks' && s !== 'extensions' && !settings.serviceClientSecrets[s as 'ems']);
-  const secrets = hosts('identity') || needsDerived ? loadSecrets(config, o.log) : undefined;
+  const secrets = hosts('identity') || hosts('webhooks') || needsDerived ? loadSecrets(config, o.log) : undefined;
 
   const security = createSecurity({
     db: createKysely(o.pool, IDENTITY_SCHEMA),
@@ -140,5 +143,5 @@ export function setupAuth(
   const signInHint = dev
     ? `sign in: ${o.publicUrl}/auth/login (browser) · npx ems login (CLI) — built-in development provider: pick anyone, on this machine only`
     : `sign in: ${o.publicUrl}/auth/login (browser) · npx ems login (CLI) — with ${issuerOf(settings)}`;
-  return { settings, policy, security, identity, callAuth, signInHint };
+  return { settings, policy, security, identity, secrets, callAuth, signInHint };
 }

@@ -25,6 +25,16 @@ export function buildServiceModulesForSeeding(pool: Pool, log: Logger): ServiceM
   ];
 }
 
+/** Migrating needs no key: the webhooks built here never register, deliver or start. */
+const noSecrets = {
+  encrypt(): never {
+    throw new Error('the webhook service built for migrating has no secrets key');
+  },
+  decrypt(): never {
+    throw new Error('the webhook service built for migrating has no secrets key');
+  },
+};
+
 /** Every service module this configuration runs, webhooks and extensions included: for `ems migrate`. */
 export async function buildAllServiceModules(pool: Pool, log: Logger, config: Config): Promise<ServiceModule<DemoOrg>[]> {
   // Built, never started: nothing here connects or subscribes.
@@ -32,7 +42,7 @@ export async function buildAllServiceModules(pool: Pool, log: Logger, config: Co
   const extensions = await loadExtensions(config.extensions, { pool, log, clock: systemClock, bus, env: process.env });
   return [
     ...buildServiceModulesForSeeding(pool, log),
-    createWebhookService({ pool, log, clock: systemClock, bus, catalogue: events.EventSchemas, ...config.webhooks }),
+    createWebhookService({ pool, log, clock: systemClock, bus, catalogue: events.EventSchemas, secrets: noSecrets, ...config.webhooks }),
     ...extensions,
   ];
 }

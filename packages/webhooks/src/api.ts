@@ -17,8 +17,13 @@ export type Webhook = z.infer<typeof Webhook>;
 export const RegisteredWebhook = Webhook.extend({
   secret: z
     .string()
+    .nullable()
     .optional()
-    .describe('The signing secret. Only in the answer that created the webhook (and in replays of its Idempotency-Key): store it then.'),
+    .describe(
+      'The signing secret (`whsec_…`), shown once: only the answer that created the webhook (201) carries it — store it then. ' +
+        'It is stored encrypted and never returned again: a repeat with the same Idempotency-Key answers 200 with `secret: null`, ' +
+        'a repeat of the same registration without a key answers 200 without `secret`. Lost it? Delete the webhook and register it again.',
+    ),
 }).meta({ id: 'RegisteredWebhook' });
 export type RegisteredWebhook = z.infer<typeof RegisteredWebhook>;
 

@@ -1,5 +1,6 @@
 export { createWebhookService, WEBHOOKS_SCHEMA, type WebhookService, type WebhookServiceDeps } from './webhooks.service.ts';
 export { verifyWebhookSignature, signWebhook, webhookSignature, newWebhookSecret, WEBHOOK_HEADERS, DEFAULT_TOLERANCE_SECONDS, type VerifyOptions, type WebhookHeaderSource } from './domain/signature.ts';
+export { type SecretsCipher } from './domain/secret-at-rest.ts';
 export { checkWebhookTarget, isInternalAddress } from './domain/target.ts';
 export { webhookSubscriberName } from './deliver-event/deliver-when-event-published.ts';
 export { CLOUDEVENTS_JSON } from './deliver-event/deliver-event.ts';

@@ -1,6 +1,7 @@
 import type { Clock, Logger } from '@ems/platform';
 import type { EventCatalogue } from '@ems/eventbus';
 import type { WebhookRow, WebhooksDb } from './db/webhooks.db.ts';
+import type { SecretsCipher } from './domain/secret-at-rest.ts';
 
 /** What the use cases of the webhook service need, built once by the factory. */
 export interface WebhooksContext {
@@ -10,6 +11,8 @@ export interface WebhooksContext {
   /** The event types a webhook may ask for: the bus's catalogue (core events and extensions'). */
   catalogue: EventCatalogue;
   allowPrivateTargets: boolean;
+  /** Encrypts the signing secrets at rest (the installation's secrets key). */
+  secrets: SecretsCipher;
   timeoutMs: number;
   /** The signal of deliveries starting now; stop() aborts the ones in flight (the bus retries them later). */
   stopSignal(): AbortSignal;

@@ -3,6 +3,8 @@ import type { EventBus, EventCatalogue } from '@ems/eventbus';
 import { sql } from 'kysely';
 import { WEBHOOKS_SCHEMA, type WebhooksDB } from './db/webhooks.db.ts';
 import { migrations } from './db/migrations.ts';
+import { encryptPlaintextSecrets } from './db/encrypt-plaintext-secrets.ts';
+import type { SecretsCipher } from './domain/secret-at-rest.ts';
 import { registerDeleteWebhookRoute } from './delete-webhook/delete-webhook.http.ts';
 import { registerListDeliveriesRoute } from './deliveries/list-deliveries.http.ts';
 import { deliverWhenEventPublished, webhookSubscriberName } from './deliver-event/deliver-when-event-published.ts';
@@ -19,6 +21,11 @@ export interface WebhookServiceDeps {
   bus: EventBus;
   /** Every event type a webhook may subscribe to: the core catalogue plus the extensions' events. */
   catalogue: EventCatalogue;
+  /**
+   * The installation's secrets (`Secrets` of @ems/identity): the signing secrets are stored encrypted with
+   * them, bound to their webhook. Every process hosting webhooks needs the same key.
+   */
+  secrets: SecretsCipher;
   /** Allow URLs on loopback/private/link-local addresses (tests, local setups). Default false. */
   allowPrivateTargets?: boolean;
   /** Per-delivery time limit. Default 10 000 ms. */
@@ -45,6 +52,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     clock: deps.clock ?? systemClock,
     log,
     catalogue: deps.catalogue,
+    secrets: deps.secrets,
     allowPrivateTargets: deps.allowPrivateTargets ?? false,
     timeoutMs: deps.timeoutMs ?? 10_000,
     stopSignal: () => inFlight.signal,
@@ -76,8 +84,13 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         await sql`SELECT 1`.execute(db);
       },
     },
-    /** Subscribes every stored webhook (new ones subscribe when registered). Call after migrate, before or after bus.start(). */
+    /**
+     * Encrypts the secrets an earlier release stored in plain text (see migration 2), then subscribes every
+     * stored webhook (new ones subscribe when registered). Call after migrate, before or after bus.start().
+     */
     async start() {
+      const encrypted = await encryptPlaintextSecrets(db, deps.secrets);
+      if (encrypted > 0) log.info({ webhooks: encrypted }, 'encrypted the webhook secrets an earlier release stored in plain text');
       const live = await db.selectFrom('webhooks').select(['id', 'event_types']).where('deleted_at', 'is', null).orderBy('created_at').execute();
       for (const webhook of live) await ctx.subscriptions.add(webhook);
       log.info({ webhooks: live.length }, 'webhook subscriptions started');

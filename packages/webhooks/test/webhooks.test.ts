@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHttpServer, createLogger, createPool, migrate, type App, type Pool } from '@ems/platform';
+import { createHttpServer, createLogger, createPool, migrate, type App, type Logger, type Pool } from '@ems/platform';
 import { createTestDatabase, requestJson, sleep, waitFor, type JsonResponse, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg } from '@ems/demo-org';
-import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
+import { createSecrets } from '@ems/identity';
+import { startTestIdentity, TEST_SECRETS_KEY, type TestIdentity } from '@ems/identity/testing';
 import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
 import { createEvent, type EventBus, type EventBusTestHooks } from '@ems/eventbus';
 import { createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
-import { createWebhookService, RegisteredWebhook, verifyWebhookSignature, Webhook, WebhookDeliveryList, WebhookList, WebhookPaths, type WebhookService } from '../src/index.ts';
+import { createWebhookService, newWebhookSecret, RegisteredWebhook, verifyWebhookSignature, Webhook, WebhookDeliveryList, WebhookList, WebhookPaths, type WebhookService } from '../src/index.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
 /**
@@ -18,6 +19,20 @@ import { startReceiver, type Receiver } from './receiver.ts';
 const log = createLogger({ level: 'silent' });
 const catalogue = { ...EventSchemas };
 const retry = { maxAttempts: 3, backoffMs: 1000 };
+/** The installation's secrets, as the composition root passes them (a fixed test key). */
+const secrets = createSecrets(Buffer.from(TEST_SECRETS_KEY, 'base64'));
+
+/** Everything the webhook service logs, every level, as it would be written (to check no secret is ever in it). */
+function recordingLogger(): { log: Logger; text(): string } {
+  const records: unknown[][] = [];
+  const logger: Logger = new Proxy({} as Logger, {
+    get: (_target, prop) =>
+      prop === 'child' ? () => logger : prop === 'level' ? 'trace' : prop === 'isLevelEnabled' ? () => true : (...args: unknown[]) => void records.push(args),
+  });
+  const replacer = (_key: string, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value);
+  return { log: logger, text: () => JSON.stringify(records, replacer) };
+}
+const serviceLog = recordingLogger();
 
 let testDb: TestDatabase;
 let pool: Pool;
@@ -42,7 +57,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'webhooks');
   pool = createPool(testDb.url, { max: 20 });
   bus = newBus();
-  service = createWebhookService({ pool, log, bus, catalogue, allowPrivateTargets: true, timeoutMs: 3_000, retry });
+  service = createWebhookService({ pool, log: serviceLog.log, bus, catalogue, secrets, allowPrivateTargets: true, timeoutMs: 3_000, retry });
   await migrate(pool, service.schema, service.migrations);
   await bus.start();
   await service.start();
@@ -52,7 +67,7 @@ beforeAll(async () => {
   app = await createHttpServer({ title: 'webhooks test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false, security });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   // The production default: no internal targets.
-  const strict = createWebhookService({ pool, log, bus, catalogue });
+  const strict = createWebhookService({ pool, log, bus, catalogue, secrets });
   strictApp = await createHttpServer({ title: 'webhooks strict test', version: '0', logger: log, plugins: [strict.routes], readiness: {}, docs: false, security });
   strictBase = await strictApp.listen({ port: 0, host: '127.0.0.1' });
   receiver = await startReceiver();
@@ -111,6 +126,25 @@ async function deliveries(webhookId: string) {
   return WebhookDeliveryList.parse(r.body).items;
 }
 
+/** The stored form of a webhook's secret. */
+async function storedSecret(webhookId: string): Promise<string> {
+  const r = await pool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM webhooks.webhooks WHERE id = $1', [webhookId]);
+  return r.rows[0]!.secret_encrypted;
+}
+
+/** Stops this process's server, bus and service, as a shutdown would, and starts new ones on the same database. */
+async function restartService(): Promise<void> {
+  await app.close();
+  await service.stop();
+  await bus.stop();
+  bus = newBus();
+  service = createWebhookService({ pool, log: serviceLog.log, bus, catalogue, secrets, allowPrivateTargets: true, retry });
+  await bus.start();
+  await service.start();
+  app = await createHttpServer({ title: 'webhooks test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false, security: identity.securityFor(['webhooks']) });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+}
+
 async function storedState() {
   const webhooks = await pool.query('SELECT count(*)::int AS n FROM webhooks.webhooks');
   const routes = await pool.query(`SELECT count(*)::int AS n FROM bus.subscription WHERE name LIKE 'webhooks.%'`);
@@ -138,7 +172,7 @@ describe('registering webhooks', () => {
     expect(routes.rows.map((row) => row.event)).toEqual(created.eventTypes);
   });
 
-  it('when the same registration is repeated, then it answers the webhook (200) without its secret; the creating Idempotency-Key answers the secret again; another registration for the URL conflicts', async () => {
+  it('when the same registration is repeated, then it answers the webhook (200) without its secret — with the creating Idempotency-Key too (secret: null); another registration for the URL conflicts', async () => {
     const url = receiver.url + freshPath();
     const body = { url, eventTypes: [EventTypes.resignationSubmitted] };
     const first = await register(body, { 'idempotency-key': `k-${url}` });
@@ -153,8 +187,8 @@ describe('registering webhooks', () => {
 
     const replay = await register(body, { 'idempotency-key': `k-${url}` });
     expect(replay.status).toBe(200);
-    expect(replay.body).toEqual(first.body);
-    expect(RegisteredWebhook.parse(replay.body).secret).toBe(created.secret);
+    expect(replay.body).toEqual({ ...Webhook.parse(first.body), secret: null });
+    expect(JSON.stringify(replay.body)).not.toContain(created.secret!);
 
     const other = await register({ url, eventTypes: [EventTypes.managerNotified] });
     expect(other.status).toBe(409);
@@ -199,10 +233,14 @@ describe('registering webhooks', () => {
     expect(await storedState()).toEqual(before);
   });
 
-  it('when the OpenAPI document is generated, then it describes every webhook route', async () => {
-    const doc = await requestJson<{ paths: Record<string, Record<string, unknown>> }>(base, 'GET', '/openapi.json');
+  it('when the OpenAPI document is generated, then it describes every webhook route, and that the secret is shown once (a repeat with the same Idempotency-Key answers secret: null)', async () => {
+    const doc = await requestJson<{ paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(base, 'GET', '/openapi.json');
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths['/api/webhooks'] ?? {}).sort()).toEqual(['get', 'post']);
+    const post = doc.body.paths['/api/webhooks']!.post as { description: string };
+    expect(post.description).toMatch(/shown once/);
+    expect(post.description).toContain('`secret: null`');
+    expect(JSON.stringify(doc.body.components.schemas.RegisteredWebhook)).toContain('secret: null');
     expect(Object.keys(doc.body.paths['/api/webhooks/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
     expect(Object.keys(doc.body.paths['/api/webhooks/{id}/deliveries'] ?? {})).toEqual(['get']);
   });
@@ -358,18 +396,119 @@ describe('delivering events', () => {
   it('when EMS restarts, then every stored webhook is subscribed again and receives events', async () => {
     const path = freshPath();
     const hook = await registerOk(path);
-    // Stop this process's bus and service, as a shutdown would; start new ones on the same database.
-    await service.stop();
-    await bus.stop();
-    bus = newBus();
-    service = createWebhookService({ pool, log, bus, catalogue, allowPrivateTargets: true, retry });
-    await bus.start();
-    await service.start();
+    await restartService();
 
     const event = resignationSubmitted();
     await publish(event);
     const [got] = await waitFor(() => (receiver.requestsTo(path).length > 0 ? receiver.requestsTo(path) : undefined), 'the delivery after the restart');
     expect(got!.headers['webhook-id']).toBe(event.id);
     expect(verifyWebhookSignature(hook.secret!, got!.headers, got!.body)).toBe(true);
+  });
+});
+
+describe('webhook secrets at rest', () => {
+  it('when a webhook is registered, then the stored column holds a ciphertext bound to it, no log line has the secret, and a delivery verifies with the secret from the creating answer', async () => {
+    const path = freshPath();
+    const hook = await registerOk(path);
+    expect(hook.secret).toMatch(/^whsec_/);
+
+    const stored = await storedSecret(hook.id);
+    expect(stored).toMatch(/^v1\./);
+    expect(stored).not.toContain(hook.secret);
+    expect(stored).not.toContain('whsec_');
+    // Encrypted with the installation's key, bound to this webhook.
+    expect(secrets.decrypt(stored, `webhooks.secret:${hook.id}`)).toBe(hook.secret);
+
+    const event = resignationSubmitted();
+    await publish(event);
+    const [got] = await waitFor(() => (receiver.requestsTo(path).length > 0 ? receiver.requestsTo(path) : undefined), 'the webhook delivery');
+    expect(verifyWebhookSignature(hook.secret!, got!.headers, got!.body)).toBe(true);
+    await waitFor(async () => ((await deliveries(hook.id)).some((d) => d.outcome === 'delivered') ? true : undefined), 'the delivery record');
+
+    const logged = serviceLog.text();
+    expect(logged).toContain('webhook registered');
+    expect(logged).toContain(hook.id);
+    expect(logged).not.toContain(hook.secret);
+    expect(logged).not.toContain(stored);
+  });
+
+  it('when GET /api/webhooks and GET /api/webhooks/{id} are called, then no secret appears anywhere in the answers', async () => {
+    const hook = await registerOk(freshPath());
+    const stored = await storedSecret(hook.id);
+    const one = await call('GET', WebhookPaths.webhook(hook.id));
+    const list = await call('GET', `${WebhookPaths.webhooks}?limit=500`);
+    expect(one.status).toBe(200);
+    expect(list.status).toBe(200);
+    expect(WebhookList.parse(list.body).items.map((w) => w.id)).toContain(hook.id);
+    for (const answer of [JSON.stringify(one.body), JSON.stringify(list.body)]) {
+      expect(answer).not.toContain(hook.secret);
+      expect(answer).not.toContain(stored);
+      expect(answer).not.toContain('whsec_');
+      expect(answer).not.toMatch(/"secret/i);
+    }
+  });
+
+  it('when an earlier release stored a secret in plain text, then migration 2 keeps it, the service encrypts it when it starts, and deliveries still verify with it', async () => {
+    // The upgrade itself, on its own database: a row of release 1, then migration 2.
+    const oldDb = await createTestDatabase(inject('testServerUrl'), 'webhooks-v1');
+    const oldPool = createPool(oldDb.url, { max: 2 });
+    try {
+      await migrate(oldPool, service.schema, service.migrations.filter((m) => m.version === 1));
+      const plain = newWebhookSecret();
+      await oldPool.query(`INSERT INTO webhooks.webhooks (id, url, event_types, secret, created_at) VALUES ($1, 'http://127.0.0.1:9/old', '{x}', $2, now())`, [randomUUID(), plain]);
+      await migrate(oldPool, service.schema, service.migrations);
+      const kept = await oldPool.query<{ secret_encrypted: string }>('SELECT secret_encrypted FROM webhooks.webhooks');
+      expect(kept.rows).toEqual([{ secret_encrypted: plain }]);
+      // Anything but a ciphertext or a plain secret is refused.
+      await expect(oldPool.query(`UPDATE webhooks.webhooks SET secret_encrypted = 'something else'`)).rejects.toThrow(/webhooks_secret_format/);
+    } finally {
+      await oldPool.end();
+      await oldDb.drop();
+    }
+
+    // Here: rows as migration 2 leaves them (a live one and a deleted one), then EMS restarts.
+    const path = freshPath();
+    const live = { id: randomUUID(), secret: newWebhookSecret() };
+    const deleted = { id: randomUUID(), secret: newWebhookSecret() };
+    await pool.query(
+      `INSERT INTO webhooks.webhooks (id, url, event_types, description, secret_encrypted, created_at, deleted_at)
+       VALUES ($1, $2, $3, 'from release 1', $4, now(), NULL), ($5, $6, $3, 'from release 1', $7, now(), now())`,
+      [live.id, receiver.url + path, [EventTypes.resignationSubmitted], live.secret, deleted.id, receiver.url + freshPath(), deleted.secret],
+    );
+    await restartService();
+
+    for (const row of [live, deleted]) {
+      const stored = await storedSecret(row.id);
+      expect(stored).toMatch(/^v1\./);
+      expect(stored).not.toContain(row.secret);
+      expect(secrets.decrypt(stored, `webhooks.secret:${row.id}`)).toBe(row.secret);
+    }
+    const event = resignationSubmitted();
+    await publish(event);
+    const [got] = await waitFor(() => (receiver.requestsTo(path).length > 0 ? receiver.requestsTo(path) : undefined), 'the delivery to the webhook of release 1');
+    expect(got!.headers['webhook-id']).toBe(event.id);
+    expect(verifyWebhookSignature(live.secret, got!.headers, got!.body)).toBe(true);
+
+    const logged = serviceLog.text();
+    expect(logged).toContain('encrypted the webhook secrets an earlier release stored in plain text');
+    expect(logged).not.toContain(live.secret);
+    expect(logged).not.toContain(deleted.secret);
+  });
+
+  it('when a ciphertext is moved to another webhook\'s row, then it does not decrypt there: the delivery fails with a clear error and nothing is sent', async () => {
+    const donor = await registerOk(freshPath());
+    const path = freshPath();
+    const victim = await registerOk(path);
+    await pool.query('UPDATE webhooks.webhooks SET secret_encrypted = $1 WHERE id = $2', [await storedSecret(donor.id), victim.id]);
+
+    await publish(resignationSubmitted());
+    const [failed] = await waitFor(async () => {
+      const items = await deliveries(victim.id);
+      return items.length > 0 ? items : undefined;
+    }, 'the failed delivery record');
+    expect(failed).toMatchObject({ outcome: 'failed', statusCode: null });
+    expect(failed!.error).toMatch(/signing secret of webhook .* does not decrypt/);
+    expect(receiver.requestsTo(path)).toEqual([]);
+    await call('DELETE', WebhookPaths.webhook(victim.id));
   });
 });

@@ -9,7 +9,8 @@ export interface WebhooksTable {
   url: string;
   event_types: string[];
   description: string | null;
-  secret: string;
+  /** The signing secret, encrypted (`v1.…`, see domain/secret-at-rest.ts); `whsec_…` in a row of an earlier release until start() encrypts it. */
+  secret_encrypted: string;
   created_at: ColumnType<Date, Date, never>;
   deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   idempotency_key: string | null;

@@ -1,5 +1,6 @@
 import type { CloudEvent } from '@ems/eventbus';
 import type { DeliveryOutcome } from '../api.ts';
+import { openSecret, UnreadableSecretError } from '../domain/secret-at-rest.ts';
 import { signWebhook } from '../domain/signature.ts';
 import type { WebhooksContext } from '../webhooks.context.ts';
 import { postWebhook } from './post-webhook.ts';
@@ -9,8 +10,9 @@ const USER_AGENT = 'EMS-Webhooks/1.0';
 
 /**
  * Delivers one event to one webhook: the CloudEvent as JSON (structured mode), signed, POSTed once.
- * Every attempt is recorded. A 2xx answer delivers it; anything else throws, and the bus retries
- * with backoff and dead-letters after its last attempt.
+ * Every attempt is recorded. The secret is decrypted for this attempt only; when it does not decrypt
+ * (see openSecret) nothing is sent and the attempt fails. A 2xx answer delivers it; anything else
+ * throws, and the bus retries with backoff and dead-letters after its last attempt.
  *
  * At least once: a receiver may see an event again (e.g. the answer was lost) and should de-duplicate
  * on webhook-id. Once a delivery is recorded as delivered, redeliveries of that event skip the POST.
@@ -31,12 +33,22 @@ export async function deliverEvent(ctx: WebhooksContext, webhookId: string, even
     .executeTakeFirst();
   if (delivered) return;
 
-  const body = JSON.stringify(event);
   const at = ctx.clock.now();
+  let secret: string;
+  try {
+    secret = openSecret(ctx.secrets, webhookId, webhook.secret_encrypted);
+  } catch (err) {
+    // Never sign with a secret that is not this webhook's: the attempt fails, visibly, and is retried.
+    const error = err instanceof UnreadableSecretError ? err.message : `the signing secret could not be read: ${(err as Error).message}`;
+    await recordDelivery(ctx, { webhookId, event, attempt, outcome: 'failed', statusCode: null, error, durationMs: null, at });
+    ctx.log.error({ webhookId, eventId: event.id, attempt, error }, 'webhook not delivered: its signing secret cannot be read');
+    throw new Error(`webhook ${webhookId} (${webhook.url}): ${error}`);
+  }
+  const body = JSON.stringify(event);
   const headers = {
     'content-type': CLOUDEVENTS_JSON,
     'user-agent': USER_AGENT,
-    ...signWebhook(webhook.secret, event.id, Math.floor(at.getTime() / 1000), body),
+    ...signWebhook(secret, event.id, Math.floor(at.getTime() / 1000), body),
   };
   const started = performance.now();
   let statusCode: number | null = null;

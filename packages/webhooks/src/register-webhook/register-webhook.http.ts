@@ -18,8 +18,13 @@ export function registerRegisterWebhookRoute(app: App, ctx: WebhooksContext): vo
         description:
           'Matching events are POSTed as CloudEvents (application/cloudevents+json) with the headers webhook-id, webhook-timestamp and ' +
           'webhook-signature: v1=<hex HMAC-SHA256(secret, "<webhook-id>.<webhook-timestamp>.<body>")>. A non-2xx answer or no answer is retried with backoff, then dead-lettered. ' +
+          'The signing secret is shown once: the answer that creates the webhook (201) carries it; it is stored encrypted and never returned again. ' +
+          'A repeat with the same Idempotency-Key changes nothing and answers 200 with the webhook and `secret: null`; the same registration without a key answers 200 without `secret`. ' +
+          'A lost secret cannot be recovered: delete the webhook and register it again. ' +
           `Event types: ${known.join(', ')}.`,
-        headers: z.looseObject({ [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional().describe('A repeat with the same key changes nothing and answers the original result') }),
+        headers: z.looseObject({
+          [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional().describe('A repeat with the same key changes nothing and answers the webhook (200), with `secret: null`: the secret is shown once'),
+        }),
         body: RegisterWebhookRequest,
         response: { 200: RegisteredWebhook, 201: RegisteredWebhook, 400: ProblemSchema, 409: ProblemSchema, 503: ProblemSchema },
       },

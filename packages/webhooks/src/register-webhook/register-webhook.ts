@@ -1,6 +1,7 @@
 import { badRequest, conflict, HttpProblem } from '@ems/platform';
 import type { RegisteredWebhook, RegisterWebhookRequest } from '../api.ts';
 import type { WebhookRow, WebhooksDb } from '../db/webhooks.db.ts';
+import { sealSecret } from '../domain/secret-at-rest.ts';
 import { newWebhookSecret } from '../domain/signature.ts';
 import { checkWebhookTarget } from '../domain/target.ts';
 import { toWebhook } from '../read-webhooks/webhook.view.ts';
@@ -8,7 +9,7 @@ import type { WebhooksContext } from '../webhooks.context.ts';
 
 export interface RegisterWebhookResult {
   webhook: RegisteredWebhook;
-  /** false when an earlier request (same URL, or same Idempotency-Key) already registered it. */
+  /** false when an earlier request (same URL, or same Idempotency-Key) already registered it: then no secret. */
   created: boolean;
 }
 
@@ -23,9 +24,12 @@ interface Wanted {
  *
  * Checked first, so a bad request stores nothing: the URL (http/https, no credentials, not internal
  * unless allowed) and every event type (must be in the catalogue). One live webhook per URL: the same
- * registration again answers the existing webhook — without its secret, which is shown only once;
- * a replay of the creating Idempotency-Key answers the original response, secret included, so a
- * client that lost it can recover it. A different registration for a URL in use is a conflict.
+ * registration again answers the existing webhook. A different registration for a URL in use is a conflict.
+ *
+ * The secret is shown once: only the answer that creates the webhook carries it. It is stored encrypted
+ * (bound to the webhook's id) and never returned again — a repeat with the creating Idempotency-Key
+ * answers the webhook with `secret: null`, a repeat without a key answers it without `secret`. A client
+ * that lost the secret deletes the webhook and registers it again. The secret is never logged.
  */
 export async function registerWebhook(ctx: WebhooksContext, request: RegisterWebhookRequest, idempotencyKey?: string): Promise<RegisterWebhookResult> {
   const target = checkWebhookTarget(request.url, ctx.allowPrivateTargets);
@@ -39,14 +43,16 @@ export async function registerWebhook(ctx: WebhooksContext, request: RegisterWeb
   const earlier = await findEarlier(ctx.db, wanted, idempotencyKey);
   if (earlier) return { webhook: earlier, created: false };
 
+  const id = crypto.randomUUID();
+  const secret = newWebhookSecret();
   const row = await ctx.db
     .insertInto('webhooks')
     .values({
-      id: crypto.randomUUID(),
+      id,
       url: wanted.url,
       event_types: wanted.eventTypes,
       description: wanted.description,
-      secret: newWebhookSecret(),
+      secret_encrypted: sealSecret(ctx.secrets, id, secret),
       created_at: ctx.clock.now(),
       idempotency_key: idempotencyKey ?? null,
     })
@@ -68,8 +74,9 @@ export async function registerWebhook(ctx: WebhooksContext, request: RegisterWeb
     ctx.log.error({ err, webhookId: row.id }, 'could not subscribe a new webhook; registration undone');
     throw new HttpProblem(503, 'The event bus did not accept the subscription; nothing was registered. Try again.');
   }
+  // Neither the secret nor its ciphertext is logged.
   ctx.log.info({ webhookId: row.id, url: row.url, eventTypes: row.event_types }, 'webhook registered');
-  return { webhook: { ...toWebhook(row), secret: row.secret }, created: true };
+  return { webhook: { ...toWebhook(row), secret }, created: true };
 }
 
 async function findEarlier(db: WebhooksDb, wanted: Wanted, idempotencyKey: string | undefined): Promise<RegisteredWebhook | undefined> {
@@ -78,7 +85,8 @@ async function findEarlier(db: WebhooksDb, wanted: Wanted, idempotencyKey: strin
     if (byKey) {
       if (byKey.deleted_at) throw conflict(`Idempotency-Key ${idempotencyKey} registered webhook ${byKey.id}, which was deleted since`, { webhookId: byKey.id });
       if (!sameRegistration(byKey, wanted)) throw conflict(`Idempotency-Key ${idempotencyKey} was already used for another registration`, { webhookId: byKey.id });
-      return { ...toWebhook(byKey), secret: byKey.secret };
+      // Shown once: the creating answer had the secret; its repeat says there is none to show.
+      return { ...toWebhook(byKey), secret: null };
     }
   }
   const byUrl = await db.selectFrom('webhooks').selectAll().where('url', '=', wanted.url).where('deleted_at', 'is', null).executeTakeFirst();
