@@ -2,6 +2,12 @@ import type { ems } from '@ems/contracts';
 
 /** The load generator: submissions through the public API, and waiting until every case has settled. */
 
+/** Where the load goes and with which credential (the API token of an HR system; bench/auth.ts). */
+export interface Api {
+  url: string;
+  headers: Record<string, string>;
+}
+
 export interface Submission {
   employeeId: string;
   /** Wall clock (ms since the epoch) just before the POST was sent: the same host clock EMS stamps steps with. */
@@ -13,11 +19,11 @@ export interface Submission {
   error: string | undefined;
 }
 
-async function submit(base: string, employeeId: string): Promise<Submission> {
+async function submit(api: Api, employeeId: string): Promise<Submission> {
   const sentAt = Date.now();
   const t0 = performance.now();
   try {
-    const res = await fetch(`${base}/api/resignations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ employeeId }) });
+    const res = await fetch(`${api.url}/api/resignations`, { method: 'POST', headers: { 'content-type': 'application/json', ...api.headers }, body: JSON.stringify({ employeeId }) });
     const text = await res.text();
     const ok = res.status === 201 || res.status === 202;
     const id = ok ? (JSON.parse(text) as { id: string }).id : undefined;
@@ -28,14 +34,14 @@ async function submit(base: string, employeeId: string): Promise<Submission> {
 }
 
 /** All at once, `concurrency` requests in flight. */
-export async function burst(base: string, employees: readonly string[], concurrency: number, onAnswer: (s: Submission) => void, signal?: AbortSignal): Promise<Submission[]> {
+export async function burst(api: Api, employees: readonly string[], concurrency: number, onAnswer: (s: Submission) => void, signal?: AbortSignal): Promise<Submission[]> {
   const out: Submission[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, employees.length) }, async () => {
       while (next < employees.length) {
         signal?.throwIfAborted();
-        const s = await submit(base, employees[next++]!);
+        const s = await submit(api, employees[next++]!);
         out.push(s);
         onAnswer(s);
       }
@@ -55,7 +61,7 @@ export interface SteadyResult {
  * Open loop at `rate` per second: each submission goes out at its slot whether or not earlier ones
  * have been answered (a closed loop would slow down with EMS and hide its latency).
  */
-export async function steady(base: string, employees: readonly string[], rate: number, onAnswer: (s: Submission) => void, signal?: AbortSignal, maxInFlight = 20_000): Promise<SteadyResult> {
+export async function steady(api: Api, employees: readonly string[], rate: number, onAnswer: (s: Submission) => void, signal?: AbortSignal, maxInFlight = 20_000): Promise<SteadyResult> {
   const pending = new Set<Promise<void>>();
   const out: Submission[] = [];
   let lateSends = 0;
@@ -72,7 +78,7 @@ export async function steady(base: string, employees: readonly string[], rate: n
     if (now - slot > 20) lateSends++;
     if (i === 0) first = now;
     last = now;
-    const p: Promise<void> = submit(base, employees[i]!).then((s) => {
+    const p: Promise<void> = submit(api, employees[i]!).then((s) => {
       out.push(s);
       onAnswer(s);
       pending.delete(p);
@@ -84,18 +90,18 @@ export async function steady(base: string, employees: readonly string[], rate: n
   return { submissions: out, lateSends, achievedRate };
 }
 
-async function getJson<T>(base: string, path: string): Promise<T> {
-  const res = await fetch(`${base}${path}`);
+async function getJson<T>(api: Api, path: string): Promise<T> {
+  const res = await fetch(`${api.url}${path}`, { headers: api.headers });
   if (!res.ok) throw new Error(`GET ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
   return (await res.json()) as T;
 }
 
 type Page = { items: ems.Resignation[]; nextOffset: number | null };
 
-async function listAll(base: string): Promise<ems.Resignation[]> {
+async function listAll(api: Api): Promise<ems.Resignation[]> {
   const out: ems.Resignation[] = [];
   for (let offset: number | null = 0; offset !== null; ) {
-    const page: Page = await getJson<Page>(base, `/api/resignations?limit=500&offset=${offset}`);
+    const page: Page = await getJson<Page>(api, `/api/resignations?limit=500&offset=${offset}`);
     out.push(...page.items);
     offset = page.nextOffset;
   }
@@ -117,7 +123,7 @@ export interface Settlement {
  * only costs EMS a list query per poll.
  */
 export async function waitSettled(
-  base: string,
+  api: Api,
   ids: readonly string[],
   options: { timeoutMs: number; pollMs: number; onProgress?: (inProgress: string) => void; signal?: AbortSignal | undefined },
 ): Promise<Settlement> {
@@ -128,11 +134,11 @@ export async function waitSettled(
     const late = Date.now() > deadline;
     try {
       // One page only: the poll must not become load itself.
-      const page = await getJson<Page>(base, `/api/resignations?status=in_progress&limit=200`);
+      const page = await getJson<Page>(api, `/api/resignations?status=in_progress&limit=200`);
       const inProgress = page.items.filter((c) => wanted.has(c.id)).length;
       options.onProgress?.(`${inProgress}${page.nextOffset !== null ? '+' : ''}`);
       if (inProgress === 0 || late) {
-        const all = await listAll(base);
+        const all = await listAll(api);
         const cases = new Map(all.filter((c) => wanted.has(c.id)).map((c) => [c.id, c]));
         const unsettled = ids.filter((id) => !cases.has(id) || !settled(cases.get(id)!));
         if (unsettled.length === 0 || late) return { cases, unsettled };

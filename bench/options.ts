@@ -88,6 +88,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     concurrency,
     serverUrl: env.EMS_DATABASE_URL || undefined,
     insertCeilingMs: 5_000,
+    checkRequests: 3_000,
     ceilingWorkflows: Math.max(200, burstCases),
     idleMs: 3_000,
     quiesceMaxMs: 20_000,

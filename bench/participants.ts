@@ -35,6 +35,8 @@ const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOS
 
 export async function participantsCeiling(
   base: string,
+  /** The orchestrator's credentials for a participant (bench/auth.ts). */
+  auth: (target: 'notification' | 'hr' | 'access') => Promise<Record<string, string>>,
   org: DemoOrg,
   employeeIds: readonly string[],
   concurrency: number,
@@ -50,10 +52,10 @@ export async function participantsCeiling(
     if (errorSamples.length < 3) errorSamples.push(what);
   };
 
-  const post = async (path: string, body: unknown, key: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> => {
+  const post = async (target: 'notification' | 'hr' | 'access', path: string, body: unknown, key: string, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> => {
     const res = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...headers },
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...(await auth(target)), ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout((EMAIL_WAIT_S + 10) * 1000),
     });
@@ -78,7 +80,7 @@ export async function participantsCeiling(
       notice: async () => {
         // Until delivered, as the workflow's step does (same key: a repeat waits for the same email).
         for (let attempt = 1; attempt <= 5; attempt++) {
-          const r = await post(notification.NotificationPaths.emails, notice, `${resignationId}:notifyManager`, { prefer: `wait=${EMAIL_WAIT_S}` });
+          const r = await post('notification', notification.NotificationPaths.emails, notice, `${resignationId}:notifyManager`, { prefer: `wait=${EMAIL_WAIT_S}` });
           const status = (r.json as { status?: string } | undefined)?.status;
           if ((r.status === 200 || r.status === 201) && status === 'sent') return;
           if (r.status >= 400 || status === 'failed') return fail(`email for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
@@ -87,12 +89,12 @@ export async function participantsCeiling(
       },
       interview: async () => {
         const body: hr.ScheduleInterviewRequest = { resignationId, employeeId, lastWorkingDay };
-        const r = await post(hr.HrPaths.interviews, body, `${resignationId}:scheduleInterview`);
+        const r = await post('hr', hr.HrPaths.interviews, body, `${resignationId}:scheduleInterview`);
         if (r.status !== 201) fail(`interview for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
       },
       hold: async () => {
         const body: access.CreateHoldRequest = { resignationId, employeeId, reason: 'resignation submitted' };
-        const r = await post(access.AccessPaths.holds, body, `${resignationId}:blockAccess`);
+        const r = await post('access', access.AccessPaths.holds, body, `${resignationId}:blockAccess`);
         if (r.status !== 201) fail(`hold for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
       },
     };

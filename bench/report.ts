@@ -103,6 +103,23 @@ export function toMarkdown(r: BenchReport): string {
     `|---|${m.map(() => '---:').join('|')}|`,
     ...rows.map(([label, f]) => `| ${label} | ${m.map(f).join(' | ')} |`),
   ];
+  // What admitting a caller costs: the same trivial request with each credential, against one with no check.
+  if (m.some((x) => x.checks.length)) {
+    const labels = m.find((x) => x.checks.length)!.checks.map((c) => c.label);
+    const cell = (x: ModeReport, label: string) => {
+      const c = x.checks.find((k) => k.label === label);
+      if (!c) return '–';
+      return `${fmt(c.emsCpuUsPerRequest)} µs${c.checkCpuUsPerRequest === null ? '' : ` (**+${fmt(c.checkCpuUsPerRequest)}**)`} · ${fmt(c.requestsPerSecond)}/s${c.errors ? ` · ${c.errors} errors` : ''}`;
+    };
+    lines.push(
+      '',
+      `**What admitting a caller costs** (EMS process CPU per request, in brackets the difference to the request with no check; requests/s at ${r.options.concurrency} in flight; ${m[0]?.checks[0]?.requests ?? '?'} requests each, the better of two alternated rounds):`,
+      '',
+      `| request | ${m.map((x) => x.mode).join(' | ')} |`,
+      `|---|${m.map(() => '---:').join('|')}|`,
+      ...labels.map((label) => `| ${label} | ${m.map((x) => cell(x, label)).join(' | ')} |`),
+    );
+  }
   for (const x of m) {
     const c = x.ceilings.participants;
     if (c && c.errorSamples.length > 0) lines.push('', `**Errors, ${x.mode} participants alone:**`, '', ...c.errorSamples.map((s) => `- \`${s.slice(0, 300)}\``));

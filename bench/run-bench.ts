@@ -24,7 +24,10 @@ import { removeNatsStreams, TEST_NATS_PREFIX } from '@ems/eventbus/testing';
 import { dbosCeiling, insertCeiling, natsCeiling, type DbosCeiling, type InsertCeiling, type NatsCeiling } from './ceilings.ts';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
 import { spawnChild, startEmsProcess, type Child, type EmsProcess } from './ems-process.ts';
-import { burst, steady, waitSettled, type Submission } from './load.ts';
+import { burst, steady, waitSettled, type Api, type Submission } from './load.ts';
+import { BENCH_HR_LEAD, loadCredentials, measureCheckCost, orchestratorCredentials, type CheckCost } from './auth.ts';
+import { createSecrets } from '@ems/identity';
+import { browserSession } from '@ems/identity/testing';
 import { PARTICIPANT_CALLS, participantsCeiling, type ParticipantCall, type ParticipantsCeiling } from './participants.ts';
 import { benchOrg } from './org.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
@@ -48,6 +51,8 @@ export interface BenchOptions {
   /** A PostgreSQL server to create throwaway databases on, instead of a fresh embedded one per mode. */
   serverUrl?: string | undefined;
   insertCeilingMs: number;
+  /** Requests per credential when measuring what admitting a caller costs (bench/auth.ts). */
+  checkRequests: number;
   /** Workflows of the DBOS ceiling (default: as many as burst cases, at least 200). */
   ceilingWorkflows: number;
   /** Idle window measuring the commits EMS makes with nothing to do (pollers). */
@@ -115,6 +120,8 @@ export interface ModeReport {
   bus: Bus;
   postgres: { kind: 'embedded' | 'external'; version: string };
   ceilings: { insert: InsertCeiling; dbos: DbosCeiling; nats: NatsCeiling | null; participants: ParticipantsReport | null };
+  /** What admitting a caller costs per request, by credential (bench/auth.ts). */
+  checks: CheckCost[];
   startupMs: number;
   idleCommitsPerSecond: number;
   phases: PhaseReport[];
@@ -238,6 +245,7 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     }
 
     const db = await server.createDatabase(`ems_${mode}`);
+    const secretsKey = randomBytes(32);
     // Orchestration also measures its participants alone (ceiling 3), on employees of their own.
     // (each call kind alone on a sixth of them first, then all three on the other half)
     const participantsCases = mode === 'orchestration' && o.burstCases > 0 ? Math.min(o.burstCases, 1000) * 2 : 0;
@@ -256,6 +264,8 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
         EMS_PORT: '0',
         EMS_LOG_LEVEL: 'warn',
         EMS_SEED: 'true',
+        // Authentication on, as in a deployment: the built-in provider, its key known to this run only.
+        EMS_SECRETS_KEY: secretsKey.toString('base64'),
         ...o.emsEnv,
       },
       resigners,
@@ -263,6 +273,9 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     );
     const startupMs = Math.round(performance.now() - t0);
     log(`${mode}:   up in ${startupMs} ms at ${emsProcess.url} (its log: ${logFile})`);
+    // The load generator signs in: an operator makes an API token for it, acting as the HR lead.
+    const creds = await loadCredentials(emsProcess.url);
+    const orchestrator = orchestratorCredentials(emsProcess.url, createSecrets(secretsKey));
 
     // What EMS commits doing nothing (pollers), to take out of the per-case count.
     await sleep(o.statsFlushMs, o.signal);
@@ -272,7 +285,22 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     const idleCommitsPerSecond = ((idle1.xactCommit - idle0.xactCommit) * 1000) / (idle1.at - idle0.at);
     log(`${mode}:   idle: ${idleCommitsPerSecond.toFixed(1)} commits/s`);
 
-    const ctx: PhaseContext = { mode, o, server, db, ems: emsProcess, idleCommitsPerSecond, profileDir, natsPid: nats ? natsServerPid(nats.servers) : undefined, relayPid: relay?.pid };
+    const ctx: PhaseContext = {
+      mode,
+      o,
+      server,
+      db,
+      ems: emsProcess,
+      api: { url: emsProcess.url, headers: creds.load },
+      orchestrator,
+      idleCommitsPerSecond,
+      profileDir,
+      natsPid: nats ? natsServerPid(nats.servers) : undefined,
+      relayPid: relay?.pid,
+    };
+    log(`${mode}: what admitting a caller costs — GET /api/me with each credential against GET /healthz, ${o.checkRequests} requests each`);
+    const checks = await measureCheckCost(emsProcess.url, emsProcess.pid, creds, await browserSession(emsProcess.url, BENCH_HR_LEAD), o.checkRequests, o.concurrency);
+    log(`${mode}:   ${checks.map((c) => `${c.label}: ${c.emsCpuUsPerRequest.toFixed(0)} µs CPU/request${c.checkCpuUsPerRequest === null ? '' : ` (+${c.checkCpuUsPerRequest.toFixed(0)})`}`).join('; ')}`);
     let participants: ParticipantsReport | null = null;
     if (participantsCases > 0) {
       log(`${mode}: ceiling 3 — the participants alone: each call kind alone, then all three calls per case, ${o.concurrency} cases in flight, no EMS case or workflow`);
@@ -286,12 +314,13 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
 
     const emsPeakRssBytes = emsProcess.peakRss() ?? null;
     const b = phases.find((p) => p.kind === 'burst');
-    const errors = phases.reduce((n, p) => n + p.errors.non2xx + p.errors.failedSteps + p.errors.unsettled, 0) + (participants ? participants.errors + PARTICIPANT_CALLS.reduce((k, c) => k + participants.alone[c].errors, 0) : 0);
+    const errors = phases.reduce((n, p) => n + p.errors.non2xx + p.errors.failedSteps + p.errors.unsettled, 0) + checks.reduce((n, c) => n + c.errors, 0) + (participants ? participants.errors + PARTICIPANT_CALLS.reduce((k, c) => k + participants.alone[c].errors, 0) : 0);
     return {
       mode,
       bus: o.bus,
       postgres: { kind: server.kind, version: server.version },
       ceilings: { insert, dbos, nats: natsResult, participants },
+      checks,
       startupMs,
       idleCommitsPerSecond,
       phases,
@@ -325,6 +354,10 @@ interface PhaseContext {
   server: BenchServer;
   db: { url: string; name: string };
   ems: EmsProcess;
+  /** The public API as the load generator calls it (its credential). */
+  api: Api;
+  /** The orchestrator's credentials, for the participants-alone ceiling. */
+  orchestrator: (target: 'notification' | 'hr' | 'access') => Promise<Record<string, string>>;
   idleCommitsPerSecond: number;
   profileDir: string | undefined;
   /** The nats-server EMS talks to, when it runs on this host. */
@@ -376,7 +409,7 @@ async function measureParticipants(ctx: PhaseContext, org: ReturnType<typeof ben
 
 async function measureCalls(ctx: PhaseContext, org: ReturnType<typeof benchOrg>['org'], employees: string[], calls: readonly ParticipantCall[]): Promise<ParticipantsCost> {
   const before = await snapshot(ctx);
-  const result = await participantsCeiling(ctx.ems.url, org, employees, ctx.o.concurrency, calls, ctx.o.signal);
+  const result = await participantsCeiling(ctx.ems.url, ctx.orchestrator, org, employees, ctx.o.concurrency, calls, ctx.o.signal);
   await sleep(ctx.o.statsFlushMs, ctx.o.signal);
   const after = await snapshot(ctx);
   const n = employees.length;
@@ -414,15 +447,15 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
   try {
     const onAnswer = () => void answered++;
     if (kind === 'burst') {
-      submissions = await burst(ctx.ems.url, employees, o.concurrency, onAnswer, o.signal);
+      submissions = await burst(ctx.api, employees, o.concurrency, onAnswer, o.signal);
     } else {
-      const r = await steady(ctx.ems.url, employees, o.rate, onAnswer, o.signal);
+      const r = await steady(ctx.api, employees, o.rate, onAnswer, o.signal);
       submissions = r.submissions;
       achievedRate = r.achievedRate;
       lateSends = r.lateSends;
     }
     const ids = submissions.flatMap((s) => (s.id ? [s.id] : []));
-    const settlement = await waitSettled(ctx.ems.url, ids, {
+    const settlement = await waitSettled(ctx.api, ids, {
       timeoutMs: 120_000 + n * 100,
       pollMs: o.pollMs,
       signal: o.signal,

@@ -55,6 +55,7 @@ describe('benchmark smoke run', () => {
       serverUrl: inject('testServerUrl'),
       // Small ceilings and short waits: this checks the path, not the numbers.
       insertCeilingMs: 300,
+      checkRequests: 50,
       ceilingWorkflows: 10,
       idleMs: 300,
       quiesceMaxMs: 0,
@@ -102,6 +103,13 @@ describe('benchmark smoke run', () => {
       expect(participants!.alone[call].casesPerSecond).toBeGreaterThan(0);
     }
     expect(participants!.casesPerSecond).toBeGreaterThan(0);
+    // What admitting a caller costs, with every credential a deployment uses, against the public request.
+    for (const m of report.modes) {
+      expect(m.checks.map((c) => c.label)).toEqual([expect.stringContaining('/healthz'), expect.stringContaining('JWT'), expect.stringContaining('API token'), expect.stringContaining('session')]);
+      for (const c of m.checks) expect(c).toMatchObject({ requests: 50, errors: 0 });
+      expect(m.checks[0]!.checkCpuUsPerRequest).toBeNull();
+      for (const c of m.checks.slice(1)) expect(typeof c.checkCpuUsPerRequest).toBe('number');
+    }
     expect(participants!.cpuMsPerCase.ems).toBeGreaterThan(0);
     expect(report.modes[0]!.ratios.participantsToDbos).toBeGreaterThan(0);
     expect(report.modes[0]!.ratios.burstToParticipants).toBeGreaterThan(0);
@@ -117,6 +125,7 @@ describe('benchmark smoke run', () => {
     const md = await readFile(path.join(dir, 'latest.md'), 'utf8');
     expect(md).toBe(toMarkdown(report));
     expect(md).toMatch(/\| \| orchestration \| choreography \|/);
+    expect(md).toContain('What admitting a caller costs');
     expect(md).toContain('submit → critical access suspended');
     expect(md).toContain('÷ bare DBOS workflows/s');
     expect(md).toContain('the participants alone');
@@ -131,6 +140,7 @@ describe('benchmark smoke run', () => {
       serverUrl: inject('testServerUrl'),
       emsEnv: { EMS_NATS_URL: natsTestUrl() },
       insertCeilingMs: 300,
+      checkRequests: 50,
       ceilingWorkflows: 10,
       idleMs: 300,
       quiesceMaxMs: 0,

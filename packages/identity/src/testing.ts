@@ -152,6 +152,36 @@ export async function confirmDeviceCode(baseUrl: string, verificationUrl: string
   throw new Error('device sign-in: too many steps');
 }
 
+/**
+ * A browser's sign-in into a session, as the web app starts it: /auth/login → the provider's sign-in page →
+ * pick `personId` → /auth/callback. Returns the Cookie header of the session (`ems_session=…`).
+ */
+export async function browserSession(baseUrl: string, personId: string, returnTo = '/'): Promise<string> {
+  const cookies = jar();
+  let url = new URL(`${baseUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+  let form: string | undefined;
+  for (let hop = 0; hop < 15; hop++) {
+    const res = await fetch(url, { redirect: 'manual', method: form ? 'POST' : 'GET', headers: { cookie: cookies.header(), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, body: form ?? null });
+    cookies.keep(res);
+    form = undefined;
+    if (res.status === 200 && url.pathname.startsWith('/signin/')) {
+      await res.text();
+      form = new URLSearchParams({ person: personId }).toString();
+      continue;
+    }
+    const location = res.headers.get('location');
+    if ((res.status !== 302 && res.status !== 303) || !location) throw new Error(`browser sign-in as ${personId}: ${url.pathname} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    if (url.pathname === '/auth/callback') {
+      const session = res.headers.getSetCookie().find((c) => c.startsWith('ems_session='));
+      if (!session) throw new Error(`browser sign-in as ${personId}: no session cookie`);
+      return session.split(';')[0]!;
+    }
+    const next = new URL(location, baseUrl);
+    url = new URL(`${next.pathname}${next.search}`, baseUrl);
+  }
+  throw new Error(`browser sign-in as ${personId}: it never came back to /auth/callback`);
+}
+
 /** A service's access token for `target`, by client credentials at the built-in provider. */
 export async function serviceToken(baseUrl: string, secrets: Secrets, service: ServiceIdentity, target: ServiceIdentity): Promise<string> {
   const clientId = `ems-service-${service}`;
