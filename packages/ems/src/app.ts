@@ -7,6 +7,7 @@ import {
   createPool,
   ensureDatabase,
   freePort,
+  httpCaseLookup,
   migrate,
   offsetClock,
   quoteIdent,
@@ -42,7 +43,7 @@ import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
 import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 import { setupAuth, type AuthSetup } from './auth-setup.ts';
-import { identitySchemaModule } from '@ems/identity';
+import { createDirectoryReader, identitySchemaModule } from '@ems/identity';
 
 export const VERSION = '0.1.0';
 
@@ -176,6 +177,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     const auth = setupAuth(config, { pool, log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}) });
 
+    // Notification, HR and Access check with EMS that a case exists, each with its own service token.
+    const casesOf = (service: 'notification' | 'hr' | 'access') => httpCaseLookup({ casesUrl: urls.cases, auth: auth.callAuth(service) });
+
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
     if (auth.identity) services.push(auth.identity);
     if (hosts('notification')) {
@@ -191,6 +195,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           bus,
           reactToEvents: choreography,
           caseUrl,
+          recipients: { cases: casesOf('notification'), directory: createDirectoryReader(pool) },
         }),
       );
     }
@@ -202,6 +207,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           clock,
           notificationUrl: urls.notification,
           auth: auth.callAuth('hr'),
+          cases: casesOf('hr'),
           bus,
           reactToEvents: choreography,
           followUps: { policy: config.followUps, caseUrl },
@@ -372,20 +378,25 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 }
 
 /** Where this process reaches each service: itself when it hosts it, else the configured URL (required). */
-function serviceUrls(config: Config, selfUrl: string): { notification: string; hr: string; access: string } {
+function serviceUrls(config: Config, selfUrl: string): { notification: string; hr: string; access: string; cases: string } {
   const hosts = (s: ServiceName) => config.services.includes(s);
-  const needs: Array<[keyof Config['serviceUrls'], boolean]> = [
+  const needs: Array<['notification' | 'hr' | 'access' | 'cases', boolean]> = [
     // HR sends invites and follow-ups through Notification; the orchestrator calls all three.
     ['notification', hosts('hr') || (hosts('ems') && config.mode === 'orchestration')],
     ['hr', hosts('ems') && config.mode === 'orchestration'],
     ['access', hosts('ems') && config.mode === 'orchestration'],
+    // Notification, HR and Access act only for a case EMS confirms.
+    ['cases', !hosts('ems') && (hosts('notification') || hosts('hr') || hosts('access'))],
   ];
-  const missing = needs.filter(([name, needed]) => needed && !hosts(name) && !config.serviceUrls[name]).map(([name]) => `EMS_${name.toUpperCase()}_URL: required, as this process does not run the ${name} service`);
+  const missing = needs
+    .filter(([name, needed]) => needed && !(name !== 'cases' && hosts(name)) && !config.serviceUrls[name])
+    .map(([name]) => `EMS_${name.toUpperCase()}_URL: required, as this process does not run the ${name === 'cases' ? 'ems' : name} service`);
   if (missing.length) throw new ConfigError(missing);
   return {
     notification: config.serviceUrls.notification ?? selfUrl,
     hr: config.serviceUrls.hr ?? selfUrl,
     access: config.serviceUrls.access ?? selfUrl,
+    cases: config.serviceUrls.cases ?? selfUrl,
   };
 }
 

@@ -76,6 +76,7 @@ export const ConfigSchema = z.object({
   EMS_NOTIFICATION_URL: url.optional().describe('Base URL of the Notification service; default this process'),
   EMS_HR_URL: url.optional().describe('Base URL of the HR service; default this process'),
   EMS_ACCESS_URL: url.optional().describe('Base URL of the Access service; default this process'),
+  EMS_CASES_URL: url.optional().describe('Base URL of the EMS service (cases), where Notification, HR and Access check that a case exists; default this process'),
   EMS_FOLLOW_UP_SCHEDULE_WITHIN: envDuration.default(86_400_000).describe('No exit interview booked this long after submission → reminder to the HR partner (e.g. 1d, 4h)'),
   EMS_FOLLOW_UP_HELD_WITHIN: envDuration.default(86_400_000).describe('Interview not marked held this long after its end → reminder'),
   EMS_FOLLOW_UP_DECIDE_WITHIN: envDuration.default(7 * 86_400_000).describe('No decision this long after submission → reminder'),
@@ -142,7 +143,7 @@ export interface Config {
   publicUrl: string | undefined;
   noticeDays: number;
   step: { maxAttempts: number; retryIntervalMs: number; maxIntervalMs: number };
-  serviceUrls: { notification?: string | undefined; hr?: string | undefined; access?: string | undefined };
+  serviceUrls: { notification?: string | undefined; hr?: string | undefined; access?: string | undefined; cases?: string | undefined };
   /** The services this process hosts; all of them in the embedded default. */
   services: ServiceName[];
   replicaId: string | undefined;
@@ -202,7 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: c.EMS_PUBLIC_URL,
     noticeDays: c.EMS_NOTICE_DAYS,
     step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS, maxIntervalMs: Math.max(c.EMS_STEP_RETRY_MAX_INTERVAL, c.EMS_STEP_RETRY_INTERVAL_MS) },
-    serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL },
+    serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL, cases: c.EMS_CASES_URL },
     services: c.EMS_SERVICES ?? [...SERVICE_NAMES],
     replicaId: c.EMS_REPLICA_ID,
     replicaDeadAfterMs: c.EMS_REPLICA_DEAD_AFTER,

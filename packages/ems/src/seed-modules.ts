@@ -1,5 +1,5 @@
 import type { DemoOrg } from '@ems/demo-org';
-import { systemClock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { systemClock, type CaseLookup, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import { events } from '@ems/contracts';
 import { createPostgresEventBus } from '@ems/eventbus';
 import { createWebhookService } from '@ems/webhooks';
@@ -13,13 +13,18 @@ import { migrations } from './db/migrations.ts';
 import { createEmsDb, EMS_SCHEMA } from './ems.service.ts';
 import { createDirectory } from './directory/directory.ts';
 
+/** Never asked: these modules are migrated and seeded, not served. */
+const noCases: CaseLookup = {
+  get: () => Promise.reject(new Error('a module built for migrating and seeding checks no case')),
+};
+
 /** The service modules as far as migrating and seeding needs them (nothing is started). */
 export function buildServiceModulesForSeeding(pool: Pool, log: Logger): ServiceModule<DemoOrg>[] {
   const unused = 'http://127.0.0.1:9';
   return [
     identitySchemaModule(pool),
-    createNotificationService({ pool, log, smtpUrl: 'smtp://127.0.0.1:9' }),
-    createHrService({ pool, log, notificationUrl: unused }),
+    createNotificationService({ pool, log, smtpUrl: 'smtp://127.0.0.1:9', recipients: { cases: noCases, directory: { relations: async () => undefined } } }),
+    createHrService({ pool, log, notificationUrl: unused, cases: noCases }),
     createAccessService({ pool, log }),
     { name: 'ems', schema: EMS_SCHEMA, migrations, routes: async () => undefined, seed: (org) => createDirectory(createEmsDb(pool)).seed(org) },
   ];

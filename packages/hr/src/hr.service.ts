@@ -1,4 +1,4 @@
-import { createKysely, systemClock, type CallAuth, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, systemClock, type CallAuth, type CaseLookup, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
@@ -38,8 +38,10 @@ export interface HrServiceDeps {
   clock?: Clock;
   /** Base URL of the Notification service, e.g. http://127.0.0.1:3000 (emails go to POST {url}/api/emails). */
   notificationUrl: string;
-  /** HR's own credentials for its calls (to Notification): a service token per call. */
+  /** HR's own credentials for its calls (to Notification, to EMS): a service token per call. */
   auth?: CallAuth | undefined;
+  /** Whether a case exists and whose it is (EMS, asked over HTTP): an interview is booked only for a real case. */
+  cases: CaseLookup;
   /** How often the invite relay looks for undelivered invites; also the first retry delay. Default 1000 ms. */
   relayIntervalMs?: number;
   /**
@@ -89,7 +91,7 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
     migrations,
     routes: async (app) => {
       registerDirectoryRoutes(app, ctx);
-      registerScheduleInterviewRoute(app, ctx);
+      registerScheduleInterviewRoute(app, ctx, deps.cases);
       registerReadInterviewsRoutes(app, ctx);
       registerRescheduleInterviewRoute(app, ctx);
       registerCancelInterviewRoute(app, ctx);

@@ -5,7 +5,7 @@ import type { DemoOrg } from '@ems/demo-org';
 import type { PolicyTable } from '@ems/contracts/policy';
 import { IDENTITY_SCHEMA, type IdentityDB } from './db/identity.db.ts';
 import { migrations } from './db/migrations.ts';
-import { seedDirectory } from './directory/directory.ts';
+import { relationsOf, seedDirectory, type EmployeeRelations } from './directory/directory.ts';
 import type { Security } from './authenticate/security.ts';
 import type { IdentityContext } from './identity.context.ts';
 import type { Secrets } from './secrets.ts';
@@ -28,6 +28,12 @@ export interface IdentityServiceDeps {
   security: Security;
   settings: IdentitySettings;
   policy: PolicyTable;
+}
+
+/** The directory's view of an employee's people, for services that must derive whom to write to (Notification). */
+export function createDirectoryReader(pool: Pool): { relations(employeeId: string): Promise<EmployeeRelations | undefined> } {
+  const db = createKysely<IdentityDB>(pool, IDENTITY_SCHEMA);
+  return { relations: (employeeId) => relationsOf(db, employeeId) };
 }
 
 /** The identity schema as `ems migrate` and `ems seed` need it: migrations and the directory's seed, nothing started. */

@@ -1,4 +1,5 @@
-export { createIdentityService, identitySchemaModule, IDENTITY_SCHEMA, type IdentityServiceDeps } from './identity.service.ts';
+export { createIdentityService, createDirectoryReader, identitySchemaModule, IDENTITY_SCHEMA, type IdentityServiceDeps } from './identity.service.ts';
+export type { Contact, EmployeeRelations } from './directory/directory.ts';
 export { createSecurity, personPermit, API_TOKEN_PREFIX, type Security, type SecurityOptions, type OidcTrust } from './authenticate/security.ts';
 export { SESSION_COOKIE, csrfTokenFor } from './authenticate/session-cookie.ts';
 export { createServiceTokens, type ServiceTokens } from './service-tokens/service-tokens.ts';

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { createKysely, systemClock, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import type { RecipientRules } from './send-email/derive-recipient.ts';
 import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/schema.ts';
@@ -50,6 +51,11 @@ export interface NotificationServiceDeps {
   reactToEvents?: boolean;
   /** Link to the case in the emails sent in reaction to events (manager notice, decision notices); no link without it. */
   caseUrl?: (resignationId: string) => string;
+  /**
+   * What POST /api/emails checks before it sends: the case exists (asked of EMS), the recipient is the one the
+   * purpose names in the directory, the link is the case's page.
+   */
+  recipients: Omit<RecipientRules, 'caseUrl'>;
 }
 
 /**
@@ -91,7 +97,8 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     schema: NOTIFICATION_SCHEMA,
     migrations,
     routes: async (app) => {
-      await sendEmailRoute(ctx)(app);
+      // The only link an email may carry is the case's own page (none without a public URL to build it from).
+      await sendEmailRoute(ctx, { ...deps.recipients, caseUrl: deps.caseUrl })(app);
       await listEmailsRoute(ctx)(app);
       await getEmailRoute(ctx)(app);
     },

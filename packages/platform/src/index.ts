@@ -12,3 +12,4 @@ export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts
 export { type ServiceModule } from './service.ts';
 export { createPoller, type Poller, type PollerOptions } from './poller.ts';
 export type { Actor, HttpSecurity, Permit, Principal, View } from './security.ts';
+export { httpCaseLookup, requireCase, type CaseFacts, type CaseLookup } from './case-lookup.ts';

@@ -73,3 +73,19 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The cases a service's own tests name, standing in for EMS's answer to "does this case exist, whose is
+ * it?" (as those tests stand in for EMS's events). The real lookup asks EMS over HTTP; the acceptance
+ * suites and the split-deployment test run it.
+ */
+export function knownCases(): { lookup: import('./case-lookup.ts').CaseLookup; add(resignationId: string, employeeId: string): string } {
+  const cases = new Map<string, string>();
+  return {
+    lookup: { get: async (id) => (cases.has(id) ? { id, employeeId: cases.get(id)! } : undefined) },
+    add(resignationId, employeeId) {
+      cases.set(resignationId, employeeId);
+      return resignationId;
+    },
+  };
+}

@@ -112,6 +112,7 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       EMS_PUBLIC_URL: publicUrl,
       // Everyone reaches everyone through the gateway: any replica of the service will do.
       EMS_IDENTITY_URL: gatewayUrl,
+      EMS_CASES_URL: gatewayUrl,
       EMS_NOTIFICATION_URL: gatewayUrl,
       EMS_HR_URL: gatewayUrl,
       EMS_ACCESS_URL: gatewayUrl,

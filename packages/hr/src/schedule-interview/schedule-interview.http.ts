@@ -1,4 +1,4 @@
-import { ProblemSchema, type App } from '@ems/platform';
+import { ProblemSchema, requireCase, type App, type CaseLookup } from '@ems/platform';
 import { hr, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import type { HrContext } from '../hr.context.ts';
@@ -6,7 +6,7 @@ import { EventCauseHeaders } from '../interviews/idempotency.http.ts';
 import { httpCause } from '../interviews/event-cause.ts';
 import { scheduleInterview } from './schedule-interview.ts';
 
-export function registerScheduleInterviewRoute(app: App, ctx: HrContext): void {
+export function registerScheduleInterviewRoute(app: App, ctx: HrContext, cases: CaseLookup): void {
   app.post(
     hr.HrPaths.interviews,
     {
@@ -16,10 +16,12 @@ export function registerScheduleInterviewRoute(app: App, ctx: HrContext): void {
         summary: "Book the exit interview in the HR partner's earliest free slot and send the calendar invites (idempotent per resignation)",
         headers: EventCauseHeaders,
         body: hr.ScheduleInterviewRequest,
-        response: { 200: hr.Interview, 201: hr.Interview, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+        response: { 200: hr.Interview, 201: hr.Interview, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (req, reply) => {
+      // Only for a real case, and only its employee's (EMS says so): the orchestrator's token alone is not enough.
+      await requireCase(cases, req.body.resignationId, req.body.employeeId);
       const { interview, created } = await scheduleInterview(ctx, req.body, {
         idempotencyKey: req.headers[IDEMPOTENCY_HEADER],
         cause: httpCause(req.body.resignationId, traceContextFromHeaders(req.headers)),

@@ -93,3 +93,48 @@ export async function listPeople(db: IdentityDb): Promise<Array<{ id: string; ki
     .execute();
   return rows.map((r) => ({ id: r.id, kind: r.kind, name: r.name, email: r.email, title: r.title, adminRoles: r.admin_roles, managesSomeone: r.manages }));
 }
+
+export interface Contact {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** Who is around an employee, as the directory has them: the people EMS may email about their case. */
+export interface EmployeeRelations {
+  employee: Contact;
+  manager: Contact | null;
+  hrPartner: Contact | null;
+  /** People holding the HR lead role (escalations go to one of them). */
+  hrLeads: Contact[];
+}
+
+export async function relationsOf(db: IdentityDb, employeeId: string): Promise<EmployeeRelations | undefined> {
+  const rows = await db
+    .selectFrom('people as e')
+    .leftJoin('people as m', 'm.id', 'e.manager_id')
+    .leftJoin('people as p', 'p.id', 'e.hr_partner_id')
+    .select([
+      'e.id as e_id',
+      'e.name as e_name',
+      'e.email as e_email',
+      'm.id as m_id',
+      'm.name as m_name',
+      'm.email as m_email',
+      'p.id as p_id',
+      'p.name as p_name',
+      'p.email as p_email',
+      sql<Contact[]>`coalesce((SELECT json_agg(json_build_object('id', l.id, 'name', l.name, 'email', l.email) ORDER BY l.id) FROM identity.role_assignments r JOIN identity.people l ON l.id = r.person_id WHERE r.role = 'hr_lead'), '[]'::json)`.as('leads'),
+    ])
+    .where('e.id', '=', employeeId)
+    .where('e.kind', '=', 'employee')
+    .executeTakeFirst();
+  if (!rows) return undefined;
+  const contact = (id: string | null, name: string | null, email: string | null): Contact | null => (id && name && email ? { id, name, email } : null);
+  return {
+    employee: { id: rows.e_id, name: rows.e_name, email: rows.e_email },
+    manager: contact(rows.m_id, rows.m_name, rows.m_email),
+    hrPartner: contact(rows.p_id, rows.p_name, rows.p_email),
+    hrLeads: rows.leads,
+  };
+}
