@@ -3,6 +3,7 @@ import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
 import { registerListAuditRoute } from './audit/list-audit.http.ts';
+import { registerVerifyAuditRoute } from './audit/verify-audit-chain.http.ts';
 import { registerCreateHoldRoute } from './create-hold/create-hold.http.ts';
 import { suspendAccessWhenResignationSubmitted } from './create-hold/suspend-access-when-resignation-submitted.ts';
 import { ACCESS_SCHEMA, type AccessDB } from './db/access.db.ts';
@@ -68,6 +69,7 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
       registerReadRevocationsRoutes(app, db);
       registerEffectiveAccessRoute(app, db);
       registerListAuditRoute(app, db);
+      registerVerifyAuditRoute(app, ctx);
       registerListSystemsRoute(app, db);
     },
     readiness: {

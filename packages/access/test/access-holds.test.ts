@@ -89,7 +89,7 @@ describe('access holds', () => {
     const a = await call('GET', '/openapi.json');
     expect(a.status).toBe(200);
     const paths = Object.keys((a.body as { paths: Record<string, unknown> }).paths);
-    for (const p of ['/api/access-holds', '/api/access-holds/{id}', '/api/access-holds/{id}/release', '/api/employees/{id}/access', '/api/access-audit', '/api/systems']) {
+    for (const p of ['/api/access-holds', '/api/access-holds/{id}', '/api/access-holds/{id}/release', '/api/employees/{id}/access', '/api/access-audit', '/api/access-audit/verification', '/api/systems']) {
       expect(paths).toContain(p);
     }
   });

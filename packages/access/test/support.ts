@@ -41,8 +41,10 @@ export function employeePicker(): () => Employee {
 type Decided = EventData<typeof EventTypes.resignationRetained>;
 type Leaver = Pick<Employee, 'id' | 'name' | 'email' | 'timezone' | 'hrPartnerId'>;
 type ExitConfirmed = EventData<typeof EventTypes.exitConfirmed>;
+/** Who decided, as EMS records it on a decision event (the access audit records the reactions on their behalf). */
+export type DecidedBy = NonNullable<Decided['decidedBy']>;
 
-function decided(resignationId: string, employee: Leaver, at: Date): Decided {
+function decided(resignationId: string, employee: Leaver, at: Date, decidedBy?: DecidedBy): Decided {
   return {
     resignationId,
     employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
@@ -50,30 +52,31 @@ function decided(resignationId: string, employee: Leaver, at: Date): Decided {
     hrPartnerId: employee.hrPartnerId,
     decidedAt: at.toISOString(),
     note: null,
+    ...(decidedBy ? { decidedBy } : {}),
   };
 }
 
 /** HR retained the employee (or, with `withdrawn`, the employee withdrew): the event EMS publishes. */
-export function resignationClosedEvent(kind: 'retained' | 'withdrawn', resignationId: string, employee: Leaver, at = new Date()): CloudEvent<Decided> {
+export function resignationClosedEvent(kind: 'retained' | 'withdrawn', resignationId: string, employee: Leaver, at = new Date(), decidedBy?: DecidedBy): CloudEvent<Decided> {
   return createEvent({
     type: kind === 'retained' ? EventTypes.resignationRetained : EventTypes.resignationWithdrawn,
     source: EventSources.ems,
     subject: resignationId,
     correlationId: `corr-${resignationId}`,
     time: at,
-    data: decided(resignationId, employee, at),
+    data: decided(resignationId, employee, at, decidedBy),
   });
 }
 
 /** HR confirmed the exit: revoke at `revokeAt` (revision counts up when the last day moves). */
-export function exitConfirmedEvent(resignationId: string, employee: Leaver, revokeAt: Date, revision = 1): CloudEvent<ExitConfirmed> {
+export function exitConfirmedEvent(resignationId: string, employee: Leaver, revokeAt: Date, revision = 1, decidedBy?: DecidedBy): CloudEvent<ExitConfirmed> {
   return createEvent({
     type: EventTypes.exitConfirmed,
     source: EventSources.ems,
     subject: resignationId,
     correlationId: `corr-${resignationId}`,
     data: {
-      ...decided(resignationId, employee, new Date()),
+      ...decided(resignationId, employee, new Date(), decidedBy),
       lastWorkingDay: revokeAt.toISOString().slice(0, 10),
       revokeAt: revokeAt.toISOString(),
       revision,

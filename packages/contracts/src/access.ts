@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EmployeeId, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+import { Actor } from './ems.ts';
 
 /** Access service API: systems, grants, access holds. */
 
@@ -89,6 +90,38 @@ export const AccessSystem = z
   .meta({ id: 'AccessSystem' });
 export const SystemList = ListOf(AccessSystem).meta({ id: 'AccessSystemList' });
 
+/**
+ * A service calling Access on someone's behalf (the orchestrator, for the HR partner who decided) names
+ * them in this header: the base64url of the Actor's JSON, e.g.
+ * `Buffer.from(JSON.stringify(actor)).toString('base64url')`. Accepted from service identities only;
+ * a person's request carrying it is refused (400), as is a malformed one.
+ */
+export const ON_BEHALF_OF_HEADER = 'x-ems-on-behalf-of';
+
+const headerText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+/** The decoded `x-ems-on-behalf-of` header: exactly an Actor, nothing more. */
+export const OnBehalfOf = z
+  .object({
+    id: headerText(1, 200),
+    kind: z.enum(['person', 'service']),
+    name: headerText(0, 200).nullable(),
+    role: headerText(1, 50),
+    client: headerText(1, 200),
+  })
+  .strict();
+export type OnBehalfOf = z.infer<typeof OnBehalfOf>;
+
+/**
+ * One status change of one grant. The audit is append-only and hash-chained: `hash` is the hex SHA-256
+ * of `prevHash` (the previous entry's hash; null for the first) followed by the entry's canonical JSON,
+ * so altering or removing an entry breaks the chain at that point (GET /api/access-audit/verification).
+ */
 export const AuditEntry = z
   .object({
     id: z.number().int(),
@@ -100,8 +133,50 @@ export const AuditEntry = z
     to: GrantStatus,
     reason: z.string(),
     holdId: Uuid.nullable(),
+    /** Who made the change: the caller (person or service), or the Access service itself reacting to an event or firing its timer. */
+    actor: Actor,
+    /** Whom the actor acted for: the person who decided, when the change follows their decision. */
+    onBehalfOf: Actor.nullable(),
+    prevHash: z.string().nullable(),
+    hash: z.string(),
   })
   .meta({ id: 'AccessAuditEntry' });
+
+/** Why the audit's hash chain is broken at an entry. */
+export const AuditChainBreak = z.enum(['hash does not match its content', "prev_hash does not match the previous row's hash"]);
+
+/**
+ * The answer of GET /api/access-audit/verification: every entry, in id order, is recomputed from its
+ * content and checked against the entry before it. Gaps in the ids are not breaks (an insert rolled
+ * back leaves one); a deleted entry shows as the next entry's broken link. `summary` says it in a sentence.
+ */
+export const AuditVerification = z
+  .discriminatedUnion('ok', [
+    z.object({
+      ok: z.literal(true),
+      /** Entries checked: all of them. */
+      rows: z.number().int(),
+      /** The last entry's id and hash (null when the audit is empty): keep them to notice later that entries were cut off the end. */
+      lastId: z.number().int().nullable(),
+      lastHash: z.string().nullable(),
+      checkedAt: IsoDateTime,
+      summary: z.string(),
+    }),
+    z.object({
+      ok: z.literal(false),
+      /** Entries checked, the broken one included. */
+      rows: z.number().int(),
+      /** The first entry that does not hold: altered itself, or (a broken link) the one after an entry altered or removed. */
+      firstBrokenId: z.number().int(),
+      reason: AuditChainBreak,
+      /** The last entry before it that holds, or null when the break is at the first entry. */
+      lastIntactId: z.number().int().nullable(),
+      checkedAt: IsoDateTime,
+      summary: z.string(),
+    }),
+  ])
+  .meta({ id: 'AccessAuditVerification' });
+export type AuditVerification = z.infer<typeof AuditVerification>;
 
 export const HoldList = ListOf(AccessHold).meta({ id: 'AccessHoldList' });
 export const HoldListQuery = PageQuery.extend({ resignationId: Uuid.optional(), employeeId: EmployeeId.optional() });
@@ -114,6 +189,7 @@ export const AccessPaths = {
   release: (id: string) => `/api/access-holds/${encodeURIComponent(id)}/release`,
   employeeAccess: (employeeId: string) => `/api/employees/${encodeURIComponent(employeeId)}/access`,
   audit: '/api/access-audit',
+  auditVerification: '/api/access-audit/verification',
   systems: '/api/systems',
   revocations: '/api/access-revocations',
   revocation: (id: string) => `/api/access-revocations/${encodeURIComponent(id)}`,

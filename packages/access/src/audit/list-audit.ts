@@ -23,6 +23,10 @@ export async function listAudit(db: AccessDb, query: AuditListQuery): Promise<z.
       to: r.to_status,
       reason: r.reason,
       holdId: r.hold_id,
+      actor: r.actor,
+      onBehalfOf: r.on_behalf_of,
+      prevHash: r.prev_hash,
+      hash: r.hash,
     })),
     nextOffset: page.nextOffset,
   };

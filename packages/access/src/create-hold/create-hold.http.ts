@@ -2,6 +2,7 @@ import { ProblemSchema, type App } from '@ems/platform';
 import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { z } from 'zod';
 import { traceContextFromHeaders } from '@ems/eventbus';
+import { auditByRequest, OnBehalfOfHeaders } from '../audit/on-behalf-of.http.ts';
 import { createHold, type CreateHoldDeps } from './create-hold.ts';
 
 export const IdempotencyHeaders = z.looseObject({
@@ -9,6 +10,9 @@ export const IdempotencyHeaders = z.looseObject({
   'x-correlation-id': z.string().optional().describe("The case's correlation id, carried into the event a new hold publishes"),
   traceparent: z.string().optional().describe('W3C trace context, continued by the event a new hold publishes'),
 });
+
+/** The headers of a request that changes access: the above, and whom a service acts for. */
+export const ChangeHeaders = IdempotencyHeaders.extend(OnBehalfOfHeaders);
 
 export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
   app.post(
@@ -18,13 +22,14 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
         operationId: 'createAccessHold',
         tags: ['access'],
         summary: "Suspend an employee's critical access for a resignation (idempotent per resignation)",
-        headers: IdempotencyHeaders,
+        headers: ChangeHeaders,
         body: access.CreateHoldRequest,
         response: { 200: access.AccessHold, 201: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
       },
     },
     async (req, reply) => {
-      const { hold, created } = await createHold(deps, req.body, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
+      const by = auditByRequest(req)(req.body.employeeId);
+      const { hold, created } = await createHold(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(hold);
     },
   );

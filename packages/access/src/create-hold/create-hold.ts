@@ -6,6 +6,8 @@ import type { AccessDb, AccessTx } from '../db/access.db.ts';
 import { planHold } from '../domain/hold.ts';
 import { toHoldView, type HoldRow } from '../read-holds/hold.view.ts';
 import { lockIdentity } from '../db/locks.ts';
+import type { AuditBy } from '../audit/actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
 
 export interface CreateHoldDeps {
   db: AccessDb;
@@ -34,10 +36,10 @@ export type CreateHoldOutcome = CreateHoldResult | HoldRefused;
  * One hold per resignation: a repeat (same resignationId, or same Idempotency-Key) answers the hold
  * that exists and changes nothing. The first request, in one transaction, locks the employee, decides
  * which grants to suspend (active grants on critical systems), suspends them in the hold's name,
- * audits each change and (with a bus) publishes `criticalAccessSuspended`, continuing the caller's
- * `trace` (correlated by the resignation id when the caller gave no correlation id).
+ * audits each change as made `by` the caller and (with a bus) publishes `criticalAccessSuspended`,
+ * continuing the caller's `trace` (correlated by the resignation id when the caller gave no correlation id).
  */
-export async function createHold(deps: CreateHoldDeps, request: access.CreateHoldRequest, idempotencyKey?: string, trace: TraceContext = {}): Promise<CreateHoldResult> {
+export async function createHold(deps: CreateHoldDeps, request: access.CreateHoldRequest, by: AuditBy, idempotencyKey?: string, trace: TraceContext = {}): Promise<CreateHoldResult> {
   const { db, log } = deps;
 
   // A repeat needs no lock.
@@ -45,7 +47,7 @@ export async function createHold(deps: CreateHoldDeps, request: access.CreateHol
   if ('refused' in earlier) throw earlier.refused;
   if (earlier.hold) return { hold: await toHoldView(db, earlier.hold), created: false };
 
-  const outcome = await db.transaction().execute((trx) => createHoldInTransaction(trx, deps, request, idempotencyKey, trace));
+  const outcome = await db.transaction().execute((trx) => createHoldInTransaction(trx, deps, request, idempotencyKey, trace, by));
   if ('refused' in outcome) throw outcome.refused;
   logCreated(log, outcome);
   return outcome;
@@ -70,6 +72,7 @@ export async function createHoldInTransaction(
   request: access.CreateHoldRequest,
   idempotencyKey: string | undefined,
   trace: TraceContext,
+  by: AuditBy,
 ): Promise<CreateHoldOutcome> {
   if (!(await lockIdentity(trx, request.employeeId))) {
     return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
@@ -127,21 +130,11 @@ export async function createHoldInTransaction(
       .where('id', 'in', ids)
       .execute();
     const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
-    await trx
-      .insertInto('audit')
-      .values(
-        toSuspend.map((c) => ({
-          at: now,
-          employee_id: request.employeeId,
-          grant_id: c.grantId,
-          system_id: c.systemId,
-          from_status: c.from,
-          to_status: c.to,
-          reason,
-          hold_id: hold.id,
-        })),
-      )
-      .execute();
+    await recordAudit(
+      trx,
+      by,
+      toSuspend.map((c) => ({ at: now, employeeId: request.employeeId, grantId: c.grantId, systemId: c.systemId, from: c.from, to: c.to, reason, holdId: hold.id })),
+    );
   }
   const view = await toHoldView(trx, hold);
 

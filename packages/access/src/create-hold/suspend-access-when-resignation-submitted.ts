@@ -2,6 +2,7 @@ import { ResignationSubmitted, EventSources, EventTypes } from '@ems/contracts/e
 import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
 import { Uuid } from '@ems/contracts';
 import { ACCESS_SCHEMA } from '../db/access.db.ts';
+import { byEvent } from '../audit/actor.ts';
 import { createHoldInTransaction, logCreated, type CreateHoldDeps } from './create-hold.ts';
 
 export const SUSPEND_ACCESS_SUBSCRIBER = 'access.suspend-access-when-resignation-submitted';
@@ -33,6 +34,8 @@ export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { b
           { resignationId: data.resignationId, employeeId: data.employee.id, reason: HOLD_REASON },
           undefined,
           { correlationId: event.correlationid, traceparent: event.traceparent },
+          // The submission names no decider: the Access service acts on its own account.
+          byEvent(null),
         );
         if ('refused' in result) await bus.publish(trx, [suspensionFailed(event, data.resignationId, result.refused.message, deps.clock.now())]);
         return result;

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { Actor } from '@ems/platform';
 import type { GrantStatus } from '../domain/hold.ts';
 import type { RevocationStatus } from '../domain/revocation.ts';
 
@@ -48,16 +49,30 @@ export interface HoldGrantsTable {
   prior_status: GrantStatus;
 }
 
+/** A column written once, on insert, and never updated: the audit is append-only (see migrations.ts). */
+type InsertOnly<T, I = T> = ColumnType<T, I, never>;
+
+/**
+ * One grant status change. Rows are only ever inserted, through recordAudit (audit/record-audit.ts),
+ * which chains them: `hash` = SHA-256 of `prev_hash` and the row's canonical content (audit/chain.ts).
+ */
 export interface AuditTable {
   id: Generated<number>;
-  at: Timestamp;
-  employee_id: string;
-  grant_id: string;
-  system_id: string;
-  from_status: GrantStatus;
-  to_status: GrantStatus;
-  reason: string;
-  hold_id: string | null;
+  at: InsertOnly<Date>;
+  employee_id: InsertOnly<string>;
+  grant_id: InsertOnly<string>;
+  system_id: InsertOnly<string>;
+  from_status: InsertOnly<GrantStatus>;
+  to_status: InsertOnly<GrantStatus>;
+  reason: InsertOnly<string>;
+  hold_id: InsertOnly<string | null>;
+  /** jsonb: who made the change (inserted as its JSON text). */
+  actor: InsertOnly<Actor, string>;
+  /** jsonb: whom the actor acted for, if anyone. */
+  on_behalf_of: InsertOnly<Actor | null, string | null>;
+  /** Hex SHA-256 of the previous row (by id); null for the first row. */
+  prev_hash: InsertOnly<string | null>;
+  hash: InsertOnly<string>;
 }
 
 export interface RevocationsTable {
@@ -78,6 +93,11 @@ export interface RevocationsTable {
   /** Failed attempts of the timer to execute it (each rolled back), and the last error. */
   attempts: Generated<number>;
   last_error: string | null;
+  /**
+   * jsonb: on whose behalf the revocation was (last) requested — the caller, or whom a service said it
+   * acts for, or the decidedBy of the exit-confirmed event. The timer's audit entries name them.
+   */
+  requested_by: ColumnType<Actor | null, string | null | undefined, string | null>;
 }
 
 export interface RevocationGrantsTable {

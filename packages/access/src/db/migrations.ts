@@ -6,7 +6,9 @@ import { processedEventsMigration } from '@ems/eventbus';
  * - one hold per resignation (holds.resignation_id UNIQUE), one per Idempotency-Key;
  * - a grant names the hold that suspended it only while it is suspended;
  * - hold_grants lists exactly the grants a hold took from another status to `suspended`, with that status;
- * - one revocation per resignation; it is done iff it has a done_at; an Idempotency-Key names one revocation.
+ * - one revocation per resignation; it is done iff it has a done_at; an Idempotency-Key names one revocation;
+ * - the audit is append-only (no UPDATE, DELETE or TRUNCATE) and one hash chain: every row but the first
+ *   names its predecessor's hash, and no two rows name the same one.
  */
 export const migrations: readonly Migration[] = [
   {
@@ -114,6 +116,94 @@ export const migrations: readonly Migration[] = [
         idempotency_key text PRIMARY KEY,
         revocation_id uuid NOT NULL REFERENCES revocations (id)
       );
+    `,
+  },
+  {
+    version: 4,
+    name: 'audit: actor and on-behalf-of, append-only, hash-chained; revocations remember who requested them',
+    // Rows written before this migration were made by the Access service for a caller nobody recorded:
+    // they get the access service as actor (client "access") and no on_behalf_of.
+    //
+    // The chain: hash = hex(sha256(coalesce(prev_hash, '') || canonical JSON of the row's content)),
+    // canonical exactly as src/audit/chain.ts defines it (sorted keys, no whitespace, JSON string
+    // escaping — to_json(text) escapes as JSON.stringify does —, at as ISO 8601 UTC with milliseconds).
+    // The existing rows are chained here, in id order, with PostgreSQL's built-in sha256(bytea) (11+);
+    // their actor is the constant above and on_behalf_of null, so those two parts are literals.
+    // ACCESS EXCLUSIVE (ALTER TABLE) keeps writers out while this runs.
+    //
+    // Append-only: triggers refuse UPDATE and DELETE of any row and TRUNCATE of the table, whoever
+    // asks; the privileges are revoked from PUBLIC and from the role running the migrations (the
+    // table's owner, normally the application's role: an owner keeps its privileges unless revoked
+    // from it by name). Neither binds a superuser — the embedded default connects as one — nor the
+    // owner's right to ALTER TABLE … DISABLE TRIGGER: only the hash chain tells that someone did.
+    // A deployment that wants the database to refuse that too runs the service as a role that does not
+    // own the schema (see docs).
+    sql: `
+      ALTER TABLE audit
+        ADD COLUMN actor jsonb,
+        ADD COLUMN on_behalf_of jsonb,
+        ADD COLUMN prev_hash text,
+        ADD COLUMN hash text;
+
+      UPDATE audit SET actor = '{"id":"access","kind":"service","name":null,"role":"service","client":"access"}';
+
+      DO $chain$
+      DECLARE
+        r record;
+        prev text := NULL;
+        h text;
+      BEGIN
+        FOR r IN SELECT * FROM audit ORDER BY id LOOP
+          h := encode(sha256(convert_to(coalesce(prev, '')
+            || '{"actor":{"client":"access","id":"access","kind":"service","name":null,"role":"service"}'
+            || ',"at":' || to_json(to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+            || ',"employee_id":' || to_json(r.employee_id)::text
+            || ',"from_status":' || to_json(r.from_status)::text
+            || ',"grant_id":' || to_json(r.grant_id)::text
+            || ',"hold_id":' || coalesce(to_json(r.hold_id::text)::text, 'null')
+            || ',"on_behalf_of":null'
+            || ',"reason":' || to_json(r.reason)::text
+            || ',"system_id":' || to_json(r.system_id)::text
+            || ',"to_status":' || to_json(r.to_status)::text
+            || '}', 'UTF8')), 'hex');
+          UPDATE audit SET prev_hash = prev, hash = h WHERE id = r.id;
+          prev := h;
+        END LOOP;
+      END
+      $chain$;
+
+      ALTER TABLE audit
+        ALTER COLUMN actor SET NOT NULL,
+        ALTER COLUMN hash SET NOT NULL,
+        ADD CONSTRAINT audit_actor_is_object CHECK (jsonb_typeof(actor) = 'object'),
+        ADD CONSTRAINT audit_on_behalf_of_is_object CHECK (on_behalf_of IS NULL OR jsonb_typeof(on_behalf_of) = 'object'),
+        ADD CONSTRAINT audit_hash_is_sha256 CHECK (hash ~ '^[0-9a-f]{64}$'),
+        ADD CONSTRAINT audit_prev_hash_is_sha256 CHECK (prev_hash IS NULL OR prev_hash ~ '^[0-9a-f]{64}$');
+      -- One chain, no forks: a row's predecessor is named once, and only one row starts the chain.
+      CREATE UNIQUE INDEX audit_prev_hash_key ON audit (prev_hash);
+      CREATE UNIQUE INDEX audit_one_chain_start ON audit ((prev_hash IS NULL)) WHERE prev_hash IS NULL;
+
+      CREATE FUNCTION audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF TG_LEVEL = 'ROW' THEN
+          RAISE EXCEPTION 'access.audit is append-only: % of row % refused', TG_OP, OLD.id
+            USING ERRCODE = 'insufficient_privilege', HINT = 'Audit rows are never changed or removed; record a new change instead.';
+        END IF;
+        RAISE EXCEPTION 'access.audit is append-only: % refused', TG_OP
+          USING ERRCODE = 'insufficient_privilege', HINT = 'Audit rows are never changed or removed.';
+      END
+      $fn$;
+      CREATE TRIGGER audit_no_update_or_delete BEFORE UPDATE OR DELETE ON audit
+        FOR EACH ROW EXECUTE FUNCTION audit_is_append_only();
+      CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_is_append_only();
+
+      REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM PUBLIC;
+      REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM CURRENT_USER;
+
+      -- Who asked for a revocation (jsonb Actor), so the timer firing it later acts on their behalf.
+      ALTER TABLE revocations ADD COLUMN requested_by jsonb
+        CONSTRAINT revocations_requested_by_is_object CHECK (requested_by IS NULL OR jsonb_typeof(requested_by) = 'object');
     `,
   },
 ];

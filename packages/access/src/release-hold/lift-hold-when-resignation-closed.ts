@@ -3,6 +3,7 @@ import { Uuid } from '@ems/contracts';
 import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription, type TraceContext } from '@ems/eventbus';
 import { ACCESS_SCHEMA, type AccessTx } from '../db/access.db.ts';
 import { lockIdentity } from '../db/locks.ts';
+import { byEvent } from '../audit/actor.ts';
 import { accessRestoredEvent, logReleased, releaseHoldInTransaction, type ReleaseHoldDeps, type ReleaseOutcome } from './release-hold.ts';
 
 export const LIFT_HOLD_SUBSCRIBER = 'access.lift-hold-when-resignation-closed';
@@ -41,7 +42,8 @@ export function liftHoldWhenResignationClosed(deps: ReleaseHoldDeps & { bus: Eve
           await bus.publish(trx, [accessRestoredEvent({ resignationId: data.resignationId, employeeId: data.employee.id, holdId: null, restored: [], skipped: [] }, trace, clock.now())]);
           return 'no hold';
         }
-        const released = await releaseHoldInTransaction(trx, deps, hold, { reason: why }, trace);
+        // Audited as the Access service reacting, on behalf of whoever decided (or withdrew).
+        const released = await releaseHoldInTransaction(trx, deps, hold, { reason: why }, trace, byEvent(data.decidedBy));
         if (!released.released) {
           // Released before (by an admin, or by the revocation): nothing more to restore.
           await bus.publish(trx, [accessRestoredEvent({ resignationId: data.resignationId, employeeId: hold.employee_id, holdId: hold.id, restored: [], skipped: [] }, trace, clock.now())]);

@@ -2,7 +2,8 @@ import { ProblemSchema, type App } from '@ems/platform';
 import { access, Uuid } from '@ems/contracts';
 import { z } from 'zod';
 import { traceContextFromHeaders } from '@ems/eventbus';
-import { IdempotencyHeaders } from '../create-hold/create-hold.http.ts';
+import { auditByRequest } from '../audit/on-behalf-of.http.ts';
+import { ChangeHeaders } from '../create-hold/create-hold.http.ts';
 import { releaseHold, type ReleaseHoldDeps } from './release-hold.ts';
 
 export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps): void {
@@ -14,12 +15,12 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps): void 
         tags: ['access'],
         summary: 'Release an access hold: restore what it suspended and is still suspended by it (idempotent)',
         // Releasing is naturally idempotent; the header is accepted for uniformity with other mutations.
-        headers: IdempotencyHeaders,
+        headers: ChangeHeaders,
         params: z.object({ id: Uuid }),
         body: access.ReleaseHoldRequest.nullish(),
         response: { 200: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (req) => releaseHold(deps, req.params.id, req.body ?? {}, traceContextFromHeaders(req.headers)),
+    async (req) => releaseHold(deps, req.params.id, auditByRequest(req), req.body ?? {}, traceContextFromHeaders(req.headers)),
   );
 }

@@ -5,6 +5,8 @@ import { createEvent, type EventBus, type TraceContext } from '@ems/eventbus';
 import type { AccessDb, AccessTx } from '../db/access.db.ts';
 import { lockIdentity } from '../db/locks.ts';
 import { planRelease } from '../domain/hold.ts';
+import type { AuditBy } from '../audit/actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
 import { toHoldView, type HoldRow } from '../read-holds/hold.view.ts';
 
 export interface ReleaseHoldDeps {
@@ -30,15 +32,22 @@ export interface ReleaseOutcome {
  * Releases an access hold (e.g. the resignation was withdrawn): the grants it suspended and that are
  * still suspended by it go back to their prior status; anything changed since by someone else stays as
  * it is. If the employee has another active hold, the grants stay suspended under that one.
- * Releasing a released hold answers it unchanged.
+ * Releasing a released hold answers it unchanged. The changes are audited as made by `byFor(employeeId)`
+ * (the hold's employee, known once the hold is found).
  */
-export async function releaseHold(deps: ReleaseHoldDeps, holdId: string, request: access.ReleaseHoldRequest = {}, trace: TraceContext = {}): Promise<access.AccessHold> {
+export async function releaseHold(
+  deps: ReleaseHoldDeps,
+  holdId: string,
+  byFor: (employeeId: string) => AuditBy,
+  request: access.ReleaseHoldRequest = {},
+  trace: TraceContext = {},
+): Promise<access.AccessHold> {
   const { db, log } = deps;
   const found = await db.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirst();
   if (!found) throw notFound(`No access hold ${holdId}`);
   if (found.status === 'released') return toHoldView(db, found);
 
-  const outcome = await db.transaction().execute((trx) => releaseHoldInTransaction(trx, deps, found, request, trace));
+  const outcome = await db.transaction().execute((trx) => releaseHoldInTransaction(trx, deps, found, request, trace, byFor(found.employee_id)));
   logReleased(log, outcome);
   return toHoldView(db, outcome.hold);
 }
@@ -63,6 +72,7 @@ export async function releaseHoldInTransaction(
   found: Pick<HoldRow, 'id' | 'employee_id'>,
   request: access.ReleaseHoldRequest,
   trace: TraceContext,
+  by: AuditBy,
 ): Promise<ReleaseOutcome> {
   await lockIdentity(trx, found.employee_id);
   const hold = await trx.selectFrom('holds').selectAll().where('id', '=', found.id).forNoKeyUpdate().executeTakeFirstOrThrow();
@@ -130,23 +140,20 @@ export async function releaseHoldInTransaction(
     ...plan.restore.map((c) => ({ change: c, holdId: hold.id, reason })),
     ...plan.handOver.map((c) => ({ change: c, holdId: successor?.id ?? null, reason: `${reason}; still suspended by access hold ${successor?.id ?? ''}` })),
   ];
-  if (audit.length > 0) {
-    await trx
-      .insertInto('audit')
-      .values(
-        audit.map(({ change, holdId: auditHold, reason: why }) => ({
-          at: now,
-          employee_id: hold.employee_id,
-          grant_id: change.grantId,
-          system_id: change.systemId,
-          from_status: change.from,
-          to_status: change.to,
-          reason: why,
-          hold_id: auditHold,
-        })),
-      )
-      .execute();
-  }
+  await recordAudit(
+    trx,
+    by,
+    audit.map(({ change, holdId: auditHold, reason: why }) => ({
+      at: now,
+      employeeId: hold.employee_id,
+      grantId: change.grantId,
+      systemId: change.systemId,
+      from: change.from,
+      to: change.to,
+      reason: why,
+      holdId: auditHold,
+    })),
+  );
   const released = await trx
     .updateTable('holds')
     .set({ status: 'released', released_at: now, release_reason: request.reason ?? null })

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { createPoller, type Logger } from '@ems/platform';
-import { executeRevocation, type RevokeAccessDeps } from './revoke-access.ts';
+import { executeRevocation, timerBy, type RevokeAccessDeps } from './revoke-access.ts';
 import { revocationFailed } from './schedule-revocation-when-exit-confirmed.ts';
 
 /**
@@ -51,7 +51,7 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
         const row = await q.executeTakeFirst();
         if (!row) return undefined;
         claimed = row.id;
-        const done = await executeRevocation(trx, deps, row);
+        const done = await executeRevocation(trx, deps, row, timerBy(row));
         log.info({ revocationId: done.id, resignationId: done.resignation_id, employeeId: done.employee_id, revokeAt: done.revoke_at }, 'access revoked on time');
         return { id: done.id };
       });

@@ -1,7 +1,8 @@
 import { ProblemSchema, type App } from '@ems/platform';
 import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
-import { IdempotencyHeaders } from '../create-hold/create-hold.http.ts';
+import { auditByRequest } from '../audit/on-behalf-of.http.ts';
+import { ChangeHeaders } from '../create-hold/create-hold.http.ts';
 import { requestRevocation, type RevokeAccessDeps } from './revoke-access.ts';
 
 export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps): void {
@@ -12,13 +13,14 @@ export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps): voi
         operationId: 'revokeAccess',
         tags: ['access'],
         summary: "Revoke every remaining grant of a leaver, now or at revokeAt (idempotent per resignation; a higher revision moves a scheduled one)",
-        headers: IdempotencyHeaders,
+        headers: ChangeHeaders,
         body: access.RevocationRequest,
         response: { 200: access.Revocation, 201: access.Revocation, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
       },
     },
     async (req, reply) => {
-      const { revocation, created } = await requestRevocation(deps, req.body, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
+      const by = auditByRequest(req)(req.body.employeeId);
+      const { revocation, created } = await requestRevocation(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(revocation);
     },
   );

@@ -5,6 +5,8 @@ import { createEvent, type EventBus, type TraceContext } from '@ems/eventbus';
 import type { Selectable } from 'kysely';
 import type { AccessDb, AccessTx, RevocationsTable } from '../db/access.db.ts';
 import { lockIdentity } from '../db/locks.ts';
+import { requester, TIMER_ACTOR, type AuditBy } from '../audit/actor.ts';
+import { recordAudit } from '../audit/record-audit.ts';
 import { decideReschedule, isDue, planRevocation } from '../domain/revocation.ts';
 import { toRevocationView } from '../read-revocations/revocation.view.ts';
 
@@ -38,6 +40,8 @@ export interface RevocationOptions {
    * revocation is only scheduled and the timer fires it within one poll (the event subscriber).
    */
   revokeWhenDue: boolean;
+  /** Who asks: audited on what this request revokes, and remembered on the revocation for the timer. */
+  by: AuditBy;
 }
 
 /**
@@ -47,8 +51,8 @@ export interface RevocationOptions {
  * a still scheduled one (to now revokes at once); an older one changes nothing; once done it is final.
  * Any request finding its scheduled revocation due (the timer not there yet) executes it at once.
  */
-export async function requestRevocation(deps: RevokeAccessDeps, request: access.RevocationRequest, idempotencyKey?: string, trace: TraceContext = {}): Promise<RevocationResult> {
-  const outcome = await deps.db.transaction().execute((trx) => requestRevocationInTransaction(trx, deps, request, { idempotencyKey, trace, revokeWhenDue: true }));
+export async function requestRevocation(deps: RevokeAccessDeps, request: access.RevocationRequest, by: AuditBy, idempotencyKey?: string, trace: TraceContext = {}): Promise<RevocationResult> {
+  const outcome = await deps.db.transaction().execute((trx) => requestRevocationInTransaction(trx, deps, request, { idempotencyKey, trace, revokeWhenDue: true, by }));
   if ('refused' in outcome) throw outcome.refused;
   logChange(deps.log, outcome);
   return outcome;
@@ -73,7 +77,8 @@ export async function requestRevocationInTransaction(
   request: access.RevocationRequest,
   options: RevocationOptions,
 ): Promise<RevocationOutcome> {
-  const { idempotencyKey, trace } = options;
+  const { idempotencyKey, trace, by } = options;
+  const requestedBy = JSON.stringify(requester(by));
   const now = deps.clock.now();
   const revokeAt = request.revokeAt === undefined ? now : new Date(request.revokeAt);
 
@@ -98,6 +103,7 @@ export async function requestRevocationInTransaction(
       reason: request.reason ?? null,
       correlation_id: trace.correlationId ?? request.resignationId,
       traceparent: trace.traceparent ?? null,
+      requested_by: requestedBy,
       created_at: now,
       updated_at: now,
     })
@@ -125,6 +131,8 @@ export async function requestRevocationInTransaction(
           // The latest decision's trace carries on into the revocation's events.
           correlation_id: trace.correlationId ?? row.correlation_id,
           traceparent: trace.traceparent ?? row.traceparent,
+          // …and so does who asked for it: the timer acts on their behalf.
+          requested_by: requestedBy,
           updated_at: now,
         })
         .where('id', '=', row.id)
@@ -137,7 +145,7 @@ export async function requestRevocationInTransaction(
   const dueNow = options.revokeWhenDue && row.status === 'scheduled' && isDue(row.revoke_at, now);
   if (change !== 'none' || dueNow) {
     if (dueNow) {
-      row = await executeRevocation(trx, deps, row);
+      row = await executeRevocation(trx, deps, row, by);
       change = 'revoked';
     } else {
       await deps.bus?.publish(trx, [
@@ -179,8 +187,14 @@ async function revocationOfKey(trx: AccessTx, key: string): Promise<{ id: string
  * every grant of the employee not yet revoked is revoked and audited (naming the hold that had
  * suspended it), the employee's active holds are closed (they hold nothing any more), the revocation
  * is done and `accessRevoked` is published — one transaction, so all of it happens or none.
+ * The audit entries name `by`: the request that found it due, or the timer (timerBy).
  */
-export async function executeRevocation(trx: AccessTx, deps: Pick<RevokeAccessDeps, 'clock' | 'bus'>, row: RevocationRow): Promise<RevocationRow> {
+export async function executeRevocation(
+  trx: AccessTx,
+  deps: Pick<RevokeAccessDeps, 'clock' | 'bus'>,
+  row: RevocationRow,
+  by: AuditBy,
+): Promise<RevocationRow> {
   const now = deps.clock.now();
   await lockIdentity(trx, row.employee_id);
   const grants = await trx
@@ -197,21 +211,20 @@ export async function executeRevocation(trx: AccessTx, deps: Pick<RevokeAccessDe
   if (changes.length > 0) {
     const ids = changes.map((c) => c.grantId);
     await trx.updateTable('grants').set({ status: 'revoked', suspended_by_hold: null, updated_at: now }).where('id', 'in', ids).execute();
-    await trx
-      .insertInto('audit')
-      .values(
-        changes.map((c) => ({
-          at: now,
-          employee_id: row.employee_id,
-          grant_id: c.grantId,
-          system_id: c.systemId,
-          from_status: c.from,
-          to_status: c.to,
-          reason,
-          hold_id: heldBy.get(c.grantId) ?? null,
-        })),
-      )
-      .execute();
+    await recordAudit(
+      trx,
+      by,
+      changes.map((c) => ({
+        at: now,
+        employeeId: row.employee_id,
+        grantId: c.grantId,
+        systemId: c.systemId,
+        from: c.from,
+        to: c.to,
+        reason,
+        holdId: heldBy.get(c.grantId) ?? null,
+      })),
+    );
     await trx
       .insertInto('revocation_grants')
       .values(changes.map((c) => ({ revocation_id: row.id, grant_id: c.grantId, system_id: c.systemId })))
@@ -247,4 +260,9 @@ export async function executeRevocation(trx: AccessTx, deps: Pick<RevokeAccessDe
     }),
   ]);
   return done;
+}
+
+/** The timer fires a revocation on behalf of whoever last requested it. */
+export function timerBy(row: Pick<RevocationRow, 'requested_by'>): AuditBy {
+  return { actor: TIMER_ACTOR, onBehalfOf: row.requested_by };
 }

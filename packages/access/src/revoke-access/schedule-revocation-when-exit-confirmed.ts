@@ -2,6 +2,7 @@ import { ExitConfirmed, EventSources, EventTypes } from '@ems/contracts/events';
 import { Uuid } from '@ems/contracts';
 import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
 import { ACCESS_SCHEMA } from '../db/access.db.ts';
+import { byEvent } from '../audit/actor.ts';
 import { logChange, requestRevocationInTransaction, type RevokeAccessDeps } from './revoke-access.ts';
 
 export const SCHEDULE_REVOCATION_SUBSCRIBER = 'access.schedule-revocation-when-exit-confirmed';
@@ -39,7 +40,8 @@ export function scheduleRevocationWhenExitConfirmed(deps: RevokeAccessDeps & { b
             revision: data.revision,
             reason: `exit confirmed (last working day ${data.lastWorkingDay})`,
           },
-          { trace: { correlationId: event.correlationid, traceparent: event.traceparent }, revokeWhenDue: false },
+          // The timer will revoke on behalf of whoever confirmed the exit.
+          { trace: { correlationId: event.correlationid, traceparent: event.traceparent }, revokeWhenDue: false, by: byEvent(data.decidedBy) },
         );
         if ('refused' in result) await bus.publish(trx, [revocationFailed(event, data.resignationId, result.refused.message, clock.now())]);
         return result;
