@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, processAlive } from '@ems/platform';
-import { requestJson as http } from '@ems/platform/testing';
-import { waitFor } from '@ems/platform/testing';
+import { requestJson, waitFor } from '@ems/platform/testing';
+import { statSync } from 'node:fs';
+import { http } from './support/auth.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'packages/ems/bin/ems.mjs');
@@ -40,9 +41,15 @@ describe('npm start (embedded default)', () => {
     await waitFor(async () => (output.includes('EMS is up') ? true : undefined), `"EMS is up" in the output:\n${output}`, 60_000);
     expect(output).toContain(`http://localhost:${port}`);
     expect(output).toContain(`mode: ${mode}`);
+    // It says how to sign in; nobody anonymous reads anything.
+    expect(output).toContain(`sign in: http://localhost:${port}/auth/login (browser) · npx ems login (CLI)`);
     const base = `http://127.0.0.1:${port}`;
     expect((await http(base, 'GET', '/readyz')).status).toBe(200);
+    expect((await requestJson(base, 'GET', '/api/employees')).status).toBe(401);
+    // The installation's secrets key was made on first start, readable by its owner only.
+    expect(statSync(path.join(dataDir, 'secrets.key')).mode & 0o777).toBe(0o600);
     const employees = await http<{ items: unknown[]; nextOffset: number | null }>(base, 'GET', '/api/employees?limit=500');
+    expect(employees.status, JSON.stringify(employees.body)).toBe(200);
     expect(employees.body.items.length).toBeGreaterThanOrEqual(50);
     const openapi = await http<{ openapi: string; paths: Record<string, unknown> }>(base, 'GET', '/openapi.json');
     expect(openapi.body.openapi).toMatch(/^3\.1/);
