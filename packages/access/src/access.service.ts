@@ -1,4 +1,4 @@
-import { createKysely, systemClock, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, systemClock, type CaseLookup, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
@@ -40,6 +40,8 @@ export interface AccessServiceDeps {
   reactToEvents?: boolean;
   /** How often the revocation timer looks for due revocations (started by start(), both modes). Default 1000 ms. */
   timerIntervalMs?: number;
+  /** Whether a case exists and whose it is (EMS, asked over HTTP): access is suspended or revoked only for a real case. */
+  cases: CaseLookup;
 }
 
 /** The Access service: systems, grants, access holds during an exit, and the revocation of a leaver's access. */
@@ -62,10 +64,10 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
     schema: ACCESS_SCHEMA,
     migrations,
     routes: async (app) => {
-      registerCreateHoldRoute(app, ctx);
+      registerCreateHoldRoute(app, ctx, deps.cases);
       registerReleaseHoldRoute(app, ctx);
       registerReadHoldsRoutes(app, db);
-      registerRevokeAccessRoute(app, ctx);
+      registerRevokeAccessRoute(app, ctx, deps.cases);
       registerReadRevocationsRoutes(app, db);
       registerEffectiveAccessRoute(app, db);
       registerListAuditRoute(app, db);

@@ -214,7 +214,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         }),
       );
     }
-    if (hosts('access')) services.push(createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography }));
+    if (hosts('access')) services.push(createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography, cases: casesOf('access') }));
 
     if (hosts('ems')) {
       const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });

@@ -25,7 +25,7 @@ export function buildServiceModulesForSeeding(pool: Pool, log: Logger): ServiceM
     identitySchemaModule(pool),
     createNotificationService({ pool, log, smtpUrl: 'smtp://127.0.0.1:9', recipients: { cases: noCases, directory: { relations: async () => undefined } } }),
     createHrService({ pool, log, notificationUrl: unused, cases: noCases }),
-    createAccessService({ pool, log }),
+    createAccessService({ pool, log, cases: noCases }),
     { name: 'ems', schema: EMS_SCHEMA, migrations, routes: async () => undefined, seed: (org) => createDirectory(createEmsDb(pool)).seed(org) },
   ];
 }

@@ -1,4 +1,4 @@
-import { ProblemSchema, type App } from '@ems/platform';
+import { ProblemSchema, requireCase, type App, type CaseLookup } from '@ems/platform';
 import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { z } from 'zod';
 import { traceContextFromHeaders } from '@ems/eventbus';
@@ -14,7 +14,7 @@ export const IdempotencyHeaders = z.looseObject({
 /** The headers of a request that changes access: the above, and whom a service acts for. */
 export const ChangeHeaders = IdempotencyHeaders.extend(OnBehalfOfHeaders);
 
-export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
+export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps, cases: CaseLookup): void {
   app.post(
     access.AccessPaths.holds,
     {
@@ -24,10 +24,12 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps): void {
         summary: "Suspend an employee's critical access for a resignation (idempotent per resignation)",
         headers: ChangeHeaders,
         body: access.CreateHoldRequest,
-        response: { 200: access.AccessHold, 201: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
+        response: { 200: access.AccessHold, 201: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (req, reply) => {
+      // Only for a real case, and only its employee's (EMS says so): a service token alone is not enough.
+      await requireCase(cases, req.body.resignationId, req.body.employeeId);
       const by = auditByRequest(req)(req.body.employeeId);
       const { hold, created } = await createHold(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(hold);

@@ -1,11 +1,11 @@
-import { ProblemSchema, type App } from '@ems/platform';
+import { ProblemSchema, requireCase, type App, type CaseLookup } from '@ems/platform';
 import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import { auditByRequest } from '../audit/on-behalf-of.http.ts';
 import { ChangeHeaders } from '../create-hold/create-hold.http.ts';
 import { requestRevocation, type RevokeAccessDeps } from './revoke-access.ts';
 
-export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps): void {
+export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps, cases: CaseLookup): void {
   app.post(
     access.AccessPaths.revocations,
     {
@@ -15,10 +15,12 @@ export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps): voi
         summary: "Revoke every remaining grant of a leaver, now or at revokeAt (idempotent per resignation; a higher revision moves a scheduled one)",
         headers: ChangeHeaders,
         body: access.RevocationRequest,
-        response: { 200: access.Revocation, 201: access.Revocation, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
+        response: { 200: access.Revocation, 201: access.Revocation, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (req, reply) => {
+      // Only for a real case, and only its employee's (EMS says so): a service token alone is not enough.
+      await requireCase(cases, req.body.resignationId, req.body.employeeId);
       const by = auditByRequest(req)(req.body.employeeId);
       const { revocation, created } = await requestRevocation(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(revocation);
