@@ -147,6 +147,20 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect((await emailsOf(kase.id)).filter((e) => e.template === 'resignation-decision-notice')).toHaveLength(2);
       const timeline = (await timelineOf(kase.id)).map((t) => t.type);
       expect(timeline).toEqual(expect.arrayContaining(['com.ems.resignation.retained.v1', 'case.closed']));
+
+      // Who did what: the employee resigned themselves, the HR lead decided (the decision says so), and the
+      // restored access is audited as Access acting on the HR lead's behalf — in both modes.
+      const entries = await http<{ items: Array<{ type: string; actor: { id: string; kind: string; role: string; client: string } }> }>(base, 'GET', `/api/resignations/${kase.id}/timeline`);
+      expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.submitted.v1')?.actor).toMatchObject({ id: employee.id, kind: 'person', role: 'employee', client: 'ems-cli' });
+      expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.retained.v1')?.actor).toMatchObject({ id: 'hr-lead', kind: 'person', role: 'hr_lead' });
+      expect(res.body.decision).toMatchObject({ decidedBy: { id: 'hr-lead', role: 'hr_lead' } });
+      const audit = await http<{ items: Array<{ to: string; actor: { id: string; kind: string }; onBehalfOf: { id: string } | null }> }>(base, 'GET', `/api/access-audit?employeeId=${employee.id}&limit=500`);
+      const restored = audit.body.items.filter((a) => a.to === 'active');
+      expect(restored.length).toBe(suspended.length);
+      for (const a of restored) {
+        expect(a.actor.kind).toBe('service');
+        expect(a.onBehalfOf?.id).toBe('hr-lead');
+      }
     });
 
     it('when the employee withdraws before the interview, then the interview is cancelled with a calendar cancellation, access is restored, and the case closes as withdrawn', async () => {

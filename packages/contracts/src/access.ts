@@ -181,7 +181,12 @@ export type AuditVerification = z.infer<typeof AuditVerification>;
 export const HoldList = ListOf(AccessHold).meta({ id: 'AccessHoldList' });
 export const HoldListQuery = PageQuery.extend({ resignationId: Uuid.optional(), employeeId: EmployeeId.optional() });
 export const AuditList = ListOf(AuditEntry).meta({ id: 'AccessAuditList' });
-export const AuditListQuery = PageQuery.extend({ employeeId: EmployeeId.optional(), holdId: Uuid.optional() });
+export const AuditListQuery = PageQuery.extend({
+  employeeId: EmployeeId.optional(),
+  holdId: Uuid.optional(),
+  /** Entries from this id on (a check that an earlier check's last entry is still there). */
+  fromId: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+});
 
 export const AccessPaths = {
   holds: '/api/access-holds',

@@ -51,6 +51,18 @@ export const WithdrawalRequest = z
   .meta({ id: 'WithdrawalRequest' });
 export type WithdrawalRequest = z.infer<typeof WithdrawalRequest>;
 
+/** Who made a change: a person (with the role that allowed it and the client they used) or a service. */
+export const Actor = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['person', 'service']),
+    name: z.string().nullable(),
+    role: z.string(),
+    client: z.string(),
+  })
+  .meta({ id: 'Actor' });
+export type Actor = z.infer<typeof Actor>;
+
 export const CaseDecision = z.object({
   decision: z.enum(['retained', 'withdrawn', 'exit_confirmed']),
   decidedAt: IsoDateTime,
@@ -60,6 +72,8 @@ export const CaseDecision = z.object({
   revokeAt: IsoDateTime.nullable(),
   /** Counts confirmations that moved the last working day (1 = first decision). */
   revision: z.number().int(),
+  /** Who decided (or withdrew): the person, the role that allowed it, the client. */
+  decidedBy: Actor.nullable(),
 });
 
 export const Resignation = z
@@ -101,17 +115,6 @@ export const ResignationListQuery = PageQuery.extend({
   employeeId: EmployeeId.optional(),
 });
 
-/** Who made a change: a person (with the role that allowed it and the client they used) or a service. */
-export const Actor = z
-  .object({
-    id: z.string(),
-    kind: z.enum(['person', 'service']),
-    name: z.string().nullable(),
-    role: z.string(),
-    client: z.string(),
-  })
-  .meta({ id: 'Actor' });
-export type Actor = z.infer<typeof Actor>;
 
 export const TimelineEntry = z
   .object({

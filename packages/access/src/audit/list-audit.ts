@@ -10,6 +10,7 @@ export async function listAudit(db: AccessDb, query: AuditListQuery): Promise<z.
   let q = db.selectFrom('audit').selectAll();
   if (query.employeeId) q = q.where('employee_id', '=', query.employeeId);
   if (query.holdId) q = q.where('hold_id', '=', query.holdId);
+  if (query.fromId !== undefined) q = q.where('id', '>=', query.fromId);
   const rows = await q.orderBy('id').limit(query.limit + 1).offset(query.offset).execute();
   const page = paged(rows, query);
   return {

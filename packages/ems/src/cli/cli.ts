@@ -43,6 +43,10 @@ Usage:
   ems tokens create --name TEXT --person ID [--days N]
                                              an API token acting as that person (operators; shown once)
   ems tokens list | ems tokens revoke <id>   API tokens (operators)
+  ems audit verify [--since-hash HASH --since-id ID]
+                                             check the access audit's hash chain; reports the first broken
+                                             link (exit 1); with the last id and hash of an earlier check,
+                                             also that no entry was cut off the end (access admins, operators)
   ems dlq list [--subscriber NAME] [--all]    dead-lettered events (--all: also replayed ones)
   ems dlq replay <id>                        deliver a dead-lettered event again
   ems gateway                                one URL (EMS_PORT) for a split deployment: routes each path to
@@ -93,6 +97,8 @@ export async function main(argv: string[]): Promise<number> {
         return await whoami();
       case 'tokens':
         return await tokens(rest);
+      case 'audit':
+        return await audit(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -429,6 +435,28 @@ async function tokens(args: string[]): Promise<number> {
     return 0;
   }
   throw new CliError('Usage: ems tokens create --name TEXT --person ID [--days N] | ems tokens list | ems tokens revoke <id>');
+}
+
+async function audit(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') throw new CliError('Usage: ems audit verify [--since-id ID --since-hash HASH]');
+  const { values } = parseArgs({ args: rest, options: { 'since-id': { type: 'string' }, 'since-hash': { type: 'string' } } });
+  const r = await api<{ ok: boolean; summary: string; rows: number; lastId?: number | null; lastHash?: string | null; firstBrokenId?: number }>('GET', '/api/access-audit/verification');
+  out.log(r.body.summary);
+  if (!r.body.ok) return 1;
+  // An earlier check's last entry must still be there, with the same hash: nothing was cut off the end.
+  if (values['since-id'] !== undefined || values['since-hash'] !== undefined) {
+    if (!values['since-id'] || !values['since-hash']) throw new CliError('--since-id and --since-hash go together (the last id and hash an earlier check printed)');
+    const earlier = await api<{ items: Array<{ id: number; hash: string }> }>('GET', `/api/access-audit?fromId=${encodeURIComponent(values['since-id'])}&limit=1`).catch(() => undefined);
+    const entry = earlier?.body.items.find((e) => String(e.id) === values['since-id']);
+    if (!entry || entry.hash !== values['since-hash']) {
+      out.log(`Entry ${values['since-id']} of the earlier check is ${entry ? 'changed' : 'gone'}: entries were removed from the end of the audit.`);
+      return 1;
+    }
+    out.log(`Entry ${values['since-id']} of the earlier check is still there, unchanged.`);
+  }
+  if (r.body.lastId !== undefined && r.body.lastId !== null) out.log(`To check later that nothing was cut off the end: ems audit verify --since-id ${r.body.lastId} --since-hash ${r.body.lastHash ?? ''}`);
+  return 0;
 }
 
 /** Seeds through the database: the external one, the running embedded one, or a briefly started embedded one. */

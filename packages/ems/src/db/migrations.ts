@@ -144,3 +144,9 @@ migrations.push({
   name: 'who made a change: the actor of a timeline entry (person or service, role, client)',
   sql: `ALTER TABLE timeline ADD COLUMN actor jsonb;`,
 });
+
+migrations.push({
+  version: 10,
+  name: 'who decided: the actor of the decision in force (the reactions it sets off act on their behalf)',
+  sql: `ALTER TABLE resignations ADD COLUMN decided_by jsonb;`,
+});

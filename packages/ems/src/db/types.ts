@@ -28,6 +28,7 @@ export interface ResignationRow {
   decision: DecisionKind | null;
   decided_at: Timestamp | null;
   decision_note: string | null;
+  decided_by: ColumnType<TimelineActor | null, string | null | undefined, string | null>;
   /** exit_confirmed: the final last working day (the submitted one stays in last_working_day). */
   decided_last_working_day: string | null;
   revoke_at: Timestamp | null;

@@ -117,7 +117,7 @@ export function createDecisionOrchestrator(deps: {
     if (!facts.holdId) {
       return { result: { holdId: null, restored: [] }, service: 'access', type: EventTypes.accessRestored, summary: 'No hold to lift' };
     }
-    const hold = await participants.releaseHold(facts.holdId, { reason: `resignation ${kind}` }, ctx(facts.draft, 'restoreAccess'));
+    const hold = await participants.releaseHold(facts.holdId, { reason: `resignation ${kind}` }, { ...ctx(facts.draft, 'restoreAccess'), onBehalfOf: facts.decision?.decidedBy });
     const systems = hold.suspendedGrants.map((g) => g.system);
     return { result: { holdId: hold.id }, service: 'access', type: EventTypes.accessRestored, summary: `Hold lifted; access restored where it was suspended by it (${systems.join(', ') || 'nothing'})` };
   }
@@ -138,7 +138,10 @@ export function createDecisionOrchestrator(deps: {
   }
 
   async function revokeAccess(facts: CaseFacts): Promise<Reaction> {
-    const revocation = await participants.revokeAccess({ resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revision: 1, reason: 'last working day ended' }, ctx(facts.draft, 'revokeAccess'));
+    const revocation = await participants.revokeAccess(
+      { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revision: 1, reason: 'last working day ended' },
+      { ...ctx(facts.draft, 'revokeAccess'), onBehalfOf: facts.decision?.decidedBy },
+    );
     if (revocation.status !== 'done') throw new ServiceCallError(`revocation is ${revocation.status}, not done`, 202, true);
     const systems = revocation.revoked.map((g) => g.system);
     return {

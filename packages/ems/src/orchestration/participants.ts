@@ -1,4 +1,4 @@
-import { callJson, preferWait, ServiceCallError, type CallAuth } from '@ems/platform';
+import { callJson, preferWait, ServiceCallError, type Actor, type CallAuth } from '@ems/platform';
 import { access, hr, notification } from '@ems/contracts';
 import type { z } from 'zod';
 
@@ -17,10 +17,16 @@ export interface CallContext {
   idempotencyKey: string;
   /** The case's trace context: the services continue it in the events they publish. */
   traceparent?: string | null | undefined;
+  /** The person whose decision this call carries out (the access audit records it). */
+  onBehalfOf?: Actor | null | undefined;
 }
 
 function headers(ctx: CallContext): Record<string, string> {
-  return { 'x-correlation-id': ctx.correlationId, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) };
+  return {
+    'x-correlation-id': ctx.correlationId,
+    ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+    ...(ctx.onBehalfOf ? { [access.ON_BEHALF_OF_HEADER]: Buffer.from(JSON.stringify(ctx.onBehalfOf)).toString('base64url') } : {}),
+  };
 }
 
 /** A reply that does not match the contract is a defect on the other side: not worth retrying. */

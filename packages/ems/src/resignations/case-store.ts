@@ -55,7 +55,7 @@ export interface CaseFacts {
   holdId: string | null;
   /** The interview booked by the scheduling step, if it succeeded. */
   interview: { id: string; end: string } | null;
-  decision: { kind: DecisionKind; revision: number; lastWorkingDay: string | null; revokeAt: string | null; note: string | null } | null;
+  decision: { kind: DecisionKind; revision: number; lastWorkingDay: string | null; revokeAt: string | null; note: string | null; decidedBy: Actor | null } | null;
 }
 
 export type DecideOutcome =
@@ -275,6 +275,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             decision: t.kind,
             decided_at: now,
             decision_note: t.moved ? (note ?? row.decision_note) : note,
+            decided_by: input.actor ? JSON.stringify(input.actor) : null,
             decided_last_working_day: t.lastWorkingDay,
             revoke_at: revokeAt,
             decision_revision: t.revision,
@@ -367,6 +368,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
               lastWorkingDay: row.decided_last_working_day,
               revokeAt: iso(row.revoke_at),
               note: row.decision_note,
+              decidedBy: row.decided_by,
             }
           : null,
       };
@@ -796,6 +798,7 @@ function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectab
           lastWorkingDay: row.decided_last_working_day,
           revokeAt: iso(row.revoke_at),
           revision: row.decision_revision,
+          decidedBy: row.decided_by,
         }
       : null,
     steps: { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview'), blockAccess: step('blockAccess'), ...optional },
