@@ -40,11 +40,11 @@ describe('ems audit verify', () => {
   it('when the chain is intact, then it says so with the number of entries and how to check later that none was cut off', async () => {
     const r = await verify();
     expect(r.code, r.out).toBe(0);
-    const { rows } = await sql(`SELECT count(*)::int AS n, max(id)::int AS last FROM access.audit`);
-    expect(rows[0]!.n).toBeGreaterThan(2);
-    expect(r.out).toMatch(new RegExp(`\\b${rows[0]!.n}\\b`));
+    const counted = (await sql(`SELECT count(*)::int AS n, max(id)::int AS last FROM access.audit`)).rows[0] as { n: number; last: number };
+    expect(counted.n).toBeGreaterThan(2);
+    expect(r.out).toMatch(new RegExp(`\\b${counted.n}\\b`));
     const since = /--since-id (\d+) --since-hash ([0-9a-f]{64})/.exec(r.out);
-    expect(since?.[1]).toBe(String(rows[0]!.last));
+    expect(since?.[1]).toBe(String(counted.last));
     const again = await verify('--since-id', since![1]!, '--since-hash', since![2]!);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toContain('still there, unchanged');
