@@ -116,9 +116,11 @@ describe('cancelling the exit interview when the resignation is retained or with
     const failed = (await bus.published(EventTypes.exitInterviewSchedulingFailed)).filter((e) => e.subject === s.data.resignationId);
     expect(failed).toHaveLength(1);
     expect((failed[0]!.data as { reason: string }).reason).toContain('withdrawn');
-    // Nor over HTTP, as the orchestrator would book it.
+    // Nor over HTTP, as the orchestrator would book it: EMS knows the case, and it is withdrawn.
+    h.cases.add(s.data.resignationId, s.data.employee.id);
     const http = await call<{ status: number; detail: string }>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: s.data.resignationId, employeeId: s.data.employee.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
     expect(http.status).toBe(409);
+    expect(http.body.detail).toContain('withdrawn');
     expect(stub.received.filter((r) => r.request.resignationId === s.data.resignationId)).toEqual([]);
   });
 

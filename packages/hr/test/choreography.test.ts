@@ -6,7 +6,7 @@ import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
 import { createLogger } from '@ems/platform';
-import { sleep, waitFor } from '@ems/platform/testing';
+import { knownCases, sleep, waitFor } from '@ems/platform/testing';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
 import { call, manualClock, startHr, startNotificationStub, type Headers, type HrUnderTest, type NotificationStub } from './harness.ts';
 
@@ -51,8 +51,11 @@ function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' |
 }
 
 const deliver = (event: CloudEvent) => subscription.handle(event, { attempt: 1, lastAttempt: false });
-/** POST /api/interviews as the orchestrator books over HTTP (EMS's service token). */
-const book = async <T = hr.Interview>(body: unknown, headers: Headers = {}) => call<T>(h.base, 'POST', hr.HrPaths.interviews, body, { ...(await h.asEms()), ...headers });
+/** POST /api/interviews as the orchestrator books over HTTP (EMS's service token), for the case EMS knows. */
+const book = async <T = hr.Interview>(body: hr.ScheduleInterviewRequest, headers: Headers = {}) => {
+  h.cases.add(body.resignationId, body.employeeId);
+  return call<T>(h.base, 'POST', hr.HrPaths.interviews, body, { ...(await h.asEms()), ...headers });
+};
 const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 const interviewsOf = (resignationId: string) => count('hr.interviews WHERE resignation_id = $1', [resignationId]);
 const invitesTo = (resignationId: string) => stub.received.filter((r) => r.request.resignationId === resignationId);
@@ -80,14 +83,14 @@ describe('the HR service as a participant of the choreography', () => {
 
   it('when not reacting to events, then it offers no subscriber; asked to react without a bus, it refuses to start', () => {
     const log = createLogger({ level: 'silent' });
-    const base = { pool: h.pool, log, notificationUrl: stub.url };
+    const base = { pool: h.pool, log, notificationUrl: stub.url, cases: knownCases().lookup };
     expect(createHrService({ ...base, bus }).subscriptions ?? []).toEqual([]);
     expect(createHrService(base).subscriptions ?? []).toEqual([]);
     expect(() => createHrService({ ...base, reactToEvents: true })).toThrow(/needs a bus/);
   });
 
   it('when the follow-up policy is not a set of durations, then HR refuses to start, naming the setting', () => {
-    const base = { pool: h.pool, log: createLogger({ level: 'silent' }), notificationUrl: stub.url, bus, reactToEvents: true };
+    const base = { pool: h.pool, log: createLogger({ level: 'silent' }), notificationUrl: stub.url, cases: knownCases().lookup, bus, reactToEvents: true };
     const policy = { scheduleWithinMs: 1, heldWithinMs: 1, decideWithinMs: 1, escalateAfterMs: 1 };
     expect(() => createHrService({ ...base, followUps: { policy: { ...policy, escalateAfterMs: -1 } } })).toThrow(/followUps\.policy\.escalateAfterMs/);
     expect(() => createHrService({ ...base, followUps: { policy: { ...policy, decideWithinMs: Number.NaN } } })).toThrow(/followUps\.policy\.decideWithinMs/);

@@ -146,7 +146,8 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
   it('when the interview is booked, then the timer waits for it to be held; once held, no reminder about it comes, and the decision deadline still does', async () => {
     clock.set(new Date('2026-03-09T10:00:00Z'));
     const s = await submit('hrp-berlin');
-    // Booked over HTTP as the orchestrator books it (EMS's service token).
+    // Booked over HTTP as the orchestrator books it (EMS's service token), for the case EMS knows.
+    h.cases.add(s.data.resignationId, s.data.employee.id);
     const booked = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: s.data.resignationId, employeeId: s.data.employee.id, lastWorkingDay: s.data.lastWorkingDay }, await h.asEms());
     expect(booked.status).toBe(201);
     const end = Date.parse(booked.body.end);

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inject } from 'vitest';
-import { createHttpServer, createLogger, createPool, migrate, type App, type Clock, type Pool, type ServiceModule } from '@ems/platform';
-import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { createHttpServer, createLogger, createPool, migrate, type App, type CaseLookup, type Clock, type Pool, type ServiceModule } from '@ems/platform';
+import { createTestDatabase, knownCases, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import type { z } from 'zod';
 import { notification } from '@ems/contracts';
@@ -23,6 +23,17 @@ export const HR_LEAD = demoOrg().roleAssignments.find((a) => a.role === 'hr_lead
 
 export type Headers = Record<string, string>;
 
+/**
+ * EMS's answer to HR's question "is this a case, and whose?" (GET /api/resignations/{id}), stood in for
+ * as these tests stand in for EMS's events: HR books an interview only for a case added here.
+ */
+export interface KnownCases {
+  /** EMS knows the resignation, of this employee (a case's employee never changes). Returns the id. */
+  add(resignationId: string, employeeId: string): string;
+  /** While set, every question rejects with it (e.g. a retryable ServiceCallError: EMS cannot be asked); unset, EMS answers again. */
+  failWith: Error | undefined;
+}
+
 export interface HrUnderTest {
   base: string;
   pool: Pool;
@@ -30,6 +41,8 @@ export interface HrUnderTest {
   org: DemoOrg;
   /** The identity provider HR trusts (its own port, over the test database): real tokens, never minted by hand. */
   identity: TestIdentity;
+  /** The cases EMS knows, as HR asks about them before booking: register the case a test books for. */
+  cases: KnownCases;
   /** The orchestrator's credentials for HR (EMS's client-credentials token): who books interviews and cancels them on a decision. */
   asEms(): Promise<Headers>;
   /** A signed-in person's `{ authorization }` (e.g. an employee reading the directory, `HR_LEAD`). */
@@ -72,6 +85,14 @@ export async function startHr(options: {
   const org = demoOrg();
   const identity = await startTestIdentity(pool, org, log);
   const bus = options.bus ? await options.bus(pool) : undefined;
+  const known = knownCases();
+  const cases: KnownCases = { add: (resignationId, employeeId) => known.add(resignationId, employeeId), failWith: undefined };
+  const lookup: CaseLookup = {
+    get: async (resignationId) => {
+      if (cases.failWith) throw cases.failWith;
+      return known.lookup.get(resignationId);
+    },
+  };
   const build = (on: Pool) =>
     createHrService({
       pool: on,
@@ -79,6 +100,7 @@ export async function startHr(options: {
       clock: options.clock,
       notificationUrl: options.notificationUrl,
       auth: identity.callAuth('hr'),
+      cases: lookup,
       ...(options.relayIntervalMs ? { relayIntervalMs: options.relayIntervalMs } : {}),
       ...(bus ? { bus } : {}),
       ...(options.reactToEvents ? { reactToEvents: true } : {}),
@@ -112,6 +134,7 @@ export async function startHr(options: {
     service,
     org,
     identity,
+    cases,
     asEms: () => identity.callAuth('ems')('hr'),
     as: (personId) => identity.as(personId),
     asPartnerOf: (employeeId) => identity.as(partnerOf(employeeId)),

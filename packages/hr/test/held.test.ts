@@ -34,9 +34,11 @@ function employee() {
   used.add(e.id);
   return e;
 }
-/** Booked as the orchestrator books it (EMS's service token). */
+/** Booked as the orchestrator books it (EMS's service token), for a case EMS knows. */
 async function book(): Promise<Interview> {
-  const res = await call<Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: randomUUID(), employeeId: employee().id, lastWorkingDay: '2026-04-30' }, await h.asEms());
+  const e = employee();
+  const resignationId = h.cases.add(randomUUID(), e.id);
+  const res = await call<Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: e.id, lastWorkingDay: '2026-04-30' }, await h.asEms());
   expect(res.status).toBe(201);
   return res.body;
 }

@@ -35,9 +35,10 @@ function employeeOf(partnerId: string): Employee {
   used.add(e.id);
   return e;
 }
-/** Booked as the orchestrator books it (EMS's service token). */
+/** Booked as the orchestrator books it (EMS's service token), for a case EMS knows. */
 async function book(employee: Employee): Promise<Interview> {
-  const res = await call<Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: randomUUID(), employeeId: employee.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
+  const resignationId = h.cases.add(randomUUID(), employee.id);
+  const res = await call<Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
   expect(res.status).toBe(201);
   return res.body;
 }
@@ -97,7 +98,8 @@ describe('the employee’s own view of their interview', () => {
 describe('booking is the orchestrator’s', () => {
   it('when an employee’s token books an interview, then 403 naming the permission scheduleInterview, and nothing is stored or sent', async () => {
     const employee = employeeOf('hrp-berlin');
-    const resignationId = randomUUID();
+    // A real case of theirs: what refuses them is the policy, not the case.
+    const resignationId = h.cases.add(randomUUID(), employee.id);
     const body = { resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' };
 
     const refused = await call<Problem>(h.base, 'POST', hr.HrPaths.interviews, body, await h.as(employee.id));

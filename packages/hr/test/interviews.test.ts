@@ -30,9 +30,25 @@ function employeeOf(partnerId: string) {
 }
 const partner = (id: string) => h.org.hrPartners.find((p) => p.id === id)!;
 
+/**
+ * EMS knows every case these tests book for, of the employee the first booking names (a case's employee
+ * never changes): HR asks EMS before it books, and refuses a case EMS does not know (real-case.test.ts).
+ */
+const named = new Set<string>();
+function knownToEms(body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  const { resignationId, employeeId } = body as Record<string, unknown>;
+  if (typeof resignationId !== 'string' || typeof employeeId !== 'string' || named.has(resignationId)) return;
+  named.add(resignationId);
+  h.cases.add(resignationId, employeeId);
+}
+
 // Each request carries the credentials of its real caller: the orchestrator (EMS's service token) books
 // interviews; the interview's HR partner moves, cancels, holds and reads it; the HR lead reads everything.
-const schedule = async <T = Interview>(body: unknown, headers: Headers = {}) => call<T>(h.base, 'POST', hr.HrPaths.interviews, body, { ...(await h.asEms()), ...headers });
+const schedule = async <T = Interview>(body: unknown, headers: Headers = {}) => {
+  knownToEms(body);
+  return call<T>(h.base, 'POST', hr.HrPaths.interviews, body, { ...(await h.asEms()), ...headers });
+};
 const reschedule = async <T = Interview>(i: Interview, body: unknown, headers: Headers = {}) =>
   call<T>(h.base, 'POST', hr.HrPaths.reschedule(i.id), body, { ...(await h.as(i.hrPartnerId)), ...headers });
 const cancel = async <T = Interview>(i: Interview, headers: Headers = {}) => call<T>(h.base, 'POST', hr.HrPaths.cancel(i.id), undefined, { ...(await h.as(i.hrPartnerId)), ...headers });
@@ -178,9 +194,19 @@ describe('idempotency', () => {
     clock.set('2026-03-16T10:00:00Z');
     const body = { resignationId: randomUUID(), employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-04-03' };
     expect((await schedule(body)).status).toBe(201);
-    const other = await schedule<Problem>({ ...body, employeeId: employeeOf('hrp-berlin').id });
+    const otherEmployee = employeeOf('hrp-berlin').id;
+    const other = await schedule<Problem>({ ...body, employeeId: otherEmployee });
     expect(other.status).toBe(409);
+    expect(other.body.type).toBe('https://ems.dev/problems/case-mismatch'); // EMS says the case is the first employee's
     expect(await count('hr.interviews WHERE resignation_id = $1', [body.resignationId])).toBe(1);
+
+    // HR's own record refuses it too, should EMS ever answer otherwise: one interview per resignation, for one employee.
+    h.cases.add(body.resignationId, otherEmployee);
+    const despite = await schedule<Problem>({ ...body, employeeId: otherEmployee });
+    expect(despite.status).toBe(409);
+    expect(despite.body.detail).toContain(`already has an interview for employee ${body.employeeId}`);
+    expect(await count('hr.interviews WHERE resignation_id = $1', [body.resignationId])).toBe(1);
+    h.cases.add(body.resignationId, body.employeeId);
   });
 
   it('when an Idempotency-Key is repeated, then the original interview comes back; reused for another resignation, then 422 and nothing is stored', async () => {

@@ -37,8 +37,9 @@ const outbox = async (interviewId: string) =>
   ).rows;
 const book = async () => {
   const e = employee();
-  // As the orchestrator books it (EMS's service token).
-  const res = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId: randomUUID(), employeeId: e.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
+  // As the orchestrator books it (EMS's service token), for a case EMS knows.
+  const resignationId = h.cases.add(randomUUID(), e.id);
+  const res = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: e.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
   expect(res.status).toBe(201);
   return { interview: res.body, employee: e };
 };

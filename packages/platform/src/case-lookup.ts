@@ -52,7 +52,9 @@ export async function requireCase(lookup: CaseLookup, resignationId: string, emp
   try {
     found = await lookup.get(resignationId);
   } catch (err) {
-    if (err instanceof ServiceCallError && !err.retryable) throw new HttpProblem(502, `EMS could not confirm resignation ${resignationId}: ${err.message}`);
+    // Only a failed call to EMS is EMS's trouble; anything else is a defect here, and must not pass for an outage.
+    if (!(err instanceof ServiceCallError)) throw err;
+    if (!err.retryable) throw new HttpProblem(502, `EMS could not confirm resignation ${resignationId}: ${err.message}`);
     throw new HttpProblem(503, `EMS cannot be asked about resignation ${resignationId} right now; try again`);
   }
   if (!found) throw new HttpProblem(404, `No resignation ${resignationId}: EMS knows no such case`, { type: 'https://ems.dev/problems/unknown-case', title: 'Unknown case' });

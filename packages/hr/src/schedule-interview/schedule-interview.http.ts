@@ -16,7 +16,7 @@ export function registerScheduleInterviewRoute(app: App, ctx: HrContext, cases: 
         summary: "Book the exit interview in the HR partner's earliest free slot and send the calendar invites (idempotent per resignation)",
         headers: EventCauseHeaders,
         body: hr.ScheduleInterviewRequest,
-        response: { 200: hr.Interview, 201: hr.Interview, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema },
+        response: { 200: hr.Interview, 201: hr.Interview, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (req, reply) => {
