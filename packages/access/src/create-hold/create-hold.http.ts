@@ -24,7 +24,7 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps, cases: C
         summary: "Suspend an employee's critical access for a resignation (idempotent per resignation)",
         headers: ChangeHeaders,
         body: access.CreateHoldRequest,
-        response: { 200: access.AccessHold, 201: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 503: ProblemSchema },
+        response: { 200: access.AccessHold, 201: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (req, reply) => {

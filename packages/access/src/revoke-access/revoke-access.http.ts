@@ -15,7 +15,7 @@ export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps, case
         summary: "Revoke every remaining grant of a leaver, now or at revokeAt (idempotent per resignation; a higher revision moves a scheduled one)",
         headers: ChangeHeaders,
         body: access.RevocationRequest,
-        response: { 200: access.Revocation, 201: access.Revocation, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 503: ProblemSchema },
+        response: { 200: access.Revocation, 201: access.Revocation, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
       },
     },
     async (req, reply) => {

@@ -43,6 +43,9 @@ Usage:
   ems tokens create --name TEXT --person ID [--days N]
                                              an API token acting as that person (operators; shown once)
   ems tokens list | ems tokens revoke <id>   API tokens (operators)
+  ems credentials                            the secrets of a split deployment with the built-in provider, as
+                                             env lines: the installation key (identity and webhooks only) and
+                                             each service's own client secret (keep the output secret)
   ems audit verify [--since-hash HASH --since-id ID]
                                              check the access audit's hash chain; reports the first broken
                                              link (exit 1); with the last id and hash of an earlier check,
@@ -99,6 +102,8 @@ export async function main(argv: string[]): Promise<number> {
         return await tokens(rest);
       case 'audit':
         return await audit(rest);
+      case 'credentials':
+        return await credentials();
       case undefined:
       case 'help':
       case '--help':
@@ -435,6 +440,25 @@ async function tokens(args: string[]): Promise<number> {
     return 0;
   }
   throw new CliError('Usage: ems tokens create --name TEXT --person ID [--days N] | ems tokens list | ems tokens revoke <id>');
+}
+
+/**
+ * A split deployment's secrets, from EMS_SECRETS_KEY (or its file; a new key when neither is set): the key
+ * goes to the identity service (the built-in provider) and to webhooks (secrets at rest); every other
+ * service gets only its own client secret. Printed as env lines, e.g. for docker compose's .env file.
+ */
+async function credentials(): Promise<number> {
+  const config = loadConfig();
+  const { createSecrets, parseSecretsKey, clientSecretFor } = await import('@ems/identity');
+  const { randomBytes } = await import('node:crypto');
+  const keyText = config.auth.secretsKey ?? (config.auth.secretsKeyFile ? readFileSync(config.auth.secretsKeyFile, 'utf8').trim() : randomBytes(32).toString('base64'));
+  const secrets = createSecrets(parseSecretsKey(keyText));
+  out.log('# EMS credentials (keep this file secret): the key for identity and webhooks only, one client secret per service.');
+  out.log(`EMS_SECRETS_KEY=${keyText}`);
+  for (const service of ['ems', 'notification', 'hr', 'access'] as const) {
+    out.log(`EMS_SERVICE_CLIENT_SECRET_${service.toUpperCase()}=${clientSecretFor(secrets, `${config.auth.serviceClientPrefix}${service}`)}`);
+  }
+  return 0;
 }
 
 async function audit(args: string[]): Promise<number> {

@@ -36,7 +36,7 @@ export function sendEmailRoute(ctx: NotificationContext, rules: RecipientRules) 
             prefer: z.string().optional().describe(`RFC 7240; wait=N: wait up to N seconds (at most ${MAX_PREFERRED_WAIT_S}) for the delivery before answering`),
           }),
           body: api.SendEmailRequest,
-          response: { 200: api.Email, 201: api.Email, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 503: ProblemSchema },
+          response: { 200: api.Email, 201: api.Email, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
         },
       },
       async (req, reply) => {
