@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { POLICY, ROLES, SERVICE_IDENTITIES } from './policy.ts';
+import { POLICY, ROLES, SERVICE_IDENTITIES, type OperationPolicy } from './policy.ts';
 import { policyMarkdown } from './policy-table.md.ts';
 
 describe('the policy table', () => {
@@ -20,7 +20,8 @@ describe('the policy table', () => {
         expect(['own', 'reports', 'assigned', 'all'], op).toContain(g.rows);
       }
       for (const s of p.services ?? []) expect(SERVICE_IDENTITIES, op).toContain(s);
-      expect(p.roles.length + (p.services?.length ?? 0) + (p.anyAuthenticated ? 1 : 0), `${op} is callable by nobody`).toBeGreaterThan(0);
+      const policy: OperationPolicy = p;
+      expect(policy.roles.length + (policy.services?.length ?? 0) + (policy.anyAuthenticated ? 1 : 0), `${op} is callable by nobody`).toBeGreaterThan(0);
     }
   });
 
