@@ -5,7 +5,7 @@ import type { Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { access } from '@ems/contracts';
 import type { Employee } from '@ems/demo-org';
-import { bootAccess, count, criticalGrantsOf, org, poolFor, serve, type AccessHttp } from './support.ts';
+import { bootAccess, count, criticalGrantsOf, knownCase, org, poolFor, serve, type AccessHttp } from './support.ts';
 
 /**
  * Who may touch access holds, as the policy table says: only EMS's service identity suspends access;
@@ -49,7 +49,7 @@ const holdsOf = (resignationId: string) => count(pool, 'SELECT count(*)::int AS 
 const auditsOf = (employeeId: string) => count(pool, 'SELECT count(*)::int AS n FROM access.audit WHERE employee_id = $1', [employeeId]);
 /** A hold created the way EMS creates one: with its own service token (support's default for this call). */
 async function holdFor(employeeId: string): Promise<access.AccessHold> {
-  const created = await http.call('POST', access.AccessPaths.holds, { resignationId: randomUUID(), employeeId });
+  const created = await http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(employeeId), employeeId });
   expect(created.status).toBe(201);
   return access.AccessHold.parse(created.body);
 }
@@ -57,7 +57,8 @@ async function holdFor(employeeId: string): Promise<access.AccessHold> {
 describe('access policy', () => {
   it('when an employee uses their own token to put a colleague’s access on hold, then 403 names the permission createAccessHold, and no hold or audit entry exists afterwards', async () => {
     const target = freshEmployee();
-    const resignationId = randomUUID();
+    // A real case: the token, not the case, is what is refused.
+    const resignationId = knownCase(target.id);
 
     const refused = await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId: target.id }, await http.identity.as(plainEmployee.id));
     expect(refused.status).toBe(403);
@@ -107,8 +108,8 @@ describe('access policy', () => {
     expect(read.headers.get('content-type')).toContain('application/problem+json');
     expect(await read.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
 
-    const resignationId = randomUUID();
     const employeeId = freshEmployee().id;
+    const resignationId = knownCase(employeeId);
     const create = await fetch(`${base}${access.AccessPaths.holds}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -11,7 +11,7 @@ import { migrations } from '../src/db/migrations.ts';
 import { BACKFILLED_ACTOR, EVENTS_ACTOR, TIMER_ACTOR } from '../src/audit/actor.ts';
 import { recordAudit } from '../src/audit/record-audit.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
-import { ACCESS_ADMIN, bootAccess, count, criticalGrantsOf, employeePicker, exitConfirmedEvent, grantsOf, log, org, poolFor, resignationClosedEvent, serve, type AccessHttp, type DecidedBy } from './support.ts';
+import { ACCESS_ADMIN, bootAccess, count, criticalGrantsOf, employeePicker, exitConfirmedEvent, grantsOf, knownCase, log, org, poolFor, resignationClosedEvent, serve, type AccessHttp, type DecidedBy } from './support.ts';
 
 /**
  * The access audit as evidence: every entry names its actor (who, in which role, through which client)
@@ -56,7 +56,8 @@ const partnerOf = (employee: { hrPartnerId: string }): DecidedBy => {
 };
 const onBehalfOf = (actor: unknown) => ({ [access.ON_BEHALF_OF_HEADER]: Buffer.from(JSON.stringify(actor)).toString('base64url') });
 
-const createHold = (employeeId: string, headers?: Record<string, string>) => http.call('POST', access.AccessPaths.holds, { resignationId: randomUUID(), employeeId }, headers);
+/** Suspends for a new case of `employeeId` (one EMS knows). */
+const createHold = (employeeId: string, headers?: Record<string, string>) => http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(employeeId), employeeId }, headers);
 const verification = async () => {
   const v = await http.call('GET', access.AccessPaths.auditVerification);
   expect(v.status).toBe(200);
@@ -115,7 +116,7 @@ describe('the actor of every audit entry', () => {
 
   it('when an access administrator revokes an exiting employee’s access now, then every audit entry names that person with the role access_admin and the client they signed in with', async () => {
     const employee = freshEmployee();
-    const revoked = await http.call('POST', access.AccessPaths.revocations, { resignationId: randomUUID(), employeeId: employee.id, reason: 'Left today' }, await http.identity.as(ACCESS_ADMIN));
+    const revoked = await http.call('POST', access.AccessPaths.revocations, { resignationId: knownCase(employee.id), employeeId: employee.id, reason: 'Left today' }, await http.identity.as(ACCESS_ADMIN));
     expect(revoked.status).toBe(201);
     expect(access.Revocation.parse(revoked.body).status).toBe('done');
 
@@ -177,7 +178,7 @@ describe('the actor of every audit entry', () => {
       ['not an Actor (extra field)', { ...ems, ...onBehalfOf({ ...partner, admin: true }) }],
     ];
     for (const [what, headers] of malformed) {
-      const revoked = await http.call('POST', access.AccessPaths.revocations, { resignationId: randomUUID(), employeeId: employee.id }, headers);
+      const revoked = await http.call('POST', access.AccessPaths.revocations, { resignationId: knownCase(employee.id), employeeId: employee.id }, headers);
       expect(revoked.status, what).toBe(400);
       expect(revoked.type, what).toContain('application/problem+json');
       expect(revoked.body, what).toMatchObject({ status: 400, title: 'Invalid request' });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, createPool, migrate, type Pool } from '@ems/platform';
-import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, knownCases, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg } from '@ems/demo-org';
 import { CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
 import type { CloudEvent, EventBus, EventBusTestHooks, Subscription } from '@ems/eventbus';
@@ -21,12 +21,14 @@ let bus: EventBus & EventBusTestHooks;
 // Stands in for EMS: listens to what Access says it did.
 const outcomes = createEventProbe('test.access-outcomes', [EventTypes.criticalAccessSuspended, EventTypes.criticalAccessSuspensionFailed]);
 const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
+// Stands in for EMS's answer about a case (asked only by the HTTP routes; the choreography does not ask).
+const cases = knownCases().lookup;
 
 beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'accessbus');
   pool = createPool(testDb.url, { max: 20 });
   bus = createTestPostgresBus(pool, { log, defaultRetry: { maxAttempts: 2, backoffMs: 500 } });
-  const service = createAccessService({ pool, log, bus, reactToEvents: true });
+  const service = createAccessService({ pool, log, cases, bus, reactToEvents: true });
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);
   for (const s of service.subscriptions ?? []) await bus.subscribe(s);
@@ -76,7 +78,7 @@ describe('access through the PostgreSQL event bus', () => {
   it('when the handler keeps failing, then the event is dead-lettered and its onDeadLetter publishes criticalAccessSuspensionFailed with the reason', async () => {
     // The real subscriber's onDeadLetter behind a handler that always throws (a technical failure);
     // the real subscriber handles the same event meanwhile, so both outcomes are published.
-    const real = createAccessService({ pool, log, bus, reactToEvents: true }).subscriptions![0]!;
+    const real = createAccessService({ pool, log, cases, bus, reactToEvents: true }).subscriptions![0]!;
     const failing: Subscription = {
       ...real,
       name: 'access.test-always-failing',

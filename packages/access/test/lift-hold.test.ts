@@ -7,7 +7,7 @@ import { AccessRestorationFailed, AccessRestored, EventSources, EventTypes } fro
 import { newTraceparent, type CloudEvent, type EventBus, type EventBusTestHooks, type Subscription } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
 import { LIFT_HOLD_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
-import { bootAccess, count, criticalGrantsOf, employeePicker, log, poolFor, resignationClosedEvent, serve, systemOf, type AccessHttp } from './support.ts';
+import { bootAccess, count, criticalGrantsOf, employeePicker, knownCase, log, poolFor, resignationClosedEvent, serve, systemOf, type AccessHttp } from './support.ts';
 
 /**
  * Lifting a hold, by API (both modes) and by the choreography subscriber, through the real PostgreSQL
@@ -71,7 +71,7 @@ const processedBy = (subscriber: string, eventId: string) =>
 describe('releasing a hold publishes accessRestored', () => {
   it('when a hold is released over HTTP after an admin revoked one of its grants, then accessRestored lists exactly the restored grants, the revoked one is skipped with its reason and stays revoked', async () => {
     const employee = freshEmployee();
-    const resignationId = randomUUID();
+    const resignationId = knownCase(employee.id);
     const created = await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId: employee.id });
     expect(created.status).toBe(201);
     const hold = access.AccessHold.parse(created.body);
@@ -106,8 +106,8 @@ describe('releasing a hold publishes accessRestored', () => {
 
   it('when the employee has another active hold, then the release restores nothing and lists the grants as skipped, still held by that hold', async () => {
     const employee = freshEmployee();
-    const first = access.AccessHold.parse((await http.call('POST', access.AccessPaths.holds, { resignationId: randomUUID(), employeeId: employee.id })).body);
-    const second = access.AccessHold.parse((await http.call('POST', access.AccessPaths.holds, { resignationId: randomUUID(), employeeId: employee.id })).body);
+    const first = access.AccessHold.parse((await http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(employee.id), employeeId: employee.id })).body);
+    const second = access.AccessHold.parse((await http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(employee.id), employeeId: employee.id })).body);
     expect((await http.call('POST', access.AccessPaths.release(first.id))).status).toBe(200);
     const { data } = await waitRestored(first.resignationId);
     expect(data.restored).toEqual([]);

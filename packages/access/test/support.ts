@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { createHttpServer, createLogger, createPool, migrate, type App, type Pool, type ServiceModule } from '@ems/platform';
-import type { TestDatabase } from '@ems/platform/testing';
+import { createHttpServer, createLogger, createPool, migrate, type App, type CaseLookup, type Pool, type ServiceModule } from '@ems/platform';
+import { knownCases, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg, type DemoOrg, type Employee } from '@ems/demo-org';
 import { access } from '@ems/contracts';
 import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
@@ -86,9 +86,40 @@ export function exitConfirmedEvent(resignationId: string, employee: Leaver, revo
 
 export const newResignation = () => randomUUID();
 
-/** One Access service instance on `pool` (as one process runs it), migrated and seeded. */
-export async function bootAccess(pool: Pool, deps: Omit<AccessServiceDeps, 'pool' | 'log'>): Promise<ServiceModule<DemoOrg> & EventedService> {
-  const service = createAccessService({ pool, log, ...deps });
+/**
+ * EMS's answer to "does this case exist, and whose is it?", as these tests stand in for it (as they stand
+ * in for EMS's events): Access suspends and revokes over HTTP only for a case registered here. Every
+ * service `bootAccess` builds asks it unless a test passes a lookup of its own.
+ */
+export const emsCases = knownCases();
+const registered = new Set<string>();
+
+/**
+ * Makes `resignationId` a case EMS knows, of `employeeId`; returns the resignation id. A case's employee
+ * never changes (the real lookup remembers its first answer), so a case named again for someone else
+ * stays its first employee's: such a request is another employee's case, which Access refuses.
+ */
+export function knownCase(employeeId: string, resignationId: string = randomUUID()): string {
+  if (!registered.has(resignationId)) {
+    registered.add(resignationId);
+    emsCases.add(resignationId, employeeId);
+  }
+  return resignationId;
+}
+
+/** Registers the case a hold or revocation request names (a body that names none registers nothing). */
+export function knownCaseOf(body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  const { resignationId, employeeId } = body as { resignationId?: unknown; employeeId?: unknown };
+  if (typeof resignationId === 'string' && typeof employeeId === 'string') knownCase(employeeId, resignationId);
+}
+
+/** One Access service instance on `pool` (as one process runs it), migrated and seeded; it asks `emsCases` unless given `cases`. */
+export async function bootAccess(
+  pool: Pool,
+  deps: Omit<AccessServiceDeps, 'pool' | 'log' | 'cases'> & { cases?: CaseLookup },
+): Promise<ServiceModule<DemoOrg> & EventedService> {
+  const service = createAccessService({ pool, log, ...deps, cases: deps.cases ?? emsCases.lookup });
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);
   return service;

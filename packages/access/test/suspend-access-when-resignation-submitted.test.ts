@@ -7,7 +7,7 @@ import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, 
 import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
-import { bootAccess, criticalGrantsOf, log, org, poolFor, serve, type AccessHttp } from './support.ts';
+import { bootAccess, criticalGrantsOf, emsCases, knownCase, knownCaseOf, log, org, poolFor, serve, type AccessHttp } from './support.ts';
 
 const candidates = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 2);
 let nextCandidate = 0;
@@ -166,7 +166,7 @@ describe('access.suspend-access-when-resignation-submitted', () => {
     const employee = freshEmployee();
     const other = freshEmployee();
     const event = resignationSubmitted(employee);
-    const first = await http.call('POST', access.AccessPaths.holds, { resignationId: event.data.resignationId, employeeId: other.id });
+    const first = await http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(other.id, event.data.resignationId), employeeId: other.id });
     expect(first.status).toBe(201);
 
     await deliver(event);
@@ -193,7 +193,11 @@ describe('access.suspend-access-when-resignation-submitted', () => {
 });
 
 describe('access events in orchestration mode (HTTP, bus configured)', () => {
-  const post = (body: unknown, headers: Record<string, string> = {}) => http.call('POST', access.AccessPaths.holds, body, headers);
+  /** Suspends as the orchestrator does, for the case the body names (EMS knows it). */
+  const post = (body: unknown, headers: Record<string, string> = {}) => {
+    knownCaseOf(body);
+    return http.call('POST', access.AccessPaths.holds, body, headers);
+  };
 
   it('when a hold is created over HTTP, then criticalAccessSuspended is published with the caller’s correlation id and trace; a repeat publishes nothing', async () => {
     const employee = freshEmployee();
@@ -231,10 +235,11 @@ describe('access events in orchestration mode (HTTP, bus configured)', () => {
 
 describe('wiring', () => {
   it('when no bus is given, then the service has no subscriptions; asking it to react without a bus is refused', () => {
-    expect(createAccessService({ pool, log }).subscriptions).toBeUndefined();
-    expect(createAccessService({ pool, log, bus }).subscriptions).toBeUndefined();
-    expect(() => createAccessService({ pool, log, reactToEvents: true })).toThrow(/needs a bus/);
-    expect(createAccessService({ pool, log, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
+    const cases = emsCases.lookup;
+    expect(createAccessService({ pool, log, cases }).subscriptions).toBeUndefined();
+    expect(createAccessService({ pool, log, cases, bus }).subscriptions).toBeUndefined();
+    expect(() => createAccessService({ pool, log, cases, reactToEvents: true })).toThrow(/needs a bus/);
+    expect(createAccessService({ pool, log, cases, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
       [SUSPEND_ACCESS_SUBSCRIBER, [EventTypes.resignationSubmitted]],
       [LIFT_HOLD_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
       [SCHEDULE_REVOCATION_SUBSCRIBER, [EventTypes.exitConfirmed]],
