@@ -13,15 +13,14 @@ describe('the policy table', () => {
   });
 
   it('when an operation is in the table, then every grant names a known role and rows, every service is known, and someone may call it', () => {
-    for (const [op, p] of Object.entries(POLICY)) {
+    for (const [op, p] of Object.entries(POLICY as Record<string, OperationPolicy>)) {
       expect(SERVICE_IDENTITIES, op).toContain(p.service);
       for (const g of p.roles) {
         expect(ROLES, op).toContain(g.role);
         expect(['own', 'reports', 'assigned', 'all'], op).toContain(g.rows);
       }
       for (const s of p.services ?? []) expect(SERVICE_IDENTITIES, op).toContain(s);
-      const policy: OperationPolicy = p;
-      expect(policy.roles.length + (policy.services?.length ?? 0) + (policy.anyAuthenticated ? 1 : 0), `${op} is callable by nobody`).toBeGreaterThan(0);
+      expect(p.roles.length + (p.services?.length ?? 0) + (p.anyAuthenticated ? 1 : 0), `${op} is callable by nobody`).toBeGreaterThan(0);
     }
   });
 

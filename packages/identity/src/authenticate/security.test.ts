@@ -72,7 +72,7 @@ describe('deny by default', () => {
       plugins: [async (app) => void app.get('/api/resignations', { schema: { operationId: 'listResignations' } }, async () => ({}))],
     });
     await app.ready();
-    const doc = app.swagger() as { paths: Record<string, Record<string, { security: unknown; description: string; 'x-ems-permission': string }>>; components: { securitySchemes: Record<string, unknown> } };
+    const doc = app.swagger() as unknown as { paths: Record<string, Record<string, { security: unknown; description: string; 'x-ems-permission': string }>>; components: { securitySchemes: Record<string, unknown> } };
     const op = doc.paths['/api/resignations']!.get!;
     expect(op['x-ems-permission']).toBe('listResignations');
     expect(op.description).toContain('Who may call it');
