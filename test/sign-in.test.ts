@@ -8,7 +8,7 @@ import { SignJWT, UnsecuredJWT, decodeProtectedHeader, exportJWK, generateKeyPai
 import { createHmac } from 'node:crypto';
 import { demoOrg } from '@ems/demo-org';
 import { createSecrets, issuerOf } from '@ems/identity';
-import { signIn, TEST_SECRETS_KEY } from '@ems/identity/testing';
+import { browserSignIn, signIn, TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { requestJson, waitFor } from '@ems/platform/testing';
 import { startAcceptanceEms, type AcceptanceEnv } from './acceptance/harness.ts';
 import { http, OPERATOR, tokenFor } from './support/auth.ts';
@@ -17,28 +17,6 @@ const org = demoOrg();
 const secrets = createSecrets(Buffer.from(TEST_SECRETS_KEY, 'base64'));
 /** An engineer with a manager (not an administrator). */
 const EMP = org.employees.find((e) => e.departmentId === 'eng' && e.managerId && !org.employees.some((x) => x.managerId === e.id) && !org.roleAssignments.some((a) => a.personId === e.id))!;
-
-interface Browser {
-  cookies: Map<string, string>;
-  header(): string;
-  keep(res: Response): void;
-}
-function browser(): Browser {
-  const cookies = new Map<string, string>();
-  return {
-    cookies,
-    header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-    keep(res) {
-      for (const c of res.headers.getSetCookie()) {
-        const [pair] = c.split(';');
-        const name = pair!.slice(0, pair!.indexOf('='));
-        const value = pair!.slice(pair!.indexOf('=') + 1);
-        if (/max-age=0/i.test(c) || !value) cookies.delete(name);
-        else cookies.set(name, value);
-      }
-    },
-  };
-}
 
 describe('signing in', () => {
   let env: AcceptanceEnv;
@@ -54,34 +32,9 @@ describe('signing in', () => {
     await env?.stop();
   });
 
-  /** The web app's sign-in, as a browser does it: /auth/login → the provider → pick a person → /auth/callback. */
-  async function browserSignIn(person: string, returnTo = '/cases/mine'): Promise<{ b: Browser; landed: string; sessionCookie: string }> {
-    const b = browser();
-    let url = new URL(`${base}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
-    let form: string | undefined;
-    for (let hop = 0; hop < 15; hop++) {
-      const res = await fetch(url, { redirect: 'manual', method: form ? 'POST' : 'GET', headers: { cookie: b.header(), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, body: form ?? null });
-      b.keep(res);
-      form = undefined;
-      if (res.status === 200 && url.pathname.startsWith('/signin/')) {
-        await res.text();
-        form = new URLSearchParams({ person }).toString();
-        continue;
-      }
-      const location = res.headers.get('location');
-      expect([302, 303], `${url.pathname} answered ${res.status}: ${await res.clone().text()}`).toContain(res.status);
-      if (url.pathname === '/auth/callback') {
-        return { b, landed: location!, sessionCookie: res.headers.getSetCookie().find((c) => c.startsWith('ems_session='))! };
-      }
-      // The provider is visited at its public origin (localhost); this test reaches it at 127.0.0.1.
-      const next = new URL(location!, base);
-      url = new URL(`${next.pathname}${next.search}`, base);
-    }
-    throw new Error('the sign-in did not come back to /auth/callback');
-  }
-
   it('when a person signs in in the browser, then they land where they started with an HttpOnly, SameSite session cookie, and the API answers them as themselves', async () => {
-    const { b, landed, sessionCookie } = await browserSignIn(EMP.id, '/cases/mine');
+    const { cookie, setCookie: sessionCookie, landed } = await browserSignIn(base, EMP.id, '/cases/mine');
+    const b = { header: () => cookie };
     expect(landed).toBe('/cases/mine');
     expect(sessionCookie).toMatch(/HttpOnly/);
     expect(sessionCookie).toMatch(/SameSite=Lax/);
@@ -99,7 +52,8 @@ describe('signing in', () => {
   });
 
   it('when a change is made with the session cookie, then it needs the CSRF token and the same origin — without them nothing is stored', async () => {
-    const { b } = await browserSignIn(EMP.id);
+    const { cookie } = await browserSignIn(base, EMP.id);
+    const b = { header: () => cookie };
     const { csrfToken } = (await requestJson<{ csrfToken: string }>(base, 'GET', '/auth/session', undefined, { cookie: b.header() })).body;
     const count = async () => Number((await env.ems.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ems.resignations WHERE employee_id = $1`, [EMP.id])).rows[0]!.n);
     const before = await count();
@@ -121,12 +75,13 @@ describe('signing in', () => {
     const forged = await requestJson(base, 'GET', '/auth/callback?code=abc&state=xyz&iss=' + encodeURIComponent(issuer));
     expect(forged.status).toBe(400);
     // An open redirect is not possible: returnTo must be a path of this site.
-    const { landed } = await browserSignIn(EMP.id, 'https://evil.example/');
+    const { landed } = await browserSignIn(base, EMP.id, 'https://evil.example/');
     expect(landed).toBe('/');
   });
 
   it('when the session is refreshed, then the provider is asked again and it lasts longer; idle past its lifetime it ends; after logout the cookie is refused', async () => {
-    const { b } = await browserSignIn(EMP.id);
+    const { cookie } = await browserSignIn(base, EMP.id);
+    const b = { header: () => cookie };
     const first = (await requestJson<{ csrfToken: string; expiresAt: string }>(base, 'GET', '/auth/session', undefined, { cookie: b.header() })).body;
     // Refresh needs the CSRF token too.
     expect((await requestJson(base, 'POST', '/auth/refresh', undefined, { cookie: b.header() })).status).toBe(403);
@@ -136,20 +91,21 @@ describe('signing in', () => {
     expect(Date.parse(refreshed.body.expiresAt)).toBeGreaterThan(Date.parse(first.expiresAt));
 
     const copyBeforeLogout = b.header();
-    const out = await fetch(`${base}/auth/logout`, { method: 'POST', headers: { cookie: copyBeforeLogout, 'x-csrf-token': first.csrfToken } }).then(async (r) => {
-      b.keep(r);
-      return { status: r.status, body: (await r.json()) as { logoutUrl: string } };
-    });
+    const out = await fetch(`${base}/auth/logout`, { method: 'POST', headers: { cookie: copyBeforeLogout, 'x-csrf-token': first.csrfToken } }).then(async (r) => ({
+      status: r.status,
+      cleared: r.headers.getSetCookie().some((c) => /^ems_session=;/.test(c) && /Max-Age=0/i.test(c)),
+      body: (await r.json()) as { logoutUrl: string },
+    }));
     expect(out.status).toBe(200);
     expect(out.body.logoutUrl).toContain('/oidc/session/end');
     // The browser drops the cookie (Max-Age=0); a copy kept from before no longer works either.
-    expect(b.cookies.has('ems_session')).toBe(false);
+    expect(out.cleared).toBe(true);
     expect((await requestJson(base, 'GET', '/api/me', undefined, { cookie: copyBeforeLogout })).status).toBe(401);
 
     // Idle (EMS_SESSION_IDLE=4s here): the session ends by itself.
-    const idle = await browserSignIn(EMP.id);
-    expect((await requestJson(base, 'GET', '/api/me', undefined, { cookie: idle.b.header() })).status).toBe(200);
-    await waitFor(async () => ((await requestJson(base, 'GET', '/api/me', undefined, { cookie: idle.b.header() })).status === 401 ? true : undefined), 'the idle session to end', 15_000, 500);
+    const idle = await browserSignIn(base, EMP.id);
+    expect((await requestJson(base, 'GET', '/api/me', undefined, { cookie: idle.cookie })).status).toBe(200);
+    await waitFor(async () => ((await requestJson(base, 'GET', '/api/me', undefined, { cookie: idle.cookie })).status === 401 ? true : undefined), 'the idle session to end', 15_000, 500);
 
   });
 

@@ -40,28 +40,15 @@ function jar() {
 }
 
 /**
- * Signs `personId` in at the built-in provider reached at `baseUrl` (the EMS that hosts it), as the CLI
- * client would with a browser: authorization code + PKCE. Returns the provider's tokens.
+ * A browser walking a sign-in: from `start`, it follows the redirects (staying on `baseUrl`'s origin: the
+ * provider's public origin may differ from the address a test reaches it at), picks `personId` on the sign-in
+ * page, and stops when `done` recognises the redirect it waits for.
  */
-export async function signIn(baseUrl: string, personId: string, options: { clientId?: string; resource?: string } = {}): Promise<TokenSet> {
-  const clientId = options.clientId ?? 'ems-cli';
-  const redirectUri = 'http://127.0.0.1:9/callback';
-  const verifier = randomBytes(32).toString('base64url');
+async function walkSignIn<T>(baseUrl: string, start: string, personId: string, done: (from: URL, res: Response, location: URL) => T | undefined): Promise<T> {
   const cookies = jar();
-  const params = new URLSearchParams({
-    client_id: clientId,
-    response_type: 'code',
-    redirect_uri: redirectUri,
-    scope: 'openid profile email offline_access',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-    state: randomBytes(8).toString('hex'),
-    resource: options.resource ?? 'urn:ems:api',
-  });
-  let url = new URL(`${baseUrl}/oidc/auth?${params.toString()}`);
-  let code: string | null = null;
+  let url = new URL(start, baseUrl);
   let form: string | undefined;
-  for (let hop = 0; hop < 12 && !code; hop++) {
+  for (let hop = 0; hop < 15; hop++) {
     const res = await fetch(url, {
       redirect: 'manual',
       method: form ? 'POST' : 'GET',
@@ -77,16 +64,39 @@ export async function signIn(baseUrl: string, personId: string, options: { clien
       continue;
     }
     const location = res.headers.get('location');
-    if ((res.status !== 303 && res.status !== 302) || !location) throw new Error(`sign-in as ${personId}: ${url.pathname} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    if ((res.status !== 302 && res.status !== 303) || !location) throw new Error(`sign-in as ${personId}: ${url.pathname} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     const next = new URL(location, baseUrl);
-    if (next.href.startsWith(redirectUri)) {
-      code = next.searchParams.get('code');
-      if (!code) throw new Error(`sign-in as ${personId} refused: ${next.searchParams.get('error_description') ?? next.searchParams.get('error')}`);
-    }
-    // The provider's public origin may differ from the address we reach it at: stay on ours.
+    const result = done(url, res, next);
+    if (result !== undefined) return result;
     url = new URL(`${next.pathname}${next.search}`, baseUrl);
   }
-  if (!code) throw new Error(`sign-in as ${personId}: no authorization code after the redirects`);
+  throw new Error(`sign-in as ${personId}: it did not finish within the redirects`);
+}
+
+/**
+ * Signs `personId` in at the built-in provider reached at `baseUrl` (the EMS that hosts it), as the CLI
+ * client would with a browser: authorization code + PKCE. Returns the provider's tokens.
+ */
+export async function signIn(baseUrl: string, personId: string, options: { clientId?: string; resource?: string } = {}): Promise<TokenSet> {
+  const clientId = options.clientId ?? 'ems-cli';
+  const redirectUri = 'http://127.0.0.1:9/callback';
+  const verifier = randomBytes(32).toString('base64url');
+  const params = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope: 'openid profile email offline_access',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state: randomBytes(8).toString('hex'),
+    resource: options.resource ?? 'urn:ems:api',
+  });
+  const code = await walkSignIn(baseUrl, `/oidc/auth?${params.toString()}`, personId, (_from, _res, next) => {
+    if (!next.href.startsWith(redirectUri)) return undefined;
+    const got = next.searchParams.get('code');
+    if (!got) throw new Error(`sign-in as ${personId} refused: ${next.searchParams.get('error_description') ?? next.searchParams.get('error')}`);
+    return got;
+  });
   const res = await fetch(`${baseUrl}/oidc/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -157,29 +167,17 @@ export async function confirmDeviceCode(baseUrl: string, verificationUrl: string
  * pick `personId` → /auth/callback. Returns the Cookie header of the session (`ems_session=…`).
  */
 export async function browserSession(baseUrl: string, personId: string, returnTo = '/'): Promise<string> {
-  const cookies = jar();
-  let url = new URL(`${baseUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
-  let form: string | undefined;
-  for (let hop = 0; hop < 15; hop++) {
-    const res = await fetch(url, { redirect: 'manual', method: form ? 'POST' : 'GET', headers: { cookie: cookies.header(), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) }, body: form ?? null });
-    cookies.keep(res);
-    form = undefined;
-    if (res.status === 200 && url.pathname.startsWith('/signin/')) {
-      await res.text();
-      form = new URLSearchParams({ person: personId }).toString();
-      continue;
-    }
-    const location = res.headers.get('location');
-    if ((res.status !== 302 && res.status !== 303) || !location) throw new Error(`browser sign-in as ${personId}: ${url.pathname} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-    if (url.pathname === '/auth/callback') {
-      const session = res.headers.getSetCookie().find((c) => c.startsWith('ems_session='));
-      if (!session) throw new Error(`browser sign-in as ${personId}: no session cookie`);
-      return session.split(';')[0]!;
-    }
-    const next = new URL(location, baseUrl);
-    url = new URL(`${next.pathname}${next.search}`, baseUrl);
-  }
-  throw new Error(`browser sign-in as ${personId}: it never came back to /auth/callback`);
+  return (await browserSignIn(baseUrl, personId, returnTo)).cookie;
+}
+
+/** The same, with what the browser saw at the end: where /auth/callback sent it, and the session's Set-Cookie. */
+export async function browserSignIn(baseUrl: string, personId: string, returnTo = '/'): Promise<{ cookie: string; setCookie: string; landed: string }> {
+  return walkSignIn(baseUrl, `/auth/login?returnTo=${encodeURIComponent(returnTo)}`, personId, (from, res, next) => {
+    if (from.pathname !== '/auth/callback') return undefined;
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('ems_session='));
+    if (!setCookie) throw new Error(`browser sign-in as ${personId}: no session cookie`);
+    return { cookie: setCookie.split(';')[0]!, setCookie, landed: res.headers.get('location') ?? next.pathname };
+  });
 }
 
 /** A service's access token for `target`, by client credentials at the built-in provider. */
