@@ -19,6 +19,9 @@ export interface DirectoryPerson {
   assigned: string[];
 }
 
+/** The administrative roles of the person aliased `p` in the query. */
+const adminRolesOfP = () => sql<string[]>`coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM identity.role_assignments r WHERE r.person_id = p.id), '{}')`.as('admin_roles');
+
 /** Finds a person by directory id or by email (case-insensitive), with everything their roles follow from. */
 export async function findPerson(db: IdentityDb, key: string): Promise<DirectoryPerson | undefined> {
   const row = await db
@@ -28,7 +31,7 @@ export async function findPerson(db: IdentityDb, key: string): Promise<Directory
       'p.kind',
       'p.name',
       'p.email',
-      sql<string[]>`coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM identity.role_assignments r WHERE r.person_id = p.id), '{}')`.as('admin_roles'),
+      adminRolesOfP(),
       sql<string[]>`coalesce((SELECT array_agg(e.id ORDER BY e.id) FROM identity.people e WHERE e.manager_id = p.id), '{}')`.as('reports'),
       sql<string[]>`coalesce((SELECT array_agg(e.id ORDER BY e.id) FROM identity.people e WHERE e.hr_partner_id = p.id), '{}')`.as('assigned'),
     ])
@@ -85,7 +88,7 @@ export async function listPeople(db: IdentityDb): Promise<Array<{ id: string; ki
       'p.name',
       'p.email',
       'p.title',
-      sql<string[]>`coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM identity.role_assignments r WHERE r.person_id = p.id), '{}')`.as('admin_roles'),
+      adminRolesOfP(),
       sql<boolean>`EXISTS (SELECT 1 FROM identity.people e WHERE e.manager_id = p.id)`.as('manages'),
     ])
     .orderBy('p.kind')
