@@ -230,6 +230,8 @@ async function fleet(config: Config, log: ReturnType<typeof createLogger>, repli
   const { startFleet } = await server.fleet();
   const running = await startFleet(config, log, { replicas, print: (line) => process.stdout.write(`${line}\n`) });
   out.log(`\nEMS fleet is up: ${running.url}   (${running.replicas.length} processes: ${running.replicas.map((r) => `${r.service}-${r.index}:${r.port}`).join(', ')})`);
+  const shown = config.publicUrl ?? `http://localhost:${config.port}`;
+  out.log(`  sign in: ${shown}/auth/login (browser) · EMS_URL=${running.url} npx ems login (CLI)${config.auth.externalIssuer ? ` — with ${config.auth.externalIssuer}` : ' — built-in development provider'}`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     // A repeated signal (a process group and a wrapper both passing it on) must not cut the shutdown short.

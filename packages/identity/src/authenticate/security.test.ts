@@ -125,3 +125,32 @@ describe('a person’s permit', () => {
     expect(permit.employeeIds).toEqual([]);
   });
 });
+
+describe('roles from an external provider', () => {
+  it('when a token carries mapped groups, then they grant administrative roles — never relationship roles, never unmapped groups', () => {
+    const pool = createPool('postgres://nobody@127.0.0.1:9/none', { max: 1 });
+    const s = createSecurity({
+      db: createKysely(pool, IDENTITY_SCHEMA),
+      log,
+      clock: { now: () => new Date() },
+      policy: POLICY,
+      publicOrigin: 'https://ems.example',
+      oidc: {
+        issuer: 'https://idp.example/realms/acme',
+        discoveryUrl: 'https://idp.example/realms/acme/.well-known/openid-configuration',
+        apiAudience: 'api://ems',
+        serviceAudience: (x) => `urn:ems:service:${x}`,
+        serviceClientId: (x) => `ems-service-${x}`,
+        hostedServices: [],
+        personClaim: 'email',
+        rolesClaim: 'groups',
+        roleMap: { 'IT Access': 'access_admin', 'EMS Operators': 'operator', Managers: 'manager' as never },
+        clockToleranceS: 30,
+      },
+    });
+    const someone: DirectoryPerson = { id: 'E1', kind: 'employee', name: 'E', email: 'e@x', adminRoles: [], reports: [], assigned: [] };
+    expect(s.rolesOf(someone, { groups: ['IT Access', 'Everyone', 'Managers'] })).toEqual(['access_admin', 'employee']);
+    expect(s.rolesOf(someone, { groups: 'EMS Operators' })).toEqual(['employee', 'operator']);
+    expect(s.rolesOf(someone, {})).toEqual(['employee']);
+  });
+});

@@ -99,7 +99,7 @@ export function createSecurity(o: SecurityOptions): Security {
   };
   const claimedRoles = (claims: JWTPayload | undefined): AdminRole[] => {
     const raw = claims?.[trust.rolesClaim];
-    const groups = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string') : typeof raw === 'string' ? raw.split(/[\s,]+/) : [];
+    const groups = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string') : typeof raw === 'string' ? [raw] : [];
     return groups.map((g) => trust.roleMap[g]).filter((r): r is AdminRole => r !== undefined && (ADMIN_ROLES as readonly string[]).includes(r));
   };
   const personFromClaims = async (claims: JWTPayload): Promise<DirectoryPerson | undefined> => {
