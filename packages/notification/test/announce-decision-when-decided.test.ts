@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
@@ -9,7 +8,7 @@ import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbu
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import { ANNOUNCE_DECISION_SUBSCRIBER, startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
 import { exitConfirmedEvent, retainedEvent, withdrawnEvent } from './decision-events.ts';
-import { bootService, freePort, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
+import { bootService, decisionNotice, followUp, freePort, openCase, openDatabase, postEmail, waitFor, type RunningService, type TestCase } from './harness.ts';
 
 /**
  * The decision subscriber driven by hand (a recording bus: the test delivers, redelivers and
@@ -311,32 +310,22 @@ describe('notification.announce-decision-when-decided', () => {
 });
 
 describe('decision notices and follow-ups requested over HTTP (orchestration, bus configured)', () => {
-  const notice = (resignationId: string, audience: 'manager' | 'employee', email: string, revision = 1) => ({
-    resignationId,
-    purpose: `decision-notice:exit_confirmed:${revision}:${audience}`,
-    to: { email, name: audience === 'manager' ? 'Dana Boss' : 'Alice Leaver' },
-    template: 'resignation-decision-notice',
-    data: {
-      recipientName: audience === 'manager' ? 'Dana Boss' : 'Alice Leaver',
-      audience,
-      employeeName: 'Alice Leaver',
-      decision: 'exit_confirmed',
-      lastWorkingDay: '2026-03-31',
-      revokeAt: '2026-03-31T22:00:00.000Z',
-    },
-  });
+  const notice = (kase: TestCase, audience: 'manager' | 'employee') => decisionNotice(kase, audience, { decision: 'exit_confirmed', revision: 1 });
 
   it("when the manager's and then the employee's notice are posted, then decisionAnnounced follows once, on the caller's correlation id and trace", async () => {
-    const resignationId = randomUUID();
+    const kase = openCase();
+    const { resignationId } = kase;
     const traceparent = newTraceparent();
     const headers = { 'x-correlation-id': `corr-${resignationId}`, traceparent };
-    const toManager = await postEmail(svc, notice(resignationId, 'manager', `m.${resignationId.slice(0, 8)}@acme.example`), headers);
+    const toManager = await postEmail(svc, notice(kase, 'manager'), headers);
     expect(toManager.body.status).toBe('sent');
+    expect(toManager.body.to).toBe(kase.manager.email);
     expect(await announced(resignationId)).toHaveLength(0); // the employee's notice is still to come
 
-    const toEmployee = await postEmail(svc, notice(resignationId, 'employee', `e.${resignationId.slice(0, 8)}@acme.example`), headers);
+    const toEmployee = await postEmail(svc, notice(kase, 'employee'), headers);
     expect(toEmployee.status).toBe(201);
     expect(toEmployee.body.status).toBe('sent');
+    expect(toEmployee.body.to).toBe(kase.employee.email);
     const [outcome, ...again] = await announced(resignationId);
     expect(again).toHaveLength(0);
     expect(outcome).toMatchObject({
@@ -346,41 +335,30 @@ describe('decision notices and follow-ups requested over HTTP (orchestration, bu
     expect(traceId(outcome!.traceparent)).toBe(traceId(traceparent));
 
     // A repeated request finds the stored email and announces nothing more.
-    expect((await postEmail(svc, notice(resignationId, 'employee', `e.${resignationId.slice(0, 8)}@acme.example`), headers)).status).toBe(200);
+    expect((await postEmail(svc, notice(kase, 'employee'), headers)).status).toBe(200);
     expect(await announced(resignationId)).toHaveLength(1);
   });
 
   it('when a follow-up is posted, then it is delivered with its wording and publishes no event', async () => {
-    const resignationId = randomUUID();
-    const to = `lena.${resignationId.slice(0, 8)}@acme.example`;
-    const res = await postEmail(svc, {
-      resignationId,
-      purpose: 'follow-up:decision:escalation',
-      to: { email: to, name: 'Lena Lead' },
-      template: 'exit-follow-up',
-      data: { recipientName: 'Lena Lead', level: 'escalation', milestone: 'decision', employeeName: 'Alice Leaver', hrPartnerName: 'Hanna HR', dueAt: '2026-03-20T08:00:00Z', caseUrl: caseUrl(resignationId) },
-    });
+    const kase = openCase();
+    const { resignationId, hrLead, hrPartner } = kase;
+    const res = await postEmail(svc, followUp(kase, 'escalation', { milestone: 'decision', data: { caseUrl: caseUrl(resignationId) } }));
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('sent');
+    expect(res.body.to).toBe(hrLead.email);
 
-    const [message, ...more] = messagesTo(to);
+    const [message, ...more] = smtp.messages().filter((m) => m.messageId === res.body.messageId);
     expect(more).toHaveLength(0);
-    expect(message!.messageId).toBe(res.body.messageId);
-    expect(message!.subject).toBe('Escalation: no decision yet on the resignation of Alice Leaver');
-    expect(message!.text).toContain('Dear Lena Lead,');
-    expect(message!.text).toContain('It was due by Friday, 20 March 2026, 08:00 UTC, and a reminder to Hanna HR (HR partner) was not acted on.');
+    expect(message!.envelope.to).toEqual([hrLead.email]);
+    expect(message!.subject).toBe(`Escalation: no decision yet on the resignation of ${kase.employee.name}`);
+    expect(message!.text).toContain(`Dear ${hrLead.name},`);
+    expect(message!.text).toContain(`It was due by Friday, 20 March 2026, 08:00 UTC, and a reminder to ${hrPartner.name} (HR partner) was not acted on.`);
     expect(message!.html).toContain(`<a href="${caseUrl(resignationId)}">View the case</a>`);
     expect((await bus.published()).filter((e) => e.subject === resignationId)).toHaveLength(0);
   });
 
   it('when a follow-up names an unknown milestone, then the request is refused with a problem naming the field', async () => {
-    const res = await postEmail(svc, {
-      resignationId: randomUUID(),
-      purpose: 'follow-up:x:reminder',
-      to: { email: 'hanna@acme.example' },
-      template: 'exit-follow-up',
-      data: { recipientName: 'Hanna HR', level: 'reminder', milestone: 'coffee', employeeName: 'Alice Leaver', hrPartnerName: 'Hanna HR', dueAt: '2026-03-20T08:00:00Z' },
-    });
+    const res = await postEmail(svc, followUp(openCase(), 'reminder', { data: { milestone: 'coffee' } }));
     expect(res.status).toBe(400);
     expect(res.contentType).toContain('application/problem+json');
     expect(JSON.stringify(res.body)).toContain('body.data.milestone');

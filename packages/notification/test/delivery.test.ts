@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import type { Pool } from '@ems/platform';
 import { startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
-import { bootService, freePort, getEmail, managerNotice, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
+import { bootService, EMPLOYEES, freePort, getEmail, managerNotice, openCase, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
@@ -108,8 +107,9 @@ describe('delivery retries', () => {
     const a = await boot(deps);
     const b = await boot(deps);
 
-    // With the SMTP server down, every POST leaves its email queued for the dispatchers.
-    const emails = await Promise.all(Array.from({ length: 20 }, (_, i) => postEmail(i % 2 ? a : b, managerNotice({ email: `m${i}@acme.example` }))));
+    // With the SMTP server down, every POST leaves its email queued for the dispatchers: 20 cases of 20 employees.
+    const notices = EMPLOYEES.slice(0, 20).map((employee) => managerNotice(openCase(employee)));
+    const emails = await Promise.all(notices.map((notice, i) => postEmail(i % 2 ? a : b, notice)));
     expect(emails.every((e) => e.status === 201 && e.body.status === 'queued')).toBe(true);
 
     const smtp = await capture(port);
@@ -140,7 +140,7 @@ describe('shutdown', () => {
     });
     const svc = await boot({ smtpUrl: smtp.url, fastPathTimeoutMs: 50 });
 
-    const res = await postEmail(svc, managerNotice({ resignationId: randomUUID() }));
+    const res = await postEmail(svc, managerNotice());
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('queued'); // the answer came before the slow server accepted
 
@@ -227,7 +227,7 @@ describe('pooled SMTP connections', () => {
     const smtp = await countingServer();
     const svc = await boot({ smtpUrl: smtp.url });
     for (let i = 0; i < 5; i++) {
-      const res = await postEmail(svc, managerNotice({ email: `m${i}@acme.example` }));
+      const res = await postEmail(svc, managerNotice());
       expect(res.body).toMatchObject({ status: 'sent', attempts: 1 });
     }
     expect(smtp.messages()).toBe(5);
@@ -249,9 +249,9 @@ describe('pooled SMTP connections', () => {
     });
     const svc = await boot({ smtpUrl: smtp.url });
 
-    const first = await postEmail(svc, managerNotice({ email: 'first@acme.example' }));
+    const first = await postEmail(svc, managerNotice());
     expect(first.body).toMatchObject({ status: 'sent', attempts: 1 });
-    const second = await postEmail(svc, managerNotice({ email: 'second@acme.example' }));
+    const second = await postEmail(svc, managerNotice());
     expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
 
     await sleep(200);
@@ -264,10 +264,10 @@ describe('pooled SMTP connections', () => {
     const smtp = await countingServer({ socketTimeout: 150 });
     const svc = await boot({ smtpUrl: smtp.url });
 
-    const first = await postEmail(svc, managerNotice({ email: 'first@acme.example' }));
+    const first = await postEmail(svc, managerNotice());
     expect(first.body).toMatchObject({ status: 'sent', attempts: 1 });
     await sleep(500);
-    const second = await postEmail(svc, managerNotice({ email: 'second@acme.example' }));
+    const second = await postEmail(svc, managerNotice());
     expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
 
     await sleep(200);

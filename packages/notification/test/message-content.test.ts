@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptureSmtpServer, type CapturedMessage, type CaptureSmtpServer } from '../src/index.ts';
-import { asHr, bootService, managerNotice, openDatabase, postEmail, type RunningService } from './harness.ts';
+import { asHr, bootService, ics, interviewEmail, managerNotice, openCase, openDatabase, postEmail, type RunningService } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let smtp: CaptureSmtpServer;
@@ -28,10 +28,12 @@ function received(messageId: string | null): CapturedMessage {
 describe('header injection', () => {
   it('when the recipient name and template data carry "\\r\\nBcc: evil@x", then no Bcc header and no extra recipient reach the SMTP server', async () => {
     const before = smtp.messages().length;
+    const kase = openCase();
+    // The display name sent is replaced by the directory's; the template data is the caller's and is rendered.
     const res = await postEmail(
       svc,
-      managerNotice({
-        name: 'Dana\r\nBcc: evil@x',
+      managerNotice(kase, {
+        name: `${kase.manager.name}\r\nBcc: evil@x`,
         data: { employeeName: 'Alice\r\nBcc: evil2@x\r\nX-Injected: yes', managerName: 'Dana\nCc: evil3@x' },
       }),
     );
@@ -41,8 +43,8 @@ describe('header injection', () => {
     const message = received(res.body.messageId);
     expect(smtp.messages().length).toBe(before + 1);
     // The envelope is what the server delivers to: only the addressee.
-    expect(message.envelope.to).toEqual(['dana.boss@acme.example']);
-    expect(message.to).toEqual(['dana.boss@acme.example']);
+    expect(message.envelope.to).toEqual([kase.manager.email]);
+    expect(message.to).toEqual([kase.manager.email]);
     const keys = message.headerLines.map((h) => h.key);
     expect(keys).not.toContain('bcc');
     expect(keys).not.toContain('cc');
@@ -53,41 +55,9 @@ describe('header injection', () => {
   });
 });
 
-const ics = (method: 'REQUEST' | 'CANCEL', uid: string) =>
-  [
-    'BEGIN:VCALENDAR',
-    'VERSION:2.0',
-    'PRODID:-//Acme//EMS//EN',
-    `METHOD:${method}`,
-    'BEGIN:VEVENT',
-    `UID:${uid}`,
-    'SEQUENCE:0',
-    'DTSTAMP:20251201T090000Z',
-    'DTSTART:20251216T090000Z',
-    'DTEND:20251216T094500Z',
-    'SUMMARY:Exit interview: Alice Leaver',
-    ...(method === 'CANCEL' ? ['STATUS:CANCELLED'] : []),
-    'END:VEVENT',
-    'END:VCALENDAR',
-    '',
-  ].join('\r\n');
-
-function interviewEmail(template: 'exit-interview-invite' | 'exit-interview-cancelled', method: 'REQUEST' | 'CANCEL', content: string) {
-  return {
-    resignationId: randomUUID(),
-    purpose: `interview-${method.toLowerCase()}:${randomUUID()}:0`,
-    to: { email: 'alice.leaver@acme.example', name: 'Alice Leaver' },
-    template,
-    data: {
-      recipientName: 'Alice Leaver',
-      employeeName: 'Alice Leaver',
-      hrPartnerName: 'Hanna HR',
-      start: '2025-12-16T09:00:00Z',
-      end: '2025-12-16T09:45:00Z',
-      timezone: 'Europe/Berlin',
-    },
-    attachments: [{ filename: 'exit-interview.ics', contentType: `text/calendar; method=${method}`, content }],
-  };
+/** HR's invitation (REQUEST) or cancellation (CANCEL) to the employee of a case of its own, carrying `content` as its .ics file. */
+function interviewFor(method: 'REQUEST' | 'CANCEL', content: string) {
+  return interviewEmail(openCase(), 'employee', { method, attachments: [{ filename: 'exit-interview.ics', contentType: `text/calendar; method=${method}`, content }] });
 }
 
 describe('calendar attachments', () => {
@@ -97,7 +67,9 @@ describe('calendar attachments', () => {
   ] as const)('when %s carries an ICS file, then it arrives as text/calendar with method %s and its file name, plus an invite part', async (template, method) => {
     const content = ics(method, `${randomUUID()}@ems.local`);
     // HR sends the exit-interview invitations, with its own service identity.
-    const res = await postEmail(svc, interviewEmail(template, method, content), await asHr(svc));
+    const request = interviewFor(method, content);
+    expect(request.template).toBe(template);
+    const res = await postEmail(svc, request, await asHr(svc));
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('sent');
     expect(res.body.attachments).toEqual([{ filename: 'exit-interview.ics', contentType: `text/calendar; method=${method}` }]);

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '@ems/platform';
 import { startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
-import { asOperator, bootService, getEmail, http, listEmails, managerNotice, OPERATOR, openDatabase, org, postEmail, waitFor, type RunningService } from './harness.ts';
+import { asHr, asOperator, bootService, getEmail, http, interviewEmail, listEmails, managerNotice, OPERATOR, openCase, openDatabase, org, postEmail, waitFor, type RunningService } from './harness.ts';
 
 /**
  * Who may use Notification's API, as the policy table says: only the EMS and HR service identities send
@@ -23,7 +22,8 @@ beforeAll(async () => {
   database = await openDatabase();
   pool = database.pool;
   smtp = await startCaptureSmtpServer();
-  svc = await bootService(database, { smtpUrl: smtp.url });
+  // With the case's link in every notice, what reached the SMTP server can be told apart by case.
+  svc = await bootService(database, { smtpUrl: smtp.url, caseUrl: (id) => `https://ems.example/cases/${id}` });
 });
 
 afterAll(async () => {
@@ -42,19 +42,20 @@ interface Problem {
 
 const rowsOf = async (resignationId: string) =>
   (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notification.emails WHERE resignation_id = $1', [resignationId])).rows[0]!.n;
-const messagesTo = (address: string) => smtp.messages().filter((m) => m.envelope.to.includes(address));
-/** A notice to a mailbox of its own, so what reached the SMTP server can be counted per request. */
-const noticeTo = (tag: string) => managerNotice({ email: `${tag}.${randomUUID().slice(0, 8)}@acme.example` });
+/** What reached the SMTP server about a case: the messages carrying its link. */
+const messagesAbout = (resignationId: string) => smtp.messages().filter((m) => m.text.includes(resignationId));
+const messagesWithId = (messageId: string | null) => smtp.messages().filter((m) => m.messageId === messageId);
 
 /**
  * Sends a legitimate email with the orchestrator's token and waits until the SMTP server has it: whatever
  * an earlier request could have set off (the fast path, the dispatcher) has had its turn by then.
  */
 async function legitimateEmailArrives(): Promise<void> {
-  const request = noticeTo('legit');
-  const res = await postEmail(svc, request);
+  const res = await postEmail(svc, managerNotice());
   expect(res.status).toBe(201);
-  await waitFor('the legitimate email at the SMTP server', async () => (messagesTo(request.to.email).length === 1 ? true : undefined));
+  await waitFor('the legitimate email at the SMTP server', async () => (messagesWithId(res.body.messageId).length === 1 ? true : undefined));
+  // …and the probe the refused requests are checked with finds it.
+  expect(messagesAbout(res.body.resignationId)).toHaveLength(1);
 }
 
 describe('sending an email (sendEmail: service identities ems and hr only)', () => {
@@ -62,7 +63,7 @@ describe('sending an email (sendEmail: service identities ems and hr only)', () 
     ['the operator', OPERATOR],
     ['the HR lead', HR_LEAD],
   ])("when %s posts an email with their own token, then it is refused with 403 naming sendEmail, no email is stored and nothing reaches the SMTP server", async (_who, personId) => {
-    const refused = noticeTo('refused');
+    const refused = managerNotice();
     const res = await postEmail(svc, refused, await svc.identity.as(personId));
 
     expect(res.status).toBe(403);
@@ -72,12 +73,12 @@ describe('sending an email (sendEmail: service identities ems and hr only)', () 
     expect(await rowsOf(refused.resignationId)).toBe(0);
 
     await legitimateEmailArrives();
-    expect(messagesTo(refused.to.email)).toHaveLength(0);
+    expect(messagesAbout(refused.resignationId)).toHaveLength(0);
     expect(await rowsOf(refused.resignationId)).toBe(0);
   });
 
   it("when the orchestrator's token was issued for another service (Access), then it is refused with 401 and nothing is stored or sent", async () => {
-    const refused = noticeTo('wrong-audience');
+    const refused = managerNotice();
     const res = await postEmail(svc, refused, await svc.identity.callAuth('ems')('access'));
 
     expect(res.status).toBe(401);
@@ -86,29 +87,30 @@ describe('sending an email (sendEmail: service identities ems and hr only)', () 
     expect(await rowsOf(refused.resignationId)).toBe(0);
 
     await legitimateEmailArrives();
-    expect(messagesTo(refused.to.email)).toHaveLength(0);
+    expect(messagesAbout(refused.resignationId)).toHaveLength(0);
   });
 
   it('when no token is sent, then 401 with a Bearer challenge, and nothing is stored', async () => {
-    const refused = noticeTo('anonymous');
+    const refused = managerNotice();
     const res = await http<Problem>(`${svc.baseUrl}/api/emails`, { body: refused });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
     expect(await rowsOf(refused.resignationId)).toBe(0);
   });
 
-  it("when HR sends an email with its own service token, then it is accepted and sent", async () => {
-    const request = noticeTo('from-hr');
-    const res = await postEmail(svc, request, await svc.identity.callAuth('hr')('notification'));
+  it("when HR sends an email (an exit-interview invitation) with its own service token, then it is accepted and sent", async () => {
+    const request = interviewEmail(openCase(), 'employee');
+    const res = await postEmail(svc, request, await asHr(svc));
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('sent');
-    expect(messagesTo(request.to.email)).toHaveLength(1);
+    expect(messagesWithId(res.body.messageId)).toHaveLength(1);
+    expect(messagesWithId(res.body.messageId)[0]!.envelope.to).toEqual([request.to.email]);
   });
 });
 
 describe('reading emails (listEmails, getEmail: operators only)', () => {
   it('when an employee lists or reads emails, then 403 naming the permission; the operator reads the same email', async () => {
-    const sent = await postEmail(svc, noticeTo('read'));
+    const sent = await postEmail(svc, managerNotice());
     expect(sent.status).toBe(201);
     const employee = await svc.identity.as(EMPLOYEE);
 

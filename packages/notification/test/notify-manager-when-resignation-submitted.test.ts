@@ -14,7 +14,7 @@ import {
   startCaptureSmtpServer,
   type CaptureSmtpServer,
 } from '../src/index.ts';
-import { bootService, managerNotice, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
+import { bootService, followUp, managerNotice, openCase, openDatabase, postEmail, recipientsFor, waitFor, type RunningService } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
@@ -240,7 +240,7 @@ describe('notification.notify-manager-when-resignation-submitted', () => {
 
 describe('notification events in orchestration mode (HTTP, bus configured)', () => {
   it('when a manager notice is sent over HTTP, then managerNotified carries the caller’s correlation id and trace; a repeat publishes nothing', async () => {
-    const request = managerNotice({ email: `m.${randomUUID().slice(0, 8)}@acme.example` });
+    const request = managerNotice();
     const traceparent = newTraceparent();
     const res = await postEmail(svc, request, { 'idempotency-key': `${request.resignationId}:notifyManager`, 'x-correlation-id': 'corr-http', traceparent });
     expect(res.status).toBe(201);
@@ -257,7 +257,7 @@ describe('notification events in orchestration mode (HTTP, bus configured)', () 
   });
 
   it('when an email of another purpose is sent, then no event is published', async () => {
-    const request = managerNotice({ purpose: 'reminder', email: `r.${randomUUID().slice(0, 8)}@acme.example` });
+    const request = followUp(openCase(), 'reminder');
     const res = await postEmail(svc, request);
     expect(res.body.status).toBe('sent');
     expect((await bus.published()).filter((e) => e.subject === request.resignationId)).toHaveLength(0);
@@ -277,10 +277,11 @@ describe('wiring', () => {
   const log = createLogger({ level: 'silent' });
   it('when no bus is given, then there are no subscriptions; asking to react without a bus is refused', () => {
     const smtpUrl = 'smtp://127.0.0.1:9';
-    expect(createNotificationService({ pool, log, smtpUrl }).subscriptions).toBeUndefined();
-    expect(createNotificationService({ pool, log, smtpUrl, bus }).subscriptions).toBeUndefined();
-    expect(() => createNotificationService({ pool, log, smtpUrl, reactToEvents: true })).toThrow(/needs a bus/);
-    expect(createNotificationService({ pool, log, smtpUrl, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
+    const recipients = recipientsFor(pool);
+    expect(createNotificationService({ pool, log, smtpUrl, recipients }).subscriptions).toBeUndefined();
+    expect(createNotificationService({ pool, log, smtpUrl, recipients, bus }).subscriptions).toBeUndefined();
+    expect(() => createNotificationService({ pool, log, smtpUrl, recipients, reactToEvents: true })).toThrow(/needs a bus/);
+    expect(createNotificationService({ pool, log, smtpUrl, recipients, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
       [NOTIFY_MANAGER_SUBSCRIBER, [EventTypes.resignationSubmitted]],
       [ANNOUNCE_DECISION_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed]],
     ]);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '@ems/platform';
 import type { notification as api } from '@ems/contracts';
 import { startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
-import { bootService, getEmail, http, listEmails, managerNotice, openDatabase, postEmail, type RunningService } from './harness.ts';
+import { asHr, bootService, followUp, getEmail, http, interviewEmail, listEmails, managerNotice, openCase, openDatabase, postEmail, type RunningService } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
@@ -36,7 +36,9 @@ const rowCount = async (resignationId?: string) =>
 
 describe('POST /api/emails', () => {
   it('when a valid email is requested, then it is sent over SMTP once and the answer already says sent', async () => {
-    const request = managerNotice();
+    const kase = openCase();
+    const { manager, employee } = kase;
+    const request = managerNotice(kase);
     const res = await postEmail(svc, request);
 
     expect(res.status).toBe(201);
@@ -44,7 +46,7 @@ describe('POST /api/emails', () => {
     expect(res.body).toMatchObject({
       resignationId: request.resignationId,
       purpose: 'manager-notice',
-      to: 'dana.boss@acme.example',
+      to: manager.email,
       template: 'resignation-manager-notice',
       status: 'sent',
       attempts: 1,
@@ -52,20 +54,20 @@ describe('POST /api/emails', () => {
       lastError: null,
       attachments: [],
     });
-    expect(res.body.subject).toBe('Resignation: Alice Leaver, last working day Friday, 12 December 2025');
+    expect(res.body.subject).toBe(`Resignation: ${employee.name}, last working day Friday, 12 December 2025`);
     expect(res.body.sentAt).not.toBeNull();
 
     const [message, ...more] = messagesWithId(res.body.messageId);
     expect(more).toHaveLength(0);
     expect(message).toMatchObject({
       from: '"EMS Test" <ems@acme.example>',
-      to: ['dana.boss@acme.example'],
-      envelope: { from: 'ems@acme.example', to: ['dana.boss@acme.example'] },
+      to: [manager.email],
+      envelope: { from: 'ems@acme.example', to: [manager.email] },
       subject: res.body.subject,
     });
-    expect(message!.text).toContain('Dear Dana Boss,');
-    expect(message!.text).toContain('Alice Leaver (employee ID E-1001) has resigned.');
-    expect(message!.html).toContain('<strong>Alice Leaver</strong>');
+    expect(message!.text).toContain(`Dear ${manager.name},`);
+    expect(message!.text).toContain(`${employee.name} (employee ID ${employee.id}) has resigned.`);
+    expect(message!.html).toContain(`<strong>${employee.name}</strong>`);
   });
 
   it('when 5 identical requests arrive at once, then one email is stored and one message sent; a later repeat answers 200 with the same email', async () => {
@@ -91,22 +93,25 @@ describe('POST /api/emails', () => {
   it('when the recipient address differs only in letter case, then it is the same email', async () => {
     const request = managerNotice();
     const first = await postEmail(svc, request);
-    const again = await postEmail(svc, { ...request, to: { email: 'Dana.Boss@ACME.example', name: 'Dana' } });
+    const again = await postEmail(svc, { ...request, to: { email: request.to.email.toUpperCase(), name: 'Someone' } });
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
   });
 
   it('when the same case and purpose go to a different recipient, then that is a second email', async () => {
-    const resignationId = randomUUID();
-    const a = await postEmail(svc, managerNotice({ resignationId, email: 'dana.boss@acme.example' }));
-    const b = await postEmail(svc, managerNotice({ resignationId, email: 'deputy@acme.example', name: 'Deputy' }));
+    // An interview invitation goes to the employee and to their HR partner: one purpose, two recipients.
+    const kase = openCase();
+    const interviewId = randomUUID();
+    const a = await postEmail(svc, interviewEmail(kase, 'employee', { interviewId }), await asHr(svc));
+    const b = await postEmail(svc, interviewEmail(kase, 'hr_partner', { interviewId }), await asHr(svc));
 
     expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.body.purpose).toBe(b.body.purpose);
     expect(a.body.id).not.toBe(b.body.id);
-    expect(await rowCount(resignationId)).toBe(2);
-    expect(messagesWithId(a.body.messageId)[0]?.envelope.to).toEqual(['dana.boss@acme.example']);
-    expect(messagesWithId(b.body.messageId)[0]?.envelope.to).toEqual(['deputy@acme.example']);
+    expect(await rowCount(kase.resignationId)).toBe(2);
+    expect(messagesWithId(a.body.messageId)[0]?.envelope.to).toEqual([kase.employee.email]);
+    expect(messagesWithId(b.body.messageId)[0]?.envelope.to).toEqual([kase.hrPartner.email]);
   });
 
   it('when an Idempotency-Key is repeated, then the first email is returned; reused for another email, it is refused with 409', async () => {
@@ -149,21 +154,25 @@ describe('POST /api/emails', () => {
 
 describe('GET /api/emails', () => {
   it('when emails of a case are listed, then they come newest first, paged, and filterable by status and recipient', async () => {
-    const resignationId = randomUUID();
+    // Three emails of one case, each to another person: its manager, its HR partner, the HR lead.
+    const kase = openCase();
+    const { resignationId } = kase;
     const sent: api.Email[] = [];
-    for (const purpose of ['p-1', 'p-2', 'p-3']) {
-      sent.push((await postEmail(svc, managerNotice({ resignationId, purpose, email: `${purpose}@acme.example` }))).body);
+    for (const request of [managerNotice(kase), followUp(kase, 'reminder'), followUp(kase, 'escalation')]) {
+      sent.push((await postEmail(svc, request)).body);
     }
+    const [p1, p2, p3] = ['manager-notice', 'follow-up:decision.reminder', 'follow-up:decision.escalation'];
+    expect(sent.map((e) => e.purpose)).toEqual([p1, p2, p3]);
 
     const page1 = await listEmails(svc, `resignationId=${resignationId}&limit=2`);
     expect(page1.status).toBe(200);
-    expect(page1.body.items.map((e) => e.purpose)).toEqual(['p-3', 'p-2']);
+    expect(page1.body.items.map((e) => e.purpose)).toEqual([p3, p2]);
     expect(page1.body.nextOffset).toBe(2);
     const page2 = await listEmails(svc, `resignationId=${resignationId}&limit=2&offset=2`);
-    expect(page2.body.items.map((e) => e.purpose)).toEqual(['p-1']);
+    expect(page2.body.items.map((e) => e.purpose)).toEqual([p1]);
     expect(page2.body.nextOffset).toBeNull();
 
-    const toP2 = await listEmails(svc, `resignationId=${resignationId}&to=P-2@ACME.example`);
+    const toP2 = await listEmails(svc, `resignationId=${resignationId}&to=${encodeURIComponent(kase.hrPartner.email.toUpperCase())}`);
     expect(toP2.body.items.map((e) => e.id)).toEqual([sent[1]!.id]);
     const failed = await listEmails(svc, `resignationId=${resignationId}&status=failed`);
     expect(failed.body.items).toEqual([]);
