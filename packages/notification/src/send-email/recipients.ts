@@ -22,7 +22,7 @@ export function purposeRule(purpose: string): PurposeRule | undefined {
   if (purpose === 'manager-notice') return { roles: ['manager'], invite: false };
   const decision = parseDecisionNoticePurpose(purpose);
   if (decision) return { roles: [decision.audience], invite: false };
-  if (/^interview-(invite|cancelled):[0-9a-f-]{36}:\d+$/.test(purpose)) return { roles: ['employee', 'hr_partner'], invite: true };
+  if (/^interview-(invite|cancelled):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\d{1,6}$/.test(purpose)) return { roles: ['employee', 'hr_partner'], invite: true };
   const followUp = /^follow-up:(interview_scheduled|interview_held|decision)\.(reminder|escalation)$/.exec(purpose);
   if (followUp) return { roles: [followUp[2] === 'reminder' ? 'hr_partner' : 'hr_lead'], invite: false };
   return undefined;
