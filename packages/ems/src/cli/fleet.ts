@@ -20,7 +20,7 @@ import { buildAllServiceModules } from '../seed-modules.ts';
 import { learnRoutes, startGateway, waitForJson } from './gateway.ts';
 import { isSeeded, seedAll } from '../seed.ts';
 import { identitySettings, loadSecrets } from '../auth-setup.ts';
-import { serviceClientSecret, usesDevProvider, type Secrets } from '@ems/identity';
+import { serviceClientSecret, type Secrets } from '@ems/identity';
 
 /** The parent's environment without the secrets key: children get only what they need. */
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -85,7 +85,8 @@ export async function startFleet(config: Config, log: Logger, options: { replica
     // process gets only its own service's client secret — never the key.
     const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
     const settings = identitySettings(config, `http://127.0.0.1:${config.port}`, publicUrl);
-    const secrets = usesDevProvider(settings) || config.auth.secretsKey || config.auth.secretsKeyFile ? loadSecrets(config, log) : undefined;
+    // One key for the installation (made in the data directory once): webhooks need it whatever the provider.
+    const secrets = loadSecrets(config, log);
     const credentials = (service: ServiceName): NodeJS.ProcessEnv => {
       if (service === 'identity' || service === 'webhooks') {
         const key = secretsKeyOf(config, secrets);
