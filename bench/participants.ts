@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, hr, notification } from '@ems/contracts';
 import type { DemoOrg } from '@ems/demo-org';
+import pg from 'pg';
 
 /** The workflow's three participant calls. */
 export type ParticipantCall = 'notice' | 'interview' | 'hold';
@@ -33,8 +34,40 @@ const EMAIL_WAIT_S = 20;
 /** ISO date `days` from now (UTC): a last working day inside every zone's future. */
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
+/**
+ * The participants act only for a case EMS knows (they ask it): one case per employee, written straight into
+ * EMS's table before the measurement — awaiting a decision, in choreography's bookkeeping, with no step and no
+ * event, so nothing in EMS acts on it. Each call's first question to EMS about its case is part of its cost.
+ */
+export async function openInertCases(dbUrl: string, org: DemoOrg, employeeIds: readonly string[]): Promise<Map<string, string>> {
+  const byId = new Map(org.employees.map((e) => [e.id, e]));
+  const cases = new Map(employeeIds.map((id) => [id, randomUUID()]));
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const rows = employeeIds.map((id) => {
+      const e = byId.get(id)!;
+      const m = e.managerId ? byId.get(e.managerId) : undefined;
+      return [cases.get(id), e.id, e.name, e.email, e.timezone, m?.id ?? null, m?.name ?? null, m?.email ?? null, e.hrPartnerId, inDays(28), cases.get(id)];
+    });
+    for (let i = 0; i < rows.length; i += 500) {
+      const batch = rows.slice(i, i + 500);
+      const values = batch.map((_, r) => `(${Array.from({ length: 11 }, (_, c) => `$${r * 11 + c + 1}`).join(', ')}, 'awaiting_decision', 'choreography', now(), now())`).join(', ');
+      await client.query(
+        `INSERT INTO ems.resignations (id, employee_id, employee_name, employee_email, employee_timezone, manager_id, manager_name, manager_email, hr_partner_id, last_working_day, correlation_id, status, mode, submitted_at, updated_at) VALUES ${values}`,
+        batch.flat(),
+      );
+    }
+  } finally {
+    await client.end();
+  }
+  return cases;
+}
+
 export async function participantsCeiling(
   base: string,
+  /** The case of each employee (openInertCases). */
+  cases: ReadonlyMap<string, string>,
   /** The orchestrator's credentials for a participant (bench/auth.ts). */
   auth: (target: 'notification' | 'hr' | 'access') => Promise<Record<string, string>>,
   org: DemoOrg,
@@ -67,7 +100,8 @@ export async function participantsCeiling(
     const employee = byId.get(employeeId);
     const manager = employee?.managerId ? byId.get(employee.managerId) : undefined;
     if (!employee || !manager) throw new Error(`bench organisation: ${employeeId} or its manager is missing`);
-    const resignationId = randomUUID();
+    const resignationId = cases.get(employeeId);
+    if (!resignationId) throw new Error(`bench: no case opened for ${employeeId}`);
     const notice: notification.SendEmailRequest = {
       resignationId,
       purpose: 'manager-notice',

@@ -28,7 +28,7 @@ import { burst, steady, waitSettled, type Api, type Submission } from './load.ts
 import { BENCH_HR_LEAD, loadCredentials, measureCheckCost, orchestratorCredentials, type CheckCost } from './auth.ts';
 import { createSecrets } from '@ems/identity';
 import { browserSession } from '@ems/identity/testing';
-import { PARTICIPANT_CALLS, participantsCeiling, type ParticipantCall, type ParticipantsCeiling } from './participants.ts';
+import { openInertCases, PARTICIPANT_CALLS, participantsCeiling, type ParticipantCall, type ParticipantsCeiling } from './participants.ts';
 import { benchOrg } from './org.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
 import { cpuModel, cpuTimes, loadAverage, natsServerPid, treeCpu, treeCpuDelta, treePss } from './proc.ts';
@@ -273,9 +273,6 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     );
     const startupMs = Math.round(performance.now() - t0);
     log(`${mode}:   up in ${startupMs} ms at ${emsProcess.url} (its log: ${logFile})`);
-    // The load generator signs in: an operator makes an API token for it, acting as the HR lead.
-    const creds = await loadCredentials(emsProcess.url);
-    const orchestrator = orchestratorCredentials(emsProcess.url, createSecrets(secretsKey));
 
     // What EMS commits doing nothing (pollers), to take out of the per-case count.
     await sleep(o.statsFlushMs, o.signal);
@@ -284,6 +281,10 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     const idle1 = await dbCounters(server, db.name);
     const idleCommitsPerSecond = ((idle1.xactCommit - idle0.xactCommit) * 1000) / (idle1.at - idle0.at);
     log(`${mode}:   idle: ${idleCommitsPerSecond.toFixed(1)} commits/s`);
+    // The load generator signs in (after the idle window: its sign-in is not EMS idling): an operator makes an
+    // API token for it, acting as the HR lead.
+    const creds = await loadCredentials(emsProcess.url);
+    const orchestrator = orchestratorCredentials(emsProcess.url, createSecrets(secretsKey));
 
     const ctx: PhaseContext = {
       mode,
@@ -408,8 +409,9 @@ async function measureParticipants(ctx: PhaseContext, org: ReturnType<typeof ben
 }
 
 async function measureCalls(ctx: PhaseContext, org: ReturnType<typeof benchOrg>['org'], employees: string[], calls: readonly ParticipantCall[]): Promise<ParticipantsCost> {
+  const cases = await openInertCases(ctx.db.url, org, employees);
   const before = await snapshot(ctx);
-  const result = await participantsCeiling(ctx.ems.url, ctx.orchestrator, org, employees, ctx.o.concurrency, calls, ctx.o.signal);
+  const result = await participantsCeiling(ctx.ems.url, cases, ctx.orchestrator, org, employees, ctx.o.concurrency, calls, ctx.o.signal);
   await sleep(ctx.o.statsFlushMs, ctx.o.signal);
   const after = await snapshot(ctx);
   const n = employees.length;

@@ -40,7 +40,8 @@ describe('a service in its own process', () => {
     // The identity service (the built-in provider) runs as a process of its own; the public URL is its.
     const identityPort = await freePort();
     const identityBase = `http://127.0.0.1:${identityPort}`;
-    const shared = { ...TEST_AUTH_ENV, EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography', EMS_PUBLIC_URL: identityBase, EMS_IDENTITY_URL: identityBase };
+    // Access checks cases with EMS: in a split deployment it must be told where EMS is (not reached in this test).
+    const shared = { ...TEST_AUTH_ENV, EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography', EMS_PUBLIC_URL: identityBase, EMS_IDENTITY_URL: identityBase, EMS_CASES_URL: 'http://127.0.0.1:9' };
     useProvider(base, identityBase);
     const ems = await processes.start(
       { ...shared, EMS_DATABASE_URL: viaProxy.toString(), EMS_PORT: String(port) },
