@@ -29,6 +29,17 @@ const invite: InterviewInvite = {
 const stamp = new Date('2026-03-26T12:00:00Z');
 
 describe('calendar invite', () => {
+  it('when a name has non-ASCII letters, then no content line of the invite is longer than 75 octets (RFC 5545 §3.1)', () => {
+    const employee = { name: 'Ådne Ørjasæter-Żółkiewski Çağlar Øvergård', email: 'adne.orjasaeter@acme.example', timezone: 'Europe/Oslo' };
+    const ics = calendarInvite({
+      method: 'REQUEST', uid: invite.uid, sequence: 0, start: invite.start, end: invite.end, stamp,
+      summary: `Exit interview — ${employee.name} and ${invite.hrPartner.name}`, description: `Exit interview of ${employee.name}, with ${invite.hrPartner.name} (HR).`,
+      organizer: invite.hrPartner, attendees: [employee, invite.hrPartner],
+    });
+    for (const line of ics.split('\r\n')) expect(Buffer.byteLength(line, 'utf8'), line).toBeLessThanOrEqual(75);
+    expect(contentLines(ics).some((l) => l.name === 'ATTENDEE' && l.params.includes(employee.name))).toBe(true);
+  });
+
   it('when an interview is booked, then the ICS is a REQUEST with a stable UID, SEQUENCE, UTC times, organizer and both attendees', () => {
     const ics = calendarInvite({
       method: 'REQUEST', uid: invite.uid, sequence: 0, start: invite.start, end: invite.end, stamp,

@@ -1,6 +1,7 @@
 import { createEvent, type EventAttributes } from 'ics';
 import { DateTime } from 'luxon';
 import type { notification } from '@ems/contracts';
+import { foldByOctets } from './ics-fold.ts';
 
 /**
  * The exit interview as an iCalendar (RFC 5545) scheduling message, and the emails that carry it.
@@ -58,7 +59,7 @@ export function calendarInvite(event: InviteEvent): string {
   } satisfies EventAttributes & { timestamp: number };
   const { error, value } = createEvent(attributes);
   if (error || !value) throw new Error(`could not build the calendar invite: ${error?.message ?? 'no output'}`);
-  return value;
+  return foldByOctets(value);
 }
 
 /** What an interview invite is about; the instants and zones of one version of the interview. */
