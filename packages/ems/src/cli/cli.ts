@@ -133,6 +133,17 @@ export async function main(argv: string[]): Promise<number> {
 
 class CliError extends Error {}
 
+/** Where mail goes, as it may be printed: scheme, host and port — never the credentials the URL may hold. */
+export function mailServer(url: string | undefined): string {
+  if (!url) return 'nowhere';
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ''}`;
+  } catch {
+    return '(an SMTP server)';
+  }
+}
+
 function baseUrl(): string {
   if (process.env.EMS_URL) return process.env.EMS_URL.replace(/\/+$/, '');
   return `http://127.0.0.1:${process.env.EMS_PORT || '3000'}`;
@@ -175,7 +186,7 @@ async function start(args: string[]): Promise<number> {
   const shown = config.publicUrl ?? `http://localhost:${new URL(ems.url).port}`;
   out.log(`\nEMS is up: ${shown}   (API docs: ${shown}/docs)`);
   out.log(`  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`);
-  out.log(`  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${config.smtpUrl}`}`);
+  out.log(`  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${mailServer(config.smtpUrl)}`}`);
   out.log(`  ${ems.auth.signInHint}`);
   out.log(`  try:  EMS_PORT=${new URL(ems.url).port} npx ems login   (then: npx ems resign E1010)\n`);
   await new Promise<void>((resolve) => {

@@ -1,0 +1,42 @@
+/**
+ * What `ems start` prints is read by people and collected by log systems: it never holds a secret — not the
+ * SMTP URL's credentials, not the secrets key (issue 12, defect 11).
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '@ems/platform';
+import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { TEST_SECRETS_KEY } from '@ems/identity/testing';
+import { emsProcesses } from './support/ems-process.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+
+describe('the start-up output', () => {
+  let db: TestDatabase;
+  let smtp: SmtpSink;
+  const processes = emsProcesses();
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('testServerUrl'), 'startup_out');
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    processes.killAll();
+    await smtp?.stop();
+    await db?.drop();
+  });
+
+  it('when the SMTP URL carries credentials, then start-up names the mail server but never prints them', async () => {
+    const port = new URL(smtp.url).port;
+    const ems = await processes.start({
+      EMS_DATABASE_URL: db.url,
+      EMS_PORT: String(await freePort()),
+      EMS_SMTP_URL: `smtp://mailer-user:s3cret-smtp-pass@127.0.0.1:${port}`,
+      EMS_SECRETS_KEY: TEST_SECRETS_KEY,
+      EMS_LOG_LEVEL: 'info',
+    });
+    const out = ems.output();
+    expect(out).toContain(`mail: sent through smtp://127.0.0.1:${port}`);
+    expect(out).not.toContain('s3cret-smtp-pass');
+    expect(out).not.toContain('mailer-user');
+    expect(out).not.toContain(TEST_SECRETS_KEY);
+    await ems.stop();
+  });
+});
