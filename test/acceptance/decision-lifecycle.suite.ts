@@ -230,6 +230,9 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       const moved = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 3) });
       expect(moved.status).toBe(200);
       expect(moved.body.decision).toMatchObject({ revision: 2, lastWorkingDay: plusDays(today, 3) });
+      // The case's own last working day is the one in force, wherever it is shown (the case, the list, the CLI).
+      expect(moved.body.lastWorkingDay).toBe(plusDays(today, 3));
+      expect((await http<{ items: CaseBody[] }>(base, 'GET', `/api/resignations?employeeId=${employee.id}`)).body.items[0]?.lastWorkingDay).toBe(plusDays(today, 3));
       const revokeAt = Date.parse(moved.body.decision!.revokeAt!);
       // Midnight at the end of that day, in the employee's zone.
       expect(new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date(revokeAt))).toBe(plusDays(today, 4));

@@ -81,6 +81,7 @@ export const Resignation = z
     id: Uuid,
     employeeId: EmployeeId,
     employeeName: z.string(),
+    /** The last working day in force: the one submitted, or the one an exit confirmation set. */
     lastWorkingDay: IsoDate,
     reason: z.string().nullable(),
     status: CaseStatus,

@@ -782,7 +782,8 @@ function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectab
     id: row.id,
     employeeId: row.employee_id,
     employeeName: row.employee_name,
-    lastWorkingDay: row.last_working_day,
+    // The last working day in force: an exit confirmed with another day moved it.
+    lastWorkingDay: row.decision === 'exit_confirmed' && row.decided_last_working_day ? row.decided_last_working_day : row.last_working_day,
     reason: row.reason,
     status: row.status,
     mode: row.mode,
