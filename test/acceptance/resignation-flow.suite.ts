@@ -489,6 +489,8 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       expect(resign.stdout).toContain(`submitted for ${employee.name}`);
       const id = /Resignation ([0-9a-f-]{36}) submitted/.exec(resign.stdout)![1]!;
       for (const step of ['notifyManager', 'scheduleInterview', 'blockAccess']) expect(resign.stdout).toMatch(new RegExp(`✔ ${step}\\s+done`));
+      // The status shown agrees with the timeline shown with it.
+      expect(resign.stdout).toContain('status: awaiting_decision');
       expect(resign.stdout).toContain('Critical access suspended');
       const shown = await ems('case', id);
       expect(shown.stdout).toContain(`status: awaiting_decision`);

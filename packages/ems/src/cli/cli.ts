@@ -285,7 +285,8 @@ async function resign(args: string[]): Promise<number> {
   if (values['no-wait']) return 0;
   const deadline = Date.now() + 30_000;
   let c = created.body;
-  while (Date.now() < deadline && Object.values(c.steps).some((s) => s.status === 'pending' || s.status === 'late')) {
+  // Until the reactions are done and the case has settled (its status follows its steps a moment later).
+  while (Date.now() < deadline && (c.status === 'in_progress' || Object.values(c.steps).some((s) => s.status === 'pending' || s.status === 'late'))) {
     await new Promise((r) => setTimeout(r, 250));
     const last = c;
     c = await api<CaseJson>('GET', `/api/resignations/${created.body.id}`).then(
@@ -294,7 +295,9 @@ async function resign(args: string[]): Promise<number> {
     );
   }
   const timeline = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${c.id}/timeline`);
-  printCase(out, c, timeline.body.items);
+  // Read the case again after its timeline: the status printed is never older than the story printed with it.
+  const latest = await api<CaseJson>('GET', `/api/resignations/${c.id}`).then((r) => r.body, () => c);
+  printCase(out, latest, timeline.body.items);
   return 0;
 }
 
