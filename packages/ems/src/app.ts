@@ -275,6 +275,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         // Each service names its own checks (e.g. `notification.smtp`).
         ...Object.fromEntries(services.flatMap((s) => Object.entries(s.readiness ?? {}))),
       },
+      health: Object.fromEntries(services.flatMap((s) => Object.entries(s.health ?? {}))),
     });
     cleanup.push(() => app.close());
     await app.listen({ port, host: config.host });

@@ -106,6 +106,9 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       notification: async () => {
         await sql`select 1`.execute(ctx.db);
       },
+    },
+    // A mail outage does not stop intake: mail is queued and retried. It shows here, not as not-ready.
+    health: {
       'notification.smtp': () => ctx.mailer.verify(),
     },
     async start() {

@@ -116,6 +116,7 @@ export async function bootService(
     logger: log,
     plugins: [service.routes],
     readiness: service.readiness ?? {},
+    health: service.health ?? {},
     docs: false,
     security: env.identity.securityFor(['notification']),
   });

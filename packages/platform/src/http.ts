@@ -35,6 +35,11 @@ export interface HttpServerOptions {
   /** Plugins registering the API routes of each service mounted in this process. */
   plugins: readonly RoutePlugin[];
   readiness: Record<string, ReadinessCheck>;
+  /**
+   * Dependencies whose outage degrades the process without stopping it from serving (a mail server: mail is
+   * queued and retried): reported by /readyz under `degraded`, never a reason to answer not ready.
+   */
+  health?: Record<string, ReadinessCheck>;
   /** Serve interactive API docs at /docs (default true). */
   docs?: boolean;
   /** The trust boundary: every route has a policy or is public; every request is admitted before its handler. */
@@ -113,32 +118,37 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
       config: { public: true },
       schema: {
         tags: ['health'],
-        summary: 'The database and every dependency answer',
+        summary: 'Whether the process can serve: its database and start-up (and, for information, dependencies it copes without)',
         response: {
-          200: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }),
-          503: z.object({ status: z.literal('not ready'), checks: z.record(z.string(), z.string()) }),
+          200: z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()), degraded: z.record(z.string(), z.string()) }),
+          503: z.object({ status: z.literal('not ready'), checks: z.record(z.string(), z.string()), degraded: z.record(z.string(), z.string()) }),
         },
       },
     },
     async (_req, reply) => {
-      const checks: Record<string, string> = {};
-      await Promise.all(
-        Object.entries(options.readiness).map(async ([name, check]) => {
-          try {
-            const ok = await withTimeout(check(), 2_000);
-            checks[name] = ok === false ? 'down' : 'ok';
-          } catch (err) {
-            checks[name] = `down: ${(err as Error).message ?? String(err)}`;
-          }
-        }),
-      );
+      const [checks, degraded] = await Promise.all([probe(options.readiness), probe(options.health ?? {})]);
       const ready = Object.values(checks).every((v) => v === 'ok');
-      return ready ? { status: 'ready' as const, checks } : reply.status(503).send({ status: 'not ready' as const, checks });
+      return ready ? { status: 'ready' as const, checks, degraded } : reply.status(503).send({ status: 'not ready' as const, checks, degraded });
     },
   );
 
   for (const plugin of options.plugins) await plugin(app);
   return app;
+}
+
+async function probe(all: Record<string, ReadinessCheck>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  await Promise.all(
+    Object.entries(all).map(async ([name, check]) => {
+      try {
+        const ok = await withTimeout(check(), 2_000);
+        out[name] = ok === false ? 'down' : 'ok';
+      } catch (err) {
+        out[name] = `down: ${(err as Error).message ?? String(err)}`;
+      }
+    }),
+  );
+  return out;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -12,6 +12,8 @@ export interface ServiceModule<Seed = never> {
   migrations: readonly Migration[];
   routes: RoutePlugin;
   readiness?: Record<string, ReadinessCheck>;
+  /** Dependencies it copes without for a while (reported, never a reason to be not ready). */
+  health?: Record<string, ReadinessCheck>;
   /** Starts background workers (dispatchers, relays). */
   start?(): Promise<void>;
   /** Stops them, letting in-flight work finish. */
