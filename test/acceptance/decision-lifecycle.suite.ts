@@ -110,6 +110,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
 
       // HR holds the interview, with notes.
       const interview = await interviewOf(kase.id);
+      clock.set(new Date(Date.parse(interview.start) + 60_000)); // the conversation takes place (not before)
       const held = await http<Interview & { heldAt: string; notes: string }>(base, 'POST', `/api/interviews/${interview.id}/held`, { notes: 'Would stay for a team change' });
       expect(held.status).toBe(200);
       expect(held.body).toMatchObject({ status: 'held', notes: 'Would stay for a team change' });

@@ -109,6 +109,10 @@ export const HrProblemTypes = {
   illegalTransition: 'https://ems.dev/problems/illegal-transition',
   /** 422: an Idempotency-Key was reused for a different request. */
   idempotencyKeyReused: 'https://ems.dev/problems/idempotency-key-reused',
+  /** 409: the interview has not started yet; it cannot be marked held. */
+  notStarted: 'https://ems.dev/problems/interview-not-started',
+  /** 409: the interview's notes were recorded; they are not overwritten. */
+  notesRecorded: 'https://ems.dev/problems/interview-notes-recorded',
 } as const;
 
 export const HrPaths = {

@@ -127,6 +127,7 @@ describe('cancelling the exit interview when the resignation is retained or with
   it('when the interview was already held, then it stays held, nothing is sent, and exit-interview-cancelled says it was skipped', async () => {
     const s = submitted();
     const interview = await bookFor(s);
+    clock.set(interview.start); // it has taken place
     expect((await call(h.base, 'POST', hr.HrPaths.held(interview.id), { notes: 'Will stay after all.' }, await h.as('hrp-berlin'))).status).toBe(200);
 
     await deliver(cancelSub, retained(s));

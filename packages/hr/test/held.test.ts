@@ -70,14 +70,38 @@ describe('marking the exit interview held', () => {
     expect(JSON.stringify(events[0])).not.toContain('remotely');
   });
 
+  it('when it is marked held before it starts, then 409 not-started and it stays scheduled, nothing published', async () => {
+    const booked = await book();
+    clock.set(new Date(Date.parse(booked.start) - 60_000).toISOString());
+    const early = await held(booked.id, { notes: 'Wrote this in advance.' });
+    expect(early.status).toBe(409);
+    expect((early.body as unknown as Problem).type).toBe(hr.HrProblemTypes.notStarted);
+    expect((await read(booked.id)).body).toMatchObject({ status: 'scheduled', heldAt: null, notes: null });
+    expect(await heldEvents(booked.resignationId)).toEqual([]);
+    clock.set(booked.start);
+    expect((await held(booked.id, { notes: 'Held on time.' })).body).toMatchObject({ status: 'held', notes: 'Held on time.' });
+  });
+
+  it('when notes were recorded, then they are never overwritten (409) — notes written up afterwards, once, are fine', async () => {
+    const booked = await book();
+    clock.set(booked.start);
+    expect((await held(booked.id, { notes: 'What was said.' })).status).toBe(200);
+    const rewrite = await held(booked.id, { notes: 'What I now wish was said.' });
+    expect(rewrite.status).toBe(409);
+    expect((rewrite.body as unknown as Problem).type).toBe(hr.HrProblemTypes.notesRecorded);
+    expect((await read(booked.id)).body.notes).toBe('What was said.');
+    // Repeating the same notes is a repeat: 200, nothing changes.
+    expect((await held(booked.id, { notes: 'What was said.' })).status).toBe(200);
+  });
+
   it('when it is marked held again, then 200 and nothing changes but the notes, and only when given; the event is not published again', async () => {
     const booked = await book();
-    clock.set('2026-03-03T09:05:00Z');
+    clock.set(booked.start);
     const first = await held(booked.id); // no body at all: no notes
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ status: 'held', heldAt: '2026-03-03T09:05:00.000Z', notes: null });
+    expect(first.body).toMatchObject({ status: 'held', heldAt: booked.start, notes: null });
 
-    clock.set('2026-03-03T11:00:00Z');
+    clock.set(new Date(Date.parse(booked.start) + 2 * 3600_000).toISOString());
     const again = await held(booked.id, {});
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
@@ -89,11 +113,12 @@ describe('marking the exit interview held', () => {
 
     const events = await heldEvents(booked.resignationId);
     expect(events).toHaveLength(1);
-    expect(ExitInterviewHeld.parse(events[0]!.data)).toMatchObject({ heldAt: '2026-03-03T09:05:00.000Z', hasNotes: false });
+    expect(ExitInterviewHeld.parse(events[0]!.data)).toMatchObject({ heldAt: booked.start, hasNotes: false });
   });
 
   it('when two requests mark it held at the same moment, then it is held once and announced once', async () => {
     const booked = await book();
+    clock.set(booked.start); // the conversation has begun
     const results = await Promise.all([held(booked.id, { notes: 'a' }), held(booked.id, {}), held(booked.id, {})]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(new Set(results.map((r) => r.body.heldAt)).size).toBe(1);
@@ -115,6 +140,7 @@ describe('marking the exit interview held', () => {
 
   it('when the interview is held, then it can be neither cancelled nor rescheduled (409), and no cancellation is sent', async () => {
     const booked = await book();
+    clock.set(booked.start);
     expect((await held(booked.id, {})).status).toBe(200);
     const before = stub.received.length;
 
@@ -140,6 +166,7 @@ describe('marking the exit interview held', () => {
 
   it('when publishing the event fails, then the request fails and the interview is still scheduled', async () => {
     const booked = await book();
+    clock.set(booked.start);
     bus.failPublish({ type: EventTypes.exitInterviewHeld });
 
     expect((await held(booked.id, { notes: 'n' })).status).toBe(500);

@@ -51,6 +51,7 @@ describe('an HR partner and the interviews of the employees assigned to them', (
     const mine = await book(employeeOf('hrp-berlin'));
     const theirs = await book(employeeOf('hrp-newyork'));
     const berlin = await h.as('hrp-berlin');
+    clock.set([mine.start, theirs.start].sort().at(-1)!); // both have taken place
 
     const ok = await held(mine.id, { notes: 'Leaving for a shorter commute.' }, berlin);
     expect(ok.status).toBe(200);
@@ -75,6 +76,7 @@ describe('the employee’s own view of their interview', () => {
   it('when the employee reads their own interview, then it comes without the notes (notes: null); their HR partner and the HR lead read the notes', async () => {
     const employee = employeeOf('hrp-berlin');
     const booked = await book(employee);
+    clock.set(booked.start);
     const withNotes = await held(booked.id, { notes: 'Would stay for a move to the platform team.' }, await h.asPartnerOf(employee.id));
     expect(withNotes.status).toBe(200);
     const self = await h.as(employee.id);

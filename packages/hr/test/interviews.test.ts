@@ -391,6 +391,7 @@ describe('cancelling', () => {
   it('when an interview has been held, then it can be neither cancelled nor rescheduled (409)', async () => {
     clock.set('2026-04-13T10:00:00Z');
     const booked = (await schedule({ resignationId: randomUUID(), employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-05-01' })).body;
+    clock.set(booked.start); // it has taken place
     expect((await held(booked, {})).status).toBe(200);
     const c = await cancel<Problem>(booked);
     expect(c.status).toBe(409);

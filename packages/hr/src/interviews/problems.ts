@@ -27,6 +27,20 @@ export function illegalTransition(id: string, status: string, action: string): H
   });
 }
 
+/** An interview is held once it has started: not before. */
+export function notStarted(id: string, start: Date): HttpProblem {
+  return new HttpProblem(409, `Interview ${id} starts at ${start.toISOString()}: it cannot be held before it starts`, {
+    type: hr.HrProblemTypes.notStarted,
+    title: 'Not started yet',
+    extra: { interviewStatus: 'scheduled', start: start.toISOString() },
+  });
+}
+
+/** Notes recorded are the record of the conversation: they may be written up later once, never rewritten. */
+export function notesRecorded(id: string): HttpProblem {
+  return new HttpProblem(409, `Interview ${id} already has its notes: they are not overwritten`, { type: hr.HrProblemTypes.notesRecorded, title: 'Notes already recorded', extra: { interviewStatus: 'held' } });
+}
+
 /** PostgreSQL's exclusion_violation: the interviews_no_overlap guard caught a double booking. */
 export function isOverlap(err: unknown): boolean {
   return (err as { code?: string } | undefined)?.code === '23P01';

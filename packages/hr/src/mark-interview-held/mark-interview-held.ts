@@ -4,7 +4,7 @@ import type { hr } from '@ems/contracts';
 import type { HrContext } from '../hr.context.ts';
 import { createEvent, type TraceContext } from '@ems/eventbus';
 import { httpCause, type EventCause } from '../interviews/event-cause.ts';
-import { illegalTransition } from '../interviews/problems.ts';
+import { illegalTransition, notesRecorded, notStarted } from '../interviews/problems.ts';
 import { toInterview, type InterviewRow } from '../interviews/interview.view.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 
@@ -14,7 +14,9 @@ import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.
  *   ┌ one transaction ──────────────────────────────────────────────────────────────┐
  *   │ lock the interview                                              (404 unknown) │
  *   │ cancelled ──▶ 409                                                             │
- *   │ held already ──▶ as it is; notes replaced only when given (nothing published) │
+ *   │ held already ──▶ as it is; notes written up later only if it has none, never  │
+ *   │                  rewritten (409) — nothing published                          │
+ *   │ scheduled, not started yet ──▶ 409                                            │
  *   │ scheduled ──▶ held now, with the notes → exit-interview-held (when a bus is   │
  *   │               configured) → the case's follow-up timer moves on               │
  *   └───────────────────────────────────────────────────────────────────────────────┘
@@ -30,8 +32,10 @@ export async function markInterviewHeld(ctx: HrContext, id: string, request: hr.
 
     if (current.status === 'held') {
       if (request.notes === undefined || request.notes === current.notes) return current;
+      if (current.notes) throw notesRecorded(id);
       return trx.updateTable('interviews').set({ notes: request.notes, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     }
+    if (now < current.starts_at) throw notStarted(id, current.starts_at);
 
     const held = await trx
       .updateTable('interviews')
