@@ -20,7 +20,7 @@ import { buildAllServiceModules } from '../seed-modules.ts';
 import { learnRoutes, startGateway, waitForJson } from './gateway.ts';
 import { isSeeded, seedAll } from '../seed.ts';
 import { identitySettings, loadSecrets } from '../auth-setup.ts';
-import { serviceClientSecret, type Secrets } from '@ems/identity';
+import { serviceClientSecret } from '@ems/identity';
 
 /** The parent's environment without the secrets key: children get only what they need. */
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -28,8 +28,7 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-function secretsKeyOf(config: Config, secrets: Secrets | undefined): string | undefined {
-  if (!secrets) return undefined;
+function secretsKeyOf(config: Config): string {
   return config.auth.secretsKey ?? readFileSync(config.auth.secretsKeyFile ?? path.join(config.dataDir, 'secrets.key'), 'utf8').trim();
 }
 
@@ -89,8 +88,7 @@ export async function startFleet(config: Config, log: Logger, options: { replica
     const secrets = loadSecrets(config, log);
     const credentials = (service: ServiceName): NodeJS.ProcessEnv => {
       if (service === 'identity' || service === 'webhooks') {
-        const key = secretsKeyOf(config, secrets);
-        return key ? { EMS_SECRETS_KEY: key } : {};
+        return { EMS_SECRETS_KEY: secretsKeyOf(config) };
       }
       if (service !== 'ems' && service !== 'notification' && service !== 'hr' && service !== 'access') return {};
       const secret = serviceClientSecret(settings, secrets, service);

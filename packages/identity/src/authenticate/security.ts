@@ -157,8 +157,9 @@ export function createSecurity(o: SecurityOptions): Security {
   }
 
   async function apiToken(token: string, reply: FastifyReply): Promise<Identity> {
-    const found = await cached(`api-token:${tokenHash(token)}`, async () =>
-      o.db.selectFrom('api_tokens').select(['id', 'person_id', 'expires_at', 'revoked_at', 'last_used_at']).where('hash', '=', tokenHash(token)).executeTakeFirst(),
+    const hash = tokenHash(token);
+    const found = await cached(`api-token:${hash}`, async () =>
+      o.db.selectFrom('api_tokens').select(['id', 'person_id', 'expires_at', 'revoked_at', 'last_used_at']).where('hash', '=', hash).executeTakeFirst(),
     );
     const now = o.clock.now();
     if (!found || found.revoked_at || (found.expires_at && new Date(found.expires_at) <= now)) throw unauthenticated(reply, 'the API token is unknown, expired or revoked', 'invalid_token');
@@ -172,8 +173,9 @@ export function createSecurity(o: SecurityOptions): Security {
   }
 
   async function session(token: string, req: FastifyRequest, reply: FastifyReply): Promise<Identity> {
-    const found = await cached(`session:${tokenHash(token)}`, async () =>
-      o.db.selectFrom('sessions').select(['id', 'person_id', 'client', 'expires_at', 'revoked_at']).where('hash', '=', tokenHash(token)).executeTakeFirst(),
+    const hash = tokenHash(token);
+    const found = await cached(`session:${hash}`, async () =>
+      o.db.selectFrom('sessions').select(['id', 'person_id', 'client', 'expires_at', 'revoked_at']).where('hash', '=', hash).executeTakeFirst(),
     );
     if (!found || found.revoked_at || new Date(found.expires_at) <= o.clock.now()) throw unauthenticated(reply, 'the session has ended: sign in again');
     if (!SAFE_METHODS.has(req.method)) {

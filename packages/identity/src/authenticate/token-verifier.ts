@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { metadataSource } from '../oidc-metadata.ts';
 
 /**
  * Verifies an OpenID provider's JWT access tokens — the same code for the built-in development provider and
@@ -31,25 +32,19 @@ export interface TokenVerifier {
 }
 
 export function createTokenVerifier(o: TokenVerifierOptions): TokenVerifier {
+  const metadata = metadataSource(o.discoveryUrl, o.issuer);
   let jwks: JWTVerifyGetKey | undefined;
-  let loading: Promise<JWTVerifyGetKey> | undefined;
-  const keys = (): Promise<JWTVerifyGetKey> => {
-    if (jwks) return Promise.resolve(jwks);
-    loading ??= (async () => {
-      let doc: { issuer?: unknown; jwks_uri?: unknown };
-      try {
-        const res = await fetch(o.discoveryUrl, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
-        if (!res.ok) throw new Error(`answered ${res.status}`);
-        doc = (await res.json()) as typeof doc;
-      } catch (err) {
-        throw new VerifierUnavailable(`the identity provider's discovery document (${o.discoveryUrl}) could not be read: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (doc.issuer !== o.issuer) throw new VerifierUnavailable(`the discovery document names issuer ${String(doc.issuer)}, not the configured ${o.issuer}`);
-      if (typeof doc.jwks_uri !== 'string') throw new VerifierUnavailable('the discovery document has no jwks_uri');
-      jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: 2_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
-      return jwks;
-    })().finally(() => (loading = undefined));
-    return loading;
+  const keys = async (): Promise<JWTVerifyGetKey> => {
+    if (jwks) return jwks;
+    let doc: Awaited<ReturnType<typeof metadata>>;
+    try {
+      doc = await metadata();
+    } catch (err) {
+      throw new VerifierUnavailable(`the identity provider's discovery document could not be used: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (typeof doc.jwks_uri !== 'string') throw new VerifierUnavailable('the discovery document has no jwks_uri');
+    jwks ??= createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: 2_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+    return jwks;
   };
   // A token already verified is not verified again until it expires: a client sends the same access token
   // with every request for its lifetime, and an asymmetric signature check costs far more than a lookup
