@@ -1,7 +1,9 @@
 /**
  * A small JSON-over-HTTP client for service-to-service calls. It classifies failures so callers
- * (workflow steps, relays) know whether a retry can help.
+ * (workflow steps, relays) know whether a retry can help (see errors.ts).
  */
+import { isTransientStatus } from './errors.ts';
+
 export class ServiceCallError extends Error {
   /** HTTP status, or undefined when no response arrived (connection refused, timeout). */
   readonly status: number | undefined;
@@ -30,10 +32,6 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-/** Statuses worth retrying: the server was busy, down or timed out; 409/422 and other 4xx are final. */
-function retryableStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500;
-}
 
 export async function callJson<T = unknown>(url: string, options: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
@@ -62,7 +60,7 @@ export async function callJson<T = unknown>(url: string, options: CallOptions = 
   }
   if (!res.ok) {
     const detail = typeof body === 'object' && body !== null && 'detail' in body ? String((body).detail) : text.slice(0, 200);
-    throw new ServiceCallError(`${url} answered ${res.status}: ${detail}`, res.status, retryableStatus(res.status), body);
+    throw new ServiceCallError(`${url} answered ${res.status}: ${detail}`, res.status, isTransientStatus(res.status), body);
   }
   return body as T;
 }

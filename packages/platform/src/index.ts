@@ -1,9 +1,10 @@
-export { ConfigError, parseEnv, envBoolean, envPort, envPostgresUrl, envDuration, envSignedDuration, parseDuration } from './config.ts';
+export { ConfigError, checkEnvNames, editDistance, nearestName, parseEnv, envBoolean, envPort, envPostgresUrl, envDuration, envSignedDuration, parseDuration } from './config.ts';
 export { createPool, createKysely, withDatabase, databaseName, ensureDatabase, quoteIdent, isUniqueViolation, type Pool } from './db.ts';
 export { migrate, type Migration } from './migrate.ts';
 export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, type Problem } from './problem.ts';
 export { createHttpServer, type App, type RoutePlugin, type ReadinessCheck, type HttpServerOptions } from './http.ts';
 export { callJson, ServiceCallError, type CallAuth, type CallOptions } from './http-client.ts';
+export { PermanentError, classifyError, isTransient, isPermanent, isTransientStatus, storableText, describeError, type ErrorClass } from './errors.ts';
 export { startEmbeddedPostgres, freePort, processAlive, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { systemClock, offsetClock, adjustableClock, waitMs, type Clock, type AdjustableClock } from './clock.ts';
