@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { ServiceCallError } from '@ems/platform';
+import { isTransient, storableText } from '@ems/platform';
 import type { CaseStore } from '../resignations/case-store.ts';
 import type { StepName } from '../domain/resignation.ts';
 
@@ -26,12 +26,14 @@ export interface StepOutcome {
   result: Record<string, unknown> | null;
 }
 
+/** Only what retrying can cure is retried (platform's classification): a refusal or invalid data fails the step at once. */
 export function isRetryable(err: unknown): boolean {
-  return err instanceof ServiceCallError ? err.retryable : true;
+  return isTransient(err);
 }
 
+/** The reason as the case records it: storable, whatever the error quoted (a participant may echo a NUL back). */
 export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return storableText(err instanceof Error ? err.message : String(err));
 }
 
 /** What a step came to, as plain data: DBOS checkpoints it, and a replay sees the same. */
@@ -43,15 +45,17 @@ export function retryDelayMs(retry: RetryPolicy, attempt: number): number {
 }
 
 /**
- * One durable step of the case: calls a participant; a retryable failure is recorded on the case and
+ * One durable step of the case: calls a participant; a transient failure is recorded on the case and
  * tried again after a pause (exponential backoff, capped — a service back after an outage is called
- * again within `maxIntervalMs`). Records its own success; a final failure is returned, for the
- * workflow to record in a fixed order.
+ * again within `maxIntervalMs`). A permanent one (a 4xx refusal, invalid data, a violated constraint:
+ * platform's classification) ends the step at once, after one attempt. Records its own success; a
+ * final failure is returned, for the workflow to record in a fixed order.
  *
  * The attempts run inside ONE DBOS step, so each branch of a parallel `Promise.all` holds exactly one
  * step number, assigned in call order: a replay sees the same sequence whatever order branches
  * finished in. A crash mid-way reruns the step from its first attempt (every call is idempotent).
- * An unexpected error (e.g. the database) lets DBOS retry the whole step.
+ * A transient database error lets DBOS retry the whole step; a permanent one recording the result
+ * (e.g. a reply the database cannot store) fails the step with that reason instead of retrying it.
  */
 export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: string, step: StepName, act: () => Promise<Reaction>, name: string = step): Promise<StepOutcome> {
   const outcome = await DBOS.runStep(
@@ -66,7 +70,12 @@ export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: 
           await sleep(retryDelayMs(retry, attempt));
           continue;
         }
-        await store.recordStepDone(caseId, step, { ...reaction, attempts: attempt });
+        try {
+          await store.recordStepDone(caseId, step, { ...reaction, attempts: attempt });
+        } catch (err) {
+          if (isTransient(err)) throw err;
+          return { ok: false, error: `its result could not be recorded: ${message(err)}`, attempts: attempt };
+        }
         return { ok: true, result: reaction.result, attempts: attempt };
       }
     },
@@ -75,8 +84,12 @@ export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: 
   return outcome.ok ? { step, error: null, attempts: outcome.attempts, result: outcome.result } : { step, error: outcome.error, attempts: outcome.attempts, result: null };
 }
 
-/** For steps that only touch the database: a transient error (pool exhausted, deadlock, lost connection) is retried. */
-export const DB_RETRIES = { retriesAllowed: true, maxAttempts: 20, intervalSeconds: 0.5, backoffRate: 1.5 } as const;
+/**
+ * For steps that only touch the database: a transient error (pool exhausted, deadlock, lost connection)
+ * is retried; a permanent one (invalid data, a violated constraint) is thrown at once — 20 attempts at
+ * this rate would take the better part of an hour to give up.
+ */
+export const DB_RETRIES = { retriesAllowed: true, maxAttempts: 20, intervalSeconds: 0.5, backoffRate: 1.5, shouldRetry: isTransient } as const;
 
 /**
  * A step that must happen eventually (e.g. a follow-up email): retried until it succeeds, with the
@@ -125,7 +138,7 @@ async function withDbRetries<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= DB_RETRIES.maxAttempts) throw err;
+      if (attempt >= DB_RETRIES.maxAttempts || !isTransient(err)) throw err;
       await sleep(interval);
       interval *= DB_RETRIES.backoffRate;
     }
