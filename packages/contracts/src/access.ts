@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
 import { Actor } from './ems.ts';
 
 /** Access service API: systems, grants, access holds. */
@@ -39,14 +39,14 @@ export const CreateHoldRequest = z
   .object({
     resignationId: Uuid,
     employeeId: EmployeeId,
-    reason: z.string().max(500).optional(),
+    reason: StorableText.max(500).optional(),
   })
   .meta({ id: 'CreateHoldRequest' });
 export type CreateHoldRequest = z.infer<typeof CreateHoldRequest>;
 
 /** Body of POST /api/access-holds/{id}/release; optional. */
 export const ReleaseHoldRequest = z
-  .object({ reason: z.string().max(500).optional() })
+  .object({ reason: StorableText.max(500).optional() })
   .meta({ id: 'ReleaseHoldRequest' });
 export type ReleaseHoldRequest = z.infer<typeof ReleaseHoldRequest>;
 
@@ -61,7 +61,7 @@ export const RevocationRequest = z
     employeeId: EmployeeId,
     revokeAt: IsoDateTime.optional(),
     revision: z.number().int().min(1).default(1),
-    reason: z.string().max(500).optional(),
+    reason: StorableText.max(500).optional(),
   })
   .strict()
   .meta({ id: 'RevocationRequest' });
@@ -98,12 +98,7 @@ export const SystemList = ListOf(AccessSystem).meta({ id: 'AccessSystemList' });
  */
 export const ON_BEHALF_OF_HEADER = 'x-ems-on-behalf-of';
 
-const headerText = (min: number, max: number) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+const headerText = (min: number, max: number) => StorableLine.min(min).max(max);
 
 /** The decoded `x-ems-on-behalf-of` header: exactly an Actor, nothing more. */
 export const OnBehalfOf = z

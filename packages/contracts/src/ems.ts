@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableText, Uuid } from './common.ts';
 
 /** EMS public API: resignation intake and case tracking. */
 
@@ -7,7 +7,7 @@ export const SubmitResignationRequest = z
   .object({
     employeeId: EmployeeId,
     lastWorkingDay: IsoDate.optional(),
-    reason: z.string().trim().max(2000).optional(),
+    reason: StorableText.trim().max(2000).optional(),
   })
   .strict()
   .meta({ id: 'SubmitResignationRequest' });
@@ -39,14 +39,14 @@ export const DecisionRequest = z
     decision: DecisionKind,
     /** exit_confirmed: the final last working day (defaults to the one submitted); a later confirmation may move it. */
     lastWorkingDay: IsoDate.optional(),
-    note: z.string().trim().max(2000).optional(),
+    note: StorableText.trim().max(2000).optional(),
   })
   .strict()
   .meta({ id: 'DecisionRequest' });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 export const WithdrawalRequest = z
-  .object({ note: z.string().trim().max(2000).optional() })
+  .object({ note: StorableText.trim().max(2000).optional() })
   .strict()
   .meta({ id: 'WithdrawalRequest' });
 export type WithdrawalRequest = z.infer<typeof WithdrawalRequest>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
 
 /** HR service API: the people directory (employees, managers, HR partners) and exit interviews. */
 
@@ -37,7 +37,7 @@ export const Employee = z
 export type Employee = z.infer<typeof Employee>;
 
 export const EmployeeList = ListOf(Employee).meta({ id: 'EmployeeList' });
-export const EmployeeListQuery = PageQuery.extend({ departmentId: z.string().optional(), q: z.string().max(100).optional() });
+export const EmployeeListQuery = PageQuery.extend({ departmentId: StorableLine.max(100).optional(), q: StorableLine.max(100).optional() });
 
 export const InterviewStatus = z.enum(['scheduled', 'cancelled', 'held']);
 
@@ -84,20 +84,20 @@ export type RescheduleInterviewRequest = z.infer<typeof RescheduleInterviewReque
 
 /** Body of POST /api/interviews/{id}/held. */
 export const MarkInterviewHeldRequest = z
-  .object({ notes: z.string().trim().max(10_000).optional() })
+  .object({ notes: StorableText.trim().max(10_000).optional() })
   .strict()
   .meta({ id: 'MarkInterviewHeldRequest' });
 export type MarkInterviewHeldRequest = z.infer<typeof MarkInterviewHeldRequest>;
 
 /** Body of POST /api/interviews/{id}/cancel; optional. */
 export const CancelInterviewRequest = z
-  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .object({ reason: StorableText.trim().min(1).max(500).optional() })
   .strict()
   .meta({ id: 'CancelInterviewRequest' });
 export type CancelInterviewRequest = z.infer<typeof CancelInterviewRequest>;
 
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
-export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: z.string().optional() });
+export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: StorableLine.max(100).optional() });
 
 /** Problem `type`s HR answers with, so callers can tell them apart without parsing text. */
 export const HrProblemTypes = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDateTime, Uuid } from './common.ts';
+import { IsoDateTime, StorableLine, Uuid } from './common.ts';
 import { ROLES } from './policy.ts';
 
 /** Identity API: who am I, API tokens, the sign-in flow's public settings. */
@@ -25,9 +25,9 @@ export type Me = z.infer<typeof Me>;
 export const CreateApiTokenRequest = z
   .object({
     /** What the token is for, e.g. "HR system nightly import". */
-    name: z.string().trim().min(1).max(200),
+    name: StorableLine.trim().min(1).max(200),
     /** The directory person the token acts as: its roles are that person's, read from the directory at each use. */
-    personId: z.string().min(1).max(64),
+    personId: StorableLine.min(1).max(64),
     /** Days until it expires (default 90; at most 366). */
     expiresInDays: z.number().int().min(1).max(366).default(90),
   })

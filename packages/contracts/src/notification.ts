@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDateTime, ListOf, PageQuery, Uuid } from './common.ts';
+import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableJsonRecord, StorableLine, StorableText, Uuid } from './common.ts';
 
 /**
  * Notification service API. It is "dumb": it renders a named template with the data it is given and
@@ -20,70 +20,70 @@ export const EmailTemplate = z.enum([
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 
 export const ManagerNoticeData = z.object({
-  managerName: z.string().min(1).max(200),
-  employeeName: z.string().min(1).max(200),
+  managerName: StorableLine.min(1).max(200),
+  employeeName: StorableLine.min(1).max(200),
   employeeId: EmployeeId,
-  lastWorkingDay: z.string(),
-  reason: z.string().max(2000).nullish(),
-  caseUrl: z.string().url().nullish(),
+  lastWorkingDay: StorableLine,
+  reason: StorableText.max(2000).nullish(),
+  caseUrl: StorableLine.url().nullish(),
 });
 
 export const InterviewInviteData = z.object({
-  recipientName: z.string().min(1).max(200),
-  employeeName: z.string().min(1).max(200),
-  hrPartnerName: z.string().min(1).max(200),
+  recipientName: StorableLine.min(1).max(200),
+  employeeName: StorableLine.min(1).max(200),
+  hrPartnerName: StorableLine.min(1).max(200),
   /** ISO instants. */
   start: IsoDateTime,
   end: IsoDateTime,
   /** IANA zone the times are shown in for this recipient. */
-  timezone: z.string().min(1),
+  timezone: StorableLine.min(1),
 });
 
 export const DecisionNoticeData = z.object({
-  recipientName: z.string().min(1).max(200),
+  recipientName: StorableLine.min(1).max(200),
   /** Who is told: the wording differs for the manager and for the employee. */
   audience: z.enum(['manager', 'employee']),
-  employeeName: z.string().min(1).max(200),
+  employeeName: StorableLine.min(1).max(200),
   decision: z.enum(['retained', 'withdrawn', 'exit_confirmed']),
   /** exit_confirmed: the final last working day, and when access ends (ISO instant). */
-  lastWorkingDay: z.string().nullish(),
+  lastWorkingDay: StorableLine.nullish(),
   revokeAt: IsoDateTime.nullish(),
-  note: z.string().max(2000).nullish(),
-  caseUrl: z.string().url().nullish(),
+  note: StorableText.max(2000).nullish(),
+  caseUrl: StorableLine.url().nullish(),
 });
 
 export const FollowUpData = z.object({
-  recipientName: z.string().min(1).max(200),
+  recipientName: StorableLine.min(1).max(200),
   level: z.enum(['reminder', 'escalation']),
   milestone: z.enum(['interview_scheduled', 'interview_held', 'decision']),
-  employeeName: z.string().min(1).max(200),
-  hrPartnerName: z.string().min(1).max(200),
+  employeeName: StorableLine.min(1).max(200),
+  hrPartnerName: StorableLine.min(1).max(200),
   /** ISO instant the milestone was due. */
   dueAt: IsoDateTime,
-  caseUrl: z.string().url().nullish(),
+  caseUrl: StorableLine.url().nullish(),
 });
 
 export const Recipient = z.object({
   email: z.email().max(254),
-  name: z.string().max(200).optional(),
+  name: StorableLine.max(200).optional(),
 });
 
 export const Attachment = z.object({
-  filename: z.string().min(1).max(200).regex(/^[^\r\n"/\\]+$/, 'must be a plain file name'),
+  filename: StorableLine.min(1).max(200).regex(/^[^\r\n"/\\]+$/, 'must be a plain file name'),
   /** e.g. 'text/calendar; method=REQUEST' */
-  contentType: z.string().min(1).max(200).regex(/^[^\r\n]+$/, 'must be one line'),
+  contentType: StorableLine.min(1).max(200).regex(/^[^\r\n]+$/, 'must be one line'),
   /** UTF-8 text content (ICS files are text). */
-  content: z.string().max(256 * 1024),
+  content: StorableText.max(256 * 1024),
 });
 
 export const SendEmailRequest = z
   .object({
     resignationId: Uuid,
     /** Why this email exists, e.g. 'manager-notice', 'interview-invite:<interviewId>:<sequence>'. */
-    purpose: z.string().min(1).max(200).regex(/^[A-Za-z0-9:._-]+$/, 'must be a purpose key (letters, digits, : . _ -)'),
+    purpose: StorableLine.min(1).max(200).regex(/^[A-Za-z0-9:._-]+$/, 'must be a purpose key (letters, digits, : . _ -)'),
     to: Recipient,
     template: EmailTemplate,
-    data: z.record(z.string(), z.unknown()),
+    data: StorableJsonRecord,
     attachments: z.array(Attachment).max(5).default([]),
   })
   .meta({ id: 'SendEmailRequest' });
@@ -117,7 +117,7 @@ export type EmailList = z.infer<typeof EmailList>;
 export const EmailListQuery = PageQuery.extend({
   resignationId: Uuid.optional(),
   status: EmailStatus.optional(),
-  to: z.string().optional(),
+  to: StorableLine.max(320).optional(),
 });
 export type EmailListQuery = z.infer<typeof EmailListQuery>;
 

@@ -57,7 +57,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     loggerInstance: options.logger,
     // One line per request would drown the story the services log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : crypto.randomUUID()),
+    // A caller's X-Request-Id goes into every log line of the request: only a short token of safe characters is kept.
+    genReqId: (req) => {
+      const id = req.headers['x-request-id'];
+      return typeof id === 'string' && /^[A-Za-z0-9._:+/=-]{1,128}$/.test(id) ? id : crypto.randomUUID();
+    },
     bodyLimit: 256 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

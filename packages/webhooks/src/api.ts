@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDateTime, ListOf, PageQuery, Uuid } from '@ems/contracts';
+import { IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from '@ems/contracts';
 
 /** The webhook service's HTTP API. */
 
@@ -33,9 +33,9 @@ export type WebhookList = z.infer<typeof WebhookList>;
 /** The body of POST /api/webhooks; `eventTypes` is narrowed to the catalogue's type names by the route. */
 export const RegisterWebhookRequest = z
   .object({
-    url: z.string().min(1).max(2000).describe('http:// or https:// URL that receives the events (POST)'),
-    eventTypes: z.array(z.string().min(1).max(200)).min(1).max(100).describe('Event types to deliver, exact names from the event catalogue'),
-    description: z.string().max(500).optional(),
+    url: StorableLine.min(1).max(2000).describe('http:// or https:// URL that receives the events (POST)'),
+    eventTypes: z.array(StorableLine.min(1).max(200)).min(1).max(100).describe('Event types to deliver, exact names from the event catalogue'),
+    description: StorableText.max(500).optional(),
   })
   .meta({ id: 'RegisterWebhookRequest' });
 export type RegisterWebhookRequest = z.infer<typeof RegisterWebhookRequest>;
@@ -62,7 +62,7 @@ export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
 export const WebhookDeliveryList = ListOf(WebhookDelivery).meta({ id: 'WebhookDeliveryList' });
 export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
-export const WebhookDeliveryListQuery = PageQuery.extend({ eventId: z.string().min(1).max(200).optional(), outcome: DeliveryOutcome.optional() });
+export const WebhookDeliveryListQuery = PageQuery.extend({ eventId: StorableLine.min(1).max(200).optional(), outcome: DeliveryOutcome.optional() });
 export type WebhookDeliveryListQuery = z.infer<typeof WebhookDeliveryListQuery>;
 
 export const WebhookPaths = {

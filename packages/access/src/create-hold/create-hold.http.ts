@@ -1,14 +1,14 @@
 import { ProblemSchema, requireCase, type App, type CaseLookup } from '@ems/platform';
-import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
+import { access, IDEMPOTENCY_HEADER, IdempotencyKey, StorableLine } from '@ems/contracts';
 import { z } from 'zod';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import { auditByRequest, OnBehalfOfHeaders } from '../audit/on-behalf-of.http.ts';
 import { createHold, type CreateHoldDeps } from './create-hold.ts';
 
 export const IdempotencyHeaders = z.looseObject({
-  [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional().describe('A repeat with the same key changes nothing and answers the original result'),
-  'x-correlation-id': z.string().optional().describe("The case's correlation id, carried into the event a new hold publishes"),
-  traceparent: z.string().optional().describe('W3C trace context, continued by the event a new hold publishes'),
+  [IDEMPOTENCY_HEADER]: IdempotencyKey.optional().describe('A repeat with the same key changes nothing and answers the original result'),
+  'x-correlation-id': StorableLine.max(200).optional().describe("The case's correlation id, carried into the event a new hold publishes"),
+  traceparent: StorableLine.max(200).optional().describe('W3C trace context, continued by the event a new hold publishes'),
 });
 
 /** The headers of a request that changes access: the above, and whom a service acts for. */

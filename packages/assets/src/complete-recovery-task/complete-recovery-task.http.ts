@@ -1,5 +1,5 @@
 import { ProblemSchema, type App } from '@ems/platform';
-import { IDEMPOTENCY_HEADER, Uuid } from '@ems/contracts';
+import { IDEMPOTENCY_HEADER, IdempotencyKey, Uuid } from '@ems/contracts';
 import { z } from 'zod';
 import { RecoveryTask } from '../api.ts';
 import type { AssetsContext } from '../assets.context.ts';
@@ -13,7 +13,7 @@ export function registerCompleteRecoveryTaskRoute(app: App, ctx: AssetsContext):
         operationId: 'completeAssetRecoveryTask', tags: ['assets'],
         summary: 'Mark an asset recovery task done: everything was handed back (idempotent)',
         // Completing is naturally idempotent; the header is accepted for uniformity with other mutations.
-        headers: z.looseObject({ [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional() }),
+        headers: z.looseObject({ [IDEMPOTENCY_HEADER]: IdempotencyKey.optional() }),
         params: z.object({ id: Uuid }),
         response: { 200: RecoveryTask, 400: ProblemSchema, 404: ProblemSchema },
       },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpProblem, ProblemSchema, type App } from '@ems/platform';
-import { PageQuery } from '@ems/contracts';
+import { PageQuery, StorableLine } from '@ems/contracts';
 import type { EventBus } from '@ems/eventbus';
 
 const DeadLetter = z
@@ -17,7 +17,7 @@ const DeadLetter = z
   })
   .meta({ id: 'DeadLetter' });
 const DeadLetterList = z.object({ items: z.array(DeadLetter), nextOffset: z.number().int().nullable() }).meta({ id: 'DeadLetterList' });
-const IdParams = z.object({ id: z.string().min(1).max(200) });
+const IdParams = z.object({ id: StorableLine.min(1).max(200) });
 
 /** The dead-letter queue, whichever bus adapter runs: what failed for good, why, and a way to retry it. */
 export function deadLetterRoutes(bus: EventBus) {
@@ -28,7 +28,7 @@ export function deadLetterRoutes(bus: EventBus) {
         schema: {
           operationId: 'listDeadLetters', tags: ['events'],
           summary: 'Events a subscriber gave up on (open ones; ?includeReplayed=true for all)',
-          querystring: PageQuery.extend({ subscriber: z.string().max(200).optional(), includeReplayed: z.enum(['true', 'false']).optional() }),
+          querystring: PageQuery.extend({ subscriber: StorableLine.max(200).optional(), includeReplayed: z.enum(['true', 'false']).optional() }),
           response: { 200: DeadLetterList, 400: ProblemSchema },
         },
       },

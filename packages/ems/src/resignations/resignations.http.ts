@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpProblem, ProblemSchema, type App, type Permit } from '@ems/platform';
-import { ems, Uuid } from '@ems/contracts';
+import { ems, IdempotencyKey, StorableLine, Uuid } from '@ems/contracts';
 import type { CaseStore } from './case-store.ts';
 import { submitResignation, type SubmitDeps } from './submit-resignation.ts';
 import { decideResignation, type DecideDeps } from './decide-resignation.ts';
@@ -10,7 +10,7 @@ const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 4
 const IdParams = z.object({ id: Uuid });
 
 const Accepted = z.object({ id: Uuid, status: z.literal('accepted') });
-const IdempotencyHeaders = z.object({ 'idempotency-key': z.string().trim().min(1).max(200).optional() });
+const IdempotencyHeaders = z.object({ 'idempotency-key': IdempotencyKey.optional() });
 
 /** A case the caller may not see answers exactly like an unknown one. */
 const noCase = (id: string) => new HttpProblem(404, `No resignation with id ${id}`);
@@ -86,7 +86,7 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
             'Send an Idempotency-Key header to make retries safe: a repeat answers 200 with the same case (422 if the key ' +
             'was used with a different body). Optional X-Correlation-Id and traceparent headers are carried by every event of the case.',
           headers: z.object({
-            'idempotency-key': z.string().trim().min(1).max(200).optional(),
+            'idempotency-key': IdempotencyKey.optional(),
             // Empty means absent: the case id then correlates everything.
             'x-correlation-id': z
               .string()
@@ -95,8 +95,7 @@ export function resignationRoutes(deps: SubmitDeps & DecideDeps & { store: CaseS
               .transform((v) => v.trim() || undefined)
               .optional(),
             // W3C trace context; a malformed one is ignored (a new trace starts), as the spec asks.
-            traceparent: z
-              .string()
+            traceparent: StorableLine.max(200)
               .optional()
               .transform((v) => (v && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(v.trim()) ? v.trim() : undefined)),
           }),

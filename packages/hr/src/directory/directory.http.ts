@@ -1,5 +1,5 @@
 import { ProblemSchema, type App } from '@ems/platform';
-import { EmployeeId, hr } from '@ems/contracts';
+import { EmployeeId, hr, StorableLine } from '@ems/contracts';
 import { z } from 'zod';
 import type { HrContext } from '../hr.context.ts';
 import { getEmployee, getHrPartner, listEmployees, listHrPartners } from './directory.ts';
@@ -51,7 +51,7 @@ export function registerDirectoryRoutes(app: App, ctx: HrContext): void {
         operationId: 'getHrPartner',
         tags: ['hr'],
         summary: 'One HR partner, with the HR lead they escalate to',
-        params: z.object({ id: z.string().min(1).max(100) }),
+        params: z.object({ id: StorableLine.min(1).max(100) }),
         response: { 200: hr.HrPartner, 400: ProblemSchema, 404: ProblemSchema },
       },
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpProblem, PageQuerySchema, ProblemSchema, type App } from '@ems/platform';
-import { identity, IDEMPOTENCY_HEADER, Uuid } from '@ems/contracts';
+import { identity, IDEMPOTENCY_HEADER, IdempotencyKey, Uuid } from '@ems/contracts';
 import type { IdentityContext } from '../identity.context.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from './api-tokens.ts';
 
@@ -12,7 +12,7 @@ export function registerApiTokenRoutes(app: App, ctx: IdentityContext): void {
         operationId: 'createApiToken',
         tags: ['identity'],
         summary: 'Create an API token acting as a directory person (the token is in this answer only)',
-        headers: z.object({ [IDEMPOTENCY_HEADER]: z.string().trim().min(1).max(200).optional() }),
+        headers: z.object({ [IDEMPOTENCY_HEADER]: IdempotencyKey.optional() }),
         body: identity.CreateApiTokenRequest,
         response: { 200: identity.CreatedApiToken, 201: identity.CreatedApiToken, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema },
       },

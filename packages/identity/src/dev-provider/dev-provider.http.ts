@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { HttpProblem, type App } from '@ems/platform';
+import { StorableLine } from '@ems/contracts';
 import type { IdentityDb } from '../db/identity.db.ts';
 import { findPerson, listPeople } from '../directory/directory.ts';
 import { esc, page } from './pages.ts';
@@ -52,7 +53,7 @@ export function registerDevProviderRoutes(app: App, deps: { db: IdentityDb; prov
 
     scope.get(
       '/signin/:uid',
-      { config: { public: true }, schema: { hide: true, params: z.object({ uid: z.string().max(100) }), querystring: z.object({ q: z.string().max(100).optional() }) } },
+      { config: { public: true }, schema: { hide: true, params: z.object({ uid: StorableLine.max(100) }), querystring: z.object({ q: StorableLine.max(100).optional() }) } },
       async (req, reply) => {
         const provider = current();
         void reply.header('cache-control', 'no-store');
@@ -77,7 +78,7 @@ export function registerDevProviderRoutes(app: App, deps: { db: IdentityDb; prov
 
     scope.post(
       '/signin/:uid',
-      { config: { public: true }, schema: { hide: true, params: z.object({ uid: z.string().max(100) }), body: z.object({ person: z.string().min(1).max(320).optional(), cancel: z.string().optional() }) } },
+      { config: { public: true }, schema: { hide: true, params: z.object({ uid: StorableLine.max(100) }), body: z.object({ person: StorableLine.min(1).max(320).optional(), cancel: StorableLine.max(100).optional() }) } },
       async (req, reply) => {
         const provider = current();
         const details = await provider.interactionDetails(req.raw, reply.raw).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpProblem, ProblemSchema, type App } from '@ems/platform';
-import { identity } from '@ems/contracts';
+import { identity, StorableLine } from '@ems/contracts';
 import type { IdentityContext } from '../identity.context.ts';
 import { readCookie } from '../authenticate/security.ts';
 import { csrfTokenFor, SESSION_COOKIE, sessionCookie } from '../authenticate/session-cookie.ts';
@@ -34,7 +34,7 @@ export function registerSessionRoutes(app: App, ctx: IdentityContext): void {
     identity.IdentityPaths.login,
     {
       config: { public: true },
-      schema: { tags: ['sign-in'], summary: 'Sign in with the identity provider (a browser redirect); returnTo: a path of this site to come back to', querystring: z.object({ returnTo: z.string().max(500).optional() }) },
+      schema: { tags: ['sign-in'], summary: 'Sign in with the identity provider (a browser redirect); returnTo: a path of this site to come back to', querystring: z.object({ returnTo: StorableLine.max(500).optional() }) },
     },
     async (req, reply) => {
       const { location, state } = await beginSignIn(ctx, req.query.returnTo);

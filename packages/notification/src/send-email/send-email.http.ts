@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { preferredWaitSeconds, ProblemSchema, type App } from '@ems/platform';
-import { IDEMPOTENCY_HEADER, notification as api } from '@ems/contracts';
+import { IDEMPOTENCY_HEADER, IdempotencyKey, notification as api, StorableLine } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import type { NotificationContext } from '../context.ts';
 import { sendEmail } from './send-email.ts';
@@ -30,10 +30,10 @@ export function sendEmailRoute(ctx: NotificationContext, rules: RecipientRules) 
             `The wait is a few seconds; \`Prefer: wait=N\` (RFC 7240) asks for up to N seconds (at most ${MAX_PREFERRED_WAIT_S}) — for a caller ` +
             'that needs the email delivered, one long request instead of polling. A failed SMTP attempt answers at once, `queued` with its lastError.',
           headers: z.object({
-            [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional(),
-            'x-correlation-id': z.string().optional().describe("The case's correlation id, carried into the manager-notice outcome event"),
-            traceparent: z.string().optional().describe('W3C trace context, continued by the manager-notice outcome event'),
-            prefer: z.string().optional().describe(`RFC 7240; wait=N: wait up to N seconds (at most ${MAX_PREFERRED_WAIT_S}) for the delivery before answering`),
+            [IDEMPOTENCY_HEADER]: IdempotencyKey.optional(),
+            'x-correlation-id': StorableLine.max(200).optional().describe("The case's correlation id, carried into the manager-notice outcome event"),
+            traceparent: StorableLine.max(200).optional().describe('W3C trace context, continued by the manager-notice outcome event'),
+            prefer: StorableLine.max(200).optional().describe(`RFC 7240; wait=N: wait up to N seconds (at most ${MAX_PREFERRED_WAIT_S}) for the delivery before answering`),
           }),
           body: api.SendEmailRequest,
           response: { 200: api.Email, 201: api.Email, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },

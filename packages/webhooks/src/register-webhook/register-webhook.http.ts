@@ -1,5 +1,5 @@
 import { ProblemSchema, type App } from '@ems/platform';
-import { IDEMPOTENCY_HEADER } from '@ems/contracts';
+import { IDEMPOTENCY_HEADER, IdempotencyKey } from '@ems/contracts';
 import { z } from 'zod';
 import { RegisteredWebhook, RegisterWebhookRequest, WebhookPaths } from '../api.ts';
 import type { WebhooksContext } from '../webhooks.context.ts';
@@ -23,7 +23,7 @@ export function registerRegisterWebhookRoute(app: App, ctx: WebhooksContext): vo
           'A lost secret cannot be recovered: delete the webhook and register it again. ' +
           `Event types: ${known.join(', ')}.`,
         headers: z.looseObject({
-          [IDEMPOTENCY_HEADER]: z.string().min(1).max(200).optional().describe('A repeat with the same key changes nothing and answers the webhook (200), with `secret: null`: the secret is shown once'),
+          [IDEMPOTENCY_HEADER]: IdempotencyKey.optional().describe('A repeat with the same key changes nothing and answers the webhook (200), with `secret: null`: the secret is shown once'),
         }),
         body: RegisterWebhookRequest,
         response: { 200: RegisteredWebhook, 201: RegisteredWebhook, 400: ProblemSchema, 409: ProblemSchema, 503: ProblemSchema },
