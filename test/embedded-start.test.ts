@@ -2,7 +2,8 @@
  * The README's promise: `npm start` on a fresh machine runs EMS on embedded PostgreSQL, seeded, and
  * Ctrl-C / SIGTERM stops everything, PostgreSQL included. Run as a real child process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,6 +70,19 @@ describe('npm start (embedded default)', () => {
     }, 'three emails sent');
     expect(emails.every((e) => e.messageId)).toBe(true);
 
+    // `ems migrate` beside a running `ems start` reaches its database over that private socket.
+    const migrated = await promisify(execFile)(process.execPath, [BIN, 'migrate'], { env, timeout: 60_000 });
+    expect(migrated.stdout).toMatch(/access\s+up to date/);
+
+    // The database is locked down: a socket in a directory only its owner enters, no TCP listener, passwords
+    // (SCRAM) only; the superuser's password in a 0600 file, never printed.
+    expect(statSync(path.join(dataDir, 'run')).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dataDir, 'password')).mode & 0o777).toBe(0o600);
+    expect(output).not.toContain(readFileSync(path.join(dataDir, 'password'), 'utf8').trim());
+    const hba = readFileSync(path.join(dataDir, 'pg', 'pg_hba.conf'), 'utf8').split('\n').filter((l) => /^\s*(local|host)/.test(l));
+    expect(hba).toEqual(['local all all scram-sha-256']);
+    expect(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[5]?.trim() ?? '').toBe(''); // listen address: none
+
     const pgPid = Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(processAlive(pgPid)).toBe(true);
     child.kill('SIGTERM');
@@ -77,6 +91,28 @@ describe('npm start (embedded default)', () => {
     expect(processAlive(pgPid)).toBe(false);
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
   }, 120_000);
+
+  // Root only: PostgreSQL refuses to run as root, so EMS runs it as `postgres`; a normal user's PostgreSQL
+  // runs as that user, who can always enter their own data directory — the situation cannot arise.
+  it.skipIf(process.getuid?.() !== 0)('when run as root with its data directory below a directory the postgres user cannot enter, then start-up stops at once saying what to do, nothing half-made', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'ems-root-home-')); // 0700, owned by root: like /root
+    dirs.push(home);
+    const dataDir = path.join(home, 'ems', '.ems-data');
+    const env: NodeJS.ProcessEnv = { ...process.env, EMS_PORT: String(await freePort()), EMS_DATA_DIR: dataDir, EMS_LOG_LEVEL: 'warn' };
+    delete env.EMS_DATABASE_URL;
+    const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code, output).toBe(78);
+    expect(output).toContain(`EMS_DATA_DIR (${dataDir})`);
+    expect(output).toContain(`cannot enter ${home} (mode 0700`);
+    expect(output).toMatch(/Set EMS_DATA_DIR to a directory outside it/);
+    expect(output).not.toMatch(/initdb|Permission denied|\n\s+at /);
+    expect(existsSync(path.join(dataDir, 'pg'))).toBe(false);
+  }, 60_000);
 
   it('when the configuration is invalid, then start-up stops with a message naming the key', async () => {
     // Started with the machine's `node` on purpose (it may be older): the entry point must re-run itself on Node 24.

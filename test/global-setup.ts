@@ -22,7 +22,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => undefined;
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'ems-test-pg-'));
-  const pg: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: dir, database: 'postgres' });
+  // TCP as well: tests put a TCP proxy in front of the database to take it down.
+  const pg: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: dir, database: 'postgres', tcp: true });
   project.provide('testServerUrl', pg.url);
   return async () => {
     await pg.stop();

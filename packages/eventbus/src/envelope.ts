@@ -73,8 +73,61 @@ function single(v: string | string[] | undefined): string | undefined {
 
 export type Validation = { ok: true; event: CloudEvent } | { ok: false; reason: string };
 
-/** Checks the envelope and the payload against the catalogue; the reason names what is wrong. */
-export function validateEvent(raw: unknown, catalogue: EventCatalogue): Validation {
+/** The largest event the bus carries (its JSON, in bytes): refused at publish, dead-lettered on receipt. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+/** How deeply an event's JSON may nest. */
+export const MAX_EVENT_DEPTH = 32;
+
+/**
+ * What must hold of any message before its envelope is read: a JSON object, not huge, not absurdly deep,
+ * and every text in it storable — a NUL or a lone UTF-16 surrogate cannot be stored in PostgreSQL, so a
+ * handler would fail on it at every attempt. Undefined when it holds; otherwise what is wrong, naming where.
+ */
+export function checkMessageShape(raw: unknown, bytes?: number): string | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return `invalid CloudEvents envelope: the message is ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`}, not a JSON object`;
+  }
+  let size = bytes;
+  if (size === undefined) {
+    try {
+      size = Buffer.byteLength(JSON.stringify(raw));
+    } catch (err) {
+      return `not serialisable as JSON: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  if (size > MAX_EVENT_BYTES) return `too large: ${size} bytes of JSON (at most ${MAX_EVENT_BYTES})`;
+  return unstorable(raw, '', 0);
+}
+
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function unstorable(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'string') {
+    const m = UNSTORABLE.exec(value);
+    if (!m) return undefined;
+    const what = m[0] === '\0' ? 'a NUL character (U+0000)' : `a lone UTF-16 surrogate (U+${m[0].charCodeAt(0).toString(16).toUpperCase()})`;
+    return `${path || '(root)'}: contains ${what}, which cannot be stored`;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_EVENT_DEPTH) return `${path || '(root)'}: nested more than ${MAX_EVENT_DEPTH} levels deep`;
+  const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  for (const [key, v] of entries) {
+    const at = path ? `${path}.${key}` : key;
+    const inKey = unstorable(key, path ? `${path} (a key)` : '(a key)', depth + 1);
+    if (inKey) return inKey;
+    const inValue = unstorable(v, at, depth + 1);
+    if (inValue) return inValue;
+  }
+  return undefined;
+}
+
+/**
+ * Checks the message's shape (see checkMessageShape), the envelope and the payload against the
+ * catalogue; the reason names what is wrong. `bytes`: the message's size as received, when known.
+ */
+export function validateEvent(raw: unknown, catalogue: EventCatalogue, bytes?: number): Validation {
+  const shape = checkMessageShape(raw, bytes);
+  if (shape) return { ok: false, reason: shape };
   const envelope = CloudEventSchema.safeParse(raw);
   if (!envelope.success) {
     return { ok: false, reason: `invalid CloudEvents envelope: ${envelope.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };

@@ -30,14 +30,16 @@ export interface Subscription {
   /** Event types this subscriber receives (exact names from the catalogue). */
   types: readonly string[];
   /**
-   * Handles one event, already validated against the catalogue. Throwing means "try again later";
-   * after `maxAttempts` the event is dead-lettered with the error as the reason. Must be idempotent:
+   * Handles one event, already validated against the catalogue. Throwing a transient error means "try
+   * again later"; after `maxAttempts` the event is dead-lettered with the error as the reason. Throwing
+   * a permanent one (platform's `PermanentError`, invalid data, a violated constraint, a 4xx from a
+   * service: see platform's errors.ts) dead-letters it at once. Must be idempotent:
    * record the event id with `firstDelivery()` in the same transaction as the effect.
    */
   handle(event: CloudEvent, ctx: DeliveryContext): Promise<void>;
   /**
    * Called when a valid event of this subscriber is dead-lettered (its handler failed `maxAttempts`
-   * times), e.g. to publish a failure event in a transaction of its own — and called again, with
+   * times, or once with a permanent error), e.g. to publish a failure event in a transaction of its own — and called again, with
    * backoff, until it returns without throwing, so a failure report is not lost (make it idempotent).
    * Not called for poison messages (bad envelope, unknown type, invalid payload): there is no
    * trustworthy event to react to.
@@ -75,7 +77,8 @@ export interface DeadLetterStore {
  * NATS JetStream. Guarantees every adapter must keep (contract tests: test/contract.ts):
  * - publish() is part of the caller's transaction: the events are delivered iff it commits;
  * - at-least-once delivery to every subscription of the event's type, each with its own retries;
- * - an event failing validation never reaches a handler: it is dead-lettered with the reason;
+ * - an event failing validation never reaches a handler: it is dead-lettered at once with the reason;
+ * - a handler's permanent error dead-letters the event at once, with the reason;
  * - after maxAttempts failures the event is dead-lettered, listed, and can be replayed.
  */
 export interface EventBus {
@@ -104,4 +107,6 @@ export interface EventedService {
 export interface EventBusTestHooks {
   /** Delivers `raw` (anything, even garbage) to the queue of `subscriber` as if it had been published. */
   injectRaw(subscriber: string, raw: unknown): Promise<void>;
+  /** The subscribers this process has subscribed (names), so a test can reach every one of them. */
+  subscribers(): string[];
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Kysely, PostgresDialect } from 'kysely';
 import { z } from 'zod';
-import { createLogger, createPool, type Logger, type Pool } from '@ems/platform';
+import { createLogger, createPool, PermanentError, type Logger, type Pool } from '@ems/platform';
 import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { createEvent } from '../src/envelope.ts';
 import type { CloudEvent, DeliveryContext, EventBus, EventBusTestHooks, EventCatalogue, Subscription } from '../src/port.ts';
@@ -24,7 +24,7 @@ export interface ContractContext {
 export type MakeBus = (ctx: ContractContext) => Promise<{ bus: EventBus & EventBusTestHooks; dispose: () => Promise<void> }>;
 
 const Payload = z.object({ n: z.number().int() });
-const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'inflight'] as const;
+const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'inflight', 'permanent', 'malformed'] as const;
 const T = Object.fromEntries(scenarios.map((s) => [s, `com.ems.contract.${s}.v1`])) as Record<(typeof scenarios)[number], string>;
 const catalogue: EventCatalogue = Object.fromEntries(Object.values(T).map((t) => [t, Payload]));
 
@@ -40,7 +40,7 @@ interface Delivery {
 }
 
 /** A subscription that records what reaches it; `fail` decides whether a delivery throws. */
-function recorder(type: string | string[], opts: { fail?: (d: Delivery) => string | undefined; retry?: Subscription['retry']; onDeadLetterFailures?: number; handleMs?: number } = {}) {
+function recorder(type: string | string[], opts: { fail?: (d: Delivery) => string | Error | undefined | Promise<string | Error | undefined>; retry?: Subscription['retry']; onDeadLetterFailures?: number; handleMs?: number } = {}) {
   const deliveries: Delivery[] = [];
   const handled: CloudEvent[] = [];
   const deadLettered: Array<{ event: CloudEvent; reason: string }> = [];
@@ -52,8 +52,8 @@ function recorder(type: string | string[], opts: { fail?: (d: Delivery) => strin
       const d = { event, ctx, at: Date.now() };
       deliveries.push(d);
       if (opts.handleMs) await sleep(opts.handleMs);
-      const failure = opts.fail?.(d);
-      if (failure) throw new Error(failure);
+      const failure = await opts.fail?.(d);
+      if (failure) throw typeof failure === 'string' ? new Error(failure) : failure;
       handled.push(event);
     },
     async onDeadLetter(event, reason) {
@@ -331,6 +331,126 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         await publish(bus, event(T.late, 2));
         await sleep(QUIET_MS);
         expect(r.deliveries, 'nothing after unsubscribe').toHaveLength(1);
+      });
+    });
+
+    it('when a handler fails with an error retrying cannot cure (a refusal, invalid data for PostgreSQL), then the event is dead-lettered at once with the reason; a transient error is still retried; later events flow', async () => {
+      await withBus(async (bus) => {
+        const refused = event(T.permanent, 1);
+        const unstorable = event(T.permanent, 2);
+        const flaky = event(T.permanent, 3);
+        const marker = event(T.permanent, 4);
+        const r = recorder(T.permanent, {
+          retry: { maxAttempts: 5, backoffMs: 200 },
+          fail: async (d) => {
+            if (d.event.id === refused.id) return new PermanentError('employee E404 is unknown here');
+            if (d.event.id === unstorable.id) {
+              // A real one: PostgreSQL refuses a NUL in text (22021).
+              try {
+                await ctx.pool.query('SELECT $1::text', ['bad\u0000text']);
+              } catch (err) {
+                return err as Error;
+              }
+              return 'expected PostgreSQL to refuse the NUL';
+            }
+            if (d.event.id === flaky.id && d.ctx.attempt === 1) return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+            return undefined;
+          },
+        });
+        await bus.subscribe(r.subscription);
+        await bus.start();
+        await publish(bus, refused, unstorable, flaky);
+
+        const letters = await waitFor(async () => {
+          const page = await bus.deadLetters.list({ subscriber: r.subscription.name });
+          return page.items.length === 2 ? page.items : undefined;
+        }, 'two dead letters', DELIVERY_TIMEOUT_MS);
+        await waitFor(() => (r.ids().includes(flaky.id) ? true : undefined), 'the retried event', DELIVERY_TIMEOUT_MS);
+        await publish(bus, marker);
+        await waitFor(() => (r.ids().includes(marker.id) ? true : undefined), 'an event after them', DELIVERY_TIMEOUT_MS);
+
+        const letterOf = (id: string) => letters.find((l) => l.eventId === id);
+        expect(letterOf(refused.id)).toMatchObject({ attempts: 1 });
+        expect(letterOf(refused.id)?.reason).toContain('employee E404 is unknown here');
+        expect(letterOf(unstorable.id)).toMatchObject({ attempts: 1 });
+        expect(letterOf(unstorable.id)?.reason).toMatch(/invalid byte sequence/);
+        const attemptsOf = (id: string) => r.deliveries.filter((d) => d.event.id === id).map((d) => d.ctx.attempt);
+        expect(attemptsOf(refused.id), 'never retried').toEqual([1]);
+        expect(attemptsOf(unstorable.id), 'never retried').toEqual([1]);
+        expect(attemptsOf(flaky.id), 'a transient error is retried').toEqual([1, 2]);
+        // The subscriber hears of the permanent failures as of any dead letter (to report them).
+        await waitFor(() => (r.deadLettered.length === 2 ? true : undefined), 'onDeadLetter for both', DELIVERY_TIMEOUT_MS);
+        expect(r.deadLettered.map((d) => d.event.id).sort()).toEqual([refused.id, unstorable.id].sort());
+      });
+    });
+
+    it('when malformed CloudEvents arrive (not JSON, not an object, missing id/source/type, unknown specversion, wrong datacontenttype, huge, a NUL or lone surrogate, too deep), then each is dead-lettered at once with a reason naming what is wrong, and a valid event after them is handled', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.malformed);
+        await bus.subscribe(r.subscription);
+        await bus.start();
+
+        const base = (n: number) => event(T.malformed, n) as unknown as Record<string, unknown>;
+        const without = (key: string, n: number) => {
+          const e = base(n);
+          delete e[key];
+          return e;
+        };
+        let deep: unknown = { n: 1 };
+        for (let i = 0; i < 40; i++) deep = { deeper: deep };
+        const cases: Array<{ what: string; raw: unknown; reason: RegExp }> = [
+          { what: 'a JSON array', raw: [1, 2, 3], reason: /envelope.*array/ },
+          { what: 'JSON null', raw: null, reason: /envelope.*null/ },
+          { what: 'a number', raw: 42, reason: /envelope.*number/ },
+          { what: 'no id', raw: without('id', 1), reason: /envelope: (.*; )?id: / },
+          { what: 'no source', raw: without('source', 2), reason: /envelope: (.*; )?source: / },
+          { what: 'no type', raw: without('type', 3), reason: /envelope: (.*; )?type: / },
+          { what: 'specversion 0.3', raw: { ...base(4), specversion: '0.3' }, reason: /envelope: (.*; )?specversion: / },
+          { what: 'datacontenttype text/xml', raw: { ...base(5), datacontenttype: 'text/xml' }, reason: /envelope: (.*; )?datacontenttype: / },
+          { what: 'a huge payload', raw: { ...base(6), data: { n: 6, padding: 'x'.repeat(300 * 1024) } }, reason: /too large: \d+ bytes/ },
+          { what: 'nested 40 deep', raw: { ...base(7), data: deep }, reason: /nested more than \d+ levels/ },
+          { what: 'a NUL in the subject', raw: { ...base(8), subject: 'case\u0000one' }, reason: /subject: contains a NUL character/ },
+          { what: 'a lone surrogate in the data', raw: { ...base(9), data: { n: 9, note: 'x\uD800y' } }, reason: /data\.note: contains a lone UTF-16 surrogate/ },
+        ];
+        if (bus.name === 'nats') cases.push({ what: 'not JSON', raw: new TextEncoder().encode('{"specversion": "1.0", '), reason: /not JSON/ });
+
+        // What the wire takes: PostgreSQL's queue (jsonb) itself refuses a NUL or a lone surrogate, so
+        // those never reach a subscriber there; everything that does is dead-lettered.
+        const delivered: typeof cases = [];
+        for (const c of cases) {
+          try {
+            await bus.injectRaw(r.subscription.name, c.raw);
+            delivered.push(c);
+          } catch (err) {
+            expect(bus.name, `only the PostgreSQL queue refuses ${c.what}`).toBe('postgres');
+            expect((err as { code?: string }).code, 'PostgreSQL: invalid text (class 22)').toMatch(/^22/);
+          }
+        }
+        expect(delivered.length).toBeGreaterThanOrEqual(cases.length - 2);
+        // The marker: a valid event behind them on the same queue.
+        const valid = event(T.malformed, 100);
+        await bus.injectRaw(r.subscription.name, valid);
+        await waitFor(() => (r.ids().includes(valid.id) ? true : undefined), 'the valid event after the malformed ones', DELIVERY_TIMEOUT_MS);
+        const letters = await waitFor(async () => {
+          const page = await bus.deadLetters.list({ subscriber: r.subscription.name, limit: 100 });
+          return page.items.length >= delivered.length ? page.items : undefined;
+        }, `${delivered.length} dead letters`, DELIVERY_TIMEOUT_MS);
+
+        expect(letters).toHaveLength(delivered.length);
+        const unmatched = [...letters];
+        for (const c of delivered) {
+          const i = unmatched.findIndex((l) => c.reason.test(l.reason));
+          expect(i, `a dead letter for ${c.what} (reasons: ${unmatched.map((l) => l.reason).join(' | ')})`).toBeGreaterThanOrEqual(0);
+          expect(unmatched[i]!.attempts).toBe(1);
+          unmatched.splice(i, 1);
+        }
+        expect(r.deliveries.map((d) => d.event.id), 'the handler saw only the valid event').toEqual([valid.id]);
+        expect(r.deadLettered, 'onDeadLetter is for valid events only').toEqual([]);
+        // And publishing any of them is refused at once, naming what is wrong.
+        await db.transaction().execute(async (trx) => {
+          await expect(bus.publish(trx, [{ ...base(20), subject: 'a\u0000b' } as unknown as CloudEvent])).rejects.toThrow(/subject: contains a NUL/);
+          await expect(bus.publish(trx, [{ ...base(21), data: { n: 21, padding: 'x'.repeat(300 * 1024) } } as unknown as CloudEvent])).rejects.toThrow(/too large/);
+        });
       });
     });
 

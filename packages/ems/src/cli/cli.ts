@@ -180,6 +180,7 @@ async function start(args: string[]): Promise<number> {
   try {
     ems = await startEms(config, { log });
   } catch (err) {
+    if (err instanceof ConfigError) throw err; // the message says what to change: no stack, exit 78
     log.error({ err }, 'start-up failed');
     throw new CliError(`EMS could not start: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -547,14 +548,15 @@ async function databaseForCli(config: Config): Promise<{ url: string; stop: () =
     await ensureDatabase(config.databaseUrl);
     return { url: config.databaseUrl, stop: async () => undefined };
   }
-  // A running `ems start` holds the embedded cluster: connect to it (postmaster.pid line 4 is its port).
+  // A running `ems start` holds the embedded cluster: connect to it over its socket (postmaster.pid lines 4
+  // and 5: its port and socket directory; it listens on no TCP port).
   const pidFile = path.join(config.dataDir, 'pg', 'postmaster.pid');
   const passwordFile = path.join(config.dataDir, 'password');
   if (existsSync(pidFile) && existsSync(passwordFile)) {
-    const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
-    if (pid && processAlive(Number(pid)) && port) {
+    const [pid, , , port, socketDir] = readFileSync(pidFile, 'utf8').split('\n');
+    if (pid && processAlive(Number(pid)) && port && socketDir?.trim()) {
       const password = readFileSync(passwordFile, 'utf8').trim();
-      return { url: `postgres://ems:${encodeURIComponent(password)}@127.0.0.1:${port.trim()}/ems`, stop: async () => undefined };
+      return { url: `postgres://ems:${encodeURIComponent(password)}@localhost:${port.trim()}/ems?host=${encodeURIComponent(socketDir.trim())}`, stop: async () => undefined };
     }
   }
   const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'ems' });

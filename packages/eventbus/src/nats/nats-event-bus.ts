@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { migrate, type Logger, type Pool } from '@ems/platform';
+import { describeError, isPermanent, migrate, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { createDeadLetterTable, deadLetterMigrations } from '../postgres/dead-letters.ts';
@@ -19,7 +19,8 @@ import { deleteConsumer, ensureConsumer, ensureStreams, natsNames } from './topo
  *   stream <prefix>_EVENTS  <prefix>.events.<type> ──► durable pull consumer per subscriber (replicas share it)
  *                           <prefix>.direct.<sub>  ──► <sub>'s direct consumer (replays, injected test messages)
  *        worker: validate ─ invalid ─► dead letter at once
- *                handle ── throws ──► nak(backoff) … on the last attempt (JetStream's delivery count):
+ *                handle ── throws ──► nak(backoff) … on the last attempt (JetStream's delivery count),
+ *                                     or at once for a permanent error (platform's classification):
  *                                      ▼
  *   stream <prefix>_DEAD_LETTERS  <prefix>.dead-letters.<sub> ──► <sub>'s dead-letter consumer:
  *        bus.dead_letters row (the PostgreSQL adapter's table and API) ─► subscription.onDeadLetter, until it succeeds
@@ -190,7 +191,8 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
   };
 
   const deliver = async (sub: Subscription, role: Role, msg: JsMsg) => {
-    const raw = parse(msg);
+    const body = parse(msg);
+    const raw = body.ok ? body.value : body.text;
     // A subscriber of several types reads all events (see topology.ts): the others' are not its business.
     const type = typeOf(raw);
     if (role === 'events' && sub.types.length > 1 && type !== undefined && !sub.types.includes(type)) {
@@ -208,7 +210,8 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
       log.warn({ subscriber: sub.name, seq: msg.seq, reason: why }, 'event bus: poison message dead-lettered');
       return deadLetter(sub, msg, raw, why, attempt);
     };
-    const checked = validateEvent(raw, catalogue);
+    if (!body.ok) return poisoned(`not JSON: ${body.error}`);
+    const checked = validateEvent(raw, catalogue, msg.data.length);
     if (!checked.ok) return poisoned(checked.reason);
     if (!sub.types.includes(checked.event.type)) return poisoned(`subscriber ${sub.name} does not handle ${checked.event.type}`);
     const event = checked.event;
@@ -221,17 +224,24 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     } catch (err) {
       stopKeepingAlive();
       const reason = truncate(describe(err));
-      log[lastAttempt ? 'error' : 'warn'](
+      // Retrying cannot cure invalid data or a refusal: dead-lettered now, with the reason.
+      const permanent = isPermanent(err);
+      log[lastAttempt || permanent ? 'error' : 'warn'](
         { subscriber: sub.name, eventId: event.id, eventType: event.type, attempt, err },
-        lastAttempt ? 'event bus: handler failed on its last attempt; dead-lettering' : 'event bus: handler failed; will retry',
+        permanent
+          ? 'event bus: handler failed with an error retrying cannot cure; dead-lettering at once'
+          : lastAttempt
+            ? 'event bus: handler failed on its last attempt; dead-lettering'
+            : 'event bus: handler failed; will retry',
       );
-      if (lastAttempt) await deadLetter(sub, msg, raw, reason, attempt);
+      if (lastAttempt || permanent) await deadLetter(sub, msg, raw, reason, attempt);
       else msg.nak(Math.min(MAX_RETRY_DELAY_MS, retry.backoffMs * 2 ** (attempt - 1)));
     }
   };
 
   const recordDeadLetter = async (sub: Subscription, msg: JsMsg) => {
-    const parsed = LetterMessage.safeParse(parse(msg));
+    const body = parse(msg);
+    const parsed = LetterMessage.safeParse(body.ok ? body.value : undefined);
     if (!parsed.success) {
       log.error({ subscriber: sub.name, seq: msg.seq }, 'event bus: malformed message on the dead-letter subject; dropped');
       msg.term();
@@ -419,8 +429,12 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     },
 
     async injectRaw(subscriber, raw) {
-      await connected().js.publish(names.directSubject(subscriber), JSON.stringify(raw ?? null), { msgID: randomUUID(), timeout: requestTimeoutMs });
+      // Bytes go on the wire as they are (a test's non-JSON garbage); anything else as its JSON.
+      const payload = raw instanceof Uint8Array ? raw : JSON.stringify(raw ?? null);
+      await connected().js.publish(names.directSubject(subscriber), payload, { msgID: randomUUID(), timeout: requestTimeoutMs });
     },
+
+    subscribers: () => [...subscriptions.keys()],
   };
 }
 
@@ -434,12 +448,12 @@ async function watch(nc: NatsConnection, log: Logger): Promise<void> {
 }
 
 /** The body as JSON, or as text when it is not JSON (garbage is dead-lettered, not dropped). */
-function parse(msg: JsMsg): unknown {
+function parse(msg: JsMsg): { ok: true; value: unknown } | { ok: false; text: string; error: string } {
   const text = msg.string();
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { ok: false, text, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
@@ -454,10 +468,7 @@ function deadLetterId(msg: JsMsg): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
-  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
-}
+const describe = describeError;
 
 function truncate(s: string): string {
   return s.length > MAX_REASON ? `${s.slice(0, MAX_REASON - 1)}…` : s;

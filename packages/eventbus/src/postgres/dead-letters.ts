@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { paged, quoteIdent, type Migration, type Pool } from '@ems/platform';
+import { paged, quoteIdent, storableText, type Migration, type Pool } from '@ems/platform';
 import type { DeadLetter, DeadLetterStore } from '../port.ts';
 
 /**
@@ -76,6 +76,7 @@ export function createDeadLetterTable(pool: Pool, schema: string, send: (client:
 
   return {
     async record(letter) {
+      const stored = storableEvent(letter.event);
       const event = letter.event as { id?: unknown; type?: unknown } | null;
       await pool.query(
         `INSERT INTO ${table} (id, subscriber, event, event_id, event_type, reason, attempts, dead_at)
@@ -85,10 +86,10 @@ export function createDeadLetterTable(pool: Pool, schema: string, send: (client:
           letter.id,
           letter.subscriber,
           // Always JSON text: pg would send a bare string as text, which is not valid JSON.
-          JSON.stringify(letter.event ?? null),
-          typeof event?.id === 'string' ? event.id.slice(0, 200) : null,
-          typeof event?.type === 'string' ? event.type.slice(0, 200) : null,
-          letter.reason,
+          JSON.stringify(stored),
+          typeof event?.id === 'string' ? storableText(event.id.slice(0, 200)) : null,
+          typeof event?.type === 'string' ? storableText(event.type.slice(0, 200)) : null,
+          storableText(letter.reason),
           letter.attempts,
           letter.deadAt,
         ],
@@ -147,6 +148,28 @@ export function createDeadLetterTable(pool: Pool, schema: string, send: (client:
       return get(id);
     },
   };
+}
+
+/** The most of a dead message this table keeps (its JSON, in characters); a larger one is kept as its head. */
+export const MAX_STORED_EVENT_CHARS = 64 * 1024;
+
+/**
+ * The message as this table can keep it: what jsonb cannot store (a NUL, a lone surrogate — in values
+ * and keys) replaced by U+FFFD, nesting past 64 levels cut, and a huge message kept as the head of its
+ * JSON. Recording a poison message must never fail because of the poison: it would be retried forever.
+ */
+export function storableEvent(event: unknown): unknown {
+  const clean = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return storableText(v);
+    if (typeof v !== 'object' || v === null) return v;
+    if (depth >= 64) return '(nested too deep)';
+    if (Array.isArray(v)) return v.map((x) => clean(x, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [storableText(k), clean(x, depth + 1)]));
+  };
+  const cleaned = clean(event ?? null, 0);
+  const text = JSON.stringify(cleaned) ?? 'null';
+  if (text.length <= MAX_STORED_EVENT_CHARS) return cleaned;
+  return { truncated: true, chars: text.length, head: storableText(text.slice(0, MAX_STORED_EVENT_CHARS)) };
 }
 
 function toDeadLetter(row: Row): DeadLetter {

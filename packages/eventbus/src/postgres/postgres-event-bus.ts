@@ -1,5 +1,5 @@
 import { PgBoss, type JobResult, type JobWithMetadata, type QueueOptions, type QueueResult } from 'pg-boss';
-import { migrate, quoteIdent, type Logger, type Pool } from '@ems/platform';
+import { describeError, isPermanent, migrate, quoteIdent, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { CloudEvent, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
@@ -16,6 +16,7 @@ import { publishStatement, type PublishResult } from './publish-statement.ts';
  *   queue "<subscriber>"  (retries with exponential backoff)   queue "<other subscriber>" …
  *            │ worker: validate ─ invalid ─► 'deadletter' (at once, with the reason)
  *            │         handle ── throws ──► 'failed' → retried … after maxAttempts:
+ *            │                   └─ a permanent error (platform's classification) ─► 'deadletter' at once
  *            ▼
  *   queue "<subscriber>.dead-letters" ── worker ──► bus.dead_letters row (reason, attempts, time)
  *                                                    └─► subscription.onDeadLetter(event, reason), once
@@ -197,6 +198,11 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       return { id: job.id, status: 'completed' };
     } catch (err) {
       const reason = truncate(describe(err));
+      // Retrying cannot cure invalid data or a refusal: dead-lettered now, with the reason.
+      if (isPermanent(err)) {
+        log.error({ subscriber: sub.name, eventId: event.id, eventType: event.type, attempt, err }, 'event bus: handler failed with an error retrying cannot cure; dead-lettering at once');
+        return { id: job.id, status: 'deadletter', output: { reason } };
+      }
       log[lastAttempt ? 'error' : 'warn'](
         { subscriber: sub.name, eventId: event.id, eventType: event.type, attempt, err },
         lastAttempt ? 'event bus: handler failed on its last attempt; dead-lettering' : 'event bus: handler failed; will retry',
@@ -437,6 +443,8 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       await whenStartedOnce();
       await boss.send(subscriber, { event: raw } satisfies JobData);
     },
+
+    subscribers: () => [...subscriptions.keys()],
   };
 }
 
@@ -456,10 +464,7 @@ function differs(existing: QueueResult, wanted: QueueOptions & { deadLetter?: st
   );
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
-  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
-}
+const describe = describeError;
 
 /** pg-boss stores the failed attempt's output: ours ({reason}), an Error it serialised, or {value}. */
 function reasonOf(output: unknown): string {
