@@ -54,6 +54,8 @@ export function benchOrg(spec: BenchOrgSpec): BenchOrg {
     hrPartnerId: dept.hrPartnerId,
     timezone: ZONES[n % ZONES.length]!,
     location: 'Bench',
+    // The bench measures coordination, not calendars: a resigner can meet whenever the partner can.
+    workingHours: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' },
   });
   const employees: Employee[] = [];
   const ceo = person('B-CEO', 0, departments[0]!, 'Chief Executive Officer', null);

@@ -7,7 +7,7 @@
 export interface WorkingHours {
   /** ISO weekdays, 1 = Monday … 7 = Sunday. */
   days: number[];
-  /** Local wall-clock times in the partner's time zone, 'HH:mm'. */
+  /** Local wall-clock times in the person's own time zone, 'HH:mm'. */
   start: string;
   end: string;
 }
@@ -34,6 +34,7 @@ export interface HrPartner {
 export interface Department {
   id: string;
   name: string;
+  /** The partner who looks after the department as a whole; each person's own partner is the one of their region. */
   hrPartnerId: string;
 }
 
@@ -44,9 +45,12 @@ export interface Employee {
   title: string;
   departmentId: string;
   managerId: string | null;
+  /** The HR partner of the person's region: an exit interview needs hours both of them work. */
   hrPartnerId: string;
   timezone: string;
   location: string;
+  /** The days and hours the person works, in their own time zone. */
+  workingHours: WorkingHours;
 }
 
 export interface System {
@@ -91,12 +95,17 @@ const DOMAIN = 'acme.example';
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Frances', 'Dennis', 'Radia', 'Tim', 'Hedy', 'Linus', 'Anita', 'John', 'Karen', 'Leslie', 'Sophie', 'Niklaus', 'Shafi', 'Yukihiro', 'Adele', 'Bjarne', 'Ivan', 'Jean', 'Katherine', 'Larry', 'Mary', 'Guido'];
 const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Allen', 'Ritchie', 'Perlman', 'Berners-Lee', 'Lamarr', 'Torvalds', 'Borg', 'Backus', 'Spärck Jones', 'Lamport', 'Wilson', 'Wirth', 'Goldwasser', 'Matsumoto', 'Goldberg', 'Stroustrup', 'Sutherland', 'Bartik', 'Johnson', 'Page', 'Keller', 'van Rossum'];
 
+/**
+ * Offices, each with its hours (Monday to Friday, local time) and the HR partner of its region: a
+ * partner's people share working hours with them (Singapore and the US coasts share none, Berlin and
+ * San Francisco none either). An office's hours cover its own partner's.
+ */
 const LOCATIONS = [
-  { location: 'Berlin', timezone: 'Europe/Berlin' },
-  { location: 'New York', timezone: 'America/New_York' },
-  { location: 'Singapore', timezone: 'Asia/Singapore' },
-  { location: 'London', timezone: 'Europe/London' },
-  { location: 'San Francisco', timezone: 'America/Los_Angeles' },
+  { location: 'Berlin', timezone: 'Europe/Berlin', hrPartnerId: 'hrp-berlin', hours: { start: '09:00', end: '17:00' } },
+  { location: 'New York', timezone: 'America/New_York', hrPartnerId: 'hrp-newyork', hours: { start: '08:30', end: '17:00' } },
+  { location: 'Singapore', timezone: 'Asia/Singapore', hrPartnerId: 'hrp-singapore', hours: { start: '09:00', end: '18:00' } },
+  { location: 'London', timezone: 'Europe/London', hrPartnerId: 'hrp-berlin', hours: { start: '09:00', end: '17:30' } },
+  { location: 'San Francisco', timezone: 'America/Los_Angeles', hrPartnerId: 'hrp-newyork', hours: { start: '08:00', end: '16:30' } },
 ];
 
 export const SYSTEMS: System[] = [
@@ -157,7 +166,6 @@ export function demoOrg(employeeCount = 60): DemoOrg {
     // The offset by n / 30 keeps every full name unique across the 60 demo employees.
     const last = LAST[(n * 7 + 3 + Math.floor(n / FIRST.length)) % LAST.length]!;
     const place = LOCATIONS[(n * 3) % LOCATIONS.length]!;
-    const dept = departments.find((d) => d.id === departmentId)!;
     return {
       id: `E${1000 + n}`,
       name: `${first} ${last}`,
@@ -165,9 +173,10 @@ export function demoOrg(employeeCount = 60): DemoOrg {
       title,
       departmentId,
       managerId,
-      hrPartnerId: dept.hrPartnerId,
+      hrPartnerId: place.hrPartnerId,
       timezone: place.timezone,
       location: place.location,
+      workingHours: { days: [1, 2, 3, 4, 5], ...place.hours },
     };
   };
   let n = 0;

@@ -8,6 +8,8 @@ export {
   nextWorkingDay,
   SLOT_MINUTES,
   type PartnerCalendar,
+  type Availability,
+  type NoSlotReason,
   type SlotSearch,
   type SlotResult,
   type SlotCheck,

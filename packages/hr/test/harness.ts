@@ -78,11 +78,13 @@ export async function startHr(options: {
   bus?: (pool: Pool) => Promise<EventBus>;
   reactToEvents?: boolean;
   followUps?: HrFollowUpOptions;
+  /** How many demo employees to seed (the demo organisation's 60 by default). */
+  employees?: number;
 }): Promise<HrUnderTest> {
   const db: TestDatabase = await createTestDatabase(inject('testServerUrl'), options.label);
   const pool = createPool(db.url, { max: 20 });
   const log = createLogger({ level: process.env.EMS_TEST_LOG_LEVEL ?? 'silent' });
-  const org = demoOrg();
+  const org = demoOrg(options.employees);
   const identity = await startTestIdentity(pool, org, log);
   const bus = options.bus ? await options.bus(pool) : undefined;
   const known = knownCases();

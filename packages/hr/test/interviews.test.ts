@@ -13,17 +13,22 @@ let stub: NotificationStub;
 // The relay is NOT started in this file: every email the stub receives was sent by the request itself (fast path).
 beforeAll(async () => {
   stub = await startNotificationStub();
-  h = await startHr({ label: 'hrinterviews', clock, notificationUrl: stub.url });
+  // Twice the demo organisation: enough people in each partner's own office for every test here.
+  h = await startHr({ label: 'hrinterviews', clock, notificationUrl: stub.url, employees: 120 });
 });
 afterAll(async () => {
   await h?.stop();
   await stub?.stop();
 });
 
-/** A different employee of the given HR partner for every use, so tests never share people. */
+/**
+ * A different employee of the given HR partner for every use, so tests never share people; one in the
+ * partner's own office, whose hours cover the partner's, so the partner's calendar alone decides the slot.
+ */
 const used = new Set<string>();
 function employeeOf(partnerId: string) {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id));
+  const zone = partner(partnerId).timezone;
+  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && x.timezone === zone && !used.has(x.id));
   if (!e) throw new Error(`out of employees of ${partnerId}`);
   used.add(e.id);
   return e;
@@ -168,6 +173,43 @@ describe('scheduling an interview', () => {
     expect(res.status).toBe(409);
     expect(res.body.type).toBe(hr.HrProblemTypes.noFreeSlot);
     expect(res.body.reason).toBe('last-working-day-too-close');
+    expect((await list(`resignationId=${resignationId}`)).body.items).toEqual([]);
+    expect(emailsFor(resignationId)).toEqual([]);
+  });
+
+  it('when the employee works in Los Angeles and the partner in New York, then the slot lies in both people’s hours: the Los Angeles morning', async () => {
+    clock.set('2026-03-02T15:00:00Z'); // Monday
+    const ny = partner('hrp-newyork');
+    const employee = h.org.employees.find((x) => x.hrPartnerId === ny.id && x.timezone === 'America/Los_Angeles' && !used.has(x.id))!;
+    used.add(employee.id);
+    expect(employee.workingHours).toMatchObject({ start: '08:00', end: '16:30' });
+
+    const res = await schedule({ resignationId: randomUUID(), employeeId: employee.id, lastWorkingDay: '2026-03-27' });
+
+    expect(res.status).toBe(201);
+    // Tuesday 08:30 in New York would be 05:30 in Los Angeles: the first slot both work is 08:00 there, 11:00 in New York.
+    expect(localTime(res.body.start, employee.timezone)).toBe('Tue 08:00');
+    expect(localTime(res.body.start, ny.timezone)).toBe('Tue 11:00');
+    const invite = emailsFor(res.body.resignationId).find((e) => e.request.to.email === employee.email)!;
+    expect(invite.request.data.timezone).toBe('America/Los_Angeles');
+  });
+
+  it('when the employee in Los Angeles shares no working hours with a Singapore partner, then 409 no-free-slot says so, naming both calendars, and nothing is stored or sent', async () => {
+    clock.set('2026-03-02T10:00:00Z');
+    const employee = employeeOf('hrp-newyork');
+    // HR's directory moves the employee to Los Angeles under the Singapore partner: Singapore's 10:00–18:00 is 18:00–02:00 there.
+    await h.pool.query(`UPDATE hr.employees SET timezone = 'America/Los_Angeles', work_start = '09:00', work_end = '17:00', hr_partner_id = 'hrp-singapore' WHERE id = $1`, [employee.id]);
+    const resignationId = randomUUID();
+
+    const res = await schedule<Problem & { reason: string }>({ resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-27' });
+
+    expect(res.status).toBe(409);
+    expect(res.contentType).toContain('application/problem+json');
+    expect(res.body.type).toBe(hr.HrProblemTypes.noFreeSlot);
+    expect(res.body.reason).toBe('no-shared-hours');
+    expect(res.body.detail).toBe(
+      `No free slot before the last working day: ${employee.name} (Mon–Fri 09:00–17:00 America/Los_Angeles) and the HR partner Mei Lin Tan (Mon–Fri 10:00–18:00 Asia/Singapore) share no working hours until 2026-03-27`,
+    );
     expect((await list(`resignationId=${resignationId}`)).body.items).toEqual([]);
     expect(emailsFor(resignationId)).toEqual([]);
   });
@@ -411,9 +453,9 @@ describe('reading interviews and the database guard', () => {
       all.push(...page.body.items);
       offset = page.body.nextOffset;
     }
-    expect(all).toHaveLength(17); // 10 concurrent + 7 that filled a Friday
+    expect(all).toHaveLength(18); // 10 concurrent + 7 that filled a Friday + 1 for Los Angeles
     expect(all.every((i) => i.hrPartnerId === 'hrp-newyork')).toBe(true);
-    expect(new Set(all.map((i) => i.id)).size).toBe(17);
+    expect(new Set(all.map((i) => i.id)).size).toBe(18);
     const one = all[3]!;
     const byResignation = await list(`resignationId=${one.resignationId}`, 'hrp-newyork');
     expect(byResignation.body.items).toEqual([one]);

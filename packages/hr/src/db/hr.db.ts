@@ -57,6 +57,10 @@ export interface EmployeesTable {
   hr_partner_id: string;
   timezone: string;
   location: string;
+  /** ISO weekdays the employee works; their hours 'HH:mm', local to their zone. */
+  work_days: ColumnType<number[], number[] | undefined, number[]>;
+  work_start: ColumnType<string, string | undefined, string>;
+  work_end: ColumnType<string, string | undefined, string>;
   status: Generated<'active' | 'left'>;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;

@@ -184,4 +184,16 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: "the employee's working days and hours: an interview lies in both people's",
+    // Rows already there keep Monday to Friday, 09:00–17:00 (their own zone) until the next seed.
+    sql: `
+      ALTER TABLE employees
+        ADD COLUMN work_days smallint[] NOT NULL DEFAULT '{1,2,3,4,5}' CHECK (work_days <@ ARRAY[1,2,3,4,5,6,7]::smallint[]),
+        ADD COLUMN work_start text NOT NULL DEFAULT '09:00' CHECK (work_start ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'),
+        ADD COLUMN work_end text NOT NULL DEFAULT '17:00' CHECK (work_end ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'),
+        ADD CONSTRAINT employees_work_hours CHECK (work_start < work_end);
+    `,
+  },
 ];

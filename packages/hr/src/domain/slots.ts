@@ -1,12 +1,14 @@
 import { DateTime } from 'luxon';
 
 /**
- * Finding a free slot for an exit interview in the HR partner's calendar. Pure: everything it needs,
- * including "now", comes in as arguments.
+ * Finding a free slot for an exit interview in the HR partner's calendar that also lies in the
+ * employee's working hours. Pure: everything it needs, including "now", comes in as arguments.
  *
- * All calendar reasoning happens in the partner's time zone, because working hours and weekly
+ * Each person's calendar is reasoned about in their own time zone, because working hours and weekly
  * meetings are wall-clock times there: 09:00 stays 09:00 local across a DST change, so its UTC
- * instant moves by an hour. Instants (Date) go in and out.
+ * instant moves by an hour. Slots are laid out on the partner's :00/:30 grid; one is offered only
+ * if it also falls on a working day of the employee, inside their hours, in their zone. Instants
+ * (Date) go in and out.
  */
 
 export const SLOT_MINUTES = 30;
@@ -24,6 +26,13 @@ export interface WeeklyBusy {
   weekday: number;
   start: string;
   end: string;
+}
+
+/** When someone works: their working days and hours, in their own zone. */
+export interface Availability {
+  /** IANA zone, e.g. 'America/Los_Angeles'. */
+  timezone: string;
+  workingHours: WorkingHours;
 }
 
 export interface Booked {
@@ -55,31 +64,78 @@ export interface Slot {
 
 export type SlotResult =
   | { found: true; slot: Slot }
-  | { found: false; reason: 'last-working-day-too-close' | 'calendar-full' };
+  | { found: false; reason: NoSlotReason };
+
+/**
+ * Why no slot: the last working day leaves no working day before it; the two people share no
+ * working hours before it (different zones or days); or the hours they share are all taken.
+ */
+export type NoSlotReason = 'last-working-day-too-close' | 'no-shared-hours' | 'calendar-full';
 
 export type SlotCheck = { ok: true; slot: Slot } | { ok: false; reason: string };
 
 /**
  * The earliest free 30-minute slot from the partner's next working day (after today in the partner's
- * zone) up to, not including, the last working day.
+ * zone) up to, not including, the last working day (in either person's zone), in the working hours
+ * of both the partner and, when given, the employee.
  */
-export function findFreeSlot(calendar: PartnerCalendar, search: SlotSearch): SlotResult {
+export function findFreeSlot(calendar: PartnerCalendar, search: SlotSearch, employee?: Availability): SlotResult {
   const zone = calendar.timezone;
   const firstDay = nextWorkingDay(calendar, search.now);
   const lastDay = parseDay(search.lastWorkingDay, zone);
   if (firstDay >= lastDay) return { found: false, reason: 'last-working-day-too-close' };
+  let shared = false;
   for (let day = firstDay; day < lastDay; day = day.plus({ days: 1 })) {
     if (!calendar.workingHours.days.includes(day.weekday)) continue;
     for (const slot of daySlots(calendar.workingHours, day)) {
+      if (employee && (!inEmployeeHours(employee, slot) || !beforeLastDay(employee, slot, search.lastWorkingDay))) continue;
       if (search.after && slot.start <= search.after) continue;
+      shared = true;
       if (isFree(calendar, slot)) return { found: true, slot };
     }
   }
-  return { found: false, reason: 'calendar-full' };
+  return { found: false, reason: shared ? 'calendar-full' : 'no-shared-hours' };
 }
 
-/** Checks a requested start: an aligned 30-minute slot inside working hours, free, in the future, before the last working day. */
-export function checkSlot(calendar: PartnerCalendar, search: SlotSearch, start: Date): SlotCheck {
+/** Whether a slot lies on a working day of the employee, inside their hours, in their zone. */
+function inEmployeeHours(employee: Availability, slot: Slot): boolean {
+  const { timezone, workingHours } = employee;
+  const start = DateTime.fromJSDate(slot.start, { zone: timezone });
+  if (!workingHours.days.includes(start.weekday)) return false;
+  const day = start.startOf('day');
+  return slot.start >= localInstant(day, minutesOf(workingHours.start)).toJSDate() && slot.end <= localInstant(day, minutesOf(workingHours.end)).toJSDate();
+}
+
+/** Why a slot is outside the employee's working days or hours (in their zone), or null when inside. */
+function employeeHoursProblem(employee: Availability, slot: Slot): string | null {
+  if (inEmployeeHours(employee, slot)) return null;
+  const { timezone, workingHours } = employee;
+  const start = DateTime.fromJSDate(slot.start, { zone: timezone });
+  return `the employee works ${workingHours.start}–${workingHours.end} (${timezone}) on ${describeDays(workingHours.days)}: the slot is at ${start.toFormat('HH:mm')} there${workingHours.days.includes(start.weekday) ? '' : `, a ${start.toFormat('cccc')}`}`;
+}
+
+/** The interview happens before the employee's last working day begins where they are, too. */
+function beforeLastDay(employee: Availability, slot: Slot, lastWorkingDay: string): boolean {
+  return slot.start < parseDay(lastWorkingDay, employee.timezone).toJSDate();
+}
+
+const DAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+/** ISO weekdays as people write them: 'Mon–Fri', 'Mon, Wed, Fri'. */
+export function describeDays(days: readonly number[]): string {
+  const sorted = [...new Set(days)].filter((d) => d >= 1 && d <= 7).sort((a, b) => a - b);
+  if (!sorted.length) return 'no days';
+  const runs: Array<[number, number]> = [];
+  for (const d of sorted) {
+    const last = runs.at(-1);
+    if (last && d === last[1] + 1) last[1] = d;
+    else runs.push([d, d]);
+  }
+  const name = (d: number) => DAY_NAMES[d - 1]!;
+  return runs.map(([a, b]) => (a === b ? name(a) : b === a + 1 ? `${name(a)}, ${name(b)}` : `${name(a)}–${name(b)}`)).join(', ');
+}
+
+/** Checks a requested start: an aligned 30-minute slot inside both people's working hours, free, in the future, before the last working day. */
+export function checkSlot(calendar: PartnerCalendar, search: SlotSearch, start: Date, employee?: Availability): SlotCheck {
   const zone = calendar.timezone;
   const local = DateTime.fromJSDate(start, { zone });
   if (start <= search.now) return { ok: false, reason: 'the start is in the past' };
@@ -96,6 +152,13 @@ export function checkSlot(calendar: PartnerCalendar, search: SlotSearch, start: 
       ok: false,
       reason: `the start must be on :00 or :30 within working hours ${calendar.workingHours.start}–${calendar.workingHours.end} (${zone})`,
     };
+  }
+  if (employee) {
+    const outside = employeeHoursProblem(employee, slot);
+    if (outside) return { ok: false, reason: outside };
+    if (!beforeLastDay(employee, slot, search.lastWorkingDay)) {
+      return { ok: false, reason: `the slot is not before the last working day ${search.lastWorkingDay} in ${employee.timezone}` };
+    }
   }
   if (!isFree(calendar, slot)) return { ok: false, reason: 'the HR partner is busy at that time' };
   return { ok: true, slot };

@@ -1,10 +1,15 @@
 import type { Selectable } from 'kysely';
-import type { HrPartnersTable, HrTx } from '../db/hr.db.ts';
-import type { PartnerCalendar } from '../domain/slots.ts';
+import type { EmployeesTable, HrPartnersTable, HrTx } from '../db/hr.db.ts';
+import type { Availability, PartnerCalendar } from '../domain/slots.ts';
 
 export type PartnerRow = Selectable<HrPartnersTable>;
 
 const DAY_MS = 86_400_000;
+
+/** The employee's side of an interview: the days and hours they work, in their own zone. */
+export function availabilityOf(employee: Pick<Selectable<EmployeesTable>, 'timezone' | 'work_days' | 'work_start' | 'work_end'>): Availability {
+  return { timezone: employee.timezone, workingHours: { days: employee.work_days, start: employee.work_start, end: employee.work_end } };
+}
 
 /**
  * Locks the HR partner's row and reads their calendar. Every booking and reschedule takes this lock

@@ -1,13 +1,25 @@
 import { HttpProblem } from '@ems/platform';
 import { hr } from '@ems/contracts';
+import { describeDays, type Availability, type NoSlotReason } from '../domain/slots.ts';
+
+/** The two people of an interview, for saying why no slot suits both. */
+export interface SlotParties {
+  partner: { name: string } & Availability;
+  employee: { name: string } & Availability;
+}
+
+const hoursOf = (who: Availability) => `${describeDays(who.workingHours.days)} ${who.workingHours.start}–${who.workingHours.end} ${who.timezone}`;
 
 /** The 409s of interview booking, each with its own problem type (see contracts HrProblemTypes). */
 
-export function noFreeSlot(lastWorkingDay: string, reason: 'last-working-day-too-close' | 'calendar-full', partnerName: string): HttpProblem {
+export function noFreeSlot(lastWorkingDay: string, reason: NoSlotReason, parties: SlotParties): HttpProblem {
+  const { partner, employee } = parties;
   const why =
     reason === 'last-working-day-too-close'
       ? `the last working day ${lastWorkingDay} is not after the next business day`
-      : `${partnerName}'s calendar has no free 30-minute slot until ${lastWorkingDay}`;
+      : reason === 'no-shared-hours'
+        ? `${employee.name} (${hoursOf(employee)}) and the HR partner ${partner.name} (${hoursOf(partner)}) share no working hours until ${lastWorkingDay}`
+        : `${partner.name}'s calendar has no free 30-minute slot in the hours shared with ${employee.name} until ${lastWorkingDay}`;
   return new HttpProblem(409, `No free slot before the last working day: ${why}`, {
     type: hr.HrProblemTypes.noFreeSlot,
     title: 'No free slot',

@@ -7,7 +7,7 @@ import { enqueueEmails } from '../deliver-invites/outbox.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
 import { inviteFor } from '../interviews/invite-parties.ts';
-import { lockPartnerCalendar } from '../interviews/partner-calendar.ts';
+import { availabilityOf, lockPartnerCalendar } from '../interviews/partner-calendar.ts';
 import { illegalTransition, noFreeSlot, slotUnavailable, isOverlap, slotTakenConcurrently } from '../interviews/problems.ts';
 import { toInterview, type InterviewRow } from '../interviews/interview.view.ts';
 
@@ -54,18 +54,22 @@ export async function rescheduleInterview(ctx: HrContext, id: string, request: R
       if (row.status !== 'scheduled') throw illegalTransition(id, row.status, 'rescheduled');
 
       const search = { now, lastWorkingDay: row.last_working_day };
+      const employee = await trx.selectFrom('employees').select(['name', 'timezone', 'work_days', 'work_start', 'work_end']).where('id', '=', row.employee_id).executeTakeFirstOrThrow();
+      const attendee = availabilityOf(employee);
       let slot: Slot;
       if (requestedStart) {
         if (requestedStart.getTime() === row.starts_at.getTime()) {
           await rememberKey(trx, key, id, now);
           return { row, queued: [] };
         }
-        const check = checkSlot(locked.calendar, search, requestedStart);
+        const check = checkSlot(locked.calendar, search, requestedStart, attendee);
         if (!check.ok) throw slotUnavailable(request.start ?? '', check.reason);
         slot = check.slot;
       } else {
-        const found = findFreeSlot(locked.calendar, { ...search, after: row.starts_at });
-        if (!found.found) throw noFreeSlot(row.last_working_day, found.reason, locked.partner.name);
+        const found = findFreeSlot(locked.calendar, { ...search, after: row.starts_at }, attendee);
+        if (!found.found) {
+          throw noFreeSlot(row.last_working_day, found.reason, { partner: { name: locked.partner.name, ...locked.calendar }, employee: { name: employee.name, ...attendee } });
+        }
         slot = found.slot;
       }
 

@@ -9,7 +9,7 @@ import { enqueueEmails } from '../deliver-invites/outbox.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 import { assertNotClosed, lockResignation } from '../interviews/exit-case.ts';
 import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
-import { lockPartnerCalendar } from '../interviews/partner-calendar.ts';
+import { availabilityOf, lockPartnerCalendar } from '../interviews/partner-calendar.ts';
 import { noFreeSlot, isOverlap, slotTakenConcurrently } from '../interviews/problems.ts';
 import { toInterview, type InterviewRow } from '../interviews/interview.view.ts';
 import type { EventCause } from '../interviews/event-cause.ts';
@@ -68,7 +68,8 @@ export async function scheduleInterview(
  *   resignation retained or withdrawn already (choreography)  (409)
  *   employee and HR partner from HR's own directory        (404 unknown, 409 already left)
  *   last working day not in the past                       (400)
- *   lock the partner → earliest free slot before the last working day (409 none)
+ *   lock the partner → earliest free slot in both people's working hours before the last working day
+ *     (409 none, saying why: too close, no shared hours, or the shared hours are taken)
  *   → insert the interview → queue the invites (employee + partner)
  *   → publish exit-interview-scheduled (when a bus is configured) → move the follow-up timer
  *
@@ -101,8 +102,12 @@ export async function bookInterview(
   const twin = await findRepeat(trx, request, key);
   if (twin) return { row: twin, queued: [], created: false };
 
-  const found = findFreeSlot(locked.calendar, { now, lastWorkingDay: request.lastWorkingDay });
-  if (!found.found) throw noFreeSlot(request.lastWorkingDay, found.reason, locked.partner.name);
+  // A slot both people work: the partner's hours in the partner's zone, the employee's in theirs.
+  const attendee = availabilityOf(employee);
+  const found = findFreeSlot(locked.calendar, { now, lastWorkingDay: request.lastWorkingDay }, attendee);
+  if (!found.found) {
+    throw noFreeSlot(request.lastWorkingDay, found.reason, { partner: { name: locked.partner.name, ...locked.calendar }, employee: { name: employee.name, ...attendee } });
+  }
 
   const id = randomUUID();
   const row = await trx

@@ -94,6 +94,9 @@ export async function seedHr(db: HrDb, org: Pick<DemoOrg, 'hrLead' | 'hrPartners
             hr_partner_id: e.hrPartnerId,
             timezone: e.timezone,
             location: e.location,
+            work_days: e.workingHours.days,
+            work_start: e.workingHours.start,
+            work_end: e.workingHours.end,
           })),
         )
         .onConflict((oc) =>
@@ -106,6 +109,9 @@ export async function seedHr(db: HrDb, org: Pick<DemoOrg, 'hrLead' | 'hrPartners
             hr_partner_id: eb.ref('excluded.hr_partner_id'),
             timezone: eb.ref('excluded.timezone'),
             location: eb.ref('excluded.location'),
+            work_days: eb.ref('excluded.work_days'),
+            work_start: eb.ref('excluded.work_start'),
+            work_end: eb.ref('excluded.work_end'),
             updated_at: new Date(),
           })),
         )
