@@ -208,6 +208,16 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       expect((await http<{ items: unknown[] }>(base, 'GET', `/api/resignations?employeeId=${other.id}`)).body.items).toHaveLength(0);
     });
 
+    it('when the same Idempotency-Key is sent by many requests at once, then every one answers the same case — one 201, the rest 200, never a 409', async () => {
+      const employee = takeEmployee();
+      const key = `burst-${employee.id}-${Date.now()}`;
+      const answers = await Promise.all(Array.from({ length: 40 }, () => submit({ employeeId: employee.id, reason: 'Moving abroad' }, { 'idempotency-key': key })));
+      expect(answers.map((a) => a.status).sort((x, y) => x - y)).toEqual([...Array<number>(39).fill(200), 201]);
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      await settled(answers[0]!.body.id);
+      expect(mailsTo(managerOf(employee).email).filter((m) => m.subject?.includes(employee.name))).toHaveLength(1);
+    });
+
     it('when the correlation header is empty, then the case id correlates everything; a traceparent is carried into the events', async () => {
       const employee = takeEmployee();
       const res = await submit({ employeeId: employee.id }, { 'x-correlation-id': '  ' });

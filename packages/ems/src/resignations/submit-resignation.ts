@@ -64,6 +64,8 @@ export async function submitResignation(
   if (!employee) throw noEmployee(input.employeeId);
 
   const open = await deps.store.findOpenByEmployee(employee.id);
+  // The same key sent concurrently: another request opened this very case since the key was looked up.
+  if (open !== undefined && open === id) return replay(deps, id, meta.idempotencyKey, fingerprint);
   if (open) throw conflictFor(employee.id, open);
 
   const now = deps.clock.now();
@@ -93,17 +95,20 @@ export async function submitResignation(
     submittedBy: meta.actor(employee.id),
   };
   const outcome = await deps.starter.start(draft);
-  if (outcome.outcome === 'existing') {
-    // A concurrent request with the same key opened it first; it must have been the same request.
-    const kase = meta.idempotencyKey ? await deps.store.findByIdempotencyKey(meta.idempotencyKey) : undefined;
-    if (kase && kase.fingerprint !== fingerprint) throw keyReused(meta.idempotencyKey!);
-    return { kind: 'replayed', resignation: (await deps.store.get(id))! };
-  }
+  // A concurrent request with the same key opened it first; it must have been the same request.
+  if (outcome.outcome === 'existing') return replay(deps, id, meta.idempotencyKey, fingerprint);
   if (outcome.outcome === 'conflict') {
-    if (outcome.existingId === id) return { kind: 'replayed', resignation: (await deps.store.get(id))! };
+    if (outcome.existingId === id) return replay(deps, id, meta.idempotencyKey, fingerprint);
     throw conflictFor(employee.id, outcome.existingId);
   }
   return { kind: 'created', resignation: (await deps.store.get(id))! };
+}
+
+/** The case an earlier request with the same Idempotency-Key opened — if it was the same request. */
+async function replay(deps: SubmitDeps, id: string, key: string | undefined, fingerprint: string | null): Promise<SubmitResult> {
+  const kase = key ? await deps.store.findByIdempotencyKey(key) : undefined;
+  if (kase && kase.fingerprint !== fingerprint) throw keyReused(key!);
+  return { kind: 'replayed', resignation: (await deps.store.get(id))! };
 }
 
 /** What makes two submissions "the same request" for an Idempotency-Key. */
