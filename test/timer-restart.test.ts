@@ -38,13 +38,14 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     await db?.drop();
   });
 
-  const startProcess = (clockOffsetSeconds: number): Promise<EmsProcess> =>
+  /** `undefined`: the system clock, as in production (no EMS_CLOCK_OFFSET at all). */
+  const startProcess = (clockOffsetSeconds: number | undefined): Promise<EmsProcess> =>
     processes.start({
       EMS_MODE: mode,
       EMS_PORT: String(port),
       EMS_DATABASE_URL: db.url,
       EMS_SMTP_URL: smtp.url,
-      EMS_CLOCK_OFFSET: `${clockOffsetSeconds}s`,
+      ...(clockOffsetSeconds === undefined ? {} : { EMS_CLOCK_OFFSET: `${clockOffsetSeconds}s` }),
       EMS_LOG_LEVEL: 'warn',
       ...TEST_AUTH_ENV,
     });
@@ -59,7 +60,9 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     expect(submitted.status).toBe(201);
     await waitFor(async () => ((await getCase(submitted.body.id)).status === 'awaiting_decision' ? true : undefined), 'the case to await its decision');
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date());
-    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    // Tomorrow, or the next working day of the employee after it (a day off is no last working day).
+    let tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    while (!employee.workingHours.days.includes(((new Date(`${tomorrow}T00:00:00Z`).getUTCDay() + 6) % 7) + 1)) tomorrow = new Date(Date.parse(`${tomorrow}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${submitted.body.id}/decision`, { decision: 'exit_confirmed', lastWorkingDay: tomorrow });
     expect(decided.status).toBe(200);
     const revokeAt = Date.parse(decided.body.decision!.revokeAt!);
@@ -88,6 +91,37 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     const revocations = audit.body.items.filter((a) => a.to === 'revoked');
     // Each grant revoked exactly once.
     expect(new Set(revocations.map((a) => a.grantId)).size).toBe(revocations.length);
+    expect(await second.stop()).toBe(0);
+  }, 240_000);
+
+  it('when a timer set on the system clock is waiting and the process restarts on a shifted clock, then the timer follows the shifted clock', async () => {
+    const employee = org.employees.filter((e) => e.managerId)[mode === 'orchestration' ? 42 : 43]!;
+    // The system clock: a wait until the end of tomorrow is one long wait (up to a day), kept by DBOS across restarts.
+    const first = await startProcess(undefined);
+    const submitted = await http<CaseBody>(base(), 'POST', '/api/resignations', { employeeId: employee.id });
+    expect(submitted.status).toBe(201);
+    await waitFor(async () => ((await getCase(submitted.body.id)).status === 'awaiting_decision' ? true : undefined), 'the case to await its decision');
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date());
+    // Tomorrow, or the next working day of the employee after it (a day off is no last working day).
+    let tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    while (!employee.workingHours.days.includes(((new Date(`${tomorrow}T00:00:00Z`).getUTCDay() + 6) % 7) + 1)) tomorrow = new Date(Date.parse(`${tomorrow}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${submitted.body.id}/decision`, { decision: 'exit_confirmed', lastWorkingDay: tomorrow });
+    expect(decided.status).toBe(200);
+    const revokeAt = Date.parse(decided.body.decision!.revokeAt!);
+    await first.kill();
+
+    // A drill: the clock moved past the end of the last day. The waiting timer must see it.
+    const second = await startProcess(Math.round((revokeAt - Date.now()) / 1000) + 5);
+    const exited = await waitFor(
+      async () => {
+        const c = await getCase(submitted.body.id);
+        return c.status === 'exited' && c.closedAt ? c : undefined;
+      },
+      'the revocation to fire on the shifted clock',
+      90_000,
+    );
+    expect(Date.parse(exited.steps.revokeAccess!.at!)).toBeGreaterThanOrEqual(revokeAt);
+    expect((await accessOf(employee.id)).every((i) => i.status === 'revoked')).toBe(true);
     expect(await second.stop()).toBe(0);
   }, 240_000);
 });

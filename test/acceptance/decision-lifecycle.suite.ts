@@ -155,6 +155,25 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.submitted.v1')?.actor).toMatchObject({ id: employee.id, kind: 'person', role: 'employee', client: 'ems-cli' });
       expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.retained.v1')?.actor).toMatchObject({ id: 'hr-lead', kind: 'person', role: 'hr_lead' });
       expect(res.body.decision).toMatchObject({ decidedBy: { id: 'hr-lead', role: 'hr_lead' } });
+      // One timeline, the same sentences in both modes: the decision once, every entry a sentence (never an
+      // event's type), people named — and no address anywhere, in a summary or in a detail.
+      const story = (await http<{ items: Array<{ type: string; summary: string; detail: unknown }> }>(base, 'GET', `/api/resignations/${kase.id}/timeline`)).body.items;
+      expect(story.filter((t) => t.type === 'com.ems.resignation.retained.v1')).toHaveLength(1);
+      expect(story.filter((t) => /^com\.ems\./.test(t.summary))).toEqual([]);
+      expect(story.map((t) => t.summary)).toEqual(
+        expect.arrayContaining([
+          `${employee.name} resigned; last working day ${kase.lastWorkingDay}`,
+          `Manager ${manager.name} notified by email`,
+          expect.stringMatching(/^Exit interview booked for /),
+          expect.stringMatching(/^Critical access suspended: /),
+          'All three reactions done; awaiting the decision',
+          `Decision (retained) announced to ${manager.name} and ${employee.name}`,
+          expect.stringMatching(/^Access restored: /),
+          'Case closed (retained)',
+        ]),
+      );
+      expect(JSON.stringify(story)).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.]+/);
+
       const audit = await http<{ items: Array<{ to: string; actor: { id: string; kind: string }; onBehalfOf: { id: string } | null }> }>(base, 'GET', `/api/access-audit?employeeId=${employee.id}&limit=500`);
       const restored = audit.body.items.filter((a) => a.to === 'active');
       expect(restored.length).toBe(suspended.length);
@@ -256,6 +275,13 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect((await timelineOf(kase.id)).map((t) => t.type)).toEqual(expect.arrayContaining(['com.ems.resignation.exit-confirmed.v1', 'case.exited', 'case.closed']));
       // The day can no longer move.
       expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 30) })).status).toBe(409);
+      // Access shows the revocation it will carry out, in both modes: scheduled for the end of the new last day.
+      const scheduled = await waitFor(async () => {
+        const items = (await http<{ items: Array<{ status: string; revokeAt: string; revision: number }> }>(base, 'GET', `/api/access-revocations?resignationId=${kase.id}`)).body.items;
+        return items.length === 1 && items[0]!.revision === 2 ? items[0] : undefined;
+      }, 'the revocation scheduled for the new last day');
+      expect(scheduled).toMatchObject({ status: 'scheduled', revokeAt: new Date(revokeAt).toISOString() });
+      expect((await timelineOf(kase.id)).filter((t) => /^Access will be revoked at /.test(t.summary)).length).toBeGreaterThanOrEqual(1);
     });
 
     it('when the interview is not held in time, then the HR partner gets one reminder and, still nothing, the HR lead one escalation — never repeated', async () => {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import {
   ConfigError,
@@ -59,6 +60,14 @@ const CHOREOGRAPHY_SUBSCRIBERS = [
   SCHEDULE_REVOCATION_SUBSCRIBER,
   TRACKER,
 ];
+
+/** The events EMS itself publishes (a case opened, a decision): never tracked back onto the timeline. */
+const EMS_OWN_EVENTS = new Set<string>([
+  events.EventTypes.resignationSubmitted,
+  events.EventTypes.resignationRetained,
+  events.EventTypes.resignationWithdrawn,
+  events.EventTypes.exitConfirmed,
+]);
 
 /** DBOS's system tables, in EMS's database. */
 const DBOS_SCHEMA = 'dbos';
@@ -216,6 +225,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     }
     if (hosts('access')) services.push(createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography, cases: casesOf('access') }));
 
+    /** Orchestration: run once the workflow engine has launched (and recovered what was in flight). */
+    let onLaunched: (() => Promise<void>) | undefined;
     if (hosts('ems')) {
       const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });
       const participants = createParticipants(() => urls, auth.callAuth('ems'));
@@ -232,6 +243,15 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), decisionPhase: decisions.phase }),
         );
         decider = { decide: (id, input) => decisions.decide(id, input) };
+        // A clock that can jump (EMS_CLOCK_OFFSET): a wait begun on another clock before this start must
+        // end now, or a timer set on the system clock keeps real time.
+        if (clock.maxWaitMs !== undefined) {
+          const orchestratorLog = log.child({ service: 'orchestrator' });
+          onLaunched = async () => {
+            const woken = await decisions.wakeWaiting(randomUUID());
+            if (woken) orchestratorLog.info({ woken }, 'waiting cases woken to look at the clock this process keeps');
+          };
+        }
       }
       services.push(
         createEmsService({
@@ -242,8 +262,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           starter,
           decider,
           bus,
-          // EMS follows every event about a case (its own `submitted` is on the timeline already).
-          trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => t !== events.EventTypes.resignationSubmitted) : undefined,
+          // EMS follows every event about a case but its own: the submission and each decision are on the
+          // timeline already, written with the event in one transaction (and by whom).
+          trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => !EMS_OWN_EVENTS.has(t)) : undefined,
           catalogue,
           sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
           log: log.child({ service: 'ems' }),
@@ -360,6 +381,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       });
       // Reversed at shutdown: stop beating, shut DBOS down, then hand the waiting workflows over.
       cleanup.splice(cleanup.length - 1, 0, () => watchdog.handOver(), () => DBOS.shutdown({ deregister: true }), () => watchdog.stop());
+      await onLaunched?.();
     }
     cleanup.splice(cleanup.length - 1, 0, () => bus.stop());
     const started: ServiceModule<DemoOrg>[] = [];

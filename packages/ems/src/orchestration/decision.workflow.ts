@@ -24,7 +24,8 @@ import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@
 import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resignations/case-store.ts';
 import type { CaseDraft } from '../resignations/case-store.ts';
 import type { Participants } from './participants.ts';
-import { DB_RETRIES, recordOutcomes, trackedStep, untilDone, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import { summaries } from '../domain/summaries.ts';
+import { DB_RETRIES, message, recordOutcomes, retryDelayMs, trackedStep, untilDone, type Reaction, type RetryPolicy } from './tracked-step.ts';
 
 const DECISION_TOPIC = 'decision';
 /** The longest single wait, even with nothing due: the workflow then looks again (cheap, rare). */
@@ -48,6 +49,18 @@ export interface DecisionMessage extends DecisionInput {
   requestId: string;
 }
 
+/**
+ * Sent to every waiting case when a process starts on a clock that can jump (EMS_CLOCK_OFFSET, a test's
+ * clock): a wait begun on another clock — DBOS keeps its deadline across restarts — ends, and the
+ * workflow looks at the new clock. Without it a timer set on the system clock kept real time (up to a day).
+ */
+interface WakeMessage {
+  wake: string;
+}
+
+type Mail = DecisionMessage | WakeMessage;
+const isWake = (m: Mail): m is WakeMessage => 'wake' in m;
+
 export function createDecisionOrchestrator(deps: {
   store: CaseStore;
   participants: Participants;
@@ -61,10 +74,12 @@ export function createDecisionOrchestrator(deps: {
 
   const now = () => DBOS.runStep(async () => clock.now().getTime(), { name: 'clock' });
 
+  /** The next decision message, or null when the wait is over (its deadline, or a wake-up): look at the clock again. */
   async function wait(untilMs: number | null, nowMs: number): Promise<DecisionMessage | null> {
     const remaining = untilMs === null ? MAX_WAIT_MS : Math.max(0, untilMs - nowMs);
     const ms = Math.min(remaining, MAX_WAIT_MS, clock.maxWaitMs ?? Number.POSITIVE_INFINITY);
-    return DBOS.recv<DecisionMessage>(DECISION_TOPIC, { timeoutSeconds: Math.max(ms, 1) / 1000, pollingIntervalMs: RECV_POLL_MS });
+    const msg = await DBOS.recv<Mail>(DECISION_TOPIC, { timeoutSeconds: Math.max(ms, 1) / 1000, pollingIntervalMs: RECV_POLL_MS });
+    return msg && !isWake(msg) ? msg : null;
   }
 
   const ctx = (draft: CaseDraft, key: string) => ({ correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:${key}` });
@@ -104,22 +119,21 @@ export function createDecisionOrchestrator(deps: {
     }
     const queued = emails.find((e) => e.status === 'queued');
     if (queued) throw new ServiceCallError(`email accepted, not yet delivered${queued.lastError ? `: ${queued.lastError}` : ''}`, 202, true);
-    const to = recipients.map((r) => r.person.name);
     return {
       result: { decision: kind, revision, emailIds: emails.map((e) => e.id), recipients: emails.map((e) => e.to) },
       service: 'notification',
       type: EventTypes.decisionAnnounced,
-      summary: `Decision (${kind}) announced to ${to.join(' and ')}`,
+      summary: summaries.decisionAnnounced(kind, recipients.map((r) => r.person.name)),
     };
   }
 
   async function restoreAccess(facts: CaseFacts, kind: string): Promise<Reaction> {
     if (!facts.holdId) {
-      return { result: { holdId: null, restored: [] }, service: 'access', type: EventTypes.accessRestored, summary: 'No hold to lift' };
+      return { result: { holdId: null, restored: [] }, service: 'access', type: EventTypes.accessRestored, summary: summaries.accessRestored([]) };
     }
     const hold = await participants.releaseHold(facts.holdId, { reason: `resignation ${kind}` }, { ...ctx(facts.draft, 'restoreAccess'), onBehalfOf: facts.decision?.decidedBy });
     const systems = hold.suspendedGrants.map((g) => g.system);
-    return { result: { holdId: hold.id }, service: 'access', type: EventTypes.accessRestored, summary: `Hold lifted; access restored where it was suspended by it (${systems.join(', ') || 'nothing'})` };
+    return { result: { holdId: hold.id }, service: 'access', type: EventTypes.accessRestored, summary: summaries.accessRestored(systems) };
   }
 
   async function cancelInterview(facts: CaseFacts, kind: string): Promise<Reaction> {
@@ -137,9 +151,49 @@ export function createDecisionOrchestrator(deps: {
     return { result: { interviewId: open.id }, service: 'hr', type: EventTypes.exitInterviewCancelled, summary: 'Exit interview cancelled; cancellations sent' };
   }
 
+  /**
+   * An exit confirmed (or its last day moved): Access is told at once when it will revoke, so its
+   * revocations show the scheduled one — as they do in choreography — and its own timer fires it even
+   * if this workflow were late. Not a step of the case: the revocation at the end of the day is (below);
+   * a failure here is logged and the end of the day revokes all the same.
+   */
+  async function scheduleRevocation(facts: CaseFacts): Promise<void> {
+    const d = facts.decision!;
+    const key = `scheduleRevocation.${d.revision}`;
+    const outcome = await DBOS.runStep(
+      async (): Promise<{ ok: true } | { ok: false; error: string }> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const revocation = await participants.revokeAccess(
+              { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revokeAt: d.revokeAt!, revision: d.revision, reason: `exit confirmed (last working day ${d.lastWorkingDay})` },
+              { ...ctx(facts.draft, key), onBehalfOf: d.decidedBy },
+            );
+            if (revocation.status === 'scheduled') {
+              await store.recordReaction(facts.draft.id, {
+                service: 'access',
+                type: EventTypes.accessRevocationScheduled,
+                summary: summaries.revocationScheduled(revocation.revokeAt, facts.draft.employee.timezone),
+                detail: { revocationId: revocation.id, revision: revocation.revision },
+                dedupeKey: `revocation-scheduled.${revocation.revision}`,
+              });
+            }
+            return { ok: true };
+          } catch (err) {
+            if (!(err instanceof ServiceCallError && err.retryable) || attempt >= retry.maxAttempts) return { ok: false, error: message(err) };
+            await new Promise((r) => setTimeout(r, retryDelayMs(retry, attempt)));
+          }
+        }
+      },
+      { name: key },
+    );
+    if (!outcome.ok) deps.log.warn({ resignationId: facts.draft.id, revision: d.revision, error: outcome.error }, 'Access not told of the revocation in advance; it is revoked at the end of the last day all the same');
+  }
+
   async function revokeAccess(facts: CaseFacts): Promise<Reaction> {
+    const d = facts.decision;
     const revocation = await participants.revokeAccess(
-      { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revision: 1, reason: 'last working day ended' },
+      // The decision in force: the revocation scheduled for it (or, were it missing, one due now).
+      { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revision: d?.revision ?? 1, ...(d?.revokeAt ? { revokeAt: d.revokeAt } : {}), reason: 'last working day ended' },
       { ...ctx(facts.draft, 'revokeAccess'), onBehalfOf: facts.decision?.decidedBy },
     );
     if (revocation.status !== 'done') throw new ServiceCallError(`revocation is ${revocation.status}, not done`, 202, true);
@@ -226,8 +280,8 @@ export function createDecisionOrchestrator(deps: {
     };
     /** Before the workflow ends: answer what arrived meanwhile (it can only be refused now). */
     const answerLeftovers = async () => {
-      for (let msg = await DBOS.recv<DecisionMessage>(DECISION_TOPIC, { timeoutSeconds: 0.01 }); msg; msg = await DBOS.recv<DecisionMessage>(DECISION_TOPIC, { timeoutSeconds: 0.01 })) {
-        await handle(msg);
+      for (let msg = await DBOS.recv<Mail>(DECISION_TOPIC, { timeoutSeconds: 0.01 }); msg; msg = await DBOS.recv<Mail>(DECISION_TOPIC, { timeoutSeconds: 0.01 })) {
+        if (!isWake(msg)) await handle(msg);
       }
     };
 
@@ -251,7 +305,7 @@ export function createDecisionOrchestrator(deps: {
         const announcement = () => announce(decided, d.kind, d.revision, d.revokeAt, d.lastWorkingDay, d.note);
         if (d.kind === 'exit_confirmed') {
           exit = { revokeAt: Date.parse(d.revokeAt!) };
-          const o = await trackedStep(store, retry, caseId, 'announceDecision', announcement, `announceDecision.${d.revision}`);
+          const [o] = await Promise.all([trackedStep(store, retry, caseId, 'announceDecision', announcement, `announceDecision.${d.revision}`), scheduleRevocation(decided)]);
           await recordOutcomes(store, caseId, [o]);
           continue;
         }
@@ -285,6 +339,22 @@ export function createDecisionOrchestrator(deps: {
   return {
     /** The decision phase, run inside the case's workflow once its reactions have settled; its final status. */
     phase: decisionWorkflow,
+    /**
+     * Ends every wait begun before this process started (see WakeMessage): for a clock that can jump.
+     * Once per start (`startId`): a message is delivered once, whatever retries the sender makes.
+     */
+    async wakeWaiting(startId: string): Promise<number> {
+      let woken = 0;
+      for (const id of await store.casesInDecisionPhase()) {
+        try {
+          await DBOS.send<WakeMessage>(id, { wake: startId }, DECISION_TOPIC, `wake:${startId}`);
+          woken++;
+        } catch (err) {
+          deps.log.warn({ resignationId: id, err }, 'could not wake the waiting case; it looks at the clock again when its wait ends');
+        }
+      }
+      return woken;
+    },
     /**
      * Hands a decision to the case's workflow and waits for its answer (the state machine runs there,
      * serialised with everything else the workflow does). The same request id is answered once: a

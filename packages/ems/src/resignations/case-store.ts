@@ -315,6 +315,23 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       });
     },
 
+    /** Orchestration: what a participant did that settles no step (e.g. a revocation scheduled), once on the timeline. */
+    async recordReaction(id: string, entry: TimelineInput): Promise<void> {
+      await db.transaction().execute(async (trx) => addTimeline(trx, id, await correlationOf(trx, id), entry));
+    },
+
+    /** Orchestration: the open cases whose workflow is in its decision phase (waiting for a decision or a last day). */
+    async casesInDecisionPhase(): Promise<string[]> {
+      const rows = await db
+        .selectFrom('resignations')
+        .select('id')
+        .where('mode', '=', 'orchestration')
+        .where('closed_at', 'is', null)
+        .where('status', 'in', ['awaiting_decision', 'action_required', 'exit_confirmed'])
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
     /** Orchestration: a follow-up the workflow sent (reminder or escalation), once on the timeline. */
     async recordFollowUp(id: string, f: { milestone: string; level: string; dueAt: string; to: string; emailId: string }): Promise<void> {
       await db.transaction().execute(async (trx) => {
@@ -507,7 +524,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
         await addTimeline(trx, id, await correlationOf(trx, id), {
           service: 'ems',
           type: `${step}.failed`,
-          summary: `${step} failed after ${attempts} attempt(s): ${error}`,
+          summary: summaries.stepFailed(step, error),
           detail: { error, attempts },
           dedupeKey: `${step}.failed`,
           at,
@@ -531,7 +548,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       return db.transaction().execute(async (trx) => {
         const kase = await trx
           .selectFrom('resignations')
-          .select(['id', 'manager_name', 'decision_revision', ...SETTLE_COLUMNS])
+          .select(['id', 'manager_name', 'employee_timezone', 'decision_revision', ...SETTLE_COLUMNS])
           .where('id', '=', event.subject)
           .forUpdate()
           .executeTakeFirst();
@@ -544,7 +561,9 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           service: serviceOf(event.source),
           type: event.type,
           summary: describe(event, kase),
-          detail: { eventId: event.id, source: event.source, data: event.data as Record<string, unknown> },
+          // Which event said so, not what it carried: the payload names addresses the reader has no need for
+          // (the step keeps the payload as its result).
+          detail: { eventId: event.id, source: event.source },
           dedupeKey: `event.${event.id}`,
           at,
         });
@@ -734,7 +753,7 @@ function serviceOf(source: string): string {
 }
 
 /** The timeline's sentence for a reported event; names come from the case's own snapshot. */
-function describe(event: CloudEvent, kase: { employee_name: string; manager_name: string | null }): string {
+function describe(event: CloudEvent, kase: { employee_name: string; manager_name: string | null; employee_timezone: string }): string {
   const d = event.data as Record<string, unknown>;
   switch (event.type) {
     case EventTypes.managerNotified:
@@ -743,27 +762,35 @@ function describe(event: CloudEvent, kase: { employee_name: string; manager_name
       return summaries.interviewScheduled(String(d.start), String(d.timezone));
     case EventTypes.criticalAccessSuspended:
       return summaries.accessSuspended(((d.suspended as Array<{ system: string }>) ?? []).map((g) => g.system));
-    case EventTypes.decisionAnnounced:
-      return `Decision (${String(d.decision)}) announced to ${((d.recipients as string[]) ?? []).join(', ')}`;
+    case EventTypes.decisionAnnounced: {
+      // Notification tells the manager (when there is one) and the employee, as the orchestrator does.
+      const people = (d.recipients as unknown[] | undefined)?.length === 1 || !kase.manager_name ? [kase.employee_name] : [kase.manager_name, kase.employee_name];
+      return summaries.decisionAnnounced(String(d.decision), people);
+    }
     case EventTypes.accessRestored: {
       const restored = ((d.restored as Array<{ system: string }>) ?? []).map((g) => g.system);
       const skipped = ((d.skipped as Array<{ system: string }>) ?? []).map((g) => g.system);
-      return `${restored.length ? `Access restored: ${restored.join(', ')}` : 'No suspended access to restore'}${skipped.length ? ` (left as they are: ${skipped.join(', ')})` : ''}`;
+      return summaries.accessRestored(restored, skipped);
     }
     case EventTypes.exitInterviewCancelled:
       return typeof d.skipped === 'string' ? `No interview to cancel (${d.skipped})` : 'Exit interview cancelled; cancellations sent';
     case EventTypes.exitInterviewHeld:
       return 'Exit interview held';
     case EventTypes.accessRevocationScheduled:
-      return `Access will be revoked at ${String(d.revokeAt)}`;
+      return summaries.revocationScheduled(String(d.revokeAt), kase.employee_timezone);
     case EventTypes.accessRevoked: {
       const revoked = ((d.revoked as Array<{ system: string }>) ?? []).map((g) => g.system);
       return revoked.length ? `All access revoked: ${revoked.join(', ')}` : 'No access left to revoke';
     }
     case EventTypes.followUpSent:
       return followUpSummary({ milestone: String(d.milestone), level: String(d.level), to: String(d.to) });
-    default:
-      return typeof d.reason === 'string' ? `${event.type}: ${d.reason}` : event.type;
+    default: {
+      const failed = OUTCOMES[event.type];
+      if (failed?.status === 'failed') return summaries.stepFailed(failed.step, reasonOf(event));
+      // Another participant's event (an extension's): its name in words, never the raw type.
+      const what = summaries.eventInWords(serviceOf(event.source), event.type);
+      return typeof d.reason === 'string' ? `${what}: ${d.reason}` : what;
+    }
   }
 }
 
