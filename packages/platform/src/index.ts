@@ -1,6 +1,7 @@
 export { ConfigError, checkEnvNames, editDistance, nearestName, parseEnv, envBoolean, envPort, envPostgresUrl, envDuration, envSignedDuration, parseDuration } from './config.ts';
 export { createPool, createKysely, withDatabase, databaseName, ensureDatabase, quoteIdent, isUniqueViolation, type Pool } from './db.ts';
 export { migrate, type Migration } from './migrate.ts';
+export { ensureServiceRoles, dropServiceRoles, serviceRoleName, scramVerifier, type ServiceRole, type ServiceRolesOptions } from './db-roles.ts';
 export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, type Problem } from './problem.ts';
 export { createHttpServer, type App, type RoutePlugin, type ReadinessCheck, type HttpServerOptions } from './http.ts';
 export { callJson, ServiceCallError, type CallAuth, type CallOptions } from './http-client.ts';

@@ -26,7 +26,12 @@ export async function createTestDatabase(serverUrl: string, label = 'db'): Promi
 
 export async function dropTestDatabase(serverUrl: string, name: string): Promise<void> {
   if (!name.startsWith(TEST_DB_PREFIX)) throw new Error(`refusing to drop ${name}: not a test database`);
-  await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
+  await admin(serverUrl, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);
+    // Its service roles (`ems migrate` names them <database>_<service>) are the cluster's: they go with it.
+    const roles = await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1) AND NOT rolsuper', [`${name}_`]);
+    for (const r of roles.rows) await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(r.rolname)}`);
+  });
 }
 
 async function admin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, createLogger, createPool, ensureDatabase, migrate, processAlive, startEmbeddedPostgres } from '@ems/platform';
+import { ConfigError, createLogger, createPool, databaseName, ensureDatabase, migrate, processAlive, startEmbeddedPostgres } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
 import { loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
@@ -536,11 +536,34 @@ async function migrateCommand(): Promise<number> {
       const applied = await migrate(pool, m.schema, m.migrations);
       out.log(`${m.schema.padEnd(14)} ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'} (at ${Math.max(0, ...m.migrations.map((x) => x.version))})`);
     }
+    await serviceRolesCommand(config, url, modules);
     return 0;
   } finally {
     await pool.end();
     await stop();
   }
+}
+
+/**
+ * After migrating: one database role per service, reaching only its own schema and the bus (README,
+ * "Database roles"). Their passwords are derived from the installation's secrets key when this command
+ * has it; without it the roles are made without one.
+ */
+async function serviceRolesCommand(config: Config, url: string, modules: ReadonlyArray<{ name: string; schema: string }>): Promise<void> {
+  const { ensureRolesFor, rolePassword } = await import('../database-roles.ts');
+  const keyFile = config.auth.secretsKeyFile ?? (config.databaseUrl ? undefined : path.join(config.dataDir, 'secrets.key'));
+  const keyText = config.auth.secretsKey ?? (keyFile && existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined);
+  const { createSecrets, parseSecretsKey } = await import('@ems/identity');
+  const secrets = keyText ? createSecrets(parseSecretsKey(keyText)) : undefined;
+  const database = databaseName(url);
+  const roles = await ensureRolesFor(url, modules, secrets ? (service) => rolePassword(secrets, database, service) : undefined).catch((err: unknown) => {
+    if ((err as { code?: string }).code === '42501') {
+      throw new CliError(`Migrations applied, but the service roles could not be made: the user of EMS_DATABASE_URL needs CREATEROLE (${(err as Error).message}).`);
+    }
+    throw err;
+  });
+  for (const r of roles) out.log(`role ${r.role.padEnd(20)} ${r.schemas.join(', ')}`);
+  if (!secrets) out.log('(no secrets key: the roles have no password yet; run `ems migrate` again with EMS_SECRETS_KEY or EMS_SECRETS_KEY_FILE)');
 }
 
 async function databaseForCli(config: Config): Promise<{ url: string; stop: () => Promise<void> }> {

@@ -1,0 +1,31 @@
+import { databaseName, ensureServiceRoles, type ServiceModule, type ServiceRole } from '@ems/platform';
+import type { Secrets } from '@ems/identity';
+
+/** DBOS's system tables (the orchestrator's workflows), in EMS's database. */
+export const WORKFLOW_SCHEMA = 'dbos';
+
+/** The bus's tables (pg-boss queues, outbox, dead letters): every service publishes its events there. */
+export const BUS_SCHEMA = 'bus';
+
+/**
+ * One database role per service module: its own schema — EMS also the workflow engine's — and the bus.
+ * With a secrets key, each role's password is derived from it (`database-role:<role>`), so every command
+ * that holds the key agrees on it without storing it; without one, the role has no password yet.
+ */
+export function serviceRoles(modules: ReadonlyArray<Pick<ServiceModule<unknown>, 'name' | 'schema'>>, password?: (service: string) => string): ServiceRole[] {
+  return modules.map((m) => ({
+    service: m.name,
+    schemas: m.name === 'ems' ? [m.schema, WORKFLOW_SCHEMA] : [m.schema],
+    ...(password ? { password: password(m.name) } : {}),
+  }));
+}
+
+/** Creates or updates the roles of every service module in the database `adminUrl` names (run as its admin, after migrating). */
+export function ensureRolesFor(adminUrl: string, modules: ReadonlyArray<Pick<ServiceModule<unknown>, 'name' | 'schema'>>, password?: (service: string) => string) {
+  return ensureServiceRoles(adminUrl, { database: databaseName(adminUrl), roles: serviceRoles(modules, password), shared: [BUS_SCHEMA] });
+}
+
+/** A service role's password, derived from the installation's secrets key: the same for every command that holds the key. */
+export function rolePassword(secrets: Pick<Secrets, 'derive'>, database: string, service: string): string {
+  return secrets.derive(`database-role:${database}:${service}`);
+}
