@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const WebhooksConfigSchema = z.object({
   EMS_WEBHOOKS_ALLOW_PRIVATE_TARGETS: envBoolean
     .default(false)
-    .describe('Allow webhook URLs on loopback, private, link-local or other internal addresses (off: a webhook cannot be aimed at internal services)'),
+    .describe('Allow webhook URLs on loopback, private, link-local, metadata or other internal addresses and local names (off: a webhook cannot be aimed at internal services, however its URL is written or its name resolves)'),
   EMS_WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('How long one delivery may take before it counts as failed'),
 });
 

@@ -5,6 +5,7 @@ import { WEBHOOKS_SCHEMA, type WebhooksDB } from './db/webhooks.db.ts';
 import { migrations } from './db/migrations.ts';
 import { encryptPlaintextSecrets } from './db/encrypt-plaintext-secrets.ts';
 import type { SecretsCipher } from './domain/secret-at-rest.ts';
+import { systemResolver, type HostResolver } from './deliver-event/post-webhook.ts';
 import { registerDeleteWebhookRoute } from './delete-webhook/delete-webhook.http.ts';
 import { registerListDeliveriesRoute } from './deliveries/list-deliveries.http.ts';
 import { deliverWhenEventPublished, webhookSubscriberName } from './deliver-event/deliver-when-event-published.ts';
@@ -28,6 +29,11 @@ export interface WebhookServiceDeps {
   secrets: SecretsCipher;
   /** Allow URLs on loopback/private/link-local addresses (tests, local setups). Default false. */
   allowPrivateTargets?: boolean;
+  /**
+   * How deliveries resolve host names; default the system resolver (dns.lookup). Tests map names to
+   * addresses here instead of editing /etc/hosts.
+   */
+  resolveHost?: HostResolver;
   /** Per-delivery time limit. Default 10 000 ms. */
   timeoutMs?: number;
   /** Retry policy of every webhook subscription; default: the bus's (EMS_BUS_MAX_ATTEMPTS, EMS_BUS_RETRY_BACKOFF_MS). */
@@ -54,6 +60,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     catalogue: deps.catalogue,
     secrets: deps.secrets,
     allowPrivateTargets: deps.allowPrivateTargets ?? false,
+    resolveHost: deps.resolveHost ?? systemResolver,
     timeoutMs: deps.timeoutMs ?? 10_000,
     stopSignal: () => inFlight.signal,
     subscriptions: {

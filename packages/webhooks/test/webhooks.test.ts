@@ -8,7 +8,19 @@ import { startTestIdentity, TEST_SECRETS_KEY, type TestIdentity } from '@ems/ide
 import { EventSchemas, EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events';
 import { createEvent, type EventBus, type EventBusTestHooks } from '@ems/eventbus';
 import { createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
-import { createWebhookService, newWebhookSecret, RegisteredWebhook, verifyWebhookSignature, Webhook, WebhookDeliveryList, WebhookList, WebhookPaths, type WebhookService } from '../src/index.ts';
+import {
+  createWebhookService,
+  newWebhookSecret,
+  RegisteredWebhook,
+  systemResolver,
+  verifyWebhookSignature,
+  Webhook,
+  WebhookDeliveryList,
+  WebhookList,
+  WebhookPaths,
+  type HostResolver,
+  type WebhookService,
+} from '../src/index.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
 /**
@@ -34,6 +46,18 @@ function recordingLogger(): { log: Logger; text(): string } {
 }
 const serviceLog = recordingLogger();
 
+/**
+ * The test's DNS, injected into delivery (no /etc/hosts edits): these public-looking names point at
+ * the loopback receiver, any other name resolves as usual. Every name asked is recorded.
+ */
+const REBOUND_NAME = 'rebound.ems-webhooks.example.com';
+const PINNED_NAME = 'receiver.ems-webhooks.example.com';
+const resolvedNames: string[] = [];
+const resolveHost: HostResolver = async (name) => {
+  resolvedNames.push(name);
+  return name === REBOUND_NAME || name === PINNED_NAME ? [{ address: '127.0.0.1', family: 4 }] : systemResolver(name);
+};
+
 let testDb: TestDatabase;
 let pool: Pool;
 let bus: EventBus & EventBusTestHooks;
@@ -57,7 +81,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase(inject('testServerUrl'), 'webhooks');
   pool = createPool(testDb.url, { max: 20 });
   bus = newBus();
-  service = createWebhookService({ pool, log: serviceLog.log, bus, catalogue, secrets, allowPrivateTargets: true, timeoutMs: 3_000, retry });
+  service = createWebhookService({ pool, log: serviceLog.log, bus, catalogue, secrets, allowPrivateTargets: true, timeoutMs: 3_000, retry, resolveHost });
   await migrate(pool, service.schema, service.migrations);
   await bus.start();
   await service.start();
@@ -138,11 +162,21 @@ async function restartService(): Promise<void> {
   await service.stop();
   await bus.stop();
   bus = newBus();
-  service = createWebhookService({ pool, log: serviceLog.log, bus, catalogue, secrets, allowPrivateTargets: true, retry });
+  service = createWebhookService({ pool, log: serviceLog.log, bus, catalogue, secrets, allowPrivateTargets: true, retry, resolveHost });
   await bus.start();
   await service.start();
   app = await createHttpServer({ title: 'webhooks test', version: '0', logger: log, plugins: [service.routes], readiness: service.readiness ?? {}, docs: false, security: identity.securityFor(['webhooks']) });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
+}
+
+/**
+ * A second webhook service with the production default (no internal targets) on the current bus and
+ * database, with its own HTTP server; webhooks registered through it are delivered by it.
+ */
+async function startStrictService(): Promise<{ base: string; close(): Promise<void> }> {
+  const strict = createWebhookService({ pool, log, bus, catalogue, secrets, retry, resolveHost, timeoutMs: 3_000 });
+  const strictServer = await createHttpServer({ title: 'webhooks strict delivery test', version: '0', logger: log, plugins: [strict.routes], readiness: {}, docs: false, security: identity.securityFor(['webhooks']) });
+  return { base: await strictServer.listen({ port: 0, host: '127.0.0.1' }), close: async () => (await strictServer.close(), await strict.stop()) };
 }
 
 async function storedState() {
@@ -223,13 +257,45 @@ describe('registering webhooks', () => {
     expect(await storedState()).toEqual(before);
   });
 
-  it('when internal targets are not allowed (the default), then a loopback or metadata URL is refused with 400 and nothing is stored', async () => {
+  it.each([
+    ['the loopback receiver', () => receiver.url + freshPath()],
+    ['localhost', () => 'http://localhost:8080/hook'],
+    ['localhost with a trailing dot', () => 'http://localhost./hook'],
+    ['a name under .localhost', () => 'http://api.localhost/hook'],
+    ['loopback as one decimal number', () => 'http://2130706433/hook'],
+    ['loopback in octal', () => 'http://0177.0.0.1/hook'],
+    ['loopback in hex, short', () => 'http://0x7f.1/hook'],
+    ['loopback, short form', () => 'http://127.1/hook'],
+    ['a percent-encoded loopback', () => 'http://%31%32%37.0.0.1/hook'],
+    ['IPv6 loopback', () => 'http://[::1]/hook'],
+    ['IPv4-mapped loopback, dotted', () => 'http://[::ffff:127.0.0.1]/hook'],
+    ['IPv4-mapped loopback, hex', () => 'http://[::ffff:7f00:1]/hook'],
+    ['IPv4-compatible loopback', () => 'http://[::127.0.0.1]/hook'],
+    ['IPv4-compatible loopback, hex', () => 'http://[::7f00:1]/hook'],
+    ['NAT64 of loopback', () => 'http://[64:ff9b::127.0.0.1]/hook'],
+    ['6to4 of a private network', () => 'http://[2002:c0a8:101::1]/hook'],
+    ['IPv6 site-local', () => 'http://[fec0::1]/hook'],
+    ['IPv6 unique-local', () => 'http://[fd12:3456::1]/hook'],
+    ['the cloud metadata address', () => 'http://169.254.169.254/latest'],
+    ['the AWS metadata address over IPv6', () => 'http://[fd00:ec2::254]/latest'],
+    ['the Alibaba Cloud metadata address', () => 'http://100.100.100.200/latest'],
+    ['the GCP metadata name', () => 'http://metadata.google.internal/computeMetadata/v1/'],
+    ['the GCP metadata name with a trailing dot', () => 'http://metadata.google.internal./computeMetadata/v1/'],
+    ['a bare metadata name', () => 'http://metadata/'],
+    ['the AWS metadata name', () => 'http://instance-data/latest'],
+    ['a private network', () => 'http://10.0.0.5/hook'],
+    ['a carrier-grade NAT address', () => 'http://100.64.0.1/hook'],
+    ['a multicast address', () => 'http://[ff02::1]/hook'],
+    ['a reserved address', () => 'http://240.0.0.1/hook'],
+    ['an mDNS name', () => 'http://printer.local/hook'],
+    ['an .internal name', () => 'http://db.internal/hook'],
+  ])('when internal targets are not allowed (the default) and the URL is %s, then 400 problem+json names url, and nothing is stored or subscribed', async (_case, url) => {
     const before = await storedState();
-    for (const url of [receiver.url + freshPath(), 'http://localhost:8080/hook', 'http://169.254.169.254/latest', 'http://[::1]/hook']) {
-      const r = await register({ url, eventTypes: [EventTypes.resignationSubmitted] }, {}, strictBase);
-      expect(r.status, url).toBe(400);
-      expect(String(r.body.detail)).toMatch(/internal address/);
-    }
+    const r = await register({ url: url(), eventTypes: [EventTypes.resignationSubmitted] }, {}, strictBase);
+    expect(r.status, url()).toBe(400);
+    expect(r.contentType).toContain('application/problem+json');
+    expect(String(r.body.detail)).toMatch(/^url must not point at an internal address: /);
+    expect(r.body.errors).toEqual([{ path: 'body.url', message: r.body.detail }]);
     expect(await storedState()).toEqual(before);
   });
 
@@ -391,6 +457,57 @@ describe('delivering events', () => {
     } finally {
       receiver.respond = respond;
     }
+  });
+
+  it('when a webhook\'s public-looking name resolves to loopback, then nothing is delivered: the attempt is recorded as refused, and the event is dead-lettered at once, not retried', async () => {
+    const strict = await startStrictService();
+    const path = freshPath();
+    try {
+      // Registration does not resolve names (they may change any time): the name itself is public-looking.
+      const r = await register({ url: `http://${REBOUND_NAME}:${new URL(receiver.url).port}${path}`, eventTypes: [EventTypes.resignationSubmitted] }, {}, strict.base);
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const hook = RegisteredWebhook.parse(r.body);
+      const asked = resolvedNames.length;
+      const event = resignationSubmitted();
+      await publish(event);
+
+      const [letter] = await waitFor(async () => {
+        const items = (await bus.deadLetters.list({ subscriber: `webhooks.${hook.id}` })).items;
+        return items.length > 0 ? items : undefined;
+      }, 'the dead letter of the refused webhook', 40_000);
+      expect(letter).toMatchObject({ eventId: event.id, attempts: 1 });
+      expect(letter!.reason).toMatch(/refused: rebound\.ems-webhooks\.example\.com resolves to internal address 127\.0\.0\.1/);
+      const records = await waitFor(async () => {
+        const items = await deliveries(hook.id);
+        return items.some((i) => i.outcome === 'dead-lettered') ? items : undefined;
+      }, 'the dead-letter record');
+      expect(records.map((i) => [i.attempt, i.outcome, i.statusCode])).toEqual([
+        [1, 'failed', null],
+        [0, 'dead-lettered', null],
+      ]);
+      expect(records[0]!.error).toMatch(/^refused: rebound\.ems-webhooks\.example\.com resolves to internal address 127\.0\.0\.1: loopback \(127\.0\.0\.0\/8\); webhooks reach only public addresses/);
+      // The name was resolved once, and the receiver listening on that very address got nothing.
+      expect(resolvedNames.slice(asked).filter((n) => n === REBOUND_NAME)).toHaveLength(1);
+      expect(receiver.requestsTo(path)).toEqual([]);
+      await call('DELETE', WebhookPaths.webhook(hook.id));
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('when private targets are allowed and a webhook names a host, then the event goes to the address that name resolved to, with the name as Host', async () => {
+    const path = freshPath();
+    const port = new URL(receiver.url).port;
+    const r = await register({ url: `http://${PINNED_NAME}:${port}${path}`, eventTypes: [EventTypes.resignationSubmitted] });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const hook = RegisteredWebhook.parse(r.body);
+    const event = resignationSubmitted();
+    await publish(event);
+    const [got] = await waitFor(() => (receiver.requestsTo(path).length > 0 ? receiver.requestsTo(path) : undefined), 'the delivery by name');
+    expect(got!.headers.host).toBe(`${PINNED_NAME}:${port}`);
+    expect(got!.headers['webhook-id']).toBe(event.id);
+    expect(verifyWebhookSignature(hook.secret!, got!.headers, got!.body)).toBe(true);
+    await call('DELETE', WebhookPaths.webhook(hook.id));
   });
 
   it('when EMS restarts, then every stored webhook is subscribed again and receives events', async () => {

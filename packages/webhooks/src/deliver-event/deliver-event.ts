@@ -1,9 +1,10 @@
+import { PermanentError } from '@ems/platform';
 import type { CloudEvent } from '@ems/eventbus';
 import type { DeliveryOutcome } from '../api.ts';
 import { openSecret, UnreadableSecretError } from '../domain/secret-at-rest.ts';
 import { signWebhook } from '../domain/signature.ts';
 import type { WebhooksContext } from '../webhooks.context.ts';
-import { postWebhook } from './post-webhook.ts';
+import { postWebhook, TargetRefusedError } from './post-webhook.ts';
 
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
 const USER_AGENT = 'EMS-Webhooks/1.0';
@@ -12,7 +13,9 @@ const USER_AGENT = 'EMS-Webhooks/1.0';
  * Delivers one event to one webhook: the CloudEvent as JSON (structured mode), signed, POSTed once.
  * Every attempt is recorded. The secret is decrypted for this attempt only; when it does not decrypt
  * (see openSecret) nothing is sent and the attempt fails. A 2xx answer delivers it; anything else
- * throws, and the bus retries with backoff and dead-letters after its last attempt.
+ * throws, and the bus retries with backoff and dead-letters after its last attempt — except a target
+ * refused as internal (see post-webhook.ts): nothing was sent, and retrying cannot cure it, so the
+ * error is permanent and the bus dead-letters the event at once (replayable once the name is fixed).
  *
  * At least once: a receiver may see an event again (e.g. the answer was lost) and should de-duplicate
  * on webhook-id. Once a delivery is recorded as delivered, redeliveries of that event skip the POST.
@@ -53,15 +56,26 @@ export async function deliverEvent(ctx: WebhooksContext, webhookId: string, even
   const started = performance.now();
   let statusCode: number | null = null;
   let error: string | null = null;
+  let refused = false;
   try {
-    statusCode = await postWebhook(webhook.url, body, headers, { timeoutMs: ctx.timeoutMs, allowPrivateTargets: ctx.allowPrivateTargets, signal: ctx.stopSignal() });
+    statusCode = await postWebhook(webhook.url, body, headers, {
+      timeoutMs: ctx.timeoutMs,
+      allowPrivateTargets: ctx.allowPrivateTargets,
+      resolve: ctx.resolveHost,
+      signal: ctx.stopSignal(),
+    });
     if (statusCode < 200 || statusCode > 299) error = `answered HTTP ${statusCode}`;
   } catch (err) {
     error = (err as Error).message;
+    refused = err instanceof TargetRefusedError;
   }
   const outcome: DeliveryOutcome = error === null ? 'delivered' : 'failed';
   await recordDelivery(ctx, { webhookId, event, attempt, outcome, statusCode, error, durationMs: Math.round(performance.now() - started), at });
 
+  if (refused) {
+    ctx.log.warn({ webhookId, eventId: event.id, attempt, error }, 'webhook delivery refused: its target is internal; not retried');
+    throw new PermanentError(`webhook ${webhookId} (${webhook.url}): ${error}`);
+  }
   if (error !== null) {
     ctx.log.warn({ webhookId, eventId: event.id, attempt, statusCode, error }, 'webhook delivery failed; the bus retries it');
     throw new Error(`webhook ${webhookId} (${webhook.url}): ${error}`);

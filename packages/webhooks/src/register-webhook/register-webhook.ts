@@ -33,7 +33,7 @@ interface Wanted {
  */
 export async function registerWebhook(ctx: WebhooksContext, request: RegisterWebhookRequest, idempotencyKey?: string): Promise<RegisterWebhookResult> {
   const target = checkWebhookTarget(request.url, ctx.allowPrivateTargets);
-  if (!target.ok) throw badRequest(target.reason);
+  if (!target.ok) throw invalidUrl(target.reason);
   const unknown = request.eventTypes.filter((t) => !Object.hasOwn(ctx.catalogue, t));
   if (unknown.length > 0) {
     throw badRequest(`unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${Object.keys(ctx.catalogue).join(', ')}`);
@@ -97,6 +97,11 @@ async function findEarlier(db: WebhooksDb, wanted: Wanted, idempotencyKey: strin
     return toWebhook(byUrl);
   }
   return undefined;
+}
+
+/** 400, naming the field as request validation does. */
+function invalidUrl(reason: string): HttpProblem {
+  return new HttpProblem(400, reason, { type: 'https://ems.dev/problems/validation', title: 'Invalid request', extra: { errors: [{ path: 'body.url', message: reason }] } });
 }
 
 function sameRegistration(row: WebhookRow, wanted: Wanted): boolean {
