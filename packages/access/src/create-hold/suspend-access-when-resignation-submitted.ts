@@ -16,7 +16,7 @@ export const HOLD_REASON = 'resignation submitted';
  * One transaction records the event as processed, creates the hold (the same core as
  * POST /api/access-holds) and publishes its outcome — so a redelivered event changes nothing and
  * publishes nothing. An employee unknown here is a business failure: `criticalAccessSuspensionFailed`,
- * no retry. Anything thrown (database down…) is retried by the bus; when it gives up, the dead letter
+ * no retry. A transient error thrown (database down…) is retried by the bus; when it gives up, the dead letter
  * publishes the failure event.
  */
 export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { bus: EventBus }): Subscription {

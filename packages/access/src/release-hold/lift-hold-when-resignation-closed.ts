@@ -19,7 +19,7 @@ export const LIFT_HOLD_SUBSCRIBER = 'access.lift-hold-when-resignation-closed';
  *
  * No hold yet: the hold may still come (its event retried, or a dead letter replayed later). A hold
  * recorded as already released, suspending nothing, keeps it from ever being put on a closed case.
- * Anything thrown is retried by the bus; when it gives up, the dead letter publishes
+ * A transient error thrown is retried by the bus; when it gives up, the dead letter publishes
  * `accessRestorationFailed`.
  */
 export function liftHoldWhenResignationClosed(deps: ReleaseHoldDeps & { bus: EventBus }): Subscription {

@@ -18,7 +18,7 @@ export const SCHEDULE_REVOCATION_SUBSCRIBER = 'access.schedule-revocation-when-e
  * or any event after the revocation is done changes nothing and publishes nothing.
  *
  * An employee unknown here (or a resignation already revoked for someone else) is a business failure:
- * `accessRevocationFailed`, no retry. Anything thrown is retried by the bus; when it gives up, the dead
+ * `accessRevocationFailed`, no retry. A transient error thrown is retried by the bus; when it gives up, the dead
  * letter publishes the failure event.
  */
 export function scheduleRevocationWhenExitConfirmed(deps: RevokeAccessDeps & { bus: EventBus }): Subscription {

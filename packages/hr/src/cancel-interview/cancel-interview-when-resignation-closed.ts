@@ -6,6 +6,7 @@ import { eventCause } from '../interviews/event-cause.ts';
 import { lockResignation, recordDecision } from '../interviews/exit-case.ts';
 import { cancelScheduled } from './cancel-interview.ts';
 import { exitInterviewCancellationFailed, exitInterviewCancelled, type CancellationSkipped } from './cancel-interview.events.ts';
+import { PermanentError } from '@ems/platform';
 
 export const CANCEL_INTERVIEW_SUBSCRIBER = 'hr.cancel-interview-when-resignation-closed';
 /** Records, under its own name, that a dead letter's failure was announced (onDeadLetter may be called again). */
@@ -76,6 +77,6 @@ export function cancelInterviewWhenResignationClosed(ctx: HrContext & { bus: Eve
 
 function reasonOf(event: CloudEvent): 'retained' | 'withdrawn' {
   const reason = (REASONS as Record<string, 'retained' | 'withdrawn' | undefined>)[event.type];
-  if (!reason) throw new Error(`${CANCEL_INTERVIEW_SUBSCRIBER} cannot handle ${event.type}`);
+  if (!reason) throw new PermanentError(`${CANCEL_INTERVIEW_SUBSCRIBER} cannot handle ${event.type}`);
   return reason;
 }

@@ -5,6 +5,7 @@ import type { FollowUpPolicy } from '../domain/follow-ups.ts';
 import type { HrContext } from '../hr.context.ts';
 import { recordDecision, recordSubmission } from '../interviews/exit-case.ts';
 import { refreshFollowUpTimer } from './follow-up-timer.ts';
+import { PermanentError } from '@ems/platform';
 
 export const FOLLOW_UP_SUBSCRIBER = 'hr.follow-up-exit-process';
 
@@ -58,7 +59,7 @@ export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { fol
 
   async function decided(trx: HrTx, event: CloudEvent): Promise<void> {
     const decision = DECISIONS[event.type];
-    if (!decision) throw new Error(`${FOLLOW_UP_SUBSCRIBER} cannot handle ${event.type}`);
+    if (!decision) throw new PermanentError(`${FOLLOW_UP_SUBSCRIBER} cannot handle ${event.type}`);
     // Retained and withdrawn share one payload shape; exit-confirmed extends it.
     const data = (event.type === EventTypes.exitConfirmed ? ExitConfirmed : ResignationRetained).parse(event.data);
     await recordDecision(trx, { resignationId: data.resignationId, decision, decidedAt: new Date(data.decidedAt) });

@@ -7,6 +7,7 @@ import { DECISION_NOTICE_PREFIX, decisionNoticeRequests, parseDecisionNoticePurp
 import { prepareEmail } from '../domain/templates.ts';
 import { claimOnInsert, type ClaimOnInsert } from '../deliver-email/deliver-email.ts';
 import { deliverStored, storeEmail } from '../send-email/send-email.ts';
+import { PermanentError } from '@ems/platform';
 
 export const ANNOUNCE_DECISION_SUBSCRIBER = 'notification.announce-decision-when-decided';
 
@@ -108,7 +109,7 @@ function decisionFacts(event: CloudEvent): DecisionFacts {
       return { ...common(data), decision: 'exit_confirmed', revision: data.revision, lastWorkingDay: data.lastWorkingDay, revokeAt: data.revokeAt };
     }
     default:
-      throw new Error(`${ANNOUNCE_DECISION_SUBSCRIBER} does not handle ${event.type}`);
+      throw new PermanentError(`${ANNOUNCE_DECISION_SUBSCRIBER} does not handle ${event.type}`);
   }
 }
 
