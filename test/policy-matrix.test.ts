@@ -102,6 +102,8 @@ interface Req {
 }
 const far = (days: number) => new Date(Date.now() + days * 86_400_000);
 const day = (days: number) => far(days).toISOString().slice(0, 10);
+/** `day(days)`, or the first Monday-to-Friday date after it: a last working day must be one of the employee's working days. */
+const workday = (days: number): string => (far(days).getUTCDay() % 6 === 0 ? workday(days + 1) : day(days));
 const itemsAbout = (subject: string) => (body: unknown) => ((body as { items?: Array<{ employeeId?: string }> }).items ?? []).some((i) => i.employeeId === subject);
 
 const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
@@ -109,7 +111,7 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   listResignations: (_f, s) => ({ method: 'GET', path: `/api/resignations?employeeId=${s}`, listed: itemsAbout(s) }),
   getResignation: (f, s) => ({ method: 'GET', path: `/api/resignations/${f.cases[s]}` }),
   getResignationTimeline: (f, s) => ({ method: 'GET', path: `/api/resignations/${f.cases[s]}/timeline` }),
-  decideResignation: (f, s) => ({ method: 'POST', path: `/api/resignations/${f.cases[s]}/decision`, body: { decision: 'exit_confirmed', lastWorkingDay: day(60) } }),
+  decideResignation: (f, s) => ({ method: 'POST', path: `/api/resignations/${f.cases[s]}/decision`, body: { decision: 'exit_confirmed', lastWorkingDay: workday(60) } }),
   withdrawResignation: (f, s) => ({ method: 'POST', path: `/api/resignations/${f.cases[s]}/withdrawal`, body: {} }),
   listDeadLetters: () => ({ method: 'GET', path: '/api/dead-letters' }),
   getDeadLetter: () => ({ method: 'GET', path: '/api/dead-letters/no-such-letter' }),

@@ -84,6 +84,12 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
     const timelineOf = async (id: string) => (await http<{ items: Array<{ type: string; service: string; summary: string }> }>(base, 'GET', `/api/resignations/${id}/timeline`)).body.items;
     const localToday = (timezone: string) => new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(clock.now());
     const plusDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+    /** The first day from `date` on (itself included) that is one of the employee's working days. */
+    const workingDayFrom = (employee: Employee, date: string): string => {
+      let day = date;
+      while (!employee.workingHours.days.includes(((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7) + 1)) day = plusDays(day, 1);
+      return day;
+    };
 
     /** A resignation whose three reactions are done: the starting point of every decision. */
     async function awaitingDecision(employee: Employee): Promise<CaseBody> {
@@ -218,7 +224,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       await until(again.body.id, 'settled', (c) => c.status === 'awaiting_decision');
     });
 
-    it('when a decision is malformed, concerns no case, or asks for a past last day, then it is refused with problem+json and changes nothing', async () => {
+    it('when a decision is malformed, concerns no case, or asks for a past last day or a day off, then it is refused with problem+json and changes nothing', async () => {
       const employee = takeEmployee();
       const kase = await awaitingDecision(employee);
       const bad = await decide(kase.id, { decision: 'maybe' });
@@ -231,6 +237,14 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       const past = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(localToday(employee.timezone), -1) });
       expect(past.status).toBe(409);
       expect(past.body.detail).toMatch(/past/);
+      // A day off in the employee's calendar is no last working day.
+      let sunday = plusDays(localToday(employee.timezone), 2);
+      while (new Date(`${sunday}T00:00:00Z`).getUTCDay() !== 0) sunday = plusDays(sunday, 1);
+      const dayOff = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: sunday });
+      expect(dayOff.status).toBe(400);
+      expect(dayOff.contentType).toContain('application/problem+json');
+      expect(dayOff.body.detail).toBe(`${sunday} is a Sunday, not a working day for ${employee.id} (works Mon–Fri)`);
+      expect(JSON.stringify(dayOff.body)).toContain('body.lastWorkingDay');
       const unchanged = await getCase(kase.id);
       expect(unchanged.status).toBe('awaiting_decision');
       expect(unchanged.decision).toBeNull();
@@ -241,25 +255,28 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       const employee = takeEmployee();
       const kase = await awaitingDecision(employee);
       const today = localToday(employee.timezone);
-      const first = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 5) });
+      // Working days of the employee: the first at least 3 days ahead, and a later one.
+      const earlier = workingDayFrom(employee, plusDays(today, 3));
+      const later = workingDayFrom(employee, plusDays(earlier, 2));
+      const first = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: later });
       expect(first.status).toBe(200);
-      expect(first.body).toMatchObject({ status: 'exit_confirmed', decision: { decision: 'exit_confirmed', revision: 1, lastWorkingDay: plusDays(today, 5) } });
+      expect(first.body).toMatchObject({ status: 'exit_confirmed', decision: { decision: 'exit_confirmed', revision: 1, lastWorkingDay: later } });
       await decisionNotices(kase.id, 2);
 
-      // The last day moves two days earlier: a new revision, a new revocation time, a new pair of emails.
-      const moved = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 3) });
+      // The last day moves earlier: a new revision, a new revocation time, a new pair of emails.
+      const moved = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: earlier });
       expect(moved.status).toBe(200);
-      expect(moved.body.decision).toMatchObject({ revision: 2, lastWorkingDay: plusDays(today, 3) });
+      expect(moved.body.decision).toMatchObject({ revision: 2, lastWorkingDay: earlier });
       // The case's own last working day is the one in force, wherever it is shown (the case, the list, the CLI).
-      expect(moved.body.lastWorkingDay).toBe(plusDays(today, 3));
-      expect((await http<{ items: CaseBody[] }>(base, 'GET', `/api/resignations?employeeId=${employee.id}`)).body.items[0]?.lastWorkingDay).toBe(plusDays(today, 3));
+      expect(moved.body.lastWorkingDay).toBe(earlier);
+      expect((await http<{ items: CaseBody[] }>(base, 'GET', `/api/resignations?employeeId=${employee.id}`)).body.items[0]?.lastWorkingDay).toBe(earlier);
       const revokeAt = Date.parse(moved.body.decision!.revokeAt!);
       // Midnight at the end of that day, in the employee's zone.
-      expect(new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date(revokeAt))).toBe(plusDays(today, 4));
+      expect(new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date(revokeAt))).toBe(plusDays(earlier, 1));
       expect(new Intl.DateTimeFormat('en-GB', { timeZone: employee.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(revokeAt))).toBe('00:00');
       await decisionNotices(kase.id, 4);
       // Repeating it changes nothing.
-      expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 3) })).body.decision?.revision).toBe(2);
+      expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: earlier })).body.decision?.revision).toBe(2);
 
       // A minute before the end of the last day: nothing revoked yet.
       clock.set(new Date(revokeAt - 60_000));
@@ -274,7 +291,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect((await accessOf(employee.id)).every((i) => i.status === 'revoked')).toBe(true);
       expect((await timelineOf(kase.id)).map((t) => t.type)).toEqual(expect.arrayContaining(['com.ems.resignation.exit-confirmed.v1', 'case.exited', 'case.closed']));
       // The day can no longer move.
-      expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: plusDays(today, 30) })).status).toBe(409);
+      expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: workingDayFrom(employee, plusDays(today, 30)) })).status).toBe(409);
       // Access shows the revocation it will carry out, in both modes: scheduled for the end of the new last day.
       const scheduled = await waitFor(async () => {
         const items = (await http<{ items: Array<{ status: string; revokeAt: string; revision: number }> }>(base, 'GET', `/api/access-revocations?resignationId=${kase.id}`)).body.items;

@@ -239,6 +239,31 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       }
     });
 
+    it('when the last working day is a day off of the employee, then 400 problem+json names lastWorkingDay and the days they work, nothing is stored, and the CLI says so', async () => {
+      const employee = takeEmployee();
+      expect(employee.workingHours.days).toEqual([1, 2, 3, 4, 5]);
+      // The first Saturday at least two days ahead, in the employee's own calendar.
+      let saturday = new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(Date.now() + 2 * 86_400_000);
+      while (new Date(`${saturday}T00:00:00Z`).getUTCDay() !== 6) saturday = new Date(Date.parse(`${saturday}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const expected = `${saturday} is a Saturday, not a working day for ${employee.id} (works Mon–Fri)`;
+
+      const res = await submit({ employeeId: employee.id, lastWorkingDay: saturday });
+      const problem = res.body as unknown as { status: number; detail: string; errors: Array<{ path: string; message: string }> };
+      expect(res.status).toBe(400);
+      expect(res.contentType).toContain('application/problem+json');
+      expect(problem.detail).toBe(expected);
+      expect(problem.errors).toEqual([{ path: 'body.lastWorkingDay', message: expected }]);
+      expect((await http<{ items: CaseBody[] }>(base, 'GET', `/api/resignations?employeeId=${employee.id}`)).body.items).toEqual([]);
+
+      const cli = await execFileAsync(process.execPath, [CLI, 'resign', employee.id, '--last-day', saturday], {
+        env: { ...process.env, EMS_URL: base, EMS_TOKEN: await tokenFor(base, employee.id) },
+        timeout: 60_000,
+      }).catch((err: { code: number; stdout: string; stderr: string }) => err);
+      expect(cli).toMatchObject({ code: 1 });
+      expect((cli as { stderr: string }).stderr).toContain(`400 Invalid request: ${expected}`);
+      expect((await http<{ items: CaseBody[] }>(base, 'GET', `/api/resignations?employeeId=${employee.id}`)).body.items).toEqual([]);
+    });
+
     it('when the input is invalid, then the answer is 400 problem+json naming the field, and nothing is stored or sent', async () => {
       const employee = takeEmployee();
       const before = { cases: await count('ems.resignations'), emails: await count('notification.emails') };

@@ -150,3 +150,13 @@ migrations.push({
   name: 'who decided: the actor of the decision in force (the reactions it sets off act on their behalf)',
   sql: `ALTER TABLE resignations ADD COLUMN decided_by jsonb;`,
 });
+
+migrations.push({
+  version: 11,
+  name: "the employee's working days: a last working day must be one of them",
+  // ISO weekdays (1 = Monday … 7 = Sunday). Rows already there keep Monday to Friday until the next seed.
+  sql: `
+    ALTER TABLE employees ADD COLUMN work_days smallint[] NOT NULL DEFAULT '{1,2,3,4,5}'
+      CHECK (work_days <@ ARRAY[1,2,3,4,5,6,7]::smallint[]);
+  `,
+});

@@ -75,6 +75,8 @@ export interface EmployeeRow {
   timezone: string;
   manager_id: string | null;
   hr_partner_id: string;
+  /** ISO weekdays the employee works (1 = Monday … 7 = Sunday). */
+  work_days: ColumnType<number[], number[] | undefined, number[]>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 

@@ -12,6 +12,8 @@ export interface DirectoryEntry {
   name: string;
   email: string;
   timezone: string;
+  /** ISO weekdays the employee works (1 = Monday … 7 = Sunday), in their own zone. */
+  workingDays: number[];
   manager: { id: string; name: string; email: string } | null;
   hrPartnerId: string;
 }
@@ -26,7 +28,7 @@ export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: Demo
       const row = await db
         .selectFrom('employees as e')
         .leftJoin('employees as m', 'm.id', 'e.manager_id')
-        .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.hr_partner_id', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])
+        .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.work_days', 'e.hr_partner_id', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])
         .where('e.id', '=', employeeId)
         .executeTakeFirst();
       if (!row) return undefined;
@@ -35,6 +37,7 @@ export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: Demo
         name: row.name,
         email: row.email,
         timezone: row.timezone,
+        workingDays: row.work_days,
         hrPartnerId: row.hr_partner_id,
         manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
       };
@@ -45,12 +48,13 @@ export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: Demo
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('employees')
-          .values(org.employees.map((e) => ({ id: e.id, name: e.name, email: e.email, timezone: e.timezone, manager_id: e.managerId, hr_partner_id: e.hrPartnerId })))
+          .values(org.employees.map((e) => ({ id: e.id, name: e.name, email: e.email, timezone: e.timezone, work_days: e.workingHours.days, manager_id: e.managerId, hr_partner_id: e.hrPartnerId })))
           .onConflict((oc) =>
             oc.column('id').doUpdateSet((eb) => ({
               name: eb.ref('excluded.name'),
               email: eb.ref('excluded.email'),
               timezone: eb.ref('excluded.timezone'),
+              work_days: eb.ref('excluded.work_days'),
               manager_id: eb.ref('excluded.manager_id'),
               hr_partner_id: eb.ref('excluded.hr_partner_id'),
               updated_at: new Date(),

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, closedWhen, decideTransition, defaultLastWorkingDay, endOfDay, lastWorkingDayProblem, localDate, statusAfterReactions, stepCanBecome, type CaseStatus, type DecisionKind } from './resignation.ts';
+import { addDays, closedWhen, decideTransition, defaultLastWorkingDay, describeWorkingDays, endOfDay, lastWorkingDayProblem, localDate, notWorkingDayProblem, statusAfterReactions, stepCanBecome, type CaseStatus, type DecisionKind } from './resignation.ts';
+
+const MON_FRI = [1, 2, 3, 4, 5];
 
 describe('resignation rules', () => {
   it('when it is late evening in New York, then it is already tomorrow in Singapore', () => {
@@ -8,8 +10,32 @@ describe('resignation rules', () => {
     expect(localDate(at, 'Asia/Singapore')).toBe('2026-11-26');
   });
   it('when no last working day is given, then the notice period runs from the employee local today', () => {
-    expect(defaultLastWorkingDay(new Date('2026-02-20T12:00:00Z'), 'Europe/Berlin', 14)).toBe('2026-03-06');
+    expect(defaultLastWorkingDay(new Date('2026-02-20T12:00:00Z'), 'Europe/Berlin', 14, MON_FRI)).toBe('2026-03-06');
     expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
+  });
+  it('when the notice period ends on a day off, then the default last working day is the working day before it', () => {
+    // Friday 2026-11-20 + 15 days = Saturday 2026-12-05 → Friday 2026-12-04; + 16 = Sunday → the same Friday.
+    expect(defaultLastWorkingDay(new Date('2026-11-20T12:00:00Z'), 'Europe/Berlin', 15, MON_FRI)).toBe('2026-12-04');
+    expect(defaultLastWorkingDay(new Date('2026-11-20T12:00:00Z'), 'Europe/Berlin', 16, MON_FRI)).toBe('2026-12-04');
+    // Someone who works Tuesday to Saturday: a Monday moves back to the Saturday before.
+    expect(defaultLastWorkingDay(new Date('2026-11-20T12:00:00Z'), 'Europe/Berlin', 17, [2, 3, 4, 5, 6])).toBe('2026-12-05');
+    // Late Friday evening in Los Angeles is already Saturday in UTC: the notice runs from the local Friday.
+    expect(defaultLastWorkingDay(new Date('2026-11-21T05:00:00Z'), 'America/Los_Angeles', 14, MON_FRI)).toBe('2026-12-04');
+    // A notice of 0 days given on a Sunday: no working day between today and the end, so the next one.
+    expect(defaultLastWorkingDay(new Date('2026-11-22T12:00:00Z'), 'Europe/Berlin', 0, MON_FRI)).toBe('2026-11-23');
+  });
+  it('when the last working day is a day off of the employee, then it is refused naming the weekday and the days they work', () => {
+    expect(notWorkingDayProblem('2026-12-05', { id: 'E1002', workingDays: MON_FRI })).toBe('2026-12-05 is a Saturday, not a working day for E1002 (works Mon–Fri)');
+    expect(notWorkingDayProblem('2026-12-06', { id: 'E1002', workingDays: MON_FRI })).toMatch(/^2026-12-06 is a Sunday, not a working day/);
+    expect(notWorkingDayProblem('2026-12-04', { id: 'E1002', workingDays: MON_FRI })).toBeNull();
+    expect(notWorkingDayProblem('2026-12-04', { id: 'E7', workingDays: [1, 2, 3, 4] })).toBe('2026-12-04 is a Friday, not a working day for E7 (works Mon–Thu)');
+    expect(notWorkingDayProblem('2026-12-05', { id: 'E7', workingDays: [6, 7] })).toBeNull();
+  });
+  it('when working days are described, then runs of days read as ranges', () => {
+    expect(describeWorkingDays(MON_FRI)).toBe('Mon–Fri');
+    expect(describeWorkingDays([1, 3, 5])).toBe('Mon, Wed, Fri');
+    expect(describeWorkingDays([5, 1, 2, 3, 6])).toBe('Mon–Wed, Fri, Sat');
+    expect(describeWorkingDays([])).toBe('no days');
   });
   it('when the last working day is in the past or over a year ahead, then it is refused with a reason', () => {
     const now = new Date('2026-11-25T10:00:00Z');

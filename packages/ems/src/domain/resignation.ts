@@ -183,9 +183,50 @@ export function addDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Without an explicit last working day, the notice period runs from the employee's local today. */
-export function defaultLastWorkingDay(submittedAt: Date, timezone: string, noticeDays: number): string {
-  return addDays(localDate(submittedAt, timezone), noticeDays);
+/**
+ * Without an explicit last working day, the notice period runs from the employee's local today and
+ * ends on a working day of theirs: a day off moves back to the working day before it (never before
+ * today; with no working day in between, forward to the next one).
+ */
+export function defaultLastWorkingDay(submittedAt: Date, timezone: string, noticeDays: number, workingDays: readonly number[]): string {
+  const today = localDate(submittedAt, timezone);
+  const end = addDays(today, noticeDays);
+  if (!workingDays.length) return end; // refused by notWorkingDayProblem, with the reason
+  for (let day = end; day >= today; day = addDays(day, -1)) if (workingDays.includes(isoWeekday(day))) return day;
+  let day = addDays(end, 1);
+  while (!workingDays.includes(isoWeekday(day))) day = addDays(day, 1);
+  return day;
+}
+
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+
+/** ISO weekday of a 'YYYY-MM-DD' date: 1 = Monday … 7 = Sunday. */
+export function isoWeekday(date: string): number {
+  return ((new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
+}
+
+/** A person's working days as people write them: 'Mon–Fri', 'Mon, Wed, Fri', 'Mon–Wed, Fri–Sat'. */
+export function describeWorkingDays(days: readonly number[]): string {
+  const sorted = [...new Set(days)].filter((d) => d >= 1 && d <= 7).sort((a, b) => a - b);
+  if (!sorted.length) return 'no days';
+  const short = (d: number) => WEEKDAYS[d - 1]!.slice(0, 3);
+  const runs: Array<[number, number]> = [];
+  for (const d of sorted) {
+    const last = runs.at(-1);
+    if (last && d === last[1] + 1) last[1] = d;
+    else runs.push([d, d]);
+  }
+  return runs.map(([a, b]) => (a === b ? short(a) : b === a + 1 ? `${short(a)}, ${short(b)}` : `${short(a)}–${short(b)}`)).join(', ');
+}
+
+/**
+ * A last working day must be a working day in the employee's own calendar (their working days; the
+ * date is theirs, in their zone). Public holidays are not known to the directory, so not checked.
+ */
+export function notWorkingDayProblem(day: string, employee: { id: string; workingDays: readonly number[] }): string | null {
+  const weekday = isoWeekday(day);
+  if (employee.workingDays.includes(weekday)) return null;
+  return `${day} is a ${WEEKDAYS[weekday - 1]}, not a working day for ${employee.id} (works ${describeWorkingDays(employee.workingDays)})`;
 }
 
 /** A last working day is refused when it lies in the employee's past or absurdly far ahead. */

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { HttpProblem, type Actor, type Clock } from '@ems/platform';
 import { ems } from '@ems/contracts';
-import { decideTransition, localDate, type DecisionKind } from '../domain/resignation.ts';
+import { decideTransition, localDate, notWorkingDayProblem, type DecisionKind } from '../domain/resignation.ts';
+import type { Directory } from '../directory/directory.ts';
 import type { CaseStore, DecideOutcome, DecisionInput } from './case-store.ts';
+import { invalidLastWorkingDay } from './submit-resignation.ts';
 
 /**
  * How a decision reaches the case: choreography writes it (and its event) at once; orchestration hands
@@ -16,6 +18,8 @@ export interface DecideDeps {
   store: CaseStore;
   decider: CaseDecider;
   clock: Clock;
+  /** The employee's working days: an exit confirmed for a day off is refused. */
+  directory: Directory;
 }
 
 export type DecideResult = { kind: 'done'; resignation: ems.Resignation } | { kind: 'accepted'; id: string };
@@ -44,6 +48,12 @@ export async function decideResignation(
   const t = decideTransition({ status: facts.status, lastWorkingDay: facts.draft.lastWorkingDay, decision: current }, input, localDate(now, facts.draft.employee.timezone), now);
   if (t.outcome === 'illegal') throw illegal(t.detail, facts.status);
   if (t.outcome === 'apply') {
+    if (t.kind === 'exit_confirmed' && input.lastWorkingDay) {
+      // A person no longer in the directory has no calendar to hold the day against.
+      const employee = await deps.directory.findEmployee(facts.draft.employee.id);
+      const problem = employee && notWorkingDayProblem(input.lastWorkingDay, employee);
+      if (problem) throw invalidLastWorkingDay(problem);
+    }
     const requestId = createHash('sha256')
       .update(JSON.stringify([caseId, input.kind, input.lastWorkingDay ?? null, current?.revision ?? 0, meta.idempotencyKey ?? null]))
       .digest('hex')

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpProblem, type Actor, type Clock } from '@ems/platform';
 import type { ems } from '@ems/contracts';
-import { defaultLastWorkingDay, lastWorkingDayProblem } from '../domain/resignation.ts';
+import { defaultLastWorkingDay, lastWorkingDayProblem, notWorkingDayProblem } from '../domain/resignation.ts';
 import type { CaseDraft, CaseStore, OpenOutcome } from './case-store.ts';
 import type { Directory } from '../directory/directory.ts';
 
@@ -69,15 +69,9 @@ export async function submitResignation(
   if (open) throw conflictFor(employee.id, open);
 
   const now = deps.clock.now();
-  const lastWorkingDay = input.lastWorkingDay ?? defaultLastWorkingDay(now, employee.timezone, deps.noticeDays);
-  const problem = lastWorkingDayProblem(lastWorkingDay, now, employee.timezone);
-  if (problem) {
-    throw new HttpProblem(400, problem, {
-      type: 'https://ems.dev/problems/validation',
-      title: 'Invalid request',
-      extra: { errors: [{ path: 'body.lastWorkingDay', message: problem }] },
-    });
-  }
+  const lastWorkingDay = input.lastWorkingDay ?? defaultLastWorkingDay(now, employee.timezone, deps.noticeDays, employee.workingDays);
+  const problem = lastWorkingDayProblem(lastWorkingDay, now, employee.timezone) ?? notWorkingDayProblem(lastWorkingDay, employee);
+  if (problem) throw invalidLastWorkingDay(problem);
 
   const draft: CaseDraft = {
     id,
@@ -109,6 +103,15 @@ async function replay(deps: SubmitDeps, id: string, key: string | undefined, fin
   const kase = key ? await deps.store.findByIdempotencyKey(key) : undefined;
   if (kase && kase.fingerprint !== fingerprint) throw keyReused(key!);
   return { kind: 'replayed', resignation: (await deps.store.get(id))! };
+}
+
+/** A last working day the employee's calendar refuses: 400, naming the field (the decision answers the same). */
+export function invalidLastWorkingDay(problem: string): HttpProblem {
+  return new HttpProblem(400, problem, {
+    type: 'https://ems.dev/problems/validation',
+    title: 'Invalid request',
+    extra: { errors: [{ path: 'body.lastWorkingDay', message: problem }] },
+  });
 }
 
 /** What makes two submissions "the same request" for an Idempotency-Key. */
