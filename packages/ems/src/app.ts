@@ -285,6 +285,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       logger: log,
       security: auth.security,
       startup: { ready, stage: () => stage },
+      limits: config.http,
       plugins: [...services.map((s) => s.routes), ...(hosts('ems') ? [landingPage] : [])],
       readiness: {
         startup: async () => {

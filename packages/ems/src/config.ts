@@ -1,11 +1,29 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { envBoolean, envDuration, envPort, envPostgresUrl, envSignedDuration, parseEnv } from '@ems/platform';
+import { addressList, envBoolean, envDuration, envPort, envPostgresUrl, envSignedDuration, LOOPBACK_ADDRESSES, LOOPBACK_HOSTS, parseEnv, type HttpLimits } from '@ems/platform';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const url = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http:// or https:// URL').transform((v) => v.replace(/\/+$/, ''));
+
+/** A request count of a rate limit: 0 switches it off. */
+const limit = z.coerce.number().int().min(0).max(100_000_000);
+/** Comma-separated IP addresses and CIDR blocks, or `none`. */
+const addresses = (defaults: string) =>
+  z
+    .string()
+    .default(defaults)
+    .transform((v, ctx) => {
+      const entries = v.trim() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter(Boolean);
+      try {
+        addressList(entries);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message}: must be comma-separated addresses or CIDR blocks, or none` });
+        return z.NEVER;
+      }
+      return entries;
+    });
 
 /**
  * Every setting EMS reads, in one schema: env name, default, check. The README's configuration table
@@ -119,6 +137,26 @@ export const ConfigSchema = z.object({
   EMS_DEV_IDENTITY_TOKEN_TTL: envDuration.default(600_000).describe('Lifetime of access tokens the built-in provider issues'),
   EMS_SESSION_IDLE: envDuration.default(3_600_000).describe('A browser session ends this long after its last refresh'),
   EMS_SESSION_MAX: envDuration.default(12 * 3_600_000).describe('…and never later than this after sign-in'),
+  EMS_RATE_LIMIT_WINDOW: envDuration.default(60_000).describe('The window the rate limits count requests in'),
+  EMS_RATE_LIMIT_PER_ADDRESS: limit.default(1_200).describe('Requests per window from one client address, before authentication (0 = no limit)'),
+  EMS_RATE_LIMIT_PER_IDENTITY: limit.default(60_000).describe('Requests per window by one person, whatever their credential (0 = no limit)'),
+  EMS_RATE_LIMIT_PER_SERVICE: limit.default(0).describe('Requests per window by one service identity (0 = no limit)'),
+  EMS_RATE_LIMIT_EXEMPT: addresses(LOOPBACK_ADDRESSES.join(',')).describe('Client addresses never limited per address (addresses or CIDR blocks, or none); default loopback'),
+  EMS_TRUSTED_PROXIES: addresses(LOOPBACK_ADDRESSES.join(',')).describe('Proxies whose X-Forwarded-For names the client (addresses or CIDR blocks, or none); default loopback (the fleet\'s gateway)'),
+  EMS_HEADERS_TIMEOUT: envDuration.default(10_000).describe('A request whose headers have not all arrived after this is cut off'),
+  EMS_REQUEST_TIMEOUT: envDuration.default(30_000).describe('A request (headers and body) not all arrived after this is cut off'),
+  EMS_KEEP_ALIVE_TIMEOUT: envDuration.default(5_000).describe('An idle keep-alive connection is closed after this'),
+  EMS_IDLE_TIMEOUT: envDuration.default(60_000).describe('A connection on which nothing moves this long is closed (keep it above 30s: Prefer: wait)'),
+  EMS_ALLOWED_HOSTS: z
+    .string()
+    .regex(/^\s*(\*|[A-Za-z0-9.[\]:-]+)(\s*,\s*(\*|[A-Za-z0-9.[\]:-]+))*\s*$/, 'must be comma-separated host or host:port values, or *')
+    .optional()
+    .describe('Host header values answered besides those of EMS_PUBLIC_URL, the service URLs and loopback (host = any port; * = any host)'),
+  EMS_CORS_ORIGINS: z
+    .string()
+    .regex(/^\s*https?:\/\/[^\s,/]+(\s*,\s*https?:\/\/[^\s,/]+)*\s*$/, 'must be comma-separated origins: scheme://host[:port], no path')
+    .optional()
+    .describe('Origins whose pages may call the API from the browser (exact scheme://host[:port]); unset → no CORS headers at all'),
   EMS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
 });
 
@@ -153,6 +191,8 @@ export interface Config {
   /** ms added to the system clock (EMS_CLOCK_OFFSET); undefined normally (the system clock). */
   clockOffsetMs: number | undefined;
   auth: AuthConfig;
+  /** Rate limits, timeouts, the Host allow-list, CORS of the HTTP server (and the fleet's gateway). */
+  http: HttpLimits;
 }
 
 export interface AuthConfig {
@@ -215,6 +255,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       escalateAfterMs: c.EMS_FOLLOW_UP_ESCALATE_AFTER,
     },
     clockOffsetMs: c.EMS_CLOCK_OFFSET,
+    http: {
+      rate: {
+        windowMs: c.EMS_RATE_LIMIT_WINDOW,
+        perAddress: c.EMS_RATE_LIMIT_PER_ADDRESS,
+        perIdentity: c.EMS_RATE_LIMIT_PER_IDENTITY,
+        perService: c.EMS_RATE_LIMIT_PER_SERVICE,
+        exemptAddresses: c.EMS_RATE_LIMIT_EXEMPT,
+      },
+      timeouts: { headersMs: c.EMS_HEADERS_TIMEOUT, requestMs: c.EMS_REQUEST_TIMEOUT, keepAliveMs: c.EMS_KEEP_ALIVE_TIMEOUT, idleMs: c.EMS_IDLE_TIMEOUT },
+      allowedHosts: allowedHosts(c),
+      trustedProxies: c.EMS_TRUSTED_PROXIES,
+      corsOrigins: c.EMS_CORS_ORIGINS ? c.EMS_CORS_ORIGINS.split(',').map((x) => x.trim()) : [],
+      https: (c.EMS_PUBLIC_URL ?? '').startsWith('https://'),
+    },
     auth: {
       externalIssuer: c.EMS_OIDC_ISSUER,
       webClientId: c.EMS_OIDC_CLIENT_ID,
@@ -239,4 +293,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionMaxMs: c.EMS_SESSION_MAX,
     },
   };
+}
+
+/**
+ * The Host values EMS answers to (against DNS rebinding): loopback names on any port, the hosts of the URLs
+ * this installation is reached by (its public URL, the service URLs it hands its peers), and EMS_ALLOWED_HOSTS.
+ */
+function allowedHosts(c: EnvConfig): string[] {
+  const extra = c.EMS_ALLOWED_HOSTS ? c.EMS_ALLOWED_HOSTS.split(',').map((x) => x.trim().toLowerCase()) : [];
+  const urls = [c.EMS_PUBLIC_URL, c.EMS_IDENTITY_URL, c.EMS_CASES_URL, c.EMS_NOTIFICATION_URL, c.EMS_HR_URL, c.EMS_ACCESS_URL];
+  const own = urls.flatMap((u) => {
+    if (!u) return [];
+    const { host, hostname, port } = new URL(u);
+    // Host carries the port only when it is not the scheme's default: accept both spellings.
+    return port ? [host] : [hostname, `${hostname}:${u.startsWith('https:') ? 443 : 80}`];
+  });
+  return [...new Set([...LOOPBACK_HOSTS, ...own, ...extra])];
 }

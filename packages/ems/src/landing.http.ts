@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { App } from '@ems/platform';
 
 /**
@@ -42,6 +43,22 @@ async function load() {
 load().catch(() => undefined);
 </script></body></html>`;
 
+/** The server's Content-Security-Policy, plus the hash of this page's own inline script (and nothing else inline). */
+const SCRIPT = /<script>([\s\S]*?)<\/script>/.exec(PAGE)![1]!;
+const CSP = [
+  "default-src 'self'",
+  `script-src 'self' 'sha256-${createHash('sha256').update(SCRIPT).digest('base64')}'`,
+  "script-src-attr 'none'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 export async function landingPage(app: App): Promise<void> {
-  app.get('/', { schema: { hide: true }, config: { public: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
+  app.get('/', { schema: { hide: true }, config: { public: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', CSP).send(PAGE),
+  );
 }

@@ -18,6 +18,7 @@ import {
 import { z } from 'zod';
 import { installProblemHandlers, sendProblem } from './problem.ts';
 import type { HttpSecurity } from './security.ts';
+import { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, installLimits, serverTimeouts, type HttpLimits } from './limits.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
   security: HttpSecurity;
   /** Until it says ready, /api answers 503 (the process is still reaching its dependencies). */
   startup?: { ready(): boolean; stage(): string };
+  /** Rate limits, timeouts, the Host allow-list, CORS (default DEFAULT_HTTP_LIMITS: any Host, no CORS). */
+  limits?: HttpLimits;
 }
 
 /**
@@ -53,6 +56,7 @@ export interface HttpServerOptions {
  * interactive docs at /docs, and /healthz + /readyz.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<App> {
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     loggerInstance: options.logger,
     // One line per request would drown the story the services log; errors are still logged.
@@ -62,11 +66,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
       const id = req.headers['x-request-id'];
       return typeof id === 'string' && /^[A-Za-z0-9._:+/=-]{1,128}$/.test(id) ? id : crypto.randomUUID();
     },
-    bodyLimit: 256 * 1024,
+    bodyLimit: HTTP_BODY_LIMIT,
+    ...serverTimeouts(limits.timeouts),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
+  // Before everything else: a foreign Host, a client past its share.
+  const limiter = await installLimits(app, limits);
   const { security, startup } = options;
 
   // Deny by default: a route is public (health, docs, the sign-in flow) or has a row in the policy table.
@@ -87,6 +94,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     const operation = (route.schema)?.operationId;
     // checkRoute made sure every other route names its operation.
     req.permit = await security.admit(req, reply, operation ?? '');
+    // Admitted: now it is known whose share the request counts against.
+    if (!reply.sent) return limiter.identity(req, reply);
   });
 
   await app.register(swagger, {
@@ -107,7 +116,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     transformObject: jsonSchemaTransformObject,
   });
   if (options.docs !== false) {
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    // Its own CSP (hashes of its inline script), never framed, and no upgrade to https EMS does not serve.
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      transformStaticCSP: (csp) => {
+        const framed = csp.replace("frame-ancestors 'self'", "frame-ancestors 'none'");
+        return limits.https ? framed : framed.replace(/\s*upgrade-insecure-requests;?/, '');
+      },
+    });
   }
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 

@@ -15,3 +15,4 @@ export { type ServiceModule } from './service.ts';
 export { createPoller, type Poller, type PollerOptions } from './poller.ts';
 export type { Actor, HttpSecurity, Permit, Principal, View } from './security.ts';
 export { httpCaseLookup, requireCase, type CaseFacts, type CaseLookup } from './case-lookup.ts';
+export { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, LOOPBACK_ADDRESSES, LOOPBACK_HOSTS, addressList, hostAllowed, type HttpLimits } from './limits.ts';

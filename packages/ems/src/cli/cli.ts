@@ -213,7 +213,7 @@ async function gateway(): Promise<number> {
   const upstreams = parseUpstreams(process.env.EMS_GATEWAY_UPSTREAMS ?? '');
   const { learnRoutes, startGateway } = await server.gateway();
   const routes = await learnRoutes([...upstreams].map(([service, urls]) => ({ service, url: urls[0]! })));
-  const running = await startGateway({ port: config.port, host: config.host, routes, upstreams: (s) => upstreams.get(s) ?? [] });
+  const running = await startGateway({ port: config.port, host: config.host, routes, upstreams: (s) => upstreams.get(s) ?? [], timeouts: config.http.timeouts });
   out.log(`EMS gateway on ${config.host}:${config.port} → ${[...upstreams].map(([s, u]) => `${s}: ${u.join(' ')}`).join('; ')}`);
   await new Promise<void>((resolve) => {
     process.on('SIGINT', () => resolve());

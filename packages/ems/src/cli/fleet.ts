@@ -162,6 +162,7 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       host: config.host,
       routes,
       upstreams: (service) => replicas.filter((r) => r.service === service).map((r) => `http://127.0.0.1:${r.port}`),
+      timeouts: config.http.timeouts,
     });
     cleanup.push(() => gateway.stop());
     return { url: gatewayUrl, replicas, stop };

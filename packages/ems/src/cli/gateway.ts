@@ -3,7 +3,8 @@
  * service that serves it (round robin; the next replica is tried when one does not answer at all);
  * who serves what is read from each service's /openapi.json, so it never goes stale.
  */
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, type HttpLimits } from '@ems/platform';
 import type { ServiceName } from '../config.ts';
 
 export interface Route {
@@ -31,17 +32,28 @@ export async function startGateway(o: {
   routes: readonly Route[];
   /** Base URLs of the replicas of a service (re-read on every request: replicas may change). */
   upstreams: (service: ServiceName) => string[];
+  /** The largest body forwarded: the services' own cap. */
+  bodyLimit?: number;
+  /** The services' header, request and idle timeouts (a trickling client is cut off here as there). */
+  timeouts?: HttpLimits['timeouts'];
 }): Promise<{ stop(): Promise<void> }> {
   const turn = new Map<ServiceName, number>();
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    // The landing page, docs and anything unknown: EMS.
-    const service = o.routes.find((r) => r.pattern.test(url.pathname))?.service ?? 'ems';
-    const targets = o.upstreams(service);
-    const n = (turn.get(service) ?? 0) + 1;
-    turn.set(service, n);
-    forward(req, res, targets.map((_, i) => targets[(n + i) % targets.length]!));
-  });
+  const bodyLimit = o.bodyLimit ?? HTTP_BODY_LIMIT;
+  const timeouts = o.timeouts ?? DEFAULT_HTTP_LIMITS.timeouts;
+  const server = createServer(
+    { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: Math.max(100, Math.min(timeouts.headersMs, timeouts.requestMs, 5_000) / 4) },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://gateway');
+      // The landing page, docs and anything unknown: EMS.
+      const service = o.routes.find((r) => r.pattern.test(url.pathname))?.service ?? 'ems';
+      const targets = o.upstreams(service);
+      const n = (turn.get(service) ?? 0) + 1;
+      turn.set(service, n);
+      forward(req, res, targets.map((_, i) => targets[(n + i) % targets.length]!), bodyLimit);
+    },
+  );
+  server.keepAliveTimeout = timeouts.keepAliveMs;
+  server.setTimeout(timeouts.idleMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, resolve);
@@ -58,34 +70,66 @@ export function pathPattern(openApiPath: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-/** Buffers the (small, ≤256 KiB) request body so it can be re-sent to the next replica if one refuses the connection. */
-function forward(req: IncomingMessage, res: ServerResponse, targets: readonly string[]): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const body = Buffer.concat(chunks);
-    const attempt = (i: number) => {
-      const target = new URL(targets[i]!);
-      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', (err: NodeJS.ErrnoException) => {
-        // Nothing reached the replica (refused / unknown host): another may take it. Anything else is the caller's to retry.
-        if (!res.headersSent && (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') && i + 1 < targets.length) return attempt(i + 1);
-        if (res.headersSent) return res.destroy();
-        res.writeHead(502, { 'content-type': 'application/problem+json' });
-        res.end(JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: `${targets[i]} did not answer: ${err.message}` }));
-      });
-      upstream.end(body);
-    };
-    if (!targets.length) {
-      res.writeHead(503, { 'content-type': 'application/problem+json' });
-      res.end(JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'no replica of this service is configured' }));
+function problem(res: ServerResponse, status: number, title: string, detail: string, headers: OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers });
+  res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+}
+
+/**
+ * Streams the request to a replica as it arrives. What has arrived is kept (never more than the cap: past
+ * it the request is refused) so it can be re-sent to the next replica if one refuses the connection.
+ */
+function forward(req: IncomingMessage, res: ServerResponse, targets: readonly string[], bodyLimit: number): void {
+  const kept: Buffer[] = [];
+  let received = 0;
+  let ended = false;
+  let upstream: ClientRequest | undefined;
+  const tooLarge = () => {
+    upstream?.destroy();
+    upstream = undefined;
+    req.removeAllListeners('data');
+    // Refused: the rest of the body is not read, and the connection is not reused.
+    if (res.headersSent) {
+      res.destroy();
       return;
     }
-    attempt(0);
+    problem(res, 413, 'Content Too Large', `The request body is larger than ${bodyLimit} bytes`, { connection: 'close' });
+    res.once('finish', () => req.socket.destroySoon());
+  };
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > bodyLimit) return tooLarge();
+  if (!targets.length) return problem(res, 503, 'Service Unavailable', 'no replica of this service is configured');
+
+  req.on('data', (c: Buffer) => {
+    received += c.length;
+    if (received > bodyLimit) return tooLarge();
+    kept.push(c);
+    upstream?.write(c);
   });
+  req.on('end', () => {
+    ended = true;
+    upstream?.end();
+  });
+  // The client's address, for the services' per-address limits (they believe it from a proxy on their host only).
+  const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].flat().filter(Boolean).join(', ');
+  const attempt = (i: number) => {
+    const target = new URL(targets[i]!);
+    const current = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': forwardedFor } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream = current;
+    current.on('error', (err: NodeJS.ErrnoException) => {
+      if (upstream !== current) return; // given up on (a body too large)
+      // Nothing reached the replica (refused / unknown host): another may take it. Anything else is the caller's to retry.
+      if (!res.headersSent && (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') && i + 1 < targets.length) return attempt(i + 1);
+      if (res.headersSent) return res.destroy();
+      problem(res, 502, 'Bad Gateway', `${targets[i]} did not answer: ${err.message}`);
+    });
+    for (const c of kept) current.write(c);
+    if (ended) current.end();
+  };
+  attempt(0);
 }
 
 export async function waitForJson<T>(url: string, timeoutMs: number): Promise<T> {
