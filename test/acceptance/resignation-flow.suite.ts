@@ -325,6 +325,21 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       expect(mailsTo(manager.email).filter((m) => m.subject?.includes(employee.name))).toHaveLength(1);
     });
 
+    it('when the employee shares no working hours with their HR partner, then no interview is booked and the case says why: the interview step failed with the reason', async () => {
+      const employee = takeEmployee();
+      // HR's directory: the employee works in Los Angeles under the Singapore partner (10:00–18:00 there is 18:00–02:00 in Los Angeles).
+      await ems.pool.query(`UPDATE hr.employees SET timezone = 'America/Los_Angeles', work_days = '{1,2,3,4,5}', work_start = '09:00', work_end = '17:00', hr_partner_id = 'hrp-singapore' WHERE id = $1`, [employee.id]);
+      const res = await submit({ employeeId: employee.id });
+      expect(res.status).toBe(201);
+      const done = await settled(res.body.id);
+      expect(done.status).toBe('action_required');
+      expect(done.steps.scheduleInterview.status).toBe('failed');
+      expect(done.steps.scheduleInterview.lastError).toContain(`${employee.name} (Mon–Fri 09:00–17:00 America/Los_Angeles) and the HR partner Mei Lin Tan (Mon–Fri 10:00–18:00 Asia/Singapore) share no working hours`);
+      expect(done.steps.notifyManager.status).toBe('done');
+      expect(done.steps.blockAccess.status).toBe('done');
+      expect((await http<{ items: unknown[] }>(base, 'GET', `/api/interviews?resignationId=${res.body.id}`)).body.items).toEqual([]);
+    });
+
     it('when a reaction keeps failing, then the case shows the step failed and is listed as stuck — not silently pending', async () => {
       const employee = takeEmployee();
       // Break Access for real: its table disappears (as if its database were damaged).
