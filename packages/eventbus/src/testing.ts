@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
-import { createKysely, createLogger, type Pool } from '@ems/platform';
+import { createKysely, createLogger, PermanentError, type Pool } from '@ems/platform';
 import { waitFor } from '@ems/platform/testing';
 import { EventSchemas, EventSources, EventTypes, type EventData } from '@ems/contracts/events';
 import { createEvent, validateEvent } from './envelope.ts';
@@ -68,7 +68,7 @@ export async function createRecordingBus(pool: Pool, catalogue: EventCatalogue =
     async publish(tx: TransactionLike, events: readonly CloudEvent[]) {
       for (const event of events) {
         const checked = validateEvent(event, catalogue);
-        if (!checked.ok) throw new Error(`refusing to publish: ${checked.reason}`);
+        if (!checked.ok) throw new PermanentError(`refusing to publish: ${checked.reason}`);
       }
       for (const event of events) {
         await tx.executeQuery(CompiledQuery.raw('INSERT INTO public.recorded_events (type, event) VALUES ($1, $2::jsonb)', [event.type, JSON.stringify(event)]));

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, createLogger, createPool, databaseName, ensureDatabase, migrate, processAlive, startEmbeddedPostgres } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
-import { loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
+import { checkSettingNames, ConfigSchema, loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
+import { extensionSettings } from '../extensions.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
 import { authorization, deviceLogin, logout, SignInRequired } from './sign-in.ts';
 import { CredentialsError } from './credentials.ts';
@@ -69,6 +70,7 @@ const out: Out = { log: (s) => process.stdout.write(`${s}\n`) };
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && !['help', '--help', '-h'].includes(command)) await checkEnvironment(process.env);
     switch (command) {
       case 'start':
         return await start(rest);
@@ -132,6 +134,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class CliError extends Error {}
+
+/** Every command refuses an EMS_* variable nobody reads (a misspelt setting), before it does anything. */
+async function checkEnvironment(env: NodeJS.ProcessEnv): Promise<void> {
+  const listed = ConfigSchema.shape.EMS_EXTENSIONS.safeParse(env.EMS_EXTENSIONS || undefined);
+  const extensions = listed.success && listed.data ? listed.data.split(',').map((x) => x.trim()) : [];
+  checkSettingNames(env, await extensionSettings(extensions));
+}
 
 /** Where mail goes, as it may be printed: scheme, host and port — never the credentials the URL may hold. */
 export function mailServer(url: string | undefined): string {

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { describeError, isPermanent, migrate, type Logger, type Pool } from '@ems/platform';
+import { describeError, isPermanent, migrate, PermanentError, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { createDeadLetterTable, deadLetterMigrations } from '../postgres/dead-letters.ts';
@@ -328,7 +328,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
       const messages: OutboxMessage[] = [];
       for (const e of events) {
         const checked = validateEvent(e, catalogue);
-        if (!checked.ok) throw new Error(`refusing to publish event ${describeEvent(e)}: ${checked.reason}`);
+        if (!checked.ok) throw new PermanentError(`refusing to publish event ${describeEvent(e)}: ${checked.reason}`);
         messages.push({ subject: names.eventSubject(checked.event.type), msgId: checked.event.id, payload: JSON.stringify(checked.event) });
       }
       if (messages.length === 0) return;

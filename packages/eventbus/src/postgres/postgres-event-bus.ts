@@ -1,5 +1,5 @@
 import { PgBoss, type JobResult, type JobWithMetadata, type QueueOptions, type QueueResult } from 'pg-boss';
-import { describeError, isPermanent, migrate, quoteIdent, type Logger, type Pool } from '@ems/platform';
+import { describeError, isPermanent, migrate, PermanentError, quoteIdent, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { CloudEvent, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
@@ -52,6 +52,13 @@ export interface PostgresEventBusOptions {
   concurrency?: number;
   /** A handler still running after this long counts as a failed attempt. Default 60. */
   handlerTimeoutSeconds?: number;
+  /**
+   * This process is the only one working its subscribers' queues (no replicas of it): a delivery still
+   * `active` when it starts was held by its predecessor, killed mid-handler — retried at once rather
+   * than after handlerTimeoutSeconds (it was: ~70 s without the reaction after a kill -9). Handlers are
+   * idempotent, so a delivery whose handler had committed changes nothing the second time.
+   */
+  resumeHeldJobs?: boolean;
   /** How long stop() waits for handlers in flight before failing them (they are retried). Default 30 000. */
   stopTimeoutMs?: number;
 }
@@ -248,6 +255,14 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       expireInSeconds: handlerTimeoutSeconds,
     });
 
+    if (options.resumeHeldJobs) {
+      const { rowCount } = await pool.query(
+        `UPDATE ${quoteIdent(schema)}.job SET state = 'retry', start_after = ${quoteIdent(schema)}.job_now() WHERE name = ANY($1::text[]) AND state = 'active'`,
+        [[queue, deadLetterQueue]],
+      );
+      if (rowCount) log.warn({ subscriber: queue, deliveries: rowCount }, 'event bus: deliveries left in flight by a stopped process, retried now');
+    }
+
     // Routing (event type → queue) lives in pg-boss's subscription table and outlives the process:
     // drop types this subscriber no longer declares, add the ones it does.
     const { rows } = await pool.query<{ event: string }>(`SELECT event FROM ${quoteIdent(schema)}.subscription WHERE name = $1`, [queue]);
@@ -345,7 +360,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       const valid: CloudEvent[] = [];
       for (const e of events) {
         const checked = validateEvent(e, catalogue);
-        if (!checked.ok) throw new Error(`refusing to publish event ${describeEvent(e)}: ${checked.reason}`);
+        if (!checked.ok) throw new PermanentError(`refusing to publish event ${describeEvent(e)}: ${checked.reason}`);
         valid.push(checked.event);
       }
       if (valid.length === 0) return;
