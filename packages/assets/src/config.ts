@@ -22,6 +22,9 @@ export const AssetsConfigSchema = z.object({
     .describe('Comma-separated items to collect from every leaver, e.g. laptop,badge,phone'),
 });
 
+/** The variables this extension reads: EMS accepts them (an EMS_* name nobody reads stops start-up). */
+export const settings: readonly string[] = Object.keys(AssetsConfigSchema.shape);
+
 export interface AssetsConfig {
   /** What every recovery task asks the leaver to hand back. */
   items: readonly string[];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@ems/platform';
-import { loadConfig } from './config.ts';
+import { checkSettingNames, ConfigSchema, loadConfig, SETTINGS_OUTSIDE_SCHEMA } from './config.ts';
+import { extensionSettings } from './extensions.ts';
 
 describe('configuration', () => {
   it('when nothing is set, then the embedded defaults apply', () => {
@@ -25,5 +26,34 @@ describe('configuration', () => {
   });
   it('when service URLs have a trailing slash, then it is dropped', () => {
     expect(loadConfig({ EMS_HR_URL: 'http://hr.internal:8080/' }).serviceUrls.hr).toBe('http://hr.internal:8080');
+  });
+});
+
+describe('unknown settings', () => {
+  const messageOf = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  };
+  it('when EMS_SMTP_URL is misspelt, then start-up is refused naming the setting meant', () => {
+    expect(messageOf(() => checkSettingNames({ EMS_SMPT_URL: 'smtp://mail.example:25' }))).toContain('EMS_SMPT_URL is not a setting EMS knows — did you mean EMS_SMTP_URL?');
+  });
+  it('when every schema key, the CLI and test variables are set, then none is refused', () => {
+    const env = Object.fromEntries([...Object.keys(ConfigSchema.shape), ...SETTINGS_OUTSIDE_SCHEMA, 'EMS_TEST_DATABASE_URL', 'EMS_TEST_LOG_LEVEL'].map((k) => [k, 'x']));
+    expect(() => checkSettingNames(env)).not.toThrow();
+  });
+  it("when an extension is loaded, then its declared settings are known, and only then", async () => {
+    expect(messageOf(() => checkSettingNames({ EMS_ASSETS_ITEMS: 'laptop' }))).toContain('EMS_ASSETS_ITEMS is not a setting EMS knows');
+    const declared = await extensionSettings(['@ems/assets']);
+    expect(declared).toContain('EMS_ASSETS_ITEMS');
+    expect(() => checkSettingNames({ EMS_EXTENSIONS: '@ems/assets', EMS_ASSETS_ITEMS: 'laptop' }, declared)).not.toThrow();
+    expect(messageOf(() => checkSettingNames({ EMS_ASSETS_ITEM: 'laptop' }, declared))).toContain('did you mean EMS_ASSETS_ITEMS?');
+  });
+  it('when an extension cannot be loaded, then the error names it', async () => {
+    await expect(extensionSettings(['@ems/no-such-extension'])).rejects.toThrow(/EMS_EXTENSIONS: cannot load @ems\/no-such-extension/);
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { addressList, envBoolean, envDuration, envPort, envPostgresUrl, envSignedDuration, LOOPBACK_ADDRESSES, LOOPBACK_HOSTS, parseEnv, type HttpLimits } from '@ems/platform';
+import { addressList, checkEnvNames, envBoolean, envDuration, envPort, envPostgresUrl, envSignedDuration, LOOPBACK_ADDRESSES, LOOPBACK_HOSTS, parseEnv, type HttpLimits } from '@ems/platform';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -49,6 +49,10 @@ export const ConfigSchema = z.object({
     .default('ems')
     .describe('Prefix of the JetStream streams and subjects (one installation per prefix)'),
   EMS_NATS_ACK_WAIT: envDuration.default(30_000).describe('NATS: a delivery held by a process that died comes back after this'),
+  EMS_BUS_HANDLER_TIMEOUT: envDuration
+    .default(30_000)
+    .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'must be between 1s and 1h')
+    .describe('PostgreSQL bus: a handler running longer counts as a failed attempt, and a delivery held by a replica that died comes back after this'),
   EMS_BUS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5).describe('Deliveries of an event to a subscriber before it is dead-lettered'),
   EMS_BUS_RETRY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(500).describe('First redelivery delay; doubles each attempt'),
   EMS_STEP_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(300).describe('A reaction missing this long after submission marks its step late'),
@@ -166,7 +170,7 @@ export interface Config {
   port: number;
   host: string;
   mode: 'orchestration' | 'choreography';
-  bus: { adapter: 'postgres' | 'nats'; maxAttempts: number; backoffMs: number; nats: { servers: string[]; prefix: string; ackWaitMs: number } };
+  bus: { adapter: 'postgres' | 'nats'; maxAttempts: number; backoffMs: number; handlerTimeoutMs: number; nats: { servers: string[]; prefix: string; ackWaitMs: number } };
   stepDeadlineSeconds: number;
   extensions: string[];
   webhooks: { allowPrivateTargets: boolean; timeoutMs: number };
@@ -217,6 +221,30 @@ export interface AuthConfig {
   sessionMaxMs: number;
 }
 
+/**
+ * EMS_* variables read outside ConfigSchema on purpose: the CLI's own (where a client command finds EMS and
+ * how it signs in), the gateway's upstreams, and the test support's switches. Every other EMS_* name must be
+ * a ConfigSchema key or a setting a loaded extension declares.
+ */
+export const SETTINGS_OUTSIDE_SCHEMA = ['EMS_URL', 'EMS_TOKEN', 'EMS_CREDENTIALS_FILE', 'EMS_GATEWAY_UPSTREAMS', 'EMS_REQUIRE_SERVICES', 'EMS_NATS_SERVER_BIN'] as const;
+
+/** Reserved for test suites' own variables (EMS_TEST_DATABASE_URL, EMS_TEST_LOG_LEVEL, …): never a setting, never refused. */
+export const TEST_VARIABLE_PREFIX = 'EMS_TEST_';
+
+/**
+ * Stops start-up on an EMS_* variable EMS does not know — a typo (EMS_SMPT_URL) would otherwise leave its
+ * setting at the default in silence — naming the nearest known setting. `extensionSettings`: the names the
+ * loaded extensions declare (see extensionSettings in extensions.ts).
+ */
+export function checkSettingNames(env: NodeJS.ProcessEnv, extensionSettings: readonly string[] = []): void {
+  checkEnvNames(env, {
+    prefix: 'EMS_',
+    known: [...Object.keys(ConfigSchema.shape), ...SETTINGS_OUTSIDE_SCHEMA, ...extensionSettings],
+    reservedPrefixes: [TEST_VARIABLE_PREFIX],
+    product: 'EMS',
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const c = parseEnv(ConfigSchema, env);
   return {
@@ -227,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adapter: c.EMS_BUS,
       maxAttempts: c.EMS_BUS_MAX_ATTEMPTS,
       backoffMs: c.EMS_BUS_RETRY_BACKOFF_MS,
+      handlerTimeoutMs: c.EMS_BUS_HANDLER_TIMEOUT,
       nats: { servers: c.EMS_NATS_URL.split(',').map((x) => x.trim()), prefix: c.EMS_NATS_PREFIX, ackWaitMs: c.EMS_NATS_ACK_WAIT },
     },
     stepDeadlineSeconds: c.EMS_STEP_DEADLINE_SECONDS,

@@ -33,6 +33,57 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEn
   return result.data;
 }
 
+/**
+ * Edit distance between two names (optimal string alignment: insertions, deletions, substitutions and
+ * swaps of two neighbours each cost 1), so `EMS_SMPT_URL` is one edit from `EMS_SMTP_URL`.
+ */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The candidate nearest to `name`, when it is near enough to be what was meant (at most a third of the
+ * name's characters differ, past the shared prefix); ties go to the first candidate in order.
+ */
+export function nearestName(name: string, candidates: Iterable<string>, prefix = ''): string | undefined {
+  const tail = name.startsWith(prefix) ? name.slice(prefix.length) : name;
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(tail, candidate.startsWith(prefix) ? candidate.slice(prefix.length) : candidate);
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(1, Math.floor(tail.length / 3)) ? best.name : undefined;
+}
+
+/**
+ * Refuses variables under `prefix` that no one reads: a misspelt setting would otherwise be ignored and its
+ * default used in silence. Variables under a reserved prefix (e.g. `EMS_TEST_`) and empty ones (unset, as
+ * everywhere) are let through. Throws a ConfigError naming each unknown variable and the nearest known one.
+ */
+export function checkEnvNames(env: NodeJS.ProcessEnv, options: { prefix: string; known: Iterable<string>; reservedPrefixes?: readonly string[]; product: string }): void {
+  const known = new Set(options.known);
+  const unknown = Object.keys(env)
+    .filter((key) => key.startsWith(options.prefix) && env[key] !== undefined && env[key] !== '')
+    .filter((key) => !known.has(key) && !(options.reservedPrefixes ?? []).some((p) => key.startsWith(p)))
+    .sort();
+  if (!unknown.length) return;
+  throw new ConfigError(
+    unknown.map((key) => {
+      const near = nearestName(key, [...known].sort(), options.prefix);
+      return `${key} is not a setting ${options.product} knows — ${near ? `did you mean ${near}?` : 'see the configuration table in the README'}`;
+    }),
+  );
+}
+
 /** A configuration value as it may appear in an error message: never a secret, never a URL's password. */
 export function redacted(key: string, value: string): string {
   if (/SECRET|PASSWORD|_KEY$|TOKEN/.test(key)) return '(hidden)';
