@@ -25,7 +25,7 @@ const admins = new Set(org.roleAssignments.map((a) => a.personId));
 const isManager = (id: string) => org.employees.some((e) => e.managerId === id);
 /** EMP: an engineer with a manager and an HR partner, no other role. OTHER: related to none of EMP's people. */
 const EMP = org.employees.find((e) => e.departmentId === 'eng' && e.managerId && !isManager(e.id) && !admins.has(e.id) && !admins.has(e.managerId))!;
-const OTHER = org.employees.find((e) => e.departmentId === 'sales' && e.managerId !== EMP.managerId && e.hrPartnerId !== EMP.hrPartnerId && !isManager(e.id) && !admins.has(e.id))!;
+const OTHER = org.employees.find((e) => e.departmentId !== EMP.departmentId && e.managerId !== EMP.managerId && e.hrPartnerId !== EMP.hrPartnerId && !isManager(e.id) && !admins.has(e.id))!;
 const CALLER: Record<Role, string> = {
   employee: EMP.id,
   manager: EMP.managerId!,
