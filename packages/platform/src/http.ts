@@ -116,13 +116,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     transformObject: jsonSchemaTransformObject,
   });
   if (options.docs !== false) {
-    // Its own CSP (hashes of its inline script), never framed, and no upgrade to https EMS does not serve.
+    // Its own CSP: its scripts by their hashes; inline styles (Swagger UI sets style attributes, which a
+    // style hash would not allow); never framed; no upgrade to an https EMS does not serve.
     await app.register(swaggerUi, {
       routePrefix: '/docs',
       staticCSP: true,
       transformStaticCSP: (csp) => {
-        const framed = csp.replace("frame-ancestors 'self'", "frame-ancestors 'none'");
-        return limits.https ? framed : framed.replace(/\s*upgrade-insecure-requests;?/, '');
+        const own = csp.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/style-src [^;]*/, "style-src 'self' 'unsafe-inline'");
+        return limits.https ? own : own.replace(/\s*upgrade-insecure-requests;?/, '');
       },
     });
   }
