@@ -107,6 +107,12 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
   if (config.clockOffsetMs !== undefined) log.warn({ offsetMs: config.clockOffsetMs, now: clock.now().toISOString() }, 'EMS_CLOCK_OFFSET: EMS runs on a shifted clock (drills and tests only)');
   const hosts = (s: ServiceName) => config.services.includes(s);
   const allInOne = SERVICE_NAMES.every(hosts);
+  /**
+   * Without a replica name this process is the only one running its services on this database (replicas
+   * are named: EMS_REPLICA_ID): whatever its services held in flight at start — bus deliveries, leased
+   * emails and invites — was held by its predecessor, killed, and is resumed at once, not when its lease ends.
+   */
+  const soleWorker = config.replicaId === undefined;
   const cleanup: Array<() => Promise<void>> = [];
   let stopping = false;
   const stopAll = async () => {
@@ -176,8 +182,10 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             log: busLog,
             catalogue,
             defaultRetry,
-            // A delivery held by a process that died comes back after this; handlers take seconds at most.
-            handlerTimeoutSeconds: 30,
+            // A delivery held by a replica that died comes back after this; handlers take seconds at most.
+            handlerTimeoutSeconds: Math.ceil(config.bus.handlerTimeoutMs / 1000),
+            // No replicas: what is in flight at start was this process's before it was killed — resumed at once.
+            resumeHeldJobs: soleWorker,
           });
 
     // Extensions: hosted where `extensions` runs; EMS also reads their event catalogue to track their events.
@@ -205,6 +213,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           reactToEvents: choreography,
           caseUrl,
           recipients: { cases: casesOf('notification'), directory: createDirectoryReader(pool) },
+          resumeHeld: soleWorker,
         }),
       );
     }
@@ -220,6 +229,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           bus,
           reactToEvents: choreography,
           followUps: { policy: config.followUps, caseUrl },
+          resumeHeld: soleWorker,
         }),
       );
     }

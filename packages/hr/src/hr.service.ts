@@ -56,6 +56,11 @@ export interface HrServiceDeps {
   reactToEvents?: boolean;
   /** The follow-up timer's settings; used only with `reactToEvents` (in orchestration EMS's workflow follows up). */
   followUps?: HrFollowUpOptions;
+  /**
+   * This process is the only HR (no replicas): invites and follow-ups still leased when it starts were being
+   * delivered by its predecessor, killed — delivered at once rather than when their lease ends (≈ 1 min).
+   */
+  resumeHeld?: boolean;
 }
 
 /** The HR service: the people directory and exit interviews, with calendar invites sent via Notification. */
@@ -103,6 +108,12 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
       },
     },
     start: async () => {
+      if (deps.resumeHeld) {
+        const invitesLeased = await db.updateTable('outbox').set({ next_attempt_at: sql<Date>`now()` }).where('status', '=', 'pending').where('next_attempt_at', '>', sql<Date>`now()`).executeTakeFirst();
+        const followUpsLeased = await db.updateTable('exit_cases').set({ claimed_until: null }).where('claimed_until', '>', sql<Date>`now()`).executeTakeFirst();
+        const n = Number(invitesLeased.numUpdatedRows) + Number(followUpsLeased.numUpdatedRows);
+        if (n) log.warn({ invites: Number(invitesLeased.numUpdatedRows), followUps: Number(followUpsLeased.numUpdatedRows) }, 'invites and follow-ups left in flight by a stopped process, resumed now');
+      }
       for (const w of workers) w.start();
     },
     stop: async () => {

@@ -56,6 +56,11 @@ export interface NotificationServiceDeps {
    * purpose names in the directory, the link is the case's page.
    */
   recipients: Omit<RecipientRules, 'caseUrl'>;
+  /**
+   * This process is the only Notification (no replicas): an email still leased when it starts was being
+   * sent by its predecessor, killed — tried again at once rather than when the lease ends (≈ 1 min).
+   */
+  resumeHeld?: boolean;
 }
 
 /**
@@ -112,6 +117,15 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       'notification.smtp': () => ctx.mailer.verify(),
     },
     async start() {
+      if (deps.resumeHeld) {
+        const released = await ctx.db
+          .updateTable('emails')
+          .set({ claim_token: null, claimed_until: null })
+          .where('status', '=', 'queued')
+          .where('claimed_until', 'is not', null)
+          .executeTakeFirst();
+        if (released.numUpdatedRows) ctx.log.warn({ emails: Number(released.numUpdatedRows) }, 'emails left in flight by a stopped process, sent again now');
+      }
       dispatcher.start();
     },
     async stop() {
