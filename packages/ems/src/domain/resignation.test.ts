@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { addDays, closedWhen, decideTransition, defaultLastWorkingDay, describeWorkingDays, endOfDay, lastWorkingDayProblem, localDate, notWorkingDayProblem, statusAfterReactions, stepCanBecome, type CaseStatus, type DecisionKind } from './resignation.ts';
 
 const MON_FRI = [1, 2, 3, 4, 5];
@@ -30,6 +31,30 @@ describe('resignation rules', () => {
     expect(notWorkingDayProblem('2026-12-04', { id: 'E1002', workingDays: MON_FRI })).toBeNull();
     expect(notWorkingDayProblem('2026-12-04', { id: 'E7', workingDays: [1, 2, 3, 4] })).toBe('2026-12-04 is a Friday, not a working day for E7 (works Mon–Thu)');
     expect(notWorkingDayProblem('2026-12-05', { id: 'E7', workingDays: [6, 7] })).toBeNull();
+  });
+  it('property: the default last working day is always a working day of the employee, never before their today, and no later than the notice period ends unless none lies in between', () => {
+    const zones = ['Europe/Berlin', 'America/Los_Angeles', 'Asia/Singapore', 'Pacific/Auckland', 'Pacific/Honolulu'];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2028-01-01T00:00:00Z') }).map((t) => new Date(t)),
+        fc.constantFrom(...zones),
+        fc.integer({ min: 0, max: 90 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 7 }),
+        (now, zone, noticeDays, workingDays) => {
+          const day = defaultLastWorkingDay(now, zone, noticeDays, workingDays);
+          const today = localDate(now, zone);
+          expect(notWorkingDayProblem(day, { id: 'E1', workingDays })).toBeNull();
+          expect(day >= today).toBe(true);
+          // The latest working day up to the end of the notice: none lies after it and up to that end.
+          for (let d = addDays(day, 1); d <= addDays(today, noticeDays); d = addDays(d, 1)) expect(notWorkingDayProblem(d, { id: 'E1', workingDays })).not.toBeNull();
+          if (day > addDays(today, noticeDays)) {
+            // Moved forward only when no working day lies between today and the end of the notice.
+            for (let d = today; d <= addDays(today, noticeDays); d = addDays(d, 1)) expect(notWorkingDayProblem(d, { id: 'E1', workingDays })).not.toBeNull();
+          }
+        },
+      ),
+      { seed: 20261203, numRuns: 500 },
+    );
   });
   it('when working days are described, then runs of days read as ranges', () => {
     expect(describeWorkingDays(MON_FRI)).toBe('Mon–Fri');
