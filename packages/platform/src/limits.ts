@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import { sendProblem } from './problem.ts';
 import type { App } from './http.ts';
 
@@ -194,7 +194,8 @@ export async function installLimits(app: App, limits: HttpLimits): Promise<Insta
     const perAddress = app.createRateLimit({
       max: rate.perAddress,
       timeWindow: rate.windowMs,
-      keyGenerator: (req) => `address:${clientOf(req)}`,
+      // An IPv6 client holds a whole /56 at least: count it as one.
+      keyGenerator: (req) => `address:${normalizeIP(clientOf(req), 56)}`,
       allowList: (req) => HEALTH.test(req.url) || matches(exempt, clientOf(req)),
     });
     app.addHook('onRequest', async (req, reply) => {
