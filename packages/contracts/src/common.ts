@@ -25,19 +25,21 @@ export function isStorable(s: string): boolean {
   return !NUL.test(s) && s.isWellFormed();
 }
 
-/** Free text that may span lines (a note, a reason): tab, CR and LF allowed; NUL, other controls and lone surrogates refused. */
-export const StorableText = z
+/**
+ * Text PostgreSQL can store, and nothing more asked: no NUL, no lone surrogate. Event payloads use it (what
+ * a service publishes, e.g. a failure's reason quoting an error, is checked for storage, not for style);
+ * input at the HTTP edge uses the stricter two below.
+ */
+export const Storable = z
   .string()
   .refine((s) => !NUL.test(s), STORABLE_MESSAGES.nul)
-  .refine((s) => s.isWellFormed(), STORABLE_MESSAGES.unicode)
-  .refine((s) => !CONTROL_IN_TEXT.test(s), STORABLE_MESSAGES.textControl);
+  .refine((s) => s.isWellFormed(), STORABLE_MESSAGES.unicode);
+
+/** Free text that may span lines (a note, a reason): tab, CR and LF allowed; NUL, other controls and lone surrogates refused. */
+export const StorableText = Storable.refine((s) => !CONTROL_IN_TEXT.test(s), STORABLE_MESSAGES.textControl);
 
 /** One line (a name, an id, a header value, a query parameter): no control character at all, no lone surrogate. */
-export const StorableLine = z
-  .string()
-  .refine((s) => !NUL.test(s), STORABLE_MESSAGES.nul)
-  .refine((s) => s.isWellFormed(), STORABLE_MESSAGES.unicode)
-  .refine((s) => !CONTROL_IN_LINE.test(s), STORABLE_MESSAGES.lineControl);
+export const StorableLine = Storable.refine((s) => !CONTROL_IN_LINE.test(s), STORABLE_MESSAGES.lineControl);
 
 /** The first string (value or key) in a JSON-like value that could not be stored, with its path; null when all can. */
 export function unstorableIn(value: unknown, path: (string | number)[] = [], depth = 0): { path: (string | number)[]; message: string } | null {

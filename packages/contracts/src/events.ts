@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDate, IsoDateTime, StorableLine, StorableText, Uuid } from './common.ts';
+import { EmployeeId, IsoDate, IsoDateTime, Storable, Uuid } from './common.ts';
 
 /**
  * The event contract of the choreographed flow. Every message on the bus is a CloudEvents 1.0
@@ -44,30 +44,30 @@ export const EventSources = {
   access: '/ems/access',
 } as const;
 
-const Person = z.object({ id: EmployeeId, name: StorableLine.min(1).max(200), email: z.email() });
+const Person = z.object({ id: EmployeeId, name: Storable.min(1).max(200), email: z.email() });
 
 export const ResignationSubmitted = z
   .object({
     resignationId: Uuid,
     /** Who resigned and who their manager was when they did: facts of the submission. */
-    employee: Person.extend({ timezone: StorableLine.min(1) }),
+    employee: Person.extend({ timezone: Storable.min(1) }),
     manager: Person.nullable(),
-    hrPartnerId: StorableLine.min(1),
+    hrPartnerId: Storable.min(1),
     lastWorkingDay: IsoDate,
-    reason: StorableText.max(2000).nullable(),
+    reason: Storable.max(2000).nullable(),
     submittedAt: IsoDateTime,
   })
   .meta({ id: 'ResignationSubmitted', description: 'An employee resigned; EMS opened a case.' });
 
 export const ManagerNotified = z
-  .object({ resignationId: Uuid, emailId: Uuid, to: StorableLine, messageId: StorableLine.nullable(), skipped: StorableLine.optional() })
+  .object({ resignationId: Uuid, emailId: Uuid, to: Storable, messageId: Storable.nullable(), skipped: Storable.optional() })
   .meta({ id: 'ManagerNotified', description: "Notification delivered the resignation notice to the employee's manager (or there is no manager to tell)." });
 
 export const ReactionFailed = z.object({
   resignationId: Uuid,
-  reason: StorableText.min(1).max(2000),
+  reason: Storable.min(1).max(2000),
   /** The event the service was reacting to. */
-  causationId: StorableLine.min(1),
+  causationId: Storable.min(1),
 });
 
 export const ManagerNotificationFailed = ReactionFailed.meta({ id: 'ManagerNotificationFailed', description: 'Notification gave up telling the manager.' });
@@ -77,10 +77,10 @@ export const ExitInterviewScheduled = z
     resignationId: Uuid,
     interviewId: Uuid,
     employeeId: EmployeeId,
-    hrPartnerId: StorableLine,
+    hrPartnerId: Storable,
     start: IsoDateTime,
     end: IsoDateTime,
-    timezone: StorableLine,
+    timezone: Storable,
   })
   .meta({ id: 'ExitInterviewScheduled', description: "HR booked the exit interview in the HR partner's calendar and sent the invites." });
 
@@ -91,7 +91,7 @@ export const CriticalAccessSuspended = z
     resignationId: Uuid,
     employeeId: EmployeeId,
     holdId: Uuid,
-    suspended: z.array(z.object({ grantId: StorableLine, system: StorableLine })),
+    suspended: z.array(z.object({ grantId: Storable, system: Storable })),
   })
   .meta({ id: 'CriticalAccessSuspended', description: "Access put the employee's critical grants on hold (exactly those listed)." });
 
@@ -103,15 +103,15 @@ export const Decision = z.enum(['retained', 'withdrawn', 'exit_confirmed']);
 
 const Decided = z.object({
   resignationId: Uuid,
-  employee: Person.extend({ timezone: StorableLine.min(1) }),
+  employee: Person.extend({ timezone: Storable.min(1) }),
   manager: Person.nullable(),
-  hrPartnerId: StorableLine.min(1),
+  hrPartnerId: Storable.min(1),
   /** When the decision (or withdrawal) was recorded. */
   decidedAt: IsoDateTime,
-  note: StorableText.max(2000).nullable(),
+  note: Storable.max(2000).nullable(),
   /** Who decided (or withdrew): the access audit records the reactions on their behalf. */
   decidedBy: z
-    .object({ id: StorableLine.max(200), kind: z.enum(['person', 'service']), name: StorableLine.max(200).nullable(), role: StorableLine.max(50), client: StorableLine.max(200) })
+    .object({ id: Storable.max(200), kind: z.enum(['person', 'service']), name: Storable.max(200).nullable(), role: Storable.max(50), client: Storable.max(200) })
     .nullish(),
 });
 
@@ -143,7 +143,7 @@ export const DecisionAnnounced = z
     /** The exit-confirmed revision announced (1 for retained / withdrawn). */
     revision: z.number().int().min(1),
     emailIds: z.array(Uuid),
-    recipients: z.array(StorableLine),
+    recipients: z.array(Storable),
   })
   .meta({ id: 'DecisionAnnounced', description: 'Notification told the manager and the employee about the decision.' });
 
@@ -163,8 +163,8 @@ export const ExitInterviewCancelled = z
     /** null when there was no interview to cancel. */
     interviewId: Uuid.nullable(),
     /** Set when nothing was cancelled: 'no interview', 'already held', 'already cancelled'. */
-    skipped: StorableLine.optional(),
-    reason: StorableText.max(500),
+    skipped: Storable.optional(),
+    reason: Storable.max(500),
   })
   .meta({ id: 'ExitInterviewCancelled', description: 'HR cancelled the exit interview (cancellation invites sent), or found nothing to cancel.' });
 
@@ -180,12 +180,12 @@ export const FollowUpSent = z
     level: FollowUpLevel,
     /** The instant the milestone was due (reminder) or the reminder went unanswered (escalation). */
     dueAt: IsoDateTime,
-    to: StorableLine,
+    to: Storable,
     emailId: Uuid,
   })
   .meta({ id: 'FollowUpSent', description: 'A deadline passed unmet: HR reminded the HR partner, or escalated to the HR lead (once each).' });
 
-const GrantRef = z.object({ grantId: StorableLine, system: StorableLine });
+const GrantRef = z.object({ grantId: Storable, system: Storable });
 
 export const AccessRestored = z
   .object({
@@ -196,7 +196,7 @@ export const AccessRestored = z
     /** Exactly the grants the hold had suspended and that were still suspended by it. */
     restored: z.array(GrantRef),
     /** Grants of the hold not restored, because they changed since for another reason. */
-    skipped: z.array(GrantRef.extend({ reason: StorableText })),
+    skipped: z.array(GrantRef.extend({ reason: Storable })),
   })
   .meta({ id: 'AccessRestored', description: "Access lifted the hold: the grants it suspended are active again." });
 
@@ -243,16 +243,16 @@ export type EventData<T extends EventType> = z.infer<(typeof EventSchemas)[T]>;
 export const CloudEvent = z
   .object({
     specversion: z.literal('1.0'),
-    id: StorableLine.min(1).max(200),
-    source: StorableLine.min(1).max(500),
-    type: StorableLine.min(1).max(200).regex(/^[a-z0-9.-]+\.v\d+$/, 'must be a versioned type name like com.ems.x.y.v1'),
-    subject: StorableLine.min(1).max(200),
+    id: Storable.min(1).max(200),
+    source: Storable.min(1).max(500),
+    type: Storable.min(1).max(200).regex(/^[a-z0-9.-]+\.v\d+$/, 'must be a versioned type name like com.ems.x.y.v1'),
+    subject: Storable.min(1).max(200),
     time: IsoDateTime,
     datacontenttype: z.literal('application/json'),
     /** Extension: ties every event of one case together (the resignation's correlation id). */
-    correlationid: StorableLine.min(1).max(200),
+    correlationid: Storable.min(1).max(200),
     /** Extension: W3C trace context of the work that produced the event. */
-    traceparent: StorableLine.regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'must be a W3C traceparent'),
+    traceparent: Storable.regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'must be a W3C traceparent'),
     data: z.unknown(),
   })
   .meta({ id: 'CloudEvent' });
