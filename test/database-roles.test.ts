@@ -11,9 +11,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, waitFor } from '@ems/platform/testing';
+import { http, startAcceptanceEms } from './acceptance/harness.ts';
+import { loadConfig, startEms } from '@ems/ems';
+import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { createSecrets, parseSecretsKey } from '@ems/identity';
-import { createLogger, createPool, migrate, serviceRoleName, startEmbeddedPostgres, type EmbeddedPostgres, type Pool } from '@ems/platform';
+import { createLogger, createPool, freePort, migrate, serviceRoleName, startEmbeddedPostgres, type EmbeddedPostgres, type Pool } from '@ems/platform';
 import { buildServiceModulesForSeeding } from '../packages/ems/src/seed-modules.ts';
 import { ensureRolesFor, rolePassword } from '../packages/ems/src/database-roles.ts';
 import { EMS_BIN } from './support/ems-process.ts';
@@ -143,4 +146,52 @@ describe('ems migrate on an external server', () => {
       await server.end();
     }
   }, 180_000);
+});
+
+describe('the all-in-one process', () => {
+  it('when EMS owns its database, then each service\'s code connects as its own role: hr reads its tables and is refused access\'s, and a case still runs its course', async () => {
+    const env = await startAcceptanceEms('choreography', 'roles_runtime');
+    try {
+      const hr = env.ems.database.forService('hr');
+      expect((await hr.query('SELECT current_user, count(*)::int > 0 AS seeded FROM hr.hr_partners')).rows[0]).toEqual({ current_user: `${env.db.name}_hr`, seeded: true });
+      expect(await hr.query('SELECT * FROM access.holds').then(() => 'allowed', (err: { code?: string }) => err.code)).toBe('42501');
+      const identity = env.ems.database.forService('identity');
+      expect((await identity.query('SELECT current_user, count(*)::int > 0 AS seeded FROM identity.people')).rows[0]).toEqual({ current_user: `${env.db.name}_identity`, seeded: true });
+      expect(await identity.query('SELECT * FROM notification.emails').then(() => 'allowed', (err: { code?: string }) => err.code)).toBe('42501');
+      // And the flow works on those pools: a case reaches the services over the bus and each acts.
+      const res = await http<{ id: string }>(env.base, 'POST', '/api/resignations', { employeeId: 'E1010' });
+      expect(res.status).toBe(201);
+      await waitFor(async () => {
+        const c = await http<{ status: string }>(env.base, 'GET', `/api/resignations/${res.body.id}`);
+        return c.body.status === 'awaiting_decision' ? true : undefined;
+      }, 'the case to await a decision');
+    } finally {
+      await env.stop();
+    }
+  }, 180_000);
+});
+
+describe('the all-in-one process on a server where it may not make roles', () => {
+  it('when its database user owns the database but may not create roles, then start-up stops at once, saying what to do', async () => {
+    const db = await createTestDatabase(inject('testServerUrl'), 'roles_limited');
+    const limited = `${db.name}_limited`; // dropped with the database
+    const server = new pg.Client({ connectionString: db.url });
+    await server.connect();
+    try {
+      await server.query(`CREATE ROLE ${limited} LOGIN PASSWORD 'limited-password' NOSUPERUSER NOCREATEROLE`);
+      await server.query(`ALTER DATABASE ${db.name} OWNER TO ${limited}`);
+    } finally {
+      await server.end();
+    }
+    const url = new URL(db.url);
+    url.username = limited;
+    url.password = 'limited-password';
+    try {
+      const config = loadConfig({ EMS_PORT: String(await freePort()), EMS_DATABASE_URL: url.toString(), EMS_LOG_LEVEL: 'fatal', EMS_SECRETS_KEY: TEST_SECRETS_KEY });
+      const started = startEms(config);
+      await expect(started).rejects.toThrow(/EMS_DATABASE_URL: .*database role of its own.*CREATEROLE/s);
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import {
   createHttpServer,
   createLogger,
   createPool,
+  databaseName,
   ensureDatabase,
   freePort,
   httpCaseLookup,
@@ -43,8 +44,9 @@ import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
 import { landingPage } from './landing.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
-import { setupAuth, type AuthSetup } from './auth-setup.ts';
+import { loadSecrets, setupAuth, type AuthSetup } from './auth-setup.ts';
 import { createDirectoryReader, identitySchemaModule } from '@ems/identity';
+import { createDatabaseAccess, ensureRolesFor, rolePassword, type DatabaseAccess } from './database-roles.ts';
 
 export const VERSION = '0.1.0';
 
@@ -79,6 +81,8 @@ export interface RunningEms {
   url: string;
   config: Config;
   pool: Pool;
+  /** The pool each service's own code uses (as the service's database role where this process owns the database). */
+  database: DatabaseAccess;
   app: App;
   log: Logger;
   /** The built-in capture SMTP server, when no EMS_SMTP_URL is configured. */
@@ -157,8 +161,16 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     }
 
     // Lazy: no connection is made before the start-up stages below.
-    const pool = createPool(databaseUrl, { max: 20, name: 'ems' });
+    // With a pool per service (below) this one serves what is shared: the bus, migrations, readiness.
+    const pool = createPool(databaseUrl, { max: allInOne ? 12 : 20, name: 'ems' });
     cleanup.push(() => pool.end());
+    // Where this process owns the database, each service's own code connects as the service's role
+    // (made after migrating, below); its password is derived from the installation's secrets key.
+    const ownsDatabase = allInOne;
+    const rolesKey = ownsDatabase ? loadSecrets(config, log) : undefined;
+    const passwordOf = rolesKey ? (service: string) => rolePassword(rolesKey, databaseName(databaseUrl), service) : undefined;
+    const database = createDatabaseAccess(databaseUrl, pool, passwordOf ? { password: passwordOf } : undefined);
+    cleanup.push(() => database.end());
 
     // One bus in both modes: services always publish what they did (webhooks and extensions listen);
     // only in choreography do the core services also react to events.
@@ -192,7 +204,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     const extensions = hosts('extensions') || hosts('ems') || hosts('webhooks') ? await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env }) : [];
     for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
 
-    const auth = setupAuth(config, { pool, log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}) });
+    const auth = setupAuth(config, { pool: database.forService('identity'), log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}) });
 
     // Notification, HR and Access check with EMS that a case exists, each with its own service token.
     const casesOf = (service: 'notification' | 'hr' | 'access') => httpCaseLookup({ casesUrl: urls.cases, auth: auth.callAuth(service) });
@@ -202,7 +214,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     if (hosts('notification')) {
       services.push(
         createNotificationService({
-          pool,
+          pool: database.forService('notification'),
           log: log.child({ service: 'notification' }),
           clock,
           smtpUrl: smtpUrl!,
@@ -212,7 +224,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           bus,
           reactToEvents: choreography,
           caseUrl,
-          recipients: { cases: casesOf('notification'), directory: createDirectoryReader(pool) },
+          recipients: { cases: casesOf('notification'), directory: createDirectoryReader(database.forService('identity')) },
           resumeHeld: soleWorker,
         }),
       );
@@ -220,7 +232,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     if (hosts('hr')) {
       services.push(
         createHrService({
-          pool,
+          pool: database.forService('hr'),
           log: log.child({ service: 'hr' }),
           clock,
           notificationUrl: urls.notification,
@@ -233,12 +245,12 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         }),
       );
     }
-    if (hosts('access')) services.push(createAccessService({ pool, log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography, cases: casesOf('access') }));
+    if (hosts('access')) services.push(createAccessService({ pool: database.forService('access'), log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography, cases: casesOf('access') }));
 
     /** Orchestration: run once the workflow engine has launched (and recovered what was in flight). */
     let onLaunched: (() => Promise<void>) | undefined;
     if (hosts('ems')) {
-      const store = createCaseStore(createEmsDb(pool), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });
+      const store = createCaseStore(createEmsDb(database.forService('ems')), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });
       const participants = createParticipants(() => urls, auth.callAuth('ems'));
       let starter: CaseStarter;
       let decider: CaseDecider;
@@ -268,7 +280,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           store,
           clock,
           noticeDays: config.noticeDays,
-          directory: createDirectory(createEmsDb(pool)),
+          directory: createDirectory(createEmsDb(database.forService('ems'))),
           starter,
           decider,
           bus,
@@ -281,7 +293,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         }),
       );
     }
-    if (hosts('webhooks')) services.push(createWebhookService({ pool, log: log.child({ service: 'webhooks' }), clock, bus, catalogue, secrets: auth.secrets!, ...config.webhooks }));
+    if (hosts('webhooks')) services.push(createWebhookService({ pool: database.forService('webhooks'), log: log.child({ service: 'webhooks' }), clock, bus, catalogue, secrets: auth.secrets!, ...config.webhooks }));
     if (hosts('extensions')) services.push(...extensions);
 
     let stage = 'starting';
@@ -320,7 +332,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           await fn();
           return;
         } catch (err) {
-          if (stopping || embedded) throw err; // the embedded default owns its database: no point waiting
+          if (stopping || embedded || err instanceof ConfigError) throw err; // the embedded default owns its database: no point waiting
           const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
           stage = `${what}: ${err instanceof Error ? err.message : String(err)} (attempt ${attempt}; retrying in ${delay} ms)`;
           log.warn({ err, attempt, delay }, `start-up: ${what} failed; retrying`);
@@ -335,6 +347,16 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       // One process owns the database: it migrates (and seeds the demo organisation) itself.
       await retrying('migrating', async () => {
         for (const s of services) await migrate(pool, s.schema, s.migrations);
+        // Then each service's role (before anything connects as one): its own schema, the bus.
+        if (passwordOf) {
+          await ensureRolesFor(databaseUrl, services, passwordOf).catch((err: unknown) => {
+            if ((err as { code?: string }).code !== '42501') throw err;
+            throw new ConfigError([
+              `EMS_DATABASE_URL: running every service in one process, EMS gives each service a database role of its own, which its user may not create (${err instanceof Error ? err.message : String(err)}). ` +
+                'Connect as the database owner with CREATEROLE, or run `ems migrate` as one and each service as its own process (ems start --service …).',
+            ]);
+          });
+        }
       });
       if (config.seed) {
         await retrying('seeding', async () => {
@@ -404,7 +426,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       started.push(s);
     }
     stage = 'ready';
-    return { url: selfUrl, config, pool, app, log, smtp, embedded, bus, auth, stop: stopAll };
+    return { url: selfUrl, config, pool, database, app, log, smtp, embedded, bus, auth, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

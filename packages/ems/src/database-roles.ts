@@ -1,4 +1,4 @@
-import { databaseName, ensureServiceRoles, type ServiceModule, type ServiceRole } from '@ems/platform';
+import { createPool, databaseName, ensureServiceRoles, serviceRoleName, type Pool, type ServiceModule, type ServiceRole } from '@ems/platform';
 import type { Secrets } from '@ems/identity';
 
 /** DBOS's system tables (the orchestrator's workflows), in EMS's database. */
@@ -28,4 +28,39 @@ export function ensureRolesFor(adminUrl: string, modules: ReadonlyArray<Pick<Ser
 /** A service role's password, derived from the installation's secrets key: the same for every command that holds the key. */
 export function rolePassword(secrets: Pick<Secrets, 'derive'>, database: string, service: string): string {
   return secrets.derive(`database-role:${database}:${service}`);
+}
+
+/**
+ * The database pools of one process, made in the composition root. Where the process owns its database
+ * (the all-in-one default) each service's own code gets a pool of its own that logs in as the service's
+ * role, so PostgreSQL refuses it any other service's tables; the process's pool — the admin's — keeps
+ * what is shared: migrations, seeding, the bus's own work, the workflow engine, readiness. Elsewhere
+ * every service uses the process's pool, as before.
+ */
+export interface DatabaseAccess {
+  /** The pool `service`'s own code uses. */
+  forService(service: string): Pool;
+  end(): Promise<void>;
+}
+
+export function createDatabaseAccess(url: string, processPool: Pool, roles?: { password: (service: string) => string }): DatabaseAccess {
+  const pools = new Map<string, Pool>();
+  return {
+    forService(service) {
+      if (!roles) return processPool;
+      let pool = pools.get(service);
+      if (!pool) {
+        const asRole = new URL(url);
+        asRole.username = serviceRoleName(databaseName(url), service);
+        asRole.password = roles.password(service);
+        // Lazy, like every pool here: nothing connects before the role exists.
+        pool = createPool(asRole.toString(), { max: service === 'ems' ? 10 : 4, name: `ems-${service}` });
+        pools.set(service, pool);
+      }
+      return pool;
+    },
+    async end() {
+      await Promise.all([...pools.values()].map((p) => p.end()));
+    },
+  };
 }
