@@ -155,12 +155,6 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       const timeline = (await timelineOf(kase.id)).map((t) => t.type);
       expect(timeline).toEqual(expect.arrayContaining(['com.ems.resignation.retained.v1', 'case.closed']));
 
-      // Who did what: the employee resigned themselves, the HR lead decided (the decision says so), and the
-      // restored access is audited as Access acting on the HR lead's behalf — in both modes.
-      const entries = await http<{ items: Array<{ type: string; actor: { id: string; kind: string; role: string; client: string } }> }>(base, 'GET', `/api/resignations/${kase.id}/timeline`);
-      expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.submitted.v1')?.actor).toMatchObject({ id: employee.id, kind: 'person', role: 'employee', client: 'ems-cli' });
-      expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.retained.v1')?.actor).toMatchObject({ id: 'hr-lead', kind: 'person', role: 'hr_lead' });
-      expect(res.body.decision).toMatchObject({ decidedBy: { id: 'hr-lead', role: 'hr_lead' } });
       // One timeline, the same sentences in both modes: the decision once, every entry a sentence (never an
       // event's type), people named — and no address anywhere, in a summary or in a detail.
       const story = (await http<{ items: Array<{ type: string; summary: string; detail: unknown }> }>(base, 'GET', `/api/resignations/${kase.id}/timeline`)).body.items;
@@ -180,6 +174,12 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       );
       expect(JSON.stringify(story)).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.]+/);
 
+      // Who did what: the employee resigned themselves, the HR lead decided (the decision says so), and the
+      // restored access is audited as Access acting on the HR lead's behalf — in both modes.
+      const entries = await http<{ items: Array<{ type: string; actor: { id: string; kind: string; role: string; client: string } }> }>(base, 'GET', `/api/resignations/${kase.id}/timeline`);
+      expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.submitted.v1')?.actor).toMatchObject({ id: employee.id, kind: 'person', role: 'employee', client: 'ems-cli' });
+      expect(entries.body.items.find((t) => t.type === 'com.ems.resignation.retained.v1')?.actor).toMatchObject({ id: 'hr-lead', kind: 'person', role: 'hr_lead' });
+      expect(res.body.decision).toMatchObject({ decidedBy: { id: 'hr-lead', role: 'hr_lead' } });
       const audit = await http<{ items: Array<{ to: string; actor: { id: string; kind: string }; onBehalfOf: { id: string } | null }> }>(base, 'GET', `/api/access-audit?employeeId=${employee.id}&limit=500`);
       const restored = audit.body.items.filter((a) => a.to === 'active');
       expect(restored.length).toBe(suspended.length);
@@ -275,6 +275,13 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect(new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date(revokeAt))).toBe(plusDays(earlier, 1));
       expect(new Intl.DateTimeFormat('en-GB', { timeZone: employee.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(revokeAt))).toBe('00:00');
       await decisionNotices(kase.id, 4);
+      // Access shows the revocation it will carry out, in both modes: scheduled for the end of the new last day.
+      const scheduled = await waitFor(async () => {
+        const items = (await http<{ items: Array<{ status: string; revokeAt: string; revision: number }> }>(base, 'GET', `/api/access-revocations?resignationId=${kase.id}`)).body.items;
+        return items.length === 1 && items[0]!.revision === 2 ? items[0] : undefined;
+      }, 'the revocation scheduled for the new last day');
+      expect(scheduled).toMatchObject({ status: 'scheduled', revokeAt: new Date(revokeAt).toISOString() });
+      expect((await timelineOf(kase.id)).filter((t) => /^Access will be revoked at /.test(t.summary)).length).toBeGreaterThanOrEqual(1);
       // Repeating it changes nothing.
       expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: earlier })).body.decision?.revision).toBe(2);
 
@@ -292,13 +299,6 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect((await timelineOf(kase.id)).map((t) => t.type)).toEqual(expect.arrayContaining(['com.ems.resignation.exit-confirmed.v1', 'case.exited', 'case.closed']));
       // The day can no longer move.
       expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: workingDayFrom(employee, plusDays(today, 30)) })).status).toBe(409);
-      // Access shows the revocation it will carry out, in both modes: scheduled for the end of the new last day.
-      const scheduled = await waitFor(async () => {
-        const items = (await http<{ items: Array<{ status: string; revokeAt: string; revision: number }> }>(base, 'GET', `/api/access-revocations?resignationId=${kase.id}`)).body.items;
-        return items.length === 1 && items[0]!.revision === 2 ? items[0] : undefined;
-      }, 'the revocation scheduled for the new last day');
-      expect(scheduled).toMatchObject({ status: 'scheduled', revokeAt: new Date(revokeAt).toISOString() });
-      expect((await timelineOf(kase.id)).filter((t) => /^Access will be revoked at /.test(t.summary)).length).toBeGreaterThanOrEqual(1);
     });
 
     it('when the interview is not held in time, then the HR partner gets one reminder and, still nothing, the HR lead one escalation — never repeated', async () => {
