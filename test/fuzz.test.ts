@@ -8,7 +8,8 @@
  * if the server stops answering. It ends by printing how many requests it sent, by answer status.
  *
  * Deterministic: EMS_FUZZ_SEED (default 12026) fixes every request. EMS_FUZZ_RUNS (default 60) is the
- * number of requests per operation; raise it for a longer search, e.g. EMS_FUZZ_RUNS=1000.
+ * number of requests per operation; raise it for a longer search, e.g. EMS_FUZZ_RUNS=1000. EMS runs in
+ * orchestration; EMS_FUZZ_MODE=choreography runs it coordinated by events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -22,6 +23,7 @@ import { ACCESS_ADMIN, employeePicker, HR_LEAD, http, OPERATOR, startAcceptanceE
 
 const SEED = Number(process.env.EMS_FUZZ_SEED ?? 12026);
 const RUNS = Number(process.env.EMS_FUZZ_RUNS ?? 60);
+const MODE = process.env.EMS_FUZZ_MODE === 'choreography' ? 'choreography' : 'orchestration';
 /** Hang detector, not a timed assertion: a request with no answer in this long has hung. */
 const NO_ANSWER_MS = 20_000;
 
@@ -372,7 +374,7 @@ describe('the HTTP fuzz suite', () => {
   const known: Known = { uuids: [], ids: {}, employeeIds: [], hrPartnerIds: org.hrPartners.map((p) => p.id), eventTypes: ['com.ems.resignation.submitted.v1', 'com.ems.resignation.exit-confirmed.v1'] };
 
   beforeAll(async () => {
-    env = await startAcceptanceEms('orchestration', 'fuzz');
+    env = await startAcceptanceEms(MODE, 'fuzz');
     base = env.base;
     // Real rows for valid-shaped requests to reach: cases (one decided), interviews, holds, emails, a webhook, a token.
     const { takeEmployee } = employeePicker(org);
@@ -422,7 +424,7 @@ describe('the HTTP fuzz suite', () => {
     return credentials.get(operationId);
   }
 
-  it(`when every operation of /openapi.json gets ${RUNS} generated requests (seed ${SEED}), then none is answered 5xx, none hangs, and EMS keeps serving`, { timeout: 900_000 }, async () => {
+  it(`when every operation of /openapi.json gets ${RUNS} generated requests (seed ${SEED}, ${MODE}), then none is answered 5xx, none hangs, and EMS keeps serving`, { timeout: 900_000 }, async () => {
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as OpenApiDocument;
     const operations: Operation[] = Object.entries(doc.paths).flatMap(([template, methods]) =>
       Object.entries(methods)
