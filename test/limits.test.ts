@@ -254,6 +254,16 @@ describe('limits, by default', () => {
     expect(invalid.status).toBe(400);
   });
 
+  it('when a body larger than the cap comes to a service, then it answers 413 problem+json and stores nothing', async () => {
+    const before = Number((await env.ems.pool.query<{ n: string }>('SELECT count(*) AS n FROM ems.resignations')).rows[0]!.n);
+    const big = JSON.stringify({ employeeId: ALICE!.id, reason: 'x'.repeat(HTTP_BODY_LIMIT) });
+    const res = await send(base, 'POST', '/api/resignations', { authorization: `Bearer ${await tokenFor(base, ALICE!.id)}`, 'content-type': 'application/json' }, big);
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(problemOf(res).title).toBe('Content Too Large');
+    expect(Number((await env.ems.pool.query<{ n: string }>('SELECT count(*) AS n FROM ems.resignations')).rows[0]!.n)).toBe(before);
+  });
+
   it('when a body declared larger than the cap comes to the gateway, then it answers 413 problem+json at once, before the body is sent', async () => {
     const url = new URL(gatewayBase);
     const head = `POST /api/resignations HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${400 * 1024 * 1024}\r\n\r\n`;
