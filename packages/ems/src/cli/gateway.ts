@@ -71,7 +71,7 @@ export function pathPattern(openApiPath: string): RegExp {
 }
 
 function problem(res: ServerResponse, status: number, title: string, detail: string, headers: OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, { 'content-type': 'application/problem+json', ...headers });
+  res.writeHead(status, { 'content-type': 'application/problem+json', 'x-content-type-options': 'nosniff', ...headers });
   res.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }
 
