@@ -36,11 +36,13 @@ describe('storable text at every edge', () => {
   /** A case awaiting a decision, with its interview booked. */
   let caseId: string;
   let interviewId: string;
+  let caseEmployeeId: string;
 
   beforeAll(async () => {
     env = await startAcceptanceEms('orchestration', 'storable_text');
     base = env.base;
     const employee = takeEmployee();
+    caseEmployeeId = employee.id;
     const submitted = await http<{ id: string }>(base, 'POST', '/api/resignations', { employeeId: employee.id, reason: 'A new role' });
     expect(submitted.status).toBe(201);
     caseId = submitted.body.id;
@@ -84,6 +86,15 @@ describe('storable text at every edge', () => {
     {
       field: 'body.reason',
       send: async (t) => http<Problem>(base, 'POST', '/api/access-holds', { resignationId: caseId, employeeId: takeEmployeeId(), reason: t }, { authorization: `Bearer ${await serviceToken(base, secrets, 'ems', 'access')}` }),
+    },
+    {
+      // A service acting for someone names them in a header: base64url of the Actor's JSON, the text inside checked too.
+      field: 'headers.x-ems-on-behalf-of.name',
+      send: async (t) =>
+        http<Problem>(base, 'POST', '/api/access-holds', { resignationId: caseId, employeeId: caseEmployeeId }, {
+          authorization: `Bearer ${await serviceToken(base, secrets, 'ems', 'access')}`,
+          'x-ems-on-behalf-of': Buffer.from(JSON.stringify({ id: 'hr-lead', kind: 'person', name: t, role: 'hr_lead', client: 'ems-cli' })).toString('base64url'),
+        }),
     },
     {
       field: 'body.data.managerName',
