@@ -19,9 +19,11 @@ export const EmailTemplate = z.enum([
 ]);
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 
+// Names in template data and a recipient's display name are rendered into headers and bodies, which fold any
+// line break they carry (the header-injection test sends one): they are text, not lines, for validation.
 export const ManagerNoticeData = z.object({
-  managerName: StorableLine.min(1).max(200),
-  employeeName: StorableLine.min(1).max(200),
+  managerName: StorableText.min(1).max(200),
+  employeeName: StorableText.min(1).max(200),
   employeeId: EmployeeId,
   lastWorkingDay: StorableLine,
   reason: StorableText.max(2000).nullish(),
@@ -29,9 +31,9 @@ export const ManagerNoticeData = z.object({
 });
 
 export const InterviewInviteData = z.object({
-  recipientName: StorableLine.min(1).max(200),
-  employeeName: StorableLine.min(1).max(200),
-  hrPartnerName: StorableLine.min(1).max(200),
+  recipientName: StorableText.min(1).max(200),
+  employeeName: StorableText.min(1).max(200),
+  hrPartnerName: StorableText.min(1).max(200),
   /** ISO instants. */
   start: IsoDateTime,
   end: IsoDateTime,
@@ -40,10 +42,10 @@ export const InterviewInviteData = z.object({
 });
 
 export const DecisionNoticeData = z.object({
-  recipientName: StorableLine.min(1).max(200),
+  recipientName: StorableText.min(1).max(200),
   /** Who is told: the wording differs for the manager and for the employee. */
   audience: z.enum(['manager', 'employee']),
-  employeeName: StorableLine.min(1).max(200),
+  employeeName: StorableText.min(1).max(200),
   decision: z.enum(['retained', 'withdrawn', 'exit_confirmed']),
   /** exit_confirmed: the final last working day, and when access ends (ISO instant). */
   lastWorkingDay: StorableLine.nullish(),
@@ -53,11 +55,11 @@ export const DecisionNoticeData = z.object({
 });
 
 export const FollowUpData = z.object({
-  recipientName: StorableLine.min(1).max(200),
+  recipientName: StorableText.min(1).max(200),
   level: z.enum(['reminder', 'escalation']),
   milestone: z.enum(['interview_scheduled', 'interview_held', 'decision']),
-  employeeName: StorableLine.min(1).max(200),
-  hrPartnerName: StorableLine.min(1).max(200),
+  employeeName: StorableText.min(1).max(200),
+  hrPartnerName: StorableText.min(1).max(200),
   /** ISO instant the milestone was due. */
   dueAt: IsoDateTime,
   caseUrl: StorableLine.url().nullish(),
@@ -65,7 +67,7 @@ export const FollowUpData = z.object({
 
 export const Recipient = z.object({
   email: z.email().max(254),
-  name: StorableLine.max(200).optional(),
+  name: StorableText.max(200).optional(),
 });
 
 export const Attachment = z.object({
