@@ -9,6 +9,7 @@ import { createDeadLetterTable, deadLetterMigrations } from '../postgres/dead-le
 import { createOutbox, createRelay, outboxMigrations, type OutboxMessage } from './outbox.ts';
 import { startPullWorker, type PullWorker } from './pull-worker.ts';
 import { deleteConsumer, ensureConsumer, ensureStreams, natsNames } from './topology.ts';
+import { natsServersAndAuth } from './credentials.ts';
 
 /*
  * The NATS JetStream adapter of the EventBus port.
@@ -375,7 +376,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
         if (running) return;
         await ensureTables();
         const nc = await connect({
-          servers: options.servers,
+          ...natsServersAndAuth(options.servers), // credentials in the URL (nats://user:pass@host) as options
           name: options.connectionName ?? 'ems-bus',
           timeout: options.connectTimeoutMs ?? 5000,
           maxReconnectAttempts: -1,
