@@ -2,17 +2,21 @@
  * How an `ems` process starts and stops, as an operator sees it (issue 12, defects 8 and 10): a misspelt
  * setting stops start-up before anything is made; SIGTERM to the EMS node process stops it, and it exits.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '@ems/platform';
+import { createServer } from 'node:net';
+import { freePort, processAlive } from '@ems/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { emsProcesses } from './support/ems-process.ts';
-import { http } from './support/auth.ts';
+import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 describe('an ems process', () => {
   let db: TestDatabase;
@@ -62,4 +66,68 @@ describe('an ems process', () => {
     expect(await ems.stop()).toBe(0);
     expect(ems.output()).toContain('EMS stopped.');
   }, 120_000);
+});
+
+describe('ems start --fleet', () => {
+  let db: TestDatabase;
+  let smtp: SmtpSink;
+  const processes = emsProcesses();
+  const children: ChildProcess[] = [];
+  const memberPids: number[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('testServerUrl'), 'fleet_life');
+    smtp = await startSmtpSink();
+  });
+  afterAll(async () => {
+    processes.killAll();
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const pid of memberPids) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+    await smtp?.stop();
+    await db?.drop();
+  });
+
+  it('when a port after EMS_PORT is taken, then the fleet stops at once naming it, and starts nothing', async () => {
+    const port = await freePort();
+    const squatter = createServer();
+    await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(port + 2, '127.0.0.1', resolve));
+    try {
+      const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: null });
+      await waitFor(() => (fleet.child.exitCode !== null || fleet.output().includes('fleet is up') ? true : undefined), 'the fleet to exit', 120_000);
+      expect(fleet.child.exitCode, fleet.output()).toBe(1);
+      expect(fleet.output()).toContain(`port ${port + 2} on 127.0.0.1 (for ems-1) is in use by another program`);
+      expect(fleet.output()).toContain(`set EMS_PORT to the first of`);
+      expect(fleet.output()).not.toMatch(/\n\s+at |ready on port/);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it('when started with npx, then only the launcher prints a banner, and SIGTERM to npx stops every member and the launcher', async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV };
+    // Exactly what a user types. npx runs `ems` under a shell: a signal to npx kills npx and that shell, never
+    // reaching the launcher (which must notice it is orphaned).
+    const child = spawn('npx', ['ems', 'start', '--fleet'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    await waitFor(() => (output.includes('EMS fleet is up') ? true : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), `the fleet to be up:\n${output}`, 180_000);
+
+    // One banner, whose advice goes through the gateway; each member says only that it is ready.
+    expect(output.match(/ is up: /g), output).toHaveLength(1);
+    expect(output).toContain(`EMS fleet is up: http://localhost:${port}`);
+    expect(output).toContain(`EMS_URL=http://127.0.0.1:${port} npx ems login`);
+    const ready = [...output.matchAll(/service (\w+) ready on port (\d+) \(pid (\d+)\)/g)];
+    expect(ready.map((m) => m[1]).sort()).toEqual(['access', 'ems', 'hr', 'identity', 'notification', 'webhooks']);
+    memberPids.push(...ready.map((m) => Number(m[3])));
+    for (const pid of memberPids) expect(processAlive(pid)).toBe(true);
+    expect((await http(`http://127.0.0.1:${port}`, 'GET', '/api/employees?limit=1')).status).toBe(200);
+
+    child.kill('SIGTERM');
+    await closed; // npx, and the launcher holding the same output, are gone
+    expect(output).toContain('EMS fleet stopped.');
+    for (const pid of memberPids) expect(processAlive(pid), `member ${pid} still running`).toBe(false);
+  }, 300_000);
 });

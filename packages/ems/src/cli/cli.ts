@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, createLogger, createPool, databaseName, ensureDatabase, migrate, processAlive, startEmbeddedPostgres } from '@ems/platform';
+import { ConfigError, createLogger, createPool, databaseName, ensureDatabase, migrate, processAlive, startEmbeddedPostgres, type Logger } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
 import { checkSettingNames, ConfigSchema, loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
 import { extensionSettings } from '../extensions.ts';
@@ -193,28 +193,87 @@ async function start(args: string[]): Promise<number> {
     log.error({ err }, 'start-up failed');
     throw new CliError(`EMS could not start: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const shown = config.publicUrl ?? `http://localhost:${new URL(ems.url).port}`;
+  const port = new URL(ems.url).port;
+  if (supervised()) {
+    // A fleet member: the supervisor prints the one banner (its gateway's URL is the one to use).
+    out.log(`service ${config.services.join(',')} ready on port ${port} (pid ${process.pid})`);
+    return untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
+  }
+  const shown = config.publicUrl ?? `http://localhost:${port}`;
   out.log(`\nEMS is up: ${shown}   (API docs: ${shown}/docs)`);
   out.log(`  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`);
   out.log(`  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${mailServer(config.smtpUrl)}`}`);
   out.log(`  ${ems.auth.signInHint}`);
-  out.log(`  try:  EMS_PORT=${new URL(ems.url).port} npx ems login   (then: npx ems resign E1010)\n`);
-  await new Promise<void>((resolve) => {
+  out.log(`  try:  EMS_PORT=${port} npx ems login   (then: npx ems resign E1010)\n`);
+  return untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
+}
+
+/** A graceful stop that does not finish in this long is cut short (exit 1), naming what it waits on. */
+const SHUTDOWN_GRACE_MS = 30_000;
+/** After a graceful stop the process exits by itself (nothing left open); anything still open this long after is named, and the process exits anyway. */
+const EXIT_GRACE_MS = 5_000;
+
+/** Started by `ems start --fleet`: a member, with an IPC channel to its supervisor. */
+function supervised(): boolean {
+  return typeof process.send === 'function';
+}
+
+/**
+ * Runs until told to stop, then stops gracefully and resolves with the exit code — and makes sure the
+ * process does exit: what a stop leaves open (or a stop that hangs) is named in the log, and the process
+ * exits after a bounded grace period all the same. Told to stop by:
+ * - SIGINT or SIGTERM (a repeated signal — a process group and a wrapper both passing it on — changes nothing);
+ * - a fleet member: its supervisor gone, however it died (the IPC channel closes);
+ * - started by npm (`npx ems start`): its parent gone. `kill <npx>` (SIGTERM) kills npm and the shell it runs
+ *   `ems` under, and the shell passes nothing on: EMS, orphaned, would otherwise run on with nobody to stop it.
+ *   (SIGINT to npx alone reaches no one — the shell neither dies of it nor passes it on — while Ctrl-C in a
+ *   terminal signals the whole process group, EMS included.)
+ */
+function untilStopped(log: Logger, stop: () => Promise<void>, stopped: () => void): Promise<number> {
+  return new Promise<number>((resolve) => {
     let stopping = false;
-    const onSignal = (signal: string) => {
+    const onStop = (reason: string) => {
       if (stopping) return;
       stopping = true;
-      log.info({ signal }, 'shutting down');
-      ems.stop().then(resolve, (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        resolve();
-      });
+      log.info({ reason }, 'shutting down');
+      const hung = setTimeout(() => {
+        log.error({ openHandles: process.getActiveResourcesInfo() }, `shutdown still unfinished after ${SHUTDOWN_GRACE_MS / 1000} s: exiting without it`);
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS);
+      void stop()
+        .then(
+          () => 0,
+          (err: unknown) => {
+            log.error({ err }, 'shutdown failed');
+            return 1;
+          },
+        )
+        .then((code) => {
+          clearTimeout(hung);
+          stopped();
+          setTimeout(() => {
+            log.warn({ openHandles: process.getActiveResourcesInfo() }, 'still open after the shutdown: exiting anyway');
+            process.exit(code);
+          }, EXIT_GRACE_MS).unref();
+          resolve(code);
+        });
     };
-    process.on('SIGINT', () => onSignal('SIGINT'));
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onStop('SIGINT'));
+    process.on('SIGTERM', () => onStop('SIGTERM'));
+    if (supervised()) {
+      process.channel?.unref(); // the channel alone must not keep a stopped member alive
+      process.once('disconnect', () => onStop('supervisor gone'));
+    } else if (process.env.npm_command !== undefined) {
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (!processAlive(parent)) {
+          clearInterval(watch);
+          onStop('parent process gone');
+        }
+      }, 500);
+      watch.unref();
+    }
   });
-  out.log('EMS stopped.');
-  return 0;
 }
 
 async function gateway(): Promise<number> {
@@ -224,12 +283,7 @@ async function gateway(): Promise<number> {
   const routes = await learnRoutes([...upstreams].map(([service, urls]) => ({ service, url: urls[0]! })));
   const running = await startGateway({ port: config.port, host: config.host, routes, upstreams: (s) => upstreams.get(s) ?? [], timeouts: config.http.timeouts });
   out.log(`EMS gateway on ${config.host}:${config.port} → ${[...upstreams].map(([s, u]) => `${s}: ${u.join(' ')}`).join('; ')}`);
-  await new Promise<void>((resolve) => {
-    process.on('SIGINT', () => resolve());
-    process.on('SIGTERM', () => resolve());
-  });
-  await running.stop();
-  return 0;
+  return untilStopped(createLogger({ level: config.logLevel }), () => running.stop(), () => out.log('EMS gateway stopped.'));
 }
 
 function parseUpstreams(text: string): Map<ServiceName, string[]> {
@@ -248,24 +302,21 @@ function parseUpstreams(text: string): Map<ServiceName, string[]> {
 async function fleet(config: Config, log: ReturnType<typeof createLogger>, replicasArg: string | undefined): Promise<number> {
   const replicas = replicasArg === undefined ? 1 : Number(replicasArg);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new CliError('--replicas must be a whole number from 1 to 8');
-  const { startFleet } = await server.fleet();
-  const running = await startFleet(config, log, { replicas, print: (line) => process.stdout.write(`${line}\n`) });
-  out.log(`\nEMS fleet is up: ${running.url}   (${running.replicas.length} processes: ${running.replicas.map((r) => `${r.service}-${r.index}:${r.port}`).join(', ')})`);
+  const { startFleet, FleetError } = await server.fleet();
+  let running: Awaited<ReturnType<typeof startFleet>>;
+  try {
+    running = await startFleet(config, log, { replicas, print: (line) => process.stdout.write(`${line}\n`) });
+  } catch (err) {
+    if (err instanceof FleetError) throw new CliError(`EMS could not start: ${err.message}`);
+    throw err;
+  }
+  // The one banner: members print one line each; every URL here goes through the gateway.
   const shown = config.publicUrl ?? `http://localhost:${config.port}`;
+  out.log(`\nEMS fleet is up: ${shown}   (API docs: ${shown}/docs)`);
+  out.log(`  a fleet of ${running.replicas.length} processes behind a gateway on port ${config.port}: ${running.replicas.map((r) => `${r.service}-${r.index}:${r.port}`).join(', ')}`);
   out.log(`  sign in: ${shown}/auth/login (browser) · EMS_URL=${running.url} npx ems login (CLI)${config.auth.externalIssuer ? ` — with ${config.auth.externalIssuer}` : ' — built-in development provider'}`);
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    // A repeated signal (a process group and a wrapper both passing it on) must not cut the shutdown short.
-    const onSignal = () => {
-      if (stopping) return;
-      stopping = true;
-      void running.stop().then(resolve, resolve);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  out.log('EMS fleet stopped.');
-  return 0;
+  out.log(`  try:  EMS_URL=${running.url} npx ems login   (then: EMS_URL=${running.url} npx ems resign E1010)\n`);
+  return untilStopped(log, () => running.stop(), () => out.log('EMS fleet stopped.'));
 }
 
 interface CaseJson {

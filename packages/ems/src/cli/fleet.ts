@@ -2,13 +2,15 @@
  * `ems start --fleet`: every service as its own OS process on localhost — the shape of a real deployment,
  * on one machine. The launcher owns what the services share (PostgreSQL — embedded unless
  * EMS_DATABASE_URL —, a capture SMTP server unless EMS_SMTP_URL), migrates once, seeds, then starts
- * `ems start --service <name>` for each service (× EMS_FLEET_REPLICAS), each on its own port, and a
+ * `ems start --service <name>` for each service (× --replicas), each on its own port, and a
  * gateway on EMS_PORT that routes each API path to a replica of the service that serves it (round
  * robin; the routing table is read from each service's /openapi.json). Services reach each other
  * through the gateway. One log stream: every line is prefixed with its process. A process that dies
- * is restarted (with backoff), as a supervisor would.
+ * is restarted (with backoff), as a supervisor would. Each member has an IPC channel to the launcher:
+ * it knows it is supervised (one "ready" line instead of a banner) and stops when the launcher is gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +50,27 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
+/** The fleet cannot start as configured (e.g. a port it needs is taken); the message says what to change. */
+export class FleetError extends Error {}
+
+/** Refuses to start on ports another program holds: the gateway's (EMS_PORT) and its members' (the ones after it). */
+async function checkPortsFree(host: string, ports: ReadonlyArray<{ port: number; owner: string }>): Promise<void> {
+  for (const { port, owner } of ports) {
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const probe = createServer();
+      probe.once('error', (err: NodeJS.ErrnoException) => resolve(err));
+      probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(undefined)));
+    });
+    if (!error) continue;
+    const first = ports[0]!.port;
+    const last = ports[ports.length - 1]!.port;
+    const why = error.code === 'EADDRINUSE' ? 'is in use by another program' : `cannot be used (${error.code ?? error.message})`;
+    throw new FleetError(
+      `port ${port} on ${host} (for ${owner}) ${why}. The fleet takes EMS_PORT (${first}) for its gateway and the ${ports.length - 1} ports after it (to ${last}) for its processes: free them, or set EMS_PORT to the first of ${ports.length} free ports.`,
+    );
+  }
+}
+
 export async function startFleet(config: Config, log: Logger, options: { replicas: number; print: (line: string) => void }): Promise<Fleet> {
   const cleanup: Array<() => Promise<void>> = [];
   let stopping = false;
@@ -55,6 +78,13 @@ export async function startFleet(config: Config, log: Logger, options: { replica
     stopping = true;
     for (const fn of cleanup.reverse()) await fn().catch((err: unknown) => log.error({ err }, 'fleet shutdown step failed'));
   };
+  const services: ServiceName[] = ['identity', 'ems', 'notification', 'hr', 'access', 'webhooks', ...(config.extensions.length ? (['extensions'] as const) : [])];
+  const gatewayPort = config.port;
+  const replicas: Replica[] = [];
+  let nextPort = gatewayPort + 1;
+  for (const service of services) for (let i = 1; i <= options.replicas; i++) replicas.push({ service, index: i, port: nextPort++, child: undefined, restarts: 0 });
+  // Before anything is started: a busy port would otherwise show up as a member failing (and restarted for ever).
+  await checkPortsFree(config.host, [{ port: gatewayPort, owner: 'the gateway' }, ...replicas.map((r) => ({ port: r.port, owner: `${r.service}-${r.index}` }))]);
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -79,7 +109,6 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       await pool.end();
     }
 
-    const services: ServiceName[] = ['identity', 'ems', 'notification', 'hr', 'access', 'webhooks', ...(config.extensions.length ? (['extensions'] as const) : [])];
     // Credentials: the identity service holds the secrets key (it runs the built-in provider); every other
     // process gets only its own service's client secret — never the key.
     const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
@@ -94,11 +123,7 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       const secret = serviceClientSecret(settings, secrets, service);
       return secret ? { [`EMS_SERVICE_CLIENT_SECRET_${service.toUpperCase()}`]: secret } : {};
     };
-    const gatewayPort = config.port;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const replicas: Replica[] = [];
-    let nextPort = gatewayPort + 1;
-    for (const service of services) for (let i = 1; i <= options.replicas; i++) replicas.push({ service, index: i, port: nextPort++, child: undefined, restarts: 0 });
 
     const env = (r: Replica): NodeJS.ProcessEnv => ({
       ...withoutSecrets(process.env),
@@ -117,10 +142,12 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       EMS_ACCESS_URL: gatewayUrl,
     });
     const launch = (r: Replica) => {
-      const child = spawn(process.execPath, [BIN, 'start'], { env: env(r), stdio: ['ignore', 'pipe', 'pipe'] });
+      // The IPC channel tells the member it is supervised, and closes when the launcher dies however it dies.
+      const child = spawn(process.execPath, [BIN, 'start'], { env: env(r), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
       r.child = child;
       const prefix = `${`${r.service}-${r.index}`.padEnd(14)}|`;
       for (const stream of [child.stdout, child.stderr]) {
+        if (!stream) continue; // piped above: always there
         let buffered = '';
         stream.on('data', (d: Buffer) => {
           buffered += d.toString();
