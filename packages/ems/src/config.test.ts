@@ -43,7 +43,7 @@ describe('unknown settings', () => {
     expect(messageOf(() => checkSettingNames({ EMS_SMPT_URL: 'smtp://mail.example:25' }))).toContain('EMS_SMPT_URL is not a setting EMS knows — did you mean EMS_SMTP_URL?');
   });
   it('when every schema key, the CLI and test variables are set, then none is refused', () => {
-    const env = Object.fromEntries([...Object.keys(ConfigSchema.shape), ...SETTINGS_OUTSIDE_SCHEMA, 'EMS_TEST_DATABASE_URL', 'EMS_TEST_LOG_LEVEL'].map((k) => [k, 'x']));
+    const env = Object.fromEntries([...Object.keys(ConfigSchema.shape), ...SETTINGS_OUTSIDE_SCHEMA, 'EMS_TEST_DATABASE_URL', 'EMS_TEST_LOG_LEVEL', 'EMS_FUZZ_RUNS', 'EMS_FUZZ_SEED'].map((k) => [k, 'x']));
     expect(() => checkSettingNames(env)).not.toThrow();
   });
   it("when an extension is loaded, then its declared settings are known, and only then", async () => {

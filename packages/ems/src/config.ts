@@ -228,8 +228,11 @@ export interface AuthConfig {
  */
 export const SETTINGS_OUTSIDE_SCHEMA = ['EMS_URL', 'EMS_TOKEN', 'EMS_CREDENTIALS_FILE', 'EMS_GATEWAY_UPSTREAMS', 'EMS_REQUIRE_SERVICES', 'EMS_NATS_SERVER_BIN'] as const;
 
-/** Reserved for test suites' own variables (EMS_TEST_DATABASE_URL, EMS_TEST_LOG_LEVEL, …): never a setting, never refused. */
-export const TEST_VARIABLE_PREFIX = 'EMS_TEST_';
+/**
+ * Reserved for test suites' own variables (EMS_TEST_DATABASE_URL, EMS_TEST_LOG_LEVEL, the fuzz suite's EMS_FUZZ_SEED, …):
+ * never a setting, never refused — `EMS_FUZZ_RUNS=1000 npm test` must not stop the EMS processes other tests start.
+ */
+export const TEST_VARIABLE_PREFIXES = ['EMS_TEST_', 'EMS_FUZZ_'] as const;
 
 /**
  * Stops start-up on an EMS_* variable EMS does not know — a typo (EMS_SMPT_URL) would otherwise leave its
@@ -240,7 +243,7 @@ export function checkSettingNames(env: NodeJS.ProcessEnv, extensionSettings: rea
   checkEnvNames(env, {
     prefix: 'EMS_',
     known: [...Object.keys(ConfigSchema.shape), ...SETTINGS_OUTSIDE_SCHEMA, ...extensionSettings],
-    reservedPrefixes: [TEST_VARIABLE_PREFIX],
+    reservedPrefixes: TEST_VARIABLE_PREFIXES,
     product: 'EMS',
   });
 }
