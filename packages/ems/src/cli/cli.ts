@@ -200,11 +200,16 @@ async function start(args: string[]): Promise<number> {
     return untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
   }
   const shown = config.publicUrl ?? `http://localhost:${port}`;
-  out.log(`\nEMS is up: ${shown}   (API docs: ${shown}/docs)`);
-  out.log(`  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`);
-  out.log(`  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${mailServer(config.smtpUrl)}`}`);
-  out.log(`  ${ems.auth.signInHint}`);
-  out.log(`  try:  EMS_PORT=${port} npx ems login   (then: npx ems resign E1010)\n`);
+  // One write: whoever waits for "EMS is up" reads the whole banner with it.
+  out.log(
+    [
+      `\nEMS is up: ${shown}   (API docs: ${shown}/docs)`,
+      `  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`,
+      `  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${mailServer(config.smtpUrl)}`}`,
+      `  ${ems.auth.signInHint}`,
+      `  try:  EMS_PORT=${port} npx ems login   (then: npx ems resign E1010)\n`,
+    ].join('\n'),
+  );
   return untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
 }
 
@@ -312,10 +317,14 @@ async function fleet(config: Config, log: ReturnType<typeof createLogger>, repli
   }
   // The one banner: members print one line each; every URL here goes through the gateway.
   const shown = config.publicUrl ?? `http://localhost:${config.port}`;
-  out.log(`\nEMS fleet is up: ${shown}   (API docs: ${shown}/docs)`);
-  out.log(`  a fleet of ${running.replicas.length} processes behind a gateway on port ${config.port}: ${running.replicas.map((r) => `${r.service}-${r.index}:${r.port}`).join(', ')}`);
-  out.log(`  sign in: ${shown}/auth/login (browser) · EMS_URL=${running.url} npx ems login (CLI)${config.auth.externalIssuer ? ` — with ${config.auth.externalIssuer}` : ' — built-in development provider'}`);
-  out.log(`  try:  EMS_URL=${running.url} npx ems login   (then: EMS_URL=${running.url} npx ems resign E1010)\n`);
+  out.log(
+    [
+      `\nEMS fleet is up: ${shown}   (API docs: ${shown}/docs)`,
+      `  a fleet of ${running.replicas.length} processes behind a gateway on port ${config.port}: ${running.replicas.map((r) => `${r.service}-${r.index}:${r.port}`).join(', ')}`,
+      `  sign in: ${shown}/auth/login (browser) · EMS_URL=${running.url} npx ems login (CLI)${config.auth.externalIssuer ? ` — with ${config.auth.externalIssuer}` : ' — built-in development provider'}`,
+      `  try:  EMS_URL=${running.url} npx ems login   (then: EMS_URL=${running.url} npx ems resign E1010)\n`,
+    ].join('\n'),
+  );
   return untilStopped(log, () => running.stop(), () => out.log('EMS fleet stopped.'));
 }
 
