@@ -16,7 +16,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { installProblemHandlers, sendProblem } from './problem.ts';
+import { clientProblem, frameworkProblem, installProblemHandlers, sendProblem } from './problem.ts';
 import type { HttpSecurity } from './security.ts';
 import { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, installLimits, serverTimeouts, type HttpLimits } from './limits.ts';
 
@@ -68,6 +68,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     },
     bodyLimit: HTTP_BODY_LIMIT,
     ...serverTimeouts(limits.timeouts),
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientProblem,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -18,6 +19,9 @@ export type Problem = z.infer<typeof ProblemSchema>;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  408: 'Request Timeout',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
@@ -57,6 +61,46 @@ export const badRequest = (detail: string) => new HttpProblem(400, detail, { typ
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   return reply.status(problem.status).type('application/problem+json').send(problem);
+}
+
+/**
+ * Fastify's router answers a malformed URL (a bad percent-escape, a path parameter past its length) before any
+ * hook or error handler runs; this makes those answers problem+json too (Fastify's `frameworkErrors` option).
+ */
+export function frameworkProblem(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const path = req.url.split('?')[0] ?? '';
+  void sendProblem(reply, {
+    type: 'https://ems.dev/problems/validation',
+    title: 'Invalid request',
+    status,
+    detail: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'The URL is not valid (a malformed percent-escape, or bytes that are not UTF-8)',
+    errors: [{ path: 'url', message: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'is not a valid URL' }],
+    // The path as received when it is plain printable ASCII (what a URL on the wire is); otherwise left out.
+    ...(/^[\x21-\x7e]{1,500}$/.test(path) ? { instance: path } : {}),
+  });
+}
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a header section too large, a malformed request
+ * line, a client too slow) is answered in problem+json too, then the connection closed (Fastify's
+ * `clientErrorHandler` option; its default answers in a JSON of its own).
+ */
+export function clientProblem(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has no one left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'The request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'The request headers are too large']
+        : [400, 'The request is not valid HTTP'];
+  const title = TITLES[status] ?? 'Error';
+  const body = JSON.stringify({ type: status === 400 ? 'https://ems.dev/problems/validation' : `https://ems.dev/problems/${slug(title)}`, title, status, detail });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 /** Every error leaves the server as problem+json; internals are logged, never sent. */
