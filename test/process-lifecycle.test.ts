@@ -130,4 +130,26 @@ describe('ems start --fleet', () => {
     expect(output).toContain('EMS fleet stopped.');
     for (const pid of memberPids) expect(processAlive(pid), `member ${pid} still running`).toBe(false);
   }, 300_000);
+
+  it('when the launcher gets SIGINT, then it stops every member and exits with 0', async () => {
+    const port = await freePort();
+    const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
+    const pids = [...fleet.output().matchAll(/ready on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    memberPids.push(...pids);
+    expect(pids).toHaveLength(6);
+    const exited = new Promise<number | null>((resolve) => fleet.child.once('exit', (code) => resolve(code)));
+    fleet.child.kill('SIGINT');
+    expect(await exited, fleet.output()).toBe(0);
+    for (const pid of pids) expect(processAlive(pid), `member ${pid} still running`).toBe(false);
+  }, 300_000);
+
+  it('when the launcher dies without a word (kill -9), then its members stop by themselves', async () => {
+    const port = await freePort();
+    const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
+    const pids = [...fleet.output().matchAll(/ready on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    memberPids.push(...pids);
+    expect(pids).toHaveLength(6);
+    await fleet.kill();
+    await waitFor(() => (pids.every((pid) => !processAlive(pid)) ? true : undefined), 'every member to stop', 60_000);
+  }, 300_000);
 });
