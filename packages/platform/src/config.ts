@@ -87,7 +87,8 @@ export function checkEnvNames(env: NodeJS.ProcessEnv, options: { prefix: string;
 /** A configuration value as it may appear in an error message: never a secret, never a URL's password. */
 export function redacted(key: string, value: string): string {
   if (/SECRET|PASSWORD|_KEY$|TOKEN/.test(key)) return '(hidden)';
-  return value.replace(/\/\/([^/@\s:]*):[^/@\s]*@/g, '//$1:(hidden)@');
+  // user:password@ keeps the user; a lone credential before @ is a token (nats://token@host): hidden whole.
+  return value.replace(/\/\/([^/@\s:]*):[^/@\s]*@/g, '//$1:(hidden)@').replace(/\/\/[^/@\s:]+@/g, '//(hidden)@');
 }
 
 /** `true`/`false`/`1`/`0`/`yes`/`no` from an environment variable. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEnvNames, ConfigError, editDistance, nearestName } from './config.ts';
+import { checkEnvNames, ConfigError, editDistance, nearestName, redacted } from './config.ts';
 
 const KNOWN = ['EMS_PORT', 'EMS_HOST', 'EMS_SMTP_URL', 'EMS_SMTP_FROM', 'EMS_NATS_URL', 'EMS_DATABASE_URL'];
 const check = (env: NodeJS.ProcessEnv) => checkEnvNames(env, { prefix: 'EMS_', known: KNOWN, reservedPrefixes: ['EMS_TEST_'], product: 'EMS' });
@@ -48,5 +48,14 @@ describe('unknown variables', () => {
   });
   it('when only known, reserved (EMS_TEST_*), empty or other variables are set, then nothing is refused', () => {
     expect(() => check({ EMS_PORT: '3000', EMS_TEST_DATABASE_URL: 'postgres://x', EMS_SMPT_URL: '', PATH: '/bin', EMSX: '1' })).not.toThrow();
+  });
+});
+
+describe('values in configuration errors', () => {
+  it('when a URL carries a password or a token, then it is hidden; the rest of the URL stays readable', () => {
+    expect(redacted('EMS_NATS_URL', 'nats://ems:s3cret@nats:4222,nats://ems:s3cret@nats2:4222')).toBe('nats://ems:(hidden)@nats:4222,nats://ems:(hidden)@nats2:4222');
+    expect(redacted('EMS_NATS_URL', 'nats://t0ken@nats:4222')).toBe('nats://(hidden)@nats:4222');
+    expect(redacted('EMS_NATS_URL', 'nats://nats:4222')).toBe('nats://nats:4222');
+    expect(redacted('EMS_SECRETS_KEY', 'abc')).toBe('(hidden)');
   });
 });
