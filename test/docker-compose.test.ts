@@ -61,6 +61,7 @@ describe('docker-compose.yml', () => {
 
   it('when compose reads .env, then .env is never committed and .env.example names every value it needs', () => {
     expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
+    expect(readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n'), 'nor sent to the image build').toContain('.env');
     const example = readFileSync(path.join(ROOT, '.env.example'), 'utf8');
     const needed = new Set([...readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]!));
     for (const name of needed) expect(example, name).toContain(name);
