@@ -131,6 +131,26 @@ describe('ems start --fleet', () => {
     for (const pid of memberPids) expect(processAlive(pid), `member ${pid} still running`).toBe(false);
   }, 300_000);
 
+  it('when started with npx and Ctrl-C is pressed (SIGINT to the process group), then every member and the launcher stop', async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV };
+    // Its own process group, as a terminal's foreground job has.
+    const child = spawn('npx', ['ems', 'start', '--fleet'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    await waitFor(() => (output.includes('EMS fleet is up') ? true : child.exitCode !== null ? Promise.reject(new Error(output)) : undefined), `the fleet to be up:\n${output}`, 180_000);
+    const pids = [...output.matchAll(/ready on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    memberPids.push(...pids);
+    expect(pids).toHaveLength(6);
+    process.kill(-child.pid!, 'SIGINT');
+    await closed;
+    expect(output).toContain('EMS fleet stopped.');
+    for (const pid of pids) expect(processAlive(pid), `member ${pid} still running`).toBe(false);
+  }, 300_000);
+
   it('when the launcher gets SIGINT, then it stops every member and exits with 0', async () => {
     const port = await freePort();
     const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
