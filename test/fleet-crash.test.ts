@@ -10,9 +10,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
-import { freePort } from '@ems/platform';
 import { checkNats, checkNatsServerBinary, removeNatsStreams, startNatsServer, testNatsPrefix, type NatsTestServer } from '@ems/eventbus/testing';
-import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, freePortRange, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
@@ -65,7 +64,7 @@ describe.each(['orchestration', 'choreography'] as const)('%s', (mode) => {
   });
 
   it(`when a service process is killed and NATS restarts with ${CASES} resignations in flight, then every case completes exactly once`, async () => {
-    const port = await freePort();
+    const port = await freePortRange(8);
     const base = `http://127.0.0.1:${port}`;
     launcher = await processes.start(
       {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createServer } from 'node:net';
 import { freePort, processAlive } from '@ems/platform';
-import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, freePortRange, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { emsProcesses } from './support/ems-process.ts';
 import { http, TEST_AUTH_ENV } from './support/auth.ts';
@@ -51,7 +51,7 @@ describe('an ems process', () => {
   });
 
   it.each(['orchestration', 'choreography'])('when the EMS node process (%s) gets SIGTERM after sending mail, then it stops gracefully and exits with 0', async (mode) => {
-    const port = await freePort();
+    const port = await freePortRange(8);
     const ems = await processes.start({ EMS_MODE: mode, EMS_BUS: 'nats', EMS_NATS_PREFIX: `lc${port}`, EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_SMTP_URL: smtp.url, EMS_SECRETS_KEY: TEST_SECRETS_KEY, EMS_LOG_LEVEL: 'info' });
     const base = `http://127.0.0.1:${port}`;
     // Real work first: a resignation whose emails go to a real SMTP server over pooled connections.
@@ -103,7 +103,7 @@ describe('ems start --fleet', () => {
   });
 
   it('when started with npx, then only the launcher prints a banner, and SIGTERM to npx stops every member and the launcher', async () => {
-    const port = await freePort();
+    const port = await freePortRange(8);
     const env: NodeJS.ProcessEnv = { ...process.env, EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV };
     // Exactly what a user types. npx runs `ems` under a shell: a signal to npx kills npx and that shell, never
     // reaching the launcher (which must notice it is orphaned).
@@ -132,7 +132,7 @@ describe('ems start --fleet', () => {
   }, 300_000);
 
   it('when started with npx and Ctrl-C is pressed (SIGINT to the process group), then every member and the launcher stop', async () => {
-    const port = await freePort();
+    const port = await freePortRange(8);
     const env: NodeJS.ProcessEnv = { ...process.env, EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV };
     // Its own process group, as a terminal's foreground job has.
     const child = spawn('npx', ['ems', 'start', '--fleet'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -152,7 +152,7 @@ describe('ems start --fleet', () => {
   }, 300_000);
 
   it('when the launcher gets SIGINT, then it stops every member and exits with 0', async () => {
-    const port = await freePort();
+    const port = await freePortRange(8);
     const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
     const pids = [...fleet.output().matchAll(/ready on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
     memberPids.push(...pids);
@@ -164,7 +164,7 @@ describe('ems start --fleet', () => {
   }, 300_000);
 
   it('when the launcher dies without a word (kill -9), then its members stop by themselves', async () => {
-    const port = await freePort();
+    const port = await freePortRange(8);
     const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
     const pids = [...fleet.output().matchAll(/ready on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
     memberPids.push(...pids);

@@ -94,3 +94,25 @@ export function knownCases(): { lookup: import('./case-lookup.ts').CaseLookup; a
     },
   };
 }
+
+/**
+ * A free port whose next `count - 1` ports are free too: `ems start --fleet` takes EMS_PORT for its gateway
+ * and the ports after it for its members, and refuses to start when one is taken (on a shared machine,
+ * one free port says nothing about its neighbours).
+ */
+export async function freePortRange(count: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  const bindable = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await bindable(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
