@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
+import { adjustableClock } from '@ems/platform';
 import { waitFor } from '@ems/platform/testing';
 import { employeePicker, http, startAcceptanceEms, type AcceptanceEnv } from './acceptance/harness.ts';
 
@@ -42,6 +43,9 @@ describe('orchestration: permanent and transient errors in a step', () => {
   /** How the participant answers the n-th manager notice of a case (1-based); 'forward' after the list. */
   let script: Answer[] = [];
   let notificationUrl = '';
+  /** Follow-up emails that reached the participant, by resignation id: each refused with 422. */
+  const followUpCalls = new Map<string, number>();
+  const clock = adjustableClock(undefined, 500);
 
   const participant = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
@@ -51,6 +55,11 @@ describe('orchestration: permanent and transient errors in a step', () => {
         parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
       } catch {
         // not JSON: forwarded as it is
+      }
+      if (req.method === 'POST' && parsed.purpose?.startsWith('follow-up:') && parsed.resignationId) {
+        followUpCalls.set(parsed.resignationId, (followUpCalls.get(parsed.resignationId) ?? 0) + 1);
+        res.writeHead(422, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'about:blank', title: 'Unprocessable Content', status: 422, detail: 'no such HR partner mailbox' }));
+        return;
       }
       if (req.method === 'POST' && parsed.purpose === 'manager-notice' && parsed.resignationId) {
         const n = (calls.get(parsed.resignationId) ?? 0) + 1;
@@ -73,7 +82,7 @@ describe('orchestration: permanent and transient errors in a step', () => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => participant.listen(0, '127.0.0.1', resolve));
     const port = (participant.address() as AddressInfo).port;
-    env = await startAcceptanceEms('orchestration', 'permanent_steps', { env: { EMS_NOTIFICATION_URL: `http://127.0.0.1:${port}` } });
+    env = await startAcceptanceEms('orchestration', 'permanent_steps', { clock, env: { EMS_NOTIFICATION_URL: `http://127.0.0.1:${port}` } });
     // HR and the manager notice's forwarded calls reach the real Notification on EMS's own server.
     notificationUrl = env.base;
   });
@@ -123,6 +132,24 @@ describe('orchestration: permanent and transient errors in a step', () => {
     expect(done.steps.notifyManager).toMatchObject({ status: 'failed', attempts: 1 });
     expect(done.steps.notifyManager.lastError).toContain('already sent to someone else');
     expect(calls.get(res.body.id)).toBe(1);
+  });
+
+  it('when a follow-up email is refused (422), then it is not retried: the timeline says why and the case goes on', async () => {
+    script = [];
+    const res = await submit(takeEmployee().id);
+    const done = await settled(res.body.id);
+    expect(done.status).toBe('awaiting_decision');
+    const interview = (await http<{ items: Array<{ end: string }> }>(env.base, 'GET', `/api/interviews?resignationId=${res.body.id}`)).body.items[0]!;
+    // A day after the interview's end, not held: the reminder is due — and refused.
+    clock.set(new Date(Date.parse(interview.end) + 86_400_000 + 1_000));
+    const failed = await waitFor(async () => {
+      const timeline = (await http<{ items: Array<{ type: string; summary: string }> }>(env.base, 'GET', `/api/resignations/${res.body.id}/timeline`)).body.items;
+      return timeline.find((t) => t.type === 'com.ems.hr.follow-up-sent.v1.failed');
+    }, 'the refused reminder on the timeline');
+    expect(failed.summary).toContain('422');
+    expect(failed.summary).toContain('no such HR partner mailbox');
+    // Written only once retrying was given up: the refusal was the one and only attempt.
+    expect(followUpCalls.get(res.body.id)).toBe(1);
   });
 
   it('when the participant is unavailable twice (503), then the step is retried and done on the third attempt', async () => {

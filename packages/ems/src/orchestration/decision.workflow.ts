@@ -328,8 +328,27 @@ export function createDecisionOrchestrator(deps: {
       }
       const due = next!;
       const key = followUpKey(due);
-      const done = await untilDone(`followUp.${key}`, retry, () => followUp(facts, due, [...sent], nowMs), (error, attempt) =>
-        deps.log.warn({ resignationId: caseId, followUp: key, attempt, error }, 'follow-up not sent yet; retrying'),
+      const done = await untilDone(
+        `followUp.${key}`,
+        retry,
+        () => followUp(facts, due, [...sent], nowMs),
+        (error, attempt) => deps.log.warn({ resignationId: caseId, followUp: key, attempt, error }, 'follow-up not sent yet; retrying'),
+        // Refused (e.g. Notification will not send it): retrying cannot help — the case says so, and moves on.
+        async (error) => {
+          deps.log.error({ resignationId: caseId, followUp: key, error }, 'follow-up refused; not retried');
+          await DBOS.runStep(
+            () =>
+              store.recordReaction(caseId, {
+                service: 'hr',
+                type: `${EventTypes.followUpSent}.failed`,
+                summary: summaries.stepFailed(`follow-up (${due.level}, ${due.milestone})`, error),
+                detail: { followUp: key, error },
+                dedupeKey: `follow-up.${due.milestone}.${due.level}.failed`,
+              }),
+            { name: `followUpRefused.${key}`, ...DB_RETRIES },
+          );
+          return { sent: true, interview };
+        },
       );
       interview = done.interview;
       if (done.sent) sent.add(key);

@@ -93,21 +93,30 @@ export const DB_RETRIES = { retriesAllowed: true, maxAttempts: 20, intervalSecon
 
 /**
  * A step that must happen eventually (e.g. a follow-up email): retried until it succeeds, with the
- * same capped backoff; each failure is logged. Never throws, so it never ends the workflow.
+ * same capped backoff; each failure is logged. An error retrying cannot cure ends the retries at once
+ * (`onPermanent` says what then). Never throws, so it never ends the workflow.
  */
-export async function untilDone<T>(name: string, retry: RetryPolicy, fn: () => Promise<T>, onFailure: (error: string, attempt: number) => void): Promise<T> {
+export async function untilDone<T>(
+  name: string,
+  retry: RetryPolicy,
+  fn: () => Promise<T>,
+  onFailure: (error: string, attempt: number) => void,
+  /** An error retrying cannot cure (a refusal, invalid data): no more attempts — what to go on with instead. */
+  onPermanent: (error: string) => T | Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const outcome = await DBOS.runStep(
-      async (): Promise<{ ok: true; value: T } | { ok: false; error: string }> => {
+      async (): Promise<{ ok: true; value: T } | { ok: false; error: string; permanent: boolean }> => {
         try {
           return { ok: true, value: await fn() };
         } catch (err) {
-          return { ok: false, error: message(err) };
+          return { ok: false, error: message(err), permanent: !isRetryable(err) };
         }
       },
       { name: `${name}#${attempt}` },
     );
     if (outcome.ok) return outcome.value;
+    if (outcome.permanent) return onPermanent(outcome.error);
     onFailure(outcome.error, attempt);
     await DBOS.sleep(retryDelayMs(retry, attempt));
   }
