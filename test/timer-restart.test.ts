@@ -53,19 +53,24 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
   const getCase = async (id: string) => (await http<CaseBody>(base(), 'GET', `/api/resignations/${id}`)).body;
   const accessOf = async (employeeId: string) => (await http<{ items: Array<{ status: string; critical: boolean }> }>(base(), 'GET', `/api/employees/${employeeId}/access`)).body.items;
 
-  it('when the process dies with a revocation pending, then after a restart the revocation fires at the end of the last day — not before, once', async () => {
-    const employee = org.employees.filter((e) => e.managerId)[mode === 'orchestration' ? 40 : 41]!;
-    const first = await startProcess(0);
+  /** A case of `employee`, its exit confirmed with tomorrow — or the next working day of theirs after it — as the last day. */
+  async function exitConfirmedForTomorrow(employee: (typeof org.employees)[number]): Promise<{ submitted: { body: CaseBody }; revokeAt: number }> {
     const submitted = await http<CaseBody>(base(), 'POST', '/api/resignations', { employeeId: employee.id });
     expect(submitted.status).toBe(201);
     await waitFor(async () => ((await getCase(submitted.body.id)).status === 'awaiting_decision' ? true : undefined), 'the case to await its decision');
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date());
-    // Tomorrow, or the next working day of the employee after it (a day off is no last working day).
-    let tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-    while (!employee.workingHours.days.includes(((new Date(`${tomorrow}T00:00:00Z`).getUTCDay() + 6) % 7) + 1)) tomorrow = new Date(Date.parse(`${tomorrow}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-    const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${submitted.body.id}/decision`, { decision: 'exit_confirmed', lastWorkingDay: tomorrow });
+    const next = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    let lastDay = next(today);
+    while (!employee.workingHours.days.includes(((new Date(`${lastDay}T00:00:00Z`).getUTCDay() + 6) % 7) + 1)) lastDay = next(lastDay);
+    const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${submitted.body.id}/decision`, { decision: 'exit_confirmed', lastWorkingDay: lastDay });
     expect(decided.status).toBe(200);
-    const revokeAt = Date.parse(decided.body.decision!.revokeAt!);
+    return { submitted, revokeAt: Date.parse(decided.body.decision!.revokeAt!) };
+  }
+
+  it('when the process dies with a revocation pending, then after a restart the revocation fires at the end of the last day — not before, once', async () => {
+    const employee = org.employees.filter((e) => e.managerId)[mode === 'orchestration' ? 40 : 41]!;
+    const first = await startProcess(0);
+    const { submitted, revokeAt } = await exitConfirmedForTomorrow(employee);
 
     await first.kill();
 
@@ -98,16 +103,7 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     const employee = org.employees.filter((e) => e.managerId)[mode === 'orchestration' ? 42 : 43]!;
     // The system clock: a wait until the end of tomorrow is one long wait (up to a day), kept by DBOS across restarts.
     const first = await startProcess(undefined);
-    const submitted = await http<CaseBody>(base(), 'POST', '/api/resignations', { employeeId: employee.id });
-    expect(submitted.status).toBe(201);
-    await waitFor(async () => ((await getCase(submitted.body.id)).status === 'awaiting_decision' ? true : undefined), 'the case to await its decision');
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date());
-    // Tomorrow, or the next working day of the employee after it (a day off is no last working day).
-    let tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-    while (!employee.workingHours.days.includes(((new Date(`${tomorrow}T00:00:00Z`).getUTCDay() + 6) % 7) + 1)) tomorrow = new Date(Date.parse(`${tomorrow}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-    const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${submitted.body.id}/decision`, { decision: 'exit_confirmed', lastWorkingDay: tomorrow });
-    expect(decided.status).toBe(200);
-    const revokeAt = Date.parse(decided.body.decision!.revokeAt!);
+    const { submitted, revokeAt } = await exitConfirmedForTomorrow(employee);
     await first.kill();
 
     // A drill: the clock moved past the end of the last day. The waiting timer must see it.

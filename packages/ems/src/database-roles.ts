@@ -43,6 +43,14 @@ export interface DatabaseAccess {
   end(): Promise<void>;
 }
 
+/**
+ * Connections per service's pool (lazy; idle ones close after 10 s). Sized by the burst benchmark: the
+ * three reactions' services each serve one call per case in flight (32 in the benchmark), the interview
+ * the longest (≈ 16 round trips); at 4 connections each, HR and Access queued (orchestration 0.62 → 0.45
+ * of its participants' own rate). Sign-in checks and webhooks are light.
+ */
+const POOL_SIZES: Record<string, number> = { ems: 16, hr: 8, access: 8, notification: 8 };
+
 export function createDatabaseAccess(url: string, processPool: Pool, roles?: { password: (service: string) => string }): DatabaseAccess {
   const pools = new Map<string, Pool>();
   return {
@@ -54,7 +62,7 @@ export function createDatabaseAccess(url: string, processPool: Pool, roles?: { p
         asRole.username = serviceRoleName(databaseName(url), service);
         asRole.password = roles.password(service);
         // Lazy, like every pool here: nothing connects before the role exists.
-        pool = createPool(asRole.toString(), { max: service === 'ems' ? 10 : 4, name: `ems-${service}` });
+        pool = createPool(asRole.toString(), { max: POOL_SIZES[service] ?? 4, name: `ems-${service}` });
         pools.set(service, pool);
       }
       return pool;
