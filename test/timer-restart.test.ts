@@ -5,6 +5,7 @@
  * revocation must fire by itself — after the end of the day, not before — exactly once.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
 import { demoOrg } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
@@ -104,6 +105,25 @@ describe.each(['orchestration', 'choreography'] as const)('timers across a kill 
     // The system clock: a wait until the end of tomorrow is one long wait (up to a day), kept by DBOS across restarts.
     const first = await startProcess(undefined);
     const { submitted, revokeAt } = await exitConfirmedForTomorrow(employee);
+    if (mode === 'orchestration') {
+      // Killed only once the workflow waits for the end of the day, after announcing the decision: its long
+      // timeout is on record (DBOS keeps that deadline across restarts).
+      await waitFor(async () => {
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM dbos.operation_outputs o
+              WHERE o.workflow_uuid = $1 AND o.function_name = 'DBOS.sleep' AND o.output::numeric > extract(epoch FROM now()) * 1000 + 3600000
+                AND o.function_id > (SELECT max(a.function_id) FROM dbos.operation_outputs a WHERE a.workflow_uuid = $1 AND a.function_name LIKE 'announceDecision%')`,
+            [submitted.body.id],
+          );
+          return rows[0]!.n > 0 ? true : undefined;
+        } finally {
+          await client.end();
+        }
+      }, 'the workflow to wait for the end of the last day');
+    }
     await first.kill();
 
     // A drill: the clock moved past the end of the last day. The waiting timer must see it.
