@@ -188,6 +188,10 @@ describe('the actor of every audit entry', () => {
       const held = await createHold(employee.id, headers);
       expect(held.status, what).toBe(what.startsWith('a person') ? 403 : 400);
     }
+    // The header is checked before EMS is asked about the case: with a case EMS does not know, still 400 for the header.
+    const unknown = await http.call('POST', access.AccessPaths.revocations, { resignationId: randomUUID(), employeeId: employee.id }, { ...ems, [access.ON_BEHALF_OF_HEADER]: 'not base64url!' });
+    expect(unknown.status).toBe(400);
+    expect((unknown.body as { detail: string }).detail).toContain(access.ON_BEHALF_OF_HEADER);
     expect(await count(pool, 'SELECT count(*)::int AS n FROM access.audit WHERE employee_id = $1', [employee.id])).toBe(0);
     expect(await count(pool, 'SELECT count(*)::int AS n FROM access.revocations WHERE employee_id = $1', [employee.id])).toBe(0);
     expect(Object.values(await http.effective(employee.id)).every((s) => s === 'active')).toBe(true);

@@ -28,9 +28,10 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps, cases: C
       },
     },
     async (req, reply) => {
+      // The On-Behalf-Of header is checked first: a malformed request is refused before EMS is asked anything.
+      const by = auditByRequest(req)(req.body.employeeId);
       // Only for a real case, and only its employee's (EMS says so): a service token alone is not enough.
       await requireCase(cases, req.body.resignationId, req.body.employeeId);
-      const by = auditByRequest(req)(req.body.employeeId);
       const { hold, created } = await createHold(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(hold);
     },

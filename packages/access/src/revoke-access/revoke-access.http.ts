@@ -19,9 +19,10 @@ export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps, case
       },
     },
     async (req, reply) => {
+      // The On-Behalf-Of header is checked first: a malformed request is refused before EMS is asked anything.
+      const by = auditByRequest(req)(req.body.employeeId);
       // Only for a real case, and only its employee's (EMS says so): a service token alone is not enough.
       await requireCase(cases, req.body.resignationId, req.body.employeeId);
-      const by = auditByRequest(req)(req.body.employeeId);
       const { revocation, created } = await requestRevocation(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(revocation);
     },
