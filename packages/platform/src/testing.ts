@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import pg from 'pg';
 import { withDatabase } from './db.ts';
 
@@ -101,7 +102,6 @@ export function knownCases(): { lookup: import('./case-lookup.ts').CaseLookup; a
  * one free port says nothing about its neighbours).
  */
 export async function freePortRange(count: number): Promise<number> {
-  const { createServer } = await import('node:net');
   const bindable = (port: number) =>
     new Promise<boolean>((resolve) => {
       const srv = createServer();

@@ -25,7 +25,7 @@ import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resi
 import type { CaseDraft } from '../resignations/case-store.ts';
 import type { Participants } from './participants.ts';
 import { summaries } from '../domain/summaries.ts';
-import { DB_RETRIES, message, recordOutcomes, retryDelayMs, trackedStep, untilDone, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import { DB_RETRIES, recordOutcomes, trackedStep, untilDone, withRetries, type Reaction, type RetryPolicy } from './tracked-step.ts';
 
 const DECISION_TOPIC = 'decision';
 /** The longest single wait, even with nothing due: the workflow then looks again (cheap, rare). */
@@ -161,29 +161,21 @@ export function createDecisionOrchestrator(deps: {
     const d = facts.decision!;
     const key = `scheduleRevocation.${d.revision}`;
     const outcome = await DBOS.runStep(
-      async (): Promise<{ ok: true } | { ok: false; error: string }> => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const revocation = await participants.revokeAccess(
-              { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revokeAt: d.revokeAt!, revision: d.revision, reason: `exit confirmed (last working day ${d.lastWorkingDay})` },
-              { ...ctx(facts.draft, key), onBehalfOf: d.decidedBy },
-            );
-            if (revocation.status === 'scheduled') {
-              await store.recordReaction(facts.draft.id, {
-                service: 'access',
-                type: EventTypes.accessRevocationScheduled,
-                summary: summaries.revocationScheduled(revocation.revokeAt, facts.draft.employee.timezone),
-                detail: { revocationId: revocation.id, revision: revocation.revision },
-                dedupeKey: `revocation-scheduled.${revocation.revision}`,
-              });
-            }
-            return { ok: true };
-          } catch (err) {
-            if (!(err instanceof ServiceCallError && err.retryable) || attempt >= retry.maxAttempts) return { ok: false, error: message(err) };
-            await new Promise((r) => setTimeout(r, retryDelayMs(retry, attempt)));
-          }
-        }
-      },
+      () =>
+        withRetries(retry, async () => {
+          const revocation = await participants.revokeAccess(
+            { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, revokeAt: d.revokeAt!, revision: d.revision, reason: `exit confirmed (last working day ${d.lastWorkingDay})` },
+            { ...ctx(facts.draft, key), onBehalfOf: d.decidedBy },
+          );
+          if (revocation.status !== 'scheduled') return;
+          await store.recordReaction(facts.draft.id, {
+            service: 'access',
+            type: EventTypes.accessRevocationScheduled,
+            summary: summaries.revocationScheduled(revocation.revokeAt, facts.draft.employee.timezone),
+            detail: { revocationId: revocation.id, revision: revocation.revision },
+            dedupeKey: `revocation-scheduled.${revocation.revision}`,
+          });
+        }),
       { name: key },
     );
     if (!outcome.ok) deps.log.warn({ resignationId: facts.draft.id, revision: d.revision, error: outcome.error }, 'Access not told of the revocation in advance; it is revoked at the end of the last day all the same');

@@ -60,28 +60,40 @@ export function retryDelayMs(retry: RetryPolicy, attempt: number): number {
 export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: string, step: StepName, act: () => Promise<Reaction>, name: string = step): Promise<StepOutcome> {
   const outcome = await DBOS.runStep(
     async (): Promise<Outcome> => {
-      for (let attempt = 1; ; attempt++) {
-        let reaction: Reaction;
-        try {
-          reaction = await act();
-        } catch (err) {
-          if (!isRetryable(err) || attempt >= retry.maxAttempts) return { ok: false, error: message(err), attempts: attempt };
-          await store.recordAttemptFailed(caseId, step, attempt, message(err));
-          await sleep(retryDelayMs(retry, attempt));
-          continue;
-        }
-        try {
-          await store.recordStepDone(caseId, step, { ...reaction, attempts: attempt });
-        } catch (err) {
-          if (isTransient(err)) throw err;
-          return { ok: false, error: `its result could not be recorded: ${message(err)}`, attempts: attempt };
-        }
-        return { ok: true, result: reaction.result, attempts: attempt };
+      const tried = await withRetries(retry, act, (attempt, error) => store.recordAttemptFailed(caseId, step, attempt, error));
+      if (!tried.ok) return tried;
+      try {
+        await store.recordStepDone(caseId, step, { ...tried.value, attempts: tried.attempts });
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        return { ok: false, error: `its result could not be recorded: ${message(err)}`, attempts: tried.attempts };
       }
+      return { ok: true, result: tried.value.result, attempts: tried.attempts };
     },
     { name, ...DB_RETRIES },
   );
   return outcome.ok ? { step, error: null, attempts: outcome.attempts, result: outcome.result } : { step, error: outcome.error, attempts: outcome.attempts, result: null };
+}
+
+/**
+ * Calls `act` until it succeeds, meets an error retrying cannot cure, or has had `retry.maxAttempts`
+ * attempts, pausing with the capped backoff in between (`onRetry` hears of each failure retried). Runs
+ * inside the caller's DBOS step: a crash reruns it from the first attempt.
+ */
+export async function withRetries<T>(
+  retry: RetryPolicy,
+  act: () => Promise<T>,
+  onRetry?: (attempt: number, error: string) => Promise<void>,
+): Promise<{ ok: true; value: T; attempts: number } | { ok: false; error: string; attempts: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { ok: true, value: await act(), attempts: attempt };
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= retry.maxAttempts) return { ok: false, error: message(err), attempts: attempt };
+      await onRetry?.(attempt, message(err));
+      await sleep(retryDelayMs(retry, attempt));
+    }
+  }
 }
 
 /**

@@ -334,15 +334,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
 
     /** Orchestration: a follow-up the workflow sent (reminder or escalation), once on the timeline. */
     async recordFollowUp(id: string, f: { milestone: string; level: string; dueAt: string; to: string; emailId: string }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        await addTimeline(trx, id, await correlationOf(trx, id), {
-          service: 'hr',
-          type: EventTypes.followUpSent,
-          summary: followUpSummary(f),
-          detail: { ...f },
-          dedupeKey: `follow-up.${f.milestone}.${f.level}`,
-        });
-      });
+      await this.recordReaction(id, { service: 'hr', type: EventTypes.followUpSent, summary: followUpSummary(f), detail: { ...f }, dedupeKey: `follow-up.${f.milestone}.${f.level}` });
     },
 
     async findOpenByEmployee(employeeId: string): Promise<string | undefined> {

@@ -129,6 +129,15 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   };
   let running = false;
 
+  /** One statement for every queue this process works, before its workers start (see resumeHeldJobs). */
+  const resumeHeld = async (queues: string[]) => {
+    const { rowCount } = await pool.query(
+      `UPDATE ${quoteIdent(schema)}.job SET state = 'retry', start_after = ${quoteIdent(schema)}.job_now() WHERE name = ANY($1::text[]) AND state = 'active'`,
+      [queues],
+    );
+    if (rowCount) log.warn({ deliveries: rowCount }, 'event bus: deliveries left in flight by a stopped process, retried now');
+  };
+
   /**
    * The polling floor, for every queue this process works at once: one statement finds the queues with
    * a job ready now (what a worker's fetch would take: pg-boss's own predicate) and wakes one worker of
@@ -254,14 +263,6 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       notify: true,
       expireInSeconds: handlerTimeoutSeconds,
     });
-
-    if (options.resumeHeldJobs) {
-      const { rowCount } = await pool.query(
-        `UPDATE ${quoteIdent(schema)}.job SET state = 'retry', start_after = ${quoteIdent(schema)}.job_now() WHERE name = ANY($1::text[]) AND state = 'active'`,
-        [[queue, deadLetterQueue]],
-      );
-      if (rowCount) log.warn({ subscriber: queue, deliveries: rowCount }, 'event bus: deliveries left in flight by a stopped process, retried now');
-    }
 
     // Routing (event type → queue) lives in pg-boss's subscription table and outlives the process:
     // drop types this subscriber no longer declares, add the ones it does.
@@ -423,6 +424,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         for (const name of retired) await removeRouting(name);
         retired.clear();
         running = true;
+        if (options.resumeHeldJobs) await resumeHeld([...subscriptions.keys()].flatMap((name) => [name, name + DEAD_LETTER_SUFFIX]));
         for (const sub of subscriptions.values()) await activate(sub);
         startSweeping();
       }),
