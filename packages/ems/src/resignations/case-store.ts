@@ -238,6 +238,9 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           return { outcome: 'created' as const, id: draft.id };
         });
       } catch (err) {
+        // The same Idempotency-Key (so the same case id) inserted concurrently: PostgreSQL may find the key's
+        // index taken before the id's, which ON CONFLICT (id) does not cover — it is the same case all the same.
+        if (draft.idempotencyKey !== null && isUniqueViolation(err, 'resignations_idempotency_key_key')) return { outcome: 'existing' as const, id: draft.id };
         if (!isUniqueViolation(err, 'resignations_one_open_per_employee')) throw err;
         const existing = await this.findOpenByEmployee(draft.employee.id);
         if (!existing) throw err; // closed in between: let the caller retry
