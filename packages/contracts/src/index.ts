@@ -1,4 +1,5 @@
 export * from './common.ts';
+export * from './app-paths.ts';
 export * as notification from './notification.ts';
 export * as hr from './hr.ts';
 export * as access from './access.ts';

@@ -1,0 +1,40 @@
+/**
+ * The web app's pages: the one place that names them. Links in emails, in the API's answers and in the
+ * app itself are built from these, so a link never opens raw JSON. The server answers every one of these
+ * paths with the app's shell (the page then asks the API, as the signed-in person).
+ */
+const id = (value: string) => encodeURIComponent(value);
+
+export const AppPaths = {
+  /** The signed-in person's start page: what is theirs to do, by role. */
+  home: '/',
+  /** Employee: resign (a last-working-day picker and a reason). */
+  resign: '/resign',
+  /** Cases the person may see (employee: their own; manager: their reports'; HR: assigned or all). */
+  cases: '/cases',
+  case: (resignationId: string) => `/cases/${id(resignationId)}`,
+  /** HR partner's inbox: interviews to hold, cases awaiting a decision, follow-ups due. */
+  inbox: '/inbox',
+  interview: (interviewId: string) => `/interviews/${id(interviewId)}`,
+  /** Manager: their reports' open cases. */
+  team: '/team',
+  /** HR lead: exits by month, department and reason. */
+  reports: '/reports',
+  /** IT: active holds and scheduled revocations. */
+  access: '/access',
+  accessAudit: '/access/audit',
+  employeeAccess: (employeeId: string) => `/access/employees/${id(employeeId)}`,
+  /** Operator: stuck cases, dead letters, webhooks, extensions. */
+  operations: '/operations',
+  deadLetters: '/operations/dead-letters',
+  deadLetter: (deadLetterId: string) => `/operations/dead-letters/${id(deadLetterId)}`,
+  webhooks: '/operations/webhooks',
+  webhook: (webhookId: string) => `/operations/webhooks/${id(webhookId)}`,
+  extensions: '/operations/extensions',
+  /** The embedded default's captured emails. */
+  mailbox: '/mailbox',
+  mail: (messageId: string) => `/mailbox/${id(messageId)}`,
+} as const;
+
+/** First path segments that belong to the app (the server answers them with the app's shell). */
+export const APP_ROOTS = ['resign', 'cases', 'inbox', 'interviews', 'team', 'reports', 'access', 'operations', 'mailbox'] as const;
