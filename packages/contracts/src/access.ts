@@ -183,14 +183,4 @@ export const AuditListQuery = PageQuery.extend({
   fromId: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
-export const AccessPaths = {
-  holds: '/api/access-holds',
-  hold: (id: string) => `/api/access-holds/${encodeURIComponent(id)}`,
-  release: (id: string) => `/api/access-holds/${encodeURIComponent(id)}/release`,
-  employeeAccess: (employeeId: string) => `/api/employees/${encodeURIComponent(employeeId)}/access`,
-  audit: '/api/access-audit',
-  auditVerification: '/api/access-audit/verification',
-  systems: '/api/systems',
-  revocations: '/api/access-revocations',
-  revocation: (id: string) => `/api/access-revocations/${encodeURIComponent(id)}`,
-} as const;
+export { AccessPaths } from './paths.ts';

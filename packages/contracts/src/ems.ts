@@ -131,13 +131,7 @@ export const TimelineEntry = z
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 export const Timeline = z.object({ resignationId: Uuid, items: z.array(TimelineEntry) }).meta({ id: 'Timeline' });
 
-export const EmsPaths = {
-  resignations: '/api/resignations',
-  resignation: (id: string) => `/api/resignations/${encodeURIComponent(id)}`,
-  timeline: (id: string) => `/api/resignations/${encodeURIComponent(id)}/timeline`,
-  decision: (id: string) => `/api/resignations/${encodeURIComponent(id)}/decision`,
-  withdrawal: (id: string) => `/api/resignations/${encodeURIComponent(id)}/withdrawal`,
-} as const;
+export { EmsPaths } from './paths.ts';
 
 /** Problem `type`s of the EMS API. */
 export const EmsProblemTypes = {

@@ -115,14 +115,4 @@ export const HrProblemTypes = {
   notesRecorded: 'https://ems.dev/problems/interview-notes-recorded',
 } as const;
 
-export const HrPaths = {
-  employees: '/api/employees',
-  employee: (id: string) => `/api/employees/${encodeURIComponent(id)}`,
-  hrPartners: '/api/hr-partners',
-  hrPartner: (id: string) => `/api/hr-partners/${encodeURIComponent(id)}`,
-  interviews: '/api/interviews',
-  interview: (id: string) => `/api/interviews/${encodeURIComponent(id)}`,
-  reschedule: (id: string) => `/api/interviews/${encodeURIComponent(id)}/reschedule`,
-  cancel: (id: string) => `/api/interviews/${encodeURIComponent(id)}/cancel`,
-  held: (id: string) => `/api/interviews/${encodeURIComponent(id)}/held`,
-} as const;
+export { HrPaths } from './paths.ts';

@@ -79,15 +79,4 @@ export type SessionInfo = z.infer<typeof SessionInfo>;
 
 export const RotatedKeys = z.object({ kid: z.string(), retired: z.array(z.string()) }).meta({ id: 'RotatedKeys' });
 
-export const IdentityPaths = {
-  me: '/api/me',
-  apiTokens: '/api/api-tokens',
-  apiToken: (id: string) => `/api/api-tokens/${encodeURIComponent(id)}`,
-  signingKeys: '/api/signing-keys',
-  authConfig: '/auth/config',
-  login: '/auth/login',
-  callback: '/auth/callback',
-  session: '/auth/session',
-  refresh: '/auth/refresh',
-  logout: '/auth/logout',
-} as const;
+export { IdentityPaths } from './paths.ts';

@@ -1,5 +1,6 @@
 export * from './common.ts';
 export * from './app-paths.ts';
+export * from './paths.ts';
 export * as notification from './notification.ts';
 export * as hr from './hr.ts';
 export * as access from './access.ts';

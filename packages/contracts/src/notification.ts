@@ -123,8 +123,4 @@ export const EmailListQuery = PageQuery.extend({
 });
 export type EmailListQuery = z.infer<typeof EmailListQuery>;
 
-/** Paths, so callers never spell them twice. */
-export const NotificationPaths = {
-  emails: '/api/emails',
-  email: (id: string) => `/api/emails/${encodeURIComponent(id)}`,
-} as const;
+export { NotificationPaths } from './paths.ts';

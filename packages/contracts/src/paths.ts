@@ -1,0 +1,55 @@
+/**
+ * The API's paths, one place per service, without zod: the web app imports these at run time, and the
+ * schemas (the services' modules) only as types, so the browser never downloads the validators.
+ */
+
+export const AccessPaths = {
+  holds: '/api/access-holds',
+  hold: (id: string) => `/api/access-holds/${encodeURIComponent(id)}`,
+  release: (id: string) => `/api/access-holds/${encodeURIComponent(id)}/release`,
+  employeeAccess: (employeeId: string) => `/api/employees/${encodeURIComponent(employeeId)}/access`,
+  audit: '/api/access-audit',
+  auditVerification: '/api/access-audit/verification',
+  systems: '/api/systems',
+  revocations: '/api/access-revocations',
+  revocation: (id: string) => `/api/access-revocations/${encodeURIComponent(id)}`,
+} as const;
+
+export const EmsPaths = {
+  resignations: '/api/resignations',
+  resignation: (id: string) => `/api/resignations/${encodeURIComponent(id)}`,
+  timeline: (id: string) => `/api/resignations/${encodeURIComponent(id)}/timeline`,
+  decision: (id: string) => `/api/resignations/${encodeURIComponent(id)}/decision`,
+  withdrawal: (id: string) => `/api/resignations/${encodeURIComponent(id)}/withdrawal`,
+} as const;
+
+export const HrPaths = {
+  employees: '/api/employees',
+  employee: (id: string) => `/api/employees/${encodeURIComponent(id)}`,
+  hrPartners: '/api/hr-partners',
+  hrPartner: (id: string) => `/api/hr-partners/${encodeURIComponent(id)}`,
+  interviews: '/api/interviews',
+  interview: (id: string) => `/api/interviews/${encodeURIComponent(id)}`,
+  reschedule: (id: string) => `/api/interviews/${encodeURIComponent(id)}/reschedule`,
+  cancel: (id: string) => `/api/interviews/${encodeURIComponent(id)}/cancel`,
+  held: (id: string) => `/api/interviews/${encodeURIComponent(id)}/held`,
+} as const;
+
+export const IdentityPaths = {
+  me: '/api/me',
+  apiTokens: '/api/api-tokens',
+  apiToken: (id: string) => `/api/api-tokens/${encodeURIComponent(id)}`,
+  signingKeys: '/api/signing-keys',
+  authConfig: '/auth/config',
+  login: '/auth/login',
+  callback: '/auth/callback',
+  session: '/auth/session',
+  refresh: '/auth/refresh',
+  logout: '/auth/logout',
+} as const;
+
+/** Paths, so callers never spell them twice. */
+export const NotificationPaths = {
+  emails: '/api/emails',
+  email: (id: string) => `/api/emails/${encodeURIComponent(id)}`,
+} as const;
