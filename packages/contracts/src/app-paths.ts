@@ -38,3 +38,11 @@ export const AppPaths = {
 
 /** First path segments that belong to the app (the server answers them with the app's shell). */
 export const APP_ROOTS = ['resign', 'cases', 'inbox', 'interviews', 'team', 'reports', 'access', 'operations', 'mailbox'] as const;
+
+/**
+ * An absolute link to one of the app's pages, as an email or an answer meant for people carries it:
+ * `appUrl('https://ems.acme.example', AppPaths.case(id))` → `https://ems.acme.example/cases/<id>`.
+ */
+export function appUrl(publicUrl: string, path: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}${path}`;
+}

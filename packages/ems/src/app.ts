@@ -27,7 +27,7 @@ import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
 import { createAccessService, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import type { ZodType } from 'zod';
-import { events } from '@ems/contracts';
+import { AppPaths, appUrl, events } from '@ems/contracts';
 import { createNatsEventBus, createPostgresEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
 import { createWebhookService } from '@ems/webhooks';
 import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
@@ -139,7 +139,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
     const urls = serviceUrls(config, selfUrl);
     const choreography = config.mode === 'choreography';
-    const caseUrl = (id: string) => `${publicUrl}/api/resignations/${id}`;
+    // Links in emails open the app's page of the case (never the API's JSON).
+    const caseUrl = (id: string) => appUrl(publicUrl, AppPaths.case(id));
 
     let embedded: EmbeddedPostgres | undefined;
     let databaseUrl = config.databaseUrl;

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, createLogger, createPool, databaseName, ensureDatabase, migrate, processAlive, startEmbeddedPostgres, type Logger } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
+import { AppPaths, appUrl } from '@ems/contracts/app-paths';
 import { checkSettingNames, ConfigSchema, loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../config.ts';
 import { extensionSettings } from '../extensions.ts';
 import { printCase, printCases, printDeadLetters, printEmails, type Out } from './format.ts';
@@ -153,6 +154,11 @@ export function mailServer(url: string | undefined): string {
   }
 }
 
+/** A page of the web app, for a person to open: EMS's public URL when known here (the default's is localhost), else the URL the CLI talks to. */
+function appLink(page: string): string {
+  return appUrl(process.env.EMS_PUBLIC_URL || process.env.EMS_URL || `http://localhost:${process.env.EMS_PORT || '3000'}`, page);
+}
+
 function baseUrl(): string {
   if (process.env.EMS_URL) return process.env.EMS_URL.replace(/\/+$/, '');
   return `http://127.0.0.1:${process.env.EMS_PORT || '3000'}`;
@@ -205,7 +211,7 @@ async function start(args: string[]): Promise<number> {
     [
       `\nEMS is up: ${shown}   (API docs: ${shown}/docs)`,
       `  mode: ${config.mode}; database: ${ems.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'external PostgreSQL'}`,
-      `  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); see ${shown}/api/emails` : `sent through ${mailServer(config.smtpUrl)}`}`,
+      `  mail: ${ems.smtp ? `captured by the built-in SMTP server (${ems.smtp.url}); read them at ${appUrl(shown, AppPaths.mailbox)}` : `sent through ${mailServer(config.smtpUrl)}`}`,
       `  ${ems.auth.signInHint}`,
       `  try:  EMS_PORT=${port} npx ems login   (then: npx ems resign E1010)\n`,
     ].join('\n'),
@@ -367,7 +373,7 @@ async function resign(args: string[]): Promise<number> {
   const timeline = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${c.id}/timeline`);
   // Read the case again after its timeline: the status printed is never older than the story printed with it.
   const latest = await api<CaseJson>('GET', `/api/resignations/${c.id}`).then((r) => r.body, () => c);
-  printCase(out, latest, timeline.body.items);
+  printCase(out, latest, timeline.body.items, appLink(AppPaths.case(latest.id)));
   return 0;
 }
 
@@ -395,7 +401,7 @@ async function showCase(args: string[]): Promise<number> {
   if (!id) throw new CliError('Usage: ems case <id>');
   const c = await api<CaseJson>('GET', `/api/resignations/${encodeURIComponent(id)}`);
   const t = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${encodeURIComponent(id)}/timeline`);
-  printCase(out, c.body, t.body.items);
+  printCase(out, c.body, t.body.items, appLink(AppPaths.case(c.body.id)));
   return 0;
 }
 
@@ -424,7 +430,7 @@ async function showDecided(id: string, answer: { status: number; body: CaseJson 
     return 0;
   }
   const t = await api<{ items: TimelineJson[] }>('GET', `/api/resignations/${encodeURIComponent(id)}/timeline`);
-  printCase(out, answer.body, t.body.items);
+  printCase(out, answer.body, t.body.items, appLink(AppPaths.case(answer.body.id)));
   return 0;
 }
 

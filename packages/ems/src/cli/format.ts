@@ -12,8 +12,10 @@ export function printCase(
   out: Out,
   c: { id: string; employeeId: string; employeeName: string; status: string; lastWorkingDay: string; steps: Record<string, { status: string; at: string | null; attempts: number; lastError: string | null }> },
   timeline: Array<{ at: string; service: string; summary: string; correlationId: string }>,
+  /** The case's page in the web app, for a person to open. */
+  link?: string,
 ): void {
-  out.log(`Case ${c.id}`);
+  out.log(`Case ${c.id}${link ? `   ${link}` : ''}`);
   out.log(`  employee: ${c.employeeName} (${c.employeeId})   last working day: ${c.lastWorkingDay}   status: ${c.status}`);
   out.log('  steps:');
   for (const [name, s] of Object.entries(c.steps)) {
