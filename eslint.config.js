@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.ems-data/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '.ems-data/**', 'coverage/**', 'packages/web/dist/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -212,10 +212,12 @@ describe('limits, by default', () => {
       expect(res.headers['content-security-policy'], path).not.toContain('upgrade-insecure-requests');
       expect(res.headers['strict-transport-security'], path).toBeUndefined();
     }
-    // The landing page's own inline script is allowed by its hash, and no other inline script.
-    const landing = await send(base, 'GET', '/');
-    expect(landing.status).toBe(200);
-    expect(landing.headers['content-security-policy']).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    // The web app's shell runs only scripts from this origin: no inline script at all.
+    const shell = await send(base, 'GET', '/');
+    expect(shell.status).toBe(200);
+    expect(shell.headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    expect(shell.headers['content-security-policy']).not.toContain('unsafe-inline\'; script');
+    expect(shell.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     // The interactive docs still load: the page and its script.
     const docs = await send(base, 'GET', '/docs/');
     expect(docs.status).toBe(200);

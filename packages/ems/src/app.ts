@@ -42,7 +42,7 @@ import { createDecisionOrchestrator } from './orchestration/decision.workflow.ts
 import type { CaseDecider } from './resignations/decide-resignation.ts';
 import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
-import { landingPage } from './landing.http.ts';
+import { webApp } from './web-app.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 import { loadSecrets, setupAuth, type AuthSetup } from './auth-setup.ts';
 import { createDirectoryReader, identitySchemaModule } from '@ems/identity';
@@ -309,7 +309,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       security: auth.security,
       startup: { ready, stage: () => stage },
       limits: config.http,
-      plugins: [...services.map((s) => s.routes), ...(hosts('ems') ? [landingPage] : [])],
+      plugins: [...services.map((s) => s.routes), ...(hosts('ems') ? [webApp] : [])],
       readiness: {
         startup: async () => {
           if (!ready()) throw new Error(stage);

@@ -1,0 +1,69 @@
+import { useState, type ReactNode } from 'react';
+import { signOut } from './api/session.ts';
+import { ErrorMessage } from './components/ui.tsx';
+import { NAV } from './routes.tsx';
+import { Link, useLocation } from './router.tsx';
+import { useSession } from './session.tsx';
+
+const ROLE_WORDS: Record<string, string> = {
+  employee: 'employee',
+  manager: 'manager',
+  hr_partner: 'HR partner',
+  hr_lead: 'HR lead',
+  access_admin: 'access administrator',
+  operator: 'operator',
+};
+
+export function roleWords(role: string): string {
+  return ROLE_WORDS[role] ?? role;
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const session = useSession();
+  const { path } = useLocation();
+  const [error, setError] = useState<unknown>();
+  const links = NAV.filter((n) => !n.roles || session.has(...n.roles));
+  const current = (to: string) => (to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`));
+  const onSignOut = () => {
+    signOut().then(
+      (url) => location.assign(url),
+      (err: unknown) => setError(err),
+    );
+  };
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <Link to="/" className="brand">
+          EMS
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {links.map((n) => (
+              <li key={n.to}>
+                <Link to={n.to} {...(current(n.to) ? { 'aria-current': 'page' as const } : {})}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>
+            {session.name}
+            <span className="muted"> · {session.roles.map(roleWords).join(', ') || 'no role'}</span>
+          </span>
+          <button type="button" className="secondary" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main">
+        <ErrorMessage error={error} />
+        {children}
+      </main>
+    </>
+  );
+}
