@@ -5,13 +5,16 @@ import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableLine, Stor
 
 export const PersonRef = z.object({ id: z.string(), name: z.string(), email: z.string() });
 
+/** ISO weekdays (1 = Monday … 7 = Sunday) and local wall-clock times 'HH:mm', in the person's own zone. */
+export const WorkingHours = z.object({ days: z.array(z.number().int().min(1).max(7)), start: z.string(), end: z.string() });
+
 export const HrPartner = z
   .object({
     id: z.string(),
     name: z.string(),
     email: z.string(),
     timezone: z.string(),
-    workingHours: z.object({ days: z.array(z.number().int().min(1).max(7)), start: z.string(), end: z.string() }),
+    workingHours: WorkingHours,
     /** Whom an unanswered reminder escalates to (the HR lead); null when none is configured. */
     lead: PersonRef.nullable(),
   })
@@ -30,6 +33,8 @@ export const Employee = z
     department: z.object({ id: z.string(), name: z.string() }),
     location: z.string(),
     timezone: z.string(),
+    /** The days and hours they work, in `timezone`: a last working day must be one of these days. */
+    workingHours: WorkingHours,
     manager: PersonRef.nullable(),
     hrPartner: PersonRef.extend({ timezone: z.string() }),
   })

@@ -1,4 +1,6 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import {
@@ -23,7 +25,7 @@ import {
   type ServiceModule,
 } from '@ems/platform';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
-import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, startCaptureSmtpServer } from '@ems/notification';
+import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, openMaildir, startCaptureSmtpServer, type Maildir } from '@ems/notification';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
 import { createAccessService, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import type { ZodType } from 'zod';
@@ -152,10 +154,14 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       log.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
     }
 
+    let maildir: Maildir | undefined;
     let smtp: RunningEms['smtp'];
     let smtpUrl = config.smtpUrl;
     if (!smtpUrl && hosts('notification')) {
-      smtp = await startCaptureSmtpServer({ port: 0 });
+      // The mailbox: kept in the embedded data directory across restarts; with an external database (tests), for this run only.
+      maildir = await openMaildir({ dir: embedded ? path.join(config.dataDir, 'mailbox') : await mkdtemp(path.join(tmpdir(), 'ems-mailbox-')) });
+      if (!embedded) cleanup.push(() => rm(maildir!.dir, { recursive: true, force: true }));
+      smtp = await startCaptureSmtpServer({ port: 0, maildir });
       cleanup.push(() => smtp!.stop());
       smtpUrl = smtp.url;
       log.info({ url: smtp.url }, 'capture SMTP server started (set EMS_SMTP_URL to deliver real mail)');
@@ -212,6 +218,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
     if (auth.identity) services.push(auth.identity);
+      const mailboxDirectory = createDirectoryReader(database.forService('identity'));
     if (hosts('notification')) {
       services.push(
         createNotificationService({
@@ -225,6 +232,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           bus,
           reactToEvents: choreography,
           caseUrl,
+          mailbox: { maildir, emailOf: (id) => mailboxDirectory.emailOf(id) },
           recipients: { cases: casesOf('notification'), directory: createDirectoryReader(database.forService('identity')) },
           resumeHeld: soleWorker,
         }),

@@ -72,6 +72,7 @@ describe('people directory', () => {
       department: { id: e.departmentId, name: h.org.departments.find((d) => d.id === e.departmentId)!.name },
       location: e.location,
       timezone: e.timezone,
+      workingHours: e.workingHours,
       manager: { id: manager.id, name: manager.name, email: manager.email },
       hrPartner: { id: partner.id, name: partner.name, email: partner.email, timezone: partner.timezone },
     });

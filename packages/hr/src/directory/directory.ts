@@ -17,7 +17,7 @@ function employeeQuery(ctx: HrContext) {
     .innerJoin('hr_partners as p', 'p.id', 'e.hr_partner_id')
     .leftJoin('employees as m', 'm.id', 'e.manager_id')
     .select([
-      'e.id', 'e.name', 'e.email', 'e.title', 'e.location', 'e.timezone',
+      'e.id', 'e.name', 'e.email', 'e.title', 'e.location', 'e.timezone', 'e.work_days', 'e.work_start', 'e.work_end',
       'd.id as department_id', 'd.name as department_name',
       'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email',
       'p.id as partner_id', 'p.name as partner_name', 'p.email as partner_email', 'p.timezone as partner_timezone',
@@ -35,6 +35,7 @@ function toEmployee(r: EmployeeJoinRow): hr.Employee {
     department: { id: r.department_id, name: r.department_name },
     location: r.location,
     timezone: r.timezone,
+    workingHours: { days: r.work_days, start: r.work_start, end: r.work_end },
     manager: r.manager_id && r.manager_name && r.manager_email ? { id: r.manager_id, name: r.manager_name, email: r.manager_email } : null,
     hrPartner: { id: r.partner_id, name: r.partner_name, email: r.partner_email, timezone: r.partner_timezone },
   };
