@@ -8,3 +8,4 @@ export * as ems from './ems.ts';
 export * as events from './events.ts';
 export * as policy from './policy.ts';
 export * as identity from './identity.ts';
+export * as mailbox from './mailbox.ts';

@@ -62,6 +62,8 @@ const CASE_SUMMARY = 'the reason, the decision note and notes in the timeline';
 const caseReaders: RoleGrant[] = [own('employee'), reports('summary'), assigned(), all('hr_lead'), all('access_admin', 'summary'), all('operator', 'summary')];
 /** Access details: IT and HR. */
 const accessReaders: RoleGrant[] = [all('access_admin'), all('hr_lead'), assigned()];
+/** The mailbox: everyone their own address's messages (whatever their role), the operator every message. */
+const mailboxReaders: RoleGrant[] = [own('employee'), own('manager'), own('hr_partner'), own('hr_lead'), own('access_admin'), all('operator')];
 
 export const POLICY = {
   // EMS: resignations
@@ -122,6 +124,8 @@ export const POLICY = {
   listEmails: { service: 'notification', what: 'List emails sent', roles: [all('operator')] },
   getEmail: { service: 'notification', what: 'Read an email sent', roles: [all('operator')] },
 
+  listMailbox: { service: 'notification', what: 'Read the mailbox of captured mail (embedded default): messages to their own address', roles: mailboxReaders },
+  getMailboxMessage: { service: 'notification', what: 'Read one captured message (embedded default), if it was delivered to their own address', roles: mailboxReaders },
   // Webhooks
   registerWebhook: { service: 'webhooks', what: 'Register a webhook', roles: [all('operator')] },
   listWebhooks: { service: 'webhooks', what: 'List webhooks', roles: [all('operator')] },

@@ -5,7 +5,7 @@ import type { DemoOrg } from '@ems/demo-org';
 import type { PolicyTable } from '@ems/contracts/policy';
 import { IDENTITY_SCHEMA, type IdentityDB } from './db/identity.db.ts';
 import { migrations } from './db/migrations.ts';
-import { relationsOf, seedDirectory, type EmployeeRelations } from './directory/directory.ts';
+import { findPerson, relationsOf, seedDirectory, type EmployeeRelations } from './directory/directory.ts';
 import type { Security } from './authenticate/security.ts';
 import type { IdentityContext } from './identity.context.ts';
 import type { Secrets } from './secrets.ts';
@@ -31,9 +31,16 @@ export interface IdentityServiceDeps {
 }
 
 /** The directory's view of an employee's people, for services that must derive whom to write to (Notification). */
-export function createDirectoryReader(pool: Pool): { relations(employeeId: string): Promise<EmployeeRelations | undefined> } {
+export function createDirectoryReader(pool: Pool): { relations(employeeId: string): Promise<EmployeeRelations | undefined>; emailOf(personId: string): Promise<string | undefined> } {
   const db = createKysely<IdentityDB>(pool, IDENTITY_SCHEMA);
-  return { relations: (employeeId) => relationsOf(db, employeeId) };
+  return {
+    relations: (employeeId) => relationsOf(db, employeeId),
+    // Anyone in the directory (an HR partner or lead too), by id only.
+    emailOf: async (personId) => {
+      const p = await findPerson(db, personId);
+      return p?.id === personId ? p.email : undefined;
+    },
+  };
 }
 
 /** The identity schema as `ems migrate` and `ems seed` need it: migrations and the directory's seed, nothing started. */

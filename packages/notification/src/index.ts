@@ -11,3 +11,5 @@ export {
   type CapturedMessage,
   type CapturedAttachment,
 } from './capture-smtp/capture-smtp-server.ts';
+export { openMaildir, type Maildir } from './mailbox/maildir.ts';
+export type { MailboxDeps } from './mailbox/read-mailbox.ts';

@@ -15,6 +15,8 @@ import { announceDecisionWhenDecided } from './announce-decision/announce-decisi
 import { listEmailsRoute } from './list-emails/list-emails.http.ts';
 import { getEmailRoute } from './get-email/get-email.http.ts';
 import type { NotificationContext } from './context.ts';
+import { mailboxRoutes } from './mailbox/mailbox.http.ts';
+import type { MailboxDeps } from './mailbox/read-mailbox.ts';
 
 export { NOTIFICATION_SCHEMA };
 
@@ -61,6 +63,11 @@ export interface NotificationServiceDeps {
    * sent by its predecessor, killed — tried again at once rather than when the lease ends (≈ 1 min).
    */
   resumeHeld?: boolean;
+  /**
+   * The mailbox (GET /api/mailbox): the capture server's Maildir in the embedded default, and how to find a
+   * person's address. Without a Maildir (mail goes to a relay) the mailbox operations answer 404.
+   */
+  mailbox?: MailboxDeps;
 }
 
 /**
@@ -106,6 +113,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       await sendEmailRoute(ctx, { ...deps.recipients, caseUrl: deps.caseUrl })(app);
       await listEmailsRoute(ctx)(app);
       await getEmailRoute(ctx)(app);
+      await mailboxRoutes(deps.mailbox ?? { maildir: undefined, emailOf: async () => undefined })(app);
     },
     readiness: {
       notification: async () => {

@@ -1,5 +1,7 @@
 import { SMTPServer } from 'smtp-server';
-import { simpleParser, type AddressObject, type Attachment, type HeaderValue } from 'mailparser';
+import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
+import type { Readable } from 'node:stream';
+import { contentTypeParams, type Maildir } from '../mailbox/maildir.ts';
 
 /** A message the capture server received, parsed. */
 export interface CapturedMessage {
@@ -44,11 +46,14 @@ export interface CaptureSmtpOptions {
   onMessage?: (message: CapturedMessage) => void | Promise<void>;
   /** Oldest messages are dropped beyond this many (default 1000), so a long-running demo stays small. */
   keep?: number;
+  /** Where every message is also stored, raw, before the client is told it was accepted (the mailbox). */
+  maildir?: Maildir;
 }
 
 /**
  * An SMTP server on 127.0.0.1 that accepts every message (no auth, no TLS) and keeps it, parsed, in
- * this process. It stands in for a mail relay in the embedded default and in tests; it never relays.
+ * this process — and, given a Maildir, on disk (the embedded default's mailbox). It stands in for a mail
+ * relay in the embedded default and in tests; it never relays.
  */
 export async function startCaptureSmtpServer(options: CaptureSmtpOptions = {}): Promise<CaptureSmtpServer> {
   const keep = options.keep ?? 1000;
@@ -64,9 +69,11 @@ export async function startCaptureSmtpServer(options: CaptureSmtpOptions = {}): 
         from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
         to: session.envelope.rcptTo.map((r) => r.address),
       };
-      simpleParser(stream)
-        .then(async (mail) => {
-          const message = toCaptured(mail, envelope);
+      readAll(stream)
+        .then(async (raw) => {
+          if ((stream as { sizeExceeded?: boolean }).sizeExceeded) throw Object.assign(new Error('Message exceeds the size limit'), { responseCode: 552 });
+          if (options.maildir) await options.maildir.deliver(raw, envelope);
+          const message = toCaptured(await simpleParser(raw), envelope);
           received.push(message);
           if (received.length > keep) received.splice(0, received.length - keep);
           await options.onMessage?.(message);
@@ -133,9 +140,8 @@ function toAttachment(a: Attachment): CapturedAttachment {
   };
 }
 
-function contentTypeParams(value: HeaderValue | undefined): Record<string, string> {
-  if (value && typeof value === 'object' && 'params' in value && value.params) {
-    return Object.fromEntries(Object.entries(value.params).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  }
-  return {};
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
