@@ -113,6 +113,9 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   getResignationTimeline: (f, s) => ({ method: 'GET', path: `/api/resignations/${f.cases[s]}/timeline` }),
   decideResignation: (f, s) => ({ method: 'POST', path: `/api/resignations/${f.cases[s]}/decision`, body: { decision: 'exit_confirmed', lastWorkingDay: workday(60) } }),
   withdrawResignation: (f, s) => ({ method: 'POST', path: `/api/resignations/${f.cases[s]}/withdrawal`, body: {} }),
+  // A plain request (no Accept: text/event-stream) is answered 406 after admission, so the stream never hangs the matrix;
+  // which changes each caller hears of is checked on real streams in test/updates.test.ts.
+  watchUpdates: () => ({ method: 'GET', path: '/api/updates', listed: () => false }),
   listDeadLetters: () => ({ method: 'GET', path: '/api/dead-letters' }),
   getDeadLetter: () => ({ method: 'GET', path: '/api/dead-letters/no-such-letter' }),
   replayDeadLetter: () => ({ method: 'POST', path: '/api/dead-letters/no-such-letter/replay' }),

@@ -10,6 +10,10 @@ import type { DemoOrg } from '@ems/demo-org';
 import type { createDirectory } from './directory/directory.ts';
 import { deadLetterRoutes } from './dead-letters/dead-letters.http.ts';
 import { asyncApiRoute } from './asyncapi/asyncapi.http.ts';
+import { createUpdatesHub } from './updates/updates-hub.ts';
+import { updatesRoute } from './updates/updates.http.ts';
+import { listenForCaseChanges } from './updates/case-changes.listener.ts';
+import { watchDeadLetters } from './updates/dead-letter.watch.ts';
 
 export const EMS_SCHEMA = 'ems';
 
@@ -34,9 +38,13 @@ export function createEmsService(deps: {
   trackedTypes: (() => string[]) | undefined;
   sweepEveryMs: number;
   log: Logger;
+  /** EMS's pool: live updates hold one of its connections to LISTEN for case changes. */
+  pool: Pool;
 }): ServiceModule<DemoOrg> & EventedService {
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
+  const updates = createUpdatesHub({ log: deps.log });
+  let stopUpdates: Array<() => Promise<void>> = [];
   const tracker: Subscription | undefined = deps.trackedTypes && {
     name: TRACKER,
     get types() {
@@ -56,8 +64,13 @@ export function createEmsService(deps: {
       await resignationRoutes(deps)(app);
       await deadLetterRoutes(deps.bus)(app);
       await asyncApiRoute(deps.catalogue)(app);
+      await updatesRoute(updates)(app);
     },
     async start() {
+      // Live updates: every committed case change, whichever process made it; dead letters while an operator watches.
+      const listener = listenForCaseChanges(deps.pool, (change) => updates.caseChanged(change), deps.log.child({ component: 'updates' }));
+      const deadLetters = watchDeadLetters(deps.bus.deadLetters, updates, deps.log.child({ component: 'updates' }));
+      stopUpdates = [() => listener.stop(), () => deadLetters.stop()];
       // Late reactions are found by a sweep, in both modes: nobody else would notice a missing event.
       let busy = false;
       sweeper = setInterval(() => {
@@ -75,6 +88,7 @@ export function createEmsService(deps: {
     async stop() {
       clearInterval(sweeper);
       await sweeping;
+      for (const stop of stopUpdates) await stop();
     },
   };
 }

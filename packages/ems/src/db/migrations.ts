@@ -160,3 +160,28 @@ migrations.push({
       CHECK (work_days <@ ARRAY[1,2,3,4,5,6,7]::smallint[]);
   `,
 });
+
+migrations.push({
+  version: 12,
+  name: 'live updates (a NOTIFY per case change, in its transaction); departments and reason categories for the exit report',
+  sql: `
+    -- Every change of a case, committed, is announced on one channel: each EMS process LISTENs on one
+    -- connection and tells the open /api/updates streams allowed to read the case (updates/case-changes.listener.ts).
+    CREATE FUNCTION notify_case_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('ems_case_changed', json_build_object('id', NEW.id, 'employeeId', NEW.employee_id, 'status', NEW.status, 'updatedAt', NEW.updated_at)::text);
+      RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER resignations_inserted AFTER INSERT ON resignations FOR EACH ROW EXECUTE FUNCTION notify_case_changed();
+    CREATE TRIGGER resignations_updated AFTER UPDATE ON resignations FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION notify_case_changed();
+
+    -- The department of each person, from the HR export; a case keeps the one its employee was in when they resigned.
+    ALTER TABLE employees ADD COLUMN department text;
+    ALTER TABLE resignations ADD COLUMN department text;
+    -- Why, in one word of a fixed list (the free-text reason stays as it is); null for cases submitted without one.
+    ALTER TABLE resignations ADD COLUMN reason_category text
+      CHECK (reason_category IN ('career', 'compensation', 'management', 'relocation', 'personal', 'other'));
+    CREATE INDEX resignations_submitted_at ON resignations (submitted_at);
+  `,
+});

@@ -1,0 +1,89 @@
+import type { Logger, Pool } from '@ems/platform';
+import type { PoolClient } from 'pg';
+import { ems } from '@ems/contracts';
+import type { CaseChange } from './updates-hub.ts';
+
+/** The channel the resignations table's trigger notifies on (migration 12), in the transaction of the change. */
+export const CASE_CHANGED_CHANNEL = 'ems_case_changed';
+
+/**
+ * LISTENs for committed case changes on one connection of its own (held out of the pool for as long as
+ * the process runs), so a process learns of changes made by any process on the database. A lost
+ * connection is replaced with backoff; what changed meanwhile is not replayed (streams start empty anyway:
+ * a client reloads what it shows when it reconnects).
+ */
+export function listenForCaseChanges(pool: Pool, onChange: (change: CaseChange) => void, log: Logger): { ready: Promise<void>; stop(): Promise<void> } {
+  let client: PoolClient | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const onNotification = (msg: { channel: string; payload?: string }) => {
+    if (msg.channel !== CASE_CHANGED_CHANNEL || !msg.payload) return;
+    const change = parse(msg.payload);
+    if (change) onChange(change);
+    else log.warn({ payload: msg.payload.slice(0, 200) }, 'ignored a case-change notification that does not parse');
+  };
+
+  const connect = async () => {
+    if (stopped) return;
+    try {
+      const c = await pool.connect();
+      c.on('notification', onNotification);
+      c.on('error', (err) => lost(c, err));
+      await c.query(`LISTEN ${CASE_CHANGED_CHANNEL}`);
+      client = c;
+      attempt = 0;
+      markReady();
+      if (stopped) await release();
+    } catch (err) {
+      schedule(err);
+    }
+  };
+  const lost = (c: PoolClient, err: unknown) => {
+    if (client !== c) return;
+    client = undefined;
+    c.removeAllListeners('notification');
+    c.release(err instanceof Error ? err : new Error(String(err)));
+    schedule(err);
+  };
+  const schedule = (err: unknown) => {
+    if (stopped) return;
+    const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt++, 6));
+    log.warn({ err, delay }, 'live updates: the LISTEN connection failed; reconnecting');
+    retry = setTimeout(() => void connect(), delay);
+    retry.unref();
+  };
+  const release = async () => {
+    const c = client;
+    client = undefined;
+    if (!c) return;
+    c.removeAllListeners('notification');
+    await c.query(`UNLISTEN ${CASE_CHANGED_CHANNEL}`).catch(() => undefined);
+    c.release();
+  };
+
+  void connect();
+  return {
+    ready,
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      await release();
+    },
+  };
+}
+
+function parse(payload: string): CaseChange | undefined {
+  try {
+    const raw = JSON.parse(payload) as { id?: unknown; employeeId?: unknown; status?: unknown; updatedAt?: unknown };
+    const status = ems.CaseStatus.safeParse(raw.status);
+    const at = typeof raw.updatedAt === 'string' ? new Date(raw.updatedAt) : undefined;
+    if (typeof raw.id !== 'string' || typeof raw.employeeId !== 'string' || !status.success || !at || Number.isNaN(at.getTime())) return undefined;
+    return { resignationId: raw.id, employeeId: raw.employeeId, status: status.data, updatedAt: at.toISOString() };
+  } catch {
+    return undefined;
+  }
+}
