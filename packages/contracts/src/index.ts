@@ -9,3 +9,4 @@ export * as events from './events.ts';
 export * as policy from './policy.ts';
 export * as identity from './identity.ts';
 export * as mailbox from './mailbox.ts';
+export * as updates from './updates.ts';
