@@ -65,7 +65,7 @@ describe('one database role per service', () => {
       throw new Error(`hr could not write its own table: ${err.message}`);
     });
     expect(await refusal(hr.query('SELECT * FROM access.holds'))).toBe('42501');
-    expect(await refusal(hr.query('SELECT * FROM identity.people'))).toBe('42501');
+    expect(await refusal(hr.query('SELECT * FROM identity.signing_keys'))).toBe('42501');
     expect(await refusal(hr.query('SELECT * FROM ems.resignations'))).toBe('42501');
     expect(await refusal(hr.query('DELETE FROM notification.emails'))).toBe('42501');
     // Nor can it make tables where others might read them, or become someone else.

@@ -8,7 +8,6 @@ import {
   createHttpServer,
   createLogger,
   createPool,
-  databaseName,
   ensureDatabase,
   freePort,
   httpCaseLookup,
@@ -30,7 +29,7 @@ import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCH
 import { createAccessService, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import type { ZodType } from 'zod';
 import { AppPaths, appUrl, events } from '@ems/contracts';
-import { createNatsEventBus, createPostgresEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
+import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
 import { createWebhookService } from '@ems/webhooks';
 import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 import { loadExtensions } from './extensions.ts';
@@ -46,9 +45,9 @@ import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
 import { webApp } from './web-app.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
-import { loadSecrets, setupAuth, type AuthSetup } from './auth-setup.ts';
+import { setupAuth, type AuthSetup } from './auth-setup.ts';
 import { createDirectoryReader, identitySchemaModule } from '@ems/identity';
-import { createDatabaseAccess, ensureRolesFor, rolePassword, type DatabaseAccess } from './database-roles.ts';
+import { BUS_SCHEMA, databaseAccessFor, ensureRolesFor, extensionService, installWorkflowSchema, type DatabaseAccess } from './database-roles.ts';
 
 export const VERSION = '0.1.0';
 
@@ -167,17 +166,23 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       log.info({ url: smtp.url }, 'capture SMTP server started (set EMS_SMTP_URL to deliver real mail)');
     }
 
-    // Lazy: no connection is made before the start-up stages below.
-    // With a pool per service (below) this one serves what is shared: the bus, migrations, readiness.
-    const pool = createPool(databaseUrl, { max: allInOne ? 12 : 20, name: 'ems' });
+    // The admin's (the URL's user): migrations, roles, seeding — closed once started. Lazy, like every pool.
+    const setup = createPool(databaseUrl, { max: 2, name: 'ems-admin' });
+    let setupOpen = true;
+    const endSetup = async () => {
+      if (!setupOpen) return;
+      setupOpen = false;
+      await setup.end();
+    };
+    cleanup.push(endSetup);
+    // Also the admin's, never used by the process itself: tests and tools reach every table through it.
+    const pool = createPool(databaseUrl, { max: 2, name: 'ems-admin' });
     cleanup.push(() => pool.end());
-    // Where this process owns the database, each service's own code connects as the service's role
-    // (made after migrating, below); its password is derived from the installation's secrets key.
-    const ownsDatabase = allInOne;
-    const rolesKey = ownsDatabase ? loadSecrets(config, log) : undefined;
-    const passwordOf = rolesKey ? (service: string) => rolePassword(rolesKey, databaseName(databaseUrl), service) : undefined;
-    const database = createDatabaseAccess(databaseUrl, pool, passwordOf ? { password: passwordOf } : undefined);
+    // Everything the process does at run time logs in as a role that is no superuser (database-roles.ts).
+    const { access: database, password: rolePasswordOf } = databaseAccessFor(config, databaseUrl, allInOne, log);
     cleanup.push(() => database.end());
+    // The bus's own work (queues, outbox relay, dead letters) and readiness.
+    const shared = database.shared();
 
     // One bus in both modes: services always publish what they did (webhooks and extensions listen);
     // only in choreography do the core services also react to events.
@@ -189,7 +194,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         ? createNatsEventBus({
             servers: config.bus.nats.servers,
             prefix: config.bus.nats.prefix,
-            pool,
+            pool: shared,
+            install: false,
             log: busLog,
             catalogue,
             defaultRetry,
@@ -197,7 +203,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             connectionName: `ems ${config.services.join('+')}${config.replicaId ? ` ${config.replicaId}` : ''}`,
           })
         : createPostgresEventBus({
-            pool,
+            pool: shared,
+            install: false,
             log: busLog,
             catalogue,
             defaultRetry,
@@ -208,7 +215,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           });
 
     // Extensions: hosted where `extensions` runs; EMS also reads their event catalogue to track their events.
-    const extensions = hosts('extensions') || hosts('ems') || hosts('webhooks') ? await loadExtensions(config.extensions, { pool, log, clock, bus, env: process.env }) : [];
+    const extensions = hosts('extensions') || hosts('ems') || hosts('webhooks') ? await loadExtensions(config.extensions, { pool: (module) => database.forService(extensionService(module)), log, clock, bus, env: process.env }) : [];
     for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
 
     const auth = setupAuth(config, { pool: database.forService('identity'), log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}) });
@@ -324,7 +331,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           if (!ready()) throw new Error(stage);
         },
         database: async () => {
-          await pool.query('SELECT 1');
+          await shared.query('SELECT 1');
         },
         // Each service names its own checks (e.g. `notification.smtp`).
         ...Object.fromEntries(services.flatMap((s) => Object.entries(s.readiness ?? {}))),
@@ -352,26 +359,32 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       }
     };
 
+    /** The role a service module's code logs in as: its name, or for an extension its module's. */
+    const roleOf = (s: ServiceModule<DemoOrg>) => {
+      const i = extensions.findIndex((e) => e === s);
+      return i < 0 ? s.name : extensionService(config.extensions[i]!);
+    };
     if (!embedded) await retrying('waiting for the database', () => ensureDatabase(databaseUrl));
     if (allInOne) {
       // One process owns the database: it migrates (and seeds the demo organisation) itself.
       await retrying('migrating', async () => {
-        for (const s of services) await migrate(pool, s.schema, s.migrations);
+        for (const s of services) await migrate(setup, s.schema, s.migrations);
+        // The bus's and the workflow engine's tables too: their roles may use them, not make them.
+        await installEventBus(setup, { schema: BUS_SCHEMA });
+        if (!choreography) await installWorkflowSchema(databaseUrl, dbosLogger(log.child({ component: 'dbos' })));
         // Then each service's role (before anything connects as one): its own schema, the bus.
-        if (passwordOf) {
-          await ensureRolesFor(databaseUrl, services, passwordOf).catch((err: unknown) => {
-            if ((err as { code?: string }).code !== '42501') throw err;
-            throw new ConfigError([
-              `EMS_DATABASE_URL: running every service in one process, EMS gives each service a database role of its own, which its user may not create (${err instanceof Error ? err.message : String(err)}). ` +
-                'Connect as the database owner with CREATEROLE, or run `ems migrate` as one and each service as its own process (ems start --service …).',
-            ]);
-          });
-        }
+        await ensureRolesFor(databaseUrl, services.map((s) => ({ name: roleOf(s), schema: s.schema })), rolePasswordOf).catch((err: unknown) => {
+          if ((err as { code?: string }).code !== '42501') throw err;
+          throw new ConfigError([
+            `EMS_DATABASE_URL: running every service in one process, EMS gives each service a database role of its own, which its user may not create (${err instanceof Error ? err.message : String(err)}). ` +
+              'Connect as the database owner with CREATEROLE, or run `ems migrate` as one and each service as its own process (ems start --service …).',
+          ]);
+        });
       });
       if (config.seed) {
         await retrying('seeding', async () => {
-          if (!(await isSeeded(pool))) {
-            await seedAll(pool, services, options.org ?? demoOrg(config.seedEmployees));
+          if (!(await isSeeded(setup))) {
+            await seedAll(setup, services, options.org ?? demoOrg(config.seedEmployees));
             log.info('demo organisation seeded');
           }
         });
@@ -379,9 +392,12 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     } else {
       // Replicas never race to migrate: `ems migrate` runs once per release; until then, not ready.
       // Every process admits requests from the identity schema (people, tokens, sessions): it must be current too.
-      const schemas = hosts('identity') ? services : [identitySchemaModule(pool), ...services];
-      await retrying('waiting for migrations (run: ems migrate)', () => checkMigrated(pool, schemas));
+      // Checked as this process's roles: it never logs in as the admin.
+      const schemas = hosts('identity') ? services : [identitySchemaModule(shared), ...services];
+      await retrying('waiting for migrations (run: ems migrate)', () => checkMigrated((s) => database.forService(roleOf(s)), schemas));
     }
+    // From here on the process logs in only as its roles.
+    await endSetup();
 
     await retrying('starting the event bus', async () => {
       for (const s of services) for (const sub of s.subscriptions ?? []) await bus.subscribe(sub);
@@ -396,7 +412,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     if (!choreography && hosts('ems')) {
       DBOS.setConfig({
         name: 'ems',
-        systemDatabaseUrl: databaseUrl,
+        // As EMS's role, which may use the workflow tables but not create them: installed by the admin.
+        systemDatabaseUrl: database.urlOf('ems'),
+        runMigrations: false,
         systemDatabaseSchemaName: DBOS_SCHEMA,
         systemDatabasePoolSize: 20,
         runAdminServer: false,
@@ -415,7 +433,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         }
       });
       const watchdog = startReplicaWatchdog({
-        pool,
+        pool: database.forService('ems'),
         executorId: DBOS.executorID,
         applicationVersion: WORKFLOW_VERSION,
         deadAfterMs: config.replicaDeadAfterMs,
@@ -467,11 +485,11 @@ function serviceUrls(config: Config, selfUrl: string): { notification: string; h
 }
 
 /** Every hosted service's schema holds all of its migrations (else: not ready, try again). */
-async function checkMigrated(pool: Pool, services: readonly ServiceModule<DemoOrg>[]): Promise<void> {
+async function checkMigrated(poolOf: (service: ServiceModule<DemoOrg>) => Pool, services: readonly ServiceModule<DemoOrg>[]): Promise<void> {
   for (const s of services) {
     const latest = Math.max(0, ...s.migrations.map((m) => m.version));
     if (!latest) continue;
-    const r = await pool
+    const r = await poolOf(s)
       .query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoteIdent(s.schema)}.schema_migrations`)
       .catch((err: unknown) => {
         throw new Error(`schema ${s.schema} is not migrated (${err instanceof Error ? err.message : String(err)})`);

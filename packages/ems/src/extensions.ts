@@ -5,7 +5,10 @@ import { ConfigError } from '@ems/platform';
  * Loads the optional services named in EMS_EXTENSIONS by module name. EMS knows nothing of them
  * beyond the Extension interface: this is how a new service joins the flow without a change here.
  */
-export async function loadExtensions(names: readonly string[], deps: ExtensionDeps): Promise<Extension[]> {
+export async function loadExtensions(
+  names: readonly string[],
+  deps: Omit<ExtensionDeps, 'pool'> & { /** One pool for all, or each module's own (its database role). */ pool: ExtensionDeps['pool'] | ((module: string) => ExtensionDeps['pool']) },
+): Promise<Extension[]> {
   const loaded: Extension[] = [];
   for (const name of names) {
     let mod: { default?: unknown; createExtension?: unknown };
@@ -16,7 +19,8 @@ export async function loadExtensions(names: readonly string[], deps: ExtensionDe
     }
     const factory = (mod.createExtension ?? mod.default) as ExtensionFactory | undefined;
     if (typeof factory !== 'function') throw new Error(`EMS_EXTENSIONS: ${name} exports no extension factory (default export or createExtension)`);
-    const ext = await factory({ ...deps, log: deps.log.child({ service: name }) });
+    const pool = typeof deps.pool === 'function' ? deps.pool(name) : deps.pool;
+    const ext = await factory({ ...deps, pool, log: deps.log.child({ service: name }) });
     loaded.push(ext);
     deps.log.info({ extension: ext.name }, 'extension loaded');
   }

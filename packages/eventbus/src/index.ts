@@ -4,3 +4,4 @@ export { firstDelivery, processedEventsMigration } from './idempotency.ts';
 export type { Extension, ExtensionDeps, ExtensionFactory } from './extension.ts';
 export { createPostgresEventBus, type PostgresEventBusOptions } from './postgres/postgres-event-bus.ts';
 export { createNatsEventBus, type NatsEventBusOptions } from './nats/nats-event-bus.ts';
+export { installEventBus } from './install.ts';

@@ -21,6 +21,8 @@ export interface ServiceRole {
   schemas: readonly string[];
   /** Its password (stored as a SCRAM-SHA-256 verifier computed here: the server never sees it in clear). Unset: left as it is. */
   password?: string;
+  /** Tables of other schemas it may read (SELECT), and the columns of each it may update (`update`). */
+  reads?: ReadonlyArray<{ schema: string; table: string; update?: readonly string[] }>;
 }
 
 export interface ServiceRolesOptions {
@@ -82,6 +84,16 @@ export async function ensureServiceRoles(adminUrl: string, options: ServiceRoles
       await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${role}`);
       const schemas = [...new Set([...r.schemas, ...shared])];
       for (const schema of schemas) await grantSchema(client, schema, role);
+      for (const read of r.reads ?? []) {
+        if (schemas.includes(read.schema)) continue;
+        const exists = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [`${quoteIdent(read.schema)}.${quoteIdent(read.table)}`]);
+        if (!exists.rows[0]?.found) continue; // not migrated here (yet): the next run grants it
+        const target = `${quoteIdent(read.schema)}.${quoteIdent(read.table)}`;
+        await client.query(`GRANT USAGE ON SCHEMA ${quoteIdent(read.schema)} TO ${role}`);
+        await client.query(`REVOKE ALL ON TABLE ${target} FROM ${role}`);
+        await client.query(`GRANT SELECT ON TABLE ${target} TO ${role}`);
+        if (read.update?.length) await client.query(`GRANT UPDATE (${read.update.map(quoteIdent).join(', ')}) ON TABLE ${target} TO ${role}`);
+      }
       done.push({ service: r.service, role: roleName, schemas });
     }
     await client.query('COMMIT');

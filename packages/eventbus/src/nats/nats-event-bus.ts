@@ -71,6 +71,8 @@ export interface NatsEventBusOptions {
   requestTimeoutMs?: number;
   /** The connection's name, as NATS monitoring shows it. Default 'ems-bus'. */
   connectionName?: string;
+  /** Default true: creates its tables (outbox, dead letters). False: installed by the admin (installEventBus); this bus only reads and writes them. */
+  install?: boolean;
 }
 
 /**
@@ -128,7 +130,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
 
   let tablesReady: Promise<unknown> | undefined;
   const ensureTables = () =>
-    (tablesReady ??= migrate(pool, schema, [...deadLetterMigrations, ...outboxMigrations]).catch((err: unknown) => {
+    (tablesReady ??= (options.install === false ? Promise.resolve() : migrate(pool, schema, [...deadLetterMigrations, ...outboxMigrations])).catch((err: unknown) => {
       tablesReady = undefined;
       throw err;
     }));

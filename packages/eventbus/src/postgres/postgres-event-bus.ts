@@ -61,6 +61,13 @@ export interface PostgresEventBusOptions {
   resumeHeldJobs?: boolean;
   /** How long stop() waits for handlers in flight before failing them (they are retried). Default 30 000. */
   stopTimeoutMs?: number;
+  /**
+   * Default true: start() installs or migrates the bus's tables (pg-boss's and the dead letters), which
+   * takes the right to create them. False: they were installed by the admin (installEventBus, run by
+   * `ems migrate`), and this bus runs as a role that only reads and writes them — pg-boss neither
+   * migrates nor rebuilds indexes (both need the tables' owner).
+   */
+  install?: boolean;
 }
 
 /** What a job carries: the message exactly as published (or injected), validated on receipt. */
@@ -83,6 +90,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   const defaultConcurrency = options.concurrency ?? 4;
   const handlerTimeoutSeconds = options.handlerTimeoutSeconds ?? 60;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  const install = options.install ?? true;
 
   /** Queue name → who wakes its workers, for the queues this process works (and their dead letters). */
   const wakeups = new Map<string, Wakeups>();
@@ -98,6 +106,8 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     useListenNotify: true,
     schedule: false,
     instanceName: 'ems-bus',
+    // Without the right to change its tables: no migration and no index rebuild (both DDL); bloat is still reported.
+    ...(install ? {} : { migrate: false, reindex: false }),
     // The flow resolver unblocks jobs that depend on others (pg-boss flows); the bus queues none, and its
     // pass is two statements (one a write) every 5 s by default, measured among the idle commits.
     flowIntervalSeconds: 3600,
@@ -172,7 +182,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   };
 
   let tableReady: Promise<unknown> | undefined;
-  const ensureTable = () => (tableReady ??= migrate(pool, schema, deadLetterMigrations).catch((err: unknown) => {
+  const ensureTable = () => (tableReady ??= (install ? migrate(pool, schema, deadLetterMigrations) : Promise.resolve()).catch((err: unknown) => {
     tableReady = undefined;
     throw err;
   }));
@@ -417,7 +427,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         // Processes starting together on a fresh database race on pg-boss's CREATE SCHEMA IF NOT
         // EXISTS (PostgreSQL can answer it with a unique violation pg-boss does not expect): create the
         // schema first, one process at a time.
-        await createSchemaSerially();
+        if (install) await createSchemaSerially();
         await boss.start();
         await ensureTable();
         startedOnce = true;

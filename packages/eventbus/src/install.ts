@@ -1,0 +1,43 @@
+import { PgBoss } from 'pg-boss';
+import { migrate, quoteIdent, type Pool } from '@ems/platform';
+import { deadLetterMigrations } from './postgres/dead-letters.ts';
+import { outboxMigrations } from './nats/outbox.ts';
+import { poolDatabase } from './postgres/pg-boss-database.ts';
+
+/**
+ * Installs (or brings up to date) the bus's tables in `schema`, as the database's admin: pg-boss's own
+ * tables and functions (PostgreSQL adapter), the outbox (NATS adapter) and the dead letters (both).
+ * Run by whoever migrates (`ems migrate`, the all-in-one process at start); a bus created with
+ * `install: false` then runs as a role that may read and write those tables but never change them.
+ * Idempotent; processes racing here serialise on an advisory lock (pg-boss's own install takes one too).
+ */
+export async function installEventBus(pool: Pool, options: { schema?: string } = {}): Promise<void> {
+  const schema = options.schema ?? 'bus';
+  const client = await pool.connect();
+  try {
+    // Concurrent CREATE SCHEMA IF NOT EXISTS can fail with a unique violation: one installer at a time.
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.bus.schema.${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  // Both adapters' tables, whichever this installation uses (`ems migrate` is not told): pg-boss's are
+  // unused under NATS, the outbox under PostgreSQL. pg-boss installs and migrates itself at start:
+  // started once here with nothing else running, then stopped.
+  {
+    const boss = new PgBoss({ db: poolDatabase(pool), schema, migrate: true, supervise: false, schedule: false, useListenNotify: false, flowIntervalSeconds: 3600 });
+    let failure: Error | undefined;
+    boss.on('error', (err: unknown) => {
+      failure ??= err instanceof Error ? err : new Error(`pg-boss: ${JSON.stringify(err)}`);
+    });
+    await boss.start();
+    await boss.stop({ graceful: false, close: false, timeout: 5_000 });
+    if (failure) throw failure;
+  }
+  await migrate(pool, schema, [...deadLetterMigrations, ...outboxMigrations]);
+}
