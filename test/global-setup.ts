@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@ems/platform';
+import { provideChromium } from './browser/chromium.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,6 +17,8 @@ declare module 'vitest' {
  * when unset, against an embedded PostgreSQL started here for this run and removed afterwards.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The browser tests need chromium: installed here once when missing (as root, with apt); else they fail saying how.
+  if (browserTestsMayRun()) provideChromium();
   const external = process.env.EMS_TEST_DATABASE_URL;
   if (external) {
     project.provide('testServerUrl', external);
@@ -29,4 +32,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await pg.stop();
     await rm(dir, { recursive: true, force: true });
   };
+}
+
+/** False only when the command line names test files and none of them is a browser test. */
+function browserTestsMayRun(): boolean {
+  const named = process.argv.slice(2).filter((a) => !a.startsWith('-') && /[/.]/.test(a) && !/vitest/.test(a));
+  return named.length === 0 || named.some((a) => a.includes('browser'));
 }
