@@ -109,7 +109,8 @@ export function formatInstant(iso: string | null | undefined, timeZone?: string)
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone, timeZoneName: 'short' } : {}) });
+  // dateStyle/timeStyle cannot be combined with timeZoneName (a RangeError): name each part instead.
+  return d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', ...(timeZone ? { timeZone, timeZoneName: 'short' } : {}) });
 }
 
 export function DateTime({ iso, timeZone }: { iso: string | null | undefined; timeZone?: string }) {
