@@ -1,4 +1,6 @@
 /**
+ * (The implementation of test/browser/harness.ts, free of vitest so scripts/screenshots.ts can use it too.)
+ *
  * The web app in a real browser against a real EMS: a throwaway database on the test PostgreSQL, EMS
  * in-process in either mode on a free port with its built-in capture SMTP server (the mailbox page reads
  * what it captured) and its built-in OpenID provider, and Debian's chromium driven by playwright-core.
@@ -18,18 +20,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { demoOrg } from '@ems/demo-org';
-import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort, type Clock } from '@ems/platform';
 import { loadConfig, startEms, type RunningEms } from '@ems/ems';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { WEB_APP_DIR } from '@ems/web';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './chromium.ts';
-
-export { http, tokenFor, HR_LEAD, ACCESS_ADMIN, OPERATOR } from '../support/auth.ts';
 
 /** Desktop and the narrowest phone the app must work on. */
 export const DESKTOP = { width: 1280, height: 900 } as const;
@@ -60,6 +59,8 @@ export interface BrowserEmsOptions {
   mode: 'orchestration' | 'choreography';
   /** Names the throwaway database (letters, digits, underscores). */
   name: string;
+  /** The PostgreSQL server on which the throwaway database is made (tests: the run's test server). */
+  serverUrl: string;
   env?: Record<string, string>;
   clock?: Clock;
 }
@@ -74,7 +75,7 @@ export async function startBrowserEms(options: BrowserEmsOptions): Promise<Brows
     cleanup.length = 0;
   };
   try {
-    const db = await createTestDatabase(inject('testServerUrl'), `web_${options.name}`);
+    const db = await createTestDatabase(options.serverUrl, `web_${options.name}`);
     cleanup.push(() => db.drop());
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -202,8 +203,6 @@ export async function scrollsSideways(page: Page): Promise<boolean> {
   return (await page.evaluate('document.documentElement.scrollWidth > document.documentElement.clientWidth + 1')) === true;
 }
 
-/** Waits for `probe` to return something (a barrier on state the test can read, never a sleep). */
-export { waitFor };
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
