@@ -28,12 +28,21 @@ describe('docker-compose.yml', () => {
 
   it('when a URL carries credentials, then its password comes from .env', () => {
     const urls = services.flatMap(([name, s]) => Object.entries(s.environment ?? {}).map(([key, value]) => [`${name}.${key}`, String(value)] as const)).filter(([, v]) => /^[a-z]+:\/\/[^/]*@/.test(v));
-    expect(urls.map(([where]) => where)).toEqual(expect.arrayContaining(['ems.EMS_DATABASE_URL', 'ems.EMS_NATS_URL', 'migrate.EMS_DATABASE_URL']));
+    expect(urls.map(([where]) => where)).toEqual(expect.arrayContaining(['ems.EMS_NATS_URL', 'migrate.EMS_DATABASE_URL']));
     for (const [where, url] of urls) {
       const password = /^[a-z]+:\/\/[^:/@]*:(.*)@[^@]*$/.exec(url)?.[1];
       expect(password, `${where} has a password`).toBeDefined();
       expect(password, where).toMatch(REFERENCE);
     }
+  });
+
+  it("when a service runs, then it logs in as its own database role (its URL from .env, printed by ems credentials); only migrate has the admin's", () => {
+    for (const [name, s] of services.filter(([, s]) => s.command?.[0] === 'start')) {
+      const service = s.command![s.command!.indexOf('--service') + 1]!;
+      expect(String(s.environment?.EMS_DATABASE_URL), name).toBe(`\${DATABASE_URL_${service.toUpperCase()}:?run npx ems credentials >> .env first}`);
+    }
+    const admin = services.filter(([, s]) => String(s.environment?.EMS_DATABASE_URL ?? '').includes('POSTGRES_PASSWORD')).map(([name]) => name);
+    expect(admin).toEqual(['migrate']);
   });
 
   it('when NATS runs, then clients must sign in, and EMS signs in with the password from .env', () => {

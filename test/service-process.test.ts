@@ -7,7 +7,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '@ems/platform';
+import pg from 'pg';
+import { freePort, serviceRoleName } from '@ems/platform';
+import { createSecrets, parseSecretsKey } from '@ems/identity';
+import { TEST_SECRETS_KEY } from '@ems/identity/testing';
+import { rolePassword, roleUrl } from '../packages/ems/src/database-roles.ts';
 import { createTestDatabase, requestJson, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { http, TEST_AUTH_ENV, useProvider } from './support/auth.ts';
 import { startProxy, type Proxy } from './support/proxy.ts';
@@ -43,8 +47,10 @@ describe('a service in its own process', () => {
     // Access checks cases with EMS: in a split deployment it must be told where EMS is (not reached in this test).
     const shared = { ...TEST_AUTH_ENV, EMS_LOG_LEVEL: 'error', EMS_MODE: 'choreography', EMS_PUBLIC_URL: identityBase, EMS_IDENTITY_URL: identityBase, EMS_CASES_URL: 'http://127.0.0.1:9' };
     useProvider(base, identityBase);
+    // Its own role's URL, as `ems credentials` prints it (the role is made by `ems migrate`, below).
+    const accessUrl = roleUrl(viaProxy.toString(), 'access', rolePassword(createSecrets(parseSecretsKey(TEST_SECRETS_KEY)), db.name, 'access'));
     const ems = await processes.start(
-      { ...shared, EMS_DATABASE_URL: viaProxy.toString(), EMS_PORT: String(port) },
+      { ...shared, EMS_DATABASE_URL: accessUrl, EMS_PORT: String(port) },
       { args: ['start', '--service', 'access'], readyText: null },
     );
     const child = ems.child;
@@ -62,7 +68,7 @@ describe('a service in its own process', () => {
     expect(refused.contentType).toContain('application/problem+json');
     expect(refused.body.detail).toMatch(/starting/);
 
-    // The database comes back, unmigrated: still not ready, naming the command to run.
+    // The database comes back, unmigrated (no role yet): still not ready, naming the command to run.
     await proxy.up();
     await waitFor(async () => {
       const r = await http<{ checks: Record<string, string> }>(base, 'GET', '/readyz');
@@ -71,18 +77,50 @@ describe('a service in its own process', () => {
     expect(child.exitCode).toBeNull();
 
     // Migrations, once, by the dedicated command: the process becomes ready by itself.
-    const migrated = await execFileAsync(process.execPath, [BIN, 'migrate'], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 60_000 });
+    // As the admin, with the key: the roles get their passwords.
+    const migrated = await execFileAsync(process.execPath, [BIN, 'migrate'], { env: { ...process.env, EMS_DATABASE_URL: db.url, EMS_SECRETS_KEY: TEST_SECRETS_KEY }, timeout: 60_000 });
     expect(migrated.stdout).toMatch(/access\s+applied/);
     // The people who may sign in: the organisation, loaded once like the migrations.
     await execFileAsync(process.execPath, [BIN, 'seed'], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 60_000 });
+    // Identity holds the key: given the admin's URL, it logs in as its role all the same (derived from the key).
     await processes.start({ ...shared, EMS_DATABASE_URL: db.url, EMS_PORT: String(identityPort) }, { args: ['start', '--service', 'identity'] });
     await waitFor(async () => ((await http(base, 'GET', '/readyz')).status === 200 ? true : undefined), 'readyz to turn ready', 60_000);
     const systems = await http<{ items: unknown[] }>(base, 'GET', '/api/systems');
     expect(systems.status).toBe(200);
     // It ran only its own service: another service's API is not here.
     expect((await http(base, 'GET', '/api/resignations')).status).toBe(404);
+    // Each process logs in as its service's role, and nothing logs in as a superuser.
+    const probe = new pg.Client({ connectionString: db.url, application_name: 'roles-probe' });
+    await probe.connect();
+    try {
+      const { rows } = await probe.query<{ role: string; superuser: boolean; app: string }>(
+        `SELECT a.usename AS role, r.rolsuper AS superuser, a.application_name AS app
+           FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+          WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`,
+        [db.name],
+      );
+      expect(rows.filter((r) => r.app === 'ems-access').length).toBeGreaterThan(0);
+      expect(rows.filter((r) => r.app === 'ems-identity').length).toBeGreaterThan(0);
+      for (const r of rows) expect(r, JSON.stringify(r)).toMatchObject({ superuser: false, role: serviceRoleName(db.name, r.app.replace(/^ems-/, '')) });
+    } finally {
+      await probe.end();
+    }
     // Restarts of this process never happened: the same one waited throughout.
     expect(child.exitCode).toBeNull();
     expect(await ems.stop()).toBe(0);
   }, 180_000);
+
+  it("when a service's process is given the admin's URL and not the key, then it stops at once, naming the URL it needs", async () => {
+    const port = await freePort();
+    const run = execFileAsync(process.execPath, [BIN, 'start', '--service', 'hr'], {
+      env: { ...process.env, EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_LOG_LEVEL: 'error', EMS_SERVICE_CLIENT_SECRET_HR: 'x'.repeat(43), EMS_NOTIFICATION_URL: 'http://127.0.0.1:9', EMS_CASES_URL: 'http://127.0.0.1:9', EMS_IDENTITY_URL: 'http://127.0.0.1:9', EMS_PUBLIC_URL: 'http://127.0.0.1:9' },
+      timeout: 60_000,
+    });
+    const failed = await run.then(() => undefined, (err: { code?: number; stderr?: string; stdout?: string }) => err);
+    expect(failed?.code).toBe(78);
+    const text = `${failed?.stderr ?? ''}${failed?.stdout ?? ''}`;
+    expect(text).toContain(serviceRoleName(db.name, 'hr'));
+    expect(text).toContain('ems credentials');
+    expect(text).not.toContain(new URL(db.url).password || '\u0000never');
+  }, 60_000);
 });

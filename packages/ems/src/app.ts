@@ -364,7 +364,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       const i = extensions.findIndex((e) => e === s);
       return i < 0 ? s.name : extensionService(config.extensions[i]!);
     };
-    if (!embedded) await retrying('waiting for the database', () => ensureDatabase(databaseUrl));
+    if (allInOne && !embedded) await retrying('waiting for the database', () => ensureDatabase(databaseUrl));
+    // A process of a split deployment reaches the database as its role: made (with the database) by `ems migrate`.
+    if (!allInOne) await retrying('waiting for the database', () => reachAsRole(shared));
     if (allInOne) {
       // One process owns the database: it migrates (and seeds the demo organisation) itself.
       await retrying('migrating', async () => {
@@ -485,6 +487,19 @@ function serviceUrls(config: Config, selfUrl: string): { notification: string; h
 }
 
 /** Every hosted service's schema holds all of its migrations (else: not ready, try again). */
+/** One round trip as this process's role; a role or database that is not there yet asks for `ems migrate`. */
+async function reachAsRole(pool: Pool): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === '28P01' || code === '28000' || code === '3D000') {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} — run \`ems migrate\` with the installation's secrets key: it makes the database, the services' roles and their passwords`);
+    }
+    throw err;
+  }
+}
+
 async function checkMigrated(poolOf: (service: ServiceModule<DemoOrg>) => Pool, services: readonly ServiceModule<DemoOrg>[]): Promise<void> {
   for (const s of services) {
     const latest = Math.max(0, ...s.migrations.map((m) => m.version));

@@ -46,8 +46,10 @@ Usage:
                                              an API token acting as that person (operators; shown once)
   ems tokens list | ems tokens revoke <id>   API tokens (operators)
   ems credentials                            the secrets of a split deployment with the built-in provider, as
-                                             env lines: the installation key (identity and webhooks only) and
-                                             each service's own client secret (keep the output secret)
+                                             env lines: the installation key (identity and webhooks only),
+                                             each service's own client secret and database URL — its role's,
+                                             on EMS_DATABASE_URL's server (default postgres:5432/ems, as in
+                                             docker-compose.yml) — (keep the output secret)
   ems audit verify [--since-hash HASH --since-id ID]
                                              check the access audit's hash chain; reports the first broken
                                              link (exit 1); with the last id and hash of an earlier check,
@@ -545,10 +547,21 @@ async function credentials(): Promise<number> {
   const { randomBytes } = await import('node:crypto');
   const keyText = config.auth.secretsKey ?? (config.auth.secretsKeyFile ? readFileSync(config.auth.secretsKeyFile, 'utf8').trim() : randomBytes(32).toString('base64'));
   const secrets = createSecrets(parseSecretsKey(keyText));
-  out.log('# EMS credentials (keep this file secret): the key for identity and webhooks only, one client secret per service.');
+  out.log('# EMS credentials (keep this file secret): the key for identity and webhooks only, one client secret per service,');
+  out.log("# and each service's database URL: its own role (made by `ems migrate` with this key), never the admin's.");
   out.log(`EMS_SECRETS_KEY=${keyText}`);
   for (const service of ['ems', 'notification', 'hr', 'access'] as const) {
     out.log(`EMS_SERVICE_CLIENT_SECRET_${service.toUpperCase()}=${clientSecretFor(secrets, `${config.auth.serviceClientPrefix}${service}`)}`);
+  }
+  // The server and database of EMS_DATABASE_URL (its user and password are not used), else docker-compose.yml's.
+  const { rolePassword, roleUrl, extensionService } = await import('../database-roles.ts');
+  const dbServer = new URL(config.databaseUrl ?? 'postgres://postgres:5432/ems');
+  dbServer.username = '';
+  dbServer.password = '';
+  const database = databaseName(dbServer.toString());
+  const roles = [...SERVICE_NAMES.filter((s) => s !== 'extensions'), ...config.extensions.map(extensionService)];
+  for (const service of roles) {
+    out.log(`DATABASE_URL_${service.toUpperCase()}=${roleUrl(dbServer.toString(), service, rolePassword(secrets, database, service))}`);
   }
   return 0;
 }
@@ -611,7 +624,20 @@ async function migrateCommand(): Promise<number> {
       const applied = await migrate(pool, m.schema, m.migrations);
       out.log(`${m.schema.padEnd(14)} ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'} (at ${Math.max(0, ...m.migrations.map((x) => x.version))})`);
     }
-    await serviceRolesCommand(config, url, modules);
+    // The bus's and the workflow engine's tables: the services' roles use them but may not make them.
+    const [{ installEventBus }, { BUS_SCHEMA, installWorkflowSchema, extensionService }, { dbosLogger }] = await Promise.all([
+      import('@ems/eventbus'),
+      import('../database-roles.ts'),
+      import('../orchestration/dbos-logger.ts'),
+    ]);
+    await installEventBus(pool, { schema: BUS_SCHEMA });
+    out.log(`${BUS_SCHEMA.padEnd(14)} installed (the event bus)`);
+    await installWorkflowSchema(url, dbosLogger(log));
+    out.log(`${'dbos'.padEnd(14)} installed (the workflow engine)`);
+    // Extensions come last (seed-modules.ts), each named by its module: its role's name.
+    const firstExtension = modules.length - config.extensions.length;
+    const roleModules = modules.map((m, i) => (i < firstExtension ? m : { name: extensionService(config.extensions[i - firstExtension]!), schema: m.schema }));
+    await serviceRolesCommand(config, url, roleModules);
     return 0;
   } finally {
     await pool.end();

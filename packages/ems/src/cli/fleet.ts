@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createPool, ensureDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres, type Logger } from '@ems/platform';
+import { createPool, databaseName, ensureDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres, type Logger } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
 import { startCaptureSmtpServer } from '@ems/notification';
 import type { Config, ServiceName } from '../config.ts';
@@ -23,6 +23,9 @@ import { learnRoutes, startGateway, waitForJson } from './gateway.ts';
 import { isSeeded, seedAll } from '../seed.ts';
 import { identitySettings, loadSecrets } from '../auth-setup.ts';
 import { serviceClientSecret } from '@ems/identity';
+import { installEventBus } from '@ems/eventbus';
+import { BUS_SCHEMA, ensureRolesFor, extensionService, installWorkflowSchema, rolePassword, roleUrl } from '../database-roles.ts';
+import { dbosLogger } from '../orchestration/dbos-logger.ts';
 
 /** The parent's environment without the secrets key: children get only what they need. */
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -99,22 +102,39 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       smtpUrl = smtp.url;
     }
 
-    // Migrations once, here — never by replicas racing; then the demo organisation.
+    // One key for the installation (made in the data directory once): webhooks need it whatever the provider,
+    // and every member's database role has its password derived from it.
+    const secrets = loadSecrets(config, log);
+    const database = databaseName(databaseUrl);
+    const roleOf = (service: ServiceName) => (service === 'extensions' ? config.extensions.map(extensionService) : [service]);
+
+    // Migrations once, here — never by replicas racing; the bus's and DBOS's tables; each service's role; then
+    // the demo organisation. All as the admin (the launcher's URL); no member ever logs in as it.
     const pool = createPool(databaseUrl, { max: 4, name: 'ems-fleet' });
     try {
       const modules = await buildAllServiceModules(pool, log, config);
       for (const m of modules) await migrate(pool, m.schema, m.migrations);
+      await installEventBus(pool, { schema: BUS_SCHEMA });
+      await installWorkflowSchema(databaseUrl, dbosLogger(log.child({ component: 'dbos' })));
+      // Extensions come last (seed-modules.ts), each named by its module.
+      const firstExtension = modules.length - config.extensions.length;
+      const roleModules = modules.map((m, i) => (i < firstExtension ? m : { name: extensionService(config.extensions[i - firstExtension]!), schema: m.schema }));
+      await ensureRolesFor(databaseUrl, roleModules, (service) => rolePassword(secrets, database, service));
       if (config.seed && !(await isSeeded(pool))) await seedAll(pool, modules, demoOrg(config.seedEmployees));
     } finally {
       await pool.end();
     }
 
     // Credentials: the identity service holds the secrets key (it runs the built-in provider); every other
-    // process gets only its own service's client secret — never the key.
+    // process gets only its own service's client secret — never the key. Each its own role's database URL.
     const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
     const settings = identitySettings(config, `http://127.0.0.1:${config.port}`, publicUrl);
-    // One key for the installation (made in the data directory once): webhooks need it whatever the provider.
-    const secrets = loadSecrets(config, log);
+    const databaseUrlOf = (service: ServiceName): NodeJS.ProcessEnv => {
+      const roles = roleOf(service);
+      // Several extensions in one process: several roles, which it derives from the key (database-roles.ts).
+      if (roles.length !== 1) return { EMS_DATABASE_URL: databaseUrl, EMS_SECRETS_KEY: secretsKeyOf(config) };
+      return { EMS_DATABASE_URL: roleUrl(databaseUrl, roles[0]!, rolePassword(secrets, database, roles[0]!)) };
+    };
     const credentials = (service: ServiceName): NodeJS.ProcessEnv => {
       if (service === 'identity' || service === 'webhooks') {
         return { EMS_SECRETS_KEY: secretsKeyOf(config) };
@@ -128,9 +148,9 @@ export async function startFleet(config: Config, log: Logger, options: { replica
     const env = (r: Replica): NodeJS.ProcessEnv => ({
       ...withoutSecrets(process.env),
       ...credentials(r.service),
+      ...databaseUrlOf(r.service),
       EMS_SERVICES: r.service,
       EMS_PORT: String(r.port),
-      EMS_DATABASE_URL: databaseUrl,
       EMS_SMTP_URL: smtpUrl,
       EMS_REPLICA_ID: `${r.service}-${r.index}`,
       EMS_PUBLIC_URL: publicUrl,
