@@ -1,0 +1,198 @@
+import { useState } from 'react';
+import { AppPaths } from '@ems/contracts/app-paths';
+import { employeesById, listAll, listHolds, listRevocations, listSystems, type AccessHold, type Employee, type Revocation } from '../../api/access.ts';
+import { caseChanged } from '../../components/live.ts';
+import { useResource } from '../../components/resource.ts';
+import { DateTime, ErrorMessage, Loading, Page } from '../../components/ui.tsx';
+import { Link } from '../../router.tsx';
+import { useSession } from '../../session.tsx';
+import { personName, RevokeNow, Zoned } from './shared.tsx';
+
+interface AccessOverview {
+  holds: AccessHold[];
+  scheduled: Revocation[];
+  recent: Revocation[];
+  systems: Map<string, string>;
+  employees: Map<string, Employee>;
+}
+
+async function loadOverview(signal: AbortSignal): Promise<AccessOverview> {
+  const [holds, scheduled, done, systems] = await Promise.all([
+    listAll((q) => listHolds(q, signal)),
+    listAll((q) => listRevocations({ ...q, status: 'scheduled' }, signal)),
+    listAll((q) => listRevocations({ ...q, status: 'done' }, signal)),
+    listSystems(signal),
+  ]);
+  const active = holds.filter((h) => h.status === 'active');
+  const recent = done.sort((a, b) => (b.doneAt ?? '').localeCompare(a.doneAt ?? '')).slice(0, 10);
+  const employees = await employeesById([...active, ...scheduled, ...recent].map((x) => x.employeeId), signal);
+  return {
+    holds: active.sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    scheduled: scheduled.sort((a, b) => a.revokeAt.localeCompare(b.revokeAt)),
+    recent,
+    systems: new Map(systems.items.map((s) => [s.id, s.name])),
+    employees,
+  };
+}
+
+const live = caseChanged();
+
+/** IT's view: who is on hold and what each hold suspended, revocations to come (revoke now), revocations done. */
+export function AccessPage(_props: { params: Record<string, string> }) {
+  const session = useSession();
+  const data = useResource(loadOverview, [], live);
+  const [done, setDone] = useState('');
+  const canRevoke = session.has('access_admin');
+  const o = data.data;
+  const employeeLink = (id: string) => <Link to={AppPaths.employeeAccess(id)}>{o ? personName(o.employees, id) : id}</Link>;
+  return (
+    <Page
+      title="Access"
+      actions={
+        session.has('access_admin', 'operator') ? (
+          <Link to={AppPaths.accessAudit} className="button secondary">
+            Access audit
+          </Link>
+        ) : undefined
+      }
+    >
+      <p className="muted">Access holds suspend a leaver's critical access while their case is open; an exit confirmed revokes everything at the end of the last working day, in the employee's time zone.</p>
+      <div role="status" className={done ? 'notice' : undefined}>
+        {done}
+      </div>
+      <ErrorMessage error={data.error} />
+      {o === undefined ? (
+        data.error ? null : <Loading what="Reading holds and revocations" />
+      ) : (
+        <>
+          <section aria-labelledby="holds-h">
+            <h2 id="holds-h">Active holds ({o.holds.length})</h2>
+            {o.holds.length === 0 ? (
+              <p>No one's access is on hold.</p>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <caption className="visually-hidden">Active access holds, newest first, with the grants each suspended</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Employee</th>
+                      <th scope="col">Suspended grants</th>
+                      <th scope="col">On hold since</th>
+                      <th scope="col">Case</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {o.holds.map((h) => (
+                      <tr key={h.id}>
+                        <td>
+                          {employeeLink(h.employeeId)}
+                        </td>
+                        <td>
+                          {h.suspendedGrants.length === 0 ? (
+                            <span className="muted">None (no critical access)</span>
+                          ) : (
+                            <ul className="plain">
+                              {h.suspendedGrants.map((g) => (
+                                <li key={g.grantId}>{o.systems.get(g.system) ?? g.system}</li>
+                              ))}
+                            </ul>
+                          )}
+                        </td>
+                        <td>
+                          <Zoned iso={h.createdAt} timeZone={o.employees.get(h.employeeId)?.timezone} />
+                        </td>
+                        <td>
+                          <Link to={AppPaths.case(h.resignationId)}>Open the case</Link>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+
+          <section aria-labelledby="scheduled-h">
+            <h2 id="scheduled-h">Scheduled revocations ({o.scheduled.length})</h2>
+            {o.scheduled.length === 0 ? (
+              <p>No revocation is scheduled.</p>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <caption className="visually-hidden">Scheduled revocations, soonest first</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Employee</th>
+                      <th scope="col">Every grant revoked at (employee's time)</th>
+                      <th scope="col">Case</th>
+                      {canRevoke ? <th scope="col">Action</th> : null}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {o.scheduled.map((r) => (
+                      <tr key={r.id}>
+                        <td>
+                          {employeeLink(r.employeeId)}
+                        </td>
+                        <td>
+                          <Zoned iso={r.revokeAt} timeZone={o.employees.get(r.employeeId)?.timezone} />
+                          {r.revision > 1 ? <span className="muted"> · moved {r.revision - 1}×</span> : null}
+                        </td>
+                        <td>
+                          <Link to={AppPaths.case(r.resignationId)}>Open the case</Link>
+                        </td>
+                        {canRevoke ? (
+                          <td>
+                            <RevokeNow
+                              revocation={r}
+                              employee={o.employees.get(r.employeeId)}
+                              onDone={(m) => {
+                                setDone(m);
+                                data.reload();
+                              }}
+                            />
+                          </td>
+                        ) : null}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+
+          <section aria-labelledby="recent-h">
+            <h2 id="recent-h">Recently revoked</h2>
+            {o.recent.length === 0 ? (
+              <p>No access has been revoked yet.</p>
+            ) : (
+              <div className="table-wrap">
+                <table>
+                  <caption className="visually-hidden">The last revocations carried out, newest first</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Employee</th>
+                      <th scope="col">Revoked</th>
+                      <th scope="col">When</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {o.recent.map((r) => (
+                      <tr key={r.id}>
+                        <td>
+                          {employeeLink(r.employeeId)}
+                        </td>
+                        <td>{r.revoked.length === 0 ? <span className="muted">Nothing was left</span> : r.revoked.map((g) => o.systems.get(g.system) ?? g.system).join(', ')}</td>
+                        <td>{r.doneAt ? <DateTime iso={r.doneAt} timeZone={o.employees.get(r.employeeId)?.timezone} /> : '—'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        </>
+      )}
+    </Page>
+  );
+}
