@@ -45,6 +45,7 @@ export const EmployeeList = ListOf(Employee).meta({ id: 'EmployeeList' });
 export const EmployeeListQuery = PageQuery.extend({ departmentId: StorableLine.max(100).optional(), q: StorableLine.max(100).optional() });
 
 export const InterviewStatus = z.enum(['scheduled', 'cancelled', 'held']);
+export type InterviewStatus = z.infer<typeof InterviewStatus>;
 
 export const Interview = z
   .object({
@@ -102,7 +103,15 @@ export const CancelInterviewRequest = z
 export type CancelInterviewRequest = z.infer<typeof CancelInterviewRequest>;
 
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
-export const InterviewListQuery = PageQuery.extend({ resignationId: Uuid.optional(), hrPartnerId: StorableLine.max(100).optional() });
+export const InterviewListQuery = PageQuery.extend({
+  resignationId: Uuid.optional(),
+  hrPartnerId: StorableLine.max(100).optional(),
+  /** Interviews starting at or after this instant (e.g. the start of today in the partner's zone). */
+  from: IsoDateTime.optional(),
+  /** …and before this instant (exclusive). With `from` or `to`, the list is ordered by start, earliest first. */
+  to: IsoDateTime.optional(),
+  status: InterviewStatus.optional(),
+});
 
 /** Problem `type`s HR answers with, so callers can tell them apart without parsing text. */
 export const HrProblemTypes = {

@@ -10,3 +10,4 @@ export * as policy from './policy.ts';
 export * as identity from './identity.ts';
 export * as mailbox from './mailbox.ts';
 export * as updates from './updates.ts';
+export * as followUps from './follow-ups.ts';

@@ -62,8 +62,8 @@ const CASE_SUMMARY = 'the reason, the decision note and notes in the timeline';
 const caseReaders: RoleGrant[] = [own('employee'), reports('summary'), assigned(), all('hr_lead'), all('access_admin', 'summary'), all('operator', 'summary')];
 /** Access details: IT and HR. */
 const accessReaders: RoleGrant[] = [all('access_admin'), all('hr_lead'), assigned()];
-/** The mailbox: everyone their own address's messages (whatever their role), the operator every message. */
-const mailboxReaders: RoleGrant[] = [own('employee'), own('manager'), own('hr_partner'), own('hr_lead'), own('access_admin'), all('operator')];
+/** The mailbox: everyone their own address's messages (managers are employees; HR partners and the lead are not), the operator every message. */
+const mailboxReaders: RoleGrant[] = [own('employee'), own('hr_partner'), own('hr_lead'), own('access_admin'), all('operator')];
 
 export const POLICY = {
   // EMS: resignations
@@ -77,6 +77,7 @@ export const POLICY = {
   getResignationTimeline: { service: 'ems', what: "Read a case's timeline", roles: caseReaders, summary: CASE_SUMMARY },
   decideResignation: { service: 'ems', what: 'Decide a case: retained or exit confirmed', roles: [assigned(), all('hr_lead')] },
   withdrawResignation: { service: 'ems', what: 'Withdraw a resignation', roles: [own('employee'), all('hr_lead')] },
+  listFollowUps: { service: 'ems', what: 'List the reminders and escalations (sent, due, upcoming) of the cases awaiting a decision', roles: [assigned(), all('hr_lead')] },
   watchUpdates: { service: 'ems', what: 'Follow live updates (server-sent events) of the cases they may read; dead letters for operators', roles: caseReaders },
   // EMS: events
   listDeadLetters: { service: 'ems', what: 'List dead-lettered events', roles: [all('operator')] },

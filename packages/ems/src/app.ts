@@ -306,6 +306,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           catalogue,
           sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
           log: log.child({ service: 'ems' }),
+          followUpPolicy: config.followUps,
+          log: log.child({ service: 'ems' }),
           pool: database.forService('ems'),
         }),
       );

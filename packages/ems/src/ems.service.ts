@@ -14,6 +14,8 @@ import { createUpdatesHub } from './updates/updates-hub.ts';
 import { updatesRoute } from './updates/updates.http.ts';
 import { listenForCaseChanges } from './updates/case-changes.listener.ts';
 import { watchDeadLetters } from './updates/dead-letter.watch.ts';
+import { followUpRoutes } from './follow-ups/list-follow-ups.http.ts';
+import type { FollowUpPolicy } from '@ems/hr';
 
 export const EMS_SCHEMA = 'ems';
 
@@ -40,6 +42,8 @@ export function createEmsService(deps: {
   log: Logger;
   /** EMS's pool: live updates hold one of its connections to LISTEN for case changes. */
   pool: Pool;
+  /** The follow-up policy (the same in both modes), for GET /api/follow-ups. */
+  followUpPolicy: FollowUpPolicy;
 }): ServiceModule<DemoOrg> & EventedService {
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -65,6 +69,7 @@ export function createEmsService(deps: {
       await deadLetterRoutes(deps.bus)(app);
       await asyncApiRoute(deps.catalogue)(app);
       await updatesRoute(updates)(app);
+      await followUpRoutes({ db: createEmsDb(deps.pool), clock: deps.clock, policy: deps.followUpPolicy })(app);
     },
     async start() {
       // Live updates: every committed case change, whichever process made it; dead letters while an operator watches.

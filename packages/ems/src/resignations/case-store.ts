@@ -558,7 +558,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           summary: describe(event, kase),
           // Which event said so, not what it carried: the payload names addresses the reader has no need for
           // (the step keeps the payload as its result).
-          detail: { eventId: event.id, source: event.source },
+          detail: { eventId: event.id, source: event.source, ...followUpOf(event) },
           dedupeKey: `event.${event.id}`,
           at,
         });
@@ -673,6 +673,13 @@ function submittedEvent(draft: CaseDraft): CloudEvent {
       submittedAt: draft.submittedAt,
     },
   });
+}
+
+/** A follow-up's milestone, level and due instant (never its addressee): what GET /api/follow-ups reads back. */
+function followUpOf(event: CloudEvent): Record<string, unknown> {
+  if (event.type !== EventTypes.followUpSent) return {};
+  const d = event.data as { milestone?: unknown; level?: unknown; dueAt?: unknown };
+  return { milestone: d.milestone, level: d.level, dueAt: d.dueAt };
 }
 
 function draftFromRow(row: Selectable<ResignationRow>): CaseDraft {

@@ -12,7 +12,7 @@ export function registerReadInterviewsRoutes(app: App, ctx: HrContext): void {
       schema: {
         operationId: 'listInterviews',
         tags: ['hr'],
-        summary: 'List exit interviews, oldest first (filter by resignation or HR partner)',
+        summary: 'List exit interviews, oldest first (filter by resignation, HR partner, status, or a start window from/to — then earliest first)',
         querystring: hr.InterviewListQuery,
         response: { 200: hr.InterviewList, 400: ProblemSchema },
       },

@@ -7,6 +7,10 @@ import { toInterview } from '../interviews/interview.view.ts';
 export interface InterviewFilter extends PageQuery {
   resignationId?: string | undefined;
   hrPartnerId?: string | undefined;
+  /** Starting in [from, to): the inbox's "today" and "this week". */
+  from?: string | undefined;
+  to?: string | undefined;
+  status?: hr.InterviewStatus | undefined;
   /** Only interviews of these employees (the caller's rows); undefined: all. */
   employeeIds?: readonly string[] | undefined;
 }
@@ -15,8 +19,13 @@ export async function listInterviews(ctx: HrContext, filter: InterviewFilter): P
   let q = ctx.db.selectFrom('interviews').selectAll();
   if (filter.resignationId) q = q.where('resignation_id', '=', filter.resignationId);
   if (filter.hrPartnerId) q = q.where('hr_partner_id', '=', filter.hrPartnerId);
+  if (filter.from) q = q.where('starts_at', '>=', new Date(filter.from));
+  if (filter.to) q = q.where('starts_at', '<', new Date(filter.to));
+  if (filter.status) q = q.where('status', '=', filter.status);
   if (filter.employeeIds) q = filter.employeeIds.length ? q.where('employee_id', 'in', [...filter.employeeIds]) : q.where(sql<boolean>`false`);
-  const rows = await q.orderBy('created_at').orderBy('id').limit(filter.limit + 1).offset(filter.offset).execute();
+  // A time window reads as an agenda (earliest first); otherwise the order the interviews were booked in.
+  const ordered = filter.from || filter.to ? q.orderBy('starts_at').orderBy('id') : q.orderBy('created_at').orderBy('id');
+  const rows = await ordered.limit(filter.limit + 1).offset(filter.offset).execute();
   return paged(rows.map(toInterview), filter);
 }
 
