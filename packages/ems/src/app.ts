@@ -305,7 +305,6 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => !EMS_OWN_EVENTS.has(t)) : undefined,
           catalogue,
           sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
-          log: log.child({ service: 'ems' }),
           followUpPolicy: config.followUps,
           log: log.child({ service: 'ems' }),
           pool: database.forService('ems'),
