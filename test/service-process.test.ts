@@ -12,7 +12,7 @@ import { freePort, serviceRoleName } from '@ems/platform';
 import { createSecrets, parseSecretsKey } from '@ems/identity';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { rolePassword, roleUrl } from '../packages/ems/src/database-roles.ts';
-import { createTestDatabase, requestJson, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, freePortRange, requestJson, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { http, TEST_AUTH_ENV, useProvider } from './support/auth.ts';
 import { startProxy, type Proxy } from './support/proxy.ts';
 import { EMS_BIN as BIN, emsProcesses } from './support/ems-process.ts';
@@ -123,4 +123,28 @@ describe('a service in its own process', () => {
     expect(text).toContain('ems credentials');
     expect(text).not.toContain(new URL(db.url).password || '\u0000never');
   }, 60_000);
+
+  it('when the fleet runs every service as its own process, then each member logs in as its own role and none as a superuser', async () => {
+    const port = await freePortRange(8);
+    const fleet = await processes.start(
+      { ...TEST_AUTH_ENV, EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: 'smtp://127.0.0.1:9', EMS_LOG_LEVEL: 'warn', EMS_MODE: 'orchestration' },
+      { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 },
+    );
+    const probe = new pg.Client({ connectionString: db.url, application_name: 'roles-probe' });
+    await probe.connect();
+    try {
+      const { rows } = await probe.query<{ role: string; superuser: boolean }>(
+        `SELECT DISTINCT a.usename AS role, r.rolsuper AS superuser
+           FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+          WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`,
+        [db.name],
+      );
+      expect(rows.filter((r) => r.superuser), fleet.output()).toEqual([]);
+      const roles = rows.map((r) => r.role);
+      for (const service of ['identity', 'ems', 'notification', 'hr', 'access', 'webhooks']) expect(roles).toContain(serviceRoleName(db.name, service));
+    } finally {
+      await probe.end();
+    }
+    expect(await fleet.stop()).toBe(0);
+  }, 300_000);
 });

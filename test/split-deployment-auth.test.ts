@@ -16,6 +16,7 @@ import { demoOrg } from '@ems/demo-org';
 import { EMS_BIN, emsProcesses } from './support/ems-process.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { tokenFor, useProvider } from './support/auth.ts';
+import { rolePassword, roleUrl } from '../packages/ems/src/database-roles.ts';
 
 const execFileAsync = promisify(execFile);
 const secrets = createSecrets(Buffer.from(TEST_SECRETS_KEY, 'base64'));
@@ -32,7 +33,8 @@ describe('a split deployment, service to service', () => {
   beforeAll(async () => {
     db = await createTestDatabase(inject('testServerUrl'), 'split_auth');
     smtp = await startSmtpSink();
-    const cli = (...args: string[]) => execFileAsync(process.execPath, [EMS_BIN, ...args], { env: { ...process.env, EMS_DATABASE_URL: db.url }, timeout: 120_000 });
+    // As the admin, with the key: `ems migrate` makes each service's role, its password derived from the key.
+    const cli = (...args: string[]) => execFileAsync(process.execPath, [EMS_BIN, ...args], { env: { ...process.env, EMS_DATABASE_URL: db.url, EMS_SECRETS_KEY: TEST_SECRETS_KEY }, timeout: 120_000 });
     await cli('migrate');
     await cli('seed');
     const ports = { identity: await freePort(), ems: await freePort(), access: await freePort(), notification: await freePort() };
@@ -49,7 +51,11 @@ describe('a split deployment, service to service', () => {
       EMS_SECRETS_KEY: '',
       EMS_SECRETS_KEY_FILE: '',
     };
-    const own = (service: 'ems' | 'notification' | 'access') => ({ [`EMS_SERVICE_CLIENT_SECRET_${service.toUpperCase()}`]: clientSecretFor(secrets, `ems-service-${service}`) });
+    // Each process logs in as its service's role (the URL `ems credentials` prints), never as the admin.
+    const own = (service: 'ems' | 'notification' | 'access') => ({
+      [`EMS_SERVICE_CLIENT_SECRET_${service.toUpperCase()}`]: clientSecretFor(secrets, `ems-service-${service}`),
+      EMS_DATABASE_URL: roleUrl(db.url, service, rolePassword(secrets, db.name, service)),
+    });
     await processes.start({ ...shared, EMS_PORT: String(ports.identity), EMS_SECRETS_KEY: TEST_SECRETS_KEY }, { args: ['start', '--service', 'identity'] });
     await processes.start({ ...shared, EMS_PORT: String(ports.ems), ...own('ems') }, { args: ['start', '--service', 'ems'] });
     await processes.start({ ...shared, EMS_PORT: String(ports.access), ...own('access') }, { args: ['start', '--service', 'access'] });
