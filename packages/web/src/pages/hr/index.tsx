@@ -1,16 +1,4 @@
-import { Page } from '../../components/ui.tsx';
-
-/** Placeholder: being built. */
-export function InboxPage(_props: { params: Record<string, string> }) {
-  return <Page title="Inbox"><p>This page is being built.</p></Page>;
-}
-
-/** Placeholder: being built. */
-export function InterviewPage(_props: { params: Record<string, string> }) {
-  return <Page title="Interview"><p>This page is being built.</p></Page>;
-}
-
-/** Placeholder: being built. */
-export function ReportsPage(_props: { params: Record<string, string> }) {
-  return <Page title="Reports"><p>This page is being built.</p></Page>;
-}
+/** The HR partner's and the HR lead's pages. */
+export { InboxPage } from './inbox.tsx';
+export { InterviewPage } from './interview.tsx';
+export { ReportsPage } from './reports.tsx';

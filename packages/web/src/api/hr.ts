@@ -1,0 +1,85 @@
+import type { hr } from '@ems/contracts';
+import { HrPaths } from '@ems/contracts/paths';
+import { get, post, type Query } from './client.ts';
+import { getTimeline } from './ems.ts';
+
+/** HR's API (packages/contracts/src/hr.ts), as the signed-in person: exit interviews and the directory. */
+export type Interview = hr.Interview;
+export type InterviewStatus = Interview['status'];
+export type Employee = hr.Employee;
+export type HrPartner = hr.HrPartner;
+export type InterviewList = { items: Interview[]; nextOffset: number | null };
+
+/** Problem types HR answers with (copied from HrProblemTypes: the contracts module itself carries zod). */
+export const HrProblems = {
+  noFreeSlot: 'https://ems.dev/problems/no-free-slot',
+  slotUnavailable: 'https://ems.dev/problems/slot-unavailable',
+  illegalTransition: 'https://ems.dev/problems/illegal-transition',
+  notStarted: 'https://ems.dev/problems/interview-not-started',
+  notesRecorded: 'https://ems.dev/problems/interview-notes-recorded',
+} as const satisfies Partial<typeof hr.HrProblemTypes>;
+
+/** Interviews the person may see (the API scopes them: the HR partner's assigned employees, everyone for the HR lead, the employee's own). */
+export const listInterviews = (query: Query, signal?: AbortSignal) => get<InterviewList>(HrPaths.interviews, query, signal);
+export const getInterview = (id: string, signal?: AbortSignal) => get<Interview>(HrPaths.interview(id), undefined, signal);
+/** To a given start (an instant), or without one to the next free slot after the current one. */
+export const rescheduleInterview = (id: string, body: hr.RescheduleInterviewRequest, idempotencyKey: string) => post<Interview>(HrPaths.reschedule(id), body, { idempotencyKey });
+/** Held (only once it has started), with notes that are never rewritten once recorded. */
+export const markInterviewHeld = (id: string, body: hr.MarkInterviewHeldRequest) => post<Interview>(HrPaths.held(id), body);
+export const cancelInterview = (id: string, body: hr.CancelInterviewRequest, idempotencyKey: string) => post<Interview>(HrPaths.cancel(id), body, { idempotencyKey });
+
+export const getEmployee = (id: string, signal?: AbortSignal) => get<Employee>(HrPaths.employee(id), undefined, signal);
+export const getHrPartner = (id: string, signal?: AbortSignal) => get<HrPartner>(HrPaths.hrPartner(id), undefined, signal);
+
+/** Every page of a list the API pages by offset (at most `max` items). */
+export async function listEvery<T>(load: (query: Query) => Promise<{ items: T[]; nextOffset: number | null }>, query: Query = {}, max = 2000): Promise<T[]> {
+  const items: T[] = [];
+  let offset: number | null = 0;
+  while (offset !== null && items.length < max) {
+    const page: { items: T[]; nextOffset: number | null } = await load({ ...query, limit: 500, offset });
+    items.push(...page.items);
+    offset = page.nextOffset;
+  }
+  return items;
+}
+
+/** The directory entries of these people, by id (one request each, in parallel; one the API refuses is left out). */
+export async function peopleById(ids: Iterable<string>, signal?: AbortSignal): Promise<Map<string, Employee>> {
+  const unique = [...new Set(ids)];
+  const found = await Promise.all(unique.map((id) => getEmployee(id, signal).catch(() => undefined)));
+  return new Map(found.flatMap((e) => (e ? [[e.id, e] as const] : [])));
+}
+
+/** A reminder (to the HR partner) or an escalation (to the HR lead) about a milestone of a case left unmet. */
+export type FollowUpMilestone = 'interview_scheduled' | 'interview_held' | 'decision';
+export type FollowUpLevel = 'reminder' | 'escalation';
+export interface FollowUp {
+  resignationId: string;
+  milestone: FollowUpMilestone;
+  level: FollowUpLevel;
+  /** When the milestone was due (reminder) or the reminder went unanswered (escalation). */
+  dueAt: string;
+  /** When it was sent; null while it is due and not yet sent. */
+  sentAt: string | null;
+  to: string | null;
+}
+
+const FOLLOW_UP_SENT = 'com.ems.hr.follow-up-sent.v1';
+
+/**
+ * The follow-ups sent about these cases, read from their timelines (one request per case) — until HR
+ * answers them itself.
+ */
+export async function followUpsSent(resignationIds: readonly string[], signal?: AbortSignal): Promise<FollowUp[]> {
+  const timelines = await Promise.all(resignationIds.map((id) => getTimeline(id, signal).catch(() => ({ resignationId: id, items: [] }))));
+  return timelines.flatMap((t) =>
+    t.items.flatMap((e): FollowUp[] => {
+      if (e.type !== FOLLOW_UP_SENT) return [];
+      const d = e.detail;
+      const milestone = d.milestone === 'interview_scheduled' || d.milestone === 'interview_held' || d.milestone === 'decision' ? d.milestone : undefined;
+      const level = d.level === 'reminder' || d.level === 'escalation' ? d.level : undefined;
+      if (!milestone || !level) return [];
+      return [{ resignationId: t.resignationId, milestone, level, dueAt: typeof d.dueAt === 'string' ? d.dueAt : e.at, sentAt: e.at, to: typeof d.to === 'string' ? d.to : null }];
+    }),
+  );
+}

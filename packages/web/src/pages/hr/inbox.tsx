@@ -1,0 +1,263 @@
+import { AppPaths } from '@ems/contracts/app-paths';
+import { listResignations, type Resignation } from '../../api/ems.ts';
+import { followUpsSent, getHrPartner, listEvery, listInterviews, peopleById, type Employee, type FollowUp, type Interview } from '../../api/hr.ts';
+import { caseChanged } from '../../components/live.ts';
+import { useResource } from '../../components/resource.ts';
+import { DateTime, ErrorMessage, formatDay, Loading, Page, Status } from '../../components/ui.tsx';
+import { Link } from '../../router.tsx';
+import { useSession, type Session } from '../../session.tsx';
+import { addDays, browserZone, dayIn, formatSpan, formatTime, fromLocalInput, weekday, zoneCity } from './time.ts';
+
+/** Reload on any change of a case the person may see: the inbox lists several. */
+const live = caseChanged();
+
+/** What the inbox shows: the person's interviews to hold, cases to decide and follow-ups, in their zone. */
+export interface Inbox {
+  /** The zone "today" and "this week" are counted in: the HR partner's own, or this browser's. */
+  zone: string;
+  today: string;
+  overdue: Interview[];
+  todays: Interview[];
+  thisWeek: Interview[];
+  toDecide: Resignation[];
+  followUps: FollowUp[];
+  people: Map<string, Employee>;
+  partners: Map<string, string>;
+  caseNames: Map<string, string>;
+}
+
+const DECIDABLE = ['awaiting_decision', 'action_required'] as const;
+
+/** Loads everything the inbox shows (the API scopes every list to the person's rows). */
+export async function loadInbox(session: Session, signal: AbortSignal, now = new Date()): Promise<Inbox> {
+  const zone = session.has('hr_partner') ? await getHrPartner(session.personId, signal).then((p) => p.timezone, () => browserZone()) : browserZone();
+  const today = dayIn(now, zone);
+  const sunday = addDays(today, 7 - weekday(today));
+  const startOfToday = fromLocalInput(`${today}T00:00`, zone) ?? now.toISOString();
+  const endOfToday = fromLocalInput(`${addDays(today, 1)}T00:00`, zone) ?? now.toISOString();
+  const endOfWeek = fromLocalInput(`${addDays(sunday, 1)}T00:00`, zone) ?? now.toISOString();
+
+  const [interviews, ...decidable] = await Promise.all([
+    // `status` and `to` narrow the list where HR supports them; the filter below holds either way.
+    listEvery((q) => listInterviews({ ...q, status: 'scheduled', to: endOfWeek }, signal)),
+    ...DECIDABLE.map((status) => listEvery((q) => listResignations({ ...q, status }, signal))),
+  ]);
+  const scheduled = interviews.filter((i) => i.status === 'scheduled' && i.start < endOfWeek).sort((a, b) => a.start.localeCompare(b.start));
+  const toDecide = decidable.flat().sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+
+  const [people, partners, followUps] = await Promise.all([
+    peopleById(scheduled.map((i) => i.employeeId), signal),
+    session.has('hr_lead') ? partnerNames(scheduled.map((i) => i.hrPartnerId), signal) : Promise.resolve(new Map<string, string>()),
+    followUpsSent(
+      toDecide.map((c) => c.id),
+      signal,
+    ),
+  ]);
+  return {
+    zone,
+    today,
+    overdue: scheduled.filter((i) => i.start < startOfToday),
+    todays: scheduled.filter((i) => i.start >= startOfToday && i.start < endOfToday),
+    thisWeek: scheduled.filter((i) => i.start >= endOfToday),
+    toDecide,
+    followUps: followUps.sort((a, b) => b.dueAt.localeCompare(a.dueAt)),
+    people,
+    partners,
+    caseNames: new Map(toDecide.map((c) => [c.id, c.employeeName])),
+  };
+}
+
+async function partnerNames(ids: readonly string[], signal: AbortSignal): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  const found = await Promise.all(unique.map((id) => getHrPartner(id, signal).catch(() => undefined)));
+  return new Map(found.flatMap((p) => (p ? [[p.id, p.name] as const] : [])));
+}
+
+export function InboxPage(_props: { params: Record<string, string> }) {
+  const session = useSession();
+  const inbox = useResource((signal) => loadInbox(session, signal), [session.personId], live);
+  const lead = session.has('hr_lead');
+  const data = inbox.data;
+  return (
+    <Page title="Inbox">
+      <p className="muted">{lead ? 'The whole organisation: every interview, every case awaiting a decision, and the escalations.' : 'Your assigned employees: interviews to hold, cases awaiting your decision, reminders.'}</p>
+      <ErrorMessage error={inbox.error} />
+      {data === undefined ? (
+        inbox.error ? null : <Loading what="Loading your inbox" />
+      ) : (
+        <>
+          <InboxSummary inbox={data} />
+          {lead ? <FollowUpSection inbox={data} lead /> : null}
+          <section aria-labelledby="inbox-interviews">
+            <h2 id="inbox-interviews">Interviews to hold</h2>
+            <p className="muted">Days are counted in {data.zone === browserZone() && !session.has('hr_partner') ? 'your browser’s time zone' : 'your time zone'} ({zoneCity(data.zone)}).</p>
+            {data.overdue.length ? <InterviewTable title="Started, not yet marked held" interviews={data.overdue} inbox={data} lead={lead} /> : null}
+            <InterviewTable title={`Today, ${formatDay(data.today)}`} interviews={data.todays} inbox={data} lead={lead} empty="No interviews today." />
+            <InterviewTable title="Later this week" interviews={data.thisWeek} inbox={data} lead={lead} empty="No more interviews this week." />
+          </section>
+          <DecisionSection inbox={data} lead={lead} />
+          {lead ? null : <FollowUpSection inbox={data} lead={false} />}
+        </>
+      )}
+    </Page>
+  );
+}
+
+/** The counts, in one sentence a screen reader reads whole. */
+function InboxSummary({ inbox }: { inbox: Inbox }) {
+  const escalations = inbox.followUps.filter((f) => f.level === 'escalation').length;
+  const items = [
+    [inbox.todays.length, 'interview today', 'interviews today'],
+    [inbox.thisWeek.length, 'more this week', 'more this week'],
+    [inbox.overdue.length, 'to mark held', 'to mark held'],
+    [inbox.toDecide.length, 'case awaiting a decision', 'cases awaiting a decision'],
+    [escalations, 'escalation', 'escalations'],
+  ] as const;
+  return (
+    <ul className="hr-counts" aria-label="Summary">
+      {items.map(([n, one, many]) => (
+        <li key={many}>
+          <strong>{n}</strong> {n === 1 ? one : many}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function InterviewTable({ title, interviews, inbox, lead, empty }: { title: string; interviews: Interview[]; inbox: Inbox; lead: boolean; empty?: string }) {
+  return (
+    <>
+      <h3>{title}</h3>
+      {interviews.length === 0 ? (
+        <p>{empty}</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Interviews: {title}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Employee</th>
+                <th scope="col">When (HR partner’s time)</th>
+                <th scope="col">Employee’s time</th>
+                {lead ? <th scope="col">HR partner</th> : null}
+                <th scope="col">Case</th>
+              </tr>
+            </thead>
+            <tbody>
+              {interviews.map((i) => {
+                const person = inbox.people.get(i.employeeId);
+                const employeeZone = person?.timezone;
+                return (
+                  <tr key={i.id}>
+                    <td>
+                      <Link to={AppPaths.interview(i.id)}>{person?.name ?? i.employeeId}</Link>
+                    </td>
+                    <td>{formatSpan(i.start, i.end, i.timezone)}</td>
+                    <td>{employeeZone ? `${dayIn(i.start, employeeZone) === dayIn(i.start, i.timezone) ? formatTime(i.start, employeeZone) : formatSpan(i.start, i.end, employeeZone)} (${zoneCity(employeeZone)})` : '—'}</td>
+                    {lead ? <td>{inbox.partners.get(i.hrPartnerId) ?? i.hrPartnerId}</td> : null}
+                    <td>
+                      <Link to={AppPaths.case(i.resignationId)} aria-label={`Case of ${person?.name ?? i.employeeId}`}>
+                        Open case
+                      </Link>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function DecisionSection({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
+  return (
+    <section aria-labelledby="inbox-decide">
+      <h2 id="inbox-decide">{lead ? 'Cases awaiting a decision' : 'Cases awaiting your decision'}</h2>
+      {inbox.toDecide.length === 0 ? (
+        <p>No case is waiting for a decision.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Cases awaiting a decision, oldest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Employee</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last working day</th>
+                <th scope="col">Resigned</th>
+              </tr>
+            </thead>
+            <tbody>
+              {inbox.toDecide.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link to={AppPaths.case(c.id)}>{c.employeeName}</Link>
+                  </td>
+                  <td>
+                    <Status status={c.status} />
+                  </td>
+                  <td>{formatDay(c.lastWorkingDay)}</td>
+                  <td>
+                    <DateTime iso={c.submittedAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+const MILESTONE_WORDS: Record<FollowUp['milestone'], string> = {
+  interview_scheduled: 'No interview booked',
+  interview_held: 'Interview not marked held',
+  decision: 'No decision yet',
+};
+
+function FollowUpSection({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
+  const shown = lead ? [...inbox.followUps].sort((a, b) => (a.level === b.level ? 0 : a.level === 'escalation' ? -1 : 1)) : inbox.followUps;
+  return (
+    <section aria-labelledby="inbox-follow-ups">
+      <h2 id="inbox-follow-ups">{lead ? 'Escalations and reminders' : 'Reminders and escalations'}</h2>
+      {shown.length === 0 ? (
+        <p>No reminder or escalation on an open case.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Reminders and escalations on cases awaiting a decision</caption>
+            <thead>
+              <tr>
+                <th scope="col">Employee</th>
+                <th scope="col">What</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Due since</th>
+                <th scope="col">Sent</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((f) => (
+                <tr key={`${f.resignationId}.${f.milestone}.${f.level}`}>
+                  <td>
+                    <Link to={AppPaths.case(f.resignationId)}>{inbox.caseNames.get(f.resignationId) ?? 'Case'}</Link>
+                  </td>
+                  <td>{MILESTONE_WORDS[f.milestone]}</td>
+                  <td>
+                    <span className={`badge badge-${f.level}`}>{f.level === 'escalation' ? 'Escalation' : 'Reminder'}</span>
+                  </td>
+                  <td>
+                    <DateTime iso={f.dueAt} />
+                  </td>
+                  <td>{f.sentAt ? <>{<DateTime iso={f.sentAt} />}{f.to ? ` to ${f.to}` : ''}</> : 'Not yet'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
