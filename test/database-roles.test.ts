@@ -124,9 +124,12 @@ describe('ems migrate on an external server', () => {
       expect(stdout).toMatch(new RegExp(`role ${db.name}_ems\\s+ems, dbos, bus\\n`));
       expect(stdout).not.toContain(key);
 
-      const url = new URL(db.url);
-      url.username = serviceRoleName(db.name, 'hr');
-      url.password = rolePassword(createSecrets(parseSecretsKey(key)), db.name, 'hr');
+      // `ems credentials` prints each service's URL: its role, on the same server, with the password the key derives.
+      const printed = (await promisify(execFile)(process.execPath, [EMS_BIN, 'credentials'], { env, timeout: 60_000 })).stdout;
+      for (const service of ['IDENTITY', 'EMS', 'NOTIFICATION', 'HR', 'ACCESS', 'WEBHOOKS']) expect(printed).toMatch(new RegExp(`^DATABASE_URL_${service}=postgres://${db.name}_${service.toLowerCase()}:`, 'm'));
+      const url = new URL(/^DATABASE_URL_HR=(.*)$/m.exec(printed)![1]!);
+      expect(url.password).toBe(rolePassword(createSecrets(parseSecretsKey(key)), db.name, 'hr'));
+      expect(url.host).toBe(new URL(db.url).host);
       const hr = new pg.Client({ connectionString: url.toString() });
       clients.push(hr);
       await hr.connect();
