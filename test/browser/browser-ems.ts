@@ -164,6 +164,17 @@ export async function pageShown(page: Page): Promise<void> {
   await page.locator('main h1').first().waitFor();
 }
 
+/**
+ * Waits until the page shows its h1 and nothing is loading any more (no status line ending in "…"), e.g.
+ * before a screenshot or axe. A page that never finishes loading fails here, saying so.
+ */
+export async function pageSettled(page: Page): Promise<void> {
+  await pageShown(page);
+  // A function, not a string: the app's CSP forbids eval. (This file is type-checked without the DOM's types.)
+  type Doc = { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> };
+  await page.waitForFunction(() => !Array.from((globalThis as unknown as { document: Doc }).document.querySelectorAll('[role=status]')).some((e) => /…\s*$/.test(e.textContent ?? '')), undefined, { timeout: 15_000 });
+}
+
 /** The demo directory's name for a person id. */
 export function personName(personId: string): string {
   const org = demoOrg();
