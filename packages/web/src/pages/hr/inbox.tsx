@@ -86,11 +86,13 @@ export function InboxPage(_props: { params: Record<string, string> }) {
         inbox.error ? null : <Loading what="Loading your inbox" />
       ) : (
         <>
-          <InboxSummary inbox={data} />
+          <InboxSummary inbox={data} lead={lead} />
           {lead ? <FollowUpSection inbox={data} lead /> : null}
           <section aria-labelledby="inbox-interviews">
             <h2 id="inbox-interviews">Interviews to hold</h2>
-            <p className="muted">Days are counted in {data.zone === browserZone() && !session.has('hr_partner') ? 'your browser’s time zone' : 'your time zone'} ({zoneCity(data.zone)}).</p>
+            <p className="muted">
+              Days are counted in {session.has('hr_partner') ? 'your time zone' : 'this browser’s time zone'} ({zoneCity(data.zone)}).
+            </p>
             {data.overdue.length ? <InterviewTable title="Started, not yet marked held" interviews={data.overdue} inbox={data} lead={lead} /> : null}
             <InterviewTable title={`Today, ${formatDay(data.today)}`} interviews={data.todays} inbox={data} lead={lead} empty="No interviews today." />
             <InterviewTable title="Later this week" interviews={data.thisWeek} inbox={data} lead={lead} empty="No more interviews this week." />
@@ -104,14 +106,15 @@ export function InboxPage(_props: { params: Record<string, string> }) {
 }
 
 /** The counts, in one sentence a screen reader reads whole. */
-function InboxSummary({ inbox }: { inbox: Inbox }) {
-  const escalations = inbox.followUps.filter((f) => f.level === 'escalation').length;
+function InboxSummary({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
+  const level = lead ? 'escalation' : 'reminder';
+  const followUps = inbox.followUps.filter((f) => f.level === level).length;
   const items = [
     [inbox.todays.length, 'interview today', 'interviews today'],
     [inbox.thisWeek.length, 'more this week', 'more this week'],
     [inbox.overdue.length, 'to mark held', 'to mark held'],
     [inbox.toDecide.length, 'case awaiting a decision', 'cases awaiting a decision'],
-    [escalations, 'escalation', 'escalations'],
+    [followUps, level, `${level}s`],
   ] as const;
   return (
     <ul className="hr-counts" aria-label="Summary">

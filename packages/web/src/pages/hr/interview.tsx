@@ -8,7 +8,7 @@ import { Link } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
 import { icsHref, interviewIcs } from './ics.ts';
 import { fieldError, useSubmit } from './submit.ts';
-import { formatSpan, fromLocalInput, toLocalInput, zoneCity } from './time.ts';
+import { daysWords, formatSpan, fromLocalInput, toLocalInput, zoneCity } from './time.ts';
 
 interface InterviewView {
   interview: Interview;
@@ -28,9 +28,8 @@ function workingHoursOf(employee: Employee): WorkingHours | undefined {
   return (employee as Employee & { workingHours?: WorkingHours }).workingHours;
 }
 
-const DAY_NAMES = ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 function hoursWords(h: WorkingHours, timeZone: string): string {
-  return `${h.days.map((d) => DAY_NAMES[d] ?? d).join(', ')} ${h.start}–${h.end} (${zoneCity(timeZone)})`;
+  return `${daysWords(h.days)} ${h.start}–${h.end} (${zoneCity(timeZone)})`;
 }
 
 /**
@@ -69,7 +68,7 @@ export function InterviewPage({ params }: { params: Record<string, string> }) {
           <InterviewFacts view={view} own={own} hr={hr} />
           {hr && view.interview.status === 'scheduled' ? (
             <>
-              <RescheduleForm view={view} onDone={changed} />
+              <RescheduleForm key={view.interview.start} view={view} onDone={changed} />
               <HeldForm interview={view.interview} onDone={changed} />
               <CancelForm view={view} onDone={changed} />
             </>
