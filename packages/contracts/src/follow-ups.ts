@@ -9,7 +9,7 @@ import { CaseStatus } from './ems.ts';
  * domain/follow-ups.ts); answered by EMS from what it knows of each case (the submission, the interview as
  * booked, a held interview once HR reported it, the decision, the follow-ups sent), asking no other service.
  */
-export const FollowUpPaths = { followUps: '/api/follow-ups' } as const;
+export { FollowUpPaths } from './paths.ts';
 
 export const FollowUpMilestone = z.enum(['interview_scheduled', 'interview_held', 'decision']);
 export const FollowUpLevel = z.enum(['reminder', 'escalation']);

@@ -23,6 +23,9 @@ export const EmsPaths = {
   withdrawal: (id: string) => `/api/resignations/${encodeURIComponent(id)}/withdrawal`,
 } as const;
 
+/** The HR inbox's follow-ups (answered by EMS: packages/contracts/src/follow-ups.ts). */
+export const FollowUpPaths = { followUps: '/api/follow-ups' } as const;
+
 export const HrPaths = {
   employees: '/api/employees',
   employee: (id: string) => `/api/employees/${encodeURIComponent(id)}`,
