@@ -1,7 +1,6 @@
-import type { hr } from '@ems/contracts';
-import { HrPaths } from '@ems/contracts/paths';
+import type { followUps, hr } from '@ems/contracts';
+import { FollowUpPaths, HrPaths } from '@ems/contracts/paths';
 import { get, post, type Query } from './client.ts';
-import { getTimeline } from './ems.ts';
 
 /** HR's API (packages/contracts/src/hr.ts), as the signed-in person: exit interviews and the directory. */
 export type Interview = hr.Interview;
@@ -50,36 +49,10 @@ export async function peopleById(ids: Iterable<string>, signal?: AbortSignal): P
   return new Map(found.flatMap((e) => (e ? [[e.id, e] as const] : [])));
 }
 
-/** A reminder (to the HR partner) or an escalation (to the HR lead) about a milestone of a case left unmet. */
-export type FollowUpMilestone = 'interview_scheduled' | 'interview_held' | 'decision';
-export type FollowUpLevel = 'reminder' | 'escalation';
-export interface FollowUp {
-  resignationId: string;
-  milestone: FollowUpMilestone;
-  level: FollowUpLevel;
-  /** When the milestone was due (reminder) or the reminder went unanswered (escalation). */
-  dueAt: string;
-  /** When it was sent; null while it is due and not yet sent. */
-  sentAt: string | null;
-  to: string | null;
-}
+/** The reminders (to the HR partner) and escalations (to the HR lead) of one case awaiting a decision: sent, due or upcoming. */
+export type CaseFollowUps = followUps.CaseFollowUps;
+export type FollowUp = followUps.FollowUp;
+export type FollowUpList = { items: CaseFollowUps[]; nextOffset: number | null };
 
-const FOLLOW_UP_SENT = 'com.ems.hr.follow-up-sent.v1';
-
-/**
- * The follow-ups sent about these cases, read from their timelines (one request per case) — until HR
- * answers them itself.
- */
-export async function followUpsSent(resignationIds: readonly string[], signal?: AbortSignal): Promise<FollowUp[]> {
-  const timelines = await Promise.all(resignationIds.map((id) => getTimeline(id, signal).catch(() => ({ resignationId: id, items: [] }))));
-  return timelines.flatMap((t) =>
-    t.items.flatMap((e): FollowUp[] => {
-      if (e.type !== FOLLOW_UP_SENT) return [];
-      const d = e.detail;
-      const milestone = d.milestone === 'interview_scheduled' || d.milestone === 'interview_held' || d.milestone === 'decision' ? d.milestone : undefined;
-      const level = d.level === 'reminder' || d.level === 'escalation' ? d.level : undefined;
-      if (!milestone || !level) return [];
-      return [{ resignationId: t.resignationId, milestone, level, dueAt: typeof d.dueAt === 'string' ? d.dueAt : e.at, sentAt: e.at, to: typeof d.to === 'string' ? d.to : null }];
-    }),
-  );
-}
+/** Follow-ups of the cases awaiting a decision that the person may see (answered by EMS). */
+export const listFollowUps = (query: Query, signal?: AbortSignal) => get<FollowUpList>(FollowUpPaths.followUps, query, signal);

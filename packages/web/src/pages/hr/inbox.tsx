@@ -1,6 +1,6 @@
 import { AppPaths } from '@ems/contracts/app-paths';
 import { listResignations, type Resignation } from '../../api/ems.ts';
-import { followUpsSent, getHrPartner, listEvery, listInterviews, peopleById, type Employee, type FollowUp, type Interview } from '../../api/hr.ts';
+import { getHrPartner, listEvery, listFollowUps, listInterviews, peopleById, type CaseFollowUps, type Employee, type FollowUp, type Interview } from '../../api/hr.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, formatDay, Loading, Page, Status } from '../../components/ui.tsx';
@@ -20,10 +20,10 @@ export interface Inbox {
   todays: Interview[];
   thisWeek: Interview[];
   toDecide: Resignation[];
-  followUps: FollowUp[];
+  /** Reminders and escalations sent or due (deadline passed, nobody told yet), most recent first. */
+  followUps: Array<FollowUp & { case: CaseFollowUps }>;
   people: Map<string, Employee>;
   partners: Map<string, string>;
-  caseNames: Map<string, string>;
 }
 
 const DECIDABLE = ['awaiting_decision', 'action_required'] as const;
@@ -37,22 +37,20 @@ export async function loadInbox(session: Session, signal: AbortSignal, now = new
   const endOfToday = fromLocalInput(`${addDays(today, 1)}T00:00`, zone) ?? now.toISOString();
   const endOfWeek = fromLocalInput(`${addDays(sunday, 1)}T00:00`, zone) ?? now.toISOString();
 
-  const [interviews, ...decidable] = await Promise.all([
-    // `status` and `to` narrow the list where HR supports them; the filter below holds either way.
+  const [interviews, cases, ...decidable] = await Promise.all([
+    // Scheduled, starting before the end of the week: those of earlier days not marked held yet too.
     listEvery((q) => listInterviews({ ...q, status: 'scheduled', to: endOfWeek }, signal)),
+    listEvery((q) => listFollowUps(q, signal)),
     ...DECIDABLE.map((status) => listEvery((q) => listResignations({ ...q, status }, signal))),
   ]);
   const scheduled = interviews.filter((i) => i.status === 'scheduled' && i.start < endOfWeek).sort((a, b) => a.start.localeCompare(b.start));
   const toDecide = decidable.flat().sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
 
-  const [people, partners, followUps] = await Promise.all([
+  const [people, partners] = await Promise.all([
     peopleById(scheduled.map((i) => i.employeeId), signal),
     session.has('hr_lead') ? partnerNames(scheduled.map((i) => i.hrPartnerId), signal) : Promise.resolve(new Map<string, string>()),
-    followUpsSent(
-      toDecide.map((c) => c.id),
-      signal,
-    ),
   ]);
+  const followUps = cases.flatMap((c) => c.followUps.filter((f) => f.state !== 'upcoming').map((f) => ({ ...f, case: c })));
   return {
     zone,
     today,
@@ -63,7 +61,6 @@ export async function loadInbox(session: Session, signal: AbortSignal, now = new
     followUps: followUps.sort((a, b) => b.dueAt.localeCompare(a.dueAt)),
     people,
     partners,
-    caseNames: new Map(toDecide.map((c) => [c.id, c.employeeName])),
   };
 }
 
@@ -222,30 +219,31 @@ const MILESTONE_WORDS: Record<FollowUp['milestone'], string> = {
 };
 
 function FollowUpSection({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
+  // The HR lead answers escalations: theirs first.
   const shown = lead ? [...inbox.followUps].sort((a, b) => (a.level === b.level ? 0 : a.level === 'escalation' ? -1 : 1)) : inbox.followUps;
   return (
     <section aria-labelledby="inbox-follow-ups">
       <h2 id="inbox-follow-ups">{lead ? 'Escalations and reminders' : 'Reminders and escalations'}</h2>
       {shown.length === 0 ? (
-        <p>No reminder or escalation on an open case.</p>
+        <p>No reminder or escalation is due or sent on a case awaiting a decision.</p>
       ) : (
         <div className="table-wrap">
           <table>
-            <caption className="visually-hidden">Reminders and escalations on cases awaiting a decision</caption>
+            <caption className="visually-hidden">Reminders and escalations due or sent, on cases awaiting a decision</caption>
             <thead>
               <tr>
                 <th scope="col">Employee</th>
-                <th scope="col">What</th>
+                <th scope="col">What is late</th>
                 <th scope="col">Kind</th>
-                <th scope="col">Due since</th>
+                <th scope="col">Due</th>
                 <th scope="col">Sent</th>
               </tr>
             </thead>
             <tbody>
               {shown.map((f) => (
-                <tr key={`${f.resignationId}.${f.milestone}.${f.level}`}>
+                <tr key={`${f.case.resignationId}.${f.milestone}.${f.level}`}>
                   <td>
-                    <Link to={AppPaths.case(f.resignationId)}>{inbox.caseNames.get(f.resignationId) ?? 'Case'}</Link>
+                    <Link to={AppPaths.case(f.case.resignationId)}>{f.case.employeeName}</Link>
                   </td>
                   <td>{MILESTONE_WORDS[f.milestone]}</td>
                   <td>
@@ -254,7 +252,7 @@ function FollowUpSection({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
                   <td>
                     <DateTime iso={f.dueAt} />
                   </td>
-                  <td>{f.sentAt ? <>{<DateTime iso={f.sentAt} />}{f.to ? ` to ${f.to}` : ''}</> : 'Not yet'}</td>
+                  <td>{f.sentAt ? <DateTime iso={f.sentAt} /> : 'Not yet: due'}</td>
                 </tr>
               ))}
             </tbody>
