@@ -3,11 +3,16 @@ import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableText, Uuid
 
 /** EMS public API: resignation intake and case tracking. */
 
+/** Why, in one word of a fixed list (the exit report groups by it); the free-text reason says the rest. */
+export const ReasonCategory = z.enum(['career', 'compensation', 'management', 'relocation', 'personal', 'other']);
+export type ReasonCategory = z.infer<typeof ReasonCategory>;
+
 export const SubmitResignationRequest = z
   .object({
     employeeId: EmployeeId,
     lastWorkingDay: IsoDate.optional(),
     reason: StorableText.trim().max(2000).optional(),
+    reasonCategory: ReasonCategory.optional(),
   })
   .strict()
   .meta({ id: 'SubmitResignationRequest' });
@@ -84,6 +89,10 @@ export const Resignation = z
     /** The last working day in force: the one submitted, or the one an exit confirmation set. */
     lastWorkingDay: IsoDate,
     reason: z.string().nullable(),
+    /** The reason's category, when the submission gave one (left out of a summary view, like the reason). */
+    reasonCategory: ReasonCategory.nullable(),
+    /** The employee's department when they resigned (from the directory). */
+    department: z.string().nullable(),
     status: CaseStatus,
     mode: Mode,
     correlationId: z.string(),

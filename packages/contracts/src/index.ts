@@ -11,3 +11,4 @@ export * as identity from './identity.ts';
 export * as mailbox from './mailbox.ts';
 export * as updates from './updates.ts';
 export * as followUps from './follow-ups.ts';
+export * as reports from './reports.ts';

@@ -15,6 +15,7 @@ import { updatesRoute } from './updates/updates.http.ts';
 import { listenForCaseChanges } from './updates/case-changes.listener.ts';
 import { watchDeadLetters } from './updates/dead-letter.watch.ts';
 import { followUpRoutes } from './follow-ups/list-follow-ups.http.ts';
+import { exitReportRoute } from './exit-report/exit-report.http.ts';
 import type { FollowUpPolicy } from '@ems/hr';
 
 export const EMS_SCHEMA = 'ems';
@@ -69,6 +70,7 @@ export function createEmsService(deps: {
       await deadLetterRoutes(deps.bus)(app);
       await asyncApiRoute(deps.catalogue)(app);
       await updatesRoute(updates)(app);
+      await exitReportRoute({ db: createEmsDb(deps.pool), clock: deps.clock })(app);
       await followUpRoutes({ db: createEmsDb(deps.pool), clock: deps.clock, policy: deps.followUpPolicy })(app);
     },
     async start() {

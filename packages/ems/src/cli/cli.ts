@@ -29,8 +29,9 @@ Usage:
                                              extensions) against EMS_DATABASE_URL; run ems migrate first
   ems start --fleet [--replicas N]           every service as its own process (N replicas each) behind a
                                              gateway on EMS_PORT, one log stream
-  ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--no-wait] [--idempotency-key K]
-                                             submit a resignation and follow its steps
+  ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--reason-category CATEGORY] [--no-wait] [--idempotency-key K]
+                                             submit a resignation and follow its steps (CATEGORY: career,
+                                             compensation, management, relocation, personal or other)
   ems cases [--status STATUS | --stuck] [--limit N]
                                              list resignations (--stuck: a step late or failed)
   ems case <id>                              one case: steps and timeline
@@ -349,13 +350,14 @@ async function resign(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'last-day': { type: 'string' }, reason: { type: 'string' }, 'no-wait': { type: 'boolean' }, 'idempotency-key': { type: 'string' } },
+    options: { 'last-day': { type: 'string' }, reason: { type: 'string' }, 'reason-category': { type: 'string' }, 'no-wait': { type: 'boolean' }, 'idempotency-key': { type: 'string' } },
   });
   const employeeId = positionals[0];
-  if (!employeeId) throw new CliError('Usage: ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT]');
+  if (!employeeId) throw new CliError('Usage: ems resign <employeeId> [--last-day YYYY-MM-DD] [--reason TEXT] [--reason-category career|compensation|management|relocation|personal|other]');
   const body: Record<string, string> = { employeeId };
   if (values['last-day']) body.lastWorkingDay = values['last-day'];
   if (values.reason) body.reason = values.reason;
+  if (values['reason-category']) body.reasonCategory = values['reason-category'];
   // One key per invocation: should the answer be lost, re-running with --idempotency-key K is safe.
   const key = values['idempotency-key'] ?? randomUUID();
   const created = await api<CaseJson>('POST', '/api/resignations', body, { 'idempotency-key': key });

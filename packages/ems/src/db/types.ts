@@ -1,5 +1,8 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CaseStatus, DecisionKind, StepName, StepStatus } from '../domain/resignation.ts';
+import type { ems } from '@ems/contracts';
+
+type ReasonCategory = ems.ReasonCategory;
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
@@ -33,6 +36,8 @@ export interface ResignationRow {
   decided_last_working_day: string | null;
   revoke_at: Timestamp | null;
   decision_revision: ColumnType<number, number | undefined, number>;
+  reason_category: ColumnType<ReasonCategory | null, ReasonCategory | null | undefined, ReasonCategory | null>;
+  department: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StepRow {
@@ -77,6 +82,7 @@ export interface EmployeeRow {
   hr_partner_id: string;
   /** ISO weekdays the employee works (1 = Monday … 7 = Sunday). */
   work_days: ColumnType<number[], number[] | undefined, number[]>;
+  department: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 

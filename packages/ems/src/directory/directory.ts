@@ -16,6 +16,8 @@ export interface DirectoryEntry {
   workingDays: number[];
   manager: { id: string; name: string; email: string } | null;
   hrPartnerId: string;
+  /** The department's name, from the HR export (null when it named none). */
+  department: string | null;
 }
 
 export interface Directory {
@@ -28,7 +30,7 @@ export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: Demo
       const row = await db
         .selectFrom('employees as e')
         .leftJoin('employees as m', 'm.id', 'e.manager_id')
-        .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.work_days', 'e.hr_partner_id', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])
+        .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.work_days', 'e.hr_partner_id', 'e.department', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])
         .where('e.id', '=', employeeId)
         .executeTakeFirst();
       if (!row) return undefined;
@@ -39,22 +41,25 @@ export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: Demo
         timezone: row.timezone,
         workingDays: row.work_days,
         hrPartnerId: row.hr_partner_id,
+        department: row.department,
         manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
       };
     },
     /** Idempotent: upserts everyone (managers may come after their reports; the FK is deferred). */
     async seed(org) {
       if (!org.employees.length) return;
+      const departments = new Map(org.departments.map((d) => [d.id, d.name]));
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('employees')
-          .values(org.employees.map((e) => ({ id: e.id, name: e.name, email: e.email, timezone: e.timezone, work_days: e.workingHours.days, manager_id: e.managerId, hr_partner_id: e.hrPartnerId })))
+          .values(org.employees.map((e) => ({ id: e.id, name: e.name, email: e.email, timezone: e.timezone, work_days: e.workingHours.days, manager_id: e.managerId, hr_partner_id: e.hrPartnerId, department: departments.get(e.departmentId) ?? null })))
           .onConflict((oc) =>
             oc.column('id').doUpdateSet((eb) => ({
               name: eb.ref('excluded.name'),
               email: eb.ref('excluded.email'),
               timezone: eb.ref('excluded.timezone'),
               work_days: eb.ref('excluded.work_days'),
+              department: eb.ref('excluded.department'),
               manager_id: eb.ref('excluded.manager_id'),
               hr_partner_id: eb.ref('excluded.hr_partner_id'),
               updated_at: new Date(),

@@ -30,6 +30,10 @@ export interface CaseDraft {
   hrPartnerId: string;
   lastWorkingDay: string;
   reason: string | null;
+  /** Absent in drafts of workflows begun before categories existed. */
+  reasonCategory?: ems.ReasonCategory | null | undefined;
+  /** The employee's department at submission (absent in older drafts). */
+  department?: string | null | undefined;
   mode: 'orchestration' | 'choreography';
   correlationId: string;
   /** W3C trace context the submission arrived with, continued by every event of the case. */
@@ -207,6 +211,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
               hr_partner_id: draft.hrPartnerId,
               last_working_day: draft.lastWorkingDay,
               reason: draft.reason,
+              reason_category: draft.reasonCategory ?? null,
+              department: draft.department ?? null,
               status: 'in_progress',
               mode: draft.mode,
               correlation_id: draft.correlationId,
@@ -690,6 +696,8 @@ function draftFromRow(row: Selectable<ResignationRow>): CaseDraft {
     hrPartnerId: row.hr_partner_id,
     lastWorkingDay: row.last_working_day,
     reason: row.reason,
+    reasonCategory: row.reason_category,
+    department: row.department,
     mode: row.mode,
     correlationId: row.correlation_id,
     traceparent: row.traceparent,
@@ -814,6 +822,8 @@ function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectab
     // The last working day in force: an exit confirmed with another day moved it.
     lastWorkingDay: row.decision === 'exit_confirmed' && row.decided_last_working_day ? row.decided_last_working_day : row.last_working_day,
     reason: row.reason,
+    reasonCategory: row.reason_category,
+    department: row.department,
     status: row.status,
     mode: row.mode,
     correlationId: row.correlation_id,

@@ -80,6 +80,8 @@ export async function submitResignation(
     hrPartnerId: employee.hrPartnerId,
     lastWorkingDay,
     reason: input.reason ? input.reason : null,
+    reasonCategory: input.reasonCategory ?? null,
+    department: employee.department,
     mode: deps.starter.mode,
     correlationId,
     traceparent: meta.traceparent ?? null,
@@ -117,7 +119,7 @@ export function invalidLastWorkingDay(problem: string): HttpProblem {
 /** What makes two submissions "the same request" for an Idempotency-Key. */
 function requestFingerprint(input: ems.SubmitResignationRequest): string {
   return createHash('sha256')
-    .update(JSON.stringify([input.employeeId, input.lastWorkingDay ?? null, input.reason ?? null]))
+    .update(JSON.stringify([input.employeeId, input.lastWorkingDay ?? null, input.reason ?? null, ...(input.reasonCategory ? [input.reasonCategory] : [])]))
     .digest('hex');
 }
 

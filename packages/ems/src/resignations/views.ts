@@ -3,11 +3,11 @@ import type { ems } from '@ems/contracts';
 
 /**
  * What a `summary` view of a case leaves out (the policy table gives it to managers, IT and operators):
- * the reason, the decision note, and notes in the timeline — status and dates stay.
+ * the reason (and its category), the decision note, and notes in the timeline — status and dates stay.
  */
 export function resignationView(r: ems.Resignation, view: View): ems.Resignation {
   if (view === 'full') return r;
-  return { ...r, reason: null, decision: r.decision && { ...r.decision, note: null } };
+  return { ...r, reason: null, reasonCategory: null, decision: r.decision && { ...r.decision, note: null } };
 }
 
 const PRIVATE_DETAIL = new Set(['note', 'notes', 'reason']);
