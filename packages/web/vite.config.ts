@@ -8,11 +8,15 @@ const outDir = join(import.meta.dirname, 'dist');
 /** Precompresses the built files (brotli and gzip), so EMS serves them without compressing per request. */
 function precompress(): Plugin {
   const walk = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [join(dir, name)]));
+  let dir = outDir;
   return {
     name: 'ems-precompress',
     apply: 'build',
+    configResolved(config) {
+      dir = config.build.outDir;
+    },
     closeBundle() {
-      for (const file of walk(outDir)) {
+      for (const file of walk(dir)) {
         if (!/\.(js|css|html|svg|json|txt)$/.test(file)) continue;
         const body = readFileSync(file);
         writeFileSync(`${file}.br`, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
