@@ -16,6 +16,8 @@ describe('the all-in-one process at run time', () => {
     await probe.connect();
     /** Every connection to EMS's database but this probe's: who it logs in as, and as which pool. */
     const seen = new Map<string, { role: string; superuser: boolean; app: string }>();
+    /** The most connections seen at once, per role and in all (printed: what the process holds). */
+    const most = new Map<string, number>();
     let sampling = true;
     const sample = async () => {
       const { rows } = await probe.query<{ role: string; superuser: boolean; app: string }>(
@@ -25,6 +27,9 @@ describe('the all-in-one process at run time', () => {
         [env.db.name],
       );
       for (const r of rows) seen.set(`${r.role} ${r.app}`, r);
+      const counts = new Map<string, number>([['(all)', rows.length]]);
+      for (const r of rows) counts.set(r.role, (counts.get(r.role) ?? 0) + 1);
+      for (const [role, n] of counts) most.set(role, Math.max(most.get(role) ?? 0, n));
     };
     const sampler = (async () => {
       while (sampling) {
@@ -47,6 +52,7 @@ describe('the all-in-one process at run time', () => {
       await probe.end();
       await env.stop();
     }
+    console.log(`connections held at most, by role: ${[...most].map(([role, n]) => `${role.replace(`${env.db.name}_`, '')} ${n}`).join(', ')}`);
     const connections = [...seen.values()];
     // The pools the process runs on: the bus's, the workflow engine's (as EMS), each service's.
     const roles = new Set(connections.map((c) => c.role));

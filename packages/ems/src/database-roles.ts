@@ -138,8 +138,13 @@ export interface DatabaseAccess {
  * the longest (≈ 16 round trips); at 4 connections each, HR and Access queued (orchestration 0.62 → 0.45
  * of its participants' own rate). Sign-in checks and webhooks are light.
  */
-/** The bus role's: what the admin's pool had when it served the bus (workers, sweep, relay, dead letters). */
-const POOL_SIZES: Record<string, number> = { ems: 16, hr: 8, access: 8, notification: 8, [BUS_ROLE]: 12 };
+/**
+ * The bus role's pool (workers, sweep, relay, dead letters) and the extensions' (2 each: they subscribe
+ * and answer a few reads) share the 12 the admin's pool had when it served both: the process holds no more
+ * connections than before the bus had a role of its own (the admin's 2 are closed before it serves).
+ */
+const POOL_SIZES: Record<string, number> = { ems: 16, hr: 8, access: 8, notification: 8, identity: 4, webhooks: 4, [BUS_ROLE]: 10 };
+const EXTENSION_POOL_SIZE = 2;
 
 /**
  * `roles.password`: each role's password (several services in this process: one role each, and the
@@ -153,7 +158,7 @@ export function createDatabaseAccess(url: string, access: { password: (service: 
     let pool = pools.get(service);
     if (!pool) {
       // Lazy, like every pool here: nothing connects before the role exists.
-      pool = createPool(urlOf(service), { max: POOL_SIZES[service] ?? 4, name: service === BUS_ROLE ? 'ems' : `ems-${service}` });
+      pool = createPool(urlOf(service), { max: POOL_SIZES[service] ?? EXTENSION_POOL_SIZE, name: service === BUS_ROLE ? 'ems' : `ems-${service}` });
       pools.set(service, pool);
     }
     return pool;
