@@ -115,6 +115,7 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   withdrawResignation: (f, s) => ({ method: 'POST', path: `/api/resignations/${f.cases[s]}/withdrawal`, body: {} }),
   // A plain request (no Accept: text/event-stream) is answered 406 after admission, so the stream never hangs the matrix;
   // which changes each caller hears of is checked on real streams in test/updates.test.ts.
+  listExtensions: () => ({ method: 'GET', path: '/api/extensions' }),
   getExitReport: () => ({ method: 'GET', path: '/api/reports/exits' }),
   listFollowUps: (_f, s) => ({ method: 'GET', path: '/api/follow-ups', listed: itemsAbout(s) }),
   watchUpdates: () => ({ method: 'GET', path: '/api/updates', listed: () => false }),

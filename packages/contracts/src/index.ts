@@ -12,3 +12,4 @@ export * as mailbox from './mailbox.ts';
 export * as updates from './updates.ts';
 export * as followUps from './follow-ups.ts';
 export * as reports from './reports.ts';
+export * as extensions from './extensions.ts';

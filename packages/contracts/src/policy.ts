@@ -84,6 +84,7 @@ export const POLICY = {
   listDeadLetters: { service: 'ems', what: 'List dead-lettered events', roles: [all('operator')] },
   getDeadLetter: { service: 'ems', what: 'Read a dead letter', roles: [all('operator')] },
   replayDeadLetter: { service: 'ems', what: 'Replay a dead letter', roles: [all('operator')] },
+  listExtensions: { service: 'ems', what: 'List the loaded extensions: what each subscribes to, publishes and adds', roles: [all('operator')] },
 
   // HR: directory and interviews
   listEmployees: { service: 'hr', what: 'Search the people directory', roles: everyone },
@@ -126,9 +127,9 @@ export const POLICY = {
   sendEmail: { service: 'notification', what: 'Send an email about a case', roles: [], services: ['ems', 'hr'] },
   listEmails: { service: 'notification', what: 'List emails sent', roles: [all('operator')] },
   getEmail: { service: 'notification', what: 'Read an email sent', roles: [all('operator')] },
-
   listMailbox: { service: 'notification', what: 'Read the mailbox of captured mail (embedded default): messages to their own address', roles: mailboxReaders },
   getMailboxMessage: { service: 'notification', what: 'Read one captured message (embedded default), if it was delivered to their own address', roles: mailboxReaders },
+
   // Webhooks
   registerWebhook: { service: 'webhooks', what: 'Register a webhook', roles: [all('operator')] },
   listWebhooks: { service: 'webhooks', what: 'List webhooks', roles: [all('operator')] },

@@ -153,8 +153,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       log.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
     }
 
-    let maildir: Maildir | undefined;
     let smtp: RunningEms['smtp'];
+    let maildir: Maildir | undefined;
     let smtpUrl = config.smtpUrl;
     if (!smtpUrl && hosts('notification')) {
       // The mailbox: kept in the embedded data directory across restarts; with an external database (tests), for this run only.
@@ -225,8 +225,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
     if (auth.identity) services.push(auth.identity);
-      const mailboxDirectory = createDirectoryReader(database.forService('identity'));
     if (hosts('notification')) {
+      const mailboxDirectory = createDirectoryReader(database.forService('identity'));
       services.push(
         createNotificationService({
           pool: database.forService('notification'),
@@ -239,8 +239,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           bus,
           reactToEvents: choreography,
           caseUrl,
-          mailbox: { maildir, emailOf: (id) => mailboxDirectory.emailOf(id) },
           recipients: { cases: casesOf('notification'), directory: createDirectoryReader(database.forService('identity')) },
+          mailbox: { maildir, emailOf: (id) => mailboxDirectory.emailOf(id) },
           resumeHeld: soleWorker,
         }),
       );
@@ -305,9 +305,10 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => !EMS_OWN_EVENTS.has(t)) : undefined,
           catalogue,
           sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
-          followUpPolicy: config.followUps,
-          log: log.child({ service: 'ems' }),
           pool: database.forService('ems'),
+          followUpPolicy: config.followUps,
+          extensions: { modules: config.extensions, extensions },
+          log: log.child({ service: 'ems' }),
         }),
       );
     }
@@ -487,7 +488,6 @@ function serviceUrls(config: Config, selfUrl: string): { notification: string; h
   };
 }
 
-/** Every hosted service's schema holds all of its migrations (else: not ready, try again). */
 /** One round trip as this process's role; a role or database that is not there yet asks for `ems migrate`. */
 async function reachAsRole(pool: Pool): Promise<void> {
   try {
@@ -501,6 +501,7 @@ async function reachAsRole(pool: Pool): Promise<void> {
   }
 }
 
+/** Every hosted service's schema holds all of its migrations (else: not ready, try again). */
 async function checkMigrated(poolOf: (service: ServiceModule<DemoOrg>) => Pool, services: readonly ServiceModule<DemoOrg>[]): Promise<void> {
   for (const s of services) {
     const latest = Math.max(0, ...s.migrations.map((m) => m.version));

@@ -1,5 +1,5 @@
 import { createKysely, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
-import type { EventBus, EventCatalogue, EventedService, Subscription } from '@ems/eventbus';
+import type { EventBus, EventCatalogue, EventedService, Extension, Subscription } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import type { EmsDb } from './db/types.ts';
 import { TRACKER, type CaseStore } from './resignations/case-store.ts';
@@ -16,6 +16,7 @@ import { listenForCaseChanges } from './updates/case-changes.listener.ts';
 import { watchDeadLetters } from './updates/dead-letter.watch.ts';
 import { followUpRoutes } from './follow-ups/list-follow-ups.http.ts';
 import { exitReportRoute } from './exit-report/exit-report.http.ts';
+import { listExtensionsRoute } from './list-extensions/list-extensions.http.ts';
 import type { FollowUpPolicy } from '@ems/hr';
 
 export const EMS_SCHEMA = 'ems';
@@ -45,6 +46,8 @@ export function createEmsService(deps: {
   pool: Pool;
   /** The follow-up policy (the same in both modes), for GET /api/follow-ups. */
   followUpPolicy: FollowUpPolicy;
+  /** The extensions loaded (EMS_EXTENSIONS), for GET /api/extensions. */
+  extensions?: { modules: readonly string[]; extensions: readonly Extension[] };
 }): ServiceModule<DemoOrg> & EventedService {
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -70,6 +73,7 @@ export function createEmsService(deps: {
       await deadLetterRoutes(deps.bus)(app);
       await asyncApiRoute(deps.catalogue)(app);
       await updatesRoute(updates)(app);
+      await listExtensionsRoute(deps.extensions ?? { modules: [], extensions: [] })(app);
       await exitReportRoute({ db: createEmsDb(deps.pool), clock: deps.clock })(app);
       await followUpRoutes({ db: createEmsDb(deps.pool), clock: deps.clock, policy: deps.followUpPolicy })(app);
     },
