@@ -2,6 +2,7 @@ import { AppPaths } from '@ems/contracts/app-paths';
 import { Page } from '../components/ui.tsx';
 import { Link } from '../router.tsx';
 import { useSession, type Role } from '../session.tsx';
+import { HrHomeCounts } from './hr/home-counts.tsx';
 
 /** What is this person's to do, by role: one card per role, each linking to that role's main page. */
 const CARDS: ReadonlyArray<{ role: Role; title: string; text: string; to: string; link: string }> = [
@@ -24,6 +25,7 @@ export function HomePage() {
           <li key={c.role} className="card">
             <h2>{c.title}</h2>
             <p>{c.text}</p>
+            <HrHomeCounts role={c.role} />
             <Link to={c.to}>{c.link}</Link>
           </li>
         ))}
