@@ -70,7 +70,7 @@ export function AccessPage(_props: { params: Record<string, string> }) {
             {o.holds.length === 0 ? (
               <p>No one's access is on hold.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0} role="region" aria-label="Active access holds, newest first, with the grants each suspended">
                 <table>
                   <caption className="visually-hidden">Active access holds, newest first, with the grants each suspended</caption>
                   <thead>
@@ -117,7 +117,7 @@ export function AccessPage(_props: { params: Record<string, string> }) {
             {o.scheduled.length === 0 ? (
               <p>No revocation is scheduled.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0} role="region" aria-label="Scheduled revocations, soonest first">
                 <table>
                   <caption className="visually-hidden">Scheduled revocations, soonest first</caption>
                   <thead>
@@ -166,7 +166,7 @@ export function AccessPage(_props: { params: Record<string, string> }) {
             {o.recent.length === 0 ? (
               <p>No access has been revoked yet.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0} role="region" aria-label="The last revocations carried out, newest first">
                 <table>
                   <caption className="visually-hidden">The last revocations carried out, newest first</caption>
                   <thead>

@@ -80,7 +80,7 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
             <p className="muted">
               Entries {offset + 1}–{offset + entries.data.items.length}, oldest first.
             </p>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Access audit entries, oldest first">
               <table>
                 <caption className="visually-hidden">Access audit entries, oldest first</caption>
                 <thead>

@@ -81,7 +81,7 @@ export function EmployeeAccessPage({ params }: { params: Record<string, string> 
             {v.access.items.length === 0 ? (
               <p>{name} has no grants.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0} role="region" aria-label={`${name}'s grants, critical systems first`}>
                 <table>
                   <caption className="visually-hidden">{name}'s grants, critical systems first</caption>
                   <thead>
@@ -123,7 +123,7 @@ export function EmployeeAccessPage({ params }: { params: Record<string, string> 
             {v.holds.length === 0 ? (
               <p>{name}'s access has never been put on hold.</p>
             ) : (
-              <div className="table-wrap">
+              <div className="table-wrap" tabIndex={0} role="region" aria-label={`${name}'s access holds, newest first`}>
                 <table>
                   <caption className="visually-hidden">{name}'s access holds, newest first</caption>
                   <thead>

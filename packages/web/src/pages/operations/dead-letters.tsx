@@ -93,7 +93,7 @@ export function DeadLettersPage(_props: { params: Record<string, string> }) {
       ) : list.data.items.length === 0 ? (
         <p>{all ? 'No dead letters.' : 'No open dead letters: every subscriber took every event.'}</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label={all ? 'Dead letters, open and replayed' : 'Open dead letters'}>
           <table>
             <caption className="visually-hidden">{all ? 'Dead letters, open and replayed' : 'Open dead letters'}</caption>
             <thead>

@@ -106,7 +106,7 @@ export function ExtensionsPage(_props: { params: Record<string, string> }) {
                     None: the <a href="/openapi.json">API document</a> names only EMS's own operations.
                   </p>
                 ) : (
-                  <div className="table-wrap">
+                  <div className="table-wrap" tabIndex={0} role="region" aria-label="API operations outside EMS's own services, from /openapi.json">
                     <table>
                       <caption className="visually-hidden">API operations outside EMS's own services, from /openapi.json</caption>
                       <thead>

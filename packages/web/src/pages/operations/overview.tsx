@@ -49,7 +49,7 @@ export function OperationsPage(_props: { params: Record<string, string> }) {
         ) : stuck.data.items.length === 0 ? (
           <p>No case is stuck: every open case's steps are on time.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Stuck cases and their late or failed steps">
             <table>
               <caption className="visually-hidden">Stuck cases and their late or failed steps</caption>
               <thead>

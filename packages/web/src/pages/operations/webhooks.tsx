@@ -176,7 +176,7 @@ export function WebhooksPage(_props: { params: Record<string, string> }) {
         ) : list.data.items.length === 0 ? (
           <p>No webhook is registered.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Registered webhooks">
             <table>
               <caption className="visually-hidden">Registered webhooks</caption>
               <thead>
@@ -311,7 +311,7 @@ export function WebhookPage({ params }: { params: Record<string, string> }) {
         ) : deliveries.data.items.length === 0 ? (
           <p>{outcome ? `No ${outcome} deliveries.` : 'Nothing delivered yet: no matching event has been published since it was registered.'}</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Delivery attempts of this webhook">
             <table>
               <caption className="visually-hidden">Delivery attempts of this webhook</caption>
               <thead>
