@@ -26,6 +26,9 @@ export const EmsPaths = {
 /** The HR inbox's follow-ups (answered by EMS: packages/contracts/src/follow-ups.ts). */
 export const FollowUpPaths = { followUps: '/api/follow-ups' } as const;
 
+/** The HR lead's exit report (packages/contracts/src/reports.ts). */
+export const ReportPaths = { exits: '/api/reports/exits' } as const;
+
 export const HrPaths = {
   employees: '/api/employees',
   employee: (id: string) => `/api/employees/${encodeURIComponent(id)}`,

@@ -8,7 +8,7 @@ import { ReasonCategory } from './ems.ts';
  * event: `submitted` when submitted, `exits` (exit confirmed, whether or not the last day has passed yet)
  * when the exit was first confirmed, `retained` and `withdrawn` when decided.
  */
-export const ReportPaths = { exits: '/api/reports/exits' } as const;
+export { ReportPaths } from './paths.ts';
 
 export const ExitReportQuery = z.object({
   /** First day counted (default: the first day of the month eleven months before `to`). */
