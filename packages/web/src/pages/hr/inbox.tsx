@@ -19,6 +19,7 @@ export interface Inbox {
   overdue: Interview[];
   todays: Interview[];
   thisWeek: Interview[];
+  nextWeek: Interview[];
   toDecide: Resignation[];
   /** Reminders and escalations sent or due (deadline passed, nobody told yet), most recent first. */
   followUps: Array<FollowUp & { case: CaseFollowUps }>;
@@ -36,14 +37,16 @@ export async function loadInbox(session: Session, signal: AbortSignal, now = new
   const startOfToday = fromLocalInput(`${today}T00:00`, zone) ?? now.toISOString();
   const endOfToday = fromLocalInput(`${addDays(today, 1)}T00:00`, zone) ?? now.toISOString();
   const endOfWeek = fromLocalInput(`${addDays(sunday, 1)}T00:00`, zone) ?? now.toISOString();
+  // Next week too: on a Friday the HR partner prepares Monday's.
+  const endOfNextWeek = fromLocalInput(`${addDays(sunday, 8)}T00:00`, zone) ?? now.toISOString();
 
   const [interviews, cases, ...decidable] = await Promise.all([
-    // Scheduled, starting before the end of the week: those of earlier days not marked held yet too.
-    listEvery((q) => listInterviews({ ...q, status: 'scheduled', to: endOfWeek }, signal)),
+    // Scheduled, starting before the end of next week: those of earlier days not marked held yet too.
+    listEvery((q) => listInterviews({ ...q, status: 'scheduled', to: endOfNextWeek }, signal)),
     listEvery((q) => listFollowUps(q, signal)),
     ...DECIDABLE.map((status) => listEvery((q) => listResignations({ ...q, status }, signal))),
   ]);
-  const scheduled = interviews.filter((i) => i.status === 'scheduled' && i.start < endOfWeek).sort((a, b) => a.start.localeCompare(b.start));
+  const scheduled = interviews.filter((i) => i.status === 'scheduled' && i.start < endOfNextWeek).sort((a, b) => a.start.localeCompare(b.start));
   const toDecide = decidable.flat().sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
 
   const [people, partners] = await Promise.all([
@@ -56,7 +59,8 @@ export async function loadInbox(session: Session, signal: AbortSignal, now = new
     today,
     overdue: scheduled.filter((i) => i.start < startOfToday),
     todays: scheduled.filter((i) => i.start >= startOfToday && i.start < endOfToday),
-    thisWeek: scheduled.filter((i) => i.start >= endOfToday),
+    thisWeek: scheduled.filter((i) => i.start >= endOfToday && i.start < endOfWeek),
+    nextWeek: scheduled.filter((i) => i.start >= endOfWeek),
     toDecide,
     followUps: followUps.sort((a, b) => b.dueAt.localeCompare(a.dueAt)),
     people,
@@ -93,6 +97,7 @@ export function InboxPage(_props: { params: Record<string, string> }) {
             {data.overdue.length ? <InterviewTable title="Started, not yet marked held" interviews={data.overdue} inbox={data} lead={lead} /> : null}
             <InterviewTable title={`Today, ${formatDay(data.today)}`} interviews={data.todays} inbox={data} lead={lead} empty="No interviews today." />
             <InterviewTable title="Later this week" interviews={data.thisWeek} inbox={data} lead={lead} empty="No more interviews this week." />
+            <InterviewTable title="Next week" interviews={data.nextWeek} inbox={data} lead={lead} empty="No interviews next week yet." />
           </section>
           <DecisionSection inbox={data} lead={lead} />
           {lead ? null : <FollowUpSection inbox={data} lead={false} />}
