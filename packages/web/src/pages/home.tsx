@@ -3,6 +3,7 @@ import { Page } from '../components/ui.tsx';
 import { Link } from '../router.tsx';
 import { useSession, type Role } from '../session.tsx';
 import { HrHomeCounts } from './hr/home-counts.tsx';
+import { useOwnCasePath } from './employee/own-case.ts';
 
 /** What is this person's to do, by role: one card per role, each linking to that role's main page. */
 const CARDS: ReadonlyArray<{ role: Role; title: string; text: string; to: string; link: string }> = [
@@ -17,6 +18,7 @@ const CARDS: ReadonlyArray<{ role: Role; title: string; text: string; to: string
 export function HomePage() {
   const session = useSession();
   const cards = CARDS.filter((c) => session.has(c.role));
+  const ownCase = useOwnCasePath();
   return (
     <Page title={`Hello, ${session.name}`}>
       {cards.length === 0 ? <p>Your account has no role in EMS yet. Ask your HR team.</p> : null}
@@ -26,7 +28,7 @@ export function HomePage() {
             <h2>{c.title}</h2>
             <p>{c.text}</p>
             <HrHomeCounts role={c.role} />
-            <Link to={c.to}>{c.link}</Link>
+            <Link to={c.role === 'employee' ? ownCase : c.to}>{c.link}</Link>
           </li>
         ))}
       </ul>

@@ -141,6 +141,17 @@ function LinkedText({ text }: { text: string }) {
   return <>{parts.map((p, i) => (typeof p === 'string' ? <Fragment key={`t${i}`}>{p}</Fragment> : p))}</>;
 }
 
+/** An invite often travels twice (as the calendar part of the body and as an .ics file): shown once. */
+function distinct(attachments: readonly MailAttachment[]): MailAttachment[] {
+  const seen = new Set<string>();
+  return attachments.filter((a) => {
+    const key = `${a.contentType.split(';')[0]!.toLowerCase()}\u0000${a.encoding}\u0000${a.content}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function size(bytes: number): string {
   return bytes < 1024 ? `${bytes} bytes` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
@@ -310,7 +321,7 @@ export function MailPage({ params }: { params: Record<string, string> }) {
         <section aria-labelledby="mail-attachments">
           <h2 id="mail-attachments">Attachments</h2>
           <ul className="attachments">
-            {m.attachments.map((a, i) => (
+            {distinct(m.attachments).map((a, i) => (
               <Attachment key={i} a={a} index={i} />
             ))}
           </ul>
