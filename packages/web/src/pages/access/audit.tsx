@@ -36,7 +36,8 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
     [employeeId, offset],
     live,
   );
-  const filterError = entries.error instanceof Problem ? entries.error.field('query.employeeId') : undefined;
+  // The server names query parameters `querystring.<name>`.
+  const filterError = entries.error instanceof Problem ? (entries.error.field('querystring.employeeId') ?? entries.error.field('query.employeeId')) : undefined;
   const onFilter = (e: FormEvent) => {
     e.preventDefault();
     navigate(auditUrl(typed.trim(), 0));
@@ -71,8 +72,8 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
           </div>
         </form>
         {filterError ? null : <ErrorMessage error={entries.error} />}
-        {entries.data === undefined ? (
-          entries.error ? null : <Loading what="Reading the audit" />
+        {entries.error ? null : entries.data === undefined ? (
+          <Loading what="Reading the audit" />
         ) : entries.data.items.length === 0 ? (
           <p>{offset > 0 ? 'No more entries.' : 'No audit entries.'}</p>
         ) : (

@@ -65,7 +65,7 @@ export function EmployeeAccessPage({ params }: { params: Record<string, string> 
       ) : (
         <>
           {v.employee ? (
-            <dl className="facts">
+            <dl className="facts long">
               <dt>Employee</dt>
               <dd>
                 {v.employee.name} ({v.employee.id}), {v.employee.title}, {v.employee.department.name}

@@ -169,7 +169,7 @@ export function DeadLetterPage({ params }: { params: Record<string, string> }) {
         letter.error ? null : <Loading what="Reading the dead letter" />
       ) : (
         <>
-          <dl className="facts">
+          <dl className="facts long">
             <dt>Subscriber</dt>
             <dd>{d.subscriber}</dd>
             <dt>Event type</dt>

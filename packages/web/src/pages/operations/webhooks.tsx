@@ -271,7 +271,7 @@ export function WebhookPage({ params }: { params: Record<string, string> }) {
         webhook.error ? null : <Loading what="Reading the webhook" />
       ) : (
         <>
-          <dl className="facts">
+          <dl className="facts long">
             <dt>URL</dt>
             <dd className="secret">{w.url}</dd>
             <dt>Event types</dt>
