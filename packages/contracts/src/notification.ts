@@ -39,6 +39,8 @@ export const InterviewInviteData = z.object({
   end: IsoDateTime,
   /** IANA zone the times are shown in for this recipient. */
   timezone: StorableLine.min(1),
+  /** The case's page in the web app (set by Notification, like every link it sends). */
+  caseUrl: StorableLine.url().nullish(),
 });
 
 export const DecisionNoticeData = z.object({

@@ -73,6 +73,8 @@ describe('the mailbox', () => {
     expect(message.status).toBe(200);
     expect(message.body.from).toContain('ems@');
     expect(message.body.text).toContain(kase.hrPartner.name);
+    // The invite links to the case's page in the app, like every email about a case.
+    expect(message.body.text).toContain(`https://ems.acme.example/cases/${kase.resignationId}`);
     expect(message.body.html).toMatch(/<html|<p/i);
     const ics = message.body.attachments.find((a) => a.contentType === 'text/calendar');
     expect(ics).toMatchObject({ encoding: 'utf8', params: expect.objectContaining({ method: 'REQUEST' }) as unknown });

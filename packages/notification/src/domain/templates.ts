@@ -61,6 +61,7 @@ type ManagerNoticeData = z.infer<typeof ManagerNoticeData>;
 
 const InterviewData = api.InterviewInviteData.extend({
   timezone: z.string().min(1).refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin'),
+  caseUrl: api.InterviewInviteData.shape.caseUrl.refine(httpUrl, 'must be an http(s) URL'),
 }).refine((d) => Date.parse(d.end) > Date.parse(d.start), { path: ['end'], message: 'must be after start' });
 type InterviewData = z.infer<typeof InterviewData>;
 
@@ -175,6 +176,7 @@ function renderInterviewInvite(d: InterviewData): RenderedEmail {
     '',
     'The calendar invitation is attached; please accept it to add the meeting to your calendar.',
     ...(reschedule ? [reschedule] : []),
+    ...(d.caseUrl ? ['', `Case details: ${d.caseUrl}`] : []),
     '',
     '--',
     FOOTER,
@@ -186,6 +188,7 @@ function renderInterviewInvite(d: InterviewData): RenderedEmail {
     `<p><strong>When:</strong> ${esc(when)}</p>`,
     '<p>The calendar invitation is attached; please accept it to add the meeting to your calendar.</p>',
     ...(reschedule ? [`<p>${esc(reschedule)}</p>`] : []),
+    ...(d.caseUrl ? [`<p><a href="${esc(d.caseUrl)}">View the case</a></p>`] : []),
   ]);
 
   return { subject: subject(`Exit interview: ${employee}, ${formatSlot(d.start, d.end, d.timezone, true)}`), text, html };
@@ -211,8 +214,14 @@ function renderInterviewCancelled(d: InterviewData): RenderedEmail {
   }[role];
   const after = 'The attached calendar update removes the meeting from your calendar. If a new time is arranged, you will receive a new invitation.';
 
-  const text = [`Dear ${who},`, '', what[0], '', after, '', '--', FOOTER].join('\n');
-  const html = layout(`Cancelled: exit interview for ${employee}`, [`<p>Dear ${esc(who)},</p>`, `<p>${what[1]}</p>`, `<p>${esc(after)}</p>`]);
+  const link = d.caseUrl ?? null;
+  const text = [`Dear ${who},`, '', what[0], '', after, ...(link ? ['', `Case details: ${link}`] : []), '', '--', FOOTER].join('\n');
+  const html = layout(`Cancelled: exit interview for ${employee}`, [
+    `<p>Dear ${esc(who)},</p>`,
+    `<p>${what[1]}</p>`,
+    `<p>${esc(after)}</p>`,
+    ...(link ? [`<p><a href="${esc(link)}">View the case</a></p>`] : []),
+  ]);
 
   return { subject: subject(`Cancelled: exit interview for ${employee}`), text, html };
 }

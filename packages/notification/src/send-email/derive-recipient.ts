@@ -28,7 +28,7 @@ export interface RecipientRules {
 }
 
 /** Templates whose data links to the case. */
-const LINKED = new Set<api.EmailTemplate>(['resignation-manager-notice', 'resignation-decision-notice', 'exit-follow-up']);
+const LINKED = new Set<api.EmailTemplate>(['resignation-manager-notice', 'exit-interview-invite', 'exit-interview-cancelled', 'resignation-decision-notice', 'exit-follow-up']);
 
 const refuse = (detail: string, path: string) =>
   new HttpProblem(422, detail, { type: 'https://ems.dev/problems/recipient-not-allowed', title: 'Not an email EMS sends', extra: { errors: [{ path, message: detail }] } });
