@@ -200,6 +200,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             catalogue,
             defaultRetry,
             ackWaitMs: config.bus.nats.ackWaitMs,
+            // No replicas: what its consumers hold at start was this process's before it was killed — delivered again at once.
+            resumeHeld: soleWorker,
             connectionName: `ems ${config.services.join('+')}${config.replicaId ? ` ${config.replicaId}` : ''}`,
           })
         : createPostgresEventBus({

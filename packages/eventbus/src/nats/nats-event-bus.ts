@@ -73,7 +73,25 @@ export interface NatsEventBusOptions {
   connectionName?: string;
   /** Default true: creates its tables (outbox, dead letters). False: installed by the admin (installEventBus); this bus only reads and writes them. */
   install?: boolean;
+  /**
+   * This process is the only one working its subscribers' consumers (no replicas of it): messages they
+   * still hold unacknowledged when it starts were held by its predecessor, killed mid-handler — delivered
+   * again at once rather than after ackWaitMs (defect 16: ≈ ack_wait without the reaction after a kill -9).
+   */
+  resumeHeld?: boolean;
 }
+
+/**
+ * How held messages are handed back at start (resumeHeld): JetStream has no call to release another
+ * connection's deliveries, but it re-reads a consumer's ack_wait at once when it changes (nats-server
+ * 2.9, measured: a message held for 30 s came back 1 s after ack_wait was set to 1 s). So the consumers
+ * that hold some get this ack_wait, the server queues what expired for redelivery — first in line for the
+ * next pull, even after ack_wait is restored (measured) — and their own ack_wait is restored before this
+ * process pulls anything, so no message of its own is ever held under the short one. A message delivered
+ * less than this long before the kill may miss the window and come back after ack_wait, as before.
+ */
+const RESUME_ACK_WAIT_MS = 1_000;
+const RESUME_MARGIN_MS = 500;
 
 /**
  * Deliveries JetStream allows beyond maxAttempts. The handler never sees them: they exist so that a
@@ -306,6 +324,26 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     ]);
   };
 
+  /** See RESUME_ACK_WAIT_MS. Before any worker of this process pulls. */
+  const resumeHeldMessages = async (jsm: JetStreamManager) => {
+    const holding: Array<ReturnType<typeof consumersOf>[number]> = [];
+    let messages = 0;
+    for (const sub of subscriptions.values()) {
+      for (const c of consumersOf(sub)) {
+        const info = await jsm.consumers.info(c.stream, c.name).catch(() => undefined); // not made yet: holds nothing
+        if (!info?.num_ack_pending) continue;
+        holding.push(c);
+        messages += info.num_ack_pending;
+      }
+    }
+    if (!holding.length) return;
+    for (const c of holding) await jsm.consumers.update(c.stream, c.name, { ack_wait: RESUME_ACK_WAIT_MS * 1_000_000 });
+    await new Promise((resolve) => setTimeout(resolve, RESUME_ACK_WAIT_MS + RESUME_MARGIN_MS));
+    // Their own ack_wait again (a process killed meanwhile: the next start's ensureConsumer restores it).
+    for (const c of holding) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
+    log.warn({ consumers: holding.length, messages }, 'event bus: deliveries left in flight by a stopped process, delivered again now');
+  };
+
   const deactivate = async (name: string) => {
     const own = workers.get(name) ?? [];
     workers.delete(name);
@@ -394,6 +432,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
           void watch(nc, log);
           running = true;
           await relay.start();
+          if (options.resumeHeld) await resumeHeldMessages(jsm);
           for (const sub of subscriptions.values()) await activate(sub);
         } catch (err) {
           running = false;
