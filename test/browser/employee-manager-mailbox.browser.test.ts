@@ -97,14 +97,14 @@ async function interviewOf(page: Page, id: string): Promise<{ uid: string; seque
   return items[0]!;
 }
 
-describe("the employee's, the manager's, the case and the mailbox pages, in a real browser", () => {
+describe.each(['orchestration', 'choreography'] as const)("the employee's, the manager's, the case and the mailbox pages, in a real browser (%s)", (mode) => {
   let web: BrowserEms;
   let caseUrl = '';
   let employeePage: Page;
   const caseId = () => caseUrl.split('/').at(-1)!;
 
   beforeAll(async () => {
-    web = await startBrowserEms({ mode: 'orchestration', name: 'employee_pages' });
+    web = await startBrowserEms({ mode, name: `employee_pages_${mode}` });
   });
   afterAll(async () => {
     await web?.stop();
@@ -121,7 +121,8 @@ describe("the employee's, the manager's, the case and the mailbox pages, in a re
     const saturday = saturdayAhead(EMPLOYEE.timezone);
     const day = page.getByLabel('Last working day');
     await day.fill(saturday);
-    await page.getByLabel('Reason').fill('A new adventure, by the sea.');
+    await page.getByLabel('Reason', { exact: true }).fill('A new adventure, by the sea.');
+    await page.getByLabel('Reason category').selectOption({ label: 'Moving away' });
     // Told at once, next to the field, and the field is marked invalid.
     await page.getByText(/is a Saturday: you do not work that day \(you work Mon–Fri\)/).waitFor();
     expect(await day.getAttribute('aria-invalid')).toBe('true');
@@ -151,7 +152,8 @@ describe("the employee's, the manager's, the case and the mailbox pages, in a re
     await refusal.waitFor();
     expect(await day.getAttribute('aria-describedby')).toContain(await refusal.getAttribute('id'));
     expect(await day.inputValue()).toBe(friday);
-    expect(await page.getByLabel('Reason').inputValue()).toBe('A new adventure, by the sea.');
+    expect(await page.getByLabel('Reason', { exact: true }).inputValue()).toBe('A new adventure, by the sea.');
+    expect(await page.getByLabel('Reason category').inputValue()).toBe('relocation');
     await page.unroute('**/api/resignations');
 
     // The same submission again: sent as typed now, it opens the case.
@@ -160,6 +162,7 @@ describe("the employee's, the manager's, the case and the mailbox pages, in a re
     caseUrl = page.url();
     await page.getByRole('heading', { name: 'Your resignation', level: 1 }).waitFor();
     await page.getByText('A new adventure, by the sea.').waitFor();
+    await page.locator('dl.facts dd', { hasText: 'Moving away' }).waitFor();
     employeePage = page;
   });
 
@@ -169,7 +172,7 @@ describe("the employee's, the manager's, the case and the mailbox pages, in a re
     // No reload: the live stream brings the change (the facts' status badge reads "Awaiting decision").
     await page.locator('dl.facts').getByText('Awaiting decision').waitFor({ timeout: 30_000 });
     expect(await reloads()).toBe(0);
-    await page.getByText(/Next: the exit interview\. After it, HR decides .* Until HR decides, you may withdraw your resignation\./).waitFor();
+    await page.getByText(new RegExp(`Next: the exit interview, .+ with ${PARTNER.name}\\. After it, HR decides .* Until HR decides, you may withdraw your resignation\\.`)).waitFor();
     for (const step of ['Tell the manager', 'Book the exit interview', 'Suspend critical access']) {
       await page.getByRole('heading', { level: 3, name: `${step} Done` }).waitFor();
     }
@@ -239,6 +242,7 @@ describe("the employee's, the manager's, the case and the mailbox pages, in a re
     await page.locator('dl.facts').getByText('Awaiting decision').waitFor();
     expect(await page.getByRole('main').textContent()).not.toContain('A new adventure');
     expect(await page.getByRole('term').allTextContents()).not.toContain('Reason');
+    expect(await page.getByRole('main').textContent()).not.toContain('Moving away');
     // Not theirs to withdraw or to see the interview of.
     expect(await page.getByRole('button', { name: /Withdraw/ }).count()).toBe(0);
     expect(await page.getByRole('region', { name: /exit interview/i }).count()).toBe(0);
@@ -282,7 +286,7 @@ describe("the employee's, the manager's, the case and the mailbox pages, in a re
     await page.locator('.field-error', { hasText: 'No one in the directory has the id E99999.' }).waitFor();
     await page.getByLabel('Employee id').fill(OTHER.id);
     await page.getByText(new RegExp(`^${OTHER.name} \\(.*\\) works Mon–Fri`)).waitFor();
-    await page.getByLabel('Reason').fill('Relocating.');
+    await page.getByLabel('Reason', { exact: true }).fill('Relocating.');
     await page.getByRole('button', { name: 'Submit resignation' }).click();
     await page.getByRole('heading', { level: 1, name: `${OTHER.name}'s resignation` }).waitFor();
     const otherUrl = page.url();

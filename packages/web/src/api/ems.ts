@@ -6,6 +6,7 @@ import { get, post, type Query } from './client.ts';
 export type Resignation = ems.Resignation;
 export type TimelineEntry = ems.TimelineEntry;
 export type CaseStatus = ems.CaseStatus;
+export type ReasonCategory = ems.ReasonCategory;
 export type Actor = ems.Actor;
 export type ResignationList = { items: Resignation[]; nextOffset: number | null };
 export type SubmitResignationRequest = ems.SubmitResignationRequest;
@@ -31,6 +32,17 @@ export const getTimeline = (id: string, signal?: AbortSignal) => get<{ resignati
 export const submitResignation = (body: SubmitResignationRequest, idempotencyKey: string) => post<Resignation>(EmsPaths.resignations, body, { idempotencyKey });
 export const decideResignation = (id: string, body: DecisionRequest, idempotencyKey: string) => post<Resignation | Accepted>(EmsPaths.decision(id), body, { idempotencyKey });
 export const withdrawResignation = (id: string, body: { note?: string }, idempotencyKey: string) => post<Resignation | Accepted>(EmsPaths.withdrawal(id), body, { idempotencyKey });
+
+/** The reason categories in words (a Record: the compiler insists on every category the contract names). */
+export const REASON_CATEGORY_WORDS: Record<ReasonCategory, string> = {
+  career: 'Career (a new role, growth)',
+  compensation: 'Pay and benefits',
+  management: 'Management',
+  relocation: 'Moving away',
+  personal: 'Personal reasons',
+  other: 'Something else',
+};
+export const REASON_CATEGORIES = Object.keys(REASON_CATEGORY_WORDS) as ReasonCategory[];
 
 /** Open: something may still happen (closedAt is set once nothing more will). */
 export const isOpen = (c: Pick<Resignation, 'closedAt'>) => c.closedAt === null;

@@ -2,9 +2,9 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { AppPaths } from '@ems/contracts/app-paths';
 import { Problem, newIdempotencyKey } from '../../api/client.ts';
 import { getEmployee, getHrPartner, listInterviews, type Employee, type Interview } from '../../api/directory.ts';
-import { getResignation, getTimeline, withdrawResignation, WITHDRAWABLE, type Resignation, type Step, type StepName, type TimelineEntry } from '../../api/ems.ts';
+import { getResignation, getTimeline, REASON_CATEGORY_WORDS, withdrawResignation, WITHDRAWABLE, type Resignation, type Step, type StepName, type TimelineEntry } from '../../api/ems.ts';
 import { caseChanged } from '../../components/live.ts';
-import { useResource } from '../../components/resource.ts';
+import { useResource, type Resource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, formatDay, formatInstant, Loading, Page, Status } from '../../components/ui.tsx';
 import { Link } from '../../router.tsx';
 import { useSession, type Session } from '../../session.tsx';
@@ -61,6 +61,14 @@ export function CasePage({ params }: { params: Record<string, string> }) {
   );
   const employeeId = kase.data?.resignation.employeeId;
   const employee = useResource((signal) => (employeeId ? getEmployee(employeeId, signal) : Promise.resolve(undefined)), [employeeId]);
+  // The interview: the employee's own (summary view), their HR partner's and the HR lead's; nobody else may list it.
+  const readsInterview = Boolean(employeeId) && (employeeId === session.personId || session.has('hr_partner', 'hr_lead'));
+  const interviews = useResource((signal) => (readsInterview ? listInterviews({ resignationId: id, limit: 20 }, signal) : Promise.resolve(undefined)), [id, readsInterview], onUpdate);
+  const interview = pickInterview(interviews.data?.items ?? []);
+  const partnerId = interview?.hrPartnerId;
+  const knownPartner = employee.data && partnerId === employee.data.hrPartner.id ? employee.data.hrPartner : undefined;
+  const partner = useResource((signal) => (partnerId && !knownPartner ? getHrPartner(partnerId, signal) : Promise.resolve(undefined)), [partnerId, knownPartner?.id]);
+  const withWhom = partnerId ? { name: knownPartner?.name ?? partner.data?.name ?? partnerId, email: knownPartner?.email ?? partner.data?.email } : undefined;
 
   if (kase.data === undefined) {
     return (
@@ -82,14 +90,13 @@ export function CasePage({ params }: { params: Record<string, string> }) {
   const { resignation: c, timeline } = kase.data;
   const voice = voiceOf(c, session);
   const zone = employee.data?.timezone;
-  const canReadInterview = voice.self || session.has('hr_partner', 'hr_lead');
   const canWithdraw = voice.self || session.has('hr_lead');
   return (
     <Page title={voice.self ? 'Your resignation' : `${c.employeeName}'s resignation`}>
       <ErrorMessage error={kase.error} />
       <Summary c={c} voice={voice} zone={zone} />
-      <WhatNext c={c} voice={voice} zone={zone} />
-      {canReadInterview ? <InterviewCard c={c} voice={voice} employee={employee.data} /> : null}
+      <WhatNext c={c} voice={voice} zone={zone} interview={interview && interview.status === 'scheduled' ? { start: interview.start, with: withWhom?.name ?? '' } : undefined} />
+      {readsInterview ? <InterviewCard c={c} voice={voice} employee={employee.data} interviews={interviews} current={interview} partner={withWhom} /> : null}
       {canWithdraw && WITHDRAWABLE.includes(c.status) ? <Withdraw c={c} voice={voice} onDone={kase.reload} /> : null}
       {session.has('hr_partner', 'hr_lead') ? <DecisionPanel resignation={c} onDecided={kase.reload} /> : null}
       <Steps c={c} voice={voice} zone={zone} />
@@ -125,6 +132,18 @@ function Summary({ c, voice, zone }: { c: Resignation; voice: Voice; zone: strin
         <dd>
           <DateTime iso={c.submittedAt} {...(zone ? { timeZone: zone } : {})} />
         </dd>
+        {voice.self || c.department === null ? null : (
+          <>
+            <dt>Department</dt>
+            <dd>{c.department}</dd>
+          </>
+        )}
+        {c.reasonCategory ? (
+          <>
+            <dt>Reason category</dt>
+            <dd>{REASON_CATEGORY_WORDS[c.reasonCategory]}</dd>
+          </>
+        ) : null}
         {c.reason !== null ? (
           <>
             <dt>Reason</dt>
@@ -175,7 +194,7 @@ function stepsOf(c: Resignation): Array<[StepName, Step]> {
 }
 
 /** What happens next, and by when, in a sentence or two. */
-function WhatNext({ c, voice, zone }: { c: Resignation; voice: Voice; zone: string | undefined }) {
+function WhatNext({ c, voice, zone, interview }: { c: Resignation; voice: Voice; zone: string | undefined; interview: { start: string; with: string } | undefined }) {
   const steps = stepsOf(c);
   const awaited = steps.filter(([, s]) => s.status === 'pending' || s.status === 'late');
   const failed = steps.filter(([, s]) => s.status === 'failed');
@@ -192,7 +211,7 @@ function WhatNext({ c, voice, zone }: { c: Resignation; voice: Voice; zone: stri
       text = `EMS is telling ${voice.whose} manager, booking an exit interview with ${voice.whose} HR partner and suspending ${voice.whose} critical access${byWhen ? `, expected by ${at(byWhen)}` : ''}.`;
       break;
     case 'awaiting_decision':
-      text = `Next: the exit interview. After it, HR decides — ${voice.self ? 'you stay' : `${voice.who} stays`} (retained), or the exit is confirmed with a last working day.${voice.self ? ' Until HR decides, you may withdraw your resignation.' : ''}`;
+      text = `Next: the exit interview${interview ? `, ${at(interview.start)}${interview.with ? ` with ${interview.with}` : ''}` : ''}. After it, HR decides — ${voice.self ? 'you stay' : `${voice.who} stays`} (retained), or the exit is confirmed with a last working day.${voice.self ? ' Until HR decides, you may withdraw your resignation.' : ''}`;
       break;
     case 'action_required':
       text = `Something needs HR's attention: ${failed.map(([n, s]) => `${STEPS[n].title.toLowerCase()} failed${s.lastError ? ` (${s.lastError})` : ''}`).join('; ') || 'a step failed'}. HR can still decide${voice.self ? ', and you may still withdraw' : ''}.`;
@@ -293,16 +312,24 @@ function Timeline({ items, zone }: { items: readonly TimelineEntry[]; zone: stri
 }
 
 /** The exit interview: when and with whom, in the reader's terms; add it to a calendar. */
-function InterviewCard({ c, voice, employee }: { c: Resignation; voice: Voice; employee: Employee | undefined }) {
+function InterviewCard({
+  c,
+  voice,
+  employee,
+  interviews,
+  current,
+  partner,
+}: {
+  c: Resignation;
+  voice: Voice;
+  employee: Employee | undefined;
+  interviews: Resource<{ items: Interview[] } | undefined>;
+  current: Interview | undefined;
+  partner: { name: string; email: string | undefined } | undefined;
+}) {
   const session = useSession();
-  const onUpdate = useCallback(live(c.id), [c.id]);
-  const interviews = useResource((signal) => listInterviews({ resignationId: c.id, limit: 20 }, signal), [c.id], onUpdate);
-  const current = pickInterview(interviews.data?.items ?? []);
-  const partnerId = current?.hrPartnerId;
-  const knownPartner = employee && partnerId === employee.hrPartner.id ? employee.hrPartner : undefined;
-  const partner = useResource((signal) => (partnerId && !knownPartner ? getHrPartner(partnerId, signal) : Promise.resolve(undefined)), [partnerId, knownPartner?.id]);
-  const partnerName = knownPartner?.name ?? partner.data?.name ?? partnerId;
-  const partnerEmail = knownPartner?.email ?? partner.data?.email;
+  const partnerName = partner?.name ?? current?.hrPartnerId;
+  const partnerEmail = partner?.email;
   const zone = voice.self && employee ? employee.timezone : current?.timezone;
   return (
     <section aria-labelledby="case-interview" className="card interview">

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { Problem, newIdempotencyKey } from '../../api/client.ts';
 import { addDays, describeWorkingDays, getEmployee, isoWeekday, nearestWorkingDay, searchEmployees, todayIn, weekdayName, type Employee } from '../../api/directory.ts';
-import { OPEN_RESIGNATION_EXISTS, submitResignation, type SubmitResignationRequest } from '../../api/ems.ts';
+import { OPEN_RESIGNATION_EXISTS, REASON_CATEGORIES, REASON_CATEGORY_WORDS, submitResignation, type ReasonCategory, type SubmitResignationRequest } from '../../api/ems.ts';
 import { ErrorMessage, Field, formatDay, Page } from '../../components/ui.tsx';
 import { Link, navigate } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
@@ -23,6 +23,7 @@ export function ResignPage(_props: { params: Record<string, string> }) {
   const [employeeId, setEmployeeId] = useState(forOthers && !session.has('employee') ? '' : session.personId);
   const [lastWorkingDay, setLastWorkingDay] = useState('');
   const [reason, setReason] = useState('');
+  const [category, setCategory] = useState<ReasonCategory | ''>('');
   const [lookup, setLookup] = useState<Lookup>({ state: 'idle' });
   const [problem, setProblem] = useState<unknown>();
   const [dayError, setDayError] = useState<string>();
@@ -78,6 +79,7 @@ export function ResignPage(_props: { params: Record<string, string> }) {
   const fieldProblem = (path: string) => (problem instanceof Problem ? problem.field(path) : undefined);
   const employeeError = fieldProblem('body.employeeId') ?? (lookup.state === 'missing' ? lookup.message : undefined) ?? (problem instanceof Problem && problem.status === 404 ? problem.detail : undefined);
   const dayProblem = dayError ?? fieldProblem('body.lastWorkingDay');
+  const categoryProblem = fieldProblem('body.reasonCategory');
   const reasonProblem = fieldProblem('body.reason') ?? (reason.length > REASON_MAX ? `At most ${REASON_MAX} characters (${reason.length} now).` : undefined);
   // The general message: what no field shows.
   const shownByField = problem instanceof Problem && (problem.errors.length > 0 || problem.status === 404);
@@ -102,6 +104,7 @@ export function ResignPage(_props: { params: Record<string, string> }) {
       employeeId: employeeId.trim(),
       ...(lastWorkingDay ? { lastWorkingDay } : {}),
       ...(reason.trim() ? { reason: reason.trim() } : {}),
+      ...(category ? { reasonCategory: category } : {}),
     };
     const fingerprint = JSON.stringify(body);
     if (!attempt.current || attempt.current.body !== fingerprint) attempt.current = { key: newIdempotencyKey(), body: fingerprint };
@@ -189,6 +192,19 @@ export function ResignPage(_props: { params: Record<string, string> }) {
           </p>
         ) : null}
         {lastWorkingDay && !dayProblem ? <p className="muted">Last working day: {formatDay(lastWorkingDay)}.</p> : null}
+
+        <Field label="Reason category" hint="Optional: HR's exit report counts exits by it." error={categoryProblem}>
+          {({ id, describedBy, invalid }) => (
+            <select id={id} name="reasonCategory" value={category} onChange={(e) => setCategory(e.target.value as ReasonCategory | '')} aria-describedby={describedBy} aria-invalid={invalid}>
+              <option value="">Not given</option>
+              {REASON_CATEGORIES.map((c) => (
+                <option key={c} value={c}>
+                  {REASON_CATEGORY_WORDS[c]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
 
         <Field label="Reason" hint={`Optional, up to ${REASON_MAX} characters. Your manager does not see it; HR does.`} error={reasonProblem}>
           {({ id, describedBy, invalid }) => (
