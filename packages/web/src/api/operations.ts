@@ -1,3 +1,4 @@
+import type { extensions } from '@ems/contracts';
 import { EmsPaths } from '@ems/contracts/paths';
 import { del, get, post, type Query } from './client.ts';
 import type { Resignation, ResignationList } from './ems.ts';
@@ -100,34 +101,8 @@ export async function listEventTypes(signal?: AbortSignal): Promise<EventTypeInf
     .sort((a, b) => a.type.localeCompare(b.type));
 }
 
-/** An extension EMS runs (GET /api/extensions). */
-export interface Extension {
-  name: string;
-  version?: string | null;
-  /** The event types it subscribes to (or its subscriptions, by name). */
-  subscriptions?: unknown[];
-  /** The API operations it adds. */
-  operations?: unknown[];
-  [key: string]: unknown;
-}
-export const listExtensions = (signal?: AbortSignal) => get<{ items: Extension[] } | Extension[]>('/api/extensions', undefined, signal);
-
-/** The API document: what it says of operations (id, method, path, summary, tags). */
-export interface OperationInfo {
-  operationId: string;
-  method: string;
-  path: string;
-  summary: string;
-  tags: string[];
-}
-export async function listOperations(signal?: AbortSignal): Promise<OperationInfo[]> {
-  const doc = await get<{ paths?: Record<string, Record<string, { operationId?: string; summary?: string; tags?: string[] }>> }>('/openapi.json', undefined, signal);
-  const out: OperationInfo[] = [];
-  for (const [path, methods] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(methods)) {
-      if (typeof op !== 'object' || op === null || !op.operationId) continue;
-      out.push({ operationId: op.operationId, method: method.toUpperCase(), path, summary: op.summary ?? '', tags: op.tags ?? [] });
-    }
-  }
-  return out;
-}
+/** An extension EMS loaded (EMS_EXTENSIONS): what it subscribes to, publishes and adds to the API. */
+export type Extension = extensions.ExtensionInfo;
+/** ExtensionPaths lives beside its zod schema (packages/contracts/src/extensions.ts): spelled here so no validator ships. */
+const EXTENSIONS_PATH = '/api/extensions';
+export const listExtensions = (signal?: AbortSignal) => get<extensions.ExtensionList>(EXTENSIONS_PATH, undefined, signal);

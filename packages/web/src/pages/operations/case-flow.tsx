@@ -76,7 +76,7 @@ const NODE_W = 220;
 const NODE_H = 64;
 const COL_W = 260;
 const ROW_H = 80;
-const LANE_H = 84;
+const LANE_H = 100;
 const PAD = 12;
 
 type NodeState = 'done' | 'late' | 'failed' | 'pending';
@@ -201,7 +201,7 @@ function choreographyFlow(r: Resignation, timeline: readonly TimelineEntry[]): F
     return [[name, s] as [StepName, Step]];
   });
   const lanes = services.map((s, i) => ({ service: s, label: SERVICE_WORDS[s] ?? s, y: PAD + i * LANE_H }));
-  const laneY = new Map(lanes.map((l) => [l.service, l.y + 24]));
+  const laneY = new Map(lanes.map((l) => [l.service, l.y + 28]));
   const LABEL_W = 150;
   const nodes: FlowNode[] = timeline.map((e, i) => {
     const failed = /-failed(\.v\d+)?$/.test(e.type);
