@@ -73,7 +73,7 @@ describe('the HR pages in a real browser', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       cases[e.id] = res.body.id;
     }
-    for (const id of Object.values(cases)) await waitFor(async () => ((await api<{ status: string }>('GET', `/api/resignations/${id}`)).body.status === 'awaiting_decision' ? true : undefined), { timeoutMs: 30_000 });
+    for (const id of Object.values(cases)) await waitFor(async () => ((await api<{ status: string }>('GET', `/api/resignations/${id}`)).body.status === 'awaiting_decision' ? true : undefined), 'the case awaiting a decision', 30_000);
   }, 180_000);
   afterAll(async () => {
     await web?.stop();
