@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The extensions this EMS loaded (EMS_EXTENSIONS): optional services that join the flow by subscribing. */
-export const ExtensionPaths = { extensions: '/api/extensions' } as const;
+export { ExtensionPaths } from './paths.ts';
 
 export const ExtensionInfo = z
   .object({

@@ -8,10 +8,7 @@ import { ListOf, PageQuery } from './common.ts';
  * A person sees the messages delivered to their own directory address (the SMTP envelope's recipient); the
  * operator sees every message.
  */
-export const MailboxPaths = {
-  messages: '/api/mailbox',
-  message: (id: string) => `/api/mailbox/${encodeURIComponent(id)}`,
-} as const;
+export { MailboxPaths } from './paths.ts';
 
 export const MailboxProblemTypes = {
   noMailbox: 'https://ems.dev/problems/no-mailbox',

@@ -29,6 +29,18 @@ export const FollowUpPaths = { followUps: '/api/follow-ups' } as const;
 /** The HR lead's exit report (packages/contracts/src/reports.ts). */
 export const ReportPaths = { exits: '/api/reports/exits' } as const;
 
+/** Live updates, server-sent events (packages/contracts/src/updates.ts). */
+export const UpdatesPaths = { stream: '/api/updates' } as const;
+
+/** The embedded default's mailbox (served by Notification: packages/contracts/src/mailbox.ts). */
+export const MailboxPaths = {
+  messages: '/api/mailbox',
+  message: (id: string) => `/api/mailbox/${encodeURIComponent(id)}`,
+} as const;
+
+/** The extensions EMS loaded (packages/contracts/src/extensions.ts). */
+export const ExtensionPaths = { extensions: '/api/extensions' } as const;
+
 export const HrPaths = {
   employees: '/api/employees',
   employee: (id: string) => `/api/employees/${encodeURIComponent(id)}`,

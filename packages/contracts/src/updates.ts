@@ -18,7 +18,7 @@ import { CaseStatus } from './ems.ts';
  * An event says only what changed and when: read the case (or the dead letter) for the rest. The stream
  * starts empty (no replay): load the page, then follow the stream.
  */
-export const UpdatesPaths = { stream: '/api/updates' } as const;
+export { UpdatesPaths } from './paths.ts';
 
 export const UpdateEvents = { case: 'case', deadLetter: 'dead-letter' } as const;
 
