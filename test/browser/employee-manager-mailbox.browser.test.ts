@@ -193,6 +193,18 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
     await page.getByRole('link', { name: 'Your case' }).click();
     await page.getByRole('heading', { level: 1, name: 'Your resignation' }).waitFor();
     expect(page.url()).toBe(caseUrl);
+    // Resigning again while it is open: the form says so and links the case.
+    await nav(page, 'Resign').click();
+    await page.getByRole('status').getByRole('link', { name: 'follow it here' }).waitFor();
+    expect(await page.getByRole('status').getByRole('link', { name: 'follow it here' }).getAttribute('href')).toBe(new URL(caseUrl).pathname);
+
+    // How long a case page takes to show, opened afresh (reported, not asserted: a timed test proves nothing).
+    const started = Date.now();
+    await page.goto(caseUrl);
+    await page.locator('ol.timeline li').first().waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Your exit interview' }).waitFor();
+    await page.getByRole('link', { name: 'Add to calendar (.ics)' }).waitFor();
+    console.log(`[${mode}] the case page, opened afresh, showed its steps, timeline and interview in ${Date.now() - started} ms`);
   });
 
   it('when the employee opens their mailbox, then the interview invite is there; its HTML shows in a sandbox without scripts and its .ics reads as a calendar invite and downloads', async () => {
@@ -306,5 +318,51 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
     await lead.goBack();
     await lead.getByText(/Showing 1–1 \(withdrawn\)/).waitFor();
     expect(otherUrl).toMatch(/\/cases\/[0-9a-f-]{36}$/);
+  });
+
+  // Paging is the API's and the page's, the same in both modes: once is enough.
+  it.skipIf(mode === 'choreography')('when there are more cases than a page holds, then the cases list pages through them, newer and older, in its address', async () => {
+    const lead = await web.signIn('hr-lead', { path: '/cases' });
+    const { csrfToken } = (await (await lead.request.get('/auth/session')).json()) as { csrfToken: string };
+    // 25 more resignations (a page is 25), submitted by the HR lead through the API as the browser session.
+    const others = plain.filter((e) => e.id !== EMPLOYEE.id && e.id !== OTHER.id).slice(0, 25);
+    expect(others).toHaveLength(25);
+    for (const e of others) {
+      const res = await lead.request.post('/api/resignations', { data: { employeeId: e.id }, headers: { 'x-csrf-token': csrfToken } });
+      expect(res.status(), await res.text()).toBe(201);
+    }
+    await lead.reload();
+    await lead.getByText('Showing 1–25, newest first.').waitFor();
+    await lead.getByRole('button', { name: 'Older' }).click();
+    await lead.getByText('Showing 26–27, newest first.').waitFor();
+    expect(new URL(lead.url()).search).toBe('?offset=25');
+    // The oldest two: the first resignations of this run.
+    await lead.getByRole('link', { name: EMPLOYEE.name }).waitFor();
+    await lead.getByRole('link', { name: OTHER.name }).waitFor();
+    expect(await lead.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await accessibleAtBothWidths(lead, 'the second page of cases');
+    await lead.getByRole('button', { name: 'Newer' }).click();
+    await lead.getByText('Showing 1–25, newest first.').waitFor();
+    expect(new URL(lead.url()).search).toBe('');
+  });
+});
+
+describe('the mailbox page when EMS sends through a relay', () => {
+  let web: BrowserEms;
+  beforeAll(async () => {
+    // A relay nobody listens on: mail waits in the queue; the mailbox does not exist.
+    web = await startBrowserEms({ mode: 'orchestration', name: 'mailbox_relay', env: { EMS_SMTP_URL: 'smtp://127.0.0.1:9' } });
+  });
+  afterAll(async () => {
+    await web?.stop();
+  });
+
+  it('when someone opens the mailbox, then it says mail goes to the configured relay, on the list and on a message', async () => {
+    const page = await web.signIn(EMPLOYEE.id, { path: '/mailbox' });
+    await page.getByText(/No mailbox here\. EMS sends its mail through the configured relay/).waitFor();
+    expect(await page.getByRole('table').count()).toBe(0);
+    await accessibleAtBothWidths(page, 'the mailbox with a relay');
+    await page.goto(web.url('/mailbox/1764748800000.abcdefghijklmn'));
+    await page.getByText(/No mailbox here\./).waitFor();
   });
 });

@@ -11,6 +11,11 @@ const live = caseChanged();
  * case, or the open one — an employee has at most one), else to the list of their cases.
  */
 export function useOwnCasePath(): string {
+  return useOwnCase().path;
+}
+
+/** The signed-in employee's case that matters (see useOwnCasePath), its path, and whether it is open. */
+export function useOwnCase(): { path: string; openId: string | undefined } {
   const session = useSession();
   const employee = session.has('employee');
   const own = useResource(
@@ -20,6 +25,7 @@ export function useOwnCasePath(): string {
   );
   const items = own.data?.items ?? [];
   const newest = items[0];
-  if (newest && (items.length === 1 || isOpen(newest))) return AppPaths.case(newest.id);
-  return AppPaths.cases;
+  const openId = newest && isOpen(newest) ? newest.id : undefined;
+  if (newest && (items.length === 1 || openId)) return { path: AppPaths.case(newest.id), openId };
+  return { path: AppPaths.cases, openId };
 }

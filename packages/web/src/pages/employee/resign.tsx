@@ -6,6 +6,7 @@ import { OPEN_RESIGNATION_EXISTS, REASON_CATEGORIES, REASON_CATEGORY_WORDS, subm
 import { ErrorMessage, Field, formatDay, Page } from '../../components/ui.tsx';
 import { Link, navigate } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
+import { useOwnCase } from './own-case.ts';
 
 const EMPLOYEE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const REASON_MAX = 2000;
@@ -31,6 +32,7 @@ export function ResignPage(_props: { params: Record<string, string> }) {
   // One key per submission: a retry of the same request is the same request (the server answers the same case).
   const attempt = useRef<{ key: string; body: string } | null>(null);
   const dayInput = useRef<HTMLInputElement>(null);
+  const own = useOwnCase();
 
   // Look the employee up (debounced while an HR person types an id).
   useEffect(() => {
@@ -128,6 +130,13 @@ export function ResignPage(_props: { params: Record<string, string> }) {
           : 'Tell EMS you are leaving. '}
         Once submitted, the manager is told, an exit interview is booked with the HR partner, and critical access is suspended until HR decides. You can follow every step on the case page.
       </p>
+      {own.openId && employeeId.trim() === session.personId ? (
+        <div className="notice" role="status">
+          <p>
+            You have already resigned and your case is open: <Link to={AppPaths.case(own.openId)}>follow it here</Link>. You can resign again once it is closed.
+          </p>
+        </div>
+      ) : null}
       <form onSubmit={(e) => void onSubmit(e)} noValidate aria-describedby={problem && !shownByField ? 'resign-problem' : undefined}>
         {forOthers ? (
           <Field label="Employee id" hint="The directory id, e.g. E1010. Search by name below if you do not know it." error={employeeError}>
