@@ -1,12 +1,12 @@
 import type { followUps, hr } from '@ems/contracts';
 import { FollowUpPaths, HrPaths } from '@ems/contracts/paths';
 import { get, post, type Query } from './client.ts';
+import { getEmployee, type Employee } from './directory.ts';
 
 /** HR's API (packages/contracts/src/hr.ts), as the signed-in person: exit interviews and the directory. */
 export type Interview = hr.Interview;
 export type InterviewStatus = Interview['status'];
-export type Employee = hr.Employee;
-export type HrPartner = hr.HrPartner;
+export type { Employee, HrPartner } from './directory.ts';
 export type InterviewList = { items: Interview[]; nextOffset: number | null };
 
 /** Problem types HR answers with (copied from HrProblemTypes: the contracts module itself carries zod). */
@@ -27,8 +27,8 @@ export const rescheduleInterview = (id: string, body: hr.RescheduleInterviewRequ
 export const markInterviewHeld = (id: string, body: hr.MarkInterviewHeldRequest) => post<Interview>(HrPaths.held(id), body);
 export const cancelInterview = (id: string, body: hr.CancelInterviewRequest, idempotencyKey: string) => post<Interview>(HrPaths.cancel(id), body, { idempotencyKey });
 
-export const getEmployee = (id: string, signal?: AbortSignal) => get<Employee>(HrPaths.employee(id), undefined, signal);
-export const getHrPartner = (id: string, signal?: AbortSignal) => get<HrPartner>(HrPaths.hrPartner(id), undefined, signal);
+/** The directory (one person, one HR partner) lives in directory.ts, shared with the case page. */
+export { getEmployee, getHrPartner } from './directory.ts';
 
 /** Every page of a list the API pages by offset (at most `max` items). */
 export async function listEvery<T>(load: (query: Query) => Promise<{ items: T[]; nextOffset: number | null }>, query: Query = {}, max = 2000): Promise<T[]> {

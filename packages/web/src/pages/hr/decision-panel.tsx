@@ -2,12 +2,12 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Problem } from '../../api/client.ts';
 import { decideResignation, type DecisionRequest, type Resignation } from '../../api/ems.ts';
 import { getEmployeeAccess, listHolds } from '../../api/access.ts';
-import { getEmployee } from '../../api/hr.ts';
+import { describeWorkingDays, getEmployee } from '../../api/directory.ts';
 import { useResource } from '../../components/resource.ts';
 import { ErrorMessage, Field, formatDay, Loading, Status } from '../../components/ui.tsx';
 import { useSession } from '../../session.tsx';
 import { fieldError, useSubmit } from './submit.ts';
-import { addDays, browserZone, dayIn, daysWords, zoneCity } from './time.ts';
+import { addDays, browserZone, dayIn, zoneCity } from './time.ts';
 
 const DECIDABLE: readonly string[] = ['awaiting_decision', 'action_required'];
 type Choice = 'retained' | 'exit_confirmed';
@@ -61,7 +61,7 @@ function SentNotice({ sent, c }: { sent: Sent; c: Resignation }) {
 function DecisionForm({ c, moving, onSent }: { c: Resignation; moving: boolean; onSent: (s: Sent) => void }) {
   const employee = useResource((signal) => getEmployee(c.employeeId, signal), [c.employeeId]);
   const zone = employee.data?.timezone ?? browserZone();
-  const hours = employee.data ? (employee.data as { workingHours?: { days: number[] } }).workingHours : undefined;
+  const hours = employee.data?.workingHours;
   const today = dayIn(new Date(), zone);
   const [choice, setChoice] = useState<Choice | undefined>(moving ? 'exit_confirmed' : undefined);
   const [lastDay, setLastDay] = useState(c.lastWorkingDay >= today ? c.lastWorkingDay : '');
@@ -184,7 +184,7 @@ function DecisionForm({ c, moving, onSent }: { c: Resignation; moving: boolean; 
       {choice === 'exit_confirmed' ? (
         <Field
           label="Last working day"
-          hint={`${hours ? `A day ${c.employeeName} works (${daysWords(hours.days)}, ${zoneCity(zone)}). ` : ''}Submitted: ${formatDay(c.lastWorkingDay)}.`}
+          hint={`${hours ? `A day ${c.employeeName} works (${describeWorkingDays(hours.days)}, ${zoneCity(zone)}). ` : ''}Submitted: ${formatDay(c.lastWorkingDay)}.`}
           error={dayError}
         >
           {({ id, describedBy, invalid }) => <input ref={dayInput} id={id} type="date" min={today} max={addDays(today, 366 * 2)} value={lastDay} onChange={(e) => setLastDay(e.target.value)} aria-describedby={describedBy} aria-invalid={invalid} required />}

@@ -6,9 +6,10 @@ import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, Loading, Page, Status } from '../../components/ui.tsx';
 import { Link } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
-import { icsHref, interviewIcs } from './ics.ts';
+import { describeWorkingDays } from '../../api/directory.ts';
+import { calendarFile, calendarHref } from '../employee/calendar-file.ts';
 import { fieldError, useSubmit } from './submit.ts';
-import { daysWords, formatSpan, fromLocalInput, toLocalInput, zoneCity } from './time.ts';
+import { formatSpan, fromLocalInput, toLocalInput, zoneCity } from './time.ts';
 
 interface InterviewView {
   interview: Interview;
@@ -23,13 +24,9 @@ async function loadInterview(id: string, signal: AbortSignal): Promise<Interview
 }
 
 type WorkingHours = HrPartner['workingHours'];
-/** The employee's working hours, once the directory answers them (HR is adding them to the Employee). */
-function workingHoursOf(employee: Employee): WorkingHours | undefined {
-  return (employee as Employee & { workingHours?: WorkingHours }).workingHours;
-}
 
 function hoursWords(h: WorkingHours, timeZone: string): string {
-  return `${daysWords(h.days)} ${h.start}–${h.end} (${zoneCity(timeZone)})`;
+  return `${describeWorkingDays(h.days)} ${h.start}–${h.end} (${zoneCity(timeZone)})`;
 }
 
 /**
@@ -128,7 +125,11 @@ function InterviewFacts({ view, own, hr }: { view: InterviewView; own: boolean; 
       </dl>
       {i.status === 'scheduled' ? (
         <p>
-          <a className="button secondary" href={icsHref(interviewIcs(i, summary))} download="exit-interview.ics">
+          <a
+            className="button secondary"
+            href={calendarHref(calendarFile({ uid: i.uid, sequence: i.sequence, start: i.start, end: i.end, summary, description: `Exit interview of ${employeeName}.`, organizer: partner ? { name: partner.name, email: partner.email } : undefined }))}
+            download="exit-interview.ics"
+          >
             Add to your calendar (.ics file)
           </a>
         </p>
@@ -156,8 +157,7 @@ function RescheduleForm({ view, onDone }: { view: InterviewView; onDone: (messag
     }
     void move(instant);
   };
-  const employeeHours = employee ? workingHoursOf(employee) : undefined;
-  const hours = [partner ? `${partner.name}: ${hoursWords(partner.workingHours, partner.timezone)}` : null, employee && employeeHours ? `${employee.name}: ${hoursWords(employeeHours, employee.timezone)}` : null].filter(Boolean).join('; ');
+  const hours = [partner ? `${partner.name}: ${hoursWords(partner.workingHours, partner.timezone)}` : null, employee ? `${employee.name}: ${hoursWords(employee.workingHours, employee.timezone)}` : null].filter(Boolean).join('; ');
   return (
     <section aria-labelledby="reschedule">
       <h2 id="reschedule">Move the interview</h2>

@@ -99,20 +99,3 @@ export function formatTime(iso: string, timeZone: string): string {
 export function zoneCity(timeZone: string): string {
   return (timeZone.split('/').pop() ?? timeZone).replaceAll('_', ' ');
 }
-
-const DAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-
-/** [1,2,3,4,5] → "Mon–Fri"; [1,3,5] → "Mon, Wed, Fri". */
-export function daysWords(days: readonly number[]): string {
-  const sorted = [...new Set(days)].filter((d) => d >= 1 && d <= 7).sort((a, b) => a - b);
-  const runs: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    const from = DAY_NAMES[sorted[i]! - 1]!;
-    const to = DAY_NAMES[sorted[j]! - 1]!;
-    runs.push(j === i ? from : j === i + 1 ? `${from}, ${to}` : `${from}–${to}`);
-    i = j + 1;
-  }
-  return runs.join(', ');
-}
