@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { demoOrg, type Employee } from '@ems/demo-org';
-import { ACCESS_ADMIN, expectAccessible, http, OPERATOR, personName, scrollsSideways, startBrowserEms, useViewport, waitFor, type BrowserEms } from './harness.ts';
+import { ACCESS_ADMIN, expectAccessible, HR_LEAD, http, OPERATOR, personName, scrollsSideways, startBrowserEms, useViewport, waitFor, type BrowserEms } from './harness.ts';
 
 const org = demoOrg();
 const DAY = 86_400_000;
@@ -85,6 +85,17 @@ describe('access and operations pages (orchestration)', () => {
     expect(revocationRow).toContain('00:00');
     expect(revocationRow).toContain(leaver.timezone);
     await accessibleAtBothWidths(it, 'the access page');
+
+    // The HR lead reads the same page, without the means to revoke.
+    const lead = await web.signIn(HR_LEAD, { path: '/access' });
+    await lead.getByRole('table', { name: /Scheduled revocations/ }).getByRole('row').filter({ hasText: leaver.name }).waitFor();
+    expect(await lead.getByRole('button', { name: /Revoke now/ }).count()).toBe(0);
+    await lead.close();
+
+    // Someone else resigns while the page is open: their hold shows up on it, live.
+    const next = PEOPLE[3]!;
+    expect((await api('POST', '/api/resignations', { employeeId: next.id })).status).toBe(201);
+    await holds.getByRole('row').filter({ hasText: next.name }).waitFor({ timeout: 30_000 });
 
     // The employee's access page: each critical grant suspended by the hold, the others active.
     await holds.getByRole('link', { name: leaver.name }).click();
@@ -227,7 +238,8 @@ describe('access and operations pages (choreography)', () => {
   const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => http<T>(web.base, method, path, body);
 
   beforeAll(async () => {
-    web = await startBrowserEms({ mode: 'choreography', name: 'access_ops_choreo' });
+    // The fifth service (IT asset recovery) joins, for the extensions page.
+    web = await startBrowserEms({ mode: 'choreography', name: 'access_ops_choreo', env: { EMS_EXTENSIONS: '@ems/assets' } });
   });
   afterAll(async () => {
     await web?.stop();
@@ -288,6 +300,16 @@ describe('access and operations pages (choreography)', () => {
     expect(words).toMatch(/Access published .*Critical access suspended/);
     expect(words).toMatch(/Notification published .*Manager notified/);
     expect(words).toMatch(/HR published .*Exit interview scheduled/);
+    expect(words).toMatch(/IT asset recovery published .*Recovery task opened/);
     await accessibleAtBothWidths(op, 'a choreography case page with its flow');
+
+    // The extensions page: what the extension subscribes to, publishes and adds to the API.
+    await op.goto(web.url('/operations/extensions'));
+    await op.getByRole('heading', { level: 2, name: /^assets/ }).waitFor();
+    const extension = await op.locator('section.extension').innerText();
+    expect(extension).toContain('com.ems.resignation.submitted.v1');
+    expect(extension).toContain('com.ems.assets.recovery-task-opened.v1');
+    expect(extension).toContain('GET /api/asset-recovery-tasks');
+    await accessibleAtBothWidths(op, 'the extensions page');
   });
 });

@@ -28,14 +28,17 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
   const offset = Math.max(0, Number.parseInt(search.get('offset') ?? '0', 10) || 0);
   const [typed, setTyped] = useState(employeeId);
   const verification = useResource((signal) => verifyAudit(signal), [], live);
-  const entries = useResource(
+  const query = `${employeeId}|${offset}`;
+  const loaded = useResource(
     async (signal) => {
       const page = await listAudit({ limit: PAGE, offset, employeeId: employeeId || undefined }, signal);
-      return { ...page, employees: await employeesById(page.items.map((e) => e.employeeId), signal) };
+      return { ...page, query, employees: await employeesById(page.items.map((e) => e.employeeId), signal) };
     },
     [employeeId, offset],
     live,
   );
+  // Another filter's or page's rows are not shown while this one loads (a live reload keeps the rows shown).
+  const entries = { ...loaded, data: loaded.data?.query === query ? loaded.data : undefined };
   // The server names query parameters `querystring.<name>`.
   const filterError = entries.error instanceof Problem ? (entries.error.field('querystring.employeeId') ?? entries.error.field('query.employeeId')) : undefined;
   const onFilter = (e: FormEvent) => {

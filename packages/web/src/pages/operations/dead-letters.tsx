@@ -76,7 +76,10 @@ export function DeadLettersPage(_props: { params: Record<string, string> }) {
   const { search } = useLocation();
   const all = search.get('all') === '1';
   const offset = Math.max(0, Number.parseInt(search.get('offset') ?? '0', 10) || 0);
-  const list = useResource((signal) => listDeadLetters({ limit: PAGE, offset, includeReplayed: all ? 'true' : undefined }, signal), [all, offset], anyDeadLetter);
+  const query = `${all}|${offset}`;
+  const loaded = useResource(async (signal) => ({ ...(await listDeadLetters({ limit: PAGE, offset, includeReplayed: all ? 'true' : undefined }, signal)), query }), [all, offset], anyDeadLetter);
+  // Rows of another page or filter are not shown while this one loads.
+  const list = { ...loaded, data: loaded.data?.query === query ? loaded.data : undefined };
   const [done, setDone] = useState('');
   return (
     <Page title="Dead letters">

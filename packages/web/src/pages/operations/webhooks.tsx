@@ -252,7 +252,10 @@ export function WebhookPage({ params }: { params: Record<string, string> }) {
   const outcome = OUTCOMES.find((o) => o === outcomeParam);
   const offset = Math.max(0, Number.parseInt(search.get('offset') ?? '0', 10) || 0);
   const webhook = useResource((signal) => getWebhook(id, signal), [id]);
-  const deliveries = useResource((signal) => listDeliveries(id, { limit: PAGE, offset, outcome }, signal), [id, outcome, offset], deliveriesLive);
+  const query = `${id}|${outcome ?? ''}|${offset}`;
+  const loaded = useResource(async (signal) => ({ ...(await listDeliveries(id, { limit: PAGE, offset, outcome }, signal)), query }), [id, outcome, offset], deliveriesLive);
+  // Rows of another page or filter are not shown while this one loads.
+  const deliveries = { ...loaded, data: loaded.data?.query === query ? loaded.data : undefined };
   const here = (o: DeliveryOutcome | undefined, off: number) => {
     const q = new URLSearchParams();
     if (o) q.set('outcome', o);
