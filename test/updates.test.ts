@@ -7,7 +7,7 @@ import { demoOrg, type Employee } from '@ems/demo-org';
 import { browserSession } from '@ems/identity/testing';
 import { waitFor } from '@ems/platform/testing';
 import { updates } from '@ems/contracts';
-import { http, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
+import { HR_LEAD, http, OPERATOR, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
 
 const org = demoOrg();
 const admins = new Set(org.roleAssignments.map((a) => a.personId));
@@ -15,7 +15,7 @@ const isManager = (id: string) => org.employees.some((e) => e.managerId === id);
 const plain = (e: Employee) => e.managerId !== null && !isManager(e.id) && !admins.has(e.id);
 /** Three employees of one HR partner (A, a marker, and one for the employee's own stream), one of another partner (B). */
 const PARTNER = 'hrp-berlin';
-const [A, MARKER, OWN] = org.employees.filter((e) => e.hrPartnerId === PARTNER && plain(e));
+const [A, MARKER, OWN, , LAST] = org.employees.filter((e) => e.hrPartnerId === PARTNER && plain(e));
 const B = org.employees.find((e) => e.hrPartnerId !== PARTNER && plain(e))!;
 
 interface SseEvent {
@@ -123,6 +123,21 @@ describe('live updates', () => {
     await waitFor(() => (caseEvents(own, mine.body.id).length ? true : undefined), 'their own case on the stream');
     expect(caseEvents(own, other.body.id)).toEqual([]);
     expect(own.events.every((e) => e.event === 'case' && caseEvents(own, mine.body.id).includes(e.data as updates.CaseUpdate))).toBe(true);
+  }, 60_000);
+
+  it('when an event is dead-lettered, then the operator hears of it on the stream and the HR lead does not', async () => {
+    const operator = track(await openStream(base, { authorization: `Bearer ${await tokenFor(base, OPERATOR)}` }));
+    const lead = track(await openStream(base, { authorization: `Bearer ${await tokenFor(base, HR_LEAD)}` }));
+    await waitFor(() => (operator.text().includes(': connected') && lead.text().includes(': connected') ? true : undefined), 'both streams to open');
+    const subscriber = env.ems.bus.subscribers()[0]!;
+    await env.ems.bus.injectRaw(subscriber, 'not a cloud event');
+    const letter = await waitFor(() => operator.events.find((e) => e.event === 'dead-letter')?.data as updates.DeadLetterUpdate | undefined, 'the dead letter on the operator\'s stream');
+    expect(letter).toMatchObject({ subscriber });
+    expect(letter.reason.length).toBeGreaterThan(0);
+    // A case change after it: once the HR lead's stream shows that, it would have shown the dead letter before it.
+    const marker = await http<{ id: string }>(base, 'POST', '/api/resignations', { employeeId: LAST!.id });
+    await waitFor(() => (caseEvents(lead, marker.body.id).length ? true : undefined), "the marker case on the HR lead's stream");
+    expect(lead.events.filter((e) => e.event === 'dead-letter')).toEqual([]);
   }, 60_000);
 
   it('when a client does not ask for an event stream, has no credential, or opens too many, then it is refused in problem+json and nothing hangs', async () => {

@@ -26,8 +26,8 @@ export interface UpdatesHub {
   open(subscriber: UpdateSubscriber): OpenResult;
   caseChanged(change: CaseChange): void;
   deadLettered(letter: DeadLetterUpdate): void;
-  /** Whether any open stream wants dead letters (the dead-letter watch runs only then). */
-  wantsDeadLetters(): boolean;
+  /** Since when some open stream has wanted dead letters without a break (the watch runs only then), or undefined. */
+  deadLettersWantedSince(): Date | undefined;
   /** Open streams (for readiness and tests). */
   size(): number;
   /** Ends every stream (shutdown). */
@@ -43,6 +43,8 @@ export function createUpdatesHub(o: { log: Logger; maxPerIdentity?: number; onCl
   const open = new Set<UpdateSubscriber>();
   const perIdentity = new Map<string, number>();
   const closers = new Set<() => void>();
+  let operatorsSince: Date | undefined;
+  const operators = () => [...open].filter((s) => s.readsDeadLetters).length;
   const safely = (s: UpdateSubscriber, event: string, data: unknown) => {
     try {
       s.send(event, data);
@@ -55,6 +57,7 @@ export function createUpdatesHub(o: { log: Logger; maxPerIdentity?: number; onCl
       const n = perIdentity.get(s.identity) ?? 0;
       if (n >= max) return { ok: false, reason: 'too-many' };
       perIdentity.set(s.identity, n + 1);
+      if (s.readsDeadLetters && operators() === 0) operatorsSince = new Date();
       open.add(s);
       let closed = false;
       return {
@@ -63,6 +66,7 @@ export function createUpdatesHub(o: { log: Logger; maxPerIdentity?: number; onCl
           if (closed) return;
           closed = true;
           open.delete(s);
+          if (operators() === 0) operatorsSince = undefined;
           const left = (perIdentity.get(s.identity) ?? 1) - 1;
           if (left > 0) perIdentity.set(s.identity, left);
           else perIdentity.delete(s.identity);
@@ -76,7 +80,7 @@ export function createUpdatesHub(o: { log: Logger; maxPerIdentity?: number; onCl
     deadLettered(letter) {
       for (const s of open) if (s.readsDeadLetters) safely(s, 'dead-letter', letter);
     },
-    wantsDeadLetters: () => [...open].some((s) => s.readsDeadLetters),
+    deadLettersWantedSince: () => operatorsSince,
     size: () => open.size,
     closeAll() {
       for (const fn of closers) fn();
