@@ -1,5 +1,6 @@
 import { useCallback, useRef, useState, type FormEvent } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
+import { Problem } from '../../api/client.ts';
 import { cancelInterview, getEmployee, getHrPartner, getInterview, HrProblems, markInterviewHeld, rescheduleInterview, type Employee, type HrPartner, type Interview } from '../../api/hr.ts';
 import type { LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
@@ -52,7 +53,13 @@ export function InterviewPage({ params }: { params: Record<string, string> }) {
   };
   return (
     <Page title={title}>
-      <ErrorMessage error={res.error} />
+      {!view && res.error instanceof Problem && (res.error.status === 404 || res.error.status === 400) ? (
+        <p>
+          There is no interview {id ? <code>{id}</code> : null} that you may see. <Link to={hr ? AppPaths.inbox : AppPaths.cases}>{hr ? 'Go to your inbox' : 'See your case'}</Link>.
+        </p>
+      ) : (
+        <ErrorMessage error={res.error} />
+      )}
       {done ? (
         <p className="notice" role="status">
           {done}
