@@ -248,6 +248,9 @@ describe('access and operations pages (choreography)', () => {
   it('when Access fails a case for good, then the operator sees it stuck live with the failed step named, replays its dead letter after a confirmation, and the case moves on — its flow showing what each participant published', async () => {
     const op = await web.signIn(OPERATOR, { path: '/operations' });
     await op.getByText('No case is stuck').waitFor();
+    // A second tab on the dead letters, open before anything fails.
+    const lettersTab = await web.signIn(OPERATOR, { path: '/operations/dead-letters' });
+    await lettersTab.getByText('No open dead letters').waitFor();
 
     const broken = PEOPLE[2]!;
     const subscriber = 'access.suspend-access-when-resignation-submitted';
@@ -265,6 +268,9 @@ describe('access and operations pages (choreography)', () => {
       await web.ems.pool.query('ALTER TABLE access.holds_unavailable RENAME TO holds');
     }
     await accessibleAtBothWidths(op, 'the operations page with a stuck case');
+    // The dead letter reached the open tab by itself (the page follows dead-letter updates).
+    await lettersTab.getByRole('table', { name: 'Open dead letters' }).getByRole('row').filter({ hasText: subscriber }).waitFor({ timeout: 30_000 });
+    await lettersTab.close();
 
     await op.getByRole('link', { name: 'See the dead letters' }).click();
     await op.getByRole('heading', { level: 1, name: 'Dead letters' }).waitFor();
