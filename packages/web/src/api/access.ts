@@ -29,8 +29,11 @@ export const revokeAccess = (body: RevocationRequest, idempotencyKey: string) =>
 /** One person of the directory: their name and time zone (any role may read it). */
 export const getEmployee = (id: string, signal?: AbortSignal) => get<Employee>(HrPaths.employee(id), undefined, signal);
 
-/** Every page of a list (the API pages by offset; at most `max` items). */
-export async function listAll<T>(load: (query: Query) => Promise<Page<T>>, query: Query = {}, max = 2000): Promise<T[]> {
+/**
+ * Every page of a list (the API pages by offset, oldest first), up to `max` items; `complete` is false when
+ * there were more. (Holds and revocations have no "active only" filter yet: the overview reads them all.)
+ */
+export async function listAll<T>(load: (query: Query) => Promise<Page<T>>, query: Query = {}, max = 10_000): Promise<{ items: T[]; complete: boolean }> {
   const items: T[] = [];
   let offset: number | null = 0;
   while (offset !== null && items.length < max) {
@@ -38,7 +41,7 @@ export async function listAll<T>(load: (query: Query) => Promise<Page<T>>, query
     items.push(...page.items);
     offset = page.nextOffset;
   }
-  return items;
+  return { items, complete: offset === null };
 }
 
 /** The directory entries of these employees, by id (one request each; an unknown id is left out). */

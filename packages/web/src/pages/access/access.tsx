@@ -12,6 +12,8 @@ interface AccessOverview {
   holds: AccessHold[];
   scheduled: Revocation[];
   recent: Revocation[];
+  /** False when a list was too long to read whole (the overview then shows what it read, and says so). */
+  complete: boolean;
   systems: Map<string, string>;
   employees: Map<string, Employee>;
 }
@@ -23,13 +25,14 @@ async function loadOverview(signal: AbortSignal): Promise<AccessOverview> {
     listAll((q) => listRevocations({ ...q, status: 'done' }, signal)),
     listSystems(signal),
   ]);
-  const active = holds.filter((h) => h.status === 'active');
-  const recent = done.sort((a, b) => (b.doneAt ?? '').localeCompare(a.doneAt ?? '')).slice(0, 10);
-  const employees = await employeesById([...active, ...scheduled, ...recent].map((x) => x.employeeId), signal);
+  const active = holds.items.filter((h) => h.status === 'active');
+  const recent = done.items.sort((a, b) => (b.doneAt ?? '').localeCompare(a.doneAt ?? '')).slice(0, 10);
+  const employees = await employeesById([...active, ...scheduled.items, ...recent].map((x) => x.employeeId), signal);
   return {
     holds: active.sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
-    scheduled: scheduled.sort((a, b) => a.revokeAt.localeCompare(b.revokeAt)),
+    scheduled: scheduled.items.sort((a, b) => a.revokeAt.localeCompare(b.revokeAt)),
     recent,
+    complete: holds.complete && scheduled.complete && done.complete,
     systems: new Map(systems.items.map((s) => [s.id, s.name])),
     employees,
   };
@@ -65,6 +68,7 @@ export function AccessPage(_props: { params: Record<string, string> }) {
         data.error ? null : <Loading what="Reading holds and revocations" />
       ) : (
         <>
+          {o.complete ? null : <p className="notice">There are more holds and revocations than this page reads at once (10,000 of each kind): some may be missing below. Open an employee's access page to see theirs.</p>}
           <section aria-labelledby="holds-h">
             <h2 id="holds-h">Active holds ({o.holds.length})</h2>
             {o.holds.length === 0 ? (

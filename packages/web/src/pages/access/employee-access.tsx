@@ -27,7 +27,7 @@ async function loadEmployeeAccess(id: string, signal: AbortSignal): Promise<Empl
     listAll((q) => listHolds({ ...q, employeeId: id }, signal)),
     listAll((q) => listRevocations({ ...q, employeeId: id }, signal)),
   ]);
-  return { employee, access, holds: holds.reverse(), revocations: revocations.reverse() };
+  return { employee, access, holds: holds.items.reverse(), revocations: revocations.items.reverse() };
 }
 
 const live = caseChanged();
