@@ -320,6 +320,37 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
     expect(otherUrl).toMatch(/\/cases\/[0-9a-f-]{36}$/);
   });
 
+  it('when a step fails and then an exit is confirmed, then the open case page says, live and in words, what failed and why, then when access ends', async (ctx) => {
+    // A last working day of today or tomorrow leaves no time for an interview: HR finds no free slot.
+    const someone = plain.filter((e) => e.id !== EMPLOYEE.id && e.id !== OTHER.id).at(-1)!;
+    const soon = [0, 1].map((n) => dayIn(someone.timezone, n)).find((d) => weekday(d) >= 1 && weekday(d) <= 5);
+    // Today a Saturday: neither today nor tomorrow is a working day, and nothing else forces the failure.
+    if (!soon) ctx.skip();
+    const lead = await web.signIn('hr-lead', { path: '/resign' });
+    watchErrors(lead);
+    await lead.getByLabel('Employee id').fill(someone.id);
+    await lead.getByText(new RegExp(`^${someone.name} \\(.*\\) works Mon–Fri`)).waitFor();
+    await lead.getByLabel('Last working day').fill(soon!);
+    await lead.getByRole('button', { name: 'Submit resignation' }).click();
+    await lead.getByRole('heading', { level: 1, name: `${someone.name}'s resignation` }).waitFor();
+    await lead.locator('dl.facts').getByText('Action required', { exact: true }).waitFor({ timeout: 30_000 });
+    await lead.getByText(/^Something needs HR's attention: book the exit interview failed \(.+\)\. HR can still decide\.$/).waitFor();
+    await lead.getByRole('heading', { level: 3, name: 'Book the exit interview Failed' }).waitFor();
+    await lead.locator('.step-failed p', { hasText: /^Failed .+: .+/ }).waitFor();
+    await accessibleAtBothWidths(lead, 'a case needing attention');
+
+    // The exit confirmed (through the API, as the HR lead): the open page follows.
+    const { csrfToken } = (await (await lead.request.get('/auth/session')).json()) as { csrfToken: string };
+    const id = lead.url().split('/').at(-1)!;
+    const res = await lead.request.post(`/api/resignations/${id}/decision`, { data: { decision: 'exit_confirmed' }, headers: { 'x-csrf-token': csrfToken } });
+    expect([200, 202], await res.text()).toContain(res.status());
+    await lead.locator('dl.facts').getByText('Exit confirmed', { exact: true }).waitFor();
+    await lead.getByText(/^The exit is confirmed\. The last working day is .+; every remaining grant is revoked at its end, .+\.$/).waitFor();
+    await lead.getByRole('heading', { level: 3, name: /^Revoke access (Pending|Late)$/ }).waitFor();
+    await lead.getByText('Every remaining grant will be revoked at the end of the last working day.').waitFor();
+    await lead.getByRole('term').getByText('Access revoked').waitFor();
+  });
+
   // Paging is the API's and the page's, the same in both modes: once is enough.
   it.skipIf(mode === 'choreography')('when there are more cases than a page holds, then the cases list pages through them, newer and older, in its address', async () => {
     const lead = await web.signIn('hr-lead', { path: '/cases' });
@@ -331,12 +362,15 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
       const res = await lead.request.post('/api/resignations', { data: { employeeId: e.id }, headers: { 'x-csrf-token': csrfToken } });
       expect(res.status(), await res.text()).toBe(201);
     }
+    const all = ((await (await lead.request.get('/api/resignations?limit=500')).json()) as { items: unknown[] }).items.length;
+    expect(all).toBeGreaterThan(26);
+    expect(all).toBeLessThanOrEqual(50);
     await lead.reload();
     await lead.getByText('Showing 1–25, newest first.').waitFor();
     await lead.getByRole('button', { name: 'Older' }).click();
-    await lead.getByText('Showing 26–27, newest first.').waitFor();
+    await lead.getByText(`Showing 26–${all}, newest first.`).waitFor();
     expect(new URL(lead.url()).search).toBe('?offset=25');
-    // The oldest two: the first resignations of this run.
+    // The oldest two are on it: the first resignations of this run.
     await lead.getByRole('link', { name: EMPLOYEE.name }).waitFor();
     await lead.getByRole('link', { name: OTHER.name }).waitFor();
     expect(await lead.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
