@@ -71,9 +71,16 @@ function DecisionForm({ c, moving, onSent }: { c: Resignation; moving: boolean; 
   const submit = useSubmit<Awaited<ReturnType<typeof decideResignation>>>();
   const confirmHeading = useRef<HTMLHeadingElement>(null);
   const dayInput = useRef<HTMLInputElement>(null);
+  const reviewButton = useRef<HTMLButtonElement>(null);
+  const [changing, setChanging] = useState(false);
   useEffect(() => {
     if (confirming) confirmHeading.current?.focus();
-  }, [confirming]);
+    // "Change it": the keyboard is back where the person left the form.
+    else if (changing) {
+      reviewButton.current?.focus();
+      setChanging(false);
+    }
+  }, [confirming, changing]);
 
   const dayError = fieldError(submit.error, 'body.lastWorkingDay') ?? (submit.error instanceof Problem && submit.error.status === 409 && /last working day/i.test(submit.error.detail) ? submit.error.detail : undefined);
   const noteError = fieldError(submit.error, 'body.note');
@@ -139,7 +146,15 @@ function DecisionForm({ c, moving, onSent }: { c: Resignation; moving: boolean; 
           <button type="button" onClick={onSend} disabled={submit.busy}>
             {submit.busy ? 'Sending…' : 'Send the decision'}
           </button>
-          <button type="button" className="secondary" onClick={() => setConfirming(false)} disabled={submit.busy}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setConfirming(false);
+              setChanging(true);
+            }}
+            disabled={submit.busy}
+          >
             Change it
           </button>
         </div>
@@ -195,7 +210,9 @@ function DecisionForm({ c, moving, onSent }: { c: Resignation; moving: boolean; 
       </Field>
       {byField ? null : <ErrorMessage error={submit.error} />}
       <div className="hr-actions">
-        <button type="submit">Review the decision</button>
+        <button type="submit" ref={reviewButton}>
+          Review the decision
+        </button>
       </div>
     </form>
   );

@@ -226,6 +226,7 @@ function CancelForm({ view, onDone }: { view: InterviewView; onDone: (message: s
   const { interview: i, employee } = view;
   const [reason, setReason] = useState('');
   const [confirming, setConfirming] = useState(false);
+  const askButton = useRef<HTMLButtonElement>(null);
   const submit = useSubmit<Interview>();
   const reasonError = fieldError(submit.error, 'body.reason');
   const onSubmit = (e: FormEvent) => {
@@ -260,14 +261,22 @@ function CancelForm({ view, onDone }: { view: InterviewView; onDone: (message: s
               <button type="submit" className="danger" disabled={submit.busy} autoFocus>
                 Yes, cancel the interview
               </button>
-              <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => {
+                  setConfirming(false);
+                  // The keyboard goes back to the button that asked.
+                  setTimeout(() => askButton.current?.focus(), 0);
+                }}
+              >
                 No, keep it
               </button>
             </div>
           </div>
         ) : (
           <div className="hr-actions">
-            <button type="submit" className="secondary">
+            <button type="submit" className="secondary" ref={askButton}>
               Cancel the interview…
             </button>
           </div>
