@@ -112,6 +112,11 @@ function forward(req: IncomingMessage, res: ServerResponse, targets: readonly st
   });
   // The client's address, for the services' per-address limits (they believe it from a proxy on their host only).
   const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].flat().filter(Boolean).join(', ');
+  // A client gone before its answer ended (a closed tab's event stream): the replica's request goes too, or the
+  // replica would keep writing into nothing — and keep counting the stream against the person.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream?.destroy();
+  });
   const attempt = (i: number) => {
     const target = new URL(targets[i]!);
     const current = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': forwardedFor } }, (answer) => {
