@@ -48,6 +48,8 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
   const canSeeEmployees = session.has('access_admin', 'hr_lead', 'hr_partner');
   const v = verification.data;
   const broken = v && !v.ok ? v.firstBrokenId : undefined;
+  // The whole audit's last page, from the count the chain check gives (unknown for one employee's entries).
+  const latest = !employeeId && v?.ok && v.rows > PAGE ? v.rows - PAGE : undefined;
   return (
     <Page title="Access audit">
       <section aria-labelledby="chain-h">
@@ -106,10 +108,14 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
             </div>
           </>
         )}
-        <nav aria-label="Audit pages" className="pager">
-          {offset > 0 ? <Link to={auditUrl(employeeId, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
-          {entries.data?.nextOffset != null ? <Link to={auditUrl(employeeId, entries.data.nextOffset)}>Next {PAGE}</Link> : null}
-        </nav>
+        {offset > 0 || entries.data?.nextOffset != null ? (
+          <nav aria-label="Audit pages" className="pager">
+            {offset > 0 ? <Link to={auditUrl(employeeId, 0)}>First {PAGE}</Link> : null}
+            {offset > 0 ? <Link to={auditUrl(employeeId, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
+            {entries.data?.nextOffset != null ? <Link to={auditUrl(employeeId, entries.data.nextOffset)}>Next {PAGE}</Link> : null}
+            {latest !== undefined && latest > offset ? <Link to={auditUrl(employeeId, latest)}>Latest {PAGE}</Link> : null}
+          </nav>
+        ) : null}
       </section>
     </Page>
   );

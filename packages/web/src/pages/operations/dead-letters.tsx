@@ -144,10 +144,12 @@ export function DeadLettersPage(_props: { params: Record<string, string> }) {
           </table>
         </div>
       )}
-      <nav aria-label="Dead letter pages" className="pager">
-        {offset > 0 ? <Link to={listUrl(all, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
-        {list.data?.nextOffset != null ? <Link to={listUrl(all, list.data.nextOffset)}>Next {PAGE}</Link> : null}
-      </nav>
+      {offset > 0 || list.data?.nextOffset != null ? (
+        <nav aria-label="Dead letter pages" className="pager">
+          {offset > 0 ? <Link to={listUrl(all, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
+          {list.data?.nextOffset != null ? <Link to={listUrl(all, list.data.nextOffset)}>Next {PAGE}</Link> : null}
+        </nav>
+      ) : null}
     </Page>
   );
 }

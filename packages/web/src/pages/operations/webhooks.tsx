@@ -357,10 +357,12 @@ export function WebhookPage({ params }: { params: Record<string, string> }) {
             </table>
           </div>
         )}
-        <nav aria-label="Delivery pages" className="pager">
-          {offset > 0 ? <Link to={here(outcome, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
-          {deliveries.data?.nextOffset != null ? <Link to={here(outcome, deliveries.data.nextOffset)}>Next {PAGE}</Link> : null}
-        </nav>
+        {offset > 0 || deliveries.data?.nextOffset != null ? (
+          <nav aria-label="Delivery pages" className="pager">
+            {offset > 0 ? <Link to={here(outcome, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
+            {deliveries.data?.nextOffset != null ? <Link to={here(outcome, deliveries.data.nextOffset)}>Next {PAGE}</Link> : null}
+          </nav>
+        ) : null}
       </section>
     </Page>
   );
