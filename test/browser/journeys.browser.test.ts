@@ -217,14 +217,25 @@ describe.each(['orchestration', 'choreography'] as const)('journeys in a real br
       await web.ems.pool.query(`ALTER TABLE ${schema}.${name}_unavailable RENAME TO ${name}`);
     }
 
-    // TODO(operations pages): the operator's dead-letter page (packages/web/src/pages/operations) is not built yet:
-    // replay through the API until its Replay button exists, then click it here.
-    const replayed = await api('POST', `/api/dead-letters/${letterId}/replay`);
-    expect(replayed.status).toBe(200);
+    // The operator: Operations → the dead letters → the one with its reason → Replay, confirmed.
+    const operator = await web.signIn(OPERATOR);
+    await operator.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operations' }).click();
+    await operator.getByRole('link', { name: 'See the dead letters' }).click();
+    await operator.getByRole('heading', { level: 1, name: 'Dead letters' }).waitFor();
+    const open = operator.getByRole('table', { name: 'Open dead letters' });
+    const letter = open.getByRole('row').filter({ hasText: subscriber });
+    await see(operator, letter);
+    expect(await letter.innerText()).toMatch(new RegExp(`${name}.*does not exist`));
+    await letter.getByRole('button', { name: /^Replay/ }).click();
+    await operator.getByRole('dialog').getByRole('button', { name: 'Replay', exact: true }).click();
+    await operator.getByText(`was sent to ${subscriber} again`).waitFor();
+    // It leaves the open list; the API agrees it was replayed.
+    await see(operator, operator.getByText(/No open dead letters/));
+    expect((await api<{ replayedAt: string | null }>('GET', `/api/dead-letters/${letterId}`)).body.replayedAt).not.toBeNull();
 
     if (mode === 'choreography') {
       // The case moves on (action required → awaiting the decision), as the operator sees it on the case page.
-      const operator = await web.signIn(OPERATOR, { path: `/cases/${caseId}` });
+      await operator.goto(web.url(`/cases/${caseId}`));
       await see(operator, operator.getByText('Awaiting decision'));
       expect((await caseOf(caseId)).status).toBe('awaiting_decision');
     } else {
