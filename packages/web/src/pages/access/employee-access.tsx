@@ -31,6 +31,7 @@ async function loadEmployeeAccess(id: string, signal: AbortSignal): Promise<Empl
 }
 
 const live = caseChanged();
+const GRANT_WORDS: Record<EffectiveAccess['items'][number]['status'], string> = { active: 'Active', suspended: 'Suspended', revoked: 'Revoked' };
 
 /** One employee's grants and where each stands (active, suspended by which hold, revoked), their holds and revocations. */
 export function EmployeeAccessPage({ params }: { params: Record<string, string> }) {
@@ -101,7 +102,7 @@ export function EmployeeAccessPage({ params }: { params: Record<string, string> 
                           <td>{g.critical ? 'Critical' : 'No'}</td>
                           <td>{g.role}</td>
                           <td>
-                            <Status status={g.status} />
+                            <span className={`badge badge-${g.status}`}>{GRANT_WORDS[g.status]}</span>
                             {hold ? (
                               <>
                                 {' '}

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import type { Resignation, TimelineEntry } from '../../api/ems.ts';
 import { formatInstant, statusWords } from '../../components/ui.tsx';
-import { DECISION_STEPS, FIRST_STEPS, SERVICE_WORDS, STEP_SERVICE, STEP_WORDS, type Step, type StepName } from './steps.ts';
+import { DECISION_STEPS, FIRST_STEPS, SERVICE_WORDS, STEP_SERVICE, STEP_WORDS, stepsOf, type Step, type StepName } from './steps.ts';
 
 /**
  * The case's flow as a picture, for the operator, beside the timeline — with a text equivalent that says the
@@ -107,7 +107,7 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 function stepState(s: Step): { state: NodeState; stateWords: string; when: string; sentence: string } {
   switch (s.status) {
     case 'done':
-      return { state: 'done', stateWords: 'Done', when: when(s.at), sentence: `done ${when(s.at)}` };
+      return { state: 'done', stateWords: 'Done', when: when(s.at), sentence: `done ${when(s.at)}${s.expectedBy ? ` (expected by ${when(s.expectedBy)})` : ''}` };
     case 'failed':
       return {
         state: 'failed',
@@ -232,5 +232,6 @@ function choreographyFlow(r: Resignation, timeline: readonly TimelineEntry[]): F
     return `${SERVICE_WORDS[s] ?? s} ${events}${waits.length ? `; awaited: ${waits.join('; ')}` : ''}.`;
   });
   text.push(`Decision: ${decisionWords(r)}.`);
+  text.push(`The steps, as EMS tracks them from these events: ${stepsOf(r).map(([name, st]) => `${STEP_WORDS[name]} — ${stepState(st).sentence}`).join('; ')}.`);
   return { width, height: PAD * 2 + services.length * LANE_H, nodes, edges: [], lanes, text };
 }
