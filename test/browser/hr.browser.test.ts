@@ -151,7 +151,7 @@ describe('the HR pages in a real browser', () => {
     await accessibleAtBothSizes(employee, "the employee's interview page");
   });
 
-  it('when the HR partner confirms an exit on a day off, then the refusal is by the date field with nothing lost; on a working day the exit is confirmed', { timeout: 180_000 }, async () => {
+  it('when the HR partner confirms an exit on a day off, then the refusal is by the date field with nothing lost; on a working day the exit is confirmed, and the day can be moved after', { timeout: 180_000 }, async () => {
     const hr = await web.signIn(PARTNER.id, { path: `/cases/${cases[BERLIN.id]}` });
     await hr.getByRole('heading', { level: 1, name: `${BERLIN.name}'s resignation` }).waitFor();
 
@@ -188,6 +188,20 @@ describe('the HR pages in a real browser', () => {
     await see(hr, hr.getByText('Exit confirmed', { exact: true }));
     const decided = (await api<{ status: string; lastWorkingDay: string; decision: { note: string | null } }>('GET', `/api/resignations/${cases[BERLIN.id]}`)).body;
     expect(decided).toMatchObject({ status: 'exit_confirmed', lastWorkingDay: friday, decision: { note } });
+
+    // Opened again, the panel moves the last working day: to the Thursday before, revision 2.
+    await hr.reload();
+    await hr.getByRole('heading', { level: 2, name: 'Move the last working day' }).waitFor();
+    const thursday = plusDays(friday, -1);
+    await hr.getByLabel('Last working day', { exact: true }).fill(thursday);
+    await hr.getByRole('button', { name: 'Review the decision' }).click();
+    await hr.getByText(/Move .* exit to the last working day/).waitFor();
+    await hr.getByRole('button', { name: 'Send the decision' }).click();
+    await hr.getByText(new RegExp(`Decision sent: ${BERLIN.name}’s exit is confirmed, last working day`)).waitFor();
+    await waitFor(async () => {
+      const c = (await api<{ lastWorkingDay: string; decision: { revision: number } }>('GET', `/api/resignations/${cases[BERLIN.id]}`)).body;
+      return c.lastWorkingDay === thursday && c.decision.revision === 2 ? true : undefined;
+    }, 'the last working day moved');
   });
 
   it('when reminders go unanswered, then the HR lead sees the escalation in their inbox; the exit report shows the same numbers as the API, as charts and tables', { timeout: 180_000 }, async () => {
