@@ -140,6 +140,11 @@ describe('live updates', () => {
     expect(lead.events.filter((e) => e.event === 'dead-letter')).toEqual([]);
   }, 60_000);
 
+  it('when the API document describes it, then as a text/event-stream answer', async () => {
+    const doc = (await http<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> }>(base, 'GET', '/openapi.json')).body;
+    expect(Object.keys(doc.paths['/api/updates']!.get!.responses['200']!.content ?? {})).toEqual(['text/event-stream']);
+  });
+
   it('when a client does not ask for an event stream, has no credential, or opens too many, then it is refused in problem+json and nothing hangs', async () => {
     const json = await http(base, 'GET', '/api/updates');
     expect(json.status).toBe(406);

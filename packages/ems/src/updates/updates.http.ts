@@ -36,7 +36,10 @@ export function updatesRoute(hub: UpdatesHub, options: { heartbeatMs?: number } 
             'The stream starts empty: load what you show, then apply what arrives.',
           headers: z.looseObject({ accept: StorableLine.max(1000).optional() }),
           response: {
-            200: z.string().describe('text/event-stream'),
+            200: {
+              description: 'A stream of server-sent events (never ends by itself)',
+              content: { 'text/event-stream': { schema: z.string().describe('`retry:`, then `event: case` / `event: dead-letter` with one JSON `data:` line each, and `: heartbeat` comments') } },
+            },
             400: ProblemSchema,
             401: ProblemSchema,
             403: ProblemSchema,
