@@ -44,9 +44,26 @@ export async function listAll<T>(load: (query: Query) => Promise<Page<T>>, query
   return { items, complete: offset === null };
 }
 
-/** The directory entries of these employees, by id (one request each; an unknown id is left out). */
+/** Directory entries read in this tab: names and zones hardly change, and live pages reload often. */
+const directory = new Map<string, Promise<Employee | undefined>>();
+
+/** The directory entries of these employees, by id (one request per id not read before; an unknown id is left out). */
 export async function employeesById(ids: Iterable<string>, signal?: AbortSignal): Promise<Map<string, Employee>> {
   const unique = [...new Set(ids)];
-  const found = await Promise.all(unique.map((id) => getEmployee(id, signal).catch(() => undefined)));
+  const found = await Promise.all(
+    unique.map((id) => {
+      let entry = directory.get(id);
+      if (!entry) {
+        // Not tied to one page's signal: the entry is shared; a failure is not remembered.
+        entry = getEmployee(id).catch(() => {
+          directory.delete(id);
+          return undefined;
+        });
+        directory.set(id, entry);
+      }
+      return entry;
+    }),
+  );
+  signal?.throwIfAborted();
   return new Map(found.flatMap((e) => (e ? [[e.id, e] as const] : [])));
 }
