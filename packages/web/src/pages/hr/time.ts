@@ -47,7 +47,8 @@ export function toLocalInput(iso: string, timeZone: string): string {
 
 /**
  * A wall-clock time in a zone ('YYYY-MM-DDTHH:mm') as an ISO instant; undefined when it is not one. The
- * offset is looked up twice, so a time on the other side of a clock change from its UTC reading is right too.
+ * offset is looked up twice, so a time on the other side of a clock change from its UTC reading is right too;
+ * in the hour a clock repeats, it is the first of the two.
  */
 export function fromLocalInput(value: string, timeZone: string): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value);
