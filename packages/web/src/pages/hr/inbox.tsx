@@ -107,7 +107,7 @@ export function InboxPage(_props: { params: Record<string, string> }) {
   );
 }
 
-/** The counts, in one sentence a screen reader reads whole. */
+/** The counts at a glance, as a list (each number with its words). */
 function InboxSummary({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
   const level = lead ? 'escalation' : 'reminder';
   const followUps = inbox.followUps.filter((f) => f.level === level).length;
