@@ -28,7 +28,8 @@ const team = (() => {
   const managerId = candidates[0]!.managerId!;
   return candidates.filter((e) => e.managerId === managerId);
 })();
-const [FIRST, SECOND, THIRD] = team as [Employee, Employee, Employee];
+const [FIRST, SECOND, THIRD, FOURTH] = team as [Employee, Employee, Employee, Employee];
+if (!FOURTH) throw new Error('the demo organisation has no team of four to picture');
 const MANAGER = FIRST.managerId!;
 
 interface CaseBody {
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
       { file: 'hr-lead-reports.png', person: HR_LEAD, path: AppPaths.reports },
       { file: 'it-access.png', person: ACCESS_ADMIN, path: AppPaths.access },
       { file: 'operator-operations.png', person: OPERATOR, path: AppPaths.operations },
-      { file: 'mailbox.png', person: FIRST.id, path: AppPaths.mailbox },
+      // The operator's mailbox: every message captured, with its recipients.
+      { file: 'mailbox.png', person: OPERATOR, path: AppPaths.mailbox },
     ];
     for (const shot of shots) {
       const page = await web.signIn(shot.person, { path: shot.path });
@@ -73,7 +75,10 @@ async function main(): Promise<void> {
   }
 }
 
-/** Three cases of one team: one awaiting the decision, one exit confirmed (a revocation scheduled), one retained. */
+/**
+ * Four cases of one team: one awaiting the decision, one exit confirmed (a revocation scheduled), one retained,
+ * and one leaving today — no time left for an interview, so it needs attention (the operator's stuck cases).
+ */
 async function makeCases(base: string): Promise<{ first: string; second: string; third: string }> {
   const resign = async (e: Employee, reason: string): Promise<string> => {
     const res = await http<CaseBody>(base, 'POST', '/api/resignations', { employeeId: e.id, reason });
@@ -85,6 +90,9 @@ async function makeCases(base: string): Promise<{ first: string; second: string;
   const first = await resign(FIRST, 'A role closer to home');
   const second = await resign(SECOND, 'Moving abroad');
   const third = await resign(THIRD, 'Career change');
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: FOURTH.timezone }).format(new Date());
+  // Today when it is a working day of theirs (on a weekend the next one: the case may then find a slot).
+  await http(base, 'POST', '/api/resignations', { employeeId: FOURTH.id, reason: 'Family reasons', lastWorkingDay: workingDayFrom(FOURTH, today) });
   await Promise.all([awaiting(first), awaiting(second), awaiting(third)]);
   const lastDay = workingDayFrom(SECOND, new Date(Date.now() + 21 * DAY).toISOString().slice(0, 10));
   const decide = async (id: string, body: Record<string, unknown>) => {
