@@ -60,6 +60,10 @@ export function ConfirmDialog({
         e.preventDefault();
         if (!busy) onCancel();
       }}
+      onClose={() => {
+        // The browser may close it anyway (a second Escape): keep the page's state in step, so it opens again.
+        if (open) onCancel();
+      }}
     >
       <h2 id={titleId}>{title}</h2>
       <div id={bodyId}>{children}</div>
