@@ -204,7 +204,7 @@ describe('the HR pages in a real browser', () => {
     }, 'the last working day moved');
   });
 
-  it('when reminders go unanswered, then the HR lead sees the escalation in their inbox; the exit report shows the same numbers as the API, as charts and tables', { timeout: 180_000 }, async () => {
+  it('when reminders go unanswered, then the HR lead sees the escalation in their inbox, which follows new cases live; the exit report shows the same numbers as the API, as charts and tables', { timeout: 180_000 }, async () => {
     // The London case has no decision: past the deadline and the escalation delay, HR reminds, then escalates.
     clock.advance(10 * DAY);
     const lead = await web.signIn(HR_LEAD, { path: '/inbox' });
@@ -215,17 +215,24 @@ describe('the HR pages in a real browser', () => {
     expect(await followUps.getByRole('row').nth(1).innerText()).toContain('Escalation');
     await accessibleAtBothSizes(lead, "the HR lead's inbox");
 
+    // Open, the inbox follows live: a third employee resigns and their case appears once it awaits a decision — no reload.
+    const third = candidates.find((e) => e !== BERLIN && e !== LONDON)!;
+    const submitted = await api<{ id: string }>('POST', '/api/resignations', { employeeId: third.id });
+    expect(submitted.status).toBe(201);
+    await lead.getByRole('table', { name: /Cases awaiting a decision/ }).getByRole('link', { name: third.name, exact: true }).waitFor({ timeout: 30_000 });
+
     // The report: three charts, each an image with a summary, each followed by its numbers.
     await lead.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
     await lead.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
     await lead.getByRole('heading', { level: 2, name: 'By month' }).waitFor();
     expect(await lead.getByRole('img', { name: /^Bar chart of resignations and confirmed exits/ }).count()).toBe(3);
     const report = (await api<{ totals: { submitted: number; exits: number }; byReason: Array<{ reasonCategory: string; submitted: number; exits: number }> }>('GET', '/api/reports/exits')).body;
-    expect(report.totals).toMatchObject({ submitted: 2, exits: 1 });
+    expect(report.totals).toMatchObject({ submitted: 3, exits: 1 });
     const byReason = lead.getByRole('table', { name: 'By reason, in numbers' });
     expect((await byReason.getByRole('row').filter({ hasText: 'Career' }).getByRole('cell').allInnerTexts()).slice(0, 2)).toEqual(['2', '1']);
+    expect((await byReason.getByRole('row').filter({ hasText: 'No category given' }).getByRole('cell').allInnerTexts()).slice(0, 2)).toEqual(['1', '0']);
     expect((await byReason.getByRole('row').filter({ hasText: 'Relocation' }).getByRole('cell').allInnerTexts()).slice(0, 2)).toEqual(['0', '0']);
-    await lead.getByText(/2\s+resigned/).waitFor();
+    await lead.getByText(/3\s+resigned/).waitFor();
     await accessibleAtBothSizes(lead, 'the reports page');
 
     // A period that ends before anyone resigned: zero everywhere, said in words.
