@@ -23,7 +23,10 @@ export function Layout({ children }: { children: ReactNode }) {
   const { path } = useLocation();
   const [error, setError] = useState<unknown>();
   const links = NAV.filter((n) => !n.roles || session.has(...n.roles));
-  const current = (to: string) => (to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`));
+  const within = (to: string) => (to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`));
+  // One link is the current page: the one whose path is the longest prefix (/access/audit is "Access audit", not "Access" too).
+  const currentTo = links.filter((n) => within(n.to)).reduce<string | undefined>((best, n) => (best === undefined || n.to.length > best.length ? n.to : best), undefined);
+  const current = (to: string) => to === currentTo;
   const onSignOut = () => {
     signOut().then(
       (url) => location.assign(url),
