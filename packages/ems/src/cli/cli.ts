@@ -60,8 +60,10 @@ Usage:
   ems gateway                                one URL (EMS_PORT) for a split deployment: routes each path to
                                              the service serving it; EMS_GATEWAY_UPSTREAMS=
                                              "ems=http://ems:3000;hr=http://hr:3000;…" (a URL list per service)
-  ems migrate                                apply every service's database migrations (once per release,
-                                             before replicas start; the all-in-one default does it itself)
+  ems migrate                                as the database's admin: apply every service's migrations, install
+                                             the bus's and the workflow engine's tables, make each service's
+                                             role (passwords from EMS_SECRETS_KEY) — once per release, before
+                                             replicas start; the all-in-one default does it itself
   ems seed                                   (re)load the demo organisation into the database
   ems help
 
