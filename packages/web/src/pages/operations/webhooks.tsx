@@ -109,6 +109,11 @@ function RegisterForm({ onRegistered }: { onRegistered: (w: RegisteredWebhook) =
       </Field>
       <fieldset className="checks" aria-describedby={typesError ? 'event-types-error' : undefined}>
         <legend>Event types</legend>
+        {typesError ? (
+          <p className="field-error" id="event-types-error">
+            {typesError}
+          </p>
+        ) : null}
         {types.error ? <ErrorMessage error={types.error} /> : null}
         {types.data === undefined ? (
           types.error ? null : <Loading what="Reading the event catalogue" />
@@ -123,11 +128,6 @@ function RegisterForm({ onRegistered }: { onRegistered: (w: RegisteredWebhook) =
             </label>
           ))
         )}
-        {typesError ? (
-          <p className="field-error" id="event-types-error">
-            {typesError}
-          </p>
-        ) : null}
       </fieldset>
       <Field label="Description (optional)" error={descriptionError}>
         {({ id, describedBy, invalid }) => <textarea id={id} aria-describedby={describedBy} aria-invalid={invalid} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={500} />}
