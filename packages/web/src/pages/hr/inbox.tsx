@@ -31,6 +31,9 @@ const DECIDABLE = ['awaiting_decision', 'action_required'] as const;
 
 /** Loads everything the inbox shows (the API scopes every list to the person's rows). */
 export async function loadInbox(session: Session, signal: AbortSignal, now = new Date()): Promise<Inbox> {
+  // What does not depend on the zone is asked at once, alongside the HR partner's zone.
+  const others = Promise.all([listEvery((q) => listFollowUps(q, signal)), ...DECIDABLE.map((status) => listEvery((q) => listResignations({ ...q, status }, signal)))]);
+  others.catch(() => undefined); // awaited below; until then a failure is not "unhandled"
   const zone = session.has('hr_partner') ? await getHrPartner(session.personId, signal).then((p) => p.timezone, () => browserZone()) : browserZone();
   const today = dayIn(now, zone);
   const sunday = addDays(today, 7 - weekday(today));
@@ -40,11 +43,10 @@ export async function loadInbox(session: Session, signal: AbortSignal, now = new
   // Next week too: on a Friday the HR partner prepares Monday's.
   const endOfNextWeek = fromLocalInput(`${addDays(sunday, 8)}T00:00`, zone) ?? now.toISOString();
 
-  const [interviews, cases, ...decidable] = await Promise.all([
+  const [interviews, [cases, ...decidable]] = await Promise.all([
     // Scheduled, starting before the end of next week: those of earlier days not marked held yet too.
     listEvery((q) => listInterviews({ ...q, status: 'scheduled', to: endOfNextWeek }, signal)),
-    listEvery((q) => listFollowUps(q, signal)),
-    ...DECIDABLE.map((status) => listEvery((q) => listResignations({ ...q, status }, signal))),
+    others,
   ]);
   const scheduled = interviews.filter((i) => i.status === 'scheduled' && i.start < endOfNextWeek).sort((a, b) => a.start.localeCompare(b.start));
   const toDecide = decidable.flat().sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
