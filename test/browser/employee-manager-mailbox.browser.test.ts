@@ -72,6 +72,11 @@ async function focusedElement(page: Page): Promise<string> {
   return String(await page.evaluate('document.activeElement ? document.activeElement.outerHTML : ""'));
 }
 
+/** A day as the page writes it (formatDay: the browser's words for a calendar day). */
+async function cellDay(page: Page, day: string): Promise<string> {
+  return String(await page.evaluate(`new Date(Date.UTC(${day.slice(0, 4)}, ${Number(day.slice(5, 7)) - 1}, ${Number(day.slice(8))})).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' })`));
+}
+
 /** Counts full page loads from now on (the app navigates without them; a live update must not need one). */
 async function navigations(page: Page): Promise<() => Promise<number>> {
   let loads = 0;
@@ -140,6 +145,32 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
     await page.getByRole('button', { name: /^Use .* instead$/ }).click();
     expect(await day.inputValue()).toBe(friday);
     await page.getByText(/is a Saturday/).waitFor({ state: 'detached' });
+
+    // The calendar beside the field offers working days only: the Saturday cannot be picked, by mouse or keys.
+    const calendar = page.getByRole('grid', { name: /^Calendar of the days that can be picked: / });
+    const cell = (d: string) => calendar.locator(`td[data-day="${d}"]`);
+    expect(await cell(friday).getAttribute('aria-selected')).toBe('true');
+    expect(await cell(saturday).getAttribute('aria-disabled')).toBe('true');
+    expect(await cell(saturday).getAttribute('aria-label')).toMatch(/Saturday.*, not a working day$/);
+    await cell(saturday).click({ force: true }); // a real click on it, though it says it is disabled
+    expect(await day.inputValue()).toBe(friday);
+    await cell(friday).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await focusedElement(page)).toContain(`data-day="${saturday}"`);
+    await page.keyboard.press('Enter');
+    expect(await day.inputValue()).toBe(friday);
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Enter');
+    const thursday = (() => {
+      const d = new Date(`${friday}T00:00:00Z`);
+      d.setUTCDate(d.getUTCDate() - 1);
+      return d.toISOString().slice(0, 10);
+    })();
+    expect(await day.inputValue()).toBe(thursday);
+    await page.getByText(`Last working day: ${await cellDay(page, thursday)}.`, { exact: false }).waitFor();
+    await cell(friday).click();
+    expect(await day.inputValue()).toBe(friday);
 
     // The server checks the same: the Friday sent as the Saturday (the picker bypassed on the wire) is refused,
     // its words shown next to the field, and nothing typed is lost.

@@ -6,6 +6,7 @@ import { OPEN_RESIGNATION_EXISTS, REASON_CATEGORIES, REASON_CATEGORY_WORDS, subm
 import { ErrorMessage, Field, formatDay, Page } from '../../components/ui.tsx';
 import { Link, navigate } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
+import { DayPicker } from './day-picker.tsx';
 import { useOwnCase } from './own-case.ts';
 
 const EMPLOYEE_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -174,7 +175,7 @@ export function ResignPage(_props: { params: Record<string, string> }) {
 
         <Field
           label="Last working day"
-          hint={`Optional. Leave it empty to end at the notice period (EMS picks ${self ? 'your' : 'their'} working day). ${employee ? `Only a day ${self ? 'you work' : 'they work'} (${describeWorkingDays(days)}), from today to a year ahead.` : ''}`}
+          hint={`Optional. Leave it empty to end at the notice period (EMS picks ${self ? 'your' : 'their'} working day). ${employee ? `Only a day ${self ? 'you work' : 'they work'} (${describeWorkingDays(days)}), from today to a year ahead: type it, or pick it in the calendar below, which offers only those days.` : ''}`}
           error={dayProblem}
         >
           {({ id, describedBy, invalid }) => (
@@ -193,6 +194,7 @@ export function ResignPage(_props: { params: Record<string, string> }) {
             />
           )}
         </Field>
+        {employee ? <DayPicker value={lastWorkingDay} min={today} max={maxDay} workingDays={days} onPick={pickDay} label="Calendar of the days that can be picked" /> : null}
         {suggestion && suggestion !== lastWorkingDay ? (
           <p className="suggest">
             <button type="button" className="secondary" onClick={() => pickDay(suggestion)}>
