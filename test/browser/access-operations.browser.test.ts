@@ -181,6 +181,10 @@ describe('access and operations pages (orchestration)', () => {
     await op.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
     await op.getByText('No webhook is registered.').waitFor();
     await op.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+    // No event type chosen: the server's refusal is shown by the event types, the URL kept.
+    await op.getByRole('button', { name: 'Register' }).click();
+    await op.locator('#event-types-error').waitFor();
+    expect(await op.getByLabel('URL').inputValue()).toBe('http://127.0.0.1:9/hook');
     await op.getByLabel(/^com\.ems\.resignation\.submitted\.v1/).check();
     await op.getByLabel(/^com\.ems\.notification\.manager-notified\.v1/).check();
     await op.getByLabel('Description (optional)').fill('Payroll');
