@@ -75,7 +75,7 @@ export function databaseAccessFor(config: Config, url: string, allInOne: boolean
   throw new ConfigError([
     `EMS_DATABASE_URL: this process (${config.services.join(', ')}) logs in as ${wanted} — not as ${user || "the URL's user"}, whose rights would reach every service's tables. ` +
       (only
-        ? `Give it the URL \`ems credentials\` prints for it (EMS_DATABASE_URL_${only.toUpperCase()}; the role is made by \`ems migrate\`), or the installation's secrets key (EMS_SECRETS_KEY) to derive it.`
+        ? `Give it the URL \`ems credentials\` prints for it (DATABASE_URL_${only.toUpperCase()}; the role is made by \`ems migrate\`), or the installation's secrets key (EMS_SECRETS_KEY) to derive it.`
         : "Give it the installation's secrets key (EMS_SECRETS_KEY), or run each service as its own process."),
   ]);
 }
