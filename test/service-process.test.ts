@@ -121,6 +121,7 @@ describe('a service in its own process', () => {
     const text = `${failed?.stderr ?? ''}${failed?.stdout ?? ''}`;
     expect(text).toContain(serviceRoleName(db.name, 'hr'));
     expect(text).toContain('ems credentials');
+    expect(text).toContain('DATABASE_URL_HR');
     expect(text).not.toContain(new URL(db.url).password || '\u0000never');
   }, 60_000);
 
