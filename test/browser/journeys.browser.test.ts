@@ -38,9 +38,10 @@ interface CaseBody {
  */
 async function see(page: Page, locator: Locator, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // Each look waits longer (1 s, 2 s … 5 s), so a slow machine's reload has time to show the page.
+  for (let look = 1; ; look++) {
     try {
-      await locator.first().waitFor({ timeout: 1_000 });
+      await locator.first().waitFor({ timeout: Math.min(look, 5) * 1_000 });
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
