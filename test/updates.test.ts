@@ -140,6 +140,15 @@ describe('live updates', () => {
     expect(lead.events.filter((e) => e.event === 'dead-letter')).toEqual([]);
   }, 60_000);
 
+  it('when the last stream closes, then the process stops asking the database to announce changes (a NOTIFY costs every commit)', async () => {
+    const listeners = async () => (await env.ems.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM ems.live_listeners WHERE expires_at > now()')).rows[0]!.n;
+    const s = track(await openStream(base, { authorization: `Bearer ${await tokenFor(base, HR_LEAD)}` }));
+    await waitFor(() => (s.text().includes(': connected') ? true : undefined), 'the stream to open');
+    expect(await listeners()).toBe(1);
+    for (const open of streams) open.close();
+    await waitFor(async () => ((await listeners()) === 0 ? true : undefined), 'the process to stop listening once no stream is open');
+  });
+
   it('when the API document describes it, then as a text/event-stream answer', async () => {
     const doc = (await http<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> }>(base, 'GET', '/openapi.json')).body;
     expect(Object.keys(doc.paths['/api/updates']!.get!.responses['200']!.content ?? {})).toEqual(['text/event-stream']);

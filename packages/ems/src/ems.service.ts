@@ -51,7 +51,9 @@ export function createEmsService(deps: {
 }): ServiceModule<DemoOrg> & EventedService {
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
-  const updates = createUpdatesHub({ log: deps.log });
+  let listener: ReturnType<typeof listenForCaseChanges> | undefined;
+  // Changes are NOTIFYed only while some process has a stream open: this one says so when its first opens.
+  const updates = createUpdatesHub({ log: deps.log, onActive: (active) => listener?.setActive(active) ?? Promise.resolve() });
   let stopUpdates: Array<() => Promise<void>> = [];
   const tracker: Subscription | undefined = deps.trackedTypes && {
     name: TRACKER,
@@ -79,9 +81,10 @@ export function createEmsService(deps: {
     },
     async start() {
       // Live updates: every committed case change, whichever process made it; dead letters while an operator watches.
-      const listener = listenForCaseChanges(deps.pool, (change) => updates.caseChanged(change), deps.log.child({ component: 'updates' }));
+      listener = listenForCaseChanges(deps.pool, (change) => updates.caseChanged(change), deps.log.child({ component: 'updates' }));
+      const started = listener;
       const deadLetters = watchDeadLetters(deps.bus.deadLetters, updates, deps.log.child({ component: 'updates' }));
-      stopUpdates = [() => listener.stop(), () => deadLetters.stop()];
+      stopUpdates = [() => started.stop(), () => deadLetters.stop()];
       // Late reactions are found by a sweep, in both modes: nobody else would notice a missing event.
       let busy = false;
       sweeper = setInterval(() => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger, Pool } from '@ems/platform';
 import type { PoolClient } from 'pg';
 import { ems } from '@ems/contracts';
@@ -5,14 +6,23 @@ import type { CaseChange } from './updates-hub.ts';
 
 /** The channel the resignations table's trigger notifies on (migration 12), in the transaction of the change. */
 export const CASE_CHANGED_CHANNEL = 'ems_case_changed';
+/** A process that stops renewing its listener row (killed) stops costing NOTIFYs after this long. */
+const TTL_SECONDS = 30;
 
 /**
  * LISTENs for committed case changes on one connection of its own (held out of the pool for as long as
  * the process runs), so a process learns of changes made by any process on the database. A lost
  * connection is replaced with backoff; what changed meanwhile is not replayed (streams start empty anyway:
  * a client reloads what it shows when it reconnects).
+ *
+ * The trigger NOTIFYs only while some process says it has a stream open (a row in live_listeners, kept fresh
+ * while it does): a NOTIFY serialises commits, a cost nobody should pay while nobody watches (migration 13).
  */
-export function listenForCaseChanges(pool: Pool, onChange: (change: CaseChange) => void, log: Logger): { ready: Promise<void>; stop(): Promise<void> } {
+export function listenForCaseChanges(
+  pool: Pool,
+  onChange: (change: CaseChange) => void,
+  log: Logger,
+): { ready: Promise<void>; setActive(active: boolean): Promise<void>; stop(): Promise<void> } {
   let client: PoolClient | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -65,12 +75,38 @@ export function listenForCaseChanges(pool: Pool, onChange: (change: CaseChange) 
     c.release();
   };
 
+  // Whether this process has streams open: its row in live_listeners, refreshed well before it expires.
+  const processId = randomUUID();
+  let refresh: NodeJS.Timeout | undefined;
+  let registering: Promise<void> = Promise.resolve();
+  const register = () =>
+    pool
+      .query(`INSERT INTO ems.live_listeners (process_id, expires_at) VALUES ($1, now() + interval '${TTL_SECONDS} seconds')
+              ON CONFLICT (process_id) DO UPDATE SET expires_at = excluded.expires_at`, [processId])
+      .then(() => undefined);
+  const unregister = () => pool.query('DELETE FROM ems.live_listeners WHERE process_id = $1', [processId]).then(() => undefined);
+  const setActive = (active: boolean): Promise<void> => {
+    clearInterval(refresh);
+    refresh = undefined;
+    if (active) {
+      refresh = setInterval(() => void register().catch((err: unknown) => log.warn({ err }, 'live updates: could not renew this process as a listener')), (TTL_SECONDS * 1000) / 3);
+      refresh.unref();
+    }
+    // In order: a stream closed and another opened at once must end registered.
+    registering = registering.catch(() => undefined).then(active ? register : unregister);
+    return registering;
+  };
+
   void connect();
   return {
     ready,
+    setActive,
     async stop() {
       stopped = true;
       clearTimeout(retry);
+      clearInterval(refresh);
+      await registering.catch(() => undefined);
+      await unregister().catch(() => undefined);
       await release();
     },
   };

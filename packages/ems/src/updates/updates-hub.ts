@@ -20,7 +20,8 @@ export interface UpdateSubscriber {
   send(event: string, data: unknown): void;
 }
 
-export type OpenResult = { ok: true; close(): void } | { ok: false; reason: 'too-many' };
+/** `ready`: resolves once changes will reach the stream (the process is registered as a listener). */
+export type OpenResult = { ok: true; ready: Promise<void>; close(): void } | { ok: false; reason: 'too-many' };
 
 export interface UpdatesHub {
   open(subscriber: UpdateSubscriber): OpenResult;
@@ -38,12 +39,19 @@ export interface UpdatesHub {
  * The process's open update streams. Changes come in once per process (one LISTEN connection, one
  * dead-letter watch) and fan out here to the streams whose caller may see them.
  */
-export function createUpdatesHub(o: { log: Logger; maxPerIdentity?: number; onClose?: () => void }): UpdatesHub & { onCloseAll(fn: () => void): void } {
+export function createUpdatesHub(o: {
+  log: Logger;
+  maxPerIdentity?: number;
+  /** Told when the process goes from no stream to some (true) and back (false); resolves once that holds. */
+  onActive?: (active: boolean) => Promise<void>;
+}): UpdatesHub & { onCloseAll(fn: () => void): void } {
   const max = o.maxPerIdentity ?? updates.MAX_UPDATE_STREAMS_PER_IDENTITY;
   const open = new Set<UpdateSubscriber>();
   const perIdentity = new Map<string, number>();
   const closers = new Set<() => void>();
   let operatorsSince: Date | undefined;
+  /** The last change of whether this process listens, in flight or done. */
+  let active: Promise<void> | undefined;
   const operators = () => [...open].filter((s) => s.readsDeadLetters).length;
   const safely = (s: UpdateSubscriber, event: string, data: unknown) => {
     try {
@@ -58,10 +66,14 @@ export function createUpdatesHub(o: { log: Logger; maxPerIdentity?: number; onCl
       if (n >= max) return { ok: false, reason: 'too-many' };
       perIdentity.set(s.identity, n + 1);
       if (s.readsDeadLetters && operators() === 0) operatorsSince = new Date();
+      const first = open.size === 0;
       open.add(s);
+      const ready = first && o.onActive ? o.onActive(true) : (active ?? Promise.resolve());
+      active = ready;
       let closed = false;
       return {
         ok: true,
+        ready,
         close() {
           if (closed) return;
           closed = true;
@@ -70,6 +82,7 @@ export function createUpdatesHub(o: { log: Logger; maxPerIdentity?: number; onCl
           const left = (perIdentity.get(s.identity) ?? 1) - 1;
           if (left > 0) perIdentity.set(s.identity, left);
           else perIdentity.delete(s.identity);
+          if (open.size === 0 && o.onActive) active = o.onActive(false).catch((err: unknown) => o.log.warn({ err }, 'live updates: could not stop listening'));
         },
       };
     },

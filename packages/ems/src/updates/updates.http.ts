@@ -45,6 +45,7 @@ export function updatesRoute(hub: UpdatesHub, options: { heartbeatMs?: number } 
             403: ProblemSchema,
             406: ProblemSchema,
             429: ProblemSchema,
+            503: ProblemSchema,
           },
         },
       },
@@ -54,9 +55,13 @@ export function updatesRoute(hub: UpdatesHub, options: { heartbeatMs?: number } 
         }
         const { permit } = req;
         const raw = reply.raw;
-        let open = true;
+        // Nothing is written before the stream's own headers: what changes while it is being set up is not sent
+        // (a stream starts empty; the client loads what it shows).
+        let streaming = false;
+        let ended = false;
+        let heartbeat: NodeJS.Timeout | undefined = undefined;
         const write = (chunk: string) => {
-          if (open) raw.write(chunk);
+          if (streaming) raw.write(chunk);
         };
         const opened = hub.open({
           identity: `${permit.principal.kind}:${permit.principal.id}`,
@@ -71,8 +76,33 @@ export function updatesRoute(hub: UpdatesHub, options: { heartbeatMs?: number } 
             title: 'Too Many Requests',
           });
         }
+        const end = () => {
+          if (ended) return;
+          ended = true;
+          streaming = false;
+          clearInterval(heartbeat);
+          opened.close();
+          streams.delete(end);
+          if (raw.headersSent && !raw.writableEnded) raw.end();
+        };
+        // The client gone (at any moment, also while the stream is being set up), an error, or the process stopping.
+        streams.add(end);
+        raw.on('close', end);
+        raw.on('error', end);
+        req.raw.socket.on('close', end);
 
+        try {
+          // Only once this process is a registered listener do changes reach the stream: say "connected" after that.
+          await opened.ready;
+        } catch (err) {
+          end();
+          throw new HttpProblem(503, `Live updates are unavailable for now: ${err instanceof Error ? err.message : String(err)}`, { title: 'Service Unavailable' });
+        }
         reply.hijack();
+        if (ended) {
+          raw.destroy();
+          return;
+        }
         // The security headers helmet set on the raw response stay; these say: a stream, never cached or transformed.
         raw.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
@@ -81,20 +111,9 @@ export function updatesRoute(hub: UpdatesHub, options: { heartbeatMs?: number } 
           'x-accel-buffering': 'no',
         });
         raw.flushHeaders();
+        streaming = true;
         write(`retry: ${RETRY_MS}\n: connected\n\n`);
-        const heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs);
-        const end = () => {
-          if (!open) return;
-          open = false;
-          clearInterval(heartbeat);
-          opened.close();
-          streams.delete(end);
-          raw.end();
-        };
-        streams.add(end);
-        req.raw.on('close', end);
-        raw.on('close', end);
-        raw.on('error', end);
+        heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs);
       },
     );
   };
