@@ -97,4 +97,22 @@ describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (
     expect([200, 202]).toContain(decided.status);
     await waitFor(async () => ((await followUpsOf(PARTNER)).some((c) => c.resignationId === cases[EMP.id]) ? undefined : true), 'the decided case to leave the follow-ups');
   }, 90_000);
+
+  it('when a deadline passes while mail cannot go out, then its reminder is due (nobody told yet), and sent once mail flows again', async () => {
+    const followUpsOf = async (query: string) => (await http<followUps.FollowUpList>(base, 'GET', `/api/follow-ups${query}`, undefined, await as(PARTNER))).body.items;
+    const reminderOf = (c: followUps.CaseFollowUps | undefined) => c?.followUps.find((f) => f.milestone === 'decision' && f.level === 'reminder');
+    await env.proxy.down();
+    try {
+      const r = await http<{ id: string }>(base, 'POST', '/api/resignations', { employeeId: mine[1]!.id });
+      expect(r.status).toBe(201);
+      const due = await waitFor(async () => (await followUpsOf('?state=due')).find((c) => c.resignationId === r.body.id), 'the reminder to be due with Notification down', 60_000);
+      expect(reminderOf(due)).toMatchObject({ state: 'due', sentAt: null });
+      expect(Date.parse(reminderOf(due)!.dueAt)).toBeLessThanOrEqual(Date.now());
+      await env.proxy.up();
+      await waitFor(async () => (reminderOf((await followUpsOf('')).find((c) => c.resignationId === r.body.id))?.state === 'sent' ? true : undefined), 'the reminder to be sent once Notification is back', 90_000);
+    } finally {
+      await env.proxy.up();
+    }
+  }, 180_000);
+
 });
