@@ -51,8 +51,8 @@ export const NAV: ReadonlyArray<{ to: string; label: string; roles?: readonly Ro
   { to: AppPaths.team, label: 'My team', roles: ['manager'] },
   { to: AppPaths.inbox, label: 'Inbox', roles: ['hr_partner', 'hr_lead'] },
   { to: AppPaths.reports, label: 'Reports', roles: ['hr_lead'] },
-  { to: AppPaths.access, label: 'Access', roles: ['access_admin'] },
-  { to: AppPaths.accessAudit, label: 'Access audit', roles: ['access_admin'] },
+  { to: AppPaths.access, label: 'Access', roles: ['access_admin', 'hr_lead'] },
+  { to: AppPaths.accessAudit, label: 'Access audit', roles: ['access_admin', 'operator'] },
   { to: AppPaths.operations, label: 'Operations', roles: ['operator'] },
   { to: AppPaths.mailbox, label: 'Mailbox' },
 ];

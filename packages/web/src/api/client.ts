@@ -8,7 +8,7 @@
  */
 
 export interface ProblemField {
-  /** Where the problem is, as the server names it: `body.lastWorkingDay`, `query.limit`, `header.x-…`. */
+  /** Where the problem is, as the server names it: `body.lastWorkingDay`, `querystring.limit`, `params.id`, `headers.x-…`. */
   path: string;
   message: string;
 }
