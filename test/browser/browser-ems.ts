@@ -257,7 +257,8 @@ function ensureWebAppBuilt(): void {
     }
   }
   try {
-    execFileSync('npm', ['run', 'build', '-w', '@ems/web'], { cwd: join(root, '..', '..'), stdio: ['ignore', 'ignore', 'inherit'] });
+    // The production build, as npm install makes it (vitest sets NODE_ENV=test, which would give React's development build).
+    execFileSync('npm', ['run', 'build', '-w', '@ems/web'], { cwd: join(root, '..', '..'), env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] });
   } finally {
     rmdirSync(lock);
   }
