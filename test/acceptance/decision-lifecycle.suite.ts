@@ -11,7 +11,7 @@ import { sleep, waitFor } from '@ems/platform/testing';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { employeePicker, http, startAcceptanceEms, tokenFor, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
+import { ACCESS_ADMIN, employeePicker, http, startAcceptanceEms, tokenFor, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 
 const execFileAsync = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
@@ -40,6 +40,12 @@ interface Interview {
   status: string;
   start: string;
   end: string;
+}
+interface Revocation {
+  status: string;
+  revokeAt: string;
+  revision: number;
+  doneAt: string | null;
 }
 interface AccessItem {
   grantId: string;
@@ -299,6 +305,44 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect((await timelineOf(kase.id)).map((t) => t.type)).toEqual(expect.arrayContaining(['com.ems.resignation.exit-confirmed.v1', 'case.exited', 'case.closed']));
       // The day can no longer move.
       expect((await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: workingDayFrom(employee, plusDays(today, 30)) })).status).toBe(409);
+    });
+
+    it('when IT revokes access now, before the end of the last working day, then the case is exited at once, the revocation keeps its schedule beside when it was done, and each grant is revoked once', async () => {
+      const employee = takeEmployee();
+      const kase = await awaitingDecision(employee);
+      const lastDay = workingDayFrom(employee, plusDays(localToday(employee.timezone), 5));
+      const confirmed = await decide(kase.id, { decision: 'exit_confirmed', lastWorkingDay: lastDay });
+      expect(confirmed.status).toBe(200);
+      const revokeAt = confirmed.body.decision!.revokeAt!;
+      const scheduled = await waitFor(async () => {
+        const items = (await http<{ items: Revocation[] }>(base, 'GET', `/api/access-revocations?resignationId=${kase.id}`)).body.items;
+        return items[0]?.status === 'scheduled' ? items[0] : undefined;
+      }, 'the revocation scheduled for the end of the last day');
+      expect(scheduled.revokeAt).toBe(revokeAt);
+
+      // IT's access administrator revokes now, as the web app does (the next revision, no instant). The clock never reaches revokeAt.
+      const now = await http<Revocation>(base, 'POST', '/api/access-revocations', { resignationId: kase.id, employeeId: employee.id, revision: scheduled.revision + 1, reason: 'Revoked now by the access administrator' }, { authorization: `Bearer ${await tokenFor(base, ACCESS_ADMIN)}`, 'idempotency-key': `revoke-now-${kase.id}` });
+      expect(now.status).toBe(200);
+      expect(now.body.status).toBe('done');
+      // Both instants: the one it was scheduled for, and when it was carried out (before that).
+      expect(now.body.revokeAt).toBe(revokeAt);
+      expect(now.body.doneAt).not.toBeNull();
+      expect(Date.parse(now.body.doneAt!)).toBeLessThan(Date.parse(revokeAt));
+
+      // The case follows without waiting for the schedule: the step done when access was revoked, exited and closed.
+      const exited = await until(kase.id, 'exited', (c) => c.status === 'exited' && c.closedAt !== null);
+      expect(exited.steps.revokeAccess).toMatchObject({ status: 'done', at: now.body.doneAt });
+      expect((await timelineOf(kase.id)).map((t) => t.type)).toEqual(expect.arrayContaining(['case.exited', 'case.closed']));
+      expect((await accessOf(employee.id)).every((i) => i.status === 'revoked')).toBe(true);
+
+      // The revocation as Access keeps it, read again after the case moved on: unchanged, done once.
+      const [kept] = (await http<{ items: Revocation[] }>(base, 'GET', `/api/access-revocations?resignationId=${kase.id}`)).body.items;
+      expect(kept).toMatchObject({ status: 'done', revokeAt, doneAt: now.body.doneAt, revision: scheduled.revision + 1 });
+      // Exactly one revocation per grant in the audit, whoever asked (the orchestrator asks again once woken: Access answers with the one done).
+      const audit = await http<{ items: Array<{ grantId: string; to: string }> }>(base, 'GET', `/api/access-audit?employeeId=${employee.id}&limit=500`);
+      const revokedGrants = audit.body.items.filter((a) => a.to === 'revoked').map((a) => a.grantId);
+      expect(revokedGrants.length).toBe(new Set(revokedGrants).size);
+      expect(new Set(revokedGrants)).toEqual(new Set((await accessOf(employee.id)).map((i) => i.grantId)));
     });
 
     it('when the interview is not held in time, then the HR partner gets one reminder and, still nothing, the HR lead one escalation — never repeated', async () => {

@@ -53,7 +53,8 @@ export type ReleaseHoldRequest = z.infer<typeof ReleaseHoldRequest>;
 /**
  * Revoking every remaining grant (active or suspended) of a leaver. Without `revokeAt` (or with one in
  * the past) Access revokes at once; with a future `revokeAt` it keeps a durable timer and revokes then.
- * Idempotent per resignation: a repeat changes nothing; a higher `revision` moves a scheduled time.
+ * Idempotent per resignation: a repeat changes nothing; a higher `revision` moves a scheduled time —
+ * or, without `revokeAt`, revokes a scheduled one at once, keeping the instant it was scheduled for.
  */
 export const RevocationRequest = z
   .object({
@@ -74,10 +75,12 @@ export const Revocation = z
     resignationId: Uuid,
     employeeId: EmployeeId,
     status: RevocationStatus,
+    /** The instant it is (or was) scheduled for; kept when it is revoked earlier, "now". */
     revokeAt: IsoDateTime,
     revision: z.number().int(),
     /** The grants revoked (empty until done). */
     revoked: z.array(z.object({ grantId: z.string(), system: z.string() })),
+    /** When it was actually carried out (null until done). */
     doneAt: IsoDateTime.nullable(),
   })
   .meta({ id: 'Revocation' });

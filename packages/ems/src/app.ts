@@ -29,7 +29,7 @@ import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCH
 import { createAccessService, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import type { ZodType } from 'zod';
 import { AppPaths, appUrl, events } from '@ems/contracts';
-import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
+import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService, type Subscription } from '@ems/eventbus';
 import { createWebhookService } from '@ems/webhooks';
 import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 import { loadExtensions } from './extensions.ts';
@@ -40,6 +40,7 @@ import { createDirectory } from './directory/directory.ts';
 import { createParticipants } from './orchestration/participants.ts';
 import { createResignationOrchestrator, orchestrationStarter } from './orchestration/resignation.workflow.ts';
 import { createDecisionOrchestrator } from './orchestration/decision.workflow.ts';
+import { END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, endWaitWhenAccessRevoked } from './orchestration/end-wait-when-access-revoked.ts';
 import type { CaseDecider } from './resignations/decide-resignation.ts';
 import { dbosLogger } from './orchestration/dbos-logger.ts';
 import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
@@ -267,6 +268,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     /** Orchestration: run once the workflow engine has launched (and recovered what was in flight). */
     let onLaunched: (() => Promise<void>) | undefined;
+    let workflowsLaunched = false;
+    const orchestratorSubscriptions: Subscription[] = [];
     if (hosts('ems')) {
       const store = createCaseStore(createEmsDb(database.forService('ems')), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });
       const participants = createParticipants(() => urls, auth.callAuth('ems'));
@@ -283,6 +286,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), decisionPhase: decisions.phase }),
         );
         decider = { decide: (id, input) => decisions.decide(id, input) };
+        orchestratorSubscriptions.push(endWaitWhenAccessRevoked({ decisions, launched: () => workflowsLaunched, log: log.child({ service: 'orchestrator' }) }));
         // A clock that can jump (EMS_CLOCK_OFFSET): a wait begun on another clock before this start must
         // end now, or a timer set on the system clock keeps real time.
         if (clock.maxWaitMs !== undefined) {
@@ -305,6 +309,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           // EMS follows every event about a case but its own: the submission and each decision are on the
           // timeline already, written with the event in one transaction (and by whom).
           trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => !EMS_OWN_EVENTS.has(t)) : undefined,
+          subscriptions: orchestratorSubscriptions,
           catalogue,
           sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
           pool: database.forService('ems'),
@@ -412,6 +417,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         // reactions' queues fill up with events nobody will consume.
         for (const name of CHOREOGRAPHY_SUBSCRIBERS) await bus.unsubscribe(name);
       }
+      // …and the other way round: a database that ran in orchestration before keeps the orchestrator's queues.
+      if (choreography && hosts('ems')) await bus.unsubscribe(END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER);
       await bus.start();
     });
     // Reversed, shutdown runs: HTTP, service workers (webhook deliveries abort), bus consumers, DBOS, pool, SMTP, PostgreSQL.
@@ -438,6 +445,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           throw err;
         }
       });
+      workflowsLaunched = true;
       const watchdog = startReplicaWatchdog({
         pool: database.forService('ems'),
         executorId: DBOS.executorID,

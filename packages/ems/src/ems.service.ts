@@ -40,6 +40,8 @@ export function createEmsService(deps: {
   catalogue: EventCatalogue;
   /** Choreography: the event types EMS tracks cases from. Undefined: EMS subscribes to nothing. */
   trackedTypes: (() => string[]) | undefined;
+  /** Orchestration: what the orchestrator itself listens to on the bus (e.g. access revoked early). */
+  subscriptions?: readonly Subscription[];
   sweepEveryMs: number;
   log: Logger;
   /** EMS's pool: live updates hold one of its connections to LISTEN for case changes. */
@@ -68,7 +70,7 @@ export function createEmsService(deps: {
     name: 'ems',
     schema: EMS_SCHEMA,
     migrations,
-    subscriptions: tracker ? [tracker] : [],
+    subscriptions: [...(tracker ? [tracker] : []), ...(deps.subscriptions ?? [])],
     seed: (org) => deps.directory.seed(org),
     routes: async (app) => {
       await resignationRoutes(deps)(app);

@@ -48,7 +48,8 @@ export interface RevocationOptions {
  * Revokes every remaining grant of a leaver, now or at `revokeAt` (a durable timer, see revocation-timer.ts).
  *
  * One revocation per resignation: a repeat answers it and changes nothing; a higher `revision` moves
- * a still scheduled one (to now revokes at once); an older one changes nothing; once done it is final.
+ * a still scheduled one (without `revokeAt`, "now": revoked at once, its scheduled instant kept); an
+ * older one changes nothing; once done it is final.
  * Any request finding its scheduled revocation due (the timer not there yet) executes it at once.
  */
 export async function requestRevocation(deps: RevokeAccessDeps, request: access.RevocationRequest, by: AuditBy, idempotencyKey?: string, trace: TraceContext = {}): Promise<RevocationResult> {
@@ -81,6 +82,9 @@ export async function requestRevocationInTransaction(
   const requestedBy = JSON.stringify(requester(by));
   const now = deps.clock.now();
   const revokeAt = request.revokeAt === undefined ? now : new Date(request.revokeAt);
+  // "Now" (no instant) for a revocation already scheduled, by a request that revokes what is due: carried
+  // out at once, keeping the instant it was scheduled for (revokeAt) beside when it was done (doneAt).
+  const keepSchedule = request.revokeAt === undefined && options.revokeWhenDue;
 
   if (idempotencyKey !== undefined) {
     const used = await revocationOfKey(trx, idempotencyKey);
@@ -125,7 +129,7 @@ export async function requestRevocationInTransaction(
       row = await trx
         .updateTable('revocations')
         .set({
-          revoke_at: decision.revokeAt,
+          revoke_at: keepSchedule ? row.revoke_at : decision.revokeAt,
           revision: decision.revision,
           reason: request.reason ?? row.reason,
           // The latest decision's trace carries on into the revocation's events.
@@ -142,7 +146,7 @@ export async function requestRevocationInTransaction(
     }
   }
   // A scheduled revocation already due is executed by whoever gets to it first: this request or the timer.
-  const dueNow = options.revokeWhenDue && row.status === 'scheduled' && isDue(row.revoke_at, now);
+  const dueNow = options.revokeWhenDue && row.status === 'scheduled' && (isDue(row.revoke_at, now) || (keepSchedule && change === 'moved'));
   if (change !== 'none' || dueNow) {
     if (dueNow) {
       row = await executeRevocation(trx, deps, row, by);

@@ -10,8 +10,13 @@
  *   │          │ message: store.decide (the state machine, 409s)         HR partner (reminder) or lead (escalation)
  *   │          ├── retained / withdrawn ──▶ announceDecision ║ restoreAccess ║ cancelInterview ──▶ settle: closed
  *   │          └── exit_confirmed ──▶ announceDecision ──▶ recv('decision', until the end of the last
- *   │                                  working day)  ── a new day moves it ──┘       │ due
+ *   │                                  working day)  ── a new day moves it ──┘       │ due, or Access revoked
+ *   │                                                                                │ earlier (message below)
  *   └──────────────────────────────────────────────────────────────────    revokeAccess ──▶ settle: exited, closed
+ *
+ * Access revoked early (IT's "revoke now"): its `access-revoked` event reaches EMS's subscriber
+ * (end-wait-when-access-revoked.ts), which sends the case's workflow a message; the wait ends as if the
+ * day had ended, and revokeAccess asks Access, which answers with the revocation already done.
  *
  * Time comes from the injected clock, read in a step (so a replay sees the same instant); every wait is
  * a `recv` with a timeout, which DBOS keeps across restarts. A clock that can jump (tests, drills) bounds
@@ -58,8 +63,15 @@ interface WakeMessage {
   wake: string;
 }
 
-type Mail = DecisionMessage | WakeMessage;
+/** Access revoked the employee's access (its event, sent on by end-wait-when-access-revoked.ts). */
+export interface AccessRevokedMessage {
+  accessRevoked: string;
+}
+
+type Mail = DecisionMessage | WakeMessage | AccessRevokedMessage;
 const isWake = (m: Mail): m is WakeMessage => 'wake' in m;
+const isAccessRevoked = (m: Mail): m is AccessRevokedMessage => 'accessRevoked' in m;
+const isDecision = (m: Mail): m is DecisionMessage => !isWake(m) && !isAccessRevoked(m);
 
 export function createDecisionOrchestrator(deps: {
   store: CaseStore;
@@ -74,12 +86,16 @@ export function createDecisionOrchestrator(deps: {
 
   const now = () => DBOS.runStep(async () => clock.now().getTime(), { name: 'clock' });
 
-  /** The next decision message, or null when the wait is over (its deadline, or a wake-up): look at the clock again. */
-  async function wait(untilMs: number | null, nowMs: number): Promise<DecisionMessage | null> {
+  /**
+   * The next decision message, 'accessRevoked' when Access has revoked the employee's access, or null
+   * when the wait is over (its deadline, or a wake-up): look at the clock again.
+   */
+  async function wait(untilMs: number | null, nowMs: number): Promise<DecisionMessage | 'accessRevoked' | null> {
     const remaining = untilMs === null ? MAX_WAIT_MS : Math.max(0, untilMs - nowMs);
     const ms = Math.min(remaining, MAX_WAIT_MS, clock.maxWaitMs ?? Number.POSITIVE_INFINITY);
     const msg = await DBOS.recv<Mail>(DECISION_TOPIC, { timeoutSeconds: Math.max(ms, 1) / 1000, pollingIntervalMs: RECV_POLL_MS });
-    return msg && !isWake(msg) ? msg : null;
+    if (!msg || isWake(msg)) return null;
+    return isAccessRevoked(msg) ? 'accessRevoked' : msg;
   }
 
   const ctx = (draft: CaseDraft, key: string) => ({ correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:${key}` });
@@ -195,6 +211,8 @@ export function createDecisionOrchestrator(deps: {
       service: 'access',
       type: EventTypes.accessRevoked,
       summary: systems.length ? `All access revoked: ${systems.join(', ')}` : 'No access left to revoke',
+      // Done when Access did it: now, or earlier (revoked now by IT before the end of the last day).
+      ...(revocation.doneAt ? { at: new Date(revocation.doneAt) } : {}),
     };
   }
 
@@ -273,7 +291,7 @@ export function createDecisionOrchestrator(deps: {
     /** Before the workflow ends: answer what arrived meanwhile (it can only be refused now). */
     const answerLeftovers = async () => {
       for (let msg = await DBOS.recv<Mail>(DECISION_TOPIC, { timeoutSeconds: 0.01 }); msg; msg = await DBOS.recv<Mail>(DECISION_TOPIC, { timeoutSeconds: 0.01 })) {
-        if (!isWake(msg)) await handle(msg);
+        if (isDecision(msg)) await handle(msg);
       }
     };
 
@@ -291,24 +309,30 @@ export function createDecisionOrchestrator(deps: {
       if (dueAt === null || dueAt > nowMs) {
         const msg = await wait(dueAt, nowMs);
         if (!msg) continue; // a timeout: look at the clock again
-        if (!(await handle(msg))) continue;
-        const d = facts.decision!;
-        const decided = facts;
-        const announcement = () => announce(decided, d.kind, d.revision, d.revokeAt, d.lastWorkingDay, d.note);
-        if (d.kind === 'exit_confirmed') {
-          exit = { revokeAt: Date.parse(d.revokeAt!) };
-          const [o] = await Promise.all([trackedStep(store, retry, caseId, 'announceDecision', announcement, `announceDecision.${d.revision}`), scheduleRevocation(decided)]);
-          await recordOutcomes(store, caseId, [o]);
-          continue;
+        if (msg === 'accessRevoked') {
+          // Revoked before the end of the last day: for this case the day has ended (below). Before an
+          // exit is confirmed there is nothing to follow up here: the message changes nothing.
+          if (!exit) continue;
+        } else {
+          if (!(await handle(msg))) continue;
+          const d = facts.decision!;
+          const decided = facts;
+          const announcement = () => announce(decided, d.kind, d.revision, d.revokeAt, d.lastWorkingDay, d.note);
+          if (d.kind === 'exit_confirmed') {
+            exit = { revokeAt: Date.parse(d.revokeAt!) };
+            const [o] = await Promise.all([trackedStep(store, retry, caseId, 'announceDecision', announcement, `announceDecision.${d.revision}`), scheduleRevocation(decided)]);
+            await recordOutcomes(store, caseId, [o]);
+            continue;
+          }
+          const outcomes = await Promise.all([
+            trackedStep(store, retry, caseId, 'announceDecision', announcement),
+            trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, d.kind)),
+            trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, d.kind)),
+          ]);
+          const status = await recordOutcomes(store, caseId, outcomes);
+          await answerLeftovers();
+          return status;
         }
-        const outcomes = await Promise.all([
-          trackedStep(store, retry, caseId, 'announceDecision', announcement),
-          trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, d.kind)),
-          trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, d.kind)),
-        ]);
-        const status = await recordOutcomes(store, caseId, outcomes);
-        await answerLeftovers();
-        return status;
       }
 
       if (exit) {
@@ -365,6 +389,17 @@ export function createDecisionOrchestrator(deps: {
         }
       }
       return woken;
+    },
+    /**
+     * Tells a case's workflow that Access has revoked its employee's access (`eventId`: the event that
+     * said so; sent once per event, however often it is delivered). A workflow that has ended (the case
+     * closed, or the revocation was its own) is not sent anything.
+     */
+    async accessRevoked(caseId: string, eventId: string): Promise<boolean> {
+      const status = await DBOS.getWorkflowStatus(caseId);
+      if (!status || (status.status !== 'PENDING' && status.status !== 'ENQUEUED')) return false;
+      await DBOS.send<AccessRevokedMessage>(caseId, { accessRevoked: eventId }, DECISION_TOPIC, `access-revoked:${eventId}`);
+      return true;
     },
     /**
      * Hands a decision to the case's workflow and waits for its answer (the state machine runs there,

@@ -17,6 +17,8 @@ export interface Reaction {
   service: string;
   type: string;
   summary: string;
+  /** When the participant did it, when that is not now (e.g. access revoked earlier than the step looked). */
+  at?: Date;
 }
 
 export interface StepOutcome {
