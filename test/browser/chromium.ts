@@ -3,7 +3,7 @@
  * (Playwright's own browser download is not available here, nor wanted in CI). Never a silent skip: when it
  * is missing, the test setup installs it (as root, with apt) or the browser tests fail at once saying how.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env.EMS_CHROMIUM ?? '/usr/bin/chromium';
@@ -33,9 +33,8 @@ export function provideChromium(log: (line: string) => void = (l) => process.std
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = () => spawnSync('apt-get', ['install', '-y', 'chromium'], { env, stdio: ['ignore', 'ignore', 'inherit'] }).status === 0;
   if (!install()) {
-    // A fresh machine has no package lists yet.
-    execFileSync('apt-get', ['update'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!install()) return 'missing';
+    // A fresh machine has no package lists yet. Should apt fail, the browser tests say how to install it.
+    if (spawnSync('apt-get', ['update'], { env, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0 || !install()) return 'missing';
   }
   return chromiumMissing() ? 'missing' : 'installed';
 }
