@@ -10,8 +10,8 @@ export const CASE_CHANGED_CHANNEL = 'ems_case_changed';
 const TTL_SECONDS = 30;
 
 /**
- * LISTENs for committed case changes on one connection of its own (held out of the pool for as long as
- * the process runs), so a process learns of changes made by any process on the database. A lost
+ * LISTENs for committed case changes on one connection of its own (held out of the pool while this process
+ * has a stream open, and only then), so a process learns of changes made by any process on the database. A lost
  * connection is replaced with backoff; what changed meanwhile is not replayed (streams start empty anyway:
  * a client reloads what it shows when it reconnects).
  *
@@ -37,8 +37,12 @@ export function listenForCaseChanges(
     else log.warn({ payload: msg.payload.slice(0, 200) }, 'ignored a case-change notification that does not parse');
   };
 
+  // Whether some stream is open here: only then is a connection held for LISTEN — nothing is held while
+  // nobody watches. (Held for the life of the process, the benchmark's rows written per schema lost EMS's own:
+  // pg_stat_user_tables did not show them even 12 s after the burst; the cause in PostgreSQL is not pinned down.)
+  let wanted = false;
   const connect = async () => {
-    if (stopped) return;
+    if (stopped || !wanted || client) return;
     try {
       const c = await pool.connect();
       c.on('notification', onNotification);
@@ -92,12 +96,20 @@ export function listenForCaseChanges(
       refresh = setInterval(() => void register().catch((err: unknown) => log.warn({ err }, 'live updates: could not renew this process as a listener')), (TTL_SECONDS * 1000) / 3);
       refresh.unref();
     }
-    // In order: a stream closed and another opened at once must end registered.
-    registering = registering.catch(() => undefined).then(active ? register : unregister);
+    wanted = active;
+    // In order: a stream closed and another opened at once must end registered (and listening).
+    registering = registering
+      .catch(() => undefined)
+      .then(active ? async () => {
+        await connect();
+        await register();
+      } : async () => {
+        await unregister();
+        if (!wanted) await release();
+      });
     return registering;
   };
 
-  void connect();
   return {
     ready,
     setActive,
