@@ -104,13 +104,13 @@ export function formatDay(isoDate: string): string {
   return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
 
-/** An instant, in a given IANA zone (the employee's) or the browser's, with the zone named. */
+/** An instant, in a given IANA zone (the employee's) or the browser's — the zone always named, so two times on one page never read alike when they are not. */
 export function formatInstant(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   // dateStyle/timeStyle cannot be combined with timeZoneName (a RangeError): name each part instead.
-  return d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', ...(timeZone ? { timeZone, timeZoneName: 'short' } : {}) });
+  return d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', ...(timeZone ? { timeZone } : {}) });
 }
 
 export function DateTime({ iso, timeZone }: { iso: string | null | undefined; timeZone?: string }) {

@@ -2,7 +2,7 @@ import { AppPaths } from '@ems/contracts/app-paths';
 import { listOpenResignations, type Resignation } from '../../api/ems.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
-import { DateTime, ErrorMessage, formatDay, Loading, Page, Status } from '../../components/ui.tsx';
+import { ErrorMessage, formatDay, Loading, Page, Status } from '../../components/ui.tsx';
 import { Link } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
 
@@ -72,7 +72,7 @@ export function TeamPage(_props: { params: Record<string, string> }) {
                     {formatDay(c.decision?.lastWorkingDay ?? c.lastWorkingDay)}
                     {c.decision?.revokeAt ? (
                       <div className="muted">
-                        access ends <DateTime iso={c.decision.revokeAt} />
+                        access ends at the end of that day (their time)
                       </div>
                     ) : null}
                   </td>
