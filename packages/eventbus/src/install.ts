@@ -13,19 +13,7 @@ import { poolDatabase } from './postgres/pg-boss-database.ts';
  */
 export async function installEventBus(pool: Pool, options: { schema?: string } = {}): Promise<void> {
   const schema = options.schema ?? 'bus';
-  const client = await pool.connect();
-  try {
-    // Concurrent CREATE SCHEMA IF NOT EXISTS can fail with a unique violation: one installer at a time.
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.bus.schema.${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  await createBusSchema(pool, schema);
   // Both adapters' tables, whichever this installation uses (`ems migrate` is not told): pg-boss's are
   // unused under NATS, the outbox under PostgreSQL. pg-boss installs and migrates itself at start:
   // started once here with nothing else running, then stopped.
@@ -40,4 +28,20 @@ export async function installEventBus(pool: Pool, options: { schema?: string } =
     if (failure) throw failure;
   }
   await migrate(pool, schema, [...deadLetterMigrations, ...outboxMigrations]);
+}
+
+/** The bus's schema. Concurrent CREATE SCHEMA IF NOT EXISTS can fail with a unique violation: one installer at a time. */
+export async function createBusSchema(pool: Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.bus.schema.${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }

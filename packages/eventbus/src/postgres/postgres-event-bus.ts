@@ -3,6 +3,7 @@ import { describeError, isPermanent, migrate, PermanentError, quoteIdent, type L
 import { validateEvent } from '../envelope.ts';
 import type { CloudEvent, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
+import { createBusSchema } from '../install.ts';
 import { createDeadLetterTable, deadLetterMigrations } from './dead-letters.ts';
 import { createWakeups, retryWindow, type Wakeups } from './wakeups.ts';
 import { publishStatement, type PublishResult } from './publish-statement.ts';
@@ -120,20 +121,6 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   const subscriptions = new Map<string, Subscription>();
   /** Subscribers unsubscribed before the first start: their stored routing is removed at start. */
   const retired = new Set<string>();
-  const createSchemaSerially = async () => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.bus.schema.${schema}`]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
   const removeRouting = async (name: string) => {
     await pool.query(`DELETE FROM ${quoteIdent(schema)}.subscription WHERE name = $1`, [name]);
   };
@@ -427,7 +414,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         // Processes starting together on a fresh database race on pg-boss's CREATE SCHEMA IF NOT
         // EXISTS (PostgreSQL can answer it with a unique violation pg-boss does not expect): create the
         // schema first, one process at a time.
-        if (install) await createSchemaSerially();
+        if (install) await createBusSchema(pool, schema);
         await boss.start();
         await ensureTable();
         startedOnce = true;
