@@ -12,15 +12,13 @@
  * each as a ratio to the API request measured in the same run (the machine is shared: ratios travel,
  * milliseconds drift).
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { demoOrg } from '@ems/demo-org';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '@ems/platform';
 import { WEB_APP_DIR } from '@ems/web';
-import { pageSettled, startBrowserEms, type BrowserEms } from '../test/browser/browser-ems.ts';
+import { pageSettled, scriptServer, startBrowserEms, type BrowserEms } from '../test/browser/browser-ems.ts';
 
 const ROUNDS = Number(process.env.BENCH_WEB_ROUNDS ?? 15);
 const RESULTS = path.join(import.meta.dirname, 'results');
@@ -51,16 +49,10 @@ const quantile = (xs: number[], q: number) => {
 };
 
 async function main(): Promise<void> {
-  let pg: EmbeddedPostgres | undefined;
-  let pgDir: string | undefined;
+  const server = await scriptServer('bench-web');
   let web: BrowserEms | undefined;
   try {
-    let serverUrl = process.env.EMS_TEST_DATABASE_URL;
-    if (!serverUrl) {
-      pgDir = await mkdtemp(path.join(tmpdir(), 'ems-bench-web-pg-'));
-      pg = await startEmbeddedPostgres({ dataDir: pgDir, database: 'postgres', tcp: true });
-      serverUrl = pg.url;
-    }
+    const serverUrl = server.url;
     web = await startBrowserEms({ mode: 'orchestration', name: 'bench_web', serverUrl });
     const bundle = await bundleSize();
     const org = demoOrg();
@@ -138,8 +130,7 @@ async function main(): Promise<void> {
     console.error(`bench:web: written ${path.relative(process.cwd(), file)}`);
   } finally {
     await web?.stop();
-    await pg?.stop();
-    if (pgDir) await rm(pgDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

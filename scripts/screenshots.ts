@@ -4,15 +4,13 @@
  * makes a few cases as the demo people would, signs each role in through the built-in provider in Debian's
  * chromium, and saves each role's main page at 1280 px into docs/screenshots/ (PNG, kept small).
  */
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { demoOrg, type Employee } from '@ems/demo-org';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '@ems/platform';
 import { waitFor } from '@ems/platform/testing';
 import { AppPaths } from '@ems/contracts/app-paths';
-import { pageSettled, startBrowserEms, type BrowserEms } from '../test/browser/browser-ems.ts';
+import { pageSettled, scriptServer, startBrowserEms, type BrowserEms } from '../test/browser/browser-ems.ts';
 import { ACCESS_ADMIN, HR_LEAD, http, OPERATOR } from '../test/support/auth.ts';
 
 const OUT = path.resolve(import.meta.dirname, '../docs/screenshots');
@@ -38,16 +36,10 @@ interface CaseBody {
 }
 
 async function main(): Promise<void> {
-  let pg: EmbeddedPostgres | undefined;
-  let pgDir: string | undefined;
+  const server = await scriptServer('screenshots');
   let web: BrowserEms | undefined;
   try {
-    let serverUrl = process.env.EMS_TEST_DATABASE_URL;
-    if (!serverUrl) {
-      pgDir = await mkdtemp(path.join(tmpdir(), 'ems-screenshots-pg-'));
-      pg = await startEmbeddedPostgres({ dataDir: pgDir, database: 'postgres', tcp: true });
-      serverUrl = pg.url;
-    }
+    const serverUrl = server.url;
     web = await startBrowserEms({ mode: 'orchestration', name: 'screenshots', serverUrl });
     const base = web.base;
     const ids = await makeCases(base);
@@ -70,8 +62,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await web?.stop();
-    await pg?.stop();
-    if (pgDir) await rm(pgDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

@@ -17,14 +17,14 @@
  * Keep browser tests few and broad: each file launches chromium and starts an EMS (seconds each).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { demoOrg } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
-import { freePort, type Clock } from '@ems/platform';
+import { freePort, startEmbeddedPostgres, type Clock } from '@ems/platform';
 import { loadConfig, startEms, type RunningEms } from '@ems/ems';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { WEB_APP_DIR } from '@ems/web';
@@ -262,4 +262,22 @@ function ensureWebAppBuilt(): void {
   } finally {
     rmdirSync(lock);
   }
+}
+
+/**
+ * For scripts (screenshots, bench:web): the PostgreSQL server their throwaway database goes on —
+ * EMS_TEST_DATABASE_URL when set, else an embedded one in a temporary directory, removed by `stop()`.
+ */
+export async function scriptServer(name: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const given = process.env.EMS_TEST_DATABASE_URL;
+  if (given) return { url: given, stop: async () => undefined };
+  const dir = mkdtempSync(join(tmpdir(), `ems-${name}-pg-`));
+  const pg = await startEmbeddedPostgres({ dataDir: dir, database: 'postgres', tcp: true });
+  return {
+    url: pg.url,
+    async stop() {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -78,8 +78,9 @@ export function createEmsService(deps: {
       await asyncApiRoute(deps.catalogue)(app);
       await updatesRoute(updates)(app);
       await listExtensionsRoute(deps.extensions ?? { modules: [], extensions: [] })(app);
-      await exitReportRoute({ db: createEmsDb(deps.pool), clock: deps.clock })(app);
-      await followUpRoutes({ db: createEmsDb(deps.pool), clock: deps.clock, policy: deps.followUpPolicy })(app);
+      const db = createEmsDb(deps.pool);
+      await exitReportRoute({ db, clock: deps.clock })(app);
+      await followUpRoutes({ db, clock: deps.clock, policy: deps.followUpPolicy })(app);
     },
     async start() {
       // Live updates: every committed case change, whichever process made it; dead letters while an operator watches.

@@ -22,13 +22,15 @@ export function listenForCaseChanges(
   pool: Pool,
   onChange: (change: CaseChange) => void,
   log: Logger,
-): { ready: Promise<void>; setActive(active: boolean): Promise<void>; stop(): Promise<void> } {
+): { setActive(active: boolean): Promise<void>; stop(): Promise<void> } {
   let client: PoolClient | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   let attempt = 0;
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  // The pool's client goes back to the pool after a stream: it must not keep this listener's handlers.
+  const onError = (err: Error) => {
+    if (client) lost(client, err);
+  };
 
   const onNotification = (msg: { channel: string; payload?: string }) => {
     if (msg.channel !== CASE_CHANGED_CHANNEL || !msg.payload) return;
@@ -43,23 +45,30 @@ export function listenForCaseChanges(
   let wanted = false;
   const connect = async () => {
     if (stopped || !wanted || client) return;
+    let c: PoolClient | undefined;
     try {
-      const c = await pool.connect();
+      c = await pool.connect();
       c.on('notification', onNotification);
-      c.on('error', (err) => lost(c, err));
+      c.on('error', onError);
       await c.query(`LISTEN ${CASE_CHANGED_CHANNEL}`);
       client = c;
       attempt = 0;
-      markReady();
       if (stopped) await release();
     } catch (err) {
+      // A connection that could not LISTEN goes back to the pool, discarded, without this listener's handlers.
+      if (c && client !== c) {
+        c.off('notification', onNotification);
+        c.off('error', onError);
+        c.release(err instanceof Error ? err : new Error(String(err)));
+      }
       schedule(err);
     }
   };
   const lost = (c: PoolClient, err: unknown) => {
     if (client !== c) return;
     client = undefined;
-    c.removeAllListeners('notification');
+    c.off('notification', onNotification);
+    c.off('error', onError);
     c.release(err instanceof Error ? err : new Error(String(err)));
     schedule(err);
   };
@@ -74,7 +83,8 @@ export function listenForCaseChanges(
     const c = client;
     client = undefined;
     if (!c) return;
-    c.removeAllListeners('notification');
+    c.off('notification', onNotification);
+    c.off('error', onError);
     await c.query(`UNLISTEN ${CASE_CHANGED_CHANNEL}`).catch(() => undefined);
     c.release();
   };
@@ -111,7 +121,6 @@ export function listenForCaseChanges(
   };
 
   return {
-    ready,
     setActive,
     async stop() {
       stopped = true;

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { AppPaths } from '@ems/contracts/app-paths';
 import { Problem, newIdempotencyKey } from '../../api/client.ts';
 import { getEmployee, getHrPartner, listInterviews, type Employee, type Interview } from '../../api/directory.ts';
-import { getResignation, getTimeline, REASON_CATEGORY_WORDS, withdrawResignation, WITHDRAWABLE, type Resignation, type Step, type StepName, type TimelineEntry } from '../../api/ems.ts';
+import { getResignation, getTimeline, REASON_CATEGORY_WORDS, withdrawResignation, WITHDRAWABLE, type Resignation, type StepName, type TimelineEntry } from '../../api/ems.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource, type Resource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, formatDay, formatInstant, Loading, Page, Status } from '../../components/ui.tsx';
@@ -10,6 +10,7 @@ import { Link } from '../../router.tsx';
 import { useSession, type Session } from '../../session.tsx';
 import { DecisionPanel } from '../hr/decision-panel.tsx';
 import { CaseFlow } from '../operations/case-flow.tsx';
+import { stepsOf } from '../operations/steps.ts';
 import { calendarFile, calendarHref } from './calendar-file.ts';
 
 /** Whose case, in the words of whoever reads it: "you" to the employee, their name to everyone else. */
@@ -38,7 +39,6 @@ const STEPS: Record<StepName, { title: string; done: (v: Voice) => string; pendi
   cancelInterview: { title: 'Cancel the exit interview', done: () => 'The exit interview no longer takes place (cancelled, or it had been held).', pending: () => 'The exit interview is being cancelled.' },
   revokeAccess: { title: 'Revoke access', done: (v) => `All of ${v.whose} access was revoked.`, pending: () => 'Every remaining grant will be revoked at the end of the last working day.' },
 };
-const STEP_ORDER: readonly StepName[] = ['notifyManager', 'scheduleInterview', 'blockAccess', 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'];
 
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -183,14 +183,6 @@ function Summary({ c, voice, zone }: { c: Resignation; voice: Voice; zone: strin
 
 function decisionWords(d: 'retained' | 'withdrawn' | 'exit_confirmed'): string {
   return d === 'retained' ? 'Retained' : d === 'withdrawn' ? 'Withdrawn' : 'Exit confirmed';
-}
-
-/** The steps in order, with the ones the case has. */
-function stepsOf(c: Resignation): Array<[StepName, Step]> {
-  return STEP_ORDER.flatMap((name) => {
-    const s = c.steps[name];
-    return s ? [[name, s] as [StepName, Step]] : [];
-  });
 }
 
 /** What happens next, and by when, in a sentence or two. */

@@ -6,6 +6,7 @@ import type { LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Loading, Page } from '../../components/ui.tsx';
 import { Link, useLocation } from '../../router.tsx';
+import { PageLinks } from '../../components/page-links.tsx';
 
 const PAGE = 50;
 const anyDeadLetter = (u: LiveUpdate) => u.kind === 'dead-letter' || u.kind === 'reconnected';
@@ -144,12 +145,7 @@ export function DeadLettersPage(_props: { params: Record<string, string> }) {
           </table>
         </div>
       )}
-      {offset > 0 || list.data?.nextOffset != null ? (
-        <nav aria-label="Dead letter pages" className="pager">
-          {offset > 0 ? <Link to={listUrl(all, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
-          {list.data?.nextOffset != null ? <Link to={listUrl(all, list.data.nextOffset)}>Next {PAGE}</Link> : null}
-        </nav>
-      ) : null}
+      <PageLinks label="Dead letter pages" offset={offset} pageSize={PAGE} nextOffset={list.data?.nextOffset} urlFor={(o) => listUrl(all, o)} />
     </Page>
   );
 }

@@ -7,6 +7,7 @@ import { caseChanged, type LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, Loading, Page } from '../../components/ui.tsx';
 import { Link, navigate, useLocation } from '../../router.tsx';
+import { PageLinks } from '../../components/page-links.tsx';
 
 /** Deliveries follow the events: any case change (or a dead letter) may have sent one. */
 const anyCase = caseChanged();
@@ -357,12 +358,7 @@ export function WebhookPage({ params }: { params: Record<string, string> }) {
             </table>
           </div>
         )}
-        {offset > 0 || deliveries.data?.nextOffset != null ? (
-          <nav aria-label="Delivery pages" className="pager">
-            {offset > 0 ? <Link to={here(outcome, Math.max(0, offset - PAGE))}>Previous {PAGE}</Link> : null}
-            {deliveries.data?.nextOffset != null ? <Link to={here(outcome, deliveries.data.nextOffset)}>Next {PAGE}</Link> : null}
-          </nav>
-        ) : null}
+        <PageLinks label="Delivery pages" offset={offset} pageSize={PAGE} nextOffset={deliveries.data?.nextOffset} urlFor={(o) => here(outcome, o)} />
       </section>
     </Page>
   );
