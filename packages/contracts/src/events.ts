@@ -33,6 +33,14 @@ export const EventTypes = {
   accessRevocationScheduled: 'com.ems.access.access-revocation-scheduled.v1',
   accessRevoked: 'com.ems.access.access-revoked.v1',
   accessRevocationFailed: 'com.ems.access.access-revocation-failed.v1',
+
+  // Connected systems (Access's connectors) and drift: published in both modes, about one system each.
+  systemAccessChanged: 'com.ems.access.system-access-changed.v1',
+  systemAccessChangeFailed: 'com.ems.access.system-access-change-failed.v1',
+  accessDriftDetected: 'com.ems.access.access-drift-detected.v1',
+
+  // The directory (owned by Identity: CSV import and SCIM write it), published in both modes.
+  personChanged: 'com.ems.identity.person-changed.v1',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -42,6 +50,7 @@ export const EventSources = {
   notification: '/ems/notification',
   hr: '/ems/hr',
   access: '/ems/access',
+  identity: '/ems/identity',
 } as const;
 
 const Person = z.object({ id: EmployeeId, name: Storable.min(1).max(200), email: z.email() });
@@ -212,6 +221,108 @@ export const AccessRevoked = z
 
 export const AccessRevocationFailed = ReactionFailed.meta({ id: 'AccessRevocationFailed', description: 'Access could not revoke the remaining grants.' });
 
+// ── Connected systems and drift ────────────────────────────────────────────────────────────────────
+
+/** What Access asks a connected system to do: suspend (hold), restore (hold lifted), revoke (exit done). */
+export const SystemChangeAction = z.enum(['suspend', 'restore', 'revoke']);
+
+const SystemChange = z.object({
+  /** The connector task's id: one per system per change, the system's idempotency key. */
+  changeId: Uuid,
+  /** The case it belongs to (null for a change made outside a case, e.g. by an administrator). */
+  resignationId: Uuid.nullable(),
+  employeeId: EmployeeId,
+  systemId: Storable.min(1).max(100),
+  /** The connector type that made it: builtin, ldap, scim or http. */
+  connector: z.enum(['builtin', 'ldap', 'scim', 'http']),
+  action: SystemChangeAction,
+  /** The system's own names of what was taken away or given back (group DNs, SCIM group ids, roles). */
+  entitlements: z.array(Storable.max(500)).max(1000),
+  /** Attempts made, this one included. */
+  attempts: z.number().int().min(1),
+});
+
+export const SystemAccessChanged = SystemChange.extend({
+  /** How the connector checked it, in words ("bind as uid=ada refused: account locked"). */
+  verification: Storable.min(1).max(1000),
+  changedAt: IsoDateTime,
+}).meta({ id: 'SystemAccessChanged', description: 'A connected system made the change Access asked for, and the connector verified it.' });
+
+export const SystemAccessChangeFailed = SystemChange.extend({
+  /** The system's own error, as it gave it (credentials never included). */
+  error: Storable.min(1).max(2000),
+  /** true: Access tries again at retryAt; false: it gave up (permanent error or attempts exhausted). */
+  willRetry: z.boolean(),
+  retryAt: IsoDateTime.nullable(),
+  failedAt: IsoDateTime,
+}).meta({ id: 'SystemAccessChangeFailed', description: 'A connected system refused or could not be reached for a change; the other systems are not held up.' });
+
+export const DriftKind = z.enum([
+  /** The account was enabled again (unlocked, active) while a hold or a revocation says it must not be. */
+  'account_enabled',
+  /** An entitlement (group membership) is present in the system that EMS suspended or revoked, or never granted, during a hold or after a revocation. */
+  'entitlement_added',
+  /** An entitlement EMS believes active is missing from the system (taken away outside EMS). */
+  'entitlement_missing',
+]);
+
+export const AccessDriftDetected = z
+  .object({
+    driftId: Uuid,
+    employeeId: EmployeeId,
+    systemId: Storable.min(1).max(100),
+    kind: DriftKind,
+    /** The entitlement concerned (for the entitlement kinds). */
+    entitlement: Storable.max(500).nullable(),
+    /** The open case whose hold or revocation the drift contradicts, if any. */
+    resignationId: Uuid.nullable(),
+    /** In words: what EMS expected and what the system showed. */
+    detail: Storable.min(1).max(2000),
+    detectedAt: IsoDateTime,
+  })
+  .meta({ id: 'AccessDriftDetected', description: "A reconciliation found a connected system differing from what Access believes (e.g. an account re-enabled during a hold)." });
+
+// ── The directory ──────────────────────────────────────────────────────────────────────────────────
+
+export const AdminRole = z.enum(['hr_lead', 'access_admin', 'operator']);
+
+/** One person of the directory as every service may hold part of it: the full record, never a delta. */
+export const DirectoryPerson = z.object({
+  id: EmployeeId,
+  name: Storable.min(1).max(200),
+  email: z.email().max(320),
+  title: Storable.max(200).nullable(),
+  department: Storable.max(200).nullable(),
+  location: Storable.max(200).nullable(),
+  /** IANA time zone. */
+  timezone: Storable.min(1).max(64),
+  workingHours: z.object({
+    /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+    days: z.array(z.number().int().min(1).max(7)).min(1).max(7),
+    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
+    end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
+  }),
+  managerId: EmployeeId.nullable(),
+  hrPartnerId: EmployeeId.nullable(),
+  /** Administrative roles (relationship roles follow from managerId / hrPartnerId). */
+  roles: z.array(AdminRole).max(3),
+  /** false: deactivated (SCIM active=false, or left out of a full import); kept, never deleted. */
+  active: z.boolean(),
+});
+
+export const PersonChanged = z
+  .object({
+    person: DirectoryPerson,
+    /** Counts up with every change of this person; consumers apply a snapshot only over an older one. */
+    version: z.number().int().min(1),
+    /** What the person's record said before (null: the person is new). */
+    previous: z.object({ managerId: EmployeeId.nullable(), hrPartnerId: EmployeeId.nullable(), active: z.boolean() }).nullable(),
+    /** Where the change came from. */
+    origin: z.enum(['import', 'scim', 'seed']),
+    changedAt: IsoDateTime,
+  })
+  .meta({ id: 'PersonChanged', description: 'The directory added or changed a person (the full record, with a version).' });
+
 /** type name → payload schema: the bus validates every event against this when publishing and receiving. */
 export const EventSchemas = {
   [EventTypes.resignationSubmitted]: ResignationSubmitted,
@@ -235,6 +346,10 @@ export const EventSchemas = {
   [EventTypes.accessRevocationScheduled]: AccessRevocationScheduled,
   [EventTypes.accessRevoked]: AccessRevoked,
   [EventTypes.accessRevocationFailed]: AccessRevocationFailed,
+  [EventTypes.systemAccessChanged]: SystemAccessChanged,
+  [EventTypes.systemAccessChangeFailed]: SystemAccessChangeFailed,
+  [EventTypes.accessDriftDetected]: AccessDriftDetected,
+  [EventTypes.personChanged]: PersonChanged,
 } as const satisfies Record<EventType, z.ZodType>;
 
 export type EventData<T extends EventType> = z.infer<(typeof EventSchemas)[T]>;
