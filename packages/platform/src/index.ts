@@ -16,3 +16,6 @@ export { createPoller, type Poller, type PollerOptions } from './poller.ts';
 export type { Actor, HttpSecurity, Permit, Principal, View } from './security.ts';
 export { httpCaseLookup, requireCase, type CaseFacts, type CaseLookup } from './case-lookup.ts';
 export { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, LOOPBACK_ADDRESSES, LOOPBACK_HOSTS, addressList, hostAllowed, type HttpLimits } from './limits.ts';
+export { verifyWebhookSignature, signWebhook, webhookSignature, newWebhookSecret, WEBHOOK_HEADERS, SIGNATURE_VERSION, DEFAULT_TOLERANCE_SECONDS, type VerifyOptions, type WebhookHeaderSource } from './webhook-signature.ts';
+export { checkWebhookTarget, isInternalAddress, addressHazard, hostHazard, type TargetCheck } from './outbound-target.ts';
+export { outboundRequest, systemResolver, NoAnswerError, TargetRefusedError, type OutboundRequestOptions, type OutboundResponse, type HostResolver, type ResolvedAddress } from './outbound-request.ts';

@@ -1,8 +1,7 @@
-import { PermanentError } from '@ems/platform';
+import { PermanentError, signWebhook } from '@ems/platform';
 import type { CloudEvent } from '@ems/eventbus';
 import type { DeliveryOutcome } from '../api.ts';
 import { openSecret, UnreadableSecretError } from '../domain/secret-at-rest.ts';
-import { signWebhook } from '../domain/signature.ts';
 import type { WebhooksContext } from '../webhooks.context.ts';
 import { postWebhook, TargetRefusedError } from './post-webhook.ts';
 

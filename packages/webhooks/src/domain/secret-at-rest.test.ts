@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createSecrets } from '@ems/identity';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { isPlaintextSecret, openSecret, sealSecret, secretContext, UnreadableSecretError } from './secret-at-rest.ts';
-import { newWebhookSecret } from './signature.ts';
+import { newWebhookSecret } from '@ems/platform';
 
 const secrets = createSecrets(Buffer.from(TEST_SECRETS_KEY, 'base64'));
 const A = '6f1c2b1e-0000-4000-8000-00000000000a';

@@ -1,9 +1,7 @@
-import { badRequest, conflict, HttpProblem } from '@ems/platform';
+import { badRequest, checkWebhookTarget, conflict, HttpProblem, newWebhookSecret } from '@ems/platform';
 import type { RegisteredWebhook, RegisterWebhookRequest } from '../api.ts';
 import type { WebhookRow, WebhooksDb } from '../db/webhooks.db.ts';
 import { sealSecret } from '../domain/secret-at-rest.ts';
-import { newWebhookSecret } from '../domain/signature.ts';
-import { checkWebhookTarget } from '../domain/target.ts';
 import { toWebhook } from '../read-webhooks/webhook.view.ts';
 import type { WebhooksContext } from '../webhooks.context.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newWebhookSecret, signWebhook, verifyWebhookSignature, webhookSignature } from './signature.ts';
+import { newWebhookSecret, signWebhook, verifyWebhookSignature, webhookSignature } from './webhook-signature.ts';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const now = new Date('2023-11-14T22:13:20.000Z'); // 1700000000

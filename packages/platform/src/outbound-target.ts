@@ -1,16 +1,17 @@
 import { isIP } from 'node:net';
 
 /**
- * Where a webhook may point. Webhook URLs come from API callers, so without a guard a webhook could
- * make EMS POST into its own network (cloud metadata, the database host, admin ports): server-side
- * request forgery. Unless private targets are allowed, only public hosts are accepted:
+ * Where EMS may send a request it was told to send: a webhook (its URL comes from an API caller) or
+ * an access connector's endpoint (from the systems file). Without a guard such a URL could make EMS
+ * POST into its own network (cloud metadata, the database host, admin ports): server-side request
+ * forgery. Unless private targets are allowed, only public hosts are accepted:
  *
  *   registration  URL ──▶ WHATWG parse (normalises 0177.0.0.1, 0x7f.1, 127.1, 2130706433, %31…, ＬＯＣＡＬＨＯＳＴ)
  *                      ──▶ hostHazard(hostname): an internal address literal, however it embeds IPv4,
  *                          or a name that is local by construction (single label, .localhost, .internal, metadata…)
  *   delivery      the same check on the stored URL, then the name is resolved once, every address
  *                 goes through addressHazard, and the socket connects to exactly those addresses
- *                 (deliver-event/post-webhook.ts) — a name that resolves inward is refused there.
+ *                 (outbound-request.ts) — a name that resolves inward is refused there.
  *
  * IPv6 is judged by allow-list: only global unicast (2000::/3) is public, less the blocks in it that
  * are not (documentation, IETF protocol assignments such as Teredo, 6to4 of an internal IPv4), plus
@@ -89,7 +90,7 @@ export function addressHazard(address: string): string | undefined {
   return ip.length === 4 ? ipv4Hazard(ip) : ipv6Hazard(ip);
 }
 
-/** True for an IP address no webhook should reach unless private targets are allowed. */
+/** True for an IP address no outbound request should reach unless private targets are allowed. */
 export function isInternalAddress(address: string): boolean {
   return addressHazard(address) !== undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressHazard, checkWebhookTarget, hostHazard, isInternalAddress } from './target.ts';
+import { addressHazard, checkWebhookTarget, hostHazard, isInternalAddress } from './outbound-target.ts';
 
 /**
  * Every spelling of an internal target a caller might try. Each row: the URL as registered, and what
