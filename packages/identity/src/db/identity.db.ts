@@ -1,4 +1,4 @@
-import type { ColumnType, Kysely, Selectable } from 'kysely';
+import type { ColumnType, Kysely, Selectable, Transaction } from 'kysely';
 
 /** Row types of the `identity` schema (see migrations.ts), for Kysely. */
 
@@ -15,6 +15,23 @@ export interface PeopleTable {
   manager_id: string | null;
   hr_partner_id: string | null;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  // Migration 2: the directory as a real organisation's.
+  department: ColumnType<string | null, string | null | undefined, string | null>;
+  location: ColumnType<string | null, string | null | undefined, string | null>;
+  /** IANA time zone. */
+  timezone: ColumnType<string, string | undefined, string>;
+  /** ISO weekdays (1 = Monday); hours 'HH:mm' local to `timezone`. */
+  work_days: ColumnType<number[], number[] | undefined, number[]>;
+  work_start: ColumnType<string, string | undefined, string>;
+  work_end: ColumnType<string, string | undefined, string>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Counts up with every real change (followers apply a snapshot only over an older one). */
+  version: ColumnType<number, number | undefined, number>;
+  /** SCIM userName (unique, case-insensitively); the email unless SCIM set another. */
+  user_name: string;
+  /** SCIM externalId: the provisioning client's own id (unique when set). */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
 export interface RoleAssignmentsTable {
@@ -78,3 +95,4 @@ export interface IdentityDB {
 export type IdentityDb = Kysely<IdentityDB>;
 export type PersonRow = Selectable<PeopleTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type IdentityTx = Transaction<IdentityDB>;

@@ -88,4 +88,34 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "the directory as a real organisation's: department, place, hours, active, version, SCIM names",
+    // Identity is the directory's master (CSV import and SCIM write it, apply-people.ts). version counts up with
+    // every real change of a person: services holding a copy apply a snapshot only over an older one. A person
+    // is never deleted, only made inactive. Rows already there get Monday to Friday 09:00-17:00 in UTC until
+    // the next seed or import; their SCIM userName is their email.
+    sql: `
+      ALTER TABLE people
+        ADD COLUMN department text,
+        ADD COLUMN location text,
+        ADD COLUMN timezone text NOT NULL DEFAULT 'UTC',
+        ADD COLUMN work_days smallint[] NOT NULL DEFAULT '{1,2,3,4,5}'
+          CHECK (work_days <@ ARRAY[1,2,3,4,5,6,7]::smallint[] AND cardinality(work_days) BETWEEN 1 AND 7),
+        ADD COLUMN work_start text NOT NULL DEFAULT '09:00' CHECK (work_start ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'),
+        ADD COLUMN work_end text NOT NULL DEFAULT '17:00' CHECK (work_end ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'),
+        ADD COLUMN active boolean NOT NULL DEFAULT true,
+        ADD COLUMN version integer NOT NULL DEFAULT 1 CHECK (version >= 1),
+        ADD COLUMN user_name text,
+        ADD COLUMN external_id text,
+        ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(),
+        ADD CONSTRAINT people_work_hours CHECK (work_start < work_end),
+        ADD CONSTRAINT people_not_own_manager CHECK (manager_id IS DISTINCT FROM id),
+        ADD CONSTRAINT people_not_own_hr_partner CHECK (hr_partner_id IS DISTINCT FROM id);
+      UPDATE people SET user_name = email;
+      ALTER TABLE people ALTER COLUMN user_name SET NOT NULL;
+      CREATE UNIQUE INDEX people_user_name_key ON people (lower(user_name));
+      CREATE UNIQUE INDEX people_external_id_key ON people (external_id) WHERE external_id IS NOT NULL;
+    `,
+  },
 ];

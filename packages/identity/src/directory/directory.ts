@@ -36,6 +36,8 @@ export async function findPerson(db: IdentityDb, key: string): Promise<Directory
       sql<string[]>`coalesce((SELECT array_agg(e.id ORDER BY e.id) FROM identity.people e WHERE e.hr_partner_id = p.id), '{}')`.as('assigned'),
     ])
     .where((eb) => eb.or([eb('p.id', '=', key), eb(sql`lower(p.email)`, '=', key.toLowerCase())]))
+    // A deactivated person (left the organisation, or deprovisioned by SCIM) is nobody to authorization.
+    .where('p.active', '=', true)
     .orderBy(sql`p.id = ${key}`, 'desc')
     .limit(1)
     .executeTakeFirst();
@@ -43,12 +45,30 @@ export async function findPerson(db: IdentityDb, key: string): Promise<Directory
   return { id: row.id, kind: row.kind, name: row.name, email: row.email, adminRoles: row.admin_roles, reports: row.reports, assigned: row.assigned };
 }
 
-/** Loads the organisation's people and role assignments; idempotent (an upsert per person). */
+/**
+ * Loads the organisation's people and role assignments; idempotent (an upsert per person). Each person gets
+ * the directory's full record (department, place, time zone, hours) at version 1; a re-seed updates the
+ * record in place and leaves its version, active flag and SCIM names alone (the seed loads every service
+ * directly: it publishes nothing).
+ */
 export async function seedDirectory(db: IdentityDb, org: DemoOrg): Promise<void> {
+  const departments = new Map(org.departments.map((d) => [d.id, d.name]));
+  const leadZone = org.hrPartners.find((p) => p.leadId === org.hrLead.id)?.timezone ?? 'UTC';
   const people = [
-    ...org.employees.map((e) => ({ id: e.id, kind: 'employee' as const, name: e.name, email: e.email, title: e.title, manager_id: e.managerId, hr_partner_id: e.hrPartnerId })),
-    ...org.hrPartners.map((p) => ({ id: p.id, kind: 'hr_partner' as const, name: p.name, email: p.email, title: 'HR Partner', manager_id: null, hr_partner_id: null })),
-    { id: org.hrLead.id, kind: 'hr_lead' as const, name: org.hrLead.name, email: org.hrLead.email, title: org.hrLead.title, manager_id: null, hr_partner_id: null },
+    ...org.employees.map((e) => ({
+      id: e.id, kind: 'employee' as const, name: e.name, email: e.email, title: e.title, manager_id: e.managerId, hr_partner_id: e.hrPartnerId,
+      department: departments.get(e.departmentId) ?? null, location: e.location, timezone: e.timezone,
+      work_days: e.workingHours.days, work_start: e.workingHours.start, work_end: e.workingHours.end, user_name: e.email,
+    })),
+    ...org.hrPartners.map((p) => ({
+      id: p.id, kind: 'hr_partner' as const, name: p.name, email: p.email, title: 'HR Partner', manager_id: null, hr_partner_id: null,
+      department: null, location: null, timezone: p.timezone,
+      work_days: p.workingHours.days, work_start: p.workingHours.start, work_end: p.workingHours.end, user_name: p.email,
+    })),
+    {
+      id: org.hrLead.id, kind: 'hr_lead' as const, name: org.hrLead.name, email: org.hrLead.email, title: org.hrLead.title, manager_id: null, hr_partner_id: null,
+      department: null, location: null, timezone: leadZone, work_days: [1, 2, 3, 4, 5], work_start: '09:00', work_end: '17:00', user_name: org.hrLead.email,
+    },
   ];
   await db.transaction().execute(async (tx) => {
     for (let i = 0; i < people.length; i += 500) {
@@ -63,6 +83,12 @@ export async function seedDirectory(db: IdentityDb, org: DemoOrg): Promise<void>
             title: eb.ref('excluded.title'),
             manager_id: eb.ref('excluded.manager_id'),
             hr_partner_id: eb.ref('excluded.hr_partner_id'),
+            department: eb.ref('excluded.department'),
+            location: eb.ref('excluded.location'),
+            timezone: eb.ref('excluded.timezone'),
+            work_days: eb.ref('excluded.work_days'),
+            work_start: eb.ref('excluded.work_start'),
+            work_end: eb.ref('excluded.work_end'),
             updated_at: sql`now()`,
           })),
         )
@@ -89,8 +115,9 @@ export async function listPeople(db: IdentityDb): Promise<Array<{ id: string; ki
       'p.email',
       'p.title',
       adminRolesOfP(),
-      sql<boolean>`EXISTS (SELECT 1 FROM identity.people e WHERE e.manager_id = p.id)`.as('manages'),
+      sql<boolean>`EXISTS (SELECT 1 FROM identity.people e WHERE e.manager_id = p.id AND e.active)`.as('manages'),
     ])
+    .where('p.active', '=', true)
     .orderBy('p.kind')
     .orderBy('p.id')
     .execute();
