@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '@ems/platform';
 import { provideChromium } from './browser/chromium.ts';
+import { provideSlapd } from './support/slapd.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,6 +20,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // The browser tests need chromium: installed here once when missing (as root, with apt); else they fail saying how.
   if (browserTestsMayRun()) provideChromium();
+  // The LDAP tests need OpenLDAP's slapd: installed here once when missing (as root, with apt); else
+  // startSlapd fails saying how. (Unit-project LDAP tests, which have no global setup, do the same lazily.)
+  if (testsNamedMayRun('ldap')) provideSlapd();
   const external = process.env.EMS_TEST_DATABASE_URL;
   if (external) {
     project.provide('testServerUrl', external);
@@ -36,6 +40,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 /** False only when the command line names test files and none of them is a browser test. */
 function browserTestsMayRun(): boolean {
+  return testsNamedMayRun('browser');
+}
+
+/** False only when the command line names test files and none of them has `word` in its path. */
+function testsNamedMayRun(word: string): boolean {
   const named = process.argv.slice(2).filter((a) => !a.startsWith('-') && /[/.]/.test(a) && !/vitest/.test(a));
-  return named.length === 0 || named.some((a) => a.includes('browser'));
+  return named.length === 0 || named.some((a) => a.includes(word));
 }
