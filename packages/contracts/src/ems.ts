@@ -81,6 +81,60 @@ export const CaseDecision = z.object({
   decidedBy: Actor.nullable(),
 });
 
+/** What Access asked one connected system to do for the case, and the system's latest word on it. */
+export const CaseSystem = z
+  .object({
+    /** The connector task: one per system per change. */
+    changeId: Uuid,
+    systemId: z.string(),
+    /** builtin, ldap, scim or http. */
+    connector: z.string(),
+    action: z.enum(['suspend', 'restore', 'revoke']),
+    /** done: made and verified; retrying: failed, Access tries again at retryAt; failed: Access gave up. */
+    status: z.enum(['done', 'retrying', 'failed']),
+    /** The system's own names of what was taken away or given back (group DNs, SCIM group ids, roles). */
+    entitlements: z.array(z.string()),
+    attempts: z.number().int(),
+    /** done: how the connector checked it, in words. */
+    verification: z.string().nullable(),
+    /** retrying / failed: the system's own error. */
+    error: z.string().nullable(),
+    retryAt: IsoDateTime.nullable(),
+    /** When the system reached this status. */
+    at: IsoDateTime,
+  })
+  .meta({ id: 'CaseSystem' });
+export type CaseSystem = z.infer<typeof CaseSystem>;
+
+/** A connected system found differing from the case's hold or revocation (e.g. the account re-enabled). */
+export const CaseDrift = z
+  .object({
+    driftId: Uuid,
+    systemId: z.string(),
+    kind: z.enum(['account_enabled', 'entitlement_added', 'entitlement_missing']),
+    entitlement: z.string().nullable(),
+    /** In words: what EMS expected and what the system showed. */
+    detail: z.string(),
+    detectedAt: IsoDateTime,
+  })
+  .meta({ id: 'CaseDrift' });
+export type CaseDrift = z.infer<typeof CaseDrift>;
+
+const ResponsiblePerson = z.object({ id: EmployeeId, name: z.string().nullable() });
+
+/** Who is responsible for the case now: the submission's manager and HR partner, or those the directory named since. */
+export const Responsible = z
+  .object({
+    manager: ResponsiblePerson.nullable(),
+    hrPartner: ResponsiblePerson.nullable(),
+    /** When the directory changed them after submission (null: still those of the submission). */
+    changedAt: IsoDateTime.nullable(),
+    /** The submission's, for comparison (names as the roster had them then). */
+    atSubmission: z.object({ manager: ResponsiblePerson.nullable(), hrPartner: ResponsiblePerson.nullable() }),
+  })
+  .meta({ id: 'Responsible' });
+export type Responsible = z.infer<typeof Responsible>;
+
 export const Resignation = z
   .object({
     id: Uuid,
@@ -114,6 +168,11 @@ export const Resignation = z
       cancelInterview: Step.optional(),
       revokeAccess: Step.optional(),
     }),
+    /** Each change made on a connected system for the case (LDAP, SCIM, HTTP), in order: its status and its verification or error. */
+    systems: z.array(CaseSystem),
+    /** What reconciliations found contradicting the case's hold or revocation, oldest first. */
+    drifts: z.array(CaseDrift),
+    responsible: Responsible,
   })
   .meta({ id: 'Resignation' });
 export type Resignation = z.infer<typeof Resignation>;

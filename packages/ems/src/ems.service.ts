@@ -18,6 +18,13 @@ import { followUpRoutes } from './follow-ups/list-follow-ups.http.ts';
 import { exitReportRoute } from './exit-report/exit-report.http.ts';
 import { listExtensionsRoute } from './list-extensions/list-extensions.http.ts';
 import type { FollowUpPolicy } from '@ems/hr';
+import { EventTypes } from '@ems/contracts/events';
+import { CONNECTED_SYSTEM_EVENT_TYPES } from './connected-systems/record-system-access.ts';
+import { recordSystemAccessWhenReported } from './connected-systems/record-system-access-when-reported.ts';
+import { updateRosterWhenPersonChanged } from './directory/update-roster-when-person-changed.ts';
+
+/** Events EMS follows with subscribers of their own, in both modes: never the tracker's (a directory change is about no case). */
+const FOLLOWED_APART = new Set<string>([...CONNECTED_SYSTEM_EVENT_TYPES, EventTypes.personChanged]);
 
 export const EMS_SCHEMA = 'ems';
 
@@ -60,7 +67,7 @@ export function createEmsService(deps: {
   const tracker: Subscription | undefined = deps.trackedTypes && {
     name: TRACKER,
     get types() {
-      return deps.trackedTypes!();
+      return deps.trackedTypes!().filter((t) => !FOLLOWED_APART.has(t));
     },
     handle: async (event) => {
       await deps.store.recordReported(event);
@@ -70,7 +77,13 @@ export function createEmsService(deps: {
     name: 'ems',
     schema: EMS_SCHEMA,
     migrations,
-    subscriptions: [...(tracker ? [tracker] : []), ...(deps.subscriptions ?? [])],
+    subscriptions: [
+      ...(tracker ? [tracker] : []),
+      // Both modes: what connected systems did about a case, and the directory's changes to the roster.
+      recordSystemAccessWhenReported({ db: createEmsDb(deps.pool), clock: deps.clock }),
+      updateRosterWhenPersonChanged({ db: createEmsDb(deps.pool) }),
+      ...(deps.subscriptions ?? []),
+    ],
     seed: (org) => deps.directory.seed(org),
     routes: async (app) => {
       await resignationRoutes(deps)(app);

@@ -206,3 +206,48 @@ migrations.push({
     $$;
   `,
 });
+
+migrations.push({
+  version: 14,
+  name: 'connected systems and drift on the case; the roster follows the directory (versions); who is responsible now',
+  sql: `
+    -- One row per change Access asked a connected system to make for the case (its connector task): the
+    -- latest word on it (done, retrying, failed). Events may arrive out of order: the writer never goes back.
+    CREATE TABLE case_systems (
+      resignation_id uuid NOT NULL REFERENCES resignations (id),
+      change_id uuid NOT NULL,
+      system_id text NOT NULL,
+      connector text NOT NULL,
+      action text NOT NULL CHECK (action IN ('suspend', 'restore', 'revoke')),
+      status text NOT NULL CHECK (status IN ('done', 'retrying', 'failed')),
+      entitlements text[] NOT NULL DEFAULT '{}',
+      attempts integer NOT NULL,
+      verification text,
+      error text,
+      retry_at timestamptz,
+      at timestamptz NOT NULL,
+      PRIMARY KEY (resignation_id, change_id)
+    );
+    -- What a reconciliation found contradicting the case's hold or revocation.
+    CREATE TABLE case_drifts (
+      drift_id uuid PRIMARY KEY,
+      resignation_id uuid NOT NULL REFERENCES resignations (id),
+      system_id text NOT NULL,
+      kind text NOT NULL,
+      entitlement text,
+      detail text NOT NULL,
+      detected_at timestamptz NOT NULL
+    );
+    CREATE INDEX case_drifts_by_case ON case_drifts (resignation_id, detected_at);
+
+    -- The directory's version of each person (0: seeded, never changed by the directory): a snapshot
+    -- applies only over an older one. People arrive in any order, so a manager may come after their reports.
+    ALTER TABLE employees ADD COLUMN version integer NOT NULL DEFAULT 0;
+    ALTER TABLE employees ADD COLUMN active boolean NOT NULL DEFAULT true;
+    ALTER TABLE employees ALTER COLUMN hr_partner_id DROP NOT NULL;
+    ALTER TABLE employees DROP CONSTRAINT employees_manager_id_fkey;
+    -- Who is responsible for an open case now, when the directory changed the manager or HR partner
+    -- after submission (null: those of the submission).
+    ALTER TABLE resignations ADD COLUMN responsible jsonb;
+  `,
+});

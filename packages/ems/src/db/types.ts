@@ -38,6 +38,15 @@ export interface ResignationRow {
   decision_revision: ColumnType<number, number | undefined, number>;
   reason_category: ColumnType<ReasonCategory | null, ReasonCategory | null | undefined, ReasonCategory | null>;
   department: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Who is responsible now, when the directory changed the manager or HR partner after submission. */
+  responsible: ColumnType<Responsible | null, string | null | undefined, string | null>;
+}
+
+/** The manager and HR partner in force for an open case (names as the roster had them). */
+export interface Responsible {
+  manager: { id: string; name: string | null; email: string | null } | null;
+  hrPartner: { id: string; name: string | null } | null;
+  changedAt: string;
 }
 
 export interface StepRow {
@@ -79,11 +88,39 @@ export interface EmployeeRow {
   email: string;
   timezone: string;
   manager_id: string | null;
-  hr_partner_id: string;
+  hr_partner_id: string | null;
   /** ISO weekdays the employee works (1 = Monday … 7 = Sunday). */
   work_days: ColumnType<number[], number[] | undefined, number[]>;
   department: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The directory's version of the person (0: seeded); a snapshot applies only over an older one. */
+  version: ColumnType<number, number | undefined, number>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface CaseSystemRow {
+  resignation_id: string;
+  change_id: string;
+  system_id: string;
+  connector: string;
+  action: 'suspend' | 'restore' | 'revoke';
+  status: 'done' | 'retrying' | 'failed';
+  entitlements: string[];
+  attempts: number;
+  verification: string | null;
+  error: string | null;
+  retry_at: Timestamp | null;
+  at: Timestamp;
+}
+
+export interface CaseDriftRow {
+  drift_id: string;
+  resignation_id: string;
+  system_id: string;
+  kind: string;
+  entitlement: string | null;
+  detail: string;
+  detected_at: Timestamp;
 }
 
 export interface EmsDb {
@@ -91,4 +128,6 @@ export interface EmsDb {
   resignations: ResignationRow;
   steps: StepRow;
   timeline: TimelineRow;
+  case_systems: CaseSystemRow;
+  case_drifts: CaseDriftRow;
 }

@@ -15,7 +15,10 @@ export interface DirectoryEntry {
   /** ISO weekdays the employee works (1 = Monday … 7 = Sunday), in their own zone. */
   workingDays: number[];
   manager: { id: string; name: string; email: string } | null;
-  hrPartnerId: string;
+  /** Null when the directory names none (then the person cannot resign through EMS: nobody would interview them). */
+  hrPartnerId: string | null;
+  /** False once the directory deactivated the person (kept, never deleted). */
+  active: boolean;
   /** The department's name, from the HR export (null when it named none). */
   department: string | null;
 }
@@ -30,7 +33,7 @@ export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: Demo
       const row = await db
         .selectFrom('employees as e')
         .leftJoin('employees as m', 'm.id', 'e.manager_id')
-        .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.work_days', 'e.hr_partner_id', 'e.department', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])
+        .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.work_days', 'e.hr_partner_id', 'e.department', 'e.active', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])
         .where('e.id', '=', employeeId)
         .executeTakeFirst();
       if (!row) return undefined;
@@ -41,6 +44,7 @@ export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: Demo
         timezone: row.timezone,
         workingDays: row.work_days,
         hrPartnerId: row.hr_partner_id,
+        active: row.active,
         department: row.department,
         manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
       };

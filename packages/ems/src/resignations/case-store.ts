@@ -21,6 +21,7 @@ import {
   type StepStatus,
 } from '../domain/resignation.ts';
 import { summaries } from '../domain/summaries.ts';
+import { connectedSystemsOf } from '../connected-systems/record-system-access.ts';
 
 /** Everything known about a case when it is opened; the orchestrator acts on this snapshot. */
 export interface CaseDraft {
@@ -97,6 +98,8 @@ export interface CaseStoreOptions {
 
 /** The subscriber name of EMS's tracker (choreography); it keys EMS's processed-event records. */
 export const TRACKER = 'ems.track-reactions-when-reported';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What settling a case reads of it. */
 const SETTLE_COLUMNS = ['status', 'decision', 'closed_at', 'employee_name'] as const;
@@ -359,8 +362,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     async get(id: string): Promise<ems.Resignation | undefined> {
       const row = await db.selectFrom('resignations').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) return undefined;
-      const steps = await db.selectFrom('steps').selectAll().where('resignation_id', '=', id).execute();
-      return toResignation(row, steps);
+      const [steps, connected] = await Promise.all([db.selectFrom('steps').selectAll().where('resignation_id', '=', id).execute(), connectedSystemsOf(db, [id])]);
+      return toResignation(row, steps, connected.get(id));
     },
 
     /** What the decision phase of the orchestrator needs: the snapshot, the hold and interview booked, the decision. */
@@ -434,11 +437,10 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       if (query.employeeIds) q = query.employeeIds.length ? q.where('employee_id', 'in', [...query.employeeIds]) : q.where(sql<boolean>`false`);
       const rows = await q.execute();
       const page = rows.slice(0, query.limit);
-      const steps = page.length
-        ? await db.selectFrom('steps').selectAll().where('resignation_id', 'in', page.map((r) => r.id)).execute()
-        : [];
+      const ids = page.map((r) => r.id);
+      const [steps, connected] = await Promise.all([ids.length ? db.selectFrom('steps').selectAll().where('resignation_id', 'in', ids).execute() : Promise.resolve([]), connectedSystemsOf(db, ids)]);
       return {
-        items: page.map((r) => toResignation(r, steps.filter((s) => s.resignation_id === r.id))),
+        items: page.map((r) => toResignation(r, steps.filter((s) => s.resignation_id === r.id), connected.get(r.id))),
         nextOffset: rows.length > query.limit ? query.offset + query.limit : null,
       };
     },
@@ -546,6 +548,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       // subquery in the locking SELECT would see the snapshot from before it waited for the lock, i.e.
       // miss the step another event's tracker just moved (found by the acceptance suite: cases stuck
       // in progress with every step done).
+      // A subject that is no case id (a person's, for an event about no case) is no case of ours; the uuid column would refuse it.
+      if (!UUID.test(event.subject)) return 'unknown-case';
       return db.transaction().execute(async (trx) => {
         const kase = await trx
           .selectFrom('resignations')
@@ -681,6 +685,17 @@ function submittedEvent(draft: CaseDraft): CloudEvent {
   });
 }
 
+/**
+ * The manager the case's next messages go to: the one the directory named since submission, when the
+ * roster knows how to reach them (else the submission's); none when the directory took the manager away.
+ */
+function managerInForce(row: Selectable<ResignationRow>): CaseDraft['manager'] {
+  const now = row.responsible?.manager;
+  if (row.responsible && now === null) return null;
+  if (now?.name && now.email) return { id: now.id, name: now.name, email: now.email };
+  return row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null;
+}
+
 /** A follow-up's milestone, level and due instant (never its addressee): what GET /api/follow-ups reads back. */
 function followUpOf(event: CloudEvent): Record<string, unknown> {
   if (event.type !== EventTypes.followUpSent) return {};
@@ -692,7 +707,7 @@ function draftFromRow(row: Selectable<ResignationRow>): CaseDraft {
   return {
     id: row.id,
     employee: { id: row.employee_id, name: row.employee_name, email: row.employee_email, timezone: row.employee_timezone },
-    manager: row.manager_id && row.manager_name && row.manager_email ? { id: row.manager_id, name: row.manager_name, email: row.manager_email } : null,
+    manager: managerInForce(row),
     hrPartnerId: row.hr_partner_id,
     lastWorkingDay: row.last_working_day,
     reason: row.reason,
@@ -808,7 +823,7 @@ function iso(v: Date | string | null): string | null {
   return v === null ? null : new Date(v).toISOString();
 }
 
-function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectable<StepRow>[]): ems.Resignation {
+function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectable<StepRow>[], connected: { systems: ems.CaseSystem[]; drifts: ems.CaseDrift[] } | undefined): ems.Resignation {
   const step = (name: StepName) => {
     const s = steps.find((x) => x.name === name);
     return { status: s?.status ?? 'pending', at: iso(s?.at ?? null), expectedBy: iso(s?.expected_by ?? null), attempts: s?.attempts ?? 0, lastError: s?.last_error ?? null };
@@ -842,6 +857,22 @@ function toResignation(row: Selectable<ResignationRow>, steps: readonly Selectab
         }
       : null,
     steps: { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview'), blockAccess: step('blockAccess'), ...optional },
+    systems: connected?.systems ?? [],
+    drifts: connected?.drifts ?? [],
+    responsible: responsibleOf(row),
+  };
+}
+
+/** Who is responsible now (the directory's latest word on an open case), beside the submission's. */
+function responsibleOf(row: Selectable<ResignationRow>): ems.Responsible {
+  const atSubmission = { manager: row.manager_id ? { id: row.manager_id, name: row.manager_name } : null, hrPartner: { id: row.hr_partner_id, name: null } };
+  const r = row.responsible;
+  if (!r) return { ...atSubmission, changedAt: null, atSubmission };
+  return {
+    manager: r.manager && { id: r.manager.id, name: r.manager.name },
+    hrPartner: r.hrPartner && { id: r.hrPartner.id, name: r.hrPartner.name },
+    changedAt: new Date(r.changedAt).toISOString(),
+    atSubmission,
   };
 }
 

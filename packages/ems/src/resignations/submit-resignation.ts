@@ -61,7 +61,8 @@ export async function submitResignation(
   const correlationId = meta.correlationId ?? id;
 
   const employee = await deps.directory.findEmployee(input.employeeId);
-  if (!employee) throw noEmployee(input.employeeId);
+  if (!employee || !employee.active) throw noEmployee(input.employeeId);
+  if (employee.hrPartnerId === null) throw noHrPartner(employee.id);
 
   const open = await deps.store.findOpenByEmployee(employee.id);
   // The same key sent concurrently: another request opened this very case since the key was looked up.
@@ -125,6 +126,14 @@ function requestFingerprint(input: ems.SubmitResignationRequest): string {
 
 function noEmployee(id: string): HttpProblem {
   return new HttpProblem(404, `No employee with id ${id}`);
+}
+
+/** The directory names no HR partner for the person: nobody would interview them or decide. */
+function noHrPartner(id: string): HttpProblem {
+  return new HttpProblem(422, `Employee ${id} has no HR partner in the directory; ask HR to name one, then resign again`, {
+    type: 'https://ems.dev/problems/no-hr-partner',
+    title: 'No HR partner',
+  });
 }
 
 function keyReused(key: string): HttpProblem {
