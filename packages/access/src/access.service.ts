@@ -1,4 +1,4 @@
-import { createKysely, systemClock, type CaseLookup, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { ConfigError, createKysely, systemClock, type CaseLookup, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
@@ -17,6 +17,11 @@ import { createRevocationTimer } from './revoke-access/revocation-timer.ts';
 import { registerRevokeAccessRoute } from './revoke-access/revoke-access.http.ts';
 import { scheduleRevocationWhenExitConfirmed } from './revoke-access/schedule-revocation-when-exit-confirmed.ts';
 import { seedAccess } from './seed/seed.ts';
+import { createConnectorWorker } from './connectors/apply-changes/apply-changes.worker.ts';
+import { NO_CONNECTED_SYSTEMS, openConnectedSystems, type ConnectedSystems, type SystemConfig } from './connectors/registry.ts';
+import { readSecretFile } from './connectors/systems-file.ts';
+import { upsertConfiguredSystems } from './connectors/upsert-systems.ts';
+import { updateIdentityWhenPersonChanged } from './identities/update-identity-when-person-changed.ts';
 import { registerListSystemsRoute } from './systems/list-systems.http.ts';
 
 export { ACCESS_SCHEMA };
@@ -42,6 +47,15 @@ export interface AccessServiceDeps {
   timerIntervalMs?: number;
   /** Whether a case exists and whose it is (EMS, asked over HTTP): access is suspended or revoked only for a real case. */
   cases: CaseLookup;
+  /**
+   * The systems file's systems (connectors/systems-file.ts): upserted into access.systems at start;
+   * each connected one gets its connector, opened here (a connector's start-up error is a ConfigError).
+   */
+  systems?: readonly SystemConfig[];
+  /** Instead of opening `systems`' connectors: connectors made already (tests). Their systems are upserted at start. */
+  connectedSystems?: ConnectedSystems;
+  /** The connector worker (both modes): poll interval, per-call deadline, attempts and backoff. */
+  connectorWorker?: Partial<{ intervalMs: number; timeoutMs: number; maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number; leaseMarginMs: number }>;
 }
 
 /** The Access service: systems, grants, access holds during an exit, and the revocation of a leaver's access. */
@@ -53,12 +67,28 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
   const clock = deps.clock ?? systemClock;
   const log = deps.log.child({ service: 'access' });
   const bus = deps.bus;
-  const ctx = { db, clock, log, bus };
+  const connected = deps.connectedSystems ?? openConnectors(deps.systems ?? [], log);
+  const w = deps.connectorWorker ?? {};
+  const worker = createConnectorWorker(
+    { db, clock, log: log.child({ component: 'connectors' }), bus, systems: connected },
+    {
+      intervalMs: w.intervalMs ?? 1_000,
+      timeoutMs: w.timeoutMs ?? 30_000,
+      maxAttempts: w.maxAttempts ?? 10,
+      baseMs: w.backoffBaseMs ?? 1_000,
+      maxMs: w.backoffMaxMs ?? 300_000,
+      ...(w.leaseMarginMs === undefined ? {} : { leaseMarginMs: w.leaseMarginMs }),
+    },
+  );
+  const ctx = { db, clock, log, bus, wakeConnectors: () => worker.wake(), connected };
   const timer = createRevocationTimer(ctx, { intervalMs: timerIntervalMs });
-  const subscriptions: Subscription[] =
-    deps.reactToEvents && bus
+  const subscriptions: Subscription[] = [
+    ...(deps.reactToEvents && bus
       ? [suspendAccessWhenResignationSubmitted({ ...ctx, bus }), liftHoldWhenResignationClosed({ ...ctx, bus }), scheduleRevocationWhenExitConfirmed({ ...ctx, bus })]
-      : [];
+      : []),
+    // Both modes: Access keeps its part of the directory (identities, emails) current.
+    ...(bus ? [updateIdentityWhenPersonChanged(ctx)] : []),
+  ];
   return {
     name: 'access',
     schema: ACCESS_SCHEMA,
@@ -72,17 +102,35 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
       registerEffectiveAccessRoute(app, db);
       registerListAuditRoute(app, db);
       registerVerifyAuditRoute(app, ctx);
-      registerListSystemsRoute(app, db);
+      registerListSystemsRoute(app, db, connected);
     },
     readiness: {
       access: async () => {
         await sql`SELECT 1`.execute(db);
       },
     },
-    // The revocation timer runs in both modes: a scheduled revocation may come from the API or an event.
-    start: async () => timer.start(),
-    stop: () => timer.stop(),
+    // The revocation timer and the connector worker run in both modes: changes come from the API or events.
+    start: async () => {
+      await upsertConfiguredSystems(db, deps.systems ?? connected.all);
+      timer.start();
+      worker.start();
+    },
+    stop: async () => {
+      await timer.stop();
+      await worker.stop();
+      await connected.close();
+    },
     seed: (org) => seedAccess(db, org),
     ...(subscriptions.length > 0 ? { subscriptions } : {}),
   };
+}
+
+/** Opens the connectors of the systems file's systems; a connector refusing its settings stops start-up. */
+function openConnectors(systems: readonly SystemConfig[], log: Logger): ConnectedSystems {
+  if (systems.length === 0) return NO_CONNECTED_SYSTEMS;
+  try {
+    return openConnectedSystems(systems, log.child({ component: 'connectors' }), readSecretFile);
+  } catch (err) {
+    throw new ConfigError([`EMS_ACCESS_SYSTEMS_FILE: ${err instanceof Error ? err.message : String(err)}`]);
+  }
 }

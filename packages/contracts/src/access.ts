@@ -22,6 +22,34 @@ export const EffectiveAccess = z
 export const HoldStatus = z.enum(['active', 'released']);
 
 export const AccessHold = z
+export const ConnectorType = z.enum(['builtin', 'ldap', 'scim', 'http']);
+
+/**
+ * One connected system's part of a hold, a release or a revocation: what Access asked the system to do
+ * and how far it got (pending: not yet made, or failed and retried at nextAttemptAt; done: made and verified;
+ * failed: the system refused, or attempts ran out). Built-in systems (rows only) have none.
+ */
+export const SystemChangeView = z
+  .object({
+    changeId: Uuid,
+    systemId: z.string(),
+    systemName: z.string(),
+    connector: ConnectorType,
+    action: z.enum(['suspend', 'restore', 'revoke']),
+    /** The system's names of what is taken away or given back. */
+    entitlements: z.array(z.string()),
+    status: z.enum(['pending', 'done', 'failed']),
+    attempts: z.number().int(),
+    /** The system's own error of the last failed attempt. */
+    lastError: z.string().nullable(),
+    /** How the connector verified the change, once done. */
+    verification: z.string().nullable(),
+    nextAttemptAt: IsoDateTime.nullable(),
+    updatedAt: IsoDateTime,
+  })
+  .meta({ id: 'AccessSystemChange' });
+export type SystemChangeView = z.infer<typeof SystemChangeView>;
+
   .object({
     id: Uuid,
     resignationId: Uuid,
@@ -32,6 +60,8 @@ export const AccessHold = z
     createdAt: IsoDateTime,
     releasedAt: IsoDateTime.nullable(),
   })
+    /** The connected systems' part of the hold: suspend on each, then restore on release (creation order). */
+    systems: z.array(SystemChangeView),
   .meta({ id: 'AccessHold' });
 export type AccessHold = z.infer<typeof AccessHold>;
 
@@ -83,13 +113,21 @@ export const Revocation = z
     /** When it was actually carried out (null until done). */
     doneAt: IsoDateTime.nullable(),
   })
+    /** The connected systems' part of the revocation (empty until done, and for built-in systems). */
+    systems: z.array(SystemChangeView),
   .meta({ id: 'Revocation' });
 export type Revocation = z.infer<typeof Revocation>;
 export const RevocationList = ListOf(Revocation).meta({ id: 'RevocationList' });
 export const RevocationListQuery = PageQuery.extend({ resignationId: Uuid.optional(), employeeId: EmployeeId.optional(), status: RevocationStatus.optional() });
 
 export const AccessSystem = z
-  .object({ id: z.string(), name: z.string(), critical: z.boolean() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    critical: z.boolean(),
+    /** How Access reaches it: its connector type and the settings it may show (never a secret). */
+    connector: z.object({ type: ConnectorType, settings: z.record(z.string(), z.unknown()) }),
+  })
   .meta({ id: 'AccessSystem' });
 export const SystemList = ListOf(AccessSystem).meta({ id: 'AccessSystemList' });
 
@@ -116,7 +154,9 @@ export const OnBehalfOf = z
 export type OnBehalfOf = z.infer<typeof OnBehalfOf>;
 
 /**
- * One status change of one grant. The audit is append-only and hash-chained: `hash` is the hex SHA-256
+export const AuditEventKind = z.enum(['system_access_changed', 'system_access_change_failed', 'access_drift_detected', 'grant_discovered']);
+
+ * One status change of one grant, or one system-level event. The audit is append-only and hash-chained: `hash` is the hex SHA-256
  * of `prevHash` (the previous entry's hash; null for the first) followed by the entry's canonical JSON,
  * so altering or removing an entry breaks the chain at that point (GET /api/access-audit/verification).
  */
@@ -125,10 +165,12 @@ export const AuditEntry = z
     id: z.number().int(),
     at: IsoDateTime,
     employeeId: EmployeeId,
-    grantId: z.string(),
+    /** The grant whose status changed; null on a system-level entry. */
+    grantId: z.string().nullable(),
     system: z.string(),
-    from: GrantStatus,
-    to: GrantStatus,
+    /** null on a system-level entry (and `from` on a grant discovered on a system). */
+    from: GrantStatus.nullable(),
+    to: GrantStatus.nullable(),
     reason: z.string(),
     holdId: Uuid.nullable(),
     /** Who made the change: the caller (person or service), or the Access service itself reacting to an event or firing its timer. */
@@ -138,6 +180,13 @@ export const AuditEntry = z
     prevHash: z.string().nullable(),
     hash: z.string(),
   })
+    /**
+     * null: a grant status change. Otherwise a system-level entry: a connected system made a change
+     * (system_access_changed) or refused it for good (system_access_change_failed), drift was found
+     * (access_drift_detected), or a grant was found on a system (grant_discovered); `detail` says more.
+     */
+    event: AuditEventKind.nullable(),
+    detail: z.record(z.string(), z.unknown()).nullable(),
   .meta({ id: 'AccessAuditEntry' });
 
 /** Why the audit's hash chain is broken at an entry. */

@@ -15,6 +15,8 @@ const accessService = (client: string): Actor => ({ id: 'access', kind: 'service
 export const EVENTS_ACTOR: Actor = accessService('events');
 /** The Access service's revocation timer firing a scheduled revocation. */
 export const TIMER_ACTOR: Actor = accessService('timer');
+/** The Access service's connector worker carrying a change to a connected system. */
+export const CONNECTOR_ACTOR: Actor = accessService('connectors');
 /** What migration 4 recorded on the rows written before actors were recorded. */
 export const BACKFILLED_ACTOR: Actor = accessService('access');
 

@@ -13,7 +13,9 @@ import type { Actor } from '@ems/platform';
  * - no whitespace; strings escaped as JSON.stringify does;
  * - timestamps as ISO 8601 in UTC with milliseconds (Date.prototype.toISOString, e.g. 2026-03-02T09:00:00.000Z);
  * - hold_id in lower case (PostgreSQL's uuid has no case);
- * - absent (undefined) properties left out, as JSON.stringify does.
+ * - absent (undefined) properties left out, as JSON.stringify does;
+ * - event and detail (system-level rows, migration 6) only when non-null: every row written before
+ *   them has both null, so its canonical form — and its hash — is what it was.
  *
  * Migration 4 chains the rows that existed before the chain in SQL; that SQL builds exactly this form
  * (see migrations.ts), and a test verifies such rows with this module.
@@ -22,14 +24,18 @@ import type { Actor } from '@ems/platform';
 export interface AuditContent {
   at: Date;
   employee_id: string;
-  grant_id: string;
+  grant_id: string | null;
   system_id: string;
-  from_status: string;
-  to_status: string;
+  from_status: string | null;
+  to_status: string | null;
   reason: string;
   hold_id: string | null;
   actor: Actor;
   on_behalf_of: Actor | null;
+  /** A system-level row's kind; null (or absent) on a grant status change. */
+  event?: string | null | undefined;
+  /** A system-level row's detail (JSON object); null (or absent) otherwise. */
+  detail?: Record<string, unknown> | null | undefined;
 }
 
 /** A stored row, as the verification reads it. */
@@ -57,6 +63,9 @@ export function canonicalJson(value: unknown): string {
 /** The canonical JSON of a row's content (what its hash covers besides prev_hash). */
 export function canonicalAuditContent(row: AuditContent): string {
   const content: Record<keyof AuditContent, unknown> = {
+    // Only when non-null (undefined is left out): rows without them hash as before migration 6.
+    event: row.event ?? undefined,
+    detail: row.detail ?? undefined,
     at: row.at,
     employee_id: row.employee_id,
     grant_id: row.grant_id,

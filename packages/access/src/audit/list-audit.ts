@@ -28,6 +28,8 @@ export async function listAudit(db: AccessDb, query: AuditListQuery): Promise<z.
       onBehalfOf: r.on_behalf_of,
       prevHash: r.prev_hash,
       hash: r.hash,
+      event: r.event,
+      detail: r.detail,
     })),
     nextOffset: page.nextOffset,
   };

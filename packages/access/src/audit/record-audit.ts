@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import type { AccessTx } from '../db/access.db.ts';
+import type { AccessTx, AuditEvent } from '../db/access.db.ts';
 import type { GrantStatus } from '../domain/hold.ts';
 import type { AuditBy } from './actor.ts';
-import { chainRows } from './chain.ts';
+import { chainRows, type AuditContent } from './chain.ts';
 
 /** One grant status change to audit. */
 export interface AuditChange {
@@ -14,6 +14,25 @@ export interface AuditChange {
   to: GrantStatus;
   reason: string;
   holdId: string | null;
+}
+
+/**
+ * One system-level event to audit: a connector's outcome for a system, drift found on it, a grant
+ * discovered there. `grantId`/`from`/`to` only for `grant_discovered` (from null, to its status).
+ */
+export interface SystemAuditEntry {
+  at: Date;
+  employeeId: string;
+  systemId: string;
+  event: AuditEvent;
+  /** In words, for the audit list ("suspend applied on corp-ldap: bind as … refused"). */
+  reason: string;
+  holdId: string | null;
+  /** A JSON object (strings, integers, booleans, arrays, objects): stored as jsonb, hashed canonically. */
+  detail: Record<string, unknown>;
+  grantId?: string | null;
+  from?: GrantStatus | null;
+  to?: GrantStatus | null;
 }
 
 /** The advisory lock every audit insert takes: one writer at a time extends the chain. */
@@ -31,11 +50,8 @@ export const AUDIT_CHAIN_LOCK = 'access.audit';
  * index on prev_hash (migrations.ts) turns any writer that bypassed this into an error, not a fork.
  */
 export async function recordAudit(trx: AccessTx, by: AuditBy, changes: readonly AuditChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${AUDIT_CHAIN_LOCK}))`.execute(trx);
-  const last = await trx.selectFrom('audit').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  const rows = chainRows(
-    last?.hash ?? null,
+  await appendAudit(
+    trx,
     changes.map((c) => ({
       at: c.at,
       employee_id: c.employeeId,
@@ -49,6 +65,35 @@ export async function recordAudit(trx: AccessTx, by: AuditBy, changes: readonly 
       on_behalf_of: by.onBehalfOf,
     })),
   );
+}
+
+/** Appends system-level rows (connector outcomes, drift, discovered grants) to the same chain, the same way. */
+export async function recordSystemAudit(trx: AccessTx, by: AuditBy, entries: readonly SystemAuditEntry[]): Promise<void> {
+  await appendAudit(
+    trx,
+    entries.map((e) => ({
+      at: e.at,
+      employee_id: e.employeeId,
+      grant_id: e.grantId ?? null,
+      system_id: e.systemId,
+      from_status: e.from ?? null,
+      to_status: e.to ?? null,
+      reason: e.reason,
+      hold_id: e.holdId,
+      actor: by.actor,
+      on_behalf_of: by.onBehalfOf,
+      event: e.event,
+      // Through JSON once, so what is hashed is exactly what jsonb gives back (no undefined, no Dates).
+      detail: JSON.parse(JSON.stringify(e.detail)) as Record<string, unknown>,
+    })),
+  );
+}
+
+async function appendAudit(trx: AccessTx, contents: readonly AuditContent[]): Promise<void> {
+  if (contents.length === 0) return;
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${AUDIT_CHAIN_LOCK}))`.execute(trx);
+  const last = await trx.selectFrom('audit').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const rows = chainRows(last?.hash ?? null, contents);
   const inserted = await trx
     .insertInto('audit')
     .values(
@@ -57,14 +102,16 @@ export async function recordAudit(trx: AccessTx, by: AuditBy, changes: readonly 
         employee_id: r.employee_id,
         grant_id: r.grant_id,
         system_id: r.system_id,
-        from_status: r.from_status,
-        to_status: r.to_status,
+        from_status: r.from_status as GrantStatus | null,
+        to_status: r.to_status as GrantStatus | null,
         reason: r.reason,
         hold_id: r.hold_id,
         actor: JSON.stringify(r.actor),
         on_behalf_of: r.on_behalf_of === null ? null : JSON.stringify(r.on_behalf_of),
         prev_hash: r.prev_hash,
         hash: r.hash,
+        event: (r.event ?? null) as AuditEvent | null,
+        detail: r.detail == null ? null : JSON.stringify(r.detail),
       })),
     )
     .returning(['id', 'hash'])

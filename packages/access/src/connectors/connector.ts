@@ -83,6 +83,11 @@ export interface ConnectorFactory<Settings> {
   /** Parses the `connector.settings` object of a system in the systems file; secrets as `…File` paths (or inline). */
   parseSettings(raw: unknown): Settings;
   create(settings: Settings, context: ConnectorContext): Connector;
+  /**
+   * Optional: the settings an administrator may see (GET /api/access-systems): URLs, base DNs, group
+   * names — never a secret or a secret file's content. Without it only the connector type is shown.
+   */
+  describe?(settings: Settings): Record<string, unknown>;
 }
 
 export interface ConnectorContext {

@@ -8,6 +8,8 @@ import { toHoldView, type HoldRow } from '../read-holds/hold.view.ts';
 import { lockIdentity } from '../db/locks.ts';
 import type { AuditBy } from '../audit/actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { requester } from '../audit/actor.ts';
+import { enqueueSuspendTasks } from '../connectors/enqueue-connector-tasks.ts';
 
 export interface CreateHoldDeps {
   db: AccessDb;
@@ -15,6 +17,8 @@ export interface CreateHoldDeps {
   log: Logger;
   /** When present, a new hold publishes `criticalAccessSuspended` in its own transaction. */
   bus?: EventBus | undefined;
+  /** Called after a commit that may have written connector tasks: the worker looks at once. */
+  wakeConnectors?: (() => void) | undefined;
 }
 
 export interface CreateHoldResult {
@@ -49,6 +53,7 @@ export async function createHold(deps: CreateHoldDeps, request: access.CreateHol
 
   const outcome = await db.transaction().execute((trx) => createHoldInTransaction(trx, deps, request, idempotencyKey, trace, by));
   if ('refused' in outcome) throw outcome.refused;
+  if (outcome.created) deps.wakeConnectors?.();
   logCreated(log, outcome);
   return outcome;
 }
@@ -136,6 +141,12 @@ export async function createHoldInTransaction(
       toSuspend.map((c) => ({ at: now, employeeId: request.employeeId, grantId: c.grantId, systemId: c.systemId, from: c.from, to: c.to, reason, holdId: hold.id })),
     );
   }
+  // Each critical connected system's part, in this transaction: the tasks exist iff the hold does.
+  await enqueueSuspendTasks(
+    trx,
+    { holdId: hold.id, resignationId: request.resignationId, employeeId: request.employeeId, trace, requestedBy: requester(by), at: now },
+    toSuspend.map((c) => c.grantId),
+  );
   const view = await toHoldView(trx, hold);
 
   // Same transaction as the hold: the event exists iff the hold does.

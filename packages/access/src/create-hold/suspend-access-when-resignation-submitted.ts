@@ -42,7 +42,10 @@ export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { b
       });
       if (outcome === undefined) log.debug({ eventId: event.id }, 'resignation event already handled');
       else if ('refused' in outcome) log.warn({ eventId: event.id, resignationId: data.resignationId, reason: outcome.refused.message }, 'critical access not suspended');
-      else logCreated(log, outcome);
+      else {
+        logCreated(log, outcome);
+        if (outcome.created) deps.wakeConnectors?.();
+      }
     },
     async onDeadLetter(event, reason) {
       // The payload may be what made the event a dead letter: the subject names the case too.

@@ -10,15 +10,23 @@ export const ACCESS_SCHEMA = 'access';
 
 type Timestamp = ColumnType<Date, Date, Date>;
 
+export type ConnectorType = 'builtin' | 'ldap' | 'scim' | 'http';
+
 export interface SystemsTable {
   id: string;
   name: string;
   critical: boolean;
+  /** How Access carries its decisions to the system: `builtin` = rows here only (the demo's systems). */
+  connector: Generated<ConnectorType>;
 }
 
 export interface IdentitiesTable {
   employee_id: string;
   status: Generated<'active' | 'disabled'>;
+  /** The directory's email of the person (AccountRef.email for connectors); null until known. */
+  email: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The version of the directory record the row was last updated from (0: seeded, never from the directory). */
+  directory_version: Generated<number>;
 }
 
 export interface GrantsTable {
@@ -60,10 +68,12 @@ export interface AuditTable {
   id: Generated<number>;
   at: InsertOnly<Date>;
   employee_id: InsertOnly<string>;
-  grant_id: InsertOnly<string>;
+  /** The grant whose status changed; null on a system-level row (event set). */
+  grant_id: InsertOnly<string | null>;
   system_id: InsertOnly<string>;
-  from_status: InsertOnly<GrantStatus>;
-  to_status: InsertOnly<GrantStatus>;
+  /** null on a system-level row, and on a grant discovered on a system (it had no status before). */
+  from_status: InsertOnly<GrantStatus | null>;
+  to_status: InsertOnly<GrantStatus | null>;
   reason: InsertOnly<string>;
   hold_id: InsertOnly<string | null>;
   /** jsonb: who made the change (inserted as its JSON text). */
@@ -73,6 +83,51 @@ export interface AuditTable {
   /** Hex SHA-256 of the previous row (by id); null for the first row. */
   prev_hash: InsertOnly<string | null>;
   hash: InsertOnly<string>;
+  /** null: a grant status change; otherwise what happened on a system (see AuditEvent). */
+  event: ColumnType<AuditEvent | null, AuditEvent | null | undefined, never>;
+  /** jsonb: the system-level event's detail (change id, action, entitlements, verification or error…). */
+  detail: ColumnType<Record<string, unknown> | null, string | null | undefined, never>;
+}
+
+/** System-level audit rows: a connector's outcome, drift found, a grant discovered on a system. */
+export type AuditEvent = 'system_access_changed' | 'system_access_change_failed' | 'access_drift_detected' | 'grant_discovered';
+
+export type ConnectorTaskAction = 'suspend' | 'restore' | 'revoke';
+export type ConnectorTaskStatus = 'pending' | 'done' | 'failed';
+
+/**
+ * One connected system's part of a hold, release or revocation (migration 5): written with it, carried
+ * out by the connector worker (connectors/apply-changes/).
+ */
+export interface ConnectorTasksTable {
+  /** The change id the connector receives (its idempotency key). */
+  id: string;
+  /** Creation order. */
+  seq: Generated<string>;
+  hold_id: string | null;
+  revocation_id: string | null;
+  resignation_id: string | null;
+  employee_id: string;
+  system_id: string;
+  connector: Exclude<ConnectorType, 'builtin'>;
+  action: ConnectorTaskAction;
+  entitlements: string[];
+  status: Generated<ConnectorTaskStatus>;
+  /** Attempts started (a claim counts one, also when its process died before recording the outcome). */
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  leased_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  lease_token: ColumnType<string | null, string | null | undefined, string | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  last_error_code: ColumnType<string | null, string | null | undefined, string | null>;
+  verification: ColumnType<string | null, string | null | undefined, string | null>;
+  correlation_id: string;
+  traceparent: string | null;
+  /** jsonb Actor: on whose behalf the change was decided; the worker's audit rows name them. */
+  requested_by: ColumnType<Actor | null, string | null | undefined, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  done_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface RevocationsTable {
@@ -121,6 +176,7 @@ export interface AccessDB {
   revocations: RevocationsTable;
   revocation_grants: RevocationGrantsTable;
   revocation_keys: RevocationKeysTable;
+  connector_tasks: ConnectorTasksTable;
 }
 
 export type AccessDb = Kysely<AccessDB>;

@@ -206,4 +206,75 @@ export const migrations: readonly Migration[] = [
         CONSTRAINT revocations_requested_by_is_object CHECK (requested_by IS NULL OR jsonb_typeof(requested_by) = 'object');
     `,
   },
+  {
+    version: 5,
+    name: 'connected systems: connector tasks, identities with email and directory version, systems with connector type',
+    // A connector task is one system's part of a hold, a release or a revocation, written in the same
+    // transaction as it (see connectors/plan-connector-tasks.ts). The worker claims a due one with a lease
+    // (leased_until, lease_token) so no transaction stays open across the network call; it records the
+    // outcome only while its lease holds. `seq` is creation order: per (employee, system) a task waits
+    // while an older one is pending.
+    sql: `
+      ALTER TABLE systems ADD COLUMN connector text NOT NULL DEFAULT 'builtin'
+        CONSTRAINT systems_connector_known CHECK (connector IN ('builtin', 'ldap', 'scim', 'http'));
+
+      -- The directory's email (AccountRef.email) and the version of the person record it came from.
+      ALTER TABLE identities
+        ADD COLUMN email text,
+        ADD COLUMN directory_version integer NOT NULL DEFAULT 0;
+
+      CREATE TABLE connector_tasks (
+        id uuid PRIMARY KEY,
+        seq bigserial NOT NULL UNIQUE,
+        hold_id uuid REFERENCES holds (id),
+        revocation_id uuid REFERENCES revocations (id),
+        resignation_id uuid,
+        employee_id text NOT NULL REFERENCES identities (employee_id),
+        system_id text NOT NULL REFERENCES systems (id),
+        connector text NOT NULL CHECK (connector IN ('ldap', 'scim', 'http')),
+        action text NOT NULL CHECK (action IN ('suspend', 'restore', 'revoke')),
+        entitlements text[] NOT NULL,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+        attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        next_attempt_at timestamptz NOT NULL,
+        leased_until timestamptz,
+        lease_token uuid,
+        last_error text,
+        last_error_code text,
+        verification text,
+        correlation_id text NOT NULL,
+        traceparent text,
+        requested_by jsonb CHECK (requested_by IS NULL OR jsonb_typeof(requested_by) = 'object'),
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        done_at timestamptz,
+        CONSTRAINT connector_tasks_one_origin CHECK ((hold_id IS NULL) <> (revocation_id IS NULL)),
+        CONSTRAINT connector_tasks_done_at_matches_status CHECK ((status = 'pending') = (done_at IS NULL)),
+        CONSTRAINT connector_tasks_lease_whole CHECK ((leased_until IS NULL) = (lease_token IS NULL))
+      );
+      CREATE INDEX connector_tasks_due_idx ON connector_tasks (next_attempt_at, seq) WHERE status = 'pending';
+      CREATE INDEX connector_tasks_queue_idx ON connector_tasks (employee_id, system_id, seq) WHERE status = 'pending';
+      CREATE INDEX connector_tasks_hold_idx ON connector_tasks (hold_id) WHERE hold_id IS NOT NULL;
+      CREATE INDEX connector_tasks_revocation_idx ON connector_tasks (revocation_id) WHERE revocation_id IS NOT NULL;
+    `,
+  },
+  {
+    version: 6,
+    name: 'audit: system-level rows (a connector outcome, drift) beside grant status changes',
+    // A row is either a grant status change (event NULL: grant, from and to as before) or a system-level
+    // event with its detail (jsonb). Existing rows are untouched and keep their hashes: event and detail
+    // enter the canonical JSON only when non-null (src/audit/chain.ts), and every existing row has them null.
+    sql: `
+      ALTER TABLE audit
+        ALTER COLUMN grant_id DROP NOT NULL,
+        ALTER COLUMN from_status DROP NOT NULL,
+        ALTER COLUMN to_status DROP NOT NULL,
+        ADD COLUMN event text
+          CONSTRAINT audit_event_known CHECK (event IN ('system_access_changed', 'system_access_change_failed', 'access_drift_detected', 'grant_discovered')),
+        ADD COLUMN detail jsonb
+          CONSTRAINT audit_detail_is_object CHECK (detail IS NULL OR jsonb_typeof(detail) = 'object'),
+        ADD CONSTRAINT audit_grant_change_whole CHECK (event IS NOT NULL OR (grant_id IS NOT NULL AND from_status IS NOT NULL AND to_status IS NOT NULL));
+      CREATE INDEX audit_system_idx ON audit (system_id, id);
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { access } from '@ems/contracts';
 import type { Selectable } from 'kysely';
 import type { AccessDb, AccessTx, HoldsTable } from '../db/access.db.ts';
+import { systemChangesOf } from '../connectors/system-changes.view.ts';
 
 export type HoldRow = Selectable<HoldsTable>;
 type AccessHold = access.AccessHold;
@@ -19,6 +20,11 @@ export async function toHoldViews(db: AccessDb | AccessTx, rows: readonly HoldRo
     )
     .orderBy('hold_grants.grant_id')
     .execute();
+  const systems = await systemChangesOf(
+    db,
+    'hold_id',
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({
     id: r.id,
     resignationId: r.resignation_id,
@@ -27,6 +33,7 @@ export async function toHoldViews(db: AccessDb | AccessTx, rows: readonly HoldRo
     suspendedGrants: held.filter((h) => h.hold_id === r.id).map((h) => ({ grantId: h.grant_id, system: h.system_id })),
     createdAt: r.created_at.toISOString(),
     releasedAt: r.released_at ? r.released_at.toISOString() : null,
+    systems: systems.get(r.id) ?? [],
   }));
 }
 

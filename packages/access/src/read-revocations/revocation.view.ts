@@ -1,6 +1,7 @@
 import type { access } from '@ems/contracts';
 import type { Selectable } from 'kysely';
 import type { AccessDb, AccessTx, RevocationsTable } from '../db/access.db.ts';
+import { systemChangesOf } from '../connectors/system-changes.view.ts';
 
 /** Maps revocation rows to the contract shape (whitelisted fields), with the grants each revoked (one query for all). */
 export async function toRevocationViews(db: AccessDb | AccessTx, rows: readonly Selectable<RevocationsTable>[]): Promise<access.Revocation[]> {
@@ -15,6 +16,11 @@ export async function toRevocationViews(db: AccessDb | AccessTx, rows: readonly 
     )
     .orderBy('grant_id')
     .execute();
+  const systems = await systemChangesOf(
+    db,
+    'revocation_id',
+    rows.map((r) => r.id),
+  );
   return rows.map((r) => ({
     id: r.id,
     resignationId: r.resignation_id,
@@ -24,6 +30,7 @@ export async function toRevocationViews(db: AccessDb | AccessTx, rows: readonly 
     revision: r.revision,
     revoked: revoked.filter((g) => g.revocation_id === r.id).map((g) => ({ grantId: g.grant_id, system: g.system_id })),
     doneAt: r.done_at ? r.done_at.toISOString() : null,
+    systems: systems.get(r.id) ?? [],
   }));
 }
 

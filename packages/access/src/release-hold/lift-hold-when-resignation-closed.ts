@@ -52,7 +52,10 @@ export function liftHoldWhenResignationClosed(deps: ReleaseHoldDeps & { bus: Eve
       });
       if (outcome === undefined) log.debug({ eventId: event.id }, 'closed-resignation event already handled');
       else if (outcome === 'no hold') log.info({ eventId: event.id, resignationId: data.resignationId }, 'no access hold to lift');
-      else logReleased(log, outcome);
+      else {
+        logReleased(log, outcome);
+        if (outcome.released) deps.wakeConnectors?.();
+      }
     },
     async onDeadLetter(event, reason) {
       const resignationId = ResignationRetained.safeParse(event.data).data?.resignationId ?? event.subject;

@@ -7,6 +7,8 @@ import { lockIdentity } from '../db/locks.ts';
 import { planRelease } from '../domain/hold.ts';
 import type { AuditBy } from '../audit/actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { requester } from '../audit/actor.ts';
+import { enqueueRestoreTasks } from '../connectors/enqueue-connector-tasks.ts';
 import { toHoldView, type HoldRow } from '../read-holds/hold.view.ts';
 
 export interface ReleaseHoldDeps {
@@ -15,6 +17,8 @@ export interface ReleaseHoldDeps {
   log: Logger;
   /** When present, a release publishes `accessRestored` in its own transaction. */
   bus?: EventBus | undefined;
+  /** Called after a commit that may have written connector tasks: the worker looks at once. */
+  wakeConnectors?: (() => void) | undefined;
 }
 
 type AccessRestored = EventData<typeof EventTypes.accessRestored>;
@@ -49,6 +53,7 @@ export async function releaseHold(
 
   const outcome = await db.transaction().execute((trx) => releaseHoldInTransaction(trx, deps, found, request, trace, byFor(found.employee_id)));
   logReleased(log, outcome);
+  if (outcome.released) deps.wakeConnectors?.();
   return toHoldView(db, outcome.hold);
 }
 
@@ -153,6 +158,13 @@ export async function releaseHoldInTransaction(
       reason: why,
       holdId: auditHold,
     })),
+  );
+  // The systems the hold's suspend reached get their restore, in this transaction (none while another hold takes over).
+  await enqueueRestoreTasks(
+    trx,
+    { holdId: hold.id, resignationId: hold.resignation_id, employeeId: hold.employee_id, trace, requestedBy: requester(by), at: now },
+    plan.restore.map((c) => c.grantId),
+    plan.handOver.length > 0,
   );
   const released = await trx
     .updateTable('holds')

@@ -67,7 +67,10 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
     while (fired + failed.size < MAX_PER_ROUND) {
       const next = await fireNext(failed);
       if (!next) break;
-      if (next.error === undefined) fired++;
+      if (next.error === undefined) {
+        fired++;
+        deps.wakeConnectors?.();
+      }
       else {
         failed.add(next.id);
         await recordFailure(next.id, next.error, log);

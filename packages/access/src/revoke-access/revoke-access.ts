@@ -7,6 +7,7 @@ import type { AccessDb, AccessTx, RevocationsTable } from '../db/access.db.ts';
 import { lockIdentity } from '../db/locks.ts';
 import { requester, TIMER_ACTOR, type AuditBy } from '../audit/actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { enqueueRevokeTasks } from '../connectors/enqueue-connector-tasks.ts';
 import { decideReschedule, isDue, planRevocation } from '../domain/revocation.ts';
 import { toRevocationView } from '../read-revocations/revocation.view.ts';
 
@@ -16,6 +17,8 @@ export interface RevokeAccessDeps {
   log: Logger;
   /** When present, scheduling publishes `accessRevocationScheduled` and revoking `accessRevoked`, each in its own transaction. */
   bus?: EventBus | undefined;
+  /** Called after a commit that may have written connector tasks: the worker looks at once. */
+  wakeConnectors?: (() => void) | undefined;
 }
 
 export type RevocationRow = Selectable<RevocationsTable>;
@@ -56,6 +59,7 @@ export async function requestRevocation(deps: RevokeAccessDeps, request: access.
   const outcome = await deps.db.transaction().execute((trx) => requestRevocationInTransaction(trx, deps, request, { idempotencyKey, trace, revokeWhenDue: true, by }));
   if ('refused' in outcome) throw outcome.refused;
   logChange(deps.log, outcome);
+  if (outcome.change === 'revoked') deps.wakeConnectors?.();
   return outcome;
 }
 
@@ -234,6 +238,19 @@ export async function executeRevocation(
       .values(changes.map((c) => ({ revocation_id: row.id, grant_id: c.grantId, system_id: c.systemId })))
       .execute();
   }
+  // Each connected system's part, in this transaction: the tasks exist iff the revocation is done.
+  await enqueueRevokeTasks(
+    trx,
+    {
+      revocationId: row.id,
+      resignationId: row.resignation_id,
+      employeeId: row.employee_id,
+      trace: { correlationId: row.correlation_id, traceparent: row.traceparent ?? undefined },
+      requestedBy: requester(by),
+      at: now,
+    },
+    changes.map((c) => c.grantId),
+  );
   await trx
     .updateTable('holds')
     .set({ status: 'released', released_at: now, release_reason: `access revoked (resignation ${row.resignation_id})` })

@@ -23,8 +23,14 @@ export async function seedAccess(db: AccessDb, org: Pick<DemoOrg, 'systems' | 'e
     if (org.employees.length > 0) {
       await trx
         .insertInto('identities')
-        .values(org.employees.map((e) => ({ employee_id: e.id })))
-        .onConflict((oc) => oc.column('employee_id').doNothing())
+        .values(org.employees.map((e) => ({ employee_id: e.id, email: e.email })))
+        // The email only while the directory has not spoken (directory_version 0): its snapshots win.
+        .onConflict((oc) =>
+          oc
+            .column('employee_id')
+            .doUpdateSet((eb) => ({ email: eb.ref('excluded.email') }))
+            .where((eb) => eb.and([eb('identities.directory_version', '=', 0), eb('identities.email', 'is distinct from', eb.ref('excluded.email'))])),
+        )
         .execute();
     }
     for (let i = 0; i < org.grants.length; i += 1000) {

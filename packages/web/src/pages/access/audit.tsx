@@ -164,7 +164,15 @@ function AuditRow({ e, employees, linkEmployee, broken }: { e: AuditEntry; emplo
       </td>
       <td>{linkEmployee ? <Link to={AppPaths.employeeAccess(e.employeeId)}>{personName(employees, e.employeeId)}</Link> : personName(employees, e.employeeId)}</td>
       <td>
-        {e.system}: {statusWords(e.from).toLowerCase()} → <strong>{statusWords(e.to).toLowerCase()}</strong>
+        {e.event !== null && e.to === null ? (
+          <>
+            {e.system}: <strong>{e.event.replaceAll('_', ' ')}</strong>
+          </>
+        ) : (
+          <>
+            {e.system}: {e.from === null ? 'new' : statusWords(e.from).toLowerCase()} → <strong>{statusWords(e.to ?? 'active').toLowerCase()}</strong>
+          </>
+        )}
       </td>
       <td>{e.reason}</td>
       <td>

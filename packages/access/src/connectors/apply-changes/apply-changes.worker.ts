@@ -1,0 +1,149 @@
+import { sql } from 'kysely';
+import type { ConnectedSystems } from '../registry.ts';
+import { applyChange, type ApplyChangeDeps, type ChangeOutcome, type RetryPolicy, type TaskRow } from './apply-change.ts';
+
+/**
+ * The connector worker: carries connector tasks to their systems. It runs in every process hosting
+ * Access (both modes); several processes share the table.
+ *
+ *   wake (a commit wrote tasks) ─┐
+ *   every intervalMs ────────────┴─▶ claim a due task: UPDATE … SET lease … WHERE id = (SELECT …
+ *                                      FOR UPDATE SKIP LOCKED) — one short statement, committed
+ *                                  ─▶ apply it (no transaction open; AbortSignal deadline) ─▶ record (apply-change.ts)
+ *                                  ─▶ claim the next, up to maxInFlight calls at once
+ *
+ * A task is due when pending, its next attempt has come, no live lease holds it, and no older task of
+ * the same employee on the same system is still pending (changes reach a system in the order they were
+ * decided: a restore never overtakes its suspend). Tasks of other systems never wait for a slow or
+ * dead one: each call runs on its own, up to maxInFlight at once.
+ *
+ * A process that dies mid-call leaves its lease behind; once it expires, any process claims the task
+ * again (the connector's apply is idempotent per change id). Stop waits for the calls in flight.
+ */
+
+export interface ConnectorWorkerOptions extends RetryPolicy {
+  /** How often it looks for due tasks without being woken. */
+  intervalMs: number;
+  /** Calls in flight at once, all systems together. Default 16. */
+  maxInFlight?: number;
+  /** A claim's lease: the deadline of the call plus this margin for recording the outcome. Default 30 s. */
+  leaseMarginMs?: number;
+}
+
+export interface ConnectorWorker {
+  start(): void;
+  /** Looks for due tasks now (after a commit that wrote some). */
+  wake(): void;
+  /** Stops claiming and waits for the calls in flight to be recorded. */
+  stop(): Promise<void>;
+  /** Claims and applies every task due now, one after the other (tests, tools); answers what came of each. */
+  runDue(): Promise<ChangeOutcome[]>;
+}
+
+export function createConnectorWorker(deps: ApplyChangeDeps & { systems: ConnectedSystems }, options: ConnectorWorkerOptions): ConnectorWorker {
+  const { db, clock, log, systems } = deps;
+  const maxInFlight = options.maxInFlight ?? 16;
+  const leaseMs = options.timeoutMs + (options.leaseMarginMs ?? 30_000);
+  const systemIds = systems.all.map((s) => s.id);
+  const inFlight = new Set<Promise<unknown>>();
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let filling: Promise<void> | undefined;
+  let wokenWhileFilling = false;
+
+  /** Leases the next due task to this process (attempts counted); undefined when none is due. */
+  async function claim(): Promise<TaskRow | undefined> {
+    if (systemIds.length === 0) return undefined;
+    const now = clock.now();
+    return db
+      .updateTable('connector_tasks')
+      .set({ attempts: sql<number>`attempts + 1`, leased_until: new Date(now.getTime() + leaseMs), lease_token: crypto.randomUUID(), updated_at: now })
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('connector_tasks as c')
+          .select('c.id')
+          .where('c.status', '=', 'pending')
+          .where('c.next_attempt_at', '<=', now)
+          .where((w) => w.or([w('c.leased_until', 'is', null), w('c.leased_until', '<=', now)]))
+          .where('c.system_id', 'in', systemIds)
+          .where((w) =>
+            w.not(
+              w.exists(
+                w
+                  .selectFrom('connector_tasks as o')
+                  .select(sql`1`.as('one'))
+                  .whereRef('o.employee_id', '=', 'c.employee_id')
+                  .whereRef('o.system_id', '=', 'c.system_id')
+                  .where('o.status', '=', 'pending')
+                  .whereRef('o.seq', '<', 'c.seq'),
+              ),
+            ),
+          )
+          .orderBy('c.next_attempt_at')
+          .orderBy('c.seq')
+          .limit(1)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  const apply = (task: TaskRow) => applyChange(deps, systems.connectorFor(task.system_id), task, options);
+
+  async function fill(): Promise<void> {
+    while (running && inFlight.size < maxInFlight) {
+      let task: TaskRow | undefined;
+      try {
+        task = await claim();
+      } catch (err) {
+        log.warn({ err }, 'connector worker: claiming a task failed; retrying on the next tick');
+        return;
+      }
+      if (!task) return;
+      const call: Promise<unknown> = apply(task)
+        .catch((err: unknown) => log.error({ err, changeId: task.id, systemId: task.system_id }, 'connector worker: recording an outcome failed; the task is claimed again when its lease ends'))
+        .finally(() => {
+          inFlight.delete(call);
+          // A finished task may let the next one of its (employee, system) go.
+          wake();
+        });
+      inFlight.add(call);
+    }
+  }
+
+  function wake(): void {
+    if (!running) return;
+    if (filling) {
+      wokenWhileFilling = true;
+      return;
+    }
+    wokenWhileFilling = false;
+    filling = fill().finally(() => {
+      filling = undefined;
+      if (wokenWhileFilling) wake();
+    });
+  }
+
+  return {
+    start() {
+      if (running || systemIds.length === 0) return;
+      running = true;
+      timer = setInterval(wake, options.intervalMs);
+      timer.unref();
+      wake();
+    },
+    wake,
+    async stop() {
+      running = false;
+      if (timer) clearInterval(timer);
+      await filling;
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async runDue() {
+      const outcomes: ChangeOutcome[] = [];
+      for (let task = await claim(); task; task = await claim()) outcomes.push(await apply(task));
+      return outcomes;
+    },
+  };
+}

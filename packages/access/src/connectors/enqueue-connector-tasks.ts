@@ -1,0 +1,88 @@
+import type { Actor } from '@ems/platform';
+import type { TraceContext } from '@ems/eventbus';
+import type { AccessTx, ConnectorTaskAction } from '../db/access.db.ts';
+import { planRestoreTasks, planRevokeTasks, planSuspendTasks, type ChangedGrant, type PlannedTask } from './plan-connector-tasks.ts';
+
+/** Where a change comes from: a hold (suspend, restore) or a revocation (revoke), and the case's trace. */
+export interface TaskOrigin {
+  holdId?: string | undefined;
+  revocationId?: string | undefined;
+  resignationId: string | null;
+  employeeId: string;
+  trace: TraceContext;
+  /** On whose behalf it was decided: the worker's audit rows name them. */
+  requestedBy: Actor | null;
+  at: Date;
+}
+
+/** The grants `ids` with their system and role (what a task needs), in the caller's transaction. */
+async function changedGrants(trx: AccessTx, ids: readonly string[]): Promise<ChangedGrant[]> {
+  if (ids.length === 0) return [];
+  const rows = await trx.selectFrom('grants').select(['id', 'system_id', 'role']).where('id', 'in', [...ids]).execute();
+  return rows.map((r) => ({ grantId: r.id, systemId: r.system_id, role: r.role }));
+}
+
+async function connections(trx: AccessTx, systemIds: readonly string[]) {
+  if (systemIds.length === 0) return [];
+  return trx.selectFrom('systems').select(['id', 'critical', 'connector']).where('id', 'in', [...new Set(systemIds)]).execute();
+}
+
+/** A new hold's suspend tasks (its transaction): one per critical connected system it suspended grants on. */
+export async function enqueueSuspendTasks(trx: AccessTx, origin: TaskOrigin, suspendedGrantIds: readonly string[]): Promise<number> {
+  const grants = await changedGrants(trx, suspendedGrantIds);
+  const systems = await connections(trx, grants.map((g) => g.systemId));
+  return insertTasks(trx, origin, 'suspend', planSuspendTasks(grants, systems));
+}
+
+/** A released hold's restore tasks (its transaction): one per system its suspend tasks went to. */
+export async function enqueueRestoreTasks(trx: AccessTx, origin: TaskOrigin & { holdId: string }, restoredGrantIds: readonly string[], handedOver: boolean): Promise<number> {
+  const suspendedOn = await trx
+    .selectFrom('connector_tasks')
+    .select(['system_id', 'connector'])
+    .where('hold_id', '=', origin.holdId)
+    .where('action', '=', 'suspend')
+    .orderBy('seq')
+    .execute();
+  if (suspendedOn.length === 0) return 0;
+  const restored = await changedGrants(trx, restoredGrantIds);
+  const planned = planRestoreTasks(
+    suspendedOn.map((s) => ({ systemId: s.system_id, connector: s.connector })),
+    restored,
+    handedOver,
+  );
+  return insertTasks(trx, origin, 'restore', planned);
+}
+
+/** A revocation's revoke tasks (its transaction): one per connected system it revoked grants on. */
+export async function enqueueRevokeTasks(trx: AccessTx, origin: TaskOrigin, revokedGrantIds: readonly string[]): Promise<number> {
+  const grants = await changedGrants(trx, revokedGrantIds);
+  const systems = await connections(trx, grants.map((g) => g.systemId));
+  return insertTasks(trx, origin, 'revoke', planRevokeTasks(grants, systems));
+}
+
+async function insertTasks(trx: AccessTx, origin: TaskOrigin, action: ConnectorTaskAction, tasks: readonly PlannedTask[]): Promise<number> {
+  if (tasks.length === 0) return 0;
+  await trx
+    .insertInto('connector_tasks')
+    .values(
+      tasks.map((t) => ({
+        id: crypto.randomUUID(),
+        hold_id: origin.holdId ?? null,
+        revocation_id: origin.revocationId ?? null,
+        resignation_id: origin.resignationId,
+        employee_id: origin.employeeId,
+        system_id: t.systemId,
+        connector: t.connector,
+        action,
+        entitlements: t.entitlements,
+        next_attempt_at: origin.at,
+        correlation_id: origin.trace.correlationId ?? origin.resignationId ?? origin.employeeId,
+        traceparent: origin.trace.traceparent ?? null,
+        requested_by: origin.requestedBy === null ? null : JSON.stringify(origin.requestedBy),
+        created_at: origin.at,
+        updated_at: origin.at,
+      })),
+    )
+    .execute();
+  return tasks.length;
+}

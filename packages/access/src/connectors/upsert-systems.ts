@@ -1,0 +1,25 @@
+import type { AccessDb, ConnectorType } from '../db/access.db.ts';
+
+/**
+ * The systems file's systems into access.systems (at start): name, criticality and connector type as
+ * the file says. Systems not in the file keep theirs (the demo's: builtin). Idempotent.
+ */
+export async function upsertConfiguredSystems(db: AccessDb, systems: readonly { id: string; name: string; critical: boolean; type: ConnectorType }[]): Promise<void> {
+  if (systems.length === 0) return;
+  await db
+    .insertInto('systems')
+    .values(systems.map((s) => ({ id: s.id, name: s.name, critical: s.critical, connector: s.type })))
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), critical: eb.ref('excluded.critical'), connector: eb.ref('excluded.connector') }))
+        .where((eb) =>
+          eb.or([
+            eb('systems.name', 'is distinct from', eb.ref('excluded.name')),
+            eb('systems.critical', 'is distinct from', eb.ref('excluded.critical')),
+            eb('systems.connector', 'is distinct from', eb.ref('excluded.connector')),
+          ]),
+        ),
+    )
+    .execute();
+}
