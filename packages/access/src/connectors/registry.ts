@@ -1,5 +1,6 @@
 import type { Logger } from '@ems/platform';
 import type { Connector, ConnectorContext, ConnectorFactory } from './connector.ts';
+import { scimConnector } from './scim/index.ts';
 
 /**
  * Connector type → its factory. A type missing here is refused by the systems file with a message
@@ -11,7 +12,8 @@ export const CONNECTED_TYPES: readonly ConnectedType[] = ['ldap', 'scim', 'http'
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each factory has its own Settings type; parseSettings produces what create takes
 type AnyFactory = ConnectorFactory<any>;
 
-const factories: Partial<Record<ConnectedType, AnyFactory>> = {};
+// ldap and http join when their modules land.
+const factories: Partial<Record<ConnectedType, AnyFactory>> = { scim: scimConnector };
 
 /** The factory of a connector type, or a sentence saying why there is none. */
 export function connectorFactory(type: string): AnyFactory | { refused: string } {
