@@ -123,6 +123,8 @@ const run = (cmd: string, args: string[], input?: string) =>
       if (code === -1 && err) reject(new Error(`${cmd} failed: ${String(err.code ?? err.signal)}`));
       else resolve({ code, stdout, stderr });
     });
+    // A tool that does not read its stdin (slapd, ldapwhoami) may close it first: not an error.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 
