@@ -79,4 +79,47 @@ export type SessionInfo = z.infer<typeof SessionInfo>;
 
 export const RotatedKeys = z.object({ kid: z.string(), retired: z.array(z.string()) }).meta({ id: 'RotatedKeys' });
 
+// ── The directory's CSV import ─────────────────────────────────────────────────────────────────────
+
+const QueryFlag = z.enum(['true', 'false']).optional().transform((v) => v === 'true');
+
+export const DirectoryImportQuery = z
+  .object({
+    /** Answer what the file would change; change nothing. */
+    dryRun: QueryFlag,
+    /** The file is a full export: everyone active who is not in it becomes inactive. */
+    deactivateMissing: QueryFlag,
+  })
+  .strict();
+
+/** One column of a person that the file changes, before and after, as a file would write it (working_days e.g. Mon-Fri). */
+const ColumnChange = z.object({ column: z.string(), from: z.string(), to: z.string() });
+
+export const DirectoryImportReport = z
+  .object({
+    dryRun: z.boolean(),
+    deactivateMissing: z.boolean(),
+    /** People (data rows) in the file. */
+    rows: z.number().int(),
+    created: z.array(z.object({ id: z.string(), name: z.string() })),
+    updated: z.array(z.object({ id: z.string(), name: z.string(), changes: z.array(ColumnChange) })),
+    unchanged: z.array(z.string()),
+    /** Not in the file, active until now (deactivateMissing only). */
+    deactivated: z.array(z.object({ id: z.string(), name: z.string() })),
+  })
+  .meta({ id: 'DirectoryImportReport', description: 'What a CSV import changed (or, in a dry run, would change) in the directory.' });
+export type DirectoryImportReport = z.infer<typeof DirectoryImportReport>;
+
+/** A refused import: every problem of the file, by row (the header is row 1) and column (null: the whole row or file). */
+export const DirectoryImportProblem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ row: z.number().int(), column: z.string().nullable(), message: z.string() })),
+  })
+  .meta({ id: 'DirectoryImportProblem', description: 'RFC 9457 problem details listing every error of an import file by row and column; nothing was imported.' });
+export type DirectoryImportProblem = z.infer<typeof DirectoryImportProblem>;
+
 export { IdentityPaths } from './paths.ts';

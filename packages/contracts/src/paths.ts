@@ -58,6 +58,8 @@ export const IdentityPaths = {
   apiTokens: '/api/api-tokens',
   apiToken: (id: string) => `/api/api-tokens/${encodeURIComponent(id)}`,
   signingKeys: '/api/signing-keys',
+  /** POST a CSV file of people (text/csv): the directory's import. */
+  directoryImports: '/api/directory/imports',
   authConfig: '/auth/config',
   login: '/auth/login',
   callback: '/auth/callback',

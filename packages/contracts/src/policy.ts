@@ -143,6 +143,10 @@ export const POLICY = {
   listApiTokens: { service: 'identity', what: 'List API tokens (never their secret)', roles: [all('operator')] },
   revokeApiToken: { service: 'identity', what: 'Revoke an API token', roles: [all('operator')] },
   rotateSigningKeys: { service: 'identity', what: "Rotate the built-in identity provider's signing key", roles: [all('operator')] },
+  // The HR lead: who works here, for whom and with which HR partner is HR's to say (the export is theirs). The
+  // operator: runs it unattended (an API token acting as them, e.g. a nightly import). Nobody else: an import
+  // can change anyone's manager and HR partner and give administrative roles, so it is as strong as both.
+  importPeople: { service: 'identity', what: 'Import people from a CSV file into the directory (or a dry run of it)', roles: [all('hr_lead'), all('operator')] },
 } as const satisfies Record<string, OperationPolicy>;
 
 export type CoreOperation = keyof typeof POLICY;

@@ -221,7 +221,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     const extensions = hosts('extensions') || hosts('ems') || hosts('webhooks') ? await loadExtensions(config.extensions, { pool: (module) => database.forService(extensionService(module)), log, clock, bus, env: process.env }) : [];
     for (const ext of extensions) Object.assign(catalogue, ext.events ?? {});
 
-    const auth = setupAuth(config, { pool: database.forService('identity'), log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}) });
+    const auth = setupAuth(config, { pool: database.forService('identity'), log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}), bus });
 
     // Notification, HR and Access check with EMS that a case exists, each with its own service token.
     const casesOf = (service: 'notification' | 'hr' | 'access') => httpCaseLookup({ casesUrl: urls.cases, auth: auth.callAuth(service) });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, createKysely, systemClock, type CallAuth, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import { POLICY, SERVICE_IDENTITIES, type PolicyTable, type ServiceIdentity } from '@ems/contracts/policy';
 import type { DemoOrg } from '@ems/demo-org';
+import type { EventBus } from '@ems/eventbus';
 import {
   createIdentityService,
   createSecrets,
@@ -84,7 +85,15 @@ export function loadSecrets(config: Config, log: Logger): Secrets {
 
 export function setupAuth(
   config: Config,
-  o: { pool: Pool; log: Logger; selfUrl: string; publicUrl: string; extensionPolicies: readonly PolicyTable[] },
+  o: {
+    pool: Pool;
+    log: Logger;
+    selfUrl: string;
+    publicUrl: string;
+    extensionPolicies: readonly PolicyTable[];
+    /** Where the identity service (when hosted) publishes the directory's changes (personChanged). */
+    bus?: EventBus | undefined;
+  },
 ): AuthSetup {
   const hosts = (s: ServiceName) => config.services.includes(s);
   const settings = identitySettings(config, o.selfUrl, o.publicUrl);
@@ -137,7 +146,7 @@ export function setupAuth(
   };
 
   const identity = hosts('identity')
-    ? createIdentityService({ pool: o.pool, log: o.log, secrets: secrets!, security, settings, policy })
+    ? createIdentityService({ pool: o.pool, log: o.log, secrets: secrets!, security, settings, policy, bus: o.bus })
     : undefined;
 
   const signInHint = dev

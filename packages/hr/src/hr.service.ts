@@ -9,6 +9,7 @@ import { migrations } from './db/migrations.ts';
 import { createInviteDelivery } from './deliver-invites/deliver-invites.ts';
 import { createInviteRelay } from './deliver-invites/invite-relay.ts';
 import { registerDirectoryRoutes } from './directory/directory.http.ts';
+import { updateDirectoryWhenPersonChanged } from './directory/update-directory-when-person-changed.ts';
 import { DEFAULT_FOLLOW_UP_POLICY, type FollowUpPolicy } from './domain/follow-ups.ts';
 import { createFollowUpPoller } from './follow-up-exit-process/follow-up.poller.ts';
 import { followUpWhenResignationSubmittedOrDecided } from './follow-up-exit-process/follow-up-when-resignation-submitted-or-decided.ts';
@@ -89,6 +90,9 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
     const intervalMs = deps.followUps?.intervalMs ?? 1_000;
     workers.push(createFollowUpPoller(evented, { policy, client, retryBaseMs: intervalMs, caseUrl: deps.followUps?.caseUrl }, intervalMs));
   }
+
+  // The directory's changes reach HR's copy in both modes (not a reaction of the exit process).
+  if (deps.bus) subscriptions.push(updateDirectoryWhenPersonChanged(base));
 
   return {
     name: 'hr',

@@ -2,6 +2,7 @@ export { createHrService, HR_SCHEMA, type HrServiceDeps, type HrFollowUpOptions 
 export { SCHEDULE_INTERVIEW_SUBSCRIBER } from './schedule-interview/schedule-interview-when-resignation-submitted.ts';
 export { CANCEL_INTERVIEW_SUBSCRIBER } from './cancel-interview/cancel-interview-when-resignation-closed.ts';
 export { FOLLOW_UP_SUBSCRIBER } from './follow-up-exit-process/follow-up-when-resignation-submitted-or-decided.ts';
+export { UPDATE_DIRECTORY_SUBSCRIBER } from './directory/update-directory-when-person-changed.ts';
 export {
   findFreeSlot,
   checkSlot,

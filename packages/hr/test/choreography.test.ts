@@ -7,7 +7,7 @@ import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from
 import type { Employee } from '@ems/demo-org';
 import { createLogger } from '@ems/platform';
 import { knownCases, sleep, waitFor } from '@ems/platform/testing';
-import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
+import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER, UPDATE_DIRECTORY_SUBSCRIBER } from '../src/index.ts';
 import { call, manualClock, startHr, startNotificationStub, type Headers, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 const clock = manualClock('2026-03-02T10:00:00Z');
@@ -75,16 +75,18 @@ describe('the HR service as a participant of the choreography', () => {
       ['hr.schedule-interview-when-resignation-submitted', [EventTypes.resignationSubmitted]],
       ['hr.cancel-interview-when-resignation-closed', [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
       ['hr.follow-up-exit-process', [EventTypes.resignationSubmitted, EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed]],
+      // Not a reaction of the exit process: HR's copy of the directory follows in both modes.
+      [UPDATE_DIRECTORY_SUBSCRIBER, [EventTypes.personChanged]],
     ]);
-    expect([SCHEDULE_INTERVIEW_SUBSCRIBER, CANCEL_INTERVIEW_SUBSCRIBER, FOLLOW_UP_SUBSCRIBER]).toEqual(h.service.subscriptions!.map((s) => s.name));
+    expect([SCHEDULE_INTERVIEW_SUBSCRIBER, CANCEL_INTERVIEW_SUBSCRIBER, FOLLOW_UP_SUBSCRIBER, UPDATE_DIRECTORY_SUBSCRIBER]).toEqual(h.service.subscriptions!.map((s) => s.name));
     expect(subscription.name).toBe(SCHEDULE_INTERVIEW_SUBSCRIBER);
-    for (const s of h.service.subscriptions!) expect(typeof s.onDeadLetter).toBe('function');
+    for (const s of h.service.subscriptions!.filter((x) => x.name !== UPDATE_DIRECTORY_SUBSCRIBER)) expect(typeof s.onDeadLetter).toBe('function');
   });
 
-  it('when not reacting to events, then it offers no subscriber; asked to react without a bus, it refuses to start', () => {
+  it('when not reacting to events, then it offers only the directory follower (none without a bus); asked to react without a bus, it refuses to start', () => {
     const log = createLogger({ level: 'silent' });
     const base = { pool: h.pool, log, notificationUrl: stub.url, cases: knownCases().lookup };
-    expect(createHrService({ ...base, bus }).subscriptions ?? []).toEqual([]);
+    expect((createHrService({ ...base, bus }).subscriptions ?? []).map((s) => s.name)).toEqual([UPDATE_DIRECTORY_SUBSCRIBER]);
     expect(createHrService(base).subscriptions ?? []).toEqual([]);
     expect(() => createHrService({ ...base, reactToEvents: true })).toThrow(/needs a bus/);
   });
@@ -94,7 +96,7 @@ describe('the HR service as a participant of the choreography', () => {
     const policy = { scheduleWithinMs: 1, heldWithinMs: 1, decideWithinMs: 1, escalateAfterMs: 1 };
     expect(() => createHrService({ ...base, followUps: { policy: { ...policy, escalateAfterMs: -1 } } })).toThrow(/followUps\.policy\.escalateAfterMs/);
     expect(() => createHrService({ ...base, followUps: { policy: { ...policy, decideWithinMs: Number.NaN } } })).toThrow(/followUps\.policy\.decideWithinMs/);
-    expect(createHrService({ ...base, followUps: { policy } }).subscriptions).toHaveLength(3);
+    expect(createHrService({ ...base, followUps: { policy } }).subscriptions).toHaveLength(4);
   });
 });
 

@@ -1,6 +1,7 @@
 import type * as client from 'openid-client';
 import type { Clock, Logger } from '@ems/platform';
 import type { identity } from '@ems/contracts';
+import type { EventBus } from '@ems/eventbus';
 import type { IdentityDb } from './db/identity.db.ts';
 import type { Secrets } from './secrets.ts';
 import type { Security } from './authenticate/security.ts';
@@ -11,6 +12,8 @@ export interface IdentityContext {
   log: Logger;
   /** Real time: token, session and API-token lifetimes never follow a drill's shifted clock. */
   clock: Clock;
+  /** Where the directory's changes are published (personChanged); absent → nothing is published. */
+  bus?: EventBus | undefined;
   secrets: Secrets;
   security: Security;
   web: WebSignIn;

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createKysely, createPoller, systemClock, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { PolicyTable } from '@ems/contracts/policy';
+import type { EventBus } from '@ems/eventbus';
 import { IDENTITY_SCHEMA, type IdentityDB } from './db/identity.db.ts';
 import { migrations } from './db/migrations.ts';
 import { findPerson, relationsOf, seedDirectory, type EmployeeRelations } from './directory/directory.ts';
@@ -16,6 +17,7 @@ import { loadSigningKeys, rotateSigningKeys } from './dev-provider/keys.ts';
 import { pruneExpired } from './dev-provider/adapter.ts';
 import { registerSessionRoutes } from './sessions/sessions.http.ts';
 import { registerApiTokenRoutes } from './api-tokens/api-tokens.http.ts';
+import { registerImportPeopleRoute } from './import-people/import-people.http.ts';
 
 export { IDENTITY_SCHEMA };
 
@@ -28,6 +30,8 @@ export interface IdentityServiceDeps {
   security: Security;
   settings: IdentitySettings;
   policy: PolicyTable;
+  /** Where the directory publishes personChanged (CSV import, SCIM), in both modes; absent → it publishes nothing. */
+  bus?: EventBus | undefined;
 }
 
 /** The directory's view of an employee's people, for services that must derive whom to write to (Notification). */
@@ -90,6 +94,7 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceModule<
     db,
     log,
     clock: deps.clock ?? systemClock,
+    bus: deps.bus,
     secrets: deps.secrets,
     security: deps.security,
     web: {
@@ -135,6 +140,7 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceModule<
       if (dev) registerDevProviderRoutes(app, { db, provider: () => provider });
       registerSessionRoutes(app, ctx);
       registerApiTokenRoutes(app, ctx);
+      await registerImportPeopleRoute(app, ctx);
     },
     readiness: {
       identity: async () => {

@@ -1,5 +1,7 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
 import type { notification } from '@ems/contracts';
+import type { DirectoryPerson } from '@ems/contracts/events';
+import type { z } from 'zod';
 
 /** The PostgreSQL schema HR owns. */
 export const HR_SCHEMA = 'hr';
@@ -147,6 +149,14 @@ export interface ProcessedEventsTable {
   processed_at: DefaultTimestamp;
 }
 
+/** The last directory snapshot HR heard of per person (migration 7; personChanged). */
+export interface DirectoryPeopleTable {
+  id: string;
+  version: number;
+  person: ColumnType<z.infer<typeof DirectoryPerson>, string, string>;
+  updated_at: DefaultTimestamp;
+}
+
 export interface HrDB {
   hr_leads: HrLeadsTable;
   hr_partners: HrPartnersTable;
@@ -159,6 +169,7 @@ export interface HrDB {
   exit_cases: ExitCasesTable;
   follow_ups: FollowUpsTable;
   processed_events: ProcessedEventsTable;
+  directory_people: DirectoryPeopleTable;
 }
 
 export type HrDb = Kysely<HrDB>;

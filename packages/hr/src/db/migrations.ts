@@ -196,4 +196,22 @@ export const migrations: readonly Migration[] = [
         ADD CONSTRAINT employees_work_hours CHECK (work_start < work_end);
     `,
   },
+  {
+    version: 7,
+    name: "HR's copy of the directory follows Identity's (personChanged, in both modes)",
+    // directory_people: the last snapshot of each person HR heard of, whatever part of it HR projects — a
+    // snapshot applies only over an older version, and lets a later event complete an earlier one (an
+    // employee heard of before their HR partner). Rows the seed wrote have no snapshot: any version wins.
+    sql: `
+      CREATE TABLE directory_people (
+        id text PRIMARY KEY,
+        version integer NOT NULL CHECK (version >= 1),
+        person jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX directory_people_hr_partner ON directory_people ((person->>'hrPartnerId'));
+      CREATE INDEX directory_people_manager ON directory_people ((person->>'managerId'));
+      CREATE UNIQUE INDEX departments_name_key ON departments (lower(name));
+    `,
+  },
 ];

@@ -89,11 +89,12 @@ export async function applyPeople(
   const { plan } = outcome;
 
   const deactivated = new Set(plan.deactivated);
+  const byId = (ids: string[]) => ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const result: ApplyPeopleResult = {
-    created: plan.created.map((c) => c.person.id),
-    updated: plan.updated.filter((c) => !deactivated.has(c.person.id)).map((c) => c.person.id),
-    unchanged: plan.unchanged,
-    deactivated: plan.deactivated,
+    created: byId(plan.created.map((c) => c.person.id)),
+    updated: byId(plan.updated.filter((c) => !deactivated.has(c.person.id)).map((c) => c.person.id)),
+    unchanged: byId([...plan.unchanged]),
+    deactivated: byId([...plan.deactivated]),
     versions: Object.fromEntries([...plan.created, ...plan.updated].map((c) => [c.person.id, c.version])),
     changes: Object.fromEntries(plan.updated.map((c) => [c.person.id, c.fields])),
   };

@@ -148,6 +148,9 @@ export function planPeople(current: ReadonlyMap<string, CurrentPerson>, batch: r
     for (const ids of holders.values()) {
       if (ids.length < 2) continue;
       for (const id of ids.filter((x) => inBatch.has(x))) {
+        // A userName that is the email clashes exactly when the email does: said once.
+        const e = next.get(id)!;
+        if (field === 'userName' && e.userName.toLowerCase() === e.person.email.toLowerCase() && problems.some((p) => p.personId === id && p.field === 'email')) continue;
         const others = ids.filter((x) => x !== id);
         problems.push({ personId: id, field, message: `${field === 'email' ? 'email' : field} ${key(next.get(id)!)} is also ${others.join(', ')}'s` });
       }

@@ -1,0 +1,71 @@
+import type { identity } from '@ems/contracts';
+import type { TraceContext } from '@ems/eventbus';
+import type { IdentityContext } from '../identity.context.ts';
+import { applyPeople, DirectoryRefused, listDirectoryPeople, type DirectoryPerson } from '../directory/apply-people.ts';
+import { columnOf, columnValue, COLUMNS, readPeopleFile, type RowError } from './people-csv.ts';
+
+/**
+ * HR's export in: a CSV file of people written into the directory, all or nothing.
+ *
+ *   read the file ─► errors (every one, by row and column) ─► refused, nothing written
+ *        └─► people ─► applyPeople in one transaction (dry run: plan only) ─► errors about the organisation
+ *                                                                              (unknown manager, cycle, clash) ─► refused, rolled back
+ *                        └─► the report: created / updated (columns, before → after) / unchanged / deactivated
+ *
+ * A re-import of the same file changes nothing and publishes nothing.
+ */
+
+export type ImportOutcome = { ok: true; report: identity.DirectoryImportReport } | { ok: false; errors: RowError[] };
+
+export interface ImportOptions {
+  dryRun: boolean;
+  deactivateMissing: boolean;
+  trace?: TraceContext | undefined;
+}
+
+export async function importPeople(ctx: Pick<IdentityContext, 'db' | 'clock' | 'bus' | 'log'>, csv: string, options: ImportOptions, by: string): Promise<ImportOutcome> {
+  const file = readPeopleFile(csv);
+  if (!file.ok) return { ok: false, errors: file.errors };
+
+  const outcome = await ctx.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
+    const all = await listDirectoryPeople(trx, { startIndex: 1, count: Number.MAX_SAFE_INTEGER });
+    const before = new Map(all.items.map((e) => [e.person.id, e.person]));
+    // Without a roles column the directory's roles stay as they are.
+    const people: DirectoryPerson[] = file.people.map(({ person }) => ({ ...person, roles: person.roles ?? before.get(person.id)?.roles ?? [] }));
+    try {
+      const result = await applyPeople(trx, { clock: ctx.clock, bus: ctx.bus }, people, 'import', { dryRun: options.dryRun, deactivateMissing: options.deactivateMissing, trace: options.trace });
+      const after = new Map(people.map((p) => [p.id, p]));
+      const nameOf = (id: string) => after.get(id)?.name ?? before.get(id)?.name ?? id;
+      return {
+        ok: true,
+        report: {
+          dryRun: options.dryRun,
+          deactivateMissing: options.deactivateMissing,
+          rows: file.people.length,
+          created: result.created.map((id) => ({ id, name: nameOf(id) })),
+          updated: result.updated.map((id) => ({ id, name: nameOf(id), changes: columnChanges(before.get(id)!, after.get(id)!) })),
+          unchanged: result.unchanged,
+          deactivated: result.deactivated.map((id) => ({ id, name: nameOf(id) })),
+        },
+      };
+    } catch (err) {
+      if (!(err instanceof DirectoryRefused)) throw err;
+      const rowOf = new Map(file.people.map((p) => [p.person.id, p.row]));
+      return { ok: false, errors: err.problems.map((p) => ({ row: rowOf.get(p.personId) ?? 1, column: columnOf(p.field), message: p.message })) };
+    }
+  });
+  if (outcome.ok && !options.dryRun) {
+    const r = outcome.report;
+    ctx.log.info({ by, rows: r.rows, created: r.created.length, updated: r.updated.length, unchanged: r.unchanged.length, deactivated: r.deactivated.length }, 'directory imported');
+  }
+  return outcome;
+}
+
+/** The columns of a person that differ, as the file writes them. */
+function columnChanges(before: DirectoryPerson, after: DirectoryPerson): Array<{ column: string; from: string; to: string }> {
+  return COLUMNS.flatMap((c) => {
+    const from = columnValue(before, c);
+    const to = columnValue(after, c);
+    return from === to ? [] : [{ column: c, from, to }];
+  });
+}
