@@ -4,3 +4,7 @@ export { LIFT_HOLD_SUBSCRIBER } from './release-hold/lift-hold-when-resignation-
 export { SCHEDULE_REVOCATION_SUBSCRIBER } from './revoke-access/schedule-revocation-when-exit-confirmed.ts';
 export { planHold, planRelease, type GrantChange, type GrantState, type GrantStatus, type HeldGrant, type ReleasePlan, type SkippedGrant, type SystemCriticality } from './domain/hold.ts';
 export { planRevocation, decideReschedule, isDue, type RescheduleDecision } from './domain/revocation.ts';
+export { loadSystemsFile, parseSystemsFile, SystemsFileError } from './connectors/systems-file.ts';
+export { connectedSystems, type ConnectedSystem, type ConnectedSystems, type SystemConfig } from './connectors/registry.ts';
+export { UPDATE_IDENTITY_SUBSCRIBER } from './identities/update-identity-when-person-changed.ts';
+export { ConnectorError, type Connector, type ConnectorChange, type ConnectorFactory, type ConnectorOutcome, type AccountRef, type AccountState } from './connectors/connector.ts';

@@ -26,7 +26,7 @@ import {
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, openMaildir, startCaptureSmtpServer, type Maildir } from '@ems/notification';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
-import { createAccessService, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
+import { createAccessService, LIFT_HOLD_SUBSCRIBER, loadSystemsFile, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SystemsFileError, type SystemConfig } from '@ems/access';
 import type { ZodType } from 'zod';
 import { AppPaths, appUrl, events } from '@ems/contracts';
 import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService, type Subscription } from '@ems/eventbus';
@@ -243,6 +243,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           reactToEvents: choreography,
           caseUrl,
           recipients: { cases: casesOf('notification'), directory: createDirectoryReader(database.forService('identity')) },
+          // Drift alerts to every access administrator (both modes), linking to the IT page.
+          accessAdmins: { directory: mailboxDirectory, accessUrl: appUrl(publicUrl, AppPaths.access) },
           mailbox: { maildir, emailOf: (id) => mailboxDirectory.emailOf(id) },
           resumeHeld: soleWorker,
         }),
@@ -264,7 +266,21 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         }),
       );
     }
-    if (hosts('access')) services.push(createAccessService({ pool: database.forService('access'), log: log.child({ service: 'access' }), clock, bus, reactToEvents: choreography, cases: casesOf('access') }));
+    if (hosts('access')) {
+      services.push(
+        createAccessService({
+          pool: database.forService('access'),
+          log: log.child({ service: 'access' }),
+          clock,
+          bus,
+          reactToEvents: choreography,
+          cases: casesOf('access'),
+          systems: accessSystems(config),
+          connectorWorker: { maxAttempts: config.accessConnectors.maxAttempts, timeoutMs: config.accessConnectors.timeoutMs },
+          reconcile: { intervalMs: config.accessReconcileIntervalMs },
+        }),
+      );
+    }
 
     /** Orchestration: run once the workflow engine has launched (and recovered what was in flight). */
     let onLaunched: (() => Promise<void>) | undefined;
@@ -471,6 +487,18 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     return { url: selfUrl, config, pool, database, app, log, smtp, embedded, bus, auth, stop: stopAll };
   } catch (err) {
     await stopAll();
+    throw err;
+  }
+}
+
+/** The systems file's systems (none without EMS_ACCESS_SYSTEMS_FILE); a mistake in it stops start-up, naming each. */
+function accessSystems(config: Config): SystemConfig[] {
+  const file = config.accessConnectors.systemsFile;
+  if (!file) return [];
+  try {
+    return loadSystemsFile(file);
+  } catch (err) {
+    if (err instanceof SystemsFileError) throw new ConfigError(err.issues.map((i) => `EMS_ACCESS_SYSTEMS_FILE (${file}): ${i}`));
     throw err;
   }
 }

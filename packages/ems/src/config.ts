@@ -98,6 +98,16 @@ export const ConfigSchema = z.object({
   EMS_NOTIFICATION_URL: url.optional().describe('Base URL of the Notification service; default this process'),
   EMS_HR_URL: url.optional().describe('Base URL of the HR service; default this process'),
   EMS_ACCESS_URL: url.optional().describe('Base URL of the Access service; default this process'),
+  EMS_ACCESS_RECONCILE_INTERVAL: envDuration
+    .refine((ms) => ms >= 1_000, 'must be at least 1s')
+    .default(300_000)
+    .describe('Drift detection: how often Access compares every connected system with what it believes (e.g. 5m, 30s)'),
+  EMS_ACCESS_SYSTEMS_FILE: z.string().min(1).optional().describe('JSON file of the systems Access carries its decisions to (LDAP, SCIM, signed HTTP), each with its connector settings; unset → built-in systems only (rows in Access)'),
+  EMS_ACCESS_CONNECTOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10).describe('Attempts of one change on a connected system (transient failures) before Access gives up on it'),
+  EMS_ACCESS_CONNECTOR_TIMEOUT: envDuration
+    .default(30_000)
+    .refine((ms) => ms >= 100 && ms <= 600_000, 'must be between 100ms and 10m')
+    .describe("Longest wait for a connected system's answer to one change (a timeout is retried)"),
   EMS_CASES_URL: url.optional().describe('Base URL of the EMS service (cases), where Notification, HR and Access check that a case exists; default this process'),
   EMS_FOLLOW_UP_SCHEDULE_WITHIN: envDuration.default(86_400_000).describe('No exit interview booked this long after submission → reminder to the HR partner (e.g. 1d, 4h)'),
   EMS_FOLLOW_UP_HELD_WITHIN: envDuration.default(86_400_000).describe('Interview not marked held this long after its end → reminder'),
@@ -186,12 +196,16 @@ export interface Config {
   noticeDays: number;
   step: { maxAttempts: number; retryIntervalMs: number; maxIntervalMs: number };
   serviceUrls: { notification?: string | undefined; hr?: string | undefined; access?: string | undefined; cases?: string | undefined };
+  /** Access's connected systems: the systems file, and how each change is attempted. */
+  accessConnectors: { systemsFile: string | undefined; maxAttempts: number; timeoutMs: number };
   /** The services this process hosts; all of them in the embedded default. */
   services: ServiceName[];
   replicaId: string | undefined;
   replicaDeadAfterMs: number;
   logLevel: string;
   followUps: { scheduleWithinMs: number; heldWithinMs: number; decideWithinMs: number; escalateAfterMs: number };
+  /** Drift detection's period (EMS_ACCESS_RECONCILE_INTERVAL). */
+  accessReconcileIntervalMs: number;
   /** ms added to the system clock (EMS_CLOCK_OFFSET); undefined normally (the system clock). */
   clockOffsetMs: number | undefined;
   auth: AuthConfig;
@@ -276,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     noticeDays: c.EMS_NOTICE_DAYS,
     step: { maxAttempts: c.EMS_STEP_MAX_ATTEMPTS, retryIntervalMs: c.EMS_STEP_RETRY_INTERVAL_MS, maxIntervalMs: Math.max(c.EMS_STEP_RETRY_MAX_INTERVAL, c.EMS_STEP_RETRY_INTERVAL_MS) },
     serviceUrls: { notification: c.EMS_NOTIFICATION_URL, hr: c.EMS_HR_URL, access: c.EMS_ACCESS_URL, cases: c.EMS_CASES_URL },
+    accessConnectors: { systemsFile: c.EMS_ACCESS_SYSTEMS_FILE, maxAttempts: c.EMS_ACCESS_CONNECTOR_MAX_ATTEMPTS, timeoutMs: c.EMS_ACCESS_CONNECTOR_TIMEOUT },
     services: c.EMS_SERVICES ?? [...SERVICE_NAMES],
     replicaId: c.EMS_REPLICA_ID,
     replicaDeadAfterMs: c.EMS_REPLICA_DEAD_AFTER,
@@ -286,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       decideWithinMs: c.EMS_FOLLOW_UP_DECIDE_WITHIN,
       escalateAfterMs: c.EMS_FOLLOW_UP_ESCALATE_AFTER,
     },
+    accessReconcileIntervalMs: c.EMS_ACCESS_RECONCILE_INTERVAL,
     clockOffsetMs: c.EMS_CLOCK_OFFSET,
     http: {
       rate: {
