@@ -73,7 +73,7 @@ describe('the SCIM connector against an RFC 7644 provider', () => {
     const writes = provider.writes();
     expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([`PATCH /Users/${user.id}`, 'PATCH /Groups/g-payroll', 'PATCH /Groups/g-admins']);
     expect(JSON.parse(writes[0]!.body)).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] });
-    expect(JSON.parse(writes[1]!.body).Operations).toEqual([{ op: 'remove', path: `members[value eq "${user.id}"]` }]);
+    expect((JSON.parse(writes[1]!.body) as { Operations: unknown }).Operations).toEqual([{ op: 'remove', path: `members[value eq "${user.id}"]` }]);
     expect(writes.map((w) => w.headers['if-match'])).toEqual(['W/"1"', 'W/"1"', 'W/"1"']);
     expect(writes.every((w) => w.headers['content-type'] === 'application/scim+json')).toBe(true);
     // The lookup used the configured filter, escaped as a JSON string.
@@ -90,7 +90,7 @@ describe('the SCIM connector against an RFC 7644 provider', () => {
     expect([memberOf('g-payroll', user.id), memberOf('g-ops', user.id)]).toEqual([true, true]);
     expect(outcome.verification).toBe(`SCIM User ${account.email} (id ${user.id}) read back: active=true; a member of Groups g-payroll, g-ops`);
     const add = provider.writes().find((w) => w.method === 'PATCH' && w.path === '/Groups/g-ops' && w.body.includes('"add"'));
-    expect(JSON.parse(add!.body).Operations).toEqual([{ op: 'add', path: 'members', value: [{ value: user.id }] }]);
+    expect((JSON.parse(add!.body) as { Operations: unknown }).Operations).toEqual([{ op: 'add', path: 'members', value: [{ value: user.id }] }]);
   });
 
   it('when the same change is applied twice, then the second only reads: nothing is written again, and it is verified', async () => {
