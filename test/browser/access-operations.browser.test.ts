@@ -7,6 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { demoOrg, type Employee } from '@ems/demo-org';
+import { randomUUID } from 'node:crypto';
+import { createKysely } from '@ems/platform';
+import { EventSources, EventTypes } from '@ems/contracts/events';
+import { createEvent } from '@ems/eventbus';
 import { ACCESS_ADMIN, expectAccessible, HR_LEAD, http, OPERATOR, personName, scrollsSideways, startBrowserEms, useViewport, waitFor, type BrowserEms } from './harness.ts';
 
 const org = demoOrg();
@@ -234,6 +238,53 @@ describe('access and operations pages (orchestration)', () => {
     expect(words).toMatch(/Suspend critical access — done/);
     expect(words).toContain('Decision: Awaiting the decision');
     await accessibleAtBothWidths(op, 'the case page with its flow');
+  });
+
+  it('when connected systems report on a case and the directory names a new manager, then the open case page shows each system verified or retrying with its error, the drift, and who is responsible now — live', async () => {
+    const leaver = PEOPLE[2]!;
+    const before = org.employees.find((e) => e.id === leaver.managerId)!;
+    const after = PEOPLE.find((e) => e.id !== leaver.id && e.id !== before.id)!;
+    const submitted = await api<CaseBody>('POST', '/api/resignations', { employeeId: leaver.id });
+    expect(submitted.status).toBe(201);
+    const caseId = submitted.body.id;
+    const page = await web.signIn(ACCESS_ADMIN, { path: `/cases/${caseId}` });
+    await page.getByRole('heading', { level: 2, name: 'Timeline' }).waitFor();
+    expect(await page.getByRole('heading', { level: 2, name: 'Connected systems' }).count()).toBe(0);
+
+    const now = new Date().toISOString();
+    const change = { resignationId: caseId, employeeId: leaver.id, action: 'suspend', attempts: 1 };
+    const event = (type: string, source: string, subject: string, data: Record<string, unknown>) => createEvent({ type, source, subject, correlationId: caseId, data });
+    await web.ems.bus.publish(createKysely<unknown>(web.ems.pool, 'ems'), [
+      event(EventTypes.systemAccessChanged, EventSources.access, caseId, {
+        ...change,
+        changeId: randomUUID(),
+        systemId: 'corp-ldap',
+        connector: 'ldap',
+        entitlements: ['cn=finance-approvers,ou=groups,dc=example,dc=com', 'cn=vpn-users,ou=groups,dc=example,dc=com'],
+        verification: `bind as uid=${leaver.id},ou=people,dc=example,dc=com refused: account locked`,
+        changedAt: now,
+      }),
+      event(EventTypes.systemAccessChangeFailed, EventSources.access, caseId, { ...change, changeId: randomUUID(), systemId: 'crm', connector: 'scim', entitlements: ['grp-42'], error: 'connect ECONNREFUSED 127.0.0.1:9443', willRetry: true, retryAt: new Date(Date.now() + 60_000).toISOString(), failedAt: now }),
+      event(EventTypes.accessDriftDetected, EventSources.access, caseId, { resignationId: caseId, employeeId: leaver.id, driftId: randomUUID(), systemId: 'corp-ldap', kind: 'account_enabled', entitlement: null, detail: 'pwdAccountLockedTime was removed: the account can bind again.', detectedAt: now }),
+      event(EventTypes.personChanged, EventSources.identity, leaver.id, {
+        person: { id: leaver.id, name: leaver.name, email: leaver.email, title: leaver.title, department: null, location: null, timezone: leaver.timezone, workingHours: { days: leaver.workingHours.days, start: '09:00', end: '17:00' }, managerId: after.id, hrPartnerId: leaver.hrPartnerId, roles: [], active: true },
+        version: 2,
+        previous: { managerId: before.id, hrPartnerId: leaver.hrPartnerId, active: true },
+        origin: 'import',
+        changedAt: now,
+      }),
+    ]);
+    // The open page follows without a reload.
+    const systems = page.getByRole('region', { name: 'Connected systems' });
+    await systems.getByText('Drift found').waitFor({ timeout: 30_000 });
+    await systems.getByText(/Attempt 1 failed: connect ECONNREFUSED 127\.0\.0\.1:9443\. Access tries again at/).waitFor();
+    const text = await systems.innerText();
+    expect(text).toContain(`Verified: bind as uid=${leaver.id},ou=people,dc=example,dc=com refused: account locked`);
+    expect(text).toContain('Account re-enabled in corp-ldap during the hold.');
+    expect(text).toContain('LDAP directory · entitlements: cn=finance-approvers,ou=groups,dc=example,dc=com, cn=vpn-users,ou=groups,dc=example,dc=com');
+    await page.getByText(`Manager: ${after.name} (was ${before.name} at submission)`).waitFor();
+    await page.getByRole('list').filter({ hasText: `Manager is now ${after.name} (was ${before.name})` }).first().waitFor();
+    await accessibleAtBothWidths(page, 'the case page with connected systems, a drift and a new manager');
   });
 });
 

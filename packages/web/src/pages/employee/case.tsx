@@ -12,6 +12,7 @@ import { DecisionPanel } from '../hr/decision-panel.tsx';
 import { CaseFlow } from '../operations/case-flow.tsx';
 import { stepsOf } from '../operations/steps.ts';
 import { calendarFile, calendarHref } from './calendar-file.ts';
+import { ConnectedSystems } from './connected-systems.tsx';
 
 /** Whose case, in the words of whoever reads it: "you" to the employee, their name to everyone else. */
 interface Voice {
@@ -94,19 +95,20 @@ export function CasePage({ params }: { params: Record<string, string> }) {
   return (
     <Page title={voice.self ? 'Your resignation' : `${c.employeeName}'s resignation`}>
       <ErrorMessage error={kase.error} />
-      <Summary c={c} voice={voice} zone={zone} />
+      <Summary c={c} voice={voice} zone={zone} employee={employee.data} />
       <WhatNext c={c} voice={voice} zone={zone} interview={interview && interview.status === 'scheduled' ? { start: interview.start, with: withWhom?.name ?? '' } : undefined} />
       {readsInterview ? <InterviewCard c={c} voice={voice} employee={employee.data} interviews={interviews} current={interview} partner={withWhom} /> : null}
       {canWithdraw && WITHDRAWABLE.includes(c.status) ? <Withdraw c={c} voice={voice} onDone={kase.reload} /> : null}
       {session.has('hr_partner', 'hr_lead') ? <DecisionPanel resignation={c} onDecided={kase.reload} /> : null}
       <Steps c={c} voice={voice} zone={zone} />
+      <ConnectedSystems c={c} zone={zone} />
       {session.has('operator') ? <CaseFlow resignation={c} timeline={timeline} /> : null}
       <Timeline items={timeline} zone={zone} />
     </Page>
   );
 }
 
-function Summary({ c, voice, zone }: { c: Resignation; voice: Voice; zone: string | undefined }) {
+function Summary({ c, voice, zone, employee }: { c: Resignation; voice: Voice; zone: string | undefined; employee: Employee | undefined }) {
   const d = c.decision;
   return (
     <section aria-labelledby="case-facts">
@@ -132,6 +134,7 @@ function Summary({ c, voice, zone }: { c: Resignation; voice: Voice; zone: strin
         <dd>
           <DateTime iso={c.submittedAt} {...(zone ? { timeZone: zone } : {})} />
         </dd>
+        {c.responsible.changedAt ? <ResponsibleNow c={c} zone={zone} employee={employee} /> : null}
         {voice.self || c.department === null ? null : (
           <>
             <dt>Department</dt>
@@ -178,6 +181,29 @@ function Summary({ c, voice, zone }: { c: Resignation; voice: Voice; zone: strin
         ) : null}
       </dl>
     </section>
+  );
+}
+
+/** The directory changed the manager or HR partner after submission: who is responsible now, beside who was. */
+function ResponsibleNow({ c, zone, employee }: { c: Resignation; zone: string | undefined; employee: Employee | undefined }) {
+  const r = c.responsible;
+  // HR's directory names the HR partner in force; the case knows only the id when EMS's roster had no name.
+  const nameOf = (p: { id: string; name: string | null } | null) => (p ? (p.name ?? (employee?.hrPartner.id === p.id ? employee.hrPartner.name : p.id)) : 'nobody');
+  const line = (role: string, now: typeof r.manager, then: typeof r.manager) =>
+    (now?.id ?? null) === (then?.id ?? null) ? `${role}: ${nameOf(now)}` : `${role}: ${nameOf(now)} (was ${nameOf(then)} at submission)`;
+  return (
+    <>
+      <dt>Responsible now</dt>
+      <dd>
+        {line('Manager', r.manager, r.atSubmission.manager)}
+        <br />
+        {line('HR partner', r.hrPartner, r.atSubmission.hrPartner)}
+        <br />
+        <span className="muted">
+          Changed in the directory <DateTime iso={r.changedAt} {...(zone ? { timeZone: zone } : {})} />
+        </span>
+      </dd>
+    </>
   );
 }
 

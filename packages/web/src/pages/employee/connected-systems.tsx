@@ -1,0 +1,83 @@
+import { listSystems, type AccessSystem } from '../../api/access.ts';
+import type { Resignation } from '../../api/ems.ts';
+import { useResource } from '../../components/resource.ts';
+import { DateTime, formatInstant } from '../../components/ui.tsx';
+
+type CaseSystem = Resignation['systems'][number];
+type CaseDrift = Resignation['drifts'][number];
+
+const ACTION_WORDS: Record<CaseSystem['action'], string> = { suspend: 'Suspend access', restore: 'Restore access', revoke: 'Revoke access' };
+const STATUS: Record<CaseSystem['status'], string> = { done: 'Done', retrying: 'Retrying', failed: 'Failed' };
+const CONNECTOR_WORDS: Record<string, string> = { ldap: 'LDAP directory', scim: 'SCIM', http: 'signed HTTP', builtin: 'built-in' };
+const DRIFT_WORDS: Record<CaseDrift['kind'], (entitlement: string | null) => string> = {
+  account_enabled: () => 'Account re-enabled',
+  entitlement_added: (e) => `${e ?? 'An entitlement'} added`,
+  entitlement_missing: (e) => `${e ?? 'An entitlement'} missing`,
+};
+
+export const connectorWords = (type: string): string => CONNECTOR_WORDS[type] ?? type;
+
+/**
+ * What each connected system (LDAP, SCIM, HTTP) did for the case — verified, retrying or given up, with the
+ * system's own words — and any drift a reconciliation found against the hold or the revocation.
+ */
+export function ConnectedSystems({ c, zone }: { c: Resignation; zone: string | undefined }) {
+  const shown = c.systems.length > 0 || c.drifts.length > 0;
+  // System names: anyone signed in may list the systems; ids stand in until they are read (or if it fails).
+  const systems = useResource((signal) => (shown ? listSystems(signal) : Promise.resolve(undefined)), [shown]);
+  if (!shown) return null;
+  const byId = new Map<string, AccessSystem>((systems.data?.items ?? []).map((s) => [s.id, s]));
+  const name = (id: string) => byId.get(id)?.name ?? id;
+  const at = (iso: string | null) => formatInstant(iso, zone);
+  const when = c.status === 'exited' ? 'after the revocation' : 'during the hold';
+  return (
+    <section aria-labelledby="case-systems">
+      <h2 id="case-systems">Connected systems</h2>
+      {c.drifts.length > 0 ? (
+        <div className="notice wrap-anywhere">
+          <h3>Drift found</h3>
+          <ul className="plain">
+            {c.drifts.map((d) => (
+              <li key={d.driftId}>
+                <strong>
+                  {DRIFT_WORDS[d.kind](d.entitlement)} in {name(d.systemId)} {when}.
+                </strong>{' '}
+                {d.detail} <span className="muted">Found {at(d.detectedAt)}; IT's access administrators were told.</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {c.systems.length > 0 ? (
+        <ol className="steps wrap-anywhere">
+          {c.systems.map((s) => (
+            <li key={s.changeId} className={`step step-${s.status === 'retrying' ? 'late' : s.status}`}>
+              <h3>
+                {name(s.systemId)}: {ACTION_WORDS[s.action].toLowerCase()} <span className={`badge badge-${s.status === 'retrying' ? 'late' : s.status}`}>{STATUS[s.status]}</span>
+              </h3>
+              <p>
+                {s.status === 'done' ? (
+                  <>
+                    Verified: {s.verification} <span className="muted">Done <DateTime iso={s.at} {...(zone ? { timeZone: zone } : {})} />.</span>
+                  </>
+                ) : s.status === 'retrying' ? (
+                  <>
+                    Attempt {s.attempts} failed: {s.error}. <span className="late-text">Access tries again{s.retryAt ? ` at ${at(s.retryAt)}` : ''}.</span>
+                  </>
+                ) : (
+                  <>
+                    Failed{s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}: {s.error}. Access gave up: IT must make this change by hand.
+                  </>
+                )}
+              </p>
+              <p className="muted">
+                {connectorWords(s.connector)}
+                {s.entitlements.length ? ` · ${s.entitlements.length === 1 ? 'entitlement' : 'entitlements'}: ${s.entitlements.join(', ')}` : ''}
+              </p>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+    </section>
+  );
+}
