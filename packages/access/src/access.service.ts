@@ -23,6 +23,9 @@ import { readSecretFile } from './connectors/systems-file.ts';
 import { upsertConfiguredSystems } from './connectors/upsert-systems.ts';
 import { updateIdentityWhenPersonChanged } from './identities/update-identity-when-person-changed.ts';
 import { registerListSystemsRoute } from './systems/list-systems.http.ts';
+import { createReconciler } from './detect-drift/reconciler.ts';
+import { registerRunReconciliationRoute } from './detect-drift/run-reconciliation.http.ts';
+import { registerListDriftsRoute } from './detect-drift/list-drifts.http.ts';
 
 export { ACCESS_SCHEMA };
 
@@ -56,6 +59,12 @@ export interface AccessServiceDeps {
   connectedSystems?: ConnectedSystems;
   /** The connector worker (both modes): poll interval, per-call deadline, attempts and backoff. */
   connectorWorker?: Partial<{ intervalMs: number; timeoutMs: number; maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number; leaseMarginMs: number }>;
+  /**
+   * Drift detection (both modes, every process; one round at a time across them): every `intervalMs`
+   * (default 5 min) each connected system that can read accounts back is compared with what Access
+   * believes; `timeoutMs` per read (default 10 s), `concurrency` reads at once (default 4).
+   */
+  reconcile?: Partial<{ intervalMs: number; pollMs: number; timeoutMs: number; concurrency: number }>;
 }
 
 /** The Access service: systems, grants, access holds during an exit, and the revocation of a leaver's access. */
@@ -82,6 +91,11 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
   );
   const ctx = { db, clock, log, bus, wakeConnectors: () => worker.wake(), connected };
   const timer = createRevocationTimer(ctx, { intervalMs: timerIntervalMs });
+  const r = deps.reconcile ?? {};
+  const reconciler = createReconciler(
+    { db, clock, log: log.child({ component: 'reconciler' }), bus, systems: connected, concurrency: r.concurrency ?? 4, timeoutMs: r.timeoutMs ?? 10_000 },
+    { intervalMs: r.intervalMs ?? 300_000, ...(r.pollMs === undefined ? {} : { pollMs: r.pollMs }) },
+  );
   const subscriptions: Subscription[] = [
     ...(deps.reactToEvents && bus
       ? [suspendAccessWhenResignationSubmitted({ ...ctx, bus }), liftHoldWhenResignationClosed({ ...ctx, bus }), scheduleRevocationWhenExitConfirmed({ ...ctx, bus })]
@@ -103,6 +117,8 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
       registerListAuditRoute(app, db);
       registerVerifyAuditRoute(app, ctx);
       registerListSystemsRoute(app, db, connected);
+      registerRunReconciliationRoute(app, reconciler);
+      registerListDriftsRoute(app, db);
     },
     readiness: {
       access: async () => {
@@ -114,10 +130,12 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
       await upsertConfiguredSystems(db, deps.systems ?? connected.all);
       timer.start();
       worker.start();
+      reconciler.start();
     },
     stop: async () => {
       await timer.stop();
       await worker.stop();
+      await reconciler.stop();
       await connected.close();
     },
     seed: (org) => seedAccess(db, org),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
 import { Actor } from './ems.ts';
+import { DriftKind } from './events.ts';
 
 /** Access service API: systems, grants, access holds. */
 
@@ -236,3 +237,70 @@ export const AuditListQuery = PageQuery.extend({
 });
 
 export { AccessPaths } from './paths.ts';
+
+// ── Drift detection ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A difference between a connected system and what Access believes, found by a reconciliation during a
+ * hold or after a revocation. Open until a later reconciliation no longer finds it (resolvedAt); one
+ * open drift per (employee, system, kind, entitlement).
+ */
+export const AccessDrift = z
+  .object({
+    id: Uuid,
+    employeeId: EmployeeId,
+    systemId: z.string(),
+    kind: DriftKind,
+    /** The entitlement concerned; null for account_enabled. */
+    entitlement: z.string().nullable(),
+    /** The case whose hold or revocation the system contradicts. */
+    resignationId: Uuid.nullable(),
+    /** In words: what EMS expected and what the system showed. */
+    detail: z.string(),
+    detectedAt: IsoDateTime,
+    /** When a reconciliation no longer found it; null while open. */
+    resolvedAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: 'AccessDrift' });
+export type AccessDrift = z.infer<typeof AccessDrift>;
+
+export const DriftList = ListOf(AccessDrift).meta({ id: 'AccessDriftList' });
+export const DriftListQuery = PageQuery.extend({
+  /** open (default): drifts not resolved yet; all: every drift, newest first. */
+  status: z.enum(['open', 'all']).default('open'),
+  employeeId: EmployeeId.optional(),
+  systemId: StorableLine.max(100).optional(),
+  resignationId: Uuid.optional(),
+});
+
+/** One connected system's part of a reconciliation. */
+export const ReconciledSystem = z.object({
+  systemId: z.string(),
+  /** ok: every account read; partial: some accounts could not be read; failed: the system could not be read (down, timed out). */
+  status: z.enum(['ok', 'partial', 'failed']),
+  /** Accounts read and compared. */
+  accounts: z.number().int().min(0),
+  /** Accounts not compared this time: a change EMS asked for is on its way, or EMS changed them while they were read. */
+  deferred: z.number().int().min(0),
+  newDrifts: z.number().int().min(0),
+  resolvedDrifts: z.number().int().min(0),
+  /** Memberships found outside any hold and recorded as active grants. */
+  discoveredGrants: z.number().int().min(0),
+  /** Active grants the system no longer showed outside any hold, recorded as revoked. */
+  removedGrants: z.number().int().min(0),
+  /** The system's error (the first one), credentials never included. */
+  error: z.string().nullable(),
+});
+
+/** The answer of POST /api/access/reconciliations: what one reconciliation round found. */
+export const Reconciliation = z
+  .object({
+    startedAt: IsoDateTime,
+    finishedAt: IsoDateTime,
+    systems: z.array(ReconciledSystem),
+    newDrifts: z.number().int().min(0),
+    /** Drifts open after the round, on every system. */
+    openDrifts: z.number().int().min(0),
+  })
+  .meta({ id: 'AccessReconciliation' });
+export type Reconciliation = z.infer<typeof Reconciliation>;

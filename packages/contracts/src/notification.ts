@@ -16,6 +16,8 @@ export const EmailTemplate = z.enum([
   'resignation-decision-notice',
   /** To the HR partner (reminder) or the HR lead (escalation): a deadline of the exit process passed. data: FollowUpData */
   'exit-follow-up',
+  /** To every access administrator: a reconciliation found a connected system contradicting a hold or a revocation. data: AccessDriftAlertData */
+  'access-drift-alert',
 ]);
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 
@@ -65,6 +67,21 @@ export const FollowUpData = z.object({
   /** ISO instant the milestone was due. */
   dueAt: IsoDateTime,
   caseUrl: StorableLine.url().nullish(),
+});
+
+export const AccessDriftAlertData = z.object({
+  recipientName: StorableText.min(1).max(200),
+  employeeId: EmployeeId,
+  /** The person's name in the directory, when it has them. */
+  employeeName: StorableText.min(1).max(200).nullish(),
+  systemId: StorableLine.min(1).max(100),
+  kind: z.enum(['account_enabled', 'entitlement_added', 'entitlement_missing']),
+  entitlement: StorableLine.max(500).nullish(),
+  /** What EMS expected and what the system showed. */
+  detail: StorableText.min(1).max(2000),
+  detectedAt: IsoDateTime,
+  /** The IT page of the web app (set by Notification). */
+  accessUrl: StorableLine.url().nullish(),
 });
 
 export const Recipient = z.object({

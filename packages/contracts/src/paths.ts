@@ -13,6 +13,9 @@ export const AccessPaths = {
   systems: '/api/systems',
   revocations: '/api/access-revocations',
   revocation: (id: string) => `/api/access-revocations/${encodeURIComponent(id)}`,
+  /** Drift detection: run a reconciliation now (POST), list the drifts found (GET). */
+  reconciliations: '/api/access/reconciliations',
+  drifts: '/api/access/drifts',
 } as const;
 
 export const EmsPaths = {

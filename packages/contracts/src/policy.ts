@@ -121,6 +121,8 @@ export const POLICY = {
   getAccessRevocation: { service: 'access', what: 'Read an access revocation', roles: accessReaders },
   listAccessAudit: { service: 'access', what: 'Read the access audit', roles: [all('access_admin'), all('operator')] },
   verifyAccessAudit: { service: 'access', what: "Check the access audit's hash chain", roles: [all('access_admin'), all('operator')] },
+  runAccessReconciliation: { service: 'access', what: 'Compare every connected system with what Access believes, now', roles: [all('access_admin'), all('operator')] },
+  listAccessDrifts: { service: 'access', what: 'List the drifts reconciliations found between connected systems and Access', roles: [all('access_admin'), all('operator')] },
   listSystems: { service: 'access', what: 'List the systems access is granted to', roles: everyone },
 
   // Notification

@@ -6,7 +6,7 @@ import type { PolicyTable } from '@ems/contracts/policy';
 import type { EventBus } from '@ems/eventbus';
 import { IDENTITY_SCHEMA, type IdentityDB } from './db/identity.db.ts';
 import { migrations } from './db/migrations.ts';
-import { findPerson, relationsOf, seedDirectory, type EmployeeRelations } from './directory/directory.ts';
+import { findPerson, peopleWithRole, relationsOf, seedDirectory, type Contact, type EmployeeRelations } from './directory/directory.ts';
 import type { Security } from './authenticate/security.ts';
 import type { IdentityContext } from './identity.context.ts';
 import type { Secrets } from './secrets.ts';
@@ -35,10 +35,16 @@ export interface IdentityServiceDeps {
 }
 
 /** The directory's view of an employee's people, for services that must derive whom to write to (Notification). */
-export function createDirectoryReader(pool: Pool): { relations(employeeId: string): Promise<EmployeeRelations | undefined>; emailOf(personId: string): Promise<string | undefined> } {
+export function createDirectoryReader(pool: Pool): {
+  relations(employeeId: string): Promise<EmployeeRelations | undefined>;
+  emailOf(personId: string): Promise<string | undefined>;
+  peopleWithRole(role: 'hr_lead' | 'access_admin' | 'operator'): Promise<Contact[]>;
+} {
   const db = createKysely<IdentityDB>(pool, IDENTITY_SCHEMA);
   return {
     relations: (employeeId) => relationsOf(db, employeeId),
+    // Whom Notification tells about drift (the access administrators).
+    peopleWithRole: (role) => peopleWithRole(db, role),
     // Anyone in the directory (an HR partner or lead too), by id only.
     emailOf: async (personId) => {
       const p = await findPerson(db, personId);

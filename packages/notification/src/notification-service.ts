@@ -17,6 +17,7 @@ import { getEmailRoute } from './get-email/get-email.http.ts';
 import type { NotificationContext } from './context.ts';
 import { mailboxRoutes } from './mailbox/mailbox.http.ts';
 import type { MailboxDeps } from './mailbox/read-mailbox.ts';
+import { tellAccessAdminsWhenDriftDetected, type AccessAdminDirectory } from './tell-access-admins/tell-access-admins-when-drift-detected.ts';
 
 export { NOTIFICATION_SCHEMA };
 
@@ -68,6 +69,11 @@ export interface NotificationServiceDeps {
    * person's address. Without a Maildir (mail goes to a relay) the mailbox operations answer 404.
    */
   mailbox?: MailboxDeps;
+  /**
+   * Drift alerts, in both modes (drift is no step of the exit process): with a bus, every access_admin of
+   * this directory is emailed once per `accessDriftDetected`, linking to `accessUrl` (the IT page).
+   */
+  accessAdmins?: { directory: AccessAdminDirectory; accessUrl?: string | undefined };
 }
 
 /**
@@ -103,6 +109,16 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     bus: deps.bus,
   };
   const dispatcher = createDispatcher(ctx, { intervalMs: deps.dispatchIntervalMs ?? 1_000 });
+  const bus = deps.bus;
+  const subscriptions = bus
+    ? [
+        ...(deps.reactToEvents
+          ? [notifyManagerWhenResignationSubmitted({ ...ctx, bus }, deps.caseUrl), announceDecisionWhenDecided({ ...ctx, bus }, deps.caseUrl)]
+          : []),
+        // Both modes.
+        ...(deps.accessAdmins ? [tellAccessAdminsWhenDriftDetected({ ...ctx, bus }, deps.accessAdmins.directory, deps.accessAdmins.accessUrl)] : []),
+      ]
+    : [];
 
   return {
     name: 'notification',
@@ -142,13 +158,6 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       // Nothing is being sent any more: close the pooled SMTP connections (a restart opens new ones).
       ctx.mailer.close();
     },
-    ...(deps.reactToEvents && deps.bus
-      ? {
-          subscriptions: [
-            notifyManagerWhenResignationSubmitted({ ...ctx, bus: deps.bus }, deps.caseUrl),
-            announceDecisionWhenDecided({ ...ctx, bus: deps.bus }, deps.caseUrl),
-          ],
-        }
-      : {}),
+    ...(subscriptions.length > 0 ? { subscriptions } : {}),
   };
 }

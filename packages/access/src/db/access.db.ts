@@ -166,6 +166,33 @@ export interface RevocationKeysTable {
   revocation_id: string;
 }
 
+/** A difference a reconciliation found between a connected system and Access (migration 7; detect-drift/). */
+export interface DriftsTable {
+  id: string;
+  employee_id: string;
+  system_id: string;
+  kind: 'account_enabled' | 'entitlement_added' | 'entitlement_missing';
+  /** null for account_enabled. */
+  entitlement: string | null;
+  /** The case whose hold or revocation the system contradicts. */
+  resignation_id: string | null;
+  detail: string;
+  detected_at: Timestamp;
+  /** Set when a later reconciliation no longer finds it; one open row per (employee, system, kind, entitlement). */
+  resolved_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** The reconciler's one row: when the next round is due and which process runs one now (migration 7). */
+export interface ReconcilerTable {
+  id: Generated<boolean>;
+  next_round_at: Timestamp;
+  /** The running round's lease (database time) and token; null when no round runs. */
+  running_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  run_token: ColumnType<string | null, string | null | undefined, string | null>;
+  /** jsonb: the last finished round's summary (access.Reconciliation). */
+  last_round: ColumnType<unknown, string | null | undefined, string | null>;
+}
+
 export interface AccessDB {
   systems: SystemsTable;
   identities: IdentitiesTable;
@@ -177,6 +204,8 @@ export interface AccessDB {
   revocation_grants: RevocationGrantsTable;
   revocation_keys: RevocationKeysTable;
   connector_tasks: ConnectorTasksTable;
+  drifts: DriftsTable;
+  reconciler: ReconcilerTable;
 }
 
 export type AccessDb = Kysely<AccessDB>;

@@ -1,5 +1,6 @@
 import type { Migration } from '@ems/platform';
 import { processedEventsMigration } from '@ems/eventbus';
+import { driftsMigration } from '../detect-drift/drifts.migration.ts';
 
 /**
  * The `access` schema. Invariants the database itself holds:
@@ -277,4 +278,6 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_system_idx ON audit (system_id, id);
     `,
   },
+  // Drift detection (detect-drift/): drifts, one open per (employee, system, kind, entitlement), and the reconciler's row.
+  driftsMigration,
 ];

@@ -66,7 +66,7 @@ describe('compareAccount', () => {
 
 // ── Properties ─────────────────────────────────────────────────────────────────────────────────────
 
-const entitlement = fc.constantFrom(ADMINS, STAFF, VPN, 'cn=finance,ou=groups,dc=acme', 'grp-42');
+const entitlement = fc.constantFrom<string>(ADMINS, STAFF, VPN, 'cn=finance,ou=groups,dc=acme', 'grp-42');
 const grants = fc
   .uniqueArray(fc.record({ entitlement, status: fc.constantFrom('active', 'suspended', 'revoked') }), { selector: (g) => g.entitlement, maxLength: 5 })
   .map((gs) => gs.map((g, i) => ({ id: `g${i}`, ...g })));

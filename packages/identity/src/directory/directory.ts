@@ -168,3 +168,15 @@ export async function relationsOf(db: IdentityDb, employeeId: string): Promise<E
     hrLeads: rows.leads,
   };
 }
+
+/** Active people holding an administrative role (e.g. access_admin: whom drift alerts go to), by id. */
+export async function peopleWithRole(db: IdentityDb, role: 'hr_lead' | 'access_admin' | 'operator'): Promise<Contact[]> {
+  return db
+    .selectFrom('role_assignments as r')
+    .innerJoin('people as p', 'p.id', 'r.person_id')
+    .select(['p.id', 'p.name', 'p.email'])
+    .where('r.role', '=', role)
+    .where('p.active', '=', true)
+    .orderBy('p.id')
+    .execute();
+}

@@ -76,12 +76,18 @@ const FollowUpData = api.FollowUpData.extend({
 });
 type FollowUpData = z.infer<typeof FollowUpData>;
 
+const AccessDriftAlertData = api.AccessDriftAlertData.extend({
+  accessUrl: api.AccessDriftAlertData.shape.accessUrl.refine(httpUrl, 'must be an http(s) URL'),
+});
+type AccessDriftAlertData = z.infer<typeof AccessDriftAlertData>;
+
 const renderers = {
   'resignation-manager-notice': { schema: ManagerNoticeData, render: renderManagerNotice },
   'exit-interview-invite': { schema: InterviewData, render: renderInterviewInvite },
   'exit-interview-cancelled': { schema: InterviewData, render: renderInterviewCancelled },
   'resignation-decision-notice': { schema: DecisionNoticeData, render: renderDecisionNotice },
   'exit-follow-up': { schema: FollowUpData, render: renderFollowUp },
+  'access-drift-alert': { schema: AccessDriftAlertData, render: renderAccessDriftAlert },
 } as const satisfies Record<api.EmailTemplate, { schema: z.ZodType; render: (data: never) => RenderedEmail }>;
 
 /** Validates `data` against the template's schema and renders it. */
@@ -95,6 +101,8 @@ export function prepareEmail(template: api.EmailTemplate, data: unknown): Prepar
     case 'resignation-decision-notice':
       return prepare(renderers[template].schema, renderers[template].render, data);
     case 'exit-follow-up':
+      return prepare(renderers[template].schema, renderers[template].render, data);
+    case 'access-drift-alert':
       return prepare(renderers[template].schema, renderers[template].render, data);
   }
 }
@@ -382,6 +390,34 @@ function renderFollowUp(d: FollowUpData): RenderedEmail {
     ...(caseUrl ? [`<p><a href="${esc(caseUrl)}">View the case</a></p>`] : []),
   ]);
 
+  return { subject: subject(title), text, html };
+}
+
+const DRIFT_KINDS: Record<AccessDriftAlertData['kind'], string> = {
+  account_enabled: 'account enabled again',
+  entitlement_added: 'access added',
+  entitlement_missing: 'access missing',
+};
+
+/**
+ * To an access administrator: a reconciliation found a connected system contradicting EMS during a hold
+ * or after a revocation (someone unlocked the account, re-added a group…). Says who, where, what EMS
+ * expected and what the system showed, and links to the IT page.
+ */
+function renderAccessDriftAlert(d: AccessDriftAlertData): RenderedEmail {
+  const who = oneLine(d.recipientName);
+  const person = d.employeeName ? `${oneLine(d.employeeName)} (${d.employeeId})` : d.employeeId;
+  const system = oneLine(d.systemId);
+  const what = DRIFT_KINDS[d.kind];
+  const url = d.accessUrl ?? null;
+  const lines = [
+    `A reconciliation found ${system} differing from EMS for ${person}: ${what}${d.entitlement ? ` (${oneLine(d.entitlement)})` : ''}.`,
+    d.detail.trim(),
+    `Detected ${formatInstantUtc(d.detectedAt)}. Please check ${system} and put it back as EMS expects, or tell HR why it differs.`,
+  ];
+  const title = `Access drift in ${system}: ${person}, ${what}`;
+  const text = [`Dear ${who},`, ...lines.flatMap((l) => ['', l]), ...(url ? ['', `Access overview: ${url}`] : []), '', '--', FOOTER].join('\n');
+  const html = layout(title, [`<p>Dear ${esc(who)},</p>`, ...lines.map((l) => `<p>${paragraph(l)}</p>`), ...(url ? [`<p><a href="${esc(url)}">Open the access overview</a></p>`] : [])]);
   return { subject: subject(title), text, html };
 }
 

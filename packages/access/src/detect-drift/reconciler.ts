@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { conflict, createPoller, type Actor } from '@ems/platform';
+import type { access } from '@ems/contracts';
+import { runReconciliation, type ReconciliationDeps } from './run-reconciliation.ts';
+
+/**
+ * The reconciler: a round every `intervalMs`, in whichever process hosting Access gets to it first.
+ *
+ *   every pollMs, each process ─▶ claim the reconciler row: next_round_at has passed and no round runs
+ *        (UPDATE … RETURNING: one process wins) ─▶ run the round, renewing its lease
+ *        ─▶ release: next_round_at = now + interval, last_round = summary
+ *
+ * The row lives in the database, so the period holds across processes (two processes do not make
+ * rounds twice as often) and across restarts; a process that dies mid-round leaves a lease that runs
+ * out, and the next claim takes over. Times are the database's (one clock for every process).
+ * `runNow` (POST /api/access/reconciliations) claims the row whatever next_round_at says, waiting for
+ * a running round to finish first.
+ */
+
+export interface Reconciler {
+  start(): void;
+  stop(): Promise<void>;
+  /** Runs a round now (waiting up to `waitMs` for a running one to end), on behalf of `by`; 409 when it did not end. */
+  runNow(by: Actor | null, waitMs?: number): Promise<access.Reconciliation>;
+  /** One poll: runs a round if one is due and none runs. Answers whether it ran one. */
+  runIfDue(): Promise<boolean>;
+}
+
+export interface ReconcilerOptions {
+  intervalMs: number;
+  /** How often a process looks whether a round is due; default min(interval, 5 s). */
+  pollMs?: number;
+  /** A round's lease, renewed while it runs; default 60 s. */
+  leaseMs?: number;
+}
+
+export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOptions): Reconciler {
+  const { db, log } = deps;
+  const intervalMs = options.intervalMs;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new Error(`access: the reconciliation interval must be a positive number of milliseconds, got ${intervalMs}`);
+  const leaseMs = options.leaseMs ?? 60_000;
+  const pollMs = options.pollMs ?? Math.min(intervalMs, 5_000);
+  const stopping = new AbortController();
+  const ms = (n: number) => sql<Date>`clock_timestamp() + make_interval(secs => ${n / 1000})`;
+
+  /** Claims the round: `due` only when next_round_at has passed. Answers the run token, or undefined. */
+  async function claim(due: boolean): Promise<string | undefined> {
+    const token = randomUUID();
+    // The row exists from migration 7 on; a database emptied by hand gets it back here.
+    await db.insertInto('reconciler').values({ next_round_at: new Date(0) }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    let q = db
+      .updateTable('reconciler')
+      .set({ running_until: ms(leaseMs), run_token: token })
+      .where((eb) => eb.or([eb('running_until', 'is', null), eb('running_until', '<', sql<Date>`clock_timestamp()`)]));
+    if (due) q = q.where('next_round_at', '<=', sql<Date>`clock_timestamp()`);
+    const claimed = await q.returning('run_token').executeTakeFirst();
+    return claimed ? token : undefined;
+  }
+
+  async function round(token: string, by: Actor | null): Promise<access.Reconciliation> {
+    // Renew the lease while the round runs, so a long round is not taken over.
+    const renew = setInterval(() => {
+      db.updateTable('reconciler')
+        .set({ running_until: ms(leaseMs) })
+        .where('run_token', '=', token)
+        .execute()
+        .catch((err: unknown) => log.warn({ err }, 'reconciliation: could not renew the lease'));
+    }, leaseMs / 3);
+    renew.unref();
+    let summary: access.Reconciliation | undefined;
+    try {
+      summary = await runReconciliation(deps, by, stopping.signal);
+      return summary;
+    } finally {
+      clearInterval(renew);
+      await db
+        .updateTable('reconciler')
+        .set({ running_until: null, run_token: null, next_round_at: ms(intervalMs), ...(summary ? { last_round: JSON.stringify(summary) } : {}) })
+        .where('run_token', '=', token)
+        .execute();
+    }
+  }
+
+  async function runIfDue(): Promise<boolean> {
+    const token = await claim(true);
+    if (!token) return false;
+    await round(token, null);
+    return true;
+  }
+
+  const poller = createPoller({ name: 'reconciler', log, intervalMs: pollMs, batch: 1, work: async () => {
+      await runIfDue();
+      return 0;
+    },
+  });
+
+  return {
+    start: () => poller.start(),
+    async stop() {
+      stopping.abort();
+      await poller.stop();
+    },
+    runIfDue,
+    async runNow(by, waitMs = 30_000) {
+      const deadline = Date.now() + waitMs;
+      for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
+        const token = await claim(false);
+        if (token) return round(token, by);
+        if (Date.now() >= deadline) throw conflict('A reconciliation is running and did not finish in time; try again shortly');
+        await sleep(pause);
+      }
+    },
+  };
+}
