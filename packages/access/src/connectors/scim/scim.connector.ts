@@ -157,7 +157,9 @@ export class ScimConnector implements Connector {
     const who = before.userName ? `${before.userName} (id ${before.id})` : before.id;
     const user = await this.readUser(before.id, signal);
     const wrong: string[] = [];
-    if (!want.exists && user) wrong.push('the User still exists');
+    // RFC 7644 §3.6 lets a provider keep a deleted resource (it must answer 404 for it); some keep it deactivated instead.
+    const keptInactive = !want.exists && user !== undefined && !user.active;
+    if (!want.exists && user && user.active) wrong.push('the User still exists, active');
     if (want.exists && !user) wrong.push('the User is gone');
     if (user && want.exists && user.active !== want.active) wrong.push(`active is ${String(user.active)}`);
     for (const group of want.groups) {
@@ -167,7 +169,7 @@ export class ScimConnector implements Connector {
     if (wrong.length > 0) {
       throw new ConnectorError(`SCIM User ${who} read back after the change: ${wrong.join('; ')}`, { transient: true, code: 'verification_failed' });
     }
-    const state = !want.exists ? 'GET answers 404 (deleted)' : `active=${String(want.active)}`;
+    const state = !want.exists ? (keptInactive ? 'deleted; the provider keeps it with active=false' : 'GET answers 404 (deleted)') : `active=${String(want.active)}`;
     const membership =
       want.groups.length === 0 ? '' : `; ${want.member ? 'a member of' : 'in none of'} Group${want.groups.length > 1 ? 's' : ''} ${want.groups.join(', ')}`;
     return { verification: `SCIM User ${who} read back: ${state}${membership}` };
