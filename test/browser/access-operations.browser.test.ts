@@ -285,6 +285,13 @@ describe('access and operations pages (orchestration)', () => {
     await page.getByText(`Manager: ${after.name} (was ${before.name} at submission)`).waitFor();
     await page.getByRole('list').filter({ hasText: `Manager is now ${after.name} (was ${before.name})` }).first().waitFor();
     await accessibleAtBothWidths(page, 'the case page with connected systems, a drift and a new manager');
+
+    // IT's access page lists every system with how Access reaches it (the demo's are built-in: rows in EMS only).
+    await page.goto(web.url('/access'));
+    const systemsTable = page.getByRole('table', { name: /Systems and how Access reaches them/ });
+    const demoSystem = org.systems.find((s) => s.critical)!;
+    expect(await rowText(systemsTable, demoSystem.name)).toMatch(/Critical: suspended during a hold\s+Built-in \(EMS only\)/);
+    await accessibleAtBothWidths(page, 'the access page with its systems');
   });
 });
 

@@ -15,6 +15,8 @@ export type AuditVerification = access.AuditVerification;
 export type AuditEntry = Infer<typeof access.AuditEntry>;
 export type Actor = ems.Actor;
 export type AccessSystem = Infer<typeof access.AccessSystem>;
+/** One connected system's part of a hold or a revocation. */
+export type SystemChange = access.SystemChangeView;
 export type Employee = hr.Employee;
 export type Page<T> = { items: T[]; nextOffset: number | null };
 

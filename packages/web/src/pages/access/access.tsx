@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
-import { employeesById, listAll, listHolds, listRevocations, listSystems, type AccessHold, type Employee, type Revocation } from '../../api/access.ts';
+import { employeesById, listAll, listHolds, listRevocations, listSystems, type AccessHold, type AccessSystem, type SystemChange, type Employee, type Revocation } from '../../api/access.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
-import { DateTime, ErrorMessage, Loading, Page } from '../../components/ui.tsx';
+import { DateTime, ErrorMessage, Loading, Page, Status } from '../../components/ui.tsx';
 import { Link } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
+import { connectorWords } from '../employee/connected-systems.tsx';
 import { personName, RevokeNow, Zoned } from './shared.tsx';
 
 interface AccessOverview {
@@ -15,6 +16,8 @@ interface AccessOverview {
   /** False when a list was too long to read whole (the overview then shows what it read, and says so). */
   complete: boolean;
   systems: Map<string, string>;
+  /** Every system, connected ones (LDAP, SCIM, HTTP) first. */
+  systemList: AccessSystem[];
   employees: Map<string, Employee>;
 }
 
@@ -34,6 +37,7 @@ async function loadOverview(signal: AbortSignal): Promise<AccessOverview> {
     recent,
     complete: holds.complete && scheduled.complete && done.complete,
     systems: new Map(systems.items.map((s) => [s.id, s.name])),
+    systemList: [...systems.items].sort((a, b) => Number(a.connector.type === 'builtin') - Number(b.connector.type === 'builtin') || a.name.localeCompare(b.name)),
     employees,
   };
 }
@@ -101,6 +105,7 @@ export function AccessPage(_props: { params: Record<string, string> }) {
                               ))}
                             </ul>
                           )}
+                          {h.systems.length ? <SystemChanges changes={h.systems} /> : null}
                         </td>
                         <td>
                           <Zoned iso={h.createdAt} timeZone={o.employees.get(h.employeeId)?.timezone} />
@@ -165,6 +170,8 @@ export function AccessPage(_props: { params: Record<string, string> }) {
             )}
           </section>
 
+          <SystemsSection systems={o.systemList} />
+
           <section aria-labelledby="recent-h">
             <h2 id="recent-h">Recently revoked</h2>
             {o.recent.length === 0 ? (
@@ -198,5 +205,71 @@ export function AccessPage(_props: { params: Record<string, string> }) {
         </>
       )}
     </Page>
+  );
+}
+
+/** A connector's settings as Access shows them (never a secret): "url: ldaps://… · baseDn: …". */
+function settingsWords(settings: Record<string, unknown>): string {
+  return Object.entries(settings)
+    .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(' · ');
+}
+
+/** The systems Access grants and how it reaches each: a connector that changes the real system, or rows in EMS only (built-in). */
+function SystemsSection({ systems }: { systems: readonly AccessSystem[] }) {
+  return (
+    <section aria-labelledby="systems-h">
+      <h2 id="systems-h">Systems ({systems.length})</h2>
+      <p className="muted">A connected system (LDAP, SCIM, signed HTTP) is changed for real when access is suspended, restored or revoked, and checked for drift; a built-in one is tracked in EMS only.</p>
+      <div className="table-wrap wrap-anywhere" tabIndex={0} role="region" aria-label="Systems and how Access reaches them, connected systems first">
+        <table>
+          <caption className="visually-hidden">Systems and how Access reaches them, connected systems first</caption>
+          <thead>
+            <tr>
+              <th scope="col">System</th>
+              <th scope="col">Critical</th>
+              <th scope="col">Connector</th>
+            </tr>
+          </thead>
+          <tbody>
+            {systems.map((s) => {
+              const settings = settingsWords(s.connector.settings);
+              return (
+                <tr key={s.id}>
+                  <td>
+                    {s.name} <span className="muted">({s.id})</span>
+                  </td>
+                  <td>{s.critical ? 'Critical: suspended during a hold' : 'No'}</td>
+                  <td>
+                    {s.connector.type === 'builtin' ? 'Built-in (EMS only)' : connectorWords(s.connector.type)}
+                    {settings ? (
+                      <>
+                        <br />
+                        <span className="muted">{settings}</span>
+                      </>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** A hold's changes on connected systems: each system's suspend (then restore), how far it got, its error. */
+function SystemChanges({ changes }: { changes: readonly SystemChange[] }) {
+  return (
+    <ul className="plain wrap-anywhere">
+      {changes.map((c) => (
+        <li key={c.changeId}>
+          {c.systemName}: {c.action} <Status status={c.status} />
+          {c.lastError && c.status !== 'done' ? <span className="muted"> {c.lastError}</span> : null}
+        </li>
+      ))}
+    </ul>
   );
 }
