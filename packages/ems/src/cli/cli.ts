@@ -46,6 +46,9 @@ Usage:
   ems tokens create --name TEXT --person ID [--days N]
                                              an API token acting as that person (operators; shown once)
   ems tokens list | ems tokens revoke <id>   API tokens (operators)
+  ems import <people.csv> [--dry-run] [--deactivate-missing]
+                                             load the organisation's people from a CSV file into the directory
+                                             (all or nothing; --dry-run: say what would change; HR lead, operator)
   ems credentials                            the secrets of a split deployment with the built-in provider, as
                                              env lines: the installation key (identity and webhooks only),
                                              each service's own client secret and database URL — its role's,
@@ -108,6 +111,8 @@ export async function main(argv: string[]): Promise<number> {
         return await whoami();
       case 'tokens':
         return await tokens(rest);
+      case 'import':
+        return await (await import('./import.ts')).importCommand(rest, { baseUrl: baseUrl(), out: (s) => out.log(s), err: (s) => process.stderr.write(`${s}\n`) });
       case 'audit':
         return await audit(rest);
       case 'credentials':
