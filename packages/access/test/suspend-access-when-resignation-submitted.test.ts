@@ -6,7 +6,7 @@ import { access } from '@ems/contracts';
 import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
-import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
+import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, UPDATE_IDENTITY_SUBSCRIBER } from '../src/index.ts';
 import { bootAccess, criticalGrantsOf, emsCases, knownCase, knownCaseOf, log, org, poolFor, serve, type AccessHttp } from './support.ts';
 
 const candidates = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 2);
@@ -234,15 +234,16 @@ describe('access events in orchestration mode (HTTP, bus configured)', () => {
 });
 
 describe('wiring', () => {
-  it('when no bus is given, then the service has no subscriptions; asking it to react without a bus is refused', () => {
+  it('when no bus is given, then the service has no subscriptions; with one it follows the directory in both modes, and reacts to the case only when asked; asking it to react without a bus is refused', () => {
     const cases = emsCases.lookup;
     expect(createAccessService({ pool, log, cases }).subscriptions).toBeUndefined();
-    expect(createAccessService({ pool, log, cases, bus }).subscriptions).toBeUndefined();
+    expect(createAccessService({ pool, log, cases, bus }).subscriptions?.map((s) => [s.name, s.types])).toEqual([[UPDATE_IDENTITY_SUBSCRIBER, [EventTypes.personChanged]]]);
     expect(() => createAccessService({ pool, log, cases, reactToEvents: true })).toThrow(/needs a bus/);
     expect(createAccessService({ pool, log, cases, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
       [SUSPEND_ACCESS_SUBSCRIBER, [EventTypes.resignationSubmitted]],
       [LIFT_HOLD_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
       [SCHEDULE_REVOCATION_SUBSCRIBER, [EventTypes.exitConfirmed]],
+      [UPDATE_IDENTITY_SUBSCRIBER, [EventTypes.personChanged]],
     ]);
   });
 });
