@@ -124,6 +124,13 @@ describe('the SCIM connector against an RFC 7644 provider', () => {
     expect(again.verification).toBe(`no SCIM User matches userName eq "${account.email}": nothing left to revoke`);
   });
 
+  it('when a DELETE is answered 204 but the User still reads back active, then the revocation fails: deleted means 404 or at least deactivated', async () => {
+    const { user, account } = person();
+    provider.faults.push((req) => (req.method === 'DELETE' ? 'ignore-write' : undefined));
+    const err = await failure(connector({ revokeMode: 'delete' }).apply(change('revoke', account, []), signal()));
+    expect(err).toMatchObject({ transient: true, code: 'verification_failed', message: `SCIM User ${account.email} (id ${user.id}) read back after the change: the User still exists, active` });
+  });
+
   it('when someone changes the User between the read and the write (412), then the connector reads it again and writes once more with the new ETag', async () => {
     const { user, account } = person();
     provider.faults.push((req) => {
