@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError, type Connector, type ConnectorChange, type ConnectorContext } from '../src/connectors/connector.ts';
 import { scimConnector } from '../src/connectors/scim/index.ts';
@@ -226,5 +230,34 @@ describe('the SCIM connector against an RFC 7644 provider', () => {
     expect(() => scimConnector.parseSettings({ ...ok, baseUrl: 'https://u:p@idp.example.com/' })).toThrow(/credentials/);
     expect(() => scimConnector.parseSettings({ ...ok, password: 'x' })).toThrow(/password/);
     expect(JSON.stringify(scimConnector.describe!(scimConnector.parseSettings(ok)))).not.toContain('secret-token-value');
+  });
+
+  it('when the provider serves https with a certificate from a private CA, then caFile makes it trusted; without it the change fails before anything is sent', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ems-scim-tls-'));
+    try {
+      // A self-signed certificate for 127.0.0.1: its own CA, as a private CA's would be.
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=scim.internal', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'ca.pem')], { stdio: 'ignore' });
+      const secure = await startScimProvider({ tls: { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'ca.pem'), 'utf8') } });
+      try {
+        const user = secure.addUser('tls@example.com');
+        const files: Record<string, string> = { 'idp.token': secure.token, 'ca.pem': readFileSync(path.join(dir, 'ca.pem'), 'utf8') };
+        const tlsContext: ConnectorContext = { ...context, readSecretFile: (file) => files[file]! };
+        const account = { employeeId: 'tls', email: 'tls@example.com' };
+
+        const untrusted = scimConnector.create(scimConnector.parseSettings({ baseUrl: secure.url, tokenFile: 'idp.token' }), tlsContext);
+        const err = await failure(untrusted.apply(change('suspend', account, []), signal()));
+        expect(err).toMatchObject({ transient: true, code: 'no_answer' });
+        expect(err.message).toMatch(/^SCIM GET \/Users: .*(self-signed|SELF_SIGNED)/);
+        expect(secure.seen).toEqual([]);
+
+        const trusted = scimConnector.create(scimConnector.parseSettings({ baseUrl: secure.url, tokenFile: 'idp.token', caFile: 'ca.pem' }), tlsContext);
+        await trusted.apply(change('suspend', account, []), signal());
+        expect(secure.users.get(user.id)!.active).toBe(false);
+      } finally {
+        await secure.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -58,7 +59,8 @@ const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-export async function startScimProvider(): Promise<ScimProvider> {
+/** `tls`: serve https with this key and certificate (PEM) instead of http. */
+export async function startScimProvider(options: { tls?: { key: string; cert: string } } = {}): Promise<ScimProvider> {
   const provider: ScimProvider = {
     url: '',
     token: `scim-token-${randomUUID()}`,
@@ -120,7 +122,7 @@ export async function startScimProvider(): Promise<ScimProvider> {
     return [m[1]!, JSON.parse(m[2]!) as string];
   };
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -202,8 +204,9 @@ export async function startScimProvider(): Promise<ScimProvider> {
       }
       return error(res, 405, `${req.method} not supported here`);
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handle) : createHttpServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  provider.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2`;
+  provider.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2`;
   return provider;
 }
