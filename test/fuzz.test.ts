@@ -475,8 +475,10 @@ describe('the HTTP fuzz suite', () => {
           // EMS refuses in problem+json (RFC 9457); the built-in provider answers in OAuth's format, its sign-in page in HTML, and
           // Node's HTTP parser (a header section too large, an Expect it cannot meet) with no body at all.
           const ownRoute = !/^\/(oidc|signin)\b/.test(req.path);
-          if (res.status >= 400 && res.status < 500 && ownRoute && res.text !== '' && !res.contentType.startsWith('application/problem+json')) {
-            failures.push(`${res.status} not problem+json ${op.operationId}: ${req.method} ${req.path.slice(0, 300)} (${req.what}) → ${res.contentType} ${res.text.slice(0, 200)}`);
+          // …and under /scim in SCIM's own error format (RFC 7644 §3.12), which SCIM clients read.
+          const refusalType = req.path.startsWith('/scim/') ? 'application/scim+json' : 'application/problem+json';
+          if (res.status >= 400 && res.status < 500 && ownRoute && res.text !== '' && !res.contentType.startsWith(refusalType)) {
+            failures.push(`${res.status} not ${refusalType} ${op.operationId}: ${req.method} ${req.path.slice(0, 300)} (${req.what}) → ${res.contentType} ${res.text.slice(0, 200)}`);
           }
           if (res.status >= 500) failures.push(`${res.status} ${op.operationId}: ${req.method} ${req.path.slice(0, 300)} (${req.what}; headers ${JSON.stringify(req.headers).slice(0, 300)}; body ${describeBody(req.body)}) → ${res.text.slice(0, 300)}`);
         } catch (err) {

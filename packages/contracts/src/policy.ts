@@ -23,8 +23,12 @@ export type Role = (typeof ROLES)[number];
 export const ADMIN_ROLES = ['hr_lead', 'access_admin', 'operator'] as const satisfies readonly Role[];
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
-/** Services that call other services, each with its own client credentials. */
-export const SERVICE_IDENTITIES = ['ems', 'notification', 'hr', 'access', 'webhooks', 'extensions', 'identity'] as const;
+/**
+ * Services that call other services, each with its own client credentials. `provisioning` is not a service of
+ * EMS: it is the identity provider or HR system that provisions the directory over SCIM (a provisioning token an
+ * operator creates, or the provider's own client credentials for the client `<prefix>provisioning`).
+ */
+export const SERVICE_IDENTITIES = ['ems', 'notification', 'hr', 'access', 'webhooks', 'extensions', 'identity', 'provisioning'] as const;
 export type ServiceIdentity = (typeof SERVICE_IDENTITIES)[number];
 
 export type Rows = 'own' | 'reports' | 'assigned' | 'all';
@@ -62,6 +66,8 @@ const CASE_SUMMARY = 'the reason, the decision note and notes in the timeline';
 const caseReaders: RoleGrant[] = [own('employee'), reports('summary'), assigned(), all('hr_lead'), all('access_admin', 'summary'), all('operator', 'summary')];
 /** Access details: IT and HR. */
 const accessReaders: RoleGrant[] = [all('access_admin'), all('hr_lead'), assigned()];
+/** The directory over SCIM: the administrators (besides the provisioning client). */
+const scimReaders: RoleGrant[] = [all('hr_lead'), all('access_admin'), all('operator')];
 /** The mailbox: everyone their own address's messages (managers are employees; HR partners and the lead are not), the operator every message. */
 const mailboxReaders: RoleGrant[] = [own('employee'), own('hr_partner'), own('hr_lead'), own('access_admin'), all('operator')];
 
@@ -149,6 +155,31 @@ export const POLICY = {
   // operator: runs it unattended (an API token acting as them, e.g. a nightly import). Nobody else: an import
   // can change anyone's manager and HR partner and give administrative roles, so it is as strong as both.
   importPeople: { service: 'identity', what: 'Import people from a CSV file into the directory (or a dry run of it)', roles: [all('hr_lead'), all('operator')] },
+
+  // SCIM (/scim/v2): an identity provider or HR system provisions the directory as the `provisioning` service
+  // identity, never as a person. Reading the directory this way is also open to the administrators (who read
+  // it in EMS anyway); writing is the provisioning client's only. Discovery: any signed-in caller.
+  scimListUsers: { service: 'identity', what: 'SCIM: list and search the directory as Users', roles: scimReaders, services: ['provisioning'] },
+  scimGetUser: { service: 'identity', what: 'SCIM: read a User', roles: scimReaders, services: ['provisioning'] },
+  scimCreateUser: { service: 'identity', what: 'SCIM: add a person to the directory', roles: [], services: ['provisioning'] },
+  scimReplaceUser: { service: 'identity', what: "SCIM: replace a person's record", roles: [], services: ['provisioning'] },
+  scimPatchUser: { service: 'identity', what: "SCIM: change a person's record (PATCH)", roles: [], services: ['provisioning'] },
+  scimDeleteUser: { service: 'identity', what: 'SCIM: deactivate a person (never deleted)', roles: [], services: ['provisioning'] },
+  scimListGroups: { service: 'identity', what: 'SCIM: list the administrative roles as Groups', roles: scimReaders, services: ['provisioning'] },
+  scimGetGroup: { service: 'identity', what: 'SCIM: read a Group (a role and who holds it)', roles: scimReaders, services: ['provisioning'] },
+  scimPatchGroup: { service: 'identity', what: 'SCIM: give or take an administrative role (Group members)', roles: [], services: ['provisioning'] },
+  scimReplaceGroup: { service: 'identity', what: 'SCIM: set who holds an administrative role', roles: [], services: ['provisioning'] },
+  scimCreateGroup: { service: 'identity', what: 'SCIM: create a Group (always refused: the Groups are the fixed roles)', roles: [], services: ['provisioning'] },
+  scimDeleteGroup: { service: 'identity', what: 'SCIM: delete a Group (always refused: the Groups are the fixed roles)', roles: [], services: ['provisioning'] },
+  scimGetServiceProviderConfig: { service: 'identity', what: "SCIM: the service provider's configuration", roles: [], anyAuthenticated: true },
+  scimListResourceTypes: { service: 'identity', what: 'SCIM: the resource types', roles: [], anyAuthenticated: true },
+  scimGetResourceType: { service: 'identity', what: 'SCIM: one resource type', roles: [], anyAuthenticated: true },
+  scimListSchemas: { service: 'identity', what: 'SCIM: the schemas', roles: [], anyAuthenticated: true },
+  scimGetSchema: { service: 'identity', what: 'SCIM: one schema', roles: [], anyAuthenticated: true },
+  // The provisioning client's credential: made, listed and revoked by an operator (shown once).
+  createProvisioningToken: { service: 'identity', what: 'Create a provisioning token for a SCIM client (shown once)', roles: [all('operator')] },
+  listProvisioningTokens: { service: 'identity', what: 'List provisioning tokens (never their secret)', roles: [all('operator')] },
+  revokeProvisioningToken: { service: 'identity', what: 'Revoke a provisioning token', roles: [all('operator')] },
 } as const satisfies Record<string, OperationPolicy>;
 
 export type CoreOperation = keyof typeof POLICY;

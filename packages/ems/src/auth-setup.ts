@@ -22,7 +22,7 @@ import {
   type Secrets,
   type Security,
 } from '@ems/identity';
-import type { Config, ServiceName } from './config.ts';
+import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 
 /**
  * The trust boundary of one process, composed from the configuration: what it trusts (the provider,
@@ -99,7 +99,8 @@ export function setupAuth(
   const settings = identitySettings(config, o.selfUrl, o.publicUrl);
   const dev = usesDevProvider(settings);
   const policy: PolicyTable = o.extensionPolicies.reduce<PolicyTable>((all, p) => ({ ...all, ...p }), POLICY);
-  const hosted = SERVICE_IDENTITIES.filter((s) => hosts(s));
+  // `provisioning` (a SCIM client) is an identity EMS admits, never a service it hosts.
+  const hosted = SERVICE_IDENTITIES.filter((s): s is ServiceName => (SERVICE_NAMES as readonly string[]).includes(s) && hosts(s as ServiceName));
 
   if (dev && hosts('identity') && !LOOPBACK.test(config.host) && !config.auth.devAllowNetwork) {
     throw new ConfigError([

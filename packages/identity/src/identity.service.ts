@@ -17,6 +17,8 @@ import { loadSigningKeys, rotateSigningKeys } from './dev-provider/keys.ts';
 import { pruneExpired } from './dev-provider/adapter.ts';
 import { registerSessionRoutes } from './sessions/sessions.http.ts';
 import { registerApiTokenRoutes } from './api-tokens/api-tokens.http.ts';
+import { registerProvisioningTokenRoutes } from './provisioning-tokens/provisioning-tokens.http.ts';
+import { registerScimRoutes } from './scim/scim.http.ts';
 import { registerImportPeopleRoute } from './import-people/import-people.http.ts';
 
 export { IDENTITY_SCHEMA };
@@ -146,6 +148,8 @@ export function createIdentityService(deps: IdentityServiceDeps): ServiceModule<
       if (dev) registerDevProviderRoutes(app, { db, provider: () => provider });
       registerSessionRoutes(app, ctx);
       registerApiTokenRoutes(app, ctx);
+      registerProvisioningTokenRoutes(app, ctx);
+      await registerScimRoutes(app, ctx);
       await registerImportPeopleRoute(app, ctx);
     },
     readiness: {

@@ -9,6 +9,8 @@ import { createTokenVerifier, InvalidToken, VerifierUnavailable, type TokenVerif
 import { csrfTokenFor, SESSION_COOKIE } from './session-cookie.ts';
 
 export const API_TOKEN_PREFIX = 'ems_pat_';
+/** A SCIM client's token (provisioning-tokens/): the `provisioning` service identity. */
+export const PROVISIONING_TOKEN_PREFIX = 'ems_scim_';
 
 export interface SecurityOptions {
   db: IdentityDb;
@@ -56,7 +58,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface Security extends HttpSecurity {
   /** Forget what is cached about a session or API token, by its stored hash (after logout or revocation, in this process). */
-  evict(kind: 'session' | 'api-token', hash: string): void;
+  evict(kind: 'session' | 'api-token' | 'provisioning-token', hash: string): void;
   /** Resolves the person a verified identity names (the sign-in callback uses it for ID token claims). */
   personFromClaims(claims: JWTPayload): Promise<DirectoryPerson | undefined>;
   /** A directory person by id or email (cached like every lookup here). */
@@ -119,6 +121,7 @@ export function createSecurity(o: SecurityOptions): Security {
       if (!m) throw unauthenticated(reply, 'the Authorization header must be "Bearer <token>"', 'invalid_token');
       const token = m[1]!;
       if (token.startsWith(API_TOKEN_PREFIX)) return apiToken(token, reply);
+      if (token.startsWith(PROVISIONING_TOKEN_PREFIX)) return provisioningToken(token, reply);
       return bearer(token, reply);
     }
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
@@ -170,6 +173,29 @@ export function createSecurity(o: SecurityOptions): Security {
       o.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', found.id).execute().catch((err: unknown) => o.log.warn({ err }, 'could not record an API token use'));
     }
     return { principal: { kind: 'person', id: p.id, name: p.name, roles: rolesOf(p), client: `api-token:${found.id}`, via: 'api-token' }, person: p, audiences: [] };
+  }
+
+  /**
+   * A provisioning token: the `provisioning` service identity, for the identity service's audience only (only
+   * the process hosting identity reads the tokens' table; elsewhere such a token is not for this API).
+   */
+  async function provisioningToken(token: string, reply: FastifyReply): Promise<Identity> {
+    if (!trust.hostedServices.includes('identity')) throw unauthenticated(reply, 'a provisioning token is accepted by the identity service only (/scim)', 'invalid_token');
+    const hash = tokenHash(token);
+    const found = await cached(`provisioning-token:${hash}`, async () =>
+      o.db.selectFrom('provisioning_tokens').select(['id', 'expires_at', 'revoked_at', 'last_used_at']).where('hash', '=', hash).executeTakeFirst(),
+    );
+    const now = o.clock.now();
+    if (!found || found.revoked_at || new Date(found.expires_at) <= now) throw unauthenticated(reply, 'the provisioning token is unknown, expired or revoked', 'invalid_token');
+    if (!found.last_used_at || now.getTime() - new Date(found.last_used_at).getTime() > 60_000) {
+      found.last_used_at = now;
+      o.db.updateTable('provisioning_tokens').set({ last_used_at: now }).where('id', '=', found.id).execute().catch((err: unknown) => o.log.warn({ err }, 'could not record a provisioning token use'));
+    }
+    return {
+      principal: { kind: 'service', id: 'provisioning', name: null, roles: [], client: `provisioning-token:${found.id}`, via: 'api-token' },
+      person: undefined,
+      audiences: [trust.serviceAudience('identity')],
+    };
   }
 
   async function session(token: string, req: FastifyRequest, reply: FastifyReply): Promise<Identity> {
@@ -238,7 +264,7 @@ export function createSecurity(o: SecurityOptions): Security {
     openapi: {
       securitySchemes: {
         oidc: { type: 'openIdConnect', openIdConnectUrl: `${trust.issuer}/.well-known/openid-configuration`, description: "An access token of the organisation's OpenID provider (authorization code + PKCE, or the device grant for the CLI)." },
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API token', description: `An access token (JWT, audience ${trust.apiAudience}; services: their own audience) or an API token (${API_TOKEN_PREFIX}…).` },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API token', description: `An access token (JWT, audience ${trust.apiAudience}; services: their own audience) an API token (${API_TOKEN_PREFIX}…), or, for /scim, a provisioning token (${PROVISIONING_TOKEN_PREFIX}…).` },
         session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'A browser session (sign in at /auth/login); changes also need the X-CSRF-Token header.' },
       },
       operation(operationId) {

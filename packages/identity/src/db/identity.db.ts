@@ -52,6 +52,18 @@ export interface ApiTokensTable {
   last_used_at: Timestamp | null;
 }
 
+export interface ProvisioningTokensTable {
+  id: string;
+  name: string;
+  hash: string;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+  last_used_at: Timestamp | null;
+}
+
 export interface SessionsTable {
   id: string;
   hash: string;
@@ -87,6 +99,7 @@ export interface IdentityDB {
   people: PeopleTable;
   role_assignments: RoleAssignmentsTable;
   api_tokens: ApiTokensTable;
+  provisioning_tokens: ProvisioningTokensTable;
   sessions: SessionsTable;
   oidc_models: OidcModelsTable;
   signing_keys: SigningKeysTable;
@@ -95,4 +108,5 @@ export interface IdentityDB {
 export type IdentityDb = Kysely<IdentityDB>;
 export type PersonRow = Selectable<PeopleTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type ProvisioningTokenRow = Selectable<ProvisioningTokensTable>;
 export type IdentityTx = Transaction<IdentityDB>;

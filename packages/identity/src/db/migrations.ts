@@ -118,4 +118,22 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX people_external_id_key ON people (external_id) WHERE external_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'provisioning tokens: the SCIM client acts as the provisioning service identity, never as a person',
+    // Like api_tokens, stored as a hash only, shown once; read only by the identity service (which serves /scim).
+    sql: `
+      CREATE TABLE provisioning_tokens (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        hash text NOT NULL UNIQUE,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        revoked_by text,
+        last_used_at timestamptz
+      );
+    `,
+  },
 ];
