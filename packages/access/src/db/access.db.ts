@@ -182,10 +182,11 @@ export interface DriftsTable {
   resolved_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
-/** The reconciler's one row: when the next round is due and which process runs one now (migration 7). */
+/** The reconciler's one row: when the last round ended and which process runs one now (migration 7). */
 export interface ReconcilerTable {
   id: Generated<boolean>;
-  next_round_at: Timestamp;
+  /** Database time; a round is due once a process's interval has passed since. */
+  last_round_at: Timestamp;
   /** The running round's lease (database time) and token; null when no round runs. */
   running_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
   run_token: ColumnType<string | null, string | null | undefined, string | null>;

@@ -5,7 +5,7 @@ import type { Migration } from '@ems/platform';
  * - drifts: what reconciliations found; one OPEN row per (employee, system, kind, entitlement) — a
  *   partial unique index, so a drift found again while open is not recorded (nor reported) twice, and
  *   one resolved may be found anew later;
- * - reconciler: one row saying when the next round is due and which process runs one now (a lease), so
+ * - reconciler: one row saying when the last round ended and which process runs one now (a lease), so
  *   every process hosting Access may poll it and one round runs at a time, at the configured period.
  */
 export const driftsMigration: Migration = {
@@ -32,12 +32,12 @@ export const driftsMigration: Migration = {
 
     CREATE TABLE reconciler (
       id boolean PRIMARY KEY DEFAULT true CHECK (id),
-      next_round_at timestamptz NOT NULL,
+      last_round_at timestamptz NOT NULL,
       running_until timestamptz,
       run_token uuid,
       last_round jsonb,
       CONSTRAINT reconciler_lease_whole CHECK ((running_until IS NULL) = (run_token IS NULL))
     );
-    INSERT INTO reconciler (next_round_at) VALUES ('-infinity');
+    INSERT INTO reconciler (last_round_at) VALUES ('-infinity');
   `,
 };

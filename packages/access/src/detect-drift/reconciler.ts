@@ -8,15 +8,15 @@ import { runReconciliation, type ReconciliationDeps } from './run-reconciliation
 /**
  * The reconciler: a round every `intervalMs`, in whichever process hosting Access gets to it first.
  *
- *   every pollMs, each process ─▶ claim the reconciler row: next_round_at has passed and no round runs
- *        (UPDATE … RETURNING: one process wins) ─▶ run the round, renewing its lease
- *        ─▶ release: next_round_at = now + interval, last_round = summary
+ *   every pollMs, each process ─▶ claim the reconciler row: `interval` has passed since the last round
+ *        ended and no round runs (UPDATE … RETURNING: one process wins) ─▶ run the round, renewing its
+ *        lease ─▶ release: last_round_at = now, last_round = summary
  *
  * The row lives in the database, so the period holds across processes (two processes do not make
  * rounds twice as often) and across restarts; a process that dies mid-round leaves a lease that runs
  * out, and the next claim takes over. Times are the database's (one clock for every process).
- * `runNow` (POST /api/access/reconciliations) claims the row whatever next_round_at says, waiting for
- * a running round to finish first.
+ * `runNow` (POST /api/access/reconciliations) claims the row however recent the last round, waiting
+ * for a running round to finish first.
  */
 
 export interface Reconciler {
@@ -45,16 +45,16 @@ export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOp
   const stopping = new AbortController();
   const ms = (n: number) => sql<Date>`clock_timestamp() + make_interval(secs => ${n / 1000})`;
 
-  /** Claims the round: `due` only when next_round_at has passed. Answers the run token, or undefined. */
+  /** Claims the round: `due` only when the interval has passed since the last round. Answers the run token, or undefined. */
   async function claim(due: boolean): Promise<string | undefined> {
     const token = randomUUID();
     // The row exists from migration 7 on; a database emptied by hand gets it back here.
-    await db.insertInto('reconciler').values({ next_round_at: new Date(0) }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await db.insertInto('reconciler').values({ last_round_at: new Date(0) }).onConflict((oc) => oc.column('id').doNothing()).execute();
     let q = db
       .updateTable('reconciler')
       .set({ running_until: ms(leaseMs), run_token: token })
       .where((eb) => eb.or([eb('running_until', 'is', null), eb('running_until', '<', sql<Date>`clock_timestamp()`)]));
-    if (due) q = q.where('next_round_at', '<=', sql<Date>`clock_timestamp()`);
+    if (due) q = q.where('last_round_at', '<=', ms(-intervalMs));
     const claimed = await q.returning('run_token').executeTakeFirst();
     return claimed ? token : undefined;
   }
@@ -77,7 +77,7 @@ export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOp
       clearInterval(renew);
       await db
         .updateTable('reconciler')
-        .set({ running_until: null, run_token: null, next_round_at: ms(intervalMs), ...(summary ? { last_round: JSON.stringify(summary) } : {}) })
+        .set({ running_until: null, run_token: null, last_round_at: sql<Date>`clock_timestamp()`, ...(summary ? { last_round: JSON.stringify(summary) } : {}) })
         .where('run_token', '=', token)
         .execute();
     }
