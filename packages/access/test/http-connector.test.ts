@@ -150,6 +150,16 @@ describe('the signed HTTP connector', () => {
     expect(received.filter((r) => r.path === '/slow')).toHaveLength(1);
   });
 
+  it('when Access abandons the change (its deadline, or shutdown), then the request ends at once as transient', async () => {
+    script.set('/abandoned', ['hang']);
+    const abandon = new AbortController();
+    const started = Date.now();
+    setTimeout(() => abandon.abort(), 100);
+    const err = await failure(connectorFor('/abandoned', { timeout: '5s' }).apply(change('7f1e2d3c-0000-4000-8000-000000000008'), abandon.signal));
+    expect(err).toMatchObject({ transient: true, code: 'aborted', message: `POST ${base}/abandoned: abandoned (Access's deadline for this change passed, or EMS is stopping)` });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('when the receiver answers 500 and then 200, then the first attempt is transient and the retry, with the same idempotency key and signature id, succeeds', async () => {
     script.set('/flaky', [
       [500, JSON.stringify({ title: 'Internal Server Error', status: 500, detail: 'payroll database unavailable' })],

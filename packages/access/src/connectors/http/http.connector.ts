@@ -82,6 +82,9 @@ export class HttpConnector implements Connector {
     } catch (err) {
       if (err instanceof TargetRefusedError) throw new ConnectorError(err.message, { transient: false, code: 'target_refused', cause: err });
       const e = err as NoAnswerError;
+      if (e instanceof NoAnswerError && e.aborted) {
+        throw new ConnectorError(`POST ${origin(url)}: abandoned (Access's deadline for this change passed, or EMS is stopping)`, { transient: true, code: 'aborted', cause: err });
+      }
       const code = e instanceof NoAnswerError && e.timedOut ? 'timeout' : 'no_answer';
       const message = code === 'timeout' ? `no acknowledgement within ${this.options.timeoutMs} ms` : e.message;
       throw new ConnectorError(`POST ${origin(url)}: ${message}`, { transient: true, code, cause: err });

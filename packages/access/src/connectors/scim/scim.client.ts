@@ -78,6 +78,9 @@ export class ScimClient {
       });
     } catch (err) {
       const e = err as NoAnswerError;
+      if (e instanceof NoAnswerError && e.aborted) {
+        throw new ConnectorError(`SCIM ${request.method} ${pathOnly(request.path)}: abandoned (Access's deadline for this change passed, or EMS is stopping)`, { transient: true, code: 'aborted', cause: err });
+      }
       const code = e instanceof NoAnswerError && e.timedOut ? 'timeout' : 'no_answer';
       throw new ConnectorError(`SCIM ${request.method} ${pathOnly(request.path)}: ${e.message}`, { transient: true, code, cause: err });
     }
