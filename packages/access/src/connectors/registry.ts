@@ -1,5 +1,6 @@
 import type { Logger } from '@ems/platform';
 import type { Connector, ConnectorContext, ConnectorFactory } from './connector.ts';
+import { httpConnector } from './http/index.ts';
 import { ldapConnector } from './ldap/index.ts';
 import { scimConnector } from './scim/index.ts';
 
@@ -13,8 +14,7 @@ export const CONNECTED_TYPES: readonly ConnectedType[] = ['ldap', 'scim', 'http'
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each factory has its own Settings type; parseSettings produces what create takes
 type AnyFactory = ConnectorFactory<any>;
 
-// http joins when its module lands.
-const factories: Partial<Record<ConnectedType, AnyFactory>> = { ldap: ldapConnector, scim: scimConnector };
+const factories: Partial<Record<ConnectedType, AnyFactory>> = { ldap: ldapConnector, scim: scimConnector, http: httpConnector };
 
 /** The factory of a connector type, or a sentence saying why there is none. */
 export function connectorFactory(type: string): AnyFactory | { refused: string } {
