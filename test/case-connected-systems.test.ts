@@ -147,7 +147,7 @@ describe.each(['orchestration', 'choreography'] as const)('the case and connecte
     expect(dead.items.filter((d) => d.subscriber.startsWith('ems.'))).toEqual([]);
   });
 
-  it('when the directory gives an employee with an open case a new manager, then the case says who is responsible now, the new manager sees the case and the old one no longer does', async () => {
+  it('when the directory gives an employee with an open case a new manager, then the case says who is responsible now, the new manager sees the case and is told the decision, and the old one neither', async () => {
     const oldManager = MOVED!.managerId!;
     const id = await resign(MOVED!);
     expect((await http(base, 'GET', `/api/resignations/${id}`, undefined, await as(oldManager))).status).toBe(200);
@@ -171,6 +171,13 @@ describe.each(['orchestration', 'choreography'] as const)('the case and connecte
     await waitFor(async () => ((await http(base, 'GET', `/api/resignations/${id}`, undefined, await as(oldManager))).status === 404 ? true : undefined), 'the old manager refused', 30_000, 500);
     const team = await http<{ items: ems.Resignation[] }>(base, 'GET', '/api/resignations', undefined, await as(NEW_MANAGER!.id));
     expect(team.body.items.map((r) => r.id)).toContain(id);
+
+    // The decision is announced to the manager in force, not the one at submission.
+    await waitFor(async () => ((await caseOf(id)).status === 'awaiting_decision' ? true : undefined), 'the case awaiting its decision', 60_000);
+    expect((await http(base, 'POST', `/api/resignations/${id}/decision`, { decision: 'retained' })).status).toBeLessThan(300);
+    const mailsTo = (address: string) => env.smtp.messages.filter((m) => m.to && [m.to].flat().some((a) => a.value.some((v) => v.address === address)) && /retain|stay/i.test(m.subject ?? ''));
+    await waitFor(() => (mailsTo(NEW_MANAGER!.email).length ? true : undefined), 'the decision emailed to the new manager', 60_000);
+    expect(mailsTo(org.employees.find((e) => e.id === oldManager)!.email)).toEqual([]);
   });
 
   it('when an older snapshot of a person arrives after a newer one, then the roster and the case keep the newer', async () => {
