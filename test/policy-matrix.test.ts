@@ -142,6 +142,8 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   getAccessRevocation: (f, s) => ({ method: 'GET', path: `/api/access-revocations/${f.revocations[s]}` }),
   listAccessAudit: () => ({ method: 'GET', path: '/api/access-audit?limit=5' }),
   verifyAccessAudit: () => ({ method: 'GET', path: '/api/access-audit/verification' }),
+  runAccessReconciliation: () => ({ method: 'POST', path: '/api/access/reconciliations' }),
+  listAccessDrifts: () => ({ method: 'GET', path: '/api/access/drifts?status=all&limit=5' }),
   listSystems: () => ({ method: 'GET', path: '/api/systems' }),
   sendEmail: (f) => ({
     method: 'POST',
