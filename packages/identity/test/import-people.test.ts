@@ -78,7 +78,7 @@ describe('importing people from CSV', () => {
     const before = await snapshot();
     const outcome = await run(file(rows.partner, rows.boss, 'A1,Ada,ada@new.example,,NOBODY,P1,,,Europe/Nowhere,Mon-Fri,09:00,17:00', 'A2,Al,grace@new.example,,B1,P1,,,UTC,Mon-Fri,09:00,17:00'));
     expect(outcome.ok).toBe(false);
-    expect(!outcome.ok && outcome.errors).toEqual([{ row: 4, column: 'timezone', message: expect.stringContaining('Europe/Nowhere') }]);
+    expect(!outcome.ok && outcome.errors).toEqual([{ row: 4, column: 'timezone', message: expect.stringContaining('Europe/Nowhere') as string }]);
     // The file's own errors fixed, the organisation's show: an unknown manager, an email someone else has.
     const second = await run(file(rows.partner, rows.boss, 'A1,Ada,ada@new.example,,NOBODY,P1,,,UTC,Mon-Fri,09:00,17:00', 'A2,Al,grace@new.example,,B1,P1,,,UTC,Mon-Fri,09:00,17:00'));
     expect(!second.ok && second.errors.map((e) => [e.row, e.column])).toEqual([
@@ -148,9 +148,17 @@ describe('importing people from CSV', () => {
     expect((await pool.query(`SELECT count(*)::int AS n FROM identity.role_assignments WHERE person_id = 'P1'`)).rows[0]).toEqual({ n: 0 });
   });
 
+  it('when two people swap emails in one file, then both are imported (each email stays unique)', async () => {
+    await run(file(rows.partner, rows.boss, rows.ada));
+    const swapped = await run(file(rows.boss.replace('grace@new.example', 'ada@new.example'), rows.ada.replace('ada@new.example', 'grace@new.example')));
+    expect(swapped).toMatchObject({ ok: true, report: { updated: [{ id: 'A1', changes: [{ column: 'email' }] }, { id: 'B1', changes: [{ column: 'email' }] }] } });
+    expect((await getDirectoryPerson(kysely(), 'A1'))?.userName).toBe('ada@new.example');
+    expect((await getDirectoryPerson(kysely(), 'B1'))?.person.email).toBe('ada@new.example');
+  });
+
   it('when a batch closes a manager cycle with people already in the directory, then it is refused on the row that closes it', async () => {
     await run(file(rows.partner, rows.boss, rows.ada));
     const outcome = await run(file(rows.boss.replace('CTO,,P1', 'CTO,A1,P1')));
-    expect(!outcome.ok && outcome.errors).toEqual([{ row: 2, column: 'manager_id', message: expect.stringMatching(/loops/) }]);
+    expect(!outcome.ok && outcome.errors).toEqual([{ row: 2, column: 'manager_id', message: expect.stringMatching(/loops/) as string }]);
   });
 });

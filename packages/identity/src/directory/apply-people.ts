@@ -152,6 +152,16 @@ async function writeChanges(trx: IdentityTx, changes: readonly PlannedChange[], 
     external_id: c.externalId,
     updated_at: now,
   }));
+  // Unique names may move between people of one batch (two people swap emails): whoever changes one first lets
+  // go of the old, so the upsert never meets a name it is itself about to free.
+  const renamed = changes.filter((c) => c.fields.some((f) => f === 'email' || f === 'userName' || f === 'externalId')).map((c) => c.person.id);
+  if (renamed.length) {
+    await trx
+      .updateTable('people')
+      .set({ email: sql`'moving-' || id || '@invalid'`, user_name: sql`'moving-' || id || '@invalid'`, external_id: null })
+      .where('id', 'in', renamed)
+      .execute();
+  }
   for (let i = 0; i < rows.length; i += CHUNK) {
     await trx
       .insertInto('people')
