@@ -31,7 +31,10 @@ class ScriptedSystem implements Connector {
   readonly calls: ConnectorChange[] = [];
   readonly behaviours = new Map<string, Behaviour>();
   closed = false;
-  constructor(readonly type: 'ldap' | 'scim' | 'http') {}
+  readonly type: 'ldap' | 'scim' | 'http';
+  constructor(type: 'ldap' | 'scim' | 'http') {
+    this.type = type;
+  }
   apply(change: ConnectorChange, signal: AbortSignal): Promise<ConnectorOutcome> {
     this.calls.push(change);
     const behave = this.behaviours.get(change.account.employeeId);
@@ -314,7 +317,7 @@ describe('connector tasks and the connector worker', () => {
 
   it('when the directory changes a person, then the identity follows (email), only over an older version; a new active person gets an identity', async () => {
     const subscription = service.subscriptions!.find((s) => s.name === UPDATE_IDENTITY_SUBSCRIBER)!;
-    const handle = (event: CloudEvent) => subscription.handle(event);
+    const handle = (event: CloudEvent) => subscription.handle(event, { attempt: 1, lastAttempt: false });
     const employee = freshEmployee();
     const person = (email: string, version: number, id = employee.id, active = true): CloudEvent =>
       createEvent({
