@@ -1,10 +1,15 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
-import { requestJson } from '@ems/platform/testing';
+import type { ems } from '@ems/contracts';
+import { createKysely } from '@ems/platform';
+import { requestJson, waitFor } from '@ems/platform/testing';
 import { signIn } from '@ems/identity/testing';
 import type { Connector, ConnectorChange, ConnectorContext } from '../packages/access/src/connectors/connector.ts';
 import { scimConnector } from '../packages/access/src/connectors/scim/index.ts';
-import { OPERATOR, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
+import { employeePicker, http, OPERATOR, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
 
 /**
  * The SCIM connector against a real SCIM 2.0 service provider: a second EMS's own /scim/v2 endpoint, over
@@ -14,6 +19,11 @@ import { OPERATOR, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './ac
  *
  * EMS's Groups are its administrative roles (hr_lead, access_admin, operator): the entitlement here is
  * `access_admin`. EMS never deletes a person: its DELETE deactivates, which revokeMode delete accepts.
+ *
+ * Then the whole way, in both modes: a first EMS whose systems file connects a critical system
+ * "second-ems" through the SCIM connector to the second EMS; a resignation there deactivates the person
+ * on the second EMS (they can no longer sign in there) and takes access_admin away, and a retention gives
+ * both back — shown on the first EMS's case as the system's suspend and restore, done and verified.
  */
 
 let env: AcceptanceEnv;
@@ -33,27 +43,31 @@ const context: ConnectorContext = {
   readSecretFile: () => token,
 };
 
-const change = (action: ConnectorChange['action'], changeId: string): ConnectorChange => ({ changeId, action, account, entitlements: ['access_admin'] });
-const signal = () => new AbortController().signal;
-
-/** What the second EMS shows of the person, read with plain SCIM requests (not the connector's). */
-async function shown(): Promise<{ active: unknown; groups: string[] }> {
-  const list = await requestJson<{ Resources: Array<{ id: string }> }>(env.base, 'GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${person.email}"`)}`, undefined, { authorization: `Bearer ${token}` });
+/** What the second EMS shows of someone, read with plain SCIM requests (not the connector's). */
+async function shownOf(email: string): Promise<{ active: unknown; groups: string[] }> {
+  const auth = { authorization: `Bearer ${token}` };
+  const list = await requestJson<{ Resources: Array<{ id: string }> }>(env.base, 'GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq ${JSON.stringify(email)}`)}`, undefined, auth);
   expect(list.status).toBe(200);
   const id = list.body.Resources[0]!.id;
-  const user = await requestJson<{ active: unknown }>(env.base, 'GET', `/scim/v2/Users/${id}`, undefined, { authorization: `Bearer ${token}` });
-  const group = await requestJson<{ members?: Array<{ value: string }> }>(env.base, 'GET', '/scim/v2/Groups/access_admin', undefined, { authorization: `Bearer ${token}` });
+  const user = await requestJson<{ active: unknown }>(env.base, 'GET', `/scim/v2/Users/${id}`, undefined, auth);
+  const group = await requestJson<{ members?: Array<{ value: string }> }>(env.base, 'GET', '/scim/v2/Groups/access_admin', undefined, auth);
   return { active: user.body.active, groups: (group.body.members ?? []).some((m) => m.value === id) ? ['access_admin'] : [] };
 }
 
-const canSignIn = () =>
-  signIn(env.base, person.id).then(
+const change = (action: ConnectorChange['action'], changeId: string): ConnectorChange => ({ changeId, action, account, entitlements: ['access_admin'] });
+const signal = () => new AbortController().signal;
+
+const shown = () => shownOf(person.email);
+
+const canSignIn = (personId = person.id) =>
+  signIn(env.base, personId).then(
     () => true,
     () => false,
   );
 
 beforeAll(async () => {
-  env = await startAcceptanceEms('orchestration', 'scim_connector_against_ems');
+  // Choreography: the orchestrator's workflow engine (DBOS) is one per process, and the first EMS of the journey below runs it in orchestration mode.
+  env = await startAcceptanceEms('choreography', 'scim_connector_against_ems');
   const created = await requestJson<{ token: string; scimUrl: string }>(env.base, 'POST', '/api/provisioning-tokens', { name: 'Access connector of the first EMS', expiresInDays: 1 }, {
     authorization: `Bearer ${await tokenFor(env.base, OPERATOR)}`,
   });
@@ -113,5 +127,89 @@ describe("the SCIM connector against a second EMS's SCIM endpoint", () => {
     const missing = await connector.apply({ ...change('suspend', 'c0000000-0000-4000-8000-000000000008'), entitlements: ['no_such_group'] }, signal()).catch((e: unknown) => e);
     expect(missing).toMatchObject({ transient: false, code: '404' });
     expect((missing as Error).message).toMatch(/^SCIM GET \/Groups\/no_such_group answered 404/);
+  });
+});
+
+describe.each(['orchestration', 'choreography'] as const)('a resignation on one EMS and its access on a second EMS, through SCIM (%s)', (mode) => {
+  let first: AcceptanceEnv;
+  let dir: string;
+  const { takeEmployee } = employeePicker(org);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ems-scim-journey-'));
+    await writeFile(path.join(dir, 'second-ems.token'), `${token}\n`, { mode: 0o600 });
+    const systemsFile = path.join(dir, 'systems.json');
+    await writeFile(
+      systemsFile,
+      JSON.stringify({
+        systems: [
+          {
+            id: 'second-ems',
+            name: 'The other EMS',
+            critical: true,
+            connector: { type: 'scim', settings: { baseUrl: `${env.base}/scim/v2`, tokenFile: 'second-ems.token', userFilter: 'userName eq "{email}"', revokeMode: 'deactivate', timeout: '5s' } },
+          },
+        ],
+      }),
+    );
+    first = await startAcceptanceEms(mode, `scim_journey_${mode}`, { env: { EMS_ACCESS_SYSTEMS_FILE: systemsFile } });
+  }, 120_000);
+  afterAll(async () => {
+    await first?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const caseOf = async (id: string) => (await http<ems.Resignation>(first.base, 'GET', `/api/resignations/${id}`)).body;
+  const systemDone = (id: string, action: 'suspend' | 'restore') =>
+    waitFor(
+      async () => {
+        const c = await caseOf(id);
+        const s = c.systems.find((x) => x.systemId === 'second-ems' && x.action === action);
+        if (s?.status === 'failed') throw new Error(`second-ems ${action} failed: ${s.error}`);
+        return s?.status === 'done' ? { c, s } : undefined;
+      },
+      `second-ems ${action} done on case ${id}`,
+      30_000,
+    );
+
+  it('when an employee resigns, then the second EMS deactivates them and takes access_admin away (they cannot sign in there); when HR retains them, both come back', async () => {
+    // Skip anyone the other describe's person or an earlier mode used, and the administrators.
+    let employee = takeEmployee();
+    while (employee.id === person.id || admins.has(employee.id) || !employee.email) employee = takeEmployee();
+    const email = employee.email;
+
+    // On the second EMS the person holds access_admin (as an identity provider would have provisioned it) …
+    const auth = { authorization: `Bearer ${token}` };
+    const found = await requestJson<{ Resources: Array<{ id: string }> }>(env.base, 'GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq ${JSON.stringify(email)}`)}`, undefined, auth);
+    const scimId = found.body.Resources[0]!.id;
+    const added = await requestJson(env.base, 'PATCH', '/scim/v2/Groups/access_admin', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: scimId }] }] }, { ...auth, 'content-type': 'application/scim+json' });
+    expect(added.status).toBe(200);
+    expect(await shownOf(email)).toEqual({ active: true, groups: ['access_admin'] });
+    expect(await canSignIn(employee.id)).toBe(true);
+    // … and the first EMS's Access knows it as their grant on second-ems.
+    await createKysely<{ grants: { id: string; employee_id: string; system_id: string; role: string } }>(first.ems.pool, 'access')
+      .insertInto('grants')
+      .values({ id: `scim-${mode}-${employee.id}`, employee_id: employee.id, system_id: 'second-ems', role: 'access_admin' })
+      .execute();
+
+    const submitted = await http<ems.Resignation>(first.base, 'POST', '/api/resignations', { employeeId: employee.id });
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id;
+
+    const { s: suspended } = await systemDone(id, 'suspend');
+    expect(suspended.entitlements).toEqual(['access_admin']);
+    expect(suspended.verification).toMatch(/^SCIM User .+ read back: active=false; in none of Group access_admin$/);
+    expect(await shownOf(email)).toEqual({ active: false, groups: [] });
+    expect(await canSignIn(employee.id)).toBe(false);
+
+    await waitFor(async () => ((await caseOf(id)).status === 'awaiting_decision' ? true : undefined), `case ${id} awaiting the decision`);
+    const decided = await http<ems.Resignation>(first.base, 'POST', `/api/resignations/${id}/decision`, { decision: 'retained', note: 'Stays' });
+    expect(decided.status).toBe(200);
+
+    const { c, s: restored } = await systemDone(id, 'restore');
+    expect(restored.verification).toMatch(/read back: active=true; a member of Group access_admin$/);
+    expect(await shownOf(email)).toEqual({ active: true, groups: ['access_admin'] });
+    expect(await canSignIn(employee.id)).toBe(true);
+    expect(c.systems.filter((s) => s.systemId === 'second-ems').map((s) => `${s.action}:${s.status}`)).toEqual(['suspend:done', 'restore:done']);
   });
 });
