@@ -67,6 +67,8 @@ export function checkFilter(type: ResourceTypeDef, filter: Filter, context?: Val
 
 function checkComparison(leaf: AttrDef, op: string, value: CompValue, path: AttrPath): void {
   const where = printAttrPath(path);
+  // PostgreSQL text holds neither NUL nor lone surrogates; no attribute has them either.
+  if (typeof value === 'string' && (value.includes('\u0000') || !value.isWellFormed())) throw new ScimError(400, `${where}: the value contains a NUL or malformed Unicode`, 'invalidFilter');
   if (value === null) {
     if (op !== 'eq' && op !== 'ne') throw new ScimError(400, `${where} ${op} null: only eq and ne compare with null`, 'invalidFilter');
     return;

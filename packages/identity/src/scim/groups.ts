@@ -7,8 +7,8 @@ import { checkFilter, matches } from './evaluate.ts';
 import { applyPatch, type PatchOperation } from './patch.ts';
 import { RESOURCE_TYPES, SCIM } from './schemas.ts';
 import { ScimError, scimNotFound } from './scim-error.ts';
-import { member, type ScimJson } from './user.ts';
-import { checkIfMatch, lockAndRead, type ScimDeps } from './users.ts';
+import { isDirectoryId, member, type ScimJson } from './user.ts';
+import { checkIfMatch, lockDirectory, type ScimDeps } from './users.ts';
 
 /**
  * The Groups endpoint: EMS's three administrative roles (hr_lead, access_admin, operator), each a Group whose
@@ -75,8 +75,8 @@ async function setMembers(d: ScimDeps, trx: IdentityTx, role: AdminRole, current
   if (!changed.length) return;
   const people = [];
   for (const id of changed) {
-    const e = await getDirectoryPerson(trx, id);
-    if (!e) throw new ScimError(400, `members: no User ${id}`, 'invalidValue');
+    const e = isDirectoryId(id) ? await getDirectoryPerson(trx, id) : undefined;
+    if (!e) throw new ScimError(400, `members: no User ${JSON.stringify(id.slice(0, 100))}`, 'invalidValue');
     const roles = want.has(id) ? [...new Set([...e.person.roles, role])].sort() : e.person.roles.filter((r) => r !== role);
     people.push({ ...e.person, roles });
   }
@@ -102,7 +102,7 @@ function memberIds(members: unknown): string[] {
 async function changeGroup(d: ScimDeps, id: string, ifMatch: string | undefined, next: (current: ScimJson) => ScimJson): Promise<{ resource: ScimJson; etag: string }> {
   if (!isRole(id)) throw scimNotFound(`Group ${id}`);
   await d.db.transaction().execute(async (trx) => {
-    await lockAndRead(trx, id);
+    await lockDirectory(trx);
     const current = (await membersOf(trx)).get(id)!;
     const before = toScimGroup(d, id, current);
     checkIfMatch(ifMatch, before.etag);

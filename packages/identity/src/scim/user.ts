@@ -26,6 +26,9 @@ export interface ScimBase {
 
 export type ScimJson = Record<string, unknown>;
 
+/** What a directory id looks like (contracts' EmployeeId); anything else names no User. */
+export const isDirectoryId = (id: string): boolean => /^[A-Za-z0-9._-]{1,64}$/.test(id);
+
 export const etagOf = (version: number | string) => `W/"${version}"`;
 
 /** The names of the people a User refers to (manager, HR partner), for their displayName. */
@@ -78,6 +81,7 @@ const invalid = (detail: string) => new ScimError(400, detail, 'invalidValue');
 function optionalString(v: unknown, what: string, max = 200): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') throw invalid(`${what} must be a string`);
+  if (v.includes('\u0000') || !v.isWellFormed()) throw invalid(`${what} contains a NUL or malformed Unicode`);
   const t = v.trim();
   if (t.length > max) throw invalid(`${what} is longer than ${max} characters`);
   return t === '' ? null : t;

@@ -8,7 +8,7 @@ import type { Filter } from './filter.ts';
 import { userFilterSql, userSortSql, USER_TYPE } from './filter-sql.ts';
 import { applyPatch, type PatchOperation } from './patch.ts';
 import { ScimError, scimNotFound } from './scim-error.ts';
-import { etagOf, fromScimUser, toScimUser, type ScimBase, type ScimJson, type UserWrite } from './user.ts';
+import { etagOf, fromScimUser, isDirectoryId, toScimUser, type ScimBase, type ScimJson, type UserWrite } from './user.ts';
 
 /**
  * The Users endpoint's use cases. Reads are one SQL query each (a filter is translated to SQL, filter-sql.ts);
@@ -40,7 +40,7 @@ async function namesFor(db: IdentityDb | IdentityTx, entries: readonly Directory
 }
 
 export async function getUser(d: ScimDeps, id: string): Promise<{ resource: ScimJson; etag: string }> {
-  const entry = await getDirectoryPerson(d.db, id);
+  const entry = isDirectoryId(id) ? await getDirectoryPerson(d.db, id) : undefined;
   if (!entry) throw scimNotFound(`User ${id}`);
   return { resource: toScimUser(entry, d, await namesFor(d.db, [entry])), etag: etagOf(entry.version) };
 }
@@ -103,8 +103,12 @@ const scimName = (field: string) =>
  * write see the same version, and no row lock waits on it the other way round) and reads the person.
  */
 export async function lockAndRead(trx: IdentityTx, id: string): Promise<DirectoryEntry | undefined> {
+  await lockDirectory(trx);
+  return isDirectoryId(id) ? getDirectoryPerson(trx, id) : undefined;
+}
+
+export async function lockDirectory(trx: IdentityTx): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext('identity.directory'))`.execute(trx);
-  return getDirectoryPerson(trx, id);
 }
 
 const newId = () => `U${randomBytes(6).toString('hex').toUpperCase()}`;
