@@ -43,13 +43,17 @@ export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOp
   const leaseMs = options.leaseMs ?? 60_000;
   const pollMs = options.pollMs ?? Math.min(intervalMs, 5_000);
   const stopping = new AbortController();
+  let rowEnsured = false;
   const ms = (n: number) => sql<Date>`clock_timestamp() + make_interval(secs => ${n / 1000})`;
 
   /** Claims the round: `due` only when the interval has passed since the last round. Answers the run token, or undefined. */
   async function claim(due: boolean): Promise<string | undefined> {
     const token = randomUUID();
-    // The row exists from migration 7 on; a database emptied by hand gets it back here.
-    await db.insertInto('reconciler').values({ last_round_at: new Date(0) }).onConflict((oc) => oc.column('id').doNothing()).execute();
+    // The row exists from migration 7 on; a database emptied by hand gets it back here (once per process).
+    if (!rowEnsured) {
+      await db.insertInto('reconciler').values({ last_round_at: new Date(0) }).onConflict((oc) => oc.column('id').doNothing()).execute();
+      rowEnsured = true;
+    }
     let q = db
       .updateTable('reconciler')
       .set({ running_until: ms(leaseMs), run_token: token })
@@ -84,6 +88,8 @@ export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOp
   }
 
   async function runIfDue(): Promise<boolean> {
+    // Nothing to read (no connected system can inspect, e.g. the demo's built-in systems only): no round, no database traffic.
+    if (!deps.systems.all.some((s) => typeof s.connector.inspect === 'function')) return false;
     const token = await claim(true);
     if (!token) return false;
     await round(token, null);
