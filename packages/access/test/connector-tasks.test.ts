@@ -281,6 +281,25 @@ describe('connector tasks and the connector worker', () => {
     ]);
   });
 
+  it('when a hold is released while another hold of the employee is active, then no system is restored (the accounts stay locked); releasing the other restores them', async () => {
+    const employee = freshEmployee();
+    await grantConnected(pool, employee);
+    const first = await hold(employee);
+    await settled(first.id, 2);
+    const second = await hold(employee);
+    expect(second.systems).toEqual([]);
+    const release = async (id: string) => expect((await http.call('POST', `/api/access-holds/${id}/release`, {})).status).toBe(200);
+    await release(first.id);
+    expect((await holdView(first.id)).systems.map((s) => s.action)).toEqual(['suspend', 'suspend']);
+    await release(second.id);
+    const restored = await settled(second.id, 2);
+    expect(restored.systems.map((s) => [s.systemId, s.action, s.entitlements, s.status])).toEqual([
+      ['dir-a', 'restore', [...ROLES['dir-a']], 'done'],
+      ['idp-b', 'restore', [...ROLES['idp-b']], 'done'],
+    ]);
+    expect(systems['dir-a']!.callsFor(employee.id).map((c) => c.action)).toEqual(['suspend', 'restore']);
+  });
+
   it('when access is revoked, then every connected system where grants were revoked gets a revoke with all of them, non-critical ones included, shown on the revocation', async () => {
     const employee = freshEmployee();
     await grantConnected(pool, employee);

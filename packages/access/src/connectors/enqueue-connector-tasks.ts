@@ -34,7 +34,7 @@ export async function enqueueSuspendTasks(trx: AccessTx, origin: TaskOrigin, sus
   return insertTasks(trx, origin, 'suspend', planSuspendTasks(grants, systems));
 }
 
-/** A released hold's restore tasks (its transaction): one per system its suspend tasks went to. */
+/** A released hold's restore tasks (its transaction): one per system its suspend tasks went to or it gives grants back on. */
 export async function enqueueRestoreTasks(trx: AccessTx, origin: TaskOrigin & { holdId: string }, restoredGrantIds: readonly string[], handedOver: boolean): Promise<number> {
   const suspendedOn = await trx
     .selectFrom('connector_tasks')
@@ -43,12 +43,13 @@ export async function enqueueRestoreTasks(trx: AccessTx, origin: TaskOrigin & { 
     .where('action', '=', 'suspend')
     .orderBy('seq')
     .execute();
-  if (suspendedOn.length === 0) return 0;
   const restored = await changedGrants(trx, restoredGrantIds);
+  const systems = await connections(trx, restored.map((g) => g.systemId));
   const planned = planRestoreTasks(
     suspendedOn.map((s) => ({ systemId: s.system_id, connector: s.connector })),
     restored,
     handedOver,
+    systems,
   );
   return insertTasks(trx, origin, 'restore', planned);
 }

@@ -38,6 +38,12 @@ describe('planning connector tasks', () => {
     expect(planRestoreTasks([{ systemId: 'corp-ldap', connector: 'ldap' }], [], true)).toEqual([]);
   });
 
+  it('when a hold that took grants over from another is released, then the systems of what it gives back get a restore, though it sent no suspend there itself', () => {
+    expect(planRestoreTasks([], [g('g1', 'corp-ldap', 'cn=eng,ou=groups'), g('g5', 'vpn', 'user')], false, systems)).toEqual([
+      { systemId: 'corp-ldap', connector: 'ldap', entitlements: ['cn=eng,ou=groups'] },
+    ]);
+  });
+
   it('when a revocation revokes grants, then every connected system where it revoked something gets a revoke with all of them, critical or not', () => {
     const revoked = [g('g1', 'corp-ldap', 'cn=eng,ou=groups'), g('g6', 'wiki', 'editor'), g('g5', 'vpn', 'user')];
     expect(planRevokeTasks(revoked, systems)).toEqual([

@@ -3,8 +3,8 @@
  * pure decisions (no I/O): the use cases load the grants and store the tasks, in their own transaction.
  *
  *   suspend: each critical connected system where the hold suspended ≥ 1 grant   → its roles
- *   restore: each system the hold's suspend reached (a suspend task), unless
- *            another active hold of the employee takes the grants over         → the roles given back
+ *   restore: each system the hold's suspend reached (a suspend task) or where it gives
+ *            grants back, unless another active hold takes the grants over     → the roles given back
  *   revoke:  each connected system where the revocation revoked ≥ 1 grant       → all of those roles
  *
  * Built-in systems (rows only) never get a task. A grant's `role` is the system's own name of the
@@ -59,25 +59,27 @@ export function planSuspendTasks(suspended: readonly ChangedGrant[], systems: re
 }
 
 /**
- * A released hold: one task per system its suspend tasks went to, giving back exactly the roles
- * restored there (possibly none: the account is unlocked all the same). None while another active
- * hold of the employee keeps the grants suspended (`handedOver`): the account stays locked.
+ * A released hold: one task per system its suspend tasks went to, and per connected system of a grant
+ * it gives back (a hold that took grants over from another hold has no suspend task of its own there),
+ * giving back exactly the roles restored there (possibly none: the account is unlocked all the same).
+ * None while another active hold of the employee keeps the grants suspended (`handedOver`): the
+ * account stays locked.
  */
 export function planRestoreTasks(
   suspendedOn: readonly { systemId: string; connector: ConnectedType }[],
   restored: readonly ChangedGrant[],
   handedOver: boolean,
+  systems: readonly SystemConnection[] = [],
 ): PlannedTask[] {
   if (handedOver) return [];
   const roles = bySystem(restored);
-  const seen = new Set<string>();
-  const tasks: PlannedTask[] = [];
-  for (const s of suspendedOn) {
-    if (seen.has(s.systemId)) continue;
-    seen.add(s.systemId);
-    tasks.push({ systemId: s.systemId, connector: s.connector, entitlements: roles.get(s.systemId) ?? [] });
+  const byId = new Map(systems.map((s) => [s.id, s]));
+  const targets = new Map<string, ConnectedType>(suspendedOn.map((s) => [s.systemId, s.connector]));
+  for (const systemId of roles.keys()) {
+    const system = byId.get(systemId);
+    if (connected(system) && !targets.has(systemId)) targets.set(systemId, system.connector);
   }
-  return sorted(tasks);
+  return sorted([...targets].map(([systemId, connector]) => ({ systemId, connector, entitlements: roles.get(systemId) ?? [] })));
 }
 
 /** A revocation: one task per connected system where it revoked something, with every role revoked there. */
