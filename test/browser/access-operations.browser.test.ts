@@ -291,6 +291,11 @@ describe('access and operations pages (orchestration)', () => {
     const systemsTable = page.getByRole('table', { name: /Systems and how Access reaches them/ });
     const demoSystem = org.systems.find((s) => s.critical)!;
     expect(await rowText(systemsTable, demoSystem.name)).toMatch(/Critical: suspended during a hold\s+Built-in \(EMS only\)/);
+    // …and the open drifts, with a reconciliation on demand (the demo has no connected system to read).
+    await page.getByRole('heading', { level: 2, name: 'Open drifts (0)' }).waitFor();
+    await page.getByText('Every connected system matches what Access holds.').waitFor();
+    await page.getByRole('button', { name: 'Check connected systems now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Checked 0 connected systems: 0 new drifts, 0 open.' }).waitFor();
     await accessibleAtBothWidths(page, 'the access page with its systems');
   });
 });

@@ -15,6 +15,9 @@ export type AuditVerification = access.AuditVerification;
 export type AuditEntry = Infer<typeof access.AuditEntry>;
 export type Actor = ems.Actor;
 export type AccessSystem = Infer<typeof access.AccessSystem>;
+/** A difference a reconciliation found between a connected system and Access (open until a later one no longer finds it). */
+export type AccessDrift = access.AccessDrift;
+export type Reconciliation = access.Reconciliation;
 /** One connected system's part of a hold or a revocation. */
 export type SystemChange = access.SystemChangeView;
 export type Employee = hr.Employee;
@@ -26,6 +29,10 @@ export const getEmployeeAccess = (employeeId: string, signal?: AbortSignal) => g
 export const listAudit = (query: Query, signal?: AbortSignal) => get<Page<AuditEntry>>(AccessPaths.audit, query, signal);
 export const verifyAudit = (signal?: AbortSignal) => get<AuditVerification>(AccessPaths.auditVerification, undefined, signal);
 export const listSystems = (signal?: AbortSignal) => get<Page<AccessSystem>>(AccessPaths.systems, { limit: 500 }, signal);
+/** Open drifts, newest first (the access administrator and the operator may list them). */
+export const listDrifts = (query: Query, signal?: AbortSignal) => get<Page<AccessDrift>>(AccessPaths.drifts, { status: 'open', ...query }, signal);
+/** Compares every connected system with what Access believes, now. */
+export const runReconciliation = () => post<Reconciliation>(AccessPaths.reconciliations, {});
 /** Revokes every remaining grant now (no `revokeAt`); a scheduled revocation is moved to now by a higher `revision`. */
 export const revokeAccess = (body: RevocationRequest, idempotencyKey: string) => post<Revocation>(AccessPaths.revocations, body, { idempotencyKey });
 /** One person of the directory: their name and time zone (any role may read it). */

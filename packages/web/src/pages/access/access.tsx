@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
-import { employeesById, listAll, listHolds, listRevocations, listSystems, type AccessHold, type AccessSystem, type SystemChange, type Employee, type Revocation } from '../../api/access.ts';
+import { employeesById, listAll, listDrifts, listHolds, listRevocations, listSystems, runReconciliation, type AccessDrift, type AccessHold, type AccessSystem, type SystemChange, type Employee, type Revocation } from '../../api/access.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Loading, Page, Status } from '../../components/ui.tsx';
@@ -10,6 +10,8 @@ import { connectorWords } from '../employee/connected-systems.tsx';
 import { personName, RevokeNow, Zoned } from './shared.tsx';
 
 interface AccessOverview {
+  /** Open drifts (undefined: this reader may not list them). */
+  drifts: AccessDrift[] | undefined;
   holds: AccessHold[];
   scheduled: Revocation[];
   recent: Revocation[];
@@ -21,17 +23,19 @@ interface AccessOverview {
   employees: Map<string, Employee>;
 }
 
-async function loadOverview(signal: AbortSignal): Promise<AccessOverview> {
-  const [holds, scheduled, done, systems] = await Promise.all([
+async function loadOverview(signal: AbortSignal, readsDrifts: boolean): Promise<AccessOverview> {
+  const [holds, scheduled, done, systems, drifts] = await Promise.all([
     listAll((q) => listHolds(q, signal)),
     listAll((q) => listRevocations({ ...q, status: 'scheduled' }, signal)),
     listAll((q) => listRevocations({ ...q, status: 'done' }, signal)),
     listSystems(signal),
+    readsDrifts ? listAll((q) => listDrifts(q, signal), {}, 1000) : Promise.resolve(undefined),
   ]);
   const active = holds.items.filter((h) => h.status === 'active');
   const recent = done.items.sort((a, b) => (b.doneAt ?? '').localeCompare(a.doneAt ?? '')).slice(0, 10);
-  const employees = await employeesById([...active, ...scheduled.items, ...recent].map((x) => x.employeeId), signal);
+  const employees = await employeesById([...active, ...scheduled.items, ...recent, ...(drifts?.items ?? [])].map((x) => x.employeeId), signal);
   return {
+    drifts: drifts?.items,
     holds: active.sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
     scheduled: scheduled.items.sort((a, b) => a.revokeAt.localeCompare(b.revokeAt)),
     recent,
@@ -47,7 +51,8 @@ const live = caseChanged();
 /** IT's view: who is on hold and what each hold suspended, revocations to come (revoke now), revocations done. */
 export function AccessPage(_props: { params: Record<string, string> }) {
   const session = useSession();
-  const data = useResource(loadOverview, [], live);
+  const readsDrifts = session.has('access_admin', 'operator');
+  const data = useResource((signal) => loadOverview(signal, readsDrifts), [readsDrifts], live);
   const [done, setDone] = useState('');
   const canRevoke = session.has('access_admin');
   const o = data.data;
@@ -73,6 +78,18 @@ export function AccessPage(_props: { params: Record<string, string> }) {
       ) : (
         <>
           {o.complete ? null : <p className="notice">There are more holds and revocations than this page reads at once (10,000 of each kind): some may be missing below. Open an employee's access page to see theirs.</p>}
+          {o.drifts ? (
+            <DriftsSection
+              drifts={o.drifts}
+              systems={o.systems}
+              employees={o.employees}
+              onChecked={(m) => {
+                setDone(m);
+                data.reload();
+              }}
+            />
+          ) : null}
+
           <section aria-labelledby="holds-h">
             <h2 id="holds-h">Active holds ({o.holds.length})</h2>
             {o.holds.length === 0 ? (
@@ -271,5 +288,86 @@ function SystemChanges({ changes }: { changes: readonly SystemChange[] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+const DRIFT_WORDS: Record<AccessDrift['kind'], (entitlement: string | null) => string> = {
+  account_enabled: () => 'Account enabled again',
+  entitlement_added: (e) => `${e ?? 'An entitlement'} added`,
+  entitlement_missing: (e) => `${e ?? 'An entitlement'} missing`,
+};
+
+/**
+ * Open drifts: a connected system that differs from a hold or a revocation (an account re-enabled, a group
+ * added back). Reconciliations run on their own; "Check now" runs one at once.
+ */
+function DriftsSection({ drifts, systems, employees, onChecked }: { drifts: readonly AccessDrift[]; systems: ReadonlyMap<string, string>; employees: ReadonlyMap<string, Employee>; onChecked: (message: string) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const check = () => {
+    setBusy(true);
+    setError(undefined);
+    runReconciliation().then(
+      (r) => {
+        setBusy(false);
+        const failed = r.systems.filter((s) => s.status !== 'ok');
+        onChecked(
+          `Checked ${r.systems.length} connected ${r.systems.length === 1 ? 'system' : 'systems'}: ${r.newDrifts} new ${r.newDrifts === 1 ? 'drift' : 'drifts'}, ${r.openDrifts} open.` +
+            (failed.length ? ` Not fully read: ${failed.map((s) => `${systems.get(s.systemId) ?? s.systemId}${s.error ? ` (${s.error})` : ''}`).join('; ')}.` : ''),
+        );
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(err);
+      },
+    );
+  };
+  return (
+    <section aria-labelledby="drifts-h">
+      <h2 id="drifts-h">Open drifts ({drifts.length})</h2>
+      <p className="actions-row">
+        <button type="button" className="secondary" onClick={check} disabled={busy}>
+          {busy ? 'Checking connected systems…' : 'Check connected systems now'}
+        </button>
+      </p>
+      <ErrorMessage error={error} />
+      {drifts.length === 0 ? (
+        <p>Every connected system matches what Access holds.</p>
+      ) : (
+        <div className="table-wrap wrap-anywhere" tabIndex={0} role="region" aria-label="Open drifts, newest first">
+          <table>
+            <caption className="visually-hidden">Open drifts, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Employee</th>
+                <th scope="col">System</th>
+                <th scope="col">What differs</th>
+                <th scope="col">Found</th>
+                <th scope="col">Case</th>
+              </tr>
+            </thead>
+            <tbody>
+              {drifts.map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <Link to={AppPaths.employeeAccess(d.employeeId)}>{personName(employees, d.employeeId)}</Link>
+                  </td>
+                  <td>{systems.get(d.systemId) ?? d.systemId}</td>
+                  <td>
+                    <strong>{DRIFT_WORDS[d.kind](d.entitlement)}</strong>
+                    <br />
+                    <span className="muted">{d.detail}</span>
+                  </td>
+                  <td>
+                    <DateTime iso={d.detectedAt} />
+                  </td>
+                  <td>{d.resignationId ? <Link to={AppPaths.case(d.resignationId)}>Open the case</Link> : <span className="muted">None</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
   );
 }

@@ -36,6 +36,7 @@ export const SERVICE_WORDS: Record<string, string> = {
   access: 'Access',
   assets: 'IT asset recovery',
   webhooks: 'Webhooks',
+  identity: 'Directory',
 };
 
 export function stepsOf(r: Resignation): Array<[StepName, Step]> {
