@@ -111,6 +111,13 @@ describe.each(['orchestration', 'choreography'] as const)('the directory import 
   });
 
   if (mode === 'orchestration') {
+    it('when the API document is read, then the import takes a text/csv body and names its refusal', async () => {
+      const doc = await http<{ paths: Record<string, Record<string, { requestBody: { content: Record<string, unknown> }; responses: Record<string, unknown> }>> }>(env.base, 'GET', '/openapi.json');
+      const op = doc.body.paths[IdentityPaths.directoryImports]!.post!;
+      expect(Object.keys(op.requestBody.content)).toEqual(['text/csv']);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '201', '422']));
+    });
+
     describe('ems import', () => {
       let dir: string;
       beforeAll(async () => {

@@ -27,6 +27,7 @@ export async function registerImportPeopleRoute(app: App, ctx: IdentityContext):
           description:
             'Columns: id, name, email, title, manager_id, hr_partner_id, department, location, timezone, working_days, work_start, work_end (required in the header; ' +
             'title, manager_id, hr_partner_id, department and location may be empty), roles and active (optional). A refused file answers 422 with every error by row and column.',
+          consumes: ['text/csv'],
           querystring: identity.DirectoryImportQuery,
           body: z.string().meta({ description: 'The CSV file (RFC 4180, UTF-8, header first)' }),
           response: { 200: identity.DirectoryImportReport, 201: identity.DirectoryImportReport, 400: ProblemSchema, 413: ProblemSchema, 415: ProblemSchema, 422: identity.DirectoryImportProblem },
