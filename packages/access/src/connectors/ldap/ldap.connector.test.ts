@@ -234,6 +234,18 @@ describe('LDAP connector against slapd', () => {
     await ldap.close();
   });
 
+  it('when an administrator locked the account with a lock of their own during the hold, then the restore leaves it locked and fails permanently, saying so', async () => {
+    const ldap = connectorFor(slapd);
+    await ldap.apply(change('suspend', 'e1004', []), signal());
+    await slapd.modify(`dn: ${slapd.personDn('e1004')}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: 20200101000000Z\n`);
+    const err = await failure(ldap.apply(change('restore', 'e1004', []), signal()));
+    expect(err.transient).toBe(false);
+    expect(err.message).toContain('is still locked: pwdAccountLockedTime=20200101000000Z, not set by EMS');
+    expect(await slapd.bindAs('e1004', 'di-secret-4')).toBe('invalidCredentials');
+    await slapd.modify(`dn: ${slapd.personDn('e1004')}\nchangetype: modify\ndelete: pwdAccountLockedTime\n`);
+    await ldap.close();
+  });
+
   it('when probeBindOnRestore is on, then a restore also proves by a bind that the account is no longer refused as locked', async () => {
     const ldap = connectorFor(slapd, { lock: { probeBindOnRestore: true } });
     await ldap.apply(change('suspend', 'e1004', []), signal());

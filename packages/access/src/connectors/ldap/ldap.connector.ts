@@ -65,6 +65,7 @@ export class LdapConnector implements Connector {
   }
 
   async apply(change: ConnectorChange, signal: AbortSignal): Promise<ConnectorOutcome> {
+    const started = performance.now();
     const outcome = await this.#session(signal, async (c) => {
       const groups = change.entitlements.map((e) => this.#groupDn(e));
       const person = await this.#findPerson(c, change.account);
@@ -77,7 +78,7 @@ export class LdapConnector implements Connector {
           return this.#addAndUnlock(c, change.account, person, groups, signal);
       }
     });
-    this.#context.log.info({ changeId: change.changeId, action: change.action, employeeId: change.account.employeeId }, 'LDAP change applied and verified');
+    this.#context.log.info({ changeId: change.changeId, action: change.action, employeeId: change.account.employeeId, ms: Math.round(performance.now() - started) }, 'LDAP change applied and verified');
     return outcome;
   }
 
@@ -140,14 +141,7 @@ export class LdapConnector implements Connector {
 
   async #addAndUnlock(c: Client, account: AccountRef, found: Person | undefined, groups: string[], signal: AbortSignal): Promise<ConnectorOutcome> {
     const person = this.#required(found, account);
-    const attr = this.#settings.groups.memberAttribute;
-    for (const g of groups) {
-      try {
-        await this.#op(`add ${person.dn} to ${g}`, () => c.modify(g, new Change({ operation: 'add', modification: new Attribute({ type: attr, values: [person.dn] }) })));
-      } catch (err) {
-        if (causeCode(err) !== LdapCode.typeOrValueExists) throw err;
-      }
-    }
+    await this.#addMemberships(c, person.dn, groups);
     try {
       // Only EMS's own administrative lock is removed; a lock someone else set with another value stays (and fails the check below).
       await this.#op(`unlock ${person.dn}`, () => c.modify(person.dn, new Change({ operation: 'delete', modification: new Attribute({ type: LOCK_ATTR, values: [PPOLICY_LOCK_VALUE] }) })));
@@ -205,50 +199,67 @@ export class LdapConnector implements Connector {
 
   // ── directory operations ───────────────────────────────────────────────────────────────────
 
-  /** Removes `dn` from each group; returns, per group, whether it was there. */
+  /** Removes `dn` from each group (one request per group, all in flight at once); answers, per group, whether it was there. */
   async #removeMemberships(c: Client, dn: string, groups: string[]): Promise<Array<'removed' | 'absent' | 'no such group'>> {
     const attr = this.#settings.groups.memberAttribute;
     const placeholder = this.#settings.groups.placeholderMember;
-    const out: Array<'removed' | 'absent' | 'no such group'> = [];
-    for (const g of groups) {
-      const remove = new Change({ operation: 'delete', modification: new Attribute({ type: attr, values: [dn] }) });
-      try {
-        await this.#op(`remove ${dn} from ${g}`, () => c.modify(g, remove));
-        out.push('removed');
-      } catch (err) {
-        const code = causeCode(err);
-        if (code === LdapCode.noSuchAttribute) out.push('absent');
-        // A group deleted meanwhile has no members: the membership is gone, which is what was asked.
-        else if (code === LdapCode.noSuchObject) out.push('no such group');
-        else if (code === LdapCode.objectClassViolation && placeholder) {
-          // The last member of a groupOfNames: the placeholder takes its place in the same modify.
-          const add = new Change({ operation: 'add', modification: new Attribute({ type: attr, values: [placeholder] }) });
-          await this.#op(`remove ${dn} from ${g} (leaving ${placeholder})`, () => c.modify(g, [add, remove]));
-          out.push('removed');
-        } else if (code === LdapCode.objectClassViolation) {
-          throw new ConnectorError(`${(err as Error).message} — ${dn} is the last member of ${g}; set groups.placeholderMember to a DN that may stay in an otherwise empty group`, {
-            transient: false,
-            code: String(code),
-          });
-        } else throw err;
-      }
-    }
-    return out;
+    return Promise.all(
+      groups.map(async (g): Promise<'removed' | 'absent' | 'no such group'> => {
+        const remove = new Change({ operation: 'delete', modification: new Attribute({ type: attr, values: [dn] }) });
+        try {
+          await this.#op(`remove ${dn} from ${g}`, () => c.modify(g, remove));
+          return 'removed';
+        } catch (err) {
+          const code = causeCode(err);
+          if (code === LdapCode.noSuchAttribute) return 'absent';
+          // A group deleted meanwhile has no members: the membership is gone, which is what was asked.
+          if (code === LdapCode.noSuchObject) return 'no such group';
+          if (code === LdapCode.objectClassViolation && placeholder) {
+            // The last member of a groupOfNames: the placeholder takes its place in the same modify.
+            const add = new Change({ operation: 'add', modification: new Attribute({ type: attr, values: [placeholder] }) });
+            await this.#op(`remove ${dn} from ${g} (leaving ${placeholder})`, () => c.modify(g, [add, remove]));
+            return 'removed';
+          }
+          if (code === LdapCode.objectClassViolation) {
+            throw new ConnectorError(`${(err as Error).message} — ${dn} is the last member of ${g}; set groups.placeholderMember to a DN that may stay in an otherwise empty group`, {
+              transient: false,
+              code: String(code),
+            });
+          }
+          throw err;
+        }
+      }),
+    );
   }
 
+  /** Adds `dn` to each group (all in flight at once); a member already there is success. */
+  async #addMemberships(c: Client, dn: string, groups: string[]): Promise<void> {
+    const attr = this.#settings.groups.memberAttribute;
+    await Promise.all(
+      groups.map(async (g) => {
+        try {
+          await this.#op(`add ${dn} to ${g}`, () => c.modify(g, new Change({ operation: 'add', modification: new Attribute({ type: attr, values: [dn] }) })));
+        } catch (err) {
+          if (causeCode(err) !== LdapCode.typeOrValueExists) throw err;
+        }
+      }),
+    );
+  }
+
+  /** Whether `dn` is listed in each group (read back as the service account, all in flight at once). */
   async #memberships(c: Client, dn: string, groups: string[]): Promise<Membership[]> {
     const attr = this.#settings.groups.memberAttribute;
-    const out: Membership[] = [];
-    for (const g of groups) {
-      try {
-        const r = await this.#op(`read ${g}`, () => c.search(g, { scope: 'base', filter: `(${attr}=${escapeFilterValue(dn)})`, attributes: ['1.1'] }));
-        out.push(r.searchEntries.length > 0 ? 'member' : 'not a member');
-      } catch (err) {
-        if (causeCode(err) !== LdapCode.noSuchObject) throw err;
-        out.push('no such group');
-      }
-    }
-    return out;
+    return Promise.all(
+      groups.map(async (g): Promise<Membership> => {
+        try {
+          const r = await this.#op(`read ${g}`, () => c.search(g, { scope: 'base', filter: `(${attr}=${escapeFilterValue(dn)})`, attributes: ['1.1'] }));
+          return r.searchEntries.length > 0 ? 'member' : 'not a member';
+        } catch (err) {
+          if (causeCode(err) !== LdapCode.noSuchObject) throw err;
+          return 'no such group';
+        }
+      }),
+    );
   }
 
   async #readPerson(c: Client, dn: string): Promise<Person | undefined> {
