@@ -271,10 +271,13 @@ describe('Users', () => {
         { op: 'add', path: 'addresses', value: [{ type: 'work', locality: 'Hamburg', primary: true }] },
         { op: 'remove', path: 'addresses[locality eq "Berlin"]' },
         { op: 'replace', path: 'active', value: 'True' },
+        { op: 'replace', path: 'displayName', value: 'Ada King' },
       ],
     });
     expect(r.status, r.text).toBe(200);
-    expect(r.body).toMatchObject({ title: 'Principal', emails: [{ value: 'ada.new@example.com' }], addresses: [{ locality: 'Hamburg' }], [EMSX]: { workEnd: '17:30' } });
+    expect(r.body).toMatchObject({ title: 'Principal', displayName: 'Ada King', name: { formatted: 'Ada King' }, emails: [{ value: 'ada.new@example.com' }], addresses: [{ locality: 'Hamburg' }], [EMSX]: { workEnd: '17:30' } });
+    const given = await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Augusta' }, { op: 'replace', path: 'name.familyName', value: 'King' }] });
+    expect(given.body).toMatchObject({ displayName: 'Augusta King', name: { formatted: 'Augusta King' } });
   });
 
   it('when one PATCH operation of several is invalid, then none applies (all or nothing)', async () => {

@@ -169,9 +169,11 @@ function change(type: ResourceTypeDef, found: ResolvedAttr, sub: AttrDef | undef
     }
     const values: unknown[] = Array.isArray(o.value) ? (o.value as unknown[]) : [o.value];
     if (o.op === 'replace') return values;
-    // add: new values join; a value already there (same `value`) is not added twice.
+    // add: new values join; a value already there (same `value`) is not added twice. A new primary value makes
+    // the others non-primary (RFC 7644 §3.5.2: primary is true on one value at most).
     const have = new Set(list.map((e) => JSON.stringify(member(e, 'value') ?? e)));
-    return [...list, ...values.filter((v) => !have.has(JSON.stringify(member(v, 'value') ?? v)))];
+    const kept = values.some(isPrimary) ? list.map((e) => (isObject(e) ? { ...withoutKey(e, 'primary'), primary: false } : e)) : list;
+    return [...kept, ...values.filter((v) => !have.has(JSON.stringify(member(v, 'value') ?? v)))];
   }
   if (sub) {
     const obj = isObject(current) ? current : {};
@@ -192,6 +194,11 @@ function checkFilterOrInvalidPath(type: ResourceTypeDef, p: PatchPath) {
     throw err;
   }
 }
+
+const isPrimary = (v: unknown) => {
+  const p = member(v, 'primary');
+  return p === true || (typeof p === 'string' && p.toLowerCase() === 'true');
+};
 
 function withoutKey(obj: ScimJson, name: string): ScimJson {
   const out: ScimJson = {};

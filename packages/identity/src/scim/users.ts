@@ -141,10 +141,23 @@ export async function patchUser(d: ScimDeps, id: string, operations: readonly Pa
     if (!current) throw scimNotFound(`User ${id}`);
     checkIfMatch(ifMatch, etagOf(current.version));
     const before = toScimUser(current, d, await namesFor(trx, [current]));
-    const after = applyPatch(USER_TYPE, before, operations);
+    const after = withChangedName(applyPatch(USER_TYPE, before, operations), current.person.name);
     await write(d, trx, fromScimUser(after, { id, roles: current.person.roles }));
   });
   return getUser(d, id);
+}
+
+/**
+ * EMS keeps one name, answered as both name.formatted and displayName: after a PATCH the one that changed wins
+ * (a client replacing displayName, or name.givenName / name.familyName, changes the name).
+ */
+function withChangedName(after: ScimJson, was: string): ScimJson {
+  const name = (after.name ?? {}) as Record<string, unknown>;
+  const formatted = typeof name.formatted === 'string' ? name.formatted : undefined;
+  const display = typeof after.displayName === 'string' ? after.displayName : undefined;
+  const parts = [name.givenName, name.familyName].filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+  const next = formatted !== undefined && formatted !== was ? formatted : display !== undefined && display !== was ? display : parts.length ? parts.join(' ') : (formatted ?? display);
+  return { ...after, name: next === undefined ? {} : { formatted: next }, displayName: next };
 }
 
 /** DELETE: the directory never deletes a person; they become inactive (active=false), kept with their history. */
