@@ -22,7 +22,6 @@ export const EffectiveAccess = z
 
 export const HoldStatus = z.enum(['active', 'released']);
 
-export const AccessHold = z
 export const ConnectorType = z.enum(['builtin', 'ldap', 'scim', 'http']);
 
 /**
@@ -51,6 +50,7 @@ export const SystemChangeView = z
   .meta({ id: 'AccessSystemChange' });
 export type SystemChangeView = z.infer<typeof SystemChangeView>;
 
+export const AccessHold = z
   .object({
     id: Uuid,
     resignationId: Uuid,
@@ -60,9 +60,9 @@ export type SystemChangeView = z.infer<typeof SystemChangeView>;
     suspendedGrants: z.array(z.object({ grantId: z.string(), system: z.string() })),
     createdAt: IsoDateTime,
     releasedAt: IsoDateTime.nullable(),
+    /** The connected systems' part of the hold: suspend on each, then restore on release (creation order). Absent from an Access older than connectors: none. */
+    systems: z.array(SystemChangeView).default([]),
   })
-    /** The connected systems' part of the hold: suspend on each, then restore on release (creation order). */
-    systems: z.array(SystemChangeView),
   .meta({ id: 'AccessHold' });
 export type AccessHold = z.infer<typeof AccessHold>;
 
@@ -113,9 +113,9 @@ export const Revocation = z
     revoked: z.array(z.object({ grantId: z.string(), system: z.string() })),
     /** When it was actually carried out (null until done). */
     doneAt: IsoDateTime.nullable(),
+    /** The connected systems' part of the revocation (empty until done, and for built-in systems). Absent from an Access older than connectors: none. */
+    systems: z.array(SystemChangeView).default([]),
   })
-    /** The connected systems' part of the revocation (empty until done, and for built-in systems). */
-    systems: z.array(SystemChangeView),
   .meta({ id: 'Revocation' });
 export type Revocation = z.infer<typeof Revocation>;
 export const RevocationList = ListOf(Revocation).meta({ id: 'RevocationList' });
@@ -154,9 +154,9 @@ export const OnBehalfOf = z
   .strict();
 export type OnBehalfOf = z.infer<typeof OnBehalfOf>;
 
-/**
 export const AuditEventKind = z.enum(['system_access_changed', 'system_access_change_failed', 'access_drift_detected', 'grant_discovered']);
 
+/**
  * One status change of one grant, or one system-level event. The audit is append-only and hash-chained: `hash` is the hex SHA-256
  * of `prevHash` (the previous entry's hash; null for the first) followed by the entry's canonical JSON,
  * so altering or removing an entry breaks the chain at that point (GET /api/access-audit/verification).
@@ -180,7 +180,6 @@ export const AuditEntry = z
     onBehalfOf: Actor.nullable(),
     prevHash: z.string().nullable(),
     hash: z.string(),
-  })
     /**
      * null: a grant status change. Otherwise a system-level entry: a connected system made a change
      * (system_access_changed) or refused it for good (system_access_change_failed), drift was found
@@ -188,6 +187,7 @@ export const AuditEntry = z
      */
     event: AuditEventKind.nullable(),
     detail: z.record(z.string(), z.unknown()).nullable(),
+  })
   .meta({ id: 'AccessAuditEntry' });
 
 /** Why the audit's hash chain is broken at an entry. */
