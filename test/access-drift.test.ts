@@ -245,14 +245,23 @@ describe('drift detection against slapd', () => {
   });
 
   it('when the directory is down, then the round reports the system failed with its error and records nothing', async () => {
+    const written = async () => (await pool.query<{ n: number }>('SELECT (SELECT count(*) FROM access.drifts) + (SELECT count(*) FROM access.audit) AS n')).rows[0]!.n;
+    const before = await written();
     await slapd.down();
     try {
       const round = await reconcile();
       expect(round.systems).toEqual([expect.objectContaining({ systemId: SYSTEM, status: 'failed', accounts: 0, error: expect.any(String) as unknown })]);
+      expect(await written()).toBe(before);
     } finally {
       await slapd.up();
     }
     expect((await reconcile()).systems[0]!.status).toBe('ok');
+  });
+
+  it('when two rounds are asked for at once, then they run one after the other, not side by side', async () => {
+    const [a, b] = await Promise.all([reconcile(), reconcile()]);
+    const [first, second] = [a, b].sort((x, y) => x.startedAt.localeCompare(y.startedAt));
+    expect(Date.parse(second!.startedAt)).toBeGreaterThanOrEqual(Date.parse(first!.finishedAt));
   });
 
   it('when the period passes, then a reconciler round runs by itself and finds the drift', async () => {
