@@ -35,8 +35,8 @@ afterAll(async () => {
 
 const kysely = () => createKysely<IdentityDB>(pool, IDENTITY_SCHEMA);
 const ctx = () => ({ db: kysely(), clock: systemClock, bus, log });
-const run = (csv: string, options: { dryRun?: boolean; deactivateMissing?: boolean } = {}) =>
-  importPeople(ctx(), csv, { dryRun: options.dryRun ?? false, deactivateMissing: options.deactivateMissing ?? false }, 'hr-lead');
+const run = (csv: string, options: { dryRun?: boolean; deactivateMissing?: boolean; by?: string } = {}) =>
+  importPeople(ctx(), csv, { dryRun: options.dryRun ?? false, deactivateMissing: options.deactivateMissing ?? false }, options.by ?? 'someone-outside');
 const snapshot = async () => JSON.stringify((await listDirectoryPeople(kysely(), { startIndex: 1, count: 100_000 })).items);
 const personEvents = async () => (await bus.published(EventTypes.personChanged)).map((e) => PersonChanged.parse(e.data));
 
@@ -135,6 +135,16 @@ describe('importing people from CSV', () => {
     expect(e).toMatchObject({ version: 2, person: { active: false } });
     const signIn = await pool.query(`SELECT count(*)::int AS n FROM identity.people WHERE active`);
     expect(signIn.rows[0]).toEqual({ n: 3 });
+  });
+
+  it('when a full export would deactivate the person importing it, then it is refused and nothing changes', async () => {
+    const before = await snapshot();
+    const lockout = await run(file(rows.partner, rows.boss, rows.ada), { deactivateMissing: true, by: org.hrLead.id });
+    expect(!lockout.ok && lockout.errors).toEqual([{ row: 1, column: null, message: expect.stringContaining(`deactivate ${org.hrLead.id}`) as string }]);
+    const dry = await run(file(rows.partner, rows.boss, rows.ada), { deactivateMissing: true, dryRun: true, by: org.hrLead.id });
+    expect(dry.ok).toBe(false);
+    expect(await snapshot()).toBe(before);
+    expect(await personEvents()).toEqual([]);
   });
 
   it('when the roles column is given, then administrative roles follow it; without it they stay', async () => {

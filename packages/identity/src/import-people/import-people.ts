@@ -34,6 +34,8 @@ export async function importPeople(ctx: Pick<IdentityContext, 'db' | 'clock' | '
     const people: DirectoryPerson[] = file.people.map(({ person }) => ({ ...person, roles: person.roles ?? before.get(person.id)?.roles ?? [] }));
     try {
       const result = await applyPeople(trx, { clock: ctx.clock, bus: ctx.bus }, people, 'import', { dryRun: options.dryRun, deactivateMissing: options.deactivateMissing, trace: options.trace });
+      // A full export that leaves out the person importing it would lock them out mid-way: refused, rolled back.
+      if (result.deactivated.includes(by) || file.people.some((p) => p.person.id === by && !p.person.active)) throw new LocksOutImporter(by);
       const after = new Map(people.map((p) => [p.id, p]));
       const nameOf = (id: string) => after.get(id)?.name ?? before.get(id)?.name ?? id;
       return {
@@ -53,6 +55,10 @@ export async function importPeople(ctx: Pick<IdentityContext, 'db' | 'clock' | '
       const rowOf = new Map(file.people.map((p) => [p.person.id, p.row]));
       return { ok: false, errors: err.problems.map((p) => ({ row: rowOf.get(p.personId) ?? 1, column: columnOf(p.field), message: p.message })) };
     }
+  }).catch((err: unknown) => {
+    if (!(err instanceof LocksOutImporter)) throw err;
+    const row = file.people.find((p) => p.person.id === by)?.row ?? 1;
+    return { ok: false as const, errors: [{ row, column: row === 1 ? null : 'active', message: `this import would deactivate ${by}, who is importing it: add them to the file (active), or let someone else import it` }] };
   });
   if (outcome.ok && !options.dryRun) {
     const r = outcome.report;
@@ -68,4 +74,11 @@ function columnChanges(before: DirectoryPerson, after: DirectoryPerson): Array<{
     const to = columnValue(after, c);
     return from === to ? [] : [{ column: c, from, to }];
   });
+}
+
+/** Thrown inside the transaction to roll it back: the import would deactivate the person making it. */
+class LocksOutImporter extends Error {
+  constructor(personId: string) {
+    super(`the import would deactivate ${personId}`);
+  }
 }
