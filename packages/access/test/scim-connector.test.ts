@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError, type Connector, type ConnectorChange, type ConnectorContext } from '../src/connectors/connector.ts';
 import { scimConnector } from '../src/connectors/scim/index.ts';
+import { retryAfterMs } from '../src/connectors/scim/scim.client.ts';
 import { startScimProvider, type ScimProvider } from './scim-provider.ts';
 
 /**
@@ -156,6 +157,19 @@ describe('the SCIM connector against an RFC 7644 provider', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(provider.writes().filter((w) => w.method === 'PATCH')).toHaveLength(2);
     expect(provider.users.get(user.id)!.active).toBe(false);
+  });
+
+  it('when the provider asks to wait longer than 30 s, then the connector does not hold the change: it fails as transient naming Retry-After, for Access to retry later', async () => {
+    const { account } = person();
+    provider.faults.push((req) => (req.method === 'PATCH' ? { status: 429, headers: { 'retry-after': '120' }, body: { status: '429', detail: 'quota exhausted' } } : undefined));
+    const started = Date.now();
+    const err = await failure(connector().apply(change('suspend', account, []), signal()));
+    expect(err).toMatchObject({ transient: true, code: '429' });
+    expect(err.message).toMatch(/answered 429: quota exhausted \(Retry-After: 120\)$/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    expect([retryAfterMs('5', now), retryAfterMs('Thu, 03 Dec 2026 12:00:07 GMT', now), retryAfterMs('soon', now), retryAfterMs(undefined, now)]).toEqual([5_000, 7_000, undefined, undefined]);
   });
 
   it('when the provider answers 503 or never answers, then the change fails as transient', async () => {
