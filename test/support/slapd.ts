@@ -85,6 +85,9 @@ export interface Slapd {
   /** The member a group keeps when it would otherwise be empty (groupOfNames must have one). */
   placeholderDn: string;
   dir: string;
+  /** With `tls`: ldaps://127.0.0.1:<port> and the CA file that signed its certificate. */
+  ldapsUrl?: string;
+  caFile?: string;
   personDn(uid: string): string;
   groupDn(cn: string): string;
   /** Adds people as the rootdn (inetOrgPerson with uid, cn, sn, mail, userPassword); returns their DNs. */
@@ -114,6 +117,11 @@ export interface SlapdOptions {
   maxFailure?: number;
   /** Lets the service account delete people (the connector's revoke mode 'delete'). */
   serviceCanDelete?: boolean;
+  /**
+   * Also TLS: a throwaway CA and a server certificate for 127.0.0.1/localhost (openssl), StartTLS on the
+   * ldap:// port and an ldaps:// port of its own. The CA's PEM file is `caFile`.
+   */
+  tls?: boolean;
 }
 
 const run = (cmd: string, args: string[], input?: string) =>
@@ -183,6 +191,23 @@ function parseLdif(text: string): Array<Record<string, string[]>> {
   return entries;
 }
 
+/** A throwaway CA and a server certificate for 127.0.0.1 and localhost, made with openssl; slapd.conf's TLS lines. */
+async function makeCertificates(dir: string): Promise<{ caFile: string; conf: string }> {
+  const f = (name: string) => path.join(dir, name);
+  const openssl = async (...args: string[]) => {
+    const r = await run('openssl', args);
+    if (r.code !== 0) throw new Error(`openssl ${args[0]} failed (${r.code}): ${r.stderr.trim()}`);
+  };
+  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=EMS test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
+  await writeFile(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  await openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('server.ext'), '-out', f('server.pem'));
+  return {
+    caFile: f('ca.pem'),
+    conf: [`TLSCACertificateFile ${f('ca.pem')}`, `TLSCertificateFile ${f('server.pem')}`, `TLSCertificateKeyFile ${f('server.key')}`].join('\n'),
+  };
+}
+
 export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   if (slapdMissing()) provideSlapd();
   const missing = slapdMissing();
@@ -249,11 +274,15 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
 
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const tls = options.tls ? await makeCertificates(dir) : undefined;
+  const tlsPort = tls ? await freePort() : undefined;
+  const ldapsUrl = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
+  if (tls) await writeFile(conf, `${tls.conf}\n${await readFile(conf, 'utf8')}`);
   // As root slapd would switch to the openldap user, which cannot read the temporary directory.
   const asRoot = process.getuid?.() === 0 ? ['-u', 'root', '-g', 'root'] : [];
 
   const up = async () => {
-    const started = await run(SLAPD, ['-f', conf, '-h', `${url}/`, ...asRoot]);
+    const started = await run(SLAPD, ['-f', conf, '-h', [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' '), ...asRoot]);
     if (started.code !== 0) throw new Error(`slapd did not start (exit ${started.code}): ${started.stderr.trim()}`);
     // slapd forks once it is listening; wait for the socket anyway (a slow machine).
     for (let i = 0; i < 100; i++) {
@@ -327,6 +356,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     groupsBase,
     placeholderDn,
     dir,
+    ...(ldapsUrl && tls ? { ldapsUrl, caFile: tls.caFile } : {}),
     personDn,
     groupDn,
     async addPeople(people) {

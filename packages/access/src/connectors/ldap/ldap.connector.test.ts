@@ -4,6 +4,7 @@
  * suspended or revoked, accepted again once restored. The oracle is ldap-utils (ldapwhoami, ldapsearch),
  * not the connector's own client.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlapd, type Slapd } from '../../../../../test/support/slapd.ts';
 import { ConnectorError, type Connector, type ConnectorChange, type ConnectorContext } from '../connector.ts';
@@ -272,5 +273,47 @@ describe('LDAP connector against a directory without ppolicy lock-out', () => {
     } finally {
       await plain.stop();
     }
+  });
+});
+
+describe('LDAP connector over TLS', () => {
+  let secure: Slapd;
+  beforeAll(async () => {
+    secure = await startSlapd({ name: 'tls', tls: true });
+    await secure.addPerson({ uid: 'e1', password: 'pw-tls-1' });
+    await secure.addGroup({ cn: 'vpn', members: ['e1'] });
+  });
+  afterAll(async () => {
+    await secure?.stop();
+  });
+  const tlsContext: ConnectorContext = { ...context, readSecretFile: (p) => readFileSync(p, 'utf8') };
+  const connect = (extra: Record<string, unknown>) => ldapConnector.create(settings(secure, extra), tlsContext);
+
+  it('when the directory is reached over ldaps:// with its CA file, then a suspension locks the account, and the probe bind goes over TLS too', async () => {
+    const ldap = connect({ url: secure.ldapsUrl, tls: { caFile: secure.caFile } });
+    const out = await ldap.apply(change('suspend', 'e1', [secure.groupDn('vpn')]), signal());
+    expect(out.verification).toContain('account locked');
+    expect(await secure.bindAs('e1', 'pw-tls-1')).toBe('invalidCredentials');
+    await ldap.apply(change('restore', 'e1', [secure.groupDn('vpn')]), signal());
+    expect(await secure.bindAs('e1', 'pw-tls-1')).toBe('ok');
+    await ldap.close();
+  });
+
+  it('when ldap:// is upgraded with StartTLS, then the change is made', async () => {
+    const ldap = connect({ tls: { startTls: true, caFile: secure.caFile } });
+    await ldap.apply(change('suspend', 'e1', []), signal());
+    expect(await secure.bindAs('e1', 'pw-tls-1')).toBe('invalidCredentials');
+    await ldap.apply(change('restore', 'e1', []), signal());
+    expect(await secure.bindAs('e1', 'pw-tls-1')).toBe('ok');
+    await ldap.close();
+  });
+
+  it('when the server\'s certificate is not signed by a trusted CA, then the change fails permanently and nothing changes', async () => {
+    const ldap = connect({ url: secure.ldapsUrl });
+    const err = await failure(ldap.apply(change('suspend', 'e1', []), signal()));
+    expect(err.transient).toBe(false);
+    expect(err.message).toContain('TLS refused');
+    expect(await secure.bindAs('e1', 'pw-tls-1')).toBe('ok');
+    await ldap.close();
   });
 });
