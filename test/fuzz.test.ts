@@ -475,8 +475,10 @@ describe('the HTTP fuzz suite', () => {
           // EMS refuses in problem+json (RFC 9457); the built-in provider answers in OAuth's format, its sign-in page in HTML, and
           // Node's HTTP parser (a header section too large, an Expect it cannot meet) with no body at all.
           const ownRoute = !/^\/(oidc|signin)\b/.test(req.path);
-          // …and under /scim in SCIM's own error format (RFC 7644 §3.12), which SCIM clients read.
-          const refusalType = req.path.startsWith('/scim/') ? 'application/scim+json' : 'application/problem+json';
+          // …and under /scim in SCIM's own error format (RFC 7644 §3.12), which SCIM clients read — except what the HTTP layer
+          // refuses before any route is known (a malformed URL, a URI or headers too large, a foreign Host, a rate limit).
+          const beforeRouting = [414, 421, 429, 431].includes(res.status) || (res.status === 400 && res.text.includes('"path":"url"'));
+          const refusalType = req.path.startsWith('/scim/') && !beforeRouting ? 'application/scim+json' : 'application/problem+json';
           if (res.status >= 400 && res.status < 500 && ownRoute && res.text !== '' && !res.contentType.startsWith(refusalType)) {
             failures.push(`${res.status} not ${refusalType} ${op.operationId}: ${req.method} ${req.path.slice(0, 300)} (${req.what}) → ${res.contentType} ${res.text.slice(0, 200)}`);
           }

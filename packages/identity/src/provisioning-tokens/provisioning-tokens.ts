@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { Storable } from '@ems/contracts';
 import { notFound, paged, type PageQuery, type Permit } from '@ems/platform';
 import type { IdentityContext } from '../identity.context.ts';
 import type { ProvisioningTokenRow } from '../db/identity.db.ts';
@@ -16,7 +17,7 @@ import { PROVISIONING_TOKEN_PREFIX } from '../authenticate/security.ts';
 
 export const CreateProvisioningTokenRequest = z
   .object({
-    name: z.string().trim().min(1).max(100).describe('Who uses it, e.g. "Entra ID provisioning"'),
+    name: Storable.min(1).max(100).describe('Who uses it, e.g. "Entra ID provisioning"'),
     expiresInDays: z.number().int().min(1).max(730).default(365),
   })
   .strict()
