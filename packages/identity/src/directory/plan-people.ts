@@ -166,29 +166,32 @@ export function planPeople(current: ReadonlyMap<string, CurrentPerson>, batch: r
     const path: string[] = [];
     const onPath = new Set<string>();
     let at: string | null = id;
+    let looped = false;
     while (at !== null && !acyclic.has(at) && next.has(at)) {
       if (onPath.has(at)) {
         const cycle = path.slice(path.indexOf(at));
         problems.push({ personId: id, field: 'managerId', message: `the manager chain loops: ${[...cycle, at].join(' → ')}` });
+        looped = true;
         break;
       }
       onPath.add(at);
       path.push(at);
       at = next.get(at)!.person.managerId;
     }
-    if (!problems.some((p) => p.personId === id && p.field === 'managerId')) for (const x of path) acyclic.add(x);
+    if (!looped) for (const x of path) acyclic.add(x);
   }
 
   if (problems.length) return { ok: false, problems };
 
   const plan: DirectoryPlan = { created: [], updated: [], unchanged: [], deactivated };
+  const leaving = new Set(deactivated);
   for (const [id, e] of next) {
     const before = current.get(id);
     if (!before) {
       plan.created.push({ ...e, version: 1, previous: null, fields: [] });
       continue;
     }
-    if (!inBatch.has(id) && !deactivated.includes(id)) continue;
+    if (!inBatch.has(id) && !leaving.has(id)) continue;
     const fields = changedFields(before, e);
     if (fields.length === 0) plan.unchanged.push(id);
     else plan.updated.push({ ...e, version: before.version + 1, previous: before, fields });

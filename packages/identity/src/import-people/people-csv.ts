@@ -111,15 +111,21 @@ function parseTime(text: string): string | undefined {
   return `${String(h).padStart(2, '0')}:${m[2]}`;
 }
 
-/** Whether the runtime's time zone database knows the zone (IANA names and their links). */
+const knownZones = new Map<string, boolean>();
+/** Whether the runtime's time zone database knows the zone (IANA names and their links); remembered (asking Intl costs ~1 ms). */
 export function isIanaZone(zone: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  const known = knownZones.get(zone);
+  if (known !== undefined) return known;
+  let ok = /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone);
+  if (ok) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    } catch {
+      ok = false;
+    }
   }
+  if (knownZones.size < 10_000) knownZones.set(zone, ok);
+  return ok;
 }
 
 function parseActive(text: string): boolean | undefined {
