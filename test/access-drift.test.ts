@@ -4,10 +4,10 @@ import { migrate, type Pool, type ServiceModule } from '@ems/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
 import type { DemoOrg } from '@ems/demo-org';
 import { access } from '@ems/contracts';
-import { EventTypes, type EventData } from '@ems/contracts/events';
-import type { CloudEvent, EventBus, EventBusTestHooks, EventedService } from '@ems/eventbus';
-import { createTestPostgresBus } from '@ems/eventbus/testing';
-import { createNotificationService } from '@ems/notification';
+import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
+import { createEvent, type CloudEvent, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
+import { createTestPostgresBus, publishInTransaction } from '@ems/eventbus/testing';
+import { createNotificationService, TELL_ACCESS_ADMINS_SUBSCRIBER } from '@ems/notification';
 import { createDirectoryReader } from '@ems/identity';
 import { connectedSystems } from '../packages/access/src/connectors/registry.ts';
 import { ldapConnector } from '../packages/access/src/connectors/ldap/index.ts';
@@ -180,6 +180,13 @@ describe('drift detection against slapd', () => {
     expect(mail.to).toMatchObject({ value: [{ address: admin.email }] });
     expect(mail.text).toContain('account enabled again');
     expect(mail.text).toContain('http://ems.test/access');
+
+    // The same drift published again under another event id (a replay): its alert is not sent again.
+    const replay = createEvent({ type: EventTypes.accessDriftDetected, source: EventSources.access, subject: resignationId, correlationId: resignationId, data: drifts.find((e) => e.data.driftId === found[0]!.id)!.data });
+    await publishInTransaction(pool, bus, [replay]);
+    await waitFor(async () => ((await pool.query('SELECT 1 FROM notification.processed_events WHERE subscriber = $1 AND event_id = $2', [TELL_ACCESS_ADMINS_SUBSCRIBER, replay.id])).rowCount ? true : undefined), 'the replay handled');
+    const alerts = await pool.query('SELECT recipient FROM notification.emails WHERE purpose = $1', [`access-drift:${found[0]!.id}`]);
+    expect(alerts.rows).toEqual([{ recipient: admin.email }]);
 
     // Found again while open: neither recorded nor told again.
     const again = await reconcile();
