@@ -132,6 +132,14 @@ describe('who may call the SCIM endpoint', () => {
     expect(e.body.permission).toBe('scimListUsers');
   });
 
+  it('when the provisioning token calls the rest of the API, then it is refused there (403 naming the permission)', async () => {
+    const res = await fetch(`${base}/api/employees?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { permission?: string }).permission).toBe('listEmployees');
+    const tokens = await fetch(`${base}/api/provisioning-tokens`, { headers: { authorization: `Bearer ${token}` } });
+    expect(tokens.status).toBe(403);
+  });
+
   it('when a provisioning token is revoked, then it is refused', async () => {
     const operator = { authorization: `Bearer ${await tokenFor(base, OPERATOR)}`, 'content-type': 'application/json' };
     const made = (await (await fetch(`${base}/api/provisioning-tokens`, { method: 'POST', headers: operator, body: JSON.stringify({ name: 'short-lived' }) })).json()) as { id: string; token: string };
@@ -347,6 +355,8 @@ describe('Groups: the administrative roles', () => {
     expect(add.status, add.text).toBe(200);
     expect(add.body.members!.map((m) => m.value)).toContain(person.id);
     expect((await scim('GET', `/Users/${person.id}`)).body.groups).toEqual([expect.objectContaining({ value: 'access_admin' })]);
+    const event = await waitFor(() => delivered(person.id).find((e) => (e.data.person.roles as string[]).includes('access_admin')), 'personChanged with the role');
+    expect(event.data.origin).toBe('scim');
     await waitFor(async () => {
       const now = (await (await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${await tokenFor(base, person.id)}` } })).json()) as { roles: string[] };
       return now.roles.includes('access_admin') ? true : undefined;
