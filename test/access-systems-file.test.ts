@@ -51,7 +51,7 @@ describe('the systems file at start-up', () => {
     expect(ems.output()).not.toContain('EMS is up');
   });
 
-  it('when the systems file is good, then its systems are in Access with their connector type, and GET /api/systems never shows the credentials', async () => {
+  it('when the systems file is good, then its systems are in Access with their connector type, GET /api/systems never shows the credentials, and without the file they are built-in again', async () => {
     const file = path.join(dir, 'good.json');
     await writeFile(path.join(dir, 'idp.token'), `${TOKEN}\n`);
     await writeFile(
@@ -74,5 +74,11 @@ describe('the systems file at start-up', () => {
     expect(JSON.stringify(res.body)).not.toContain(TOKEN);
     expect(ems.output()).not.toContain(TOKEN);
     await ems.stop();
+
+    // Started again without the file: the system is built-in again (its rows stay; no change goes out for it).
+    const again = await processes.start({ EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_SECRETS_KEY: TEST_SECRETS_KEY, EMS_LOG_LEVEL: 'info' });
+    const after = await http<unknown>(base, 'GET', access.AccessPaths.systems, undefined, { authorization: `Bearer ${await tokenFor(base, ACCESS_ADMIN)}` });
+    expect(access.SystemList.parse(after.body).items.find((s) => s.id === 'idp')).toMatchObject({ name: 'Identity provider', connector: { type: 'builtin', settings: {} } });
+    await again.stop();
   });
 });

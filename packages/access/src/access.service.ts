@@ -127,7 +127,8 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
     },
     // The revocation timer and the connector worker run in both modes: changes come from the API or events.
     start: async () => {
-      await upsertConfiguredSystems(db, deps.systems ?? connected.all);
+      // The systems file is the whole truth about which systems are connected; connectors a test made are not.
+      await upsertConfiguredSystems(db, deps.systems ?? connected.all, deps.systems !== undefined && deps.connectedSystems === undefined);
       timer.start();
       worker.start();
       reconciler.start();

@@ -2,9 +2,16 @@ import type { AccessDb, ConnectorType } from '../db/access.db.ts';
 
 /**
  * The systems file's systems into access.systems (at start): name, criticality and connector type as
- * the file says. Systems not in the file keep theirs (the demo's: builtin). Idempotent.
+ * the file says. With `authoritative` (the file is the whole truth: EMS start-up), a system connected
+ * before but no longer in the file goes back to the built-in connector — new holds write no change
+ * for a system nobody carries them to. Other systems keep what they have (the demo's: builtin). Idempotent.
  */
-export async function upsertConfiguredSystems(db: AccessDb, systems: readonly { id: string; name: string; critical: boolean; type: ConnectorType }[]): Promise<void> {
+export async function upsertConfiguredSystems(db: AccessDb, systems: readonly { id: string; name: string; critical: boolean; type: ConnectorType }[], authoritative: boolean): Promise<void> {
+  if (authoritative) {
+    let q = db.updateTable('systems').set({ connector: 'builtin' }).where('connector', '!=', 'builtin');
+    if (systems.length > 0) q = q.where('id', 'not in', systems.map((s) => s.id));
+    await q.execute();
+  }
   if (systems.length === 0) return;
   await db
     .insertInto('systems')
