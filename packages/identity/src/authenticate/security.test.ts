@@ -154,3 +154,21 @@ describe('roles from an external provider', () => {
     expect(s.rolesOf(someone, {})).toEqual(['employee']);
   });
 });
+
+describe('provisioning tokens', () => {
+  it('when a process that does not host identity gets a provisioning token, then 401 — without a look at the tokens it may not read', async () => {
+    const app = await createHttpServer({
+      title: 't',
+      version: '0',
+      logger: log,
+      readiness: {},
+      docs: false,
+      security: security(),
+      plugins: [async (a) => void a.get('/scim/v2/Users', { schema: { operationId: 'scimListUsers' } }, async () => ({}))],
+    });
+    const res = await app.inject({ method: 'GET', url: '/scim/v2/Users', headers: { authorization: 'Bearer ems_scim_0123456789abcdef' } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json<{ detail: string }>().detail).toMatch(/identity service only/);
+    await app.close();
+  });
+});
