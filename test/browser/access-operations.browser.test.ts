@@ -252,13 +252,15 @@ describe('access and operations pages (orchestration)', () => {
     expect(await page.getByRole('heading', { level: 2, name: 'Connected systems' }).count()).toBe(0);
 
     const now = new Date().toISOString();
+    // One system Access knows (the page names it), one it does not (its id stands in).
+    const known = org.systems.find((s) => s.critical)!;
     const change = { resignationId: caseId, employeeId: leaver.id, action: 'suspend', attempts: 1 };
     const event = (type: string, source: string, subject: string, data: Record<string, unknown>) => createEvent({ type, source, subject, correlationId: caseId, data });
     await web.ems.bus.publish(createKysely<unknown>(web.ems.pool, 'ems'), [
       event(EventTypes.systemAccessChanged, EventSources.access, caseId, {
         ...change,
         changeId: randomUUID(),
-        systemId: 'corp-ldap',
+        systemId: known.id,
         connector: 'ldap',
         entitlements: ['cn=finance-approvers,ou=groups,dc=example,dc=com', 'cn=vpn-users,ou=groups,dc=example,dc=com'],
         verification: `bind as uid=${leaver.id},ou=people,dc=example,dc=com refused: account locked`,
@@ -279,8 +281,12 @@ describe('access and operations pages (orchestration)', () => {
     await systems.getByText('Drift found').waitFor({ timeout: 30_000 });
     await systems.getByText(/Attempt 1 failed: connect ECONNREFUSED 127\.0\.0\.1:9443\. Access tries again at/).waitFor();
     const text = await systems.innerText();
+    expect(text).toContain(`${known.name}: suspend access`);
     expect(text).toContain(`Verified: bind as uid=${leaver.id},ou=people,dc=example,dc=com refused: account locked`);
+    expect(text).toContain('crm: suspend access');
     expect(text).toContain('Account re-enabled in corp-ldap during the hold.');
+    // The timeline names the system Access knows.
+    await page.getByRole('list').filter({ hasText: `${known.name}: access suspended (2 entitlements taken away), verified — bind as uid=${leaver.id}` }).first().waitFor();
     expect(text).toContain('LDAP directory · entitlements: cn=finance-approvers,ou=groups,dc=example,dc=com, cn=vpn-users,ou=groups,dc=example,dc=com');
     await page.getByText(`Manager: ${after.name} (was ${before.name} at submission)`).waitFor();
     await page.getByRole('list').filter({ hasText: `Manager is now ${after.name} (was ${before.name})` }).first().waitFor();
@@ -289,8 +295,7 @@ describe('access and operations pages (orchestration)', () => {
     // IT's access page lists every system with how Access reaches it (the demo's are built-in: rows in EMS only).
     await page.goto(web.url('/access'));
     const systemsTable = page.getByRole('table', { name: /Systems and how Access reaches them/ });
-    const demoSystem = org.systems.find((s) => s.critical)!;
-    expect(await rowText(systemsTable, demoSystem.name)).toMatch(/Critical: suspended during a hold\s+Built-in \(EMS only\)/);
+    expect(await rowText(systemsTable, known.name)).toMatch(/Critical: suspended during a hold\s+Built-in \(EMS only\)/);
     // …and the open drifts, with a reconciliation on demand (the demo has no connected system to read).
     await page.getByRole('heading', { level: 2, name: 'Open drifts (0)' }).waitFor();
     await page.getByText('Every connected system matches what Access holds.').waitFor();

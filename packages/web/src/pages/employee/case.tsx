@@ -12,7 +12,7 @@ import { DecisionPanel } from '../hr/decision-panel.tsx';
 import { CaseFlow } from '../operations/case-flow.tsx';
 import { stepsOf } from '../operations/steps.ts';
 import { calendarFile, calendarHref } from './calendar-file.ts';
-import { ConnectedSystems } from './connected-systems.tsx';
+import { ConnectedSystems, useSystemNames, withSystemName } from './connected-systems.tsx';
 
 /** Whose case, in the words of whoever reads it: "you" to the employee, their name to everyone else. */
 interface Voice {
@@ -70,6 +70,7 @@ export function CasePage({ params }: { params: Record<string, string> }) {
   const knownPartner = employee.data && partnerId === employee.data.hrPartner.id ? employee.data.hrPartner : undefined;
   const partner = useResource((signal) => (partnerId && !knownPartner ? getHrPartner(partnerId, signal) : Promise.resolve(undefined)), [partnerId, knownPartner?.id]);
   const withWhom = partnerId ? { name: knownPartner?.name ?? partner.data?.name ?? partnerId, email: knownPartner?.email ?? partner.data?.email } : undefined;
+  const systemNames = useSystemNames(kase.data?.resignation);
 
   if (kase.data === undefined) {
     return (
@@ -101,9 +102,9 @@ export function CasePage({ params }: { params: Record<string, string> }) {
       {canWithdraw && WITHDRAWABLE.includes(c.status) ? <Withdraw c={c} voice={voice} onDone={kase.reload} /> : null}
       {session.has('hr_partner', 'hr_lead') ? <DecisionPanel resignation={c} onDecided={kase.reload} /> : null}
       <Steps c={c} voice={voice} zone={zone} />
-      <ConnectedSystems c={c} zone={zone} />
+      <ConnectedSystems c={c} zone={zone} names={systemNames} />
       {session.has('operator') ? <CaseFlow resignation={c} timeline={timeline} /> : null}
-      <Timeline items={timeline} zone={zone} />
+      <Timeline items={timeline} zone={zone} systemNames={systemNames} />
     </Page>
   );
 }
@@ -306,7 +307,7 @@ function Steps({ c, voice, zone }: { c: Resignation; voice: Voice; zone: string 
   );
 }
 
-function Timeline({ items, zone }: { items: readonly TimelineEntry[]; zone: string | undefined }) {
+function Timeline({ items, zone, systemNames }: { items: readonly TimelineEntry[]; zone: string | undefined; systemNames: ReadonlyMap<string, string> }) {
   return (
     <section aria-labelledby="case-timeline">
       <h2 id="case-timeline">Timeline</h2>
@@ -317,7 +318,7 @@ function Timeline({ items, zone }: { items: readonly TimelineEntry[]; zone: stri
           {items.map((e, i) => (
             <li key={`${e.at}-${i}`}>
               <DateTime iso={e.at} {...(zone ? { timeZone: zone } : {})} />
-              <span className="what">{e.summary}</span>
+              <span className="what">{withSystemName(e.summary, e.detail, systemNames)}</span>
               <span className="muted by">
                 {e.actor.kind === 'person' ? `by ${e.actor.name ?? e.actor.id}` : `by ${e.actor.name ?? e.actor.id} (service)`} · {e.service}
               </span>

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { listSystems, type AccessSystem } from '../../api/access.ts';
 import type { Resignation } from '../../api/ems.ts';
 import { useResource } from '../../components/resource.ts';
@@ -15,19 +16,35 @@ const DRIFT_WORDS: Record<CaseDrift['kind'], (entitlement: string | null) => str
   entitlement_missing: (e) => `${e ?? 'An entitlement'} missing`,
 };
 
+/** Whether connected systems reported anything about the case. */
+export const touchesSystems = (c: Resignation | undefined): boolean => Boolean(c && (c.systems.length > 0 || c.drifts.length > 0));
+
+/**
+ * System id → name, read once the case touches a connected system (anyone signed in may list the systems);
+ * empty until then, or if it fails: ids stand in.
+ */
+export function useSystemNames(c: Resignation | undefined): ReadonlyMap<string, string> {
+  const wanted = touchesSystems(c);
+  const systems = useResource((signal) => (wanted ? listSystems(signal) : Promise.resolve(undefined)), [wanted]);
+  return useMemo(() => new Map((systems.data?.items ?? []).map((s: AccessSystem) => [s.id, s.name])), [systems.data]);
+}
+
+/** A timeline entry about a connected system names it (the API's sentence has its id: events carry no names). */
+export function withSystemName(summary: string, detail: Record<string, unknown>, names: ReadonlyMap<string, string>): string {
+  const id = detail.systemId;
+  const name = typeof id === 'string' ? names.get(id) : undefined;
+  return typeof id === 'string' && name ? summary.replace(id, name) : summary;
+}
+
 export const connectorWords = (type: string): string => CONNECTOR_WORDS[type] ?? type;
 
 /**
  * What each connected system (LDAP, SCIM, HTTP) did for the case — verified, retrying or given up, with the
  * system's own words — and any drift a reconciliation found against the hold or the revocation.
  */
-export function ConnectedSystems({ c, zone }: { c: Resignation; zone: string | undefined }) {
-  const shown = c.systems.length > 0 || c.drifts.length > 0;
-  // System names: anyone signed in may list the systems; ids stand in until they are read (or if it fails).
-  const systems = useResource((signal) => (shown ? listSystems(signal) : Promise.resolve(undefined)), [shown]);
-  if (!shown) return null;
-  const byId = new Map<string, AccessSystem>((systems.data?.items ?? []).map((s) => [s.id, s]));
-  const name = (id: string) => byId.get(id)?.name ?? id;
+export function ConnectedSystems({ c, zone, names }: { c: Resignation; zone: string | undefined; names: ReadonlyMap<string, string> }) {
+  if (!touchesSystems(c)) return null;
+  const name = (id: string) => names.get(id) ?? id;
   const at = (iso: string | null) => formatInstant(iso, zone);
   const when = c.status === 'exited' ? 'after the revocation' : 'during the hold';
   return (
