@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Pool, ServiceModule } from '@ems/platform';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import type { DemoOrg } from '@ems/demo-org';
+import { access } from '@ems/contracts';
+import type { EventedService } from '@ems/eventbus';
+import { connectedSystems } from '../src/connectors/registry.ts';
+import { scimConnector } from '../src/connectors/scim/index.ts';
+import type { ConnectorContext } from '../src/connectors/connector.ts';
+import { startScimProvider, type ScimProvider } from './scim-provider.ts';
+import { bootAccess, employeePicker, knownCase, poolFor, serve, type AccessHttp } from './support.ts';
+
+/**
+ * Drift detection is the connector's inspect() and nothing else: the same reconciliation against a SCIM
+ * service provider (scim-provider.ts, RFC 7644 on loopback) finds a user re-activated during a hold and
+ * a group membership re-added, by SCIM group id.
+ */
+
+const SYSTEM = 'idp';
+const freshEmployee = employeePicker();
+
+let testDb: TestDatabase;
+let pool: Pool;
+let provider: ScimProvider;
+let service: ServiceModule<DemoOrg> & EventedService;
+let http: AccessHttp;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase(inject('testServerUrl'), 'driftscim');
+  pool = poolFor(testDb);
+  provider = await startScimProvider();
+  const context: ConnectorContext = { systemId: SYSTEM, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, readSecretFile: () => provider.token };
+  const connector = scimConnector.create(scimConnector.parseSettings({ baseUrl: provider.url, tokenFile: 'idp.token', timeout: '2s' }), context);
+  service = await bootAccess(pool, {
+    connectedSystems: connectedSystems([{ id: SYSTEM, name: 'Identity provider', critical: true, type: 'scim', connector, description: {} }]),
+    connectorWorker: { intervalMs: 100, timeoutMs: 5_000 },
+    reconcile: { intervalMs: 3_600_000 },
+  });
+  await service.start!();
+  http = await serve(service, pool);
+});
+
+afterAll(async () => {
+  await http?.app.close();
+  await service?.stop?.();
+  await pool?.end();
+  await testDb?.drop();
+  await provider?.close();
+});
+
+async function reconcile(): Promise<access.Reconciliation> {
+  const res = await http.call('POST', access.AccessPaths.reconciliations);
+  expect(res.status).toBe(200);
+  return access.Reconciliation.parse(res.body);
+}
+
+describe('drift detection against a SCIM service provider', () => {
+  it('when a held user is re-activated and re-added to the group outside EMS, then one round reports account_enabled and entitlement_added by group id', async () => {
+    const e = freshEmployee();
+    const user = provider.addUser(e.email, { externalId: e.id });
+    const group = `g-payroll-${e.id}`;
+    provider.addGroup(group, [user.id]);
+    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
+    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
+
+    const resignationId = knownCase(e.id);
+    expect((await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId: e.id })).status).toBe(201);
+    await waitFor(async () => ((await pool.query<{ status: string }>("SELECT status FROM access.connector_tasks WHERE employee_id = $1 AND action = 'suspend'", [e.id])).rows[0]?.status === 'done' ? true : undefined), 'the suspension applied');
+    expect(provider.users.get(user.id)!.active).toBe(false);
+    expect(provider.groups.get(group)!.members.has(user.id)).toBe(false);
+    expect((await reconcile()).systems).toEqual([expect.objectContaining({ systemId: SYSTEM, newDrifts: 0 })]);
+
+    // An administrator of the identity provider undoes it.
+    provider.users.get(user.id)!.active = true;
+    provider.groups.get(group)!.members.add(user.id);
+    const round = await reconcile();
+    expect(round.systems[0]).toMatchObject({ systemId: SYSTEM, newDrifts: 2 });
+    const listed = access.DriftList.parse((await http.call('GET', `${access.AccessPaths.drifts}?employeeId=${e.id}`)).body).items;
+    expect(listed.map((d) => [d.kind, d.entitlement, d.resignationId]).sort()).toEqual([
+      ['account_enabled', null, resignationId],
+      ['entitlement_added', group, resignationId],
+    ]);
+  });
+});
