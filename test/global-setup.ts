@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The browser tests need chromium: installed here once when missing (as root, with apt); else they fail saying how.
   if (browserTestsMayRun()) provideChromium();
   // The LDAP tests need OpenLDAP's slapd: installed here once when missing (as root, with apt); else
-  // startSlapd fails saying how. (Unit-project LDAP tests, which have no global setup, do the same lazily.)
+  // startSlapd fails saying how (it also installs lazily, for a run without this setup).
   if (testsNamedMayRun('ldap')) provideSlapd();
   const external = process.env.EMS_TEST_DATABASE_URL;
   if (external) {

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSlapd, type Slapd } from '../../../../../test/support/slapd.ts';
-import { ConnectorError, type Connector, type ConnectorChange, type ConnectorContext } from '../connector.ts';
-import { ldapConnector, type LdapSettings } from './index.ts';
+import { startSlapd, type Slapd } from '../../../test/support/slapd.ts';
+import { ConnectorError, type Connector, type ConnectorChange, type ConnectorContext } from '../src/connectors/connector.ts';
+import { ldapConnector, type LdapSettings } from '../src/connectors/ldap/index.ts';
 
 const logged: string[] = [];
 const context: ConnectorContext = {
