@@ -13,7 +13,7 @@ import { EventSources, EventTypes, type CloudEvent } from '@ems/contracts/events
 import { createEvent } from '@ems/eventbus';
 import { applyPeople, getDirectoryPerson } from '../packages/identity/src/directory/apply-people.ts';
 import type { IdentityDB } from '../packages/identity/src/db/identity.db.ts';
-import { http, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
+import { HR_LEAD, http, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
 
 const org = demoOrg();
 const admins = new Set(org.roleAssignments.map((a) => a.personId));
@@ -29,7 +29,7 @@ describe.each(['orchestration', 'choreography'] as const)('the case and connecte
   let base: string;
   const as = async (person: string) => ({ authorization: `Bearer ${await tokenFor(base, person)}` });
   // Each test its own employee (and case); the ones whose manager changes get a plain new one.
-  const [SUSPENDED, DRIFTED, MOVED, NEW_MANAGER, STALE, UNRELATED] = PLAIN.slice(mode === 'orchestration' ? 0 : 6);
+  const [SUSPENDED, DRIFTED, MOVED, NEW_MANAGER, STALE, UNRELATED, REPARTNERED, DEACTIVATED] = PLAIN.slice(mode === 'orchestration' ? 0 : 8);
 
   const publish = async (...events: CloudEvent[]) => env.ems.bus.publish(createKysely<unknown>(env.ems.pool, 'ems'), events);
   const caseOf = async (id: string) => (await http<ems.Resignation>(base, 'GET', `/api/resignations/${id}`)).body;
@@ -42,7 +42,7 @@ describe.each(['orchestration', 'choreography'] as const)('the case and connecte
   const accessEvent = (type: string, resignationId: string | null, employeeId: string, data: Record<string, unknown>) =>
     createEvent({ type, source: EventSources.access, subject: resignationId ?? employeeId, correlationId: resignationId ?? employeeId, data: { resignationId, employeeId, ...data } });
   const change = (employeeId: string, changeId: string, extra: Record<string, unknown>) => ({ changeId, systemId: 'corp-ldap', connector: 'ldap', action: 'suspend', entitlements: ['cn=vpn,ou=groups,dc=acme', 'cn=admins,ou=groups,dc=acme'], employeeId, ...extra });
-  const personChanged = (e: Employee, version: number, patch: Partial<{ managerId: string | null; hrPartnerId: string | null }>) =>
+  const personChanged = (e: Employee, version: number, patch: Partial<{ managerId: string | null; hrPartnerId: string | null; active: boolean }>) =>
     createEvent({
       type: EventTypes.personChanged,
       source: EventSources.identity,
@@ -178,6 +178,26 @@ describe.each(['orchestration', 'choreography'] as const)('the case and connecte
     const mailsTo = (address: string) => env.smtp.messages.filter((m) => m.to && [m.to].flat().some((a) => a.value.some((v) => v.address === address)) && /retain|stay/i.test(m.subject ?? ''));
     await waitFor(() => (mailsTo(NEW_MANAGER!.email).length ? true : undefined), 'the decision emailed to the new manager', 60_000);
     expect(mailsTo(org.employees.find((e) => e.id === oldManager)!.email)).toEqual([]);
+  });
+
+  it('when the directory gives an employee with an open case another HR partner, then the case says so; when it deactivates someone, then they can no longer resign', async () => {
+    const id = await resign(REPARTNERED!);
+    const before = REPARTNERED!.hrPartnerId;
+    const other = org.hrPartners.find((p) => p.id !== before)!;
+    await publish(personChanged(REPARTNERED!, 3, { hrPartnerId: other.id }), personChanged(DEACTIVATED!, 3, { active: false }));
+    const c = await waitFor(async () => {
+      const k = await caseOf(id);
+      return k.responsible.hrPartner?.id === other.id ? k : undefined;
+    }, 'the new HR partner on the case');
+    expect(c.responsible).toMatchObject({ manager: { id: REPARTNERED!.managerId }, atSubmission: { hrPartner: { id: before } } });
+    expect(c.responsible.changedAt).not.toBeNull();
+    expect((await timelineOf(id)).filter((e) => e.type === 'responsible.hr-partner-changed').map((e) => e.summary)).toEqual([`HR partner is now ${other.id} (was ${before})`]);
+    expect((await timelineOf(id)).some((e) => e.type === 'responsible.manager-changed')).toBe(false);
+    const roster = createKysely<{ employees: { id: string; active: boolean } }>(env.ems.pool, 'ems');
+    await waitFor(async () => ((await roster.selectFrom('employees').select('active').where('id', '=', DEACTIVATED!.id).executeTakeFirst())?.active === false ? true : undefined), 'the deactivation in the roster');
+    const refused = await http(base, 'POST', '/api/resignations', { employeeId: DEACTIVATED!.id }, await as(HR_LEAD));
+    expect(refused.status).toBe(404);
+    expect(refused.contentType).toContain('application/problem+json');
   });
 
   it('when an older snapshot of a person arrives after a newer one, then the roster and the case keep the newer', async () => {
