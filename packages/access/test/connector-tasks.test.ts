@@ -370,23 +370,50 @@ describe('connector tasks and the connector worker', () => {
   });
 });
 
-describe('a process dying mid-call', () => {
+describe('a system that does not answer, a process dying mid-call', () => {
   let testDb: TestDatabase;
   let pool: Pool;
   let bus: RecordingBus;
+  const pick = employeePicker();
 
   beforeAll(async () => {
     testDb = await createTestDatabase(inject('testServerUrl'), 'accessconnlease');
     pool = poolFor(testDb, 10);
     bus = await createRecordingBus(pool);
+    // Migrated and seeded; no worker runs until a test starts one.
+    await bootAccess(pool, { bus });
   });
   afterAll(async () => {
     await pool?.end();
     await testDb?.drop();
   });
 
+  it('when a system does not answer within the deadline, then the call is given up on, counted as a transient failure and retried later', async () => {
+    const employee = pick();
+    const silent = scriptedSystems();
+    for (const s of Object.values(silent.systems)) s.behaviours.set(employee.id, () => new Promise<never>(() => undefined));
+    const db = createKysely<AccessDB>(pool, ACCESS_SCHEMA);
+    await pool.query(`INSERT INTO access.systems (id, name, critical, connector) VALUES ('dir-a', 'Directory A', true, 'ldap'), ('idp-b', 'IdP B', true, 'scim'), ('wiki-c', 'Wiki C', false, 'http') ON CONFLICT (id) DO NOTHING`);
+    await grantConnected(pool, employee);
+    const created = await db.transaction().execute((trx) =>
+      createHoldInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null)),
+    );
+    expect('refused' in created).toBe(false);
+    const worker = createConnectorWorker({ db, clock: { now: () => new Date() }, log, bus, systems: silent.connected }, { ...RETRY, timeoutMs: 200, baseMs: 3_600_000, maxMs: 3_600_000 });
+    expect(await worker.runDue()).toEqual(['retry', 'retry']);
+    const { rows } = await pool.query<{ status: string; last_error: string; last_error_code: string; next_attempt_at: Date }>(
+      `SELECT status, last_error, last_error_code, next_attempt_at FROM access.connector_tasks WHERE employee_id = $1`,
+      [employee.id],
+    );
+    expect(rows.map((r) => [r.status, r.last_error, r.last_error_code])).toEqual([
+      ['pending', 'no answer within 200 ms', 'timeout'],
+      ['pending', 'no answer within 200 ms', 'timeout'],
+    ]);
+    expect(rows.every((r) => r.next_attempt_at.getTime() > Date.now() + 30 * 60_000)).toBe(true);
+  });
+
   it('when a process stalls past its lease, then another takes the task over and records it; the first records nothing: one outcome, one event, one audit row', async () => {
-    const employee = employeePicker()();
+    const employee = pick();
     const first = scriptedSystems();
     const stalled = gate();
     for (const s of Object.values(first.systems)) {

@@ -72,6 +72,23 @@ describe('an audit row’s canonical content', () => {
   });
 });
 
+describe('a system-level row (migration 6)', () => {
+  const system = (over: Partial<AuditContent> = {}): AuditContent =>
+    row({ grant_id: null, from_status: null, to_status: null, event: 'system_access_changed', detail: { changeId: 'c-1', action: 'suspend', entitlements: ['cn=vpn'] }, ...over });
+
+  it('when event and detail are null or absent, then the canonical form is the one rows had before them: existing hashes hold', () => {
+    expect(canonicalAuditContent(row({ event: null, detail: null }))).toBe(canonicalAuditContent(row()));
+    expect(canonicalAuditContent(row())).not.toContain('"event"');
+    expect(canonicalAuditContent(row())).not.toContain('"detail"');
+  });
+
+  it('when event and detail are set, then both enter the canonical form, detail with sorted keys, and the hash covers them', () => {
+    expect(canonicalAuditContent(system())).toContain('"detail":{"action":"suspend","changeId":"c-1","entitlements":["cn=vpn"]},"employee_id":"E1001","event":"system_access_changed","from_status":null,"grant_id":null');
+    expect(auditHash(null, system({ detail: { changeId: 'c-1', action: 'restore', entitlements: ['cn=vpn'] } }))).not.toBe(auditHash(null, system()));
+    expect(auditHash(null, system({ event: 'system_access_change_failed' }))).not.toBe(auditHash(null, system()));
+  });
+});
+
 describe('the hash chain', () => {
   it('when a row is hashed, then the hash is the hex SHA-256 of the previous hash followed by the canonical content', () => {
     const prev = 'a'.repeat(64);
