@@ -16,7 +16,7 @@ import { demoOrg, type Employee } from '@ems/demo-org';
 import { createKysely } from '@ems/platform';
 import { waitFor } from '@ems/platform/testing';
 import type { ems } from '@ems/contracts';
-import { employeePicker, http, startAcceptanceEms, type AcceptanceEnv } from './acceptance/harness.ts';
+import { ACCESS_ADMIN, employeePicker, http, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
 import { startSlapd, type Slapd } from './support/slapd.ts';
 
 const org = demoOrg();
@@ -90,7 +90,7 @@ describe.each(['orchestration', 'choreography'] as const)('a resignation and the
   }
 
   const caseOf = async (id: string) => (await http<ems.Resignation>(env.base, 'GET', `/api/resignations/${id}`)).body;
-  const systemDone = (id: string, action: 'suspend' | 'restore') =>
+  const systemDone = (id: string, action: 'suspend' | 'restore' | 'revoke') =>
     waitFor(
       async () => {
         const c = await caseOf(id);
@@ -142,6 +142,43 @@ describe.each(['orchestration', 'choreography'] as const)('a resignation and the
     expect(c.systems.filter((s) => s.systemId === 'corp-ldap').map((s) => `${s.action}:${s.status}`)).toEqual(['suspend:done', 'restore:done']);
     // The bystander was never touched.
     expect(await slapd.bindAs('bystander', 'bystander-pw')).toBe('ok');
+  });
+
+  it('when HR confirms the exit and IT revokes access now, then the revocation on corp-ldap is made and verified: the account stays locked and in none of the groups', async () => {
+    const employee = await connectedEmployee();
+    const password = passwords.get(employee.id)!;
+    const me = slapd.personDn(employee.id).toLowerCase();
+    const submitted = await http<ems.Resignation>(env.base, 'POST', '/api/resignations', { employeeId: employee.id });
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id;
+    await systemDone(id, 'suspend');
+    await waitFor(async () => ((await caseOf(id)).status === 'awaiting_decision' ? true : undefined), `case ${id} awaiting the decision`);
+
+    // The last day a working day a week ahead; then the access administrator revokes at once (the next revision, no instant).
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: employee.timezone }).format(new Date());
+    let lastDay = new Date(Date.parse(`${today}T00:00:00Z`) + 7 * 86_400_000);
+    while (!employee.workingHours.days.includes(((lastDay.getUTCDay() + 6) % 7) + 1)) lastDay = new Date(lastDay.getTime() + 86_400_000);
+    const confirmed = await http<ems.Resignation>(env.base, 'POST', `/api/resignations/${id}/decision`, { decision: 'exit_confirmed', lastWorkingDay: lastDay.toISOString().slice(0, 10) });
+    expect(confirmed.status).toBe(200);
+    const scheduled = await waitFor(async () => {
+      const items = (await http<{ items: Array<{ status: string; revision: number }> }>(env.base, 'GET', `/api/access-revocations?resignationId=${id}`)).body.items;
+      return items[0]?.status === 'scheduled' ? items[0] : undefined;
+    }, 'the revocation scheduled');
+    const now = await http<{ status: string }>(
+      env.base,
+      'POST',
+      '/api/access-revocations',
+      { resignationId: id, employeeId: employee.id, revision: scheduled.revision + 1, reason: 'Revoked now by the access administrator' },
+      { authorization: `Bearer ${await tokenFor(env.base, ACCESS_ADMIN)}`, 'idempotency-key': `revoke-now-${id}` },
+    );
+    expect(now.status).toBe(200);
+
+    const { s: revoked } = await systemDone(id, 'revoke');
+    expect(revoked.entitlements).toEqual(groups());
+    expect(revoked.verification).toContain('account locked');
+    expect(await slapd.bindAs(employee.id, password)).toBe('invalidCredentials');
+    expect(await slapd.members('vpn')).not.toContain(me);
+    expect(await slapd.members('finance')).not.toContain(me);
   });
 
   it('when the directory is down at the resignation, then the case shows corp-ldap retrying with the directory\'s error; once it is back, the lock is made and verified', async () => {
