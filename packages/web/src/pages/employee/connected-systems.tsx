@@ -36,6 +36,9 @@ export function withSystemName(summary: string, detail: Record<string, unknown>,
   return typeof id === 'string' && name ? summary.replace(id, name) : summary;
 }
 
+/** A system's own words as a sentence: a full stop unless it has one. */
+const sentence = (text: string | null): string => (text ? (/[.!?]$/.test(text) ? text : `${text}.`) : '');
+
 export const connectorWords = (type: string): string => CONNECTOR_WORDS[type] ?? type;
 
 /**
@@ -75,15 +78,15 @@ export function ConnectedSystems({ c, zone, names }: { c: Resignation; zone: str
               <p>
                 {s.status === 'done' ? (
                   <>
-                    Verified: {s.verification} <span className="muted">Done <DateTime iso={s.at} {...(zone ? { timeZone: zone } : {})} />.</span>
+                    Verified: {sentence(s.verification)} <span className="muted">Done <DateTime iso={s.at} {...(zone ? { timeZone: zone } : {})} />.</span>
                   </>
                 ) : s.status === 'retrying' ? (
                   <>
-                    Attempt {s.attempts} failed: {s.error}. <span className="late-text">Access tries again{s.retryAt ? ` at ${at(s.retryAt)}` : ''}.</span>
+                    Attempt {s.attempts} failed: {sentence(s.error)} <span className="late-text">Access tries again{s.retryAt ? ` at ${at(s.retryAt)}` : ''}.</span>
                   </>
                 ) : (
                   <>
-                    Failed{s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}: {s.error}. Access gave up: IT must make this change by hand.
+                    Failed{s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}: {sentence(s.error)} Access gave up: IT must make this change by hand.
                   </>
                 )}
               </p>
