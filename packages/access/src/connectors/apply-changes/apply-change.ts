@@ -51,11 +51,12 @@ export function backoffMs(policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, attempt
   return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
 }
 
-/** Control characters out, length capped: an error message as the audit and the events may carry it. */
+/** Control characters out, length capped, well-formed: an error message as the audit and the events may carry it. */
 export function storableMessage(text: string, max = 2000): string {
    
   const clean = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ').trim();
-  return (clean || 'unknown error').slice(0, max);
+  // Cut, then mended: a cut through a surrogate pair leaves half of it, which no event may carry.
+  return (clean || 'unknown error').slice(0, max).toWellFormed();
 }
 
 function classify(err: unknown, signal: AbortSignal, timeoutMs: number): Failure {
