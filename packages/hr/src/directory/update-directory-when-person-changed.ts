@@ -64,19 +64,23 @@ export async function applyPersonSnapshot(trx: HrTx, person: Person, version: nu
   await projectPartner(trx, person.id);
   await projectEmployee(trx, person.id);
 
-  // The people who waited on this one: filed under them as HR partner, or given them as manager.
-  const waiting = await trx
+  // The people who waited on this one: filed under them as HR partner, or given them as manager (two
+  // lookups, each on its own index: one per event, however large the directory).
+  const unfiled = await trx
     .selectFrom('directory_people as d')
     .leftJoin('employees as e', 'e.id', 'd.id')
-    .select(['d.id'])
-    .where((eb) =>
-      eb.or([
-        eb.and([eb(sql<string>`d.person->>'hrPartnerId'`, '=', person.id), eb('e.id', 'is', null)]),
-        eb.and([eb(sql<string>`d.person->>'managerId'`, '=', person.id), eb('e.manager_id', 'is', null), eb('e.id', 'is not', null)]),
-      ]),
-    )
+    .select('d.id')
+    .where(sql<string>`d.person->>'hrPartnerId'`, '=', person.id)
+    .where('e.id', 'is', null)
     .execute();
-  for (const w of waiting) await projectEmployee(trx, w.id);
+  const managerless = await trx
+    .selectFrom('directory_people as d')
+    .innerJoin('employees as e', 'e.id', 'd.id')
+    .select('d.id')
+    .where(sql<string>`d.person->>'managerId'`, '=', person.id)
+    .where('e.manager_id', 'is', null)
+    .execute();
+  for (const w of [...unfiled, ...managerless]) await projectEmployee(trx, w.id);
 
   // Reminders and escalations of a case not yet decided go to the employee's HR partner of now.
   if (person.hrPartnerId && (await trx.selectFrom('hr_partners').select('id').where('id', '=', person.hrPartnerId).executeTakeFirst())) {
@@ -104,14 +108,10 @@ async function snapshotOf(trx: HrTx, id: string): Promise<Person | undefined> {
 async function projectPartner(trx: HrTx, id: string): Promise<void> {
   const p = await snapshotOf(trx, id);
   if (!p) return;
-  const named = await trx
-    .selectFrom('directory_people')
-    .select('id')
-    .where(sql<string>`person->>'hrPartnerId'`, '=', id)
-    .union(trx.selectFrom('employees').select('id').where('hr_partner_id', '=', id))
-    .union(trx.selectFrom('hr_partners').select('id').where('id', '=', id))
-    .limit(1)
-    .executeTakeFirst();
+  // Anyone HR files under a partner names one in hr_partners already (a foreign key): these two suffice.
+  const named =
+    (await trx.selectFrom('hr_partners').select('id').where('id', '=', id).executeTakeFirst()) ??
+    (await trx.selectFrom('directory_people').select('id').where(sql<string>`person->>'hrPartnerId'`, '=', id).limit(1).executeTakeFirst());
   if (!named) return;
   const hours = { timezone: p.timezone, work_days: p.workingHours.days, work_start: p.workingHours.start, work_end: p.workingHours.end };
   await trx
@@ -138,9 +138,12 @@ async function projectEmployee(trx: HrTx, id: string): Promise<void> {
   const existing = await trx.selectFrom('employees').select(['id', 'hr_partner_id']).where('id', '=', id).executeTakeFirst();
   let partnerId = p.hrPartnerId;
   if (partnerId !== null) {
-    await projectPartner(trx, partnerId);
-    const partner = await trx.selectFrom('hr_partners').select('id').where('id', '=', partnerId).executeTakeFirst();
-    if (!partner) partnerId = null;
+    const partnerIn = () => trx.selectFrom('hr_partners').select('id').where('id', '=', partnerId!).executeTakeFirst();
+    // A partner HR has is kept up to date by their own snapshots; one it lacks may be made from theirs now.
+    if (!(await partnerIn())) {
+      await projectPartner(trx, partnerId);
+      if (!(await partnerIn())) partnerId = null;
+    }
   }
   // Not filed yet and nobody to file them under: they wait (or are not HR's employee at all).
   if (partnerId === null && !existing) return;
