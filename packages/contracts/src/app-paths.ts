@@ -31,13 +31,15 @@ export const AppPaths = {
   webhooks: '/operations/webhooks',
   webhook: (webhookId: string) => `/operations/webhooks/${id(webhookId)}`,
   extensions: '/operations/extensions',
+  /** HR lead, operator: import HR's CSV export into the directory (a dry run first, then applied after a confirmation). */
+  directoryImport: '/directory/import',
   /** The embedded default's captured emails. */
   mailbox: '/mailbox',
   mail: (messageId: string) => `/mailbox/${id(messageId)}`,
 } as const;
 
 /** First path segments that belong to the app (the server answers them with the app's shell). */
-export const APP_ROOTS = ['resign', 'cases', 'inbox', 'interviews', 'team', 'reports', 'access', 'operations', 'mailbox'] as const;
+export const APP_ROOTS = ['resign', 'cases', 'inbox', 'interviews', 'team', 'reports', 'access', 'operations', 'mailbox', 'directory'] as const;
 
 /**
  * An absolute link to one of the app's pages, as an email or an answer meant for people carries it:

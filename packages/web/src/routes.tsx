@@ -9,6 +9,7 @@ import { InboxPage, InterviewPage, ReportsPage } from './pages/hr/index.tsx';
 import { AccessAuditPage, AccessPage, EmployeeAccessPage } from './pages/access/index.tsx';
 import { DeadLetterPage, DeadLettersPage, ExtensionsPage, OperationsPage, WebhookPage, WebhooksPage } from './pages/operations/index.tsx';
 import { MailPage, MailboxPage } from './pages/mailbox/index.tsx';
+import { DirectoryImportPage } from './pages/directory/import.tsx';
 
 /** A page receives its path parameters (`/cases/:id` → `{ id }`). */
 export type PageComponent = ComponentType<{ params: Record<string, string> }>;
@@ -39,6 +40,7 @@ export const ROUTES: readonly Route[] = [
   { pattern: AppPaths.webhooks, page: WebhooksPage, roles: ['operator'] },
   { pattern: AppPaths.webhook(':id'), page: WebhookPage, roles: ['operator'] },
   { pattern: AppPaths.extensions, page: ExtensionsPage, roles: ['operator'] },
+  { pattern: AppPaths.directoryImport, page: DirectoryImportPage, roles: ['hr_lead', 'operator'] },
   { pattern: AppPaths.mailbox, page: MailboxPage },
   { pattern: AppPaths.mail(':id'), page: MailPage },
 ];
@@ -54,6 +56,7 @@ export const NAV: ReadonlyArray<{ to: string; label: string; roles?: readonly Ro
   { to: AppPaths.access, label: 'Access', roles: ['access_admin', 'hr_lead'] },
   { to: AppPaths.accessAudit, label: 'Access audit', roles: ['access_admin', 'operator'] },
   { to: AppPaths.operations, label: 'Operations', roles: ['operator'] },
+  { to: AppPaths.directoryImport, label: 'Import people', roles: ['hr_lead', 'operator'] },
   { to: AppPaths.mailbox, label: 'Mailbox' },
 ];
 

@@ -74,6 +74,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Extra headers (e.g. Accept). */
   headers?: Record<string, string>;
+  /** A body sent as it is (a file's bytes) with its media type, instead of `body` as JSON. */
+  raw?: { body: BodyInit; contentType: string };
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -81,12 +83,13 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...options.headers };
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.raw) headers['content-type'] = options.raw.contentType;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   const res = await fetch(withQuery(path, options.query), {
     method,
     headers,
     credentials: 'same-origin',
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    ...(options.raw ? { body: options.raw.body } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   if (res.status === 204) return undefined as T;
