@@ -18,6 +18,7 @@ import { registerRevokeAccessRoute } from './revoke-access/revoke-access.http.ts
 import { scheduleRevocationWhenExitConfirmed } from './revoke-access/schedule-revocation-when-exit-confirmed.ts';
 import { seedAccess } from './seed/seed.ts';
 import { createConnectorWorker } from './connectors/apply-changes/apply-changes.worker.ts';
+import { abandonUnconnectedChanges } from './connectors/apply-changes/apply-change.ts';
 import { NO_CONNECTED_SYSTEMS, openConnectedSystems, type ConnectedSystems, type SystemConfig } from './connectors/registry.ts';
 import { readSecretFile } from './connectors/systems-file.ts';
 import { upsertConfiguredSystems } from './connectors/upsert-systems.ts';
@@ -128,7 +129,9 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
     // The revocation timer and the connector worker run in both modes: changes come from the API or events.
     start: async () => {
       // The systems file is the whole truth about which systems are connected; connectors a test made are not.
-      await upsertConfiguredSystems(db, deps.systems ?? connected.all, deps.systems !== undefined && deps.connectedSystems === undefined);
+      const authoritative = deps.systems !== undefined && deps.connectedSystems === undefined;
+      await upsertConfiguredSystems(db, deps.systems ?? connected.all, authoritative);
+      if (authoritative) await abandonUnconnectedChanges({ db, clock, log, bus }, connected.all.map((s) => s.id));
       timer.start();
       worker.start();
       reconciler.start();

@@ -412,6 +412,21 @@ describe('a system that does not answer, a process dying mid-call', () => {
     expect(rows.every((r) => r.next_attempt_at.getTime() > Date.now() + 30 * 60_000)).toBe(true);
   });
 
+  it('when Access starts with a systems file that no longer lists a system, then that system’s pending changes fail at once, audited and told, instead of waiting for ever', async () => {
+    // Left pending (retry in an hour) by the test above; this process's systems file lists none of them.
+    const pending = await count(pool, `SELECT count(*)::int AS n FROM access.connector_tasks WHERE status = 'pending'`);
+    expect(pending).toBeGreaterThan(0);
+    const restarted = await bootAccess(pool, { bus, systems: [] });
+    await restarted.start!();
+    await restarted.stop!();
+    expect(await count(pool, `SELECT count(*)::int AS n FROM access.connector_tasks WHERE status = 'pending'`)).toBe(0);
+    const failed = (await bus.published(EventTypes.systemAccessChangeFailed)).map((e) => e.data as ChangeFailed).filter((d) => d.error.includes('no longer connected'));
+    expect(failed).toHaveLength(pending);
+    expect(failed.every((d) => !d.willRetry && d.attempts >= 1)).toBe(true);
+    expect(await count(pool, `SELECT count(*)::int AS n FROM access.systems WHERE connector <> 'builtin'`)).toBe(0);
+    expect((await verifyAuditChain(createKysely<AccessDB>(pool, ACCESS_SCHEMA))).ok).toBe(true);
+  });
+
   it('when a process stalls past its lease, then another takes the task over and records it; the first records nothing: one outcome, one event, one audit row', async () => {
     const employee = pick();
     const first = scriptedSystems();

@@ -209,3 +209,53 @@ async function recordFailure(deps: ApplyChangeDeps, task: TaskRow, failure: Fail
     return giveUp ? 'failed' : 'retry';
   });
 }
+
+const UNCONNECTED = 'the system is no longer connected (it is not in the systems file): the change was not made';
+
+/**
+ * At start, when the systems file is the whole truth: pending changes for systems it no longer lists
+ * will never be carried out — each is failed, audited and told (systemAccessChangeFailed, willRetry
+ * false) so the case does not show it waiting for ever.
+ */
+export async function abandonUnconnectedChanges(deps: ApplyChangeDeps, connectedIds: readonly string[]): Promise<number> {
+  return deps.db.transaction().execute(async (trx) => {
+    const now = deps.clock.now();
+    let q = trx
+      .updateTable('connector_tasks')
+      .set({ status: 'failed', done_at: now, updated_at: now, leased_until: null, lease_token: null, last_error: UNCONNECTED, last_error_code: 'unconnected' })
+      .where('status', '=', 'pending');
+    if (connectedIds.length > 0) q = q.where('system_id', 'not in', [...connectedIds]);
+    const rows = await q.returningAll().execute();
+    if (rows.length === 0) return 0;
+    const attempts = (row: TaskRow) => Math.max(1, row.attempts);
+    await recordSystemAudit(
+      trx,
+      { actor: CONNECTOR_ACTOR, onBehalfOf: null },
+      rows.map((row) => ({
+        at: now,
+        employeeId: row.employee_id,
+        systemId: row.system_id,
+        event: 'system_access_change_failed' as const,
+        reason: `${row.action} on ${row.system_id} (${row.connector}) failed: ${UNCONNECTED}`,
+        holdId: row.hold_id,
+        detail: { ...change(row, row.attempts), revocationId: row.revocation_id, error: UNCONNECTED, code: 'unconnected', transient: false },
+      })),
+    );
+    await deps.bus?.publish(
+      trx,
+      rows.map((row) =>
+        createEvent({
+          type: EventTypes.systemAccessChangeFailed,
+          source: EventSources.access,
+          subject: subjectOf(row),
+          correlationId: row.correlation_id,
+          traceparent: row.traceparent ?? undefined,
+          time: now,
+          data: { ...change(row, attempts(row)), error: UNCONNECTED, willRetry: false, retryAt: null, failedAt: now.toISOString() },
+        }),
+      ),
+    );
+    deps.log.warn({ changes: rows.length, systems: [...new Set(rows.map((r) => r.system_id))] }, 'pending changes for systems no longer in the systems file failed');
+    return rows.length;
+  });
+}
