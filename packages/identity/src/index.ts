@@ -9,3 +9,6 @@ export { clientSecretFor } from './dev-provider/provider.ts';
 export { migrations as identityMigrations } from './db/migrations.ts';
 export { seedDirectory } from './directory/directory.ts';
 export { DEV_NOTICE } from './dev-provider/pages.ts';
+export { applyPeople, getDirectoryPerson, listDirectoryPeople, DirectoryRefused, type ApplyPeopleResult, type DirectoryEntry, type DirectoryOrigin } from './directory/apply-people.ts';
+/** The largest people file the import takes (a gateway in front of identity must let it through). */
+export { MAX_IMPORT_BYTES } from './import-people/people-csv.ts';
