@@ -146,6 +146,11 @@ describe('a service in its own process', () => {
     } finally {
       await probe.end();
     }
+    // SCIM through the gateway: an unknown path under /scim gets the identity service's SCIM 404, not EMS's problem+json.
+    const scim = await fetch(`http://127.0.0.1:${port}/scim/v2/NoSuchResource`);
+    expect(scim.status).toBe(404);
+    expect(scim.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    expect(await scim.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404' });
     expect(await fleet.stop()).toBe(0);
   }, 300_000);
 });

@@ -12,8 +12,11 @@ export interface Route {
   service: ServiceName;
 }
 
-/** The sign-in flow and the built-in provider: the identity service's, though not in its OpenAPI paths. */
-const IDENTITY_PREFIXES = /^\/(oidc|signin|auth)(\/|$)/;
+/**
+ * The sign-in flow, the built-in provider and the SCIM service provider: the identity service's, though not (or
+ * not all) in its OpenAPI paths — under /scim even a path no route matches must get SCIM's own 404, not EMS's.
+ */
+const IDENTITY_PREFIXES = /^\/(oidc|signin|auth|scim)(\/|$)/;
 
 /** Reads each service's OpenAPI paths; most specific first (/api/employees/{id}/access before /api/employees/{id}). */
 export async function learnRoutes(services: ReadonlyArray<{ service: ServiceName; url: string }>, timeoutMs = 120_000): Promise<Route[]> {
