@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { identity } from '@ems/contracts';
 import type { TraceContext } from '@ems/eventbus';
 import type { IdentityContext } from '../identity.context.ts';
@@ -28,6 +29,8 @@ export async function importPeople(ctx: Pick<IdentityContext, 'db' | 'clock' | '
   if (!file.ok) return { ok: false, errors: file.errors };
 
   const outcome = await ctx.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
+    // applyPeople's lock, taken before the roles are read from the directory (the same session may take it twice).
+    await sql`SELECT pg_advisory_xact_lock(hashtext('identity.directory'))`.execute(trx);
     const all = await listDirectoryPeople(trx, { startIndex: 1, count: Number.MAX_SAFE_INTEGER });
     const before = new Map(all.items.map((e) => [e.person.id, e.person]));
     // Without a roles column the directory's roles stay as they are.
