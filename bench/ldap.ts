@@ -16,6 +16,7 @@
  * Medians and p95 over BENCH_LDAP_CASES cases (default 30) after one untimed case, each as a ratio to
  * the submission's median in the same run (the machine is shared: ratios travel, milliseconds drift).
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +35,9 @@ const CASES = Number(process.env.BENCH_LDAP_CASES ?? 30);
 // BENCH_LDAP_OUT: another folder for the report (the smoke test's temporary one).
 const RESULTS = process.env.BENCH_LDAP_OUT ?? path.join(import.meta.dirname, 'results');
 const SYSTEM = 'corp-ldap';
+
+/** `slapd -VV` says its version on stderr, e.g. "@(#) $OpenLDAP: slapd 2.5.13+dfsg-5 …". */
+const slapdVersion = () => /slapd ([\w.+~-]+)/.exec(spawnSync('/usr/sbin/slapd', ['-VV'], { encoding: 'utf8' }).stderr ?? '')?.[1] ?? 'unknown version';
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -186,7 +190,7 @@ async function main(): Promise<number> {
   const lines = [
     `# Submission → verified LDAP lock — ${new Date().toISOString()}`,
     '',
-    `${CASES} cases per mode, one at a time, after one untimed case; EMS in-process on PostgreSQL (${process.env.EMS_TEST_DATABASE_URL ? 'the machine\'s server' : 'embedded'}), OpenLDAP slapd ${'2.5'} on loopback with ppolicy.`,
+    `${CASES} cases per mode, one at a time, after one untimed case; EMS in-process on PostgreSQL (${process.env.EMS_TEST_DATABASE_URL ? 'the machine\'s server' : 'embedded'}), OpenLDAP slapd ${slapdVersion()} on loopback with ppolicy.`,
     'Each lock is verified by the connector (read back + a probe bind refused as "account locked"); afterwards a bind with the person\'s own password was checked to fail.',
     'ms; ratio = median (p95) ÷ the submission\'s own HTTP median (p95) in the same mode and run.',
     '',
