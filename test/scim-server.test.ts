@@ -336,8 +336,8 @@ describe('Users', () => {
     expect(await count('SELECT count(*)::int AS n FROM identity.people WHERE id = $1', [id])).toBe(1);
     const event = await waitFor(() => delivered(id).find((e) => e.data.person.active === false), 'personChanged of the deactivation');
     expect(event.data.previous).toMatchObject({ active: true });
-    // Their token no longer carries any role once the process forgets what it cached about them (10 s).
-    await waitFor(async () => ((await fetch(`${base}/api/employees?limit=1`, { headers: personal })).status === 403 ? true : undefined), 'the deactivated person to be refused', 20_000, 500);
+    // Their token is refused (401, deactivated) once the process forgets what it cached about them (10 s).
+    await waitFor(async () => ((await fetch(`${base}/api/employees?limit=1`, { headers: personal })).status === 401 ? true : undefined), 'the deactivated person to be refused', 20_000, 500);
     expect((await scim('DELETE', `/Users/${id}`)).status).toBe(204);
     expect((await scim('GET', '/Users/nobody-here')).status).toBe(404);
   });

@@ -3,7 +3,7 @@ import type { JWTPayload } from 'jose';
 import { HttpProblem, type Actor, type Clock, type HttpSecurity, type Logger, type Permit, type Principal, type View } from '@ems/platform';
 import { ADMIN_ROLES, describePolicy, SERVICE_IDENTITIES, type AdminRole, type OperationPolicy, type PolicyTable, type RoleGrant, type ServiceIdentity } from '@ems/contracts/policy';
 import type { IdentityDb } from '../db/identity.db.ts';
-import { findPerson, type DirectoryPerson } from '../directory/directory.ts';
+import { findPerson, isDeactivated, type DirectoryPerson } from '../directory/directory.ts';
 import { constantTimeEqual, tokenHash } from '../secrets.ts';
 import { createTokenVerifier, InvalidToken, VerifierUnavailable, type TokenVerifier } from './token-verifier.ts';
 import { csrfTokenFor, SESSION_COOKIE } from './session-cookie.ts';
@@ -21,7 +21,10 @@ export interface SecurityOptions {
   oidc: OidcTrust;
   /** The public origin of the API (browser requests with another Origin are refused). */
   publicOrigin: string;
-  /** How long a person, API token or session looked up stays cached in this process (default 10 s). */
+  /**
+   * How long a person, API token or session looked up stays cached in this process (default 10 s): the longest a
+   * change of the directory (a role taken, a person deactivated) takes to reach this process's decisions.
+   */
   cacheMs?: number;
 }
 
@@ -63,6 +66,9 @@ export interface Security extends HttpSecurity {
   personFromClaims(claims: JWTPayload): Promise<DirectoryPerson | undefined>;
   /** A directory person by id or email (cached like every lookup here). */
   person(key: string): Promise<DirectoryPerson | undefined>;
+  /** Like person() and personFromClaims(), telling a deactivated person apart from someone the directory does not know. */
+  lookup(key: string): Promise<DirectoryPerson | 'deactivated' | undefined>;
+  lookupClaims(claims: JWTPayload): Promise<DirectoryPerson | 'deactivated' | undefined>;
   /** The roles a directory person holds (plus any granted by claims). */
   rolesOf(person: DirectoryPerson, claims?: JWTPayload): string[];
   verifier: TokenVerifier;
@@ -89,7 +95,18 @@ export function createSecurity(o: SecurityOptions): Security {
     cache.set(key, { at: now, value });
     return value;
   };
-  const person = (key: string) => cached(`person:${key}`, () => findPerson(o.db, key));
+  /**
+   * Who a key (directory id or email) names: an active person, someone the directory has deactivated, or nobody
+   * it knows. A deactivated person is refused outright (401), whatever credential they bring — never admitted as
+   * an unknown caller, who could still reach what any signed-in caller may. Cached like the rest: a deactivation
+   * takes effect here within cacheMs.
+   */
+  const lookup = (key: string) =>
+    cached<DirectoryPerson | 'deactivated' | undefined>(`person:${key}`, async () => (await findPerson(o.db, key)) ?? ((await isDeactivated(o.db, key)) ? 'deactivated' : undefined));
+  const person = async (key: string) => {
+    const found = await lookup(key);
+    return found === 'deactivated' ? undefined : found;
+  };
 
   const rolesOf = (p: DirectoryPerson, claims?: JWTPayload): string[] => {
     const roles = new Set<string>(p.adminRoles);
@@ -104,15 +121,21 @@ export function createSecurity(o: SecurityOptions): Security {
     const groups = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string') : typeof raw === 'string' ? [raw] : [];
     return groups.map((g) => trust.roleMap[g]).filter((r): r is AdminRole => r !== undefined && (ADMIN_ROLES as readonly string[]).includes(r));
   };
-  const personFromClaims = async (claims: JWTPayload): Promise<DirectoryPerson | undefined> => {
+  const lookupClaims = (claims: JWTPayload): Promise<DirectoryPerson | 'deactivated' | undefined> => {
     const key = claims[trust.personClaim];
-    return typeof key === 'string' && key.length > 0 && key.length <= 320 ? person(key) : undefined;
+    return typeof key === 'string' && key.length > 0 && key.length <= 320 ? lookup(key) : Promise.resolve(undefined);
+  };
+  const personFromClaims = async (claims: JWTPayload): Promise<DirectoryPerson | undefined> => {
+    const found = await lookupClaims(claims);
+    return found === 'deactivated' ? undefined : found;
   };
 
   const unauthenticated = (reply: FastifyReply, detail: string, error?: 'invalid_token'): HttpProblem => {
     void reply.header('www-authenticate', error ? `Bearer realm="ems", error="${error}", error_description="${detail.replace(/"/g, "'")}"` : 'Bearer realm="ems"');
     return new HttpProblem(401, detail, { type: UNAUTHENTICATED, title: 'Unauthorized' });
   };
+  /** Nothing but the fact: not who, not since when, not by whom. */
+  const deactivated = (reply: FastifyReply, bearerToken: boolean) => unauthenticated(reply, 'this account is deactivated', bearerToken ? 'invalid_token' : undefined);
 
   async function identify(req: FastifyRequest, reply: FastifyReply): Promise<Identity> {
     const header = req.headers.authorization;
@@ -148,7 +171,9 @@ export function createSecurity(o: SecurityOptions): Security {
       return { principal: { kind: 'service', id: service, name: null, roles: [], client: clientId, via: 'token' }, person: undefined, audiences: aud };
     }
     if (!aud.includes(trust.apiAudience)) throw unauthenticated(reply, 'the token is not issued for this API (audience)', 'invalid_token');
-    const p = await personFromClaims(claims);
+    const found = await lookupClaims(claims);
+    if (found === 'deactivated') throw deactivated(reply, true);
+    const p = found;
     const key = claims[trust.personClaim];
     return {
       principal: p
@@ -166,7 +191,8 @@ export function createSecurity(o: SecurityOptions): Security {
     );
     const now = o.clock.now();
     if (!found || found.revoked_at || (found.expires_at && new Date(found.expires_at) <= now)) throw unauthenticated(reply, 'the API token is unknown, expired or revoked', 'invalid_token');
-    const p = await person(found.person_id);
+    const p = await lookup(found.person_id);
+    if (p === 'deactivated') throw deactivated(reply, true);
     if (!p) throw unauthenticated(reply, "the API token's person is no longer in the directory", 'invalid_token');
     if (!found.last_used_at || now.getTime() - new Date(found.last_used_at).getTime() > 60_000) {
       found.last_used_at = now;
@@ -204,6 +230,9 @@ export function createSecurity(o: SecurityOptions): Security {
       o.db.selectFrom('sessions').select(['id', 'person_id', 'client', 'expires_at', 'revoked_at']).where('hash', '=', hash).executeTakeFirst(),
     );
     if (!found || found.revoked_at || new Date(found.expires_at) <= o.clock.now()) throw unauthenticated(reply, 'the session has ended: sign in again');
+    // Before the CSRF check: a deactivated person is told so whatever the request.
+    const p = await lookup(found.person_id);
+    if (p === 'deactivated') throw deactivated(reply, false);
     if (!SAFE_METHODS.has(req.method)) {
       // A change made with a cookie must prove it comes from EMS's own pages: the CSRF token (derived from the
       // session, readable only through the session's own API) and, when the browser says, the same origin.
@@ -214,7 +243,6 @@ export function createSecurity(o: SecurityOptions): Security {
         throw new HttpProblem(403, 'a change made with a session cookie needs its X-CSRF-Token header (GET /auth/session gives it)', { type: FORBIDDEN, title: 'Forbidden', extra: { permission: 'csrf' } });
       }
     }
-    const p = await person(found.person_id);
     if (!p) throw unauthenticated(reply, "the session's person is no longer in the directory");
     return { principal: { kind: 'person', id: p.id, name: p.name, roles: rolesOf(p), client: found.client, via: 'session' }, person: p, audiences: [] };
   }
@@ -249,6 +277,8 @@ export function createSecurity(o: SecurityOptions): Security {
     },
     personFromClaims,
     person,
+    lookup,
+    lookupClaims,
     rolesOf,
     checkRoute(route: RouteOptions) {
       const operation = (route.schema as { operationId?: unknown } | undefined)?.operationId;

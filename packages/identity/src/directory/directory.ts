@@ -45,6 +45,18 @@ export async function findPerson(db: IdentityDb, key: string): Promise<Directory
   return { id: row.id, kind: row.kind, name: row.name, email: row.email, adminRoles: row.admin_roles, reports: row.reports, assigned: row.assigned };
 }
 
+/** Whether the directory holds this id or email only as a deactivated person (no active one answers to it). */
+export async function isDeactivated(db: IdentityDb, key: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('people as p')
+    .select('p.id')
+    .where((eb) => eb.or([eb('p.id', '=', key), eb(sql`lower(p.email)`, '=', key.toLowerCase())]))
+    .where('p.active', '=', false)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Loads the organisation's people and role assignments; idempotent (an upsert per person). Each person gets
  * the directory's full record (department, place, time zone, hours) at version 1; a re-seed updates the

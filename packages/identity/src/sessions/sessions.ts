@@ -73,7 +73,8 @@ export async function completeSignIn(ctx: IdentityContext, query: string, stateC
     throw new HttpProblem(401, `The identity provider did not sign you in: ${err instanceof Error ? err.message : 'unknown error'}`, { type: 'https://ems.dev/problems/unauthenticated', title: 'Unauthorized' });
   }
   const claims = tokens.claims();
-  const person = claims ? await ctx.security.personFromClaims(claims) : undefined;
+  const person = claims ? await ctx.security.lookupClaims(claims) : undefined;
+  if (person === 'deactivated') throw deactivatedAccount();
   if (!person) throw new HttpProblem(403, "You are signed in at the identity provider, but EMS's directory does not know you: ask HR to add you.", { type: 'https://ems.dev/problems/forbidden', title: 'Forbidden' });
   const now = ctx.clock.now();
   const token = newToken('');
@@ -106,11 +107,14 @@ async function liveSession(ctx: IdentityContext, token: string | undefined) {
 }
 
 const noSession = () => new HttpProblem(401, 'No session: sign in at /auth/login', { type: 'https://ems.dev/problems/unauthenticated', title: 'Unauthorized' });
+/** As the API says it (authenticate/security.ts): the fact, nothing else. */
+const deactivatedAccount = () => new HttpProblem(401, 'this account is deactivated', { type: 'https://ems.dev/problems/unauthenticated', title: 'Unauthorized' });
 
 export async function sessionInfo(ctx: IdentityContext, token: string | undefined): Promise<identity.SessionInfo> {
   const row = await liveSession(ctx, token);
   if (!row) throw noSession();
-  const person = await ctx.security.person(row.person_id);
+  const person = await ctx.security.lookup(row.person_id);
+  if (person === 'deactivated') throw deactivatedAccount();
   if (!person) throw noSession();
   return {
     person: { id: person.id, name: person.name },
