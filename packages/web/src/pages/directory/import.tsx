@@ -244,7 +244,7 @@ export function DirectoryImportPage(_props: { params: Record<string, string> }) 
                 {shown.errors.map((e, i) => (
                   <tr key={i}>
                     <td>{e.row}</td>
-                    <td>{e.column ? <code>{e.column}</code> : <span className="muted">{e.row === 1 ? 'the header' : 'the whole row'}</span>}</td>
+                    <td>{e.column ? <code>{e.column}</code> : <span className="muted">{e.row === 1 ? 'the whole file' : 'the whole row'}</span>}</td>
                     <td className="wrap-anywhere">{e.message}</td>
                   </tr>
                 ))}
@@ -406,9 +406,8 @@ function ReportView({ report, dry }: { report: ImportReport; dry: boolean }) {
                       <ul className="plain import-changes">
                         {u.changes.map((c) => (
                           <li key={c.column}>
-                            <code>{c.column}</code>: <Value value={c.from} />{' '}
-                            <span aria-hidden="true">→</span>
-                            <span className="visually-hidden">becomes</span> <Value value={c.to} />
+                            <code>{c.column}</code>: <Value value={c.from} /> <span aria-hidden="true">→</span>
+                            <span className="visually-hidden"> becomes</span> <Value value={c.to} />
                           </li>
                         ))}
                       </ul>
@@ -477,5 +476,5 @@ function More({ total }: { total: number }) {
 
 /** A cell's value as the file writes it; an empty one says so. */
 function Value({ value }: { value: string }) {
-  return value === '' ? <em className="muted">empty</em> : <q className="wrap-anywhere">{value}</q>;
+  return value === '' ? <em className="muted">empty</em> : <span className="wrap-anywhere">“{value}”</span>;
 }
