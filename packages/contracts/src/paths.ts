@@ -63,6 +63,9 @@ export const IdentityPaths = {
   signingKeys: '/api/signing-keys',
   /** POST a CSV file of people (text/csv): the directory's import. */
   directoryImports: '/api/directory/imports',
+  /** A SCIM client's credentials (operators): POST makes one (its secret in that answer only), GET lists, DELETE revokes. */
+  provisioningTokens: '/api/provisioning-tokens',
+  provisioningToken: (id: string) => `/api/provisioning-tokens/${encodeURIComponent(id)}`,
   authConfig: '/auth/config',
   login: '/auth/login',
   callback: '/auth/callback',

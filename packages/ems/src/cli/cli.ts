@@ -46,6 +46,12 @@ Usage:
   ems tokens create --name TEXT --person ID [--days N]
                                              an API token acting as that person (operators; shown once)
   ems tokens list | ems tokens revoke <id>   API tokens (operators)
+  ems provisioning-tokens create --name TEXT [--expires-in-days N]
+                                             a SCIM client's token (Entra ID, Okta, an HR system) to provision
+                                             the directory at <EMS URL>/scim/v2: printed once, with that URL
+                                             (operators; default 365 days, at most 730)
+  ems provisioning-tokens list | ems provisioning-tokens revoke <id>
+                                             SCIM clients' tokens: never their secret, when each was last used
   ems import <people.csv> [--dry-run] [--deactivate-missing]
                                              load the organisation's people from a CSV file into the directory
                                              (all or nothing; --dry-run: say what would change; HR lead, operator)
@@ -113,6 +119,8 @@ export async function main(argv: string[]): Promise<number> {
         return await tokens(rest);
       case 'import':
         return await (await import('./import.ts')).importCommand(rest, { baseUrl: baseUrl(), out: (s) => out.log(s), err: (s) => process.stderr.write(`${s}\n`) });
+      case 'provisioning-tokens':
+        return await (await import('./provisioning-tokens.ts')).provisioningTokensCommand(rest, { baseUrl: baseUrl(), out: (s) => out.log(s), err: (s) => process.stderr.write(`${s}\n`) });
       case 'audit':
         return await audit(rest);
       case 'credentials':
