@@ -175,11 +175,11 @@ export function DirectoryImportPage(_props: { params: Record<string, string> }) 
               accept=".csv,text/csv"
               aria-describedby={[`${inputId}-hint`, pickError ? `${inputId}-error` : ''].filter(Boolean).join(' ')}
               aria-invalid={Boolean(pickError)}
-              onChange={(e) => {
-                choose(e.target.files?.[0]);
-                // The same file chosen again (fixed in the spreadsheet meanwhile) must be read again.
-                e.target.value = '';
+              onClick={(e) => {
+                // The same file chosen again (fixed in the spreadsheet meanwhile) must be read again: a change, even with the same name.
+                e.currentTarget.value = '';
               }}
+              onChange={(e) => choose(e.target.files?.[0])}
             />
             {pickError ? (
               <p className="field-error" id={`${inputId}-error`} role="alert">
@@ -343,7 +343,7 @@ export function DirectoryImportPage(_props: { params: Record<string, string> }) 
                     <code>{c.name}</code>
                   </th>
                   <td>{c.required === 'yes' ? 'Required' : c.required === 'column' ? 'Column' : 'Optional'}</td>
-                  <td className="wrap-anywhere">{c.example}</td>
+                  <td>{c.example}</td>
                   <td>{c.meaning}</td>
                 </tr>
               ))}
@@ -400,7 +400,7 @@ function ReportView({ report, dry }: { report: ImportReport; dry: boolean }) {
               <tbody>
                 {report.updated.slice(0, SHOWN).map((u) => (
                   <tr key={u.id}>
-                    <td className="wrap-anywhere">{u.id}</td>
+                    <td>{u.id}</td>
                     <td>{u.name}</td>
                     <td>
                       <ul className="plain import-changes">
@@ -454,7 +454,7 @@ function PeopleTable({ title, people: list }: { title: string; people: ReadonlyA
           <tbody>
             {list.slice(0, SHOWN).map((p) => (
               <tr key={p.id}>
-                <td className="wrap-anywhere">{p.id}</td>
+                <td>{p.id}</td>
                 <td>{p.name}</td>
               </tr>
             ))}
