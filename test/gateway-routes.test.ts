@@ -11,8 +11,12 @@ import type { ServiceName } from '../packages/ems/src/config.ts';
 
 async function standIn(service: ServiceName, paths: string[]): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(req.url === '/openapi.json' ? { paths: Object.fromEntries(paths.map((p) => [p, {}])) } : { service, path: req.url }));
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/openapi.json' ? { paths: Object.fromEntries(paths.map((p) => [p, {}])) } : { service, path: req.url, bytes }));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -24,7 +28,7 @@ describe('the gateway’s routes', () => {
   let gateway: string;
 
   beforeAll(async () => {
-    const identity = await standIn('identity', ['/api/me', '/scim/v2/Users', '/scim/v2/Users/{id}']);
+    const identity = await standIn('identity', ['/api/me', '/scim/v2/Users', '/scim/v2/Users/{id}', '/api/directory/imports']);
     const ems = await standIn('ems', ['/api/resignations', '/api/resignations/{id}']);
     for (const s of [identity, ems]) stops.push(() => new Promise((resolve) => (s.server.closeAllConnections(), s.server.close(() => resolve()))));
     const upstreams = new Map<ServiceName, string[]>([['identity', [identity.url]], ['ems', [ems.url]]]);
@@ -55,5 +59,14 @@ describe('the gateway’s routes', () => {
     expect(await servedBy('/api/me')).toBe('identity');
     expect(await servedBy('/auth/login')).toBe('identity');
     expect(await servedBy('/')).toBe('ems');
+  });
+
+  it('when an HR export larger than the usual body cap is imported, then the gateway forwards it whole; elsewhere the cap still holds', async () => {
+    const body = 'x'.repeat(1024 * 1024);
+    const imported = await fetch(`${gateway}/api/directory/imports?dryRun=true`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body });
+    expect(imported.status).toBe(200);
+    expect(await imported.json()).toMatchObject({ service: 'identity', bytes: body.length });
+    const elsewhere = await fetch(`${gateway}/api/resignations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(elsewhere.status).toBe(413);
   });
 });

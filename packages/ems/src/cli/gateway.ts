@@ -5,6 +5,8 @@
  */
 import { createServer, request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, type HttpLimits } from '@ems/platform';
+import { IdentityPaths } from '@ems/contracts';
+import { MAX_IMPORT_BYTES } from '@ems/identity';
 import type { ServiceName } from '../config.ts';
 
 export interface Route {
@@ -17,6 +19,14 @@ export interface Route {
  * not all) in its OpenAPI paths — under /scim even a path no route matches must get SCIM's own 404, not EMS's.
  */
 const IDENTITY_PREFIXES = /^\/(oidc|signin|auth|scim)(\/|$)/;
+
+/** Requests whose service takes a larger body than the default cap (the directory import: a whole HR export). */
+const LARGER_BODIES: ReadonlyArray<{ method: string; path: string; limit: number }> = [{ method: 'POST', path: IdentityPaths.directoryImports, limit: MAX_IMPORT_BYTES }];
+
+/** The largest body the gateway forwards for this request: the cap the service itself applies to it. */
+export function bodyLimitFor(method: string | undefined, pathname: string, defaultLimit: number): number {
+  return LARGER_BODIES.find((b) => b.method === method && b.path === pathname)?.limit ?? defaultLimit;
+}
 
 /** Reads each service's OpenAPI paths; most specific first (/api/employees/{id}/access before /api/employees/{id}). */
 export async function learnRoutes(services: ReadonlyArray<{ service: ServiceName; url: string }>, timeoutMs = 120_000): Promise<Route[]> {
@@ -52,7 +62,7 @@ export async function startGateway(o: {
       const targets = o.upstreams(service);
       const n = (turn.get(service) ?? 0) + 1;
       turn.set(service, n);
-      forward(req, res, targets.map((_, i) => targets[(n + i) % targets.length]!), bodyLimit);
+      forward(req, res, targets.map((_, i) => targets[(n + i) % targets.length]!), bodyLimitFor(req.method, url.pathname, bodyLimit));
     },
   );
   server.keepAliveTimeout = timeouts.keepAliveMs;
