@@ -162,8 +162,26 @@ describe('importing people from CSV', () => {
     await run(file(rows.partner, rows.boss, rows.ada));
     const swapped = await run(file(rows.boss.replace('grace@new.example', 'ada@new.example'), rows.ada.replace('ada@new.example', 'grace@new.example')));
     expect(swapped).toMatchObject({ ok: true, report: { updated: [{ id: 'A1', changes: [{ column: 'email' }] }, { id: 'B1', changes: [{ column: 'email' }] }] } });
-    expect((await getDirectoryPerson(kysely(), 'A1'))?.userName).toBe('ada@new.example');
+    // Their userNames were their emails (the default): they follow.
+    expect((await getDirectoryPerson(kysely(), 'A1'))?.userName).toBe('grace@new.example');
     expect((await getDirectoryPerson(kysely(), 'B1'))?.person.email).toBe('ada@new.example');
+    expect((await getDirectoryPerson(kysely(), 'B1'))?.userName).toBe('ada@new.example');
+  });
+
+  it("when someone's email changes, then their default userName follows it and the old address can be given to a newcomer", async () => {
+    await run(file(rows.partner, rows.boss, rows.ada));
+    await run(file(rows.ada.replace('ada@new.example', 'ada.lovelace@new.example')));
+    expect((await getDirectoryPerson(kysely(), 'A1'))?.userName).toBe('ada.lovelace@new.example');
+    const newcomer = await run(file('A2,Ada Byron,ada@new.example,Engineer,B1,P1,Engineering,London,Europe/London,Mon-Fri,09:00,17:30'));
+    expect(newcomer).toMatchObject({ ok: true, report: { created: [{ id: 'A2' }] } });
+    expect((await getDirectoryPerson(kysely(), 'A2'))?.userName).toBe('ada@new.example');
+  });
+
+  it('when a userName was named apart from the email (by SCIM), then an email change leaves it as it is', async () => {
+    await run(file(rows.partner, rows.boss, rows.ada));
+    await pool.query(`UPDATE identity.people SET user_name = 'alovelace' WHERE id = 'A1'`);
+    await run(file(rows.ada.replace('ada@new.example', 'ada.lovelace@new.example')));
+    expect((await getDirectoryPerson(kysely(), 'A1'))?.userName).toBe('alovelace');
   });
 
   it('when a batch closes a manager cycle with people already in the directory, then it is refused on the row that closes it', async () => {

@@ -112,7 +112,9 @@ export function planPeople(current: ReadonlyMap<string, CurrentPerson>, batch: r
     const names = accounts[p.id] ?? {};
     next.set(p.id, {
       person: p,
-      userName: names.userName ?? before?.userName ?? p.email,
+      // A userName that was the email (the default: imported, never named by SCIM) follows the email, so a
+      // lookup by email-as-userName finds the person, and their old address is free for someone else.
+      userName: names.userName ?? (before && before.userName.toLowerCase() !== before.person.email.toLowerCase() ? before.userName : p.email),
       externalId: names.externalId !== undefined ? names.externalId : (before?.externalId ?? null),
     });
   }
