@@ -4,6 +4,7 @@ import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/te
 import type { DemoOrg } from '@ems/demo-org';
 import { access } from '@ems/contracts';
 import type { EventedService } from '@ems/eventbus';
+import { createRecordingBus } from '@ems/eventbus/testing';
 import { connectedSystems } from '../src/connectors/registry.ts';
 import { scimConnector } from '../src/connectors/scim/index.ts';
 import type { ConnectorContext } from '../src/connectors/connector.ts';
@@ -31,7 +32,10 @@ beforeAll(async () => {
   provider = await startScimProvider();
   const context: ConnectorContext = { systemId: SYSTEM, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, readSecretFile: () => provider.token };
   const connector = scimConnector.create(scimConnector.parseSettings({ baseUrl: provider.url, tokenFile: 'idp.token', timeout: '2s' }), context);
+  // A bus that checks every event against the catalogue, as the real buses do before publishing.
+  const bus = await createRecordingBus(pool);
   service = await bootAccess(pool, {
+    bus,
     connectedSystems: connectedSystems([{ id: SYSTEM, name: 'Identity provider', critical: true, type: 'scim', connector, description: {} }]),
     connectorWorker: { intervalMs: 100, timeoutMs: 5_000 },
     reconcile: { intervalMs: 3_600_000 },
@@ -80,5 +84,31 @@ describe('drift detection against a SCIM service provider', () => {
       ['account_enabled', null, resignationId],
       ['entitlement_added', group, resignationId],
     ]);
+  });
+
+  it('when the held user is also added to a group whose id is longer than an event may carry, then the account re-enabled is still reported (the long name is shortened, not the drift lost)', async () => {
+    const e = freshEmployee();
+    const user = provider.addUser(e.email, { externalId: e.id });
+    const group = `g-vpn-${e.id}`;
+    provider.addGroup(group, [user.id]);
+    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
+    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
+    const resignationId = knownCase(e.id);
+    expect((await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId: e.id })).status).toBe(201);
+    await waitFor(async () => ((await pool.query<{ status: string }>("SELECT status FROM access.connector_tasks WHERE employee_id = $1 AND action = 'suspend'", [e.id])).rows[0]?.status === 'done' ? true : undefined), 'the suspension applied');
+
+    // Someone with rights on the provider re-activates the user and adds it to a group with a 600-character id.
+    const long = `g-${'x'.repeat(600)}-${e.id}`;
+    provider.users.get(user.id)!.active = true;
+    provider.addGroup(long, [user.id]);
+    const round = await reconcile();
+    expect(round.systems[0]).toMatchObject({ systemId: SYSTEM, status: 'ok', newDrifts: 2 });
+    const listed = access.DriftList.parse((await http.call('GET', `${access.AccessPaths.drifts}?employeeId=${e.id}`)).body).items;
+    expect(listed.map((d) => d.kind).sort()).toEqual(['account_enabled', 'entitlement_added']);
+    expect(listed.find((d) => d.kind === 'entitlement_added')!.entitlement).toBe(long);
+    const events = await pool.query<{ n: string }>("SELECT count(*) AS n FROM access.audit WHERE employee_id = $1 AND event = 'access_drift_detected'", [e.id]);
+    expect(Number(events.rows[0]!.n)).toBe(2);
+    // Found again next round: not reported twice.
+    expect((await reconcile()).systems[0]).toMatchObject({ status: 'ok', newDrifts: 0 });
   });
 });

@@ -47,6 +47,9 @@ export async function reconcileAccount(
   by: AuditBy,
 ): Promise<AccountOutcome> {
   const outcome: AccountOutcome = { deferred: false, newDrifts: 0, resolvedDrifts: 0, discoveredGrants: 0, removedGrants: 0 };
+  // The system names its entitlements as it likes: a NUL or half a surrogate pair could not be stored,
+  // and would fail this account's comparison at every round (hiding its drift with it).
+  observed = { ...observed, entitlements: observed.entitlements.map(storableName) };
   if (!(await lockIdentity(trx, employeeId))) return { ...outcome, deferred: true };
   const belief = await loadBelief(trx, employeeId, system.id, readSince);
   const decision = compareAccount(belief, observed, system.name);
@@ -80,7 +83,7 @@ export async function reconcileAccount(
         kind: d.kind,
         entitlement: d.entitlement,
         resignation_id: decision.resignationId,
-        detail: d.detail,
+        detail: clipped(d.detail, MAX_DETAIL),
         detected_at: now,
       })),
     )
@@ -118,7 +121,8 @@ export async function reconcileAccount(
           employeeId,
           systemId: system.id,
           kind: r.kind,
-          entitlement: r.entitlement,
+          // The event carries at most MAX_EVENT_ENTITLEMENT characters of it (the drift row and the audit keep it whole).
+          entitlement: r.entitlement === null ? null : clipped(r.entitlement, MAX_EVENT_ENTITLEMENT),
           resignationId: r.resignation_id,
           detail: r.detail,
           detectedAt: now.toISOString(),
@@ -127,6 +131,24 @@ export async function reconcileAccount(
     ),
   );
   return outcome;
+}
+
+/** What the drift row and accessDriftDetected hold at most (drifts.detail's CHECK, the event's schema). */
+const MAX_DETAIL = 2000;
+const MAX_EVENT_ENTITLEMENT = 500;
+
+/**
+ * A system's name longer than `max` is shortened with an ellipsis, so an entitlement with a very long
+ * name (an LDAP group deep in a tree, or one made long on purpose) is reported, not the whole account's
+ * comparison lost to an event or a row that cannot be written.
+ */
+function clipped(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1).toWellFormed()}…`;
+}
+
+/** A NUL or a lone surrogate replaced (U+FFFD): PostgreSQL text cannot hold them. */
+function storableName(name: string): string {
+  return name.replaceAll('\0', '\uFFFD').toWellFormed();
 }
 
 /** Outside any hold EMS mirrors the system: discovered memberships become active grants, missing ones revoked. */
