@@ -250,6 +250,28 @@ describe('connector tasks and the connector worker', () => {
     expect(done.systems.map((s) => s.status)).toEqual(['done', 'done']);
   });
 
+  it('when a system\u2019s entitlements are more, or longer, than an event may carry, then the change is still recorded once (the event shortens them, the audit keeps them whole)', async () => {
+    const employee = freshEmployee();
+    const long = `cn=${'deep'.repeat(150)},ou=groups,dc=acme`;
+    await pool.query(`INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, 'dir-a', $3)`, [`${employee.id}-long`, employee.id, long]);
+    await pool.query(
+      `INSERT INTO access.grants (id, employee_id, system_id, role) SELECT $1 || '-many-' || n, $2, 'dir-a', 'cn=g' || n || ',ou=groups,dc=acme' FROM generate_series(1, 1000) AS n`,
+      [employee.id, employee.id],
+    );
+    const created = await hold(employee);
+    const done = await settled(created.id, 1);
+    expect(done.systems[0]).toMatchObject({ systemId: 'dir-a', status: 'done', attempts: 1 });
+    expect(done.systems[0]!.entitlements).toHaveLength(1001);
+    expect(systems['dir-a']!.callsFor(employee.id)).toHaveLength(1);
+    const [told] = await eventsOf<Changed>(EventTypes.systemAccessChanged, employee.id);
+    expect(told!.entitlements.length).toBeLessThanOrEqual(1000);
+    expect(told!.entitlements.every((e) => e.length <= 500)).toBe(true);
+    const audited = await pool.query<{ detail: { entitlements: string[] } }>(`SELECT detail FROM access.audit WHERE employee_id = $1 AND event = 'system_access_changed'`, [employee.id]);
+    expect(audited.rows).toHaveLength(1);
+    expect(audited.rows[0]!.detail.entitlements).toContain(long);
+    expect(audited.rows[0]!.detail.entitlements).toHaveLength(1001);
+  });
+
   it('when a hold is released while its suspend is still on its way to a system, then the restore waits for it: each system sees suspend, then restore, with exactly the roles given back', async () => {
     const employee = freshEmployee();
     await grantConnected(pool, employee);

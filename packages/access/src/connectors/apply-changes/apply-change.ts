@@ -103,6 +103,22 @@ const auditBy = (task: TaskRow) => ({ actor: CONNECTOR_ACTOR, onBehalfOf: task.r
 
 const subjectOf = (task: TaskRow) => task.resignation_id ?? task.employee_id;
 
+/** What an event may carry of a change's entitlements (its schema: at most 1000, each at most 500 characters). */
+const MAX_EVENT_ENTITLEMENTS = 1000;
+const MAX_EVENT_ENTITLEMENT = 500;
+
+/**
+ * A change as its event tells it: entitlements beyond what the event may carry are shortened (a name
+ * with an ellipsis, the list cut) — otherwise the event would be refused, the outcome never recorded,
+ * and the change applied again at every lease. The audit keeps them whole.
+ */
+function told(task: TaskRow, attempts: number) {
+  const entitlements = task.entitlements
+    .slice(0, MAX_EVENT_ENTITLEMENTS)
+    .map((e) => (e.length <= MAX_EVENT_ENTITLEMENT ? e : `${e.slice(0, MAX_EVENT_ENTITLEMENT - 1).toWellFormed()}…`));
+  return { ...change(task, attempts), entitlements };
+}
+
 function change(task: TaskRow, attempts: number) {
   return {
     changeId: task.id,
@@ -147,7 +163,7 @@ async function recordDone(deps: ApplyChangeDeps, task: TaskRow, verification: st
         correlationId: row.correlation_id,
         traceparent: row.traceparent ?? undefined,
         time: now,
-        data: { ...change(row, row.attempts), verification, changedAt: now.toISOString() },
+        data: { ...told(row, row.attempts), verification, changedAt: now.toISOString() },
       }),
     ]);
     return true;
@@ -202,7 +218,7 @@ async function recordFailure(deps: ApplyChangeDeps, task: TaskRow, failure: Fail
           correlationId: row.correlation_id,
           traceparent: row.traceparent ?? undefined,
           time: now,
-          data: { ...change(row, row.attempts), error: failure.message, willRetry: !giveUp, retryAt: retryAt ? retryAt.toISOString() : null, failedAt: now.toISOString() },
+          data: { ...told(row, row.attempts), error: failure.message, willRetry: !giveUp, retryAt: retryAt ? retryAt.toISOString() : null, failedAt: now.toISOString() },
         }),
       ]);
     }
@@ -251,7 +267,7 @@ export async function abandonUnconnectedChanges(deps: ApplyChangeDeps, connected
           correlationId: row.correlation_id,
           traceparent: row.traceparent ?? undefined,
           time: now,
-          data: { ...change(row, attempts(row)), error: UNCONNECTED, willRetry: false, retryAt: null, failedAt: now.toISOString() },
+          data: { ...told(row, attempts(row)), error: UNCONNECTED, willRetry: false, retryAt: null, failedAt: now.toISOString() },
         }),
       ),
     );
