@@ -6,7 +6,7 @@
  */
 
 export interface CsvRecord {
-  /** The record's number in the file, the first (the header) being 1: a spreadsheet's row number when no field spans lines. */
+  /** The record's row in the file, the first (the header) being 1, blank lines counted: the row a spreadsheet shows it on. */
   row: number;
   fields: string[];
 }
@@ -21,13 +21,16 @@ export function parseCsv(text: string): CsvParse {
   let quoted = false;
   // Whether the current record has anything in it (a blank line is skipped, `""` is a record of one empty field).
   let started = false;
+  // The current record's row as a spreadsheet numbers it: a blank line is a row too (an empty one).
+  let row = 1;
   let i = 0;
   const endRecord = () => {
     fields.push(field);
-    if (started) records.push({ row: records.length + 1, fields });
+    if (started) records.push({ row, fields });
     fields = [];
     field = '';
     started = false;
+    row++;
   };
   while (i < s.length) {
     const c = s[i]!;
@@ -42,7 +45,7 @@ export function parseCsv(text: string): CsvParse {
         i++;
         const next = s[i];
         if (next !== undefined && next !== ',' && next !== '\r' && next !== '\n') {
-          return { ok: false, row: records.length + 1, message: 'a quoted field must end at a comma or the end of the line (write a quote inside a quoted field as "")' };
+          return { ok: false, row, message: 'a quoted field must end at a comma or the end of the line (write a quote inside a quoted field as "")' };
         }
         continue;
       }
@@ -51,7 +54,7 @@ export function parseCsv(text: string): CsvParse {
       continue;
     }
     if (c === '"') {
-      if (field !== '') return { ok: false, row: records.length + 1, message: 'a quote in the middle of an unquoted field (quote the whole field and double the quote: "a ""b"" c")' };
+      if (field !== '') return { ok: false, row, message: 'a quote in the middle of an unquoted field (quote the whole field and double the quote: "a ""b"" c")' };
       quoted = true;
       started = true;
       i++;
@@ -73,7 +76,7 @@ export function parseCsv(text: string): CsvParse {
     started = true;
     i++;
   }
-  if (quoted) return { ok: false, row: records.length + 1, message: 'a quoted field is not closed before the end of the file' };
+  if (quoted) return { ok: false, row, message: 'a quoted field is not closed before the end of the file' };
   if (started || field !== '') endRecord();
   return { ok: true, records };
 }

@@ -23,8 +23,14 @@ describe('CSV (RFC 4180)', () => {
     });
   });
 
-  it('when the file has blank lines or no final line break, then they make no record', () => {
-    expect(parseCsv('a,b\r\n\r\n1,2')).toEqual({ ok: true, records: [{ row: 1, fields: ['a', 'b'] }, { row: 2, fields: ['1', '2'] }] });
+  it('when the file has blank lines or no final line break, then they make no record, and rows keep the numbers a spreadsheet shows', () => {
+    expect(parseCsv('a,b\r\n\r\n1,2')).toEqual({ ok: true, records: [{ row: 1, fields: ['a', 'b'] }, { row: 3, fields: ['1', '2'] }] });
+    expect(parseCsv('a\n\n\n"x\ny"\nz\n\n"open')).toEqual({ ok: false, row: 7, message: expect.stringContaining('not closed') as string });
+  });
+
+  it('when a people file has a blank line, then an error after it names the row a spreadsheet shows', () => {
+    const file = readPeopleFile(`${HEADER}\r\n${partner}\r\n\r\n${ada.replace('Europe/London', 'Europe/Londn')}\r\n`);
+    expect(file).toEqual({ ok: false, errors: [{ row: 4, column: 'timezone', message: expect.stringContaining('Europe/Londn') as string }] });
   });
 
   it('when a quote is unclosed or stray, then the row is named', () => {
