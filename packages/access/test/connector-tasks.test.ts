@@ -494,4 +494,46 @@ describe('a system that does not answer, a process dying mid-call', () => {
       await firstProcess.stop!();
     }
   });
+
+  it('when one system hangs on many changes, then it takes only its share of the calls in flight: the other system\u2019s changes are made meanwhile, not after the deadline', async () => {
+    const db = createKysely<AccessDB>(pool, ACCESS_SCHEMA);
+    await pool.query(
+      `INSERT INTO access.systems (id, name, critical, connector) VALUES ('dir-a', 'Directory A', true, 'ldap'), ('idp-b', 'IdP B', true, 'scim'), ('wiki-c', 'Wiki C', false, 'http')
+       ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, critical = excluded.critical`,
+    );
+    const scripted = scriptedSystems();
+    const hung = gate();
+    const employees = [pick(), pick(), pick(), pick()];
+    for (const employee of employees) {
+      await grantConnected(pool, employee);
+      scripted.systems['dir-a']!.behaviours.set(employee.id, async () => {
+        await hung.wait;
+        return { verification: 'locked at last' };
+      });
+      const created = await db.transaction().execute((trx) =>
+        createHoldInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null)),
+      );
+      expect('refused' in created).toBe(false);
+    }
+    const ids = employees.map((e) => e.id);
+    const worker = createConnectorWorker({ db, clock: { now: () => new Date() }, log, bus, systems: scripted.connected }, { ...RETRY, timeoutMs: 20_000, baseMs: 50, maxMs: 200, maxInFlight: 2 });
+    worker.start();
+    try {
+      // dir-a does not answer (for 20 s): idp-b's four suspensions are made meanwhile all the same.
+      await waitFor(
+        async () => (await count(pool, `SELECT count(*)::int AS n FROM access.connector_tasks WHERE system_id = 'idp-b' AND status = 'done' AND employee_id = ANY($1)`, [ids])) === 4 || undefined,
+        'idp-b\u2019s four changes while dir-a hangs',
+        5_000,
+      );
+      expect(scripted.systems['dir-a']!.calls.length).toBeLessThan(4);
+      hung.open();
+      await waitFor(
+        async () => (await count(pool, `SELECT count(*)::int AS n FROM access.connector_tasks WHERE status = 'done' AND employee_id = ANY($1)`, [ids])) === 8 || undefined,
+        'every change done once dir-a answers',
+      );
+    } finally {
+      hung.open();
+      await worker.stop();
+    }
+  });
 });

@@ -15,7 +15,9 @@ import { applyChange, type ApplyChangeDeps, type ChangeOutcome, type RetryPolicy
  * A task is due when pending, its next attempt has come, no live lease holds it, and no older task of
  * the same employee on the same system is still pending (changes reach a system in the order they were
  * decided: a restore never overtakes its suspend). Tasks of other systems never wait for a slow or
- * dead one: each call runs on its own, up to maxInFlight at once.
+ * dead one: each call runs on its own, up to maxInFlight at once, and each system takes at most its
+ * share of them (maxInFlight / number of systems, at least 1) — a system that hangs on many changes
+ * cannot fill every slot and leave the others' changes waiting for its deadline.
  *
  * A process that dies mid-call leaves its lease behind; once it expires, any process claims the task
  * again (the connector's apply is idempotent per change id). Stop waits for the calls in flight.
@@ -24,7 +26,7 @@ import { applyChange, type ApplyChangeDeps, type ChangeOutcome, type RetryPolicy
 export interface ConnectorWorkerOptions extends RetryPolicy {
   /** How often it looks for due tasks without being woken. */
   intervalMs: number;
-  /** Calls in flight at once, all systems together. Default 16. */
+  /** Calls in flight at once, all systems together (at least one per system). Default 16. */
   maxInFlight?: number;
   /** A claim's lease: the deadline of the call plus this margin for recording the outcome. Default 30 s. */
   leaseMarginMs?: number;
@@ -42,18 +44,21 @@ export interface ConnectorWorker {
 
 export function createConnectorWorker(deps: ApplyChangeDeps & { systems: ConnectedSystems }, options: ConnectorWorkerOptions): ConnectorWorker {
   const { db, clock, log, systems } = deps;
-  const maxInFlight = options.maxInFlight ?? 16;
-  const leaseMs = options.timeoutMs + (options.leaseMarginMs ?? 30_000);
   const systemIds = systems.all.map((s) => s.id);
+  const maxInFlight = Math.max(options.maxInFlight ?? 16, systemIds.length);
+  /** Calls in flight at once on one system: its share, so a hung system never holds every slot. */
+  const perSystem = Math.max(1, Math.floor(maxInFlight / Math.max(1, systemIds.length)));
+  const leaseMs = options.timeoutMs + (options.leaseMarginMs ?? 30_000);
   const inFlight = new Set<Promise<unknown>>();
+  const inFlightOn = new Map<string, number>();
   let running = false;
   let timer: NodeJS.Timeout | undefined;
   let filling: Promise<void> | undefined;
   let wokenWhileFilling = false;
 
-  /** Leases the next due task to this process (attempts counted); undefined when none is due. */
-  async function claim(): Promise<TaskRow | undefined> {
-    if (systemIds.length === 0) return undefined;
+  /** Leases the next due task of one of `among` to this process (attempts counted); undefined when none is due. */
+  async function claim(among: readonly string[] = systemIds): Promise<TaskRow | undefined> {
+    if (among.length === 0) return undefined;
     const now = clock.now();
     return db
       .updateTable('connector_tasks')
@@ -65,7 +70,7 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
           .where('c.status', '=', 'pending')
           .where('c.next_attempt_at', '<=', now)
           .where((w) => w.or([w('c.leased_until', 'is', null), w('c.leased_until', '<=', now)]))
-          .where('c.system_id', 'in', systemIds)
+          .where('c.system_id', 'in', [...among])
           .where((w) =>
             w.not(
               w.exists(
@@ -93,18 +98,22 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
 
   async function fill(): Promise<void> {
     while (running && inFlight.size < maxInFlight) {
+      const among = systemIds.filter((id) => (inFlightOn.get(id) ?? 0) < perSystem);
       let task: TaskRow | undefined;
       try {
-        task = await claim();
+        task = await claim(among);
       } catch (err) {
         log.warn({ err }, 'connector worker: claiming a task failed; retrying on the next tick');
         return;
       }
       if (!task) return;
+      const systemId = task.system_id;
+      inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 0) + 1);
       const call: Promise<unknown> = apply(task)
         .catch((err: unknown) => log.error({ err, changeId: task.id, systemId: task.system_id }, 'connector worker: recording an outcome failed; the task is claimed again when its lease ends'))
         .finally(() => {
           inFlight.delete(call);
+          inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 1) - 1);
           // A finished task may let the next one of its (employee, system) go.
           wake();
         });
