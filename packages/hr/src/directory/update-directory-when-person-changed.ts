@@ -73,13 +73,12 @@ export async function applyPersonSnapshot(trx: HrTx, person: Person, version: nu
     .where(sql<string>`d.person->>'hrPartnerId'`, '=', person.id)
     .where('e.id', 'is', null)
     .execute();
-  const managerless = await trx
-    .selectFrom('directory_people as d')
-    .innerJoin('employees as e', 'e.id', 'd.id')
-    .select('d.id')
-    .where(sql<string>`d.person->>'managerId'`, '=', person.id)
-    .where('e.manager_id', 'is', null)
-    .execute();
+  // Their reports first (the snapshot index), then which of them HR holds without a manager (by primary key): one
+  // join let the planner start from every employee without a manager, a scan that grew with the directory.
+  const reports = (await trx.selectFrom('directory_people').select('id').where(sql<string>`person->>'managerId'`, '=', person.id).execute()).map((r) => r.id);
+  const managerless = reports.length
+    ? await trx.selectFrom('employees').select('id').where(sql<boolean>`id = ANY(${reports}::text[])`).where('manager_id', 'is', null).execute()
+    : [];
   for (const w of [...unfiled, ...managerless]) await projectEmployee(trx, w.id);
 
   // Reminders and escalations of a case not yet decided go to the employee's HR partner of now.
