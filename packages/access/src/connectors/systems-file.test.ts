@@ -62,6 +62,14 @@ describe('the systems file', () => {
     expect(issuesOf(JSON.stringify({ system: [] }))).toEqual(expect.arrayContaining([expect.stringMatching(/systems/)]));
   });
 
+  it('when a secret written inline breaks the JSON (no quotes around it), then the error says where, never a piece of the secret', () => {
+    const text = `{ "systems": [ { "id": "corp-ldap", "name": "Directory", "critical": true,\n  "connector": { "type": "ldap", "settings": { "bindPassword": s3cr3t-Pa55w0rd } } } ] }`;
+    const [issue] = issuesOf(text);
+    expect(issue).toMatch(/^not JSON/);
+    expect(issue).toMatch(/line 2, column \d+/);
+    for (const piece of ['s3cr3t', 'Pa55', "'s'"]) expect(issue).not.toContain(piece);
+  });
+
   it('when the file cannot be read, then the error names why, not its content', () => {
     expect(() => loadSystemsFile('/nonexistent/ems-systems.json')).toThrow(/cannot read it: ENOENT/);
   });

@@ -50,7 +50,7 @@ export function parseSystemsFile(text: string, baseDir: string): SystemConfig[] 
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new SystemsFileError([`not JSON: ${(err as Error).message}`]);
+    throw new SystemsFileError([`not JSON: ${jsonErrorWithoutSource((err as Error).message, text)}`]);
   }
   const file = SystemsFile.safeParse(json);
   if (!file.success) throw new SystemsFileError(zodIssues('', file.error));
@@ -90,6 +90,31 @@ export function parseSystemsFile(text: string, baseDir: string): SystemConfig[] 
   });
   if (issues.length > 0) throw new SystemsFileError(issues);
   return systems;
+}
+
+/** Line and column (1-based) of a position in `text`. */
+function lineColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split('\n');
+  return `line ${before.length}, column ${before.at(-1)!.length + 1}`;
+}
+
+/**
+ * JSON.parse's message without the piece of the file it may quote — `Unexpected token 'h', ..."assword":
+ * hunter2-ve"... is not valid JSON` repeats a secret written inline without quotes — but with where it is.
+ * V8 quotes up to 10 characters either side of the position.
+ */
+export function jsonErrorWithoutSource(message: string, text: string): string {
+  const quoted = /^(Unexpected token) '[\s\S]*?', (\.\.\.)?"([\s\S]*)"(\.\.\.)? is not valid JSON$/.exec(message);
+  if (quoted) {
+    const [, what, lead, window, trail] = quoted as unknown as [string, string, string | undefined, string, string | undefined];
+    const start = lead ? text.indexOf(window) : 0;
+    const position = lead && start >= 0 ? start + 10 : !lead && trail ? window.length - 10 : undefined;
+    return position === undefined ? `${what.toLowerCase()}` : `${what.toLowerCase()} at ${lineColumn(text, position)}`;
+  }
+  const positioned = /^([\s\S]*?) in JSON at position (\d+)/.exec(message);
+  if (positioned) return `${positioned[1]!} at ${lineColumn(text, Number(positioned[2]))}`;
+  // Any other wording: said without whatever it might quote.
+  return message.replace(/(\.\.\.)?"[\s\S]*"(\.\.\.)?/, '(…)').replace(/'[\s\S]*?'/, '');
 }
 
 /** Reads and parses the systems file at `file`. Throws SystemsFileError (a file that cannot be read included). */
