@@ -195,6 +195,15 @@ describe('the SCIM connector against an RFC 7644 provider', () => {
     expect(`${JSON.stringify(err)}${logs.join('')}`).not.toContain(provider.token);
   });
 
+  it('when the provider echoes the request\'s Authorization header in its error, then the token is blanked out of the message', async () => {
+    const { account } = person();
+    provider.faults.push((req) => ({ status: 400, body: { detail: `gateway: cannot route a request with authorization=${String(req.headers.authorization)}` } }));
+    const err = await failure(connector().apply(change('suspend', account, []), signal()));
+    expect(err).toMatchObject({ transient: false, code: '400' });
+    expect(err.message).toContain('gateway: cannot route a request with authorization=Bearer ***');
+    expect(`${err.message}${JSON.stringify(err)}${logs.join('')}`).not.toContain(provider.token);
+  });
+
   it('when a listed Group does not exist, or no User matches, then the change fails as permanent', async () => {
     const { account } = person();
     const missingGroup = await failure(connector().apply(change('suspend', account, ['g-nope']), signal()));

@@ -82,7 +82,7 @@ export class ScimClient {
         throw new ConnectorError(`SCIM ${request.method} ${pathOnly(request.path)}: abandoned (Access's deadline for this change passed, or EMS is stopping)`, { transient: true, code: 'aborted', cause: err });
       }
       const code = e instanceof NoAnswerError && e.timedOut ? 'timeout' : 'no_answer';
-      throw new ConnectorError(`SCIM ${request.method} ${pathOnly(request.path)}: ${e.message}`, { transient: true, code, cause: err });
+      throw new ConnectorError(`SCIM ${request.method} ${pathOnly(request.path)}: ${this.scrub(e.message)}`, { transient: true, code, cause: err });
     }
   }
 
@@ -97,8 +97,13 @@ export class ScimClient {
     const detail = typeof body?.detail === 'string' ? body.detail : answer.body && !isScimError(body) ? answer.body : '';
     const transient = answer.status >= 500 || answer.status === 408 || answer.status === 429;
     const retry = answer.status === 429 && answer.headers['retry-after'] ? ` (Retry-After: ${String(answer.headers['retry-after'])})` : '';
-    const message = `SCIM ${request.method} ${pathOnly(request.path)} answered ${answer.status}${scimType ? ` ${scimType}` : ''}${detail ? `: ${clip(detail)}` : ''}${retry}`;
+    const message = `SCIM ${request.method} ${pathOnly(request.path)} answered ${answer.status}${scimType ? ` ${scimType}` : ''}${detail ? `: ${clip(this.scrub(detail))}` : ''}${retry}`;
     throw new ConnectorError(message, { transient, code: scimType ?? String(answer.status) });
+  }
+
+  /** The token blanked out (a provider or a gateway before it may echo the request's headers in an error). */
+  private scrub(text: string): string {
+    return this.options.token ? text.split(this.options.token).join('***') : text;
   }
 }
 
