@@ -295,6 +295,8 @@ describe('Users', () => {
       [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Changed' }, { op: 'replace', path: 'id', value: 'other' }] }, 'mutability'],
       [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Changed' }, { op: 'replace', path: 'emails[type eq', value: 'x' }] }, 'invalidPath'],
       [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Changed' }, { op: 'replace', path: 'timezone', value: 'Mars/Base' }] }, 'invalidValue'],
+      // A UTC offset is no IANA zone (Intl takes one since Node 22; the CSV import, HR's invites and the docs do not).
+      [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Changed' }, { op: 'replace', path: 'timezone', value: '+05:00' }] }, 'invalidValue'],
       [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'Changed' }, { op: 'replace', path: `${ENT}:manager.value`, value: id }] }, 'invalidValue'],
       [{ schemas: [PATCH], Operations: Array.from({ length: 101 }, () => ({ op: 'replace', path: 'title', value: 'Changed' })) }, 'tooMany'],
     ];

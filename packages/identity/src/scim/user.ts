@@ -1,4 +1,5 @@
 import { DirectoryPerson as DirectoryPersonSchema } from '@ems/contracts/events';
+import { isIanaZone } from '../import-people/people-csv.ts';
 import type { DirectoryEntry, DirectoryPerson } from '../directory/apply-people.ts';
 import { SCIM } from './schemas.ts';
 import { ScimError } from './scim-error.ts';
@@ -194,15 +195,7 @@ export function fromScimUser(body: unknown, current: { id: string; roles: Direct
     });
     throw invalid(detail.join('; '));
   }
-  if (!isTimeZone(parsed.data.timezone)) throw invalid(`timezone: ${parsed.data.timezone} is not an IANA time zone`);
+  // The CSV import's check: Intl alone also takes a UTC offset (+05:00), which is no IANA zone.
+  if (!isIanaZone(parsed.data.timezone)) throw invalid(`timezone: ${parsed.data.timezone} is not an IANA time zone (e.g. Europe/Berlin)`);
   return { person: parsed.data, userName, externalId };
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
