@@ -111,4 +111,17 @@ describe('drift detection against a SCIM service provider', () => {
     // Found again next round: not reported twice.
     expect((await reconcile()).systems[0]).toMatchObject({ status: 'ok', newDrifts: 0 });
   });
+
+  it('when the provider answers one account with an error holding a NUL or half a surrogate pair, then the round is still answered and stored (that account not compared, the message made storable)', async () => {
+    const e = freshEmployee();
+    provider.addUser(e.email, { externalId: e.id });
+    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
+    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-odd-${e.id}`, e.id, SYSTEM, `g-odd-${e.id}`]);
+    provider.faults.push((req) => (req.method === 'GET' && decodeURIComponent(req.path).includes(e.email) ? { status: 400, body: { detail: 'no such\u0000user \ud800 here' } } : undefined));
+    const round = await reconcile();
+    expect(round.systems[0]).toMatchObject({ systemId: SYSTEM, status: 'partial' });
+    expect(round.systems[0]!.error).toContain('no such user');
+    const stored = await pool.query<{ last_round: { systems: Array<{ status: string }> } | null; running_until: Date | null }>('SELECT last_round, running_until FROM access.reconciler');
+    expect(stored.rows[0]).toMatchObject({ running_until: null, last_round: { systems: [expect.objectContaining({ status: 'partial' })] } });
+  });
 });

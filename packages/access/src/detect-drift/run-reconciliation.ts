@@ -3,6 +3,7 @@ import type { Actor, Clock, Logger } from '@ems/platform';
 import type { EventBus } from '@ems/eventbus';
 import type { AccessDb } from '../db/access.db.ts';
 import { ConnectorError, type AccountRef, type Connector } from '../connectors/connector.ts';
+import { storableMessage } from '../connectors/apply-changes/apply-change.ts';
 import type { AuditBy } from '../audit/actor.ts';
 import { reconcileAccount, type AccountOutcome } from './reconcile-account.ts';
 
@@ -139,10 +140,14 @@ async function inspectWithin(connector: Connector, account: AccountRef, ms: numb
   }
 }
 
-/** The system's own message; transient errors and timeouts mean the system as a whole is not readable now. */
+/**
+ * The system's own message — made storable (a NUL or half a surrogate pair from the system would make the
+ * round's summary unstorable, and the round answer 500); transient errors and timeouts mean the system as
+ * a whole is not readable now.
+ */
 function describeFailure(err: unknown, timeoutMs: number): { message: string; systemDown: boolean } {
   if (err instanceof InspectTimeout) return { message: `no answer within ${timeoutMs} ms`, systemDown: true };
-  if (err instanceof ConnectorError) return { message: (err.message || 'connector error').slice(0, 1000), systemDown: err.transient };
+  if (err instanceof ConnectorError) return { message: storableMessage(err.message || 'connector error', 1000), systemDown: err.transient };
   // Anything else is the connector failing, not the system answering: do not go on hammering it.
-  return { message: (err instanceof Error ? err.message : String(err)).slice(0, 1000) || 'unknown error', systemDown: true };
+  return { message: storableMessage(err instanceof Error ? err.message : String(err), 1000), systemDown: true };
 }
