@@ -41,6 +41,12 @@ describe('the systems file', () => {
     expect(issues.every((i) => !i.startsWith('systems[0]'))).toBe(true);
   });
 
+  it('when a system\u2019s name holds a NUL or another control character, then it is refused naming the field (it would fail start-up in the database instead)', () => {
+    const issues = issuesOf(JSON.stringify({ systems: [{ id: 'wiki', name: 'Wiki\u0000', critical: false, connector: { type: 'builtin' } }, { id: 'crm', name: 'CRM\nline', critical: false, connector: { type: 'builtin' } }] }));
+    expect(issues.filter((i) => i.startsWith('systems[0].name:'))).toHaveLength(1);
+    expect(issues.filter((i) => i.startsWith('systems[1].name:'))).toHaveLength(1);
+  });
+
   it('when a connector type is unknown, then it is refused, naming the types EMS knows', () => {
     const [issue] = issuesOf(JSON.stringify({ systems: [{ id: 'k', name: 'K', critical: true, connector: { type: 'kerberos', settings: {} } }] }));
     expect(issue).toMatch(/^systems\[0\]\.connector\.type: unknown connector type "kerberos" \(known: builtin, ldap, scim, http\)/);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { StorableLine } from '@ems/contracts';
 import { connectorFactory, type SystemConfig } from './registry.ts';
 
 /**
@@ -19,7 +20,8 @@ const SystemId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 
 
 const SystemEntry = z.strictObject({
   id: SystemId,
-  name: z.string().trim().min(1).max(200),
+  // One line, storable: a NUL would fail start-up in the database rather than here, naming the field.
+  name: StorableLine.trim().min(1).max(200),
   critical: z.boolean(),
   connector: z.strictObject({
     type: z.string().min(1),
