@@ -99,4 +99,21 @@ describe("HR's copy of the directory", () => {
     await deliver({ ...person, active: false }, 3);
     expect(await one('SELECT status, hr_partner_id FROM hr.employees WHERE id = $1', [e.id])).toEqual({ status: 'left', hr_partner_id: 'hrp-singapore' });
   });
+  it("when the directory takes the hr_lead role away, or deactivates the HR lead, then HR no longer escalates to them: their HR partners go to the HR lead left", async () => {
+    const leadOf = async () => one<{ lead_id: string | null }>(`SELECT lead_id FROM hr.hr_partners WHERE id = 'hrp-berlin'`);
+    const isLead = async () => one<{ n: number }>(`SELECT count(*)::int AS n FROM hr.hr_leads WHERE id = 'F-L2'`);
+    await deliver(record('F-L2', { name: 'Second Lead', hrPartnerId: null, roles: ['hr_lead'] }), 1);
+    expect(await isLead()).toEqual({ n: 1 });
+    await pool.query(`UPDATE hr.hr_partners SET lead_id = 'F-L2' WHERE id = 'hrp-berlin'`);
+
+    await deliver(record('F-L2', { name: 'Second Lead', hrPartnerId: null, roles: [] }), 2);
+    expect(await isLead()).toEqual({ n: 0 });
+    expect(await leadOf()).toEqual({ lead_id: org.hrLead.id });
+
+    await deliver(record('F-L2', { name: 'Second Lead', hrPartnerId: null, roles: ['hr_lead'] }), 3);
+    await pool.query(`UPDATE hr.hr_partners SET lead_id = 'F-L2' WHERE id = 'hrp-berlin'`);
+    await deliver(record('F-L2', { name: 'Second Lead', hrPartnerId: null, roles: ['hr_lead'], active: false }), 4);
+    expect(await isLead()).toEqual({ n: 0 });
+    expect(await leadOf()).toEqual({ lead_id: org.hrLead.id });
+  });
 });

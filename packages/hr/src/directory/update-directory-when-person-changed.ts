@@ -19,6 +19,7 @@ export const NO_DEPARTMENT = 'No department';
  *   personChanged(person, version) ──▶ ┌ one transaction, the person locked ─────────────────────────┐
  *                                      │ version ≤ the one held? → done                              │
  *                                      │ keep the snapshot (directory_people)                        │
+ *                                      │ active with the hr_lead role → hr_leads; else out of them   │
  *                                      │ named as anyone's HR partner → hr_partners (calendar kept)  │
  *                                      │ has an HR partner → employees (department found by name or  │
  *                                      │   made), manager when HR has them                           │
@@ -54,12 +55,21 @@ export async function applyPersonSnapshot(trx: HrTx, person: Person, version: nu
     .onConflict((oc) => oc.column('id').doUpdateSet({ version, person: JSON.stringify(person), updated_at: new Date() }))
     .execute();
 
-  if (person.roles.includes('hr_lead')) {
+  if (person.active && person.roles.includes('hr_lead')) {
     await trx
       .insertInto('hr_leads')
       .values({ id: person.id, name: person.name, email: person.email })
       .onConflict((oc) => oc.column('id').doUpdateSet({ name: person.name, email: person.email }))
       .execute();
+  } else if (await trx.selectFrom('hr_leads').select('id').where('id', '=', person.id).executeTakeFirst()) {
+    // No longer an HR lead (the role taken, or the person deactivated): escalations stop going to them. Their
+    // HR partners go to the HR lead left when there is exactly one (as a new partner does), else to none.
+    await trx
+      .updateTable('hr_partners')
+      .set({ lead_id: sql<string | null>`(SELECT min(id) FROM hr.hr_leads WHERE id <> ${person.id} HAVING count(*) = 1)`, updated_at: new Date() })
+      .where('lead_id', '=', person.id)
+      .execute();
+    await trx.deleteFrom('hr_leads').where('id', '=', person.id).execute();
   }
   await projectPartner(trx, person.id);
   await projectEmployee(trx, person.id);
