@@ -28,6 +28,26 @@ describe('CSV (RFC 4180)', () => {
     expect(parseCsv('a\n\n\n"x\ny"\nz\n\n"open')).toEqual({ ok: false, row: 7, message: expect.stringContaining('not closed') as string });
   });
 
+  it('when cells hold terminal escapes or are huge, then an error quotes them escaped and cut short (the CLI prints them)', () => {
+    const evil = `\u001b]0;owned\u0007\u001b[2J${'x'.repeat(100_000)}`;
+    const row = (tz: string, days: string, start: string) => `E1,Ada,ada@acme.example,,,,,,${tz},${days},${start},17:00,${evil}`;
+    const file = readPeopleFile(`${HEADER},roles,${evil}\r\n${row(evil, evil, evil)}\r\n`);
+    expect(file.ok).toBe(false);
+    const errors = file.ok ? [] : file.errors;
+    expect(errors.map((e) => e.column)).toContain(`\\u001b]0;owned\\u0007\\u001b[2J${'x'.repeat(46)}…`);
+    for (const e of errors) {
+      expect(e.message.length).toBeLessThan(300);
+      expect(`${e.column ?? ''}${e.message}`).not.toMatch(/[\u0000-\u001f\u007f]/);
+    }
+    const cells = readPeopleFile(`${HEADER},roles,active\r\n${row(evil, evil, evil)},${evil}\r\n`);
+    const cellErrors = cells.ok ? [] : cells.errors;
+    expect(cellErrors.map((e) => e.column)).toEqual(expect.arrayContaining(['timezone', 'working_days', 'work_start', 'roles', 'active']));
+    for (const e of cellErrors) {
+      expect(e.message.length).toBeLessThan(300);
+      expect(e.message).not.toMatch(/[\u0000-\u001f\u007f]/);
+    }
+  });
+
   it('when a people file has a blank line, then an error after it names the row a spreadsheet shows', () => {
     const file = readPeopleFile(`${HEADER}\r\n${partner}\r\n\r\n${ada.replace('Europe/London', 'Europe/Londn')}\r\n`);
     expect(file).toEqual({ ok: false, errors: [{ row: 4, column: 'timezone', message: expect.stringContaining('Europe/Londn') as string }] });

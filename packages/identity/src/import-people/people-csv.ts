@@ -57,6 +57,11 @@ const DAY_NAMES: Record<string, number> = {
 };
 const DAY_LABELS = ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
+/** A value of the file as an error quotes it: in double quotes, control characters escaped, at most 60 characters. */
+export function shown(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
 function day(token: string): number | undefined {
   const t = token.trim().toLowerCase();
   if (/^[1-7]$/.test(t)) return Number(t);
@@ -72,18 +77,18 @@ export function parseWorkingDays(text: string): number[] | string {
     const range = item.split('-');
     if (range.length === 1) {
       const d = day(item);
-      if (d === undefined) return `"${item}" is not a weekday (Mon … Sun or 1 … 7)`;
+      if (d === undefined) return `${shown(item)} is not a weekday (Mon … Sun or 1 … 7)`;
       days.add(d);
     } else if (range.length === 2) {
       const from = day(range[0]!);
       const to = day(range[1]!);
-      if (from === undefined || to === undefined) return `"${item}" is not a range of weekdays (e.g. Mon-Fri)`;
+      if (from === undefined || to === undefined) return `${shown(item)} is not a range of weekdays (e.g. Mon-Fri)`;
       for (let d = from; ; d = (d % 7) + 1) {
         days.add(d);
         if (d === to) break;
       }
     } else {
-      return `"${item}" is not a weekday or a range of weekdays`;
+      return `${shown(item)} is not a weekday or a range of weekdays`;
     }
   }
   return [...days].sort((a, b) => a - b);
@@ -163,7 +168,7 @@ export function readPeopleFile(text: string): PeopleFile {
   header.fields.forEach((raw, i) => {
     const name = raw.trim().toLowerCase();
     if (!(COLUMNS as readonly string[]).includes(name)) {
-      errors.push({ row: 1, column: raw, message: `unknown column "${raw}" (the columns are ${COLUMNS.join(', ')})` });
+      errors.push({ row: 1, column: shown(raw).slice(1, -1), message: `unknown column ${shown(raw)} (the columns are ${COLUMNS.join(', ')})` });
     } else if (index.has(name as Column)) {
       errors.push({ row: 1, column: name, message: `column ${name} appears twice` });
     } else {
@@ -193,13 +198,13 @@ export function readPeopleFile(text: string): PeopleFile {
       if (cell(c) === '') rowErrors.push({ row, column: c, message: 'is empty' });
     }
     const timezone = cell('timezone');
-    if (timezone !== '' && !isIanaZone(timezone)) rowErrors.push({ row, column: 'timezone', message: `"${timezone}" is not an IANA time zone (e.g. Europe/Berlin)` });
+    if (timezone !== '' && !isIanaZone(timezone)) rowErrors.push({ row, column: 'timezone', message: `${shown(timezone)} is not an IANA time zone (e.g. Europe/Berlin)` });
     const days = cell('working_days') === '' ? [] : parseWorkingDays(cell('working_days'));
     if (typeof days === 'string') rowErrors.push({ row, column: 'working_days', message: days });
     const start = cell('work_start') === '' ? '' : parseTime(cell('work_start'));
     const end = cell('work_end') === '' ? '' : parseTime(cell('work_end'));
-    if (start === undefined) rowErrors.push({ row, column: 'work_start', message: `"${cell('work_start')}" is not a time HH:mm` });
-    if (end === undefined) rowErrors.push({ row, column: 'work_end', message: `"${cell('work_end')}" is not a time HH:mm` });
+    if (start === undefined) rowErrors.push({ row, column: 'work_start', message: `${shown(cell('work_start'))} is not a time HH:mm` });
+    if (end === undefined) rowErrors.push({ row, column: 'work_end', message: `${shown(cell('work_end'))} is not a time HH:mm` });
     if (start && end && start >= end) rowErrors.push({ row, column: 'work_end', message: `must be after work_start (${start})` });
     let roles: DirectoryPerson['roles'] | undefined;
     if (hasRoles) {
@@ -207,12 +212,12 @@ export function readPeopleFile(text: string): PeopleFile {
       for (const r of cell('roles').split(';').map((x) => x.trim().toLowerCase()).filter(Boolean)) {
         const role = AdminRole.safeParse(r);
         if (role.success) roles.push(role.data);
-        else rowErrors.push({ row, column: 'roles', message: `"${r}" is not a role (${AdminRole.options.join(', ')})` });
+        else rowErrors.push({ row, column: 'roles', message: `${shown(r)} is not a role (${AdminRole.options.join(', ')})` });
       }
       roles = [...new Set(roles)].sort();
     }
     const active = parseActive(cell('active'));
-    if (active === undefined) rowErrors.push({ row, column: 'active', message: `"${cell('active')}" is neither true nor false` });
+    if (active === undefined) rowErrors.push({ row, column: 'active', message: `${shown(cell('active'))} is neither true nor false` });
 
     const person = {
       id: cell('id'),
@@ -239,7 +244,7 @@ export function readPeopleFile(text: string): PeopleFile {
     }
     if (person.id !== '') {
       const first = firstRowOf.get(person.id);
-      if (first !== undefined) rowErrors.push({ row, column: 'id', message: `${person.id} is also on row ${first}` });
+      if (first !== undefined) rowErrors.push({ row, column: 'id', message: `${shown(person.id).slice(1, -1)} is also on row ${first}` });
       else firstRowOf.set(person.id, row);
     }
     if (rowErrors.length) errors.push(...rowErrors);
