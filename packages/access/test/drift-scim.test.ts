@@ -124,4 +124,29 @@ describe('drift detection against a SCIM service provider', () => {
     const stored = await pool.query<{ last_round: { systems: Array<{ status: string }> } | null; running_until: Date | null }>('SELECT last_round, running_until FROM access.reconciler');
     expect(stored.rows[0]).toMatchObject({ running_until: null, last_round: { systems: [expect.objectContaining({ status: 'partial' })] } });
   });
+
+  it('when the system finds no account for a person outside any exit (their email changed in the directory, not yet in the provider), then EMS keeps their grants: at their resignation the system still gets its suspension, which says it found no one', async () => {
+    const e = freshEmployee();
+    const user = provider.addUser(e.email, { externalId: e.id });
+    const group = `g-crm-${e.id}`;
+    provider.addGroup(group, [user.id]);
+    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
+    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
+    const statusOf = async () => (await pool.query<{ status: string }>('SELECT status FROM access.grants WHERE id = $1', [`scim-${group}`])).rows[0]!.status;
+    await reconcile();
+    expect(await statusOf()).toBe('active');
+
+    // The directory gives the person a new address; the provider still knows the old one.
+    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, `renamed-${e.email}`]);
+    await reconcile();
+    expect(await statusOf()).toBe('active');
+
+    expect((await http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(e.id), employeeId: e.id })).status).toBe(201);
+    const failed = await waitFor(async () => {
+      const r = await pool.query<{ status: string; last_error: string | null }>("SELECT status, last_error FROM access.connector_tasks WHERE employee_id = $1 AND action = 'suspend'", [e.id]);
+      return r.rows[0]?.status === 'failed' ? r.rows[0] : undefined;
+    }, 'the suspension to fail, naming why');
+    expect(failed.last_error).toContain('no SCIM User matches');
+    expect(provider.users.get(user.id)!.active).toBe(true);
+  });
 });

@@ -8,7 +8,8 @@
  *
  * Open: the system is the master of memberships. A membership EMS does not know becomes an active
  * grant ("discovered in <system>"), so that the next hold takes it away too; an active grant the system
- * no longer shows is marked revoked ("removed in <system>"). Neither is anyone's mistake: people change
+ * no longer shows on the person's account is marked revoked ("removed in <system>"). An account the
+ * system does not find changes nothing (the lookup may miss; see below). Neither is anyone's mistake: people change
  * teams. Syncing the removal (rather than reporting `entitlement_missing`) keeps EMS's picture exact
  * without paging the access administrator for routine work; a hold's restore that did not land is not
  * papered over, because its task is still pending (nothing) or already reported as failed by the
@@ -90,6 +91,11 @@ export function compareAccount(belief: AccountBelief, observed: ObservedAccount,
   const phase = belief.phase;
 
   if (phase.kind === 'open') {
+    // No account found is no evidence that memberships were taken away: the lookup may miss (an email
+    // changed in the directory before the system). Revoking the grants would leave the account out of
+    // the person's next hold — the system would get no suspension at all. They stay, and a suspension
+    // there fails saying it found no one.
+    if (!observed.exists) return { outcome: 'nothing', why: 'in sync' };
     if (added.length === 0 && missing.length === 0) return { outcome: 'nothing', why: 'in sync' };
     return {
       outcome: 'sync',
