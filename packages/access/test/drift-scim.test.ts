@@ -9,7 +9,10 @@ import { connectedSystems } from '../src/connectors/registry.ts';
 import { scimConnector } from '../src/connectors/scim/index.ts';
 import type { ConnectorContext } from '../src/connectors/connector.ts';
 import { startScimProvider, type ScimProvider } from './scim-provider.ts';
-import { bootAccess, employeePicker, knownCase, poolFor, serve, type AccessHttp } from './support.ts';
+import { createKysely } from '@ems/platform';
+import { ACCESS_SCHEMA, type AccessDB } from '../src/db/access.db.ts';
+import { runReconciliation } from '../src/detect-drift/run-reconciliation.ts';
+import { bootAccess, employeePicker, knownCase, log, poolFor, serve, type AccessHttp } from './support.ts';
 
 /**
  * Drift detection is the connector's inspect() and nothing else: the same reconciliation against a SCIM
@@ -148,5 +151,20 @@ describe('drift detection against a SCIM service provider', () => {
     }, 'the suspension to fail, naming why');
     expect(failed.last_error).toContain('no SCIM User matches');
     expect(provider.users.get(user.id)!.active).toBe(true);
+  });
+
+  it('when the provider refuses EMS\u2019s own credentials, then the round marks the system failed after one refusal, not one per account (no storm of refused logins every round)', async () => {
+    const context: ConnectorContext = { systemId: SYSTEM, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, readSecretFile: () => 'a-token-the-provider-never-issued' };
+    const refused = scimConnector.create(scimConnector.parseSettings({ baseUrl: provider.url, tokenFile: 'idp.token', timeout: '2s' }), context);
+    const accounts = Number((await pool.query<{ n: string }>('SELECT count(DISTINCT employee_id) AS n FROM access.grants WHERE system_id = $1', [SYSTEM])).rows[0]!.n);
+    expect(accounts).toBeGreaterThan(2);
+    provider.seen.length = 0;
+    const round = await runReconciliation(
+      { db: createKysely<AccessDB>(pool, ACCESS_SCHEMA), clock: { now: () => new Date() }, log, systems: { all: [{ id: SYSTEM, name: 'Identity provider', connector: refused }] }, concurrency: 1, timeoutMs: 5_000 },
+      null,
+    );
+    expect(round.systems[0]).toMatchObject({ systemId: SYSTEM, status: 'failed', accounts: 0 });
+    expect(round.systems[0]!.error).toContain('401');
+    expect(provider.seen).toHaveLength(1);
   });
 });

@@ -123,6 +123,14 @@ function add(summary: access.Reconciliation['systems'][number], o: AccountOutcom
 
 class InspectTimeout extends Error {}
 
+/**
+ * Refusals of EMS's own session, not of one account: the service account's bind (LDAP invalid credentials
+ * 49, inappropriate authentication 48, confidentiality or strong authentication required 13, 8) or the
+ * bearer token (HTTP 401). Asking again for every other account would only repeat the refused login
+ * (and could lock the service account out): the system is failed for the round.
+ */
+const SESSION_REFUSED = new Set(['49', '48', '13', '8', '401']);
+
 /** inspect(), abandoned after `ms` (its signal aborted) or when the round is stopped. */
 async function inspectWithin(connector: Connector, account: AccountRef, ms: number, outer?: AbortSignal) {
   const timeout = AbortSignal.timeout(ms);
@@ -147,7 +155,9 @@ async function inspectWithin(connector: Connector, account: AccountRef, ms: numb
  */
 function describeFailure(err: unknown, timeoutMs: number): { message: string; systemDown: boolean } {
   if (err instanceof InspectTimeout) return { message: `no answer within ${timeoutMs} ms`, systemDown: true };
-  if (err instanceof ConnectorError) return { message: storableMessage(err.message || 'connector error', 1000), systemDown: err.transient };
+  if (err instanceof ConnectorError) {
+    return { message: storableMessage(err.message || 'connector error', 1000), systemDown: err.transient || SESSION_REFUSED.has(err.code ?? '') };
+  }
   // Anything else is the connector failing, not the system answering: do not go on hammering it.
   return { message: storableMessage(err instanceof Error ? err.message : String(err), 1000), systemDown: true };
 }
