@@ -345,6 +345,22 @@ describe('Users', () => {
   });
 });
 
+describe('Users: reactivation is said, never implied', () => {
+  it('when a deactivated User is replaced by a PUT that does not name active, then they stay deactivated; active true reactivates them', async () => {
+    const created = await scim('POST', '/Users', newUser('put-keeps-inactive'));
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id!;
+    expect((await scim('DELETE', `/Users/${id}`)).status).toBe(204);
+    const { active: _active, ...withoutActive } = newUser('put-keeps-inactive') as Record<string, unknown>;
+    const put = await scim('PUT', `/Users/${id}`, { ...withoutActive, title: 'Retitled' });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body).toMatchObject({ title: 'Retitled', active: false });
+    expect((await env.ems.pool.query<{ active: boolean }>('SELECT active FROM identity.people WHERE id = $1', [id])).rows[0]).toEqual({ active: false });
+    const back = await scim('PUT', `/Users/${id}`, { ...withoutActive, active: true });
+    expect(back.body).toMatchObject({ active: true });
+  });
+});
+
 describe('Groups: the administrative roles', () => {
   const person = org.employees.find((e) => !org.roleAssignments.some((a) => a.personId === e.id))!;
 

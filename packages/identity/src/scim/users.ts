@@ -8,7 +8,7 @@ import type { Filter } from './filter.ts';
 import { userFilterSql, userSortSql, USER_TYPE } from './filter-sql.ts';
 import { applyPatch, type PatchOperation } from './patch.ts';
 import { ScimError, scimNotFound } from './scim-error.ts';
-import { etagOf, fromScimUser, isDirectoryId, toScimUser, type ScimBase, type ScimJson, type UserWrite } from './user.ts';
+import { etagOf, fromScimUser, isDirectoryId, member, toScimUser, type ScimBase, type ScimJson, type UserWrite } from './user.ts';
 
 /**
  * The Users endpoint's use cases. Reads are one SQL query each (a filter is translated to SQL, filter-sql.ts);
@@ -130,7 +130,10 @@ export async function replaceUser(d: ScimDeps, id: string, body: unknown, ifMatc
     const current = await lockAndRead(trx, id);
     if (!current) throw scimNotFound(`User ${id}`);
     checkIfMatch(ifMatch, etagOf(current.version));
-    await write(d, trx, fromScimUser(body, { id, roles: current.person.roles }));
+    const w = fromScimUser(body, { id, roles: current.person.roles });
+    // A replacement that does not name `active` keeps it: a deactivated person comes back only when a client says so.
+    const active = member(body, 'active');
+    await write(d, trx, active === undefined || active === null ? { ...w, person: { ...w.person, active: current.person.active } } : w);
   });
   return getUser(d, id);
 }
