@@ -20,6 +20,10 @@ export type PersonChanged = EventData<typeof EventTypes.personChanged>;
 export async function updateRoster(db: Kysely<EmsDb>, change: PersonChanged): Promise<'applied' | 'stale'> {
   const p = change.person;
   return db.transaction().execute(async (trx) => {
+    // One roster change at a time (the bus delivers several at once): a case given a manager the roster does not
+    // hold yet is completed by the manager's own snapshot only if that one sees the case's change committed — run
+    // side by side, each missed the other, and the case kept a nameless manager (its messages going to the old one).
+    await sql`SELECT pg_advisory_xact_lock(hashtext('ems.roster'))`.execute(trx);
     const applied = await trx
       .insertInto('employees')
       .values({
