@@ -158,6 +158,18 @@ describe('importing people from CSV', () => {
     expect((await pool.query(`SELECT count(*)::int AS n FROM identity.role_assignments WHERE person_id = 'P1'`)).rows[0]).toEqual({ n: 0 });
   });
 
+  it('when HR partners are named and no longer named, then their kind follows: the one left is an employee, the one named an HR partner, an HR lead by role', async () => {
+    const kindOf = async (id: string) => (await pool.query<{ kind: string }>('SELECT kind FROM identity.people WHERE id = $1', [id])).rows[0]?.kind;
+    const withRoles = (line: string, roles: string) => `${line},${roles}`;
+    const roleFile = (...lines: string[]) => `${HEADER},roles\r\n${lines.join('\r\n')}\r\n`;
+    const other = 'P2,Omar Haddad,omar@new.example,HR Partner,,,People,Dubai,Asia/Dubai,Sun-Thu,08:00,16:00';
+    expect(await run(roleFile(withRoles(rows.partner, ''), withRoles(other, 'hr_lead'), withRoles(rows.boss, ''), withRoles(rows.ada, '')))).toMatchObject({ ok: true });
+    expect([await kindOf('P1'), await kindOf('P2'), await kindOf('B1')]).toEqual(['hr_partner', 'hr_lead', 'employee']);
+    const moved = (line: string) => line.replace(',P1,', ',P2,');
+    expect(await run(roleFile(withRoles(rows.partner, ''), withRoles(other, 'hr_lead'), withRoles(moved(rows.boss), ''), withRoles(moved(rows.ada), '')))).toMatchObject({ ok: true });
+    expect([await kindOf('P1'), await kindOf('P2'), await kindOf('B1')]).toEqual(['employee', 'hr_partner', 'employee']);
+  });
+
   it('when two people swap emails in one file, then both are imported (each email stays unique)', async () => {
     await run(file(rows.partner, rows.boss, rows.ada));
     const swapped = await run(file(rows.boss.replace('grace@new.example', 'ada@new.example'), rows.ada.replace('ada@new.example', 'grace@new.example')));

@@ -199,6 +199,11 @@ async function writeChanges(trx: IdentityTx, changes: readonly PlannedChange[], 
   }
 
   // Kind is derived: anyone named as an HR partner is one; else the HR lead role makes an HR lead; else an employee.
+  // Only the people changed and the HR partners they name or named can have another kind now: those are worked
+  // out (the whole directory, every write, made one SCIM change cost seconds at 50,000 people).
+  const concerned = [
+    ...new Set(changes.flatMap((c) => [c.person.id, c.person.hrPartnerId, c.previous?.person.hrPartnerId ?? null]).filter((x): x is string => x !== null)),
+  ];
   await sql`
     UPDATE identity.people p SET kind = k.kind
     FROM (
@@ -207,6 +212,7 @@ async function writeChanges(trx: IdentityTx, changes: readonly PlannedChange[], 
         WHEN EXISTS (SELECT 1 FROM identity.role_assignments r WHERE r.person_id = q.id AND r.role = 'hr_lead') THEN 'hr_lead'
         ELSE 'employee' END AS kind
       FROM identity.people q
+      WHERE q.id = ANY(${concerned}::text[])
     ) k
     WHERE k.id = p.id AND p.kind <> k.kind`.execute(trx);
 }
