@@ -149,11 +149,13 @@ describe('importing people from CSV', () => {
 
   it('when the roles column is given, then administrative roles follow it; without it they stay', async () => {
     const header = `${HEADER},roles`;
-    await run(`${header}\r\n${rows.partner},hr_lead;operator\r\n`);
+    // An operator's import (only an operator gives or takes the operator role).
+    const by = org.roleAssignments.find((a) => a.role === 'operator')!.personId;
+    await run(`${header}\r\n${rows.partner},hr_lead;operator\r\n`, { by });
     expect((await getDirectoryPerson(kysely(), 'P1'))?.person.roles).toEqual(['hr_lead', 'operator']);
-    await run(file(rows.partner));
+    await run(file(rows.partner), { by });
     expect((await getDirectoryPerson(kysely(), 'P1'))?.person.roles).toEqual(['hr_lead', 'operator']);
-    await run(`${header}\r\n${rows.partner},\r\n`);
+    await run(`${header}\r\n${rows.partner},\r\n`, { by });
     expect((await getDirectoryPerson(kysely(), 'P1'))?.person.roles).toEqual([]);
     expect((await pool.query(`SELECT count(*)::int AS n FROM identity.role_assignments WHERE person_id = 'P1'`)).rows[0]).toEqual({ n: 0 });
   });
@@ -168,6 +170,21 @@ describe('importing people from CSV', () => {
     const moved = (line: string) => line.replace(',P1,', ',P2,');
     expect(await run(roleFile(withRoles(rows.partner, ''), withRoles(other, 'hr_lead'), withRoles(moved(rows.boss), ''), withRoles(moved(rows.ada), '')))).toMatchObject({ ok: true });
     expect([await kindOf('P1'), await kindOf('P2'), await kindOf('B1')]).toEqual(['employee', 'hr_partner', 'employee']);
+  });
+
+  it('when an HR lead gives or takes the operator or access_admin role, then it is refused by row; an operator may, and the HR lead may give hr_lead', async () => {
+    const hrLead = org.roleAssignments.find((a) => a.role === 'hr_lead')!.personId;
+    const operator = org.roleAssignments.find((a) => a.role === 'operator')!.personId;
+    const header = `${HEADER},roles`;
+    const before = await snapshot();
+    const refused = await run(`${header}\r\n${rows.partner},operator\r\n`, { by: hrLead });
+    expect(refused).toEqual({ ok: false, errors: [{ row: 2, column: 'roles', message: expect.stringMatching(/only an operator may give or take the operator and access_admin roles \(P1\)/) as string }] });
+    expect(await snapshot()).toBe(before);
+    expect(await run(`${header}\r\n${rows.partner},hr_lead\r\n`, { by: hrLead })).toMatchObject({ ok: true });
+    expect(await run(`${header}\r\n${rows.partner},hr_lead;operator\r\n`, { by: operator })).toMatchObject({ ok: true });
+    expect((await getDirectoryPerson(kysely(), 'P1'))?.person.roles).toEqual(['hr_lead', 'operator']);
+    // Taking it away again is the operator's too.
+    expect(await run(`${header}\r\n${rows.partner},hr_lead\r\n`, { by: hrLead })).toMatchObject({ ok: false });
   });
 
   it('when two people swap emails in one file, then both are imported (each email stays unique)', async () => {

@@ -35,6 +35,12 @@ export async function importPeople(ctx: Pick<IdentityContext, 'db' | 'clock' | '
     const before = new Map(all.items.map((e) => [e.person.id, e.person]));
     // Without a roles column the directory's roles stay as they are.
     const people: DirectoryPerson[] = file.people.map(({ person }) => ({ ...person, roles: person.roles ?? before.get(person.id)?.roles ?? [] }));
+    // The HR lead may import, but only an operator gives or takes the roles that run EMS and IT's access:
+    // otherwise an HR lead could make themselves operator (or take it from every operator) with one file.
+    const escalations = before.get(by)?.roles.includes('operator') ? [] : file.people.filter(({ person }) => guardedRolesChange(before.get(person.id)?.roles ?? [], people.find((p) => p.id === person.id)!.roles));
+    if (escalations.length > 0) {
+      return { ok: false, errors: escalations.map((p) => ({ row: p.row, column: 'roles', message: `only an operator may give or take the ${GUARDED_ROLES.join(' and ')} roles (${p.person.id})` })) };
+    }
     try {
       const result = await applyPeople(trx, { clock: ctx.clock, bus: ctx.bus }, people, 'import', { dryRun: options.dryRun, deactivateMissing: options.deactivateMissing, trace: options.trace });
       // A full export that leaves out the person importing it would lock them out mid-way: refused, rolled back.
@@ -68,6 +74,13 @@ export async function importPeople(ctx: Pick<IdentityContext, 'db' | 'clock' | '
     ctx.log.info({ by, rows: r.rows, created: r.created.length, updated: r.updated.length, unchanged: r.unchanged.length, deactivated: r.deactivated.length }, 'directory imported');
   }
   return outcome;
+}
+
+/** Roles only an operator's import may change. */
+const GUARDED_ROLES = ['operator', 'access_admin'] as const;
+
+function guardedRolesChange(before: readonly string[], after: readonly string[]): boolean {
+  return GUARDED_ROLES.some((r) => before.includes(r) !== after.includes(r));
 }
 
 /** The columns of a person that differ, as the file writes them. */
