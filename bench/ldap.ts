@@ -29,7 +29,7 @@ import type { ems } from '@ems/contracts';
 import { ldapConnector } from '../packages/access/src/connectors/ldap/index.ts';
 import { tokenFor } from '../test/support/auth.ts';
 import { scriptServer } from '../test/browser/browser-ems.ts';
-import { startSlapd, type Slapd } from '../test/support/slapd.ts';
+import { startSlapd, writeLdapSystemsFile } from '../test/support/slapd.ts';
 
 const CASES = Number(process.env.BENCH_LDAP_CASES ?? 30);
 // BENCH_LDAP_OUT: another folder for the report (the smoke test's temporary one).
@@ -57,19 +57,6 @@ interface ModeResult {
   errors: string[];
 }
 
-async function systemsFile(slapd: Slapd): Promise<string> {
-  const file = path.join(slapd.dir, 'systems.json');
-  const settings = {
-    url: slapd.url,
-    bindDn: slapd.serviceDn,
-    bindPasswordFile: slapd.servicePasswordFile,
-    userDn: `uid={id},${slapd.peopleBase}`,
-    groups: { entitlement: 'dn', base: slapd.groupsBase, placeholderMember: slapd.placeholderDn },
-  };
-  await writeFile(file, JSON.stringify({ systems: [{ id: SYSTEM, name: 'Corporate directory', critical: true, connector: { type: 'ldap', settings } }] }));
-  return file;
-}
-
 async function runMode(mode: ModeResult['mode'], serverUrl: string, people: Employee[]): Promise<ModeResult> {
   const slapd = await startSlapd({ name: `bench${mode.slice(0, 5)}` });
   const db = await createTestDatabase(serverUrl, `bench_ldap_${mode}`);
@@ -86,7 +73,7 @@ async function runMode(mode: ModeResult['mode'], serverUrl: string, people: Empl
       EMS_DATABASE_URL: db.url,
       EMS_LOG_LEVEL: 'warn',
       EMS_SECRETS_KEY: TEST_SECRETS_KEY,
-      EMS_ACCESS_SYSTEMS_FILE: await systemsFile(slapd),
+      EMS_ACCESS_SYSTEMS_FILE: await writeLdapSystemsFile(slapd, { id: SYSTEM, name: 'Corporate directory' }),
       ...(mode === 'choreography' ? { EMS_HR_URL: 'http://127.0.0.1:9', EMS_ACCESS_URL: 'http://127.0.0.1:9' } : {}),
     });
     const running = await startEms(config, { log: createLogger({ level: process.env.BENCH_LDAP_LOG ?? 'warn' }) });

@@ -14,7 +14,7 @@ import { ldapConnector } from '../packages/access/src/connectors/ldap/index.ts';
 import type { ConnectorContext } from '../packages/access/src/connectors/connector.ts';
 import { createAccessService } from '../packages/access/src/index.ts';
 import { ACCESS_ADMIN, bootAccess, emsCases, employeePicker, knownCase, log, org, poolFor, serve, type AccessHttp } from '../packages/access/test/support.ts';
-import { startSlapd, type Slapd } from './support/slapd.ts';
+import { startSlapd, ldapSettingsFor, type Slapd } from './support/slapd.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
 /**
@@ -53,15 +53,7 @@ beforeAll(async () => {
   bus = createTestPostgresBus(pool, { log, defaultRetry: { maxAttempts: 3, backoffMs: 200 } });
   [slapd, smtp] = await Promise.all([startSlapd(), startSmtpSink()]);
   const ldap = ldapConnector.create(
-    ldapConnector.parseSettings({
-      url: slapd.url,
-      bindDn: slapd.serviceDn,
-      bindPassword: slapd.servicePassword,
-      userDn: `uid={id},${slapd.peopleBase}`,
-      groups: { entitlement: 'dn', base: slapd.groupsBase, placeholderMember: slapd.placeholderDn },
-      timeout: '3s',
-      connectTimeout: '1s',
-    }),
+    ldapConnector.parseSettings(ldapSettingsFor(slapd, { timeout: '3s', connectTimeout: '1s' }, { inlinePassword: true })),
     context,
   );
   service = await bootAccess(pool, {
@@ -289,15 +281,7 @@ describe('drift detection against slapd', () => {
 /** Another Access instance on the same database (as another process), reconciling every 300 ms. */
 function createAccessForPeriod(): ServiceModule<DemoOrg> & EventedService {
   const ldap = ldapConnector.create(
-    ldapConnector.parseSettings({
-      url: slapd.url,
-      bindDn: slapd.serviceDn,
-      bindPassword: slapd.servicePassword,
-      userDn: `uid={id},${slapd.peopleBase}`,
-      groups: { entitlement: 'dn', base: slapd.groupsBase, placeholderMember: slapd.placeholderDn },
-      timeout: '3s',
-      connectTimeout: '1s',
-    }),
+    ldapConnector.parseSettings(ldapSettingsFor(slapd, { timeout: '3s', connectTimeout: '1s' }, { inlinePassword: true })),
     context,
   );
   // Not migrated or seeded again: the first instance did; start() only upserts the system.

@@ -9,15 +9,13 @@
  * the restore done.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { createKysely } from '@ems/platform';
 import { waitFor } from '@ems/platform/testing';
 import type { ems } from '@ems/contracts';
 import { ACCESS_ADMIN, employeePicker, http, startAcceptanceEms, tokenFor, type AcceptanceEnv } from './acceptance/harness.ts';
-import { startSlapd, type Slapd } from './support/slapd.ts';
+import { startSlapd, writeLdapSystemsFile, type Slapd } from './support/slapd.ts';
 
 const org = demoOrg();
 const { takeEmployee } = employeePicker(org);
@@ -38,30 +36,7 @@ beforeAll(async () => {
   await slapd.addPerson({ uid: 'bystander', password: 'bystander-pw' });
   await slapd.addGroup({ cn: 'vpn', members: ['bystander'] });
   await slapd.addGroup({ cn: 'finance', members: ['bystander'] });
-  systemsFile = path.join(slapd.dir, 'systems.json');
-  await writeFile(
-    systemsFile,
-    JSON.stringify({
-      systems: [
-        {
-          id: 'corp-ldap',
-          name: 'Corporate directory',
-          critical: true,
-          connector: {
-            type: 'ldap',
-            settings: {
-              url: slapd.url,
-              bindDn: slapd.serviceDn,
-              bindPasswordFile: slapd.servicePasswordFile,
-              userDn: `uid={id},${slapd.peopleBase}`,
-              groups: { entitlement: 'dn', base: slapd.groupsBase, placeholderMember: slapd.placeholderDn },
-              timeout: '5s',
-            },
-          },
-        },
-      ],
-    }),
-  );
+  systemsFile = await writeLdapSystemsFile(slapd, { id: 'corp-ldap', name: 'Corporate directory' }, { timeout: '5s' });
 });
 
 afterAll(async () => {

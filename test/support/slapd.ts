@@ -407,3 +407,25 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   };
   return slapd;
 }
+
+/**
+ * The LDAP connector's settings for this server: people by uid under its people base, groups by DN, the EMS
+ * service account — its password from its file, or inline (`inlinePassword`) where no file may be read.
+ */
+export function ldapSettingsFor(slapd: Slapd, extra: Record<string, unknown> = {}, options: { inlinePassword?: boolean } = {}): Record<string, unknown> {
+  return {
+    url: slapd.url,
+    bindDn: slapd.serviceDn,
+    ...(options.inlinePassword ? { bindPassword: slapd.servicePassword } : { bindPasswordFile: slapd.servicePasswordFile }),
+    userDn: `uid={id},${slapd.peopleBase}`,
+    groups: { entitlement: 'dn', base: slapd.groupsBase, placeholderMember: slapd.placeholderDn },
+    ...extra,
+  };
+}
+
+/** Writes an EMS_ACCESS_SYSTEMS_FILE with one critical LDAP system on this server; answers its path. */
+export async function writeLdapSystemsFile(slapd: Slapd, system: { id: string; name: string }, extra: Record<string, unknown> = {}): Promise<string> {
+  const file = path.join(slapd.dir, 'systems.json');
+  await writeFile(file, JSON.stringify({ systems: [{ ...system, critical: true, connector: { type: 'ldap', settings: ldapSettingsFor(slapd, extra) } }] }));
+  return file;
+}
