@@ -214,4 +214,13 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX departments_name_key ON departments (lower(name));
     `,
   },
+  {
+    version: 8,
+    name: "a person's undecided exit cases, found by index",
+    // Each personChanged event moves the undecided cases of the person to their HR partner of now: without this
+    // index that update read every exit case HR ever heard of, once per directory event.
+    sql: `
+      CREATE INDEX exit_cases_employee_undecided ON exit_cases (employee_id) WHERE decision IS NULL;
+    `,
+  },
 ];
