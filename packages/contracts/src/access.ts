@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
 import { Actor } from './ems.ts';
-import { DriftKind } from './events.ts';
+import { DriftKind, ExitAccessSuspended, InvoluntaryExitsStarted } from './events.ts';
 
 /** Access service API: systems, grants, access holds. */
 
@@ -304,3 +304,15 @@ export const Reconciliation = z
   })
   .meta({ id: 'AccessReconciliation' });
 export type Reconciliation = z.infer<typeof Reconciliation>;
+
+// ── Involuntary and mass exits: Access's typed command (operation suspendAccessForExit, service ems) ─────
+
+/**
+ * POST /api/access/exit-suspensions: the same payload as the involuntaryExitsStarted event (one chunk); the answer is
+ * the exitAccessSuspended payload. Both adapters call one core (suspend-for-exit/). Idempotent by (batchId, chunk):
+ * a repeat answers what the first call did.
+ */
+export const SuspendAccessForExitRequest = InvoluntaryExitsStarted.meta({ id: 'SuspendAccessForExitRequest' });
+export type SuspendAccessForExitRequest = z.infer<typeof SuspendAccessForExitRequest>;
+export const SuspendAccessForExitAnswer = ExitAccessSuspended.meta({ id: 'SuspendAccessForExitAnswer' });
+export type SuspendAccessForExitAnswer = z.infer<typeof SuspendAccessForExitAnswer>;

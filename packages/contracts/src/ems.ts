@@ -28,6 +28,9 @@ export const CaseStatus = z.enum(['in_progress', 'awaiting_decision', 'action_re
 export type CaseStatus = z.infer<typeof CaseStatus>;
 export const DecisionKind = z.enum(['retained', 'exit_confirmed']);
 export const Mode = z.enum(['orchestration', 'choreography']);
+/** A resignation (the employee's) or an involuntary exit (started by HR: every grant suspended at once, manager and employee told after). */
+export const CaseKind = z.enum(['resignation', 'involuntary']);
+export type CaseKind = z.infer<typeof CaseKind>;
 
 export const Step = z.object({
   status: StepStatus,
@@ -155,13 +158,20 @@ export const Resignation = z
     /** Set once nothing more will happen for the case. */
     closedAt: IsoDateTime.nullable(),
     decision: CaseDecision.nullable(),
+    /** `involuntary`: an exit HR started (alone or in a mass exit) — decided from the start, no interview, no retention. */
+    kind: CaseKind,
+    /** The involuntary exit batch the case belongs to (null for a resignation). */
+    batchId: Uuid.nullable(),
     /**
      * The three first reactions, then — once decided — what the decision sets off: retained/withdrawn →
      * announceDecision, restoreAccess, cancelInterview; exit_confirmed → announceDecision, revokeAccess.
      */
     steps: z.object({
-      notifyManager: Step,
-      scheduleInterview: Step,
+      /** Absent on an involuntary case (no resignation notice: its announceDecision tells manager and employee). */
+      notifyManager: Step.optional(),
+      /** Absent on an involuntary case (no interview). */
+      scheduleInterview: Step.optional(),
+      /** On an involuntary case: EVERY grant suspended (not only the critical ones), revocation scheduled. */
       blockAccess: Step,
       announceDecision: Step.optional(),
       restoreAccess: Step.optional(),
@@ -205,4 +215,105 @@ export { EmsPaths } from './paths.ts';
 export const EmsProblemTypes = {
   /** 409: the case's status does not allow the request (e.g. a decision on a closed case). */
   illegalTransition: 'https://ems.dev/problems/illegal-transition',
+  /** 409: a decision or withdrawal asked of an involuntary exit (decided when HR started it; nothing to retain or withdraw). */
+  involuntaryCase: 'https://ems.dev/problems/involuntary-case',
+  /** 422: people of an involuntary / mass exit that cannot exit (unknown, inactive, already an open case): `errors` lists each by row. Nothing was started. */
+  exitRowsRefused: 'https://ems.dev/problems/exit-rows-refused',
 } as const;
+
+// ── Involuntary and mass exits ──────────────────────────────────────────────────────────────────────
+
+/** Why HR ends the employment (the exit report groups by it); the note says the rest. */
+export const ExitReason = z.enum(['misconduct', 'redundancy', 'performance', 'end_of_contract', 'other']);
+export type ExitReason = z.infer<typeof ExitReason>;
+
+/** At most this many people in one request (one batch). */
+export const MAX_EXITS_PER_BATCH = 10_000;
+
+export const ExitEmployee = z.object({
+  employeeId: EmployeeId,
+  /** Default: today in the employee's time zone. Never in the past. */
+  lastWorkingDay: IsoDate.optional(),
+}).strict();
+
+/**
+ * POST /api/exits (operation startInvoluntaryExits, hr_lead; Idempotency-Key required). JSON is this; `text/csv` is
+ * a file with the header `employee_id[,last_working_day]` and the rest as query parameters (`reason`, `revokeAt`, `note`).
+ * One person = an involuntary exit; many = a mass exit. Every person is checked first: one refused row refuses all (422).
+ */
+export const StartExitsRequest = z
+  .object({
+    employees: z.array(ExitEmployee).min(1).max(MAX_EXITS_PER_BATCH),
+    /** When every grant of every person is revoked. Default: the end of today in each employee's time zone. Not in the past. */
+    revokeAt: IsoDateTime.optional(),
+    reason: ExitReason,
+    /** For HR: kept on each case as the decision note (never sent to the employee or the manager). */
+    note: StorableText.trim().max(2000).optional(),
+  })
+  .strict()
+  .meta({ id: 'StartExitsRequest' });
+export type StartExitsRequest = z.infer<typeof StartExitsRequest>;
+
+/** The query of the `text/csv` form of POST /api/exits. */
+export const StartExitsCsvQuery = z
+  .object({ reason: ExitReason, revokeAt: IsoDateTime.optional(), note: StorableText.trim().max(2000).optional() })
+  .strict();
+export type StartExitsCsvQuery = z.infer<typeof StartExitsCsvQuery>;
+
+/** One refused person of a request: the row (1-based: the n-th employee, or the CSV line number counting the header as line 1). */
+export const ExitRowError = z.object({ row: z.number().int().min(1), employeeId: z.string().nullable(), error: z.string() });
+export type ExitRowError = z.infer<typeof ExitRowError>;
+
+/** One case of a batch, as progress shows it. */
+export const ExitBatchCase = z.object({
+  resignationId: Uuid,
+  employeeId: EmployeeId,
+  employeeName: z.string(),
+  status: CaseStatus,
+  /** Every grant suspended (blockAccess). */
+  accessSuspended: StepStatus,
+  /** Manager and employee told (announceDecision). */
+  noticesSent: StepStatus,
+  /** Every grant revoked at revokeAt (revokeAccess). */
+  accessRevoked: StepStatus,
+  revokeAt: IsoDateTime,
+});
+export type ExitBatchCase = z.infer<typeof ExitBatchCase>;
+
+/**
+ * GET /api/exits/{batchId} (operation getExitBatch, hr_lead): a batch's progress. `settled`: every case's access
+ * suspended (or failed) and its notices sent (or failed), with the revocation scheduled — what the batch does at once;
+ * each case then becomes `exited` at its revokeAt.
+ */
+export const ExitBatch = z
+  .object({
+    id: Uuid,
+    mode: Mode,
+    reason: ExitReason,
+    /** The revokeAt HR gave (null: the end of the day in each employee's zone). */
+    revokeAt: IsoDateTime.nullable(),
+    total: z.number().int(),
+    chunks: z.number().int(),
+    accessSuspended: z.number().int(),
+    noticesSent: z.number().int(),
+    revocationsScheduled: z.number().int(),
+    /** Cases with a step failed (suspension, notices or revocation). */
+    failed: z.number().int(),
+    /** Cases whose access is revoked (status exited). */
+    exited: z.number().int(),
+    settled: z.boolean(),
+    createdAt: IsoDateTime,
+    /** When the batch settled (null while not). */
+    settledAt: IsoDateTime.nullable(),
+    createdBy: Actor.nullable(),
+    cases: ListOf(ExitBatchCase),
+  })
+  .meta({ id: 'ExitBatch' });
+export type ExitBatch = z.infer<typeof ExitBatch>;
+export const ExitBatchQuery = PageQuery;
+
+/** The 202 answer to POST /api/exits (also the answer to a repeat with the same Idempotency-Key: 200). */
+export const ExitsStarted = z
+  .object({ id: Uuid, total: z.number().int(), chunks: z.number().int(), progress: z.string() })
+  .meta({ id: 'ExitsStarted' });
+export type ExitsStarted = z.infer<typeof ExitsStarted>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EmployeeId, IsoDate, IsoDateTime, Storable, Uuid } from './common.ts';
+import { ExitReason } from './ems.ts';
 
 /**
  * The event contract of the choreographed flow. Every message on the bus is a CloudEvents 1.0
@@ -41,6 +42,13 @@ export const EventTypes = {
 
   // The directory (owned by Identity: CSV import and SCIM write it), published in both modes.
   personChanged: 'com.ems.identity.person-changed.v1',
+
+  // Involuntary and mass exits (a batch of one or many, in chunks of at most 500 people). Choreography:
+  // EMS publishes involuntaryExitsStarted per chunk; Access reacts with exitAccessSuspended; Notification
+  // reacts to that with exitNoticesSent. Orchestration calls the same use cases as commands and publishes none.
+  involuntaryExitsStarted: 'com.ems.exit.involuntary-exits-started.v1',
+  exitAccessSuspended: 'com.ems.access.exit-access-suspended.v1',
+  exitNoticesSent: 'com.ems.notification.exit-notices-sent.v1',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -323,6 +331,75 @@ export const PersonChanged = z
   })
   .meta({ id: 'PersonChanged', description: 'The directory added or changed a person (the full record, with a version).' });
 
+// ── Involuntary and mass exits ─────────────────────────────────────────────────────────────────────
+
+/** At most this many people per chunk (per event, per command call). */
+export const EXIT_CHUNK_SIZE = 500;
+
+/** One person of a chunk: their case and what Access and Notification need to act without asking EMS. */
+export const ExitPerson = z.object({
+  resignationId: Uuid,
+  employeeId: EmployeeId,
+  employeeName: Storable.min(1).max(200),
+  employeeEmail: z.email().max(320),
+  managerId: EmployeeId.nullable(),
+  managerName: Storable.min(1).max(200).nullable(),
+  managerEmail: z.email().max(320).nullable(),
+  /** IANA time zone of the employee. */
+  timezone: Storable.min(1).max(64),
+  lastWorkingDay: IsoDate,
+  /** When every grant of this person is to be revoked (the batch's revokeAt, or the end of today in their zone). */
+  revokeAt: IsoDateTime,
+});
+export type ExitPerson = z.infer<typeof ExitPerson>;
+
+export const InvoluntaryExitsStarted = z
+  .object({
+    batchId: Uuid,
+    /** 1-based; `chunks` in all. Each chunk is handled (and deduplicated) on its own: key (batchId, chunk). */
+    chunk: z.number().int().min(1),
+    chunks: z.number().int().min(1),
+    /** The batch's revokeAt when HR gave one (each person carries their own in `exits`); null: end of today per person. */
+    revokeAt: IsoDateTime.nullable(),
+    reason: ExitReason,
+    exits: z.array(ExitPerson).min(1).max(EXIT_CHUNK_SIZE),
+  })
+  .meta({
+    id: 'InvoluntaryExitsStarted',
+    description: 'HR started involuntary exits (one person, or a chunk of a mass exit): EMS opened a case for each. Every grant of each is to be suspended at once, then manager and employee told.',
+  });
+
+export const ExitAccessSuspended = z
+  .object({
+    batchId: Uuid,
+    chunk: z.number().int().min(1),
+    /** Every grant of each person listed is suspended (critical first), and their revocation scheduled at their revokeAt, in one transaction. */
+    suspended: z.array(
+      z.object({
+        resignationId: Uuid,
+        employeeId: EmployeeId,
+        holdId: Uuid,
+        /** How many grants the hold suspended (0: the person had none active). */
+        grants: z.number().int().min(0),
+        /** The revocation scheduled at the person's revokeAt (its accessRevoked comes later, per case, as for resignations). */
+        revocationId: Uuid,
+        revokeAt: IsoDateTime,
+      }),
+    ),
+    failed: z.array(z.object({ resignationId: Uuid, employeeId: EmployeeId, reason: Storable.min(1).max(2000) })),
+  })
+  .meta({ id: 'ExitAccessSuspended', description: "Access suspended every grant of the chunk's people (those listed as suspended) and scheduled their revocation." });
+
+export const ExitNoticesSent = z
+  .object({
+    batchId: Uuid,
+    chunk: z.number().int().min(1),
+    /** Sent (or queued in Notification's outbox, past which delivery is Notification's own retry) after access was suspended. */
+    sent: z.array(z.object({ resignationId: Uuid, managerTold: z.boolean(), employeeTold: z.boolean() })),
+    failed: z.array(z.object({ resignationId: Uuid, reason: Storable.min(1).max(2000) })),
+  })
+  .meta({ id: 'ExitNoticesSent', description: 'Notification told the manager (if any) and the employee of each listed exit, after their access was suspended.' });
+
 /** type name → payload schema: the bus validates every event against this when publishing and receiving. */
 export const EventSchemas = {
   [EventTypes.resignationSubmitted]: ResignationSubmitted,
@@ -350,6 +427,9 @@ export const EventSchemas = {
   [EventTypes.systemAccessChangeFailed]: SystemAccessChangeFailed,
   [EventTypes.accessDriftDetected]: AccessDriftDetected,
   [EventTypes.personChanged]: PersonChanged,
+  [EventTypes.involuntaryExitsStarted]: InvoluntaryExitsStarted,
+  [EventTypes.exitAccessSuspended]: ExitAccessSuspended,
+  [EventTypes.exitNoticesSent]: ExitNoticesSent,
 } as const satisfies Record<EventType, z.ZodType>;
 
 export type EventData<T extends EventType> = z.infer<(typeof EventSchemas)[T]>;

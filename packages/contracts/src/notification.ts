@@ -1,25 +1,63 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableJsonRecord, StorableLine, StorableText, Uuid } from './common.ts';
+import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
+import { ExitReason } from './ems.ts';
+import { EXIT_CHUNK_SIZE, ExitNoticesSent, ExitPerson } from './events.ts';
 
 /**
- * Notification service API. It is "dumb": it renders a named template with the data it is given and
- * delivers it over SMTP, once per (resignationId, purpose, recipient).
+ * Notification service API. It renders a named template with the data it is given and delivers it over
+ * SMTP, once per (resignationId, purpose, recipient). Templates, purposes and their data are typed here.
  */
 export const EmailTemplate = z.enum([
-  /** To the manager: an employee of theirs resigned. data: ManagerNoticeData */
+  /** To the manager: an employee of theirs resigned. data: ManagerNoticeData; purpose ManagerNoticePurpose */
   'resignation-manager-notice',
-  /** Calendar invite (ICS attached) for the exit interview. data: InterviewInviteData */
+  /** Calendar invite (ICS attached) for the exit interview. data: InterviewInviteData; purpose InterviewInvitePurpose */
   'exit-interview-invite',
-  /** Calendar cancellation (ICS METHOD:CANCEL attached). data: InterviewInviteData */
+  /** Calendar cancellation (ICS METHOD:CANCEL attached). data: InterviewInviteData; purpose InterviewCancelledPurpose */
   'exit-interview-cancelled',
-  /** To the manager or the employee: the resignation was decided (retained / withdrawn / exit confirmed). data: DecisionNoticeData */
+  /** To the manager or the employee: the resignation was decided (retained / withdrawn / exit confirmed). data: DecisionNoticeData; purpose DecisionNoticePurpose */
   'resignation-decision-notice',
-  /** To the HR partner (reminder) or the HR lead (escalation): a deadline of the exit process passed. data: FollowUpData */
+  /** To the HR partner (reminder) or the HR lead (escalation): a deadline of the exit process passed. data: FollowUpData; purpose FollowUpPurpose */
   'exit-follow-up',
-  /** To every access administrator: a reconciliation found a connected system contradicting a hold or a revocation. data: AccessDriftAlertData */
+  /** To every access administrator: a reconciliation found a connected system contradicting a hold or a revocation. data: AccessDriftAlertData; purpose AccessDriftPurpose */
   'access-drift-alert',
 ]);
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
+
+export const Decision = z.enum(['retained', 'withdrawn', 'exit_confirmed']);
+export type Decision = z.infer<typeof Decision>;
+/** Who a decision notice is written for: the wording differs for the manager and for the employee. */
+export const DecisionAudience = z.enum(['manager', 'employee']);
+export type DecisionAudience = z.infer<typeof DecisionAudience>;
+export const FollowUpMilestone = z.enum(['interview_scheduled', 'interview_held', 'decision']);
+export type FollowUpMilestone = z.infer<typeof FollowUpMilestone>;
+export const FollowUpLevel = z.enum(['reminder', 'escalation']);
+export type FollowUpLevel = z.infer<typeof FollowUpLevel>;
+
+/*
+ * Purposes. An email is stored once per (resignation, purpose, recipient): the purpose is that key, a
+ * typed string built ONLY by EmailPurposes below from typed fields, and never parsed back — what an email
+ * means is its template and its typed data (which say the same: the request is refused when they differ).
+ */
+export const ManagerNoticePurpose = z.literal('manager-notice');
+export const DecisionNoticePurpose = z.templateLiteral(['decision-notice:', Decision, ':', z.int(), ':', DecisionAudience]);
+export const FollowUpPurpose = z.templateLiteral(['follow-up:', FollowUpMilestone, '.', FollowUpLevel]);
+export const AccessDriftPurpose = z.templateLiteral(['access-drift:', z.uuid()]);
+const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+// HR builds these (packages/hr/src/domain/calendar-invite.ts invitePurpose, typed `string` today): checked by
+// pattern here; their type narrows to the template-literal one when that builder returns EmailPurposes'.
+export const InterviewInvitePurpose = StorableLine.regex(new RegExp(`^interview-invite:${UUID_PATTERN}:\\d{1,6}$`), 'must be interview-invite:<interviewId>:<sequence>');
+export const InterviewCancelledPurpose = StorableLine.regex(new RegExp(`^interview-cancelled:${UUID_PATTERN}:\\d{1,6}$`), 'must be interview-cancelled:<interviewId>:<sequence>');
+
+/** The one place purposes are built. */
+export const EmailPurposes = {
+  managerNotice: (): z.infer<typeof ManagerNoticePurpose> => 'manager-notice',
+  decisionNotice: (p: { decision: Decision; revision: number; audience: DecisionAudience }): z.infer<typeof DecisionNoticePurpose> =>
+    `decision-notice:${p.decision}:${p.revision}:${p.audience}`,
+  followUp: (p: { milestone: FollowUpMilestone; level: FollowUpLevel }): z.infer<typeof FollowUpPurpose> => `follow-up:${p.milestone}.${p.level}`,
+  accessDrift: (driftId: string): z.infer<typeof AccessDriftPurpose> => `access-drift:${driftId}`,
+  interviewInvite: (interviewId: string, sequence: number): `interview-invite:${string}:${number}` => `interview-invite:${interviewId}:${sequence}`,
+  interviewCancelled: (interviewId: string, sequence: number): `interview-cancelled:${string}:${number}` => `interview-cancelled:${interviewId}:${sequence}`,
+} as const;
 
 // Names in template data and a recipient's display name are rendered into headers and bodies, which fold any
 // line break they carry (the header-injection test sends one): they are text, not lines, for validation.
@@ -48,9 +86,11 @@ export const InterviewInviteData = z.object({
 export const DecisionNoticeData = z.object({
   recipientName: StorableText.min(1).max(200),
   /** Who is told: the wording differs for the manager and for the employee. */
-  audience: z.enum(['manager', 'employee']),
+  audience: DecisionAudience,
   employeeName: StorableText.min(1).max(200),
-  decision: z.enum(['retained', 'withdrawn', 'exit_confirmed']),
+  decision: Decision,
+  /** Which announcement of the case this notice belongs to: the exit-confirmed revision; 1 for retained and withdrawn. */
+  revision: z.int().min(1).max(999_999_999).default(1),
   /** exit_confirmed: the final last working day, and when access ends (ISO instant). */
   lastWorkingDay: StorableLine.nullish(),
   revokeAt: IsoDateTime.nullish(),
@@ -60,8 +100,8 @@ export const DecisionNoticeData = z.object({
 
 export const FollowUpData = z.object({
   recipientName: StorableText.min(1).max(200),
-  level: z.enum(['reminder', 'escalation']),
-  milestone: z.enum(['interview_scheduled', 'interview_held', 'decision']),
+  level: FollowUpLevel,
+  milestone: FollowUpMilestone,
   employeeName: StorableText.min(1).max(200),
   hrPartnerName: StorableText.min(1).max(200),
   /** ISO instant the milestone was due. */
@@ -97,15 +137,42 @@ export const Attachment = z.object({
   content: StorableText.max(256 * 1024),
 });
 
+/** What every email request carries besides its kind. */
+const EmailRequestBase = z.object({
+  resignationId: Uuid,
+  to: Recipient,
+  attachments: z.array(Attachment).max(5).default([]),
+});
+
+/**
+ * One kind of email: its template, the purpose it is stored under and its data, all typed. Adding a kind
+ * (see /work/notes/reactions-api.md): a template name above, its data schema, one `emailKind` here and in
+ * the union below, and its renderer in Notification (packages/notification/src/domain/templates.ts).
+ */
+function emailKind<T extends EmailTemplate, P extends z.ZodType<string>, D extends z.ZodType>(template: T, purpose: P, data: D) {
+  return EmailRequestBase.extend({ template: z.literal(template), purpose, data });
+}
+export const ManagerNoticeEmail = emailKind('resignation-manager-notice', ManagerNoticePurpose, ManagerNoticeData);
+export const InterviewInviteEmail = emailKind('exit-interview-invite', InterviewInvitePurpose, InterviewInviteData);
+export const InterviewCancelledEmail = emailKind('exit-interview-cancelled', InterviewCancelledPurpose, InterviewInviteData);
+export const DecisionNoticeEmail = emailKind('resignation-decision-notice', DecisionNoticePurpose, DecisionNoticeData);
+export const FollowUpEmail = emailKind('exit-follow-up', FollowUpPurpose, FollowUpData);
+export const AccessDriftAlertEmail = emailKind('access-drift-alert', AccessDriftPurpose, AccessDriftAlertData);
+
+/**
+ * An email to send: one of the kinds, told apart by `template`. The purpose must be the one its data
+ * names (a decision notice's decision, revision and audience; a follow-up's milestone and level).
+ */
 export const SendEmailRequest = z
-  .object({
-    resignationId: Uuid,
-    /** Why this email exists, e.g. 'manager-notice', 'interview-invite:<interviewId>:<sequence>'. */
-    purpose: StorableLine.min(1).max(200).regex(/^[A-Za-z0-9:._-]+$/, 'must be a purpose key (letters, digits, : . _ -)'),
-    to: Recipient,
-    template: EmailTemplate,
-    data: StorableJsonRecord,
-    attachments: z.array(Attachment).max(5).default([]),
+  .discriminatedUnion('template', [ManagerNoticeEmail, InterviewInviteEmail, InterviewCancelledEmail, DecisionNoticeEmail, FollowUpEmail, AccessDriftAlertEmail])
+  .superRefine((r, ctx) => {
+    const expected =
+      r.template === 'resignation-decision-notice'
+        ? EmailPurposes.decisionNotice(r.data)
+        : r.template === 'exit-follow-up'
+          ? EmailPurposes.followUp(r.data)
+          : undefined;
+    if (expected !== undefined && r.purpose !== expected) ctx.addIssue({ code: 'custom', path: ['purpose'], message: `must be ${expected}, the purpose its data names` });
   })
   .meta({ id: 'SendEmailRequest' });
 export type SendEmailRequest = z.infer<typeof SendEmailRequest>;
@@ -143,3 +210,23 @@ export const EmailListQuery = PageQuery.extend({
 export type EmailListQuery = z.infer<typeof EmailListQuery>;
 
 export { NotificationPaths } from './paths.ts';
+
+// ── Involuntary and mass exits: Notification's typed command (operation sendExitNotices, service ems) ────
+
+/**
+ * POST /api/notification/exit-notices: tell the manager (if any) and the employee of each exit of one chunk — only
+ * people whose access Access reported suspended (the notice says access is suspended: a fact only then). The answer
+ * is the exitNoticesSent payload. Both adapters call one core (tell-exit/). Idempotent by (batchId, chunk) and, per
+ * person, by (resignationId, recipient).
+ */
+export const SendExitNoticesRequest = z
+  .object({
+    batchId: Uuid,
+    chunk: z.number().int().min(1),
+    reason: ExitReason,
+    exits: z.array(ExitPerson).min(1).max(EXIT_CHUNK_SIZE),
+  })
+  .meta({ id: 'SendExitNoticesRequest' });
+export type SendExitNoticesRequest = z.infer<typeof SendExitNoticesRequest>;
+export const SendExitNoticesAnswer = ExitNoticesSent.meta({ id: 'SendExitNoticesAnswer' });
+export type SendExitNoticesAnswer = z.infer<typeof SendExitNoticesAnswer>;

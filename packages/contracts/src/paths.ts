@@ -16,6 +16,8 @@ export const AccessPaths = {
   /** Drift detection: run a reconciliation now (POST), list the drifts found (GET). */
   reconciliations: '/api/access/reconciliations',
   drifts: '/api/access/drifts',
+  /** Involuntary exits (orchestration's command, service ems): suspend every grant of a chunk's people. */
+  exitSuspensions: '/api/access/exit-suspensions',
 } as const;
 
 export const EmsPaths = {
@@ -24,6 +26,9 @@ export const EmsPaths = {
   timeline: (id: string) => `/api/resignations/${encodeURIComponent(id)}/timeline`,
   decision: (id: string) => `/api/resignations/${encodeURIComponent(id)}/decision`,
   withdrawal: (id: string) => `/api/resignations/${encodeURIComponent(id)}/withdrawal`,
+  /** Involuntary and mass exits: POST starts a batch (JSON or text/csv), GET one reads its progress. */
+  exits: '/api/exits',
+  exit: (batchId: string) => `/api/exits/${encodeURIComponent(batchId)}`,
 } as const;
 
 /** The HR inbox's follow-ups (answered by EMS: packages/contracts/src/follow-ups.ts). */
@@ -78,4 +83,6 @@ export const IdentityPaths = {
 export const NotificationPaths = {
   emails: '/api/emails',
   email: (id: string) => `/api/emails/${encodeURIComponent(id)}`,
+  /** Involuntary exits (orchestration's command, service ems): tell a chunk's managers and employees. */
+  exitNotices: '/api/notification/exit-notices',
 } as const;

@@ -91,6 +91,9 @@ export const POLICY = {
   getDeadLetter: { service: 'ems', what: 'Read a dead letter', roles: [all('operator')] },
   replayDeadLetter: { service: 'ems', what: 'Replay a dead letter', roles: [all('operator')] },
   listExtensions: { service: 'ems', what: 'List the loaded extensions: what each subscribes to, publishes and adds', roles: [all('operator')] },
+  // EMS: involuntary and mass exits (HR ends employments: every grant suspended at once, then manager and employee told)
+  startInvoluntaryExits: { service: 'ems', what: 'Start involuntary exits: one person or a mass exit (JSON or CSV), one case each', roles: [all('hr_lead')] },
+  getExitBatch: { service: 'ems', what: "Read an involuntary exit batch's progress and its cases", roles: [all('hr_lead')] },
 
   // HR: directory and interviews
   listEmployees: { service: 'hr', what: 'Search the people directory', roles: everyone },
@@ -130,9 +133,11 @@ export const POLICY = {
   runAccessReconciliation: { service: 'access', what: 'Compare every connected system with what Access believes, now', roles: [all('access_admin'), all('operator')] },
   listAccessDrifts: { service: 'access', what: 'List the drifts reconciliations found between connected systems and Access', roles: [all('access_admin'), all('operator')] },
   listSystems: { service: 'access', what: 'List the systems access is granted to', roles: everyone },
+  suspendAccessForExit: { service: 'access', what: 'Suspend every grant of a chunk of involuntary exits and schedule their revocation', roles: [], services: ['ems'] },
 
   // Notification
   sendEmail: { service: 'notification', what: 'Send an email about a case', roles: [], services: ['ems', 'hr'] },
+  sendExitNotices: { service: 'notification', what: 'Tell the managers and employees of a chunk of involuntary exits (after their access is suspended)', roles: [], services: ['ems'] },
   listEmails: { service: 'notification', what: 'List emails sent', roles: [all('operator')] },
   getEmail: { service: 'notification', what: 'Read an email sent', roles: [all('operator')] },
   listMailbox: { service: 'notification', what: 'Read the mailbox of captured mail (embedded default): messages to their own address', roles: mailboxReaders },
