@@ -176,7 +176,8 @@ describe('Users', () => {
     expect(r.status, r.text).toBe(201);
     id = r.body.id!;
     etag = r.headers.get('etag')!;
-    expect(etag).toBe('W/"1"');
+    // Version 1, and a digest of the manager's and HR partner's names the User shows.
+    expect(etag).toMatch(/^W\/"1-[0-9a-f]{8}"$/);
     // Links are made with EMS's public URL.
     const publicBase = new URL(r.headers.get('location')!).origin;
     expect(r.headers.get('location')).toBe(`${publicBase}/scim/v2/Users/${id}`);
@@ -190,7 +191,7 @@ describe('Users', () => {
       addresses: [{ locality: 'Berlin' }],
       [ENT]: { department: 'Engineering', manager: { value: manager.id, displayName: manager.name, $ref: `${publicBase}/scim/v2/Users/${manager.id}` } },
       [EMSX]: { workingDays: [1, 2, 3, 4], workStart: '08:00', workEnd: '16:00', hrPartner: { value: org.hrPartners[0]!.id } },
-      meta: { resourceType: 'User', version: 'W/"1"', location: `${publicBase}/scim/v2/Users/${id}` },
+      meta: { resourceType: 'User', version: etag, location: `${publicBase}/scim/v2/Users/${id}` },
     });
     const events = await waitFor(() => (delivered(id).length ? delivered(id) : undefined), 'personChanged of the new user');
     expect(events[0]).toMatchObject({ data: { version: 1, previous: null, origin: 'scim', person: { managerId: manager.id } } });
@@ -257,8 +258,8 @@ describe('Users', () => {
     const r = await scim('PUT', `/Users/${id}`, newUser('ada', { title: 'Staff Engineer' }), { 'if-match': etag });
     expect(r.status, r.text).toBe(200);
     expect(r.body.title).toBe('Staff Engineer');
-    expect(r.headers.get('etag')).toBe('W/"2"');
-    etag = 'W/"2"';
+    etag = r.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"2-[0-9a-f]{8}"$/);
   });
 
   it("when PATCH changes the manager, then personChanged says who the manager was", async () => {
@@ -268,6 +269,25 @@ describe('Users', () => {
     const event = await waitFor(() => delivered(id).find((e) => e.data.version === 3), 'personChanged of the manager change');
     expect(event.data.previous).toMatchObject({ managerId: manager.id });
     expect(event.data.person).toMatchObject({ managerId: otherManager.id });
+  });
+
+  it("when the manager a User shows is renamed, then the User's ETag changes: the old one in If-None-Match is answered 200 with the new name, and refused in If-Match", async () => {
+    const before = await scim('GET', `/Users/${id}`);
+    const old = before.headers.get('etag')!;
+    expect((await scim('GET', `/Users/${id}`, undefined, { 'if-none-match': old })).status).toBe(304);
+    const renamed = await scim('PATCH', `/Users/${otherManager.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'displayName', value: `${otherManager.name} Renamed` }] });
+    expect(renamed.status, renamed.text).toBe(200);
+    const after = await scim('GET', `/Users/${id}`, undefined, { 'if-none-match': old });
+    expect(after.status).toBe(200);
+    expect((after.body[ENT] as { manager: unknown }).manager).toMatchObject({ value: otherManager.id, displayName: `${otherManager.name} Renamed` });
+    expect(after.headers.get('etag')).not.toBe(old);
+    expect(after.body.meta).toMatchObject({ version: after.headers.get('etag') });
+    // The person's own version did not move; a write with the old tag is refused all the same (the client saw the old name).
+    const stale = await scim('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'title', value: 'Stale' }] }, { 'if-match': old });
+    expect(stale.status).toBe(412);
+    const back = await scim('PATCH', `/Users/${otherManager.id}`, { schemas: [PATCH], Operations: [{ op: 'Replace', path: 'displayName', value: otherManager.name }] });
+    expect(back.status, back.text).toBe(200);
+    etag = (await scim('GET', `/Users/${id}`)).headers.get('etag')!;
   });
 
   it('when PATCH operations come with and without paths, value filters included, then they all apply', async () => {

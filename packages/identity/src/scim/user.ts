@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DirectoryPerson as DirectoryPersonSchema } from '@ems/contracts/events';
 import { isIanaZone } from '../import-people/people-csv.ts';
 import type { DirectoryEntry, DirectoryPerson } from '../directory/apply-people.ts';
@@ -35,6 +36,17 @@ export const etagOf = (version: number | string) => `W/"${version}"`;
 /** The names of the people a User refers to (manager, HR partner), for their displayName. */
 export type NameOf = (id: string) => string | undefined;
 
+/**
+ * A User's ETag: its version, and — when it refers to a manager or HR partner — a digest of the names it shows
+ * for them, so a renamed manager changes the representation's ETag too (a client caching by If-None-Match would
+ * otherwise be answered 304 with the old name). If-Match is checked against the same tag.
+ */
+export function userEtag(e: DirectoryEntry, nameOf: NameOf): string {
+  const shown = [e.person.managerId, e.person.hrPartnerId].filter((id): id is string => id !== null).map((id) => `${id}\u0000${nameOf(id) ?? ''}`);
+  if (!shown.length) return etagOf(e.version);
+  return etagOf(`${e.version}-${createHash('sha256').update(shown.join('\u0001')).digest('hex').slice(0, 8)}`);
+}
+
 const ref = (b: ScimBase, id: string, nameOf: NameOf) => {
   const displayName = nameOf(id);
   return { value: id, $ref: `${b.base}/Users/${encodeURIComponent(id)}`, ...(displayName !== undefined ? { displayName } : {}) };
@@ -63,7 +75,7 @@ export function toScimUser(e: DirectoryEntry, b: ScimBase, nameOf: NameOf): Scim
     ...(p.roles.length ? { groups: p.roles.map((r) => ({ value: r, display: r, $ref: `${b.base}/Groups/${r}` })) } : {}),
     [SCIM.enterprise]: enterprise,
     [SCIM.ems]: ems,
-    meta: { resourceType: 'User', created: e.createdAt.toISOString(), lastModified: e.updatedAt.toISOString(), location, version: etagOf(e.version) },
+    meta: { resourceType: 'User', created: e.createdAt.toISOString(), lastModified: e.updatedAt.toISOString(), location, version: userEtag(e, nameOf) },
   };
 }
 

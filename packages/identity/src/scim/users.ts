@@ -8,7 +8,7 @@ import type { Filter } from './filter.ts';
 import { userFilterSql, userSortSql, USER_TYPE } from './filter-sql.ts';
 import { applyPatch, type PatchOperation } from './patch.ts';
 import { ScimError, scimNotFound } from './scim-error.ts';
-import { etagOf, fromScimUser, isDirectoryId, member, toScimUser, type ScimBase, type ScimJson, type UserWrite } from './user.ts';
+import { fromScimUser, userEtag, isDirectoryId, member, toScimUser, type ScimBase, type ScimJson, type UserWrite } from './user.ts';
 
 /**
  * The Users endpoint's use cases. Reads are one SQL query each (a filter is translated to SQL, filter-sql.ts);
@@ -42,7 +42,8 @@ async function namesFor(db: IdentityDb | IdentityTx, entries: readonly Directory
 export async function getUser(d: ScimDeps, id: string): Promise<{ resource: ScimJson; etag: string }> {
   const entry = isDirectoryId(id) ? await getDirectoryPerson(d.db, id) : undefined;
   if (!entry) throw scimNotFound(`User ${id}`);
-  return { resource: toScimUser(entry, d, await namesFor(d.db, [entry])), etag: etagOf(entry.version) };
+  const names = await namesFor(d.db, [entry]);
+  return { resource: toScimUser(entry, d, names), etag: userEtag(entry, names) };
 }
 
 export async function listUsers(d: ScimDeps, q: UserQuery): Promise<{ total: number; resources: ScimJson[] }> {
@@ -129,7 +130,7 @@ export async function replaceUser(d: ScimDeps, id: string, body: unknown, ifMatc
   await d.db.transaction().execute(async (trx) => {
     const current = await lockAndRead(trx, id);
     if (!current) throw scimNotFound(`User ${id}`);
-    checkIfMatch(ifMatch, etagOf(current.version));
+    checkIfMatch(ifMatch, userEtag(current, await namesFor(trx, [current])));
     const w = fromScimUser(body, { id, roles: current.person.roles });
     // A replacement that does not name `active` keeps it: a deactivated person comes back only when a client says so.
     const active = member(body, 'active');
@@ -142,8 +143,9 @@ export async function patchUser(d: ScimDeps, id: string, operations: readonly Pa
   await d.db.transaction().execute(async (trx) => {
     const current = await lockAndRead(trx, id);
     if (!current) throw scimNotFound(`User ${id}`);
-    checkIfMatch(ifMatch, etagOf(current.version));
-    const before = toScimUser(current, d, await namesFor(trx, [current]));
+    const names = await namesFor(trx, [current]);
+    checkIfMatch(ifMatch, userEtag(current, names));
+    const before = toScimUser(current, d, names);
     const after = withChangedName(applyPatch(USER_TYPE, before, operations), current.person.name);
     await write(d, trx, fromScimUser(after, { id, roles: current.person.roles }));
   });
@@ -168,7 +170,7 @@ export async function deactivateUser(d: ScimDeps, id: string, ifMatch: string | 
   await d.db.transaction().execute(async (trx) => {
     const current = await lockAndRead(trx, id);
     if (!current) throw scimNotFound(`User ${id}`);
-    checkIfMatch(ifMatch, etagOf(current.version));
+    checkIfMatch(ifMatch, userEtag(current, await namesFor(trx, [current])));
     if (!current.person.active) return;
     await write(d, trx, { person: { ...current.person, active: false }, userName: current.userName, externalId: current.externalId });
   });
