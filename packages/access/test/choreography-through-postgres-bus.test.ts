@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, createPool, migrate, type Pool } from '@ems/platform';
-import { createTestDatabase, knownCases, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, knownCases, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg } from '@ems/demo-org';
 import { CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
 import type { CloudEvent, EventBus, EventBusTestHooks, Subscription } from '@ems/eventbus';
@@ -43,6 +43,8 @@ afterAll(async () => {
 });
 
 const publish = (event: CloudEvent) => publishInTransaction(pool, bus, [event]);
+/** Barrier: every job on the bus has run to its end (deliveries, retries, dead letters): all a duplicate would do and publish is done and has reached the probe. */
+const busIdle = () => waitFor(async () => ((await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM bus.job WHERE state < 'completed'`)).rows[0]!.n === 0 ? true : undefined), 'every job on the bus to have run');
 async function holds(resignationId: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.holds WHERE resignation_id = $1', [resignationId]);
   return rows[0]!.n;
@@ -57,7 +59,7 @@ describe('access through the PostgreSQL event bus', () => {
 
     const [suspended] = await outcomes.waitFor(event.data.resignationId, 'criticalAccessSuspended');
     expect(suspended).toMatchObject({ type: EventTypes.criticalAccessSuspended, source: EventSources.access, correlationid: event.correlationid });
-    await sleep(1500); // the duplicate has been delivered by now
+    await busIdle(); // the duplicate has been delivered and handled
     expect(outcomes.about(event.data.resignationId)).toHaveLength(1);
     expect(await holds(event.data.resignationId)).toBe(1);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.processed_events WHERE event_id = $1', [event.id]);

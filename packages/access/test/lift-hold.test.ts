@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adjustableClock, type Pool } from '@ems/platform';
-import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { access } from '@ems/contracts';
 import { AccessRestorationFailed, AccessRestored, EventSources, EventTypes } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type EventBus, type EventBusTestHooks, type Subscription } from '@ems/eventbus';
@@ -48,6 +48,8 @@ afterAll(async () => {
 });
 
 const publish = (event: CloudEvent) => publishInTransaction(pool, bus, [event]);
+/** Barrier: every job on the bus has run to its end (deliveries, retries, dead letters): all a duplicate would do and publish is done and has reached the probe. */
+const busIdle = () => waitFor(async () => ((await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM bus.job WHERE state < 'completed'`)).rows[0]!.n === 0 ? true : undefined), 'every job on the bus to have run');
 const restoredAbout = (resignationId: string) => outcomes.about(resignationId).filter((e) => e.type === EventTypes.accessRestored);
 async function waitRestored(resignationId: string) {
   const [event] = await waitFor(() => (restoredAbout(resignationId).length > 0 ? restoredAbout(resignationId) : undefined), 'accessRestored');
@@ -100,7 +102,7 @@ describe('releasing a hold publishes accessRestored', () => {
 
     // A second release changes nothing and publishes nothing.
     expect((await http.call('POST', access.AccessPaths.release(hold.id))).status).toBe(200);
-    await sleep(1500);
+    await busIdle(); // what the repeat published (in its transaction, before it answered) has been delivered
     expect(restoredAbout(resignationId)).toHaveLength(1);
   });
 
@@ -137,7 +139,7 @@ describe('access.lift-hold-when-resignation-closed', () => {
     });
     expect(event).toMatchObject({ correlationid: retained.correlationid });
     expect(event.traceparent.split('-')[1]).toBe(retained.traceparent.split('-')[1]);
-    await sleep(1500); // the duplicate has been delivered by now
+    await busIdle(); // the duplicate has been delivered and handled
     expect(restoredAbout(resignationId)).toHaveLength(1);
     expect(await processedBy(LIFT_HOLD_SUBSCRIBER, retained.id)).toBe(1);
 

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adjustableClock, type Pool, type ServiceModule } from '@ems/platform';
+import { adjustableClock, createKysely, type Pool, type ServiceModule } from '@ems/platform';
 import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import type { DemoOrg } from '@ems/demo-org';
 import { access } from '@ems/contracts';
 import { AccessRevocationFailed, AccessRevocationScheduled, AccessRevoked, EventSources, EventTypes } from '@ems/contracts/events';
 import type { CloudEvent, EventBus, EventBusTestHooks, EventedService, Subscription } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction } from '@ems/eventbus/testing';
-import { SCHEDULE_REVOCATION_SUBSCRIBER } from '../src/index.ts';
+import { ACCESS_SCHEMA, SCHEDULE_REVOCATION_SUBSCRIBER } from '../src/index.ts';
+import type { AccessDB } from '../src/db/access.db.ts';
+import { createRevocationTimer } from '../src/revoke-access/revocation-timer.ts';
 import { bootAccess, count, criticalGrantsOf, employeePicker, exitConfirmedEvent, grantsOf, knownCase, knownCaseOf, log, poolFor, serve, systemOf, type AccessHttp } from './support.ts';
 
 /**
@@ -19,7 +21,7 @@ import { bootAccess, count, criticalGrantsOf, employeePicker, exitConfirmedEvent
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const POLL_MS = 200;
-/** Comfortably many polls: long enough for a timer that should fire to have fired. */
+/** Only for "a stopped process fires nothing": there is no pass to wait for when no timer runs. */
 const SEVERAL_POLLS_MS = 1_200;
 
 const freshEmployee = employeePicker();
@@ -78,6 +80,13 @@ const revoke = (body: unknown, headers?: Record<string, string>) => {
 };
 const revocation = (a: { body: unknown }) => access.Revocation.parse(a.body);
 const publish = (event: CloudEvent) => publishInTransaction(pool, bus, [event]);
+/**
+ * Barrier: one whole round of the revocation timer (the code every instance polls with) at the clock's
+ * time now. After it, a revocation it should not fire is still scheduled, on a machine of any speed.
+ */
+const timerPass = () => createRevocationTimer({ db: createKysely<AccessDB>(pool, ACCESS_SCHEMA), clock, log, bus }, { intervalMs: POLL_MS }).runDue();
+/** Barrier: every job on the bus has run to its end (deliveries, retries, dead letters): all a duplicate or a second firing would publish has reached the probe. */
+const busIdle = () => waitFor(async () => ((await count(pool, `SELECT count(*)::int AS n FROM bus.job WHERE state < 'completed'`)) === 0 ? true : undefined), 'every job on the bus to have run');
 const inFuture = (ms: number) => new Date(clock.now().getTime() + ms);
 const eventsAbout = (resignationId: string, type: string) => outcomes.about(resignationId).filter((e) => e.type === type);
 async function waitEvent(resignationId: string, type: string, n = 1): Promise<CloudEvent[]> {
@@ -224,9 +233,9 @@ describe('the revocation timer', () => {
     const [scheduled] = await waitEvent(resignationId, EventTypes.accessRevocationScheduled);
     expect(AccessRevocationScheduled.parse(scheduled!.data)).toEqual({ resignationId, employeeId: employee.id, revokeAt: revokeAt.toISOString(), revision: 1 });
 
-    await sleep(SEVERAL_POLLS_MS);
+    await timerPass();
     clock.advance(DAY - HOUR);
-    await sleep(SEVERAL_POLLS_MS);
+    await timerPass();
     expect((await revocationOf(resignationId))?.status).toBe('scheduled');
     expect(await noneRevoked(employee.id)).toBe(true);
 
@@ -235,7 +244,8 @@ describe('the revocation timer', () => {
     expect(done.revoked).toEqual(everyGrant(employee.id));
     expect(await allRevoked(employee.id)).toBe(true);
     await waitEvent(resignationId, EventTypes.accessRevoked);
-    await sleep(SEVERAL_POLLS_MS);
+    await timerPass();
+    await busIdle();
     expect(eventsAbout(resignationId, EventTypes.accessRevoked)).toHaveLength(1);
     expect(await revokedAudits(employee.id)).toBe(grantsOf(employee.id).length);
   });
@@ -253,7 +263,7 @@ describe('the revocation timer', () => {
     expect(revocation(late)).toMatchObject({ revokeAt: moved.toISOString(), revision: 2 });
 
     clock.advance(2 * DAY);
-    await sleep(SEVERAL_POLLS_MS);
+    await timerPass();
     expect((await revocationOf(resignationId))?.status).toBe('scheduled');
     expect(await noneRevoked(employee.id)).toBe(true);
 
@@ -287,7 +297,8 @@ describe('the revocation timer', () => {
       }
       clock.advance(HOUR);
       for (const r of resignations) await waitDone(r);
-      await sleep(SEVERAL_POLLS_MS);
+      await timerPass();
+      await busIdle();
       for (const e of employees) expect(await revokedAudits(e.id)).toBe(grantsOf(e.id).length);
       for (const r of resignations) expect(eventsAbout(r, EventTypes.accessRevoked)).toHaveLength(1);
     } finally {
@@ -308,7 +319,9 @@ describe('the revocation timer', () => {
       clock.advance(HOUR);
       const [failed] = await waitEvent(resignationId, EventTypes.accessRevocationFailed);
       expect(AccessRevocationFailed.parse(failed!.data)).toEqual({ resignationId, reason: 'grant store unavailable', causationId: `revocation:${r.id}` });
-      await sleep(SEVERAL_POLLS_MS);
+      // Failures after the reported one, then everything they could have published delivered.
+      await waitFor(async () => ((await count(pool, 'SELECT attempts AS n FROM access.revocations WHERE id = $1', [r.id])) > 3 ? true : undefined), 'failed attempts after the report');
+      await busIdle();
       const { rows } = await pool.query<{ status: string; attempts: number }>('SELECT status, attempts FROM access.revocations WHERE id = $1', [r.id]);
       expect(rows[0]!.status).toBe('scheduled');
       expect(rows[0]!.attempts).toBeGreaterThan(3);
@@ -335,7 +348,7 @@ describe('access.schedule-revocation-when-exit-confirmed', () => {
     expect(AccessRevocationScheduled.parse(scheduled!.data)).toEqual({ resignationId, employeeId: employee.id, revokeAt: revokeAt.toISOString(), revision: 1 });
     expect(scheduled).toMatchObject({ source: EventSources.access, correlationid: event.correlationid });
     expect(scheduled!.traceparent.split('-')[1]).toBe(event.traceparent.split('-')[1]);
-    await sleep(SEVERAL_POLLS_MS);
+    await busIdle();
     expect(eventsAbout(resignationId, EventTypes.accessRevocationScheduled)).toHaveLength(1);
     expect(await revocationOf(resignationId)).toMatchObject({ status: 'scheduled', revokeAt: revokeAt.toISOString(), revision: 1 });
     expect(await count(pool, 'SELECT count(*)::int AS n FROM access.processed_events WHERE subscriber = $1 AND event_id = $2', [SCHEDULE_REVOCATION_SUBSCRIBER, event.id])).toBe(1);
@@ -364,7 +377,7 @@ describe('access.schedule-revocation-when-exit-confirmed', () => {
 
     expect(await revocationOf(resignationId)).toMatchObject({ status: 'scheduled', revokeAt: moved.toISOString(), revision: 2 });
     clock.advance(2 * DAY);
-    await sleep(SEVERAL_POLLS_MS);
+    await timerPass();
     expect((await revocationOf(resignationId))?.status).toBe('scheduled');
     expect(await noneRevoked(employee.id)).toBe(true);
 
