@@ -251,3 +251,33 @@ migrations.push({
     ALTER TABLE resignations ADD COLUMN responsible jsonb;
   `,
 });
+
+migrations.push({
+  version: 15,
+  name: 'involuntary and mass exits: the kind of a case, its batch, and the batches',
+  sql: `
+    -- An involuntary exit (HR ends the employment) is a case like a resignation, decided from the start.
+    ALTER TABLE resignations ADD COLUMN kind text NOT NULL DEFAULT 'resignation' CHECK (kind IN ('resignation', 'involuntary'));
+    ALTER TABLE resignations ADD COLUMN batch_id uuid;
+    -- Progress of a batch counts its cases' steps: one index range per batch.
+    CREATE INDEX resignations_by_batch ON resignations (batch_id, employee_id) WHERE batch_id IS NOT NULL;
+
+    -- One row per involuntary exit batch (a batch of one: an involuntary exit; of many: a mass exit).
+    CREATE TABLE exit_batches (
+      id uuid PRIMARY KEY,
+      mode text NOT NULL CHECK (mode IN ('orchestration', 'choreography')),
+      reason text NOT NULL CHECK (reason IN ('misconduct', 'redundancy', 'performance', 'end_of_contract', 'other')),
+      revoke_at timestamptz,
+      note text,
+      total integer NOT NULL,
+      chunks integer NOT NULL,
+      idempotency_key text NOT NULL UNIQUE,
+      request_fingerprint text NOT NULL,
+      created_by jsonb,
+      traceparent text,
+      created_at timestamptz NOT NULL,
+      -- Set by the first reader (or recorder) that finds every case's suspension and notices settled.
+      settled_at timestamptz
+    );
+  `,
+});

@@ -40,6 +40,27 @@ export interface ResignationRow {
   department: ColumnType<string | null, string | null | undefined, string | null>;
   /** Who is responsible now, when the directory changed the manager or HR partner after submission. */
   responsible: ColumnType<Responsible | null, string | null | undefined, string | null>;
+  /** `involuntary`: an exit HR started (decided from the start); `resignation` otherwise. */
+  kind: ColumnType<'resignation' | 'involuntary', 'resignation' | 'involuntary' | undefined, 'resignation' | 'involuntary'>;
+  /** The involuntary exit batch of the case (null for a resignation). */
+  batch_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** An involuntary exit batch: one person (an involuntary exit) or many (a mass exit). */
+export interface ExitBatchRow {
+  id: string;
+  mode: 'orchestration' | 'choreography';
+  reason: ems.ExitReason;
+  revoke_at: Timestamp | null;
+  note: string | null;
+  total: number;
+  chunks: number;
+  idempotency_key: string;
+  request_fingerprint: string;
+  created_by: ColumnType<TimelineActor | null, string | null | undefined, string | null>;
+  traceparent: string | null;
+  created_at: Timestamp;
+  settled_at: Timestamp | null;
 }
 
 /** The manager and HR partner in force for an open case (names as the roster had them). */
@@ -130,4 +151,5 @@ export interface EmsDb {
   timeline: TimelineRow;
   case_systems: CaseSystemRow;
   case_drifts: CaseDriftRow;
+  exit_batches: ExitBatchRow;
 }
