@@ -1,11 +1,4 @@
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -19,8 +12,9 @@ import { z } from 'zod';
 import { clientProblem, frameworkProblem, installProblemHandlers, sendProblem } from './problem.ts';
 import type { HttpSecurity } from './security.ts';
 import { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, installLimits, serverTimeouts, type HttpLimits } from './limits.ts';
+import type { App } from './http-app.ts';
 
-export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+export type { App };
 
 /** How a service contributes its routes: a function that registers them on the shared server. */
 export type RoutePlugin = (app: App) => Promise<void>;

@@ -4,7 +4,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import { sendProblem } from './problem.ts';
-import type { App } from './http.ts';
+import type { App } from './http-app.ts';
 
 /**
  * What one HTTP server refuses to be made to do: more requests than a caller's share, a request that
