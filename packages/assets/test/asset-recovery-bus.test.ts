@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger, createPool, migrate, systemClock, type Pool } from '@ems/platform';
-import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { EventSchemas, type CloudEvent } from '@ems/contracts/events';
 import type { EventBus, EventCatalogue, Extension } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
@@ -47,6 +47,8 @@ afterAll(async () => {
 const resignationSubmitted = (): CloudEvent =>
   resignationSubmittedEvent({ employee: { id: 'e-7', name: 'Ada Leaver', email: 'ada@acme.example', timezone: 'Europe/Berlin' }, hrPartnerId: 'hr-1', lastWorkingDay: '2026-06-30' });
 const publish = (...events: CloudEvent[]) => publishInTransaction(pool, bus, events);
+/** Barrier: every job on the bus has run to its end: all the duplicate published has reached the probe. */
+const busIdle = () => waitFor(async () => ((await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM bus.job WHERE state < 'completed'`)).rows[0]!.n === 0 ? true : undefined), 'every job on the bus to have run');
 
 describe('asset recovery on the PostgreSQL event bus', () => {
   it('when resignation-submitted is published twice with the same id, then both deliveries are handled, one task is opened and recovery-task-opened is published once', async () => {
@@ -62,7 +64,7 @@ describe('asset recovery on the PostgreSQL event bus', () => {
     const [announced] = await opened.waitFor(resignationId, 'recovery-task-opened at the probe');
     expect(RecoveryTaskOpened.parse(announced!.data)).toMatchObject({ resignationId, items: ['laptop', 'badge'], dueDate: '2026-06-30' });
     expect(announced!.correlationid).toBe(event.correlationid);
-    await sleep(1_000);
+    await busIdle();
     expect(opened.about(resignationId)).toHaveLength(1);
   });
 });

@@ -4,7 +4,6 @@ import { EventTypes, ExitInterviewCancelled, ExitInterviewScheduled, ExitIntervi
 import type { EventBus } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
-import { sleep } from '@ems/platform/testing';
 import { SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
 import { decisionEvent, manualClock, startHr, startNotificationStub, waitFor, type HrUnderTest, type NotificationStub } from './harness.ts';
 
@@ -50,6 +49,12 @@ function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' |
 
 const publish = (events: CloudEvent[]) => publishInTransaction(h.pool, bus, events);
 const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
+/**
+ * Barrier: every job on the bus has run to its end (deliveries, retries, dead letters) and every invite
+ * HR queued has been handed to Notification: all a duplicate would do, publish or send has happened.
+ */
+const settled = () =>
+  waitFor(async () => ((await count(`bus.job WHERE state < 'completed'`)) === 0 && (await count(`hr.outbox WHERE status = 'pending'`)) === 0 ? true : undefined), 'the bus and the invite outbox to be idle');
 
 describe('HR through the real PostgreSQL event bus', () => {
   it('when resignation-submitted is published (and published again), then HR books once, the invites go out once, and exit-interview-scheduled reaches its subscribers once', async () => {
@@ -61,7 +66,7 @@ describe('HR through the real PostgreSQL event bus', () => {
 
     const [scheduled] = await outcomes.waitFor(event.data.resignationId, 'exit-interview-scheduled');
     await waitFor(async () => ((await count(`hr.processed_events WHERE subscriber = $1 AND event_id = $2`, [SCHEDULE_INTERVIEW_SUBSCRIBER, event.id])) === 1 ? true : undefined), 'the event recorded as handled');
-    await sleep(1500); // room for a second (wrong) outcome to show up
+    await settled(); // a second (wrong) outcome would have shown up
 
     expect(outcomes.about(event.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
     expect(scheduled!.correlationid).toBe(event.correlationid);
@@ -119,7 +124,7 @@ describe('HR through the real PostgreSQL event bus', () => {
     await publish([withdrawn]);
 
     const cancelled = await waitFor(() => outcomes.about(submitted.data.resignationId).find((e) => e.type === EventTypes.exitInterviewCancelled), 'exit-interview-cancelled');
-    await sleep(1500); // room for a second (wrong) outcome to show up
+    await settled(); // a second (wrong) outcome would have shown up
     expect(ExitInterviewCancelled.parse(cancelled.data)).toEqual({ resignationId: submitted.data.resignationId, interviewId, reason: 'withdrawn' });
     expect(cancelled.correlationid).toBe(submitted.correlationid);
     expect(outcomes.about(submitted.data.resignationId).map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled, EventTypes.exitInterviewCancelled]);
