@@ -51,7 +51,7 @@ describe('the systems file at start-up', () => {
     expect(ems.output()).not.toContain('EMS is up');
   });
 
-  it('when the systems file is good, then its systems are in Access with their connector type, GET /api/systems never shows the credentials, and without the file they are built-in again', async () => {
+  it('when the systems file is good, then its systems are in Access with their connector type, GET /api/systems never shows the credentials; a process without the file leaves them connected; a file that leaves one out makes it built-in again', async () => {
     const file = path.join(dir, 'good.json');
     await writeFile(path.join(dir, 'idp.token'), `${TOKEN}\n`);
     await writeFile(
@@ -75,10 +75,21 @@ describe('the systems file at start-up', () => {
     expect(ems.output()).not.toContain(TOKEN);
     await ems.stop();
 
-    // Started again without the file: the system is built-in again (its rows stay; no change goes out for it).
+    // Started without the file (a replica someone forgot to give it): the system stays connected — its changes wait
+    // for a process that has the file instead of failing — and the log says so.
     const again = await processes.start({ EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_SECRETS_KEY: TEST_SECRETS_KEY, EMS_LOG_LEVEL: 'info' });
     const after = await http<unknown>(base, 'GET', access.AccessPaths.systems, undefined, { authorization: `Bearer ${await tokenFor(base, ACCESS_ADMIN)}` });
-    expect(access.SystemList.parse(after.body).items.find((s) => s.id === 'idp')).toMatchObject({ name: 'Identity provider', connector: { type: 'builtin', settings: {} } });
+    expect(access.SystemList.parse(after.body).items.find((s) => s.id === 'idp')).toMatchObject({ name: 'Identity provider', connector: { type: 'scim' } });
+    expect(again.output()).toContain('not in this process, which has no EMS_ACCESS_SYSTEMS_FILE');
+    expect(again.output()).toContain('idp');
     await again.stop();
+
+    // Started with a file that leaves the system out: built-in again (its rows stay; changes still pending for it fail at once).
+    const without = path.join(dir, 'without-idp.json');
+    await writeFile(without, JSON.stringify({ systems: [{ id: 'intranet', name: 'Intranet', critical: false, connector: { type: 'builtin' } }] }));
+    const third = await processes.start({ EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_SECRETS_KEY: TEST_SECRETS_KEY, EMS_ACCESS_SYSTEMS_FILE: without, EMS_LOG_LEVEL: 'info' });
+    const last = await http<unknown>(base, 'GET', access.AccessPaths.systems, undefined, { authorization: `Bearer ${await tokenFor(base, ACCESS_ADMIN)}` });
+    expect(access.SystemList.parse(last.body).items.find((s) => s.id === 'idp')).toMatchObject({ name: 'Identity provider', connector: { type: 'builtin', settings: {} } });
+    await third.stop();
   });
 });

@@ -132,6 +132,16 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
       const authoritative = deps.systems !== undefined && deps.connectedSystems === undefined;
       await upsertConfiguredSystems(db, deps.systems ?? connected.all, authoritative);
       if (authoritative) await abandonUnconnectedChanges({ db, clock, log, bus }, connected.all.map((s) => s.id));
+      else if (deps.systems === undefined && deps.connectedSystems === undefined) {
+        // No systems file here: what an earlier file connected stays connected, carried by the processes that have it.
+        const elsewhere = await db.selectFrom('systems').select('id').where('connector', '!=', 'builtin').execute();
+        if (elsewhere.length > 0) {
+          log.warn(
+            { systems: elsewhere.map((s) => s.id) },
+            'these systems are connected (by an earlier systems file) but not in this process, which has no EMS_ACCESS_SYSTEMS_FILE: their changes wait for a process that has the file; to disconnect them, start with a systems file that leaves them out',
+          );
+        }
+      }
       timer.start();
       worker.start();
       reconciler.start();

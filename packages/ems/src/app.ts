@@ -491,10 +491,14 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
   }
 }
 
-/** The systems file's systems (none without EMS_ACCESS_SYSTEMS_FILE); a mistake in it stops start-up, naming each. */
-function accessSystems(config: Config): SystemConfig[] {
+/**
+ * The systems file's systems; a mistake in it stops start-up, naming each. Without EMS_ACCESS_SYSTEMS_FILE,
+ * undefined: this process connects no system and leaves Access's systems as the last file made them (one
+ * replica started without the file must not disconnect every system and fail the changes others are carrying).
+ */
+function accessSystems(config: Config): SystemConfig[] | undefined {
   const file = config.accessConnectors.systemsFile;
-  if (!file) return [];
+  if (!file) return undefined;
   try {
     return loadSystemsFile(file);
   } catch (err) {
