@@ -35,7 +35,9 @@ import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 import { loadExtensions } from './extensions.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
 import { createEmsDb, createEmsService } from './ems.service.ts';
-import { createCaseStore, TRACKER } from './resignations/case-store.ts';
+import { createCaseStore } from './resignations/case-store.ts';
+import { TRACKER } from './choreography/track-reactions-when-reported.ts';
+import { casesWithoutWorkflow } from './orchestration/cases-without-workflow.ts';
 import { createDirectory } from './directory/directory.ts';
 import { createParticipants } from './orchestration/participants.ts';
 import { createResignationOrchestrator, orchestrationStarter } from './orchestration/resignation.workflow.ts';
@@ -287,7 +289,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     let workflowsLaunched = false;
     const orchestratorSubscriptions: Subscription[] = [];
     if (hosts('ems')) {
-      const store = createCaseStore(createEmsDb(database.forService('ems')), clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, workflowSchema: DBOS_SCHEMA });
+      const emsDb = createEmsDb(database.forService('ems'));
+      const store = createCaseStore(emsDb, clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(emsDb, DBOS_SCHEMA) });
       const participants = createParticipants(() => urls, auth.callAuth('ems'));
       let starter: CaseStarter;
       let decider: CaseDecider;

@@ -2,7 +2,8 @@ import { createKysely, type Clock, type Logger, type Pool, type ServiceModule } 
 import type { EventBus, EventCatalogue, EventedService, Extension, Subscription } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import type { EmsDb } from './db/types.ts';
-import { TRACKER, type CaseStore } from './resignations/case-store.ts';
+import type { CaseStore } from './resignations/case-store.ts';
+import { trackReactionsWhenReported } from './choreography/track-reactions-when-reported.ts';
 import { resignationRoutes } from './resignations/resignations.http.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
 import type { CaseDecider } from './resignations/decide-resignation.ts';
@@ -64,15 +65,8 @@ export function createEmsService(deps: {
   // Changes are NOTIFYed only while some process has a stream open: this one says so when its first opens.
   const updates = createUpdatesHub({ log: deps.log, onActive: (active) => listener?.setActive(active) ?? Promise.resolve() });
   let stopUpdates: Array<() => Promise<void>> = [];
-  const tracker: Subscription | undefined = deps.trackedTypes && {
-    name: TRACKER,
-    get types() {
-      return deps.trackedTypes!().filter((t) => !FOLLOWED_APART.has(t));
-    },
-    handle: async (event) => {
-      await deps.store.recordReported(event);
-    },
-  };
+  const trackedTypes = deps.trackedTypes;
+  const tracker = trackedTypes && trackReactionsWhenReported({ db: createEmsDb(deps.pool), clock: deps.clock, types: () => trackedTypes().filter((t) => !FOLLOWED_APART.has(t)) });
   return {
     name: 'ems',
     schema: EMS_SCHEMA,
