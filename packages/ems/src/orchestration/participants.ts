@@ -54,6 +54,9 @@ export const EMAIL_WAIT_S = 20;
  */
 export const CALLS_IN_FLIGHT_PER_PARTICIPANT = 16;
 
+/** A chunk of involuntary exits (≤500 people) is one call: given longer than one case's call. */
+export const EXIT_CHUNK_TIMEOUT_MS = 120_000;
+
 function limiter(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: (() => void)[] = [];
@@ -113,6 +116,16 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
     async releaseHold(holdId: string, request: access.ReleaseHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
       const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.release(holdId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.AccessHold, body, 'access');
+    },
+    /** Involuntary exits: every grant of a chunk's people suspended (idempotent by batch and chunk). */
+    async suspendAccessForExit(request: access.SuspendAccessForExitRequest, ctx: CallContext): Promise<access.SuspendAccessForExitAnswer> {
+      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.exitSuspensions}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
+      return parseReply(access.SuspendAccessForExitAnswer, body, 'access');
+    },
+    /** Involuntary exits: a chunk's managers and employees told, after their access was suspended. */
+    async sendExitNotices(request: notification.SendExitNoticesRequest, ctx: CallContext): Promise<notification.SendExitNoticesAnswer> {
+      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.exitNotices}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
+      return parseReply(notification.SendExitNoticesAnswer, body, 'notification');
     },
     async revokeAccess(request: access.RevocationRequest, ctx: CallContext): Promise<access.Revocation> {
       const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
