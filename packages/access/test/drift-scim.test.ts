@@ -115,6 +115,34 @@ describe('drift detection against a SCIM service provider', () => {
     expect((await reconcile()).systems[0]).toMatchObject({ status: 'ok', newDrifts: 0 });
   });
 
+  it('when outside any exit a user leaves one group and joins another in the provider, then EMS mirrors it without a drift: the old grant revoked, the new one discovered, each audited', async () => {
+    const e = freshEmployee();
+    const user = provider.addUser(e.email, { externalId: e.id });
+    const group = `g-wiki-${e.id}`;
+    provider.addGroup(group, [user.id]);
+    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
+    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
+    provider.groups.get(group)!.members.delete(user.id);
+    const joined = `g-chat-${e.id}`;
+    provider.addGroup(joined, [user.id]);
+    const round = await reconcile();
+    expect(round.systems[0]).toMatchObject({ systemId: SYSTEM, status: 'ok' });
+    expect(round.systems[0]!.discoveredGrants).toBeGreaterThanOrEqual(1);
+    expect(round.systems[0]!.removedGrants).toBeGreaterThanOrEqual(1);
+    const grants = await pool.query<{ role: string; status: string }>('SELECT role, status FROM access.grants WHERE employee_id = $1 AND system_id = $2 ORDER BY role', [e.id, SYSTEM]);
+    expect(grants.rows).toEqual([
+      { role: joined, status: 'active' },
+      { role: group, status: 'revoked' },
+    ]);
+    const audit = await pool.query('SELECT event, from_status, to_status, reason FROM access.audit WHERE employee_id = $1 AND system_id = $2 ORDER BY id', [e.id, SYSTEM]);
+    expect(audit.rows).toEqual([
+      { event: 'grant_discovered', from_status: null, to_status: 'active', reason: 'discovered in Identity provider' },
+      { event: null, from_status: 'active', to_status: 'revoked', reason: 'removed in Identity provider, outside EMS' },
+    ]);
+    const drifts = access.DriftList.parse((await http.call('GET', `${access.AccessPaths.drifts}?employeeId=${e.id}`)).body).items;
+    expect(drifts).toEqual([]);
+  });
+
   it('when the provider answers one account with an error holding a NUL or half a surrogate pair, then the round is still answered and stored (that account not compared, the message made storable)', async () => {
     const e = freshEmployee();
     provider.addUser(e.email, { externalId: e.id });

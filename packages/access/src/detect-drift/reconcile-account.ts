@@ -161,13 +161,14 @@ async function recordSync(
   by: AuditBy,
 ): Promise<Pick<AccountOutcome, 'discoveredGrants' | 'removedGrants'>> {
   const discovered = decision.discovered.map((d) => ({ ...d, grantId: d.grantId ?? `discovered-${randomUUID()}` }));
-  for (const d of discovered) {
-    if (d.from === null) {
-      await trx.insertInto('grants').values({ id: d.grantId, employee_id: employeeId, system_id: system.id, role: d.entitlement, status: 'active', suspended_by_hold: null, updated_at: now }).execute();
-    } else {
-      await trx.updateTable('grants').set({ status: 'active', suspended_by_hold: null, updated_at: now }).where('id', '=', d.grantId).execute();
-    }
+  const created = discovered.filter((d) => d.from === null);
+  if (created.length > 0) {
+    await trx
+      .insertInto('grants')
+      .values(created.map((d) => ({ id: d.grantId, employee_id: employeeId, system_id: system.id, role: d.entitlement, status: 'active' as const, suspended_by_hold: null, updated_at: now })))
+      .execute();
   }
+  await setGrantStatus(trx, discovered.filter((d) => d.from !== null).map((d) => d.grantId), 'active', now);
   await recordSystemAudit(
     trx,
     by,
@@ -184,23 +185,19 @@ async function recordSync(
       detail: { entitlement: d.entitlement },
     })),
   );
-  if (decision.removed.length > 0) {
-    await trx
-      .updateTable('grants')
-      .set({ status: 'revoked', suspended_by_hold: null, updated_at: now })
-      .where(
-        'id',
-        'in',
-        decision.removed.map((r) => r.grantId),
-      )
-      .execute();
-    await recordAudit(
-      trx,
-      by,
-      decision.removed.map((r) => ({ at: now, employeeId, grantId: r.grantId, systemId: system.id, from: 'active' as const, to: 'revoked' as const, reason: `removed in ${system.name}, outside EMS`, holdId: null })),
-    );
-  }
+  await setGrantStatus(trx, decision.removed.map((r) => r.grantId), 'revoked', now);
+  await recordAudit(
+    trx,
+    by,
+    decision.removed.map((r) => ({ at: now, employeeId, grantId: r.grantId, systemId: system.id, from: 'active' as const, to: 'revoked' as const, reason: `removed in ${system.name}, outside EMS`, holdId: null })),
+  );
   return { discoveredGrants: discovered.length, removedGrants: decision.removed.length };
+}
+
+/** Grants the system shows again (active) or no longer shows (revoked): out of any hold, in one statement. */
+async function setGrantStatus(trx: AccessTx, grantIds: readonly string[], status: 'active' | 'revoked', now: Date): Promise<void> {
+  if (grantIds.length === 0) return;
+  await trx.updateTable('grants').set({ status, suspended_by_hold: null, updated_at: now }).where('id', 'in', grantIds).execute();
 }
 
 /**
