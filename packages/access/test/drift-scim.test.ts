@@ -61,18 +61,32 @@ async function reconcile(): Promise<access.Reconciliation> {
   return access.Reconciliation.parse(res.body);
 }
 
+/**
+ * A fresh employee with a SCIM User (found by email) in one group, and the active grant Access holds for that
+ * membership: the account as both sides agree on it before anything drifts.
+ */
+async function memberOfGroup(prefix: string) {
+  const e = freshEmployee();
+  const user = provider.addUser(e.email, { externalId: e.id });
+  const group = `${prefix}-${e.id}`;
+  provider.addGroup(group, [user.id]);
+  await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
+  await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
+  return { e, user, group };
+}
+
+/** A hold for the employee's case, waited for until the provider has applied its suspension; the case's id. */
+async function holdApplied(employeeId: string): Promise<string> {
+  const resignationId = knownCase(employeeId);
+  expect((await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId })).status).toBe(201);
+  await waitFor(async () => ((await pool.query<{ status: string }>("SELECT status FROM access.connector_tasks WHERE employee_id = $1 AND action = 'suspend'", [employeeId])).rows[0]?.status === 'done' ? true : undefined), 'the suspension applied');
+  return resignationId;
+}
+
 describe('drift detection against a SCIM service provider', () => {
   it('when a held user is re-activated and re-added to the group outside EMS, then one round reports account_enabled and entitlement_added by group id', async () => {
-    const e = freshEmployee();
-    const user = provider.addUser(e.email, { externalId: e.id });
-    const group = `g-payroll-${e.id}`;
-    provider.addGroup(group, [user.id]);
-    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
-    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
-
-    const resignationId = knownCase(e.id);
-    expect((await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId: e.id })).status).toBe(201);
-    await waitFor(async () => ((await pool.query<{ status: string }>("SELECT status FROM access.connector_tasks WHERE employee_id = $1 AND action = 'suspend'", [e.id])).rows[0]?.status === 'done' ? true : undefined), 'the suspension applied');
+    const { e, user, group } = await memberOfGroup('g-payroll');
+    const resignationId = await holdApplied(e.id);
     expect(provider.users.get(user.id)!.active).toBe(false);
     expect(provider.groups.get(group)!.members.has(user.id)).toBe(false);
     expect((await reconcile()).systems).toEqual([expect.objectContaining({ systemId: SYSTEM, newDrifts: 0 })]);
@@ -90,15 +104,8 @@ describe('drift detection against a SCIM service provider', () => {
   });
 
   it('when the held user is also added to a group whose id is longer than an event may carry, then the account re-enabled is still reported (the long name is shortened, not the drift lost)', async () => {
-    const e = freshEmployee();
-    const user = provider.addUser(e.email, { externalId: e.id });
-    const group = `g-vpn-${e.id}`;
-    provider.addGroup(group, [user.id]);
-    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
-    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
-    const resignationId = knownCase(e.id);
-    expect((await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId: e.id })).status).toBe(201);
-    await waitFor(async () => ((await pool.query<{ status: string }>("SELECT status FROM access.connector_tasks WHERE employee_id = $1 AND action = 'suspend'", [e.id])).rows[0]?.status === 'done' ? true : undefined), 'the suspension applied');
+    const { e, user } = await memberOfGroup('g-vpn');
+    await holdApplied(e.id);
 
     // Someone with rights on the provider re-activates the user and adds it to a group with a 600-character id.
     const long = `g-${'x'.repeat(600)}-${e.id}`;
@@ -116,12 +123,7 @@ describe('drift detection against a SCIM service provider', () => {
   });
 
   it('when outside any exit a user leaves one group and joins another in the provider, then EMS mirrors it without a drift: the old grant revoked, the new one discovered, each audited', async () => {
-    const e = freshEmployee();
-    const user = provider.addUser(e.email, { externalId: e.id });
-    const group = `g-wiki-${e.id}`;
-    provider.addGroup(group, [user.id]);
-    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
-    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
+    const { e, user, group } = await memberOfGroup('g-wiki');
     provider.groups.get(group)!.members.delete(user.id);
     const joined = `g-chat-${e.id}`;
     provider.addGroup(joined, [user.id]);
@@ -157,12 +159,7 @@ describe('drift detection against a SCIM service provider', () => {
   });
 
   it('when the system finds no account for a person outside any exit (their email changed in the directory, not yet in the provider), then EMS keeps their grants: at their resignation the system still gets its suspension, which says it found no one', async () => {
-    const e = freshEmployee();
-    const user = provider.addUser(e.email, { externalId: e.id });
-    const group = `g-crm-${e.id}`;
-    provider.addGroup(group, [user.id]);
-    await pool.query('UPDATE access.identities SET email = $2 WHERE employee_id = $1', [e.id, e.email]);
-    await pool.query('INSERT INTO access.grants (id, employee_id, system_id, role) VALUES ($1, $2, $3, $4)', [`scim-${group}`, e.id, SYSTEM, group]);
+    const { e, user, group } = await memberOfGroup('g-crm');
     const statusOf = async () => (await pool.query<{ status: string }>('SELECT status FROM access.grants WHERE id = $1', [`scim-${group}`])).rows[0]!.status;
     await reconcile();
     expect(await statusOf()).toBe('active');
