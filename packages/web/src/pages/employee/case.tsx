@@ -357,7 +357,7 @@ function InterviewCard({
       {interviews.data === undefined ? (
         interviews.error ? null : <Loading what="Loading the interview" />
       ) : !current ? (
-        <p>{c.steps.scheduleInterview.status === 'failed' ? 'No interview could be booked; HR will arrange it.' : 'Not booked yet: EMS is finding a time both of you work.'}</p>
+        <p>{c.steps.scheduleInterview?.status === 'failed' ? 'No interview could be booked; HR will arrange it.' : 'Not booked yet: EMS is finding a time both of you work.'}</p>
       ) : (
         <>
           <p>
