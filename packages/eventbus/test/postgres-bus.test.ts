@@ -32,6 +32,9 @@ describe('PostgreSQL event bus', () => {
 
   const tick = (n: number): CloudEvent => createEvent({ type, source: '/ems/test', subject: randomUUID(), correlationId: randomUUID(), data: { n } });
   const publish = (bus: EventBus, events: CloudEvent[]) => db.transaction().execute((trx) => bus.publish(trx, events));
+  /** Barrier: every job in the bus schema has run to its end: a second delivery, or one of a dropped type, would have happened. */
+  const idle = (schema: string) =>
+    waitFor(async () => ((await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.job WHERE state < 'completed'`)).rows[0]!.n === 0 ? true : undefined), `every job in ${schema} to have run`);
   const counting = (name: string, handleMs: number) => {
     const seen: string[] = [];
     let inFlight = 0;
@@ -80,7 +83,7 @@ describe('PostgreSQL event bus', () => {
       const events = Array.from({ length: 12 }, (_, i) => tick(i));
       await publish(buses[0]!, events);
       await waitFor(() => (shared.seen.length >= 12 ? true : undefined), 'twelve deliveries');
-      await sleep(1000);
+      await idle('bus_race');
       expect(shared.seen.sort()).toEqual(events.map((e) => e.id).sort());
     } finally {
       await Promise.all(buses.map((bus) => bus.stop()));
@@ -230,7 +233,7 @@ describe('PostgreSQL event bus', () => {
       const tock = createEvent({ type: other, source: '/ems/test', subject: randomUUID(), correlationId: randomUUID(), data: { n: 1 } });
       await publish(after, [tock, tick(2)]);
       await waitFor(() => (seen.includes(type) ? true : undefined), 'the kept type');
-      await sleep(1000);
+      await idle('bus_routing');
       expect(seen).toEqual([type]);
       expect((await after.deadLetters.list()).items).toEqual([]);
     } finally {

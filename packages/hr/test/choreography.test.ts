@@ -6,7 +6,7 @@ import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
 import { createLogger } from '@ems/platform';
-import { knownCases, sleep, waitFor } from '@ems/platform/testing';
+import { knownCases, waitFor } from '@ems/platform/testing';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER, UPDATE_DIRECTORY_SUBSCRIBER } from '../src/index.ts';
 import { call, manualClock, startHr, startNotificationStub, type Headers, type HrUnderTest, type NotificationStub } from './harness.ts';
 
@@ -59,10 +59,17 @@ const book = async <T = hr.Interview>(body: hr.ScheduleInterviewRequest, headers
 const count = async (sql: string, params: unknown[] = []) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 const interviewsOf = (resignationId: string) => count('hr.interviews WHERE resignation_id = $1', [resignationId]);
 const invitesTo = (resignationId: string) => stub.received.filter((r) => r.request.resignationId === resignationId);
-/** The handler delivers invites in the background: wait until `n` have reached Notification, then a moment more (a duplicate would show). */
+/**
+ * The handler delivers invites in the background: wait until `n` have reached Notification and none of the
+ * case's invites is still pending in HR's outbox (marked sent only after Notification took it): a duplicate
+ * send would have reached the stub by then.
+ */
 const invitesDelivered = async (resignationId: string, n: number) => {
   await waitFor(() => (invitesTo(resignationId).length >= n ? true : undefined), `${n} invites for ${resignationId}`, 10_000);
-  await sleep(200);
+  await waitFor(
+    async () => ((await count(`hr.outbox o JOIN hr.interviews i ON i.id = o.interview_id WHERE i.resignation_id = $1 AND o.status = 'pending'`, [resignationId])) === 0 ? true : undefined),
+    `no invite of ${resignationId} still pending`,
+  );
   return invitesTo(resignationId);
 };
 const outcomesFor = async (resignationId: string) =>
