@@ -158,6 +158,12 @@ export const InterviewCancelledEmail = emailKind('exit-interview-cancelled', Int
 export const DecisionNoticeEmail = emailKind('resignation-decision-notice', DecisionNoticePurpose, DecisionNoticeData);
 export const FollowUpEmail = emailKind('exit-follow-up', FollowUpPurpose, FollowUpData);
 export const AccessDriftAlertEmail = emailKind('access-drift-alert', AccessDriftPurpose, AccessDriftAlertData);
+export type ManagerNoticeEmail = z.infer<typeof ManagerNoticeEmail>;
+export type InterviewInviteEmail = z.infer<typeof InterviewInviteEmail>;
+export type InterviewCancelledEmail = z.infer<typeof InterviewCancelledEmail>;
+export type DecisionNoticeEmail = z.infer<typeof DecisionNoticeEmail>;
+export type FollowUpEmail = z.infer<typeof FollowUpEmail>;
+export type AccessDriftAlertEmail = z.infer<typeof AccessDriftAlertEmail>;
 
 /**
  * An email to send: one of the kinds, told apart by `template`. The purpose must be the one its data

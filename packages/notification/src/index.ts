@@ -1,10 +1,10 @@
 export { createNotificationService, NOTIFICATION_SCHEMA, type NotificationServiceDeps } from './notification-service.ts';
 export { migrations as notificationMigrations } from './db/migrations.ts';
-export { NOTIFY_MANAGER_SUBSCRIBER } from './send-email/notify-manager-when-resignation-submitted.ts';
+export { NOTIFY_MANAGER_SUBSCRIBER } from './notify-manager/notify-manager-when-resignation-submitted.ts';
 export { TELL_ACCESS_ADMINS_SUBSCRIBER, accessDriftPurpose, type AccessAdminDirectory } from './tell-access-admins/tell-access-admins-when-drift-detected.ts';
 export { ANNOUNCE_DECISION_SUBSCRIBER } from './announce-decision/announce-decision-when-decided.ts';
-export { decisionNoticePurpose, parseDecisionNoticePurpose, DECISION_NOTICE_PREFIX } from './domain/decision-notice.ts';
-export { MANAGER_NOTICE_PURPOSE, noManagerEmailId, NO_MANAGER_NAMESPACE } from './domain/manager-notice.ts';
+export { decisionNoticePurpose } from './domain/decision-notice.ts';
+export { MANAGER_NOTICE_PURPOSE, noManagerEmailId, NO_MANAGER_NAMESPACE } from './notify-manager/manager-notice.ts';
 export {
   startCaptureSmtpServer,
   type CaptureSmtpServer,

@@ -10,7 +10,7 @@ import { createSendSlots } from './deliver-email/send-slots.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
 import { sendEmailRoute } from './send-email/send-email.http.ts';
-import { notifyManagerWhenResignationSubmitted } from './send-email/notify-manager-when-resignation-submitted.ts';
+import { notifyManagerWhenResignationSubmitted } from './notify-manager/notify-manager-when-resignation-submitted.ts';
 import { announceDecisionWhenDecided } from './announce-decision/announce-decision-when-decided.ts';
 import { listEmailsRoute } from './list-emails/list-emails.http.ts';
 import { getEmailRoute } from './get-email/get-email.http.ts';
@@ -40,10 +40,10 @@ export interface NotificationServiceDeps {
   /** How long POST /api/emails (and the event handler) waits for its immediate delivery attempt; default 3 s. */
   fastPathTimeoutMs?: number;
   /**
-   * The event bus. When present, a manager notice (purpose 'manager-notice') publishes managerNotified
+   * The event bus. When present, a manager notice (template resignation-manager-notice) publishes managerNotified
    * when it is sent and managerNotificationFailed when it is given up, in the transaction that records
    * its status — whoever asked for it (both modes). Likewise the decision notices of one announcement
-   * (purposes 'decision-notice:<decision>:<revision>:manager|employee') publish decisionAnnounced once
+   * (template resignation-decision-notice, its decision and revision in its data) publish decisionAnnounced once
    * all of them are sent, or decisionAnnouncementFailed if one was given up. Without it nothing is published.
    */
   bus?: EventBus;

@@ -288,9 +288,25 @@ describe('only purposes EMS sends', () => {
     'decision-notice:fired:1:employee',
     'decision-notice:retained:1:hr_partner',
     'interview-invite:not-an-interview:0',
-  ])('when the purpose is %s, then 422 naming body.purpose and nothing is stored', async (purpose) => {
+  ])('when a manager notice says purpose %s, then 400 naming body.purpose (purposes are typed per template) and nothing is stored', async (purpose) => {
     const kase = openCase();
     const res = await postEmail(svc, { ...managerNotice(kase), purpose });
+    expect(res.status).toBe(400);
+    expect(res.contentType).toContain('application/problem+json');
+    expect((res.body as unknown as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain('body.purpose');
+    expect(await rowsOf(kase.resignationId)).toEqual([]);
+  });
+
+  it('when a well-formed drift alert is requested over HTTP, then 422 naming body.purpose: Notification sends those itself, on the event', async () => {
+    const kase = openCase();
+    const res = await postEmail(svc, {
+      resignationId: kase.resignationId,
+      purpose: `access-drift:${kase.resignationId}`,
+      to: { email: kase.manager.email },
+      template: 'access-drift-alert',
+      data: { recipientName: 'R', employeeId: kase.employee.id, systemId: 'github', kind: 'account_enabled', detail: 'enabled again', detectedAt: new Date().toISOString() },
+      attachments: [],
+    });
     expectRefused(res, 'body.purpose');
     expect(await rowsOf(kase.resignationId)).toEqual([]);
   });

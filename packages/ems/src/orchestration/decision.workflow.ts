@@ -25,6 +25,7 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Clock, type Logger } from '@ems/platform';
 import { EventTypes } from '@ems/contracts/events';
+import { notification } from '@ems/contracts';
 import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@ems/hr';
 import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resignations/case-store.ts';
 import type { CaseDraft } from '../resignations/case-store.ts';
@@ -109,7 +110,7 @@ export function createDecisionOrchestrator(deps: {
     ];
     const emails = [];
     for (const r of recipients) {
-      const purpose = `decision-notice:${kind}:${revision}:${r.audience}`;
+      const purpose = notification.EmailPurposes.decisionNotice({ decision: kind, revision, audience: r.audience });
       const email = await participants.sendEmail(
         {
           resignationId: draft.id,
@@ -121,6 +122,7 @@ export function createDecisionOrchestrator(deps: {
             audience: r.audience,
             employeeName: draft.employee.name,
             decision: kind,
+            revision,
             lastWorkingDay,
             revokeAt,
             note,
@@ -237,7 +239,7 @@ export function createDecisionOrchestrator(deps: {
     const email = await participants.sendEmail(
       {
         resignationId: draft.id,
-        purpose: `follow-up:${key}`,
+        purpose: notification.EmailPurposes.followUp(f),
         to: { email: to.email, name: to.name },
         template: 'exit-follow-up',
         data: { recipientName: to.name, level: f.level, milestone: f.milestone, employeeName: draft.employee.name, hrPartnerName: partner.name, dueAt: f.dueAt.toISOString(), caseUrl: deps.caseUrl(draft.id) },

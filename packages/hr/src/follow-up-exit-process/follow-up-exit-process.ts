@@ -98,7 +98,7 @@ async function sendFollowUp(ctx: HrContext & { bus: EventBus }, deps: FollowUpDe
 
   const request: notification.SendEmailRequest = {
     resignationId,
-    purpose: `follow-up:${key}`,
+    purpose: notification.EmailPurposes.followUp(f),
     to: target.to,
     template: 'exit-follow-up',
     data: notification.FollowUpData.parse({

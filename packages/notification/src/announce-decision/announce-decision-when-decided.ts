@@ -2,30 +2,17 @@ import { EventSources, EventTypes, ExitConfirmed, ResignationRetained, Resignati
 import { Uuid } from '@ems/contracts';
 import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
 import type { NotificationContext } from '../context.ts';
-import { NOTIFICATION_SCHEMA, type EmailRow } from '../db/schema.ts';
-import { DECISION_NOTICE_PREFIX, decisionNoticeRequests, parseDecisionNoticePurpose, type DecisionFacts } from '../domain/decision-notice.ts';
-import { prepareEmail } from '../domain/templates.ts';
-import { claimOnInsert, type ClaimOnInsert } from '../deliver-email/deliver-email.ts';
-import { deliverStored, storeEmail } from '../send-email/send-email.ts';
+import { NOTIFICATION_SCHEMA } from '../db/schema.ts';
+import type { DecisionFacts } from '../domain/decision-notice.ts';
+import { announceDecision } from './announce-decision.ts';
 import { PermanentError } from '@ems/platform';
 
 export const ANNOUNCE_DECISION_SUBSCRIBER = 'notification.announce-decision-when-decided';
 
 /**
- * Choreography: a resignation was decided (retained, withdrawn, exit confirmed) → tell the manager
- * (if any) and the employee.
- *
- *   one transaction: mark the event processed ─► store both notices (queued), purposes
- *                    decision-notice:<decision>:<revision>:manager|employee
- *                    (a notice that cannot be rendered: store none, publish decisionAnnouncementFailed)
- *   after commit:    try to deliver both now; the dispatcher retries the rest; the last of the two to
- *                    reach a final status publishes decisionAnnounced / decisionAnnouncementFailed
- *                    (see settle-announcement.ts)
- *
- * A redelivered event finds its id processed and changes nothing; the same decision published again
- * under another id finds its notices already stored (one per case, purpose and recipient). An exit
- * confirmation older than one already announced (a revision overtaken on the bus) is not announced:
- * its notices would tell people a last working day that no longer holds.
+ * Choreography: a resignation was decided (retained, withdrawn, exit confirmed) → the use case
+ * (announce-decision.ts) in the transaction that marks the event processed. A notice that cannot be
+ * rendered publishes decisionAnnouncementFailed there; a dead letter publishes it too.
  */
 export function announceDecisionWhenDecided(ctx: NotificationContext & { bus: EventBus }, caseUrl: ((resignationId: string) => string) | undefined): Subscription {
   const { bus, log } = ctx;
@@ -34,55 +21,17 @@ export function announceDecisionWhenDecided(ctx: NotificationContext & { bus: Ev
     types: [EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed],
     async handle(event) {
       const facts = decisionFacts(event);
-      const requests = decisionNoticeRequests(facts, caseUrl ? caseUrl(facts.resignationId) : null);
-      // Claimed on insert when send slots are free (see claimOnInsert); released if not used.
-      const claims = requests.map(() => claimOnInsert(ctx));
-      const releaseAll = () => claims.forEach((c) => c?.slot.release());
-      const stored = await ctx.db.transaction().execute(async (trx): Promise<{ row: EmailRow; claim: ClaimOnInsert | undefined }[]> => {
-        if (!(await firstDelivery(trx, NOTIFICATION_SCHEMA, ANNOUNCE_DECISION_SUBSCRIBER, event.id))) return [];
-        if (facts.decision === 'exit_confirmed') {
-          const announced = await trx
-            .selectFrom('emails')
-            .select('purpose')
-            .where('resignation_id', '=', facts.resignationId)
-            .where('purpose', 'like', `${DECISION_NOTICE_PREFIX}:exit_confirmed:%`)
-            .execute();
-          const newer = announced.map((e) => parseDecisionNoticePurpose(e.purpose)?.revision ?? 0).filter((r) => r > facts.revision);
-          if (newer.length > 0) {
-            log.info({ eventId: event.id, resignationId: facts.resignationId, revision: facts.revision, newer: Math.max(...newer) }, 'exit confirmation overtaken by a newer revision; not announced');
-            return [];
-          }
-        }
-        // Both notices or neither: check every one renders before storing any.
-        const issues = requests.flatMap((r) => {
-          const prepared = prepareEmail(r.template, r.data);
-          return prepared.ok ? [] : prepared.issues.map((i) => `${r.to.email}: ${i.path}: ${i.message}`);
-        });
-        if (issues.length > 0) {
-          const reason = `the decision notice cannot be rendered: ${issues.join('; ')}`;
-          await bus.publish(trx, [announcementFailed(event, facts.resignationId, reason, ctx.clock.now())]);
-          log.warn({ eventId: event.id, resignationId: facts.resignationId, reason }, 'decision not announced');
-          return [];
-        }
-        const origin = { correlationId: event.correlationid, traceparent: event.traceparent, causationId: event.id };
-        const rows: { row: EmailRow; claim: ClaimOnInsert | undefined }[] = [];
-        for (const [i, request] of requests.entries()) {
-          const claim = claims[i];
-          const outcome = await storeEmail(trx, ctx.clock, request, undefined, origin, claim);
-          if (!outcome.ok) throw new Error(`decision notice to ${request.to.email} rendered once but not twice`);
-          rows.push({ row: outcome.row, claim });
-        }
-        return rows;
-      }).catch((err: unknown) => {
-        releaseAll();
-        throw err;
+      const announced = await announceDecision(ctx, facts, {
+        caseUrl: caseUrl ? caseUrl(facts.resignationId) : null,
+        origin: { correlationId: event.correlationid, traceparent: event.traceparent, causationId: event.id },
+        first: (trx) => firstDelivery(trx, NOTIFICATION_SCHEMA, ANNOUNCE_DECISION_SUBSCRIBER, event.id),
+        onUnrenderable: (trx, reason) => bus.publish(trx, [announcementFailed(event, facts.resignationId, reason, ctx.clock.now())]),
       });
-      // Slots of claims no stored row carries (nothing stored, or fewer rows) go back now.
-      claims.forEach((c) => {
-        if (c && !stored.some((s) => s.claim === c)) c.slot.release();
-      });
-      // Committed: the notices exist, and so will the announcement's outcome, whether sent now or by the dispatcher.
-      await Promise.all(stored.map(({ row, claim }) => deliverStored(ctx, row, claim)));
+      if (announced.outcome === 'overtaken') {
+        log.info({ eventId: event.id, resignationId: facts.resignationId, revision: facts.revision, newer: announced.newer }, 'exit confirmation overtaken by a newer revision; not announced');
+      } else if (announced.outcome === 'unrenderable') {
+        log.warn({ eventId: event.id, resignationId: facts.resignationId, reason: announced.reason }, 'decision not announced');
+      }
     },
     async onDeadLetter(event, reason) {
       // The payload may be what made the event a dead letter: the subject names the case too.

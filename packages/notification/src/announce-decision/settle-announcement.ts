@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
 import { createEvent, type CloudEvent, type EventBus } from '@ems/eventbus';
 import type { EmailRow, NotificationDB } from '../db/schema.ts';
-import { announcementOutcome, AUDIENCES, decisionNoticePurpose, type AnnouncementKey } from '../domain/decision-notice.ts';
+import { announcementOutcome, AUDIENCES, decisionNoticePurpose, type AnnouncementKey, type Audience } from '../domain/decision-notice.ts';
 
 /**
  * The end of an announcement, decided under a lock:
@@ -49,17 +49,17 @@ export async function settleAnnouncement(trx: Kysely<NotificationDB>, bus: Event
     .executeTakeFirstOrThrow();
   if (marker.outcome !== null) return;
 
+  // The announcement's emails, found by the purposes built for it (one per audience).
+  const audienceOf = new Map<string, Audience>(AUDIENCES.map((a) => [decisionNoticePurpose(key.decision, key.revision, a), a]));
   const emails = await trx
     .selectFrom('emails')
     .select(['id', 'purpose', 'recipient', 'status', 'last_error', 'causation_id'])
     .where('resignation_id', '=', key.resignationId)
-    .where(
-      'purpose',
-      'in',
-      AUDIENCES.map((a) => decisionNoticePurpose(key.decision, key.revision, a)),
-    )
+    .where('purpose', 'in', [...audienceOf.keys()])
     .execute();
-  const outcome = announcementOutcome(emails.map((e) => ({ id: e.id, purpose: e.purpose, recipient: e.recipient, status: e.status, lastError: e.last_error, causationId: e.causation_id })));
+  const outcome = announcementOutcome(
+    emails.map((e) => ({ id: e.id, audience: audienceOf.get(e.purpose)!, recipient: e.recipient, status: e.status, lastError: e.last_error, causationId: e.causation_id })),
+  );
   if (!outcome.settled) return;
 
   await trx

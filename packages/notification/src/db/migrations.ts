@@ -86,4 +86,18 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'decision notices say their revision in their data',
+    sql: `
+      -- What an email is for is its template and typed data, never its purpose (a key only): a decision
+      -- notice's announcement (decision, revision) is read from its data. Notices stored before carried
+      -- the revision only in the purpose decision-notice:<decision>:<revision>:<audience>: copied once, here.
+      UPDATE emails
+         SET data = jsonb_set(data, '{revision}', to_jsonb(split_part(purpose, ':', 3)::int))
+       WHERE template = 'resignation-decision-notice'
+         AND NOT data ? 'revision'
+         AND purpose ~ '^decision-notice:[a-z_]+:[0-9]{1,9}:[a-z]+$';
+    `,
+  },
 ];

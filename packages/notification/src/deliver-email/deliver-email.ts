@@ -7,8 +7,7 @@ import { buildMailMessage } from '../domain/mail-message.ts';
 import { describeSmtpError } from '../smtp/mailer.ts';
 import type { NotificationContext } from '../context.ts';
 import type { EmailRow, NotificationDB } from '../db/schema.ts';
-import { MANAGER_NOTICE_PURPOSE } from '../domain/manager-notice.ts';
-import { parseDecisionNoticePurpose } from '../domain/decision-notice.ts';
+import { notification as api } from '@ems/contracts';
 import { lockAnnouncement, settleAnnouncement } from '../announce-decision/settle-announcement.ts';
 import type { SendSlot } from './send-slots.ts';
 
@@ -174,11 +173,12 @@ async function finish(ctx: NotificationContext, row: EmailRow, token: string, ou
       .returningAll()
       .executeTakeFirst();
 
-  const announcement = parseDecisionNoticePurpose(row.purpose);
+  // What the email is for is its template and typed data (never its purpose, which is only a key).
+  const announcement = row.template === 'resignation-decision-notice' ? api.DecisionNoticeData.pick({ decision: true, revision: true }).parse(row.data) : undefined;
   let updated: EmailRow | undefined;
   if (!bus || outcome.status === 'queued') {
     updated = await write(ctx.db, ctx.clock.now());
-  } else if (row.purpose === MANAGER_NOTICE_PURPOSE) {
+  } else if (row.template === 'resignation-manager-notice') {
     updated = await ctx.db.transaction().execute(async (trx) => {
       const now = ctx.clock.now();
       const done = await write(trx, now);
@@ -204,7 +204,7 @@ async function finish(ctx: NotificationContext, row: EmailRow, token: string, ou
 
 /** managerNotified / managerNotificationFailed for a manager notice that reached a final status; nothing otherwise. */
 export function outcomeEvent(email: EmailRow, at: Date): CloudEvent | undefined {
-  if (email.purpose !== MANAGER_NOTICE_PURPOSE || email.status === 'queued') return undefined;
+  if (email.template !== 'resignation-manager-notice' || email.status === 'queued') return undefined;
   const envelope = {
     source: EventSources.notification,
     subject: email.resignation_id,

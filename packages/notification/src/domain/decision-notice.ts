@@ -1,4 +1,4 @@
-import type { notification as api } from '@ems/contracts';
+import { notification as api } from '@ems/contracts';
 
 /**
  * The decision notice: once a resignation is decided (retained, withdrawn, exit confirmed), the
@@ -7,13 +7,12 @@ import type { notification as api } from '@ems/contracts';
  * rest of EMS waits for, so Notification reports it as one event (decisionAnnounced /
  * decisionAnnouncementFailed), whoever asked for the emails.
  *
- * The purpose of each email says which announcement it belongs to and who reads it:
+ * Each email's purpose (built by the contract's EmailPurposes.decisionNotice, never parsed back) is its key:
  *   decision-notice:<decision>:<revision>:<audience>     e.g. decision-notice:exit_confirmed:2:employee
+ * What it means — decision, revision, audience — is in its typed data.
  */
-export const DECISION_NOTICE_PREFIX = 'decision-notice';
-
-export type Decision = 'retained' | 'withdrawn' | 'exit_confirmed';
-export type Audience = 'manager' | 'employee';
+export type Decision = api.Decision;
+export type Audience = api.DecisionAudience;
 
 export interface AnnouncementKey {
   resignationId: string;
@@ -22,19 +21,10 @@ export interface AnnouncementKey {
   revision: number;
 }
 
-export const AUDIENCES: readonly Audience[] = ['manager', 'employee'];
+export const AUDIENCES: readonly Audience[] = api.DecisionAudience.options;
 
-export function decisionNoticePurpose(decision: Decision, revision: number, audience: Audience): string {
-  return `${DECISION_NOTICE_PREFIX}:${decision}:${revision}:${audience}`;
-}
-
-const PURPOSE = /^decision-notice:(retained|withdrawn|exit_confirmed):([1-9][0-9]{0,8}):(manager|employee)$/;
-
-/** The announcement and audience a purpose names, or undefined when it is not a decision notice. */
-export function parseDecisionNoticePurpose(purpose: string): { decision: Decision; revision: number; audience: Audience } | undefined {
-  const m = PURPOSE.exec(purpose);
-  if (!m) return undefined;
-  return { decision: m[1] as Decision, revision: Number(m[2]), audience: m[3] as Audience };
+export function decisionNoticePurpose(decision: Decision, revision: number, audience: Audience): api.DecisionNoticeEmail['purpose'] {
+  return api.EmailPurposes.decisionNotice({ decision, revision, audience });
 }
 
 /** The facts of a decision event the notices are written from. */
@@ -48,7 +38,7 @@ export interface DecisionFacts extends AnnouncementKey {
 }
 
 /** The emails of one announcement, the same ones an orchestrator would request over HTTP: the manager's (if any) first, then the employee's. */
-export function decisionNoticeRequests(facts: DecisionFacts, caseUrl: string | null): api.SendEmailRequest[] {
+export function decisionNoticeRequests(facts: DecisionFacts, caseUrl: string | null): api.DecisionNoticeEmail[] {
   const people: { audience: Audience; person: { name: string; email: string } }[] = [
     ...(facts.manager ? [{ audience: 'manager' as const, person: facts.manager }] : []),
     { audience: 'employee', person: facts.employee },
@@ -57,12 +47,13 @@ export function decisionNoticeRequests(facts: DecisionFacts, caseUrl: string | n
     resignationId: facts.resignationId,
     purpose: decisionNoticePurpose(facts.decision, facts.revision, audience),
     to: { email: person.email, name: person.name },
-    template: 'resignation-decision-notice',
+    template: 'resignation-decision-notice' as const,
     data: {
       recipientName: person.name,
       audience,
       employeeName: facts.employee.name,
       decision: facts.decision,
+      revision: facts.revision,
       lastWorkingDay: facts.lastWorkingDay ?? null,
       revokeAt: facts.revokeAt ?? null,
       note: facts.note,
@@ -75,7 +66,7 @@ export function decisionNoticeRequests(facts: DecisionFacts, caseUrl: string | n
 /** What the announcement needs to know of each of its emails. */
 export interface AnnouncedEmail {
   id: string;
-  purpose: string;
+  audience: Audience;
   recipient: string;
   status: api.EmailStatus;
   lastError: string | null;
@@ -96,7 +87,7 @@ export type AnnouncementOutcome =
  */
 export function announcementOutcome(emails: readonly AnnouncedEmail[]): AnnouncementOutcome {
   const ordered = [...emails].sort((a, b) => rank(a) - rank(b));
-  const hasEmployee = ordered.some((e) => parseDecisionNoticePurpose(e.purpose)?.audience === 'employee');
+  const hasEmployee = ordered.some((e) => e.audience === 'employee');
   if (!hasEmployee || ordered.some((e) => e.status === 'queued')) return { settled: false };
   const failed = ordered.filter((e) => e.status === 'failed');
   if (failed.length === 0) {
@@ -109,5 +100,5 @@ export function announcementOutcome(emails: readonly AnnouncedEmail[]): Announce
 
 /** The manager's notice before the employee's, as they are listed in the event. */
 function rank(e: AnnouncedEmail): number {
-  return parseDecisionNoticePurpose(e.purpose)?.audience === 'manager' ? 0 : 1;
+  return e.audience === 'manager' ? 0 : 1;
 }

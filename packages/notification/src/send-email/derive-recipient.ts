@@ -27,9 +27,6 @@ export interface RecipientRules {
   caseUrl: ((resignationId: string) => string) | undefined;
 }
 
-/** Templates whose data links to the case. */
-const LINKED = new Set<api.EmailTemplate>(['resignation-manager-notice', 'exit-interview-invite', 'exit-interview-cancelled', 'resignation-decision-notice', 'exit-follow-up']);
-
 const refuse = (detail: string, path: string) =>
   new HttpProblem(422, detail, { type: 'https://ems.dev/problems/recipient-not-allowed', title: 'Not an email EMS sends', extra: { errors: [{ path, message: detail }] } });
 
@@ -40,7 +37,7 @@ const refuse = (detail: string, path: string) =>
  * attachments are HR's calendar invites.
  */
 export async function deriveRecipient(rules: RecipientRules, permit: Permit, request: api.SendEmailRequest): Promise<api.SendEmailRequest> {
-  const rule = purposeRule(request.purpose);
+  const rule = purposeRule(request);
   if (!rule) throw refuse(`purpose ${request.purpose} is not one EMS sends`, 'body.purpose');
   if (request.attachments.length > 0) {
     if (!rule.invite || permit.principal.kind !== 'service' || permit.principal.id !== 'hr') throw refuse("attachments go only with HR's calendar invites", 'body.attachments');
@@ -58,6 +55,7 @@ export async function deriveRecipient(rules: RecipientRules, permit: Permit, req
     const who = rule.roles.map((r) => r.replace('_', ' ')).join(' or ');
     throw refuse(`an email for ${request.purpose} goes to the case's ${who} only${allowed.length ? '' : ' (the directory has none)'}`, 'body.to.email');
   }
-  const data = LINKED.has(request.template) ? { ...request.data, caseUrl: rules.caseUrl ? rules.caseUrl(request.resignationId) : null } : request.data;
-  return { ...request, to: { email: to.email, name: to.name }, data };
+  // Every kind sent on request (a rule above) has a caseUrl in its data; the cast keeps the request's own kind.
+  const caseUrl = rules.caseUrl ? rules.caseUrl(request.resignationId) : null;
+  return { ...request, to: { email: to.email, name: to.name }, data: { ...request.data, caseUrl } } as api.SendEmailRequest;
 }

@@ -1,14 +1,15 @@
-import { parseDecisionNoticePurpose } from '../domain/decision-notice.ts';
+import type { notification as api } from '@ems/contracts';
 
 /**
- * Whom an email of a purpose may go to — derived, never taken from the caller. The caller names the case
- * and the purpose; the directory says who the case's manager, employee, HR partner and HR lead are.
+ * Whom an email of a kind may go to — derived, never taken from the caller. The caller names the case
+ * and the kind (template, typed data, and the purpose they name); the directory says who the case's
+ * manager, employee, HR partner and HR lead are. Read from the typed request, never from its purpose.
  *
- *   manager-notice                       → the employee's manager
- *   decision-notice:<d>:<rev>:<audience> → the manager or the employee, as the purpose says
- *   interview-invite:… / interview-cancelled:… → the employee or their HR partner (the one attachment path)
- *   follow-up:<milestone>.reminder       → the HR partner
- *   follow-up:<milestone>.escalation     → an HR lead
+ *   resignation-manager-notice                     → the employee's manager
+ *   resignation-decision-notice (data.audience)    → the manager or the employee
+ *   exit-interview-invite / -cancelled             → the employee or their HR partner (the one attachment path)
+ *   exit-follow-up (data.level)                    → the HR partner (reminder), an HR lead (escalation)
+ *   anything else (drift alerts, exit notices)     → not sent on request: Notification sends them itself
  */
 export type RecipientRole = 'manager' | 'employee' | 'hr_partner' | 'hr_lead';
 
@@ -18,12 +19,18 @@ export interface PurposeRule {
   invite: boolean;
 }
 
-export function purposeRule(purpose: string): PurposeRule | undefined {
-  if (purpose === 'manager-notice') return { roles: ['manager'], invite: false };
-  const decision = parseDecisionNoticePurpose(purpose);
-  if (decision) return { roles: [decision.audience], invite: false };
-  if (/^interview-(invite|cancelled):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\d{1,6}$/.test(purpose)) return { roles: ['employee', 'hr_partner'], invite: true };
-  const followUp = /^follow-up:(interview_scheduled|interview_held|decision)\.(reminder|escalation)$/.exec(purpose);
-  if (followUp) return { roles: [followUp[2] === 'reminder' ? 'hr_partner' : 'hr_lead'], invite: false };
-  return undefined;
+export function purposeRule(request: api.SendEmailRequest): PurposeRule | undefined {
+  switch (request.template) {
+    case 'resignation-manager-notice':
+      return { roles: ['manager'], invite: false };
+    case 'resignation-decision-notice':
+      return { roles: [request.data.audience], invite: false };
+    case 'exit-interview-invite':
+    case 'exit-interview-cancelled':
+      return { roles: ['employee', 'hr_partner'], invite: true };
+    case 'exit-follow-up':
+      return { roles: [request.data.level === 'reminder' ? 'hr_partner' : 'hr_lead'], invite: false };
+    default:
+      return undefined;
+  }
 }

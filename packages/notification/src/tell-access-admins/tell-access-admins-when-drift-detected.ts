@@ -1,5 +1,5 @@
 import { AccessDriftDetected, EventTypes, type EventData } from '@ems/contracts/events';
-import type { notification as api } from '@ems/contracts';
+import { notification as api } from '@ems/contracts';
 import { PermanentError } from '@ems/platform';
 import { firstDelivery, type EventBus, type Subscription } from '@ems/eventbus';
 import type { NotificationContext } from '../context.ts';
@@ -11,7 +11,7 @@ import { deliverStored, storeEmail } from '../send-email/send-email.ts';
 export const TELL_ACCESS_ADMINS_SUBSCRIBER = 'notification.tell-access-admins-when-drift-detected';
 
 /** The email's purpose: one alert per drift and recipient (the drift id is the idempotency key). */
-export const accessDriftPurpose = (driftId: string) => `access-drift:${driftId}`;
+export const accessDriftPurpose = (driftId: string) => api.EmailPurposes.accessDrift(driftId);
 
 interface Contact {
   id: string;
@@ -95,12 +95,12 @@ export function tellAccessAdminsWhenDriftDetected(
   };
 }
 
-function alertRequest(drift: EventData<typeof EventTypes.accessDriftDetected>, resignationId: string, admin: Contact, employeeName: string | null, accessUrl: string | null): api.SendEmailRequest {
+function alertRequest(drift: EventData<typeof EventTypes.accessDriftDetected>, resignationId: string, admin: Contact, employeeName: string | null, accessUrl: string | null): api.AccessDriftAlertEmail {
   return {
     resignationId,
     purpose: accessDriftPurpose(drift.driftId),
     to: { email: admin.email, name: admin.name },
-    template: 'access-drift-alert',
+    template: 'access-drift-alert' as const,
     data: {
       recipientName: admin.name,
       employeeId: drift.employeeId,

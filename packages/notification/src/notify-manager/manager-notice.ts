@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { notification as api } from '@ems/contracts';
+import { notification as api } from '@ems/contracts';
 
 /**
  * The manager notice: the email that tells a manager one of their people resigned. Its outcome is what
  * the rest of EMS waits for, so Notification reports it as an event (managerNotified /
  * managerNotificationFailed) whoever asked for it.
  */
-export const MANAGER_NOTICE_PURPOSE = 'manager-notice';
+export const MANAGER_NOTICE_PURPOSE = api.EmailPurposes.managerNotice();
 
 export interface ResignationFacts {
   resignationId: string;
@@ -17,13 +17,13 @@ export interface ResignationFacts {
 }
 
 /** The email request for a resignation, the same one the orchestrator sends over HTTP; undefined when there is no manager. */
-export function managerNoticeRequest(facts: ResignationFacts, caseUrl: string | null): api.SendEmailRequest | undefined {
+export function managerNoticeRequest(facts: ResignationFacts, caseUrl: string | null): api.ManagerNoticeEmail | undefined {
   if (!facts.manager) return undefined;
   return {
     resignationId: facts.resignationId,
     purpose: MANAGER_NOTICE_PURPOSE,
     to: { email: facts.manager.email, name: facts.manager.name },
-    template: 'resignation-manager-notice',
+    template: 'resignation-manager-notice' as const,
     data: {
       managerName: facts.manager.name,
       employeeName: facts.employee.name,

@@ -1,0 +1,53 @@
+import { EventSources, EventTypes, ResignationSubmitted } from '@ems/contracts/events';
+import { Uuid } from '@ems/contracts';
+import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
+import type { NotificationContext } from '../context.ts';
+import { NOTIFICATION_SCHEMA } from '../db/schema.ts';
+import { notifyManager } from './notify-manager.ts';
+
+export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resignation-submitted';
+
+/**
+ * Choreography: an employee resigned → the use case (notify-manager.ts) in the transaction that marks the
+ * event processed. A notice that cannot be rendered publishes managerNotificationFailed there (a business
+ * failure, no retry); anything thrown is retried by the bus, and a dead letter publishes it too.
+ */
+export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext & { bus: EventBus }, caseUrl: ((resignationId: string) => string) | undefined): Subscription {
+  const { bus, log } = ctx;
+  return {
+    name: NOTIFY_MANAGER_SUBSCRIBER,
+    types: [EventTypes.resignationSubmitted],
+    async handle(event) {
+      const data = ResignationSubmitted.parse(event.data);
+      const notice = await notifyManager(ctx, data, {
+        caseUrl: caseUrl ? caseUrl(data.resignationId) : null,
+        origin: { correlationId: event.correlationid, traceparent: event.traceparent, causationId: event.id },
+        first: (trx) => firstDelivery(trx, NOTIFICATION_SCHEMA, NOTIFY_MANAGER_SUBSCRIBER, event.id),
+        onUnrenderable: (trx, reason) => bus.publish(trx, [notificationFailed(event, data.resignationId, reason, ctx.clock.now())]),
+      });
+      if (notice.outcome === 'unrenderable') log.warn({ eventId: event.id, resignationId: data.resignationId, reason: notice.reason }, 'manager not notified');
+    },
+    async onDeadLetter(event, reason) {
+      // The payload may be what made the event a dead letter: the subject names the case too.
+      const resignationId = ResignationSubmitted.safeParse(event.data).data?.resignationId ?? event.subject;
+      if (!Uuid.safeParse(resignationId).success) {
+        log.error({ eventId: event.id, reason }, 'dead-lettered event names no resignation; no failure event published');
+        return;
+      }
+      await ctx.db.transaction().execute((trx) => bus.publish(trx, [notificationFailed(event, resignationId, reason, ctx.clock.now())]));
+      log.error({ eventId: event.id, resignationId, reason }, 'gave up notifying the manager');
+    },
+  };
+}
+
+function notificationFailed(cause: CloudEvent, resignationId: string, reason: string, at: Date): CloudEvent {
+  return createEvent({
+    type: EventTypes.managerNotificationFailed,
+    source: EventSources.notification,
+    subject: resignationId,
+    correlationId: cause.correlationid,
+    traceparent: cause.traceparent,
+    time: at,
+    data: { resignationId, reason: reason.slice(0, 2000) || 'unknown error', causationId: cause.id },
+  });
+}

@@ -1,0 +1,84 @@
+import type { Kysely } from 'kysely';
+import { EventSources, EventTypes } from '@ems/contracts/events';
+import { createEvent, type CloudEvent } from '@ems/eventbus';
+import type { NotificationContext } from '../context.ts';
+import type { EmailRow, NotificationDB } from '../db/schema.ts';
+import { claimOnInsert } from '../deliver-email/deliver-email.ts';
+import { deliverStored, storeEmail, type EmailOrigin } from '../send-email/send-email.ts';
+import { managerNoticeRequest, noManagerEmailId, type ResignationFacts } from './manager-notice.ts';
+
+/**
+ * The use case: an employee resigned → tell their manager. One core for both modes — the choreography
+ * handler (notify-manager-when-resignation-submitted.ts) and the orchestrator's command
+ * (notify-manager.http.ts) only parse their input and call this.
+ *
+ *   one transaction: [the adapter's own check, e.g. the event not yet processed]
+ *                    ─► no manager: publish managerNotified { skipped: 'no manager' } (with a bus)
+ *                    ─► the notice cannot be rendered: store nothing (the adapter reports why)
+ *                    ─► store the notice (queued; claimed by this instance when a send slot is free)
+ *   after commit:    try to deliver it now (waiting up to `waitMs`); the dispatcher retries the rest, and
+ *                    the delivery publishes managerNotified / managerNotificationFailed (deliver-email.ts)
+ *
+ * Asked again (a redelivered event, a retried command) it finds the notice stored — one per case,
+ * purpose and recipient — and sends nothing more.
+ */
+export type ManagerNotice =
+  | { outcome: 'stored'; email: EmailRow }
+  | { outcome: 'no manager'; emailId: string }
+  | { outcome: 'unrenderable'; reason: string }
+  /** The adapter's own check said stop (an event already processed). */
+  | { outcome: 'skipped' };
+
+export interface NotifyManagerOptions {
+  caseUrl: string | null;
+  origin: EmailOrigin;
+  waitMs?: number;
+  first?: (trx: Kysely<NotificationDB>) => Promise<boolean>;
+  onUnrenderable?: (trx: Kysely<NotificationDB>, reason: string) => Promise<void>;
+}
+
+export async function notifyManager(ctx: NotificationContext, facts: ResignationFacts, options: NotifyManagerOptions): Promise<ManagerNotice> {
+  const request = managerNoticeRequest(facts, options.caseUrl);
+  const claim = request ? claimOnInsert(ctx) : undefined;
+  const decided = await ctx.db
+    .transaction()
+    .execute(async (trx): Promise<ManagerNotice> => {
+      if (options.first && !(await options.first(trx))) return { outcome: 'skipped' };
+      if (!request) {
+        // Nobody to tell: the reaction is done. Said on the bus in both modes, as a sent notice is.
+        if (ctx.bus) await ctx.bus.publish(trx, [noManagerToNotify(facts.resignationId, options.origin, ctx.clock.now())]);
+        return { outcome: 'no manager', emailId: noManagerEmailId(facts.resignationId) };
+      }
+      const stored = await storeEmail(trx, ctx.clock, request, undefined, options.origin, claim);
+      if (!stored.ok) {
+        const reason = `the manager notice cannot be rendered: ${stored.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+        await options.onUnrenderable?.(trx, reason);
+        return { outcome: 'unrenderable', reason };
+      }
+      return { outcome: 'stored', email: stored.row };
+    })
+    .catch((err: unknown) => {
+      // Rolled back: no email was stored, the claim's slot is free again.
+      claim?.slot.release();
+      throw err;
+    });
+  if (decided.outcome !== 'stored') {
+    claim?.slot.release();
+    return decided;
+  }
+  // Committed: the email exists, and so will its outcome event, whether sent now or by the dispatcher.
+  return { outcome: 'stored', email: await deliverStored(ctx, decided.email, claim, options.waitMs) };
+}
+
+/** emailId is derived from the case (see noManagerEmailId): no email exists. */
+function noManagerToNotify(resignationId: string, origin: EmailOrigin, at: Date): CloudEvent {
+  return createEvent({
+    type: EventTypes.managerNotified,
+    source: EventSources.notification,
+    subject: resignationId,
+    correlationId: origin.correlationId ?? resignationId,
+    traceparent: origin.traceparent,
+    time: at,
+    data: { resignationId, emailId: noManagerEmailId(resignationId), to: '', messageId: null, skipped: 'no manager' },
+  });
+}
