@@ -27,6 +27,8 @@ import { registerListSystemsRoute } from './systems/list-systems.http.ts';
 import { createReconciler } from './detect-drift/reconciler.ts';
 import { registerRunReconciliationRoute } from './detect-drift/run-reconciliation.http.ts';
 import { registerListDriftsRoute } from './detect-drift/list-drifts.http.ts';
+import { registerSuspendForExitRoute } from './suspend-for-exit/suspend-for-exit.http.ts';
+import { suspendAccessWhenExitsStarted } from './suspend-for-exit/suspend-access-when-exits-started.ts';
 
 export { ACCESS_SCHEMA };
 
@@ -99,7 +101,12 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
   );
   const subscriptions: Subscription[] = [
     ...(deps.reactToEvents && bus
-      ? [suspendAccessWhenResignationSubmitted({ ...ctx, bus }), liftHoldWhenResignationClosed({ ...ctx, bus }), scheduleRevocationWhenExitConfirmed({ ...ctx, bus })]
+      ? [
+          suspendAccessWhenResignationSubmitted({ ...ctx, bus }),
+          liftHoldWhenResignationClosed({ ...ctx, bus }),
+          scheduleRevocationWhenExitConfirmed({ ...ctx, bus }),
+          suspendAccessWhenExitsStarted({ ...ctx, bus }),
+        ]
       : []),
     // Both modes: Access keeps its part of the directory (identities, emails) current.
     ...(bus ? [updateIdentityWhenPersonChanged(ctx)] : []),
@@ -120,6 +127,7 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
       registerListSystemsRoute(app, db, connected);
       registerRunReconciliationRoute(app, reconciler);
       registerListDriftsRoute(app, db);
+      registerSuspendForExitRoute(app, ctx);
     },
     readiness: {
       access: async () => {

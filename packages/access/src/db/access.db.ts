@@ -49,7 +49,14 @@ export interface HoldsTable {
   released_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   release_reason: string | null;
   idempotency_key: string | null;
+  /**
+   * What the hold suspends (migration 8): `critical` = the active grants on critical systems (a
+   * resignation), `all` = every active grant (an involuntary exit, suspend-for-exit/).
+   */
+  scope: Generated<HoldScope>;
 }
+
+export type HoldScope = 'critical' | 'all';
 
 export interface HoldGrantsTable {
   hold_id: string;
@@ -194,6 +201,19 @@ export interface ReconcilerTable {
   last_round: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
+/**
+ * One chunk of an involuntary or mass exit, suspended once (migration 8; suspend-for-exit/): the row is
+ * claimed first in the chunk's transaction, so a concurrent or later repeat waits for it, then answers
+ * `outcome` (the exitAccessSuspended payload) and changes nothing.
+ */
+export interface ExitSuspensionsTable {
+  batch_id: string;
+  chunk: number;
+  /** jsonb: the exitAccessSuspended payload; written before the transaction commits. */
+  outcome: ColumnType<unknown, string | null | undefined, string>;
+  created_at: Timestamp;
+}
+
 export interface AccessDB {
   systems: SystemsTable;
   identities: IdentitiesTable;
@@ -207,6 +227,7 @@ export interface AccessDB {
   connector_tasks: ConnectorTasksTable;
   drifts: DriftsTable;
   reconciler: ReconcilerTable;
+  exit_suspensions: ExitSuspensionsTable;
 }
 
 export type AccessDb = Kysely<AccessDB>;

@@ -280,4 +280,23 @@ export const migrations: readonly Migration[] = [
   },
   // Drift detection (detect-drift/): drifts, one open per (employee, system, kind, entitlement), and the reconciler's row.
   driftsMigration,
+  {
+    version: 8,
+    name: 'involuntary and mass exits: holds with a scope, one suspension per exit chunk',
+    // scope 'all': an exit hold suspends every active grant, critical or not (suspend-for-exit/).
+    // exit_suspensions: the (batch, chunk) idempotency record and its recorded outcome; claimed first in
+    // the chunk's transaction, so a repeat waits for the first and then only reads it.
+    sql: `
+      ALTER TABLE holds ADD COLUMN scope text NOT NULL DEFAULT 'critical'
+        CONSTRAINT holds_scope_known CHECK (scope IN ('critical', 'all'));
+
+      CREATE TABLE exit_suspensions (
+        batch_id uuid NOT NULL,
+        chunk integer NOT NULL CHECK (chunk >= 1),
+        outcome jsonb CHECK (outcome IS NULL OR jsonb_typeof(outcome) = 'object'),
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (batch_id, chunk)
+      );
+    `,
+  },
 ];
