@@ -236,3 +236,69 @@ export const SendExitNoticesRequest = z
 export type SendExitNoticesRequest = z.infer<typeof SendExitNoticesRequest>;
 export const SendExitNoticesAnswer = ExitNoticesSent.meta({ id: 'SendExitNoticesAnswer' });
 export type SendExitNoticesAnswer = z.infer<typeof SendExitNoticesAnswer>;
+
+// ── The orchestrator's typed commands for the reactions Notification owns (services: ems only) ───────────
+// Each calls the same use case as its choreography handler (notify-manager/, announce-decision/): the
+// orchestrator says what happened, Notification knows which emails that means, with which purposes.
+
+const Person = z.object({ name: StorableText.min(1).max(200), email: z.email().max(254) });
+
+/**
+ * POST /api/notification/manager-notices (operation notifyManager): an employee resigned — tell their manager.
+ * The same facts as resignationSubmitted carries. Once per case: a repeat answers the notice stored first.
+ */
+export const NotifyManagerRequest = z
+  .object({
+    resignationId: Uuid,
+    employee: z.object({ id: EmployeeId, name: StorableText.min(1).max(200) }),
+    manager: Person.nullable(),
+    lastWorkingDay: StorableLine.min(1).max(100),
+    reason: StorableText.max(2000).nullable(),
+  })
+  .meta({ id: 'NotifyManagerRequest' });
+export type NotifyManagerRequest = z.infer<typeof NotifyManagerRequest>;
+
+/** The notice (its status: sent, queued — delivery goes on —, or failed), or nobody to tell. */
+export const ManagerNoticeOutcome = z
+  .discriminatedUnion('outcome', [
+    z.object({ outcome: z.literal('email'), email: Email }),
+    /** No manager: nothing sent. emailId is derived from the case (managerNotified says the same). */
+    z.object({ outcome: z.literal('no manager'), emailId: Uuid }),
+  ])
+  .meta({ id: 'ManagerNoticeOutcome' });
+export type ManagerNoticeOutcome = z.infer<typeof ManagerNoticeOutcome>;
+
+/**
+ * POST /api/notification/decision-announcements (operation announceDecision): a resignation was decided — tell
+ * the manager (if any) and the employee. The same facts as the decision events carry. Once per (case, decision,
+ * revision): a repeat answers the notices stored first.
+ */
+export const AnnounceDecisionRequest = z
+  .object({
+    resignationId: Uuid,
+    decision: Decision,
+    /** The exit-confirmed revision; 1 for retained and withdrawn. */
+    revision: z.int().min(1).max(999_999_999),
+    employee: Person,
+    manager: Person.nullable(),
+    note: StorableText.max(2000).nullable(),
+    /** exit_confirmed: the last working day and when access ends. */
+    lastWorkingDay: StorableLine.min(1).max(100).nullish(),
+    revokeAt: IsoDateTime.nullish(),
+  })
+  .meta({ id: 'AnnounceDecisionRequest' });
+export type AnnounceDecisionRequest = z.infer<typeof AnnounceDecisionRequest>;
+
+/**
+ * announced: every notice sent; pending: one is still queued (delivery goes on, ask again); failed: one was given up
+ * (`reason`); overtaken: a newer exit confirmation was announced already, so this one is not.
+ */
+export const DecisionAnnouncementOutcome = z
+  .object({
+    outcome: z.enum(['announced', 'pending', 'failed', 'overtaken']),
+    /** The manager's notice first, then the employee's. */
+    emails: z.array(Email),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'DecisionAnnouncementOutcome' });
+export type DecisionAnnouncementOutcome = z.infer<typeof DecisionAnnouncementOutcome>;

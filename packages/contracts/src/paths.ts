@@ -85,4 +85,7 @@ export const NotificationPaths = {
   email: (id: string) => `/api/emails/${encodeURIComponent(id)}`,
   /** Involuntary exits (orchestration's command, service ems): tell a chunk's managers and employees. */
   exitNotices: '/api/notification/exit-notices',
+  /** The orchestrator's commands (service ems) for the reactions Notification owns. */
+  managerNotices: '/api/notification/manager-notices',
+  decisionAnnouncements: '/api/notification/decision-announcements',
 } as const;
