@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { EventBus } from '@ems/eventbus';
 import type { EmsDb } from '../db/types.ts';
-import { openBatch } from '../exits/exit-batch.store.ts';
+import { openBatch, Rollback } from '../exits/exit-batch.store.ts';
 import { exitsStartedEvents } from '../exits/exits.events.ts';
 import type { ExitStarter } from '../exits/start-exits.ts';
 
@@ -28,13 +28,4 @@ export function choreographyExitStarter(db: Kysely<EmsDb>, bus: EventBus): ExitS
       }
     },
   };
-}
-
-/** Leaves the transaction without writing anything (a person's open case refused the batch). */
-export class Rollback extends Error {
-  readonly outcome: { outcome: 'conflict'; detail: string };
-  constructor(outcome: { outcome: 'conflict'; detail: string }) {
-    super(outcome.detail);
-    this.outcome = outcome;
-  }
 }

@@ -57,9 +57,8 @@ export function toResignation(row: Selectable<ResignationRow>, steps: readonly S
     department: row.department,
     status: row.status,
     mode: row.mode,
-    // Every case is a resignation until involuntary exits add their columns (the exits helper maps them here).
-    kind: 'resignation',
-    batchId: null,
+    kind: row.kind,
+    batchId: row.batch_id,
     correlationId: row.correlation_id,
     submittedAt: iso(row.submitted_at)!,
     updatedAt: iso(row.updated_at)!,
@@ -75,7 +74,8 @@ export function toResignation(row: Selectable<ResignationRow>, steps: readonly S
           decidedBy: row.decided_by,
         }
       : null,
-    steps: { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview'), blockAccess: step('blockAccess'), ...optional },
+    // An involuntary case has no resignation notice and no interview: its steps are blockAccess, announceDecision, revokeAccess.
+    steps: { ...(row.kind === 'involuntary' ? {} : { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview') }), blockAccess: step('blockAccess'), ...optional },
     systems: connected?.systems ?? [],
     drifts: connected?.drifts ?? [],
     responsible: responsibleOf(row),

@@ -1,0 +1,151 @@
+/*
+ * What Access and Notification did for a chunk of involuntary exits, recorded on each case — set-based:
+ * one UPDATE of the chunk's steps and one INSERT of its timeline entries per outcome kind, whatever the
+ * chunk's size. Both modes call these: choreography's tracker with the event (deduplicated by its id),
+ * orchestration's workflow with the command's answer (idempotent by the steps' own state: a step done is
+ * never done again, a timeline entry has a dedupe key).
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ExitAccessSuspended, ExitNoticesSent } from '@ems/contracts/events';
+import { EventTypes } from '@ems/contracts/events';
+import type { z } from 'zod';
+import type { EmsDb } from '../db/types.ts';
+import { markSettled } from './exit-batch.store.ts';
+
+type Suspended = z.infer<typeof ExitAccessSuspended>;
+type Noticed = z.infer<typeof ExitNoticesSent>;
+
+export const NOT_TOLD_WITHOUT_SUSPENSION = 'not told: access was not suspended (the notice says it is)';
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Each suspended person: blockAccess done; each failed one: blockAccess failed, and no notice (announceDecision failed). */
+export async function recordAccessSuspended(trx: Transaction<EmsDb> | Kysely<EmsDb>, data: Suspended, at: Date, eventId: string | null): Promise<void> {
+  if (data.suspended.length) {
+    const s = data.suspended;
+    await sql`
+      WITH u AS (
+        SELECT * FROM unnest(${s.map((x) => x.resignationId)}::uuid[], ${s.map((x) => JSON.stringify({ ...x, batchId: data.batchId, chunk: data.chunk, ...(eventId ? { eventId } : {}) }))}::jsonb[],
+          ${s.map((x) => `Access suspended every grant (${plural(x.grants, 'grant')}); all access to be revoked at ${x.revokeAt}`)}::text[]) AS u(id, result, summary)
+      ), moved AS (
+        UPDATE ems.steps st SET status = 'done', at = ${at}, attempts = greatest(st.attempts, 1), last_error = NULL, result = u.result
+        FROM u WHERE st.resignation_id = u.id AND st.name = 'blockAccess' AND st.status IN ('pending', 'late', 'failed')
+        RETURNING st.resignation_id
+      ), touched AS (
+        UPDATE ems.resignations r SET updated_at = ${at} FROM moved WHERE r.id = moved.resignation_id RETURNING r.id, r.correlation_id
+      )
+      INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
+      SELECT t.id, ${at}, 'access', ${EventTypes.exitAccessSuspended}, u.summary, t.correlation_id,
+        jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'eventId', ${eventId}::text), 'exit.access-suspended'
+      FROM touched t JOIN u ON u.id = t.id
+      ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
+    `.execute(trx);
+  }
+  if (data.failed.length) {
+    const f = data.failed;
+    await sql`
+      WITH u AS (SELECT * FROM unnest(${f.map((x) => x.resignationId)}::uuid[], ${f.map((x) => x.reason)}::text[]) AS u(id, reason)),
+      failed AS (
+        UPDATE ems.steps st SET status = 'failed', at = ${at}, attempts = greatest(st.attempts, 1),
+          last_error = CASE WHEN st.name = 'blockAccess' THEN u.reason ELSE ${NOT_TOLD_WITHOUT_SUSPENSION} END
+        FROM u WHERE st.resignation_id = u.id AND st.name IN ('blockAccess', 'announceDecision') AND st.status IN ('pending', 'late')
+        RETURNING st.resignation_id, st.name
+      ), touched AS (
+        UPDATE ems.resignations r SET updated_at = ${at} FROM (SELECT DISTINCT resignation_id FROM failed) x WHERE r.id = x.resignation_id RETURNING r.id, r.correlation_id
+      )
+      INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
+      SELECT t.id, ${at}, 'access', 'exit.access-suspension-failed', 'Access could not suspend the grants: ' || u.reason || '; manager and employee not told',
+        t.correlation_id, jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'error', u.reason), 'exit.access-suspension-failed'
+      FROM touched t JOIN u ON u.id = t.id
+      ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
+    `.execute(trx);
+  }
+  if (!data.suspended.length && data.failed.length) await markSettled(trx, data.batchId);
+}
+
+/** Each told person: announceDecision done (the case closes if its access is already revoked); each failed one: failed. */
+export async function recordNoticesSent(trx: Transaction<EmsDb> | Kysely<EmsDb>, data: Noticed, at: Date, eventId: string | null): Promise<void> {
+  if (data.sent.length) {
+    const s = data.sent;
+    const summary = (x: Noticed['sent'][number]) =>
+      x.managerTold && x.employeeTold
+        ? 'Manager and employee told of the exit (after access was suspended)'
+        : x.employeeTold
+          ? 'Employee told of the exit (after access was suspended); no manager to tell'
+          : x.managerTold
+            ? 'Manager told of the exit (after access was suspended); the employee could not be told'
+            : 'Nobody to tell of the exit';
+    await sql`
+      WITH u AS (
+        SELECT * FROM unnest(${s.map((x) => x.resignationId)}::uuid[], ${s.map((x) => JSON.stringify({ ...x, batchId: data.batchId, chunk: data.chunk, ...(eventId ? { eventId } : {}) }))}::jsonb[],
+          ${s.map(summary)}::text[]) AS u(id, result, summary)
+      ), moved AS (
+        UPDATE ems.steps st SET status = 'done', at = ${at}, attempts = greatest(st.attempts, 1), last_error = NULL, result = u.result
+        FROM u WHERE st.resignation_id = u.id AND st.name = 'announceDecision' AND st.status IN ('pending', 'late', 'failed')
+        RETURNING st.resignation_id
+      ), touched AS (
+        -- A case whose access was revoked before its notices were recorded closes now (the tracker closed none: a step was awaited).
+        UPDATE ems.resignations r SET updated_at = ${at}, closed_at = CASE WHEN r.status = 'exited' AND r.closed_at IS NULL THEN ${at}::timestamptz ELSE r.closed_at END
+        FROM moved WHERE r.id = moved.resignation_id RETURNING r.id, r.correlation_id
+      )
+      INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
+      SELECT t.id, ${at}, 'notification', ${EventTypes.exitNoticesSent}, u.summary, t.correlation_id,
+        jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'eventId', ${eventId}::text), 'exit.notices-sent'
+      FROM touched t JOIN u ON u.id = t.id
+      ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
+    `.execute(trx);
+  }
+  if (data.failed.length) {
+    const f = data.failed;
+    await sql`
+      WITH u AS (SELECT * FROM unnest(${f.map((x) => x.resignationId)}::uuid[], ${f.map((x) => x.reason)}::text[]) AS u(id, reason)),
+      failed AS (
+        UPDATE ems.steps st SET status = 'failed', at = ${at}, attempts = greatest(st.attempts, 1), last_error = u.reason
+        FROM u WHERE st.resignation_id = u.id AND st.name = 'announceDecision' AND st.status IN ('pending', 'late')
+        RETURNING st.resignation_id
+      ), touched AS (
+        UPDATE ems.resignations r SET updated_at = ${at} FROM failed WHERE r.id = failed.resignation_id RETURNING r.id, r.correlation_id
+      )
+      INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
+      SELECT t.id, ${at}, 'notification', 'exit.notices-failed', 'Manager and employee could not be told: ' || u.reason, t.correlation_id,
+        jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'error', u.reason), 'exit.notices-failed'
+      FROM touched t JOIN u ON u.id = t.id
+      ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
+    `.execute(trx);
+  }
+  await markSettled(trx, data.batchId);
+}
+
+/**
+ * Orchestration: Access revoked every grant of an involuntary case (accessRevoked, at its revokeAt) → the
+ * revokeAccess step done, the case `exited` (closed once its notices are recorded too). Choreography's case
+ * tracker does the same for every case; a resignation's workflow records its own. False: not an involuntary case.
+ */
+export async function recordExitRevoked(trx: Transaction<EmsDb>, data: { resignationId: string; revokedAt: string; revoked: unknown[] }, at: Date, eventId: string): Promise<boolean> {
+  const r = await sql<{ id: string }>`
+    WITH moved AS (
+      UPDATE ems.steps st SET status = 'done', at = ${new Date(data.revokedAt)}, attempts = greatest(st.attempts, 1), last_error = NULL,
+        result = ${JSON.stringify({ ...data, eventId })}::jsonb
+      FROM ems.resignations r
+      WHERE r.id = ${data.resignationId}::uuid AND r.kind = 'involuntary' AND st.resignation_id = r.id AND st.name = 'revokeAccess' AND st.status IN ('pending', 'late', 'failed')
+      RETURNING st.resignation_id
+    ), exited AS (
+      UPDATE ems.resignations r SET status = 'exited', updated_at = ${at},
+        closed_at = CASE WHEN EXISTS (SELECT 1 FROM ems.steps n WHERE n.resignation_id = r.id AND n.name = 'announceDecision' AND n.status = 'done') THEN ${at}::timestamptz ELSE r.closed_at END
+      FROM moved WHERE r.id = moved.resignation_id
+      RETURNING r.id, r.correlation_id, r.employee_name, r.closed_at
+    )
+    INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
+    SELECT e.id, ${new Date(data.revokedAt)}, 'access', ${EventTypes.accessRevoked}, 'Access revoked every remaining grant (' || ${data.revoked.length}::int || ')', e.correlation_id,
+      jsonb_build_object('eventId', ${eventId}::text), 'event.' || ${eventId}::text FROM exited e
+    UNION ALL
+    SELECT e.id, ${at}, 'ems', 'case.exited', e.employee_name || ' has left: every grant revoked', e.correlation_id, '{}'::jsonb, 'exited' FROM exited e
+    UNION ALL
+    SELECT e.id, ${at}, 'ems', 'case.closed', 'Case closed (exited)', e.correlation_id, '{}'::jsonb, 'closed' FROM exited e WHERE e.closed_at IS NOT NULL
+    ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
+    RETURNING resignation_id
+  `.execute(trx);
+  return r.rows.length > 0;
+}

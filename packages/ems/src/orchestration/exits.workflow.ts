@@ -1,0 +1,140 @@
+/*
+ * Orchestrated involuntary exits: one durable DBOS workflow per batch, its workflow id = the batch id.
+ *
+ *   POST /api/exits ──open the batch and its cases (one transaction)──startWorkflow(batchId)──▶ 202
+ *
+ *   phase 1, chunk by chunk (≤500 people):  Access  POST /api/access/exit-suspensions  ──▶ record set-based
+ *        every grant of EVERY person of the batch suspended, revocations scheduled
+ *   phase 2, chunk by chunk:                Notification POST /api/notification/exit-notices ──▶ record set-based
+ *        only the people Access reported suspended: the notice says access is suspended
+ *   then each case waits for its accessRevoked (per case, at revokeAt) → exited (record-exit-revocations).
+ *
+ * So no email of the batch leaves before every person's access is suspended (in choreography the order
+ * holds per chunk: a chunk's notices follow that chunk's suspension).
+ * Steps are at-least-once: both commands are idempotent by (batchId, chunk) and the recorders by step state.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { Kysely } from 'kysely';
+import type { Clock, Logger } from '@ems/platform';
+import type { EmsDb } from '../db/types.ts';
+import { openBatch, Rollback, type ExitBatchStore } from '../exits/exit-batch.store.ts';
+import { recordAccessSuspended, recordExitRevoked, recordNoticesSent } from '../exits/record-exit-outcomes.ts';
+import { AccessRevoked, EventTypes } from '@ems/contracts/events';
+import { firstDelivery, type Subscription } from '@ems/eventbus';
+import type { ExitStarter } from '../exits/start-exits.ts';
+import type { Participants } from './participants.ts';
+import { isRetryable, message, retryDelayMs, type RetryPolicy } from './tracked-step.ts';
+
+export const EXITS_WORKFLOW_NAME = 'involuntary-exits';
+
+export function createExitsOrchestrator(deps: {
+  db: Kysely<EmsDb>;
+  exits: ExitBatchStore;
+  participants: Pick<Participants, 'suspendAccessForExit' | 'sendExitNotices'>;
+  retry: RetryPolicy;
+  clock: Clock;
+  log: Logger;
+}) {
+  const { exits, participants, retry } = deps;
+
+  /** Calls a participant with retries (transient errors only); the error's reason if it gave up. */
+  async function attempt<T>(what: string, call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+    for (let n = 1; ; n++) {
+      try {
+        return { ok: true, value: await call() };
+      } catch (err) {
+        if (!isRetryable(err) || n >= retry.maxAttempts) return { ok: false, error: message(err) };
+        deps.log.warn({ err, attempt: n, what }, 'involuntary exits: a participant call failed; retrying');
+        await sleep(retryDelayMs(retry, n));
+      }
+    }
+  }
+
+  /** Phase 1 of one chunk: Access suspends every grant; recorded on each case. The ids suspended. */
+  async function suspendChunk(batchId: string, chunk: number): Promise<string[]> {
+    const b = await exits.batch(batchId);
+    if (!b) throw new Error(`exit batch ${batchId} does not exist`);
+    const people = await exits.chunk(batchId, chunk);
+    if (!people.length) return [];
+    const request = { batchId, chunk, chunks: b.chunks, revokeAt: b.revokeAt ? new Date(b.revokeAt).toISOString() : null, reason: b.reason, exits: people };
+    const ctx = { correlationId: batchId, traceparent: b.traceparent, onBehalfOf: b.createdBy, idempotencyKey: `${batchId}:suspend:${chunk}` };
+    const answer = await attempt('suspendAccessForExit', () => participants.suspendAccessForExit(request, ctx));
+    const outcome = answer.ok
+      ? answer.value
+      : { batchId, chunk, suspended: [], failed: people.map((p) => ({ resignationId: p.resignationId, employeeId: p.employeeId, reason: answer.error })) };
+    await recordAccessSuspended(deps.db, outcome, deps.clock.now(), null);
+    return outcome.suspended.map((s) => s.resignationId);
+  }
+
+  /** Phase 2 of one chunk: Notification tells the people Access suspended; recorded on each case. */
+  async function tellChunk(batchId: string, chunk: number, suspended: readonly string[]): Promise<void> {
+    if (!suspended.length) return;
+    const b = await exits.batch(batchId);
+    if (!b) throw new Error(`exit batch ${batchId} does not exist`);
+    const only = new Set(suspended);
+    const people = (await exits.chunk(batchId, chunk)).filter((p) => only.has(p.resignationId));
+    const ctx = { correlationId: batchId, traceparent: b.traceparent, idempotencyKey: `${batchId}:notices:${chunk}` };
+    const answer = await attempt('sendExitNotices', () => participants.sendExitNotices({ batchId, chunk, reason: b.reason, exits: people }, ctx));
+    const outcome = answer.ok ? answer.value : { batchId, chunk, sent: [], failed: people.map((p) => ({ resignationId: p.resignationId, reason: answer.error })) };
+    await recordNoticesSent(deps.db, outcome, deps.clock.now(), null);
+  }
+
+  async function exitsWorkflow(batchId: string): Promise<{ id: string; chunks: number }> {
+    const chunks = await DBOS.runStep(async () => (await exits.batch(batchId))?.chunks ?? 0, { name: 'chunks' });
+    const suspended: string[][] = [];
+    for (let chunk = 1; chunk <= chunks; chunk++) suspended.push(await DBOS.runStep(() => suspendChunk(batchId, chunk), { name: `suspend.${chunk}` }));
+    for (let chunk = 1; chunk <= chunks; chunk++) await DBOS.runStep(() => tellChunk(batchId, chunk, suspended[chunk - 1]!), { name: `notices.${chunk}` });
+    return { id: batchId, chunks };
+  }
+
+  const workflow = DBOS.registerWorkflow(exitsWorkflow, { name: EXITS_WORKFLOW_NAME });
+  const startWorkflow = async (batchId: string) => {
+    await DBOS.startWorkflow(workflow, { workflowID: batchId })(batchId);
+  };
+
+  return { startWorkflow };
+}
+
+/** How a batch starts in orchestration: opened (one transaction), then its workflow started; a repeat starts it if it is not. */
+export function orchestrationExitStarter(db: Kysely<EmsDb>, orchestrator: ReturnType<typeof createExitsOrchestrator>): ExitStarter {
+  return {
+    mode: 'orchestration',
+    async start(batch) {
+      let outcome;
+      try {
+        outcome = await db.transaction().execute(async (trx) => {
+          const opened = await openBatch(trx, batch);
+          if (opened.outcome === 'conflict') throw new Rollback(opened);
+          return opened;
+        });
+      } catch (err) {
+        if (err instanceof Rollback) return err.outcome;
+        throw err;
+      }
+      await orchestrator.startWorkflow(batch.id);
+      return outcome;
+    },
+    resume: (batchId) => orchestrator.startWorkflow(batchId),
+  };
+}
+
+export const RECORD_EXIT_REVOCATIONS_SUBSCRIBER = 'ems.record-exit-revocations';
+
+/**
+ * Orchestration: an involuntary case has no workflow of its own waiting for its revocation (the batch's ends
+ * once everyone is told): Access's accessRevoked, at each person's revokeAt, is recorded here (once per event).
+ */
+export function recordExitRevocations(deps: { db: Kysely<EmsDb>; clock: Clock }): Subscription {
+  return {
+    name: RECORD_EXIT_REVOCATIONS_SUBSCRIBER,
+    types: [EventTypes.accessRevoked],
+    async handle(event) {
+      const data = AccessRevoked.parse(event.data);
+      await deps.db.transaction().execute(async (trx) => {
+        if (!(await firstDelivery(trx, 'ems', RECORD_EXIT_REVOCATIONS_SUBSCRIBER, event.id))) return;
+        await recordExitRevoked(trx, data, deps.clock.now(), event.id);
+      });
+    },
+  };
+}
