@@ -16,7 +16,7 @@ const SERVICES = ['access', 'assets', 'hr', 'identity', 'notification', 'webhook
  * gateway. The composition root (to move to its own package) is the ONE place allowed to import every
  * service; these are its files. Everything else in packages/ems is the EMS service ("EMS core").
  */
-const COMPOSITION_ROOT = [
+export const COMPOSITION_ROOT = [
   'packages/ems/bin/', // the `ems` executable
   'packages/ems/src/cli/', // the CLI, the fleet supervisor (fleet.ts) and the gateway (gateway.ts)
   'packages/ems/src/index.ts', // the package's entry: startEms, loadConfig
