@@ -1,8 +1,6 @@
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import {
   ConfigError,
   createHttpServer,
@@ -29,33 +27,27 @@ import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCH
 import { createAccessService, LIFT_HOLD_SUBSCRIBER, loadSystemsFile, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SystemsFileError, type SystemConfig } from '@ems/access';
 import type { ZodType } from 'zod';
 import { AppPaths, appUrl, events } from '@ems/contracts';
-import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService, type Subscription } from '@ems/eventbus';
+import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
 import { createWebhookService } from '@ems/webhooks';
 import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 import { loadExtensions } from './extensions.ts';
-import type { CaseStarter } from './resignations/submit-resignation.ts';
 import { createEmsDb, createEmsService } from './ems.service.ts';
-import { createCaseStore } from './resignations/case-store.ts';
-import { TRACKER } from './choreography/track-reactions-when-reported.ts';
-import { casesWithoutWorkflow } from './orchestration/cases-without-workflow.ts';
 import { createDirectory } from './directory/directory.ts';
-import { createParticipants } from './orchestration/participants.ts';
-import { createResignationOrchestrator, orchestrationStarter } from './orchestration/resignation.workflow.ts';
-import { createDecisionOrchestrator } from './orchestration/decision.workflow.ts';
-import { END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, endWaitWhenAccessRevoked } from './orchestration/end-wait-when-access-revoked.ts';
-import type { CaseDecider } from './resignations/decide-resignation.ts';
-import { dbosLogger } from './orchestration/dbos-logger.ts';
-import { startReplicaWatchdog } from './orchestration/replica-watchdog.ts';
+import type { CoordinationMode } from './resignations/coordination-mode.ts';
+import { CHOREOGRAPHY_SUBSCRIBERS, choreographyMode } from './choreography/choreography-mode.ts';
+import { ORCHESTRATION_SUBSCRIBERS, orchestrationMode } from './orchestration/orchestration-mode.ts';
 import { webApp } from './web-app.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 import { setupAuth, type AuthSetup } from './auth-setup.ts';
 import { createDirectoryReader, identitySchemaModule } from '@ems/identity';
-import { BUS_SCHEMA, databaseAccessFor, ensureRolesFor, extensionService, installWorkflowSchema, type DatabaseAccess } from './database-roles.ts';
+import { BUS_SCHEMA, databaseAccessFor, ensureRolesFor, extensionService, type DatabaseAccess } from './database-roles.ts';
 
 export const VERSION = '0.1.0';
 
-/** The subscribers that make up choreography (the services' reactions and EMS's tracker). */
-const CHOREOGRAPHY_SUBSCRIBERS = [
+export { WORKFLOW_VERSION } from './orchestration/orchestration-mode.ts';
+
+/** The participants' reactions in choreography (with EMS's tracker, what makes up choreography on the bus). */
+const PARTICIPANT_REACTIONS = [
   NOTIFY_MANAGER_SUBSCRIBER,
   SCHEDULE_INTERVIEW_SUBSCRIBER,
   SUSPEND_ACCESS_SUBSCRIBER,
@@ -64,22 +56,7 @@ const CHOREOGRAPHY_SUBSCRIBERS = [
   FOLLOW_UP_SUBSCRIBER,
   LIFT_HOLD_SUBSCRIBER,
   SCHEDULE_REVOCATION_SUBSCRIBER,
-  TRACKER,
 ];
-
-/** The events EMS itself publishes (a case opened, a decision): never tracked back onto the timeline. */
-const EMS_OWN_EVENTS = new Set<string>([
-  events.EventTypes.resignationSubmitted,
-  events.EventTypes.resignationRetained,
-  events.EventTypes.resignationWithdrawn,
-  events.EventTypes.exitConfirmed,
-]);
-
-/** DBOS's system tables, in EMS's database. */
-const DBOS_SCHEMA = 'dbos';
-
-/** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
-export const WORKFLOW_VERSION = 'resignation-v3';
 
 export interface RunningEms {
   url: string;
@@ -284,51 +261,35 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       );
     }
 
-    /** Orchestration: run once the workflow engine has launched (and recovered what was in flight). */
-    let onLaunched: (() => Promise<void>) | undefined;
-    let workflowsLaunched = false;
-    const orchestratorSubscriptions: Subscription[] = [];
+    // EMS in the configured coordination mode: choreography/ or orchestration/ (each assembled in its *-mode.ts).
+    let mode: CoordinationMode | undefined;
     if (hosts('ems')) {
       const emsDb = createEmsDb(database.forService('ems'));
-      const store = createCaseStore(emsDb, clock, { bus, stepDeadlineSeconds: config.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(emsDb, DBOS_SCHEMA) });
-      const participants = createParticipants(() => urls, auth.callAuth('ems'));
-      let starter: CaseStarter;
-      let decider: CaseDecider;
-      if (choreography) {
-        // Choreography: the case and its `resignation submitted` event are written in one transaction; that is all EMS does.
-        // A decision likewise: the case's new status and its event, in one transaction.
-        starter = { mode: 'choreography', start: (draft) => store.open(draft) };
-        decider = { decide: (id, input) => store.decide(id, input) };
-      } else {
-        const decisions = createDecisionOrchestrator({ store, participants, retry: config.step, clock, policy: config.followUps, caseUrl, log: log.child({ service: 'orchestrator' }) });
-        starter = orchestrationStarter(
-          createResignationOrchestrator({ store, participants, retry: config.step, caseUrl, log: log.child({ service: 'orchestrator' }), decisionPhase: decisions.phase }),
-        );
-        decider = { decide: (id, input) => decisions.decide(id, input) };
-        orchestratorSubscriptions.push(endWaitWhenAccessRevoked({ decisions, launched: () => workflowsLaunched, log: log.child({ service: 'orchestrator' }) }));
-        // A clock that can jump (EMS_CLOCK_OFFSET): a wait begun on another clock before this start must
-        // end now, or a timer set on the system clock keeps real time.
-        if (clock.maxWaitMs !== undefined) {
-          const orchestratorLog = log.child({ service: 'orchestrator' });
-          onLaunched = async () => {
-            const woken = await decisions.wakeWaiting(randomUUID());
-            if (woken) orchestratorLog.info({ woken }, 'waiting cases woken to look at the clock this process keeps');
-          };
-        }
-      }
+      const common = { db: emsDb, clock, bus, stepDeadlineSeconds: config.stepDeadlineSeconds };
+      mode = choreography
+        ? choreographyMode({ ...common, catalogue })
+        : orchestrationMode({
+            ...common,
+            pool: database.forService('ems'),
+            systemDatabaseUrl: database.urlOf('ems'),
+            retry: config.step,
+            followUps: config.followUps,
+            caseUrl,
+            urls: () => urls,
+            callAuth: auth.callAuth('ems'),
+            replica: { id: config.replicaId, named: Boolean(config.replicaId) || !allInOne, deadAfterMs: config.replicaDeadAfterMs },
+            log,
+          });
       services.push(
         createEmsService({
-          store,
+          store: mode.store,
           clock,
           noticeDays: config.noticeDays,
           directory: createDirectory(createEmsDb(database.forService('ems'))),
-          starter,
-          decider,
+          starter: mode.starter,
+          decider: mode.decider,
           bus,
-          // EMS follows every event about a case but its own: the submission and each decision are on the
-          // timeline already, written with the event in one transaction (and by whom).
-          trackedTypes: choreography ? () => Object.keys(catalogue).filter((t) => !EMS_OWN_EVENTS.has(t)) : undefined,
-          subscriptions: orchestratorSubscriptions,
+          subscriptions: mode.subscriptions,
           catalogue,
           sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
           pool: database.forService('ems'),
@@ -401,7 +362,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         for (const s of services) await migrate(setup, s.schema, s.migrations);
         // The bus's and the workflow engine's tables too: their roles may use them, not make them.
         await installEventBus(setup, { schema: BUS_SCHEMA });
-        if (!choreography) await installWorkflowSchema(databaseUrl, dbosLogger(log.child({ component: 'dbos' })));
+        await mode?.install?.(databaseUrl);
         // Then each service's role (before anything connects as one): its own schema, the bus.
         await ensureRolesFor(databaseUrl, services.map((s) => ({ name: roleOf(s), schema: s.schema })), rolePasswordOf).catch((err: unknown) => {
           if ((err as { code?: string }).code !== '42501') throw err;
@@ -431,51 +392,19 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     await retrying('starting the event bus', async () => {
       for (const s of services) for (const sub of s.subscriptions ?? []) await bus.subscribe(sub);
-      if (!choreography && hosts('ems')) {
-        // A database that ran in choreography before keeps its routing; orchestration must not let the
-        // reactions' queues fill up with events nobody will consume.
-        for (const name of CHOREOGRAPHY_SUBSCRIBERS) await bus.unsubscribe(name);
+      if (mode) {
+        // A database that ran in the other mode before keeps its routing: its queues must not fill up with
+        // events nobody will consume (orchestration retires the reactions and the tracker, choreography the orchestrator's).
+        const retired = choreography ? ORCHESTRATION_SUBSCRIBERS : [...PARTICIPANT_REACTIONS, ...CHOREOGRAPHY_SUBSCRIBERS];
+        for (const name of retired) await bus.unsubscribe(name);
       }
-      // …and the other way round: a database that ran in orchestration before keeps the orchestrator's queues.
-      if (choreography && hosts('ems')) await bus.unsubscribe(END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER);
       await bus.start();
     });
     // Reversed, shutdown runs: HTTP, service workers (webhook deliveries abort), bus consumers, DBOS, pool, SMTP, PostgreSQL.
-    if (!choreography && hosts('ems')) {
-      DBOS.setConfig({
-        name: 'ems',
-        // As EMS's role, which may use the workflow tables but not create them: installed by the admin.
-        systemDatabaseUrl: database.urlOf('ems'),
-        runMigrations: false,
-        systemDatabaseSchemaName: DBOS_SCHEMA,
-        systemDatabasePoolSize: 20,
-        runAdminServer: false,
-        applicationVersion: WORKFLOW_VERSION,
-        // Each replica its own executor id (its container's hostname unless named): DBOS recovers by it.
-        ...(config.replicaId || !allInOne ? { executorID: config.replicaId ?? hostname() } : {}),
-        logger: dbosLogger(log.child({ component: 'dbos' })),
-      });
-      await retrying('launching the workflow engine', async () => {
-        try {
-          await DBOS.launch();
-        } catch (err) {
-          // A launch that failed half-way counts as launched: undo it, so the retry recovers and starts queues.
-          await DBOS.shutdown().catch(() => undefined);
-          throw err;
-        }
-      });
-      workflowsLaunched = true;
-      const watchdog = startReplicaWatchdog({
-        pool: database.forService('ems'),
-        executorId: DBOS.executorID,
-        applicationVersion: WORKFLOW_VERSION,
-        deadAfterMs: config.replicaDeadAfterMs,
-        heartbeatMs: Math.min(2_000, config.replicaDeadAfterMs / 4),
-        log: log.child({ component: 'replicas' }),
-      });
-      // Reversed at shutdown: stop beating, shut DBOS down, then hand the waiting workflows over.
-      cleanup.splice(cleanup.length - 1, 0, () => watchdog.handOver(), () => DBOS.shutdown({ deregister: true }), () => watchdog.stop());
-      await onLaunched?.();
+    if (mode?.start) {
+      // Orchestration's workflow engine; reversed at shutdown, what stops it runs in the order given.
+      const stops = await mode.start(retrying);
+      cleanup.splice(cleanup.length - 1, 0, ...stops.reverse());
     }
     cleanup.splice(cleanup.length - 1, 0, () => bus.stop());
     const started: ServiceModule<DemoOrg>[] = [];

@@ -3,7 +3,6 @@ import type { EventBus, EventCatalogue, EventedService, Extension, Subscription 
 import { migrations } from './db/migrations.ts';
 import type { EmsDb } from './db/types.ts';
 import type { CaseStore } from './resignations/case-store.ts';
-import { trackReactionsWhenReported } from './choreography/track-reactions-when-reported.ts';
 import { resignationRoutes } from './resignations/resignations.http.ts';
 import type { CaseStarter } from './resignations/submit-resignation.ts';
 import type { CaseDecider } from './resignations/decide-resignation.ts';
@@ -19,13 +18,8 @@ import { followUpRoutes } from './follow-ups/list-follow-ups.http.ts';
 import { exitReportRoute } from './exit-report/exit-report.http.ts';
 import { listExtensionsRoute } from './list-extensions/list-extensions.http.ts';
 import type { FollowUpPolicy } from '@ems/hr';
-import { EventTypes } from '@ems/contracts/events';
-import { CONNECTED_SYSTEM_EVENT_TYPES } from './connected-systems/record-system-access.ts';
 import { recordSystemAccessWhenReported } from './connected-systems/record-system-access-when-reported.ts';
 import { updateRosterWhenPersonChanged } from './directory/update-roster-when-person-changed.ts';
-
-/** Events EMS follows with subscribers of their own, in both modes: never the tracker's (a directory change is about no case). */
-const FOLLOWED_APART = new Set<string>([...CONNECTED_SYSTEM_EVENT_TYPES, EventTypes.personChanged]);
 
 export const EMS_SCHEMA = 'ems';
 
@@ -46,9 +40,7 @@ export function createEmsService(deps: {
   decider: CaseDecider;
   bus: EventBus;
   catalogue: EventCatalogue;
-  /** Choreography: the event types EMS tracks cases from. Undefined: EMS subscribes to nothing. */
-  trackedTypes: (() => string[]) | undefined;
-  /** Orchestration: what the orchestrator itself listens to on the bus (e.g. access revoked early). */
+  /** The coordination mode's own subscribers: choreography's tracker, or what the orchestrator listens to (e.g. access revoked early). */
   subscriptions?: readonly Subscription[];
   sweepEveryMs: number;
   log: Logger;
@@ -65,18 +57,15 @@ export function createEmsService(deps: {
   // Changes are NOTIFYed only while some process has a stream open: this one says so when its first opens.
   const updates = createUpdatesHub({ log: deps.log, onActive: (active) => listener?.setActive(active) ?? Promise.resolve() });
   let stopUpdates: Array<() => Promise<void>> = [];
-  const trackedTypes = deps.trackedTypes;
-  const tracker = trackedTypes && trackReactionsWhenReported({ db: createEmsDb(deps.pool), clock: deps.clock, types: () => trackedTypes().filter((t) => !FOLLOWED_APART.has(t)) });
   return {
     name: 'ems',
     schema: EMS_SCHEMA,
     migrations,
     subscriptions: [
-      ...(tracker ? [tracker] : []),
+      ...(deps.subscriptions ?? []),
       // Both modes: what connected systems did about a case, and the directory's changes to the roster.
       recordSystemAccessWhenReported({ db: createEmsDb(deps.pool), clock: deps.clock }),
       updateRosterWhenPersonChanged({ db: createEmsDb(deps.pool) }),
-      ...(deps.subscriptions ?? []),
     ],
     seed: (org) => deps.directory.seed(org),
     routes: async (app) => {
