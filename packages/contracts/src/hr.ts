@@ -102,6 +102,30 @@ export const CancelInterviewRequest = z
   .meta({ id: 'CancelInterviewRequest' });
 export type CancelInterviewRequest = z.infer<typeof CancelInterviewRequest>;
 
+/** Why a closed case's interview was not cancelled: one definition for both modes (the event's `skipped` says the same). */
+export const CancellationSkipped = z.enum(['no interview', 'already held', 'already cancelled']);
+export type CancellationSkipped = z.infer<typeof CancellationSkipped>;
+
+/**
+ * POST /api/hr/case-closures (operation cancelInterviewOnClose, service ems): the resignation was retained or
+ * withdrawn — HR records it (no booking, no follow-up after it) and cancels the interview still scheduled, sending
+ * METHOD:CANCEL. The orchestrator's command; choreography's retained / withdrawn events run the same use case.
+ */
+export const CaseClosureRequest = z
+  .object({ resignationId: Uuid, decision: z.enum(['retained', 'withdrawn']), decidedAt: IsoDateTime })
+  .meta({ id: 'CaseClosureRequest' });
+export type CaseClosureRequest = z.infer<typeof CaseClosureRequest>;
+export const CaseClosure = z
+  .object({
+    resignationId: Uuid,
+    /** The interview cancelled, or the one that was not (held, cancelled before); null when there was none. */
+    interviewId: Uuid.nullable(),
+    cancelled: z.boolean(),
+    skipped: CancellationSkipped.nullable(),
+  })
+  .meta({ id: 'CaseClosure' });
+export type CaseClosure = z.infer<typeof CaseClosure>;
+
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
 export const InterviewListQuery = PageQuery.extend({
   resignationId: Uuid.optional(),

@@ -58,6 +58,8 @@ export const HrPaths = {
   interview: (id: string) => `/api/interviews/${encodeURIComponent(id)}`,
   reschedule: (id: string) => `/api/interviews/${encodeURIComponent(id)}/reschedule`,
   cancel: (id: string) => `/api/interviews/${encodeURIComponent(id)}/cancel`,
+  /** The orchestrator's command (service ems): a retained or withdrawn case's interview cancelled. */
+  caseClosures: '/api/hr/case-closures',
   held: (id: string) => `/api/interviews/${encodeURIComponent(id)}/held`,
 } as const;
 
