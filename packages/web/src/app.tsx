@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
 import { onSessionEnded } from './api/client.ts';
 import { readSession, signInUrl, type SessionInfo } from './api/session.ts';
+import { roleWords } from './components/roles.ts';
+import { Link, useLocation } from './components/router.tsx';
+import { SessionProvider, useSession } from './components/session.tsx';
 import { ErrorMessage, Loading, Page } from './components/ui.tsx';
-import { Layout, roleWords } from './layout.tsx';
+import { Layout } from './layout.tsx';
 import { findRoute } from './routes.tsx';
-import { Link, useLocation } from './router.tsx';
-import { SessionProvider, useSession } from './session.tsx';
 
 /** The app: the session first (signed out → the sign-in page), then the page the path names. */
 export function App() {

@@ -1,22 +1,10 @@
 import { useState, type ReactNode } from 'react';
 import { signOut } from './api/session.ts';
+import { roleWords } from './components/roles.ts';
+import { Link, useLocation } from './components/router.tsx';
+import { useSession } from './components/session.tsx';
 import { ErrorMessage } from './components/ui.tsx';
 import { NAV } from './routes.tsx';
-import { Link, useLocation } from './router.tsx';
-import { useSession } from './session.tsx';
-
-const ROLE_WORDS: Record<string, string> = {
-  employee: 'employee',
-  manager: 'manager',
-  hr_partner: 'HR partner',
-  hr_lead: 'HR lead',
-  access_admin: 'access administrator',
-  operator: 'operator',
-};
-
-export function roleWords(role: string): string {
-  return ROLE_WORDS[role] ?? role;
-}
 
 export function Layout({ children }: { children: ReactNode }) {
   const session = useSession();

@@ -1,7 +1,7 @@
 import type { ComponentType } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
-import type { Role } from './session.tsx';
-import { matchPath as matchPathPattern } from './router.tsx';
+import type { Role } from './components/session.tsx';
+import { matchPath as matchPathPattern } from './components/router.tsx';
 import { HomePage } from './pages/home.tsx';
 import { CasePage, CasesPage, ResignPage } from './pages/employee/index.tsx';
 import { TeamPage } from './pages/manager/index.tsx';

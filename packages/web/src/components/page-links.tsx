@@ -1,4 +1,4 @@
-import { Link } from '../router.tsx';
+import { Link } from './router.tsx';
 
 /**
  * Previous/next links of a paged list whose page is in the address (`urlFor(offset)`), shown only when

@@ -1,7 +1,7 @@
 import { AppPaths } from '@ems/contracts/app-paths';
 import { Page } from '../components/ui.tsx';
-import { Link } from '../router.tsx';
-import { useSession, type Role } from '../session.tsx';
+import { Link } from '../components/router.tsx';
+import { useSession, type Role } from '../components/session.tsx';
 import { HrHomeCounts } from './hr/home-counts.tsx';
 import { useOwnCasePath } from './employee/own-case.ts';
 

@@ -4,8 +4,8 @@ import { employeesById, listAll, listDrifts, listHolds, listRevocations, listSys
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Loading, Page, Status } from '../../components/ui.tsx';
-import { Link } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 import { connectorWords } from '../employee/connected-systems.tsx';
 import { personName, RevokeNow, Zoned } from './shared.tsx';
 

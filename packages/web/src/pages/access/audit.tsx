@@ -5,8 +5,8 @@ import { Problem } from '../../api/client.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, Loading, Page, statusWords } from '../../components/ui.tsx';
-import { Link, navigate, useLocation } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link, navigate, useLocation } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 import { ActorCell, personName, viewerZone } from './shared.tsx';
 
 const PAGE = 50;

@@ -5,8 +5,8 @@ import { Problem } from '../../api/client.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, formatInstant, Loading, Page, Status } from '../../components/ui.tsx';
-import { Link } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 import { RevokeNow, Zoned } from './shared.tsx';
 
 interface EmployeeAccessView {

@@ -3,7 +3,7 @@ import { newIdempotencyKey } from '../../api/client.ts';
 import { getEmployeeAccess, revokeAccess, type Actor, type Employee, type Revocation } from '../../api/access.ts';
 import { ConfirmDialog } from '../../components/confirm.tsx';
 import { formatInstant } from '../../components/ui.tsx';
-import { roleWords } from '../../layout.tsx';
+import { roleWords } from '../../components/roles.ts';
 
 /** The viewer's own zone (the browser's). */
 export const viewerZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -6,12 +6,12 @@ import { getResignation, getTimeline, REASON_CATEGORY_WORDS, withdrawResignation
 import { caseChanged } from '../../components/live.ts';
 import { useResource, type Resource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, formatDay, formatInstant, Loading, Page, Status } from '../../components/ui.tsx';
-import { Link } from '../../router.tsx';
-import { useSession, type Session } from '../../session.tsx';
+import { Link } from '../../components/router.tsx';
+import { useSession, type Session } from '../../components/session.tsx';
 import { DecisionPanel } from '../hr/decision-panel.tsx';
 import { CaseFlow } from '../operations/case-flow.tsx';
 import { stepsOf } from '../operations/steps.ts';
-import { calendarFile, calendarHref } from './calendar-file.ts';
+import { calendarFile, calendarHref } from '../../components/calendar-file.ts';
 import { ConnectedSystems, useSystemNames, withSystemName } from './connected-systems.tsx';
 
 /** Whose case, in the words of whoever reads it: "you" to the employee, their name to everyone else. */

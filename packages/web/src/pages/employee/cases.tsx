@@ -3,8 +3,8 @@ import { CASE_STATUSES, listResignations } from '../../api/ems.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { ErrorMessage, formatDay, Loading, Page, Status, statusWords } from '../../components/ui.tsx';
-import { Link, navigate, useLocation } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link, navigate, useLocation } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 
 const live = caseChanged();
 const PAGE_SIZE = 25;

@@ -2,7 +2,7 @@ import { AppPaths } from '@ems/contracts/app-paths';
 import { isOpen, listResignations } from '../../api/ems.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
-import { useSession } from '../../session.tsx';
+import { useSession } from '../../components/session.tsx';
 
 const live = caseChanged();
 

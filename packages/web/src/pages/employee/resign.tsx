@@ -4,8 +4,8 @@ import { Problem, newIdempotencyKey } from '../../api/client.ts';
 import { addDays, describeWorkingDays, getEmployee, isoWeekday, nearestWorkingDay, searchEmployees, todayIn, weekdayName, type Employee } from '../../api/directory.ts';
 import { OPEN_RESIGNATION_EXISTS, REASON_CATEGORIES, REASON_CATEGORY_WORDS, submitResignation, type ReasonCategory, type SubmitResignationRequest } from '../../api/ems.ts';
 import { ErrorMessage, Field, formatDay, Page } from '../../components/ui.tsx';
-import { Link, navigate } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link, navigate } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 import { DayPicker } from './day-picker.tsx';
 import { useOwnCase } from './own-case.ts';
 

@@ -5,7 +5,7 @@ import { getEmployeeAccess, listHolds } from '../../api/access.ts';
 import { describeWorkingDays, getEmployee } from '../../api/directory.ts';
 import { useResource } from '../../components/resource.ts';
 import { ErrorMessage, Field, formatDay, Loading, Status } from '../../components/ui.tsx';
-import { useSession } from '../../session.tsx';
+import { useSession } from '../../components/session.tsx';
 import { fieldError, useSubmit } from './submit.ts';
 import { addDays, browserZone, dayIn, zoneCity } from './time.ts';
 

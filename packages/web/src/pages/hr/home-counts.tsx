@@ -2,7 +2,7 @@ import { listResignations } from '../../api/ems.ts';
 import { getHrPartner, listEvery, listFollowUps, listInterviews } from '../../api/hr.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
-import { useSession, type Role } from '../../session.tsx';
+import { useSession, type Role } from '../../components/session.tsx';
 import { addDays, browserZone, dayIn, fromLocalInput } from './time.ts';
 
 const live = caseChanged();

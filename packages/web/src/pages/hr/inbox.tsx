@@ -4,8 +4,8 @@ import { getHrPartner, listEvery, listFollowUps, listInterviews, peopleById, typ
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, formatDay, Loading, Page, Status } from '../../components/ui.tsx';
-import { Link } from '../../router.tsx';
-import { useSession, type Session } from '../../session.tsx';
+import { Link } from '../../components/router.tsx';
+import { useSession, type Session } from '../../components/session.tsx';
 import { addDays, browserZone, dayIn, formatSpan, formatTime, fromLocalInput, weekday, zoneCity } from './time.ts';
 
 /** Reload on any change of a case the person may see: the inbox lists several. */

@@ -5,10 +5,10 @@ import { cancelInterview, getEmployee, getHrPartner, getInterview, HrProblems, m
 import type { LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, Loading, Page, Status } from '../../components/ui.tsx';
-import { Link } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 import { describeWorkingDays } from '../../api/directory.ts';
-import { calendarFile, calendarHref } from '../employee/calendar-file.ts';
+import { calendarFile, calendarHref } from '../../components/calendar-file.ts';
 import { fieldError, useSubmit } from './submit.ts';
 import { formatSpan, fromLocalInput, toLocalInput, zoneCity } from './time.ts';
 

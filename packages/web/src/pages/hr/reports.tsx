@@ -4,7 +4,7 @@ import { getExitReport, type ExitCounts, type ExitReport } from '../../api/repor
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { ErrorMessage, Field, formatDay, Loading, Page } from '../../components/ui.tsx';
-import { navigate, useLocation } from '../../router.tsx';
+import { navigate, useLocation } from '../../components/router.tsx';
 import { BarChart, type Column, type Row } from './bar-chart.tsx';
 import { fieldError } from './submit.ts';
 

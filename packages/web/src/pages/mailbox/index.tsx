@@ -5,8 +5,8 @@ import { attachmentHref, getMail, listMail, NO_MAILBOX, type MailAttachment, typ
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, formatInstant, Loading, Page } from '../../components/ui.tsx';
-import { Link, navigate, useLocation } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link, navigate, useLocation } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 import { readInvite } from './ics.ts';
 
 const PAGE_SIZE = 50;

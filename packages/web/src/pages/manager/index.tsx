@@ -3,8 +3,8 @@ import { listOpenResignations, type Resignation } from '../../api/ems.ts';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { ErrorMessage, formatDay, Loading, Page, Status } from '../../components/ui.tsx';
-import { Link } from '../../router.tsx';
-import { useSession } from '../../session.tsx';
+import { Link } from '../../components/router.tsx';
+import { useSession } from '../../components/session.tsx';
 
 const live = caseChanged();
 

@@ -5,7 +5,7 @@ import { ConfirmDialog } from '../../components/confirm.tsx';
 import type { LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Loading, Page } from '../../components/ui.tsx';
-import { Link, useLocation } from '../../router.tsx';
+import { Link, useLocation } from '../../components/router.tsx';
 import { PageLinks } from '../../components/page-links.tsx';
 
 const PAGE = 50;

@@ -2,8 +2,8 @@ import { AppPaths } from '@ems/contracts/app-paths';
 import { listExtensions } from '../../api/operations.ts';
 import { useResource } from '../../components/resource.ts';
 import { ErrorMessage, Loading, Page } from '../../components/ui.tsx';
-import { roleWords } from '../../layout.tsx';
-import { Link } from '../../router.tsx';
+import { Link } from '../../components/router.tsx';
+import { roleWords } from '../../components/roles.ts';
 
 /** Extensions: the optional services this EMS loaded (EMS_EXTENSIONS) — what each subscribes to, publishes and adds to the API. */
 export function ExtensionsPage(_props: { params: Record<string, string> }) {

@@ -3,7 +3,7 @@ import { listDeadLetters, listStuckCases, listWebhooks } from '../../api/operati
 import type { LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, formatInstant, Loading, Page, Status } from '../../components/ui.tsx';
-import { Link } from '../../router.tsx';
+import { Link } from '../../components/router.tsx';
 import { STEP_WORDS, troubled } from './steps.ts';
 
 const anyCase = (u: LiveUpdate) => u.kind === 'case' || u.kind === 'reconnected';

@@ -6,7 +6,7 @@ import { ConfirmDialog } from '../../components/confirm.tsx';
 import { caseChanged, type LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, Loading, Page } from '../../components/ui.tsx';
-import { Link, navigate, useLocation } from '../../router.tsx';
+import { Link, navigate, useLocation } from '../../components/router.tsx';
 import { PageLinks } from '../../components/page-links.tsx';
 
 /** Deliveries follow the events: any case change (or a dead letter) may have sent one. */

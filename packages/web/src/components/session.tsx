@@ -1,5 +1,5 @@
 import { createContext, useContext, type ReactNode } from 'react';
-import type { SessionInfo } from './api/session.ts';
+import type { SessionInfo } from '../api/session.ts';
 
 /** The roles EMS knows (packages/contracts/src/policy.ts). */
 export type Role = 'employee' | 'manager' | 'hr_partner' | 'hr_lead' | 'access_admin' | 'operator';
