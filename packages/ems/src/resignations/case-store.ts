@@ -253,6 +253,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       const hold = result('blockAccess');
       return {
         draft: draftFromRow(row),
+        kind: row.kind,
         status: row.status,
         holdId: typeof hold?.holdId === 'string' ? hold.holdId : null,
         interview: typeof interview?.interviewId === 'string' && typeof interview.end === 'string' ? { id: interview.interviewId, end: interview.end } : null,

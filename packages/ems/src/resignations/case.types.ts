@@ -36,6 +36,8 @@ export interface DecisionInput {
 export interface CaseFacts {
   draft: CaseDraft;
   status: CaseStatus;
+  /** `involuntary`: HR's exit, decided from the start — no decision or withdrawal applies. */
+  kind: 'resignation' | 'involuntary';
   holdId: string | null;
   /** The interview booked by the scheduling step, if it succeeded. */
   interview: { id: string; end: string } | null;

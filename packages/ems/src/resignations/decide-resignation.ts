@@ -43,6 +43,13 @@ export async function decideResignation(
 ): Promise<DecideResult> {
   const facts = await deps.store.facts(caseId);
   if (!facts || !meta.allowed(facts.draft.employee.id)) throw new HttpProblem(404, `No resignation with id ${caseId}`);
+  if (facts.kind === 'involuntary') {
+    throw new HttpProblem(409, `Case ${caseId} is an involuntary exit, decided when HR started it: it cannot be ${input.kind === 'withdrawn' ? 'withdrawn' : 'decided again'}`, {
+      type: ems.EmsProblemTypes.involuntaryCase,
+      title: 'An involuntary exit is not decided or withdrawn',
+      extra: { caseStatus: facts.status },
+    });
+  }
   const current = facts.decision && { kind: facts.decision.kind, lastWorkingDay: facts.decision.lastWorkingDay, revision: facts.decision.revision, revokeAt: facts.decision.revokeAt };
   const now = deps.clock.now();
   const t = decideTransition({ status: facts.status, lastWorkingDay: facts.draft.lastWorkingDay, decision: current }, input, localDate(now, facts.draft.employee.timezone), now);
