@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
+import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
 import { ExitReason } from './ems.ts';
 import { EXIT_CHUNK_SIZE, ExitNoticesSent, ExitPerson } from './events.ts';
 
@@ -20,6 +20,8 @@ export const EmailTemplate = z.enum([
   'exit-follow-up',
   /** To every access administrator: a reconciliation found a connected system contradicting a hold or a revocation. data: AccessDriftAlertData; purpose AccessDriftPurpose */
   'access-drift-alert',
+  /** Exit notices (access-exits): to the employee or their manager, after an involuntary exit suspended every grant. data: ExitNoticeData; purpose ExitNoticePurpose */
+  'involuntary-exit-notice',
 ]);
 export type EmailTemplate = z.infer<typeof EmailTemplate>;
 
@@ -55,6 +57,7 @@ export const EmailPurposes = {
     `decision-notice:${p.decision}:${p.revision}:${p.audience}`,
   followUp: (p: { milestone: FollowUpMilestone; level: FollowUpLevel }): z.infer<typeof FollowUpPurpose> => `follow-up:${p.milestone}.${p.level}`,
   accessDrift: (driftId: string): z.infer<typeof AccessDriftPurpose> => `access-drift:${driftId}`,
+  exitNotice: (audience: DecisionAudience): z.infer<typeof ExitNoticePurpose> => `exit-notice:${audience}`,
   interviewInvite: (interviewId: string, sequence: number): `interview-invite:${string}:${number}` => `interview-invite:${interviewId}:${sequence}`,
   interviewCancelled: (interviewId: string, sequence: number): `interview-cancelled:${string}:${number}` => `interview-cancelled:${interviewId}:${sequence}`,
 } as const;
@@ -165,19 +168,43 @@ export type DecisionNoticeEmail = z.infer<typeof DecisionNoticeEmail>;
 export type FollowUpEmail = z.infer<typeof FollowUpEmail>;
 export type AccessDriftAlertEmail = z.infer<typeof AccessDriftAlertEmail>;
 
+// Exit notices (access-exits): an involuntary exit's notice to the employee and to their manager, sent by
+// Notification itself (tell-exit/) once Access reported every grant suspended — never requestable over HTTP.
+// One per case and audience: the case is the resignation id, so the purpose needs only the audience.
+export const ExitNoticePurpose = z.templateLiteral(['exit-notice:', DecisionAudience]);
+export const ExitNoticeData = z.object({
+  recipientName: StorableText.min(1).max(200),
+  /** Who is told: the employee, or their manager (about their report). */
+  audience: DecisionAudience,
+  employeeName: StorableText.min(1).max(200),
+  /** The category only: no details of the reason reach either email. */
+  reason: ExitReason,
+  lastWorkingDay: IsoDate,
+  /** When every grant is revoked (ISO instant), shown in `timezone` (the employee's IANA zone). */
+  revokeAt: IsoDateTime,
+  timezone: StorableLine.min(1).max(64),
+  /** Whom the employee may ask: their manager, when they have one (HR in any case). */
+  managerName: StorableText.min(1).max(200).nullish(),
+  caseUrl: StorableLine.url().nullish(),
+});
+export const ExitNoticeEmail = emailKind('involuntary-exit-notice', ExitNoticePurpose, ExitNoticeData);
+export type ExitNoticeEmail = z.infer<typeof ExitNoticeEmail>;
+
 /**
  * An email to send: one of the kinds, told apart by `template`. The purpose must be the one its data
  * names (a decision notice's decision, revision and audience; a follow-up's milestone and level).
  */
 export const SendEmailRequest = z
-  .discriminatedUnion('template', [ManagerNoticeEmail, InterviewInviteEmail, InterviewCancelledEmail, DecisionNoticeEmail, FollowUpEmail, AccessDriftAlertEmail])
+  .discriminatedUnion('template', [ManagerNoticeEmail, InterviewInviteEmail, InterviewCancelledEmail, DecisionNoticeEmail, FollowUpEmail, AccessDriftAlertEmail, ExitNoticeEmail])
   .superRefine((r, ctx) => {
     const expected =
       r.template === 'resignation-decision-notice'
         ? EmailPurposes.decisionNotice(r.data)
         : r.template === 'exit-follow-up'
           ? EmailPurposes.followUp(r.data)
-          : undefined;
+          : r.template === 'involuntary-exit-notice'
+            ? EmailPurposes.exitNotice(r.data.audience)
+            : undefined;
     if (expected !== undefined && r.purpose !== expected) ctx.addIssue({ code: 'custom', path: ['purpose'], message: `must be ${expected}, the purpose its data names` });
   })
   .meta({ id: 'SendEmailRequest' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { notification as api } from '@ems/contracts';
 import { headerValue } from './header.ts';
+import { exitNoticeRenderer } from '../tell-exit/tell-exit.templates.ts';
 
 /**
  * The named email templates: each validates its data and renders a subject, a plain-text body and an
@@ -88,6 +89,7 @@ const renderers = {
   'resignation-decision-notice': { schema: DecisionNoticeData, render: renderDecisionNotice },
   'exit-follow-up': { schema: FollowUpData, render: renderFollowUp },
   'access-drift-alert': { schema: AccessDriftAlertData, render: renderAccessDriftAlert },
+  'involuntary-exit-notice': exitNoticeRenderer,
 } as const satisfies Record<api.EmailTemplate, { schema: z.ZodType; render: (data: never) => RenderedEmail }>;
 
 /** Validates `data` against the template's schema and renders it. */
@@ -103,6 +105,8 @@ export function prepareEmail(template: api.EmailTemplate, data: unknown): Prepar
     case 'exit-follow-up':
       return prepare(renderers[template].schema, renderers[template].render, data);
     case 'access-drift-alert':
+      return prepare(renderers[template].schema, renderers[template].render, data);
+    case 'involuntary-exit-notice':
       return prepare(renderers[template].schema, renderers[template].render, data);
   }
 }
