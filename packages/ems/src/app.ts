@@ -390,8 +390,16 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     // From here on the process logs in only as its roles.
     await endSetup();
 
+    // A retry after a failed start must not subscribe again what the bus holds already (it refuses a second time).
+    const subscribed = new Set<string>();
     await retrying('starting the event bus', async () => {
-      for (const s of services) for (const sub of s.subscriptions ?? []) await bus.subscribe(sub);
+      for (const s of services) {
+        for (const sub of s.subscriptions ?? []) {
+          if (subscribed.has(sub.name)) continue;
+          await bus.subscribe(sub);
+          subscribed.add(sub.name);
+        }
+      }
       if (mode) {
         // A database that ran in the other mode before keeps its routing: its queues must not fill up with
         // events nobody will consume (orchestration retires the reactions and the tracker, choreography the orchestrator's).
