@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`usage: ${USAGE}`);
     return err.message ? 2 : 0;
   }
-  const { out, json, ...options } = parsed;
+  const { out, json, label, ...options } = parsed;
   if (!busAvailable(options.bus)) {
     console.error(`bench: --bus ${options.bus} is not yet available: EMS has no ${options.bus} event bus adapter yet.`);
     return 2;
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   }
   process.stderr.write(clearLine);
   console.log(toMarkdown(report));
-  const written = await writeReport(report, out ?? RESULTS, json);
+  const written = await writeReport(report, out ?? RESULTS, json, label);
   console.error(`written: ${written.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
   if (report.errors > 0) console.error(`bench: ${report.errors} error(s) — see the report`);
   return report.errors > 0 ? 1 : 0;

@@ -109,7 +109,7 @@ async function listAll(api: Api): Promise<ems.Resignation[]> {
 }
 
 const REACTIONS = ['notifyManager', 'scheduleInterview', 'blockAccess'] as const;
-export const settled = (c: ems.Resignation) => REACTIONS.every((s) => c.steps[s].status === 'done' || c.steps[s].status === 'failed');
+export const settled = (c: ems.Resignation) => REACTIONS.every((s) => c.steps[s]?.status === 'done' || c.steps[s]?.status === 'failed');
 
 export interface Settlement {
   cases: Map<string, ems.Resignation>;

@@ -40,6 +40,8 @@ async function embeddedServer(statements: boolean): Promise<BenchServer> {
       await c.connect();
       await c.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
       await c.query(`ALTER SYSTEM SET pg_stat_statements.max = 10000`);
+      // Planning time apart from execution time: what preparing statements saves.
+      await c.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
       await c.end();
       await pgServer.stop();
       pgServer = await startEmbeddedPostgres({ dataDir: dir, database: 'postgres' });
@@ -140,7 +142,12 @@ export async function tupleWrites(url: string): Promise<Record<string, number>> 
 
 export interface StatementCount {
   query: string;
+  /** Executions: each one a round trip from the client (BEGIN and COMMIT included: track_utility is on by default). */
   calls: number;
+  /** Times it was planned (0 for a prepared statement running its cached generic plan). */
+  plans: number;
+  /** Time the server spent planning it (total_plan_time), ms. */
+  planMs: number;
   /** Time the server spent executing it (pg_stat_statements' total_exec_time: planning, parsing and commit excluded), ms. */
   execMs: number;
 }
@@ -148,19 +155,23 @@ export interface StatementCount {
 /** Calls and execution time per statement in one database (pg_stat_statements), most called first. */
 export async function statementCounts(server: BenchServer, database: string): Promise<StatementCount[]> {
   if (!server.statements) return [];
-  const r = await server.monitor.query<{ query: string; calls: string; exec_ms: number }>(
-    `SELECT s.query, sum(s.calls)::text AS calls, sum(s.total_exec_time)::float8 AS exec_ms FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+  const r = await server.monitor.query<{ query: string; calls: string; plans: string; plan_ms: number; exec_ms: number }>(
+    `SELECT s.query, sum(s.calls)::text AS calls, sum(s.plans)::text AS plans, sum(s.total_plan_time)::float8 AS plan_ms, sum(s.total_exec_time)::float8 AS exec_ms
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
       WHERE d.datname = $1 GROUP BY s.query ORDER BY sum(s.calls) DESC`,
     [database],
   );
-  return r.rows.map((x) => ({ query: x.query, calls: Number(x.calls), execMs: x.exec_ms }));
+  return r.rows.map((x) => ({ query: x.query, calls: Number(x.calls), plans: Number(x.plans), planMs: x.plan_ms, execMs: x.exec_ms }));
 }
 
 /** Statement calls and execution time between two readings, most called first. */
 export function statementDelta(before: StatementCount[], after: StatementCount[]): StatementCount[] {
   const prior = new Map(before.map((s) => [s.query, s]));
   return after
-    .map((s) => ({ query: s.query, calls: s.calls - (prior.get(s.query)?.calls ?? 0), execMs: s.execMs - (prior.get(s.query)?.execMs ?? 0) }))
+    .map((s) => {
+      const p = prior.get(s.query);
+      return { query: s.query, calls: s.calls - (p?.calls ?? 0), plans: s.plans - (p?.plans ?? 0), planMs: s.planMs - (p?.planMs ?? 0), execMs: s.execMs - (p?.execMs ?? 0) };
+    })
     .filter((s) => s.calls > 0)
     .sort((a, b) => b.calls - a.calls);
 }

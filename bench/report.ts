@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Distribution } from './stats.ts';
-import type { BenchReport, ModeReport, ParticipantsCost, PhaseReport } from './run-bench.ts';
+import type { BenchReport, ModeReport, ParticipantsCost, PhaseReport, Target } from './run-bench.ts';
 import { PARTICIPANT_CALLS } from './participants.ts';
 
 /** The report as markdown: one column per mode, ratios to the ceilings first. */
@@ -30,6 +30,7 @@ export function toMarkdown(r: BenchReport): string {
     if (m.some((x) => x.ceilings.participants)) rows.push(['÷ its participants alone (ceiling 3, same run)', (x) => fmt(x.ratios.burstToParticipants, 2)]);
     rows.push(['÷ raw INSERT commits/s (same run)', (x) => fmt(x.ratios.burstToInsert, 3)]);
     rows.push(['commit budget used (cases/s × commits/case ÷ raw commits/s)', (x) => pct(x.ratios.commitBudgetUsed)]);
+    rows.push(['**submit → critical access suspended**, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.accessSuspended) : '–')]);
     rows.push(['submit → all three done, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.allThreeDone) : '–')]);
     rows.push(['submit → each step done, p50 ms: manager notified / interview / access', (x) => (burst(x) ? perStep(burst(x)!) : '–')]);
   }
@@ -44,11 +45,14 @@ export function toMarkdown(r: BenchReport): string {
   rows.push(['**PostgreSQL**', () => '']);
   rows.push(['commits per case (burst / steady; idle pollers subtracted)', (x) => `${fmt(burst(x)?.commits.perCase, 1)} / ${fmt(steady(x)?.commits.perCase, 1)}`]);
   rows.push(['idle commits/s (pollers)', (x) => fmt(x.idleCommitsPerSecond, 1)]);
+  rows.push([`SQL statements (= round trips) per case, BEGIN/COMMIT included (${first})`, (x) => fmt((burst(x) ?? steady(x))?.statementsTotalPerCase, 1)]);
+  rows.push([`PostgreSQL planning / executing, ms per case; plans per case (${first})`, (x) => sqlTime(burst(x) ?? steady(x))]);
   rows.push([`WAL per case (${first})`, (x) => wal(burst(x) ?? steady(x))]);
   rows.push([`rows written per case by schema (${first})`, (x) => rowsBySchema(burst(x) ?? steady(x))]);
   rows.push(['**Processes**', () => '']);
   rows.push(['peak RSS of the EMS process', (x) => mib(x.memory.emsPeakRssBytes)]);
   rows.push(['peak PSS of PostgreSQL (all its processes)', (x) => mib(x.memory.postgresPeakPssBytes)]);
+  rows.push([`**CPU ms per case, EMS + PostgreSQL** (${first})`, (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.emsAndPostgres, 1)]);
   rows.push([`CPU ms per case, EMS / PostgreSQL / load generator (${first})`, (x) => cpuPerCase(burst(x) ?? steady(x))]);
   if (m.some((x) => x.bus === 'nats')) rows.push([`CPU ms per case, nats-server (${first}; the server may be shared)`, (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.nats, 1)]);
   rows.push([`cores busy, EMS / PostgreSQL (${first})`, (x) => cores(burst(x) ?? steady(x))]);
@@ -99,6 +103,7 @@ export function toMarkdown(r: BenchReport): string {
     '',
     `Clock: ${r.clock}.`,
     '',
+    ...targetsTable(m),
     `| | ${m.map((x) => x.mode).join(' | ')} |`,
     `|---|${m.map(() => '---:').join('|')}|`,
     ...rows.map(([label, f]) => `| ${label} | ${m.map(f).join(' | ')} |`),
@@ -126,6 +131,31 @@ export function toMarkdown(r: BenchReport): string {
     for (const p of x.phases) lines.push(...errorSamples(x, p), ...profileSection(x, p));
   }
   return lines.join('\n') + '\n';
+}
+
+/** Issue 15's targets first: each mode's figure, its target, met or not. */
+function targetsTable(m: ModeReport[]): string[] {
+  if (!m.some((x) => x.targets?.length)) return [];
+  const names = m.find((x) => x.targets.length)!.targets.map((t) => t.name);
+  const cell = (t: Target | undefined) => {
+    if (!t) return '–';
+    const v = t.value === null ? '–' : `${fmt(t.value, t.unit === '×' ? 2 : t.unit === 'ms' && t.value < 100 ? 1 : 0)}${t.unit === '×' || t.unit === '' ? '' : ` ${t.unit}`}`;
+    const mark = t.met === null ? '' : t.met ? ' ✅' : ' ❌';
+    return `${v} (${t.kind === 'max' ? '≤' : '≥'} ${t.limit}${t.unit === 'ms' ? ' ms' : ''})${mark}${t.note ? ` — ${t.note}` : ''}`;
+  };
+  return [
+    "**Issue 15's targets** (figure of this run; target in brackets; ratios to the ceiling measured in the same run):",
+    '',
+    `| target | ${m.map((x) => x.mode).join(' | ')} |`,
+    `|---|${m.map(() => '---:').join('|')}|`,
+    ...names.map((name) => `| ${name} | ${m.map((x) => cell(x.targets.find((t) => t.name === name))).join(' | ')} |`),
+    '',
+  ];
+}
+
+function sqlTime(p: PhaseReport | undefined): string {
+  const s = p?.sqlPerCase;
+  return s ? `${fmt(s.planMs, 2)} / ${fmt(s.execMs, 2)}; ${fmt(s.plans, 1)}` : '–';
 }
 
 function casesPerSecond(p: PhaseReport | undefined): string {
@@ -177,19 +207,24 @@ function profileSection(m: ModeReport, p: PhaseReport): string[] {
   if (p.statementsPerCase.length > 0) {
     out.push('', `### Statements per case: ${m.mode}, ${p.kind} — ${fmt(p.statementsTotalPerCase, 1)} in all (pg_stat_statements, top ${Math.min(25, p.statementsPerCase.length)}; every one in the JSON)`, '');
     const execMs = p.statementsPerCase.reduce((t, s) => t + s.execMs, 0);
-    out.push(`Execution time ${fmt(execMs, 2)} ms per case in all (total_exec_time: parsing, planning and commits not included).`, '');
-    out.push('| calls/case | exec ms/case | statement |', '|---:|---:|---|');
-    out.push(...p.statementsPerCase.slice(0, 25).map((s) => `| ${fmt(s.calls, 2)} | ${fmt(s.execMs, 2)} | \`${s.query.replaceAll('|', '\\|').slice(0, 160)}\` |`));
+    const planMs = p.statementsPerCase.reduce((t, s) => t + (s.planMs ?? 0), 0);
+    out.push(`Per case in all: planning ${fmt(planMs, 2)} ms, execution ${fmt(execMs, 2)} ms (total_plan_time, total_exec_time: parsing and commits not included).`, '');
+    out.push('| calls/case | plans/case | plan ms/case | exec ms/case | statement |', '|---:|---:|---:|---:|---|');
+    out.push(
+      ...p.statementsPerCase
+        .slice(0, 25)
+        .map((s) => `| ${fmt(s.calls, 2)} | ${fmt(s.plans, 2)} | ${fmt(s.planMs, 2)} | ${fmt(s.execMs, 2)} | \`${s.query.replaceAll('|', '\\|').slice(0, 160)}\` |`),
+    );
   }
   return out;
 }
 
-/** bench/results/<timestamp>-<mode>.{md,json} and bench/results/latest.md; the paths written. */
-export async function writeReport(report: BenchReport, dir: string, jsonFile?: string): Promise<string[]> {
+/** bench/results/<timestamp>-<label or mode>.{md,json} and bench/results/latest.md; the paths written. */
+export async function writeReport(report: BenchReport, dir: string, jsonFile?: string, label?: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const stamp = report.startedAt.replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
   const mode = report.modes.length === 1 ? report.modes[0]!.mode : 'both';
-  const base = path.join(dir, `${stamp}-${mode}`);
+  const base = path.join(dir, `${stamp}-${label ?? mode}`);
   const md = toMarkdown(report);
   const json = JSON.stringify(report, null, 2) + '\n';
   const written = [`${base}.md`, `${base}.json`, path.join(dir, 'latest.md')];

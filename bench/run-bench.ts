@@ -6,6 +6,7 @@
  *     ├─ ceilings: raw single-row INSERT commits/s · bare DBOS 3-parallel-no-op-step workflows/s
  *     ├─ EMS child process (seeded with the benchmark organisation) → idle commit rate
  *     ├─ orchestration: ceiling 3 — the participants' own work, their three calls per case made directly
+ *     ├─ warm-up: W cases submitted and settled, not measured
  *     ├─ burst:  N POSTs, `concurrency` in flight → all three steps settled → quiet again
  *     └─ steady: M POSTs at R/s, open loop        → all three steps settled → quiet again
  *   → report (markdown + JSON)
@@ -48,11 +49,15 @@ export interface BenchOptions {
   rate: number;
   /** Requests in flight in the burst, and connections of the raw-INSERT and DBOS ceilings. */
   concurrency: number;
+  /** Cases submitted and settled before the phases, unmeasured: JIT, pools and plan caches warm. */
+  warmupCases: number;
   /** A PostgreSQL server to create throwaway databases on, instead of a fresh embedded one per mode. */
   serverUrl?: string | undefined;
   insertCeilingMs: number;
   /** Requests per credential when measuring what admitting a caller costs (bench/auth.ts). */
   checkRequests: number;
+  /** Only what issue 15's targets need: no admission-cost checks, no ceiling 3 (participants alone). */
+  onlyTargets?: boolean;
   /** Workflows of the DBOS ceiling (default: as many as burst cases, at least 200). */
   ceilingWorkflows: number;
   /** Idle window measuring the commits EMS makes with nothing to do (pollers). */
@@ -106,12 +111,14 @@ export interface PhaseReport {
   walBytesPerCase: number | null;
   rowsWrittenPerCase: Record<string, number>;
   /** nats: the nats-server process EMS uses (shared with anything else using it). */
-  cpuMsPerCase: { ems: number; postgres: number | null; nats: number | null; mailRelay: number | null; loadGenerator: number };
+  cpuMsPerCase: { ems: number; postgres: number | null; nats: number | null; mailRelay: number | null; loadGenerator: number; emsAndPostgres: number | null };
   /** Average cores busy during the phase. */
   coresBusy: { ems: number; postgres: number | null; loadGenerator: number };
-  /** Every SQL statement the phase ran, per case (--profile only: pg_stat_statements). */
+  /** Every SQL statement the phase ran, per case (embedded server only: pg_stat_statements); each is one round trip. */
   statementsTotalPerCase: number | null;
-  statementsPerCase: Array<{ query: string; calls: number; execMs: number }>;
+  /** PostgreSQL's planning and execution per case, summed over the statements (embedded only). */
+  sqlPerCase: { plans: number; planMs: number; execMs: number } | null;
+  statementsPerCase: Array<{ query: string; calls: number; plans: number; planMs: number; execMs: number }>;
   profile: ProfileSummary | null;
 }
 
@@ -138,7 +145,49 @@ export interface ModeReport {
     /** Share of the raw commit rate the burst used: cases/s × commits per case ÷ raw commits/s. */
     commitBudgetUsed: number | null;
   };
+  /** Issue 15's targets for this mode, each with the figure of this run. */
+  targets: Target[];
   errors: number;
+}
+
+export interface Target {
+  name: string;
+  /** The figure measured (null: the phase did not run, or the server could not tell). */
+  value: number | null;
+  unit: string;
+  /** 'max': the value must be at most `limit`; 'min': at least. */
+  kind: 'max' | 'min';
+  limit: number;
+  met: boolean | null;
+  /** Under which conditions the target is defined, when this run's differ (e.g. a smaller burst). */
+  note: string | null;
+}
+
+/** Issue 15 §2: per mode, the lean path's targets. */
+const TARGETS = {
+  orchestration: { cpuMsPerCase: 30, burstToDbos: 0.35, commitsPerCase: 12 },
+  choreography: { cpuMsPerCase: 20, burstToDbos: 0.5, commitsPerCase: 8 },
+} as const;
+const TARGET_BURST_CASES = 2000;
+const TARGET_STEADY_RATE = 20;
+
+export function targetsOf(mode: Mode, phases: PhaseReport[], burstToDbos: number | null): Target[] {
+  const t = TARGETS[mode];
+  const b = phases.find((p) => p.kind === 'burst');
+  const st = phases.find((p) => p.kind === 'steady');
+  const target = (name: string, value: number | null | undefined, unit: string, kind: 'max' | 'min', limit: number, note: string | null = null): Target => {
+    const v = value ?? null;
+    return { name, value: v, unit, kind, limit, met: v === null ? null : kind === 'max' ? v <= limit : v >= limit, note };
+  };
+  const smallBurst = b && b.cases < TARGET_BURST_CASES ? `a burst of ${b.cases}, not ${TARGET_BURST_CASES}` : null;
+  const otherRate = st && st.rate !== TARGET_STEADY_RATE ? `at ${st.rate}/s, not ${TARGET_STEADY_RATE}/s` : null;
+  return [
+    target('CPU per case, EMS + PostgreSQL (burst)', b?.cpuMsPerCase.emsAndPostgres, 'ms', 'max', t.cpuMsPerCase),
+    target('burst cases/s ÷ bare DBOS workflows/s', burstToDbos, '×', 'min', t.burstToDbos),
+    target('commits per case (burst)', b?.commits.perCase, '', 'max', t.commitsPerCase),
+    target('submit → critical access suspended, p99 (burst)', b?.latencyMs.accessSuspended.p99, 'ms', 'max', 1000, smallBurst),
+    target(`submit → critical access suspended, p99 (steady ${TARGET_STEADY_RATE}/s)`, st?.latencyMs.accessSuspended.p99, 'ms', 'max', 100, otherRate),
+  ];
 }
 
 /** A run of participant calls with what it cost: per case, CPU of the EMS process (the participants live there) and of PostgreSQL, and commits. */
@@ -208,7 +257,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
   const log = o.log ?? (() => undefined);
   log(`${mode}: starting a fresh PostgreSQL${o.serverUrl ? ' database' : ''}`);
-  const server = await startBenchServer({ serverUrl: o.serverUrl, statements: o.profile });
+  // Statements are always counted (round trips, planning): pg_stat_statements costs little beside EMS.
+  const server = await startBenchServer({ serverUrl: o.serverUrl, statements: true });
   let emsProcess: EmsProcess | undefined;
   let relay: Child | undefined;
   let nats: { servers: string; prefix: string } | undefined;
@@ -248,8 +298,8 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
     const secretsKey = randomBytes(32);
     // Orchestration also measures its participants alone (ceiling 3), on employees of their own.
     // (each call kind alone on a sixth of them first, then all three on the other half)
-    const participantsCases = mode === 'orchestration' && o.burstCases > 0 ? Math.min(o.burstCases, 1000) * 2 : 0;
-    const resigners = o.burstCases + o.steadyCases + participantsCases;
+    const participantsCases = mode === 'orchestration' && o.burstCases > 0 && !o.onlyTargets ? Math.min(o.burstCases, 1000) * 2 : 0;
+    const resigners = o.burstCases + o.steadyCases + o.warmupCases + participantsCases;
     const { resigners: employees, org } = benchOrg({ resigners });
     log(`${mode}: starting EMS (${mode}, bus ${o.bus}) with ${resigners} resigning employees`);
     const t0 = performance.now();
@@ -299,22 +349,24 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
       natsPid: nats ? natsServerPid(nats.servers) : undefined,
       relayPid: relay?.pid,
     };
-    log(`${mode}: what admitting a caller costs — GET /api/me with each credential against GET /healthz, ${o.checkRequests} requests each`);
-    const checks = await measureCheckCost(emsProcess.url, emsProcess.pid, creds, await browserSession(emsProcess.url, BENCH_HR_LEAD), o.checkRequests, o.concurrency);
-    log(`${mode}:   ${checks.map((c) => `${c.label}: ${c.emsCpuUsPerRequest.toFixed(0)} µs CPU/request${c.checkCpuUsPerRequest === null ? '' : ` (+${c.checkCpuUsPerRequest.toFixed(0)})`}`).join('; ')}`);
+    if (!o.onlyTargets) log(`${mode}: what admitting a caller costs — GET /api/me with each credential against GET /healthz, ${o.checkRequests} requests each`);
+    const checks = o.onlyTargets ? [] : await measureCheckCost(emsProcess.url, emsProcess.pid, creds, await browserSession(emsProcess.url, BENCH_HR_LEAD), o.checkRequests, o.concurrency);
+    if (checks.length > 0) log(`${mode}:   ${checks.map((c) => `${c.label}: ${c.emsCpuUsPerRequest.toFixed(0)} µs CPU/request${c.checkCpuUsPerRequest === null ? '' : ` (+${c.checkCpuUsPerRequest.toFixed(0)})`}`).join('; ')}`);
     let participants: ParticipantsReport | null = null;
     if (participantsCases > 0) {
       log(`${mode}: ceiling 3 — the participants alone: each call kind alone, then all three calls per case, ${o.concurrency} cases in flight, no EMS case or workflow`);
-      participants = await measureParticipants(ctx, org, employees.slice(o.burstCases + o.steadyCases));
+      participants = await measureParticipants(ctx, org, employees.slice(o.burstCases + o.steadyCases + o.warmupCases));
       const each = PARTICIPANT_CALLS.map((c) => `${c} ${participants!.alone[c].casesPerSecond.toFixed(1)}/s`).join(', ');
       log(`${mode}:   alone: ${each}; all three: ${participants.casesPerSecond.toFixed(1)} cases/s; errors ${participants.errors}`);
     }
+    if (o.warmupCases > 0) await warmUp(ctx, employees.slice(o.burstCases + o.steadyCases, o.burstCases + o.steadyCases + o.warmupCases));
     const phases: PhaseReport[] = [];
     if (o.burstCases > 0) phases.push(await runPhase(ctx, 'burst', employees.slice(0, o.burstCases)));
     if (o.steadyCases > 0) phases.push(await runPhase(ctx, 'steady', employees.slice(o.burstCases, o.burstCases + o.steadyCases)));
 
     const emsPeakRssBytes = emsProcess.peakRss() ?? null;
     const b = phases.find((p) => p.kind === 'burst');
+    const burstToDbos = b?.casesPerSecond ? b.casesPerSecond / dbos.workflowsPerSecond : null;
     const errors = phases.reduce((n, p) => n + p.errors.non2xx + p.errors.failedSteps + p.errors.unsettled, 0) + checks.reduce((n, c) => n + c.errors, 0) + (participants ? participants.errors + PARTICIPANT_CALLS.reduce((k, c) => k + participants.alone[c].errors, 0) : 0);
     return {
       mode,
@@ -327,12 +379,13 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
       phases,
       memory: { emsPeakRssBytes, postgresPeakPssBytes: server.postmasterPid ? pssPeak || null : null },
       ratios: {
-        burstToDbos: b?.casesPerSecond ? b.casesPerSecond / dbos.workflowsPerSecond : null,
+        burstToDbos,
         participantsToDbos: participants ? participants.casesPerSecond / dbos.workflowsPerSecond : null,
         burstToParticipants: b?.casesPerSecond && participants ? b.casesPerSecond / participants.casesPerSecond : null,
         burstToInsert: b?.casesPerSecond ? b.casesPerSecond / insert.commitsPerSecond : null,
         commitBudgetUsed: b?.casesPerSecond ? (b.casesPerSecond * b.commits.perCase) / insert.commitsPerSecond : null,
       },
+      targets: targetsOf(mode, phases, burstToDbos),
       errors,
     };
   } catch (err) {
@@ -428,6 +481,36 @@ async function measureCalls(ctx: PhaseContext, org: ReturnType<typeof benchOrg>[
   };
 }
 
+/** Cases submitted and settled before anything is measured: the JIT, the pools and PostgreSQL's plan caches warm. */
+async function warmUp(ctx: PhaseContext, employees: string[]): Promise<void> {
+  const { o, mode } = ctx;
+  (o.log ?? (() => undefined))(`${mode}: warm-up — ${employees.length} cases, ${o.concurrency} in flight, not measured`);
+  const submissions = await burst(ctx.api, employees, o.concurrency, () => undefined, o.signal);
+  const failed = submissions.filter((s) => s.status !== 201 && s.status !== 202);
+  if (failed.length > 0) throw new Error(`warm-up: ${failed.length} submissions refused, e.g. ${failed[0]!.status} ${failed[0]!.error ?? ''}`);
+  const settlement = await waitSettled(ctx.api, submissions.map((s) => s.id!), { timeoutMs: 120_000 + employees.length * 100, pollMs: o.pollMs, signal: o.signal });
+  if (settlement.unsettled.length > 0) throw new Error(`warm-up: ${settlement.unsettled.length} cases did not settle`);
+  // Their trailing work (invites, webhooks) must not count toward the first phase.
+  await quiesce(ctx, 'warm-up');
+}
+
+/** Waits until the commit rate is back near idle (trailing work done), at most quiesceMaxMs; how long it waited. */
+async function quiesce(ctx: PhaseContext, label: string): Promise<number> {
+  const { o, mode } = ctx;
+  const progress = o.progress ?? (() => undefined);
+  const q0 = performance.now();
+  let last = await dbCounters(ctx.server, ctx.db.name);
+  while (performance.now() - q0 < o.quiesceMaxMs) {
+    await sleep(1_000, o.signal);
+    const now = await dbCounters(ctx.server, ctx.db.name);
+    const rate = ((now.xactCommit - last.xactCommit) * 1000) / (now.at - last.at);
+    last = now;
+    progress(`${mode} ${label}: settled; waiting for trailing work (${rate.toFixed(0)} commits/s, idle ${ctx.idleCommitsPerSecond.toFixed(0)})`);
+    if (rate <= ctx.idleCommitsPerSecond * 1.3 + 3) break;
+  }
+  return performance.now() - q0;
+}
+
 async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: string[]): Promise<PhaseReport> {
   const { o, mode } = ctx;
   const progress = o.progress ?? (() => undefined);
@@ -473,25 +556,17 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
 
     // Trailing work (invites delivered, webhooks, decision-phase timers) counts toward the case's commits.
     const q0 = performance.now();
-    let last = await dbCounters(ctx.server, ctx.db.name);
-    while (performance.now() - q0 < o.quiesceMaxMs) {
-      await sleep(1_000, o.signal);
-      const now = await dbCounters(ctx.server, ctx.db.name);
-      const rate = ((now.xactCommit - last.xactCommit) * 1000) / (now.at - last.at);
-      last = now;
-      progress(`${mode} ${kind}: settled; waiting for trailing work (${rate.toFixed(0)} commits/s, idle ${ctx.idleCommitsPerSecond.toFixed(0)})`);
-      if (rate <= ctx.idleCommitsPerSecond * 1.3 + 3) break;
-    }
+    await quiesce(ctx, kind);
     await sleep(o.statsFlushMs, o.signal);
     const quiesceMs = performance.now() - q0;
     const after = await snapshot(ctx);
 
     const bySent = new Map(submissions.map((s) => [s.id, s]));
     const cases = [...settlement.cases.values()];
-    const stepAt = (c: ems.Resignation, s: 'notifyManager' | 'scheduleInterview' | 'blockAccess') => (c.steps[s].at ? Date.parse(c.steps[s].at) : NaN);
+    const stepAt = (c: ems.Resignation, s: 'notifyManager' | 'scheduleInterview' | 'blockAccess') => (c.steps[s]?.at ? Date.parse(c.steps[s].at) : NaN);
     const allDoneAt = (c: ems.Resignation) => Math.max(stepAt(c, 'notifyManager'), stepAt(c, 'scheduleInterview'), stepAt(c, 'blockAccess'));
     const since = (c: ems.Resignation, at: number) => at - bySent.get(c.id)!.sentAt;
-    const failedSteps = cases.reduce((k, c) => k + (['notifyManager', 'scheduleInterview', 'blockAccess'] as const).filter((s) => c.steps[s].status === 'failed').length, 0);
+    const failedSteps = cases.reduce((k, c) => k + (['notifyManager', 'scheduleInterview', 'blockAccess'] as const).filter((s) => c.steps[s]?.status === 'failed').length, 0);
     const non2xx = submissions.filter((s) => s.status !== 201 && s.status !== 202);
     const answers: Record<string, number> = {};
     for (const s of submissions) answers[String(s.status)] = (answers[String(s.status)] ?? 0) + 1;
@@ -503,7 +578,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
 
     const done = cases.filter((c) => Number.isFinite(allDoneAt(c)));
     const stepDistribution = (s: 'notifyManager' | 'scheduleInterview' | 'blockAccess') =>
-      distribution(cases.filter((c) => c.steps[s].status === 'done').map((c) => since(c, stepAt(c, s))));
+      distribution(cases.filter((c) => c.steps[s]?.status === 'done').map((c) => since(c, stepAt(c, s))));
     const firstSent = Math.min(...submissions.map((s) => s.sentAt));
     const lastDone = Math.max(...done.map(allDoneAt));
     const wallS = (after.at - before.at) / 1000;
@@ -518,6 +593,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
       loadGenerator: (clientCpu.user + clientCpu.system) / 1e6,
     };
     const perCase = (x: number) => Math.round((x * 1000) / n) / 1000;
+    const statements = statementDelta(before.statements, after.statements);
     const rows = Object.fromEntries(
       Object.entries(after.rows)
         .map(([schema, v]) => [schema, perCase(v - (before.rows[schema] ?? 0))] as const)
@@ -556,15 +632,19 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
         nats: cpu.nats === null ? null : perCase(cpu.nats * 1000),
         mailRelay: cpu.mailRelay === null ? null : perCase(cpu.mailRelay * 1000),
         loadGenerator: perCase(cpu.loadGenerator * 1000),
+        emsAndPostgres: cpu.postgres === null ? null : perCase((cpu.ems + cpu.postgres) * 1000),
       },
       coresBusy: {
         ems: Math.round((cpu.ems / wallS) * 100) / 100,
         postgres: cpu.postgres === null ? null : Math.round((cpu.postgres / wallS) * 100) / 100,
         loadGenerator: Math.round((cpu.loadGenerator / wallS) * 100) / 100,
       },
-      statementsTotalPerCase: ctx.server.statements ? perCase(statementDelta(before.statements, after.statements).reduce((k, s) => k + s.calls, 0)) : null,
-      statementsPerCase: statementDelta(before.statements, after.statements)
-        .map((s) => ({ query: s.query.replace(/\s+/g, ' ').slice(0, 300), calls: perCase(s.calls), execMs: perCase(s.execMs) }))
+      statementsTotalPerCase: ctx.server.statements ? perCase(statements.reduce((k, s) => k + s.calls, 0)) : null,
+      sqlPerCase: ctx.server.statements
+        ? { plans: perCase(statements.reduce((k, s) => k + s.plans, 0)), planMs: perCase(statements.reduce((k, s) => k + s.planMs, 0)), execMs: perCase(statements.reduce((k, s) => k + s.execMs, 0)) }
+        : null,
+      statementsPerCase: statements
+        .map((s) => ({ query: s.query.replace(/\s+/g, ' ').slice(0, 300), calls: perCase(s.calls), plans: perCase(s.plans), planMs: perCase(s.planMs), execMs: perCase(s.execMs) }))
         .filter((s) => s.calls >= 0.01),
       profile: profilePath ? await summarizeProfile(profilePath) : null,
     };

@@ -16,8 +16,9 @@ import { checkNats, natsTestUrl } from '@ems/eventbus/testing';
 const nats = await checkNats();
 
 describe('npm run bench options', () => {
-  it('when no phase is named, then both run: the burst of --cases and 30 s worth of the steady rate', () => {
-    expect(parseBenchArgs([], {})).toMatchObject({ modes: ['orchestration', 'choreography'], bus: 'postgres', burstCases: 2000, steadyCases: 1500, rate: 50, concurrency: 32, smtp: 'relay' });
+  it('when no phase is named, then both run: the burst of --cases and 30 s worth of the steady rate, after a warm-up', () => {
+    expect(parseBenchArgs([], {})).toMatchObject({ modes: ['orchestration', 'choreography'], bus: 'postgres', burstCases: 2000, steadyCases: 600, rate: 20, concurrency: 32, warmupCases: 40, smtp: 'relay' });
+    expect(parseBenchArgs(['--warmup', '0', '--label', 'lean-before'], {})).toMatchObject({ warmupCases: 0, label: 'lean-before' });
   });
 
   it('when --burst or --rate is given alone, then only that phase runs, with --cases cases', () => {
@@ -30,7 +31,7 @@ describe('npm run bench options', () => {
     expect(parseBenchArgs([], {}).serverUrl).toBeUndefined();
   });
 
-  it.each([[['--mode', 'both-ish']], [['--bus', 'kafka']], [['--cases', '0']], [['--rate', '-1']], [['--env', 'PATH=/x']], [['--smtp', 'mars']], [['--nope']]])(
+  it.each([[['--mode', 'both-ish']], [['--bus', 'kafka']], [['--cases', '0']], [['--rate', '-1']], [['--env', 'PATH=/x']], [['--smtp', 'mars']], [['--label', '../x']], [['--warmup', '-3']], [['--nope']]])(
     'when the options are %j, then the benchmark refuses them with a usage error',
     (argv) => {
       expect(() => parseBenchArgs(argv, {})).toThrow(UsageError);
@@ -57,6 +58,7 @@ describe('benchmark smoke run', () => {
       insertCeilingMs: 300,
       checkRequests: 50,
       ceilingWorkflows: 10,
+      warmupCases: 2,
       idleMs: 300,
       quiesceMaxMs: 0,
       pollMs: 200,
@@ -129,6 +131,10 @@ describe('benchmark smoke run', () => {
     expect(md).toContain('submit → critical access suspended');
     expect(md).toContain('÷ bare DBOS workflows/s');
     expect(md).toContain('the participants alone');
+    // Issue 15's targets, each with this run's figure (the smoke run is on an external server: no CPU of PostgreSQL there).
+    for (const m of report.modes) expect(m.targets.map((t) => t.name)).toEqual([expect.stringContaining('CPU'), expect.stringContaining('DBOS'), expect.stringContaining('commits'), expect.stringContaining('(burst)'), expect.stringContaining('(steady 20/s)')]);
+    expect(report.modes[0]!.targets[1]!.value).toBe(report.modes[0]!.ratios.burstToDbos);
+    expect(md).toContain("Issue 15's targets");
     expect(JSON.parse(await readFile(path.join(dir, 'extra', 'report.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
   }, 180_000);
 
