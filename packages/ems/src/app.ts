@@ -24,7 +24,7 @@ import {
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, openMaildir, startCaptureSmtpServer, type Maildir } from '@ems/notification';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
-import { createAccessService, LIFT_HOLD_SUBSCRIBER, loadSystemsFile, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SystemsFileError, type SystemConfig } from '@ems/access';
+import { createAccessService, LIFT_HOLD_SUBSCRIBER, loadSystemsFile, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SUSPEND_FOR_EXIT_SUBSCRIBER, SystemsFileError, type SystemConfig } from '@ems/access';
 import type { ZodType } from 'zod';
 import { AppPaths, appUrl, events } from '@ems/contracts';
 import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
@@ -36,6 +36,12 @@ import { createDirectory } from './directory/directory.ts';
 import type { CoordinationMode } from './resignations/coordination-mode.ts';
 import { CHOREOGRAPHY_SUBSCRIBERS, choreographyMode } from './choreography/choreography-mode.ts';
 import { ORCHESTRATION_SUBSCRIBERS, orchestrationMode } from './orchestration/orchestration-mode.ts';
+import { createExitBatchStore } from './exits/exit-batch.store.ts';
+import { exitRoutes } from './exits/exits.http.ts';
+import { choreographyExitStarter } from './choreography/exits-starter.ts';
+import { TRACK_EXITS_SUBSCRIBER, trackExitsWhenReported } from './choreography/track-exits-when-reported.ts';
+import { createExitsOrchestrator, orchestrationExitStarter, RECORD_EXIT_REVOCATIONS_SUBSCRIBER, recordExitRevocations } from './orchestration/exits.workflow.ts';
+import { createParticipants } from './orchestration/participants.ts';
 import { webApp } from './web-app.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 import { setupAuth, type AuthSetup } from './auth-setup.ts';
@@ -51,6 +57,7 @@ const PARTICIPANT_REACTIONS = [
   NOTIFY_MANAGER_SUBSCRIBER,
   SCHEDULE_INTERVIEW_SUBSCRIBER,
   SUSPEND_ACCESS_SUBSCRIBER,
+  SUSPEND_FOR_EXIT_SUBSCRIBER,
   ANNOUNCE_DECISION_SUBSCRIBER,
   CANCEL_INTERVIEW_SUBSCRIBER,
   FOLLOW_UP_SUBSCRIBER,
@@ -280,6 +287,19 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             replica: { id: config.replicaId, named: Boolean(config.replicaId) || !allInOne, deadAfterMs: config.replicaDeadAfterMs },
             log,
           });
+      // Involuntary and mass exits: a batch opened with its events (choreography) or with its workflow (orchestration).
+      const exitStore = createExitBatchStore(emsDb);
+      const exits = {
+        routes: exitRoutes({
+          exits: exitStore,
+          clock,
+          stepDeadlineSeconds: config.stepDeadlineSeconds,
+          starter: choreography
+            ? choreographyExitStarter(emsDb, bus)
+            : orchestrationExitStarter(emsDb, createExitsOrchestrator({ db: emsDb, exits: exitStore, participants: createParticipants(() => urls, auth.callAuth('ems')), retry: config.step, clock, log: log.child({ service: 'orchestrator' }) })),
+        }),
+        subscriptions: choreography ? [trackExitsWhenReported({ db: emsDb, clock })] : [recordExitRevocations({ db: emsDb, clock })],
+      };
       services.push(
         createEmsService({
           store: mode.store,
@@ -289,7 +309,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           starter: mode.starter,
           decider: mode.decider,
           bus,
-          subscriptions: mode.subscriptions,
+          subscriptions: [...mode.subscriptions, ...exits.subscriptions],
+          routes: [exits.routes],
           catalogue,
           sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
           pool: database.forService('ems'),
@@ -403,7 +424,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       if (mode) {
         // A database that ran in the other mode before keeps its routing: its queues must not fill up with
         // events nobody will consume (orchestration retires the reactions and the tracker, choreography the orchestrator's).
-        const retired = choreography ? ORCHESTRATION_SUBSCRIBERS : [...PARTICIPANT_REACTIONS, ...CHOREOGRAPHY_SUBSCRIBERS];
+        const retired = choreography ? [...ORCHESTRATION_SUBSCRIBERS, RECORD_EXIT_REVOCATIONS_SUBSCRIBER] : [...PARTICIPANT_REACTIONS, ...CHOREOGRAPHY_SUBSCRIBERS, TRACK_EXITS_SUBSCRIBER];
         for (const name of retired) await bus.unsubscribe(name);
       }
       await bus.start();

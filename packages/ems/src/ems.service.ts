@@ -1,4 +1,4 @@
-import { createKysely, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, type App, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { EventBus, EventCatalogue, EventedService, Extension, Subscription } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import type { EmsDb } from './db/types.ts';
@@ -50,6 +50,8 @@ export function createEmsService(deps: {
   followUpPolicy: FollowUpPolicy;
   /** The extensions loaded (EMS_EXTENSIONS), for GET /api/extensions. */
   extensions?: { modules: readonly string[]; extensions: readonly Extension[] };
+  /** More of EMS's routes, assembled by the composition root (involuntary and mass exits). */
+  routes?: ReadonlyArray<(app: App) => Promise<void>>;
 }): ServiceModule<DemoOrg> & EventedService {
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -77,6 +79,7 @@ export function createEmsService(deps: {
       const db = createEmsDb(deps.pool);
       await exitReportRoute({ db, clock: deps.clock })(app);
       await followUpRoutes({ db, clock: deps.clock, policy: deps.followUpPolicy })(app);
+      for (const routes of deps.routes ?? []) await routes(app);
     },
     async start() {
       // Live updates: every committed case change, whichever process made it; dead letters while an operator watches.
