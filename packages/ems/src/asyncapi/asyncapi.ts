@@ -9,6 +9,9 @@ import type { EventCatalogue } from '@ems/eventbus';
  * them equal; `npm run docs:asyncapi` rewrites it).
  */
 
+/** A batch's events (about a chunk, not a case): the exits tracker's, not the case tracker's. */
+const EXIT_CHUNK_EVENTS = new Set<string>([events.EventTypes.involuntaryExitsStarted, events.EventTypes.exitAccessSuspended, events.EventTypes.exitNoticesSent]);
+
 /** Core subscribers in choreography: subscriber name → the types it receives. */
 const CORE_SUBSCRIBERS: Record<string, { service: string; types: string[] }> = {
   'notification.notify-manager-when-resignation-submitted': { service: 'notification', types: [events.EventTypes.resignationSubmitted] },
@@ -16,8 +19,12 @@ const CORE_SUBSCRIBERS: Record<string, { service: string; types: string[] }> = {
   'access.suspend-access-when-resignation-submitted': { service: 'access', types: [events.EventTypes.resignationSubmitted] },
   'ems.track-reactions-when-reported': {
     service: 'ems',
-    types: Object.values(events.EventTypes).filter((t) => t !== events.EventTypes.resignationSubmitted),
+    types: Object.values(events.EventTypes).filter((t) => t !== events.EventTypes.resignationSubmitted && !EXIT_CHUNK_EVENTS.has(t)),
   },
+  // Involuntary and mass exits (per chunk of ≤500 people): Access suspends, then Notification tells; EMS tracks both.
+  'access.suspend-access-when-exits-started': { service: 'access', types: [events.EventTypes.involuntaryExitsStarted] },
+  'notification.tell-exit-when-access-suspended': { service: 'notification', types: [events.EventTypes.exitAccessSuspended] },
+  'ems.track-exits-when-reported': { service: 'ems', types: [events.EventTypes.exitAccessSuspended, events.EventTypes.exitNoticesSent] },
 };
 
 /** 'com.ems.hr.exit-interview-scheduled.v1' → 'ExitInterviewScheduledV1'; 'com.ems.resignation.submitted.v1' → 'ResignationSubmittedV1' */
@@ -32,7 +39,8 @@ function messageName(type: string): string {
 /** 'com.ems.hr.x.v1' → 'hr'; 'com.ems.resignation.x.v1' → 'ems' (the case owner). */
 function publisherOf(type: string): string {
   const area = type.split('.')[2] ?? 'ems';
-  return area === 'resignation' ? 'ems' : area;
+  // `exit`: EMS's own involuntary exits.
+  return area === 'resignation' || area === 'exit' ? 'ems' : area;
 }
 
 /** JSON Schema of a zod schema, inlined: a schema with a registered id comes back as a $ref to $defs. */
