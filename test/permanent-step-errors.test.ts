@@ -61,7 +61,8 @@ describe('orchestration: permanent and transient errors in a step', () => {
         res.writeHead(422, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'about:blank', title: 'Unprocessable Content', status: 422, detail: 'no such HR partner mailbox' }));
         return;
       }
-      if (req.method === 'POST' && parsed.purpose === 'manager-notice' && parsed.resignationId) {
+      // The manager notice: Notification's notifyManager command (its use case builds the email).
+      if (req.method === 'POST' && req.url === '/api/notification/manager-notices' && parsed.resignationId) {
         const n = (calls.get(parsed.resignationId) ?? 0) + 1;
         calls.set(parsed.resignationId, n);
         const answer = script[n - 1] ?? 'forward';

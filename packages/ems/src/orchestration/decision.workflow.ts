@@ -26,7 +26,7 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Clock, type Logger } from '@ems/platform';
 import { EventTypes } from '@ems/contracts/events';
 import { notification } from '@ems/contracts';
-import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@ems/hr';
+import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resignations/case-store.ts';
 import type { CaseDraft } from '../resignations/case-store.ts';
 import type { Participants } from './participants.ts';
@@ -101,48 +101,30 @@ export function createDecisionOrchestrator(deps: {
 
   const ctx = (draft: CaseDraft, key: string) => ({ correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:${key}` });
 
-  /** Manager (if any) and employee told, in one step; done when both are delivered. */
-  async function announce(facts: CaseFacts, kind: 'retained' | 'withdrawn' | 'exit_confirmed', revision: number, revokeAt: string | null, lastWorkingDay: string | null, note: string | null): Promise<Reaction> {
+  /** Manager (if any) and employee told — Notification's use case writes the notices; done when both are delivered. */
+  async function announce(facts: CaseFacts, kind: notification.Decision, revision: number, revokeAt: string | null, lastWorkingDay: string | null, note: string | null): Promise<Reaction> {
     const { draft } = facts;
-    const recipients = [
-      ...(draft.manager ? [{ audience: 'manager' as const, person: draft.manager }] : []),
-      { audience: 'employee' as const, person: draft.employee },
-    ];
-    const emails = [];
-    for (const r of recipients) {
-      const purpose = notification.EmailPurposes.decisionNotice({ decision: kind, revision, audience: r.audience });
-      const email = await participants.sendEmail(
-        {
-          resignationId: draft.id,
-          purpose,
-          to: { email: r.person.email, name: r.person.name },
-          template: 'resignation-decision-notice',
-          data: {
-            recipientName: r.person.name,
-            audience: r.audience,
-            employeeName: draft.employee.name,
-            decision: kind,
-            revision,
-            lastWorkingDay,
-            revokeAt,
-            note,
-            caseUrl: deps.caseUrl(draft.id),
-          },
-          attachments: [],
-        },
-        ctx(draft, purpose),
-      );
-      if (email.status === 'failed') throw new ServiceCallError(`email to the ${r.audience} could not be delivered: ${email.lastError ?? 'unknown error'}`, undefined, false);
-      emails.push(email);
+    const person = (p: { name: string; email: string }) => ({ name: p.name, email: p.email });
+    const answer = await participants.announceDecision(
+      { resignationId: draft.id, decision: kind, revision, employee: person(draft.employee), manager: draft.manager ? person(draft.manager) : null, note, lastWorkingDay, revokeAt },
+      ctx(draft, `announceDecision.${kind}.${revision}`),
+    );
+    switch (answer.outcome) {
+      case 'failed':
+      case 'overtaken':
+        throw new ServiceCallError(answer.reason ?? `decision ${answer.outcome}`, undefined, false);
+      case 'pending': {
+        const queued = answer.emails.find((e) => e.status === 'queued');
+        throw new ServiceCallError(`email accepted, not yet delivered${queued?.lastError ? `: ${queued.lastError}` : ''}`, 202, true);
+      }
+      case 'announced':
+        return {
+          result: { decision: kind, revision, emailIds: answer.emails.map((e) => e.id), recipients: answer.emails.map((e) => e.to) },
+          service: 'notification',
+          type: EventTypes.decisionAnnounced,
+          summary: summaries.decisionAnnounced(kind, [...(draft.manager ? [draft.manager.name] : []), draft.employee.name]),
+        };
     }
-    const queued = emails.find((e) => e.status === 'queued');
-    if (queued) throw new ServiceCallError(`email accepted, not yet delivered${queued.lastError ? `: ${queued.lastError}` : ''}`, 202, true);
-    return {
-      result: { decision: kind, revision, emailIds: emails.map((e) => e.id), recipients: emails.map((e) => e.to) },
-      service: 'notification',
-      type: EventTypes.decisionAnnounced,
-      summary: summaries.decisionAnnounced(kind, recipients.map((r) => r.person.name)),
-    };
   }
 
   async function restoreAccess(facts: CaseFacts, kind: string): Promise<Reaction> {
@@ -154,19 +136,17 @@ export function createDecisionOrchestrator(deps: {
     return { result: { holdId: hold.id }, service: 'access', type: EventTypes.accessRestored, summary: summaries.accessRestored(systems) };
   }
 
-  async function cancelInterview(facts: CaseFacts, kind: string): Promise<Reaction> {
-    const skipped = (why: string): Reaction => ({ result: { interviewId: facts.interview?.id ?? null, skipped: why }, service: 'hr', type: EventTypes.exitInterviewCancelled, summary: `No interview to cancel (${why})` });
-    const interviews = await participants.listInterviews(facts.draft.id, facts.draft);
-    const open = interviews.find((i) => i.status === 'scheduled');
-    if (!open) return skipped(interviews.some((i) => i.status === 'held') ? 'already held' : interviews.length ? 'already cancelled' : 'no interview');
-    try {
-      await participants.cancelInterview(open.id, { reason: kind }, ctx(facts.draft, `cancelInterview.${kind}`));
-    } catch (err) {
-      // Held in between: nothing to cancel any more.
-      if (err instanceof ServiceCallError && err.status === 409) return skipped('already held');
-      throw err;
+  /** HR's use case decides: the interview still scheduled is cancelled, or it says why there was none to cancel. */
+  async function cancelInterview(facts: CaseFacts, kind: 'retained' | 'withdrawn'): Promise<Reaction> {
+    // The first closure HR hears of sets its decision instant; a retried step's later instant changes nothing.
+    const closure = await participants.cancelInterviewOnClose(
+      { resignationId: facts.draft.id, decision: kind, decidedAt: clock.now().toISOString() },
+      ctx(facts.draft, `cancelInterview.${kind}`),
+    );
+    if (closure.skipped) {
+      return { result: { interviewId: closure.interviewId, skipped: closure.skipped }, service: 'hr', type: EventTypes.exitInterviewCancelled, summary: `No interview to cancel (${closure.skipped})` };
     }
-    return { result: { interviewId: open.id }, service: 'hr', type: EventTypes.exitInterviewCancelled, summary: 'Exit interview cancelled; cancellations sent' };
+    return { result: { interviewId: closure.interviewId }, service: 'hr', type: EventTypes.exitInterviewCancelled, summary: 'Exit interview cancelled; cancellations sent' };
   }
 
   /**
@@ -326,10 +306,11 @@ export function createDecisionOrchestrator(deps: {
             await recordOutcomes(store, caseId, [o]);
             continue;
           }
+          const closedAs = d.kind;
           const outcomes = await Promise.all([
             trackedStep(store, retry, caseId, 'announceDecision', announcement),
-            trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, d.kind)),
-            trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, d.kind)),
+            trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, closedAs)),
+            trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, closedAs)),
           ]);
           const status = await recordOutcomes(store, caseId, outcomes);
           await answerLeftovers();

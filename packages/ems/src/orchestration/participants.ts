@@ -93,6 +93,26 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
       }));
       return parseReply(notification.Email, body, 'notification');
     },
+    /** Notification's command: tell the manager (its use case builds the notice). Waits for the delivery like sendEmail. */
+    async notifyManager(request: notification.NotifyManagerRequest, ctx: CallContext): Promise<notification.ManagerNoticeOutcome> {
+      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.managerNotices}`, {
+        body: request,
+        idempotencyKey: ctx.idempotencyKey,
+        headers: { ...headers(ctx), ...auth, prefer: preferWait(EMAIL_WAIT_S) },
+        timeoutMs: (EMAIL_WAIT_S + 10) * 1000,
+      }));
+      return parseReply(notification.ManagerNoticeOutcome, body, 'notification');
+    },
+    /** Notification's command: tell the manager and the employee how the case was decided. Waits for the deliveries. */
+    async announceDecision(request: notification.AnnounceDecisionRequest, ctx: CallContext): Promise<notification.DecisionAnnouncementOutcome> {
+      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.decisionAnnouncements}`, {
+        body: request,
+        idempotencyKey: ctx.idempotencyKey,
+        headers: { ...headers(ctx), ...auth, prefer: preferWait(EMAIL_WAIT_S) },
+        timeoutMs: (EMAIL_WAIT_S + 10) * 1000,
+      }));
+      return parseReply(notification.DecisionAnnouncementOutcome, body, 'notification');
+    },
     async scheduleInterview(request: hr.ScheduleInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
@@ -108,6 +128,11 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
     async cancelInterview(interviewId: string, request: hr.CancelInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
+    },
+    /** HR's command for a retained or withdrawn case: its use case cancels the interview still scheduled, or says why not. */
+    async cancelInterviewOnClose(request: hr.CaseClosureRequest, ctx: CallContext): Promise<hr.CaseClosure> {
+      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.caseClosures}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      return parseReply(hr.CaseClosure, body, 'hr');
     },
     async hrPartner(id: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.HrPartner> {
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));

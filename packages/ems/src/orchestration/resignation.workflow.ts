@@ -5,7 +5,7 @@
  *                          ──startWorkflow(caseId)──▶ 201
  *                         ┌──────────────────────────────┼──────────────────────────────┐
  *                  notifyManager                  scheduleInterview                blockAccess       parallel steps,
- *              (Notification API)                   (HR API)                      (Access API)       retried with backoff
+ *         (Notification: notifyManager)              (HR API)                      (Access API)       retried with backoff
  *                         └──────────────────────────────┼──────────────────────────────┘
  *                                    record failures (in a fixed order), settle the case status
  *                                                        │
@@ -39,7 +39,8 @@ export function createResignationOrchestrator(deps: {
   store: CaseStore;
   participants: Participants;
   retry: RetryPolicy;
-  caseUrl: (id: string) => string;
+  /** Unused: Notification links its emails to the case itself. (The composition root may stop passing it.) */
+  caseUrl?: (id: string) => string;
   log: Logger;
   /** The case's decision phase (decision.workflow.ts), run in this workflow once the reactions have settled; its final status. */
   decisionPhase: (caseId: string) => Promise<string>;
@@ -48,27 +49,21 @@ export function createResignationOrchestrator(deps: {
 
   const reactions: Record<ReactionStep, (draft: CaseDraft) => Promise<Reaction>> = {
     async notifyManager(draft) {
-      if (!draft.manager) {
-        return { result: { skipped: 'no manager' }, service: 'notification', type: EventTypes.managerNotified, summary: summaries.noManager(draft.employee.name) };
-      }
-      const email = await participants.sendEmail(
+      // Notification's use case decides what the notice is (and that without a manager there is none).
+      const notice = await participants.notifyManager(
         {
           resignationId: draft.id,
-          purpose: 'manager-notice',
-          to: { email: draft.manager.email, name: draft.manager.name },
-          template: 'resignation-manager-notice',
-          data: {
-            managerName: draft.manager.name,
-            employeeName: draft.employee.name,
-            employeeId: draft.employee.id,
-            lastWorkingDay: draft.lastWorkingDay,
-            reason: draft.reason,
-            caseUrl: deps.caseUrl(draft.id),
-          },
-          attachments: [],
+          employee: { id: draft.employee.id, name: draft.employee.name },
+          manager: draft.manager ? { name: draft.manager.name, email: draft.manager.email } : null,
+          lastWorkingDay: draft.lastWorkingDay,
+          reason: draft.reason,
         },
         { correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:notifyManager` },
       );
+      if (notice.outcome === 'no manager') {
+        return { result: { skipped: 'no manager' }, service: 'notification', type: EventTypes.managerNotified, summary: summaries.noManager(draft.employee.name) };
+      }
+      const { email } = notice;
       // Done means delivered. Queued: Notification retries SMTP itself; we ask again later (same key).
       if (email.status === 'queued') throw new ServiceCallError(`email accepted, not yet delivered${email.lastError ? `: ${email.lastError}` : ''}`, 202, true);
       if (email.status === 'failed') throw new ServiceCallError(`email could not be delivered: ${email.lastError ?? 'unknown error'}`, undefined, false);
@@ -76,7 +71,7 @@ export function createResignationOrchestrator(deps: {
         result: { emailId: email.id, messageId: email.messageId },
         service: 'notification',
         type: EventTypes.managerNotified,
-        summary: summaries.managerNotified(draft.manager.name),
+        summary: summaries.managerNotified(draft.manager?.name ?? email.to),
       };
     },
     async scheduleInterview(draft) {

@@ -3,9 +3,8 @@ import { firstDelivery, type EventBus, type Subscription } from '@ems/eventbus';
 import { HR_SCHEMA } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
 import { eventCause } from '../interviews/event-cause.ts';
-import { lockResignation, recordDecision } from '../interviews/exit-case.ts';
-import { cancelScheduled } from './cancel-interview.ts';
-import { exitInterviewCancellationFailed, exitInterviewCancelled, type CancellationSkipped } from './cancel-interview.events.ts';
+import { cancelInterviewOnClose } from './cancel-interview-on-close.ts';
+import { exitInterviewCancellationFailed } from './cancel-interview.events.ts';
 import { PermanentError } from '@ems/platform';
 
 export const CANCEL_INTERVIEW_SUBSCRIBER = 'hr.cancel-interview-when-resignation-closed';
@@ -18,20 +17,9 @@ const Closed = ResignationRetained;
 
 /**
  * Choreography: an employee who stays (retained) or takes the resignation back (withdrawn) needs no
- * exit interview. HR cancels the one still scheduled, sending METHOD:CANCEL to both parties.
- *
- *   resignation-retained / -withdrawn ──▶ ┌ one transaction ───────────────────────────────────┐
- *                                         │ seen this event id before? → done (redelivery)     │
- *                                         │ lock the resignation (a booking waits, then sees   │
- *                                         │ the decision and refuses), record the decision     │
- *                                         │ scheduled → cancel, queue METHOD:CANCEL invites,   │
- *                                         │   exit-interview-cancelled {interviewId, reason}   │
- *                                         │ none / held / cancelled → exit-interview-cancelled │
- *                                         │   {skipped: 'no interview' | 'already held' | …}   │
- *                                         └────────────────────────────────────────────────────┘
- *                                         deliver the cancellations now (the relay retries)
- *
- * A technical error throws and the bus retries; when it gives up, exit-interview-cancellation-failed.
+ * exit interview → the use case (cancel-interview-on-close.ts) in the transaction that marks the event
+ * processed; a redelivery changes nothing. A technical error throws and the bus retries; when it gives
+ * up, exit-interview-cancellation-failed.
  */
 export function cancelInterviewWhenResignationClosed(ctx: HrContext & { bus: EventBus }): Subscription {
   const { bus } = ctx;
@@ -44,18 +32,8 @@ export function cancelInterviewWhenResignationClosed(ctx: HrContext & { bus: Eve
       const reason = reasonOf(event);
       const queued = await ctx.db.transaction().execute(async (trx) => {
         if (!(await firstDelivery(trx, HR_SCHEMA, CANCEL_INTERVIEW_SUBSCRIBER, event.id))) return [];
-        await lockResignation(trx, data.resignationId);
-        const interview = await trx.selectFrom('interviews').selectAll().where('resignation_id', '=', data.resignationId).forUpdate().executeTakeFirst();
-        await recordDecision(trx, { resignationId: data.resignationId, decision: reason, decidedAt: new Date(data.decidedAt) });
-
-        if (interview?.status === 'scheduled') {
-          const { queued } = await cancelScheduled(ctx, trx, interview, { reason, cause: eventCause(event) });
-          return queued;
-        }
-        const skipped: CancellationSkipped = !interview ? 'no interview' : interview.status === 'held' ? 'already held' : 'already cancelled';
-        ctx.log.info({ resignationId: data.resignationId, eventId: event.id, skipped }, 'no exit interview to cancel');
-        await bus.publish(trx, [exitInterviewCancelled({ resignationId: data.resignationId, interviewId: interview?.id ?? null, reason, skipped }, eventCause(event), ctx.clock.now())]);
-        return [];
+        const done = await cancelInterviewOnClose(ctx, trx, { resignationId: data.resignationId, decision: reason, decidedAt: new Date(data.decidedAt) }, eventCause(event));
+        return done.queued;
       });
       await ctx.invites.deliverNow(queued);
     },

@@ -1,9 +1,10 @@
 import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
 import { createEvent } from '@ems/eventbus';
+import type { hr } from '@ems/contracts';
 import { eventCause, type EventCause } from '../interviews/event-cause.ts';
 
-/** Why nothing was cancelled, when nothing was. */
-export type CancellationSkipped = 'no interview' | 'already held' | 'already cancelled';
+/** Why nothing was cancelled, when nothing was: the contract's one list. */
+export type CancellationSkipped = hr.CancellationSkipped;
 
 const MAX_REASON = 500;
 const MAX_FAILURE = 2000;
