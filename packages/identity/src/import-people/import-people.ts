@@ -3,7 +3,8 @@ import type { identity } from '@ems/contracts';
 import type { TraceContext } from '@ems/eventbus';
 import type { IdentityContext } from '../identity.context.ts';
 import { applyPeople, DirectoryRefused, listDirectoryPeople, type DirectoryPerson } from '../directory/apply-people.ts';
-import { columnOf, columnValue, COLUMNS, readPeopleFile, type RowError } from './people-csv.ts';
+import { columnOf, columnValue, COLUMNS, type RowError } from './people-csv.ts';
+import { readPeopleFileOffThread } from './read-people-file.ts';
 
 /**
  * HR's export in: a CSV file of people written into the directory, all or nothing.
@@ -25,7 +26,7 @@ export interface ImportOptions {
 }
 
 export async function importPeople(ctx: Pick<IdentityContext, 'db' | 'clock' | 'bus' | 'log'>, csv: string, options: ImportOptions, by: string): Promise<ImportOutcome> {
-  const file = readPeopleFile(csv);
+  const file = await readPeopleFileOffThread(csv, ctx.log);
   if (!file.ok) return { ok: false, errors: file.errors };
 
   const outcome = await ctx.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
