@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hr } from '@ems/contracts';
+import { hr, type notification } from '@ems/contracts';
 import { call, HR_LEAD, icsInstant, icsValues, manualClock, startHr, startNotificationStub, type Headers, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 type Interview = hr.Interview;
@@ -61,6 +61,11 @@ const held = async (i: Interview, body: unknown) => call<Interview>(h.base, 'POS
 const read = async (i: Interview) => call<Interview>(h.base, 'GET', hr.HrPaths.interview(i.id), undefined, await h.as(i.hrPartnerId));
 const list = async (query: string, as = HR_LEAD) => call<{ items: Interview[]; nextOffset: number | null }>(h.base, 'GET', `${hr.HrPaths.interviews}?${query}`, undefined, await h.as(as));
 const emailsFor = (resignationId: string) => stub.received.filter((r) => r.request.resignationId === resignationId);
+/** An invite's typed data (refuses any other kind of email). */
+const inviteData = (request: notification.SendEmailRequest) => {
+  if (request.template !== 'exit-interview-invite' && request.template !== 'exit-interview-cancelled') throw new Error(`not an invite: ${request.template}`);
+  return request.data;
+};
 /** How Notification checks who calls it: the same provider's tokens, for its own audience. */
 let trust: ReturnType<HrUnderTest['identity']['securityFor']> | undefined;
 const notificationTrust = () => (trust ??= h.identity.securityFor(['notification']));
@@ -118,8 +123,8 @@ describe('scheduling an interview', () => {
       expect(icsValues(ics!.content, 'ATTENDEE').map((v) => v.toLowerCase()).sort()).toEqual([`mailto:${employee.email}`, `mailto:${sg.email}`].sort());
     }
     // Each recipient sees the time in their own zone.
-    expect(emails.find((e) => e.request.to.email === employee.email)!.request.data.timezone).toBe(employee.timezone);
-    expect(emails.find((e) => e.request.to.email === sg.email)!.request.data.timezone).toBe(sg.timezone);
+    expect(inviteData(emails.find((e) => e.request.to.email === employee.email)!.request).timezone).toBe(employee.timezone);
+    expect(inviteData(emails.find((e) => e.request.to.email === sg.email)!.request).timezone).toBe(sg.timezone);
     expect(await count(`hr.outbox WHERE interview_id = $1 AND status = 'sent'`, [interview.id])).toBe(2);
 
     const again = await read(interview);
@@ -191,7 +196,7 @@ describe('scheduling an interview', () => {
     expect(localTime(res.body.start, employee.timezone)).toBe('Tue 08:00');
     expect(localTime(res.body.start, ny.timezone)).toBe('Tue 11:00');
     const invite = emailsFor(res.body.resignationId).find((e) => e.request.to.email === employee.email)!;
-    expect(invite.request.data.timezone).toBe('America/Los_Angeles');
+    expect(inviteData(invite.request).timezone).toBe('America/Los_Angeles');
   });
 
   it('when the employee in Los Angeles shares no working hours with a Singapore partner, then 409 no-free-slot says so, naming both calendars, and nothing is stored or sent', async () => {

@@ -1,6 +1,6 @@
 import { createEvent, type EventAttributes } from 'ics';
 import { DateTime } from 'luxon';
-import type { notification } from '@ems/contracts';
+import { notification } from '@ems/contracts';
 import { foldByOctets } from './ics-fold.ts';
 
 /**
@@ -80,15 +80,15 @@ export const INVITE_TEMPLATES = {
 } as const satisfies Record<InviteMethod, notification.EmailTemplate>;
 
 /** The purpose key Notification de-duplicates on: one email per recipient per version of the interview. */
-export function invitePurpose(method: InviteMethod, interviewId: string, sequence: number): string {
-  return `${method === 'REQUEST' ? 'interview-invite' : 'interview-cancelled'}:${interviewId}:${sequence}`;
+export function invitePurpose(method: InviteMethod, interviewId: string, sequence: number): `interview-invite:${string}:${number}` | `interview-cancelled:${string}:${number}` {
+  return method === 'REQUEST' ? notification.EmailPurposes.interviewInvite(interviewId, sequence) : notification.EmailPurposes.interviewCancelled(interviewId, sequence);
 }
 
 /**
  * The two emails (employee and HR partner) for one version of the interview, each with the same ICS
  * and with times shown in the recipient's own zone.
  */
-export function inviteEmails(method: InviteMethod, invite: InterviewInvite, stamp: Date): notification.SendEmailRequest[] {
+export function inviteEmails(method: InviteMethod, invite: InterviewInvite, stamp: Date): (notification.InterviewInviteEmail | notification.InterviewCancelledEmail)[] {
   const partnerLocal = DateTime.fromJSDate(invite.start, { zone: invite.hrPartner.timezone });
   const ics = calendarInvite({
     method,
