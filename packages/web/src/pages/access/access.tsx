@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { employeesById, listAll, listDrifts, listHolds, listRevocations, listSystems, runReconciliation, type AccessDrift, type AccessHold, type AccessSystem, type SystemChange, type Employee, type Revocation } from '../../api/access.ts';
+import { DataTable } from '../../components/data-table.tsx';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Loading, Page, Status } from '../../components/ui.tsx';
@@ -95,46 +96,33 @@ export function AccessPage(_props: { params: Record<string, string> }) {
             {o.holds.length === 0 ? (
               <p>No one's access is on hold.</p>
             ) : (
-              <div className="table-wrap" tabIndex={0} role="region" aria-label="Active access holds, newest first, with the grants each suspended">
-                <table>
-                  <caption className="visually-hidden">Active access holds, newest first, with the grants each suspended</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Employee</th>
-                      <th scope="col">Suspended grants</th>
-                      <th scope="col">On hold since</th>
-                      <th scope="col">Case</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {o.holds.map((h) => (
-                      <tr key={h.id}>
-                        <td>
-                          {employeeLink(h.employeeId)}
-                        </td>
-                        <td>
-                          {h.suspendedGrants.length === 0 ? (
-                            <span className="muted">None (no critical access)</span>
-                          ) : (
-                            <ul className="plain">
-                              {h.suspendedGrants.map((g) => (
-                                <li key={g.grantId}>{o.systems.get(g.system) ?? g.system}</li>
-                              ))}
-                            </ul>
-                          )}
-                          {h.systems.length ? <SystemChanges changes={h.systems} /> : null}
-                        </td>
-                        <td>
-                          <Zoned iso={h.createdAt} timeZone={o.employees.get(h.employeeId)?.timezone} />
-                        </td>
-                        <td>
-                          <Link to={AppPaths.case(h.resignationId)}>Open the case</Link>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable label="Active access holds, newest first, with the grants each suspended" columns={['Employee', 'Suspended grants', 'On hold since', 'Case']}>
+                {o.holds.map((h) => (
+                  <tr key={h.id}>
+                    <td>
+                      {employeeLink(h.employeeId)}
+                    </td>
+                    <td>
+                      {h.suspendedGrants.length === 0 ? (
+                        <span className="muted">None (no critical access)</span>
+                      ) : (
+                        <ul className="plain">
+                          {h.suspendedGrants.map((g) => (
+                            <li key={g.grantId}>{o.systems.get(g.system) ?? g.system}</li>
+                          ))}
+                        </ul>
+                      )}
+                      {h.systems.length ? <SystemChanges changes={h.systems} /> : null}
+                    </td>
+                    <td>
+                      <Zoned iso={h.createdAt} timeZone={o.employees.get(h.employeeId)?.timezone} />
+                    </td>
+                    <td>
+                      <Link to={AppPaths.case(h.resignationId)}>Open the case</Link>
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </section>
 
@@ -143,47 +131,34 @@ export function AccessPage(_props: { params: Record<string, string> }) {
             {o.scheduled.length === 0 ? (
               <p>No revocation is scheduled.</p>
             ) : (
-              <div className="table-wrap" tabIndex={0} role="region" aria-label="Scheduled revocations, soonest first">
-                <table>
-                  <caption className="visually-hidden">Scheduled revocations, soonest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Employee</th>
-                      <th scope="col">Every grant revoked at (employee's time)</th>
-                      <th scope="col">Case</th>
-                      {canRevoke ? <th scope="col">Action</th> : null}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {o.scheduled.map((r) => (
-                      <tr key={r.id}>
-                        <td>
-                          {employeeLink(r.employeeId)}
-                        </td>
-                        <td>
-                          <Zoned iso={r.revokeAt} timeZone={o.employees.get(r.employeeId)?.timezone} />
-                          {r.revision > 1 ? <span className="muted"> · moved {r.revision - 1}×</span> : null}
-                        </td>
-                        <td>
-                          <Link to={AppPaths.case(r.resignationId)}>Open the case</Link>
-                        </td>
-                        {canRevoke ? (
-                          <td>
-                            <RevokeNow
-                              revocation={r}
-                              employee={o.employees.get(r.employeeId)}
-                              onDone={(m) => {
-                                setDone(m);
-                                data.reload();
-                              }}
-                            />
-                          </td>
-                        ) : null}
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable label="Scheduled revocations, soonest first" columns={['Employee', "Every grant revoked at (employee's time)", 'Case', canRevoke ? 'Action' : null]}>
+                {o.scheduled.map((r) => (
+                  <tr key={r.id}>
+                    <td>
+                      {employeeLink(r.employeeId)}
+                    </td>
+                    <td>
+                      <Zoned iso={r.revokeAt} timeZone={o.employees.get(r.employeeId)?.timezone} />
+                      {r.revision > 1 ? <span className="muted"> · moved {r.revision - 1}×</span> : null}
+                    </td>
+                    <td>
+                      <Link to={AppPaths.case(r.resignationId)}>Open the case</Link>
+                    </td>
+                    {canRevoke ? (
+                      <td>
+                        <RevokeNow
+                          revocation={r}
+                          employee={o.employees.get(r.employeeId)}
+                          onDone={(m) => {
+                            setDone(m);
+                            data.reload();
+                          }}
+                        />
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </section>
 
@@ -194,29 +169,17 @@ export function AccessPage(_props: { params: Record<string, string> }) {
             {o.recent.length === 0 ? (
               <p>No access has been revoked yet.</p>
             ) : (
-              <div className="table-wrap" tabIndex={0} role="region" aria-label="The last revocations carried out, newest first">
-                <table>
-                  <caption className="visually-hidden">The last revocations carried out, newest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Employee</th>
-                      <th scope="col">Revoked</th>
-                      <th scope="col">When</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {o.recent.map((r) => (
-                      <tr key={r.id}>
-                        <td>
-                          {employeeLink(r.employeeId)}
-                        </td>
-                        <td>{r.revoked.length === 0 ? <span className="muted">Nothing was left</span> : r.revoked.map((g) => o.systems.get(g.system) ?? g.system).join(', ')}</td>
-                        <td>{r.doneAt ? <DateTime iso={r.doneAt} timeZone={o.employees.get(r.employeeId)?.timezone} /> : '—'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable label="The last revocations carried out, newest first" columns={['Employee', 'Revoked', 'When']}>
+                {o.recent.map((r) => (
+                  <tr key={r.id}>
+                    <td>
+                      {employeeLink(r.employeeId)}
+                    </td>
+                    <td>{r.revoked.length === 0 ? <span className="muted">Nothing was left</span> : r.revoked.map((g) => o.systems.get(g.system) ?? g.system).join(', ')}</td>
+                    <td>{r.doneAt ? <DateTime iso={r.doneAt} timeZone={o.employees.get(r.employeeId)?.timezone} /> : '—'}</td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </section>
         </>
@@ -239,40 +202,28 @@ function SystemsSection({ systems }: { systems: readonly AccessSystem[] }) {
     <section aria-labelledby="systems-h">
       <h2 id="systems-h">Systems ({systems.length})</h2>
       <p className="muted">A connected system (LDAP, SCIM, signed HTTP) is changed for real when access is suspended, restored or revoked, and checked for drift; a built-in one is tracked in EMS only.</p>
-      <div className="table-wrap wrap-anywhere" tabIndex={0} role="region" aria-label="Systems and how Access reaches them, connected systems first">
-        <table>
-          <caption className="visually-hidden">Systems and how Access reaches them, connected systems first</caption>
-          <thead>
-            <tr>
-              <th scope="col">System</th>
-              <th scope="col">Critical</th>
-              <th scope="col">Connector</th>
+      <DataTable label="Systems and how Access reaches them, connected systems first" className="wrap-anywhere" columns={['System', 'Critical', 'Connector']}>
+        {systems.map((s) => {
+          const settings = settingsWords(s.connector.settings);
+          return (
+            <tr key={s.id}>
+              <td>
+                {s.name} <span className="muted">({s.id})</span>
+              </td>
+              <td>{s.critical ? 'Critical: suspended during a hold' : 'No'}</td>
+              <td>
+                {s.connector.type === 'builtin' ? 'Built-in (EMS only)' : connectorWords(s.connector.type)}
+                {settings ? (
+                  <>
+                    <br />
+                    <span className="muted">{settings}</span>
+                  </>
+                ) : null}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {systems.map((s) => {
-              const settings = settingsWords(s.connector.settings);
-              return (
-                <tr key={s.id}>
-                  <td>
-                    {s.name} <span className="muted">({s.id})</span>
-                  </td>
-                  <td>{s.critical ? 'Critical: suspended during a hold' : 'No'}</td>
-                  <td>
-                    {s.connector.type === 'builtin' ? 'Built-in (EMS only)' : connectorWords(s.connector.type)}
-                    {settings ? (
-                      <>
-                        <br />
-                        <span className="muted">{settings}</span>
-                      </>
-                    ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
     </section>
   );
 }
@@ -334,39 +285,25 @@ function DriftsSection({ drifts, systems, employees, onChecked }: { drifts: read
       {drifts.length === 0 ? (
         <p>Every connected system matches what Access holds.</p>
       ) : (
-        <div className="table-wrap wrap-anywhere" tabIndex={0} role="region" aria-label="Open drifts, newest first">
-          <table>
-            <caption className="visually-hidden">Open drifts, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Employee</th>
-                <th scope="col">System</th>
-                <th scope="col">What differs</th>
-                <th scope="col">Found</th>
-                <th scope="col">Case</th>
-              </tr>
-            </thead>
-            <tbody>
-              {drifts.map((d) => (
-                <tr key={d.id}>
-                  <td>
-                    <Link to={AppPaths.employeeAccess(d.employeeId)}>{personName(employees, d.employeeId)}</Link>
-                  </td>
-                  <td>{systems.get(d.systemId) ?? d.systemId}</td>
-                  <td>
-                    <strong>{DRIFT_WORDS[d.kind](d.entitlement)}</strong>
-                    <br />
-                    <span className="muted">{d.detail}</span>
-                  </td>
-                  <td>
-                    <DateTime iso={d.detectedAt} />
-                  </td>
-                  <td>{d.resignationId ? <Link to={AppPaths.case(d.resignationId)}>Open the case</Link> : <span className="muted">None</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Open drifts, newest first" className="wrap-anywhere" columns={['Employee', 'System', 'What differs', 'Found', 'Case']}>
+          {drifts.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <Link to={AppPaths.employeeAccess(d.employeeId)}>{personName(employees, d.employeeId)}</Link>
+              </td>
+              <td>{systems.get(d.systemId) ?? d.systemId}</td>
+              <td>
+                <strong>{DRIFT_WORDS[d.kind](d.entitlement)}</strong>
+                <br />
+                <span className="muted">{d.detail}</span>
+              </td>
+              <td>
+                <DateTime iso={d.detectedAt} />
+              </td>
+              <td>{d.resignationId ? <Link to={AppPaths.case(d.resignationId)}>Open the case</Link> : <span className="muted">None</span>}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { getEmployee, getEmployeeAccess, listAll, listHolds, listRevocations, type AccessHold, type EffectiveAccess, type Employee, type Revocation } from '../../api/access.ts';
 import { Problem } from '../../api/client.ts';
+import { DataTable } from '../../components/data-table.tsx';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, formatInstant, Loading, Page, Status } from '../../components/ui.tsx';
@@ -82,40 +83,27 @@ export function EmployeeAccessPage({ params }: { params: Record<string, string> 
             {v.access.items.length === 0 ? (
               <p>{name} has no grants.</p>
             ) : (
-              <div className="table-wrap" tabIndex={0} role="region" aria-label={`${name}'s grants, critical systems first`}>
-                <table>
-                  <caption className="visually-hidden">{name}'s grants, critical systems first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">System</th>
-                      <th scope="col">Critical</th>
-                      <th scope="col">Role</th>
-                      <th scope="col">Status</th>
+              <DataTable label={`${name}'s grants, critical systems first`} columns={['System', 'Critical', 'Role', 'Status']}>
+                {v.access.items.map((g) => {
+                  const hold = g.status === 'suspended' ? heldBy.get(g.grantId) : undefined;
+                  return (
+                    <tr key={g.grantId}>
+                      <td>{g.systemName}</td>
+                      <td>{g.critical ? 'Critical' : 'No'}</td>
+                      <td>{g.role}</td>
+                      <td>
+                        <span className={`badge badge-${g.status}`}>{GRANT_WORDS[g.status]}</span>
+                        {hold ? (
+                          <>
+                            {' '}
+                            by the <a href={`#hold-${hold.id}`}>{holdLabel(hold)}</a>
+                          </>
+                        ) : null}
+                      </td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {v.access.items.map((g) => {
-                      const hold = g.status === 'suspended' ? heldBy.get(g.grantId) : undefined;
-                      return (
-                        <tr key={g.grantId}>
-                          <td>{g.systemName}</td>
-                          <td>{g.critical ? 'Critical' : 'No'}</td>
-                          <td>{g.role}</td>
-                          <td>
-                            <span className={`badge badge-${g.status}`}>{GRANT_WORDS[g.status]}</span>
-                            {hold ? (
-                              <>
-                                {' '}
-                                by the <a href={`#hold-${hold.id}`}>{holdLabel(hold)}</a>
-                              </>
-                            ) : null}
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
+                  );
+                })}
+              </DataTable>
             )}
           </section>
 
@@ -124,41 +112,27 @@ export function EmployeeAccessPage({ params }: { params: Record<string, string> 
             {v.holds.length === 0 ? (
               <p>{name}'s access has never been put on hold.</p>
             ) : (
-              <div className="table-wrap" tabIndex={0} role="region" aria-label={`${name}'s access holds, newest first`}>
-                <table>
-                  <caption className="visually-hidden">{name}'s access holds, newest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Hold</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Suspended</th>
-                      <th scope="col">Lifted</th>
-                      <th scope="col">Case</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {v.holds.map((h) => (
-                      <tr key={h.id} id={`hold-${h.id}`}>
-                        <td>
-                          {holdLabel(h)}
-                          <br />
-                          <span className="muted">
-                            since <DateTime iso={h.createdAt} {...(tz ? { timeZone: tz } : {})} />
-                          </span>
-                        </td>
-                        <td>
-                          <Status status={h.status} />
-                        </td>
-                        <td>{h.suspendedGrants.map((g) => g.system).join(', ') || <span className="muted">nothing (no critical access)</span>}</td>
-                        <td>{h.releasedAt ? <DateTime iso={h.releasedAt} {...(tz ? { timeZone: tz } : {})} /> : 'Not yet'}</td>
-                        <td>
-                          <Link to={AppPaths.case(h.resignationId)}>Open the case</Link>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable label={`${name}'s access holds, newest first`} columns={['Hold', 'Status', 'Suspended', 'Lifted', 'Case']}>
+                {v.holds.map((h) => (
+                  <tr key={h.id} id={`hold-${h.id}`}>
+                    <td>
+                      {holdLabel(h)}
+                      <br />
+                      <span className="muted">
+                        since <DateTime iso={h.createdAt} {...(tz ? { timeZone: tz } : {})} />
+                      </span>
+                    </td>
+                    <td>
+                      <Status status={h.status} />
+                    </td>
+                    <td>{h.suspendedGrants.map((g) => g.system).join(', ') || <span className="muted">nothing (no critical access)</span>}</td>
+                    <td>{h.releasedAt ? <DateTime iso={h.releasedAt} {...(tz ? { timeZone: tz } : {})} /> : 'Not yet'}</td>
+                    <td>
+                      <Link to={AppPaths.case(h.resignationId)}>Open the case</Link>
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </section>
 

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
 import { importErrors, importPeople, IMPORT_COLUMNS, MAX_IMPORT_BYTES, type ImportError, type ImportReport } from '../../api/directory-import.ts';
 import { ConfirmDialog } from '../../components/confirm.tsx';
+import { DataTable } from '../../components/data-table.tsx';
 import { ErrorMessage, Page } from '../../components/ui.tsx';
 
 /**
@@ -230,27 +231,15 @@ export function DirectoryImportPage(_props: { params: Record<string, string> }) 
           <p>
             {shown.detail} Fix {shown.errors.length === 1 ? 'it' : 'them'} in the file and choose it again. Rows are numbered as in a spreadsheet: the header is row 1.
           </p>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Errors in the file, by row and column">
-            <table>
-              <caption className="visually-hidden">Errors in the file, by row and column</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Row</th>
-                  <th scope="col">Column</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.errors.map((e, i) => (
-                  <tr key={i}>
-                    <td>{e.row}</td>
-                    <td>{e.column ? <code>{e.column}</code> : <span className="muted">{e.row === 1 ? 'the whole file' : 'the whole row'}</span>}</td>
-                    <td className="wrap-anywhere">{e.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Errors in the file, by row and column" columns={['Row', 'Column', 'Error']}>
+            {shown.errors.map((e, i) => (
+              <tr key={i}>
+                <td>{e.row}</td>
+                <td>{e.column ? <code>{e.column}</code> : <span className="muted">{e.row === 1 ? 'the whole file' : 'the whole row'}</span>}</td>
+                <td className="wrap-anywhere">{e.message}</td>
+              </tr>
+            ))}
+          </DataTable>
         </section>
       ) : null}
 
@@ -325,31 +314,18 @@ export function DirectoryImportPage(_props: { params: Record<string, string> }) 
           The header names the columns, in any order; an unknown column is refused. <em>Required</em>: the column and a value in every row. <em>Column</em>: the header must name it; a cell may be
           empty. The same file works with <code>ems import</code> and the API (<a href="/docs">API documentation</a>).
         </p>
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="The file's columns">
-          <table>
-            <caption className="visually-hidden">The file’s columns</caption>
-            <thead>
-              <tr>
-                <th scope="col">Column</th>
-                <th scope="col">Needed</th>
-                <th scope="col">Example</th>
-                <th scope="col">Meaning</th>
-              </tr>
-            </thead>
-            <tbody>
-              {IMPORT_COLUMNS.map((c) => (
-                <tr key={c.name}>
-                  <th scope="row">
-                    <code>{c.name}</code>
-                  </th>
-                  <td>{c.required === 'yes' ? 'Required' : c.required === 'column' ? 'Column' : 'Optional'}</td>
-                  <td>{c.example}</td>
-                  <td>{c.meaning}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="The file's columns" caption="The file’s columns" columns={['Column', 'Needed', 'Example', 'Meaning']}>
+          {IMPORT_COLUMNS.map((c) => (
+            <tr key={c.name}>
+              <th scope="row">
+                <code>{c.name}</code>
+              </th>
+              <td>{c.required === 'yes' ? 'Required' : c.required === 'column' ? 'Column' : 'Optional'}</td>
+              <td>{c.example}</td>
+              <td>{c.meaning}</td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
     </Page>
   );
@@ -387,36 +363,24 @@ function ReportView({ report, dry }: { report: ImportReport; dry: boolean }) {
           <h3>
             {words.updated} ({report.updated.length})
           </h3>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label={`${words.updated}: each changed column, before and after`}>
-            <table>
-              <caption className="visually-hidden">{words.updated}: each changed column, before and after</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Id</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Changes</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.updated.slice(0, SHOWN).map((u) => (
-                  <tr key={u.id}>
-                    <td>{u.id}</td>
-                    <td>{u.name}</td>
-                    <td>
-                      <ul className="plain import-changes">
-                        {u.changes.map((c) => (
-                          <li key={c.column}>
-                            <code>{c.column}</code>: <Value value={c.from} /> <span aria-hidden="true">→</span>
-                            <span className="visually-hidden"> becomes</span> <Value value={c.to} />
-                          </li>
-                        ))}
-                      </ul>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label={`${words.updated}: each changed column, before and after`} columns={['Id', 'Name', 'Changes']}>
+            {report.updated.slice(0, SHOWN).map((u) => (
+              <tr key={u.id}>
+                <td>{u.id}</td>
+                <td>{u.name}</td>
+                <td>
+                  <ul className="plain import-changes">
+                    {u.changes.map((c) => (
+                      <li key={c.column}>
+                        <code>{c.column}</code>: <Value value={c.from} /> <span aria-hidden="true">→</span>
+                        <span className="visually-hidden"> becomes</span> <Value value={c.to} />
+                      </li>
+                    ))}
+                  </ul>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <More total={report.updated.length} />
         </>
       ) : null}
@@ -442,25 +406,14 @@ function PeopleTable({ title, people: list }: { title: string; people: ReadonlyA
       <h3>
         {title} ({list.length})
       </h3>
-      <div className="table-wrap" tabIndex={0} role="region" aria-label={title}>
-        <table>
-          <caption className="visually-hidden">{title}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Name</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.slice(0, SHOWN).map((p) => (
-              <tr key={p.id}>
-                <td>{p.id}</td>
-                <td>{p.name}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={title} columns={['Id', 'Name']}>
+        {list.slice(0, SHOWN).map((p) => (
+          <tr key={p.id}>
+            <td>{p.id}</td>
+            <td>{p.name}</td>
+          </tr>
+        ))}
+      </DataTable>
       <More total={list.length} />
     </>
   );
