@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EmployeeId, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
 import { Actor } from './ems.ts';
-import { DriftKind, ExitAccessSuspended, InvoluntaryExitsStarted } from './events.ts';
+import { AccessRestored, DriftKind, ExitAccessSuspended, InvoluntaryExitsStarted } from './events.ts';
 
 /** Access service API: systems, grants, access holds. */
 
@@ -80,6 +80,19 @@ export const ReleaseHoldRequest = z
   .object({ reason: StorableText.max(500).optional() })
   .meta({ id: 'ReleaseHoldRequest' });
 export type ReleaseHoldRequest = z.infer<typeof ReleaseHoldRequest>;
+
+/**
+ * POST /api/access-holds/lifts (operation liftHold, service ems): the case is off (retained or withdrawn) — lift its
+ * hold, whichever it is, or, when it has none yet, record one released so that a hold asked for later changes nothing.
+ * The orchestrator's command; choreography's retained / withdrawn events run the same use case. The answer is what
+ * accessRestored says (holdId null: there was no hold).
+ */
+export const LiftHoldRequest = z
+  .object({ resignationId: Uuid, employeeId: EmployeeId, reason: StorableText.min(1).max(500) })
+  .meta({ id: 'LiftHoldRequest' });
+export type LiftHoldRequest = z.infer<typeof LiftHoldRequest>;
+export const HoldLifted = AccessRestored.meta({ id: 'HoldLifted' });
+export type HoldLifted = z.infer<typeof HoldLifted>;
 
 /**
  * Revoking every remaining grant (active or suspended) of a leaver. Without `revokeAt` (or with one in

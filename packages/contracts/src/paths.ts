@@ -7,6 +7,8 @@ export const AccessPaths = {
   holds: '/api/access-holds',
   hold: (id: string) => `/api/access-holds/${encodeURIComponent(id)}`,
   release: (id: string) => `/api/access-holds/${encodeURIComponent(id)}/release`,
+  /** The orchestrator's command (service ems): lift a closed case's hold, whichever it is (or record none). */
+  lifts: '/api/access-holds/lifts',
   employeeAccess: (employeeId: string) => `/api/employees/${encodeURIComponent(employeeId)}/access`,
   audit: '/api/access-audit',
   auditVerification: '/api/access-audit/verification',

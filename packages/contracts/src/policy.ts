@@ -123,6 +123,7 @@ export const POLICY = {
   // Access
   createAccessHold: { service: 'access', what: "Suspend an employee's critical access for a case", roles: [], services: ['ems'] },
   releaseAccessHold: { service: 'access', what: 'Lift an access hold, restoring what it suspended', roles: [], services: ['ems'] },
+  liftHold: { service: 'access', what: "Lift a retained or withdrawn case's access hold, or record that it has none (the orchestrator's command)", roles: [], services: ['ems'] },
   listAccessHolds: { service: 'access', what: 'List access holds', roles: accessReaders },
   getAccessHold: { service: 'access', what: 'Read an access hold', roles: accessReaders },
   getEmployeeAccess: { service: 'access', what: "Read an employee's grants and their status", roles: accessReaders },

@@ -127,13 +127,14 @@ export function createDecisionOrchestrator(deps: {
     }
   }
 
-  async function restoreAccess(facts: CaseFacts, kind: string): Promise<Reaction> {
-    if (!facts.holdId) {
-      return { result: { holdId: null, restored: [] }, service: 'access', type: EventTypes.accessRestored, summary: summaries.accessRestored([]) };
-    }
-    const hold = await participants.releaseHold(facts.holdId, { reason: `resignation ${kind}` }, { ...ctx(facts.draft, 'restoreAccess'), onBehalfOf: facts.decision?.decidedBy });
-    const systems = hold.suspendedGrants.map((g) => g.system);
-    return { result: { holdId: hold.id }, service: 'access', type: EventTypes.accessRestored, summary: summaries.accessRestored(systems) };
+  /** Access's use case decides: the case's hold lifted, or — none yet — one recorded released, so none comes later. */
+  async function restoreAccess(facts: CaseFacts, kind: 'retained' | 'withdrawn'): Promise<Reaction> {
+    const lifted = await participants.liftHold(
+      { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, reason: `resignation ${kind}` },
+      { ...ctx(facts.draft, 'restoreAccess'), onBehalfOf: facts.decision?.decidedBy },
+    );
+    const systems = lifted.restored.map((g) => g.system);
+    return { result: { holdId: lifted.holdId, restored: systems }, service: 'access', type: EventTypes.accessRestored, summary: summaries.accessRestored(systems) };
   }
 
   /** HR's use case decides: the interview still scheduled is cancelled, or it says why there was none to cancel. */

@@ -138,10 +138,6 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));
       return parseReply(hr.HrPartner, body, 'hr');
     },
-    async releaseHold(holdId: string, request: access.ReleaseHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
-      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.release(holdId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
-      return parseReply(access.AccessHold, body, 'access');
-    },
     /** Involuntary exits: every grant of a chunk's people suspended (idempotent by batch and chunk). */
     async suspendAccessForExit(request: access.SuspendAccessForExitRequest, ctx: CallContext): Promise<access.SuspendAccessForExitAnswer> {
       const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.exitSuspensions}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
@@ -151,6 +147,11 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
     async sendExitNotices(request: notification.SendExitNoticesRequest, ctx: CallContext): Promise<notification.SendExitNoticesAnswer> {
       const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.exitNotices}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
       return parseReply(notification.SendExitNoticesAnswer, body, 'notification');
+    },
+    /** Access's command for a closed case: its use case lifts the case's hold, or records that it has none. */
+    async liftHold(request: access.LiftHoldRequest, ctx: CallContext): Promise<access.HoldLifted> {
+      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.lifts}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      return parseReply(access.HoldLifted, body, 'access');
     },
     async revokeAccess(request: access.RevocationRequest, ctx: CallContext): Promise<access.Revocation> {
       const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
