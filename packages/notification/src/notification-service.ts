@@ -12,6 +12,8 @@ import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatch
 import { sendEmailRoute } from './send-email/send-email.http.ts';
 import { notifyManagerWhenResignationSubmitted } from './notify-manager/notify-manager-when-resignation-submitted.ts';
 import { announceDecisionWhenDecided } from './announce-decision/announce-decision-when-decided.ts';
+import { announceDecisionRoute } from './announce-decision/announce-decision.http.ts';
+import { notifyManagerRoute } from './notify-manager/notify-manager.http.ts';
 import { listEmailsRoute } from './list-emails/list-emails.http.ts';
 import { getEmailRoute } from './get-email/get-email.http.ts';
 import type { NotificationContext } from './context.ts';
@@ -127,6 +129,9 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     routes: async (app) => {
       // The only link an email may carry is the case's own page (none without a public URL to build it from).
       await sendEmailRoute(ctx, { ...deps.recipients, caseUrl: deps.caseUrl })(app);
+      // The orchestrator's commands: the same use cases as the choreography handlers.
+      await notifyManagerRoute(ctx, deps.recipients.cases, deps.caseUrl)(app);
+      await announceDecisionRoute(ctx, deps.recipients.cases, deps.caseUrl)(app);
       await listEmailsRoute(ctx)(app);
       await getEmailRoute(ctx)(app);
       await mailboxRoutes(deps.mailbox ?? { maildir: undefined, emailOf: async () => undefined })(app);
