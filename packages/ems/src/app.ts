@@ -272,9 +272,9 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     let mode: CoordinationMode | undefined;
     if (hosts('ems')) {
       const emsDb = createEmsDb(database.forService('ems'));
-      const common = { db: emsDb, clock, bus, stepDeadlineSeconds: config.stepDeadlineSeconds };
+      const common = { db: emsDb, clock, bus, stepDeadlineSeconds: config.stepDeadlineSeconds, catalogue };
       mode = choreography
-        ? choreographyMode({ ...common, catalogue })
+        ? choreographyMode(common)
         : orchestrationMode({
             ...common,
             pool: database.forService('ems'),

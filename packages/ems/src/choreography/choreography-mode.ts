@@ -15,8 +15,8 @@ import type { EventBus, EventCatalogue } from '@ems/eventbus';
 import type { EmsDb } from '../db/types.ts';
 import { createCaseStore } from '../resignations/case-store.ts';
 import type { CoordinationMode } from '../resignations/coordination-mode.ts';
+import { reportedTypes } from '../resignations/record-reported.ts';
 import { TRACKER, trackReactionsWhenReported } from './track-reactions-when-reported.ts';
-import { trackedTypes } from './tracked-types.ts';
 
 /** EMS's subscribers in choreography only: a database that ran in it before keeps them, so orchestration unsubscribes them. */
 export const CHOREOGRAPHY_SUBSCRIBERS: readonly string[] = [TRACKER];
@@ -28,6 +28,6 @@ export function choreographyMode(deps: { db: Kysely<EmsDb>; clock: Clock; bus: E
     store,
     starter: { mode: 'choreography', start: (draft) => store.open(draft) },
     decider: { decide: (id, input) => store.decide(id, input) },
-    subscriptions: [trackReactionsWhenReported({ db: deps.db, clock: deps.clock, types: () => trackedTypes(deps.catalogue) })],
+    subscriptions: [trackReactionsWhenReported({ db: deps.db, clock: deps.clock, types: () => reportedTypes(deps.catalogue) })],
   };
 }

@@ -8,39 +8,16 @@
  *   HR ─────────── exitInterviewScheduled / …Failed ──┼──▶ track-reactions-when-reported ──▶ steps, timeline, status
  *   Access ─────── criticalAccessSuspended / …Failed ─┘        (once per event, one transaction)
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
-import { EventTypes, type CloudEvent } from '@ems/contracts/events';
-import { firstDelivery, type Subscription } from '@ems/eventbus';
+import type { Subscription } from '@ems/eventbus';
 import type { EmsDb } from '../db/types.ts';
-import { stepCanBecome, type StepName, type StepStatus } from '../domain/resignation.ts';
-import { timelineRow } from '../resignations/case-store.ts';
-import { SETTLE_COLUMNS, settlement } from '../resignations/settlement.ts';
-import { summaries } from '../resignations/timeline.wording.ts';
+import { recordReported } from '../resignations/record-reported.ts';
+
+export { OUTCOME_EVENT_TYPES } from '../resignations/record-reported.ts';
 
 /** The subscriber name of EMS's tracker (choreography); it keys EMS's processed-event records. */
 export const TRACKER = 'ems.track-reactions-when-reported';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Outcome events → the step they settle. */
-const OUTCOMES: Record<string, { step: StepName; status: 'done' | 'failed' }> = {
-  [EventTypes.managerNotified]: { step: 'notifyManager', status: 'done' },
-  [EventTypes.managerNotificationFailed]: { step: 'notifyManager', status: 'failed' },
-  [EventTypes.exitInterviewScheduled]: { step: 'scheduleInterview', status: 'done' },
-  [EventTypes.exitInterviewSchedulingFailed]: { step: 'scheduleInterview', status: 'failed' },
-  [EventTypes.criticalAccessSuspended]: { step: 'blockAccess', status: 'done' },
-  [EventTypes.criticalAccessSuspensionFailed]: { step: 'blockAccess', status: 'failed' },
-  [EventTypes.decisionAnnounced]: { step: 'announceDecision', status: 'done' },
-  [EventTypes.decisionAnnouncementFailed]: { step: 'announceDecision', status: 'failed' },
-  [EventTypes.accessRestored]: { step: 'restoreAccess', status: 'done' },
-  [EventTypes.accessRestorationFailed]: { step: 'restoreAccess', status: 'failed' },
-  [EventTypes.exitInterviewCancelled]: { step: 'cancelInterview', status: 'done' },
-  [EventTypes.exitInterviewCancellationFailed]: { step: 'cancelInterview', status: 'failed' },
-  [EventTypes.accessRevoked]: { step: 'revokeAccess', status: 'done' },
-  [EventTypes.accessRevocationFailed]: { step: 'revokeAccess', status: 'failed' },
-};
-export const OUTCOME_EVENT_TYPES = Object.keys(OUTCOMES);
 
 /** The tracker: every event of `types()` (read at each subscribe, so an extension's events count) recorded on its case. */
 export function trackReactionsWhenReported(deps: { db: Kysely<EmsDb>; clock: Clock; types: () => string[] }): Subscription {
@@ -50,152 +27,7 @@ export function trackReactionsWhenReported(deps: { db: Kysely<EmsDb>; clock: Clo
       return deps.types();
     },
     handle: async (event) => {
-      await recordReported(deps.db, deps.clock, event);
+      await recordReported(deps.db, deps.clock, event, TRACKER);
     },
   };
-}
-
-/**
- * Choreography: a service reported what it did. In one transaction (and once per event, however
- * often it is delivered): the step moves, the timeline shows the event with its source service,
- * and the case status follows once no step is still awaited. Events about a case this EMS does not
- * know, or that settle no step (e.g. an extension's), only add a timeline entry.
- */
-export async function recordReported(db: Kysely<EmsDb>, clock: Clock, event: CloudEvent): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
-  // Six round trips (BEGIN, lock, dedupe, read the steps, write, COMMIT) where a step-by-step version
-  // took eleven: the new status is worked out here; the step, the case and the timeline are written
-  // by one statement. The steps are read by a statement of their own, AFTER the lock is held: a
-  // subquery in the locking SELECT would see the snapshot from before it waited for the lock, i.e.
-  // miss the step another event's tracker just moved (found by the acceptance suite: cases stuck
-  // in progress with every step done).
-  // A subject that is no case id (a person's, for an event about no case) is no case of ours; the uuid column would refuse it.
-  if (!UUID.test(event.subject)) return 'unknown-case';
-  return db.transaction().execute(async (trx) => {
-    const kase = await trx
-      .selectFrom('resignations')
-      .select(['id', 'manager_name', 'employee_timezone', 'decision_revision', ...SETTLE_COLUMNS])
-      .where('id', '=', event.subject)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!kase) return 'unknown-case' as const;
-    if (!(await firstDelivery(trx, 'ems', TRACKER, event.id))) return 'duplicate' as const;
-    const stepRows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
-    const outcome = OUTCOMES[event.type];
-    const at = new Date(event.time);
-    const entry = timelineRow(kase.id, event.correlationid, clock.now(), {
-      service: serviceOf(event.source),
-      type: event.type,
-      summary: describe(event, kase),
-      // Which event said so, not what it carried: the payload names addresses the reader has no need for
-      // (the step keeps the payload as its result).
-      detail: { eventId: event.id, source: event.source, ...followUpOf(event) },
-      dedupeKey: `event.${event.id}`,
-      at,
-    });
-    const steps = Object.fromEntries(stepRows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
-    const current = outcome ? steps[outcome.step] : undefined;
-    // An outcome for a step the case does not have (e.g. a hold released by hand before any
-    // decision) is history, not progress; an announcement of an older revision neither.
-    const moves =
-      outcome !== undefined &&
-      current !== undefined &&
-      stepCanBecome(current, outcome.status) &&
-      !(outcome.step === 'announceDecision' && revisionOf(event) !== kase.decision_revision);
-    if (!outcome || !moves) {
-      await trx.insertInto('timeline').values(entry).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()).execute();
-      return 'recorded' as const;
-    }
-    const plan = settlement(kase, { ...steps, [outcome.step]: outcome.status }, clock.now());
-    const settled = plan.timeline.map((e) => timelineRow(kase.id, event.correlationid, clock.now(), e));
-    await trx
-      .with('moved', (q) =>
-        q
-          .updateTable('steps')
-          .set({
-            status: outcome.status,
-            at,
-            attempts: sql<number>`greatest(attempts, 1)`,
-            last_error: outcome.status === 'failed' ? reasonOf(event) : null,
-            result: JSON.stringify(event.data),
-          })
-          .where('resignation_id', '=', kase.id)
-          .where('name', '=', outcome.step)
-          .returning('name'),
-      )
-      .with('settled', (q) => {
-        // The row is locked by this transaction: the status read above is the status now.
-        const update = q.updateTable('resignations').set(plan.update ?? { updated_at: at }).where('id', '=', kase.id);
-        return (plan.onlyFrom ? update.where('status', 'in', plan.onlyFrom) : update).returning('id');
-      })
-      .insertInto('timeline')
-      .values([entry, ...settled])
-      .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
-      .execute();
-    return 'recorded' as const;
-  });
-}
-
-
-/** A follow-up's milestone, level and due instant (never its addressee): what GET /api/follow-ups reads back. */
-function followUpOf(event: CloudEvent): Record<string, unknown> {
-  if (event.type !== EventTypes.followUpSent) return {};
-  const d = event.data as { milestone?: unknown; level?: unknown; dueAt?: unknown };
-  return { milestone: d.milestone, level: d.level, dueAt: d.dueAt };
-}
-
-function revisionOf(event: CloudEvent): number {
-  const r = (event.data as { revision?: unknown }).revision;
-  return typeof r === 'number' ? r : 1;
-}
-
-function reasonOf(event: CloudEvent): string {
-  const reason = (event.data as { reason?: unknown }).reason;
-  return typeof reason === 'string' ? reason : 'failed';
-}
-
-/** '/ems/notification' → 'notification' */
-function serviceOf(source: string): string {
-  return source.split('/').filter(Boolean).pop() ?? source;
-}
-
-/** The timeline's sentence for a reported event; names come from the case's own snapshot. */
-function describe(event: CloudEvent, kase: { employee_name: string; manager_name: string | null; employee_timezone: string }): string {
-  const d = event.data as Record<string, unknown>;
-  switch (event.type) {
-    case EventTypes.managerNotified:
-      return typeof d.skipped === 'string' ? summaries.noManager(kase.employee_name) : summaries.managerNotified(kase.manager_name ?? String(d.to));
-    case EventTypes.exitInterviewScheduled:
-      return summaries.interviewScheduled(String(d.start), String(d.timezone));
-    case EventTypes.criticalAccessSuspended:
-      return summaries.accessSuspended(((d.suspended as Array<{ system: string }>) ?? []).map((g) => g.system));
-    case EventTypes.decisionAnnounced: {
-      // Notification tells the manager (when there is one) and the employee, as the orchestrator does.
-      const people = (d.recipients as unknown[] | undefined)?.length === 1 || !kase.manager_name ? [kase.employee_name] : [kase.manager_name, kase.employee_name];
-      return summaries.decisionAnnounced(String(d.decision), people);
-    }
-    case EventTypes.accessRestored: {
-      const restored = ((d.restored as Array<{ system: string }>) ?? []).map((g) => g.system);
-      const skipped = ((d.skipped as Array<{ system: string }>) ?? []).map((g) => g.system);
-      return summaries.accessRestored(restored, skipped);
-    }
-    case EventTypes.exitInterviewCancelled:
-      return typeof d.skipped === 'string' ? summaries.noInterviewToCancel(d.skipped) : summaries.interviewCancelled();
-    case EventTypes.exitInterviewHeld:
-      return summaries.interviewHeld();
-    case EventTypes.accessRevocationScheduled:
-      return summaries.revocationScheduled(String(d.revokeAt), kase.employee_timezone);
-    case EventTypes.accessRevoked: {
-      const revoked = ((d.revoked as Array<{ system: string }>) ?? []).map((g) => g.system);
-      return summaries.accessRevoked(revoked);
-    }
-    case EventTypes.followUpSent:
-      return summaries.followUp({ milestone: String(d.milestone), level: String(d.level), to: String(d.to) });
-    default: {
-      const failed = OUTCOMES[event.type];
-      if (failed?.status === 'failed') return summaries.stepFailed(failed.step, reasonOf(event));
-      // Another participant's event (an extension's): its name in words, never the raw type.
-      const what = summaries.eventInWords(serviceOf(event.source), event.type);
-      return typeof d.reason === 'string' ? `${what}: ${d.reason}` : what;
-    }
-  }
 }

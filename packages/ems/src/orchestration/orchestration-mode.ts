@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { CallAuth, Clock, Logger, Pool } from '@ems/platform';
-import type { EventBus } from '@ems/eventbus';
+import type { EventBus, EventCatalogue } from '@ems/eventbus';
 import type { FollowUpPolicy } from '@ems/hr';
 import type { EmsDb } from '../db/types.ts';
 import { installWorkflowSchema, WORKFLOW_SCHEMA } from '../database-roles.ts';
@@ -22,6 +22,7 @@ import { dbosLogger } from './dbos-logger.ts';
 import { createDecisionOrchestrator } from './decision.workflow.ts';
 import { END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, endWaitWhenAccessRevoked } from './end-wait-when-access-revoked.ts';
 import { createParticipants, type ParticipantUrls } from './participants.ts';
+import { RECORD_REPORTED_WHEN_ORCHESTRATED_SUBSCRIBER, recordReportedWhenOrchestrated } from './record-reported-when-orchestrated.ts';
 import { startReplicaWatchdog } from './replica-watchdog.ts';
 import { createResignationOrchestrator, orchestrationStarter } from './resignation.workflow.ts';
 import type { RetryPolicy } from './tracked-step.ts';
@@ -30,7 +31,7 @@ import type { RetryPolicy } from './tracked-step.ts';
 export const WORKFLOW_VERSION = 'resignation-v3';
 
 /** EMS's subscribers in orchestration only: a database that ran in it before keeps them, so choreography unsubscribes them. */
-export const ORCHESTRATION_SUBSCRIBERS: readonly string[] = [END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER];
+export const ORCHESTRATION_SUBSCRIBERS: readonly string[] = [END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, RECORD_REPORTED_WHEN_ORCHESTRATED_SUBSCRIBER];
 
 export function orchestrationMode(deps: {
   db: Kysely<EmsDb>;
@@ -41,6 +42,8 @@ export function orchestrationMode(deps: {
   clock: Clock;
   bus: EventBus;
   stepDeadlineSeconds: number;
+  /** The events on the bus (an extension's too): what participants report beside the workflow's steps is recorded on the case. */
+  catalogue: EventCatalogue;
   retry: RetryPolicy;
   followUps: FollowUpPolicy;
   caseUrl: (id: string) => string;
@@ -61,7 +64,7 @@ export function orchestrationMode(deps: {
     store,
     starter,
     decider: { decide: (id, input) => decisions.decide(id, input) },
-    subscriptions: [endWaitWhenAccessRevoked({ decisions, launched: () => launched, log })],
+    subscriptions: [endWaitWhenAccessRevoked({ decisions, launched: () => launched, log }), recordReportedWhenOrchestrated({ db: deps.db, clock: deps.clock, catalogue: deps.catalogue })],
     install: (adminUrl) => installWorkflowSchema(adminUrl, dbosLogger(deps.log.child({ component: 'dbos' }))),
     async start(retrying) {
       DBOS.setConfig({
