@@ -83,6 +83,20 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       }, `case ${id}: ${what}`, timeoutMs);
     const decide = (id: string, body: unknown, headers: Record<string, string> = {}) => http<CaseBody & { type?: string; detail?: string }>(base, 'POST', `/api/resignations/${id}/decision`, body, headers);
     const withdraw = (id: string, body: unknown = {}) => http<CaseBody & { type?: string }>(base, 'POST', `/api/resignations/${id}/withdrawal`, body);
+    /**
+     * Barrier: nothing left in flight — no email waiting in Notification's queue and, on the PostgreSQL bus,
+     * no delivery, retry or dead letter still to run: what a repeated decision would send has been sent. On
+     * NATS the bus has no such table: there the old wait stays.
+     */
+    const quiet = async (natsWaitMs: number) => {
+      if (bus === 'nats') await sleep(natsWaitMs);
+      const count = async (table: string) => Number((await env.ems.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+      await waitFor(
+        async () => ((await count(`notification.emails WHERE status = 'queued'`)) === 0 && (bus === 'nats' || (await count(`bus.job WHERE state < 'completed'`)) === 0) ? true : undefined),
+        'no email queued and no bus job left to run',
+        30_000,
+      );
+    };
     const emailsOf = async (id: string) => (await http<{ items: EmailBody[] }>(base, 'GET', `/api/emails?resignationId=${id}&limit=100`)).body.items;
     const delivered = (emailId: string) => env.smtp.messages.filter((m) => m.headers.get('x-ems-email-id') === emailId);
     const interviewOf = async (id: string) => (await http<{ items: Interview[] }>(base, 'GET', `/api/interviews?resignationId=${id}`)).body.items[0]!;
@@ -156,7 +170,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
         expect(refused.contentType).toContain('application/problem+json');
         expect(refused.body).toMatchObject({ type: 'https://ems.dev/problems/illegal-transition', status: 409 });
       }
-      await sleep(500);
+      await quiet(500);
       expect((await emailsOf(kase.id)).filter((e) => e.template === 'resignation-decision-notice')).toHaveLength(2);
       const timeline = (await timelineOf(kase.id)).map((t) => t.type);
       expect(timeline).toEqual(expect.arrayContaining(['com.ems.resignation.retained.v1', 'case.closed']));

@@ -55,6 +55,17 @@ describe.skipIf(nats.skip)('NATS JetStream event bus', () => {
       await testDb?.drop();
     });
 
+    /**
+     * Barrier: every consumer of the prefix's event stream has had every message delivered and acknowledged
+     * (JetStream's own count: none pending, none awaiting an ack), so a duplicate, or an event of a dropped
+     * type, would have reached a handler by now.
+     */
+    const natsIdle = (prefix: string) =>
+      waitFor(async () => {
+        const consumers = await jsm.consumers.list(`${prefix}_EVENTS`).next();
+        return consumers.every((c) => c.num_pending === 0 && c.num_ack_pending === 0) ? true : undefined;
+      }, `every consumer of ${prefix} to have acknowledged everything`, 30_000);
+
     /** A bus on the shared test server; buses made with the same prefix are replicas of one deployment. */
     const makeBus = (prefix: string, options: Partial<NatsEventBusOptions> = {}) => {
       if (!prefixes.includes(prefix)) prefixes.push(prefix);
@@ -90,7 +101,7 @@ describe.skipIf(nats.skip)('NATS JetStream event bus', () => {
         // As if a relay died after publishing and before marking its rows sent.
         await pool.query('UPDATE bus.nats_outbox SET sent_at = NULL WHERE prefix = $1', [prefix]);
         await waitFor(async () => ((await unsent(prefix)) === 0 ? true : undefined), 'the relay to send the rows again', 30_000);
-        await sleep(1500);
+        await natsIdle(prefix);
         expect(r.ids()).toEqual([e.id]);
         expect((await jsm.streams.info(`${prefix}_EVENTS`)).state.messages, 'JetStream dropped the duplicates (Nats-Msg-Id)').toBe(1);
       } finally {
@@ -141,7 +152,7 @@ describe.skipIf(nats.skip)('NATS JetStream event bus', () => {
         const events = Array.from({ length: 40 }, (_, i) => event(i));
         await publish(replicas[0]!, events);
         await waitFor(() => (handledBy.length >= 40 ? true : undefined), 'forty deliveries', 30_000);
-        await sleep(1500);
+        await natsIdle(prefix);
         expect(handledBy.map((h) => h.id).sort()).toEqual(events.map((e) => e.id).sort());
         expect(new Set(handledBy.map((h) => h.replica)), 'both replicas took a share').toEqual(new Set([0, 1]));
       } finally {
@@ -175,7 +186,7 @@ describe.skipIf(nats.skip)('NATS JetStream event bus', () => {
         const tock = event(2, other);
         await publish(publisher, [tock]);
         await waitFor(() => (r.ids().includes(tock.id) ? true : undefined), 'the new type', 30_000);
-        await sleep(1500);
+        await natsIdle(prefix);
         expect(r.ids()).toEqual([tock.id]);
         expect((await eventsConsumerOf(prefix, 'natsbus.retype'))?.config.filter_subject).toBe(`${prefix}.events.>`);
       } finally {
@@ -193,7 +204,7 @@ describe.skipIf(nats.skip)('NATS JetStream event bus', () => {
         const tock = event(3, other);
         await publish(publisher, [tock]);
         await waitFor(() => (r.ids().includes(tock.id) ? true : undefined), 'the new type', 30_000);
-        await sleep(1500);
+        await natsIdle(prefix);
         // From the first unacknowledged message on: the new type's events since then come along.
         expect(r.ids()).toEqual([waiting.id, tockMeanwhile.id, tock.id]);
       } finally {
