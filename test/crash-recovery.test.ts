@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { freePort } from '@ems/platform';
-import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
@@ -66,6 +66,19 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     }
   };
   /**
+   * Barrier: every email of these cases has left Notification's queue (sent or failed; `sent` only after the
+   * SMTP server said 250): a second notice would be a row of its own, written before its case completed,
+   * so after this the SMTP sink has everything these cases will ever send.
+   */
+  const emailsSettled = (ids: string[]) =>
+    waitFor(async () => {
+      for (const id of ids) {
+        const emails = (await http<{ items: Array<{ status: string }> }>(base(), 'GET', `/api/emails?resignationId=${id}&limit=50`)).body.items;
+        if (emails.some((m) => m.status === 'queued')) return undefined;
+      }
+      return true;
+    }, 'every email of the cases to have left the queue', 60_000);
+  /**
    * One manager notice per case. `strict`: exactly one SMTP delivery. Otherwise a kill can land between
    * the SMTP server's "250 OK" and the process recording "sent" — no sender can close that window — so
    * the notice may reach the server twice, but as the same message (same Message-ID) for the receiver
@@ -96,7 +109,7 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     await smtp.up();
     const second = await startProcess();
     await allComplete(ids);
-    await sleep(500);
+    await emailsSettled(ids);
     // The mail server was down when the process died: no delivery was in flight, so strictly one each.
     expectOneNoticeEach(employees, true);
     expect(await second.stop()).toBe(0);
@@ -109,7 +122,7 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     await kill(first);
     const second = await startProcess();
     await allComplete(ids);
-    await sleep(500);
+    await emailsSettled(ids);
     expectOneNoticeEach(employees, false);
     for (const id of ids) {
       expect((await http<{ items: unknown[] }>(base(), 'GET', `/api/emails?resignationId=${id}`)).body.items.filter((m) => (m as { purpose: string }).purpose === 'manager-notice')).toHaveLength(1);
