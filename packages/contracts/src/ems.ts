@@ -264,6 +264,11 @@ export type StartExitsCsvQuery = z.infer<typeof StartExitsCsvQuery>;
 export const ExitRowError = z.object({ row: z.number().int().min(1), employeeId: z.string().nullable(), error: z.string() });
 export type ExitRowError = z.infer<typeof ExitRowError>;
 
+/** 422 of POST /api/exits: every refused person by row; nothing was started. */
+export const ExitRowsRefusedProblem = z
+  .object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(), errors: z.array(ExitRowError) })
+  .meta({ id: 'ExitRowsRefusedProblem', description: 'RFC 9457 problem details listing every refused person of an exit request by row; nothing was started.' });
+
 /** One case of a batch, as progress shows it. */
 export const ExitBatchCase = z.object({
   resignationId: Uuid,

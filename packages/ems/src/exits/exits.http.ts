@@ -4,7 +4,7 @@ import { ems, IdempotencyKey, StorableLine, Uuid } from '@ems/contracts';
 import { MAX_EXITS_CSV_BYTES, parseExitsCsv } from './exits-csv.ts';
 import { refused, startExits, type StartExitsDeps } from './start-exits.ts';
 
-const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 415: ProblemSchema, 422: ProblemSchema };
+const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 415: ProblemSchema };
 
 /** POST /api/exits (JSON or text/csv) and GET /api/exits/{id}: involuntary and mass exits (hr_lead). */
 export function exitRoutes(deps: StartExitsDeps) {
@@ -35,7 +35,7 @@ export function exitRoutes(deps: StartExitsDeps) {
             }),
             querystring: ems.StartExitsCsvQuery.partial(),
             body: z.union([ems.StartExitsRequest, z.string().meta({ description: 'The CSV file (text/csv, UTF-8, header first)' })]),
-            response: { 200: ems.ExitsStarted, 202: ems.ExitsStarted, ...problems },
+            response: { 200: ems.ExitsStarted, 202: ems.ExitsStarted, 422: z.union([ems.ExitRowsRefusedProblem, ProblemSchema]), ...problems },
           },
         },
         async (req, reply) => {

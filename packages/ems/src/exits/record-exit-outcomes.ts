@@ -37,7 +37,7 @@ export async function recordAccessSuspended(trx: Transaction<EmsDb> | Kysely<Ems
         UPDATE ems.resignations r SET updated_at = ${at} FROM moved WHERE r.id = moved.resignation_id RETURNING r.id, r.correlation_id
       )
       INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}, 'access', ${EventTypes.exitAccessSuspended}, u.summary, t.correlation_id,
+      SELECT t.id, ${at}::timestamptz, 'access', ${EventTypes.exitAccessSuspended}, u.summary, t.correlation_id,
         jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'eventId', ${eventId}::text), 'exit.access-suspended'
       FROM touched t JOIN u ON u.id = t.id
       ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
@@ -56,7 +56,7 @@ export async function recordAccessSuspended(trx: Transaction<EmsDb> | Kysely<Ems
         UPDATE ems.resignations r SET updated_at = ${at} FROM (SELECT DISTINCT resignation_id FROM failed) x WHERE r.id = x.resignation_id RETURNING r.id, r.correlation_id
       )
       INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}, 'access', 'exit.access-suspension-failed', 'Access could not suspend the grants: ' || u.reason || '; manager and employee not told',
+      SELECT t.id, ${at}::timestamptz, 'access', 'exit.access-suspension-failed', 'Access could not suspend the grants: ' || u.reason || '; manager and employee not told',
         t.correlation_id, jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'error', u.reason), 'exit.access-suspension-failed'
       FROM touched t JOIN u ON u.id = t.id
       ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
@@ -91,7 +91,7 @@ export async function recordNoticesSent(trx: Transaction<EmsDb> | Kysely<EmsDb>,
         FROM moved WHERE r.id = moved.resignation_id RETURNING r.id, r.correlation_id
       )
       INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}, 'notification', ${EventTypes.exitNoticesSent}, u.summary, t.correlation_id,
+      SELECT t.id, ${at}::timestamptz, 'notification', ${EventTypes.exitNoticesSent}, u.summary, t.correlation_id,
         jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'eventId', ${eventId}::text), 'exit.notices-sent'
       FROM touched t JOIN u ON u.id = t.id
       ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
@@ -109,7 +109,7 @@ export async function recordNoticesSent(trx: Transaction<EmsDb> | Kysely<EmsDb>,
         UPDATE ems.resignations r SET updated_at = ${at} FROM failed WHERE r.id = failed.resignation_id RETURNING r.id, r.correlation_id
       )
       INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}, 'notification', 'exit.notices-failed', 'Manager and employee could not be told: ' || u.reason, t.correlation_id,
+      SELECT t.id, ${at}::timestamptz, 'notification', 'exit.notices-failed', 'Manager and employee could not be told: ' || u.reason, t.correlation_id,
         jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'error', u.reason), 'exit.notices-failed'
       FROM touched t JOIN u ON u.id = t.id
       ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
@@ -138,12 +138,12 @@ export async function recordExitRevoked(trx: Transaction<EmsDb>, data: { resigna
       RETURNING r.id, r.correlation_id, r.employee_name, r.closed_at
     )
     INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-    SELECT e.id, ${new Date(data.revokedAt)}, 'access', ${EventTypes.accessRevoked}, 'Access revoked every remaining grant (' || ${data.revoked.length}::int || ')', e.correlation_id,
+    SELECT e.id, ${new Date(data.revokedAt)}::timestamptz, 'access', ${EventTypes.accessRevoked}, 'Access revoked every remaining grant (' || ${data.revoked.length}::int || ')', e.correlation_id,
       jsonb_build_object('eventId', ${eventId}::text), 'event.' || ${eventId}::text FROM exited e
     UNION ALL
-    SELECT e.id, ${at}, 'ems', 'case.exited', e.employee_name || ' has left: every grant revoked', e.correlation_id, '{}'::jsonb, 'exited' FROM exited e
+    SELECT e.id, ${at}::timestamptz, 'ems', 'case.exited', e.employee_name || ' has left: every grant revoked', e.correlation_id, '{}'::jsonb, 'exited' FROM exited e
     UNION ALL
-    SELECT e.id, ${at}, 'ems', 'case.closed', 'Case closed (exited)', e.correlation_id, '{}'::jsonb, 'closed' FROM exited e WHERE e.closed_at IS NOT NULL
+    SELECT e.id, ${at}::timestamptz, 'ems', 'case.closed', 'Case closed (exited)', e.correlation_id, '{}'::jsonb, 'closed' FROM exited e WHERE e.closed_at IS NOT NULL
     ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
     RETURNING resignation_id
   `.execute(trx);
