@@ -489,7 +489,8 @@ async function warmUp(ctx: PhaseContext, employees: string[]): Promise<void> {
   const failed = submissions.filter((s) => s.status !== 201 && s.status !== 202);
   if (failed.length > 0) throw new Error(`warm-up: ${failed.length} submissions refused, e.g. ${failed[0]!.status} ${failed[0]!.error ?? ''}`);
   const settlement = await waitSettled(ctx.api, submissions.map((s) => s.id!), { timeoutMs: 120_000 + employees.length * 100, pollMs: o.pollMs, signal: o.signal });
-  if (settlement.unsettled.length > 0) throw new Error(`warm-up: ${settlement.unsettled.length} cases did not settle`);
+  // Not fatal: on an overloaded machine the warm-up may outlast its wait; the phases then start warm enough.
+  if (settlement.unsettled.length > 0) (o.log ?? (() => undefined))(`${mode}:   warm-up: ${settlement.unsettled.length} of ${employees.length} cases not settled within the wait; measuring anyway`);
   // Their trailing work (invites, webhooks) must not count toward the first phase.
   await quiesce(ctx, 'warm-up');
 }
