@@ -19,8 +19,17 @@ import { summaries } from './timeline.wording.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Events EMS follows with subscribers of their own, in both modes: never recorded here (a directory change is about no case). */
-const FOLLOWED_APART = new Set<string>([...CONNECTED_SYSTEM_EVENT_TYPES, EventTypes.personChanged]);
+/**
+ * Events EMS follows with subscribers of their own: never recorded here — a directory change is about
+ * no case, and an exit batch's chunk events are about up to 500 cases (choreography/track-exits-when-reported.ts).
+ */
+const FOLLOWED_APART = new Set<string>([
+  ...CONNECTED_SYSTEM_EVENT_TYPES,
+  EventTypes.personChanged,
+  EventTypes.involuntaryExitsStarted,
+  EventTypes.exitAccessSuspended,
+  EventTypes.exitNoticesSent,
+]);
 
 /**
  * The event types recorded on cases: every event of the catalogue (an extension's too, read when the
