@@ -38,7 +38,8 @@ const SYSTEM = [
   'test/bench-ldap-smoke.test.ts',
   // A real browser against a running EMS.
   'test/browser/**/*.test.ts',
-  // Slow: a NATS server of its own killed and restarted; the bus contract's redelivery clocks.
+  // Slow (measured 65–72 s and ≈190 s): the NATS bus with a server of its own killed and restarted; both
+  // acceptance suites once more on NATS (the PostgreSQL-bus runs of the same suites stay in integration).
   'packages/eventbus/test/nats-bus.test.ts',
   'test/acceptance/choreography-nats.test.ts',
   // ≈3,800 generated requests against a running EMS.
