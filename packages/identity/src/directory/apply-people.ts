@@ -20,7 +20,7 @@ export type { AccountNames, DirectoryPerson, DirectoryProblem, PersonField } fro
 
 /**
  * The one use case that writes the directory (identity.people and the administrative roles): the CSV
- * import and the SCIM endpoint both call it, inside their own transaction.
+ * import, the SCIM endpoint and the demo seed all call it, inside their own transaction.
  *
  *   lock the directory ─► read it ─► plan (validate the whole resulting organisation) ─► refused: throw, nothing written
  *                                                                    └─► upsert what changed (version + 1), roles, kinds
@@ -30,7 +30,8 @@ export type { AccountNames, DirectoryPerson, DirectoryProblem, PersonField } fro
  * is a no-op). Nobody is ever deleted; `deactivateMissing` (a full export) makes everyone left out inactive.
  */
 
-export type DirectoryOrigin = 'import' | 'scim';
+/** Who writes: HR's CSV import, a SCIM client, or the demo seed. */
+export type DirectoryOrigin = 'import' | 'scim' | 'seed';
 
 export interface ApplyPeopleDeps {
   clock: Clock;
@@ -190,12 +191,15 @@ async function writeChanges(trx: IdentityTx, changes: readonly PlannedChange[], 
   }
 
   // Administrative roles follow `roles` exactly, for the people whose roles changed (or who are new).
+  // A new person has none to take away: only their roles are inserted.
   const withRoles = changes.filter((c) => c.previous === null || c.fields.includes('roles'));
-  for (let i = 0; i < withRoles.length; i += CHUNK) {
-    const slice = withRoles.slice(i, i + CHUNK);
-    await trx.deleteFrom('role_assignments').where('person_id', 'in', slice.map((c) => c.person.id)).execute();
-    const assignments = slice.flatMap((c) => c.person.roles.map((role) => ({ person_id: c.person.id, role })));
-    if (assignments.length) await trx.insertInto('role_assignments').values(assignments).execute();
+  const rolesChanged = withRoles.filter((c) => c.previous !== null).map((c) => c.person.id);
+  for (let i = 0; i < rolesChanged.length; i += CHUNK) {
+    await trx.deleteFrom('role_assignments').where('person_id', 'in', rolesChanged.slice(i, i + CHUNK)).execute();
+  }
+  const assignments = withRoles.flatMap((c) => c.person.roles.map((role) => ({ person_id: c.person.id, role })));
+  for (let i = 0; i < assignments.length; i += CHUNK) {
+    await trx.insertInto('role_assignments').values(assignments.slice(i, i + CHUNK)).execute();
   }
 
   // Kind is derived: anyone named as an HR partner is one; else the HR lead role makes an HR lead; else an employee.

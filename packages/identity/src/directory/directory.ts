@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import type { DemoOrg } from '@ems/demo-org';
+import { systemClock } from '@ems/platform';
 import type { IdentityDb } from '../db/identity.db.ts';
+import { applyPeople } from './apply-people.ts';
 
 /**
  * The directory as authorization sees it: who a person is, whom they manage, whom they partner as HR,
@@ -58,63 +60,47 @@ export async function isDeactivated(db: IdentityDb, key: string): Promise<boolea
 }
 
 /**
- * Loads the organisation's people and role assignments; idempotent (an upsert per person). Each person gets
- * the directory's full record (department, place, time zone, hours) at version 1; a re-seed updates the
- * record in place and leaves its version, active flag and SCIM names alone (the seed loads every service
- * directly: it publishes nothing).
+ * Loads the organisation's people and role assignments through applyPeople (origin 'seed'), the directory's one
+ * writer: the same upsert, checks and derived kinds as an import. A person already there keeps what the seed
+ * does not own: deactivated stays deactivated, and roles given since are kept (the seed adds its roles, never
+ * takes one away); a re-seed that changes nothing writes nothing. The seed loads every service directly: it
+ * publishes nothing.
  */
 export async function seedDirectory(db: IdentityDb, org: DemoOrg): Promise<void> {
   const departments = new Map(org.departments.map((d) => [d.id, d.name]));
   const leadZone = org.hrPartners.find((p) => p.leadId === org.hrLead.id)?.timezone ?? 'UTC';
+  const seeded = new Map<string, AdminRole[]>();
+  for (const a of org.roleAssignments) seeded.set(a.personId, [...(seeded.get(a.personId) ?? []), a.role]);
+  const person = (p: Omit<SeedPerson, 'roles' | 'active'>): SeedPerson => ({ ...p, roles: seeded.get(p.id) ?? [], active: true });
   const people = [
-    ...org.employees.map((e) => ({
-      id: e.id, kind: 'employee' as const, name: e.name, email: e.email, title: e.title, manager_id: e.managerId, hr_partner_id: e.hrPartnerId,
-      department: departments.get(e.departmentId) ?? null, location: e.location, timezone: e.timezone,
-      work_days: e.workingHours.days, work_start: e.workingHours.start, work_end: e.workingHours.end, user_name: e.email,
-    })),
-    ...org.hrPartners.map((p) => ({
-      id: p.id, kind: 'hr_partner' as const, name: p.name, email: p.email, title: 'HR Partner', manager_id: null, hr_partner_id: null,
-      department: null, location: null, timezone: p.timezone,
-      work_days: p.workingHours.days, work_start: p.workingHours.start, work_end: p.workingHours.end, user_name: p.email,
-    })),
-    {
-      id: org.hrLead.id, kind: 'hr_lead' as const, name: org.hrLead.name, email: org.hrLead.email, title: org.hrLead.title, manager_id: null, hr_partner_id: null,
-      department: null, location: null, timezone: leadZone, work_days: [1, 2, 3, 4, 5], work_start: '09:00', work_end: '17:00', user_name: org.hrLead.email,
-    },
+    ...org.employees.map((e) =>
+      person({ id: e.id, name: e.name, email: e.email, title: e.title, managerId: e.managerId, hrPartnerId: e.hrPartnerId, department: departments.get(e.departmentId) ?? null, location: e.location, timezone: e.timezone, workingHours: e.workingHours }),
+    ),
+    ...org.hrPartners.map((p) =>
+      person({ id: p.id, name: p.name, email: p.email, title: 'HR Partner', managerId: null, hrPartnerId: null, department: null, location: null, timezone: p.timezone, workingHours: p.workingHours }),
+    ),
+    person({
+      id: org.hrLead.id, name: org.hrLead.name, email: org.hrLead.email, title: org.hrLead.title, managerId: null, hrPartnerId: null,
+      department: null, location: null, timezone: leadZone, workingHours: { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
+    }),
   ];
   await db.transaction().execute(async (tx) => {
-    for (let i = 0; i < people.length; i += 500) {
-      await tx
-        .insertInto('people')
-        .values(people.slice(i, i + 500))
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet((eb) => ({
-            kind: eb.ref('excluded.kind'),
-            name: eb.ref('excluded.name'),
-            email: eb.ref('excluded.email'),
-            title: eb.ref('excluded.title'),
-            manager_id: eb.ref('excluded.manager_id'),
-            hr_partner_id: eb.ref('excluded.hr_partner_id'),
-            department: eb.ref('excluded.department'),
-            location: eb.ref('excluded.location'),
-            timezone: eb.ref('excluded.timezone'),
-            work_days: eb.ref('excluded.work_days'),
-            work_start: eb.ref('excluded.work_start'),
-            work_end: eb.ref('excluded.work_end'),
-            updated_at: sql`now()`,
-          })),
-        )
-        .execute();
-    }
-    if (org.roleAssignments.length) {
-      await tx
-        .insertInto('role_assignments')
-        .values(org.roleAssignments.map((a) => ({ person_id: a.personId, role: a.role })))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    }
+    const kept = await tx
+      .selectFrom('people as p')
+      .select(['p.id', 'p.active', adminRolesOfP()])
+      .where('p.id', 'in', people.map((p) => p.id))
+      .execute();
+    const before = new Map(kept.map((k) => [k.id, k]));
+    const merged = people.map((p) => {
+      const k = before.get(p.id);
+      return k ? { ...p, active: k.active, roles: [...new Set([...p.roles, ...(k.admin_roles as AdminRole[])])] } : p;
+    });
+    await applyPeople(tx, { clock: systemClock }, merged, 'seed');
   });
 }
+
+type SeedPerson = Parameters<typeof applyPeople>[2][number];
+type AdminRole = SeedPerson['roles'][number];
 
 /** Everyone who may sign in with the development provider, for its sign-in page. */
 export async function listPeople(db: IdentityDb): Promise<Array<{ id: string; kind: string; name: string; email: string; title: string | null; adminRoles: string[]; managesSomeone: boolean }>> {
