@@ -52,6 +52,14 @@ Usage:
                                              (operators; default 365 days, at most 730)
   ems provisioning-tokens list | ems provisioning-tokens revoke <id>
                                              SCIM clients' tokens: never their secret, when each was last used
+  ems exit <employeeId> --reason R [--revoke-at ISO] [--last-day YYYY-MM-DD] [--note TEXT] [--no-wait]
+                                             an involuntary exit (HR lead): every grant suspended at once, then
+                                             manager and employee told; access revoked at --revoke-at (default: the
+                                             end of the last day, their zone); R: misconduct, redundancy,
+                                             performance, end_of_contract or other. Follows progress until settled
+  ems mass-exit <people.csv> --reason R [--revoke-at ISO] [--note TEXT] [--no-wait]
+                                             the same for everyone in a CSV file (employee_id[,last_working_day]):
+                                             one batch, a case each; all suspended before any email
   ems import <people.csv> [--dry-run] [--deactivate-missing]
                                              load the organisation's people from a CSV file into the directory
                                              (all or nothing; --dry-run: say what would change; HR lead, operator)
@@ -117,6 +125,9 @@ export async function main(argv: string[]): Promise<number> {
         return await whoami();
       case 'tokens':
         return await tokens(rest);
+      case 'exit':
+      case 'mass-exit':
+        return await (await import('./exits.ts')).exitCommand(command, rest, { baseUrl: baseUrl(), out: (s) => out.log(s), err: (s) => process.stderr.write(`${s}\n`) });
       case 'import':
         return await (await import('./import.ts')).importCommand(rest, { baseUrl: baseUrl(), out: (s) => out.log(s), err: (s) => process.stderr.write(`${s}\n`) });
       case 'provisioning-tokens':
