@@ -20,6 +20,8 @@ import type { NotificationContext } from './context.ts';
 import { mailboxRoutes } from './mailbox/mailbox.http.ts';
 import type { MailboxDeps } from './mailbox/read-mailbox.ts';
 import { tellAccessAdminsWhenDriftDetected, type AccessAdminDirectory } from './tell-access-admins/tell-access-admins-when-drift-detected.ts';
+import { tellExitRoute } from './tell-exit/tell-exit.http.ts';
+import { tellExitWhenAccessSuspended } from './tell-exit/tell-exit-when-access-suspended.ts';
 
 export { NOTIFICATION_SCHEMA };
 
@@ -115,7 +117,11 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
   const subscriptions = bus
     ? [
         ...(deps.reactToEvents
-          ? [notifyManagerWhenResignationSubmitted({ ...ctx, bus }, deps.caseUrl), announceDecisionWhenDecided({ ...ctx, bus }, deps.caseUrl)]
+          ? [
+              notifyManagerWhenResignationSubmitted({ ...ctx, bus }, deps.caseUrl),
+              announceDecisionWhenDecided({ ...ctx, bus }, deps.caseUrl),
+              tellExitWhenAccessSuspended({ ...ctx, bus }, deps.caseUrl),
+            ]
           : []),
         // Both modes.
         ...(deps.accessAdmins ? [tellAccessAdminsWhenDriftDetected({ ...ctx, bus }, deps.accessAdmins.directory, deps.accessAdmins.accessUrl)] : []),
@@ -135,6 +141,8 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
       await listEmailsRoute(ctx)(app);
       await getEmailRoute(ctx)(app);
       await mailboxRoutes(deps.mailbox ?? { maildir: undefined, emailOf: async () => undefined })(app);
+      // Involuntary exits: the orchestrator's command, the same use case as tell-exit-when-access-suspended.
+      await tellExitRoute(ctx, deps.caseUrl)(app);
     },
     readiness: {
       notification: async () => {

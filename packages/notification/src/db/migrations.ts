@@ -1,5 +1,6 @@
 import type { Migration } from '@ems/platform';
 import { processedEventsMigration } from '@ems/eventbus';
+import { exitNoticesMigration } from '../tell-exit/tell-exit.migration.ts';
 
 /**
  * The `notification` schema. Never edit a shipped migration; add a new one.
@@ -100,4 +101,6 @@ export const migrations: readonly Migration[] = [
          AND purpose ~ '^decision-notice:[a-z_]+:[0-9]{1,9}:[a-z]+$';
     `,
   },
+  // Involuntary-exit notices (tell-exit/): one row per (batch, chunk).
+  exitNoticesMigration,
 ];

@@ -51,14 +51,14 @@ const isTimeZone = (tz: string): boolean => {
 
 const at = (timeZone: string, iso: string) => inZone(timeZone).format(new Date(iso)).replace(' at ', ', ');
 
-/** "Thursday 3 December 2026, 23:59 (Europe/Berlin time; Thursday 3 December 2026, 22:59 UTC)". */
+/** "Thursday, 3 December 2026, 23:59 (Europe/Berlin time; Thursday, 3 December 2026, 22:59 UTC)". */
 export function revokedAt(revokeAt: string, timeZone: string): string {
   const utc = `${at('UTC', revokeAt)} UTC`;
   return timeZone === 'UTC' ? utc : `${at(timeZone, revokeAt)} (${timeZone} time; ${utc})`;
 }
 
 const DAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
-/** "Thursday 3 December 2026" for 2026-12-03 (a calendar day: no zone). */
+/** "Thursday, 3 December 2026" for 2026-12-03 (a calendar day: no zone). */
 const formatDay = (day: string): string => DAY.format(new Date(`${day}T00:00:00Z`));
 
 function esc(s: string): string {
