@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const ids = await makeCases(base);
 
     await mkdir(OUT, { recursive: true });
-    const shots: Array<{ file: string; person: string; path: string }> = [
+    const shots: Array<{ file: string; person: string; path: string; then?: (page: Page) => Promise<void> }> = [
       { file: 'employee-case.png', person: FIRST.id, path: AppPaths.case(ids.first) },
       { file: 'manager-team.png', person: MANAGER, path: AppPaths.team },
       { file: 'hr-inbox.png', person: FIRST.hrPartnerId, path: AppPaths.inbox },
@@ -54,9 +54,12 @@ async function main(): Promise<void> {
       { file: 'operator-operations.png', person: OPERATOR, path: AppPaths.operations },
       // The operator's mailbox: every message captured, with its recipients.
       { file: 'mailbox.png', person: OPERATOR, path: AppPaths.mailbox },
+      // Import people: HR's export chosen, its dry run shown (nothing applied).
+      { file: 'directory-import.png', person: HR_LEAD, path: AppPaths.directoryImport, then: dryRunOfAnExport },
     ];
     for (const shot of shots) {
       const page = await web.signIn(shot.person, { path: shot.path });
+      await shot.then?.(page);
       await save(page, shot.file);
       await page.close();
     }
@@ -95,6 +98,18 @@ async function makeCases(base: string): Promise<{ first: string; second: string;
   // The mailbox and the access page show what followed: wait for the scheduled revocation.
   await waitFor(async () => ((await http<{ items: unknown[] }>(base, 'GET', `/api/access-revocations?resignationId=${second}`)).body.items.length ? true : undefined), 'the revocation scheduled', 60_000, 200);
   return { first, second, third };
+}
+
+/** Chooses a small HR export on the Import people page (a newcomer, a teammate with a new title) and waits for its dry run. */
+async function dryRunOfAnExport(page: Page): Promise<void> {
+  const department = new Map(org.departments.map((d) => [d.id, d.name]));
+  const field = (v: string) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const row = (e: Employee, title: string) =>
+    [e.id, e.name, e.email, title, e.managerId ?? '', e.hrPartnerId, department.get(e.departmentId) ?? '', e.location, e.timezone, e.workingHours.days.join(','), e.workingHours.start, e.workingHours.end].map(field).join(',');
+  const newcomer: Employee = { ...FIRST, id: 'E9001', name: 'Nora Newcomer', email: 'nora.newcomer@acme.example' };
+  const csv = ['id,name,email,title,manager_id,hr_partner_id,department,location,timezone,working_days,work_start,work_end', row(newcomer, 'Researcher'), row(SECOND, `Senior ${SECOND.title}`)].join('\r\n');
+  await page.getByLabel('CSV file').setInputFiles({ name: 'hr-export.csv', mimeType: 'text/csv', buffer: Buffer.from(`${csv}\r\n`) });
+  await page.getByRole('heading', { level: 2, name: 'What the file would change' }).waitFor();
 }
 
 function workingDayFrom(e: Employee, date: string): string {
