@@ -3,7 +3,7 @@ import { notification as api } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import type { NotificationContext } from '../context.ts';
 import { toEmail } from '../email.mapper.ts';
-import { CommandHeaders, unrenderable, waitMsOf } from '../notify-manager/notify-manager.http.ts';
+import { CommandHeaders, unrenderable, waitMsOf } from '../send-email/command.http.ts';
 import { announceDecision } from './announce-decision.ts';
 
 /** The orchestrator's command for the decision notices: the same use case as announce-decision-when-decided. */

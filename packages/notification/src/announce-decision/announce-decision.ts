@@ -18,7 +18,7 @@ import { deliverStored, storeEmail, type EmailOrigin } from '../send-email/send-
  *                    ─► store both notices (queued; claimed by this instance when send slots are free)
  *   after commit:    try to deliver them now (waiting up to `waitMs`); the dispatcher retries the rest;
  *                    the last to reach a final status publishes decisionAnnounced / decisionAnnouncementFailed
- *                    (settle-announcement.ts)
+ *                    (deliver-email/settle-announcement.ts)
  *
  * Asked again (a redelivered event, a retried command) it finds its notices stored — one per case,
  * purpose and recipient — and sends nothing more.

@@ -8,7 +8,7 @@ import { describeSmtpError } from '../smtp/mailer.ts';
 import type { NotificationContext } from '../context.ts';
 import type { EmailRow, NotificationDB } from '../db/schema.ts';
 import { notification as api } from '@ems/contracts';
-import { lockAnnouncement, settleAnnouncement } from '../announce-decision/settle-announcement.ts';
+import { lockAnnouncement, settleAnnouncement } from './settle-announcement.ts';
 import type { SendSlot } from './send-slots.ts';
 
 /**
