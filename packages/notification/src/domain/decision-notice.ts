@@ -82,8 +82,8 @@ export type AnnouncementOutcome =
 /**
  * Is the announcement over, and how did it end? It is over when the employee's notice exists (every
  * announcement has one) and every email stored for it has reached a final status; it failed if any
- * email was given up. The manager's notice, when there is one, is stored with the employee's
- * (choreography: one transaction) or requested before it (orchestration), so it is never missed.
+ * email was given up. The manager's notice, when there is one, is stored in the same transaction as the
+ * employee's (announce-decision.ts, both modes), so it is never missed.
  */
 export function announcementOutcome(emails: readonly AnnouncedEmail[]): AnnouncementOutcome {
   const ordered = [...emails].sort((a, b) => rank(a) - rank(b));
