@@ -282,7 +282,8 @@ export function createExitBatchStore(db: Kysely<EmsDb>) {
       const c = counts.rows[0]!;
       const settled = c.total > 0 && c.settled === c.total;
       let settledAt = b.settledAt;
-      if (settled && !settledAt) settledAt = await markSettled(db, id);
+      // Settled since the batch row was read: this reader marks it, or the recorder that just did (re-read).
+      if (settled && !settledAt) settledAt = (await markSettled(db, id)) ?? (await this.batch(id))?.settledAt ?? null;
       const cases = await sql<{ id: string; employee_id: string; employee_name: string; status: ems.CaseStatus; b: ems.Resignation['steps']['blockAccess']['status']; n: ems.Resignation['steps']['blockAccess']['status']; v: ems.Resignation['steps']['blockAccess']['status'] | null; revoke_at: Date }>`
         SELECT r.id, r.employee_id, r.employee_name, r.status, b.status AS b, n.status AS n, v.status AS v, r.revoke_at
         FROM ems.resignations r
