@@ -4,7 +4,10 @@ import { loadavg } from 'node:os';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKysely, createPool, type Clock, type Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
-import { EventTypes, type ExitPerson } from '@ems/contracts/events';
+import { EventSources, EventTypes, type ExitPerson } from '@ems/contracts/events';
+import { access } from '@ems/contracts';
+import { createEvent } from '@ems/eventbus';
+import { SUSPEND_FOR_EXIT_SUBSCRIBER } from '../src/index.ts';
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import { ACCESS_SCHEMA, type AccessDB, type AccessDb } from '../src/db/access.db.ts';
 import { suspendForExit, type ExitChunk, type SuspendForExitDeps } from '../src/suspend-for-exit/suspend-for-exit.ts';
@@ -12,7 +15,7 @@ import { createHold } from '../src/create-hold/create-hold.ts';
 import { createRevocationTimer } from '../src/revoke-access/revocation-timer.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
 import { byEvent } from '../src/audit/actor.ts';
-import { bootAccess, count, criticalGrantsOf, grantsOf, log, org, poolFor } from './support.ts';
+import { bootAccess, count, criticalGrantsOf, grantsOf, log, org, poolFor, serve } from './support.ts';
 
 /**
  * Involuntary and mass exits, Access's part, on real PostgreSQL: one chunk of up to 500 people in one
@@ -199,6 +202,55 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.grants WHERE employee_id LIKE 'D%' AND status <> 'revoked'`)).toBe(0);
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.holds WHERE employee_id LIKE 'D%' AND status <> 'released'`)).toBe(0);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+});
+
+describe('the adapters: the choreography handler and the orchestrator\'s command', () => {
+  it('when involuntaryExitsStarted is delivered (twice), then the chunk is suspended once and exitAccessSuspended published once, about the batch; when it is dead-lettered, every person is reported failed once', async () => {
+    const service = await bootAccess(pool, { clock, bus, reactToEvents: true });
+    const handler = service.subscriptions!.find((s) => s.name === SUSPEND_FOR_EXIT_SUBSCRIBER)!;
+    const ids = await people('XE', 3);
+    const chunk = chunkOf(ids.map((id) => person(id, '2026-03-02T22:59:59.000Z')));
+    const event = createEvent({ type: EventTypes.involuntaryExitsStarted, source: EventSources.ems, subject: chunk.batchId, correlationId: chunk.batchId, data: chunk });
+
+    await handler.handle(event, { attempt: 1, lastAttempt: false });
+    await handler.handle(event, { attempt: 2, lastAttempt: false });
+    const published = (await bus.published(EventTypes.exitAccessSuspended)).filter((e) => e.subject === chunk.batchId);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ source: EventSources.access, correlationid: chunk.batchId, data: { batchId: chunk.batchId, chunk: 1, failed: [] } });
+    expect(await count(pool, `SELECT count(*)::int AS n FROM access.grants WHERE employee_id LIKE 'XE%' AND status <> 'suspended'`)).toBe(0);
+
+    // A chunk the handler gave up on: each person failed, published once however often the dead letter is reported.
+    const lost = chunkOf([person('F-NOBODY', '2026-03-02T22:59:59.000Z')]);
+    const lostEvent = createEvent({ type: EventTypes.involuntaryExitsStarted, source: EventSources.ems, subject: lost.batchId, correlationId: lost.batchId, data: lost });
+    await handler.onDeadLetter!(lostEvent, 'database down');
+    await handler.onDeadLetter!(lostEvent, 'database down');
+    const failed = (await bus.published(EventTypes.exitAccessSuspended)).filter((e) => e.subject === lost.batchId);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.data).toEqual({ batchId: lost.batchId, chunk: 1, suspended: [], failed: [{ resignationId: lost.exits[0]!.resignationId, employeeId: 'F-NOBODY', reason: 'access not suspended: database down' }] });
+  });
+
+  it('when EMS posts the chunk, then the answer is the outcome (the same on a repeat), the audit names whom EMS acts for, and no one else may post it', async () => {
+    const service = await bootAccess(pool, { clock });
+    const http = await serve(service, pool);
+    try {
+      const ids = await people('XG', 2);
+      const chunk = chunkOf(ids.map((id) => person(id, '2026-03-02T22:59:59.000Z')));
+      const onBehalfOf = Buffer.from(JSON.stringify(HR_LEAD)).toString('base64url');
+      const ems = await http.identity.callAuth('ems')('access');
+      const first = await http.call('POST', access.AccessPaths.exitSuspensions, chunk, { ...ems, [access.ON_BEHALF_OF_HEADER]: onBehalfOf });
+      expect(first.status).toBe(200);
+      const answer = access.SuspendAccessForExitAnswer.parse(first.body);
+      expect(answer.suspended.map((s) => s.employeeId)).toEqual(ids);
+      const again = await http.call('POST', access.AccessPaths.exitSuspensions, chunk, ems);
+      expect(again).toMatchObject({ status: 200, body: first.body });
+      expect(await count(pool, `SELECT count(*)::int AS n FROM access.audit WHERE employee_id LIKE 'XG%' AND on_behalf_of->>'id' = 'hr-lead' AND actor->>'kind' = 'service'`)).toBe(8);
+
+      const admin = await http.call('POST', access.AccessPaths.exitSuspensions, { ...chunk, batchId: randomUUID() });
+      expect(admin.status).toBe(403);
+    } finally {
+      await http.app.close();
+    }
   });
 });
 
