@@ -3,7 +3,7 @@
  * retained after it, exit confirmed and revoked at the end of the last day) run in orchestration and
  * then in choreography, on the same demo organisation and the same clock, and each case's timeline
  * must tell the same story in the same sentences — every sentence comes from one wording module
- * (packages/ems/src/resignations/timeline.wording.ts), whoever reports the outcome.
+ * (packages/ems/src/domain/summaries.ts), whoever reports the outcome.
  */
 import { describe, expect, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';

@@ -46,7 +46,8 @@ import { webApp } from './web-app.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 import { setupAuth, type AuthSetup } from './auth-setup.ts';
 import { createDirectoryReader, identitySchemaModule } from '@ems/identity';
-import { BUS_SCHEMA, databaseAccessFor, ensureRolesFor, extensionService, type DatabaseAccess } from './database-roles.ts';
+import { BUS_SCHEMA, databaseAccessFor, ensureRolesFor, extensionService, installWorkflowSchema, WORKFLOW_SCHEMA, type DatabaseAccess } from './database-roles.ts';
+import { dbosLogger } from './orchestration/dbos-logger.ts';
 
 export const VERSION = '0.1.0';
 
@@ -279,6 +280,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             ...common,
             pool: database.forService('ems'),
             systemDatabaseUrl: database.urlOf('ems'),
+            workflowTables: { schema: WORKFLOW_SCHEMA, install: (adminUrl) => installWorkflowSchema(adminUrl, dbosLogger(log.child({ component: 'dbos' }))) },
             retry: config.step,
             followUps: config.followUps,
             caseUrl,

@@ -1,7 +1,7 @@
 /*
  * Choreography: EMS learns what happened to a case only from the participants' outcome events. This
  * subscriber (the tracker) maps each reported event onto the case: the step it settles, a timeline
- * entry worded as the orchestrator words the same outcome (resignations/timeline.wording.ts), and the
+ * entry worded as the orchestrator words the same outcome (domain/summaries.ts), and the
  * case status, which follows from the steps (resignations/settlement.ts).
  *
  *   Notification ─ managerNotified / …Failed ─────────┐

@@ -1,5 +1,57 @@
 /**
- * The timeline's sentences now live in one module with every other sentence of a case's timeline:
- * resignations/timeline.wording.ts. This re-export keeps older imports working; import from there.
+ * Every sentence a case's timeline shows, defined once. Both modes word an outcome through these: the
+ * orchestrator's steps (orchestration/) and the record of reported events (resignations/record-reported.ts),
+ * so the same outcome reads the same whichever mode a case ran in (test/timeline-wording.test.ts).
  */
-export { localTime, summaries } from '../resignations/timeline.wording.ts';
+
+import type { DecisionKind } from './resignation.ts';
+
+/** e.g. 'Thu 26 Nov 2026, 09:30' in the given zone. */
+export function localTime(iso: string, timezone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+}
+
+/** What a follow-up was about, in words. */
+function followUpWhat(milestone: string): string {
+  return milestone === 'interview_scheduled' ? 'interview not scheduled' : milestone === 'interview_held' ? 'interview not held' : 'no decision';
+}
+
+export const summaries = {
+  submitted: (employee: string, lastWorkingDay: string) => `${employee} resigned; last working day ${lastWorkingDay}`,
+  /** `note`: HR's words, kept at the end after ' — ' (a summary view cuts them off there: views.ts). */
+  decision: (employee: string, kind: DecisionKind, lastWorkingDay: string | null, moved: boolean, note: string | null) => {
+    const why = note ? ` — ${note}` : '';
+    if (kind === 'retained') return `Decision: ${employee} is retained; the resignation is off${why}`;
+    if (kind === 'withdrawn') return `${employee} withdrew the resignation${why}`;
+    return moved ? `Last working day moved to ${lastWorkingDay}${why}` : `Decision: exit confirmed, last working day ${lastWorkingDay}${why}`;
+  },
+  managerNotified: (manager: string) => `Manager ${manager} notified by email`,
+  noManager: (employee: string) => `${employee} has no manager; nobody to notify`,
+  interviewScheduled: (start: string, timezone: string) => `Exit interview booked for ${localTime(start, timezone)} (${timezone})`,
+  interviewHeld: () => 'Exit interview held',
+  interviewCancelled: () => 'Exit interview cancelled; cancellations sent',
+  /** `why`: the skip reason the participant gave (e.g. none was booked). */
+  noInterviewToCancel: (why: string) => `No interview to cancel (${why})`,
+  accessSuspended: (systems: readonly string[]) => (systems.length ? `Critical access suspended: ${systems.join(', ')}` : 'No critical access to suspend'),
+  /** People by name (the case's snapshot), never by address: the reader needs to know who, not where. */
+  decisionAnnounced: (decision: string, people: readonly string[]) => `Decision (${decision}) announced to ${people.join(' and ')}`,
+  accessRestored: (restored: readonly string[], leftAsTheyAre: readonly string[] = []) =>
+    `${restored.length ? `Access restored: ${restored.join(', ')}` : 'No suspended access to restore'}${leftAsTheyAre.length ? ` (left as they are: ${leftAsTheyAre.join(', ')})` : ''}`,
+  revocationScheduled: (revokeAt: string, timezone: string) => `Access will be revoked at ${localTime(revokeAt, timezone)} (${timezone}), the end of the last working day`,
+  accessRevoked: (revoked: readonly string[]) => (revoked.length ? `All access revoked: ${revoked.join(', ')}` : 'No access left to revoke'),
+  followUp: (f: { milestone: string; level: string; to: string }) =>
+    f.level === 'reminder' ? `Reminder sent to ${f.to}: ${followUpWhat(f.milestone)} by its deadline` : `Escalated to ${f.to}: ${followUpWhat(f.milestone)}, reminder unanswered`,
+  /** 'assets', 'com.ems.assets.recovery-task-opened.v1' → 'Assets: recovery task opened' */
+  eventInWords: (service: string, type: string) => {
+    const name = type.replace(/\.v\d+$/, '').split('.').pop() ?? type;
+    return `${service.charAt(0).toUpperCase()}${service.slice(1)}: ${name.replace(/[-_]+/g, ' ')}`;
+  },
+  /** A reaction given up on: the participant's reason, in both modes (the attempts are in the entry's detail). */
+  stepFailed: (step: string, reason: string) => `${step} failed: ${reason}`,
+  /** Orchestration only: a call that failed and will be made again. */
+  attemptFailed: (step: string, attempt: number, error: string) => `${step}: attempt ${attempt} failed (${error}); retrying`,
+  stepLate: (step: string, expectedBy: string) => `${step}: no reaction by ${expectedBy}; the step is late`,
+  reactionsSettled: (allDone: boolean) => (allDone ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention'),
+  exited: (employee: string) => `${employee} has left: every grant revoked`,
+  closed: (status: string) => `Case closed (${status})`,
+};

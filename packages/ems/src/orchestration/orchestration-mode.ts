@@ -12,9 +12,8 @@ import type { Kysely } from 'kysely';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { CallAuth, Clock, Logger, Pool } from '@ems/platform';
 import type { EventBus, EventCatalogue } from '@ems/eventbus';
-import type { FollowUpPolicy } from '@ems/hr';
+import type { FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { EmsDb } from '../db/types.ts';
-import { installWorkflowSchema, WORKFLOW_SCHEMA } from '../database-roles.ts';
 import { createCaseStore } from '../resignations/case-store.ts';
 import type { CoordinationMode } from '../resignations/coordination-mode.ts';
 import { casesWithoutWorkflow } from './cases-without-workflow.ts';
@@ -39,6 +38,8 @@ export function orchestrationMode(deps: {
   pool: Pool;
   /** The URL EMS's role logs in with: DBOS makes its own pool from it. */
   systemDatabaseUrl: string;
+  /** DBOS's tables in EMS's database: their schema, and how the admin installs them (the composition root knows the roles). */
+  workflowTables: { schema: string; install(adminUrl: string): Promise<void> };
   clock: Clock;
   bus: EventBus;
   stepDeadlineSeconds: number;
@@ -54,7 +55,7 @@ export function orchestrationMode(deps: {
   log: Logger;
 }): CoordinationMode {
   const log = deps.log.child({ service: 'orchestrator' });
-  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, WORKFLOW_SCHEMA) });
+  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema) });
   const participants = createParticipants(deps.urls, deps.callAuth);
   const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, caseUrl: deps.caseUrl, log });
   const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, caseUrl: deps.caseUrl, log, decisionPhase: decisions.phase }));
@@ -65,14 +66,14 @@ export function orchestrationMode(deps: {
     starter,
     decider: { decide: (id, input) => decisions.decide(id, input) },
     subscriptions: [endWaitWhenAccessRevoked({ decisions, launched: () => launched, log }), recordReportedWhenOrchestrated({ db: deps.db, clock: deps.clock, catalogue: deps.catalogue })],
-    install: (adminUrl) => installWorkflowSchema(adminUrl, dbosLogger(deps.log.child({ component: 'dbos' }))),
+    install: (adminUrl) => deps.workflowTables.install(adminUrl),
     async start(retrying) {
       DBOS.setConfig({
         name: 'ems',
         // As EMS's role, which may use the workflow tables but not create them: installed by the admin.
         systemDatabaseUrl: deps.systemDatabaseUrl,
         runMigrations: false,
-        systemDatabaseSchemaName: WORKFLOW_SCHEMA,
+        systemDatabaseSchemaName: deps.workflowTables.schema,
         systemDatabasePoolSize: 20,
         runAdminServer: false,
         applicationVersion: WORKFLOW_VERSION,

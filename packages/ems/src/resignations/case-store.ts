@@ -11,13 +11,13 @@ import type { CaseDraft, CaseFacts, DecideOutcome, DecisionInput, OpenOutcome, T
 import { draftFromRow, iso, toResignation, toTimelineEntry } from './case.view.ts';
 import { decisionEvent, submittedEvent } from './resignation.events.ts';
 import { SETTLE_COLUMNS, settlement } from './settlement.ts';
-import { summaries } from './timeline.wording.ts';
+import { summaries } from '../domain/summaries.ts';
 
 /*
  * The case store: every read and write of EMS's own tables (cases, steps, timeline), in both modes.
  * What it is made of lives beside it: the case's types (case.types.ts), rows → contracts
  * (case.view.ts), the events EMS publishes with a write (resignation.events.ts), how the status
- * follows from the steps (settlement.ts) and every timeline sentence (timeline.wording.ts). What
+ * follows from the steps (settlement.ts) and every timeline sentence (domain/summaries.ts). What
  * only one mode does lives in that mode's folder: choreography/track-reactions-when-reported.ts
  * (the tracker) and orchestration/cases-without-workflow.ts (a query on DBOS's own table).
  */

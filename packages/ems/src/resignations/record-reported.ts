@@ -1,6 +1,6 @@
 /*
  * What a participant reported about a case, recorded on it: the step the event settles (if any), a
- * timeline entry worded by timeline.wording.ts, and the status, which follows from the steps
+ * timeline entry worded by domain/summaries.ts, and the status, which follows from the steps
  * (settlement.ts). Choreography's tracker records every reported event this way; orchestration records
  * here only what its workflow does not record itself (an interview held, an extension's events), so a
  * case's timeline holds the same entries in both modes.
@@ -15,7 +15,7 @@ import { CONNECTED_SYSTEM_EVENT_TYPES } from '../connected-systems/record-system
 import { timelineRow } from './case-store.ts';
 import { EMS_OWN_EVENTS } from './resignation.events.ts';
 import { SETTLE_COLUMNS, settlement } from './settlement.ts';
-import { summaries } from './timeline.wording.ts';
+import { summaries } from '../domain/summaries.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { ResignationRow } from '../db/types.ts';
 import { STEP_NAMES, closedWhen, statusAfterReactions, type CaseStatus, type ReactionStep, type StepName, type StepStatus } from '../domain/resignation.ts';
 import type { TimelineInput } from './case.types.ts';
-import { summaries } from './timeline.wording.ts';
+import { summaries } from '../domain/summaries.ts';
 
 /** What settling a case reads of it. */
 export const SETTLE_COLUMNS = ['status', 'decision', 'closed_at', 'employee_name'] as const;
