@@ -17,7 +17,7 @@ import { watchDeadLetters } from './updates/dead-letter.watch.ts';
 import { followUpRoutes } from './follow-ups/list-follow-ups.http.ts';
 import { exitReportRoute } from './exit-report/exit-report.http.ts';
 import { listExtensionsRoute } from './list-extensions/list-extensions.http.ts';
-import type { FollowUpPolicy } from '@ems/hr';
+import type { FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import { recordSystemAccessWhenReported } from './connected-systems/record-system-access-when-reported.ts';
 import { updateRosterWhenPersonChanged } from './directory/update-roster-when-person-changed.ts';
 
