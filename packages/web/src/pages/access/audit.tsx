@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { employeesById, listAudit, verifyAudit, type AuditEntry, type AuditVerification, type Employee } from '../../api/access.ts';
 import { Problem } from '../../api/client.ts';
+import { DataTable } from '../../components/data-table.tsx';
 import { caseChanged } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, Loading, Page, statusWords } from '../../components/ui.tsx';
@@ -86,26 +87,11 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
             <p className="muted">
               Entries {offset + 1}–{offset + entries.data.items.length}, oldest first.
             </p>
-            <div className="table-wrap" tabIndex={0} role="region" aria-label="Access audit entries, oldest first">
-              <table>
-                <caption className="visually-hidden">Access audit entries, oldest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Entry</th>
-                    <th scope="col">When</th>
-                    <th scope="col">Employee</th>
-                    <th scope="col">Change</th>
-                    <th scope="col">Reason</th>
-                    <th scope="col">Who (role, client)</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {entries.data.items.map((e) => (
-                    <AuditRow key={e.id} e={e} employees={entries.data!.employees} linkEmployee={canSeeEmployees} broken={broken === e.id} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable label="Access audit entries, oldest first" columns={['Entry', 'When', 'Employee', 'Change', 'Reason', 'Who (role, client)']}>
+              {entries.data.items.map((e) => (
+                <AuditRow key={e.id} e={e} employees={entries.data!.employees} linkEmployee={canSeeEmployees} broken={broken === e.id} />
+              ))}
+            </DataTable>
           </>
         )}
         {offset > 0 || entries.data?.nextOffset != null ? (

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { getDeadLetter, listDeadLetters, replayDeadLetter, type DeadLetter } from '../../api/operations.ts';
 import { ConfirmDialog } from '../../components/confirm.tsx';
+import { DataTable } from '../../components/data-table.tsx';
 import type { LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Loading, Page } from '../../components/ui.tsx';
@@ -97,53 +98,39 @@ export function DeadLettersPage(_props: { params: Record<string, string> }) {
       ) : list.data.items.length === 0 ? (
         <p>{all ? 'No dead letters.' : 'No open dead letters: every subscriber took every event.'}</p>
       ) : (
-        <div className="table-wrap" tabIndex={0} role="region" aria-label={all ? 'Dead letters, open and replayed' : 'Open dead letters'}>
-          <table>
-            <caption className="visually-hidden">{all ? 'Dead letters, open and replayed' : 'Open dead letters'}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Subscriber</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Given up</th>
-                <th scope="col">Action</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((d) => (
-                <tr key={d.id}>
-                  <td>
-                    <Link to={AppPaths.deadLetter(d.id)}>{d.eventType ?? 'not a readable event'}</Link>
-                  </td>
-                  <td>{d.subscriber}</td>
-                  <td>{d.reason}</td>
-                  <td>
-                    <DateTime iso={d.deadAt} />
-                    <br />
-                    <span className="muted">
-                      after {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
-                    </span>
-                  </td>
-                  <td>
-                    {d.replayedAt ? (
-                      <>
-                        Replayed <DateTime iso={d.replayedAt} />
-                      </>
-                    ) : (
-                      <ReplayButton
-                        letter={d}
-                        onReplayed={(r) => {
-                          setDone(`${r.eventType ?? 'The event'} was sent to ${r.subscriber} again.`);
-                          list.reload();
-                        }}
-                      />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label={all ? 'Dead letters, open and replayed' : 'Open dead letters'} columns={['Event', 'Subscriber', 'Reason', 'Given up', 'Action']}>
+          {list.data.items.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <Link to={AppPaths.deadLetter(d.id)}>{d.eventType ?? 'not a readable event'}</Link>
+              </td>
+              <td>{d.subscriber}</td>
+              <td>{d.reason}</td>
+              <td>
+                <DateTime iso={d.deadAt} />
+                <br />
+                <span className="muted">
+                  after {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
+                </span>
+              </td>
+              <td>
+                {d.replayedAt ? (
+                  <>
+                    Replayed <DateTime iso={d.replayedAt} />
+                  </>
+                ) : (
+                  <ReplayButton
+                    letter={d}
+                    onReplayed={(r) => {
+                      setDone(`${r.eventType ?? 'The event'} was sent to ${r.subscriber} again.`);
+                      list.reload();
+                    }}
+                  />
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <PageLinks label="Dead letter pages" offset={offset} pageSize={PAGE} nextOffset={list.data?.nextOffset} urlFor={(o) => listUrl(all, o)} />
     </Page>

@@ -1,5 +1,6 @@
 import { AppPaths } from '@ems/contracts/app-paths';
 import { listExtensions } from '../../api/operations.ts';
+import { DataTable } from '../../components/data-table.tsx';
 import { useResource } from '../../components/resource.ts';
 import { ErrorMessage, Loading, Page } from '../../components/ui.tsx';
 import { Link } from '../../components/router.tsx';
@@ -55,31 +56,19 @@ export function ExtensionsPage(_props: { params: Record<string, string> }) {
             {x.operations.length === 0 ? (
               <p>No operations.</p>
             ) : (
-              <div className="table-wrap" tabIndex={0} role="region" aria-label={`Operations ${x.name} adds`}>
-                <table>
-                  <caption className="visually-hidden">Operations {x.name} adds, and who may call them</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Operation</th>
-                      <th scope="col">Request</th>
-                      <th scope="col">Who may call it</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {x.operations.map((o) => (
-                      <tr key={o.operationId}>
-                        <td>
-                          {o.what}
-                          <br />
-                          <span className="muted">{o.operationId}</span>
-                        </td>
-                        <td>{o.method && o.path ? <code>{`${o.method} ${o.path}`}</code> : '—'}</td>
-                        <td>{o.roles.length === 0 ? 'services only' : o.roles.map((r) => `${roleWords(r.role)} (${r.rows})`).join(', ')}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable label={`Operations ${x.name} adds`} caption={`Operations ${x.name} adds, and who may call them`} columns={['Operation', 'Request', 'Who may call it']}>
+                {x.operations.map((o) => (
+                  <tr key={o.operationId}>
+                    <td>
+                      {o.what}
+                      <br />
+                      <span className="muted">{o.operationId}</span>
+                    </td>
+                    <td>{o.method && o.path ? <code>{`${o.method} ${o.path}`}</code> : '—'}</td>
+                    <td>{o.roles.length === 0 ? 'services only' : o.roles.map((r) => `${roleWords(r.role)} (${r.rows})`).join(', ')}</td>
+                  </tr>
+                ))}
+              </DataTable>
             )}
           </section>
         ))

@@ -1,5 +1,6 @@
 import { AppPaths } from '@ems/contracts/app-paths';
 import { listDeadLetters, listStuckCases, listWebhooks } from '../../api/operations.ts';
+import { DataTable } from '../../components/data-table.tsx';
 import type { LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, formatInstant, Loading, Page, Status } from '../../components/ui.tsx';
@@ -49,49 +50,35 @@ export function OperationsPage(_props: { params: Record<string, string> }) {
         ) : stuck.data.items.length === 0 ? (
           <p>No case is stuck: every open case's steps are on time.</p>
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Stuck cases and their late or failed steps">
-            <table>
-              <caption className="visually-hidden">Stuck cases and their late or failed steps</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Employee</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Late or failed</th>
-                  <th scope="col">Mode</th>
-                  <th scope="col">Submitted</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stuck.data.items.map((c) => (
-                  <tr key={c.id}>
-                    <td>
-                      <Link to={AppPaths.case(c.id)}>{c.employeeName}</Link>
-                    </td>
-                    <td>
-                      <Status status={c.status} />
-                    </td>
-                    <td>
-                      <ul className="plain">
-                        {troubled(c).map(([name, s]) => (
-                          <li key={name}>
-                            <Status status={s.status} /> {STEP_WORDS[name]}:{' '}
-                            {s.status === 'late'
-                              ? `expected by ${formatInstant(s.expectedBy)}${s.attempts > 0 ? `, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}` : ''}`
-                              : `gave up after ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}${s.at ? `, ${formatInstant(s.at)}` : ''}`}
-                            {s.lastError ? <span className="muted"> — {s.lastError}</span> : null}
-                          </li>
-                        ))}
-                      </ul>
-                    </td>
-                    <td>{c.mode}</td>
-                    <td>
-                      <DateTime iso={c.submittedAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Stuck cases and their late or failed steps" columns={['Employee', 'Status', 'Late or failed', 'Mode', 'Submitted']}>
+            {stuck.data.items.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  <Link to={AppPaths.case(c.id)}>{c.employeeName}</Link>
+                </td>
+                <td>
+                  <Status status={c.status} />
+                </td>
+                <td>
+                  <ul className="plain">
+                    {troubled(c).map(([name, s]) => (
+                      <li key={name}>
+                        <Status status={s.status} /> {STEP_WORDS[name]}:{' '}
+                        {s.status === 'late'
+                          ? `expected by ${formatInstant(s.expectedBy)}${s.attempts > 0 ? `, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}` : ''}`
+                          : `gave up after ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}${s.at ? `, ${formatInstant(s.at)}` : ''}`}
+                        {s.lastError ? <span className="muted"> — {s.lastError}</span> : null}
+                      </li>
+                    ))}
+                  </ul>
+                </td>
+                <td>{c.mode}</td>
+                <td>
+                  <DateTime iso={c.submittedAt} />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
     </Page>

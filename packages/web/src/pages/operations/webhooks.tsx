@@ -3,6 +3,7 @@ import { AppPaths } from '@ems/contracts/app-paths';
 import { newIdempotencyKey, Problem } from '../../api/client.ts';
 import { deleteWebhook, getWebhook, listDeliveries, listEventTypes, listWebhooks, registerWebhook, type DeliveryOutcome, type RegisteredWebhook, type Webhook } from '../../api/operations.ts';
 import { ConfirmDialog } from '../../components/confirm.tsx';
+import { DataTable } from '../../components/data-table.tsx';
 import { caseChanged, type LiveUpdate } from '../../components/live.ts';
 import { useResource } from '../../components/resource.ts';
 import { DateTime, ErrorMessage, Field, Loading, Page } from '../../components/ui.tsx';
@@ -177,50 +178,36 @@ export function WebhooksPage(_props: { params: Record<string, string> }) {
         ) : list.data.items.length === 0 ? (
           <p>No webhook is registered.</p>
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Registered webhooks">
-            <table>
-              <caption className="visually-hidden">Registered webhooks</caption>
-              <thead>
-                <tr>
-                  <th scope="col">URL</th>
-                  <th scope="col">Event types</th>
-                  <th scope="col">Description</th>
-                  <th scope="col">Registered</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((w) => (
-                  <tr key={w.id}>
-                    <td className="secret">
-                      <Link to={AppPaths.webhook(w.id)}>{w.url}</Link>
-                    </td>
-                    <td>
-                      <ul className="plain">
-                        {w.eventTypes.map((t) => (
-                          <li key={t}>{t}</li>
-                        ))}
-                      </ul>
-                    </td>
-                    <td>{w.description ?? <span className="muted">—</span>}</td>
-                    <td>
-                      <DateTime iso={w.createdAt} />
-                    </td>
-                    <td>
-                      <DeleteWebhook
-                        webhook={w}
-                        onDeleted={() => {
-                          setDone(`The webhook to ${w.url} is deleted.`);
-                          if (registered?.id === w.id) setRegistered(undefined);
-                          list.reload();
-                        }}
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Registered webhooks" columns={['URL', 'Event types', 'Description', 'Registered', 'Action']}>
+            {list.data.items.map((w) => (
+              <tr key={w.id}>
+                <td className="secret">
+                  <Link to={AppPaths.webhook(w.id)}>{w.url}</Link>
+                </td>
+                <td>
+                  <ul className="plain">
+                    {w.eventTypes.map((t) => (
+                      <li key={t}>{t}</li>
+                    ))}
+                  </ul>
+                </td>
+                <td>{w.description ?? <span className="muted">—</span>}</td>
+                <td>
+                  <DateTime iso={w.createdAt} />
+                </td>
+                <td>
+                  <DeleteWebhook
+                    webhook={w}
+                    onDeleted={() => {
+                      setDone(`The webhook to ${w.url} is deleted.`);
+                      if (registered?.id === w.id) setRegistered(undefined);
+                      list.reload();
+                    }}
+                  />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
       <RegisterForm
@@ -315,48 +302,34 @@ export function WebhookPage({ params }: { params: Record<string, string> }) {
         ) : deliveries.data.items.length === 0 ? (
           <p>{outcome ? `No ${outcome} deliveries.` : 'Nothing delivered yet: no matching event has been published since it was registered.'}</p>
         ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Delivery attempts of this webhook">
-            <table>
-              <caption className="visually-hidden">Delivery attempts of this webhook</caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Attempt</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Answer</th>
-                </tr>
-              </thead>
-              <tbody>
-                {deliveries.data.items.map((d) => (
-                  <tr key={d.id}>
-                    <td>
-                      <DateTime iso={d.at} />
-                    </td>
-                    <td>
-                      {d.eventType}
+          <DataTable label="Delivery attempts of this webhook" columns={['When', 'Event', 'Attempt', 'Outcome', 'Answer']}>
+            {deliveries.data.items.map((d) => (
+              <tr key={d.id}>
+                <td>
+                  <DateTime iso={d.at} />
+                </td>
+                <td>
+                  {d.eventType}
+                  <br />
+                  <span className="muted secret">{d.eventId}</span>
+                </td>
+                <td>{d.attempt === 0 ? 'given up' : `#${d.attempt}`}</td>
+                <td>
+                  <span className={`badge badge-${d.outcome}`}>{OUTCOME_WORDS[d.outcome]}</span>
+                </td>
+                <td>
+                  {d.statusCode !== null ? `HTTP ${d.statusCode}` : 'no answer'}
+                  {d.durationMs !== null ? <span className="muted"> in {d.durationMs} ms</span> : null}
+                  {d.error ? (
+                    <>
                       <br />
-                      <span className="muted secret">{d.eventId}</span>
-                    </td>
-                    <td>{d.attempt === 0 ? 'given up' : `#${d.attempt}`}</td>
-                    <td>
-                      <span className={`badge badge-${d.outcome}`}>{OUTCOME_WORDS[d.outcome]}</span>
-                    </td>
-                    <td>
-                      {d.statusCode !== null ? `HTTP ${d.statusCode}` : 'no answer'}
-                      {d.durationMs !== null ? <span className="muted"> in {d.durationMs} ms</span> : null}
-                      {d.error ? (
-                        <>
-                          <br />
-                          <span className="muted">{d.error}</span>
-                        </>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                      <span className="muted">{d.error}</span>
+                    </>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
         <PageLinks label="Delivery pages" offset={offset} pageSize={PAGE} nextOffset={deliveries.data?.nextOffset} urlFor={(o) => here(outcome, o)} />
       </section>
