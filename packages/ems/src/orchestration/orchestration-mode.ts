@@ -58,7 +58,7 @@ export function orchestrationMode(deps: {
   const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema) });
   const participants = createParticipants(deps.urls, deps.callAuth);
   const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, caseUrl: deps.caseUrl, log });
-  const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, caseUrl: deps.caseUrl, log, decisionPhase: decisions.phase }));
+  const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, log, decisionPhase: decisions.phase }));
   let launched = false;
   return {
     mode: 'orchestration',
