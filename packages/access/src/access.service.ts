@@ -117,7 +117,7 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
     migrations,
     routes: async (app) => {
       registerCreateHoldRoute(app, ctx, deps.cases);
-      registerReleaseHoldRoute(app, ctx);
+      registerReleaseHoldRoute(app, ctx, deps.cases);
       registerReadHoldsRoutes(app, db);
       registerRevokeAccessRoute(app, ctx, deps.cases);
       registerReadRevocationsRoutes(app, db);

@@ -83,4 +83,17 @@ describe('liftHold: the orchestrator lifts a closed case’s hold', () => {
     expect(res.status).toBe(403);
     expect(await count(pool, 'SELECT count(*)::int AS n FROM access.holds WHERE resignation_id = $1', [resignationId])).toBe(0);
   });
+
+  it('when the case is not one EMS knows, or not the employee’s, then 404 / 409 and nothing is recorded: a lift cannot leave a released hold that blocks a real case’s hold later', async () => {
+    const employee = freshEmployee();
+    const unknown = '00000000-0000-4000-8000-000000000001';
+    const res = await lift(unknown, employee.id);
+    expect(res.status).toBe(404);
+    expect(await count(pool, 'SELECT count(*)::int AS n FROM access.holds WHERE resignation_id = $1', [unknown])).toBe(0);
+    const other = freshEmployee();
+    const theirs = knownCase(other.id);
+    const mismatch = await lift(theirs, employee.id);
+    expect(mismatch.status).toBe(409);
+    expect(await count(pool, 'SELECT count(*)::int AS n FROM access.holds WHERE resignation_id = $1', [theirs])).toBe(0);
+  });
 });

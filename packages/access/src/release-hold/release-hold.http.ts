@@ -7,7 +7,7 @@ import { ChangeHeaders } from '../create-hold/create-hold.http.ts';
 import { logReleased, releaseHold, type ReleaseHoldDeps } from './release-hold.ts';
 import { liftHold } from './lift-hold.ts';
 
-export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps, cases?: CaseLookup): void {
+export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps, cases: CaseLookup): void {
   app.post(
     '/api/access-holds/:id/release',
     {
@@ -44,7 +44,7 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps, cases?
     },
     async (req) => {
       const by = auditByRequest(req)(req.body.employeeId);
-      if (cases) await requireCase(cases, req.body.resignationId, req.body.employeeId);
+      await requireCase(cases, req.body.resignationId, req.body.employeeId);
       const { resignationId, employeeId, reason } = req.body;
       const lift = await deps.db.transaction().execute((trx) => liftHold(trx, deps, { resignationId, employeeId, why: reason }, traceContextFromHeaders(req.headers), by));
       if (lift.outcome === 'released') {
