@@ -27,6 +27,8 @@ import type { Participants } from './participants.ts';
 import { isRetryable, message, retryDelayMs, type RetryPolicy } from './tracked-step.ts';
 
 export const EXITS_WORKFLOW_NAME = 'involuntary-exits';
+/** Chunk calls in flight at once per batch. */
+const CHUNKS_AT_ONCE = 4;
 
 export function createExitsOrchestrator(deps: {
   db: Kysely<EmsDb>;
@@ -82,9 +84,17 @@ export function createExitsOrchestrator(deps: {
 
   async function exitsWorkflow(batchId: string): Promise<{ id: string; chunks: number }> {
     const chunks = await DBOS.runStep(async () => (await exits.batch(batchId))?.chunks ?? 0, { name: 'chunks' });
+    // A few chunks at once (their steps numbered in call order, so a replay sees the same sequence): one chunk at a
+    // time left EMS and Access each idle while the other worked (10,000 people: 46 s to all suspended, load ≈ 20).
     const suspended: string[][] = [];
-    for (let chunk = 1; chunk <= chunks; chunk++) suspended.push(await DBOS.runStep(() => suspendChunk(batchId, chunk), { name: `suspend.${chunk}` }));
-    for (let chunk = 1; chunk <= chunks; chunk++) await DBOS.runStep(() => tellChunk(batchId, chunk, suspended[chunk - 1]!), { name: `notices.${chunk}` });
+    for (let first = 1; first <= chunks; first += CHUNKS_AT_ONCE) {
+      const wave = Array.from({ length: Math.min(CHUNKS_AT_ONCE, chunks - first + 1) }, (_, i) => first + i);
+      suspended.push(...(await Promise.all(wave.map((chunk) => DBOS.runStep(() => suspendChunk(batchId, chunk), { name: `suspend.${chunk}` })))));
+    }
+    for (let first = 1; first <= chunks; first += CHUNKS_AT_ONCE) {
+      const wave = Array.from({ length: Math.min(CHUNKS_AT_ONCE, chunks - first + 1) }, (_, i) => first + i);
+      await Promise.all(wave.map((chunk) => DBOS.runStep(() => tellChunk(batchId, chunk, suspended[chunk - 1]!), { name: `notices.${chunk}` })));
+    }
     return { id: batchId, chunks };
   }
 
