@@ -12,7 +12,7 @@
  * Ratios from one run only: the machine is shared.
  */
 import { parseArgs } from 'node:util';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Generated } from 'kysely';
 import { createKysely, createPool, type Pool } from '@ems/platform';
 import { cpuTimes } from './proc.ts';
 import { startBenchServer } from './postgres.ts';
@@ -27,7 +27,7 @@ const rounds = Number(values.rounds);
 const perRound = Number(values.tx);
 
 interface DB {
-  cases: { id: string; employee_id: string; status: string; submitted_at: Date; version: number; note: string | null };
+  cases: { id: string; employee_id: string; status: string; submitted_at: Date; version: Generated<number>; note: string | null };
   steps: { case_id: string; step: string; status: string; at: Date | null };
   people: { id: string; name: string; manager_id: string | null; department: string };
 }
