@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
 import { events, type followUps as api } from '@ems/contracts';
-import { followUpKey, followUpsCalledFor, type FollowUpPolicy } from '@ems/hr';
+import { followUpKey, followUpsCalledFor, type FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { EmsDb } from '../db/types.ts';
 
 export interface FollowUpDeps {
