@@ -1,6 +1,6 @@
 import type { Migration } from '@ems/platform';
 import { processedEventsMigration } from '@ems/eventbus';
-import { driftsMigration } from '../detect-drift/drifts.migration.ts';
+import { driftsMigration } from './drifts.migration.ts';
 
 /**
  * The `access` schema. Invariants the database itself holds:

@@ -1,6 +1,6 @@
 import type { Migration } from '@ems/platform';
 import { processedEventsMigration } from '@ems/eventbus';
-import { exitNoticesMigration } from '../tell-exit/tell-exit.migration.ts';
+import { exitNoticesMigration } from './exit-notices.migration.ts';
 
 /**
  * The `notification` schema. Never edit a shipped migration; add a new one.

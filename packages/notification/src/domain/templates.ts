@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { notification as api } from '@ems/contracts';
 import { headerValue } from './header.ts';
-import { exitNoticeRenderer } from '../tell-exit/tell-exit.templates.ts';
+import { exitNoticeRenderer } from './exit-notice.ts';
 
 /**
  * The named email templates: each validates its data and renders a subject, a plain-text body and an

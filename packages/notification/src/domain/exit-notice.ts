@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { notification as api } from '@ems/contracts';
-import { headerValue } from '../domain/header.ts';
+import { headerValue } from './header.ts';
 
 /**
  * The involuntary-exit notices (template 'involuntary-exit-notice'): to the employee, and to their manager
