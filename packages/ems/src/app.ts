@@ -22,7 +22,7 @@ import {
   type ServiceModule,
 } from '@ems/platform';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
-import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, openMaildir, startCaptureSmtpServer, type Maildir } from '@ems/notification';
+import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, openMaildir, startCaptureSmtpServer, type Maildir, TELL_EXIT_SUBSCRIBER } from '@ems/notification';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
 import { createAccessService, LIFT_HOLD_SUBSCRIBER, loadSystemsFile, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SUSPEND_FOR_EXIT_SUBSCRIBER, SystemsFileError, type SystemConfig } from '@ems/access';
 import type { ZodType } from 'zod';
@@ -64,6 +64,7 @@ const PARTICIPANT_REACTIONS = [
   FOLLOW_UP_SUBSCRIBER,
   LIFT_HOLD_SUBSCRIBER,
   SCHEDULE_REVOCATION_SUBSCRIBER,
+  TELL_EXIT_SUBSCRIBER,
 ];
 
 export interface RunningEms {
