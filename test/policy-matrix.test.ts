@@ -195,6 +195,18 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   createProvisioningToken: () => ({ method: 'POST', path: '/api/provisioning-tokens', body: { name: 'matrix' } }),
   listProvisioningTokens: () => ({ method: 'GET', path: '/api/provisioning-tokens' }),
   revokeProvisioningToken: () => ({ method: 'DELETE', path: '/api/provisioning-tokens/00000000-0000-4000-8000-000000000000' }),
+  // Involuntary and mass exits: an empty body is refused (400) after admission, so nobody is dismissed by the matrix;
+  // real batches in test/involuntary-exit.test.ts and test/mass-exit.test.ts.
+  startInvoluntaryExits: () => ({ method: 'POST', path: '/api/exits', body: {} }),
+  getExitBatch: () => ({ method: 'GET', path: '/api/exits/00000000-0000-4000-8000-000000000000' }),
+  // The orchestrator's typed commands (the ems service only): an empty body is refused after admission, so no
+  // hold, notice or closure is made here; each command's effect is tested with its participant.
+  suspendAccessForExit: () => ({ method: 'POST', path: '/api/access/exit-suspensions', body: {} }),
+  sendExitNotices: () => ({ method: 'POST', path: '/api/notification/exit-notices', body: {} }),
+  notifyManager: () => ({ method: 'POST', path: '/api/notification/manager-notices', body: {} }),
+  announceDecision: () => ({ method: 'POST', path: '/api/notification/decision-announcements', body: {} }),
+  cancelInterviewOnClose: () => ({ method: 'POST', path: '/api/hr/case-closures', body: {} }),
+  liftHold: () => ({ method: 'POST', path: '/api/access-holds/lifts', body: {} }),
   listAssetRecoveryTasks: () => ({ method: 'GET', path: '/api/asset-recovery-tasks' }),
   getAssetRecoveryTask: (f) => ({ method: 'GET', path: `/api/asset-recovery-tasks/${f.assetTask}` }),
   completeAssetRecoveryTask: (f) => ({ method: 'POST', path: `/api/asset-recovery-tasks/${f.assetTask}/complete` }),

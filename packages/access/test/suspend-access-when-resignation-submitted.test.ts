@@ -6,7 +6,7 @@ import { access } from '@ems/contracts';
 import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
-import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, UPDATE_IDENTITY_SUBSCRIBER } from '../src/index.ts';
+import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SUSPEND_FOR_EXIT_SUBSCRIBER, UPDATE_IDENTITY_SUBSCRIBER } from '../src/index.ts';
 import { bootAccess, criticalGrantsOf, emsCases, knownCase, knownCaseOf, log, org, poolFor, serve, type AccessHttp } from './support.ts';
 
 const candidates = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 2);
@@ -243,6 +243,7 @@ describe('wiring', () => {
       [SUSPEND_ACCESS_SUBSCRIBER, [EventTypes.resignationSubmitted]],
       [LIFT_HOLD_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
       [SCHEDULE_REVOCATION_SUBSCRIBER, [EventTypes.exitConfirmed]],
+      [SUSPEND_FOR_EXIT_SUBSCRIBER, [EventTypes.involuntaryExitsStarted]],
       [UPDATE_IDENTITY_SUBSCRIBER, [EventTypes.personChanged]],
     ]);
   });

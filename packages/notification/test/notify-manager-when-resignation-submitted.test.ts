@@ -12,6 +12,7 @@ import {
   noManagerEmailId,
   NOTIFY_MANAGER_SUBSCRIBER,
   startCaptureSmtpServer,
+  TELL_EXIT_SUBSCRIBER,
   type CaptureSmtpServer,
 } from '../src/index.ts';
 import { bootService, followUp, managerNotice, openCase, openDatabase, postEmail, recipientsFor, waitFor, type RunningService } from './harness.ts';
@@ -284,6 +285,7 @@ describe('wiring', () => {
     expect(createNotificationService({ pool, log, smtpUrl, recipients, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
       [NOTIFY_MANAGER_SUBSCRIBER, [EventTypes.resignationSubmitted]],
       [ANNOUNCE_DECISION_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed]],
+      [TELL_EXIT_SUBSCRIBER, [EventTypes.involuntaryExitsStarted, EventTypes.exitAccessSuspended]],
     ]);
   });
 });
