@@ -1,5 +1,5 @@
 import type { notification as api } from '@ems/contracts';
-import type { EmailRow } from './db/schema.ts';
+import type { EmailRow } from './db/notification.db.ts';
 
 /** Row → API shape: a whitelist, so new columns (claims, bodies, idempotency keys) never leak. */
 export function toEmail(row: EmailRow): api.Email {

@@ -1,8 +1,8 @@
 import { EventSources, EventTypes, ExitConfirmed, ResignationRetained, ResignationWithdrawn, type EventData } from '@ems/contracts/events';
 import { Uuid } from '@ems/contracts';
 import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
-import { NOTIFICATION_SCHEMA } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import { NOTIFICATION_SCHEMA } from '../db/notification.db.ts';
 import type { DecisionFacts } from '../domain/decision-notice.ts';
 import { announceDecision } from './announce-decision.ts';
 import { PermanentError } from '@ems/platform';

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { NotificationContext } from '../context.ts';
-import type { EmailRow, NotificationDB } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 import { decisionNoticeRequests, type DecisionFacts } from '../domain/decision-notice.ts';
 import { prepareEmail } from '../domain/templates.ts';
 import { claimOnInsert, type ClaimOnInsert } from '../deliver-email/deliver-email.ts';

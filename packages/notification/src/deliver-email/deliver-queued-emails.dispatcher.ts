@@ -1,4 +1,4 @@
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 import { deliverEmail } from './deliver-email.ts';
 
 export interface Dispatcher {

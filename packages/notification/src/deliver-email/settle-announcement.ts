@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
 import { createEvent, type CloudEvent, type EventBus } from '@ems/eventbus';
-import type { EmailRow, NotificationDB } from '../db/schema.ts';
+import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 import { announcementOutcome, AUDIENCES, decisionNoticePurpose, type AnnouncementKey, type Audience } from '../domain/decision-notice.ts';
 
 /**

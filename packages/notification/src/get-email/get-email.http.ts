@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProblemSchema, type App } from '@ems/platform';
 import { Uuid, notification as api } from '@ems/contracts';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 import { getEmail } from './get-email.ts';
 
 export function getEmailRoute(ctx: NotificationContext) {

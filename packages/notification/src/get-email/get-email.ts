@@ -1,7 +1,7 @@
 import { notFound } from '@ems/platform';
 import type { notification as api } from '@ems/contracts';
 import { toEmail } from '../email.mapper.ts';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 
 export async function getEmail(ctx: NotificationContext, id: string): Promise<api.Email> {
   const row = await ctx.db.selectFrom('emails').selectAll().where('id', '=', id).executeTakeFirst();

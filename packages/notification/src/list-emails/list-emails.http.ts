@@ -1,7 +1,7 @@
 import type { App } from '@ems/platform';
 import { ProblemSchema } from '@ems/platform';
 import { notification as api } from '@ems/contracts';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 import { listEmails } from './list-emails.ts';
 
 export function listEmailsRoute(ctx: NotificationContext) {

@@ -1,7 +1,7 @@
 import { paged } from '@ems/platform';
 import type { notification as api } from '@ems/contracts';
 import { toEmail } from '../email.mapper.ts';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 
 /** The emails matching the filters, newest first. */
 export async function listEmails(ctx: NotificationContext, query: api.EmailListQuery): Promise<api.EmailList> {

@@ -1,8 +1,8 @@
 import { EventSources, EventTypes, ResignationSubmitted } from '@ems/contracts/events';
 import { Uuid } from '@ems/contracts';
 import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
-import { NOTIFICATION_SCHEMA } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import { NOTIFICATION_SCHEMA } from '../db/notification.db.ts';
 import { notifyManager } from './notify-manager.ts';
 
 export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resignation-submitted';

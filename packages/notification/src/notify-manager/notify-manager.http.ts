@@ -1,7 +1,7 @@
 import { ProblemSchema, requireCase, type App, type CaseLookup } from '@ems/platform';
 import { notification as api } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 import { toEmail } from '../email.mapper.ts';
 import { CommandHeaders, unrenderable, waitMsOf } from '../send-email/command.http.ts';
 import { notifyManager } from './notify-manager.ts';

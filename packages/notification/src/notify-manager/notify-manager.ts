@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { EventSources, EventTypes } from '@ems/contracts/events';
 import { createEvent, type CloudEvent } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
-import type { EmailRow, NotificationDB } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 import { claimOnInsert } from '../deliver-email/deliver-email.ts';
 import { deliverStored, storeEmail, type EmailOrigin } from '../send-email/send-email.ts';
 import { managerNoticeRequest, noManagerEmailId, type ResignationFacts } from './manager-notice.ts';

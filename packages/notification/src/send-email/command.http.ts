@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HttpProblem, preferredWaitSeconds } from '@ems/platform';
 import { IDEMPOTENCY_HEADER, IdempotencyKey, StorableLine } from '@ems/contracts';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 import { MAX_PREFERRED_WAIT_S } from './send-email.http.ts';
 
 /** Headers of the orchestrator's commands: the key of the step, the case's correlation and trace, how long to wait. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { preferredWaitSeconds, ProblemSchema, type App } from '@ems/platform';
 import { IDEMPOTENCY_HEADER, IdempotencyKey, notification as api, StorableLine } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 import { sendEmail } from './send-email.ts';
 import { deriveRecipient, type RecipientRules } from './derive-recipient.ts';
 

@@ -8,8 +8,8 @@ import { messageIdFor } from '../domain/mail-message.ts';
 import { prepareEmail, type DataIssue } from '../domain/templates.ts';
 import { claimOnInsert, deliverClaimedOnInsert, deliverEmail, type ClaimOnInsert } from '../deliver-email/deliver-email.ts';
 import { toEmail } from '../email.mapper.ts';
-import type { NotificationContext } from '../context.ts';
-import type { EmailRow, NotificationDB } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 
 /** Who asked for an email: carried into the event its outcome publishes. */
 export interface EmailOrigin extends TraceContext {

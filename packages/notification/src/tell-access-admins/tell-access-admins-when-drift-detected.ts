@@ -2,8 +2,8 @@ import { AccessDriftDetected, EventTypes, type EventData } from '@ems/contracts/
 import { notification as api } from '@ems/contracts';
 import { PermanentError } from '@ems/platform';
 import { firstDelivery, type EventBus, type Subscription } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
-import { NOTIFICATION_SCHEMA, type EmailRow } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import { NOTIFICATION_SCHEMA, type EmailRow } from '../db/notification.db.ts';
 import { prepareEmail } from '../domain/templates.ts';
 import { claimOnInsert, type ClaimOnInsert } from '../deliver-email/deliver-email.ts';
 import { deliverStored, storeEmail } from '../send-email/send-email.ts';

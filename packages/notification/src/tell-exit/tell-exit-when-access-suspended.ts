@@ -1,7 +1,7 @@
 import { EventTypes, ExitAccessSuspended, InvoluntaryExitsStarted } from '@ems/contracts/events';
 import { firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
-import { NOTIFICATION_SCHEMA } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import { NOTIFICATION_SCHEMA } from '../db/notification.db.ts';
 import { lockChunk, logTold, noticeChunkOf, tellChunkInTransaction } from './tell-exit.ts';
 
 export const TELL_EXIT_SUBSCRIBER = 'notification.tell-exit-when-access-suspended';

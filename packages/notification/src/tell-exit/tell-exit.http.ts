@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ProblemSchema, type App } from '@ems/platform';
 import { notification as api, StorableLine } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
+import type { NotificationContext } from '../notification.context.ts';
 import { tellExit } from './tell-exit.ts';
 
 const Headers = z.looseObject({

@@ -3,8 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import { notification as api } from '@ems/contracts';
 import { EventSources, EventTypes, type EventData, type ExitPerson } from '@ems/contracts/events';
 import { createEvent, type TraceContext } from '@ems/eventbus';
-import type { NotificationContext } from '../context.ts';
-import { NOTIFICATION_SCHEMA, type NotificationDB } from '../db/schema.ts';
+import type { NotificationContext } from '../notification.context.ts';
+import { NOTIFICATION_SCHEMA, type NotificationDB } from '../db/notification.db.ts';
 import { messageIdFor } from '../domain/mail-message.ts';
 import { prepareEmail } from '../domain/templates.ts';
 

@@ -3,7 +3,7 @@ import { createKysely, systemClock, type Clock, type Logger, type Pool, type Ser
 import type { RecipientRules } from './send-email/derive-recipient.ts';
 import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
-import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/schema.ts';
+import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/notification.db.ts';
 import { defaultBackoff } from './domain/backoff.ts';
 import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
 import { createSendSlots } from './deliver-email/send-slots.ts';
@@ -16,7 +16,7 @@ import { announceDecisionRoute } from './announce-decision/announce-decision.htt
 import { notifyManagerRoute } from './notify-manager/notify-manager.http.ts';
 import { listEmailsRoute } from './list-emails/list-emails.http.ts';
 import { getEmailRoute } from './get-email/get-email.http.ts';
-import type { NotificationContext } from './context.ts';
+import type { NotificationContext } from './notification.context.ts';
 import { mailboxRoutes } from './mailbox/mailbox.http.ts';
 import type { MailboxDeps } from './mailbox/read-mailbox.ts';
 import { tellAccessAdminsWhenDriftDetected, type AccessAdminDirectory } from './tell-access-admins/tell-access-admins-when-drift-detected.ts';

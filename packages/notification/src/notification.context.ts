@@ -3,7 +3,7 @@ import type { Clock, Logger, Pool } from '@ems/platform';
 import type { EventBus } from '@ems/eventbus';
 import type { BackoffPolicy } from './domain/backoff.ts';
 import type { Mailer } from './smtp/mailer.ts';
-import type { NotificationDB } from './db/schema.ts';
+import type { NotificationDB } from './db/notification.db.ts';
 import type { Deliveries } from './deliver-email/deliveries.ts';
 import type { SendSlots } from './deliver-email/send-slots.ts';
 
