@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Clock, Logger, Pool } from '@ems/platform';
+import type { BackoffPolicy, Clock, Logger, Pool } from '@ems/platform';
 import type { EventBus } from '@ems/eventbus';
-import type { BackoffPolicy } from './domain/backoff.ts';
 import type { Mailer } from './smtp/mailer.ts';
 import type { NotificationDB } from './db/notification.db.ts';
 import type { Deliveries } from './deliver-email/deliveries.ts';

@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
-import { createKysely, systemClock, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, systemClock, type BackoffPolicy, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
 import type { RecipientRules } from './send-email/derive-recipient.ts';
 import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/notification.db.ts';
-import { defaultBackoff } from './domain/backoff.ts';
 import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
 import { createSendSlots } from './deliver-email/send-slots.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
@@ -24,6 +23,9 @@ import { tellExitRoute } from './tell-exit/tell-exit.http.ts';
 import { tellExitWhenAccessSuspended } from './tell-exit/tell-exit-when-access-suspended.ts';
 
 export { NOTIFICATION_SCHEMA };
+
+/** Email retries: 30 s after the first failure, doubling, at most 1 h apart; ±20 % so emails queued in one outage do not retry in lock-step. */
+const defaultBackoff: Required<BackoffPolicy> = { baseMs: 30_000, maxMs: 60 * 60_000, jitter: 0.2 };
 
 export interface NotificationServiceDeps {
   pool: Pool;

@@ -12,6 +12,7 @@ export { systemClock, offsetClock, adjustableClock, waitMs, type Clock, type Adj
 export { preferredWaitSeconds, preferWait } from './prefer.ts';
 export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts';
 export { type ServiceModule } from './service.ts';
+export { backoffDelay, type BackoffPolicy } from './backoff.ts';
 export { createPoller, type Poller, type PollerOptions } from './poller.ts';
 export type { Actor, HttpSecurity, Permit, Principal, View } from './security.ts';
 export { httpCaseLookup, requireCase, type CaseFacts, type CaseLookup } from './case-lookup.ts';

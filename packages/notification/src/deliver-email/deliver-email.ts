@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { EventSources, EventTypes } from '@ems/contracts/events';
 import { createEvent, type CloudEvent } from '@ems/eventbus';
-import { backoffDelay } from '../domain/backoff.ts';
+import { backoffDelay } from '@ems/platform';
 import { buildMailMessage } from '../domain/mail-message.ts';
 import { describeSmtpError } from '../smtp/mailer.ts';
 import type { NotificationContext } from '../notification.context.ts';

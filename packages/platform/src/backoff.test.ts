@@ -24,8 +24,20 @@ describe('backoffDelay', () => {
     }
   });
 
-  it('when the attempt count is zero or negative, then it is treated as the first failure', () => {
+  it('when the failure count is zero, negative or not a number, then it is treated as the first failure', () => {
     expect(backoffDelay(0, policy, middle)).toBe(1_000);
     expect(backoffDelay(-3, policy, middle)).toBe(1_000);
+    expect(backoffDelay(Number.NaN, policy, middle)).toBe(1_000);
+  });
+
+  it('when the policy has no jitter, then the delay is the exact doubling and random is never drawn', () => {
+    const never = () => {
+      throw new Error('drew a random number');
+    };
+    expect([1, 2, 3].map((n) => backoffDelay(n, { baseMs: 500, maxMs: 1_500 }, never))).toEqual([500, 1_000, 1_500]);
+  });
+
+  it('when the base is zero, then every delay is zero', () => {
+    expect(backoffDelay(5, { baseMs: 0, maxMs: 0, jitter: 0.2 })).toBe(0);
   });
 });
