@@ -7,75 +7,45 @@
  * the workspace link), so one rule catches an import by package name and by relative path alike.
  */
 
-/** The services: each owns its tables and talks to the others only through contracts (HTTP, events). */
-const SERVICES = ['access', 'assets', 'hr', 'identity', 'notification', 'webhooks'];
+/**
+ * The services: each owns its tables and talks to the others only through contracts (HTTP, events).
+ * EMS (packages/ems: cases, orchestration, choreography, exits, …) is a service like the others.
+ */
+const SERVICES = ['access', 'assets', 'ems', 'hr', 'identity', 'notification', 'webhooks'];
 
 /**
- * packages/ems is today two things: the EMS service (cases, orchestration, choreography, …) and the
- * composition root — the process that starts every service, the CLI, the fleet supervisor and the
- * gateway. The composition root (to move to its own package) is the ONE place allowed to import every
- * service; these are its files. Everything else in packages/ems is the EMS service ("EMS core").
+ * The composition root: packages/server (@ems/server) — the process that starts every service
+ * (startEms, loadConfig), the `ems` CLI, the fleet supervisor and the gateway. It is the ONE package
+ * allowed to import every service (and the web app, which it serves).
  */
-export const COMPOSITION_ROOT = [
-  'packages/ems/bin/', // the `ems` executable
-  'packages/ems/src/cli/', // the CLI, the fleet supervisor (fleet.ts) and the gateway (gateway.ts)
-  'packages/ems/src/index.ts', // the package's entry: startEms, loadConfig
-  'packages/ems/src/app.ts', // startEms: builds every service of one process
-  'packages/ems/src/config.ts', // the process's configuration schema
-  'packages/ems/src/database-roles.ts', // one PostgreSQL role per service
-  'packages/ems/src/auth-setup.ts', // Identity's keys and service tokens for every process
-  'packages/ems/src/seed.ts', // first-start demo data of every service
-  'packages/ems/src/seed-modules.ts',
-  'packages/ems/src/extensions.ts', // loads extension packages into the process
-  'packages/ems/src/web-app.http.ts', // serves the web app (@ems/web)
-];
+export const COMPOSITION_ROOT = 'packages/server/';
 
 /** Shared libraries every layer may use: the language between services, and infrastructure. */
 const LIBRARIES = ['contracts', 'platform', 'eventbus', 'demo-org'];
 
-const escape = (/** @type {string} */ s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const either = (/** @type {string[]} */ names) => `(${names.join('|')})`;
 
-/** A path regex matching the composition root's files (a trailing '/' means a whole folder). */
-const COMPOSITION_ROOT_PATH = `^(${COMPOSITION_ROOT.map((p) => escape(p) + (p.endsWith('/') ? '' : '$')).join('|')})`;
 /** Test code may compose several services (a service's tests start Identity to mint tokens). */
 const TEST_CODE = ['^packages/[^/]+/test/', '\\.test\\.tsx?$'];
-/** Any package a service must not import: another service, EMS (service or root) or the web app. */
-const NOT_A_LIBRARY = `^packages/${either([...SERVICES, 'ems', 'web'])}/`;
+/** What only the composition root may import: the services, itself and the web app (which it serves). */
+const NOT_A_LIBRARY = `^packages/${either([...SERVICES, 'server', 'web'])}/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
   forbidden: [
     {
-      name: 'services-never-import-services',
+      name: 'only-the-composition-root-imports-services',
       severity: 'error',
       comment:
-        'A service (access, assets, hr, identity, notification, webhooks) never imports another service, EMS or ' +
-        'the web app — neither by package name (@ems/hr) nor by relative path. Services talk through ' +
-        '@ems/contracts (typed HTTP commands and events); shared code belongs in @ems/contracts, @ems/platform ' +
-        'or @ems/eventbus. Tests may start other services, so test files are exempt.',
-      from: { path: `^packages/${either(SERVICES)}/`, pathNot: TEST_CODE },
+        'Only the composition root (packages/server: startEms, the CLI, the fleet supervisor, the gateway) ' +
+        'imports services to build processes from them. A service (access, assets, ems, hr, identity, ' +
+        'notification, webhooks) never imports another service, the composition root or the web app, and a ' +
+        `library (${LIBRARIES.map((l) => `@ems/${l}`).join(', ')}) none of them — neither by ` +
+        'package name (@ems/hr) nor by relative path. Services talk through @ems/contracts (typed HTTP ' +
+        'commands and events); shared code belongs in @ems/contracts, @ems/platform or @ems/eventbus. Tests ' +
+        'may start other services, so test files are exempt.',
+      from: { path: '^packages/([^/]+)/', pathNot: [`^${COMPOSITION_ROOT}`, ...TEST_CODE] },
       to: { path: NOT_A_LIBRARY, pathNot: '^packages/$1/' },
-    },
-    {
-      name: 'ems-core-never-imports-services',
-      severity: 'error',
-      comment:
-        "EMS's own service code (everything in packages/ems outside the composition root, listed in " +
-        '.dependency-cruiser.mjs) imports no other service and not the web app: it knows participants only ' +
-        'through @ems/contracts. Only the composition root (app.ts, cli/, seed*.ts, …) wires services together.',
-      from: { path: '^packages/ems/', pathNot: [COMPOSITION_ROOT_PATH, ...TEST_CODE] },
-      to: { path: `^packages/${either([...SERVICES, 'web'])}/` },
-    },
-    {
-      name: 'ems-core-never-imports-composition-root',
-      severity: 'error',
-      comment:
-        "The composition root builds EMS's service code, never the other way round: EMS core does not import " +
-        'app.ts, config.ts, cli/ or any other composition-root file (listed in .dependency-cruiser.mjs). ' +
-        'Pass what it needs in as a parameter.',
-      from: { path: '^packages/ems/', pathNot: [COMPOSITION_ROOT_PATH, ...TEST_CODE] },
-      to: { path: COMPOSITION_ROOT_PATH },
     },
     {
       name: 'orchestration-imports-only-contracts-platform-and-ems-core',
@@ -90,15 +60,6 @@ export default {
         path: '^packages/',
         pathNot: ['^packages/(contracts|platform|eventbus)/', '^packages/ems/src/'],
       },
-    },
-    {
-      name: 'libraries-never-import-services',
-      severity: 'error',
-      comment:
-        'The shared libraries (@ems/contracts, @ems/platform, @ems/eventbus, @ems/demo-org) sit below every ' +
-        'service: they never import a service, EMS or the web app.',
-      from: { path: `^packages/${either(LIBRARIES)}/`, pathNot: TEST_CODE },
-      to: { path: NOT_A_LIBRARY },
     },
     {
       name: 'contracts-import-no-other-package',

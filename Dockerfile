@@ -9,5 +9,5 @@ COPY packages ./packages
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 USER node
 EXPOSE 3000
-ENTRYPOINT ["node", "packages/ems/bin/ems.ts"]
+ENTRYPOINT ["node", "packages/server/bin/ems.ts"]
 CMD ["start"]

@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { loadConfig, startEms } from '@ems/ems';
+import { loadConfig, startEms } from '@ems/server';
 import { benchOrg } from './org.ts';
 import type { ChildMessage, ParentMessage } from './ems-process.ts';
 

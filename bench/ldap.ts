@@ -23,7 +23,7 @@ import path from 'node:path';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { createKysely, createLogger, freePort } from '@ems/platform';
 import { createTestDatabase, requestJson } from '@ems/platform/testing';
-import { loadConfig, startEms } from '@ems/ems';
+import { loadConfig, startEms } from '@ems/server';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import type { ems } from '@ems/contracts';
 import { ldapConnector } from '../packages/access/src/connectors/ldap/index.ts';

@@ -20,7 +20,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import type { ems } from '@ems/contracts';
-import { ConfigSchema } from '@ems/ems';
+import { ConfigSchema } from '@ems/server';
 import { removeNatsStreams, TEST_NATS_PREFIX } from '@ems/eventbus/testing';
 import { dbosCeiling, insertCeiling, natsCeiling, type DbosCeiling, type InsertCeiling, type NatsCeiling } from './ceilings.ts';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts';

@@ -8,7 +8,7 @@ import { demoOrg } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 
 const execFileAsync = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../packages/ems/bin/ems.mjs');
+const CLI = path.resolve(import.meta.dirname, '../packages/server/bin/ems.mjs');
 
 describe('ems seed', () => {
   let db: TestDatabase;

@@ -13,12 +13,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, waitFor } from '@ems/platform/testing';
 import { http, startAcceptanceEms } from './acceptance/harness.ts';
-import { loadConfig, startEms } from '@ems/ems';
+import { loadConfig, startEms } from '@ems/server';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { createSecrets, parseSecretsKey } from '@ems/identity';
 import { createLogger, createPool, freePort, migrate, serviceRoleName, startEmbeddedPostgres, type EmbeddedPostgres, type Pool } from '@ems/platform';
-import { buildServiceModulesForSeeding } from '../packages/ems/src/seed-modules.ts';
-import { ensureRolesFor, rolePassword } from '../packages/ems/src/database-roles.ts';
+import { buildServiceModulesForSeeding } from '../packages/server/src/seed-modules.ts';
+import { ensureRolesFor, rolePassword } from '../packages/server/src/database-roles.ts';
 import { EMS_BIN } from './support/ems-process.ts';
 
 const passwordOf = (service: string) => `pw-${service}-${'x'.repeat(8)}`;

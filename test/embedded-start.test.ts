@@ -15,7 +15,7 @@ import { statSync } from 'node:fs';
 import { http } from './support/auth.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'packages/ems/bin/ems.mjs');
+const BIN = path.join(ROOT, 'packages/server/bin/ems.mjs');
 
 describe('npm start (embedded default)', () => {
   const children: ChildProcess[] = [];

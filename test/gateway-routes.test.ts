@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@ems/platform';
-import { learnRoutes, startGateway } from '../packages/ems/src/cli/gateway.ts';
-import type { ServiceName } from '../packages/ems/src/config.ts';
+import { learnRoutes, startGateway } from '../packages/server/src/cli/gateway.ts';
+import type { ServiceName } from '../packages/server/src/config.ts';
 
 async function standIn(service: ServiceName, paths: string[]): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '@ems/platform';
 import { waitFor } from '@ems/platform/testing';
-import { startGateway } from '../packages/ems/src/cli/gateway.ts';
+import { startGateway } from '../packages/server/src/cli/gateway.ts';
 
 describe('the gateway and a stream', () => {
   const stops: Array<() => Promise<void>> = [];

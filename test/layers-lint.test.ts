@@ -10,7 +10,7 @@ import { checkLayers, LAYER_RULES_FILE, type LayerViolation } from '../scripts/l
  * ours, planted with one violation of each rule beside imports the rules allow; then on the real tree.
  */
 
-const PACKAGES = ['access', 'hr', 'notification', 'identity', 'ems', 'eventbus', 'platform', 'contracts', 'demo-org', 'web'];
+const PACKAGES = ['access', 'hr', 'notification', 'identity', 'ems', 'assets', 'server', 'eventbus', 'platform', 'contracts', 'demo-org', 'web'];
 
 const files: Record<string, string> = {
   'package.json': JSON.stringify({ name: 'fixture', private: true, type: 'module', workspaces: ['packages/*'] }),
@@ -22,7 +22,8 @@ const files: Record<string, string> = {
   'packages/access/src/uses-hr.ts': `import { hr } from '@ems/hr';\nexport const a = hr;\n`,
   'packages/hr/src/uses-notification.ts': `import { notification } from '../../notification/src/index.ts';\nexport const b = notification;\n`,
   'packages/ems/src/follow-ups/list.ts': `import { hr } from '@ems/hr';\nexport const c = hr;\n`,
-  'packages/ems/src/resignations/store.ts': `import { config } from '../config.ts';\nexport const store = config;\n`,
+  'packages/assets/src/uses-server.ts': `import { config } from '../../server/src/config.ts';\nimport { server } from '@ems/server';\nexport const store = [config, server];\n`,
+  'packages/eventbus/src/uses-web.ts': `import { web } from '@ems/web';\nexport const i = web;\n`,
   'packages/ems/src/orchestration/flow.ts': `import { demoOrg } from '@ems/demo-org';\nexport const d = demoOrg;\n`,
   'packages/eventbus/src/bad.ts': `import { hr } from '@ems/hr';\nexport const e = hr;\n`,
   'packages/contracts/src/bad.ts': `import { demoOrg } from '@ems/demo-org';\nexport const f = demoOrg;\n`,
@@ -36,10 +37,10 @@ const files: Record<string, string> = {
   'packages/notification/src/two/y.ts': `export const y = 1;\n`,
   'packages/notification/src/two/z.ts': `import { w } from '../one/w.ts';\nexport const z = w;\n`,
   // --- allowed ---
-  // the composition root wires every service (and serves the web app)
-  'packages/ems/src/app.ts': `import { hr } from '@ems/hr';\nimport { access } from '@ems/access';\nimport { web } from '@ems/web';\nimport { config } from './config.ts';\nexport const app = [hr, access, web, config];\n`,
-  'packages/ems/src/config.ts': `export const config = 1;\n`,
-  'packages/ems/src/cli/cli.ts': `import { app } from '../app.ts';\nimport { identity } from '@ems/identity';\nexport const cli = [app, identity];\n`,
+  // the composition root (packages/server) wires every service, EMS among them, and serves the web app
+  'packages/server/src/app.ts': `import { hr } from '@ems/hr';\nimport { access } from '@ems/access';\nimport { ems } from '@ems/ems';\nimport { web } from '@ems/web';\nimport { config } from './config.ts';\nexport const app = [hr, access, ems, web, config];\n`,
+  'packages/server/src/config.ts': `export const config = 1;\n`,
+  'packages/server/src/cli/cli.ts': `import { app } from '../app.ts';\nimport { identity } from '@ems/identity';\nexport const cli = [app, identity];\n`,
   // orchestration: contracts, platform, eventbus, EMS core, node builtins
   'packages/ems/src/orchestration/ok.ts':
     `import { readFileSync } from 'node:fs';\nimport { contracts } from '@ems/contracts';\nimport { platform } from '@ems/platform';\n` +
@@ -52,7 +53,7 @@ const files: Record<string, string> = {
   'packages/access/src/access.service.ts': `import { handler } from './slice/handler.ts';\nexport const service = handler;\n`,
   'packages/web/src/app.tsx': `import { contracts } from '@ems/contracts';\nexport const App = () => <p>{String(contracts)}</p>;\n`,
   // the workspace's own tests are out of the relative-import rule's scope (see .dependency-cruiser.mjs)
-  'test/root.test.ts': `import { app } from '../packages/ems/src/app.ts';\nexport const t = app;\n`,
+  'test/root.test.ts': `import { app } from '../packages/server/src/app.ts';\nimport { server } from '@ems/server';\nexport const t = [app, server];\n`,
 };
 for (const name of PACKAGES) {
   const entry = name === 'web' ? './index.ts' : './src/index.ts';
@@ -62,13 +63,16 @@ for (const name of PACKAGES) {
 }
 
 const planted = [
-  ['services-never-import-services', 'packages/access/src/uses-hr.ts', 'packages/hr/src/index.ts'],
-  ['services-never-import-services', 'packages/hr/src/uses-notification.ts', 'packages/notification/src/index.ts'],
+  ['only-the-composition-root-imports-services', 'packages/access/src/uses-hr.ts', 'packages/hr/src/index.ts'],
+  ['only-the-composition-root-imports-services', 'packages/hr/src/uses-notification.ts', 'packages/notification/src/index.ts'],
   ['no-relative-import-into-another-package', 'packages/hr/src/uses-notification.ts', 'packages/notification/src/index.ts'],
-  ['ems-core-never-imports-services', 'packages/ems/src/follow-ups/list.ts', 'packages/hr/src/index.ts'],
-  ['ems-core-never-imports-composition-root', 'packages/ems/src/resignations/store.ts', 'packages/ems/src/config.ts'],
+  ['only-the-composition-root-imports-services', 'packages/ems/src/follow-ups/list.ts', 'packages/hr/src/index.ts'],
+  ['only-the-composition-root-imports-services', 'packages/assets/src/uses-server.ts', 'packages/server/src/config.ts'],
+  ['no-relative-import-into-another-package', 'packages/assets/src/uses-server.ts', 'packages/server/src/config.ts'],
+  ['only-the-composition-root-imports-services', 'packages/assets/src/uses-server.ts', 'packages/server/src/index.ts'],
+  ['only-the-composition-root-imports-services', 'packages/eventbus/src/uses-web.ts', 'packages/web/index.ts'],
   ['orchestration-imports-only-contracts-platform-and-ems-core', 'packages/ems/src/orchestration/flow.ts', 'packages/demo-org/src/index.ts'],
-  ['libraries-never-import-services', 'packages/eventbus/src/bad.ts', 'packages/hr/src/index.ts'],
+  ['only-the-composition-root-imports-services', 'packages/eventbus/src/bad.ts', 'packages/hr/src/index.ts'],
   ['contracts-import-no-other-package', 'packages/contracts/src/bad.ts', 'packages/demo-org/src/index.ts'],
   ['web-imports-only-contracts', 'packages/web/src/page.tsx', 'packages/platform/src/index.ts'],
   ['no-relative-import-into-another-package', 'packages/platform/src/reach.ts', 'packages/contracts/src/index.ts'],
@@ -109,11 +113,11 @@ describe('layer lint', () => {
     expect(report.text).toContain('packages/notification/src/two/z.ts → packages/notification/src/one/w.ts');
   });
 
-  test('every composition-root path named in the rules exists', async () => {
-    const { COMPOSITION_ROOT } = (await import(pathToFileURL(LAYER_RULES_FILE).href)) as { COMPOSITION_ROOT: string[] };
+  test('the composition root named in the rules is the package that holds startEms and the ems executable', async () => {
+    const { COMPOSITION_ROOT } = (await import(pathToFileURL(LAYER_RULES_FILE).href)) as { COMPOSITION_ROOT: string };
     const repo = resolve(import.meta.dirname, '..');
-    expect(COMPOSITION_ROOT.length).toBeGreaterThan(5);
-    expect(COMPOSITION_ROOT.filter((p) => !existsSync(join(repo, p)))).toEqual([]);
+    expect(COMPOSITION_ROOT).toBe('packages/server/');
+    expect(['src/app.ts', 'src/index.ts', 'bin/ems.ts', 'src/cli/cli.ts'].filter((p) => !existsSync(join(repo, COMPOSITION_ROOT, p)))).toEqual([]);
   });
 
   test('the repository keeps its layer rules', { timeout: 180_000 }, async () => {

@@ -9,7 +9,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { demoOrg } from '@ems/demo-org';
 import { freePort, HTTP_BODY_LIMIT } from '@ems/platform';
-import { startGateway } from '../packages/ems/src/cli/gateway.ts';
+import { startGateway } from '../packages/server/src/cli/gateway.ts';
 import { startAcceptanceEms, type AcceptanceEnv } from './acceptance/harness.ts';
 import { HR_LEAD, tokenFor } from './support/auth.ts';
 

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { freePort, serviceRoleName } from '@ems/platform';
 import { createSecrets, parseSecretsKey } from '@ems/identity';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
-import { rolePassword, roleUrl } from '../packages/ems/src/database-roles.ts';
+import { rolePassword, roleUrl } from '../packages/server/src/database-roles.ts';
 import { createTestDatabase, freePortRange, requestJson, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { http, TEST_AUTH_ENV, useProvider } from './support/auth.ts';
 import { startProxy, type Proxy } from './support/proxy.ts';

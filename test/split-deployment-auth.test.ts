@@ -16,7 +16,7 @@ import { demoOrg } from '@ems/demo-org';
 import { EMS_BIN, emsProcesses } from './support/ems-process.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { tokenFor, useProvider } from './support/auth.ts';
-import { rolePassword, roleUrl } from '../packages/ems/src/database-roles.ts';
+import { rolePassword, roleUrl } from '../packages/server/src/database-roles.ts';
 
 const execFileAsync = promisify(execFile);
 const secrets = createSecrets(Buffer.from(TEST_SECRETS_KEY, 'base64'));

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { ACCESS_ADMIN, employeePicker, http, startAcceptanceEms, tokenFor, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 
 const execFileAsync = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
+const CLI = path.resolve(import.meta.dirname, '../../packages/server/bin/ems.mjs');
 
 interface Step {
   status: string;

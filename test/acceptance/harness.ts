@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import type { DemoOrg, Employee } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort, type Clock } from '@ems/platform';
-import { loadConfig, startEms, type RunningEms } from '@ems/ems';
+import { loadConfig, startEms, type RunningEms } from '@ems/server';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startProxy, type Proxy } from '../support/proxy.ts';
 import { natsTestUrl, removeNatsStreams, testNatsPrefix } from '@ems/eventbus/testing';

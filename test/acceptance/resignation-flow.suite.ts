@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
-import type { RunningEms } from '@ems/ems';
+import type { RunningEms } from '@ems/server';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +17,7 @@ import { employeePicker, http, startAcceptanceEms, tokenFor, OPERATOR, type Acce
 import { sleep, waitFor } from '@ems/platform/testing';
 
 const execFileAsync = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
+const CLI = path.resolve(import.meta.dirname, '../../packages/server/bin/ems.mjs');
 
 interface CaseBody {
   id: string;

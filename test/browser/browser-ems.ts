@@ -25,7 +25,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { demoOrg } from '@ems/demo-org';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { freePort, startEmbeddedPostgres, type Clock } from '@ems/platform';
-import { loadConfig, startEms, type RunningEms } from '@ems/ems';
+import { loadConfig, startEms, type RunningEms } from '@ems/server';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { WEB_APP_DIR } from '@ems/web';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './chromium.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { waitFor } from '@ems/platform/testing';
 
 /** The CLI entry point, as a user runs it. */
-export const EMS_BIN = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
+export const EMS_BIN = path.resolve(import.meta.dirname, '../../packages/server/bin/ems.mjs');
 
 export interface EmsProcess {
   child: ChildProcess;

@@ -656,7 +656,7 @@ async function migrateCommand(): Promise<number> {
     const [{ installEventBus }, { BUS_SCHEMA, installWorkflowSchema, extensionService }, { dbosLogger }] = await Promise.all([
       import('@ems/eventbus'),
       import('../database-roles.ts'),
-      import('../orchestration/dbos-logger.ts'),
+      import('@ems/ems'),
     ]);
     await installEventBus(pool, { schema: BUS_SCHEMA });
     out.log(`${BUS_SCHEMA.padEnd(14)} installed (the event bus)`);

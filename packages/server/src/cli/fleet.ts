@@ -25,7 +25,7 @@ import { identitySettings, loadSecrets } from '../auth-setup.ts';
 import { serviceClientSecret } from '@ems/identity';
 import { installEventBus } from '@ems/eventbus';
 import { BUS_SCHEMA, ensureRolesFor, extensionService, installWorkflowSchema, rolePassword, roleUrl } from '../database-roles.ts';
-import { dbosLogger } from '../orchestration/dbos-logger.ts';
+import { dbosLogger } from '@ems/ems';
 
 /** The parent's environment without the secrets key: children get only what they need. */
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -31,27 +31,36 @@ import { createNatsEventBus, createPostgresEventBus, installEventBus, type Event
 import { createWebhookService } from '@ems/webhooks';
 import { SERVICE_NAMES, type Config, type ServiceName } from './config.ts';
 import { loadExtensions } from './extensions.ts';
-import { createEmsDb, createEmsService } from './ems.service.ts';
-import { createDirectory } from './directory/directory.ts';
-import type { CoordinationMode } from './resignations/coordination-mode.ts';
-import { CHOREOGRAPHY_SUBSCRIBERS, choreographyMode } from './choreography/choreography-mode.ts';
-import { ORCHESTRATION_SUBSCRIBERS, orchestrationMode } from './orchestration/orchestration-mode.ts';
-import { createExitBatchStore } from './exits/exit-batch.store.ts';
-import { exitRoutes } from './exits/exits.http.ts';
-import { choreographyExitStarter } from './choreography/exits-starter.ts';
-import { TRACK_EXITS_SUBSCRIBER, trackExitsWhenReported } from './choreography/track-exits-when-reported.ts';
-import { createExitsOrchestrator, orchestrationExitStarter, RECORD_EXIT_REVOCATIONS_SUBSCRIBER, recordExitRevocations } from './orchestration/exits.workflow.ts';
-import { createParticipants } from './orchestration/participants.ts';
+import {
+  CHOREOGRAPHY_SUBSCRIBERS,
+  choreographyExitStarter,
+  choreographyMode,
+  createDirectory,
+  createEmsDb,
+  createEmsService,
+  createExitBatchStore,
+  createExitsOrchestrator,
+  createParticipants,
+  dbosLogger,
+  exitRoutes,
+  ORCHESTRATION_SUBSCRIBERS,
+  orchestrationExitStarter,
+  orchestrationMode,
+  RECORD_EXIT_REVOCATIONS_SUBSCRIBER,
+  recordExitRevocations,
+  TRACK_EXITS_SUBSCRIBER,
+  trackExitsWhenReported,
+  type CoordinationMode,
+} from '@ems/ems';
 import { webApp } from './web-app.http.ts';
 import { seedAll, isSeeded } from './seed.ts';
 import { setupAuth, type AuthSetup } from './auth-setup.ts';
 import { createDirectoryReader, identitySchemaModule } from '@ems/identity';
 import { BUS_SCHEMA, databaseAccessFor, ensureRolesFor, extensionService, installWorkflowSchema, WORKFLOW_SCHEMA, type DatabaseAccess } from './database-roles.ts';
-import { dbosLogger } from './orchestration/dbos-logger.ts';
 
 export const VERSION = '0.1.0';
 
-export { WORKFLOW_VERSION } from './orchestration/orchestration-mode.ts';
+export { WORKFLOW_VERSION } from '@ems/ems';
 
 /** The participants' reactions in choreography (with EMS's tracker, what makes up choreography on the bus). */
 const PARTICIPANT_REACTIONS = [

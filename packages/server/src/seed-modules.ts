@@ -9,9 +9,7 @@ import { createHrService } from '@ems/hr';
 import { createAccessService } from '@ems/access';
 import { createNotificationService } from '@ems/notification';
 import { identitySchemaModule } from '@ems/identity';
-import { migrations } from './db/migrations.ts';
-import { createEmsDb, EMS_SCHEMA } from './ems.service.ts';
-import { createDirectory } from './directory/directory.ts';
+import { createDirectory, createEmsDb, EMS_SCHEMA, migrations } from '@ems/ems';
 
 /** Never asked: these modules are migrated and seeded, not served. */
 const noCases: CaseLookup = {
