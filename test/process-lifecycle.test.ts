@@ -50,10 +50,34 @@ describe('an ems process', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('when the port picked for it is taken before it binds it, then it is started again on a new port', async () => {
+    const squatter = createServer();
+    const taken = await freePort();
+    await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(taken, '127.0.0.1', resolve));
+    try {
+      const picked: number[] = [];
+      const ems = await processes.start(async () => {
+        // The first pick is the one another program took in between; later picks are free.
+        const port = picked.length === 0 ? taken : await freePort();
+        picked.push(port);
+        return { EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_SMTP_URL: smtp.url, EMS_SECRETS_KEY: TEST_SECRETS_KEY, EMS_LOG_LEVEL: 'warn' };
+      });
+      expect(picked).toHaveLength(2);
+      expect(ems.env.EMS_PORT).toBe(String(picked[1]));
+      expect((await http(`http://127.0.0.1:${picked[1]}`, 'GET', '/healthz')).status).toBe(200);
+      expect(await ems.stop()).toBe(0);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  }, 120_000);
+
   it.each(['orchestration', 'choreography'])('when the EMS node process (%s) gets SIGTERM after sending mail, then it stops gracefully and exits with 0', async (mode) => {
-    const port = await freePortRange(8);
-    const ems = await processes.start({ EMS_MODE: mode, EMS_BUS: 'nats', EMS_NATS_PREFIX: `lc${port}`, EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_SMTP_URL: smtp.url, EMS_SECRETS_KEY: TEST_SECRETS_KEY, EMS_LOG_LEVEL: 'info' });
-    const base = `http://127.0.0.1:${port}`;
+    // A port picked now may be taken before the child binds it (another suite on the machine): start retries with a new one.
+    const ems = await processes.start(async () => {
+      const port = await freePortRange(8);
+      return { EMS_MODE: mode, EMS_BUS: 'nats', EMS_NATS_PREFIX: `lc${port}`, EMS_DATABASE_URL: db.url, EMS_PORT: String(port), EMS_SMTP_URL: smtp.url, EMS_SECRETS_KEY: TEST_SECRETS_KEY, EMS_LOG_LEVEL: 'info' };
+    });
+    const base = `http://127.0.0.1:${ems.env.EMS_PORT}`;
     // Real work first: a resignation whose emails go to a real SMTP server over pooled connections.
     const res = await http<{ id: string }>(base, 'POST', '/api/resignations', { employeeId: mode === 'orchestration' ? 'E1010' : 'E1011' });
     expect(res.status).toBe(201);
@@ -152,8 +176,7 @@ describe('ems start --fleet', () => {
   }, 300_000);
 
   it('when the launcher gets SIGINT, then it stops every member and exits with 0', async () => {
-    const port = await freePortRange(8);
-    const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
+    const fleet = await processes.start(async () => ({ EMS_PORT: String(await freePortRange(8)), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }), { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
     const pids = [...fleet.output().matchAll(/ready on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
     memberPids.push(...pids);
     expect(pids).toHaveLength(6);
@@ -164,8 +187,7 @@ describe('ems start --fleet', () => {
   }, 300_000);
 
   it('when the launcher dies without a word (kill -9), then its members stop by themselves', async () => {
-    const port = await freePortRange(8);
-    const fleet = await processes.start({ EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }, { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
+    const fleet = await processes.start(async () => ({ EMS_PORT: String(await freePortRange(8)), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV }), { args: ['start', '--fleet'], readyText: 'EMS fleet is up', timeoutMs: 180_000 });
     const pids = [...fleet.output().matchAll(/ready on port \d+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
     memberPids.push(...pids);
     expect(pids).toHaveLength(6);
