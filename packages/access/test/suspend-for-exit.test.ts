@@ -14,6 +14,7 @@ import { suspendForExit, type ExitChunk, type SuspendForExitDeps } from '../src/
 import { createHold } from '../src/create-hold/create-hold.ts';
 import { createRevocationTimer } from '../src/revoke-access/revocation-timer.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
+import { recordSystemAudit } from '../src/audit/record-audit.ts';
 import { byEvent } from '../src/audit/actor.ts';
 import { bootAccess, count, criticalGrantsOf, grantsOf, log, org, poolFor, serve } from './support.ts';
 
@@ -182,6 +183,29 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.hold_grants WHERE hold_id = $1`, [hold.id])).toBe(grantsOf(resigning.id).length);
     // The exit's own case gets its revocation; the resignation's hold is the one the timer closes.
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.revocations WHERE resignation_id = $1`, [exits[0]!.resignationId])).toBe(1);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
+  });
+
+  it('when exit chunks, single holds and system-level entries are audited in turn, then they form one chain that verifies (one chain format, one writer)', async () => {
+    const ids = await people('V', 3);
+    const first = await suspendForExit(deps, chunkOf(ids.slice(0, 2).map((id) => person(id, '2026-03-02T22:59:59.000Z'))), by);
+    await db.transaction().execute((trx) =>
+      recordSystemAudit(trx, by(), [
+        { at: now, employeeId: ids[0]!, systemId: 'corp-ldap', event: 'system_access_changed', reason: 'suspend applied on corp-ldap', holdId: first.outcome.suspended[0]!.holdId, detail: { action: 'suspend', entitlements: ['cn=b', 'cn=a'], n: 2 } },
+      ]),
+    );
+    // Someone no other test holds (the widening test takes the first such employee).
+    const resigning = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 1).at(-1)!;
+    await createHold({ db, clock, log }, { resignationId: randomUUID(), employeeId: resigning.id }, by());
+    await suspendForExit(deps, chunkOf([person(ids[2]!, '2026-03-02T22:59:59.000Z')]), by);
+
+    const kinds = await pool.query<{ kind: string }>(
+      `SELECT CASE WHEN event IS NOT NULL THEN 'system' WHEN employee_id LIKE 'V%' THEN 'exit' ELSE 'hold' END AS kind
+         FROM access.audit WHERE employee_id LIKE 'V%' OR employee_id = $1 ORDER BY id`,
+      [resigning.id],
+    );
+    expect([...new Set(kinds.rows.map((r) => r.kind))]).toEqual(['exit', 'system', 'hold']);
+    expect(kinds.rows.filter((r) => r.kind === 'exit')).toHaveLength(3 * PERSON_SYSTEMS.length);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 

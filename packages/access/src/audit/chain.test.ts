@@ -57,6 +57,19 @@ describe('an audit row’s canonical content', () => {
     );
   });
 
+  it('when written field by field, then the form is canonicalJson of the content object, for grant and system rows alike', () => {
+    const objectForm = (r: AuditContent) =>
+      canonicalJson({ ...r, event: r.event ?? undefined, detail: r.detail ?? undefined, hold_id: r.hold_id === null ? null : r.hold_id.toLowerCase() });
+    const rows: AuditContent[] = [
+      row(),
+      row({ on_behalf_of: hrPartner, hold_id: null, grant_id: null, from_status: null, to_status: null }),
+      row({ reason: 'say "hi"\\ \n — Müller 👋', employee_id: 'E"1' }),
+      row({ event: 'system_access_changed', detail: { b: [1, { z: 'x', a: null }], a: true }, grant_id: null }),
+      row({ event: 'grant_discovered', detail: {}, from_status: null, to_status: 'active' }),
+    ];
+    for (const r of rows) expect(canonicalAuditContent(r)).toBe(objectForm(r));
+  });
+
   it('when the hold id is in upper case, then the form is the same (PostgreSQL stores uuids in lower case)', () => {
     const lower = row();
     expect(canonicalAuditContent(row({ hold_id: lower.hold_id!.toUpperCase() }))).toBe(canonicalAuditContent(lower));

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock, Logger } from '@ems/platform';
 import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
 import type { access } from '@ems/contracts';
-import { createEvent, type EventBus, type TraceContext } from '@ems/eventbus';
+import { createEvent, nameUuid, type EventBus, type TraceContext } from '@ems/eventbus';
 import { ACCESS_SCHEMA, type AccessDb, type AccessTx } from '../db/access.db.ts';
 import { requester, type AuditBy } from '../audit/actor.ts';
-import { recordAuditSet } from './exit-audit.ts';
+import { recordAuditEntries } from '../audit/record-audit.ts';
 
 /**
  * Involuntary and mass exits, Access's part: suspend EVERY active grant of each person of one chunk
@@ -269,7 +268,7 @@ export async function suspendForExitInTransaction(
 
     // 7. The audit, last but for the event: the chain's lock is held from here to the commit.
     const byOf = new Map(planned.map((p) => [p.employeeId, p.by]));
-    await recordAuditSet(
+    await recordAuditEntries(
       trx,
       suspended.map((g) => ({
         change: { at: now, employeeId: g.employee_id, grantId: g.id, systemId: g.system_id, from: 'active' as const, to: 'suspended' as const, reason, holdId: g.hold_id },
@@ -303,7 +302,7 @@ export async function suspendForExitInTransaction(
  */
 export function exitAccessSuspendedEvent(outcome: ExitAccessSuspendedData, trace: TraceContext, at: Date) {
   return createEvent({
-    id: uuidFor(`access.exit-access-suspended:${outcome.batchId}:${outcome.chunk}`),
+    id: nameUuid(`access.exit-access-suspended:${outcome.batchId}:${outcome.chunk}`),
     type: EventTypes.exitAccessSuspended,
     source: EventSources.access,
     subject: outcome.batchId,
@@ -312,11 +311,4 @@ export function exitAccessSuspendedEvent(outcome: ExitAccessSuspendedData, trace
     time: at,
     data: outcome,
   });
-}
-
-/** A UUID (version 8, name-based) derived from `name`: the same name, the same id. */
-function uuidFor(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
-  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
