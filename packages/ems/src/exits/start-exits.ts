@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpProblem, type Actor, type Clock } from '@ems/platform';
+import { nameUuid } from '@ems/eventbus';
 import { ems } from '@ems/contracts';
 import { sql, type Kysely } from 'kysely';
 import { addDays, endOfDay, localDate } from '../domain/resignation.ts';
@@ -35,12 +36,6 @@ export interface StartExitsDeps {
 
 export type StartExitsResult = { kind: 'created' | 'replayed'; started: ems.ExitsStarted };
 
-/** A uuid derived from a name (RFC 9562 version 8): the same key names the same batch, the same batch and person the same case. */
-export function uuidFor(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
-}
-
 export async function startExits(
   deps: StartExitsDeps,
   input: ems.StartExitsRequest,
@@ -64,7 +59,7 @@ export async function startExits(
   const errors: ems.ExitRowError[] = [];
   const seen = new Map<string, number>();
   const drafts: ExitDraft[] = [];
-  const batchId = uuidFor(`ems.exit-batch:${meta.idempotencyKey}`);
+  const batchId = nameUuid(`ems.exit-batch:${meta.idempotencyKey}`);
   input.employees.forEach((e, i) => {
     const row = rowOf(i);
     const refuse = (error: string) => errors.push({ row, employeeId: e.employeeId, error });
@@ -81,7 +76,7 @@ export async function startExits(
     if (day < today) return refuse(`last_working_day ${day} is in the past (today is ${today} in ${p.timezone})`);
     if (day > addDays(today, 366)) return refuse(`last_working_day ${day} is more than a year ahead`);
     drafts.push({
-      resignationId: uuidFor(`ems.exit:${batchId}:${p.id}`),
+      resignationId: nameUuid(`ems.exit:${batchId}:${p.id}`),
       employeeId: p.id,
       employeeName: p.name,
       employeeEmail: p.email,

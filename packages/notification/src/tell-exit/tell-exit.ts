@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { notification as api } from '@ems/contracts';
 import { EventSources, EventTypes, type EventData, type ExitPerson } from '@ems/contracts/events';
-import { createEvent, type TraceContext } from '@ems/eventbus';
+import { createEvent, nameUuid, type TraceContext } from '@ems/eventbus';
 import type { NotificationContext } from '../notification.context.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from '../db/notification.db.ts';
 import { messageIdFor } from '../domain/mail-message.ts';
@@ -186,7 +186,7 @@ export function logTold(ctx: Pick<NotificationContext, 'log'>, result: TellExitR
  */
 export function exitNoticesSentEvent(outcome: ExitNoticesSentData, trace: TraceContext, at: Date) {
   return createEvent({
-    id: uuidFor(`notification.exit-notices-sent:${outcome.batchId}:${outcome.chunk}`),
+    id: nameUuid(`notification.exit-notices-sent:${outcome.batchId}:${outcome.chunk}`),
     type: EventTypes.exitNoticesSent,
     source: EventSources.notification,
     subject: outcome.batchId,
@@ -195,11 +195,4 @@ export function exitNoticesSentEvent(outcome: ExitNoticesSentData, trace: TraceC
     time: at,
     data: outcome,
   });
-}
-
-/** A UUID (version 8, name-based) derived from `name`: the same name, the same id. */
-function uuidFor(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
-  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
