@@ -3,7 +3,7 @@ import path from 'node:path';
 import { waitFor } from '@ems/platform/testing';
 
 /** The CLI entry point, as a user runs it. */
-export const EMS_BIN = path.resolve(import.meta.dirname, '../../packages/ems/bin/ems.mjs');
+export const EMS_BIN = path.resolve(import.meta.dirname, '../../packages/server/bin/ems.mjs');
 
 export interface EmsProcess {
   child: ChildProcess;
@@ -41,11 +41,10 @@ export const PORT_TAKEN = /EADDRINUSE|address already in use|is in use by anothe
 
 /** The child exited before it was up: carries what it printed, so a caller can tell why. */
 export class ExitedBeforeUp extends Error {
-  constructor(
-    readonly command: string,
-    readonly printed: string,
-  ) {
+  readonly printed: string;
+  constructor(command: string, printed: string) {
     super(`ems ${command} exited before it was up:\n${printed}`);
+    this.printed = printed;
   }
 }
 
