@@ -5,6 +5,7 @@
  * the exit, the employee's own view of their interview, and the HR lead's escalations and exit report.
  * Every page is checked with axe at 1280 px and at 375 px, where it must not scroll sideways.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { demoOrg, type Employee } from '@ems/demo-org';
@@ -243,5 +244,30 @@ describe('the HR pages in a real browser', () => {
     await lead.getByRole('heading', { level: 2, name: /1 Jan 2020 to .*31 Mar 2020/ }).waitFor();
     await lead.getByText('Nobody resigned in this period.').waitFor();
     expect(lead.url()).toContain('from=2020-01-01');
+  });
+
+  it('when the HR lead exits someone involuntarily, then their case page says so: every grant suspended, employee and manager told — no interview, no decision to take, nothing to withdraw', { timeout: 180_000 }, async () => {
+    const person = candidates.filter((e) => e !== BERLIN && e !== LONDON)[1]!;
+    const revokeAt = new Date(clock.now().getTime() + 30 * DAY).toISOString();
+    const started = await http<{ id: string }>(web.base, 'POST', '/api/exits', { employees: [{ employeeId: person.id }], reason: 'redundancy', revokeAt }, { 'idempotency-key': randomUUID() });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const caseId = await waitFor(async () => {
+      const batch = (await api<{ settled: boolean; cases: { items: Array<{ resignationId: string }> } }>('GET', `/api/exits/${started.body.id}`)).body;
+      return batch.settled ? batch.cases.items[0]!.resignationId : undefined;
+    }, 'the exit to settle', 60_000);
+
+    const lead = await web.signIn(HR_LEAD, { path: `/cases/${caseId}` });
+    await lead.getByRole('heading', { level: 1, name: `${person.name}'s exit` }).waitFor();
+    await lead.getByText(/Involuntary exit, started by HR/).waitFor();
+    await see(lead, lead.getByText(new RegExp(`HR started this exit\\. Every grant of ${person.name}'s access is suspended and is revoked at`)));
+    await lead.getByRole('heading', { level: 3, name: /^Suspend all access/ }).waitFor();
+    await lead.getByRole('heading', { level: 3, name: /^Tell the employee and the manager/ }).waitFor();
+    await lead.getByText(`${person.name} and the manager were told by email.`).waitFor();
+    // What a resignation has and an involuntary exit does not: the interview, the decision, the withdrawal.
+    expect(await lead.getByRole('heading', { name: /exit interview/i }).count()).toBe(0);
+    expect(await lead.getByRole('heading', { level: 2, name: 'Decision' }).count()).toBe(0);
+    expect(await lead.getByRole('button', { name: /Withdraw/ }).count()).toBe(0);
+    expect(await lead.getByText(/critical access/).count()).toBe(0);
+    await accessibleAtBothSizes(lead, "an involuntary exit's case page");
   });
 });

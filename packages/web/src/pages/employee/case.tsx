@@ -41,6 +41,18 @@ const STEPS: Record<StepName, { title: string; done: (v: Voice) => string; pendi
   revokeAccess: { title: 'Revoke access', done: (v) => `All of ${v.whose} access was revoked.`, pending: () => 'Every remaining grant will be revoked at the end of the last working day.' },
 };
 
+/** An involuntary exit's steps read differently: every grant is suspended (not only the critical ones), and the notice tells employee and manager. */
+const INVOLUNTARY_STEPS: Partial<typeof STEPS> = {
+  blockAccess: { title: 'Suspend all access', done: (v) => `Every grant of ${v.whose} access is suspended until it is revoked.`, pending: (v) => `Every grant of ${v.whose} access is being suspended.` },
+  announceDecision: {
+    title: 'Tell the employee and the manager',
+    done: (v) => `${v.self ? 'You' : v.who} and the manager were told by email.`,
+    pending: (v) => `${v.self ? 'You' : v.who} and the manager are told by email once every grant is suspended.`,
+  },
+};
+
+const stepWords = (c: Resignation, name: StepName) => (c.kind === 'involuntary' ? (INVOLUNTARY_STEPS[name] ?? STEPS[name]) : STEPS[name]);
+
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -63,7 +75,9 @@ export function CasePage({ params }: { params: Record<string, string> }) {
   const employeeId = kase.data?.resignation.employeeId;
   const employee = useResource((signal) => (employeeId ? getEmployee(employeeId, signal) : Promise.resolve(undefined)), [employeeId]);
   // The interview: the employee's own (summary view), their HR partner's and the HR lead's; nobody else may list it.
-  const readsInterview = Boolean(employeeId) && (employeeId === session.personId || session.has('hr_partner', 'hr_lead'));
+  // An involuntary exit has no interview (and no decision to take, nothing to withdraw).
+  const involuntary = kase.data?.resignation.kind === 'involuntary';
+  const readsInterview = Boolean(employeeId) && !involuntary && (employeeId === session.personId || session.has('hr_partner', 'hr_lead'));
   const interviews = useResource((signal) => (readsInterview ? listInterviews({ resignationId: id, limit: 20 }, signal) : Promise.resolve(undefined)), [id, readsInterview], onUpdate);
   const interview = pickInterview(interviews.data?.items ?? []);
   const partnerId = interview?.hrPartnerId;
@@ -92,15 +106,16 @@ export function CasePage({ params }: { params: Record<string, string> }) {
   const { resignation: c, timeline } = kase.data;
   const voice = voiceOf(c, session);
   const zone = employee.data?.timezone;
-  const canWithdraw = voice.self || session.has('hr_lead');
+  const canWithdraw = !involuntary && (voice.self || session.has('hr_lead'));
+  const title = involuntary ? (voice.self ? 'Your exit' : `${c.employeeName}'s exit`) : voice.self ? 'Your resignation' : `${c.employeeName}'s resignation`;
   return (
-    <Page title={voice.self ? 'Your resignation' : `${c.employeeName}'s resignation`}>
+    <Page title={title}>
       <ErrorMessage error={kase.error} />
       <Summary c={c} voice={voice} zone={zone} employee={employee.data} />
       <WhatNext c={c} voice={voice} zone={zone} interview={interview && interview.status === 'scheduled' ? { start: interview.start, with: withWhom?.name ?? '' } : undefined} />
       {readsInterview ? <InterviewCard c={c} voice={voice} employee={employee.data} interviews={interviews} current={interview} partner={withWhom} /> : null}
       {canWithdraw && WITHDRAWABLE.includes(c.status) ? <Withdraw c={c} voice={voice} onDone={kase.reload} /> : null}
-      {session.has('hr_partner', 'hr_lead') ? <DecisionPanel resignation={c} onDecided={kase.reload} /> : null}
+      {!involuntary && session.has('hr_partner', 'hr_lead') ? <DecisionPanel resignation={c} onDecided={kase.reload} /> : null}
       <Steps c={c} voice={voice} zone={zone} />
       <ConnectedSystems c={c} zone={zone} names={systemNames} />
       {session.has('operator') ? <CaseFlow resignation={c} timeline={timeline} /> : null}
@@ -125,13 +140,21 @@ function Summary({ c, voice, zone, employee }: { c: Resignation; voice: Voice; z
             </dd>
           </>
         )}
+        {c.kind === 'involuntary' ? (
+          <>
+            <dt>Kind</dt>
+            <dd>
+              Involuntary exit, started by HR{c.batchId ? <span className="muted"> (one of a mass exit: batch {c.batchId})</span> : null}
+            </dd>
+          </>
+        ) : null}
         <dt>Status</dt>
         <dd>
           <Status status={c.status} /> {c.closedAt ? <span>— closed {formatInstant(c.closedAt, zone)}</span> : null}
         </dd>
         <dt>Last working day</dt>
         <dd>{formatDay(c.lastWorkingDay)}</dd>
-        <dt>Submitted</dt>
+        <dt>{c.kind === 'involuntary' ? 'Started' : 'Submitted'}</dt>
         <dd>
           <DateTime iso={c.submittedAt} {...(zone ? { timeZone: zone } : {})} />
         </dd>
@@ -225,30 +248,38 @@ function WhatNext({ c, voice, zone, interview }: { c: Resignation; voice: Voice;
     .at(-1);
   const at = (iso: string | null | undefined) => formatInstant(iso, zone);
   let text: string;
-  switch (c.status) {
-    case 'in_progress':
-      text = `EMS is telling ${voice.whose} manager, booking an exit interview with ${voice.whose} HR partner and suspending ${voice.whose} critical access${byWhen ? `, expected by ${at(byWhen)}` : ''}.`;
-      break;
-    case 'awaiting_decision':
-      text = `Next: the exit interview${interview ? `, ${at(interview.start)}${interview.with ? ` with ${interview.with}` : ''}` : ''}. After it, HR decides — ${voice.self ? 'you stay' : `${voice.who} stays`} (retained), or the exit is confirmed with a last working day.${voice.self ? ' Until HR decides, you may withdraw your resignation.' : ''}`;
-      break;
-    case 'action_required':
-      text = `Something needs HR's attention: ${failed.map(([n, s]) => `${STEPS[n].title.toLowerCase()} failed${s.lastError ? ` (${s.lastError})` : ''}`).join('; ') || 'a step failed'}. HR can still decide${voice.self ? ', and you may still withdraw' : ''}.`;
-      break;
-    case 'exit_confirmed':
-      text = `The exit is confirmed. The last working day is ${formatDay(c.decision?.lastWorkingDay ?? c.lastWorkingDay)}; every remaining grant is revoked at its end${c.decision?.revokeAt ? `, ${at(c.decision.revokeAt)}` : ''}.`;
-      break;
-    case 'retained':
-    case 'withdrawn':
-      text = c.closedAt
-        ? `Nothing more to do: the suspended access is back and the exit interview no longer takes place. Closed ${at(c.closedAt)}.`
-        : `${c.status === 'retained' ? `${voice.self ? 'You stay' : `${voice.who} stays`}.` : 'The resignation was withdrawn.'} The suspended access is being restored and the exit interview cancelled${byWhen ? `, expected by ${at(byWhen)}` : ''}.`;
-      break;
-    case 'exited':
-      text = `${voice.who} left after ${formatDay(c.decision?.lastWorkingDay ?? c.lastWorkingDay)}: all access was revoked.${c.closedAt ? ` Closed ${at(c.closedAt)}.` : ''}`;
-      break;
-    default:
-      text = '';
+  if (c.kind === 'involuntary' && c.status !== 'exited') {
+    const revokeAt = c.decision?.revokeAt;
+    text =
+      c.steps.blockAccess.status === 'done'
+        ? `HR started this exit. Every grant of ${voice.whose} access is suspended${revokeAt ? ` and is revoked at ${at(revokeAt)}` : ' and is revoked at the end of the last working day'}. There is no exit interview and no decision to take.`
+        : `HR started this exit. EMS is suspending every grant of ${voice.whose} access${byWhen ? `, expected by ${at(byWhen)}` : ''}; then ${voice.self ? 'you' : voice.who} and the manager are told by email.`;
+  } else {
+    switch (c.status) {
+      case 'in_progress':
+        text = `EMS is telling ${voice.whose} manager, booking an exit interview with ${voice.whose} HR partner and suspending ${voice.whose} critical access${byWhen ? `, expected by ${at(byWhen)}` : ''}.`;
+        break;
+      case 'awaiting_decision':
+        text = `Next: the exit interview${interview ? `, ${at(interview.start)}${interview.with ? ` with ${interview.with}` : ''}` : ''}. After it, HR decides — ${voice.self ? 'you stay' : `${voice.who} stays`} (retained), or the exit is confirmed with a last working day.${voice.self ? ' Until HR decides, you may withdraw your resignation.' : ''}`;
+        break;
+      case 'action_required':
+        text = `Something needs HR's attention: ${failed.map(([n, s]) => `${stepWords(c, n).title.toLowerCase()} failed${s.lastError ? ` (${s.lastError})` : ''}`).join('; ') || 'a step failed'}. HR can still decide${voice.self ? ', and you may still withdraw' : ''}.`;
+        break;
+      case 'exit_confirmed':
+        text = `The exit is confirmed. The last working day is ${formatDay(c.decision?.lastWorkingDay ?? c.lastWorkingDay)}; every remaining grant is revoked at its end${c.decision?.revokeAt ? `, ${at(c.decision.revokeAt)}` : ''}.`;
+        break;
+      case 'retained':
+      case 'withdrawn':
+        text = c.closedAt
+          ? `Nothing more to do: the suspended access is back and the exit interview no longer takes place. Closed ${at(c.closedAt)}.`
+          : `${c.status === 'retained' ? `${voice.self ? 'You stay' : `${voice.who} stays`}.` : 'The resignation was withdrawn.'} The suspended access is being restored and the exit interview cancelled${byWhen ? `, expected by ${at(byWhen)}` : ''}.`;
+        break;
+      case 'exited':
+        text = `${voice.who} left after ${formatDay(c.decision?.lastWorkingDay ?? c.lastWorkingDay)}: all access was revoked.${c.closedAt ? ` Closed ${at(c.closedAt)}.` : ''}`;
+        break;
+      default:
+        text = '';
+    }
   }
   return (
     <section aria-labelledby="case-next" className="next">
@@ -256,7 +287,7 @@ function WhatNext({ c, voice, zone, interview }: { c: Resignation; voice: Voice;
       <p>{text}</p>
       {late.length > 0 ? (
         <p className="late-note">
-          <strong>Late:</strong> {late.map(([n, s]) => `${STEPS[n].title.toLowerCase()} (expected by ${at(s.expectedBy)})`).join('; ')}. EMS keeps trying; HR is reminded.
+          <strong>Late:</strong> {late.map(([n, s]) => `${stepWords(c, n).title.toLowerCase()} (expected by ${at(s.expectedBy)})`).join('; ')}. EMS keeps trying; HR is reminded.
         </p>
       ) : null}
     </section>
@@ -270,7 +301,7 @@ function Steps({ c, voice, zone }: { c: Resignation; voice: Voice; zone: string 
       <h2 id="case-steps">Steps</h2>
       <ol className="steps">
         {stepsOf(c).map(([name, s]) => {
-          const info = STEPS[name];
+          const info = stepWords(c, name);
           return (
             <li key={name} className={`step step-${s.status}`}>
               <h3>
