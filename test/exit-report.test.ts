@@ -2,6 +2,7 @@
  * The HR lead's exit report (GET /api/reports/exits) and the reason category it groups by — real EMS,
  * real PostgreSQL, cases submitted and decided through the API.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { waitFor } from '@ems/platform/testing';
@@ -15,6 +16,8 @@ const departmentOf = (e: Employee) => org.departments.find((d) => d.id === e.dep
 const ENGINEER = org.employees.find((e) => e.departmentId === 'eng' && plain(e))!;
 const SELLER = org.employees.find((e) => e.departmentId === 'sales' && plain(e))!;
 const THIRD = org.employees.find((e) => e.departmentId === 'eng' && plain(e) && e.id !== ENGINEER.id)!;
+/** Exited involuntarily by HR (a redundancy): counted apart from the resignations. */
+const LET_GO = org.employees.find((e) => e.departmentId === 'sales' && plain(e) && e.id !== SELLER.id)!;
 
 describe('the exit report', () => {
   let env: AcceptanceEnv;
@@ -43,20 +46,23 @@ describe('the exit report', () => {
     expect((await decide(ids[ENGINEER.id]!, { decision: 'exit_confirmed' })).status).toBe(200);
     expect((await decide(ids[SELLER.id]!, { decision: 'retained' })).status).toBe(200);
     expect((await decide(ids[THIRD.id]!, {}, 'withdrawal')).status).toBe(200);
+    const exit = await http<ems.ExitsStarted>(base, 'POST', '/api/exits', { employees: [{ employeeId: LET_GO.id }], reason: 'redundancy' }, { ...(await as(HR_LEAD)), 'idempotency-key': randomUUID() });
+    expect(exit.status, JSON.stringify(exit.body)).toBe(202);
+    await waitFor(async () => ((await http<ems.ExitBatch>(base, 'GET', `/api/exits/${exit.body.id}`, undefined, await as(HR_LEAD))).body.settled ? true : undefined), 'the involuntary exit to settle', 60_000);
   }, 120_000);
   afterAll(async () => {
     await env?.stop();
   });
 
-  it('when the HR lead asks for this month, then each case counts once in its series, by month, department and reason (uncategorised apart)', async () => {
+  it('when the HR lead asks for this month, then each case counts once in its series, by month, department and reason (uncategorised apart; an involuntary exit only as involuntary, by HR\'s reason)', async () => {
     const res = await http<reports.ExitReport>(base, 'GET', `/api/reports/exits?from=${today}&to=${today}`, undefined, await as(HR_LEAD));
     expect(res.status).toBe(200);
     const r = res.body;
-    expect(r).toMatchObject({ from: today, to: today, totals: { submitted: 3, exits: 1, retained: 1, withdrawn: 1 } });
-    expect(r.byMonth).toEqual([{ month: today.slice(0, 7), submitted: 3, exits: 1, retained: 1, withdrawn: 1 }]);
+    expect(r).toMatchObject({ from: today, to: today, totals: { submitted: 3, exits: 1, retained: 1, withdrawn: 1, involuntary: 1 } });
+    expect(r.byMonth).toEqual([{ month: today.slice(0, 7), submitted: 3, exits: 1, retained: 1, withdrawn: 1, involuntary: 1 }]);
     expect(r.byDepartment).toEqual([
-      { department: departmentOf(ENGINEER), submitted: 2, exits: 1, retained: 0, withdrawn: 1 },
-      { department: departmentOf(SELLER), submitted: 1, exits: 0, retained: 1, withdrawn: 0 },
+      { department: departmentOf(ENGINEER), submitted: 2, exits: 1, retained: 0, withdrawn: 1, involuntary: 0 },
+      { department: departmentOf(SELLER), submitted: 1, exits: 0, retained: 1, withdrawn: 0, involuntary: 1 },
     ]);
     expect(r.byReason.map((x) => x.reasonCategory)).toEqual(['career', 'compensation', 'management', 'relocation', 'personal', 'other', 'uncategorised']);
     const reason = (c: string) => r.byReason.find((x) => x.reasonCategory === c);
@@ -64,6 +70,15 @@ describe('the exit report', () => {
     expect(reason('compensation')).toMatchObject({ submitted: 1, retained: 1 });
     expect(reason('uncategorised')).toMatchObject({ submitted: 1, withdrawn: 1 });
     expect(reason('management')).toMatchObject({ submitted: 0, exits: 0, retained: 0, withdrawn: 0 });
+    // The involuntary exit has no reason category (the employee gave none): it is counted by HR's reason, apart.
+    expect(r.byReason.every((x) => x.involuntary === 0)).toBe(true);
+    expect(r.byExitReason).toEqual([
+      { reason: 'misconduct', involuntary: 0 },
+      { reason: 'redundancy', involuntary: 1 },
+      { reason: 'performance', involuntary: 0 },
+      { reason: 'end_of_contract', involuntary: 0 },
+      { reason: 'other', involuntary: 0 },
+    ]);
   });
 
   it('when no window is given, then it is the last twelve months to today, every month listed', async () => {

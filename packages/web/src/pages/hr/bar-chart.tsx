@@ -72,7 +72,7 @@ export function BarChart({ id, labelledBy, caption, summary, rowHeader, columns,
         {drawn.map((c, i) => (
           <li key={c.key}>
             <svg width="18" height="14" focusable="false">
-              <rect x="0.75" y="0.75" width="16.5" height="12.5" className={`hr-series-${i}`} fill={i === 0 ? undefined : `url(#${id}-hatch)`} />
+              <rect x="0.75" y="0.75" width="16.5" height="12.5" className={`hr-series-${i}`} fill={i === 1 ? `url(#${id}-hatch)` : undefined} />
             </svg>
             {c.label}
           </li>
@@ -106,7 +106,7 @@ export function BarChart({ id, labelledBy, caption, summary, rowHeader, columns,
                   const y = y0 + si * BAR;
                   return (
                     <g key={c.key}>
-                      {v > 0 ? <rect x={plotLeft} y={y + 1} width={Math.max(2, x(v) - plotLeft)} height={BAR - 2} className={`hr-series-${si}`} fill={si === 0 ? undefined : `url(#${id}-hatch)`} /> : null}
+                      {v > 0 ? <rect x={plotLeft} y={y + 1} width={Math.max(2, x(v) - plotLeft)} height={BAR - 2} className={`hr-series-${si}`} fill={si === 1 ? `url(#${id}-hatch)` : undefined} /> : null}
                       <text x={x(v) + 4} y={y + BAR - 3} className="hr-value">
                         {v}
                       </text>

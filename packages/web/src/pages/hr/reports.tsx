@@ -16,7 +16,18 @@ const COLUMNS: readonly Column[] = [
   { key: 'exits', label: 'Exit confirmed', drawn: true },
   { key: 'retained', label: 'Retained', drawn: false },
   { key: 'withdrawn', label: 'Withdrawn', drawn: false },
+  { key: 'involuntary', label: 'Involuntary exit', drawn: true },
 ];
+/** A reason category is the employee's, given when resigning: involuntary exits have HR's reason instead (their own table). */
+const RESIGNATION_COLUMNS = COLUMNS.filter((c) => c.key !== 'involuntary');
+
+const EXIT_REASON_WORDS: Record<ExitReport['byExitReason'][number]['reason'], string> = {
+  misconduct: 'Misconduct',
+  redundancy: 'Redundancy',
+  performance: 'Performance',
+  end_of_contract: 'End of contract',
+  other: 'Other',
+};
 
 const REASON_WORDS: Record<string, string> = {
   career: 'Career',
@@ -28,7 +39,7 @@ const REASON_WORDS: Record<string, string> = {
   uncategorised: 'No category given',
 };
 
-const values = (c: ExitCounts): Record<string, number> => ({ submitted: c.submitted, exits: c.exits, retained: c.retained, withdrawn: c.withdrawn });
+const values = (c: ExitCounts): Record<string, number> => ({ submitted: c.submitted, exits: c.exits, retained: c.retained, withdrawn: c.withdrawn, involuntary: c.involuntary });
 
 function monthWords(month: string): string {
   const [y, m] = month.split('-').map(Number);
@@ -37,10 +48,10 @@ function monthWords(month: string): string {
 }
 
 /** One sentence for the picture: what it shows and where the most exits are. */
-function summaryOf(what: string, rows: readonly Row[]): string {
+function summaryOf(what: string, rows: readonly Row[], involuntary = true): string {
   const top = [...rows].sort((a, b) => (b.values.exits ?? 0) - (a.values.exits ?? 0))[0];
   const most = top && (top.values.exits ?? 0) > 0 ? ` Most exits confirmed: ${top.label} (${top.values.exits}).` : ' No exit confirmed in this period.';
-  return `Bar chart of resignations and confirmed exits ${what}, ${rows.length} ${rows.length === 1 ? 'bar group' : 'bar groups'}.${most} Every number is in the table after the chart.`;
+  return `Bar chart of resignations and confirmed exits${involuntary ? ', and of involuntary exits,' : ''} ${what}, ${rows.length} ${rows.length === 1 ? 'bar group' : 'bar groups'}.${most} Every number is in the table after the chart.`;
 }
 
 /** The HR lead's report: exits by month, department and reason, as charts with their numbers. */
@@ -51,7 +62,7 @@ export function ReportsPage(_props: { params: Record<string, string> }) {
   const report = useResource((signal) => getExitReport({ ...(from ? { from } : {}), ...(to ? { to } : {}) }, signal), [from, to], live);
   return (
     <Page title="Reports">
-      <p className="muted">Exits across the organisation: who resigned, whose exit was confirmed, who stayed or withdrew — by month, department and reason. Each case counts when it happened.</p>
+      <p className="muted">Exits across the organisation: who resigned, whose exit was confirmed, who stayed or withdrew, and the involuntary exits HR started — by month, department and reason. Each case counts when it happened.</p>
       <PeriodForm from={from} to={to} shown={report.data} error={report.error} />
       {report.data === undefined ? report.error ? null : <Loading what="Loading the report" /> : <Report report={report.data} />}
     </Page>
@@ -110,6 +121,9 @@ function Report({ report }: { report: ExitReport }) {
         <li>
           <strong>{t.withdrawn}</strong> withdrew
         </li>
+        <li>
+          <strong>{t.involuntary}</strong> involuntary exit{t.involuntary === 1 ? '' : 's'}
+        </li>
       </ul>
       <section aria-labelledby="report-month">
         <h2 id="report-month">By month</h2>
@@ -125,7 +139,31 @@ function Report({ report }: { report: ExitReport }) {
       </section>
       <section aria-labelledby="report-reason">
         <h2 id="report-reason">By reason</h2>
-        <BarChart id="chart-reason" labelledBy="report-reason" caption="By reason, in numbers" summary={summaryOf('by reason', reasons)} rowHeader="Reason" columns={COLUMNS} rows={reasons} />
+        <BarChart id="chart-reason" labelledBy="report-reason" caption="By reason, in numbers" summary={summaryOf('by reason', reasons, false)} rowHeader="Reason" columns={RESIGNATION_COLUMNS} rows={reasons} />
+      </section>
+      <section aria-labelledby="report-exit-reason">
+        <h2 id="report-exit-reason">Involuntary exits by HR's reason</h2>
+        {t.involuntary === 0 ? (
+          <p>No involuntary exit in this period.</p>
+        ) : (
+          <table className="data">
+            <caption className="visually-hidden">Involuntary exits by HR's reason, in numbers</caption>
+            <thead>
+              <tr>
+                <th scope="col">Reason</th>
+                <th scope="col">Involuntary exits</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.byExitReason.map((r) => (
+                <tr key={r.reason}>
+                  <th scope="row">{EXIT_REASON_WORDS[r.reason]}</th>
+                  <td>{r.involuntary}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </section>
     </>
   );
