@@ -49,7 +49,17 @@ export interface Subscription {
   retry?: { maxAttempts?: number; backoffMs?: number };
   /** Handlers of this subscriber running at once in one process; the bus's default otherwise. */
   concurrency?: number;
+  /**
+   * 'critical': this subscriber's deliveries never wait behind other subscribers' work in this process —
+   * the adapter fetches and settles them on resources of their own (PostgreSQL: a pg-boss instance on a
+   * connection of its own; NATS: a connection of its own for its pulls and acks), so a backlog of
+   * emails cannot delay, say, suspending access. Keep it for short handlers that must not queue.
+   * Default 'standard': the bus's shared pool or connection.
+   */
+  lane?: Lane;
 }
+
+export type Lane = 'critical' | 'standard';
 
 export interface DeadLetter {
   id: string;

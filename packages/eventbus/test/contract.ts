@@ -24,7 +24,7 @@ export interface ContractContext {
 export type MakeBus = (ctx: ContractContext) => Promise<{ bus: EventBus & EventBusTestHooks; dispose: () => Promise<void> }>;
 
 const Payload = z.object({ n: z.number().int() });
-const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'inflight', 'permanent', 'malformed'] as const;
+const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'inflight', 'permanent', 'malformed', 'email', 'critical'] as const;
 const T = Object.fromEntries(scenarios.map((s) => [s, `com.ems.contract.${s}.v1`])) as Record<(typeof scenarios)[number], string>;
 const catalogue: EventCatalogue = Object.fromEntries(Object.values(T).map((t) => [t, Payload]));
 
@@ -451,6 +451,30 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
           await expect(bus.publish(trx, [{ ...base(20), subject: 'a\u0000b' } as unknown as CloudEvent])).rejects.toThrow(/subject: contains a NUL/);
           await expect(bus.publish(trx, [{ ...base(21), data: { n: 21, padding: 'x'.repeat(300 * 1024) } } as unknown as CloudEvent])).rejects.toThrow(/too large/);
         });
+      });
+    });
+
+    it('when a standard subscriber has every handler blocked and a backlog behind them, then a critical-lane subscriber still handles its event; the backlog is handled once unblocked', async () => {
+      await withBus(async (bus) => {
+        let unblock: () => void = () => undefined;
+        const gate = new Promise<void>((resolve) => (unblock = resolve));
+        const email = recorder(T.email, { fail: () => gate.then(() => undefined) });
+        const critical = recorder(T.critical);
+        await bus.subscribe({ ...email.subscription, concurrency: 2 });
+        await bus.subscribe({ ...critical.subscription, lane: 'critical' });
+        await bus.start();
+        try {
+          await publish(bus, ...Array.from({ length: 20 }, (_, i) => event(T.email, i)));
+          // Marker: the email lane is saturated (both handlers are in, blocked) before the critical event.
+          await waitFor(() => (email.deliveries.length >= 2 ? true : undefined), 'both email handlers to be blocked', DELIVERY_TIMEOUT_MS);
+          await publish(bus, event(T.critical, 1));
+          await waitFor(() => (critical.handled.length === 1 ? true : undefined), 'the critical event, with the email lane blocked', DELIVERY_TIMEOUT_MS);
+          expect(email.handled, 'no email handler had finished').toHaveLength(0);
+        } finally {
+          unblock();
+        }
+        await waitFor(() => (email.handled.length === 20 ? true : undefined), 'the email backlog', DELIVERY_TIMEOUT_MS);
+        expect(new Set(email.ids()).size).toBe(20);
       });
     });
 

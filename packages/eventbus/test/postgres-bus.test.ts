@@ -74,6 +74,33 @@ describe('PostgreSQL event bus', () => {
     }
   });
 
+  it("when every connection of the bus's pool is held (a burst of other work), then a critical-lane subscriber still fetches, handles and settles its event on its own connections; a standard one waits for the pool", async () => {
+    const busPool = createPool(testDb.url, { max: 3, name: 'pgbus-lane' });
+    const bus = createPostgresEventBus({ pool: busPool, log, catalogue, schema: 'bus_lane', pollingIntervalSeconds: 0.5 });
+    const standard = counting('pgbus.lane-standard', 0);
+    const critical = counting('pgbus.lane-critical', 0);
+    await bus.subscribe(standard.subscription);
+    await bus.subscribe({ ...critical.subscription, lane: 'critical' });
+    await bus.start();
+    const held = await Promise.all([1, 2, 3].map(() => busPool.connect()));
+    try {
+      // Published on the test's own pool: the event reaches both queues, NOTIFY wakes both workers.
+      await publish(bus, [tick(1)]);
+      await waitFor(() => (critical.seen.length === 1 ? true : undefined), 'the critical subscriber, with the bus pool exhausted');
+      // Marker reached; the standard worker cannot have fetched: no connection of its pool was free.
+      expect(standard.seen).toHaveLength(0);
+    } finally {
+      for (const c of held) c.release();
+    }
+    try {
+      await waitFor(() => (standard.seen.length === 1 ? true : undefined), 'the standard subscriber, once the pool is free');
+      await idle('bus_lane'); // the critical delivery was settled (completed), not left active
+    } finally {
+      await bus.stop();
+      await busPool.end();
+    }
+  });
+
   it('when several processes start together on a fresh database, then all start, and a subscriber they share gets each event once', async () => {
     const buses = [1, 2, 3].map(() => createPostgresEventBus({ pool, log, catalogue, schema: 'bus_race', pollingIntervalSeconds: 0.5 }));
     const shared = counting('pgbus.shared', 0);

@@ -24,6 +24,9 @@ export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { b
   return {
     name: SUSPEND_ACCESS_SUBSCRIBER,
     types: [EventTypes.resignationSubmitted],
+    // Suspending access must never queue behind email work (issue 15: p99 ≤ 1 s in a burst): the bus
+    // fetches and settles these deliveries on resources of their own.
+    lane: 'critical',
     async handle(event) {
       const data = ResignationSubmitted.parse(event.data);
       const outcome = await db.transaction().execute(async (trx) => {

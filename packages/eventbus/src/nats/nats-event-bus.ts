@@ -26,6 +26,9 @@ import { natsServersAndAuth } from './credentials.ts';
  *   stream <prefix>_DEAD_LETTERS  <prefix>.dead-letters.<sub> ──► <sub>'s dead-letter consumer:
  *        bus.dead_letters row (the PostgreSQL adapter's table and API) ─► subscription.onDeadLetter, until it succeeds
  *   deadLetters.replay(id) ── in one tx: mark replayed + outbox row to <prefix>.direct.<sub> (fresh attempts)
+ *
+ * A subscriber on the critical lane (Subscription.lane) pulls and acks over a NATS connection of its
+ * own: its messages never wait in the shared connection's inbound buffer behind the other consumers'.
  */
 
 export interface NatsEventBusOptions {
@@ -136,6 +139,8 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
   /** Dead letters whose publication failed, by id: the message's next delivery dead-letters it with this reason. */
   const unpublishedLetters = new Map<string, LetterMessage>();
   let connection: { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager } | undefined;
+  /** The critical lane's connection, opened with its first subscriber, closed by stop(). */
+  let critical: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
   let running = false;
 
   // start, stop and (un)subscribing run one at a time: each sees the state the last left.
@@ -160,6 +165,33 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     await outbox.appendWithClient(client, { subject: names.directSubject(subscriber), msgId: id, payload: JSON.stringify(event ?? null) });
     return id;
   });
+
+  const open = (name: string) =>
+    connect({
+      ...natsServersAndAuth(options.servers), // credentials in the URL (nats://user:pass@host) as options
+      name,
+      timeout: options.connectTimeoutMs ?? 5000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+  const connectionName = options.connectionName ?? 'ems-bus';
+  const criticalLane = () =>
+    (critical ??= open(`${connectionName} critical`).then(
+      (nc) => {
+        void watch(nc, log);
+        return { nc, js: jetstream(nc, { timeout: requestTimeoutMs }) };
+      },
+      (err: unknown) => {
+        critical = undefined;
+        throw err;
+      },
+    ));
+  const closeCriticalLane = async () => {
+    const lane = critical;
+    critical = undefined;
+    const nc = await lane?.then((l) => l.nc, () => undefined);
+    if (nc) await disconnect(nc);
+  };
 
   const connected = () => {
     if (!connection) throw new Error('event bus not started: call start() first');
@@ -300,7 +332,8 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
   };
 
   const activate = async (sub: Subscription) => {
-    const { js, jsm } = connected();
+    const { jsm } = connected();
+    const js = sub.lane === 'critical' ? (await criticalLane()).js : connected().js;
     const [events, direct, letters] = consumersOf(sub);
     for (const c of [events, direct, letters]) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
     const worker = (c: (typeof events | typeof direct | typeof letters), concurrency: number, handle: (msg: JsMsg) => Promise<void>) =>
@@ -415,13 +448,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
       serially(async () => {
         if (running) return;
         await ensureTables();
-        const nc = await connect({
-          ...natsServersAndAuth(options.servers), // credentials in the URL (nats://user:pass@host) as options
-          name: options.connectionName ?? 'ems-bus',
-          timeout: options.connectTimeoutMs ?? 5000,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 500,
-        });
+        const nc = await open(connectionName);
         try {
           const js = jetstream(nc, { timeout: requestTimeoutMs });
           const jsm = await jetstreamManager(nc, { timeout: requestTimeoutMs });
@@ -439,6 +466,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
           await Promise.all([...workers.keys()].map(deactivate));
           await relay.stop();
           connection = undefined;
+          await closeCriticalLane();
           await disconnect(nc);
           throw err;
         }
@@ -452,6 +480,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
         await relay.stop();
         const nc = connection?.nc;
         connection = undefined;
+        await closeCriticalLane();
         if (nc) await disconnect(nc);
       }),
 

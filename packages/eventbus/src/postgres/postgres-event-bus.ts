@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { PgBoss, type JobResult, type JobWithMetadata, type QueueOptions, type QueueResult } from 'pg-boss';
 import { describeError, isPermanent, migrate, PermanentError, quoteIdent, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
@@ -22,6 +23,11 @@ import { publishStatement, type PublishResult } from './publish-statement.ts';
  *   queue "<subscriber>.dead-letters" ── worker ──► bus.dead_letters row (reason, attempts, time)
  *                                                    └─► subscription.onDeadLetter(event, reason), once
  *   deadLetters.replay(id) ── in one tx: mark replayed + send a fresh job to "<subscriber>"
+ *
+ * A subscriber on the critical lane (Subscription.lane) has its queue fetched and settled by a second
+ * pg-boss instance on a small pool of its own: its fetches never wait for a connection behind the other
+ * queues' fetches and settles on the bus's pool. The main instance still routes its NOTIFYs and runs
+ * the maintenance of every queue; dead letters of critical subscribers stay on the shared pool.
  */
 
 export interface PostgresEventBusOptions {
@@ -60,6 +66,11 @@ export interface PostgresEventBusOptions {
    * idempotent, so a delivery whose handler had committed changes nothing the second time.
    */
   resumeHeldJobs?: boolean;
+  /**
+   * Connections of the critical lane's own pool (Subscription.lane 'critical'), beside the bus's pool:
+   * opened when a critical subscriber starts, closed by stop(). Default 2.
+   */
+  criticalConnections?: number;
   /** How long stop() waits for handlers in flight before failing them (they are retried). Default 30 000. */
   stopTimeoutMs?: number;
   /**
@@ -92,6 +103,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   const handlerTimeoutSeconds = options.handlerTimeoutSeconds ?? 60;
   const stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
   const install = options.install ?? true;
+  const criticalConnections = Math.max(1, Math.floor(options.criticalConnections ?? 2));
 
   /** Queue name → who wakes its workers, for the queues this process works (and their dead letters). */
   const wakeups = new Map<string, Wakeups>();
@@ -116,6 +128,37 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   // An 'error' event without a listener would throw and take the process down.
   boss.on('error', (err) => log.error({ err }, 'event bus: pg-boss error'));
   boss.on('warning', (w) => log.warn({ warning: w.data }, `event bus: ${w.message}`));
+
+  /** The critical lane: its own pg-boss instance on its own pool, started with its first subscriber. */
+  let critical: { pool: Pool; boss: PgBoss } | undefined;
+  const criticalLane = async (): Promise<PgBoss> => {
+    if (critical) return critical.boss;
+    const lanePool = new pg.Pool({ ...pool.options, max: criticalConnections, application_name: `${pool.options.application_name ?? 'ems'}-critical` });
+    lanePool.on('error', () => undefined);
+    const laneBoss = new PgBoss({
+      db: poolDatabase(lanePool),
+      schema,
+      // The main instance listens, routes the lane's NOTIFYs (routeNotification) and supervises every queue.
+      useListenNotify: false,
+      supervise: false,
+      schedule: false,
+      migrate: false,
+      instanceName: 'ems-bus-critical',
+      flowIntervalSeconds: 3600,
+    });
+    laneBoss.on('error', (err) => log.error({ err }, 'event bus: pg-boss error (critical lane)'));
+    laneBoss.on('warning', (w) => log.warn({ warning: w.data }, `event bus (critical lane): ${w.message}`));
+    try {
+      await laneBoss.start();
+    } catch (err) {
+      await lanePool.end().catch(() => undefined);
+      throw err;
+    }
+    critical = { pool: lanePool, boss: laneBoss };
+    return laneBoss;
+  };
+  /** Subscriber → the pg-boss instance working its queue (the main one, or the critical lane's). */
+  const workedBy = new Map<string, PgBoss>();
 
   const publishSql = publishStatement(schema);
   const subscriptions = new Map<string, Subscription>();
@@ -267,9 +310,12 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     for (const { event } of rows) if (!sub.types.includes(event)) await boss.unsubscribe(event, queue);
     for (const type of sub.types) await boss.subscribe(type, queue);
 
+    const lane = sub.lane === 'critical' ? await criticalLane() : boss;
+    workedBy.set(queue, lane);
+
     // Who fetches when (see wakeups.ts): one worker per NOTIFY, timers for this process's retries and
     // dead letters, the sweep as the floor.
-    const work = createWakeups((id) => boss.notifyWorker(id));
+    const work = createWakeups((id) => lane.notifyWorker(id));
     const drain = createWakeups((id) => boss.notifyWorker(id));
     wakeups.set(queue, work);
     wakeups.set(deadLetterQueue, drain);
@@ -312,7 +358,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     for (let i = 0; i < pairs; i++) {
       const options = { ...base, ...polling, batchSize: 2, burstWhenBatchFull: true };
       const self: Worker = {};
-      self.id = await boss.work<JobData, unknown, typeof options>(queue, options, (jobs) => {
+      self.id = await lane.work<JobData, unknown, typeof options>(queue, options, (jobs) => {
         if (jobs.length >= options.batchSize) work.wakeOne();
         return handleBatch(self, jobs);
       });
@@ -321,9 +367,9 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     if (concurrency % 2 === 1) {
       const options = { ...base, ...polling, batchSize: 1 };
       const self: Worker = {};
-      self.id = await boss.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
+      self.id = await lane.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
         const results = await handleBatch(self, jobs);
-        if (self.id) boss.notifyWorker(self.id);
+        if (self.id) lane.notifyWorker(self.id);
         return results;
       });
       self.worker = work.add(self.id);
@@ -346,7 +392,8 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   const deactivate = async (sub: Subscription) => {
     forget(sub.name);
     forget(sub.name + DEAD_LETTER_SUFFIX);
-    await boss.offWork(sub.name, { wait: true });
+    await (workedBy.get(sub.name) ?? boss).offWork(sub.name, { wait: true });
+    workedBy.delete(sub.name);
     await boss.offWork(sub.name + DEAD_LETTER_SUFFIX, { wait: true });
   };
 
@@ -434,8 +481,13 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         sweeper = undefined;
         await sweeping; // not left running on a pool the caller may close next
         for (const queue of [...wakeups.keys()]) forget(queue);
-        // Graceful: waits for handlers in flight (up to stopTimeoutMs); the pool stays open (it is the caller's).
-        await boss.stop({ graceful: true, close: false, timeout: stopTimeoutMs });
+        // Graceful: waits for handlers in flight (up to stopTimeoutMs); the pool stays open (it is the
+        // caller's), the critical lane's is ours and closes.
+        const lane = critical;
+        critical = undefined;
+        workedBy.clear();
+        await Promise.all([boss.stop({ graceful: true, close: false, timeout: stopTimeoutMs }), lane?.boss.stop({ graceful: true, close: false, timeout: stopTimeoutMs })]);
+        await lane?.pool.end();
       }),
 
     deadLetters: {
