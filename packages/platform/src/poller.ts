@@ -13,8 +13,11 @@ export interface PollerOptions {
   intervalMs: number;
   /** Most items one call of `work` takes on. */
   batch: number;
-  /** Does up to `limit` items of due work; returns how many it took on. */
-  work(limit: number): Promise<number>;
+  /**
+   * Does up to `limit` items of due work; returns how many it took on. `stopping` is aborted when stop()
+   * is called: a long round may end early between items (stop() waits for the round either way).
+   */
+  work(limit: number, stopping: AbortSignal): Promise<number>;
 }
 
 /**
@@ -24,12 +27,13 @@ export interface PollerOptions {
  */
 export function createPoller(options: PollerOptions): Poller {
   let running = false;
+  let stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
 
   async function runRound(): Promise<void> {
     try {
-      while (running && (await options.work(options.batch)) === options.batch) {
+      while (running && (await options.work(options.batch, stopping.signal)) === options.batch) {
         // keep draining
       }
     } catch (err) {
@@ -51,10 +55,12 @@ export function createPoller(options: PollerOptions): Poller {
     start() {
       if (running) return;
       running = true;
+      if (stopping.signal.aborted) stopping = new AbortController();
       schedule(0);
     },
     async stop() {
       running = false;
+      stopping.abort();
       if (timer) clearTimeout(timer);
       await round;
     },

@@ -1,61 +1,33 @@
+import { createPoller, type Poller } from '@ems/platform';
 import type { NotificationContext } from '../notification.context.ts';
 import { deliverEmail } from './deliver-email.ts';
 
-export interface Dispatcher {
-  start(): void;
-  /** Stops polling and waits for the pass in progress (and its sends) to finish. */
-  stop(): Promise<void>;
-}
+/** Emails one round takes on at most; a full round is followed by another at once (the poller drains a backlog). */
+const BATCH = 100;
 
 /**
- * Retries queued emails whose next attempt is due: every `intervalMs`, `concurrency` workers each
- * claim and deliver one email after another until nothing is due (or `maxPerPass` were handled).
- * The timer is unref'd: a forgotten dispatcher never keeps the process alive.
+ * Retries queued emails whose next attempt is due, on the platform's poller: every `intervalMs` a round of
+ * `concurrency` workers each claims and delivers one email after another until nothing is due or the round
+ * has taken on its batch. stop() waits for the round in flight (and its sends).
  */
-export function createDispatcher(ctx: NotificationContext, options: { intervalMs: number; concurrency?: number; maxPerPass?: number }): Dispatcher {
+export function createDispatcher(ctx: NotificationContext, options: { intervalMs: number; concurrency?: number }): Poller {
   const concurrency = options.concurrency ?? 4;
-  const maxPerPass = options.maxPerPass ?? 100;
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let pass: Promise<void> | undefined;
+  return createPoller({ name: 'email dispatcher', log: ctx.log, intervalMs: options.intervalMs, batch: BATCH, work: (limit, stopping) => deliverDue(ctx, concurrency, limit, stopping) });
+}
 
-  async function runPass(): Promise<void> {
-    let handled = 0;
-    const worker = async () => {
-      while (running && handled < maxPerPass) {
-        handled++;
-        const row = await deliverEmail(ctx);
-        if (!row) return;
+/** Delivers up to `limit` due emails, `concurrency` at a time, none started after `stopping`; how many it took on. */
+async function deliverDue(ctx: NotificationContext, concurrency: number, limit: number, stopping: AbortSignal): Promise<number> {
+  let taken = 0;
+  let dry = false;
+  const worker = async () => {
+    while (!dry && !stopping.aborted && taken < limit) {
+      taken++;
+      if (!(await deliverEmail(ctx))) {
+        taken--;
+        dry = true;
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
-  }
-
-  function schedule(): void {
-    if (!running) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      pass = runPass()
-        .catch((err: unknown) => ctx.log.error({ err }, 'email dispatcher pass failed'))
-        .finally(() => {
-          pass = undefined;
-          schedule();
-        });
-    }, options.intervalMs);
-    timer.unref();
-  }
-
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      schedule();
-    },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await pass;
-    },
+    }
   };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return taken;
 }

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger.ts';
+import { createPoller } from './poller.ts';
+
+const log = createLogger({ level: 'silent' });
+
+describe('createPoller', () => {
+  it('when a round takes a full batch, then the next round follows at once, until a round takes less', async () => {
+    const backlog = [3, 3, 1, 0];
+    const calls: number[] = [];
+    let drained!: () => void;
+    const done = new Promise<void>((resolve) => (drained = resolve));
+    const poller = createPoller({
+      name: 'test',
+      log,
+      // Far longer than the test: only the "full batch → again at once" rule can make the 3rd call.
+      intervalMs: 60_000,
+      batch: 3,
+      work: async (limit) => {
+        const n = Math.min(limit, backlog.shift() ?? 0);
+        calls.push(n);
+        if (n < limit) drained();
+        return n;
+      },
+    });
+    poller.start();
+    await done;
+    await poller.stop();
+    expect(calls).toEqual([3, 3, 1]);
+  });
+
+  it('when stopped during a round, then the round sees stopping aborted and stop() waits for it to end', async () => {
+    let entered!: () => void;
+    const inRound = new Promise<void>((resolve) => (entered = resolve));
+    let roundEnded = false;
+    const poller = createPoller({
+      name: 'test',
+      log,
+      intervalMs: 60_000,
+      batch: 10,
+      work: async (_limit, stopping) => {
+        entered();
+        await new Promise<void>((resolve) => stopping.addEventListener('abort', () => resolve(), { once: true }));
+        roundEnded = true;
+        return 1;
+      },
+    });
+    poller.start();
+    await inRound;
+    await poller.stop();
+    expect(roundEnded).toBe(true);
+  });
+
+  it('when a round throws, then the loop goes on with the next tick', async () => {
+    let calls = 0;
+    let second!: () => void;
+    const again = new Promise<void>((resolve) => (second = resolve));
+    const poller = createPoller({
+      name: 'test',
+      log,
+      intervalMs: 5,
+      batch: 1,
+      work: async () => {
+        calls++;
+        if (calls === 1) throw new Error('database away');
+        second();
+        return 0;
+      },
+    });
+    poller.start();
+    await again;
+    await poller.stop();
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+});
