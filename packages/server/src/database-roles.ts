@@ -133,7 +133,7 @@ export interface DatabaseAccess {
 }
 
 /**
- * Connections per service's pool (lazy; idle ones close after 10 s). Sized by the burst benchmark: the
+ * Connections per service's pool (lazy; idle ones close after 60 s). Sized by the burst benchmark: the
  * three reactions' services each serve one call per case in flight (32 in the benchmark), the interview
  * the longest (≈ 16 round trips); at 4 connections each, HR and Access queued (orchestration 0.62 → 0.45
  * of its participants' own rate). Sign-in checks and webhooks are light.
