@@ -1,6 +1,7 @@
 import type { hr } from '@ems/contracts';
 import type { HrContext } from '../hr.context.ts';
 import type { HrTx } from '../db/hr.db.ts';
+import type { QueuedEmail } from '../deliver-invites/outbox.ts';
 import type { EventCause } from '../interviews/event-cause.ts';
 import { lockResignation, recordDecision } from '../interviews/exit-case.ts';
 import { cancelScheduled } from './cancel-interview.ts';
@@ -22,7 +23,7 @@ export async function cancelInterviewOnClose(
   trx: HrTx,
   closed: { resignationId: string; decision: 'retained' | 'withdrawn'; decidedAt: Date },
   cause: EventCause,
-): Promise<{ closure: hr.CaseClosure; queued: number[] }> {
+): Promise<{ closure: hr.CaseClosure; queued: QueuedEmail[] }> {
   const { resignationId, decision } = closed;
   await lockResignation(trx, resignationId);
   const interview = await trx.selectFrom('interviews').selectAll().where('resignation_id', '=', resignationId).forUpdate().executeTakeFirst();

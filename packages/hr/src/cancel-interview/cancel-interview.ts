@@ -4,7 +4,7 @@ import type { TraceContext } from '@ems/eventbus';
 import type { HrContext } from '../hr.context.ts';
 import type { HrTx } from '../db/hr.db.ts';
 import { inviteEmails } from '../domain/calendar-invite.ts';
-import { enqueueEmails } from '../deliver-invites/outbox.ts';
+import { enqueueEmails, type QueuedEmail } from '../deliver-invites/outbox.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 import { httpCause, type EventCause } from '../interviews/event-cause.ts';
 import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
@@ -27,7 +27,7 @@ export async function cancelInterview(ctx: HrContext, id: string, idempotencyKey
   const repeat = await interviewForKey(ctx.db, key);
   if (repeat) return toInterview(repeat);
 
-  let result: { row: InterviewRow; queued: number[] };
+  let result: { row: InterviewRow; queued: QueuedEmail[] };
   try {
     result = await ctx.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('interviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
@@ -60,7 +60,7 @@ export async function cancelScheduled(
   trx: HrTx,
   row: InterviewRow,
   options: { reason: string; cause: EventCause },
-): Promise<{ row: InterviewRow; queued: number[] }> {
+): Promise<{ row: InterviewRow; queued: QueuedEmail[] }> {
   if (row.status !== 'scheduled') throw new Error(`interview ${row.id} is ${row.status}, not scheduled`);
   const now = ctx.clock.now();
   const cancelled = await trx

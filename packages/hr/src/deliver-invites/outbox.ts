@@ -9,13 +9,21 @@ import type { HrTx } from '../db/hr.db.ts';
  */
 export const FAST_PATH_RESERVATION_MS = 30_000;
 
-/**
- * Queues emails for Notification in the caller's transaction: committed together with the booking,
- * or not at all. Returns the ids of the rows queued (an email already queued is not queued again).
- */
-export async function enqueueEmails(trx: HrTx, interviewId: string, emails: readonly notification.SendEmailRequest[]): Promise<number[]> {
-  if (emails.length === 0) return [];
-  const rows = emails.map((email) => {
+/** An invite queued in HR's outbox, as the transaction that queued it knows it: what the fast path sends. */
+export interface QueuedEmail {
+  id: number;
+  request: notification.SendEmailRequest;
+  /**
+   * This process's clock (Date.now()) until which the row is surely still reserved for the fast path: taken
+   * before the insert, so never later than the database's own reservation. Past it, the fast path claims the
+   * row as the relay does (the relay may have taken it over).
+   */
+  reservedUntil: number;
+}
+
+/** The outbox rows of the invites, ready for one INSERT (enqueueEmails, or a statement that inserts more beside them). */
+export function outboxRows(interviewId: string, emails: readonly notification.SendEmailRequest[]) {
+  return emails.map((email) => {
     // Validate at the edge: what leaves for Notification must match its contract.
     const request = notification.SendEmailRequest.parse(email);
     return {
@@ -24,13 +32,33 @@ export async function enqueueEmails(trx: HrTx, interviewId: string, emails: read
       recipient: request.to.email.toLowerCase(),
       request: JSON.stringify(request),
       next_attempt_at: sql<Date>`now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond'`,
+      parsed: request,
     };
   });
-  const queued = await trx
+}
+
+/** Pairs the ids an insert returned (an email already queued is not returned) with the requests queued. */
+export function queuedEmails(rows: ReturnType<typeof outboxRows>, inserted: readonly { id: number; purpose: string; recipient: string }[], reservedUntil: number): QueuedEmail[] {
+  return inserted.map((r) => {
+    const row = rows.find((x) => x.purpose === r.purpose && x.recipient === r.recipient);
+    if (!row) throw new Error(`outbox returned a row it was not given: ${r.purpose} to ${r.recipient}`);
+    return { id: r.id, request: row.parsed, reservedUntil };
+  });
+}
+
+/**
+ * Queues emails for Notification in the caller's transaction: committed together with the booking,
+ * or not at all. Returns the rows queued (an email already queued is not queued again).
+ */
+export async function enqueueEmails(trx: HrTx, interviewId: string, emails: readonly notification.SendEmailRequest[]): Promise<QueuedEmail[]> {
+  if (emails.length === 0) return [];
+  const reservedUntil = Date.now() + FAST_PATH_RESERVATION_MS;
+  const rows = outboxRows(interviewId, emails);
+  const inserted = await trx
     .insertInto('outbox')
-    .values(rows)
+    .values(rows.map(({ parsed: _parsed, ...row }) => row))
     .onConflict((oc) => oc.columns(['purpose', 'recipient']).doNothing())
-    .returning('id')
+    .returning(['id', 'purpose', 'recipient'])
     .execute();
-  return queued.map((r) => r.id);
+  return queuedEmails(rows, inserted, reservedUntil);
 }

@@ -16,12 +16,9 @@ export async function lockResignation(trx: HrTx, resignationId: string): Promise
   await sql`SELECT pg_advisory_xact_lock(hashtext('hr.resignation'), hashtext(${resignationId}))`.execute(trx);
 }
 
-/** 409 when the resignation was retained or withdrawn: it no longer needs an exit interview. */
-export async function assertNotClosed(trx: HrTx, resignationId: string): Promise<void> {
-  const c = await trx.selectFrom('exit_cases').select('decision').where('resignation_id', '=', resignationId).executeTakeFirst();
-  if (c?.decision === 'retained' || c?.decision === 'withdrawn') {
-    throw conflict(`Resignation ${resignationId} was ${c.decision}; it needs no exit interview`);
-  }
+/** The 409 of a booking for a resignation that was retained or withdrawn: it no longer needs an exit interview. */
+export function closedConflict(resignationId: string, decision: 'retained' | 'withdrawn'): Error {
+  return conflict(`Resignation ${resignationId} was ${decision}; it needs no exit interview`);
 }
 
 export interface Submission {

@@ -17,12 +17,17 @@ export async function interviewForKey(db: HrDb | HrTx, key: IdempotencyKey | und
   if (!key) return undefined;
   const seen = await db.selectFrom('idempotency_keys').select(['operation', 'fingerprint', 'interview_id']).where('key', '=', key.key).executeTakeFirst();
   if (!seen) return undefined;
+  assertSameRequest(seen, key);
+  return db.selectFrom('interviews').selectAll().where('id', '=', seen.interview_id).executeTakeFirstOrThrow();
+}
+
+/** 422 when a key already seen was used for a different request: refused, not replayed. */
+export function assertSameRequest(seen: { operation: string; fingerprint: string }, key: IdempotencyKey): void {
   if (seen.operation !== key.operation || seen.fingerprint !== key.fingerprint) {
     throw new HttpProblem(422, 'This Idempotency-Key was already used for a different request', {
       type: hr.HrProblemTypes.idempotencyKeyReused,
     });
   }
-  return db.selectFrom('interviews').selectAll().where('id', '=', seen.interview_id).executeTakeFirstOrThrow();
 }
 
 /** Records the key in the transaction that did the work; a concurrent twin then fails on the primary key. */

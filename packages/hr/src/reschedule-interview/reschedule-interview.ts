@@ -3,7 +3,7 @@ import type { hr } from '@ems/contracts';
 import type { HrContext } from '../hr.context.ts';
 import { inviteEmails } from '../domain/calendar-invite.ts';
 import { checkSlot, findFreeSlot, type Slot } from '../domain/slots.ts';
-import { enqueueEmails } from '../deliver-invites/outbox.ts';
+import { enqueueEmails, type QueuedEmail } from '../deliver-invites/outbox.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
 import { inviteFor } from '../interviews/invite-parties.ts';
@@ -42,7 +42,7 @@ export async function rescheduleInterview(ctx: HrContext, id: string, request: R
   if (!current) throw notFound(`No interview ${id}`);
 
   const now = ctx.clock.now();
-  let result: { row: InterviewRow; queued: number[] };
+  let result: { row: InterviewRow; queued: QueuedEmail[] };
   try {
     result = await ctx.db.transaction().execute(async (trx) => {
       // Partner first, then the interview: the same order as booking, so the two never deadlock.

@@ -5,21 +5,22 @@ import type { HrDb, HrTx } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
 import { inviteEmails } from '../domain/calendar-invite.ts';
 import { findFreeSlot, localDate } from '../domain/slots.ts';
-import { enqueueEmails } from '../deliver-invites/outbox.ts';
+import type { QueuedEmail } from '../deliver-invites/outbox.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
-import { assertNotClosed, lockResignation } from '../interviews/exit-case.ts';
-import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
-import { availabilityOf, lockPartnerCalendar } from '../interviews/partner-calendar.ts';
+import { closedConflict, lockResignation } from '../interviews/exit-case.ts';
+import { assertSameRequest, interviewForKey, type IdempotencyKey } from '../interviews/idempotency.ts';
+import { availabilityOf } from '../interviews/partner-calendar.ts';
 import { noFreeSlot, isOverlap, slotTakenConcurrently } from '../interviews/problems.ts';
 import { toInterview, type InterviewRow } from '../interviews/interview.view.ts';
 import type { EventCause } from '../interviews/event-cause.ts';
 import { exitInterviewScheduled } from './schedule-interview.events.ts';
+import { insertBooking, lockForBooking, readBookingFacts, type BookingFacts } from './booking.statements.ts';
 
 /** A booking as the core leaves it: the interview, the invite rows it queued, and whether it is new. */
 export interface Booking {
   row: InterviewRow;
   /** Outbox ids to deliver after commit (empty on a repeat). */
-  queued: number[];
+  queued: QueuedEmail[];
   created: boolean;
 }
 
@@ -64,16 +65,19 @@ export async function scheduleInterview(
  * The booking itself, in the caller's transaction, shared by the HTTP route and the
  * resignation-submitted subscriber. Business refusals are thrown as HttpProblems (4xx).
  *
+ *   lock the resignation, then the employee's HR partner (one statement)
+ *   read, after both locks, everything below in one statement (booking.statements.ts):
  *   repeat (same resignation or Idempotency-Key)? ──▶ the interview booked the first time
  *   resignation retained or withdrawn already (choreography)  (409)
  *   employee and HR partner from HR's own directory        (404 unknown, 409 already left)
  *   last working day not in the past                       (400)
- *   lock the partner → earliest free slot in both people's working hours before the last working day
+ *   earliest free slot in both people's working hours before the last working day
  *     (409 none, saying why: too close, no shared hours, or the shared hours are taken)
- *   → insert the interview → queue the invites (employee + partner)
+ *   → insert the interview, its Idempotency-Key and its invites (employee + partner): one statement
  *   → publish exit-interview-scheduled (when a bus is configured) → move the follow-up timer
  *
- * Everything commits together or not at all: no booking without its invites and its event.
+ * Everything commits together or not at all: no booking without its invites and its event. Concurrent
+ * bookings of one partner queue on the partner's lock, so each sees the slots the previous one took.
  */
 export async function bookInterview(
   ctx: HrContext,
@@ -82,70 +86,90 @@ export async function bookInterview(
   options: { key?: IdempotencyKey | undefined; cause: EventCause },
 ): Promise<Booking> {
   const { key, cause } = options;
-  await lockResignation(trx, request.resignationId);
-  const repeat = await findRepeat(trx, request, key);
-  if (repeat) return { row: repeat, queued: [], created: false };
-  await assertNotClosed(trx, request.resignationId);
+  const now = ctx.clock.now();
+  const partnerId = await lockForBooking(trx, request.resignationId, request.employeeId);
+  // Unknown employee: nothing to book, but the repeat and decision checks still read under the resignation's lock.
+  if (partnerId === undefined) await lockResignation(trx, request.resignationId);
+  const facts = await readBookingFacts(trx, request, key, partnerId, now);
 
-  const employee = await trx.selectFrom('employees').selectAll().where('id', '=', request.employeeId).executeTakeFirst();
+  const repeat = repeatOf(facts, request, key);
+  if (repeat) return { row: repeat, queued: [], created: false };
+  if (facts.decision === 'retained' || facts.decision === 'withdrawn') throw closedConflict(request.resignationId, facts.decision);
+
+  const employee = facts.employee;
   if (!employee) throw notFound(`No employee ${request.employeeId}`);
   if (employee.status === 'left') throw conflict(`Employee ${employee.id} has already left; no exit interview can be scheduled`);
-
-  const now = ctx.clock.now();
   if (request.lastWorkingDay < localDate(now, employee.timezone)) {
     throw badRequest(`lastWorkingDay ${request.lastWorkingDay} is in the past`);
   }
-
-  const locked = await lockPartnerCalendar(trx, employee.hr_partner_id, { now, lastWorkingDay: request.lastWorkingDay });
-  if (!locked) throw new Error(`HR partner ${employee.hr_partner_id} of ${employee.id} does not exist`);
-  // A twin may have booked while we waited for the lock.
-  const twin = await findRepeat(trx, request, key);
-  if (twin) return { row: twin, queued: [], created: false };
+  const partner = facts.partner;
+  // The partner locked is the employee's (a directory change in between: the caller's retry books afresh).
+  if (!partner || partner.id !== employee.hr_partner_id) throw new Error(`HR partner ${employee.hr_partner_id} of ${employee.id} does not exist or just changed`);
 
   // A slot both people work: the partner's hours in the partner's zone, the employee's in theirs.
+  const calendar = {
+    timezone: partner.timezone,
+    workingHours: { days: partner.work_days, start: partner.work_start, end: partner.work_end },
+    busy: facts.busy,
+    booked: facts.booked,
+  };
   const attendee = availabilityOf(employee);
-  const found = findFreeSlot(locked.calendar, { now, lastWorkingDay: request.lastWorkingDay }, attendee);
+  const found = findFreeSlot(calendar, { now, lastWorkingDay: request.lastWorkingDay }, attendee);
   if (!found.found) {
-    throw noFreeSlot(request.lastWorkingDay, found.reason, { partner: { name: locked.partner.name, ...locked.calendar }, employee: { name: employee.name, ...attendee } });
+    throw noFreeSlot(request.lastWorkingDay, found.reason, { partner: { name: partner.name, ...calendar }, employee: { name: employee.name, ...attendee } });
   }
 
   const id = randomUUID();
-  const row = await trx
-    .insertInto('interviews')
-    .values({
+  const uid = `${id}@hr.ems`;
+  const invite = {
+    interviewId: id,
+    resignationId: request.resignationId,
+    uid,
+    sequence: 0, // a new interview's (the column's default)
+    start: found.slot.start,
+    end: found.slot.end,
+    employee: { name: employee.name, email: employee.email, timezone: employee.timezone },
+    hrPartner: { name: partner.name, email: partner.email, timezone: partner.timezone },
+  };
+  const { row, queued } = await insertBooking(
+    trx,
+    {
       id,
       resignation_id: request.resignationId,
       employee_id: employee.id,
-      hr_partner_id: locked.partner.id,
+      hr_partner_id: partner.id,
       starts_at: found.slot.start,
       ends_at: found.slot.end,
-      timezone: locked.partner.timezone,
+      timezone: partner.timezone,
       last_working_day: request.lastWorkingDay,
-      uid: `${id}@hr.ems`,
+      uid,
       created_at: now,
       updated_at: now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await rememberKey(trx, key, id, now);
-  const invite = {
-    interviewId: id,
-    resignationId: row.resignation_id,
-    uid: row.uid,
-    sequence: row.sequence,
-    start: row.starts_at,
-    end: row.ends_at,
-    employee: { name: employee.name, email: employee.email, timezone: employee.timezone },
-    hrPartner: { name: locked.partner.name, email: locked.partner.email, timezone: locked.partner.timezone },
-  };
-  const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', invite, now));
+    },
+    key,
+    inviteEmails('REQUEST', invite, now),
+  );
   // Only a new booking is announced; a repeat was announced when it was booked.
   if (ctx.bus) await ctx.bus.publish(trx, [exitInterviewScheduled(row, cause)]);
   await refreshFollowUpTimer(ctx, trx, row.resignation_id);
   return { row, queued, created: true };
 }
 
-async function findRepeat(db: HrDb | HrTx, request: hr.ScheduleInterviewRequest, key: IdempotencyKey | undefined): Promise<InterviewRow | undefined> {
+/** The interview a repeat of this request gets (by Idempotency-Key, else by resignation), from facts already read. */
+function repeatOf(facts: BookingFacts, request: hr.ScheduleInterviewRequest, key: IdempotencyKey | undefined): InterviewRow | undefined {
+  if (facts.key && key) {
+    assertSameRequest(facts.key, key);
+    return facts.existing;
+  }
+  const existing = facts.existing;
+  if (existing && existing.employee_id !== request.employeeId) {
+    throw conflict(`Resignation ${request.resignationId} already has an interview for employee ${existing.employee_id}`);
+  }
+  return existing;
+}
+
+/** After a unique violation (a twin committed first): the winner, read afresh. */
+async function findRepeat(db: HrDb, request: hr.ScheduleInterviewRequest, key: IdempotencyKey | undefined): Promise<InterviewRow | undefined> {
   const keyed = await interviewForKey(db, key);
   if (keyed) return keyed;
   const existing = await db.selectFrom('interviews').selectAll().where('resignation_id', '=', request.resignationId).executeTakeFirst();
