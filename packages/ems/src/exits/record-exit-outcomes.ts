@@ -21,28 +21,57 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+type Db = Transaction<EmsDb> | Kysely<EmsDb>;
+
+/**
+ * A step done on each of `rows`' cases (unless already done): its result stored, the case touched, one
+ * timeline entry each (deduplicated by `dedupeKey`) — one statement for the whole chunk. `closeExited`:
+ * a case whose access was already revoked closes now (the last step it awaited).
+ */
+async function recordStepsDone(
+  trx: Db,
+  step: 'blockAccess' | 'announceDecision',
+  rows: ReadonlyArray<{ resignationId: string; result: string; summary: string }>,
+  entry: { at: Date; service: string; type: string; dedupeKey: string; batchId: string; chunk: number; eventId: string | null; closeExited: boolean },
+): Promise<void> {
+  if (!rows.length) return;
+  const { at } = entry;
+  await sql`
+    WITH u AS (
+      SELECT * FROM unnest(${rows.map((x) => x.resignationId)}::uuid[], ${rows.map((x) => x.result)}::jsonb[], ${rows.map((x) => x.summary)}::text[]) AS u(id, result, summary)
+    ), moved AS (
+      UPDATE ems.steps st SET status = 'done', at = ${at}, attempts = greatest(st.attempts, 1), last_error = NULL, result = u.result
+      FROM u WHERE st.resignation_id = u.id AND st.name = ${step}::text AND st.status IN ('pending', 'late', 'failed')
+      RETURNING st.resignation_id
+    ), touched AS (
+      UPDATE ems.resignations r SET updated_at = ${at},
+        closed_at = CASE WHEN ${entry.closeExited}::boolean AND r.status = 'exited' AND r.closed_at IS NULL THEN ${at}::timestamptz ELSE r.closed_at END
+      FROM moved WHERE r.id = moved.resignation_id RETURNING r.id, r.correlation_id
+    )
+    INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
+    SELECT t.id, ${at}::timestamptz, ${entry.service}::text, ${entry.type}::text, u.summary, t.correlation_id,
+      jsonb_build_object('batchId', ${entry.batchId}::text, 'chunk', ${entry.chunk}::int, 'eventId', ${entry.eventId}::text), ${entry.dedupeKey}::text
+    FROM touched t JOIN u ON u.id = t.id
+    ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
+  `.execute(trx);
+}
+
+/** Each person's step result: what the participant reported, with the batch, chunk and event it came in. */
+const resultOf = (x: object, data: { batchId: string; chunk: number }, eventId: string | null) =>
+  JSON.stringify({ ...x, batchId: data.batchId, chunk: data.chunk, ...(eventId ? { eventId } : {}) });
+
 /** Each suspended person: blockAccess done; each failed one: blockAccess failed, and no notice (announceDecision failed). */
-export async function recordAccessSuspended(trx: Transaction<EmsDb> | Kysely<EmsDb>, data: Suspended, at: Date, eventId: string | null): Promise<void> {
-  if (data.suspended.length) {
-    const s = data.suspended;
-    await sql`
-      WITH u AS (
-        SELECT * FROM unnest(${s.map((x) => x.resignationId)}::uuid[], ${s.map((x) => JSON.stringify({ ...x, batchId: data.batchId, chunk: data.chunk, ...(eventId ? { eventId } : {}) }))}::jsonb[],
-          ${s.map((x) => `Access suspended every grant (${plural(x.grants, 'grant')}); all access to be revoked at ${x.revokeAt}`)}::text[]) AS u(id, result, summary)
-      ), moved AS (
-        UPDATE ems.steps st SET status = 'done', at = ${at}, attempts = greatest(st.attempts, 1), last_error = NULL, result = u.result
-        FROM u WHERE st.resignation_id = u.id AND st.name = 'blockAccess' AND st.status IN ('pending', 'late', 'failed')
-        RETURNING st.resignation_id
-      ), touched AS (
-        UPDATE ems.resignations r SET updated_at = ${at} FROM moved WHERE r.id = moved.resignation_id RETURNING r.id, r.correlation_id
-      )
-      INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}::timestamptz, 'access', ${EventTypes.exitAccessSuspended}, u.summary, t.correlation_id,
-        jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'eventId', ${eventId}::text), 'exit.access-suspended'
-      FROM touched t JOIN u ON u.id = t.id
-      ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
-    `.execute(trx);
-  }
+export async function recordAccessSuspended(trx: Db, data: Suspended, at: Date, eventId: string | null): Promise<void> {
+  await recordStepsDone(
+    trx,
+    'blockAccess',
+    data.suspended.map((x) => ({
+      resignationId: x.resignationId,
+      result: resultOf(x, data, eventId),
+      summary: `Access suspended every grant (${plural(x.grants, 'grant')}); all access to be revoked at ${x.revokeAt}`,
+    })),
+    { at, service: 'access', type: EventTypes.exitAccessSuspended, dedupeKey: 'exit.access-suspended', batchId: data.batchId, chunk: data.chunk, eventId, closeExited: false },
+  );
   if (data.failed.length) {
     const f = data.failed;
     await sql`
@@ -66,37 +95,22 @@ export async function recordAccessSuspended(trx: Transaction<EmsDb> | Kysely<Ems
 }
 
 /** Each told person: announceDecision done (the case closes if its access is already revoked); each failed one: failed. */
-export async function recordNoticesSent(trx: Transaction<EmsDb> | Kysely<EmsDb>, data: Noticed, at: Date, eventId: string | null): Promise<void> {
-  if (data.sent.length) {
-    const s = data.sent;
-    const summary = (x: Noticed['sent'][number]) =>
-      x.managerTold && x.employeeTold
-        ? 'Manager and employee told of the exit (after access was suspended)'
-        : x.employeeTold
-          ? 'Employee told of the exit (after access was suspended); no manager to tell'
-          : x.managerTold
-            ? 'Manager told of the exit (after access was suspended); the employee could not be told'
-            : 'Nobody to tell of the exit';
-    await sql`
-      WITH u AS (
-        SELECT * FROM unnest(${s.map((x) => x.resignationId)}::uuid[], ${s.map((x) => JSON.stringify({ ...x, batchId: data.batchId, chunk: data.chunk, ...(eventId ? { eventId } : {}) }))}::jsonb[],
-          ${s.map(summary)}::text[]) AS u(id, result, summary)
-      ), moved AS (
-        UPDATE ems.steps st SET status = 'done', at = ${at}, attempts = greatest(st.attempts, 1), last_error = NULL, result = u.result
-        FROM u WHERE st.resignation_id = u.id AND st.name = 'announceDecision' AND st.status IN ('pending', 'late', 'failed')
-        RETURNING st.resignation_id
-      ), touched AS (
-        -- A case whose access was revoked before its notices were recorded closes now (the tracker closed none: a step was awaited).
-        UPDATE ems.resignations r SET updated_at = ${at}, closed_at = CASE WHEN r.status = 'exited' AND r.closed_at IS NULL THEN ${at}::timestamptz ELSE r.closed_at END
-        FROM moved WHERE r.id = moved.resignation_id RETURNING r.id, r.correlation_id
-      )
-      INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}::timestamptz, 'notification', ${EventTypes.exitNoticesSent}, u.summary, t.correlation_id,
-        jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'eventId', ${eventId}::text), 'exit.notices-sent'
-      FROM touched t JOIN u ON u.id = t.id
-      ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
-    `.execute(trx);
-  }
+export async function recordNoticesSent(trx: Db, data: Noticed, at: Date, eventId: string | null): Promise<void> {
+  const summary = (x: Noticed['sent'][number]) =>
+    x.managerTold && x.employeeTold
+      ? 'Manager and employee told of the exit (after access was suspended)'
+      : x.employeeTold
+        ? 'Employee told of the exit (after access was suspended); no manager to tell'
+        : x.managerTold
+          ? 'Manager told of the exit (after access was suspended); the employee could not be told'
+          : 'Nobody to tell of the exit';
+  // A case whose access was revoked before its notices were recorded closes now (the tracker closed none: a step was awaited).
+  await recordStepsDone(
+    trx,
+    'announceDecision',
+    data.sent.map((x) => ({ resignationId: x.resignationId, result: resultOf(x, data, eventId), summary: summary(x) })),
+    { at, service: 'notification', type: EventTypes.exitNoticesSent, dedupeKey: 'exit.notices-sent', batchId: data.batchId, chunk: data.chunk, eventId, closeExited: true },
+  );
   if (data.failed.length) {
     const f = data.failed;
     await sql`
