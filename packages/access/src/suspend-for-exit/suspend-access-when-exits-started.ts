@@ -21,6 +21,11 @@ export function suspendAccessWhenExitsStarted(deps: SuspendForExitDeps & { bus: 
   return {
     name: SUSPEND_FOR_EXIT_SUBSCRIBER,
     types: [EventTypes.involuntaryExitsStarted],
+    // Critical access first: an exit's chunks are fetched and settled on the bus's critical lane, never
+    // behind the notices of chunks already suspended. Several chunks at once (each one transaction); their
+    // audit appends take turns on the chain's lock, the rest of each chunk overlaps.
+    lane: 'critical',
+    concurrency: 4,
     async handle(event) {
       const chunk = InvoluntaryExitsStarted.parse(event.data);
       const result = await db.transaction().execute(async (trx) => {
