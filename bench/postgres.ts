@@ -24,24 +24,28 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startBenchServer(options: { serverUrl?: string | undefined; statements?: boolean }): Promise<BenchServer> {
+export async function startBenchServer(options: { serverUrl?: string | undefined; statements?: boolean; commitTimestamps?: boolean }): Promise<BenchServer> {
   if (options.serverUrl) return externalServer(options.serverUrl);
-  return embeddedServer(options.statements ?? false);
+  return embeddedServer(options.statements ?? false, options.commitTimestamps ?? false);
 }
 
-async function embeddedServer(statements: boolean): Promise<BenchServer> {
+/** `commitTimestamps`: track_commit_timestamp on, so pg_xact_commit_timestamp(xmin) says when a row's change became visible. */
+async function embeddedServer(statements: boolean, commitTimestamps = false): Promise<BenchServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ems-bench-pg-'));
   let pgServer: EmbeddedPostgres | undefined;
   try {
     pgServer = await startEmbeddedPostgres({ dataDir: dir, database: 'postgres' });
-    if (statements) {
+    if (statements || commitTimestamps) {
       // The extension must be preloaded: set it for the cluster, restart once.
       const c = new pg.Client({ connectionString: pgServer.url });
       await c.connect();
-      await c.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-      await c.query(`ALTER SYSTEM SET pg_stat_statements.max = 10000`);
-      // Planning time apart from execution time: what preparing statements saves.
-      await c.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
+      if (statements) {
+        await c.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+        await c.query(`ALTER SYSTEM SET pg_stat_statements.max = 10000`);
+        // Planning time apart from execution time: what preparing statements saves.
+        await c.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
+      }
+      if (commitTimestamps) await c.query(`ALTER SYSTEM SET track_commit_timestamp = on`);
       await c.end();
       await pgServer.stop();
       pgServer = await startEmbeddedPostgres({ dataDir: dir, database: 'postgres' });
