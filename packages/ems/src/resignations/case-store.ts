@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { Clock } from '@ems/platform';
 import { isUniqueViolation } from '@ems/platform';
 import type { ems } from '@ems/contracts';
@@ -51,6 +51,17 @@ export function timelineRow(resignationId: string, correlationId: string, now: D
   };
 }
 
+/** A case's steps (name, status, result) as one column of the case's own row: one round trip, not two. */
+function stepsOfCase(eb: ExpressionBuilder<EmsDb, 'resignations'>) {
+  return eb
+    .selectFrom('steps')
+    .select(sql<{ name: StepName; status: StepStatus; result: unknown }[]>`coalesce(jsonb_agg(jsonb_build_object('name', ${sql.ref('steps.name')}, 'status', ${sql.ref('steps.status')}, 'result', ${sql.ref('steps.result')})), '[]'::jsonb)`.as('steps'))
+    .whereRef('steps.resignation_id', '=', 'resignations.id')
+    .$asScalar()
+    .$notNull()
+    .as('step_rows');
+}
+
 export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseStoreOptions) {
   async function addTimeline(trx: Kysely<EmsDb>, resignationId: string, correlationId: string, entry: TimelineInput): Promise<void> {
     await trx
@@ -100,13 +111,14 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
               updated_at: draft.submittedAt,
             })
             .onConflict((oc) => oc.column('id').doNothing())
-            .returning('id')
+            .returningAll()
             .executeTakeFirst();
           if (!inserted) return { outcome: 'existing' as const, id: draft.id };
           const expectedBy = new Date(Date.parse(draft.submittedAt) + options.stepDeadlineSeconds * 1000);
-          await trx
+          const steps = await trx
             .insertInto('steps')
             .values(STEP_NAMES.map((name) => ({ resignation_id: draft.id, name, status: 'pending' as const, attempts: 0, expected_by: expectedBy })))
+            .returningAll()
             .execute();
           if (options.bus) await options.bus.publish(trx, [submittedEvent(draft)]);
           await addTimeline(trx, draft.id, draft.correlationId, {
@@ -118,7 +130,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             at: new Date(draft.submittedAt),
             actor: draft.submittedBy,
           });
-          return { outcome: 'created' as const, id: draft.id };
+          // The case as created (a new case has no connected systems yet): the caller need not read it back.
+          return { outcome: 'created' as const, id: draft.id, resignation: toResignation(inserted, steps, undefined) };
         });
       } catch (err) {
         // The same Idempotency-Key (so the same case id) inserted concurrently: PostgreSQL may find the key's
@@ -242,9 +255,9 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
 
     /** What the decision phase of the orchestrator needs: the snapshot, the hold and interview booked, the decision. */
     async facts(id: string): Promise<CaseFacts | undefined> {
-      const row = await db.selectFrom('resignations').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!row) return undefined;
-      const steps = await db.selectFrom('steps').select(['name', 'status', 'result']).where('resignation_id', '=', id).execute();
+      const found = await db.selectFrom('resignations').selectAll('resignations').select(stepsOfCase).where('id', '=', id).executeTakeFirst();
+      if (!found) return undefined;
+      const { step_rows: steps, ...row } = found;
       const result = (name: StepName) => {
         const r = steps.find((x) => x.name === name && x.status === 'done')?.result;
         return r && typeof r === 'object' ? (r as Record<string, unknown>) : undefined;
@@ -314,22 +327,43 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
 
     /** A failed attempt that will be retried: counted, and shown on the timeline once per attempt. */
     async recordAttemptFailed(id: string, step: StepName, attempt: number, error: string): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('steps')
-          .set({ attempts: sql<number>`greatest(attempts, ${attempt})`, last_error: error })
-          .where('resignation_id', '=', id)
-          .where('name', '=', step)
-          .where('status', 'in', ['pending', 'late'])
-          .execute();
-        await addTimeline(trx, id, await correlationOf(trx, id), {
-          service: 'ems',
-          type: `${step}.attempt_failed`,
-          summary: summaries.attemptFailed(step, attempt, error),
-          detail: { attempt, error },
-          dedupeKey: `${step}.attempt.${attempt}`,
-        });
-      });
+      // ONE statement, as recordStepDone (a data-modifying CTE runs whether or not the insert reads it): in a
+      // burst, retried calls made this BEGIN, update, read the correlation id, insert, COMMIT — five round trips.
+      const at = clock.now();
+      const inserted = await db
+        .with('s', (q) =>
+          q
+            .updateTable('steps')
+            .set({ attempts: sql<number>`greatest(attempts, ${attempt})`, last_error: error })
+            .where('resignation_id', '=', id)
+            .where('name', '=', step)
+            .where('status', 'in', ['pending', 'late'])
+            .returning('name'),
+        )
+        .insertInto('timeline')
+        .columns(['resignation_id', 'at', 'service', 'type', 'summary', 'correlation_id', 'detail', 'dedupe_key'])
+        .expression((eb) =>
+          eb
+            .selectFrom('resignations')
+            .select([
+              'resignations.id',
+              sql<Date>`${at}::timestamptz`.as('at'),
+              sql<string>`'ems'::text`.as('service'),
+              sql<string>`${`${step}.attempt_failed`}::text`.as('type'),
+              sql<string>`${summaries.attemptFailed(step, attempt, error)}::text`.as('summary'),
+              'resignations.correlation_id',
+              sql<string>`${JSON.stringify({ attempt, error })}::jsonb`.as('detail'),
+              sql<string>`${`${step}.attempt.${attempt}`}::text`.as('dedupe_key'),
+            ])
+            .where('resignations.id', '=', id),
+        )
+        .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
+        .returning('resignation_id')
+        .execute();
+      // Nothing inserted: the entry was there already (a replay), or the case does not exist (as before, when reading its correlation id threw).
+      if (inserted.length === 0 && !(await db.selectFrom('resignations').select('id').where('id', '=', id).executeTakeFirst())) {
+        throw new Error(`case ${id} does not exist`);
+      }
     },
 
     /**
@@ -429,8 +463,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      */
     async settle(id: string): Promise<CaseStatus> {
       return db.transaction().execute(async (trx) => {
-        const kase = await trx.selectFrom('resignations').select([...SETTLE_COLUMNS, 'correlation_id']).where('id', '=', id).executeTakeFirstOrThrow();
-        const rows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', id).execute();
+        const { step_rows: rows, ...kase } = await trx.selectFrom('resignations').select([...SETTLE_COLUMNS, 'correlation_id']).select(stepsOfCase).where('id', '=', id).executeTakeFirstOrThrow();
         const all = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
         const plan = settlement(kase, all, clock.now());
         if (plan.update) {

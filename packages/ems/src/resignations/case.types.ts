@@ -51,7 +51,7 @@ export type DecideOutcome =
   | { outcome: 'not-found' };
 
 /** `existing`: this very case was opened before (a retried write, or a concurrent request with the same key). */
-export type OpenOutcome = { outcome: 'created'; id: string } | { outcome: 'existing'; id: string } | { outcome: 'conflict'; existingId: string };
+export type OpenOutcome = { outcome: 'created'; id: string; /** The case as its opening transaction wrote it. */ resignation?: ems.Resignation } | { outcome: 'existing'; id: string } | { outcome: 'conflict'; existingId: string };
 
 export interface TimelineInput {
   service: string;

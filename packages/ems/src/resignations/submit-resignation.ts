@@ -98,7 +98,7 @@ export async function submitResignation(
     if (outcome.existingId === id) return replay(deps, id, meta.idempotencyKey, fingerprint);
     throw conflictFor(employee.id, outcome.existingId);
   }
-  return { kind: 'created', resignation: (await deps.store.get(id))! };
+  return { kind: 'created', resignation: outcome.resignation ?? (await deps.store.get(id))! };
 }
 
 /** The case an earlier request with the same Idempotency-Key opened — if it was the same request. */
