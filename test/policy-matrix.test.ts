@@ -7,9 +7,12 @@
  *
  * An operation in the document without a request builder here fails the test: a new operation gets its rows.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { demoOrg, type Employee } from '@ems/demo-org';
+import type { ExitPerson } from '@ems/contracts/events';
+import type { ems as emsApi } from '@ems/contracts';
 import { POLICY, SERVICE_IDENTITIES, type OperationPolicy, type Role, type ServiceIdentity } from '@ems/contracts/policy';
 import { createSecrets, issuerOf } from '@ems/identity';
 import { serviceToken, signIn, TEST_SECRETS_KEY } from '@ems/identity/testing';
@@ -26,6 +29,14 @@ const isManager = (id: string) => org.employees.some((e) => e.managerId === id);
 /** EMP: an engineer with a manager and an HR partner, no other role. OTHER: related to none of EMP's people. */
 const EMP = org.employees.find((e) => e.departmentId === 'eng' && e.managerId && !isManager(e.id) && !admins.has(e.id) && !admins.has(e.managerId))!;
 const OTHER = org.employees.find((e) => e.departmentId !== EMP.departmentId && e.managerId !== EMP.managerId && e.hrPartnerId !== EMP.hrPartnerId && !isManager(e.id) && !admins.has(e.id))!;
+/**
+ * For the orchestrator's typed commands and the exits, two more people no caller's row is about: CLOSED withdraws
+ * her case before the matrix (the orchestrator then runs the commands itself), EXITED is dismissed by HR. The
+ * matrix repeats those very commands: each answers 2xx with what was done first, and nothing changes.
+ */
+const bystander = (taken: string[]) => org.employees.find((e) => !taken.includes(e.id) && e.managerId && !taken.includes(e.managerId) && !isManager(e.id) && !admins.has(e.id) && !admins.has(e.managerId))!;
+const CLOSED = bystander([EMP.id, OTHER.id, EMP.managerId!, OTHER.managerId ?? '']);
+const EXITED = bystander([EMP.id, OTHER.id, CLOSED.id, EMP.managerId!, OTHER.managerId ?? '']);
 const CALLER: Record<Role, string> = {
   employee: EMP.id,
   manager: EMP.managerId!,
@@ -92,6 +103,10 @@ interface Fixtures {
   webhook: string;
   apiToken: string;
   assetTask: string;
+  /** CLOSED's withdrawn case. */
+  closedCase: string;
+  /** HR's exit of EXITED: the request (repeated with its Idempotency-Key) and the chunk the participants handled. */
+  exit: { key: string; body: unknown; batchId: string; chunk: ExitPerson[]; reason: string; revokeAt: string };
 }
 interface Req {
   method: string;
@@ -99,11 +114,15 @@ interface Req {
   body?: unknown;
   /** List operations: whether the subject's row is in the answer. */
   listed?: (body: unknown) => boolean;
+  headers?: Record<string, string>;
+  /** An allowed request must answer 2xx: it ran (repeating what the fixtures did), not only passed admission. */
+  runs?: true;
 }
 const far = (days: number) => new Date(Date.now() + days * 86_400_000);
 const day = (days: number) => far(days).toISOString().slice(0, 10);
 /** `day(days)`, or the first Monday-to-Friday date after it: a last working day must be one of the employee's working days. */
 const workday = (days: number): string => (far(days).getUTCDay() % 6 === 0 ? workday(days + 1) : day(days));
+const person = (id: string) => ({ name: employee(id).name, email: employee(id).email });
 const itemsAbout = (subject: string) => (body: unknown) => ((body as { items?: Array<{ employeeId?: string }> }).items ?? []).some((i) => i.employeeId === subject);
 
 const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
@@ -195,18 +214,36 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   createProvisioningToken: () => ({ method: 'POST', path: '/api/provisioning-tokens', body: { name: 'matrix' } }),
   listProvisioningTokens: () => ({ method: 'GET', path: '/api/provisioning-tokens' }),
   revokeProvisioningToken: () => ({ method: 'DELETE', path: '/api/provisioning-tokens/00000000-0000-4000-8000-000000000000' }),
-  // Involuntary and mass exits: an empty body is refused (400) after admission, so nobody is dismissed by the matrix;
-  // real batches in test/involuntary-exit.test.ts and test/mass-exit.test.ts.
-  startInvoluntaryExits: () => ({ method: 'POST', path: '/api/exits', body: {} }),
-  getExitBatch: () => ({ method: 'GET', path: '/api/exits/00000000-0000-4000-8000-000000000000' }),
-  // The orchestrator's typed commands (the ems service only): an empty body is refused after admission, so no
-  // hold, notice or closure is made here; each command's effect is tested with its participant.
-  suspendAccessForExit: () => ({ method: 'POST', path: '/api/access/exit-suspensions', body: {} }),
-  sendExitNotices: () => ({ method: 'POST', path: '/api/notification/exit-notices', body: {} }),
-  notifyManager: () => ({ method: 'POST', path: '/api/notification/manager-notices', body: {} }),
-  announceDecision: () => ({ method: 'POST', path: '/api/notification/decision-announcements', body: {} }),
-  cancelInterviewOnClose: () => ({ method: 'POST', path: '/api/hr/case-closures', body: {} }),
-  liftHold: () => ({ method: 'POST', path: '/api/access-holds/lifts', body: {} }),
+  // Involuntary and mass exits, and the orchestrator's typed commands (the ems service only): each repeats what the
+  // fixtures did (HR's exit of EXITED with its Idempotency-Key, the chunk Access and Notification handled, the
+  // commands the orchestrator sent for CLOSED's withdrawn case), so an allowed request answers 2xx and changes nothing.
+  // Each command's effect is tested with its participant; real batches in test/involuntary-exit.test.ts, test/mass-exit.test.ts.
+  startInvoluntaryExits: (f) => ({ method: 'POST', path: '/api/exits', body: f.exit.body, headers: { 'idempotency-key': f.exit.key }, runs: true }),
+  getExitBatch: (f) => ({ method: 'GET', path: `/api/exits/${f.exit.batchId}`, runs: true }),
+  suspendAccessForExit: (f) => ({ method: 'POST', path: '/api/access/exit-suspensions', body: { batchId: f.exit.batchId, chunk: 1, chunks: 1, revokeAt: f.exit.revokeAt, reason: f.exit.reason, exits: f.exit.chunk }, runs: true }),
+  sendExitNotices: (f) => ({ method: 'POST', path: '/api/notification/exit-notices', body: { batchId: f.exit.batchId, chunk: 1, reason: f.exit.reason, exits: f.exit.chunk }, runs: true }),
+  notifyManager: (f) => ({
+    method: 'POST',
+    path: '/api/notification/manager-notices',
+    body: { resignationId: f.closedCase, employee: { id: CLOSED.id, name: CLOSED.name }, manager: person(CLOSED.managerId!), lastWorkingDay: day(30), reason: null },
+    headers: { 'idempotency-key': randomUUID() }, // a new key: the notice is once per case whatever the key
+    runs: true,
+  }),
+  announceDecision: (f) => ({
+    method: 'POST',
+    path: '/api/notification/decision-announcements',
+    body: { resignationId: f.closedCase, decision: 'withdrawn', revision: 1, employee: person(CLOSED.id), manager: person(CLOSED.managerId!), note: null },
+    headers: { 'idempotency-key': randomUUID() }, // once per (case, decision, revision) whatever the key
+    runs: true,
+  }),
+  cancelInterviewOnClose: (f) => ({
+    method: 'POST',
+    path: '/api/hr/case-closures',
+    body: { resignationId: f.closedCase, decision: 'withdrawn', decidedAt: new Date().toISOString() },
+    headers: { 'idempotency-key': randomUUID() }, // the interview is cancelled already: skipped, whatever the key
+    runs: true,
+  }),
+  liftHold: (f) => ({ method: 'POST', path: '/api/access-holds/lifts', body: { resignationId: f.closedCase, employeeId: CLOSED.id, reason: 'matrix' }, runs: true }),
   listAssetRecoveryTasks: () => ({ method: 'GET', path: '/api/asset-recovery-tasks' }),
   getAssetRecoveryTask: (f) => ({ method: 'GET', path: `/api/asset-recovery-tasks/${f.assetTask}` }),
   completeAssetRecoveryTask: (f) => ({ method: 'POST', path: `/api/asset-recovery-tasks/${f.assetTask}/complete` }),
@@ -261,7 +298,7 @@ describe('the role matrix', () => {
   async function call(caller: Caller, req: Req) {
     const authorization = await authorizationOf(caller);
     sent++;
-    return requestJson<Record<string, unknown>>(base, req.method, req.path, req.body, authorization ? { authorization } : {});
+    return requestJson<Record<string, unknown>>(base, req.method, req.path, req.body, { ...req.headers, ...(authorization ? { authorization } : {}) });
   }
 
   beforeAll(async () => {
@@ -307,7 +344,57 @@ describe('the role matrix', () => {
     const webhook = await http<{ id: string }>(base, 'POST', '/api/webhooks', { url: 'http://127.0.0.1:9/fixture', eventTypes: ['com.ems.resignation.submitted.v1'] });
     const apiToken = await http<{ id: string }>(base, 'POST', '/api/api-tokens', { name: 'fixture', personId: OTHER.id });
     const task = await waitFor(async () => (await http<{ items: Array<{ id: string; employeeId: string }> }>(base, 'GET', '/api/asset-recovery-tasks')).body.items.find((t) => t.employeeId === EMP.id), 'the asset recovery task');
-    fixtures = { cases, interviews, holds, revocations, webhook: webhook.body.id, apiToken: apiToken.body.id, assetTask: task.id };
+
+    // CLOSED resigns and withdraws: the orchestrator notifies her manager, then announces, cancels the interview, lifts the hold.
+    const closed = await http<{ id: string }>(base, 'POST', '/api/resignations', { employeeId: CLOSED.id });
+    expect(closed.status).toBe(201);
+    const closedCase = closed.body.id;
+    await waitFor(async () => ((await http<{ status: string }>(base, 'GET', `/api/resignations/${closedCase}`)).body.status === 'awaiting_decision' ? true : undefined), `the case of ${CLOSED.id} to settle`);
+    const withdrawn = await requestJson(base, 'POST', `/api/resignations/${closedCase}/withdrawal`, {}, { authorization: `Bearer ${await tokenFor(base, CLOSED.id)}` });
+    expect(withdrawn.status, JSON.stringify(withdrawn.body)).toBeLessThan(300);
+    await waitFor(async () => {
+      const { steps } = (await http<emsApi.Resignation>(base, 'GET', `/api/resignations/${closedCase}`)).body;
+      return [steps.announceDecision, steps.restoreAccess, steps.cancelInterview].every((step) => step?.status === 'done') ? true : undefined;
+    }, `the withdrawal of ${CLOSED.id} to be carried out`);
+
+    // HR dismisses EXITED (an involuntary exit, revoked long after this test).
+    const exitKey = randomUUID();
+    const exitRevokeAt = far(30).toISOString();
+    const exitBody = { employees: [{ employeeId: EXITED.id, lastWorkingDay: workday(10) }], reason: 'redundancy', revokeAt: exitRevokeAt };
+    const hrLead = { authorization: `Bearer ${await tokenFor(base, CALLER.hr_lead)}` };
+    const exit = await requestJson<{ id: string }>(base, 'POST', '/api/exits', exitBody, { ...hrLead, 'idempotency-key': exitKey });
+    expect(exit.status, JSON.stringify(exit.body)).toBe(202);
+    const batch = await waitFor(async () => {
+      const b = (await requestJson<emsApi.ExitBatch>(base, 'GET', `/api/exits/${exit.body.id}`, undefined, hrLead)).body;
+      return b.settled ? b : undefined;
+    }, 'the exit of EXITED to settle');
+    expect(batch).toMatchObject({ total: 1, accessSuspended: 1, noticesSent: 1, failed: 0 });
+    const exitManager = employee(EXITED.managerId!);
+    const chunk: ExitPerson[] = [
+      {
+        resignationId: batch.cases.items[0]!.resignationId,
+        employeeId: EXITED.id,
+        employeeName: EXITED.name,
+        employeeEmail: EXITED.email,
+        managerId: exitManager.id,
+        managerName: exitManager.name,
+        managerEmail: exitManager.email,
+        timezone: EXITED.timezone,
+        lastWorkingDay: workday(10),
+        revokeAt: batch.cases.items[0]!.revokeAt,
+      },
+    ];
+    fixtures = {
+      cases,
+      interviews,
+      holds,
+      revocations,
+      webhook: webhook.body.id,
+      apiToken: apiToken.body.id,
+      assetTask: task.id,
+      closedCase,
+      exit: { key: exitKey, body: exitBody, batchId: exit.body.id, chunk, reason: 'redundancy', revokeAt: exitRevokeAt },
+    };
 
     // Credentials that must be refused whatever the operation.
     credentials.set('expired', await expiredToken());
@@ -419,7 +506,8 @@ describe('the role matrix', () => {
           if (want !== 'allowed' && !(want === 'hidden' && req.listed)) continue;
           const res = await call(caller, req);
           const where = `${op.operationId} as ${describeCaller(caller)}${subject ? ` on ${subject}'s row` : ''}`;
-          if (res.status >= 500 || res.status === 401 || res.status === 403) failures.push(`${where}: ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
+          if (req.runs && want === 'allowed' && (res.status < 200 || res.status > 299)) failures.push(`${where}: ${res.status} — it must run (2xx) ${JSON.stringify(res.body).slice(0, 160)}`);
+          else if (res.status >= 500 || res.status === 401 || res.status === 403) failures.push(`${where}: ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
           else if (rowScoped(op.policy) && res.status === 404 && want === 'allowed' && !/dead letter|no mailbox/i.test(String(res.body.detail))) failures.push(`${where}: 404 for a row the caller may see`);
           else if (req.listed && res.status === 200 && req.listed(res.body) !== (want === 'allowed')) failures.push(`${where}: the list ${want === 'allowed' ? 'lacks' : 'shows'} the row`);
         }
