@@ -148,6 +148,13 @@ async function freePort(): Promise<number> {
   });
 }
 
+const bindable = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
 const canConnect = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -272,18 +279,29 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     ].join('\n'),
   );
 
-  const port = await freePort();
-  const url = `ldap://127.0.0.1:${port}`;
+  // Picked now, bound by slapd later: another suite on the machine may take one in between (the first start
+  // then picks new ones). After that the ports stay: down()/up() simulate an outage of this server.
+  let port = 0;
+  let url = '';
+  let ldapsUrl: string | undefined;
   const tls = options.tls ? await makeCertificates(dir) : undefined;
-  const tlsPort = tls ? await freePort() : undefined;
-  const ldapsUrl = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
+  const pickPorts = async () => {
+    port = await freePort();
+    url = `ldap://127.0.0.1:${port}`;
+    ldapsUrl = tls ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
+  };
+  await pickPorts();
   if (tls) await writeFile(conf, `${tls.conf}\n${await readFile(conf, 'utf8')}`);
   // As root slapd would switch to the openldap user, which cannot read the temporary directory.
   const asRoot = process.getuid?.() === 0 ? ['-u', 'root', '-g', 'root'] : [];
 
   const up = async () => {
     const started = await run(SLAPD, ['-f', conf, '-h', [`${url}/`, ...(ldapsUrl ? [`${ldapsUrl}/`] : [])].join(' '), ...asRoot]);
-    if (started.code !== 0) throw new Error(`slapd did not start (exit ${started.code}): ${started.stderr.trim()}`);
+    if (started.code !== 0) {
+      // slapd says why only to syslog: a port another program holds now is the likely cause.
+      const taken = !(await bindable(port)) || (ldapsUrl !== undefined && !(await bindable(Number(new URL(ldapsUrl).port))));
+      throw Object.assign(new Error(`slapd did not start (exit ${started.code})${taken ? ' (its port is taken)' : ''}: ${started.stderr.trim()}`), { portTaken: taken });
+    }
     // slapd forks once it is listening; wait for the socket anyway (a slow machine).
     for (let i = 0; i < 100; i++) {
       if (await canConnect(port)) return;
@@ -309,6 +327,16 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     await rm(pidFile, { force: true });
   };
 
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await up();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !(err as { portTaken?: boolean }).portTaken) throw err;
+      await pickPorts();
+    }
+  }
+
   const asRootArgs = ['-x', '-H', url, '-D', rootDn, '-w', rootPassword];
   const ldif = async (tool: 'ldapadd' | 'ldapmodify', text: string) => {
     const r = await run(tool, [...asRootArgs], text);
@@ -328,7 +356,6 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       '',
     ].join('\n');
 
-  await up();
   await ldif(
     'ldapadd',
     [
