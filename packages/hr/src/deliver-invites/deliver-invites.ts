@@ -56,11 +56,11 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
   const { db, log } = options;
   const timeoutMs = options.timeoutMs ?? 5_000;
 
-  /** A row to send: `attempts` counts this attempt when the row was claimed (relay), not when it was still reserved (fast path). */
-  type ToSend = { id: number; request: notification.SendEmailRequest; attempts: number; claimed: boolean };
+  /** A row to send; `attempts` counts this attempt (a new row's first one is counted when it is queued, see outbox.ts). */
+  type ToSend = { id: number; request: notification.SendEmailRequest; attempts: number };
 
   async function claim(filter: { ids: readonly number[] } | { due: number }): Promise<ToSend[]> {
-    const rows = await db
+    return db
       .updateTable('outbox')
       .set((eb) => ({
         attempts: eb('attempts', '+', 1),
@@ -73,7 +73,6 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       })
       .returning(['id', 'request', 'attempts'])
       .execute();
-    return rows.map((r) => ({ ...r, claimed: true }));
   }
 
   /** Sends one row; a failure is recorded on the row at once, a success is left to `deliver`'s one statement for all. */
@@ -86,9 +85,6 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       await db.updateTable('outbox').set({ status: 'failed', last_error: valid.error.message.slice(0, 2000) }).where('id', '=', row.id).execute();
       return false;
     }
-    // An unclaimed row's attempt is counted when its outcome is recorded.
-    const attempts = row.claimed ? row.attempts : row.attempts + 1;
-    const counted = row.claimed ? {} : { attempts };
     try {
       await options.client.sendEmail(request, { idempotencyKey: `hr:${request.purpose}:${request.to.email}`, timeoutMs });
       return true;
@@ -97,14 +93,14 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       if (isRefusal(err)) {
         // Notification refused the email itself (4xx): retrying the same request cannot succeed.
         log.error({ outboxId: row.id, purpose: request.purpose, err: message }, 'notification refused an interview email; giving up on it');
-        await db.updateTable('outbox').set({ status: 'failed', last_error: message.slice(0, 2000), ...counted }).where('id', '=', row.id).execute();
+        await db.updateTable('outbox').set({ status: 'failed', last_error: message.slice(0, 2000) }).where('id', '=', row.id).execute();
         return false;
       }
-      const delay = backoffMs(options.retryBaseMs, attempts);
-      log.warn({ outboxId: row.id, purpose: request.purpose, attempts, retryInMs: delay, err: message }, 'interview email not delivered yet; will retry');
+      const delay = backoffMs(options.retryBaseMs, row.attempts);
+      log.warn({ outboxId: row.id, purpose: request.purpose, attempts: row.attempts, retryInMs: delay, err: message }, 'interview email not delivered yet; will retry');
       await db
         .updateTable('outbox')
-        .set({ next_attempt_at: sql<Date>`now() + ${delay} * interval '1 millisecond'`, last_error: message.slice(0, 2000), ...counted })
+        .set({ next_attempt_at: sql<Date>`now() + ${delay} * interval '1 millisecond'`, last_error: message.slice(0, 2000) })
         .where('id', '=', row.id)
         .execute();
       return false;
@@ -120,16 +116,9 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
     const ok = await Promise.all(rows.map(send));
     const sent = rows.filter((_, i) => ok[i]);
     if (sent.length === 0) return;
-    const unclaimed = sent.filter((r) => !r.claimed).map((r) => r.id);
     await db
       .updateTable('outbox')
-      .set((eb) => ({
-        status: 'sent',
-        sent_at: new Date(),
-        last_error: null,
-        // The fast path did not claim its rows: their one attempt is counted here.
-        attempts: unclaimed.length ? eb.case().when('id', 'in', unclaimed).then(eb('attempts', '+', 1)).else(eb.ref('attempts')).end() : eb.ref('attempts'),
-      }))
+      .set({ status: 'sent', sent_at: new Date(), last_error: null })
       .where('id', 'in', sent.map((r) => r.id))
       .where('status', '=', 'pending')
       .execute();
@@ -144,7 +133,7 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       const fresh = queued.filter((q) => q.reservedUntil > reservedAfter);
       const stale = queued.filter((q) => q.reservedUntil <= reservedAfter);
       const claimed = stale.length ? await claim({ ids: stale.map((q) => q.id) }) : [];
-      await deliver([...fresh.map((q) => ({ id: q.id, request: q.request, attempts: 0, claimed: false })), ...claimed]);
+      await deliver([...fresh.map((q) => ({ id: q.id, request: q.request, attempts: 1 })), ...claimed]);
     } catch (err) {
       // The rows stay queued; the relay delivers them once their lease runs out.
       log.warn({ err }, 'fast-path delivery of interview emails failed; the relay will retry');

@@ -32,6 +32,8 @@ export function outboxRows(interviewId: string, emails: readonly notification.Se
       recipient: request.to.email.toLowerCase(),
       request: JSON.stringify(request),
       next_attempt_at: sql<Date>`now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond'`,
+      // The fast path's attempt, counted when it is reserved: that path sends without claiming the row.
+      attempts: 1,
       parsed: request,
     };
   });

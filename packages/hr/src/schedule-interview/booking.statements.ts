@@ -140,8 +140,8 @@ export async function insertBooking(
       INSERT INTO hr.idempotency_keys (key, operation, fingerprint, interview_id, created_at)
       SELECT ${key?.key ?? null}, ${key?.operation ?? null}, ${key?.fingerprint ?? null}, booked.id, ${i.created_at} FROM booked WHERE ${key !== undefined}
     ), queued AS (
-      INSERT INTO hr.outbox (interview_id, purpose, recipient, request, next_attempt_at)
-      SELECT booked.id, x.purpose, x.recipient, x.request, now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond'
+      INSERT INTO hr.outbox (interview_id, purpose, recipient, request, next_attempt_at, attempts)
+      SELECT booked.id, x.purpose, x.recipient, x.request, now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond', 1
         FROM booked,
              ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows.map((x) => ({ purpose: x.purpose, recipient: x.recipient, request: x.parsed })))}::jsonb) AS (purpose text, recipient text, request jsonb))
              WITH ORDINALITY AS x(purpose, recipient, request, n)
