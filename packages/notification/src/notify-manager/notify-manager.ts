@@ -12,7 +12,8 @@ import { managerNoticeRequest, noManagerEmailId, type ResignationFacts } from '.
  * handler (notify-manager-when-resignation-submitted.ts) and the orchestrator's command
  * (notify-manager.http.ts) only parse their input and call this.
  *
- *   one transaction: [the adapter's own check, e.g. the event not yet processed]
+ *   one transaction (one statement when there is nothing else to commit with the notice):
+ *                    [the adapter's own check, e.g. the event not yet processed]
  *                    ─► no manager: publish managerNotified { skipped: 'no manager' } (with a bus)
  *                    ─► the notice cannot be rendered: store nothing (the adapter reports why)
  *                    ─► store the notice (queued; claimed by this instance when a send slot is free)
@@ -40,23 +41,26 @@ export interface NotifyManagerOptions {
 export async function notifyManager(ctx: NotificationContext, facts: ResignationFacts, options: NotifyManagerOptions): Promise<ManagerNotice> {
   const request = managerNoticeRequest(facts, options.caseUrl);
   const claim = request ? claimOnInsert(ctx) : undefined;
-  const decided = await ctx.db
-    .transaction()
-    .execute(async (trx): Promise<ManagerNotice> => {
-      if (options.first && !(await options.first(trx))) return { outcome: 'skipped' };
-      if (!request) {
-        // Nobody to tell: the reaction is done. Said on the bus in both modes, as a sent notice is.
-        if (ctx.bus) await ctx.bus.publish(trx, [noManagerToNotify(facts.resignationId, options.origin, ctx.clock.now())]);
-        return { outcome: 'no manager', emailId: noManagerEmailId(facts.resignationId) };
-      }
-      const stored = await storeEmail(trx, ctx.clock, request, undefined, options.origin, claim);
-      if (!stored.ok) {
-        const reason = `the manager notice cannot be rendered: ${stored.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
-        await options.onUnrenderable?.(trx, reason);
-        return { outcome: 'unrenderable', reason };
-      }
-      return { outcome: 'stored', email: stored.row };
-    })
+  const decide = async (db: Kysely<NotificationDB>): Promise<ManagerNotice> => {
+    if (options.first && !(await options.first(db))) return { outcome: 'skipped' };
+    if (!request) {
+      // Nobody to tell: the reaction is done. Said on the bus in both modes, as a sent notice is.
+      if (ctx.bus) await ctx.bus.publish(db, [noManagerToNotify(facts.resignationId, options.origin, ctx.clock.now())]);
+      return { outcome: 'no manager', emailId: noManagerEmailId(facts.resignationId) };
+    }
+    const stored = await storeEmail(db, ctx.clock, request, undefined, options.origin, claim);
+    if (!stored.ok) {
+      const reason = `the manager notice cannot be rendered: ${stored.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+      await options.onUnrenderable?.(db, reason);
+      return { outcome: 'unrenderable', reason };
+    }
+    return { outcome: 'stored', email: stored.row };
+  };
+  // A transaction only when something must commit with the notice (the adapter's check, a failure report, the
+  // no-manager event). The orchestrator's command has none of these: its notice is one INSERT … ON CONFLICT
+  // (the unique index decides a repeat), so BEGIN and COMMIT would be two round trips for nothing.
+  const alone = request !== undefined && !options.first && !options.onUnrenderable;
+  const decided = await (alone ? decide(ctx.db) : ctx.db.transaction().execute(decide))
     .catch((err: unknown) => {
       // Rolled back: no email was stored, the claim's slot is free again.
       claim?.slot.release();
