@@ -5,9 +5,10 @@ import type { HrTx } from '../db/hr.db.ts';
 /**
  * How long a freshly queued invite is reserved for the request that queued it: the request delivers
  * it right after committing (fast path); the relay only takes over if that did not happen (process
- * crash), so the two do not race for the same email.
+ * crash), so the two do not race for the same email. One minute, a claim's lease (deliver-invites.ts):
+ * the fast path sends under this reservation without claiming the row, so it is its lease.
  */
-export const FAST_PATH_RESERVATION_MS = 30_000;
+export const FAST_PATH_RESERVATION_MS = 60_000;
 
 /** An invite queued in HR's outbox, as the transaction that queued it knows it: what the fast path sends. */
 export interface QueuedEmail {

@@ -6,7 +6,7 @@ import type { HrDb } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
 import { backoffMs, isRefusal, type NotificationClient } from '../notification/notification.client.ts';
 import { followUpSent } from './follow-up.events.ts';
-import { readFollowUps, refreshFollowUpTimer, type CaseFollowUps, type ExitCaseRow } from './follow-up-timer.ts';
+import { readFollowUps, refreshFollowUpTimer, setFollowUpTimer, type CaseFollowUps, type ExitCaseRow } from './follow-up-timer.ts';
 
 export interface FollowUpDeps {
   policy: FollowUpPolicy;
@@ -132,8 +132,9 @@ async function record(ctx: HrContext & { bus: EventBus }, deps: FollowUpDeps, c:
   const resignationId = c.exitCase.resignation_id;
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
-    // The case row first: the same lock order as every other writer of the case.
-    await trx.selectFrom('exit_cases').select('resignation_id').where('resignation_id', '=', resignationId).forUpdate().execute();
+    // The case row first: the same lock order as every other writer of the case. Its facts, read under the
+    // lock, then set the timer without reading them again.
+    const locked = await readFollowUps(trx, resignationId, { lock: true });
     const inserted = await trx
       .insertInto('follow_ups')
       .values({
@@ -153,7 +154,11 @@ async function record(ctx: HrContext & { bus: EventBus }, deps: FollowUpDeps, c:
       const cause = { correlationId: c.exitCase.correlation_id ?? resignationId, traceparent: c.exitCase.traceparent ?? undefined };
       await ctx.bus.publish(trx, [followUpSent(resignationId, f, outcome, cause, now)]);
     }
-    await refreshFollowUpTimer({ followUpPolicy: deps.policy }, trx, resignationId);
+    if (locked) {
+      // Recorded now, or by another poller before the lock was ours (then already in the facts read).
+      locked.sent.add(followUpKey(f));
+      await setFollowUpTimer(deps.policy, trx, locked);
+    }
   });
 }
 

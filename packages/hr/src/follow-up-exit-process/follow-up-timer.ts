@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import { followUpKey, nextFollowUp, type FollowUpFacts, type FollowUpPolicy } from '../domain/follow-ups.ts';
+import { sql, type Selectable } from 'kysely';
+import { followUpKey, nextFollowUp, type FollowUpFacts, type FollowUpLevel, type FollowUpPolicy, type Milestone } from '../domain/follow-ups.ts';
 import type { ExitCasesTable, HrDb, HrTx } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
 
@@ -18,22 +18,22 @@ export async function readFollowUps(db: HrDb | HrTx, resignationId: string, opti
   if (options.lock) q = q.forUpdate();
   const exitCase = await q.executeTakeFirst();
   if (!exitCase?.submitted_at) return undefined;
+  // The interview and the follow-ups recorded, in one statement after the case's lock (a fresh snapshot).
   // One interview per resignation; a cancelled one counts as none (it has to be booked again).
-  const interview = await db
-    .selectFrom('interviews')
-    .select(['ends_at', 'status'])
-    .where('resignation_id', '=', resignationId)
-    .where('status', '<>', 'cancelled')
-    .executeTakeFirst();
-  const recorded = await db.selectFrom('follow_ups').select(['milestone', 'level']).where('resignation_id', '=', resignationId).execute();
+  const facts = await sql<{ interview: { ends_at: string; status: string } | null; recorded: [Milestone, FollowUpLevel][] }>`
+    SELECT (SELECT jsonb_build_object('ends_at', i.ends_at, 'status', i.status) FROM hr.interviews i
+             WHERE i.resignation_id = ${resignationId} AND i.status <> 'cancelled') AS interview,
+           (SELECT coalesce(jsonb_agg(jsonb_build_array(f.milestone, f.level)), '[]') FROM hr.follow_ups f
+             WHERE f.resignation_id = ${resignationId}) AS recorded`.execute(db);
+  const { interview, recorded } = facts.rows[0]!;
   return {
     exitCase,
     facts: {
       submittedAt: exitCase.submitted_at,
-      interview: interview ? { end: interview.ends_at, held: interview.status === 'held' } : null,
+      interview: interview ? { end: new Date(interview.ends_at), held: interview.status === 'held' } : null,
       decided: exitCase.decision !== null,
     },
-    sent: new Set(recorded.map(followUpKey)),
+    sent: new Set(recorded.map(([milestone, level]) => followUpKey({ milestone, level }))),
   };
 }
 
@@ -51,8 +51,12 @@ export function nextDueAt(policy: FollowUpPolicy, c: CaseFollowUps | undefined):
 export async function refreshFollowUpTimer(ctx: Pick<HrContext, 'followUpPolicy'>, trx: HrTx, resignationId: string): Promise<void> {
   if (!ctx.followUpPolicy) return;
   const c = await readFollowUps(trx, resignationId, { lock: true });
-  if (!c) return;
-  const due = nextDueAt(ctx.followUpPolicy, c);
+  if (c) await setFollowUpTimer(ctx.followUpPolicy, trx, c);
+}
+
+/** Sets the timer from facts the caller read under the case's lock (readFollowUps with lock) and kept current. */
+export async function setFollowUpTimer(policy: FollowUpPolicy, trx: HrTx, c: CaseFollowUps): Promise<void> {
+  const due = nextDueAt(policy, c);
   if (due?.getTime() === c.exitCase.follow_up_at?.getTime()) return;
-  await trx.updateTable('exit_cases').set({ follow_up_at: due, updated_at: new Date() }).where('resignation_id', '=', resignationId).execute();
+  await trx.updateTable('exit_cases').set({ follow_up_at: due, updated_at: new Date() }).where('resignation_id', '=', c.exitCase.resignation_id).execute();
 }
