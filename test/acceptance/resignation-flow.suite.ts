@@ -583,15 +583,5 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       expect(mailsTo(manager.email).filter((m) => m.subject?.includes(employee.name))).toHaveLength(1);
       expect(Number((await ems.pool.query<{ n: string }>(`SELECT count(*) AS n FROM notification.emails WHERE resignation_id = $1 AND purpose = 'manager-notice'`, [res.body.id])).rows[0]!.n)).toBe(1);
     });
-
-    it.runIf(mode === 'orchestration')('when an employee resigns, then critical access is suspended before the manager notice is even written (the hold goes first)', async () => {
-      const employee = takeEmployee();
-      const res = await submit({ employeeId: employee.id });
-      const done = await settled(res.body.id);
-      expect(done.steps.blockAccess.status).toBe('done');
-      const { rows } = await ems.pool.query<{ created_at: Date }>(`SELECT created_at FROM notification.emails WHERE resignation_id = $1 AND purpose = 'manager-notice'`, [res.body.id]);
-      expect(rows).toHaveLength(1);
-      expect(rows[0]!.created_at.getTime()).toBeGreaterThanOrEqual(Date.parse(done.steps.blockAccess.at!));
-    });
   });
 }

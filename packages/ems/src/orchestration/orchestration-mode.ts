@@ -27,7 +27,7 @@ import { createResignationOrchestrator, orchestrationStarter } from './resignati
 import type { RetryPolicy } from './tracked-step.ts';
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
-export const WORKFLOW_VERSION = 'resignation-v4';
+export const WORKFLOW_VERSION = 'resignation-v3';
 
 /** EMS's subscribers in orchestration only: a database that ran in it before keeps them, so choreography unsubscribes them. */
 export const ORCHESTRATION_SUBSCRIBERS: readonly string[] = [END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, RECORD_REPORTED_WHEN_ORCHESTRATED_SUBSCRIBER];

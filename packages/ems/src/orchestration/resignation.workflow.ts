@@ -3,12 +3,10 @@
  *
  *   POST /api/resignations ──open the case (one transaction)──(employee already has an open case)──▶ 409
  *                          ──startWorkflow(caseId)──▶ 201
- *                                                 blockAccess (Access API)                    the hold first: done,
- *                                                        │                                    or 5 s at most
- *                         ┌──────────────────────────────┴───────────────┐
- *                  notifyManager                  scheduleInterview      │                     steps retried with backoff
- *         (Notification: notifyManager)              (HR API)            │
- *                         └──────────────────────────────┬───────────────┘
+ *                         ┌──────────────────────────────┼──────────────────────────────┐
+ *                  notifyManager                  scheduleInterview                blockAccess       parallel steps,
+ *         (Notification: notifyManager)              (HR API)                      (Access API)       retried with backoff
+ *                         └──────────────────────────────┼──────────────────────────────┘
  *                                    record failures (in a fixed order), settle the case status
  *                                                        │
  *                                      the case's decision phase (decision.workflow.ts): waits for the
@@ -23,7 +21,6 @@
  * Steps are at-least-once: every participant call carries an idempotency key derived from the case,
  * and every write to the case store is idempotent.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Logger } from '@ems/platform';
 import { recordOutcomes, trackedStep, type Reaction, type RetryPolicy } from './tracked-step.ts';
@@ -37,8 +34,6 @@ import type { CaseStarter } from '../resignations/submit-resignation.ts';
 export const WORKFLOW_NAME = 'resignation';
 /** A case this much older than its workflow-to-be is an orphan (its opener died before starting it). */
 const ORPHAN_AFTER_MS = 10_000;
-/** How long the manager notice and the interview wait for the hold at most before they start anyway. */
-export const HOLD_HEAD_START_MS = 5_000;
 
 export function createResignationOrchestrator(deps: {
   store: CaseStore;
@@ -108,15 +103,8 @@ export function createResignationOrchestrator(deps: {
 
   async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
     const react = (step: ReactionStep) => trackedStep(store, retry, draft.id, step, () => reactions[step](draft));
-    // The hold first (its step number is the first): in a burst the emails and the interview, which cost
-    // several times more, would otherwise compete with it for the same process and database. The other
-    // two start once it is done, or after HOLD_HEAD_START_MS when Access is slow or down (the head start
-    // only decides when they are called; their step numbers follow the call order, so a replay is the same).
-    const hold = react('blockAccess');
-    const headStart = new AbortController();
-    await Promise.race([hold, sleep(HOLD_HEAD_START_MS, undefined, { signal: headStart.signal })]).finally(() => headStart.abort());
-    const [notice, interview] = await Promise.all([react('notifyManager'), react('scheduleInterview')]);
-    await recordOutcomes(store, draft.id, [notice, interview, await hold]);
+    const outcomes = await Promise.all([react('notifyManager'), react('scheduleInterview'), react('blockAccess')]);
+    await recordOutcomes(store, draft.id, outcomes);
     // What follows (follow-ups, the decision, restoring or revoking access) waits days, in this workflow.
     return { id: draft.id, status: await deps.decisionPhase(draft.id) };
   }
