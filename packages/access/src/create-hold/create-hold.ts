@@ -134,12 +134,6 @@ export async function createHoldInTransaction(
       .set({ status: 'suspended', suspended_by_hold: hold.id, updated_at: now })
       .where('id', 'in', ids)
       .execute();
-    const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
-    await recordAudit(
-      trx,
-      by,
-      toSuspend.map((c) => ({ at: now, employeeId: request.employeeId, grantId: c.grantId, systemId: c.systemId, from: c.from, to: c.to, reason, holdId: hold.id })),
-    );
   }
   // Each critical connected system's part, in this transaction: the tasks exist iff the hold does.
   await enqueueSuspendTasks(
@@ -161,6 +155,16 @@ export async function createHoldInTransaction(
       data: { resignationId: request.resignationId, employeeId: request.employeeId, holdId: view.id, suspended: view.suspendedGrants },
     }),
   ]);
+  // The audit last: it takes the chain's lock (one writer at a time, held until commit), so nothing
+  // else of this transaction runs inside the serialised stretch — in a burst every hold queues on it.
+  if (toSuspend.length > 0) {
+    const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
+    await recordAudit(
+      trx,
+      by,
+      toSuspend.map((c) => ({ at: now, employeeId: request.employeeId, grantId: c.grantId, systemId: c.systemId, from: c.from, to: c.to, reason, holdId: hold.id })),
+    );
+  }
   return { hold: view, created: true };
 }
 

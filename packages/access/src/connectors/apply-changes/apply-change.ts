@@ -144,17 +144,6 @@ async function recordDone(deps: ApplyChangeDeps, task: TaskRow, verification: st
       .returningAll()
       .executeTakeFirst();
     if (!row) return false;
-    await recordSystemAudit(trx, auditBy(row), [
-      {
-        at: now,
-        employeeId: row.employee_id,
-        systemId: row.system_id,
-        event: 'system_access_changed',
-        reason: `${row.action} on ${row.system_id} (${row.connector}) made and verified: ${verification}`,
-        holdId: row.hold_id,
-        detail: { ...change(row, row.attempts), revocationId: row.revocation_id, verification },
-      },
-    ]);
     await deps.bus?.publish(trx, [
       createEvent({
         type: EventTypes.systemAccessChanged,
@@ -165,6 +154,18 @@ async function recordDone(deps: ApplyChangeDeps, task: TaskRow, verification: st
         time: now,
         data: { ...told(row, row.attempts), verification, changedAt: now.toISOString() },
       }),
+    ]);
+    // The audit last: its chain lock is held until commit (see create-hold).
+    await recordSystemAudit(trx, auditBy(row), [
+      {
+        at: now,
+        employeeId: row.employee_id,
+        systemId: row.system_id,
+        event: 'system_access_changed',
+        reason: `${row.action} on ${row.system_id} (${row.connector}) made and verified: ${verification}`,
+        holdId: row.hold_id,
+        detail: { ...change(row, row.attempts), revocationId: row.revocation_id, verification },
+      },
     ]);
     return true;
   });
