@@ -20,6 +20,7 @@ import {
   type Logger,
   type Pool,
   type ServiceModule,
+  backoffDelay,
 } from '@ems/platform';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, openMaildir, startCaptureSmtpServer, type Maildir, TELL_EXIT_SUBSCRIBER } from '@ems/notification';
@@ -372,7 +373,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           return;
         } catch (err) {
           if (stopping || embedded || err instanceof ConfigError) throw err; // the embedded default owns its database: no point waiting
-          const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+          const delay = backoffDelay(attempt + 1, { baseMs: 250, maxMs: 10_000 });
           stage = `${what}: ${err instanceof Error ? err.message : String(err)} (attempt ${attempt}; retrying in ${delay} ms)`;
           log.warn({ err, attempt, delay }, `start-up: ${what} failed; retrying`);
           await new Promise((r) => setTimeout(r, delay));

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { isTransient, storableText } from '@ems/platform';
+import { backoffDelay, isTransient, storableText } from '@ems/platform';
 import type { CaseStore } from '../resignations/case-store.ts';
 import type { StepName } from '../domain/resignation.ts';
 
@@ -43,7 +43,7 @@ type Outcome = { ok: true; result: Record<string, unknown>; attempts: number } |
 
 /** The delay before attempt n+1: exponential from `retryIntervalMs`, capped at `maxIntervalMs`. */
 export function retryDelayMs(retry: RetryPolicy, attempt: number): number {
-  return Math.min(retry.maxIntervalMs, retry.retryIntervalMs * 2 ** Math.min(attempt - 1, 30));
+  return backoffDelay(attempt, { baseMs: retry.retryIntervalMs, maxMs: retry.maxIntervalMs });
 }
 
 /**

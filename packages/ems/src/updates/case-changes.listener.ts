@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger, Pool } from '@ems/platform';
+import { backoffDelay, type Logger, type Pool } from '@ems/platform';
 import type { PoolClient } from 'pg';
 import { ems } from '@ems/contracts';
 import type { CaseChange } from './updates-hub.ts';
@@ -74,7 +74,7 @@ export function listenForCaseChanges(
   };
   const schedule = (err: unknown) => {
     if (stopped) return;
-    const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt++, 6));
+    const delay = backoffDelay(++attempt, { baseMs: 250, maxMs: 10_000 });
     log.warn({ err, delay }, 'live updates: the LISTEN connection failed; reconnecting');
     retry = setTimeout(() => void connect(), delay);
     retry.unref();

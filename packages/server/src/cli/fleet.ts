@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createPool, databaseName, ensureDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres, type Logger } from '@ems/platform';
+import { backoffDelay, createPool, databaseName, ensureDatabase, migrate, startEmbeddedPostgres, type EmbeddedPostgres, type Logger } from '@ems/platform';
 import { demoOrg } from '@ems/demo-org';
 import { startCaptureSmtpServer } from '@ems/notification';
 import type { Config, ServiceName } from '../config.ts';
@@ -179,7 +179,7 @@ export async function startFleet(config: Config, log: Logger, options: { replica
       child.once('exit', (code, signal) => {
         if (stopping) return;
         r.restarts++;
-        const delay = Math.min(10_000, 500 * 2 ** Math.min(r.restarts, 5));
+        const delay = backoffDelay(r.restarts + 1, { baseMs: 500, maxMs: 10_000 });
         options.print(`fleet         | ${r.service}-${r.index} exited (${signal ?? code}); restarting in ${delay} ms`);
         setTimeout(() => {
           if (!stopping) launch(r);

@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Clock, Logger } from '@ems/platform';
+import { backoffDelay, type Clock, type Logger } from '@ems/platform';
 import { EventSources, EventTypes } from '@ems/contracts/events';
 import { createEvent, type EventBus } from '@ems/eventbus';
 import type { AccessDb, ConnectorTasksTable } from '../../db/access.db.ts';
@@ -48,7 +48,7 @@ interface Failure {
 
 /** Delay before attempt `attempts + 1`, after `attempts` failed ones. */
 export function backoffMs(policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, attempts: number): number {
-  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
+  return backoffDelay(attempts, { baseMs: policy.baseMs, maxMs: policy.maxMs });
 }
 
 /** Control characters out, length capped, well-formed: an error message as the audit and the events may carry it. */
