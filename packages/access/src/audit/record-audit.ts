@@ -50,20 +50,9 @@ export const AUDIT_CHAIN_LOCK = 'access.audit';
  * index on prev_hash (migrations.ts) turns any writer that bypassed this into an error, not a fork.
  */
 export async function recordAudit(trx: AccessTx, by: AuditBy, changes: readonly AuditChange[]): Promise<void> {
-  await appendAudit(
+  await recordAuditEntries(
     trx,
-    changes.map((c) => ({
-      at: c.at,
-      employee_id: c.employeeId,
-      grant_id: c.grantId,
-      system_id: c.systemId,
-      from_status: c.from,
-      to_status: c.to,
-      reason: c.reason,
-      hold_id: c.holdId,
-      actor: by.actor,
-      on_behalf_of: by.onBehalfOf,
-    })),
+    changes.map((change) => ({ change, by })),
   );
 }
 
