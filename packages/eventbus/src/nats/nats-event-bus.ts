@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { describeError, isPermanent, migrate, PermanentError, type Logger, type Pool } from '@ems/platform';
+import { backoffDelay, describeError, isPermanent, migrate, PermanentError, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { createDeadLetterTable, deadLetterMigrations } from '../postgres/dead-letters.ts';
@@ -288,7 +288,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
             : 'event bus: handler failed; will retry',
       );
       if (lastAttempt || permanent) await deadLetter(sub, msg, raw, reason, attempt);
-      else msg.nak(Math.min(MAX_RETRY_DELAY_MS, retry.backoffMs * 2 ** (attempt - 1)));
+      else msg.nak(backoffDelay(attempt, { baseMs: retry.backoffMs, maxMs: MAX_RETRY_DELAY_MS }));
     }
   };
 
@@ -317,7 +317,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     } catch (err) {
       stopKeepingAlive();
       log.error({ subscriber: sub.name, deadLetterId: letter.id, err }, 'event bus: could not record a dead letter; will retry');
-      msg.nak(Math.min(60_000, 500 * 2 ** (msg.info.deliveryCount - 1)));
+      msg.nak(backoffDelay(msg.info.deliveryCount, { baseMs: 500, maxMs: 60_000 }));
     }
   };
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { CompiledQuery } from 'kysely';
-import { quoteIdent, type Logger, type Migration, type Pool } from '@ems/platform';
+import { backoffDelay, quoteIdent, type Logger, type Migration, type Pool } from '@ems/platform';
 import type { TransactionLike } from '../port.ts';
 
 /*
@@ -188,7 +188,7 @@ export function createRelay(o: RelayOptions): Relay {
         failures++;
         o.log[failures > 3 ? 'error' : 'warn']({ err, failures }, 'event bus: outbox relay failed; retrying');
         await o.onSendError?.(err).catch((e: unknown) => o.log.warn({ err: e }, 'event bus: outbox relay recovery failed'));
-        await idle(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures));
+        await idle(backoffDelay(failures + 1, { baseMs: 100, maxMs: MAX_BACKOFF_MS }));
         continue;
       }
       if (sent === o.batchSize) continue;
@@ -240,7 +240,7 @@ async function listen(pool: Pool, channel: string, onNotification: (payload: str
   };
   const reconnectLater = () => {
     if (closed || timer) return;
-    const delay = Math.min(30_000, 500 * 2 ** failures++);
+    const delay = backoffDelay(++failures, { baseMs: 500, maxMs: 30_000 });
     timer = setTimeout(() => {
       timer = undefined;
       connect().then(onReconnect, (err: unknown) => {

@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { JetStreamApiCodes } from '@nats-io/jetstream';
-import type { Logger } from '@ems/platform';
+import { backoffDelay, type Logger } from '@ems/platform';
 import { isApiError } from './topology.ts';
 
 /*
@@ -94,7 +94,7 @@ export function startPullWorker(o: PullWorkerOptions): PullWorker {
         if (missing) {
           await o.recover(new Date(seen)).catch((e: unknown) => o.log.warn({ err: e, consumer: o.consumer }, 'event bus: could not re-create a NATS consumer'));
         }
-        await pause(Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures));
+        await pause(backoffDelay(failures + 1, { baseMs: 100, maxMs: MAX_BACKOFF_MS }));
       }
     }
   };

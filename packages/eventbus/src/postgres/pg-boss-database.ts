@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { CompiledQuery } from 'kysely';
 import type { Db } from 'pg-boss';
-import { quoteIdent, type Pool } from '@ems/platform';
+import { backoffDelay, quoteIdent, type Pool } from '@ems/platform';
 import type { TransactionLike } from '../port.ts';
 
 /**
@@ -155,7 +155,7 @@ async function listen(pool: Pool, channel: string, onNotification: (payload: str
   };
   const scheduleReconnect = () => {
     if (closed || timer) return;
-    const delay = Math.min(30_000, 500 * 2 ** failures++);
+    const delay = backoffDelay(++failures, { baseMs: 500, maxMs: 30_000 });
     timer = setTimeout(() => {
       timer = undefined;
       connect().catch(scheduleReconnect);
