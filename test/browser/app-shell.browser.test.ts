@@ -79,7 +79,7 @@ describe('the web app shell, in a real browser', () => {
     await accessibleAtBothWidths(page, "an employee's home page");
   });
 
-  it('when each role signs in, then the navigation shows the pages of their roles, and every page limited to other roles shows "Not available to you" (axe-clean at 1280 and 375 px)', async () => {
+  it('when each role signs in, then the navigation shows the pages of their roles, and every page limited to other roles shows "Not available to you" (axe-clean at 1280 and 375 px)', { timeout: 180_000 }, async () => {
     const routes = appRoutes();
     const nav = appNav();
     const people = new Map<string, { page: Page; roles: string[] }>();
