@@ -72,4 +72,49 @@ describe('createPoller', () => {
     await poller.stop();
     expect(calls).toBeGreaterThanOrEqual(2);
   });
+
+  it('when drained() is awaited, then work added before the call has been taken on when it resolves, without waiting for the tick', async () => {
+    const queue: number[] = [];
+    const taken: number[] = [];
+    const poller = createPoller({
+      name: 'test',
+      log,
+      intervalMs: 60_000,
+      batch: 2,
+      work: async (limit) => {
+        const items = queue.splice(0, limit);
+        taken.push(...items);
+        return items.length;
+      },
+    });
+    poller.start();
+    await poller.drained();
+    queue.push(1, 2, 3, 4, 5);
+    await poller.drained();
+    expect(taken).toEqual([1, 2, 3, 4, 5]);
+    expect(poller.rounds).toBeGreaterThanOrEqual(2);
+    await poller.stop();
+  });
+
+  it('when a round fails, then drained() waits for a round that succeeds; after stop() it rejects', async () => {
+    let failNext = true;
+    const poller = createPoller({
+      name: 'test',
+      log,
+      intervalMs: 10,
+      batch: 5,
+      work: async () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('database down');
+        }
+        return 0;
+      },
+    });
+    poller.start();
+    await poller.drained();
+    expect(failNext).toBe(false);
+    await poller.stop();
+    await expect(poller.drained()).rejects.toThrow(/not running/);
+  });
 });

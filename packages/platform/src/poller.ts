@@ -4,6 +4,15 @@ export interface Poller {
   start(): void;
   /** Stops polling and waits for the round in flight, so no work is left half-recorded at shutdown. */
   stop(): Promise<void>;
+  /**
+   * A barrier for tests and shutdown paths: starts a round now (if none is running) and resolves once a
+   * round that began after this call has ended with less than a full batch, i.e. all the work due at the
+   * time of the call has been taken on. A failing round does not count: it waits for the next one.
+   * Rejects when the poller is not running or is stopped before that.
+   */
+  drained(): Promise<void>;
+  /** How many rounds have ended (failed ones included): a marker to wait on. */
+  readonly rounds: number;
 }
 
 export interface PollerOptions {
@@ -30,22 +39,40 @@ export function createPoller(options: PollerOptions): Poller {
   let stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
+  let rounds = 0;
+  /** Waiting for a round that begins after they asked (see drained()). */
+  let waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
 
   async function runRound(): Promise<void> {
+    const mine = waiting;
+    waiting = [];
+    let drained = false;
     try {
       while (running && (await options.work(options.batch, stopping.signal)) === options.batch) {
         // keep draining
       }
+      drained = running;
     } catch (err) {
       options.log.warn({ err }, `${options.name} round failed; retrying on the next tick`);
+    } finally {
+      rounds++;
     }
+    if (drained) for (const w of mine) w.resolve();
+    else waiting.unshift(...mine);
+  }
+
+  function rejectWaiting(): void {
+    const stopped = waiting;
+    waiting = [];
+    for (const w of stopped) w.reject(new Error(`${options.name} stopped before its work was drained`));
   }
 
   function schedule(delayMs: number): void {
     timer = setTimeout(() => {
       round = runRound().finally(() => {
         round = undefined;
-        if (running) schedule(options.intervalMs);
+        // Someone waits for a round that begins after they asked: run it now, not at the next tick.
+        if (running) schedule(waiting.length > 0 ? 0 : options.intervalMs);
       });
     }, delayMs);
     timer.unref();
@@ -63,6 +90,20 @@ export function createPoller(options: PollerOptions): Poller {
       stopping.abort();
       if (timer) clearTimeout(timer);
       await round;
+      rejectWaiting();
+    },
+    drained() {
+      if (!running) return Promise.reject(new Error(`${options.name} is not running`));
+      const barrier = new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
+      // Between rounds: run the next one now instead of at the next tick.
+      if (round === undefined) {
+        if (timer) clearTimeout(timer);
+        schedule(0);
+      }
+      return barrier;
+    },
+    get rounds() {
+      return rounds;
     },
   };
 }
