@@ -306,8 +306,41 @@ function waitReady(child: ChildProcess, logStream: NodeJS.WritableStream, log: (
   });
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, picked below the kernel's ephemeral range: a port the OS
+ * hands out for outgoing connections (port 0 asks for one of those) can be taken by one of them between the
+ * pick and the bind — on a busy machine that happened (EADDRINUSE).
+ */
+export async function freePort(): Promise<number> {
+  const [low, high] = await unassignedPorts();
+  for (let tries = 0; tries < 50; tries++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await bindable(port)) return port;
+  }
+  return anyPort();
+}
+
+/** Ports no outgoing connection is given: from 10,000 up to the start of the ephemeral range (Linux), else 10,000–32,767. */
+export async function unassignedPorts(): Promise<readonly [number, number]> {
+  const DEFAULT: readonly [number, number] = [10_000, 32_768];
+  try {
+    const first = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 12_000 ? [10_000, first] : DEFAULT;
+  } catch {
+    return DEFAULT;
+  }
+}
+
+/** Whether 127.0.0.1:`port` can be bound right now. */
+export function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function anyPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

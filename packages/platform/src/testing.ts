@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { withDatabase } from './db.ts';
+import { bindable, unassignedPorts } from './embedded-postgres.ts';
 
 /**
  * A throwaway database for one test file. Its name marks it as a test database, and drop() refuses
@@ -102,14 +102,10 @@ export function knownCases(): { lookup: import('./case-lookup.ts').CaseLookup; a
  * one free port says nothing about its neighbours).
  */
 export async function freePortRange(count: number): Promise<number> {
-  const bindable = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
+  // Below the ephemeral range, like freePort: an outgoing connection is never given one of these.
+  const [low, high] = await unassignedPorts();
   for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = low + Math.floor(Math.random() * (high - low - count));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await bindable(p);
     if (ok) return base;
