@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import type { Logger } from '@ems/platform';
+import { backoffDelay, type Logger } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { HrDb } from '../db/hr.db.ts';
-import { backoffMs, isRefusal, type NotificationClient } from '../notification/notification.client.ts';
+import { isRefusal, notificationRetry, type NotificationClient } from '../notification/notification.client.ts';
 import type { QueuedEmail } from './outbox.ts';
 
 /**
@@ -38,7 +38,7 @@ export interface InviteDeliveryOptions {
   log: Logger;
   /** Where the emails go (Notification over HTTP). */
   client: NotificationClient;
-  /** First retry delay; doubles with every failed attempt (see backoffMs). */
+  /** First retry delay; doubles with every failed attempt (see notificationRetry). */
   retryBaseMs: number;
   /** Per-call timeout; the fast path is on a user's request, so it is short. */
   timeoutMs?: number;
@@ -96,7 +96,7 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
         await db.updateTable('outbox').set({ status: 'failed', last_error: message.slice(0, 2000) }).where('id', '=', row.id).execute();
         return false;
       }
-      const delay = backoffMs(options.retryBaseMs, row.attempts);
+      const delay = backoffDelay(row.attempts, notificationRetry(options.retryBaseMs));
       log.warn({ outboxId: row.id, purpose: request.purpose, attempts: row.attempts, retryInMs: delay, err: message }, 'interview email not delivered yet; will retry');
       await db
         .updateTable('outbox')

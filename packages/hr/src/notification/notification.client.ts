@@ -1,4 +1,4 @@
-import { callJson, ServiceCallError, type CallAuth } from '@ems/platform';
+import { backoffDelay, callJson, ServiceCallError, type BackoffPolicy, type CallAuth } from '@ems/platform';
 import { notification } from '@ems/contracts';
 
 /**
@@ -35,10 +35,15 @@ export function isRefusal(err: unknown): err is ServiceCallError {
   return err instanceof ServiceCallError && !err.retryable;
 }
 
-const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * How HR retries a call to Notification (an invite, a follow-up): 2^n from `baseMs`, at most 5 minutes, ±20 % so a
+ * recovering Notification is not hit by every caller at once — platform's one formula (backoffDelay).
+ */
+export function notificationRetry(baseMs: number): BackoffPolicy {
+  return { baseMs, maxMs: 5 * 60_000, jitter: 0.2 };
+}
 
-/** Exponential backoff with a little jitter, so a recovering Notification is not hit by every caller at once. */
+/** @deprecated use backoffDelay(attempts, notificationRetry(baseMs)); kept for callers not moved yet. */
 export function backoffMs(baseMs: number, attempts: number): number {
-  const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1));
-  return Math.round(exp * (0.8 + Math.random() * 0.2));
+  return backoffDelay(attempts, notificationRetry(baseMs));
 }
