@@ -33,13 +33,17 @@ export const AppPaths = {
   extensions: '/operations/extensions',
   /** HR lead, operator: import HR's CSV export into the directory (a dry run first, then applied after a confirmation). */
   directoryImport: '/directory/import',
+  /** HR lead: end employments — one person or a CSV list (an involuntary / mass exit), after a confirmation. */
+  exits: '/exits',
+  /** HR lead: one involuntary / mass exit's progress and its cases. */
+  exitBatch: (batchId: string) => `/exits/${id(batchId)}`,
   /** The embedded default's captured emails. */
   mailbox: '/mailbox',
   mail: (messageId: string) => `/mailbox/${id(messageId)}`,
 } as const;
 
 /** First path segments that belong to the app (the server answers them with the app's shell). */
-export const APP_ROOTS = ['resign', 'cases', 'inbox', 'interviews', 'team', 'reports', 'access', 'operations', 'mailbox', 'directory'] as const;
+export const APP_ROOTS = ['resign', 'cases', 'inbox', 'interviews', 'team', 'reports', 'access', 'operations', 'mailbox', 'directory', 'exits'] as const;
 
 /**
  * An absolute link to one of the app's pages, as an email or an answer meant for people carries it:
