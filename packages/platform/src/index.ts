@@ -2,7 +2,8 @@ export { ConfigError, checkEnvNames, editDistance, nearestName, parseEnv, envBoo
 export { createPool, createKysely, withDatabase, databaseName, ensureDatabase, quoteIdent, isUniqueViolation, type Pool } from './db.ts';
 export { migrate, type Migration } from './migrate.ts';
 export { ensureServiceRoles, dropServiceRoles, serviceRoleName, scramVerifier, type ServiceRole, type ServiceRolesOptions } from './db-roles.ts';
-export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, type Problem } from './problem.ts';
+export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, refusalProblem, type Problem } from './problem.ts';
+export { Refusal, isRefusal, refuse, type RefusalKind, type RefusalIssue, type RefusalOptions } from './refusal.ts';
 export { createHttpServer, type App, type RoutePlugin, type ReadinessCheck, type HttpServerOptions } from './http.ts';
 export { callJson, ServiceCallError, type CallAuth, type CallOptions } from './http-client.ts';
 export { PermanentError, classifyError, isTransient, isPermanent, isTransientStatus, storableText, describeError, type ErrorClass } from './errors.ts';
@@ -20,3 +21,4 @@ export { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, LOOPBACK_ADDRESSES, LOOPBACK_HOST
 export { verifyWebhookSignature, signWebhook, webhookSignature, newWebhookSecret, WEBHOOK_HEADERS, SIGNATURE_VERSION, DEFAULT_TOLERANCE_SECONDS, type VerifyOptions, type WebhookHeaderSource } from './webhook-signature.ts';
 export { checkWebhookTarget, isInternalAddress, addressHazard, hostHazard, type TargetCheck } from './outbound-target.ts';
 export { outboundRequest, systemResolver, NoAnswerError, TargetRefusedError, type OutboundRequestOptions, type OutboundResponse, type HostResolver, type ResolvedAddress } from './outbound-request.ts';
+export { createPreparingPool, type PreparingPoolOptions } from './preparing-pool.ts';

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isRefusal, type Refusal, type RefusalKind } from './refusal.ts';
 
 /** RFC 9457 problem details. */
 export const ProblemSchema = z
@@ -19,6 +20,7 @@ export type Problem = z.infer<typeof ProblemSchema>;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   408: 'Request Timeout',
   414: 'URI Too Long',
   431: 'Request Header Fields Too Large',
@@ -58,6 +60,29 @@ function slug(s: string): string {
 export const notFound = (detail: string) => new HttpProblem(404, detail);
 export const conflict = (detail: string, extra?: Record<string, unknown>) => new HttpProblem(409, detail, extra ? { extra } : {});
 export const badRequest = (detail: string) => new HttpProblem(400, detail, { type: 'https://ems.dev/problems/validation', title: 'Invalid request' });
+
+/** The one mapping of a use case's refusal (refusal.ts) to HTTP: its status, and its facts as problem members. */
+const REFUSAL_STATUS: Record<RefusalKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  forbidden: 403,
+  'not-allowed': 422,
+  upstream: 502,
+  unavailable: 503,
+};
+
+export function refusalProblem(refusal: Refusal): HttpProblem {
+  // An invalid request reads as every other validation problem (the schema's own 400s) unless it names its type.
+  const invalid = refusal.kind === 'invalid';
+  const type = refusal.type ?? (invalid ? 'https://ems.dev/problems/validation' : undefined);
+  const title = refusal.title ?? (invalid ? 'Invalid request' : undefined);
+  return new HttpProblem(REFUSAL_STATUS[refusal.kind], refusal.message, {
+    ...(type !== undefined ? { type } : {}),
+    ...(title !== undefined ? { title } : {}),
+    extra: { ...refusal.detail, ...(refusal.issues.length > 0 ? { errors: refusal.issues.map((i) => ({ path: i.path, message: i.message })) } : {}) },
+  });
+}
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   return reply.status(problem.status).type('application/problem+json').send(problem);
@@ -111,6 +136,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const instance = req.url.split('?')[0];
     if (err instanceof HttpProblem) return sendProblem(reply, err.toJSON(instance));
+    if (isRefusal(err)) return sendProblem(reply, refusalProblem(err).toJSON(instance));
     if (hasZodFastifySchemaValidationErrors(err)) {
       const errors = err.validation.map((v) => ({
         path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`,
