@@ -10,6 +10,7 @@ import { AccessAuditPage, AccessPage, EmployeeAccessPage } from './pages/access/
 import { DeadLetterPage, DeadLettersPage, ExtensionsPage, OperationsPage, WebhookPage, WebhooksPage } from './pages/operations/index.tsx';
 import { MailPage, MailboxPage } from './pages/mailbox/index.tsx';
 import { DirectoryImportPage } from './pages/directory/import.tsx';
+import { EndEmploymentPage, ExitBatchPage } from './pages/exits/index.tsx';
 
 /** A page receives its path parameters (`/cases/:id` → `{ id }`). */
 export type PageComponent = ComponentType<{ params: Record<string, string> }>;
@@ -41,6 +42,8 @@ export const ROUTES: readonly Route[] = [
   { pattern: AppPaths.webhook(':id'), page: WebhookPage, roles: ['operator'] },
   { pattern: AppPaths.extensions, page: ExtensionsPage, roles: ['operator'] },
   { pattern: AppPaths.directoryImport, page: DirectoryImportPage, roles: ['hr_lead', 'operator'] },
+  { pattern: AppPaths.exits, page: EndEmploymentPage, roles: ['hr_lead'] },
+  { pattern: AppPaths.exitBatch(':id'), page: ExitBatchPage, roles: ['hr_lead'] },
   { pattern: AppPaths.mailbox, page: MailboxPage },
   { pattern: AppPaths.mail(':id'), page: MailPage },
 ];
@@ -53,6 +56,7 @@ export const NAV: ReadonlyArray<{ to: string; label: string; roles?: readonly Ro
   { to: AppPaths.team, label: 'My team', roles: ['manager'] },
   { to: AppPaths.inbox, label: 'Inbox', roles: ['hr_partner', 'hr_lead'] },
   { to: AppPaths.reports, label: 'Reports', roles: ['hr_lead'] },
+  { to: AppPaths.exits, label: 'End employment', roles: ['hr_lead'] },
   { to: AppPaths.access, label: 'Access', roles: ['access_admin', 'hr_lead'] },
   { to: AppPaths.accessAudit, label: 'Access audit', roles: ['access_admin', 'operator'] },
   { to: AppPaths.operations, label: 'Operations', roles: ['operator'] },

@@ -86,6 +86,8 @@ const STATUS_WORDS: Record<string, string> = {
   active: 'Active',
   released: 'Released',
   revoked: 'Revoked',
+  settled: 'Settled',
+  working: 'Working',
 };
 
 export function statusWords(status: string): string {

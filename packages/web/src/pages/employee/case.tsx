@@ -144,7 +144,8 @@ function Summary({ c, voice, zone, employee }: { c: Resignation; voice: Voice; z
           <>
             <dt>Kind</dt>
             <dd>
-              Involuntary exit, started by HR{c.batchId ? <span className="muted"> (one of a mass exit: batch {c.batchId})</span> : null}
+              Involuntary exit, started by HR
+              {c.batchId ? <ExitBatchLink batchId={c.batchId} /> : null}
             </dd>
           </>
         ) : null}
@@ -205,6 +206,19 @@ function Summary({ c, voice, zone, employee }: { c: Resignation; voice: Voice; z
         ) : null}
       </dl>
     </section>
+  );
+}
+
+/** The batch the involuntary exit was started in: a link to its progress for the HR lead (the only role that may read it). */
+function ExitBatchLink({ batchId }: { batchId: string }) {
+  const session = useSession();
+  return session.has('hr_lead') ? (
+    <>
+      {' '}
+      — <Link to={AppPaths.exitBatch(batchId)}>see the exit’s progress</Link>
+    </>
+  ) : (
+    <span className="muted"> (batch {batchId})</span>
   );
 }
 

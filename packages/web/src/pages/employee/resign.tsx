@@ -245,7 +245,7 @@ export function ResignPage(_props: { params: Record<string, string> }) {
 }
 
 /** HR: find an employee by name or email; picking one fills the id. */
-function EmployeeSearch({ onPick }: { onPick: (id: string) => void }) {
+export function EmployeeSearch({ onPick }: { onPick: (id: string) => void }) {
   const [q, setQ] = useState('');
   const [results, setResults] = useState<Employee[] | undefined>();
   const [error, setError] = useState<unknown>();
