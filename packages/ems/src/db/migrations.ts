@@ -281,3 +281,13 @@ migrations.push({
     );
   `,
 });
+
+migrations.push({
+  version: 16,
+  name: "exit batches: the chunks found settled, so settling a batch never re-reads all of it",
+  sql: `
+    -- Each chunk is added once, by the recorder that finds its people's suspension and notices settled; the
+    -- batch is settled when every chunk is here (exits/record-exit-outcomes.ts).
+    ALTER TABLE exit_batches ADD COLUMN chunks_settled integer[] NOT NULL DEFAULT '{}';
+  `,
+});

@@ -61,6 +61,8 @@ export interface ExitBatchRow {
   traceparent: string | null;
   created_at: Timestamp;
   settled_at: Timestamp | null;
+  /** The chunks found settled (each once); the batch is settled when all are. */
+  chunks_settled: ColumnType<number[], number[] | undefined, number[]>;
 }
 
 /** The manager and HR partner in force for an open case (names as the roster had them). */
