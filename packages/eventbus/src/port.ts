@@ -119,4 +119,13 @@ export interface EventBusTestHooks {
   injectRaw(subscriber: string, raw: unknown): Promise<void>;
   /** The subscribers this process has subscribed (names), so a test can reach every one of them. */
   subscribers(): string[];
+  /**
+   * A barrier, so a test waits for a marker instead of sleeping: resolves once every message that was on
+   * its way to `subscriber` when this was called — published by a transaction committed before it,
+   * injected, or replayed — has been settled: handled, or dead-lettered, recorded and its onDeadLetter
+   * done. Retries still to come count as not settled. Also for a subscriber this process does not work
+   * (unsubscribed, or worked elsewhere): it waits for whoever works its queue. Rejects after `timeoutMs`
+   * (default 30 000) saying what is left.
+   */
+  settled(subscriber: string, options?: { timeoutMs?: number }): Promise<void>;
 }

@@ -21,15 +21,17 @@ export interface ContractContext {
   catalogue: EventCatalogue;
 }
 
-export type MakeBus = (ctx: ContractContext) => Promise<{ bus: EventBus & EventBusTestHooks; dispose: () => Promise<void> }>;
+/**
+ * A fresh bus for one scenario. With `replicaOf`: another process of the same deployment as that bus
+ * (same database, same NATS prefix), e.g. a running one beside a stopped one.
+ */
+export type MakeBus = (ctx: ContractContext, replicaOf?: EventBus) => Promise<{ bus: EventBus & EventBusTestHooks; dispose: () => Promise<void> }>;
 
 const Payload = z.object({ n: z.number().int() });
 const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'inflight', 'permanent', 'malformed', 'email', 'critical'] as const;
 const T = Object.fromEntries(scenarios.map((s) => [s, `com.ems.contract.${s}.v1`])) as Record<(typeof scenarios)[number], string>;
 const catalogue: EventCatalogue = Object.fromEntries(Object.values(T).map((t) => [t, Payload]));
 
-/** How long "nothing else arrives" is watched for. */
-const QUIET_MS = 1500;
 /** Generous: the slowest path (two attempts, backoff, dead-lettering) on a busy 2-core machine. */
 const DELIVERY_TIMEOUT_MS = 30_000;
 
@@ -95,6 +97,13 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
       }
     };
     const publish = (bus: EventBus, ...events: CloudEvent[]) => db.transaction().execute((trx) => bus.publish(trx, events));
+    /**
+     * The barrier before every "and nothing else": whatever was on its way to these subscribers has been
+     * handled or dead-lettered — a second delivery, a retry or a stray event would have happened by now.
+     */
+    const settled = async (bus: EventBusTestHooks, ...recorders: Array<{ subscription: Subscription }>) => {
+      for (const r of recorders) await bus.settled(r.subscription.name, { timeoutMs: DELIVERY_TIMEOUT_MS });
+    };
 
     it('when the publishing transaction commits, then the event is delivered once, and not before the commit; when it rolls back, never', async () => {
       await withBus(async (bus) => {
@@ -105,7 +114,8 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         const committed = event(T.commit, 1);
         await db.transaction().execute(async (trx) => {
           await bus.publish(trx, [committed]);
-          await sleep(700);
+          // Anything on its way to the subscriber outside this transaction would be handled first.
+          await settled(bus, r);
           expect(r.deliveries, 'delivered before its transaction committed').toHaveLength(0);
         });
         await waitFor(() => (r.handled.length === 1 ? true : undefined), 'the committed event', DELIVERY_TIMEOUT_MS);
@@ -121,7 +131,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         const marker = event(T.commit, 3);
         await publish(bus, marker);
         await waitFor(() => (r.ids().includes(marker.id) ? true : undefined), 'the marker event', DELIVERY_TIMEOUT_MS);
-        await sleep(QUIET_MS);
+        await settled(bus, r);
         expect(r.ids().sort()).toEqual([committed.id, marker.id].sort());
         expect(r.deliveries[0]!.ctx).toEqual({ attempt: 1, lastAttempt: false });
         expect(r.handled[0]).toEqual(committed);
@@ -139,7 +149,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         const e = event(T.fanout, 1);
         await publish(bus, e);
         await waitFor(() => (a.handled.length && b.handled.length ? true : undefined), 'both subscribers', DELIVERY_TIMEOUT_MS);
-        await sleep(QUIET_MS);
+        await settled(bus, a, b, other);
         expect(a.ids()).toEqual([e.id]);
         expect(b.ids()).toEqual([e.id]);
         expect(other.deliveries).toHaveLength(0);
@@ -155,7 +165,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         const e = event(T.retry, 1);
         await publish(bus, e);
         await waitFor(() => (r.handled.length === 1 ? true : undefined), 'the retried event', DELIVERY_TIMEOUT_MS);
-        await sleep(QUIET_MS);
+        await settled(bus, r);
         expect(r.deliveries.map((d) => d.ctx)).toEqual([
           { attempt: 1, lastAttempt: false },
           { attempt: 2, lastAttempt: false },
@@ -200,7 +210,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         expect(await bus.deadLetters.get('no-such-dead-letter')).toBeUndefined();
         expect(await bus.deadLetters.replay('no-such-dead-letter')).toBeUndefined();
 
-        await sleep(QUIET_MS);
+        await settled(bus, r);
         expect(r.deadLettered, 'onDeadLetter is called until it succeeds, then no more').toHaveLength(2);
         expect(r.deadLettered[1]!.event).toEqual(e);
         expect(r.deliveries, 'no delivery after the dead letter').toHaveLength(2);
@@ -212,7 +222,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         expect(second?.replayedAt).toBe(first?.replayedAt);
         expect((await bus.deadLetters.replay(letter.id))?.replayedAt).toBe(first?.replayedAt);
         await waitFor(() => (r.handled.length === 1 ? true : undefined), 'the replayed event', DELIVERY_TIMEOUT_MS);
-        await sleep(QUIET_MS);
+        await settled(bus, r);
         expect(r.ids()).toEqual([e.id]);
         expect(r.deliveries.map((d) => d.ctx.attempt), 'the replay starts with fresh attempts').toEqual([1, 2, 1]);
 
@@ -260,7 +270,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         expect(new Set([...page1.items, ...page2.items].map((l) => l.id)).size).toBe(3);
         expect((await bus.deadLetters.list({ subscriber: 'contract.someone-else' })).items).toEqual([]);
 
-        await sleep(QUIET_MS);
+        await settled(bus, r);
         expect(r.deliveries.map((d) => d.event.id), 'the handler saw only the valid event').toEqual([valid.id]);
         expect(r.deadLettered, 'onDeadLetter is for valid events only').toEqual([]);
 
@@ -278,16 +288,27 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         await bus.start(); // idempotent
         await bus.stop();
 
-        const events = [1, 2, 3].map((n) => event(T.restart, n));
-        await publish(bus, events[0]!, events[1]!);
-        await publish(bus, events[2]!);
-        await sleep(QUIET_MS);
-        expect(r.deliveries, 'nothing is delivered while stopped').toHaveLength(0);
+        // The marker: a running replica beside the stopped bus, with a witness of the same type — once the
+        // witness has handled the events, they were out and deliverable (NOTIFYs sent, relayed to NATS).
+        const replica = await makeBus(ctx, bus);
+        const witness = recorder(T.restart);
+        try {
+          await replica.bus.subscribe(witness.subscription);
+          await replica.bus.start();
+          const events = [1, 2, 3].map((n) => event(T.restart, n));
+          await publish(bus, events[0]!, events[1]!);
+          await publish(bus, events[2]!);
+          await waitFor(() => (witness.handled.length === 3 ? true : undefined), 'the witness on the running replica', DELIVERY_TIMEOUT_MS);
+          await settled(replica.bus, witness);
+          expect(r.deliveries, 'nothing is delivered while stopped').toHaveLength(0);
 
-        await bus.start();
-        await waitFor(() => (r.handled.length === 3 ? true : undefined), 'the events published while stopped', DELIVERY_TIMEOUT_MS);
-        await sleep(QUIET_MS);
-        expect(r.ids().sort()).toEqual(events.map((e) => e.id).sort());
+          await bus.start();
+          await waitFor(() => (r.handled.length === 3 ? true : undefined), 'the events published while stopped', DELIVERY_TIMEOUT_MS);
+          await settled(bus, r);
+          expect(r.ids().sort()).toEqual(events.map((e) => e.id).sort());
+        } finally {
+          await replica.dispose();
+        }
       });
     });
 
@@ -310,7 +331,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         const marker = event(T.invalid, 5);
         await publish(bus, marker);
         await waitFor(() => (r.handled.length ? true : undefined), 'the marker event', DELIVERY_TIMEOUT_MS);
-        await sleep(QUIET_MS);
+        await settled(bus, r);
         expect(r.ids()).toEqual([marker.id]);
       });
     });
@@ -328,8 +349,14 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         expect(r.ids()).toEqual([e.id]);
 
         await bus.unsubscribe(r.subscription.name);
-        await publish(bus, event(T.late, 2));
-        await sleep(QUIET_MS);
+        // A subscriber still there receives the next event: it was published and routed.
+        const stays = recorder(T.late);
+        await bus.subscribe(stays.subscription);
+        const next = event(T.late, 2);
+        await publish(bus, next);
+        await waitFor(() => (stays.ids().includes(next.id) ? true : undefined), 'the subscriber that stayed', DELIVERY_TIMEOUT_MS);
+        // Routed to the one that left too, its queue would hold it until delivered: the barrier waits for that.
+        await settled(bus, r, stays);
         expect(r.deliveries, 'nothing after unsubscribe').toHaveLength(1);
       });
     });

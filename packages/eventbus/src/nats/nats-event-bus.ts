@@ -1,14 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { backoffDelay, describeError, isPermanent, migrate, PermanentError, type Logger, type Pool } from '@ems/platform';
+import { backoffDelay, describeError, isPermanent, migrate, PermanentError, quoteIdent, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { createDeadLetterTable, deadLetterMigrations } from '../postgres/dead-letters.ts';
 import { createOutbox, createRelay, outboxMigrations, type OutboxMessage } from './outbox.ts';
 import { startPullWorker, type PullWorker } from './pull-worker.ts';
-import { deleteConsumer, ensureConsumer, ensureStreams, natsNames } from './topology.ts';
+import { deleteConsumer, ensureConsumer, ensureStreams, isApiError, natsNames } from './topology.ts';
 import { natsServersAndAuth } from './credentials.ts';
 
 /*
@@ -506,8 +506,59 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     },
 
     subscribers: () => [...subscriptions.keys()],
+
+    /**
+     * Three marks in turn: the outbox rows committed before the call have been relayed; then the
+     * subscriber's two consumers on the events stream have acknowledged (or terminated) everything up to
+     * that stream's last message — which covers the relayed rows, injected and replayed messages; then
+     * its dead-letter consumer has done the same up to its stream's last message (a message is
+     * terminated only after its dead letter is on that stream). A consumer that does not exist (the
+     * subscriber was unsubscribed) has nothing to deliver.
+     */
+    async settled(subscriber, { timeoutMs = 30_000 } = {}) {
+      const { jsm } = connected();
+      const deadline = Date.now() + timeoutMs;
+      const until = async (what: string, done: () => Promise<string | undefined>) => {
+        for (;;) {
+          const left = await done();
+          if (left === undefined) return;
+          if (Date.now() > deadline) throw new Error(`event bus: ${subscriber} not settled after ${timeoutMs} ms: ${what} (${left})`);
+          await pause(SETTLED_POLL_MS);
+        }
+      };
+      await ensureTables();
+      const table = `${quoteIdent(schema)}.nats_outbox`;
+      const { rows } = await pool.query<{ mark: string | null }>(`SELECT max(seq)::text AS mark FROM ${table} WHERE prefix = $1`, [names.prefix]);
+      const outboxMark = rows[0]?.mark;
+      if (outboxMark) {
+        await until('the outbox relayed', async () => {
+          const unsent = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE prefix = $1 AND seq <= $2 AND sent_at IS NULL`, [names.prefix, outboxMark]);
+          return unsent.rows[0]!.n === 0 ? undefined : `${unsent.rows[0]!.n} rows unsent`;
+        });
+      }
+      const acknowledged = async (stream: string, consumers: string[]) => {
+        const mark = (await jsm.streams.info(stream)).state.last_seq;
+        await until(`${stream} acknowledged up to ${mark}`, async () => {
+          for (const name of consumers) {
+            const info = await jsm.consumers.info(stream, name).catch((err: unknown) => {
+              if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+              throw err;
+            });
+            if (!info) continue;
+            const idle = info.num_pending === 0 && info.num_ack_pending === 0;
+            if (!idle && info.ack_floor.stream_seq < mark) return `${name}: ${info.num_pending} pending, ${info.num_ack_pending} unacknowledged, acknowledged up to ${info.ack_floor.stream_seq}`;
+          }
+          return undefined;
+        });
+      };
+      await acknowledged(names.eventsStream, [names.consumer(subscriber, 'events'), names.consumer(subscriber, 'direct')]);
+      await acknowledged(names.deadLetterStream, [names.consumer(subscriber, 'dead-letters')]);
+    },
   };
 }
+
+const SETTLED_POLL_MS = 100;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Logs the connection's ups and downs (the client reconnects by itself, forever). */
 async function watch(nc: NatsConnection, log: Logger): Promise<void> {

@@ -511,8 +511,38 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     },
 
     subscribers: () => [...subscriptions.keys()],
+
+    /**
+     * The subscriber's queue, then its dead-letter queue: no job created before the mark (the schema's
+     * clock, read after the call) still to run — created, waiting for a retry or active. A job failed
+     * for good has put its dead letter on the second queue in the same statement, so once the first is
+     * settled the second's mark covers it.
+     */
+    async settled(subscriber, { timeoutMs = 30_000 } = {}) {
+      await whenStartedOnce();
+      const s = quoteIdent(schema);
+      const deadline = Date.now() + timeoutMs;
+      for (const queue of [subscriber, subscriber + DEAD_LETTER_SUFFIX]) {
+        const { rows } = await pool.query<{ mark: Date }>(`SELECT ${s}.job_now() AS mark`);
+        const mark = rows[0]!.mark;
+        for (;;) {
+          const left = await pool.query<{ state: string; n: number }>(
+            `SELECT state::text, count(*)::int AS n FROM ${s}.job WHERE name = $1 AND state < 'completed' AND created_on <= $2 GROUP BY state`,
+            [queue, mark],
+          );
+          if (left.rows.length === 0) break;
+          if (Date.now() > deadline) {
+            throw new Error(`event bus: ${queue} not settled after ${timeoutMs} ms: ${left.rows.map((r) => `${r.n} ${r.state}`).join(', ')}`);
+          }
+          await pause(SETTLED_POLL_MS);
+        }
+      }
+    },
   };
 }
+
+const SETTLED_POLL_MS = 50;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function unwrap(data: unknown): unknown {
   return typeof data === 'object' && data !== null && 'event' in data ? data.event : data;
