@@ -22,7 +22,7 @@ import { DataTable } from '../../components/data-table.tsx';
 import { navigate } from '../../components/router.tsx';
 import { ErrorMessage, Field, formatDay, formatInstant, Page } from '../../components/ui.tsx';
 import { EmployeeSearch } from '../employee/resign.tsx';
-import { browserZone, fromLocalInput } from '../hr/time.ts';
+import { browserZone, fromLocalInput, toLocalInput } from '../hr/time.ts';
 
 /**
  * End employment (HR lead): an involuntary exit of one person, or a mass exit from a CSV file.
@@ -39,6 +39,8 @@ import { browserZone, fromLocalInput } from '../hr/time.ts';
 
 const EMPLOYEE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const NOTE_MAX = 2000;
+/** The server refuses a revokeAt more than 366 days ahead; a day less here, so a slow confirmation is not refused. */
+const REVOKE_MAX_DAYS = 365;
 
 type Who = 'one' | 'file';
 type Lookup = { state: 'idle' } | { state: 'loading'; id: string } | { state: 'found'; employee: Employee } | { state: 'missing'; id: string; message: string };
@@ -168,6 +170,7 @@ export function EndEmploymentPage(_props: { params: Record<string, string> }) {
       revokeAt = fromLocalInput(revokeLocal, zone);
       if (!revokeAt) errors.revokeAt = 'Enter the date and time access is revoked.';
       else if (new Date(revokeAt).getTime() <= Date.now()) errors.revokeAt = `${formatInstant(revokeAt)} has passed: choose a later time, or the end of the last working day.`;
+      else if (new Date(revokeAt).getTime() > Date.now() + REVOKE_MAX_DAYS * 86_400_000) errors.revokeAt = `${formatInstant(revokeAt)} is more than a year ahead: EMS revokes access within a year.`;
     }
     if (note.trim().length > NOTE_MAX) errors.note = `At most ${NOTE_MAX} characters (${note.trim().length} now).`;
     setLocalErrors(errors);
@@ -363,6 +366,8 @@ export function EndEmploymentPage(_props: { params: Record<string, string> }) {
                 id="exit-revokeAt"
                 data-focus="revokeAt"
                 type="datetime-local"
+                min={toLocalInput(new Date().toISOString(), zone)}
+                max={toLocalInput(new Date(Date.now() + REVOKE_MAX_DAYS * 86_400_000).toISOString(), zone)}
                 value={revokeLocal}
                 onChange={(e) => {
                   setRevokeLocal(e.target.value);
