@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { CallAuth, Clock, Logger, Pool } from '@ems/platform';
+import { createPreparingPool, type CallAuth, type Clock, type Logger, type Pool } from '@ems/platform';
 import type { EventBus, EventCatalogue } from '@ems/eventbus';
 import type { FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { EmsDb } from '../db/types.ts';
@@ -27,7 +27,11 @@ import { createResignationOrchestrator, orchestrationStarter } from './resignati
 import type { RetryPolicy } from './tracked-step.ts';
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
-export const WORKFLOW_VERSION = 'resignation-v3';
+// v4: the three reactions are one DBOS step ('reactions'), not three.
+export const WORKFLOW_VERSION = 'resignation-v4';
+
+/** Connections of the workflow engine's pool (DBOS's polling takes at most half of them). */
+const SYSTEM_POOL_SIZE = 20;
 
 /** EMS's subscribers in orchestration only: a database that ran in it before keeps them, so choreography unsubscribes them. */
 export const ORCHESTRATION_SUBSCRIBERS: readonly string[] = [END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, RECORD_REPORTED_WHEN_ORCHESTRATED_SUBSCRIBER];
@@ -68,27 +72,44 @@ export function orchestrationMode(deps: {
     subscriptions: [endWaitWhenAccessRevoked({ decisions, launched: () => launched, log }), recordReportedWhenOrchestrated({ db: deps.db, clock: deps.clock, catalogue: deps.catalogue })],
     install: (adminUrl) => deps.workflowTables.install(adminUrl),
     async start(retrying) {
+      const executorID = deps.replica.named ? (deps.replica.id ?? hostname()) : undefined;
+      const dbosLog = deps.log.child({ component: 'dbos' });
+      // DBOS's statements as named prepared statements (planned once per connection, not at every call:
+      // its status check alone ran 15 times per case). The settings DBOS gives a pool of its own: its
+      // size, its application name, the idle-in-transaction timeout, and an error handler.
+      const systemPool = createPreparingPool(deps.systemDatabaseUrl, {
+        max: SYSTEM_POOL_SIZE,
+        applicationName: `dbos_transact_${executorID ?? process.env.DBOS__VMID ?? 'local'}_${WORKFLOW_VERSION}`,
+        prefix: 'dbos',
+        sessionSettings: { idle_in_transaction_session_timeout: 60_000 },
+        onError: (err) => dbosLog.warn({ err }, 'unexpected error on an idle workflow-engine connection'),
+      });
       DBOS.setConfig({
         name: 'ems',
         // As EMS's role, which may use the workflow tables but not create them: installed by the admin.
         systemDatabaseUrl: deps.systemDatabaseUrl,
+        systemDatabasePool: systemPool,
         runMigrations: false,
         systemDatabaseSchemaName: deps.workflowTables.schema,
-        systemDatabasePoolSize: 20,
         runAdminServer: false,
         applicationVersion: WORKFLOW_VERSION,
-        ...(deps.replica.named ? { executorID: deps.replica.id ?? hostname() } : {}),
-        logger: dbosLogger(deps.log.child({ component: 'dbos' })),
+        ...(executorID !== undefined ? { executorID } : {}),
+        logger: dbosLogger(dbosLog),
       });
-      await retrying('launching the workflow engine', async () => {
-        try {
-          await DBOS.launch();
-        } catch (err) {
-          // A launch that failed half-way counts as launched: undo it, so the retry recovers and starts queues.
-          await DBOS.shutdown().catch(() => undefined);
-          throw err;
-        }
-      });
+      try {
+        await retrying('launching the workflow engine', async () => {
+          try {
+            await DBOS.launch();
+          } catch (err) {
+            // A launch that failed half-way counts as launched: undo it, so the retry recovers and starts queues.
+            await DBOS.shutdown().catch(() => undefined);
+            throw err;
+          }
+        });
+      } catch (err) {
+        await systemPool.end().catch(() => undefined);
+        throw err;
+      }
       launched = true;
       const watchdog = startReplicaWatchdog({
         pool: deps.pool,
@@ -99,7 +120,8 @@ export function orchestrationMode(deps: {
         log: deps.log.child({ component: 'replicas' }),
       });
       // In shutdown's order: stop beating, shut DBOS down, then hand the waiting workflows over.
-      const stops = [() => watchdog.stop(), () => DBOS.shutdown({ deregister: true }), () => watchdog.handOver()];
+      // DBOS leaves a pool it was given open: it is ended after DBOS.
+      const stops = [() => watchdog.stop(), () => DBOS.shutdown({ deregister: true }), () => systemPool.end(), () => watchdog.handOver()];
       // A clock that can jump (EMS_CLOCK_OFFSET): a wait begun on another clock before this start must
       // end now, or a timer set on the system clock keeps real time.
       if (deps.clock.maxWaitMs !== undefined) {

@@ -4,8 +4,9 @@
  *   POST /api/resignations ──open the case (one transaction)──(employee already has an open case)──▶ 409
  *                          ──startWorkflow(caseId)──▶ 201
  *                         ┌──────────────────────────────┼──────────────────────────────┐
- *                  notifyManager                  scheduleInterview                blockAccess       parallel steps,
- *         (Notification: notifyManager)              (HR API)                      (Access API)       retried with backoff
+ *                  notifyManager                  scheduleInterview                blockAccess       in parallel, one DBOS
+ *         (Notification: notifyManager)              (HR API)                      (Access API)       step; each retried
+ *                                                                                                     with backoff
  *                         └──────────────────────────────┼──────────────────────────────┘
  *                                    record failures (in a fixed order), settle the case status
  *                                                        │
@@ -23,7 +24,7 @@
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Logger } from '@ems/platform';
-import { recordOutcomes, trackedStep, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import { recordOutcomes, trackedSteps, type Reaction, type RetryPolicy } from './tracked-step.ts';
 import type { CaseDraft, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
 import type { ReactionStep } from '../domain/resignation.ts';
 import { summaries } from '../domain/summaries.ts';
@@ -102,8 +103,9 @@ export function createResignationOrchestrator(deps: {
   };
 
   async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
-    const react = (step: ReactionStep) => trackedStep(store, retry, draft.id, step, () => reactions[step](draft));
-    const outcomes = await Promise.all([react('notifyManager'), react('scheduleInterview'), react('blockAccess')]);
+    // The three in parallel, as one DBOS step (see trackedSteps): each recorded on the case when done.
+    const react = (step: ReactionStep) => ({ step, act: () => reactions[step](draft) });
+    const outcomes = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('blockAccess')]);
     await recordOutcomes(store, draft.id, outcomes);
     // What follows (follow-ups, the decision, restoring or revoking access) waits days, in this workflow.
     return { id: draft.id, status: await deps.decisionPhase(draft.id) };

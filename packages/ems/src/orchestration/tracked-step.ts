@@ -56,24 +56,59 @@ export function retryDelayMs(retry: RetryPolicy, attempt: number): number {
  * The attempts run inside ONE DBOS step, so each branch of a parallel `Promise.all` holds exactly one
  * step number, assigned in call order: a replay sees the same sequence whatever order branches
  * finished in. A crash mid-way reruns the step from its first attempt (every call is idempotent).
- * A transient database error lets DBOS retry the whole step; a permanent one recording the result
- * (e.g. a reply the database cannot store) fails the step with that reason instead of retrying it.
+ * A transient database error reruns the attempt (DB_RETRIES' schedule, inside the step: DBOS's own
+ * retries read the workflow's status once more per attempt, a round trip per step for nothing); a
+ * permanent one recording the result (e.g. a reply the database cannot store) fails the step with that
+ * reason instead of retrying it.
  */
 export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: string, step: StepName, act: () => Promise<Reaction>, name: string = step): Promise<StepOutcome> {
-  const outcome = await DBOS.runStep(
-    async (): Promise<Outcome> => {
-      const tried = await withRetries(retry, act, (attempt, error) => store.recordAttemptFailed(caseId, step, attempt, error));
-      if (!tried.ok) return tried;
-      try {
-        await store.recordStepDone(caseId, step, { ...tried.value, attempts: tried.attempts });
-      } catch (err) {
-        if (isTransient(err)) throw err;
-        return { ok: false, error: `its result could not be recorded: ${message(err)}`, attempts: tried.attempts };
-      }
-      return { ok: true, result: tried.value.result, attempts: tried.attempts };
+  const outcome = await DBOS.runStep(() => withDbRetries(() => attemptStep(store, retry, caseId, step, act)), { name });
+  return stepOutcome(step, outcome);
+}
+
+/**
+ * Several steps of the case run in parallel inside ONE DBOS step (`name`): each branch as `trackedStep`
+ * runs one — retried, its success recorded on the case the moment it is done — and the DBOS step
+ * checkpoints their outcomes together, in the order given. A DBOS step costs ~8 round trips and a commit
+ * of bookkeeping (status checks, the checkpoint read, its transaction): one for the three reactions of a
+ * case instead of three. What it gives up: a crash after one branch finished and before the others reruns
+ * that branch too — its participant call is idempotent (same key, same answer) and so is its record.
+ * A branch's transient database error reruns that branch only; one that outlasts DB_RETRIES fails the
+ * step once every branch has settled (no branch is left running behind a failed step).
+ */
+export async function trackedSteps(
+  store: CaseStore,
+  retry: RetryPolicy,
+  caseId: string,
+  name: string,
+  branches: ReadonlyArray<{ step: StepName; act: () => Promise<Reaction> }>,
+): Promise<StepOutcome[]> {
+  const outcomes = await DBOS.runStep(
+    async (): Promise<Outcome[]> => {
+      const settled = await Promise.allSettled(branches.map((b) => withDbRetries(() => attemptStep(store, retry, caseId, b.step, b.act))));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
     },
-    { name, ...DB_RETRIES },
+    { name },
   );
+  return outcomes.map((o, i) => stepOutcome(branches[i]!.step, o));
+}
+
+/** One step's attempts and, on success, its record on the case; throws only a transient database error. */
+async function attemptStep(store: CaseStore, retry: RetryPolicy, caseId: string, step: StepName, act: () => Promise<Reaction>): Promise<Outcome> {
+  const tried = await withRetries(retry, act, (attempt, error) => store.recordAttemptFailed(caseId, step, attempt, error));
+  if (!tried.ok) return tried;
+  try {
+    await store.recordStepDone(caseId, step, { ...tried.value, attempts: tried.attempts });
+  } catch (err) {
+    if (isTransient(err)) throw err;
+    return { ok: false, error: `its result could not be recorded: ${message(err)}`, attempts: tried.attempts };
+  }
+  return { ok: true, result: tried.value.result, attempts: tried.attempts };
+}
+
+function stepOutcome(step: StepName, outcome: Outcome): StepOutcome {
   return outcome.ok ? { step, error: null, attempts: outcome.attempts, result: outcome.result } : { step, error: outcome.error, attempts: outcome.attempts, result: null };
 }
 
@@ -154,7 +189,7 @@ export async function recordOutcomes(store: CaseStore, caseId: string, outcomes:
   return withDbRetries(() => store.settle(caseId));
 }
 
-/** Runs an idempotent database call with DB_RETRIES' schedule, outside any DBOS step. */
+/** Runs an idempotent call with DB_RETRIES' schedule, retrying only a transient error, without DBOS's bookkeeping per attempt. */
 async function withDbRetries<T>(fn: () => Promise<T>): Promise<T> {
   let interval = DB_RETRIES.intervalSeconds * 1000;
   for (let attempt = 1; ; attempt++) {
