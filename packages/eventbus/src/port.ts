@@ -100,7 +100,12 @@ export interface EventBus {
   publish(tx: TransactionLike, events: readonly CloudEvent[]): Promise<void>;
   /** Registers a subscriber; allowed before and after start(). */
   subscribe(subscription: Subscription): Promise<void>;
-  unsubscribe(name: string): Promise<void>;
+  /**
+   * Stops delivering to the subscriber and removes its routing. Its queue and dead letters stay, so a
+   * subscriber coming back (a redeploy) picks up its backlog — unless `discardPending`: the subscriber is
+   * gone for good (a deleted webhook), and what still waits for it, retries included, is dropped too.
+   */
+  unsubscribe(name: string, options?: { discardPending?: boolean }): Promise<void>;
   start(): Promise<void>;
   /** Stops taking new deliveries and waits for handlers in flight. */
   stop(): Promise<void>;

@@ -70,7 +70,8 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         subscribed.add(webhook.id);
       },
       async remove(webhookId) {
-        await deps.bus.unsubscribe(webhookSubscriberName(webhookId));
+        // Deleted for good: its pending retries go too (the deleted mark would skip them anyway).
+        await deps.bus.unsubscribe(webhookSubscriberName(webhookId), { discardPending: true });
         subscribed.delete(webhookId);
       },
     },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createHttpServer, createLogger, createPool, migrate, type App, type Logger, type Pool } from '@ems/platform';
-import { createTestDatabase, requestJson, sleep, waitFor, type JsonResponse, type TestDatabase } from '@ems/platform/testing';
+import { createTestDatabase, requestJson, waitFor, type JsonResponse, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg } from '@ems/demo-org';
 import { createSecrets } from '@ems/identity';
 import { startTestIdentity, TEST_SECRETS_KEY, type TestIdentity } from '@ems/identity/testing';
@@ -450,9 +450,9 @@ describe('delivering events', () => {
       const second = resignationSubmitted();
       await publish(second);
       await waitFor(() => (receiver.requestsTo(controlPath).length === 2 ? true : undefined), 'the second event at the control receiver');
-      // Long enough for the pending retry of the first event (≈1–2 s) to have come due. (No barrier: the retry
-      // stays queued with no worker, so "every job has run" never comes; only time shows no worker took it.)
-      await sleep(4_000);
+      // Barrier: nothing is left on its way to the deleted webhook — its pending retry was dropped with it,
+      // and the second event never queued for it (either would be delivered, or block this, until it ran).
+      await bus.settled(`webhooks.${doomed.id}`);
       expect(receiver.requestsTo(doomedPath).map((r) => r.headers['webhook-id'])).toEqual([first.id]);
       expect((await bus.deadLetters.list({ subscriber: `webhooks.${doomed.id}` })).items).toEqual([]);
       // Its history stays readable.

@@ -433,7 +433,8 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
 
     /**
      * Stops delivering to the subscriber and deletes its durable consumers — also when this process
-     * never subscribed it. Not connected: done at the next start(). Its dead letters stay.
+     * never subscribed it. Not connected: done at the next start(). Its dead letters stay. What was
+     * pending goes with the consumers, so discardPending changes nothing here.
      */
     async unsubscribe(name) {
       subscriptions.delete(name);

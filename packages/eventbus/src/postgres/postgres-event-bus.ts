@@ -164,6 +164,8 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   const subscriptions = new Map<string, Subscription>();
   /** Subscribers unsubscribed before the first start: their stored routing is removed at start. */
   const retired = new Set<string>();
+  /** …and of those, the ones whose pending jobs go too (unsubscribe's discardPending). */
+  const discarded = new Set<string>();
   const removeRouting = async (name: string) => {
     await pool.query(`DELETE FROM ${quoteIdent(schema)}.subscription WHERE name = $1`, [name]);
   };
@@ -443,15 +445,21 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     /**
      * Stops delivering to the subscriber and removes its routing — also when this process never
      * subscribed it (routing is stored in the database, e.g. left by a run in another mode); its queue
-     * and dead letters stay. Before the first start() the removal waits for it.
+     * (unless discardPending) and dead letters stay. Before the first start() the removal waits for it.
      */
-    async unsubscribe(name) {
+    async unsubscribe(name, { discardPending = false } = {}) {
       const sub = subscriptions.get(name);
       subscriptions.delete(name);
       await serially(async () => {
         if (sub && running) await deactivate(sub);
-        if (startedOnce) await removeRouting(name);
-        else retired.add(name);
+        if (startedOnce) {
+          await removeRouting(name);
+          // Its jobs go with the queue (pg-boss); its dead letters stay, on a queue of their own.
+          if (discardPending) await boss.deleteQueue(name);
+        } else {
+          retired.add(name);
+          if (discardPending) discarded.add(name);
+        }
       });
     },
 
@@ -466,7 +474,9 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         await ensureTable();
         startedOnce = true;
         for (const name of retired) await removeRouting(name);
+        for (const name of discarded) await boss.deleteQueue(name);
         retired.clear();
+        discarded.clear();
         running = true;
         if (options.resumeHeldJobs) await resumeHeld([...subscriptions.keys()].flatMap((name) => [name, name + DEAD_LETTER_SUFFIX]));
         for (const sub of subscriptions.values()) await activate(sub);
