@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
+import { EmployeeId, IdempotencyKey, IsoDate, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
 import { ExitReason } from './ems.ts';
 import { EXIT_CHUNK_SIZE, ExitNoticesSent, ExitPerson } from './events.ts';
 
@@ -243,6 +243,45 @@ export const EmailListQuery = PageQuery.extend({
 export type EmailListQuery = z.infer<typeof EmailListQuery>;
 
 export { NotificationPaths } from './paths.ts';
+
+/** The most emails one batch request carries. */
+export const EMAIL_BATCH_MAX = 20;
+
+/**
+ * POST /api/email-batches (operation sendEmails): several emails in one request — e.g. an interview's invites to the
+ * employee and the HR partner — stored in one statement and delivered at once. Each email is checked as POST
+ * /api/emails checks it and keeps its own idempotency: its own key (no two alike in one batch) and its
+ * (resignationId, purpose, to.email). Any invalid email refuses the whole batch before anything is stored (the
+ * problem names it: body.emails.<i>…).
+ */
+export const SendEmailsRequest = z
+  .object({
+    emails: z
+      .array(
+        z.object({
+          /** This email's Idempotency-Key: a repeat with it answers the email stored first. */
+          idempotencyKey: IdempotencyKey,
+          email: SendEmailRequest,
+        }),
+      )
+      .min(1)
+      .max(EMAIL_BATCH_MAX),
+  })
+  .meta({ id: 'SendEmailsRequest' });
+export type SendEmailsRequest = z.infer<typeof SendEmailsRequest>;
+
+/**
+ * One email's answer, in the order asked: created (stored now; its status says whether it is sent yet), existing (a
+ * repeat: the email stored first, nothing sent), or conflict (its key was used for another email: nothing stored).
+ */
+export const SentEmailOutcome = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('created'), email: Email }),
+  z.object({ state: z.literal('existing'), email: Email }),
+  z.object({ state: z.literal('conflict'), detail: z.string(), emailId: Uuid }),
+]);
+export type SentEmailOutcome = z.infer<typeof SentEmailOutcome>;
+export const SendEmailsAnswer = z.object({ emails: z.array(SentEmailOutcome) }).meta({ id: 'SendEmailsAnswer' });
+export type SendEmailsAnswer = z.infer<typeof SendEmailsAnswer>;
 
 // ── Involuntary and mass exits: Notification's typed command (operation sendExitNotices, service ems) ────
 

@@ -86,6 +86,8 @@ export const IdentityPaths = {
 /** Paths, so callers never spell them twice. */
 export const NotificationPaths = {
   emails: '/api/emails',
+  /** Several emails in one request (operation sendEmails): one store, one commit. */
+  emailBatches: '/api/email-batches',
   email: (id: string) => `/api/emails/${encodeURIComponent(id)}`,
   /** Involuntary exits (orchestration's command, service ems): tell a chunk's managers and employees. */
   exitNotices: '/api/notification/exit-notices',

@@ -139,6 +139,7 @@ export const POLICY = {
 
   // Notification
   sendEmail: { service: 'notification', what: 'Send an email about a case', roles: [], services: ['ems', 'hr'] },
+  sendEmails: { service: 'notification', what: 'Send several emails about cases in one request', roles: [], services: ['ems', 'hr'] },
   notifyManager: { service: 'notification', what: "Tell a resigning employee's manager (the orchestrator's command)", roles: [], services: ['ems'] },
   announceDecision: { service: 'notification', what: "Tell the manager and the employee how a resignation was decided (the orchestrator's command)", roles: [], services: ['ems'] },
   sendExitNotices: { service: 'notification', what: 'Tell the managers and employees of a chunk of involuntary exits (after their access is suspended)', roles: [], services: ['ems'] },

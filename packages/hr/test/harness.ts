@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { createHttpServer, createLogger, createPool, migrate, type App, type CaseLookup, type Clock, type Pool, type ServiceModule } from '@ems/platform';
 import { createTestDatabase, knownCases, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { notification } from '@ems/contracts';
 import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
 import { createEvent, type EventBus, type EventedService } from '@ems/eventbus';
@@ -186,6 +186,8 @@ export interface NotificationStub {
   port: number;
   /** Every POST it accepted, repeats included. */
   received: ReceivedEmail[];
+  /** HTTP requests it answered (a batch of emails counts once). */
+  calls: number;
   /** One entry per distinct email (what the real service would have sent). */
   emails(): notification.SendEmailRequest[];
   failWith: number | undefined;
@@ -205,6 +207,7 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
     url: '',
     port: 0,
     received: [],
+    calls: 0,
     emails: () => [...stored.values()].map((s) => s.request),
     failWith: undefined,
     stop: async () => undefined,
@@ -225,22 +228,52 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
   async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     let raw = '';
     for await (const chunk of req) raw += String(chunk);
-    if (req.method !== 'POST' || req.url !== notification.NotificationPaths.emails) {
+    const batch = req.url === notification.NotificationPaths.emailBatches;
+    if (req.method !== 'POST' || (req.url !== notification.NotificationPaths.emails && !batch)) {
       return { status: 404, body: { type: 'about:blank', title: 'Not Found', status: 404 } };
     }
+    stub.calls++;
     if (stub.failWith !== undefined) return { status: stub.failWith, body: { type: 'about:blank', title: 'Unavailable', status: stub.failWith, detail: 'stub told to fail' } };
-    const parsed = notification.SendEmailRequest.safeParse(JSON.parse(raw));
+    const authorization = req.headers.authorization;
+    if (!batch) {
+      const idempotencyKey = req.headers['idempotency-key'];
+      const one = accept(JSON.parse(raw), typeof idempotencyKey === 'string' ? idempotencyKey : undefined, authorization, 'body');
+      if ('problem' in one) return { status: 400, body: one.problem };
+      return { status: one.created ? 201 : 200, body: one.email };
+    }
+    // The batch form (POST /api/email-batches): every email checked first, then each stored as one request would be.
+    const parsed = z.object({ emails: z.array(z.object({ idempotencyKey: z.string(), email: z.unknown() })).min(1) }).safeParse(JSON.parse(raw));
     if (!parsed.success) return { status: 400, body: { type: 'https://ems.dev/problems/validation', title: 'Invalid request', status: 400, detail: parsed.error.message } };
-    const request = parsed.data;
-    const dataSchema = TEMPLATE_DATA[request.template];
-    const data = dataSchema?.safeParse(request.data);
-    if (data && !data.success) return { status: 400, body: { type: 'https://ems.dev/problems/validation', title: 'Invalid request', status: 400, detail: `data: ${data.error.message}` } };
-    const idempotencyKey = req.headers['idempotency-key'];
+    for (const [i, item] of parsed.data.emails.entries()) {
+      const problem = check(item.email, `body.emails.${i}.email`);
+      if (problem) return { status: 400, body: problem };
+    }
+    const emails = parsed.data.emails.map((item, i) => {
+      const one = accept(item.email, item.idempotencyKey, authorization, `body.emails.${i}.email`);
+      if ('problem' in one) throw new Error('checked above');
+      return { state: one.created ? 'created' : 'existing', email: one.email };
+    });
+    return { status: 200, body: { emails } };
+  }
+
+  function check(body: unknown, at: string): { type: string; title: string; status: number; detail: string; errors: { path: string; message: string }[] } | undefined {
+    const invalid = (path: string, detail: string) => ({ type: 'https://ems.dev/problems/validation', title: 'Invalid request', status: 400, detail, errors: [{ path, message: detail }] });
+    const parsed = notification.SendEmailRequest.safeParse(body);
+    if (!parsed.success) return invalid(at, parsed.error.message);
+    const data = TEMPLATE_DATA[parsed.data.template]?.safeParse(parsed.data.data);
+    if (data && !data.success) return invalid(`${at}.data`, `data: ${data.error.message}`);
+    return undefined;
+  }
+
+  function accept(body: unknown, idempotencyKey: string | undefined, authorization: string | undefined, at: string) {
+    const problem = check(body, at);
+    if (problem) return { problem };
+    const request = notification.SendEmailRequest.parse(body);
     const key = `${request.resignationId}|${request.purpose}|${request.to.email.toLowerCase()}`;
     const existing = stored.get(key);
     const entry = existing ?? { id: randomUUID(), request };
     if (!existing) stored.set(key, entry);
-    stub.received.push({ request, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined, authorization: req.headers.authorization, emailId: entry.id });
+    stub.received.push({ request, idempotencyKey, authorization, emailId: entry.id });
     const email: notification.Email = {
       id: entry.id,
       resignationId: request.resignationId,
@@ -256,7 +289,7 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
       createdAt: new Date().toISOString(),
       sentAt: new Date().toISOString(),
     };
-    return { status: existing ? 200 : 201, body: email };
+    return { created: !existing, email };
   }
 
   await new Promise<void>((resolve, reject) => {

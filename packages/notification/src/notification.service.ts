@@ -9,6 +9,7 @@ import { createSendSlots } from './deliver-email/send-slots.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
 import { sendEmailRoute } from './send-email/send-email.http.ts';
+import { sendEmailsRoute } from './send-email/send-emails.http.ts';
 import { notifyManagerWhenResignationSubmitted } from './notify-manager/notify-manager-when-resignation-submitted.ts';
 import { announceDecisionWhenDecided } from './announce-decision/announce-decision-when-decided.ts';
 import { announceDecisionRoute } from './announce-decision/announce-decision.http.ts';
@@ -137,6 +138,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
     routes: async (app) => {
       // The only link an email may carry is the case's own page (none without a public URL to build it from).
       await sendEmailRoute(ctx, { ...deps.recipients, caseUrl: deps.caseUrl })(app);
+      await sendEmailsRoute(ctx, { ...deps.recipients, caseUrl: deps.caseUrl })(app);
       // The orchestrator's commands: the same use cases as the choreography handlers.
       await notifyManagerRoute(ctx, deps.recipients.cases, deps.caseUrl)(app);
       await announceDecisionRoute(ctx, deps.recipients.cases, deps.caseUrl)(app);

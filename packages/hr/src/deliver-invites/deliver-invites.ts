@@ -1,12 +1,13 @@
 import { sql } from 'kysely';
-import { backoffDelay, type Logger } from '@ems/platform';
+import { backoffDelay, type Logger, type ServiceCallError } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { HrDb } from '../db/hr.db.ts';
 import { isRefusal, notificationRetry, type NotificationClient } from '../notification/notification.client.ts';
 import type { QueuedEmail } from './outbox.ts';
 
 /**
- * Hands queued invite emails to the Notification service over HTTP.
+ * Hands queued invite emails to the Notification service over HTTP: an interview's invites (employee and HR
+ * partner) in one call (POST /api/email-batches).
  *
  * At-least-once: an email is marked sent only after Notification accepted it, so a crash in between
  * sends it again, which Notification de-duplicates on (resignationId, purpose, recipient). A claimed
@@ -75,53 +76,96 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       .execute();
   }
 
-  /** Sends one row; a failure is recorded on the row at once, a success is left to `deliver`'s one statement for all. */
-  async function send(row: ToSend): Promise<boolean> {
-    const request = row.request;
-    // What comes out of the table is checked like any input; a malformed row can never be sent.
-    const valid = notification.SendEmailRequest.safeParse(request);
-    if (!valid.success) {
-      log.error({ outboxId: row.id, err: valid.error.message }, 'queued interview email is malformed; giving up on it');
-      await db.updateTable('outbox').set({ status: 'failed', last_error: valid.error.message.slice(0, 2000) }).where('id', '=', row.id).execute();
-      return false;
+  const keyOf = (request: notification.SendEmailRequest) => `hr:${request.purpose}:${request.to.email}`;
+
+  async function giveUp(rows: readonly ToSend[], message: string): Promise<void> {
+    if (rows.length === 0) return;
+    await db.updateTable('outbox').set({ status: 'failed', last_error: message.slice(0, 2000) }).where('id', 'in', rows.map((r) => r.id)).execute();
+  }
+
+  /** Which emails of a refused batch its problem names (body.emails.<i>…); none named: the refusal is the batch's. */
+  function namedItems(err: ServiceCallError, count: number): Set<number> {
+    const errors = (err.body as { errors?: { path?: unknown }[] } | undefined)?.errors;
+    const named = new Set<number>();
+    for (const e of Array.isArray(errors) ? errors : []) {
+      const i = typeof e.path === 'string' ? /^body\.emails\.(\d+)\./.exec(e.path)?.[1] : undefined;
+      if (i !== undefined && Number(i) < count) named.add(Number(i));
     }
-    try {
-      await options.client.sendEmail(request, { idempotencyKey: `hr:${request.purpose}:${request.to.email}`, timeoutMs });
-      return true;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (isRefusal(err)) {
-        // Notification refused the email itself (4xx): retrying the same request cannot succeed.
-        log.error({ outboxId: row.id, purpose: request.purpose, err: message }, 'notification refused an interview email; giving up on it');
-        await db.updateTable('outbox').set({ status: 'failed', last_error: message.slice(0, 2000) }).where('id', '=', row.id).execute();
-        return false;
-      }
-      const delay = backoffDelay(row.attempts, notificationRetry(options.retryBaseMs));
-      log.warn({ outboxId: row.id, purpose: request.purpose, attempts: row.attempts, retryInMs: delay, err: message }, 'interview email not delivered yet; will retry');
-      await db
-        .updateTable('outbox')
-        .set({ next_attempt_at: sql<Date>`now() + ${delay} * interval '1 millisecond'`, last_error: message.slice(0, 2000) })
-        .where('id', '=', row.id)
-        .execute();
-      return false;
-    }
+    return named;
   }
 
   /**
-   * Sends the rows (in parallel), then marks every accepted one sent in one statement. At-least-once: a crash
-   * before the mark sends again later, which Notification answers with the email it already has.
+   * Sends the rows to Notification in ONE call (one store, one commit there), then marks every accepted one sent
+   * in one statement. At-least-once: a crash before the mark sends again later, which Notification answers with
+   * the email it already has. A refusal that names emails gives up on those and sends the others again at once;
+   * one that names none gives up on all; anything else is retried later with backoff.
    */
+  async function deliverCase(rows: readonly ToSend[]): Promise<void> {
+    // What comes out of the table is checked like any input; a malformed row can never be sent.
+    const valid: ToSend[] = [];
+    for (const row of rows) {
+      const checked = notification.SendEmailRequest.safeParse(row.request);
+      if (checked.success) valid.push({ ...row, request: checked.data });
+      else {
+        log.error({ outboxId: row.id, err: checked.error.message }, 'queued interview email is malformed; giving up on it');
+        await giveUp([row], checked.error.message);
+      }
+    }
+    let pending = valid;
+    while (pending.length > 0) {
+      const batch = pending;
+      let outcomes: notification.SentEmailOutcome[];
+      try {
+        outcomes = await options.client.sendEmails(batch.map((r) => ({ request: r.request, idempotencyKey: keyOf(r.request) })), { timeoutMs });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (isRefusal(err)) {
+          // Notification refused an email itself (4xx): retrying the same request cannot succeed.
+          const named = namedItems(err, batch.length);
+          const refused = named.size > 0 ? batch.filter((_, i) => named.has(i)) : batch;
+          log.error({ outboxIds: refused.map((r) => r.id), purposes: refused.map((r) => r.request.purpose), err: message }, 'notification refused an interview email; giving up on it');
+          await giveUp(refused, message);
+          pending = named.size > 0 ? batch.filter((_, i) => !named.has(i)) : [];
+          continue;
+        }
+        for (const row of batch) {
+          const delay = backoffDelay(row.attempts, notificationRetry(options.retryBaseMs));
+          log.warn({ outboxId: row.id, purpose: row.request.purpose, attempts: row.attempts, retryInMs: delay, err: message }, 'interview email not delivered yet; will retry');
+          await db
+            .updateTable('outbox')
+            .set({ next_attempt_at: sql<Date>`now() + ${delay} * interval '1 millisecond'`, last_error: message.slice(0, 2000) })
+            .where('id', '=', row.id)
+            .execute();
+        }
+        return;
+      }
+      pending = [];
+      const conflicts = batch.filter((_, i) => outcomes[i]?.state === 'conflict');
+      for (const row of conflicts) {
+        log.error({ outboxId: row.id, purpose: row.request.purpose }, 'notification refused an interview email (its key names another email); giving up on it');
+      }
+      await giveUp(conflicts, 'refused by Notification: its Idempotency-Key was already used for a different email');
+      const sent = batch.filter((_, i) => outcomes[i]?.state !== 'conflict');
+      if (sent.length === 0) return;
+      await db
+        .updateTable('outbox')
+        .set({ status: 'sent', sent_at: new Date(), last_error: null })
+        .where('id', 'in', sent.map((r) => r.id))
+        .where('status', '=', 'pending')
+        .execute();
+    }
+  }
+
+  /** The relay's rows may belong to several cases: one call per case (a case Notification refuses fails alone). */
   async function deliver(rows: readonly ToSend[]): Promise<void> {
-    if (rows.length === 0) return;
-    const ok = await Promise.all(rows.map(send));
-    const sent = rows.filter((_, i) => ok[i]);
-    if (sent.length === 0) return;
-    await db
-      .updateTable('outbox')
-      .set({ status: 'sent', sent_at: new Date(), last_error: null })
-      .where('id', 'in', sent.map((r) => r.id))
-      .where('status', '=', 'pending')
-      .execute();
+    const byCase = new Map<string, ToSend[]>();
+    for (const row of rows) {
+      const key = (row.request as { resignationId?: unknown } | null)?.resignationId;
+      const group = byCase.get(String(key)) ?? [];
+      group.push(row);
+      byCase.set(String(key), group);
+    }
+    await Promise.all([...byCase.values()].map(deliverCase));
   }
 
   async function deliverNow(queued: readonly QueuedEmail[]): Promise<void> {

@@ -9,10 +9,17 @@ import { notification } from '@ems/contracts';
 export interface NotificationClient {
   /** Resolves with the email Notification stored (new, or the one stored first). Throws ServiceCallError. */
   sendEmail(request: notification.SendEmailRequest, options: { idempotencyKey: string; timeoutMs?: number }): Promise<notification.Email>;
+  /**
+   * Several emails in one call (POST /api/email-batches), each with its own key: each one's state in the order
+   * given. Throws ServiceCallError for the whole batch (a refusal names the email at fault).
+   */
+  sendEmails(batch: readonly { request: notification.SendEmailRequest; idempotencyKey: string }[], options?: { timeoutMs?: number }): Promise<notification.SentEmailOutcome[]>;
 }
 
 export function createNotificationClient(options: { notificationUrl: string; timeoutMs?: number; auth?: CallAuth | undefined }): NotificationClient {
-  const url = `${options.notificationUrl.replace(/\/+$/, '')}${notification.NotificationPaths.emails}`;
+  const base = options.notificationUrl.replace(/\/+$/, '');
+  const url = `${base}${notification.NotificationPaths.emails}`;
+  const batchUrl = `${base}${notification.NotificationPaths.emailBatches}`;
   return {
     async sendEmail(request, call) {
       const body = await callJson<unknown>(url, {
@@ -26,6 +33,20 @@ export function createNotificationClient(options: { notificationUrl: string; tim
       const email = notification.Email.safeParse(body);
       if (!email.success) throw new ServiceCallError(`${url} answered an unexpected body: ${email.error.message.slice(0, 200)}`, undefined, true, body);
       return email.data;
+    },
+    async sendEmails(batch, call = {}) {
+      const request: notification.SendEmailsRequest = { emails: batch.map((b) => ({ idempotencyKey: b.idempotencyKey, email: b.request })) };
+      const body = await callJson<unknown>(batchUrl, {
+        method: 'POST',
+        headers: options.auth ? await options.auth('notification') : {},
+        body: request,
+        timeoutMs: call.timeoutMs ?? options.timeoutMs ?? 5_000,
+      });
+      const answer = notification.SendEmailsAnswer.safeParse(body);
+      if (!answer.success || answer.data.emails.length !== batch.length) {
+        throw new ServiceCallError(`${batchUrl} answered an unexpected body: ${answer.error?.message.slice(0, 200) ?? `${answer.data?.emails.length} answers to ${batch.length} emails`}`, undefined, true, body);
+      }
+      return answer.data.emails;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { HttpProblem } from '@ems/platform';
+import { refuse } from '@ems/platform';
 import { mailbox as api } from '@ems/contracts';
 import type { Maildir } from './maildir.ts';
 
@@ -15,7 +15,7 @@ export interface MailboxScope {
 }
 
 const noMailbox = () =>
-  new HttpProblem(404, 'No mailbox: EMS sends mail through the configured relay (EMS_SMTP_URL); read it there.', { type: api.MailboxProblemTypes.noMailbox, title: 'Not Found' });
+  refuse.notFound('No mailbox: EMS sends mail through the configured relay (EMS_SMTP_URL); read it there.', { type: api.MailboxProblemTypes.noMailbox, title: 'Not Found' });
 
 /** The messages delivered to the caller's own address (or every message, for the operator), newest first. */
 export async function listMailbox(deps: MailboxDeps, scope: MailboxScope, page: api.MailboxListQuery): Promise<api.MailboxList> {
@@ -31,7 +31,7 @@ export async function getMailboxMessage(deps: MailboxDeps, scope: MailboxScope, 
   const message = await deps.maildir.get(id);
   const recipients = await addressesOf(deps, scope);
   const visible = message && (!recipients || message.deliveredTo.some((r) => recipients.some((mine) => mine.toLowerCase() === r.toLowerCase())));
-  if (!visible) throw new HttpProblem(404, `No message ${id} in your mailbox`);
+  if (!visible) throw refuse.notFound(`No message ${id} in your mailbox`);
   return message;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HttpProblem, preferredWaitSeconds } from '@ems/platform';
+import { preferredWaitSeconds, refuse, type Refusal } from '@ems/platform';
 import { IDEMPOTENCY_HEADER, IdempotencyKey, StorableLine } from '@ems/contracts';
 import type { NotificationContext } from '../notification.context.ts';
 import { MAX_PREFERRED_WAIT_S } from './send-email.http.ts';
@@ -18,7 +18,7 @@ export function waitMsOf(ctx: NotificationContext, prefer: string | undefined): 
 }
 
 /** A notice that cannot be rendered: invalid facts, refused like any invalid body (retrying cannot help). */
-export function unrenderable(reason: string): HttpProblem {
-  return new HttpProblem(400, reason, { type: 'https://ems.dev/problems/validation', title: 'Invalid request' });
+export function unrenderable(reason: string): Refusal {
+  return refuse.invalid(reason);
 }
 

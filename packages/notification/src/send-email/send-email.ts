@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
-import { conflict, HttpProblem, type Clock } from '@ems/platform';
+import { refuse, type Clock, type RefusalIssue } from '@ems/platform';
 import type { notification as api } from '@ems/contracts';
 import type { TraceContext } from '@ems/eventbus';
 import { messageIdFor } from '../domain/mail-message.ts';
@@ -50,11 +50,7 @@ export async function sendEmail(
   }
   if (!stored.ok) {
     claim?.slot.release();
-    throw new HttpProblem(400, stored.issues.map((i) => `body.${i.path}: ${i.message}`).join('; '), {
-      type: 'https://ems.dev/problems/validation',
-      title: 'Invalid request',
-      extra: { errors: stored.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })) },
-    });
+    throw invalidData(stored.issues.map((i) => ({ path: `body.${i.path}`, message: i.message })));
   }
   const delivered = await deliverStored(ctx, stored.row, claim, waitMs);
   return { created: stored.created, email: toEmail(delivered) };
@@ -90,32 +86,9 @@ async function storeOnce(
   origin: EmailOrigin,
   claim: Pick<ClaimOnInsert, 'token' | 'until'> | undefined,
 ): Promise<{ row: EmailRow; created: boolean }> {
-  const id = randomUUID();
-  const now = clock.now();
   const inserted = await db
     .insertInto('emails')
-    .values({
-      id,
-      resignation_id: request.resignationId,
-      purpose: request.purpose,
-      recipient: request.to.email,
-      recipient_name: request.to.name?.trim() ? request.to.name : null,
-      template: request.template,
-      data: JSON.stringify(data),
-      subject: rendered.subject,
-      text: rendered.text,
-      html: rendered.html,
-      attachments: JSON.stringify(request.attachments),
-      next_attempt_at: now,
-      message_id: messageIdFor(id),
-      idempotency_key: idempotencyKey ?? null,
-      created_at: now,
-      correlation_id: origin.correlationId ?? null,
-      traceparent: origin.traceparent ?? null,
-      causation_id: origin.causationId ?? null,
-      // Claimed by the caller, who sends it as soon as this commits: what claim() would write.
-      ...(claim ? { attempts: 1, claim_token: claim.token, claimed_until: claim.until } : {}),
-    })
+    .values(emailRow(clock, request, data, rendered, idempotencyKey, origin, claim))
     // Either unique index (natural key or Idempotency-Key) may refuse the row: then it already exists.
     .onConflict((oc) => oc.doNothing())
     .returningAll()
@@ -127,7 +100,7 @@ async function storeOnce(
     if (byKey) {
       const same =
         byKey.resignation_id === request.resignationId && byKey.purpose === request.purpose && byKey.recipient.toLowerCase() === request.to.email.toLowerCase();
-      if (!same) throw conflict('This Idempotency-Key was already used for a different email', { emailId: byKey.id });
+      if (!same) throw refuse.conflict(KEY_REUSED, { detail: { emailId: byKey.id } });
       return { row: byKey, created: false };
     }
   }
@@ -140,6 +113,135 @@ async function storeOnce(
     .executeTakeFirst();
   if (!existing) throw new Error(`email for ${request.resignationId}/${request.purpose} conflicted but cannot be found`);
   return { row: existing, created: false };
+}
+
+const KEY_REUSED = 'This Idempotency-Key was already used for a different email';
+
+/** Template data that does not fit its template: the request is refused before anything is stored. */
+function invalidData(issues: RefusalIssue[]) {
+  return refuse.invalid(issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+}
+
+/** The row a new email is stored as (queued; claimed by the caller when it holds a send slot). */
+function emailRow(
+  clock: Clock,
+  request: api.SendEmailRequest,
+  data: Record<string, unknown>,
+  rendered: { subject: string; text: string; html: string },
+  idempotencyKey: string | undefined,
+  origin: EmailOrigin,
+  claim: Pick<ClaimOnInsert, 'token' | 'until'> | undefined,
+) {
+  const id = randomUUID();
+  const now = clock.now();
+  return {
+    id,
+    resignation_id: request.resignationId,
+    purpose: request.purpose,
+    recipient: request.to.email,
+    recipient_name: request.to.name?.trim() ? request.to.name : null,
+    template: request.template,
+    data: JSON.stringify(data),
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    attachments: JSON.stringify(request.attachments),
+    next_attempt_at: now,
+    message_id: messageIdFor(id),
+    idempotency_key: idempotencyKey ?? null,
+    created_at: now,
+    correlation_id: origin.correlationId ?? null,
+    traceparent: origin.traceparent ?? null,
+    causation_id: origin.causationId ?? null,
+    // Claimed by the caller, who sends it as soon as this commits: what claim() would write.
+    ...(claim ? { attempts: 1, claim_token: claim.token, claimed_until: claim.until } : {}),
+  };
+}
+
+/** One email of a batch: its request (recipient already derived) and its own Idempotency-Key. */
+export interface BatchEmail {
+  request: api.SendEmailRequest;
+  idempotencyKey: string;
+}
+
+/**
+ * Several emails at once (POST /api/email-batches): every one rendered first — any invalid one refuses the
+ * batch before anything is written —, then all stored by ONE INSERT (one round trip, one commit), each once
+ * per (resignation, purpose, recipient) and per its own key, then delivered at once, in parallel, waiting
+ * at most `waitMs` as sendEmail does. Answers each email's state in the order given. An email whose key
+ * was used for another email is answered `conflict` and not stored; the others are stored as usual, each
+ * being its own unit (as with one request per email).
+ */
+export async function sendEmails(ctx: NotificationContext, batch: readonly BatchEmail[], origin: EmailOrigin = {}, waitMs: number = ctx.fastPathTimeoutMs): Promise<api.SentEmailOutcome[]> {
+  const issues: RefusalIssue[] = [];
+  const prepared = batch.map((item, i) => {
+    const p = prepareEmail(item.request.template, item.request.data);
+    if (!p.ok) issues.push(...p.issues.map((x) => ({ path: `body.emails.${i}.email.${x.path}`, message: x.message })));
+    return p;
+  });
+  batch.forEach((item, i) => {
+    if (batch.findIndex((other) => other.idempotencyKey === item.idempotencyKey) < i) {
+      issues.push({ path: `body.emails.${i}.idempotencyKey`, message: 'is the key of an earlier email of this batch: each email has its own' });
+    }
+  });
+  if (issues.length > 0) throw invalidData(issues);
+
+  const claims = batch.map(() => claimOnInsert(ctx));
+  let stored: ({ row: EmailRow; created: boolean } | { conflict: EmailRow })[];
+  try {
+    const values = batch.map((item, i) => {
+      const p = prepared[i];
+      if (!p?.ok) throw new Error('unreachable: every email was checked above');
+      return emailRow(ctx.clock, item.request, p.data, p.rendered, item.idempotencyKey, origin, claims[i]);
+    });
+    // Either unique index (natural key or Idempotency-Key) may refuse a row: then it already exists.
+    const inserted = await ctx.db.insertInto('emails').values(values).onConflict((oc) => oc.doNothing()).returningAll().execute();
+    const byId = new Map(inserted.map((r) => [r.id, r]));
+    const missing = values.filter((v) => !byId.has(v.id));
+    // Repeats (or a key reused): what exists already, found in one statement.
+    const existing = missing.length === 0 ? [] : await findExisting(ctx.db, missing);
+    stored = values.map((v) => {
+      const mine = byId.get(v.id);
+      if (mine) return { row: mine, created: true };
+      const byKey = existing.find((e) => e.idempotency_key === v.idempotency_key);
+      if (byKey) return sameEmail(byKey, v) ? { row: byKey, created: false } : { conflict: byKey };
+      const same = existing.find((e) => sameEmail(e, v));
+      if (!same) throw new Error(`email for ${v.resignation_id}/${v.purpose} conflicted but cannot be found`);
+      return { row: same, created: false };
+    });
+  } catch (err) {
+    for (const c of claims) c?.slot.release();
+    throw err;
+  }
+  return Promise.all(
+    stored.map(async (s, i): Promise<api.SentEmailOutcome> => {
+      const claim = claims[i];
+      if ('conflict' in s) {
+        claim?.slot.release();
+        return { state: 'conflict', detail: KEY_REUSED, emailId: s.conflict.id };
+      }
+      const email = toEmail(await deliverStored(ctx, s.row, claim, waitMs));
+      return s.created ? { state: 'created', email } : { state: 'existing', email };
+    }),
+  );
+}
+
+type EmailKey = Pick<EmailRow, 'resignation_id' | 'purpose' | 'recipient'>;
+const sameEmail = (a: EmailKey, b: EmailKey) => a.resignation_id === b.resignation_id && a.purpose === b.purpose && a.recipient.toLowerCase() === b.recipient.toLowerCase();
+
+/** The stored emails that refused these rows: by their Idempotency-Key, or by their (resignation, purpose). */
+async function findExisting(db: Kysely<NotificationDB>, rows: readonly (EmailKey & { idempotency_key: string | null })[]): Promise<EmailRow[]> {
+  const keys = rows.flatMap((r) => (r.idempotency_key === null ? [] : [r.idempotency_key]));
+  return db
+    .selectFrom('emails')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(keys.length > 0 ? [eb('idempotency_key', 'in', keys)] : []),
+        ...rows.map((r) => eb.and([eb('resignation_id', '=', r.resignation_id), eb('purpose', '=', r.purpose)])),
+      ]),
+    )
+    .execute();
 }
 
 /**
