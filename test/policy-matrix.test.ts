@@ -243,6 +243,13 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
     headers: { 'idempotency-key': randomUUID() }, // the interview is cancelled already: skipped, whatever the key
     runs: true,
   }),
+  followUpExitProcess: (f) => ({
+    method: 'POST',
+    path: '/api/hr/follow-ups',
+    body: { resignationId: f.closedCase, employee: { id: CLOSED.id, name: CLOSED.name }, hrPartnerId: CLOSED.hrPartnerId, submittedAt: far(-30).toISOString(), milestone: 'decision', level: 'reminder', dueAt: far(-1).toISOString() },
+    headers: { 'idempotency-key': randomUUID() }, // the case is closed: not due (decided), whatever the key — nothing sent
+    runs: true,
+  }),
   liftHold: (f) => ({ method: 'POST', path: '/api/access-holds/lifts', body: { resignationId: f.closedCase, employeeId: CLOSED.id, reason: 'matrix' }, runs: true }),
   listAssetRecoveryTasks: () => ({ method: 'GET', path: '/api/asset-recovery-tasks' }),
   getAssetRecoveryTask: (f) => ({ method: 'GET', path: `/api/asset-recovery-tasks/${f.assetTask}` }),

@@ -8,11 +8,11 @@
  * An unmet milestone earns one reminder to the HR partner at its due instant and, still unmet
  * `escalateAfterMs` later, one escalation to the HR lead. A decision (or withdrawal) ends them all.
  *
- * Orchestration runs this inside the case's workflow; choreography inside HR's own timer; EMS's follow-up
- * list (GET /api/follow-ups) shows what it calls for. Why it is a contract and not HR's alone: three parties
- * apply it and must agree on every instant — the orchestrator to know how long to wait, HR to send, EMS to
- * list due and upcoming ones — and it is pure (no I/O, no state), like a schema. HR owns what a follow-up
- * does (whom it goes to, its email): packages/hr/src/follow-up-exit-process/.
+ * The orchestrator times follow-ups with it (how long the case's workflow waits) and then calls HR's command;
+ * HR's use case judges with it whether one is still due, in both modes (choreography: HR's own timer); EMS's
+ * follow-up list (GET /api/follow-ups) shows what it calls for. Why it is a contract and not HR's alone: three
+ * parties apply it and must agree on every instant, and it is pure (no I/O, no state), like a schema. HR owns
+ * what a follow-up does (whether it is due, whom it goes to, its email): packages/hr/src/follow-up-exit-process/.
  */
 import type { FollowUpLevel as Level, FollowUpMilestone } from './notification.ts';
 

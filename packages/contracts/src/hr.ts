@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
+import { FollowUpLevel, FollowUpMilestone } from './notification.ts';
 
 /** HR service API: the people directory (employees, managers, HR partners) and exit interviews. */
 
@@ -125,6 +126,49 @@ export const CaseClosure = z
   })
   .meta({ id: 'CaseClosure' });
 export type CaseClosure = z.infer<typeof CaseClosure>;
+
+/**
+ * POST /api/hr/follow-ups (operation followUpExitProcess, service ems): the orchestrator's command for a follow-up
+ * whose deadline passed (by the policy in follow-up-policy.ts). HR's use case — the same one its own timer runs in
+ * choreography — decides with its own facts (the interview booked or held, the decision, what was sent) whether it
+ * is still due, sends it once by its key through Notification and records it. The case's facts HR may not have
+ * heard of (orchestration: no resignation-submitted reaches HR) come with the request and are recorded once.
+ */
+export const FollowUpRequest = z
+  .object({
+    resignationId: Uuid,
+    employee: z.object({ id: EmployeeId, name: StorableText.min(1).max(200) }),
+    hrPartnerId: StorableLine.min(1).max(100),
+    submittedAt: IsoDateTime,
+    milestone: FollowUpMilestone,
+    level: FollowUpLevel,
+    /** When the caller found it due: HR sends it if, with its own facts, it is due by then or by HR's clock. */
+    dueAt: IsoDateTime,
+  })
+  .meta({ id: 'FollowUpRequest' });
+export type FollowUpRequest = z.infer<typeof FollowUpRequest>;
+
+/** Why a follow-up asked for is not sent: the case was decided, its milestone met (interview booked, held), or not due yet with HR's facts. */
+export const FollowUpNotDue = z.enum(['decided', 'milestone met', 'not yet due']);
+export type FollowUpNotDue = z.infer<typeof FollowUpNotDue>;
+
+/** The case's interview as HR knows it (scheduled or held), so the caller can time the next follow-up. */
+export const FollowUpInterview = z.object({ end: IsoDateTime, held: z.boolean() }).nullable();
+
+const followUpOf = { resignationId: Uuid, milestone: FollowUpMilestone, level: FollowUpLevel, interview: FollowUpInterview };
+/**
+ * sent: the email (Notification's id) and its addressee — a repeat answers the one recorded first; skipped: recorded
+ * without an email (nobody to send it to, or Notification refused it), with why; not due: nothing sent, with why and,
+ * when still called for, the instant HR finds it due.
+ */
+export const FollowUpAnswer = z
+  .discriminatedUnion('outcome', [
+    z.object({ outcome: z.literal('sent'), ...followUpOf, dueAt: IsoDateTime, to: z.string(), emailId: Uuid }),
+    z.object({ outcome: z.literal('skipped'), ...followUpOf, dueAt: IsoDateTime, reason: z.string() }),
+    z.object({ outcome: z.literal('not due'), ...followUpOf, reason: FollowUpNotDue, dueAt: IsoDateTime.nullable() }),
+  ])
+  .meta({ id: 'FollowUpAnswer' });
+export type FollowUpAnswer = z.infer<typeof FollowUpAnswer>;
 
 export const InterviewList = ListOf(Interview).meta({ id: 'InterviewList' });
 export const InterviewListQuery = PageQuery.extend({

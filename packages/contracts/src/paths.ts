@@ -62,6 +62,8 @@ export const HrPaths = {
   cancel: (id: string) => `/api/interviews/${encodeURIComponent(id)}/cancel`,
   /** The orchestrator's command (service ems): a retained or withdrawn case's interview cancelled. */
   caseClosures: '/api/hr/case-closures',
+  /** The orchestrator's command (service ems): a follow-up whose deadline passed, sent if HR finds it still due. */
+  followUps: '/api/hr/follow-ups',
   held: (id: string) => `/api/interviews/${encodeURIComponent(id)}/held`,
 } as const;
 

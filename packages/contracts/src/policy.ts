@@ -119,6 +119,7 @@ export const POLICY = {
   markInterviewHeld: { service: 'hr', what: 'Mark an exit interview held, with notes', roles: [assigned(), all('hr_lead')] },
   cancelInterview: { service: 'hr', what: 'Cancel an exit interview', roles: [assigned(), all('hr_lead')], services: ['ems'] },
   cancelInterviewOnClose: { service: 'hr', what: "Cancel a retained or withdrawn case's exit interview (the orchestrator's command)", roles: [], services: ['ems'] },
+  followUpExitProcess: { service: 'hr', what: "Send a case's follow-up whose deadline passed, if HR finds it still due (the orchestrator's command)", roles: [], services: ['ems'] },
 
   // Access
   createAccessHold: { service: 'access', what: "Suspend an employee's critical access for a case", roles: [], services: ['ems'] },

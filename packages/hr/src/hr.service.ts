@@ -1,4 +1,4 @@
-import { createKysely, systemClock, type CallAuth, type CaseLookup, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, systemClock, type CallAuth, type CaseLookup, type Clock, type Logger, type Pool, type Poller, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
@@ -11,6 +11,8 @@ import { createInviteRelay } from './deliver-invites/invite-relay.ts';
 import { registerDirectoryRoutes } from './directory/directory.http.ts';
 import { updateDirectoryWhenPersonChanged } from './directory/update-directory-when-person-changed.ts';
 import { DEFAULT_FOLLOW_UP_POLICY, type FollowUpPolicy } from './domain/follow-ups.ts';
+import type { FollowUpDeps } from './follow-up-exit-process/follow-up-exit-process.ts';
+import { registerFollowUpRoute } from './follow-up-exit-process/follow-up.http.ts';
 import { createFollowUpPoller } from './follow-up-exit-process/follow-up.poller.ts';
 import { followUpWhenResignationSubmittedOrDecided } from './follow-up-exit-process/follow-up-when-resignation-submitted-or-decided.ts';
 import type { HrContext } from './hr.context.ts';
@@ -55,7 +57,10 @@ export interface HrServiceDeps {
    * the resignation is retained or withdrawn, and owns the follow-up timer (reminders, escalations).
    */
   reactToEvents?: boolean;
-  /** The follow-up timer's settings; used only with `reactToEvents` (in orchestration EMS's workflow follows up). */
+  /**
+   * The follow-ups: the policy and the emails' link in both modes (the orchestrator's command POST /api/hr/follow-ups
+   * runs the same use case as the timer); the timer itself runs only with `reactToEvents`.
+   */
   followUps?: HrFollowUpOptions;
   /**
    * This process is the only HR (no replicas): invites and follow-ups still leased when it starts were being
@@ -64,8 +69,14 @@ export interface HrServiceDeps {
   resumeHeld?: boolean;
 }
 
+export type HrService = ServiceModule<DemoOrg> &
+  EventedService & {
+    /** HR's follow-up timer (choreography only): tests wait on its drained() instead of sleeping. */
+    followUpTimer: Poller | undefined;
+  };
+
 /** The HR service: the people directory and exit interviews, with calendar invites sent via Notification. */
-export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & EventedService {
+export function createHrService(deps: HrServiceDeps): HrService {
   if (deps.reactToEvents && !deps.bus) throw new Error('createHrService: reactToEvents needs a bus');
   const policy = deps.followUps?.policy ?? DEFAULT_FOLLOW_UP_POLICY;
   for (const [name, ms] of Object.entries(policy)) {
@@ -81,14 +92,17 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
 
   let ctx = base;
   const subscriptions: Subscription[] = [];
-  const workers = [relay];
+  const workers: Poller[] = [relay];
+  const followUpIntervalMs = deps.followUps?.intervalMs ?? 1_000;
+  const followUps: FollowUpDeps = { policy, client, retryBaseMs: followUpIntervalMs, caseUrl: deps.followUps?.caseUrl };
+  let followUpTimer: Poller | undefined;
   if (deps.reactToEvents && deps.bus) {
     // HR owns the follow-up timers: every change of an interview moves its case's timer.
     const evented = { ...base, bus: deps.bus, followUpPolicy: policy };
     ctx = evented;
     subscriptions.push(scheduleInterviewWhenResignationSubmitted(evented), cancelInterviewWhenResignationClosed(evented), followUpWhenResignationSubmittedOrDecided(evented));
-    const intervalMs = deps.followUps?.intervalMs ?? 1_000;
-    workers.push(createFollowUpPoller(evented, { policy, client, retryBaseMs: intervalMs, caseUrl: deps.followUps?.caseUrl }, intervalMs));
+    followUpTimer = createFollowUpPoller(evented, followUps, followUpIntervalMs);
+    workers.push(followUpTimer);
   }
 
   // The directory's changes reach HR's copy in both modes (not a reaction of the exit process).
@@ -105,6 +119,7 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
       registerRescheduleInterviewRoute(app, ctx);
       registerCancelInterviewRoute(app, ctx);
       registerMarkInterviewHeldRoute(app, ctx);
+      registerFollowUpRoute(app, ctx, followUps);
     },
     readiness: {
       hr: async () => {
@@ -125,5 +140,6 @@ export function createHrService(deps: HrServiceDeps): ServiceModule<DemoOrg> & E
     },
     seed: (org) => seedHr(db, org),
     subscriptions,
+    followUpTimer,
   };
 }

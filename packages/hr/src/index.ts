@@ -1,4 +1,4 @@
-export { createHrService, HR_SCHEMA, type HrServiceDeps, type HrFollowUpOptions } from './hr.service.ts';
+export { createHrService, HR_SCHEMA, type HrService, type HrServiceDeps, type HrFollowUpOptions } from './hr.service.ts';
 export { SCHEDULE_INTERVIEW_SUBSCRIBER } from './schedule-interview/schedule-interview-when-resignation-submitted.ts';
 export { CANCEL_INTERVIEW_SUBSCRIBER } from './cancel-interview/cancel-interview-when-resignation-closed.ts';
 export { FOLLOW_UP_SUBSCRIBER } from './follow-up-exit-process/follow-up-when-resignation-submitted-or-decided.ts';

@@ -5,16 +5,24 @@ import { EventSources, EventTypes, FollowUpSent, type CloudEvent } from '@ems/co
 import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
-import { adjustableClock } from '@ems/platform';
-import { sleep } from '@ems/platform/testing';
-import { FOLLOW_UP_SUBSCRIBER, type FollowUpPolicy } from '../src/index.ts';
+import { adjustableClock, type Poller } from '@ems/platform';
+import { FOLLOW_UP_SUBSCRIBER, type FollowUpPolicy, type HrService } from '../src/index.ts';
 import { call, decisionEvent, startHr, startNotificationStub, waitFor, type HrUnderTest, type NotificationStub } from './harness.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const policy: FollowUpPolicy = { scheduleWithinMs: 1 * HOUR, heldWithinMs: 1 * HOUR, decideWithinMs: 48 * HOUR, escalateAfterMs: 2 * HOUR };
-/** Long enough for several rounds of the 200 ms poller to have had their chance. */
-const QUIET_MS = 1_500;
+/**
+ * The barrier for "nothing (more) is sent": the follow-up timer runs a round now and resolves once the follow-ups
+ * due by the clock have been taken on (sent, or failed and leased) — an email the code wrongly sends is in the
+ * stub by then, so each such assertion can fail. (The harness types its service as a plain module: HR's has the timer.)
+ */
+const followUpTimer = (instance: { service: object }): Poller => {
+  const timer = (instance.service as HrService).followUpTimer;
+  if (!timer) throw new Error('HR runs no follow-up timer (not in choreography)');
+  return timer;
+};
+const settled = () => followUpTimer(h).drained();
 
 const clock = adjustableClock(new Date('2026-03-02T10:00:00Z'));
 let h: HrUnderTest;
@@ -87,7 +95,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
     expect(await timerOf(s)).toEqual(at(s, 1 * HOUR));
 
     clock.advance(59 * MIN);
-    await sleep(QUIET_MS);
+    await settled();
     expect(followUpEmails(s)).toEqual([]);
 
     clock.advance(2 * MIN);
@@ -122,7 +130,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
       emailId: reminder!.emailId,
     });
 
-    await sleep(QUIET_MS);
+    await settled();
     expect(purposes(s)).toEqual(['follow-up:interview_scheduled.reminder']);
     expect(await timerOf(s)).toEqual(at(s, 3 * HOUR));
 
@@ -138,7 +146,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
     await close(s);
     expect(await timerOf(s)).toBeNull();
     clock.advance(3 * 24 * HOUR); // past the decision deadline and its escalation
-    await sleep(QUIET_MS);
+    await settled();
     expect(purposes(s)).toEqual(['follow-up:interview_scheduled.reminder', 'follow-up:interview_scheduled.escalation']);
     expect((await sentEvents(s)).map((e) => FollowUpSent.parse(e.data).level)).toEqual(['reminder', 'escalation']);
   });
@@ -155,7 +163,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
 
     // Past the scheduling deadline: it was met, so nothing about it.
     clock.set(new Date(end + 1 * HOUR - MIN));
-    await sleep(QUIET_MS);
+    await settled();
     expect(followUpEmails(s)).toEqual([]);
 
     clock.set(new Date(end + 1 * HOUR + MIN));
@@ -165,7 +173,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
     expect((await call(h.base, 'POST', hr.HrPaths.held(booked.body.id), { notes: 'Done.' }, await h.asPartnerOf(s.data.employee.id))).status).toBe(200);
     expect(await timerOf(s)).toEqual(at(s, 48 * HOUR));
     clock.set(new Date(end + 4 * HOUR)); // the held escalation would have been due
-    await sleep(QUIET_MS);
+    await settled();
     expect(purposes(s)).toEqual(['follow-up:interview_held.reminder']);
 
     clock.set(new Date(at(s, 48 * HOUR).getTime() + MIN));
@@ -174,7 +182,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
 
     await close(s, EventTypes.exitConfirmed);
     clock.advance(3 * HOUR);
-    await sleep(QUIET_MS);
+    await settled();
     expect(purposes(s)).toEqual(['follow-up:interview_held.reminder', 'follow-up:decision.reminder']);
   });
 
@@ -189,7 +197,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
 
     expect(await timerOf(event)).toBeNull();
     clock.advance(5 * 24 * HOUR);
-    await sleep(QUIET_MS);
+    await settled();
     expect(followUpEmails(event)).toEqual([]);
   });
 
@@ -207,7 +215,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
         { key: 'interview_scheduled.reminder', recipient: partner('hrp-singapore').email, skipped: null },
         { key: 'interview_scheduled.escalation', recipient: null, skipped: 'HR partner hrp-singapore has no HR lead to escalate to' },
       ]);
-      await sleep(QUIET_MS);
+      await settled();
       expect(purposes(s)).toEqual(['follow-up:interview_scheduled.reminder']);
       expect((await sentEvents(s)).map((e) => FollowUpSent.parse(e.data).level)).toEqual(['reminder']);
       await close(s);
@@ -225,7 +233,8 @@ describe('the follow-up timer under failures, replicas and restarts', () => {
       const cases = [await submit('hrp-berlin'), await submit('hrp-newyork'), await submit('hrp-singapore')];
       clock.advance(1 * HOUR + MIN);
       for (const s of cases) await emailsCount(s, 1);
-      await sleep(QUIET_MS);
+      // Both timers: a second attempt by either would be in the stub once its round has ended.
+      await Promise.all([settled(), followUpTimer(second).drained()]);
 
       for (const s of cases) {
         expect(followUpEmails(s)).toHaveLength(1); // not even a deduplicated second attempt
@@ -245,7 +254,7 @@ describe('the follow-up timer under failures, replicas and restarts', () => {
     clock.advance(1 * HOUR + MIN);
     await emailsCount(s, 2);
     await waitFor(async () => ((await sentEvents(s)).length === 1 ? true : undefined), 'follow-up-sent after the retry');
-    await sleep(QUIET_MS);
+    await settled();
 
     const attempts = followUpEmails(s);
     expect(attempts).toHaveLength(2);
@@ -285,8 +294,8 @@ describe('the follow-up timer under failures, replicas and restarts', () => {
     let replacement: Awaited<ReturnType<HrUnderTest['another']>> | undefined;
     try {
       clock.advance(1 * HOUR + MIN);
-      await sleep(QUIET_MS);
-      expect(followUpEmails(s)).toEqual([]); // nobody is polling
+      await expect(settled()).rejects.toThrow(/not running/); // nobody is polling
+      expect(followUpEmails(s)).toEqual([]);
 
       replacement = await h.another();
       await emailsCount(s, 1);

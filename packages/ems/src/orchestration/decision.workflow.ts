@@ -5,9 +5,9 @@
  * days — for a decision message, sending follow-ups when deadlines pass, then drives what the decision
  * sets off:
  *
- *   ┌─▶ recv('decision', until the next follow-up is due) ──timeout──▶ follow-up due and still unmet?
- *   │          │                                                      (asks HR: booked? held?) → email the
- *   │          │ message: store.decide (the state machine, 409s)         HR partner (reminder) or lead (escalation)
+ *   ┌─▶ recv('decision', until the next follow-up is due) ──timeout──▶ HR's command followUp: HR sends it if
+ *   │          │                                                      still due with its facts (booked? held?);
+ *   │          │ message: store.decide (the state machine, 409s)         sent → on the case; its facts time the next
  *   │          ├── retained / withdrawn ──▶ announceDecision ║ restoreAccess ║ cancelInterview ──▶ settle: closed
  *   │          └── exit_confirmed ──▶ announceDecision ──▶ recv('decision', until the end of the last
  *   │                                  working day)  ── a new day moves it ──┘       │ due, or Access revoked
@@ -50,6 +50,13 @@ interface InterviewFacts {
   held: boolean;
 }
 
+/** A follow-up step's checkpointed result: recorded (sent or skipped) or not, HR's interview facts, and when not due, when to ask again. */
+interface FollowUpDone {
+  sent: boolean;
+  interview: InterviewFacts | null;
+  notBeforeMs?: number;
+}
+
 /** A decision (or withdrawal) sent to the case's workflow; `requestId` keys its answer. */
 export interface DecisionMessage extends DecisionInput {
   requestId: string;
@@ -80,7 +87,8 @@ export function createDecisionOrchestrator(deps: {
   retry: RetryPolicy;
   clock: Clock;
   policy: FollowUpPolicy;
-  caseUrl: (id: string) => string;
+  /** Not used any more: HR puts the case's link in its follow-ups (the composition root still passes it). */
+  caseUrl?: (id: string) => string;
   log: Logger;
 }) {
   const { store, participants, retry, clock } = deps;
@@ -200,36 +208,52 @@ export function createDecisionOrchestrator(deps: {
   }
 
   /**
-   * A follow-up whose deadline passed. HR is asked first what it has done (booked? rescheduled? held?):
-   * the follow-up goes out only if, with those facts, it is still the one due; once, by its key.
+   * A follow-up whose deadline passed: HR's command (its use case, the same as its timer's in choreography)
+   * decides with HR's facts whether it is still due, sends it once by its key and records it. The workflow
+   * records a sent one on the case, and a skipped one (nobody to send it to, Notification refused it) as not
+   * sent; HR's interview facts time the next follow-up. `notBeforeMs`: not due — not to be asked again before.
    */
-  async function followUp(facts: CaseFacts, f: FollowUp, sent: readonly string[], nowMs: number): Promise<{ sent: boolean; interview: InterviewFacts | null }> {
+  async function followUp(facts: CaseFacts, f: FollowUp, nowMs: number): Promise<FollowUpDone> {
     const { draft } = facts;
-    const interviews = await participants.listInterviews(draft.id, draft);
-    const booked = interviews.find((i) => i.status === 'scheduled' || i.status === 'held');
-    const interview = booked ? { end: booked.end, held: booked.status === 'held' } : null;
     const key = followUpKey(f);
-    const still = nextFollowUp(deps.policy, { submittedAt: new Date(draft.submittedAt), interview: interview && { end: new Date(interview.end), held: interview.held }, decided: false }, new Set(sent));
-    if (!still || followUpKey(still) !== key || still.dueAt.getTime() > nowMs) return { sent: false, interview };
-    const partner = await participants.hrPartner(draft.hrPartnerId, draft);
-    const to = f.level === 'reminder' ? partner : partner.lead;
-    if (!to) {
-      deps.log.warn({ resignationId: draft.id, hrPartnerId: partner.id }, 'no HR lead to escalate to; escalation skipped');
-      return { sent: true, interview };
-    }
-    const email = await participants.sendEmail(
+    const answer = await participants.followUp(
       {
         resignationId: draft.id,
-        purpose: notification.EmailPurposes.followUp(f),
-        to: { email: to.email, name: to.name },
-        template: 'exit-follow-up',
-        data: { recipientName: to.name, level: f.level, milestone: f.milestone, employeeName: draft.employee.name, hrPartnerName: partner.name, dueAt: f.dueAt.toISOString(), caseUrl: deps.caseUrl(draft.id) },
-        attachments: [],
+        employee: { id: draft.employee.id, name: draft.employee.name },
+        hrPartnerId: draft.hrPartnerId,
+        submittedAt: draft.submittedAt,
+        milestone: f.milestone,
+        level: f.level,
+        dueAt: f.dueAt.toISOString(),
       },
       ctx(draft, `follow-up:${key}`),
     );
-    await store.recordFollowUp(draft.id, { milestone: f.milestone, level: f.level, dueAt: f.dueAt.toISOString(), to: to.email, emailId: email.id });
-    return { sent: true, interview };
+    const interview = answer.interview;
+    switch (answer.outcome) {
+      case 'sent':
+        await store.recordFollowUp(draft.id, { milestone: f.milestone, level: f.level, dueAt: answer.dueAt, to: answer.to, emailId: answer.emailId });
+        return { sent: true, interview };
+      case 'skipped':
+        deps.log.warn({ resignationId: draft.id, followUp: key, reason: answer.reason }, 'follow-up recorded by HR without an email');
+        await followUpNotSent(draft.id, f, answer.reason);
+        return { sent: true, interview };
+      case 'not due': {
+        // HR's facts time the next one; asked again for this one no sooner than HR finds it due (a day at most).
+        const dueMs = answer.dueAt === null ? null : Date.parse(answer.dueAt);
+        return { sent: false, interview, notBeforeMs: dueMs !== null && dueMs > nowMs ? dueMs : nowMs + MAX_WAIT_MS };
+      }
+    }
+  }
+
+  /** A follow-up that went out without an email (skipped by HR, or its command refused): the case says so. */
+  function followUpNotSent(caseId: string, f: FollowUp, why: string): Promise<void> {
+    return store.recordReaction(caseId, {
+      service: 'hr',
+      type: `${EventTypes.followUpSent}.failed`,
+      summary: summaries.stepFailed(`follow-up (${f.level}, ${f.milestone})`, why),
+      detail: { followUp: followUpKey(f), error: why },
+      dedupeKey: `follow-up.${f.milestone}.${f.level}.failed`,
+    });
   }
 
   async function decisionWorkflow(caseId: string): Promise<string> {
@@ -256,6 +280,8 @@ export function createDecisionOrchestrator(deps: {
     let facts = start.facts;
     let startedAt: number | null = start.nowMs;
     const sent = new Set<string>();
+    /** HR found this follow-up not due when asked: not asked again before `atMs`. */
+    let notBefore: { key: string; atMs: number } | null = null;
     let interview: InterviewFacts | null = facts.interview ? { end: facts.interview.end, held: false } : null;
     let exit = facts.decision?.kind === 'exit_confirmed' && facts.decision.revokeAt ? { revokeAt: Date.parse(facts.decision.revokeAt) } : null;
     let knownRevision = facts.decision?.revision ?? 0;
@@ -287,6 +313,7 @@ export function createDecisionOrchestrator(deps: {
       else {
         next = nextFollowUp(policy, { submittedAt: new Date(facts.draft.submittedAt), interview: interview && { end: new Date(interview.end), held: interview.held }, decided: false }, sent);
         dueAt = next ? next.dueAt.getTime() : null;
+        if (next && notBefore?.key === followUpKey(next)) dueAt = Math.max(dueAt!, notBefore.atMs);
       }
 
       if (dueAt === null || dueAt > nowMs) {
@@ -328,30 +355,21 @@ export function createDecisionOrchestrator(deps: {
       }
       const due = next!;
       const key = followUpKey(due);
-      const done = await untilDone(
+      const done = await untilDone<FollowUpDone>(
         `followUp.${key}`,
         retry,
-        () => followUp(facts, due, [...sent], nowMs),
+        () => followUp(facts, due, nowMs),
         (error, attempt) => deps.log.warn({ resignationId: caseId, followUp: key, attempt, error }, 'follow-up not sent yet; retrying'),
         // Refused (e.g. Notification will not send it): retrying cannot help — the case says so, and moves on.
         async (error) => {
           deps.log.error({ resignationId: caseId, followUp: key, error }, 'follow-up refused; not retried');
-          await DBOS.runStep(
-            () =>
-              store.recordReaction(caseId, {
-                service: 'hr',
-                type: `${EventTypes.followUpSent}.failed`,
-                summary: summaries.stepFailed(`follow-up (${due.level}, ${due.milestone})`, error),
-                detail: { followUp: key, error },
-                dedupeKey: `follow-up.${due.milestone}.${due.level}.failed`,
-              }),
-            { name: `followUpRefused.${key}`, ...DB_RETRIES },
-          );
+          await DBOS.runStep(() => followUpNotSent(caseId, due, error), { name: `followUpRefused.${key}`, ...DB_RETRIES });
           return { sent: true, interview };
         },
       );
       interview = done.interview;
       if (done.sent) sent.add(key);
+      notBefore = done.notBeforeMs === undefined ? null : { key, atMs: done.notBeforeMs };
     }
   }
 

@@ -84,16 +84,7 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
   const toHr = limited('hr');
   const toAccess = limited('access');
   return {
-    async sendEmail(request: notification.SendEmailRequest, ctx: CallContext): Promise<notification.Email> {
-      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.emails}`, {
-        body: request,
-        idempotencyKey: ctx.idempotencyKey,
-        headers: { ...headers(ctx), ...auth, prefer: preferWait(EMAIL_WAIT_S) },
-        timeoutMs: (EMAIL_WAIT_S + 10) * 1000,
-      }));
-      return parseReply(notification.Email, body, 'notification');
-    },
-    /** Notification's command: tell the manager (its use case builds the notice). Waits for the delivery like sendEmail. */
+    /** Notification's command: tell the manager (its use case builds the notice). Waits for the delivery (Prefer: wait). */
     async notifyManager(request: notification.NotifyManagerRequest, ctx: CallContext): Promise<notification.ManagerNoticeOutcome> {
       const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.managerNotices}`, {
         body: request,
@@ -121,10 +112,6 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
       const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.AccessHold, body, 'access');
     },
-    async listInterviews(resignationId: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.Interview[]> {
-      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.interviews}?resignationId=${encodeURIComponent(resignationId)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));
-      return parseReply(hr.InterviewList, body, 'hr').items;
-    },
     async cancelInterview(interviewId: string, request: hr.CancelInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
@@ -133,6 +120,11 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
     async cancelInterviewOnClose(request: hr.CaseClosureRequest, ctx: CallContext): Promise<hr.CaseClosure> {
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.caseClosures}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.CaseClosure, body, 'hr');
+    },
+    /** HR's command for a follow-up whose deadline passed: its use case sends it if still due with HR's facts, or says why not. */
+    async followUp(request: hr.FollowUpRequest, ctx: CallContext): Promise<hr.FollowUpAnswer> {
+      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.followUps}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      return parseReply(hr.FollowUpAnswer, body, 'hr');
     },
     async hrPartner(id: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.HrPartner> {
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));

@@ -1,99 +1,67 @@
-import { sql } from 'kysely';
-import { notification } from '@ems/contracts';
-import type { EventBus } from '@ems/eventbus';
-import { followUpKey, followUpsDue, type FollowUp, type FollowUpPolicy } from '../domain/follow-ups.ts';
+import { hr, notification } from '@ems/contracts';
+import { followUpKey, followUpsCalledFor, followUpsDue, type FollowUp, type FollowUpPolicy } from '../domain/follow-ups.ts';
 import type { HrDb } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
-import { backoffMs, isRefusal, type NotificationClient } from '../notification/notification.client.ts';
+import { isRefusal, type NotificationClient } from '../notification/notification.client.ts';
 import { followUpSent } from './follow-up.events.ts';
-import { readFollowUps, refreshFollowUpTimer, setFollowUpTimer, type CaseFollowUps, type ExitCaseRow } from './follow-up-timer.ts';
+import { readFollowUps, setFollowUpTimer, type CaseFollowUps, type ExitCaseRow, type FollowUpRecord } from './follow-up-timer.ts';
 
 export interface FollowUpDeps {
   policy: FollowUpPolicy;
   client: NotificationClient;
-  /** First retry delay when Notification is unavailable; doubles with every failure. */
+  /** First retry delay of HR's timer when Notification is unavailable; doubles with every failure. */
   retryBaseMs: number;
   /** Link to the case, put in the emails when given. */
   caseUrl?: ((resignationId: string) => string) | undefined;
 }
 
-/** How long a poller keeps a case to itself (real time): far longer than sending a few emails takes. */
-const LEASE_MS = 60_000;
+/** Which follow-up of a case: e.g. the interview_scheduled reminder. */
+export type FollowUpRef = Pick<FollowUp, 'milestone' | 'level'>;
 
 /**
- * HR's follow-up timer (choreography): sends the reminders and escalations that are due.
+ * The use case: one follow-up of a case whose deadline passed — sent if HR, with its own facts, finds it still
+ * due. One core for both modes: HR's timer in choreography (follow-up.poller.ts, which asks for each follow-up
+ * the policy finds due) and the orchestrator's command (POST /api/hr/follow-ups, follow-up.http.ts).
  *
- *   claim due cases (follow_up_at ≤ clock.now(), undecided; FOR UPDATE SKIP LOCKED, leased)
- *   per case, while the policy says a follow-up is due (re-read before each one):
- *     nobody to send it to (no HR lead, unknown partner) ──▶ record it skipped (warning)
- *     email through Notification, Idempotency-Key <resignationId>:follow-up:<milestone>.<level>
- *     ┌ one transaction ───────────────────────────────────────────────────────────┐
- *     │ record it (once per case and key) → follow-up-sent → move the case's timer │
- *     └────────────────────────────────────────────────────────────────────────────┘
- *   Notification unavailable → keep the case leased for a backoff, then again
+ *   recorded already (sent or skipped) ──▶ that record (a repeat changes nothing)
+ *   decided / milestone met / not due by `at` ──▶ not due, and why (nothing recorded)
+ *   nobody to send it to (no HR lead, unknown partner) ──▶ recorded skipped (warning)
+ *   email through Notification, Idempotency-Key <resignationId>:follow-up:<milestone>.<level>
+ *     refused (4xx) ──▶ recorded skipped (sending it again cannot succeed); unavailable ──▶ throws (the caller retries)
+ *   ┌ one transaction ─────────────────────────────────────────────────────────────────────────┐
+ *   │ record it (once per case and key) → follow-up-sent → move the case's timer (choreography) │
+ *   └──────────────────────────────────────────────────────────────────────────────────────────┘
  *
- * A crash between the email and its record sends it again with the same key, and Notification
- * answers with the email it already sent: one email, one record, one event. The lease, not a lock,
- * keeps two pollers apart, so no database connection waits on another service. The facts are read
- * again before every email, so a decision recorded in between stops the next one; only a decision
- * recorded in the milliseconds while an email is being handed to Notification can cross it.
+ * `c`: the case's facts, read by the caller just before; `at`: the instant it is judged due by (the caller's
+ * clock read before the facts). A crash between the email and its record sends it again with the same key,
+ * and Notification answers with the email it already sent: one email, one record, one event.
  */
-export async function sendDueFollowUps(ctx: HrContext & { bus: EventBus }, deps: FollowUpDeps, limit: number): Promise<number> {
-  const claimed = await ctx.db
-    .updateTable('exit_cases')
-    .set({ claimed_until: sql<Date>`now() + ${LEASE_MS} * interval '1 millisecond'` })
-    .where('resignation_id', 'in', (eb) =>
-      eb
-        .selectFrom('exit_cases')
-        .select('resignation_id')
-        .where('follow_up_at', '<=', ctx.clock.now())
-        .where('decision', 'is', null)
-        .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', sql<Date>`now()`)]))
-        .orderBy('follow_up_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .returning(['resignation_id', 'failures'])
-    .execute();
-  await Promise.all(claimed.map((c) => followUpCase(ctx, deps, c.resignation_id, c.failures)));
-  return claimed.length;
+export async function followUpIfDue(ctx: HrContext, deps: FollowUpDeps, c: CaseFollowUps, wanted: FollowUpRef, at: Date): Promise<hr.FollowUpAnswer> {
+  const key = followUpKey(wanted);
+  const recorded = c.records.get(key);
+  if (recorded) return answerOf(c, wanted, recorded);
+  const due = dueOrWhyNot(deps.policy, c, wanted, at);
+  if ('reason' in due) return { outcome: 'not due', ...about(c, wanted), reason: due.reason, dueAt: due.dueAt?.toISOString() ?? null };
+  return answerOf(c, wanted, await send(ctx, deps, c, due));
 }
 
-async function followUpCase(ctx: HrContext & { bus: EventBus }, deps: FollowUpDeps, resignationId: string, failures: number): Promise<void> {
-  try {
-    for (;;) {
-      // The instant first, then the facts: a follow-up is due only if it was due with the facts as
-      // they stood at that instant or later (never stale facts judged at a later instant).
-      const now = ctx.clock.now();
-      const c = await readFollowUps(ctx.db, resignationId);
-      const [next] = c ? followUpsDue(deps.policy, c.facts, c.sent, now) : [];
-      if (!c || !next) break;
-      await sendFollowUp(ctx, deps, c, next);
-    }
-    await ctx.db.transaction().execute(async (trx) => {
-      await refreshFollowUpTimer({ followUpPolicy: deps.policy }, trx, resignationId);
-      await trx.updateTable('exit_cases').set({ claimed_until: null, failures: 0 }).where('resignation_id', '=', resignationId).execute();
-    });
-  } catch (err) {
-    const delay = backoffMs(deps.retryBaseMs, failures + 1);
-    ctx.log.warn({ resignationId, failures: failures + 1, retryInMs: delay, err: err instanceof Error ? err.message : String(err) }, 'follow-up not sent yet; will retry');
-    await ctx.db
-      .updateTable('exit_cases')
-      .set((eb) => ({ claimed_until: sql<Date>`now() + ${delay} * interval '1 millisecond'`, failures: eb('failures', '+', 1) }))
-      .where('resignation_id', '=', resignationId)
-      .execute();
-  }
+/** The follow-up asked for, due by `at` with the case's facts; or why it is not. */
+function dueOrWhyNot(policy: FollowUpPolicy, c: CaseFollowUps, wanted: FollowUpRef, at: Date): FollowUp | { reason: hr.FollowUpNotDue; dueAt: Date | null } {
+  const key = followUpKey(wanted);
+  if (c.facts.decided) return { reason: 'decided', dueAt: null };
+  const calledFor = followUpsCalledFor(policy, c.facts).find((f) => followUpKey(f) === key);
+  if (!calledFor) return { reason: 'milestone met', dueAt: null };
+  // Due by `at`, and its turn: an escalation waits for its reminder.
+  return followUpsDue(policy, c.facts, c.sent, at).find((f) => followUpKey(f) === key) ?? { reason: 'not yet due', dueAt: calledFor.dueAt };
 }
 
-async function sendFollowUp(ctx: HrContext & { bus: EventBus }, deps: FollowUpDeps, c: CaseFollowUps, f: FollowUp): Promise<void> {
+async function send(ctx: HrContext, deps: FollowUpDeps, c: CaseFollowUps, f: FollowUp): Promise<FollowUpRecord> {
   const resignationId = c.exitCase.resignation_id;
   const key = followUpKey(f);
   const target = await addressee(ctx.db, c.exitCase, f);
   if ('skipped' in target) {
     ctx.log.warn({ resignationId, followUp: key, reason: target.skipped }, 'follow-up has nobody to go to; recorded as skipped');
-    await record(ctx, deps, c, f, { skipped: target.skipped });
-    return;
+    return record(ctx, deps, c, f, { skipped: target.skipped });
   }
 
   const request: notification.SendEmailRequest = {
@@ -119,47 +87,55 @@ async function sendFollowUp(ctx: HrContext & { bus: EventBus }, deps: FollowUpDe
     if (!isRefusal(err)) throw err;
     // Sending the same request again cannot succeed: record it, so the case moves on to its next follow-up.
     ctx.log.error({ resignationId, followUp: key, err: err.message }, 'notification refused a follow-up email; recorded as skipped');
-    await record(ctx, deps, c, f, { skipped: `refused by Notification: ${err.message}`.slice(0, 2000) });
-    return;
+    return record(ctx, deps, c, f, { skipped: `refused by Notification: ${err.message}`.slice(0, 2000) });
   }
-  await record(ctx, deps, c, f, { to: target.to.email, emailId });
+  return record(ctx, deps, c, f, { to: target.to.email, emailId });
 }
 
 type Outcome = { to: string; emailId: string } | { skipped: string };
 
-/** Records the follow-up once (a second poller's record changes nothing) and announces a sent one, in one transaction. */
-async function record(ctx: HrContext & { bus: EventBus }, deps: FollowUpDeps, c: CaseFollowUps, f: FollowUp, outcome: Outcome): Promise<void> {
+/**
+ * Records the follow-up once and announces a sent one, in one transaction; answers what is recorded — this
+ * outcome, or the one another caller recorded first (then nothing is announced again).
+ */
+async function record(ctx: HrContext, deps: FollowUpDeps, c: CaseFollowUps, f: FollowUp, outcome: Outcome): Promise<FollowUpRecord> {
   const resignationId = c.exitCase.resignation_id;
+  const key = followUpKey(f);
   const now = ctx.clock.now();
-  await ctx.db.transaction().execute(async (trx) => {
+  const mine: FollowUpRecord = { dueAt: f.dueAt, to: 'to' in outcome ? outcome.to : null, emailId: 'emailId' in outcome ? outcome.emailId : null, skipped: 'skipped' in outcome ? outcome.skipped : null };
+  return ctx.db.transaction().execute(async (trx) => {
     // The case row first: the same lock order as every other writer of the case. Its facts, read under the
     // lock, then set the timer without reading them again.
     const locked = await readFollowUps(trx, resignationId, { lock: true });
-    const inserted = await trx
+    const first = locked?.records.get(key);
+    if (first) return first; // recorded by another caller before the lock was ours
+    await trx
       .insertInto('follow_ups')
-      .values({
-        resignation_id: resignationId,
-        milestone: f.milestone,
-        level: f.level,
-        due_at: f.dueAt,
-        recipient: 'to' in outcome ? outcome.to : null,
-        email_id: 'emailId' in outcome ? outcome.emailId : null,
-        skipped: 'skipped' in outcome ? outcome.skipped : null,
-        recorded_at: now,
-      })
+      .values({ resignation_id: resignationId, milestone: f.milestone, level: f.level, due_at: f.dueAt, recipient: mine.to, email_id: mine.emailId, skipped: mine.skipped, recorded_at: now })
       .onConflict((oc) => oc.columns(['resignation_id', 'milestone', 'level']).doNothing())
-      .returning('resignation_id')
-      .executeTakeFirst();
-    if (inserted && 'emailId' in outcome) {
+      .execute();
+    if ('emailId' in outcome) {
       const cause = { correlationId: c.exitCase.correlation_id ?? resignationId, traceparent: c.exitCase.traceparent ?? undefined };
-      await ctx.bus.publish(trx, [followUpSent(resignationId, f, outcome, cause, now)]);
+      await ctx.bus?.publish(trx, [followUpSent(resignationId, f, outcome, cause, now)]);
     }
-    if (locked) {
-      // Recorded now, or by another poller before the lock was ours (then already in the facts read).
-      locked.sent.add(followUpKey(f));
-      await setFollowUpTimer(deps.policy, trx, locked);
+    if (locked && ctx.followUpPolicy) {
+      // HR owns the case's timer (choreography): it moves on to the next follow-up.
+      locked.sent.add(key);
+      await setFollowUpTimer(ctx.followUpPolicy, trx, locked);
     }
+    return mine;
   });
+}
+
+function about(c: CaseFollowUps, f: FollowUpRef) {
+  const i = c.facts.interview;
+  return { resignationId: c.exitCase.resignation_id, milestone: f.milestone, level: f.level, interview: i ? { end: i.end.toISOString(), held: i.held } : null };
+}
+
+function answerOf(c: CaseFollowUps, f: FollowUpRef, r: FollowUpRecord): hr.FollowUpAnswer {
+  const dueAt = r.dueAt.toISOString();
+  if (r.emailId && r.to) return { outcome: 'sent', ...about(c, f), dueAt, to: r.to, emailId: r.emailId };
+  return { outcome: 'skipped', ...about(c, f), dueAt, reason: r.skipped ?? 'recorded without an email' };
 }
 
 /** Who a follow-up goes to: a reminder to the case's HR partner, an escalation to that partner's HR lead. */

@@ -11,6 +11,16 @@ export interface CaseFollowUps {
   facts: FollowUpFacts;
   /** Keys of the follow-ups already recorded (sent or skipped). */
   sent: Set<string>;
+  /** What was recorded of each, by key: a repeated request is answered with it. */
+  records: Map<string, FollowUpRecord>;
+}
+
+/** A follow-up recorded: sent (to, emailId) or skipped (why). */
+export interface FollowUpRecord {
+  dueAt: Date;
+  to: string | null;
+  emailId: string | null;
+  skipped: string | null;
 }
 
 export async function readFollowUps(db: HrDb | HrTx, resignationId: string, options: { lock?: boolean } = {}): Promise<CaseFollowUps | undefined> {
@@ -20,10 +30,10 @@ export async function readFollowUps(db: HrDb | HrTx, resignationId: string, opti
   if (!exitCase?.submitted_at) return undefined;
   // The interview and the follow-ups recorded, in one statement after the case's lock (a fresh snapshot).
   // One interview per resignation; a cancelled one counts as none (it has to be booked again).
-  const facts = await sql<{ interview: { ends_at: string; status: string } | null; recorded: [Milestone, FollowUpLevel][] }>`
+  const facts = await sql<{ interview: { ends_at: string; status: string } | null; recorded: [Milestone, FollowUpLevel, string, string | null, string | null, string | null][] }>`
     SELECT (SELECT jsonb_build_object('ends_at', i.ends_at, 'status', i.status) FROM hr.interviews i
              WHERE i.resignation_id = ${resignationId} AND i.status <> 'cancelled') AS interview,
-           (SELECT coalesce(jsonb_agg(jsonb_build_array(f.milestone, f.level)), '[]') FROM hr.follow_ups f
+           (SELECT coalesce(jsonb_agg(jsonb_build_array(f.milestone, f.level, f.due_at, f.recipient, f.email_id, f.skipped)), '[]') FROM hr.follow_ups f
              WHERE f.resignation_id = ${resignationId}) AS recorded`.execute(db);
   const { interview, recorded } = facts.rows[0]!;
   return {
@@ -34,6 +44,7 @@ export async function readFollowUps(db: HrDb | HrTx, resignationId: string, opti
       decided: exitCase.decision !== null,
     },
     sent: new Set(recorded.map(([milestone, level]) => followUpKey({ milestone, level }))),
+    records: new Map(recorded.map(([milestone, level, dueAt, to, emailId, skipped]) => [followUpKey({ milestone, level }), { dueAt: new Date(dueAt), to, emailId, skipped }])),
   };
 }
 

@@ -28,7 +28,8 @@ export interface Submission {
   hrPartnerId: string;
   submittedAt: Date;
   correlationId: string;
-  traceparent: string;
+  /** The case's trace context; absent when the caller sent none (an HTTP command without traceparent). */
+  traceparent: string | null;
 }
 
 /** Records the submission's facts, unless already known (a redelivery, or a later duplicate). */
