@@ -96,6 +96,54 @@ describe('createPoller', () => {
     await poller.stop();
   });
 
+  it('when woken, then a round runs now instead of at the tick; woken during a round that had already looked, then another runs right after it', async () => {
+    const queue: number[] = [];
+    const waitingFor = new Map<number, () => void>();
+    const took = (n: number) => new Promise<void>((resolve) => waitingFor.set(n, resolve));
+    let gate: { entered: () => void; open: Promise<void> } | undefined;
+    const poller = createPoller({
+      name: 'test',
+      log,
+      // Far longer than the test: only wake() can start the rounds below.
+      intervalMs: 60_000,
+      batch: 10,
+      work: async (limit) => {
+        const items = queue.splice(0, limit);
+        for (const n of items) waitingFor.get(n)?.();
+        if (gate) {
+          const g = gate;
+          gate = undefined;
+          g.entered();
+          await g.open;
+        }
+        return items.length;
+      },
+    });
+    poller.start();
+    await poller.drained();
+
+    queue.push(1);
+    const first = took(1);
+    poller.wake();
+    await first;
+
+    // A round that has looked (found nothing) and is still running when the news comes.
+    let entered!: () => void;
+    let open!: () => void;
+    const inRound = new Promise<void>((resolve) => (entered = resolve));
+    gate = { entered, open: new Promise<void>((resolve) => (open = resolve)) };
+    poller.wake();
+    await inRound;
+    queue.push(2);
+    const second = took(2);
+    poller.wake();
+    open();
+    await second;
+    await poller.stop();
+    poller.wake(); // stopped: nothing happens
+    expect(queue).toEqual([]);
+  });
+
   it('when a round fails, then drained() waits for a round that succeeds; after stop() it rejects', async () => {
     let failNext = true;
     const poller = createPoller({

@@ -13,6 +13,12 @@ export interface Poller {
   drained(): Promise<void>;
   /** How many rounds have ended (failed ones included): a marker to wait on. */
   readonly rounds: number;
+  /**
+   * Runs a round now instead of at the next tick — or, when one is in flight, another right after it
+   * (it may have looked before the news): for work that is told when something became due, e.g. a
+   * commit that wrote some. Does nothing when the poller is not running.
+   */
+  wake(): void;
 }
 
 export interface PollerOptions {
@@ -40,6 +46,8 @@ export function createPoller(options: PollerOptions): Poller {
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
   let rounds = 0;
+  /** wake() was called while a round ran: run the next at once. */
+  let woken = false;
   /** Waiting for a round that begins after they asked (see drained()). */
   let waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
 
@@ -69,10 +77,11 @@ export function createPoller(options: PollerOptions): Poller {
 
   function schedule(delayMs: number): void {
     timer = setTimeout(() => {
+      woken = false;
       round = runRound().finally(() => {
         round = undefined;
-        // Someone waits for a round that begins after they asked: run it now, not at the next tick.
-        if (running) schedule(waiting.length > 0 ? 0 : options.intervalMs);
+        // Someone waits for a round that begins after they asked, or woke it meanwhile: run it now, not at the next tick.
+        if (running) schedule(waiting.length > 0 || woken ? 0 : options.intervalMs);
       });
     }, delayMs);
     timer.unref();
@@ -104,6 +113,15 @@ export function createPoller(options: PollerOptions): Poller {
     },
     get rounds() {
       return rounds;
+    },
+    wake() {
+      if (!running) return;
+      if (round !== undefined) {
+        woken = true;
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      schedule(0);
     },
   };
 }
