@@ -32,6 +32,8 @@ describe('ems audit verify', () => {
       const c = await http<{ id: string }>(env.base, 'POST', '/api/resignations', { employeeId: e.id });
       await waitFor(async () => ((await http<{ steps: { blockAccess: { status: string } } }>(env.base, 'GET', `/api/resignations/${c.body.id}`)).body.steps.blockAccess.status === 'done' ? true : undefined), 'the hold');
     }
+    // Entries are linked into the chain by Access's sealer just after they commit: wait until none is pending.
+    await waitFor(async () => ((await sql(`SELECT count(*)::int AS n FROM access.audit_pending`)).rows[0] as { n: number }).n === 0 || undefined, 'the audit entries linked into the chain');
   });
   afterAll(async () => {
     await env?.stop();
@@ -40,7 +42,7 @@ describe('ems audit verify', () => {
   it('when the chain is intact, then it says so with the number of entries and how to check later that none was cut off', async () => {
     const r = await verify();
     expect(r.code, r.out).toBe(0);
-    const counted = (await sql(`SELECT count(*)::int AS n, max(id)::int AS last FROM access.audit`)).rows[0] as { n: number; last: number };
+    const counted = (await sql(`SELECT count(*)::int AS n, (SELECT audit_id::int FROM access.audit_chain ORDER BY seq DESC LIMIT 1) AS last FROM access.audit`)).rows[0] as { n: number; last: number };
     expect(counted.n).toBeGreaterThan(2);
     expect(r.out).toMatch(new RegExp(`\\b${counted.n}\\b`));
     const since = /--since-id (\d+) --since-hash ([0-9a-f]{64})/.exec(r.out);
@@ -67,13 +69,16 @@ describe('ems audit verify', () => {
   });
 
   it('when the last entries were cut off the end, then a check against an earlier one notices', async () => {
-    const { rows } = await sql(`SELECT id::int AS id, hash FROM access.audit ORDER BY id DESC LIMIT 1`);
+    const { rows } = await sql(`SELECT audit_id::int AS id, hash FROM access.audit_chain ORDER BY seq DESC LIMIT 1`);
     const last = rows[0] as { id: number; hash: string };
+    // The entry and its link in the chain, both removed past their append-only triggers.
     await sql(`ALTER TABLE access.audit DISABLE TRIGGER USER`);
+    await sql(`ALTER TABLE access.audit_chain DISABLE TRIGGER USER`);
     try {
-      await sql(`DELETE FROM access.audit WHERE id = $1`, [last.id]);
+      await sql(`WITH link AS (DELETE FROM access.audit_chain WHERE audit_id = $1) DELETE FROM access.audit WHERE id = $1`, [last.id]);
     } finally {
       await sql(`ALTER TABLE access.audit ENABLE TRIGGER USER`);
+      await sql(`ALTER TABLE access.audit_chain ENABLE TRIGGER USER`);
     }
     const r = await verify('--since-id', String(last.id), '--since-hash', last.hash);
     expect(r.code).toBe(1);

@@ -1,9 +1,10 @@
-import { ConfigError, createKysely, systemClock, type CaseLookup, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { ConfigError, createKysely, systemClock, type CaseLookup, type Clock, type Logger, type Pool, type Poller, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
 import { registerListAuditRoute } from './audit/list-audit.http.ts';
 import { registerVerifyAuditRoute } from './audit/verify-audit-chain.http.ts';
+import { createAuditSealer, type AuditSealerOptions } from './audit/seal-audit.ts';
 import { registerCreateHoldRoute } from './create-hold/create-hold.http.ts';
 import { suspendAccessWhenResignationSubmitted } from './create-hold/suspend-access-when-resignation-submitted.ts';
 import { ACCESS_SCHEMA, type AccessDB } from './db/access.db.ts';
@@ -68,10 +69,15 @@ export interface AccessServiceDeps {
    * believes; `timeoutMs` per read (default 10 s), `concurrency` reads at once (default 4).
    */
   reconcile?: Partial<{ intervalMs: number; pollMs: number; timeoutMs: number; concurrency: number }>;
+  /** The audit sealer (both modes, every process): how often it links written entries into the hash chain. */
+  auditSealer?: AuditSealerOptions;
 }
 
+/** The service, and its audit sealer (`drained()`: every audit entry committed before the call is linked into the chain). */
+export type AccessService = ServiceModule<DemoOrg> & EventedService & { auditSealer: Pick<Poller, 'drained' | 'rounds'> };
+
 /** The Access service: systems, grants, access holds during an exit, and the revocation of a leaver's access. */
-export function createAccessService(deps: AccessServiceDeps): ServiceModule<DemoOrg> & EventedService {
+export function createAccessService(deps: AccessServiceDeps): AccessService {
   if (deps.reactToEvents && !deps.bus) throw new Error('access: reactToEvents needs a bus');
   const timerIntervalMs = deps.timerIntervalMs ?? 1_000;
   if (!Number.isFinite(timerIntervalMs) || timerIntervalMs <= 0) throw new Error(`access: timerIntervalMs must be a positive number of milliseconds, got ${timerIntervalMs}`);
@@ -99,6 +105,7 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
     { db, clock, log: log.child({ component: 'reconciler' }), bus, systems: connected, concurrency: r.concurrency ?? 4, timeoutMs: r.timeoutMs ?? 10_000 },
     { intervalMs: r.intervalMs ?? 300_000, ...(r.pollMs === undefined ? {} : { pollMs: r.pollMs }) },
   );
+  const sealer = createAuditSealer({ db, log: log.child({ component: 'audit-sealer' }) }, deps.auditSealer);
   const subscriptions: Subscription[] = [
     ...(deps.reactToEvents && bus
       ? [
@@ -153,15 +160,18 @@ export function createAccessService(deps: AccessServiceDeps): ServiceModule<Demo
       timer.start();
       worker.start();
       reconciler.start();
+      sealer.start();
     },
     stop: async () => {
       await timer.stop();
       await worker.stop();
       await reconciler.stop();
+      await sealer.stop();
       await connected.close();
     },
     seed: (org) => seedAccess(db, org),
     ...(subscriptions.length > 0 ? { subscriptions } : {}),
+    auditSealer: sealer,
   };
 }
 

@@ -1,22 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKysely, migrate, type Actor, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, migrate, type Actor, type Pool } from '@ems/platform';
 import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
-import type { DemoOrg } from '@ems/demo-org';
 import { access } from '@ems/contracts';
-import type { EventBus, EventBusTestHooks, EventedService } from '@ems/eventbus';
+import type { EventBus, EventBusTestHooks } from '@ems/eventbus';
 import { createTestPostgresBus, publishInTransaction } from '@ems/eventbus/testing';
 import { ACCESS_SCHEMA, type AccessDB } from '../src/db/access.db.ts';
 import { migrations } from '../src/db/migrations.ts';
 import { BACKFILLED_ACTOR, EVENTS_ACTOR, TIMER_ACTOR } from '../src/audit/actor.ts';
 import { recordAudit } from '../src/audit/record-audit.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
+import { sealAllPending } from '../src/audit/seal-audit.ts';
+import type { AccessService } from '../src/index.ts';
 import { ACCESS_ADMIN, bootAccess, count, criticalGrantsOf, employeePicker, exitConfirmedEvent, grantsOf, knownCase, log, org, poolFor, resignationClosedEvent, serve, type AccessHttp, type DecidedBy } from './support.ts';
 
 /**
  * The access audit as evidence: every entry names its actor (who, in which role, through which client)
  * and whom they acted for; the table is append-only; the entries form a hash chain that
- * GET /api/access-audit/verification walks, reporting the first broken link.
+ * GET /api/access-audit/verification walks, reporting the first broken link. Entries are linked into the
+ * chain by the service's sealer after their transactions commit: a test that reads hashes waits for it
+ * (`sealed()`, the sealer's barrier) first.
  */
 
 const POLL_MS = 200;
@@ -25,7 +28,7 @@ const freshEmployee = employeePicker();
 let testDb: TestDatabase;
 let pool: Pool;
 let bus: EventBus & EventBusTestHooks;
-let service: ServiceModule<DemoOrg> & EventedService;
+let service: AccessService;
 let http: AccessHttp;
 
 beforeAll(async () => {
@@ -64,6 +67,8 @@ const verification = async () => {
   return access.AuditVerification.parse(v.body);
 };
 const auditRows = () => count(pool, 'SELECT count(*)::int AS n FROM access.audit');
+/** Every entry committed so far is linked into the chain (the sealer's barrier, not a sleep). */
+const sealed = () => service.auditSealer.drained();
 
 /** Runs `change` as someone with rights on the database would: the append-only triggers switched off, then on again. */
 async function tamper(change: string, params: unknown[]): Promise<void> {
@@ -71,8 +76,10 @@ async function tamper(change: string, params: unknown[]): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query('ALTER TABLE access.audit DISABLE TRIGGER USER');
+    await client.query('ALTER TABLE access.audit_chain DISABLE TRIGGER USER');
     await client.query(change, params);
     await client.query('ALTER TABLE access.audit ENABLE TRIGGER USER');
+    await client.query('ALTER TABLE access.audit_chain ENABLE TRIGGER USER');
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');
@@ -87,6 +94,7 @@ describe('the actor of every audit entry', () => {
     const employee = freshEmployee();
     const created = await createHold(employee.id);
     expect(created.status).toBe(201);
+    await sealed();
 
     const entries = await http.audit(`employeeId=${employee.id}`);
     expect(entries.map((e) => e.grantId)).toEqual(criticalGrantsOf(employee.id));
@@ -94,6 +102,7 @@ describe('the actor of every audit entry', () => {
       expect(e.actor).toEqual(EMS_SERVICE);
       expect(e.onBehalfOf).toBeNull();
       expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(e).toMatchObject({ pending: false, chainSeq: expect.any(Number) as unknown });
     }
   });
 
@@ -209,16 +218,29 @@ describe('an append-only audit', () => {
     await expect(pool.query(`UPDATE access.audit SET reason = 'nothing happened' WHERE id = $1`, [first.id])).rejects.toThrow(/append-only: UPDATE of row/);
     await expect(pool.query('DELETE FROM access.audit WHERE id = $1', [first.id])).rejects.toThrow(/append-only: DELETE of row/);
     await expect(pool.query('DELETE FROM access.audit')).rejects.toThrow(/append-only/);
-    await expect(pool.query('TRUNCATE access.audit')).rejects.toThrow(/append-only: TRUNCATE/);
+    // Its links in audit_chain name it: a plain TRUNCATE is refused for them, one that cascades by the trigger.
+    await expect(pool.query('TRUNCATE access.audit')).rejects.toThrow(/referenced in a foreign key constraint/);
+    await expect(pool.query('TRUNCATE access.audit CASCADE')).rejects.toThrow(/append-only: TRUNCATE/);
 
     expect((await pool.query('SELECT * FROM access.audit WHERE employee_id = $1 ORDER BY id', [employee.id])).rows).toEqual(before.rows);
     expect(await auditRows()).toBe(total);
   });
 
-  it('when the table’s privileges are read, then no one holds UPDATE, DELETE or TRUNCATE on it through PUBLIC, nor the role that migrated it', async () => {
+  it('when the service’s own connection tries to UPDATE, DELETE or TRUNCATE the chain’s links, then the database refuses and the links are unchanged', async () => {
+    expect((await createHold(freshEmployee().id)).status).toBe(201);
+    await sealed();
+    const before = await pool.query('SELECT * FROM access.audit_chain ORDER BY seq');
+    const last = before.rows.at(-1) as { seq: number };
+    await expect(pool.query(`UPDATE access.audit_chain SET hash = repeat('0', 64) WHERE seq = $1`, [last.seq])).rejects.toThrow(/audit_chain is append-only: UPDATE of row/);
+    await expect(pool.query('DELETE FROM access.audit_chain WHERE seq = $1', [last.seq])).rejects.toThrow(/append-only: DELETE of row/);
+    await expect(pool.query('TRUNCATE access.audit_chain')).rejects.toThrow(/append-only: TRUNCATE/);
+    expect((await pool.query('SELECT * FROM access.audit_chain WHERE seq <= $1 ORDER BY seq', [last.seq])).rows).toEqual(before.rows);
+  });
+
+  it('when the tables’ privileges are read, then no one holds UPDATE, DELETE or TRUNCATE on the entries or their links through PUBLIC, nor the role that migrated them', async () => {
     const { rows } = await pool.query<{ grantee: string; privilege_type: string }>(
       `SELECT grantee, privilege_type FROM information_schema.role_table_grants
-        WHERE table_schema = 'access' AND table_name = 'audit' AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')`,
+        WHERE table_schema = 'access' AND table_name IN ('audit', 'audit_chain') AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')`,
     );
     expect(rows).toEqual([]);
   });
@@ -227,36 +249,42 @@ describe('an append-only audit', () => {
 describe('the hash chain and its verification', () => {
   it('when the chain is intact, then GET /api/access-audit/verification answers ok with the number of entries and the last hash', async () => {
     expect((await createHold(freshEmployee().id)).status).toBe(201);
+    await sealed();
     const v = await verification();
-    const last = (await pool.query<{ id: number; hash: string }>('SELECT id::int, hash FROM access.audit ORDER BY id DESC LIMIT 1')).rows[0]!;
-    expect(v).toMatchObject({ ok: true, rows: await auditRows(), lastId: last.id, lastHash: last.hash });
+    const last = (await pool.query<{ id: number; hash: string }>('SELECT audit_id::int AS id, hash FROM access.audit_chain ORDER BY seq DESC LIMIT 1')).rows[0]!;
+    expect(v).toMatchObject({ ok: true, rows: await auditRows(), pending: 0, lastId: last.id, lastHash: last.hash });
     expect(v.summary).toContain('intact');
   });
 
-  it('when many holds are created at once for different employees, then the concurrent audit writers still form one valid chain, with no entry lost', async () => {
-    const employees = Array.from({ length: 10 }, () => freshEmployee());
+  it('when many holds are created at once for different employees, then the concurrent audit writers still form one valid chain once sealed, with no entry lost and no gap', async () => {
+    const employees = Array.from({ length: 24 }, () => freshEmployee());
     const before = await auditRows();
     const results = await Promise.all(employees.map((e) => createHold(e.id)));
     expect(results.map((r) => r.status)).toEqual(employees.map(() => 201));
 
     const expected = employees.reduce((n, e) => n + criticalGrantsOf(e.id).length, 0);
     expect(await auditRows()).toBe(before + expected);
-    expect(await verification()).toMatchObject({ ok: true, rows: before + expected });
+    await sealed();
+    expect(await verification()).toMatchObject({ ok: true, rows: before + expected, pending: 0 });
     // The same walk in batches smaller than one hold's entries, so the batch boundaries fall everywhere.
-    expect(await verifyAuditChain(createKysely<AccessDB>(pool, ACCESS_SCHEMA), 3)).toMatchObject({ ok: true, rows: before + expected });
-    // One chain: each entry names the one before it (by id), none is named twice.
-    const links = await count(
-      pool,
-      `SELECT count(*)::int AS n FROM (SELECT prev_hash, lag(hash) OVER (ORDER BY id) AS before FROM access.audit) l WHERE prev_hash IS DISTINCT FROM before`,
-    );
+    expect(await verifyAuditChain(createKysely<AccessDB>(pool, ACCESS_SCHEMA), 3)).toMatchObject({ ok: true, rows: before + expected, pending: 0 });
+    // One chain: positions 1…n without a gap, each entry named once, each link naming the entry before it.
+    expect((await pool.query('SELECT count(*)::int AS n, max(seq)::int AS last, count(DISTINCT audit_id)::int AS entries FROM access.audit_chain')).rows[0]).toEqual({
+      n: before + expected,
+      last: before + expected,
+      entries: before + expected,
+    });
+    const links = await count(pool, `SELECT count(*)::int AS n FROM (SELECT prev_hash, lag(hash) OVER (ORDER BY seq) AS before FROM access.audit_chain) l WHERE prev_hash IS DISTINCT FROM before`);
     expect(links).toBe(0);
+    expect(await count(pool, 'SELECT count(*)::int AS n FROM access.audit_pending')).toBe(0);
   });
 
   it('when one entry’s reason is altered directly in the database, then verification reports that entry as the first broken link, its content no longer matching its hash', async () => {
     const employee = freshEmployee();
     expect((await createHold(employee.id)).status).toBe(201);
+    await sealed();
     const target = (await pool.query<{ id: number; reason: string }>('SELECT id::int, reason FROM access.audit WHERE employee_id = $1 ORDER BY id LIMIT 1', [employee.id])).rows[0]!;
-    const checkedUpTo = await count(pool, 'SELECT count(*)::int AS n FROM access.audit WHERE id <= $1', [target.id]);
+    const checkedUpTo = await count(pool, 'SELECT seq::int AS n FROM access.audit_chain WHERE audit_id = $1', [target.id]);
 
     await tamper('UPDATE access.audit SET reason = $2 WHERE id = $1', [target.id, 'nothing to see here']);
     try {
@@ -269,20 +297,27 @@ describe('the hash chain and its verification', () => {
     expect(await verification()).toMatchObject({ ok: true });
   });
 
-  it('when one entry is deleted directly in the database, then verification reports the entry after it, whose prev_hash no longer matches', async () => {
+  it('when one entry is deleted directly in the database (with its link), then verification reports the entry after it, whose prev_hash no longer matches', async () => {
     const employee = freshEmployee();
     expect((await createHold(employee.id)).status).toBe(201);
-    const [gone, next] = (await pool.query<{ id: number }>('SELECT id::int FROM access.audit WHERE employee_id = $1 ORDER BY id', [employee.id])).rows;
+    await sealed();
+    // The entries in chain order: the one after `gone` in the chain is the first to break.
+    const [gone, next] = (await pool.query<{ id: number }>('SELECT a.id::int FROM access.audit a JOIN access.audit_chain c ON c.audit_id = a.id WHERE a.employee_id = $1 ORDER BY c.seq', [employee.id])).rows;
     const row = (await pool.query('SELECT * FROM access.audit WHERE id = $1', [gone!.id])).rows[0] as Record<string, unknown>;
+    const link = (await pool.query('SELECT * FROM access.audit_chain WHERE audit_id = $1', [gone!.id])).rows[0] as Record<string, unknown>;
+    const insert = async (table: string, r: Record<string, unknown>) => {
+      const columns = Object.keys(r);
+      await pool.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, columns.map((c) => r[c]));
+    };
 
-    await tamper('DELETE FROM access.audit WHERE id = $1', [gone!.id]);
+    await tamper('WITH l AS (DELETE FROM access.audit_chain WHERE audit_id = $1) DELETE FROM access.audit WHERE id = $1', [gone!.id]);
     try {
       const v = await verification();
       expect(v).toMatchObject({ ok: false, firstBrokenId: next!.id, reason: "prev_hash does not match the previous row's hash" });
-      expect(v.ok === false && v.lastIntactId).toBeLessThan(gone!.id);
+      expect(v.ok === false && v.lastIntactId).not.toBe(gone!.id);
     } finally {
-      const columns = Object.keys(row);
-      await pool.query(`INSERT INTO access.audit (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, columns.map((c) => row[c]));
+      await insert('access.audit', row);
+      await insert('access.audit_chain', link);
     }
     expect(await verification()).toMatchObject({ ok: true });
   });
@@ -294,7 +329,7 @@ describe('the hash chain and its verification', () => {
   });
 });
 
-describe('entries written before the chain (migration 4)', () => {
+describe('entries written before the chain (migration 4), and the chain moved to audit_chain (migration 9)', () => {
   it('when audit entries exist before the migration, then it backfills their actor, chains them exactly as the service computes hashes, and new entries continue the chain', async () => {
     const legacyDb = await createTestDatabase(inject('testServerUrl'), 'accessauditlegacy');
     const legacy = poolFor(legacyDb, 2);
@@ -315,8 +350,12 @@ describe('entries written before the chain (migration 4)', () => {
 
       await migrate(legacy, ACCESS_SCHEMA, migrations);
       const db = createKysely<AccessDB>(legacy, ACCESS_SCHEMA);
-      expect(await verifyAuditChain(db, 2)).toMatchObject({ ok: true, rows: reasons.length });
-      const rows = (await legacy.query<{ actor: unknown; on_behalf_of: unknown; prev_hash: string | null }>('SELECT actor, on_behalf_of, prev_hash FROM access.audit ORDER BY id')).rows;
+      expect(await verifyAuditChain(db, 2)).toMatchObject({ ok: true, rows: reasons.length, pending: 0 });
+      const rows = (
+        await legacy.query<{ actor: unknown; on_behalf_of: unknown; prev_hash: string | null }>(
+          'SELECT actor, on_behalf_of, prev_hash FROM access.audit a JOIN access.audit_chain c ON c.audit_id = a.id ORDER BY c.seq',
+        )
+      ).rows;
       expect(rows.map((r) => r.actor)).toEqual(reasons.map(() => BACKFILLED_ACTOR));
       expect(rows.map((r) => r.on_behalf_of)).toEqual(reasons.map(() => null));
       expect(rows[0]!.prev_hash).toBeNull();
@@ -326,7 +365,9 @@ describe('entries written before the chain (migration 4)', () => {
           { at: new Date(), employeeId: 'E-LEGACY', grantId: 'g-0', systemId: 'vpn', from: 'suspended', to: 'active', reason: 'released', holdId },
         ]),
       );
-      expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: reasons.length + 1 });
+      expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: reasons.length, pending: 1 });
+      expect(await sealAllPending(db)).toBe(1);
+      expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: reasons.length + 1, pending: 0 });
     } finally {
       await legacy.end();
       await legacyDb.drop();
@@ -341,7 +382,7 @@ describe('the OpenAPI document', () => {
     const verify = doc.paths['/api/access-audit/verification']!.get!;
     expect(verify.operationId).toBe('verifyAccessAudit');
     expect(verify.responses['200']!.content['application/json']!.schema.$ref).toBe('#/components/schemas/AccessAuditVerification');
-    expect(doc.components.schemas['AccessAuditEntry']!.required).toEqual(expect.arrayContaining(['actor', 'onBehalfOf', 'prevHash', 'hash']));
+    expect(doc.components.schemas['AccessAuditEntry']!.required).toEqual(expect.arrayContaining(['actor', 'onBehalfOf', 'pending', 'chainSeq', 'prevHash', 'hash']));
     for (const [path, method] of [['/api/access-holds', 'post'], ['/api/access-holds/{id}/release', 'post'], ['/api/access-revocations', 'post']] as const) {
       expect(doc.paths[path]![method]!.parameters, path).toContainEqual(expect.objectContaining({ in: 'header', name: access.ON_BEHALF_OF_HEADER }));
     }

@@ -171,8 +171,10 @@ export const AuditEventKind = z.enum(['system_access_changed', 'system_access_ch
 
 /**
  * One status change of one grant, or one system-level event. The audit is append-only and hash-chained: `hash` is the hex SHA-256
- * of `prevHash` (the previous entry's hash; null for the first) followed by the entry's canonical JSON,
+ * of `prevHash` (the previous entry's hash in the chain; null for the first) followed by the entry's canonical JSON,
  * so altering or removing an entry breaks the chain at that point (GET /api/access-audit/verification).
+ * An entry is written with the change it records and linked into the chain a moment later: until then it is
+ * `pending` (chainSeq, prevHash and hash null).
  */
 export const AuditEntry = z
   .object({
@@ -191,8 +193,13 @@ export const AuditEntry = z
     actor: Actor,
     /** Whom the actor acted for: the person who decided, when the change follows their decision. */
     onBehalfOf: Actor.nullable(),
+    /** Written but not linked into the hash chain yet (the sealer links it within a moment). */
+    pending: z.boolean(),
+    /** The entry's place in the hash chain (1, 2, 3 … in the order entries were linked); null while pending. */
+    chainSeq: z.number().int().nullable(),
     prevHash: z.string().nullable(),
-    hash: z.string(),
+    /** null while pending. */
+    hash: z.string().nullable(),
     /**
      * null: a grant status change. Otherwise a system-level entry: a connected system made a change
      * (system_access_changed) or refused it for good (system_access_change_failed), drift was found
@@ -207,16 +214,18 @@ export const AuditEntry = z
 export const AuditChainBreak = z.enum(['hash does not match its content', "prev_hash does not match the previous row's hash"]);
 
 /**
- * The answer of GET /api/access-audit/verification: every entry, in id order, is recomputed from its
- * content and checked against the entry before it. Gaps in the ids are not breaks (an insert rolled
+ * The answer of GET /api/access-audit/verification: every entry linked into the chain, in chain order, is
+ * recomputed from its content and checked against the entry before it. Gaps in the ids are not breaks (an insert rolled
  * back leaves one); a deleted entry shows as the next entry's broken link. `summary` says it in a sentence.
  */
 export const AuditVerification = z
   .discriminatedUnion('ok', [
     z.object({
       ok: z.literal(true),
-      /** Entries checked: all of them. */
+      /** Entries checked: every one linked into the chain. */
       rows: z.number().int(),
+      /** Entries written but not linked into the chain yet (not checked; the sealer links them within a moment). */
+      pending: z.number().int(),
       /** The last entry's id and hash (null when the audit is empty): keep them to notice later that entries were cut off the end. */
       lastId: z.number().int().nullable(),
       lastHash: z.string().nullable(),
@@ -227,6 +236,8 @@ export const AuditVerification = z
       ok: z.literal(false),
       /** Entries checked, the broken one included. */
       rows: z.number().int(),
+      /** Entries written but not linked into the chain yet. */
+      pending: z.number().int(),
       /** The first entry that does not hold: altered itself, or (a broken link) the one after an entry altered or removed. */
       firstBrokenId: z.number().int(),
       reason: AuditChainBreak,

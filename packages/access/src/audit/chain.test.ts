@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { auditHash, canonicalAuditContent, canonicalJson, chainRows, checkRow, CHAIN_BREAKS, type AuditContent, type ChainedRow } from './chain.ts';
+import fc from 'fast-check';
+import { auditHash, canonicalAuditContent, canonicalJson, chainRows, checkRow, firstBreak, CHAIN_BREAKS, type AuditContent, type ChainedRow } from './chain.ts';
 
 const hrPartner = { id: 'hrp-berlin', kind: 'person', name: 'Hanna Partner', role: 'hr_partner', client: 'ems-web' } as const;
 const ems = { id: 'ems', kind: 'service', name: null, role: 'service', client: 'ems-service-ems' } as const;
@@ -144,5 +145,69 @@ describe('the hash chain', () => {
     // a was removed: b is now the first row, yet it names a predecessor.
     expect(checkRow(null, b!)).toBe(CHAIN_BREAKS.link);
     expect(checkRow('0'.repeat(64), b!)).toBe(CHAIN_BREAKS.link);
+  });
+});
+
+/** Arbitrary audit contents: grant changes and system-level rows, with awkward strings. */
+const contentArb: fc.Arbitrary<AuditContent> = fc.record({
+  at: fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }).map((ms) => new Date(ms)),
+  employee_id: fc.string({ minLength: 1, maxLength: 8 }),
+  grant_id: fc.option(fc.string({ maxLength: 8 })),
+  system_id: fc.constantFrom('vpn', 'mail', 'corp-ldap'),
+  from_status: fc.option(fc.constantFrom('active', 'suspended', 'revoked')),
+  to_status: fc.option(fc.constantFrom('active', 'suspended', 'revoked')),
+  reason: fc.string({ maxLength: 20 }),
+  hold_id: fc.option(fc.uuid()),
+  actor: fc.constantFrom<AuditContent['actor']>(ems, hrPartner),
+  on_behalf_of: fc.option(fc.constant<AuditContent['on_behalf_of']>(hrPartner)),
+  event: fc.option(fc.constantFrom('system_access_changed', 'grant_discovered')),
+  detail: fc.option(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean()))),
+});
+
+/** Seals `rows` the way the sealer does: batch after batch (cut at `cuts`), each batch after the last one's hash. */
+function sealInBatches(rows: readonly AuditContent[], cuts: readonly number[]): ChainedRow[] {
+  const bounds = [...new Set([0, ...cuts.map((c) => c % (rows.length + 1)), rows.length])].sort((a, b) => a - b);
+  const sealed: ChainedRow[] = [];
+  for (let i = 1; i < bounds.length; i++) {
+    const batch = chainRows(sealed.at(-1)?.hash ?? null, rows.slice(bounds[i - 1], bounds[i]));
+    sealed.push(...batch.map((r, j) => ({ ...r, id: sealed.length + j + 1 })));
+  }
+  return sealed;
+}
+
+describe('the chain sealed in batches (properties)', () => {
+  it('when entries are sealed in batches of any sizes, then the chain is the one sealing them all at once, and the walk finds no break', () => {
+    fc.assert(
+      fc.property(fc.array(contentArb, { maxLength: 25 }), fc.array(fc.nat(), { maxLength: 6 }), (rows, cuts) => {
+        const batched = sealInBatches(rows, cuts);
+        expect(batched.map((r) => r.hash)).toEqual(chainRows(null, rows).map((r) => r.hash));
+        expect(firstBreak(null, batched)).toBeUndefined();
+      }),
+    );
+  });
+
+  it('when one sealed entry’s content is altered, then the walk breaks exactly there, on its content', () => {
+    fc.assert(
+      fc.property(fc.array(contentArb, { minLength: 1, maxLength: 20 }), fc.nat(), fc.string({ minLength: 1, maxLength: 5 }), (rows, pick, extra) => {
+        const sealed = sealInBatches(rows, [pick]);
+        const at = pick % sealed.length;
+        const tampered = sealed.map((r, i) => (i === at ? { ...r, reason: r.reason + extra } : r));
+        expect(firstBreak(null, tampered)).toEqual({ index: at, reason: CHAIN_BREAKS.content });
+      }),
+    );
+  });
+
+  it('when one sealed entry is removed (not the last) or two are swapped, then the walk breaks at the entry that follows the gap, on its link', () => {
+    fc.assert(
+      fc.property(fc.array(contentArb, { minLength: 2, maxLength: 20 }), fc.nat(), (rows, pick) => {
+        const sealed = sealInBatches(rows, []);
+        const at = pick % (sealed.length - 1);
+        const removed = sealed.filter((_, i) => i !== at);
+        expect(firstBreak(null, removed)).toEqual({ index: at, reason: CHAIN_BREAKS.link });
+        const swapped = [...sealed];
+        [swapped[at], swapped[at + 1]] = [swapped[at + 1]!, swapped[at]!];
+        expect(firstBreak(null, swapped)).toEqual({ index: at, reason: CHAIN_BREAKS.link });
+      }),
+    );
   });
 });

@@ -126,3 +126,18 @@ export function checkRow(previousHash: string | null, row: ChainedRow): ChainBre
   if (row.hash !== auditHash(row.prev_hash, row)) return CHAIN_BREAKS.content;
   return undefined;
 }
+
+/**
+ * Walks stored rows in chain order after `previousHash` (the hash of the row before the first, or null at
+ * the start of the chain): the index of the first row that does not hold and why, or undefined when all
+ * do. The verification walks the chain batch by batch with it, each batch after the last one's hash.
+ */
+export function firstBreak(previousHash: string | null, rows: readonly ChainedRow[]): { index: number; reason: ChainBreak } | undefined {
+  let prev = previousHash;
+  for (const [index, row] of rows.entries()) {
+    const reason = checkRow(prev, row);
+    if (reason) return { index, reason };
+    prev = row.hash;
+  }
+  return undefined;
+}

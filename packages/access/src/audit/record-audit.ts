@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { ACCESS_SCHEMA, type AccessTx, type AuditEvent } from '../db/access.db.ts';
 import type { GrantStatus } from '../domain/hold.ts';
 import type { AuditBy } from './actor.ts';
-import { chainRows, type AuditContent } from './chain.ts';
+import type { AuditContent } from './chain.ts';
 
 /** One grant status change to audit. */
 export interface AuditChange {
@@ -35,19 +35,16 @@ export interface SystemAuditEntry {
   to?: GrantStatus | null;
 }
 
-/** The advisory lock every audit insert takes: one writer at a time extends the chain. */
+/** The advisory lock the sealer (audit/seal-audit.ts) takes: one sealer at a time extends the chain. */
 export const AUDIT_CHAIN_LOCK = 'access.audit';
 
 /**
- * The one way into the access audit: appends `changes`, made by `by`, to the hash chain in the caller's
- * transaction.
+ * The one way into the access audit: records `changes`, made by `by`, in the caller's transaction.
  *
- * Rows are chained in id order, so writers must not interleave: the transaction takes
- * pg_advisory_xact_lock(hashtext('access.audit')) (held until it commits or rolls back), then reads
- * the last row's hash — a fresh READ COMMITTED snapshot, so it sees every chain commit before the lock
- * was granted — computes each row's hash and inserts them. The lock is taken as late as possible (the
- * callers write the audit last but for their events) to keep the serialised stretch short. A unique
- * index on prev_hash (migrations.ts) turns any writer that bypassed this into an error, not a fork.
+ * No lock and no read: the entries are inserted with one audit_pending row each, in one statement, and
+ * commit (or roll back) with the effect they record. The sealer links them into the hash chain soon
+ * after, under the chain's lock (audit/seal-audit.ts) — so concurrent holds never wait for each other
+ * here, and an entry whose transaction commits is never lost: its pending row says it still has to be linked.
  */
 export async function recordAudit(trx: AccessTx, by: AuditBy, changes: readonly AuditChange[]): Promise<void> {
   await recordAuditEntries(
@@ -101,17 +98,14 @@ export async function recordAuditEntries(trx: AccessTx, entries: ReadonlyArray<{
 }
 
 /**
- * Chains `contents` in JS (audit/chain.ts) and inserts them with ONE statement whatever their number:
- * INSERT … SELECT over unnest arrays has 14 parameters (a multi-row VALUES of 5,000 rows would need
- * 70,000, past PostgreSQL's 65,535) and one plan. WITH ORDINALITY … ORDER BY n makes the bigserial ids
- * follow the order the hashes were chained in; the ids returned are checked against it.
+ * Inserts `contents` and their audit_pending rows with ONE statement whatever their number: INSERT …
+ * SELECT over unnest arrays has 12 parameters (a multi-row VALUES of 5,000 rows would need 60,000, past
+ * PostgreSQL's 65,535) and one plan. WITH ORDINALITY … ORDER BY n numbers the entries in the order given,
+ * which is the order the sealer links entries of one transaction in.
  */
 async function appendAudit(trx: AccessTx, contents: readonly AuditContent[]): Promise<void> {
   if (contents.length === 0) return;
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${AUDIT_CHAIN_LOCK}))`.execute(trx);
-  const last = await trx.selectFrom('audit').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  const rows = chainRows(last?.hash ?? null, contents);
-  const col = <T>(f: (r: (typeof rows)[number]) => T): T[] => rows.map(f);
+  const col = <T>(f: (r: AuditContent) => T): T[] => contents.map(f);
   // Each distinct actor's JSON made once (a chunk's rows share a handful of actor objects).
   const json = new Map<object, string>();
   const jsonOf = (v: object | null | undefined): string | null => {
@@ -120,21 +114,21 @@ async function appendAudit(trx: AccessTx, contents: readonly AuditContent[]): Pr
     if (j === undefined) json.set(v, (j = JSON.stringify(v)));
     return j;
   };
-  const { rows: inserted } = await sql<{ id: string; hash: string }>`
-    INSERT INTO ${sql.table(`${ACCESS_SCHEMA}.audit`)}
-      (at, employee_id, grant_id, system_id, from_status, to_status, reason, hold_id, actor, on_behalf_of, prev_hash, hash, event, detail)
-    SELECT u.at, u.employee_id, u.grant_id, u.system_id, u.from_status, u.to_status, u.reason, u.hold_id,
-           u.actor::jsonb, u.on_behalf_of::jsonb, u.prev_hash, u.hash, u.event, u.detail::jsonb
-      FROM unnest(
-        ${col((r) => r.at.toISOString())}::timestamptz[], ${col((r) => r.employee_id)}::text[], ${col((r) => r.grant_id)}::text[],
-        ${col((r) => r.system_id)}::text[], ${col((r) => r.from_status)}::text[], ${col((r) => r.to_status)}::text[],
-        ${col((r) => r.reason)}::text[], ${col((r) => r.hold_id)}::uuid[], ${col((r) => jsonOf(r.actor))}::text[],
-        ${col((r) => jsonOf(r.on_behalf_of))}::text[], ${col((r) => r.prev_hash)}::text[], ${col((r) => r.hash)}::text[],
-        ${col((r) => r.event ?? null)}::text[], ${col((r) => (r.detail == null ? null : JSON.stringify(r.detail)))}::text[]
-      ) WITH ORDINALITY AS u(at, employee_id, grant_id, system_id, from_status, to_status, reason, hold_id, actor, on_behalf_of, prev_hash, hash, event, detail, n)
-     ORDER BY u.n
-    RETURNING id, hash`.execute(trx);
-  // bigint ids come back as strings: compare numerically.
-  const byId = [...inserted].sort((a, b) => Number(a.id) - Number(b.id));
-  if (byId.length !== rows.length || byId.some((r, i) => r.hash !== rows[i]!.hash)) throw new Error('access audit: inserted rows were numbered out of chain order');
+  await sql`
+    WITH entries AS (
+      INSERT INTO ${sql.table(`${ACCESS_SCHEMA}.audit`)}
+        (at, employee_id, grant_id, system_id, from_status, to_status, reason, hold_id, actor, on_behalf_of, event, detail)
+      SELECT u.at, u.employee_id, u.grant_id, u.system_id, u.from_status, u.to_status, u.reason, u.hold_id,
+             u.actor::jsonb, u.on_behalf_of::jsonb, u.event, u.detail::jsonb
+        FROM unnest(
+          ${col((r) => r.at.toISOString())}::timestamptz[], ${col((r) => r.employee_id)}::text[], ${col((r) => r.grant_id)}::text[],
+          ${col((r) => r.system_id)}::text[], ${col((r) => r.from_status)}::text[], ${col((r) => r.to_status)}::text[],
+          ${col((r) => r.reason)}::text[], ${col((r) => r.hold_id)}::uuid[], ${col((r) => jsonOf(r.actor))}::text[],
+          ${col((r) => jsonOf(r.on_behalf_of))}::text[], ${col((r) => r.event ?? null)}::text[],
+          ${col((r) => (r.detail == null ? null : JSON.stringify(r.detail)))}::text[]
+        ) WITH ORDINALITY AS u(at, employee_id, grant_id, system_id, from_status, to_status, reason, hold_id, actor, on_behalf_of, event, detail, n)
+       ORDER BY u.n
+      RETURNING id
+    )
+    INSERT INTO ${sql.table(`${ACCESS_SCHEMA}.audit_pending`)} (audit_id) SELECT id FROM entries`.execute(trx);
 }

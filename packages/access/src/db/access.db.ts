@@ -68,8 +68,9 @@ export interface HoldGrantsTable {
 type InsertOnly<T, I = T> = ColumnType<T, I, never>;
 
 /**
- * One grant status change. Rows are only ever inserted, through recordAudit (audit/record-audit.ts),
- * which chains them: `hash` = SHA-256 of `prev_hash` and the row's canonical content (audit/chain.ts).
+ * One grant status change or system-level event. Rows are only ever inserted, through recordAudit
+ * (audit/record-audit.ts), each with an audit_pending row; the sealer (audit/seal-audit.ts) links them
+ * into the hash chain later (audit_chain).
  */
 export interface AuditTable {
   id: Generated<number>;
@@ -87,13 +88,28 @@ export interface AuditTable {
   actor: InsertOnly<Actor, string>;
   /** jsonb: whom the actor acted for, if anyone. */
   on_behalf_of: InsertOnly<Actor | null, string | null>;
-  /** Hex SHA-256 of the previous row (by id); null for the first row. */
-  prev_hash: InsertOnly<string | null>;
-  hash: InsertOnly<string>;
   /** null: a grant status change; otherwise what happened on a system (see AuditEvent). */
   event: ColumnType<AuditEvent | null, AuditEvent | null | undefined, never>;
   /** jsonb: the system-level event's detail (change id, action, entitlements, verification or error…). */
   detail: ColumnType<Record<string, unknown> | null, string | null | undefined, never>;
+}
+
+/**
+ * The hash chain (migration 9): one row per sealed audit entry, in the order the sealer linked them.
+ * `hash` = SHA-256 of `prev_hash` and the entry's canonical content (audit/chain.ts). Append-only.
+ */
+export interface AuditChainTable {
+  /** Position in the chain, 1, 2, 3 … (assigned by the sealer, not the entry's id order). */
+  seq: InsertOnly<number>;
+  audit_id: InsertOnly<number>;
+  /** Hex SHA-256 of the previous entry in the chain; null for the first. */
+  prev_hash: InsertOnly<string | null>;
+  hash: InsertOnly<string>;
+}
+
+/** An audit entry written but not yet linked into the chain; the sealer removes it when it links the entry. */
+export interface AuditPendingTable {
+  audit_id: number;
 }
 
 /** System-level audit rows: a connector's outcome, drift found, a grant discovered on a system. */
@@ -221,6 +237,8 @@ export interface AccessDB {
   holds: HoldsTable;
   hold_grants: HoldGrantsTable;
   audit: AuditTable;
+  audit_chain: AuditChainTable;
+  audit_pending: AuditPendingTable;
   revocations: RevocationsTable;
   revocation_grants: RevocationGrantsTable;
   revocation_keys: RevocationKeysTable;

@@ -1,6 +1,7 @@
 import type { Migration } from '@ems/platform';
 import { processedEventsMigration } from '@ems/eventbus';
 import { driftsMigration } from './drifts.migration.ts';
+import { auditChainMigration } from './audit-chain.migration.ts';
 
 /**
  * The `access` schema. Invariants the database itself holds:
@@ -9,7 +10,8 @@ import { driftsMigration } from './drifts.migration.ts';
  * - hold_grants lists exactly the grants a hold took from another status to `suspended`, with that status;
  * - one revocation per resignation; it is done iff it has a done_at; an Idempotency-Key names one revocation;
  * - the audit is append-only (no UPDATE, DELETE or TRUNCATE) and one hash chain: every row but the first
- *   names its predecessor's hash, and no two rows name the same one.
+ *   names its predecessor's hash, and no two rows name the same one (since migration 9 the chain lives in
+ *   audit_chain, as append-only, and an entry not yet linked has an audit_pending row).
  */
 export const migrations: readonly Migration[] = [
   {
@@ -299,4 +301,6 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  // The chain sealed after the fact, off the writers' transactions (audit/seal-audit.ts).
+  auditChainMigration,
 ];

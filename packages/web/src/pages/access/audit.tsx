@@ -50,7 +50,7 @@ export function AccessAuditPage(_props: { params: Record<string, string> }) {
   const v = verification.data;
   const broken = v && !v.ok ? v.firstBrokenId : undefined;
   // The whole audit's last page, from the count the chain check gives (unknown for one employee's entries).
-  const latest = !employeeId && v?.ok && v.rows > PAGE ? v.rows - PAGE : undefined;
+  const latest = !employeeId && v?.ok && v.rows + v.pending > PAGE ? v.rows + v.pending - PAGE : undefined;
   return (
     <Page title="Access audit">
       <section aria-labelledby="chain-h">
@@ -113,6 +113,7 @@ function ChainState({ v }: { v: AuditVerification }) {
       <div className="notice chain-ok" role="status">
         <p>
           <strong>Intact.</strong> {v.rows === 0 ? 'The audit is empty: nothing to verify.' : `All ${v.rows} entries check out: each one's hash matches its content and links to the entry before it${v.lastId !== null ? ` (last entry #${v.lastId})` : ''}.`}
+          {v.pending > 0 ? ` ${v.pending} newer ${v.pending === 1 ? 'entry is' : 'entries are'} pending: written, and linked into the chain within a moment.` : ''}
         </p>
         <p className="muted">
           Checked <DateTime iso={v.checkedAt} />.
@@ -142,6 +143,11 @@ function AuditRow({ e, employees, linkEmployee, broken }: { e: AuditEntry; emplo
           <>
             <br />
             <strong className="broken-mark">Chain broken here</strong>
+          </>
+        ) : e.pending ? (
+          <>
+            <br />
+            <span className="muted">pending: not linked into the chain yet</span>
           </>
         ) : null}
       </th>
