@@ -61,12 +61,36 @@ export async function enqueueRevokeTasks(trx: AccessTx, origin: TaskOrigin, revo
   return insertTasks(trx, origin, 'revoke', planRevokeTasks(grants, systems));
 }
 
+/**
+ * Many revocations' revoke tasks in one go (the revocation timer's round): the grants and systems read once,
+ * each revocation's tasks planned as enqueueRevokeTasks plans them, all inserted in one statement.
+ */
+export async function enqueueRevokeTasksOfMany(trx: AccessTx, revocations: ReadonlyArray<{ origin: TaskOrigin; revokedGrantIds: readonly string[] }>): Promise<number> {
+  const grants = await changedGrants(trx, revocations.flatMap((r) => r.revokedGrantIds));
+  if (grants.length === 0) return 0;
+  const systems = await connections(trx, grants.map((g) => g.systemId));
+  const grantById = new Map(grants.map((g) => [g.grantId, g]));
+  const planned = revocations.map((r) => ({
+    origin: r.origin,
+    tasks: planRevokeTasks(
+      r.revokedGrantIds.map((id) => grantById.get(id)).filter((g): g is ChangedGrant => g !== undefined),
+      systems,
+    ),
+  }));
+  return insertManyTasks(trx, 'revoke', planned);
+}
+
 async function insertTasks(trx: AccessTx, origin: TaskOrigin, action: ConnectorTaskAction, tasks: readonly PlannedTask[]): Promise<number> {
-  if (tasks.length === 0) return 0;
+  return insertManyTasks(trx, action, [{ origin, tasks }]);
+}
+
+async function insertManyTasks(trx: AccessTx, action: ConnectorTaskAction, planned: ReadonlyArray<{ origin: TaskOrigin; tasks: readonly PlannedTask[] }>): Promise<number> {
+  const rows = planned.flatMap(({ origin, tasks }) => tasks.map((t) => ({ origin, t })));
+  if (rows.length === 0) return 0;
   await trx
     .insertInto('connector_tasks')
     .values(
-      tasks.map((t) => ({
+      rows.map(({ origin, t }) => ({
         id: crypto.randomUUID(),
         hold_id: origin.holdId ?? null,
         revocation_id: origin.revocationId ?? null,
@@ -85,5 +109,5 @@ async function insertTasks(trx: AccessTx, origin: TaskOrigin, action: ConnectorT
       })),
     )
     .execute();
-  return tasks.length;
+  return rows.length;
 }

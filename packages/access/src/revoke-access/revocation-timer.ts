@@ -1,19 +1,22 @@
 import { sql } from 'kysely';
 import { createPoller, type Logger } from '@ems/platform';
-import { executeRevocation, timerBy, type RevokeAccessDeps } from './revoke-access.ts';
+import { executeRevocation, executeRevocations, timerBy, type RevokeAccessDeps } from './revoke-access.ts';
 import { revocationFailed } from './schedule-revocation-when-exit-confirmed.ts';
 
 /**
  * The revocation timer: scheduled revocations are rows with a due instant (revoke_at, in clock time).
  *
- *   every intervalMs ─▶ BEGIN; claim one row: scheduled AND revoke_at <= clock.now()
- *                              FOR UPDATE SKIP LOCKED ─▶ revoke, audit, publish; COMMIT ─▶ next row …
+ *   every intervalMs ─▶ BEGIN; claim up to 500 rows: scheduled AND revoke_at <= clock.now()
+ *                              FOR UPDATE SKIP LOCKED ─▶ revoke, audit, publish, set-based; COMMIT ─▶ next set …
+ *
+ * 10,000 revocations due at one instant (a mass exit's end of day) are 20 transactions, not 10,000.
  *
  * Several processes (replicas, or a restarted one next to a dying one) poll the same table: a row
  * claimed by one is skipped by the others and is done when its lock is released, so each revocation
  * fires once. Nothing lives in memory: a restart finds the pending rows where they were.
  *
- * A failing revocation rolls back whole and stays scheduled; it is retried on every poll (access must
+ * A set that fails rolls back whole and its rows are fired again one per transaction, so a failing
+ * revocation holds up none of the others: it rolls back whole and stays scheduled; it is retried on every poll (access must
  * go, eventually), counted on its row, and after REPORT_AFTER failures `accessRevocationFailed` is
  * published once so the case shows it.
  */
@@ -27,10 +30,44 @@ export interface RevocationTimer {
 }
 
 const REPORT_AFTER = 3;
-const MAX_PER_ROUND = 100;
+/** Due revocations fired per round — one transaction, set-based (a full round is followed by another at once). */
+const MAX_PER_ROUND = 500;
 
 export function createRevocationTimer(deps: RevokeAccessDeps, options: { intervalMs: number }): RevocationTimer {
   const { db, clock, log } = deps;
+
+  /**
+   * Claims up to `limit` due revocations not in `skip` and fires them all in ONE transaction, set-based
+   * (executeRevocations): how many it fired, or — when that transaction failed and rolled back — the ids it
+   * had claimed, for the caller to fire one at a time.
+   */
+  async function fireMany(skip: ReadonlySet<string>, limit: number): Promise<{ fired: number } | { claimed: string[]; error: unknown }> {
+    let claimed: string[] = [];
+    try {
+      return await db.transaction().execute(async (trx) => {
+        let q = trx
+          .selectFrom('revocations')
+          .selectAll()
+          .where('status', '=', 'scheduled')
+          .where('revoke_at', '<=', clock.now())
+          .orderBy('revoke_at')
+          .orderBy('id')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked();
+        if (skip.size > 0) q = q.where('id', 'not in', [...skip]);
+        const rows = await q.execute();
+        if (rows.length === 0) return { fired: 0 };
+        claimed = rows.map((r) => r.id);
+        const done = await executeRevocations(trx, deps, rows.map((row) => ({ row, by: timerBy(row) })));
+        for (const d of done) log.info({ revocationId: d.id, resignationId: d.resignation_id, employeeId: d.employee_id, revokeAt: d.revoke_at }, 'access revoked on time');
+        return { fired: done.length };
+      });
+    } catch (error) {
+      if (claimed.length === 0) throw error;
+      return { claimed, error };
+    }
+  }
 
   /** Claims and fires the next due revocation not in `skip`: its id, or undefined when none is due. */
   async function fireNext(skip: ReadonlySet<string>): Promise<{ id: string; error?: unknown } | undefined> {
@@ -64,14 +101,27 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
   async function runDue(): Promise<number> {
     const failed = new Set<string>();
     let fired = 0;
+    // After a set that failed as a whole: this many rows fired one at a time, so only the failing one stays behind.
+    let oneByOne = 0;
     while (fired + failed.size < MAX_PER_ROUND) {
+      if (oneByOne === 0) {
+        const many = await fireMany(failed, MAX_PER_ROUND - fired - failed.size);
+        if ('fired' in many) {
+          if (many.fired === 0) break;
+          fired += many.fired;
+          deps.wakeConnectors?.();
+          continue;
+        }
+        log.warn({ err: many.error, revocations: many.claimed.length }, 'a set of due revocations failed; firing them one at a time');
+        oneByOne = many.claimed.length;
+      }
+      oneByOne--;
       const next = await fireNext(failed);
       if (!next) break;
       if (next.error === undefined) {
         fired++;
         deps.wakeConnectors?.();
-      }
-      else {
+      } else {
         failed.add(next.id);
         await recordFailure(next.id, next.error, log);
       }

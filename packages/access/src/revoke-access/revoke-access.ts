@@ -2,12 +2,11 @@ import { conflict, notFound, type Clock, type HttpProblem, type Logger } from '@
 import type { access } from '@ems/contracts';
 import { EventSources, EventTypes } from '@ems/contracts/events';
 import { createEvent, type EventBus, type TraceContext } from '@ems/eventbus';
-import type { Selectable } from 'kysely';
-import type { AccessDb, AccessTx, RevocationsTable } from '../db/access.db.ts';
-import { lockIdentity } from '../db/locks.ts';
+import { sql, type Selectable } from 'kysely';
+import { ACCESS_SCHEMA, type AccessDb, type AccessTx, type RevocationsTable } from '../db/access.db.ts';
 import { requester, TIMER_ACTOR, type AuditBy } from '../audit/actor.ts';
-import { recordAudit } from '../audit/record-audit.ts';
-import { enqueueRevokeTasks } from '../connectors/enqueue-connector-tasks.ts';
+import { recordAuditEntries } from '../audit/record-audit.ts';
+import { enqueueRevokeTasksOfMany } from '../connectors/enqueue-connector-tasks.ts';
 import { decideReschedule, isDue, planRevocation } from '../domain/revocation.ts';
 import { toRevocationView } from '../read-revocations/revocation.view.ts';
 
@@ -203,84 +202,114 @@ export async function executeRevocation(
   row: RevocationRow,
   by: AuditBy,
 ): Promise<RevocationRow> {
+  const [done] = await executeRevocations(trx, deps, [{ row, by }]);
+  return done!;
+}
+
+/**
+ * executeRevocation for many revocations whose rows the caller has locked (the timer's round: 10,000
+ * revocations due at one instant), set-based — the same effects per revocation, a handful of statements
+ * for all of them: the identities locked in employee order, every grant of these people read and revoked
+ * in one statement each, one audit INSERT (each row naming its revocation's `by`), one INSERT of
+ * revocation_grants and of connector tasks, the holds released and the revocations done in one statement
+ * each, one accessRevoked per revocation published together. Two revocations of one person (two cases):
+ * the first in `due` order revokes the grants, the second finds none left — as one after the other.
+ */
+export async function executeRevocations(
+  trx: AccessTx,
+  deps: Pick<RevokeAccessDeps, 'clock' | 'bus'>,
+  due: ReadonlyArray<{ row: RevocationRow; by: AuditBy }>,
+): Promise<RevocationRow[]> {
+  if (due.length === 0) return [];
   const now = deps.clock.now();
-  await lockIdentity(trx, row.employee_id);
+  const employees = [...new Set(due.map((d) => d.row.employee_id))].sort();
+  // Every person's identity lock in one statement and one order (as an exit chunk takes them): no deadlock.
+  await trx.selectFrom('identities').select('employee_id').where('employee_id', 'in', employees).orderBy('employee_id').forNoKeyUpdate().execute();
   const grants = await trx
     .selectFrom('grants')
-    .select(['id', 'system_id', 'status', 'suspended_by_hold'])
-    .where('employee_id', '=', row.employee_id)
+    .select(['id', 'employee_id', 'system_id', 'status', 'suspended_by_hold'])
+    .where('employee_id', 'in', employees)
     .orderBy('id')
     .forUpdate()
     .execute();
-  const changes = planRevocation(grants.map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })));
+  const grantsOf = new Map<string, typeof grants>();
+  for (const g of grants) grantsOf.set(g.employee_id, [...(grantsOf.get(g.employee_id) ?? []), g]);
   const heldBy = new Map(grants.map((g) => [g.id, g.suspended_by_hold]));
-  const reason = row.reason ?? `Access revoked: exit of resignation ${row.resignation_id}`;
+  const revoked = new Set<string>();
+  const planned = due.map(({ row, by }) => {
+    // A person's second revocation in this round finds what the first revoked already revoked.
+    const changes = planRevocation((grantsOf.get(row.employee_id) ?? []).map((g) => ({ id: g.id, systemId: g.system_id, status: revoked.has(g.id) ? ('revoked' as const) : g.status, suspendedByHold: g.suspended_by_hold })));
+    for (const c of changes) revoked.add(c.grantId);
+    return { row, by, changes, reason: row.reason ?? `Access revoked: exit of resignation ${row.resignation_id}` };
+  });
 
-  if (changes.length > 0) {
-    const ids = changes.map((c) => c.grantId);
-    await trx.updateTable('grants').set({ status: 'revoked', suspended_by_hold: null, updated_at: now }).where('id', 'in', ids).execute();
-    await recordAudit(
+  if (revoked.size > 0) {
+    await sql`UPDATE ${sql.table(`${ACCESS_SCHEMA}.grants`)} SET status = 'revoked', suspended_by_hold = NULL, updated_at = ${now} WHERE id = ANY(${[...revoked]}::text[])`.execute(trx);
+    await recordAuditEntries(
       trx,
-      by,
-      changes.map((c) => ({
-        at: now,
-        employeeId: row.employee_id,
-        grantId: c.grantId,
-        systemId: c.systemId,
-        from: c.from,
-        to: c.to,
-        reason,
-        holdId: heldBy.get(c.grantId) ?? null,
-      })),
+      planned.flatMap(({ row, by, changes, reason }) =>
+        changes.map((c) => ({
+          change: { at: now, employeeId: row.employee_id, grantId: c.grantId, systemId: c.systemId, from: c.from, to: c.to, reason, holdId: heldBy.get(c.grantId) ?? null },
+          by,
+        })),
+      ),
     );
-    await trx
-      .insertInto('revocation_grants')
-      .values(changes.map((c) => ({ revocation_id: row.id, grant_id: c.grantId, system_id: c.systemId })))
-      .execute();
+    const rg = planned.flatMap(({ row, changes }) => changes.map((c) => ({ revocation: row.id, grant: c.grantId, system: c.systemId })));
+    await sql`
+      INSERT INTO ${sql.table(`${ACCESS_SCHEMA}.revocation_grants`)} (revocation_id, grant_id, system_id)
+      SELECT * FROM unnest(${rg.map((x) => x.revocation)}::uuid[], ${rg.map((x) => x.grant)}::text[], ${rg.map((x) => x.system)}::text[])`.execute(trx);
   }
   // Each connected system's part, in this transaction: the tasks exist iff the revocation is done.
-  await enqueueRevokeTasks(
+  await enqueueRevokeTasksOfMany(
     trx,
-    {
-      revocationId: row.id,
-      resignationId: row.resignation_id,
-      employeeId: row.employee_id,
-      trace: { correlationId: row.correlation_id, traceparent: row.traceparent ?? undefined },
-      requestedBy: requester(by),
-      at: now,
-    },
-    changes.map((c) => c.grantId),
+    planned.map(({ row, by, changes }) => ({
+      origin: {
+        revocationId: row.id,
+        resignationId: row.resignation_id,
+        employeeId: row.employee_id,
+        trace: { correlationId: row.correlation_id, traceparent: row.traceparent ?? undefined },
+        requestedBy: requester(by),
+        at: now,
+      },
+      revokedGrantIds: changes.map((c) => c.grantId),
+    })),
   );
-  await trx
-    .updateTable('holds')
-    .set({ status: 'released', released_at: now, release_reason: `access revoked (resignation ${row.resignation_id})` })
-    .where('employee_id', '=', row.employee_id)
-    .where('status', '=', 'active')
-    .execute();
+  // Each person's active holds released, naming the (first) revocation that took their access.
+  const firstOf = new Map<string, string>();
+  for (const { row } of due) if (!firstOf.has(row.employee_id)) firstOf.set(row.employee_id, row.resignation_id);
+  await sql`
+    UPDATE ${sql.table(`${ACCESS_SCHEMA}.holds`)} h
+       SET status = 'released', released_at = ${now}, release_reason = 'access revoked (resignation ' || u.resignation_id || ')'
+      FROM unnest(${[...firstOf.keys()]}::text[], ${[...firstOf.values()]}::text[]) AS u(employee_id, resignation_id)
+     WHERE h.employee_id = u.employee_id AND h.status = 'active'`.execute(trx);
   const done = await trx
     .updateTable('revocations')
     .set({ status: 'done', done_at: now, updated_at: now })
-    .where('id', '=', row.id)
+    .where('id', 'in', due.map((d) => d.row.id))
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .execute();
+  const doneById = new Map(done.map((r) => [r.id, r]));
 
-  await deps.bus?.publish(trx, [
-    createEvent({
-      type: EventTypes.accessRevoked,
-      source: EventSources.access,
-      subject: row.resignation_id,
-      correlationId: row.correlation_id,
-      traceparent: row.traceparent ?? undefined,
-      time: now,
-      data: {
-        resignationId: row.resignation_id,
-        employeeId: row.employee_id,
-        revokedAt: now.toISOString(),
-        revoked: changes.map((c) => ({ grantId: c.grantId, system: c.systemId })),
-      },
-    }),
-  ]);
-  return done;
+  await deps.bus?.publish(
+    trx,
+    planned.map(({ row, changes }) =>
+      createEvent({
+        type: EventTypes.accessRevoked,
+        source: EventSources.access,
+        subject: row.resignation_id,
+        correlationId: row.correlation_id,
+        traceparent: row.traceparent ?? undefined,
+        time: now,
+        data: {
+          resignationId: row.resignation_id,
+          employeeId: row.employee_id,
+          revokedAt: now.toISOString(),
+          revoked: changes.map((c) => ({ grantId: c.grantId, system: c.systemId })),
+        },
+      }),
+    ),
+  );
+  return due.map(({ row }) => doneById.get(row.id)!);
 }
 
 /** The timer fires a revocation on behalf of whoever last requested it. */
