@@ -27,8 +27,9 @@ import { createResignationOrchestrator, orchestrationStarter } from './resignati
 import type { RetryPolicy } from './tracked-step.ts';
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
-// v4: the three reactions are one DBOS step ('reactions'), not three.
-export const WORKFLOW_VERSION = 'resignation-v4';
+// v5: the three reactions are one DBOS step ('reactions'), not three. (v4 was the hold-first order of
+// 4564ef3, reverted: a database may hold v4 workflows, so this is not v4.)
+export const WORKFLOW_VERSION = 'resignation-v5';
 
 /** Connections of the workflow engine's pool (DBOS's polling takes at most half of them). */
 const SYSTEM_POOL_SIZE = 20;
