@@ -53,32 +53,42 @@ const urlOf = (db: string) => {
   return u.toString();
 };
 
-// Notification stood in for: every email accepted and "sent" (201), counted.
+// Notification stood in for: every email accepted and "sent" (201), counted; the batch form (POST /api/email-batches) too.
 let notificationCalls = 0;
+let notificationEmails = 0;
+const stubEmail = (body: notification.SendEmailRequest): notification.Email => {
+  notificationEmails++;
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    resignationId: body.resignationId,
+    purpose: body.purpose,
+    to: body.to.email,
+    template: body.template,
+    subject: 'stub',
+    status: 'sent',
+    attempts: 1,
+    messageId: null,
+    lastError: null,
+    attachments: [],
+    createdAt: now,
+    sentAt: now,
+  };
+};
 const stub = createServer((req, res) => {
   let raw = '';
   req.on('data', (c: Buffer) => (raw += String(c)));
   req.on('end', () => {
     notificationCalls++;
-    const body = JSON.parse(raw) as notification.SendEmailRequest;
-    const now = new Date().toISOString();
-    const email: notification.Email = {
-      id: randomUUID(),
-      resignationId: body.resignationId,
-      purpose: body.purpose,
-      to: body.to.email,
-      template: body.template,
-      subject: 'stub',
-      status: 'sent',
-      attempts: 1,
-      messageId: null,
-      lastError: null,
-      attachments: [],
-      createdAt: now,
-      sentAt: now,
-    };
+    if (req.url === notification.NotificationPaths.emailBatches) {
+      const batch = JSON.parse(raw) as notification.SendEmailsRequest;
+      const answer: notification.SendEmailsAnswer = { emails: batch.emails.map((e) => ({ state: 'created', email: stubEmail(e.email) })) };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
+      return;
+    }
     res.writeHead(201, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(email));
+    res.end(JSON.stringify(stubEmail(JSON.parse(raw) as notification.SendEmailRequest)));
   });
 });
 await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
@@ -177,6 +187,7 @@ const ids = employees.slice(W, W + N);
 const c0 = await commits();
 const b0 = await backendCpuMs();
 const notif0 = notificationCalls;
+const emails0 = notificationEmails;
 const polls0 = polls;
 const cpu0 = process.cpuUsage();
 counting = true;
@@ -204,6 +215,7 @@ const lines = [
   `| statements (round trips) of HR's pool | ${per(total)} |`,
   `| commits of HR's database (pg_stat_database; the bench's own ${polls - polls0} polls taken off) | ${per(c1 - c0 - (polls - polls0))} |`,
   `| HTTP calls to Notification | ${per(notificationCalls - notif0)} |`,
+  `| emails handed to Notification | ${per(notificationEmails - emails0)} |`,
   `| CPU of this process (HR + load + stub + identity), ms | ${((cpu.user + cpu.system) / 1000 / N).toFixed(2)} |`,
   `| CPU of HR's PostgreSQL backends, ms | ${(pgCpuMs / N).toFixed(2)} |`,
   `| bookings/s (noisy, shared machine) | ${((N * 1000) / wallMs).toFixed(1)} |`,
