@@ -73,6 +73,8 @@ export type HrService = ServiceModule<DemoOrg> &
   EventedService & {
     /** HR's follow-up timer (choreography only): tests wait on its drained() instead of sleeping. */
     followUpTimer: Poller | undefined;
+    /** The invite relay (both modes): tests wait on its drained() instead of sleeping. */
+    inviteRelay: Poller;
   };
 
 /** The HR service: the people directory and exit interviews, with calendar invites sent via Notification. */
@@ -141,5 +143,6 @@ export function createHrService(deps: HrServiceDeps): HrService {
     seed: (org) => seedHr(db, org),
     subscriptions,
     followUpTimer,
+    inviteRelay: relay,
   };
 }
