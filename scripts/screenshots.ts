@@ -4,6 +4,7 @@
  * makes a few cases as the demo people would, signs each role in through the built-in provider in Debian's
  * chromium, and saves each role's main page at 1280 px into docs/screenshots/ (PNG, kept small).
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -63,6 +64,12 @@ async function main(): Promise<void> {
       await save(page, shot.file);
       await page.close();
     }
+    // Last, so no other picture shows its cases: a mass exit of six people, settled, on its progress page.
+    const batch = await massExit(base);
+    const progress = await web.signIn(HR_LEAD, { path: AppPaths.exitBatch(batch) });
+    await progress.getByRole('status').filter({ hasText: /^Settled / }).waitFor({ timeout: 60_000 });
+    await save(progress, 'hr-lead-mass-exit.png');
+    await progress.close();
   } finally {
     await web?.stop();
     await server.stop();
@@ -98,6 +105,16 @@ async function makeCases(base: string): Promise<{ first: string; second: string;
   // The mailbox and the access page show what followed: wait for the scheduled revocation.
   await waitFor(async () => ((await http<{ items: unknown[] }>(base, 'GET', `/api/access-revocations?resignationId=${second}`)).body.items.length ? true : undefined), 'the revocation scheduled', 60_000, 200);
   return { first, second, third };
+}
+
+/** Ends the employment of six people outside the pictured team (redundancy, revoked at the end of their day) and waits until the batch settles. */
+async function massExit(base: string): Promise<string> {
+  const inTeam = new Set(team.map((e) => e.id));
+  const people = org.employees.filter((e) => e.managerId && !admins.has(e.id) && !inTeam.has(e.id) && !org.employees.some((x) => x.managerId === e.id)).slice(0, 6);
+  const res = await http<{ id: string }>(base, 'POST', '/api/exits', { employees: people.map((e) => ({ employeeId: e.id })), reason: 'redundancy', note: 'Site closure' }, { 'idempotency-key': randomUUID() });
+  if (res.status !== 202) throw new Error(`starting a mass exit: ${res.status} ${JSON.stringify(res.body)}`);
+  await waitFor(async () => ((await http<{ settled: boolean }>(base, 'GET', `/api/exits/${res.body.id}`)).body.settled ? true : undefined), 'the mass exit settled', 60_000, 200);
+  return res.body.id;
 }
 
 /** Chooses a small HR export on the Import people page (a newcomer, a teammate with a new title) and waits for its dry run. */

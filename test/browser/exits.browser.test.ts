@@ -137,7 +137,7 @@ describe('ending employments in the web app, in a real browser', () => {
     const dialog = page.getByRole('dialog', { name: 'End the employment of 2 people?' });
     await dialog.waitFor();
     const [y, m, d] = inAMonth.split('-').map(Number);
-    const expected = new Date(Date.UTC(y!, m! - 1, d!)).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+    const expected = new Date(Date.UTC(y!, m! - 1, d)).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
     expect(await dialog.textContent()).toContain(`revoked at ${expected}, 18:00 UTC`);
     await dialog.getByRole('button', { name: 'End employment of 2 people' }).click();
 

@@ -128,7 +128,7 @@ function Progress({ b }: { b: ExitBatch }) {
       <ul className="plain exit-bars">
         <Bar label="Access suspended" hint="every grant, critical first" value={b.accessSuspended} total={b.total} />
         <Bar label="Told by email" hint="the person and their manager" value={b.noticesSent} total={b.total} />
-        <Bar label="Revocation scheduled" hint="every grant revoked at revokeAt" value={b.revocationsScheduled} total={b.total} />
+        <Bar label="Revocation scheduled" hint="at the time set" value={b.revocationsScheduled} total={b.total} />
         <Bar label="Access revoked" hint="the case is exited" value={b.exited} total={b.total} />
       </ul>
       <p className={b.failed > 0 ? 'exit-failed' : 'muted'}>
