@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { createPoller, type Poller } from '@ems/platform';
 import type { ConnectedSystems } from '../registry.ts';
 import { applyChange, type ApplyChangeDeps, type ChangeOutcome, type RetryPolicy, type TaskRow } from './apply-change.ts';
 
@@ -21,6 +22,9 @@ import { applyChange, type ApplyChangeDeps, type ChangeOutcome, type RetryPolicy
  *
  * A process that dies mid-call leaves its lease behind; once it expires, any process claims the task
  * again (the connector's apply is idempotent per change id). Stop waits for the calls in flight.
+ *
+ * The loop is platform's poller: a round claims while there are free slots (the calls run on after it
+ * ends); a wake-up, or a call ending, runs a round at once — or right after the one in flight.
  */
 
 export interface ConnectorWorkerOptions extends RetryPolicy {
@@ -32,7 +36,7 @@ export interface ConnectorWorkerOptions extends RetryPolicy {
   leaseMarginMs?: number;
 }
 
-export interface ConnectorWorker {
+export interface ConnectorWorker extends Pick<Poller, 'drained' | 'rounds'> {
   start(): void;
   /** Looks for due tasks now (after a commit that wrote some). */
   wake(): void;
@@ -51,10 +55,6 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
   const leaseMs = options.timeoutMs + (options.leaseMarginMs ?? 30_000);
   const inFlight = new Set<Promise<unknown>>();
   const inFlightOn = new Map<string, number>();
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let filling: Promise<void> | undefined;
-  let wokenWhileFilling = false;
 
   /** Leases the next due task of one of `among` to this process (attempts counted); undefined when none is due. */
   async function claim(among: readonly string[] = systemIds): Promise<TaskRow | undefined> {
@@ -96,17 +96,17 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
 
   const apply = (task: TaskRow) => applyChange(deps, systems.connectorFor(task.system_id), task, options);
 
-  async function fill(): Promise<void> {
-    while (running && inFlight.size < maxInFlight) {
+  /**
+   * One round: claims due tasks while slots are free, starting each call; answers how many it claimed
+   * (a claim that fails fails the round: the poller logs it and tries again on the next tick).
+   */
+  async function fill(stopping: AbortSignal): Promise<number> {
+    let claimed = 0;
+    while (!stopping.aborted && inFlight.size < maxInFlight) {
       const among = systemIds.filter((id) => (inFlightOn.get(id) ?? 0) < perSystem);
-      let task: TaskRow | undefined;
-      try {
-        task = await claim(among);
-      } catch (err) {
-        log.warn({ err }, 'connector worker: claiming a task failed; retrying on the next tick');
-        return;
-      }
-      if (!task) return;
+      const task = await claim(among);
+      if (!task) break;
+      claimed++;
       const systemId = task.system_id;
       inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 0) + 1);
       const call: Promise<unknown> = apply(task)
@@ -115,39 +115,30 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
           inFlight.delete(call);
           inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 1) - 1);
           // A finished task may let the next one of its (employee, system) go.
-          wake();
+          poller.wake();
         });
       inFlight.add(call);
     }
+    return claimed;
   }
 
-  function wake(): void {
-    if (!running) return;
-    if (filling) {
-      wokenWhileFilling = true;
-      return;
-    }
-    wokenWhileFilling = false;
-    filling = fill().finally(() => {
-      filling = undefined;
-      if (wokenWhileFilling) wake();
-    });
-  }
+  // A round never claims more than maxInFlight: a full one (all slots were free and taken) is followed
+  // by another at once, which finds no free slot and ends; a call ending wakes the next.
+  const poller = createPoller({ name: 'connector worker', log, intervalMs: options.intervalMs, batch: maxInFlight, work: (_limit, stopping) => fill(stopping) });
 
   return {
     start() {
-      if (running || systemIds.length === 0) return;
-      running = true;
-      timer = setInterval(wake, options.intervalMs);
-      timer.unref();
-      wake();
+      if (systemIds.length === 0) return;
+      poller.start();
     },
-    wake,
+    wake: () => poller.wake(),
     async stop() {
-      running = false;
-      if (timer) clearInterval(timer);
-      await filling;
+      await poller.stop();
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    drained: () => poller.drained(),
+    get rounds() {
+      return poller.rounds;
     },
     async runDue() {
       const outcomes: ChangeOutcome[] = [];
