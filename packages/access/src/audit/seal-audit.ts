@@ -62,7 +62,11 @@ export async function sealAuditBatch(db: AccessDb, limit: number): Promise<numbe
 }
 
 export interface AuditSealerOptions {
-  /** How often it looks for pending entries. Default 250 ms. */
+  /**
+   * How often it looks for pending entries. Default 1 s: an idle look is one statement, and in a burst a
+   * round links everything committed since the last one (a few statements and one commit per round,
+   * whatever the number of entries); nothing waits on it but the verification's `pending` count.
+   */
   intervalMs?: number;
   /** Most entries linked per transaction (a full batch is followed by another at once). Default 2,000. */
   batch?: number;
@@ -76,7 +80,7 @@ export function createAuditSealer(deps: { db: AccessDb; log: Logger }, options: 
   return createPoller({
     name: 'access audit sealer',
     log: deps.log,
-    intervalMs: options.intervalMs ?? 250,
+    intervalMs: options.intervalMs ?? 1_000,
     batch: options.batch ?? 2_000,
     work: (limit) => sealAuditBatch(deps.db, limit),
   });

@@ -155,8 +155,8 @@ export async function createHoldInTransaction(
       data: { resignationId: request.resignationId, employeeId: request.employeeId, holdId: view.id, suspended: view.suspendedGrants },
     }),
   ]);
-  // The audit last: it takes the chain's lock (one writer at a time, held until commit), so nothing
-  // else of this transaction runs inside the serialised stretch — in a burst every hold queues on it.
+  // The audit entries commit with the hold; they take no lock (the sealer links them into the chain
+  // after the commit: audit/seal-audit.ts), so holds in a burst do not queue on each other here.
   if (toSuspend.length > 0) {
     const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
     await recordAudit(
