@@ -3,9 +3,9 @@
  *
  *   POST /api/exits ──open the batch and its cases (one transaction)──startWorkflow(batchId)──▶ 202
  *
- *   phase 1, chunk by chunk (≤500 people):  Access  POST /api/access/exit-suspensions  ──▶ record set-based
+ *   phase 1, ≤4 chunks (≤500 people each) at a time: Access  POST /api/access/exit-suspensions  ──▶ record set-based
  *        every grant of EVERY person of the batch suspended, revocations scheduled
- *   phase 2, chunk by chunk:                Notification POST /api/notification/exit-notices ──▶ record set-based
+ *   phase 2, ≤4 chunks at a time:            Notification POST /api/notification/exit-notices ──▶ record set-based
  *        only the people Access reported suspended: the notice says access is suspended
  *   then each case waits for its accessRevoked (per case, at revokeAt) → exited (record-exit-revocations).
  *
@@ -27,6 +27,24 @@ import type { Participants } from './participants.ts';
 import { isRetryable, message, retryDelayMs, type RetryPolicy } from './tracked-step.ts';
 
 export const EXITS_WORKFLOW_NAME = 'involuntary-exits';
+
+/** Runs `work` once one of n places is free (in the order asked), and frees it when `work` settles. */
+type Slots = <T>(work: () => Promise<T>) => Promise<T>;
+function slots(n: number): Slots {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async (work) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
 /** Chunk calls in flight at once per batch. */
 const CHUNKS_AT_ONCE = 4;
 
@@ -53,15 +71,23 @@ export function createExitsOrchestrator(deps: {
     }
   }
 
-  /** Phase 1 of one chunk: Access suspends every grant; recorded on each case. The ids suspended. */
-  async function suspendChunk(batchId: string, chunk: number): Promise<string[]> {
-    const b = await exits.batch(batchId);
-    if (!b) throw new Error(`exit batch ${batchId} does not exist`);
-    const people = await exits.chunk(batchId, chunk);
-    if (!people.length) return [];
-    const request = { batchId, chunk, chunks: b.chunks, revokeAt: b.revokeAt ? new Date(b.revokeAt).toISOString() : null, reason: b.reason, exits: people };
-    const ctx = { correlationId: batchId, traceparent: b.traceparent, onBehalfOf: b.createdBy, idempotencyKey: `${batchId}:suspend:${chunk}` };
-    const answer = await attempt('suspendAccessForExit', () => participants.suspendAccessForExit(request, ctx));
+  /**
+   * Phase 1 of one chunk: Access suspends every grant; recorded on each case. The ids suspended. `slot`: the
+   * chunk reads its people and calls Access inside it; its recording in EMS runs after it is let go, beside
+   * the next chunk's call (in waves, each wave's recording held up the next wave's call).
+   */
+  async function suspendChunk(batchId: string, chunk: number, slot: Slots): Promise<string[]> {
+    const called = await slot(async () => {
+      const b = await exits.batch(batchId);
+      if (!b) throw new Error(`exit batch ${batchId} does not exist`);
+      const people = await exits.chunk(batchId, chunk);
+      if (!people.length) return undefined;
+      const request = { batchId, chunk, chunks: b.chunks, revokeAt: b.revokeAt ? new Date(b.revokeAt).toISOString() : null, reason: b.reason, exits: people };
+      const ctx = { correlationId: batchId, traceparent: b.traceparent, onBehalfOf: b.createdBy, idempotencyKey: `${batchId}:suspend:${chunk}` };
+      return { people, answer: await attempt('suspendAccessForExit', () => participants.suspendAccessForExit(request, ctx)) };
+    });
+    if (!called) return [];
+    const { people, answer } = called;
     const outcome = answer.ok
       ? answer.value
       : { batchId, chunk, suspended: [], failed: people.map((p) => ({ resignationId: p.resignationId, employeeId: p.employeeId, reason: answer.error })) };
@@ -70,31 +96,32 @@ export function createExitsOrchestrator(deps: {
   }
 
   /** Phase 2 of one chunk: Notification tells the people Access suspended; recorded on each case. */
-  async function tellChunk(batchId: string, chunk: number, suspended: readonly string[]): Promise<void> {
+  async function tellChunk(batchId: string, chunk: number, suspended: readonly string[], slot: Slots): Promise<void> {
     if (!suspended.length) return;
-    const b = await exits.batch(batchId);
-    if (!b) throw new Error(`exit batch ${batchId} does not exist`);
-    const only = new Set(suspended);
-    const people = (await exits.chunk(batchId, chunk)).filter((p) => only.has(p.resignationId));
-    const ctx = { correlationId: batchId, traceparent: b.traceparent, idempotencyKey: `${batchId}:notices:${chunk}` };
-    const answer = await attempt('sendExitNotices', () => participants.sendExitNotices({ batchId, chunk, reason: b.reason, exits: people }, ctx));
+    const called = await slot(async () => {
+      const b = await exits.batch(batchId);
+      if (!b) throw new Error(`exit batch ${batchId} does not exist`);
+      const only = new Set(suspended);
+      const people = (await exits.chunk(batchId, chunk)).filter((p) => only.has(p.resignationId));
+      const ctx = { correlationId: batchId, traceparent: b.traceparent, idempotencyKey: `${batchId}:notices:${chunk}` };
+      return { people, answer: await attempt('sendExitNotices', () => participants.sendExitNotices({ batchId, chunk, reason: b.reason, exits: people }, ctx)) };
+    });
+    const { people, answer } = called;
     const outcome = answer.ok ? answer.value : { batchId, chunk, sent: [], failed: people.map((p) => ({ resignationId: p.resignationId, reason: answer.error })) };
     await recordNoticesSent(deps.db, outcome, deps.clock.now(), null);
   }
 
   async function exitsWorkflow(batchId: string): Promise<{ id: string; chunks: number }> {
     const chunks = await DBOS.runStep(async () => (await exits.batch(batchId))?.chunks ?? 0, { name: 'chunks' });
-    // A few chunks at once (their steps numbered in call order, so a replay sees the same sequence): one chunk at a
-    // time left EMS and Access each idle while the other worked (10,000 people: 46 s to all suspended, load ≈ 20).
-    const suspended: string[][] = [];
-    for (let first = 1; first <= chunks; first += CHUNKS_AT_ONCE) {
-      const wave = Array.from({ length: Math.min(CHUNKS_AT_ONCE, chunks - first + 1) }, (_, i) => first + i);
-      suspended.push(...(await Promise.all(wave.map((chunk) => DBOS.runStep(() => suspendChunk(batchId, chunk), { name: `suspend.${chunk}` })))));
-    }
-    for (let first = 1; first <= chunks; first += CHUNKS_AT_ONCE) {
-      const wave = Array.from({ length: Math.min(CHUNKS_AT_ONCE, chunks - first + 1) }, (_, i) => first + i);
-      await Promise.all(wave.map((chunk) => DBOS.runStep(() => tellChunk(batchId, chunk, suspended[chunk - 1]!), { name: `notices.${chunk}` })));
-    }
+    const numbers = Array.from({ length: chunks }, (_, i) => i + 1);
+    // Every chunk's step is called at once, in chunk order — DBOS numbers a step when it is called, before any
+    // await, so a replay sees the same sequence — and at most CHUNKS_AT_ONCE of them call the participant at a
+    // time: as one chunk's call ends the next begins (one chunk at a time left EMS and Access each idle while the
+    // other worked; waves of 4 waited for each wave's slowest chunk and its recording).
+    const toAccess = slots(CHUNKS_AT_ONCE);
+    const suspended = await Promise.all(numbers.map((chunk) => DBOS.runStep(() => suspendChunk(batchId, chunk, toAccess), { name: `suspend.${chunk}` })));
+    const toNotification = slots(CHUNKS_AT_ONCE);
+    await Promise.all(numbers.map((chunk) => DBOS.runStep(() => tellChunk(batchId, chunk, suspended[chunk - 1]!, toNotification), { name: `notices.${chunk}` })));
     return { id: batchId, chunks };
   }
 
