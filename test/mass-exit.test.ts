@@ -73,6 +73,12 @@ describe.each(['orchestration', 'choreography'] as const)('a mass exit (%s)', (m
     }, 'the batch to settle', 60_000);
     expect(settled).toMatchObject({ total: 50, accessSuspended: 50, noticesSent: 50, revocationsScheduled: 50, failed: 0 });
     expect(settled.settledAt).not.toBeNull();
+    // The recorders settle the batch chunk by chunk (its one chunk here), never by re-reading the whole batch.
+    await waitFor(async () => {
+      const [row] = await sql<{ chunks_settled: number[] }>('SELECT chunks_settled FROM ems.exit_batches WHERE id = $1', [started.body.id]);
+      return row?.chunks_settled.length ? row : undefined;
+    }, 'the chunk to be recorded settled', 30_000);
+    expect(await sql('SELECT chunks_settled FROM ems.exit_batches WHERE id = $1', [started.body.id])).toEqual([{ chunks_settled: [1] }]);
     expect(settled.cases.items.map((c) => c.employeeId).sort()).toEqual(people.map((p) => p.id).sort());
 
     // Each person: their own case, kind involuntary, their own timeline.

@@ -1,7 +1,8 @@
 /**
  * Every sentence a case's timeline shows, defined once. Both modes word an outcome through these: the
  * orchestrator's steps (orchestration/) and the record of reported events (resignations/record-reported.ts),
- * so the same outcome reads the same whichever mode a case ran in (test/timeline-wording.test.ts).
+ * so the same outcome reads the same whichever mode a case ran in (test/timeline-wording.test.ts); the
+ * exits' sentences too (exits/record-exit-outcomes.ts and exit-batch.store.ts, both modes).
  */
 
 import type { DecisionKind } from './resignation.ts';
@@ -54,4 +55,22 @@ export const summaries = {
   reactionsSettled: (allDone: boolean) => (allDone ? 'All three reactions done; awaiting the decision' : 'A reaction failed; the case needs attention'),
   exited: (employee: string) => `${employee} has left: every grant revoked`,
   closed: (status: string) => `Case closed (${status})`,
+
+  // Involuntary and mass exits (exits/): the same sentences in both modes.
+  /** `by`: the HR lead's name; `reason`: the exit reason's code (e.g. 'end_of_contract'). */
+  exitStarted: (by: string, reason: string, revokeAt: string) =>
+    `Involuntary exit started by ${by} (${reason.replaceAll('_', ' ')}): every grant to be suspended now, manager and employee told after, all access revoked at ${revokeAt}`,
+  exitAccessSuspended: (grants: number, revokeAt: string) => `Access suspended every grant (${grants} grant${grants === 1 ? '' : 's'}); all access to be revoked at ${revokeAt}`,
+  exitAccessSuspensionFailed: (reason: string) => `Access could not suspend the grants: ${reason}; manager and employee not told`,
+  exitNoticesSent: (told: { managerTold: boolean; employeeTold: boolean }) =>
+    told.managerTold && told.employeeTold
+      ? 'Manager and employee told of the exit (after access was suspended)'
+      : told.employeeTold
+        ? 'Employee told of the exit (after access was suspended); no manager to tell'
+        : told.managerTold
+          ? 'Manager told of the exit (after access was suspended); the employee could not be told'
+          : 'Nobody to tell of the exit',
+  exitNoticesFailed: (reason: string) => `Manager and employee could not be told: ${reason}`,
+  /** Orchestration's record of an involuntary case's accessRevoked (choreography's tracker words it as accessRevoked). */
+  exitRevoked: (grants: number) => `Access revoked every remaining grant (${grants})`,
 };

@@ -10,16 +10,12 @@ import type { ExitAccessSuspended, ExitNoticesSent } from '@ems/contracts/events
 import { EventTypes } from '@ems/contracts/events';
 import type { z } from 'zod';
 import type { EmsDb } from '../db/types.ts';
-import { markSettled } from './exit-batch.store.ts';
+import { summaries } from '../domain/summaries.ts';
 
 type Suspended = z.infer<typeof ExitAccessSuspended>;
 type Noticed = z.infer<typeof ExitNoticesSent>;
 
 export const NOT_TOLD_WITHOUT_SUSPENSION = 'not told: access was not suspended (the notice says it is)';
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 type Db = Transaction<EmsDb> | Kysely<EmsDb>;
 
@@ -41,7 +37,9 @@ async function recordStepsDone(
       SELECT * FROM unnest(${rows.map((x) => x.resignationId)}::uuid[], ${rows.map((x) => x.result)}::jsonb[], ${rows.map((x) => x.summary)}::text[]) AS u(id, result, summary)
     ), moved AS (
       UPDATE ems.steps st SET status = 'done', at = ${at}, attempts = greatest(st.attempts, 1), last_error = NULL, result = u.result
-      FROM u WHERE st.resignation_id = u.id AND st.name = ${step}::text AND st.status IN ('pending', 'late', 'failed')
+      -- = ANY(ids) beside the join: the steps' primary key finds the chunk's rows (the join alone read every step).
+      FROM u WHERE st.resignation_id = ANY(${rows.map((x) => x.resignationId)}::uuid[]) AND st.resignation_id = u.id AND st.name = ${step}::text
+        AND st.status IN ('pending', 'late', 'failed')
       RETURNING st.resignation_id
     ), touched AS (
       UPDATE ems.resignations r SET updated_at = ${at},
@@ -68,69 +66,88 @@ export async function recordAccessSuspended(trx: Db, data: Suspended, at: Date, 
     data.suspended.map((x) => ({
       resignationId: x.resignationId,
       result: resultOf(x, data, eventId),
-      summary: `Access suspended every grant (${plural(x.grants, 'grant')}); all access to be revoked at ${x.revokeAt}`,
+      summary: summaries.exitAccessSuspended(x.grants, x.revokeAt),
     })),
     { at, service: 'access', type: EventTypes.exitAccessSuspended, dedupeKey: 'exit.access-suspended', batchId: data.batchId, chunk: data.chunk, eventId, closeExited: false },
   );
   if (data.failed.length) {
     const f = data.failed;
     await sql`
-      WITH u AS (SELECT * FROM unnest(${f.map((x) => x.resignationId)}::uuid[], ${f.map((x) => x.reason)}::text[]) AS u(id, reason)),
+      WITH u AS (SELECT * FROM unnest(${f.map((x) => x.resignationId)}::uuid[], ${f.map((x) => x.reason)}::text[], ${f.map((x) => summaries.exitAccessSuspensionFailed(x.reason))}::text[]) AS u(id, reason, summary)),
       failed AS (
         UPDATE ems.steps st SET status = 'failed', at = ${at}, attempts = greatest(st.attempts, 1),
           last_error = CASE WHEN st.name = 'blockAccess' THEN u.reason ELSE ${NOT_TOLD_WITHOUT_SUSPENSION} END
-        FROM u WHERE st.resignation_id = u.id AND st.name IN ('blockAccess', 'announceDecision') AND st.status IN ('pending', 'late')
+        FROM u WHERE st.resignation_id = ANY(${f.map((x) => x.resignationId)}::uuid[]) AND st.resignation_id = u.id
+          AND st.name IN ('blockAccess', 'announceDecision') AND st.status IN ('pending', 'late')
         RETURNING st.resignation_id, st.name
       ), touched AS (
         UPDATE ems.resignations r SET updated_at = ${at} FROM (SELECT DISTINCT resignation_id FROM failed) x WHERE r.id = x.resignation_id RETURNING r.id, r.correlation_id
       )
       INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}::timestamptz, 'access', 'exit.access-suspension-failed', 'Access could not suspend the grants: ' || u.reason || '; manager and employee not told',
+      SELECT t.id, ${at}::timestamptz, 'access', 'exit.access-suspension-failed', u.summary,
         t.correlation_id, jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'error', u.reason), 'exit.access-suspension-failed'
       FROM touched t JOIN u ON u.id = t.id
       ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
     `.execute(trx);
   }
-  if (!data.suspended.length && data.failed.length) await markSettled(trx, data.batchId);
+  await settleChunk(trx, data.batchId, data.chunk, [...data.suspended, ...data.failed].map((x) => x.resignationId));
 }
 
 /** Each told person: announceDecision done (the case closes if its access is already revoked); each failed one: failed. */
 export async function recordNoticesSent(trx: Db, data: Noticed, at: Date, eventId: string | null): Promise<void> {
-  const summary = (x: Noticed['sent'][number]) =>
-    x.managerTold && x.employeeTold
-      ? 'Manager and employee told of the exit (after access was suspended)'
-      : x.employeeTold
-        ? 'Employee told of the exit (after access was suspended); no manager to tell'
-        : x.managerTold
-          ? 'Manager told of the exit (after access was suspended); the employee could not be told'
-          : 'Nobody to tell of the exit';
   // A case whose access was revoked before its notices were recorded closes now (the tracker closed none: a step was awaited).
   await recordStepsDone(
     trx,
     'announceDecision',
-    data.sent.map((x) => ({ resignationId: x.resignationId, result: resultOf(x, data, eventId), summary: summary(x) })),
+    data.sent.map((x) => ({ resignationId: x.resignationId, result: resultOf(x, data, eventId), summary: summaries.exitNoticesSent(x) })),
     { at, service: 'notification', type: EventTypes.exitNoticesSent, dedupeKey: 'exit.notices-sent', batchId: data.batchId, chunk: data.chunk, eventId, closeExited: true },
   );
   if (data.failed.length) {
     const f = data.failed;
     await sql`
-      WITH u AS (SELECT * FROM unnest(${f.map((x) => x.resignationId)}::uuid[], ${f.map((x) => x.reason)}::text[]) AS u(id, reason)),
+      WITH u AS (SELECT * FROM unnest(${f.map((x) => x.resignationId)}::uuid[], ${f.map((x) => x.reason)}::text[], ${f.map((x) => summaries.exitNoticesFailed(x.reason))}::text[]) AS u(id, reason, summary)),
       failed AS (
         UPDATE ems.steps st SET status = 'failed', at = ${at}, attempts = greatest(st.attempts, 1), last_error = u.reason
-        FROM u WHERE st.resignation_id = u.id AND st.name = 'announceDecision' AND st.status IN ('pending', 'late')
+        FROM u WHERE st.resignation_id = ANY(${f.map((x) => x.resignationId)}::uuid[]) AND st.resignation_id = u.id
+          AND st.name = 'announceDecision' AND st.status IN ('pending', 'late')
         RETURNING st.resignation_id
       ), touched AS (
         UPDATE ems.resignations r SET updated_at = ${at} FROM failed WHERE r.id = failed.resignation_id RETURNING r.id, r.correlation_id
       )
       INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-      SELECT t.id, ${at}::timestamptz, 'notification', 'exit.notices-failed', 'Manager and employee could not be told: ' || u.reason, t.correlation_id,
+      SELECT t.id, ${at}::timestamptz, 'notification', 'exit.notices-failed', u.summary, t.correlation_id,
         jsonb_build_object('batchId', ${data.batchId}::text, 'chunk', ${data.chunk}::int, 'error', u.reason), 'exit.notices-failed'
       FROM touched t JOIN u ON u.id = t.id
       ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
     `.execute(trx);
   }
-  await markSettled(trx, data.batchId);
+  await settleChunk(trx, data.batchId, data.chunk, [...data.sent, ...data.failed].map((x) => x.resignationId));
 }
+
+/**
+ * After a chunk's outcome is recorded: when none of `ids` (the people the outcome named) awaits its
+ * suspension or notices any more, the chunk is settled — added once to the batch's chunks_settled — and the
+ * batch with it when that was its last chunk. One statement over the chunk's rows, never the whole batch.
+ *
+ * Why `ids` is enough: Access's outcome names every person of the chunk, and Notification's every person
+ * Access reported suspended (the others' notices were failed with their suspension). Whichever of the two is
+ * recorded second sees the first: both update the same cases' rows, so the second waits for the first's commit,
+ * and this statement, later in its transaction, reads it.
+ */
+async function settleChunk(trx: Db, batchId: string, chunk: number, ids: readonly string[]): Promise<void> {
+  await sql`
+    UPDATE ems.exit_batches b
+       SET chunks_settled = b.chunks_settled || ${chunk}::int,
+           settled_at = CASE WHEN b.settled_at IS NULL AND cardinality(b.chunks_settled) + 1 >= b.chunks THEN now() ELSE b.settled_at END
+     WHERE b.id = ${batchId}::uuid AND NOT (${chunk}::int = ANY(b.chunks_settled))
+       AND NOT EXISTS (
+         SELECT 1 FROM ems.steps st
+          WHERE st.resignation_id = ANY(${[...ids]}::uuid[]) AND st.name IN ('blockAccess', 'announceDecision') AND st.status NOT IN ('done', 'failed'))
+  `.execute(trx);
+}
+
+/** Stands for the employee's name in a sentence worded here and completed in SQL with the case's own. */
+const EMPLOYEE = '\u2063employee\u2063';
 
 /**
  * Orchestration: Access revoked every grant of an involuntary case (accessRevoked, at its revokeAt) → the
@@ -152,12 +169,12 @@ export async function recordExitRevoked(trx: Transaction<EmsDb>, data: { resigna
       RETURNING r.id, r.correlation_id, r.employee_name, r.closed_at
     )
     INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)
-    SELECT e.id, ${new Date(data.revokedAt)}::timestamptz, 'access', ${EventTypes.accessRevoked}, 'Access revoked every remaining grant (' || ${data.revoked.length}::int || ')', e.correlation_id,
+    SELECT e.id, ${new Date(data.revokedAt)}::timestamptz, 'access', ${EventTypes.accessRevoked}, ${summaries.exitRevoked(data.revoked.length)}::text, e.correlation_id,
       jsonb_build_object('eventId', ${eventId}::text), 'event.' || ${eventId}::text FROM exited e
     UNION ALL
-    SELECT e.id, ${at}::timestamptz, 'ems', 'case.exited', e.employee_name || ' has left: every grant revoked', e.correlation_id, '{}'::jsonb, 'exited' FROM exited e
+    SELECT e.id, ${at}::timestamptz, 'ems', 'case.exited', replace(${summaries.exited(EMPLOYEE)}::text, ${EMPLOYEE}::text, e.employee_name), e.correlation_id, '{}'::jsonb, 'exited' FROM exited e
     UNION ALL
-    SELECT e.id, ${at}::timestamptz, 'ems', 'case.closed', 'Case closed (exited)', e.correlation_id, '{}'::jsonb, 'closed' FROM exited e WHERE e.closed_at IS NOT NULL
+    SELECT e.id, ${at}::timestamptz, 'ems', 'case.closed', ${summaries.closed('exited')}::text, e.correlation_id, '{}'::jsonb, 'closed' FROM exited e WHERE e.closed_at IS NOT NULL
     ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
     RETURNING resignation_id
   `.execute(trx);
