@@ -43,6 +43,8 @@ const { values } = parseArgs({
     // A person watching the batch's page, not a tight loop: at 10,000 people one look costs PostgreSQL ≈ 0.2–1 s of CPU,
     // so 100 ms looks slowed what they measured. The exact instants come from the commit timestamps.
     'poll-ms': { type: 'string', default: '1000' },
+    // Sample pg_stat_activity every 50 ms during the run: what each active backend waits on, and on whom (pg_locks).
+    'sample-waits': { type: 'boolean', default: false },
   },
 });
 const people = Number(values.people);
@@ -74,7 +76,53 @@ interface Run {
   emsSettledCommitMs: number | null;
   emsCpuS: number;
   pgCpuS: number;
+  waits: WaitSample[] | undefined;
   profile: ProfileSummary | undefined;
+}
+
+/** One kind of wait seen by the sampler: how many samples saw a backend running `query` wait on `event`, blocked by `blocker`. */
+interface WaitSample {
+  event: string;
+  query: string;
+  blocker: string;
+  samples: number;
+}
+
+/**
+ * Every 50 ms, each active backend of the database (but this one): its wait event (CPU when none) and, when a lock
+ * holds it, the statement of the backend holding it (pg_blocking_pids). Counted, not timed: samples × 50 ms ≈ time.
+ */
+function sampleWaits(url: string): { stop: () => Promise<WaitSample[]> } {
+  const c = new pg.Client({ connectionString: url, application_name: 'ems-bench-waits' });
+  const seen = new Map<string, WaitSample>();
+  let stopped = false;
+  const short = (q: string | null) => (q ?? '').replace(/\s+/g, ' ').slice(0, 90);
+  const loop = (async () => {
+    await c.connect();
+    while (!stopped) {
+      const { rows } = await c.query<{ event: string; query: string | null; blocker: string | null }>(
+        `SELECT coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU') AS event, a.query,
+                (SELECT b.query FROM pg_stat_activity b WHERE b.pid = (pg_blocking_pids(a.pid))[1]) AS blocker
+           FROM pg_stat_activity a
+          WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()`,
+      );
+      for (const r of rows) {
+        const key = `${r.event}|${short(r.query)}|${short(r.blocker)}`;
+        const w = seen.get(key) ?? { event: r.event, query: short(r.query), blocker: short(r.blocker), samples: 0 };
+        w.samples++;
+        seen.set(key, w);
+      }
+      await sleep(50);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await c.end();
+      return [...seen.values()].sort((a, b) => b.samples - a.samples).slice(0, 20);
+    },
+  };
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -111,6 +159,7 @@ async function run(mode: 'orchestration' | 'choreography', server: BenchServer):
     const emsCpu0 = treeCpu(ems.pid);
     const pgCpu0 = treeCpu(server.postmasterPid!);
     const profiling = values.profile ? await ems.profile(path.join(tmpdir(), `ems-mass-exit-${mode}-${process.pid}.cpuprofile`)) : undefined;
+    const sampler = values['sample-waits'] ? sampleWaits(db.url) : undefined;
     const start = performance.now();
     const startedAt = Date.now();
     const res = await fetch(`${base}/api/exits`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify(body), signal: AbortSignal.timeout(300_000) });
@@ -138,6 +187,7 @@ async function run(mode: 'orchestration' | 'choreography', server: BenchServer):
       await sleep(Number(values['poll-ms']));
     }
     const profileFile = await profiling?.stop();
+    const waits = await sampler?.stop();
     const emsCpuS = treeCpuDelta(emsCpu0, treeCpu(ems.pid));
     const pgCpuS = treeCpuDelta(pgCpu0, treeCpu(server.postmasterPid!));
     await sleep(600);
@@ -166,6 +216,7 @@ async function run(mode: 'orchestration' | 'choreography', server: BenchServer):
       costlyStatements: [...statements].sort((a, b) => b.execMs - a.execMs).slice(0, 12).map((st) => ({ query: st.query, calls: st.calls, execMs: st.execMs })),
       emsCpuS,
       pgCpuS,
+      waits,
       profile: profileFile ? await summarizeProfile(profileFile, 25) : undefined,
     };
   } finally {
@@ -255,6 +306,11 @@ for (const r of results) {
   lines.push('', `## ${r.mode}: costliest statements (execution ms per chunk)`, '', '| calls | exec ms | statement |', '|---|---|---|');
   for (const st of r.costlyStatements) lines.push(row(st));
   lines.push('');
+  if (r.waits) {
+    lines.push(`## ${r.mode}: what active backends waited on (samples every 50 ms, POST to settled)`, '', '| samples | wait | statement | blocked by |', '|---|---|---|---|');
+    for (const w of r.waits) lines.push(`| ${w.samples} | ${w.event} | \`${w.query.replace(/\|/g, '\\|')}\` | ${w.blocker ? `\`${w.blocker.replace(/\|/g, '\\|')}\`` : ''} |`);
+    lines.push('');
+  }
   if (r.profile) {
     lines.push(`## ${r.mode}: EMS process CPU profile (${r.profile.wallMs} ms, busy ${(r.profile.busyShare * 100).toFixed(0)} %)`, '', '| self ms | share | component |', '|---|---|---|');
     for (const c of r.profile.components) lines.push(`| ${c.ms} | ${(c.share * 100).toFixed(1)} % | ${c.name} |`);
