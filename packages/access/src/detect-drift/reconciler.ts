@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { conflict, createPoller, type Actor } from '@ems/platform';
+import { conflict, createPoller, type Actor, type Poller } from '@ems/platform';
 import type { access } from '@ems/contracts';
 import { runReconciliation, type ReconciliationDeps } from './run-reconciliation.ts';
 
@@ -19,7 +19,7 @@ import { runReconciliation, type ReconciliationDeps } from './run-reconciliation
  * for a running round to finish first.
  */
 
-export interface Reconciler {
+export interface Reconciler extends Pick<Poller, 'drained' | 'rounds'> {
   start(): void;
   stop(): Promise<void>;
   /** Runs a round now (waiting up to `waitMs` for a running one to end), on behalf of `by`; 409 when it did not end. */
@@ -109,6 +109,11 @@ export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOp
       await poller.stop();
     },
     runIfDue,
+    /** A poll now: resolves once it has looked (and run the round if one was due). */
+    drained: () => poller.drained(),
+    get rounds() {
+      return poller.rounds;
+    },
     async runNow(by, waitMs = 30_000) {
       const deadline = Date.now() + waitMs;
       for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
