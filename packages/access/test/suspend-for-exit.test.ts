@@ -225,6 +225,12 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.revocations WHERE employee_id LIKE 'D%' AND status = 'done' AND done_at = revoke_at`)).toBe(30);
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.grants WHERE employee_id LIKE 'D%' AND status <> 'revoked'`)).toBe(0);
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.holds WHERE employee_id LIKE 'D%' AND status <> 'released'`)).toBe(0);
+    // Set-based: the 30 due at one instant were fired by one transaction, each still with its own record of what it revoked,
+    // its audit rows (suspended → revoked) and a revoke task for the connected system.
+    expect(await count(pool, `SELECT count(DISTINCT xmin::text)::int AS n FROM access.revocations WHERE employee_id LIKE 'D%'`)).toBe(1);
+    expect(await count(pool, `SELECT count(*)::int AS n FROM access.revocation_grants rg JOIN access.revocations r ON r.id = rg.revocation_id WHERE r.employee_id LIKE 'D%'`)).toBe(30 * PERSON_SYSTEMS.length);
+    expect(await count(pool, `SELECT count(*)::int AS n FROM access.audit WHERE employee_id LIKE 'D%' AND from_status = 'suspended' AND to_status = 'revoked'`)).toBe(30 * PERSON_SYSTEMS.length);
+    expect(await count(pool, `SELECT count(*)::int AS n FROM access.connector_tasks WHERE employee_id LIKE 'D%' AND action = 'revoke' AND system_id = 'corp-ldap' AND revocation_id IS NOT NULL`)).toBe(30);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
   });
 });
