@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
-import { createPoller, type Poller } from '@ems/platform';
+import { backoffDelay, createPoller, type Poller } from '@ems/platform';
 import { followUpsDue } from '../domain/follow-ups.ts';
 import type { HrContext } from '../hr.context.ts';
-import { backoffMs } from '../notification/notification.client.ts';
+import { notificationRetry } from '../notification/notification.client.ts';
 import { followUpIfDue, type FollowUpDeps } from './follow-up-exit-process.ts';
 import { readFollowUps, refreshFollowUpTimer } from './follow-up-timer.ts';
 
@@ -65,7 +65,7 @@ async function followUpCase(ctx: HrContext, deps: FollowUpDeps, resignationId: s
       await trx.updateTable('exit_cases').set({ claimed_until: null, failures: 0 }).where('resignation_id', '=', resignationId).execute();
     });
   } catch (err) {
-    const delay = backoffMs(deps.retryBaseMs, failures + 1);
+    const delay = backoffDelay(failures + 1, notificationRetry(deps.retryBaseMs));
     ctx.log.warn({ resignationId, failures: failures + 1, retryInMs: delay, err: err instanceof Error ? err.message : String(err) }, 'follow-up not sent yet; will retry');
     await ctx.db
       .updateTable('exit_cases')
