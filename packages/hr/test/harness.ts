@@ -10,7 +10,7 @@ import { notification } from '@ems/contracts';
 import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
 import { createEvent, type EventBus, type EventedService } from '@ems/eventbus';
 import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
-import { createHrService, type HrFollowUpOptions } from '../src/index.ts';
+import { createHrService, type HrFollowUpOptions, type HrService } from '../src/index.ts';
 
 /** A clock the tests set by hand. */
 export function manualClock(iso: string): Clock & { set(iso: string): void } {
@@ -37,7 +37,7 @@ export interface KnownCases {
 export interface HrUnderTest {
   base: string;
   pool: Pool;
-  service: ServiceModule<DemoOrg> & EventedService;
+  service: HrService;
   org: DemoOrg;
   /** The identity provider HR trusts (its own port, over the test database): real tokens, never minted by hand. */
   identity: TestIdentity;

@@ -1,4 +1,4 @@
-export { createNotificationService, NOTIFICATION_SCHEMA, type NotificationServiceDeps } from './notification.service.ts';
+export { createNotificationService, NOTIFICATION_SCHEMA, type NotificationServiceDeps, type NotificationService } from './notification.service.ts';
 export { migrations as notificationMigrations } from './db/migrations.ts';
 export { NOTIFY_MANAGER_SUBSCRIBER } from './notify-manager/notify-manager-when-resignation-submitted.ts';
 export { TELL_ACCESS_ADMINS_SUBSCRIBER, accessDriftPurpose, type AccessAdminDirectory } from './tell-access-admins/tell-access-admins-when-drift-detected.ts';

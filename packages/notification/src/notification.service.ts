@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { createKysely, systemClock, type BackoffPolicy, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, systemClock, type BackoffPolicy, type Clock, type Logger, type Pool, type Poller, type ServiceModule } from '@ems/platform';
 import type { RecipientRules } from './send-email/derive-recipient.ts';
 import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
@@ -83,11 +83,17 @@ export interface NotificationServiceDeps {
   accessAdmins?: { directory: AccessAdminDirectory; accessUrl?: string | undefined };
 }
 
+export type NotificationService = ServiceModule &
+  EventedService & {
+    /** The dispatcher of queued emails (retries): tests wait on its drained() instead of sleeping. */
+    dispatcher: Poller;
+  };
+
 /**
  * The Notification service: renders named templates and delivers each email once per
  * (resignation, purpose, recipient) over SMTP, retrying with backoff until it is sent or given up.
  */
-export function createNotificationService(deps: NotificationServiceDeps): ServiceModule & EventedService {
+export function createNotificationService(deps: NotificationServiceDeps): NotificationService {
   if (deps.reactToEvents && !deps.bus) throw new Error('notification: reactToEvents needs a bus');
   const maxAttempts = deps.maxAttempts ?? 8;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error('notification: maxAttempts must be a positive integer');
@@ -133,6 +139,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Servic
 
   return {
     name: 'notification',
+    dispatcher,
     schema: NOTIFICATION_SCHEMA,
     migrations,
     routes: async (app) => {

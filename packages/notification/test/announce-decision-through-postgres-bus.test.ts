@@ -4,10 +4,11 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Pool } from '@ems/platform';
 import { sleep } from '@ems/platform/testing';
 import { DecisionAnnounced, DecisionAnnouncementFailed, EventSources, EventTypes } from '@ems/contracts/events';
-import type { CloudEvent, EventBus } from '@ems/eventbus';
+import type { CloudEvent, EventBus, EventBusTestHooks } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction } from '@ems/eventbus/testing';
 import { exitConfirmedEvent, retainedEvent } from './decision-events.ts';
-import { bootService, openDatabase, type RunningService } from './harness.ts';
+import { ANNOUNCE_DECISION_SUBSCRIBER } from '../src/index.ts';
+import { bootService, openDatabase, quiet, type RunningService } from './harness.ts';
 
 /**
  * The decision subscriber run by the real PostgreSQL bus, delivering to a real SMTP server that
@@ -22,7 +23,7 @@ interface Received {
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
-let bus: EventBus;
+let bus: EventBus & EventBusTestHooks;
 let svc: RunningService;
 let smtp: SMTPServer;
 const received: Received[] = [];
@@ -98,7 +99,8 @@ describe('decision announcements through the PostgreSQL event bus', () => {
     });
     expect(DecisionAnnounced.parse(confirmedOutcome!.data)).toMatchObject({ decision: 'exit_confirmed', revision: 1 });
 
-    await sleep(1500); // the duplicates have been delivered by now
+    // Barrier: the duplicates handled, a dispatcher round after them, and every outcome delivered to the listener.
+    await quiet(bus, svc, { reactions: [ANNOUNCE_DECISION_SUBSCRIBER], listeners: [outcomes.subscription.name] });
     expect(outcomes.about(retained.data.resignationId)).toHaveLength(1);
     expect(outcomes.about(confirmed.data.resignationId)).toHaveLength(1);
 
@@ -156,7 +158,7 @@ describe('decision announcements through the PostgreSQL event bus', () => {
     expect(refusedAttempts.get(event.data.employee.email)).toBe(3);
     // The manager was told; the announcement as a whole failed, once.
     expect(mailTo(event.data.manager!.email)).toHaveLength(1);
-    await sleep(1000);
+    await quiet(bus, svc, { reactions: [ANNOUNCE_DECISION_SUBSCRIBER], listeners: [outcomes.subscription.name] });
     expect(outcomes.about(event.data.resignationId)).toHaveLength(1);
   });
 });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
@@ -172,7 +171,12 @@ describe('notification.announce-decision-when-decided', () => {
     await Promise.all(Array.from({ length: 6 }, () => deliver(event, subscriber, 3)));
 
     expect(await emailsOf(event.data.resignationId)).toHaveLength(2);
-    await sleep(300); // a second send would be on its way by now
+    // Barrier (the dispatcher is not started here): both notices sent and no delivery holds a claim — a second send
+    // needs a claim, so none is in flight once this holds.
+    await waitFor('both notices sent, no delivery in flight', async () => {
+      const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM notification.emails WHERE resignation_id = $1 AND status = 'sent' AND claim_token IS NULL", [event.data.resignationId]);
+      return rows[0]!.n === 2 ? true : undefined;
+    });
     expect(messagesTo(event.data.manager!.email)).toHaveLength(1);
     expect(messagesTo(event.data.employee.email)).toHaveLength(1);
     expect(await announced(event.data.resignationId)).toHaveLength(1);

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '@ems/platform';
-import { sleep } from '@ems/platform/testing';
 import { EventSources, EventTypes, ManagerNotified } from '@ems/contracts/events';
-import type { CloudEvent, EventBus } from '@ems/eventbus';
+import type { CloudEvent, EventBus, EventBusTestHooks } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
-import { noManagerEmailId, startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
-import { bootService, openDatabase, type RunningService } from './harness.ts';
+import { noManagerEmailId, NOTIFY_MANAGER_SUBSCRIBER, startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
+import { bootService, openDatabase, quiet, type RunningService } from './harness.ts';
 
 /** The subscriber run by the real PostgreSQL bus: the manager gets one email, EMS hears about it once. */
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
-let bus: EventBus;
+let bus: EventBus & EventBusTestHooks;
 let smtp: CaptureSmtpServer;
 let svc: RunningService;
 // Stands in for EMS: listens to what Notification says it did.
@@ -48,7 +47,8 @@ describe('notification through the PostgreSQL event bus', () => {
     const [notified] = await outcomes.waitFor(event.data.resignationId, 'managerNotified');
     expect(notified).toMatchObject({ type: EventTypes.managerNotified, source: EventSources.notification, correlationid: event.correlationid });
     const data = ManagerNotified.parse(notified!.data);
-    await sleep(1500); // the duplicate has been delivered by now
+    // Barrier: the duplicate handled, a dispatcher round after it, and every outcome delivered to the listener.
+    await quiet(bus, svc, { reactions: [NOTIFY_MANAGER_SUBSCRIBER], listeners: [outcomes.subscription.name] });
     const received = smtp.messages().filter((m) => m.envelope.to.includes(manager.email));
     expect(received.map((m) => m.messageId)).toEqual([data.messageId]);
     expect(outcomes.about(event.data.resignationId)).toHaveLength(1);

@@ -71,7 +71,8 @@ describe('delivery retries', () => {
     });
     expect(sent.attempts).toBeGreaterThan(2);
     expect(sent.lastError).toBeNull();
-    await sleep(300); // a duplicate would arrive within a dispatcher pass or two
+    // Barrier: a dispatcher round that began after the send has ended — a duplicate would have gone out in it.
+    await svc.service.dispatcher.drained();
     expect(smtp.messages().filter((m) => m.messageId === res.body.messageId)).toHaveLength(1);
     expect(smtp.messages()).toHaveLength(1);
   });
@@ -97,7 +98,7 @@ describe('delivery retries', () => {
     expect(failed.sentAt).toBeNull();
     expect(failed.lastError).toMatch(/550/);
     expect(failed.lastError).toContain('No such user here');
-    await sleep(200);
+    await svc.service.dispatcher.drained();
     expect(rcptAttempts).toBe(3);
   });
 
@@ -117,7 +118,7 @@ describe('delivery retries', () => {
       const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM notification.emails WHERE status <> 'sent'");
       return rows[0]!.n === 0 ? true : undefined;
     }, 20_000);
-    await sleep(300);
+    await Promise.all([a.service.dispatcher.drained(), b.service.dispatcher.drained()]);
 
     const ids = smtp.messages().map((m) => m.messageId);
     expect(ids).toHaveLength(20);
@@ -191,7 +192,7 @@ describe('Prefer: wait', () => {
     const repeat = await postEmail(svc, notice, { 'idempotency-key': `k-${notice.resignationId}`, prefer: 'respond-async, wait=10' });
     expect(repeat.status).toBe(200);
     expect(repeat.body).toMatchObject({ id: first.body.id, status: 'sent', attempts: 1 });
-    await sleep(300);
+    await svc.service.dispatcher.drained();
     expect(smtp.accepted()).toBe(1);
   });
 
@@ -254,7 +255,7 @@ describe('pooled SMTP connections', () => {
     const second = await postEmail(svc, managerNotice());
     expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
 
-    await sleep(200);
+    await svc.service.dispatcher.drained();
     expect(smtp.messages()).toBe(2);
     expect(smtp.perConnection.size).toBe(2);
   });
@@ -270,7 +271,7 @@ describe('pooled SMTP connections', () => {
     const second = await postEmail(svc, managerNotice());
     expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
 
-    await sleep(200);
+    await svc.service.dispatcher.drained();
     expect(smtp.messages()).toBe(2);
   });
 });

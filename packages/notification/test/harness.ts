@@ -7,6 +7,7 @@ import type { notification as api } from '@ems/contracts';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { createDirectoryReader } from '@ems/identity';
 import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
+import type { EventBusTestHooks } from '@ems/eventbus';
 import { createNotificationService, type NotificationServiceDeps } from '../src/index.ts';
 
 export const org = demoOrg();
@@ -301,6 +302,18 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
+}
+
+/**
+ * The barrier for "nothing more happens" (instead of sleeping): every event on its way to the `reactions`
+ * subscribers has been handled (the bus's settled(): a mark taken now, waited for), then a dispatcher round begun
+ * after that has ended (a duplicate send, or an outcome a retry publishes, happens in it), then every outcome on its
+ * way to the `listeners` has reached them. A duplicate would have shown by the time this resolves.
+ */
+export async function quiet(bus: EventBusTestHooks, svc: Pick<RunningService, 'service'>, subscribers: { reactions: readonly string[]; listeners: readonly string[] }): Promise<void> {
+  for (const s of subscribers.reactions) await bus.settled(s);
+  await svc.service.dispatcher.drained();
+  for (const s of subscribers.listeners) await bus.settled(s);
 }
 
 export { freePort } from '@ems/platform';

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
 import { createLogger, type Pool } from '@ems/platform';
@@ -131,7 +130,8 @@ describe('notification.notify-manager-when-resignation-submitted', () => {
 
     expect(await emailsOf(event.data.resignationId)).toHaveLength(1);
     expect(await processed(event.id)).toBe(1);
-    await sleep(200); // a second send would be on its way by now
+    // Barrier: a dispatcher round begun after both deliveries has ended — a second send would have gone out in it.
+    await svc.service.dispatcher.drained();
     expect(messagesTo(event.data.manager!.email)).toHaveLength(1);
     expect(await notified(event.data.resignationId)).toHaveLength(1);
   });
@@ -142,7 +142,7 @@ describe('notification.notify-manager-when-resignation-submitted', () => {
 
     await waitFor('the email to be sent', async () => ((await emailsOf(event.data.resignationId))[0]?.status === 'sent' ? true : undefined));
     expect(await emailsOf(event.data.resignationId)).toHaveLength(1);
-    await sleep(200);
+    await svc.service.dispatcher.drained();
     expect(messagesTo(event.data.manager!.email)).toHaveLength(1);
     expect(await notified(event.data.resignationId)).toHaveLength(1);
   });
