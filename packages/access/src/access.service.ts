@@ -74,7 +74,12 @@ export interface AccessServiceDeps {
 }
 
 /** The service, and its audit sealer (`drained()`: every audit entry committed before the call is linked into the chain). */
-export type AccessService = ServiceModule<DemoOrg> & EventedService & { auditSealer: Pick<Poller, 'drained' | 'rounds'> };
+export type AccessService = ServiceModule<DemoOrg> &
+  EventedService & {
+    auditSealer: Pick<Poller, 'drained' | 'rounds'>;
+    /** The revocation timer (both modes): tests wait on its drained() — a look at the clock — instead of sleeping. */
+    revocationTimer: Pick<Poller, 'drained' | 'rounds'>;
+  };
 
 /** The Access service: systems, grants, access holds during an exit, and the revocation of a leaver's access. */
 export function createAccessService(deps: AccessServiceDeps): AccessService {
@@ -172,6 +177,7 @@ export function createAccessService(deps: AccessServiceDeps): AccessService {
     seed: (org) => seedAccess(db, org),
     ...(subscriptions.length > 0 ? { subscriptions } : {}),
     auditSealer: sealer,
+    revocationTimer: timer,
   };
 }
 

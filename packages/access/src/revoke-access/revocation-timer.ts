@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { createPoller, type Logger } from '@ems/platform';
+import { createPoller, type Logger, type Poller } from '@ems/platform';
 import { executeRevocation, executeRevocations, timerBy, type RevokeAccessDeps } from './revoke-access.ts';
 import { revocationFailed } from './schedule-revocation-when-exit-confirmed.ts';
 
@@ -21,7 +21,7 @@ import { revocationFailed } from './schedule-revocation-when-exit-confirmed.ts';
  * published once so the case shows it.
  */
 
-export interface RevocationTimer {
+export interface RevocationTimer extends Pick<Poller, 'drained' | 'rounds'> {
   start(): void;
   /** Stops polling and waits for the round in flight, so no revocation is cut off at shutdown. */
   stop(): Promise<void>;
@@ -155,5 +155,9 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
     start: () => poller.start(),
     stop: () => poller.stop(),
     runDue,
+    drained: () => poller.drained(),
+    get rounds() {
+      return poller.rounds;
+    },
   };
 }
