@@ -175,6 +175,24 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
       data: { managerName: employee(EMP.managerId!).name, employeeName: EMP.name, employeeId: EMP.id, lastWorkingDay: day(30) },
     },
   }),
+  sendEmails: (f) => ({
+    method: 'POST',
+    path: '/api/email-batches',
+    body: {
+      emails: [
+        {
+          idempotencyKey: 'matrix-batch-manager-notice',
+          email: {
+            resignationId: f.cases[EMP.id],
+            purpose: 'manager-notice',
+            to: { email: employee(EMP.managerId!).email },
+            template: 'resignation-manager-notice',
+            data: { managerName: employee(EMP.managerId!).name, employeeName: EMP.name, employeeId: EMP.id, lastWorkingDay: day(30) },
+          },
+        },
+      ],
+    },
+  }),
   listEmails: () => ({ method: 'GET', path: '/api/emails?limit=5' }),
   getEmail: () => ({ method: 'GET', path: '/api/emails/00000000-0000-4000-8000-000000000000' }),
   // This EMS sends through a relay (the test's SMTP sink): the mailbox answers 404 "no mailbox" to whoever may read it.
