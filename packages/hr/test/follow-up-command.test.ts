@@ -125,6 +125,24 @@ describe("the orchestrator's follow-up command: HR decides, sends once and recor
     }
   });
 
+  it('when Notification is unavailable, then the command answers a retryable problem and records nothing; asked again once it is back, HR sends it once', async () => {
+    const c = aCase('hrp-newyork', 61 * MIN);
+    const asked = { milestone: 'interview_scheduled', level: 'reminder', dueAt: due(c, 1 * HOUR) } as const;
+    stub.failWith = 503;
+    try {
+      const down = await followUp(c, asked);
+      expect(down.status).toBe(503);
+      expect(down.contentType).toContain('application/problem+json');
+      expect(await recorded(c)).toEqual([]);
+    } finally {
+      stub.failWith = undefined;
+    }
+    const back = await followUp(c, asked);
+    expect(back.body).toMatchObject({ outcome: 'sent', to: partner('hrp-newyork').email });
+    expect(new Set(emailsOf(c).map((e) => e.emailId)).size).toBe(1);
+    expect(await recorded(c)).toHaveLength(1);
+  });
+
   it('when the request is malformed or comes without an Idempotency-Key, then it is refused with a problem and HR records nothing', async () => {
     const c = aCase('hrp-newyork', 2 * HOUR);
     const bad = await followUp(c, { milestone: 'interview_scheduled', level: 'nudge' as 'reminder', dueAt: due(c, 1 * HOUR) });

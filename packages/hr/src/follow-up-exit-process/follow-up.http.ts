@@ -1,4 +1,4 @@
-import { ProblemSchema, type App } from '@ems/platform';
+import { HttpProblem, ProblemSchema, ServiceCallError, type App } from '@ems/platform';
 import { hr, IDEMPOTENCY_HEADER, IdempotencyKey } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import type { HrContext } from '../hr.context.ts';
@@ -49,7 +49,13 @@ export function registerFollowUpRoute(app: App, ctx: HrContext, deps: FollowUpDe
       );
       const c = await readFollowUps(ctx.db, r.resignationId);
       if (!c) throw new Error(`the case ${r.resignationId} was just recorded, yet is not there`);
-      return followUpIfDue(ctx, deps, c, { milestone: r.milestone, level: r.level }, at);
+      try {
+        return await followUpIfDue(ctx, deps, c, { milestone: r.milestone, level: r.level }, at);
+      } catch (err) {
+        // Notification unavailable: nothing recorded, the caller asks again (same follow-up, same email key) — a 503, not a defect's 500.
+        if (err instanceof ServiceCallError && err.retryable) throw new HttpProblem(503, `The follow-up was not sent yet: ${err.message}`.slice(0, 2000));
+        throw err;
+      }
     },
   );
 }
