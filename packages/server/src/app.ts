@@ -91,6 +91,11 @@ export interface RunningEms {
   bus: EventBus & EventBusTestHooks;
   /** The trust boundary: settings, policy, security (tests read the provider's settings from here). */
   auth: AuthSetup;
+  /**
+   * A barrier for tests that move the clock: resolves once each timer of this process that acts on the
+   * clock (Access's revocation timer; HR's follow-up timer in choreography) has looked at it since the call.
+   */
+  timers: { drained(): Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -225,6 +230,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     const casesOf = (service: 'notification' | 'hr' | 'access') => httpCaseLookup({ casesUrl: urls.cases, auth: auth.callAuth(service) });
 
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
+    /** The timers that act on the clock, for RunningEms.timers. */
+    const clockTimers: Array<{ drained(): Promise<void> }> = [];
     if (auth.identity) services.push(auth.identity);
     if (hosts('notification')) {
       const mailboxDirectory = createDirectoryReader(database.forService('identity'));
@@ -249,35 +256,35 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       );
     }
     if (hosts('hr')) {
-      services.push(
-        createHrService({
-          pool: database.forService('hr'),
-          log: log.child({ service: 'hr' }),
-          clock,
-          notificationUrl: urls.notification,
-          auth: auth.callAuth('hr'),
-          cases: casesOf('hr'),
-          bus,
-          reactToEvents: choreography,
-          followUps: { policy: config.followUps, caseUrl },
-          resumeHeld: soleWorker,
-        }),
-      );
+      const hr = createHrService({
+        pool: database.forService('hr'),
+        log: log.child({ service: 'hr' }),
+        clock,
+        notificationUrl: urls.notification,
+        auth: auth.callAuth('hr'),
+        cases: casesOf('hr'),
+        bus,
+        reactToEvents: choreography,
+        followUps: { policy: config.followUps, caseUrl },
+        resumeHeld: soleWorker,
+      });
+      services.push(hr);
+      if (hr.followUpTimer) clockTimers.push(hr.followUpTimer);
     }
     if (hosts('access')) {
-      services.push(
-        createAccessService({
-          pool: database.forService('access'),
-          log: log.child({ service: 'access' }),
-          clock,
-          bus,
-          reactToEvents: choreography,
-          cases: casesOf('access'),
-          systems: accessSystems(config),
-          connectorWorker: { maxAttempts: config.accessConnectors.maxAttempts, timeoutMs: config.accessConnectors.timeoutMs },
-          reconcile: { intervalMs: config.accessReconcileIntervalMs },
-        }),
-      );
+      const access = createAccessService({
+        pool: database.forService('access'),
+        log: log.child({ service: 'access' }),
+        clock,
+        bus,
+        reactToEvents: choreography,
+        cases: casesOf('access'),
+        systems: accessSystems(config),
+        connectorWorker: { maxAttempts: config.accessConnectors.maxAttempts, timeoutMs: config.accessConnectors.timeoutMs },
+        reconcile: { intervalMs: config.accessReconcileIntervalMs },
+      });
+      services.push(access);
+      clockTimers.push(access.revocationTimer);
     }
 
     // EMS in the configured coordination mode: choreography/ or orchestration/ (each assembled in its *-mode.ts).
@@ -458,7 +465,12 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       started.push(s);
     }
     stage = 'ready';
-    return { url: selfUrl, config, pool, database, app, log, smtp, embedded, bus, auth, stop: stopAll };
+    const timers = {
+      async drained() {
+        await Promise.all(clockTimers.map((t) => t.drained()));
+      },
+    };
+    return { url: selfUrl, config, pool, database, app, log, smtp, embedded, bus, auth, timers, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
