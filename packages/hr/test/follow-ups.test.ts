@@ -15,7 +15,7 @@ const policy: FollowUpPolicy = { scheduleWithinMs: 1 * HOUR, heldWithinMs: 1 * H
 /**
  * The barrier for "nothing (more) is sent": the follow-up timer runs a round now and resolves once the follow-ups
  * due by the clock have been taken on (sent, or failed and leased) — an email the code wrongly sends is in the
- * stub by then, so each such assertion can fail. (The harness types its service as a plain module: HR's has the timer.)
+ * stub by then, so each such assertion can fail. (The harness types another() instance's service as a plain module.)
  */
 const followUpTimer = (instance: { service: object }): Poller => {
   const timer = (instance.service as HrService).followUpTimer;
