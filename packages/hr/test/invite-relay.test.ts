@@ -60,6 +60,8 @@ describe('invite delivery when Notification is unavailable', () => {
       const rows = await outbox(interview.id);
       return rows.every((r) => r.status === 'sent') ? rows : undefined;
     }, 'invites delivered by the relay');
+    // Retried together (one delay for the case's emails), so delivered together: one call for both invites.
+    expect(stub.calls).toBe(1);
     expect(sent.map((r) => r.recipient).sort()).toEqual([e.email, h.org.hrPartners.find((p) => p.id === 'hrp-berlin')!.email].sort());
     const emails = stub.emails().filter((m) => m.resignationId === interview.resignationId);
     expect(emails).toHaveLength(2);

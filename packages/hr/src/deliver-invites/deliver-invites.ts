@@ -128,15 +128,15 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
           pending = named.size > 0 ? batch.filter((_, i) => !named.has(i)) : [];
           continue;
         }
-        for (const row of batch) {
-          const delay = backoffDelay(row.attempts, notificationRetry(options.retryBaseMs));
-          log.warn({ outboxId: row.id, purpose: row.request.purpose, attempts: row.attempts, retryInMs: delay, err: message }, 'interview email not delivered yet; will retry');
-          await db
-            .updateTable('outbox')
-            .set({ next_attempt_at: sql<Date>`now() + ${delay} * interval '1 millisecond'`, last_error: message.slice(0, 2000) })
-            .where('id', '=', row.id)
-            .execute();
-        }
+        // One delay for the case's emails, so they stay together and go in one call again (one statement, too).
+        const attempts = Math.max(...batch.map((r) => r.attempts));
+        const delay = backoffDelay(attempts, notificationRetry(options.retryBaseMs));
+        log.warn({ outboxIds: batch.map((r) => r.id), purposes: batch.map((r) => r.request.purpose), attempts, retryInMs: delay, err: message }, 'interview emails not delivered yet; will retry');
+        await db
+          .updateTable('outbox')
+          .set({ next_attempt_at: sql<Date>`now() + ${delay} * interval '1 millisecond'`, last_error: message.slice(0, 2000) })
+          .where('id', 'in', batch.map((r) => r.id))
+          .execute();
         return;
       }
       pending = [];
