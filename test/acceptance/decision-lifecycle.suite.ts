@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg, type Employee } from '@ems/demo-org';
 import { adjustableClock, type AdjustableClock } from '@ems/platform';
-import { sleep, waitFor } from '@ems/platform/testing';
+import { waitFor } from '@ems/platform/testing';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -84,18 +84,44 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
     const decide = (id: string, body: unknown, headers: Record<string, string> = {}) => http<CaseBody & { type?: string; detail?: string }>(base, 'POST', `/api/resignations/${id}/decision`, body, headers);
     const withdraw = (id: string, body: unknown = {}) => http<CaseBody & { type?: string }>(base, 'POST', `/api/resignations/${id}/withdrawal`, body);
     /**
-     * Barrier: nothing left in flight — no email waiting in Notification's queue and, on the PostgreSQL bus,
-     * no delivery, retry or dead letter still to run: what a repeated decision would send has been sent. On
-     * NATS the bus has no such table: there the old wait stays.
+     * Barrier: nothing left in flight — every event on its way to a subscriber has been handled or
+     * dead-lettered (the bus's settled(), on either bus), then no email waits in Notification's queue: what a
+     * repeated decision, or a timer, would send has been sent.
      */
-    const quiet = async (natsWaitMs: number) => {
-      if (bus === 'nats') await sleep(natsWaitMs);
-      const count = async (table: string) => Number((await env.ems.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
-      await waitFor(
-        async () => ((await count(`notification.emails WHERE status = 'queued'`)) === 0 && (bus === 'nats' || (await count(`bus.job WHERE state < 'completed'`)) === 0) ? true : undefined),
-        'no email queued and no bus job left to run',
-        30_000,
-      );
+    const quiet = async () => {
+      for (const subscriber of env.ems.bus.subscribers()) await env.ems.bus.settled(subscriber);
+      const queued = async () => Number((await env.ems.pool.query<{ n: string }>(`SELECT count(*) AS n FROM notification.emails WHERE status = 'queued'`)).rows[0]!.n);
+      await waitFor(async () => ((await queued()) === 0 ? true : undefined), 'no email queued', 30_000);
+    };
+    /**
+     * Barrier after moving the clock when nothing may fall due: every timer that could act on the case has
+     * looked at the clock since it moved and gone back to waiting — Access's revocation timer and, in
+     * choreography, HR's follow-up timer have each run a round; in orchestration the case's workflow (its id
+     * is the case's) has read the clock three more times: the second of those reads began after the move,
+     * and the third shows it decided to wait again (one that acts first ends the loop, so the third never
+     * comes). A workflow that has ended looks at nothing any more. Then whatever they started has run.
+     */
+    const timersLooked = async (caseId: string) => {
+      await env.ems.timers.drained();
+      if (mode === 'orchestration') {
+        const progress = async () =>
+          (
+            await env.ems.pool.query<{ reads: number; status: string | null }>(
+              `SELECT (SELECT count(*)::int FROM dbos.operation_outputs WHERE workflow_uuid = $1 AND function_name = 'clock') AS reads,
+                      (SELECT status FROM dbos.workflow_status WHERE workflow_uuid = $1) AS status`,
+              [caseId],
+            )
+          ).rows[0]!;
+        const waiting = (status: string | null) => status === 'PENDING' || status === 'ENQUEUED';
+        const seen = await progress();
+        if (waiting(seen.status)) {
+          await waitFor(async () => {
+            const now = await progress();
+            return now.reads >= seen.reads + 3 || !waiting(now.status) ? true : undefined;
+          }, `case ${caseId}: its workflow to look at the clock again and wait`, 30_000);
+        }
+      }
+      await quiet();
     };
     const emailsOf = async (id: string) => (await http<{ items: EmailBody[] }>(base, 'GET', `/api/emails?resignationId=${id}&limit=100`)).body.items;
     const delivered = (emailId: string) => env.smtp.messages.filter((m) => m.headers.get('x-ems-email-id') === emailId);
@@ -170,7 +196,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
         expect(refused.contentType).toContain('application/problem+json');
         expect(refused.body).toMatchObject({ type: 'https://ems.dev/problems/illegal-transition', status: 409 });
       }
-      await quiet(500);
+      await quiet();
       expect((await emailsOf(kase.id)).filter((e) => e.template === 'resignation-decision-notice')).toHaveLength(2);
       const timeline = (await timelineOf(kase.id)).map((t) => t.type);
       expect(timeline).toEqual(expect.arrayContaining(['com.ems.resignation.retained.v1', 'case.closed']));
@@ -307,7 +333,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
 
       // A minute before the end of the last day: nothing revoked yet.
       clock.set(new Date(revokeAt - 60_000));
-      await sleep(2_500);
+      await timersLooked(kase.id);
       expect((await getCase(kase.id)).status).toBe('exit_confirmed');
       expect((await accessOf(employee.id)).some((i) => i.status !== 'revoked')).toBe(true);
 
@@ -369,7 +395,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
 
       // Default policy: reminder 1 day after the interview's end, escalation 2 days after that.
       clock.set(new Date(Date.parse(interview.end) + DAY - 60_000));
-      await sleep(2_500);
+      await timersLooked(kase.id);
       expect(await followUps()).toHaveLength(0);
 
       clock.set(new Date(Date.parse(interview.end) + DAY + 1_000));
@@ -383,7 +409,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
 
       // Time goes on (still before the decision deadline): nothing is sent again for this deadline.
       clock.set(new Date(Date.parse(interview.end) + 3 * DAY + 3_600_000));
-      await sleep(3_000);
+      await timersLooked(kase.id);
       const all = await followUps();
       expect(all.filter((e) => e.purpose.startsWith('follow-up:interview_held'))).toHaveLength(2);
       const timeline = await timelineOf(kase.id);
@@ -396,7 +422,7 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       // no deadline, however far the clock moves, sends anything more.
       await until(kase.id, 'closed', (c) => c.closedAt !== null);
       clock.set(new Date(Date.parse(interview.end) + 30 * DAY));
-      await sleep(3_000);
+      await timersLooked(kase.id);
       expect((await followUps()).length).toBe(all.length);
     });
   });
