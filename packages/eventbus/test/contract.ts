@@ -28,7 +28,7 @@ export interface ContractContext {
 export type MakeBus = (ctx: ContractContext, replicaOf?: EventBus) => Promise<{ bus: EventBus & EventBusTestHooks; dispose: () => Promise<void> }>;
 
 const Payload = z.object({ n: z.number().int() });
-const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'inflight', 'permanent', 'malformed', 'email', 'critical'] as const;
+const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'gone', 'inflight', 'permanent', 'malformed', 'email', 'critical'] as const;
 const T = Object.fromEntries(scenarios.map((s) => [s, `com.ems.contract.${s}.v1`])) as Record<(typeof scenarios)[number], string>;
 const catalogue: EventCatalogue = Object.fromEntries(Object.values(T).map((t) => [t, Payload]));
 
@@ -358,6 +358,22 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         // Routed to the one that left too, its queue would hold it until delivered: the barrier waits for that.
         await settled(bus, r, stays);
         expect(r.deliveries, 'nothing after unsubscribe').toHaveLength(1);
+      });
+    });
+
+    it('when a subscriber is unsubscribed for good (discardPending) while a retry of its is pending, then the retry is dropped: nothing is left on its way to it and it is not called again', async () => {
+      await withBus(async (bus) => {
+        const r = recorder(T.gone, { retry: { maxAttempts: 5, backoffMs: 200 }, fail: () => 'not yet' });
+        await bus.subscribe(r.subscription);
+        await bus.start();
+        await publish(bus, event(T.gone, 1));
+        await waitFor(() => (r.deliveries.length === 1 ? true : undefined), 'the first, failing, attempt', DELIVERY_TIMEOUT_MS);
+
+        await bus.unsubscribe(r.subscription.name, { discardPending: true });
+        // Kept, the retry would hold this barrier until the time-out (nobody works the queue any more).
+        await settled(bus, r);
+        expect(r.deliveries, 'no attempt after unsubscribing').toHaveLength(1);
+        expect(r.deadLettered).toEqual([]);
       });
     });
 
