@@ -5,8 +5,8 @@ import { knownCases, type TestDatabase } from '@ems/platform/testing';
 import { demoOrg, type DemoOrg, type Employee } from '@ems/demo-org';
 import { access } from '@ems/contracts';
 import { EventSources, EventTypes, type EventData } from '@ems/contracts/events';
-import { createEvent, type CloudEvent, type EventedService } from '@ems/eventbus';
-import { createAccessService, type AccessServiceDeps } from '../src/index.ts';
+import { createEvent, type CloudEvent } from '@ems/eventbus';
+import { createAccessService, type AccessService, type AccessServiceDeps } from '../src/index.ts';
 import { startTestIdentity, type TestIdentity } from '@ems/identity/testing';
 
 /** What the decision-lifecycle tests share: the demo organisation, events as EMS/HR publish them, HTTP calls. */
@@ -118,7 +118,7 @@ export function knownCaseOf(body: unknown): void {
 export async function bootAccess(
   pool: Pool,
   deps: Omit<AccessServiceDeps, 'pool' | 'log' | 'cases'> & { cases?: CaseLookup },
-): Promise<ServiceModule<DemoOrg> & EventedService> {
+): Promise<AccessService> {
   const service = createAccessService({ pool, log, ...deps, cases: deps.cases ?? emsCases.lookup });
   await migrate(pool, service.schema, service.migrations);
   await service.seed!(org);
