@@ -17,14 +17,15 @@ import type { Migration } from '@ems/platform';
  *
  * The existing chain moves as it is: each row's prev_hash and hash become its audit_chain row, `seq` in id
  * order (the order it was chained in), so every hash stays what it was; the two columns then leave
- * `audit` (the chain has one home). ACCESS EXCLUSIVE keeps writers out while this runs.
+ * `audit` (the chain has one home). Writers are kept out while this runs (see the first statement).
  */
 export const auditChainMigration: Migration = {
   version: 9,
   name: 'audit: the hash chain sealed after the fact (audit_chain, audit_pending) — no chain lock in the writers',
   sql: `
-    LOCK TABLE audit IN ACCESS EXCLUSIVE MODE;
-
+    -- No LOCK TABLE: it needs UPDATE, DELETE or TRUNCATE on audit, which its owner revoked from itself
+    -- (migration 4). The foreign key below takes SHARE ROW EXCLUSIVE on audit, which keeps writers out
+    -- until this commits; the DROP COLUMN further down takes ACCESS EXCLUSIVE.
     CREATE TABLE audit_chain (
       seq bigint PRIMARY KEY CONSTRAINT audit_chain_seq_positive CHECK (seq >= 1),
       audit_id bigint NOT NULL CONSTRAINT audit_chain_one_seal_per_entry UNIQUE REFERENCES audit (id),
