@@ -74,13 +74,19 @@ describe('one database role per service', () => {
     expect(await refusal(hr.query(`SET ROLE ${serviceRoleName('ems', 'access')}`))).toBe('42501');
   });
 
-  it('when access reaches its own schema, then it may add to its audit but never change or remove an entry', async () => {
+  it('when access reaches its own schema, then it may add to its audit and its chain but never change or remove an entry or a link', async () => {
     const access = await connectAs('access');
     expect((await access.query('SELECT count(*)::int AS n FROM access.holds')).rows[0]).toEqual({ n: 0 });
     const rights = await access.query<{ ins: boolean; upd: boolean; del: boolean }>(
       `SELECT has_table_privilege('access.audit', 'INSERT') AS ins, has_table_privilege('access.audit', 'UPDATE') AS upd, has_table_privilege('access.audit', 'DELETE') AS del`,
     );
     expect(rights.rows[0]).toEqual({ ins: true, upd: false, del: false });
+    // Its sealer links entries into the chain: it adds links (never changes or removes one) and empties the pending queue.
+    const sealing = await access.query<{ link_ins: boolean; link_upd: boolean; link_del: boolean; pending_del: boolean }>(
+      `SELECT has_table_privilege('access.audit_chain', 'INSERT') AS link_ins, has_table_privilege('access.audit_chain', 'UPDATE') AS link_upd,
+              has_table_privilege('access.audit_chain', 'DELETE') AS link_del, has_table_privilege('access.audit_pending', 'DELETE') AS pending_del`,
+    );
+    expect(sealing.rows[0]).toEqual({ link_ins: true, link_upd: false, link_del: false, pending_del: true });
     expect(await refusal(access.query('SELECT * FROM hr.employees'))).toBe('42501');
   });
 
