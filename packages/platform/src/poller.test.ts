@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from './logger.ts';
 import { createPoller } from './poller.ts';
 
@@ -164,5 +164,35 @@ describe('createPoller', () => {
     expect(failNext).toBe(false);
     await poller.stop();
     await expect(poller.drained()).rejects.toThrow(/not running/);
+  });
+
+  it('when rounds keep failing while someone waits on drained(), then the next round still waits for the tick', async () => {
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      const poller = createPoller({
+        name: 'test',
+        log,
+        intervalMs: 5_000,
+        batch: 5,
+        work: async () => {
+          calls++;
+          throw new Error('database down');
+        },
+      });
+      poller.start();
+      const barrier = poller.drained();
+      barrier.catch(() => undefined);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls).toBe(1);
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(calls).toBe(1);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(calls).toBe(2);
+      await poller.stop();
+      await expect(barrier).rejects.toThrow(/stopped/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -46,6 +46,8 @@ export function createPoller(options: PollerOptions): Poller {
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
   let rounds = 0;
+  /** The last round threw: the next waits for the tick, whoever waits or wakes (no tight loop while the database is down). */
+  let lastFailed = false;
   /** wake() was called while a round ran: run the next at once. */
   let woken = false;
   /** Waiting for a round that begins after they asked (see drained()). */
@@ -55,12 +57,14 @@ export function createPoller(options: PollerOptions): Poller {
     const mine = waiting;
     waiting = [];
     let drained = false;
+    lastFailed = false;
     try {
       while (running && (await options.work(options.batch, stopping.signal)) === options.batch) {
         // keep draining
       }
       drained = running;
     } catch (err) {
+      lastFailed = true;
       options.log.warn({ err }, `${options.name} round failed; retrying on the next tick`);
     } finally {
       rounds++;
@@ -81,7 +85,7 @@ export function createPoller(options: PollerOptions): Poller {
       round = runRound().finally(() => {
         round = undefined;
         // Someone waits for a round that begins after they asked, or woke it meanwhile: run it now, not at the next tick.
-        if (running) schedule(waiting.length > 0 || woken ? 0 : options.intervalMs);
+        if (running) schedule(!lastFailed && (waiting.length > 0 || woken) ? 0 : options.intervalMs);
       });
     }, delayMs);
     timer.unref();
