@@ -155,7 +155,7 @@ async function recordDone(deps: ApplyChangeDeps, task: TaskRow, verification: st
         data: { ...told(row, row.attempts), verification, changedAt: now.toISOString() },
       }),
     ]);
-    // The audit last: its chain lock is held until commit (see create-hold).
+    // The audit, in the same transaction: its entries are linked into the chain by the sealer after commit (no lock here).
     await recordSystemAudit(trx, auditBy(row), [
       {
         at: now,
