@@ -22,8 +22,8 @@ export function suspendAccessWhenExitsStarted(deps: SuspendForExitDeps & { bus: 
     name: SUSPEND_FOR_EXIT_SUBSCRIBER,
     types: [EventTypes.involuntaryExitsStarted],
     // Critical access first: an exit's chunks are fetched and settled on the bus's critical lane, never
-    // behind the notices of chunks already suspended. Several chunks at once (each one transaction); their
-    // audit appends take turns on the chain's lock, the rest of each chunk overlaps.
+    // behind the notices of chunks already suspended. Several chunks at once (each one transaction, their
+    // audit entries linked into the chain by the sealer after commit: nothing here takes turns).
     lane: 'critical',
     concurrency: 4,
     async handle(event) {

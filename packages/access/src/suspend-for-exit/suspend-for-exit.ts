@@ -266,7 +266,7 @@ export async function suspendForExitInTransaction(
     }
 
 
-    // 7. The audit, last but for the event: the chain's lock is held from here to the commit.
+    // 7. The audit, in the same transaction (the sealer links it into the chain after commit; no lock here).
     const byOf = new Map(planned.map((p) => [p.employeeId, p.by]));
     await recordAuditEntries(
       trx,
