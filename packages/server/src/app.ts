@@ -301,7 +301,6 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             workflowTables: { schema: WORKFLOW_SCHEMA, install: (adminUrl) => installWorkflowSchema(adminUrl, dbosLogger(log.child({ component: 'dbos' }))) },
             retry: config.step,
             followUps: config.followUps,
-            caseUrl,
             urls: () => urls,
             callAuth: auth.callAuth('ems'),
             replica: { id: config.replicaId, named: Boolean(config.replicaId) || !allInOne, deadAfterMs: config.replicaDeadAfterMs },

@@ -87,8 +87,6 @@ export function createDecisionOrchestrator(deps: {
   retry: RetryPolicy;
   clock: Clock;
   policy: FollowUpPolicy;
-  /** Not used any more: HR puts the case's link in its follow-ups (the composition root still passes it). */
-  caseUrl?: (id: string) => string;
   log: Logger;
 }) {
   const { store, participants, retry, clock } = deps;

@@ -52,7 +52,6 @@ export function orchestrationMode(deps: {
   catalogue: EventCatalogue;
   retry: RetryPolicy;
   followUps: FollowUpPolicy;
-  caseUrl: (id: string) => string;
   urls: () => ParticipantUrls;
   callAuth: CallAuth;
   /** Each replica its own executor id (its container's hostname unless named): DBOS recovers by it. */
@@ -62,7 +61,7 @@ export function orchestrationMode(deps: {
   const log = deps.log.child({ service: 'orchestrator' });
   const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema) });
   const participants = createParticipants(deps.urls, deps.callAuth);
-  const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, caseUrl: deps.caseUrl, log });
+  const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, log });
   const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, log, decisionPhase: decisions.phase }));
   let launched = false;
   return {

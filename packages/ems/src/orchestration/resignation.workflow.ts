@@ -40,8 +40,6 @@ export function createResignationOrchestrator(deps: {
   store: CaseStore;
   participants: Participants;
   retry: RetryPolicy;
-  /** Unused: Notification links its emails to the case itself. (The composition root may stop passing it.) */
-  caseUrl?: (id: string) => string;
   log: Logger;
   /** The case's decision phase (decision.workflow.ts), run in this workflow once the reactions have settled; its final status. */
   decisionPhase: (caseId: string) => Promise<string>;

@@ -1,4 +1,4 @@
-import { backoffDelay, callJson, ServiceCallError, type BackoffPolicy, type CallAuth } from '@ems/platform';
+import { callJson, ServiceCallError, type BackoffPolicy, type CallAuth } from '@ems/platform';
 import { notification } from '@ems/contracts';
 
 /**
@@ -62,9 +62,4 @@ export function isRefusal(err: unknown): err is ServiceCallError {
  */
 export function notificationRetry(baseMs: number): BackoffPolicy {
   return { baseMs, maxMs: 5 * 60_000, jitter: 0.2 };
-}
-
-/** @deprecated use backoffDelay(attempts, notificationRetry(baseMs)); kept for callers not moved yet. */
-export function backoffMs(baseMs: number, attempts: number): number {
-  return backoffDelay(attempts, notificationRetry(baseMs));
 }
