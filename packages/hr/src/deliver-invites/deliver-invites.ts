@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { backoffDelay, type Logger, type ServiceCallError } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { HrDb } from '../db/hr.db.ts';
-import { isRefusal, notificationRetry, type NotificationClient } from '../notification/notification.client.ts';
+import { isRefusedByNotification, notificationRetry, type NotificationClient } from '../notification/notification.client.ts';
 import type { QueuedEmail } from './outbox.ts';
 
 /**
@@ -119,7 +119,7 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
         outcomes = await options.client.sendEmails(batch.map((r) => ({ request: r.request, idempotencyKey: keyOf(r.request) })), { timeoutMs });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        if (isRefusal(err)) {
+        if (isRefusedByNotification(err)) {
           // Notification refused an email itself (4xx): retrying the same request cannot succeed.
           const named = namedItems(err, batch.length);
           const refused = named.size > 0 ? batch.filter((_, i) => named.has(i)) : batch;

@@ -2,7 +2,7 @@ import { hr, notification } from '@ems/contracts';
 import { followUpKey, followUpsCalledFor, followUpsDue, type FollowUp, type FollowUpPolicy } from '../domain/follow-ups.ts';
 import type { HrDb } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
-import { isRefusal, type NotificationClient } from '../notification/notification.client.ts';
+import { isRefusedByNotification, type NotificationClient } from '../notification/notification.client.ts';
 import { followUpSent } from './follow-up.events.ts';
 import { readFollowUps, setFollowUpTimer, type CaseFollowUps, type ExitCaseRow, type FollowUpRecord } from './follow-up-timer.ts';
 
@@ -84,7 +84,7 @@ async function send(ctx: HrContext, deps: FollowUpDeps, c: CaseFollowUps, f: Fol
   try {
     emailId = (await deps.client.sendEmail(request, { idempotencyKey: `${resignationId}:follow-up:${key}` })).id;
   } catch (err) {
-    if (!isRefusal(err)) throw err;
+    if (!isRefusedByNotification(err)) throw err;
     // Sending the same request again cannot succeed: record it, so the case moves on to its next follow-up.
     ctx.log.error({ resignationId, followUp: key, err: err.message }, 'notification refused a follow-up email; recorded as skipped');
     return record(ctx, deps, c, f, { skipped: `refused by Notification: ${err.message}`.slice(0, 2000) });

@@ -52,7 +52,7 @@ export function createNotificationClient(options: { notificationUrl: string; tim
 }
 
 /** Notification refused the email itself (4xx): sending the same request again cannot succeed. */
-export function isRefusal(err: unknown): err is ServiceCallError {
+export function isRefusedByNotification(err: unknown): err is ServiceCallError {
   return err instanceof ServiceCallError && !err.retryable;
 }
 
