@@ -218,7 +218,7 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
     // From home, the employee with one case goes straight to it.
     await nav(page, 'Home').click();
     await page.getByRole('link', { name: 'Your case' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Your resignation' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Your resignation' }).waitFor({ timeout: 30_000 });
     expect(page.url()).toBe(caseUrl);
     // Resigning again while it is open: the form says so and links the case.
     await nav(page, 'Resign').click();

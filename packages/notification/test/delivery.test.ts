@@ -265,10 +265,11 @@ describe('pooled SMTP connections', () => {
     const smtp = await countingServer({ socketTimeout: 150 });
     const svc = await boot({ smtpUrl: smtp.url });
 
-    const first = await postEmail(svc, managerNotice());
+    // Prefer: wait — the answer waits for the delivery itself (the default 3 s fast path can run out on a loaded machine).
+    const first = await postEmail(svc, managerNotice(), { prefer: 'wait=20' });
     expect(first.body).toMatchObject({ status: 'sent', attempts: 1 });
     await sleep(500);
-    const second = await postEmail(svc, managerNotice());
+    const second = await postEmail(svc, managerNotice(), { prefer: 'wait=20' });
     expect(second.body).toMatchObject({ status: 'sent', attempts: 1, lastError: null });
 
     await svc.service.dispatcher.drained();
