@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { createPoller, type Logger, type Poller } from '@ems/platform';
 import { executeRevocation, executeRevocations, timerBy, type RevokeAccessDeps } from './revoke-access.ts';
+import type { AccessDB } from '../db/access.db.ts';
 import { revocationFailed } from './schedule-revocation-when-exit-confirmed.ts';
 
 /**
@@ -36,6 +37,22 @@ const MAX_PER_ROUND = 500;
 export function createRevocationTimer(deps: RevokeAccessDeps, options: { intervalMs: number }): RevocationTimer {
   const { db, clock, log } = deps;
 
+  /** Locks up to `limit` due revocations not in `skip` (oldest first; rows another transaction holds are skipped). */
+  function claimDue(trx: Transaction<AccessDB>, skip: ReadonlySet<string>, limit: number) {
+    let q = trx
+      .selectFrom('revocations')
+      .selectAll()
+      .where('status', '=', 'scheduled')
+      .where('revoke_at', '<=', clock.now())
+      .orderBy('revoke_at')
+      .orderBy('id')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked();
+    if (skip.size > 0) q = q.where('id', 'not in', [...skip]);
+    return q.execute();
+  }
+
   /**
    * Claims up to `limit` due revocations not in `skip` and fires them all in ONE transaction, set-based
    * (executeRevocations): how many it fired, or — when that transaction failed and rolled back — the ids it
@@ -45,18 +62,7 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
     let claimed: string[] = [];
     try {
       return await db.transaction().execute(async (trx) => {
-        let q = trx
-          .selectFrom('revocations')
-          .selectAll()
-          .where('status', '=', 'scheduled')
-          .where('revoke_at', '<=', clock.now())
-          .orderBy('revoke_at')
-          .orderBy('id')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked();
-        if (skip.size > 0) q = q.where('id', 'not in', [...skip]);
-        const rows = await q.execute();
+        const rows = await claimDue(trx, skip, limit);
         if (rows.length === 0) return { fired: 0 };
         claimed = rows.map((r) => r.id);
         const done = await executeRevocations(trx, deps, rows.map((row) => ({ row, by: timerBy(row) })));
@@ -74,18 +80,7 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
     let claimed: string | undefined;
     try {
       return await db.transaction().execute(async (trx) => {
-        let q = trx
-          .selectFrom('revocations')
-          .selectAll()
-          .where('status', '=', 'scheduled')
-          .where('revoke_at', '<=', clock.now())
-          .orderBy('revoke_at')
-          .orderBy('id')
-          .limit(1)
-          .forUpdate()
-          .skipLocked();
-        if (skip.size > 0) q = q.where('id', 'not in', [...skip]);
-        const row = await q.executeTakeFirst();
+        const [row] = await claimDue(trx, skip, 1);
         if (!row) return undefined;
         claimed = row.id;
         const done = await executeRevocation(trx, deps, row, timerBy(row));
