@@ -3,7 +3,7 @@
  * [--concurrency 32] [--label NAME]`.
  *
  *   fresh embedded PostgreSQL (pg_stat_statements) ─► Access's schema, one identity per hold with two
- *   critical grants and one other ─► warm-up, then N × createHold (the use case both modes call) at once,
+ *   critical grants and one other ─► warm-up, then N × suspendAccess (the use case both modes call) at once,
  *   `concurrency` in flight ─► the audit sealer's work too, when this tree has one (counted in the window)
  *
  * Per hold: SQL statements (round trips, BEGIN/COMMIT included, nested FK checks not), commits
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { createKysely, createLogger, createPool, migrate, systemClock, type Pool } from '@ems/platform';
 import { ACCESS_SCHEMA, type AccessDB } from '../packages/access/src/db/access.db.ts';
 import { migrations } from '../packages/access/src/db/migrations.ts';
-import { createHold } from '../packages/access/src/create-hold/create-hold.ts';
+import { suspendAccess } from '../packages/access/src/suspend-access/suspend-access.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta } from './postgres.ts';
 import { treeCpu, treeCpuDelta } from './proc.ts';
 
@@ -64,7 +64,7 @@ try {
         while (next < from + count) {
           const employeeId = people[next++]!;
           const t = performance.now();
-          const r = await createHold({ db, clock: systemClock, log }, { resignationId: randomUUID(), employeeId }, by);
+          const r = await suspendAccess({ db, clock: systemClock, log }, { resignationId: randomUUID(), employeeId }, by);
           if (record) latencies.push(performance.now() - t);
           if (r.hold.suspendedGrants.length !== 2) throw new Error(`hold for ${employeeId} suspended ${r.hold.suspendedGrants.length} grants`);
         }

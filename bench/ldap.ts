@@ -8,7 +8,7 @@
  * Per case, one at a time (latency, not throughput): the employee's `POST /api/resignations` is sent at
  * t0; then
  *   - submission = the POST's own round trip (201 received − t0);
- *   - rows suspended = the case's blockAccess step `at` − t0 (Access's own rows, as the main benchmark);
+ *   - rows suspended = the case's suspendAccess step `at` − t0 (Access's own rows, as the main benchmark);
  *   - LDAP locked = the connector task's `done_at` − t0: the lock written, read back and proven by a
  *     probe bind refused as "account locked" (EMS's clock, the same host's as t0);
  * and, untimed, a bind with the person's own password must fail (else the case counts as an error).
@@ -109,7 +109,7 @@ async function runMode(mode: ModeResult['mode'], serverUrl: string, people: Empl
         let blockAt: string | null | undefined;
         for (const deadline = Date.now() + 60_000; Date.now() < deadline && !blockAt; await sleep(20)) {
           const c = await requestJson<ems.Resignation>(base, 'GET', `/api/resignations/${res.body.id}`, undefined, { authorization });
-          if (c.body.steps.blockAccess.status === 'done') blockAt = c.body.steps.blockAccess.at;
+          if (c.body.steps.suspendAccess.status === 'done') blockAt = c.body.steps.suspendAccess.at;
         }
         if (await slapd.bindAs(e.id, passwords.get(e.id)!) !== 'invalidCredentials') result.errors.push(`${e.id}: a bind with their password still succeeds`);
         if (i === 0) continue; // the untimed first case
@@ -181,7 +181,7 @@ async function main(): Promise<number> {
     'Each lock is verified by the connector (read back + a probe bind refused as "account locked"); afterwards a bind with the person\'s own password was checked to fail.',
     'ms; ratio = median (p95) ÷ the submission\'s own HTTP median (p95) in the same mode and run.',
     '',
-    '| mode | submission POST median / p95 | rows suspended (blockAccess) median / p95 | **LDAP locked, verified** median / p95 | LDAP locked ÷ submission | errors |',
+    '| mode | submission POST median / p95 | rows suspended (suspendAccess) median / p95 | **LDAP locked, verified** median / p95 | LDAP locked ÷ submission | errors |',
     '|---|---:|---:|---:|---:|---:|',
     ...results.map((r) => {
       if (r.locked.length === 0) return `| ${r.mode} | – | – | – | – | ${r.errors.length} |`;

@@ -108,7 +108,7 @@ async function listAll(api: Api): Promise<ems.Resignation[]> {
   return out;
 }
 
-const REACTIONS = ['notifyManager', 'scheduleInterview', 'blockAccess'] as const;
+const REACTIONS = ['notifyManager', 'scheduleInterview', 'suspendAccess'] as const;
 export const settled = (c: ems.Resignation) => REACTIONS.every((s) => c.steps[s]?.status === 'done' || c.steps[s]?.status === 'failed');
 
 export interface Settlement {

@@ -71,7 +71,7 @@ interface Run {
   statementsBy: Record<string, number>;
   topStatements: Array<{ query: string; calls: number; execMs: number }>;
   costlyStatements: Array<{ query: string; calls: number; execMs: number }>;
-  /** EMS's tables: the last blockAccess / announceDecision step recorded (commit), from the POST's start. */
+  /** EMS's tables: the last suspendAccess / announceDecision step recorded (commit), from the POST's start. */
   emsRecordedCommitMs: number | null;
   emsSettledCommitMs: number | null;
   emsCpuS: number;
@@ -240,10 +240,10 @@ async function criticalSuspension(url: string, employees: readonly string[], bat
     );
     const r = rows[0]!;
     const { rows: steps } = await c.query<{ recorded: Date | null; settled: Date | null }>(
-      `SELECT max(pg_xact_commit_timestamp(st.xmin)) FILTER (WHERE st.name = 'blockAccess') AS recorded,
+      `SELECT max(pg_xact_commit_timestamp(st.xmin)) FILTER (WHERE st.name = 'suspendAccess') AS recorded,
               max(pg_xact_commit_timestamp(st.xmin)) FILTER (WHERE st.name = 'announceDecision') AS settled
          FROM ems.resignations r JOIN ems.steps st ON st.resignation_id = r.id
-        WHERE r.batch_id = $1::uuid AND st.name IN ('blockAccess', 'announceDecision')`,
+        WHERE r.batch_id = $1::uuid AND st.name IN ('suspendAccess', 'announceDecision')`,
       [batchId],
     );
     return {
@@ -278,7 +278,7 @@ const lines = [
   '  grant rows, read from Access\'s tables after the run) — the effect the target is about; **(Access clock)**: max(updated_at)',
   '  of those rows, stamped at its transaction\'s start.',
   `- **EMS recorded all**: the first look (every ${values['poll-ms']} ms) at GET /api/exits/{id} at which EMS had recorded every person\'s`,
-  '  suspension; **(commit)**: the last blockAccess step\'s commit in EMS\'s tables.',
+  '  suspension; **(commit)**: the last suspendAccess step\'s commit in EMS\'s tables.',
   '- **settled**: every person\'s manager and employee told too (the look; **(commit)**: the last announceDecision step\'s commit).',
   'Target (issue 15): all critical grants suspended ≤ 10 s.',
   '',

@@ -127,8 +127,8 @@ export async function participantsCeiling(
         if (r.status !== 201) fail(`interview for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
       },
       hold: async () => {
-        const body: access.CreateHoldRequest = { resignationId, employeeId, reason: 'resignation submitted' };
-        const r = await post('access', access.AccessPaths.holds, body, `${resignationId}:blockAccess`);
+        const body: access.SuspendAccessRequest = { resignationId, employeeId, reason: 'resignation submitted' };
+        const r = await post('access', access.AccessPaths.holds, body, `${resignationId}:suspendAccess`);
         if (r.status !== 201) fail(`hold for ${employeeId}: ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
       },
     };

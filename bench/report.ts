@@ -166,7 +166,7 @@ function casesPerSecond(p: PhaseReport | undefined): string {
 
 function perStep(p: PhaseReport, q: 'p50' | 'p99' = 'p50'): string {
   const s = p.latencyMs.steps;
-  return [s.notifyManager, s.scheduleInterview, s.blockAccess].map((d) => fmt(d[q])).join(' / ');
+  return [s.notifyManager, s.scheduleInterview, s.suspendAccess].map((d) => fmt(d[q])).join(' / ');
 }
 
 function wal(p: PhaseReport | undefined): string {

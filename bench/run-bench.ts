@@ -103,7 +103,7 @@ export interface PhaseReport {
     accessSuspended: Distribution;
     allThreeDone: Distribution;
     /** Submit → each step done: which participant lags. */
-    steps: { notifyManager: Distribution; scheduleInterview: Distribution; blockAccess: Distribution };
+    steps: { notifyManager: Distribution; scheduleInterview: Distribution; suspendAccess: Distribution };
   };
   durationMs: number;
   quiesceMs: number;
@@ -564,10 +564,10 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
 
     const bySent = new Map(submissions.map((s) => [s.id, s]));
     const cases = [...settlement.cases.values()];
-    const stepAt = (c: ems.Resignation, s: 'notifyManager' | 'scheduleInterview' | 'blockAccess') => (c.steps[s]?.at ? Date.parse(c.steps[s].at) : NaN);
-    const allDoneAt = (c: ems.Resignation) => Math.max(stepAt(c, 'notifyManager'), stepAt(c, 'scheduleInterview'), stepAt(c, 'blockAccess'));
+    const stepAt = (c: ems.Resignation, s: 'notifyManager' | 'scheduleInterview' | 'suspendAccess') => (c.steps[s]?.at ? Date.parse(c.steps[s].at) : NaN);
+    const allDoneAt = (c: ems.Resignation) => Math.max(stepAt(c, 'notifyManager'), stepAt(c, 'scheduleInterview'), stepAt(c, 'suspendAccess'));
     const since = (c: ems.Resignation, at: number) => at - bySent.get(c.id)!.sentAt;
-    const failedSteps = cases.reduce((k, c) => k + (['notifyManager', 'scheduleInterview', 'blockAccess'] as const).filter((s) => c.steps[s]?.status === 'failed').length, 0);
+    const failedSteps = cases.reduce((k, c) => k + (['notifyManager', 'scheduleInterview', 'suspendAccess'] as const).filter((s) => c.steps[s]?.status === 'failed').length, 0);
     const non2xx = submissions.filter((s) => s.status !== 201 && s.status !== 202);
     const answers: Record<string, number> = {};
     for (const s of submissions) answers[String(s.status)] = (answers[String(s.status)] ?? 0) + 1;
@@ -578,7 +578,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
     ];
 
     const done = cases.filter((c) => Number.isFinite(allDoneAt(c)));
-    const stepDistribution = (s: 'notifyManager' | 'scheduleInterview' | 'blockAccess') =>
+    const stepDistribution = (s: 'notifyManager' | 'scheduleInterview' | 'suspendAccess') =>
       distribution(cases.filter((c) => c.steps[s]?.status === 'done').map((c) => since(c, stepAt(c, s))));
     const firstSent = Math.min(...submissions.map((s) => s.sentAt));
     const lastDone = Math.max(...done.map(allDoneAt));
@@ -614,12 +614,12 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
       casesPerSecond: kind === 'burst' && done.length > 0 ? (done.length * 1000) / (lastDone - firstSent) : null,
       latencyMs: {
         postAnswer: distribution(submissions.map((s) => s.answeredMs)),
-        accessSuspended: distribution(cases.filter((c) => c.steps.blockAccess.status === 'done').map((c) => since(c, stepAt(c, 'blockAccess')))),
+        accessSuspended: distribution(cases.filter((c) => c.steps.suspendAccess.status === 'done').map((c) => since(c, stepAt(c, 'suspendAccess')))),
         allThreeDone: distribution(done.map((c) => since(c, allDoneAt(c)))),
         steps: {
           notifyManager: stepDistribution('notifyManager'),
           scheduleInterview: stepDistribution('scheduleInterview'),
-          blockAccess: stepDistribution('blockAccess'),
+          suspendAccess: stepDistribution('suspendAccess'),
         },
       },
       durationMs: Math.round(durationMs),

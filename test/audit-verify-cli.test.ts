@@ -30,7 +30,7 @@ describe('ems audit verify', () => {
     const org = demoOrg();
     for (const e of org.employees.filter((x) => x.managerId && x.departmentId === 'eng').slice(0, 2)) {
       const c = await http<{ id: string }>(env.base, 'POST', '/api/resignations', { employeeId: e.id });
-      await waitFor(async () => ((await http<{ steps: { blockAccess: { status: string } } }>(env.base, 'GET', `/api/resignations/${c.body.id}`)).body.steps.blockAccess.status === 'done' ? true : undefined), 'the hold');
+      await waitFor(async () => ((await http<{ steps: { suspendAccess: { status: string } } }>(env.base, 'GET', `/api/resignations/${c.body.id}`)).body.steps.suspendAccess.status === 'done' ? true : undefined), 'the hold');
     }
     // Entries are linked into the chain by Access's sealer just after they commit: wait until none is pending.
     await waitFor(async () => ((await sql(`SELECT count(*)::int AS n FROM access.audit_pending`)).rows[0] as { n: number }).n === 0 || undefined, 'the audit entries linked into the chain');

@@ -103,7 +103,7 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     const ids = await submitAll(employees);
     await waitFor(async () => {
       const cases = await Promise.all(ids.map((id) => http<{ steps: Record<string, { status: string }> }>(base(), 'GET', `/api/resignations/${id}`)));
-      return cases.every((c) => c.body.steps.blockAccess!.status === 'done' && c.body.steps.scheduleInterview!.status === 'done') ? true : undefined;
+      return cases.every((c) => c.body.steps.suspendAccess!.status === 'done' && c.body.steps.scheduleInterview!.status === 'done') ? true : undefined;
     }, 'cases to be mid-flight');
     await kill(first);
     await smtp.up();

@@ -59,7 +59,7 @@ describe.each(['orchestration', 'choreography'] as const)('an involuntary exit (
     expect(kase.decision).toMatchObject({ decision: 'exit_confirmed', revokeAt: new Date(revokeAt).toISOString(), note: 'gross misconduct, see file 12' });
     expect(kase.steps.notifyManager).toBeUndefined();
     expect(kase.steps.scheduleInterview).toBeUndefined();
-    expect(kase.steps.blockAccess.status).toBe('done');
+    expect(kase.steps.suspendAccess.status).toBe('done');
     expect(kase.steps.announceDecision?.status).toBe('done');
 
     // Every grant (not only the critical ones) is suspended, by the exit's hold.

@@ -22,7 +22,7 @@ interface StepBody {
 interface CaseBody {
   id: string;
   status: string;
-  steps: Record<'notifyManager' | 'scheduleInterview' | 'blockAccess', StepBody>;
+  steps: Record<'notifyManager' | 'scheduleInterview' | 'suspendAccess', StepBody>;
 }
 
 /** What the participant answers to a manager notice: a status and body, or "pass it to Notification". */
@@ -117,7 +117,7 @@ describe('orchestration: permanent and transient errors in a step', () => {
     expect(done.steps.notifyManager.lastError).toContain('recipient "Bad\uFFFDName" refused');
     expect(calls.get(res.body.id)).toBe(1);
     // The other reactions went on as usual.
-    expect(done.steps.blockAccess.status).toBe('done');
+    expect(done.steps.suspendAccess.status).toBe('done');
 
     const timeline = await http<{ items: Array<{ type: string; summary: string }> }>(env.base, 'GET', `/api/resignations/${res.body.id}/timeline`);
     const failed = timeline.body.items.find((t) => t.type === 'notifyManager.failed');

@@ -151,7 +151,7 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   rescheduleInterview: (f, s) => ({ method: 'POST', path: `/api/interviews/${f.interviews[s]}/reschedule`, body: {} }),
   markInterviewHeld: (f, s) => ({ method: 'POST', path: `/api/interviews/${f.interviews[s]}/held`, body: { notes: 'matrix' } }),
   cancelInterview: (f, s) => ({ method: 'POST', path: `/api/interviews/${f.interviews[s]}/cancel`, body: { reason: 'matrix' } }),
-  createAccessHold: (f) => ({ method: 'POST', path: '/api/access-holds', body: { resignationId: f.cases[EMP.id], employeeId: EMP.id } }),
+  suspendAccess: (f) => ({ method: 'POST', path: '/api/access-holds', body: { resignationId: f.cases[EMP.id], employeeId: EMP.id } }),
   releaseAccessHold: (f) => ({ method: 'POST', path: `/api/access-holds/${f.holds[EMP.id]}/release`, body: {} }),
   listAccessHolds: (_f, s) => ({ method: 'GET', path: `/api/access-holds?employeeId=${s}`, listed: itemsAbout(s) }),
   getAccessHold: (f, s) => ({ method: 'GET', path: `/api/access-holds/${f.holds[s]}` }),
@@ -268,7 +268,7 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
     headers: { 'idempotency-key': randomUUID() }, // the case is closed: not due (decided), whatever the key — nothing sent
     runs: true,
   }),
-  liftHold: (f) => ({ method: 'POST', path: '/api/access-holds/lifts', body: { resignationId: f.closedCase, employeeId: CLOSED.id, reason: 'matrix' }, runs: true }),
+  restoreAccess: (f) => ({ method: 'POST', path: '/api/access-holds/lifts', body: { resignationId: f.closedCase, employeeId: CLOSED.id, reason: 'matrix' }, runs: true }),
   listAssetRecoveryTasks: () => ({ method: 'GET', path: '/api/asset-recovery-tasks' }),
   getAssetRecoveryTask: (f) => ({ method: 'GET', path: `/api/asset-recovery-tasks/${f.assetTask}` }),
   completeAssetRecoveryTask: (f) => ({ method: 'POST', path: `/api/asset-recovery-tasks/${f.assetTask}/complete` }),

@@ -63,7 +63,7 @@ describe('orchestration across replicas', () => {
     // Mid-flight: interviews and holds done, the manager emails waiting for the mail server.
     await waitFor(async () => {
       const cases = await Promise.all(ids.map((id) => http<{ steps: Record<string, { status: string }> }>(baseA, 'GET', `/api/resignations/${id}`)));
-      return cases.every((c) => c.body.steps.blockAccess!.status === 'done' && c.body.steps.scheduleInterview!.status === 'done' && c.body.steps.notifyManager!.status !== 'done') ? true : undefined;
+      return cases.every((c) => c.body.steps.suspendAccess!.status === 'done' && c.body.steps.scheduleInterview!.status === 'done' && c.body.steps.notifyManager!.status !== 'done') ? true : undefined;
     }, 'cases to be mid-flight on replica A');
 
     await a.kill();

@@ -91,12 +91,12 @@ describe('resuming after a kill, on NATS', () => {
     const up = Date.now();
     const done = await waitFor(async () => {
       const c = (await http<CaseBody>(base(), 'GET', `/api/resignations/${submitted.body.id}`)).body;
-      return c.steps.blockAccess?.status === 'done' ? c : undefined;
+      return c.steps.suspendAccess?.status === 'done' ? c : undefined;
     }, 'critical access suspended after the restart', ACK_WAIT_MS + 30_000);
     // The message was delivered after the submission: held under ack_wait, it could not have come back before this.
     const earliestRedelivery = Date.parse(done.submittedAt) + ACK_WAIT_MS;
-    expect(Date.parse(done.steps.blockAccess!.at!)).toBeLessThan(earliestRedelivery);
-    const at = Date.parse(done.steps.blockAccess!.at!);
+    expect(Date.parse(done.steps.suspendAccess!.at!)).toBeLessThan(earliestRedelivery);
+    const at = Date.parse(done.steps.suspendAccess!.at!);
     console.log(`NATS: critical access suspended ${((at - restarted) / 1000).toFixed(1)} s after the restart began, ${((at - up) / 1000).toFixed(1)} s after it was up (${((at - Date.parse(done.submittedAt)) / 1000).toFixed(1)} s after submission; ack wait ${ACK_WAIT_MS / 1000} s)`);
     expect(await second.stop()).toBe(0);
   }, ACK_WAIT_MS + 120_000);

@@ -97,9 +97,9 @@ describe('resuming after a kill', () => {
     const second = await start('choreography');
     const done = await waitFor(async () => {
       const c = await getCase(submitted.body.id);
-      return c.steps.blockAccess?.status === 'done' ? c : undefined;
+      return c.steps.suspendAccess?.status === 'done' ? c : undefined;
     }, 'critical access suspended after the restart', 120_000);
-    expect(Date.parse(done.steps.blockAccess!.at!)).toBeLessThan(held.lease_end.getTime());
+    expect(Date.parse(done.steps.suspendAccess!.at!)).toBeLessThan(held.lease_end.getTime());
     expect(await second.stop()).toBe(0);
   }, 240_000);
 

@@ -86,7 +86,7 @@ describe('a split deployment, service to service', () => {
     const audited = await auditRows();
     const res = await requestJson<{ permission: string }>(base.access, 'POST', '/api/access-holds', { resignationId: caseId, employeeId: EMP.id }, bearer(await tokenFor(base.identity, 'hr-lead')));
     expect(res.status).toBe(403);
-    expect(res.body.permission).toBe('createAccessHold');
+    expect(res.body.permission).toBe('suspendAccess');
     const release = await requestJson<{ permission: string }>(base.access, 'POST', `/api/access-holds/${(await holdsOfCase())[0]!.id}/release`, {}, bearer(await tokenFor(base.identity, 'hr-lead')));
     expect(release.status).toBe(403);
     expect(await holdsOfCase()).toHaveLength(1);

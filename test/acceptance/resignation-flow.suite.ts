@@ -25,7 +25,7 @@ interface CaseBody {
   status: string;
   mode: string;
   correlationId: string;
-  steps: Record<'notifyManager' | 'scheduleInterview' | 'blockAccess', { status: string; at: string | null; attempts: number; lastError: string | null }>;
+  steps: Record<'notifyManager' | 'scheduleInterview' | 'suspendAccess', { status: string; at: string | null; attempts: number; lastError: string | null }>;
 }
 
 export function defineResignationSuite(mode: 'orchestration' | 'choreography', bus: AcceptanceBus = 'postgres') {
@@ -117,7 +117,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
 
       const done = await settled(res.body.id);
       expect(done.status).toBe('awaiting_decision');
-      for (const step of ['notifyManager', 'scheduleInterview', 'blockAccess'] as const) {
+      for (const step of ['notifyManager', 'scheduleInterview', 'suspendAccess'] as const) {
         expect(done.steps[step].status).toBe('done');
         expect(Date.parse(done.steps[step].at!)).toBeGreaterThanOrEqual(Date.parse((res.body as unknown as { submittedAt: string }).submittedAt));
       }
@@ -322,7 +322,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
           const c = (await getCase(res.body.id)).body;
           return c.steps.notifyManager.status === 'late' ? c : undefined;
         }, 'the manager notice to be late', 15_000);
-        expect(late.steps.blockAccess.status).toBe('done');
+        expect(late.steps.suspendAccess.status).toBe('done');
         const stuck = await http<{ items: CaseBody[] }>(base, 'GET', '/api/resignations?status=stuck');
         expect(stuck.body.items.map((c) => c.id)).toContain(res.body.id);
         const timeline = await http<{ items: Array<{ type: string }> }>(base, 'GET', `/api/resignations/${res.body.id}/timeline`);
@@ -354,7 +354,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       expect(done.steps.scheduleInterview.status).toBe('failed');
       expect(done.steps.scheduleInterview.lastError).toContain(`${employee.name} (Mon–Fri 09:00–17:00 America/Los_Angeles) and the HR partner Mei Lin Tan (Mon–Fri 10:00–18:00 Asia/Singapore) share no working hours`);
       expect(done.steps.notifyManager.status).toBe('done');
-      expect(done.steps.blockAccess.status).toBe('done');
+      expect(done.steps.suspendAccess.status).toBe('done');
       expect((await http<{ items: unknown[] }>(base, 'GET', `/api/interviews?resignationId=${res.body.id}`)).body.items).toEqual([]);
     });
 
@@ -369,9 +369,9 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
         id = res.body.id;
         const failed = await waitFor(async () => {
           const c = (await getCase(id)).body;
-          return c.steps.blockAccess.status === 'failed' ? c : undefined;
+          return c.steps.suspendAccess.status === 'failed' ? c : undefined;
         }, 'the access step to fail', 30_000);
-        expect(failed.steps.blockAccess.lastError).toBeTruthy();
+        expect(failed.steps.suspendAccess.lastError).toBeTruthy();
         expect(failed.steps.notifyManager.status).toBe('done');
         const stuck = await http<{ items: CaseBody[] }>(base, 'GET', '/api/resignations?status=stuck');
         expect(stuck.body.items.map((c) => c.id)).toContain(id);
@@ -398,7 +398,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
         expect(replayed.stdout).toContain(`Replayed ${letter!.id}`);
         const fixed = await waitFor(async () => {
           const c = (await getCase(id)).body;
-          return c.steps.blockAccess.status === 'done' && c.status === 'awaiting_decision' ? c : undefined;
+          return c.steps.suspendAccess.status === 'done' && c.status === 'awaiting_decision' ? c : undefined;
         }, 'the replayed reaction to complete the case');
         expect(fixed.status).toBe('awaiting_decision');
         const access = await http<{ items: Array<{ critical: boolean; status: string }> }>(base, 'GET', `/api/employees/${employee.id}/access`);
@@ -535,7 +535,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       // While it is down, the step waits and retries; the other reactions complete.
       const retrying = await waitFor(async () => {
         const c = (await getCase(res.body.id)).body;
-        return c.steps.notifyManager.attempts >= 2 && c.steps.blockAccess.status === 'done' ? c : undefined;
+        return c.steps.notifyManager.attempts >= 2 && c.steps.suspendAccess.status === 'done' ? c : undefined;
       }, 'retries while Notification is down');
       expect(retrying.steps.notifyManager.status).toBe('pending');
       expect(retrying.steps.notifyManager.lastError).toMatch(/ECONNREFUSED|fetch failed|failed/);
@@ -556,7 +556,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       const resign = await ems('resign', employee.id, '--reason', 'CLI test');
       expect(resign.stdout).toContain(`submitted for ${employee.name}`);
       const id = /Resignation ([0-9a-f-]{36}) submitted/.exec(resign.stdout)![1]!;
-      for (const step of ['notifyManager', 'scheduleInterview', 'blockAccess']) expect(resign.stdout).toMatch(new RegExp(`✔ ${step}\\s+done`));
+      for (const step of ['notifyManager', 'scheduleInterview', 'suspendAccess']) expect(resign.stdout).toMatch(new RegExp(`✔ ${step}\\s+done`));
       // The status shown agrees with the timeline shown with it.
       expect(resign.stdout).toContain('status: awaiting_decision');
       expect(resign.stdout).toContain('Critical access suspended');

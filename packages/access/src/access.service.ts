@@ -5,15 +5,15 @@ import { sql } from 'kysely';
 import { registerListAuditRoute } from './audit/list-audit.http.ts';
 import { registerVerifyAuditRoute } from './audit/verify-audit-chain.http.ts';
 import { createAuditSealer, type AuditSealerOptions } from './audit/seal-audit.ts';
-import { registerCreateHoldRoute } from './create-hold/create-hold.http.ts';
-import { suspendAccessWhenResignationSubmitted } from './create-hold/suspend-access-when-resignation-submitted.ts';
+import { registerSuspendAccessRoute } from './suspend-access/suspend-access.http.ts';
+import { suspendAccessWhenResignationSubmitted } from './suspend-access/suspend-access-when-resignation-submitted.ts';
 import { ACCESS_SCHEMA, type AccessDB } from './db/access.db.ts';
 import { migrations } from './db/migrations.ts';
 import { registerEffectiveAccessRoute } from './effective-access/effective-access.http.ts';
 import { registerReadHoldsRoutes } from './read-holds/read-holds.http.ts';
 import { registerReadRevocationsRoutes } from './read-revocations/read-revocations.http.ts';
-import { liftHoldWhenResignationClosed } from './release-hold/lift-hold-when-resignation-closed.ts';
-import { registerReleaseHoldRoute } from './release-hold/release-hold.http.ts';
+import { restoreAccessWhenResignationClosed } from './restore-access/restore-access-when-resignation-closed.ts';
+import { registerRestoreAccessRoutes } from './restore-access/restore-access.http.ts';
 import { createRevocationTimer } from './revoke-access/revocation-timer.ts';
 import { registerRevokeAccessRoute } from './revoke-access/revoke-access.http.ts';
 import { scheduleRevocationWhenExitConfirmed } from './revoke-access/schedule-revocation-when-exit-confirmed.ts';
@@ -28,8 +28,8 @@ import { registerListSystemsRoute } from './systems/list-systems.http.ts';
 import { createReconciler } from './detect-drift/reconciler.ts';
 import { registerRunReconciliationRoute } from './detect-drift/run-reconciliation.http.ts';
 import { registerListDriftsRoute } from './detect-drift/list-drifts.http.ts';
-import { registerSuspendForExitRoute } from './suspend-for-exit/suspend-for-exit.http.ts';
-import { suspendAccessWhenExitsStarted } from './suspend-for-exit/suspend-access-when-exits-started.ts';
+import { registerSuspendAccessForExitRoute } from './suspend-access-for-exit/suspend-access-for-exit.http.ts';
+import { suspendAccessWhenExitsStarted } from './suspend-access-for-exit/suspend-access-when-exits-started.ts';
 
 export { ACCESS_SCHEMA };
 
@@ -115,7 +115,7 @@ export function createAccessService(deps: AccessServiceDeps): AccessService {
     ...(deps.reactToEvents && bus
       ? [
           suspendAccessWhenResignationSubmitted({ ...ctx, bus }),
-          liftHoldWhenResignationClosed({ ...ctx, bus }),
+          restoreAccessWhenResignationClosed({ ...ctx, bus }),
           scheduleRevocationWhenExitConfirmed({ ...ctx, bus }),
           suspendAccessWhenExitsStarted({ ...ctx, bus }),
         ]
@@ -128,8 +128,8 @@ export function createAccessService(deps: AccessServiceDeps): AccessService {
     schema: ACCESS_SCHEMA,
     migrations,
     routes: async (app) => {
-      registerCreateHoldRoute(app, ctx, deps.cases);
-      registerReleaseHoldRoute(app, ctx, deps.cases);
+      registerSuspendAccessRoute(app, ctx, deps.cases);
+      registerRestoreAccessRoutes(app, ctx, deps.cases);
       registerReadHoldsRoutes(app, db);
       registerRevokeAccessRoute(app, ctx, deps.cases);
       registerReadRevocationsRoutes(app, db);
@@ -139,7 +139,7 @@ export function createAccessService(deps: AccessServiceDeps): AccessService {
       registerListSystemsRoute(app, db, connected);
       registerRunReconciliationRoute(app, reconciler);
       registerListDriftsRoute(app, db);
-      registerSuspendForExitRoute(app, ctx);
+      registerSuspendAccessForExitRoute(app, ctx);
     },
     readiness: {
       access: async () => {

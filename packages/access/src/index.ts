@@ -1,8 +1,8 @@
 export { createAccessService, ACCESS_SCHEMA, type AccessService, type AccessServiceDeps } from './access.service.ts';
-export { SUSPEND_ACCESS_SUBSCRIBER, HOLD_REASON } from './create-hold/suspend-access-when-resignation-submitted.ts';
-export { LIFT_HOLD_SUBSCRIBER } from './release-hold/lift-hold-when-resignation-closed.ts';
+export { SUSPEND_ACCESS_SUBSCRIBER, HOLD_REASON } from './suspend-access/suspend-access-when-resignation-submitted.ts';
+export { RESTORE_ACCESS_SUBSCRIBER } from './restore-access/restore-access-when-resignation-closed.ts';
 export { SCHEDULE_REVOCATION_SUBSCRIBER } from './revoke-access/schedule-revocation-when-exit-confirmed.ts';
-export { SUSPEND_FOR_EXIT_SUBSCRIBER } from './suspend-for-exit/suspend-access-when-exits-started.ts';
+export { SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER } from './suspend-access-for-exit/suspend-access-when-exits-started.ts';
 export { planHold, planRelease, type GrantChange, type GrantState, type GrantStatus, type HeldGrant, type ReleasePlan, type SkippedGrant, type SystemCriticality } from './domain/hold.ts';
 export { planRevocation, decideReschedule, isDue, type RescheduleDecision } from './domain/revocation.ts';
 export { loadSystemsFile, parseSystemsFile, SystemsFileError } from './connectors/systems-file.ts';

@@ -60,7 +60,7 @@ const call = (method: 'GET' | 'POST', path: string, body?: unknown, headers?: Re
 
 const hold = (a: Answer) => access.AccessHold.parse(a.body);
 /** Suspends as EMS does, for the case the body names (EMS knows it as the first employee named for it). */
-const createHold = (body: unknown, headers?: Record<string, string>) => {
+const suspendAccess = (body: unknown, headers?: Record<string, string>) => {
   knownCaseOf(body);
   return call('POST', access.AccessPaths.holds, body, headers);
 };
@@ -113,7 +113,7 @@ describe('access holds', () => {
     const before = await effective(employeeId);
     expect(Object.values(before).every((s) => s === 'active')).toBe(true);
 
-    const a = await createHold({ resignationId, employeeId, reason: 'Resigned' });
+    const a = await suspendAccess({ resignationId, employeeId, reason: 'Resigned' });
     expect(a.status).toBe(201);
     const h = hold(a);
     expect(h).toMatchObject({ resignationId, employeeId, status: 'active', releasedAt: null, createdAt: now.toISOString() });
@@ -138,12 +138,12 @@ describe('access holds', () => {
   it('when the same resignation is sent again, then the same hold answers with 200 and nothing new is written', async () => {
     const employeeId = freshEmployee();
     const resignationId = randomUUID();
-    const first = await createHold({ resignationId, employeeId });
+    const first = await suspendAccess({ resignationId, employeeId });
     expect(first.status).toBe(201);
     const audits = await count('audit');
     tick();
 
-    const again = await createHold({ resignationId, employeeId });
+    const again = await suspendAccess({ resignationId, employeeId });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect(await count('audit')).toBe(audits);
@@ -154,14 +154,14 @@ describe('access holds', () => {
   it('when an Idempotency-Key is repeated, then the original hold answers; reused for another resignation, then 409 and nothing is stored', async () => {
     const key = `key-${randomUUID()}`;
     const employeeId = freshEmployee();
-    const first = await createHold({ resignationId: randomUUID(), employeeId }, { 'idempotency-key': key });
+    const first = await suspendAccess({ resignationId: randomUUID(), employeeId }, { 'idempotency-key': key });
     expect(first.status).toBe(201);
-    const again = await createHold({ resignationId: hold(first).resignationId, employeeId }, { 'idempotency-key': key });
+    const again = await suspendAccess({ resignationId: hold(first).resignationId, employeeId }, { 'idempotency-key': key });
     expect(again.status).toBe(200);
     expect(hold(again).id).toBe(hold(first).id);
 
     const holds = await count('holds');
-    const misuse = await createHold({ resignationId: randomUUID(), employeeId }, { 'idempotency-key': key });
+    const misuse = await suspendAccess({ resignationId: randomUUID(), employeeId }, { 'idempotency-key': key });
     expect(misuse.status).toBe(409);
     expect(misuse.type).toContain('application/problem+json');
     expect(await count('holds')).toBe(holds);
@@ -171,10 +171,10 @@ describe('access holds', () => {
     const resignationId = randomUUID();
     const employeeId = freshEmployee();
     const other = freshEmployee();
-    expect((await createHold({ resignationId, employeeId })).status).toBe(201);
+    expect((await suspendAccess({ resignationId, employeeId })).status).toBe(201);
     const audits = await count('audit');
     // EMS knows the case as the first employee's: the case check or the hold's own refuses it, either way 409.
-    const a = await createHold({ resignationId, employeeId: other });
+    const a = await suspendAccess({ resignationId, employeeId: other });
     expect(a.status).toBe(409);
     expect(await count('audit')).toBe(audits);
     expect(Object.values(await effective(other)).every((s) => s === 'active')).toBe(true);
@@ -184,7 +184,7 @@ describe('access holds', () => {
     const employeeId = freshEmployee();
     const resignationId = randomUUID();
     const audits = await count('audit');
-    const answers = await Promise.all(Array.from({ length: 10 }, () => createHold({ resignationId, employeeId })));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => suspendAccess({ resignationId, employeeId })));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
     expect(new Set(answers.map((a) => hold(a).id)).size).toBe(1);
     const rows = await pool.query('SELECT id FROM access.holds WHERE resignation_id = $1', [resignationId]);
@@ -194,7 +194,7 @@ describe('access holds', () => {
 
   it('when 10 different resignations for one employee arrive at once, then their grants are suspended once, by one hold', async () => {
     const employeeId = freshEmployee();
-    const answers = await Promise.all(Array.from({ length: 10 }, () => createHold({ resignationId: randomUUID(), employeeId })));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => suspendAccess({ resignationId: randomUUID(), employeeId })));
     expect(answers.every((a) => a.status === 201)).toBe(true);
     const suspending = answers.map(hold).filter((h) => h.suspendedGrants.length > 0);
     expect(suspending).toHaveLength(1);
@@ -204,7 +204,7 @@ describe('access holds', () => {
 
   it('when the employee is unknown, then 404 problem and nothing is stored', async () => {
     const [holds, audits] = [await count('holds'), await count('audit')];
-    const a = await createHold({ resignationId: randomUUID(), employeeId: 'E9999' });
+    const a = await suspendAccess({ resignationId: randomUUID(), employeeId: 'E9999' });
     expect(a.status).toBe(404);
     expect(a.type).toContain('application/problem+json');
     expect(a.body).toMatchObject({ status: 404, title: 'Not Found' });
@@ -223,12 +223,12 @@ describe('access holds', () => {
       'just a string',
     ];
     for (const body of cases) {
-      const a = await createHold(body);
+      const a = await suspendAccess(body);
       expect(a.status, JSON.stringify(body)).toBe(400);
       expect(a.type).toContain('application/problem+json');
       expect(a.body).toMatchObject({ status: 400, title: 'Invalid request' });
     }
-    const missing = await createHold({ resignationId: randomUUID() });
+    const missing = await suspendAccess({ resignationId: randomUUID() });
     expect((missing.body as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain('body.employeeId');
     expect([await count('holds'), await count('audit')]).toEqual([holds, audits]);
     expect(Object.values(await effective(employeeId)).every((s) => s === 'active')).toBe(true);
@@ -238,7 +238,7 @@ describe('access holds', () => {
     const employeeId = freshEmployee();
     const [adminSuspended, ...rest] = criticalGrantsOf(employeeId);
     await pool.query(`UPDATE access.grants SET status = 'suspended' WHERE id = $1`, [adminSuspended]);
-    const h = hold(await createHold({ resignationId: randomUUID(), employeeId }));
+    const h = hold(await suspendAccess({ resignationId: randomUUID(), employeeId }));
     expect(h.suspendedGrants.map((g) => g.grantId)).toEqual(rest);
     tick();
     expect((await call('POST', access.AccessPaths.release(h.id))).status).toBe(200);
@@ -249,7 +249,7 @@ describe('access holds', () => {
 describe('releasing access holds', () => {
   it('when a hold is released, then what it suspended is restored, but not a grant another admin revoked in between; a second release changes nothing', async () => {
     const employeeId = freshEmployee();
-    const h = hold(await createHold({ resignationId: randomUUID(), employeeId }));
+    const h = hold(await suspendAccess({ resignationId: randomUUID(), employeeId }));
     const [revoked, ...restorable] = criticalGrantsOf(employeeId);
     // Another admin revokes one of the suspended grants meanwhile.
     await pool.query(`UPDATE access.grants SET status = 'revoked', suspended_by_hold = NULL, updated_at = now() WHERE id = $1`, [revoked]);
@@ -283,9 +283,9 @@ describe('releasing access holds', () => {
 
   it('when the employee has another active hold, then releasing one keeps the grants suspended under the other until it too is released', async () => {
     const employeeId = freshEmployee();
-    const first = hold(await createHold({ resignationId: randomUUID(), employeeId }));
+    const first = hold(await suspendAccess({ resignationId: randomUUID(), employeeId }));
     tick();
-    const second = hold(await createHold({ resignationId: randomUUID(), employeeId }));
+    const second = hold(await suspendAccess({ resignationId: randomUUID(), employeeId }));
     expect(second.suspendedGrants).toEqual([]);
 
     tick();
@@ -305,7 +305,7 @@ describe('releasing access holds', () => {
 
   it('when 5 releases of one hold arrive at once, then it is released once and each grant restored once', async () => {
     const employeeId = freshEmployee();
-    const h = hold(await createHold({ resignationId: randomUUID(), employeeId }));
+    const h = hold(await suspendAccess({ resignationId: randomUUID(), employeeId }));
     tick();
     const answers = await Promise.all(Array.from({ length: 5 }, () => call('POST', access.AccessPaths.release(h.id))));
     expect(answers.every((a) => a.status === 200)).toBe(true);
@@ -329,7 +329,7 @@ describe('lists and seed', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       tick();
-      ids.push(hold(await createHold({ resignationId: randomUUID(), employeeId })).id);
+      ids.push(hold(await suspendAccess({ resignationId: randomUUID(), employeeId })).id);
     }
     const page1 = access.HoldList.parse((await call('GET', `${access.AccessPaths.holds}?employeeId=${employeeId}&limit=2`)).body);
     expect(page1.items.map((h) => h.id)).toEqual(ids.slice(0, 2));
@@ -352,7 +352,7 @@ describe('lists and seed', () => {
 
   it('when the organisation is seeded again, then suspended grants stay suspended and nothing is duplicated', async () => {
     const employeeId = freshEmployee();
-    const h = hold(await createHold({ resignationId: randomUUID(), employeeId }));
+    const h = hold(await suspendAccess({ resignationId: randomUUID(), employeeId }));
     const grants = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.grants')).rows[0]!.n;
     await service.seed!(org);
     expect((await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access.grants')).rows[0]!.n).toBe(grants);

@@ -55,7 +55,7 @@ async function holdFor(employeeId: string): Promise<access.AccessHold> {
 }
 
 describe('access policy', () => {
-  it('when an employee uses their own token to put a colleague’s access on hold, then 403 names the permission createAccessHold, and no hold or audit entry exists afterwards', async () => {
+  it('when an employee uses their own token to put a colleague’s access on hold, then 403 names the permission suspendAccess, and no hold or audit entry exists afterwards', async () => {
     const target = freshEmployee();
     // A real case: the token, not the case, is what is refused.
     const resignationId = knownCase(target.id);
@@ -63,8 +63,8 @@ describe('access policy', () => {
     const refused = await http.call('POST', access.AccessPaths.holds, { resignationId, employeeId: target.id }, await http.identity.as(plainEmployee.id));
     expect(refused.status).toBe(403);
     expect(refused.type).toContain('application/problem+json');
-    expect(refused.body).toMatchObject({ status: 403, title: 'Forbidden', permission: 'createAccessHold' });
-    expect((refused.body as { detail: string }).detail).toContain('createAccessHold');
+    expect(refused.body).toMatchObject({ status: 403, title: 'Forbidden', permission: 'suspendAccess' });
+    expect((refused.body as { detail: string }).detail).toContain('suspendAccess');
 
     expect(await holdsOf(resignationId)).toBe(0);
     expect(await auditsOf(target.id)).toBe(0);

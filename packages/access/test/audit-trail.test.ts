@@ -60,7 +60,7 @@ const partnerOf = (employee: { hrPartnerId: string }): DecidedBy => {
 const onBehalfOf = (actor: unknown) => ({ [access.ON_BEHALF_OF_HEADER]: Buffer.from(JSON.stringify(actor)).toString('base64url') });
 
 /** Suspends for a new case of `employeeId` (one EMS knows). */
-const createHold = (employeeId: string, headers?: Record<string, string>) => http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(employeeId), employeeId }, headers);
+const suspendAccess = (employeeId: string, headers?: Record<string, string>) => http.call('POST', access.AccessPaths.holds, { resignationId: knownCase(employeeId), employeeId }, headers);
 const verification = async () => {
   const v = await http.call('GET', access.AccessPaths.auditVerification);
   expect(v.status).toBe(200);
@@ -92,7 +92,7 @@ async function tamper(change: string, params: unknown[]): Promise<void> {
 describe('the actor of every audit entry', () => {
   it('when a hold is created over HTTP with the orchestrator’s service token, then every audit entry names the ems service, its client ems-service-ems, and no one it acted for', async () => {
     const employee = freshEmployee();
-    const created = await createHold(employee.id);
+    const created = await suspendAccess(employee.id);
     expect(created.status).toBe(201);
     await sealed();
 
@@ -109,7 +109,7 @@ describe('the actor of every audit entry', () => {
   it('when the orchestrator says on whose behalf it suspends and releases (x-ems-on-behalf-of), then the entries name the ems service as actor and that person as onBehalfOf', async () => {
     const employee = freshEmployee();
     const partner = partnerOf(employee);
-    const created = await createHold(employee.id, { ...(await http.identity.callAuth('ems')('access')), ...onBehalfOf(partner) });
+    const created = await suspendAccess(employee.id, { ...(await http.identity.callAuth('ems')('access')), ...onBehalfOf(partner) });
     expect(created.status).toBe(201);
     const hold = access.AccessHold.parse(created.body);
     const released = await http.call('POST', access.AccessPaths.release(hold.id), {}, onBehalfOf(partner));
@@ -141,7 +141,7 @@ describe('the actor of every audit entry', () => {
 
   it('when the choreography lifts a hold for a retained event naming who decided, then the entries name the access service (client events) as actor and the decider as onBehalfOf', async () => {
     const employee = freshEmployee();
-    const created = await createHold(employee.id);
+    const created = await suspendAccess(employee.id);
     const hold = access.AccessHold.parse(created.body);
     const partner = partnerOf(employee);
 
@@ -194,7 +194,7 @@ describe('the actor of every audit entry', () => {
       expect((revoked.body as { detail: string }).detail, what).toContain(access.ON_BEHALF_OF_HEADER);
       expect((revoked.body as { errors: Array<{ path: string }> }).errors[0]!.path, what).toContain(`headers.${access.ON_BEHALF_OF_HEADER}`);
 
-      const held = await createHold(employee.id, headers);
+      const held = await suspendAccess(employee.id, headers);
       expect(held.status, what).toBe(what.startsWith('a person') ? 403 : 400);
     }
     // The header is checked before EMS is asked about the case: with a case EMS does not know, still 400 for the header.
@@ -210,7 +210,7 @@ describe('the actor of every audit entry', () => {
 describe('an append-only audit', () => {
   it('when the service’s own connection tries to UPDATE, DELETE or TRUNCATE audit entries, then the database refuses and the entries are unchanged', async () => {
     const employee = freshEmployee();
-    expect((await createHold(employee.id)).status).toBe(201);
+    expect((await suspendAccess(employee.id)).status).toBe(201);
     const before = await pool.query('SELECT * FROM access.audit WHERE employee_id = $1 ORDER BY id', [employee.id]);
     const first = before.rows[0] as { id: number };
     const total = await auditRows();
@@ -227,7 +227,7 @@ describe('an append-only audit', () => {
   });
 
   it('when the service’s own connection tries to UPDATE, DELETE or TRUNCATE the chain’s links, then the database refuses and the links are unchanged', async () => {
-    expect((await createHold(freshEmployee().id)).status).toBe(201);
+    expect((await suspendAccess(freshEmployee().id)).status).toBe(201);
     await sealed();
     const before = await pool.query('SELECT * FROM access.audit_chain ORDER BY seq');
     const last = before.rows.at(-1) as { seq: number };
@@ -248,7 +248,7 @@ describe('an append-only audit', () => {
 
 describe('the hash chain and its verification', () => {
   it('when the chain is intact, then GET /api/access-audit/verification answers ok with the number of entries and the last hash', async () => {
-    expect((await createHold(freshEmployee().id)).status).toBe(201);
+    expect((await suspendAccess(freshEmployee().id)).status).toBe(201);
     await sealed();
     const v = await verification();
     const last = (await pool.query<{ id: number; hash: string }>('SELECT audit_id::int AS id, hash FROM access.audit_chain ORDER BY seq DESC LIMIT 1')).rows[0]!;
@@ -259,7 +259,7 @@ describe('the hash chain and its verification', () => {
   it('when many holds are created at once for different employees, then the concurrent audit writers still form one valid chain once sealed, with no entry lost and no gap', async () => {
     const employees = Array.from({ length: 24 }, () => freshEmployee());
     const before = await auditRows();
-    const results = await Promise.all(employees.map((e) => createHold(e.id)));
+    const results = await Promise.all(employees.map((e) => suspendAccess(e.id)));
     expect(results.map((r) => r.status)).toEqual(employees.map(() => 201));
 
     const expected = employees.reduce((n, e) => n + criticalGrantsOf(e.id).length, 0);
@@ -281,7 +281,7 @@ describe('the hash chain and its verification', () => {
 
   it('when one entry’s reason is altered directly in the database, then verification reports that entry as the first broken link, its content no longer matching its hash', async () => {
     const employee = freshEmployee();
-    expect((await createHold(employee.id)).status).toBe(201);
+    expect((await suspendAccess(employee.id)).status).toBe(201);
     await sealed();
     const target = (await pool.query<{ id: number; reason: string }>('SELECT id::int, reason FROM access.audit WHERE employee_id = $1 ORDER BY id LIMIT 1', [employee.id])).rows[0]!;
     const checkedUpTo = await count(pool, 'SELECT seq::int AS n FROM access.audit_chain WHERE audit_id = $1', [target.id]);
@@ -299,7 +299,7 @@ describe('the hash chain and its verification', () => {
 
   it('when one entry is deleted directly in the database (with its link), then verification reports the entry after it, whose prev_hash no longer matches', async () => {
     const employee = freshEmployee();
-    expect((await createHold(employee.id)).status).toBe(201);
+    expect((await suspendAccess(employee.id)).status).toBe(201);
     await sealed();
     // The entries in chain order: the one after `gone` in the chain is the first to break.
     const [gone, next] = (await pool.query<{ id: number }>('SELECT a.id::int FROM access.audit a JOIN access.audit_chain c ON c.audit_id = a.id WHERE a.employee_id = $1 ORDER BY c.seq', [employee.id])).rows;

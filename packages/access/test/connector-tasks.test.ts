@@ -7,7 +7,7 @@ import { EventSources, EventTypes, type EventData } from '@ems/contracts/events'
 import { createEvent, type CloudEvent, type EventedService } from '@ems/eventbus';
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import { ACCESS_SCHEMA, type AccessDB } from '../src/db/access.db.ts';
-import { createHoldInTransaction } from '../src/create-hold/create-hold.ts';
+import { suspendAccessInTransaction } from '../src/suspend-access/suspend-access.ts';
 import { byEvent } from '../src/audit/actor.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
 import { sealAllPending } from '../src/audit/seal-audit.ts';
@@ -170,7 +170,7 @@ describe('connector tasks and the connector worker', () => {
     const rolledBack = new Error('the caller failed after the hold');
     await expect(
       db.transaction().execute(async (trx) => {
-        const outcome = await createHoldInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null));
+        const outcome = await suspendAccessInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null));
         expect('refused' in outcome).toBe(false);
         expect(await trx.selectFrom('connector_tasks').select('id').where('employee_id', '=', employee.id).execute()).toHaveLength(2);
         throw rolledBack;
@@ -423,7 +423,7 @@ describe('a system that does not answer, a process dying mid-call', () => {
     await pool.query(`INSERT INTO access.systems (id, name, critical, connector) VALUES ('dir-a', 'Directory A', true, 'ldap'), ('idp-b', 'IdP B', true, 'scim'), ('wiki-c', 'Wiki C', false, 'http') ON CONFLICT (id) DO NOTHING`);
     await grantConnected(pool, employee);
     const created = await db.transaction().execute((trx) =>
-      createHoldInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null)),
+      suspendAccessInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null)),
     );
     expect('refused' in created).toBe(false);
     const worker = createConnectorWorker({ db, clock: { now: () => new Date() }, log, bus, systems: silent.connected }, { ...RETRY, timeoutMs: 200, baseMs: 3_600_000, maxMs: 3_600_000 });
@@ -518,7 +518,7 @@ describe('a system that does not answer, a process dying mid-call', () => {
         return { verification: 'locked at last' };
       });
       const created = await db.transaction().execute((trx) =>
-        createHoldInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null)),
+        suspendAccessInTransaction(trx, { clock: { now: () => new Date() }, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null)),
       );
       expect('refused' in created).toBe(false);
     }

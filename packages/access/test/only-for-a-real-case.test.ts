@@ -89,7 +89,7 @@ describe('access is suspended only for a case EMS knows', () => {
     const before = await stateOf(resignationId, employee.id);
     expectUntouched(before);
 
-    const a = await suspend({ resignationId, employeeId: employee.id }, { 'idempotency-key': `${resignationId}:blockAccess` });
+    const a = await suspend({ resignationId, employeeId: employee.id }, { 'idempotency-key': `${resignationId}:suspendAccess` });
     expect(a.status).toBe(404);
     expect(a.type).toContain('application/problem+json');
     expect(a.body).toMatchObject({ type: UNKNOWN_CASE, title: 'Unknown case', status: 404 });
@@ -156,7 +156,7 @@ describe('when EMS cannot be asked', () => {
   it('when the case lookup fails (EMS out of reach), then a hold and a revocation answer 503 and nothing changes; once EMS answers, the same requests with the same Idempotency-Keys go through', async () => {
     const employee = freshEmployee();
     const resignationId = knownCase(employee.id);
-    const holdKey = `${resignationId}:blockAccess`;
+    const holdKey = `${resignationId}:suspendAccess`;
     const revokeKey = `${resignationId}:revokeAccess`;
     const revokeAt = tomorrow();
     const before = await stateOf(resignationId, employee.id);

@@ -6,7 +6,7 @@ import { access } from '@ems/contracts';
 import { CriticalAccessSuspended, CriticalAccessSuspensionFailed, EventSources, EventTypes } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
-import { createAccessService, HOLD_REASON, LIFT_HOLD_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SUSPEND_FOR_EXIT_SUBSCRIBER, UPDATE_IDENTITY_SUBSCRIBER } from '../src/index.ts';
+import { createAccessService, HOLD_REASON, RESTORE_ACCESS_SUBSCRIBER, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER, UPDATE_IDENTITY_SUBSCRIBER } from '../src/index.ts';
 import { bootAccess, criticalGrantsOf, emsCases, knownCase, knownCaseOf, log, org, poolFor, serve, type AccessHttp } from './support.ts';
 
 const candidates = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 2);
@@ -203,7 +203,7 @@ describe('access events in orchestration mode (HTTP, bus configured)', () => {
     const employee = freshEmployee();
     const resignationId = randomUUID();
     const traceparent = newTraceparent();
-    const res = await post({ resignationId, employeeId: employee.id }, { 'x-correlation-id': 'corr-http', traceparent, 'idempotency-key': `${resignationId}:blockAccess` });
+    const res = await post({ resignationId, employeeId: employee.id }, { 'x-correlation-id': 'corr-http', traceparent, 'idempotency-key': `${resignationId}:suspendAccess` });
     expect(res.status).toBe(201);
     const hold = access.AccessHold.parse(res.body);
 
@@ -212,7 +212,7 @@ describe('access events in orchestration mode (HTTP, bus configured)', () => {
     expect(published).toMatchObject({ correlationid: 'corr-http', data: { holdId: hold.id, employeeId: employee.id, suspended: hold.suspendedGrants } });
     expect(traceId(published!.traceparent)).toBe(traceId(traceparent));
 
-    expect((await post({ resignationId, employeeId: employee.id }, { 'idempotency-key': `${resignationId}:blockAccess` })).status).toBe(200);
+    expect((await post({ resignationId, employeeId: employee.id }, { 'idempotency-key': `${resignationId}:suspendAccess` })).status).toBe(200);
     expect((await post({ resignationId, employeeId: employee.id })).status).toBe(200);
     expect(await suspendedEvents(resignationId)).toHaveLength(1);
   });
@@ -241,9 +241,9 @@ describe('wiring', () => {
     expect(() => createAccessService({ pool, log, cases, reactToEvents: true })).toThrow(/needs a bus/);
     expect(createAccessService({ pool, log, cases, bus, reactToEvents: true }).subscriptions?.map((s) => [s.name, s.types])).toEqual([
       [SUSPEND_ACCESS_SUBSCRIBER, [EventTypes.resignationSubmitted]],
-      [LIFT_HOLD_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
+      [RESTORE_ACCESS_SUBSCRIBER, [EventTypes.resignationRetained, EventTypes.resignationWithdrawn]],
       [SCHEDULE_REVOCATION_SUBSCRIBER, [EventTypes.exitConfirmed]],
-      [SUSPEND_FOR_EXIT_SUBSCRIBER, [EventTypes.involuntaryExitsStarted]],
+      [SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER, [EventTypes.involuntaryExitsStarted]],
       [UPDATE_IDENTITY_SUBSCRIBER, [EventTypes.personChanged]],
     ]);
   });

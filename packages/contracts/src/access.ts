@@ -66,14 +66,14 @@ export const AccessHold = z
   .meta({ id: 'AccessHold' });
 export type AccessHold = z.infer<typeof AccessHold>;
 
-export const CreateHoldRequest = z
+export const SuspendAccessRequest = z
   .object({
     resignationId: Uuid,
     employeeId: EmployeeId,
     reason: StorableText.max(500).optional(),
   })
-  .meta({ id: 'CreateHoldRequest' });
-export type CreateHoldRequest = z.infer<typeof CreateHoldRequest>;
+  .meta({ id: 'SuspendAccessRequest' });
+export type SuspendAccessRequest = z.infer<typeof SuspendAccessRequest>;
 
 /** Body of POST /api/access-holds/{id}/release; optional. */
 export const ReleaseHoldRequest = z
@@ -82,15 +82,15 @@ export const ReleaseHoldRequest = z
 export type ReleaseHoldRequest = z.infer<typeof ReleaseHoldRequest>;
 
 /**
- * POST /api/access-holds/lifts (operation liftHold, service ems): the case is off (retained or withdrawn) — lift its
+ * POST /api/access-holds/lifts (operation restoreAccess, service ems): the case is off (retained or withdrawn) — lift its
  * hold, whichever it is, or, when it has none yet, record one released so that a hold asked for later changes nothing.
  * The orchestrator's command; choreography's retained / withdrawn events run the same use case. The answer is what
  * accessRestored says (holdId null: there was no hold).
  */
-export const LiftHoldRequest = z
+export const RestoreAccessRequest = z
   .object({ resignationId: Uuid, employeeId: EmployeeId, reason: StorableText.min(1).max(500) })
-  .meta({ id: 'LiftHoldRequest' });
-export type LiftHoldRequest = z.infer<typeof LiftHoldRequest>;
+  .meta({ id: 'RestoreAccessRequest' });
+export type RestoreAccessRequest = z.infer<typeof RestoreAccessRequest>;
 export const HoldLifted = AccessRestored.meta({ id: 'HoldLifted' });
 export type HoldLifted = z.infer<typeof HoldLifted>;
 
@@ -333,7 +333,7 @@ export type Reconciliation = z.infer<typeof Reconciliation>;
 
 /**
  * POST /api/access/exit-suspensions: the same payload as the involuntaryExitsStarted event (one chunk); the answer is
- * the exitAccessSuspended payload. Both adapters call one core (suspend-for-exit/). Idempotent by (batchId, chunk):
+ * the exitAccessSuspended payload. Both adapters call one core (suspend-access-for-exit/). Idempotent by (batchId, chunk):
  * a repeat answers what the first call did.
  */
 export const SuspendAccessForExitRequest = InvoluntaryExitsStarted.meta({ id: 'SuspendAccessForExitRequest' });

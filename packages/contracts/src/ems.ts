@@ -172,7 +172,7 @@ export const Resignation = z
       /** Absent on an involuntary case (no interview). */
       scheduleInterview: Step.optional(),
       /** On an involuntary case: EVERY grant suspended (not only the critical ones), revocation scheduled. */
-      blockAccess: Step,
+      suspendAccess: Step,
       announceDecision: Step.optional(),
       restoreAccess: Step.optional(),
       cancelInterview: Step.optional(),
@@ -275,7 +275,7 @@ export const ExitBatchCase = z.object({
   employeeId: EmployeeId,
   employeeName: z.string(),
   status: CaseStatus,
-  /** Every grant suspended (blockAccess). */
+  /** Every grant suspended (suspendAccess). */
   accessSuspended: StepStatus,
   /** Manager and employee told (announceDecision). */
   noticesSent: StepStatus,

@@ -122,9 +122,9 @@ export const POLICY = {
   followUpExitProcess: { service: 'hr', what: "Send a case's follow-up whose deadline passed, if HR finds it still due (the orchestrator's command)", roles: [], services: ['ems'] },
 
   // Access
-  createAccessHold: { service: 'access', what: "Suspend an employee's critical access for a case", roles: [], services: ['ems'] },
+  suspendAccess: { service: 'access', what: "Suspend an employee's critical access for a case", roles: [], services: ['ems'] },
   releaseAccessHold: { service: 'access', what: 'Lift an access hold, restoring what it suspended', roles: [], services: ['ems'] },
-  liftHold: { service: 'access', what: "Lift a retained or withdrawn case's access hold, or record that it has none (the orchestrator's command)", roles: [], services: ['ems'] },
+  restoreAccess: { service: 'access', what: "Restore a retained or withdrawn case's access (lift its hold), or record that it had none (the orchestrator's command)", roles: [], services: ['ems'] },
   listAccessHolds: { service: 'access', what: 'List access holds', roles: accessReaders },
   getAccessHold: { service: 'access', what: 'Read an access hold', roles: accessReaders },
   getEmployeeAccess: { service: 'access', what: "Read an employee's grants and their status", roles: accessReaders },

@@ -51,7 +51,7 @@ export interface HoldsTable {
   idempotency_key: string | null;
   /**
    * What the hold suspends (migration 8): `critical` = the active grants on critical systems (a
-   * resignation), `all` = every active grant (an involuntary exit, suspend-for-exit/).
+   * resignation), `all` = every active grant (an involuntary exit, suspend-access-for-exit/).
    */
   scope: Generated<HoldScope>;
 }
@@ -218,7 +218,7 @@ export interface ReconcilerTable {
 }
 
 /**
- * One chunk of an involuntary or mass exit, suspended once (migration 8; suspend-for-exit/): the row is
+ * One chunk of an involuntary or mass exit, suspended once (migration 8; suspend-access-for-exit/): the row is
  * claimed first in the chunk's transaction, so a concurrent or later repeat waits for it, then answers
  * `outcome` (the exitAccessSuspended payload) and changes nothing.
  */

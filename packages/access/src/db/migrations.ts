@@ -285,7 +285,7 @@ export const migrations: readonly Migration[] = [
   {
     version: 8,
     name: 'involuntary and mass exits: holds with a scope, one suspension per exit chunk',
-    // scope 'all': an exit hold suspends every active grant, critical or not (suspend-for-exit/).
+    // scope 'all': an exit hold suspends every active grant, critical or not (suspend-access-for-exit/).
     // exit_suspensions: the (batch, chunk) idempotency record and its recorded outcome; claimed first in
     // the chunk's transaction, so a repeat waits for the first and then only reads it.
     sql: `

@@ -2,7 +2,7 @@ import { ProblemSchema, requireCase, type App, type CaseLookup } from '@ems/plat
 import { access, IDEMPOTENCY_HEADER } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import { auditByRequest } from '../audit/on-behalf-of.http.ts';
-import { ChangeHeaders } from '../create-hold/create-hold.http.ts';
+import { ChangeHeaders } from '../suspend-access/suspend-access.http.ts';
 import { requestRevocation, type RevokeAccessDeps } from './revoke-access.ts';
 
 export function registerRevokeAccessRoute(app: App, deps: RevokeAccessDeps, cases: CaseLookup): void {

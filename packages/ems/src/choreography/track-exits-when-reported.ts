@@ -4,7 +4,7 @@
  *
  *   EMS ──── involuntaryExitsStarted (per chunk) ──▶ Access: every grant suspended, revocation scheduled
  *   Access ─ exitAccessSuspended ─┬──────────────▶ Notification: manager and employee told
- *                                 └─▶ track-exits-when-reported ──▶ blockAccess done/failed, timeline
+ *                                 └─▶ track-exits-when-reported ──▶ suspendAccess done/failed, timeline
  *   Notification ─ exitNoticesSent ─▶ track-exits-when-reported ──▶ announceDecision done/failed, timeline
  *   Access ─ accessRevoked (per case, at revokeAt) ─▶ the case tracker (track-reactions-when-reported): exited
  */

@@ -291,3 +291,20 @@ migrations.push({
     ALTER TABLE exit_batches ADD COLUMN chunks_settled integer[] NOT NULL DEFAULT '{}';
   `,
 });
+
+migrations.push({
+  version: 17,
+  name: 'one name per action: the step blockAccess is suspendAccess (as its command, handlers and folder)',
+  sql: `
+    -- The step's rows and the timeline keys built from its name ('<step>.done', '<step>.attempt.<n>',
+    -- '<step>.failed', '<step>.late') follow the new name, so a step retried after the upgrade still
+    -- finds its own entries. A process of the previous version writing 'blockAccess' is refused by the
+    -- constraint: migrate before serving.
+    ALTER TABLE steps DROP CONSTRAINT steps_name_check;
+    UPDATE steps SET name = 'suspendAccess' WHERE name = 'blockAccess';
+    UPDATE timeline SET dedupe_key = 'suspendAccess' || substr(dedupe_key, length('blockAccess') + 1)
+      WHERE dedupe_key LIKE 'blockAccess.%';
+    ALTER TABLE steps ADD CONSTRAINT steps_name_check
+      CHECK (name IN ('notifyManager', 'scheduleInterview', 'suspendAccess', 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'));
+  `,
+});

@@ -69,13 +69,13 @@ describe('resignation rules', () => {
     expect(lastWorkingDayProblem('2028-01-01', now, 'Europe/Berlin')).toMatch(/more than a year/);
   });
   it('when any reaction failed, then the case needs action; when all are done, it awaits the decision', () => {
-    expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'done', blockAccess: 'done' })).toBe('awaiting_decision');
-    expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'failed', blockAccess: 'done' })).toBe('action_required');
-    expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'pending', blockAccess: 'done' })).toBe('in_progress');
+    expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'done', suspendAccess: 'done' })).toBe('awaiting_decision');
+    expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'failed', suspendAccess: 'done' })).toBe('action_required');
+    expect(statusAfterReactions({ notifyManager: 'done', scheduleInterview: 'pending', suspendAccess: 'done' })).toBe('in_progress');
   });
   it('when a step is late or another is still pending, then the case is still in progress even if one failed', () => {
-    expect(statusAfterReactions({ notifyManager: 'late', scheduleInterview: 'done', blockAccess: 'done' })).toBe('in_progress');
-    expect(statusAfterReactions({ notifyManager: 'failed', scheduleInterview: 'pending', blockAccess: 'done' })).toBe('in_progress');
+    expect(statusAfterReactions({ notifyManager: 'late', scheduleInterview: 'done', suspendAccess: 'done' })).toBe('in_progress');
+    expect(statusAfterReactions({ notifyManager: 'failed', scheduleInterview: 'pending', suspendAccess: 'done' })).toBe('in_progress');
   });
   it('when outcomes arrive, then the first success wins and a failed step can still succeed after a replay', () => {
     expect(stepCanBecome('pending', 'done')).toBe(true);

@@ -19,7 +19,7 @@ export function stepCanBecome(from: StepStatus, to: 'done' | 'failed'): boolean 
   return true;
 }
 
-export const STEP_NAMES = ['notifyManager', 'scheduleInterview', 'blockAccess'] as const;
+export const STEP_NAMES = ['notifyManager', 'scheduleInterview', 'suspendAccess'] as const;
 /** What a decision sets off, tracked like the first three. */
 export const CLOSING_STEPS = {
   retained: ['announceDecision', 'restoreAccess', 'cancelInterview'],
@@ -151,7 +151,7 @@ export function closedWhen(kind: DecisionKind, steps: Partial<Record<StepName, S
 export const STEP_SERVICE: Record<StepName, 'notification' | 'hr' | 'access'> = {
   notifyManager: 'notification',
   scheduleInterview: 'hr',
-  blockAccess: 'access',
+  suspendAccess: 'access',
   announceDecision: 'notification',
   restoreAccess: 'access',
   cancelInterview: 'hr',

@@ -4,7 +4,7 @@
  * are one transaction of five statements), and its progress read by one aggregate over the batch's cases.
  *
  * A case of a batch is decided from the start (`exit_confirmed` by the HR lead, revocation at revokeAt):
- * its steps are blockAccess (every grant suspended), announceDecision (manager and employee told, after
+ * its steps are suspendAccess (every grant suspended), announceDecision (manager and employee told, after
  * the suspension) and revokeAccess (at revokeAt); the case becomes `exited` when Access reports the
  * revocation, as a resignation's does.
  */
@@ -143,7 +143,7 @@ export async function openBatch(trx: Transaction<EmsDb>, b: BatchDraft): Promise
     INSERT INTO ems.steps (resignation_id, name, status, attempts, expected_by)
     SELECT u.id, s.name, 'pending', 0, CASE WHEN s.name = 'revokeAccess' THEN u.revoke_at + (${b.expectedBy}::timestamptz - ${b.createdAt}::timestamptz) ELSE ${b.expectedBy}::timestamptz END
     FROM unnest(${ids}::uuid[], ${col((d) => d.revokeAt.toISOString())}::timestamptz[]) AS u(id, revoke_at)
-    CROSS JOIN (VALUES ('blockAccess'), ('announceDecision'), ('revokeAccess')) AS s(name)
+    CROSS JOIN (VALUES ('suspendAccess'), ('announceDecision'), ('revokeAccess')) AS s(name)
   `.execute(trx);
   await sql`
     INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key, actor)
@@ -260,7 +260,7 @@ export function createExitBatchStore(db: Kysely<EmsDb>) {
     async progress(id: string, page: { limit: number; offset: number }): Promise<ems.ExitBatch | undefined> {
       const b = await this.batch(id);
       if (!b) return undefined;
-      type Status = ems.Resignation['steps']['blockAccess']['status'];
+      type Status = ems.Resignation['steps']['suspendAccess']['status'];
       const rows = await sql<{
         total: number;
         access_suspended: number;
@@ -282,7 +282,7 @@ export function createExitBatchStore(db: Kysely<EmsDb>) {
           SELECT r.id, r.employee_id, r.employee_name, r.status, r.revoke_at, b.status AS b, n.status AS n, v.status AS v,
             b.status = 'done' AND b.result ? 'revocationId' AS scheduled
           FROM ems.resignations r
-          JOIN ems.steps b ON b.resignation_id = r.id AND b.name = 'blockAccess'
+          JOIN ems.steps b ON b.resignation_id = r.id AND b.name = 'suspendAccess'
           JOIN ems.steps n ON n.resignation_id = r.id AND n.name = 'announceDecision'
           LEFT JOIN ems.steps v ON v.resignation_id = r.id AND v.name = 'revokeAccess'
           WHERE r.batch_id = ${id}::uuid
@@ -350,7 +350,7 @@ export async function markSettled(db: Kysely<EmsDb> | Transaction<EmsDb>, id: st
     UPDATE ems.exit_batches SET settled_at = now()
     WHERE id = ${id}::uuid AND settled_at IS NULL AND NOT EXISTS (
       SELECT 1 FROM ems.resignations r
-      JOIN ems.steps b ON b.resignation_id = r.id AND b.name = 'blockAccess'
+      JOIN ems.steps b ON b.resignation_id = r.id AND b.name = 'suspendAccess'
       JOIN ems.steps n ON n.resignation_id = r.id AND n.name = 'announceDecision'
       WHERE r.batch_id = ${id}::uuid AND (b.status NOT IN ('done', 'failed') OR n.status NOT IN ('done', 'failed')))
     RETURNING settled_at

@@ -26,7 +26,7 @@ type Db = Transaction<EmsDb> | Kysely<EmsDb>;
  */
 async function recordStepsDone(
   trx: Db,
-  step: 'blockAccess' | 'announceDecision',
+  step: 'suspendAccess' | 'announceDecision',
   rows: ReadonlyArray<{ resignationId: string; result: string; summary: string }>,
   entry: { at: Date; service: string; type: string; dedupeKey: string; batchId: string; chunk: number; eventId: string | null; closeExited: boolean },
 ): Promise<void> {
@@ -58,11 +58,11 @@ async function recordStepsDone(
 const resultOf = (x: object, data: { batchId: string; chunk: number }, eventId: string | null) =>
   JSON.stringify({ ...x, batchId: data.batchId, chunk: data.chunk, ...(eventId ? { eventId } : {}) });
 
-/** Each suspended person: blockAccess done; each failed one: blockAccess failed, and no notice (announceDecision failed). */
+/** Each suspended person: suspendAccess done; each failed one: suspendAccess failed, and no notice (announceDecision failed). */
 export async function recordAccessSuspended(trx: Db, data: Suspended, at: Date, eventId: string | null): Promise<void> {
   await recordStepsDone(
     trx,
-    'blockAccess',
+    'suspendAccess',
     data.suspended.map((x) => ({
       resignationId: x.resignationId,
       result: resultOf(x, data, eventId),
@@ -76,9 +76,9 @@ export async function recordAccessSuspended(trx: Db, data: Suspended, at: Date, 
       WITH u AS (SELECT * FROM unnest(${f.map((x) => x.resignationId)}::uuid[], ${f.map((x) => x.reason)}::text[], ${f.map((x) => summaries.exitAccessSuspensionFailed(x.reason))}::text[]) AS u(id, reason, summary)),
       failed AS (
         UPDATE ems.steps st SET status = 'failed', at = ${at}, attempts = greatest(st.attempts, 1),
-          last_error = CASE WHEN st.name = 'blockAccess' THEN u.reason ELSE ${NOT_TOLD_WITHOUT_SUSPENSION} END
+          last_error = CASE WHEN st.name = 'suspendAccess' THEN u.reason ELSE ${NOT_TOLD_WITHOUT_SUSPENSION} END
         FROM u WHERE st.resignation_id = ANY(${f.map((x) => x.resignationId)}::uuid[]) AND st.resignation_id = u.id
-          AND st.name IN ('blockAccess', 'announceDecision') AND st.status IN ('pending', 'late')
+          AND st.name IN ('suspendAccess', 'announceDecision') AND st.status IN ('pending', 'late')
         RETURNING st.resignation_id, st.name
       ), touched AS (
         UPDATE ems.resignations r SET updated_at = ${at} FROM (SELECT DISTINCT resignation_id FROM failed) x WHERE r.id = x.resignation_id RETURNING r.id, r.correlation_id
@@ -142,7 +142,7 @@ async function settleChunk(trx: Db, batchId: string, chunk: number, ids: readonl
      WHERE b.id = ${batchId}::uuid AND NOT (${chunk}::int = ANY(b.chunks_settled))
        AND NOT EXISTS (
          SELECT 1 FROM ems.steps st
-          WHERE st.resignation_id = ANY(${[...ids]}::uuid[]) AND st.name IN ('blockAccess', 'announceDecision') AND st.status NOT IN ('done', 'failed'))
+          WHERE st.resignation_id = ANY(${[...ids]}::uuid[]) AND st.name IN ('suspendAccess', 'announceDecision') AND st.status NOT IN ('done', 'failed'))
   `.execute(trx);
 }
 

@@ -135,7 +135,7 @@ export function createDecisionOrchestrator(deps: {
 
   /** Access's use case decides: the case's hold lifted, or — none yet — one recorded released, so none comes later. */
   async function restoreAccess(facts: CaseFacts, kind: 'retained' | 'withdrawn'): Promise<Reaction> {
-    const lifted = await participants.liftHold(
+    const lifted = await participants.restoreAccess(
       { resignationId: facts.draft.id, employeeId: facts.draft.employee.id, reason: `resignation ${kind}` },
       { ...ctx(facts.draft, 'restoreAccess'), onBehalfOf: facts.decision?.decidedBy },
     );

@@ -48,7 +48,7 @@ describe('participant calls in flight', () => {
     closing.push(access.close);
     const participants = createParticipants(() => ({ notification: access.url, hr: access.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 2);
     const calls = Array.from({ length: 5 }, () =>
-      participants.suspendCriticalAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: randomUUID() }),
+      participants.suspendAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: randomUUID() }),
     );
     await until(() => access.held() === 2);
     await new Promise((r) => setTimeout(r, 100));
@@ -63,7 +63,7 @@ describe('participant calls in flight', () => {
     const hr = await holdingServer();
     closing.push(access.close, hr.close);
     const participants = createParticipants(() => ({ notification: access.url, hr: hr.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 1);
-    const held = participants.suspendCriticalAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: 'k1' });
+    const held = participants.suspendAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: 'k1' });
     await until(() => access.held() === 1);
     const other = participants.hrPartner('hrp-1', { correlationId: 'c' }).catch(() => undefined);
     await until(() => hr.held() === 1);

@@ -108,7 +108,7 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
       const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
     },
-    async suspendCriticalAccess(request: access.CreateHoldRequest, ctx: CallContext): Promise<access.AccessHold> {
+    async suspendAccess(request: access.SuspendAccessRequest, ctx: CallContext): Promise<access.AccessHold> {
       const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.AccessHold, body, 'access');
     },
@@ -141,7 +141,7 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
       return parseReply(notification.SendExitNoticesAnswer, body, 'notification');
     },
     /** Access's command for a closed case: its use case lifts the case's hold, or records that it has none. */
-    async liftHold(request: access.LiftHoldRequest, ctx: CallContext): Promise<access.HoldLifted> {
+    async restoreAccess(request: access.RestoreAccessRequest, ctx: CallContext): Promise<access.HoldLifted> {
       const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.lifts}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.HoldLifted, body, 'access');
     },

@@ -4,7 +4,7 @@
  *   POST /api/resignations ──open the case (one transaction)──(employee already has an open case)──▶ 409
  *                          ──startWorkflow(caseId)──▶ 201
  *                         ┌──────────────────────────────┼──────────────────────────────┐
- *                  notifyManager                  scheduleInterview                blockAccess       in parallel, one DBOS
+ *                  notifyManager                  scheduleInterview                suspendAccess       in parallel, one DBOS
  *         (Notification: notifyManager)              (HR API)                      (Access API)       step; each retried
  *                                                                                                     with backoff
  *                         └──────────────────────────────┼──────────────────────────────┘
@@ -85,10 +85,10 @@ export function createResignationOrchestrator(deps: {
         summary: summaries.interviewScheduled(interview.start, interview.timezone),
       };
     },
-    async blockAccess(draft) {
-      const hold = await participants.suspendCriticalAccess(
+    async suspendAccess(draft) {
+      const hold = await participants.suspendAccess(
         { resignationId: draft.id, employeeId: draft.employee.id, reason: 'resignation submitted' },
-        { correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:blockAccess` },
+        { correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:suspendAccess` },
       );
       const systems = hold.suspendedGrants.map((g) => g.system);
       return {
@@ -103,7 +103,7 @@ export function createResignationOrchestrator(deps: {
   async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
     // The three in parallel, as one DBOS step (see trackedSteps): each recorded on the case when done.
     const react = (step: ReactionStep) => ({ step, act: () => reactions[step](draft) });
-    const outcomes = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('blockAccess')]);
+    const outcomes = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('suspendAccess')]);
     await recordOutcomes(store, draft.id, outcomes);
     // What follows (follow-ups, the decision, restoring or revoking access) waits days, in this workflow.
     return { id: draft.id, status: await deps.decisionPhase(draft.id) };

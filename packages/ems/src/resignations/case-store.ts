@@ -263,7 +263,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
         return r && typeof r === 'object' ? (r as Record<string, unknown>) : undefined;
       };
       const interview = result('scheduleInterview');
-      const hold = result('blockAccess');
+      const hold = result('suspendAccess');
       return {
         draft: draftFromRow(row),
         kind: row.kind,

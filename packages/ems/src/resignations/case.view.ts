@@ -74,8 +74,8 @@ export function toResignation(row: Selectable<ResignationRow>, steps: readonly S
           decidedBy: row.decided_by,
         }
       : null,
-    // An involuntary case has no resignation notice and no interview: its steps are blockAccess, announceDecision, revokeAccess.
-    steps: { ...(row.kind === 'involuntary' ? {} : { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview') }), blockAccess: step('blockAccess'), ...optional },
+    // An involuntary case has no resignation notice and no interview: its steps are suspendAccess, announceDecision, revokeAccess.
+    steps: { ...(row.kind === 'involuntary' ? {} : { notifyManager: step('notifyManager'), scheduleInterview: step('scheduleInterview') }), suspendAccess: step('suspendAccess'), ...optional },
     systems: connected?.systems ?? [],
     drifts: connected?.drifts ?? [],
     responsible: responsibleOf(row),

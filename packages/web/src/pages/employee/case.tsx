@@ -34,7 +34,7 @@ const STEPS: Record<StepName, { title: string; done: (v: Voice) => string; pendi
     done: (v) => `An exit interview with ${v.whose} HR partner was booked and the invite sent.`,
     pending: (v) => `An exit interview with ${v.whose} HR partner is being booked.`,
   },
-  blockAccess: { title: 'Suspend critical access', done: (v) => `${cap(v.whose)} critical access is suspended until HR decides.`, pending: (v) => `${cap(v.whose)} critical access is being suspended until HR decides.` },
+  suspendAccess: { title: 'Suspend critical access', done: (v) => `${cap(v.whose)} critical access is suspended until HR decides.`, pending: (v) => `${cap(v.whose)} critical access is being suspended until HR decides.` },
   announceDecision: { title: 'Announce the decision', done: (v) => `The decision was emailed to ${v.self ? 'you' : v.who} and the manager.`, pending: (v) => `The decision is being emailed to ${v.self ? 'you' : v.who} and the manager.` },
   restoreAccess: { title: 'Restore access', done: () => 'The access that was suspended is back.', pending: () => 'The access that was suspended is being restored.' },
   cancelInterview: { title: 'Cancel the exit interview', done: () => 'The exit interview no longer takes place (cancelled, or it had been held).', pending: () => 'The exit interview is being cancelled.' },
@@ -43,7 +43,7 @@ const STEPS: Record<StepName, { title: string; done: (v: Voice) => string; pendi
 
 /** An involuntary exit's steps read differently: every grant is suspended (not only the critical ones), and the notice tells employee and manager. */
 const INVOLUNTARY_STEPS: Partial<typeof STEPS> = {
-  blockAccess: { title: 'Suspend all access', done: (v) => `Every grant of ${v.whose} access is suspended until it is revoked.`, pending: (v) => `Every grant of ${v.whose} access is being suspended.` },
+  suspendAccess: { title: 'Suspend all access', done: (v) => `Every grant of ${v.whose} access is suspended until it is revoked.`, pending: (v) => `Every grant of ${v.whose} access is being suspended.` },
   announceDecision: {
     title: 'Tell the employee and the manager',
     done: (v) => `${v.self ? 'You' : v.who} and the manager were told by email.`,
@@ -265,7 +265,7 @@ function WhatNext({ c, voice, zone, interview }: { c: Resignation; voice: Voice;
   if (c.kind === 'involuntary' && c.status !== 'exited') {
     const revokeAt = c.decision?.revokeAt;
     text =
-      c.steps.blockAccess.status === 'done'
+      c.steps.suspendAccess.status === 'done'
         ? `HR started this exit. Every grant of ${voice.whose} access is suspended${revokeAt ? ` and is revoked at ${at(revokeAt)}` : ' and is revoked at the end of the last working day'}. There is no exit interview and no decision to take.`
         : `HR started this exit. EMS is suspending every grant of ${voice.whose} access${byWhen ? `, expected by ${at(byWhen)}` : ''}; then ${voice.self ? 'you' : voice.who} and the manager are told by email.`;
   } else {

@@ -4,14 +4,14 @@ export type StepName = keyof Resignation['steps'];
 export type Step = NonNullable<Resignation['steps'][StepName]>;
 
 /** The case's steps in the order they happen: the three first reactions, then what the decision sets off. */
-export const STEP_ORDER: readonly StepName[] = ['notifyManager', 'scheduleInterview', 'blockAccess', 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'];
-export const FIRST_STEPS: readonly StepName[] = ['notifyManager', 'scheduleInterview', 'blockAccess'];
+export const STEP_ORDER: readonly StepName[] = ['notifyManager', 'scheduleInterview', 'suspendAccess', 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'];
+export const FIRST_STEPS: readonly StepName[] = ['notifyManager', 'scheduleInterview', 'suspendAccess'];
 export const DECISION_STEPS: readonly StepName[] = ['announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'];
 
 export const STEP_WORDS: Record<StepName, string> = {
   notifyManager: 'Tell the manager',
   scheduleInterview: 'Book the exit interview',
-  blockAccess: 'Suspend critical access',
+  suspendAccess: 'Suspend critical access',
   announceDecision: 'Announce the decision',
   restoreAccess: 'Restore access',
   cancelInterview: 'Cancel the interview',
@@ -22,7 +22,7 @@ export const STEP_WORDS: Record<StepName, string> = {
 export const STEP_SERVICE: Record<StepName, string> = {
   notifyManager: 'notification',
   scheduleInterview: 'hr',
-  blockAccess: 'access',
+  suspendAccess: 'access',
   announceDecision: 'notification',
   restoreAccess: 'access',
   cancelInterview: 'hr',

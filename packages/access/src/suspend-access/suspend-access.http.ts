@@ -3,7 +3,7 @@ import { access, IDEMPOTENCY_HEADER, IdempotencyKey, StorableLine } from '@ems/c
 import { z } from 'zod';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import { auditByRequest, OnBehalfOfHeaders } from '../audit/on-behalf-of.http.ts';
-import { createHold, type CreateHoldDeps } from './create-hold.ts';
+import { suspendAccess, type SuspendAccessDeps } from './suspend-access.ts';
 
 export const IdempotencyHeaders = z.looseObject({
   [IDEMPOTENCY_HEADER]: IdempotencyKey.optional().describe('A repeat with the same key changes nothing and answers the original result'),
@@ -14,16 +14,16 @@ export const IdempotencyHeaders = z.looseObject({
 /** The headers of a request that changes access: the above, and whom a service acts for. */
 export const ChangeHeaders = IdempotencyHeaders.extend(OnBehalfOfHeaders);
 
-export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps, cases: CaseLookup): void {
+export function registerSuspendAccessRoute(app: App, deps: SuspendAccessDeps, cases: CaseLookup): void {
   app.post(
     access.AccessPaths.holds,
     {
       schema: {
-        operationId: 'createAccessHold',
+        operationId: 'suspendAccess',
         tags: ['access'],
         summary: "Suspend an employee's critical access for a resignation (idempotent per resignation)",
         headers: ChangeHeaders,
-        body: access.CreateHoldRequest,
+        body: access.SuspendAccessRequest,
         response: { 200: access.AccessHold, 201: access.AccessHold, 400: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 502: ProblemSchema, 503: ProblemSchema },
       },
     },
@@ -32,7 +32,7 @@ export function registerCreateHoldRoute(app: App, deps: CreateHoldDeps, cases: C
       const by = auditByRequest(req)(req.body.employeeId);
       // Only for a real case, and only its employee's (EMS says so): a service token alone is not enough.
       await requireCase(cases, req.body.resignationId, req.body.employeeId);
-      const { hold, created } = await createHold(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
+      const { hold, created } = await suspendAccess(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
       return reply.status(created ? 201 : 200).send(hold);
     },
   );

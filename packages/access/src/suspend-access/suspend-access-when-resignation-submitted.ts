@@ -3,7 +3,7 @@ import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscr
 import { Uuid } from '@ems/contracts';
 import { ACCESS_SCHEMA } from '../db/access.db.ts';
 import { byEvent } from '../audit/actor.ts';
-import { createHoldInTransaction, logCreated, type CreateHoldDeps } from './create-hold.ts';
+import { suspendAccessInTransaction, logCreated, type SuspendAccessDeps } from './suspend-access.ts';
 
 export const SUSPEND_ACCESS_SUBSCRIBER = 'access.suspend-access-when-resignation-submitted';
 
@@ -19,7 +19,7 @@ export const HOLD_REASON = 'resignation submitted';
  * no retry. A transient error thrown (database down…) is retried by the bus; when it gives up, the dead letter
  * publishes the failure event.
  */
-export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { bus: EventBus }): Subscription {
+export function suspendAccessWhenResignationSubmitted(deps: SuspendAccessDeps & { bus: EventBus }): Subscription {
   const { db, bus, log } = deps;
   return {
     name: SUSPEND_ACCESS_SUBSCRIBER,
@@ -31,7 +31,7 @@ export function suspendAccessWhenResignationSubmitted(deps: CreateHoldDeps & { b
       const data = ResignationSubmitted.parse(event.data);
       const outcome = await db.transaction().execute(async (trx) => {
         if (!(await firstDelivery(trx, ACCESS_SCHEMA, SUSPEND_ACCESS_SUBSCRIBER, event.id))) return undefined;
-        const result = await createHoldInTransaction(
+        const result = await suspendAccessInTransaction(
           trx,
           deps,
           { resignationId: data.resignationId, employeeId: data.employee.id, reason: HOLD_REASON },

@@ -2,9 +2,9 @@ import { EventTypes, InvoluntaryExitsStarted } from '@ems/contracts/events';
 import { firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
 import { ACCESS_SCHEMA } from '../db/access.db.ts';
 import { byEvent } from '../audit/actor.ts';
-import { afterCommit, exitAccessSuspendedEvent, suspendForExitInTransaction, type SuspendForExitDeps } from './suspend-for-exit.ts';
+import { afterCommit, exitAccessSuspendedEvent, suspendAccessForExitInTransaction, type SuspendAccessForExitDeps } from './suspend-access-for-exit.ts';
 
-export const SUSPEND_FOR_EXIT_SUBSCRIBER = 'access.suspend-access-when-exits-started';
+export const SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER = 'access.suspend-access-when-exits-started';
 
 /**
  * Choreography: HR started involuntary exits (one chunk) → suspend every grant of each person and
@@ -16,10 +16,10 @@ export const SUSPEND_FOR_EXIT_SUBSCRIBER = 'access.suspend-access-when-exits-sta
  * is retried by the bus; when it gives up, the dead letter reports every person of the chunk as failed
  * (once per chunk), so the cases and Notification do not wait for ever.
  */
-export function suspendAccessWhenExitsStarted(deps: SuspendForExitDeps & { bus: EventBus }): Subscription {
+export function suspendAccessWhenExitsStarted(deps: SuspendAccessForExitDeps & { bus: EventBus }): Subscription {
   const { db, bus, log, clock } = deps;
   return {
-    name: SUSPEND_FOR_EXIT_SUBSCRIBER,
+    name: SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER,
     types: [EventTypes.involuntaryExitsStarted],
     // Critical access first: an exit's chunks are fetched and settled on the bus's critical lane, never
     // behind the notices of chunks already suspended. Several chunks at once (each one transaction, their
@@ -29,9 +29,9 @@ export function suspendAccessWhenExitsStarted(deps: SuspendForExitDeps & { bus: 
     async handle(event) {
       const chunk = InvoluntaryExitsStarted.parse(event.data);
       const result = await db.transaction().execute(async (trx) => {
-        if (!(await firstDelivery(trx, ACCESS_SCHEMA, SUSPEND_FOR_EXIT_SUBSCRIBER, event.id))) return undefined;
+        if (!(await firstDelivery(trx, ACCESS_SCHEMA, SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER, event.id))) return undefined;
         // The event names no decider: the Access service acts on its own account.
-        return suspendForExitInTransaction(trx, deps, chunk, () => byEvent(null), traceOf(event));
+        return suspendAccessForExitInTransaction(trx, deps, chunk, () => byEvent(null), traceOf(event));
       });
       if (result === undefined) log.debug({ eventId: event.id }, 'involuntary-exits event already handled');
       else afterCommit(deps, result);

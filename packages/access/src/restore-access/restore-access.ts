@@ -7,8 +7,8 @@ import { accessRestoredEvent, releaseHoldInTransaction, type ReleaseHoldDeps, ty
 
 /**
  * The use case: a case is off (retained or withdrawn) → lift its hold. One core for both modes — the
- * choreography handler (lift-hold-when-resignation-closed.ts) and the orchestrator's command
- * (POST /api/access-holds/lifts, release-hold.http.ts) — so both decide the same way:
+ * choreography handler (restore-access-when-resignation-closed.ts) and the orchestrator's command
+ * (POST /api/access-holds/lifts, restore-access.http.ts) — so both decide the same way:
  *
  *   in the caller's transaction: the employee's lock (as hold creation takes it: no hold appears between
  *   the look and the record)
@@ -19,15 +19,15 @@ import { accessRestoredEvent, releaseHoldInTransaction, type ReleaseHoldDeps, ty
  *       suspending access on a closed case — accessRestored {holdId: null}
  *   (an employee unknown to Access can never get a hold: nothing is recorded.)
  */
-export type HoldLift = { outcome: 'no hold'; lifted: access.HoldLifted } | { outcome: 'released'; lifted: access.HoldLifted; release: ReleaseOutcome };
+export type AccessRestoration = { outcome: 'no hold'; lifted: access.HoldLifted } | { outcome: 'released'; lifted: access.HoldLifted; release: ReleaseOutcome };
 
-export async function liftHold(
+export async function restoreAccess(
   trx: AccessTx,
   deps: Pick<ReleaseHoldDeps, 'clock' | 'bus'>,
   closed: { resignationId: string; employeeId: string; why: string },
   trace: TraceContext,
   by: AuditBy,
-): Promise<HoldLift> {
+): Promise<AccessRestoration> {
   const { resignationId, employeeId, why } = closed;
   const known = await lockIdentity(trx, employeeId);
   const hold = await trx.selectFrom('holds').select(['id', 'employee_id']).where('resignation_id', '=', resignationId).executeTakeFirst();

@@ -4,20 +4,25 @@ import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscr
 import { ACCESS_SCHEMA } from '../db/access.db.ts';
 import { byEvent } from '../audit/actor.ts';
 import { logReleased, type ReleaseHoldDeps } from './release-hold.ts';
-import { liftHold } from './lift-hold.ts';
+import { restoreAccess } from './restore-access.ts';
 
-export const LIFT_HOLD_SUBSCRIBER = 'access.lift-hold-when-resignation-closed';
+/**
+ * Still its name from before one name per action: it keys a durable queue (pg-boss) or consumer (NATS) and
+ * its processed-event records, so renaming it to 'access.restore-access-when-resignation-closed' must move
+ * what waits under the old name first — not done yet (README, One action, its names).
+ */
+export const RESTORE_ACCESS_SUBSCRIBER = 'access.lift-hold-when-resignation-closed';
 
 /**
  * Choreography: the resignation is off (HR retained the employee, or the employee withdrew) → the use case
- * (lift-hold.ts) in the transaction that records the event as processed; a redelivered event changes and
+ * (restore-access.ts) in the transaction that records the event as processed; a redelivered event changes and
  * publishes nothing. A transient error thrown is retried by the bus; when it gives up, the dead letter
  * publishes `accessRestorationFailed`.
  */
-export function liftHoldWhenResignationClosed(deps: ReleaseHoldDeps & { bus: EventBus }): Subscription {
+export function restoreAccessWhenResignationClosed(deps: ReleaseHoldDeps & { bus: EventBus }): Subscription {
   const { db, bus, log, clock } = deps;
   return {
-    name: LIFT_HOLD_SUBSCRIBER,
+    name: RESTORE_ACCESS_SUBSCRIBER,
     types: [EventTypes.resignationRetained, EventTypes.resignationWithdrawn],
     async handle(event) {
       // Retained and withdrawn carry the same payload.
@@ -25,9 +30,9 @@ export function liftHoldWhenResignationClosed(deps: ReleaseHoldDeps & { bus: Eve
       const why = event.type === EventTypes.resignationRetained ? 'resignation retained' : 'resignation withdrawn';
       const trace: TraceContext = { correlationId: event.correlationid, traceparent: event.traceparent };
       const outcome = await db.transaction().execute(async (trx) => {
-        if (!(await firstDelivery(trx, ACCESS_SCHEMA, LIFT_HOLD_SUBSCRIBER, event.id))) return undefined;
+        if (!(await firstDelivery(trx, ACCESS_SCHEMA, RESTORE_ACCESS_SUBSCRIBER, event.id))) return undefined;
         // Audited as the Access service reacting, on behalf of whoever decided (or withdrew).
-        const lift = await liftHold(trx, deps, { resignationId: data.resignationId, employeeId: data.employee.id, why }, trace, byEvent(data.decidedBy));
+        const lift = await restoreAccess(trx, deps, { resignationId: data.resignationId, employeeId: data.employee.id, why }, trace, byEvent(data.decidedBy));
         return lift.outcome === 'no hold' ? 'no hold' : lift.release;
       });
       if (outcome === undefined) log.debug({ eventId: event.id }, 'closed-resignation event already handled');

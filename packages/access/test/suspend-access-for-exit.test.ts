@@ -7,11 +7,11 @@ import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { EventSources, EventTypes, type ExitPerson } from '@ems/contracts/events';
 import { access } from '@ems/contracts';
 import { createEvent } from '@ems/eventbus';
-import { SUSPEND_FOR_EXIT_SUBSCRIBER } from '../src/index.ts';
+import { SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER } from '../src/index.ts';
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import { ACCESS_SCHEMA, type AccessDB, type AccessDb } from '../src/db/access.db.ts';
-import { suspendForExit, type ExitChunk, type SuspendForExitDeps } from '../src/suspend-for-exit/suspend-for-exit.ts';
-import { createHold } from '../src/create-hold/create-hold.ts';
+import { suspendAccessForExit, type ExitChunk, type SuspendAccessForExitDeps } from '../src/suspend-access-for-exit/suspend-access-for-exit.ts';
+import { suspendAccess } from '../src/suspend-access/suspend-access.ts';
 import { createRevocationTimer } from '../src/revoke-access/revocation-timer.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
 import { sealAllPending } from '../src/audit/seal-audit.ts';
@@ -32,7 +32,7 @@ let testDb: TestDatabase;
 let pool: Pool;
 let db: AccessDb;
 let bus: RecordingBus;
-let deps: SuspendForExitDeps;
+let deps: SuspendAccessForExitDeps;
 
 /** The systems each generated person has a grant on: two critical, one not, one connected over LDAP (not critical). */
 const PERSON_SYSTEMS = ['github', 'aws-prod', 'slack', 'corp-ldap'] as const;
@@ -93,7 +93,7 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
     const chunk = chunkOf(exits);
 
     const started = performance.now();
-    const { outcome, repeated } = await suspendForExit(deps, chunk, by);
+    const { outcome, repeated } = await suspendAccessForExit(deps, chunk, by);
     log.info({ ms: performance.now() - started }, 'one chunk of 500');
 
     expect(repeated).toBe(false);
@@ -143,7 +143,7 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
   it('when the same chunk comes again, then the recorded outcome is answered and nothing changes', async () => {
     const ids = await people('B', 20);
     const chunk = chunkOf(ids.map((id) => person(id, '2026-03-02T22:59:59.000Z')));
-    const first = await suspendForExit(deps, chunk, by);
+    const first = await suspendAccessForExit(deps, chunk, by);
     const before = await Promise.all([
       count(pool, 'SELECT count(*)::int AS n FROM access.holds'),
       count(pool, 'SELECT count(*)::int AS n FROM access.audit'),
@@ -152,7 +152,7 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
     ]);
 
     // A repeat, and two at once: each answers the first outcome.
-    const [again, racing] = await Promise.all([suspendForExit(deps, chunk, by), suspendForExit(deps, chunk, by)]);
+    const [again, racing] = await Promise.all([suspendAccessForExit(deps, chunk, by), suspendAccessForExit(deps, chunk, by)]);
     expect(again).toMatchObject({ repeated: true, outcome: first.outcome });
     expect(racing).toMatchObject({ repeated: true, outcome: first.outcome });
     const after = await Promise.all([
@@ -167,12 +167,12 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
 
   it('when a person has an active hold of a resignation in flight, then that hold is widened to every grant — no second hold — and people unknown here are listed as failed', async () => {
     const resigning = org.employees.find((e) => criticalGrantsOf(e.id).length >= 2 && grantsOf(e.id).length > criticalGrantsOf(e.id).length)!;
-    const { hold } = await createHold({ db, clock, log }, { resignationId: randomUUID(), employeeId: resigning.id }, by());
+    const { hold } = await suspendAccess({ db, clock, log }, { resignationId: randomUUID(), employeeId: resigning.id }, by());
     expect(hold.suspendedGrants.map((g) => g.grantId).sort()).toEqual(criticalGrantsOf(resigning.id));
 
     const [other] = await people('C', 1);
     const exits = [person(resigning.id, '2026-03-02T22:59:59.000Z'), person('NOBODY-1', '2026-03-02T22:59:59.000Z'), person(other!, '2026-03-02T22:59:59.000Z')];
-    const { outcome } = await suspendForExit(deps, chunkOf(exits), by);
+    const { outcome } = await suspendAccessForExit(deps, chunkOf(exits), by);
 
     expect(outcome.failed).toHaveLength(1);
     expect(outcome.failed[0]).toMatchObject({ resignationId: exits[1]!.resignationId, employeeId: 'NOBODY-1' });
@@ -191,7 +191,7 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
 
   it('when exit chunks, single holds and system-level entries are audited in turn, then they form one chain that verifies (one chain format, one writer)', async () => {
     const ids = await people('V', 3);
-    const first = await suspendForExit(deps, chunkOf(ids.slice(0, 2).map((id) => person(id, '2026-03-02T22:59:59.000Z'))), by);
+    const first = await suspendAccessForExit(deps, chunkOf(ids.slice(0, 2).map((id) => person(id, '2026-03-02T22:59:59.000Z'))), by);
     await db.transaction().execute((trx) =>
       recordSystemAudit(trx, by(), [
         { at: now, employeeId: ids[0]!, systemId: 'corp-ldap', event: 'system_access_changed', reason: 'suspend applied on corp-ldap', holdId: first.outcome.suspended[0]!.holdId, detail: { action: 'suspend', entitlements: ['cn=b', 'cn=a'], n: 2 } },
@@ -199,8 +199,8 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
     );
     // Someone no other test holds (the widening test takes the first such employee).
     const resigning = org.employees.filter((e) => criticalGrantsOf(e.id).length >= 1).at(-1)!;
-    await createHold({ db, clock, log }, { resignationId: randomUUID(), employeeId: resigning.id }, by());
-    await suspendForExit(deps, chunkOf([person(ids[2]!, '2026-03-02T22:59:59.000Z')]), by);
+    await suspendAccess({ db, clock, log }, { resignationId: randomUUID(), employeeId: resigning.id }, by());
+    await suspendAccessForExit(deps, chunkOf([person(ids[2]!, '2026-03-02T22:59:59.000Z')]), by);
 
     const kinds = await pool.query<{ kind: string }>(
       `SELECT CASE WHEN event IS NOT NULL THEN 'system' WHEN employee_id LIKE 'V%' THEN 'exit' ELSE 'hold' END AS kind
@@ -217,7 +217,7 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
     const ids = await people('D', 30);
     const at = new Date(now.getTime() + 3_600_000);
     const chunk = chunkOf(ids.map((id) => person(id, at.toISOString())));
-    await suspendForExit(deps, chunk, by);
+    await suspendAccessForExit(deps, chunk, by);
     const timer = createRevocationTimer({ db, clock, log }, { intervalMs: 60_000 });
 
     // Not yet due: the timer's round fires none of them.
@@ -243,7 +243,7 @@ describe('suspending access for an involuntary or mass exit (one chunk)', () => 
 describe('the adapters: the choreography handler and the orchestrator\'s command', () => {
   it('when involuntaryExitsStarted is delivered (twice), then the chunk is suspended once and exitAccessSuspended published once, about the batch; when it is dead-lettered, every person is reported failed once', async () => {
     const service = await bootAccess(pool, { clock, bus, reactToEvents: true });
-    const handler = service.subscriptions!.find((s) => s.name === SUSPEND_FOR_EXIT_SUBSCRIBER)!;
+    const handler = service.subscriptions!.find((s) => s.name === SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER)!;
     const ids = await people('XE', 3);
     const chunk = chunkOf(ids.map((id) => person(id, '2026-03-02T22:59:59.000Z')));
     const event = createEvent({ type: EventTypes.involuntaryExitsStarted, source: EventSources.ems, subject: chunk.batchId, correlationId: chunk.batchId, data: chunk });
@@ -309,7 +309,7 @@ describe.runIf(process.env.EMS_MEASURE_EXITS === '1')('measure', () => {
     for (let c = 0; c < 20; c++) {
       const chunk = chunkOf(ids.slice(c * 500, (c + 1) * 500).map((id) => person(id, '2026-03-02T22:59:59.000Z')), batchId, c + 1, 20);
       const [t0, node0, pg0] = [performance.now(), process.cpuUsage(), backendCpuMs()];
-      const { outcome } = await suspendForExit(measured, chunk, by);
+      const { outcome } = await suspendAccessForExit(measured, chunk, by);
       const node = process.cpuUsage(node0);
       wall.push(performance.now() - t0);
       cpu.push((node.user + node.system) / 1000 + (backendCpuMs() - pg0));
@@ -321,7 +321,7 @@ describe.runIf(process.env.EMS_MEASURE_EXITS === '1')('measure', () => {
       const s = [...xs].sort((a, b) => a - b);
       return `total ${xs.reduce((a, b) => a + b, 0).toFixed(0)} ms; per chunk: first ${xs[0]!.toFixed(0)}, median ${s[10]!.toFixed(0)}, max ${s[19]!.toFixed(0)}`;
     };
-    console.log(`suspend-for-exit, 10,000 people × ${PERSON_SYSTEMS.length} grants in 20 chunks of 500 (load average ${loadavg()[0]!.toFixed(1)}):\n  wall ${stats(wall)}\n  CPU (Node + PostgreSQL backend) ${stats(cpu)}\n  of which Node ${stats(nodeCpu)}`);
+    console.log(`suspend-access-for-exit, 10,000 people × ${PERSON_SYSTEMS.length} grants in 20 chunks of 500 (load average ${loadavg()[0]!.toFixed(1)}):\n  wall ${stats(wall)}\n  CPU (Node + PostgreSQL backend) ${stats(cpu)}\n  of which Node ${stats(nodeCpu)}`);
     expect(await count(pool, `SELECT count(*)::int AS n FROM access.grants WHERE employee_id LIKE 'M%' AND status <> 'suspended'`)).toBe(0);
   });
 });

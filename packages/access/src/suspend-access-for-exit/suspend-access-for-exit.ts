@@ -31,7 +31,7 @@ export type ExitChunk = access.SuspendAccessForExitRequest;
 /** The chunk's outcome: the exitAccessSuspended payload, which is also the command's answer. */
 export type ExitAccessSuspendedData = EventData<typeof EventTypes.exitAccessSuspended>;
 
-export interface SuspendForExitDeps {
+export interface SuspendAccessForExitDeps {
   db: AccessDb;
   clock: Clock;
   log: Logger;
@@ -41,7 +41,7 @@ export interface SuspendForExitDeps {
   wakeConnectors?: (() => void) | undefined;
 }
 
-export interface SuspendForExitResult {
+export interface SuspendAccessForExitResult {
   outcome: ExitAccessSuspendedData;
   /** true when an earlier request or event already suspended this chunk: its outcome, nothing changed. */
   repeated: boolean;
@@ -53,14 +53,14 @@ export interface SuspendForExitResult {
 export type AuditByFor = (employeeId: string) => AuditBy;
 
 /** Suspends one chunk in its own transaction; see the module comment. */
-export async function suspendForExit(deps: SuspendForExitDeps, chunk: ExitChunk, byFor: AuditByFor, trace: TraceContext = {}): Promise<SuspendForExitResult> {
-  const result = await deps.db.transaction().execute((trx) => suspendForExitInTransaction(trx, deps, chunk, byFor, trace));
+export async function suspendAccessForExit(deps: SuspendAccessForExitDeps, chunk: ExitChunk, byFor: AuditByFor, trace: TraceContext = {}): Promise<SuspendAccessForExitResult> {
+  const result = await deps.db.transaction().execute((trx) => suspendAccessForExitInTransaction(trx, deps, chunk, byFor, trace));
   afterCommit(deps, result);
   return result;
 }
 
 /** What the adapters do once the chunk's transaction committed: log it, and wake the connector worker. */
-export function afterCommit(deps: Pick<SuspendForExitDeps, 'log' | 'wakeConnectors'>, result: SuspendForExitResult): void {
+export function afterCommit(deps: Pick<SuspendAccessForExitDeps, 'log' | 'wakeConnectors'>, result: SuspendAccessForExitResult): void {
   const { outcome } = result;
   if (result.repeated) {
     deps.log.debug({ batchId: outcome.batchId, chunk: outcome.chunk }, 'exit chunk already suspended');
@@ -94,13 +94,13 @@ const table = (name: string) => sql.table(`${ACCESS_SCHEMA}.${name}`);
  * records the event as processed). Nothing is refused as a whole: a person who cannot be suspended
  * (unknown here, named twice, a case that is someone else's) is listed in `failed` with the reason.
  */
-export async function suspendForExitInTransaction(
+export async function suspendAccessForExitInTransaction(
   trx: AccessTx,
-  deps: Pick<SuspendForExitDeps, 'clock' | 'bus'>,
+  deps: Pick<SuspendAccessForExitDeps, 'clock' | 'bus'>,
   chunk: ExitChunk,
   byFor: AuditByFor,
   trace: TraceContext,
-): Promise<SuspendForExitResult> {
+): Promise<SuspendAccessForExitResult> {
   const now = deps.clock.now();
 
   // 1. The chunk's idempotency record, claimed first: a concurrent repeat blocks here until we commit.

@@ -3,11 +3,11 @@ import { access, Uuid } from '@ems/contracts';
 import { z } from 'zod';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import { auditByRequest } from '../audit/on-behalf-of.http.ts';
-import { ChangeHeaders } from '../create-hold/create-hold.http.ts';
+import { ChangeHeaders } from '../suspend-access/suspend-access.http.ts';
 import { logReleased, releaseHold, type ReleaseHoldDeps } from './release-hold.ts';
-import { liftHold } from './lift-hold.ts';
+import { restoreAccess } from './restore-access.ts';
 
-export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps, cases: CaseLookup): void {
+export function registerRestoreAccessRoutes(app: App, deps: ReleaseHoldDeps, cases: CaseLookup): void {
   app.post(
     '/api/access-holds/:id/release',
     {
@@ -25,12 +25,12 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps, cases:
     async (req) => releaseHold(deps, req.params.id, auditByRequest(req), req.body ?? {}, traceContextFromHeaders(req.headers)),
   );
 
-  // The orchestrator's command for a closed case: the same use case as lift-hold-when-resignation-closed.
+  // The orchestrator's command for a closed case: the same use case as restore-access-when-resignation-closed.
   app.post(
     access.AccessPaths.lifts,
     {
       schema: {
-        operationId: 'liftHold',
+        operationId: 'restoreAccess',
         tags: ['access'],
         summary: "Lift a retained or withdrawn case's hold, or record that it has none (idempotent)",
         description:
@@ -38,7 +38,7 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps, cases:
           '(restoring what it suspended), answers an already released one with nothing restored, and — when the case has no hold ' +
           'yet — records one released so that a hold asked for later changes nothing. The answer is what accessRestored says.',
         headers: ChangeHeaders,
-        body: access.LiftHoldRequest,
+        body: access.RestoreAccessRequest,
         response: { 200: access.HoldLifted, 400: ProblemSchema, 404: ProblemSchema },
       },
     },
@@ -46,7 +46,7 @@ export function registerReleaseHoldRoute(app: App, deps: ReleaseHoldDeps, cases:
       const by = auditByRequest(req)(req.body.employeeId);
       await requireCase(cases, req.body.resignationId, req.body.employeeId);
       const { resignationId, employeeId, reason } = req.body;
-      const lift = await deps.db.transaction().execute((trx) => liftHold(trx, deps, { resignationId, employeeId, why: reason }, traceContextFromHeaders(req.headers), by));
+      const lift = await deps.db.transaction().execute((trx) => restoreAccess(trx, deps, { resignationId, employeeId, why: reason }, traceContextFromHeaders(req.headers), by));
       if (lift.outcome === 'released') {
         logReleased(deps.log, lift.release);
         if (lift.release.released) deps.wakeConnectors?.();

@@ -8,8 +8,8 @@ import { createEventProbe, createTestPostgresBus } from '@ems/eventbus/testing';
 import { ACCESS_ADMIN, bootAccess, count, employeePicker, knownCase, log, poolFor, serve, type AccessHttp } from './support.ts';
 
 /**
- * The orchestrator's command for a closed case (liftHold, POST /api/access-holds/lifts) runs the use case the
- * choreography subscriber runs (lift-hold.ts): the same answer as accessRestored, and the same record of a
+ * The orchestrator's command for a closed case (restoreAccess, POST /api/access-holds/lifts) runs the use case the
+ * choreography subscriber runs (restore-access.ts): the same answer as accessRestored, and the same record of a
  * hold that never was — so a hold asked for late suspends nothing, in both modes. Real PostgreSQL and bus.
  */
 const freshEmployee = employeePicker();
@@ -43,7 +43,7 @@ const lift = async (resignationId: string, employeeId: string) =>
   http.call('POST', access.AccessPaths.lifts, { resignationId, employeeId, reason: 'resignation withdrawn' }, { ...(await http.identity.callAuth('ems')('access')), 'idempotency-key': `${resignationId}:restoreAccess` });
 const restoredAbout = (resignationId: string) => waitFor(() => outcomes.about(resignationId).find((e) => e.type === EventTypes.accessRestored), 'accessRestored');
 
-describe('liftHold: the orchestrator lifts a closed case’s hold', () => {
+describe('restoreAccess: the orchestrator lifts a closed case’s hold', () => {
   it('when the case has a hold, then its grants come back, the answer says which, and accessRestored says the same; asked again, nothing more is restored', async () => {
     const employee = freshEmployee();
     const resignationId = knownCase(employee.id);

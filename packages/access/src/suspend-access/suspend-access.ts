@@ -11,7 +11,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { requester } from '../audit/actor.ts';
 import { enqueueSuspendTasks } from '../connectors/enqueue-connector-tasks.ts';
 
-export interface CreateHoldDeps {
+export interface SuspendAccessDeps {
   db: AccessDb;
   clock: Clock;
   log: Logger;
@@ -21,7 +21,7 @@ export interface CreateHoldDeps {
   wakeConnectors?: (() => void) | undefined;
 }
 
-export interface CreateHoldResult {
+export interface SuspendAccessResult {
   hold: access.AccessHold;
   /** false when an earlier request (same resignation or Idempotency-Key) already created it. */
   created: boolean;
@@ -32,7 +32,7 @@ export interface HoldRefused {
   refused: HttpProblem;
 }
 
-export type CreateHoldOutcome = CreateHoldResult | HoldRefused;
+export type SuspendAccessOutcome = SuspendAccessResult | HoldRefused;
 
 /**
  * Puts an employee's critical access on hold for one resignation case.
@@ -43,7 +43,7 @@ export type CreateHoldOutcome = CreateHoldResult | HoldRefused;
  * audits each change as made `by` the caller and (with a bus) publishes `criticalAccessSuspended`,
  * continuing the caller's `trace` (correlated by the resignation id when the caller gave no correlation id).
  */
-export async function createHold(deps: CreateHoldDeps, request: access.CreateHoldRequest, by: AuditBy, idempotencyKey?: string, trace: TraceContext = {}): Promise<CreateHoldResult> {
+export async function suspendAccess(deps: SuspendAccessDeps, request: access.SuspendAccessRequest, by: AuditBy, idempotencyKey?: string, trace: TraceContext = {}): Promise<SuspendAccessResult> {
   const { db, log } = deps;
 
   // A repeat needs no lock.
@@ -51,14 +51,14 @@ export async function createHold(deps: CreateHoldDeps, request: access.CreateHol
   if ('refused' in earlier) throw earlier.refused;
   if (earlier.hold) return { hold: await toHoldView(db, earlier.hold), created: false };
 
-  const outcome = await db.transaction().execute((trx) => createHoldInTransaction(trx, deps, request, idempotencyKey, trace, by));
+  const outcome = await db.transaction().execute((trx) => suspendAccessInTransaction(trx, deps, request, idempotencyKey, trace, by));
   if ('refused' in outcome) throw outcome.refused;
   if (outcome.created) deps.wakeConnectors?.();
   logCreated(log, outcome);
   return outcome;
 }
 
-export function logCreated(log: Logger, result: CreateHoldResult): void {
+export function logCreated(log: Logger, result: SuspendAccessResult): void {
   if (!result.created) return;
   log.info(
     { holdId: result.hold.id, resignationId: result.hold.resignationId, employeeId: result.hold.employeeId, suspended: result.hold.suspendedGrants.length },
@@ -71,14 +71,14 @@ export function logCreated(log: Logger, result: CreateHoldResult): void {
  * that also records the event as processed). A refusal is returned, not thrown, and is decided before
  * anything is written, so the caller may go on using the transaction (e.g. to publish a failure event).
  */
-export async function createHoldInTransaction(
+export async function suspendAccessInTransaction(
   trx: AccessTx,
-  deps: Pick<CreateHoldDeps, 'clock' | 'bus'>,
-  request: access.CreateHoldRequest,
+  deps: Pick<SuspendAccessDeps, 'clock' | 'bus'>,
+  request: access.SuspendAccessRequest,
   idempotencyKey: string | undefined,
   trace: TraceContext,
   by: AuditBy,
-): Promise<CreateHoldOutcome> {
+): Promise<SuspendAccessOutcome> {
   if (!(await lockIdentity(trx, request.employeeId))) {
     return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
   }
@@ -172,7 +172,7 @@ export async function createHoldInTransaction(
  * The hold an earlier request created, if any. The same resignation for another employee, or an
  * Idempotency-Key reused for another resignation, is a conflicting request, not a repeat.
  */
-async function findEarlierHold(db: AccessDb | AccessTx, request: access.CreateHoldRequest, idempotencyKey: string | undefined): Promise<{ hold: HoldRow | undefined } | HoldRefused> {
+async function findEarlierHold(db: AccessDb | AccessTx, request: access.SuspendAccessRequest, idempotencyKey: string | undefined): Promise<{ hold: HoldRow | undefined } | HoldRefused> {
   const rows = await db
     .selectFrom('holds')
     .selectAll()

@@ -6,7 +6,7 @@ import { access } from '@ems/contracts';
 import { AccessRestorationFailed, AccessRestored, EventSources, EventTypes } from '@ems/contracts/events';
 import { newTraceparent, type CloudEvent, type EventBus, type EventBusTestHooks, type Subscription } from '@ems/eventbus';
 import { createEventProbe, createTestPostgresBus, publishInTransaction, resignationSubmittedEvent } from '@ems/eventbus/testing';
-import { LIFT_HOLD_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
+import { RESTORE_ACCESS_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER } from '../src/index.ts';
 import { bootAccess, count, criticalGrantsOf, employeePicker, knownCase, log, poolFor, resignationClosedEvent, serve, systemOf, type AccessHttp } from './support.ts';
 
 /**
@@ -21,7 +21,7 @@ let testDb: TestDatabase;
 let pool: Pool;
 let bus: EventBus & EventBusTestHooks;
 let http: AccessHttp;
-let liftHold: Subscription;
+let restoreAccess: Subscription;
 const outcomes = createEventProbe('test.access-lift-outcomes', [
   EventTypes.criticalAccessSuspended,
   EventTypes.accessRestored,
@@ -34,7 +34,7 @@ beforeAll(async () => {
   bus = createTestPostgresBus(pool, { log, defaultRetry: { maxAttempts: 2, backoffMs: 500 } });
   const service = await bootAccess(pool, { clock, bus, reactToEvents: true });
   for (const s of service.subscriptions ?? []) await bus.subscribe(s);
-  liftHold = service.subscriptions!.find((s) => s.name === LIFT_HOLD_SUBSCRIBER)!;
+  restoreAccess = service.subscriptions!.find((s) => s.name === RESTORE_ACCESS_SUBSCRIBER)!;
   await bus.subscribe(outcomes.subscription);
   await bus.start();
   http = await serve(service, pool);
@@ -141,7 +141,7 @@ describe('access.lift-hold-when-resignation-closed', () => {
     expect(event.traceparent.split('-')[1]).toBe(retained.traceparent.split('-')[1]);
     await busIdle(); // the duplicate has been delivered and handled
     expect(restoredAbout(resignationId)).toHaveLength(1);
-    expect(await processedBy(LIFT_HOLD_SUBSCRIBER, retained.id)).toBe(1);
+    expect(await processedBy(RESTORE_ACCESS_SUBSCRIBER, retained.id)).toBe(1);
 
     expect(Object.values(await http.effective(employee.id)).every((s) => s === 'active')).toBe(true);
     const [released] = await holdOf(resignationId);
@@ -210,7 +210,7 @@ describe('access.lift-hold-when-resignation-closed', () => {
     const employee = freshEmployee();
     const resignationId = randomUUID();
     const event = resignationClosedEvent('retained', resignationId, employee);
-    await liftHold.onDeadLetter!(event, 'database unavailable');
+    await restoreAccess.onDeadLetter!(event, 'database unavailable');
     const failed = await waitFor(() => {
       const found = outcomes.about(resignationId).filter((e) => e.type === EventTypes.accessRestorationFailed);
       return found.length > 0 ? found : undefined;

@@ -3,7 +3,7 @@ import { ProblemSchema, type App } from '@ems/platform';
 import { access, StorableLine } from '@ems/contracts';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import { auditByRequest, OnBehalfOfHeaders } from '../audit/on-behalf-of.http.ts';
-import { suspendForExit, type SuspendForExitDeps } from './suspend-for-exit.ts';
+import { suspendAccessForExit, type SuspendAccessForExitDeps } from './suspend-access-for-exit.ts';
 
 const Headers = z.looseObject({
   'x-correlation-id': StorableLine.max(200).optional().describe("The batch's correlation id, carried into the exitAccessSuspended event"),
@@ -15,7 +15,7 @@ const Headers = z.looseObject({
  * The orchestrator's command: one chunk of an involuntary or mass exit. Idempotent by (batchId, chunk):
  * the body is the key, so no Idempotency-Key — a repeat answers what the first call did and changes nothing.
  */
-export function registerSuspendForExitRoute(app: App, deps: SuspendForExitDeps): void {
+export function registerSuspendAccessForExitRoute(app: App, deps: SuspendAccessForExitDeps): void {
   app.post(
     access.AccessPaths.exitSuspensions,
     {
@@ -33,7 +33,7 @@ export function registerSuspendForExitRoute(app: App, deps: SuspendForExitDeps):
       },
     },
     async (req) => {
-      const { outcome } = await suspendForExit(deps, req.body, auditByRequest(req), traceContextFromHeaders(req.headers));
+      const { outcome } = await suspendAccessForExit(deps, req.body, auditByRequest(req), traceContextFromHeaders(req.headers));
       return outcome;
     },
   );
