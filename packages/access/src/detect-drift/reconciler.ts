@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { conflict, createPoller, type Actor, type Poller } from '@ems/platform';
+import { backoffDelay, conflict, createPoller, type Actor, type Poller } from '@ems/platform';
 import type { access } from '@ems/contracts';
 import { runReconciliation, type ReconciliationDeps } from './run-reconciliation.ts';
 
@@ -35,6 +35,9 @@ export interface ReconcilerOptions {
   /** A round's lease, renewed while it runs; default 60 s. */
   leaseMs?: number;
 }
+
+/** How runNow looks again while another round runs. */
+const RUN_NOW_WAIT = { baseMs: 50, maxMs: 1_000 } as const;
 
 export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOptions): Reconciler {
   const { db, log } = deps;
@@ -116,11 +119,12 @@ export function createReconciler(deps: ReconciliationDeps, options: ReconcilerOp
     },
     async runNow(by, waitMs = 30_000) {
       const deadline = Date.now() + waitMs;
-      for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
+      for (let tries = 1; ; tries++) {
         const token = await claim(false);
         if (token) return round(token, by);
         if (Date.now() >= deadline) throw conflict('A reconciliation is running and did not finish in time; try again shortly');
-        await sleep(pause);
+        // Looks again soon, then less often: 50 ms doubling up to 1 s (platform's one backoff formula).
+        await sleep(backoffDelay(tries, RUN_NOW_WAIT));
       }
     },
   };

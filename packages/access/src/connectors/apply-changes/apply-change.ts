@@ -31,7 +31,7 @@ export interface ApplyChangeDeps {
 
 export interface RetryPolicy {
   maxAttempts: number;
-  /** Delay after the first failure; doubles each attempt, up to maxMs. */
+  /** Delay after the first failure; doubles each attempt, up to maxMs (platform's backoffDelay, no jitter). */
   baseMs: number;
   maxMs: number;
   /** Longest wait for the system's answer (the call is aborted then, and counts as a transient failure). */
@@ -44,11 +44,6 @@ interface Failure {
   message: string;
   code: string | null;
   transient: boolean;
-}
-
-/** Delay before attempt `attempts + 1`, after `attempts` failed ones. */
-export function backoffMs(policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, attempts: number): number {
-  return backoffDelay(attempts, { baseMs: policy.baseMs, maxMs: policy.maxMs });
 }
 
 /** Control characters out, length capped, well-formed: an error message as the audit and the events may carry it. */
@@ -175,7 +170,8 @@ async function recordFailure(deps: ApplyChangeDeps, task: TaskRow, failure: Fail
   return deps.db.transaction().execute(async (trx) => {
     const now = deps.clock.now();
     const giveUp = !failure.transient || task.attempts >= policy.maxAttempts;
-    const retryAt = giveUp ? null : new Date(now.getTime() + backoffMs(policy, task.attempts));
+    // The delay before attempt `attempts + 1`, after `attempts` failed ones: the project's one formula.
+    const retryAt = giveUp ? null : new Date(now.getTime() + backoffDelay(task.attempts, { baseMs: policy.baseMs, maxMs: policy.maxMs }));
     const row = await trx
       .updateTable('connector_tasks')
       .set({
