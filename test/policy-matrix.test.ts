@@ -238,6 +238,7 @@ const BUILDERS: Record<string, (f: Fixtures, subject: string) => Req> = {
   // Each command's effect is tested with its participant; real batches in test/involuntary-exit.test.ts, test/mass-exit.test.ts.
   startInvoluntaryExits: (f) => ({ method: 'POST', path: '/api/exits', body: f.exit.body, headers: { 'idempotency-key': f.exit.key }, runs: true }),
   getExitBatch: (f) => ({ method: 'GET', path: `/api/exits/${f.exit.batchId}`, runs: true }),
+  listExitBatches: (f) => ({ method: 'GET', path: '/api/exits', listed: (body) => ((body as { items?: Array<{ id?: string }> }).items ?? []).some((b) => b.id === f.exit.batchId), runs: true }),
   suspendAccessForExit: (f) => ({ method: 'POST', path: '/api/access/exit-suspensions', body: { batchId: f.exit.batchId, chunk: 1, chunks: 1, revokeAt: f.exit.revokeAt, reason: f.exit.reason, exits: f.exit.chunk }, runs: true }),
   sendExitNotices: (f) => ({ method: 'POST', path: '/api/notification/exit-notices', body: { batchId: f.exit.batchId, chunk: 1, reason: f.exit.reason, exits: f.exit.chunk }, runs: true }),
   notifyManager: (f) => ({

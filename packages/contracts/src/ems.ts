@@ -317,6 +317,29 @@ export const ExitBatch = z
 export type ExitBatch = z.infer<typeof ExitBatch>;
 export const ExitBatchQuery = PageQuery;
 
+/**
+ * GET /api/exits (operation listExitBatches, hr_lead): the batches, newest first, as their batch rows hold them —
+ * no case is counted (a batch's counts are GET /api/exits/{id}). `settled`: settledAt is recorded (the batch's own
+ * page may see it settle a moment before the list does).
+ */
+export const ExitBatchSummary = z
+  .object({
+    id: Uuid,
+    mode: Mode,
+    reason: ExitReason,
+    /** People in the batch. */
+    total: z.number().int(),
+    createdAt: IsoDateTime,
+    createdBy: Actor.nullable(),
+    settled: z.boolean(),
+    settledAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: 'ExitBatchSummary' });
+export type ExitBatchSummary = z.infer<typeof ExitBatchSummary>;
+export const ExitBatchList = ListOf(ExitBatchSummary).meta({ id: 'ExitBatchList' });
+export type ExitBatchList = z.infer<typeof ExitBatchList>;
+export const ExitBatchListQuery = PageQuery;
+
 /** The 202 answer to POST /api/exits (also the answer to a repeat with the same Idempotency-Key: 200). */
 export const ExitsStarted = z
   .object({ id: Uuid, total: z.number().int(), chunks: z.number().int(), progress: z.string() })

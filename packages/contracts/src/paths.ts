@@ -28,7 +28,7 @@ export const EmsPaths = {
   timeline: (id: string) => `/api/resignations/${encodeURIComponent(id)}/timeline`,
   decision: (id: string) => `/api/resignations/${encodeURIComponent(id)}/decision`,
   withdrawal: (id: string) => `/api/resignations/${encodeURIComponent(id)}/withdrawal`,
-  /** Involuntary and mass exits: POST starts a batch (JSON or text/csv), GET one reads its progress. */
+  /** Involuntary and mass exits: POST starts a batch (JSON or text/csv), GET lists the batches (newest first); GET one reads its progress. */
   exits: '/api/exits',
   exit: (batchId: string) => `/api/exits/${encodeURIComponent(batchId)}`,
 } as const;

@@ -94,6 +94,7 @@ export const POLICY = {
   // EMS: involuntary and mass exits (HR ends employments: every grant suspended at once, then manager and employee told)
   startInvoluntaryExits: { service: 'ems', what: 'Start involuntary exits: one person or a mass exit (JSON or CSV), one case each', roles: [all('hr_lead')] },
   getExitBatch: { service: 'ems', what: "Read an involuntary exit batch's progress and its cases", roles: [all('hr_lead')] },
+  listExitBatches: { service: 'ems', what: 'List the involuntary exit batches, newest first', roles: [all('hr_lead')] },
 
   // HR: directory and interviews
   listEmployees: { service: 'hr', what: 'Search the people directory', roles: everyone },

@@ -211,6 +211,34 @@ export function createExitBatchStore(db: Kysely<EmsDb>) {
       return r && batchRecord(r);
     },
 
+    /**
+     * The batches, newest first, a page at a time — from their rows alone (no case is read: a batch's counts are
+     * `progress`). Settled: as recorded by the recorders or the last reader of its progress.
+     */
+    async list(page: { limit: number; offset: number }): Promise<ems.ExitBatchList> {
+      const rows = await db
+        .selectFrom('exit_batches')
+        .select(['id', 'mode', 'reason', 'total', 'created_at', 'created_by', 'settled_at'])
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(page.limit + 1)
+        .offset(page.offset)
+        .execute();
+      return {
+        items: rows.slice(0, page.limit).map((r) => ({
+          id: r.id,
+          mode: r.mode,
+          reason: r.reason,
+          total: r.total,
+          createdAt: new Date(r.created_at).toISOString(),
+          createdBy: r.created_by,
+          settled: r.settled_at !== null,
+          settledAt: r.settled_at ? new Date(r.settled_at).toISOString() : null,
+        })),
+        nextOffset: rows.length > page.limit ? page.offset + page.limit : null,
+      };
+    },
+
     /** Chunk `chunk` (1-based) of a batch: its people, in the order the batch was opened (employee id, code points). */
     async chunk(batchId: string, chunk: number): Promise<ExitPerson[]> {
       const rows = await sql<{

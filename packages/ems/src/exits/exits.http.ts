@@ -6,7 +6,7 @@ import { refused, startExits, type StartExitsDeps } from './start-exits.ts';
 
 const problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 415: ProblemSchema };
 
-/** POST /api/exits (JSON or text/csv) and GET /api/exits/{id}: involuntary and mass exits (hr_lead). */
+/** POST /api/exits (JSON or text/csv), GET /api/exits (the batches) and GET /api/exits/{id}: involuntary and mass exits (hr_lead). */
 export function exitRoutes(deps: StartExitsDeps) {
   return async (app: App): Promise<void> => {
     // Its own scope: text/csv is read as a string for these routes only.
@@ -76,6 +76,21 @@ export function exitRoutes(deps: StartExitsDeps) {
         },
       );
     });
+
+    app.get(
+      ems.EmsPaths.exits,
+      {
+        schema: {
+          operationId: 'listExitBatches',
+          tags: ['exits'],
+          summary: 'List involuntary exit batches, newest first',
+          description: "Each batch as its row holds it (no case is counted): who started it, when, why, how many people, whether it has settled. A batch's progress and cases: GET /api/exits/{id}.",
+          querystring: ems.ExitBatchListQuery,
+          response: { 200: ems.ExitBatchList, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema },
+        },
+      },
+      async (req) => deps.exits.list(req.query),
+    );
 
     app.get(
       '/api/exits/:id',
