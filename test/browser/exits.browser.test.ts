@@ -3,8 +3,8 @@
  * lead ends the employment of two people from a CSV file, reads the confirmation (what happens, to how many),
  * confirms with a double click — one batch — and watches the progress page reach "settled", then opens a case
  * and comes back through its link; a file naming someone unknown shows the refused row and starts nothing
- * (checked through the API and the database); one person picked from the directory; an HR partner has no
- * way in. Each state axe-clean (WCAG 2.2 AA) at 1280 and 375 px, with no sideways scroll.
+ * (checked through the API and the database); one person picked from the directory; both batches found again
+ * in the list of exit batches (newest first) and opened from it; an HR partner has no way in. Each state axe-clean (WCAG 2.2 AA) at 1280 and 375 px, with no sideways scroll.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ describe('ending employments in the web app, in a real browser', () => {
     await web?.stop();
   });
 
-  it('when the HR lead ends two employments from a CSV file and confirms (twice, quickly), then one batch starts, its progress page reaches settled with both cases, and each case links back to it', { timeout: 180_000 }, async () => {
+  it('when the HR lead ends two employments from a CSV file and confirms (twice, quickly), then one batch starts, its progress page reaches settled with both cases, each case links back to it, and the list of exit batches leads to it', { timeout: 180_000 }, async () => {
     const page = await web.signIn(HR_LEAD);
     expect(await navLabels(page)).toContain('End employment');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'End employment' }).click();
@@ -116,6 +116,17 @@ describe('ending employments in the web app, in a real browser', () => {
     await page.getByRole('link', { name: 'see the exit’s progress' }).click();
     await page.getByRole('heading', { level: 1, name: 'Mass exit of 2 people' }).waitFor();
     expect(new URL(page.url()).pathname).toBe(`/exits/${batchId}`);
+
+    // Once its page is left, the batch is found again in the list of exit batches, and its link leads back.
+    await page.getByRole('link', { name: 'End another employment' }).click();
+    await page.getByRole('heading', { level: 1, name: 'End employment' }).waitFor();
+    const listed = page.getByRole('table', { name: 'Exit batches, newest first' });
+    await listed.waitFor();
+    expect(await rows(page, 'Exit batches, newest first')).toEqual([expect.stringMatching(new RegExp(`^.+ 2 people Redundancy Settled .+ ${personName(HR_LEAD)}$`))]);
+    await accessibleAtBothWidths(page, 'the end-employment page with its list of exit batches');
+    await listed.getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'Mass exit of 2 people' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/exits/${batchId}`);
   });
 
   it('when the file names someone unknown, then the page shows the refused row, and nobody in the file is started', { timeout: 180_000 }, async () => {
@@ -155,7 +166,7 @@ describe('ending employments in the web app, in a real browser', () => {
     expect(await casesOf(C.id)).toEqual([]);
   });
 
-  it('when the HR lead picks one person from the directory, then the confirmation names them and the progress page is theirs', { timeout: 180_000 }, async () => {
+  it('when the HR lead picks one person from the directory, then the confirmation names them, the progress page is theirs, and it heads the list of exit batches', { timeout: 180_000 }, async () => {
     const page = await web.signIn(HR_LEAD, { path: '/exits' });
     await page.getByLabel('Name or email').fill(D.name);
     await page.getByRole('list', { name: 'Matching people' }).getByRole('button', { name: new RegExp(`^${D.name} \\(${D.id},`) }).click();
@@ -169,6 +180,19 @@ describe('ending employments in the web app, in a real browser', () => {
     await dialog.getByRole('button', { name: 'End employment', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: `Exit of ${D.name}` }).waitFor();
     await page.getByRole('status').filter({ hasText: /^Settled / }).waitFor({ timeout: 90_000 });
+    const batchPath = new URL(page.url()).pathname;
+
+    // The list of exit batches has it first (newest first), above the mass exit; its link opens it.
+    await page.getByRole('link', { name: 'End another employment' }).click();
+    const listed = page.getByRole('table', { name: 'Exit batches, newest first' });
+    await listed.waitFor();
+    const listedRows = await rows(page, 'Exit batches, newest first');
+    expect(listedRows).toHaveLength(2);
+    expect(listedRows[0]).toMatch(/ 1 person Performance /);
+    expect(listedRows[1]).toMatch(/ 2 people Redundancy /);
+    await listed.getByRole('row').nth(1).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: `Exit of ${D.name}` }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(batchPath);
   });
 
   it('when an HR partner signs in, then the navigation has no "End employment", the page refuses them, and so does the API', async () => {

@@ -4,13 +4,15 @@ import { Problem, get, request, type Query } from './client.ts';
 
 /**
  * Involuntary and mass exits (packages/contracts/src/ems.ts, "Involuntary and mass exits"), as the HR lead:
- * start one (one person as JSON, or a CSV file sent as it is: the server parses and checks it) and read a
- * batch's progress. There is no list of batches in the API: a batch is reached from its answer or its cases.
+ * start one (one person as JSON, or a CSV file sent as it is: the server parses and checks it), list the batches
+ * (newest first, from their rows: no counts) and read a batch's progress.
  */
 export type ExitReason = ems.ExitReason;
 export type ExitBatch = ems.ExitBatch;
 export type ExitBatchCase = ems.ExitBatchCase;
 export type ExitsStarted = ems.ExitsStarted;
+export type ExitBatchSummary = ems.ExitBatchSummary;
+export type ExitBatchList = ems.ExitBatchList;
 export type ExitRowError = ems.ExitRowError;
 export type StartExitsRequest = ems.StartExitsRequest;
 
@@ -47,6 +49,9 @@ export const startExitsFromCsv = (csv: string, terms: ExitTerms, idempotencyKey:
     query: { reason: terms.reason, revokeAt: terms.revokeAt, note: terms.note },
     idempotencyKey,
   });
+
+/** The batches, newest first, a page at a time (limit, offset; nextOffset null on the last page). */
+export const listExitBatches = (query: { limit: number; offset: number }, signal?: AbortSignal) => get<ExitBatchList>(EmsPaths.exits, query, signal);
 
 export const getExitBatch = (batchId: string, query: Query, signal?: AbortSignal) => get<ExitBatch>(EmsPaths.exit(batchId), query, signal);
 

@@ -23,9 +23,11 @@ import { navigate } from '../../components/router.tsx';
 import { ErrorMessage, Field, formatDay, formatInstant, Page } from '../../components/ui.tsx';
 import { EmployeeSearch } from '../employee/resign.tsx';
 import { browserZone, fromLocalInput, toLocalInput } from '../hr/time.ts';
+import { ExitBatches } from './batches.tsx';
 
 /**
- * End employment (HR lead): an involuntary exit of one person, or a mass exit from a CSV file.
+ * End employment (HR lead): an involuntary exit of one person, or a mass exit from a CSV file; below the form,
+ * the batches already started (newest first), each linking to its progress.
  *
  *   one person (directory) ─┐
  *                           ├─► reason, revoke when, note ──► "Review…" ──► confirmation (what happens, to how many)
@@ -420,6 +422,8 @@ export function EndEmploymentPage(_props: { params: Record<string, string> }) {
           </DataTable>
         </section>
       ) : null}
+
+      <ExitBatches />
 
       <ConfirmDialog
         open={pending !== undefined}
