@@ -135,7 +135,7 @@ describe('orchestration: permanent and transient errors in a step', () => {
     expect(calls.get(res.body.id)).toBe(1);
   });
 
-  it('when a follow-up email is refused (422), then it is not retried: the timeline says why and the case goes on', async () => {
+  it("when a follow-up email is refused (422), then it is not retried: HR records it skipped, the timeline says why (from HR's follow-up-skipped, as in choreography) and the case goes on", async () => {
     script = [];
     const res = await submit(takeEmployee().id);
     const done = await settled(res.body.id);
@@ -145,8 +145,9 @@ describe('orchestration: permanent and transient errors in a step', () => {
     clock.set(new Date(Date.parse(interview.end) + 86_400_000 + 1_000));
     const failed = await waitFor(async () => {
       const timeline = (await http<{ items: Array<{ type: string; summary: string }> }>(env.base, 'GET', `/api/resignations/${res.body.id}/timeline`)).body.items;
-      return timeline.find((t) => t.type === 'com.ems.hr.follow-up-sent.v1.failed');
+      return timeline.find((t) => t.type === 'com.ems.hr.follow-up-skipped.v1');
     }, 'the refused reminder on the timeline');
+    expect(failed.summary).toMatch(/^Reminder not sent \(interview not held\): refused by Notification: /);
     expect(failed.summary).toContain('422');
     expect(failed.summary).toContain('no such HR partner mailbox');
     // Written only once retrying was given up: the refusal was the one and only attempt.

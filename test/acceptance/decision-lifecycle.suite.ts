@@ -425,5 +425,39 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       await timersLooked(kase.id);
       expect((await followUps()).length).toBe(all.length);
     });
+
+    it('when the HR partner has no HR lead, then the escalation is skipped and the case shows it in the same entry in either mode', async () => {
+      const employee = takeEmployee();
+      const partnerId = employee.hrPartnerId;
+      const leadOf = async () => (await env.ems.pool.query<{ lead_id: string | null }>('SELECT lead_id FROM hr.hr_partners WHERE id = $1', [partnerId])).rows[0]!.lead_id;
+      const lead = await leadOf();
+      expect(lead).not.toBeNull();
+      const kase = await awaitingDecision(employee);
+      const interview = await interviewOf(kase.id);
+      await env.ems.pool.query('UPDATE hr.hr_partners SET lead_id = NULL WHERE id = $1', [partnerId]);
+      try {
+        // The reminder goes to the partner; the escalation two days later has nobody to go to.
+        clock.set(new Date(Date.parse(interview.end) + DAY + 1_000));
+        await waitFor(async () => (await timelineOf(kase.id)).find((t) => t.type === 'com.ems.hr.follow-up-sent.v1'), 'the reminder on the timeline');
+        clock.set(new Date(Date.parse(interview.end) + 3 * DAY + 1_000));
+        const skipped = await waitFor(async () => (await timelineOf(kase.id)).find((t) => t.type === 'com.ems.hr.follow-up-skipped.v1'), 'the skipped escalation on the timeline');
+        // What a reader sees, worded once (the same literal in both modes): what was due, that it was not sent, and why.
+        expect(skipped).toMatchObject({
+          service: 'hr',
+          type: 'com.ems.hr.follow-up-skipped.v1',
+          summary: `Escalation not sent (interview not held): HR partner ${partnerId} has no HR lead to escalate to`,
+        });
+        // Once, and no other entry about it (orchestration's workflow wrote its own '….failed' entry before).
+        await timersLooked(kase.id);
+        const timeline = await timelineOf(kase.id);
+        expect(timeline.filter((t) => t.type.startsWith('com.ems.hr.follow-up-'))).toEqual([
+          expect.objectContaining({ type: 'com.ems.hr.follow-up-sent.v1' }),
+          expect.objectContaining({ type: 'com.ems.hr.follow-up-skipped.v1' }),
+        ]);
+        expect((await emailsOf(kase.id)).filter((e) => e.template === 'exit-follow-up').map((e) => e.purpose)).toEqual(['follow-up:interview_held.reminder']);
+      } finally {
+        await env.ems.pool.query('UPDATE hr.hr_partners SET lead_id = $2 WHERE id = $1', [partnerId, lead]);
+      }
+    });
   });
 }

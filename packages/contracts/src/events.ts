@@ -29,6 +29,7 @@ export const EventTypes = {
   exitInterviewCancelled: 'com.ems.hr.exit-interview-cancelled.v1',
   exitInterviewCancellationFailed: 'com.ems.hr.exit-interview-cancellation-failed.v1',
   followUpSent: 'com.ems.hr.follow-up-sent.v1',
+  followUpSkipped: 'com.ems.hr.follow-up-skipped.v1',
   accessRestored: 'com.ems.access.access-restored.v1',
   accessRestorationFailed: 'com.ems.access.access-restoration-failed.v1',
   accessRevocationScheduled: 'com.ems.access.access-revocation-scheduled.v1',
@@ -201,6 +202,18 @@ export const FollowUpSent = z
     emailId: Uuid,
   })
   .meta({ id: 'FollowUpSent', description: 'A deadline passed unmet: HR reminded the HR partner, or escalated to the HR lead (once each).' });
+
+export const FollowUpSkipped = z
+  .object({
+    resignationId: Uuid,
+    milestone: FollowUpMilestone,
+    level: FollowUpLevel,
+    /** The instant the milestone was due (reminder) or the reminder went unanswered (escalation). */
+    dueAt: IsoDateTime,
+    /** Why no email went out: nobody to send it to (no HR lead, a partner not in HR's directory), or Notification refused it. */
+    reason: Storable.min(1).max(2000),
+  })
+  .meta({ id: 'FollowUpSkipped', description: 'A deadline passed unmet, but HR sent no reminder or escalation (nobody to send it to, or Notification refused it); recorded once, the case moves on to its next follow-up.' });
 
 const GrantRef = z.object({ grantId: Storable, system: Storable });
 
@@ -418,6 +431,7 @@ export const EventSchemas = {
   [EventTypes.exitInterviewCancelled]: ExitInterviewCancelled,
   [EventTypes.exitInterviewCancellationFailed]: ExitInterviewCancellationFailed,
   [EventTypes.followUpSent]: FollowUpSent,
+  [EventTypes.followUpSkipped]: FollowUpSkipped,
   [EventTypes.accessRestored]: AccessRestored,
   [EventTypes.accessRestorationFailed]: AccessRestorationFailed,
   [EventTypes.accessRevocationScheduled]: AccessRevocationScheduled,

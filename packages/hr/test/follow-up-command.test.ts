@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hr } from '@ems/contracts';
-import { EventTypes, FollowUpSent } from '@ems/contracts/events';
+import { EventTypes, FollowUpSent, FollowUpSkipped } from '@ems/contracts/events';
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
 import { adjustableClock } from '@ems/platform';
@@ -113,6 +113,12 @@ describe("the orchestrator's follow-up command: HR decides, sends once and recor
       const escalation = await followUp(c, { milestone: 'interview_scheduled', level: 'escalation', dueAt: due(c, 3 * HOUR) });
       expect(escalation.body).toMatchObject({ outcome: 'skipped', reason: 'HR partner hrp-singapore has no HR lead to escalate to' });
       expect(emailsOf(c).map((e) => e.request.purpose)).toEqual(['follow-up:interview_scheduled.reminder']);
+      // Announced as in choreography (EMS puts it on the case's timeline from the event), once however often it is asked.
+      expect((await followUp(c, { milestone: 'interview_scheduled', level: 'escalation', dueAt: due(c, 3 * HOUR) })).body).toMatchObject({ outcome: 'skipped' });
+      const skipped = (await bus.published(EventTypes.followUpSkipped)).filter((e) => e.subject === c.resignationId);
+      expect(skipped.map((e) => FollowUpSkipped.parse(e.data))).toEqual([
+        { resignationId: c.resignationId, milestone: 'interview_scheduled', level: 'escalation', dueAt: due(c, 3 * HOUR), reason: 'HR partner hrp-singapore has no HR lead to escalate to' },
+      ]);
 
       const closed = await call(h.base, 'POST', hr.HrPaths.caseClosures, { resignationId: c.resignationId, decision: 'withdrawn', decidedAt: clock.now().toISOString() }, { ...(await h.asEms()), 'idempotency-key': randomUUID() });
       expect(closed.status).toBe(200);

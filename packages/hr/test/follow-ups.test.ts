@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hr } from '@ems/contracts';
-import { EventSources, EventTypes, FollowUpSent, type CloudEvent } from '@ems/contracts/events';
+import { EventSources, EventTypes, FollowUpSent, FollowUpSkipped, type CloudEvent } from '@ems/contracts/events';
 import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
 import type { Employee } from '@ems/demo-org';
@@ -201,7 +201,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
     expect(followUpEmails(event)).toEqual([]);
   });
 
-  it('when the partner has no HR lead, then the reminder goes to the partner and the escalation is recorded as skipped: no email, no event', async () => {
+  it('when the partner has no HR lead, then the reminder goes to the partner and the escalation is recorded as skipped: no email, announced as follow-up-skipped with why', async () => {
     clock.set(new Date('2026-03-23T10:00:00Z'));
     await h.pool.query(`UPDATE hr.hr_partners SET lead_id = NULL WHERE id = 'hrp-singapore'`);
     try {
@@ -218,6 +218,15 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
       await settled();
       expect(purposes(s)).toEqual(['follow-up:interview_scheduled.reminder']);
       expect((await sentEvents(s)).map((e) => FollowUpSent.parse(e.data).level)).toEqual(['reminder']);
+      // Announced once, so the case's timeline can show it (EMS records it in both modes).
+      const skipped = (await bus.published(EventTypes.followUpSkipped)).filter((e) => e.subject === s.data.resignationId);
+      expect(skipped.map((e) => ({ source: e.source, correlationid: e.correlationid, data: FollowUpSkipped.parse(e.data) }))).toEqual([
+        {
+          source: EventSources.hr,
+          correlationid: s.correlationid,
+          data: { resignationId: s.data.resignationId, milestone: 'interview_scheduled', level: 'escalation', dueAt: at(s, 3 * HOUR).toISOString(), reason: 'HR partner hrp-singapore has no HR lead to escalate to' },
+        },
+      ]);
       await close(s);
     } finally {
       await h.pool.query(`UPDATE hr.hr_partners SET lead_id = 'hr-lead' WHERE id = 'hrp-singapore'`);

@@ -50,6 +50,8 @@ export const summaries = {
   accessRevoked: (revoked: readonly string[]) => (revoked.length ? `All access revoked: ${revoked.join(', ')}` : 'No access left to revoke'),
   followUp: (f: { milestone: string; level: string; to: string }) =>
     f.level === 'reminder' ? `Reminder sent to ${f.to}: ${followUpWhat(f.milestone)} by its deadline` : `Escalated to ${f.to}: ${followUpWhat(f.milestone)}, reminder unanswered`,
+  /** A follow-up HR recorded without an email (`why`: HR's reason — nobody to send it to, or Notification refused it), in both modes. */
+  followUpSkipped: (f: { milestone: string; level: string; why: string }) => `${f.level === 'reminder' ? 'Reminder' : 'Escalation'} not sent (${followUpWhat(f.milestone)}): ${f.why}`,
   /** 'assets', 'com.ems.assets.recovery-task-opened.v1' → 'Assets: recovery task opened' */
   eventInWords: (service: string, type: string) => {
     const name = type.replace(/\.v\d+$/, '').split('.').pop() ?? type;

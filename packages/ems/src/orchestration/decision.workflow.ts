@@ -208,8 +208,10 @@ export function createDecisionOrchestrator(deps: {
   /**
    * A follow-up whose deadline passed: HR's command (its use case, the same as its timer's in choreography)
    * decides with HR's facts whether it is still due, sends it once by its key and records it. The workflow
-   * records a sent one on the case, and a skipped one (nobody to send it to, Notification refused it) as not
-   * sent; HR's interview facts time the next follow-up. `notBeforeMs`: not due — not to be asked again before.
+   * records a sent one on the case; a skipped one (nobody to send it to, Notification refused it) HR announces
+   * (follow-up-skipped), and EMS records that event as in choreography (record-reported-when-orchestrated.ts):
+   * one entry, worded once, in both modes. HR's interview facts time the next follow-up. `notBeforeMs`: not
+   * due — not to be asked again before.
    */
   async function followUp(facts: CaseFacts, f: FollowUp, nowMs: number): Promise<FollowUpDone> {
     const { draft } = facts;
@@ -232,8 +234,8 @@ export function createDecisionOrchestrator(deps: {
         await store.recordFollowUp(draft.id, { milestone: f.milestone, level: f.level, dueAt: answer.dueAt, to: answer.to, emailId: answer.emailId });
         return { sent: true, interview };
       case 'skipped':
+        // On the case from HR's follow-up-skipped event (above), not from here: the same entry as in choreography.
         deps.log.warn({ resignationId: draft.id, followUp: key, reason: answer.reason }, 'follow-up recorded by HR without an email');
-        await followUpNotSent(draft.id, f, answer.reason);
         return { sent: true, interview };
       case 'not due': {
         // HR's facts time the next one; asked again for this one no sooner than HR finds it due (a day at most).
@@ -243,7 +245,10 @@ export function createDecisionOrchestrator(deps: {
     }
   }
 
-  /** A follow-up that went out without an email (skipped by HR, or its command refused): the case says so. */
+  /**
+   * A follow-up whose command HR refused (a 4xx: HR recorded nothing, so it announces nothing): the case says so.
+   * Orchestration only — in choreography there is no command to refuse.
+   */
   function followUpNotSent(caseId: string, f: FollowUp, why: string): Promise<void> {
     return store.recordReaction(caseId, {
       service: 'hr',
@@ -358,7 +363,8 @@ export function createDecisionOrchestrator(deps: {
         retry,
         () => followUp(facts, due, nowMs),
         (error, attempt) => deps.log.warn({ resignationId: caseId, followUp: key, attempt, error }, 'follow-up not sent yet; retrying'),
-        // Refused (e.g. Notification will not send it): retrying cannot help — the case says so, and moves on.
+        // HR's command refused (a 4xx: HR recorded nothing; a refused email is HR's 'skipped', above): retrying
+        // cannot help — the case says so, and moves on.
         async (error) => {
           deps.log.error({ resignationId: caseId, followUp: key, error }, 'follow-up refused; not retried');
           await DBOS.runStep(() => followUpNotSent(caseId, due, error), { name: `followUpRefused.${key}`, ...DB_RETRIES });

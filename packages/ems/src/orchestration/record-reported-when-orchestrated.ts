@@ -12,8 +12,9 @@ const RECORDED_BY_THE_WORKFLOW = new Set<string>([...OUTCOME_EVENT_TYPES, EventT
 
 /**
  * Orchestration: what participants report that no step of the workflow records — an interview held,
- * an extension's events (e.g. an asset recovery task opened) — goes on the case's timeline as in
- * choreography, in the same words, so a case's timeline holds the same entries in both modes.
+ * a follow-up HR skipped (HR's own outcome: the workflow only learns that it is no longer due), an
+ * extension's events (e.g. an asset recovery task opened) — goes on the case's timeline as in
+ * choreography, by the same code in the same words, so a case's timeline holds the same entries in both modes.
  */
 export function recordReportedWhenOrchestrated(deps: { db: Kysely<EmsDb>; clock: Clock; catalogue: EventCatalogue }): Subscription {
   return {

@@ -2,8 +2,8 @@
  * What a participant reported about a case, recorded on it: the step the event settles (if any), a
  * timeline entry worded by domain/summaries.ts, and the status, which follows from the steps
  * (settlement.ts). Choreography's tracker records every reported event this way; orchestration records
- * here only what its workflow does not record itself (an interview held, an extension's events), so a
- * case's timeline holds the same entries in both modes.
+ * here only what its workflow does not record itself (an interview held, a follow-up HR skipped, an
+ * extension's events), so a case's timeline holds the same entries in both modes.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
@@ -140,9 +140,9 @@ export async function recordReported(db: Kysely<EmsDb>, clock: Clock, event: Clo
 }
 
 
-/** A follow-up's milestone, level and due instant (never its addressee): what GET /api/follow-ups reads back. */
+/** A follow-up's milestone, level and due instant (never its addressee): what GET /api/follow-ups reads back of a sent one. */
 function followUpOf(event: CloudEvent): Record<string, unknown> {
-  if (event.type !== EventTypes.followUpSent) return {};
+  if (event.type !== EventTypes.followUpSent && event.type !== EventTypes.followUpSkipped) return {};
   const d = event.data as { milestone?: unknown; level?: unknown; dueAt?: unknown };
   return { milestone: d.milestone, level: d.level, dueAt: d.dueAt };
 }
@@ -194,6 +194,8 @@ function describe(event: CloudEvent, kase: { employee_name: string; manager_name
     }
     case EventTypes.followUpSent:
       return summaries.followUp({ milestone: String(d.milestone), level: String(d.level), to: String(d.to) });
+    case EventTypes.followUpSkipped:
+      return summaries.followUpSkipped({ milestone: String(d.milestone), level: String(d.level), why: String(d.reason) });
     default: {
       const failed = OUTCOMES[event.type];
       if (failed?.status === 'failed') return summaries.stepFailed(failed.step, reasonOf(event));

@@ -3,7 +3,7 @@ import { followUpKey, followUpsCalledFor, followUpsDue, type FollowUp, type Foll
 import type { HrDb } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
 import { isRefusedByNotification, type NotificationClient } from '../notification/notification.client.ts';
-import { followUpSent } from './follow-up.events.ts';
+import { followUpSent, followUpSkipped } from './follow-up.events.ts';
 import { readFollowUps, setFollowUpTimer, type CaseFollowUps, type ExitCaseRow, type FollowUpRecord } from './follow-up-timer.ts';
 
 export interface FollowUpDeps {
@@ -28,9 +28,9 @@ export type FollowUpRef = Pick<FollowUp, 'milestone' | 'level'>;
  *   nobody to send it to (no HR lead, unknown partner) ──▶ recorded skipped (warning)
  *   email through Notification, Idempotency-Key <resignationId>:follow-up:<milestone>.<level>
  *     refused (4xx) ──▶ recorded skipped (sending it again cannot succeed); unavailable ──▶ throws (the caller retries)
- *   ┌ one transaction ─────────────────────────────────────────────────────────────────────────┐
- *   │ record it (once per case and key) → follow-up-sent → move the case's timer (choreography) │
- *   └──────────────────────────────────────────────────────────────────────────────────────────┘
+ *   ┌ one transaction ──────────────────────────────────────────────────────────────────────────────────────────┐
+ *   │ record it (once per case and key) → follow-up-sent / follow-up-skipped → move the case's timer (choreography) │
+ *   └───────────────────────────────────────────────────────────────────────────────────────────────────────────┘
  *
  * `c`: the case's facts, read by the caller just before; `at`: the instant it is judged due by (the caller's
  * clock read before the facts). A crash between the email and its record sends it again with the same key,
@@ -95,8 +95,8 @@ async function send(ctx: HrContext, deps: FollowUpDeps, c: CaseFollowUps, f: Fol
 type Outcome = { to: string; emailId: string } | { skipped: string };
 
 /**
- * Records the follow-up once and announces a sent one, in one transaction; answers what is recorded — this
- * outcome, or the one another caller recorded first (then nothing is announced again).
+ * Records the follow-up once and announces it (sent or skipped), in one transaction; answers what is recorded —
+ * this outcome, or the one another caller recorded first (then nothing is announced again).
  */
 async function record(ctx: HrContext, deps: FollowUpDeps, c: CaseFollowUps, f: FollowUp, outcome: Outcome): Promise<FollowUpRecord> {
   const resignationId = c.exitCase.resignation_id;
@@ -114,10 +114,10 @@ async function record(ctx: HrContext, deps: FollowUpDeps, c: CaseFollowUps, f: F
       .values({ resignation_id: resignationId, milestone: f.milestone, level: f.level, due_at: f.dueAt, recipient: mine.to, email_id: mine.emailId, skipped: mine.skipped, recorded_at: now })
       .onConflict((oc) => oc.columns(['resignation_id', 'milestone', 'level']).doNothing())
       .execute();
-    if ('emailId' in outcome) {
-      const cause = { correlationId: c.exitCase.correlation_id ?? resignationId, traceparent: c.exitCase.traceparent ?? undefined };
-      await ctx.bus?.publish(trx, [followUpSent(resignationId, f, outcome, cause, now)]);
-    }
+    // Announced either way, in both modes: EMS records each on the case's timeline from the event (one entry, one wording).
+    const cause = { correlationId: c.exitCase.correlation_id ?? resignationId, traceparent: c.exitCase.traceparent ?? undefined };
+    const announced = 'emailId' in outcome ? followUpSent(resignationId, f, outcome, cause, now) : followUpSkipped(resignationId, f, outcome.skipped, cause, now);
+    await ctx.bus?.publish(trx, [announced]);
     if (locked && ctx.followUpPolicy) {
       // HR owns the case's timer (choreography): it moves on to the next follow-up.
       locked.sent.add(key);
