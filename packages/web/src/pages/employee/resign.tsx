@@ -1,19 +1,16 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { Problem, newIdempotencyKey } from '../../api/client.ts';
-import { addDays, describeWorkingDays, getEmployee, isoWeekday, nearestWorkingDay, searchEmployees, todayIn, weekdayName, type Employee } from '../../api/directory.ts';
+import { addDays, describeWorkingDays, isoWeekday, nearestWorkingDay, todayIn, weekdayName } from '../../api/directory.ts';
 import { OPEN_RESIGNATION_EXISTS, REASON_CATEGORIES, REASON_CATEGORY_WORDS, submitResignation, type ReasonCategory, type SubmitResignationRequest } from '../../api/ems.ts';
 import { ErrorMessage, Field, formatDay, Page } from '../../components/ui.tsx';
 import { Link, navigate } from '../../components/router.tsx';
 import { useSession } from '../../components/session.tsx';
+import { PersonPicker, PersonSummary, usePersonLookup } from '../../components/person-picker.tsx';
 import { DayPicker } from './day-picker.tsx';
 import { useOwnCase } from './own-case.ts';
 
-const EMPLOYEE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const REASON_MAX = 2000;
-
-/** Whom the form is for: the directory entry (zone, working days), looked up as the id is typed. */
-type Lookup = { state: 'idle' } | { state: 'loading'; id: string } | { state: 'found'; employee: Employee } | { state: 'missing'; id: string; message: string };
 
 /**
  * Resign: the last working day (only days the employee works, from their own calendar; empty → the notice
@@ -26,7 +23,6 @@ export function ResignPage(_props: { params: Record<string, string> }) {
   const [lastWorkingDay, setLastWorkingDay] = useState('');
   const [reason, setReason] = useState('');
   const [category, setCategory] = useState<ReasonCategory | ''>('');
-  const [lookup, setLookup] = useState<Lookup>({ state: 'idle' });
   const [problem, setProblem] = useState<unknown>();
   const [dayError, setDayError] = useState<string>();
   const [submitting, setSubmitting] = useState(false);
@@ -35,32 +31,8 @@ export function ResignPage(_props: { params: Record<string, string> }) {
   const dayInput = useRef<HTMLInputElement>(null);
   const own = useOwnCase();
 
-  // Look the employee up (debounced while an HR person types an id).
-  useEffect(() => {
-    const id = employeeId.trim();
-    if (!EMPLOYEE_ID.test(id)) {
-      setLookup({ state: 'idle' });
-      return;
-    }
-    const ctl = new AbortController();
-    const timer = setTimeout(
-      () => {
-        setLookup({ state: 'loading', id });
-        getEmployee(id, ctl.signal).then(
-          (employee) => setLookup({ state: 'found', employee }),
-          (err: unknown) => {
-            if (ctl.signal.aborted) return;
-            setLookup({ state: 'missing', id, message: err instanceof Problem && err.status === 404 ? `No one in the directory has the id ${id}.` : err instanceof Error ? err.message : String(err) });
-          },
-        );
-      },
-      id === session.personId ? 0 : 300,
-    );
-    return () => {
-      clearTimeout(timer);
-      ctl.abort();
-    };
-  }, [employeeId, session.personId]);
+  // Whom the form is for (zone, working days), looked up as an HR person types an id; one's own at once.
+  const lookup = usePersonLookup(employeeId, session.personId);
 
   const employee = lookup.state === 'found' ? lookup.employee : undefined;
   const self = employee?.id === session.personId;
@@ -140,38 +112,23 @@ export function ResignPage(_props: { params: Record<string, string> }) {
       ) : null}
       <form onSubmit={(e) => void onSubmit(e)} noValidate aria-describedby={problem && !shownByField ? 'resign-problem' : undefined}>
         {forOthers ? (
-          <Field label="Employee id" hint="The directory id, e.g. E1010. Search by name below if you do not know it." error={employeeError}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                name="employeeId"
-                value={employeeId}
-                onChange={(e) => {
-                  setEmployeeId(e.target.value);
-                  setDayError(undefined);
-                  if (problem) setProblem(undefined);
-                }}
-                aria-describedby={describedBy}
-                aria-invalid={invalid}
-                autoComplete="off"
-                spellCheck={false}
-                required
-              />
-            )}
-          </Field>
+          <PersonPicker
+            employeeId={employeeId}
+            hint="The directory id, e.g. E1010. Search by name below if you do not know it."
+            error={employeeError}
+            required
+            onChange={(id, how) => {
+              setEmployeeId(id);
+              if (how === 'typed') {
+                setDayError(undefined);
+                if (problem) setProblem(undefined);
+              }
+            }}
+          />
         ) : employeeError ? (
           <p className="field-error">{employeeError}</p>
         ) : null}
-        {forOthers ? <EmployeeSearch onPick={(id) => setEmployeeId(id)} /> : null}
-        {employee ? (
-          <p className="muted" aria-live="polite">
-            {self ? 'You' : employee.name} ({employee.title}, {employee.department.name}) {self ? 'work' : 'works'} {describeWorkingDays(employee.workingHours.days)}, {employee.workingHours.start}–{employee.workingHours.end} ({employee.timezone}).
-          </p>
-        ) : lookup.state === 'loading' ? (
-          <p className="muted" role="status">
-            Looking up {lookup.id}…
-          </p>
-        ) : null}
+        <PersonSummary lookup={lookup} self={self} />
 
         <Field
           label="Last working day"
@@ -241,57 +198,5 @@ export function ResignPage(_props: { params: Record<string, string> }) {
         </p>
       </form>
     </Page>
-  );
-}
-
-/** HR: find an employee by name or email; picking one fills the id. */
-export function EmployeeSearch({ onPick }: { onPick: (id: string) => void }) {
-  const [q, setQ] = useState('');
-  const [results, setResults] = useState<Employee[] | undefined>();
-  const [error, setError] = useState<unknown>();
-  useEffect(() => {
-    const text = q.trim();
-    if (text.length < 2) {
-      setResults(undefined);
-      return;
-    }
-    const ctl = new AbortController();
-    const timer = setTimeout(() => {
-      searchEmployees(text, ctl.signal).then(
-        (page) => {
-          setResults(page.items);
-          setError(undefined);
-        },
-        (err: unknown) => {
-          if (!ctl.signal.aborted) setError(err);
-        },
-      );
-    }, 250);
-    return () => {
-      clearTimeout(timer);
-      ctl.abort();
-    };
-  }, [q]);
-  return (
-    <fieldset>
-      <legend>Find an employee</legend>
-      <Field label="Name or email" hint="At least two letters.">
-        {({ id, describedBy }) => <input id={id} type="search" value={q} onChange={(e) => setQ(e.target.value)} aria-describedby={describedBy} autoComplete="off" />}
-      </Field>
-      <ErrorMessage error={error} />
-      {results === undefined ? null : results.length === 0 ? (
-        <p role="status">No one matches.</p>
-      ) : (
-        <ul className="picks" aria-label="Matching people">
-          {results.map((e) => (
-            <li key={e.id}>
-              <button type="button" className="secondary" onClick={() => onPick(e.id)}>
-                {e.name} <span className="muted">({e.id}, {e.department.name})</span>
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-    </fieldset>
   );
 }

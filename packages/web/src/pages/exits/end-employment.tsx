@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { AppPaths } from '@ems/contracts/app-paths';
 import { Problem, newIdempotencyKey } from '../../api/client.ts';
-import { describeWorkingDays, getEmployee, todayIn, type Employee } from '../../api/directory.ts';
+import { todayIn } from '../../api/directory.ts';
 import {
   countCsvPeople,
   csvHeaderOk,
@@ -19,9 +19,9 @@ import {
 } from '../../api/exits.ts';
 import { ConfirmDialog } from '../../components/confirm.tsx';
 import { DataTable } from '../../components/data-table.tsx';
+import { PersonPicker, PersonSummary, usePersonLookup } from '../../components/person-picker.tsx';
 import { navigate } from '../../components/router.tsx';
 import { ErrorMessage, Field, formatDay, formatInstant, Page } from '../../components/ui.tsx';
-import { EmployeeSearch } from '../employee/resign.tsx';
 import { browserZone, fromLocalInput, toLocalInput } from '../hr/time.ts';
 import { ExitBatches } from './batches.tsx';
 
@@ -39,13 +39,11 @@ import { ExitBatches } from './batches.tsx';
  * same batch) and a new one is taken when what is sent changes or the server gave a definite answer.
  */
 
-const EMPLOYEE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const NOTE_MAX = 2000;
 /** The server refuses a revokeAt more than 366 days ahead; a day less here, so a slow confirmation is not refused. */
 const REVOKE_MAX_DAYS = 365;
 
 type Who = 'one' | 'file';
-type Lookup = { state: 'idle' } | { state: 'loading'; id: string } | { state: 'found'; employee: Employee } | { state: 'missing'; id: string; message: string };
 
 interface Chosen {
   name: string;
@@ -73,7 +71,6 @@ export function EndEmploymentPage(_props: { params: Record<string, string> }) {
   const zone = browserZone();
   const [who, setWho] = useState<Who>('one');
   const [employeeId, setEmployeeId] = useState('');
-  const [lookup, setLookup] = useState<Lookup>({ state: 'idle' });
   const [lastDay, setLastDay] = useState('');
   const [chosen, setChosen] = useState<Chosen>();
   const [fileError, setFileError] = useState<string>();
@@ -96,28 +93,7 @@ export function EndEmploymentPage(_props: { params: Record<string, string> }) {
   const revokeId = useId();
 
   // The person, looked up as the id is typed (or picked): their name, zone and working days for the confirmation.
-  useEffect(() => {
-    const id = employeeId.trim();
-    if (!EMPLOYEE_ID.test(id)) {
-      setLookup({ state: 'idle' });
-      return;
-    }
-    const ctl = new AbortController();
-    const timer = setTimeout(() => {
-      setLookup({ state: 'loading', id });
-      getEmployee(id, ctl.signal).then(
-        (employee) => setLookup({ state: 'found', employee }),
-        (err: unknown) => {
-          if (ctl.signal.aborted) return;
-          setLookup({ state: 'missing', id, message: err instanceof Problem && err.status === 404 ? `No one in the directory has the id ${id}.` : err instanceof Error ? err.message : String(err) });
-        },
-      );
-    }, 300);
-    return () => {
-      clearTimeout(timer);
-      ctl.abort();
-    };
-  }, [employeeId]);
+  const lookup = usePersonLookup(employeeId);
 
   useEffect(() => {
     if (refused) refusedHeading.current?.focus();
@@ -252,39 +228,17 @@ export function EndEmploymentPage(_props: { params: Record<string, string> }) {
 
         {who === 'one' ? (
           <>
-            <Field label="Employee id" hint="The directory id, e.g. E1010. Or find them by name below." error={localErrors.employee ?? (lookup.state === 'missing' ? lookup.message : undefined)}>
-              {({ id, describedBy, invalid }) => (
-                <input
-                  id={id}
-                  data-focus="employee"
-                  name="employeeId"
-                  value={employeeId}
-                  onChange={(e) => {
-                    setEmployeeId(e.target.value);
-                    setLocalErrors(({ employee: _, ...rest }) => rest);
-                  }}
-                  aria-describedby={describedBy}
-                  aria-invalid={invalid}
-                  autoComplete="off"
-                  spellCheck={false}
-                />
-              )}
-            </Field>
-            <EmployeeSearch
-              onPick={(id) => {
+            <PersonPicker
+              employeeId={employeeId}
+              hint="The directory id, e.g. E1010. Or find them by name below."
+              error={localErrors.employee ?? (lookup.state === 'missing' ? lookup.message : undefined)}
+              focusKey="employee"
+              onChange={(id) => {
                 setEmployeeId(id);
                 setLocalErrors(({ employee: _, ...rest }) => rest);
               }}
             />
-            {employee ? (
-              <p className="muted" aria-live="polite">
-                {employee.name} ({employee.title}, {employee.department.name}) works {describeWorkingDays(employee.workingHours.days)}, {employee.workingHours.start}–{employee.workingHours.end} ({employee.timezone}).
-              </p>
-            ) : lookup.state === 'loading' ? (
-              <p className="muted" role="status">
-                Looking up {lookup.id}…
-              </p>
-            ) : null}
+            <PersonSummary lookup={lookup} />
             <Field label="Last working day" hint={`Optional: empty means today${employee ? ` in ${employee.timezone}` : ''}. Not in the past.`} error={localErrors.lastDay}>
               {({ id, describedBy, invalid }) => (
                 <input id={id} data-focus="lastDay" type="date" name="lastWorkingDay" value={lastDay} min={today} onChange={(e) => setLastDay(e.target.value)} aria-describedby={describedBy} aria-invalid={invalid} disabled={!employee} />
