@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { migrate, quoteIdent, type Pool } from '@ems/platform';
 import { deadLetterMigrations } from './postgres/dead-letters.ts';
@@ -35,7 +36,7 @@ export async function createBusSchema(pool: Pool, schema: string): Promise<void>
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.bus.schema.${schema}`]);
+    await lockTopology(client, schema);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query('COMMIT');
   } catch (err) {
@@ -44,4 +45,12 @@ export async function createBusSchema(pool: Pool, schema: string): Promise<void>
   } finally {
     client.release();
   }
+}
+
+/**
+ * The bus's topology lock, for the transaction open on `client`: installing the schema, and moving what
+ * waits under a renamed subscriber's former names (the PostgreSQL adapter) take it, one process at a time.
+ */
+export async function lockTopology(client: pg.PoolClient, schema: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.bus.schema.${schema}`]);
 }

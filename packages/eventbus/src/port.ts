@@ -27,6 +27,16 @@ export interface DeliveryContext {
  */
 export interface Subscription {
   name: string;
+  /**
+   * Names this subscriber had before (a rename). On activation the adapter moves whatever still waits
+   * under them to `name` — undelivered events, pending retries, dead letters not yet recorded, recorded
+   * dead letters (listed and replayable under the new name from then on) — then removes the old queue
+   * (PostgreSQL) or consumers and subjects (NATS). Idempotent: safe to run on every start, and from
+   * several processes at once. Stop processes of the previous version first: one still running keeps
+   * working, or re-creates, what the move just emptied. The service renames its own processed-event
+   * records (firstDelivery's subscriber) in a migration of its own.
+   */
+  formerNames?: readonly string[];
   /** Event types this subscriber receives (exact names from the catalogue). */
   types: readonly string[];
   /**

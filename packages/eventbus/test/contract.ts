@@ -25,10 +25,18 @@ export interface ContractContext {
  * A fresh bus for one scenario. With `replicaOf`: another process of the same deployment as that bus
  * (same database, same NATS prefix), e.g. a running one beside a stopped one.
  */
-export type MakeBus = (ctx: ContractContext, replicaOf?: EventBus) => Promise<{ bus: EventBus & EventBusTestHooks; dispose: () => Promise<void> }>;
+export type MakeBus = (
+  ctx: ContractContext,
+  replicaOf?: EventBus,
+) => Promise<{
+  bus: EventBus & EventBusTestHooks;
+  dispose: () => Promise<void>;
+  /** What the adapter still keeps under a subscriber name (queued jobs, queues, consumers, stored messages): 0 when nothing. */
+  waitingUnder: (subscriber: string) => Promise<number>;
+}>;
 
 const Payload = z.object({ n: z.number().int() });
-const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'gone', 'inflight', 'permanent', 'malformed', 'email', 'critical'] as const;
+const scenarios = ['commit', 'fanout', 'other', 'retry', 'dead', 'poison', 'restart', 'invalid', 'late', 'gone', 'inflight', 'permanent', 'malformed', 'email', 'critical', 'renamed'] as const;
 const T = Object.fromEntries(scenarios.map((s) => [s, `com.ems.contract.${s}.v1`])) as Record<(typeof scenarios)[number], string>;
 const catalogue: EventCatalogue = Object.fromEntries(Object.values(T).map((t) => [t, Payload]));
 
@@ -308,6 +316,83 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
           expect(r.ids().sort()).toEqual(events.map((e) => e.id).sort());
         } finally {
           await replica.dispose();
+        }
+      });
+    });
+
+    it('when a subscriber is renamed (formerNames) while events wait under its old name — one undelivered, one pending retry, one dead-lettered — then after the bus starts with the new name each waiting event is delivered once to the new handler, the dead letter is listed and replayable under the new name, and nothing remains under the old name', async () => {
+      await withBus(async (bus) => {
+        // Dead-lettered first: an adapter resuming at the old consumer's ack floor (NATS) would deliver a
+        // message acknowledged above it once more (see topology.ts resumeSequence).
+        const dead = event(T.renamed, 1);
+        const replayed = event(T.renamed, 6);
+        const retried = event(T.renamed, 2);
+        const waiting = event(T.renamed, 3);
+        const before = recorder(T.renamed, {
+          // A backoff long enough that the retry is still pending when the bus stops.
+          retry: { maxAttempts: 3, backoffMs: 3000 },
+          fail: (d) => ([dead.id, replayed.id].includes(d.event.id) ? new PermanentError('refused under the old name') : 'failing under the old name'),
+        });
+        const oldName = before.subscription.name;
+        await bus.subscribe(before.subscription);
+        await bus.start();
+        await publish(bus, dead, replayed);
+        await waitFor(() => (before.deadLettered.length === 2 ? true : undefined), 'onDeadLetter under the old name', DELIVERY_TIMEOUT_MS);
+        const oldLetters = await waitFor(async () => {
+          const page = await bus.deadLetters.list({ subscriber: oldName });
+          return page.items.length === 2 ? page.items : undefined;
+        }, 'the dead letters listed under the old name', DELIVERY_TIMEOUT_MS);
+        await publish(bus, retried);
+        await waitFor(() => (before.deliveries.some((d) => d.event.id === retried.id) ? true : undefined), 'the first, failing, attempt', DELIVERY_TIMEOUT_MS);
+        await bus.stop();
+        const deliveredBefore = before.deliveries.length;
+        expect(before.deliveries.filter((d) => d.event.id === retried.id), 'its retry is still pending').toHaveLength(1);
+        await publish(bus, waiting); // routed to the old name, with nobody working it
+        // And a replay under the old name, on its way when the bus stopped (NATS: to the old name's direct subject).
+        const replay = oldLetters.find((l) => l.eventId === replayed.id)!;
+        expect((await bus.deadLetters.replay(replay.id))?.replayedAt).toBeTruthy();
+
+        // The next version: same deployment, the subscriber under its new name.
+        const next = await makeBus(ctx, bus);
+        const after = recorder(T.renamed);
+        const renamed: Subscription = { ...after.subscription, formerNames: [oldName] };
+        try {
+          await next.bus.subscribe(renamed);
+          await next.bus.start();
+          await waitFor(() => (after.handled.length >= 3 ? true : undefined), 'the retried, the waiting and the replayed event under the new name', DELIVERY_TIMEOUT_MS);
+
+          const letters = await next.bus.deadLetters.list({ subscriber: renamed.name });
+          expect(letters.items.map((l) => ({ subscriber: l.subscriber, eventId: l.eventId })), 'the open dead letter, listed under the new name').toEqual([{ subscriber: renamed.name, eventId: dead.id }]);
+          expect((await next.bus.deadLetters.list({ subscriber: oldName, includeReplayed: true })).items, 'no dead letter under the old name').toEqual([]);
+          expect((await next.bus.deadLetters.replay(letters.items[0]!.id))?.replayedAt).toBeTruthy();
+          await waitFor(() => (after.ids().includes(dead.id) ? true : undefined), 'the replayed dead letter under the new name', DELIVERY_TIMEOUT_MS);
+
+          await next.bus.settled(renamed.name, { timeoutMs: DELIVERY_TIMEOUT_MS });
+          await next.bus.settled(oldName, { timeoutMs: DELIVERY_TIMEOUT_MS });
+          const all = [dead.id, replayed.id, retried.id, waiting.id].sort();
+          expect(after.ids().sort(), 'each waiting event once, then the replay').toEqual(all);
+          // Once each (the retry's attempt number is the adapter's: pg-boss's job keeps its count, a new NATS consumer starts afresh).
+          expect(after.deliveries.map((d) => d.event.id).sort(), 'no second delivery').toEqual(all);
+          expect(before.deliveries, 'nothing reached the old handler after the stop').toHaveLength(deliveredBefore);
+
+          // New events reach the new name only (routing under the old name is gone).
+          const marker = event(T.renamed, 4);
+          await publish(next.bus, marker);
+          await waitFor(() => (after.ids().includes(marker.id) ? true : undefined), 'an event after the rename', DELIVERY_TIMEOUT_MS);
+          await next.bus.settled(renamed.name, { timeoutMs: DELIVERY_TIMEOUT_MS });
+          expect(after.ids().filter((id) => id === marker.id)).toHaveLength(1);
+          expect(await next.waitingUnder(oldName), 'nothing left under the old name (queues, jobs, consumers, messages)').toBe(0);
+
+          // A second start with the same formerNames (every start runs the move) finds nothing to move.
+          await next.bus.stop();
+          await next.bus.start();
+          const again = event(T.renamed, 5);
+          await publish(next.bus, again);
+          await waitFor(() => (after.ids().includes(again.id) ? true : undefined), 'an event after a second start', DELIVERY_TIMEOUT_MS);
+          await next.bus.settled(renamed.name, { timeoutMs: DELIVERY_TIMEOUT_MS });
+          expect(after.ids()).toHaveLength(6);
+        } finally {
+          await next.dispose();
         }
       });
     });

@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Kysely, PostgresDialect } from 'kysely';
 import { z } from 'zod';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager, type MsgRequest } from '@nats-io/jetstream';
 import { createLogger, createPool, type Pool } from '@ems/platform';
 import { createTestDatabase, sleep, waitFor, type TestDatabase } from '@ems/platform/testing';
 import { createEvent, createNatsEventBus, type CloudEvent, type EventBus, type NatsEventBusOptions, type Subscription } from '../src/index.ts';
 import { checkNats, checkNatsServerBinary, natsTestUrl, removeNatsStreams, startNatsServer, testNatsPrefix, type NatsTestServer } from '../src/testing.ts';
+import { natsNames } from '../src/nats/topology.ts';
 import { defineEventBusContract } from './contract.ts';
 
 // Decided when the file is collected: skip with a warning on a machine without NATS, fail with EMS_REQUIRE_SERVICES=1.
@@ -30,6 +31,26 @@ describe.skipIf(nats.skip)('NATS JetStream event bus', () => {
         await bus.stop();
         // A replica leaves the streams to the bus it shares them with.
         if (!shared) await removeNatsStreams(natsTestUrl(), prefix);
+      },
+      // Its three consumers, and messages stored on its direct and dead-letter subjects.
+      waitingUnder: async (subscriber) => {
+        const names = natsNames(prefix);
+        const conn = await connect({ servers: natsTestUrl() });
+        try {
+          const manager = await jetstreamManager(conn);
+          const exists = (stream: string, consumer: string) => manager.consumers.info(stream, consumer).then(() => 1, () => 0);
+          const stored = (stream: string, subject: string) =>
+            manager.streams.getMessage(stream, { seq: 1, next_by_subj: subject } as unknown as MsgRequest).then((m) => (m ? 1 : 0));
+          return (
+            (await exists(names.eventsStream, names.consumer(subscriber, 'events'))) +
+            (await exists(names.eventsStream, names.consumer(subscriber, 'direct'))) +
+            (await exists(names.deadLetterStream, names.consumer(subscriber, 'dead-letters'))) +
+            (await stored(names.eventsStream, names.directSubject(subscriber))) +
+            (await stored(names.deadLetterStream, names.deadLetterSubject(subscriber)))
+          );
+        } finally {
+          await conn.close();
+        }
       },
     };
   });
@@ -109,6 +130,40 @@ describe.skipIf(nats.skip)('NATS JetStream event bus', () => {
         await natsIdle(prefix);
         expect(r.ids()).toEqual([e.id]);
         expect((await jsm.streams.info(`${prefix}_EVENTS`)).state.messages, 'JetStream dropped the duplicates (Nats-Msg-Id)').toBe(1);
+      } finally {
+        await bus.stop();
+      }
+    });
+
+    it('when a subscriber is renamed while messages wait on its old direct and dead-letter subjects, then they are published again under the new name (handled, recorded, onDeadLetter) and the old subjects are purged', async () => {
+      const prefix = testNatsPrefix('rename');
+      const names = natsNames(prefix);
+      const oldName = 'natsbus.rename-old';
+      const old = makeBus(prefix);
+      await old.subscribe(recorder(oldName).subscription);
+      await old.start();
+      await old.stop();
+      // On their way to the old name while nothing worked it: a replay (direct) and a dead letter not yet recorded.
+      const direct = event(1);
+      const dead = event(2);
+      const letterId = randomUUID();
+      await nc.request(names.directSubject(oldName), JSON.stringify(direct)); // JetStream's publish ack
+      await nc.request(names.deadLetterSubject(oldName), JSON.stringify({ id: letterId, subscriber: oldName, event: dead, reason: 'failed under the old name', attempts: 3, deadAt: new Date().toISOString() }));
+
+      const told: string[] = [];
+      const r = recorder('natsbus.rename-new');
+      const bus = makeBus(prefix);
+      await bus.subscribe({ ...r.subscription, formerNames: [oldName], onDeadLetter: async (e) => void told.push(e.id) });
+      await bus.start();
+      try {
+        await waitFor(() => (r.ids().includes(direct.id) ? true : undefined), 'the direct message under the new name', 30_000);
+        await waitFor(() => (told.includes(dead.id) ? true : undefined), 'onDeadLetter of the new subscriber', 30_000);
+        await bus.settled(r.subscription.name);
+        expect(r.ids()).toEqual([direct.id]);
+        expect((await bus.deadLetters.list({ subscriber: r.subscription.name })).items.map((l) => [l.id, l.eventId])).toEqual([[letterId, dead.id]]);
+        expect((await jsm.streams.info(names.eventsStream, { subjects_filter: names.directSubject(oldName) })).state.subjects ?? {}, 'the old direct subject is purged').toEqual({});
+        expect((await jsm.streams.info(names.deadLetterStream, { subjects_filter: names.deadLetterSubject(oldName) })).state.subjects ?? {}, 'the old dead-letter subject is purged').toEqual({});
+        expect((await jsm.consumers.list(names.eventsStream).next()).map((c) => c.name).sort()).toEqual([names.consumer(r.subscription.name, 'events'), names.consumer(r.subscription.name, 'direct')].sort());
       } finally {
         await bus.stop();
       }

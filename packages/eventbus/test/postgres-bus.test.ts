@@ -9,7 +9,19 @@ import { defineEventBusContract } from './contract.ts';
 
 defineEventBusContract('postgres', async (ctx) => {
   const bus = createPostgresEventBus({ pool: ctx.pool, log: ctx.log, catalogue: ctx.catalogue, pollingIntervalSeconds: 0.5 });
-  return { bus, dispose: () => bus.stop() };
+  return {
+    bus,
+    dispose: () => bus.stop(),
+    // Its queues, their jobs (any state) and its routing.
+    waitingUnder: async (subscriber) => {
+      const names = [subscriber, `${subscriber}.dead-letters`];
+      const { rows } = await ctx.pool.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM bus.queue WHERE name = ANY($1::text[])) + (SELECT count(*) FROM bus.job WHERE name = ANY($1::text[])) + (SELECT count(*) FROM bus.subscription WHERE name = $2) AS n`,
+        [names, subscriber],
+      );
+      return Number(rows[0]!.n);
+    },
+  };
 });
 
 describe('PostgreSQL event bus', () => {

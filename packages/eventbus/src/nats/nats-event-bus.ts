@@ -1,14 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream';
 import { z } from 'zod';
 import { backoffDelay, describeError, isPermanent, migrate, PermanentError, quoteIdent, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
-import { createDeadLetterTable, deadLetterMigrations } from '../postgres/dead-letters.ts';
-import { createOutbox, createRelay, outboxMigrations, type OutboxMessage } from './outbox.ts';
+import { createDeadLetterTable, deadLetterMigrations, renameDeadLetters } from '../postgres/dead-letters.ts';
+import { createOutbox, createRelay, outboxMigrations, relayLockKey, type OutboxMessage } from './outbox.ts';
 import { startPullWorker, type PullWorker } from './pull-worker.ts';
-import { deleteConsumer, ensureConsumer, ensureStreams, isApiError, natsNames } from './topology.ts';
+import { addConsumerFrom, consumerInfo, deleteConsumer, ensureConsumer, ensureStreams, isApiError, natsNames, resumeSequence } from './topology.ts';
 import { natsServersAndAuth } from './credentials.ts';
 
 /*
@@ -331,7 +331,110 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     ] as const;
   };
 
+  /**
+   * Stored messages on `from`, from stream sequence `start` on, published again on `to` (the body through
+   * `rewrite`), then `from` purged. The copy's Nats-Msg-Id is derived from the original's and `to`: two
+   * processes moving at once store it once (within the duplicate window; past it, handlers dedupe and
+   * dead letters are recorded once by id) — the original's own id would be dropped as its duplicate.
+   */
+  const republish = async (stream: string, from: string, start: number, to: string, rewrite: (body: string) => string = (body) => body) => {
+    const { js, jsm } = connected();
+    let moved = 0;
+    for (let seq = start; ; ) {
+      // STREAM.MSG.GET with next_by_subj (nats-server ≥ 2.9; the client's type lists seq and last_by_subj only).
+      const stored = await jsm.streams.getMessage(stream, { seq, next_by_subj: from } as unknown as MsgRequest);
+      if (!stored) break;
+      const original = stored.header?.get('Nats-Msg-Id') || `${stream}.${stored.seq}`;
+      await js.publish(to, rewrite(stored.string()), { msgID: `${original}>${to}`, timeout: requestTimeoutMs });
+      moved++;
+      seq = stored.seq + 1;
+    }
+    await jsm.streams.purge(stream, { filter: from });
+    return moved;
+  };
+
+  /**
+   * A renamed subscriber (Subscription.formerNames): before its own consumers are ensured, what waits under
+   * a former name moves to the current one. Idempotent and safe from several processes at once; each step
+   * leaves the next start able to finish the move if the process dies in between.
+   * 1. Outbox rows not yet relayed to the former's direct subject (replays) are re-addressed, and its
+   *    recorded dead letters renamed, in one transaction holding the relay's lock (so no relay is sending
+   *    one of those rows meanwhile, and none is sent to the old subject afterwards).
+   * 2. Its events consumer is replaced by the new one, created at the former's first unacknowledged
+   *    message (resumeSequence, as for a filter change): its undelivered events and pending retries come
+   *    to the new name with fresh attempts; events it acknowledged out of order above its ack floor come
+   *    again — with a dead-lettered one among them, the handler sees it once more (as after a filter change).
+   * 3. Messages on its direct subject (replays, injected) and dead-letter subject (letters not yet recorded)
+   *    above its consumers' ack floors are published again on the new name's subjects (a letter naming
+   *    the new subscriber), its consumers deleted and the old subjects purged.
+   */
+  const moveFormerNames = async (sub: Subscription) => {
+    const { jsm } = connected();
+    const [events, direct, letters] = consumersOf(sub);
+    for (const former of sub.formerNames ?? []) {
+      if (former === sub.name) continue;
+      const client = await pool.connect();
+      let rows = 0;
+      let recorded = 0;
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [relayLockKey(schema, names.prefix)]);
+        const rerouted = await client.query(`UPDATE ${quoteIdent(schema)}.nats_outbox SET subject = $3 WHERE prefix = $1 AND subject = $2 AND sent_at IS NULL`, [
+          names.prefix,
+          names.directSubject(former),
+          names.directSubject(sub.name),
+        ]);
+        rows = rerouted.rowCount ?? 0;
+        recorded = await renameDeadLetters(client, schema, former, sub.name);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+
+      const oldEvents = names.consumer(former, 'events');
+      let startSeq: number | undefined;
+      if (await consumerInfo(jsm, names.eventsStream, oldEvents)) {
+        startSeq = await resumeSequence(jsm, names.eventsStream, oldEvents);
+        await addConsumerFrom(jsm, events.stream, events.name, events.settings, startSeq);
+        await deleteConsumer(jsm, names.eventsStream, oldEvents);
+      }
+      const moves = [
+        { stream: names.eventsStream, consumer: names.consumer(former, 'direct'), from: names.directSubject(former), to: names.directSubject(sub.name), rewrite: undefined },
+        {
+          stream: names.deadLetterStream,
+          consumer: names.consumer(former, 'dead-letters'),
+          from: names.deadLetterSubject(former),
+          to: names.deadLetterSubject(sub.name),
+          rewrite: (body: string) => {
+            const letter = LetterMessage.safeParse(parseJson(body));
+            return letter.success ? JSON.stringify({ ...letter.data, subscriber: sub.name }) : body;
+          },
+        },
+      ];
+      // The new name's consumers first (from the next message): then they take what is published again below.
+      for (const c of [direct, letters]) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
+      const republished: number[] = [];
+      for (const m of moves) {
+        const old = await consumerInfo(jsm, m.stream, m.consumer);
+        // Without its consumer, nothing on the old subject was waiting for anyone: purged only.
+        republished.push(old ? await republish(m.stream, m.from, old.ack_floor.stream_seq + 1, m.to, m.rewrite) : 0);
+        if (!old) await jsm.streams.purge(m.stream, { filter: m.from });
+        await deleteConsumer(jsm, m.stream, m.consumer);
+      }
+      if (startSeq !== undefined || rows || recorded || republished.some((n) => n > 0)) {
+        log.warn(
+          { subscriber: sub.name, formerName: former, eventsFrom: startSeq, outboxRows: rows, deadLetters: recorded, direct: republished[0], deadLetterMessages: republished[1] },
+          'event bus: moved what waited under a former subscriber name; its consumers are gone',
+        );
+      }
+    }
+  };
+
   const activate = async (sub: Subscription) => {
+    await moveFormerNames(sub);
     const { jsm } = connected();
     const js = sub.lane === 'critical' ? (await criticalLane()).js : connected().js;
     const [events, direct, letters] = consumersOf(sub);
@@ -416,6 +519,9 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
       }
       if (sub.types.length === 0) throw new Error(`subscriber ${sub.name} subscribes to no event type`);
       for (const t of sub.types) names.eventSubject(t); // throws for a type that cannot name a subject
+      for (const former of sub.formerNames ?? []) {
+        if (!SUBSCRIBER_NAME.test(former) || former.endsWith('.dead-letters') || former === sub.name) throw new Error(`invalid former name ${JSON.stringify(former)} of subscriber ${sub.name}`);
+      }
       if (subscriptions.has(sub.name)) throw new Error(`subscriber ${sub.name} is already subscribed`);
       const unknown = sub.types.filter((t) => !catalogue[t]);
       if (unknown.length) log.warn({ subscriber: sub.name, unknown }, 'event bus: subscribing to types missing from the catalogue; their events will be dead-lettered');
@@ -577,6 +683,14 @@ function parse(msg: JsMsg): { ok: true; value: unknown } | { ok: false; text: st
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {
     return { ok: false, text, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -97,6 +97,12 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
+/**
+ * The advisory lock a relay batch holds while it sends (one relay at a time per schema and prefix).
+ * Taken with a wait, it also means: no batch is sending now, and the next one reads the rows as left.
+ */
+export const relayLockKey = (schema: string, prefix: string) => `ems.nats-relay.${schema}.${prefix}`;
+
 /** Rows sent longer ago than this are deleted (kept meanwhile to look into). */
 const KEEP_SENT_MS = 60 * 60_000;
 const PRUNE_EVERY_MS = 60_000;
@@ -104,7 +110,7 @@ const MAX_BACKOFF_MS = 5_000;
 
 export function createRelay(o: RelayOptions): Relay {
   const table = `${quoteIdent(o.schema)}.nats_outbox`;
-  const lockKey = `ems.nats-relay.${o.schema}.${o.prefix}`;
+  const lockKey = relayLockKey(o.schema, o.prefix);
   let running = false;
   let loop: Promise<void> | undefined;
   let listener: Listener | undefined;

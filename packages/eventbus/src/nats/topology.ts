@@ -8,6 +8,7 @@ import {
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
+  type ConsumerInfo,
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
@@ -170,19 +171,8 @@ export interface ConsumerSettings {
  * re-create the consumer from the next message: that instant's backlog would be skipped.)
  */
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, name: string, settings: ConsumerSettings, log: Logger, missingSince?: Date): Promise<void> {
-  const config: Partial<ConsumerConfig> = {
-    durable_name: name,
-    description: settings.description,
-    ack_policy: AckPolicy.Explicit,
-    filter_subject: settings.filter,
-    ack_wait: settings.ackWaitMs * NANOS_PER_MS,
-    max_deliver: settings.maxDeliver,
-    max_ack_pending: 1000,
-  };
-  const existing = await jsm.consumers.info(stream, name).catch((err: unknown) => {
-    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
-    throw err;
-  });
+  const config = consumerConfig(name, settings);
+  const existing = await consumerInfo(jsm, stream, name);
   if (!existing) {
     // Re-created after it went missing: from the moment it was last known to be there.
     const start = missingSince ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: missingSince.toISOString() } : { deliver_policy: DeliverPolicy.New };
@@ -191,13 +181,7 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, name
   }
   const c = existing.config;
   if ((c.filter_subject ?? '') !== settings.filter) {
-    // The stream's last message first, then the consumer's state: if it had nothing left to deliver
-    // or acknowledge, nothing up to that message concerns it any more.
-    const last = (await jsm.streams.info(stream)).state.last_seq;
-    const now = await jsm.consumers.info(stream, name);
-    const caughtUp = now.num_pending === 0 && now.num_ack_pending === 0;
-    // Otherwise from the first message it had not acknowledged (after the last delivery, if all were).
-    const from = caughtUp ? last + 1 : (now.num_ack_pending === 0 ? now.delivered.stream_seq : now.ack_floor.stream_seq) + 1;
+    const from = await resumeSequence(jsm, stream, name);
     log.warn({ stream, consumer: name, from: c.filter_subject, to: settings.filter, startSeq: from }, 'event bus: subscriber changed its event types; re-creating its NATS consumer');
     await jsm.consumers.delete(stream, name).catch((err: unknown) => {
       if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
@@ -207,6 +191,55 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, name
   }
   if (c.ack_wait !== config.ack_wait || c.max_deliver !== config.max_deliver || c.description !== config.description) {
     await jsm.consumers.update(stream, name, { ack_wait: config.ack_wait, max_deliver: config.max_deliver, description: settings.description });
+  }
+}
+
+function consumerConfig(name: string, settings: ConsumerSettings): Partial<ConsumerConfig> {
+  return {
+    durable_name: name,
+    description: settings.description,
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: settings.filter,
+    ack_wait: settings.ackWaitMs * NANOS_PER_MS,
+    max_deliver: settings.maxDeliver,
+    max_ack_pending: 1000,
+  };
+}
+
+/** A consumer's state, or undefined when it does not exist. */
+export async function consumerInfo(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerInfo | undefined> {
+  return jsm.consumers.info(stream, name).catch((err: unknown) => {
+    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+    throw err;
+  });
+}
+
+/**
+ * The stream sequence a consumer replacing `name` starts at, so that nothing `name` has not acknowledged is
+ * skipped: after the stream's last message if it had nothing left to deliver or acknowledge; otherwise
+ * its first unacknowledged message (after its last delivery, if all were acknowledged). Messages it
+ * acknowledged out of order, above its ack floor, come again (handlers are idempotent).
+ */
+export async function resumeSequence(jsm: JetStreamManager, stream: string, name: string): Promise<number> {
+  // The stream's last message first, then the consumer's state: if it had nothing left to deliver
+  // or acknowledge, nothing up to that message concerns it any more.
+  const last = (await jsm.streams.info(stream)).state.last_seq;
+  const now = await jsm.consumers.info(stream, name);
+  const caughtUp = now.num_pending === 0 && now.num_ack_pending === 0;
+  return caughtUp ? last + 1 : (now.num_ack_pending === 0 ? now.delivered.stream_seq : now.ack_floor.stream_seq) + 1;
+}
+
+/**
+ * Creates the durable consumer `name` starting at stream sequence `startSeq` (taking over from a
+ * consumer of a former subscriber name), unless it exists already: a process that moved it before
+ * (or at the same time) — then it is left as it is.
+ */
+export async function addConsumerFrom(jsm: JetStreamManager, stream: string, name: string, settings: ConsumerSettings, startSeq: number): Promise<void> {
+  if (await consumerInfo(jsm, stream, name)) return;
+  try {
+    await jsm.consumers.add(stream, { ...consumerConfig(name, settings), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq });
+  } catch (err) {
+    if (!(await consumerInfo(jsm, stream, name))) throw err;
   }
 }
 

@@ -185,3 +185,12 @@ function toDeadLetter(row: Row): DeadLetter {
     replayedAt: row.replayed_at ? row.replayed_at.toISOString() : null,
   };
 }
+
+/**
+ * A renamed subscriber's recorded dead letters, open and replayed, go under its new name (listed and
+ * replayed as its own), in the caller's transaction on `client`. The number of letters renamed.
+ */
+export async function renameDeadLetters(client: pg.PoolClient, schema: string, from: string, to: string): Promise<number> {
+  const { rowCount } = await client.query(`UPDATE ${quoteIdent(schema)}.dead_letters SET subscriber = $2 WHERE subscriber = $1`, [from, to]);
+  return rowCount ?? 0;
+}

@@ -4,8 +4,8 @@ import { describeError, isPermanent, migrate, PermanentError, quoteIdent, type L
 import { validateEvent } from '../envelope.ts';
 import type { CloudEvent, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
-import { createBusSchema } from '../install.ts';
-import { createDeadLetterTable, deadLetterMigrations } from './dead-letters.ts';
+import { createBusSchema, lockTopology } from '../install.ts';
+import { createDeadLetterTable, deadLetterMigrations, renameDeadLetters } from './dead-letters.ts';
 import { createWakeups, retryWindow, type Wakeups } from './wakeups.ts';
 import { publishStatement, type PublishResult } from './publish-statement.ts';
 
@@ -239,6 +239,76 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     if (differs(existing, wanted)) await boss.updateQueue(name, wanted);
   };
 
+  /**
+   * A renamed subscriber (Subscription.formerNames): what waits under a former name moves to the current
+   * one, in one transaction under the topology lock — safe on every start and from several processes at
+   * once (the second finds nothing left). For each former name still there:
+   * - its jobs not yet completed (created, retry, active) go to the new queue as they are — same id,
+   *   data, retry count and start_after, so a pending retry keeps its backoff — and its dead-letter
+   *   queue's the same way (the bus's queues share pg-boss's common job table, `partition: false`; an
+   *   UPDATE of the partition key would move a row between partitions anyway). A job still active was
+   *   taken by a process of the previous version: its completion then matches no job (pg-boss settles by
+   *   name and id) and the job is retried here when it expires (at once with resumeHeldJobs: that
+   *   process is gone) — the handler dedupes by event id;
+   * - its recorded dead letters (bus.dead_letters) go under the new name;
+   * - its routing, then the old queues go (pg-boss's delete_queue(), which also drops their completed
+   *   jobs; the main queue first, as it names the other as its dead-letter queue).
+   * The old queue rows are locked first (FOR UPDATE): a publish racing the move into the old queue
+   * waits for it at its commit (its foreign-key check) and then fails, rolled back — it never commits a
+   * job the move would miss. pg-boss's cached queue counts are refreshed by its monitor.
+   */
+  const moveFormerNames = async (sub: Subscription) => {
+    const formers = (sub.formerNames ?? []).filter((name) => name !== sub.name);
+    if (formers.length === 0) return;
+    const s = quoteIdent(schema);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await lockTopology(client, schema);
+      for (const former of formers) {
+        const formerDead = former + DEAD_LETTER_SUFFIX;
+        const { rows: queues } = await client.query<{ name: string }>(`SELECT name FROM ${s}.queue WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`, [[former, formerDead]]);
+        const exists = new Set(queues.map((q) => q.name));
+        let jobs = 0;
+        let deadJobs = 0;
+        if (exists.has(former)) {
+          const moved = await client.query(
+            `UPDATE ${s}.job SET name = $2,
+               dead_letter = CASE WHEN dead_letter = $3 THEN $4 ELSE dead_letter END,
+               state = CASE WHEN state = 'active' AND $5::bool THEN 'retry'::${s}.job_state ELSE state END,
+               start_after = CASE WHEN state = 'active' AND $5::bool THEN ${s}.job_now() ELSE start_after END
+             WHERE name = $1 AND state < 'completed'`,
+            [former, sub.name, formerDead, sub.name + DEAD_LETTER_SUFFIX, options.resumeHeldJobs === true],
+          );
+          jobs = moved.rowCount ?? 0;
+        }
+        if (exists.has(formerDead)) {
+          const moved = await client.query(
+            `UPDATE ${s}.job SET name = $2,
+               state = CASE WHEN state = 'active' AND $3::bool THEN 'retry'::${s}.job_state ELSE state END,
+               start_after = CASE WHEN state = 'active' AND $3::bool THEN ${s}.job_now() ELSE start_after END
+             WHERE name = $1 AND state < 'completed'`,
+            [formerDead, sub.name + DEAD_LETTER_SUFFIX, options.resumeHeldJobs === true],
+          );
+          deadJobs = moved.rowCount ?? 0;
+        }
+        const letters = await renameDeadLetters(client, schema, former, sub.name);
+        await client.query(`DELETE FROM ${s}.subscription WHERE name = $1`, [former]);
+        if (exists.has(former)) await client.query(`SELECT ${s}.delete_queue($1)`, [former]);
+        if (exists.has(formerDead)) await client.query(`SELECT ${s}.delete_queue($1)`, [formerDead]);
+        if (exists.size > 0 || letters > 0) {
+          log.warn({ subscriber: sub.name, formerName: former, jobs, deadLetterJobs: deadJobs, deadLetters: letters }, 'event bus: moved what waited under a former subscriber name; its queues are gone');
+        }
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+
   const deliver = async (sub: Subscription, job: JobWithMetadata<JobData>): Promise<JobResult> => {
     const poisoned = (why: string): JobResult => {
       const reason = truncate(why);
@@ -305,6 +375,8 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
       notify: true,
       expireInSeconds: handlerTimeoutSeconds,
     });
+    // Before its workers start: what waits under a former name is theirs from the first fetch.
+    await moveFormerNames(sub);
 
     // Routing (event type → queue) lives in pg-boss's subscription table and outlives the process:
     // drop types this subscriber no longer declares, add the ones it does.
@@ -428,6 +500,9 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         throw new Error(`invalid subscriber name ${JSON.stringify(sub.name)}: letters, digits, '.', '_' and '-' only`);
       }
       if (sub.types.length === 0) throw new Error(`subscriber ${sub.name} subscribes to no event type`);
+      for (const former of sub.formerNames ?? []) {
+        if (!SUBSCRIBER_NAME.test(former) || former.endsWith(DEAD_LETTER_SUFFIX) || former === sub.name) throw new Error(`invalid former name ${JSON.stringify(former)} of subscriber ${sub.name}`);
+      }
       if (subscriptions.has(sub.name)) throw new Error(`subscriber ${sub.name} is already subscribed`);
       const unknown = sub.types.filter((t) => !catalogue[t]);
       if (unknown.length) log.warn({ subscriber: sub.name, unknown }, 'event bus: subscribing to types missing from the catalogue; their events will be dead-lettered');
