@@ -303,4 +303,22 @@ export const migrations: readonly Migration[] = [
   },
   // The chain sealed after the fact, off the writers' transactions (audit/seal-audit.ts).
   auditChainMigration,
+  {
+    version: 10,
+    name: 'processed events: the subscriber lift-hold-when-resignation-closed is restore-access-when-resignation-closed',
+    // One name per action: the subscriber was renamed (the bus moves its queue or consumer: formerNames).
+    // Its records move with it, so an event it handled under the old name is not handled again under the
+    // new one; an event recorded under both names keeps the new name's row. Literal names: a migration
+    // must not change when a constant does. A process of the previous version still running after this
+    // records under the old name again — stop it before migrating.
+    sql: `
+      UPDATE processed_events AS p SET subscriber = 'access.restore-access-when-resignation-closed'
+        WHERE p.subscriber = 'access.lift-hold-when-resignation-closed'
+          AND NOT EXISTS (
+            SELECT 1 FROM processed_events AS q
+            WHERE q.subscriber = 'access.restore-access-when-resignation-closed' AND q.event_id = p.event_id
+          );
+      DELETE FROM processed_events WHERE subscriber = 'access.lift-hold-when-resignation-closed';
+    `,
+  },
 ];

@@ -6,12 +6,12 @@ import { byEvent } from '../audit/actor.ts';
 import { logReleased, type ReleaseHoldDeps } from './release-hold.ts';
 import { restoreAccess } from './restore-access.ts';
 
+export const RESTORE_ACCESS_SUBSCRIBER = 'access.restore-access-when-resignation-closed';
 /**
- * Still its name from before one name per action: it keys a durable queue (pg-boss) or consumer (NATS) and
- * its processed-event records, so renaming it to 'access.restore-access-when-resignation-closed' must move
- * what waits under the old name first — not done yet (README, One action, its names).
+ * Its name before one name per action. The bus moves what still waits under it (queue or consumer, retries,
+ * dead letters) at start; Access's migration 10 moves its processed-event records.
  */
-export const RESTORE_ACCESS_SUBSCRIBER = 'access.lift-hold-when-resignation-closed';
+export const RESTORE_ACCESS_FORMER_NAMES = ['access.lift-hold-when-resignation-closed'] as const;
 
 /**
  * Choreography: the resignation is off (HR retained the employee, or the employee withdrew) → the use case
@@ -23,6 +23,7 @@ export function restoreAccessWhenResignationClosed(deps: ReleaseHoldDeps & { bus
   const { db, bus, log, clock } = deps;
   return {
     name: RESTORE_ACCESS_SUBSCRIBER,
+    formerNames: RESTORE_ACCESS_FORMER_NAMES,
     types: [EventTypes.resignationRetained, EventTypes.resignationWithdrawn],
     async handle(event) {
       // Retained and withdrawn carry the same payload.
