@@ -21,4 +21,4 @@ export { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, LOOPBACK_ADDRESSES, LOOPBACK_HOST
 export { verifyWebhookSignature, signWebhook, webhookSignature, newWebhookSecret, WEBHOOK_HEADERS, SIGNATURE_VERSION, DEFAULT_TOLERANCE_SECONDS, type VerifyOptions, type WebhookHeaderSource } from './webhook-signature.ts';
 export { checkWebhookTarget, isInternalAddress, addressHazard, hostHazard, type TargetCheck } from './outbound-target.ts';
 export { outboundRequest, systemResolver, NoAnswerError, TargetRefusedError, type OutboundRequestOptions, type OutboundResponse, type HostResolver, type ResolvedAddress } from './outbound-request.ts';
-export { createPreparingPool, type PreparingPoolOptions } from './preparing-pool.ts';
+export { createPreparingPool, preparedStatements, type PreparingPoolOptions, type PreparedStatements, type PreparedStatementsOptions, type SendQuery } from './preparing-pool.ts';

@@ -1,29 +1,133 @@
 import pg from 'pg';
-import { isStalePreparedStatement } from './db.ts';
 
 /*
- * A pg pool for a library that runs its own SQL (DBOS's system database): every client it hands out —
- * to `pool.connect()` and to `pool.query()` alike — sends a single DML statement as a NAMED prepared
- * statement, so PostgreSQL parses and plans it once per connection instead of at every call (DBOS's
- * `SELECT status FROM workflow_status WHERE workflow_uuid=$1` ran 15 times per case, each one planned).
- * Same round trips: pg sends Parse with the first Bind/Execute, and skips it on the connection after.
+ * Named prepared statements: the one implementation, for every pool that names its statements —
+ * Kysely's (db.ts: createKysely), pg-boss's (the event bus's executeSql) and the pool of a library that
+ * runs its own SQL (createPreparingPool below: DBOS's system database).
  *
- * The rules of platform's db.ts (Kysely) and of the event bus's pg-boss database, at the driver level:
+ * Without a name, pg sends every statement as an unnamed one: PostgreSQL parses, analyses and plans it
+ * again at each call — measured here, it spent more CPU planning EMS's statements than executing them
+ * (DBOS's `SELECT status FROM workflow_status WHERE workflow_uuid=$1` ran 15 times per case, pg-boss's
+ * job fetch 5.6 times, each one planned). A named statement is parsed once per connection, and after
+ * five executions PostgreSQL may keep a generic plan (plan_cache_mode auto: only when it costs no more
+ * than the custom plans did). Same round trips: pg sends Parse with the first Bind/Execute, and skips it
+ * on the connection after.
+ *
+ * Safe because:
  * - only a text starting SELECT, INSERT, UPDATE, DELETE, WITH, VALUES or MERGE with no `;` but a trailing
- *   one is named (never BEGIN/COMMIT, SET, LISTEN, NOTIFY, DDL or a multi-statement text);
- * - the name comes from the text: one id per distinct text for the pool, so pg never sees one name for
- *   two texts; at most MAX_TEXTS texts get an id and at most MAX_PER_CONNECTION names are prepared on one
- *   connection (the rest run unnamed, as before), so what a backend keeps is bounded;
- * - a statement PostgreSQL refuses because its cached plan went stale (a migration changed a result
- *   type) starts a new generation of names; run outside a transaction it is run again once, unnamed
- *   (nothing was done the first time); inside one the transaction is aborted already and the error
- *   reaches the caller, as any database error would. The old names stay allocated until the connection
- *   closes (bounded as above).
+ *   one is named: never BEGIN/COMMIT, SET, LISTEN, NOTIFY, DDL or a multi-statement text;
+ * - the name comes from the text: one id per distinct text for each set of names (preparedStatements()),
+ *   so pg never sees one name for two texts; names are `<prefix>_<generation>_<id>`, and each user has a
+ *   prefix of its own (ems_ Kysely, bus_ pg-boss, the library's), so users sharing a connection never
+ *   clash. At most maxTexts texts get an id and at most maxPerConnection names are prepared on one
+ *   connection (the rest run unnamed, as before): what a backend keeps is bounded;
+ * - a migration that changes a statement's result type (a column added under `SELECT *` or `RETURNING *`)
+ *   makes PostgreSQL refuse the cached plan ("cached plan must not change result type", 0A000; 26000: a
+ *   name the connection no longer has). The first such refusal starts a new generation of names: every
+ *   connection drops its old statements (DEALLOCATE, sent just before its next statement outside a
+ *   transaction) and prepares afresh. A statement refused outside a transaction is run again once
+ *   (nothing was done the first time); inside one, the transaction is already aborted, so the error
+ *   reaches the caller, as any database error would (a retryable failure, once per connection at most),
+ *   and the connection's statements run unnamed until its transaction ends. Whether a transaction is open
+ *   is pg's own record of the server's last ReadyForQuery.
  * - a query given as an object (a name, a row mode, a cursor) is the caller's own: passed through.
+ *
+ * Every statement is handed to the connection in the order it was asked for (nothing is awaited before
+ * it is sent), so statements a caller queues without awaiting keep their order.
  */
-const MAX_TEXTS = 2_000;
-const MAX_PER_CONNECTION = 250;
 const PREPARABLE = /^\s*(select|insert|update|delete|with|values|merge)\b/i;
+
+/** PostgreSQL refusing a prepared statement whose plan a schema change made stale, or one it no longer has. */
+export function isStalePreparedStatement(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return (e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '')) || e?.code === '26000';
+}
+
+export interface PreparedStatementsOptions {
+  /** Statement names are `<prefix>_<generation>_<id>`: unique beside other users' names on the same connection. */
+  prefix: string;
+  /** Distinct texts that get an id (and a name); the others run unnamed. Default 2,000. */
+  maxTexts?: number;
+  /** Names prepared on one connection; further texts run unnamed there. Default 250. */
+  maxPerConnection?: number;
+}
+
+/** The connection's own query (unnamed as given): how a statement reaches the server. */
+export type SendQuery = (query: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
+
+/** A set of statement names: one id per text, one generation, and what each connection has prepared of them. */
+export interface PreparedStatements {
+  /**
+   * Runs `text` on `connection`, named when it is a single DML statement (see above). `send` is the
+   * connection's unwrapped query; default `connection.query`.
+   */
+  query(connection: pg.ClientBase, text: string, values: readonly unknown[], send?: SendQuery): Promise<pg.QueryResult>;
+}
+
+interface ConnectionState {
+  generation: number;
+  /** Names prepared on this connection, in this generation. */
+  prepared: Set<string>;
+}
+
+export function preparedStatements(options: PreparedStatementsOptions): PreparedStatements {
+  const maxTexts = options.maxTexts ?? 2_000;
+  const maxPerConnection = options.maxPerConnection ?? 250;
+  const ids = new Map<string, number>();
+  let generation = 0;
+  const states = new WeakMap<pg.ClientBase, ConnectionState>();
+
+  /** A text's name in this generation, or undefined when it is not one to name (or too many texts have ids). */
+  const nameOf = (text: string): string | undefined => {
+    let id = ids.get(text);
+    if (id === undefined) {
+      if (ids.size >= maxTexts || !PREPARABLE.test(text) || text.replace(/;\s*$/, '').includes(';')) return undefined;
+      ids.set(text, (id = ids.size + 1));
+    }
+    return `${options.prefix}_${generation}_${id}`;
+  };
+
+  function query(connection: pg.ClientBase, text: string, values: readonly unknown[], send: SendQuery, retried: boolean): Promise<pg.QueryResult> {
+    let st = states.get(connection);
+    if (!st) states.set(connection, (st = { generation, prepared: new Set() }));
+    // Outside a transaction (the last ReadyForQuery said idle) a refused statement did nothing: it may run again.
+    const outside = connection.getTransactionStatus() === 'I';
+    // Before BEGIN too: a transaction that starts after a schema change then runs on fresh statements.
+    if (st.generation !== generation && outside) {
+      const old = [...st.prepared];
+      st.prepared = new Set();
+      st.generation = generation;
+      // Queued before the statement, not awaited (order kept). One round trip; a name the server no longer
+      // has (26000) ends it early: what is left stays allocated until the connection closes.
+      if (old.length > 0) void send(old.map((n) => `DEALLOCATE "${n.replaceAll('"', '""')}"`).join('; ')).catch(() => undefined);
+    }
+    const name = st.generation === generation ? nameOf(text) : undefined;
+    if (name === undefined || (!st.prepared.has(name) && st.prepared.size >= maxPerConnection)) return send(text, [...values]);
+    const state = st;
+    return send({ name, text, values: [...values] }).then(
+      (result) => {
+        state.prepared.add(name);
+        return result;
+      },
+      (err: unknown) => {
+        if (!isStalePreparedStatement(err)) {
+          // Usually the execution failed (a unique violation) and the statement stays prepared; pg itself
+          // tracks whether Parse succeeded, this set only bounds and later deallocates them.
+          state.prepared.add(name);
+          throw err;
+        }
+        if (state.generation === generation) generation++;
+        if ((err as { code?: string }).code !== '26000') state.prepared.add(name);
+        if (!outside || retried) throw err;
+        return query(connection, text, values, send, true);
+      },
+    );
+  }
+
+  return {
+    query: (connection, text, values, send = (q, v) => connection.query(q as pg.QueryConfig, v)) => query(connection, text, values, send, false),
+  };
+}
 
 export interface PreparingPoolOptions {
   /** Connections at most. */
@@ -45,46 +149,25 @@ export interface PreparingPoolOptions {
 type Callback = (err: Error | null, result?: pg.QueryResult) => void;
 type RawQuery = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 
+/**
+ * A pg pool for a library that runs its own SQL (DBOS's system database): every client it hands out —
+ * to `pool.connect()` and to `pool.query()` alike — names its single DML statements (above), with the
+ * pool's own names (at most 2,000 texts, 250 per connection).
+ */
 export function createPreparingPool(connectionString: string, options: PreparingPoolOptions): pg.Pool {
-  const ids = new Map<string, number>();
-  let generation = 0;
-  const nameOf = (text: string): string | undefined => {
-    let id = ids.get(text);
-    if (id === undefined) {
-      if (ids.size >= MAX_TEXTS || !PREPARABLE.test(text) || text.replace(/;\s*$/, '').includes(';')) return undefined;
-      ids.set(text, (id = ids.size + 1));
-    }
-    return `${options.prefix}_${generation}_${id}`;
-  };
+  const statements = preparedStatements({ prefix: options.prefix, maxTexts: 2_000, maxPerConnection: 250 });
 
   class PreparingClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
       super(config);
       const raw = super.query.bind(this) as unknown as RawQuery;
-      const prepared = new Set<string>();
+      const send: SendQuery = (q, v) => raw(q, v) as Promise<pg.QueryResult>;
       const client = this as unknown as { query: RawQuery };
       client.query = (config, values, callback) => {
         if (typeof config !== 'string') return raw(config, values, callback);
-        const name = nameOf(config);
-        if (name === undefined || (!prepared.has(name) && prepared.size >= MAX_PER_CONNECTION)) return raw(config, values, callback);
         const cb = (typeof values === 'function' ? values : callback) as Callback | undefined;
-        const vals = typeof values === 'function' || values === undefined ? [] : values;
-        // Outside a transaction (pg's last ReadyForQuery said idle) a refused statement did nothing: it may run again.
-        const autocommit = this.getTransactionStatus() === 'I';
-        const result = (raw({ name, text: config, values: vals }) as Promise<pg.QueryResult>).then(
-          (r) => {
-            prepared.add(name);
-            return r;
-          },
-          (err: unknown) => {
-            // Usually the execution failed (a unique violation) and the statement stays prepared.
-            prepared.add(name);
-            if (!isStalePreparedStatement(err)) throw err;
-            if (name === nameOf(config)) generation++;
-            if (!autocommit) throw err;
-            return raw(config, vals) as Promise<pg.QueryResult>;
-          },
-        );
+        const vals = typeof values === 'function' || values === undefined ? [] : (values as unknown[]);
+        const result = statements.query(this, config, vals, send);
         if (!cb) return result;
         result.then(
           (r) => cb(null, r),

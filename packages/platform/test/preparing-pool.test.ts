@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { createPreparingPool } from '@ems/platform';
+import { createPreparingPool, preparedStatements } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 
 /**
@@ -104,6 +104,60 @@ describe('when a library runs the same statement text again', () => {
       expect((await byId(c as unknown as { query: pg.Pool['query'] })).rows).toEqual([{ id: 'i3', n: 3, label: 'x', rank: 1 }]);
     } finally {
       c.release();
+    }
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('when two users name their statements on the same connection (Kysely ems_, pg-boss bus_)', () => {
+  it('then each prepares its own names for the same text, and a stale plan makes only the refused user deallocate its old name and prepare the next generation', async () => {
+    const own = new pg.Pool({ connectionString: tdb.url, max: 1 });
+    own.on('error', (err) => errors.push(err));
+    const aa = preparedStatements({ prefix: 'aa' });
+    const bb = preparedStatements({ prefix: 'bb' });
+    const text = `SELECT * FROM items WHERE id=$1 /* two users */`;
+    const c = await own.connect();
+    try {
+      const names = async () =>
+        (await c.query<{ name: string }>({ text: `SELECT name FROM pg_prepared_statements WHERE statement LIKE '%/* two users */%' AND from_sql = false ORDER BY name` })).rows.map((r) => r.name);
+      expect((await aa.query(c, text, ['i5'])).rows).toMatchObject([{ id: 'i5', n: 5 }]);
+      expect((await bb.query(c, text, ['i6'])).rows).toMatchObject([{ id: 'i6', n: 6 }]);
+      expect(await names()).toEqual(['aa_0_1', 'bb_0_1']);
+
+      await admin.query(`ALTER TABLE items ADD COLUMN note text DEFAULT 'n'`);
+      // Outside a transaction: refused as stale, deallocated, prepared again under the next generation, answered.
+      expect((await aa.query(c, text, ['i5'])).rows).toMatchObject([{ id: 'i5', n: 5, note: 'n' }]);
+      expect(await names()).toEqual(['aa_1_1', 'bb_0_1']);
+      expect((await bb.query(c, text, ['i6'])).rows).toMatchObject([{ id: 'i6', n: 6, note: 'n' }]);
+      expect(await names()).toEqual(['aa_1_1', 'bb_1_1']);
+    } finally {
+      c.release();
+      await own.end();
+    }
+  });
+});
+
+describe('when a caller queues statements without awaiting them, just after another connection found a plan stale', () => {
+  it('then they reach the server in the order asked: the old names are deallocated before them, not between them', async () => {
+    const two = createPreparingPool(tdb.url, { max: 2, applicationName: 'preparing-pool-order', prefix: 'ord', onError: (err) => errors.push(err) });
+    const a = await two.connect();
+    const b = await two.connect();
+    try {
+      const byId = `SELECT * FROM items WHERE id=$1 /* order */`;
+      await a.query(byId, ['i1']);
+      await b.query(byId, ['i1']);
+      await admin.query(`ALTER TABLE items ADD COLUMN size int DEFAULT 0`);
+      // a finds the plan stale: a new generation for the pool; b still holds the old generation's name.
+      expect((await a.query<{ size: number }>(byId, ['i1'])).rows[0]!.size).toBe(0);
+      // b: BEGIN, INSERT, ROLLBACK queued at once — the INSERT must run inside the transaction and be rolled back.
+      await Promise.all([b.query('BEGIN'), b.query(`INSERT INTO items (id, n) VALUES ($1, $2)`, ['queued', 1]), b.query('ROLLBACK')]);
+      expect((await admin.query(`SELECT count(*)::int AS n FROM items WHERE id = 'queued'`)).rows).toEqual([{ n: 0 }]);
+      const left = await b.query<{ name: string }>({ text: `SELECT name FROM pg_prepared_statements WHERE name LIKE 'ord%'` });
+      expect(left.rows.map((r) => r.name)).toEqual(['ord_1_2']);
+    } finally {
+      a.release();
+      b.release();
+      await two.end();
     }
     expect(errors).toEqual([]);
   });

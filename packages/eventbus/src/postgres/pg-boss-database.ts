@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { CompiledQuery } from 'kysely';
 import type { Db } from 'pg-boss';
-import { backoffDelay, quoteIdent, type Pool } from '@ems/platform';
+import { backoffDelay, preparedStatements, quoteIdent, type Pool, type PreparedStatements } from '@ems/platform';
 import type { TransactionLike } from '../port.ts';
 
 /**
@@ -14,7 +14,7 @@ import type { TransactionLike } from '../port.ts';
 export function poolDatabase(pool: Pool, route?: (queue: string) => boolean): Db {
   const prepared = preparedStatementsOf(pool);
   return {
-    executeSql: (text, values) => prepared.run(pool, text, values ?? []),
+    executeSql: (text, values) => executeOn(pool, prepared, text, values ?? []),
     listen: (channel, onNotification, onReconnect) =>
       listen(pool, channel, (payload) => {
         if (!route?.(payload)) onNotification(payload);
@@ -24,85 +24,35 @@ export function poolDatabase(pool: Pool, route?: (queue: string) => boolean): Db
 }
 
 /*
- * pg-boss's statements as named prepared statements.
- *
- * Its texts are fixed (one per queue and kind: the job fetch, complete, fail, the sweep's…; the values
- * are parameters), yet through `pool.query` each ran unnamed: PostgreSQL parsed and planned it at every
- * call — the job fetch alone was 5.6 calls and 13.1 ms of planning per case in choreography
- * (docs/performance.md). Named, a text is parsed once per connection, and after five executions
- * PostgreSQL may keep a generic plan. The same rules as platform's db.ts for Kysely's statements:
- * - only a single DML statement is named (no `;`: never BEGIN…COMMIT blocks, DDL or migrations);
- * - the name comes from the text (an id per distinct text on this pool, whichever bus runs it), so one
- *   name never stands for two texts on a connection; at most MAX_TEXTS texts get an id and MAX_PER_CONNECTION are prepared on one
- *   connection (the rest run unnamed): the memory a backend keeps for them is bounded;
- * - a statement PostgreSQL refuses because its cached plan went stale (pg-boss migrated a table under a
- *   `RETURNING *`) starts a new generation of names and runs once more unnamed: these statements are
- *   autocommitted, so nothing was done the first time.
+ * pg-boss's statements as named prepared statements (platform's preparedStatements: the rules, the
+ * bounds, what a stale plan does). Its texts are fixed (one per queue and kind: the job fetch, complete,
+ * fail, the sweep's…; the values are parameters), yet through `pool.query` each ran unnamed: PostgreSQL
+ * parsed and planned it at every call — the job fetch alone was 5.6 calls and 13.1 ms of planning per
+ * case in choreography (docs/performance.md). Names of their own (bus_…, beside Kysely's ems_… on the
+ * same connections), one set per pool: several buses (schemas) on one pool share its connections, so
+ * they share the names too; at most 2,000 texts, 200 per connection. A statement refused as stale is
+ * run again once: these statements are autocommitted, so nothing was done the first time.
  */
-const MAX_TEXTS = 2_000;
-const MAX_PER_CONNECTION = 200;
-const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
-
-interface PreparedStatements {
-  run(pool: Pool, text: string, values: unknown[]): Promise<pg.QueryResult>;
-}
-
-/** Per pool: several buses (schemas) on one pool share its connections, so they share the names too. */
 const byPool = new WeakMap<Pool, PreparedStatements>();
 function preparedStatementsOf(pool: Pool): PreparedStatements {
   let prepared = byPool.get(pool);
-  if (!prepared) byPool.set(pool, (prepared = preparedStatements()));
+  if (!prepared) byPool.set(pool, (prepared = preparedStatements({ prefix: 'bus', maxTexts: 2_000, maxPerConnection: 200 })));
   return prepared;
 }
 
-function preparedStatements(): PreparedStatements {
-  const ids = new Map<string, number>();
-  const onConnection = new WeakMap<pg.PoolClient, Set<string>>();
-  let generation = 0;
-  const nameOf = (text: string): string | undefined => {
-    let id = ids.get(text);
-    if (id === undefined) {
-      if (ids.size >= MAX_TEXTS || !PREPARABLE.test(text) || text.includes(';')) return undefined;
-      ids.set(text, (id = ids.size + 1));
-    }
-    return `bus_${generation}_${id}`;
-  };
-  return {
-    async run(pool, text, values) {
-      const name = nameOf(text);
-      if (name === undefined) return pool.query(text, values);
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        let names = onConnection.get(client);
-        if (!names) onConnection.set(client, (names = new Set()));
-        if (!names.has(name) && names.size >= MAX_PER_CONNECTION) return await client.query(text, values);
-        try {
-          const result = await client.query({ name, text, values });
-          names.add(name);
-          return result;
-        } catch (err) {
-          // Usually the execution failed (a unique violation) and the statement stays prepared.
-          names.add(name);
-          if (!isStalePlan(err)) throw err;
-          if (name === `bus_${generation}_${ids.get(text)}`) generation++;
-          return await client.query(text, values);
-        }
-      } catch (err) {
-        // An error PostgreSQL answered leaves the connection usable; any other (a lost connection) does not.
-        broken = !(err instanceof pg.DatabaseError);
-        throw err;
-      } finally {
-        client.release(broken);
-      }
-    },
-  };
-}
-
-/** PostgreSQL refusing a prepared statement whose plan a schema change made stale, or one it no longer has. */
-function isStalePlan(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return (e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '')) || e?.code === '26000';
+async function executeOn(pool: Pool, prepared: PreparedStatements, text: string, values: unknown[]): Promise<pg.QueryResult> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    return await prepared.query(client, text, values);
+  } catch (err) {
+    // An error PostgreSQL answered leaves the connection usable — unless it left a transaction open (a
+    // multi-statement text failing between its BEGIN and COMMIT); any other error (a lost connection) does not.
+    broken = !(err instanceof pg.DatabaseError) || client.getTransactionStatus() !== 'I';
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /**
