@@ -352,13 +352,15 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
         const replay = oldLetters.find((l) => l.eventId === replayed.id)!;
         expect((await bus.deadLetters.replay(replay.id))?.replayedAt).toBeTruthy();
 
-        // The next version: same deployment, the subscriber under its new name.
+        // The next version: same deployment, the subscriber under its new name, in two processes starting at once.
         const next = await makeBus(ctx, bus);
+        const twin = await makeBus(ctx, bus);
         const after = recorder(T.renamed);
         const renamed: Subscription = { ...after.subscription, formerNames: [oldName] };
         try {
           await next.bus.subscribe(renamed);
-          await next.bus.start();
+          await twin.bus.subscribe(renamed);
+          await Promise.all([next.bus.start(), twin.bus.start()]);
           await waitFor(() => (after.handled.length >= 3 ? true : undefined), 'the retried, the waiting and the replayed event under the new name', DELIVERY_TIMEOUT_MS);
 
           const letters = await next.bus.deadLetters.list({ subscriber: renamed.name });
@@ -380,7 +382,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
           await publish(next.bus, marker);
           await waitFor(() => (after.ids().includes(marker.id) ? true : undefined), 'an event after the rename', DELIVERY_TIMEOUT_MS);
           await next.bus.settled(renamed.name, { timeoutMs: DELIVERY_TIMEOUT_MS });
-          expect(after.ids().filter((id) => id === marker.id)).toHaveLength(1);
+          expect(after.ids().filter((id) => id === marker.id), 'once, by either process').toHaveLength(1);
           expect(await next.waitingUnder(oldName), 'nothing left under the old name (queues, jobs, consumers, messages)').toBe(0);
 
           // A second start with the same formerNames (every start runs the move) finds nothing to move.
@@ -392,6 +394,7 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
           await next.bus.settled(renamed.name, { timeoutMs: DELIVERY_TIMEOUT_MS });
           expect(after.ids()).toHaveLength(6);
         } finally {
+          await twin.dispose();
           await next.dispose();
         }
       });

@@ -397,8 +397,12 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
       const oldEvents = names.consumer(former, 'events');
       let startSeq: number | undefined;
       if (await consumerInfo(jsm, names.eventsStream, oldEvents)) {
-        startSeq = await resumeSequence(jsm, names.eventsStream, oldEvents);
-        await addConsumerFrom(jsm, events.stream, events.name, events.settings, startSeq);
+        // Gone meanwhile: another process moved it (and created the new consumer first).
+        startSeq = await resumeSequence(jsm, names.eventsStream, oldEvents).catch((err: unknown) => {
+          if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+          throw err;
+        });
+        if (startSeq !== undefined) await addConsumerFrom(jsm, events.stream, events.name, events.settings, startSeq);
         await deleteConsumer(jsm, names.eventsStream, oldEvents);
       }
       const moves = [
