@@ -99,7 +99,7 @@ for (const bus of ['postgres', 'nats'] as const) {
           'notification.announce-decision-when-decided',
           'hr.cancel-interview-when-resignation-closed',
           'hr.follow-up-exit-process',
-          'access.lift-hold-when-resignation-closed',
+          'access.restore-access-when-resignation-closed',
           'access.schedule-revocation-when-exit-confirmed',
           'ems.track-reactions-when-reported',
           'assets.open-recovery-task-when-resignation-submitted',

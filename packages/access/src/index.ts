@@ -1,6 +1,6 @@
 export { createAccessService, ACCESS_SCHEMA, type AccessService, type AccessServiceDeps } from './access.service.ts';
 export { SUSPEND_ACCESS_SUBSCRIBER, HOLD_REASON } from './suspend-access/suspend-access-when-resignation-submitted.ts';
-export { RESTORE_ACCESS_SUBSCRIBER } from './restore-access/restore-access-when-resignation-closed.ts';
+export { RESTORE_ACCESS_FORMER_NAMES, RESTORE_ACCESS_SUBSCRIBER } from './restore-access/restore-access-when-resignation-closed.ts';
 export { SCHEDULE_REVOCATION_SUBSCRIBER } from './revoke-access/schedule-revocation-when-exit-confirmed.ts';
 export { SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER } from './suspend-access-for-exit/suspend-access-when-exits-started.ts';
 export { planHold, planRelease, type GrantChange, type GrantState, type GrantStatus, type HeldGrant, type ReleasePlan, type SkippedGrant, type SystemCriticality } from './domain/hold.ts';

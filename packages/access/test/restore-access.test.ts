@@ -118,7 +118,7 @@ describe('releasing a hold publishes accessRestored', () => {
   });
 });
 
-describe('access.lift-hold-when-resignation-closed', () => {
+describe('access.restore-access-when-resignation-closed', () => {
   it('when resignationRetained is published twice (a duplicate on the wire), then the hold is lifted once: grants active again, one set of audit entries, one accessRestored on the case', async () => {
     const employee = freshEmployee();
     const resignationId = await suspendedByEvent(employee);

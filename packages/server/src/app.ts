@@ -25,7 +25,7 @@ import {
 import { demoOrg, type DemoOrg } from '@ems/demo-org';
 import { ANNOUNCE_DECISION_SUBSCRIBER, createNotificationService, NOTIFY_MANAGER_SUBSCRIBER, openMaildir, startCaptureSmtpServer, type Maildir, TELL_EXIT_SUBSCRIBER } from '@ems/notification';
 import { CANCEL_INTERVIEW_SUBSCRIBER, createHrService, FOLLOW_UP_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '@ems/hr';
-import { createAccessService, RESTORE_ACCESS_SUBSCRIBER, loadSystemsFile, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER, SystemsFileError, type SystemConfig } from '@ems/access';
+import { createAccessService, RESTORE_ACCESS_FORMER_NAMES, RESTORE_ACCESS_SUBSCRIBER, loadSystemsFile, SCHEDULE_REVOCATION_SUBSCRIBER, SUSPEND_ACCESS_SUBSCRIBER, SUSPEND_ACCESS_FOR_EXIT_SUBSCRIBER, SystemsFileError, type SystemConfig } from '@ems/access';
 import type { ZodType } from 'zod';
 import { AppPaths, appUrl, events } from '@ems/contracts';
 import { createNatsEventBus, createPostgresEventBus, installEventBus, type EventBus, type EventBusTestHooks, type EventedService } from '@ems/eventbus';
@@ -73,6 +73,8 @@ const PARTICIPANT_REACTIONS = [
   CANCEL_INTERVIEW_SUBSCRIBER,
   FOLLOW_UP_SUBSCRIBER,
   RESTORE_ACCESS_SUBSCRIBER,
+  // Its former name (a database upgraded from before the rename may still route events to it).
+  ...RESTORE_ACCESS_FORMER_NAMES,
   SCHEDULE_REVOCATION_SUBSCRIBER,
   TELL_EXIT_SUBSCRIBER,
 ];
