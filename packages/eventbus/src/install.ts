@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
-import { migrate, quoteIdent, type Pool } from '@ems/platform';
+import { migrate, quoteIdent, withTransaction, type Pool } from '@ems/platform';
 import { deadLetterMigrations } from './postgres/dead-letters.ts';
 import { outboxMigrations } from './nats/outbox.ts';
 import { poolDatabase } from './postgres/pg-boss-database.ts';
@@ -33,18 +33,10 @@ export async function installEventBus(pool: Pool, options: { schema?: string } =
 
 /** The bus's schema. Concurrent CREATE SCHEMA IF NOT EXISTS can fail with a unique violation: one installer at a time. */
 export async function createBusSchema(pool: Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     await lockTopology(client, schema);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

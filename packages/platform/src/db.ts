@@ -25,6 +25,26 @@ export function createPool(connectionString: string, options: { max?: number; na
   return pool;
 }
 
+/**
+ * Runs `work` in a transaction on one connection of `pool`: committed when it returns, rolled back when it
+ * throws (the error reaches the caller), the connection released either way. For code below Kysely (the
+ * event bus, migrations, DBOS's neighbours) that speaks to pg directly.
+ */
+export async function withTransaction<T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 /** A Kysely instance bound to one PostgreSQL schema: a service only ever sees its own tables. */
 export function createKysely<DB>(pool: Pool, schema: string): Kysely<DB> {
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) }).withSchema(schema);

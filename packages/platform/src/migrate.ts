@@ -1,5 +1,5 @@
 import type { Pool } from './db.ts';
-import { quoteIdent } from './db.ts';
+import { quoteIdent, withTransaction } from './db.ts';
 
 export interface Migration {
   /** Strictly increasing; never renumber a migration that has shipped. */
@@ -19,10 +19,8 @@ export async function migrate(pool: Pool, schema: string, migrations: readonly M
     throw new Error(`migrations of schema ${schema} must have strictly increasing versions`);
   }
   const s = quoteIdent(schema);
-  const client = await pool.connect();
-  const applied: number[] = [];
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
+    const applied: number[] = [];
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`ems.migrate.${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(
@@ -40,12 +38,6 @@ export async function migrate(pool: Pool, schema: string, migrations: readonly M
       await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
       applied.push(m.version);
     }
-    await client.query('COMMIT');
     return applied;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -8,7 +8,7 @@
  * Times here are PostgreSQL's `now()`: one clock for every replica, unaffected by EMS_CLOCK_OFFSET.
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { Logger, Pool } from '@ems/platform';
+import { withTransaction, type Logger, type Pool } from '@ems/platform';
 
 export interface ReplicaWatchdogOptions {
   pool: Pool;
@@ -40,9 +40,7 @@ export function startReplicaWatchdog(o: ReplicaWatchdogOptions): { stop(): Promi
   }
 
   async function takeOver(peer: string): Promise<void> {
-    const client = await o.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(o.pool, async (client) => {
       const locked = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('ems.replica.' || $1)) AS ok`, [peer]);
       // Still silent? (It may have come back, or another survivor may have taken over already.)
       const still = await client.query(`SELECT 1 FROM ems.replicas WHERE executor_id = $1 AND last_seen < now() - make_interval(secs => $2) FOR UPDATE`, [peer, deadAfterMs / 1000]);
@@ -53,13 +51,7 @@ export function startReplicaWatchdog(o: ReplicaWatchdogOptions): { stop(): Promi
         await client.query('DELETE FROM ems.replicas WHERE executor_id = $1', [peer]);
         o.log.warn({ peer, resumed: ids.length }, 'replica silent; its unfinished workflows resumed here');
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   const tick = () => {

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { backoffDelay, describeError, isPermanent, migrate, PermanentError, quoteIdent, type Logger, type Pool } from '@ems/platform';
+import { backoffDelay, describeError, isPermanent, migrate, PermanentError, quoteIdent, withTransaction, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { createDeadLetterTable, deadLetterMigrations, renameDeadLetters } from '../postgres/dead-letters.ts';
@@ -373,26 +373,15 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     const [events, direct, letters] = consumersOf(sub);
     for (const former of sub.formerNames ?? []) {
       if (former === sub.name) continue;
-      const client = await pool.connect();
-      let rows = 0;
-      let recorded = 0;
-      try {
-        await client.query('BEGIN');
+      const { rows, recorded } = await withTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [relayLockKey(schema, names.prefix)]);
         const rerouted = await client.query(`UPDATE ${quoteIdent(schema)}.nats_outbox SET subject = $3 WHERE prefix = $1 AND subject = $2 AND sent_at IS NULL`, [
           names.prefix,
           names.directSubject(former),
           names.directSubject(sub.name),
         ]);
-        rows = rerouted.rowCount ?? 0;
-        recorded = await renameDeadLetters(client, schema, former, sub.name);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+        return { rows: rerouted.rowCount ?? 0, recorded: await renameDeadLetters(client, schema, former, sub.name) };
+      });
 
       const oldEvents = names.consumer(former, 'events');
       let startSeq: number | undefined;

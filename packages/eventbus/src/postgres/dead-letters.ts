@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { paged, quoteIdent, storableText, type Migration, type Pool } from '@ems/platform';
+import { paged, quoteIdent, storableText, withTransaction, type Migration, type Pool } from '@ems/platform';
 import type { DeadLetter, DeadLetterStore } from '../port.ts';
 
 /**
@@ -129,22 +129,14 @@ export function createDeadLetterTable(pool: Pool, schema: string, send: (client:
      */
     async replay(id) {
       if (!UUID.test(id)) return undefined;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         const { rows } = await client.query<Row>(`SELECT ${COLUMNS} FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
         const row = rows[0];
         if (row && row.replayed_at === null) {
           const jobId = await send(client, row.subscriber, row.event);
           await client.query(`UPDATE ${table} SET replayed_at = now(), replay_job_id = $2 WHERE id = $1`, [id, jobId]);
         }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
       return get(id);
     },
   };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { PgBoss, type JobResult, type JobWithMetadata, type QueueOptions, type QueueResult } from 'pg-boss';
-import { describeError, isPermanent, migrate, PermanentError, quoteIdent, type Logger, type Pool } from '@ems/platform';
+import { describeError, isPermanent, migrate, PermanentError, quoteIdent, withTransaction, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
 import type { CloudEvent, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
@@ -261,37 +261,25 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     const formers = (sub.formerNames ?? []).filter((name) => name !== sub.name);
     if (formers.length === 0) return;
     const s = quoteIdent(schema);
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(pool, async (client) => {
       await lockTopology(client, schema);
       for (const former of formers) {
         const formerDead = former + DEAD_LETTER_SUFFIX;
         const { rows: queues } = await client.query<{ name: string }>(`SELECT name FROM ${s}.queue WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`, [[former, formerDead]]);
         const exists = new Set(queues.map((q) => q.name));
-        let jobs = 0;
-        let deadJobs = 0;
-        if (exists.has(former)) {
-          const moved = await client.query(
-            `UPDATE ${s}.job SET name = $2,
-               dead_letter = CASE WHEN dead_letter = $3 THEN $4 ELSE dead_letter END,
-               state = CASE WHEN state = 'active' AND $5::bool THEN 'retry'::${s}.job_state ELSE state END,
-               start_after = CASE WHEN state = 'active' AND $5::bool THEN ${s}.job_now() ELSE start_after END
-             WHERE name = $1 AND state < 'completed'`,
-            [former, sub.name, formerDead, sub.name + DEAD_LETTER_SUFFIX, options.resumeHeldJobs === true],
-          );
-          jobs = moved.rowCount ?? 0;
-        }
-        if (exists.has(formerDead)) {
-          const moved = await client.query(
-            `UPDATE ${s}.job SET name = $2,
-               state = CASE WHEN state = 'active' AND $3::bool THEN 'retry'::${s}.job_state ELSE state END,
-               start_after = CASE WHEN state = 'active' AND $3::bool THEN ${s}.job_now() ELSE start_after END
-             WHERE name = $1 AND state < 'completed'`,
-            [formerDead, sub.name + DEAD_LETTER_SUFFIX, options.resumeHeldJobs === true],
-          );
-          deadJobs = moved.rowCount ?? 0;
-        }
+        const newDead = sub.name + DEAD_LETTER_SUFFIX;
+        // Both queues in one statement: each job to its queue's new name (a main-queue job's dead-letter queue with it).
+        const { rows: moved } = await client.query<{ name: string }>(
+          `UPDATE ${s}.job SET name = CASE WHEN name = $1 THEN $3 ELSE $4 END,
+             dead_letter = CASE WHEN dead_letter = $2 THEN $4 ELSE dead_letter END,
+             state = CASE WHEN state = 'active' AND $5::bool THEN 'retry'::${s}.job_state ELSE state END,
+             start_after = CASE WHEN state = 'active' AND $5::bool THEN ${s}.job_now() ELSE start_after END
+           WHERE name = ANY(ARRAY[$1, $2]::text[]) AND state < 'completed'
+           RETURNING name`,
+          [former, formerDead, sub.name, newDead, options.resumeHeldJobs === true],
+        );
+        const jobs = moved.filter((j) => j.name === sub.name).length;
+        const deadJobs = moved.length - jobs;
         const letters = await renameDeadLetters(client, schema, former, sub.name);
         await client.query(`DELETE FROM ${s}.subscription WHERE name = $1`, [former]);
         if (exists.has(former)) await client.query(`SELECT ${s}.delete_queue($1)`, [former]);
@@ -300,13 +288,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
           log.warn({ subscriber: sub.name, formerName: former, jobs, deadLetterJobs: deadJobs, deadLetters: letters }, 'event bus: moved what waited under a former subscriber name; its queues are gone');
         }
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   };
 
   const deliver = async (sub: Subscription, job: JobWithMetadata<JobData>): Promise<JobResult> => {
