@@ -346,17 +346,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   };
   const personDn = (uid: string) => `uid=${uid},${peopleBase}`;
   const groupDn = (cn: string) => `cn=${cn},${groupsBase}`;
-  const personLdif = (p: SlapdPerson) =>
-    [
-      `dn: ${personDn(p.uid)}`,
-      'objectClass: inetOrgPerson',
-      ldifLine('uid', p.uid),
-      ldifLine('cn', p.cn ?? p.uid),
-      ldifLine('sn', p.cn ?? p.uid),
-      ...(p.mail ? [ldifLine('mail', p.mail)] : []),
-      ldifLine('userPassword', p.password),
-      '',
-    ].join('\n');
+  const personLdif = (p: SlapdPerson) => personRecord(personDn(p.uid), p);
 
   await ldif(
     'ldapadd',
@@ -468,6 +458,20 @@ export interface SlapdBulk {
   groups?: Array<{ dn: string; cn: string; members: string[] }>;
 }
 
+/** A person's LDIF record (inetOrgPerson with a password), as `dn`. */
+function personRecord(dn: string, p: SlapdPerson): string {
+  return [
+    `dn: ${dn}`,
+    'objectClass: inetOrgPerson',
+    ldifLine('uid', p.uid),
+    ldifLine('cn', p.cn ?? p.uid),
+    ldifLine('sn', p.cn ?? p.uid),
+    ...(p.mail ? [ldifLine('mail', p.mail)] : []),
+    ldifLine('userPassword', p.password),
+    '',
+  ].join('\n');
+}
+
 /**
  * Loads many entries in one LDIF through one `ldapadd -f` as the rootdn (one connection, no per-call
  * timeout): 10,000 people and groups of thousands of members in seconds, where addPeople's one call per
@@ -480,17 +484,6 @@ export async function bulkLoad(slapd: Slapd, bulk: SlapdBulk): Promise<number> {
     if (!ou) throw new Error(`bulkLoad: a unit is an ou=… path, got ${rdnPath}`);
     return [`dn: ${rdnPath},${slapd.suffix}`, 'objectClass: organizationalUnit', ldifLine('ou', ou), ''].join('\n');
   };
-  const personRecord = (p: SlapdPerson) =>
-    [
-      `dn: ${slapd.personDn(p.uid)}`,
-      'objectClass: inetOrgPerson',
-      ldifLine('uid', p.uid),
-      ldifLine('cn', p.cn ?? p.uid),
-      ldifLine('sn', p.cn ?? p.uid),
-      ...(p.mail ? [ldifLine('mail', p.mail)] : []),
-      ldifLine('userPassword', p.password),
-      '',
-    ].join('\n');
   const groupRecord = (g: { dn: string; cn: string; members: string[] }) =>
     [
       `dn: ${g.dn}`,
@@ -499,7 +492,7 @@ export async function bulkLoad(slapd: Slapd, bulk: SlapdBulk): Promise<number> {
       ...(g.members.length ? g.members.map((m) => (m.includes('=') ? m : slapd.personDn(m))) : [slapd.placeholderDn]).map((m) => ldifLine('member', m)),
       '',
     ].join('\n');
-  await writeFile(file, [...(bulk.units ?? []).map(unitRecord), ...(bulk.people ?? []).map(personRecord), ...(bulk.groups ?? []).map(groupRecord)].join('\n'));
+  await writeFile(file, [...(bulk.units ?? []).map(unitRecord), ...(bulk.people ?? []).map((p) => personRecord(slapd.personDn(p.uid), p)), ...(bulk.groups ?? []).map(groupRecord)].join('\n'));
   const started = performance.now();
   try {
     const r = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
