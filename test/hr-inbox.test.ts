@@ -16,6 +16,8 @@ const admins = new Set(org.roleAssignments.map((a) => a.personId));
 const plain = (e: Employee) => e.managerId !== null && !org.employees.some((x) => x.managerId === e.id) && !admins.has(e.id);
 const PARTNER = 'hrp-berlin';
 const OTHER_PARTNER = 'hrp-newyork';
+/** The partner whose address Notification refuses, in the skipped-reminder test. */
+const THIRD_PARTNER = org.hrPartners.find((p) => p.id !== PARTNER && p.id !== OTHER_PARTNER)!.id;
 
 describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (mode) => {
   let env: AcceptanceEnv;
@@ -24,6 +26,7 @@ describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (
   const mine = org.employees.filter((e) => e.hrPartnerId === PARTNER && plain(e)).slice(mode === 'orchestration' ? 0 : 2);
   const EMP = mine[0]!;
   const OTHER = org.employees.filter((e) => e.hrPartnerId === OTHER_PARTNER && plain(e))[mode === 'orchestration' ? 0 : 1]!;
+  const THIRDS = org.employees.filter((e) => e.hrPartnerId === THIRD_PARTNER && plain(e))[mode === 'orchestration' ? 0 : 1]!;
   const cases: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -114,5 +117,37 @@ describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (
       await env.proxy.up();
     }
   }, 180_000);
+
+  it("when HR cannot send a reminder (Notification refuses the partner's address), then it is listed as skipped, with when and HR's reason — never as due", async () => {
+    const followUpsOf = async (query: string) => (await http<followUps.FollowUpList>(base, 'GET', `/api/follow-ups${query}`, undefined, await as(HR_LEAD))).body.items;
+    const reminderOf = (c: followUps.CaseFollowUps | undefined) => c?.followUps.find((f) => f.milestone === 'decision' && f.level === 'reminder');
+    const partner = (await env.ems.pool.query<{ email: string }>('SELECT email FROM hr.hr_partners WHERE id = $1', [THIRD_PARTNER])).rows[0]!;
+    // An address Notification refuses (400: longer than 254 characters), though well-formed (the interview still gets
+    // booked): HR records the reminder without an email and publishes follow-up-skipped.
+    const tooLong = `p@${`${'a'.repeat(60)}.`.repeat(4)}example.com`;
+    await env.ems.pool.query('UPDATE hr.hr_partners SET email = $2 WHERE id = $1', [THIRD_PARTNER, tooLong]);
+    try {
+      const r = await http<{ id: string }>(base, 'POST', '/api/resignations', { employeeId: THIRDS.id });
+      expect(r.status).toBe(201);
+      const kase = await waitFor(async () => (await followUpsOf('?state=skipped')).find((c) => c.resignationId === r.body.id), 'the reminder to be listed as skipped', 60_000);
+      const reminder = reminderOf(kase)!;
+      expect(reminder).toMatchObject({ state: 'skipped', sentAt: null });
+      expect(reminder.reason).toMatch(/^refused by Notification: .*answered 400/);
+      expect(Date.parse(reminder.skippedAt!)).toBeGreaterThanOrEqual(Date.parse(reminder.dueAt));
+      // HR's reason is the one the case's timeline gives, without the timeline's own words around it.
+      const timeline = (await http<{ items: Array<{ type: string; summary: string; at: string }> }>(base, 'GET', `/api/resignations/${r.body.id}/timeline`, undefined, await as(HR_LEAD))).body.items;
+      const entry = timeline.find((t) => t.type === 'com.ems.hr.follow-up-skipped.v1')!;
+      expect(entry.summary).toBe(`Reminder not sent (no decision): ${reminder.reason}`);
+      expect(reminder.skippedAt).toBe(entry.at);
+      // Not due (nothing more will be sent for it): the due filter leaves the case out; the escalation is still to come.
+      expect((await followUpsOf('?state=due')).map((c) => c.resignationId)).not.toContain(r.body.id);
+      expect(kase.followUps.find((f) => f.milestone === 'decision' && f.level === 'escalation')).toMatchObject({ state: 'upcoming', sentAt: null, skippedAt: null, reason: null });
+      // The HR partner of the case sees it the same way.
+      const own = (await http<followUps.FollowUpList>(base, 'GET', '/api/follow-ups', undefined, await as(THIRD_PARTNER))).body.items;
+      expect(reminderOf(own.find((c) => c.resignationId === r.body.id))).toEqual(reminder);
+    } finally {
+      await env.ems.pool.query('UPDATE hr.hr_partners SET email = $2 WHERE id = $1', [THIRD_PARTNER, partner.email]);
+    }
+  }, 90_000);
 
 });

@@ -4,16 +4,19 @@ import { CaseStatus } from './ems.ts';
 
 /**
  * Follow-ups of the cases still awaiting a decision: the reminders (to the HR partner) and escalations (to
- * the HR lead) the follow-up policy calls for, each sent, due (its deadline passed, not sent yet) or
- * upcoming — the HR inbox's "reminders and escalations due". Same policy in both modes (packages/hr/src/
+ * the HR lead) the follow-up policy calls for, each sent, skipped (HR recorded it without an email: nobody
+ * to send it to, or Notification refused it), due (its deadline passed, nothing recorded yet) or upcoming —
+ * the HR inbox's "reminders and escalations due". Same policy in both modes (packages/hr/src/
  * domain/follow-ups.ts); answered by EMS from what it knows of each case (the submission, the interview as
- * booked, a held interview once HR reported it, the decision, the follow-ups sent), asking no other service.
+ * booked, a held interview once HR reported it, the decision, the follow-ups HR sent or skipped), asking no
+ * other service.
  */
 export { FollowUpPaths } from './paths.ts';
 
 export const FollowUpMilestone = z.enum(['interview_scheduled', 'interview_held', 'decision']);
 export const FollowUpLevel = z.enum(['reminder', 'escalation']);
-export const FollowUpState = z.enum(['sent', 'due', 'upcoming']);
+/** `skipped`: past its deadline, but HR sent no email and will not (its reason in `reason`); never `due`. */
+export const FollowUpState = z.enum(['sent', 'skipped', 'due', 'upcoming']);
 
 export const FollowUpListQuery = PageQuery.extend({
   resignationId: Uuid.optional(),
@@ -30,6 +33,10 @@ export const FollowUp = z.object({
   state: FollowUpState,
   /** When it was sent (state `sent`). */
   sentAt: IsoDateTime.nullable(),
+  /** When HR recorded it without an email (state `skipped`). */
+  skippedAt: IsoDateTime.nullable(),
+  /** Why HR sent none (state `skipped`): e.g. the HR partner has no HR lead to escalate to, or Notification refused the email. */
+  reason: z.string().nullable(),
 });
 export type FollowUp = z.infer<typeof FollowUp>;
 
@@ -41,7 +48,7 @@ export const CaseFollowUps = z
     hrPartnerId: z.string(),
     status: CaseStatus,
     submittedAt: IsoDateTime,
-    /** Sent ones first, then the rest by due instant. */
+    /** The ones HR recorded (sent or skipped) first, then the rest; each group by due instant. */
     followUps: z.array(FollowUp),
   })
   .meta({ id: 'CaseFollowUps' });

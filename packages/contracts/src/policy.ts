@@ -84,7 +84,7 @@ export const POLICY = {
   decideResignation: { service: 'ems', what: 'Decide a case: retained or exit confirmed', roles: [assigned(), all('hr_lead')] },
   withdrawResignation: { service: 'ems', what: 'Withdraw a resignation', roles: [own('employee'), all('hr_lead')] },
   getExitReport: { service: 'ems', what: 'Read the exit report: exits by month, department and reason', roles: [all('hr_lead')] },
-  listFollowUps: { service: 'ems', what: 'List the reminders and escalations (sent, due, upcoming) of the cases awaiting a decision', roles: [assigned(), all('hr_lead')] },
+  listFollowUps: { service: 'ems', what: 'List the reminders and escalations (sent, skipped, due, upcoming) of the cases awaiting a decision', roles: [assigned(), all('hr_lead')] },
   watchUpdates: { service: 'ems', what: 'Follow live updates (server-sent events) of the cases they may read; dead letters for operators', roles: caseReaders },
   // EMS: events
   listDeadLetters: { service: 'ems', what: 'List dead-lettered events', roles: [all('operator')] },

@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
-import { events, type followUps as api } from '@ems/contracts';
+import { events, followUps as api } from '@ems/contracts';
 import { followUpKey, followUpsCalledFor, type FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { EmsDb } from '../db/types.ts';
+import { summaries } from '../domain/summaries.ts';
 
 export interface FollowUpDeps {
   db: Kysely<EmsDb>;
@@ -14,10 +15,11 @@ export interface FollowUpDeps {
 const MAX_OPEN_CASES = 5_000;
 
 /**
- * The follow-ups of the cases awaiting a decision that the caller may see, oldest case first: what was
- * sent (the timeline's follow-up entries, in both modes) and what the policy still calls for — due once
- * its instant has passed, upcoming before. The facts are EMS's own: the submission, the interview the
- * scheduling step booked, a held interview once HR reported it (choreography), the decision.
+ * The follow-ups of the cases awaiting a decision that the caller may see, oldest case first: what HR
+ * sent or skipped (the timeline's entries from follow-up-sent and follow-up-skipped, in both modes) and
+ * what the policy still calls for — due once its instant has passed, upcoming before. The facts are EMS's
+ * own: the submission, the interview the scheduling step booked, a held interview once HR reported it
+ * (choreography), the decision.
  */
 export async function listFollowUps(deps: FollowUpDeps, query: api.FollowUpListQuery, employeeIds: readonly string[] | undefined): Promise<api.FollowUpList> {
   const { db } = deps;
@@ -36,8 +38,8 @@ export async function listFollowUps(deps: FollowUpDeps, query: api.FollowUpListQ
     db.selectFrom('steps').select(['resignation_id', 'result']).where('name', '=', 'scheduleInterview').where('status', '=', 'done').where('resignation_id', 'in', ids).execute(),
     db
       .selectFrom('timeline')
-      .select(['resignation_id', 'type', 'at', 'detail'])
-      .where('type', 'in', [events.EventTypes.followUpSent, events.EventTypes.exitInterviewHeld])
+      .select(['resignation_id', 'type', 'at', 'summary', 'detail'])
+      .where('type', 'in', [events.EventTypes.followUpSent, events.EventTypes.followUpSkipped, events.EventTypes.exitInterviewHeld])
       .where('resignation_id', 'in', ids)
       .execute(),
   ]);
@@ -46,27 +48,26 @@ export async function listFollowUps(deps: FollowUpDeps, query: api.FollowUpListQ
     const booked = steps.find((s) => s.resignation_id === c.id)?.result as { end?: unknown } | null | undefined;
     const mine = entries.filter((e) => e.resignation_id === c.id);
     const held = mine.some((e) => e.type === events.EventTypes.exitInterviewHeld);
-    const sent = new Map<string, { at: Date; dueAt: string | null }>();
+    // What HR recorded, per follow-up: sent, or skipped (one or the other; HR records each once).
+    const recorded = new Map<string, api.FollowUp>();
     for (const e of mine) {
-      if (e.type !== events.EventTypes.followUpSent) continue;
-      const d = e.detail as { milestone?: unknown; level?: unknown; dueAt?: unknown };
-      if (typeof d.milestone === 'string' && typeof d.level === 'string') sent.set(`${d.milestone}.${d.level}`, { at: new Date(e.at), dueAt: typeof d.dueAt === 'string' ? d.dueAt : null });
+      if (e.type !== events.EventTypes.followUpSent && e.type !== events.EventTypes.followUpSkipped) continue;
+      const f = recordedFollowUp(e);
+      const key = f && followUpKey(f);
+      if (f && key && (f.state === 'sent' || !recorded.has(key))) recorded.set(key, f);
     }
     const calledFor = followUpsCalledFor(deps.policy, {
       submittedAt: new Date(c.submitted_at),
       interview: typeof booked?.end === 'string' ? { end: new Date(booked.end), held } : null,
       decided: false,
     });
-    const list: api.FollowUp[] = [];
-    for (const [key, s] of sent) {
-      const [milestone, level] = key.split('.') as [api.FollowUp['milestone'], api.FollowUp['level']];
-      list.push({ milestone, level, dueAt: s.dueAt ?? s.at.toISOString(), state: 'sent', sentAt: s.at.toISOString() });
-    }
+    const list: api.FollowUp[] = [...recorded.values()];
     for (const f of calledFor) {
-      if (sent.has(followUpKey(f))) continue;
-      list.push({ milestone: f.milestone, level: f.level, dueAt: f.dueAt.toISOString(), state: f.dueAt <= now ? 'due' : 'upcoming', sentAt: null });
+      if (recorded.has(followUpKey(f))) continue;
+      list.push({ milestone: f.milestone, level: f.level, dueAt: f.dueAt.toISOString(), state: f.dueAt <= now ? 'due' : 'upcoming', sentAt: null, skippedAt: null, reason: null });
     }
-    list.sort((a, b) => (a.state === 'sent') !== (b.state === 'sent') ? (a.state === 'sent' ? -1 : 1) : a.dueAt.localeCompare(b.dueAt));
+    const done = (f: api.FollowUp) => f.state === 'sent' || f.state === 'skipped';
+    list.sort((a, b) => (done(a) !== done(b) ? (done(a) ? -1 : 1) : a.dueAt.localeCompare(b.dueAt)));
     return {
       resignationId: c.id,
       employeeId: c.employee_id,
@@ -80,4 +81,29 @@ export async function listFollowUps(deps: FollowUpDeps, query: api.FollowUpListQ
   const wanted = query.state ? all.filter((c) => c.followUps.some((f) => f.state === query.state)) : all;
   const items = wanted.slice(query.offset, query.offset + query.limit);
   return { items, nextOffset: query.offset + query.limit < wanted.length ? query.offset + query.limit : null };
+}
+
+/**
+ * A follow-up HR recorded, from the timeline entry EMS wrote for its follow-up-sent or follow-up-skipped event
+ * (record-reported.ts: the detail keeps milestone, level and due instant; the entry's instant is the event's).
+ */
+function recordedFollowUp(e: { type: string; at: Date | string; summary: string; detail: Record<string, unknown> }): api.FollowUp | undefined {
+  const milestone = api.FollowUpMilestone.safeParse(e.detail.milestone);
+  const level = api.FollowUpLevel.safeParse(e.detail.level);
+  if (!milestone.success || !level.success) return undefined;
+  const f = { milestone: milestone.data, level: level.data };
+  const at = new Date(e.at).toISOString();
+  const due = typeof e.detail.dueAt === 'string' ? e.detail.dueAt : at;
+  if (e.type === events.EventTypes.followUpSent) return { ...f, dueAt: due, state: 'sent', sentAt: at, skippedAt: null, reason: null };
+  return { ...f, dueAt: due, state: 'skipped', sentAt: null, skippedAt: at, reason: skipReason(f, e) };
+}
+
+/**
+ * HR's reason for a skipped follow-up: the entry's detail keeps only which follow-up it was, so the reason is
+ * read off the entry's sentence, after the words summaries.followUpSkipped puts before it (the one wording).
+ */
+function skipReason(f: { milestone: string; level: string }, e: { summary: string; detail: Record<string, unknown> }): string {
+  if (typeof e.detail.reason === 'string') return e.detail.reason;
+  const before = summaries.followUpSkipped({ ...f, why: '' });
+  return e.summary.startsWith(before) ? e.summary.slice(before.length) : e.summary;
 }

@@ -21,7 +21,7 @@ export interface Inbox {
   thisWeek: Interview[];
   nextWeek: Interview[];
   toDecide: Resignation[];
-  /** Reminders and escalations sent or due (deadline passed, nobody told yet), most recent first. */
+  /** Reminders and escalations sent, skipped (HR recorded them without an email) or due (deadline passed, nobody told yet), most recent first. */
   followUps: Array<FollowUp & { case: CaseFollowUps }>;
   people: Map<string, Employee>;
   partners: Map<string, string>;
@@ -232,11 +232,11 @@ function FollowUpSection({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
     <section aria-labelledby="inbox-follow-ups">
       <h2 id="inbox-follow-ups">{lead ? 'Escalations and reminders' : 'Reminders and escalations'}</h2>
       {shown.length === 0 ? (
-        <p>No reminder or escalation is due or sent on a case awaiting a decision.</p>
+        <p>No reminder or escalation is due, sent or skipped on a case awaiting a decision.</p>
       ) : (
         <div className="table-wrap">
           <table>
-            <caption className="visually-hidden">Reminders and escalations due or sent, on cases awaiting a decision</caption>
+            <caption className="visually-hidden">Reminders and escalations due, sent or skipped, on cases awaiting a decision</caption>
             <thead>
               <tr>
                 <th scope="col">Employee</th>
@@ -259,7 +259,9 @@ function FollowUpSection({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
                   <td>
                     <DateTime iso={f.dueAt} />
                   </td>
-                  <td>{f.sentAt ? <DateTime iso={f.sentAt} /> : 'Not yet: due'}</td>
+                  <td>
+                    <FollowUpSent followUp={f} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -268,4 +270,17 @@ function FollowUpSection({ inbox, lead }: { inbox: Inbox; lead: boolean }) {
       )}
     </section>
   );
+}
+
+/** When it went out; or that HR skipped it, when and why (nobody to send it to, or Notification refused it); or that it is due. */
+function FollowUpSent({ followUp: f }: { followUp: FollowUp }) {
+  if (f.state === 'sent') return <DateTime iso={f.sentAt} />;
+  if (f.state === 'skipped') {
+    return (
+      <>
+        Skipped, not sent (<DateTime iso={f.skippedAt} />): {f.reason ?? 'no reason given'}
+      </>
+    );
+  }
+  return <>Not yet: due</>;
 }
