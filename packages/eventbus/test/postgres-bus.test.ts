@@ -64,6 +64,40 @@ describe('PostgreSQL event bus', () => {
     return { subscription, seen, maxInFlight: () => maxInFlight };
   };
 
+  /**
+   * A pool of the test's own whose connections count, per queue, the fetches pg-boss's workers made and got an
+   * answer to (a worker's claim names its queue in its text: `j.name = '<queue>'` … `SKIP LOCKED`) — seen on the
+   * wire, so the bus needs no hook for it.
+   */
+  const fetchCountingPool = (name: string) => {
+    const watched = createPool(testDb.url, { max: 10, name });
+    const answered = new Map<string, number>();
+    watched.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      const counted = (...args: unknown[]): unknown => {
+        const result = query(...args);
+        const config = args[0];
+        const text = typeof config === 'string' ? config : typeof config === 'object' && config !== null && 'text' in config ? config.text : undefined;
+        const queue = typeof text === 'string' && text.includes('SKIP LOCKED') ? /\bj\.name = '([^']+)'/.exec(text)?.[1] : undefined;
+        if (queue && result instanceof Promise) {
+          result.then(
+            () => answered.set(queue, (answered.get(queue) ?? 0) + 1),
+            () => undefined,
+          );
+        }
+        return result;
+      };
+      client.query = counted as typeof client.query;
+    });
+    return { pool: watched, fetched: (queue: string) => answered.get(queue) ?? 0 };
+  };
+  /**
+   * Barrier: each of the subscriber's `workers` and its dead-letter worker made its first fetch at start and was
+   * answered (nothing waits yet, so each found nothing): from here only a wake-up makes them fetch again.
+   */
+  const firstFetchesBehind = (fetched: (queue: string) => number, subscriber: string, workers: number) =>
+    waitFor(() => (fetched(subscriber) >= workers && fetched(`${subscriber}.dead-letters`) >= 1 ? true : undefined), `the first fetches of ${subscriber}'s workers`);
+
   it('when a process retires a subscriber it never subscribed (routing left by an earlier run), then events stop queuing for it', async () => {
     const routedTo = async (name: string) =>
       Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM bus_retire.subscription WHERE name = $1`, [name])).rows[0]!.n);
@@ -162,7 +196,8 @@ describe('PostgreSQL event bus', () => {
   });
 
   it('when idle polling is rare, then new events, retries and dead letters still arrive promptly (woken by NOTIFY and by the process that failed them)', async () => {
-    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_wakeups', pollingIntervalSeconds: 0.5, idlePollingIntervalSeconds: 120 });
+    const watched = fetchCountingPool('pgbus-wakeups');
+    const bus = createPostgresEventBus({ pool: watched.pool, log, catalogue, schema: 'bus_wakeups', pollingIntervalSeconds: 0.5, idlePollingIntervalSeconds: 120 });
     const attempts: number[] = [];
     const dead: string[] = [];
     const subscription: Subscription = {
@@ -178,7 +213,8 @@ describe('PostgreSQL event bus', () => {
     try {
       await bus.subscribe(subscription);
       await bus.start();
-      await sleep(500); // the workers' first fetches are behind them: only a wake-up makes them fetch again
+      // The default concurrency (4) is two workers taking two jobs each.
+      await firstFetchesBehind(watched.fetched, 'pgbus.wakeups', 2);
       const started = Date.now();
       const failing = tick(1);
       await publish(bus, [failing]);
@@ -193,11 +229,13 @@ describe('PostgreSQL event bus', () => {
       expect(Date.now() - later).toBeLessThan(3000);
     } finally {
       await bus.stop();
+      await watched.pool.end();
     }
   });
 
   it('when a retry comes due that nothing here scheduled (its handler timed out), then the periodic sweep finds it, though the workers themselves poll only once a minute', async () => {
-    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_sweep', pollingIntervalSeconds: 0.5, idlePollingIntervalSeconds: 1, handlerTimeoutSeconds: 1 });
+    const watched = fetchCountingPool('pgbus-sweep');
+    const bus = createPostgresEventBus({ pool: watched.pool, log, catalogue, schema: 'bus_sweep', pollingIntervalSeconds: 0.5, idlePollingIntervalSeconds: 1, handlerTimeoutSeconds: 1 });
     const attempts: number[] = [];
     const subscription: Subscription = {
       name: 'pgbus.sweep',
@@ -206,13 +244,19 @@ describe('PostgreSQL event bus', () => {
       concurrency: 1,
       async handle(_event, ctx) {
         attempts.push(ctx.attempt);
-        if (ctx.attempt === 1) await sleep(2500); // outlives the 1 s handler timeout: pg-boss fails it, not the bus
+        // Outlives the 1 s handler timeout: pg-boss fails it, not the bus. It returns once failed: the one worker, held
+        // until then and waking itself after each job, fetches at once — a second before the retry can be due
+        // (retryWindow: 1–2 s), so only the sweep can find the retry. (A fixed 2.5 s let that fetch find it: with the
+        // sweep every 120 s instead, the test passed 1 run in 3; now it fails every time.)
+        if (ctx.attempt === 1) {
+          await waitFor(async () => ((await pool.query(`SELECT 1 FROM bus_sweep.job WHERE name = 'pgbus.sweep' AND state = 'retry'`)).rowCount ? true : undefined), 'pg-boss to fail the timed-out attempt');
+        }
       },
     };
     try {
       await bus.subscribe(subscription);
       await bus.start();
-      await sleep(500);
+      await firstFetchesBehind(watched.fetched, 'pgbus.sweep', 1);
       const started = Date.now();
       await publish(bus, [tick(1)]);
       await waitFor(() => (attempts.length === 2 ? true : undefined), 'the retry', 20_000);
@@ -220,6 +264,7 @@ describe('PostgreSQL event bus', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await bus.stop();
+      await watched.pool.end();
     }
   });
 
