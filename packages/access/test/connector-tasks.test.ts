@@ -8,6 +8,7 @@ import { createEvent, type CloudEvent, type EventedService } from '@ems/eventbus
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import { ACCESS_SCHEMA, type AccessDB } from '../src/db/access.db.ts';
 import { suspendAccessInTransaction } from '../src/suspend-access/suspend-access.ts';
+import { releaseHold } from '../src/restore-access/release-hold.ts';
 import { byEvent } from '../src/audit/actor.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
 import { sealAllPending } from '../src/audit/seal-audit.ts';
@@ -499,6 +500,83 @@ describe('a system that does not answer, a process dying mid-call', () => {
       stalled.open();
       await http.app.close();
       await firstProcess.stop!();
+    }
+  });
+
+  /**
+   * `first` is suspended and released before any worker runs (its suspend and restore tasks both due,
+   * neither leased), then `second` is suspended: in due order first's suspend, first's restore, second's
+   * suspend on each system. first's suspend on dir-a hangs until the test opens `slow`.
+   */
+  async function suspendedReleasedThenAnother(db: ReturnType<typeof createKysely<AccessDB>>, slow: { wait: Promise<void> }) {
+    const clock = { now: () => new Date() };
+    await pool.query(
+      `INSERT INTO access.systems (id, name, critical, connector) VALUES ('dir-a', 'Directory A', true, 'ldap'), ('idp-b', 'IdP B', true, 'scim'), ('wiki-c', 'Wiki C', false, 'http')
+       ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, critical = excluded.critical`,
+    );
+    const [first, second] = [pick(), pick()] as const;
+    const suspend = async (employee: Employee) => {
+      await grantConnected(pool, employee);
+      const created = await db.transaction().execute((trx) =>
+        suspendAccessInTransaction(trx, { clock, bus }, { resignationId: knownCase(employee.id), employeeId: employee.id }, undefined, {}, byEvent(null)),
+      );
+      if ('refused' in created) throw new Error(`hold refused for ${employee.id}`);
+      return created.hold.id;
+    };
+    await releaseHold({ db, clock, log, bus }, await suspend(first), () => byEvent(null));
+    await suspend(second);
+    const scripted = scriptedSystems();
+    scripted.systems['dir-a']!.behaviours.set(first.id, async (c) => {
+      if (c.action === 'suspend') await slow.wait;
+      return { verification: `${c.action} verified` };
+    });
+    return { first, second, scripted };
+  }
+  const doneOn = (employeeId: string, systemId: string) =>
+    count(pool, `SELECT count(*)::int AS n FROM access.connector_tasks WHERE employee_id = $1 AND system_id = $2 AND status = 'done'`, [employeeId, systemId]);
+
+  it('when a suspend and its restore are both due as the worker claims a batch, then the batch takes the suspend only: the restore is claimed once the suspend is done, and the system sees suspend, then restore', async () => {
+    const db = createKysely<AccessDB>(pool, ACCESS_SCHEMA);
+    const slow = gate();
+    const { first, second, scripted } = await suspendedReleasedThenAnother(db, slow);
+    // Room for every due task in one claim: 3 systems, 3 calls each.
+    const worker = createConnectorWorker({ db, clock: { now: () => new Date() }, log, bus, systems: scripted.connected }, { ...RETRY, baseMs: 50, maxMs: 200, maxInFlight: 9 });
+    worker.start();
+    try {
+      // The barrier: second's suspend on dir-a — after first's restore in due order, so in the same batch
+      // had the batch taken that restore — is done; first's suspend there still hangs.
+      await waitFor(async () => ((await doneOn(second.id, 'dir-a')) === 1 ? true : undefined), 'second’s suspend on dir-a');
+      const restore = await pool.query(`SELECT attempts, lease_token FROM access.connector_tasks WHERE employee_id = $1 AND system_id = 'dir-a' AND action = 'restore'`, [first.id]);
+      expect(restore.rows).toEqual([{ attempts: 0, lease_token: null }]);
+      expect(scripted.systems['dir-a']!.callsFor(first.id).map((c) => c.action)).toEqual(['suspend']);
+      slow.open();
+      await waitFor(async () => ((await doneOn(first.id, 'dir-a')) === 2 ? true : undefined), 'first’s suspend and restore on dir-a');
+      expect(scripted.systems['dir-a']!.callsFor(first.id).map((c) => c.action)).toEqual(['suspend', 'restore']);
+    } finally {
+      slow.open();
+      await worker.stop();
+    }
+  });
+
+  it('when the first due tasks of a system are all held back by older ones, then the claim looks past them: a later due task of that system is made meanwhile', async () => {
+    const db = createKysely<AccessDB>(pool, ACCESS_SCHEMA);
+    const slow = gate();
+    const { first, second, scripted } = await suspendedReleasedThenAnother(db, slow);
+    // A window of one task per system: while first's suspend hangs, dir-a's window holds only first's restore (held back).
+    const worker = createConnectorWorker(
+      { db, clock: { now: () => new Date() }, log, bus, systems: scripted.connected },
+      { ...RETRY, baseMs: 50, maxMs: 200, maxInFlight: 6, claimWindow: 1 },
+    );
+    worker.start();
+    try {
+      await waitFor(async () => ((await doneOn(second.id, 'dir-a')) === 1 ? true : undefined), 'second’s suspend on dir-a while first’s hangs');
+      expect(scripted.systems['dir-a']!.callsFor(first.id).map((c) => c.action)).toEqual(['suspend']);
+      slow.open();
+      await waitFor(async () => ((await doneOn(first.id, 'dir-a')) === 2 ? true : undefined), 'first’s suspend and restore on dir-a');
+      expect(scripted.systems['dir-a']!.callsFor(first.id).map((c) => c.action)).toEqual(['suspend', 'restore']);
+    } finally {
+      slow.open();
+      await worker.stop();
     }
   });
 

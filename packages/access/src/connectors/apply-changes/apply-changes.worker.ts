@@ -1,17 +1,17 @@
-import { sql } from 'kysely';
 import { createPoller, type Poller } from '@ems/platform';
 import type { ConnectedSystems } from '../registry.ts';
 import { applyChange, type ApplyChangeDeps, type ChangeOutcome, type RetryPolicy, type TaskRow } from './apply-change.ts';
+import { claimDueTasks } from './claim-due-tasks.ts';
 
 /**
  * The connector worker: carries connector tasks to their systems. It runs in every process hosting
  * Access (both modes); several processes share the table.
  *
  *   wake (a commit wrote tasks) ─┐
- *   every intervalMs ────────────┴─▶ claim a due task: UPDATE … SET lease … WHERE id = (SELECT …
- *                                      FOR UPDATE SKIP LOCKED) — one short statement, committed
- *                                  ─▶ apply it (no transaction open; AbortSignal deadline) ─▶ record (apply-change.ts)
- *                                  ─▶ claim the next, up to maxInFlight calls at once
+ *   every intervalMs ────────────┴─▶ claim the free slots' worth of due tasks, each system within its share:
+ *                                      one short statement, committed (claim-due-tasks.ts)
+ *                                  ─▶ apply each (no transaction open; AbortSignal deadline) ─▶ record (apply-change.ts)
+ *                                  ─▶ claim again while slots are free, up to maxInFlight calls at once
  *
  * A task is due when pending, its next attempt has come, no live lease holds it, and no older task of
  * the same employee on the same system is still pending (changes reach a system in the order they were
@@ -34,6 +34,11 @@ export interface ConnectorWorkerOptions extends RetryPolicy {
   maxInFlight?: number;
   /** A claim's lease: the deadline of the call plus this margin for recording the outcome. Default 30 s. */
   leaseMarginMs?: number;
+  /**
+   * Due tasks of one system a claim looks at before it looks further (claim-due-tasks.ts). Default 32:
+   * more than the calls in flight that can hold newer tasks back, so the window nearly always has one to take.
+   */
+  claimWindow?: number;
 }
 
 export interface ConnectorWorker extends Pick<Poller, 'drained' | 'rounds'> {
@@ -53,45 +58,18 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
   /** Calls in flight at once on one system: its share, so a hung system never holds every slot. */
   const perSystem = Math.max(1, Math.floor(maxInFlight / Math.max(1, systemIds.length)));
   const leaseMs = options.timeoutMs + (options.leaseMarginMs ?? 30_000);
+  const claimWindow = Math.max(1, options.claimWindow ?? 32);
   const inFlight = new Set<Promise<unknown>>();
   const inFlightOn = new Map<string, number>();
 
-  /** Leases the next due task of one of `among` to this process (attempts counted); undefined when none is due. */
-  async function claim(among: readonly string[] = systemIds): Promise<TaskRow | undefined> {
-    if (among.length === 0) return undefined;
-    const now = clock.now();
-    return db
-      .updateTable('connector_tasks')
-      .set({ attempts: sql<number>`attempts + 1`, leased_until: new Date(now.getTime() + leaseMs), lease_token: crypto.randomUUID(), updated_at: now })
-      .where('id', '=', (eb) =>
-        eb
-          .selectFrom('connector_tasks as c')
-          .select('c.id')
-          .where('c.status', '=', 'pending')
-          .where('c.next_attempt_at', '<=', now)
-          .where((w) => w.or([w('c.leased_until', 'is', null), w('c.leased_until', '<=', now)]))
-          .where('c.system_id', 'in', [...among])
-          .where((w) =>
-            w.not(
-              w.exists(
-                w
-                  .selectFrom('connector_tasks as o')
-                  .select(sql`1`.as('one'))
-                  .whereRef('o.employee_id', '=', 'c.employee_id')
-                  .whereRef('o.system_id', '=', 'c.system_id')
-                  .where('o.status', '=', 'pending')
-                  .whereRef('o.seq', '<', 'c.seq'),
-              ),
-            ),
-          )
-          .orderBy('c.next_attempt_at')
-          .orderBy('c.seq')
-          .limit(1)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .executeTakeFirst();
+  /**
+   * Leases due tasks, up to `limit` and each system's free slots (claim-due-tasks.ts): from the window of
+   * each system's first due tasks, and past it only when the window held nothing claimable.
+   */
+  async function claim(slots: ReadonlyMap<string, number>, limit: number): Promise<TaskRow[]> {
+    const request = { now: clock.now(), leaseMs, slots, limit, window: claimWindow };
+    const batch = await claimDueTasks(db, request);
+    return batch.length > 0 ? batch : claimDueTasks(db, { ...request, window: null });
   }
 
   const apply = (task: TaskRow) => applyChange(deps, systems.connectorFor(task.system_id), task, options);
@@ -103,23 +81,28 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
   async function fill(stopping: AbortSignal): Promise<number> {
     let claimed = 0;
     while (!stopping.aborted && inFlight.size < maxInFlight) {
-      const among = systemIds.filter((id) => (inFlightOn.get(id) ?? 0) < perSystem);
-      const task = await claim(among);
-      if (!task) break;
-      claimed++;
-      const systemId = task.system_id;
-      inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 0) + 1);
-      const call: Promise<unknown> = apply(task)
-        .catch((err: unknown) => log.error({ err, changeId: task.id, systemId: task.system_id }, 'connector worker: recording an outcome failed; the task is claimed again when its lease ends'))
-        .finally(() => {
-          inFlight.delete(call);
-          inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 1) - 1);
-          // A finished task may let the next one of its (employee, system) go.
-          poller.wake();
-        });
-      inFlight.add(call);
+      const slots = new Map(systemIds.map((id) => [id, perSystem - (inFlightOn.get(id) ?? 0)]));
+      const batch = await claim(slots, maxInFlight - inFlight.size);
+      if (batch.length === 0) break;
+      claimed += batch.length;
+      for (const task of batch) startCall(task);
     }
     return claimed;
+  }
+
+  /** Runs a claimed task's call in its slot; its end frees the slot and wakes the loop. */
+  function startCall(task: TaskRow): void {
+    const systemId = task.system_id;
+    inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 0) + 1);
+    const call: Promise<unknown> = apply(task)
+      .catch((err: unknown) => log.error({ err, changeId: task.id, systemId }, 'connector worker: recording an outcome failed; the task is claimed again when its lease ends'))
+      .finally(() => {
+        inFlight.delete(call);
+        inFlightOn.set(systemId, (inFlightOn.get(systemId) ?? 1) - 1);
+        // A finished task may let the next one of its (employee, system) go.
+        poller.wake();
+      });
+    inFlight.add(call);
   }
 
   // A round never claims more than maxInFlight: a full one (all slots were free and taken) is followed
@@ -141,8 +124,10 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
       return poller.rounds;
     },
     async runDue() {
+      // One at a time: a task claimed is applied at once, so its lease never runs out waiting behind others.
       const outcomes: ChangeOutcome[] = [];
-      for (let task = await claim(); task; task = await claim()) outcomes.push(await apply(task));
+      const any = new Map(systemIds.map((id) => [id, 1]));
+      for (let [task] = await claim(any, 1); task; [task] = await claim(any, 1)) outcomes.push(await apply(task));
       return outcomes;
     },
   };
