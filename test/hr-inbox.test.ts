@@ -122,8 +122,9 @@ describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (
     const followUpsOf = async (query: string) => (await http<followUps.FollowUpList>(base, 'GET', `/api/follow-ups${query}`, undefined, await as(HR_LEAD))).body.items;
     const reminderOf = (c: followUps.CaseFollowUps | undefined) => c?.followUps.find((f) => f.milestone === 'decision' && f.level === 'reminder');
     const partner = (await env.ems.pool.query<{ email: string }>('SELECT email FROM hr.hr_partners WHERE id = $1', [THIRD_PARTNER])).rows[0]!;
-    // An address Notification refuses (400: longer than 254 characters), though well-formed (the interview still gets
-    // booked): HR records the reminder without an email and publishes follow-up-skipped.
+    // An address Notification refuses (400: longer than 254 characters): HR records the decision reminder without an
+    // email and publishes follow-up-skipped. (HR cannot book the interview either — its invite to the partner is
+    // refused as it is queued — and the case needs attention; the decision reminder does not depend on it.)
     const tooLong = `p@${`${'a'.repeat(60)}.`.repeat(4)}example.com`;
     await env.ems.pool.query('UPDATE hr.hr_partners SET email = $2 WHERE id = $1', [THIRD_PARTNER, tooLong]);
     try {
