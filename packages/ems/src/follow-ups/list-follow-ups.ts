@@ -85,7 +85,7 @@ export async function listFollowUps(deps: FollowUpDeps, query: api.FollowUpListQ
 
 /**
  * A follow-up HR recorded, from the timeline entry EMS wrote for its follow-up-sent or follow-up-skipped event
- * (record-reported.ts: the detail keeps milestone, level and due instant; the entry's instant is the event's).
+ * (record-reported.ts: the detail keeps milestone, level, due instant and a skip's reason; the entry's instant is the event's).
  */
 function recordedFollowUp(e: { type: string; at: Date | string; summary: string; detail: Record<string, unknown> }): api.FollowUp | undefined {
   const milestone = api.FollowUpMilestone.safeParse(e.detail.milestone);
@@ -99,8 +99,8 @@ function recordedFollowUp(e: { type: string; at: Date | string; summary: string;
 }
 
 /**
- * HR's reason for a skipped follow-up: the entry's detail keeps only which follow-up it was, so the reason is
- * read off the entry's sentence, after the words summaries.followUpSkipped puts before it (the one wording).
+ * HR's reason for a skipped follow-up: the entry's detail.reason (record-reported.ts keeps it). An entry recorded
+ * before the detail kept it has it only in its sentence, after the words summaries.followUpSkipped puts before it.
  */
 function skipReason(f: { milestone: string; level: string }, e: { summary: string; detail: Record<string, unknown> }): string {
   if (typeof e.detail.reason === 'string') return e.detail.reason;

@@ -140,11 +140,15 @@ export async function recordReported(db: Kysely<EmsDb>, clock: Clock, event: Clo
 }
 
 
-/** A follow-up's milestone, level and due instant (never its addressee): what GET /api/follow-ups reads back of a sent one. */
+/**
+ * A follow-up's milestone, level and due instant (never its addressee), and HR's reason when it was skipped:
+ * what GET /api/follow-ups reads back of a recorded one.
+ */
 function followUpOf(event: CloudEvent): Record<string, unknown> {
   if (event.type !== EventTypes.followUpSent && event.type !== EventTypes.followUpSkipped) return {};
-  const d = event.data as { milestone?: unknown; level?: unknown; dueAt?: unknown };
-  return { milestone: d.milestone, level: d.level, dueAt: d.dueAt };
+  const d = event.data as { milestone?: unknown; level?: unknown; dueAt?: unknown; reason?: unknown };
+  const f = { milestone: d.milestone, level: d.level, dueAt: d.dueAt };
+  return event.type === EventTypes.followUpSkipped ? { ...f, reason: d.reason } : f;
 }
 
 function revisionOf(event: CloudEvent): number {
