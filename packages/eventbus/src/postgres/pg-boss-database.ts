@@ -48,10 +48,24 @@ async function executeOn(pool: Pool, prepared: PreparedStatements, text: string,
   } catch (err) {
     // An error PostgreSQL answered leaves the connection usable — unless it left a transaction open (a
     // multi-statement text failing between its BEGIN and COMMIT); any other error (a lost connection) does not.
-    broken = !(err instanceof pg.DatabaseError) || client.getTransactionStatus() !== 'I';
+    // pg rejects on the ErrorResponse, before the server's ReadyForQuery says whether a transaction is still
+    // open (getTransactionStatus() may still tell the state before the text): so end whatever is open, queued
+    // behind that ReadyForQuery. Outside a transaction ROLLBACK only warns. Seen: three processes starting
+    // together on a fresh schema, one's failed install text handed on, still aborted, to pg-boss's next statement.
+    broken = !(err instanceof pg.DatabaseError) || !(await endOpenTransaction(client));
     throw err;
   } finally {
     client.release(broken);
+  }
+}
+
+/** After a failed text: ROLLBACK whatever it left open; true when the connection is idle again (fit to reuse). */
+async function endOpenTransaction(client: pg.PoolClient): Promise<boolean> {
+  try {
+    await client.query('ROLLBACK');
+    return client.getTransactionStatus() === 'I';
+  } catch {
+    return false;
   }
 }
 
