@@ -535,19 +535,21 @@ describe('a system that does not answer, a process dying mid-call', () => {
   const doneOn = (employeeId: string, systemId: string) =>
     count(pool, `SELECT count(*)::int AS n FROM access.connector_tasks WHERE employee_id = $1 AND system_id = $2 AND status = 'done'`, [employeeId, systemId]);
 
-  it('when a suspend and its restore are both due as the worker claims a batch, then the batch takes the suspend only: the restore is claimed once the suspend is done, and the system sees suspend, then restore', async () => {
-    const db = createKysely<AccessDB>(pool, ACCESS_SCHEMA);
-    const slow = gate();
-    const { first, second, scripted } = await suspendedReleasedThenAnother(db, slow);
-    // Room for every due task in one claim: 3 systems, 3 calls each.
-    const worker = createConnectorWorker({ db, clock: { now: () => new Date() }, log, bus, systems: scripted.connected }, { ...RETRY, baseMs: 50, maxMs: 200, maxInFlight: 9 });
+  /**
+   * Runs `worker` until second's suspend on dir-a is done while first's hangs (then `whileHung`'s checks), and
+   * first has had only its suspend there; then lets it end: dir-a sees first's suspend, then its restore.
+   */
+  async function pastTheHungSuspend(
+    worker: ReturnType<typeof createConnectorWorker>,
+    slow: ReturnType<typeof gate>,
+    { first, second, scripted }: Awaited<ReturnType<typeof suspendedReleasedThenAnother>>,
+    barrier: string,
+    whileHung: () => Promise<void> = async () => undefined,
+  ) {
     worker.start();
     try {
-      // The barrier: second's suspend on dir-a — after first's restore in due order, so in the same batch
-      // had the batch taken that restore — is done; first's suspend there still hangs.
-      await waitFor(async () => ((await doneOn(second.id, 'dir-a')) === 1 ? true : undefined), 'second’s suspend on dir-a');
-      const restore = await pool.query(`SELECT attempts, lease_token FROM access.connector_tasks WHERE employee_id = $1 AND system_id = 'dir-a' AND action = 'restore'`, [first.id]);
-      expect(restore.rows).toEqual([{ attempts: 0, lease_token: null }]);
+      await waitFor(async () => ((await doneOn(second.id, 'dir-a')) === 1 ? true : undefined), barrier);
+      await whileHung();
       expect(scripted.systems['dir-a']!.callsFor(first.id).map((c) => c.action)).toEqual(['suspend']);
       slow.open();
       await waitFor(async () => ((await doneOn(first.id, 'dir-a')) === 2 ? true : undefined), 'first’s suspend and restore on dir-a');
@@ -556,6 +558,20 @@ describe('a system that does not answer, a process dying mid-call', () => {
       slow.open();
       await worker.stop();
     }
+  }
+
+  it('when a suspend and its restore are both due as the worker claims a batch, then the batch takes the suspend only: the restore is claimed once the suspend is done, and the system sees suspend, then restore', async () => {
+    const db = createKysely<AccessDB>(pool, ACCESS_SCHEMA);
+    const slow = gate();
+    const { first, second, scripted } = await suspendedReleasedThenAnother(db, slow);
+    // Room for every due task in one claim: 3 systems, 3 calls each.
+    const worker = createConnectorWorker({ db, clock: { now: () => new Date() }, log, bus, systems: scripted.connected }, { ...RETRY, baseMs: 50, maxMs: 200, maxInFlight: 9 });
+    // The barrier: second's suspend on dir-a — after first's restore in due order, so in the same batch
+    // had the batch taken that restore — is done; first's suspend there still hangs.
+    await pastTheHungSuspend(worker, slow, { first, second, scripted }, 'second’s suspend on dir-a', async () => {
+      const restore = await pool.query(`SELECT attempts, lease_token FROM access.connector_tasks WHERE employee_id = $1 AND system_id = 'dir-a' AND action = 'restore'`, [first.id]);
+      expect(restore.rows).toEqual([{ attempts: 0, lease_token: null }]);
+    });
   });
 
   it('when the first due tasks of a system are all held back by older ones, then the claim looks past them: a later due task of that system is made meanwhile', async () => {
@@ -567,17 +583,7 @@ describe('a system that does not answer, a process dying mid-call', () => {
       { db, clock: { now: () => new Date() }, log, bus, systems: scripted.connected },
       { ...RETRY, baseMs: 50, maxMs: 200, maxInFlight: 6, claimWindow: 1 },
     );
-    worker.start();
-    try {
-      await waitFor(async () => ((await doneOn(second.id, 'dir-a')) === 1 ? true : undefined), 'second’s suspend on dir-a while first’s hangs');
-      expect(scripted.systems['dir-a']!.callsFor(first.id).map((c) => c.action)).toEqual(['suspend']);
-      slow.open();
-      await waitFor(async () => ((await doneOn(first.id, 'dir-a')) === 2 ? true : undefined), 'first’s suspend and restore on dir-a');
-      expect(scripted.systems['dir-a']!.callsFor(first.id).map((c) => c.action)).toEqual(['suspend', 'restore']);
-    } finally {
-      slow.open();
-      await worker.stop();
-    }
+    await pastTheHungSuspend(worker, slow, { first, second, scripted }, 'second’s suspend on dir-a while first’s hangs');
   });
 
   it('when one system hangs on many changes, then it takes only its share of the calls in flight: the other system\u2019s changes are made meanwhile, not after the deadline', async () => {
