@@ -63,14 +63,11 @@ export function createConnectorWorker(deps: ApplyChangeDeps & { systems: Connect
   const inFlightOn = new Map<string, number>();
 
   /**
-   * Leases due tasks, up to `limit` and each system's free slots (claim-due-tasks.ts): from the window of
-   * each system's first due tasks, and past it only when the window held nothing claimable.
+   * Leases due tasks, up to `limit` and each system's free slots, in one statement (claim-due-tasks.ts):
+   * from the window of each system's first due tasks, and past it only when the window is all held back.
    */
-  async function claim(slots: ReadonlyMap<string, number>, limit: number): Promise<TaskRow[]> {
-    const request = { now: clock.now(), leaseMs, slots, limit, window: claimWindow };
-    const batch = await claimDueTasks(db, request);
-    return batch.length > 0 ? batch : claimDueTasks(db, { ...request, window: null });
-  }
+  const claim = (slots: ReadonlyMap<string, number>, limit: number): Promise<TaskRow[]> =>
+    claimDueTasks(db, { now: clock.now(), leaseMs, slots, limit, window: claimWindow });
 
   const apply = (task: TaskRow) => applyChange(deps, systems.connectorFor(task.system_id), task, options);
 

@@ -8,6 +8,7 @@ import type { TaskRow } from './apply-change.ts';
  *
  *   per system with a free slot:  its first `window` due, unleased tasks (the due index, in due order)
  *                              ─▶ of those, the ones no older pending task of the same employee holds back
+ *                                 (none, and the window full: the due tasks past it, the rule checked on the way)
  *                              ─▶ the first `slots` of them
  *   all systems together:       the first `limit` in due order ─▶ FOR UPDATE SKIP LOCKED ─▶ leased
  *
@@ -19,8 +20,9 @@ import type { TaskRow } from './apply-change.ts';
  * Why a window: the rule is checked on the window's tasks only, never on every pending task, so the
  * statement's cost does not grow with a burst of new tasks whatever plan PostgreSQL picks — a plan made
  * before ANALYZE has seen the burst used to check the rule on all of them first (seconds to minutes per
- * claim). `window: null` looks past it, as far as it takes: the caller does that when the window held
- * nothing claimable (its tasks all held back by older ones), so a held-back head never hides a due task.
+ * claim). When a system's window is full and every task in it held back by an older one, the same
+ * statement looks past it, as far as it takes, so a held-back head never hides a due task; otherwise
+ * (a task to take in the window, or fewer due than the window holds) it never walks further.
  *
  * The rows are locked with SKIP LOCKED and their state checked again under the lock: a task another
  * process claimed, or finished, meanwhile is left out (the batch is then smaller).
@@ -32,8 +34,8 @@ export interface ClaimRequest {
   slots: ReadonlyMap<string, number>;
   /** Tasks in all. */
   limit: number;
-  /** Due tasks looked at per system; null: all of them. */
-  window: number | null;
+  /** Due tasks looked at per system before looking past them (at least 1). */
+  window: number;
 }
 
 const tasks = sql.table(`${ACCESS_SCHEMA}.connector_tasks`);
@@ -49,17 +51,24 @@ export async function claimDueTasks(db: AccessDb, request: ClaimRequest): Promis
   const notHeldBack = sql`NOT EXISTS (
     SELECT 1 FROM ${tasks} o
     WHERE o.employee_id = c.employee_id AND o.system_id = c.system_id AND o.status = 'pending' AND o.seq < c.seq)`;
-  // The window, then the rule on its tasks only; or, without one, the due index walked with the rule checked on the way.
-  const candidates =
-    request.window === null
-      ? sql`${tasks} c WHERE ${due} AND ${notHeldBack}`
-      : sql`(SELECT c.id, c.employee_id, c.system_id, c.next_attempt_at, c.seq FROM ${tasks} c WHERE ${due} ORDER BY c.next_attempt_at, c.seq LIMIT ${request.window}) c WHERE ${notHeldBack}`;
+  // The window: the system's first due tasks; the rule checked on those only.
+  const window = sql`(SELECT c.id, c.employee_id, c.system_id, c.next_attempt_at, c.seq FROM ${tasks} c WHERE ${due} ORDER BY c.next_attempt_at, c.seq LIMIT ${request.window}) c`;
+  const inWindow = sql`SELECT c.id, c.next_attempt_at, c.seq FROM ${window} WHERE ${notHeldBack}`;
+  // Past it, only when every task in the window is held back and the window is full: a one-time filter per system
+  // (PostgreSQL runs the walk only when it passes; a window with a task to take stops it at its first task, and an
+  // idle table at an empty window). The walk: the due index, the rule checked on the way.
+  const pastWindow = sql`SELECT c.id, c.next_attempt_at, c.seq FROM ${tasks} c WHERE ${due} AND ${notHeldBack}
+    AND NOT EXISTS (${inWindow}) AND (SELECT count(*) FROM ${window}) = ${request.window}`;
   const picked = sql<string>`(
     SELECT t.id FROM ${tasks} t
     WHERE t.id IN (
       SELECT head.id
       FROM unnest(${systems}::text[], ${slots}::int[]) AS free(system_id, slots)
-      CROSS JOIN LATERAL (SELECT c.id, c.next_attempt_at, c.seq FROM ${candidates} ORDER BY c.next_attempt_at, c.seq LIMIT free.slots) head
+      CROSS JOIN LATERAL (
+        (${inWindow} ORDER BY c.next_attempt_at, c.seq LIMIT free.slots)
+        UNION ALL
+        (${pastWindow} ORDER BY c.next_attempt_at, c.seq LIMIT free.slots)
+      ) head
       ORDER BY head.next_attempt_at, head.seq
       LIMIT ${request.limit}
     )
