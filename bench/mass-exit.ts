@@ -127,7 +127,7 @@ interface LdapRun {
   slapdCpuS: number;
   emsCpuS: number;
   sample: { checked: number; locked: number; bindRefused: number; inNoGroup: number; problems: string[] };
-  /** The connector worker's claim statement (pg_stat_statements, every text of it): one per task claimed, one at a time. */
+  /** The connector worker's claim statement (pg_stat_statements, every text of it): one per round, leasing up to the free slots' worth of tasks. */
   claims: ClaimStats | undefined;
   errors: string[];
 }
@@ -143,7 +143,7 @@ interface ClaimStats {
   runningMs: number | null;
 }
 
-/** The worker's claim (`UPDATE connector_tasks SET attempts = attempts + 1 … WHERE id = (SELECT … SKIP LOCKED)`): how often, how long. */
+/** The worker's claim (`UPDATE connector_tasks SET attempts = attempts + 1 … WHERE id IN (SELECT … SKIP LOCKED)`, claim-due-tasks.ts): how often, how long. */
 async function claimStats(server: BenchServer, database: string, url: string): Promise<ClaimStats | undefined> {
   if (!server.statements) return undefined;
   const like = 'update "access"."connector_tasks" set "attempts" = attempts + %';
@@ -627,7 +627,7 @@ function ldapLines(): string[] {
     `${first.people} people in the directory (the batch and their heads: everyone granted one of those systems), ${first.groups} groups (one per system and role, holding the people granted it),`,
     `loaded by one ldapadd in ${(first.loadMs / 1000).toFixed(1)} s before EMS starts. Drift detection's first round (at start; every account of every LDAP system) is waited out`,
     `before the POST (${withLdap.map((r) => `${r.mode} ${(r.ldap!.reconcileMs / 1000).toFixed(0)} s`).join(', ')}) and its interval set to 1 h, so no round overlaps the run (the default, 5 min, would let one compete).`,
-    'One connector task per person and LDAP system, written in the chunk\'s transaction; the worker claims one due task per statement, up to 16 calls at once,',
+    'One connector task per person and LDAP system, written in the chunk\'s transaction; the worker leases a batch of due tasks per statement (claim-due-tasks.ts), up to 16 calls at once,',
     `each system at most its share (16 ÷ ${first.systems.length} systems = ${slots} at once); one task = a connection + bind, read the person, the lock, one modify per group,`,
     'read back the person and each group, then a second connection for the probe bind (ppolicy control). **LDAP locked** = the last task\'s `done_at`',
     '(read from Access\'s connector_tasks after the run) − the POST\'s start. Sample: people picked at random, checked afterwards with ldap-utils as the rootdn',
@@ -641,13 +641,13 @@ function ldapLines(): string[] {
       return `| ${r.mode} | ${r.people} | ${l.tasks} | ${l.done} | ${l.failed} | ${l.pending} | ${l.retried} | ${s(r.criticalCommitMs)} | ${s(l.lastWrittenMs)} | ${s(l.firstDoneMs)} | **${s(l.lastDoneMs)}** | ${l.rate === null ? '–' : l.rate.toFixed(0)} | ${l.slapdCpuS.toFixed(1)} s | ${l.emsCpuS.toFixed(1)} s | ${l.sample.locked} / ${l.sample.bindRefused} / ${l.sample.inNoGroup} of ${l.sample.checked} |`;
     }),
     '',
-    'The worker\'s claim statement (one per task claimed, one claim at a time per process; pg_stat_statements over the run, every text of it):',
+    'The worker\'s claim statement (one per round, each leasing up to the free slots\' worth of tasks, one claim at a time per process; pg_stat_statements over the run, every text of it; idle rounds included):',
     '',
-    '| mode | claims | planned | mean | max | still running at the end |',
-    '|---|---|---|---|---|---|',
+    '| mode | claims | tasks per claim | planned | mean | max | still running at the end |',
+    '|---|---|---|---|---|---|---|',
     ...withLdap.map((r) => {
       const c = r.ldap!.claims;
-      return c ? `| ${r.mode} | ${c.calls} | ${c.plans} | ${c.meanMs.toFixed(1)} ms | ${(c.maxMs / 1000).toFixed(2)} s | ${c.runningMs === null ? '–' : `${(c.runningMs / 1000).toFixed(0)} s`} |` : `| ${r.mode} | – | – | – | – | – |`;
+      return c ? `| ${r.mode} | ${c.calls} | ${c.calls > 0 ? (r.ldap!.tasks / c.calls).toFixed(2) : '–'} | ${c.plans} | ${c.meanMs.toFixed(1)} ms | ${(c.maxMs / 1000).toFixed(2)} s | ${c.runningMs === null ? '–' : `${(c.runningMs / 1000).toFixed(0)} s`} |` : `| ${r.mode} | – | – | – | – | – | – |`;
     }),
     '',
     ...withLdap.flatMap((r) => [...r.ldap!.errors.map((e) => `- error (${r.mode}): ${e}`), ...r.ldap!.sample.problems.map((p) => `- sample (${r.mode}): ${p}`)]),
