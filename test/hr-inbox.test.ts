@@ -123,8 +123,8 @@ describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (
     const reminderOf = (c: followUps.CaseFollowUps | undefined) => c?.followUps.find((f) => f.milestone === 'decision' && f.level === 'reminder');
     const partner = (await env.ems.pool.query<{ email: string }>('SELECT email FROM hr.hr_partners WHERE id = $1', [THIRD_PARTNER])).rows[0]!;
     // An address Notification refuses (400: longer than 254 characters): HR records the decision reminder without an
-    // email and publishes follow-up-skipped. (HR cannot book the interview either — its invite to the partner is
-    // refused as it is queued — and the case needs attention; the decision reminder does not depend on it.)
+    // email and publishes follow-up-skipped. The interview is booked all the same (its invite to the partner is
+    // recorded failed, not sent; the employee's goes): the case's scheduleInterview step is done, in both modes.
     const tooLong = `p@${`${'a'.repeat(60)}.`.repeat(4)}example.com`;
     await env.ems.pool.query('UPDATE hr.hr_partners SET email = $2 WHERE id = $1', [THIRD_PARTNER, tooLong]);
     try {
@@ -140,6 +140,11 @@ describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (
       const entry = timeline.find((t) => t.type === 'com.ems.hr.follow-up-skipped.v1')!;
       expect(entry.summary).toBe(`Reminder not sent (no decision): ${reminder.reason}`);
       expect(reminder.skippedAt).toBe(entry.at);
+      const steps = await waitFor(async () => {
+        const c = await http<{ steps: Record<string, { status: string }> }>(base, 'GET', `/api/resignations/${r.body.id}`, undefined, await as(HR_LEAD));
+        return c.body.steps.scheduleInterview?.status === 'pending' ? undefined : c.body.steps;
+      }, 'the interview step to settle', 30_000);
+      expect(steps.scheduleInterview).toMatchObject({ status: 'done' });
       // Not due (nothing more will be sent for it): the due filter leaves the case out; the escalation is still to come.
       expect((await followUpsOf('?state=due')).map((c) => c.resignationId)).not.toContain(r.body.id);
       expect(kase.followUps.find((f) => f.milestone === 'decision' && f.level === 'escalation')).toMatchObject({ state: 'upcoming', sentAt: null, skippedAt: null, reason: null });

@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import type { z } from 'zod';
+import type { Logger } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { HrTx } from '../db/hr.db.ts';
 
@@ -22,44 +24,63 @@ export interface QueuedEmail {
   reservedUntil: number;
 }
 
-/** The outbox rows of the invites, ready for one INSERT (enqueueEmails, or a statement that inserts more beside them). */
-export function outboxRows(interviewId: string, emails: readonly notification.SendEmailRequest[]) {
+/**
+ * The outbox rows of the invites, ready for one INSERT (enqueueEmails, or a statement that inserts more beside them).
+ *
+ * Validated at the edge: what leaves for Notification must match its contract. An invite Notification would refuse
+ * (e.g. an address the directory holds — up to 320 characters — longer than the 254 Notification takes) cannot be
+ * sent, now or on any retry: it is recorded `failed` with why, as the relay records an invite Notification refused
+ * (deliver-invites.ts), and never queued. The booking, move or cancellation it belongs to stands, and the other
+ * person's invite goes: one person's address does not hold up the case (a follow-up Notification refuses is likewise
+ * recorded skipped, not retried).
+ */
+export function outboxRows(interviewId: string, emails: readonly notification.SendEmailRequest[], log: Logger) {
   return emails.map((email) => {
-    // Validate at the edge: what leaves for Notification must match its contract.
-    const request = notification.SendEmailRequest.parse(email);
-    return {
+    const checked = notification.SendEmailRequest.safeParse(email);
+    const recipient = email.to.email.toLowerCase();
+    const row = {
       interview_id: interviewId,
-      purpose: request.purpose,
-      recipient: request.to.email.toLowerCase(),
-      request: JSON.stringify(request),
+      purpose: email.purpose,
+      recipient,
       next_attempt_at: sql<Date>`now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond'`,
-      // The fast path's attempt, counted when it is reserved: that path sends without claiming the row.
-      attempts: 1,
-      parsed: request,
     };
+    if (!checked.success) {
+      const reason = refusal(email, checked.error);
+      log.error({ interviewId, resignationId: email.resignationId, purpose: email.purpose, err: reason }, 'Notification would refuse an interview invite; recorded failed, not sent');
+      return { ...row, request: JSON.stringify(email), status: 'failed' as const, last_error: reason, attempts: 0, body: email, parsed: undefined };
+    }
+    // The fast path's attempt, counted when it is reserved: that path sends without claiming the row.
+    return { ...row, request: JSON.stringify(checked.data), status: 'pending' as const, last_error: null, attempts: 1, body: checked.data, parsed: checked.data };
   });
 }
 
-/** Pairs the ids an insert returned (an email already queued is not returned) with the requests queued. */
+/** Why an invite is not sent, in words that name the address: what Notification would answer (400) with. */
+function refusal(email: notification.SendEmailRequest, error: z.ZodError): string {
+  const issues = error.issues.map((i) => `${i.path.join('.') || '(email)'}: ${i.message}`).join('; ');
+  return `not sent: Notification refuses this email to ${email.to.email} (${issues})`.slice(0, 2000);
+}
+
+/** Pairs the ids an insert returned (an email already queued is not returned) with the requests queued; a refused row is not queued. */
 export function queuedEmails(rows: ReturnType<typeof outboxRows>, inserted: readonly { id: number; purpose: string; recipient: string }[], reservedUntil: number): QueuedEmail[] {
-  return inserted.map((r) => {
+  return inserted.flatMap((r) => {
     const row = rows.find((x) => x.purpose === r.purpose && x.recipient === r.recipient);
     if (!row) throw new Error(`outbox returned a row it was not given: ${r.purpose} to ${r.recipient}`);
-    return { id: r.id, request: row.parsed, reservedUntil };
+    return row.parsed ? [{ id: r.id, request: row.parsed, reservedUntil }] : [];
   });
 }
 
 /**
  * Queues emails for Notification in the caller's transaction: committed together with the booking,
- * or not at all. Returns the rows queued (an email already queued is not queued again).
+ * or not at all. Returns the rows queued (an email already queued is not queued again; one Notification would
+ * refuse is recorded failed, see outboxRows).
  */
-export async function enqueueEmails(trx: HrTx, interviewId: string, emails: readonly notification.SendEmailRequest[]): Promise<QueuedEmail[]> {
+export async function enqueueEmails(trx: HrTx, interviewId: string, emails: readonly notification.SendEmailRequest[], log: Logger): Promise<QueuedEmail[]> {
   if (emails.length === 0) return [];
   const reservedUntil = Date.now() + FAST_PATH_RESERVATION_MS;
-  const rows = outboxRows(interviewId, emails);
+  const rows = outboxRows(interviewId, emails, log);
   const inserted = await trx
     .insertInto('outbox')
-    .values(rows.map(({ parsed: _parsed, ...row }) => row))
+    .values(rows.map(({ parsed: _parsed, body: _body, ...row }) => row))
     .onConflict((oc) => oc.columns(['purpose', 'recipient']).doNothing())
     .returning(['id', 'purpose', 'recipient'])
     .execute();

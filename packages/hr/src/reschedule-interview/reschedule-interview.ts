@@ -80,7 +80,7 @@ export async function rescheduleInterview(ctx: HrContext, id: string, request: R
         .returningAll()
         .executeTakeFirstOrThrow();
       await rememberKey(trx, key, id, now);
-      const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', await inviteFor(trx, moved), now));
+      const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', await inviteFor(trx, moved), now), ctx.log);
       await refreshFollowUpTimer(ctx, trx, moved.resignation_id);
       return { row: moved, queued };
     });

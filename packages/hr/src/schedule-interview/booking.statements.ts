@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { hr, notification } from '@ems/contracts';
+import type { Logger } from '@ems/platform';
 import type { Decision, HrTx } from '../db/hr.db.ts';
 import { FAST_PATH_RESERVATION_MS, outboxRows, queuedEmails, type QueuedEmail } from '../deliver-invites/outbox.ts';
 import type { IdempotencyKey } from '../interviews/idempotency.ts';
@@ -119,17 +120,19 @@ function interviewFromJson(j: Record<string, unknown>): InterviewRow {
 
 /**
  * Writes the booking in one statement: the interview, the Idempotency-Key (when given) and the invites,
- * RETURNING the interview as stored and the invites queued. A twin that got in first fails it on a
- * unique key, a double booking on the exclusion constraint: the caller maps both.
+ * RETURNING the interview as stored and the invites queued (one Notification would refuse is stored failed, not
+ * queued: see outboxRows). A twin that got in first fails it on a unique key, a double booking on the exclusion
+ * constraint: the caller maps both.
  */
 export async function insertBooking(
   trx: HrTx,
   interview: Omit<InterviewRow, 'status' | 'sequence' | 'held_at' | 'notes'>,
   key: IdempotencyKey | undefined,
   invites: readonly notification.SendEmailRequest[],
+  log: Logger,
 ): Promise<{ row: InterviewRow; queued: QueuedEmail[] }> {
   const reservedUntil = Date.now() + FAST_PATH_RESERVATION_MS;
-  const rows = outboxRows(interview.id, invites);
+  const rows = outboxRows(interview.id, invites, log);
   const i = interview;
   const r = await sql<InterviewRow & { queued: { id: number; purpose: string; recipient: string }[] }>`
     WITH booked AS (
@@ -140,11 +143,13 @@ export async function insertBooking(
       INSERT INTO hr.idempotency_keys (key, operation, fingerprint, interview_id, created_at)
       SELECT ${key?.key ?? null}, ${key?.operation ?? null}, ${key?.fingerprint ?? null}, booked.id, ${i.created_at} FROM booked WHERE ${key !== undefined}
     ), queued AS (
-      INSERT INTO hr.outbox (interview_id, purpose, recipient, request, next_attempt_at, attempts)
-      SELECT booked.id, x.purpose, x.recipient, x.request, now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond', 1
+      INSERT INTO hr.outbox (interview_id, purpose, recipient, request, next_attempt_at, attempts, status, last_error)
+      SELECT booked.id, x.purpose, x.recipient, x.request, now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond', x.attempts, x.status, x.last_error
         FROM booked,
-             ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows.map((x) => ({ purpose: x.purpose, recipient: x.recipient, request: x.parsed })))}::jsonb) AS (purpose text, recipient text, request jsonb))
-             WITH ORDINALITY AS x(purpose, recipient, request, n)
+             ROWS FROM (jsonb_to_recordset(${JSON.stringify(
+               rows.map((x) => ({ purpose: x.purpose, recipient: x.recipient, request: x.body, attempts: x.attempts, status: x.status, last_error: x.last_error })),
+             )}::jsonb) AS (purpose text, recipient text, request jsonb, attempts int, status text, last_error text))
+             WITH ORDINALITY AS x(purpose, recipient, request, attempts, status, last_error, n)
        ORDER BY x.n
       ON CONFLICT (purpose, recipient) DO NOTHING
       RETURNING id, purpose, recipient

@@ -148,6 +148,7 @@ export async function bookInterview(
     },
     key,
     inviteEmails('REQUEST', invite, now),
+    ctx.log,
   );
   // Only a new booking is announced; a repeat was announced when it was booked.
   if (ctx.bus) await ctx.bus.publish(trx, [exitInterviewScheduled(row, cause)]);
