@@ -22,6 +22,9 @@ export function tellExitWhenAccessSuspended(ctx: NotificationContext & { bus: Ev
   const { log } = ctx;
   return {
     name: TELL_EXIT_SUBSCRIBER,
+    // One chunk at a time, so Access's suspensions of the other chunks (critical lane) get the CPU first:
+    // measured in bench/README.md (a mass exit of 10,000).
+    concurrency: 1,
     types: [EventTypes.involuntaryExitsStarted, EventTypes.exitAccessSuspended],
     async handle(event) {
       const started = event.type === EventTypes.involuntaryExitsStarted ? InvoluntaryExitsStarted.parse(event.data) : undefined;
