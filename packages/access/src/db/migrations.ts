@@ -321,4 +321,19 @@ export const migrations: readonly Migration[] = [
       DELETE FROM processed_events WHERE subscriber = 'access.lift-hold-when-resignation-closed';
     `,
   },
+  {
+    version: 11,
+    name: 'connector tasks: the due index per system; vacuumed sooner',
+    // The worker's claim reads each system's first due tasks (claim-due-tasks.ts). On an index over all systems
+    // every system's read walked the others' entries too, and, at the head, the entries of tasks already done
+    // that no vacuum had removed yet (a mass exit marks thousands done a minute): the claim grew from 4 ms to
+    // 21 ms (mean) over a 22,500-task run. Per system, a read walks its own entries only; and the table is
+    // vacuumed after 2 % of it changed (plus 200 rows), not 20 %, so those dead entries do not pile up.
+    sql: `
+      CREATE INDEX connector_tasks_due_by_system_idx ON connector_tasks (system_id, next_attempt_at, seq) WHERE status = 'pending';
+      DROP INDEX connector_tasks_due_idx;
+      ALTER TABLE connector_tasks SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 200,
+        autovacuum_analyze_scale_factor = 0.05, autovacuum_analyze_threshold = 200);
+    `,
+  },
 ];
