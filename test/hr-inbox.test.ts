@@ -145,6 +145,16 @@ describe.each(['orchestration', 'choreography'] as const)('the HR inbox (%s)', (
         return c.body.steps.scheduleInterview?.status === 'pending' ? undefined : c.body.steps;
       }, 'the interview step to settle', 30_000);
       expect(steps.scheduleInterview).toMatchObject({ status: 'done' });
+      // The case says so: the timeline's booking entry names the partner's invite as not sent, with HR's reason
+      // (what its outbox recorded after 'not sent: '), in the same words in both modes.
+      const refused = (await env.ems.pool.query<{ last_error: string }>("SELECT last_error FROM hr.outbox WHERE recipient = $1 AND purpose LIKE 'interview-invite:%'", [tooLong])).rows;
+      expect(refused).toHaveLength(1);
+      const booked = (await http<{ items: Array<{ type: string; summary: string }> }>(base, 'GET', `/api/resignations/${r.body.id}/timeline`, undefined, await as(HR_LEAD))).body.items.find(
+        (t) => t.type === 'com.ems.hr.exit-interview-scheduled.v1',
+      )!;
+      expect(booked.summary).toMatch(/^Exit interview booked for .+ \(.+\); the HR partner's invite was not sent: /);
+      expect(booked.summary.endsWith(`; the HR partner's invite was not sent: ${refused[0]!.last_error.replace(/^not sent: /, '')}`)).toBe(true);
+      expect(booked.summary).toContain(`Notification refuses this email to ${tooLong}`);
       // Not due (nothing more will be sent for it): the due filter leaves the case out; the escalation is still to come.
       expect((await followUpsOf('?state=due')).map((c) => c.resignationId)).not.toContain(r.body.id);
       expect(kase.followUps.find((f) => f.milestone === 'decision' && f.level === 'escalation')).toMatchObject({ state: 'upcoming', sentAt: null, skippedAt: null, reason: null });

@@ -90,6 +90,15 @@ export const ReactionFailed = z.object({
 
 export const ManagerNotificationFailed = ReactionFailed.meta({ id: 'ManagerNotificationFailed', description: 'Notification gave up telling the manager.' });
 
+/**
+ * An interview invite HR did not send because Notification would refuse it (e.g. an address over its 254
+ * characters): the interview stands, the other person's invite goes, this one is never retried. `reason` names the
+ * address and Notification's rule. One definition for HR's answer (hr.Interview) and exit-interview-scheduled; no
+ * registered id, so the AsyncAPI document inlines it (asyncapi.ts resolves only a payload's own top-level $ref).
+ */
+export const InviteNotSent = z.object({ to: z.enum(['employee', 'hrPartner']), reason: Storable.min(1).max(2000) });
+export type InviteNotSent = z.infer<typeof InviteNotSent>;
+
 export const ExitInterviewScheduled = z
   .object({
     resignationId: Uuid,
@@ -99,8 +108,10 @@ export const ExitInterviewScheduled = z
     start: IsoDateTime,
     end: IsoDateTime,
     timezone: Storable,
+    /** The invites not sent (see InviteNotSent); absent when both went, and in events published before it existed. */
+    invitesNotSent: z.array(InviteNotSent).max(2).optional(),
   })
-  .meta({ id: 'ExitInterviewScheduled', description: "HR booked the exit interview in the HR partner's calendar and sent the invites." });
+  .meta({ id: 'ExitInterviewScheduled', description: "HR booked the exit interview in the HR partner's calendar and sent the invites (invitesNotSent: any it could not send)." });
 
 export const ExitInterviewSchedulingFailed = ReactionFailed.meta({ id: 'ExitInterviewSchedulingFailed', description: 'HR could not book the exit interview (e.g. no free slot before the last working day).' });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EmployeeId, IsoDate, IsoDateTime, ListOf, PageQuery, StorableLine, StorableText, Uuid } from './common.ts';
+import { InviteNotSent } from './events.ts';
 import { FollowUpLevel, FollowUpMilestone } from './notification.ts';
 
 /** HR service API: the people directory (employees, managers, HR partners) and exit interviews. */
@@ -68,6 +69,11 @@ export const Interview = z
     /** iCalendar UID of the event. */
     uid: z.string(),
     createdAt: IsoDateTime,
+    /**
+     * In the answer to a booking or a move (and its repeats): this version's invites HR did not send because
+     * Notification would refuse them; absent when none was refused. exit-interview-scheduled carries the same.
+     */
+    invitesNotSent: z.array(InviteNotSent).max(2).optional(),
   })
   .meta({ id: 'Interview' });
 export type Interview = z.infer<typeof Interview>;

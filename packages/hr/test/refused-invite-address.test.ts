@@ -139,6 +139,16 @@ async function expectRefusedInviteRecorded(resignationId: string, interviewId: s
   expect(delivered.map((d) => `${d.request.purpose} ${d.request.to.email}`).sort()).toEqual(purposes.map((p) => `${p} ${to.sent}`).sort());
 }
 
+/**
+ * What HR's answer and exit-interview-scheduled say of a version's invites: the refused one, whose it is, and HR's
+ * reason — the words its outbox recorded after 'not sent: ' (naming the address).
+ */
+async function expectedNotSent(interviewId: string, purpose: string, whose: Whose, refused: string) {
+  const row = (await outbox(interviewId)).find((r) => r.purpose === purpose && r.recipient === refused.toLowerCase())!;
+  expect(row.last_error).toMatch(/^not sent: Notification refuses this email to /);
+  return [{ to: whose === 'partner' ? 'hrPartner' : 'employee', reason: row.last_error!.slice('not sent: '.length) }];
+}
+
 describe.each(['partner', 'employee'] as const)("when Notification would refuse the %s's address", (whose) => {
   it('when the orchestrator books over HTTP, then 201: the interview is booked, the other invite sent, the refused one recorded failed and never sent', async () => {
     const { employee, refused, sent } = await caseWithRefusedAddress(whose);
@@ -150,10 +160,14 @@ describe.each(['partner', 'employee'] as const)("when Notification would refuse 
     const interview = hr.Interview.parse(res.body);
     expect(interview).toMatchObject({ resignationId, employeeId: employee.id, status: 'scheduled', sequence: 0 });
     await expectRefusedInviteRecorded(resignationId, interview.id, { refused, sent }, [`interview-invite:${interview.id}:0`]);
-    // A repeat of the command answers the same booking (200), queuing nothing more.
+    // The answer says which invite was not sent and why, so the case can show it.
+    const notSent = await expectedNotSent(interview.id, `interview-invite:${interview.id}:0`, whose, refused);
+    expect(interview.invitesNotSent).toEqual(notSent);
+    // A repeat of the command answers the same booking (200), queuing nothing more, and says the same.
     const again = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(interview.id);
+    expect(hr.Interview.parse(again.body).invitesNotSent).toEqual(notSent);
     expect(await outbox(interview.id)).toHaveLength(2);
   });
 
@@ -166,8 +180,10 @@ describe.each(['partner', 'employee'] as const)("when Notification would refuse 
 
     const outcomes = (await bus.published()).filter((e) => e.type !== EventTypes.resignationSubmitted && e.subject === resignationId);
     expect(outcomes.map((e) => e.type)).toEqual([EventTypes.exitInterviewScheduled]);
-    const { interviewId } = ExitInterviewScheduled.parse(outcomes[0]!.data);
+    const { interviewId, invitesNotSent } = ExitInterviewScheduled.parse(outcomes[0]!.data);
     await expectRefusedInviteRecorded(resignationId, interviewId, { refused, sent }, [`interview-invite:${interviewId}:0`]);
+    // The event says which invite was not sent and why, as the HTTP answer does.
+    expect(invitesNotSent).toEqual(await expectedNotSent(interviewId, `interview-invite:${interviewId}:0`, whose, refused));
   });
 });
 
@@ -186,4 +202,7 @@ it("when the interview with a partner whose address Notification refuses is move
   expect(cancelled.body).toMatchObject({ status: 'cancelled', sequence: 2 });
 
   await expectRefusedInviteRecorded(resignationId, id, { refused, sent }, [`interview-cancelled:${id}:2`, `interview-invite:${id}:0`, `interview-invite:${id}:1`]);
+  // The move's answer names the partner's invite of the new version as not sent; the cancellation's names none.
+  expect(hr.Interview.parse(moved.body).invitesNotSent).toEqual(await expectedNotSent(id, `interview-invite:${id}:1`, 'partner', refused));
+  expect(cancelled.body.invitesNotSent).toBeUndefined();
 });

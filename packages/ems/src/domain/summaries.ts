@@ -20,6 +20,12 @@ export function localTime(iso: string, timezone: string): string {
   return format.format(new Date(iso));
 }
 
+/** An invite HR did not send (the contracts' InviteNotSent, as the timeline needs it). */
+interface InviteNotSent {
+  to: 'employee' | 'hrPartner';
+  reason: string;
+}
+
 /** What a follow-up was about, in words. */
 function followUpWhat(milestone: string): string {
   return milestone === 'interview_scheduled' ? 'interview not scheduled' : milestone === 'interview_held' ? 'interview not held' : 'no decision';
@@ -36,7 +42,9 @@ export const summaries = {
   },
   managerNotified: (manager: string) => `Manager ${manager} notified by email`,
   noManager: (employee: string) => `${employee} has no manager; nobody to notify`,
-  interviewScheduled: (start: string, timezone: string) => `Exit interview booked for ${localTime(start, timezone)} (${timezone})`,
+  /** `notSent`: the invites HR could not send (Notification would refuse them, e.g. the address), with HR's reason. */
+  interviewScheduled: (start: string, timezone: string, notSent: readonly InviteNotSent[] = []) =>
+    `Exit interview booked for ${localTime(start, timezone)} (${timezone})${notSent.map((n) => `; the ${n.to === 'employee' ? "employee's" : "HR partner's"} invite was not sent: ${n.reason}`).join('')}`,
   interviewHeld: () => 'Exit interview held',
   interviewCancelled: () => 'Exit interview cancelled; cancellations sent',
   /** `why`: the skip reason the participant gave (e.g. none was booked). */

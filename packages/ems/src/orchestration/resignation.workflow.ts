@@ -79,10 +79,10 @@ export function createResignationOrchestrator(deps: {
         { correlationId: draft.correlationId, traceparent: draft.traceparent, idempotencyKey: `${draft.id}:scheduleInterview` },
       );
       return {
-        result: { interviewId: interview.id, start: interview.start, end: interview.end, timezone: interview.timezone },
+        result: { interviewId: interview.id, start: interview.start, end: interview.end, timezone: interview.timezone, ...(interview.invitesNotSent ? { invitesNotSent: interview.invitesNotSent } : {}) },
         service: 'hr',
         type: EventTypes.exitInterviewScheduled,
-        summary: summaries.interviewScheduled(interview.start, interview.timezone),
+        summary: summaries.interviewScheduled(interview.start, interview.timezone, interview.invitesNotSent),
       };
     },
     async suspendAccess(draft) {

@@ -7,7 +7,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
-import { EventTypes, type CloudEvent } from '@ems/contracts/events';
+import { EventTypes, ExitInterviewScheduled, type CloudEvent } from '@ems/contracts/events';
 import { firstDelivery, type EventCatalogue } from '@ems/eventbus';
 import type { EmsDb } from '../db/types.ts';
 import { stepCanBecome, type StepName, type StepStatus } from '../domain/resignation.ts';
@@ -172,8 +172,11 @@ function describe(event: CloudEvent, kase: { employee_name: string; manager_name
   switch (event.type) {
     case EventTypes.managerNotified:
       return typeof d.skipped === 'string' ? summaries.noManager(kase.employee_name) : summaries.managerNotified(kase.manager_name ?? String(d.to));
-    case EventTypes.exitInterviewScheduled:
-      return summaries.interviewScheduled(String(d.start), String(d.timezone));
+    case EventTypes.exitInterviewScheduled: {
+      // Absent in events published before HR reported invites it could not send.
+      const notSent = ExitInterviewScheduled.shape.invitesNotSent.safeParse(d.invitesNotSent);
+      return summaries.interviewScheduled(String(d.start), String(d.timezone), notSent.success ? notSent.data : []);
+    }
     case EventTypes.criticalAccessSuspended:
       return summaries.accessSuspended(((d.suspended as Array<{ system: string }>) ?? []).map((g) => g.system));
     case EventTypes.decisionAnnounced: {

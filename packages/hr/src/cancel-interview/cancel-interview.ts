@@ -69,7 +69,7 @@ export async function cancelScheduled(
     .where('id', '=', row.id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  const queued = await enqueueEmails(trx, row.id, inviteEmails('CANCEL', await inviteFor(trx, cancelled), now), ctx.log);
+  const { queued } = await enqueueEmails(trx, row.id, inviteEmails('CANCEL', await inviteFor(trx, cancelled), now), ctx.log);
   if (ctx.bus) {
     await ctx.bus.publish(trx, [exitInterviewCancelled({ resignationId: row.resignation_id, interviewId: row.id, reason: options.reason }, options.cause, now)]);
   }

@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import type { z } from 'zod';
 import type { Logger } from '@ems/platform';
 import { notification } from '@ems/contracts';
-import type { HrTx } from '../db/hr.db.ts';
+import type { InviteNotSent } from '@ems/contracts/events';
+import type { HrDb, HrTx } from '../db/hr.db.ts';
+import { invitePurpose } from '../domain/calendar-invite.ts';
 
 /**
  * How long a freshly queued invite is reserved for the request that queued it: the request delivers
@@ -54,10 +56,58 @@ export function outboxRows(interviewId: string, emails: readonly notification.Se
   });
 }
 
+/** What last_error of an invite refused at queueing starts with; the words after it are the InviteNotSent reason. */
+const NOT_SENT = 'not sent: ';
+
 /** Why an invite is not sent, in words that name the address: what Notification would answer (400) with. */
 function refusal(email: notification.SendEmailRequest, error: z.ZodError): string {
   const issues = error.issues.map((i) => `${i.path.join('.') || '(email)'}: ${i.message}`).join('; ');
-  return `not sent: Notification refuses this email to ${email.to.email} (${issues})`.slice(0, 2000);
+  return `${NOT_SENT}Notification refuses this email to ${email.to.email} (${issues})`.slice(0, 2000);
+}
+
+/** An outbox row as invitesNotSent reads it: fresh from outboxRows, or stored. */
+interface InviteRow {
+  request: notification.SendEmailRequest;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+}
+
+/**
+ * The invites of one version of an interview (inviteEmails: the employee's, then the partner's) that were refused
+ * as they were queued (failed before any attempt, see outboxRows): what HR's answer and exit-interview-scheduled
+ * report. An invite Notification refuses later, at delivery, is not among them: it happens after both.
+ */
+export function invitesNotSent(rows: readonly InviteRow[]): InviteNotSent[] {
+  return rows.flatMap((row, index) => {
+    if (row.status !== 'failed' || row.attempts !== 0 || !row.last_error?.startsWith(NOT_SENT)) return [];
+    return [{ to: addressee(row.request, index), reason: row.last_error.slice(NOT_SENT.length) }];
+  });
+}
+
+/** Whom an invite is for: its data names both people; when they share a name, its place (the employee's is first). */
+function addressee(request: notification.SendEmailRequest, index: number): InviteNotSent['to'] {
+  const names = request.data as { employeeName?: unknown; hrPartnerName?: unknown };
+  if (names.employeeName !== names.hrPartnerName) {
+    if (request.to.name === names.employeeName) return 'employee';
+    if (request.to.name === names.hrPartnerName) return 'hrPartner';
+  }
+  return index === 0 ? 'employee' : 'hrPartner';
+}
+
+/**
+ * The invites of the interview's current version that were refused as they were queued, read back: a repeated
+ * command answers with the interview as it is now, so with these.
+ */
+export async function storedInvitesNotSent(db: HrDb | HrTx, interview: { id: string; sequence: number }): Promise<InviteNotSent[]> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['request', 'status', 'attempts', 'last_error'])
+    .where('interview_id', '=', interview.id)
+    .where('purpose', '=', invitePurpose('REQUEST', interview.id, interview.sequence))
+    .orderBy('id')
+    .execute();
+  return invitesNotSent(rows);
 }
 
 /** Pairs the ids an insert returned (an email already queued is not returned) with the requests queued; a refused row is not queued. */
@@ -74,8 +124,13 @@ export function queuedEmails(rows: ReturnType<typeof outboxRows>, inserted: read
  * or not at all. Returns the rows queued (an email already queued is not queued again; one Notification would
  * refuse is recorded failed, see outboxRows).
  */
-export async function enqueueEmails(trx: HrTx, interviewId: string, emails: readonly notification.SendEmailRequest[], log: Logger): Promise<QueuedEmail[]> {
-  if (emails.length === 0) return [];
+export async function enqueueEmails(
+  trx: HrTx,
+  interviewId: string,
+  emails: readonly notification.SendEmailRequest[],
+  log: Logger,
+): Promise<{ queued: QueuedEmail[]; notSent: InviteNotSent[] }> {
+  if (emails.length === 0) return { queued: [], notSent: [] };
   const reservedUntil = Date.now() + FAST_PATH_RESERVATION_MS;
   const rows = outboxRows(interviewId, emails, log);
   const inserted = await trx
@@ -84,5 +139,5 @@ export async function enqueueEmails(trx: HrTx, interviewId: string, emails: read
     .onConflict((oc) => oc.columns(['purpose', 'recipient']).doNothing())
     .returning(['id', 'purpose', 'recipient'])
     .execute();
-  return queuedEmails(rows, inserted, reservedUntil);
+  return { queued: queuedEmails(rows, inserted, reservedUntil), notSent: invitesNotSent(rows.map((r) => ({ ...r, request: r.body }))) };
 }

@@ -1,11 +1,15 @@
 import type { Selectable } from 'kysely';
 import type { hr } from '@ems/contracts';
+import type { InviteNotSent } from '@ems/contracts/events';
 import type { InterviewsTable } from '../db/hr.db.ts';
 
 export type InterviewRow = Selectable<InterviewsTable>;
 
-/** The API shape of an interview: a whitelist of the row's fields, never the row itself. */
-export function toInterview(row: InterviewRow): hr.Interview {
+/**
+ * The API shape of an interview: a whitelist of the row's fields, never the row itself. `notSent`: in the answer to
+ * a booking or a move, the invites of that version refused as they were queued (left out when none was).
+ */
+export function toInterview(row: InterviewRow, notSent: readonly InviteNotSent[] = []): hr.Interview {
   return {
     id: row.id,
     resignationId: row.resignation_id,
@@ -20,5 +24,6 @@ export function toInterview(row: InterviewRow): hr.Interview {
     sequence: row.sequence,
     uid: row.uid,
     createdAt: row.created_at.toISOString(),
+    ...(notSent.length ? { invitesNotSent: [...notSent] } : {}),
   };
 }

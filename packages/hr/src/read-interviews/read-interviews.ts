@@ -26,7 +26,7 @@ export async function listInterviews(ctx: HrContext, filter: InterviewFilter): P
   // A time window reads as an agenda (earliest first); otherwise the order the interviews were booked in.
   const ordered = filter.from || filter.to ? q.orderBy('starts_at').orderBy('id') : q.orderBy('created_at').orderBy('id');
   const rows = await ordered.limit(filter.limit + 1).offset(filter.offset).execute();
-  return paged(rows.map(toInterview), filter);
+  return paged(rows.map((row) => toInterview(row)), filter);
 }
 
 export async function getInterview(ctx: HrContext, id: string): Promise<hr.Interview> {

@@ -3,7 +3,8 @@ import type { hr } from '@ems/contracts';
 import type { HrContext } from '../hr.context.ts';
 import { inviteEmails } from '../domain/calendar-invite.ts';
 import { checkSlot, findFreeSlot, type Slot } from '../domain/slots.ts';
-import { enqueueEmails, type QueuedEmail } from '../deliver-invites/outbox.ts';
+import type { InviteNotSent } from '@ems/contracts/events';
+import { enqueueEmails, storedInvitesNotSent, type QueuedEmail } from '../deliver-invites/outbox.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 import { interviewForKey, rememberKey, type IdempotencyKey } from '../interviews/idempotency.ts';
 import { inviteFor } from '../interviews/invite-parties.ts';
@@ -37,19 +38,19 @@ export async function rescheduleInterview(ctx: HrContext, id: string, request: R
     : undefined;
 
   const repeat = await interviewForKey(ctx.db, key);
-  if (repeat) return toInterview(repeat);
+  if (repeat) return toInterview(repeat, await storedInvitesNotSent(ctx.db, repeat));
   const current = await ctx.db.selectFrom('interviews').select(['hr_partner_id', 'last_working_day']).where('id', '=', id).executeTakeFirst();
   if (!current) throw notFound(`No interview ${id}`);
 
   const now = ctx.clock.now();
-  let result: { row: InterviewRow; queued: QueuedEmail[] };
+  let result: { row: InterviewRow; queued: QueuedEmail[]; notSent: InviteNotSent[] };
   try {
     result = await ctx.db.transaction().execute(async (trx) => {
       // Partner first, then the interview: the same order as booking, so the two never deadlock.
       const locked = await lockPartnerCalendar(trx, current.hr_partner_id, { now, lastWorkingDay: current.last_working_day, excludeInterviewId: id });
       const row = await trx.selectFrom('interviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
       const twin = await interviewForKey(trx, key);
-      if (twin) return { row: twin, queued: [] };
+      if (twin) return { row: twin, queued: [], notSent: await storedInvitesNotSent(trx, twin) };
       if (!locked) throw new Error(`HR partner ${current.hr_partner_id} does not exist`);
       if (row.status !== 'scheduled') throw illegalTransition(id, row.status, 'rescheduled');
 
@@ -60,7 +61,7 @@ export async function rescheduleInterview(ctx: HrContext, id: string, request: R
       if (requestedStart) {
         if (requestedStart.getTime() === row.starts_at.getTime()) {
           await rememberKey(trx, key, id, now);
-          return { row, queued: [] };
+          return { row, queued: [], notSent: await storedInvitesNotSent(trx, row) };
         }
         const check = checkSlot(locked.calendar, search, requestedStart, attendee);
         if (!check.ok) throw slotUnavailable(request.start ?? '', check.reason);
@@ -80,19 +81,19 @@ export async function rescheduleInterview(ctx: HrContext, id: string, request: R
         .returningAll()
         .executeTakeFirstOrThrow();
       await rememberKey(trx, key, id, now);
-      const queued = await enqueueEmails(trx, id, inviteEmails('REQUEST', await inviteFor(trx, moved), now), ctx.log);
+      const { queued, notSent } = await enqueueEmails(trx, id, inviteEmails('REQUEST', await inviteFor(trx, moved), now), ctx.log);
       await refreshFollowUpTimer(ctx, trx, moved.resignation_id);
-      return { row: moved, queued };
+      return { row: moved, queued, notSent };
     });
   } catch (err) {
     if (isUniqueViolation(err)) {
       const winner = await interviewForKey(ctx.db, key);
-      if (winner) return toInterview(winner);
+      if (winner) return toInterview(winner, await storedInvitesNotSent(ctx.db, winner));
     }
     // Only reachable if a writer skipped the partner lock: the database still refuses the double booking.
     if (isOverlap(err)) throw slotTakenConcurrently();
     throw err;
   }
   await ctx.invites.deliverNow(result.queued);
-  return toInterview(result.row);
+  return toInterview(result.row, result.notSent);
 }

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { hr, notification } from '@ems/contracts';
 import type { Logger } from '@ems/platform';
 import type { Decision, HrTx } from '../db/hr.db.ts';
-import { FAST_PATH_RESERVATION_MS, outboxRows, queuedEmails, type QueuedEmail } from '../deliver-invites/outbox.ts';
+import type { InviteNotSent } from '@ems/contracts/events';
+import { FAST_PATH_RESERVATION_MS, invitesNotSent, outboxRows, queuedEmails, type QueuedEmail } from '../deliver-invites/outbox.ts';
 import type { IdempotencyKey } from '../interviews/idempotency.ts';
 import type { InterviewRow } from '../interviews/interview.view.ts';
 
@@ -130,7 +131,7 @@ export async function insertBooking(
   key: IdempotencyKey | undefined,
   invites: readonly notification.SendEmailRequest[],
   log: Logger,
-): Promise<{ row: InterviewRow; queued: QueuedEmail[] }> {
+): Promise<{ row: InterviewRow; queued: QueuedEmail[]; notSent: InviteNotSent[] }> {
   const reservedUntil = Date.now() + FAST_PATH_RESERVATION_MS;
   const rows = outboxRows(interview.id, invites, log);
   const i = interview;
@@ -157,5 +158,5 @@ export async function insertBooking(
     SELECT booked.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'purpose', q.purpose, 'recipient', q.recipient) ORDER BY q.id), '[]') FROM queued q) AS queued
       FROM booked`.execute(trx);
   const { queued, ...row } = r.rows[0]!;
-  return { row, queued: queuedEmails(rows, queued, reservedUntil) };
+  return { row, queued: queuedEmails(rows, queued, reservedUntil), notSent: invitesNotSent(rows.map((x) => ({ ...x, request: x.body }))) };
 }

@@ -1,9 +1,10 @@
-import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
+import { EventSources, EventTypes, type CloudEvent, type EventData, type InviteNotSent } from '@ems/contracts/events';
 import { createEvent } from '@ems/eventbus';
 import { eventCause, type EventCause } from '../interviews/event-cause.ts';
 import type { InterviewRow } from '../interviews/interview.view.ts';
 
-export function exitInterviewScheduled(row: InterviewRow, cause: EventCause): CloudEvent<EventData<typeof EventTypes.exitInterviewScheduled>> {
+/** `notSent`: the invites refused as they were queued (outbox.ts invitesNotSent); the field is left out when none was. */
+export function exitInterviewScheduled(row: InterviewRow, cause: EventCause, notSent: readonly InviteNotSent[]): CloudEvent<EventData<typeof EventTypes.exitInterviewScheduled>> {
   return createEvent({
     type: EventTypes.exitInterviewScheduled,
     source: EventSources.hr,
@@ -18,6 +19,7 @@ export function exitInterviewScheduled(row: InterviewRow, cause: EventCause): Cl
       start: row.starts_at.toISOString(),
       end: row.ends_at.toISOString(),
       timezone: row.timezone,
+      ...(notSent.length ? { invitesNotSent: [...notSent] } : {}),
     },
   });
 }

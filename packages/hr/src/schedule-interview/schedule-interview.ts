@@ -5,7 +5,8 @@ import type { HrDb, HrTx } from '../db/hr.db.ts';
 import type { HrContext } from '../hr.context.ts';
 import { inviteEmails } from '../domain/calendar-invite.ts';
 import { findFreeSlot, localDate } from '../domain/slots.ts';
-import type { QueuedEmail } from '../deliver-invites/outbox.ts';
+import type { InviteNotSent } from '@ems/contracts/events';
+import { storedInvitesNotSent, type QueuedEmail } from '../deliver-invites/outbox.ts';
 import { refreshFollowUpTimer } from '../follow-up-exit-process/follow-up-timer.ts';
 import { closedConflict, lockResignation } from '../interviews/exit-case.ts';
 import { assertSameRequest, interviewForKey, type IdempotencyKey } from '../interviews/idempotency.ts';
@@ -21,6 +22,8 @@ export interface Booking {
   row: InterviewRow;
   /** Outbox ids to deliver after commit (empty on a repeat). */
   queued: QueuedEmail[];
+  /** The interview's current invites refused as they were queued (outbox.ts invitesNotSent), a repeat's too. */
+  notSent: InviteNotSent[];
   created: boolean;
 }
 
@@ -50,7 +53,7 @@ export async function scheduleInterview(
     // The same resignation booked for another partner, or the same key used concurrently: answer as a repeat.
     if (isUniqueViolation(err)) {
       const winner = await findRepeat(ctx.db, request, key);
-      if (winner) return { interview: toInterview(winner), created: false };
+      if (winner) return { interview: toInterview(winner, await storedInvitesNotSent(ctx.db, winner)), created: false };
     }
     // Only reachable if a writer skipped the partner lock: the database still refuses the double booking.
     if (isOverlap(err)) throw slotTakenConcurrently();
@@ -58,7 +61,7 @@ export async function scheduleInterview(
   }
 
   if (booked.created) await ctx.invites.deliverNow(booked.queued);
-  return { interview: toInterview(booked.row), created: booked.created };
+  return { interview: toInterview(booked.row, booked.notSent), created: booked.created };
 }
 
 /**
@@ -93,7 +96,7 @@ export async function bookInterview(
   const facts = await readBookingFacts(trx, request, key, partnerId, now);
 
   const repeat = repeatOf(facts, request, key);
-  if (repeat) return { row: repeat, queued: [], created: false };
+  if (repeat) return { row: repeat, queued: [], notSent: await storedInvitesNotSent(trx, repeat), created: false };
   if (facts.decision === 'retained' || facts.decision === 'withdrawn') throw closedConflict(request.resignationId, facts.decision);
 
   const employee = facts.employee;
@@ -131,7 +134,7 @@ export async function bookInterview(
     employee: { name: employee.name, email: employee.email, timezone: employee.timezone },
     hrPartner: { name: partner.name, email: partner.email, timezone: partner.timezone },
   };
-  const { row, queued } = await insertBooking(
+  const { row, queued, notSent } = await insertBooking(
     trx,
     {
       id,
@@ -151,9 +154,9 @@ export async function bookInterview(
     ctx.log,
   );
   // Only a new booking is announced; a repeat was announced when it was booked.
-  if (ctx.bus) await ctx.bus.publish(trx, [exitInterviewScheduled(row, cause)]);
+  if (ctx.bus) await ctx.bus.publish(trx, [exitInterviewScheduled(row, cause, notSent)]);
   await refreshFollowUpTimer(ctx, trx, row.resignation_id);
-  return { row, queued, created: true };
+  return { row, queued, notSent, created: true };
 }
 
 /** The interview a repeat of this request gets (by Idempotency-Key, else by resignation), from facts already read. */
