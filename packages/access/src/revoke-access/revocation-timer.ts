@@ -42,7 +42,8 @@ export function createRevocationTimer(deps: RevokeAccessDeps, options: { interva
     let q = trx
       .selectFrom('revocations')
       .selectAll()
-      .where('status', '=', 'scheduled')
+      // A literal: a prepared statement's generic plan can then use the partial index revocations_due_idx (status = 'scheduled').
+      .where('status', '=', sql.lit('scheduled'))
       .where('revoke_at', '<=', clock.now())
       .orderBy('revoke_at')
       .orderBy('id')

@@ -438,7 +438,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
         const overdue = await trx
           .updateTable('steps')
           .set({ status: 'late', at: now })
-          .where('status', '=', 'pending')
+          // A literal: a prepared statement's generic plan can then use the partial index steps_overdue (status = 'pending').
+          .where('status', '=', sql.lit('pending'))
           .where('expected_by', '<', now)
           .returning(['resignation_id', 'name', 'expected_by'])
           .execute();

@@ -68,7 +68,8 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
         next_attempt_at: sql<Date>`now() + ${LEASE_MS} * interval '1 millisecond'`,
       }))
       .where('id', 'in', (eb) => {
-        let q = eb.selectFrom('outbox').select('id').where('status', '=', 'pending');
+        // A literal: a prepared statement's generic plan can then use the partial index outbox_due (status = 'pending').
+        let q = eb.selectFrom('outbox').select('id').where('status', '=', sql.lit('pending'));
         q = 'ids' in filter ? q.where('id', 'in', [...filter.ids]) : q.where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('id').limit(filter.due);
         return q.forUpdate().skipLocked();
       })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { EventSources, EventTypes } from '@ems/contracts/events';
 import { createEvent, type CloudEvent } from '@ems/eventbus';
 import { backoffDelay } from '@ems/platform';
@@ -96,7 +96,9 @@ async function claim(ctx: NotificationContext, id: string | undefined): Promise<
       let due = eb
         .selectFrom('emails')
         .select('id')
-        .where('status', '=', 'queued')
+        // A literal, not a parameter: a prepared statement's generic plan can then use the partial index
+        // emails_due (WHERE status = 'queued'); with `status = $1` it could not, and read every email.
+        .where('status', '=', sql.lit('queued'))
         .where('next_attempt_at', '<=', now)
         .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]));
       if (id !== undefined) due = due.where('id', '=', id);
