@@ -4,7 +4,6 @@ import { hr } from '@ems/contracts';
 import { EventSources, EventTypes, ExitInterviewCancellationFailed, ExitInterviewCancelled, type CloudEvent } from '@ems/contracts/events';
 import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
-import type { Employee } from '@ems/demo-org';
 import { CANCEL_INTERVIEW_SUBSCRIBER, SCHEDULE_INTERVIEW_SUBSCRIBER } from '../src/index.ts';
 import { call, decisionEvent, icsValues, manualClock, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
 
@@ -33,13 +32,7 @@ beforeEach(() => {
   bus.stopFailing();
 });
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id))!;
-  used.add(e.id);
-  return e;
-}
-function submitted(employee = employeeOf('hrp-berlin')) {
+function submitted(employee = h.employeeOf('hrp-berlin')) {
   const resignationId = randomUUID();
   return resignationSubmittedEvent({ resignationId, correlationId: `corr-${resignationId}`, employee, hrPartnerId: employee.hrPartnerId, lastWorkingDay: '2026-03-31', submittedAt: clock.now() });
 }

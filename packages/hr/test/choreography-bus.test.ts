@@ -35,13 +35,6 @@ afterAll(async () => {
   await stub?.stop();
 });
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id))!;
-  used.add(e.id);
-  return e;
-}
-
 function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' | 'timezone' | 'hrPartnerId'>, lastWorkingDay: string) {
   const resignationId = randomUUID();
   return resignationSubmittedEvent({ resignationId, correlationId: `corr-${resignationId}`, employee, hrPartnerId: employee.hrPartnerId, lastWorkingDay, submittedAt: clock.now() });
@@ -58,7 +51,7 @@ const settled = () =>
 
 describe('HR through the real PostgreSQL event bus', () => {
   it('when resignation-submitted is published (and published again), then HR books once, the invites go out once, and exit-interview-scheduled reaches its subscribers once', async () => {
-    const employee = employeeOf('hrp-berlin');
+    const employee = h.employeeOf('hrp-berlin');
     const event = resignationSubmitted(employee, '2026-03-31');
 
     await publish([event]);
@@ -89,7 +82,7 @@ describe('HR through the real PostgreSQL event bus', () => {
   });
 
   it('when HR keeps failing on an event (a technical error), then after the last attempt it is dead-lettered and exit-interview-scheduling-failed is published; replayed once fixed, it books the interview', async () => {
-    const event = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    const event = resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-03-31');
     // Break HR's storage for this subscriber: every attempt fails before it can do anything.
     await h.pool.query('ALTER TABLE hr.processed_events RENAME TO processed_events_away');
     try {
@@ -114,7 +107,7 @@ describe('HR through the real PostgreSQL event bus', () => {
   });
 
   it('when the resignation is withdrawn after the booking, then HR cancels the interview through the bus once, and exit-interview-cancelled reaches its subscribers', async () => {
-    const submitted = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    const submitted = resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-03-31');
     await publish([submitted]);
     const [scheduled] = await outcomes.waitFor(submitted.data.resignationId, 'exit-interview-scheduled');
     const { interviewId } = ExitInterviewScheduled.parse(scheduled!.data);

@@ -38,14 +38,6 @@ beforeEach(() => {
   bus.stopFailing();
 });
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id));
-  if (!e) throw new Error(`out of employees of ${partnerId}`);
-  used.add(e.id);
-  return e;
-}
-
 function resignationSubmitted(employee: Pick<Employee, 'id' | 'name' | 'email' | 'timezone' | 'hrPartnerId'>, lastWorkingDay: string, resignationId = randomUUID()) {
   return resignationSubmittedEvent({ resignationId, correlationId: `corr-${resignationId}`, employee, hrPartnerId: employee.hrPartnerId, lastWorkingDay, submittedAt: clock.now() });
 }
@@ -109,7 +101,7 @@ describe('the HR service as a participant of the choreography', () => {
 
 describe('booking the exit interview when a resignation is submitted', () => {
   it('when the event arrives, then the interview is booked, both invites are delivered and exit-interview-scheduled is published on the same case and trace', async () => {
-    const employee = employeeOf('hrp-singapore');
+    const employee = h.employeeOf('hrp-singapore');
     const event = resignationSubmitted(employee, '2026-03-27');
 
     await deliver(event);
@@ -141,7 +133,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
   });
 
   it('when the same event is delivered twice, one after the other, then one interview, one outcome event, and the invites go out once', async () => {
-    const event = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    const event = resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-03-31');
 
     await deliver(event);
     await deliver(event);
@@ -152,7 +144,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
   });
 
   it('when the same event is delivered twice at the same moment, then one interview, one outcome event, and the invites go out once', async () => {
-    const event = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    const event = resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-03-31');
 
     await Promise.all([deliver(event), deliver(event), deliver(event)]);
 
@@ -163,7 +155,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
   });
 
   it('when the interview was already booked over HTTP, then the event books nothing more and announces nothing twice', async () => {
-    const employee = employeeOf('hrp-newyork');
+    const employee = h.employeeOf('hrp-newyork');
     const event = resignationSubmitted(employee, '2026-03-31');
     const first = await book({ resignationId: event.data.resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' });
     expect(first.status).toBe(201);
@@ -177,7 +169,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
   });
 
   it('when the event and an HTTP request for the same resignation race, then one interview and one exit-interview-scheduled', async () => {
-    const employee = employeeOf('hrp-newyork');
+    const employee = h.employeeOf('hrp-newyork');
     const event = resignationSubmitted(employee, '2026-03-31');
 
     const [, res] = await Promise.all([
@@ -193,7 +185,7 @@ describe('booking the exit interview when a resignation is submitted', () => {
   });
 
   it('when publishing the outcome fails, then the booking rolls back with it (no interview, no invites, no event, not marked handled), and the retry books it once', async () => {
-    const event = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    const event = resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-03-31');
     bus.failPublish({ times: Infinity });
 
     await expect(deliver(event)).rejects.toThrow('bus told to fail after recording');
@@ -218,8 +210,8 @@ describe('when HR cannot book the interview', () => {
   const cases: Array<{ name: string; event: () => CloudEvent<{ resignationId: string }>; reason: RegExp }> = [
     { name: 'the employee is not in HR’s directory', event: () => resignationSubmitted(unknown, '2026-03-31'), reason: /No employee E9999/ },
     // Monday evening in Singapore: the next business day is the last one, so no slot lies before it.
-    { name: 'there is no free slot before the last working day', event: () => resignationSubmitted(employeeOf('hrp-singapore'), '2026-03-03'), reason: /No free slot before the last working day/ },
-    { name: 'the last working day is already past', event: () => resignationSubmitted(employeeOf('hrp-berlin'), '2026-02-27'), reason: /2026-02-27 is in the past/ },
+    { name: 'there is no free slot before the last working day', event: () => resignationSubmitted(h.employeeOf('hrp-singapore'), '2026-03-03'), reason: /No free slot before the last working day/ },
+    { name: 'the last working day is already past', event: () => resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-02-27'), reason: /2026-02-27 is in the past/ },
   ];
 
   for (const c of cases) {
@@ -257,7 +249,7 @@ describe('when HR cannot book the interview', () => {
   });
 
   it('when the bus gives up on an event (dead letter), then exit-interview-scheduling-failed is published with the reason', async () => {
-    const event = resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31');
+    const event = resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-03-31');
 
     await subscription.onDeadLetter!(event, 'connection terminated unexpectedly');
 
@@ -271,7 +263,7 @@ describe('when HR cannot book the interview', () => {
 
   it('when a dead-lettered event names no resignation (it failed validation), then nothing is published and nothing throws', async () => {
     const before = (await bus.published()).length;
-    const garbage = { ...resignationSubmitted(employeeOf('hrp-berlin'), '2026-03-31'), data: { hello: 'world' } };
+    const garbage = { ...resignationSubmitted(h.employeeOf('hrp-berlin'), '2026-03-31'), data: { hello: 'world' } };
 
     await expect(subscription.onDeadLetter!(garbage, 'invalid payload')).resolves.toBeUndefined();
 
@@ -281,7 +273,7 @@ describe('when HR cannot book the interview', () => {
 
 describe('booking over HTTP with a bus', () => {
   it('when POST /api/interviews books a new interview, then exit-interview-scheduled is published with the caller’s correlation id and trace; a repeat publishes nothing', async () => {
-    const employee = employeeOf('hrp-berlin');
+    const employee = h.employeeOf('hrp-berlin');
     const resignationId = randomUUID();
     const trace = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
     const body = { resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' };
@@ -308,7 +300,7 @@ describe('booking over HTTP with a bus', () => {
 
   it('when no correlation id is sent, then the event is correlated by the resignation id', async () => {
     const resignationId = randomUUID();
-    const res = await book({ resignationId, employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' }, { traceparent: 'not-a-trace' });
+    const res = await book({ resignationId, employeeId: h.employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' }, { traceparent: 'not-a-trace' });
     expect(res.status).toBe(201);
     const [event] = await outcomesFor(resignationId);
     expect(event!.correlationid).toBe(resignationId);
@@ -318,7 +310,7 @@ describe('booking over HTTP with a bus', () => {
     const resignationId = randomUUID();
     bus.failPublish({ times: Infinity });
 
-    const res = await book({ resignationId, employeeId: employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' });
+    const res = await book({ resignationId, employeeId: h.employeeOf('hrp-berlin').id, lastWorkingDay: '2026-03-31' });
 
     expect(res.status).toBe(500);
     expect(await interviewsOf(resignationId)).toBe(0);

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hr } from '@ems/contracts';
 import { EventTypes, FollowUpSent, FollowUpSkipped } from '@ems/contracts/events';
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
-import type { Employee } from '@ems/demo-org';
 import { adjustableClock } from '@ems/platform';
 import type { FollowUpPolicy } from '../src/index.ts';
 import { call, startHr, startNotificationStub, type HrUnderTest, type NotificationStub } from './harness.ts';
@@ -36,17 +35,11 @@ afterAll(async () => {
   await stub?.stop();
 });
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id))!;
-  used.add(e.id);
-  return e;
-}
 const partner = (id: string) => h.org.hrPartners.find((p) => p.id === id)!;
 
 /** A case as the orchestrator knows it, submitted `agoMs` before the clock. */
 function aCase(partnerId: string, agoMs: number) {
-  const employee = employeeOf(partnerId);
+  const employee = h.employeeOf(partnerId);
   return { resignationId: randomUUID(), employee: { id: employee.id, name: employee.name }, hrPartnerId: partnerId, submittedAt: new Date(clock.now().getTime() - agoMs).toISOString() };
 }
 type Case = ReturnType<typeof aCase>;

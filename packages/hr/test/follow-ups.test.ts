@@ -4,7 +4,6 @@ import { hr } from '@ems/contracts';
 import { EventSources, EventTypes, FollowUpSent, FollowUpSkipped, type CloudEvent } from '@ems/contracts/events';
 import type { Subscription } from '@ems/eventbus';
 import { createRecordingBus, resignationSubmittedEvent, type RecordingBus } from '@ems/eventbus/testing';
-import type { Employee } from '@ems/demo-org';
 import { adjustableClock, type Poller } from '@ems/platform';
 import { FOLLOW_UP_SUBSCRIBER, type FollowUpPolicy, type HrService } from '../src/index.ts';
 import { call, decisionEvent, startHr, startNotificationStub, waitFor, type HrUnderTest, type NotificationStub } from './harness.ts';
@@ -55,17 +54,11 @@ beforeEach(() => {
   stub.failWith = undefined;
 });
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id))!;
-  used.add(e.id);
-  return e;
-}
 const partner = (id: string) => h.org.hrPartners.find((p) => p.id === id)!;
 
 /** A resignation submitted now, as HR's follow-up subscriber hears it (HR's booking subscriber does not: no interview). */
 async function submit(partnerId = 'hrp-berlin') {
-  const employee = employeeOf(partnerId);
+  const employee = h.employeeOf(partnerId);
   const resignationId = randomUUID();
   const event = resignationSubmittedEvent({ resignationId, correlationId: `corr-${resignationId}`, employee, hrPartnerId: partnerId, lastWorkingDay: '2026-06-30', submittedAt: clock.now() });
   await deliver(event);
@@ -188,7 +181,7 @@ describe('reminders and escalations of an exit process nobody moves forward', ()
 
   it('when the decision was heard before the submission (queues race), then the case never gets a follow-up', async () => {
     clock.set(new Date('2026-03-16T10:00:00Z'));
-    const employee = employeeOf('hrp-berlin');
+    const employee = h.employeeOf('hrp-berlin');
     const resignationId = randomUUID();
     const event = resignationSubmittedEvent({ resignationId, employee, hrPartnerId: 'hrp-berlin', lastWorkingDay: '2026-06-30', submittedAt: clock.now() });
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { inject } from 'vitest';
 import { createHttpServer, createLogger, createPool, migrate, type App, type CaseLookup, type Clock, type Pool, type ServiceModule } from '@ems/platform';
 import { createTestDatabase, knownCases, type TestDatabase } from '@ems/platform/testing';
-import { demoOrg, type DemoOrg } from '@ems/demo-org';
+import { demoOrg, type DemoOrg, type Employee } from '@ems/demo-org';
 import { z } from 'zod';
 import { notification } from '@ems/contracts';
 import { EventSources, EventTypes, type CloudEvent, type EventData } from '@ems/contracts/events';
@@ -49,6 +49,11 @@ export interface HrUnderTest {
   as(personId: string): Promise<Headers>;
   /** The credentials of the employee's HR partner (as the directory says): who holds, moves and reads their interview. */
   asPartnerOf(employeeId: string): Promise<Headers>;
+  /**
+   * An employee of the HR partner (and, given `where`, one it accepts) this harness has not handed out before: a test
+   * file starts one harness, so its tests never share people. Throws when the partner has none left.
+   */
+  employeeOf(partnerId: string, where?: (employee: Employee) => boolean): Employee;
   /**
    * Another HR process on the same database (its own pool, HTTP server and workers, started; the
    * same bus, clock and Notification): a second replica, or the process that replaces a stopped one.
@@ -130,6 +135,13 @@ export async function startHr(options: {
     if (!e) throw new Error(`no employee ${employeeId} in the demo organisation`);
     return e.hrPartnerId;
   };
+  const handedOut = new Set<string>();
+  const employeeOf = (partnerId: string, where: (employee: Employee) => boolean = () => true) => {
+    const e = org.employees.find((x) => x.hrPartnerId === partnerId && !handedOut.has(x.id) && where(x));
+    if (!e) throw new Error(`out of employees of ${partnerId}`);
+    handedOut.add(e.id);
+    return e;
+  };
   return {
     base,
     pool,
@@ -140,6 +152,7 @@ export async function startHr(options: {
     asEms: () => identity.callAuth('ems')('hr'),
     as: (personId) => identity.as(personId),
     asPartnerOf: (employeeId) => identity.as(partnerOf(employeeId)),
+    employeeOf,
     async another() {
       const otherPool = createPool(db.url, { max: 5 });
       const other = build(otherPool);

@@ -28,15 +28,9 @@ beforeEach(() => {
   bus.stopFailing();
 });
 
-const used = new Set<string>();
-function employee() {
-  const e = h.org.employees.find((x) => x.hrPartnerId === 'hrp-berlin' && !used.has(x.id))!;
-  used.add(e.id);
-  return e;
-}
 /** Booked as the orchestrator books it (EMS's service token), for a case EMS knows. */
 async function book(): Promise<Interview> {
-  const e = employee();
+  const e = h.employeeOf('hrp-berlin');
   const resignationId = h.cases.add(randomUUID(), e.id);
   const res = await call<Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: e.id, lastWorkingDay: '2026-04-30' }, await h.asEms());
   expect(res.status).toBe(201);

@@ -28,13 +28,8 @@ afterAll(async () => {
   await stub?.stop();
 });
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id) && !h.org.roleAssignments.some((a) => a.personId === x.id));
-  if (!e) throw new Error(`out of employees of ${partnerId}`);
-  used.add(e.id);
-  return e;
-}
+/** An employee who holds no role (hr_lead, access_admin, …): an employee token here carries only an employee's rights. */
+const employeeOf = (partnerId: string): Employee => h.employeeOf(partnerId, (x) => !h.org.roleAssignments.some((a) => a.personId === x.id));
 /** Booked as the orchestrator books it (EMS's service token), for a case EMS knows. */
 async function book(employee: Employee): Promise<Interview> {
   const resignationId = h.cases.add(randomUUID(), employee.id);

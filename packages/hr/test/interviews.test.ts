@@ -25,14 +25,7 @@ afterAll(async () => {
  * A different employee of the given HR partner for every use, so tests never share people; one in the
  * partner's own office, whose hours cover the partner's, so the partner's calendar alone decides the slot.
  */
-const used = new Set<string>();
-function employeeOf(partnerId: string) {
-  const zone = partner(partnerId).timezone;
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && x.timezone === zone && !used.has(x.id));
-  if (!e) throw new Error(`out of employees of ${partnerId}`);
-  used.add(e.id);
-  return e;
-}
+const employeeOf = (partnerId: string) => h.employeeOf(partnerId, (x) => x.timezone === partner(partnerId).timezone);
 const partner = (id: string) => h.org.hrPartners.find((p) => p.id === id)!;
 
 /**
@@ -185,8 +178,7 @@ describe('scheduling an interview', () => {
   it('when the employee works in Los Angeles and the partner in New York, then the slot lies in both people’s hours: the Los Angeles morning', async () => {
     clock.set('2026-03-02T15:00:00Z'); // Monday
     const ny = partner('hrp-newyork');
-    const employee = h.org.employees.find((x) => x.hrPartnerId === ny.id && x.timezone === 'America/Los_Angeles' && !used.has(x.id))!;
-    used.add(employee.id);
+    const employee = h.employeeOf(ny.id, (x) => x.timezone === 'America/Los_Angeles');
     expect(employee.workingHours).toMatchObject({ start: '08:00', end: '16:30' });
 
     const res = await schedule({ resignationId: randomUUID(), employeeId: employee.id, lastWorkingDay: '2026-03-27' });

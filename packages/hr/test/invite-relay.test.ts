@@ -22,12 +22,6 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const used = new Set<string>();
-function employee() {
-  const e = h.org.employees.find((x) => x.hrPartnerId === 'hrp-berlin' && !used.has(x.id))!;
-  used.add(e.id);
-  return e;
-}
 const outbox = async (interviewId: string) =>
   (
     await h.pool.query<{ status: string; attempts: number; last_error: string | null; recipient: string }>(
@@ -36,7 +30,7 @@ const outbox = async (interviewId: string) =>
     )
   ).rows;
 const book = async () => {
-  const e = employee();
+  const e = h.employeeOf('hrp-berlin');
   // As the orchestrator books it (EMS's service token), for a case EMS knows.
   const resignationId = h.cases.add(randomUUID(), e.id);
   const res = await call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: e.id, lastWorkingDay: '2026-03-31' }, await h.asEms());

@@ -36,13 +36,6 @@ afterAll(async () => {
   await stub?.stop();
 });
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id));
-  if (!e) throw new Error(`out of employees of ${partnerId}`);
-  used.add(e.id);
-  return e;
-}
 const partnerEmail = (e: Employee) => h.org.hrPartners.find((p) => p.id === e.hrPartnerId)!.email;
 
 /** POST /api/interviews as the orchestrator calls it (EMS's service token); whether EMS knows the case is up to the test. */
@@ -70,7 +63,7 @@ async function bookAndAwaitInvites(employee: Employee): Promise<Interview> {
 
 describe('HR books an exit interview only for a case EMS knows', () => {
   it('when the orchestrator books for a resignation EMS does not know, then 404 unknown-case, no interview is stored and nothing is sent to Notification', async () => {
-    const employee = employeeOf('hrp-berlin');
+    const employee = h.employeeOf('hrp-berlin');
     const resignationId = randomUUID(); // never added: EMS knows no such case
 
     const refused = await schedule<Problem>({ resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' });
@@ -88,8 +81,8 @@ describe('HR books an exit interview only for a case EMS knows', () => {
   });
 
   it('when the orchestrator books a known case for another employee, then 409 case-mismatch, nothing is stored or sent, and the case’s own employee is still booked', async () => {
-    const owner = employeeOf('hrp-berlin');
-    const intruder = employeeOf('hrp-berlin');
+    const owner = h.employeeOf('hrp-berlin');
+    const intruder = h.employeeOf('hrp-berlin');
     const resignationId = h.cases.add(randomUUID(), owner.id);
 
     const refused = await schedule<Problem>({ resignationId, employeeId: intruder.id, lastWorkingDay: '2026-03-31' });
@@ -111,7 +104,7 @@ describe('HR books an exit interview only for a case EMS knows', () => {
   });
 
   it('when EMS cannot be asked about the case, then 503 (the orchestrator retries), nothing is stored or sent; once EMS answers, the same request books it', async () => {
-    const employee = employeeOf('hrp-newyork');
+    const employee = h.employeeOf('hrp-newyork');
     const resignationId = h.cases.add(randomUUID(), employee.id);
     const body = { resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' };
     h.cases.failWith = new ServiceCallError('GET http://ems.invalid/api/resignations failed: connect ECONNREFUSED', undefined, true);
@@ -135,7 +128,7 @@ describe('HR books an exit interview only for a case EMS knows', () => {
   });
 
   it('when EMS answers something HR cannot use (a non-retryable failure), then 502, and nothing is stored or sent', async () => {
-    const employee = employeeOf('hrp-newyork');
+    const employee = h.employeeOf('hrp-newyork');
     const resignationId = h.cases.add(randomUUID(), employee.id);
     h.cases.failWith = new ServiceCallError('EMS answered a case that does not match the contract', undefined, false);
 
@@ -146,7 +139,7 @@ describe('HR books an exit interview only for a case EMS knows', () => {
     await expectNothingBookedFor(resignationId);
 
     h.cases.failWith = undefined;
-    await bookAndAwaitInvites(employeeOf('hrp-newyork'));
+    await bookAndAwaitInvites(h.employeeOf('hrp-newyork'));
     expect(emailsFor(resignationId)).toEqual([]);
   });
 });

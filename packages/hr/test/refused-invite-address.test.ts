@@ -67,14 +67,6 @@ const changed = (person: Person) =>
     { attempt: 1, lastAttempt: false },
   );
 
-const used = new Set<string>();
-function employeeOf(partnerId: string): Employee {
-  const e = h.org.employees.find((x) => x.hrPartnerId === partnerId && !used.has(x.id));
-  if (!e) throw new Error(`out of employees of ${partnerId}`);
-  used.add(e.id);
-  return e;
-}
-
 /** Whose address Notification refuses: the HR partner's (all of hrp-newyork's employees) or one employee's. */
 type Whose = 'partner' | 'employee';
 const BAD_PARTNER = 'hrp-newyork';
@@ -83,10 +75,10 @@ const PARTNER_ADDRESS = tooLong('hr.partner');
 /** A fresh employee to book for, and the invite addresses of the case: the one refused and the one that goes. */
 async function caseWithRefusedAddress(whose: Whose): Promise<{ employee: Employee; refused: string; sent: string }> {
   if (whose === 'partner') {
-    const employee = employeeOf(BAD_PARTNER);
+    const employee = h.employeeOf(BAD_PARTNER);
     return { employee, refused: PARTNER_ADDRESS, sent: employee.email };
   }
-  const employee = employeeOf('hrp-berlin');
+  const employee = h.employeeOf('hrp-berlin');
   const refused = tooLong(employee.id.toLowerCase());
   const department = h.org.departments.find((d) => d.id === employee.departmentId)!.name;
   await changed({
