@@ -198,3 +198,33 @@ it("when the interview with a partner whose address Notification refuses is move
   expect(hr.Interview.parse(moved.body).invitesNotSent).toEqual(await expectedNotSent(id, `interview-invite:${id}:1`, 'partner', refused));
   expect(cancelled.body.invitesNotSent).toBeUndefined();
 });
+
+it("when the employee bears their HR partner's name and the partner's address is refused, then the booking, the move and their repeats (read back from the outbox) name the partner's invite", async () => {
+  const employee = h.employeeOf(BAD_PARTNER);
+  const partner = h.org.hrPartners.find((p) => p.id === BAD_PARTNER)!;
+  const department = h.org.departments.find((d) => d.id === employee.departmentId)!.name;
+  await changed({
+    id: employee.id, name: partner.name, email: employee.email, title: employee.title, department, location: employee.location, timezone: employee.timezone,
+    workingHours: employee.workingHours, managerId: employee.managerId, hrPartnerId: employee.hrPartnerId, roles: [], active: true,
+  });
+  const resignationId = h.cases.add(randomUUID(), employee.id);
+  const book = async () => call<hr.Interview>(h.base, 'POST', hr.HrPaths.interviews, { resignationId, employeeId: employee.id, lastWorkingDay: '2026-03-31' }, await h.asEms());
+  const booked = await book();
+  const bookedAgain = await book();
+  expect([booked.status, bookedAgain.status]).toEqual([201, 200]);
+  const id = booked.body.id;
+  const key = randomUUID();
+  const move = async () => call<hr.Interview>(h.base, 'POST', `/api/interviews/${id}/reschedule`, {}, { ...(await h.asPartnerOf(employee.id)), 'idempotency-key': key });
+  const moved = await move();
+  const movedAgain = await move();
+  expect([moved.status, movedAgain.status]).toEqual([200, 200]);
+  expect(movedAgain.body.sequence).toBe(1);
+
+  await expectRefusedInviteRecorded(resignationId, id, { refused: PARTNER_ADDRESS, sent: employee.email }, [`interview-invite:${id}:0`, `interview-invite:${id}:1`]);
+  const atBooking = await expectedNotSent(id, `interview-invite:${id}:0`, 'partner', PARTNER_ADDRESS);
+  expect(hr.Interview.parse(booked.body).invitesNotSent).toEqual(atBooking);
+  expect(hr.Interview.parse(bookedAgain.body).invitesNotSent).toEqual(atBooking);
+  const atMove = await expectedNotSent(id, `interview-invite:${id}:1`, 'partner', PARTNER_ADDRESS);
+  expect(hr.Interview.parse(moved.body).invitesNotSent).toEqual(atMove);
+  expect(hr.Interview.parse(movedAgain.body).invitesNotSent).toEqual(atMove);
+});

@@ -108,6 +108,10 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: DefaultTimestamp;
   sent_at: Date | null;
+  /** Whom the invite is for (migration 9; NULL on a row queued before it). */
+  invitee: Nullable<'employee' | 'hrPartner'>;
+  /** Why the invite was never queued: Notification would refuse it (migration 9). NULL for an invite that was queued. */
+  not_sent: Nullable<string>;
 }
 
 export type Decision = 'retained' | 'withdrawn' | 'exit_confirmed';

@@ -223,4 +223,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX exit_cases_employee_undecided ON exit_cases (employee_id) WHERE decision IS NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'whom each invite is for, and why one was not sent, stored with it',
+    // invitee: the employee's or the HR partner's invite, as inviteEmails built it. not_sent: why an invite Notification
+    // would refuse was never queued (the reason HR's answer and exit-interview-scheduled give; status stays 'failed' and
+    // last_error 'not sent: ' + it, as before). Rows queued before this migration keep invitee NULL: nothing reads it for
+    // them. Those refused as they were queued (failed with no attempt) are backfilled once, here: the reason after
+    // last_error's 'not sent: ', the invitee from the order the version's rows were inserted in (the employee's first,
+    // as inviteEmails builds them). A process older than this migration inserts neither column: a repeat of its command
+    // answered by a newer process leaves such an invite out of invitesNotSent (the first answer and the event had it).
+    sql: `
+      ALTER TABLE outbox
+        ADD COLUMN invitee text CHECK (invitee IN ('employee', 'hrPartner')),
+        ADD COLUMN not_sent text,
+        ADD CONSTRAINT outbox_not_sent CHECK (not_sent IS NULL OR (status = 'failed' AND invitee IS NOT NULL));
+      UPDATE outbox o
+         SET not_sent = substr(o.last_error, length('not sent: ') + 1),
+             invitee = CASE WHEN o.id = (SELECT min(x.id) FROM outbox x WHERE x.purpose = o.purpose) THEN 'employee' ELSE 'hrPartner' END
+       WHERE o.status = 'failed' AND o.attempts = 0 AND o.last_error LIKE 'not sent: %';
+    `,
+  },
 ];

@@ -4,7 +4,7 @@ import type { Logger } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { InviteNotSent } from '@ems/contracts/events';
 import type { HrDb, HrTx } from '../db/hr.db.ts';
-import { invitePurpose } from '../domain/calendar-invite.ts';
+import { invitePurpose, type Invite, type Invitee } from '../domain/calendar-invite.ts';
 
 /**
  * How long a freshly queued invite is reserved for the request that queued it: the request delivers
@@ -27,72 +27,63 @@ export interface QueuedEmail {
 }
 
 /**
- * The outbox rows of the invites, ready for one INSERT (enqueueEmails, or a statement that inserts more beside them).
+ * The outbox rows of the invites, ready for one INSERT (enqueueEmails, or a statement that inserts more beside them),
+ * each with whom it is for (`invitee`, from inviteEmails).
  *
  * Validated at the edge: what leaves for Notification must match its contract. An invite Notification would refuse
  * (e.g. an address the directory holds — up to 320 characters — longer than the 254 Notification takes) cannot be
  * sent, now or on any retry: it is recorded `failed` with why, as the relay records an invite Notification refused
- * (deliver-invites.ts), and never queued. The booking, move or cancellation it belongs to stands, and the other
- * person's invite goes: one person's address does not hold up the case (a follow-up Notification refuses is likewise
- * recorded skipped, not retried).
+ * (deliver-invites.ts), and never queued; `not_sent` keeps the reason for HR's answer and event (invitesNotSent).
+ * The booking, move or cancellation it belongs to stands, and the other person's invite goes: one person's address
+ * does not hold up the case (a follow-up Notification refuses is likewise recorded skipped, not retried).
  */
-export function outboxRows(interviewId: string, emails: readonly notification.SendEmailRequest[], log: Logger) {
-  return emails.map((email) => {
+export function outboxRows(interviewId: string, invites: readonly Invite[], log: Logger) {
+  return invites.map(({ invitee, email }) => {
     const checked = notification.SendEmailRequest.safeParse(email);
     const recipient = email.to.email.toLowerCase();
     const row = {
       interview_id: interviewId,
       purpose: email.purpose,
       recipient,
+      invitee,
       next_attempt_at: sql<Date>`now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond'`,
     };
     if (!checked.success) {
       const reason = refusal(email, checked.error);
       log.error({ interviewId, resignationId: email.resignationId, purpose: email.purpose, err: reason }, 'Notification would refuse an interview invite; recorded failed, not sent');
-      return { ...row, request: JSON.stringify(email), status: 'failed' as const, last_error: reason, attempts: 0, body: email, parsed: undefined };
+      return { ...row, request: JSON.stringify(email), status: 'failed' as const, last_error: `${NOT_SENT}${reason}`, not_sent: reason, attempts: 0, body: email, parsed: undefined };
     }
     // The fast path's attempt, counted when it is reserved: that path sends without claiming the row.
-    return { ...row, request: JSON.stringify(checked.data), status: 'pending' as const, last_error: null, attempts: 1, body: checked.data, parsed: checked.data };
+    return { ...row, request: JSON.stringify(checked.data), status: 'pending' as const, last_error: null, not_sent: null, attempts: 1, body: checked.data, parsed: checked.data };
   });
 }
 
-/** What last_error of an invite refused at queueing starts with; the words after it are the InviteNotSent reason. */
+/** What last_error of an invite refused at queueing says before the reason: unchanged for those who read last_error (an older process, too). */
 const NOT_SENT = 'not sent: ';
 
-/** Why an invite is not sent, in words that name the address: what Notification would answer (400) with. */
+/**
+ * Why an invite is not sent, in words that name the address: what Notification would answer (400) with. Cut to fit
+ * last_error's 2000 characters after NOT_SENT.
+ */
 function refusal(email: notification.SendEmailRequest, error: z.ZodError): string {
   const issues = error.issues.map((i) => `${i.path.join('.') || '(email)'}: ${i.message}`).join('; ');
-  return `${NOT_SENT}Notification refuses this email to ${email.to.email} (${issues})`.slice(0, 2000);
+  return `Notification refuses this email to ${email.to.email} (${issues})`.slice(0, 2000 - NOT_SENT.length);
 }
 
 /** An outbox row as invitesNotSent reads it: fresh from outboxRows, or stored. */
 interface InviteRow {
-  request: notification.SendEmailRequest;
-  status: string;
-  attempts: number;
-  last_error: string | null;
+  invitee: Invitee | null;
+  not_sent: string | null;
 }
 
 /**
- * The invites of one version of an interview (inviteEmails: the employee's, then the partner's) that were refused
- * as they were queued (failed before any attempt, see outboxRows): what HR's answer and exit-interview-scheduled
- * report. An invite Notification refuses later, at delivery, is not among them: it happens after both.
+ * The invites of one version of an interview that were refused as they were queued (`not_sent`, see outboxRows), each
+ * with whom it was for as inviteEmails said: what HR's answer and exit-interview-scheduled report. An invite
+ * Notification refuses later, at delivery, is not among them: it happens after both.
  */
 export function invitesNotSent(rows: readonly InviteRow[]): InviteNotSent[] {
-  return rows.flatMap((row, index) => {
-    if (row.status !== 'failed' || row.attempts !== 0 || !row.last_error?.startsWith(NOT_SENT)) return [];
-    return [{ to: addressee(row.request, index), reason: row.last_error.slice(NOT_SENT.length) }];
-  });
-}
-
-/** Whom an invite is for: its data names both people; when they share a name, its place (the employee's is first). */
-function addressee(request: notification.SendEmailRequest, index: number): InviteNotSent['to'] {
-  const names = request.data as { employeeName?: unknown; hrPartnerName?: unknown };
-  if (names.employeeName !== names.hrPartnerName) {
-    if (request.to.name === names.employeeName) return 'employee';
-    if (request.to.name === names.hrPartnerName) return 'hrPartner';
-  }
-  return index === 0 ? 'employee' : 'hrPartner';
+  // invitee is never NULL beside not_sent (migration 9's outbox_not_sent).
+  return rows.flatMap((row) => (row.not_sent !== null && row.invitee !== null ? [{ to: row.invitee, reason: row.not_sent }] : []));
 }
 
 /**
@@ -102,9 +93,10 @@ function addressee(request: notification.SendEmailRequest, index: number): Invit
 export async function storedInvitesNotSent(db: HrDb | HrTx, interview: { id: string; sequence: number }): Promise<InviteNotSent[]> {
   const rows = await db
     .selectFrom('outbox')
-    .select(['request', 'status', 'attempts', 'last_error'])
+    .select(['invitee', 'not_sent'])
     .where('interview_id', '=', interview.id)
     .where('purpose', '=', invitePurpose('REQUEST', interview.id, interview.sequence))
+    .where('not_sent', 'is not', null)
     .orderBy('id')
     .execute();
   return invitesNotSent(rows);
@@ -127,17 +119,17 @@ export function queuedEmails(rows: ReturnType<typeof outboxRows>, inserted: read
 export async function enqueueEmails(
   trx: HrTx,
   interviewId: string,
-  emails: readonly notification.SendEmailRequest[],
+  invites: readonly Invite[],
   log: Logger,
 ): Promise<{ queued: QueuedEmail[]; notSent: InviteNotSent[] }> {
-  if (emails.length === 0) return { queued: [], notSent: [] };
+  if (invites.length === 0) return { queued: [], notSent: [] };
   const reservedUntil = Date.now() + FAST_PATH_RESERVATION_MS;
-  const rows = outboxRows(interviewId, emails, log);
+  const rows = outboxRows(interviewId, invites, log);
   const inserted = await trx
     .insertInto('outbox')
     .values(rows.map(({ parsed: _parsed, body: _body, ...row }) => row))
     .onConflict((oc) => oc.columns(['purpose', 'recipient']).doNothing())
     .returning(['id', 'purpose', 'recipient'])
     .execute();
-  return { queued: queuedEmails(rows, inserted, reservedUntil), notSent: invitesNotSent(rows.map((r) => ({ ...r, request: r.body }))) };
+  return { queued: queuedEmails(rows, inserted, reservedUntil), notSent: invitesNotSent(rows) };
 }

@@ -75,8 +75,10 @@ describe('calendar invite', () => {
 });
 
 describe('invite emails', () => {
-  it('when invites are built, then there is one valid SendEmailRequest per recipient with the ICS attached and times in their zone', () => {
-    const emails = inviteEmails('REQUEST', { ...invite, sequence: 1 }, stamp);
+  it('when invites are built, then there is one valid SendEmailRequest per recipient, saying whom it is for, with the ICS attached and times in their zone', () => {
+    const invites = inviteEmails('REQUEST', { ...invite, sequence: 1 }, stamp);
+    expect(invites.map((i) => i.invitee)).toEqual(['employee', 'hrPartner']);
+    const emails = invites.map((i) => i.email);
     expect(emails.map((e) => e.to.email)).toEqual([invite.employee.email, invite.hrPartner.email]);
     for (const e of emails) {
       expect(notification.SendEmailRequest.parse(e)).toEqual(e);
@@ -92,7 +94,7 @@ describe('invite emails', () => {
   });
 
   it('when a cancellation is built, then it uses the cancellation template, purpose and METHOD:CANCEL content type', () => {
-    const emails = inviteEmails('CANCEL', { ...invite, sequence: 3 }, stamp);
+    const emails = inviteEmails('CANCEL', { ...invite, sequence: 3 }, stamp).map((i) => i.email);
     expect(emails).toHaveLength(2);
     for (const e of emails) {
       expect(e.template).toBe('exit-interview-cancelled');

@@ -84,11 +84,20 @@ export function invitePurpose(method: InviteMethod, interviewId: string, sequenc
   return method === 'REQUEST' ? notification.EmailPurposes.interviewInvite(interviewId, sequence) : notification.EmailPurposes.interviewCancelled(interviewId, sequence);
 }
 
+/** Whom an invite is for: one of the interview's two people. */
+export type Invitee = 'employee' | 'hrPartner';
+
+/** One email of an interview's invites and whom it is for, said where it is built so that nothing downstream infers it. */
+export interface Invite {
+  invitee: Invitee;
+  email: notification.InterviewInviteEmail | notification.InterviewCancelledEmail;
+}
+
 /**
- * The two emails (employee and HR partner) for one version of the interview, each with the same ICS
- * and with times shown in the recipient's own zone.
+ * The two emails (the employee's, then the HR partner's) for one version of the interview, each with the
+ * same ICS and with times shown in the recipient's own zone.
  */
-export function inviteEmails(method: InviteMethod, invite: InterviewInvite, stamp: Date): (notification.InterviewInviteEmail | notification.InterviewCancelledEmail)[] {
+export function inviteEmails(method: InviteMethod, invite: InterviewInvite, stamp: Date): Invite[] {
   const partnerLocal = DateTime.fromJSDate(invite.start, { zone: invite.hrPartner.timezone });
   const ics = calendarInvite({
     method,
@@ -106,19 +115,25 @@ export function inviteEmails(method: InviteMethod, invite: InterviewInvite, stam
     attendees: [invite.employee, invite.hrPartner],
   });
   const purpose = invitePurpose(method, invite.interviewId, invite.sequence);
-  return [invite.employee, invite.hrPartner].map((recipient) => ({
-    resignationId: invite.resignationId,
-    purpose,
-    to: { email: recipient.email, name: recipient.name },
-    template: INVITE_TEMPLATES[method],
-    data: {
-      recipientName: recipient.name,
-      employeeName: invite.employee.name,
-      hrPartnerName: invite.hrPartner.name,
-      start: invite.start.toISOString(),
-      end: invite.end.toISOString(),
-      timezone: recipient.timezone,
-    },
-    attachments: [{ filename: 'invite.ics', contentType: `text/calendar; method=${method}`, content: ics }],
-  }));
+  return (['employee', 'hrPartner'] as const).map((invitee) => {
+    const recipient = invite[invitee];
+    return {
+      invitee,
+      email: {
+        resignationId: invite.resignationId,
+        purpose,
+        to: { email: recipient.email, name: recipient.name },
+        template: INVITE_TEMPLATES[method],
+        data: {
+          recipientName: recipient.name,
+          employeeName: invite.employee.name,
+          hrPartnerName: invite.hrPartner.name,
+          start: invite.start.toISOString(),
+          end: invite.end.toISOString(),
+          timezone: recipient.timezone,
+        },
+        attachments: [{ filename: 'invite.ics', contentType: `text/calendar; method=${method}`, content: ics }],
+      },
+    };
+  });
 }

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import type { hr, notification } from '@ems/contracts';
+import type { hr } from '@ems/contracts';
 import type { Logger } from '@ems/platform';
 import type { Decision, HrTx } from '../db/hr.db.ts';
+import type { Invite } from '../domain/calendar-invite.ts';
 import type { InviteNotSent } from '@ems/contracts/events';
 import { FAST_PATH_RESERVATION_MS, invitesNotSent, outboxRows, queuedEmails, type QueuedEmail } from '../deliver-invites/outbox.ts';
 import type { IdempotencyKey } from '../interviews/idempotency.ts';
@@ -129,7 +130,7 @@ export async function insertBooking(
   trx: HrTx,
   interview: Omit<InterviewRow, 'status' | 'sequence' | 'held_at' | 'notes'>,
   key: IdempotencyKey | undefined,
-  invites: readonly notification.SendEmailRequest[],
+  invites: readonly Invite[],
   log: Logger,
 ): Promise<{ row: InterviewRow; queued: QueuedEmail[]; notSent: InviteNotSent[] }> {
   const reservedUntil = Date.now() + FAST_PATH_RESERVATION_MS;
@@ -144,13 +145,13 @@ export async function insertBooking(
       INSERT INTO hr.idempotency_keys (key, operation, fingerprint, interview_id, created_at)
       SELECT ${key?.key ?? null}, ${key?.operation ?? null}, ${key?.fingerprint ?? null}, booked.id, ${i.created_at} FROM booked WHERE ${key !== undefined}
     ), queued AS (
-      INSERT INTO hr.outbox (interview_id, purpose, recipient, request, next_attempt_at, attempts, status, last_error)
-      SELECT booked.id, x.purpose, x.recipient, x.request, now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond', x.attempts, x.status, x.last_error
+      INSERT INTO hr.outbox (interview_id, purpose, recipient, invitee, request, next_attempt_at, attempts, status, last_error, not_sent)
+      SELECT booked.id, x.purpose, x.recipient, x.invitee, x.request, now() + ${FAST_PATH_RESERVATION_MS} * interval '1 millisecond', x.attempts, x.status, x.last_error, x.not_sent
         FROM booked,
              ROWS FROM (jsonb_to_recordset(${JSON.stringify(
-               rows.map((x) => ({ purpose: x.purpose, recipient: x.recipient, request: x.body, attempts: x.attempts, status: x.status, last_error: x.last_error })),
-             )}::jsonb) AS (purpose text, recipient text, request jsonb, attempts int, status text, last_error text))
-             WITH ORDINALITY AS x(purpose, recipient, request, attempts, status, last_error, n)
+               rows.map((x) => ({ purpose: x.purpose, recipient: x.recipient, invitee: x.invitee, request: x.body, attempts: x.attempts, status: x.status, last_error: x.last_error, not_sent: x.not_sent })),
+             )}::jsonb) AS (purpose text, recipient text, invitee text, request jsonb, attempts int, status text, last_error text, not_sent text))
+             WITH ORDINALITY AS x(purpose, recipient, invitee, request, attempts, status, last_error, not_sent, n)
        ORDER BY x.n
       ON CONFLICT (purpose, recipient) DO NOTHING
       RETURNING id, purpose, recipient
@@ -158,5 +159,5 @@ export async function insertBooking(
     SELECT booked.*, (SELECT coalesce(jsonb_agg(jsonb_build_object('id', q.id, 'purpose', q.purpose, 'recipient', q.recipient) ORDER BY q.id), '[]') FROM queued q) AS queued
       FROM booked`.execute(trx);
   const { queued, ...row } = r.rows[0]!;
-  return { row, queued: queuedEmails(rows, queued, reservedUntil), notSent: invitesNotSent(rows.map((x) => ({ ...x, request: x.body }))) };
+  return { row, queued: queuedEmails(rows, queued, reservedUntil), notSent: invitesNotSent(rows) };
 }
