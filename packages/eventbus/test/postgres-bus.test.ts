@@ -98,6 +98,17 @@ describe('PostgreSQL event bus', () => {
   const firstFetchesBehind = (fetched: (queue: string) => number, subscriber: string, workers: number) =>
     waitFor(() => (fetched(subscriber) >= workers && fetched(`${subscriber}.dead-letters`) >= 1 ? true : undefined), `the first fetches of ${subscriber}'s workers`);
 
+  it("when the bus is installed, then its job table is analysed after every 1,000 changes (+10 %): a burst's fetches are planned on the queue's real size, not on a handful of jobs", async () => {
+    const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_stats', pollingIntervalSeconds: 0.5 });
+    await bus.start();
+    try {
+      const { rows } = await pool.query<{ reloptions: string[] | null }>(`SELECT reloptions FROM pg_class WHERE oid = 'bus_stats.job_common'::regclass`);
+      expect(rows[0]!.reloptions).toEqual(expect.arrayContaining(['autovacuum_analyze_threshold=1000', 'autovacuum_analyze_scale_factor=0.1']));
+    } finally {
+      await bus.stop();
+    }
+  });
+
   it('when a process retires a subscriber it never subscribed (routing left by an earlier run), then events stop queuing for it', async () => {
     const routedTo = async (name: string) =>
       Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM bus_retire.subscription WHERE name = $1`, [name])).rows[0]!.n);

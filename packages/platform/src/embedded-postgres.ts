@@ -134,6 +134,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c', 'unix_socket_permissions=0700',
       '-c', 'password_encryption=scram-sha-256',
       '-c', 'max_connections=200',
+      // Queue tables (the bus's jobs, Access's connector tasks) fill within seconds in a burst: their
+      // statistics must follow (eventbus install.ts keepJobStatisticsFresh). Default 1 min.
+      '-c', 'autovacuum_naptime=5s',
     ],
     { ...(owner ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
   );

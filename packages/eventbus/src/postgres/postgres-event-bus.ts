@@ -4,7 +4,7 @@ import { describeError, isPermanent, migrate, PermanentError, quoteIdent, withTr
 import { validateEvent } from '../envelope.ts';
 import type { CloudEvent, EventBus, EventBusTestHooks, EventCatalogue, Subscription, TransactionLike } from '../port.ts';
 import { clientDatabase, poolDatabase, transactionDatabase } from './pg-boss-database.ts';
-import { createBusSchema, lockTopology } from '../install.ts';
+import { createBusSchema, keepJobStatisticsFresh, lockTopology } from '../install.ts';
 import { createDeadLetterTable, deadLetterMigrations, renameDeadLetters } from './dead-letters.ts';
 import { createWakeups, retryWindow, type Wakeups } from './wakeups.ts';
 import { publishStatement, type PublishResult } from './publish-statement.ts';
@@ -214,7 +214,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   };
 
   let tableReady: Promise<unknown> | undefined;
-  const ensureTable = () => (tableReady ??= (install ? migrate(pool, schema, deadLetterMigrations) : Promise.resolve()).catch((err: unknown) => {
+  const ensureTable = () => (tableReady ??= (install ? migrate(pool, schema, deadLetterMigrations).then(() => keepJobStatisticsFresh(pool, schema)) : Promise.resolve()).catch((err: unknown) => {
     tableReady = undefined;
     throw err;
   }));
