@@ -6,6 +6,7 @@
 export { createEmsDb, createEmsService, EMS_SCHEMA } from './ems.service.ts';
 export { migrations } from './db/migrations.ts';
 export { createDirectory } from './directory/directory.ts';
+export { inProcessCaseLookup } from './resignations/case-facts.ts';
 export type { CoordinationMode } from './resignations/coordination-mode.ts';
 export { CHOREOGRAPHY_SUBSCRIBERS, choreographyMode } from './choreography/choreography-mode.ts';
 export { choreographyExitStarter } from './choreography/exits-starter.ts';

@@ -44,6 +44,7 @@ import {
   createParticipants,
   dbosLogger,
   exitRoutes,
+  inProcessCaseLookup,
   ORCHESTRATION_SUBSCRIBERS,
   orchestrationExitStarter,
   orchestrationMode,
@@ -228,8 +229,11 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
 
     const auth = setupAuth(config, { pool: database.forService('identity'), log, selfUrl, publicUrl, extensionPolicies: extensions.map((e) => e.policy ?? {}), bus });
 
-    // Notification, HR and Access check with EMS that a case exists, each with its own service token.
-    const casesOf = (service: 'notification' | 'hr' | 'access') => httpCaseLookup({ casesUrl: urls.cases, auth: auth.callAuth(service) });
+    // Notification, HR and Access check with EMS that a case exists: EMS hosted here (and not told to ask
+    // another) answers them in this process, one read per case for all three; otherwise each asks over HTTP
+    // with its own service token.
+    const localCases = hosts('ems') && !config.serviceUrls.cases ? inProcessCaseLookup(createEmsDb(database.forService('ems'))) : undefined;
+    const casesOf = (service: 'notification' | 'hr' | 'access') => localCases ?? httpCaseLookup({ casesUrl: urls.cases, auth: auth.callAuth(service) });
 
     const services: Array<ServiceModule<DemoOrg> & EventedService> = [];
     /** The timers that act on the clock, for RunningEms.timers. */
