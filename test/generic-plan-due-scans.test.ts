@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { createKysely, createLogger, createPool, migrate, systemClock, type Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { recordStatements } from './support/recording-pool.ts';
 import { migrations as notificationMigrations } from '../packages/notification/src/db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from '../packages/notification/src/db/notification.db.ts';
 import { deliverEmail } from '../packages/notification/src/deliver-email/deliver-email.ts';
@@ -44,16 +45,7 @@ const log = createLogger({ level: 'silent' });
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('testServerUrl'), 'genericplan');
   pool = createPool(tdb.url, { max: 2, name: 'generic-plan-test' });
-  // Below Kysely and the preparing pool: what reaches pg is what reaches PostgreSQL (a string or a named query).
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const q = args[0];
-      const text = typeof q === 'string' ? q : (q as { text?: unknown } | null)?.text;
-      if (typeof text === 'string') sent.push(text);
-      return query(...args);
-    };
-  });
+  recordStatements(pool, sent);
   await migrate(pool, NOTIFICATION_SCHEMA, notificationMigrations);
   await migrate(pool, HR_SCHEMA, hrMigrations);
   await migrate(pool, ACCESS_SCHEMA, accessMigrations);

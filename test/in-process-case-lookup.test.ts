@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKysely, createPool, HttpProblem, migrate, requireCase, ServiceCallError, type Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { recordStatements } from './support/recording-pool.ts';
 import { migrations as emsMigrations } from '../packages/ems/src/db/migrations.ts';
 import { EMS_SCHEMA } from '../packages/ems/src/ems.service.ts';
 import type { EmsDb } from '../packages/ems/src/db/types.ts';
@@ -20,15 +21,7 @@ const sent: string[] = [];
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('testServerUrl'), 'caselookup');
   pool = createPool(tdb.url, { max: 2, name: 'case-lookup-test' });
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const q = args[0];
-      const text = typeof q === 'string' ? q : (q as { text?: unknown } | null)?.text;
-      if (typeof text === 'string') sent.push(text);
-      return query(...args);
-    };
-  });
+  recordStatements(pool, sent);
   await migrate(pool, EMS_SCHEMA, emsMigrations);
 });
 afterAll(async () => {
