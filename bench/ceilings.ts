@@ -6,8 +6,13 @@ import { spawnChild } from './ems-process.ts';
 import { dbCounters, type BenchServer } from './postgres.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** Backends publish their statistics at most once a second: wait this long before reading a final counter. */
-export const STATS_FLUSH_MS = 1_500;
+/**
+ * How long to wait before reading a final counter (commits, rows written). A backend publishes its statistics at
+ * most once a second; one that goes idle less than a second after its last publication keeps them until
+ * PGSTAT_IDLE_INTERVAL, 10 s later (pgstat_report_stat). At 1.5 s a short phase's writes by a backend that had just
+ * published were missing (the smoke run's EMS rows read 0 on a quiet machine, 5 of 5 runs), and counted in the next.
+ */
+export const STATS_FLUSH_MS = 11_000;
 
 export interface InsertCeiling {
   concurrency: number;

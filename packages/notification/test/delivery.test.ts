@@ -61,8 +61,13 @@ describe('delivery retries', () => {
     const waitMs = rows[0]!.next_attempt_at.getTime() - rows[0]!.created_at.getTime();
     expect(waitMs).toBeGreaterThanOrEqual(240); // 300 ms ± 20 % jitter
 
-    // Let at least one more attempt fail, then bring the server up on the same port.
-    await waitFor('a second failed attempt', async () => ((await getEmail(svc, res.body.id)).body.attempts >= 2 ? true : undefined));
+    // Let at least one more attempt fail, then bring the server up on the same port. An attempt is counted when it is
+    // claimed, before it connects: wait until the second one has ended (its claim released, still queued), or it could
+    // connect to the server brought up below and be the one that sends.
+    await waitFor('a second failed attempt', async () => {
+      const { rows: [row] } = await pool.query<{ attempts: number; status: string; claim_token: string | null }>('SELECT attempts, status, claim_token FROM notification.emails WHERE id = $1', [res.body.id]);
+      return row && row.attempts >= 2 && row.status === 'queued' && row.claim_token === null ? true : undefined;
+    });
     const smtp = await capture(port);
 
     const sent = await waitFor('the email to be sent', async () => {
