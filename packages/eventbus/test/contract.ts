@@ -361,7 +361,10 @@ export function defineEventBusContract(name: string, makeBus: MakeBus): void {
           await next.bus.subscribe(renamed);
           await twin.bus.subscribe(renamed);
           await Promise.all([next.bus.start(), twin.bus.start()]);
-          await waitFor(() => (after.handled.length >= 3 ? true : undefined), 'the retried, the waiting and the replayed event under the new name', DELIVERY_TIMEOUT_MS);
+          const label = (id: string) => ({ [dead.id]: 'dead', [replayed.id]: 'replayed', [retried.id]: 'retried', [waiting.id]: 'waiting' })[id] ?? id;
+          await waitFor(() => (after.handled.length >= 3 ? true : undefined), 'the retried, the waiting and the replayed event under the new name', DELIVERY_TIMEOUT_MS).catch((err: unknown) => {
+            throw new Error(`${err instanceof Error ? err.message : String(err)} (handled: ${after.ids().map(label).join(', ') || 'none'})`);
+          });
 
           const letters = await next.bus.deadLetters.list({ subscriber: renamed.name });
           expect(letters.items.map((l) => ({ subscriber: l.subscriber, eventId: l.eventId })), 'the open dead letter, listed under the new name').toEqual([{ subscriber: renamed.name, eventId: dead.id }]);

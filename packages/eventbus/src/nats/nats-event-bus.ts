@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, JetStreamApiCodes, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream';
 import { z } from 'zod';
 import { backoffDelay, describeError, isPermanent, migrate, PermanentError, quoteIdent, withTransaction, type Logger, type Pool } from '@ems/platform';
 import { validateEvent } from '../envelope.ts';
@@ -8,7 +8,7 @@ import type { EventBus, EventBusTestHooks, EventCatalogue, Subscription, Transac
 import { createDeadLetterTable, deadLetterMigrations, renameDeadLetters } from '../postgres/dead-letters.ts';
 import { createOutbox, createRelay, outboxMigrations, relayLockKey, type OutboxMessage } from './outbox.ts';
 import { startPullWorker, type PullWorker } from './pull-worker.ts';
-import { addConsumerFrom, consumerInfo, deleteConsumer, ensureConsumer, ensureStreams, isApiError, natsNames, resumeSequence } from './topology.ts';
+import { addConsumerFrom, consumerInfo, deleteConsumer, ensureConsumer, ensureStreams, natsNames, resumeSequence } from './topology.ts';
 import { natsServersAndAuth } from './credentials.ts';
 
 /*
@@ -357,6 +357,8 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
    * A renamed subscriber (Subscription.formerNames): before its own consumers are ensured, what waits under
    * a former name moves to the current one. Idempotent and safe from several processes at once; each step
    * leaves the next start able to finish the move if the process dies in between.
+   * 0. The new name's direct and dead-letter consumers are ensured, so that they take what reaches their
+   *    subjects from here on.
    * 1. Outbox rows not yet relayed to the former's direct subject (replays) are re-addressed, and its
    *    recorded dead letters renamed, in one transaction holding the relay's lock (so no relay is sending
    *    one of those rows meanwhile, and none is sent to the old subject afterwards).
@@ -373,6 +375,10 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
     const [events, direct, letters] = consumersOf(sub);
     for (const former of sub.formerNames ?? []) {
       if (former === sub.name) continue;
+      // The new name's direct and dead-letter consumers first (from the next message): a row re-addressed
+      // below may be relayed (by this process's relay or another's) as soon as the transaction commits,
+      // and a consumer created after it would start behind it and never deliver it.
+      for (const c of [direct, letters]) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
       const { rows, recorded } = await withTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [relayLockKey(schema, names.prefix)]);
         const rerouted = await client.query(`UPDATE ${quoteIdent(schema)}.nats_outbox SET subject = $3 WHERE prefix = $1 AND subject = $2 AND sent_at IS NULL`, [
@@ -387,10 +393,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
       let startSeq: number | undefined;
       if (await consumerInfo(jsm, names.eventsStream, oldEvents)) {
         // Gone meanwhile: another process moved it (and created the new consumer first).
-        startSeq = await resumeSequence(jsm, names.eventsStream, oldEvents).catch((err: unknown) => {
-          if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
-          throw err;
-        });
+        startSeq = await resumeSequence(jsm, names.eventsStream, oldEvents);
         if (startSeq !== undefined) await addConsumerFrom(jsm, events.stream, events.name, events.settings, startSeq);
         await deleteConsumer(jsm, names.eventsStream, oldEvents);
       }
@@ -407,8 +410,6 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
           },
         },
       ];
-      // The new name's consumers first (from the next message): then they take what is published again below.
-      for (const c of [direct, letters]) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
       const republished: number[] = [];
       for (const m of moves) {
         const old = await consumerInfo(jsm, m.stream, m.consumer);
@@ -640,10 +641,7 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
         const mark = (await jsm.streams.info(stream)).state.last_seq;
         await until(`${stream} acknowledged up to ${mark}`, async () => {
           for (const name of consumers) {
-            const info = await jsm.consumers.info(stream, name).catch((err: unknown) => {
-              if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
-              throw err;
-            });
+            const info = await consumerInfo(jsm, stream, name);
             if (!info) continue;
             const idle = info.num_pending === 0 && info.num_ack_pending === 0;
             if (!idle && info.ack_floor.stream_seq < mark) return `${name}: ${info.num_pending} pending, ${info.num_ack_pending} unacknowledged, acknowledged up to ${info.ack_floor.stream_seq}`;

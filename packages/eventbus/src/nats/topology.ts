@@ -182,6 +182,8 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, name
   const c = existing.config;
   if ((c.filter_subject ?? '') !== settings.filter) {
     const from = await resumeSequence(jsm, stream, name);
+    // Gone meanwhile (another process replacing it too): start over.
+    if (from === undefined) return ensureConsumer(jsm, stream, name, settings, log, missingSince);
     log.warn({ stream, consumer: name, from: c.filter_subject, to: settings.filter, startSeq: from }, 'event bus: subscriber changed its event types; re-creating its NATS consumer');
     await jsm.consumers.delete(stream, name).catch((err: unknown) => {
       if (!isApiError(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
@@ -206,25 +208,38 @@ function consumerConfig(name: string, settings: ConsumerSettings): Partial<Consu
   };
 }
 
-/** A consumer's state, or undefined when it does not exist. */
+/**
+ * A consumer's state, or undefined when it does not exist — or is being deleted: nats-server (2.9,
+ * seen when two processes moved a renamed subscriber at once) answers an info request on a consumer
+ * closed but not yet removed with neither an error nor any state, so such an answer means gone.
+ */
 export async function consumerInfo(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerInfo | undefined> {
-  return jsm.consumers.info(stream, name).catch((err: unknown) => {
+  const info = await jsm.consumers.info(stream, name).catch((err: unknown) => {
     if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
     throw err;
   });
+  return isConsumerInfo(info) ? info : undefined;
+}
+
+function isConsumerInfo(info: ConsumerInfo | undefined): info is ConsumerInfo {
+  // Typed as always there; absent in the answer about a consumer being deleted.
+  const partial = info as Partial<ConsumerInfo> | undefined;
+  return Boolean(partial?.config && partial.delivered && partial.ack_floor);
 }
 
 /**
  * The stream sequence a consumer replacing `name` starts at, so that nothing `name` has not acknowledged is
  * skipped: after the stream's last message if it had nothing left to deliver or acknowledge; otherwise
  * its first unacknowledged message (after its last delivery, if all were acknowledged). Messages it
- * acknowledged out of order, above its ack floor, come again (handlers are idempotent).
+ * acknowledged out of order, above its ack floor, come again (handlers are idempotent). Undefined when
+ * `name` is gone (another process replaced it meanwhile).
  */
-export async function resumeSequence(jsm: JetStreamManager, stream: string, name: string): Promise<number> {
+export async function resumeSequence(jsm: JetStreamManager, stream: string, name: string): Promise<number | undefined> {
   // The stream's last message first, then the consumer's state: if it had nothing left to deliver
   // or acknowledge, nothing up to that message concerns it any more.
   const last = (await jsm.streams.info(stream)).state.last_seq;
-  const now = await jsm.consumers.info(stream, name);
+  const now = await consumerInfo(jsm, stream, name);
+  if (!now) return undefined;
   const caughtUp = now.num_pending === 0 && now.num_ack_pending === 0;
   return caughtUp ? last + 1 : (now.num_ack_pending === 0 ? now.delivered.stream_seq : now.ack_floor.stream_seq) + 1;
 }
