@@ -1,6 +1,7 @@
 import { createEvent, type EventAttributes } from 'ics';
 import { DateTime } from 'luxon';
 import { notification } from '@ems/contracts';
+import type { InviteNotSent } from '@ems/contracts/events';
 import { foldByOctets } from './ics-fold.ts';
 
 /**
@@ -84,8 +85,8 @@ export function invitePurpose(method: InviteMethod, interviewId: string, sequenc
   return method === 'REQUEST' ? notification.EmailPurposes.interviewInvite(interviewId, sequence) : notification.EmailPurposes.interviewCancelled(interviewId, sequence);
 }
 
-/** Whom an invite is for: one of the interview's two people. */
-export type Invitee = 'employee' | 'hrPartner';
+/** Whom an invite is for: one of the interview's two people (the contracts' InviteNotSent['to']). */
+export type Invitee = InviteNotSent['to'];
 
 /** One email of an interview's invites and whom it is for, said where it is built so that nothing downstream infers it. */
 export interface Invite {

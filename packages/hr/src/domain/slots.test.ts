@@ -162,6 +162,11 @@ describe('no free slot', () => {
     });
   });
 
+  it('when the working hours are too short for one slot (23:31–23:59, the first aligned start being 24:00), then no hours are shared', () => {
+    const late: PartnerCalendar = { ...berlin, workingHours: { days: weekdays, start: '23:31', end: '23:59' }, busy: [] };
+    expect(findFreeSlot(late, { now: at('2026-03-02T08:00:00Z'), lastWorkingDay: FAR })).toEqual({ found: false, reason: 'no-shared-hours' });
+  });
+
   it('when the last working day is the next business day, then it is too close; a day later the interview fits', () => {
     const now = at('2026-03-05T20:00:00Z'); // Thu evening in Berlin
     expect(findFreeSlot(berlin, { now, lastWorkingDay: '2026-03-06' })).toEqual({ found: false, reason: 'last-working-day-too-close' });

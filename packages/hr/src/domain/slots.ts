@@ -252,6 +252,7 @@ function daySlots(hours: WorkingHours, day: DateTime): Slot[] {
   const open = minutesOf(hours.start);
   const close = minutesOf(hours.end);
   const first = Math.ceil(open / SLOT_MINUTES) * SLOT_MINUTES;
+  if (first + SLOT_MINUTES > close) return []; // no slot fits (and `first` may be 24:00, no time of this day)
   const dayEnd = localInstant(day, close);
   const slots: Slot[] = [];
   const opening = atLocal(day, first);
