@@ -138,6 +138,13 @@ describe('connector tasks and the connector worker', () => {
     ]);
 
     const done = await settled(created.id, 2);
+    // The answer at creation is what reading the hold back shows, as it was then (the tasks pending).
+    const fixed = ({ changeId, systemId, systemName, connector, action, entitlements }: (typeof done.systems)[number]) => ({ changeId, systemId, systemName, connector, action, entitlements });
+    expect(created.systems.map(fixed)).toEqual(done.systems.map(fixed));
+    for (const s of created.systems) {
+      expect(s).toMatchObject({ status: 'pending', attempts: 0, lastError: null, verification: null, nextAttemptAt: created.createdAt, updatedAt: created.createdAt });
+    }
+    expect({ ...created, systems: [] }).toEqual({ ...done, systems: [] });
     for (const s of done.systems) {
       expect(s).toMatchObject({ status: 'done', attempts: 1, lastError: null, verification: `suspend verified for ${employee.email}`, nextAttemptAt: null });
     }

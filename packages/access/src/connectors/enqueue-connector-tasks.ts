@@ -1,7 +1,9 @@
 import type { Actor } from '@ems/platform';
 import type { TraceContext } from '@ems/eventbus';
+import type { access } from '@ems/contracts';
 import type { AccessTx, ConnectorTaskAction } from '../db/access.db.ts';
-import { planRestoreTasks, planRevokeTasks, planSuspendTasks, type ChangedGrant, type PlannedTask } from './plan-connector-tasks.ts';
+import { planRestoreTasks, planRevokeTasks, planSuspendTasks, type ChangedGrant, type PlannedTask, type SystemConnection } from './plan-connector-tasks.ts';
+import { toSystemChangeView } from './system-changes.view.ts';
 
 /** Where a change comes from: a hold (suspend, restore) or a revocation (revoke), and the case's trace. */
 export interface TaskOrigin {
@@ -27,11 +29,26 @@ async function connections(trx: AccessTx, systemIds: readonly string[]) {
   return trx.selectFrom('systems').select(['id', 'critical', 'connector']).where('id', 'in', [...new Set(systemIds)]).execute();
 }
 
-/** A new hold's suspend tasks (its transaction): one per critical connected system it suspended grants on. */
-export async function enqueueSuspendTasks(trx: AccessTx, origin: TaskOrigin, suspendedGrantIds: readonly string[]): Promise<number> {
-  const grants = await changedGrants(trx, suspendedGrantIds);
-  const systems = await connections(trx, grants.map((g) => g.systemId));
-  return insertTasks(trx, origin, 'suspend', planSuspendTasks(grants, systems));
+/**
+ * A new hold's suspend tasks (its transaction): one per critical connected system it suspended grants on —
+ * from the grants and systems its transaction has read already (no read
+ * here), answered as the hold's view shows them (`systems`, in creation order): one statement.
+ */
+export async function enqueueSuspendTasksOf(
+  trx: AccessTx,
+  origin: TaskOrigin,
+  suspended: readonly ChangedGrant[],
+  systems: ReadonlyArray<SystemConnection & { name: string }>,
+): Promise<access.SystemChangeView[]> {
+  const planned = planSuspendTasks(suspended, systems);
+  if (planned.length === 0) return [];
+  const names = new Map(systems.map((s) => [s.id, s.name]));
+  const rows = await insertTaskRows(trx, 'suspend', [{ origin, tasks: planned }])
+    .returning(['id', 'seq', 'system_id', 'connector', 'action', 'entitlements', 'status', 'attempts', 'last_error', 'verification', 'next_attempt_at', 'updated_at'])
+    .execute();
+  return rows
+    .sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1))
+    .map((r) => toSystemChangeView({ ...r, system_name: names.get(r.system_id) ?? r.system_id }));
 }
 
 /** A released hold's restore tasks (its transaction): one per system its suspend tasks went to or it gives grants back on. */
@@ -85,9 +102,16 @@ async function insertTasks(trx: AccessTx, origin: TaskOrigin, action: ConnectorT
 }
 
 async function insertManyTasks(trx: AccessTx, action: ConnectorTaskAction, planned: ReadonlyArray<{ origin: TaskOrigin; tasks: readonly PlannedTask[] }>): Promise<number> {
+  const count = planned.reduce((n, p) => n + p.tasks.length, 0);
+  if (count === 0) return 0;
+  await insertTaskRows(trx, action, planned).execute();
+  return count;
+}
+
+/** The INSERT of the planned tasks (at least one), for the caller to execute, with RETURNING or without. */
+function insertTaskRows(trx: AccessTx, action: ConnectorTaskAction, planned: ReadonlyArray<{ origin: TaskOrigin; tasks: readonly PlannedTask[] }>) {
   const rows = planned.flatMap(({ origin, tasks }) => tasks.map((t) => ({ origin, t })));
-  if (rows.length === 0) return 0;
-  await trx
+  return trx
     .insertInto('connector_tasks')
     .values(
       rows.map(({ origin, t }) => ({
@@ -107,7 +131,5 @@ async function insertManyTasks(trx: AccessTx, action: ConnectorTaskAction, plann
         created_at: origin.at,
         updated_at: origin.at,
       })),
-    )
-    .execute();
-  return rows.length;
+    );
 }

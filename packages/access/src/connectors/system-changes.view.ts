@@ -1,5 +1,6 @@
 import type { access } from '@ems/contracts';
-import type { AccessDb, AccessTx } from '../db/access.db.ts';
+import type { Selectable } from 'kysely';
+import type { AccessDb, AccessTx, ConnectorTasksTable } from '../db/access.db.ts';
 
 /** The connector tasks of some holds or revocations, as the views show them, grouped by origin id (creation order). */
 export async function systemChangesOf(db: AccessDb | AccessTx, of: 'hold_id' | 'revocation_id', ids: readonly string[]): Promise<Map<string, access.SystemChangeView[]>> {
@@ -30,21 +31,26 @@ export async function systemChangesOf(db: AccessDb | AccessTx, of: 'hold_id' | '
   for (const r of rows) {
     const origin = (of === 'hold_id' ? r.hold_id : r.revocation_id)!;
     const list = byOrigin.get(origin) ?? [];
-    list.push({
-      changeId: r.id,
-      systemId: r.system_id,
-      systemName: r.system_name,
-      connector: r.connector,
-      action: r.action,
-      entitlements: r.entitlements,
-      status: r.status,
-      attempts: r.attempts,
-      lastError: r.last_error,
-      verification: r.verification,
-      nextAttemptAt: r.status === 'pending' ? r.next_attempt_at.toISOString() : null,
-      updatedAt: r.updated_at.toISOString(),
-    });
+    list.push(toSystemChangeView(r));
     byOrigin.set(origin, list);
   }
   return byOrigin;
+}
+
+/** A connector task row (with its system's name) as the views show it. */
+export function toSystemChangeView(r: Pick<Selectable<ConnectorTasksTable>, 'id' | 'system_id' | 'connector' | 'action' | 'entitlements' | 'status' | 'attempts' | 'last_error' | 'verification' | 'next_attempt_at' | 'updated_at'> & { system_name: string }): access.SystemChangeView {
+  return {
+    changeId: r.id,
+    systemId: r.system_id,
+    systemName: r.system_name,
+    connector: r.connector,
+    action: r.action,
+    entitlements: r.entitlements,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    verification: r.verification,
+    nextAttemptAt: r.status === 'pending' ? r.next_attempt_at.toISOString() : null,
+    updatedAt: r.updated_at.toISOString(),
+  };
 }

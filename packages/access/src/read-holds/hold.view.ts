@@ -1,5 +1,5 @@
 import type { access } from '@ems/contracts';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AccessDb, AccessTx, HoldsTable } from '../db/access.db.ts';
 import { systemChangesOf } from '../connectors/system-changes.view.ts';
 
@@ -18,7 +18,8 @@ export async function toHoldViews(db: AccessDb | AccessTx, rows: readonly HoldRo
       'in',
       rows.map((r) => r.id),
     )
-    .orderBy('hold_grants.grant_id')
+    // Code-point order whatever the database's collation: the order a new hold's answer has (planHold).
+    .orderBy(sql`hold_grants.grant_id COLLATE "C"`)
     .execute();
   const systems = await systemChangesOf(
     db,

@@ -9,7 +9,7 @@ import { lockIdentity } from '../db/locks.ts';
 import type { AuditBy } from '../audit/actor.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { requester } from '../audit/actor.ts';
-import { enqueueSuspendTasks } from '../connectors/enqueue-connector-tasks.ts';
+import { enqueueSuspendTasksOf } from '../connectors/enqueue-connector-tasks.ts';
 
 export interface SuspendAccessDeps {
   db: AccessDb;
@@ -45,12 +45,8 @@ export type SuspendAccessOutcome = SuspendAccessResult | HoldRefused;
  */
 export async function suspendAccess(deps: SuspendAccessDeps, request: access.SuspendAccessRequest, by: AuditBy, idempotencyKey?: string, trace: TraceContext = {}): Promise<SuspendAccessResult> {
   const { db, log } = deps;
-
-  // A repeat needs no lock.
-  const earlier = await findEarlierHold(db, request, idempotencyKey);
-  if ('refused' in earlier) throw earlier.refused;
-  if (earlier.hold) return { hold: await toHoldView(db, earlier.hold), created: false };
-
+  // No read for a repeat before the transaction: the transaction looks for it anyway once it holds the
+  // identity lock, and nearly every request is a first one (a read and a commit per hold saved).
   const outcome = await db.transaction().execute((trx) => suspendAccessInTransaction(trx, deps, request, idempotencyKey, trace, by));
   if ('refused' in outcome) throw outcome.refused;
   if (outcome.created) deps.wakeConnectors?.();
@@ -79,22 +75,23 @@ export async function suspendAccessInTransaction(
   trace: TraceContext,
   by: AuditBy,
 ): Promise<SuspendAccessOutcome> {
-  if (!(await lockIdentity(trx, request.employeeId))) {
-    return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
-  }
-  // Whoever held the lock before us may have created this very hold.
-  const raced = await findEarlierHold(trx, request, idempotencyKey);
-  if ('refused' in raced) return raced;
-  if (raced.hold) return { hold: await toHoldView(trx, raced.hold), created: false };
+  const locked = await lockIdentity(trx, request.employeeId);
+  // A repeat (or whoever held the lock before us, creating this very hold) answers the hold that exists —
+  // also once the employee has left the access directory.
+  const earlier = await findEarlierHold(trx, request, idempotencyKey);
+  if ('refused' in earlier) return earlier;
+  if (earlier.hold) return { hold: await toHoldView(trx, earlier.hold), created: false };
+  if (!locked) return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
 
   const grants = await trx
     .selectFrom('grants')
-    .select(['id', 'system_id', 'status', 'suspended_by_hold'])
+    .select(['id', 'system_id', 'status', 'suspended_by_hold', 'role'])
     .where('employee_id', '=', request.employeeId)
     .orderBy('id')
     .forUpdate()
     .execute();
-  const systems = await trx.selectFrom('systems').select(['id', 'critical']).execute();
+  // Read once for the plan, the connector tasks and the view (a handful of rows).
+  const systems = await trx.selectFrom('systems').select(['id', 'name', 'critical', 'connector']).execute();
   const toSuspend = planHold(
     grants.map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })),
     systems,
@@ -136,12 +133,15 @@ export async function suspendAccessInTransaction(
       .execute();
   }
   // Each critical connected system's part, in this transaction: the tasks exist iff the hold does.
-  await enqueueSuspendTasks(
+  const roles = new Map(grants.map((g) => [g.id, g.role]));
+  const systemChanges = await enqueueSuspendTasksOf(
     trx,
     { holdId: hold.id, resignationId: request.resignationId, employeeId: request.employeeId, trace, requestedBy: requester(by), at: now },
-    toSuspend.map((c) => c.grantId),
+    toSuspend.map((c) => ({ grantId: c.grantId, systemId: c.systemId, role: roles.get(c.grantId)! })),
+    systems,
   );
-  const view = await toHoldView(trx, hold);
+  // What toHoldView would read back, from what this transaction wrote (toSuspend is in grant id order).
+  const view = newHoldView(hold, toSuspend, systemChanges);
 
   // Same transaction as the hold: the event exists iff the hold does.
   await deps.bus?.publish(trx, [
@@ -166,6 +166,19 @@ export async function suspendAccessInTransaction(
     );
   }
   return { hold: view, created: true };
+}
+
+function newHoldView(hold: HoldRow, suspended: ReadonlyArray<{ grantId: string; systemId: string }>, systems: access.SystemChangeView[]): access.AccessHold {
+  return {
+    id: hold.id,
+    resignationId: hold.resignation_id,
+    employeeId: hold.employee_id,
+    status: hold.status,
+    suspendedGrants: suspended.map((c) => ({ grantId: c.grantId, system: c.systemId })),
+    createdAt: hold.created_at.toISOString(),
+    releasedAt: hold.released_at ? hold.released_at.toISOString() : null,
+    systems,
+  };
 }
 
 /**
