@@ -75,13 +75,38 @@ export async function suspendAccessInTransaction(
   trace: TraceContext,
   by: AuditBy,
 ): Promise<SuspendAccessOutcome> {
-  const locked = await lockIdentity(trx, request.employeeId);
-  // A repeat (or whoever held the lock before us, creating this very hold) answers the hold that exists —
-  // also once the employee has left the access directory.
-  const earlier = await findEarlierHold(trx, request, idempotencyKey);
-  if ('refused' in earlier) return earlier;
-  if (earlier.hold) return { hold: await toHoldView(trx, earlier.hold), created: false };
-  if (!locked) return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
+  // An employee unknown here: 404 — unless the resignation or key already has a hold (a repeat, or the same
+  // resignation sent for another employee: 409), as when the request names a known one.
+  if (!(await lockIdentity(trx, request.employeeId))) {
+    const earlier = await findEarlierHold(trx, request, idempotencyKey);
+    if ('refused' in earlier) return earlier;
+    if (earlier.hold) return { hold: await toHoldView(trx, earlier.hold), created: false };
+    return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
+  }
+
+  // The hold first: a repeat (the same resignation or Idempotency-Key, committed by whoever held the
+  // identity lock before us, or sent for another employee) conflicts here and is read back instead —
+  // no read for it beforehand in the usual case, a first request.
+  const now = deps.clock.now();
+  const hold = await trx
+    .insertInto('holds')
+    .values({
+      id: crypto.randomUUID(),
+      resignation_id: request.resignationId,
+      employee_id: request.employeeId,
+      reason: request.reason ?? null,
+      created_at: now,
+      idempotency_key: idempotencyKey ?? null,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!hold) {
+    const earlier = await findEarlierHold(trx, request, idempotencyKey);
+    if ('refused' in earlier) return earlier;
+    if (!earlier.hold) throw new Error(`hold for resignation ${request.resignationId} conflicted, but no conflicting hold is visible`);
+    return { hold: await toHoldView(trx, earlier.hold), created: false };
+  }
 
   const grants = await trx
     .selectFrom('grants')
@@ -96,29 +121,6 @@ export async function suspendAccessInTransaction(
     grants.map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })),
     systems,
   );
-
-  const now = deps.clock.now();
-  const hold = await trx
-    .insertInto('holds')
-    .values({
-      id: crypto.randomUUID(),
-      resignation_id: request.resignationId,
-      employee_id: request.employeeId,
-      reason: request.reason ?? null,
-      created_at: now,
-      idempotency_key: idempotencyKey ?? null,
-    })
-    // The identity lock serialises requests for one employee; a conflict here is the same resignation
-    // or key sent for another employee, committed meanwhile. Read it back instead of failing.
-    .onConflict((oc) => oc.doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (!hold) {
-    const other = await findEarlierHold(trx, request, idempotencyKey);
-    if ('refused' in other) return other;
-    if (!other.hold) throw new Error(`hold for resignation ${request.resignationId} conflicted, but no conflicting hold is visible`);
-    return { hold: await toHoldView(trx, other.hold), created: false };
-  }
 
   if (toSuspend.length > 0) {
     const ids = toSuspend.map((c) => c.grantId);
