@@ -58,6 +58,29 @@ describe('participant calls in flight', () => {
     expect(access.most()).toBe(2);
   });
 
+  it('when a hold is asked for, then calls to HR and Notification go a quarter of the limit at a time until no hold waits, then at full width', async () => {
+    const access = await holdingServer();
+    const hr = await holdingServer();
+    const mail = await holdingServer();
+    closing.push(access.close, hr.close, mail.close);
+    const participants = createParticipants(() => ({ notification: mail.url, hr: hr.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 8);
+    const hold = participants.suspendAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: 'k1' });
+    await until(() => access.held() === 1);
+    const partners = Array.from({ length: 6 }, (_, i) => participants.hrPartner(`hrp-${i}`, { correlationId: 'c' }).catch(() => undefined));
+    await until(() => hr.held() === 2);
+    // The limiter lets a call in synchronously, and its request goes out at once: after a pause, still 2.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hr.held(), 'HR calls in flight while a hold is').toBe(2);
+    access.releaseAll();
+    await hold;
+    await until(() => hr.held() === 6);
+    expect(hr.held(), 'once no hold waits').toBe(6);
+    expect(mail.held()).toBe(0);
+    hr.releaseAll();
+    await Promise.all(partners);
+    expect(hr.most()).toBe(6);
+  });
+
   it('when one participant is at its limit, then calls to another are not held back', async () => {
     const access = await holdingServer();
     const hr = await holdingServer();

@@ -57,28 +57,66 @@ export const CALLS_IN_FLIGHT_PER_PARTICIPANT = 16;
 /** A chunk of involuntary exits (≤500 people) is one call: given longer than one case's call. */
 export const EXIT_CHUNK_TIMEOUT_MS = 120_000;
 
-function limiter(size: number): <T>(fn: () => Promise<T>) => Promise<T> {
+/**
+ * Calls in flight to each other participant at most while any call suspending access (a case's hold, an exit
+ * chunk's suspension) is queued or in flight: a quarter of the limit. Why: in a burst the hold waited for its
+ * turn behind the notices and interviews of the cases before it — on the same event loop, pools and database —
+ * and its wait grew with the burst (p99 8–10 s at 2,000 where its own calls take milliseconds). Critical
+ * access is suspended first: the others go on, fewer at a time, and at full width once no hold waits.
+ */
+export const OTHER_CALLS_WHILE_SUSPENDING = (inFlight: number) => Math.max(1, Math.floor(inFlight / 4));
+
+/** At most `capacity()` calls at once, in arrival order; `pump` lets waiting calls in after the capacity grew. */
+export function limiter(capacity: () => number): { run: <T>(fn: () => Promise<T>) => Promise<T>; pump: () => void } {
   let active = 0;
   const waiting: (() => void)[] = [];
-  return async (fn) => {
-    if (active < size) active++;
-    // Handed over by the one finishing: `active` already counts this call.
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
+  const pump = () => {
+    while (waiting.length > 0 && active < capacity()) {
+      active++;
+      waiting.shift()!();
     }
+  };
+  return {
+    async run(fn) {
+      if (waiting.length === 0 && active < capacity()) active++;
+      // Let in by pump(): `active` already counts this call.
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await fn();
+      } finally {
+        active--;
+        pump();
+      }
+    },
+    pump,
   };
 }
 
 export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, inFlight = CALLS_IN_FLIGHT_PER_PARTICIPANT) {
+  // Calls suspending access, queued or in flight: while there are any, the other participants get fewer calls.
+  let suspending = 0;
+  const others = OTHER_CALLS_WHILE_SUSPENDING(inFlight);
+  const limiters = {
+    notification: limiter(() => (suspending > 0 ? others : inFlight)),
+    hr: limiter(() => (suspending > 0 ? others : inFlight)),
+    access: limiter(() => inFlight),
+  };
   // Each call carries the orchestrator's service token for that participant (fetched inside the call's turn).
   const limited = (target: 'notification' | 'hr' | 'access') => {
-    const limit = limiter(inFlight);
-    return <T>(fn: (credentials: Record<string, string>) => Promise<T>) => limit(async () => fn(await auth(target)));
+    const limit = limiters[target];
+    return <T>(fn: (credentials: Record<string, string>) => Promise<T>) => limit.run(async () => fn(await auth(target)));
+  };
+  /** A call suspending access: counted from when it is asked for until it has answered. */
+  const suspendingCall = async <T>(fn: (credentials: Record<string, string>) => Promise<T>): Promise<T> => {
+    suspending++;
+    try {
+      return await limited('access')(fn);
+    } finally {
+      if (--suspending === 0) {
+        limiters.notification.pump();
+        limiters.hr.pump();
+      }
+    }
   };
   const toNotification = limited('notification');
   const toHr = limited('hr');
@@ -109,7 +147,7 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
       return parseReply(hr.Interview, body, 'hr');
     },
     async suspendAccess(request: access.SuspendAccessRequest, ctx: CallContext): Promise<access.AccessHold> {
-      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await suspendingCall((auth) => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.AccessHold, body, 'access');
     },
     async cancelInterview(interviewId: string, request: hr.CancelInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
@@ -132,7 +170,7 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
     },
     /** Involuntary exits: every grant of a chunk's people suspended (idempotent by batch and chunk). */
     async suspendAccessForExit(request: access.SuspendAccessForExitRequest, ctx: CallContext): Promise<access.SuspendAccessForExitAnswer> {
-      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.exitSuspensions}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
+      const body = await suspendingCall((auth) => callJson(`${urls().access}${access.AccessPaths.exitSuspensions}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
       return parseReply(access.SuspendAccessForExitAnswer, body, 'access');
     },
     /** Involuntary exits: a chunk's managers and employees told, after their access was suspended. */
