@@ -64,10 +64,10 @@ export const EXIT_CHUNK_TIMEOUT_MS = 120_000;
  * and its wait grew with the burst (p99 8–10 s at 2,000 where its own calls take milliseconds). Critical
  * access is suspended first: the others go on, fewer at a time, and at full width once no hold waits.
  */
-export const OTHER_CALLS_WHILE_SUSPENDING = (inFlight: number) => Math.max(1, Math.floor(inFlight / 4));
+const OTHER_CALLS_WHILE_SUSPENDING = (inFlight: number) => Math.max(1, Math.floor(inFlight / 4));
 
 /** At most `capacity()` calls at once, in arrival order; `pump` lets waiting calls in after the capacity grew. */
-export function limiter(capacity: () => number): { run: <T>(fn: () => Promise<T>) => Promise<T>; pump: () => void } {
+function limiter(capacity: () => number): { run: <T>(fn: () => Promise<T>) => Promise<T>; pump: () => void } {
   let active = 0;
   const waiting: (() => void)[] = [];
   const pump = () => {

@@ -373,12 +373,13 @@ export function createNatsEventBus(options: NatsEventBusOptions): EventBus & Eve
   const moveFormerNames = async (sub: Subscription) => {
     const { jsm } = connected();
     const [events, direct, letters] = consumersOf(sub);
-    for (const former of sub.formerNames ?? []) {
-      if (former === sub.name) continue;
-      // The new name's direct and dead-letter consumers first (from the next message): a row re-addressed
-      // below may be relayed (by this process's relay or another's) as soon as the transaction commits,
-      // and a consumer created after it would start behind it and never deliver it.
-      for (const c of [direct, letters]) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
+    const formers = (sub.formerNames ?? []).filter((former) => former !== sub.name);
+    if (formers.length === 0) return;
+    // The new name's direct and dead-letter consumers first (from the next message): a row re-addressed
+    // below may be relayed (by this process's relay or another's) as soon as the transaction commits,
+    // and a consumer created after it would start behind it and never deliver it.
+    for (const c of [direct, letters]) await ensureConsumer(jsm, c.stream, c.name, c.settings, log);
+    for (const former of formers) {
       const { rows, recorded } = await withTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [relayLockKey(schema, names.prefix)]);
         const rerouted = await client.query(`UPDATE ${quoteIdent(schema)}.nats_outbox SET subject = $3 WHERE prefix = $1 AND subject = $2 AND sent_at IS NULL`, [
