@@ -20,7 +20,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import type { ems } from '@ems/contracts';
-import { ConfigSchema } from '@ems/server';
+import { ConfigSchema, WORKFLOW_SCHEMA } from '@ems/server';
 import { removeNatsStreams, TEST_NATS_PREFIX } from '@ems/eventbus/testing';
 import { dbosCeiling, insertCeiling, natsCeiling, type DbosCeiling, type InsertCeiling, type NatsCeiling } from './ceilings.ts';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
@@ -34,6 +34,7 @@ import { benchOrg } from './org.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
 import { cpuModel, cpuTimes, loadAverage, natsServerPid, treeCpu, treeCpuDelta, treePss } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
+import { holdStages, type HoldStages } from './stages.ts';
 
 export type Mode = 'orchestration' | 'choreography';
 export type Bus = 'postgres' | 'nats';
@@ -104,6 +105,8 @@ export interface PhaseReport {
     allThreeDone: Distribution;
     /** Submit → each step done: which participant lags. */
     steps: { notifyManager: Distribution; scheduleInterview: Distribution; suspendAccess: Distribution };
+    /** Submit → critical access suspended, stage by stage (stages.ts). */
+    holdStages: HoldStages;
   };
   durationMs: number;
   quiesceMs: number;
@@ -621,6 +624,12 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
           scheduleInterview: stepDistribution('scheduleInterview'),
           suspendAccess: stepDistribution('suspendAccess'),
         },
+        holdStages: await holdStages(
+          ctx.db.url,
+          mode,
+          cases.map((c) => ({ id: c.id, sentAt: bySent.get(c.id)!.sentAt, recordedAt: stepAt(c, 'suspendAccess') })),
+          WORKFLOW_SCHEMA,
+        ),
       },
       durationMs: Math.round(durationMs),
       quiesceMs: Math.round(quiesceMs),
@@ -653,6 +662,13 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
       `${mode}: ${kind} done in ${(report.durationMs / 1000).toFixed(1)} s` +
         (report.casesPerSecond ? `, ${report.casesPerSecond.toFixed(1)} cases/s` : '') +
         `, access suspended p99 ${report.latencyMs.accessSuspended.p99 ?? '–'} ms, ${report.commits.perCase} commits/case, errors ${non2xx.length + failedSteps + settlement.unsettled.length}`,
+    );
+    const st = report.latencyMs.holdStages;
+    const p = (d: Distribution | null) => (d ? `${d.p50 ?? '–'}/${d.p99 ?? '–'}` : '–');
+    log(
+      `${mode}:   hold stages p50/p99 ms: ` +
+        (mode === 'orchestration' ? `sent→workflow ${p(st.workflowCreated)}, →step started ${p(st.stepStarted)}, →hold written ${p(st.holdWritten)}` : `sent→hold written ${p(st.holdWritten)}`) +
+        `, →recorded ${p(st.recorded)} (${st.cases} cases)`,
     );
     return report;
   } finally {

@@ -1,0 +1,70 @@
+import pg from 'pg';
+import { distribution, type Distribution } from './stats.ts';
+
+/**
+ * Where a case's wait for its hold goes, stage by stage, from the times the database kept (the same host
+ * clock as the load generator's): read after the phase, so measuring adds nothing to the cases.
+ *
+ *   sent ─▶ workflow created ─▶ reactions step started ─▶ hold written ─▶ recorded on the case
+ *          (in the POST)        (orchestration: DBOS)      (Access's clock     (the step's time on
+ *                                                           at its use case)    the case)
+ *
+ * Choreography has no workflow: its `sent → hold written` is the POST, the outbox, the bus and Access's
+ * queue together.
+ */
+export interface HoldStages {
+  /** Cases with a hold and every time below. */
+  cases: number;
+  /** Orchestration: POST sent → the workflow's row written (DBOS's created_at). */
+  workflowCreated: Distribution | null;
+  /** Orchestration: the workflow row → its reactions step started (DBOS's started_at_epoch_ms). */
+  stepStarted: Distribution | null;
+  /** Orchestration: step started → the hold written by Access (its created_at); choreography: POST sent → the hold. */
+  holdWritten: Distribution;
+  /** The hold written → the case records the step done. */
+  recorded: Distribution;
+}
+
+export async function holdStages(
+  url: string,
+  mode: 'orchestration' | 'choreography',
+  cases: ReadonlyArray<{ id: string; sentAt: number; recordedAt: number }>,
+  workflowSchema: string,
+): Promise<HoldStages> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const ids = cases.map((c) => c.id);
+    const holds = await client.query<{ id: string; at: string }>(
+      `SELECT resignation_id::text AS id, (extract(epoch FROM created_at) * 1000)::bigint::text AS at FROM access.holds WHERE resignation_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const holdAt = new Map(holds.rows.map((r) => [r.id, Number(r.at)]));
+    let workflow = new Map<string, { created: number; stepStarted: number }>();
+    if (mode === 'orchestration') {
+      const s = `"${workflowSchema.replaceAll('"', '""')}"`;
+      const wf = await client.query<{ id: string; created: string; started: string }>(
+        `SELECT w.workflow_uuid AS id, w.created_at::text AS created, o.started_at_epoch_ms::text AS started
+           FROM ${s}.workflow_status w JOIN ${s}.operation_outputs o ON o.workflow_uuid = w.workflow_uuid AND o.function_name = 'reactions'
+          WHERE w.workflow_uuid = ANY($1::text[])`,
+        [ids],
+      );
+      workflow = new Map(wf.rows.map((r) => [r.id, { created: Number(r.created), stepStarted: Number(r.started) }]));
+    }
+    const rows = cases.flatMap((c) => {
+      const hold = holdAt.get(c.id);
+      const wf = workflow.get(c.id);
+      if (hold === undefined || !Number.isFinite(c.recordedAt) || (mode === 'orchestration' && (!wf || !Number.isFinite(wf.stepStarted)))) return [];
+      return [{ c, hold, wf }];
+    });
+    return {
+      cases: rows.length,
+      workflowCreated: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.created - r.c.sentAt)) : null,
+      stepStarted: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.stepStarted - r.wf!.created)) : null,
+      holdWritten: distribution(rows.map((r) => r.hold - (mode === 'orchestration' ? r.wf!.stepStarted : r.c.sentAt))),
+      recorded: distribution(rows.map((r) => r.c.recordedAt - r.hold)),
+    };
+  } finally {
+    await client.end();
+  }
+}
