@@ -36,19 +36,36 @@ async function connections(trx: AccessTx, systemIds: readonly string[]) {
  */
 export async function enqueueSuspendTasksOf(
   trx: AccessTx,
-  origin: TaskOrigin,
+  origin: TaskOrigin & { holdId: string },
   suspended: readonly ChangedGrant[],
   systems: ReadonlyArray<SystemConnection & { name: string }>,
 ): Promise<access.SystemChangeView[]> {
-  const planned = planSuspendTasks(suspended, systems);
-  if (planned.length === 0) return [];
+  const [views] = await enqueueSuspendTasksOfMany(trx, [{ origin, suspended }], systems);
+  return views!;
+}
+
+/**
+ * Several new holds' suspend tasks, as enqueueSuspendTasksOf makes each hold's, in one statement: each
+ * hold's tasks answered as its view shows them, in the order the holds were given.
+ */
+export async function enqueueSuspendTasksOfMany(
+  trx: AccessTx,
+  holds: ReadonlyArray<{ origin: TaskOrigin & { holdId: string }; suspended: readonly ChangedGrant[] }>,
+  systems: ReadonlyArray<SystemConnection & { name: string }>,
+): Promise<access.SystemChangeView[][]> {
+  const planned = holds.map((h) => ({ origin: h.origin, tasks: planSuspendTasks(h.suspended, systems) }));
+  if (planned.every((p) => p.tasks.length === 0)) return holds.map(() => []);
   const names = new Map(systems.map((s) => [s.id, s.name]));
-  const rows = await insertTaskRows(trx, 'suspend', [{ origin, tasks: planned }])
-    .returning(['id', 'seq', 'system_id', 'connector', 'action', 'entitlements', 'status', 'attempts', 'last_error', 'verification', 'next_attempt_at', 'updated_at'])
+  const rows = await insertTaskRows(trx, 'suspend', planned)
+    .returning(['id', 'seq', 'hold_id', 'system_id', 'connector', 'action', 'entitlements', 'status', 'attempts', 'last_error', 'verification', 'next_attempt_at', 'updated_at'])
     .execute();
-  return rows
-    .sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1))
-    .map((r) => toSystemChangeView({ ...r, system_name: names.get(r.system_id) ?? r.system_id }));
+  const byHold = new Map<string, typeof rows>();
+  for (const r of rows.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1))) {
+    const mine = byHold.get(r.hold_id!) ?? [];
+    mine.push(r);
+    byHold.set(r.hold_id!, mine);
+  }
+  return holds.map((h) => (byHold.get(h.origin.holdId) ?? []).map((r) => toSystemChangeView({ ...r, system_name: names.get(r.system_id) ?? r.system_id })));
 }
 
 /** A released hold's restore tasks (its transaction): one per system its suspend tasks went to or it gives grants back on. */

@@ -3,7 +3,8 @@ import { access, IDEMPOTENCY_HEADER, IdempotencyKey, StorableLine } from '@ems/c
 import { z } from 'zod';
 import { traceContextFromHeaders } from '@ems/eventbus';
 import { auditByRequest, OnBehalfOfHeaders } from '../audit/on-behalf-of.http.ts';
-import { suspendAccess, type SuspendAccessDeps } from './suspend-access.ts';
+import type { SuspendAccessDeps } from './suspend-access.ts';
+import { createHoldsTogether } from './holds-together.ts';
 
 export const IdempotencyHeaders = z.looseObject({
   [IDEMPOTENCY_HEADER]: IdempotencyKey.optional().describe('A repeat with the same key changes nothing and answers the original result'),
@@ -15,6 +16,8 @@ export const IdempotencyHeaders = z.looseObject({
 export const ChangeHeaders = IdempotencyHeaders.extend(OnBehalfOfHeaders);
 
 export function registerSuspendAccessRoute(app: App, deps: SuspendAccessDeps, cases: CaseLookup): void {
+  // Requests arriving at the same time share a transaction (holds-together.ts); each is answered as its own.
+  const holds = createHoldsTogether(deps);
   app.post(
     access.AccessPaths.holds,
     {
@@ -32,7 +35,7 @@ export function registerSuspendAccessRoute(app: App, deps: SuspendAccessDeps, ca
       const by = auditByRequest(req)(req.body.employeeId);
       // Only for a real case, and only its employee's (EMS says so): a service token alone is not enough.
       await requireCase(cases, req.body.resignationId, req.body.employeeId);
-      const { hold, created } = await suspendAccess(deps, req.body, by, req.headers[IDEMPOTENCY_HEADER], traceContextFromHeaders(req.headers));
+      const { hold, created } = await holds.suspend({ request: req.body, by, idempotencyKey: req.headers[IDEMPOTENCY_HEADER], trace: traceContextFromHeaders(req.headers) });
       return reply.status(created ? 201 : 200).send(hold);
     },
   );

@@ -5,11 +5,10 @@ import { createEvent, type EventBus, type TraceContext } from '@ems/eventbus';
 import type { AccessDb, AccessTx } from '../db/access.db.ts';
 import { planHold } from '../domain/hold.ts';
 import { toHoldView, type HoldRow } from '../read-holds/hold.view.ts';
-import { lockIdentity } from '../db/locks.ts';
 import type { AuditBy } from '../audit/actor.ts';
-import { recordAudit } from '../audit/record-audit.ts';
+import { recordAuditEntries } from '../audit/record-audit.ts';
 import { requester } from '../audit/actor.ts';
-import { enqueueSuspendTasksOf } from '../connectors/enqueue-connector-tasks.ts';
+import { enqueueSuspendTasksOfMany } from '../connectors/enqueue-connector-tasks.ts';
 
 export interface SuspendAccessDeps {
   db: AccessDb;
@@ -75,99 +74,166 @@ export async function suspendAccessInTransaction(
   trace: TraceContext,
   by: AuditBy,
 ): Promise<SuspendAccessOutcome> {
-  // An employee unknown here: 404 — unless the resignation or key already has a hold (a repeat, or the same
-  // resignation sent for another employee: 409), as when the request names a known one.
-  if (!(await lockIdentity(trx, request.employeeId))) {
-    const earlier = await findEarlierHold(trx, request, idempotencyKey);
-    if ('refused' in earlier) return earlier;
-    if (earlier.hold) return { hold: await toHoldView(trx, earlier.hold), created: false };
-    return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
-  }
+  const [outcome] = await suspendAccessTogetherInTransaction(trx, deps, [{ request, idempotencyKey, trace, by }]);
+  return outcome!;
+}
 
-  // The hold first: a repeat (the same resignation or Idempotency-Key, committed by whoever held the
+/** One request for a hold, as suspendAccess takes it. */
+export interface HoldAsk {
+  request: access.SuspendAccessRequest;
+  idempotencyKey: string | undefined;
+  trace: TraceContext;
+  by: AuditBy;
+}
+
+/**
+ * The core for several requests at once (holds.together.ts; one request is a batch of one), each
+ * answered as if it had come alone — in one transaction and a fixed number of statements, whatever the
+ * batch's size: the identities locked (in employee order), the holds inserted, the grants and systems
+ * read, the grants suspended, the connector tasks, the events and the audit rows written, each in one
+ * statement for all. A request that creates no hold (an unknown employee, a repeat, a conflict) or that
+ * names a resignation, employee or key an earlier request of the batch named is answered alone after
+ * them, in the same transaction, so it sees what they wrote.
+ */
+export async function suspendAccessTogetherInTransaction(
+  trx: AccessTx,
+  deps: Pick<SuspendAccessDeps, 'clock' | 'bus'>,
+  asks: readonly HoldAsk[],
+): Promise<SuspendAccessOutcome[]> {
+  const outcomes: Array<SuspendAccessOutcome | undefined> = asks.map(() => undefined);
+  const seen = new Set<string>();
+  const first: number[] = [];
+  const later: number[] = [];
+  asks.forEach(({ request, idempotencyKey }, i) => {
+    const names = [`r:${request.resignationId}`, `e:${request.employeeId}`, ...(idempotencyKey === undefined ? [] : [`k:${idempotencyKey}`])];
+    if (names.some((n) => seen.has(n))) later.push(i);
+    else first.push(i);
+    for (const n of names) seen.add(n);
+  });
+
+  // An employee unknown here: 404 — unless the resignation or key already has a hold (answered alone below).
+  const known = await lockIdentities(trx, first.map((i) => asks[i]!.request.employeeId));
+  const candidates = first.filter((i) => known.has(asks[i]!.request.employeeId));
+
+  // The holds first: a repeat (the same resignation or Idempotency-Key, committed by whoever held the
   // identity lock before us, or sent for another employee) conflicts here and is read back instead —
   // no read for it beforehand in the usual case, a first request.
   const now = deps.clock.now();
-  const hold = await trx
-    .insertInto('holds')
-    .values({
-      id: crypto.randomUUID(),
-      resignation_id: request.resignationId,
-      employee_id: request.employeeId,
-      reason: request.reason ?? null,
-      created_at: now,
-      idempotency_key: idempotencyKey ?? null,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (!hold) {
-    const earlier = await findEarlierHold(trx, request, idempotencyKey);
-    if ('refused' in earlier) return earlier;
-    if (!earlier.hold) throw new Error(`hold for resignation ${request.resignationId} conflicted, but no conflicting hold is visible`);
-    return { hold: await toHoldView(trx, earlier.hold), created: false };
-  }
+  const inserted =
+    candidates.length === 0
+      ? []
+      : await trx
+          .insertInto('holds')
+          .values(
+            candidates.map((i) => {
+              const { request, idempotencyKey } = asks[i]!;
+              return {
+                id: crypto.randomUUID(),
+                resignation_id: request.resignationId,
+                employee_id: request.employeeId,
+                reason: request.reason ?? null,
+                created_at: now,
+                idempotency_key: idempotencyKey ?? null,
+              };
+            }),
+          )
+          .onConflict((oc) => oc.doNothing())
+          .returningAll()
+          .execute();
+  const holdOf = new Map(inserted.map((h) => [h.resignation_id, h]));
+  const created = candidates.filter((i) => holdOf.has(asks[i]!.request.resignationId));
 
-  const grants = await trx
-    .selectFrom('grants')
-    .select(['id', 'system_id', 'status', 'suspended_by_hold', 'role'])
-    .where('employee_id', '=', request.employeeId)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
-  // Read once for the plan, the connector tasks and the view (a handful of rows).
-  const systems = await trx.selectFrom('systems').select(['id', 'name', 'critical', 'connector']).execute();
-  const toSuspend = planHold(
-    grants.map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })),
-    systems,
-  );
-
-  if (toSuspend.length > 0) {
-    const ids = toSuspend.map((c) => c.grantId);
-    await trx
-      .insertInto('hold_grants')
-      .values(toSuspend.map((c) => ({ hold_id: hold.id, grant_id: c.grantId, prior_status: c.from })))
+  if (created.length > 0) {
+    const holds = created.map((i) => ({ ask: asks[i]!, hold: holdOf.get(asks[i]!.request.resignationId)! }));
+    const grants = await trx
+      .selectFrom('grants')
+      .select(['id', 'employee_id', 'system_id', 'status', 'suspended_by_hold', 'role'])
+      .where('employee_id', 'in', holds.map((h) => h.hold.employee_id))
+      .orderBy('id')
+      .forUpdate()
       .execute();
-    await trx
-      .updateTable('grants')
-      .set({ status: 'suspended', suspended_by_hold: hold.id, updated_at: now })
-      .where('id', 'in', ids)
-      .execute();
-  }
-  // Each critical connected system's part, in this transaction: the tasks exist iff the hold does.
-  const roles = new Map(grants.map((g) => [g.id, g.role]));
-  const systemChanges = await enqueueSuspendTasksOf(
-    trx,
-    { holdId: hold.id, resignationId: request.resignationId, employeeId: request.employeeId, trace, requestedBy: requester(by), at: now },
-    toSuspend.map((c) => ({ grantId: c.grantId, systemId: c.systemId, role: roles.get(c.grantId)! })),
-    systems,
-  );
-  // What toHoldView would read back, from what this transaction wrote (toSuspend is in grant id order).
-  const view = newHoldView(hold, toSuspend, systemChanges);
+    // Read once for the plans, the connector tasks and the views (a handful of rows).
+    const systems = await trx.selectFrom('systems').select(['id', 'name', 'critical', 'connector']).execute();
+    const roles = new Map(grants.map((g) => [g.id, g.role]));
+    const planned = holds.map((h) => ({
+      ...h,
+      toSuspend: planHold(
+        grants
+          .filter((g) => g.employee_id === h.hold.employee_id)
+          .map((g) => ({ id: g.id, systemId: g.system_id, status: g.status, suspendedByHold: g.suspended_by_hold })),
+        systems,
+      ),
+    }));
 
-  // Same transaction as the hold: the event exists iff the hold does.
-  await deps.bus?.publish(trx, [
-    createEvent({
-      type: EventTypes.criticalAccessSuspended,
-      source: EventSources.access,
-      subject: request.resignationId,
-      correlationId: trace.correlationId ?? request.resignationId,
-      traceparent: trace.traceparent,
-      time: now,
-      data: { resignationId: request.resignationId, employeeId: request.employeeId, holdId: view.id, suspended: view.suspendedGrants },
-    }),
-  ]);
-  // The audit entries commit with the hold; they take no lock (the sealer links them into the chain
-  // after the commit: audit/seal-audit.ts), so holds in a burst do not queue on each other here.
-  if (toSuspend.length > 0) {
-    const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
-    await recordAudit(
+    const holdGrants = planned.flatMap((p) => p.toSuspend.map((c) => ({ hold_id: p.hold.id, grant_id: c.grantId, prior_status: c.from })));
+    if (holdGrants.length > 0) {
+      await trx.insertInto('hold_grants').values(holdGrants).execute();
+      // Each grant in its own hold's name: the one just recorded in hold_grants.
+      await trx
+        .updateTable('grants')
+        .from('hold_grants')
+        .set((eb) => ({ status: 'suspended', suspended_by_hold: eb.ref('hold_grants.hold_id'), updated_at: now }))
+        .whereRef('hold_grants.grant_id', '=', 'grants.id')
+        .where('hold_grants.hold_id', 'in', planned.filter((p) => p.toSuspend.length > 0).map((p) => p.hold.id))
+        .execute();
+    }
+    // Each critical connected system's part, in this transaction: the tasks exist iff the hold does.
+    const systemChanges = await enqueueSuspendTasksOfMany(
       trx,
-      by,
-      toSuspend.map((c) => ({ at: now, employeeId: request.employeeId, grantId: c.grantId, systemId: c.systemId, from: c.from, to: c.to, reason, holdId: hold.id })),
+      planned.map(({ ask, hold, toSuspend }) => ({
+        origin: { holdId: hold.id, resignationId: ask.request.resignationId, employeeId: ask.request.employeeId, trace: ask.trace, requestedBy: requester(ask.by), at: now },
+        suspended: toSuspend.map((c) => ({ grantId: c.grantId, systemId: c.systemId, role: roles.get(c.grantId)! })),
+      })),
+      systems,
     );
+    // What toHoldView would read back, from what this transaction wrote (toSuspend is in grant id order).
+    const views = planned.map((p, k) => newHoldView(p.hold, p.toSuspend, systemChanges[k]!));
+
+    // Same transaction as the holds: each event exists iff its hold does.
+    await deps.bus?.publish(
+      trx,
+      planned.map(({ ask: { request, trace } }, k) =>
+        createEvent({
+          type: EventTypes.criticalAccessSuspended,
+          source: EventSources.access,
+          subject: request.resignationId,
+          correlationId: trace.correlationId ?? request.resignationId,
+          traceparent: trace.traceparent,
+          time: now,
+          data: { resignationId: request.resignationId, employeeId: request.employeeId, holdId: views[k]!.id, suspended: views[k]!.suspendedGrants },
+        }),
+      ),
+    );
+    // The audit entries commit with the holds; they take no lock (the sealer links them into the chain
+    // after the commit: audit/seal-audit.ts), so holds in a burst do not queue on each other here.
+    const audited = planned.flatMap(({ ask: { request, by }, hold, toSuspend }) => {
+      const reason = request.reason ?? `Access hold for resignation ${request.resignationId}`;
+      return toSuspend.map((c) => ({ change: { at: now, employeeId: request.employeeId, grantId: c.grantId, systemId: c.systemId, from: c.from, to: c.to, reason, holdId: hold.id }, by }));
+    });
+    if (audited.length > 0) await recordAuditEntries(trx, audited);
+    created.forEach((i, k) => (outcomes[i] = { hold: views[k]!, created: true }));
   }
-  return { hold: view, created: true };
+
+  // The rest, one at a time: no new hold (unknown employee, a repeat, a conflict), or named twice in the batch.
+  for (const i of first) outcomes[i] ??= await withoutNewHold(trx, asks[i]!, known.has(asks[i]!.request.employeeId));
+  for (const i of later) [outcomes[i]] = await suspendAccessTogetherInTransaction(trx, deps, [asks[i]!]);
+  return outcomes.map((o) => o!);
+}
+
+/** A request that created no hold: the hold an earlier request created (a repeat), or why not (404, 409). */
+async function withoutNewHold(trx: AccessTx, { request, idempotencyKey }: HoldAsk, identityKnown: boolean): Promise<SuspendAccessOutcome> {
+  const earlier = await findEarlierHold(trx, request, idempotencyKey);
+  if ('refused' in earlier) return earlier;
+  if (earlier.hold) return { hold: await toHoldView(trx, earlier.hold), created: false };
+  if (!identityKnown) return { refused: notFound(`Employee ${request.employeeId} has no identity in the access directory`) };
+  throw new Error(`hold for resignation ${request.resignationId} conflicted, but no conflicting hold is visible`);
+}
+
+/** The identities of `employeeIds` that exist, locked against concurrent holds (one statement, in employee order). */
+async function lockIdentities(trx: AccessTx, employeeIds: readonly string[]): Promise<Set<string>> {
+  if (employeeIds.length === 0) return new Set();
+  const rows = await trx.selectFrom('identities').select('employee_id').where('employee_id', 'in', [...employeeIds]).orderBy('employee_id').forNoKeyUpdate().execute();
+  return new Set(rows.map((r) => r.employee_id));
 }
 
 function newHoldView(hold: HoldRow, suspended: ReadonlyArray<{ grantId: string; systemId: string }>, systems: access.SystemChangeView[]): access.AccessHold {

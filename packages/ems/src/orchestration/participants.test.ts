@@ -46,7 +46,7 @@ describe('participant calls in flight', () => {
   it('when more calls to a participant are made than the limit, then at most the limit are in flight and the rest follow as answers come', async () => {
     const access = await holdingServer();
     closing.push(access.close);
-    const participants = createParticipants(() => ({ notification: access.url, hr: access.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 2);
+    const participants = createParticipants(() => ({ notification: access.url, hr: access.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 2, 2);
     const calls = Array.from({ length: 5 }, () =>
       participants.suspendAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: randomUUID() }),
     );
