@@ -54,7 +54,7 @@ describe('holds written together', () => {
     const employees = Array.from({ length: 20 }, () => freshEmployee());
     const holds = createHoldsTogether({ db: db(), clock, log, bus });
     readings = 0;
-    const answers = await Promise.all(employees.map((e) => holds.suspend(ask(e))));
+    const answers = await Promise.all(employees.map((e) => holds(ask(e))));
 
     expect(readings, 'transactions').toBe(3);
     const instants = answers.map((a) => a.hold.createdAt);
@@ -113,7 +113,7 @@ describe('holds written together', () => {
     try {
       const holds = createHoldsTogether({ db: db(), clock, log, bus });
       readings = 0;
-      const answers = await Promise.allSettled(employees.map((e) => holds.suspend(ask(e))));
+      const answers = await Promise.allSettled(employees.map((e) => holds(ask(e))));
 
       // Two alone, then four together (refused as a whole), then each of the four alone.
       expect(readings, 'transactions').toBe(2 + 1 + 4);
@@ -124,7 +124,7 @@ describe('holds written together', () => {
           continue;
         }
         expect(a.status).toBe('fulfilled');
-        const { hold } = (a as PromiseFulfilledResult<Awaited<ReturnType<typeof holds.suspend>>>).value;
+        const { hold } = (a as PromiseFulfilledResult<Awaited<ReturnType<typeof holds>>>).value;
         expect(await suspendedBy(hold.id)).toEqual(criticalGrantsOf(employees[i]!.id));
       }
       expect(await count(pool, `SELECT count(*)::int AS n FROM access.holds WHERE employee_id = $1`, [poisoned.id])).toBe(0);

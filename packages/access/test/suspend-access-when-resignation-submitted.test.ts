@@ -162,6 +162,27 @@ describe('access.suspend-access-when-resignation-submitted', () => {
     expect(await failureEvents(event.data.resignationId)).toHaveLength(1);
   });
 
+  it('when 12 deliveries arrive at once (one event twice, one of an unknown employee), then the last 10 share one transaction and each is handled as if alone', async () => {
+    const employees = Array.from({ length: 10 }, () => freshEmployee());
+    const events = employees.map((e) => resignationSubmitted(e));
+    const unknown = resignationSubmitted({ id: 'E9998', name: 'Nobody Known', email: 'nobody@acme.example', timezone: 'Europe/Berlin' });
+    const deliveries = [...events.slice(0, 5), unknown, events[3]!, ...events.slice(5)];
+    await Promise.all(deliveries.map((e) => deliver(e)));
+
+    // The two first alone, at once; the ten that waited, in one transaction (processed_at is its start).
+    const { rows } = await pool.query<{ at: string }>('SELECT DISTINCT processed_at::text AS at FROM access.processed_events WHERE event_id = ANY($1::text[])', [deliveries.map((e) => e.id)]);
+    expect(rows).toHaveLength(3);
+    for (const [i, e] of events.entries()) {
+      expect(await holdsFor(e.data.resignationId)).toHaveLength(1);
+      expect(await processed(e.id)).toBe(1);
+      expect(await suspendedEvents(e.data.resignationId)).toHaveLength(1);
+      expect(await auditCount(employees[i]!.id)).toBe(criticalGrantsOf(employees[i]!.id).length);
+      expect(Object.entries(await grantStatuses(employees[i]!.id)).filter(([, s]) => s === 'suspended').map(([id]) => id).sort()).toEqual(criticalGrantsOf(employees[i]!.id));
+    }
+    expect(await holdsFor(unknown.data.resignationId)).toHaveLength(0);
+    expect(await failureEvents(unknown.data.resignationId)).toHaveLength(1);
+  });
+
   it('when the resignation already has a hold for another employee, then the event ends in criticalAccessSuspensionFailed (a conflict is not retried)', async () => {
     const employee = freshEmployee();
     const other = freshEmployee();

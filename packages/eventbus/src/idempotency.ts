@@ -30,3 +30,19 @@ export async function firstDelivery(tx: TransactionLike, schema: string, subscri
   );
   return result.rows.length === 1;
 }
+
+/**
+ * firstDelivery for several events in one statement (a handler writing deliveries together): for each id,
+ * in order, true the first time (subscriber, id) is seen — an id named twice in `eventIds` is first once.
+ */
+export async function firstDeliveries(tx: TransactionLike, schema: string, subscriber: string, eventIds: readonly string[]): Promise<boolean[]> {
+  if (eventIds.length === 0) return [];
+  const result = await tx.executeQuery<{ event_id: string }>(
+    CompiledQuery.raw(
+      `INSERT INTO ${quoteIdent(schema)}.processed_events (subscriber, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [subscriber, [...eventIds]],
+    ),
+  );
+  const fresh = new Set(result.rows.map((r) => r.event_id));
+  return eventIds.map((id) => fresh.delete(id));
+}

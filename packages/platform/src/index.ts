@@ -15,6 +15,7 @@ export { paged, pagedSchema, PageQuerySchema, type PageQuery } from './paging.ts
 export { type ServiceModule } from './service.ts';
 export { backoffDelay, type BackoffPolicy } from './backoff.ts';
 export { createPoller, type Poller, type PollerOptions } from './poller.ts';
+export { groupCommit, type GroupCommitOptions } from './group-commit.ts';
 export type { Actor, HttpSecurity, Permit, Principal, View } from './security.ts';
 export { httpCaseLookup, requireCase, type CaseFacts, type CaseLookup } from './case-lookup.ts';
 export { DEFAULT_HTTP_LIMITS, HTTP_BODY_LIMIT, LOOPBACK_ADDRESSES, LOOPBACK_HOSTS, addressList, hostAllowed, type HttpLimits } from './limits.ts';

@@ -17,7 +17,7 @@ export const ChangeHeaders = IdempotencyHeaders.extend(OnBehalfOfHeaders);
 
 export function registerSuspendAccessRoute(app: App, deps: SuspendAccessDeps, cases: CaseLookup): void {
   // Requests arriving at the same time share a transaction (holds-together.ts); each is answered as its own.
-  const holds = createHoldsTogether(deps);
+  const suspendTogether = createHoldsTogether(deps);
   app.post(
     access.AccessPaths.holds,
     {
@@ -35,7 +35,7 @@ export function registerSuspendAccessRoute(app: App, deps: SuspendAccessDeps, ca
       const by = auditByRequest(req)(req.body.employeeId);
       // Only for a real case, and only its employee's (EMS says so): a service token alone is not enough.
       await requireCase(cases, req.body.resignationId, req.body.employeeId);
-      const { hold, created } = await holds.suspend({ request: req.body, by, idempotencyKey: req.headers[IDEMPOTENCY_HEADER], trace: traceContextFromHeaders(req.headers) });
+      const { hold, created } = await suspendTogether({ request: req.body, by, idempotencyKey: req.headers[IDEMPOTENCY_HEADER], trace: traceContextFromHeaders(req.headers) });
       return reply.status(created ? 201 : 200).send(hold);
     },
   );
