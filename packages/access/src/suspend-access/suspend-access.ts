@@ -87,7 +87,7 @@ export interface HoldAsk {
 }
 
 /**
- * The core for several requests at once (holds.together.ts; one request is a batch of one), each
+ * The core for several requests at once (holds-together.ts; one request is a batch of one), each
  * answered as if it had come alone — in one transaction and a fixed number of statements, whatever the
  * batch's size: the identities locked (in employee order), the holds inserted, the grants and systems
  * read, the grants suspended, the connector tasks, the events and the audit rows written, each in one
