@@ -30,23 +30,10 @@ async function connections(trx: AccessTx, systemIds: readonly string[]) {
 }
 
 /**
- * A new hold's suspend tasks (its transaction): one per critical connected system it suspended grants on —
- * from the grants and systems its transaction has read already (no read
- * here), answered as the hold's view shows them (`systems`, in creation order): one statement.
- */
-export async function enqueueSuspendTasksOf(
-  trx: AccessTx,
-  origin: TaskOrigin & { holdId: string },
-  suspended: readonly ChangedGrant[],
-  systems: ReadonlyArray<SystemConnection & { name: string }>,
-): Promise<access.SystemChangeView[]> {
-  const [views] = await enqueueSuspendTasksOfMany(trx, [{ origin, suspended }], systems);
-  return views!;
-}
-
-/**
- * Several new holds' suspend tasks, as enqueueSuspendTasksOf makes each hold's, in one statement: each
- * hold's tasks answered as its view shows them, in the order the holds were given.
+ * New holds' suspend tasks (their transaction): per hold, one per critical connected system it suspended
+ * grants on — from the grants and systems the transaction has read already (no read here) — all in one
+ * statement; each hold's answered as its view shows them (`systems`, in creation order), in the order the
+ * holds were given.
  */
 export async function enqueueSuspendTasksOfMany(
   trx: AccessTx,
