@@ -1,5 +1,5 @@
 import { groupCommit } from '@ems/platform';
-import { logCreated, suspendAccess, suspendAccessTogetherInTransaction, type HoldAsk, type SuspendAccessDeps, type SuspendAccessResult } from './suspend-access.ts';
+import { holdCommitted, suspendAccess, suspendAccessTogetherInTransaction, type HoldAsk, type SuspendAccessDeps, type SuspendAccessResult } from './suspend-access.ts';
 
 /** The most requests one transaction takes (its statements carry a row or a parameter list per request). */
 export const MAX_HOLDS_TOGETHER = 100;
@@ -26,10 +26,9 @@ export function createHoldsTogether(deps: SuspendAccessDeps, max = MAX_HOLDS_TOG
     atOnce,
     async together(asks) {
       const outcomes = await deps.db.transaction().execute((trx) => suspendAccessTogetherInTransaction(trx, deps, asks));
-      if (outcomes.some((o) => 'created' in o && o.created)) deps.wakeConnectors?.();
       return outcomes.map((o) => {
         if ('refused' in o) return { ok: false, error: o.refused };
-        logCreated(deps.log, o);
+        holdCommitted(deps, o);
         return { ok: true, value: o };
       });
     },

@@ -4,7 +4,7 @@ import { groupCommit } from '@ems/platform';
 import { Uuid } from '@ems/contracts';
 import { ACCESS_SCHEMA, type AccessTx } from '../db/access.db.ts';
 import { byEvent } from '../audit/actor.ts';
-import { suspendAccessTogetherInTransaction, logCreated, type SuspendAccessDeps, type SuspendAccessOutcome } from './suspend-access.ts';
+import { suspendAccessTogetherInTransaction, holdCommitted, type SuspendAccessDeps, type SuspendAccessOutcome } from './suspend-access.ts';
 import { HOLD_TRANSACTIONS_AT_ONCE, MAX_HOLDS_TOGETHER } from './holds-together.ts';
 
 export const SUSPEND_ACCESS_SUBSCRIBER = 'access.suspend-access-when-resignation-submitted';
@@ -76,10 +76,7 @@ export function suspendAccessWhenResignationSubmitted(deps: SuspendAccessDeps & 
       const outcome = await handleTogether({ event, data });
       if (outcome === undefined) log.debug({ eventId: event.id }, 'resignation event already handled');
       else if ('refused' in outcome) log.warn({ eventId: event.id, resignationId: data.resignationId, reason: outcome.refused.message }, 'critical access not suspended');
-      else {
-        logCreated(log, outcome);
-        if (outcome.created) deps.wakeConnectors?.();
-      }
+      else holdCommitted(deps, outcome);
     },
     async onDeadLetter(event, reason) {
       // The payload may be what made the event a dead letter: the subject names the case too.

@@ -43,19 +43,23 @@ export type SuspendAccessOutcome = SuspendAccessResult | HoldRefused;
  * continuing the caller's `trace` (correlated by the resignation id when the caller gave no correlation id).
  */
 export async function suspendAccess(deps: SuspendAccessDeps, request: access.SuspendAccessRequest, by: AuditBy, idempotencyKey?: string, trace: TraceContext = {}): Promise<SuspendAccessResult> {
-  const { db, log } = deps;
+  const { db } = deps;
   // No read for a repeat before the transaction: the transaction looks for it anyway once it holds the
   // identity lock, and nearly every request is a first one (a read and a commit per hold saved).
   const outcome = await db.transaction().execute((trx) => suspendAccessInTransaction(trx, deps, request, idempotencyKey, trace, by));
   if ('refused' in outcome) throw outcome.refused;
-  if (outcome.created) deps.wakeConnectors?.();
-  logCreated(log, outcome);
+  holdCommitted(deps, outcome);
   return outcome;
 }
 
-export function logCreated(log: Logger, result: SuspendAccessResult): void {
+/**
+ * After the transaction that wrote a hold has committed (whichever adapter ran it): the connector worker
+ * looks at once for the suspend tasks it wrote, and the hold is logged. A repeat did neither and says nothing.
+ */
+export function holdCommitted(deps: Pick<SuspendAccessDeps, 'log' | 'wakeConnectors'>, result: SuspendAccessResult): void {
   if (!result.created) return;
-  log.info(
+  deps.wakeConnectors?.();
+  deps.log.info(
     { holdId: result.hold.id, resignationId: result.hold.resignationId, employeeId: result.hold.employeeId, suspended: result.hold.suspendedGrants.length },
     'access hold created',
   );
