@@ -33,7 +33,7 @@ export function toMarkdown(r: BenchReport): string {
     rows.push(['**submit → critical access suspended**, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.accessSuspended) : '–')]);
     rows.push(['submit → all three done, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.allThreeDone) : '–')]);
     rows.push(['submit → each step done, p50 ms: manager notified / interview / access', (x) => (burst(x) ? perStep(burst(x)!) : '–')]);
-    rows.push(['… access suspended by stage, p50 / p99 ms: sent → workflow row → step started → hold written → recorded', (x) => (burst(x) ? holdStages(burst(x)!) : '–')]);
+    rows.push(['… access suspended by stage, p50 / p99 ms: sent → workflow row (choreography: bus job created) → step started (job started) → hold written → recorded', (x) => (burst(x) ? holdStages(burst(x)!) : '–')]);
   }
   if (anySteady) {
     rows.push([`**Steady** — ${s0!.rate}/s for ${s0!.cases} resignations`, () => '']);
@@ -170,12 +170,16 @@ function perStep(p: PhaseReport, q: 'p50' | 'p99' = 'p50'): string {
   return [s.notifyManager, s.scheduleInterview, s.suspendAccess].map((d) => fmt(d[q])).join(' / ');
 }
 
-/** Each stage's p50 / p99 (stages.ts); choreography has no workflow row and no step: its first stage is sent → hold written. */
+/**
+ * Each stage's p50 / p99 (stages.ts). Choreography has no workflow row and no step: on the PostgreSQL bus
+ * its first two stages are the bus job's (sent → job created → job started), on NATS they are '–'.
+ */
 function holdStages(p: PhaseReport): string {
   const st = p.latencyMs.holdStages as PhaseReport['latencyMs']['holdStages'] | undefined; // absent from reports before it was measured
   if (!st) return '–';
   const d = (x: Distribution | null) => (x ? `${fmt(x.p50)} / ${fmt(x.p99)}` : '–');
-  return [st.workflowCreated, st.stepStarted, st.holdWritten, st.recorded].map(d).join(' → ');
+  const first = st.workflowCreated === null ? [st.jobCreated ?? null, st.jobStarted ?? null] : [st.workflowCreated, st.stepStarted];
+  return [...first, st.holdWritten, st.recorded].map(d).join(' → ');
 }
 
 function wal(p: PhaseReport | undefined): string {

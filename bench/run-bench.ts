@@ -20,7 +20,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import type { ems } from '@ems/contracts';
-import { ConfigSchema, WORKFLOW_SCHEMA } from '@ems/server';
+import { BUS_SCHEMA, ConfigSchema, WORKFLOW_SCHEMA } from '@ems/server';
+import { SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import { removeNatsStreams, TEST_NATS_PREFIX } from '@ems/eventbus/testing';
 import { dbosCeiling, insertCeiling, natsCeiling, type DbosCeiling, type InsertCeiling, type NatsCeiling } from './ceilings.ts';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
@@ -629,6 +630,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
           mode,
           cases.map((c) => ({ id: c.id, sentAt: bySent.get(c.id)!.sentAt, recordedAt: stepAt(c, 'suspendAccess') })),
           WORKFLOW_SCHEMA,
+          mode === 'choreography' && o.bus === 'postgres' ? { schema: BUS_SCHEMA, queue: SUSPEND_ACCESS_SUBSCRIBER } : undefined,
         ),
       },
       durationMs: Math.round(durationMs),
@@ -667,7 +669,11 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
     const p = (d: Distribution | null) => (d ? `${d.p50 ?? '–'}/${d.p99 ?? '–'}` : '–');
     log(
       `${mode}:   hold stages p50/p99 ms: ` +
-        (mode === 'orchestration' ? `sent→workflow ${p(st.workflowCreated)}, →step started ${p(st.stepStarted)}, →hold written ${p(st.holdWritten)}` : `sent→hold written ${p(st.holdWritten)}`) +
+        (mode === 'orchestration'
+          ? `sent→workflow ${p(st.workflowCreated)}, →step started ${p(st.stepStarted)}, →hold written ${p(st.holdWritten)}`
+          : st.jobCreated
+            ? `sent→job created ${p(st.jobCreated)}, →job started ${p(st.jobStarted ?? null)}, →hold written ${p(st.holdWritten)}`
+            : `sent→hold written ${p(st.holdWritten)}`) +
         `, →recorded ${p(st.recorded)} (${st.cases} cases)`,
     );
     return report;

@@ -9,8 +9,13 @@ import { distribution, type Distribution } from './stats.ts';
  *          (in the POST)        (orchestration: DBOS)      (Access's clock     (the step's time on
  *                                                           at its use case)    the case)
  *
- * Choreography has no workflow: its `sent → hold written` is the POST, the outbox, the bus and Access's
- * queue together.
+ * Choreography has no workflow. On the PostgreSQL bus its stages are the bus job's own times:
+ *
+ *   sent ─▶ job created ─▶ job started ─▶ hold written ─▶ recorded on the case
+ *          (the POST's      (fetched by     (Access, in the
+ *           transaction)     the subscriber) group commit)
+ *
+ * On NATS there is no job row: `sent → hold written` is the POST, the stream and Access's queue together.
  */
 export interface HoldStages {
   /** Cases with a hold and every time below. */
@@ -19,7 +24,14 @@ export interface HoldStages {
   workflowCreated: Distribution | null;
   /** Orchestration: the workflow row → its reactions step started (DBOS's started_at_epoch_ms). */
   stepStarted: Distribution | null;
-  /** Orchestration: step started → the hold written by Access (its created_at); choreography: POST sent → the hold. */
+  /** Choreography on the PostgreSQL bus: POST sent → Access's job for the event created (the POST's transaction). */
+  jobCreated?: Distribution | null;
+  /** Choreography on the PostgreSQL bus: the job created → fetched by Access's subscriber (its started_on). */
+  jobStarted?: Distribution | null;
+  /**
+   * Orchestration: step started → the hold written by Access (its created_at). Choreography: the job
+   * started → the hold on the PostgreSQL bus; POST sent → the hold on NATS.
+   */
   holdWritten: Distribution;
   /** The hold written → the case records the step done. */
   recorded: Distribution;
@@ -30,6 +42,8 @@ export async function holdStages(
   mode: 'orchestration' | 'choreography',
   cases: ReadonlyArray<{ id: string; sentAt: number; recordedAt: number }>,
   workflowSchema: string,
+  /** Choreography on the PostgreSQL bus: its schema and Access's subscriber (the job queue's name). */
+  busJobs?: { schema: string; queue: string },
 ): Promise<HoldStages> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -51,17 +65,34 @@ export async function holdStages(
       );
       workflow = new Map(wf.rows.map((r) => [r.id, { created: Number(r.created), stepStarted: Number(r.started) }]));
     }
+    let jobs = new Map<string, { created: number; started: number }>();
+    if (mode === 'choreography' && busJobs) {
+      const s = `"${busJobs.schema.replaceAll('"', '""')}"`;
+      // The first delivery of each case's event (a retried job keeps its id and its first created_on).
+      const job = await client.query<{ id: string; created: string; started: string }>(
+        `SELECT DISTINCT ON (data->'event'->>'subject') data->'event'->>'subject' AS id,
+                (extract(epoch FROM created_on) * 1000)::bigint::text AS created, (extract(epoch FROM started_on) * 1000)::bigint::text AS started
+           FROM ${s}.job WHERE name = $1 AND started_on IS NOT NULL AND data->'event'->>'subject' = ANY($2::text[])
+          ORDER BY data->'event'->>'subject', created_on`,
+        [busJobs.queue, ids],
+      );
+      jobs = new Map(job.rows.map((r) => [r.id, { created: Number(r.created), started: Number(r.started) }]));
+    }
+    const byJob = jobs.size > 0;
     const rows = cases.flatMap((c) => {
       const hold = holdAt.get(c.id);
       const wf = workflow.get(c.id);
-      if (hold === undefined || !Number.isFinite(c.recordedAt) || (mode === 'orchestration' && (!wf || !Number.isFinite(wf.stepStarted)))) return [];
-      return [{ c, hold, wf }];
+      const job = jobs.get(c.id);
+      if (hold === undefined || !Number.isFinite(c.recordedAt) || (mode === 'orchestration' && (!wf || !Number.isFinite(wf.stepStarted))) || (byJob && !job)) return [];
+      return [{ c, hold, wf, job }];
     });
     return {
       cases: rows.length,
       workflowCreated: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.created - r.c.sentAt)) : null,
       stepStarted: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.stepStarted - r.wf!.created)) : null,
-      holdWritten: distribution(rows.map((r) => r.hold - (mode === 'orchestration' ? r.wf!.stepStarted : r.c.sentAt))),
+      jobCreated: byJob ? distribution(rows.map((r) => r.job!.created - r.c.sentAt)) : null,
+      jobStarted: byJob ? distribution(rows.map((r) => r.job!.started - r.job!.created)) : null,
+      holdWritten: distribution(rows.map((r) => r.hold - (mode === 'orchestration' ? r.wf!.stepStarted : byJob ? r.job!.started : r.c.sentAt))),
       recorded: distribution(rows.map((r) => r.c.recordedAt - r.hold)),
     };
   } finally {
