@@ -12,8 +12,12 @@ export const SUSPEND_ACCESS_SUBSCRIBER = 'access.suspend-access-when-resignation
 /** The reason recorded on holds (and their audit entries) created from the event, as the orchestrator does. */
 export const HOLD_REASON = 'resignation submitted';
 
-/** Deliveries of this subscriber handled at once in a process: they wait together, and are written together. */
-export const SUSPEND_ACCESS_CONCURRENCY = 32;
+/**
+ * Deliveries of this subscriber handled at once in a process: they wait together, and are written together.
+ * 64, not 32: with 32, in a burst of 2,000 the jobs waited p50 0.6–1.6 s to be fetched while the handler's
+ * transactions were short; with 64, 0.09–0.11 s (README, "the lean path, seventh round").
+ */
+export const SUSPEND_ACCESS_CONCURRENCY = 64;
 
 /**
  * Choreography: an employee resigned → put their critical access on hold.
