@@ -68,7 +68,7 @@ export async function holdStages(
     let jobs = new Map<string, { created: number; started: number }>();
     if (mode === 'choreography' && busJobs) {
       const s = `"${busJobs.schema.replaceAll('"', '""')}"`;
-      // The first delivery of each case's event (a retried job keeps its id and its first created_on).
+      // One job per case's event on Access's queue (a retry refetches the same row: started_on is then its last fetch).
       const job = await client.query<{ id: string; created: string; started: string }>(
         `SELECT DISTINCT ON (data->'event'->>'subject') data->'event'->>'subject' AS id,
                 (extract(epoch FROM created_on) * 1000)::bigint::text AS created, (extract(epoch FROM started_on) * 1000)::bigint::text AS started
