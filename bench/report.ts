@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Distribution } from './stats.ts';
 import type { BenchReport, ModeReport, ParticipantsCost, PhaseReport, Target } from './run-bench.ts';
 import { PARTICIPANT_CALLS } from './participants.ts';
+import { firstStages } from './stages.ts';
 
 /** The report as markdown: one column per mode, ratios to the ceilings first. */
 
@@ -33,7 +34,7 @@ export function toMarkdown(r: BenchReport): string {
     rows.push(['**submit → critical access suspended**, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.accessSuspended) : '–')]);
     rows.push(['submit → all three done, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.allThreeDone) : '–')]);
     rows.push(['submit → each step done, p50 ms: manager notified / interview / access', (x) => (burst(x) ? perStep(burst(x)!) : '–')]);
-    rows.push(['… access suspended by stage, p50 / p99 ms: sent → workflow row (choreography: bus job created) → step started (job started) → hold written → recorded', (x) => (burst(x) ? holdStages(burst(x)!) : '–')]);
+    rows.push(['… access suspended by stage, p50 / p99 ms: sent → workflow row (choreography: bus job created; NATS: outbox row) → step started (job started; relay picked it) → hold written → recorded', (x) => (burst(x) ? holdStages(burst(x)!) : '–')]);
   }
   if (anySteady) {
     rows.push([`**Steady** — ${s0!.rate}/s for ${s0!.cases} resignations`, () => '']);
@@ -172,14 +173,15 @@ function perStep(p: PhaseReport, q: 'p50' | 'p99' = 'p50'): string {
 
 /**
  * Each stage's p50 / p99 (stages.ts). Choreography has no workflow row and no step: on the PostgreSQL bus
- * its first two stages are the bus job's (sent → job created → job started), on NATS they are '–'.
+ * its first two stages are the bus job's (sent → job created → job started), on NATS the outbox row's
+ * (sent → row written → relay picked it).
  */
 function holdStages(p: PhaseReport): string {
   const st = p.latencyMs.holdStages as PhaseReport['latencyMs']['holdStages'] | undefined; // absent from reports before it was measured
   if (!st) return '–';
   const d = (x: Distribution | null) => (x ? `${fmt(x.p50)} / ${fmt(x.p99)}` : '–');
-  const first = st.workflowCreated === null ? [st.jobCreated ?? null, st.jobStarted ?? null] : [st.workflowCreated, st.stepStarted];
-  return [...first, st.holdWritten, st.recorded].map(d).join(' → ');
+  const first = firstStages(st).map(([, ms]) => ms);
+  return [...(first.length ? first : [null, null]), st.holdWritten, st.recorded].map(d).join(' → ');
 }
 
 function wal(p: PhaseReport | undefined): string {

@@ -35,7 +35,7 @@ import { benchOrg } from './org.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
 import { cpuModel, cpuTimes, loadAverage, natsServerPid, treeCpu, treeCpuDelta, treePss } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
-import { holdStages, type HoldStages } from './stages.ts';
+import { firstStages, holdStages, type HoldStages } from './stages.ts';
 
 export type Mode = 'orchestration' | 'choreography';
 export type Bus = 'postgres' | 'nats';
@@ -351,6 +351,7 @@ async function runMode(mode: Mode, o: BenchOptions): Promise<ModeReport> {
       idleCommitsPerSecond,
       profileDir,
       natsPid: nats ? natsServerPid(nats.servers) : undefined,
+      natsPrefix: nats?.prefix,
       relayPid: relay?.pid,
     };
     if (!o.onlyTargets) log(`${mode}: what admitting a caller costs — GET /api/me with each credential against GET /healthz, ${o.checkRequests} requests each`);
@@ -420,6 +421,8 @@ interface PhaseContext {
   profileDir: string | undefined;
   /** The nats-server EMS talks to, when it runs on this host. */
   natsPid: number | undefined;
+  /** The NATS bus's prefix, when EMS runs on NATS (its outbox rows carry it). */
+  natsPrefix: string | undefined;
   /** The SMTP relay process, when mail leaves the EMS process. */
   relayPid: number | undefined;
 }
@@ -630,7 +633,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
           mode,
           cases.map((c) => ({ id: c.id, sentAt: bySent.get(c.id)!.sentAt, recordedAt: stepAt(c, 'suspendAccess') })),
           WORKFLOW_SCHEMA,
-          mode === 'choreography' && o.bus === 'postgres' ? { schema: BUS_SCHEMA, queue: SUSPEND_ACCESS_SUBSCRIBER } : undefined,
+          mode === 'choreography' ? (ctx.natsPrefix ? { kind: 'outbox', schema: BUS_SCHEMA, prefix: ctx.natsPrefix } : { kind: 'jobs', schema: BUS_SCHEMA, queue: SUSPEND_ACCESS_SUBSCRIBER }) : undefined,
         ),
       },
       durationMs: Math.round(durationMs),
@@ -667,15 +670,9 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
     );
     const st = report.latencyMs.holdStages;
     const p = (d: Distribution | null) => (d ? `${d.p50 ?? '–'}/${d.p99 ?? '–'}` : '–');
-    log(
-      `${mode}:   hold stages p50/p99 ms: ` +
-        (mode === 'orchestration'
-          ? `sent→workflow ${p(st.workflowCreated)}, →step started ${p(st.stepStarted)}, →hold written ${p(st.holdWritten)}`
-          : st.jobCreated
-            ? `sent→job created ${p(st.jobCreated)}, →job started ${p(st.jobStarted ?? null)}, →hold written ${p(st.holdWritten)}`
-            : `sent→hold written ${p(st.holdWritten)}`) +
-        `, →recorded ${p(st.recorded)} (${st.cases} cases)`,
-    );
+    const first = firstStages(st);
+    const stages: Array<[string, Distribution | null]> = [...first, [first.length ? '→hold written' : 'sent→hold written', st.holdWritten], ['→recorded', st.recorded]];
+    log(`${mode}:   hold stages p50/p99 ms: ${stages.map(([name, d]) => `${name} ${p(d)}`).join(', ')} (${st.cases} cases)`);
     return report;
   } finally {
     clearInterval(ticker);

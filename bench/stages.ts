@@ -15,7 +15,11 @@ import { distribution, type Distribution } from './stats.ts';
  *          (the POST's      (fetched by     (Access, in the
  *           transaction)     the subscriber) group commit)
  *
- * On NATS there is no job row: `sent → hold written` is the POST, the stream and Access's queue together.
+ * On NATS its first stages are the outbox row of the case's first event (resignation submitted):
+ *
+ *   sent ─▶ outbox row written ─▶ relay picked it ─▶ hold written ─▶ recorded on the case
+ *          (the POST's            (the relay batch's   (JetStream, Access's pull
+ *           transaction)           transaction start)   and its group commit)
  */
 export interface HoldStages {
   /** Cases with a hold and every time below. */
@@ -28,9 +32,13 @@ export interface HoldStages {
   jobCreated?: Distribution | null;
   /** Choreography on the PostgreSQL bus: the job created → fetched by Access's subscriber (its started_on). */
   jobStarted?: Distribution | null;
+  /** Choreography on NATS: POST sent → the event's outbox row written (the POST's transaction). */
+  outboxWritten?: Distribution | null;
+  /** Choreography on NATS: the outbox row → the relay batch that sent it began (its sent_at, the batch transaction's now()). */
+  relayed?: Distribution | null;
   /**
    * Orchestration: step started → the hold written by Access (its created_at). Choreography: the job
-   * started → the hold on the PostgreSQL bus; POST sent → the hold on NATS.
+   * started → the hold on the PostgreSQL bus; the relay's batch → the hold on NATS.
    */
   holdWritten: Distribution;
   /** The hold written → the case records the step done. */
@@ -42,8 +50,11 @@ export async function holdStages(
   mode: 'orchestration' | 'choreography',
   cases: ReadonlyArray<{ id: string; sentAt: number; recordedAt: number }>,
   workflowSchema: string,
-  /** Choreography on the PostgreSQL bus: its schema and Access's subscriber (the job queue's name). */
-  busJobs?: { schema: string; queue: string },
+  /**
+   * Choreography: on the PostgreSQL bus its schema and Access's subscriber (the job queue's name); on NATS
+   * the outbox's schema and the bus's prefix.
+   */
+  bus?: { kind: 'jobs'; schema: string; queue: string } | { kind: 'outbox'; schema: string; prefix: string },
 ): Promise<HoldStages> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -66,19 +77,32 @@ export async function holdStages(
       workflow = new Map(wf.rows.map((r) => [r.id, { created: Number(r.created), stepStarted: Number(r.started) }]));
     }
     let jobs = new Map<string, { created: number; started: number }>();
-    if (mode === 'choreography' && busJobs) {
-      const s = `"${busJobs.schema.replaceAll('"', '""')}"`;
+    if (mode === 'choreography' && bus?.kind === 'jobs') {
+      const s = `"${bus.schema.replaceAll('"', '""')}"`;
       // One job per case's event on Access's queue (a retry refetches the same row: started_on is then its last fetch).
       const job = await client.query<{ id: string; created: string; started: string }>(
         `SELECT DISTINCT ON (data->'event'->>'subject') data->'event'->>'subject' AS id,
                 (extract(epoch FROM created_on) * 1000)::bigint::text AS created, (extract(epoch FROM started_on) * 1000)::bigint::text AS started
            FROM ${s}.job WHERE name = $1 AND started_on IS NOT NULL AND data->'event'->>'subject' = ANY($2::text[])
           ORDER BY data->'event'->>'subject', created_on`,
-        [busJobs.queue, ids],
+        [bus.queue, ids],
       );
       jobs = new Map(job.rows.map((r) => [r.id, { created: Number(r.created), started: Number(r.started) }]));
     }
+    if (mode === 'choreography' && bus?.kind === 'outbox') {
+      const s = `"${bus.schema.replaceAll('"', '""')}"`;
+      // A case's first event (by the outbox's order) is its resignation submitted, written by the POST.
+      const row = await client.query<{ id: string; created: string; started: string }>(
+        `SELECT DISTINCT ON (payload::jsonb->>'subject') payload::jsonb->>'subject' AS id,
+                (extract(epoch FROM created_at) * 1000)::bigint::text AS created, (extract(epoch FROM sent_at) * 1000)::bigint::text AS started
+           FROM ${s}.nats_outbox WHERE prefix = $1 AND sent_at IS NOT NULL AND payload::jsonb->>'subject' = ANY($2::text[])
+          ORDER BY payload::jsonb->>'subject', seq`,
+        [bus.prefix, ids],
+      );
+      jobs = new Map(row.rows.map((r) => [r.id, { created: Number(r.created), started: Number(r.started) }]));
+    }
     const byJob = jobs.size > 0;
+    const outbox = bus?.kind === 'outbox';
     const rows = cases.flatMap((c) => {
       const hold = holdAt.get(c.id);
       const wf = workflow.get(c.id);
@@ -90,12 +114,25 @@ export async function holdStages(
       cases: rows.length,
       workflowCreated: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.created - r.c.sentAt)) : null,
       stepStarted: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.stepStarted - r.wf!.created)) : null,
-      jobCreated: byJob ? distribution(rows.map((r) => r.job!.created - r.c.sentAt)) : null,
-      jobStarted: byJob ? distribution(rows.map((r) => r.job!.started - r.job!.created)) : null,
+      jobCreated: byJob && !outbox ? distribution(rows.map((r) => r.job!.created - r.c.sentAt)) : null,
+      jobStarted: byJob && !outbox ? distribution(rows.map((r) => r.job!.started - r.job!.created)) : null,
+      outboxWritten: byJob && outbox ? distribution(rows.map((r) => r.job!.created - r.c.sentAt)) : null,
+      relayed: byJob && outbox ? distribution(rows.map((r) => r.job!.started - r.job!.created)) : null,
       holdWritten: distribution(rows.map((r) => r.hold - (mode === 'orchestration' ? r.wf!.stepStarted : byJob ? r.job!.started : r.c.sentAt))),
       recorded: distribution(rows.map((r) => r.c.recordedAt - r.hold)),
     };
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The stages before "hold written", named for the mode and bus they were measured on (for the log line
+ * and the report's row); empty when none was measured (NATS in reports from before the outbox stages).
+ */
+export function firstStages(st: HoldStages): Array<[name: string, ms: Distribution | null]> {
+  if (st.workflowCreated !== null) return [['sent→workflow', st.workflowCreated], ['→step started', st.stepStarted]];
+  if (st.jobCreated) return [['sent→job created', st.jobCreated], ['→job started', st.jobStarted ?? null]];
+  if (st.outboxWritten) return [['sent→outbox row', st.outboxWritten], ['→relay picked it', st.relayed ?? null]];
+  return [];
 }
