@@ -11,8 +11,14 @@ import type { TransactionLike } from '../port.ts';
  *   caller's trx: INSERT outbox rows + pg_notify ──commit──► relay (every replica runs one)
  *       relay batch: BEGIN; pg_try_advisory_xact_lock(schema, prefix)   ← one relay at a time: order kept
  *                    SELECT unsent ORDER BY seq LIMIT n
- *                    publish each, awaiting its ack (Nats-Msg-Id = event id: a re-sent row is a duplicate JetStream drops)
- *                    UPDATE … SET sent_at; COMMIT
+ *                    publish all of them in order, then await their acks (Nats-Msg-Id = event id: a re-sent row is a duplicate JetStream drops)
+ *                    UPDATE … SET sent_at for the rows acknowledged before the first that failed; COMMIT
+ *
+ * The batch's messages leave on one connection in order, and JetStream stores a connection's messages in
+ * the order it receives them, so the stream keeps the outbox's order without a round trip per message
+ * (awaiting each ack in turn capped the relay at one message per round trip: ≈ 11 s behind in a burst).
+ * When one fails, it and every row after it stay unsent and go again in the next batch: those of them
+ * JetStream had stored are dropped there as duplicates (the event id within the de-duplication window).
  *
  * A relay that dies between publishing and COMMIT leaves its rows unsent: the next batch sends them
  * again, and JetStream's de-duplication window (or, past it, the consumers' dedupe) absorbs it.
@@ -82,7 +88,10 @@ export interface RelayOptions {
   schema: string;
   prefix: string;
   log: Logger;
-  /** Publishes one row to JetStream, resolving when JetStream acknowledged it. */
+  /**
+   * Publishes one row to JetStream, resolving when JetStream acknowledged it. Must put the message on the
+   * wire before it returns its promise's first await: a batch calls it for every row, then awaits.
+   */
   send(message: OutboxMessage): Promise<void>;
   /** Called after a failed send, before the relay retries (e.g. to re-create missing streams). */
   onSendError?(err: unknown): Promise<void>;
@@ -152,16 +161,16 @@ export function createRelay(o: RelayOptions): Relay {
         `SELECT o.seq, o.subject, o.msg_id, o.payload FROM ${table} AS o WHERE o.prefix = $1 AND o.sent_at IS NULL ORDER BY o.seq LIMIT $2`,
         [o.prefix, o.batchSize],
       );
-      // One at a time, in order: a failed send must not let a later row overtake it.
-      for (const row of rows) {
-        try {
-          await o.send({ subject: row.subject, msgId: row.msg_id, payload: row.payload });
-          sent.push(Number(row.seq));
-        } catch (err) {
-          failure = err;
-          failed = row.msg_id;
+      // All sent before any ack is awaited (in order, on one connection); only the rows before the first
+      // failure count as sent, so a failed row is never overtaken by a later one marked sent.
+      const acks = await Promise.allSettled(rows.map((row) => o.send({ subject: row.subject, msgId: row.msg_id, payload: row.payload })));
+      for (const [i, ack] of acks.entries()) {
+        if (ack.status === 'rejected') {
+          failure = ack.reason;
+          failed = rows[i]!.msg_id;
           break;
         }
+        sent.push(Number(rows[i]!.seq));
       }
       if (sent.length) await client.query(`UPDATE ${table} SET sent_at = now() WHERE seq = ANY($1::bigint[])`, [sent]);
       await client.query('COMMIT');
