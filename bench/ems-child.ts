@@ -2,10 +2,12 @@
  * The EMS process of a benchmark run (spawned by ems-process.ts, never run by hand): the whole
  * system via startEms, seeded with the benchmark organisation, configured by EMS_* variables.
  * Talks to the parent over IPC: 'ready' with its URL; 'profile-start' / 'profile-stop' (a V8 CPU
- * profile of the load phase only); 'stop'.
+ * profile of the load phase only); 'loop-start' / 'loop-stop' (how busy its event loop was, and how late
+ * a timer ran, over the load phase); 'stop'.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { loadConfig, startEms } from '@ems/server';
 import { benchOrg } from './org.ts';
 import type { ChildMessage, ParentMessage } from './ems-process.ts';
@@ -17,6 +19,9 @@ const ems = await startEms(loadConfig(process.env), { org: benchOrg({ resigners 
 send({ type: 'ready', url: ems.url });
 
 let session: Session | undefined;
+let loop: { delay: ReturnType<typeof monitorEventLoopDelay>; since: EventLoopUtilization } | undefined;
+/** A 10 ms timer's lateness is sampled: what any callback waited for the loop, at that resolution. */
+const LOOP_RESOLUTION_MS = 10;
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
@@ -30,7 +35,21 @@ const stop = async () => {
 process.on('message', (m: ParentMessage) => {
   void (async () => {
     if (m.type === 'stop') return stop();
-    if (m.type === 'profile-start') {
+    if (m.type === 'loop-start') {
+      const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+      delay.enable();
+      loop = { delay, since: performance.eventLoopUtilization() };
+      send({ type: 'loop-started' });
+    } else if (m.type === 'loop-stop' && loop) {
+      const { delay, since } = loop;
+      loop = undefined;
+      delay.disable();
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      send({
+        type: 'loop',
+        loop: { utilization: Math.round(performance.eventLoopUtilization(since).utilization * 1000) / 1000, delayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } },
+      });
+    } else if (m.type === 'profile-start') {
       session = new Session();
       session.connect();
       await session.post('Profiler.enable');

@@ -4,13 +4,24 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { peakRss } from './proc.ts';
 
-export type ParentMessage = { type: 'stop' } | { type: 'go' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
+export type ParentMessage = { type: 'stop' } | { type: 'go' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string } | { type: 'loop-start' } | { type: 'loop-stop' };
+
+/**
+ * The EMS process's event loop over a phase: the share of the time it was running callbacks (1 = never
+ * idle: everything else waited for it), and how late a 10 ms timer ran (perf_hooks' event-loop delay).
+ */
+export interface EventLoopReport {
+  utilization: number;
+  delayMs: { p50: number; p99: number; max: number };
+}
 export type ChildMessage =
   | { type: 'ready'; url: string }
   | { type: 'warmed' }
   | { type: 'stopped' }
   | { type: 'profile-started' }
   | { type: 'profile-written'; file: string }
+  | { type: 'loop-started' }
+  | { type: 'loop'; loop: EventLoopReport }
   | { type: 'result'; result: unknown };
 
 /** Node 24 (the project's devDependency), whatever Node runs the benchmark itself. */
@@ -97,6 +108,8 @@ export interface EmsProcess {
   peakRss(): number | undefined;
   /** Starts a V8 CPU profile of the EMS process; stop() writes it to `file` and returns the path. */
   profile(file: string): Promise<{ stop(): Promise<string> }>;
+  /** Starts watching the EMS process's event loop; stop() says what it saw meanwhile. */
+  watchLoop(): Promise<{ stop(): Promise<EventLoopReport> }>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -124,6 +137,16 @@ export async function startEmsProcess(env: Record<string, string>, resigners: nu
         async stop() {
           child.send({ type: 'profile-stop', file });
           return (await child.next('profile-written', 60_000)).file;
+        },
+      };
+    },
+    async watchLoop() {
+      child.send({ type: 'loop-start' });
+      await child.next('loop-started', 30_000);
+      return {
+        async stop() {
+          child.send({ type: 'loop-stop' });
+          return (await child.next('loop', 30_000)).loop;
         },
       };
     },

@@ -58,6 +58,7 @@ export function toMarkdown(r: BenchReport): string {
   rows.push([`CPU ms per case, EMS / PostgreSQL / load generator (${first})`, (x) => cpuPerCase(burst(x) ?? steady(x))]);
   if (m.some((x) => x.bus === 'nats')) rows.push([`CPU ms per case, nats-server (${first}; the server may be shared)`, (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.nats, 1)]);
   rows.push([`cores busy, EMS / PostgreSQL (${first})`, (x) => cores(burst(x) ?? steady(x))]);
+  rows.push(['EMS event loop busy; a timer late p50 / p99 / max ms (burst / steady)', (x) => [burst(x), steady(x)].map(eventLoop).join(' · ')]);
   rows.push(['EMS start-up incl. seeding, ms', (x) => fmt(x.startupMs)]);
   rows.push(['**errors** (non-2xx, failed steps, unsettled cases)', (x) => `**${x.errors}**`]);
   rows.push(['**Ceilings**, measured in the same run on the same PostgreSQL (and NATS)', () => '']);
@@ -182,6 +183,12 @@ function holdStages(p: PhaseReport): string {
   const d = (x: Distribution | null) => (x ? `${fmt(x.p50)} / ${fmt(x.p99)}` : '–');
   const first = firstStages(st).map(([, ms]) => ms);
   return [...(first.length ? first : [null, null]), st.holdWritten, st.recorded].map(d).join(' → ');
+}
+
+/** What the EMS process's event loop did during the phase (absent from reports before it was measured). */
+function eventLoop(p: PhaseReport | undefined): string {
+  const l = p?.eventLoop;
+  return l ? `${pct(l.utilization)}; ${fmt(l.delayMs.p50, 1)} / ${fmt(l.delayMs.p99, 1)} / ${fmt(l.delayMs.max)}` : '–';
 }
 
 function wal(p: PhaseReport | undefined): string {

@@ -25,7 +25,7 @@ import { SUSPEND_ACCESS_SUBSCRIBER } from '@ems/access';
 import { removeNatsStreams, TEST_NATS_PREFIX } from '@ems/eventbus/testing';
 import { dbosCeiling, insertCeiling, natsCeiling, type DbosCeiling, type InsertCeiling, type NatsCeiling } from './ceilings.ts';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
-import { spawnChild, startEmsProcess, type Child, type EmsProcess } from './ems-process.ts';
+import { spawnChild, startEmsProcess, type Child, type EmsProcess, type EventLoopReport } from './ems-process.ts';
 import { burst, steady, waitSettled, type Api, type Submission } from './load.ts';
 import { BENCH_HR_LEAD, loadCredentials, measureCheckCost, orchestratorCredentials, type CheckCost } from './auth.ts';
 import { createSecrets } from '@ems/identity';
@@ -124,6 +124,8 @@ export interface PhaseReport {
   sqlPerCase: { plans: number; planMs: number; execMs: number } | null;
   statementsPerCase: Array<{ query: string; calls: number; plans: number; planMs: number; execMs: number }>;
   profile: ProfileSummary | null;
+  /** The EMS process's event loop from the first POST until every case settled. */
+  eventLoop: EventLoopReport;
 }
 
 export interface ModeReport {
@@ -529,6 +531,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
 
   const before = await snapshot(ctx);
   const profiler = ctx.profileDir ? await ctx.ems.profile(path.join(ctx.profileDir, `${mode}-${kind}.cpuprofile`)) : undefined;
+  const loopWatch = await ctx.ems.watchLoop();
   let answered = 0;
   let inProgress = '?';
   const t0 = performance.now();
@@ -558,6 +561,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
       },
     });
     const durationMs = performance.now() - t0;
+    const eventLoop = await loopWatch.stop();
     const profilePath = await profiler?.stop();
     // Kept for a closer look (Chrome DevTools → Performance → load profile).
     if (profilePath) log(`${mode}:   CPU profile of the EMS process: ${profilePath}`);
@@ -662,6 +666,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
         .map((s) => ({ query: s.query.replace(/\s+/g, ' ').slice(0, 300), calls: perCase(s.calls), plans: perCase(s.plans), planMs: perCase(s.planMs), execMs: perCase(s.execMs) }))
         .filter((s) => s.calls >= 0.01),
       profile: profilePath ? await summarizeProfile(profilePath) : null,
+      eventLoop,
     };
     log(
       `${mode}: ${kind} done in ${(report.durationMs / 1000).toFixed(1)} s` +
@@ -673,6 +678,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
     const first = firstStages(st);
     const stages: Array<[string, Distribution | null]> = [...first, [first.length ? '→hold written' : 'sent→hold written', st.holdWritten], ['→recorded', st.recorded]];
     log(`${mode}:   hold stages p50/p99 ms: ${stages.map(([name, d]) => `${name} ${p(d)}`).join(', ')} (${st.cases} cases)`);
+    log(`${mode}:   EMS event loop busy ${Math.round(eventLoop.utilization * 100)} %, a timer late p50/p99/max ${eventLoop.delayMs.p50}/${eventLoop.delayMs.p99}/${eventLoop.delayMs.max} ms`);
     return report;
   } finally {
     clearInterval(ticker);

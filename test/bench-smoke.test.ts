@@ -90,6 +90,11 @@ describe('benchmark smoke run', () => {
         expect(Number.isFinite(p.commits.perCase)).toBe(true);
         expect(Object.keys(p.rowsWrittenPerCase)).toEqual(expect.arrayContaining(['ems', 'hr', 'access', 'notification']));
         expect(p.cpuMsPerCase.ems).toBeGreaterThan(0);
+        // The EMS process's event loop over the phase: a share of the time, and how late a timer ran.
+        expect(p.eventLoop.utilization).toBeGreaterThan(0);
+        expect(p.eventLoop.utilization).toBeLessThanOrEqual(1);
+        expect(p.eventLoop.delayMs.p99).toBeGreaterThanOrEqual(p.eventLoop.delayMs.p50);
+        expect(p.eventLoop.delayMs.max).toBeGreaterThanOrEqual(p.eventLoop.delayMs.p99);
       }
       expect(m.phases[0]!.casesPerSecond).toBeGreaterThan(0);
       expect(m.phases[1]!.achievedRate).toBeGreaterThan(0);
@@ -128,6 +133,7 @@ describe('benchmark smoke run', () => {
     expect(md).toBe(toMarkdown(report));
     expect(md).toMatch(/\| \| orchestration \| choreography \|/);
     expect(md).toContain('What admitting a caller costs');
+    expect(md).toMatch(/\| EMS event loop busy; a timer late p50 \/ p99 \/ max ms \(burst \/ steady\) \| \d+ %; [\d.]+ \/ [\d.]+ \/ \d+ · \d+ %;/);
     expect(md).toContain('submit → critical access suspended');
     expect(md).toContain('÷ bare DBOS workflows/s');
     expect(md).toContain('the participants alone');
