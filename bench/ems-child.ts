@@ -20,7 +20,10 @@ send({ type: 'ready', url: ems.url });
 
 let session: Session | undefined;
 let loop: { delay: ReturnType<typeof monitorEventLoopDelay>; since: EventLoopUtilization } | undefined;
-/** A 10 ms timer's lateness is sampled: what any callback waited for the loop, at that resolution. */
+/**
+ * A timer repeats every 10 ms; the histogram holds the time between its runs, so its lateness is that
+ * minus 10 ms: what any callback waited for the loop, at that resolution.
+ */
 const LOOP_RESOLUTION_MS = 10;
 let stopping = false;
 const stop = async () => {
@@ -44,7 +47,7 @@ process.on('message', (m: ParentMessage) => {
       const { delay, since } = loop;
       loop = undefined;
       delay.disable();
-      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 100) / 100);
       send({
         type: 'loop',
         loop: { utilization: Math.round(performance.eventLoopUtilization(since).utilization * 1000) / 1000, delayMs: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } },

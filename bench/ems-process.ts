@@ -8,7 +8,7 @@ export type ParentMessage = { type: 'stop' } | { type: 'go' } | { type: 'profile
 
 /**
  * The EMS process's event loop over a phase: the share of the time it was running callbacks (1 = never
- * idle: everything else waited for it), and how late a 10 ms timer ran (perf_hooks' event-loop delay).
+ * idle: everything else waited for it), and how late a timer repeating every 10 ms ran (perf_hooks' event-loop delay, less the 10 ms).
  */
 export interface EventLoopReport {
   utilization: number;
