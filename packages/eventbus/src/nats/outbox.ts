@@ -12,13 +12,14 @@ import type { TransactionLike } from '../port.ts';
  *       relay batch: BEGIN; pg_try_advisory_xact_lock(schema, prefix)   ← one relay at a time: order kept
  *                    SELECT unsent ORDER BY seq LIMIT n
  *                    publish all of them in order, then await their acks (Nats-Msg-Id = event id: a re-sent row is a duplicate JetStream drops)
- *                    UPDATE … SET sent_at for the rows acknowledged before the first that failed; COMMIT
+ *                    UPDATE … SET sent_at for the rows JetStream acknowledged; COMMIT
  *
  * The batch's messages leave on one connection in order, and JetStream stores a connection's messages in
  * the order it receives them, so the stream keeps the outbox's order without a round trip per message
  * (awaiting each ack in turn capped the relay at one message per round trip: ≈ 11 s behind in a burst).
- * When one fails, it and every row after it stay unsent and go again in the next batch: those of them
- * JetStream had stored are dropped there as duplicates (the event id within the de-duplication window).
+ * A row whose publish failed stays unsent and is the first of the next batch, before any row not yet
+ * sent. If JetStream had stored it after all (its ack was lost), that re-send is a duplicate it drops, and
+ * the order stands; if JetStream refused it while storing the rows after it, the stream holds those first.
  *
  * A relay that dies between publishing and COMMIT leaves its rows unsent: the next batch sends them
  * again, and JetStream's de-duplication window (or, past it, the consumers' dedupe) absorbs it.
@@ -161,16 +162,15 @@ export function createRelay(o: RelayOptions): Relay {
         `SELECT o.seq, o.subject, o.msg_id, o.payload FROM ${table} AS o WHERE o.prefix = $1 AND o.sent_at IS NULL ORDER BY o.seq LIMIT $2`,
         [o.prefix, o.batchSize],
       );
-      // All sent before any ack is awaited (in order, on one connection); only the rows before the first
-      // failure count as sent, so a failed row is never overtaken by a later one marked sent.
+      // All on the wire before any ack is awaited (in order, on one connection). What JetStream acknowledged
+      // is marked sent; a failed row is sent again first thing in the next batch.
       const acks = await Promise.allSettled(rows.map((row) => o.send({ subject: row.subject, msgId: row.msg_id, payload: row.payload })));
       for (const [i, ack] of acks.entries()) {
-        if (ack.status === 'rejected') {
+        if (ack.status === 'fulfilled') sent.push(Number(rows[i]!.seq));
+        else if (failure === undefined) {
           failure = ack.reason;
           failed = rows[i]!.msg_id;
-          break;
         }
-        sent.push(Number(rows[i]!.seq));
       }
       if (sent.length) await client.query(`UPDATE ${table} SET sent_at = now() WHERE seq = ANY($1::bigint[])`, [sent]);
       await client.query('COMMIT');
