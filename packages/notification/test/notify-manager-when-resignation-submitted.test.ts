@@ -177,6 +177,8 @@ describe('notification.notify-manager-when-resignation-submitted', () => {
     const event = resignationSubmitted();
     bus.failPublish({ type: EventTypes.managerNotified });
     await deliver(event, subscriptionOf(instance));
+    // The handler answers after its fast path at the latest; stopping waits for the attempt it left running.
+    await instance.close();
 
     const [email] = await emailsOf(event.data.resignationId);
     // The SMTP server has it (delivery is at-least-once), but the status update rolled back with the event.
