@@ -58,9 +58,10 @@ export function createMailerThread(options: SmtpMailerOptions): Mailer {
     new Promise<void>((resolve, reject) => {
       current ??= start();
       const id = nextId++;
+      // Posted first: a message that cannot cross (DataCloneError) rejects here and leaves nothing waiting.
+      current.worker.postMessage({ ...request, id } satisfies MailerRequest);
       current.pending.set(id, { resolve, reject });
       current.worker.ref();
-      current.worker.postMessage({ ...request, id } satisfies MailerRequest);
     });
 
   current = start();

@@ -33,7 +33,7 @@ port.on('message', (request: MailerRequest) => {
 });
 
 function reply(answer: MailerReply): void {
-  port?.postMessage(answer);
+  port.postMessage(answer);
   inFlight--;
   if (closing && inFlight === 0) end();
 }
