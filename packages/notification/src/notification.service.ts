@@ -4,8 +4,7 @@ import type { RecipientRules } from './send-email/derive-recipient.ts';
 import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/notification.db.ts';
-import { SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
-import { createMailerThread } from './smtp/mailer-thread.ts';
+import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
 import { createSendSlots } from './deliver-email/send-slots.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
@@ -110,7 +109,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Notifi
     pool: deps.pool,
     log: deps.log,
     clock: deps.clock ?? systemClock,
-    mailer: createMailerThread({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: smtpMaxConnections }),
+    mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: smtpMaxConnections }),
     from: deps.from ?? 'EMS <ems@acme.example>',
     maxAttempts,
     backoff: { ...defaultBackoff, baseMs: retryBaseMs, maxMs: Math.max(defaultBackoff.maxMs, retryBaseMs) },
