@@ -110,14 +110,17 @@ export async function holdStages(
       if (hold === undefined || !Number.isFinite(c.recordedAt) || (mode === 'orchestration' && (!wf || !Number.isFinite(wf.stepStarted))) || (byJob && !job)) return [];
       return [{ c, hold, wf, job }];
     });
+    // The bus's two first stages: a job created and started (pg-boss), or an outbox row written and relayed (NATS).
+    const created = byJob ? distribution(rows.map((r) => r.job!.created - r.c.sentAt)) : null;
+    const started = byJob ? distribution(rows.map((r) => r.job!.started - r.job!.created)) : null;
     return {
       cases: rows.length,
       workflowCreated: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.created - r.c.sentAt)) : null,
       stepStarted: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.stepStarted - r.wf!.created)) : null,
-      jobCreated: byJob && !outbox ? distribution(rows.map((r) => r.job!.created - r.c.sentAt)) : null,
-      jobStarted: byJob && !outbox ? distribution(rows.map((r) => r.job!.started - r.job!.created)) : null,
-      outboxWritten: byJob && outbox ? distribution(rows.map((r) => r.job!.created - r.c.sentAt)) : null,
-      relayed: byJob && outbox ? distribution(rows.map((r) => r.job!.started - r.job!.created)) : null,
+      jobCreated: outbox ? null : created,
+      jobStarted: outbox ? null : started,
+      outboxWritten: outbox ? created : null,
+      relayed: outbox ? started : null,
       holdWritten: distribution(rows.map((r) => r.hold - (mode === 'orchestration' ? r.wf!.stepStarted : byJob ? r.job!.started : r.c.sentAt))),
       recorded: distribution(rows.map((r) => r.c.recordedAt - r.hold)),
     };

@@ -29,10 +29,11 @@ describe('NATS outbox relay', () => {
   /** Appends `n` rows under a fresh prefix, in one transaction; their msg ids in the outbox's order. */
   const append = async (prefix: string, n: number) => {
     const messages: OutboxMessage[] = Array.from({ length: n }, (_, i) => ({ subject: `${prefix}.events.t`, msgId: randomUUID(), payload: JSON.stringify({ i }) }));
+    const outbox = createOutbox(schema, prefix);
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      for (const m of messages) await createOutbox(schema, prefix).appendWithClient(client, m);
+      for (const m of messages) await outbox.appendWithClient(client, m);
       await client.query('COMMIT');
     } finally {
       client.release();

@@ -148,8 +148,8 @@ export function createRelay(o: RelayOptions): Relay {
   const relayBatch = async (): Promise<number> => {
     const client = await o.pool.connect();
     const sent: number[] = [];
-    let failure: unknown;
-    let failed: string | undefined;
+    // The first row JetStream refused and why (a reason may be any value, even undefined).
+    let failed: { msgId: string; reason: unknown } | undefined;
     try {
       await client.query('BEGIN');
       const { rows: locked } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [lockKey]);
@@ -167,10 +167,7 @@ export function createRelay(o: RelayOptions): Relay {
       const acks = await Promise.allSettled(rows.map((row) => o.send({ subject: row.subject, msgId: row.msg_id, payload: row.payload })));
       for (const [i, ack] of acks.entries()) {
         if (ack.status === 'fulfilled') sent.push(Number(rows[i]!.seq));
-        else if (failure === undefined) {
-          failure = ack.reason;
-          failed = rows[i]!.msg_id;
-        }
+        else failed ??= { msgId: rows[i]!.msg_id, reason: ack.reason };
       }
       if (sent.length) await client.query(`UPDATE ${table} SET sent_at = now() WHERE seq = ANY($1::bigint[])`, [sent]);
       await client.query('COMMIT');
@@ -180,7 +177,7 @@ export function createRelay(o: RelayOptions): Relay {
     } finally {
       client.release();
     }
-    if (failure !== undefined) throw new Error(`outbox relay: sending message ${failed} failed: ${describe(failure)}`, { cause: failure });
+    if (failed) throw new Error(`outbox relay: sending message ${failed.msgId} failed: ${describe(failed.reason)}`, { cause: failed.reason });
     return sent.length;
   };
 
