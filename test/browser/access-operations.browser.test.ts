@@ -280,7 +280,7 @@ describe('access and operations pages (orchestration)', () => {
     const systems = page.getByRole('region', { name: 'Connected systems' });
     await systems.getByText('Drift found').waitFor({ timeout: 30_000 });
     await systems.getByText(/Attempt 1 failed: connect ECONNREFUSED 127\.0\.0\.1:9443\. Access tries again at/).waitFor();
-    // Each report reaches the page on its own (the events are handled apart, in no set order): wait for the last.
+    // Each report reaches the page on its own (the events are handled apart, in no set order): wait for each before reading.
     await systems.getByText(`Verified: bind as uid=${leaver.id},ou=people,dc=example,dc=com refused: account locked`).waitFor();
     const text = await systems.innerText();
     expect(text).toContain(`${known.name}: suspend access`);
