@@ -22,6 +22,7 @@ import type { NotificationContext } from '../packages/notification/src/notificat
 import { sendEmail, sendEmails } from '../packages/notification/src/send-email/send-email.ts';
 import { createSmtpMailer } from '../packages/notification/src/smtp/mailer.ts';
 import { createSendSlots } from '../packages/notification/src/deliver-email/send-slots.ts';
+import { createSentRecorder } from '../packages/notification/src/deliver-email/record-sent-together.ts';
 import { createDeliveries } from '../packages/notification/src/deliver-email/deliveries.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, type StatementCount } from './postgres.ts';
 import { treeCpu, treeCpuDelta } from './proc.ts';
@@ -68,8 +69,9 @@ try {
   const db = await server.createDatabase('notification');
   pool = createPool(db.url, { max: 20, name: 'bench-notification-invites' });
   await migrate(pool, NOTIFICATION_SCHEMA, notificationMigrations);
+  const notificationDb = createKysely<NotificationDB>(pool, NOTIFICATION_SCHEMA);
   const ctx: NotificationContext = {
-    db: createKysely<NotificationDB>(pool, NOTIFICATION_SCHEMA),
+    db: notificationDb,
     pool,
     log,
     clock: systemClock,
@@ -80,6 +82,7 @@ try {
     leaseMs: 60_000,
     fastPathTimeoutMs: 20_000,
     sendSlots: createSendSlots(16),
+    recordSent: createSentRecorder({ db: notificationDb, clock: systemClock }),
     deliveries: createDeliveries(),
     bus: undefined,
   };

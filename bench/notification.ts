@@ -25,6 +25,7 @@ import type { NotificationContext } from '../packages/notification/src/notificat
 import { notifyManager } from '../packages/notification/src/notify-manager/notify-manager.ts';
 import { createSmtpMailer } from '../packages/notification/src/smtp/mailer.ts';
 import { createSendSlots } from '../packages/notification/src/deliver-email/send-slots.ts';
+import { createSentRecorder } from '../packages/notification/src/deliver-email/record-sent-together.ts';
 import { createDeliveries } from '../packages/notification/src/deliver-email/deliveries.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta } from './postgres.ts';
 import { treeCpu, treeCpuDelta } from './proc.ts';
@@ -60,8 +61,9 @@ try {
   await bus.subscribe({ name: 'bench.manager-notified', types: [EventTypes.managerNotified], handle: async () => undefined });
   await bus.start();
 
+  const notificationDb = createKysely<NotificationDB>(pool, NOTIFICATION_SCHEMA);
   const ctx: NotificationContext = {
-    db: createKysely<NotificationDB>(pool, NOTIFICATION_SCHEMA),
+    db: notificationDb,
     pool,
     log,
     clock: systemClock,
@@ -72,6 +74,7 @@ try {
     leaseMs: 60_000,
     fastPathTimeoutMs: 20_000,
     sendSlots: createSendSlots(16),
+    recordSent: createSentRecorder({ db: notificationDb, clock: systemClock, bus }),
     deliveries: createDeliveries(),
     bus,
   };

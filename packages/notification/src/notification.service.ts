@@ -5,6 +5,7 @@ import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/notification.db.ts';
 import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
+import { createSentRecorder } from './deliver-email/record-sent-together.ts';
 import { createSendSlots } from './deliver-email/send-slots.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
@@ -104,11 +105,13 @@ export function createNotificationService(deps: NotificationServiceDeps): Notifi
   if (!Number.isInteger(smtpMaxConnections) || smtpMaxConnections < 1) throw new Error('notification: smtpMaxConnections must be a positive integer');
   const connectionTimeoutMs = 5_000;
   const socketTimeoutMs = 15_000;
+  const db = createKysely<NotificationDB>(deps.pool, NOTIFICATION_SCHEMA);
+  const clock = deps.clock ?? systemClock;
   const ctx: NotificationContext = {
-    db: createKysely<NotificationDB>(deps.pool, NOTIFICATION_SCHEMA),
+    db,
     pool: deps.pool,
     log: deps.log,
-    clock: deps.clock ?? systemClock,
+    clock,
     mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: smtpMaxConnections }),
     from: deps.from ?? 'EMS <ems@acme.example>',
     maxAttempts,
@@ -119,6 +122,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Notifi
     fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 3_000,
     deliveries: createDeliveries(),
     sendSlots: createSendSlots(smtpMaxConnections),
+    recordSent: createSentRecorder({ db, clock, bus: deps.bus }),
     bus: deps.bus,
   };
   const dispatcher = createDispatcher(ctx, { intervalMs: deps.dispatchIntervalMs ?? 1_000 });

@@ -152,8 +152,10 @@ async function deliverClaimed(ctx: NotificationContext, row: EmailRow, token: st
 type Outcome = { status: 'sent' } | { status: 'failed'; error: string } | { status: 'queued'; error: string; retryAt: Date };
 
 /**
- * Records the outcome, but only while we still hold the claim. With a bus, a final status (`sent` or
- * `failed`) reports in the same transaction as the status, so the event exists iff the status was written:
+ * Records the outcome, but only while we still hold the claim. "Sent" is recorded together with the other
+ * emails whose sends end at the same time (ctx.recordSent), except a decision notice's. With a bus, a final
+ * status (`sent` or `failed`) reports in the same transaction as the status, so the event exists iff the
+ * status was written:
  * - a manager notice publishes managerNotified / managerNotificationFailed;
  * - a decision notice locks its announcement first, then publishes decisionAnnounced /
  *   decisionAnnouncementFailed if it was the last of the announcement's emails to finish.
@@ -178,7 +180,10 @@ async function finish(ctx: NotificationContext, row: EmailRow, token: string, ou
   // What the email is for is its template and typed data (never its purpose, which is only a key).
   const announcement = row.template === 'resignation-decision-notice' ? api.DecisionNoticeData.pick({ decision: true, revision: true }).parse(row.data) : undefined;
   let updated: EmailRow | undefined;
-  if (!bus || outcome.status === 'queued') {
+  if (outcome.status === 'sent' && !announcement) {
+    // With the other emails whose sends end now (record-sent-together.ts).
+    updated = await ctx.recordSent({ row, token });
+  } else if (!bus || outcome.status === 'queued') {
     updated = await write(ctx.db, ctx.clock.now());
   } else if (row.template === 'resignation-manager-notice') {
     updated = await ctx.db.transaction().execute(async (trx) => {
