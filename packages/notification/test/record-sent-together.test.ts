@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { createKysely, type Clock, type Pool } from '@ems/platform';
+import { notification } from '@ems/contracts';
 import { EventTypes } from '@ems/contracts/events';
 import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import { NOTIFICATION_SCHEMA, type EmailRow, type NotificationDB } from '../src/db/notification.db.ts';
@@ -37,9 +38,9 @@ function tickingClock(): Clock {
 }
 
 /** An email (a manager notice unless told) stored as claimed by a sender (what claimOnInsert writes), ready to be recorded sent. */
-async function claimedNotice(clock: Clock, request: Parameters<typeof storeEmail>[2] = managerNotice(openCase())): Promise<SentEmail> {
+async function claimedNotice(clock: Clock, request: unknown = managerNotice(openCase())): Promise<SentEmail> {
   const token = randomUUID();
-  const stored = await storeEmail(db, clock, request, undefined, {}, { token, until: new Date(Date.now() + 60_000) });
+  const stored = await storeEmail(db, clock, notification.SendEmailRequest.parse(request), undefined, {}, { token, until: new Date(Date.now() + 60_000) });
   if (!stored.ok) throw new Error('the email was refused');
   return { row: stored.row, token };
 }
