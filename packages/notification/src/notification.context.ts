@@ -6,6 +6,7 @@ import type { NotificationDB } from './db/notification.db.ts';
 import type { Deliveries } from './deliver-email/deliveries.ts';
 import type { SendSlots } from './deliver-email/send-slots.ts';
 import type { RecordSent } from './deliver-email/record-sent-together.ts';
+import type { ClaimById } from './deliver-email/claim-together.ts';
 
 /** Everything the use cases share, built once by the factory. */
 export interface NotificationContext {
@@ -27,6 +28,8 @@ export interface NotificationContext {
   sendSlots: SendSlots;
   /** Sends running outside a request or dispatcher pass; stop() waits for them. */
   deliveries: Deliveries;
+  /** Claims a queued email by id, with the other claims asked for at the same time. */
+  claimById: ClaimById;
   /** Records "sent" for an email (but a decision notice) with the others whose sends end at the same time. */
   recordSent: RecordSent;
   /** When present, a manager notice that ends sent or failed publishes its outcome event. */

@@ -6,6 +6,7 @@ import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/notification.db.ts';
 import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
 import { createSentRecorder } from './deliver-email/record-sent-together.ts';
+import { createClaimer } from './deliver-email/claim-together.ts';
 import { createSendSlots } from './deliver-email/send-slots.ts';
 import { createDeliveries } from './deliver-email/deliveries.ts';
 import { createDispatcher } from './deliver-email/deliver-queued-emails.dispatcher.ts';
@@ -107,6 +108,9 @@ export function createNotificationService(deps: NotificationServiceDeps): Notifi
   const socketTimeoutMs = 15_000;
   const db = createKysely<NotificationDB>(deps.pool, NOTIFICATION_SCHEMA);
   const clock = deps.clock ?? systemClock;
+  // Comfortably longer than one attempt can take (connect + greeting + a stalled socket), so a live
+  // sender never loses its claim; a dead one's email is picked up again after this.
+  const leaseMs = 2 * (2 * connectionTimeoutMs + socketTimeoutMs) + 10_000;
   const ctx: NotificationContext = {
     db,
     pool: deps.pool,
@@ -116,12 +120,11 @@ export function createNotificationService(deps: NotificationServiceDeps): Notifi
     from: deps.from ?? 'EMS <ems@acme.example>',
     maxAttempts,
     backoff: { ...defaultBackoff, baseMs: retryBaseMs, maxMs: Math.max(defaultBackoff.maxMs, retryBaseMs) },
-    // Comfortably longer than one attempt can take (connect + greeting + a stalled socket), so a live
-    // sender never loses its claim; a dead one's email is picked up again after this.
-    leaseMs: 2 * (2 * connectionTimeoutMs + socketTimeoutMs) + 10_000,
+    leaseMs,
     fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 3_000,
     deliveries: createDeliveries(),
     sendSlots: createSendSlots(smtpMaxConnections),
+    claimById: createClaimer({ db, clock, leaseMs }),
     recordSent: createSentRecorder({ db, clock, bus: deps.bus }),
     bus: deps.bus,
   };

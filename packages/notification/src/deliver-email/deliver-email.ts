@@ -35,7 +35,9 @@ import type { SendSlot } from './send-slots.ts';
  * runs out, and if the worker dies, the lease runs out and the dispatcher takes it, as after a claim.
  *
  * Every claim is made holding a send slot (send-slots.ts), so a claimed email goes to the SMTP pool
- * at once instead of waiting behind other emails while its lease runs.
+ * at once instead of waiting behind other emails while its lease runs. Claims by id (a POST's fast path)
+ * asked for at the same time are made by one statement (claim-together.ts); the dispatcher's claim of
+ * the most overdue email is its own.
  *
  * At-least-once, not exactly-once: if the process dies after the SMTP server accepted the message but
  * before "sent" is written, the lease runs out and the email is sent again. The Message-ID was fixed
@@ -83,6 +85,8 @@ export async function deliverClaimedOnInsert(ctx: NotificationContext, row: Emai
 }
 
 async function claim(ctx: NotificationContext, id: string | undefined): Promise<{ row: EmailRow; token: string } | undefined> {
+  // By id: with the other claims asked for at the same time (claim-together.ts).
+  if (id !== undefined) return ctx.claimById(id);
   const now = ctx.clock.now();
   const token = randomUUID();
   const row = await ctx.db
@@ -93,7 +97,7 @@ async function claim(ctx: NotificationContext, id: string | undefined): Promise<
       claimed_until: new Date(now.getTime() + ctx.leaseMs),
     }))
     .where('id', '=', (eb) => {
-      let due = eb
+      const due = eb
         .selectFrom('emails')
         .select('id')
         // A literal, not a parameter: a prepared statement's generic plan can then use the partial index
@@ -101,7 +105,6 @@ async function claim(ctx: NotificationContext, id: string | undefined): Promise<
         .where('status', '=', sql.lit('queued'))
         .where('next_attempt_at', '<=', now)
         .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]));
-      if (id !== undefined) due = due.where('id', '=', id);
       return due.orderBy('next_attempt_at').limit(1).forUpdate().skipLocked();
     })
     .returningAll()
