@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { groupCommit, type Clock } from '@ems/platform';
 import type { EventBus } from '@ems/eventbus';
 import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
-import { outcomeEvent } from './deliver-email.ts';
+import { outcomeEvent } from './outcome-event.ts';
 
 /** An email whose SMTP exchange ended well, and the claim it was sent under. */
 export interface SentEmail {
