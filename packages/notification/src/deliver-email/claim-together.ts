@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { groupCommit, type Clock } from '@ems/platform';
 import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 
@@ -11,6 +11,21 @@ export interface Claimed {
 
 /** Claims the queued, due, unclaimed email `id`: undefined when it is not (sent, not due, or someone holds it). */
 export type ClaimById = (id: string) => Promise<Claimed | undefined>;
+
+/**
+ * The emails a claim may take — queued, due, and unclaimed or with a run-out lease —, whoever claims:
+ * the dispatcher (deliver-email.ts) or the fast paths (below).
+ */
+export function claimable<O>(emails: SelectQueryBuilder<NotificationDB, 'emails', O>, now: Date): SelectQueryBuilder<NotificationDB, 'emails', O> {
+  return (
+    emails
+      // A literal, not a parameter: a prepared statement's generic plan can then use the partial index
+      // emails_due (WHERE status = 'queued'); with `status = $1` it could not, and read every email.
+      .where('status', '=', sql.lit('queued'))
+      .where('next_attempt_at', '<=', now)
+      .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]))
+  );
+}
 
 /** The most emails claimed by one statement. */
 const MAX_TOGETHER = 100;
@@ -39,14 +54,14 @@ export function createClaimer(deps: { db: Kysely<NotificationDB>; clock: Clock; 
       .updateTable('emails')
       .set((eb) => ({ attempts: eb('attempts', '+', 1), claim_token: token, claimed_until: new Date(now.getTime() + leaseMs) }))
       .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('emails')
-          .select('id')
-          // One text whatever the batch's size: the ids travel as one array.
-          .where(sql<boolean>`"id" = any(${ids}::uuid[])`)
-          .where('status', '=', sql.lit('queued'))
-          .where('next_attempt_at', '<=', now)
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]))
+        claimable(
+          eb
+            .selectFrom('emails')
+            .select('id')
+            // One text whatever the batch's size: the ids travel as one array.
+            .where(sql<boolean>`"id" = any(${ids}::uuid[])`),
+          now,
+        )
           .forUpdate()
           .skipLocked(),
       )

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { backoffDelay } from '@ems/platform';
 import { buildMailMessage } from '../domain/mail-message.ts';
 import { describeSmtpError } from '../smtp/mailer.ts';
@@ -9,6 +9,7 @@ import { notification as api } from '@ems/contracts';
 import { lockAnnouncement, settleAnnouncement } from './settle-announcement.ts';
 import type { SendSlot } from './send-slots.ts';
 import { outcomeEvent } from './outcome-event.ts';
+import { claimable } from './claim-together.ts';
 
 /**
  * Delivery of one queued email:
@@ -95,17 +96,7 @@ async function claim(ctx: NotificationContext, id: string | undefined): Promise<
       claim_token: token,
       claimed_until: new Date(now.getTime() + ctx.leaseMs),
     }))
-    .where('id', '=', (eb) => {
-      const due = eb
-        .selectFrom('emails')
-        .select('id')
-        // A literal, not a parameter: a prepared statement's generic plan can then use the partial index
-        // emails_due (WHERE status = 'queued'); with `status = $1` it could not, and read every email.
-        .where('status', '=', sql.lit('queued'))
-        .where('next_attempt_at', '<=', now)
-        .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]));
-      return due.orderBy('next_attempt_at').limit(1).forUpdate().skipLocked();
-    })
+    .where('id', '=', (eb) => claimable(eb.selectFrom('emails').select('id'), now).orderBy('next_attempt_at').limit(1).forUpdate().skipLocked())
     .returningAll()
     .executeTakeFirst();
   return row ? { row, token } : undefined;

@@ -3,12 +3,10 @@ import { groupCommit, type Clock } from '@ems/platform';
 import type { EventBus } from '@ems/eventbus';
 import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 import { outcomeEvent } from './outcome-event.ts';
+import type { Claimed } from './claim-together.ts';
 
 /** An email whose SMTP exchange ended well, and the claim it was sent under. */
-export interface SentEmail {
-  row: EmailRow;
-  token: string;
-}
+export type SentEmail = Claimed;
 
 /** Records "sent" for an email still held by `token`: the updated row, or undefined if the claim was lost. */
 export type RecordSent = (email: SentEmail) => Promise<EmailRow | undefined>;
