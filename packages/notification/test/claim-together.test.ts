@@ -6,7 +6,7 @@ import { notification } from '@ems/contracts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from '../src/db/notification.db.ts';
 import { storeEmail } from '../src/send-email/send-email.ts';
 import { createClaimer, type Claimed } from '../src/deliver-email/claim-together.ts';
-import { managerNotice, openCase, openDatabase } from './harness.ts';
+import { managerNotice, openCase, openDatabase, waitForLockWait } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
@@ -49,7 +49,7 @@ describe('claims made together', () => {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE notification.emails IN EXCLUSIVE MODE');
       firstDone = claimById(first!);
-      await waitForLockWait();
+      await waitForLockWait(pool, 'any(');
       // free2 is asked for twice (two fast paths for one email): it must be claimed once.
       laterDone = Promise.all([free1!, free2!, free2!, held!, notDue!].map((id) => claimById(id)));
     } finally {
@@ -76,15 +76,3 @@ describe('claims made together', () => {
   });
 });
 
-/** Waits until a statement is waiting for a lock on the emails (the first claim has reached the database). */
-async function waitForLockWait(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { rows } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%any(%'`,
-    );
-    if (rows[0]!.n > 0) return;
-    if (Date.now() > deadline) throw new Error('no claim waited for the lock on the emails');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

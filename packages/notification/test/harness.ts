@@ -304,6 +304,17 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** Waits until a statement whose text contains `fragment` waits for a lock in this database (it has reached PostgreSQL and is blocked). */
+export async function waitForLockWait(pool: Pool, fragment: string): Promise<void> {
+  await waitFor(`a statement with "${fragment}" to wait for a lock`, async () => {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0`,
+      [fragment],
+    );
+    return rows[0]!.n > 0 ? true : undefined;
+  });
+}
+
 /**
  * The barrier for "nothing more happens" (instead of sleeping): every event on its way to the `reactions`
  * subscribers has been handled (the bus's settled(): a mark taken now, waited for), then a dispatcher round begun

@@ -8,7 +8,7 @@ import { createRecordingBus, type RecordingBus } from '@ems/eventbus/testing';
 import { NOTIFICATION_SCHEMA, type EmailRow, type NotificationDB } from '../src/db/notification.db.ts';
 import { storeEmail } from '../src/send-email/send-email.ts';
 import { createSentRecorder, type SentEmail } from '../src/deliver-email/record-sent-together.ts';
-import { followUp, managerNotice, openCase, openDatabase } from './harness.ts';
+import { followUp, managerNotice, openCase, openDatabase, waitForLockWait } from './harness.ts';
 
 let database: Awaited<ReturnType<typeof openDatabase>>;
 let pool: Pool;
@@ -66,7 +66,7 @@ describe('"sent" recorded together', () => {
       await locker.query('BEGIN');
       await locker.query('SELECT 1 FROM notification.emails WHERE id = $1 FOR UPDATE', [first!.row.id]);
       firstDone = recordSent(first!);
-      await waitForLockWait(first!.row.id);
+      await waitForLockWait(pool, 'unnest');
       laterDone = Promise.all(later.map((e) => recordSent(e)));
     } finally {
       await locker.query('COMMIT');
@@ -106,7 +106,7 @@ describe('"sent" recorded together', () => {
       await locker.query('BEGIN');
       await locker.query('SELECT 1 FROM notification.emails WHERE id = $1 FOR UPDATE', [first.row.id]);
       firstDone = recordSent(first);
-      await waitForLockWait(first.row.id);
+      await waitForLockWait(pool, 'unnest');
       laterDone = Promise.all(later.map((e) => recordSent(e)));
     } finally {
       await locker.query('COMMIT');
@@ -123,15 +123,3 @@ describe('"sent" recorded together', () => {
   });
 });
 
-/** Waits until a statement is waiting for the row lock on this email (the first write has reached the database). */
-async function waitForLockWait(emailId: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { rows } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%unnest%'`,
-    );
-    if (rows[0]!.n > 0) return;
-    if (Date.now() > deadline) throw new Error(`no write waited for the lock on email ${emailId}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -9,7 +9,7 @@ import { notification as api } from '@ems/contracts';
 import { lockAnnouncement, settleAnnouncement } from './settle-announcement.ts';
 import type { SendSlot } from './send-slots.ts';
 import { outcomeEvent } from './outcome-event.ts';
-import { claimable } from './claim-together.ts';
+import { claimable, type Claimed } from './claim-together.ts';
 
 /**
  * Delivery of one queued email:
@@ -84,7 +84,7 @@ export async function deliverClaimedOnInsert(ctx: NotificationContext, row: Emai
   }
 }
 
-async function claim(ctx: NotificationContext, id: string | undefined): Promise<{ row: EmailRow; token: string } | undefined> {
+async function claim(ctx: NotificationContext, id: string | undefined): Promise<Claimed | undefined> {
   // By id: with the other claims asked for at the same time (claim-together.ts).
   if (id !== undefined) return ctx.claimById(id);
   const now = ctx.clock.now();
