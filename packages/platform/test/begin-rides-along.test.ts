@@ -164,7 +164,7 @@ describe("when a library's pool (DBOS's) runs a transaction of its own", () => {
       await c.query('ROLLBACK');
       expect([await nOf('a'), await nOf('b')]).toEqual([1, 2]);
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      const r = await c.query<{ iso: string }>({ text: `SELECT current_setting('transaction_isolation') AS iso`, rowMode: undefined });
+      const r = await c.query<{ iso: string }>({ text: `SELECT current_setting('transaction_isolation') AS iso` });
       expect(r.rows).toEqual([{ iso: 'repeatable read' }]);
       await c.query('ROLLBACK');
     } finally {
