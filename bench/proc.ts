@@ -43,6 +43,23 @@ export function cpuTimes(pid: number): CpuTimes | undefined {
   return { self: (n(14) + n(15)) / TICKS_PER_SECOND, reaped: (n(16) + n(17)) / TICKS_PER_SECOND };
 }
 
+/**
+ * Read and write system calls a process has made (/proc/<pid>/io: syscr, syscw — socket reads and
+ * writes included, writev counted once). Each SQL round trip costs the client one write (pg corks a
+ * statement's messages into one writev) and at least one read.
+ */
+export interface SyscallCounts {
+  reads: number;
+  writes: number;
+}
+
+export function syscalls(pid: number): SyscallCounts | undefined {
+  const io = read(`/proc/${pid}/io`);
+  const r = io && /^syscr:\s+(\d+)$/m.exec(io);
+  const w = io && /^syscw:\s+(\d+)$/m.exec(io);
+  return r && w ? { reads: Number(r[1]), writes: Number(w[1]) } : undefined;
+}
+
 /** Direct children of a process. */
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];

@@ -47,7 +47,12 @@ export function toMarkdown(r: BenchReport): string {
   rows.push(['**PostgreSQL**', () => '']);
   rows.push(['commits per case (burst / steady; idle pollers subtracted)', (x) => `${fmt(burst(x)?.commits.perCase, 1)} / ${fmt(steady(x)?.commits.perCase, 1)}`]);
   rows.push(['idle commits/s (pollers)', (x) => fmt(x.idleCommitsPerSecond, 1)]);
-  rows.push([`SQL statements (= round trips) per case, BEGIN/COMMIT included (${first})`, (x) => fmt((burst(x) ?? steady(x))?.statementsTotalPerCase, 1)]);
+  rows.push([`SQL statements per case, BEGIN/COMMIT included (${first})`, (x) => fmt((burst(x) ?? steady(x))?.statementsTotalPerCase, 1)]);
+  rows.push([`… of them sent by EMS (without the foreign-key checks PostgreSQL runs at COMMIT) (${first})`, (x) => fmt((burst(x) ?? steady(x))?.statementsSentPerCase, 1)]);
+  rows.push([`write / read system calls of the EMS process per case (${first})`, (x) => {
+    const c = (burst(x) ?? steady(x))?.emsSyscallsPerCase;
+    return c ? `${fmt(c.writes, 1)} / ${fmt(c.reads, 1)}` : '–';
+  }]);
   rows.push([`PostgreSQL planning / executing, ms per case; plans per case (${first})`, (x) => sqlTime(burst(x) ?? steady(x))]);
   rows.push([`WAL per case (${first})`, (x) => wal(burst(x) ?? steady(x))]);
   rows.push([`rows written per case by schema (${first})`, (x) => rowsBySchema(burst(x) ?? steady(x))]);

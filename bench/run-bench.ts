@@ -33,7 +33,7 @@ import { browserSession } from '@ems/identity/testing';
 import { openInertCases, PARTICIPANT_CALLS, participantsCeiling, type ParticipantCall, type ParticipantsCeiling } from './participants.ts';
 import { benchOrg } from './org.ts';
 import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
-import { cpuModel, cpuTimes, loadAverage, natsServerPid, treeCpu, treeCpuDelta, treePss } from './proc.ts';
+import { cpuModel, cpuTimes, loadAverage, natsServerPid, syscalls, treeCpu, treeCpuDelta, treePss } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { firstStages, holdStages, type HoldStages } from './stages.ts';
 
@@ -120,6 +120,10 @@ export interface PhaseReport {
   coresBusy: { ems: number; postgres: number | null; loadGenerator: number };
   /** Every SQL statement the phase ran, per case (embedded server only: pg_stat_statements); each is one round trip. */
   statementsTotalPerCase: number | null;
+  /** The same without the foreign-key checks PostgreSQL runs at COMMIT (deferred constraints): counted by pg_stat_statements as statements of their own, never sent. */
+  statementsSentPerCase: number | null;
+  /** Read and write system calls of the EMS process per case (/proc/<pid>/io): its round trips to PostgreSQL, SMTP and its own HTTP hops. */
+  emsSyscallsPerCase: { reads: number; writes: number } | null;
   /** PostgreSQL's planning and execution per case, summed over the statements (embedded only). */
   sqlPerCase: { plans: number; planMs: number; execMs: number } | null;
   statementsPerCase: Array<{ query: string; calls: number; plans: number; planMs: number; execMs: number }>;
@@ -174,6 +178,8 @@ const TARGETS = {
   orchestration: { cpuMsPerCase: 30, burstToDbos: 0.35, commitsPerCase: 12 },
   choreography: { cpuMsPerCase: 20, burstToDbos: 0.5, commitsPerCase: 8 },
 } as const;
+/** A foreign-key check PostgreSQL runs itself (RI trigger); at COMMIT, for a deferred constraint, pg_stat_statements counts it as a top-level statement. */
+const FK_CHECK = /^SELECT \$\d+ FROM ONLY /;
 const TARGET_BURST_CASES = 2000;
 const TARGET_STEADY_RATE = 20;
 
@@ -434,6 +440,7 @@ interface Snapshot {
   rows: Record<string, number>;
   statements: Awaited<ReturnType<typeof statementCounts>>;
   emsCpu: number;
+  emsSyscalls: ReturnType<typeof syscalls>;
   pgCpu: ReturnType<typeof treeCpu> | undefined;
   natsCpu: number | undefined;
   relayCpu: number | undefined;
@@ -447,6 +454,7 @@ async function snapshot(ctx: PhaseContext): Promise<Snapshot> {
     rows: await tupleWrites(ctx.db.url),
     statements: await statementCounts(ctx.server, ctx.db.name),
     emsCpu: cpuTimes(ctx.ems.pid)?.self ?? 0,
+    emsSyscalls: syscalls(ctx.ems.pid),
     pgCpu: ctx.server.postmasterPid ? treeCpu(ctx.server.postmasterPid) : undefined,
     natsCpu: ctx.natsPid ? cpuTimes(ctx.natsPid)?.self : undefined,
     relayCpu: ctx.relayPid ? cpuTimes(ctx.relayPid)?.self : undefined,
@@ -659,6 +667,11 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
         loadGenerator: Math.round((cpu.loadGenerator / wallS) * 100) / 100,
       },
       statementsTotalPerCase: ctx.server.statements ? perCase(statements.reduce((k, s) => k + s.calls, 0)) : null,
+      statementsSentPerCase: ctx.server.statements ? perCase(statements.filter((s) => !FK_CHECK.test(s.query)).reduce((k, s) => k + s.calls, 0)) : null,
+      emsSyscallsPerCase:
+        before.emsSyscalls && after.emsSyscalls
+          ? { reads: perCase(after.emsSyscalls.reads - before.emsSyscalls.reads), writes: perCase(after.emsSyscalls.writes - before.emsSyscalls.writes) }
+          : null,
       sqlPerCase: ctx.server.statements
         ? { plans: perCase(statements.reduce((k, s) => k + s.plans, 0)), planMs: perCase(statements.reduce((k, s) => k + s.planMs, 0)), execMs: perCase(statements.reduce((k, s) => k + s.execMs, 0)) }
         : null,
