@@ -73,7 +73,7 @@ export interface PreparedStatementsOptions {
   maxPerConnection?: number;
 }
 
-/** The connection's own query (unnamed as given): how a statement reaches the server. */
+/** The connection's own query (unnamed as given): how a statement reaches the server. It is also handed a Submittable (a statement riding behind its BEGIN), as pg's Client#query is. */
 export type SendQuery = (query: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
 
 /** A set of statement names: one id per text, one generation, and what each connection has prepared of them. */
@@ -140,9 +140,13 @@ class BeginThen extends pg.Query {
   }
 }
 
-/** Submits `query` with pg's own Client#query, past any wrapper the client has (as PreparingClient's). */
-const submit = (connection: pg.ClientBase, query: pg.Submittable): void => {
-  (pg.Client.prototype.query as unknown as (q: pg.Submittable) => unknown).call(connection, query);
+/**
+ * Hands `query` (a Submittable) to the connection through `send`, the connection's own query (so a wrapper
+ * the client has — a recorder in a test — sees it as it sees every statement): pg's Client#query takes a
+ * Submittable as it takes a text.
+ */
+const submit = (send: SendQuery, query: pg.Submittable): void => {
+  (send as unknown as (q: pg.Submittable) => unknown)(query);
 };
 
 export function preparedStatements(options: PreparedStatementsOptions): PreparedStatements {
@@ -208,7 +212,7 @@ export function preparedStatements(options: PreparedStatementsOptions): Prepared
         ? named
           ? send(config)
           : send(text, [...values])
-        : new Promise<pg.QueryResult>((resolve, reject) => submit(connection, new BeginThen(begin, config, (err, result) => (err ? reject(err) : resolve(result!)))));
+        : new Promise<pg.QueryResult>((resolve, reject) => submit(send, new BeginThen(begin, config, (err, result) => (err ? reject(err) : resolve(result!)))));
     if (!named) return sent;
     const state = st;
     return sent.then(
