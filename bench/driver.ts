@@ -1,13 +1,11 @@
 /**
- * bench/driver.ts — what the driver's choices save, at the driver alone: the same Kysely statements
+ * bench/driver.ts — what preparing statements saves, at the driver alone: the same Kysely statements
  * (the shapes EMS runs most: a lookup by key, a join, an insert, an update with RETURNING, each in a
- * transaction as a use case runs them) through createKysely (named prepared statements, the BEGIN riding
- * with the first statement), through the same named statements with BEGIN sent on its own (as before), and
- * through a plain PostgresDialect (unnamed: parsed and planned at every call, BEGIN on its own), alternated
- * round by round on one connection each, in one run, on a fresh embedded PostgreSQL (its backends are this
- * run's processes). Two transaction shapes: the use case above (seven statements) and a short one (one
- * update, as most of a case's transactions are). Reported per transaction: the CPU of the PostgreSQL
- * backend serving it (from /proc), the CPU of this process, and the wall time; and each ÷ createKysely's.
+ * transaction as a use case runs them) through createKysely (named prepared statements) and through a plain
+ * PostgresDialect (unnamed: parsed and planned at every call), alternated round by round on one connection
+ * each, in one run, on a fresh embedded PostgreSQL (its backends are this run's processes). Reported per
+ * transaction: the CPU of the PostgreSQL backend serving it (from /proc), the CPU of this process, and the
+ * wall time; and the ratios plain ÷ prepared.
  *
  *   npm exec -- node bench/driver.ts [--rounds 6] [--tx 500]     (npm exec: Node 24 from node_modules)
  *
@@ -15,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Kysely, PostgresDialect, sql, type Generated } from 'kysely';
-import { createKysely, createPool, preparedStatements, type Pool } from '@ems/platform';
+import { createKysely, createPool, type Pool } from '@ems/platform';
 import { cpuTimes } from './proc.ts';
 import { startBenchServer } from './postgres.ts';
 
@@ -69,34 +67,6 @@ async function useCase(db: Kysely<DB>, n: number): Promise<void> {
   });
 }
 
-/** A short transaction: one update of a row by key, as most of a case's transactions are (a step recorded, an email marked). */
-async function shortTx(db: Kysely<DB>, n: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.updateTable('people').set({ name: `Person ${n}` }).where('id', '=', `e${(n % 5000) + 1}`).execute();
-  });
-}
-
-/**
- * createKysely's named statements, but BEGIN, COMMIT and ROLLBACK sent on their own (each a round trip),
- * as every transaction was before the BEGIN rode with its first statement.
- */
-function beginAlone(pool: Pool): Kysely<DB> {
-  const statements = preparedStatements({ prefix: 'alone', maxTexts: 5_000, maxPerConnection: 250 });
-  type KyselyPool = ConstructorParameters<typeof PostgresDialect>[0]['pool'];
-  const wrapped: KyselyPool = {
-    async connect() {
-      const client = await pool.connect();
-      return {
-        query: ((text: string, parameters?: readonly unknown[]) =>
-          /^\s*(begin|commit|rollback)\s*$/i.test(text) ? client.query(text) : statements.query(client, text, parameters ?? [])) as never,
-        release: () => client.release(),
-      };
-    },
-    end: () => pool.end(),
-  };
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: wrapped }) }).withSchema('app');
-}
-
 interface Side {
   label: string;
   pool: Pool;
@@ -107,24 +77,17 @@ interface Side {
   tx: number;
 }
 
-async function side(label: string, kind: 'prepared' | 'begin alone' | 'plain', work: (db: Kysely<DB>, n: number) => Promise<void>): Promise<Side & { work: typeof work }> {
+async function side(label: string, prepared: boolean): Promise<Side> {
   const pool = createPool(tdb.url, { max: 1, name: `bench-driver-${label}` });
-  const db = kind === 'prepared' ? createKysely<DB>(pool, 'app') : kind === 'begin alone' ? beginAlone(pool) : new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }).withSchema('app');
-  return { label, pool, db, backendCpu: 0, clientCpu: 0, wallMs: 0, tx: 0, work };
+  const db = prepared ? createKysely<DB>(pool, 'app') : new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }).withSchema('app');
+  return { label, pool, db, backendCpu: 0, clientCpu: 0, wallMs: 0, tx: 0 };
 }
 
-const shapes = [
-  { name: 'use case (7 statements)', work: useCase },
-  { name: 'short (1 update)', work: shortTx },
-] as const;
-const sides = [];
-for (const shape of shapes) {
-  for (const kind of ['prepared', 'begin alone', 'plain'] as const) sides.push(await side(`${shape.name}|${kind}`, kind, shape.work));
-}
+const sides = [await side('prepared', true), await side('plain', false)];
 let n = 0;
-// Warm-up: the JIT, and the named sides' plan caches (PostgreSQL chooses generic or custom plans after five
-// executions, from the costs it sees then): side by side, so every side sees the tables as they grow.
-for (let i = 0; i < 50; i++) for (const s of sides) await s.work(s.db, n++);
+// Warm-up: the JIT, and the prepared side's plan cache (PostgreSQL chooses generic or custom plans after five
+// executions, from the costs it sees then): side by side, so both sides see the tables as they grow.
+for (let i = 0; i < 50; i++) for (const s of sides) await useCase(s.db, n++);
 for (let r = 0; r < rounds; r++) {
   // Alternate which goes first, so neither always follows the other.
   for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
@@ -134,7 +97,7 @@ for (let r = 0; r < rounds; r++) {
     if (b0 === undefined) throw new Error(`cannot read /proc/${backendPid}`);
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    for (let i = 0; i < perRound; i++) await s.work(s.db, n++);
+    for (let i = 0; i < perRound; i++) await useCase(s.db, n++);
     s.wallMs += performance.now() - t0;
     const c = process.cpuUsage(c0);
     s.clientCpu += (c.user + c.system) / 1000;
@@ -144,30 +107,22 @@ for (let r = 0; r < rounds; r++) {
     s.tx += perRound;
   }
 }
-// Which plans each named side ended up with (plan_cache_mode auto chooses per statement after five runs):
-// a side that kept custom plans plans at every call, as the plain one does.
-const plansOf = new Map<string, string>();
-for (const s of sides) {
-  const r = await sql<{ generic: number; custom: number }>`select coalesce(sum(generic_plans), 0)::int as generic, coalesce(sum(custom_plans), 0)::int as custom from pg_prepared_statements where not from_sql`.execute(s.db);
-  plansOf.set(s.label, `${r.rows[0]!.generic} generic / ${r.rows[0]!.custom} custom`);
-}
+// Which plans the prepared side ended up with (plan_cache_mode auto chooses per statement after five runs): a
+// statement that kept custom plans is planned at every call, as on the plain side.
+const kept = (await sql<{ generic: number; custom: number }>`select coalesce(sum(generic_plans), 0)::int as generic, coalesce(sum(custom_plans), 0)::int as custom from pg_prepared_statements where not from_sql`.execute(sides[0]!.db)).rows[0]!;
 for (const s of sides) await s.pool.end();
 await server.stop();
 
 const per = (s: Side, v: number) => v / s.tx;
-console.log(`Driver alone: ${rounds} alternated rounds of ${perRound} transactions per side, one connection each`);
-for (const shape of shapes) {
-  const [prep, alone, plain] = sides.filter((s) => s.label.startsWith(`${shape.name}|`));
-  if (!prep || !alone || !plain) throw new Error(`missing sides for ${shape.name}`);
-  console.log('', `${shape.name}, BEGIN/COMMIT included: ${prep.tx} transactions per side`);
-  console.log('| per transaction | createKysely (named, BEGIN rides) | named, BEGIN alone | plain PostgresDialect | BEGIN alone ÷ rides | plain ÷ rides |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const [label, f] of [
-    ['PostgreSQL backend CPU, ms', (s: Side) => per(s, s.backendCpu)],
-    ['client process CPU, ms', (s: Side) => per(s, s.clientCpu)],
-    ['wall time, ms', (s: Side) => per(s, s.wallMs)],
-  ] as const) {
-    console.log(`| ${label} | ${f(prep).toFixed(3)} | ${f(alone).toFixed(3)} | ${f(plain).toFixed(3)} | ${(f(alone) / f(prep)).toFixed(2)} | ${(f(plain) / f(prep)).toFixed(2)} |`);
-  }
-  console.log(`| plans of the named statements (pg_prepared_statements) | ${plansOf.get(prep.label)} | ${plansOf.get(alone.label)} | – | | |`);
+const [prep, plain] = sides as [Side, Side];
+console.log(`Driver alone: ${prep.tx} transactions per side (8 statements + BEGIN/COMMIT each), ${rounds} alternated rounds, one connection each`);
+console.log('| per transaction | prepared (createKysely) | plain PostgresDialect | plain ÷ prepared |');
+console.log('|---|---:|---:|---:|');
+for (const [label, f] of [
+  ['PostgreSQL backend CPU, ms', (s: Side) => per(s, s.backendCpu)],
+  ['client process CPU, ms', (s: Side) => per(s, s.clientCpu)],
+  ['wall time, ms', (s: Side) => per(s, s.wallMs)],
+] as const) {
+  console.log(`| ${label} | ${f(prep).toFixed(3)} | ${f(plain).toFixed(3)} | ${(f(plain) / f(prep)).toFixed(2)} |`);
 }
+console.log(`| plans the prepared side ran (pg_prepared_statements) | ${kept.generic} generic / ${kept.custom} custom | – | |`);

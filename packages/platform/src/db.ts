@@ -71,11 +71,8 @@ export function preparingPool(pool: Pool): KyselyPool {
       if (!w) {
         w = {
           query: ((sqlOrCursor: string | object, parameters?: readonly unknown[]) =>
-            typeof sqlOrCursor === 'string' ? kyselyStatements.query(client, sqlOrCursor, parameters ?? []) : (kyselyStatements.sendHeld(client), client.query(sqlOrCursor as pg.Submittable))) as unknown as PoolClientLike['query'],
-          release: (destroy?: boolean) => {
-            kyselyStatements.release(client);
-            client.release(destroy);
-          },
+            typeof sqlOrCursor === 'string' ? kyselyStatements.query(client, sqlOrCursor, parameters ?? []) : client.query(sqlOrCursor as pg.Submittable)) as unknown as PoolClientLike['query'],
+          release: (destroy?: boolean) => client.release(destroy),
         };
         wrapped.set(client, w);
       }

@@ -34,29 +34,8 @@ import pg from 'pg';
  *
  * Every statement is handed to the connection in the order it was asked for (nothing is awaited before
  * it is sent), so statements a caller queues without awaiting keep their order.
- *
- * A transaction's BEGIN rides with its first statement. A BEGIN asked for outside a transaction is
- * answered at once and held back; the connection's next statement is sent behind it in the same write
- * (BEGIN's Parse/Bind/Execute, then the statement's, then one Sync), so PostgreSQL runs both and answers
- * once: one round trip where there were two. Measured: BEGIN was 7.8 of an orchestrated case's 65
- * statements (Kysely's `begin` and DBOS's `BEGIN ISOLATION LEVEL READ COMMITTED`) and 7.7 of a
- * choreographed one's, each a write, a wake-up of the server and a read. The same to the caller:
- * - the statement runs inside the transaction, as before; when it fails, BEGIN has run, so the
- *   transaction is open and aborted, as it was (the caller rolls it back);
- * - a COMMIT or ROLLBACK that comes before any statement ends a transaction that never reached the
- *   server: answered at once, nothing sent (an empty transaction changes nothing);
- * - a text of several statements, or a query given as an object (sendHeld), sends the BEGIN on its own
- *   first, as before; a connection given back to its pool forgets a BEGIN it still holds (release):
- *   nothing was sent, so nothing is open;
- * - a stale plan refused in that first statement is inside the transaction: it reaches the caller.
  */
 const PREPARABLE = /^\s*(select|insert|update|delete|with|values|merge)\b/i;
-/** A transaction's start, alone: BEGIN or START TRANSACTION with its modes, no other statement. */
-const BEGIN = /^\s*(?:begin|start\s+transaction)\b[^;]*;?\s*$/i;
-/** A transaction's end, alone: COMMIT, ROLLBACK, END or ABORT (not ROLLBACK TO a savepoint, not AND CHAIN). */
-const END = /^\s*(commit|rollback|end|abort)(?:\s+(?:work|transaction))?\s*;?\s*$/i;
-/** More than one statement in the text (a `;` before its end). */
-const severalStatements = (text: string) => text.replace(/;\s*$/, '').includes(';');
 
 /** PostgreSQL refusing a prepared statement whose plan a schema change made stale, or one it no longer has. */
 export function isStalePreparedStatement(err: unknown): boolean {
@@ -73,7 +52,7 @@ export interface PreparedStatementsOptions {
   maxPerConnection?: number;
 }
 
-/** The connection's own query (unnamed as given): how a statement reaches the server. It is also handed a Submittable (a statement riding behind its BEGIN), as pg's Client#query is. */
+/** The connection's own query (unnamed as given): how a statement reaches the server. */
 export type SendQuery = (query: string | pg.QueryConfig, values?: unknown[]) => Promise<pg.QueryResult>;
 
 /** A set of statement names: one id per text, one generation, and what each connection has prepared of them. */
@@ -83,71 +62,13 @@ export interface PreparedStatements {
    * connection's unwrapped query; default `connection.query`.
    */
   query(connection: pg.ClientBase, text: string, values: readonly unknown[], send?: SendQuery): Promise<pg.QueryResult>;
-  /**
-   * Before a query that does not come through `query` on this connection (an object: a cursor, a row mode):
-   * the BEGIN held back for the next statement, if any, is sent now on its own, queued ahead of that query.
-   */
-  sendHeld(connection: pg.ClientBase, send?: SendQuery): void;
-  /** The connection goes back to its pool: a BEGIN it still holds is forgotten (it was never sent). */
-  release(connection: pg.ClientBase): void;
 }
 
 interface ConnectionState {
   generation: number;
   /** Names prepared on this connection, in this generation. */
   prepared: Set<string>;
-  /** A BEGIN answered but not yet sent: it goes with the connection's next statement. */
-  begin?: string;
 }
-
-/** What a statement answered locally (a held-back BEGIN, the end of a transaction that never reached the server) returns. */
-function answered(command: string): pg.QueryResult {
-  return { command, rowCount: null, oid: 0, rows: [], fields: [] };
-}
-
-type Callback = (err: Error | null, result?: pg.QueryResult) => void;
-
-/** pg's connection, as a query writes the extended protocol's messages to it. */
-interface ProtocolConnection {
-  parse(msg: { text: string; name: string; types: unknown[] }): void;
-  bind(msg: { portal: string; statement: string; values: unknown[] }): void;
-  execute(msg: { portal: string; rows: number }): void;
-}
-
-/**
- * A statement sent right behind its transaction's BEGIN: pg writes BEGIN's Parse/Bind/Execute and then
- * the statement's messages with one Sync in one corked write; PostgreSQL answers BEGIN's CommandComplete,
- * the statement's results and one ReadyForQuery. pg collects the two results (as for a text of several
- * statements); the caller gets the statement's.
- */
-class BeginThen extends pg.Query {
-  readonly #begin: string;
-  constructor(begin: string, config: pg.QueryConfig, callback: Callback) {
-    super({ ...config, queryMode: 'extended' } as pg.QueryConfig, (err: Error | undefined, results: unknown) => {
-      if (err) return callback(err);
-      const all = (Array.isArray(results) ? results : [results]) as pg.QueryResult[];
-      callback(null, all[all.length - 1]);
-    });
-    this.#begin = begin;
-  }
-
-  /** pg's own step that writes a query's messages (corked by submit): BEGIN's go first. */
-  prepare(connection: ProtocolConnection): void {
-    connection.parse({ text: this.#begin, name: '', types: [] });
-    connection.bind({ portal: '', statement: '', values: [] });
-    connection.execute({ portal: '', rows: 0 });
-    (pg.Query.prototype as unknown as { prepare(c: ProtocolConnection): void }).prepare.call(this, connection);
-  }
-}
-
-/**
- * Hands `query` (a Submittable) to the connection through `send`, the connection's own query (so a wrapper
- * the client has — a recorder in a test — sees it as it sees every statement): pg's Client#query takes a
- * Submittable as it takes a text.
- */
-const submit = (send: SendQuery, query: pg.Submittable): void => {
-  (send as unknown as (q: pg.Submittable) => unknown)(query);
-};
 
 export function preparedStatements(options: PreparedStatementsOptions): PreparedStatements {
   const maxTexts = options.maxTexts ?? 2_000;
@@ -166,17 +87,11 @@ export function preparedStatements(options: PreparedStatementsOptions): Prepared
     return `${options.prefix}_${generation}_${id}`;
   };
 
-  const stateOf = (connection: pg.ClientBase): ConnectionState => {
+  function query(connection: pg.ClientBase, text: string, values: readonly unknown[], send: SendQuery, retried: boolean): Promise<pg.QueryResult> {
     let st = states.get(connection);
     if (!st) states.set(connection, (st = { generation, prepared: new Set() }));
-    return st;
-  };
-
-  function query(connection: pg.ClientBase, text: string, values: readonly unknown[], send: SendQuery, retried: boolean): Promise<pg.QueryResult> {
-    const st = stateOf(connection);
-    // Outside a transaction (the last ReadyForQuery said idle, and no BEGIN is held back) a refused
-    // statement did nothing: it may run again.
-    const outside = connection.getTransactionStatus() === 'I' && st.begin === undefined;
+    // Outside a transaction (the last ReadyForQuery said idle) a refused statement did nothing: it may run again.
+    const outside = connection.getTransactionStatus() === 'I';
     // Before BEGIN too: a transaction that starts after a schema change then runs on fresh statements.
     if (st.generation !== generation && outside) {
       const old = [...st.prepared];
@@ -186,36 +101,10 @@ export function preparedStatements(options: PreparedStatementsOptions): Prepared
       // has (26000) ends it early: what is left stays allocated until the connection closes.
       if (old.length > 0) void send(old.map((n) => `DEALLOCATE "${n.replaceAll('"', '""')}"`).join('; ')).catch(() => undefined);
     }
-    if (values.length === 0) {
-      if (outside && BEGIN.test(text)) {
-        st.begin = text;
-        return Promise.resolve(answered('BEGIN'));
-      }
-      const end = st.begin !== undefined ? END.exec(text) : null;
-      if (end) {
-        st.begin = undefined;
-        return Promise.resolve(answered(end[1]!.toLowerCase() === 'commit' || end[1]!.toLowerCase() === 'end' ? 'COMMIT' : 'ROLLBACK'));
-      }
-    }
-    const begin = st.begin;
-    st.begin = undefined;
-    if (begin !== undefined && severalStatements(text)) {
-      // Several statements cannot share BEGIN's write (the extended protocol takes one): BEGIN first, on its own.
-      void send(begin).catch(() => undefined);
-      return query(connection, text, values, send, retried);
-    }
     const name = st.generation === generation ? nameOf(text) : undefined;
-    const named = name !== undefined && (st.prepared.has(name) || st.prepared.size < maxPerConnection);
-    const config: pg.QueryConfig = named ? { name, text, values: [...values] } : { text, values: [...values] };
-    const sent =
-      begin === undefined
-        ? named
-          ? send(config)
-          : send(text, [...values])
-        : new Promise<pg.QueryResult>((resolve, reject) => submit(send, new BeginThen(begin, config, (err, result) => (err ? reject(err) : resolve(result!)))));
-    if (!named) return sent;
+    if (name === undefined || (!st.prepared.has(name) && st.prepared.size >= maxPerConnection)) return send(text, [...values]);
     const state = st;
-    return sent.then(
+    return send({ name, text, values: [...values] }).then(
       (result) => {
         state.prepared.add(name);
         return result;
@@ -237,17 +126,6 @@ export function preparedStatements(options: PreparedStatementsOptions): Prepared
 
   return {
     query: (connection, text, values, send = (q, v) => connection.query(q as pg.QueryConfig, v)) => query(connection, text, values, send, false),
-    sendHeld(connection, send = (q, v) => connection.query(q as pg.QueryConfig, v)) {
-      const st = states.get(connection);
-      const begin = st?.begin;
-      if (st === undefined || begin === undefined) return;
-      st.begin = undefined;
-      void send(begin).catch(() => undefined);
-    },
-    release(connection) {
-      const st = states.get(connection);
-      if (st) st.begin = undefined;
-    },
   };
 }
 
@@ -268,6 +146,7 @@ export interface PreparingPoolOptions {
   onError: (err: Error) => void;
 }
 
+type Callback = (err: Error | null, result?: pg.QueryResult) => void;
 type RawQuery = (config: unknown, values?: unknown, callback?: unknown) => unknown;
 
 /**
@@ -285,10 +164,7 @@ export function createPreparingPool(connectionString: string, options: Preparing
       const send: SendQuery = (q, v) => raw(q, v) as Promise<pg.QueryResult>;
       const client = this as unknown as { query: RawQuery };
       client.query = (config, values, callback) => {
-        if (typeof config !== 'string') {
-          statements.sendHeld(this, send);
-          return raw(config, values, callback);
-        }
+        if (typeof config !== 'string') return raw(config, values, callback);
         const cb = (typeof values === 'function' ? values : callback) as Callback | undefined;
         const vals = typeof values === 'function' || values === undefined ? [] : (values as unknown[]);
         const result = statements.query(this, config, vals, send);
@@ -311,7 +187,6 @@ export function createPreparingPool(connectionString: string, options: Preparing
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? connectTimeoutMs(connectionString) ?? 10_000,
   });
   pool.on('error', options.onError);
-  pool.on('release', (_err: Error | undefined, client: pg.PoolClient) => statements.release(client));
   return pool;
 }
 

@@ -55,7 +55,6 @@ async function executeOn(pool: Pool, prepared: PreparedStatements, text: string,
     broken = !(err instanceof pg.DatabaseError) || !(await endOpenTransaction(client));
     throw err;
   } finally {
-    prepared.release(client);
     client.release(broken);
   }
 }
