@@ -19,7 +19,7 @@ import { createKysely, createLogger, createPool, migrate, systemClock, type Pool
 import { ACCESS_SCHEMA, type AccessDB } from '../packages/access/src/db/access.db.ts';
 import { migrations } from '../packages/access/src/db/migrations.ts';
 import { suspendAccess } from '../packages/access/src/suspend-access/suspend-access.ts';
-import { dbCounters, startBenchServer, statementCounts, statementDelta } from './postgres.ts';
+import { dbCounters, isForeignKeyCheck as nested, startBenchServer, statementCounts, statementDelta } from './postgres.ts';
 import { treeCpu, treeCpuDelta } from './proc.ts';
 
 const { values: args } = parseArgs({
@@ -98,7 +98,6 @@ try {
 
   const per = (x: number) => (x / N).toFixed(2);
   const commits = c1.xactCommit - c0.xactCommit - idleCommitsPerMs * (c1.at - c0.at);
-  const nested = (q: string) => /^SELECT \$\d+ FROM ONLY /.test(q);
   const total = statements.filter((s) => !nested(s.query)).reduce((a, s) => a + s.calls, 0);
   const lock = statements.filter((s) => s.query === 'SELECT pg_advisory_xact_lock(hashtext($1))');
   const lockCalls = lock.reduce((a, s) => a + s.calls, 0);

@@ -25,7 +25,7 @@ import { createSendSlots } from '../packages/notification/src/deliver-email/send
 import { createSentRecorder } from '../packages/notification/src/deliver-email/record-sent-together.ts';
 import { createClaimer } from '../packages/notification/src/deliver-email/claim-together.ts';
 import { createDeliveries } from '../packages/notification/src/deliver-email/deliveries.ts';
-import { dbCounters, startBenchServer, statementCounts, statementDelta, type StatementCount } from './postgres.ts';
+import { dbCounters, isForeignKeyCheck as nested, startBenchServer, statementCounts, statementDelta, type StatementCount } from './postgres.ts';
 import { treeCpu, treeCpuDelta } from './proc.ts';
 import type { ChildMessage } from './ems-process.ts';
 
@@ -126,7 +126,6 @@ try {
     const pgS = treeCpuDelta(pg0, treeCpu(server.postmasterPid!));
     const c1 = await dbCounters(server, db.name);
     const statements = statementDelta(s0, await statementCounts(server, db.name));
-    const nested = (q: string) => /^SELECT \$\d+ FROM ONLY /.test(q);
     results.push({
       mode,
       statements,

@@ -28,7 +28,7 @@ import { createSendSlots } from '../packages/notification/src/deliver-email/send
 import { createSentRecorder } from '../packages/notification/src/deliver-email/record-sent-together.ts';
 import { createClaimer } from '../packages/notification/src/deliver-email/claim-together.ts';
 import { createDeliveries } from '../packages/notification/src/deliver-email/deliveries.ts';
-import { dbCounters, startBenchServer, statementCounts, statementDelta } from './postgres.ts';
+import { dbCounters, isForeignKeyCheck as nested, startBenchServer, statementCounts, statementDelta } from './postgres.ts';
 import { treeCpu, treeCpuDelta } from './proc.ts';
 import type { ChildMessage } from './ems-process.ts';
 
@@ -128,7 +128,6 @@ try {
   const per = (x: number) => (x / N).toFixed(2);
   const commits = c1.xactCommit - c0.xactCommit - idleCommitsPerMs * (c1.at - c0.at);
   // Foreign-key checks run inside another statement (pg_stat_statements tracks nested statements here): no round trip.
-  const nested = (q: string) => /^SELECT \$\d+ FROM ONLY /.test(q);
   const total = statements.filter((s) => !nested(s.query)).reduce((a, s) => a + s.calls, 0);
   const lines = [
     `# Notification alone: ${N} manager notices (${args.label})`,

@@ -168,6 +168,12 @@ export async function statementCounts(server: BenchServer, database: string): Pr
   return r.rows.map((x) => ({ query: x.query, calls: Number(x.calls), plans: Number(x.plans), planMs: x.plan_ms, execMs: x.exec_ms }));
 }
 
+/**
+ * A foreign-key check PostgreSQL runs itself (an RI trigger's query), never sent by a client: pg_stat_statements
+ * shows it when it tracks nested statements, and for a deferred constraint also at COMMIT (then as a top-level one).
+ */
+export const isForeignKeyCheck = (query: string): boolean => /^SELECT \$\d+ FROM ONLY /.test(query);
+
 /** Statement calls and execution time between two readings, most called first. */
 export function statementDelta(before: StatementCount[], after: StatementCount[]): StatementCount[] {
   const prior = new Map(before.map((s) => [s.query, s]));

@@ -32,7 +32,7 @@ import { createSecrets } from '@ems/identity';
 import { browserSession } from '@ems/identity/testing';
 import { openInertCases, PARTICIPANT_CALLS, participantsCeiling, type ParticipantCall, type ParticipantsCeiling } from './participants.ts';
 import { benchOrg } from './org.ts';
-import { dbCounters, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
+import { dbCounters, isForeignKeyCheck, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
 import { cpuModel, cpuTimes, loadAverage, natsServerPid, syscalls, treeCpu, treeCpuDelta, treePss } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { firstStages, holdStages, type HoldStages } from './stages.ts';
@@ -118,9 +118,9 @@ export interface PhaseReport {
   cpuMsPerCase: { ems: number; postgres: number | null; nats: number | null; mailRelay: number | null; loadGenerator: number; emsAndPostgres: number | null };
   /** Average cores busy during the phase. */
   coresBusy: { ems: number; postgres: number | null; loadGenerator: number };
-  /** Every SQL statement the phase ran, per case (embedded server only: pg_stat_statements); each is one round trip. */
+  /** Every SQL statement the phase ran, per case (embedded server only: pg_stat_statements), foreign-key checks PostgreSQL ran at COMMIT included. */
   statementsTotalPerCase: number | null;
-  /** The same without the foreign-key checks PostgreSQL runs at COMMIT (deferred constraints): counted by pg_stat_statements as statements of their own, never sent. */
+  /** The same without the foreign-key checks PostgreSQL runs itself (isForeignKeyCheck): each one a round trip from its client. */
   statementsSentPerCase: number | null;
   /** Read and write system calls of the EMS process per case (/proc/<pid>/io): its round trips to PostgreSQL, SMTP and its own HTTP hops. */
   emsSyscallsPerCase: { reads: number; writes: number } | null;
@@ -178,8 +178,6 @@ const TARGETS = {
   orchestration: { cpuMsPerCase: 30, burstToDbos: 0.35, commitsPerCase: 12 },
   choreography: { cpuMsPerCase: 20, burstToDbos: 0.5, commitsPerCase: 8 },
 } as const;
-/** A foreign-key check PostgreSQL runs itself (RI trigger); at COMMIT, for a deferred constraint, pg_stat_statements counts it as a top-level statement. */
-const FK_CHECK = /^SELECT \$\d+ FROM ONLY /;
 const TARGET_BURST_CASES = 2000;
 const TARGET_STEADY_RATE = 20;
 
@@ -667,7 +665,7 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
         loadGenerator: Math.round((cpu.loadGenerator / wallS) * 100) / 100,
       },
       statementsTotalPerCase: ctx.server.statements ? perCase(statements.reduce((k, s) => k + s.calls, 0)) : null,
-      statementsSentPerCase: ctx.server.statements ? perCase(statements.filter((s) => !FK_CHECK.test(s.query)).reduce((k, s) => k + s.calls, 0)) : null,
+      statementsSentPerCase: ctx.server.statements ? perCase(statements.filter((s) => !isForeignKeyCheck(s.query)).reduce((k, s) => k + s.calls, 0)) : null,
       emsSyscallsPerCase:
         before.emsSyscalls && after.emsSyscalls
           ? { reads: perCase(after.emsSyscalls.reads - before.emsSyscalls.reads), writes: perCase(after.emsSyscalls.writes - before.emsSyscalls.writes) }
