@@ -215,9 +215,10 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
     expect(ics).toContain(`DTSTART:${booked.start.replace(/[-:]/g, '').replace(/\.\d{3}/, '')}\r\n`);
     await accessibleAtBothWidths(page, "the employee's case page");
 
-    // From home, the employee with one case goes straight to it.
+    // From home, the employee with one case goes straight to it: once home has loaded their cases (until then the
+    // card's link leads to the list of cases, which is where a click that early lands — seen on a loaded machine).
     await nav(page, 'Home').click();
-    await page.getByRole('link', { name: 'Your case' }).click();
+    await page.getByRole('link', { name: 'Your case' }).and(page.locator(`[href="${new URL(caseUrl).pathname}"]`)).click({ timeout: 30_000 });
     await page.getByRole('heading', { level: 1, name: 'Your resignation' }).waitFor({ timeout: 30_000 });
     expect(page.url()).toBe(caseUrl);
     // Resigning again while it is open: the form says so and links the case.
