@@ -215,10 +215,22 @@ describe.each(['orchestration', 'choreography'] as const)("the employee's, the m
     expect(ics).toContain(`DTSTART:${booked.start.replace(/[-:]/g, '').replace(/\.\d{3}/, '')}\r\n`);
     await accessibleAtBothWidths(page, "the employee's case page");
 
-    // From home, the employee with one case goes straight to it: once home has loaded their cases (until then the
-    // card's link leads to the list of cases, which is where a click that early lands — seen on a loaded machine).
+    // From home, the employee with one case goes straight to it, however early they click: while home is still
+    // loading their cases (held here until the card has said so) the card offers no link at all — a link shown
+    // then led to the list of cases, where an early click landed on a loaded machine.
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const ownCases = (url: URL) => url.pathname === '/api/resignations' && url.searchParams.get('employeeId') === EMPLOYEE.id;
+    await page.route(ownCases, async (route) => {
+      await released;
+      await route.continue();
+    });
     await nav(page, 'Home').click();
-    await page.getByRole('link', { name: 'Your case' }).and(page.locator(`[href="${new URL(caseUrl).pathname}"]`)).click({ timeout: 30_000 });
+    await page.getByText('Finding your case…').waitFor();
+    expect(await page.getByRole('link', { name: 'Your case' }).count()).toBe(0);
+    release();
+    await page.getByRole('link', { name: 'Your case' }).click({ timeout: 30_000 });
+    await page.unroute(ownCases);
     await page.getByRole('heading', { level: 1, name: 'Your resignation' }).waitFor({ timeout: 30_000 });
     expect(page.url()).toBe(caseUrl);
     // Resigning again while it is open: the form says so and links the case.

@@ -3,7 +3,7 @@ import { Page } from '../components/ui.tsx';
 import { Link } from '../components/router.tsx';
 import { useSession, type Role } from '../components/session.tsx';
 import { HrHomeCounts } from './hr/home-counts.tsx';
-import { useOwnCasePath } from './employee/own-case.ts';
+import { useOwnCase } from './employee/own-case.ts';
 
 /** What is this person's to do, by role: one card per role, each linking to that role's main page. */
 const CARDS: ReadonlyArray<{ role: Role; title: string; text: string; to: string; link: string }> = [
@@ -18,7 +18,7 @@ const CARDS: ReadonlyArray<{ role: Role; title: string; text: string; to: string
 export function HomePage() {
   const session = useSession();
   const cards = CARDS.filter((c) => session.has(c.role));
-  const ownCase = useOwnCasePath();
+  const ownCase = useOwnCase();
   return (
     <Page title={`Hello, ${session.name}`}>
       {cards.length === 0 ? <p>Your account has no role in EMS yet. Ask your HR team.</p> : null}
@@ -28,7 +28,14 @@ export function HomePage() {
             <h2>{c.title}</h2>
             <p>{c.text}</p>
             <HrHomeCounts role={c.role} />
-            <Link to={c.role === 'employee' ? ownCase : c.to}>{c.link}</Link>
+            {c.role !== 'employee' ? (
+              <Link to={c.to}>{c.link}</Link>
+            ) : ownCase.known ? (
+              <Link to={ownCase.path}>{c.link}</Link>
+            ) : (
+              // Until their cases have loaded, no link: one that led to the list would take an early click there.
+              <span aria-busy="true">Finding your case…</span>
+            )}
           </li>
         ))}
       </ul>
