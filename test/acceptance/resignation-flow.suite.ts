@@ -195,6 +195,10 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       expect(second.status).toBe(409);
       expect(second.contentType).toContain('application/problem+json');
       expect(second.body).toMatchObject({ status: 409, resignationId: first.body.id });
+      // The open case answers before a day the calendar refuses: fixing the day would not let them resign.
+      const refusedDay = await submit({ employeeId: employee.id, lastWorkingDay: '2000-01-03' });
+      expect(refusedDay.status).toBe(409);
+      expect(refusedDay.body).toMatchObject({ status: 409, resignationId: first.body.id });
       expect(await count('ems.resignations')).toBe(before);
       // Concurrent duplicates: exactly one wins.
       const other = takeEmployee();

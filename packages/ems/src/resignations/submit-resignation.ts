@@ -64,15 +64,18 @@ export async function submitResignation(
   if (!employee || !employee.active) throw noEmployee(input.employeeId);
   if (employee.hrPartnerId === null) throw noHrPartner(employee.id);
 
-  const open = await deps.store.findOpenByEmployee(employee.id);
-  // The same key sent concurrently: another request opened this very case since the key was looked up.
-  if (open !== undefined && open === id) return replay(deps, id, meta.idempotencyKey, fingerprint);
-  if (open) throw conflictFor(employee.id, open);
-
   const now = deps.clock.now();
   const lastWorkingDay = input.lastWorkingDay ?? defaultLastWorkingDay(now, employee.timezone, deps.noticeDays, employee.workingDays);
   const problem = lastWorkingDayProblem(lastWorkingDay, now, employee.timezone) ?? notWorkingDayProblem(lastWorkingDay, employee);
-  if (problem) throw invalidLastWorkingDay(problem);
+  if (problem) {
+    // An open case answers before a refused day: fixing the day would not let them resign. Looked up only here —
+    // on the way in, opening the case finds an open one itself (its unique index), one statement fewer per case.
+    const open = await deps.store.findOpenByEmployee(employee.id);
+    // The same key sent concurrently: another request opened this very case since the key was looked up.
+    if (open !== undefined && open === id) return replay(deps, id, meta.idempotencyKey, fingerprint);
+    if (open) throw conflictFor(employee.id, open);
+    throw invalidLastWorkingDay(problem);
+  }
 
   const draft: CaseDraft = {
     id,
