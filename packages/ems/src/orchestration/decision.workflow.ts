@@ -76,6 +76,13 @@ export interface AccessRevokedMessage {
   accessRevoked: string;
 }
 
+/** Where the decision phase begins: see `begin`. */
+export interface DecisionStart {
+  policy: FollowUpPolicy;
+  facts: CaseFacts;
+  nowMs: number;
+}
+
 type Mail = DecisionMessage | WakeMessage | AccessRevokedMessage;
 const isWake = (m: Mail): m is WakeMessage => 'wake' in m;
 const isAccessRevoked = (m: Mail): m is AccessRevokedMessage => 'accessRevoked' in m;
@@ -259,26 +266,25 @@ export function createDecisionOrchestrator(deps: {
     });
   }
 
-  async function decisionWorkflow(caseId: string): Promise<string> {
-    const readFacts = (name: string) =>
-      DBOS.runStep(
-        async () => {
-          const f = await store.facts(caseId);
-          if (!f) throw new Error(`case ${caseId} does not exist`);
-          return f;
-        },
-        { name, ...DB_RETRIES },
-      );
-    // One step to begin (each DBOS step costs ~8 round trips): the case as it is, the clock, and the
-    // settings that shape the step sequence — checkpointed, so a restart with other settings replays the same.
-    const start = await DBOS.runStep(
-      async () => {
-        const f = await store.facts(caseId);
-        if (!f) throw new Error(`case ${caseId} does not exist`);
-        return { policy: deps.policy, facts: f, nowMs: clock.now().getTime() };
-      },
-      { name: 'start', ...DB_RETRIES },
-    );
+  /** The case as it is now (it exists: the workflow's id is the case's). */
+  async function factsOf(caseId: string): Promise<CaseFacts> {
+    const f = await store.facts(caseId);
+    if (!f) throw new Error(`case ${caseId} does not exist`);
+    return f;
+  }
+
+  /**
+   * Where the decision phase begins: the case as it is, the clock, and the settings that shape the step
+   * sequence. Read inside the step that settles the reactions (resignation.workflow.ts) — each DBOS step
+   * costs ~8 round trips and a commit of bookkeeping, and this one was a step of its own until measured —
+   * so it is checkpointed with them, and a restart with other settings replays the same.
+   */
+  async function begin(caseId: string): Promise<DecisionStart> {
+    return { policy: deps.policy, facts: await factsOf(caseId), nowMs: clock.now().getTime() };
+  }
+
+  async function decisionWorkflow(caseId: string, start: DecisionStart): Promise<string> {
+    const readFacts = (name: string) => DBOS.runStep(() => factsOf(caseId), { name, ...DB_RETRIES });
     const policy = start.policy;
     let facts = start.facts;
     let startedAt: number | null = start.nowMs;
@@ -378,7 +384,9 @@ export function createDecisionOrchestrator(deps: {
   }
 
   return {
-    /** The decision phase, run inside the case's workflow once its reactions have settled; its final status. */
+    /** Where the decision phase begins (not a step: read inside the caller's step, which checkpoints it). */
+    begin,
+    /** The decision phase, run inside the case's workflow once its reactions have settled, from `begin`'s answer; its final status. */
     phase: decisionWorkflow,
     /**
      * Ends every wait begun before this process started (see WakeMessage): for a clock that can jump.

@@ -27,9 +27,10 @@ import { createResignationOrchestrator, orchestrationStarter } from './resignati
 import type { RetryPolicy } from './tracked-step.ts';
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
-// v5: the three reactions are one DBOS step ('reactions'), not three. (v4 was the hold-first order of
-// 4564ef3, reverted: a database may hold v4 workflows, so this is not v4.)
-export const WORKFLOW_VERSION = 'resignation-v5';
+// v6: the decision phase's 'start' step is read inside the 'reactions' step, with the reactions' failures
+// recorded there too. v5: the three reactions are one DBOS step ('reactions'), not three. (v4 was the
+// hold-first order of 4564ef3, reverted: a database may hold v4 workflows, so this is not v4.)
+export const WORKFLOW_VERSION = 'resignation-v6';
 
 /** Connections of the workflow engine's pool (DBOS's polling takes at most half of them). */
 const SYSTEM_POOL_SIZE = 20;
@@ -62,7 +63,7 @@ export function orchestrationMode(deps: {
   const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema) });
   const participants = createParticipants(deps.urls, deps.callAuth);
   const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, log });
-  const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, log, decisionPhase: decisions.phase }));
+  const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, log, decisions }));
   let launched = false;
   return {
     mode: 'orchestration',

@@ -24,7 +24,8 @@
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Logger } from '@ems/platform';
-import { recordOutcomes, trackedSteps, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import { recordOutcomesInStep, trackedSteps, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import type { DecisionOrchestrator } from './decision.workflow.ts';
 import type { CaseDraft, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
 import type { ReactionStep } from '../domain/resignation.ts';
 import { summaries } from '../domain/summaries.ts';
@@ -41,8 +42,8 @@ export function createResignationOrchestrator(deps: {
   participants: Participants;
   retry: RetryPolicy;
   log: Logger;
-  /** The case's decision phase (decision.workflow.ts), run in this workflow once the reactions have settled; its final status. */
-  decisionPhase: (caseId: string) => Promise<string>;
+  /** The case's decision phase (decision.workflow.ts): where it begins, read as the reactions settle, then the phase itself, run in this workflow; its final status. */
+  decisions: Pick<DecisionOrchestrator, 'begin' | 'phase'>;
 }) {
   const { store, participants, retry } = deps;
 
@@ -101,12 +102,16 @@ export function createResignationOrchestrator(deps: {
   };
 
   async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
-    // The three in parallel, as one DBOS step (see trackedSteps): each recorded on the case when done.
+    // The three in parallel, as one DBOS step (see trackedSteps): each recorded on the case when done;
+    // then, in the same step, their failures recorded (in a fixed order), the case's status settled, and
+    // where the decision phase begins read.
     const react = (step: ReactionStep) => ({ step, act: () => reactions[step](draft) });
-    const outcomes = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('suspendAccess')]);
-    await recordOutcomes(store, draft.id, outcomes);
+    const start = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('suspendAccess')], async (outcomes) => {
+      await recordOutcomesInStep(store, draft.id, outcomes);
+      return deps.decisions.begin(draft.id);
+    });
     // What follows (follow-ups, the decision, restoring or revoking access) waits days, in this workflow.
-    return { id: draft.id, status: await deps.decisionPhase(draft.id) };
+    return { id: draft.id, status: await deps.decisions.phase(draft.id, start) };
   }
 
   const workflow = DBOS.registerWorkflow(resignationWorkflow, { name: WORKFLOW_NAME });

@@ -68,31 +68,35 @@ export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: 
 
 /**
  * Several steps of the case run in parallel inside ONE DBOS step (`name`): each branch as `trackedStep`
- * runs one — retried, its success recorded on the case the moment it is done — and the DBOS step
- * checkpoints their outcomes together, in the order given. A DBOS step costs ~8 round trips and a commit
- * of bookkeeping (status checks, the checkpoint read, its transaction): one for the three reactions of a
- * case instead of three. What it gives up: a crash after one branch finished and before the others reruns
- * that branch too — its participant call is idempotent (same key, same answer) and so is its record.
- * A branch's transient database error reruns that branch only; one that outlasts DB_RETRIES fails the
- * step once every branch has settled (no branch is left running behind a failed step).
+ * runs one — retried, its success recorded on the case the moment it is done. Once every branch has
+ * settled, `then` runs in the same step with their outcomes, in the order given (e.g. recording the
+ * failures and settling the case, then reading where the case goes next), and the DBOS step checkpoints
+ * its answer. A DBOS step costs ~8 round trips and a commit of bookkeeping (status checks, the checkpoint
+ * read, its transaction): one for the three reactions of a case and what follows them instead of five.
+ * What it gives up: a crash after one branch finished and before the step's end reruns that branch too —
+ * its participant call is idempotent (same key, same answer), and so are its record and `then` (which
+ * must be). A branch's transient database error reruns that branch only, one in `then` reruns `then`;
+ * one that outlasts DB_RETRIES fails the step once every branch has settled (no branch is left running
+ * behind a failed step).
  */
-export async function trackedSteps(
+export async function trackedSteps<T>(
   store: CaseStore,
   retry: RetryPolicy,
   caseId: string,
   name: string,
   branches: ReadonlyArray<{ step: StepName; act: () => Promise<Reaction> }>,
-): Promise<StepOutcome[]> {
-  const outcomes = await DBOS.runStep(
-    async (): Promise<Outcome[]> => {
+  then: (outcomes: readonly StepOutcome[]) => Promise<T>,
+): Promise<T> {
+  return DBOS.runStep(
+    async (): Promise<T> => {
       const settled = await Promise.allSettled(branches.map((b) => withDbRetries(() => attemptStep(store, retry, caseId, b.step, b.act))));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
-      return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
+      const outcomes = settled.map((s, i) => stepOutcome(branches[i]!.step, (s as PromiseFulfilledResult<Outcome>).value));
+      return withDbRetries(() => then(outcomes));
     },
     { name },
   );
-  return outcomes.map((o, i) => stepOutcome(branches[i]!.step, o));
 }
 
 /** One step's attempts and, on success, its record on the case; throws only a transient database error. */
@@ -187,6 +191,16 @@ export async function recordOutcomes(store: CaseStore, caseId: string, outcomes:
     }
   }
   return withDbRetries(() => store.settle(caseId));
+}
+
+/**
+ * `recordOutcomes` inside a step that is already checkpointed (`trackedSteps`' `then`): the same records
+ * in the same order, as plain calls — the enclosing step reruns them all after a crash, and each is
+ * idempotent. The case's status once settled.
+ */
+export async function recordOutcomesInStep(store: CaseStore, caseId: string, outcomes: readonly StepOutcome[]): Promise<string> {
+  for (const o of outcomes) if (o.error !== null) await store.recordStepFailed(caseId, o.step, o.error, o.attempts);
+  return store.settle(caseId);
 }
 
 /** Runs an idempotent call with DB_RETRIES' schedule, retrying only a transient error, without DBOS's bookkeeping per attempt. */
