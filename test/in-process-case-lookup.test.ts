@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKysely, createPool, HttpProblem, migrate, requireCase, ServiceCallError, type Pool } from '@ems/platform';
+import { createKysely, createPool, HttpProblem, migrate, requireCase, ServiceCallError, systemClock, type Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { recordStatements } from './support/recording-pool.ts';
 import { migrations as emsMigrations } from '../packages/ems/src/db/migrations.ts';
 import { EMS_SCHEMA } from '../packages/ems/src/ems.service.ts';
 import type { EmsDb } from '../packages/ems/src/db/types.ts';
 import { inProcessCaseLookup } from '../packages/ems/src/resignations/case-facts.ts';
+import { createCaseStore } from '../packages/ems/src/resignations/case-store.ts';
+import type { CaseDraft } from '../packages/ems/src/resignations/case.types.ts';
 
 /*
  * The participants' case check answered by EMS in its own process (packages/ems/src/resignations/case-facts.ts):
@@ -39,6 +41,28 @@ async function openCase(employeeId: string): Promise<string> {
   return id;
 }
 
+/** A case as a submission opens it, for `employeeId`. */
+function draft(employeeId: string): CaseDraft {
+  const id = randomUUID();
+  return {
+    id,
+    employee: { id: employeeId, name: 'Alice Leaver', email: 'alice@acme.example', timezone: 'Europe/Berlin' },
+    manager: null,
+    hrPartnerId: 'hrp-berlin',
+    lastWorkingDay: '2027-03-31',
+    reason: null,
+    mode: 'orchestration',
+    correlationId: id,
+    traceparent: null,
+    idempotencyKey: null,
+    requestFingerprint: null,
+    submittedAt: new Date().toISOString(),
+  };
+}
+
+/** Statements that read EMS's cases (not the ones that write them). */
+const reads = () => sent.filter((t) => t.includes('"resignations"') && !/^\s*insert/i.test(t)).length;
+
 describe('the case check answered in EMS’s own process', () => {
   it('when a participant names a case EMS holds, then it gets the case and its employee; another employee’s is 409, an unknown or malformed id 404', async () => {
     const lookup = inProcessCaseLookup(createKysely<EmsDb>(pool, EMS_SCHEMA));
@@ -52,10 +76,25 @@ describe('the case check answered in EMS’s own process', () => {
   it('when the same case is checked again (another participant, another call), then EMS is not read again', async () => {
     const lookup = inProcessCaseLookup(createKysely<EmsDb>(pool, EMS_SCHEMA));
     const id = await openCase('emp-lookup-2');
-    const reads = () => sent.filter((t) => t.includes('"resignations"') && !t.startsWith('INSERT')).length;
     const before = reads();
     for (let i = 0; i < 3; i++) await requireCase(lookup, id, 'emp-lookup-2');
     expect(reads() - before).toBe(1);
+  });
+
+  it('when EMS opens a case in this process, then the participants’ checks for it read nothing; a case it refused to open is not known', async () => {
+    const db = createKysely<EmsDb>(pool, EMS_SCHEMA);
+    const lookup = inProcessCaseLookup(db);
+    const store = createCaseStore(db, systemClock, { stepDeadlineSeconds: 60, opened: (kase) => lookup.opened(kase) });
+    const first = draft('emp-lookup-3');
+    expect((await store.open(first)).outcome).toBe('created');
+    const before = reads();
+    await expect(requireCase(lookup, first.id, 'emp-lookup-3')).resolves.toEqual({ id: first.id, employeeId: 'emp-lookup-3' });
+    await expect(requireCase(lookup, first.id, 'emp-someone-else')).rejects.toMatchObject({ status: 409 });
+    expect(reads() - before).toBe(0);
+    // The same employee's second case is refused (they have one open): its id names no case.
+    const second = draft('emp-lookup-3');
+    expect((await store.open(second)).outcome).toBe('conflict');
+    await expect(requireCase(lookup, second.id, 'emp-lookup-3')).rejects.toMatchObject({ status: 404 });
   });
 
   it('when EMS’s database cannot be reached, then the check says EMS cannot be asked (503: try again), not a defect (500)', async () => {

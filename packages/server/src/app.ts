@@ -297,7 +297,8 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     let mode: CoordinationMode | undefined;
     if (hosts('ems')) {
       const emsDb = createEmsDb(database.forService('ems'));
-      const common = { db: emsDb, clock, bus, stepDeadlineSeconds: config.stepDeadlineSeconds, catalogue };
+      // A case opened here is known at once to the participants asking in this process (localCases).
+      const common = { db: emsDb, clock, bus, stepDeadlineSeconds: config.stepDeadlineSeconds, catalogue, casesOpened: localCases?.opened };
       mode = choreography
         ? choreographyMode(common)
         : orchestrationMode({

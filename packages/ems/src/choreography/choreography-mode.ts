@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
 import type { EventBus, EventCatalogue } from '@ems/eventbus';
 import type { EmsDb } from '../db/types.ts';
-import { createCaseStore } from '../resignations/case-store.ts';
+import { createCaseStore, type CaseStoreOptions } from '../resignations/case-store.ts';
 import type { CoordinationMode } from '../resignations/coordination-mode.ts';
 import { reportedTypes } from '../resignations/record-reported.ts';
 import { TRACKER, trackReactionsWhenReported } from './track-reactions-when-reported.ts';
@@ -21,8 +21,16 @@ import { TRACKER, trackReactionsWhenReported } from './track-reactions-when-repo
 /** EMS's subscribers in choreography only: a database that ran in it before keeps them, so orchestration unsubscribes them. */
 export const CHOREOGRAPHY_SUBSCRIBERS: readonly string[] = [TRACKER];
 
-export function choreographyMode(deps: { db: Kysely<EmsDb>; clock: Clock; bus: EventBus; stepDeadlineSeconds: number; catalogue: EventCatalogue }): CoordinationMode {
-  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds });
+export function choreographyMode(deps: {
+  db: Kysely<EmsDb>;
+  clock: Clock;
+  bus: EventBus;
+  stepDeadlineSeconds: number;
+  catalogue: EventCatalogue;
+  /** Told of each case opened (the in-process case lookup): see CaseStoreOptions.opened. */
+  casesOpened?: CaseStoreOptions['opened'];
+}): CoordinationMode {
+  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, opened: deps.casesOpened });
   return {
     mode: 'choreography',
     store,

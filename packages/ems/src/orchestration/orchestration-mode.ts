@@ -14,7 +14,7 @@ import { createPreparingPool, type CallAuth, type Clock, type Logger, type Pool 
 import type { EventBus, EventCatalogue } from '@ems/eventbus';
 import type { FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { EmsDb } from '../db/types.ts';
-import { createCaseStore } from '../resignations/case-store.ts';
+import { createCaseStore, type CaseStoreOptions } from '../resignations/case-store.ts';
 import type { CoordinationMode } from '../resignations/coordination-mode.ts';
 import { casesWithoutWorkflow } from './cases-without-workflow.ts';
 import { dbosLogger } from './dbos-logger.ts';
@@ -58,9 +58,11 @@ export function orchestrationMode(deps: {
   /** Each replica its own executor id (its container's hostname unless named): DBOS recovers by it. */
   replica: { id: string | undefined; named: boolean; deadAfterMs: number };
   log: Logger;
+  /** Told of each case opened (the in-process case lookup): see CaseStoreOptions.opened. */
+  casesOpened?: CaseStoreOptions['opened'];
 }): CoordinationMode {
   const log = deps.log.child({ service: 'orchestrator' });
-  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema) });
+  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema), opened: deps.casesOpened });
   const participants = createParticipants(deps.urls, deps.callAuth);
   const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, log });
   const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, log, decisions }));

@@ -34,6 +34,12 @@ export interface CaseStoreOptions {
   stepDeadlineSeconds: number;
   /** Orchestration: finds the cases without a workflow (orchestration/cases-without-workflow.ts reads DBOS's own table). */
   casesWithoutWorkflow?: (openedBefore: Date, limit: number) => Promise<CaseDraft[]>;
+  /**
+   * Told of each case this store opens, once it is committed (before the case's workflow starts or its
+   * event can be delivered): the in-process case lookup remembers it, so the participants' checks that
+   * the case exists need not read it back.
+   */
+  opened?: ((kase: { id: string; employeeId: string }) => void) | undefined;
 }
 
 /** A timeline row for an insert; the correlation id is the case's. `now`: when the entry names no time of its own. */
@@ -84,7 +90,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      */
     async open(draft: CaseDraft): Promise<OpenOutcome> {
       try {
-        return await db.transaction().execute(async (trx) => {
+        const outcome = await db.transaction().execute(async (trx) => {
           const inserted = await trx
             .insertInto('resignations')
             .values({
@@ -133,6 +139,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
           // The case as created (a new case has no connected systems yet): the caller need not read it back.
           return { outcome: 'created' as const, id: draft.id, resignation: toResignation(inserted, steps, undefined) };
         });
+        if (outcome.outcome === 'created') options.opened?.({ id: draft.id, employeeId: draft.employee.id });
+        return outcome;
       } catch (err) {
         // The same Idempotency-Key (so the same case id) inserted concurrently: PostgreSQL may find the key's
         // index taken before the id's, which ON CONFLICT (id) does not cover — it is the same case all the same.
