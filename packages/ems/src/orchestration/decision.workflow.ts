@@ -274,13 +274,14 @@ export function createDecisionOrchestrator(deps: {
   }
 
   /**
-   * Where the decision phase begins: the case as it is, the clock, and the settings that shape the step
-   * sequence. Read inside the step that settles the reactions (resignation.workflow.ts) — each DBOS step
-   * costs ~8 round trips and a commit of bookkeeping, and this one was a step of its own until measured —
-   * so it is checkpointed with them, and a restart with other settings replays the same.
+   * Where the decision phase begins: the case as it is (`facts`), the clock, and the settings that shape
+   * the step sequence. Taken inside the step that settles the reactions (resignation.workflow.ts), from
+   * the case as that step settled it — each DBOS step costs ~8 round trips and a commit of bookkeeping,
+   * and this one was a step of its own until measured — so it is checkpointed with them, and a restart
+   * with other settings replays the same.
    */
-  async function begin(caseId: string): Promise<DecisionStart> {
-    return { policy: deps.policy, facts: await factsOf(caseId), nowMs: clock.now().getTime() };
+  function begin(facts: CaseFacts): DecisionStart {
+    return { policy: deps.policy, facts, nowMs: clock.now().getTime() };
   }
 
   async function decisionWorkflow(caseId: string, start: DecisionStart): Promise<string> {

@@ -104,12 +104,11 @@ export function createResignationOrchestrator(deps: {
   async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
     // The three in parallel, as one DBOS step (see trackedSteps): each recorded on the case when done;
     // then, in the same step, their failures recorded (in a fixed order), the case's status settled, and
-    // where the decision phase begins read.
+    // where the decision phase begins: the case as settled.
     const react = (step: ReactionStep) => ({ step, act: () => reactions[step](draft) });
-    const start = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('suspendAccess')], async (outcomes) => {
-      await recordOutcomesInStep(store, draft.id, outcomes);
-      return deps.decisions.begin(draft.id);
-    });
+    const start = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('suspendAccess')], async (outcomes) =>
+      deps.decisions.begin(await recordOutcomesInStep(store, draft.id, outcomes)),
+    );
     // What follows (follow-ups, the decision, restoring or revoking access) waits days, in this workflow.
     return { id: draft.id, status: await deps.decisions.phase(draft.id, start) };
   }

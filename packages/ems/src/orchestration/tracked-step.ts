@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { backoffDelay, isTransient, storableText } from '@ems/platform';
-import type { CaseStore } from '../resignations/case-store.ts';
+import type { CaseFacts, CaseStore } from '../resignations/case-store.ts';
 import type { StepName } from '../domain/resignation.ts';
 
 export interface RetryPolicy {
@@ -196,11 +196,11 @@ export async function recordOutcomes(store: CaseStore, caseId: string, outcomes:
 /**
  * `recordOutcomes` inside a step that is already checkpointed (`trackedSteps`' `then`): the same records
  * in the same order, as plain calls — the enclosing step reruns them all after a crash, and each is
- * idempotent. The case's status once settled.
+ * idempotent. The case's facts once settled (read as it settles).
  */
-export async function recordOutcomesInStep(store: CaseStore, caseId: string, outcomes: readonly StepOutcome[]): Promise<string> {
+export async function recordOutcomesInStep(store: CaseStore, caseId: string, outcomes: readonly StepOutcome[]): Promise<CaseFacts> {
   for (const o of outcomes) if (o.error !== null) await store.recordStepFailed(caseId, o.step, o.error, o.attempts);
-  return store.settle(caseId);
+  return (await store.settleWithFacts(caseId)).facts;
 }
 
 /** Runs an idempotent call with DB_RETRIES' schedule, retrying only a transient error, without DBOS's bookkeeping per attempt. */

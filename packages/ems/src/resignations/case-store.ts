@@ -10,7 +10,7 @@ import { connectedSystemsOf } from '../connected-systems/record-system-access.ts
 import type { CaseDraft, CaseFacts, DecideOutcome, DecisionInput, OpenOutcome, TimelineEntry, TimelineInput } from './case.types.ts';
 import { draftFromRow, iso, toResignation, toTimelineEntry } from './case.view.ts';
 import { decisionEvent, submittedEvent } from './resignation.events.ts';
-import { SETTLE_COLUMNS, settlement } from './settlement.ts';
+import { settlement } from './settlement.ts';
 import { summaries } from '../domain/summaries.ts';
 
 /*
@@ -80,6 +80,22 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
   async function correlationOf(trx: Kysely<EmsDb>, id: string): Promise<string> {
     const row = await trx.selectFrom('resignations').select('correlation_id').where('id', '=', id).executeTakeFirstOrThrow();
     return row.correlation_id;
+  }
+
+  /** Settles the case (see `settle`): its new status, and its facts as settled. */
+  async function settleCase(id: string): Promise<{ status: CaseStatus; facts: CaseFacts }> {
+    return db.transaction().execute(async (trx) => {
+      const found = await factsQuery(trx, id).executeTakeFirstOrThrow();
+      const all = Object.fromEntries(found.step_rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
+      const plan = settlement(found, all, clock.now());
+      if (plan.update) {
+        let update = trx.updateTable('resignations').set(plan.update).where('id', '=', id);
+        if (plan.onlyFrom) update = update.where('status', 'in', plan.onlyFrom);
+        await update.execute();
+      }
+      for (const entry of plan.timeline) await addTimeline(trx, id, found.correlation_id, entry);
+      return { status: plan.status, facts: factsFromRow({ ...found, status: plan.status }) };
+    });
   }
 
   return {
@@ -263,32 +279,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
 
     /** What the decision phase of the orchestrator needs: the snapshot, the hold and interview booked, the decision. */
     async facts(id: string): Promise<CaseFacts | undefined> {
-      const found = await db.selectFrom('resignations').selectAll('resignations').select(stepsOfCase).where('id', '=', id).executeTakeFirst();
-      if (!found) return undefined;
-      const { step_rows: steps, ...row } = found;
-      const result = (name: StepName) => {
-        const r = steps.find((x) => x.name === name && x.status === 'done')?.result;
-        return r && typeof r === 'object' ? (r as Record<string, unknown>) : undefined;
-      };
-      const interview = result('scheduleInterview');
-      const hold = result('suspendAccess');
-      return {
-        draft: draftFromRow(row),
-        kind: row.kind,
-        status: row.status,
-        holdId: typeof hold?.holdId === 'string' ? hold.holdId : null,
-        interview: typeof interview?.interviewId === 'string' && typeof interview.end === 'string' ? { id: interview.interviewId, end: interview.end } : null,
-        decision: row.decision
-          ? {
-              kind: row.decision,
-              revision: row.decision_revision,
-              lastWorkingDay: row.decided_last_working_day,
-              revokeAt: iso(row.revoke_at),
-              note: row.decision_note,
-              decidedBy: row.decided_by,
-            }
-          : null,
-      };
+      const found = await factsQuery(db, id).executeTakeFirst();
+      return found && factsFromRow(found);
     },
 
     /**
@@ -471,18 +463,46 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      * failed into done adds its own. After it: the case closes when what the decision set off is done.
      */
     async settle(id: string): Promise<CaseStatus> {
-      return db.transaction().execute(async (trx) => {
-        const { step_rows: rows, ...kase } = await trx.selectFrom('resignations').select([...SETTLE_COLUMNS, 'correlation_id']).select(stepsOfCase).where('id', '=', id).executeTakeFirstOrThrow();
-        const all = Object.fromEntries(rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
-        const plan = settlement(kase, all, clock.now());
-        if (plan.update) {
-          let update = trx.updateTable('resignations').set(plan.update).where('id', '=', id);
-          if (plan.onlyFrom) update = update.where('status', 'in', plan.onlyFrom);
-          await update.execute();
-        }
-        for (const entry of plan.timeline) await addTimeline(trx, id, kase.correlation_id, entry);
-        return plan.status;
-      });
+      return (await settleCase(id)).status;
     },
+
+    /**
+     * `settle`, answering also the case's facts as settled: read in settle's own transaction, one
+     * statement and one commit fewer than `settle` then `facts` (the orchestrator, as a case's reactions settle).
+     */
+    settleWithFacts: settleCase,
+  };
+}
+
+/** The case's row and its steps as one column: what `facts` and settling read. */
+function factsQuery(db: Kysely<EmsDb>, id: string) {
+  return db.selectFrom('resignations').selectAll('resignations').select(stepsOfCase).where('id', '=', id);
+}
+
+/** What the decision phase of the orchestrator needs, from the facts query's row. */
+function factsFromRow(found: NonNullable<Awaited<ReturnType<ReturnType<typeof factsQuery>['executeTakeFirst']>>>): CaseFacts {
+  const { step_rows: steps, ...row } = found;
+  const result = (name: StepName) => {
+    const r = steps.find((x) => x.name === name && x.status === 'done')?.result;
+    return r && typeof r === 'object' ? (r as Record<string, unknown>) : undefined;
+  };
+  const interview = result('scheduleInterview');
+  const hold = result('suspendAccess');
+  return {
+    draft: draftFromRow(row),
+    kind: row.kind,
+    status: row.status,
+    holdId: typeof hold?.holdId === 'string' ? hold.holdId : null,
+    interview: typeof interview?.interviewId === 'string' && typeof interview.end === 'string' ? { id: interview.interviewId, end: interview.end } : null,
+    decision: row.decision
+      ? {
+          kind: row.decision,
+          revision: row.decision_revision,
+          lastWorkingDay: row.decided_last_working_day,
+          revokeAt: iso(row.revoke_at),
+          note: row.decision_note,
+          decidedBy: row.decided_by,
+        }
+      : null,
   };
 }
