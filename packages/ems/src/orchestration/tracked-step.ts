@@ -72,7 +72,8 @@ export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: 
  * settled, `then` runs in the same step with their outcomes, in the order given (e.g. recording the
  * failures and settling the case, then reading where the case goes next), and the DBOS step checkpoints
  * its answer. A DBOS step costs ~8 round trips and a commit of bookkeeping (status checks, the checkpoint
- * read, its transaction): one for the three reactions of a case and what follows them instead of five.
+ * read, its transaction): one for the three reactions of a case and what follows them, where there were
+ * four (a step per reaction, then one to begin the decision phase).
  * What it gives up: a crash after one branch finished and before the step's end reruns that branch too —
  * its participant call is idempotent (same key, same answer), and so are its record and `then` (which
  * must be). A branch's transient database error reruns that branch only, one in `then` reruns `then`;
