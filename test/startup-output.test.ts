@@ -3,7 +3,7 @@
  * SMTP URL's credentials, not the secrets key (issue 12, defect 11).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '@ems/platform';
+import { createPool, freePort } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { TEST_SECRETS_KEY } from '@ems/identity/testing';
 import { emsProcesses } from './support/ems-process.ts';
@@ -38,6 +38,32 @@ describe('the start-up output', () => {
     expect(out).not.toContain('s3cret-smtp-pass');
     expect(out).not.toContain('mailer-user');
     expect(out).not.toContain(TEST_SECRETS_KEY);
+    expect(out).not.toContain('does not resume them');
+    await ems.stop();
+  });
+
+  it('when workflows begun under an earlier version of the workflows are still running, then start-up warns how many wait unresumed, and under which version', async () => {
+    // The database the test above started (orchestration, the default): two cases' workflows left running by
+    // a release whose step sequence differed (v5), one finished (nothing waits for it).
+    const pool = createPool(db.url, { max: 1 });
+    try {
+      await pool.query(
+        `INSERT INTO dbos.workflow_status (workflow_uuid, status, name, application_version, executor_id)
+         VALUES ('v5-waiting-1', 'PENDING', 'resignation', 'resignation-v5', 'local'),
+                ('v5-waiting-2', 'PENDING', 'resignation', 'resignation-v5', 'local'),
+                ('v5-finished', 'SUCCESS', 'resignation', 'resignation-v5', 'local')`,
+      );
+    } finally {
+      await pool.end();
+    }
+    const ems = await processes.start(async () => ({
+      EMS_DATABASE_URL: db.url,
+      EMS_PORT: String(await freePort()),
+      EMS_SMTP_URL: smtp.url,
+      EMS_SECRETS_KEY: TEST_SECRETS_KEY,
+      EMS_LOG_LEVEL: 'info',
+    }));
+    expect(ems.output()).toContain('2 running workflow(s) begun under version resignation-v5 wait: this version (resignation-v6) does not resume them');
     await ems.stop();
   });
 });

@@ -6,7 +6,7 @@ import { draftFromRow } from '../resignations/case.view.ts';
 /**
  * Orchestration: cases opened before `openedBefore` that have no workflow (their opener stopped
  * between opening the case and starting it), oldest first, a batch at a time. Reads DBOS's own
- * `workflow_status` table (schema `workflowSchema`, in EMS's database): the one place EMS does.
+ * `workflow_status` table (schema `workflowSchema`, in EMS's database), as workflows-of-other-versions.ts does.
  */
 export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) {
   return async (openedBefore: Date, limit: number): Promise<CaseDraft[]> => {

@@ -17,6 +17,7 @@ import type { EmsDb } from '../db/types.ts';
 import { createCaseStore, type CaseStoreOptions } from '../resignations/case-store.ts';
 import type { CoordinationMode } from '../resignations/coordination-mode.ts';
 import { casesWithoutWorkflow } from './cases-without-workflow.ts';
+import { workflowsOfOtherVersions } from './workflows-of-other-versions.ts';
 import { dbosLogger } from './dbos-logger.ts';
 import { createDecisionOrchestrator } from './decision.workflow.ts';
 import { END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, endWaitWhenAccessRevoked } from './end-wait-when-access-revoked.ts';
@@ -114,6 +115,17 @@ export function orchestrationMode(deps: {
         throw err;
       }
       launched = true;
+      // Workflows begun under another version wait, unresumed (an upgrade that changed the step sequence): say so.
+      try {
+        for (const other of await workflowsOfOtherVersions(deps.pool, deps.workflowTables.schema, WORKFLOW_VERSION)) {
+          log.warn(
+            { version: other.version, workflows: other.workflows },
+            `${other.workflows} running workflow(s) begun under version ${other.version ?? '(none)'} wait: this version (${WORKFLOW_VERSION}) does not resume them (README, Operations: "Upgrading with cases open")`,
+          );
+        }
+      } catch (err) {
+        log.warn({ err }, 'could not count the running workflows of other versions');
+      }
       const watchdog = startReplicaWatchdog({
         pool: deps.pool,
         executorId: DBOS.executorID,
