@@ -231,10 +231,13 @@ async function start(args: string[]): Promise<number> {
   const port = new URL(ems.url).port;
   if (supervised()) {
     // A fleet member: the supervisor prints the one banner (its gateway's URL is the one to use).
+    const done = untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
     out.log(`service ${config.services.join(',')} ready on port ${port} (pid ${process.pid})`);
-    return untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
+    return done;
   }
   const shown = config.publicUrl ?? `http://localhost:${port}`;
+  // Told how to stop before anyone is told it is up: a SIGINT sent on reading the banner must find the handler.
+  const done = untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
   // One write: whoever waits for "EMS is up" reads the whole banner with it.
   out.log(
     [
@@ -245,7 +248,7 @@ async function start(args: string[]): Promise<number> {
       `  try:  EMS_PORT=${port} npx ems login   (then: npx ems resign E1010)\n`,
     ].join('\n'),
   );
-  return untilStopped(log, () => ems.stop(), () => out.log('EMS stopped.'));
+  return done;
 }
 
 /** A graceful stop that does not finish in this long is cut short (exit 1), naming what it waits on. */
@@ -322,8 +325,9 @@ async function gateway(): Promise<number> {
   const { learnRoutes, startGateway } = await server.gateway();
   const routes = await learnRoutes([...upstreams].map(([service, urls]) => ({ service, url: urls[0]! })));
   const running = await startGateway({ port: config.port, host: config.host, routes, upstreams: (s) => upstreams.get(s) ?? [], timeouts: config.http.timeouts });
+  const done = untilStopped(createLogger({ level: config.logLevel }), () => running.stop(), () => out.log('EMS gateway stopped.'));
   out.log(`EMS gateway on ${config.host}:${config.port} → ${[...upstreams].map(([s, u]) => `${s}: ${u.join(' ')}`).join('; ')}`);
-  return untilStopped(createLogger({ level: config.logLevel }), () => running.stop(), () => out.log('EMS gateway stopped.'));
+  return done;
 }
 
 function parseUpstreams(text: string): Map<ServiceName, string[]> {
@@ -352,6 +356,7 @@ async function fleet(config: Config, log: ReturnType<typeof createLogger>, repli
   }
   // The one banner: members print one line each; every URL here goes through the gateway.
   const shown = config.publicUrl ?? `http://localhost:${config.port}`;
+  const done = untilStopped(log, () => running.stop(), () => out.log('EMS fleet stopped.'));
   out.log(
     [
       `\nEMS fleet is up: ${shown}   (API docs: ${shown}/docs)`,
@@ -360,7 +365,7 @@ async function fleet(config: Config, log: ReturnType<typeof createLogger>, repli
       `  try:  EMS_URL=${running.url} npx ems login   (then: EMS_URL=${running.url} npx ems resign E1010)\n`,
     ].join('\n'),
   );
-  return untilStopped(log, () => running.stop(), () => out.log('EMS fleet stopped.'));
+  return done;
 }
 
 interface CaseJson {
