@@ -25,6 +25,7 @@ const systemsOf = (e: Employee, which: 'critical' | 'other') =>
 interface CaseBody {
   id: string;
   status: string;
+  systems: unknown[];
 }
 
 async function accessibleAtBothWidths(page: Page, what: string): Promise<void> {
@@ -251,6 +252,17 @@ describe('access and operations pages (orchestration)', () => {
     await page.getByRole('heading', { level: 2, name: 'Timeline' }).waitFor();
     expect(await page.getByRole('heading', { level: 2, name: 'Connected systems' }).count()).toBe(0);
 
+    // The systems' names are held back until this test lets them through: until then, the page shows no id
+    // that would turn into a name a moment later (as it did on a loaded machine).
+    let releaseNames!: () => void;
+    const namesReleased = new Promise<void>((resolve) => (releaseNames = resolve));
+    await page.route(
+      (url) => url.pathname === '/api/systems',
+      async (route) => {
+        await namesReleased;
+        await route.continue();
+      },
+    );
     const now = new Date().toISOString();
     // One system Access knows (the page names it), one it does not (its id stands in).
     const known = org.systems.find((s) => s.critical)!;
@@ -276,8 +288,12 @@ describe('access and operations pages (orchestration)', () => {
         changedAt: now,
       }),
     ]);
-    // The open page follows without a reload.
+    // The open page follows without a reload: the section appears at once, waiting for the systems' names.
     const systems = page.getByRole('region', { name: 'Connected systems' });
+    await systems.getByRole('status').filter({ hasText: 'Loading the connected systems' }).waitFor({ timeout: 30_000 });
+    await waitFor(async () => ((await api<CaseBody>('GET', `/api/resignations/${caseId}`)).body.systems.length === 2 ? true : undefined), 'both system reports recorded', 30_000);
+    expect(await page.locator('main').innerText()).not.toMatch(new RegExp(`\\b(${known.id}|crm): `));
+    releaseNames();
     await systems.getByText('Drift found').waitFor({ timeout: 30_000 });
     await systems.getByText(/Attempt 1 failed: connect ECONNREFUSED 127\.0\.0\.1:9443\. Access tries again at/).waitFor();
     // Each report reaches the page on its own (the events are handled apart, in no set order): wait for each before reading.

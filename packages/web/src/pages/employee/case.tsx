@@ -352,7 +352,9 @@ function Steps({ c, voice, zone }: { c: Resignation; voice: Voice; zone: string 
   );
 }
 
-function Timeline({ items, zone, systemNames }: { items: readonly TimelineEntry[]; zone: string | undefined; systemNames: ReadonlyMap<string, string> }) {
+function Timeline({ items: all, zone, systemNames }: { items: readonly TimelineEntry[]; zone: string | undefined; systemNames: ReadonlyMap<string, string> | undefined }) {
+  // An entry about a connected system shows once the systems' names are known (a moment): never an id first.
+  const items = systemNames === undefined ? all.filter((e) => typeof e.detail.systemId !== 'string') : all;
   return (
     <section aria-labelledby="case-timeline">
       <h2 id="case-timeline">Timeline</h2>

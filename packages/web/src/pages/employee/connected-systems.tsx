@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { listSystems, type AccessSystem } from '../../api/access.ts';
 import type { Resignation } from '../../api/ems.ts';
 import { useResource } from '../../components/resource.ts';
-import { DateTime, formatInstant } from '../../components/ui.tsx';
+import { DateTime, formatInstant, Loading } from '../../components/ui.tsx';
 
 type CaseSystem = Resignation['systems'][number];
 type CaseDrift = Resignation['drifts'][number];
@@ -21,18 +21,22 @@ export const touchesSystems = (c: Resignation | undefined): boolean => Boolean(c
 
 /**
  * System id → name, read once the case touches a connected system (anyone signed in may list the systems);
- * empty until then, or if it fails: ids stand in.
+ * empty until then, or if it fails: ids stand in. Undefined while the list is on its way: what names a
+ * system waits for it rather than show an id that turns into a name a moment later.
  */
-export function useSystemNames(c: Resignation | undefined): ReadonlyMap<string, string> {
+export function useSystemNames(c: Resignation | undefined): ReadonlyMap<string, string> | undefined {
   const wanted = touchesSystems(c);
   const systems = useResource((signal) => (wanted ? listSystems(signal) : Promise.resolve(undefined)), [wanted]);
-  return useMemo(() => new Map((systems.data?.items ?? []).map((s: AccessSystem) => [s.id, s.name])), [systems.data]);
+  // Right after the case first touches a system, the list's load has not even begun (loading is still false).
+  const pending = wanted && systems.data === undefined && systems.error === undefined;
+  const names = useMemo(() => new Map((systems.data?.items ?? []).map((s: AccessSystem) => [s.id, s.name])), [systems.data]);
+  return pending ? undefined : names;
 }
 
 /** A timeline entry about a connected system names it (the API's sentence has its id: events carry no names). */
-export function withSystemName(summary: string, detail: Record<string, unknown>, names: ReadonlyMap<string, string>): string {
+export function withSystemName(summary: string, detail: Record<string, unknown>, names: ReadonlyMap<string, string> | undefined): string {
   const id = detail.systemId;
-  const name = typeof id === 'string' ? names.get(id) : undefined;
+  const name = typeof id === 'string' ? names?.get(id) : undefined;
   return typeof id === 'string' && name ? summary.replace(id, name) : summary;
 }
 
@@ -45,8 +49,16 @@ export const connectorWords = (type: string): string => CONNECTOR_WORDS[type] ??
  * What each connected system (LDAP, SCIM, HTTP) did for the case — verified, retrying or given up, with the
  * system's own words — and any drift a reconciliation found against the hold or the revocation.
  */
-export function ConnectedSystems({ c, zone, names }: { c: Resignation; zone: string | undefined; names: ReadonlyMap<string, string> }) {
+export function ConnectedSystems({ c, zone, names }: { c: Resignation; zone: string | undefined; names: ReadonlyMap<string, string> | undefined }) {
   if (!touchesSystems(c)) return null;
+  if (names === undefined) {
+    return (
+      <section aria-labelledby="case-systems">
+        <h2 id="case-systems">Connected systems</h2>
+        <Loading what="Loading the connected systems" />
+      </section>
+    );
+  }
   const name = (id: string) => names.get(id) ?? id;
   const at = (iso: string | null) => formatInstant(iso, zone);
   const when = c.status === 'exited' ? 'after the revocation' : 'during the hold';
