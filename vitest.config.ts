@@ -27,6 +27,7 @@ const SYSTEM = [
   'test/resume-after-kill.test.ts',
   'test/resume-after-kill-nats.test.ts',
   'test/timer-restart.test.ts',
+  'test/workflow-upgrade.test.ts',
   'test/process-lifecycle.test.ts',
   'test/service-process.test.ts',
   'test/split-deployment-auth.test.ts',

@@ -44,14 +44,15 @@ describe('the start-up output', () => {
 
   it('when workflows begun under an earlier version of the workflows are still running, then start-up warns how many wait unresumed, and under which version', async () => {
     // The database the test above started (orchestration, the default): two cases' workflows left running by
-    // a release whose step sequence differed (v5), one finished (nothing waits for it).
+    // a release whose step sequence differed and whose calls this one cannot replay (v4: not taken over, as v5's
+    // are — workflow-upgrade.test.ts), one finished (nothing waits for it).
     const pool = createPool(db.url, { max: 1 });
     try {
       await pool.query(
         `INSERT INTO dbos.workflow_status (workflow_uuid, status, name, application_version, executor_id)
-         VALUES ('v5-waiting-1', 'PENDING', 'resignation', 'resignation-v5', 'local'),
-                ('v5-waiting-2', 'PENDING', 'resignation', 'resignation-v5', 'local'),
-                ('v5-finished', 'SUCCESS', 'resignation', 'resignation-v5', 'local')`,
+         VALUES ('v4-waiting-1', 'PENDING', 'resignation', 'resignation-v4', 'local'),
+                ('v4-waiting-2', 'PENDING', 'resignation', 'resignation-v4', 'local'),
+                ('v4-finished', 'SUCCESS', 'resignation', 'resignation-v4', 'local')`,
       );
     } finally {
       await pool.end();
@@ -63,7 +64,7 @@ describe('the start-up output', () => {
       EMS_SECRETS_KEY: TEST_SECRETS_KEY,
       EMS_LOG_LEVEL: 'info',
     }));
-    expect(ems.output()).toContain('2 running workflow(s) begun under version resignation-v5 wait: this version (resignation-v6) does not resume them');
+    expect(ems.output()).toContain('2 running workflow(s) begun under version resignation-v4 wait: this version (resignation-v6) does not resume them');
     await ems.stop();
   });
 });

@@ -314,6 +314,25 @@ export function createDecisionOrchestrator(deps: {
       }
     };
 
+    /** Retained or withdrawn: the manager and employee told, the hold lifted, the interview cancelled; the case closed. */
+    const close = async (decided: CaseFacts): Promise<string> => {
+      const d = decided.decision!;
+      const closedAs = d.kind === 'withdrawn' ? 'withdrawn' : 'retained';
+      const outcomes = await Promise.all([
+        trackedStep(store, retry, caseId, 'announceDecision', () => announce(decided, d.kind, d.revision, d.revokeAt, d.lastWorkingDay, d.note)),
+        trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, closedAs)),
+        trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, closedAs)),
+      ]);
+      const status = await recordOutcomes(store, caseId, outcomes);
+      await answerLeftovers();
+      return status;
+    };
+
+    // Decided before this phase began: only a workflow replayed from its first step (one of an earlier
+    // version taken over, workflows-of-other-versions.ts) finds its case so. An exit waits for its day
+    // (above); a case retained or withdrawn is closed — again where it was, nothing done twice.
+    if (facts.decision && facts.decision.kind !== 'exit_confirmed') return close(facts);
+
     for (;;) {
       const nowMs = startedAt ?? (await now());
       startedAt = null;
@@ -344,15 +363,7 @@ export function createDecisionOrchestrator(deps: {
             await recordOutcomes(store, caseId, [o]);
             continue;
           }
-          const closedAs = d.kind;
-          const outcomes = await Promise.all([
-            trackedStep(store, retry, caseId, 'announceDecision', announcement),
-            trackedStep(store, retry, caseId, 'restoreAccess', () => restoreAccess(decided, closedAs)),
-            trackedStep(store, retry, caseId, 'cancelInterview', () => cancelInterview(decided, closedAs)),
-          ]);
-          const status = await recordOutcomes(store, caseId, outcomes);
-          await answerLeftovers();
-          return status;
+          return close(decided);
         }
       }
 

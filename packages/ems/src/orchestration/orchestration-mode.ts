@@ -17,14 +17,14 @@ import type { EmsDb } from '../db/types.ts';
 import { createCaseStore, type CaseStoreOptions } from '../resignations/case-store.ts';
 import type { CoordinationMode } from '../resignations/coordination-mode.ts';
 import { casesWithoutWorkflow } from './cases-without-workflow.ts';
-import { workflowsOfOtherVersions } from './workflows-of-other-versions.ts';
+import { ADOPTABLE_VERSIONS, adoptWorkflowsOfOtherVersions, workflowsOfOtherVersions } from './workflows-of-other-versions.ts';
 import { dbosLogger } from './dbos-logger.ts';
 import { createDecisionOrchestrator } from './decision.workflow.ts';
 import { END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, endWaitWhenAccessRevoked } from './end-wait-when-access-revoked.ts';
 import { createParticipants, type ParticipantUrls } from './participants.ts';
 import { RECORD_REPORTED_WHEN_ORCHESTRATED_SUBSCRIBER, recordReportedWhenOrchestrated } from './record-reported-when-orchestrated.ts';
 import { startReplicaWatchdog } from './replica-watchdog.ts';
-import { createResignationOrchestrator, orchestrationStarter } from './resignation.workflow.ts';
+import { createResignationOrchestrator, orchestrationStarter, WORKFLOW_NAME } from './resignation.workflow.ts';
 import type { RetryPolicy } from './tracked-step.ts';
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
@@ -115,7 +115,14 @@ export function orchestrationMode(deps: {
         throw err;
       }
       launched = true;
-      // Workflows begun under another version wait, unresumed (an upgrade that changed the step sequence): say so.
+      // Cases whose workflow an earlier version began (an upgrade that changed the step sequence): this
+      // version takes over those it can replay without doing anything twice, and says which others wait.
+      try {
+        const adopted = await adoptWorkflowsOfOtherVersions(deps.pool, deps.workflowTables.schema, { version: WORKFLOW_VERSION, from: ADOPTABLE_VERSIONS, name: WORKFLOW_NAME });
+        if (adopted.length) log.warn({ workflows: adopted.length }, `${adopted.length} running workflow(s) begun under ${ADOPTABLE_VERSIONS.join(' or ')} taken over by this version (${WORKFLOW_VERSION}): each replays from its first step, doing nothing twice`);
+      } catch (err) {
+        log.error({ err }, 'could not take over the running workflows of an earlier version; they wait until the next start');
+      }
       try {
         for (const other of await workflowsOfOtherVersions(deps.pool, deps.workflowTables.schema, WORKFLOW_VERSION)) {
           log.warn(

@@ -1,0 +1,125 @@
+/**
+ * Upgrading EMS across a workflow version with cases open (orchestration). DBOS resumes only its own
+ * version's workflows: without a takeover, a case begun under the earlier version would wait for ever, and a
+ * decision on it would be accepted (202) and never applied. Here four cases are opened by a real EMS process;
+ * it is killed; their workflows are marked as begun under the earlier version (resignation-v5). While no
+ * process runs: a decision is sent to one (as a 202'd decision waits in its mailbox); one is left as a crash
+ * right after its retention was applied would leave it; one as a first takeover cut short by a crash would.
+ * The new version, started, takes all four over: the decisions that waited are applied, the retained case is
+ * closed, a new decision is applied at once, and nothing the cases had already done — the manager's notice,
+ * the interview invitations — is done twice.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { demoOrg } from '@ems/demo-org';
+import { createPool, freePort } from '@ems/platform';
+import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/testing';
+import { http, TEST_AUTH_ENV } from './support/auth.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+import { emsProcesses } from './support/ems-process.ts';
+
+interface CaseBody {
+  id: string;
+  status: string;
+  closedAt: string | null;
+}
+
+describe('upgrading across a workflow version with cases open (orchestration)', () => {
+  let db: TestDatabase;
+  let smtp: SmtpSink;
+  let port: number;
+  const processes = emsProcesses();
+  const org = demoOrg();
+
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('testServerUrl'), 'wfupgrade');
+    smtp = await startSmtpSink();
+    port = await freePort();
+  });
+  afterAll(async () => {
+    processes.killAll();
+    await smtp?.stop();
+    await db?.drop();
+  });
+
+  const start = () => processes.start({ EMS_MODE: 'orchestration', EMS_PORT: String(port), EMS_DATABASE_URL: db.url, EMS_SMTP_URL: smtp.url, EMS_LOG_LEVEL: 'warn', ...TEST_AUTH_ENV });
+  const base = () => `http://127.0.0.1:${port}`;
+  const getCase = async (id: string) => (await http<CaseBody>(base(), 'GET', `/api/resignations/${id}`)).body;
+  const until = (id: string, status: string) => waitFor(async () => ((await getCase(id)).status === status ? true : undefined), `case ${id} ${status}`, 60_000);
+  const mails = (prefix: string) => smtp.messages.filter((m) => m.subject?.startsWith(prefix)).length;
+
+  it('when the new version starts, then it takes over the earlier version’s running workflows: a decision sent while they waited is applied, a new one is applied at once, and nothing is done twice', async () => {
+    const people = org.employees.filter((e) => e.managerId).slice(30, 34);
+    const closing = people[2]!;
+    const first = await start();
+    const opened = await Promise.all(people.map((e) => http<CaseBody>(base(), 'POST', '/api/resignations', { employeeId: e.id })));
+    for (const o of opened) expect(o.status).toBe(201);
+    const [one, two, three, four] = opened.map((o) => o.body.id) as [string, string, string, string];
+    for (const id of [one, two, three, four]) await until(id, 'awaiting_decision');
+    // Each manager told once, each interview's invitations out, before the old version goes.
+    for (const e of people) await waitFor(() => (mails(`Resignation: ${e.name}`) === 1 && mails(`Exit interview: ${e.name}`) > 0 ? true : undefined), `${e.name}'s notice and invitations`, 30_000);
+    const invitations = people.map((e) => mails(`Exit interview: ${e.name}`));
+    await first.kill();
+
+    // As a release whose step sequence differed left them: begun under resignation-v5, waiting.
+    const pool = createPool(db.url, { max: 1 });
+    try {
+      const marked = await pool.query(`UPDATE dbos.workflow_status SET application_version = 'resignation-v5' WHERE workflow_uuid = ANY($1::text[]) AND status = 'PENDING'`, [[one, two, three, four]]);
+      expect(marked.rowCount).toBe(4);
+      // The third had just applied its retention (as the case store's decide writes it) when its process died,
+      // before telling anyone, lifting the hold or cancelling the interview.
+      await pool.query(`UPDATE ems.resignations SET status = 'retained', decision = 'retained', decided_at = now(), decision_revision = 1, updated_at = now() WHERE id = $1`, [three]);
+      await pool.query(
+        `INSERT INTO ems.steps (resignation_id, name, status, attempts, expected_by)
+         SELECT $1, name, 'pending', 0, now() + interval '1 hour' FROM unnest(ARRAY['announceDecision', 'restoreAccess', 'cancelInterview']) AS name`,
+        [three],
+      );
+    } finally {
+      await pool.end();
+    }
+    // A decision sent while no process of its version runs: it waits in the workflow's mailbox (the API had answered 202).
+    const client = await DBOSClient.create({ systemDatabaseUrl: db.url });
+    try {
+      for (const id of [one, four]) await client.send(id, { kind: 'retained', requestId: randomUUID(), note: 'Counter-offer accepted', actor: null }, 'decision', randomUUID());
+    } finally {
+      await client.destroy();
+    }
+    // The fourth's takeover was cut short by a crash: its waiting decision parked, its workflow cancelled, not yet rewound.
+    const cut = createPool(db.url, { max: 1 });
+    try {
+      await cut.query(`UPDATE dbos.notifications SET consumed = true, consumed_by_function_id = -1 WHERE destination_uuid = $1`, [four]);
+      await cut.query(`UPDATE dbos.workflow_status SET status = 'CANCELLED' WHERE workflow_uuid = $1`, [four]);
+    } finally {
+      await cut.end();
+    }
+
+    const second = await start();
+    expect(second.output()).toContain('4 running workflow(s) begun under resignation-v5 taken over by this version (resignation-v6)');
+    expect(second.output()).not.toContain('does not resume them');
+    // The decisions that waited are applied (the one parked by the takeover cut short too): the cases close as retained.
+    for (const id of [one, four]) {
+      await waitFor(async () => {
+        const c = await getCase(id);
+        return c.status === 'retained' && c.closedAt ? true : undefined;
+      }, `the waiting decision on ${id} applied and the case closed`, 60_000);
+    }
+    // A new decision reaches the other workflow, which answers it at once (200: applied, not 202).
+    const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${two}/decision`, { decision: 'retained' });
+    expect(decided.status).toBe(200);
+    await waitFor(async () => ((await getCase(two)).closedAt ? true : undefined), 'the second case closed', 60_000);
+    // The one retained as its process died is closed where it stood: told, its hold lifted, its interview cancelled.
+    await waitFor(async () => ((await getCase(three)).closedAt ? true : undefined), 'the third case closed', 60_000);
+    const access = (await http<{ items: Array<{ status: string }> }>(base(), 'GET', `/api/employees/${closing.id}/access`)).body.items;
+    expect(access.length).toBeGreaterThan(0);
+    expect(access.filter((g) => g.status !== 'active')).toEqual([]);
+    // The decisions' own emails came (each interview's cancellation), once each; nothing before them again.
+    for (const e of people) await waitFor(() => (mails(`Cancelled: exit interview for ${e.name}`) > 0 ? true : undefined), `${e.name}'s cancellation`, 30_000);
+    for (const [i, e] of people.entries()) {
+      expect(mails(`Cancelled: exit interview for ${e.name}`), `${e.name}'s interview cancelled once`).toBe(invitations[i]);
+      expect(mails(`Resignation: ${e.name}`), `${e.name}'s manager told once`).toBe(1);
+      expect(mails(`Exit interview: ${e.name}`), `${e.name}'s invitations sent once`).toBe(invitations[i]);
+    }
+    await second.stop();
+  }, 300_000);
+});
