@@ -7,7 +7,9 @@
  * right after its retention was applied would leave it; one as a first takeover cut short by a crash would.
  * The new version, started, takes all four over: the decisions that waited are applied, the retained case is
  * closed, a new decision is applied at once, and nothing the cases had already done — the manager's notice,
- * the interview invitations — is done twice.
+ * the interview invitations — is done twice. The same holds for a mass exit's batch workflow: one whose
+ * process died after its last step and one whose last recording did not commit are taken over, and nobody's
+ * notice is written or sent twice.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +20,12 @@ import { createTestDatabase, waitFor, type TestDatabase } from '@ems/platform/te
 import { http, TEST_AUTH_ENV } from './support/auth.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { emsProcesses } from './support/ems-process.ts';
+
+interface BatchBody {
+  id: string;
+  settled: boolean;
+  cases: { items: Array<{ resignationId: string; employeeId: string; noticesSent: string }> };
+}
 
 interface CaseBody {
   id: string;
@@ -62,6 +70,13 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
     const invitations = people.map((e) => mails(`Exit interview: ${e.name}`));
     await first.kill();
 
+    // A decision sent while no process of its version runs: it waits in the workflow's mailbox (the API had answered 202).
+    const client = await DBOSClient.create({ systemDatabaseUrl: db.url });
+    try {
+      for (const id of [one, four]) await client.send(id, { kind: 'retained', requestId: randomUUID(), note: 'Counter-offer accepted', actor: null }, 'decision', randomUUID());
+    } finally {
+      await client.destroy();
+    }
     // As a release whose step sequence differed left them: begun under resignation-v5, waiting.
     const pool = createPool(db.url, { max: 1 });
     try {
@@ -75,23 +90,11 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
          SELECT $1, name, 'pending', 0, now() + interval '1 hour' FROM unnest(ARRAY['announceDecision', 'restoreAccess', 'cancelInterview']) AS name`,
         [three],
       );
+      // The fourth's takeover was cut short by a crash: its waiting decision parked, its workflow cancelled, not yet rewound.
+      await pool.query(`UPDATE dbos.notifications SET consumed = true, consumed_by_function_id = -1 WHERE destination_uuid = $1`, [four]);
+      await pool.query(`UPDATE dbos.workflow_status SET status = 'CANCELLED' WHERE workflow_uuid = $1`, [four]);
     } finally {
       await pool.end();
-    }
-    // A decision sent while no process of its version runs: it waits in the workflow's mailbox (the API had answered 202).
-    const client = await DBOSClient.create({ systemDatabaseUrl: db.url });
-    try {
-      for (const id of [one, four]) await client.send(id, { kind: 'retained', requestId: randomUUID(), note: 'Counter-offer accepted', actor: null }, 'decision', randomUUID());
-    } finally {
-      await client.destroy();
-    }
-    // The fourth's takeover was cut short by a crash: its waiting decision parked, its workflow cancelled, not yet rewound.
-    const cut = createPool(db.url, { max: 1 });
-    try {
-      await cut.query(`UPDATE dbos.notifications SET consumed = true, consumed_by_function_id = -1 WHERE destination_uuid = $1`, [four]);
-      await cut.query(`UPDATE dbos.workflow_status SET status = 'CANCELLED' WHERE workflow_uuid = $1`, [four]);
-    } finally {
-      await cut.end();
     }
 
     const second = await start();
@@ -121,5 +124,68 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
       expect(mails(`Exit interview: ${e.name}`), `${e.name}'s invitations sent once`).toBe(invitations[i]);
     }
     await second.stop();
+  }, 300_000);
+
+  it('when the new version starts, then it takes over the earlier version’s mass-exit batches: an unfinished one settles, and no notice is written or sent twice', async () => {
+    const admins = new Set(org.roleAssignments.map((a) => a.personId));
+    const partners = new Set(org.employees.map((e) => e.hrPartnerId));
+    const people = org.employees.filter((e) => e.managerId && !admins.has(e.id) && !partners.has(e.id)).slice(50, 54);
+    const [finished, unrecorded] = [people.slice(0, 2), people.slice(2, 4)];
+    const batch = async (id: string) => (await http<BatchBody>(base(), 'GET', `/api/exits/${id}?limit=100`)).body;
+    const settled = (id: string) => waitFor(async () => ((await batch(id)).settled ? true : undefined), `batch ${id} settled`, 60_000);
+    const mailsTo = (address: string) => smtp.messages.filter((m) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).some((t) => t.value.some((v) => v.address === address))).length;
+
+    const first = await start();
+    const started = await Promise.all(
+      [finished, unrecorded].map((group) =>
+        http<{ id: string }>(base(), 'POST', '/api/exits', { reason: 'redundancy', employees: group.map((e) => ({ employeeId: e.id })) }, { 'idempotency-key': randomUUID() }),
+      ),
+    );
+    for (const s of started) expect(s.status).toBe(202);
+    const [done, cut] = started.map((s) => s.body.id) as [string, string];
+    for (const id of [done, cut]) await settled(id);
+    const cases = (await Promise.all([done, cut].map(batch))).flatMap((b) => b.cases.items.map((c) => c.resignationId));
+    expect(cases).toHaveLength(4);
+    // Everyone told (the employee, and the manager) before the old version goes.
+    for (const e of people) await waitFor(() => (mailsTo(e.email) > 0 ? true : undefined), `${e.name}'s notice`, 30_000);
+    const told = people.map((e) => mailsTo(e.email));
+    await first.kill();
+
+    const pool = createPool(db.url, { max: 1 });
+    const notices = async () => Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM notification.emails WHERE resignation_id = ANY($1::uuid[])`, [cases])).rows[0]!.n);
+    try {
+      const written = await notices();
+      expect(written).toBeGreaterThan(0);
+      // As an earlier version's processes left them: both batches' workflows begun under resignation-v5 and
+      // still running — the first's process died after its last step, the second's before its notices were
+      // recorded in EMS (Notification had written and sent them).
+      const marked = await pool.query(`UPDATE dbos.workflow_status SET status = 'PENDING', application_version = 'resignation-v5' WHERE workflow_uuid = ANY($1::text[]) AND status = 'SUCCESS'`, [[done, cut]]);
+      expect(marked.rowCount).toBe(2);
+      const undone = await pool.query(
+        `UPDATE ems.steps SET status = 'pending', result = NULL WHERE name = 'announceDecision' AND resignation_id IN (SELECT id FROM ems.resignations WHERE batch_id = $1)`,
+        [cut],
+      );
+      expect(undone.rowCount).toBe(2);
+      await pool.query(`UPDATE ems.exit_batches SET chunks_settled = '{}', settled_at = NULL WHERE id = $1`, [cut]);
+
+      const second = await start();
+      expect(second.output()).toContain('2 running workflow(s) begun under resignation-v5 taken over by this version (resignation-v6)');
+      expect(second.output()).not.toContain('does not resume them');
+      await settled(cut);
+      // Both workflows ran to their end under this version.
+      await waitFor(async () => {
+        const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM dbos.workflow_status WHERE workflow_uuid = ANY($1::text[]) AND status = 'SUCCESS' AND application_version = 'resignation-v6'`, [[done, cut]]);
+        return Number(rows[0]!.n) === 2 ? true : undefined;
+      }, 'both batches’ workflows finished under resignation-v6', 60_000);
+      for (const c of (await batch(cut)).cases.items) expect(c.noticesSent, `${c.employeeId}'s notices recorded`).toBe('done');
+      // Nothing written again (Notification answered both batches' notices from its records), so nothing sent again.
+      expect(await notices()).toBe(written);
+      const { rows: entries } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ems.timeline WHERE resignation_id = ANY($1::uuid[]) AND dedupe_key = 'exit.notices-sent'`, [cases]);
+      expect(Number(entries[0]!.n)).toBe(4);
+      expect(people.map((e) => mailsTo(e.email))).toEqual(told);
+      await second.stop();
+    } finally {
+      await pool.end();
+    }
   }, 300_000);
 });

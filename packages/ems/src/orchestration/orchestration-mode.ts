@@ -20,6 +20,7 @@ import { casesWithoutWorkflow } from './cases-without-workflow.ts';
 import { ADOPTABLE_VERSIONS, adoptWorkflowsOfOtherVersions, workflowsOfOtherVersions } from './workflows-of-other-versions.ts';
 import { dbosLogger } from './dbos-logger.ts';
 import { createDecisionOrchestrator } from './decision.workflow.ts';
+import { EXITS_WORKFLOW_NAME } from './exits.workflow.ts';
 import { END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, endWaitWhenAccessRevoked } from './end-wait-when-access-revoked.ts';
 import { createParticipants, type ParticipantUrls } from './participants.ts';
 import { RECORD_REPORTED_WHEN_ORCHESTRATED_SUBSCRIBER, recordReportedWhenOrchestrated } from './record-reported-when-orchestrated.ts';
@@ -118,7 +119,11 @@ export function orchestrationMode(deps: {
       // Cases whose workflow an earlier version began (an upgrade that changed the step sequence): this
       // version takes over those it can replay without doing anything twice, and says which others wait.
       try {
-        const adopted = await adoptWorkflowsOfOtherVersions(deps.pool, deps.workflowTables.schema, { version: WORKFLOW_VERSION, from: ADOPTABLE_VERSIONS, name: WORKFLOW_NAME });
+        const adopted = await adoptWorkflowsOfOtherVersions(deps.pool, deps.workflowTables.schema, {
+          version: WORKFLOW_VERSION,
+          from: ADOPTABLE_VERSIONS,
+          names: [WORKFLOW_NAME, EXITS_WORKFLOW_NAME],
+        });
         if (adopted.length) log.warn({ workflows: adopted.length }, `${adopted.length} running workflow(s) begun under ${ADOPTABLE_VERSIONS.join(' or ')} taken over by this version (${WORKFLOW_VERSION}): each replays from its first step, doing nothing twice`);
       } catch (err) {
         log.error({ err }, 'could not take over the running workflows of an earlier version; they wait until the next start');

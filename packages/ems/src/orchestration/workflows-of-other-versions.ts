@@ -2,10 +2,14 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Pool } from '@ems/platform';
 
 /**
- * Earlier versions of the resignation workflow whose every participant call and case record carries the
- * same idempotency or dedupe key as this version's (only the DBOS steps they were grouped into differ):
- * a workflow begun under one can be replayed from its first step under this one and does nothing twice.
- * v4 (reverted, 4564ef3) and older are not among them: their running workflows are only counted.
+ * Earlier versions of EMS's workflows whose every participant call and case record carries the same
+ * idempotency or dedupe key as this version's (only the DBOS steps they were grouped into, or the order
+ * they were called in, differ): a workflow begun under one can be replayed from its first step under this
+ * one and does nothing twice. That holds for both workflows: a resignation's (its steps were regrouped in
+ * v6) and a mass exit's batch (`involuntary-exits`: its chunks' steps were called in waves of 4 in v5, all
+ * at once in chunk order since — the same keys, `<batch>:suspend:<chunk>` and `<batch>:notices:<chunk>`,
+ * and recorders idempotent by the steps' state). v4 (reverted, 4564ef3) and older are not among them:
+ * their running workflows are only counted.
  */
 export const ADOPTABLE_VERSIONS: readonly string[] = ['resignation-v5'];
 
@@ -35,8 +39,15 @@ export async function workflowsOfOtherVersions(pool: Pool, workflowSchema: strin
   return rows;
 }
 
+/** A takeover: the running workflows named `names` begun under one of the versions `from`, taken over by `version`. */
+export interface Takeover {
+  version: string;
+  from: readonly string[];
+  names: readonly string[];
+}
+
 /**
- * Takes over the running `name` workflows begun under one of `from` (an upgrade across a workflow version
+ * Takes over the running workflows named `names` begun under one of `from` (an upgrade across a workflow version
  * with cases open): each is rewound to its first step and re-enqueued under `version`, in place — the same
  * id, so decisions and Access's messages keep reaching it — and this process replays it. What it had done
  * is not done again (see ADOPTABLE_VERSIONS); where its case stands (its decision included) it reads from
@@ -47,7 +58,7 @@ export async function workflowsOfOtherVersions(pool: Pool, workflowSchema: strin
  * otherwise), and a message still parked is put back. The processes of the old version must be stopped
  * first (README, Operations: "Upgrading with cases open"). Answers the ids taken over.
  */
-export async function adoptWorkflowsOfOtherVersions(pool: Pool, workflowSchema: string, o: { version: string; from: readonly string[]; name: string }): Promise<string[]> {
+export async function adoptWorkflowsOfOtherVersions(pool: Pool, workflowSchema: string, o: Takeover): Promise<string[]> {
   // Replicas started together take over one after the other: the second finds nothing left of the old version.
   const lock = await pool.connect();
   try {
@@ -62,13 +73,13 @@ export async function adoptWorkflowsOfOtherVersions(pool: Pool, workflowSchema: 
   }
 }
 
-async function adopt(pool: Pool, workflowSchema: string, o: { version: string; from: readonly string[]; name: string }): Promise<string[]> {
+async function adopt(pool: Pool, workflowSchema: string, o: Takeover): Promise<string[]> {
   const notifications = table(workflowSchema, 'notifications');
   const { rows } = await pool.query<{ id: string; status: string }>(
     `SELECT workflow_uuid AS id, status FROM ${table(workflowSchema, 'workflow_status')}
-      WHERE name = $1 AND application_version = ANY($2::text[]) AND status IN ('PENDING', 'ENQUEUED', 'CANCELLED')
+      WHERE name = ANY($1::text[]) AND application_version = ANY($2::text[]) AND status IN ('PENDING', 'ENQUEUED', 'CANCELLED')
       ORDER BY created_at`,
-    [o.name, [...o.from]],
+    [[...o.names], [...o.from]],
   );
   for (const { id, status } of rows) {
     await pool.query(`UPDATE ${notifications} SET consumed = true, consumed_by_function_id = $2 WHERE destination_uuid = $1 AND NOT consumed`, [id, PARKED]);
