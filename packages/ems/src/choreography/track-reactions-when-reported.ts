@@ -6,28 +6,44 @@
  *
  *   Notification ─ managerNotified / …Failed ─────────┐
  *   HR ─────────── exitInterviewScheduled / …Failed ──┼──▶ track-reactions-when-reported ──▶ steps, timeline, status
- *   Access ─────── criticalAccessSuspended / …Failed ─┘        (once per event, one transaction)
+ *   Access ─────── criticalAccessSuspended / …Failed ─┘        (once per event; the events that arrive
+ *                                                               together, in one transaction)
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
-import type { Subscription } from '@ems/eventbus';
+import { handledTogether, type Subscription } from '@ems/eventbus';
 import type { EmsDb } from '../db/types.ts';
-import { recordReported } from '../resignations/record-reported.ts';
+import { recordReportedIn } from '../resignations/record-reported.ts';
 
 export { OUTCOME_EVENT_TYPES } from '../resignations/record-reported.ts';
 
 /** The subscriber name of EMS's tracker (choreography); it keys EMS's processed-event records. */
 export const TRACKER = 'ems.track-reactions-when-reported';
 
-/** The tracker: every event of `types()` (read at each subscribe, so an extension's events count) recorded on its case. */
+/**
+ * Deliveries of the tracker handled at once in a process (the bus's default is 4), recorded together: in a
+ * burst each case reports three outcomes, and each was a transaction of its own.
+ */
+export const TRACKER_CONCURRENCY = 16;
+
+/**
+ * The tracker: every event of `types()` (read at each subscribe, so an extension's events count) recorded on its
+ * case. The deliveries that arrive while it writes are recorded in its next transaction (eventbus's handledTogether).
+ */
 export function trackReactionsWhenReported(deps: { db: Kysely<EmsDb>; clock: Clock; types: () => string[] }): Subscription {
+  const record = handledTogether({
+    db: deps.db,
+    handle: (trx, event) => recordReportedIn(trx, deps.clock, event, TRACKER),
+    max: TRACKER_CONCURRENCY,
+  });
   return {
     name: TRACKER,
     get types() {
       return deps.types();
     },
+    concurrency: TRACKER_CONCURRENCY,
     handle: async (event) => {
-      await recordReported(deps.db, deps.clock, event, TRACKER);
+      await record(event);
     },
   };
 }

@@ -5,7 +5,7 @@
  * here only what its workflow does not record itself (an interview held, a follow-up HR skipped, an
  * extension's events), so a case's timeline holds the same entries in both modes.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '@ems/platform';
 import { EventTypes, ExitInterviewScheduled, type CloudEvent } from '@ems/contracts/events';
 import { firstDelivery, type EventCatalogue } from '@ems/eventbus';
@@ -59,84 +59,95 @@ const OUTCOMES: Record<string, { step: StepName; status: 'done' | 'failed' }> = 
 };
 export const OUTCOME_EVENT_TYPES = Object.keys(OUTCOMES);
 
+/** What recording an event came to. */
+export type Recorded = 'recorded' | 'duplicate' | 'unknown-case';
+
 /**
  * A service reported what it did (in choreography every outcome; in orchestration what settles no step). In one transaction (and once per event, however
  * often it is delivered): the step moves, the timeline shows the event with its source service,
  * and the case status follows once no step is still awaited. Events about a case this EMS does not
  * know, or that settle no step (e.g. an extension's), only add a timeline entry.
  */
-export async function recordReported(db: Kysely<EmsDb>, clock: Clock, event: CloudEvent, subscriber: string): Promise<'recorded' | 'duplicate' | 'unknown-case'> {
-  // Six round trips (BEGIN, lock, dedupe, read the steps, write, COMMIT) where a step-by-step version
-  // took eleven: the new status is worked out here; the step, the case and the timeline are written
+export async function recordReported(db: Kysely<EmsDb>, clock: Clock, event: CloudEvent, subscriber: string): Promise<Recorded> {
+  // A subject that is no case id (a person's, for an event about no case) is no case of ours: no transaction.
+  if (!UUID.test(event.subject)) return 'unknown-case';
+  return db.transaction().execute((trx) => recordReportedIn(trx, clock, event, subscriber));
+}
+
+/**
+ * recordReported in the caller's transaction: the tracker records the deliveries that arrive together in one
+ * (choreography/track-reactions-when-reported.ts). The case's row stays locked until that transaction ends.
+ */
+export async function recordReportedIn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, subscriber: string): Promise<Recorded> {
+  // Four round trips (lock, dedupe, read the steps, write; six with its own BEGIN and COMMIT) where a
+  // step-by-step version took eleven: the new status is worked out here; the step, the case and the timeline are written
   // by one statement. The steps are read by a statement of their own, AFTER the lock is held: a
   // subquery in the locking SELECT would see the snapshot from before it waited for the lock, i.e.
   // miss the step another event's tracker just moved (found by the acceptance suite: cases stuck
   // in progress with every step done).
   // A subject that is no case id (a person's, for an event about no case) is no case of ours; the uuid column would refuse it.
   if (!UUID.test(event.subject)) return 'unknown-case';
-  return db.transaction().execute(async (trx) => {
-    const kase = await trx
-      .selectFrom('resignations')
-      .select(['id', 'manager_name', 'employee_timezone', 'decision_revision', ...SETTLE_COLUMNS])
-      .where('id', '=', event.subject)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!kase) return 'unknown-case' as const;
-    if (!(await firstDelivery(trx, 'ems', subscriber, event.id))) return 'duplicate' as const;
-    const stepRows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
-    const outcome = OUTCOMES[event.type];
-    const at = new Date(event.time);
-    const entry = timelineRow(kase.id, event.correlationid, clock.now(), {
-      service: serviceOf(event.source),
-      type: event.type,
-      summary: describe(event, kase),
-      // Which event said so, not what it carried: the payload names addresses the reader has no need for
-      // (the step keeps the payload as its result).
-      detail: { eventId: event.id, source: event.source, ...followUpOf(event) },
-      dedupeKey: `event.${event.id}`,
-      at,
-    });
-    const steps = Object.fromEntries(stepRows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
-    const current = outcome ? steps[outcome.step] : undefined;
-    // An outcome for a step the case does not have (e.g. a hold released by hand before any
-    // decision) is history, not progress; an announcement of an older revision neither.
-    const moves =
-      outcome !== undefined &&
-      current !== undefined &&
-      stepCanBecome(current, outcome.status) &&
-      !(outcome.step === 'announceDecision' && revisionOf(event) !== kase.decision_revision);
-    if (!outcome || !moves) {
-      await trx.insertInto('timeline').values(entry).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()).execute();
-      return 'recorded' as const;
-    }
-    const plan = settlement(kase, { ...steps, [outcome.step]: outcome.status }, clock.now());
-    const settled = plan.timeline.map((e) => timelineRow(kase.id, event.correlationid, clock.now(), e));
-    await trx
-      .with('moved', (q) =>
-        q
-          .updateTable('steps')
-          .set({
-            status: outcome.status,
-            at,
-            attempts: sql<number>`greatest(attempts, 1)`,
-            last_error: outcome.status === 'failed' ? reasonOf(event) : null,
-            result: JSON.stringify(event.data),
-          })
-          .where('resignation_id', '=', kase.id)
-          .where('name', '=', outcome.step)
-          .returning('name'),
-      )
-      .with('settled', (q) => {
-        // The row is locked by this transaction: the status read above is the status now.
-        const update = q.updateTable('resignations').set(plan.update ?? { updated_at: at }).where('id', '=', kase.id);
-        return (plan.onlyFrom ? update.where('status', 'in', plan.onlyFrom) : update).returning('id');
-      })
-      .insertInto('timeline')
-      .values([entry, ...settled])
-      .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
-      .execute();
-    return 'recorded' as const;
+  const kase = await trx
+    .selectFrom('resignations')
+    .select(['id', 'manager_name', 'employee_timezone', 'decision_revision', ...SETTLE_COLUMNS])
+    .where('id', '=', event.subject)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!kase) return 'unknown-case' as const;
+  if (!(await firstDelivery(trx, 'ems', subscriber, event.id))) return 'duplicate' as const;
+  const stepRows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
+  const outcome = OUTCOMES[event.type];
+  const at = new Date(event.time);
+  const entry = timelineRow(kase.id, event.correlationid, clock.now(), {
+    service: serviceOf(event.source),
+    type: event.type,
+    summary: describe(event, kase),
+    // Which event said so, not what it carried: the payload names addresses the reader has no need for
+    // (the step keeps the payload as its result).
+    detail: { eventId: event.id, source: event.source, ...followUpOf(event) },
+    dedupeKey: `event.${event.id}`,
+    at,
   });
+  const steps = Object.fromEntries(stepRows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
+  const current = outcome ? steps[outcome.step] : undefined;
+  // An outcome for a step the case does not have (e.g. a hold released by hand before any
+  // decision) is history, not progress; an announcement of an older revision neither.
+  const moves =
+    outcome !== undefined &&
+    current !== undefined &&
+    stepCanBecome(current, outcome.status) &&
+    !(outcome.step === 'announceDecision' && revisionOf(event) !== kase.decision_revision);
+  if (!outcome || !moves) {
+    await trx.insertInto('timeline').values(entry).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()).execute();
+    return 'recorded' as const;
+  }
+  const plan = settlement(kase, { ...steps, [outcome.step]: outcome.status }, clock.now());
+  const settled = plan.timeline.map((e) => timelineRow(kase.id, event.correlationid, clock.now(), e));
+  await trx
+    .with('moved', (q) =>
+      q
+        .updateTable('steps')
+        .set({
+          status: outcome.status,
+          at,
+          attempts: sql<number>`greatest(attempts, 1)`,
+          last_error: outcome.status === 'failed' ? reasonOf(event) : null,
+          result: JSON.stringify(event.data),
+        })
+        .where('resignation_id', '=', kase.id)
+        .where('name', '=', outcome.step)
+        .returning('name'),
+    )
+    .with('settled', (q) => {
+      // The row is locked by this transaction: the status read above is the status now.
+      const update = q.updateTable('resignations').set(plan.update ?? { updated_at: at }).where('id', '=', kase.id);
+      return (plan.onlyFrom ? update.where('status', 'in', plan.onlyFrom) : update).returning('id');
+    })
+    .insertInto('timeline')
+    .values([entry, ...settled])
+    .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
+    .execute();
+  return 'recorded' as const;
 }
 
 

@@ -1,0 +1,91 @@
+/**
+ * Choreography's case tracker records the outcome events that arrive together in one transaction (platform's
+ * groupCommit): in a burst each case reports three outcomes, and each was a transaction of its own. On real
+ * PostgreSQL, with EMS's schema: twelve outcomes of four cases delivered at once settle every case as one at a
+ * time would, in a few transactions; a delivery the database refuses fails alone, and the others are recorded.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createPool, migrate, systemClock, type Pool } from '@ems/platform';
+import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
+import { createEvent, type CloudEvent, type Subscription } from '@ems/eventbus';
+import { EventSources, EventTypes } from '@ems/contracts/events';
+import { createEmsDb, EMS_SCHEMA } from '@ems/ems';
+import { migrations } from '../packages/ems/src/db/migrations.ts';
+import { trackReactionsWhenReported } from '../packages/ems/src/choreography/track-reactions-when-reported.ts';
+
+describe('the case tracker (choreography), deliveries arriving together', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let tracker: Subscription;
+  /** Connections the tracker took from its pool: one per transaction. */
+  let taken = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('testServerUrl'), 'tracker');
+    pool = createPool(db.url, { max: 4 });
+    await migrate(pool, EMS_SCHEMA, migrations);
+    pool.on('acquire', () => taken++);
+    tracker = trackReactionsWhenReported({ db: createEmsDb(pool), clock: systemClock, types: () => [] });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  /** A case in progress, its three reactions awaited (as a submission opens it). */
+  const openCase = async (): Promise<string> => {
+    const id = randomUUID();
+    await pool.query(
+      `INSERT INTO ems.resignations (id, employee_id, employee_name, employee_email, employee_timezone, manager_name, hr_partner_id, last_working_day, status, mode, correlation_id, submitted_at, updated_at)
+       VALUES ($1, $2, 'Ada Leaver', 'ada@acme.example', 'Europe/Berlin', 'Grace Manager', 'hrp-1', '2026-12-31', 'in_progress', 'choreography', $3, now(), now())`,
+      [id, `E-${id.slice(0, 8)}`, id],
+    );
+    await pool.query(`INSERT INTO ems.steps (resignation_id, name, status, attempts) SELECT $1, unnest(ARRAY['notifyManager', 'scheduleInterview', 'suspendAccess']), 'pending', 0`, [id]);
+    return id;
+  };
+  const outcome = (type: string, source: string, subject: string, data: Record<string, unknown>): CloudEvent =>
+    createEvent({ type, source, subject, correlationId: subject, data: { resignationId: subject, ...data } });
+  const reactions = (id: string): CloudEvent[] => [
+    outcome(EventTypes.managerNotified, EventSources.notification, id, { to: 'grace@acme.example' }),
+    outcome(EventTypes.exitInterviewScheduled, EventSources.hr, id, { start: '2026-12-10T10:00:00.000Z', end: '2026-12-10T10:45:00.000Z', timezone: 'Europe/Berlin', invitesNotSent: [] }),
+    outcome(EventTypes.criticalAccessSuspended, EventSources.access, id, { suspended: [{ system: 'github' }] }),
+  ];
+  const deliver = (e: CloudEvent) => tracker.handle(e, { attempt: 1, lastAttempt: false });
+  const statusOf = async (id: string) => (await pool.query<{ status: string }>(`SELECT status FROM ems.resignations WHERE id = $1`, [id])).rows[0]!.status;
+  const stepsOf = async (id: string) =>
+    Object.fromEntries((await pool.query<{ name: string; status: string }>(`SELECT name, status FROM ems.steps WHERE resignation_id = $1`, [id])).rows.map((r) => [r.name, r.status]));
+  const entriesOf = async (id: string) => (await pool.query<{ dedupe_key: string }>(`SELECT dedupe_key FROM ems.timeline WHERE resignation_id = $1 ORDER BY dedupe_key`, [id])).rows.map((r) => r.dedupe_key);
+
+  it('when twelve outcomes of four cases arrive at once, then every case settles as one at a time would, in a few transactions', async () => {
+    const ids = await Promise.all([1, 2, 3, 4].map(() => openCase()));
+    // Interleaved: the three outcomes of a case are never next to each other.
+    const events = [0, 1, 2].flatMap((k) => ids.map((id) => reactions(id)[k]!));
+    taken = 0;
+    await Promise.all(events.map(deliver));
+    expect(taken, 'transactions for 12 deliveries').toBeLessThanOrEqual(4);
+    for (const id of ids) {
+      expect(await statusOf(id)).toBe('awaiting_decision');
+      expect(await stepsOf(id)).toEqual({ notifyManager: 'done', scheduleInterview: 'done', suspendAccess: 'done' });
+      const entries = await entriesOf(id);
+      expect(entries.filter((k) => k.startsWith('event.'))).toHaveLength(3);
+      expect(entries.filter((k) => k.startsWith('reactions.settled.'))).toEqual(['reactions.settled.awaiting_decision']);
+    }
+    // Delivered again (as a bus may, together too): nothing changes.
+    const before = await Promise.all(ids.map(entriesOf));
+    await Promise.all(events.map(deliver));
+    expect(await Promise.all(ids.map(entriesOf))).toEqual(before);
+  });
+
+  it('when one delivery of those arriving together is refused by the database, then it alone fails, and the others are recorded', async () => {
+    const ids = await Promise.all([1, 2].map(() => openCase()));
+    const good = ids.flatMap((id) => reactions(id).slice(0, 2));
+    // PostgreSQL refuses a NUL in text: recording this one fails whichever transaction it is in.
+    const refused = outcome(EventTypes.criticalAccessSuspensionFailed, EventSources.access, ids[0]!, { reason: 'directory said \u0000' });
+    const results = await Promise.allSettled([...good, refused].map(deliver));
+    expect(results.slice(0, good.length).map((r) => r.status)).toEqual(good.map(() => 'fulfilled'));
+    expect(results[good.length]!.status).toBe('rejected');
+    for (const id of ids) expect(await stepsOf(id)).toEqual({ notifyManager: 'done', scheduleInterview: 'done', suspendAccess: 'pending' });
+    expect((await entriesOf(ids[0]!)).filter((k) => k === `event.${refused.id}`)).toEqual([]);
+  });
+});
