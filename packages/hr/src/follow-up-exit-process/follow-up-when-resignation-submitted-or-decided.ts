@@ -1,5 +1,5 @@
 import { EventTypes, ExitConfirmed, ResignationRetained, ResignationSubmitted, type CloudEvent } from '@ems/contracts/events';
-import { firstDelivery, type Subscription } from '@ems/eventbus';
+import { firstDelivery, handledTogether, type Subscription } from '@ems/eventbus';
 import { HR_SCHEMA, type Decision, type HrTx } from '../db/hr.db.ts';
 import type { FollowUpPolicy } from '../domain/follow-ups.ts';
 import type { HrContext } from '../hr.context.ts';
@@ -8,6 +8,12 @@ import { refreshFollowUpTimer } from './follow-up-timer.ts';
 import { PermanentError } from '@ems/platform';
 
 export const FOLLOW_UP_SUBSCRIBER = 'hr.follow-up-exit-process';
+
+/**
+ * Deliveries handled at once in a process (the bus's default is 4), recorded together: in a burst each
+ * submission was a transaction of its own.
+ */
+export const FOLLOW_UP_CONCURRENCY = 16;
 
 const DECISIONS: Readonly<Record<string, Decision>> = {
   [EventTypes.resignationRetained]: 'retained',
@@ -23,18 +29,25 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
  *   retained / withdrawn / exit-confirmed ──▶ record the decision → no follow-up ever again
  *
  * Either may arrive first (separate queues); a decision heard first still stands when the
- * submission arrives. The poller (sendDueFollowUps) does the sending.
+ * submission arrives. The poller (sendDueFollowUps) does the sending. The deliveries that arrive while it
+ * writes are recorded in its next transaction (eventbus's handledTogether), each as if alone.
  */
 export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { followUpPolicy: FollowUpPolicy }): Subscription {
+  const record = handledTogether({
+    db: ctx.db,
+    handle: async (trx, event) => {
+      if (!(await firstDelivery(trx, HR_SCHEMA, FOLLOW_UP_SUBSCRIBER, event.id))) return;
+      await (event.type === EventTypes.resignationSubmitted ? submitted(trx, event) : decided(trx, event));
+    },
+    max: FOLLOW_UP_CONCURRENCY,
+  });
   return {
     name: FOLLOW_UP_SUBSCRIBER,
     types: [EventTypes.resignationSubmitted, EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed],
+    concurrency: FOLLOW_UP_CONCURRENCY,
 
     async handle(event) {
-      await ctx.db.transaction().execute(async (trx) => {
-        if (!(await firstDelivery(trx, HR_SCHEMA, FOLLOW_UP_SUBSCRIBER, event.id))) return;
-        await (event.type === EventTypes.resignationSubmitted ? submitted(trx, event) : decided(trx, event));
-      });
+      await record(event);
     },
 
     async onDeadLetter(event, reason) {
