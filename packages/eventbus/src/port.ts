@@ -60,6 +60,13 @@ export interface Subscription {
   /** Handlers of this subscriber running at once in one process; the bus's default otherwise. */
   concurrency?: number;
   /**
+   * Deliveries one worker fetches, and hands to `handle`, at once (PostgreSQL adapter; `concurrency` is
+   * split into workers of this many). Default 2. Larger for a subscriber that handles the deliveries
+   * arriving together in one transaction (eventbus's handledTogether): a worker's batch is then one
+   * transaction, one fetch and one completion. A batch is completed when all its deliveries are handled.
+   */
+  batch?: number;
+  /**
    * 'critical': this subscriber's deliveries never wait behind other subscribers' work in this process —
    * the adapter fetches and settles them on resources of their own (PostgreSQL: a pg-boss instance on a
    * connection of its own; NATS: a connection of its own for its pulls and acks), so a backlog of

@@ -15,7 +15,8 @@ import type { CloudEvent } from './port.ts';
  * - `handle` must do all its work in `trx` (its effect, firstDelivery, publishes): the transaction commits
  *   once every delivery of it has been handled.
  *
- * Give the subscription a `concurrency` of about `max`: only deliveries in flight at once can go together.
+ * Give the subscription a `concurrency` of about `max`, and a `batch` (the deliveries one worker fetches, and
+ * hands over, at once): only deliveries in flight at once can go together, and a worker's batch goes in one.
  */
 export function handledTogether<D, R>(options: {
   /** The subscriber's service's database. */
@@ -31,6 +32,8 @@ export function handledTogether<D, R>(options: {
   return groupCommit<CloudEvent, R>({
     max: options.max,
     atOnce: options.atOnce ?? 2,
+    // A worker's batch of deliveries reaches the handler in one turn: it goes in one transaction.
+    gather: true,
     together: (events) =>
       transaction(async (trx) => {
         const handled = new Array<{ ok: true; value: R }>(events.length);

@@ -188,6 +188,51 @@ describe('PostgreSQL event bus', () => {
     }
   });
 
+  it('when a subscriber takes batches of 8, then a backlog of 16 is fetched 8 at a time and each batch reaches its handler at once (one turn); the default takes 2', async () => {
+    const run = async (name: string, batch: number | undefined) => {
+      const watched = fetchCountingPool(`pgbus-${name}`);
+      const bus = createPostgresEventBus({ pool: watched.pool, log, catalogue, schema: `bus_${name}`, pollingIntervalSeconds: 0.5 });
+      /** Deliveries handed over in each turn of the event loop, in order. */
+      const turns: number[] = [];
+      let inTurn = 0;
+      const subscription: Subscription = {
+        name: `pgbus.${name}`,
+        types: [type],
+        concurrency: 8,
+        ...(batch !== undefined ? { batch } : {}),
+        async handle() {
+          if (inTurn++ === 0) {
+            queueMicrotask(() => {
+              turns.push(inTurn);
+              inTurn = 0;
+            });
+          }
+          await sleep(50);
+        },
+      };
+      try {
+        await bus.subscribe(subscription);
+        await bus.start();
+        await bus.stop();
+        await publish(bus, Array.from({ length: 16 }, (_, i) => tick(i)));
+        await bus.start();
+        await waitFor(() => (turns.reduce((a, n) => a + n, 0) === 16 ? true : undefined), 'sixteen deliveries');
+        await idle(`bus_${name}`);
+        return { turns, fetched: watched.fetched(`pgbus.${name}`) };
+      } finally {
+        await bus.stop();
+        await watched.pool.end();
+      }
+    };
+    const eights = await run('batch8', 8);
+    expect(eights.turns).toEqual([8, 8]);
+    // Each start's first fetch (the first found nothing), then two full batches and the one after the second that found the queue empty.
+    expect(eights.fetched).toBeLessThanOrEqual(4);
+    const twos = await run('batch2', undefined);
+    expect(twos.turns).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(twos.fetched).toBeGreaterThan(eights.fetched);
+  });
+
   it('when a backlog waits for a single-worker subscriber, then it drains without waiting a polling interval per event', async () => {
     const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_backlog', pollingIntervalSeconds: 2 });
     const c = counting('pgbus.backlog', 0);

@@ -30,6 +30,24 @@ describe('group commit', () => {
     expect(await Promise.all(answers)).toEqual([10, 20, 30, 40, 50, 60]);
   });
 
+  it('when requests are made in the same turn with gather, then they go together, the first one too; later ones as before', async () => {
+    const w = gatedWriter();
+    const submit = groupCommit<number, number>({ together: w.together, alone: async () => Promise.reject(new Error('not used')), max: 4, atOnce: 2, gather: true });
+    const first = [1, 2, 3, 4, 5, 6].map((n) => submit(n));
+    await tick();
+    // A batch of at most max, then the rest in the second batch allowed at once.
+    expect(w.batches).toEqual([[1, 2, 3, 4], [5, 6]]);
+    const later = [7, 8].map((n) => submit(n));
+    await tick();
+    expect(w.batches).toHaveLength(2);
+    w.openNext();
+    await tick();
+    expect(w.batches).toEqual([[1, 2, 3, 4], [5, 6], [7, 8]]);
+    w.openNext();
+    w.openNext();
+    expect(await Promise.all([...first, ...later])).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+  });
+
   it('when more requests wait than a batch takes, then they go in batches of at most max, in arrival order', async () => {
     const w = gatedWriter();
     const submit = groupCommit<number, number>({ together: w.together, alone: async () => Promise.reject(new Error('not used')), max: 3, atOnce: 1 });

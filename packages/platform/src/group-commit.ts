@@ -16,6 +16,12 @@ export interface GroupCommitOptions<A, R> {
   max: number;
   /** Batches being written at once: a second goes on while the first waits (on a lock, say). */
   atOnce: number;
+  /**
+   * Requests made in the same turn of the event loop go together, the first one too (it waits for the
+   * end of the turn, a microtask, not a timer). For callers handed several requests at once (a bus worker
+   * given a batch of deliveries). Default false: the first request of a quiet moment goes at once, alone.
+   */
+  gather?: boolean;
 }
 
 export function groupCommit<A, R>(options: GroupCommitOptions<A, R>): (item: A) => Promise<R> {
@@ -45,10 +51,22 @@ export function groupCommit<A, R>(options: GroupCommitOptions<A, R>): (item: A) 
     }
   };
 
+  /** A drain is asked for at the end of this turn (gather). */
+  let gathering = false;
+  const start = () => {
+    gathering = false;
+    // write() settles every request it takes and never throws, so drain() cannot reject. Each drain takes its
+    // first batch before it awaits anything: a gathered turn fills up to atOnce batches at once.
+    while (running < atOnce && waiting.length > 0) void drain();
+  };
+
   return (item) =>
     new Promise<R>((resolve, reject) => {
       waiting.push({ item, resolve, reject });
-      // write() settles every request it takes and never throws, so drain() cannot reject.
-      if (running < atOnce) void drain();
+      if (!options.gather) start();
+      else if (!gathering) {
+        gathering = true;
+        queueMicrotask(start);
+      }
     });
 }

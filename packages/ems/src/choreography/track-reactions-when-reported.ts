@@ -25,6 +25,8 @@ export const TRACKER = 'ems.track-reactions-when-reported';
  * burst each case reports three outcomes, and each was a transaction of its own.
  */
 export const TRACKER_CONCURRENCY = 16;
+/** Deliveries one of its workers fetches and records at once: one transaction, one fetch, one completion. */
+export const TRACKER_BATCH = 8;
 
 /**
  * The tracker: every event of `types()` (read at each subscribe, so an extension's events count) recorded on its
@@ -42,6 +44,7 @@ export function trackReactionsWhenReported(deps: { db: Kysely<EmsDb>; clock: Clo
       return deps.types();
     },
     concurrency: TRACKER_CONCURRENCY,
+    batch: TRACKER_BATCH,
     handle: async (event) => {
       await record(event);
     },

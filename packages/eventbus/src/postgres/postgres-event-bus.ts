@@ -397,11 +397,14 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
     const base = { pollingIntervalSeconds, includeMetadata: true, perJobResults: true } as const;
     const polling = { notifyPollingIntervalSeconds: workerPollingIntervalSeconds };
 
-    // Workers take up to two jobs at a time and fetch again at once after a full batch (and wake an idle
-    // sibling), so a backlog drains at full speed; an odd one out takes one job and wakes itself after
-    // each, for the same reason. One work() call per worker, so each has an id to be woken by.
+    // Workers take up to `batch` jobs at a time (default two) and fetch again at once after a full batch (and
+    // wake an idle sibling), so a backlog drains at full speed; an odd one out takes the rest of `concurrency`
+    // (one job: it wakes itself after each, for the same reason). One work() call per worker, so each has an id
+    // to be woken by.
     const concurrency = Math.max(1, Math.floor(sub.concurrency ?? defaultConcurrency));
-    const pairs = Math.floor(concurrency / 2);
+    const batch = Math.min(concurrency, Math.max(1, Math.floor(sub.batch ?? 2)));
+    const full = Math.floor(concurrency / batch);
+    const rest = concurrency % batch;
     type Worker = { id?: string; worker?: { busy(on: boolean): void } };
     /** One batch of one worker: marked busy (not woken meanwhile), delivered, retries scheduled. */
     const handleBatch = async (self: Worker, jobs: Array<JobWithMetadata<JobData>>): Promise<JobResult[]> => {
@@ -414,16 +417,16 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         self.worker?.busy(false);
       }
     };
-    for (let i = 0; i < pairs; i++) {
-      const options = { ...base, ...polling, batchSize: 2, burstWhenBatchFull: true };
+    const batchWorker = async (batchSize: number) => {
+      const options = { ...base, ...polling, batchSize, burstWhenBatchFull: true };
       const self: Worker = {};
       self.id = await lane.work<JobData, unknown, typeof options>(queue, options, (jobs) => {
         if (jobs.length >= options.batchSize) work.wakeOne();
         return handleBatch(self, jobs);
       });
       self.worker = work.add(self.id);
-    }
-    if (concurrency % 2 === 1) {
+    };
+    const singleWorker = async () => {
       const options = { ...base, ...polling, batchSize: 1 };
       const self: Worker = {};
       self.id = await lane.work<JobData, unknown, typeof options>(queue, options, async (jobs) => {
@@ -432,7 +435,8 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
         return results;
       });
       self.worker = work.add(self.id);
-    }
+    };
+    for (const size of [...Array<number>(full).fill(batch), ...(rest > 0 ? [rest] : [])]) await (size === 1 ? singleWorker() : batchWorker(size));
     const drainOptions = { ...base, ...polling, batchSize: 5, burstWhenBatchFull: true };
     const drainer = await boss.work<JobData, unknown, typeof drainOptions>(deadLetterQueue, drainOptions, async (jobs) => {
       const results: JobResult[] = [];

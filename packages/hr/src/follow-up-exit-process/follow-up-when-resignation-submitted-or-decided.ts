@@ -14,6 +14,8 @@ export const FOLLOW_UP_SUBSCRIBER = 'hr.follow-up-exit-process';
  * submission was a transaction of its own.
  */
 export const FOLLOW_UP_CONCURRENCY = 16;
+/** Deliveries one of its workers fetches and records at once: one transaction, one fetch, one completion. */
+export const FOLLOW_UP_BATCH = 8;
 
 const DECISIONS: Readonly<Record<string, Decision>> = {
   [EventTypes.resignationRetained]: 'retained',
@@ -45,6 +47,7 @@ export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { fol
     name: FOLLOW_UP_SUBSCRIBER,
     types: [EventTypes.resignationSubmitted, EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed],
     concurrency: FOLLOW_UP_CONCURRENCY,
+    batch: FOLLOW_UP_BATCH,
 
     async handle(event) {
       await record(event);
