@@ -10,6 +10,15 @@ import { bookInterview } from './schedule-interview.ts';
 export const SCHEDULE_INTERVIEW_SUBSCRIBER = 'hr.schedule-interview-when-resignation-submitted';
 
 /**
+ * Bookings at once in a process (the bus's default), all of them fetched, and completed, together: one
+ * worker of 4, one fetch and one completion per 4 deliveries (two workers of 2 spent one of each per 2).
+ * Each booking keeps its own transaction: it takes its HR partner's lock, and a transaction shared by
+ * bookings of several partners could take those locks in an order that deadlocks.
+ */
+export const SCHEDULE_INTERVIEW_CONCURRENCY = 4;
+export const SCHEDULE_INTERVIEW_BATCH = 4;
+
+/**
  * Choreography: HR books the exit interview when an employee resigns — the same booking as
  * POST /api/interviews, driven by the event instead of a call.
  *
@@ -30,6 +39,8 @@ export function scheduleInterviewWhenResignationSubmitted(ctx: HrContext & { bus
   return {
     name: SCHEDULE_INTERVIEW_SUBSCRIBER,
     types: [EventTypes.resignationSubmitted],
+    concurrency: SCHEDULE_INTERVIEW_CONCURRENCY,
+    batch: SCHEDULE_INTERVIEW_BATCH,
 
     async handle(event) {
       // The bus validated the payload already; parsing again gives the type without a cast.

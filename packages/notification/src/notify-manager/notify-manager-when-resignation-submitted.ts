@@ -8,6 +8,14 @@ import { notifyManager } from './notify-manager.ts';
 export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resignation-submitted';
 
 /**
+ * Notices at once in a process (the bus's default), all of them fetched, and completed, together: one worker
+ * of 4, one fetch and one completion per 4 deliveries (two workers of 2 spent one of each per 2). Each notice
+ * keeps its own transaction: it is sent after its commit, in a send slot of its own.
+ */
+export const NOTIFY_MANAGER_CONCURRENCY = 4;
+export const NOTIFY_MANAGER_BATCH = 4;
+
+/**
  * Choreography: an employee resigned → the use case (notify-manager.ts) in the transaction that marks the
  * event processed. A notice that cannot be rendered publishes managerNotificationFailed there (a business
  * failure, no retry); anything thrown is retried by the bus, and a dead letter publishes it too.
@@ -17,6 +25,8 @@ export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext &
   return {
     name: NOTIFY_MANAGER_SUBSCRIBER,
     types: [EventTypes.resignationSubmitted],
+    concurrency: NOTIFY_MANAGER_CONCURRENCY,
+    batch: NOTIFY_MANAGER_BATCH,
     async handle(event) {
       const data = ResignationSubmitted.parse(event.data);
       const notice = await notifyManager(ctx, data, {
