@@ -204,10 +204,6 @@ export interface NotificationStub {
   /** One entry per distinct email (what the real service would have sent). */
   emails(): notification.SendEmailRequest[];
   failWith: number | undefined;
-  /** A call holding an email this picks is refused (422) as a whole, naming no email (as a call's own refusal is). */
-  refuseCallWith: ((email: notification.SendEmailRequest) => boolean) | undefined;
-  /** While set, each call waits for it before it is answered (calls kept in flight). */
-  gate: Promise<void> | undefined;
   stop(): Promise<void>;
 }
 
@@ -227,8 +223,6 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
     calls: 0,
     emails: () => [...stored.values()].map((s) => s.request),
     failWith: undefined,
-    refuseCallWith: undefined,
-    gate: undefined,
     stop: async () => undefined,
   };
   const server: Server = createServer((req, res) => {
@@ -252,7 +246,6 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
       return { status: 404, body: { type: 'about:blank', title: 'Not Found', status: 404 } };
     }
     stub.calls++;
-    if (stub.gate) await stub.gate;
     if (stub.failWith !== undefined) return { status: stub.failWith, body: { type: 'about:blank', title: 'Unavailable', status: stub.failWith, detail: 'stub told to fail' } };
     const authorization = req.headers.authorization;
     if (!batch) {
@@ -267,10 +260,6 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
     for (const [i, item] of parsed.data.emails.entries()) {
       const problem = check(item.email, `body.emails.${i}.email`);
       if (problem) return { status: 400, body: problem };
-    }
-    const refuse = stub.refuseCallWith;
-    if (refuse && parsed.data.emails.some((item) => refuse(item.email as notification.SendEmailRequest))) {
-      return { status: 422, body: { type: 'about:blank', title: 'Unprocessable Content', status: 422, detail: 'stub told to refuse this call' } };
     }
     const emails = parsed.data.emails.map((item, i) => {
       const one = accept(item.email, item.idempotencyKey, authorization, `body.emails.${i}.email`);

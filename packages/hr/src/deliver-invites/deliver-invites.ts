@@ -6,8 +6,8 @@ import { isRefusedByNotification, notificationRetry, type NotificationClient } f
 import type { QueuedEmail } from './outbox.ts';
 
 /**
- * Hands queued invite emails to the Notification service over HTTP (POST /api/email-batches): an interview's
- * invites (employee and HR partner) in one call, together with those of the interviews booked meanwhile.
+ * Hands queued invite emails to the Notification service over HTTP: an interview's invites (employee and HR
+ * partner) in one call (POST /api/email-batches).
  *
  * At-least-once: an email is marked sent only after Notification accepted it, so a crash in between
  * sends it again, which Notification de-duplicates on (resignationId, purpose, recipient). A claimed
@@ -20,11 +20,10 @@ export interface InviteDelivery {
   /** Fast path: delivers these rows right now, if they are still pending. Never throws. */
   deliverNow(queued: readonly QueuedEmail[]): Promise<void>;
   /**
-   * Delivers these rows soon, in the background, at most SOON_CONCURRENCY calls at a time: the rest wait
-   * their turn in memory, and go together in the next free call (after a crash the relay finds them once
-   * their reservation ends). For event handlers: a handler that waited for Notification and SMTP held its
-   * slot for the whole delivery — measured as the bound of choreography's burst (interview p50 15 s for
-   * 1,000 cases).
+   * Delivers these rows soon, in the background, at most SOON_CONCURRENCY batches at a time (the rest
+   * wait their turn in memory; after a crash the relay finds them once their reservation ends). For
+   * event handlers: a handler that waited for Notification and SMTP held its slot for the whole
+   * delivery — measured as the bound of choreography's burst (interview p50 15 s for 1,000 cases).
    */
   deliverSoon(queued: readonly QueuedEmail[]): void;
   /** Relay: delivers up to `limit` rows that are due; returns how many it claimed. */
@@ -99,11 +98,10 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
   /**
    * Sends the rows to Notification in ONE call (one store, one commit there), then marks every accepted one sent
    * in one statement. At-least-once: a crash before the mark sends again later, which Notification answers with
-   * the email it already has. A refusal that names emails gives up on those and sends the others again at once.
-   * One that names none is the call's: the rows of one case are given up; rows of several cases are sent again,
-   * a case per call, so that only the case at fault is given up. Anything else is retried later with backoff.
+   * the email it already has. A refusal that names emails gives up on those and sends the others again at once;
+   * one that names none gives up on all; anything else is retried later with backoff.
    */
-  async function deliverTogether(rows: readonly ToSend[]): Promise<void> {
+  async function deliverCase(rows: readonly ToSend[]): Promise<void> {
     // What comes out of the table is checked like any input; a malformed row can never be sent.
     const valid: ToSend[] = [];
     for (const row of rows) {
@@ -125,19 +123,13 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
         if (isRefusedByNotification(err)) {
           // Notification refused an email itself (4xx): retrying the same request cannot succeed.
           const named = namedItems(err, batch.length);
-          const cases = byCase(batch);
-          if (named.size === 0 && cases.length > 1) {
-            // Which case it refused is not said: each case goes alone, and only the refused one is given up.
-            await Promise.all(cases.map(deliverTogether));
-            return;
-          }
           const refused = named.size > 0 ? batch.filter((_, i) => named.has(i)) : batch;
           log.error({ outboxIds: refused.map((r) => r.id), purposes: refused.map((r) => r.request.purpose), err: message }, 'notification refused an interview email; giving up on it');
           await giveUp(refused, message);
           pending = named.size > 0 ? batch.filter((_, i) => !named.has(i)) : [];
           continue;
         }
-        // One delay for the call's emails, so they stay together and go in one call again (one statement, too).
+        // One delay for the case's emails, so they stay together and go in one call again (one statement, too).
         const attempts = Math.max(...batch.map((r) => r.attempts));
         const delay = backoffDelay(attempts, notificationRetry(options.retryBaseMs));
         log.warn({ outboxIds: batch.map((r) => r.id), purposes: batch.map((r) => r.request.purpose), attempts, retryInMs: delay, err: message }, 'interview emails not delivered yet; will retry');
@@ -165,13 +157,16 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
     }
   }
 
-  /**
-   * Rows of several cases go together, in calls of at most EMAIL_BATCH_MAX emails; a case's emails are never split
-   * between calls (they are retried, and given up, together). In a burst the invites of many interviews are one
-   * call, one store in Notification and one mark here, where each interview was one of each.
-   */
+  /** The relay's rows may belong to several cases: one call per case (a case Notification refuses fails alone). */
   async function deliver(rows: readonly ToSend[]): Promise<void> {
-    await Promise.all(callsOf(byCase(rows), notification.EMAIL_BATCH_MAX).map((call) => deliverTogether(call.flat())));
+    const byCase = new Map<string, ToSend[]>();
+    for (const row of rows) {
+      const key = (row.request as { resignationId?: unknown } | null)?.resignationId;
+      const group = byCase.get(String(key)) ?? [];
+      group.push(row);
+      byCase.set(String(key), group);
+    }
+    await Promise.all([...byCase.values()].map(deliverCase));
   }
 
   async function deliverNow(queued: readonly QueuedEmail[]): Promise<void> {
@@ -190,12 +185,11 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
     }
   }
 
-  /** What deliverSoon was given and has not started, a case per entry; started together when a slot frees. */
   const waiting: (readonly QueuedEmail[])[] = [];
   const running = new Set<Promise<void>>();
   function pump(): void {
     while (running.size < SOON_CONCURRENCY && waiting.length > 0) {
-      const p: Promise<void> = deliverNow(takeCall(waiting, notification.EMAIL_BATCH_MAX)).finally(() => {
+      const p: Promise<void> = deliverNow(waiting.shift()!).finally(() => {
         running.delete(p);
         pump();
       });
@@ -220,41 +214,4 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       return rows.length;
     },
   };
-}
-
-/** The rows of each case together, cases in the order first met. */
-function byCase<T extends { request: unknown }>(rows: readonly T[]): T[][] {
-  const cases = new Map<string, T[]>();
-  for (const row of rows) {
-    const key = String((row.request as { resignationId?: unknown } | null)?.resignationId);
-    const group = cases.get(key);
-    if (group) group.push(row);
-    else cases.set(key, [row]);
-  }
-  return [...cases.values()];
-}
-
-/** Cases packed, in order, into calls of at most `max` emails (a case larger than that is a call of its own). */
-export function callsOf<T>(cases: readonly (readonly T[])[], max: number): T[][][] {
-  const calls: T[][][] = [];
-  let call: T[][] = [];
-  let size = 0;
-  for (const group of cases) {
-    if (call.length > 0 && size + group.length > max) {
-      calls.push(call);
-      call = [];
-      size = 0;
-    }
-    call.push([...group]);
-    size += group.length;
-  }
-  if (call.length > 0) calls.push(call);
-  return calls;
-}
-
-/** Takes the waiting cases' rows for one call: the first case, and those after it while the call has room. */
-function takeCall(waiting: (readonly QueuedEmail[])[], max: number): QueuedEmail[] {
-  const taken = [...waiting.shift()!];
-  while (waiting.length > 0 && taken.length + waiting[0]!.length <= max) taken.push(...waiting.shift()!);
-  return taken;
 }
