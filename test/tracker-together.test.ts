@@ -1,8 +1,9 @@
 /**
- * Choreography's case tracker records the outcome events that arrive together in one transaction (platform's
- * groupCommit): in a burst each case reports three outcomes, and each was a transaction of its own. On real
+ * Choreography's case tracker records the outcome events that arrive together in one transaction (eventbus's
+ * handledTogether): in a burst each case reports three outcomes, and each was a transaction of its own. On real
  * PostgreSQL, with EMS's schema: twelve outcomes of four cases delivered at once settle every case as one at a
- * time would, in a few transactions; a delivery the database refuses fails alone, and the others are recorded.
+ * time would, in a few transactions, each recording its deliveries processed by one statement; a delivery the
+ * database refuses fails alone, and the others are recorded.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -20,12 +21,25 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
   let tracker: Subscription;
   /** Connections the tracker took from its pool: one per transaction. */
   let taken = 0;
+  /** Statements that recorded deliveries processed (ems.processed_events). */
+  let dedupes = 0;
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('testServerUrl'), 'tracker');
     pool = createPool(db.url, { max: 4 });
     await migrate(pool, EMS_SCHEMA, migrations);
     pool.on('acquire', () => taken++);
+    const counted = new WeakSet<object>();
+    pool.on('connect', (client) => {
+      if (counted.has(client)) return;
+      counted.add(client);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
+        if (typeof text === 'string' && text.includes('processed_events')) dedupes++;
+        return query(...args);
+      };
+    });
     tracker = trackReactionsWhenReported({ db: createEmsDb(pool), clock: systemClock, types: () => [] });
   });
   afterAll(async () => {
@@ -62,8 +76,10 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
     // Interleaved: the three outcomes of a case are never next to each other.
     const events = [0, 1, 2].flatMap((k) => ids.map((id) => reactions(id)[k]!));
     taken = 0;
+    dedupes = 0;
     await Promise.all(events.map(deliver));
     expect(taken, 'transactions for 12 deliveries').toBeLessThanOrEqual(4);
+    expect(dedupes, 'statements recording the 12 deliveries processed').toBe(taken);
     for (const id of ids) {
       expect(await statusOf(id)).toBe('awaiting_decision');
       expect(await stepsOf(id)).toEqual({ notifyManager: 'done', scheduleInterview: 'done', suspendAccess: 'done' });

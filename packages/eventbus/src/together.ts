@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { groupCommit } from '@ems/platform';
+import { firstDeliveries, firstDelivery } from './idempotency.ts';
 import type { CloudEvent } from './port.ts';
 
 /**
@@ -14,6 +15,10 @@ import type { CloudEvent } from './port.ts';
  *   the database refuses fails (and is retried, dead-lettered) alone, and the others are handled.
  * - `handle` must do all its work in `trx` (its effect, firstDelivery, publishes): the transaction commits
  *   once every delivery of it has been handled.
+ * - Given `once`, the deliveries of a transaction are recorded processed (firstDeliveries) by one statement before
+ *   any is handled, and `handle` is given only those seen for the first time (it records none itself); a delivery
+ *   seen before is answered `once.seen`. A subscriber that called firstDelivery in `handle` spent a statement on
+ *   each delivery.
  *
  * Give the subscription a `concurrency` of about `max`, and a `batch` (the deliveries one worker fetches, and
  * hands over, at once): only deliveries in flight at once can go together, and a worker's batch goes in one.
@@ -26,9 +31,13 @@ export function handledTogether<D, R>(options: {
   max: number;
   /** Transactions at once: a second goes on while the first waits on a lock. Default 2. */
   atOnce?: number;
+  /** The subscriber's processed-event records (its service's schema and its name), and the answer to a delivery seen before. */
+  once?: { schema: string; subscriber: string; seen: R };
 }): (event: CloudEvent) => Promise<R> {
-  const { db, handle } = options;
+  const { db, handle, once } = options;
   const transaction = <X>(work: (trx: Transaction<D>) => Promise<X>) => db.transaction().execute(work);
+  const first = async (trx: Transaction<D>, events: readonly CloudEvent[]): Promise<boolean[]> =>
+    once ? firstDeliveries(trx, once.schema, once.subscriber, events.map((e) => e.id)) : events.map(() => true);
   return groupCommit<CloudEvent, R>({
     max: options.max,
     atOnce: options.atOnce ?? 2,
@@ -36,11 +45,13 @@ export function handledTogether<D, R>(options: {
     gather: true,
     together: (events) =>
       transaction(async (trx) => {
+        const fresh = await first(trx, events);
         const handled = new Array<{ ok: true; value: R }>(events.length);
-        for (const i of bySubject(events)) handled[i] = { ok: true, value: await handle(trx, events[i]!) };
+        for (const i of bySubject(events)) handled[i] = { ok: true, value: fresh[i] ? await handle(trx, events[i]!) : once!.seen };
         return handled;
       }),
-    alone: (event) => transaction((trx) => handle(trx, event)),
+    alone: (event) =>
+      transaction(async (trx) => (!once || (await firstDelivery(trx, once.schema, once.subscriber, event.id)) ? handle(trx, event) : once.seen)),
   });
 }
 

@@ -79,6 +79,18 @@ export async function recordReported(db: Kysely<EmsDb>, clock: Clock, event: Clo
  * (choreography/track-reactions-when-reported.ts). The case's row stays locked until that transaction ends.
  */
 export async function recordReportedIn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, subscriber: string): Promise<Recorded> {
+  return recordOnCase(trx, clock, event, () => firstDelivery(trx, 'ems', subscriber, event.id));
+}
+
+/**
+ * recordReportedIn for a delivery its caller has recorded processed already, seen for the first time: the
+ * tracker records those of a transaction by one statement (eventbus's handledTogether with `once`).
+ */
+export function recordFirstReportedIn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent): Promise<Recorded> {
+  return recordOnCase(trx, clock, event, async () => true);
+}
+
+async function recordOnCase(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, first: () => Promise<boolean>): Promise<Recorded> {
   // Four round trips (lock, dedupe, read the steps, write; six with its own BEGIN and COMMIT) where a
   // step-by-step version took eleven: the new status is worked out here; the step, the case and the timeline are written
   // by one statement. The steps are read by a statement of their own, AFTER the lock is held: a
@@ -94,7 +106,7 @@ export async function recordReportedIn(trx: Transaction<EmsDb>, clock: Clock, ev
     .forUpdate()
     .executeTakeFirst();
   if (!kase) return 'unknown-case' as const;
-  if (!(await firstDelivery(trx, 'ems', subscriber, event.id))) return 'duplicate' as const;
+  if (!(await first())) return 'duplicate' as const;
   const stepRows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
   const outcome = OUTCOMES[event.type];
   const at = new Date(event.time);

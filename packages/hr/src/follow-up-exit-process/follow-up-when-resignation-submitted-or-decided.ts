@@ -1,5 +1,5 @@
 import { EventTypes, ExitConfirmed, ResignationRetained, ResignationSubmitted, type CloudEvent } from '@ems/contracts/events';
-import { firstDelivery, handledTogether, type Subscription } from '@ems/eventbus';
+import { handledTogether, type Subscription } from '@ems/eventbus';
 import { HR_SCHEMA, type Decision, type HrTx } from '../db/hr.db.ts';
 import type { FollowUpPolicy } from '../domain/follow-ups.ts';
 import type { HrContext } from '../hr.context.ts';
@@ -37,11 +37,10 @@ const DECISIONS: Readonly<Record<string, Decision>> = {
 export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { followUpPolicy: FollowUpPolicy }): Subscription {
   const record = handledTogether({
     db: ctx.db,
-    handle: async (trx, event) => {
-      if (!(await firstDelivery(trx, HR_SCHEMA, FOLLOW_UP_SUBSCRIBER, event.id))) return;
-      await (event.type === EventTypes.resignationSubmitted ? submitted(trx, event) : decided(trx, event));
-    },
+    handle: (trx, event) => (event.type === EventTypes.resignationSubmitted ? submitted(trx, event) : decided(trx, event)),
     max: FOLLOW_UP_CONCURRENCY,
+    // The deliveries of a transaction recorded processed by one statement (was one each).
+    once: { schema: HR_SCHEMA, subscriber: FOLLOW_UP_SUBSCRIBER, seen: undefined },
   });
   return {
     name: FOLLOW_UP_SUBSCRIBER,
