@@ -23,10 +23,14 @@ export interface FollowUpRecord {
   skipped: string | null;
 }
 
-export async function readFollowUps(db: HrDb | HrTx, resignationId: string, options: { lock?: boolean } = {}): Promise<CaseFollowUps | undefined> {
+/**
+ * `lock`: the case's row locked for the caller's transaction. `locked`: that row as the caller's transaction wrote it
+ * (and holds it locked), not read again.
+ */
+export async function readFollowUps(db: HrDb | HrTx, resignationId: string, options: { lock?: boolean; locked?: ExitCaseRow } = {}): Promise<CaseFollowUps | undefined> {
   let q = db.selectFrom('exit_cases').selectAll().where('resignation_id', '=', resignationId);
   if (options.lock) q = q.forUpdate();
-  const exitCase = await q.executeTakeFirst();
+  const exitCase = options.locked ?? (await q.executeTakeFirst());
   if (!exitCase?.submitted_at) return undefined;
   // The interview and the follow-ups recorded, in one statement after the case's lock (a fresh snapshot).
   // One interview per resignation; a cancelled one counts as none (it has to be booked again).
@@ -57,11 +61,12 @@ export function nextDueAt(policy: FollowUpPolicy, c: CaseFollowUps | undefined):
  * Sets the case's timer to its next due follow-up, in the caller's transaction. Every change of the
  * facts calls this (an interview booked, moved, held or cancelled; a decision), so the timer never
  * sleeps past a follow-up that became due earlier. No-op when HR does not own follow-ups (orchestration)
- * or has not heard of the case.
+ * or has not heard of the case. `locked`: the case's row as the caller's transaction just wrote it (it holds the row's
+ * lock): the facts are read without reading it again.
  */
-export async function refreshFollowUpTimer(ctx: Pick<HrContext, 'followUpPolicy'>, trx: HrTx, resignationId: string): Promise<void> {
+export async function refreshFollowUpTimer(ctx: Pick<HrContext, 'followUpPolicy'>, trx: HrTx, resignationId: string, locked?: ExitCaseRow): Promise<void> {
   if (!ctx.followUpPolicy) return;
-  const c = await readFollowUps(trx, resignationId, { lock: true });
+  const c = await readFollowUps(trx, resignationId, locked ? { locked } : { lock: true });
   if (c) await setFollowUpTimer(ctx.followUpPolicy, trx, c);
 }
 

@@ -60,7 +60,7 @@ export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { fol
 
   async function submitted(trx: HrTx, event: CloudEvent): Promise<void> {
     const data = ResignationSubmitted.parse(event.data);
-    await recordSubmission(trx, {
+    const written = await recordSubmission(trx, {
       resignationId: data.resignationId,
       employeeId: data.employee.id,
       employeeName: data.employee.name,
@@ -69,7 +69,8 @@ export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { fol
       correlationId: event.correlationid,
       traceparent: event.traceparent,
     });
-    await refreshFollowUpTimer(ctx, trx, data.resignationId);
+    // The row it wrote is locked by this transaction: the timer is set from it, without reading it again.
+    await refreshFollowUpTimer(ctx, trx, data.resignationId, written);
   }
 
   async function decided(trx: HrTx, event: CloudEvent): Promise<void> {

@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { conflict } from '@ems/platform';
-import type { Decision, HrTx } from '../db/hr.db.ts';
+import type { Decision, ExitCasesTable, HrTx } from '../db/hr.db.ts';
 
 /**
  * HR's record of a resignation it heard of on the bus (choreography): the submission's facts and
@@ -32,9 +32,13 @@ export interface Submission {
   traceparent: string | null;
 }
 
-/** Records the submission's facts, unless already known (a redelivery, or a later duplicate). */
-export async function recordSubmission(trx: HrTx, s: Submission): Promise<void> {
-  await trx
+/**
+ * Records the submission's facts, unless already known (a redelivery, or a later duplicate). Returns the case's
+ * row when it wrote it, locked by `trx` until it ends (so its caller need not read it again); undefined when the
+ * submission was known already.
+ */
+export async function recordSubmission(trx: HrTx, s: Submission): Promise<Selectable<ExitCasesTable> | undefined> {
+  return trx
     .insertInto('exit_cases')
     .values({
       resignation_id: s.resignationId,
@@ -59,7 +63,8 @@ export async function recordSubmission(trx: HrTx, s: Submission): Promise<void> 
         }))
         .where('exit_cases.submitted_at', 'is', null),
     )
-    .execute();
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Records the decision (the first one stands) and stops the follow-up timer for good. */
