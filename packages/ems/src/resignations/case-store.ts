@@ -100,7 +100,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
 
   return {
     /**
-     * Opens a case with its three pending steps and its first timeline entry, in one transaction.
+     * Opens a case with its three pending steps and its first timeline entry, in one transaction: the case, then
+     * its steps and entry together, then its event (choreography).
      * Idempotent on the case id (a retried step finds its own case); an employee's second open case
      * is refused by the partial unique index, whatever the interleaving.
      */
@@ -137,13 +138,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             .executeTakeFirst();
           if (!inserted) return { outcome: 'existing' as const, id: draft.id };
           const expectedBy = new Date(Date.parse(draft.submittedAt) + options.stepDeadlineSeconds * 1000);
-          const steps = await trx
-            .insertInto('steps')
-            .values(STEP_NAMES.map((name) => ({ resignation_id: draft.id, name, status: 'pending' as const, attempts: 0, expected_by: expectedBy })))
-            .returningAll()
-            .execute();
-          if (options.bus) await options.bus.publish(trx, [submittedEvent(draft)]);
-          await addTimeline(trx, draft.id, draft.correlationId, {
+          const submitted = timelineRow(draft.id, draft.correlationId, clock.now(), {
             service: 'ems',
             type: EventTypes.resignationSubmitted,
             summary: summaries.submitted(draft.employee.name, draft.lastWorkingDay),
@@ -152,6 +147,14 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             at: new Date(draft.submittedAt),
             actor: draft.submittedBy,
           });
+          // The steps and the first timeline entry in one statement (were two).
+          const steps = await trx
+            .with('entry', (q) => q.insertInto('timeline').values(submitted).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()))
+            .insertInto('steps')
+            .values(STEP_NAMES.map((name) => ({ resignation_id: draft.id, name, status: 'pending' as const, attempts: 0, expected_by: expectedBy })))
+            .returningAll()
+            .execute();
+          if (options.bus) await options.bus.publish(trx, [submittedEvent(draft)]);
           // The case as created (a new case has no connected systems yet): the caller need not read it back.
           return { outcome: 'created' as const, id: draft.id, resignation: toResignation(inserted, steps, undefined) };
         });
