@@ -101,7 +101,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
   return {
     /**
      * Opens a case with its three pending steps and its first timeline entry, in one transaction: the case, then
-     * its steps and entry together, then its event (choreography).
+     * its steps and entry together, then its event (when the store has a bus: both modes give it one).
      * Idempotent on the case id (a retried step finds its own case); an employee's second open case
      * is refused by the partial unique index, whatever the interleaving.
      */
