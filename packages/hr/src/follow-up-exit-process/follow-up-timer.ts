@@ -28,9 +28,7 @@ export interface FollowUpRecord {
  * (and holds it locked), not read again.
  */
 export async function readFollowUps(db: HrDb | HrTx, resignationId: string, options: { lock?: boolean; locked?: ExitCaseRow } = {}): Promise<CaseFollowUps | undefined> {
-  let q = db.selectFrom('exit_cases').selectAll().where('resignation_id', '=', resignationId);
-  if (options.lock) q = q.forUpdate();
-  const exitCase = options.locked ?? (await q.executeTakeFirst());
+  const exitCase = options.locked ?? (await readCase(db, resignationId, options.lock ?? false));
   if (!exitCase?.submitted_at) return undefined;
   // The interview and the follow-ups recorded, in one statement after the case's lock (a fresh snapshot).
   // One interview per resignation; a cancelled one counts as none (it has to be booked again).
@@ -50,6 +48,11 @@ export async function readFollowUps(db: HrDb | HrTx, resignationId: string, opti
     sent: new Set(recorded.map(([milestone, level]) => followUpKey({ milestone, level }))),
     records: new Map(recorded.map(([milestone, level, dueAt, to, emailId, skipped]) => [followUpKey({ milestone, level }), { dueAt: new Date(dueAt), to, emailId, skipped }])),
   };
+}
+
+function readCase(db: HrDb | HrTx, resignationId: string, lock: boolean): Promise<ExitCaseRow | undefined> {
+  const q = db.selectFrom('exit_cases').selectAll().where('resignation_id', '=', resignationId);
+  return (lock ? q.forUpdate() : q).executeTakeFirst();
 }
 
 /** When the next follow-up of the case is due, or null when none is (decided, or all recorded). */
