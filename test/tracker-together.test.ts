@@ -2,8 +2,9 @@
  * Choreography's case tracker records the outcome events that arrive together in one transaction (eventbus's
  * handledTogether): in a burst each case reports three outcomes, and each was a transaction of its own. On real
  * PostgreSQL, with EMS's schema: twelve outcomes of four cases delivered at once settle every case as one at a
- * time would, in a few transactions, each recording its deliveries processed by one statement; a delivery the
- * database refuses fails alone, and the others are recorded.
+ * time would, in a few transactions, each recording its deliveries processed by one statement and locking and reading
+ * their cases by two; the decision's three outcomes arriving together close the case once; a delivery the database
+ * refuses fails alone, and the others are recorded; one about no case of EMS's changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +24,9 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
   let taken = 0;
   /** Statements that recorded deliveries processed (ems.processed_events). */
   let dedupes = 0;
+  /** Statements that locked cases, and that read cases' steps. */
+  let locks = 0;
+  let stepReads = 0;
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('testServerUrl'), 'tracker');
@@ -37,6 +41,8 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
       (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
         const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
         if (typeof text === 'string' && text.includes('processed_events')) dedupes++;
+        if (typeof text === 'string' && /from "ems"\."resignations".* for update$/s.test(text)) locks++;
+        if (typeof text === 'string' && /^select .* from "ems"\."steps"/s.test(text)) stepReads++;
         return query(...args);
       };
     });
@@ -77,9 +83,13 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
     const events = [0, 1, 2].flatMap((k) => ids.map((id) => reactions(id)[k]!));
     taken = 0;
     dedupes = 0;
+    locks = 0;
+    stepReads = 0;
     await Promise.all(events.map(deliver));
     expect(taken, 'transactions for 12 deliveries').toBeLessThanOrEqual(4);
     expect(dedupes, 'statements recording the 12 deliveries processed').toBe(taken);
+    expect(locks, 'statements locking the cases of the 12 deliveries').toBe(taken);
+    expect(stepReads, 'statements reading the steps of those cases').toBe(taken);
     for (const id of ids) {
       expect(await statusOf(id)).toBe('awaiting_decision');
       expect(await stepsOf(id)).toEqual({ notifyManager: 'done', scheduleInterview: 'done', suspendAccess: 'done' });
@@ -91,6 +101,40 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
     const before = await Promise.all(ids.map(entriesOf));
     await Promise.all(events.map(deliver));
     expect(await Promise.all(ids.map(entriesOf))).toEqual(before);
+  });
+
+  it('when the three outcomes of a retention decision arrive together, then the case closes once, retained', async () => {
+    const id = await openCase();
+    await pool.query(
+      `UPDATE ems.resignations SET status = 'retained', decision = 'retained', decided_at = now(), decision_revision = 1 WHERE id = $1;
+       UPDATE ems.steps SET status = 'done' WHERE resignation_id = $1;
+       INSERT INTO ems.steps (resignation_id, name, status, attempts) SELECT $1, unnest(ARRAY['announceDecision', 'restoreAccess', 'cancelInterview']), 'pending', 0;`.replaceAll('$1', `'${id}'`),
+    );
+    const closing = [
+      outcome(EventTypes.decisionAnnounced, EventSources.notification, id, { decision: 'retained', revision: 1, emailIds: [], recipients: ['Grace Manager', 'Ada Leaver'] }),
+      outcome(EventTypes.accessRestored, EventSources.access, id, { employeeId: 'E-1', holdId: null, restored: [{ system: 'github' }], skipped: [] }),
+      outcome(EventTypes.exitInterviewCancelled, EventSources.hr, id, { interviewId: null, skipped: 'no interview', reason: 'retained' }),
+    ];
+    taken = 0;
+    await Promise.all(closing.map(deliver));
+    expect(taken, 'transactions for 3 deliveries').toBeLessThan(3);
+    const row = (await pool.query<{ status: string; closed_at: Date | null }>(`SELECT status, closed_at FROM ems.resignations WHERE id = $1`, [id])).rows[0]!;
+    expect(row.status).toBe('retained');
+    expect(row.closed_at).not.toBeNull();
+    expect(await stepsOf(id)).toMatchObject({ announceDecision: 'done', restoreAccess: 'done', cancelInterview: 'done' });
+    expect((await entriesOf(id)).filter((k) => k === 'closed')).toEqual(['closed']);
+  });
+
+  it('when deliveries about no case of EMS’s arrive with others, then they change nothing, and the others are recorded', async () => {
+    const id = await openCase();
+    const unknown = randomUUID();
+    const strays = [
+      outcome(EventTypes.managerNotified, EventSources.notification, unknown, { to: 'grace@acme.example' }),
+      outcome(EventTypes.managerNotified, EventSources.notification, 'E-1042', { to: 'grace@acme.example' }),
+    ];
+    await Promise.all([...strays, ...reactions(id)].map(deliver));
+    expect(await statusOf(id)).toBe('awaiting_decision');
+    expect((await pool.query(`SELECT 1 FROM ems.timeline WHERE resignation_id = $1`, [unknown])).rowCount).toBe(0);
   });
 
   it('when one delivery of those arriving together is refused by the database, then it alone fails, and the others are recorded', async () => {

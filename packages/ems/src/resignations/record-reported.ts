@@ -5,11 +5,11 @@
  * here only what its workflow does not record itself (an interview held, a follow-up HR skipped, an
  * extension's events), so a case's timeline holds the same entries in both modes.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Clock } from '@ems/platform';
 import { EventTypes, ExitInterviewScheduled, type CloudEvent } from '@ems/contracts/events';
 import { firstDelivery, type EventCatalogue } from '@ems/eventbus';
-import type { EmsDb } from '../db/types.ts';
+import type { EmsDb, ResignationRow } from '../db/types.ts';
 import { stepCanBecome, type StepName, type StepStatus } from '../domain/resignation.ts';
 import { CONNECTED_SYSTEM_EVENT_TYPES } from '../connected-systems/record-system-access.ts';
 import { timelineRow } from './case-store.ts';
@@ -82,32 +82,66 @@ export async function recordReportedIn(trx: Transaction<EmsDb>, clock: Clock, ev
   return recordOnCase(trx, clock, event, () => firstDelivery(trx, 'ems', subscriber, event.id));
 }
 
+/** What recording an event reads of its case. */
+const CASE_COLUMNS = ['id', 'manager_name', 'employee_timezone', 'decision_revision', ...SETTLE_COLUMNS] as const;
+
+/** A case as its transaction locked and read it, kept current by the records written on it since. */
+interface LockedCase {
+  kase: Pick<Selectable<ResignationRow>, (typeof CASE_COLUMNS)[number]>;
+  steps: Partial<Record<StepName, StepStatus>>;
+}
+
+/** The cases of a transaction's deliveries, locked and read (by their ids in lower case). */
+export type LockedCases = ReadonlyMap<string, LockedCase>;
+
 /**
- * recordReportedIn for a delivery its caller has recorded processed already, seen for the first time: the
- * tracker records those of a transaction by one statement (eventbus's handledTogether with `once`).
+ * The cases the events are about, locked in the order of their ids (the order eventbus's handledTogether handles
+ * them in) and read with their steps: two statements for a transaction's deliveries, where each delivery spent two.
+ * The steps are read by a statement of their own, AFTER the locks are held: a subquery in the locking SELECT would
+ * see the snapshot from before it waited for a lock, i.e. miss the step another event's tracker just moved (found
+ * by the acceptance suite: cases stuck in progress with every step done).
  */
-export function recordFirstReportedIn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent): Promise<Recorded> {
-  return recordOnCase(trx, clock, event, async () => true);
+export async function lockCasesOf(trx: Transaction<EmsDb>, events: readonly CloudEvent[]): Promise<LockedCases> {
+  // A subject that is no case id (a person's, for an event about no case) is no case of ours; the uuid column would refuse it.
+  const ids = [...new Set(events.map((e) => e.subject.toLowerCase()).filter((s) => UUID.test(s)))].sort();
+  if (ids.length === 0) return new Map();
+  const cases = await trx.selectFrom('resignations').select(CASE_COLUMNS).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+  const locked = new Map<string, LockedCase>(cases.map((kase) => [kase.id, { kase, steps: {} }]));
+  if (locked.size === 0) return locked;
+  const stepRows = await trx.selectFrom('steps').select(['resignation_id', 'name', 'status']).where('resignation_id', 'in', [...locked.keys()]).execute();
+  for (const r of stepRows) locked.get(r.resignation_id)!.steps[r.name] = r.status;
+  return locked;
+}
+
+/**
+ * recordReportedIn for a delivery its caller has recorded processed already, seen for the first time, on a case
+ * its transaction has locked and read (`lockCasesOf`): the tracker records those of a transaction by one statement
+ * (eventbus's handledTogether with `once`), and locks and reads their cases by two.
+ */
+export async function recordFirstReportedIn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, cases: LockedCases): Promise<Recorded> {
+  const locked = cases.get(event.subject.toLowerCase());
+  return locked ? recordOn(trx, clock, event, locked) : 'unknown-case';
 }
 
 async function recordOnCase(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, first: () => Promise<boolean>): Promise<Recorded> {
-  // Four round trips (lock, dedupe, read the steps, write; six with its own BEGIN and COMMIT) where a
-  // step-by-step version took eleven: the new status is worked out here; the step, the case and the timeline are written
-  // by one statement. The steps are read by a statement of their own, AFTER the lock is held: a
-  // subquery in the locking SELECT would see the snapshot from before it waited for the lock, i.e.
-  // miss the step another event's tracker just moved (found by the acceptance suite: cases stuck
-  // in progress with every step done).
   // A subject that is no case id (a person's, for an event about no case) is no case of ours; the uuid column would refuse it.
   if (!UUID.test(event.subject)) return 'unknown-case';
-  const kase = await trx
-    .selectFrom('resignations')
-    .select(['id', 'manager_name', 'employee_timezone', 'decision_revision', ...SETTLE_COLUMNS])
-    .where('id', '=', event.subject)
-    .forUpdate()
-    .executeTakeFirst();
+  const kase = await trx.selectFrom('resignations').select(CASE_COLUMNS).where('id', '=', event.subject).forUpdate().executeTakeFirst();
   if (!kase) return 'unknown-case' as const;
   if (!(await first())) return 'duplicate' as const;
+  // After the lock, by a statement of its own (see lockCasesOf).
   const stepRows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
+  const steps = Object.fromEntries(stepRows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
+  return recordOn(trx, clock, event, { kase, steps });
+}
+
+/**
+ * The event recorded on its case, locked by `trx` and read (`locked`), which is kept current: the step it moved
+ * and the status it settled. One statement: the new status is worked out here; the step, the case and the
+ * timeline are written together.
+ */
+async function recordOn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, locked: LockedCase): Promise<Recorded> {
+  const { kase, steps } = locked;
   const outcome = OUTCOMES[event.type];
   const at = new Date(event.time);
   const entry = timelineRow(kase.id, event.correlationid, clock.now(), {
@@ -120,7 +154,6 @@ async function recordOnCase(trx: Transaction<EmsDb>, clock: Clock, event: CloudE
     dedupeKey: `event.${event.id}`,
     at,
   });
-  const steps = Object.fromEntries(stepRows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
   const current = outcome ? steps[outcome.step] : undefined;
   // An outcome for a step the case does not have (e.g. a hold released by hand before any
   // decision) is history, not progress; an announcement of an older revision neither.
@@ -159,6 +192,12 @@ async function recordOnCase(trx: Transaction<EmsDb>, clock: Clock, event: CloudE
     .values([entry, ...settled])
     .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
     .execute();
+  // What the statement changed, as the next event of this case in the transaction must see it.
+  steps[outcome.step] = outcome.status;
+  if (plan.update && (!plan.onlyFrom || plan.onlyFrom.includes(kase.status))) {
+    kase.status = plan.update.status;
+    if (plan.update.closed_at) kase.closed_at = plan.update.closed_at;
+  }
   return 'recorded' as const;
 }
 
