@@ -67,6 +67,13 @@ export interface Subscription {
    */
   batch?: number;
   /**
+   * Ms a delivery may wait so that those arriving meanwhile are fetched with it, in one batch (PostgreSQL adapter;
+   * at most 1,000; default 0, fetched at once). For a subscriber that handles a batch in one transaction and is on
+   * no one's critical path: in a burst its deliveries came a few at a time, each few a fetch, a transaction and a
+   * completion, however large its `batch`.
+   */
+  linger?: number;
+  /**
    * 'critical': this subscriber's deliveries never wait behind other subscribers' work in this process —
    * the adapter fetches and settles them on resources of their own (PostgreSQL: a pg-boss instance on a
    * connection of its own; NATS: a connection of its own for its pulls and acks), so a backlog of

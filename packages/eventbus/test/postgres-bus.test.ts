@@ -233,6 +233,46 @@ describe('PostgreSQL event bus', () => {
     expect(twos.fetched).toBeGreaterThan(eights.fetched);
   });
 
+  it('when a subscriber lingers, then deliveries committed one by one within its linger are fetched together, in one batch', async () => {
+    const watched = fetchCountingPool('pgbus-linger');
+    // The sweep (every idle polling interval) is kept out of it: only NOTIFYs wake the worker.
+    const bus = createPostgresEventBus({ pool: watched.pool, log, catalogue, schema: 'bus_linger', pollingIntervalSeconds: 0.5, idlePollingIntervalSeconds: 120 });
+    /** Deliveries handed over in each turn of the event loop, in order. */
+    const turns: number[] = [];
+    let inTurn = 0;
+    const subscription: Subscription = {
+      name: 'pgbus.linger',
+      types: [type],
+      concurrency: 8,
+      batch: 8,
+      linger: 1000,
+      async handle() {
+        if (inTurn++ === 0) {
+          queueMicrotask(() => {
+            turns.push(inTurn);
+            inTurn = 0;
+          });
+        }
+      },
+    };
+    try {
+      await bus.subscribe(subscription);
+      await bus.start();
+      await firstFetchesBehind(watched.fetched, 'pgbus.linger', 1);
+      const before = watched.fetched('pgbus.linger');
+      // Eight transactions, one after another: eight NOTIFYs, each of which woke a fetch of its own without a linger.
+      for (let i = 0; i < 8; i++) await publish(bus, [tick(i)]);
+      await waitFor(() => (turns.reduce((a, n) => a + n, 0) === 8 ? true : undefined), 'eight deliveries');
+      await idle('bus_linger');
+      expect(turns).toEqual([8]);
+      // The batch of eight, and the fetch after a full batch that found the queue empty.
+      expect(watched.fetched('pgbus.linger') - before).toBeLessThanOrEqual(2);
+    } finally {
+      await bus.stop();
+      await watched.pool.end();
+    }
+  });
+
   it('when a backlog waits for a single-worker subscriber, then it drains without waiting a polling interval per event', async () => {
     const bus = createPostgresEventBus({ pool, log, catalogue, schema: 'bus_backlog', pollingIntervalSeconds: 2 });
     const c = counting('pgbus.backlog', 0);

@@ -27,6 +27,12 @@ export const TRACKER = 'ems.track-reactions-when-reported';
 export const TRACKER_CONCURRENCY = 16;
 /** Deliveries one of its workers fetches and records at once: one transaction, one fetch, one completion. */
 export const TRACKER_BATCH = 8;
+/**
+ * Ms a delivery waits for others to be fetched with it. In a burst the outcomes came a few at a time, and the
+ * faster the tracker recorded them the fewer each fetch found (and each fetch was a transaction and a
+ * completion too). A case's timeline shows an outcome this much later; no reaction waits for it.
+ */
+export const TRACKER_LINGER_MS = 100;
 
 /**
  * The tracker: every event of `types()` (read at each subscribe, so an extension's events count) recorded on its
@@ -50,6 +56,7 @@ export function trackReactionsWhenReported(deps: { db: Kysely<EmsDb>; clock: Clo
     },
     concurrency: TRACKER_CONCURRENCY,
     batch: TRACKER_BATCH,
+    linger: TRACKER_LINGER_MS,
     handle: async (event) => {
       await record(event);
     },

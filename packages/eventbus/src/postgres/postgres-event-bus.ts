@@ -93,6 +93,8 @@ interface JobData {
 const DEAD_LETTER_SUFFIX = '.dead-letters';
 const SUBSCRIBER_NAME = /^[a-z0-9][a-z0-9._-]{0,150}$/i;
 const MAX_REASON = 1000;
+/** The longest a subscription may linger (Subscription.linger). */
+const MAX_LINGER_MS = 1000;
 
 export function createPostgresEventBus(options: PostgresEventBusOptions): EventBus & EventBusTestHooks {
   const { pool, log, catalogue } = options;
@@ -112,7 +114,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
   const wakeups = new Map<string, Wakeups>();
   const routeNotification = (queue: string) => {
     const w = wakeups.get(queue);
-    w?.wakeOne();
+    w?.notified();
     return w !== undefined;
   };
 
@@ -374,7 +376,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
 
     // Who fetches when (see wakeups.ts): one worker per NOTIFY, timers for this process's retries and
     // dead letters, the sweep as the floor.
-    const work = createWakeups((id) => lane.notifyWorker(id));
+    const work = createWakeups((id) => lane.notifyWorker(id), { linger: Math.min(MAX_LINGER_MS, Math.max(0, sub.linger ?? 0)) });
     const drain = createWakeups((id) => boss.notifyWorker(id));
     wakeups.set(queue, work);
     wakeups.set(deadLetterQueue, drain);

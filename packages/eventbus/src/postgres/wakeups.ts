@@ -6,7 +6,9 @@
  *
  * What replaces them:
  * - a NOTIFY (a job committed on the queue) wakes one worker, the next idle one in turn; when all are
- *   busy, the next in turn, which fetches again as soon as its batch is done (pg-boss skips its delay);
+ *   busy, the next in turn, which fetches again as soon as its batch is done (pg-boss skips its delay).
+ *   With a linger (the subscription's `linger`), the wake waits that long, and the NOTIFYs meanwhile
+ *   wake no one else: the jobs committed meanwhile are fetched together, in one batch;
  * - a worker that fetched a full batch wakes another idle one, so a backlog still drains in parallel;
  * - a job this process failed (it will be retried after a backoff) wakes a worker when the retry can
  *   first be due and again when it must be due, and a dead-lettered job wakes the dead-letter queue's
@@ -21,15 +23,20 @@ export interface Wakeups {
   add(id: string): { busy(on: boolean): void };
   /** A job may be waiting. */
   wakeOne(): void;
+  /** A NOTIFY said a job was committed: wakes one worker, after the linger (one wake for the NOTIFYs meanwhile). */
+  notified(): void;
   /** Wakes one worker after `ms` (not keeping the process alive); cleared by clear(). */
   wakeAfter(ms: number): void;
   clear(): void;
 }
 
-export function createWakeups(notify: (workerId: string) => void): Wakeups {
+/** `linger`: ms a NOTIFY's wake waits (0: none). */
+export function createWakeups(notify: (workerId: string) => void, options: { linger?: number } = {}): Wakeups {
   const workers: Array<{ id: string; busy: boolean }> = [];
   const timers = new Set<NodeJS.Timeout>();
+  const linger = Number.isFinite(options.linger) && options.linger! > 0 ? options.linger! : 0;
   let next = 0;
+  let lingering = false;
 
   const wakeOne = () => {
     const n = workers.length;
@@ -46,6 +53,15 @@ export function createWakeups(notify: (workerId: string) => void): Wakeups {
     notify(workers[pick]!.id);
   };
 
+  const after = (ms: number, then: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      then();
+    }, ms);
+    timer.unref();
+    timers.add(timer);
+  };
+
   return {
     add(id) {
       const worker = { id, busy: false };
@@ -57,17 +73,22 @@ export function createWakeups(notify: (workerId: string) => void): Wakeups {
       };
     },
     wakeOne,
-    wakeAfter(ms) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
+    notified() {
+      if (linger === 0) return wakeOne();
+      if (lingering) return;
+      lingering = true;
+      after(linger, () => {
+        lingering = false;
         wakeOne();
-      }, ms);
-      timer.unref();
-      timers.add(timer);
+      });
+    },
+    wakeAfter(ms) {
+      after(ms, wakeOne);
     },
     clear() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      lingering = false;
       workers.length = 0;
     },
   };
