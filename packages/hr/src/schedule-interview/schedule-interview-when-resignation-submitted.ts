@@ -17,11 +17,6 @@ export const SCHEDULE_INTERVIEW_SUBSCRIBER = 'hr.schedule-interview-when-resigna
  */
 export const SCHEDULE_INTERVIEW_CONCURRENCY = 4;
 export const SCHEDULE_INTERVIEW_BATCH = 4;
-/**
- * Ms a submission waits for others to be fetched with it (the bus's `linger`): in a burst a fetch found one or two,
- * and each fetch was a completion too. An interview is booked this much later; the critical hold does not wait.
- */
-export const SCHEDULE_INTERVIEW_LINGER_MS = 100;
 
 /**
  * Choreography: HR books the exit interview when an employee resigns — the same booking as
@@ -46,7 +41,6 @@ export function scheduleInterviewWhenResignationSubmitted(ctx: HrContext & { bus
     types: [EventTypes.resignationSubmitted],
     concurrency: SCHEDULE_INTERVIEW_CONCURRENCY,
     batch: SCHEDULE_INTERVIEW_BATCH,
-    linger: SCHEDULE_INTERVIEW_LINGER_MS,
 
     async handle(event) {
       // The bus validated the payload already; parsing again gives the type without a cast.

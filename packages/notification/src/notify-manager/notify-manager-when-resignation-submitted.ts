@@ -14,11 +14,6 @@ export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resig
  */
 export const NOTIFY_MANAGER_CONCURRENCY = 4;
 export const NOTIFY_MANAGER_BATCH = 4;
-/**
- * Ms a submission waits for others to be fetched with it (the bus's `linger`): in a burst a fetch found one or two,
- * and each fetch was a completion too. A manager is told this much later; the critical hold does not wait.
- */
-export const NOTIFY_MANAGER_LINGER_MS = 100;
 
 /**
  * Choreography: an employee resigned → the use case (notify-manager.ts) in the transaction that marks the
@@ -32,7 +27,6 @@ export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext &
     types: [EventTypes.resignationSubmitted],
     concurrency: NOTIFY_MANAGER_CONCURRENCY,
     batch: NOTIFY_MANAGER_BATCH,
-    linger: NOTIFY_MANAGER_LINGER_MS,
     async handle(event) {
       const data = ResignationSubmitted.parse(event.data);
       const notice = await notifyManager(ctx, data, {
