@@ -3,7 +3,9 @@
  * coordination mode. Real PostgreSQL (a throwaway database), real SMTP over loopback, real HTTP.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import diagnostics_channel from 'node:diagnostics_channel';
 import { demoOrg } from '@ems/demo-org';
+import { AccessPaths, HrPaths, NotificationPaths } from '@ems/contracts';
 import type { RunningEms } from '@ems/server';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -184,6 +186,29 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       // Listing and filtering.
       const awaiting = await http<{ items: CaseBody[] }>(base, 'GET', '/api/resignations?status=awaiting_decision');
       expect(awaiting.body.items.map((c) => c.id)).toContain(res.body.id);
+    });
+
+    it.runIf(mode === 'orchestration')('when a case runs in the one process, then the orchestrator books the interview and suspends access through this process’s own server, not over the network; Notification, configured elsewhere, over it', async () => {
+      // Every request this process sends over the network (undici's channel: fetch's requests as they are written to a socket).
+      const overNetwork: string[] = [];
+      const sent = (message: unknown) => {
+        const { request } = message as { request: { method: string; path: string } };
+        overNetwork.push(`${request.method} ${request.path.split('?')[0]}`);
+      };
+      diagnostics_channel.subscribe('undici:client:sendHeaders', sent);
+      try {
+        const employee = takeEmployee();
+        const res = await submit({ employeeId: employee.id });
+        expect(res.status).toBe(201);
+        const done = await settled(res.body.id);
+        for (const step of ['notifyManager', 'scheduleInterview', 'suspendAccess'] as const) expect(done.steps[step].status).toBe('done');
+        // Notification sits behind the tests' proxy (another origin): its call went over the network, and was seen.
+        expect(overNetwork).toContain(`POST ${NotificationPaths.managerNotices}`);
+        expect(overNetwork).not.toContain(`POST ${AccessPaths.holds}`);
+        expect(overNetwork).not.toContain(`POST ${HrPaths.interviews}`);
+      } finally {
+        diagnostics_channel.unsubscribe('undici:client:sendHeaders', sent);
+      }
     });
 
     it('when the employee already has an open resignation, then a second one is refused with 409 and nothing changes', async () => {

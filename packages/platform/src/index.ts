@@ -5,7 +5,7 @@ export { ensureServiceRoles, dropServiceRoles, serviceRoleName, scramVerifier, t
 export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, refusalProblem, type Problem } from './problem.ts';
 export { Refusal, isRefusal, refuse, type RefusalKind, type RefusalIssue, type RefusalOptions } from './refusal.ts';
 export { createHttpServer, type App, type RoutePlugin, type ReadinessCheck, type HttpServerOptions } from './http.ts';
-export { callJson, ServiceCallError, type CallAuth, type CallOptions } from './http-client.ts';
+export { callJson, fetchTransport, injectTransport, ServiceCallError, type CallAuth, type CallOptions, type HttpTransport, type Injectable, type TransportRequest } from './http-client.ts';
 export { PermanentError, classifyError, isTransient, isPermanent, isTransientStatus, storableText, describeError, type ErrorClass } from './errors.ts';
 export { startEmbeddedPostgres, freePort, processAlive, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
 export { createLogger, type Logger } from './logger.ts';

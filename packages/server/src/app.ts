@@ -9,6 +9,7 @@ import {
   ensureDatabase,
   freePort,
   httpCaseLookup,
+  injectTransport,
   migrate,
   offsetClock,
   quoteIdent,
@@ -293,6 +294,10 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       clockTimers.push(access.revocationTimer);
     }
 
+    // The orchestrator's calls to a participant served here go into this process's server without a socket (platform's
+    // injectTransport): the server is built below, and told of here once it listens.
+    const served: { app?: App } = {};
+    const transport = injectTransport(() => served.app, selfUrl);
     // EMS in the configured coordination mode: choreography/ or orchestration/ (each assembled in its *-mode.ts).
     let mode: CoordinationMode | undefined;
     if (hosts('ems')) {
@@ -310,6 +315,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
             followUps: config.followUps,
             urls: () => urls,
             callAuth: auth.callAuth('ems'),
+            transport,
             replica: { id: config.replicaId, named: Boolean(config.replicaId) || !allInOne, deadAfterMs: config.replicaDeadAfterMs },
             log,
           });
@@ -322,7 +328,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
           stepDeadlineSeconds: config.stepDeadlineSeconds,
           starter: choreography
             ? choreographyExitStarter(emsDb, bus)
-            : orchestrationExitStarter(emsDb, createExitsOrchestrator({ db: emsDb, exits: exitStore, participants: createParticipants(() => urls, auth.callAuth('ems')), retry: config.step, clock, log: log.child({ service: 'orchestrator' }) })),
+            : orchestrationExitStarter(emsDb, createExitsOrchestrator({ db: emsDb, exits: exitStore, participants: createParticipants(() => urls, auth.callAuth('ems'), { transport }), retry: config.step, clock, log: log.child({ service: 'orchestrator' }) })),
         }),
         subscriptions: choreography ? [trackExitsWhenReported({ db: emsDb, clock })] : [recordExitRevocations({ db: emsDb, clock })],
       };
@@ -376,6 +382,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     });
     cleanup.push(() => app.close());
     await app.listen({ port, host: config.host });
+    served.app = app;
 
     // The external dependencies: retried while down (the process stays up, /readyz says why).
     const retrying = async (what: string, fn: () => Promise<void>) => {

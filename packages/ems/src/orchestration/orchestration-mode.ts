@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { createPreparingPool, type CallAuth, type Clock, type Logger, type Pool } from '@ems/platform';
+import { createPreparingPool, type CallAuth, type Clock, type HttpTransport, type Logger, type Pool } from '@ems/platform';
 import type { EventBus, EventCatalogue } from '@ems/eventbus';
 import type { FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { EmsDb } from '../db/types.ts';
@@ -57,6 +57,8 @@ export function orchestrationMode(deps: {
   followUps: FollowUpPolicy;
   urls: () => ParticipantUrls;
   callAuth: CallAuth;
+  /** How the participants are called (default over the network): see ParticipantCallOptions. */
+  transport?: HttpTransport;
   /** Each replica its own executor id (its container's hostname unless named): DBOS recovers by it. */
   replica: { id: string | undefined; named: boolean; deadAfterMs: number };
   log: Logger;
@@ -65,7 +67,7 @@ export function orchestrationMode(deps: {
 }): CoordinationMode {
   const log = deps.log.child({ service: 'orchestrator' });
   const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema), opened: deps.casesOpened });
-  const participants = createParticipants(deps.urls, deps.callAuth);
+  const participants = createParticipants(deps.urls, deps.callAuth, deps.transport ? { transport: deps.transport } : {});
   const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, log });
   const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, log, decisions }));
   let launched = false;

@@ -46,7 +46,7 @@ describe('participant calls in flight', () => {
   it('when more calls to a participant are made than the limit, then at most the limit are in flight and the rest follow as answers come', async () => {
     const access = await holdingServer();
     closing.push(access.close);
-    const participants = createParticipants(() => ({ notification: access.url, hr: access.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 2, 2);
+    const participants = createParticipants(() => ({ notification: access.url, hr: access.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), { inFlight: 2, suspendingInFlight: 2 });
     const calls = Array.from({ length: 5 }, () =>
       participants.suspendAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: randomUUID() }),
     );
@@ -63,7 +63,7 @@ describe('participant calls in flight', () => {
     const hr = await holdingServer();
     const mail = await holdingServer();
     closing.push(access.close, hr.close, mail.close);
-    const participants = createParticipants(() => ({ notification: mail.url, hr: hr.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 8);
+    const participants = createParticipants(() => ({ notification: mail.url, hr: hr.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), { inFlight: 8 });
     const hold = participants.suspendAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: 'k1' });
     await until(() => access.held() === 1);
     const partners = Array.from({ length: 6 }, (_, i) => participants.hrPartner(`hrp-${i}`, { correlationId: 'c' }).catch(() => undefined));
@@ -85,7 +85,7 @@ describe('participant calls in flight', () => {
     const access = await holdingServer();
     const hr = await holdingServer();
     closing.push(access.close, hr.close);
-    const participants = createParticipants(() => ({ notification: access.url, hr: hr.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), 1);
+    const participants = createParticipants(() => ({ notification: access.url, hr: hr.url, access: access.url }), async () => ({ authorization: 'Bearer unit-test' }), { inFlight: 1 });
     const held = participants.suspendAccess({ resignationId: randomUUID(), employeeId: 'E001' }, { correlationId: 'c', idempotencyKey: 'k1' });
     await until(() => access.held() === 1);
     const other = participants.hrPartner('hrp-1', { correlationId: 'c' }).catch(() => undefined);

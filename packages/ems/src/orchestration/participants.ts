@@ -1,4 +1,4 @@
-import { callJson, preferWait, ServiceCallError, type Actor, type CallAuth } from '@ems/platform';
+import { callJson, preferWait, ServiceCallError, type Actor, type CallAuth, type CallOptions, type HttpTransport } from '@ems/platform';
 import { access, hr, notification } from '@ems/contracts';
 import type { z } from 'zod';
 
@@ -100,7 +100,18 @@ function limiter(capacity: () => number): { run: <T>(fn: () => Promise<T>) => Pr
  */
 export const SUSPENDING_CALLS_IN_FLIGHT = 128;
 
-export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, inFlight = CALLS_IN_FLIGHT_PER_PARTICIPANT, suspendingInFlight = SUSPENDING_CALLS_IN_FLIGHT) {
+export interface ParticipantCallOptions {
+  /** Calls in flight to each participant at most (CALLS_IN_FLIGHT_PER_PARTICIPANT). */
+  inFlight?: number;
+  /** Calls suspending access in flight at most (SUSPENDING_CALLS_IN_FLIGHT). */
+  suspendingInFlight?: number;
+  /** How the calls reach the participants (default over the network; the embedded default: platform's injectTransport). */
+  transport?: HttpTransport;
+}
+
+export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, options: ParticipantCallOptions = {}) {
+  const { inFlight = CALLS_IN_FLIGHT_PER_PARTICIPANT, suspendingInFlight = SUSPENDING_CALLS_IN_FLIGHT, transport } = options;
+  const call = <T = unknown>(url: string, o: CallOptions) => callJson<T>(url, transport ? { ...o, transport } : o);
   // Calls suspending access, queued or in flight: while there are any, the other participants get fewer calls.
   let suspending = 0;
   const others = OTHER_CALLS_WHILE_SUSPENDING(inFlight);
@@ -134,7 +145,7 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
   return {
     /** Notification's command: tell the manager (its use case builds the notice). Waits for the delivery (Prefer: wait). */
     async notifyManager(request: notification.NotifyManagerRequest, ctx: CallContext): Promise<notification.ManagerNoticeOutcome> {
-      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.managerNotices}`, {
+      const body = await toNotification((auth) => call(`${urls().notification}${notification.NotificationPaths.managerNotices}`, {
         body: request,
         idempotencyKey: ctx.idempotencyKey,
         headers: { ...headers(ctx), ...auth, prefer: preferWait(EMAIL_WAIT_S) },
@@ -144,7 +155,7 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
     },
     /** Notification's command: tell the manager and the employee how the case was decided. Waits for the deliveries. */
     async announceDecision(request: notification.AnnounceDecisionRequest, ctx: CallContext): Promise<notification.DecisionAnnouncementOutcome> {
-      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.decisionAnnouncements}`, {
+      const body = await toNotification((auth) => call(`${urls().notification}${notification.NotificationPaths.decisionAnnouncements}`, {
         body: request,
         idempotencyKey: ctx.idempotencyKey,
         headers: { ...headers(ctx), ...auth, prefer: preferWait(EMAIL_WAIT_S) },
@@ -153,48 +164,48 @@ export function createParticipants(urls: () => ParticipantUrls, auth: CallAuth, 
       return parseReply(notification.DecisionAnnouncementOutcome, body, 'notification');
     },
     async scheduleInterview(request: hr.ScheduleInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
-      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await toHr((auth) => call(`${urls().hr}${hr.HrPaths.interviews}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
     },
     async suspendAccess(request: access.SuspendAccessRequest, ctx: CallContext): Promise<access.AccessHold> {
-      const body = await suspendingCall((auth) => callJson(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await suspendingCall((auth) => call(`${urls().access}${access.AccessPaths.holds}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.AccessHold, body, 'access');
     },
     async cancelInterview(interviewId: string, request: hr.CancelInterviewRequest, ctx: CallContext): Promise<hr.Interview> {
-      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await toHr((auth) => call(`${urls().hr}${hr.HrPaths.cancel(interviewId)}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.Interview, body, 'hr');
     },
     /** HR's command for a retained or withdrawn case: its use case cancels the interview still scheduled, or says why not. */
     async cancelInterviewOnClose(request: hr.CaseClosureRequest, ctx: CallContext): Promise<hr.CaseClosure> {
-      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.caseClosures}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await toHr((auth) => call(`${urls().hr}${hr.HrPaths.caseClosures}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.CaseClosure, body, 'hr');
     },
     /** HR's command for a follow-up whose deadline passed: its use case sends it if still due with HR's facts, or says why not. */
     async followUp(request: hr.FollowUpRequest, ctx: CallContext): Promise<hr.FollowUpAnswer> {
-      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.followUps}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await toHr((auth) => call(`${urls().hr}${hr.HrPaths.followUps}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(hr.FollowUpAnswer, body, 'hr');
     },
     async hrPartner(id: string, ctx: Omit<CallContext, 'idempotencyKey'>): Promise<hr.HrPartner> {
-      const body = await toHr((auth) => callJson(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));
+      const body = await toHr((auth) => call(`${urls().hr}${hr.HrPaths.hrPartner(id)}`, { headers: { ...headers({ ...ctx, idempotencyKey: '' }), ...auth } }));
       return parseReply(hr.HrPartner, body, 'hr');
     },
     /** Involuntary exits: every grant of a chunk's people suspended (idempotent by batch and chunk). */
     async suspendAccessForExit(request: access.SuspendAccessForExitRequest, ctx: CallContext): Promise<access.SuspendAccessForExitAnswer> {
-      const body = await suspendingCall((auth) => callJson(`${urls().access}${access.AccessPaths.exitSuspensions}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
+      const body = await suspendingCall((auth) => call(`${urls().access}${access.AccessPaths.exitSuspensions}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
       return parseReply(access.SuspendAccessForExitAnswer, body, 'access');
     },
     /** Involuntary exits: a chunk's managers and employees told, after their access was suspended. */
     async sendExitNotices(request: notification.SendExitNoticesRequest, ctx: CallContext): Promise<notification.SendExitNoticesAnswer> {
-      const body = await toNotification((auth) => callJson(`${urls().notification}${notification.NotificationPaths.exitNotices}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
+      const body = await toNotification((auth) => call(`${urls().notification}${notification.NotificationPaths.exitNotices}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth }, timeoutMs: EXIT_CHUNK_TIMEOUT_MS }));
       return parseReply(notification.SendExitNoticesAnswer, body, 'notification');
     },
     /** Access's command for a closed case: its use case lifts the case's hold, or records that it has none. */
     async restoreAccess(request: access.RestoreAccessRequest, ctx: CallContext): Promise<access.HoldLifted> {
-      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.lifts}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await toAccess((auth) => call(`${urls().access}${access.AccessPaths.lifts}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.HoldLifted, body, 'access');
     },
     async revokeAccess(request: access.RevocationRequest, ctx: CallContext): Promise<access.Revocation> {
-      const body = await toAccess((auth) => callJson(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
+      const body = await toAccess((auth) => call(`${urls().access}${access.AccessPaths.revocations}`, { body: request, idempotencyKey: ctx.idempotencyKey, headers: { ...headers(ctx), ...auth } }));
       return parseReply(access.Revocation, body, 'access');
     },
   };
