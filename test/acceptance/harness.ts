@@ -28,7 +28,8 @@ export type AcceptanceBus = 'postgres' | 'nats';
 export async function startAcceptanceEms(
   mode: 'orchestration' | 'choreography',
   name: string,
-  options: { clock?: Clock; env?: Record<string, string>; bus?: AcceptanceBus } = {},
+  /** notificationProxy false: no proxy in front of Notification (served by EMS's own process, as in the embedded default). */
+  options: { clock?: Clock; env?: Record<string, string>; bus?: AcceptanceBus; notificationProxy?: boolean } = {},
 ): Promise<AcceptanceEnv> {
   const db = await createTestDatabase(inject('testServerUrl'), name);
   // NATS: streams under a prefix of this run's own, deleted afterwards.
@@ -43,7 +44,7 @@ export async function startAcceptanceEms(
     EMS_MODE: mode,
     EMS_DATABASE_URL: db.url,
     EMS_SMTP_URL: smtp.url,
-    EMS_NOTIFICATION_URL: proxy.url,
+    ...(options.notificationProxy === false ? {} : { EMS_NOTIFICATION_URL: proxy.url }),
     EMS_LOG_LEVEL: 'warn',
     // A fixed key (secrets are encrypted with it; the built-in provider derives its clients' secrets from it).
     EMS_SECRETS_KEY: TEST_SECRETS_KEY,

@@ -1,4 +1,4 @@
-import { createKysely, systemClock, type CallAuth, type CaseLookup, type Clock, type Logger, type Pool, type Poller, type ServiceModule } from '@ems/platform';
+import { createKysely, systemClock, type CallAuth, type CaseLookup, type Clock, type HttpTransport, type Logger, type Pool, type Poller, type ServiceModule } from '@ems/platform';
 import type { DemoOrg } from '@ems/demo-org';
 import type { EventBus, EventedService, Subscription } from '@ems/eventbus';
 import { sql } from 'kysely';
@@ -67,6 +67,8 @@ export interface HrServiceDeps {
    * delivered by its predecessor, killed — delivered at once rather than when their lease ends (≈ 1 min).
    */
   resumeHeld?: boolean;
+  /** How HR's calls reach Notification (default over the network; platform's injectTransport when this process serves it). */
+  transport?: HttpTransport;
 }
 
 export type HrService = ServiceModule<DemoOrg> &
@@ -87,7 +89,7 @@ export function createHrService(deps: HrServiceDeps): HrService {
   const db = createKysely<HrDB>(deps.pool, HR_SCHEMA);
   const log = deps.log;
   const relayIntervalMs = deps.relayIntervalMs ?? 1_000;
-  const client = createNotificationClient({ notificationUrl: deps.notificationUrl, auth: deps.auth });
+  const client = createNotificationClient({ notificationUrl: deps.notificationUrl, auth: deps.auth, transport: deps.transport });
   const invites = createInviteDelivery({ db, log, client, retryBaseMs: relayIntervalMs });
   const relay = createInviteRelay(invites, { log, intervalMs: relayIntervalMs });
   const base: HrContext = { db, log, clock: deps.clock ?? systemClock, invites, bus: deps.bus };

@@ -61,9 +61,9 @@ export interface Injectable {
 
 /**
  * Calls to a service this very process serves (the embedded default: the orchestrator calling Access, HR and
- * Notification on its own server) go into that server without a socket: the same route, security, validation
- * and limits as over the network (Fastify's inject), no connection to open, accept or parse. Any other URL goes
- * over the network.
+ * Notification, HR sending its invites through Notification, all on the process's own server) go into that server
+ * without a socket: the same route, security, validation and limits as over the network (Fastify's inject), no
+ * connection to open, accept or parse. Any other URL goes over the network.
  *
  * Why: Node accepts one new connection per turn of its event loop. In a burst, the loop busy, the orchestrator's
  * calls needed ~150 new connections to its own server at once (the idle ones closed after the warm-up): measured

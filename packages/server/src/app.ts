@@ -147,6 +147,11 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
     const selfUrl = `http://127.0.0.1:${port}`;
     const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
     const urls = serviceUrls(config, selfUrl);
+    // Calls from one service to another served in this process (the orchestrator's to the participants, HR's to
+    // Notification) go into this process's server without a socket (platform's injectTransport): the server is built
+    // below, and told of here once it listens.
+    const served: { app?: App } = {};
+    const transport = injectTransport(() => served.app, selfUrl);
     const choreography = config.mode === 'choreography';
     // Links in emails open the app's page of the case (never the API's JSON).
     const caseUrl = (id: string) => appUrl(publicUrl, AppPaths.case(id));
@@ -268,6 +273,7 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         log: log.child({ service: 'hr' }),
         clock,
         notificationUrl: urls.notification,
+        transport,
         auth: auth.callAuth('hr'),
         cases: casesOf('hr'),
         bus,
@@ -294,10 +300,6 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
       clockTimers.push(access.revocationTimer);
     }
 
-    // The orchestrator's calls to a participant served here go into this process's server without a socket (platform's
-    // injectTransport): the server is built below, and told of here once it listens.
-    const served: { app?: App } = {};
-    const transport = injectTransport(() => served.app, selfUrl);
     // EMS in the configured coordination mode: choreography/ or orchestration/ (each assembled in its *-mode.ts).
     let mode: CoordinationMode | undefined;
     if (hosts('ems')) {

@@ -1,4 +1,4 @@
-import { callJson, ServiceCallError, type BackoffPolicy, type CallAuth } from '@ems/platform';
+import { callJson, ServiceCallError, type BackoffPolicy, type CallAuth, type HttpTransport } from '@ems/platform';
 import { notification } from '@ems/contracts';
 
 /**
@@ -16,7 +16,8 @@ export interface NotificationClient {
   sendEmails(batch: readonly { request: notification.SendEmailRequest; idempotencyKey: string }[], options?: { timeoutMs?: number }): Promise<notification.SentEmailOutcome[]>;
 }
 
-export function createNotificationClient(options: { notificationUrl: string; timeoutMs?: number; auth?: CallAuth | undefined }): NotificationClient {
+export function createNotificationClient(options: { notificationUrl: string; timeoutMs?: number; auth?: CallAuth | undefined; transport?: HttpTransport | undefined }): NotificationClient {
+  const via = options.transport ? { transport: options.transport } : {};
   const base = options.notificationUrl.replace(/\/+$/, '');
   const url = `${base}${notification.NotificationPaths.emails}`;
   const batchUrl = `${base}${notification.NotificationPaths.emailBatches}`;
@@ -28,6 +29,7 @@ export function createNotificationClient(options: { notificationUrl: string; tim
         body: request,
         idempotencyKey: call.idempotencyKey,
         timeoutMs: call.timeoutMs ?? options.timeoutMs ?? 5_000,
+        ...via,
       });
       // The answer is input like any other: checked before anything is recorded from it.
       const email = notification.Email.safeParse(body);
@@ -41,6 +43,7 @@ export function createNotificationClient(options: { notificationUrl: string; tim
         headers: options.auth ? await options.auth('notification') : {},
         body: request,
         timeoutMs: call.timeoutMs ?? options.timeoutMs ?? 5_000,
+        ...via,
       });
       const answer = notification.SendEmailsAnswer.safeParse(body);
       if (!answer.success || answer.data.emails.length !== batch.length) {
