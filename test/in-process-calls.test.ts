@@ -1,26 +1,16 @@
-import diagnostics_channel from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrg } from '@ems/demo-org';
 import { AccessPaths, HrPaths, NotificationPaths } from '@ems/contracts';
 import { waitFor } from '@ems/platform/testing';
 import { employeePicker, http, startAcceptanceEms, type AcceptanceEnv } from './acceptance/harness.ts';
+import { networkRequests } from './support/network-requests.ts';
 
 /*
  * In the embedded default one process serves EMS and its participants: a call from one to another (the
  * orchestrator's commands, HR's invites to Notification) goes into the process's own server without a socket
  * (platform's injectTransport; why, in the README's twenty-sixth round). What goes over the network is seen on
- * undici's channel, as fetch writes each request to a socket — the test's own requests among them.
+ * undici's channel (networkRequests) — the test's own requests among them.
  */
-function networkRequests(): { seen: string[]; stop: () => void } {
-  const seen: string[] = [];
-  const sent = (message: unknown) => {
-    const { request } = message as { request: { method: string; path: string } };
-    seen.push(`${request.method} ${request.path.split('?')[0]}`);
-  };
-  diagnostics_channel.subscribe('undici:client:sendHeaders', sent);
-  return { seen, stop: () => diagnostics_channel.unsubscribe('undici:client:sendHeaders', sent) };
-}
-
 const BETWEEN_SERVICES = [NotificationPaths.managerNotices, NotificationPaths.emails, NotificationPaths.emailBatches, HrPaths.interviews, AccessPaths.holds].map((p) => `POST ${p}`);
 
 describe.each(['orchestration', 'choreography'] as const)('calls between services of one process (%s)', (mode) => {

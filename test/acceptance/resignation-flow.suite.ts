@@ -3,7 +3,6 @@
  * coordination mode. Real PostgreSQL (a throwaway database), real SMTP over loopback, real HTTP.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import diagnostics_channel from 'node:diagnostics_channel';
 import { demoOrg } from '@ems/demo-org';
 import { AccessPaths, HrPaths, NotificationPaths } from '@ems/contracts';
 import type { RunningEms } from '@ems/server';
@@ -15,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SmtpSink } from '../support/smtp-sink.ts';
 import type { Proxy } from '../support/proxy.ts';
+import { networkRequests } from '../support/network-requests.ts';
 import { employeePicker, http, startAcceptanceEms, tokenFor, OPERATOR, type AcceptanceBus, type AcceptanceEnv } from './harness.ts';
 import { sleep, waitFor } from '@ems/platform/testing';
 
@@ -189,13 +189,8 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
     });
 
     it.runIf(mode === 'orchestration')('when a case runs in the one process, then the orchestrator books the interview and suspends access through this process’s own server, not over the network; Notification, configured elsewhere, over it', async () => {
-      // Every request this process sends over the network (undici's channel: fetch's requests as they are written to a socket).
-      const overNetwork: string[] = [];
-      const sent = (message: unknown) => {
-        const { request } = message as { request: { method: string; path: string } };
-        overNetwork.push(`${request.method} ${request.path.split('?')[0]}`);
-      };
-      diagnostics_channel.subscribe('undici:client:sendHeaders', sent);
+      const network = networkRequests();
+      const overNetwork = network.seen;
       try {
         const employee = takeEmployee();
         const res = await submit({ employeeId: employee.id });
@@ -207,7 +202,7 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
         expect(overNetwork).not.toContain(`POST ${AccessPaths.holds}`);
         expect(overNetwork).not.toContain(`POST ${HrPaths.interviews}`);
       } finally {
-        diagnostics_channel.unsubscribe('undici:client:sendHeaders', sent);
+        network.stop();
       }
     });
 

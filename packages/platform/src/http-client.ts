@@ -75,8 +75,9 @@ export interface Injectable {
  * would a request whose client went away.
  */
 export function injectTransport(server: () => Injectable | undefined, origin: string, network: HttpTransport = fetchTransport): HttpTransport {
-  const prefix = `${new URL(origin).origin}/`;
-  const host = new URL(origin).host;
+  const own = new URL(origin);
+  const prefix = `${own.origin}/`;
+  const { host } = own;
   return async (url, request) => {
     const app = server();
     if (!app || !url.startsWith(prefix)) return network(url, request);
