@@ -103,6 +103,19 @@ describe('invite delivery when Notification is unavailable', () => {
     expect(stub.received.filter((m) => m.request.resignationId === interview.resignationId)).toEqual([]);
   });
 
+  it('when several cases’ invites are accepted at the same time, then each case’s are marked sent (marks written together) and none is sent again', async () => {
+    stub = await startNotificationStub(port);
+    const booked = await Promise.all(Array.from({ length: 6 }, () => book()));
+    for (const { interview } of booked) {
+      await waitFor(async () => ((await outbox(interview.id)).every((r) => r.status === 'sent') ? true : undefined), `invites of ${interview.id} marked sent`);
+    }
+    // Barrier: a relay round begun after every mark — a row left pending would have been sent again in it.
+    await h.service.inviteRelay.drained();
+    for (const { interview } of booked) {
+      expect(stub.emails().filter((m) => m.resignationId === interview.resignationId)).toHaveLength(2);
+    }
+  });
+
   it('when a cancellation cannot be delivered at first, then the relay delivers it later too', async () => {
     stub = await startNotificationStub(port);
     const { interview, employee: e } = await book();

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { backoffDelay, type Logger, type ServiceCallError } from '@ems/platform';
+import { backoffDelay, groupCommit, type Logger, type ServiceCallError } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { HrDb } from '../db/hr.db.ts';
 import { isRefusedByNotification, notificationRetry, type NotificationClient } from '../notification/notification.client.ts';
@@ -33,6 +33,8 @@ export interface InviteDelivery {
 }
 
 const SOON_CONCURRENCY = 8;
+/** The most cases' invites marked sent by one statement. */
+const MARK_SENT_TOGETHER = 32;
 
 export interface InviteDeliveryOptions {
   db: HrDb;
@@ -77,6 +79,31 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       .execute();
   }
 
+  /** Rows Notification accepted, marked sent (unless something else settled them meanwhile). */
+  const markSentNow = async (ids: readonly number[]): Promise<void> => {
+    // One text whatever the number of rows: the ids travel as one array.
+    await db
+      .updateTable('outbox')
+      .set({ status: 'sent', sent_at: new Date(), last_error: null })
+      .where(sql<boolean>`id = any(${[...ids]}::bigint[])`)
+      .where('status', '=', 'pending')
+      .execute();
+  };
+  /**
+   * The cases whose invites Notification accepts at the same time, marked sent by one statement (platform's
+   * groupCommit): in a burst each case's mark was an autocommit of its own. A mark made while none is being
+   * written goes at once, alone.
+   */
+  const markSent = groupCommit<readonly number[], void>({
+    together: async (batch) => {
+      await markSentNow(batch.flat());
+      return batch.map(() => ({ ok: true as const, value: undefined }));
+    },
+    alone: markSentNow,
+    max: MARK_SENT_TOGETHER,
+    atOnce: 1,
+  });
+
   const keyOf = (request: notification.SendEmailRequest) => `hr:${request.purpose}:${request.to.email}`;
 
   async function giveUp(rows: readonly ToSend[], message: string): Promise<void> {
@@ -97,7 +124,7 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
 
   /**
    * Sends the rows to Notification in ONE call (one store, one commit there), then marks every accepted one sent
-   * in one statement. At-least-once: a crash before the mark sends again later, which Notification answers with
+   * in one statement, with the other cases' accepted at the same time (markSent). At-least-once: a crash before the mark sends again later, which Notification answers with
    * the email it already has. A refusal that names emails gives up on those and sends the others again at once;
    * one that names none gives up on all; anything else is retried later with backoff.
    */
@@ -148,12 +175,7 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       await giveUp(conflicts, 'refused by Notification: its Idempotency-Key was already used for a different email');
       const sent = batch.filter((_, i) => outcomes[i]?.state !== 'conflict');
       if (sent.length === 0) return;
-      await db
-        .updateTable('outbox')
-        .set({ status: 'sent', sent_at: new Date(), last_error: null })
-        .where('id', 'in', sent.map((r) => r.id))
-        .where('status', '=', 'pending')
-        .execute();
+      await markSent(sent.map((r) => r.id));
     }
   }
 
