@@ -23,6 +23,7 @@ import { sendEmail, sendEmails } from '../packages/notification/src/send-email/s
 import { createSmtpMailer } from '../packages/notification/src/smtp/mailer.ts';
 import { createSendSlots } from '../packages/notification/src/deliver-email/send-slots.ts';
 import { createSentRecorder } from '../packages/notification/src/deliver-email/record-sent-together.ts';
+import { createEmailStore } from '../packages/notification/src/send-email/store-together.ts';
 import { createClaimer } from '../packages/notification/src/deliver-email/claim-together.ts';
 import { createDeliveries } from '../packages/notification/src/deliver-email/deliveries.ts';
 import { dbCounters, isForeignKeyCheck as nested, startBenchServer, statementCounts, statementDelta, type StatementCount } from './postgres.ts';
@@ -84,6 +85,7 @@ try {
     fastPathTimeoutMs: 20_000,
     sendSlots: createSendSlots(16),
     claimById: createClaimer({ db: notificationDb, clock: systemClock, leaseMs: 60_000 }),
+    storeEmails: createEmailStore(notificationDb),
     recordSent: createSentRecorder({ db: notificationDb, clock: systemClock }),
     deliveries: createDeliveries(),
     bus: undefined,

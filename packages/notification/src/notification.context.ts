@@ -7,6 +7,7 @@ import type { Deliveries } from './deliver-email/deliveries.ts';
 import type { SendSlots } from './deliver-email/send-slots.ts';
 import type { RecordSent } from './deliver-email/record-sent-together.ts';
 import type { ClaimById } from './deliver-email/claim-together.ts';
+import type { StoreEmails } from './send-email/store-together.ts';
 
 /** Everything the use cases share, built once by the factory. */
 export interface NotificationContext {
@@ -30,6 +31,8 @@ export interface NotificationContext {
   deliveries: Deliveries;
   /** Claims a queued email by id, with the other claims asked for at the same time. */
   claimById: ClaimById;
+  /** Stores new emails outside a transaction, with the other requests' stored at the same time. */
+  storeEmails: StoreEmails;
   /** Records "sent" for an email (but a decision notice) with the others whose sends end at the same time. */
   recordSent: RecordSent;
   /** When present, a manager notice that ends sent or failed publishes its outcome event. */

@@ -5,6 +5,7 @@ import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/notification.db.ts';
 import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
+import { createEmailStore } from './send-email/store-together.ts';
 import { createSentRecorder } from './deliver-email/record-sent-together.ts';
 import { createClaimer } from './deliver-email/claim-together.ts';
 import { createSendSlots } from './deliver-email/send-slots.ts';
@@ -125,6 +126,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Notifi
     deliveries: createDeliveries(),
     sendSlots: createSendSlots(smtpMaxConnections),
     claimById: createClaimer({ db, clock, leaseMs }),
+    storeEmails: createEmailStore(db),
     recordSent: createSentRecorder({ db, clock, bus: deps.bus }),
     bus: deps.bus,
   };

@@ -41,6 +41,11 @@ export interface NotifyManagerOptions {
 export async function notifyManager(ctx: NotificationContext, facts: ResignationFacts, options: NotifyManagerOptions): Promise<ManagerNotice> {
   const request = managerNoticeRequest(facts, options.caseUrl);
   const claim = request ? claimOnInsert(ctx) : undefined;
+  // A transaction only when something must commit with the notice (the adapter's check, a failure report, the
+  // no-manager event). The orchestrator's command has none of these: its notice is one INSERT … ON CONFLICT
+  // (the unique index decides a repeat), so BEGIN and COMMIT would be two round trips for nothing — and it is
+  // stored with the other notices and emails asked for at the same time (ctx.storeEmails).
+  const alone = request !== undefined && !options.first && !options.onUnrenderable;
   const decide = async (db: Kysely<NotificationDB>): Promise<ManagerNotice> => {
     if (options.first && !(await options.first(db))) return { outcome: 'skipped' };
     if (!request) {
@@ -48,7 +53,7 @@ export async function notifyManager(ctx: NotificationContext, facts: Resignation
       if (ctx.bus) await ctx.bus.publish(db, [noManagerToNotify(facts.resignationId, options.origin, ctx.clock.now())]);
       return { outcome: 'no manager', emailId: noManagerEmailId(facts.resignationId) };
     }
-    const stored = await storeEmail(db, ctx.clock, request, undefined, options.origin, claim);
+    const stored = await storeEmail(db, ctx.clock, request, undefined, options.origin, claim, alone ? ctx.storeEmails : undefined);
     if (!stored.ok) {
       const reason = `the manager notice cannot be rendered: ${stored.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
       await options.onUnrenderable?.(db, reason);
@@ -56,10 +61,6 @@ export async function notifyManager(ctx: NotificationContext, facts: Resignation
     }
     return { outcome: 'stored', email: stored.row };
   };
-  // A transaction only when something must commit with the notice (the adapter's check, a failure report, the
-  // no-manager event). The orchestrator's command has none of these: its notice is one INSERT … ON CONFLICT
-  // (the unique index decides a repeat), so BEGIN and COMMIT would be two round trips for nothing.
-  const alone = request !== undefined && !options.first && !options.onUnrenderable;
   const decided = await (alone ? decide(ctx.db) : ctx.db.transaction().execute(decide))
     .catch((err: unknown) => {
       // Rolled back: no email was stored, the claim's slot is free again.

@@ -10,6 +10,7 @@ import { claimOnInsert, deliverClaimedOnInsert, deliverEmail, type ClaimOnInsert
 import { toEmail } from '../email.mapper.ts';
 import type { NotificationContext } from '../notification.context.ts';
 import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
+import type { StoreEmails } from './store-together.ts';
 
 /** Who asked for an email: carried into the event its outcome publishes. */
 export interface EmailOrigin extends TraceContext {
@@ -43,7 +44,7 @@ export async function sendEmail(
   const claim = claimOnInsert(ctx);
   let stored: StoreEmailOutcome;
   try {
-    stored = await storeEmail(ctx.db, ctx.clock, request, idempotencyKey, origin, claim);
+    stored = await storeEmail(ctx.db, ctx.clock, request, idempotencyKey, origin, claim, ctx.storeEmails);
   } catch (err) {
     claim?.slot.release();
     throw err;
@@ -70,10 +71,12 @@ export async function storeEmail(
   idempotencyKey: string | undefined,
   origin: EmailOrigin,
   claim?: Pick<ClaimOnInsert, 'token' | 'until'>,
+  /** Outside a transaction: the row stored with the other requests' stored at the same time (ctx.storeEmails). */
+  store?: StoreEmails,
 ): Promise<StoreEmailOutcome> {
   const prepared = prepareEmail(request.template, request.data);
   if (!prepared.ok) return { ok: false, issues: prepared.issues };
-  return { ok: true, ...(await storeOnce(db, clock, request, prepared.data, prepared.rendered, idempotencyKey, origin, claim)) };
+  return { ok: true, ...(await storeOnce(db, clock, request, prepared.data, prepared.rendered, idempotencyKey, origin, claim, store)) };
 }
 
 async function storeOnce(
@@ -85,14 +88,13 @@ async function storeOnce(
   idempotencyKey: string | undefined,
   origin: EmailOrigin,
   claim: Pick<ClaimOnInsert, 'token' | 'until'> | undefined,
+  store: StoreEmails | undefined,
 ): Promise<{ row: EmailRow; created: boolean }> {
-  const inserted = await db
-    .insertInto('emails')
-    .values(emailRow(clock, request, data, rendered, idempotencyKey, origin, claim))
-    // Either unique index (natural key or Idempotency-Key) may refuse the row: then it already exists.
-    .onConflict((oc) => oc.doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  const row = emailRow(clock, request, data, rendered, idempotencyKey, origin, claim);
+  // Either unique index (natural key or Idempotency-Key) may refuse the row: then it already exists.
+  const inserted = store
+    ? (await store([row]))[0]
+    : await db.insertInto('emails').values(row).onConflict((oc) => oc.doNothing()).returningAll().executeTakeFirst();
   if (inserted) return { row: inserted, created: true };
 
   if (idempotencyKey !== undefined) {
@@ -194,8 +196,9 @@ export async function sendEmails(ctx: NotificationContext, batch: readonly Batch
       if (!p?.ok) throw new Error('unreachable: every email was checked above');
       return emailRow(ctx.clock, item.request, p.data, p.rendered, item.idempotencyKey, origin, claims[i]);
     });
-    // Either unique index (natural key or Idempotency-Key) may refuse a row: then it already exists.
-    const inserted = await ctx.db.insertInto('emails').values(values).onConflict((oc) => oc.doNothing()).returningAll().execute();
+    // Either unique index (natural key or Idempotency-Key) may refuse a row: then it already exists. Stored with the
+    // other requests' emails stored at the same time (one statement).
+    const inserted = await ctx.storeEmails(values);
     const byId = new Map(inserted.map((r) => [r.id, r]));
     const missing = values.filter((v) => !byId.has(v.id));
     // Repeats (or a key reused): what exists already, found in one statement.
