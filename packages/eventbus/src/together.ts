@@ -23,24 +23,40 @@ import type { CloudEvent } from './port.ts';
  * Give the subscription a `concurrency` of about `max`, and a `batch` (the deliveries one worker fetches, and
  * hands over, at once): only deliveries in flight at once can go together, and a worker's batch goes in one.
  */
-export function handledTogether<D, R, P = undefined>(options: {
+interface TogetherOptions<D, R> {
   /** The subscriber's service's database. */
   db: Kysely<D>;
-  handle: (trx: Transaction<D>, event: CloudEvent, prepared: P) => Promise<R>;
-  /**
-   * Work for all the deliveries of a transaction before any is handled (those seen for the first time, when `once`
-   * is given), its answer handed to each `handle`: e.g. their subjects locked and read by one statement each, not
-   * one per delivery. Alone, it is given the one delivery. Without it, `handle` is given undefined.
-   */
-  prepare?: (trx: Transaction<D>, events: readonly CloudEvent[]) => Promise<P>;
   /** The most deliveries in one transaction. */
   max: number;
   /** Transactions at once: a second goes on while the first waits on a lock. Default 2. */
   atOnce?: number;
   /** The subscriber's processed-event records (its service's schema and its name), and the answer to a delivery seen before. */
   once?: { schema: string; subscriber: string; seen: R };
-}): (event: CloudEvent) => Promise<R> {
+}
+
+/** Each delivery handled on its own in the shared transaction. */
+export function handledTogether<D, R>(
+  options: TogetherOptions<D, R> & { handle: (trx: Transaction<D>, event: CloudEvent) => Promise<R>; prepare?: undefined },
+): (event: CloudEvent) => Promise<R>;
+/**
+ * `prepare`: work for all the deliveries of a transaction before any is handled (those seen for the first time, when
+ * `once` is given), its answer handed to each `handle`: e.g. their subjects locked and read by one statement each, not
+ * one per delivery. Alone, it is given the one delivery.
+ */
+export function handledTogether<D, R, P>(
+  options: TogetherOptions<D, R> & {
+    handle: (trx: Transaction<D>, event: CloudEvent, prepared: P) => Promise<R>;
+    prepare: (trx: Transaction<D>, events: readonly CloudEvent[]) => Promise<P>;
+  },
+): (event: CloudEvent) => Promise<R>;
+export function handledTogether<D, R, P>(
+  options: TogetherOptions<D, R> & {
+    handle: (trx: Transaction<D>, event: CloudEvent, prepared: P) => Promise<R>;
+    prepare?: ((trx: Transaction<D>, events: readonly CloudEvent[]) => Promise<P>) | undefined;
+  },
+): (event: CloudEvent) => Promise<R> {
   const { db, handle, once } = options;
+  // Without `prepare`, `handle` is the overload that takes no third argument: what it is given there is never read.
   const prepare = (trx: Transaction<D>, events: readonly CloudEvent[]): Promise<P> =>
     options.prepare ? options.prepare(trx, events) : Promise.resolve(undefined as P);
   const transaction = <X>(work: (trx: Transaction<D>) => Promise<X>) => db.transaction().execute(work);

@@ -68,7 +68,7 @@ export interface Injectable {
  * Why: Node accepts one new connection per turn of its event loop. In a burst, the loop busy, the orchestrator's
  * calls needed ~150 new connections to its own server at once (the idle ones closed after the warm-up): measured
  * in a burst of 2,000, each waited up to 1.9 s to be accepted, and those cases' holds made the p99 of
- * submit → suspended (1.3–2.5 s against ≤ 1 s).
+ * submit → suspended (0.99–2.68 s in the benchmark's bursts without this, 0.76–1.18 s with it; target ≤ 1 s).
  *
  * `server` is asked at each call (the server is built after its callers); until it is there, calls go over the
  * network. A call that outlives its timeout is answered as a timeout; the server finishes it unobserved, as it

@@ -105,10 +105,11 @@ export async function lockCasesOf(trx: Transaction<EmsDb>, events: readonly Clou
   // A subject that is no case id (a person's, for an event about no case) is no case of ours; the uuid column would refuse it.
   const ids = [...new Set(events.map((e) => e.subject.toLowerCase()).filter((s) => UUID.test(s)))].sort();
   if (ids.length === 0) return new Map();
-  const cases = await trx.selectFrom('resignations').select(CASE_COLUMNS).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+  // The ids as one array: one statement text (and one prepared statement) whatever the batch's size.
+  const cases = await trx.selectFrom('resignations').select(CASE_COLUMNS).where(sql<boolean>`id = any(${ids}::uuid[])`).orderBy('id').forUpdate().execute();
   const locked = new Map<string, LockedCase>(cases.map((kase) => [kase.id, { kase, steps: {} }]));
   if (locked.size === 0) return locked;
-  const stepRows = await trx.selectFrom('steps').select(['resignation_id', 'name', 'status']).where('resignation_id', 'in', [...locked.keys()]).execute();
+  const stepRows = await trx.selectFrom('steps').select(['resignation_id', 'name', 'status']).where(sql<boolean>`resignation_id = any(${[...locked.keys()]}::uuid[])`).execute();
   for (const r of stepRows) locked.get(r.resignation_id)!.steps[r.name] = r.status;
   return locked;
 }

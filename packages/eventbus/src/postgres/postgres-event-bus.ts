@@ -376,7 +376,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): EventB
 
     // Who fetches when (see wakeups.ts): one worker per NOTIFY, timers for this process's retries and
     // dead letters, the sweep as the floor.
-    const work = createWakeups((id) => lane.notifyWorker(id), { linger: Math.min(MAX_LINGER_MS, Math.max(0, sub.linger ?? 0)) });
+    const work = createWakeups((id) => lane.notifyWorker(id), { linger: Math.min(MAX_LINGER_MS, sub.linger ?? 0) });
     const drain = createWakeups((id) => boss.notifyWorker(id));
     wakeups.set(queue, work);
     wakeups.set(deadLetterQueue, drain);
