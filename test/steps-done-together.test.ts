@@ -94,6 +94,18 @@ describe('the orchestrator’s step records, written together', () => {
     expect(await entriesOf(id)).toEqual([{ dedupe_key: 'suspendAccess.done', summary: 'suspendAccess done (1)', correlation_id: `corr-${id}` }]);
   });
 
+  it('when one step of a case is recorded twice in the same batch (two writers at once), then the first record stands, for the step and its timeline entry alike', async () => {
+    const [other, id] = await Promise.all([openCase(), openCase()]);
+    // The first goes alone; the two records of the same step wait for it and go together.
+    await Promise.all([
+      store.recordStepDone(other, 'suspendAccess', done('suspendAccess', 9)),
+      store.recordStepDone(id, 'scheduleInterview', done('scheduleInterview', 1)),
+      store.recordStepDone(id, 'scheduleInterview', done('scheduleInterview', 2)),
+    ]);
+    expect((await stepsOf(id)).get('scheduleInterview')).toMatchObject({ status: 'done', result: { n: 1 }, attempts: 1 });
+    expect(await entriesOf(id)).toEqual([{ dedupe_key: 'scheduleInterview.done', summary: 'scheduleInterview done (1)', correlation_id: `corr-${id}` }]);
+  });
+
   it('when a record names a case that does not exist, or carries a result the database cannot store, then only that record fails; the others of its batch are recorded', async () => {
     const [a, b] = await Promise.all([openCase(), openCase()]);
     const missing = randomUUID();

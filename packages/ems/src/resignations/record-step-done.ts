@@ -25,7 +25,7 @@ interface Done {
 }
 
 /** The most records in one statement. */
-export const STEPS_DONE_BATCH = 64;
+const STEPS_DONE_BATCH = 64;
 
 /** `recordStepDone(id, step, entry)`: group-committed; rejects for a case that does not exist (that record only). */
 export function stepsDoneTogether(db: Kysely<EmsDb>, clock: Clock): (id: string, step: StepName, entry: StepDone) => Promise<void> {
@@ -54,12 +54,14 @@ async function recordAll(db: Kysely<EmsDb>, batch: readonly Done[]): Promise<Set
   const ids = batch.map((r) => r.id);
   const { rows } = await sql<{ id: string }>`
     WITH u AS (
-      SELECT * FROM unnest(
+      -- A step named twice in one batch (two writers at once): the first of them, for its step and its entry alike.
+      SELECT DISTINCT ON (id, step) * FROM unnest(
         ${ids}::uuid[], ${batch.map((r) => r.step)}::text[], ${batch.map((r) => r.at)}::timestamptz[],
         ${batch.map((r) => JSON.stringify(r.entry.result))}::jsonb[], ${batch.map((r) => r.entry.attempts)}::int[],
         ${batch.map((r) => r.entry.service)}::text[], ${batch.map((r) => r.entry.type)}::text[], ${batch.map((r) => r.entry.summary)}::text[],
         ${batch.map((r) => JSON.stringify(r.entry.detail ?? {}))}::jsonb[]
       ) WITH ORDINALITY AS u(id, step, at, result, attempts, service, type, summary, detail, ord)
+      ORDER BY id, step, ord
     ), s AS (
       UPDATE ems.steps st SET status = 'done', at = u.at, result = u.result, attempts = greatest(st.attempts, u.attempts), last_error = NULL
       -- = ANY(ids) beside the join: the steps' primary key finds the batch's rows.

@@ -124,9 +124,10 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
 
   /**
    * Sends the rows to Notification in ONE call (one store, one commit there), then marks every accepted one sent
-   * in one statement, with the other cases' accepted at the same time (markSent). At-least-once: a crash before the mark sends again later, which Notification answers with
-   * the email it already has. A refusal that names emails gives up on those and sends the others again at once;
-   * one that names none gives up on all; anything else is retried later with backoff.
+   * in one statement, with the other cases' accepted at the same time (markSent). At-least-once: a crash before the
+   * mark sends again later, which Notification answers with the email it already has. A refusal that names emails
+   * gives up on those and sends the others again at once; one that names none gives up on all; anything else is
+   * retried later with backoff.
    */
   async function deliverCase(rows: readonly ToSend[]): Promise<void> {
     // What comes out of the table is checked like any input; a malformed row can never be sent.
