@@ -8,7 +8,7 @@ import { EMS_SCHEMA } from '../packages/ems/src/ems.service.ts';
 import type { EmsDb } from '../packages/ems/src/db/types.ts';
 import { inProcessCaseLookup } from '../packages/ems/src/resignations/case-facts.ts';
 import { createCaseStore } from '../packages/ems/src/resignations/case-store.ts';
-import type { CaseDraft } from '../packages/ems/src/resignations/case.types.ts';
+import { caseDraft } from './support/case-draft.ts';
 
 /*
  * The participants' case check answered by EMS in its own process (packages/ems/src/resignations/case-facts.ts):
@@ -41,25 +41,6 @@ async function openCase(employeeId: string): Promise<string> {
   return id;
 }
 
-/** A case as a submission opens it, for `employeeId`. */
-function draft(employeeId: string): CaseDraft {
-  const id = randomUUID();
-  return {
-    id,
-    employee: { id: employeeId, name: 'Alice Leaver', email: 'alice@acme.example', timezone: 'Europe/Berlin' },
-    manager: null,
-    hrPartnerId: 'hrp-berlin',
-    lastWorkingDay: '2027-03-31',
-    reason: null,
-    mode: 'orchestration',
-    correlationId: id,
-    traceparent: null,
-    idempotencyKey: null,
-    requestFingerprint: null,
-    submittedAt: new Date().toISOString(),
-  };
-}
-
 /** Statements that read EMS's cases (not the ones that write them). */
 const reads = () => sent.filter((t) => t.includes('"resignations"') && !/^\s*insert/i.test(t)).length;
 
@@ -85,14 +66,14 @@ describe('the case check answered in EMS’s own process', () => {
     const db = createKysely<EmsDb>(pool, EMS_SCHEMA);
     const lookup = inProcessCaseLookup(db);
     const store = createCaseStore(db, systemClock, { stepDeadlineSeconds: 60, opened: (kase) => lookup.opened(kase) });
-    const first = draft('emp-lookup-3');
+    const first = caseDraft('emp-lookup-3');
     expect((await store.open(first)).outcome).toBe('created');
     const before = reads();
     await expect(requireCase(lookup, first.id, 'emp-lookup-3')).resolves.toEqual({ id: first.id, employeeId: 'emp-lookup-3' });
     await expect(requireCase(lookup, first.id, 'emp-someone-else')).rejects.toMatchObject({ status: 409 });
     expect(reads() - before).toBe(0);
     // The same employee's second case is refused (they have one open): its id names no case.
-    const second = draft('emp-lookup-3');
+    const second = caseDraft('emp-lookup-3');
     expect((await store.open(second)).outcome).toBe('conflict');
     await expect(requireCase(lookup, second.id, 'emp-lookup-3')).rejects.toMatchObject({ status: 404 });
   });

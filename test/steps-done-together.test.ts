@@ -7,7 +7,7 @@ import { migrations as emsMigrations } from '../packages/ems/src/db/migrations.t
 import { EMS_SCHEMA } from '../packages/ems/src/ems.service.ts';
 import type { EmsDb } from '../packages/ems/src/db/types.ts';
 import { createCaseStore, type CaseStore } from '../packages/ems/src/resignations/case-store.ts';
-import type { CaseDraft } from '../packages/ems/src/resignations/case.types.ts';
+import { caseDraft } from './support/case-draft.ts';
 import type { StepName } from '../packages/ems/src/domain/resignation.ts';
 
 /*
@@ -35,20 +35,7 @@ afterAll(async () => {
 
 async function openCase(): Promise<string> {
   const id = randomUUID();
-  const draft: CaseDraft = {
-    id,
-    employee: { id: `emp-${id}`, name: 'Alice Leaver', email: 'alice@acme.example', timezone: 'Europe/Berlin' },
-    manager: null,
-    hrPartnerId: 'hrp-berlin',
-    lastWorkingDay: '2027-03-31',
-    reason: null,
-    mode: 'orchestration',
-    correlationId: `corr-${id}`,
-    traceparent: null,
-    idempotencyKey: null,
-    requestFingerprint: null,
-    submittedAt: new Date().toISOString(),
-  };
+  const draft = caseDraft(`emp-${id}`, { id, correlationId: `corr-${id}` });
   expect((await store.open(draft)).outcome).toBe('created');
   return id;
 }
