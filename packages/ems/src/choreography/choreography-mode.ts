@@ -34,7 +34,7 @@ export function choreographyMode(deps: {
   return {
     mode: 'choreography',
     store,
-    starter: { mode: 'choreography', start: (draft) => store.open(draft) },
+    starter: { mode: 'choreography', start: (intake) => store.open(intake) },
     decider: { decide: (id, input) => store.decide(id, input) },
     subscriptions: [trackReactionsWhenReported({ db: deps.db, clock: deps.clock, types: () => reportedTypes(deps.catalogue) })],
   };

@@ -24,13 +24,14 @@ export interface DirectoryEntry {
 }
 
 export interface Directory {
-  findEmployee(employeeId: string): Promise<DirectoryEntry | undefined>;
+  /** `within`: the transaction to read in (opening a case reads its employee in the transaction that opens it). */
+  findEmployee(employeeId: string, within?: Kysely<EmsDb>): Promise<DirectoryEntry | undefined>;
 }
 
 export function createDirectory(db: Kysely<EmsDb>): Directory & { seed(org: DemoOrg): Promise<void> } {
   return {
-    async findEmployee(employeeId) {
-      const row = await db
+    async findEmployee(employeeId, within = db) {
+      const row = await within
         .selectFrom('employees as e')
         .leftJoin('employees as m', 'm.id', 'e.manager_id')
         .select(['e.id', 'e.name', 'e.email', 'e.timezone', 'e.work_days', 'e.hr_partner_id', 'e.department', 'e.active', 'm.id as manager_id', 'm.name as manager_name', 'm.email as manager_email'])

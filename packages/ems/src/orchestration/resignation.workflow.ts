@@ -26,7 +26,7 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Logger } from '@ems/platform';
 import { recordOutcomesInStep, trackedSteps, type Reaction, type RetryPolicy } from './tracked-step.ts';
 import type { DecisionOrchestrator } from './decision.workflow.ts';
-import type { CaseDraft, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
+import type { CaseDraft, CaseIntake, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
 import type { ReactionStep } from '../domain/resignation.ts';
 import { summaries } from '../domain/summaries.ts';
 import { EventTypes } from '@ems/contracts/events';
@@ -119,10 +119,10 @@ export function createResignationOrchestrator(deps: {
   return {
     participants,
     /** Opens the case and starts its workflow; a case opened before (a retry) gets its workflow started if it has none. */
-    async start(draft: CaseDraft): Promise<OpenOutcome> {
-      const intake = await store.open(draft);
-      if (intake.outcome !== 'conflict') await startWorkflow(draft);
-      return intake;
+    async start(intake: CaseIntake): Promise<OpenOutcome> {
+      const opened = await store.open(intake);
+      if (opened.outcome !== 'conflict') await startWorkflow(opened.draft);
+      return opened;
     },
     /** Starts the workflow of every case whose opener died before starting it; how many it started. */
     async startOrphans(now: Date): Promise<number> {
@@ -140,5 +140,5 @@ export type ResignationOrchestrator = ReturnType<typeof createResignationOrchest
 
 /** How a case starts in orchestration mode: opened, then its workflow started. */
 export function orchestrationStarter(orchestrator: ResignationOrchestrator): CaseStarter {
-  return { mode: 'orchestration', start: (draft) => orchestrator.start(draft), startOrphans: (now) => orchestrator.startOrphans(now) };
+  return { mode: 'orchestration', start: (intake) => orchestrator.start(intake), startOrphans: (now) => orchestrator.startOrphans(now) };
 }

@@ -7,7 +7,7 @@ import type { EventBus } from '@ems/eventbus';
 import type { EmsDb, ResignationRow } from '../db/types.ts';
 import { CLOSING_STEPS, decideTransition, endOfDay, localDate, STEP_NAMES, type CaseStatus, type StepName, type StepStatus } from '../domain/resignation.ts';
 import { connectedSystemsOf } from '../connected-systems/record-system-access.ts';
-import type { CaseDraft, CaseFacts, DecideOutcome, DecisionInput, OpenOutcome, TimelineEntry, TimelineInput } from './case.types.ts';
+import type { CaseDraft, CaseFacts, CaseIntake, DecideOutcome, DecisionInput, OpenOutcome, TimelineEntry, TimelineInput } from './case.types.ts';
 import { draftFromRow, iso, toResignation, toTimelineEntry } from './case.view.ts';
 import { decisionEvent, submittedEvent } from './resignation.events.ts';
 import { settlement } from './settlement.ts';
@@ -23,7 +23,7 @@ import { summaries } from '../domain/summaries.ts';
  * (the tracker) and orchestration/cases-without-workflow.ts (a query on DBOS's own table).
  */
 
-export type { CaseDraft, CaseFacts, DecideOutcome, DecisionInput, OpenOutcome, TimelineEntry, TimelineInput } from './case.types.ts';
+export type { CaseDraft, CaseFacts, CaseIntake, DecideOutcome, DecisionInput, OpenOutcome, TimelineEntry, TimelineInput } from './case.types.ts';
 export { settlement } from './settlement.ts';
 
 export type CaseStore = ReturnType<typeof createCaseStore>;
@@ -104,11 +104,15 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      * Opens a case with its three pending steps and its first timeline entry, in one transaction: the case, then
      * its steps and entry together, then its event (when the store has a bus: both modes give it one).
      * Idempotent on the case id (a retried step finds its own case); an employee's second open case
-     * is refused by the partial unique index, whatever the interleaving.
+     * is refused by the partial unique index, whatever the interleaving. Given an intake's reads, they run first in
+     * the same transaction; what they throw refuses the case, with nothing written.
      */
-    async open(draft: CaseDraft): Promise<OpenOutcome> {
+    async open(intake: CaseIntake): Promise<OpenOutcome> {
+      let opening: CaseDraft | undefined;
       try {
         const outcome = await db.transaction().execute(async (trx) => {
+          const draft = typeof intake === 'function' ? await intake(trx) : intake;
+          opening = draft;
           const inserted = await trx
             .insertInto('resignations')
             .values({
@@ -137,7 +141,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             .onConflict((oc) => oc.column('id').doNothing())
             .returningAll()
             .executeTakeFirst();
-          if (!inserted) return { outcome: 'existing' as const, id: draft.id };
+          if (!inserted) return { outcome: 'existing' as const, id: draft.id, draft };
           const expectedBy = new Date(Date.parse(draft.submittedAt) + options.stepDeadlineSeconds * 1000);
           const submitted = timelineRow(draft.id, draft.correlationId, clock.now(), {
             service: 'ems',
@@ -157,14 +161,16 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             .execute();
           if (options.bus) await options.bus.publish(trx, [submittedEvent(draft)]);
           // The case as created (a new case has no connected systems yet): the caller need not read it back.
-          return { outcome: 'created' as const, id: draft.id, resignation: toResignation(inserted, steps, undefined) };
+          return { outcome: 'created' as const, id: draft.id, draft, resignation: toResignation(inserted, steps, undefined) };
         });
-        if (outcome.outcome === 'created') options.opened?.({ id: draft.id, employeeId: draft.employee.id });
+        if (outcome.outcome === 'created') options.opened?.({ id: outcome.id, employeeId: outcome.draft.employee.id });
         return outcome;
       } catch (err) {
+        const draft = opening;
+        if (draft === undefined) throw err; // the intake refused it (or could not read)
         // The same Idempotency-Key (so the same case id) inserted concurrently: PostgreSQL may find the key's
         // index taken before the id's, which ON CONFLICT (id) does not cover — it is the same case all the same.
-        if (draft.idempotencyKey !== null && isUniqueViolation(err, 'resignations_idempotency_key_key')) return { outcome: 'existing' as const, id: draft.id };
+        if (draft.idempotencyKey !== null && isUniqueViolation(err, 'resignations_idempotency_key_key')) return { outcome: 'existing' as const, id: draft.id, draft };
         if (!isUniqueViolation(err, 'resignations_one_open_per_employee')) throw err;
         const existing = await this.findOpenByEmployee(draft.employee.id);
         if (!existing) throw err; // closed in between: let the caller retry

@@ -1,6 +1,8 @@
+import type { Kysely } from 'kysely';
 import type { Actor } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import type { CaseStatus, DecisionKind } from '../domain/resignation.ts';
+import type { EmsDb } from '../db/types.ts';
 
 /** Everything known about a case when it is opened; the orchestrator acts on this snapshot. */
 export interface CaseDraft {
@@ -50,8 +52,21 @@ export type DecideOutcome =
   | { outcome: 'illegal'; detail: string }
   | { outcome: 'not-found' };
 
-/** `existing`: this very case was opened before (a retried write, or a concurrent request with the same key). */
-export type OpenOutcome = { outcome: 'created'; id: string; /** The case as its opening transaction wrote it. */ resignation?: ems.Resignation } | { outcome: 'existing'; id: string } | { outcome: 'conflict'; existingId: string };
+/**
+ * `existing`: this very case was opened before (a retried write, or a concurrent request with the same key).
+ * `draft`: what the case was opened from (an intake's, once read).
+ */
+export type OpenOutcome =
+  | { outcome: 'created'; id: string; draft: CaseDraft; /** The case as its opening transaction wrote it. */ resignation?: ems.Resignation }
+  | { outcome: 'existing'; id: string; draft: CaseDraft }
+  | { outcome: 'conflict'; existingId: string };
+
+/**
+ * What a case is opened from: its draft, or the reads that make it, run first in the transaction that opens it (a
+ * submission's directory read was a transaction of its own before it: one commit per case). Throwing refuses the
+ * case: nothing is written.
+ */
+export type CaseIntake = CaseDraft | ((trx: Kysely<EmsDb>) => Promise<CaseDraft>);
 
 export interface TimelineInput {
   service: string;

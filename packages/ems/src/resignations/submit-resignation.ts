@@ -2,13 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { HttpProblem, type Actor, type Clock } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import { defaultLastWorkingDay, lastWorkingDayProblem, notWorkingDayProblem } from '../domain/resignation.ts';
-import type { CaseDraft, CaseStore, OpenOutcome } from './case-store.ts';
+import type { CaseIntake, CaseStore, OpenOutcome } from './case-store.ts';
 import type { Directory } from '../directory/directory.ts';
 
 /** How a case gets going: both modes open it in one transaction; orchestration then starts its workflow, choreography's event is in that transaction. */
 export interface CaseStarter {
   mode: 'orchestration' | 'choreography';
-  start(draft: CaseDraft): Promise<OpenOutcome>;
+  /** Opens the case from its intake (read in the opening transaction). */
+  start(intake: CaseIntake): Promise<OpenOutcome>;
   /** Orchestration: starts the workflow of cases whose opener stopped before starting it (see resignation.workflow.ts). */
   startOrphans?(now: Date): Promise<number>;
 }
@@ -60,48 +61,65 @@ export async function submitResignation(
   const id = meta.idempotencyKey ? caseIdForKey(meta.idempotencyKey) : randomUUID();
   const correlationId = meta.correlationId ?? id;
 
-  const employee = await deps.directory.findEmployee(input.employeeId);
-  if (!employee || !employee.active) throw noEmployee(input.employeeId);
-  if (employee.hrPartnerId === null) throw noHrPartner(employee.id);
+  // The employee is read in the transaction that opens their case (a transaction of its own before: one commit a case).
+  let outcome: OpenOutcome;
+  try {
+    outcome = await deps.starter.start(async (trx) => {
+      const employee = await deps.directory.findEmployee(input.employeeId, trx);
+      if (!employee || !employee.active) throw noEmployee(input.employeeId);
+      if (employee.hrPartnerId === null) throw noHrPartner(employee.id);
 
-  const now = deps.clock.now();
-  const lastWorkingDay = input.lastWorkingDay ?? defaultLastWorkingDay(now, employee.timezone, deps.noticeDays, employee.workingDays);
-  const problem = lastWorkingDayProblem(lastWorkingDay, now, employee.timezone) ?? notWorkingDayProblem(lastWorkingDay, employee);
-  if (problem) {
+      const now = deps.clock.now();
+      const lastWorkingDay = input.lastWorkingDay ?? defaultLastWorkingDay(now, employee.timezone, deps.noticeDays, employee.workingDays);
+      const problem = lastWorkingDayProblem(lastWorkingDay, now, employee.timezone) ?? notWorkingDayProblem(lastWorkingDay, employee);
+      if (problem) throw new DayRefused(employee.id, problem);
+
+      return {
+        id,
+        employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+        manager: employee.manager,
+        hrPartnerId: employee.hrPartnerId,
+        lastWorkingDay,
+        reason: input.reason ? input.reason : null,
+        reasonCategory: input.reasonCategory ?? null,
+        department: employee.department,
+        mode: deps.starter.mode,
+        correlationId,
+        traceparent: meta.traceparent ?? null,
+        idempotencyKey: meta.idempotencyKey ?? null,
+        requestFingerprint: fingerprint,
+        submittedAt: now.toISOString(),
+        submittedBy: meta.actor(employee.id),
+      };
+    });
+  } catch (err) {
+    if (!(err instanceof DayRefused)) throw err;
     // An open case answers before a refused day: fixing the day would not let them resign. Looked up only here —
     // on the way in, opening the case finds an open one itself (its unique index), one statement fewer per case.
-    const open = await deps.store.findOpenByEmployee(employee.id);
+    const open = await deps.store.findOpenByEmployee(err.employeeId);
     // The same key sent concurrently: another request opened this very case since the key was looked up.
     if (open !== undefined && open === id) return replay(deps, id, meta.idempotencyKey, fingerprint);
-    if (open) throw conflictFor(employee.id, open);
-    throw invalidLastWorkingDay(problem);
+    if (open) throw conflictFor(err.employeeId, open);
+    throw invalidLastWorkingDay(err.problem);
   }
-
-  const draft: CaseDraft = {
-    id,
-    employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
-    manager: employee.manager,
-    hrPartnerId: employee.hrPartnerId,
-    lastWorkingDay,
-    reason: input.reason ? input.reason : null,
-    reasonCategory: input.reasonCategory ?? null,
-    department: employee.department,
-    mode: deps.starter.mode,
-    correlationId,
-    traceparent: meta.traceparent ?? null,
-    idempotencyKey: meta.idempotencyKey ?? null,
-    requestFingerprint: fingerprint,
-    submittedAt: now.toISOString(),
-    submittedBy: meta.actor(employee.id),
-  };
-  const outcome = await deps.starter.start(draft);
   // A concurrent request with the same key opened it first; it must have been the same request.
   if (outcome.outcome === 'existing') return replay(deps, id, meta.idempotencyKey, fingerprint);
   if (outcome.outcome === 'conflict') {
     if (outcome.existingId === id) return replay(deps, id, meta.idempotencyKey, fingerprint);
-    throw conflictFor(employee.id, outcome.existingId);
+    throw conflictFor(input.employeeId, outcome.existingId);
   }
   return { kind: 'created', resignation: outcome.resignation ?? (await deps.store.get(id))! };
+}
+
+/** A last working day the employee's calendar refuses: thrown out of the opening transaction (nothing written), answered after it. */
+class DayRefused extends Error {
+  readonly employeeId: string;
+  readonly problem: string;
+  constructor(employeeId: string, problem: string) {
+    super(problem);
+    this.employeeId = employeeId;
+    this.problem = problem;
+  }
 }
 
 /** The case an earlier request with the same Idempotency-Key opened — if it was the same request. */
