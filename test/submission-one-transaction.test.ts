@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKysely, createPool, HttpProblem, migrate, systemClock, type Pool } from '@ems/platform';
+import { createKysely, createPool, HttpProblem, migrate, systemClock, type Actor, type Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 import { recordStatements } from './support/recording-pool.ts';
 import { migrations as emsMigrations } from '../packages/ems/src/db/migrations.ts';
@@ -46,7 +46,7 @@ async function employee(over: { hrPartnerId?: string | null } = {}): Promise<str
   return id;
 }
 
-const meta = { allowed: () => true, actor: (id: string) => ({ kind: 'user' as const, id, name: id }) };
+const meta = { allowed: () => true, actor: (id: string): Actor => ({ kind: 'person', id, name: 'Alice Leaver', role: 'employee', client: 'test' }) };
 const submit = (employeeId: string, lastWorkingDay?: string) => submitResignation(deps, { employeeId, ...(lastWorkingDay ? { lastWorkingDay } : {}) }, meta);
 
 /** The statements sent while `work` ran, each marked whether a transaction was open when it was sent. */
