@@ -6,7 +6,7 @@ import type { PolicyTable } from '@ems/contracts/policy';
 import type { EventBus } from '@ems/eventbus';
 import { IDENTITY_SCHEMA, type IdentityDB } from './db/identity.db.ts';
 import { migrations } from './db/migrations.ts';
-import { findPerson, peopleWithRole, relationsOf, seedDirectory, type Contact, type EmployeeRelations } from './directory/directory.ts';
+import { findPerson, peopleWithRole, relationsTogether, seedDirectory, type Contact, type EmployeeRelations } from './directory/directory.ts';
 import type { Security } from './authenticate/security.ts';
 import type { IdentityContext } from './identity.context.ts';
 import type { Secrets } from './secrets.ts';
@@ -44,7 +44,7 @@ export function createDirectoryReader(pool: Pool): {
 } {
   const db = createKysely<IdentityDB>(pool, IDENTITY_SCHEMA);
   return {
-    relations: (employeeId) => relationsOf(db, employeeId),
+    relations: relationsTogether(db),
     // Whom Notification tells about drift (the access administrators).
     peopleWithRole: (role) => peopleWithRole(db, role),
     // Anyone in the directory (an HR partner or lead too), by id only.

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { DemoOrg } from '@ems/demo-org';
-import { systemClock } from '@ems/platform';
+import { groupCommit, systemClock } from '@ems/platform';
 import type { IdentityDb } from '../db/identity.db.ts';
 import { applyPeople } from './apply-people.ts';
 
@@ -138,6 +138,31 @@ export interface EmployeeRelations {
 }
 
 export async function relationsOf(db: IdentityDb, employeeId: string): Promise<EmployeeRelations | undefined> {
+  return (await relationsOfMany(db, [employeeId])).get(employeeId);
+}
+
+/** Most relations read by one statement (relationsTogether). */
+const RELATIONS_TOGETHER = 64;
+
+/**
+ * Relations asked for at the same moment, read by one statement (platform's groupCommit): when nothing else is being
+ * read one goes at once, alone; while it is, the next ones wait and go together. In a burst each batch of HR's
+ * invites asked for its employee's relations in a statement — and a transaction — of its own.
+ */
+export function relationsTogether(db: IdentityDb): (employeeId: string) => Promise<EmployeeRelations | undefined> {
+  return groupCommit<string, EmployeeRelations | undefined>({
+    max: RELATIONS_TOGETHER,
+    atOnce: 1,
+    together: async (ids) => {
+      const found = await relationsOfMany(db, ids);
+      return ids.map((id) => ({ ok: true as const, value: found.get(id) }));
+    },
+    alone: (id) => relationsOf(db, id),
+  });
+}
+
+/** Employees' relations by id (one statement text, whatever their number); an id that is not an employee's is absent. */
+async function relationsOfMany(db: IdentityDb, employeeIds: readonly string[]): Promise<Map<string, EmployeeRelations>> {
   const rows = await db
     .selectFrom('people as e')
     .leftJoin('people as m', 'm.id', 'e.manager_id')
@@ -154,17 +179,21 @@ export async function relationsOf(db: IdentityDb, employeeId: string): Promise<E
       'p.email as p_email',
       sql<Contact[]>`coalesce((SELECT json_agg(json_build_object('id', l.id, 'name', l.name, 'email', l.email) ORDER BY l.id) FROM identity.role_assignments r JOIN identity.people l ON l.id = r.person_id WHERE r.role = 'hr_lead'), '[]'::json)`.as('leads'),
     ])
-    .where('e.id', '=', employeeId)
+    .where(sql<boolean>`e.id = any(${[...new Set(employeeIds)]}::text[])`)
     .where('e.kind', '=', 'employee')
-    .executeTakeFirst();
-  if (!rows) return undefined;
+    .execute();
   const contact = (id: string | null, name: string | null, email: string | null): Contact | null => (id && name && email ? { id, name, email } : null);
-  return {
-    employee: { id: rows.e_id, name: rows.e_name, email: rows.e_email },
-    manager: contact(rows.m_id, rows.m_name, rows.m_email),
-    hrPartner: contact(rows.p_id, rows.p_name, rows.p_email),
-    hrLeads: rows.leads,
-  };
+  return new Map(
+    rows.map((r) => [
+      r.e_id,
+      {
+        employee: { id: r.e_id, name: r.e_name, email: r.e_email },
+        manager: contact(r.m_id, r.m_name, r.m_email),
+        hrPartner: contact(r.p_id, r.p_name, r.p_email),
+        hrLeads: r.leads,
+      },
+    ]),
+  );
 }
 
 /** Active people holding an administrative role (e.g. access_admin: whom drift alerts go to), by id. */
