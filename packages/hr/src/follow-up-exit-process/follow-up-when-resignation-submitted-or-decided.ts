@@ -16,11 +16,6 @@ export const FOLLOW_UP_SUBSCRIBER = 'hr.follow-up-exit-process';
 export const FOLLOW_UP_CONCURRENCY = 16;
 /** Deliveries one of its workers fetches and records at once: one transaction, one fetch, one completion. */
 export const FOLLOW_UP_BATCH = 8;
-/**
- * Ms a delivery waits for others to be fetched with it (as EMS's tracker): in a burst they came a few at a time, each
- * few a fetch, a transaction and a completion. Only the follow-up timer reads what this records, days later.
- */
-export const FOLLOW_UP_LINGER_MS = 100;
 
 const DECISIONS: Readonly<Record<string, Decision>> = {
   [EventTypes.resignationRetained]: 'retained',
@@ -52,7 +47,6 @@ export function followUpWhenResignationSubmittedOrDecided(ctx: HrContext & { fol
     types: [EventTypes.resignationSubmitted, EventTypes.resignationRetained, EventTypes.resignationWithdrawn, EventTypes.exitConfirmed],
     concurrency: FOLLOW_UP_CONCURRENCY,
     batch: FOLLOW_UP_BATCH,
-    linger: FOLLOW_UP_LINGER_MS,
 
     async handle(event) {
       await record(event);
