@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SMTPServer } from 'smtp-server';
-import type { Pool } from '@ems/platform';
+import { createPool, type Pool } from '@ems/platform';
+import { recordStatements } from '../../../test/support/recording-pool.ts';
 import { startCaptureSmtpServer, type CaptureSmtpServer } from '../src/index.ts';
 import { bootService, EMPLOYEES, freePort, getEmail, managerNotice, openCase, openDatabase, postEmail, waitFor, type RunningService } from './harness.ts';
 
@@ -25,8 +26,12 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function boot(...args: Parameters<typeof bootService> extends [unknown, ...infer Rest] ? Rest : never): Promise<RunningService> {
-  const svc = await bootService(database, ...args);
+async function boot(
+  deps: Parameters<typeof bootService>[1],
+  options?: Parameters<typeof bootService>[2],
+  env: Partial<Pick<typeof database, 'pool'>> = {},
+): Promise<RunningService> {
+  const svc = await bootService({ ...database, ...env }, deps, options);
   cleanup.push(() => svc.close());
   return svc;
 }
@@ -185,6 +190,26 @@ describe('Prefer: wait', () => {
     expect(waited.status).toBe(201);
     expect(waited.body).toMatchObject({ status: 'sent', attempts: 1 });
     expect(waited.body.sentAt).not.toBeNull();
+  });
+
+  it('when a caller asks not to wait (Prefer: wait=0), then the answer is the email as stored, read back by nothing, and the email is sent after it', async () => {
+    const smtp = await slowServer(400);
+    // Its own pool, every statement recorded from its first connection.
+    const recorded = createPool(database.db.url, { max: 4, name: 'notification-wait0-test' });
+    const sent: string[] = [];
+    recordStatements(recorded, sent);
+    cleanup.unshift(() => recorded.end());
+    const svc = await boot({ smtpUrl: smtp.url }, undefined, { pool: recorded });
+
+    const from = sent.length;
+    const res = await postEmail(svc, managerNotice(), { prefer: 'wait=0' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'queued', sentAt: null });
+    expect(smtp.accepted()).toBe(0); // answered before the server accepted it
+    const readBack = sent.slice(from).filter((t) => /^select \* from "notification"\."emails" where "id" = \$1/i.test(t.trim()));
+    expect(readBack).toEqual([]);
+    await waitFor('the email sent after the answer', async () => ((await getEmail(svc, res.body.id)).body.status === 'sent' ? true : undefined));
+    expect(smtp.accepted()).toBe(1);
   });
 
   it('when a repeat of a queued email asks to wait, then it waits for that delivery and sends nothing more', async () => {

@@ -1,4 +1,4 @@
-import { callJson, ServiceCallError, type BackoffPolicy, type CallAuth, type HttpTransport } from '@ems/platform';
+import { callJson, preferWait, ServiceCallError, type BackoffPolicy, type CallAuth, type HttpTransport } from '@ems/platform';
 import { notification } from '@ems/contracts';
 
 /**
@@ -11,7 +11,8 @@ export interface NotificationClient {
   sendEmail(request: notification.SendEmailRequest, options: { idempotencyKey: string; timeoutMs?: number }): Promise<notification.Email>;
   /**
    * Several emails in one call (POST /api/email-batches), each with its own key: each one's state in the order
-   * given. Throws ServiceCallError for the whole batch (a refusal names the email at fault).
+   * given, as Notification stored them — it is asked not to wait for their sending (`Prefer: wait=0`): HR needs them
+   * accepted, and Notification sends them. Throws ServiceCallError for the whole batch (a refusal names the email at fault).
    */
   sendEmails(batch: readonly { request: notification.SendEmailRequest; idempotencyKey: string }[], options?: { timeoutMs?: number }): Promise<notification.SentEmailOutcome[]>;
 }
@@ -40,7 +41,9 @@ export function createNotificationClient(options: { notificationUrl: string; tim
       const request: notification.SendEmailsRequest = { emails: batch.map((b) => ({ idempotencyKey: b.idempotencyKey, email: b.request })) };
       const body = await callJson<unknown>(batchUrl, {
         method: 'POST',
-        headers: options.auth ? await options.auth('notification') : {},
+        // Accepted is all the relay records; waiting for the SMTP server held each call up to Notification's fast path
+        // (3 s) in a burst, then cost a read of each email back.
+        headers: { ...(options.auth ? await options.auth('notification') : {}), prefer: preferWait(0) },
         body: request,
         timeoutMs: call.timeoutMs ?? options.timeoutMs ?? 5_000,
         ...via,
