@@ -201,8 +201,6 @@ export interface NotificationStub {
   received: ReceivedEmail[];
   /** HTTP requests it answered (a batch of emails counts once). */
   calls: number;
-  /** The Prefer header of each batch it was sent (POST /api/email-batches), in order; null when there was none. */
-  batchPrefers: Array<string | null>;
   /** One entry per distinct email (what the real service would have sent). */
   emails(): notification.SendEmailRequest[];
   failWith: number | undefined;
@@ -223,7 +221,6 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
     port: 0,
     received: [],
     calls: 0,
-    batchPrefers: [],
     emails: () => [...stored.values()].map((s) => s.request),
     failWith: undefined,
     stop: async () => undefined,
@@ -249,7 +246,6 @@ export async function startNotificationStub(port = 0): Promise<NotificationStub>
       return { status: 404, body: { type: 'about:blank', title: 'Not Found', status: 404 } };
     }
     stub.calls++;
-    if (batch) stub.batchPrefers.push(typeof req.headers.prefer === 'string' ? req.headers.prefer : null);
     if (stub.failWith !== undefined) return { status: stub.failWith, body: { type: 'about:blank', title: 'Unavailable', status: stub.failWith, detail: 'stub told to fail' } };
     const authorization = req.headers.authorization;
     if (!batch) {

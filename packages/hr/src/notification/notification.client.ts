@@ -1,4 +1,4 @@
-import { callJson, preferWait, ServiceCallError, type BackoffPolicy, type CallAuth, type HttpTransport } from '@ems/platform';
+import { callJson, ServiceCallError, type BackoffPolicy, type CallAuth, type HttpTransport } from '@ems/platform';
 import { notification } from '@ems/contracts';
 
 /**
@@ -11,8 +11,7 @@ export interface NotificationClient {
   sendEmail(request: notification.SendEmailRequest, options: { idempotencyKey: string; timeoutMs?: number }): Promise<notification.Email>;
   /**
    * Several emails in one call (POST /api/email-batches), each with its own key: each one's state in the order
-   * given, as Notification stored them — it is asked not to wait for their sending (`Prefer: wait=0`): HR needs them
-   * accepted, and Notification sends them. Throws ServiceCallError for the whole batch (a refusal names the email at fault).
+   * given. Throws ServiceCallError for the whole batch (a refusal names the email at fault).
    */
   sendEmails(batch: readonly { request: notification.SendEmailRequest; idempotencyKey: string }[], options?: { timeoutMs?: number }): Promise<notification.SentEmailOutcome[]>;
 }
@@ -41,9 +40,7 @@ export function createNotificationClient(options: { notificationUrl: string; tim
       const request: notification.SendEmailsRequest = { emails: batch.map((b) => ({ idempotencyKey: b.idempotencyKey, email: b.request })) };
       const body = await callJson<unknown>(batchUrl, {
         method: 'POST',
-        // Accepted is all the relay records; waiting for the SMTP server held each call up to Notification's fast path
-        // (3 s) in a burst, then cost a read of each email back.
-        headers: { ...(options.auth ? await options.auth('notification') : {}), prefer: preferWait(0) },
+        headers: options.auth ? await options.auth('notification') : {},
         body: request,
         timeoutMs: call.timeoutMs ?? options.timeoutMs ?? 5_000,
         ...via,

@@ -262,8 +262,8 @@ export async function deliverStored(ctx: NotificationContext, row: EmailRow, cla
  * The fast path: claim and send this email now, but answer after `waitMs` at the latest (the send
  * then goes on in the background and stop() waits for it). When another worker holds the claim (a
  * concurrent identical request, or the dispatcher), wait for its outcome the same way, reading the
- * row at growing intervals (25 ms doubling to 1 s). A caller that asks not to wait (`Prefer: wait=0`: HR's invites,
- * which need Notification to have accepted them, not sent) is answered the email as stored, read back by nothing.
+ * row at growing intervals (25 ms doubling to 1 s). A caller that asks not to wait (`Prefer: wait=0`) is answered the
+ * email as stored, read back by nothing; its send goes on.
  */
 export async function deliverNow(ctx: NotificationContext, row: EmailRow, claimed?: ClaimOnInsert, waitMs: number = ctx.fastPathTimeoutMs): Promise<EmailRow> {
   const deadline = Date.now() + waitMs;
