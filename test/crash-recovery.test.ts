@@ -14,6 +14,7 @@ import { emsProcesses, type EmsProcess } from './support/ems-process.ts';
 import { randomUUID } from 'node:crypto';
 import { createPool, systemClock } from '@ems/platform';
 import { createCaseStore } from '../packages/ems/src/resignations/case-store.ts';
+import { caseDraft } from './support/case-draft.ts';
 import { createEmsDb } from '../packages/ems/src/ems.service.ts';
 
 describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)', (mode) => {
@@ -141,20 +142,16 @@ describe.each(['orchestration', 'choreography'] as const)('crash recovery (%s)',
     const id = randomUUID();
     try {
       const store = createCaseStore(createEmsDb(pool), systemClock, { stepDeadlineSeconds: 60 });
-      const opened = await store.open({
-        id,
-        employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
-        manager: { id: manager.id, name: manager.name, email: manager.email },
-        hrPartnerId: employee.hrPartnerId,
-        lastWorkingDay: new Date(Date.now() + 28 * 86_400_000).toISOString().slice(0, 10),
-        reason: null,
-        mode: 'orchestration',
-        correlationId: id,
-        traceparent: null,
-        idempotencyKey: null,
-        requestFingerprint: null,
-        submittedAt: new Date(Date.now() - 60_000).toISOString(),
-      });
+      const opened = await store.open(
+        caseDraft(employee.id, {
+          id,
+          employee: { id: employee.id, name: employee.name, email: employee.email, timezone: employee.timezone },
+          manager: { id: manager.id, name: manager.name, email: manager.email },
+          hrPartnerId: employee.hrPartnerId,
+          lastWorkingDay: new Date(Date.now() + 28 * 86_400_000).toISOString().slice(0, 10),
+          submittedAt: new Date(Date.now() - 60_000).toISOString(),
+        }),
+      );
       expect(opened.outcome).toBe('created');
     } finally {
       await pool.end();
