@@ -1,5 +1,5 @@
 export { ConfigError, checkEnvNames, editDistance, nearestName, parseEnv, envBoolean, envPort, envPostgresUrl, envDuration, envSignedDuration, parseDuration } from './config.ts';
-export { createPool, createKysely, withTransaction, withDatabase, databaseName, ensureDatabase, quoteIdent, isUniqueViolation, type Pool } from './db.ts';
+export { createPool, createKysely, withTransaction, withDatabase, databaseName, ensureDatabase, quoteIdent, isUniqueViolation, arrayParam, type ArrayParamType, type Pool } from './db.ts';
 export { migrate, type Migration } from './migrate.ts';
 export { ensureServiceRoles, dropServiceRoles, serviceRoleName, scramVerifier, type ServiceRole, type ServiceRolesOptions } from './db-roles.ts';
 export { HttpProblem, ProblemSchema, notFound, conflict, badRequest, sendProblem, installProblemHandlers, refusalProblem, type Problem } from './problem.ts';

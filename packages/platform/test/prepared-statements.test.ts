@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import { sql, type Kysely } from 'kysely';
-import { createKysely, createPool, type Pool } from '@ems/platform';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { arrayParam, createKysely, createPool, type Pool } from '@ems/platform';
 import { createTestDatabase, type TestDatabase } from '@ems/platform/testing';
 
 /**
@@ -122,5 +122,40 @@ describe('when a migration adds a column under a prepared SELECT *', () => {
     const again = await db.transaction().execute((trx) => trx.selectFrom('people').selectAll().where('id', '=', 'p3').executeTakeFirstOrThrow());
     expect(again).toEqual({ id: 'p3', name: 'Person 3', team: 'core', level: null });
     expect(await byId('p4')).toEqual({ id: 'p4', name: 'Person 4', team: 'core', level: null });
+  });
+});
+
+describe('when a prepared statement reads the rows of a short array again and again (arrayParam)', () => {
+  /** Plans of the connection's named statement whose text mentions `fragment`, after it ran eight times. */
+  async function plansAfterEightRuns(where: (ids: string[]) => RawBuilder<boolean>, fragment: string): Promise<{ generic: number; custom: number; found: string[][] }> {
+    const found: string[][] = [];
+    for (let i = 0; i < 8; i++) {
+      const ids = [`s${i + 1}`, `s${i + 100}`];
+      const rows = await db.withTables<{ steps: { id: string; name: string } }>().selectFrom('steps').select('id').where(where(ids)).orderBy('id').execute();
+      found.push(rows.map((r) => r.id));
+    }
+    const r = await pool.query<{ generic: number; custom: number }>(
+      `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement LIKE '%' || $1 || '%' AND from_sql = false`,
+      [fragment],
+    );
+    expect(r.rows).toHaveLength(1);
+    return { ...r.rows[0]!, found };
+  }
+
+  beforeAll(async () => {
+    await admin.query(`CREATE TABLE app.steps (id text PRIMARY KEY, name text NOT NULL)`);
+    await admin.query(`INSERT INTO app.steps (id, name) SELECT 's' || i, 'Step ' || i FROM generate_series(1, 5000) i`);
+    await admin.query('ANALYZE app.steps');
+  });
+
+  it('then PostgreSQL keeps one generic plan after its five first custom ones, and every call still finds its own rows', async () => {
+    const { generic, custom, found } = await plansAfterEightRuns((ids) => sql<boolean>`id = any(${arrayParam(ids, 'text')}) /* opaque */`, 'opaque');
+    expect(found).toEqual([...Array(8).keys()].map((i) => [`s${i + 1}`, `s${i + 100}`].sort()));
+    expect({ generic, custom }).toEqual({ generic: 3, custom: 5 });
+  });
+
+  it('then the same statement over a bare array is planned again at every call (what arrayParam is for)', async () => {
+    const { generic, custom } = await plansAfterEightRuns((ids) => sql<boolean>`id = any(${ids}::text[]) /* bare */`, 'bare');
+    expect({ generic, custom }).toEqual({ generic: 0, custom: 8 });
   });
 });

@@ -6,7 +6,7 @@
  * extension's events), so a case's timeline holds the same entries in both modes.
  */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Clock } from '@ems/platform';
+import { arrayParam, type Clock } from '@ems/platform';
 import { EventTypes, ExitInterviewScheduled, type CloudEvent } from '@ems/contracts/events';
 import { firstDelivery, type EventCatalogue } from '@ems/eventbus';
 import type { EmsDb, ResignationRow } from '../db/types.ts';
@@ -106,10 +106,10 @@ export async function lockCasesOf(trx: Transaction<EmsDb>, events: readonly Clou
   const ids = [...new Set(events.map((e) => e.subject.toLowerCase()).filter((s) => UUID.test(s)))].sort();
   if (ids.length === 0) return new Map();
   // The ids as one array: one statement text (and one prepared statement) whatever the batch's size.
-  const cases = await trx.selectFrom('resignations').select(CASE_COLUMNS).where(sql<boolean>`id = any(${ids}::uuid[])`).orderBy('id').forUpdate().execute();
+  const cases = await trx.selectFrom('resignations').select(CASE_COLUMNS).where(sql<boolean>`id = any(${arrayParam(ids, 'uuid')})`).orderBy('id').forUpdate().execute();
   const locked = new Map<string, LockedCase>(cases.map((kase) => [kase.id, { kase, steps: {} }]));
   if (locked.size === 0) return locked;
-  const stepRows = await trx.selectFrom('steps').select(['resignation_id', 'name', 'status']).where(sql<boolean>`resignation_id = any(${[...locked.keys()]}::uuid[])`).execute();
+  const stepRows = await trx.selectFrom('steps').select(['resignation_id', 'name', 'status']).where(sql<boolean>`resignation_id = any(${arrayParam([...locked.keys()], 'uuid')})`).execute();
   for (const r of stepRows) locked.get(r.resignation_id)!.steps[r.name] = r.status;
   return locked;
 }

@@ -9,7 +9,7 @@
  * alone, so at a low rate nothing waits.
  */
 import { sql, type Kysely } from 'kysely';
-import { groupCommit, type Clock } from '@ems/platform';
+import { arrayParam, groupCommit, type Clock } from '@ems/platform';
 import type { EmsDb } from '../db/types.ts';
 import type { StepName } from '../domain/resignation.ts';
 import type { TimelineInput } from './case.types.ts';
@@ -56,21 +56,21 @@ async function recordAll(db: Kysely<EmsDb>, batch: readonly Done[]): Promise<Set
     WITH u AS (
       -- A step named twice in one batch (two writers at once): the first of them, for its step and its entry alike.
       SELECT DISTINCT ON (id, step) * FROM unnest(
-        ${ids}::uuid[], ${batch.map((r) => r.step)}::text[], ${batch.map((r) => r.at)}::timestamptz[],
-        ${batch.map((r) => JSON.stringify(r.entry.result))}::jsonb[], ${batch.map((r) => r.entry.attempts)}::int[],
-        ${batch.map((r) => r.entry.service)}::text[], ${batch.map((r) => r.entry.type)}::text[], ${batch.map((r) => r.entry.summary)}::text[],
-        ${batch.map((r) => JSON.stringify(r.entry.detail ?? {}))}::jsonb[]
+        ${arrayParam(ids, 'uuid')}, ${arrayParam(batch.map((r) => r.step), 'text')}, ${arrayParam(batch.map((r) => r.at), 'timestamptz')},
+        ${arrayParam(batch.map((r) => JSON.stringify(r.entry.result)), 'jsonb')}, ${arrayParam(batch.map((r) => r.entry.attempts), 'int')},
+        ${arrayParam(batch.map((r) => r.entry.service), 'text')}, ${arrayParam(batch.map((r) => r.entry.type), 'text')}, ${arrayParam(batch.map((r) => r.entry.summary), 'text')},
+        ${arrayParam(batch.map((r) => JSON.stringify(r.entry.detail ?? {})), 'jsonb')}
       ) WITH ORDINALITY AS u(id, step, at, result, attempts, service, type, summary, detail, ord)
       ORDER BY id, step, ord
     ), s AS (
       UPDATE ems.steps st SET status = 'done', at = u.at, result = u.result, attempts = greatest(st.attempts, u.attempts), last_error = NULL
       -- = ANY(ids) beside the join: the steps' primary key finds the batch's rows.
-      FROM u WHERE st.resignation_id = ANY(${ids}::uuid[]) AND st.resignation_id = u.id AND st.name = u.step
+      FROM u WHERE st.resignation_id = ANY(${arrayParam(ids, 'uuid')}) AND st.resignation_id = u.id AND st.name = u.step
         AND st.status IN ('pending', 'late', 'failed')
       RETURNING st.resignation_id
     ), r AS (
       UPDATE ems.resignations c SET updated_at = x.at
-      FROM (SELECT id, max(at) AS at FROM u GROUP BY id) x WHERE c.id = ANY(${ids}::uuid[]) AND c.id = x.id
+      FROM (SELECT id, max(at) AS at FROM u GROUP BY id) x WHERE c.id = ANY(${arrayParam(ids, 'uuid')}) AND c.id = x.id
       RETURNING c.id, c.correlation_id
     ), entries AS (
       INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key)

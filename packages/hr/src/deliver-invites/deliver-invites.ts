@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { backoffDelay, groupCommit, type Logger, type ServiceCallError } from '@ems/platform';
+import { arrayParam, backoffDelay, groupCommit, type Logger, type ServiceCallError } from '@ems/platform';
 import { notification } from '@ems/contracts';
 import type { HrDb } from '../db/hr.db.ts';
 import { isRefusedByNotification, notificationRetry, type NotificationClient } from '../notification/notification.client.ts';
@@ -85,7 +85,7 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
     await db
       .updateTable('outbox')
       .set({ status: 'sent', sent_at: new Date(), last_error: null })
-      .where(sql<boolean>`id = any(${[...ids]}::bigint[])`)
+      .where(sql<boolean>`id = any(${arrayParam([...ids], 'bigint')})`)
       .where('status', '=', 'pending')
       .execute();
   };

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { DemoOrg } from '@ems/demo-org';
-import { groupCommit, systemClock } from '@ems/platform';
+import { arrayParam, groupCommit, systemClock } from '@ems/platform';
 import type { IdentityDb } from '../db/identity.db.ts';
 import { applyPeople } from './apply-people.ts';
 
@@ -179,7 +179,7 @@ async function relationsOfMany(db: IdentityDb, employeeIds: readonly string[]): 
       'p.email as p_email',
       sql<Contact[]>`coalesce((SELECT json_agg(json_build_object('id', l.id, 'name', l.name, 'email', l.email) ORDER BY l.id) FROM identity.role_assignments r JOIN identity.people l ON l.id = r.person_id WHERE r.role = 'hr_lead'), '[]'::json)`.as('leads'),
     ])
-    .where(sql<boolean>`e.id = any(${[...new Set(employeeIds)]}::text[])`)
+    .where(sql<boolean>`e.id = any(${arrayParam([...new Set(employeeIds)], 'text')})`)
     .where('e.kind', '=', 'employee')
     .execute();
   const contact = (id: string | null, name: string | null, email: string | null): Contact | null => (id && name && email ? { id, name, email } : null);

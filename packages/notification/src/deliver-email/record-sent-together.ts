@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { groupCommit, type Clock } from '@ems/platform';
+import { arrayParam, groupCommit, type Clock } from '@ems/platform';
 import type { EventBus } from '@ems/eventbus';
 import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 import { outcomeEvent } from './outcome-event.ts';
@@ -37,7 +37,7 @@ export function createSentRecorder(deps: { db: Kysely<NotificationDB>; clock: Cl
         .set({ status: 'sent', claim_token: null, claimed_until: null, sent_at: now, last_error: null })
         // One text whatever the batch's size: the pairs travel as two arrays.
         .where(
-          sql<boolean>`("id", "claim_token") in (select * from unnest(${batch.map((e) => e.row.id)}::uuid[], ${batch.map((e) => e.token)}::uuid[]))`,
+          sql<boolean>`("id", "claim_token") in (select * from unnest(${arrayParam(batch.map((e) => e.row.id), 'uuid')}, ${arrayParam(batch.map((e) => e.token), 'uuid')}))`,
         )
         .returningAll()
         .execute();
