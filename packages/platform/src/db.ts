@@ -134,7 +134,8 @@ export type ArrayParamType = 'uuid' | 'text' | 'bigint' | 'int' | 'timestamptz' 
  * keeps one generic plan only if that costs no more than the custom plans did. Given a bare array, a custom plan
  * counts it (one to three elements in a burst's batches) while the generic plan guesses ten, so the generic plan
  * always looks dearer and the statement is planned again at every call — measured, the statements a case ran this
- * way cost PostgreSQL more planning than all the others together (bench: `plans` and `planMs` per case). Behind an
+ * way were about two thirds of PostgreSQL's planning per orchestrated case and half of a choreographed one's (bench:
+ * `plans` and `planMs` per case; README, "the lean path, thirty-first round"). Behind an
  * init plan the array is a value the planner cannot look into in either plan: both guess ten, the generic plan is
  * kept, and the index is still used (the init plan's value is a constant for the scan).
  *
