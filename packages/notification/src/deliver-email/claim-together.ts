@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
-import { groupCommit, type Clock } from '@ems/platform';
+import { arrayParam, groupCommit, type Clock } from '@ems/platform';
 import type { EmailRow, NotificationDB } from '../db/notification.db.ts';
 
 /** An email claimed for sending: the row as the claim left it, and the token that holds the claim. */
@@ -59,7 +59,7 @@ export function createClaimer(deps: { db: Kysely<NotificationDB>; clock: Clock; 
             .selectFrom('emails')
             .select('id')
             // One text whatever the batch's size: the ids travel as one array.
-            .where(sql<boolean>`"id" = any(${ids}::uuid[])`),
+            .where(sql<boolean>`"id" = any(${arrayParam(ids, 'uuid')})`),
           now,
         )
           .forUpdate()
