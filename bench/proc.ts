@@ -30,8 +30,12 @@ export function pss(pid: number): number | undefined {
 export interface CpuTimes {
   /** utime + stime of the process itself, seconds. */
   self: number;
+  /** stime alone: the part spent in the kernel (system calls: socket reads and writes, fsync…), seconds. */
+  system: number;
   /** cutime + cstime: children it has waited for (a postmaster's exited backends), seconds. */
   reaped: number;
+  /** cstime alone, seconds. */
+  reapedSystem: number;
 }
 
 export function cpuTimes(pid: number): CpuTimes | undefined {
@@ -40,7 +44,31 @@ export function cpuTimes(pid: number): CpuTimes | undefined {
   // Fields after the command name (which may contain spaces) start at ") ".
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const n = (i: number) => Number(f[i - 3]);
-  return { self: (n(14) + n(15)) / TICKS_PER_SECOND, reaped: (n(16) + n(17)) / TICKS_PER_SECOND };
+  return {
+    self: (n(14) + n(15)) / TICKS_PER_SECOND,
+    system: n(15) / TICKS_PER_SECOND,
+    reaped: (n(16) + n(17)) / TICKS_PER_SECOND,
+    reapedSystem: n(17) / TICKS_PER_SECOND,
+  };
+}
+
+/**
+ * Context switches of a process's main thread (/proc/<pid>/status; for Node, the event loop's thread).
+ * Voluntary: it waited (epoll with nothing to do). Involuntary: it was preempted while it had work —
+ * typically right after a write woke the PostgreSQL backend it talks to and the scheduler gave that
+ * backend the core. A CPU profile samples a preempted thread at the frame it was in (`writev`), so such
+ * waits show there as if they were CPU time.
+ */
+export interface ContextSwitches {
+  voluntary: number;
+  involuntary: number;
+}
+
+export function contextSwitches(pid: number): ContextSwitches | undefined {
+  const status = read(`/proc/${pid}/status`) ?? '';
+  const v = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+  const i = /^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+  return v && i ? { voluntary: Number(v[1]), involuntary: Number(i[1]) } : undefined;
 }
 
 /**
@@ -75,23 +103,24 @@ export function childrenOf(pid: number): number[] {
  * deltas of the live processes plus what the root reaped from children that exited in between.
  */
 export interface TreeCpu {
-  perPid: Map<number, number>;
-  rootReaped: number;
+  perPid: Map<number, { self: number; system: number }>;
+  rootReaped: { self: number; system: number };
 }
 
 export function treeCpu(root: number): TreeCpu {
-  const perPid = new Map<number, number>();
+  const perPid = new Map<number, { self: number; system: number }>();
   const root0 = cpuTimes(root);
   for (const pid of [root, ...safeChildren(root)]) {
     const t = cpuTimes(pid);
-    if (t) perPid.set(pid, t.self);
+    if (t) perPid.set(pid, { self: t.self, system: t.system });
   }
-  return { perPid, rootReaped: root0?.reaped ?? 0 };
+  return { perPid, rootReaped: { self: root0?.reaped ?? 0, system: root0?.reapedSystem ?? 0 } };
 }
 
-export function treeCpuDelta(before: TreeCpu, after: TreeCpu): number {
-  let sum = after.rootReaped - before.rootReaped;
-  for (const [pid, t] of after.perPid) sum += t - (before.perPid.get(pid) ?? 0);
+/** Seconds of CPU the tree used between the snapshots; `system`: only the part spent in the kernel. */
+export function treeCpuDelta(before: TreeCpu, after: TreeCpu, part: 'self' | 'system' = 'self'): number {
+  let sum = after.rootReaped[part] - before.rootReaped[part];
+  for (const [pid, t] of after.perPid) sum += t[part] - (before.perPid.get(pid)?.[part] ?? 0);
   return sum;
 }
 

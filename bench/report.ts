@@ -62,6 +62,8 @@ export function toMarkdown(r: BenchReport): string {
   rows.push([`**CPU ms per case, EMS + PostgreSQL** (${first})`, (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.emsAndPostgres, 1)]);
   rows.push([`CPU ms per case, EMS / PostgreSQL / load generator (${first})`, (x) => cpuPerCase(burst(x) ?? steady(x))]);
   if (m.some((x) => x.bus === 'nats')) rows.push([`CPU ms per case, nats-server (${first}; the server may be shared)`, (x) => fmt((burst(x) ?? steady(x))?.cpuMsPerCase.nats, 1)]);
+  rows.push([`… of it in the kernel (system time), EMS / PostgreSQL (${first})`, (x) => systemCpu(burst(x) ?? steady(x))]);
+  rows.push([`EMS main thread's context switches per case: waited / preempted (${first})`, (x) => switches(burst(x) ?? steady(x))]);
   rows.push([`cores busy, EMS / PostgreSQL (${first})`, (x) => cores(burst(x) ?? steady(x))]);
   rows.push(['EMS event loop busy; a timer late p50 / p99 / max ms (burst / steady)', (x) => [burst(x), steady(x)].map(eventLoop).join(' · ')]);
   rows.push(['EMS start-up incl. seeding, ms', (x) => fmt(x.startupMs)]);
@@ -212,6 +214,17 @@ function cpuPerCase(p: PhaseReport | undefined): string {
   return `${fmt(p.cpuMsPerCase.ems, 1)} / ${fmt(p.cpuMsPerCase.postgres, 1)} / ${fmt(p.cpuMsPerCase.loadGenerator, 1)}`;
 }
 
+function systemCpu(p: PhaseReport | undefined): string {
+  // Results written before the split existed have no systemCpuMsPerCase.
+  const s = p?.systemCpuMsPerCase;
+  return s ? `${fmt(s.ems, 1)} / ${fmt(s.postgres, 1)}` : '–';
+}
+
+function switches(p: PhaseReport | undefined): string {
+  const c = p?.emsContextSwitchesPerCase;
+  return c ? `${fmt(c.voluntary, 1)} / ${fmt(c.involuntary, 1)}` : '–';
+}
+
 function cores(p: PhaseReport | undefined): string {
   if (!p) return '–';
   return `${fmt(p.coresBusy.ems, 2)} / ${fmt(p.coresBusy.postgres, 2)}`;
@@ -226,6 +239,13 @@ function profileSection(m: ModeReport, p: PhaseReport): string[] {
   const out: string[] = [];
   if (p.profile) {
     out.push('', `### Profile: ${m.mode}, ${p.kind} — EMS main thread busy ${pct(p.profile.busyShare)} of ${fmt(p.profile.wallMs / 1000, 1)} s`, '');
+    // A sample is taken when the thread runs again: the time it waited for a core after being preempted lands on the
+    // frame it was preempted in — mostly the socket write that woke PostgreSQL's backend.
+    const c = p.emsContextSwitchesPerCase;
+    out.push(
+      `Samples are wall-clock time, not CPU: a thread preempted while it had work (${c ? `${fmt(c.involuntary, 1)} times per case here` : 'see the context switches above'}) is sampled, when it runs again, at the frame it was preempted in — mostly \`writev\` / \`writeBuffer\`, the write that woke a PostgreSQL backend. Their share is waiting for a core; the system time above is what the kernel really spent.`,
+      '',
+    );
     out.push('| self time by component | ms | share |', '|---|---:|---:|');
     out.push(...p.profile.components.map((c) => `| ${c.name} | ${c.ms} | ${pct(c.share)} |`));
     out.push('', '| self time by function | ms | share |', '|---|---:|---:|');

@@ -33,7 +33,7 @@ import { browserSession } from '@ems/identity/testing';
 import { openInertCases, PARTICIPANT_CALLS, participantsCeiling, type ParticipantCall, type ParticipantsCeiling } from './participants.ts';
 import { benchOrg } from './org.ts';
 import { dbCounters, isForeignKeyCheck, startBenchServer, statementCounts, statementDelta, tupleWrites, type BenchServer, type DbCounters } from './postgres.ts';
-import { cpuModel, cpuTimes, loadAverage, natsServerPid, syscalls, treeCpu, treeCpuDelta, treePss } from './proc.ts';
+import { contextSwitches, cpuModel, cpuTimes, loadAverage, natsServerPid, syscalls, treeCpu, treeCpuDelta, treePss } from './proc.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { firstStages, holdStages, type HoldStages } from './stages.ts';
 
@@ -116,6 +116,13 @@ export interface PhaseReport {
   rowsWrittenPerCase: Record<string, number>;
   /** nats: the nats-server process EMS uses (shared with anything else using it). */
   cpuMsPerCase: { ems: number; postgres: number | null; nats: number | null; mailRelay: number | null; loadGenerator: number; emsAndPostgres: number | null };
+  /** The part of cpuMsPerCase spent in the kernel (stime: system calls, socket reads and writes, fsync); the rest is user time. */
+  systemCpuMsPerCase: { ems: number; postgres: number | null };
+  /**
+   * Context switches of the EMS process's main thread per case: waits for work (voluntary) and preemptions while it
+   * had work (involuntary; see proc.ts contextSwitches — what a CPU profile shows as time in `writev`).
+   */
+  emsContextSwitchesPerCase: { voluntary: number; involuntary: number } | null;
   /** Average cores busy during the phase. */
   coresBusy: { ems: number; postgres: number | null; loadGenerator: number };
   /** Every SQL statement the phase ran, per case (embedded server only: pg_stat_statements), foreign-key checks PostgreSQL ran at COMMIT included. */
@@ -438,6 +445,8 @@ interface Snapshot {
   rows: Record<string, number>;
   statements: Awaited<ReturnType<typeof statementCounts>>;
   emsCpu: number;
+  emsSystemCpu: number;
+  emsSwitches: ReturnType<typeof contextSwitches>;
   emsSyscalls: ReturnType<typeof syscalls>;
   pgCpu: ReturnType<typeof treeCpu> | undefined;
   natsCpu: number | undefined;
@@ -452,6 +461,8 @@ async function snapshot(ctx: PhaseContext): Promise<Snapshot> {
     rows: await tupleWrites(ctx.db.url),
     statements: await statementCounts(ctx.server, ctx.db.name),
     emsCpu: cpuTimes(ctx.ems.pid)?.self ?? 0,
+    emsSystemCpu: cpuTimes(ctx.ems.pid)?.system ?? 0,
+    emsSwitches: contextSwitches(ctx.ems.pid),
     emsSyscalls: syscalls(ctx.ems.pid),
     pgCpu: ctx.server.postmasterPid ? treeCpu(ctx.server.postmasterPid) : undefined,
     natsCpu: ctx.natsPid ? cpuTimes(ctx.natsPid)?.self : undefined,
@@ -659,6 +670,14 @@ async function runPhase(ctx: PhaseContext, kind: 'burst' | 'steady', employees: 
         loadGenerator: perCase(cpu.loadGenerator * 1000),
         emsAndPostgres: cpu.postgres === null ? null : perCase((cpu.ems + cpu.postgres) * 1000),
       },
+      systemCpuMsPerCase: {
+        ems: perCase((after.emsSystemCpu - before.emsSystemCpu) * 1000),
+        postgres: before.pgCpu && after.pgCpu ? perCase(treeCpuDelta(before.pgCpu, after.pgCpu, 'system') * 1000) : null,
+      },
+      emsContextSwitchesPerCase:
+        before.emsSwitches && after.emsSwitches
+          ? { voluntary: perCase(after.emsSwitches.voluntary - before.emsSwitches.voluntary), involuntary: perCase(after.emsSwitches.involuntary - before.emsSwitches.involuntary) }
+          : null,
       coresBusy: {
         ems: Math.round((cpu.ems / wallS) * 100) / 100,
         postgres: cpu.postgres === null ? null : Math.round((cpu.postgres / wallS) * 100) / 100,

@@ -90,6 +90,11 @@ describe('benchmark smoke run', () => {
         expect(Number.isFinite(p.commits.perCase)).toBe(true);
         expect(Object.keys(p.rowsWrittenPerCase)).toEqual(expect.arrayContaining(['ems', 'hr', 'access', 'notification']));
         expect(p.cpuMsPerCase.ems).toBeGreaterThan(0);
+        // The kernel's part of that CPU (stime), never more than the whole; the event loop's thread switched at least once per case (it waits for answers).
+        expect(p.systemCpuMsPerCase.ems).toBeGreaterThanOrEqual(0);
+        expect(p.systemCpuMsPerCase.ems).toBeLessThanOrEqual(p.cpuMsPerCase.ems);
+        expect(p.systemCpuMsPerCase.postgres === null).toBe(p.cpuMsPerCase.postgres === null); // an external server: neither
+        expect(p.emsContextSwitchesPerCase!.voluntary + p.emsContextSwitchesPerCase!.involuntary).toBeGreaterThanOrEqual(1);
         // The EMS process's event loop over the phase: a share of the time, and how late a timer ran.
         expect(p.eventLoop.utilization).toBeGreaterThan(0);
         expect(p.eventLoop.utilization).toBeLessThanOrEqual(1);
@@ -135,6 +140,7 @@ describe('benchmark smoke run', () => {
     expect(md).toContain('What admitting a caller costs');
     expect(md).toMatch(/\| EMS event loop busy; a timer late p50 \/ p99 \/ max ms \(burst \/ steady\) \| \d+ %; [\d.]+ \/ [\d.]+ \/ \d+ · \d+ %;/);
     expect(md).toContain('submit → critical access suspended');
+    expect(md).toMatch(/\| EMS main thread's context switches per case: waited \/ preempted \(burst\) \| [\d.]+ \/ [\d.]+ \|/);
     expect(md).toContain('÷ bare DBOS workflows/s');
     expect(md).toContain('the participants alone');
     // Issue 15's targets, each with this run's figure (the smoke run is on an external server: no CPU of PostgreSQL there).
