@@ -2,8 +2,8 @@
  * Choreography's case tracker records the outcome events that arrive together in one transaction (eventbus's
  * handledTogether): in a burst each case reports three outcomes, and each was a transaction of its own. On real
  * PostgreSQL, with EMS's schema: twelve outcomes of four cases delivered at once settle every case as one at a
- * time would, in a few transactions, each recording its deliveries processed by one statement and locking and reading
- * their cases by two; the decision's three outcomes arriving together close the case once; a delivery the database
+ * time would, in a few transactions, each recording its deliveries processed by one statement, locking and reading
+ * their cases by two and writing what they recorded by one; the decision's three outcomes arriving together close the case once; a delivery the database
  * refuses fails alone, and the others are recorded; one about no case of EMS's changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -27,6 +27,8 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
   /** Statements that locked cases, and that read cases' steps. */
   let locks = 0;
   let stepReads = 0;
+  /** Statements that wrote records on cases (each writes the timeline). */
+  let writes = 0;
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('testServerUrl'), 'tracker');
@@ -43,6 +45,7 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
         if (typeof text === 'string' && text.includes('processed_events')) dedupes++;
         if (typeof text === 'string' && /from "ems"\."resignations".* for update$/s.test(text)) locks++;
         if (typeof text === 'string' && /^select .* from "ems"\."steps"/s.test(text)) stepReads++;
+        if (typeof text === 'string' && /insert into "?ems"?\."?timeline"?/i.test(text)) writes++;
         return query(...args);
       };
     });
@@ -85,8 +88,10 @@ describe('the case tracker (choreography), deliveries arriving together', () => 
     dedupes = 0;
     locks = 0;
     stepReads = 0;
+    writes = 0;
     await Promise.all(events.map(deliver));
     expect(taken, 'transactions for 12 deliveries').toBeLessThanOrEqual(4);
+    expect(writes, 'statements writing what the 12 deliveries recorded').toBe(taken);
     expect(dedupes, 'statements recording the 12 deliveries processed').toBe(taken);
     expect(locks, 'statements locking the cases of the 12 deliveries').toBe(taken);
     expect(stepReads, 'statements reading the steps of those cases').toBe(taken);

@@ -42,20 +42,24 @@ export function handledTogether<D, R>(
  * `prepare`: work for all the deliveries of a transaction before any is handled (those seen for the first time, when
  * `once` is given), its answer handed to each `handle`: e.g. their subjects locked and read by one statement each, not
  * one per delivery. Alone, it is given the one delivery.
+ * `finish`: work after every delivery of the transaction has been handled, before it commits, given what `prepare`
+ * answered: e.g. the writes each `handle` noted there, made by one statement (not run when no delivery was fresh).
  */
 export function handledTogether<D, R, P>(
   options: TogetherOptions<D, R> & {
     handle: (trx: Transaction<D>, event: CloudEvent, prepared: P) => Promise<R>;
     prepare: (trx: Transaction<D>, events: readonly CloudEvent[]) => Promise<P>;
+    finish?: ((trx: Transaction<D>, prepared: P) => Promise<void>) | undefined;
   },
 ): (event: CloudEvent) => Promise<R>;
 export function handledTogether<D, R, P>(
   options: TogetherOptions<D, R> & {
     handle: (trx: Transaction<D>, event: CloudEvent, prepared: P) => Promise<R>;
     prepare?: ((trx: Transaction<D>, events: readonly CloudEvent[]) => Promise<P>) | undefined;
+    finish?: ((trx: Transaction<D>, prepared: P) => Promise<void>) | undefined;
   },
 ): (event: CloudEvent) => Promise<R> {
-  const { db, handle, once } = options;
+  const { db, handle, once, finish } = options;
   // Without `prepare`, `handle` is the overload that takes no third argument: what it is given there is never read.
   const prepare = (trx: Transaction<D>, events: readonly CloudEvent[]): Promise<P> =>
     options.prepare ? options.prepare(trx, events) : Promise.resolve(undefined as P);
@@ -73,12 +77,17 @@ export function handledTogether<D, R, P>(
         const prepared = await prepare(trx, events.filter((_, i) => fresh[i]));
         const handled = new Array<{ ok: true; value: R }>(events.length);
         for (const i of bySubject(events)) handled[i] = { ok: true, value: fresh[i] ? await handle(trx, events[i]!, prepared) : once!.seen };
+        if (finish && fresh.some(Boolean)) await finish(trx, prepared);
         return handled;
       }),
     alone: (event) =>
-      transaction(async (trx) =>
-        !once || (await firstDelivery(trx, once.schema, once.subscriber, event.id)) ? handle(trx, event, await prepare(trx, [event])) : once.seen,
-      ),
+      transaction(async (trx) => {
+        if (once && !(await firstDelivery(trx, once.schema, once.subscriber, event.id))) return once.seen;
+        const prepared = await prepare(trx, [event]);
+        const value = await handle(trx, event, prepared);
+        if (finish) await finish(trx, prepared);
+        return value;
+      }),
   });
 }
 

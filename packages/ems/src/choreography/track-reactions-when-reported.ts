@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '@ems/platform';
 import { handledTogether, type Subscription } from '@ems/eventbus';
 import type { EmsDb } from '../db/types.ts';
-import { lockCasesOf, recordFirstReportedIn } from '../resignations/record-reported.ts';
+import { lockCasesOf, recordFirstReportedIn, writeRecorded } from '../resignations/record-reported.ts';
 
 export { OUTCOME_EVENT_TYPES } from '../resignations/record-reported.ts';
 
@@ -37,14 +37,17 @@ export const TRACKER_LINGER_MS = 100;
 /**
  * The tracker: every event of `types()` (read at each subscribe, so an extension's events count) recorded on its
  * case, once. The deliveries that arrive while it writes are recorded in its next transaction (eventbus's
- * handledTogether), recorded processed there by one statement, and their cases locked and read by two.
+ * handledTogether), recorded processed there by one statement, their cases locked and read by two, and what they
+ * recorded written by one.
  */
 export function trackReactionsWhenReported(deps: { db: Kysely<EmsDb>; clock: Clock; types: () => string[] }): Subscription {
   const record = handledTogether({
     db: deps.db,
     // The cases of a transaction's deliveries locked and read by two statements (were two each).
     prepare: lockCasesOf,
-    handle: (trx, event, cases) => recordFirstReportedIn(trx, deps.clock, event, cases),
+    handle: (_trx, event, cases) => Promise.resolve(recordFirstReportedIn(deps.clock, event, cases)),
+    // What they recorded written by one statement (was one each).
+    finish: (trx, cases) => writeRecorded(trx, cases.writes),
     max: TRACKER_CONCURRENCY,
     // The deliveries of a transaction recorded processed by one statement (was one each).
     once: { schema: 'ems', subscriber: TRACKER, seen: 'duplicate' },

@@ -85,14 +85,31 @@ export async function recordReportedIn(trx: Transaction<EmsDb>, clock: Clock, ev
 /** What recording an event reads of its case. */
 const CASE_COLUMNS = ['id', 'manager_name', 'employee_timezone', 'decision_revision', ...SETTLE_COLUMNS] as const;
 
-/** A case as its transaction locked and read it, kept current by the records written on it since. */
+/** A case as its transaction locked and read it, kept current by the records noted on it since. */
 interface LockedCase {
   kase: Pick<Selectable<ResignationRow>, (typeof CASE_COLUMNS)[number]>;
   steps: Partial<Record<StepName, StepStatus>>;
 }
 
-/** The cases of a transaction's deliveries, locked and read (by their ids in lower case). */
-export type LockedCases = ReadonlyMap<string, LockedCase>;
+/**
+ * The cases of a transaction's deliveries, locked and read (by their ids in lower case), and what recording the
+ * deliveries noted to write on them: written by one statement when the transaction's deliveries are all handled
+ * (`writeRecorded`).
+ */
+export interface LockedCases {
+  cases: ReadonlyMap<string, LockedCase>;
+  writes: Writes;
+}
+
+/** Records noted, in the order they were made. */
+interface Writes {
+  steps: Array<{ id: string; step: StepName; status: 'done' | 'failed'; at: Date; lastError: string | null; result: string }>;
+  /** Per case, the columns its records set, merged in order (a later record's value wins, as a later UPDATE's would). */
+  cases: Map<string, { updated_at: Date; status?: string; closed_at?: Date }>;
+  timeline: Array<ReturnType<typeof timelineRow>>;
+}
+
+const noWrites = (): Writes => ({ steps: [], cases: new Map(), timeline: [] });
 
 /**
  * The cases the events are about, locked in the order of their ids (the order eventbus's handledTogether handles
@@ -104,24 +121,25 @@ export type LockedCases = ReadonlyMap<string, LockedCase>;
 export async function lockCasesOf(trx: Transaction<EmsDb>, events: readonly CloudEvent[]): Promise<LockedCases> {
   // A subject that is no case id (a person's, for an event about no case) is no case of ours; the uuid column would refuse it.
   const ids = [...new Set(events.map((e) => e.subject.toLowerCase()).filter((s) => UUID.test(s)))].sort();
-  if (ids.length === 0) return new Map();
+  if (ids.length === 0) return { cases: new Map(), writes: noWrites() };
   // The ids as one array: one statement text (and one prepared statement) whatever the batch's size.
   const cases = await trx.selectFrom('resignations').select(CASE_COLUMNS).where(sql<boolean>`id = any(${arrayParam(ids, 'uuid')})`).orderBy('id').forUpdate().execute();
   const locked = new Map<string, LockedCase>(cases.map((kase) => [kase.id, { kase, steps: {} }]));
-  if (locked.size === 0) return locked;
+  if (locked.size === 0) return { cases: locked, writes: noWrites() };
   const stepRows = await trx.selectFrom('steps').select(['resignation_id', 'name', 'status']).where(sql<boolean>`resignation_id = any(${arrayParam([...locked.keys()], 'uuid')})`).execute();
   for (const r of stepRows) locked.get(r.resignation_id)!.steps[r.name] = r.status;
-  return locked;
+  return { cases: locked, writes: noWrites() };
 }
 
 /**
  * recordReportedIn for a delivery its caller has recorded processed already, seen for the first time, on a case
- * its transaction has locked and read (`lockCasesOf`): the tracker records those of a transaction by one statement
- * (eventbus's handledTogether with `once`), and locks and reads their cases by two.
+ * its transaction has locked and read (`lockCasesOf`): the tracker records those of a transaction processed by one
+ * statement (eventbus's handledTogether with `once`), locks and reads their cases by two, and writes what they
+ * recorded by one (`writeRecorded`, once all are handled: until then the record is only noted).
  */
-export async function recordFirstReportedIn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, cases: LockedCases): Promise<Recorded> {
-  const locked = cases.get(event.subject.toLowerCase());
-  return locked ? recordOn(trx, clock, event, locked) : 'unknown-case';
+export function recordFirstReportedIn(clock: Clock, event: CloudEvent, cases: LockedCases): Recorded {
+  const locked = cases.cases.get(event.subject.toLowerCase());
+  return locked ? noteRecord(clock, event, locked, cases.writes) : 'unknown-case';
 }
 
 async function recordOnCase(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, first: () => Promise<boolean>): Promise<Recorded> {
@@ -133,15 +151,18 @@ async function recordOnCase(trx: Transaction<EmsDb>, clock: Clock, event: CloudE
   // After the lock, by a statement of its own (see lockCasesOf).
   const stepRows = await trx.selectFrom('steps').select(['name', 'status']).where('resignation_id', '=', kase.id).execute();
   const steps = Object.fromEntries(stepRows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
-  return recordOn(trx, clock, event, { kase, steps });
+  const writes = noWrites();
+  const recorded = noteRecord(clock, event, { kase, steps }, writes);
+  await writeRecorded(trx, writes);
+  return recorded;
 }
 
 /**
- * The event recorded on its case, locked by `trx` and read (`locked`), which is kept current: the step it moved
- * and the status it settled. One statement: the new status is worked out here; the step, the case and the
- * timeline are written together.
+ * The event recorded on its case, locked by the caller's transaction and read (`locked`), which is kept current:
+ * the step it moved and the status it settled, noted in `writes` (written by `writeRecorded`, with the other
+ * records of the transaction). The new status is worked out here, from the case as the records before it left it.
  */
-async function recordOn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent, locked: LockedCase): Promise<Recorded> {
+function noteRecord(clock: Clock, event: CloudEvent, locked: LockedCase, writes: Writes): Recorded {
   const { kase, steps } = locked;
   const outcome = OUTCOMES[event.type];
   const at = new Date(event.time);
@@ -164,42 +185,68 @@ async function recordOn(trx: Transaction<EmsDb>, clock: Clock, event: CloudEvent
     stepCanBecome(current, outcome.status) &&
     !(outcome.step === 'announceDecision' && revisionOf(event) !== kase.decision_revision);
   if (!outcome || !moves) {
-    await trx.insertInto('timeline').values(entry).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()).execute();
+    writes.timeline.push(entry);
     return 'recorded' as const;
   }
   const plan = settlement(kase, { ...steps, [outcome.step]: outcome.status }, clock.now());
-  const settled = plan.timeline.map((e) => timelineRow(kase.id, event.correlationid, clock.now(), e));
-  await trx
-    .with('moved', (q) =>
-      q
-        .updateTable('steps')
-        .set({
-          status: outcome.status,
-          at,
-          attempts: sql<number>`greatest(attempts, 1)`,
-          last_error: outcome.status === 'failed' ? reasonOf(event) : null,
-          result: JSON.stringify(event.data),
-        })
-        .where('resignation_id', '=', kase.id)
-        .where('name', '=', outcome.step)
-        .returning('name'),
-    )
-    .with('settled', (q) => {
-      // The row is locked by this transaction: the status read above is the status now.
-      const update = q.updateTable('resignations').set(plan.update ?? { updated_at: at }).where('id', '=', kase.id);
-      return (plan.onlyFrom ? update.where('status', 'in', plan.onlyFrom) : update).returning('id');
-    })
-    .insertInto('timeline')
-    .values([entry, ...settled])
-    .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing())
-    .execute();
-  // What the statement changed, as the next event of this case in the transaction must see it.
-  steps[outcome.step] = outcome.status;
-  if (plan.update && (!plan.onlyFrom || plan.onlyFrom.includes(kase.status))) {
-    kase.status = plan.update.status;
-    if (plan.update.closed_at) kase.closed_at = plan.update.closed_at;
+  writes.steps.push({ id: kase.id, step: outcome.step, status: outcome.status, at, lastError: outcome.status === 'failed' ? reasonOf(event) : null, result: JSON.stringify(event.data) });
+  // The row is locked by this transaction: the status read (and kept current) here is the status now, so `onlyFrom`
+  // is judged here, as the UPDATE's WHERE would have judged it.
+  if (!plan.onlyFrom || plan.onlyFrom.includes(kase.status)) {
+    const update = plan.update ?? { updated_at: at };
+    writes.cases.set(kase.id, { ...writes.cases.get(kase.id), ...update });
+    if (plan.update) {
+      kase.status = plan.update.status;
+      if (plan.update.closed_at) kase.closed_at = plan.update.closed_at;
+    }
   }
+  writes.timeline.push(entry, ...plan.timeline.map((e) => timelineRow(kase.id, event.correlationid, clock.now(), e)));
+  // What the record changes, as the next event of this case in the transaction must see it.
+  steps[outcome.step] = outcome.status;
   return 'recorded' as const;
+}
+
+/**
+ * What the records of a transaction noted, written by ONE statement (data-modifying CTEs run whether or not the
+ * insert reads them): the steps they moved (a step moved twice: the later move, as a later UPDATE would leave it),
+ * the cases' columns, the timeline entries in the order noted (an entry already there is left as it is). The
+ * tracker wrote a statement per delivery; in a burst, three per case.
+ */
+export async function writeRecorded(trx: Transaction<EmsDb>, writes: Writes): Promise<void> {
+  const { steps, timeline } = writes;
+  const cases = [...writes.cases];
+  if (steps.length === 0 && cases.length === 0 && timeline.length === 0) return;
+  const stepIds = steps.map((m) => m.id);
+  const caseIds = cases.map(([id]) => id);
+  await sql`
+    WITH moved AS (
+      SELECT DISTINCT ON (id, step) * FROM unnest(
+        ${arrayParam(stepIds, 'uuid')}, ${arrayParam(steps.map((m) => m.step), 'text')}, ${arrayParam(steps.map((m) => m.status), 'text')},
+        ${arrayParam(steps.map((m) => m.at), 'timestamptz')}, ${arrayParam(steps.map((m) => m.lastError), 'text')}, ${arrayParam(steps.map((m) => m.result), 'jsonb')}
+      ) WITH ORDINALITY AS m(id, step, status, at, last_error, result, ord)
+      ORDER BY id, step, ord DESC
+    ), s AS (
+      UPDATE ems.steps st SET status = moved.status, at = moved.at, attempts = greatest(st.attempts, 1), last_error = moved.last_error, result = moved.result
+      -- = ANY(ids) beside the join: the steps' primary key finds the rows.
+      FROM moved WHERE st.resignation_id = ANY(${arrayParam(stepIds, 'uuid')}) AND st.resignation_id = moved.id AND st.name = moved.step
+    ), c AS (
+      UPDATE ems.resignations r SET updated_at = x.updated_at, status = coalesce(x.status, r.status), closed_at = coalesce(x.closed_at, r.closed_at)
+      FROM unnest(
+        ${arrayParam(caseIds, 'uuid')}, ${arrayParam(cases.map(([, u]) => u.updated_at), 'timestamptz')},
+        ${arrayParam(cases.map(([, u]) => u.status ?? null), 'text')}, ${arrayParam(cases.map(([, u]) => u.closed_at ?? null), 'timestamptz')}
+      ) AS x(id, updated_at, status, closed_at)
+      WHERE r.id = ANY(${arrayParam(caseIds, 'uuid')}) AND r.id = x.id
+    )
+    INSERT INTO ems.timeline (resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key, actor)
+    SELECT resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key, actor FROM unnest(
+      ${arrayParam(timeline.map((e) => e.resignation_id), 'uuid')}, ${arrayParam(timeline.map((e) => e.at), 'timestamptz')},
+      ${arrayParam(timeline.map((e) => e.service), 'text')}, ${arrayParam(timeline.map((e) => e.type), 'text')}, ${arrayParam(timeline.map((e) => e.summary), 'text')},
+      ${arrayParam(timeline.map((e) => e.correlation_id), 'text')}, ${arrayParam(timeline.map((e) => e.detail), 'jsonb')},
+      ${arrayParam(timeline.map((e) => e.dedupe_key), 'text')}, ${arrayParam(timeline.map((e) => e.actor), 'jsonb')}
+    ) WITH ORDINALITY AS t(resignation_id, at, service, type, summary, correlation_id, detail, dedupe_key, actor, ord)
+    ORDER BY ord
+    ON CONFLICT (resignation_id, dedupe_key) DO NOTHING
+  `.execute(trx);
 }
 
 
