@@ -147,6 +147,42 @@ describe('notification.notify-manager-when-resignation-submitted', () => {
     expect(await notified(event.data.resignationId)).toHaveLength(1);
   });
 
+  it('when four employees resign at once, then their notices are stored in one transaction — one statement marks the four events processed — and each manager gets one', async () => {
+    // Statements that mark events processed, counted on every connection the service takes from now on.
+    let marks = 0;
+    const wrapped = new WeakSet<object>();
+    const count = (client: object) => {
+      if (wrapped.has(client)) return;
+      wrapped.add(client);
+      const c = client as { query: (...args: unknown[]) => unknown };
+      const query = c.query.bind(client);
+      c.query = (...args: unknown[]) => {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
+        if (typeof text === 'string' && text.includes('processed_events')) marks++;
+        return query(...args);
+      };
+    };
+    pool.on('acquire', count);
+    try {
+      const events = Array.from({ length: 4 }, () => resignationSubmitted());
+      // As a worker hands over the batch it fetched: the four in one turn.
+      await Promise.all(events.map((e) => deliver(e)));
+      // Each delivery as if alone used a statement of its own: four.
+      expect(marks, 'statements marking the four events processed').toBe(1);
+      for (const event of events) {
+        expect(await processed(event.id)).toBe(1);
+        await waitFor('the notice to be sent', async () => ((await emailsOf(event.data.resignationId))[0]?.status === 'sent' ? true : undefined));
+      }
+      await svc.service.dispatcher.drained();
+      for (const event of events) {
+        expect(messagesTo(event.data.manager!.email)).toHaveLength(1);
+        expect(await notified(event.data.resignationId)).toHaveLength(1);
+      }
+    } finally {
+      pool.off('acquire', count);
+    }
+  });
+
   it('when the employee has no manager, then managerNotified says skipped with the email id derived from the case, no email exists, and a redelivery publishes nothing more', async () => {
     const event = resignationSubmitted({ manager: null });
     await deliver(event);

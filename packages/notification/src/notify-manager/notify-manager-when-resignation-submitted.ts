@@ -1,27 +1,40 @@
 import { EventSources, EventTypes, ResignationSubmitted } from '@ems/contracts/events';
 import { Uuid } from '@ems/contracts';
-import { createEvent, firstDelivery, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
+import type { Kysely } from 'kysely';
+import { createEvent, handledTogether, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
 import type { NotificationContext } from '../notification.context.ts';
-import { NOTIFICATION_SCHEMA } from '../db/notification.db.ts';
-import { notifyManager } from './notify-manager.ts';
+import { NOTIFICATION_SCHEMA, type NotificationDB } from '../db/notification.db.ts';
+import { notifyManager, type ManagerNotice } from './notify-manager.ts';
 
 export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resignation-submitted';
 
 /**
  * Notices at once in a process (the bus's default), all of them fetched, and completed, together: one worker
- * of 4, one fetch and one completion per 4 deliveries (two workers of 2 spent one of each per 2). Each notice
- * keeps its own transaction: it is sent after its commit, in a send slot of its own.
+ * of 4, one fetch and one completion per 4 deliveries (two workers of 2 spent one of each per 2). The notices
+ * that arrive together are stored in one transaction (eventbus's handledTogether: BEGIN, COMMIT and the
+ * processed marks shared; each had a transaction of its own), each sent after that commit, in a send slot of its own.
  */
 export const NOTIFY_MANAGER_CONCURRENCY = 4;
 export const NOTIFY_MANAGER_BATCH = 4;
 
 /**
  * Choreography: an employee resigned → the use case (notify-manager.ts) in the transaction that marks the
- * event processed. A notice that cannot be rendered publishes managerNotificationFailed there (a business
- * failure, no retry); anything thrown is retried by the bus, and a dead letter publishes it too.
+ * event processed (shared with the deliveries that arrived with it; each as if alone). A notice that cannot be
+ * rendered publishes managerNotificationFailed there (a business failure, no retry); anything thrown is retried
+ * by the bus, and a dead letter publishes it too.
  */
 export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext & { bus: EventBus }, caseUrl: ((resignationId: string) => string) | undefined): Subscription {
   const { bus, log } = ctx;
+  // What each delivery decides in the shared transaction, by the delivery: a copy of the event per delivery (the very
+  // object handed to `record`), so two deliveries of one event at once each decide their own.
+  const deciding = new WeakMap<CloudEvent, (trx: Kysely<NotificationDB>) => Promise<ManagerNotice>>();
+  const record = handledTogether<NotificationDB, ManagerNotice>({
+    db: ctx.db,
+    max: NOTIFY_MANAGER_CONCURRENCY,
+    // A delivery seen before stores and sends nothing (was each notice's own check, a statement each).
+    once: { schema: NOTIFICATION_SCHEMA, subscriber: NOTIFY_MANAGER_SUBSCRIBER, seen: { outcome: 'skipped' } },
+    handle: (trx, event) => deciding.get(event)!(trx),
+  });
   return {
     name: NOTIFY_MANAGER_SUBSCRIBER,
     types: [EventTypes.resignationSubmitted],
@@ -32,7 +45,11 @@ export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext &
       const notice = await notifyManager(ctx, data, {
         caseUrl: caseUrl ? caseUrl(data.resignationId) : null,
         origin: { correlationId: event.correlationid, traceparent: event.traceparent, causationId: event.id },
-        first: (trx) => firstDelivery(trx, NOTIFICATION_SCHEMA, NOTIFY_MANAGER_SUBSCRIBER, event.id),
+        transaction: (decide) => {
+          const delivery = { ...event };
+          deciding.set(delivery, decide);
+          return record(delivery);
+        },
         onUnrenderable: (trx, reason) => bus.publish(trx, [notificationFailed(event, data.resignationId, reason, ctx.clock.now())]),
       });
       if (notice.outcome === 'unrenderable') log.warn({ eventId: event.id, resignationId: data.resignationId, reason: notice.reason }, 'manager not notified');

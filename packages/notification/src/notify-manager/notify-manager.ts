@@ -12,7 +12,8 @@ import { managerNoticeRequest, noManagerEmailId, type ResignationFacts } from '.
  * handler (notify-manager-when-resignation-submitted.ts) and the orchestrator's command
  * (notify-manager.http.ts) only parse their input and call this.
  *
- *   one transaction (one statement when there is nothing else to commit with the notice):
+ *   one transaction (one statement when there is nothing else to commit with the notice; the adapter's own
+ *   transaction when it gives one, e.g. shared with the other deliveries that arrived together):
  *                    [the adapter's own check, e.g. the event not yet processed]
  *                    ─► no manager: publish managerNotified { skipped: 'no manager' } (with a bus)
  *                    ─► the notice cannot be rendered: store nothing (the adapter reports why)
@@ -34,7 +35,11 @@ export interface NotifyManagerOptions {
   caseUrl: string | null;
   origin: EmailOrigin;
   waitMs?: number;
-  first?: (trx: Kysely<NotificationDB>) => Promise<boolean>;
+  /**
+   * The adapter's transaction, `decide` run in it, which has made the adapter's own check (e.g. the event not yet
+   * processed): its answer, or `skipped` when the check said stop. Without it, the notice has a transaction of its own.
+   */
+  transaction?: (decide: (trx: Kysely<NotificationDB>) => Promise<ManagerNotice>) => Promise<ManagerNotice>;
   onUnrenderable?: (trx: Kysely<NotificationDB>, reason: string) => Promise<void>;
 }
 
@@ -45,9 +50,8 @@ export async function notifyManager(ctx: NotificationContext, facts: Resignation
   // no-manager event). The orchestrator's command has none of these: its notice is one INSERT … ON CONFLICT
   // (the unique index decides a repeat), so BEGIN and COMMIT would be two round trips for nothing — and it is
   // stored with the other notices and emails asked for at the same time (ctx.storeEmails).
-  const alone = request !== undefined && !options.first && !options.onUnrenderable;
+  const alone = request !== undefined && !options.transaction && !options.onUnrenderable;
   const decide = async (db: Kysely<NotificationDB>): Promise<ManagerNotice> => {
-    if (options.first && !(await options.first(db))) return { outcome: 'skipped' };
     if (!request) {
       // Nobody to tell: the reaction is done. Said on the bus in both modes, as a sent notice is.
       if (ctx.bus) await ctx.bus.publish(db, [noManagerToNotify(facts.resignationId, options.origin, ctx.clock.now())]);
@@ -61,7 +65,7 @@ export async function notifyManager(ctx: NotificationContext, facts: Resignation
     }
     return { outcome: 'stored', email: stored.row };
   };
-  const decided = await (alone ? decide(ctx.db) : ctx.db.transaction().execute(decide))
+  const decided = await (options.transaction ? options.transaction(decide) : alone ? decide(ctx.db) : ctx.db.transaction().execute(decide))
     .catch((err: unknown) => {
       // Rolled back: no email was stored, the claim's slot is free again.
       claim?.slot.release();
