@@ -76,6 +76,15 @@ describe('a submission in one transaction', () => {
     expect(statements.some((s) => /"?employees"?/i.test(s.text) && /select/i.test(s.text))).toBe(true);
     expect(statements.filter((s) => !s.inTransaction)).toEqual([]);
     expect(statements.filter((s) => /^\s*commit/i.test(s.text))).toHaveLength(1);
+    // The case, its three steps and its first timeline entry are written by one statement (were two).
+    expect(statements.filter((s) => /insert into "?ems"?\."?(resignations|steps|timeline)"?/i.test(s.text))).toHaveLength(1);
+    const { rows } = await pool.query<{ steps: string[]; entries: string[] }>(
+      `SELECT (SELECT array_agg(s.name || ':' || s.status || ':' || s.attempts ORDER BY s.name) FROM ems.steps s WHERE s.resignation_id = r.id) AS steps,
+              (SELECT array_agg(t.dedupe_key || ':' || (t.at = r.submitted_at) || ':' || (t.correlation_id = r.correlation_id) || ':' || (t.actor ->> 'id')) FROM ems.timeline t WHERE t.resignation_id = r.id) AS entries
+         FROM ems.resignations r WHERE r.employee_id = $1`,
+      [id],
+    );
+    expect(rows[0]).toEqual({ steps: ['notifyManager:pending:0', 'scheduleInterview:pending:0', 'suspendAccess:pending:0'], entries: [`submitted:true:true:${id}`] });
   });
 
   it('when the employee is not on the roster, has no HR partner, or names a day their calendar refuses, then the answer says so and nothing is written', async () => {

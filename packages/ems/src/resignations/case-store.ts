@@ -1,5 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
-import type { Clock } from '@ems/platform';
+import { arrayParam, type Clock } from '@ems/platform';
 import { isUniqueViolation } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import { EventTypes } from '@ems/contracts/events';
@@ -113,35 +113,6 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
         const outcome = await db.transaction().execute(async (trx) => {
           const draft = typeof intake === 'function' ? await intake(trx) : intake;
           opening = draft;
-          const inserted = await trx
-            .insertInto('resignations')
-            .values({
-              id: draft.id,
-              employee_id: draft.employee.id,
-              employee_name: draft.employee.name,
-              employee_email: draft.employee.email,
-              employee_timezone: draft.employee.timezone,
-              manager_id: draft.manager?.id ?? null,
-              manager_name: draft.manager?.name ?? null,
-              manager_email: draft.manager?.email ?? null,
-              hr_partner_id: draft.hrPartnerId,
-              last_working_day: draft.lastWorkingDay,
-              reason: draft.reason,
-              reason_category: draft.reasonCategory ?? null,
-              department: draft.department ?? null,
-              status: 'in_progress',
-              mode: draft.mode,
-              correlation_id: draft.correlationId,
-              idempotency_key: draft.idempotencyKey,
-              request_fingerprint: draft.requestFingerprint,
-              traceparent: draft.traceparent,
-              submitted_at: draft.submittedAt,
-              updated_at: draft.submittedAt,
-            })
-            .onConflict((oc) => oc.column('id').doNothing())
-            .returningAll()
-            .executeTakeFirst();
-          if (!inserted) return { outcome: 'existing' as const, id: draft.id, draft };
           const expectedBy = new Date(Date.parse(draft.submittedAt) + options.stepDeadlineSeconds * 1000);
           const submitted = timelineRow(draft.id, draft.correlationId, clock.now(), {
             service: 'ems',
@@ -152,13 +123,77 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
             at: new Date(draft.submittedAt),
             actor: draft.submittedBy,
           });
-          // The steps and the first timeline entry in one statement (were two).
-          const steps = await trx
-            .with('entry', (q) => q.insertInto('timeline').values(submitted).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()))
-            .insertInto('steps')
-            .values(STEP_NAMES.map((name) => ({ resignation_id: draft.id, name, status: 'pending' as const, attempts: 0, expected_by: expectedBy })))
-            .returningAll()
-            .execute();
+          // The case, its steps and its first timeline entry in ONE statement (were two, and three before): the steps
+          // and the entry are inserted from the case's row as the statement inserted it — none when the case exists
+          // already (ON CONFLICT on its id); data-modifying CTEs run whether or not the SELECT reads them.
+          const inserted = await trx
+            .with('c', (q) =>
+              q
+                .insertInto('resignations')
+                .values({
+                  id: draft.id,
+                  employee_id: draft.employee.id,
+                  employee_name: draft.employee.name,
+                  employee_email: draft.employee.email,
+                  employee_timezone: draft.employee.timezone,
+                  manager_id: draft.manager?.id ?? null,
+                  manager_name: draft.manager?.name ?? null,
+                  manager_email: draft.manager?.email ?? null,
+                  hr_partner_id: draft.hrPartnerId,
+                  last_working_day: draft.lastWorkingDay,
+                  reason: draft.reason,
+                  reason_category: draft.reasonCategory ?? null,
+                  department: draft.department ?? null,
+                  status: 'in_progress',
+                  mode: draft.mode,
+                  correlation_id: draft.correlationId,
+                  idempotency_key: draft.idempotencyKey,
+                  request_fingerprint: draft.requestFingerprint,
+                  traceparent: draft.traceparent,
+                  submitted_at: draft.submittedAt,
+                  updated_at: draft.submittedAt,
+                })
+                .onConflict((oc) => oc.column('id').doNothing())
+                .returningAll(),
+            )
+            .with('entry', (q) =>
+              q
+                .insertInto('timeline')
+                .columns(['resignation_id', 'at', 'service', 'type', 'summary', 'correlation_id', 'detail', 'dedupe_key', 'actor'])
+                .expression((eb) =>
+                  eb
+                    .selectFrom('c')
+                    .select([
+                      'c.id',
+                      // Typed: a bare parameter in a SELECT list is text to PostgreSQL.
+                      sql<Date>`${submitted.at}::timestamptz`.as('at'),
+                      eb.val(submitted.service).as('service'),
+                      eb.val(submitted.type).as('type'),
+                      eb.val(submitted.summary).as('summary'),
+                      'c.correlation_id',
+                      sql<unknown>`${submitted.detail}::jsonb`.as('detail'),
+                      eb.val(submitted.dedupe_key).as('dedupe_key'),
+                      sql<unknown>`${submitted.actor}::jsonb`.as('actor'),
+                    ]),
+                )
+                .onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing()),
+            )
+            .with('s', (q) =>
+              q
+                .insertInto('steps')
+                .columns(['resignation_id', 'name', 'status', 'attempts', 'expected_by'])
+                .expression((eb) =>
+                  eb
+                    .selectFrom(['c', sql<{ n: string }>`unnest(${arrayParam(STEP_NAMES, 'text')})`.as('n')])
+                    .select(['c.id', 'n.n', sql<string>`'pending'`.as('status'), sql<number>`0`.as('attempts'), sql<Date>`${expectedBy}::timestamptz`.as('expected_by')]),
+                ),
+            )
+            .selectFrom('c')
+            .selectAll()
+            .executeTakeFirst();
+          if (!inserted) return { outcome: 'existing' as const, id: draft.id, draft };
+          // The steps as that statement inserted them.
+          const steps = STEP_NAMES.map((name) => ({ resignation_id: draft.id, name, status: 'pending' as const, at: null, attempts: 0, last_error: null, result: null, expected_by: expectedBy }));
           if (options.bus) await options.bus.publish(trx, [submittedEvent(draft)]);
           // The case as created (a new case has no connected systems yet): the caller need not read it back.
           return { outcome: 'created' as const, id: draft.id, draft, resignation: toResignation(inserted, steps, undefined) };
