@@ -1,6 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
-import { arrayParam, type Clock } from '@ems/platform';
-import { isUniqueViolation } from '@ems/platform';
+import { arrayParam, isUniqueViolation, type Clock } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import { EventTypes } from '@ems/contracts/events';
 import type { EventBus } from '@ems/eventbus';
