@@ -17,6 +17,9 @@ export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resig
 export const NOTIFY_MANAGER_CONCURRENCY = 4;
 export const NOTIFY_MANAGER_BATCH = 4;
 
+/** What a notice decides in its transaction (notify-manager.ts): stored, skipped or unrenderable. */
+type Decide = (trx: Kysely<NotificationDB>) => Promise<ManagerNotice>;
+
 /**
  * Choreography: an employee resigned → the use case (notify-manager.ts) in the transaction that marks the
  * event processed (shared with the deliveries that arrived with it; each as if alone). A notice that cannot be
@@ -25,15 +28,13 @@ export const NOTIFY_MANAGER_BATCH = 4;
  */
 export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext & { bus: EventBus }, caseUrl: ((resignationId: string) => string) | undefined): Subscription {
   const { bus, log } = ctx;
-  // What each delivery decides in the shared transaction, by the delivery: a copy of the event per delivery (the very
-  // object handed to `record`), so two deliveries of one event at once each decide their own.
-  const deciding = new WeakMap<CloudEvent, (trx: Kysely<NotificationDB>) => Promise<ManagerNotice>>();
-  const record = handledTogether<NotificationDB, ManagerNotice>({
+  // Each delivery hands along what it decides in the shared transaction (the use case's `decide`), and gets its answer.
+  const record = handledTogether({
     db: ctx.db,
     max: NOTIFY_MANAGER_CONCURRENCY,
     // A delivery seen before stores and sends nothing (was each notice's own check, a statement each).
     once: { schema: NOTIFICATION_SCHEMA, subscriber: NOTIFY_MANAGER_SUBSCRIBER, seen: { outcome: 'skipped' } },
-    handle: (trx, event) => deciding.get(event)!(trx),
+    handle: (trx, _event, _prepared, decide: Decide) => decide(trx),
   });
   return {
     name: NOTIFY_MANAGER_SUBSCRIBER,
@@ -45,11 +46,7 @@ export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext &
       const notice = await notifyManager(ctx, data, {
         caseUrl: caseUrl ? caseUrl(data.resignationId) : null,
         origin: { correlationId: event.correlationid, traceparent: event.traceparent, causationId: event.id },
-        transaction: (decide) => {
-          const delivery = { ...event };
-          deciding.set(delivery, decide);
-          return record(delivery);
-        },
+        transaction: (decide) => record(event, decide),
         onUnrenderable: (trx, reason) => bus.publish(trx, [notificationFailed(event, data.resignationId, reason, ctx.clock.now())]),
       });
       if (notice.outcome === 'unrenderable') log.warn({ eventId: event.id, resignationId: data.resignationId, reason: notice.reason }, 'manager not notified');
