@@ -25,8 +25,12 @@ export const TRACKER = 'ems.track-reactions-when-reported';
  * burst each case reports three outcomes, and each was a transaction of its own.
  */
 export const TRACKER_CONCURRENCY = 16;
-/** Deliveries one of its workers fetches and records at once: one transaction, one fetch, one completion. */
-export const TRACKER_BATCH = 8;
+/**
+ * Deliveries one of its workers fetches and records at once: one transaction, one fetch, one completion. Measured
+ * (burst of 2,000, choreography), 8 → 16: the tracker's transactions 0.43 → 0.23 per case, commits per case
+ * 8.83–8.96 → 8.14–8.34.
+ */
+export const TRACKER_BATCH = 16;
 /**
  * Ms a delivery waits for others to be fetched with it. In a burst the outcomes came a few at a time, and the
  * faster the tracker recorded them the fewer each fetch found (and each fetch was a transaction and a
