@@ -67,7 +67,7 @@ export function handledTogether<D, R, P, W>(
   },
 ): (event: CloudEvent, work: W) => Promise<R> {
   const { db, handle, once, finish } = options;
-  // Without `prepare`, `handle` is the overload that takes no third argument: what it is given there is never read.
+  // Without `prepare`, `handle` is the overload whose third argument is undefined: that is what it is given.
   const prepare = (trx: Transaction<D>, events: readonly CloudEvent[]): Promise<P> =>
     options.prepare ? options.prepare(trx, events) : Promise.resolve(undefined as P);
   const transaction = <X>(work: (trx: Transaction<D>) => Promise<X>) => db.transaction().execute(work);

@@ -14,7 +14,7 @@ export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resig
  * together are stored in one transaction (eventbus's handledTogether: BEGIN, COMMIT and the processed marks shared;
  * each had a transaction of its own), each sent after that commit, in a send slot of its own (one found free then;
  * else it is claimed when one is). Measured (burst of 2,000, choreography), 4 → 8: statements per case 32.2–32.3 →
- * 30.7–31.0, commits 9.55–9.56 → 9.16–9.19, the manager notified sooner (p99 36.8–39.2 s → 32.8–36.4 s).
+ * 30.7–31.0, commits 9.54–9.56 → 9.16–9.19, the manager notified sooner (p99 36.8–39.2 s → 32.8–36.4 s).
  */
 export const NOTIFY_MANAGER_CONCURRENCY = 8;
 export const NOTIFY_MANAGER_BATCH = 8;
