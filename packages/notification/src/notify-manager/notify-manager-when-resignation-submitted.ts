@@ -1,10 +1,9 @@
 import { EventSources, EventTypes, ResignationSubmitted } from '@ems/contracts/events';
 import { Uuid } from '@ems/contracts';
-import type { Kysely } from 'kysely';
 import { createEvent, handledTogether, type CloudEvent, type EventBus, type Subscription } from '@ems/eventbus';
 import type { NotificationContext } from '../notification.context.ts';
-import { NOTIFICATION_SCHEMA, type NotificationDB } from '../db/notification.db.ts';
-import { notifyManager, type ManagerNotice } from './notify-manager.ts';
+import { NOTIFICATION_SCHEMA } from '../db/notification.db.ts';
+import { notifyManager, type DecideNotice } from './notify-manager.ts';
 
 export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resignation-submitted';
 
@@ -18,9 +17,6 @@ export const NOTIFY_MANAGER_SUBSCRIBER = 'notification.notify-manager-when-resig
  */
 export const NOTIFY_MANAGER_CONCURRENCY = 8;
 export const NOTIFY_MANAGER_BATCH = 8;
-
-/** What a notice decides in its transaction (notify-manager.ts): stored, skipped or unrenderable. */
-type Decide = (trx: Kysely<NotificationDB>) => Promise<ManagerNotice>;
 
 /**
  * Choreography: an employee resigned → the use case (notify-manager.ts) in the transaction that marks the
@@ -36,7 +32,7 @@ export function notifyManagerWhenResignationSubmitted(ctx: NotificationContext &
     max: NOTIFY_MANAGER_CONCURRENCY,
     // A delivery seen before stores and sends nothing (was each notice's own check, a statement each).
     once: { schema: NOTIFICATION_SCHEMA, subscriber: NOTIFY_MANAGER_SUBSCRIBER, seen: { outcome: 'skipped' } },
-    handle: (trx, _event, _prepared, decide: Decide) => decide(trx),
+    handle: (trx, _event, _prepared, decide: DecideNotice) => decide(trx),
   });
   return {
     name: NOTIFY_MANAGER_SUBSCRIBER,

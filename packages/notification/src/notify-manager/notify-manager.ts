@@ -31,6 +31,9 @@ export type ManagerNotice =
   /** The adapter's own check said stop (an event already processed). */
   | { outcome: 'skipped' };
 
+/** What a notice decides in the transaction it is given (stored, skipped or unrenderable). */
+export type DecideNotice = (trx: Kysely<NotificationDB>) => Promise<ManagerNotice>;
+
 export interface NotifyManagerOptions {
   caseUrl: string | null;
   origin: EmailOrigin;
@@ -39,7 +42,7 @@ export interface NotifyManagerOptions {
    * The adapter's transaction, `decide` run in it, which has made the adapter's own check (e.g. the event not yet
    * processed): its answer, or `skipped` when the check said stop. Without it, the notice has a transaction of its own.
    */
-  transaction?: (decide: (trx: Kysely<NotificationDB>) => Promise<ManagerNotice>) => Promise<ManagerNotice>;
+  transaction?: (decide: DecideNotice) => Promise<ManagerNotice>;
   onUnrenderable?: (trx: Kysely<NotificationDB>, reason: string) => Promise<void>;
 }
 
@@ -51,7 +54,7 @@ export async function notifyManager(ctx: NotificationContext, facts: Resignation
   // (the unique index decides a repeat), so BEGIN and COMMIT would be two round trips for nothing — and it is
   // stored with the other notices and emails asked for at the same time (ctx.storeEmails).
   const alone = request !== undefined && !options.transaction && !options.onUnrenderable;
-  const decide = async (db: Kysely<NotificationDB>): Promise<ManagerNotice> => {
+  const decide: DecideNotice = async (db) => {
     if (!request) {
       // Nobody to tell: the reaction is done. Said on the bus in both modes, as a sent notice is.
       if (ctx.bus) await ctx.bus.publish(db, [noManagerToNotify(facts.resignationId, options.origin, ctx.clock.now())]);
