@@ -4,7 +4,8 @@ import type { RecipientRules } from './send-email/derive-recipient.ts';
 import type { EventBus, EventedService } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import { NOTIFICATION_SCHEMA, type NotificationDB } from './db/notification.db.ts';
-import { createSmtpMailer, SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
+import { SMTP_MAX_CONNECTIONS } from './smtp/mailer.ts';
+import { createSmtpMailerOffThread } from './smtp/mailer-thread.ts';
 import { createEmailStore } from './send-email/store-together.ts';
 import { createSentRecorder } from './deliver-email/record-sent-together.ts';
 import { createClaimer } from './deliver-email/claim-together.ts';
@@ -117,7 +118,7 @@ export function createNotificationService(deps: NotificationServiceDeps): Notifi
     pool: deps.pool,
     log: deps.log,
     clock,
-    mailer: createSmtpMailer({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: smtpMaxConnections }),
+    mailer: createSmtpMailerOffThread({ url: deps.smtpUrl, connectionTimeoutMs, socketTimeoutMs, maxConnections: smtpMaxConnections }),
     from: deps.from ?? 'EMS <ems@acme.example>',
     maxAttempts,
     backoff: { ...defaultBackoff, baseMs: retryBaseMs, maxMs: Math.max(defaultBackoff.maxMs, retryBaseMs) },
