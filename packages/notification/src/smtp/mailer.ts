@@ -35,7 +35,8 @@ export interface SmtpMailerOptions {
 export const SMTP_MAX_CONNECTIONS = 16;
 
 /**
- * SMTP delivery through nodemailer's connection pool.
+ * SMTP delivery through nodemailer's connection pool. The service runs it on a thread of its own
+ * (mailer-thread.ts); this is what that thread runs.
  *
  * Why a pool: opening a connection per message (connect, greeting, EHLO, QUIT) cost about as much CPU
  * as the message itself, and a burst opened hundreds of connections at once. A pooled connection
