@@ -2,8 +2,11 @@ import { Worker } from 'node:worker_threads';
 import type { SendMailOptions } from 'nodemailer';
 import type { Mailer, SmtpMailerOptions } from './mailer.ts';
 
-/** What the service's thread asks of the SMTP thread. */
-export type MailerRequest = { op: 'send'; id: number; message: SendMailOptions } | { op: 'verify'; id: number } | { op: 'close' };
+/** A send or a health check: what a caller of the mailer asks, answered by one MailerReply. */
+type Question = { op: 'send'; message: SendMailOptions } | { op: 'verify' };
+
+/** What the service's thread asks of the SMTP thread: a question under the id its reply carries, or to close. */
+export type MailerRequest = (Question & { id: number }) | { op: 'close' };
 
 /** What a failed send carries back: what describeSmtpError reads (an Error's own fields do not cross threads). */
 export interface MailerFailure {
@@ -52,8 +55,6 @@ export function createSmtpMailerOffThread(options: SmtpMailerOptions): Mailer {
     },
   };
 }
-
-type Question = { op: 'send'; message: SendMailOptions } | { op: 'verify' };
 
 interface Thread {
   ask(question: Question): Promise<void>;
