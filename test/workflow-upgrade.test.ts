@@ -148,10 +148,16 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
     expect(cases).toHaveLength(4);
     // Everyone told (the employee, and the manager) before the old version goes.
     for (const e of people) await waitFor(() => (mailsTo(e.email) > 0 ? true : undefined), `${e.name}'s notice`, 30_000);
+    const pool = createPool(db.url, { max: 1 });
+    // …and every notice recorded sent by Notification: a process killed between the SMTP server's "250" and that record
+    // sends the email again (with its Message-ID), which is not what this upgrade is about.
+    await waitFor(async () => {
+      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM notification.emails WHERE resignation_id = ANY($1::uuid[]) AND status <> 'sent'`, [cases]);
+      return Number(rows[0]!.n) === 0 ? true : undefined;
+    }, 'every notice recorded sent', 30_000);
     const told = people.map((e) => mailsTo(e.email));
     await first.kill();
 
-    const pool = createPool(db.url, { max: 1 });
     const notices = async () => Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM notification.emails WHERE resignation_id = ANY($1::uuid[])`, [cases])).rows[0]!.n);
     try {
       const written = await notices();
