@@ -34,7 +34,7 @@ export function toMarkdown(r: BenchReport): string {
     rows.push(['**submit → critical access suspended**, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.accessSuspended) : '–')]);
     rows.push(['submit → all three done, p50 / p95 / p99 ms', (x) => (burst(x) ? dist(burst(x)!.latencyMs.allThreeDone) : '–')]);
     rows.push(['submit → each step done, p50 ms: manager notified / interview / access', (x) => (burst(x) ? perStep(burst(x)!) : '–')]);
-    rows.push(['… access suspended by stage, p50 / p99 ms: sent → workflow row (choreography: bus job created; NATS: outbox row) → step started (job started; relay picked it) → hold written → recorded', (x) => (burst(x) ? holdStages(burst(x)!) : '–')]);
+    rows.push(['… access suspended by stage, p50 / p99 ms: sent → workflow row (choreography: bus job created; NATS: outbox row) → step started (job started; relay picked it; orchestration since resignation-v7: no step) → hold written → recorded', (x) => (burst(x) ? holdStages(burst(x)!) : '–')]);
   }
   if (anySteady) {
     rows.push([`**Steady** — ${s0!.rate}/s for ${s0!.cases} resignations`, () => '']);

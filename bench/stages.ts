@@ -5,9 +5,12 @@ import { distribution, type Distribution } from './stats.ts';
  * Where a case's wait for its hold goes, stage by stage, from the times the database kept (the same host
  * clock as the load generator's): read after the phase, so measuring adds nothing to the cases.
  *
- *   sent ─▶ workflow created ─▶ reactions step started ─▶ hold written ─▶ recorded on the case
- *          (in the POST)        (orchestration: DBOS)      (Access's clock     (the step's time on
- *                                                           at its use case)    the case)
+ *   sent ─▶ reactions workflow created ─▶ hold written ─▶ recorded on the case
+ *          (in the POST: DBOS's row)       (Access's clock     (the step's time on
+ *                                           at its use case)    the case)
+ *
+ * (Until resignation-v7 the reactions were a DBOS step, whose start was a stage of its own; they are plain calls
+ * of the workflow now, with no time of their own on record: `stepStarted` is null.)
  *
  * Choreography has no workflow. On the PostgreSQL bus its stages are the bus job's own times:
  *
@@ -26,7 +29,7 @@ export interface HoldStages {
   cases: number;
   /** Orchestration: POST sent → the workflow's row written (DBOS's created_at). */
   workflowCreated: Distribution | null;
-  /** Orchestration: the workflow row → its reactions step started (DBOS's started_at_epoch_ms). */
+  /** Orchestration until resignation-v7: the workflow row → its reactions step started (DBOS's started_at_epoch_ms); null since. */
   stepStarted: Distribution | null;
   /** Choreography on the PostgreSQL bus: POST sent → Access's job for the event created (the POST's transaction). */
   jobCreated?: Distribution | null;
@@ -37,7 +40,7 @@ export interface HoldStages {
   /** Choreography on NATS: the outbox row → the relay batch that sent it began (its sent_at, the batch transaction's now()). */
   relayed?: Distribution | null;
   /**
-   * Orchestration: step started → the hold written by Access (its created_at). Choreography: the job
+   * Orchestration: the reactions workflow created → the hold written by Access (its created_at). Choreography: the job
    * started → the hold on the PostgreSQL bus; the relay's batch → the hold on NATS.
    */
   holdWritten: Distribution;
@@ -65,16 +68,16 @@ export async function holdStages(
       [ids],
     );
     const holdAt = new Map(holds.rows.map((r) => [r.id, Number(r.at)]));
-    let workflow = new Map<string, { created: number; stepStarted: number }>();
+    let workflow = new Map<string, { created: number }>();
     if (mode === 'orchestration') {
       const s = `"${workflowSchema.replaceAll('"', '""')}"`;
-      const wf = await client.query<{ id: string; created: string; started: string }>(
-        `SELECT w.workflow_uuid AS id, w.created_at::text AS created, o.started_at_epoch_ms::text AS started
-           FROM ${s}.workflow_status w JOIN ${s}.operation_outputs o ON o.workflow_uuid = w.workflow_uuid AND o.function_name = 'reactions'
-          WHERE w.workflow_uuid = ANY($1::text[])`,
+      // The case's reactions workflow (its id: the case's with REACTIONS_ID_SUFFIX).
+      const wf = await client.query<{ id: string; created: string }>(
+        `SELECT split_part(w.workflow_uuid, ':', 1) AS id, w.created_at::text AS created
+           FROM ${s}.workflow_status w WHERE w.workflow_uuid = ANY(SELECT unnest($1::text[]) || ':reactions')`,
         [ids],
       );
-      workflow = new Map(wf.rows.map((r) => [r.id, { created: Number(r.created), stepStarted: Number(r.started) }]));
+      workflow = new Map(wf.rows.map((r) => [r.id, { created: Number(r.created) }]));
     }
     let jobs = new Map<string, { created: number; started: number }>();
     if (mode === 'choreography' && bus?.kind === 'jobs') {
@@ -107,7 +110,7 @@ export async function holdStages(
       const hold = holdAt.get(c.id);
       const wf = workflow.get(c.id);
       const job = jobs.get(c.id);
-      if (hold === undefined || !Number.isFinite(c.recordedAt) || (mode === 'orchestration' && (!wf || !Number.isFinite(wf.stepStarted))) || (byJob && !job)) return [];
+      if (hold === undefined || !Number.isFinite(c.recordedAt) || (mode === 'orchestration' && !wf) || (byJob && !job)) return [];
       return [{ c, hold, wf, job }];
     });
     // The bus's two first stages: a job created and started (pg-boss), or an outbox row written and relayed (NATS).
@@ -116,12 +119,12 @@ export async function holdStages(
     return {
       cases: rows.length,
       workflowCreated: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.created - r.c.sentAt)) : null,
-      stepStarted: mode === 'orchestration' ? distribution(rows.map((r) => r.wf!.stepStarted - r.wf!.created)) : null,
+      stepStarted: null,
       jobCreated: outbox ? null : created,
       jobStarted: outbox ? null : started,
       outboxWritten: outbox ? created : null,
       relayed: outbox ? started : null,
-      holdWritten: distribution(rows.map((r) => r.hold - (mode === 'orchestration' ? r.wf!.stepStarted : byJob ? r.job!.started : r.c.sentAt))),
+      holdWritten: distribution(rows.map((r) => r.hold - (mode === 'orchestration' ? r.wf!.created : byJob ? r.job!.started : r.c.sentAt))),
       recorded: distribution(rows.map((r) => r.c.recordedAt - r.hold)),
     };
   } finally {

@@ -64,7 +64,7 @@ describe('the start-up output', () => {
       EMS_SECRETS_KEY: TEST_SECRETS_KEY,
       EMS_LOG_LEVEL: 'info',
     }));
-    expect(ems.output()).toContain('2 running workflow(s) begun under version resignation-v4 wait: this version (resignation-v6) does not resume them');
+    expect(ems.output()).toContain('2 running workflow(s) begun under version resignation-v4 wait: this version (resignation-v7) does not resume them');
     await ems.stop();
   });
 });

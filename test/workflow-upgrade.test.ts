@@ -2,12 +2,13 @@
  * Upgrading EMS across a workflow version with cases open (orchestration). DBOS resumes only its own
  * version's workflows: without a takeover, a case begun under the earlier version would wait for ever, and a
  * decision on it would be accepted (202) and never applied. Here four cases are opened by a real EMS process;
- * it is killed; their workflows are marked as begun under the earlier version (resignation-v5). While no
+ * it is killed; their workflows are left as the earlier version (resignation-v6) left them: one workflow per
+ * case, its id the case's, waiting in its decision phase — and no reactions workflow (v7's). While no
  * process runs: a decision is sent to one (as a 202'd decision waits in its mailbox); one is left as a crash
  * right after its retention was applied would leave it; one as a first takeover cut short by a crash would.
- * The new version, started, takes all four over: the decisions that waited are applied, the retained case is
- * closed, a new decision is applied at once, and nothing the cases had already done — the manager's notice,
- * the interview invitations — is done twice. The same holds for a mass exit's batch workflow: one whose
+ * The new version, started, takes all four over: the reactions run again without doing anything twice, the
+ * decisions that waited are applied, the retained case is closed, a new decision is applied at once, and
+ * nothing the cases had already done — the manager's notice, the interview invitations — is done twice. The same holds for a mass exit's batch workflow: one whose
  * process died after its last step and one whose last recording did not commit are taken over, and nobody's
  * notice is written or sent twice.
  */
@@ -70,18 +71,28 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
     const invitations = people.map((e) => mails(`Exit interview: ${e.name}`));
     await first.kill();
 
-    // A decision sent while no process of its version runs: it waits in the workflow's mailbox (the API had answered 202).
-    const client = await DBOSClient.create({ systemDatabaseUrl: db.url });
-    try {
-      for (const id of [one, four]) await client.send(id, { kind: 'retained', requestId: randomUUID(), note: 'Counter-offer accepted', actor: null }, 'decision', randomUUID());
-    } finally {
-      await client.destroy();
-    }
-    // As a release whose step sequence differed left them: begun under resignation-v5, waiting.
+    // As resignation-v6 left its cases: one workflow per case (id = the case's, named 'resignation', the case's
+    // draft its input), begun under that version and waiting in its decision phase; no reactions workflow.
     const pool = createPool(db.url, { max: 1 });
     try {
-      const marked = await pool.query(`UPDATE dbos.workflow_status SET application_version = 'resignation-v5' WHERE workflow_uuid = ANY($1::text[]) AND status = 'PENDING'`, [[one, two, three, four]]);
+      const ids = [one, two, three, four];
+      const reactions = ids.map((id) => `${id}:reactions`);
+      await pool.query(`CREATE TEMP TABLE earlier AS SELECT * FROM dbos.workflow_status WHERE workflow_uuid = ANY($1::text[])`, [reactions]);
+      await pool.query(
+        `UPDATE earlier SET workflow_uuid = split_part(workflow_uuid, ':', 1), name = 'resignation', status = 'PENDING', output = NULL, application_version = 'resignation-v6'`,
+      );
+      const marked = await pool.query(`INSERT INTO dbos.workflow_status SELECT * FROM earlier`);
       expect(marked.rowCount).toBe(4);
+      await pool.query(`INSERT INTO dbos.workflow_input (workflow_uuid, inputs) SELECT split_part(workflow_uuid, ':', 1), inputs FROM dbos.workflow_input WHERE workflow_uuid = ANY($1::text[])`, [reactions]);
+      await pool.query(`DELETE FROM dbos.workflow_status WHERE workflow_uuid = ANY($1::text[])`, [reactions]);
+
+      // A decision sent while no process of its version runs: it waits in the workflow's mailbox (the API had answered 202).
+      const client = await DBOSClient.create({ systemDatabaseUrl: db.url });
+      try {
+        for (const id of [one, four]) await client.send(id, { kind: 'retained', requestId: randomUUID(), note: 'Counter-offer accepted', actor: null }, 'decision', randomUUID());
+      } finally {
+        await client.destroy();
+      }
       // The third had just applied its retention (as the case store's decide writes it) when its process died,
       // before telling anyone, lifting the hold or cancelling the interview.
       await pool.query(`UPDATE ems.resignations SET status = 'retained', decision = 'retained', decided_at = now(), decision_revision = 1, updated_at = now() WHERE id = $1`, [three]);
@@ -98,7 +109,7 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
     }
 
     const second = await start();
-    expect(second.output()).toContain('4 running workflow(s) begun under resignation-v5 taken over by this version (resignation-v6)');
+    expect(second.output()).toContain('4 running workflow(s) begun under resignation-v6 or resignation-v5 taken over by this version (resignation-v7)');
     expect(second.output()).not.toContain('does not resume them');
     // The decisions that waited are applied (the one parked by the takeover cut short too): the cases close as retained.
     for (const id of [one, four]) {
@@ -106,6 +117,16 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
         const c = await getCase(id);
         return c.status === 'retained' && c.closedAt ? true : undefined;
       }, `the waiting decision on ${id} applied and the case closed`, 60_000);
+    }
+    // Each case's reactions ran again under this version, in their own workflow, before its decision phase went on.
+    const check = createPool(db.url, { max: 1 });
+    try {
+      const { rows } = await check.query<{ n: string }>(`SELECT count(*) AS n FROM dbos.workflow_status WHERE workflow_uuid = ANY($1::text[]) AND status = 'SUCCESS' AND application_version = 'resignation-v7'`, [
+        [one, four].map((id) => `${id}:reactions`),
+      ]);
+      expect(Number(rows[0]!.n)).toBe(2);
+    } finally {
+      await check.end();
     }
     // A new decision reaches the other workflow, which answers it at once (200: applied, not 202).
     const decided = await http<CaseBody>(base(), 'POST', `/api/resignations/${two}/decision`, { decision: 'retained' });
@@ -162,10 +183,10 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
     try {
       const written = await notices();
       expect(written).toBeGreaterThan(0);
-      // As an earlier version's processes left them: both batches' workflows begun under resignation-v5 and
+      // As an earlier version's processes left them: both batches' workflows begun under resignation-v6 and
       // still running — the first's process died after its last step, the second's before its notices were
       // recorded in EMS (Notification had written and sent them).
-      const marked = await pool.query(`UPDATE dbos.workflow_status SET status = 'PENDING', application_version = 'resignation-v5' WHERE workflow_uuid = ANY($1::text[]) AND status = 'SUCCESS'`, [[done, cut]]);
+      const marked = await pool.query(`UPDATE dbos.workflow_status SET status = 'PENDING', application_version = 'resignation-v6' WHERE workflow_uuid = ANY($1::text[]) AND status = 'SUCCESS'`, [[done, cut]]);
       expect(marked.rowCount).toBe(2);
       const undone = await pool.query(
         `UPDATE ems.steps SET status = 'pending', result = NULL WHERE name = 'announceDecision' AND resignation_id IN (SELECT id FROM ems.resignations WHERE batch_id = $1)`,
@@ -175,14 +196,14 @@ describe('upgrading across a workflow version with cases open (orchestration)', 
       await pool.query(`UPDATE ems.exit_batches SET chunks_settled = '{}', settled_at = NULL WHERE id = $1`, [cut]);
 
       const second = await start();
-      expect(second.output()).toContain('2 running workflow(s) begun under resignation-v5 taken over by this version (resignation-v6)');
+      expect(second.output()).toContain('2 running workflow(s) begun under resignation-v6 or resignation-v5 taken over by this version (resignation-v7)');
       expect(second.output()).not.toContain('does not resume them');
       await settled(cut);
       // Both workflows ran to their end under this version.
       await waitFor(async () => {
-        const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM dbos.workflow_status WHERE workflow_uuid = ANY($1::text[]) AND status = 'SUCCESS' AND application_version = 'resignation-v6'`, [[done, cut]]);
+        const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM dbos.workflow_status WHERE workflow_uuid = ANY($1::text[]) AND status = 'SUCCESS' AND application_version = 'resignation-v7'`, [[done, cut]]);
         return Number(rows[0]!.n) === 2 ? true : undefined;
-      }, 'both batches’ workflows finished under resignation-v6', 60_000);
+      }, 'both batches’ workflows finished under resignation-v7', 60_000);
       for (const c of (await batch(cut)).cases.items) expect(c.noticesSent, `${c.employeeId}'s notices recorded`).toBe('done');
       // Nothing written again (Notification answered both batches' notices from its records), so nothing sent again.
       expect(await notices()).toBe(written);

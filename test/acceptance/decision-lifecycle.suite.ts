@@ -23,6 +23,7 @@ interface Step {
 interface CaseBody {
   id: string;
   status: string;
+  submittedAt: string;
   lastWorkingDay: string;
   closedAt: string | null;
   decision: { decision: string; revision: number; lastWorkingDay: string | null; revokeAt: string | null; note: string | null } | null;
@@ -424,6 +425,19 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       clock.set(new Date(Date.parse(interview.end) + 30 * DAY));
       await timersLooked(kase.id);
       expect((await followUps()).length).toBe(all.length);
+    });
+
+    it.runIf(mode === 'orchestration')('when no decision comes, then the case’s decision workflow begins only once its first follow-up can be due: none waits before', async () => {
+      const kase = await awaitingDecision(takeEmployee());
+      const workflow = async () => (await env.ems.pool.query<{ status: string }>('SELECT status FROM dbos.workflow_status WHERE workflow_uuid = $1', [kase.id])).rows[0]?.status ?? null;
+      const submitted = Date.parse(kase.submittedAt);
+      // Default policy: the first follow-up can be due a day after the submission (to schedule, or to hold, the interview).
+      clock.set(new Date(submitted + DAY - 60_000));
+      await env.ems.timers.drained();
+      expect(await workflow()).toBeNull();
+      clock.set(new Date(submitted + DAY + 1_000));
+      await env.ems.timers.drained();
+      expect(await workflow()).toBe('PENDING');
     });
 
     it('when the HR partner has no HR lead, then the escalation is skipped and the case shows it in the same entry in either mode', async () => {

@@ -52,6 +52,15 @@ export function followUpKey(f: Pick<FollowUp, 'milestone' | 'level'>): string {
   return `${f.milestone}.${f.level}`;
 }
 
+/**
+ * How long after its submission a case's first follow-up can fall due, at the soonest, whatever its facts: each
+ * deadline runs from the submission or from the booked interview's end, which comes after it. Before then no case
+ * needs anything timed (the orchestrator starts a case's decision workflow no later than this).
+ */
+export function earliestFollowUpMs(policy: FollowUpPolicy): number {
+  return Math.min(policy.scheduleWithinMs, policy.heldWithinMs, policy.decideWithinMs);
+}
+
 /** Every follow-up the facts still call for, sent or not, in due order. */
 export function followUpsCalledFor(policy: FollowUpPolicy, facts: FollowUpFacts): FollowUp[] {
   if (facts.decided) return [];

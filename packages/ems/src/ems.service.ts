@@ -1,4 +1,4 @@
-import { createKysely, type App, type Clock, type Logger, type Pool, type ServiceModule } from '@ems/platform';
+import { createKysely, createPoller, type App, type Clock, type Logger, type Pool, type Poller, type ServiceModule } from '@ems/platform';
 import type { EventBus, EventCatalogue, EventedService, Extension, Subscription } from '@ems/eventbus';
 import { migrations } from './db/migrations.ts';
 import type { EmsDb } from './db/types.ts';
@@ -27,6 +27,9 @@ export function createEmsDb(pool: Pool) {
   return createKysely<EmsDb>(pool, EMS_SCHEMA);
 }
 
+/** The service, and its sweeper (`drained()`: a sweep that began after the call has ended — late steps marked, workflows left unstarted started). */
+export type EmsService = ServiceModule<DemoOrg> & EventedService & { sweeper: Pick<Poller, 'drained' | 'rounds'> };
+
 /**
  * The EMS service: resignation intake and case tracking. How a case gets going is the starter's
  * business (a workflow, or an event); in choreography EMS learns what happened only from events.
@@ -52,15 +55,30 @@ export function createEmsService(deps: {
   extensions?: { modules: readonly string[]; extensions: readonly Extension[] };
   /** More of EMS's routes, assembled by the composition root (involuntary and mass exits). */
   routes?: ReadonlyArray<(app: App) => Promise<void>>;
-}): ServiceModule<DemoOrg> & EventedService {
-  let sweeper: NodeJS.Timeout | undefined;
-  let sweeping: Promise<unknown> = Promise.resolve();
+}): EmsService {
+  // Late reactions are found by a sweep, in both modes: nobody else would notice a missing event. In
+  // orchestration it also starts the workflows left unstarted (resignation.workflow.ts, `orchestrationStarter`),
+  // on the injected clock. One failing half does not keep the other from running; the round then counts as failed.
+  const sweeper = createPoller({
+    name: 'case sweeper',
+    log: deps.log,
+    intervalMs: deps.sweepEveryMs,
+    batch: 1,
+    async work() {
+      const failures: unknown[] = [];
+      await deps.store.markOverdue().catch((err: unknown) => failures.push(new Error('could not mark late steps', { cause: err })));
+      await deps.starter.startOrphans?.(deps.clock.now())?.catch((err: unknown) => failures.push(new Error('could not start the workflows left unstarted', { cause: err })));
+      if (failures.length) throw failures.length === 1 ? failures[0] : new AggregateError(failures, 'could not mark late steps, nor start the workflows left unstarted');
+      return 0;
+    },
+  });
   let listener: ReturnType<typeof listenForCaseChanges> | undefined;
   // Changes are NOTIFYed only while some process has a stream open: this one says so when its first opens.
   const updates = createUpdatesHub({ log: deps.log, onActive: (active) => listener?.setActive(active) ?? Promise.resolve() });
   let stopUpdates: Array<() => Promise<void>> = [];
   return {
     name: 'ems',
+    sweeper,
     schema: EMS_SCHEMA,
     migrations,
     subscriptions: [
@@ -87,23 +105,10 @@ export function createEmsService(deps: {
       const started = listener;
       const deadLetters = watchDeadLetters(deps.bus.deadLetters, updates, deps.log.child({ component: 'updates' }));
       stopUpdates = [() => started.stop(), () => deadLetters.stop()];
-      // Late reactions are found by a sweep, in both modes: nobody else would notice a missing event.
-      let busy = false;
-      sweeper = setInterval(() => {
-        if (busy) return; // a slow sweep is not overlapped by the next
-        busy = true;
-        sweeping = deps.store
-          .markOverdue()
-          .catch((err: unknown) => deps.log.error({ err }, 'could not mark late steps; will try again'))
-          .then(() => deps.starter.startOrphans?.(deps.clock.now()))
-          .catch((err: unknown) => deps.log.error({ err }, 'could not start the workflows of orphaned cases; will try again'))
-          .finally(() => (busy = false));
-      }, deps.sweepEveryMs);
-      sweeper.unref();
+      sweeper.start();
     },
     async stop() {
-      clearInterval(sweeper);
-      await sweeping;
+      await sweeper.stop();
       for (const stop of stopUpdates) await stop();
     },
   };

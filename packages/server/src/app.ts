@@ -334,25 +334,26 @@ export async function startEms(config: Config, options: { log?: Logger; clock?: 
         }),
         subscriptions: choreography ? [trackExitsWhenReported({ db: emsDb, clock })] : [recordExitRevocations({ db: emsDb, clock })],
       };
-      services.push(
-        createEmsService({
-          store: mode.store,
-          clock,
-          noticeDays: config.noticeDays,
-          directory: createDirectory(createEmsDb(database.forService('ems'))),
-          starter: mode.starter,
-          decider: mode.decider,
-          bus,
-          subscriptions: [...mode.subscriptions, ...exits.subscriptions],
-          routes: [exits.routes],
-          catalogue,
-          sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
-          pool: database.forService('ems'),
-          followUpPolicy: config.followUps,
-          extensions: { modules: config.extensions, extensions },
-          log: log.child({ service: 'ems' }),
-        }),
-      );
+      const ems = createEmsService({
+        store: mode.store,
+        clock,
+        noticeDays: config.noticeDays,
+        directory: createDirectory(createEmsDb(database.forService('ems'))),
+        starter: mode.starter,
+        decider: mode.decider,
+        bus,
+        subscriptions: [...mode.subscriptions, ...exits.subscriptions],
+        routes: [exits.routes],
+        catalogue,
+        sweepEveryMs: Math.min(5_000, Math.max(200, (config.stepDeadlineSeconds * 1000) / 4)),
+        pool: database.forService('ems'),
+        followUpPolicy: config.followUps,
+        extensions: { modules: config.extensions, extensions },
+        log: log.child({ service: 'ems' }),
+      });
+      services.push(ems);
+      // Its sweeper starts a case's decision workflow when a follow-up can be due (orchestration): a timer on the clock.
+      clockTimers.push(ems.sweeper);
     }
     if (hosts('webhooks')) services.push(createWebhookService({ pool: database.forService('webhooks'), log: log.child({ service: 'webhooks' }), clock, bus, catalogue, secrets: auth.secrets!, ...config.webhooks }));
     if (hosts('extensions')) services.push(...extensions);

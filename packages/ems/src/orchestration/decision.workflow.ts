@@ -1,9 +1,12 @@
 /*
- * The orchestrated decision phase of a case: the second half of the case's workflow (id = the case id),
- * run once the three reactions have settled. (It was a child workflow of its own until measured: starting
- * one cost ~10 statements per case, for nothing a continuation does not do.) It waits — durably, for
- * days — for a decision message, sending follow-ups when deadlines pass, then drives what the decision
- * sets off:
+ * The orchestrated decision phase of a case: the case's own workflow (id = the case id; named 'resignation', as
+ * the whole case's workflow was until resignation-v7, so the running workflows of earlier versions are taken
+ * over as this one). It starts when it is first needed — a decision (or withdrawal) comes, or the sweeper finds
+ * the case's first follow-up can be due (`startDue`) — not with the case: in a burst of resignations no case
+ * waits in it, and its first wait cost ~7 commits per case (measured: README, "the lean path, thirty-fifth
+ * round"). It begins once the case's reactions have settled (their workflow, resignation.workflow.ts, awaited),
+ * then waits — durably, for days — for a decision message, sending follow-ups when deadlines pass, then drives
+ * what the decision sets off:
  *
  *   ┌─▶ recv('decision', until the next follow-up is due) ──timeout──▶ HR's command followUp: HR sends it if
  *   │          │                                                      still due with its facts (booked? held?);
@@ -26,14 +29,18 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Clock, type Logger } from '@ems/platform';
 import { EventTypes } from '@ems/contracts/events';
 import { notification } from '@ems/contracts';
-import { followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@ems/contracts/follow-up-policy';
+import { earliestFollowUpMs, followUpKey, nextFollowUp, type FollowUp, type FollowUpPolicy } from '@ems/contracts/follow-up-policy';
 import type { CaseFacts, CaseStore, DecideOutcome, DecisionInput } from '../resignations/case-store.ts';
 import type { CaseDraft } from '../resignations/case-store.ts';
 import type { Participants } from './participants.ts';
 import { summaries } from '../domain/summaries.ts';
 import { DB_RETRIES, recordOutcomes, trackedStep, untilDone, withRetries, type Reaction, type RetryPolicy } from './tracked-step.ts';
 
+/** The case's decision workflow: its id is the case's. The name is the one the whole case's workflow had until resignation-v7. */
+export const DECISION_WORKFLOW_NAME = 'resignation';
 const DECISION_TOPIC = 'decision';
+/** How many cases whose first follow-up can be due one sweep starts the decision workflow of. */
+const DUE_BATCH = 100;
 /** The longest single wait, even with nothing due: the workflow then looks again (cheap, rare). */
 const MAX_WAIT_MS = 24 * 3_600_000;
 /**
@@ -76,8 +83,8 @@ export interface AccessRevokedMessage {
   accessRevoked: string;
 }
 
-/** Where the decision phase begins: see `begin`. */
-export interface DecisionStart {
+/** Where the decision phase begins: the case as its reactions left it, the clock, the settings (checkpointed in one step). */
+interface DecisionStart {
   policy: FollowUpPolicy;
   facts: CaseFacts;
   nowMs: number;
@@ -95,6 +102,10 @@ export function createDecisionOrchestrator(deps: {
   clock: Clock;
   policy: FollowUpPolicy;
   log: Logger;
+  /** The case's reactions: their workflow started if it is not, and awaited (resignation.workflow.ts, `settled`). Called in this workflow. */
+  reactionsSettled: (draft: CaseDraft) => Promise<void>;
+  /** Cases submitted before the instant given that wait for a decision with no decision workflow (cases-without-workflow.ts). */
+  withoutDecisionWorkflow: (submittedBefore: Date, limit: number) => Promise<CaseDraft[]>;
 }) {
   const { store, participants, retry, clock } = deps;
 
@@ -273,18 +284,14 @@ export function createDecisionOrchestrator(deps: {
     return f;
   }
 
-  /**
-   * Where the decision phase begins: the case as it is (`facts`), the clock, and the settings that shape
-   * the step sequence. Taken inside the step that settles the reactions (resignation.workflow.ts), from
-   * the case as that step settled it — each DBOS step costs ~8 round trips and a commit of bookkeeping,
-   * and this one was a step of its own until measured — so it is checkpointed with them, and a restart
-   * with other settings replays the same.
-   */
-  function begin(facts: CaseFacts): DecisionStart {
-    return { policy: deps.policy, facts, nowMs: clock.now().getTime() };
-  }
-
-  async function decisionWorkflow(caseId: string, start: DecisionStart): Promise<string> {
+  /** The case's decision workflow (its input: the case's draft, as the whole case's workflow had it until resignation-v7). */
+  async function decisionWorkflow(draft: CaseDraft): Promise<string> {
+    const caseId = draft.id;
+    // Begins once the reactions have settled (a decision that came sooner waits in this workflow's mailbox);
+    // where it begins, in one step: the case as settled, the clock, the settings that shape the step sequence
+    // (a restart with other settings replays the same).
+    await deps.reactionsSettled(draft);
+    const start = await DBOS.runStep(async (): Promise<DecisionStart> => ({ policy: deps.policy, facts: await factsOf(caseId), nowMs: clock.now().getTime() }), { name: 'begin', ...DB_RETRIES });
     const readFacts = (name: string) => DBOS.runStep(() => factsOf(caseId), { name, ...DB_RETRIES });
     const policy = start.policy;
     let facts = start.facts;
@@ -328,9 +335,9 @@ export function createDecisionOrchestrator(deps: {
       return status;
     };
 
-    // Decided before this phase began: only a workflow replayed from its first step (one of an earlier
-    // version taken over, workflows-of-other-versions.ts) finds its case so. An exit waits for its day
-    // (above); a case retained or withdrawn is closed — again where it was, nothing done twice.
+    // Decided before this phase began: a workflow replayed from its first step (one of an earlier version taken
+    // over, workflows-of-other-versions.ts) can find its case so. An exit waits for its day (above); a case
+    // retained or withdrawn is closed — again where it was, nothing done twice.
     if (facts.decision && facts.decision.kind !== 'exit_confirmed') return close(facts);
 
     for (;;) {
@@ -395,11 +402,27 @@ export function createDecisionOrchestrator(deps: {
     }
   }
 
+  const workflow = DBOS.registerWorkflow(decisionWorkflow, { name: DECISION_WORKFLOW_NAME });
+  /** Starts the case's decision workflow unless it has one (idempotent on the case id). */
+  const startPhase = async (draft: CaseDraft): Promise<void> => {
+    await DBOS.startWorkflow(workflow, { workflowID: draft.id })(draft);
+  };
+
   return {
-    /** Where the decision phase begins (not a step: read inside the caller's step, which checkpoints it). */
-    begin,
-    /** The decision phase, run inside the case's workflow once its reactions have settled, from `begin`'s answer; its final status. */
-    phase: decisionWorkflow,
+    /**
+     * Starts the decision workflow of every case whose first follow-up can be due (`earliestFollowUpMs` after its
+     * submission, on the injected clock) and that has none yet; how many it started. Run by EMS's sweeper.
+     */
+    async startDue(now: Date): Promise<number> {
+      let started = 0;
+      for (let batch = DUE_BATCH; batch === DUE_BATCH; ) {
+        const due = await deps.withoutDecisionWorkflow(new Date(now.getTime() - earliestFollowUpMs(deps.policy)), DUE_BATCH);
+        for (const draft of due) await startPhase(draft);
+        started += due.length;
+        batch = due.length;
+      }
+      return started;
+    },
     /**
      * Ends every wait begun before this process started (see WakeMessage): for a clock that can jump.
      * Once per start (`startId`): a message is delivered once, whatever retries the sender makes.
@@ -408,6 +431,9 @@ export function createDecisionOrchestrator(deps: {
       let woken = 0;
       for (const id of await store.casesInDecisionPhase()) {
         try {
+          // A case whose decision workflow has not begun has nothing to wake: the sweeper starts it on this clock.
+          const status = await DBOS.getWorkflowStatus(id);
+          if (!status || (status.status !== 'PENDING' && status.status !== 'ENQUEUED')) continue;
           await DBOS.send<WakeMessage>(id, { wake: startId }, DECISION_TOPIC, `wake:${startId}`);
           woken++;
         } catch (err) {
@@ -428,12 +454,15 @@ export function createDecisionOrchestrator(deps: {
       return true;
     },
     /**
-     * Hands a decision to the case's workflow and waits for its answer (the state machine runs there,
-     * serialised with everything else the workflow does). The same request id is answered once: a
-     * retried request gets the same answer. A message that arrives before the decision phase waits in
-     * the workflow's mailbox (the request was checked against the case's status first).
+     * Hands a decision to the case's decision workflow — started first if it has not begun — and waits for its
+     * answer (the state machine runs there, serialised with everything else the workflow does). The same request
+     * id is answered once: a retried request gets the same answer. A message that arrives before the reactions
+     * have settled waits in the workflow's mailbox (the request was checked against the case's status first).
      */
     async decide(caseId: string, message: DecisionMessage, waitSeconds = 15): Promise<DecideOutcome | 'pending'> {
+      const draft = await store.draft(caseId);
+      if (!draft) throw new Error(`case ${caseId} does not exist`);
+      await startPhase(draft);
       await DBOS.send(caseId, message, DECISION_TOPIC, message.requestId);
       const answer = await DBOS.getEvent<DecideOutcome>(caseId, decisionAnswerKey(message.requestId), waitSeconds);
       if (answer) return answer;

@@ -1,10 +1,10 @@
 /*
- * Orchestration: EMS runs one durable DBOS workflow per case (resignation.workflow.ts, then its
- * decision phase, decision.workflow.ts), calling Notification, HR and Access through their typed
- * commands. This assembles it for the composition root: the case store (which finds the cases whose
- * workflow never started through DBOS's own table), the starter and decider, what the orchestrator
- * listens to on the bus, the workflow engine's tables, and its launch and shutdown with the replica
- * watchdog.
+ * Orchestration: EMS runs durable DBOS workflows per case — its reactions (resignation.workflow.ts), then,
+ * once a decision comes or a follow-up can be due, its decision phase (decision.workflow.ts) — calling
+ * Notification, HR and Access through their typed commands. This assembles it for the composition root:
+ * the case store, the starter (with the sweeper's queries of DBOS's own table for the workflows left to
+ * start) and decider, what the orchestrator listens to on the bus, the workflow engine's tables, and its
+ * launch and shutdown with the replica watchdog.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -19,20 +19,22 @@ import type { CoordinationMode } from '../resignations/coordination-mode.ts';
 import { casesWithoutWorkflow } from './cases-without-workflow.ts';
 import { ADOPTABLE_VERSIONS, adoptWorkflowsOfOtherVersions, workflowsOfOtherVersions } from './workflows-of-other-versions.ts';
 import { dbosLogger } from './dbos-logger.ts';
-import { createDecisionOrchestrator } from './decision.workflow.ts';
+import { createDecisionOrchestrator, DECISION_WORKFLOW_NAME } from './decision.workflow.ts';
 import { EXITS_WORKFLOW_NAME } from './exits.workflow.ts';
 import { END_WAIT_WHEN_ACCESS_REVOKED_SUBSCRIBER, endWaitWhenAccessRevoked } from './end-wait-when-access-revoked.ts';
 import { createParticipants, type ParticipantUrls } from './participants.ts';
 import { RECORD_REPORTED_WHEN_ORCHESTRATED_SUBSCRIBER, recordReportedWhenOrchestrated } from './record-reported-when-orchestrated.ts';
 import { startReplicaWatchdog } from './replica-watchdog.ts';
-import { createResignationOrchestrator, orchestrationStarter, WORKFLOW_NAME } from './resignation.workflow.ts';
+import { createResignationOrchestrator, orchestrationStarter } from './resignation.workflow.ts';
 import type { RetryPolicy } from './tracked-step.ts';
 
 /** Bumped when the workflow's step sequence changes: DBOS recovers only workflows of its own version. */
+// v7: two workflows per case — the reactions ('resignation.reactions', id <case>:reactions, no DBOS step), then
+// the decision phase ('resignation', id = the case's), started when a decision comes or a follow-up can be due.
 // v6: the decision phase's 'start' step is read inside the 'reactions' step, with the reactions' failures
 // recorded there too. v5: the three reactions are one DBOS step ('reactions'), not three. (v4 was the
 // hold-first order of 4564ef3, reverted: a database may hold v4 workflows, so this is not v4.)
-export const WORKFLOW_VERSION = 'resignation-v6';
+export const WORKFLOW_VERSION = 'resignation-v7';
 
 /** Connections of the workflow engine's pool (DBOS's polling takes at most half of them). */
 const SYSTEM_POOL_SIZE = 20;
@@ -66,10 +68,21 @@ export function orchestrationMode(deps: {
   casesOpened?: CaseStoreOptions['opened'];
 }): CoordinationMode {
   const log = deps.log.child({ service: 'orchestrator' });
-  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, casesWithoutWorkflow: casesWithoutWorkflow(deps.db, deps.workflowTables.schema), opened: deps.casesOpened });
+  const store = createCaseStore(deps.db, deps.clock, { bus: deps.bus, stepDeadlineSeconds: deps.stepDeadlineSeconds, opened: deps.casesOpened });
+  const unstarted = casesWithoutWorkflow(deps.db, deps.workflowTables.schema);
   const participants = createParticipants(deps.urls, deps.callAuth, deps.transport ? { transport: deps.transport } : {});
-  const decisions = createDecisionOrchestrator({ store, participants, retry: deps.retry, clock: deps.clock, policy: deps.followUps, log });
-  const starter = orchestrationStarter(createResignationOrchestrator({ store, participants, retry: deps.retry, log, decisions }));
+  const resignations = createResignationOrchestrator({ store, participants, retry: deps.retry, log, withoutReactionsWorkflow: unstarted.reactions });
+  const decisions = createDecisionOrchestrator({
+    store,
+    participants,
+    retry: deps.retry,
+    clock: deps.clock,
+    policy: deps.followUps,
+    log,
+    reactionsSettled: (draft) => resignations.settled(draft),
+    withoutDecisionWorkflow: unstarted.decision,
+  });
+  const starter = orchestrationStarter(resignations, decisions);
   let launched = false;
   return {
     mode: 'orchestration',
@@ -124,7 +137,7 @@ export function orchestrationMode(deps: {
         const adopted = await adoptWorkflowsOfOtherVersions(deps.pool, deps.workflowTables.schema, {
           version: WORKFLOW_VERSION,
           from: ADOPTABLE_VERSIONS,
-          names: [WORKFLOW_NAME, EXITS_WORKFLOW_NAME],
+          names: [DECISION_WORKFLOW_NAME, EXITS_WORKFLOW_NAME],
         });
         if (adopted.length) log.warn({ workflows: adopted.length }, `${adopted.length} running workflow(s) begun under ${ADOPTABLE_VERSIONS.join(' or ')} taken over by this version (${WORKFLOW_VERSION}): each replays from its first step, doing nothing twice`);
       } catch (err) {

@@ -1,49 +1,58 @@
 /*
- * The orchestrated resignation: one durable DBOS workflow per case, its workflow id = the case id.
+ * The orchestrated resignation: two durable DBOS workflows per case.
  *
  *   POST /api/resignations ──open the case (one transaction)──(employee already has an open case)──▶ 409
- *                          ──startWorkflow(caseId)──▶ 201
+ *                          ──startWorkflow(<caseId>:reactions)──▶ 201
  *                         ┌──────────────────────────────┼──────────────────────────────┐
- *                  notifyManager                  scheduleInterview                suspendAccess       in parallel, one DBOS
- *         (Notification: notifyManager)              (HR API)                      (Access API)       step; each retried
- *                                                                                                     with backoff
+ *                  notifyManager                  scheduleInterview                suspendAccess       in parallel, each
+ *         (Notification: notifyManager)              (HR API)                      (Access API)       retried with backoff,
+ *                                                                                                     recorded on the case
  *                         └──────────────────────────────┼──────────────────────────────┘
- *                                    record failures (in a fixed order), settle the case status
- *                                                        │
- *                                      the case's decision phase (decision.workflow.ts): waits for the
- *                                      decision, follow-ups, then restore or revoke access
+ *                                    record failures (in a fixed order), settle the case status: the workflow ends
  *
- * The request opens the case, then starts its workflow (idempotent on the case id). A process that dies
- * between the two leaves a case without a workflow: `startOrphans` (run by EMS's sweeper, so at start-up
- * and every few seconds, on every replica) starts the workflow of any such case. (Until this version the
- * workflow opened the case itself and the request waited for a DBOS event saying so: measured at ~20
- * statements per case — a step, an event and its polling — for what one transaction does.)
+ *   then, when a decision comes or the first follow-up falls due (whichever is first), the case's decision
+ *   workflow (decision.workflow.ts, id = the case id) — it waits, durably, for days.
  *
- * Steps are at-least-once: every participant call carries an idempotency key derived from the case,
- * and every write to the case store is idempotent.
+ * The request opens the case, then starts its reactions workflow (idempotent on its id). A process that dies
+ * between the two leaves a case without a workflow: `startOrphans` (run by EMS's sweeper, so at start-up and
+ * every few seconds, on every replica) starts the workflow of any such case, and the decision workflow of any
+ * case whose first follow-up is due without one.
+ *
+ * The reactions are plain calls of the workflow, not DBOS steps (tracked-step.ts, `runCaseSteps`): nothing
+ * durable follows them in this workflow, so a crash reruns it from the start, and every participant call carries
+ * an idempotency key derived from the case, every write to the case store is idempotent. (Until resignation-v7
+ * the decision phase followed in this same workflow: a DBOS step around the reactions, to replay the same, and
+ * its first wait, cost ~10 commits per case in a burst — twice what the rest of the case costs. Measured: README,
+ * "the lean path, thirty-fifth round".)
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { ServiceCallError, type Logger } from '@ems/platform';
-import { recordOutcomesInStep, trackedSteps, type Reaction, type RetryPolicy } from './tracked-step.ts';
+import { recordOutcomesPlainly, runCaseSteps, type Reaction, type RetryPolicy } from './tracked-step.ts';
 import type { DecisionOrchestrator } from './decision.workflow.ts';
 import type { CaseDraft, CaseIntake, CaseStore, OpenOutcome } from '../resignations/case-store.ts';
-import type { ReactionStep } from '../domain/resignation.ts';
+import type { CaseStatus, ReactionStep } from '../domain/resignation.ts';
 import { summaries } from '../domain/summaries.ts';
 import { EventTypes } from '@ems/contracts/events';
 import type { Participants } from './participants.ts';
 import type { CaseStarter } from '../resignations/submit-resignation.ts';
 
-export const WORKFLOW_NAME = 'resignation';
+/** The case's reactions workflow (its id: `reactionsWorkflowId`). The case's decision workflow keeps the name 'resignation' (decision.workflow.ts). */
+export const REACTIONS_WORKFLOW_NAME = 'resignation.reactions';
+/** The reactions workflow's id: the case's, with this suffix (the case's own id is its decision workflow's). */
+export const REACTIONS_ID_SUFFIX = ':reactions';
+export const reactionsWorkflowId = (caseId: string): string => `${caseId}${REACTIONS_ID_SUFFIX}`;
 /** A case this much older than its workflow-to-be is an orphan (its opener died before starting it). */
 const ORPHAN_AFTER_MS = 10_000;
+/** How many orphans one sweep starts at most. */
+const ORPHAN_BATCH = 100;
 
 export function createResignationOrchestrator(deps: {
   store: CaseStore;
   participants: Participants;
   retry: RetryPolicy;
   log: Logger;
-  /** The case's decision phase (decision.workflow.ts): where it begins, read as the reactions settle, then the phase itself, run in this workflow; its final status. */
-  decisions: Pick<DecisionOrchestrator, 'begin' | 'phase'>;
+  /** Cases opened before the instant given whose reactions workflow was never started (cases-without-workflow.ts). */
+  withoutReactionsWorkflow: (openedBefore: Date, limit: number) => Promise<CaseDraft[]>;
 }) {
   const { store, participants, retry } = deps;
 
@@ -101,20 +110,16 @@ export function createResignationOrchestrator(deps: {
     },
   };
 
-  async function resignationWorkflow(draft: CaseDraft): Promise<{ id: string; status: string }> {
-    // The three in parallel, as one DBOS step (see trackedSteps): each recorded on the case when done;
-    // then, in the same step, their failures recorded (in a fixed order), the case's status settled, and
-    // where the decision phase begins: the case as settled.
+  async function reactionsWorkflow(draft: CaseDraft): Promise<{ id: string; status: CaseStatus }> {
+    // The three in parallel, each recorded on the case when done; then their failures recorded (in a fixed
+    // order) and the case's status settled. What follows waits for a decision: the decision workflow.
     const react = (step: ReactionStep) => ({ step, act: () => reactions[step](draft) });
-    const start = await trackedSteps(store, retry, draft.id, 'reactions', [react('notifyManager'), react('scheduleInterview'), react('suspendAccess')], async (outcomes) =>
-      deps.decisions.begin(await recordOutcomesInStep(store, draft.id, outcomes)),
-    );
-    // What follows (follow-ups, the decision, restoring or revoking access) waits days, in this workflow.
-    return { id: draft.id, status: await deps.decisions.phase(draft.id, start) };
+    const status = await runCaseSteps(store, retry, draft.id, [react('notifyManager'), react('scheduleInterview'), react('suspendAccess')], (outcomes) => recordOutcomesPlainly(store, draft.id, outcomes));
+    return { id: draft.id, status };
   }
 
-  const workflow = DBOS.registerWorkflow(resignationWorkflow, { name: WORKFLOW_NAME });
-  const startWorkflow = (draft: CaseDraft) => DBOS.startWorkflow(workflow, { workflowID: draft.id })(draft);
+  const workflow = DBOS.registerWorkflow(reactionsWorkflow, { name: REACTIONS_WORKFLOW_NAME });
+  const startWorkflow = (draft: CaseDraft) => DBOS.startWorkflow(workflow, { workflowID: reactionsWorkflowId(draft.id) })(draft);
 
   return {
     participants,
@@ -124,9 +129,17 @@ export function createResignationOrchestrator(deps: {
       if (opened.outcome !== 'conflict') await startWorkflow(opened.draft);
       return opened;
     },
-    /** Starts the workflow of every case whose opener died before starting it; how many it started. */
+    /**
+     * The case's reactions, as its decision workflow begins: their workflow started if it is not (a workflow of
+     * an earlier version, taken over, ran them itself: they run again, doing nothing twice), and awaited. Call
+     * it from a workflow (DBOS records the child it started and its result).
+     */
+    async settled(draft: CaseDraft): Promise<void> {
+      await (await startWorkflow(draft)).getResult();
+    },
+    /** Starts the reactions workflow of every case whose opener died before starting it; how many it started. */
     async startOrphans(now: Date): Promise<number> {
-      const orphans = await store.casesWithoutWorkflow(new Date(now.getTime() - ORPHAN_AFTER_MS));
+      const orphans = await deps.withoutReactionsWorkflow(new Date(now.getTime() - ORPHAN_AFTER_MS), ORPHAN_BATCH);
       for (const draft of orphans) {
         deps.log.warn({ resignationId: draft.id }, 'case without its workflow (its opener stopped before starting it); starting it now');
         await startWorkflow(draft);
@@ -138,7 +151,15 @@ export function createResignationOrchestrator(deps: {
 
 export type ResignationOrchestrator = ReturnType<typeof createResignationOrchestrator>;
 
-/** How a case starts in orchestration mode: opened, then its workflow started. */
-export function orchestrationStarter(orchestrator: ResignationOrchestrator): CaseStarter {
-  return { mode: 'orchestration', start: (intake) => orchestrator.start(intake), startOrphans: (now) => orchestrator.startOrphans(now) };
+/**
+ * How a case starts in orchestration mode: opened, then its reactions workflow started. The sweeper starts what
+ * was left unstarted: the reactions of a case whose opener died, the decision workflow of a case whose first
+ * follow-up is due before any decision came.
+ */
+export function orchestrationStarter(orchestrator: ResignationOrchestrator, decisions: Pick<DecisionOrchestrator, 'startDue'>): CaseStarter {
+  return {
+    mode: 'orchestration',
+    start: (intake) => orchestrator.start(intake),
+    startOrphans: async (now) => (await orchestrator.startOrphans(now)) + (await decisions.startDue(now)),
+  };
 }

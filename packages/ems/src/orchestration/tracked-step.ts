@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { backoffDelay, isTransient, storableText } from '@ems/platform';
-import type { CaseFacts, CaseStore } from '../resignations/case-store.ts';
-import type { StepName } from '../domain/resignation.ts';
+import type { CaseStore } from '../resignations/case-store.ts';
+import type { CaseStatus, StepName } from '../domain/resignation.ts';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -67,37 +67,31 @@ export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: 
 }
 
 /**
- * Several steps of the case run in parallel inside ONE DBOS step (`name`): each branch as `trackedStep`
- * runs one — retried, its success recorded on the case the moment it is done. Once every branch has
- * settled, `then` runs in the same step with their outcomes, in the order given (e.g. recording the
- * failures and settling the case, then reading where the case goes next), and the DBOS step checkpoints
- * its answer. A DBOS step costs ~8 round trips and a commit of bookkeeping (status checks, the checkpoint
- * read, its transaction): one for the three reactions of a case and what follows them, where there were
- * four (a step per reaction, then one to begin the decision phase).
- * What it gives up: a crash after one branch finished and before the step's end reruns that branch too —
- * its participant call is idempotent (same key, same answer), and so are its record and `then` (which
- * must be). A branch's transient database error reruns that branch only, one in `then` reruns `then`;
- * one that outlasts DB_RETRIES fails the step once every branch has settled (no branch is left running
- * behind a failed step).
+ * Several steps of the case run in parallel as plain calls of the workflow — no DBOS step around them: each
+ * branch as `trackedStep` runs one, retried, its success recorded on the case the moment it is done. Once every
+ * branch has settled, `then` runs with their outcomes, in the order given (e.g. recording the failures and
+ * settling the case). For a workflow that does nothing durable after them (the case's reactions workflow,
+ * resignation.workflow.ts): DBOS replays a workflow by the sequence of its operations, and here there is none —
+ * a crash reruns the workflow from the start, every participant call idempotent (same key, same answer) and
+ * every record too. The case's step records (ems.steps) are the checkpoint a reader sees; a DBOS step around
+ * them cost ~4 commits per case of bookkeeping (two status reads, its checkpoint read, its transaction) to say
+ * the same again (measured: README, "the lean path, thirty-fifth round").
+ * A branch's transient database error reruns that branch only, one in `then` reruns `then`; one that outlasts
+ * DB_RETRIES fails the workflow once every branch has settled (no branch is left running behind it), and DBOS
+ * runs it again at the next recovery.
  */
-export async function trackedSteps<T>(
+export async function runCaseSteps<T>(
   store: CaseStore,
   retry: RetryPolicy,
   caseId: string,
-  name: string,
   branches: ReadonlyArray<{ step: StepName; act: () => Promise<Reaction> }>,
   then: (outcomes: readonly StepOutcome[]) => Promise<T>,
 ): Promise<T> {
-  return DBOS.runStep(
-    async (): Promise<T> => {
-      const settled = await Promise.allSettled(branches.map((b) => withDbRetries(() => attemptStep(store, retry, caseId, b.step, b.act))));
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      const outcomes = settled.map((s, i) => stepOutcome(branches[i]!.step, (s as PromiseFulfilledResult<Outcome>).value));
-      return withDbRetries(() => then(outcomes));
-    },
-    { name },
-  );
+  const settled = await Promise.allSettled(branches.map((b) => withDbRetries(() => attemptStep(store, retry, caseId, b.step, b.act))));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const outcomes = settled.map((s, i) => stepOutcome(branches[i]!.step, (s as PromiseFulfilledResult<Outcome>).value));
+  return withDbRetries(() => then(outcomes));
 }
 
 /** One step's attempts and, on success, its record on the case; throws only a transient database error. */
@@ -195,13 +189,13 @@ export async function recordOutcomes(store: CaseStore, caseId: string, outcomes:
 }
 
 /**
- * `recordOutcomes` inside a step that is already checkpointed (`trackedSteps`' `then`): the same records
- * in the same order, as plain calls — the enclosing step reruns them all after a crash, and each is
- * idempotent. The case's facts once settled (read as it settles).
+ * `recordOutcomes` without a DBOS step per failure (`runCaseSteps`' `then`): the same records in the same
+ * order, as plain calls — a rerun of the workflow makes them all again, and each is idempotent. The case's
+ * status once settled.
  */
-export async function recordOutcomesInStep(store: CaseStore, caseId: string, outcomes: readonly StepOutcome[]): Promise<CaseFacts> {
+export async function recordOutcomesPlainly(store: CaseStore, caseId: string, outcomes: readonly StepOutcome[]): Promise<CaseStatus> {
   for (const o of outcomes) if (o.error !== null) await store.recordStepFailed(caseId, o.step, o.error, o.attempts);
-  return (await store.settleWithFacts(caseId)).facts;
+  return store.settle(caseId);
 }
 
 /** Runs an idempotent call with DB_RETRIES' schedule, retrying only a transient error, without DBOS's bookkeeping per attempt. */

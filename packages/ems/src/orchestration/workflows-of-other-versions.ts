@@ -3,15 +3,17 @@ import type { Pool } from '@ems/platform';
 
 /**
  * Earlier versions of EMS's workflows whose every participant call and case record carries the same
- * idempotency or dedupe key as this version's (only the DBOS steps they were grouped into, or the order
- * they were called in, differ): a workflow begun under one can be replayed from its first step under this
- * one and does nothing twice. That holds for both workflows: a resignation's (its steps were regrouped in
- * v6) and a mass exit's batch (`involuntary-exits`: its chunks' steps were called in waves of 4 in v5, all
- * at once in chunk order since — the same keys, `<batch>:suspend:<chunk>` and `<batch>:notices:<chunk>`,
- * and recorders idempotent by the steps' state). v4 (reverted, 4564ef3) and older are not among them:
- * their running workflows are only counted.
+ * idempotency or dedupe key as this version's (only the DBOS steps they were grouped into, the workflows they
+ * ran in, or the order they were called in, differ): a workflow begun under one can be replayed from its first
+ * step under this one and does nothing twice. That holds for both workflows: a case's (named 'resignation', id
+ * = the case's: in v5 and v6 it ran the reactions and then the decision phase; in v7 it is the decision phase,
+ * which begins by running the case's reactions workflow — again, for a case taken over — and awaiting it) and
+ * a mass exit's batch (`involuntary-exits`: its chunks' steps were called in waves of 4 in v5, all at once in
+ * chunk order since — the same keys, `<batch>:suspend:<chunk>` and `<batch>:notices:<chunk>`, and recorders
+ * idempotent by the steps' state). v4 (reverted, 4564ef3) and older are not among them: their running
+ * workflows are only counted.
  */
-export const ADOPTABLE_VERSIONS: readonly string[] = ['resignation-v5'];
+export const ADOPTABLE_VERSIONS: readonly string[] = ['resignation-v6', 'resignation-v5'];
 
 /**
  * A message parked while its workflow is rewound: DBOS's rewind deletes the messages its workflow has not

@@ -1,9 +1,9 @@
-import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { arrayParam, isUniqueViolation, type Clock } from '@ems/platform';
 import type { ems } from '@ems/contracts';
 import { EventTypes } from '@ems/contracts/events';
 import type { EventBus } from '@ems/eventbus';
-import type { EmsDb, ResignationRow } from '../db/types.ts';
+import type { EmsDb } from '../db/types.ts';
 import { CLOSING_STEPS, decideTransition, endOfDay, localDate, STEP_NAMES, type CaseStatus, type StepName, type StepStatus } from '../domain/resignation.ts';
 import { connectedSystemsOf } from '../connected-systems/record-system-access.ts';
 import type { CaseDraft, CaseFacts, CaseIntake, DecideOutcome, DecisionInput, OpenOutcome, TimelineEntry, TimelineInput } from './case.types.ts';
@@ -32,8 +32,6 @@ export interface CaseStoreOptions {
   bus?: EventBus | undefined;
   /** How long after submission a reaction may take before its step is marked late. */
   stepDeadlineSeconds: number;
-  /** Orchestration: finds the cases without a workflow (orchestration/cases-without-workflow.ts reads DBOS's own table). */
-  casesWithoutWorkflow?: (openedBefore: Date, limit: number) => Promise<CaseDraft[]>;
   /**
    * Told of each case this store opens, once it is committed (before the case's workflow starts or its
    * event can be delivered): the in-process case lookup remembers it, so the participants' checks that
@@ -83,7 +81,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
   }
 
   /** Settles the case (see `settle`): its new status, and its facts as settled. */
-  async function settleCase(id: string): Promise<{ status: CaseStatus; facts: CaseFacts }> {
+  async function settleCase(id: string): Promise<CaseStatus> {
     return db.transaction().execute(async (trx) => {
       const found = await factsQuery(trx, id).executeTakeFirstOrThrow();
       const all = Object.fromEntries(found.step_rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
@@ -94,7 +92,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
         await update.execute();
       }
       for (const entry of plan.timeline) await addTimeline(trx, id, found.correlation_id, entry);
-      return { status: plan.status, facts: factsFromRow({ ...found, status: plan.status }) };
+      return plan.status;
     });
   }
 
@@ -327,18 +325,10 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       return found && factsFromRow(found);
     },
 
-    /**
-     * Orchestration: cases opened before `openedBefore` that have no workflow (their opener stopped
-     * between opening the case and starting it), oldest first, a batch at a time.
-     */
-    async casesWithoutWorkflow(openedBefore: Date, limit = 100): Promise<CaseDraft[]> {
-      if (!options.casesWithoutWorkflow) throw new Error('the case store was created without the orchestrator\'s query for cases without a workflow');
-      return options.casesWithoutWorkflow(openedBefore, limit);
-    },
-
-    /** The orchestrator's view of a case: who to notify, whom it concerns. */
-    async draftOf(id: string): Promise<Selectable<ResignationRow> | undefined> {
-      return db.selectFrom('resignations').selectAll().where('id', '=', id).executeTakeFirst();
+    /** The orchestrator's view of a case: who to notify, whom it concerns (what its workflows start with). */
+    async draft(id: string): Promise<CaseDraft | undefined> {
+      const row = await db.selectFrom('resignations').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && draftFromRow(row);
     },
 
     /** `employeeIds`: only cases of these employees (the caller's rows); undefined: all. */
@@ -469,14 +459,8 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      * failed into done adds its own. After it: the case closes when what the decision set off is done.
      */
     async settle(id: string): Promise<CaseStatus> {
-      return (await settleCase(id)).status;
+      return settleCase(id);
     },
-
-    /**
-     * `settle`, answering also the case's facts as settled: read in settle's own transaction, one
-     * statement and one commit fewer than `settle` then `facts` (the orchestrator, as a case's reactions settle).
-     */
-    settleWithFacts: settleCase,
   };
 }
 
