@@ -10,8 +10,8 @@
  *                         └──────────────────────────────┼──────────────────────────────┘
  *                                    record failures (in a fixed order), settle the case status: the workflow ends
  *
- *   then, when a decision comes or the first follow-up falls due (whichever is first), the case's decision
- *   workflow (decision.workflow.ts, id = the case id) — it waits, durably, for days.
+ *   then, when a decision comes or the case's first follow-up can be due (whichever is first), the case's
+ *   decision workflow (decision.workflow.ts, id = the case id) — it waits, durably, for days.
  *
  * The request opens the case, then starts its reactions workflow (idempotent on its id). A process that dies
  * between the two leaves a case without a workflow: `startOrphans` (run by EMS's sweeper, so at start-up and
@@ -22,7 +22,7 @@
  * durable follows them in this workflow, so a crash reruns it from the start, and every participant call carries
  * an idempotency key derived from the case, every write to the case store is idempotent. (Until resignation-v7
  * the decision phase followed in this same workflow: a DBOS step around the reactions, to replay the same, and
- * its first wait, cost ~10 commits per case in a burst — twice what the rest of the case costs. Measured: README,
+ * its first wait cost ~10 commits per case in a burst — as many as all the rest of the case. Measured: README,
  * "the lean path, thirty-fifth round".)
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';

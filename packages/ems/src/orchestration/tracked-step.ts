@@ -77,8 +77,8 @@ export async function trackedStep(store: CaseStore, retry: RetryPolicy, caseId: 
  * them cost ~4 commits per case of bookkeeping (two status reads, its checkpoint read, its transaction) to say
  * the same again (measured: README, "the lean path, thirty-fifth round").
  * A branch's transient database error reruns that branch only, one in `then` reruns `then`; one that outlasts
- * DB_RETRIES fails the workflow once every branch has settled (no branch is left running behind it), and DBOS
- * runs it again at the next recovery.
+ * DB_RETRIES fails the workflow once every branch has settled (no branch is left running behind it), as it
+ * failed the DBOS step before: the case's steps stay pending, and the sweeper marks them late.
  */
 export async function runCaseSteps<T>(
   store: CaseStore,

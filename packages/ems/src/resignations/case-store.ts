@@ -80,7 +80,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     return row.correlation_id;
   }
 
-  /** Settles the case (see `settle`): its new status, and its facts as settled. */
+  /** Settles the case (see `settle`): its new status. */
   async function settleCase(id: string): Promise<CaseStatus> {
     return db.transaction().execute(async (trx) => {
       const found = await factsQuery(trx, id).executeTakeFirstOrThrow();
@@ -285,7 +285,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
       await db.transaction().execute(async (trx) => addTimeline(trx, id, await correlationOf(trx, id), entry));
     },
 
-    /** Orchestration: the open cases whose workflow is in its decision phase (waiting for a decision or a last day). */
+    /** Orchestration: the open cases past their reactions (waiting for a decision or a last day; in their decision workflow once it has begun). */
     async casesInDecisionPhase(): Promise<string[]> {
       const rows = await db
         .selectFrom('resignations')
