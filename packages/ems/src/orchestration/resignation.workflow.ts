@@ -40,7 +40,7 @@ import type { CaseStarter } from '../resignations/submit-resignation.ts';
 export const REACTIONS_WORKFLOW_NAME = 'resignation.reactions';
 /** The reactions workflow's id: the case's, with this suffix (the case's own id is its decision workflow's). */
 export const REACTIONS_ID_SUFFIX = ':reactions';
-export const reactionsWorkflowId = (caseId: string): string => `${caseId}${REACTIONS_ID_SUFFIX}`;
+const reactionsWorkflowId = (caseId: string): string => `${caseId}${REACTIONS_ID_SUFFIX}`;
 /** A case this much older than its workflow-to-be is an orphan (its opener died before starting it). */
 const ORPHAN_AFTER_MS = 10_000;
 /** How many orphans one sweep starts at most. */

@@ -458,9 +458,7 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
      * reaction is awaited the timeline says so — one entry per settled state, so a replay that turns
      * failed into done adds its own. After it: the case closes when what the decision set off is done.
      */
-    async settle(id: string): Promise<CaseStatus> {
-      return settleCase(id);
-    },
+    settle: settleCase,
   };
 }
 
