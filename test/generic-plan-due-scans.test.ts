@@ -18,6 +18,7 @@ import { migrations as emsMigrations } from '../packages/ems/src/db/migrations.t
 import { EMS_SCHEMA } from '../packages/ems/src/ems.service.ts';
 import type { EmsDb } from '../packages/ems/src/db/types.ts';
 import { createCaseStore } from '../packages/ems/src/resignations/case-store.ts';
+import { casesWithoutWorkflow } from '../packages/ems/src/orchestration/cases-without-workflow.ts';
 
 /*
  * Guard for 1712c28. The services' statements are named prepared statements (platform/db.ts), and after
@@ -133,5 +134,12 @@ describe('due scans under a generic plan', () => {
     const store = createCaseStore(createKysely<EmsDb>(pool, EMS_SCHEMA), systemClock, { stepDeadlineSeconds: 60 });
     const text = await statementOn(`"${EMS_SCHEMA}"."steps"`, () => store.markOverdue());
     expect(await genericPlanIndexes(text), text).toContain('steps_overdue');
+  });
+
+  it("when EMS's sweeper looks for decision workflows to start, then its statement's generic plan uses resignations_decision_unstarted", async () => {
+    // The decision half reads no DBOS table: the schema named is never read.
+    const sweep = casesWithoutWorkflow(createKysely<EmsDb>(pool, EMS_SCHEMA), 'no_dbos_here');
+    const text = await statementOn(`"${EMS_SCHEMA}"."resignations"`, () => sweep.decision(new Date(), 100));
+    expect(await genericPlanIndexes(text), text).toContain('resignations_decision_unstarted');
   });
 });

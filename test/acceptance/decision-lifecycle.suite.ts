@@ -430,14 +430,24 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
     it.runIf(mode === 'orchestration')('when no decision comes, then the case’s decision workflow begins only once its first follow-up can be due: none waits before', async () => {
       const kase = await awaitingDecision(takeEmployee());
       const workflow = async () => (await env.ems.pool.query<{ status: string }>('SELECT status FROM dbos.workflow_status WHERE workflow_uuid = $1', [kase.id])).rows[0]?.status ?? null;
+      // The sweeper's mark: its due scan (the partial index resignations_decision_unstarted) holds the case until then.
+      const markedAt = async () => (await env.ems.pool.query<{ at: Date | null }>('SELECT decision_workflow_started_at AS at FROM ems.resignations WHERE id = $1', [kase.id])).rows[0]!.at;
       const submitted = Date.parse(kase.submittedAt);
       // Default policy: the first follow-up can be due a day after the submission (to schedule, or to hold, the interview).
       clock.set(new Date(submitted + DAY - 60_000));
       await env.ems.timers.drained();
       expect(await workflow()).toBeNull();
-      clock.set(new Date(submitted + DAY + 1_000));
+      expect(await markedAt()).toBeNull();
+      const due = new Date(submitted + DAY + 1_000);
+      clock.set(due);
       await env.ems.timers.drained();
       expect(await workflow()).toBe('PENDING');
+      // Marked on the sweeper's clock (which runs on from `due`), once: a later round does not mark it again.
+      const marked = await markedAt();
+      expect(marked!.getTime()).toBeGreaterThanOrEqual(due.getTime());
+      clock.set(new Date(submitted + DAY + 60_000));
+      await env.ems.timers.drained();
+      expect(await markedAt()).toEqual(marked);
     });
 
     it('when the HR partner has no HR lead, then the escalation is skipped and the case shows it in the same entry in either mode', async () => {

@@ -308,3 +308,25 @@ migrations.push({
       CHECK (name IN ('notifyManager', 'scheduleInterview', 'suspendAccess', 'announceDecision', 'restoreAccess', 'cancelInterview', 'revokeAccess'));
   `,
 });
+
+migrations.push({
+  version: 18,
+  name: "orchestration: a resignation's decision workflow marked started, so the sweeper's due scan reads only the cases it still has to start",
+  sql: `
+    -- Set by EMS's sweeper once it has started (or found started) the case's decision workflow
+    -- (orchestration/cases-without-workflow.ts): the due scan then reads this partial index, which holds only
+    -- the cases waiting for a decision whose workflow it has not started — not every case waiting, each probed
+    -- in DBOS's table, as before. NULL for choreography and for cases whose workflow a decision started (the
+    -- sweeper marks those once, when their first follow-up can be due, if they are still waiting).
+    ALTER TABLE resignations ADD COLUMN decision_workflow_started_at timestamptz;
+    CREATE INDEX resignations_decision_unstarted ON resignations (submitted_at)
+      WHERE mode = 'orchestration' AND kind = 'resignation' AND closed_at IS NULL AND decision_workflow_started_at IS NULL
+        AND status IN ('awaiting_decision', 'action_required');
+    -- The mark is bookkeeping, not a change of the case: no live update for it (an update that sets it sets
+    -- nothing else).
+    DROP TRIGGER resignations_updated ON resignations;
+    CREATE TRIGGER resignations_updated AFTER UPDATE ON resignations FOR EACH ROW
+      WHEN (OLD.* IS DISTINCT FROM NEW.* AND OLD.decision_workflow_started_at IS NOT DISTINCT FROM NEW.decision_workflow_started_at)
+      EXECUTE FUNCTION notify_case_changed();
+  `,
+});

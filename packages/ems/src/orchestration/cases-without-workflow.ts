@@ -1,42 +1,75 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { arrayParam } from '@ems/platform';
 import type { EmsDb } from '../db/types.ts';
-import type { CaseStatus } from '../domain/resignation.ts';
 import type { CaseDraft } from '../resignations/case.types.ts';
 import { draftFromRow } from '../resignations/case.view.ts';
 import { REACTIONS_ID_SUFFIX } from './resignation.workflow.ts';
 
 /**
- * Orchestration: the cases whose workflows the sweeper starts. Both read DBOS's own `workflow_status` table
- * (schema `workflowSchema`, in EMS's database), as workflows-of-other-versions.ts does; oldest first, a batch
- * at a time.
+ * Orchestration: the cases whose workflows EMS's sweeper starts, oldest first, a batch at a time.
  */
 export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) {
-  /** Orchestrated cases in `statuses`, submitted before `before`, with no workflow whose id is the case's followed by `suffix`. */
-  const unstarted = async (statuses: readonly CaseStatus[], suffix: string, narrow: (eb: ExpressionBuilder<EmsDb, 'resignations'>) => ReturnType<ExpressionBuilder<EmsDb, 'resignations'>['and']>, before: Date, limit: number): Promise<CaseDraft[]> => {
-    const rows = await db
-      .selectFrom('resignations')
-      .selectAll()
-      .where('mode', '=', 'orchestration')
-      .where('status', 'in', statuses)
-      .where('submitted_at', '<', before)
-      .where(narrow)
-      .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom(sql.table(`${workflowSchema}.workflow_status`).as('w')).select(sql.lit(1).as('one')).where(sql.ref('w.workflow_uuid'), '=', sql`resignations.id::text || ${sql.lit(suffix)}`))),
-      )
-      .orderBy('submitted_at')
-      .limit(limit)
-      .execute();
-    return rows.map(draftFromRow);
-  };
   return {
-    /** Cases opened before `openedBefore` whose reactions workflow was never started (their opener stopped between opening the case and starting it). */
-    reactions: (openedBefore: Date, limit: number): Promise<CaseDraft[]> => unstarted(['in_progress'], REACTIONS_ID_SUFFIX, (eb) => eb.and([]), openedBefore, limit),
     /**
-     * Resignations submitted before `submittedBefore` whose reactions have settled and which wait for a decision
-     * with no decision workflow yet (none came): the sweeper starts it once the first follow-up can be due. (An
-     * involuntary exit has no decision phase: its batch's workflow drives it, exits.workflow.ts.)
+     * Cases opened before `openedBefore` whose reactions workflow was never started (their opener stopped between
+     * opening the case and starting it). Reads DBOS's own `workflow_status` table (schema `workflowSchema`, in EMS's
+     * database), as workflows-of-other-versions.ts does: a case is in progress only while its reactions run, so
+     * the probe per case is bounded by the cases in flight.
      */
-    decision: (submittedBefore: Date, limit: number): Promise<CaseDraft[]> =>
-      unstarted(['awaiting_decision', 'action_required'], '', (eb) => eb.and([eb('kind', '=', 'resignation'), eb('closed_at', 'is', null)]), submittedBefore, limit),
+    reactions: async (openedBefore: Date, limit: number): Promise<CaseDraft[]> => {
+      const rows = await db
+        .selectFrom('resignations')
+        .selectAll()
+        .where('mode', '=', 'orchestration')
+        .where('status', '=', 'in_progress')
+        .where('submitted_at', '<', openedBefore)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom(sql.table(`${workflowSchema}.workflow_status`).as('w'))
+                .select(sql.lit(1).as('one'))
+                .where(sql.ref('w.workflow_uuid'), '=', sql`resignations.id::text || ${sql.lit(REACTIONS_ID_SUFFIX)}`),
+            ),
+          ),
+        )
+        .orderBy('submitted_at')
+        .limit(limit)
+        .execute();
+      return rows.map(draftFromRow);
+    },
+
+    /**
+     * Resignations submitted before `submittedBefore` whose reactions have settled, which wait for a decision, and
+     * whose decision workflow the sweeper has not started (`decisionStarted`): it starts it once the first
+     * follow-up can be due — idempotent on the case id, so a case whose decision already started it is only
+     * marked. (An involuntary exit has no decision phase: its batch's workflow drives it, exits.workflow.ts.)
+     * The conditions are the text of the partial index `resignations_decision_unstarted` (migration 18), not
+     * parameters, so a generic plan reads that index: only the cases still to start, however many wait.
+     */
+    decision: async (submittedBefore: Date, limit: number): Promise<CaseDraft[]> => {
+      const rows = await db
+        .selectFrom('resignations')
+        .selectAll()
+        .where(
+          sql<boolean>`mode = 'orchestration' AND kind = 'resignation' AND closed_at IS NULL AND decision_workflow_started_at IS NULL AND status IN ('awaiting_decision', 'action_required')`,
+        )
+        .where('submitted_at', '<', submittedBefore)
+        .orderBy('submitted_at')
+        .limit(limit)
+        .execute();
+      return rows.map(draftFromRow);
+    },
+
+    /** Marks these cases' decision workflows started (`at`, the injected clock): the due scan skips them from then. */
+    decisionStarted: async (caseIds: readonly string[], at: Date): Promise<void> => {
+      if (caseIds.length === 0) return;
+      await db
+        .updateTable('resignations')
+        .set({ decision_workflow_started_at: at })
+        .where(sql<boolean>`id = any(${arrayParam([...caseIds], 'uuid')})`)
+        .where('decision_workflow_started_at', 'is', null)
+        .execute();
+    },
   };
 }

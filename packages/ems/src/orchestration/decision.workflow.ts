@@ -104,8 +104,10 @@ export function createDecisionOrchestrator(deps: {
   log: Logger;
   /** The case's reactions: their workflow started if it is not, and awaited (resignation.workflow.ts, `settled`). Called in this workflow. */
   reactionsSettled: (draft: CaseDraft) => Promise<void>;
-  /** Cases submitted before the instant given that wait for a decision with no decision workflow (cases-without-workflow.ts). */
+  /** Cases submitted before the instant given that wait for a decision, their decision workflow not marked started (cases-without-workflow.ts). */
   withoutDecisionWorkflow: (submittedBefore: Date, limit: number) => Promise<CaseDraft[]>;
+  /** Marks these cases' decision workflows started, at the instant given: `withoutDecisionWorkflow` skips them from then. */
+  decisionStarted: (caseIds: readonly string[], at: Date) => Promise<void>;
 }) {
   const { store, participants, retry, clock } = deps;
 
@@ -410,14 +412,21 @@ export function createDecisionOrchestrator(deps: {
 
   return {
     /**
-     * Starts the decision workflow of every case whose first follow-up can be due (`earliestFollowUpMs` after its
-     * submission, on the injected clock) and that has none yet; how many it started. Run by EMS's sweeper.
+     * Starts the decision workflow of every case waiting for a decision whose first follow-up can be due
+     * (`earliestFollowUpMs` after its submission, on the injected clock) and that the sweeper has not marked
+     * started; then marks them, a batch in one statement. A case whose decision started its workflow is started
+     * again here — DBOS keeps the one it has — and marked. How many it started (or found started). Run by EMS's
+     * sweeper. A crash between the start and the mark starts the same again next round.
      */
     async startDue(now: Date): Promise<number> {
       let started = 0;
       for (let batch = DUE_BATCH; batch === DUE_BATCH; ) {
         const due = await deps.withoutDecisionWorkflow(new Date(now.getTime() - earliestFollowUpMs(deps.policy)), DUE_BATCH);
         for (const draft of due) await startPhase(draft);
+        await deps.decisionStarted(
+          due.map((d) => d.id),
+          now,
+        );
         started += due.length;
         batch = due.length;
       }

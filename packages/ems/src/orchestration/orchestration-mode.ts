@@ -81,6 +81,7 @@ export function orchestrationMode(deps: {
     log,
     reactionsSettled: (draft) => resignations.settled(draft),
     withoutDecisionWorkflow: unstarted.decision,
+    decisionStarted: unstarted.decisionStarted,
   });
   const starter = orchestrationStarter(resignations, decisions);
   let launched = false;
