@@ -137,8 +137,9 @@ describe('due scans under a generic plan', () => {
   });
 
   it("when EMS's sweeper looks for decision workflows to start, then its statement's generic plan uses resignations_decision_unstarted", async () => {
-    // The decision half reads no DBOS table: the schema named is never read.
-    const sweep = casesWithoutWorkflow(createKysely<EmsDb>(pool, EMS_SCHEMA), 'no_dbos_here');
+    // DBOS's table, as far as the scan reads it (the workflow's id), in a schema of its own.
+    await explainer.query('CREATE SCHEMA dbos_stub; CREATE TABLE dbos_stub.workflow_status (workflow_uuid text PRIMARY KEY)');
+    const sweep = casesWithoutWorkflow(createKysely<EmsDb>(pool, EMS_SCHEMA), 'dbos_stub');
     const text = await statementOn(`"${EMS_SCHEMA}"."resignations"`, () => sweep.decision(new Date(), 100));
     expect(await genericPlanIndexes(text), text).toContain('resignations_decision_unstarted');
   });

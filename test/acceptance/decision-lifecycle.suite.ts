@@ -450,6 +450,30 @@ export function defineDecisionLifecycleSuite(mode: 'orchestration' | 'choreograp
       expect(await markedAt()).toEqual(marked);
     });
 
+    it.runIf(mode === 'orchestration')('when a workflow EMS did not start already has a waiting case’s id, then the sweeper leaves it as it is, marks the case, and still starts the other cases’ decision workflows', async () => {
+      const foreign = await awaitingDecision(takeEmployee());
+      const other = await awaitingDecision(takeEmployee());
+      const workflow = async (id: string) =>
+        (await env.ems.pool.query<{ name: string; status: string }>('SELECT name, status FROM dbos.workflow_status WHERE workflow_uuid = $1', [id])).rows[0] ?? null;
+      const markedAt = async (id: string) => (await env.ems.pool.query<{ at: Date | null }>('SELECT decision_workflow_started_at AS at FROM ems.resignations WHERE id = $1', [id])).rows[0]!.at;
+      // A workflow with the case's id under another name (as an earlier release's, ended): DBOS refuses to start
+      // another workflow with that id, so the sweeper must not try — nor stop at it.
+      await env.ems.pool.query(
+        `INSERT INTO dbos.workflow_status
+           SELECT (jsonb_populate_record(w, jsonb_build_object('workflow_uuid', $1::text, 'name', 'resignation-by-an-earlier-release'))).*
+           FROM dbos.workflow_status w WHERE workflow_uuid = $1::text || ':reactions'`,
+        [foreign.id],
+      );
+      const before = await workflow(foreign.id);
+      expect(before).toMatchObject({ name: 'resignation-by-an-earlier-release' });
+      clock.set(new Date(Math.max(Date.parse(foreign.submittedAt), Date.parse(other.submittedAt)) + DAY + 1_000));
+      await env.ems.timers.drained();
+      expect(await workflow(other.id)).toMatchObject({ name: 'resignation', status: 'PENDING' });
+      expect(await workflow(foreign.id)).toEqual(before);
+      expect(await markedAt(foreign.id)).not.toBeNull();
+      expect(await markedAt(other.id)).not.toBeNull();
+    });
+
     it('when the HR partner has no HR lead, then the escalation is skipped and the case shows it in the same entry in either mode', async () => {
       const employee = takeEmployee();
       const partnerId = employee.hrPartnerId;

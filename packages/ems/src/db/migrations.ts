@@ -313,11 +313,10 @@ migrations.push({
   version: 18,
   name: "orchestration: a resignation's decision workflow marked started, so the sweeper's due scan reads only the cases it still has to start",
   sql: `
-    -- Set by EMS's sweeper once it has started (or found started) the case's decision workflow
-    -- (orchestration/cases-without-workflow.ts): the due scan then reads this partial index, which holds only
-    -- the cases waiting for a decision whose workflow it has not started — not every case waiting, each probed
-    -- in DBOS's table, as before. NULL for choreography and for cases whose workflow a decision started (the
-    -- sweeper marks those once, when their first follow-up can be due, if they are still waiting).
+    -- Set by EMS's sweeper once it has started the case's decision workflow, or found a workflow with the case's
+    -- id already (orchestration/cases-without-workflow.ts): its due scan then reads this partial index, which
+    -- holds only the waiting cases it has not marked — not every case waiting, each probed in DBOS's table every
+    -- round, as before. NULL for choreography, and until the case's first follow-up can be due.
     ALTER TABLE resignations ADD COLUMN decision_workflow_started_at timestamptz;
     CREATE INDEX resignations_decision_unstarted ON resignations (submitted_at)
       WHERE mode = 'orchestration' AND kind = 'resignation' AND closed_at IS NULL AND decision_workflow_started_at IS NULL

@@ -44,7 +44,7 @@ export interface ResignationRow {
   kind: ColumnType<'resignation' | 'involuntary', 'resignation' | 'involuntary' | undefined, 'resignation' | 'involuntary'>;
   /** The involuntary exit batch of the case (null for a resignation). */
   batch_id: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Orchestration: when EMS's sweeper started (or found started) the case's decision workflow; its due scan skips the case from then. */
+  /** Orchestration: when EMS's sweeper started the case's decision workflow or found one with its id; its due scan skips the case from then. */
   decision_workflow_started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 

@@ -4,10 +4,12 @@ import type { EmsDb } from '../db/types.ts';
 import type { CaseDraft } from '../resignations/case.types.ts';
 import { draftFromRow } from '../resignations/case.view.ts';
 import { REACTIONS_ID_SUFFIX } from './resignation.workflow.ts';
+import type { DueDecision } from './decision.workflow.ts';
 
 /**
  * Orchestration: the cases whose workflows EMS's sweeper starts, oldest first, a batch at a time.
  */
+
 export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) {
   return {
     /**
@@ -41,16 +43,23 @@ export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) 
 
     /**
      * Resignations submitted before `submittedBefore` whose reactions have settled, which wait for a decision, and
-     * whose decision workflow the sweeper has not started (`decisionStarted`): it starts it once the first
-     * follow-up can be due — idempotent on the case id, so a case whose decision already started it is only
-     * marked. (An involuntary exit has no decision phase: its batch's workflow drives it, exits.workflow.ts.)
-     * The conditions are the text of the partial index `resignations_decision_unstarted` (migration 18), not
-     * parameters, so a generic plan reads that index: only the cases still to start, however many wait.
+     * which the sweeper has not marked (`decisionStarted`); each with whether a workflow with the case's id
+     * exists already — a decision started it, or an earlier version's workflow has that id. The sweeper starts the
+     * others once the first follow-up can be due, and marks them all: each case is read here until it is marked,
+     * then never again. (An involuntary exit has no decision phase: its batch's workflow drives it,
+     * exits.workflow.ts.) The case's conditions are the text of the partial index `resignations_decision_unstarted`
+     * (migration 18), not parameters, so a generic plan reads that index: only the cases still to mark, however
+     * many wait; DBOS's `workflow_status` (schema `workflowSchema`) is probed for those alone.
      */
-    decision: async (submittedBefore: Date, limit: number): Promise<CaseDraft[]> => {
+    decision: async (submittedBefore: Date, limit: number): Promise<DueDecision[]> => {
       const rows = await db
         .selectFrom('resignations')
-        .selectAll()
+        .selectAll('resignations')
+        .select((eb) =>
+          eb
+            .exists(eb.selectFrom(sql.table(`${workflowSchema}.workflow_status`).as('w')).select(sql.lit(1).as('one')).where(sql.ref('w.workflow_uuid'), '=', sql`resignations.id::text`))
+            .as('workflow_exists'),
+        )
         .where(
           sql<boolean>`mode = 'orchestration' AND kind = 'resignation' AND closed_at IS NULL AND decision_workflow_started_at IS NULL AND status IN ('awaiting_decision', 'action_required')`,
         )
@@ -58,7 +67,7 @@ export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) 
         .orderBy('submitted_at')
         .limit(limit)
         .execute();
-      return rows.map(draftFromRow);
+      return rows.map((r) => ({ draft: draftFromRow(r), workflowExists: Boolean(r.workflow_exists) }));
     },
 
     /** Marks these cases' decision workflows started (`at`, the injected clock): the due scan skips them from then. */

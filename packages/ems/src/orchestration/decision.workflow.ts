@@ -95,6 +95,12 @@ const isWake = (m: Mail): m is WakeMessage => 'wake' in m;
 const isAccessRevoked = (m: Mail): m is AccessRevokedMessage => 'accessRevoked' in m;
 const isDecision = (m: Mail): m is DecisionMessage => !isWake(m) && !isAccessRevoked(m);
 
+/** A case whose decision phase can begin (its first follow-up can be due), and whether a workflow has its id already. */
+export interface DueDecision {
+  draft: CaseDraft;
+  workflowExists: boolean;
+}
+
 export function createDecisionOrchestrator(deps: {
   store: CaseStore;
   participants: Participants;
@@ -104,8 +110,8 @@ export function createDecisionOrchestrator(deps: {
   log: Logger;
   /** The case's reactions: their workflow started if it is not, and awaited (resignation.workflow.ts, `settled`). Called in this workflow. */
   reactionsSettled: (draft: CaseDraft) => Promise<void>;
-  /** Cases submitted before the instant given that wait for a decision, their decision workflow not marked started (cases-without-workflow.ts). */
-  withoutDecisionWorkflow: (submittedBefore: Date, limit: number) => Promise<CaseDraft[]>;
+  /** Cases submitted before the instant given that wait for a decision, not marked started, and whether a workflow has each one's id (cases-without-workflow.ts). */
+  decisionsDue: (submittedBefore: Date, limit: number) => Promise<DueDecision[]>;
   /** Marks these cases' decision workflows started, at the instant given: `withoutDecisionWorkflow` skips them from then. */
   decisionStarted: (caseIds: readonly string[], at: Date) => Promise<void>;
 }) {
@@ -413,21 +419,23 @@ export function createDecisionOrchestrator(deps: {
   return {
     /**
      * Starts the decision workflow of every case waiting for a decision whose first follow-up can be due
-     * (`earliestFollowUpMs` after its submission, on the injected clock) and that the sweeper has not marked
-     * started; then marks them, a batch in one statement. A case whose decision started its workflow is started
-     * again here — DBOS keeps the one it has — and marked. How many it started (or found started). Run by EMS's
-     * sweeper. A crash between the start and the mark starts the same again next round.
+     * (`earliestFollowUpMs` after its submission, on the injected clock), unless a workflow has the case's id
+     * already (a decision started it); then marks them all, a batch in one statement, so the sweeper reads none
+     * of them again. How many it started. Run by EMS's sweeper. A crash between the start and the mark finds
+     * the workflow next round and marks it.
      */
     async startDue(now: Date): Promise<number> {
       let started = 0;
       for (let batch = DUE_BATCH; batch === DUE_BATCH; ) {
-        const due = await deps.withoutDecisionWorkflow(new Date(now.getTime() - earliestFollowUpMs(deps.policy)), DUE_BATCH);
-        for (const draft of due) await startPhase(draft);
+        const due = await deps.decisionsDue(new Date(now.getTime() - earliestFollowUpMs(deps.policy)), DUE_BATCH);
+        for (const { draft } of due.filter((d) => !d.workflowExists)) {
+          await startPhase(draft);
+          started++;
+        }
         await deps.decisionStarted(
-          due.map((d) => d.id),
+          due.map((d) => d.draft.id),
           now,
         );
-        started += due.length;
         batch = due.length;
       }
       return started;

@@ -80,7 +80,7 @@ export function orchestrationMode(deps: {
     policy: deps.followUps,
     log,
     reactionsSettled: (draft) => resignations.settled(draft),
-    withoutDecisionWorkflow: unstarted.decision,
+    decisionsDue: unstarted.decision,
     decisionStarted: unstarted.decisionStarted,
   });
   const starter = orchestrationStarter(resignations, decisions);
