@@ -59,7 +59,10 @@ describe('benchmark smoke run', () => {
       checkRequests: 50,
       ceilingWorkflows: 10,
       warmupCases: 2,
-      idleMs: 300,
+      // The idle commit rate is subtracted over each phase's whole window (≥ 11 s: the counters' flush), so it is
+      // measured as the benchmark measures it: over 300 ms it caught 0 to 2 poller rounds, was once off by 20
+      // commits/s and turned a 5-case phase's commits negative (a README run, stop 49).
+      idleMs: 3_000,
       quiesceMaxMs: 0,
       pollMs: 200,
       log: (line) => timeline.push(`${((performance.now() - t0) / 1000).toFixed(1)} s ${line}`),
