@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { arrayParam } from '@ems/platform';
 import type { EmsDb } from '../db/types.ts';
 import type { CaseDraft } from '../resignations/case.types.ts';
@@ -11,6 +11,12 @@ import type { DueDecision } from './decision.workflow.ts';
  */
 
 export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) {
+  /** DBOS's row of the workflow whose id is the case's, followed by `suffix` (none: the decision workflow's id is the case's). */
+  const workflowWithId = (eb: ExpressionBuilder<EmsDb, 'resignations'>, suffix?: string) =>
+    eb
+      .selectFrom(sql.table(`${workflowSchema}.workflow_status`).as('w'))
+      .select(sql.lit(1).as('one'))
+      .where(sql.ref('w.workflow_uuid'), '=', suffix === undefined ? sql`resignations.id::text` : sql`resignations.id::text || ${sql.lit(suffix)}`);
   return {
     /**
      * Cases opened before `openedBefore` whose reactions workflow was never started (their opener stopped between
@@ -25,16 +31,7 @@ export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) 
         .where('mode', '=', 'orchestration')
         .where('status', '=', 'in_progress')
         .where('submitted_at', '<', openedBefore)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom(sql.table(`${workflowSchema}.workflow_status`).as('w'))
-                .select(sql.lit(1).as('one'))
-                .where(sql.ref('w.workflow_uuid'), '=', sql`resignations.id::text || ${sql.lit(REACTIONS_ID_SUFFIX)}`),
-            ),
-          ),
-        )
+        .where((eb) => eb.not(eb.exists(workflowWithId(eb, REACTIONS_ID_SUFFIX))))
         .orderBy('submitted_at')
         .limit(limit)
         .execute();
@@ -55,11 +52,7 @@ export function casesWithoutWorkflow(db: Kysely<EmsDb>, workflowSchema: string) 
       const rows = await db
         .selectFrom('resignations')
         .selectAll('resignations')
-        .select((eb) =>
-          eb
-            .exists(eb.selectFrom(sql.table(`${workflowSchema}.workflow_status`).as('w')).select(sql.lit(1).as('one')).where(sql.ref('w.workflow_uuid'), '=', sql`resignations.id::text`))
-            .as('workflow_exists'),
-        )
+        .select((eb) => eb.exists(workflowWithId(eb)).as('workflow_exists'))
         .where(
           sql<boolean>`mode = 'orchestration' AND kind = 'resignation' AND closed_at IS NULL AND decision_workflow_started_at IS NULL AND status IN ('awaiting_decision', 'action_required')`,
         )
