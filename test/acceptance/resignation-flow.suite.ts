@@ -157,13 +157,16 @@ export function defineResignationSuite(mode: 'orchestration' | 'choreography', b
       for (const item of items) expect(item.status).toBe(item.critical ? 'suspended' : 'active');
 
       // The timeline tells the story, in order, with one correlation id.
-      const timeline = await http<{ items: Array<{ service: string; type: string; at: string; correlationId: string }> }>(base, 'GET', `/api/resignations/${res.body.id}/timeline`);
+      const timeline = await http<{ items: Array<{ service: string; type: string; summary: string; at: string; correlationId: string }> }>(base, 'GET', `/api/resignations/${res.body.id}/timeline`);
       const services = timeline.body.items.map((t) => t.service);
       expect(services[0]).toBe('ems');
       expect(services).toEqual(expect.arrayContaining(['notification', 'hr', 'access']));
       expect(new Set(timeline.body.items.map((t) => t.correlationId))).toEqual(new Set([res.body.correlationId]));
       const times = timeline.body.items.map((t) => Date.parse(t.at));
       expect([...times].sort((a, b) => a - b)).toEqual(times);
+      // Settling wrote its entry with the status (once): the case says why it now waits for a decision.
+      const settledEntries = timeline.body.items.filter((t) => t.type === 'reactions.completed');
+      expect(settledEntries.map((t) => [t.service, t.summary])).toEqual([['ems', 'All three reactions done; awaiting the decision']]);
 
       // The fifth service, loaded by configuration only, opened its recovery task for the last working day.
       const tasks = await waitFor(async () => {
