@@ -80,27 +80,20 @@ export function createCaseStore(db: Kysely<EmsDb>, clock: Clock, options: CaseSt
     return row.correlation_id;
   }
 
-  /**
-   * Settles the case (see `settle`): its new status. Two round trips, no transaction: the facts read, then the
-   * status and the timeline entries written by ONE statement (a data-modifying CTE runs whether or not the insert
-   * reads it). A transaction around them added nothing under READ COMMITTED — its read took no lock, and the
-   * update re-checks the status it may move from — but BEGIN, COMMIT and a statement per write: five round trips.
-   */
+  /** Settles the case (see `settle`): its new status. */
   async function settleCase(id: string): Promise<CaseStatus> {
-    const found = await factsQuery(db, id).executeTakeFirstOrThrow();
-    const all = Object.fromEntries(found.step_rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
-    const now = clock.now();
-    const plan = settlement(found, all, now);
-    const { update: set, onlyFrom } = plan;
-    const entries = plan.timeline.map((entry) => timelineRow(id, found.correlation_id, now, entry));
-    const moved = set && db.updateTable('resignations').set(set).where('id', '=', id);
-    const u = moved && onlyFrom ? moved.where('status', 'in', onlyFrom) : moved;
-    const insert = (q: Pick<Kysely<EmsDb>, 'insertInto'>) =>
-      q.insertInto('timeline').values(entries).onConflict((oc) => oc.columns(['resignation_id', 'dedupe_key']).doNothing());
-    if (u && entries.length > 0) await insert(db.with('settled', () => u.returning('id'))).execute();
-    else if (u) await u.execute();
-    else if (entries.length > 0) await insert(db).execute();
-    return plan.status;
+    return db.transaction().execute(async (trx) => {
+      const found = await factsQuery(trx, id).executeTakeFirstOrThrow();
+      const all = Object.fromEntries(found.step_rows.map((r) => [r.name, r.status])) as Partial<Record<StepName, StepStatus>>;
+      const plan = settlement(found, all, clock.now());
+      if (plan.update) {
+        let update = trx.updateTable('resignations').set(plan.update).where('id', '=', id);
+        if (plan.onlyFrom) update = update.where('status', 'in', plan.onlyFrom);
+        await update.execute();
+      }
+      for (const entry of plan.timeline) await addTimeline(trx, id, found.correlation_id, entry);
+      return plan.status;
+    });
   }
 
   return {
