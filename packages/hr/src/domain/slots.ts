@@ -80,8 +80,9 @@ export type SlotCheck = { ok: true; slot: Slot } | { ok: false; reason: string }
  * of both the partner and, when given, the employee.
  *
  * Runs under the partner's lock while a burst books one interview after another, each walking past
- * every slot booked before it: the zone arithmetic is done once per day, not per slot, and the booked
- * interviews are looked up, not scanned (bench/slots.ts: 100 bookings of one partner in a row).
+ * every slot booked before it: the booked interviews are looked up, not scanned, and a day's slots are
+ * laid out once per process (dayLayout), not once per search: over the days laid out before, the walk
+ * does one step of zone arithmetic per day (bench/slots.ts: 700 bookings of one partner in a row).
  */
 export function findFreeSlot(calendar: PartnerCalendar, search: SlotSearch, employee?: Availability): SlotResult {
   const zone = calendar.timezone;
@@ -90,30 +91,32 @@ export function findFreeSlot(calendar: PartnerCalendar, search: SlotSearch, empl
   if (firstDay >= lastDay) return { found: false, reason: 'last-working-day-too-close' };
   const employeeEnd = employee ? parseDay(search.lastWorkingDay, employee.timezone).toJSDate() : undefined;
   const taken = bookedIndex(calendar.booked);
+  let busyKey: string | undefined;
   /** The slots of the partner's days in the range, each day's employee hours worked out only when a slot asks. */
   function* candidates(free: boolean): Generator<Slot> {
     for (let day = firstDay; day < lastDay; day = day.plus({ days: 1 })) {
       if (!calendar.workingHours.days.includes(day.weekday)) continue;
-      const slots = daySlots(calendar.workingHours, day);
-      let busy: Slot[] | undefined;
-      let employeeHours: Slot[] | undefined;
+      const slots = dayLayout(calendar.workingHours, day);
+      let busy: readonly Slot[] | undefined;
+      let employeeHours: readonly Slot[] | undefined;
       for (const slot of slots) {
         if (search.after && slot.start <= search.after) continue;
         // A booked slot is passed over first: a calendar full for weeks costs each day's layout alone.
         if (free && taken(slot)) continue;
         if (employee) {
-          employeeHours ??= employeeWindows(employee, slots[0]!.start, slots.at(-1)!.start);
+          employeeHours ??= employeeDays(employee, slots[0]!.start, slots.at(-1)!.start);
           if (!(slot.start < employeeEnd!) || !employeeHours.some((w) => slot.start >= w.start && slot.end <= w.end)) continue;
         }
         if (free) {
-          busy ??= busyOfDay(calendar, day);
+          busy ??= partnerBusyDay(calendar, (busyKey ??= calendar.busy.map((b) => `${b.weekday} ${b.start} ${b.end}`).join(',')), day);
           if (busy.some((b) => overlaps(slot, b))) continue;
         }
         yield slot;
       }
     }
   }
-  for (const slot of candidates(true)) return { found: true, slot };
+  // A copy: the day's layout is shared by every search of the process.
+  for (const slot of candidates(true)) return { found: true, slot: { start: new Date(slot.start), end: new Date(slot.end) } };
   // None free: were there hours both work at all (then they are taken), or none?
   for (const _ of candidates(false)) return { found: false, reason: 'calendar-full' };
   return { found: false, reason: 'no-shared-hours' };
@@ -241,6 +244,47 @@ export function nextWorkingDay(calendar: Pick<PartnerCalendar, 'timezone' | 'wor
   }
   // No working day at all: a day no last working day can be after.
   return today.plus({ years: 1000 });
+}
+
+/*
+ * What a search works out per day is the same for every search of the process, and a burst's bookings of one
+ * partner walk the same days again and again: each day's slots, the employee's hours around them and the
+ * partner's weekly meetings are remembered, keyed by everything they are computed from. A day is keyed by its
+ * zone, instant and offset: luxon resolves a wall-clock time that occurs twice by the offset of the DateTime it
+ * sets it on. Shared between searches: never mutated.
+ */
+/** Days remembered per kind at most; then that memory starts afresh. */
+const REMEMBERED_MAX = 20_000;
+const layouts = new Map<string, readonly Slot[]>();
+const employeeHoursByDay = new Map<string, readonly Slot[]>();
+const meetingsByDay = new Map<string, readonly Slot[]>();
+
+function remembered(memory: Map<string, readonly Slot[]>, key: string, compute: () => readonly Slot[]): readonly Slot[] {
+  let slots = memory.get(key);
+  if (!slots) {
+    slots = compute();
+    if (memory.size >= REMEMBERED_MAX) memory.clear();
+    memory.set(key, slots);
+  }
+  return slots;
+}
+
+const dayKey = (day: DateTime) => `${day.zoneName ?? ''}\n${day.toMillis()}\n${day.offset}`;
+
+/** daySlots, remembered. */
+function dayLayout(hours: WorkingHours, day: DateTime): readonly Slot[] {
+  return remembered(layouts, `${dayKey(day)}\n${hours.start}\n${hours.end}`, () => daySlots(hours, day));
+}
+
+/** employeeWindows, remembered. */
+function employeeDays(employee: Availability, from: Date, to: Date): readonly Slot[] {
+  const { timezone, workingHours: h } = employee;
+  return remembered(employeeHoursByDay, `${timezone}\n${h.days.join(',')}\n${h.start}\n${h.end}\n${from.getTime()}\n${to.getTime()}`, () => employeeWindows(employee, from, to));
+}
+
+/** busyOfDay, remembered; `busyKey`: the partner's weekly meetings, written out. */
+function partnerBusyDay(calendar: PartnerCalendar, busyKey: string, day: DateTime): readonly Slot[] {
+  return remembered(meetingsByDay, `${dayKey(day)}\n${busyKey}`, () => busyOfDay(calendar, day));
 }
 
 /**
