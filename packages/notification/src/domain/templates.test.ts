@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { accessEnds, esc, formatDay, formatInstantUtc, formatSlot, prepareEmail, type PreparedEmail } from './templates.ts';
 
 const notice = {
@@ -234,6 +235,40 @@ describe('helpers', () => {
   it('when a day is not an ISO date, then it is shown as given', () => {
     expect(formatDay('end of March')).toBe('end of March');
     expect(formatDay('2025-02-30')).toBe('2025-02-30');
+  });
+
+  it('when the same slots are written again and again, in several zones and both styles, then each reads as ICU writes it afresh', () => {
+    // Few instants and zones, so that keys repeat and differ by one part only: a remembered slot must never
+    // answer for another zone, style or instant.
+    const zones = ['UTC', 'Europe/Berlin', 'Asia/Kolkata', 'America/New_York', 'Pacific/Chatham'];
+    const instants = ['2025-12-16T09:00:00Z', '2025-12-16T10:00:00+01:00', '2025-12-16T09:45:00Z', '2026-03-29T00:30:00Z', '2026-03-29T23:15:00Z', '2026-11-01T05:00:00Z'];
+    const fresh = (start: string, end: string, timeZone: string, short: boolean): string => {
+      const range = new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        weekday: short ? 'short' : 'long',
+        day: 'numeric',
+        month: short ? 'short' : 'long',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      })
+        .formatRange(new Date(start), new Date(end))
+        .replace(/[\u2009\u202f]/g, ' ');
+      return short ? range : `${range} (${timeZone})`;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ start: fc.constantFrom(...instants), minutes: fc.constantFrom(30, 45, 60, 24 * 60), zone: fc.constantFrom(...zones), short: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+        (slots) => {
+          for (const { start, minutes, zone, short } of slots) {
+            const end = new Date(Date.parse(start) + minutes * 60_000).toISOString();
+            expect(formatSlot(start, end, zone, short)).toBe(fresh(start, end, zone, short));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('when a slot spans two days, then both days are written out', () => {

@@ -474,11 +474,28 @@ export function formatDay(day: string): string {
  * short: 'Tue, 16 Dec 2025, 10:00–10:45'.
  */
 export function formatSlot(startIso: string, endIso: string, timeZone: string, short = false): string {
-  const fmt = slotFormatter(timeZone, short);
-  // ICU puts thin and narrow no-break spaces around the dash; plain spaces read the same everywhere.
-  const range = fmt.formatRange(new Date(startIso), new Date(endIso)).replace(/[\u2009\u202f]/g, ' ');
-  return short ? range : `${range} (${timeZone})`;
+  const key = `${short ? 's' : 'l'}|${timeZone}|${startIso}|${endIso}`;
+  let written = slotsWritten.get(key);
+  if (written === undefined) {
+    const fmt = slotFormatter(timeZone, short);
+    // ICU puts thin and narrow no-break spaces around the dash; plain spaces read the same everywhere.
+    const range = fmt.formatRange(new Date(startIso), new Date(endIso)).replace(/[\u2009\u202f]/g, ' ');
+    written = short ? range : `${range} (${timeZone})`;
+    if (slotsWritten.size >= SLOTS_WRITTEN_MAX) slotsWritten.clear();
+    slotsWritten.set(key, written);
+  }
+  return written;
 }
+
+/**
+ * Slots already written, by style, zone and the instants as given: bounded, emptied when full (as the
+ * formatters). Why: ICU's formatRange was the costliest function of the service's thread in a burst of
+ * 2,000 cases, two invites each (4.4 % of its own samples, ≈ 100 µs a call there, 20 µs alone), and a burst
+ * books the same hours for many people: every partner's days offer the same slots. A slot that cannot be
+ * written (an unknown zone, an invalid instant) throws as before and is not kept.
+ */
+const SLOTS_WRITTEN_MAX = 5_000;
+const slotsWritten = new Map<string, string>();
 
 function slotFormatter(timeZone: string, short: boolean): Intl.DateTimeFormat {
   // The zone as given is the key: the constructor accepts any capitalisation, and a key per spelling is harmless.
