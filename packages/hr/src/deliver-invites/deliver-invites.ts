@@ -59,8 +59,12 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
   const { db, log } = options;
   const timeoutMs = options.timeoutMs ?? 5_000;
 
-  /** A row to send; `attempts` counts this attempt (a new row's first one is counted when it is queued, see outbox.ts). */
-  type ToSend = { id: number; request: notification.SendEmailRequest; attempts: number };
+  /**
+   * A row to send; `attempts` counts this attempt (a new row's first one is counted when it is queued, see outbox.ts).
+   * `checked`: the request is the contract's parse made as it was queued (QueuedEmail: outboxRows' output); a row read
+   * back from the table never is, whatever its type says.
+   */
+  type ToSend = { id: number; request: notification.SendEmailRequest; attempts: number; checked?: true };
 
   async function claim(filter: { ids: readonly number[] } | { due: number }): Promise<ToSend[]> {
     return db
@@ -132,9 +136,14 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
    * retried later with backoff.
    */
   async function deliverCase(rows: readonly ToSend[]): Promise<void> {
-    // What comes out of the table is checked like any input; a malformed row can never be sent.
+    // What comes out of the table is checked like any input; a malformed row can never be sent. What the fast path
+    // queued was checked as it was queued and goes as it was (parsed again, it was ≈ 0.7 % of the thread in a burst).
     const valid: ToSend[] = [];
     for (const row of rows) {
+      if (row.checked) {
+        valid.push(row);
+        continue;
+      }
       const checked = notification.SendEmailRequest.safeParse(row.request);
       if (checked.success) valid.push({ ...row, request: checked.data });
       else {
@@ -203,7 +212,7 @@ export function createInviteDelivery(options: InviteDeliveryOptions): InviteDeli
       const fresh = queued.filter((q) => q.reservedUntil > reservedAfter);
       const stale = queued.filter((q) => q.reservedUntil <= reservedAfter);
       const claimed = stale.length ? await claim({ ids: stale.map((q) => q.id) }) : [];
-      await deliver([...fresh.map((q) => ({ id: q.id, request: q.request, attempts: 1 })), ...claimed]);
+      await deliver([...fresh.map((q) => ({ id: q.id, request: q.request, attempts: 1, checked: true as const })), ...claimed]);
     } catch (err) {
       // The rows stay queued; the relay delivers them once their lease runs out.
       log.warn({ err }, 'fast-path delivery of interview emails failed; the relay will retry');
