@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { findFreeSlot, minutesOf, nextWorkingDay, SLOT_MINUTES, type Availability, type Booked, type PartnerCalendar, type Slot, type SlotResult, type SlotSearch, type WorkingHours } from './slots.ts';
+import { findFreeSlot, localDate, minutesOf, nextWorkingDay, SLOT_MINUTES, type Availability, type Booked, type PartnerCalendar, type Slot, type SlotResult, type SlotSearch, type WorkingHours } from './slots.ts';
 
 /*
  * The reference: findFreeSlot as it was before its per-day layout and booked-interview lookup (commit
@@ -10,7 +10,7 @@ import { findFreeSlot, minutesOf, nextWorkingDay, SLOT_MINUTES, type Availabilit
  */
 function referenceFindFreeSlot(calendar: PartnerCalendar, search: SlotSearch, employee?: Availability): SlotResult {
   const zone = calendar.timezone;
-  const firstDay = nextWorkingDay(calendar, search.now);
+  const firstDay = referenceNextWorkingDay(calendar, search.now);
   const lastDay = parseDay(search.lastWorkingDay, zone);
   if (firstDay >= lastDay) return { found: false, reason: 'last-working-day-too-close' };
   let shared = false;
@@ -87,6 +87,61 @@ function parseDay(isoDate: string, zone: string): DateTime {
   if (!d.isValid) throw new Error(`not a date: ${isoDate}`);
   return d.startOf('day');
 }
+
+/** nextWorkingDay as it was before it remembered its answers (and "today" per zone). */
+function referenceNextWorkingDay(calendar: Pick<PartnerCalendar, 'timezone' | 'workingHours'>, now: Date): DateTime {
+  const today = DateTime.fromJSDate(now, { zone: calendar.timezone }).startOf('day');
+  for (let i = 1; i <= 7; i++) {
+    const day = today.plus({ days: i });
+    if (calendar.workingHours.days.includes(day.weekday)) return day;
+  }
+  return today.plus({ years: 1000 });
+}
+
+describe('the local day of an instant and the next working day, remembered', () => {
+  it('property: in any order of instants and zones (changes of offset at midnight included), each answer is what luxon works out afresh', () => {
+    const zones = ['Europe/Berlin', 'America/Santiago', 'America/Havana', 'Asia/Beirut', 'America/Asuncion', 'Pacific/Chatham', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'UTC'];
+    // Around midnights and changes of offset of 2026 (Berlin, Santiago both ways, Havana, Beirut), or any moment of the year.
+    const around = ['2026-03-29T01:00:00Z', '2026-04-05T03:00:00Z', '2026-09-06T04:00:00Z', '2026-03-08T05:00:00Z', '2026-03-28T22:00:00Z', '2026-10-04T04:00:00Z'].map((d) => Date.parse(d));
+    const moment = fc
+      .oneof(
+        fc.tuple(fc.constantFrom(...around), fc.integer({ min: -36 * 60, max: 36 * 60 })).map(([t, minutes]) => t + minutes * 60_000),
+        fc.tuple(fc.constantFrom(...around), fc.integer({ min: -2, max: 2 })).map(([t, ms]) => t + ms),
+        fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') }),
+      )
+      .map((t) => new Date(t));
+    const ask = fc.record({ now: moment, zone: fc.constantFrom(...zones), days: fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { maxLength: 7 }) });
+    fc.assert(
+      fc.property(fc.array(ask, { minLength: 1, maxLength: 40 }), (asks) => {
+        for (const { now, zone, days } of asks) {
+          expect(localDate(now, zone), `${now.toISOString()} ${zone}`).toBe(DateTime.fromJSDate(now, { zone }).toFormat('yyyy-MM-dd'));
+          const calendar = { timezone: zone, workingHours: { days, start: '09:00', end: '17:00' } };
+          const next = nextWorkingDay(calendar, now);
+          const expected = referenceNextWorkingDay(calendar, now);
+          expect([next.toISO(), next.toMillis(), next.zoneName], `${now.toISOString()} ${zone} ${days.join(',')}`).toEqual([expected.toISO(), expected.toMillis(), expected.zoneName]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('when instants come in order across each midnight (a remembered day ends there), then the date turns exactly at the midnight, changes of offset included', () => {
+    const zones = ['Europe/Berlin', 'America/Santiago', 'America/Havana', 'Asia/Beirut', 'America/Asuncion', 'Pacific/Chatham', 'UTC'];
+    const dates = ['2026-03-07', '2026-03-08', '2026-03-28', '2026-03-29', '2026-04-04', '2026-04-05', '2026-09-06', '2026-10-04', '2026-10-25'];
+    for (const zone of zones) {
+      for (const date of dates) {
+        const midnight = DateTime.fromISO(date, { zone }).startOf('day').toMillis();
+        for (const t of [midnight - 1, midnight, midnight + 1]) {
+          expect(localDate(new Date(t), zone), `${new Date(t).toISOString()} ${zone}`).toBe(DateTime.fromMillis(t, { zone }).toFormat('yyyy-MM-dd'));
+        }
+      }
+    }
+  });
+
+  it('when the zone is unknown, then the local date is refused, as before', () => {
+    expect(() => localDate(new Date('2026-03-29T01:00:00Z'), 'Mars/Olympus_Mons')).toThrow('unknown time zone: Mars/Olympus_Mons');
+  });
+});
 
 
 describe('findFreeSlot, laid out per day with booked interviews looked up', () => {
