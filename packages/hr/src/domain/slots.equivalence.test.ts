@@ -143,7 +143,6 @@ describe('the local day of an instant and the next working day, remembered', () 
   });
 });
 
-
 describe('findFreeSlot, laid out per day with booked interviews looked up', () => {
   it('property: answers exactly as the slot-by-slot search did, whatever the zones, hours, meetings, bookings and "after"', () => {
     const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Singapore', 'Australia/Lord_Howe', 'America/Santiago', 'America/Havana', 'Asia/Kathmandu', 'Pacific/Chatham', 'Europe/London', 'UTC'];
